@@ -1,0 +1,43 @@
+//! Accord's store: every object version, its provenance and collections, TAXII status
+//! resources and the release ledger.
+//!
+//! # Layout
+//! - [`store`]: the [`Store`] trait every backend implements, and helpers over it.
+//! - [`model`]: the values crossing the interface (queries, rows, outcomes).
+//! - [`sqlite`]: the embedded default backend (one file, WAL).
+//! - [`error`]: [`StoreError`].
+//!
+//! The conformance suite every backend must pass is `tests/conformance.rs`.
+//!
+//! # Example
+//! ```
+//! use accord_store::{ObjectQuery, Provenance, Scope, SqliteStore, Store, NewObject};
+//! let store = SqliteStore::open_in_memory()?;
+//! let object = NewObject {
+//!     id: "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd".into(),
+//!     object_type: "ipv4-addr".into(),
+//!     spec_version: "2.1".into(),
+//!     version: None,
+//!     facts: Vec::new(),
+//!     json: r#"{"type":"ipv4-addr","id":"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd","value":"198.51.100.3"}"#.into(),
+//! };
+//! store.insert(&[object], &Provenance::new("telco", "cli-ingest"), Some("c2"))?;
+//! let page = store.query(&ObjectQuery::new(Scope::Collection("c2".into()), 10))?;
+//! assert_eq!(page.rows.len(), 1);
+//! # Ok::<(), accord_store::StoreError>(())
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod model;
+pub mod sqlite;
+pub mod store;
+
+pub use error::StoreError;
+pub use model::{
+    Cursor, InsertOutcome, LedgerRecord, NewObject, ObjectQuery, ObjectRow, Page, Provenance,
+    ProviderWindow, Scope, Stats, StatusRecord, VersionFilter, VersionStamp,
+};
+pub use sqlite::SqliteStore;
+pub use store::{for_each_row, Store};

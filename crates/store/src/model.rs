@@ -1,0 +1,271 @@
+//! The values that cross the [`Store`](crate::Store) interface.
+//!
+//! Times are microseconds since the Unix epoch (`i64`), the resolution at which Accord
+//! orders and compares STIX timestamps; the original timestamp text is kept beside them
+//! for output.
+
+use serde::{Deserialize, Serialize};
+
+/// Where an object version came from: who provided it and through which door.
+///
+/// The provider is the organisation whose agreements govern onward release of the
+/// object (DESIGN.md, principle 2), so it is recorded once, at the first insert of a
+/// version, and never changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// The providing organisation's name as declared in the server configuration.
+    pub organisation: String,
+    /// How it arrived, for example `taxii`, `cli-ingest` or `match`.
+    pub channel: String,
+}
+
+impl Provenance {
+    /// A provenance record for `organisation` arriving through `channel`.
+    pub fn new(organisation: impl Into<String>, channel: impl Into<String>) -> Self {
+        Self { organisation: organisation.into(), channel: channel.into() }
+    }
+}
+
+/// One validated object version, ready to be stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewObject {
+    /// The STIX identifier, `type--uuid`.
+    pub id: String,
+    /// The STIX type (the prefix of `id`).
+    pub object_type: String,
+    /// `spec_version`; `2.1` when the object (an SCO) omits it.
+    pub spec_version: String,
+    /// The version: `modified`, else `created`, else `None` (SCOs, which are not versioned).
+    pub version: Option<VersionStamp>,
+    /// Facts the agreement gate needs, extracted once at ingest; opaque to the store.
+    pub facts: Vec<u8>,
+    /// The object's JSON text, exactly as it will be served.
+    pub json: String,
+}
+
+/// A version timestamp: the instant for ordering and equality, the text for output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionStamp {
+    /// Microseconds since the Unix epoch.
+    pub micros: i64,
+    /// The timestamp as the object states it.
+    pub text: String,
+}
+
+/// What happened to one object of an insert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// A new version was stored (and added to the collection, if one was named).
+    Added {
+        /// When the store took it in (and, in a collection, the TAXII `date_added`).
+        date_added: i64,
+    },
+    /// The store already held this id and version; it was (if needed) added to the
+    /// collection, and the stored text was kept.
+    AlreadyPresent {
+        /// The `date_added` of the existing entry (collection entry if one was named).
+        date_added: i64,
+        /// True when the new text differs from the stored one (a STIX producer error:
+        /// a changed object must get a new `modified`).
+        differs: bool,
+    },
+}
+
+impl InsertOutcome {
+    /// The `date_added` of the object in the collection (or store).
+    pub fn date_added(&self) -> i64 {
+        match *self {
+            Self::Added { date_added } | Self::AlreadyPresent { date_added, .. } => date_added,
+        }
+    }
+}
+
+/// Which part of the store a query reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every object version the store holds, in the order they arrived.
+    Store,
+    /// The versions added to one TAXII collection, in the order they were added to it.
+    Collection(String),
+}
+
+/// TAXII `match[version]`: which versions of each object to return.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VersionFilter {
+    /// Every version.
+    pub all: bool,
+    /// The earliest version (by version timestamp).
+    pub first: bool,
+    /// The latest version (by version timestamp).
+    pub last: bool,
+    /// Versions with exactly these timestamps (microseconds).
+    pub exact: Vec<i64>,
+}
+
+impl VersionFilter {
+    /// The TAXII default: the latest version of each object.
+    pub fn last() -> Self {
+        Self { last: true, ..Self::default() }
+    }
+
+    /// Every version of each object.
+    pub fn all() -> Self {
+        Self { all: true, ..Self::default() }
+    }
+}
+
+/// A provider whose objects the reader may see, up to a `date_added` (an embargo).
+///
+/// This is how the agreement gate pushes its coarse decision into the query, so that a
+/// page of results for a recipient costs O(page) and not O(collection).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderWindow {
+    /// The providing organisation.
+    pub organisation: String,
+    /// Only versions added at or before this instant (microseconds); `None` = no bound.
+    pub added_until: Option<i64>,
+}
+
+/// A page request. Results come in ascending `date_added` order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectQuery {
+    /// The collection or the whole store.
+    pub scope: Scope,
+    /// Only these ids (empty = any).
+    pub ids: Vec<String>,
+    /// Only these types (empty = any).
+    pub types: Vec<String>,
+    /// Only these `spec_version`s (empty = any).
+    pub spec_versions: Vec<String>,
+    /// Which versions of each object.
+    pub versions: VersionFilter,
+    /// Only entries added strictly after this instant (TAXII `added_after`).
+    pub added_after: Option<i64>,
+    /// Continue after this cursor (from [`Page::cursor`]).
+    pub after: Option<Cursor>,
+    /// Only objects of these providers (within their windows); `None` = any provider.
+    pub providers: Option<Vec<ProviderWindow>>,
+    /// At most this many rows.
+    pub limit: usize,
+}
+
+impl ObjectQuery {
+    /// A query for everything in `scope`, latest versions, `limit` rows.
+    pub fn new(scope: Scope, limit: usize) -> Self {
+        Self {
+            scope,
+            ids: Vec::new(),
+            types: Vec::new(),
+            spec_versions: Vec::new(),
+            versions: VersionFilter::last(),
+            added_after: None,
+            after: None,
+            providers: None,
+            limit,
+        }
+    }
+}
+
+/// A position in a scope's arrival order. Opaque to clients; stable across writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Cursor(pub i64);
+
+impl Cursor {
+    /// The cursor as a TAXII `next` token.
+    pub fn to_token(self) -> String {
+        format!("{:x}", self.0)
+    }
+
+    /// Parse a TAXII `next` token made by [`Cursor::to_token`].
+    pub fn from_token(token: &str) -> Option<Cursor> {
+        if token.is_empty() || token.len() > 16 {
+            return None;
+        }
+        i64::from_str_radix(token, 16).ok().filter(|v| *v >= 0).map(Cursor)
+    }
+}
+
+/// One stored object version as a query returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRow {
+    /// The object's position in the scope (its `date_added` in microseconds).
+    pub cursor: Cursor,
+    /// The STIX identifier.
+    pub id: String,
+    /// The STIX type.
+    pub object_type: String,
+    /// `spec_version` (`2.1` where the object omits it).
+    pub spec_version: String,
+    /// The version timestamp text; for unversioned objects, the `date_added` text.
+    pub version: String,
+    /// The version instant in microseconds (for unversioned objects, the store `date_added`).
+    pub version_micros: i64,
+    /// When it was added to the scope (microseconds).
+    pub date_added: i64,
+    /// Who provided it and how.
+    pub provenance: Provenance,
+    /// The gate facts stored with it.
+    pub facts: Vec<u8>,
+    /// The object's JSON text.
+    pub json: String,
+}
+
+/// A page of results.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Page {
+    /// The rows, in ascending `date_added` order.
+    pub rows: Vec<ObjectRow>,
+    /// True when more rows match after this page.
+    pub more: bool,
+}
+
+impl Page {
+    /// Where the next page starts.
+    pub fn cursor(&self) -> Option<Cursor> {
+        self.rows.last().map(|r| r.cursor)
+    }
+}
+
+/// Counts for `accord stats` and the metrics endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Object versions stored.
+    pub object_versions: u64,
+    /// Distinct object ids stored.
+    pub objects: u64,
+    /// Versions per type, sorted by type.
+    pub by_type: Vec<(String, u64)>,
+    /// Versions per provider organisation, sorted by name.
+    pub by_provider: Vec<(String, u64)>,
+    /// Entries per collection, sorted by collection id.
+    pub by_collection: Vec<(String, u64)>,
+    /// Ledger entries.
+    pub ledger_entries: u64,
+}
+
+/// A stored TAXII status resource (the JSON body as served), scoped to its poster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusRecord {
+    /// The status id (a UUID).
+    pub id: String,
+    /// The organisation that made the request; only it may read the status.
+    pub organisation: String,
+    /// The status resource JSON.
+    pub json: String,
+}
+
+/// One ledger entry as stored. The chain logic (encoding, hashing, verification) lives
+/// in `accord-agreements`; the store keeps the bytes and indexes who got what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerRecord {
+    /// Position in the chain, from 1, without gaps.
+    pub seq: u64,
+    /// Receiving organisation.
+    pub recipient: String,
+    /// The released object's id.
+    pub object_id: String,
+    /// The canonical encoding of the entry (hashed by the chain).
+    pub encoded: Vec<u8>,
+    /// The entry hash (which the next entry includes).
+    pub hash: Vec<u8>,
+}

@@ -1,0 +1,189 @@
+//! The embedded default backend: one SQLite file in WAL mode.
+//!
+//! One writer connection (behind a mutex: SQLite allows one writer at a time anyway, and
+//! holding it in-process keeps writers from spinning on `SQLITE_BUSY`) and a pool of
+//! reader connections, which WAL lets run beside the writer.
+
+mod clock;
+mod pool;
+mod query;
+mod write;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::error::StoreError;
+use crate::model::{
+    InsertOutcome, LedgerRecord, NewObject, ObjectQuery, ObjectRow, Page, Provenance, Stats,
+    StatusRecord, VersionFilter,
+};
+use crate::store::Store;
+use pool::ReaderPool;
+use write::Writer;
+
+/// The schema version this build writes and understands.
+const SCHEMA_VERSION: i64 = 1;
+
+/// SQLite page cache per connection, in KiB (negative = KiB for `PRAGMA cache_size`).
+const CACHE_KIB: i64 = 65_536;
+
+/// A [`Store`] in one SQLite file.
+pub struct SqliteStore {
+    /// The single write connection. `std::sync::Mutex`: critical sections are one
+    /// transaction and never await.
+    writer: Mutex<Writer>,
+    readers: ReaderPool,
+    path: Option<PathBuf>,
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) the store at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let conn = Connection::open(&path)?;
+        configure_writer(&conn)?;
+        migrate(&conn)?;
+        Ok(Self {
+            writer: Mutex::new(Writer::new(conn)),
+            readers: ReaderPool::new(path.clone()),
+            path: Some(path),
+        })
+    }
+
+    /// A private in-memory store (tests, examples). Reads share the writer connection.
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        let conn = Connection::open_in_memory()?;
+        migrate(&conn)?;
+        Ok(Self {
+            writer: Mutex::new(Writer::new(conn)),
+            readers: ReaderPool::none(),
+            path: None,
+        })
+    }
+
+    /// The file this store lives in (`None` in memory).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Writer) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        // A poisoned lock means a panic mid-transaction; the transaction was rolled back
+        // when its guard dropped, so the connection is still consistent.
+        let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard)
+    }
+
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match self.readers.take()? {
+            Some(conn) => {
+                let result = f(&conn);
+                self.readers.give_back(conn);
+                result
+            }
+            None => self.write(|w| f(w.connection())),
+        }
+    }
+}
+
+fn configure_writer(conn: &Connection) -> Result<(), StoreError> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // FULL: a commit is on disk when it returns, so an acknowledged write survives a
+    // power cut (DESIGN.md, principle 3).
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(())
+}
+
+fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
+    conn.pragma_update(None, "mmap_size", 1_i64 << 30)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(conn)
+}
+
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew { found: version, supported: SCHEMA_VERSION });
+    }
+    if version < 1 {
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE; {} PRAGMA user_version = 1; COMMIT;",
+            include_str!("schema.sql")
+        ))?;
+    }
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    fn insert(
+        &self,
+        objects: &[NewObject],
+        provenance: &Provenance,
+        collection: Option<&str>,
+    ) -> Result<Vec<InsertOutcome>, StoreError> {
+        self.write(|w| w.insert(objects, provenance, collection))
+    }
+
+    fn query(&self, query: &ObjectQuery) -> Result<Page, StoreError> {
+        self.read(|conn| query::run(conn, query))
+    }
+
+    fn latest(&self, id: &str) -> Result<Option<ObjectRow>, StoreError> {
+        self.read(|conn| query::latest(conn, id))
+    }
+
+    fn remove_from_collection(
+        &self,
+        collection: &str,
+        id: &str,
+        versions: &VersionFilter,
+    ) -> Result<u64, StoreError> {
+        self.write(|w| w.remove_from_collection(collection, id, versions))
+    }
+
+    fn stats(&self) -> Result<Stats, StoreError> {
+        self.read(query::stats)
+    }
+
+    fn put_status(&self, status: &StatusRecord) -> Result<(), StoreError> {
+        self.write(|w| w.put_status(status))
+    }
+
+    fn status(&self, id: &str, organisation: &str) -> Result<Option<StatusRecord>, StoreError> {
+        self.read(|conn| query::status(conn, id, organisation))
+    }
+
+    fn ledger_append(&self, records: &[LedgerRecord]) -> Result<(), StoreError> {
+        self.write(|w| w.ledger_append(records))
+    }
+
+    fn ledger_last(&self) -> Result<Option<LedgerRecord>, StoreError> {
+        self.read(query::ledger_last)
+    }
+
+    fn ledger_scan(&self, after: u64, limit: usize) -> Result<Vec<LedgerRecord>, StoreError> {
+        self.read(|conn| query::ledger_scan(conn, after, limit))
+    }
+
+    fn ledger_find(
+        &self,
+        recipient: &str,
+        object_id: &str,
+    ) -> Result<Vec<LedgerRecord>, StoreError> {
+        self.read(|conn| query::ledger_find(conn, recipient, object_id))
+    }
+}

@@ -1,0 +1,272 @@
+//! Reads: pages of object versions, the latest version of an id, stats, statuses and the
+//! ledger.
+
+use accord_stix::Timestamp;
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+
+use super::write::UNVERSIONED;
+use crate::error::StoreError;
+use crate::model::{
+    Cursor, LedgerRecord, ObjectQuery, ObjectRow, Page, Provenance, Scope, Stats, StatusRecord,
+    VersionFilter,
+};
+
+/// Columns every object query selects, in the order [`object_row`] reads them. `k` is the
+/// scope's key column (`e.date_added` in a collection, `o.date_added` store-wide).
+const COLUMNS: &str = "o.id, o.type, o.spec_version, o.version_text, o.version_us, \
+                       o.provider, o.channel, o.facts, o.json";
+
+/// Builds the SQL of one page query and its parameters.
+struct SqlBuilder {
+    sql: String,
+    params: Vec<Value>,
+}
+
+impl SqlBuilder {
+    fn param(&mut self, value: impl Into<Value>) -> String {
+        self.params.push(value.into());
+        format!("?{}", self.params.len())
+    }
+
+    fn list<T: Clone + Into<Value>>(&mut self, items: &[T]) -> String {
+        let names: Vec<String> = items.iter().map(|i| self.param(i.clone())).collect();
+        names.join(", ")
+    }
+}
+
+/// One page of `query`.
+pub(super) fn run(conn: &Connection, query: &ObjectQuery) -> Result<Page, StoreError> {
+    let (mut b, key, version_table) = match &query.scope {
+        Scope::Collection(collection) => {
+            let mut b = SqlBuilder { sql: String::new(), params: Vec::new() };
+            let c = b.param(collection.clone());
+            b.sql = format!(
+                "SELECT e.date_added, {COLUMNS} FROM entries e \
+                 JOIN objects o ON o.date_added = e.object_added WHERE e.collection = {c}"
+            );
+            (b, "e", "entries")
+        }
+        Scope::Store => {
+            let b = SqlBuilder {
+                sql: format!("SELECT o.date_added, {COLUMNS} FROM objects o WHERE 1"),
+                params: Vec::new(),
+            };
+            (b, "o", "objects")
+        }
+    };
+    let after = query.after.map(|c| c.0).into_iter().chain(query.added_after).max();
+    if let Some(after) = after {
+        let p = b.param(after);
+        b.sql.push_str(&format!(" AND {key}.date_added > {p}"));
+    }
+    if !query.types.is_empty() {
+        let list = b.list(&query.types);
+        b.sql.push_str(&format!(" AND {key}.type IN ({list})"));
+    }
+    if !query.ids.is_empty() {
+        let list = b.list(&query.ids);
+        b.sql.push_str(&format!(" AND {key}.id IN ({list})"));
+    }
+    if !query.spec_versions.is_empty() {
+        let list = b.list(&query.spec_versions);
+        b.sql.push_str(&format!(" AND o.spec_version IN ({list})"));
+    }
+    if let Some(clause) = version_clause(&mut b, &query.versions, key, version_table, &query.scope)
+    {
+        b.sql.push_str(&format!(" AND ({clause})"));
+    }
+    if let Some(providers) = &query.providers {
+        if providers.is_empty() {
+            return Ok(Page::default());
+        }
+        let mut alternatives = Vec::new();
+        for window in providers {
+            let org = b.param(window.organisation.clone());
+            let mut alt = format!("o.provider = {org}");
+            if let Some(until) = window.added_until {
+                let u = b.param(until);
+                alt.push_str(&format!(" AND o.date_added <= {u}"));
+            }
+            alternatives.push(format!("({alt})"));
+        }
+        b.sql.push_str(&format!(" AND ({})", alternatives.join(" OR ")));
+    }
+    let limit = b.param(i64::try_from(query.limit).unwrap_or(i64::MAX).saturating_add(1));
+    b.sql.push_str(&format!(" ORDER BY {key}.date_added LIMIT {limit}"));
+
+    let mut stmt = conn.prepare_cached(&b.sql)?;
+    let mut rows = stmt.query(params_from_iter(b.params.iter()))?;
+    let mut page = Page { rows: Vec::with_capacity(query.limit.min(1024)), more: false };
+    while let Some(row) = rows.next()? {
+        if page.rows.len() == query.limit {
+            page.more = true;
+            break;
+        }
+        page.rows.push(object_row(row)?);
+    }
+    Ok(page)
+}
+
+/// The SQL condition of a version filter, `None` when every version passes.
+fn version_clause(
+    b: &mut SqlBuilder,
+    versions: &VersionFilter,
+    key: &str,
+    table: &str,
+    scope: &Scope,
+) -> Option<String> {
+    if versions.all {
+        return None;
+    }
+    let same_scope = match scope {
+        Scope::Collection(_) => format!("x.collection = {key}.collection AND "),
+        Scope::Store => String::new(),
+    };
+    let mut alternatives = Vec::new();
+    if versions.last {
+        alternatives.push(format!(
+            "NOT EXISTS (SELECT 1 FROM {table} x WHERE {same_scope}x.id = {key}.id \
+             AND x.version_us > {key}.version_us)"
+        ));
+    }
+    if versions.first {
+        alternatives.push(format!(
+            "NOT EXISTS (SELECT 1 FROM {table} x WHERE {same_scope}x.id = {key}.id \
+             AND x.version_us < {key}.version_us)"
+        ));
+    }
+    if !versions.exact.is_empty() {
+        let list = b.list(&versions.exact);
+        alternatives.push(format!("{key}.version_us IN ({list})"));
+        // An unversioned object's version is its date_added (TAXII 2.1, 3.4.1).
+        let unversioned = b.param(UNVERSIONED);
+        alternatives.push(format!(
+            "({key}.version_us = {unversioned} AND {key}.date_added IN ({list}))"
+        ));
+    }
+    if alternatives.is_empty() {
+        // A filter that names no version selects nothing.
+        return Some("0".to_string());
+    }
+    Some(alternatives.join(" OR "))
+}
+
+/// Decode a row selected with `<key>, COLUMNS`.
+fn object_row(row: &Row<'_>) -> Result<ObjectRow, StoreError> {
+    let date_added: i64 = row.get(0)?;
+    let version_us: i64 = row.get(5)?;
+    let (version, version_micros) = if version_us == UNVERSIONED {
+        (Timestamp::from_micros(date_added).as_str().to_string(), date_added)
+    } else {
+        (row.get::<_, String>(4)?, version_us)
+    };
+    Ok(ObjectRow {
+        cursor: Cursor(date_added),
+        id: row.get(1)?,
+        object_type: row.get(2)?,
+        spec_version: row.get(3)?,
+        version,
+        version_micros,
+        date_added,
+        provenance: Provenance { organisation: row.get(6)?, channel: row.get(7)? },
+        facts: row.get(8)?,
+        json: row.get(9)?,
+    })
+}
+
+pub(super) fn latest(conn: &Connection, id: &str) -> Result<Option<ObjectRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT o.date_added, {COLUMNS} FROM objects o WHERE o.id = ?1 \
+         ORDER BY o.version_us DESC LIMIT 1"
+    ))?;
+    let mut rows = stmt.query(params![id])?;
+    match rows.next()? {
+        Some(row) => Ok(Some(object_row(row)?)),
+        None => Ok(None),
+    }
+}
+
+pub(super) fn stats(conn: &Connection) -> Result<Stats, StoreError> {
+    let grouped = |sql: &str| -> Result<Vec<(String, u64)>, StoreError> {
+        let mut stmt = conn.prepare(sql)?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    };
+    let count = |sql: &str| -> Result<u64, StoreError> {
+        Ok(conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64)
+    };
+    Ok(Stats {
+        object_versions: count("SELECT count(*) FROM objects")?,
+        objects: count("SELECT count(DISTINCT id) FROM objects")?,
+        by_type: grouped("SELECT type, count(*) FROM objects GROUP BY type ORDER BY type")?,
+        by_provider: grouped(
+            "SELECT provider, count(*) FROM objects GROUP BY provider ORDER BY provider",
+        )?,
+        by_collection: grouped(
+            "SELECT collection, count(*) FROM entries GROUP BY collection ORDER BY collection",
+        )?,
+        ledger_entries: count("SELECT count(*) FROM ledger")?,
+    })
+}
+
+pub(super) fn status(
+    conn: &Connection,
+    id: &str,
+    organisation: &str,
+) -> Result<Option<StatusRecord>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT json FROM statuses WHERE id = ?1 AND organisation = ?2")?
+        .query_row(params![id, organisation], |r| r.get::<_, String>(0))
+        .optional()?
+        .map(|json| StatusRecord {
+            id: id.to_string(),
+            organisation: organisation.to_string(),
+            json,
+        }))
+}
+
+fn ledger_record(row: &Row<'_>) -> rusqlite::Result<LedgerRecord> {
+    Ok(LedgerRecord {
+        seq: row.get::<_, i64>(0)? as u64,
+        recipient: row.get(1)?,
+        object_id: row.get(2)?,
+        encoded: row.get(3)?,
+        hash: row.get(4)?,
+    })
+}
+
+const LEDGER_COLUMNS: &str = "seq, recipient, object_id, encoded, hash";
+
+pub(super) fn ledger_last(conn: &Connection) -> Result<Option<LedgerRecord>, StoreError> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {LEDGER_COLUMNS} FROM ledger ORDER BY seq DESC LIMIT 1"))?
+        .query_row([], ledger_record)
+        .optional()?)
+}
+
+pub(super) fn ledger_scan(
+    conn: &Connection,
+    after: u64,
+    limit: usize,
+) -> Result<Vec<LedgerRecord>, StoreError> {
+    let after = i64::try_from(after).unwrap_or(i64::MAX);
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {LEDGER_COLUMNS} FROM ledger WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+    ))?;
+    let rows = stmt.query_map(params![after, limit], ledger_record)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub(super) fn ledger_find(
+    conn: &Connection,
+    recipient: &str,
+    object_id: &str,
+) -> Result<Vec<LedgerRecord>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {LEDGER_COLUMNS} FROM ledger WHERE recipient = ?1 AND object_id = ?2 ORDER BY seq"
+    ))?;
+    let rows = stmt.query_map(params![recipient, object_id], ledger_record)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

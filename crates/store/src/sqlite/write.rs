@@ -1,0 +1,214 @@
+//! Everything that changes the store file, one transaction per call.
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+use super::clock::StampClock;
+use crate::error::StoreError;
+use crate::model::{InsertOutcome, LedgerRecord, NewObject, Provenance, StatusRecord, VersionFilter};
+
+/// The `version_us` of unversioned objects (SCOs): one version per id.
+pub(super) const UNVERSIONED: i64 = i64::MIN;
+
+/// The write connection and the clock that stamps what it writes.
+pub(super) struct Writer {
+    conn: Connection,
+    clock: StampClock,
+}
+
+/// Where an object version already stored sits.
+struct Existing {
+    date_added: i64,
+    provider: String,
+    differs: bool,
+}
+
+impl Writer {
+    pub(super) fn new(conn: Connection) -> Self {
+        Self { conn, clock: StampClock::default() }
+    }
+
+    pub(super) fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub(super) fn insert(
+        &mut self,
+        objects: &[NewObject],
+        provenance: &Provenance,
+        collection: Option<&str>,
+    ) -> Result<Vec<InsertOutcome>, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Another process (a CLI ingest beside the server) may have written since we
+        // last looked: continue above its stamps. Both are O(log n) rowid lookups.
+        let seen: i64 = tx.query_row(
+            "SELECT max(coalesce((SELECT max(date_added) FROM objects), 0),
+                        coalesce((SELECT max(date_added) FROM entries), 0))",
+            [],
+            |r| r.get(0),
+        )?;
+        self.clock.observe(seen);
+        let mut outcomes = Vec::with_capacity(objects.len());
+        {
+            let mut add_object = tx.prepare_cached(
+                "INSERT OR IGNORE INTO objects
+                 (date_added, id, type, spec_version, version_us, version_text, provider, channel, facts, json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?;
+            let mut find_object = tx.prepare_cached(
+                "SELECT date_added, provider, json FROM objects WHERE id = ?1 AND version_us = ?2",
+            )?;
+            let mut add_entry = tx.prepare_cached(
+                "INSERT OR IGNORE INTO entries
+                 (date_added, collection, object_added, id, type, version_us, provider)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            let mut find_entry = tx.prepare_cached(
+                "SELECT date_added FROM entries WHERE collection = ?1 AND id = ?2 AND version_us = ?3",
+            )?;
+            for object in objects {
+                let stamp = self.clock.next();
+                let (version_us, version_text) = match &object.version {
+                    Some(v) => (v.micros, v.text.as_str()),
+                    None => (UNVERSIONED, ""),
+                };
+                let added = add_object.execute(params![
+                    stamp,
+                    object.id,
+                    object.object_type,
+                    object.spec_version,
+                    version_us,
+                    version_text,
+                    provenance.organisation,
+                    provenance.channel,
+                    object.facts,
+                    object.json,
+                ])? == 1;
+                let existing = if added {
+                    None
+                } else {
+                    let (date_added, provider, json) = find_object
+                        .query_row(params![object.id, version_us], |r| {
+                            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+                        })?;
+                    Some(Existing { date_added, provider, differs: json != object.json })
+                };
+                let Some(collection) = collection else {
+                    outcomes.push(match existing {
+                        None => InsertOutcome::Added { date_added: stamp },
+                        Some(e) => InsertOutcome::AlreadyPresent {
+                            date_added: e.date_added,
+                            differs: e.differs,
+                        },
+                    });
+                    continue;
+                };
+                let (object_added, provider, entry_stamp) = match &existing {
+                    None => (stamp, provenance.organisation.as_str(), stamp),
+                    Some(e) => (e.date_added, e.provider.as_str(), self.clock.next()),
+                };
+                let entered = add_entry.execute(params![
+                    entry_stamp,
+                    collection,
+                    object_added,
+                    object.id,
+                    object.object_type,
+                    version_us,
+                    provider,
+                ])? == 1;
+                let differs = existing.as_ref().is_some_and(|e| e.differs);
+                outcomes.push(match (entered, existing.is_none()) {
+                    (true, true) => InsertOutcome::Added { date_added: entry_stamp },
+                    (true, false) => {
+                        InsertOutcome::AlreadyPresent { date_added: entry_stamp, differs }
+                    }
+                    (false, _) => {
+                        let date_added: i64 = find_entry
+                            .query_row(params![collection, object.id, version_us], |r| r.get(0))?;
+                        InsertOutcome::AlreadyPresent { date_added, differs }
+                    }
+                });
+            }
+        }
+        tx.commit()?;
+        Ok(outcomes)
+    }
+
+    pub(super) fn remove_from_collection(
+        &mut self,
+        collection: &str,
+        id: &str,
+        versions: &VersionFilter,
+    ) -> Result<u64, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let stamps: Vec<(i64, i64)> = {
+            let mut stmt = tx.prepare_cached(
+                "SELECT date_added, version_us FROM entries WHERE collection = ?1 AND id = ?2
+                 ORDER BY version_us",
+            )?;
+            let rows = stmt.query_map(params![collection, id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let chosen = choose_versions(&stamps, versions);
+        let mut removed = 0;
+        {
+            let mut delete = tx.prepare_cached("DELETE FROM entries WHERE date_added = ?1")?;
+            for stamp in chosen {
+                removed += delete.execute(params![stamp])? as u64;
+            }
+        }
+        tx.commit()?;
+        Ok(removed)
+    }
+
+    pub(super) fn put_status(&mut self, status: &StatusRecord) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("INSERT OR REPLACE INTO statuses (id, organisation, json) VALUES (?1, ?2, ?3)")?
+            .execute(params![status.id, status.organisation, status.json])?;
+        Ok(())
+    }
+
+    pub(super) fn ledger_append(&mut self, records: &[LedgerRecord]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let last: Option<i64> = tx
+            .query_row("SELECT max(seq) FROM ledger", [], |r| r.get(0))
+            .optional()?
+            .flatten();
+        let mut expected = last.map_or(1, |s| s as u64 + 1);
+        {
+            let mut add = tx.prepare_cached(
+                "INSERT INTO ledger (seq, recipient, object_id, encoded, hash) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for record in records {
+                if record.seq != expected {
+                    return Err(StoreError::LedgerOutOfOrder { expected, got: record.seq });
+                }
+                let seq = i64::try_from(record.seq)
+                    .map_err(|_| StoreError::LedgerOutOfOrder { expected, got: record.seq })?;
+                add.execute(params![seq, record.recipient, record.object_id, record.encoded, record.hash])?;
+                expected += 1;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// The `date_added` stamps of the entries a version filter selects, given every
+/// `(date_added, version_us)` of one id sorted by version.
+fn choose_versions(stamps: &[(i64, i64)], versions: &VersionFilter) -> Vec<i64> {
+    if versions.all {
+        return stamps.iter().map(|s| s.0).collect();
+    }
+    let first = stamps.first().map(|s| s.1);
+    let last = stamps.last().map(|s| s.1);
+    stamps
+        .iter()
+        .filter(|(date_added, v)| {
+            (versions.first && Some(*v) == first)
+                || (versions.last && Some(*v) == last)
+                || versions.exact.contains(v)
+                || (*v == UNVERSIONED && versions.exact.contains(date_added))
+        })
+        .map(|s| s.0)
+        .collect()
+}

@@ -1,0 +1,97 @@
+//! The `Store` trait: everything Accord keeps, behind one interface.
+
+use crate::error::StoreError;
+use crate::model::{
+    InsertOutcome, LedgerRecord, NewObject, ObjectQuery, ObjectRow, Page, Provenance, Stats,
+    StatusRecord, VersionFilter,
+};
+
+/// Durable storage for object versions, collection membership, TAXII status resources
+/// and the release ledger.
+///
+/// Every backend (SQLite now, PostgreSQL next) passes the same conformance suite
+/// (`crates/store/tests/conformance.rs`). Methods are synchronous: backends manage their
+/// own connections, and async callers use `spawn_blocking`.
+///
+/// Guarantees every backend gives:
+/// - an insert is atomic per call and durable when it returns `Ok`;
+/// - `date_added` values are unique and strictly increasing across the store, so the
+///   arrival order is a total order and a cursor never skips or repeats a row;
+/// - a query page costs O(limit) index work, whatever the collection size (filters on
+///   id, type and `added_after` are index-backed; version filters cost O(versions of
+///   each returned id)).
+pub trait Store: Send + Sync {
+    /// Store object versions (with their provenance) and, if `collection` is given, add
+    /// them to it. One outcome per object, in order. Already-present versions are kept
+    /// as first stored (and keep their first provenance).
+    fn insert(
+        &self,
+        objects: &[NewObject],
+        provenance: &Provenance,
+        collection: Option<&str>,
+    ) -> Result<Vec<InsertOutcome>, StoreError>;
+
+    /// One page of object versions matching `query`, in ascending `date_added` order.
+    fn query(&self, query: &ObjectQuery) -> Result<Page, StoreError>;
+
+    /// The latest stored version of an object, store-wide (used to resolve references).
+    fn latest(&self, id: &str) -> Result<Option<ObjectRow>, StoreError>;
+
+    /// Remove versions of an object from a collection; returns how many entries went.
+    /// The versions stay in the store (other collections and the ledger refer to them).
+    fn remove_from_collection(
+        &self,
+        collection: &str,
+        id: &str,
+        versions: &VersionFilter,
+    ) -> Result<u64, StoreError>;
+
+    /// Counts by type, provider and collection.
+    fn stats(&self) -> Result<Stats, StoreError>;
+
+    /// Save (insert or replace) a TAXII status resource.
+    fn put_status(&self, status: &StatusRecord) -> Result<(), StoreError>;
+
+    /// A status resource, if it exists and belongs to `organisation`.
+    fn status(&self, id: &str, organisation: &str) -> Result<Option<StatusRecord>, StoreError>;
+
+    /// Append ledger entries. `records[0].seq` must be one past the last stored entry
+    /// and the sequence must have no gaps; else [`StoreError::LedgerOutOfOrder`].
+    fn ledger_append(&self, records: &[LedgerRecord]) -> Result<(), StoreError>;
+
+    /// The last ledger entry, if any (where the chain continues from).
+    fn ledger_last(&self) -> Result<Option<LedgerRecord>, StoreError>;
+
+    /// Ledger entries with `seq > after`, in order, at most `limit`.
+    fn ledger_scan(&self, after: u64, limit: usize) -> Result<Vec<LedgerRecord>, StoreError>;
+
+    /// Ledger entries recording releases of `object_id` to `recipient`, in order.
+    fn ledger_find(
+        &self,
+        recipient: &str,
+        object_id: &str,
+    ) -> Result<Vec<LedgerRecord>, StoreError>;
+}
+
+/// Convenience: fetch a whole query, page by page (for exports and tests).
+///
+/// Calls `each` for every row; stops early if `each` returns `false`.
+pub fn for_each_row(
+    store: &dyn Store,
+    mut query: ObjectQuery,
+    mut each: impl FnMut(ObjectRow) -> bool,
+) -> Result<(), StoreError> {
+    loop {
+        let page = store.query(&query)?;
+        let cursor = page.cursor();
+        for row in page.rows {
+            if !each(row) {
+                return Ok(());
+            }
+        }
+        match (page.more, cursor) {
+            (true, Some(c)) => query.after = Some(c),
+            _ => return Ok(()),
+        }
+    }
+}
