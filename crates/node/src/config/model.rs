@@ -1,0 +1,213 @@
+//! The typed configuration, as read from TOML, with its defaults.
+//!
+//! Unknown keys are errors (`deny_unknown_fields`): a misspelt `max_content_lenght`
+//! must not silently fall back to a default.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// Default listen address: loopback only, so a fresh node is not exposed by accident.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9443";
+/// Default TAXII `max_content_length`: 10 MiB per request body.
+pub const DEFAULT_MAX_CONTENT_LENGTH: u64 = 10 * 1024 * 1024;
+/// Default page size when a client gives no `limit`.
+pub const DEFAULT_PAGE_SIZE: usize = 1000;
+/// Default largest page a client may ask for; larger `limit`s are lowered to it.
+pub const DEFAULT_MAX_PAGE_SIZE: usize = 10_000;
+/// Default number of requests processed at once (further requests wait).
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 64;
+/// Default number of open client connections (further connections wait to be accepted).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the file was read from (set by [`Config::load`](super::Config::load)).
+    #[serde(skip)]
+    pub file: PathBuf,
+    /// The node itself.
+    pub server: Server,
+    /// Organisations by name (the node's own among them).
+    #[serde(default)]
+    pub organisations: BTreeMap<String, Organisation>,
+    /// TAXII API roots by name (the URL path segment).
+    #[serde(default)]
+    pub api_roots: BTreeMap<String, ApiRoot>,
+}
+
+/// `[server]`: identity, addresses, files and limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Server {
+    /// Address and port to listen on.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// The organisation that runs this node; its users administer it.
+    pub organisation: String,
+    /// This node's STIX identity (`identity--<uuid>`), used as `where_sighted_refs`.
+    pub identity: String,
+    /// The store file, relative to the configuration's folder.
+    #[serde(default = "default_store")]
+    pub store: PathBuf,
+    /// The folder of agreement files, relative to the configuration's folder.
+    #[serde(default = "default_agreements_dir")]
+    pub agreements_dir: PathBuf,
+    /// TAXII discovery `title`.
+    #[serde(default = "default_title")]
+    pub title: String,
+    /// TAXII discovery `description`.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// TAXII discovery `contact`.
+    #[serde(default)]
+    pub contact: Option<String>,
+    /// The base URL clients reach this server at (for discovery's API root URLs);
+    /// default: taken from each request's `Host` header.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// Largest request body accepted, in bytes (TAXII `max_content_length`).
+    #[serde(default = "default_max_content_length")]
+    pub max_content_length: u64,
+    /// Requests processed at once; further requests wait their turn.
+    #[serde(default = "default_max_concurrent_requests")]
+    pub max_concurrent_requests: usize,
+    /// Client connections open at once; further connections wait to be accepted.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Objects per page when the client gives no `limit`.
+    #[serde(default = "default_page_size")]
+    pub page_size: usize,
+    /// Largest page; a larger `limit` is lowered to this.
+    #[serde(default = "default_max_page_size")]
+    pub max_page_size: usize,
+    /// Serve `/metrics` without credentials (default: only the node's own users).
+    #[serde(default)]
+    pub metrics_public: bool,
+    /// TLS (HTTPS); plain HTTP when absent.
+    #[serde(default)]
+    pub tls: Option<Tls>,
+}
+
+/// `[server.tls]`: PEM files, relative to the configuration's folder.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tls {
+    /// The certificate chain (leaf first).
+    pub certificate: PathBuf,
+    /// The private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+/// `[organisations.<name>]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Organisation {
+    /// A human name.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Users (HTTP Basic) by user name; names are unique across organisations.
+    #[serde(default)]
+    pub users: BTreeMap<String, User>,
+    /// API tokens (HTTP Bearer) by token name.
+    #[serde(default)]
+    pub tokens: BTreeMap<String, Token>,
+}
+
+/// `[organisations.<org>.users.<name>]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    /// The argon2id PHC string of the password (`$argon2id$v=19$...`).
+    pub password: String,
+}
+
+/// `[organisations.<org>.tokens.<name>]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Token {
+    /// SHA-256 of the token text, lowercase hex (the token itself is shown once).
+    pub sha256: String,
+    /// When it was created (informational).
+    #[serde(default)]
+    pub created: Option<String>,
+}
+
+/// `[api_roots.<name>]`: served at `/<name>/`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiRoot {
+    /// TAXII `title`.
+    pub title: String,
+    /// TAXII `description`.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Discovery's `default` API root.
+    #[serde(default)]
+    pub default: bool,
+    /// Collections by alias (a short name for the CLI).
+    #[serde(default)]
+    pub collections: BTreeMap<String, Collection>,
+}
+
+/// `[api_roots.<root>.collections.<alias>]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Collection {
+    /// The TAXII collection id (a UUID), unique across API roots.
+    pub id: String,
+    /// TAXII `title`.
+    pub title: String,
+    /// TAXII `description`.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Organisations that may read (GET objects, manifest, versions).
+    #[serde(default)]
+    pub read: Vec<String>,
+    /// Organisations that may write (POST objects, DELETE an object).
+    #[serde(default)]
+    pub write: Vec<String>,
+}
+
+impl Collection {
+    /// May `organisation` read this collection?
+    pub fn can_read(&self, organisation: &str) -> bool {
+        self.read.iter().any(|o| o == organisation)
+    }
+
+    /// May `organisation` write to this collection?
+    pub fn can_write(&self, organisation: &str) -> bool {
+        self.write.iter().any(|o| o == organisation)
+    }
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 9443))
+}
+fn default_store() -> PathBuf {
+    PathBuf::from("accord.sqlite")
+}
+fn default_agreements_dir() -> PathBuf {
+    PathBuf::from("agreements")
+}
+fn default_title() -> String {
+    "Accord TAXII server".to_string()
+}
+fn default_max_content_length() -> u64 {
+    DEFAULT_MAX_CONTENT_LENGTH
+}
+fn default_max_concurrent_requests() -> usize {
+    DEFAULT_MAX_CONCURRENT_REQUESTS
+}
+fn default_max_connections() -> usize {
+    DEFAULT_MAX_CONNECTIONS
+}
+fn default_page_size() -> usize {
+    DEFAULT_PAGE_SIZE
+}
+fn default_max_page_size() -> usize {
+    DEFAULT_MAX_PAGE_SIZE
+}
