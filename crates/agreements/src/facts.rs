@@ -1,0 +1,401 @@
+//! What the gate needs to know about one object version, extracted once at
+//! ingest ([`ObjectFacts::extract`]) and kept by the store in a column
+//! ([`ObjectFacts::to_column`] / [`ObjectFacts::from_column`]), so a TAXII read
+//! decides release without parsing the object again.
+
+use std::collections::BTreeSet;
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::ipscan;
+use crate::time::UtcMicros;
+use crate::tlp::{Tlp, TLP2_EXTENSION_ID};
+
+/// Version of the column encoding; [`ObjectFacts::from_column`] refuses others.
+pub const FACTS_FORMAT: u8 = 1;
+
+/// Facts about one STIX object version.
+///
+/// ```
+/// use accord_agreements::{ObjectFacts, Tlp};
+/// let object = serde_json::json!({
+///     "type": "indicator", "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+///     "pattern": "[ipv4-addr:value = '198.51.100.7']", "pattern_type": "stix",
+///     "labels": ["c2"], "confidence": 80,
+///     "object_marking_refs": ["marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"],
+///     "valid_from": "2026-01-01T00:00:00Z"
+/// });
+/// let facts = ObjectFacts::extract(&object);
+/// assert_eq!(facts.tlp, Some(Tlp::Green));
+/// assert_eq!(facts.ips[0].net.to_string(), "198.51.100.7/32");
+/// let column = facts.to_column();
+/// assert_eq!(ObjectFacts::from_column(&column).unwrap(), facts);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectFacts {
+    /// Encoding version ([`FACTS_FORMAT`]).
+    #[serde(rename = "F")]
+    pub format: u8,
+    /// The object's `id`.
+    #[serde(rename = "i")]
+    pub id: String,
+    /// The object's `type`.
+    #[serde(rename = "t")]
+    pub kind: String,
+    /// The most restrictive standard TLP marking among `object_marking_refs` and
+    /// `granular_markings` (granular markings count for the whole object).
+    #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
+    pub tlp: Option<Tlp>,
+    /// Marking definition ids that are not standard TLP markings.
+    #[serde(rename = "o", default, skip_serializing_if = "Vec::is_empty")]
+    pub other_markings: Vec<String>,
+    /// `confidence`, if present and an integer 0–100.
+    #[serde(rename = "c", default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<u8>,
+    /// Whether a `confidence` property is present at all (even if malformed).
+    #[serde(rename = "C", default, skip_serializing_if = "is_false")]
+    pub has_confidence: bool,
+    /// `labels`.
+    #[serde(rename = "l", default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
+    /// Every `*_ref` property value anywhere in the object except
+    /// `created_by_ref` and marking references: ids this object depends on.
+    #[serde(rename = "r", default, skip_serializing_if = "Vec::is_empty")]
+    pub refs: Vec<String>,
+    /// Every `*_refs` list anywhere in the object except `object_marking_refs`.
+    #[serde(rename = "L", default, skip_serializing_if = "Vec::is_empty")]
+    pub ref_lists: Vec<RefList>,
+    /// `created_by_ref` (never withholds; kept for explanations).
+    #[serde(rename = "b", default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    /// Distinct IP literals found in any string (keys included), sorted.
+    #[serde(rename = "a", default, skip_serializing_if = "Vec::is_empty")]
+    pub ips: Vec<IpFact>,
+    /// For `ipv4-addr`/`ipv6-addr`: the `value` text.
+    #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
+    pub sco_value: Option<String>,
+    /// For indicators: `valid_from`.
+    #[serde(rename = "f", default, skip_serializing_if = "Option::is_none")]
+    pub valid_from: Option<i64>,
+    /// For indicators: `valid_until`.
+    #[serde(rename = "u", default, skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<i64>,
+    /// For marking definitions: what the marking says.
+    #[serde(rename = "d", default, skip_serializing_if = "Option::is_none")]
+    pub marking: Option<MarkingKind>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// A `*_refs` list: its property name and its ids.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefList {
+    /// The property name (`object_refs`, `where_sighted_refs`, ...).
+    #[serde(rename = "k")]
+    pub key: String,
+    /// The ids listed.
+    #[serde(rename = "r")]
+    pub ids: Vec<String>,
+}
+
+/// One IP literal: an address, or a network when a prefix length was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IpFact {
+    /// Address (full-length prefix) or network.
+    pub net: IpNet,
+    /// Whether the text wrote a `/prefix`.
+    pub has_prefix: bool,
+}
+
+impl Serialize for IpFact {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.has_prefix {
+            s.collect_str(&self.net)
+        } else {
+            s.collect_str(&self.net.addr())
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for IpFact {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<IpFact, D::Error> {
+        let text = String::deserialize(d)?;
+        if text.contains('/') {
+            let net: IpNet = text.parse().map_err(serde::de::Error::custom)?;
+            Ok(IpFact { net, has_prefix: true })
+        } else {
+            let addr: std::net::IpAddr = text.parse().map_err(serde::de::Error::custom)?;
+            Ok(IpFact { net: IpNet::from(addr), has_prefix: false })
+        }
+    }
+}
+
+/// What a marking definition expresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MarkingKind {
+    /// A TLP level (standard id, `definition_type: "tlp"`, or the TLP 2.0 extension).
+    #[serde(rename = "T")]
+    Tlp(Tlp),
+    /// A statement (copyright, terms of use): no sharing level.
+    #[serde(rename = "S")]
+    Statement,
+    /// Anything else.
+    #[serde(rename = "O")]
+    Other,
+}
+
+/// Why a facts column could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FactsError {
+    /// The column is not the JSON this crate writes.
+    #[error("object facts column is malformed: {0}")]
+    Malformed(#[from] serde_json::Error),
+    /// Written by an incompatible version.
+    #[error("object facts column has format {found}, this build reads format {expected}; re-extract the facts")]
+    Format {
+        /// Format found.
+        found: u8,
+        /// Format this build writes.
+        expected: u8,
+    },
+}
+
+impl ObjectFacts {
+    /// Extracts the facts from a parsed STIX object. Never fails: absent or
+    /// malformed properties simply yield no facts (validation is the ingest
+    /// pipeline's job, not the gate's).
+    pub fn extract(object: &Value) -> ObjectFacts {
+        let mut facts = ObjectFacts { format: FACTS_FORMAT, ..ObjectFacts::default() };
+        let Some(map) = object.as_object() else {
+            return facts;
+        };
+        let text = |key: &str| map.get(key).and_then(Value::as_str);
+        facts.id = text("id").unwrap_or_default().to_owned();
+        facts.kind = text("type").unwrap_or_default().to_owned();
+        facts.has_confidence = map.contains_key("confidence");
+        facts.confidence = map
+            .get("confidence")
+            .and_then(Value::as_u64)
+            .filter(|c| *c <= 100)
+            .and_then(|c| u8::try_from(c).ok());
+        facts.labels = string_list(map.get("labels"));
+        facts.created_by = text("created_by_ref").map(str::to_owned);
+        extract_markings(map, &mut facts);
+        if facts.kind == "indicator" {
+            facts.valid_from = text("valid_from").and_then(UtcMicros::parse).map(|t| t.0);
+            facts.valid_until = text("valid_until").and_then(UtcMicros::parse).map(|t| t.0);
+        }
+        if facts.kind == "ipv4-addr" || facts.kind == "ipv6-addr" {
+            facts.sco_value = text("value").map(str::to_owned);
+        }
+        if facts.kind == "marking-definition" {
+            facts.marking = Some(marking_kind(map, &facts.id));
+        }
+        let mut ips = BTreeSet::new();
+        walk(map, &mut facts, &mut ips, true);
+        facts.ips = ips.into_iter().collect();
+        facts
+    }
+
+    /// The compact column form (JSON with one-letter keys, empty fields omitted).
+    pub fn to_column(&self) -> String {
+        // Serialising plain strings, numbers and enums cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads the column form written by [`ObjectFacts::to_column`].
+    pub fn from_column(text: &str) -> Result<ObjectFacts, FactsError> {
+        let facts: ObjectFacts = serde_json::from_str(text)?;
+        if facts.format != FACTS_FORMAT {
+            return Err(FactsError::Format { found: facts.format, expected: FACTS_FORMAT });
+        }
+        Ok(facts)
+    }
+
+    /// Whether the object is a STIX Domain Object or an SRO of the 2.1 catalogue
+    /// or a custom object (anything not an SCO or a meta object): the objects the
+    /// label and confidence rules of a scope apply to.
+    pub fn is_domain_or_relationship(&self) -> bool {
+        !is_cyber_observable(&self.kind) && self.kind != "marking-definition" && self.kind != "language-content"
+            && self.kind != "extension-definition"
+    }
+
+    /// Whether the object is an `ipv4-addr` or `ipv6-addr` SCO.
+    pub fn is_address_sco(&self) -> bool {
+        self.kind == "ipv4-addr" || self.kind == "ipv6-addr"
+    }
+}
+
+/// The STIX 2.1 cyber-observable object types.
+pub fn is_cyber_observable(kind: &str) -> bool {
+    matches!(
+        kind,
+        "artifact"
+            | "autonomous-system"
+            | "directory"
+            | "domain-name"
+            | "email-addr"
+            | "email-message"
+            | "file"
+            | "ipv4-addr"
+            | "ipv6-addr"
+            | "mac-addr"
+            | "mutex"
+            | "network-traffic"
+            | "process"
+            | "software"
+            | "url"
+            | "user-account"
+            | "windows-registry-key"
+            | "x509-certificate"
+    )
+}
+
+fn string_list(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(Value::as_array)
+        .map(|items| items.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+fn extract_markings(map: &Map<String, Value>, facts: &mut ObjectFacts) {
+    let mut ids = string_list(map.get("object_marking_refs"));
+    if let Some(granular) = map.get("granular_markings").and_then(Value::as_array) {
+        ids.extend(
+            granular
+                .iter()
+                .filter_map(|g| g.get("marking_ref").and_then(Value::as_str))
+                .map(str::to_owned),
+        );
+    }
+    for id in ids {
+        match Tlp::from_marking_id(&id) {
+            Some(level) => facts.tlp = facts.tlp.max(Some(level)),
+            None if !facts.other_markings.contains(&id) => facts.other_markings.push(id),
+            None => {}
+        }
+    }
+}
+
+fn marking_kind(map: &Map<String, Value>, id: &str) -> MarkingKind {
+    if let Some(level) = Tlp::from_marking_id(id) {
+        return MarkingKind::Tlp(level);
+    }
+    let tlp2 = map
+        .get("extensions")
+        .and_then(|e| e.get(TLP2_EXTENSION_ID))
+        .and_then(|e| e.get("tlp_2_0"))
+        .and_then(Value::as_str);
+    if let Some(level) = tlp2.and_then(Tlp::from_definition_text) {
+        return MarkingKind::Tlp(level);
+    }
+    let definition_type = map.get("definition_type").and_then(Value::as_str);
+    let definition = map.get("definition");
+    match definition_type {
+        Some("tlp") => definition
+            .and_then(|d| d.get("tlp"))
+            .and_then(Value::as_str)
+            .and_then(Tlp::from_definition_text)
+            .map_or(MarkingKind::Other, MarkingKind::Tlp),
+        Some("statement") => MarkingKind::Statement,
+        _ => MarkingKind::Other,
+    }
+}
+
+/// Collects references and IP literals from every member, at any depth.
+fn walk(map: &Map<String, Value>, facts: &mut ObjectFacts, ips: &mut BTreeSet<IpFact>, top: bool) {
+    for (key, value) in map {
+        scan_ips(key, ips);
+        let marking_key = key == "object_marking_refs" || key == "marking_ref";
+        match value {
+            Value::String(s) if key.ends_with("_ref") && !marking_key && !(top && key == "created_by_ref") => {
+                facts.refs.push(s.clone());
+            }
+            Value::Array(items) if key.ends_with("_refs") && !marking_key => {
+                let ids: Vec<String> = items.iter().filter_map(Value::as_str).map(str::to_owned).collect();
+                if !ids.is_empty() {
+                    facts.ref_lists.push(RefList { key: key.clone(), ids });
+                }
+            }
+            _ => {}
+        }
+        walk_value(value, facts, ips);
+    }
+}
+
+fn walk_value(value: &Value, facts: &mut ObjectFacts, ips: &mut BTreeSet<IpFact>) {
+    match value {
+        Value::String(s) => scan_ips(s, ips),
+        Value::Array(items) => items.iter().for_each(|v| walk_value(v, facts, ips)),
+        Value::Object(map) => walk(map, facts, ips, false),
+        _ => {}
+    }
+}
+
+fn scan_ips(text: &str, ips: &mut BTreeSet<IpFact>) {
+    for literal in ipscan::scan(text) {
+        ips.insert(IpFact { net: literal.net, has_prefix: literal.has_prefix });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn extracts_references_of_every_kind() {
+        let sighting = json!({
+            "type": "sighting", "id": "sighting--1",
+            "created_by_ref": "identity--c",
+            "sighting_of_ref": "indicator--a",
+            "observed_data_refs": ["observed-data--b"],
+            "where_sighted_refs": ["identity--d"],
+            "object_marking_refs": ["marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", "marking-definition--x"],
+            "granular_markings": [{"marking_ref": "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", "selectors": ["description"]}],
+            "extensions": {"x-ext": {"sample_ref": "file--f"}}
+        });
+        let f = ObjectFacts::extract(&sighting);
+        assert_eq!(f.refs, ["file--f", "indicator--a"]);
+        assert_eq!(f.ref_lists.len(), 2);
+        assert_eq!(f.created_by.as_deref(), Some("identity--c"));
+        assert_eq!(f.tlp, Some(Tlp::Red));
+        assert_eq!(f.other_markings, ["marking-definition--x"]);
+    }
+
+    #[test]
+    fn finds_ips_in_keys_values_and_patterns() {
+        let o = json!({"type": "observed-data", "id": "observed-data--1",
+            "x_note": {"seen 192.0.2.1": "and [2001:db8::2]"},
+            "pattern": "[ipv4-addr:value ISSUBSET '203.0.113.0/24']"});
+        let f = ObjectFacts::extract(&o);
+        let ips: Vec<String> = f.ips.iter().map(|i| serde_json::to_string(i).unwrap()).collect();
+        assert_eq!(ips, ["\"192.0.2.1\"", "\"203.0.113.0/24\"", "\"2001:db8::2\""]);
+        assert_eq!(ObjectFacts::from_column(&f.to_column()).unwrap(), f);
+    }
+
+    #[test]
+    fn recognises_tlp_marking_definitions_by_content() {
+        let v1 = json!({"type": "marking-definition", "id": "marking-definition--z",
+            "definition_type": "tlp", "definition": {"tlp": "amber"}});
+        assert_eq!(ObjectFacts::extract(&v1).marking, Some(MarkingKind::Tlp(Tlp::Amber)));
+        let v2 = json!({"type": "marking-definition", "id": "marking-definition--y",
+            "extensions": {TLP2_EXTENSION_ID: {"extension_type": "property-extension", "tlp_2_0": "amber+strict"}}});
+        assert_eq!(ObjectFacts::extract(&v2).marking, Some(MarkingKind::Tlp(Tlp::AmberStrict)));
+        let st = json!({"type": "marking-definition", "id": "marking-definition--s",
+            "definition_type": "statement", "definition": {"statement": "Copyright"}});
+        assert_eq!(ObjectFacts::extract(&st).marking, Some(MarkingKind::Statement));
+    }
+
+    #[test]
+    fn column_of_another_format_is_refused_with_a_reason() {
+        let err = ObjectFacts::from_column(r#"{"F":9,"i":"x","t":"y"}"#).unwrap_err();
+        assert!(err.to_string().contains("format 9"));
+        assert!(ObjectFacts::from_column("{").is_err());
+    }
+}

@@ -1,0 +1,334 @@
+//! Deciding release from facts alone: scope, markings, embargo, customer
+//! addresses, retention, and references (followed through the resolver).
+//!
+//! References are evaluated depth-first. An object already being evaluated
+//! further up the chain (a cycle) is assumed releasable: its own checks have
+//! passed before its references are followed, and if one of its other
+//! references withholds it, that result reaches the top anyway. Outcomes that
+//! relied on such an assumption are not memoised; all others are memoised in the
+//! [`RecipientView`] for the rest of the request.
+
+use crate::agreement::{Agreement, CustomerAddressPolicy, UnknownMarkings};
+use crate::facts::{MarkingKind, ObjectFacts};
+use crate::time::UtcMicros;
+use crate::tlp::Tlp;
+
+use super::render::{pseudonymise_text, sco_id};
+use super::{
+    RecipientView, ReferenceResolver, ReleaseBasis, Terms, WithholdReason, MAX_REFERENCE_DEPTH,
+    MAX_REFERENCE_EVALUATIONS,
+};
+
+/// What to change in a released object.
+#[derive(Debug, Default)]
+pub(crate) struct Plan<'g> {
+    /// The agreement whose protections apply.
+    pub agreement: Option<&'g Agreement>,
+    /// Replace customer address literals in every string.
+    pub pseudonymise: bool,
+    /// The object's own id after pseudonymisation (address SCOs).
+    pub new_id: Option<String>,
+    /// Referenced ids to rewrite (pseudonymised address SCOs).
+    pub rewrites: Vec<(String, String)>,
+    /// Listed references to drop (withheld objects in `*_refs` lists).
+    pub removals: Vec<String>,
+    /// Cap to write as an indicator's `valid_until`.
+    pub valid_until: Option<UtcMicros>,
+    /// The obligations marking to add to `object_marking_refs`.
+    pub add_marking: Option<&'g str>,
+}
+
+/// A decision without the bytes.
+#[derive(Debug)]
+pub(crate) struct Outcome<'g> {
+    pub basis: ReleaseBasis<'g>,
+    pub plan: Plan<'g>,
+}
+
+/// How a reference appears in the released object.
+#[derive(Clone, Debug)]
+pub(crate) enum RefOutcome {
+    /// Released under its own id.
+    Keep,
+    /// Released under a pseudonymous id.
+    Rewrite(String),
+    /// Withheld.
+    Withheld(WithholdReason),
+}
+
+pub(crate) struct Ctx<'v, 'g> {
+    view: &'v RecipientView<'g>,
+    resolver: &'v dyn ReferenceResolver,
+    /// Ids being evaluated, with their pseudonymous id if they have one.
+    stack: Vec<(String, Option<String>)>,
+    /// Count of cycle assumptions made so far (to know what may be memoised).
+    assumptions: usize,
+    evaluations: usize,
+}
+
+impl<'v, 'g> Ctx<'v, 'g> {
+    pub fn new(view: &'v RecipientView<'g>, resolver: &'v dyn ReferenceResolver) -> Self {
+        Ctx { view, resolver, stack: Vec::new(), assumptions: 0, evaluations: 0 }
+    }
+
+    pub fn evaluate(
+        &mut self,
+        facts: &ObjectFacts,
+        provider: &str,
+        collection: Option<&str>,
+        date_added: UtcMicros,
+        depth: usize,
+    ) -> Result<Outcome<'g>, WithholdReason> {
+        let view = self.view;
+        if let Some(owner) = view.gate.obligations_marking_owner(&facts.id) {
+            return if owner.recipient().id == view.recipient {
+                Ok(Outcome { basis: ReleaseBasis::Agreement(owner), plan: Plan::default() })
+            } else if provider == view.recipient {
+                Ok(Outcome { basis: ReleaseBasis::Owner, plan: Plan::default() })
+            } else {
+                Err(WithholdReason::OtherRecipientsMarking)
+            };
+        }
+        if facts.kind == "marking-definition" && Tlp::from_marking_id(&facts.id).is_some() {
+            return Ok(Outcome { basis: ReleaseBasis::StandardMarking, plan: Plan::default() });
+        }
+        if provider == view.recipient {
+            return Ok(Outcome { basis: ReleaseBasis::Owner, plan: Plan::default() });
+        }
+        let agreements = match view.terms.get(provider) {
+            None => return Err(WithholdReason::NoAgreement),
+            Some(Terms::Inactive(reason)) => return Err(reason.clone()),
+            Some(Terms::Active(list)) => list,
+        };
+        let mut first = None;
+        for &agreement in agreements {
+            match self.evaluate_under(agreement, facts, collection, date_added, depth) {
+                Ok(plan) => return Ok(Outcome { basis: ReleaseBasis::Agreement(agreement), plan }),
+                Err(reason) => {
+                    first.get_or_insert(reason);
+                }
+            }
+        }
+        Err(first.unwrap_or(WithholdReason::NoAgreement))
+    }
+
+    fn evaluate_under(
+        &mut self,
+        a: &'g Agreement,
+        facts: &ObjectFacts,
+        collection: Option<&str>,
+        date_added: UtcMicros,
+        depth: usize,
+    ) -> Result<Plan<'g>, WithholdReason> {
+        if facts.kind != "marking-definition" {
+            self.check_scope(a, facts, collection)?;
+        }
+        let embargo = a.protections().embargo;
+        if embargo.0 > 0 {
+            let until = date_added.plus(embargo);
+            if self.view.now < until {
+                return Err(WithholdReason::Embargoed { until });
+            }
+        }
+        let mut plan = Plan { agreement: Some(a), add_marking: a.obligations_marking_id(), ..Plan::default() };
+        check_addresses(a, facts, &mut plan)?;
+        if let (Some(retention), "indicator") = (a.obligations().retention, facts.kind.as_str()) {
+            let cap = self.view.now.floor_day().plus(retention);
+            if facts.valid_from.is_some_and(|from| from >= cap.0) {
+                return Err(WithholdReason::RetentionBeforeValidFrom);
+            }
+            if facts.valid_until.is_none_or(|until| until > cap.0) {
+                plan.valid_until = Some(cap);
+            }
+        }
+        if !facts.refs.is_empty() || !facts.ref_lists.is_empty() {
+            self.stack.push((facts.id.clone(), plan.new_id.clone()));
+            let result = self.check_references(a, facts, depth, &mut plan);
+            self.stack.pop();
+            result?;
+        }
+        Ok(plan)
+    }
+
+    fn check_scope(&mut self, a: &Agreement, facts: &ObjectFacts, collection: Option<&str>) -> Result<(), WithholdReason> {
+        let scope = a.scope();
+        if scope.types.as_ref().is_some_and(|t| !t.contains(facts.kind.as_str())) {
+            return Err(WithholdReason::TypeOutOfScope { kind: facts.kind.clone() });
+        }
+        if let Some(allowed) = &scope.collections {
+            if !collection.is_some_and(|c| allowed.contains(c)) {
+                return Err(WithholdReason::CollectionOutOfScope);
+            }
+        }
+        let mut level = facts.tlp;
+        for id in &facts.other_markings {
+            if scope.withhold_markings.contains(id) {
+                return Err(WithholdReason::MarkingWithheld { id: id.clone() });
+            }
+            if self.view.gate.obligations_marking_owner(id).is_some() {
+                continue;
+            }
+            let kind = self.resolver.resolve(id).and_then(|m| m.facts.marking);
+            match kind {
+                Some(MarkingKind::Tlp(t)) => level = level.max(Some(t)),
+                Some(MarkingKind::Statement) => {}
+                _ if scope.unknown_markings == UnknownMarkings::Ignore => {}
+                _ => return Err(WithholdReason::MarkingWithheld { id: id.clone() }),
+            }
+        }
+        let tlp = level.unwrap_or(scope.unmarked_tlp);
+        if tlp > scope.max_tlp {
+            return Err(WithholdReason::TlpAboveMaximum { tlp, max: scope.max_tlp });
+        }
+        if let Some(label) = facts.labels.iter().find(|l| scope.exclude_labels.contains(l)) {
+            return Err(WithholdReason::ExcludedLabel { label: label.clone() });
+        }
+        if !scope.labels.is_empty() && is_domain_object(facts) && !facts.labels.iter().any(|l| scope.labels.contains(l)) {
+            return Err(WithholdReason::LabelOutOfScope);
+        }
+        if let Some(min) = scope.min_confidence {
+            let below = match facts.confidence {
+                Some(c) => c < min,
+                None => facts.has_confidence || (scope.require_confidence && facts.is_domain_or_relationship()),
+            };
+            if below {
+                return Err(WithholdReason::BelowMinConfidence { confidence: facts.confidence, min });
+            }
+        }
+        Ok(())
+    }
+
+    fn check_references(
+        &mut self,
+        a: &Agreement,
+        facts: &ObjectFacts,
+        depth: usize,
+        plan: &mut Plan<'g>,
+    ) -> Result<(), WithholdReason> {
+        for id in &facts.refs {
+            match self.reference(a, id, depth)? {
+                RefOutcome::Keep => {}
+                RefOutcome::Rewrite(new) => plan.rewrites.push((id.clone(), new)),
+                RefOutcome::Withheld(because) => {
+                    return Err(WithholdReason::ReferencesWithheld { id: id.clone(), because: Box::new(because) })
+                }
+            }
+        }
+        for list in &facts.ref_lists {
+            let mut kept = 0usize;
+            let mut first_withheld = None;
+            for id in &list.ids {
+                match self.reference(a, id, depth)? {
+                    RefOutcome::Keep => kept += 1,
+                    RefOutcome::Rewrite(new) => {
+                        kept += 1;
+                        plan.rewrites.push((id.clone(), new));
+                    }
+                    RefOutcome::Withheld(because) => {
+                        plan.removals.push(id.clone());
+                        first_withheld.get_or_insert((id, because));
+                    }
+                }
+            }
+            if kept == 0 && list.key == "object_refs" {
+                if let Some((id, because)) = first_withheld {
+                    return Err(WithholdReason::ReferencesWithheld { id: id.clone(), because: Box::new(because) });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The outcome of one referenced id. `Err` only when the evaluation budget is
+    /// exhausted (the referencing object is then withheld whatever the kind of reference).
+    fn reference(&mut self, a: &Agreement, id: &str, depth: usize) -> Result<RefOutcome, WithholdReason> {
+        if let Some((_, new_id)) = self.stack.iter().find(|(s, _)| s == id) {
+            self.assumptions += 1;
+            return Ok(new_id.clone().map_or(RefOutcome::Keep, RefOutcome::Rewrite));
+        }
+        if let Some(known) = self.view.memo.borrow().get(id) {
+            return Ok(known.clone());
+        }
+        if depth + 1 > MAX_REFERENCE_DEPTH {
+            return Ok(RefOutcome::Withheld(WithholdReason::ReferenceChainTooDeep { id: id.to_owned() }));
+        }
+        self.evaluations += 1;
+        if self.evaluations > MAX_REFERENCE_EVALUATIONS {
+            return Err(WithholdReason::ReferenceChainTooDeep { id: id.to_owned() });
+        }
+        let Some(target) = self.resolver.resolve(id) else {
+            let is_address = id.starts_with("ipv4-addr--") || id.starts_with("ipv6-addr--");
+            return Ok(if is_address && !a.protections().customer_ranges.is_empty() {
+                RefOutcome::Withheld(WithholdReason::UnresolvedAddressReference { id: id.to_owned() })
+            } else {
+                RefOutcome::Keep
+            });
+        };
+        let before = self.assumptions;
+        let evaluated = self.evaluate(
+            &target.facts,
+            &target.provider,
+            target.collection.as_deref(),
+            target.date_added,
+            depth + 1,
+        );
+        let outcome = match evaluated {
+            Ok(o) => o.plan.new_id.map_or(RefOutcome::Keep, RefOutcome::Rewrite),
+            Err(WithholdReason::ReferenceChainTooDeep { .. }) if self.evaluations > MAX_REFERENCE_EVALUATIONS => {
+                return Err(WithholdReason::ReferenceChainTooDeep { id: id.to_owned() })
+            }
+            Err(reason) => RefOutcome::Withheld(reason),
+        };
+        let depends_on_depth = matches!(&outcome, RefOutcome::Withheld(r) if contains_depth_limit(r));
+        if self.assumptions == before && !depends_on_depth {
+            self.view.memo.borrow_mut().insert(id.to_owned(), outcome.clone());
+        }
+        Ok(outcome)
+    }
+}
+
+/// Whether a reason bottoms out in the depth limit (which depends on where the
+/// evaluation started, so it must not be memoised).
+fn contains_depth_limit(reason: &WithholdReason) -> bool {
+    match reason {
+        WithholdReason::ReferenceChainTooDeep { .. } => true,
+        WithholdReason::ReferencesWithheld { because, .. } => contains_depth_limit(because),
+        _ => false,
+    }
+}
+
+/// Domain objects (not SCOs, SROs or meta objects): the label requirement applies to them.
+fn is_domain_object(facts: &ObjectFacts) -> bool {
+    facts.is_domain_or_relationship() && facts.kind != "relationship" && facts.kind != "sighting"
+}
+
+fn check_addresses(a: &Agreement, facts: &ObjectFacts, plan: &mut Plan<'_>) -> Result<(), WithholdReason> {
+    let protections = a.protections();
+    let ranges = &protections.customer_ranges;
+    if ranges.is_empty() || facts.ips.is_empty() {
+        return Ok(());
+    }
+    let mut customer = false;
+    for ip in &facts.ips {
+        if ip.has_prefix {
+            if ranges.contains_net(&ip.net) {
+                return Err(WithholdReason::CustomerNetwork { net: ip.net.to_string() });
+            }
+        } else if ranges.contains_addr(ip.net.addr()) {
+            customer = true;
+        }
+    }
+    if !customer {
+        return Ok(());
+    }
+    if protections.customer_addresses == CustomerAddressPolicy::Drop {
+        return Err(WithholdReason::CustomerAddressDropped);
+    }
+    plan.pseudonymise = true;
+    if let (true, Some(value), Some(key)) = (facts.is_address_sco(), &facts.sco_value, a.key()) {
+        if let Some(new_value) = pseudonymise_text(value, ranges, key)? {
+            plan.new_id = Some(sco_id(&facts.kind, &new_value));
+        }
+    }
+    Ok(())
+}

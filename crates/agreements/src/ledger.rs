@@ -1,0 +1,457 @@
+//! The ledger's hash chain: one entry per released object version, each
+//! committing to the previous one, so that changing, deleting, inserting or
+//! reordering entries is detected and the first broken entry is named.
+//!
+//! # Canonical encoding (format 1)
+//! An entry's *body* is, in order (integers big-endian, strings as a `u32`
+//! byte length followed by UTF-8):
+//!
+//! | field | encoding |
+//! |---|---|
+//! | `seq` | u64 |
+//! | `time` | i64, microseconds since the Unix epoch (UTC) |
+//! | `recipient` | string |
+//! | `object_id` | string |
+//! | `object_version` | string |
+//! | `agreement_id` | string |
+//! | `agreement_version` | u32 |
+//! | `purpose` | string |
+//! | `legal_basis` | string |
+//! | `released_sha256` | 32 bytes |
+//! | `prev_hash` | 32 bytes (all zero for the first entry) |
+//!
+//! `hash = SHA-256("accord-ledger-v1\0" || body)`. An encoded entry is
+//! `u32 body length || body || hash`; an encoded chain is the entries one after
+//! another. The first entry has `seq` [`GENESIS_SEQ`].
+
+use std::fmt;
+
+use sha2::{Digest, Sha256};
+
+use crate::gate::{Release, ReleaseBasis};
+use crate::time::UtcMicros;
+
+/// Domain-separation prefix of every entry hash.
+const DOMAIN: &[u8] = b"accord-ledger-v1\0";
+
+/// `seq` of the first entry of a chain.
+pub const GENESIS_SEQ: u64 = 1;
+
+/// Longest body accepted when decoding (a body is a few hundred bytes; the
+/// free-text fields are bounded by the agreement file).
+pub const MAX_ENTRY_BYTES: usize = 1 << 20;
+
+/// What a release contributes to the ledger, before it is chained.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerDraft {
+    /// When the release happened.
+    pub time: UtcMicros,
+    /// The receiving organisation.
+    pub recipient: String,
+    /// The stored object id (the released id may be a pseudonym; see docs).
+    pub object_id: String,
+    /// The object version (`modified`, or what the store uses for unversioned objects).
+    pub object_version: String,
+    /// The agreement released under.
+    pub agreement_id: String,
+    /// Its version.
+    pub agreement_version: u32,
+    /// The agreement's purpose, copied so the ledger stands alone.
+    pub purpose: String,
+    /// The agreement's legal basis, copied likewise.
+    pub legal_basis: String,
+    /// SHA-256 of the released bytes.
+    pub released_sha256: [u8; 32],
+}
+
+impl LedgerDraft {
+    /// The draft for a release under an agreement; `None` for a recipient's own
+    /// objects and the standard TLP marking definitions, which are not releases
+    /// to another party.
+    pub fn for_release(
+        time: UtcMicros,
+        recipient: &str,
+        object_id: &str,
+        object_version: &str,
+        release: &Release<'_>,
+    ) -> Option<LedgerDraft> {
+        let ReleaseBasis::Agreement(a) = release.basis else {
+            return None;
+        };
+        Some(LedgerDraft {
+            time,
+            recipient: recipient.to_owned(),
+            object_id: object_id.to_owned(),
+            object_version: object_version.to_owned(),
+            agreement_id: a.id().to_owned(),
+            agreement_version: a.version(),
+            purpose: a.purpose().to_owned(),
+            legal_basis: a.legal_basis().to_owned(),
+            released_sha256: release.sha256(),
+        })
+    }
+}
+
+/// One chained ledger entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerEntry {
+    /// Position in the chain, from [`GENESIS_SEQ`] without gaps.
+    pub seq: u64,
+    /// When the release happened.
+    pub time: UtcMicros,
+    /// The receiving organisation.
+    pub recipient: String,
+    /// The stored object id.
+    pub object_id: String,
+    /// The object version.
+    pub object_version: String,
+    /// The agreement released under.
+    pub agreement_id: String,
+    /// Its version.
+    pub agreement_version: u32,
+    /// The agreement's purpose.
+    pub purpose: String,
+    /// The agreement's legal basis.
+    pub legal_basis: String,
+    /// SHA-256 of the released bytes.
+    pub released_sha256: [u8; 32],
+    /// `hash` of the previous entry (zero for the first).
+    pub prev_hash: [u8; 32],
+    /// SHA-256 over the domain tag and the body.
+    pub hash: [u8; 32],
+}
+
+impl LedgerEntry {
+    /// The canonical body (everything but `hash`).
+    pub fn body(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(160 + self.purpose.len() + self.legal_basis.len());
+        out.extend_from_slice(&self.seq.to_be_bytes());
+        out.extend_from_slice(&self.time.0.to_be_bytes());
+        for s in [&self.recipient, &self.object_id, &self.object_version, &self.agreement_id] {
+            put_str(&mut out, s);
+        }
+        out.extend_from_slice(&self.agreement_version.to_be_bytes());
+        put_str(&mut out, &self.purpose);
+        put_str(&mut out, &self.legal_basis);
+        out.extend_from_slice(&self.released_sha256);
+        out.extend_from_slice(&self.prev_hash);
+        out
+    }
+
+    /// The hash this entry's content calls for.
+    pub fn compute_hash(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(DOMAIN);
+        h.update(self.body());
+        h.finalize().into()
+    }
+
+    /// Appends the encoded entry (`u32 length || body || hash`) to `out`.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        let body = self.body();
+        out.extend_from_slice(&u32::try_from(body.len()).unwrap_or(u32::MAX).to_be_bytes());
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&self.hash);
+    }
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_be_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// Where the next entry goes: its `seq` and the hash it must chain to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChainHead {
+    /// `seq` of the next entry.
+    pub next_seq: u64,
+    /// `hash` of the last entry (zero before the first).
+    pub prev_hash: [u8; 32],
+}
+
+impl ChainHead {
+    /// The head of an empty chain.
+    pub fn genesis() -> ChainHead {
+        ChainHead { next_seq: GENESIS_SEQ, prev_hash: [0; 32] }
+    }
+
+    /// The head after `entry`.
+    pub fn after(entry: &LedgerEntry) -> ChainHead {
+        ChainHead { next_seq: entry.seq.saturating_add(1), prev_hash: entry.hash }
+    }
+
+    /// Chains a draft at this head and advances the head.
+    ///
+    /// ```
+    /// use accord_agreements::ledger::{verify, ChainHead, LedgerDraft};
+    /// use accord_agreements::UtcMicros;
+    /// let mut head = ChainHead::genesis();
+    /// let draft = LedgerDraft {
+    ///     time: UtcMicros(0), recipient: "cert".into(), object_id: "indicator--1".into(),
+    ///     object_version: "2026-01-01T00:00:00.000Z".into(), agreement_id: "demo".into(),
+    ///     agreement_version: 1, purpose: "p".into(), legal_basis: "b".into(), released_sha256: [0; 32],
+    /// };
+    /// let a = head.append(draft.clone());
+    /// let b = head.append(draft);
+    /// assert_eq!(b.prev_hash, a.hash);
+    /// assert!(verify([&a, &b]).is_ok());
+    /// assert_eq!(verify([&b]).unwrap_err().seq, 2);
+    /// ```
+    pub fn append(&mut self, draft: LedgerDraft) -> LedgerEntry {
+        let entry = chain(*self, draft);
+        *self = ChainHead::after(&entry);
+        entry
+    }
+}
+
+/// Builds the entry for `draft` at `head`.
+pub fn chain(head: ChainHead, draft: LedgerDraft) -> LedgerEntry {
+    let mut entry = LedgerEntry {
+        seq: head.next_seq,
+        time: draft.time,
+        recipient: draft.recipient,
+        object_id: draft.object_id,
+        object_version: draft.object_version,
+        agreement_id: draft.agreement_id,
+        agreement_version: draft.agreement_version,
+        purpose: draft.purpose,
+        legal_basis: draft.legal_basis,
+        released_sha256: draft.released_sha256,
+        prev_hash: head.prev_hash,
+        hash: [0; 32],
+    };
+    entry.hash = entry.compute_hash();
+    entry
+}
+
+/// How the chain is broken at an entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BreakKind {
+    /// The entry's content does not match its hash: it was changed.
+    ContentChanged,
+    /// The entry's `seq` is higher than expected: entries before it were deleted.
+    Missing {
+        /// The `seq` that should be here.
+        expected_seq: u64,
+    },
+    /// The entry's `seq` is lower than expected: entries were reordered or duplicated.
+    OutOfOrder {
+        /// The `seq` that should be here.
+        expected_seq: u64,
+    },
+    /// The entry does not chain to the one before it: an entry was replaced or
+    /// inserted with consistent numbering.
+    LinkBroken,
+    /// The chain ends before the head it is checked against: entries at the end
+    /// were deleted.
+    Truncated {
+        /// The `seq` of the first missing entry.
+        expected_seq: u64,
+    },
+}
+
+/// The first broken entry of a chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("ledger broken at entry seq {seq} (position {index}): {kind}")]
+pub struct LedgerBreak {
+    /// The broken entry's `seq` as stored (for `Truncated`, the first missing seq).
+    pub seq: u64,
+    /// Its position in the sequence checked, from 0.
+    pub index: u64,
+    /// What is wrong.
+    pub kind: BreakKind,
+}
+
+impl fmt::Display for BreakKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BreakKind::ContentChanged => f.write_str("its content does not match its hash (changed)"),
+            BreakKind::Missing { expected_seq } => write!(f, "expected seq {expected_seq}; entries were deleted"),
+            BreakKind::OutOfOrder { expected_seq } => {
+                write!(f, "expected seq {expected_seq}; entries were reordered or duplicated")
+            }
+            BreakKind::LinkBroken => f.write_str("it does not chain to the previous entry (replaced or inserted)"),
+            BreakKind::Truncated { expected_seq } => {
+                write!(f, "the chain ends before the expected head; entries from seq {expected_seq} were deleted")
+            }
+        }
+    }
+}
+
+/// Checks entries one at a time, so a store can stream its whole ledger.
+#[derive(Clone, Debug)]
+pub struct Verifier {
+    head: ChainHead,
+    index: u64,
+}
+
+impl Default for Verifier {
+    fn default() -> Self {
+        Verifier::new()
+    }
+}
+
+impl Verifier {
+    /// Verifies a chain from its first entry.
+    pub fn new() -> Verifier {
+        Verifier::resume(ChainHead::genesis())
+    }
+
+    /// Verifies a segment that continues from a trusted head (for incremental checks).
+    pub fn resume(head: ChainHead) -> Verifier {
+        Verifier { head, index: 0 }
+    }
+
+    /// Checks the next entry.
+    pub fn push(&mut self, entry: &LedgerEntry) -> Result<(), LedgerBreak> {
+        let broken = |kind| LedgerBreak { seq: entry.seq, index: self.index, kind };
+        if entry.compute_hash() != entry.hash {
+            return Err(broken(BreakKind::ContentChanged));
+        }
+        let expected_seq = self.head.next_seq;
+        if entry.seq > expected_seq {
+            return Err(broken(BreakKind::Missing { expected_seq }));
+        }
+        if entry.seq < expected_seq {
+            return Err(broken(BreakKind::OutOfOrder { expected_seq }));
+        }
+        if entry.prev_hash != self.head.prev_hash {
+            return Err(broken(BreakKind::LinkBroken));
+        }
+        self.head = ChainHead::after(entry);
+        self.index += 1;
+        Ok(())
+    }
+
+    /// The head after the entries checked so far.
+    pub fn head(&self) -> ChainHead {
+        self.head
+    }
+
+    /// Checks that the chain ends at `expected` (a head recorded elsewhere, which
+    /// is what detects deletion of the newest entries).
+    pub fn finish_at(&self, expected: ChainHead) -> Result<(), LedgerBreak> {
+        if self.head == expected {
+            return Ok(());
+        }
+        let kind = if self.head.next_seq < expected.next_seq {
+            BreakKind::Truncated { expected_seq: self.head.next_seq }
+        } else {
+            BreakKind::LinkBroken
+        };
+        Err(LedgerBreak { seq: self.head.next_seq, index: self.index, kind })
+    }
+}
+
+/// Verifies a whole chain from its first entry and returns its head.
+pub fn verify<'a>(entries: impl IntoIterator<Item = &'a LedgerEntry>) -> Result<ChainHead, LedgerBreak> {
+    let mut verifier = Verifier::new();
+    for entry in entries {
+        verifier.push(entry)?;
+    }
+    Ok(verifier.head())
+}
+
+/// Encodes a chain (entries one after another).
+pub fn encode_chain<'a>(entries: impl IntoIterator<Item = &'a LedgerEntry>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for e in entries {
+        e.encode(&mut out);
+    }
+    out
+}
+
+/// Why encoded ledger bytes could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("encoded ledger is malformed at byte {offset} (entry {index}): {message}")]
+pub struct LedgerDecodeError {
+    /// Byte offset of the problem.
+    pub offset: usize,
+    /// Position of the entry being read, from 0.
+    pub index: usize,
+    /// What is wrong.
+    pub message: &'static str,
+}
+
+/// Decodes bytes written by [`encode_chain`] (verify the result with [`verify`]).
+pub fn decode_chain(bytes: &[u8]) -> Result<Vec<LedgerEntry>, LedgerDecodeError> {
+    let mut entries = Vec::new();
+    let mut r = Reader { bytes, pos: 0, index: 0 };
+    while r.pos < bytes.len() {
+        r.index = entries.len();
+        let len = usize::try_from(r.u32()?).unwrap_or(usize::MAX);
+        if len > MAX_ENTRY_BYTES {
+            return Err(r.error("entry longer than the limit"));
+        }
+        let body_end = r.pos.checked_add(len).filter(|e| *e <= bytes.len()).ok_or_else(|| r.error("entry runs past the end"))?;
+        let mut entry = LedgerEntry {
+            seq: r.u64()?,
+            time: UtcMicros(r.i64()?),
+            recipient: r.string()?,
+            object_id: r.string()?,
+            object_version: r.string()?,
+            agreement_id: r.string()?,
+            agreement_version: r.u32()?,
+            purpose: r.string()?,
+            legal_basis: r.string()?,
+            released_sha256: r.array()?,
+            prev_hash: r.array()?,
+            hash: [0; 32],
+        };
+        if r.pos != body_end {
+            return Err(r.error("entry length does not match its fields"));
+        }
+        entry.hash = r.array()?;
+        entries.push(entry);
+    }
+    Ok(entries)
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    index: usize,
+}
+
+impl Reader<'_> {
+    fn error(&self, message: &'static str) -> LedgerDecodeError {
+        LedgerDecodeError { offset: self.pos, index: self.index, message }
+    }
+
+    fn take(&mut self, n: usize) -> Result<&[u8], LedgerDecodeError> {
+        let end = self.pos.checked_add(n).filter(|e| *e <= self.bytes.len()).ok_or_else(|| self.error("unexpected end"))?;
+        let slice = &self.bytes[self.pos..end];
+        self.pos = end;
+        Ok(slice)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], LedgerDecodeError> {
+        let slice = self.take(N)?;
+        let mut out = [0u8; N];
+        out.copy_from_slice(slice);
+        Ok(out)
+    }
+
+    fn u32(&mut self) -> Result<u32, LedgerDecodeError> {
+        self.array().map(u32::from_be_bytes)
+    }
+
+    fn u64(&mut self) -> Result<u64, LedgerDecodeError> {
+        self.array().map(u64::from_be_bytes)
+    }
+
+    fn i64(&mut self) -> Result<i64, LedgerDecodeError> {
+        self.array().map(i64::from_be_bytes)
+    }
+
+    fn string(&mut self) -> Result<String, LedgerDecodeError> {
+        let len = usize::try_from(self.u32()?).unwrap_or(usize::MAX);
+        if len > MAX_ENTRY_BYTES {
+            return Err(self.error("string longer than the limit"));
+        }
+        let start = self.pos;
+        let bytes = self.take(len)?.to_vec();
+        String::from_utf8(bytes).map_err(|_| LedgerDecodeError { offset: start, index: self.index, message: "string is not UTF-8" })
+    }
+}
