@@ -1,0 +1,165 @@
+//! STIX identifiers: `object-type--UUID` (STIX 2.1 section 2.9).
+
+use std::fmt;
+
+/// Why a text is not a STIX identifier.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdentifierError {
+    /// No `--` separates a type from a UUID.
+    #[error("'{0}' is not an identifier of the form object-type--UUID")]
+    Shape(String),
+    /// The part before `--` is not a valid object type name.
+    #[error("'{0}': the type part is not a valid STIX type name (a-z, 0-9, hyphen; 3 to 250 characters)")]
+    Type(String),
+    /// The part after `--` is not an RFC 4122 UUID (8-4-4-4-12 hex digits, version 1-5, variant 10xx).
+    #[error("'{0}': the part after '--' is not an RFC 4122 UUID")]
+    Uuid(String),
+}
+
+/// A syntactically valid STIX identifier.
+///
+/// The UUID must be RFC 4122 (version 1 to 5, variant bits `10`), as in the
+/// OASIS JSON schema `common/identifier.json`; hex digits of either case are
+/// accepted and kept as written.
+///
+/// ```
+/// use accord_stix::Identifier;
+/// let id = Identifier::parse("indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f")?;
+/// assert_eq!(id.object_type(), "indicator");
+/// assert_eq!(id.uuid().get_version_num(), 4);
+/// assert!(Identifier::parse("indicator--not-a-uuid").is_err());
+/// # Ok::<(), accord_stix::IdentifierError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Identifier {
+    text: Box<str>,
+    split: usize,
+}
+
+impl Identifier {
+    /// Parses and checks an identifier.
+    pub fn parse(s: &str) -> Result<Identifier, IdentifierError> {
+        let Some(split) = s.find("--") else {
+            return Err(IdentifierError::Shape(s.to_owned()));
+        };
+        // A type name never contains "--", so the first "--" is the separator
+        // unless the type itself is malformed.
+        let (ty, uuid) = (&s[..split], &s[split + 2..]);
+        if !is_type_name(ty) {
+            return Err(IdentifierError::Type(s.to_owned()));
+        }
+        if !is_rfc4122_uuid(uuid) {
+            return Err(IdentifierError::Uuid(s.to_owned()));
+        }
+        Ok(Identifier {
+            text: s.into(),
+            split,
+        })
+    }
+
+    /// The object type named by the identifier.
+    pub fn object_type(&self) -> &str {
+        &self.text[..self.split]
+    }
+
+    /// The UUID part.
+    pub fn uuid(&self) -> uuid::Uuid {
+        uuid::Uuid::parse_str(&self.text[self.split + 2..]).unwrap_or_default()
+    }
+
+    /// The identifier text.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+/// True when `s` is a valid STIX type name: 3 to 250 characters of `a-z`,
+/// `0-9` and `-`, starting with a letter, no empty hyphen-separated part (the
+/// OASIS schema pattern `^([a-z][a-z0-9]*)+(-[a-z0-9]+)*\-?$`, which also allows
+/// one trailing hyphen).
+pub fn is_type_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 3 || b.len() > 250 || !b[0].is_ascii_lowercase() {
+        return false;
+    }
+    let mut prev_hyphen = false;
+    for &c in &b[1..] {
+        match c {
+            b'a'..=b'z' | b'0'..=b'9' => prev_hyphen = false,
+            b'-' if !prev_hyphen => prev_hyphen = true,
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// True when `s` is `8-4-4-4-12` hex digits with version 1-5 and the RFC 4122 variant.
+pub fn is_rfc4122_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 36 {
+        return false;
+    }
+    for (i, &c) in b.iter().enumerate() {
+        let ok = match i {
+            8 | 13 | 18 | 23 => c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        };
+        if !ok {
+            return false;
+        }
+    }
+    matches!(b[14], b'1'..=b'5') && matches!(b[19], b'8' | b'9' | b'a' | b'b' | b'A' | b'B')
+}
+
+impl fmt::Display for Identifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+impl fmt::Debug for Identifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Identifier({})", self.text)
+    }
+}
+impl std::str::FromStr for Identifier {
+    type Err = IdentifierError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Identifier::parse(s)
+    }
+}
+impl serde::Serialize for Identifier {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+impl<'de> serde::Deserialize<'de> for Identifier {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Identifier::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_shape() {
+        assert!(Identifier::parse("x-mitre-tactic--69da72d2-f550-41c5-ab9e-e8255707f28a").is_ok());
+        assert!(Identifier::parse("ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4").is_ok());
+        for bad in [
+            "indicator",
+            "indicator--",
+            "in--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+            "Indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+            "indicator--8e2e2d2b-17d4-6cbf-938f-98ee46b3cd3f",
+            "indicator--8e2e2d2b-17d4-4cbf-c38f-98ee46b3cd3f",
+            "indicator--8e2e2d2b17d4-4cbf-938f-98ee46b3cd3f0",
+            "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3g",
+            "a--b--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+        ] {
+            assert!(Identifier::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
