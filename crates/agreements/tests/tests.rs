@@ -1,1 +1,8 @@
-//! Integration tests.
+//! Integration tests of accord-agreements (one binary).
+
+mod common;
+mod documents;
+mod gate_rules;
+mod leak_props;
+mod ledger_tamper;
+mod tlp_rules;
