@@ -1,0 +1,17 @@
+//! An Accord node's services, shared by the TAXII server and the CLI.
+//!
+//! # Layout
+//! - [`config`]: the node's configuration file (identity, organisations, users, tokens,
+//!   API roots, collections and rights), loading, validation and editing.
+//! - [`accounts`]: checking credentials (HTTP Basic passwords, Bearer tokens).
+//! - [`ingest`]: the way in — validate, extract gate facts, store.
+//! - [`egress`]: the one door out — the agreement gate and the release ledger.
+//! - [`facts`]: what the gate needs to know about an object, extracted at ingest.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod accounts;
+pub mod config;
+pub mod egress;
+pub mod facts;
+pub mod ingest;

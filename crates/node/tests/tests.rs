@@ -1,0 +1,1 @@
+//! accord-node integration tests.
