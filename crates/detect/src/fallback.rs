@@ -1,0 +1,244 @@
+//! Indicators the flat structures cannot hold, evaluated by the pattern engine.
+//!
+//! Each record that reaches a fallback pattern — that is, produces an object of a type
+//! the pattern names — is turned once into a STIX observed-data object (2.0 embedded
+//! `objects` layout, which the engine reads) and every reached pattern is evaluated
+//! against it with the semantics of the OASIS matcher.
+//!
+//! One record is one observation, so patterns that need several observations
+//! (observation-level `AND`, `FOLLOWEDBY`, `REPEATS`) cannot match a single record; they
+//! are evaluated all the same, and match only where the engine says so.
+//!
+//! Objects a record yields: `ipv4-addr`/`ipv6-addr` for both endpoints, a
+//! `network-traffic` joining them (ports, `protocols` = IP version, transport, Zeek
+//! services; byte and packet counts); for DNS a `domain-name` with `resolves_to_refs`
+//! to the answers; for HTTP a `domain-name` (the `Host`), a `url`, and the
+//! `http-request-ext` of the traffic.
+
+use std::net::IpAddr;
+
+use accord_patterns::ast::Pattern;
+use accord_telemetry::{Conn, Record};
+use serde_json::{json, Map, Value};
+
+use crate::time::format_timestamp;
+
+const REACH_CONN: u8 = 1;
+const REACH_DNS: u8 = 2;
+const REACH_HTTP: u8 = 4;
+
+/// A pattern for the engine, and the record kinds that can reach it.
+#[derive(Debug)]
+pub(crate) struct FallbackRule {
+    pub indicator: u32,
+    pattern: Pattern,
+    reach: u8,
+}
+
+impl FallbackRule {
+    pub(crate) fn new(indicator: u32, pattern: Pattern) -> Self {
+        let mut reach = 0u8;
+        pattern.expr.for_each_comparison(&mut |c| {
+            reach |= match c.path.object_type.as_str() {
+                "ipv4-addr" | "ipv6-addr" | "network-traffic" => {
+                    REACH_CONN | REACH_DNS | REACH_HTTP
+                }
+                "domain-name" => REACH_DNS | REACH_HTTP,
+                "url" => REACH_HTTP,
+                _ => 0,
+            }
+        });
+        FallbackRule {
+            indicator,
+            pattern,
+            reach,
+        }
+    }
+
+    /// `true` if no record kind produces an object this pattern looks at.
+    pub(crate) fn unreachable(&self) -> bool {
+        self.reach == 0
+    }
+}
+
+fn kind_bit(rec: &Record<'_>) -> u8 {
+    match rec {
+        Record::Dns(_) => REACH_DNS,
+        Record::Http(_) => REACH_HTTP,
+        _ => REACH_CONN,
+    }
+}
+
+/// Reused state of the fallback path.
+#[derive(Debug, Default)]
+pub(crate) struct FallbackScratch {}
+
+impl FallbackScratch {
+    /// Evaluates every rule the record reaches; calls `f` with each matching indicator.
+    /// Returns (evaluations, errors).
+    pub(crate) fn evaluate(
+        &mut self,
+        rules: &[FallbackRule],
+        rec: &Record<'_>,
+        f: &mut impl FnMut(u32),
+    ) -> (u64, u64) {
+        let bit = kind_bit(rec);
+        if !rules.iter().any(|r| r.reach & bit != 0) {
+            return (0, 0);
+        }
+        let od = observed_data(rec);
+        let (mut evals, mut errors) = (0, 0);
+        for r in rules.iter().filter(|r| r.reach & bit != 0) {
+            evals += 1;
+            match crate::engine::matches(&r.pattern, &od) {
+                Ok(true) => f(r.indicator),
+                Ok(false) => {}
+                Err(_) => errors += 1,
+            }
+        }
+        (evals, errors)
+    }
+}
+
+fn ip_object(a: IpAddr) -> Value {
+    let ty = if a.is_ipv4() {
+        "ipv4-addr"
+    } else {
+        "ipv6-addr"
+    };
+    json!({"type": ty, "value": a.to_string()})
+}
+
+fn traffic_object(c: &Conn<'_>) -> Map<String, Value> {
+    let mut t = Map::new();
+    t.insert("type".into(), "network-traffic".into());
+    t.insert("src_ref".into(), "0".into());
+    t.insert("dst_ref".into(), "1".into());
+    let mut protocols = vec![Value::from(if c.orig_h.is_ipv4() {
+        "ipv4"
+    } else {
+        "ipv6"
+    })];
+    if let Some(p) = c.proto.stix_name() {
+        protocols.push(p.into());
+    }
+    for s in c
+        .service
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+    {
+        protocols.push(s.to_ascii_lowercase().into());
+    }
+    t.insert("protocols".into(), protocols.into());
+    let opt = [
+        ("src_port", c.orig_p.map(u64::from)),
+        ("dst_port", c.resp_p.map(u64::from)),
+        ("src_byte_count", c.orig_bytes),
+        ("dst_byte_count", c.resp_bytes),
+        ("src_packets", c.orig_pkts),
+        ("dst_packets", c.resp_pkts),
+    ];
+    for (k, v) in opt {
+        if let Some(v) = v {
+            t.insert(k.into(), v.into());
+        }
+    }
+    t
+}
+
+/// The observed-data object of one record (see the module documentation).
+///
+/// It holds the record's addresses: it lives only for the evaluation and is never
+/// stored or emitted.
+pub fn observed_data(rec: &Record<'_>) -> Value {
+    let c = rec.conn();
+    let ts = format_timestamp(c.ts);
+    let mut objects = Map::new();
+    objects.insert("0".into(), ip_object(c.orig_h));
+    objects.insert("1".into(), ip_object(c.resp_h));
+    let mut traffic = traffic_object(c);
+    match rec {
+        Record::Dns(d) => {
+            let mut refs = Vec::new();
+            d.answers.for_each(|a| {
+                let key = (objects.len() + 1).to_string();
+                let obj = match a.parse::<IpAddr>() {
+                    Ok(ip) => ip_object(ip),
+                    Err(_) => json!({"type": "domain-name", "value": a}),
+                };
+                objects.insert(key.clone(), obj);
+                refs.push(Value::from(key));
+            });
+            if let Some(q) = &d.query {
+                let mut dn = json!({"type": "domain-name", "value": q});
+                if !refs.is_empty() {
+                    dn["resolves_to_refs"] = refs.into();
+                }
+                objects.insert((objects.len() + 1).to_string(), dn);
+            }
+        }
+        Record::Http(h) => {
+            let mut header = Map::new();
+            if let Some(host) = &h.host {
+                header.insert("Host".into(), host.as_ref().into());
+                let bare = host.rsplit_once(':').map_or(host.as_ref(), |(a, p)| {
+                    if p.bytes().all(|b| b.is_ascii_digit()) && !a.contains(':') {
+                        a
+                    } else {
+                        host.as_ref()
+                    }
+                });
+                if bare.parse::<IpAddr>().is_err() {
+                    objects.insert(
+                        (objects.len() + 1).to_string(),
+                        json!({"type": "domain-name", "value": bare}),
+                    );
+                }
+            }
+            if let Some(ua) = &h.user_agent {
+                header.insert("User-Agent".into(), ua.as_ref().into());
+            }
+            if let Some(r) = &h.referrer {
+                header.insert("Referer".into(), r.as_ref().into());
+            }
+            let mut ext = Map::new();
+            if let Some(m) = h.method {
+                ext.insert("request_method".into(), m.to_ascii_lowercase().into());
+            }
+            if let Some(uri) = &h.uri {
+                ext.insert("request_value".into(), uri.as_ref().into());
+                let mut url = String::new();
+                let host = h.host.as_deref().unwrap_or_default();
+                if uri.contains("://") && !uri.starts_with('/') {
+                    url.push_str(uri);
+                } else if !host.is_empty() {
+                    url = format!(
+                        "http://{host}{}{uri}",
+                        if uri.starts_with('/') { "" } else { "/" }
+                    );
+                }
+                if !url.is_empty() {
+                    objects.insert(
+                        (objects.len() + 1).to_string(),
+                        json!({"type": "url", "value": url}),
+                    );
+                }
+            }
+            if !header.is_empty() {
+                ext.insert("request_header".into(), header.into());
+            }
+            traffic.insert("extensions".into(), json!({"http-request-ext": ext}));
+        }
+        _ => {}
+    }
+    objects.insert("2".into(), traffic.into());
+    json!({
+        "type": "observed-data",
+        "id": "observed-data--00000000-0000-4000-8000-000000000000",
+        "first_observed": ts,
+        "last_observed": ts,
+        "number_observed": 1,
+        "objects": objects,
+    })
+}

@@ -1,0 +1,167 @@
+//! Property tests: compiled structures agree with naive matchers.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use accord_detect::atom::{Atom, Side};
+use accord_detect::like::like_match;
+use accord_detect::matcher::Matcher;
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+
+fn v4net() -> impl Strategy<Value = IpNet> {
+    // Few distinct top bits so that networks nest and collide often.
+    (0u32..16, 0u8..=32, any::<u32>()).prop_map(|(hi, len, lo)| {
+        let addr = (hi << 28) | (lo >> 4);
+        IpNet::V4(Ipv4Net::new(Ipv4Addr::from(addr), len).unwrap().trunc())
+    })
+}
+
+fn v6net() -> impl Strategy<Value = IpNet> {
+    (0u128..8, 0u8..=128, any::<u128>()).prop_map(|(hi, len, lo)| {
+        let addr = (hi << 125) | (lo >> 3);
+        IpNet::V6(Ipv6Net::new(Ipv6Addr::from(addr), len).unwrap().trunc())
+    })
+}
+
+fn side() -> impl Strategy<Value = Side> {
+    prop_oneof![Just(Side::Any), Just(Side::Src), Just(Side::Dst)]
+}
+
+fn near(nets: &[(IpNet, Side)]) -> impl Strategy<Value = IpAddr> + '_ {
+    // Addresses at, inside and just outside the networks, plus random ones.
+    let edges: Vec<IpAddr> = nets
+        .iter()
+        .flat_map(|(n, _)| {
+            let (a, b) = (n.network(), n.broadcast());
+            let step = |x: IpAddr, up: bool| match x {
+                IpAddr::V4(v) => IpAddr::V4(Ipv4Addr::from(if up {
+                    u32::from(v).wrapping_add(1)
+                } else {
+                    u32::from(v).wrapping_sub(1)
+                })),
+                IpAddr::V6(v) => IpAddr::V6(Ipv6Addr::from(if up {
+                    u128::from(v).wrapping_add(1)
+                } else {
+                    u128::from(v).wrapping_sub(1)
+                })),
+            };
+            [a, b, step(a, false), step(b, true)]
+        })
+        .collect();
+    let edges = if edges.is_empty() {
+        vec![IpAddr::V4(Ipv4Addr::UNSPECIFIED)]
+    } else {
+        edges
+    };
+    prop_oneof![
+        prop::sample::select(edges),
+        any::<u32>().prop_map(|a| IpAddr::V4(a.into())),
+        any::<u128>().prop_map(|a| IpAddr::V6(a.into())),
+    ]
+}
+
+fn naive_ip(nets: &[(IpNet, Side)], addr: IpAddr, seen: Side) -> Vec<u32> {
+    let mut v: Vec<u32> = nets
+        .iter()
+        .enumerate()
+        .filter(|(_, (n, s))| n.contains(&addr) && (*s == Side::Any || *s == seen))
+        .map(|(i, _)| i as u32)
+        .collect();
+    v.sort();
+    v
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn prefix_table_agrees_with_linear_scan(
+        nets in prop::collection::vec((prop_oneof![v4net(), v6net()], side()), 0..60),
+        seed in any::<u64>(),
+    ) {
+        let m = Matcher::build(nets.iter().enumerate().map(|(i, (n, s))| (Atom::Ip { net: *n, side: *s }, i as u32)).collect());
+        let mut runner = proptest::test_runner::TestRunner::new_with_rng(
+            ProptestConfig::default(),
+            proptest::test_runner::TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &{
+                let mut s = [0u8; 32]; s[..8].copy_from_slice(&seed.to_le_bytes()); s
+            }),
+        );
+        let strat = near(&nets);
+        for _ in 0..64 {
+            let addr = strat.new_tree(&mut runner).unwrap().current();
+            for seen in [Side::Any, Side::Src, Side::Dst] {
+                let mut got = Vec::new();
+                m.match_ip(addr, seen, &mut |i| got.push(i));
+                got.sort();
+                prop_assert_eq!(got, naive_ip(&nets, addr, seen), "addr {} seen {:?}", addr, seen);
+            }
+        }
+    }
+
+    #[test]
+    fn domain_structures_agree_with_like_semantics(
+        patterns in prop::collection::vec(prop_oneof![
+            "[abc]{1,3}(\\.[abc]{1,3}){0,2}".prop_map(|d| (d, false)),
+            "%\\.[abc]{1,3}(\\.[abc]{1,2}){0,1}".prop_map(|d| (d, true)),
+            "[abc%_.]{1,8}".prop_map(|d| (d, true)),
+        ], 0..30),
+        names in prop::collection::vec("[abc]{0,3}(\\.[abc]{1,3}){0,3}", 1..30),
+    ) {
+        let atoms = patterns.iter().enumerate().map(|(i, (p, like))| {
+            (if *like { Atom::DomainLike(p.clone()) } else { Atom::Domain(p.clone()) }, i as u32)
+        }).collect();
+        let m = Matcher::build(atoms);
+        for name in &names {
+            let mut got = Vec::new();
+            m.match_domain(name, &mut |i| got.push(i));
+            got.sort();
+            got.dedup();
+            let want: Vec<u32> = patterns.iter().enumerate()
+                .filter(|(_, (p, like))| if *like { like_match(p, name) } else { p == name })
+                .map(|(i, _)| i as u32)
+                .collect();
+            prop_assert_eq!(got, want, "name {}", name);
+        }
+    }
+
+    #[test]
+    fn like_agrees_with_a_regex(pattern in "[ab%_]{0,8}", text in "[abé]{0,10}") {
+        let mut re = String::from("^");
+        for c in pattern.chars() {
+            match c {
+                '%' => re.push_str(".*"),
+                '_' => re.push('.'),
+                c => re.push_str(&regex_escape(c)),
+            }
+        }
+        re.push('$');
+        let r = regex_lite(&re);
+        prop_assert_eq!(like_match(&pattern, &text), r(&text), "{} {}", pattern, text);
+    }
+}
+
+fn regex_escape(c: char) -> String {
+    c.to_string()
+}
+
+/// A tiny backtracking matcher for `^...$` with `.` and `.*` (test oracle only).
+fn regex_lite(re: &str) -> impl Fn(&str) -> bool {
+    let body: Vec<char> = re
+        .trim_start_matches('^')
+        .trim_end_matches('$')
+        .chars()
+        .collect();
+    move |text: &str| {
+        fn go(p: &[char], t: &[char]) -> bool {
+            match p {
+                [] => t.is_empty(),
+                ['.', '*', rest @ ..] => (0..=t.len()).any(|k| go(rest, &t[k..])),
+                ['.', rest @ ..] => !t.is_empty() && go(rest, &t[1..]),
+                [c, rest @ ..] => t.first() == Some(c) && go(rest, &t[1..]),
+            }
+        }
+        let t: Vec<char> = text.chars().collect();
+        go(&body, &t)
+    }
+}
