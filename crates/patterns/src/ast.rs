@@ -214,6 +214,8 @@ pub struct Comparison {
     pub op: CompOp,
     /// The operand (see [`Operand`] for which operator takes which).
     pub operand: Operand,
+    /// The operand's text in the source (empty, at the end, for `EXISTS`).
+    pub operand_span: Span,
     /// From the path (or `NOT`/`EXISTS`) to the end of the operand.
     pub span: Span,
 }
@@ -425,7 +427,13 @@ impl fmt::Display for Comparison {
         if self.op == CompOp::Exists {
             return write!(f, "{not}EXISTS {}", self.path);
         }
-        write!(f, "{} {not}{} {}", self.path, self.op.as_str(), self.operand)
+        write!(
+            f,
+            "{} {not}{} {}",
+            self.path,
+            self.op.as_str(),
+            self.operand
+        )
     }
 }
 

@@ -78,7 +78,11 @@ pub fn hexdecode(s: &str) -> Result<Vec<u8>, &'static str> {
     if b.len() % 2 != 0 {
         return Err("invalid hex: odd number of digits");
     }
-    let digit = |c: u8| (c as char).to_digit(16).ok_or("invalid hex: non-hexadecimal digit found");
+    let digit = |c: u8| {
+        (c as char)
+            .to_digit(16)
+            .ok_or("invalid hex: non-hexadecimal digit found")
+    };
     b.chunks_exact(2)
         .map(|p| Ok(((digit(p[0])? << 4) | digit(p[1])?) as u8))
         .collect()
@@ -91,7 +95,10 @@ mod tests {
     #[test]
     fn base64_follows_binascii() {
         assert_eq!(b64decode("").unwrap(), b"");
-        assert_eq!(b64decode("dGhpcyBpcyBhIHRlc3Q=").unwrap(), b"this is a test");
+        assert_eq!(
+            b64decode("dGhpcyBpcyBhIHRlc3Q=").unwrap(),
+            b"this is a test"
+        );
         assert_eq!(b64decode("AQ==trailing").unwrap(), [1]);
         assert_eq!(b64decode("A=Q==").unwrap(), [1]);
         assert!(b64decode("A").is_err());

@@ -167,12 +167,8 @@ fn is_ws(c: char) -> bool {
             | '\u{85}'
             | '\u{A0}'
             | '\u{1680}'
-            | '\u{2000}'..='\u{200A}'
-            | '\u{2028}'
-            | '\u{2029}'
-            | '\u{202F}'
-            | '\u{205F}'
-            | '\u{3000}'
+            | '\u{2000}'
+            ..='\u{200A}' | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}'
     )
 }
 
@@ -217,16 +213,14 @@ fn skip_trivia(src: &str, mut pos: usize) -> usize {
         let rest = &src[pos..];
         if let Some(c) = rest.chars().next().filter(|c| is_ws(*c)) {
             pos += c.len_utf8();
-        } else if rest.starts_with("/*") {
-            match rest[2..].find("*/") {
+        } else if let Some(body) = rest.strip_prefix("/*") {
+            match body.find("*/") {
                 Some(end) => pos += 2 + end + 2,
                 // Unterminated: not a comment; `/` and `*` become tokens.
                 None => return pos,
             }
         } else if rest.starts_with("//") {
-            pos += rest
-                .find(['\r', '\n'])
-                .unwrap_or(rest.len());
+            pos += rest.find(['\r', '\n']).unwrap_or(rest.len());
         } else {
             debug_assert!(pos <= b.len());
             return pos;
@@ -247,9 +241,15 @@ fn next_token(b: &[u8], first_char: Option<char>) -> (TokenKind, usize) {
             }
         }
     };
-    offer(TokenKind::IntNeg, b.strip_prefix(b"-").and_then(int_digits).map(|n| n + 1));
+    offer(
+        TokenKind::IntNeg,
+        b.strip_prefix(b"-").and_then(int_digits).map(|n| n + 1),
+    );
     offer(TokenKind::IntPos, int_pos(b));
-    offer(TokenKind::FloatNeg, b.strip_prefix(b"-").and_then(float_body).map(|n| n + 1));
+    offer(
+        TokenKind::FloatNeg,
+        b.strip_prefix(b"-").and_then(float_body).map(|n| n + 1),
+    );
     offer(TokenKind::FloatPos, float_pos(b));
     offer(TokenKind::Hex, hex_lit(b));
     offer(TokenKind::Binary, binary_lit(b));
@@ -263,12 +263,18 @@ fn next_token(b: &[u8], first_char: Option<char>) -> (TokenKind, usize) {
     offer(TokenKind::Ident, ident_len);
     offer(TokenKind::IdentHyphen, ident(b, true));
     let two = b.get(..2);
-    offer(TokenKind::Eq, match b.first() {
-        Some(b'=') if two == Some(b"==") => Some(2),
-        Some(b'=') => Some(1),
-        _ => None,
-    });
-    offer(TokenKind::Neq, (two == Some(b"!=") || two == Some(b"<>")).then_some(2));
+    offer(
+        TokenKind::Eq,
+        match b.first() {
+            Some(b'=') if two == Some(b"==") => Some(2),
+            Some(b'=') => Some(1),
+            _ => None,
+        },
+    );
+    offer(
+        TokenKind::Neq,
+        (two == Some(b"!=") || two == Some(b"<>")).then_some(2),
+    );
     offer(TokenKind::Lt, (b.first() == Some(&b'<')).then_some(1));
     offer(TokenKind::Le, (two == Some(b"<=")).then_some(2));
     offer(TokenKind::Gt, (b.first() == Some(&b'>')).then_some(1));
@@ -317,7 +323,10 @@ fn float_body(b: &[u8]) -> Option<usize> {
     if b.get(int) != Some(&b'.') {
         return None;
     }
-    let frac = b[int + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let frac = b[int + 1..]
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
     (frac > 0).then_some(int + 1 + frac)
 }
 
@@ -432,13 +441,19 @@ mod tests {
 
     #[test]
     fn keywords_and_identifiers() {
-        assert_eq!(kinds("AND ANDY and true trueish TRUE"), [And, Ident, Ident, Bool, Ident, Ident, Eof]);
+        assert_eq!(
+            kinds("AND ANDY and true trueish TRUE"),
+            [And, Ident, Ident, Bool, Ident, Ident, Eof]
+        );
         assert_eq!(kinds("network-traffic a_b"), [IdentHyphen, Ident, Eof]);
     }
 
     #[test]
     fn operators_and_trivia() {
-        assert_eq!(kinds("= == != <> < <= > >="), [Eq, Eq, Neq, Neq, Lt, Le, Gt, Ge, Eof]);
+        assert_eq!(
+            kinds("= == != <> < <= > >="),
+            [Eq, Eq, Neq, Neq, Lt, Le, Gt, Ge, Eof]
+        );
         assert_eq!(kinds("/* x */ [ // y\n ]\u{3000}"), [LBrack, RBrack, Eof]);
         assert_eq!(kinds("/* open"), [Divide, Asterisk, Ident, Eof]);
         assert_eq!(kinds("!"), [Invalid, Eof]);

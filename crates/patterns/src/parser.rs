@@ -50,7 +50,11 @@ pub fn parse(src: &str) -> Result<Pattern, ParseError> {
         depth: 0,
     };
     if p.peek().kind == TokenKind::Eof {
-        return Err(p.error_at(p.peek(), ParseErrorKind::Empty, "the pattern is empty".into()));
+        return Err(p.error_at(
+            p.peek(),
+            ParseErrorKind::Empty,
+            "the pattern is empty".into(),
+        ));
     }
     let expr = p.observation_expressions()?;
     p.expect(TokenKind::Eof, &OBS_CONTINUATIONS)?;
@@ -93,7 +97,11 @@ impl<'a> Parser<'a> {
         (self.peek().kind == kind).then(|| self.bump())
     }
 
-    fn expect(&mut self, kind: TokenKind, expected: &[&'static str]) -> Result<Token<'a>, ParseError> {
+    fn expect(
+        &mut self,
+        kind: TokenKind,
+        expected: &[&'static str],
+    ) -> Result<Token<'a>, ParseError> {
         self.eat(kind).ok_or_else(|| self.unexpected(expected))
     }
 
@@ -157,17 +165,32 @@ impl<'a> Parser<'a> {
 
     fn observation_expressions(&mut self) -> Result<ObservationExpr, ParseError> {
         let first = self.observation_or()?;
-        self.chain(first, TokenKind::FollowedBy, Self::observation_or, ObservationExpr::FollowedBy)
+        self.chain(
+            first,
+            TokenKind::FollowedBy,
+            Self::observation_or,
+            ObservationExpr::FollowedBy,
+        )
     }
 
     fn observation_or(&mut self) -> Result<ObservationExpr, ParseError> {
         let first = self.observation_and()?;
-        self.chain(first, TokenKind::Or, Self::observation_and, ObservationExpr::Or)
+        self.chain(
+            first,
+            TokenKind::Or,
+            Self::observation_and,
+            ObservationExpr::Or,
+        )
     }
 
     fn observation_and(&mut self) -> Result<ObservationExpr, ParseError> {
         let first = self.observation_qualified()?;
-        self.chain(first, TokenKind::And, Self::observation_qualified, ObservationExpr::And)
+        self.chain(
+            first,
+            TokenKind::And,
+            Self::observation_qualified,
+            ObservationExpr::And,
+        )
     }
 
     /// `first (op next)*` as one n-ary node (or `first` alone).
@@ -220,7 +243,15 @@ impl<'a> Parser<'a> {
             let expr = self.observation_expressions()?;
             let close = self.expect(
                 TokenKind::RParen,
-                &["AND", "OR", "FOLLOWEDBY", "WITHIN", "REPEATS", "START", "')'"],
+                &[
+                    "AND",
+                    "OR",
+                    "FOLLOWEDBY",
+                    "WITHIN",
+                    "REPEATS",
+                    "START",
+                    "')'",
+                ],
             )?;
             self.leave();
             return Ok(ObservationExpr::Group {
@@ -242,7 +273,11 @@ impl<'a> Parser<'a> {
                 }
                 self.bump();
                 let seconds = n.text.parse::<f64>().map_err(|_| {
-                    self.error_at(n, ParseErrorKind::IntegerOutOfRange(n.text.into()), format!("invalid number {}", n.text))
+                    self.error_at(
+                        n,
+                        ParseErrorKind::IntegerOutOfRange(n.text.into()),
+                        format!("invalid number {}", n.text),
+                    )
                 })?;
                 let end = self.expect(TokenKind::Seconds, &["SECONDS"])?;
                 Ok(Some(Qualifier::Within {
@@ -300,7 +335,12 @@ impl<'a> Parser<'a> {
 
     fn comparison_expression(&mut self) -> Result<ComparisonExpr, ParseError> {
         let first = self.comparison_and()?;
-        self.chain(first, TokenKind::Or, Self::comparison_and, ComparisonExpr::Or)
+        self.chain(
+            first,
+            TokenKind::Or,
+            Self::comparison_and,
+            ComparisonExpr::Or,
+        )
     }
 
     fn comparison_and(&mut self) -> Result<ComparisonExpr, ParseError> {
@@ -330,6 +370,7 @@ impl<'a> Parser<'a> {
                 negated: not_exists,
                 op: CompOp::Exists,
                 operand: Operand::None,
+                operand_span: Span::new(span.end, span.end),
                 span,
             }));
         }
@@ -339,6 +380,7 @@ impl<'a> Parser<'a> {
         let path = self.object_path()?;
         let negated = self.eat(TokenKind::Not).is_some();
         let op_tok = self.bump();
+        let operand_start = self.peek().span.start;
         let (op, operand) = match op_tok.kind {
             TokenKind::Eq => (CompOp::Eq, Operand::Literal(self.literal(true)?)),
             TokenKind::Neq => (CompOp::Ne, Operand::Literal(self.literal(true)?)),
@@ -353,7 +395,19 @@ impl<'a> Parser<'a> {
             TokenKind::IsSuperset => (CompOp::IsSuperset, self.string_operand()?),
             _ => {
                 self.pos -= usize::from(op_tok.kind != TokenKind::Eof);
-                let mut expected = vec!["=", "!=", "<", "<=", ">", ">=", "IN", "LIKE", "MATCHES", "ISSUBSET", "ISSUPERSET"];
+                let mut expected = vec![
+                    "=",
+                    "!=",
+                    "<",
+                    "<=",
+                    ">",
+                    ">=",
+                    "IN",
+                    "LIKE",
+                    "MATCHES",
+                    "ISSUBSET",
+                    "ISSUPERSET",
+                ];
                 if !negated {
                     expected.insert(0, "NOT");
                     expected.extend(["'.'", "'['"]);
@@ -368,6 +422,7 @@ impl<'a> Parser<'a> {
             negated,
             op,
             operand,
+            operand_span: Span::new(operand_start, end.end),
         }))
     }
 
@@ -405,7 +460,10 @@ impl<'a> Parser<'a> {
                     self.error_at(
                         t,
                         ParseErrorKind::IntegerOutOfRange(t.text.into()),
-                        format!("integer literal {} is out of the supported range (128-bit)", t.text),
+                        format!(
+                            "integer literal {} is out of the supported range (128-bit)",
+                            t.text
+                        ),
                     )
                 })?;
                 Literal::Int(n)
@@ -457,7 +515,11 @@ impl<'a> Parser<'a> {
                     TokenKind::IntPos | TokenKind::IntNeg => {
                         // Out-of-range indexes select nothing either way.
                         let text = t.text.trim_start_matches('+');
-                        let saturated = if text.starts_with('-') { i64::MIN } else { i64::MAX };
+                        let saturated = if text.starts_with('-') {
+                            i64::MIN
+                        } else {
+                            i64::MAX
+                        };
                         PathStep::Index(text.parse::<i64>().unwrap_or(saturated))
                     }
                     _ => {
@@ -511,12 +573,15 @@ fn describe(tok: Token<'_>) -> String {
 fn hint(tok: Token<'_>, expected: &[&str]) -> Option<&'static str> {
     let wants_name = expected.contains(&"a property name");
     match tok.kind {
-        TokenKind::IdentHyphen if wants_name => Some("property names containing '-' must be quoted, e.g. hashes.'SHA-256'"),
-        TokenKind::Ident if tok.text.eq_ignore_ascii_case("and")
-            || tok.text.eq_ignore_ascii_case("or")
-            || tok.text.eq_ignore_ascii_case("within")
-            || tok.text.eq_ignore_ascii_case("followedby")
-            || tok.text.eq_ignore_ascii_case("repeats") =>
+        TokenKind::IdentHyphen if wants_name => {
+            Some("property names containing '-' must be quoted, e.g. hashes.'SHA-256'")
+        }
+        TokenKind::Ident
+            if tok.text.eq_ignore_ascii_case("and")
+                || tok.text.eq_ignore_ascii_case("or")
+                || tok.text.eq_ignore_ascii_case("within")
+                || tok.text.eq_ignore_ascii_case("followedby")
+                || tok.text.eq_ignore_ascii_case("repeats") =>
         {
             Some("keywords are upper case")
         }
@@ -578,9 +643,13 @@ mod tests {
     #[test]
     fn precedence_and_nary_chains() {
         let p = parse("[a:b=1] OR [a:b=2] AND [a:b=3] FOLLOWEDBY [a:b=4] OR [a:b=5]").unwrap();
-        let ObservationExpr::FollowedBy(items) = &p.expr else { panic!("{p:?}") };
+        let ObservationExpr::FollowedBy(items) = &p.expr else {
+            panic!("{p:?}")
+        };
         assert_eq!(items.len(), 2);
-        let ObservationExpr::Or(left) = &items[0] else { panic!() };
+        let ObservationExpr::Or(left) = &items[0] else {
+            panic!()
+        };
         assert!(matches!(left[1], ObservationExpr::And(_)));
         let p = parse("[a:b=1 OR a:c=2 AND a:d=3]").unwrap();
         assert_eq!(p.to_string(), "[a:b = 1 OR a:c = 2 AND a:d = 3]");
@@ -591,7 +660,9 @@ mod tests {
     #[test]
     fn qualifiers_chain_on_one_node() {
         let p = parse("[a:b=1] REPEATS 5 TIMES WITHIN 1800 SECONDS").unwrap();
-        let ObservationExpr::Qualified { qualifiers, .. } = &p.expr else { panic!() };
+        let ObservationExpr::Qualified { qualifiers, .. } = &p.expr else {
+            panic!()
+        };
         assert_eq!(qualifiers.len(), 2);
         assert!(matches!(qualifiers[0], Qualifier::Repeats { times: 5, .. }));
     }
@@ -609,7 +680,11 @@ mod tests {
     fn errors_name_position_and_expectation() {
         let e = err("[file:size = ]");
         assert_eq!(e.position.column, 14);
-        assert!(e.message.contains("expected a literal, found ']'"), "{}", e.message);
+        assert!(
+            e.message.contains("expected a literal, found ']'"),
+            "{}",
+            e.message
+        );
         let e = err("[file.size = 1280]");
         assert_eq!(e.position.column, 6);
         let e = err("[file:hashes.SHA-256 = 'x']");
@@ -619,16 +694,27 @@ mod tests {
         let e = err("[a:b = 1] START '2016-06-01T01:30:00Z' STOP '2016-06-01T01:30:00Z'");
         assert!(e.message.contains("timestamp literal"), "{}", e.message);
         assert!(matches!(err("").kind, ParseErrorKind::Empty));
-        assert!(matches!(err("[a:b = 1] !").kind, ParseErrorKind::InvalidCharacter('!')));
+        assert!(matches!(
+            err("[a:b = 1] !").kind,
+            ParseErrorKind::InvalidCharacter('!')
+        ));
         let e = err("[a:b < true]");
         assert!(e.message.contains("orderable"), "{}", e.message);
     }
 
     #[test]
     fn limits_are_enforced() {
-        let deep = format!("{}[a:b=1]{}", "(".repeat(MAX_NESTING_DEPTH + 1), ")".repeat(MAX_NESTING_DEPTH + 1));
+        let deep = format!(
+            "{}[a:b=1]{}",
+            "(".repeat(MAX_NESTING_DEPTH + 1),
+            ")".repeat(MAX_NESTING_DEPTH + 1)
+        );
         assert!(matches!(err(&deep).kind, ParseErrorKind::TooDeep));
-        let ok = format!("{}[a:b=1]{}", "(".repeat(MAX_NESTING_DEPTH - 1), ")".repeat(MAX_NESTING_DEPTH - 1));
+        let ok = format!(
+            "{}[a:b=1]{}",
+            "(".repeat(MAX_NESTING_DEPTH - 1),
+            ")".repeat(MAX_NESTING_DEPTH - 1)
+        );
         assert!(parse(&ok).is_ok());
         let long = format!("[a:b = '{}']", "x".repeat(MAX_PATTERN_LEN));
         assert!(matches!(err(&long).kind, ParseErrorKind::TooLong { .. }));

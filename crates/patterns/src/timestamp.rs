@@ -101,12 +101,27 @@ impl Timestamp {
         p.byte(b'-')?;
         let day = p.day()?;
         p.byte(b'T')?;
-        let hour = p.field(&[(b'2', b'0'..=b'3'), (b'0', b'0'..=b'9'), (b'1', b'0'..=b'9')], b'0'..=b'9')?;
+        let hour = p.field(
+            &[
+                (b'2', b'0'..=b'3'),
+                (b'0', b'0'..=b'9'),
+                (b'1', b'0'..=b'9'),
+            ],
+            b'0'..=b'9',
+        )?;
         p.byte(b':')?;
         let minute = p.two_or_one(b'0'..=b'5')?;
         p.byte(b':')?;
         let second = p.field(
-            &[(b'6', b'0'..=b'1'), (b'0', b'0'..=b'9'), (b'1', b'0'..=b'9'), (b'2', b'0'..=b'9'), (b'3', b'0'..=b'9'), (b'4', b'0'..=b'9'), (b'5', b'0'..=b'9')],
+            &[
+                (b'6', b'0'..=b'1'),
+                (b'0', b'0'..=b'9'),
+                (b'1', b'0'..=b'9'),
+                (b'2', b'0'..=b'9'),
+                (b'3', b'0'..=b'9'),
+                (b'4', b'0'..=b'9'),
+                (b'5', b'0'..=b'9'),
+            ],
             b'0'..=b'9',
         )?;
         let frac = if p.b.get(p.i) == Some(&b'.') {
@@ -220,7 +235,12 @@ impl Lenient<'_> {
             return self.field(&[], b'1'..=b'9');
         }
         self.field(
-            &[(b'3', b'0'..=b'1'), (b'1', b'0'..=b'9'), (b'2', b'0'..=b'9'), (b'0', b'1'..=b'9')],
+            &[
+                (b'3', b'0'..=b'1'),
+                (b'1', b'0'..=b'9'),
+                (b'2', b'0'..=b'9'),
+                (b'0', b'1'..=b'9'),
+            ],
             b'1'..=b'9',
         )
     }
@@ -262,7 +282,15 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 
 /// Microseconds since the epoch, or `None` if the fields name no instant
 /// (Python's `datetime` rules: years 1-9999, real day of month, second < 60).
-fn instant(year: u32, month: u32, day: u32, hour: u32, minute: u32, second: u32, micros: u32) -> Option<i64> {
+fn instant(
+    year: u32,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    micros: u32,
+) -> Option<i64> {
     let valid = (1..=9999).contains(&year)
         && (1..=12).contains(&month)
         && day >= 1
@@ -289,9 +317,26 @@ mod tests {
         let t = Timestamp::parse_strict("2000-02-29T12:00:00.123456789Z").unwrap();
         assert_eq!(t.micros(), Some(951_825_600_123_456));
         // Syntactically fine, no such instant.
-        assert_eq!(Timestamp::parse_strict("2023-02-29T12:00:00Z").unwrap().micros(), None);
-        assert_eq!(Timestamp::parse_strict("2023-01-01T12:00:60Z").unwrap().micros(), None);
-        for bad in ["2024-13-01T12:00:00Z", "2024-01-15T12:30:45", "2024/01/15T12:30:45Z", "2024-01-15T12:30:45.Z", "2024-01-15T24:00:00Z", "2024-01-00T00:00:00Z"] {
+        assert_eq!(
+            Timestamp::parse_strict("2023-02-29T12:00:00Z")
+                .unwrap()
+                .micros(),
+            None
+        );
+        assert_eq!(
+            Timestamp::parse_strict("2023-01-01T12:00:60Z")
+                .unwrap()
+                .micros(),
+            None
+        );
+        for bad in [
+            "2024-13-01T12:00:00Z",
+            "2024-01-15T12:30:45",
+            "2024/01/15T12:30:45Z",
+            "2024-01-15T12:30:45.Z",
+            "2024-01-15T24:00:00Z",
+            "2024-01-00T00:00:00Z",
+        ] {
             assert!(Timestamp::parse_strict(bad).is_none(), "{bad}");
         }
     }
@@ -301,9 +346,20 @@ mod tests {
         let ok = |s: &str| Timestamp::parse_lenient(s).and_then(|t| t.micros());
         assert_eq!(ok("2014-4-9T6:5:2Z"), ok("2014-04-09T06:05:02Z"));
         assert!(ok("2014-04- 9T06:51:26Z").is_some());
-        assert_eq!(ok("2014-04-19T06:51:26.12345678Z"), ok("2014-04-19T06:51:26.123456Z"));
+        assert_eq!(
+            ok("2014-04-19T06:51:26.12345678Z"),
+            ok("2014-04-19T06:51:26.123456Z")
+        );
         assert!(ok("2014-04-19T06:51:26.1234567Z").is_some());
-        for bad in ["2014-04-19T06:51:60Z", "2014-04-19t06:51:26Z", "0000-01-01T00:00:00Z", "2014-02-29T00:00:00Z", " 2014-04-19T06:51:26Z", "2014-04-19T06:51:26Z ", "2014-04-19T06:51:26.Z"] {
+        for bad in [
+            "2014-04-19T06:51:60Z",
+            "2014-04-19t06:51:26Z",
+            "0000-01-01T00:00:00Z",
+            "2014-02-29T00:00:00Z",
+            " 2014-04-19T06:51:26Z",
+            "2014-04-19T06:51:26Z ",
+            "2014-04-19T06:51:26.Z",
+        ] {
             assert!(ok(bad).is_none(), "{bad}");
         }
     }

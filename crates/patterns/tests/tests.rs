@@ -1,1 +1,3 @@
-//! Integration tests of accord-patterns.
+//! Integration tests of accord-patterns (one test binary).
+
+mod oasis;
