@@ -24,6 +24,7 @@
 //! recursion per operand or repetition), and the work is bounded by
 //! [`crate::MAX_BINDING_STEPS`].
 
+use std::cell::Cell;
 use std::collections::HashSet;
 
 use super::data::Observation;
@@ -63,7 +64,7 @@ struct Binding {
 }
 
 /// Time constraints inherited from enclosing qualifiers.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Constraints {
     windows: Vec<i64>,
     ranges: Vec<(i64, i64)>,
@@ -86,14 +87,14 @@ enum Flow {
     Stop,
 }
 
-type Sink<'s> = dyn FnMut(&Binding) -> Flow + 's;
+type Sink<'s> = dyn FnMut(&Binding) -> Result<Flow, EvalError> + 's;
 
 /// The search over observations, given which observations satisfy each
 /// `[...]` (`leaf_matches[i]`, ascending observation indexes).
 pub(crate) struct Search<'d, 'a> {
     observations: &'d [Observation<'a>],
     leaf_matches: &'d [Vec<u32>],
-    steps: usize,
+    steps: Cell<usize>,
 }
 
 impl<'d, 'a> Search<'d, 'a> {
@@ -101,24 +102,24 @@ impl<'d, 'a> Search<'d, 'a> {
         Search {
             observations,
             leaf_matches,
-            steps: 0,
+            steps: Cell::new(0),
         }
     }
 
     /// Whether any binding of `root` exists.
-    pub fn any(&mut self, root: &Node) -> Result<bool, EvalError> {
+    pub fn any(&self, root: &Node) -> Result<bool, EvalError> {
         let mut found = false;
-        let mut cons = Constraints::default();
-        self.each(root, &mut cons, &mut |_| {
+        self.each(root, &Constraints::default(), &mut |_| {
             found = true;
-            Flow::Stop
+            Ok(Flow::Stop)
         })?;
         Ok(found)
     }
 
-    fn tick(&mut self) -> Result<(), EvalError> {
-        self.steps += 1;
-        if self.steps > MAX_BINDING_STEPS {
+    fn tick(&self) -> Result<(), EvalError> {
+        let steps = self.steps.get() + 1;
+        self.steps.set(steps);
+        if steps > MAX_BINDING_STEPS {
             return Err(EvalError::TooManyBindings {
                 limit: MAX_BINDING_STEPS,
             });
@@ -132,9 +133,9 @@ impl<'d, 'a> Search<'d, 'a> {
 
     /// Calls `sink` with bindings of `node` that satisfy `cons`.
     fn each(
-        &mut self,
+        &self,
         node: &Node,
-        cons: &mut Constraints,
+        cons: &Constraints,
         sink: &mut Sink<'_>,
     ) -> Result<Flow, EvalError> {
         match node {
@@ -151,7 +152,7 @@ impl<'d, 'a> Search<'d, 'a> {
                         max_first: obs.first,
                         min_last: obs.last,
                     };
-                    if sink(&b) == Flow::Stop {
+                    if sink(&b)? == Flow::Stop {
                         return Ok(Flow::Stop);
                     }
                 }
@@ -172,10 +173,10 @@ impl<'d, 'a> Search<'d, 'a> {
     }
 
     fn qualified(
-        &mut self,
+        &self,
         inner: &Node,
         quals: &[Qual],
-        cons: &mut Constraints,
+        cons: &Constraints,
         sink: &mut Sink<'_>,
     ) -> Result<Flow, EvalError> {
         let Some((last, rest)) = quals.split_last() else {
@@ -183,23 +184,20 @@ impl<'d, 'a> Search<'d, 'a> {
         };
         match *last {
             Qual::Within(w) => {
+                let mut cons = cons.clone();
                 cons.windows.push(w);
-                let r = self.qualified(inner, rest, cons, sink);
-                cons.windows.pop();
-                r
+                self.qualified(inner, rest, &cons, sink)
             }
             Qual::StartStop(s, e) => {
                 if s >= e {
                     return Ok(Flow::Continue);
                 }
+                let mut cons = cons.clone();
                 cons.ranges.push((s, e));
-                let r = self.qualified(inner, rest, cons, sink);
-                cons.ranges.pop();
-                r
+                self.qualified(inner, rest, &cons, sink)
             }
             Qual::Repeats(k) => {
-                let set =
-                    self.collect_with(cons, |s, cons, sink| s.qualified(inner, rest, cons, sink))?;
+                let set = self.collect_with(|sink| self.qualified(inner, rest, cons, sink))?;
                 self.repeats(&set, k, cons, sink)
             }
         }
@@ -207,83 +205,145 @@ impl<'d, 'a> Search<'d, 'a> {
 
     /// All distinct bindings produced by `f`.
     fn collect_with(
-        &mut self,
-        cons: &mut Constraints,
-        f: impl FnOnce(&mut Self, &mut Constraints, &mut Sink<'_>) -> Result<Flow, EvalError>,
+        &self,
+        f: impl FnOnce(&mut Sink<'_>) -> Result<Flow, EvalError>,
     ) -> Result<Vec<Binding>, EvalError> {
         let mut seen: HashSet<Vec<(u32, u64)>> = HashSet::new();
         let mut out = Vec::new();
-        f(self, cons, &mut |b: &Binding| {
+        f(&mut |b: &Binding| {
             if seen.insert(b.parts.clone()) {
                 out.push(b.clone());
             }
-            Flow::Continue
+            Ok(Flow::Continue)
         })?;
         Ok(out)
     }
 
-    fn collect(&mut self, node: &Node, cons: &mut Constraints) -> Result<Vec<Binding>, EvalError> {
-        self.collect_with(cons, |s, cons, sink| s.each(node, cons, sink))
-    }
-
     /// `AND` / `FOLLOWEDBY`: one binding per operand, on disjoint instances
-    /// (and in time order for `FOLLOWEDBY`), by iterative backtracking.
+    /// (and in time order for `FOLLOWEDBY`). The operand with the most
+    /// potential bindings is streamed, the others are collected, and each
+    /// streamed binding is completed by iterative backtracking over them,
+    /// so the first complete binding is found without enumerating all.
     fn join(
-        &mut self,
+        &self,
         children: &[Node],
         ordered: bool,
-        cons: &mut Constraints,
+        cons: &Constraints,
         sink: &mut Sink<'_>,
     ) -> Result<Flow, EvalError> {
-        let mut sets = Vec::with_capacity(children.len());
-        for c in children {
-            let set = self.collect(c, cons)?;
+        let streamed = (0..children.len())
+            .max_by(|&a, &b| {
+                self.estimate(&children[a])
+                    .total_cmp(&self.estimate(&children[b]))
+            })
+            .unwrap_or(0);
+        let mut sets: Vec<Vec<Binding>> = Vec::with_capacity(children.len());
+        for (i, c) in children.iter().enumerate() {
+            if i == streamed {
+                sets.push(Vec::new());
+                continue;
+            }
+            let set = self.collect_with(|sink| self.each(c, cons, sink))?;
             if set.is_empty() {
                 return Ok(Flow::Continue);
             }
             sets.push(set);
         }
+        let Some(node) = children.get(streamed) else {
+            return Ok(Flow::Continue);
+        };
+        self.each(node, cons, &mut |b0| {
+            sets[streamed] = vec![b0.clone()];
+            self.combine(&sets, streamed, ordered, cons, sink)
+        })
+    }
+
+    /// Backtracking over one binding per set. Sets are visited in the order
+    /// `streamed` first (it holds one binding), then the others; for
+    /// `FOLLOWEDBY` every earlier operand's latest `first_observed` must not
+    /// exceed every later operand's earliest `last_observed` (the left fold
+    /// of the operator, checked pairwise so the visiting order is free).
+    fn combine(
+        &self,
+        sets: &[Vec<Binding>],
+        streamed: usize,
+        ordered: bool,
+        cons: &Constraints,
+        sink: &mut Sink<'_>,
+    ) -> Result<Flow, EvalError> {
+        let order: Vec<usize> = std::iter::once(streamed)
+            .chain((0..sets.len()).filter(|&i| i != streamed))
+            .collect();
         let mut acc = Accumulator::new(self.observations.len());
-        // choice[level] = index of the binding tried at that level.
+        // placed[operand] = (max_first, min_last) of the binding chosen for it.
+        let mut placed: Vec<Option<(i64, i64)>> = vec![None; sets.len()];
+        // choice[depth] = index of the binding tried for operand order[depth].
         let mut choice: Vec<usize> = vec![0];
         loop {
-            let level = choice.len() - 1;
-            let idx = choice[level];
-            if idx >= sets[level].len() {
+            let depth = choice.len() - 1;
+            let operand = order[depth];
+            let idx = choice[depth];
+            if idx >= sets[operand].len() {
                 choice.pop();
                 if choice.is_empty() {
                     return Ok(Flow::Continue);
                 }
                 acc.pop();
+                placed[order[depth - 1]] = None;
                 if let Some(last) = choice.last_mut() {
                     *last += 1;
                 }
                 continue;
             }
             self.tick()?;
-            let b = &sets[level][idx];
-            let in_order = !ordered || level == 0 || acc.max_first() <= b.min_last;
+            let b = &sets[operand][idx];
+            let in_order = !ordered
+                || placed.iter().enumerate().all(|(j, p)| match p {
+                    None => true,
+                    Some((first, _)) if j < operand => *first <= b.min_last,
+                    Some((_, last)) => b.max_first <= *last,
+                });
             if in_order && acc.push(b, 1, |o| self.capacity(o)) {
                 if cons.window_ok(acc.max_first(), acc.min_last()) {
-                    if level + 1 == sets.len() {
-                        if sink(&acc.binding()) == Flow::Stop {
+                    if depth + 1 == sets.len() {
+                        if sink(&acc.binding())? == Flow::Stop {
                             return Ok(Flow::Stop);
                         }
                     } else {
+                        placed[operand] = Some((b.max_first, b.min_last));
                         choice.push(0);
                         continue;
                     }
                 }
                 acc.pop();
             }
-            choice[level] += 1;
+            choice[depth] += 1;
+        }
+    }
+
+    /// An upper bound of the number of bindings of `node` (for choosing the
+    /// operand to stream).
+    fn estimate(&self, node: &Node) -> f64 {
+        match node {
+            Node::Leaf(i) => self.leaf_matches.get(*i).map_or(0.0, |m| m.len() as f64),
+            Node::Or(v) => v.iter().map(|c| self.estimate(c)).sum(),
+            Node::And(v) | Node::FollowedBy(v) => v.iter().map(|c| self.estimate(c)).product(),
+            Node::Qualified(inner, quals) => {
+                quals.iter().fold(self.estimate(inner), |n, q| match q {
+                    // Multisets of k out of n: C(n + k - 1, k), capped.
+                    Qual::Repeats(k) => {
+                        (1..=(*k).min(64)).fold(1.0, |acc, i| acc * (n + i as f64 - 1.0) / i as f64)
+                    }
+                    _ => n,
+                })
+            }
         }
     }
 
     /// `REPEATS k`: multisets of `k` bindings of `set` on disjoint instances,
     /// choosing each binding with a multiplicity (largest first).
     fn repeats(
-        &mut self,
+        &self,
         set: &[Binding],
         k: u64,
         cons: &Constraints,
@@ -299,7 +359,7 @@ impl<'d, 'a> Search<'d, 'a> {
         let mut next = 0usize;
         loop {
             if remaining == 0 {
-                if sink(&acc.binding()) == Flow::Stop {
+                if sink(&acc.binding())? == Flow::Stop {
                     return Ok(Flow::Stop);
                 }
                 next = self.backtrack(set, &mut acc, &mut chosen, &mut remaining);
