@@ -21,6 +21,8 @@
 //! - [`semantic`]: [`check`]: errors as the OASIS validator reports them,
 //!   and warnings against the specification and the STIX 2.1 vocabulary
 //!   ([`vocab`]).
+//! - [`atoms`]: recognises patterns that are a disjunction of single-object
+//!   comparisons, for compiled (indexed) matching elsewhere.
 //! - [`error`]: [`ParseError`], [`Diagnostic`], [`EvalError`].
 //! - [`timestamp`]: timestamp literals and values (microsecond instants).
 //! - [`codec`]: base64/hex decoding with Python `binascii` rules.
@@ -36,6 +38,7 @@
 #![warn(missing_docs)]
 
 pub mod ast;
+pub mod atoms;
 pub mod codec;
 pub mod error;
 pub mod eval;
