@@ -147,7 +147,7 @@ impl Test {
             TestKind::Superset(operand) => match value {
                 Scalar::Str(s) => {
                     let member = ip::parse_member(operand)
-                        .ok_or_else(|| format!("invalid IP address or CIDR subnet: {operand}"))?;
+                        .ok_or_else(|| format!("the ISSUPERSET operand of the pattern is not an IP address or CIDR subnet: {operand}"))?;
                     let net =
                         ip::parse_network(s).ok_or_else(|| format!("invalid CIDR subnet: {s}"))?;
                     ip::contains(net, member)
