@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use accord_store::SqliteStore;
+use accord_store::{Durability, SqliteStore};
 use anyhow::Context as _;
 
 /// The default data directory, shared by `accord serve` and the other commands so
@@ -36,14 +36,19 @@ impl GlobalArgs {
         }
     }
 
-    /// Open (creating if needed) the store.
+    /// Open (creating if needed) the store; every commit is durable when it returns.
     pub fn open_store(&self) -> anyhow::Result<Arc<SqliteStore>> {
+        self.open_store_with(Durability::EveryCommit)
+    }
+
+    /// Open (creating if needed) the store with a chosen durability.
+    pub fn open_store_with(&self, durability: Durability) -> anyhow::Result<Arc<SqliteStore>> {
         let path = self.db_path();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("creating the store directory {}", dir.display()))?;
         }
-        let store = SqliteStore::open(&path)
+        let store = SqliteStore::open_with(&path, durability)
             .with_context(|| format!("opening the store {}", path.display()))?;
         Ok(Arc::new(store))
     }

@@ -39,5 +39,5 @@ pub use model::{
     Cursor, InsertOutcome, LedgerRecord, NewObject, ObjectQuery, ObjectRow, Page, Provenance,
     ProviderWindow, Scope, Stats, StatusRecord, VersionFilter, VersionStamp,
 };
-pub use sqlite::SqliteStore;
+pub use sqlite::{Durability, SqliteStore};
 pub use store::{for_each_row, Store};

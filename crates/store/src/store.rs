@@ -31,6 +31,10 @@ pub trait Store: Send + Sync {
         collection: Option<&str>,
     ) -> Result<Vec<InsertOutcome>, StoreError>;
 
+    /// Make every write so far durable (for stores opened for bulk loading, whose
+    /// commits reach the disk lazily). A no-op where every commit is already durable.
+    fn sync(&self) -> Result<(), StoreError>;
+
     /// One page of object versions matching `query`, in ascending `date_added` order.
     fn query(&self, query: &ObjectQuery) -> Result<Page, StoreError>;
 

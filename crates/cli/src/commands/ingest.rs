@@ -13,7 +13,7 @@ use std::thread;
 
 use accord_node::ingest::{prepare, store_prepared, IngestOptions, ObjectResult};
 use accord_stix::{BundleReader, Rejection};
-use accord_store::{NewObject, Provenance, Store};
+use accord_store::{Durability, NewObject, Provenance, Store};
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -63,7 +63,9 @@ struct Summary {
 }
 
 pub fn run(global: &GlobalArgs, args: &IngestArgs) -> anyhow::Result<ExitCode> {
-    let store = global.open_store()?;
+    // Commits reach the disk lazily during the load; `sync` below makes all of them
+    // durable before the summary acknowledges them.
+    let store = global.open_store_with(Durability::AtSync)?;
     let provenance = Provenance::new(
         args.org.clone().unwrap_or_else(|| global.local_organisation()),
         "cli-ingest",
@@ -78,6 +80,7 @@ pub fn run(global: &GlobalArgs, args: &IngestArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("ingesting {}", file.display()))?;
         progress.finish_and_clear();
     }
+    store.sync().context("making the ingested objects durable")?;
     if global.json {
         println!("{}", serde_json::to_string(&summary)?);
     } else {

@@ -39,11 +39,17 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Open (creating if needed) the store at `path`.
+    /// Open (creating if needed) the store at `path`. Every committed write is durable
+    /// when the call that made it returns.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with(path, Durability::EveryCommit)
+    }
+
+    /// Open with a chosen [`Durability`].
+    pub fn open_with(path: impl AsRef<Path>, durability: Durability) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let conn = Connection::open(&path)?;
-        configure_writer(&conn)?;
+        configure_writer(&conn, durability)?;
         migrate(&conn)?;
         Ok(Self {
             writer: Mutex::new(Writer::new(conn)),
@@ -93,11 +99,25 @@ impl SqliteStore {
     }
 }
 
-fn configure_writer(conn: &Connection) -> Result<(), StoreError> {
+/// When writes reach the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Every commit is on disk when it returns (`synchronous = FULL`): for servers,
+    /// where each request acknowledges its writes (DESIGN.md, principle 3).
+    EveryCommit,
+    /// Commits are ordered and atomic but reach the disk at checkpoints or at
+    /// [`Store::sync`] (`synchronous = NORMAL`): for bulk loads that acknowledge once,
+    /// at the end, after calling `sync`.
+    AtSync,
+}
+
+fn configure_writer(conn: &Connection, durability: Durability) -> Result<(), StoreError> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
-    // FULL: a commit is on disk when it returns, so an acknowledged write survives a
-    // power cut (DESIGN.md, principle 3).
-    conn.pragma_update(None, "synchronous", "FULL")?;
+    let synchronous = match durability {
+        Durability::EveryCommit => "FULL",
+        Durability::AtSync => "NORMAL",
+    };
+    conn.pragma_update(None, "synchronous", synchronous)?;
     conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     Ok(())
@@ -140,6 +160,17 @@ impl Store for SqliteStore {
 
     fn query(&self, query: &ObjectQuery) -> Result<Page, StoreError> {
         self.read(|conn| query::run(conn, query))
+    }
+
+    fn sync(&self) -> Result<(), StoreError> {
+        if self.path.is_none() {
+            return Ok(());
+        }
+        // A full checkpoint writes the WAL into the database file and syncs both.
+        self.write(|w| {
+            w.connection().query_row("PRAGMA wal_checkpoint(FULL)", [], |_| Ok(()))?;
+            Ok(())
+        })
     }
 
     fn latest(&self, id: &str) -> Result<Option<ObjectRow>, StoreError> {

@@ -1,0 +1,275 @@
+//! `accord match`: match telemetry against the stored indicators and produce sightings.
+//!
+//! This module handles files and standard input, the progress bar and the summary;
+//! the matching itself is `accord_detect`. The caller loads the indicators from the
+//! store, calls [`run`], stores the sightings and prints the [`Summary`].
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use accord_detect::{DetectStats, Detector, DetectorConfig, IndicatorInput, InternalNets, Ruleset};
+use accord_telemetry::{Format, TelemetryReader};
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Inputs at least this large get a progress bar.
+const PROGRESS_MIN_BYTES: u64 = 8 << 20;
+
+/// Read buffer per input: large enough that a read is rare next to the parsing.
+const READ_BUFFER: usize = 1 << 20;
+
+/// Record errors printed per input before the rest are only counted.
+const MAX_PRINTED_ERRORS: u64 = 10;
+
+/// Rejected indicators printed before the rest are only counted.
+const MAX_PRINTED_REJECTIONS: usize = 10;
+
+/// An input that could not be read to its end.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InputFailure {
+    /// The file (`-` for standard input).
+    pub input: String,
+    /// What went wrong (the line and rule where the format was broken).
+    pub error: String,
+}
+
+/// What compiling the indicators found.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct IndicatorSummary {
+    /// Indicators given.
+    pub received: usize,
+    /// Compiled into the flat structures.
+    pub compiled: usize,
+    /// Atoms compiled.
+    pub atoms: usize,
+    /// Left to the pattern engine.
+    pub fallback: usize,
+    /// Fallback patterns that name no object telemetry yields (never evaluated).
+    pub unreachable: usize,
+    /// Revoked (never match).
+    pub revoked: usize,
+    /// With an empty validity window.
+    pub never_valid: usize,
+    /// Older versions of an id given twice.
+    pub superseded: usize,
+    /// Patterns that do not parse.
+    pub rejected: usize,
+}
+
+/// Totals of one `accord match` run.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Summary {
+    /// Inputs read.
+    pub inputs: usize,
+    /// Inputs that broke off (their records up to there were matched).
+    pub failed_inputs: Vec<InputFailure>,
+    /// Records read.
+    pub records: u64,
+    /// Lines skipped because they are not valid records.
+    pub bad_records: u64,
+    /// Records matching at least one indicator in force.
+    pub matched_records: u64,
+    /// (record, indicator) matches.
+    pub matches: u64,
+    /// Matches outside the indicator's validity window (not counted).
+    pub outside_validity: u64,
+    /// Sightings produced.
+    pub sightings: usize,
+    /// The indicators.
+    pub indicators: IndicatorSummary,
+    /// Pattern-engine evaluations, and how many failed.
+    pub fallback_evaluations: u64,
+    /// Pattern-engine evaluations that failed (counted as no match).
+    pub fallback_errors: u64,
+    /// Seconds spent compiling the indicators.
+    pub compile_secs: f64,
+    /// Seconds spent reading and matching.
+    pub match_secs: f64,
+    /// Records per second while reading and matching.
+    pub records_per_sec: f64,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.indicators;
+        writeln!(
+            f,
+            "indicators: {} received, {} compiled ({} atoms), {} for the pattern engine ({} unreachable), {} revoked, {} never valid, {} superseded, {} rejected ({:.2}s)",
+            i.received, i.compiled, i.atoms, i.fallback, i.unreachable, i.revoked, i.never_valid, i.superseded, i.rejected, self.compile_secs
+        )?;
+        writeln!(
+            f,
+            "telemetry:  {} inputs, {} records ({} skipped as invalid), {:.2}s, {:.0} records/s",
+            self.inputs, self.records, self.bad_records, self.match_secs, self.records_per_sec
+        )?;
+        write!(
+            f,
+            "matches:    {} records matched ({} matches, {} outside validity), {} sightings",
+            self.matched_records, self.matches, self.outside_validity, self.sightings
+        )?;
+        for failure in &self.failed_inputs {
+            write!(f, "\nfailed:     {}: {}", failure.input, failure.error)?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads every input (`-` is standard input), matches its records against
+/// `indicators`, and returns the sightings as STIX JSON (ordered by indicator, then
+/// window) with a summary.
+///
+/// `format` `None` sniffs each input's format. `internal_cidrs` are the operator's
+/// customer networks: their addresses are only counted (`x_accord_distinct_hosts`),
+/// never written. Bad records are skipped and counted (the first ones are printed to
+/// standard error); an input that breaks off is reported in the summary and the run
+/// goes on with the next one. Errors: a bad identity, window or CIDR, or an input that
+/// cannot be opened.
+pub fn run(
+    inputs: &[PathBuf],
+    format: Option<Format>,
+    indicators: Vec<IndicatorInput>,
+    observer_identity: &str,
+    internal_cidrs: &[String],
+    window: Duration,
+    progress: bool,
+) -> anyhow::Result<(Vec<serde_json::Value>, Summary)> {
+    let config = detector_config(observer_identity, internal_cidrs, window)?;
+    let started = Instant::now();
+    let rules = Ruleset::compile(indicators);
+    let compile_secs = started.elapsed().as_secs_f64();
+    let (sightings, mut summary) = match_inputs(&rules, inputs, format, config, progress)?;
+    summary.compile_secs = compile_secs;
+    Ok((sightings, summary))
+}
+
+/// The detector configuration [`run`] uses: checks the identity, window and CIDRs.
+pub fn detector_config(
+    observer_identity: &str,
+    internal_cidrs: &[String],
+    window: Duration,
+) -> anyhow::Result<DetectorConfig> {
+    Ok(DetectorConfig::new(observer_identity)?
+        .with_window(window)?
+        .with_internal(InternalNets::parse(internal_cidrs)?))
+}
+
+/// The reading and matching half of [`run`], over already compiled indicators.
+pub fn match_inputs(
+    rules: &Ruleset,
+    inputs: &[PathBuf],
+    format: Option<Format>,
+    config: DetectorConfig,
+    progress: bool,
+) -> anyhow::Result<(Vec<serde_json::Value>, Summary)> {
+    let mut summary = Summary::default();
+    summarise_rules(rules, &mut summary);
+    let started = Instant::now();
+    let mut detector = Detector::new(rules, config);
+    for input in inputs {
+        let (reader, size) = open_input(input)?;
+        let bar = progress_bar(size, progress);
+        let reader = BufReader::with_capacity(READ_BUFFER, bar.wrap_read(reader));
+        summary.inputs += 1;
+        let name = input.display().to_string();
+        if let Err(error) = match_input(reader, format, &mut detector, &mut summary, &name) {
+            summary.failed_inputs.push(InputFailure { input: name, error: format!("{error:#}") });
+        }
+        bar.finish_and_clear();
+    }
+    summary.match_secs = started.elapsed().as_secs_f64();
+    let (sightings, stats) = detector.finish();
+    add_stats(&mut summary, &stats);
+    summary.records_per_sec = summary.records as f64 / summary.match_secs.max(1e-9);
+    summary.sightings = sightings.len();
+    Ok((sightings.iter().map(|s| s.to_json()).collect(), summary))
+}
+
+fn summarise_rules(rules: &Ruleset, summary: &mut Summary) {
+    let r = rules.report();
+    summary.indicators = IndicatorSummary {
+        received: r.received,
+        compiled: r.compiled,
+        atoms: r.atoms,
+        fallback: r.fallback,
+        unreachable: r.unreachable,
+        revoked: r.revoked,
+        never_valid: r.never_valid,
+        superseded: r.superseded,
+        rejected: r.rejected.len(),
+    };
+    for rejected in r.rejected.iter().take(MAX_PRINTED_REJECTIONS) {
+        eprintln!("accord: indicator {} not used: {}", rejected.id, rejected.reason);
+    }
+    if r.rejected.len() > MAX_PRINTED_REJECTIONS {
+        eprintln!("accord: ... and {} more indicators not used", r.rejected.len() - MAX_PRINTED_REJECTIONS);
+    }
+}
+
+fn add_stats(summary: &mut Summary, stats: &DetectStats) {
+    summary.matched_records = stats.matched_records;
+    summary.matches = stats.matches;
+    summary.outside_validity = stats.outside_validity;
+    summary.fallback_evaluations = stats.fallback_evaluations;
+    summary.fallback_errors = stats.fallback_errors;
+}
+
+/// Matches one input; a fatal reader error ends it (and is returned).
+fn match_input(
+    reader: impl BufRead,
+    format: Option<Format>,
+    detector: &mut Detector<'_>,
+    summary: &mut Summary,
+    name: &str,
+) -> anyhow::Result<()> {
+    let mut reader = TelemetryReader::new(reader, format)?;
+    let mut bad = 0u64;
+    let result = loop {
+        match reader.next_record() {
+            Ok(Some(record)) => {
+                summary.records += 1;
+                detector.observe(&record);
+            }
+            Ok(None) => break Ok(()),
+            Err(error) if !error.is_fatal() => {
+                bad += 1;
+                if bad <= MAX_PRINTED_ERRORS {
+                    eprintln!("accord: {name}: {error}");
+                }
+            }
+            Err(error) => break Err(error.into()),
+        }
+    };
+    if bad > MAX_PRINTED_ERRORS {
+        eprintln!("accord: {name}: ... {} more invalid records skipped", bad - MAX_PRINTED_ERRORS);
+    }
+    summary.bad_records += bad;
+    result
+}
+
+fn open_input(path: &Path) -> anyhow::Result<(Box<dyn Read + Send>, Option<u64>)> {
+    if path.as_os_str() == "-" {
+        return Ok((Box::new(io::stdin()), None));
+    }
+    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let size = file.metadata().ok().map(|m| m.len());
+    Ok((Box::new(file), size))
+}
+
+fn progress_bar(size: Option<u64>, enabled: bool) -> ProgressBar {
+    match size {
+        Some(bytes) if enabled && bytes >= PROGRESS_MIN_BYTES => {
+            let bar = ProgressBar::new(bytes);
+            if let Ok(style) = ProgressStyle::with_template(
+                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            ) {
+                bar.set_style(style);
+            }
+            bar
+        }
+        None if enabled => ProgressBar::new_spinner(),
+        _ => ProgressBar::hidden(),
+    }
+}
