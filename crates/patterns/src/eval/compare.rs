@@ -137,9 +137,9 @@ impl Test {
                 Scalar::Str(s) => {
                     let member = ip::parse_member(s)
                         .ok_or_else(|| format!("invalid IP address or CIDR subnet: {s}"))?;
-                    let net = net
-                        .as_ref()
-                        .map_err(|n| format!("invalid CIDR subnet: {n}"))?;
+                    let net = net.as_ref().map_err(|n| {
+                        format!("the ISSUBSET operand of the pattern is not a CIDR subnet: {n}")
+                    })?;
                     ip::contains(*net, member)
                 }
                 _ => false,
