@@ -123,17 +123,28 @@ impl Accounts {
             for (name, user) in &o.users {
                 users.insert(
                     name.clone(),
-                    UserEntry { organisation: org.clone(), hash: user.password.clone() },
+                    UserEntry {
+                        organisation: org.clone(),
+                        hash: user.password.clone(),
+                    },
                 );
             }
             for (name, token) in &o.tokens {
                 let mut digest = [0u8; 32];
                 if hex::decode_to_slice(&token.sha256, &mut digest).is_ok() {
-                    tokens.push(TokenEntry { digest, organisation: org.clone(), name: name.clone() });
+                    tokens.push(TokenEntry {
+                        digest,
+                        organisation: org.clone(),
+                        name: name.clone(),
+                    });
                 }
             }
         }
-        Accounts { users, tokens, verified: Mutex::new(HashMap::new()) }
+        Accounts {
+            users,
+            tokens,
+            verified: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The principal for `user` if `password` was verified recently (no argon2 run).
@@ -142,7 +153,9 @@ impl Accounts {
         let entry = self.users.get(user)?;
         let key = cache_key(user, password, &entry.hash);
         let cache = self.verified.lock().unwrap_or_else(|p| p.into_inner());
-        let fresh = cache.get(&key).is_some_and(|at| at.elapsed() < PASSWORD_CACHE_TTL);
+        let fresh = cache
+            .get(&key)
+            .is_some_and(|at| at.elapsed() < PASSWORD_CACHE_TTL);
         fresh.then(|| principal(user, &entry.organisation, Credential::Password))
     }
 
@@ -189,7 +202,11 @@ impl Accounts {
 }
 
 fn principal(name: &str, organisation: &str, credential: Credential) -> Principal {
-    Principal { organisation: organisation.to_string(), name: name.to_string(), credential }
+    Principal {
+        organisation: organisation.to_string(),
+        name: name.to_string(),
+        credential,
+    }
 }
 
 fn cache_key(user: &str, password: &str, hash: &str) -> [u8; 32] {
@@ -203,7 +220,9 @@ fn cache_key(user: &str, password: &str, hash: &str) -> [u8; 32] {
 
 fn verify_phc(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(hash) => Argon2::default().verify_password(password.as_bytes(), &hash).is_ok(),
+        Ok(hash) => Argon2::default()
+            .verify_password(password.as_bytes(), &hash)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -244,7 +263,10 @@ pub fn check_password_hash(phc: &str) -> Result<(), String> {
     let hash = PasswordHash::new(phc)
         .map_err(|e| format!("not an argon2id PHC string ($argon2id$v=19$...): {e}"))?;
     if hash.algorithm.as_str() != "argon2id" {
-        return Err(format!("the algorithm is {}, not argon2id", hash.algorithm.as_str()));
+        return Err(format!(
+            "the algorithm is {}, not argon2id",
+            hash.algorithm.as_str()
+        ));
     }
     if hash.hash.is_none() || hash.salt.is_none() {
         return Err("the PHC string has no salt or no hash".to_string());
@@ -306,14 +328,26 @@ mod tests {
         let accounts = Accounts::from_config(&config(&format!(
             "[organisations.police.users.ana]\npassword = \"{hash}\"\n"
         )));
-        assert!(accounts.cached_password("ana", "a long enough password").is_none());
-        let p = accounts.verify_password("ana", "a long enough password").unwrap();
+        assert!(accounts
+            .cached_password("ana", "a long enough password")
+            .is_none());
+        let p = accounts
+            .verify_password("ana", "a long enough password")
+            .unwrap();
         assert_eq!(p.organisation, "police");
         assert_eq!(p.credential, Credential::Password);
-        assert!(accounts.cached_password("ana", "a long enough password").is_some());
-        assert!(accounts.verify_password("ana", "a long enough passwore").is_none());
-        assert!(accounts.cached_password("ana", "a long enough passwore").is_none());
-        assert!(accounts.verify_password("bob", "a long enough password").is_none());
+        assert!(accounts
+            .cached_password("ana", "a long enough password")
+            .is_some());
+        assert!(accounts
+            .verify_password("ana", "a long enough passwore")
+            .is_none());
+        assert!(accounts
+            .cached_password("ana", "a long enough passwore")
+            .is_none());
+        assert!(accounts
+            .verify_password("bob", "a long enough password")
+            .is_none());
     }
 
     #[test]
@@ -332,7 +366,10 @@ mod tests {
             "[organisations.police.tokens.pull]\nsha256 = \"{}\"\n[organisations.telco.tokens.push]\nsha256 = \"{}\"\n",
             a.sha256, b.sha256
         )));
-        assert_eq!(accounts.verify_token(&a.secret).unwrap().organisation, "police");
+        assert_eq!(
+            accounts.verify_token(&a.secret).unwrap().organisation,
+            "police"
+        );
         assert_eq!(accounts.verify_token(&b.secret).unwrap().name, "push");
         assert!(accounts.verify_token(&a.sha256).is_none());
         assert!(accounts.verify_token("").is_none());

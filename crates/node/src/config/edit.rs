@@ -49,8 +49,10 @@ fn check_name(kind: &str, name: &str) -> Result<(), ConfigError> {
 impl ConfigEditor {
     /// Open the file at `path` (it must load without errors).
     pub fn open(path: &Path) -> Result<ConfigEditor, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Io { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         ConfigEditor::from_text(&text, path)
     }
 
@@ -59,8 +61,14 @@ impl ConfigEditor {
         Config::parse(text, path)?;
         let doc = text
             .parse::<DocumentMut>()
-            .map_err(|e| ConfigError::Syntax { path: path.to_path_buf(), message: e.to_string() })?;
-        Ok(ConfigEditor { file: path.to_path_buf(), doc })
+            .map_err(|e| ConfigError::Syntax {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        Ok(ConfigEditor {
+            file: path.to_path_buf(),
+            doc,
+        })
     }
 
     /// The configuration as edited so far, fully checked.
@@ -121,14 +129,21 @@ impl ConfigEditor {
     }
 
     /// Add a user (with an argon2id PHC password hash) to an organisation.
-    pub fn add_user(&mut self, organisation: &str, user: &str, phc: &str) -> Result<(), ConfigError> {
+    pub fn add_user(
+        &mut self,
+        organisation: &str,
+        user: &str,
+        phc: &str,
+    ) -> Result<(), ConfigError> {
         check_name("user", user)?;
         let config = self.config()?;
         if !config.organisations.contains_key(organisation) {
             return Err(edit_error(format!("no organisation '{organisation}'")));
         }
         if let Some((org, _)) = config.user(user) {
-            return Err(edit_error(format!("user '{user}' already exists (organisation '{org}')")));
+            return Err(edit_error(format!(
+                "user '{user}' already exists (organisation '{org}')"
+            )));
         }
         let users = table_at(&mut self.doc, &["organisations", organisation, "users"])?;
         let mut t = Table::new();
@@ -140,16 +155,21 @@ impl ConfigEditor {
     /// Replace a user's password hash.
     pub fn set_password(&mut self, user: &str, phc: &str) -> Result<(), ConfigError> {
         let config = self.config()?;
-        let (org, _) = config.user(user).ok_or_else(|| edit_error(format!("no user '{user}'")))?;
+        let (org, _) = config
+            .user(user)
+            .ok_or_else(|| edit_error(format!("no user '{user}'")))?;
         let org = org.to_string();
-        table_at(&mut self.doc, &["organisations", &org, "users", user])?.insert("password", value(phc));
+        table_at(&mut self.doc, &["organisations", &org, "users", user])?
+            .insert("password", value(phc));
         Ok(())
     }
 
     /// Remove a user.
     pub fn remove_user(&mut self, user: &str) -> Result<(), ConfigError> {
         let config = self.config()?;
-        let (org, _) = config.user(user).ok_or_else(|| edit_error(format!("no user '{user}'")))?;
+        let (org, _) = config
+            .user(user)
+            .ok_or_else(|| edit_error(format!("no user '{user}'")))?;
         let org = org.to_string();
         table_at(&mut self.doc, &["organisations", &org, "users"])?.remove(user);
         Ok(())
@@ -170,7 +190,9 @@ impl ConfigEditor {
             .get(organisation)
             .ok_or_else(|| edit_error(format!("no organisation '{organisation}'")))?;
         if org.tokens.contains_key(name) {
-            return Err(edit_error(format!("organisation '{organisation}' already has a token '{name}'")));
+            return Err(edit_error(format!(
+                "organisation '{organisation}' already has a token '{name}'"
+            )));
         }
         let tokens = table_at(&mut self.doc, &["organisations", organisation, "tokens"])?;
         let mut t = Table::new();
@@ -183,9 +205,14 @@ impl ConfigEditor {
     /// Remove (revoke) an API token.
     pub fn remove_token(&mut self, organisation: &str, name: &str) -> Result<(), ConfigError> {
         let config = self.config()?;
-        let known = config.organisations.get(organisation).is_some_and(|o| o.tokens.contains_key(name));
+        let known = config
+            .organisations
+            .get(organisation)
+            .is_some_and(|o| o.tokens.contains_key(name));
         if !known {
-            return Err(edit_error(format!("organisation '{organisation}' has no token '{name}'")));
+            return Err(edit_error(format!(
+                "organisation '{organisation}' has no token '{name}'"
+            )));
         }
         table_at(&mut self.doc, &["organisations", organisation, "tokens"])?.remove(name);
         Ok(())
@@ -205,12 +232,22 @@ impl ConfigEditor {
     }
 
     /// Declare a collection in an API root.
-    pub fn add_collection(&mut self, root: &str, alias: &str, spec: &NewCollection) -> Result<(), ConfigError> {
+    pub fn add_collection(
+        &mut self,
+        root: &str,
+        alias: &str,
+        spec: &NewCollection,
+    ) -> Result<(), ConfigError> {
         check_name("collection", alias)?;
         let config = self.config()?;
-        let r = config.api_roots.get(root).ok_or_else(|| edit_error(format!("no API root '{root}'")))?;
+        let r = config
+            .api_roots
+            .get(root)
+            .ok_or_else(|| edit_error(format!("no API root '{root}'")))?;
         if r.collections.contains_key(alias) {
-            return Err(edit_error(format!("API root '{root}' already has a collection '{alias}'")));
+            return Err(edit_error(format!(
+                "API root '{root}' already has a collection '{alias}'"
+            )));
         }
         let collections = table_at(&mut self.doc, &["api_roots", root, "collections"])?;
         let mut t = Table::new();
@@ -228,9 +265,14 @@ impl ConfigEditor {
     /// Remove a collection from the configuration (its objects stay in the store).
     pub fn remove_collection(&mut self, root: &str, alias: &str) -> Result<(), ConfigError> {
         let config = self.config()?;
-        let known = config.api_roots.get(root).is_some_and(|r| r.collections.contains_key(alias));
+        let known = config
+            .api_roots
+            .get(root)
+            .is_some_and(|r| r.collections.contains_key(alias));
         if !known {
-            return Err(edit_error(format!("API root '{root}' has no collection '{alias}'")));
+            return Err(edit_error(format!(
+                "API root '{root}' has no collection '{alias}'"
+            )));
         }
         table_at(&mut self.doc, &["api_roots", root, "collections"])?.remove(alias);
         Ok(())
@@ -250,9 +292,14 @@ impl ConfigEditor {
         if !config.organisations.contains_key(organisation) {
             return Err(edit_error(format!("no organisation '{organisation}'")));
         }
-        let known = config.api_roots.get(root).is_some_and(|r| r.collections.contains_key(alias));
+        let known = config
+            .api_roots
+            .get(root)
+            .is_some_and(|r| r.collections.contains_key(alias));
         if !known {
-            return Err(edit_error(format!("API root '{root}' has no collection '{alias}'")));
+            return Err(edit_error(format!(
+                "API root '{root}' has no collection '{alias}'"
+            )));
         }
         let c = table_at(&mut self.doc, &["api_roots", root, "collections", alias])?;
         for (list, wanted) in [("read", read), ("write", write)] {
@@ -320,12 +367,18 @@ fn remove_from_array(table: &mut Table, key: &str, name: &str) {
 /// Write `text` to `path` through a temporary file and a rename, so a reader (the
 /// server reloading) never sees half a file. A new file is readable by its owner only.
 pub fn write_atomically(path: &Path, text: &str) -> Result<(), ConfigError> {
-    let io = |source| ConfigError::Io { path: path.to_path_buf(), source };
+    let io = |source| ConfigError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     std::fs::write(&tmp, text).map_err(io)?;
     let permissions = match std::fs::metadata(path) {

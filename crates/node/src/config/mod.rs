@@ -51,7 +51,7 @@ use std::path::{Path, PathBuf};
 
 pub use model::{
     ApiRoot, Collection, Config, Organisation, Server, Tls, Token, User, DEFAULT_LISTEN,
-    DEFAULT_MAX_CONTENT_LENGTH, DEFAULT_PAGE_SIZE, DEFAULT_MAX_PAGE_SIZE,
+    DEFAULT_MAX_CONTENT_LENGTH, DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE,
 };
 
 /// The configuration file's name inside a data directory.
@@ -93,22 +93,29 @@ pub enum ConfigError {
 impl Config {
     /// Read and check the configuration at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Io { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Config::parse(&text, path)
     }
 
     /// Parse and check a configuration text; `path` is where it lives (relative paths
     /// in it are resolved against its folder).
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let mut config: Config = toml::from_str(text)
-            .map_err(|e| ConfigError::Syntax { path: path.to_path_buf(), message: e.to_string() })?;
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
         config.file = path.to_path_buf();
         let problems = validate::problems(&config);
         if problems.is_empty() {
             Ok(config)
         } else {
-            Err(ConfigError::Invalid { path: path.to_path_buf(), problems })
+            Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                problems,
+            })
         }
     }
 
@@ -167,7 +174,11 @@ impl Config {
     /// The API root discovery names as default: the one marked `default = true`, else
     /// the only one, else none.
     pub fn default_api_root(&self) -> Option<&str> {
-        let marked = self.api_roots.iter().find(|(_, r)| r.default).map(|(n, _)| n.as_str());
+        let marked = self
+            .api_roots
+            .iter()
+            .find(|(_, r)| r.default)
+            .map(|(n, _)| n.as_str());
         marked.or_else(|| {
             if self.api_roots.len() == 1 {
                 self.api_roots.keys().next().map(String::as_str)

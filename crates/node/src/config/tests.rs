@@ -7,7 +7,9 @@ use super::*;
 const IDENTITY: &str = "identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f";
 
 fn minimal() -> String {
-    format!("[server]\norganisation = \"telco\"\nidentity = \"{IDENTITY}\"\n[organisations.telco]\n")
+    format!(
+        "[server]\norganisation = \"telco\"\nidentity = \"{IDENTITY}\"\n[organisations.telco]\n"
+    )
 }
 
 fn problems(text: &str) -> Vec<String> {
@@ -32,7 +34,10 @@ fn defaults_apply_and_paths_resolve_against_the_file() {
 
 #[test]
 fn unknown_keys_and_bad_types_are_syntax_errors() {
-    let text = format!("{}max_content_lenght = 5\n", minimal().replace("[organisations.telco]\n", ""));
+    let text = format!(
+        "{}max_content_lenght = 5\n",
+        minimal().replace("[organisations.telco]\n", "")
+    );
     let err = Config::parse(&text, Path::new("a.toml")).unwrap_err();
     assert!(matches!(err, ConfigError::Syntax { .. }), "{err}");
     assert!(err.to_string().contains("max_content_lenght"), "{err}");
@@ -42,7 +47,7 @@ fn unknown_keys_and_bad_types_are_syntax_errors() {
 
 #[test]
 fn every_broken_rule_is_named() {
-    let text = format!(
+    let text =
         "[server]\norganisation = \"nobody\"\nidentity = \"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\"\n\
          page_size = 20000\n\
          [organisations.telco.users.ana]\npassword = \"secret\"\n\
@@ -52,9 +57,8 @@ fn every_broken_rule_is_named() {
          [api_roots.intel]\ntitle = \"t\"\n\
          [api_roots.intel.collections.a]\nid = \"not-a-uuid\"\ntitle = \"a\"\nread = [\"ghost\"]\n\
          [api_roots.intel.collections.b]\nid = \"91a7b528-80eb-42ed-a74d-c6fbd5a26116\"\ntitle = \"b\"\n\
-         [api_roots.intel.collections.c]\nid = \"91a7b528-80eb-42ed-a74d-c6fbd5a26116\"\ntitle = \"c\"\n"
-    );
-    let p = problems(&text).join("\n");
+         [api_roots.intel.collections.c]\nid = \"91a7b528-80eb-42ed-a74d-c6fbd5a26116\"\ntitle = \"c\"\n";
+    let p = problems(text).join("\n");
     for needle in [
         "server.organisation: 'nobody'",
         "server.identity",
@@ -79,7 +83,9 @@ fn starter_configuration_loads_and_has_the_admin() {
     let c = Config::parse(&text, Path::new("d/accord.toml")).unwrap();
     assert_eq!(c.user("admin").map(|(o, _)| o), Some("telco"));
     assert_eq!(c.default_api_root(), Some("intel"));
-    let (root, alias, coll) = c.collection_by_id(&c.api_roots["intel"].collections["shared"].id).unwrap();
+    let (root, alias, coll) = c
+        .collection_by_id(&c.api_roots["intel"].collections["shared"].id)
+        .unwrap();
     assert_eq!((root, alias), ("intel", "shared"));
     assert!(coll.can_read("telco") && coll.can_write("telco"));
 }
@@ -96,17 +102,24 @@ fn the_example_in_the_repository_loads() {
 
 fn editor() -> ConfigEditor {
     let hash = crate::accounts::hash_password("starter password 1").unwrap();
-    ConfigEditor::from_text(&render(&Starter::new("telco", &hash)), Path::new("accord.toml")).unwrap()
+    ConfigEditor::from_text(
+        &render(&Starter::new("telco", &hash)),
+        Path::new("accord.toml"),
+    )
+    .unwrap()
 }
 
 #[test]
 fn edits_keep_comments_and_stay_valid() {
     let mut e = editor();
-    e.add_organisation("police", Some("Cybercrime centre")).unwrap();
+    e.add_organisation("police", Some("Cybercrime centre"))
+        .unwrap();
     let hash = crate::accounts::hash_password("police password 1").unwrap();
     e.add_user("police", "ana", &hash).unwrap();
-    e.add_token("police", "puller", &"ab".repeat(32), "2026-01-01T00:00:00Z").unwrap();
-    e.set_rights("intel", "shared", "police", Some(true), None).unwrap();
+    e.add_token("police", "puller", &"ab".repeat(32), "2026-01-01T00:00:00Z")
+        .unwrap();
+    e.set_rights("intel", "shared", "police", Some(true), None)
+        .unwrap();
     e.add_collection(
         "intel",
         "inbox",
@@ -127,12 +140,26 @@ fn edits_keep_comments_and_stay_valid() {
     assert!(e.text().contains("# A partner, for example:"));
 
     // Duplicates and unknown names are refused with a clear message.
-    assert!(e.add_organisation("police", None).unwrap_err().to_string().contains("already exists"));
-    assert!(e.add_user("telco", "ana", &hash).unwrap_err().to_string().contains("'police'"));
+    assert!(e
+        .add_organisation("police", None)
+        .unwrap_err()
+        .to_string()
+        .contains("already exists"));
+    assert!(e
+        .add_user("telco", "ana", &hash)
+        .unwrap_err()
+        .to_string()
+        .contains("'police'"));
     assert!(e.add_user("ghost", "bob", &hash).is_err());
     assert!(e.add_organisation("bad name", None).is_err());
-    assert!(e.set_rights("intel", "nope", "police", Some(true), None).is_err());
-    assert!(e.remove_organisation("telco").unwrap_err().to_string().contains("own organisation"));
+    assert!(e
+        .set_rights("intel", "nope", "police", Some(true), None)
+        .is_err());
+    assert!(e
+        .remove_organisation("telco")
+        .unwrap_err()
+        .to_string()
+        .contains("own organisation"));
 
     // Removing an organisation removes its rights everywhere.
     e.remove_organisation("police").unwrap();
@@ -149,7 +176,8 @@ fn save_is_atomic_and_refuses_invalid_results() {
     let hash = crate::accounts::hash_password("starter password 1").unwrap();
     std::fs::write(&path, render(&Starter::new("telco", &hash))).unwrap();
     let mut e = ConfigEditor::open(&path).unwrap();
-    e.add_token("telco", "ci", &"cd".repeat(32), "2026-01-01T00:00:00Z").unwrap();
+    e.add_token("telco", "ci", &"cd".repeat(32), "2026-01-01T00:00:00Z")
+        .unwrap();
     e.save().unwrap();
     let c = Config::load(&path).unwrap();
     assert!(c.organisations["telco"].tokens.contains_key("ci"));
@@ -157,7 +185,9 @@ fn save_is_atomic_and_refuses_invalid_results() {
     let mut e = ConfigEditor::open(&path).unwrap();
     e.add_token("telco", "ci2", &"cd".repeat(32), "x").unwrap();
     assert!(matches!(e.save(), Err(ConfigError::Invalid { .. })));
-    assert!(!Config::load(&path).unwrap().organisations["telco"].tokens.contains_key("ci2"));
+    assert!(!Config::load(&path).unwrap().organisations["telco"]
+        .tokens
+        .contains_key("ci2"));
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(leftovers.len(), 1);
 }

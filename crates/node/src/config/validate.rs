@@ -25,7 +25,9 @@ pub fn is_name(name: &str) -> bool {
     !bytes.is_empty()
         && bytes.len() <= MAX_NAME_LEN
         && bytes[0].is_ascii_alphanumeric()
-        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 /// Is `id` a STIX identity identifier (`identity--<RFC 4122 UUID>`)?
@@ -78,7 +80,9 @@ fn server(config: &Config, out: &mut Vec<String>) {
     }
     if let Some(url) = &s.public_url {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            out.push(format!("server.public_url: '{url}' must start with http:// or https://"));
+            out.push(format!(
+                "server.public_url: '{url}' must start with http:// or https://"
+            ));
         }
     }
     if s.store.as_os_str().is_empty() {
@@ -91,15 +95,21 @@ fn organisations(config: &Config, out: &mut Vec<String>) {
     let mut digests: HashSet<&str> = HashSet::new();
     for (org, o) in &config.organisations {
         if !is_name(org) {
-            out.push(format!("organisations.{org}: not a valid name (1-64 of A-Z a-z 0-9 . _ -)"));
+            out.push(format!(
+                "organisations.{org}: not a valid name (1-64 of A-Z a-z 0-9 . _ -)"
+            ));
         }
         for (user, u) in &o.users {
             let key = format!("organisations.{org}.users.{user}");
             if !is_name(user) {
-                out.push(format!("{key}: not a valid user name (1-64 of A-Z a-z 0-9 . _ -)"));
+                out.push(format!(
+                    "{key}: not a valid user name (1-64 of A-Z a-z 0-9 . _ -)"
+                ));
             }
             if let Some(other) = users.insert(user, org) {
-                out.push(format!("{key}: the user name is already used in organisation '{other}'"));
+                out.push(format!(
+                    "{key}: the user name is already used in organisation '{other}'"
+                ));
             }
             if let Err(why) = crate::accounts::check_password_hash(&u.password) {
                 out.push(format!("{key}.password: {why}"));
@@ -108,10 +118,14 @@ fn organisations(config: &Config, out: &mut Vec<String>) {
         for (token, t) in &o.tokens {
             let key = format!("organisations.{org}.tokens.{token}");
             if !is_name(token) {
-                out.push(format!("{key}: not a valid token name (1-64 of A-Z a-z 0-9 . _ -)"));
+                out.push(format!(
+                    "{key}: not a valid token name (1-64 of A-Z a-z 0-9 . _ -)"
+                ));
             }
             let well_formed = t.sha256.len() == 64
-                && t.sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+                && t.sha256
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
             if !well_formed {
                 out.push(format!("{key}.sha256: must be 64 lowercase hex digits"));
             } else if !digests.insert(&t.sha256) {
@@ -137,12 +151,17 @@ fn api_roots(config: &Config, out: &mut Vec<String>) {
         for (alias, c) in &r.collections {
             let key = format!("api_roots.{root}.collections.{alias}");
             if !is_name(alias) {
-                out.push(format!("{key}: not a valid collection alias (1-64 of A-Z a-z 0-9 . _ -)"));
+                out.push(format!(
+                    "{key}: not a valid collection alias (1-64 of A-Z a-z 0-9 . _ -)"
+                ));
             }
             if !is_uuid(&c.id) {
                 out.push(format!("{key}.id: '{}' is not a UUID", c.id));
             } else if let Some(other) = ids.insert(&c.id, key.clone()) {
-                out.push(format!("{key}.id: the id {} is already used by {other}", c.id));
+                out.push(format!(
+                    "{key}.id: the id {} is already used by {other}",
+                    c.id
+                ));
             }
             for (list, orgs) in [("read", &c.read), ("write", &c.write)] {
                 for org in orgs {

@@ -1,0 +1,114 @@
+//! One module per TAXII resource; each handler parses, applies and responds.
+//!
+//! # Layout
+//! - [`discovery`]: `/taxii2/` and API root information.
+//! - [`collections`]: the collections of an API root, and one collection.
+//! - [`objects`]: get and add objects, the manifest.
+//! - [`object`]: get and delete one object, its versions.
+//! - [`status`]: status resources of earlier POSTs.
+//! - [`ops`]: `/healthz`, `/metrics`, `/openapi.json`, and the 404/405 fallbacks.
+
+pub mod collections;
+pub mod discovery;
+pub mod object;
+pub mod objects;
+pub mod ops;
+pub mod status;
+
+use accord_node::accounts::Principal;
+use accord_node::egress::{Recipient, Released};
+use accord_store::ObjectQuery;
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+use crate::error::TaxiiError;
+use crate::media::TAXII_MEDIA_TYPE;
+use crate::state::{Access, AppState, CollectionView};
+
+/// Path parameters; a path that does not decode is a TAXII 404.
+pub struct TaxiiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for TaxiiPath<T> {
+    type Rejection = TaxiiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(t)| TaxiiPath(t))
+            .map_err(|_| TaxiiError::not_found("No such resource."))
+    }
+}
+
+/// A TAXII JSON response.
+pub fn taxii_json(status: StatusCode, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(TAXII_MEDIA_TYPE),
+    );
+    response
+}
+
+/// 404 unless the API root exists.
+pub fn require_root(access: &Access, root: &str) -> Result<(), TaxiiError> {
+    if access.config.api_roots.contains_key(root) {
+        Ok(())
+    } else {
+        Err(TaxiiError::not_found(format!("No API root '{root}'.")))
+    }
+}
+
+/// The collection as `who` sees it; 404 when it does not exist for them.
+pub fn visible<'a>(
+    access: &'a Access,
+    root: &str,
+    id: &str,
+    who: &Principal,
+) -> Result<CollectionView<'a>, TaxiiError> {
+    require_root(access, root)?;
+    access
+        .collection(root, id, &who.organisation)
+        .ok_or_else(|| TaxiiError::not_found(format!("No collection '{id}' in API root '{root}'.")))
+}
+
+/// The collection, if `who` may read it; 404 otherwise (a collection one may not read
+/// does not exist for its content endpoints, even when one may write to it).
+pub fn readable<'a>(
+    access: &'a Access,
+    root: &str,
+    id: &str,
+    who: &Principal,
+) -> Result<CollectionView<'a>, TaxiiError> {
+    let view = visible(access, root, id, who)?;
+    if view.can_read {
+        Ok(view)
+    } else {
+        Err(TaxiiError::not_found(format!(
+            "No collection '{id}' in API root '{root}'."
+        )))
+    }
+}
+
+/// What the egress door releases to `who` for `query` (content or manifest).
+pub async fn release(
+    state: &AppState,
+    who: &Principal,
+    query: ObjectQuery,
+    with_content: bool,
+) -> Result<Released, TaxiiError> {
+    let egress = state.egress.clone();
+    let recipient = Recipient::new(who.organisation.clone());
+    tokio::task::spawn_blocking(move || {
+        if with_content {
+            egress.objects(&recipient, &query)
+        } else {
+            egress.manifest(&recipient, &query)
+        }
+    })
+    .await
+    .map_err(TaxiiError::internal)?
+    .map_err(TaxiiError::internal)
+}

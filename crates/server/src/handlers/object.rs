@@ -1,0 +1,183 @@
+//! `GET` and `DELETE /{api_root}/collections/{id}/objects/{object_id}/`, and
+//! `GET .../objects/{object_id}/versions/`.
+
+use accord_node::accounts::Principal;
+use accord_store::{ObjectQuery, ProviderWindow, Scope, VersionFilter};
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+
+use super::{readable, release, TaxiiPath};
+use crate::envelope::{page_response, Kind};
+use crate::error::TaxiiError;
+use crate::media::require_taxii_accept;
+use crate::params::{self, Allowed};
+use crate::state::AppState;
+
+/// Longest object id accepted in a path (a STIX id is at most a 250-character type,
+/// `--` and a UUID).
+pub const MAX_OBJECT_ID_LEN: usize = 300;
+
+fn check_id(object_id: &str) -> Result<(), TaxiiError> {
+    if object_id.is_empty() || object_id.len() > MAX_OBJECT_ID_LEN {
+        return Err(TaxiiError::not_found(format!("No object '{object_id}'.")));
+    }
+    Ok(())
+}
+
+/// `GET .../objects/{object_id}/`: an envelope of the object's versions (the latest
+/// by default).
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    TaxiiPath((root, id, object_id)): TaxiiPath<(String, String, String)>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, TaxiiError> {
+    one(state, who, root, id, object_id, raw, headers, Kind::Objects).await
+}
+
+/// `GET .../objects/{object_id}/versions/`: the object's version timestamps, every
+/// version, in ascending `date_added` order.
+pub async fn versions(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    TaxiiPath((root, id, object_id)): TaxiiPath<(String, String, String)>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, TaxiiError> {
+    one(
+        state,
+        who,
+        root,
+        id,
+        object_id,
+        raw,
+        headers,
+        Kind::Versions,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn one(
+    state: AppState,
+    who: Principal,
+    root: String,
+    id: String,
+    object_id: String,
+    raw: Option<String>,
+    headers: HeaderMap,
+    kind: Kind,
+) -> Result<Response, TaxiiError> {
+    require_taxii_accept(&headers)?;
+    {
+        let access = state.access();
+        readable(&access, &root, &id, &who)?;
+    }
+    check_id(&object_id)?;
+    let (allowed, default_versions) = match kind {
+        Kind::Versions => (Allowed::VERSIONS, VersionFilter::all()),
+        _ => (Allowed::OBJECT, VersionFilter::last()),
+    };
+    let scope = Scope::Collection(id.clone());
+    let mut query = params::parse(
+        raw.as_deref(),
+        allowed,
+        scope.clone(),
+        default_versions,
+        state.limits,
+    )?;
+    query.ids = vec![object_id.clone()];
+    let page = release(&state, &who, query, kind == Kind::Objects).await?;
+    if page.objects.is_empty() && !page.more {
+        // Nothing matched the filters: is there anything of this object at all for
+        // this reader? If not, the object does not exist for them.
+        let mut probe = ObjectQuery::new(scope, 1);
+        probe.ids = vec![object_id.clone()];
+        probe.versions = VersionFilter::all();
+        if release(&state, &who, probe, false)
+            .await?
+            .objects
+            .is_empty()
+        {
+            return Err(TaxiiError::not_found(format!(
+                "No object '{object_id}' in collection '{id}'."
+            )));
+        }
+    }
+    if kind == Kind::Objects {
+        state
+            .metrics
+            .objects_out(&who.organisation, page.objects.len() as u64);
+    }
+    Ok(page_response(&page, kind))
+}
+
+/// `DELETE .../objects/{object_id}/`: remove versions of the object (all by default,
+/// or those `match[version]` / `match[spec_version]` select) from the collection.
+///
+/// Needs read and write rights. The node's own organisation may remove any version; a
+/// partner only the versions it provided itself. The versions stay in the store (other
+/// collections and the ledger refer to them). Nothing is released here: the lookup
+/// reads only which versions exist and who provided them.
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    TaxiiPath((root, id, object_id)): TaxiiPath<(String, String, String)>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, TaxiiError> {
+    require_taxii_accept(&headers)?;
+    let local = {
+        let access = state.access();
+        let view = readable(&access, &root, &id, &who)?;
+        if !view.can_write {
+            return Err(TaxiiError::forbidden(format!(
+                "Organisation '{}' may not delete from collection '{id}'.",
+                who.organisation
+            )));
+        }
+        access.config.server.organisation == who.organisation
+    };
+    check_id(&object_id)?;
+    let scope = Scope::Collection(id.clone());
+    let mut query = params::parse(
+        raw.as_deref(),
+        Allowed::DELETE,
+        scope,
+        VersionFilter::all(),
+        state.limits,
+    )?;
+    query.ids = vec![object_id.clone()];
+    query.limit = usize::MAX / 2;
+    if !local {
+        query.providers = Some(vec![ProviderWindow {
+            organisation: who.organisation.clone(),
+            added_until: None,
+        }]);
+    }
+    let store = state.store.clone();
+    let (collection, oid) = (id.clone(), object_id.clone());
+    let removed = tokio::task::spawn_blocking(move || {
+        let rows = store.query(&query)?.rows;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let exact = VersionFilter {
+            exact: rows.iter().map(|r| r.version_micros).collect(),
+            ..VersionFilter::default()
+        };
+        store.remove_from_collection(&collection, &oid, &exact)
+    })
+    .await
+    .map_err(TaxiiError::internal)?
+    .map_err(TaxiiError::internal)?;
+    if removed == 0 {
+        return Err(TaxiiError::not_found(format!(
+            "No object '{object_id}' in collection '{id}'."
+        )));
+    }
+    Ok(StatusCode::OK.into_response())
+}

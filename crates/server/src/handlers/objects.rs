@@ -1,0 +1,261 @@
+//! `GET` and `POST /{api_root}/collections/{id}/objects/`, and
+//! `GET /{api_root}/collections/{id}/manifest/`.
+
+use accord_node::accounts::Principal;
+use accord_node::ingest::{ingest_batch, IngestOptions, ObjectResult};
+use accord_stix::Timestamp;
+use accord_store::{Provenance, Scope, StatusRecord, Store, VersionFilter};
+use axum::body::{Body, Bytes};
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::Extension;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+
+use super::{readable, release, taxii_json, visible, TaxiiPath};
+use crate::envelope::{page_response, Kind};
+use crate::error::TaxiiError;
+use crate::media::{require_taxii_accept, require_taxii_content_type};
+use crate::params::{self, Allowed};
+use crate::state::AppState;
+
+/// The provenance channel of objects posted over TAXII.
+pub const CHANNEL: &str = "taxii";
+
+/// `GET .../objects/`: an envelope of the objects the organisation may read.
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    TaxiiPath((root, id)): TaxiiPath<(String, String)>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, TaxiiError> {
+    page(state, who, root, id, raw, headers, Kind::Objects).await
+}
+
+/// `GET .../manifest/`: the same selection, described instead of delivered.
+pub async fn manifest(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    TaxiiPath((root, id)): TaxiiPath<(String, String)>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, TaxiiError> {
+    page(state, who, root, id, raw, headers, Kind::Manifest).await
+}
+
+async fn page(
+    state: AppState,
+    who: Principal,
+    root: String,
+    id: String,
+    raw: Option<String>,
+    headers: HeaderMap,
+    kind: Kind,
+) -> Result<Response, TaxiiError> {
+    require_taxii_accept(&headers)?;
+    {
+        let access = state.access();
+        readable(&access, &root, &id, &who)?;
+    }
+    let query = params::parse(
+        raw.as_deref(),
+        Allowed::ALL,
+        Scope::Collection(id),
+        VersionFilter::last(),
+        state.limits,
+    )?;
+    let page = release(&state, &who, query, kind == Kind::Objects).await?;
+    if kind == Kind::Objects {
+        state
+            .metrics
+            .objects_out(&who.organisation, page.objects.len() as u64);
+    }
+    Ok(page_response(&page, kind))
+}
+
+/// The body of a POST: a TAXII envelope (only `objects` is read).
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, default)]
+    objects: Vec<&'a RawValue>,
+}
+
+/// `POST .../objects/`: validate each object, store the valid ones in the collection
+/// with the poster's organisation as provenance, and answer 202 with the (persisted)
+/// status resource, which lists each object as a success (committed) or a failure
+/// (with the reason).
+pub async fn post(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    TaxiiPath((root, id)): TaxiiPath<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, TaxiiError> {
+    let request_timestamp = Timestamp::now();
+    require_taxii_accept(&headers)?;
+    {
+        let access = state.access();
+        let view = visible(&access, &root, &id, &who)?;
+        if !view.can_write {
+            return Err(TaxiiError::forbidden(format!(
+                "Organisation '{}' may not write to collection '{id}'.",
+                who.organisation
+            )));
+        }
+    }
+    require_taxii_content_type(&headers)?;
+    let bytes = read_body(&headers, body, state.max_content_length).await?;
+    let store = state.store.clone();
+    let organisation = who.organisation.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        ingest_envelope(
+            store.as_ref(),
+            &bytes,
+            &organisation,
+            &id,
+            &request_timestamp,
+        )
+    })
+    .await
+    .map_err(TaxiiError::internal)??;
+    state
+        .metrics
+        .objects_in(&who.organisation, outcome.stored, outcome.rejected);
+    Ok(taxii_json(StatusCode::ACCEPTED, outcome.status_json))
+}
+
+/// Read at most `max` bytes of body; 413 beyond.
+async fn read_body(headers: &HeaderMap, body: Body, max: u64) -> Result<Bytes, TaxiiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max) {
+        return Err(TaxiiError::too_large(max));
+    }
+    let limit = usize::try_from(max).unwrap_or(usize::MAX);
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(TaxiiError::too_large(max)),
+        Err(e) => Err(TaxiiError::bad_request(format!(
+            "the request body could not be read: {e}"
+        ))),
+    }
+}
+
+struct PostOutcome {
+    status_json: String,
+    stored: u64,
+    rejected: u64,
+}
+
+/// Parse, validate, store, and persist the status (blocking).
+fn ingest_envelope(
+    store: &dyn Store,
+    bytes: &[u8],
+    organisation: &str,
+    collection: &str,
+    request_timestamp: &Timestamp,
+) -> Result<PostOutcome, TaxiiError> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(TaxiiError::bad_request(
+            "the body is not a TAXII envelope: expected a JSON object",
+        ));
+    }
+    let envelope: Envelope<'_> = serde_json::from_slice(bytes)
+        .map_err(|e| TaxiiError::bad_request(format!("the body is not a TAXII envelope: {e}")))?;
+    let texts: Vec<&str> = envelope.objects.iter().map(|r| r.get()).collect();
+    let provenance = Provenance::new(organisation, CHANNEL);
+    let results = ingest_batch(
+        store,
+        &texts,
+        &provenance,
+        Some(collection),
+        &IngestOptions::default(),
+    )
+    .map_err(TaxiiError::internal)?;
+    let mut successes = Vec::new();
+    let mut failures = Vec::new();
+    for result in &results {
+        match result {
+            ObjectResult::Stored {
+                id,
+                version,
+                already_present,
+                ..
+            } => {
+                let mut s = json!({ "id": id, "version": version });
+                if *already_present {
+                    s["message"] = "already present in the collection".into();
+                }
+                successes.push(s);
+            }
+            ObjectResult::Rejected { index, rejection } => {
+                let raw = texts.get(*index).copied().unwrap_or("");
+                let (raw_id, raw_version) = identify(raw);
+                let id = rejection.object_id.clone().or(raw_id).unwrap_or_default();
+                failures.push(json!({
+                    "id": id,
+                    "version": raw_version.unwrap_or_default(),
+                    "message": format!("objects[{index}]: {rejection}"),
+                }));
+            }
+        }
+    }
+    let status_id = uuid::Uuid::new_v4().to_string();
+    let status = json!({
+        "id": status_id,
+        "status": "complete",
+        "request_timestamp": request_timestamp.as_str(),
+        "total_count": results.len(),
+        "success_count": successes.len(),
+        "successes": successes,
+        "failure_count": failures.len(),
+        "failures": failures,
+        "pending_count": 0,
+        "pendings": [],
+    });
+    let (stored, rejected) = (successes_len(&status), failures_len(&status));
+    let record = StatusRecord {
+        id: status_id,
+        organisation: organisation.to_string(),
+        json: status.to_string(),
+    };
+    store.put_status(&record).map_err(TaxiiError::internal)?;
+    Ok(PostOutcome {
+        status_json: record.json,
+        stored,
+        rejected,
+    })
+}
+
+fn successes_len(status: &Value) -> u64 {
+    status["success_count"].as_u64().unwrap_or(0)
+}
+
+fn failures_len(status: &Value) -> u64 {
+    status["failure_count"].as_u64().unwrap_or(0)
+}
+
+/// The `id` and version (`modified`, else `created`) of a rejected object, as far as
+/// they can be read, for its status entry.
+fn identify(raw: &str) -> (Option<String>, Option<String>) {
+    #[derive(Deserialize)]
+    struct Head {
+        id: Option<Value>,
+        modified: Option<Value>,
+        created: Option<Value>,
+    }
+    match serde_json::from_str::<Head>(raw) {
+        Ok(h) => {
+            let text = |v: Option<Value>| v.and_then(|v| v.as_str().map(str::to_string));
+            let version = text(h.modified).or_else(|| text(h.created));
+            (text(h.id), version)
+        }
+        Err(_) => (None, None),
+    }
+}

@@ -1,0 +1,161 @@
+//! Media types, sizes, unknown resources and methods: always TAXII error bodies.
+
+use crate::support::*;
+
+#[tokio::test]
+async fn unacceptable_accept_is_406() {
+    let f = fixture();
+    for accept in [
+        "application/json",
+        "application/taxii+json;version=2.0",
+        "text/html",
+    ] {
+        let r = request(
+            &f.app,
+            "GET",
+            "/taxii2/",
+            Who::Telco,
+            &[("accept", accept)],
+            None,
+        )
+        .await;
+        r.assert_taxii_error(406);
+    }
+    for accept in ["*/*", "application/taxii+json", "application/*"] {
+        let r = request(
+            &f.app,
+            "GET",
+            "/taxii2/",
+            Who::Telco,
+            &[("accept", accept)],
+            None,
+        )
+        .await;
+        assert_eq!(r.status, 200, "{accept}");
+    }
+    let r = request(&f.app, "GET", "/taxii2/", Who::Telco, &[], None).await;
+    assert_eq!(r.status, 200);
+}
+
+#[tokio::test]
+async fn wrong_content_type_is_415() {
+    let f = fixture();
+    let body =
+        serde_json::json!({"objects": [identity(1, "2020-01-01T00:00:00.000Z")]}).to_string();
+    for ct in [
+        "application/json",
+        "application/stix+json;version=2.1",
+        "text/plain",
+    ] {
+        let r = request(
+            &f.app,
+            "POST",
+            &objects_path(SHARED),
+            Who::Telco,
+            &[("content-type", ct)],
+            Some(body.clone()),
+        )
+        .await;
+        r.assert_taxii_error(415);
+    }
+    let r = request(
+        &f.app,
+        "POST",
+        &objects_path(SHARED),
+        Who::Telco,
+        &[],
+        Some(body),
+    )
+    .await;
+    r.assert_taxii_error(415);
+}
+
+#[tokio::test]
+async fn bodies_above_max_content_length_are_413() {
+    let f = fixture_with("max_content_length = 1000");
+    let big = serde_json::json!({"objects": (0..20).map(|i| identity(i, "2020-01-01T00:00:00.000Z")).collect::<Vec<_>>()}).to_string();
+    assert!(big.len() > 1000);
+    // With a Content-Length header...
+    let len = big.len().to_string();
+    let r = request(
+        &f.app,
+        "POST",
+        &objects_path(SHARED),
+        Who::Telco,
+        &[("content-type", TAXII), ("content-length", &len)],
+        Some(big.clone()),
+    )
+    .await;
+    r.assert_taxii_error(413);
+    // ... and without one (the body is counted as it is read).
+    let r = request(
+        &f.app,
+        "POST",
+        &objects_path(SHARED),
+        Who::Telco,
+        &[("content-type", TAXII)],
+        Some(big),
+    )
+    .await;
+    r.assert_taxii_error(413);
+    assert_eq!(
+        get(&f.app, "/intel/", Who::Telco).await.json()["max_content_length"],
+        1000
+    );
+}
+
+#[tokio::test]
+async fn malformed_envelopes_and_filters_are_400() {
+    let f = fixture();
+    for body in ["not json", "{\"objects\": 5}", "[]"] {
+        let r = request(
+            &f.app,
+            "POST",
+            &objects_path(SHARED),
+            Who::Telco,
+            &[("content-type", TAXII)],
+            Some(body.into()),
+        )
+        .await;
+        r.assert_taxii_error(400);
+    }
+    for q in [
+        "limit=0",
+        "added_after=yesterday",
+        "next=xyz",
+        "match[version]=newest",
+    ] {
+        let r = get(&f.app, &format!("{}?{q}", objects_path(SHARED)), Who::Telco).await;
+        r.assert_taxii_error(400);
+        assert!(
+            r.json()["description"]
+                .as_str()
+                .unwrap()
+                .contains(q.split('=').next().unwrap()),
+            "{}",
+            r.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_are_taxii_errors() {
+    let f = fixture();
+    get(&f.app, "/intel/collections/x/y/z/w/", Who::Telco)
+        .await
+        .assert_taxii_error(404);
+    get(&f.app, "/", Who::Nobody).await.assert_taxii_error(404);
+    request(&f.app, "PUT", "/taxii2/", Who::Telco, &[], None)
+        .await
+        .assert_taxii_error(405);
+    request(
+        &f.app,
+        "DELETE",
+        &objects_path(SHARED),
+        Who::Telco,
+        &[],
+        None,
+    )
+    .await
+    .assert_taxii_error(405);
+}

@@ -1,0 +1,11 @@
+//! Integration tests of the TAXII server (one test binary).
+
+mod support;
+
+mod auth;
+mod discovery;
+mod errors;
+mod objects;
+mod ops;
+mod rights;
+mod serving;
