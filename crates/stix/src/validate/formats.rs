@@ -69,23 +69,35 @@ pub(crate) fn mac_addr(s: &str) -> Check {
     }
 }
 
-/// An addr-spec: `local@domain`, no whitespace or angle brackets.
+/// An RFC 5322 addr-spec: `local@domain`, local part a dot-atom (or quoted
+/// string), domain a dot-atom (or `[literal]`), ASCII only.
 pub(crate) fn email_addr(s: &str) -> Check {
+    if !s.is_ascii() {
+        return Err("is not ASCII (RFC 5322)");
+    }
     let Some((local, domain)) = s.rsplit_once('@') else {
         return Err("has no '@'");
     };
-    if local.is_empty() || domain.is_empty() {
-        return Err("local part or domain is empty");
+    let quoted = local.len() >= 2 && local.starts_with('"') && local.ends_with('"');
+    if !quoted && !dot_atom(local) {
+        return Err("local part is not a dot-atom of RFC 5322 characters");
     }
-    if s.chars()
-        .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
-    {
-        return Err("contains whitespace, control characters or angle brackets");
-    }
-    if !local.starts_with('"') && local.contains('@') {
-        return Err("more than one '@'");
+    let literal = domain.starts_with('[') && domain.ends_with(']');
+    if !literal && !dot_atom(domain) {
+        return Err("domain is not a dot-atom of RFC 5322 characters");
     }
     Ok(())
+}
+
+/// RFC 5322 dot-atom: atoms of atext joined by single dots.
+fn dot_atom(s: &str) -> bool {
+    !s.is_empty()
+        && s.split('.').all(|atom| {
+            !atom.is_empty()
+                && atom
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&c))
+        })
 }
 
 /// A (possibly internationalised) domain name: labels of 1-63 characters,
@@ -108,17 +120,38 @@ pub(crate) fn domain_name(s: &str) -> Check {
         if label.starts_with('-') || label.ends_with('-') {
             return Err("has a label that starts or ends with '-'");
         }
-        if label.chars().any(|c| {
-            c.is_whitespace() || c.is_control() || "/:@?#[]\\\"<>%,;!$&'()*+=`{}|^~".contains(c)
+        // ASCII: letters, digits, '-' and '_' (DNS names such as _dmarc); other
+        // scripts: anything but spaces, controls, symbols and punctuation blocks (IDNA).
+        if !label.chars().all(|c| {
+            c.is_ascii_alphanumeric() || c == '-' || c == '_' || (!c.is_ascii() && idn_char(c))
         }) {
-            return Err("contains a character not allowed in a host name");
+            return Err("contains a character not allowed in a domain name");
         }
     }
     Ok(())
 }
 
-/// An absolute URI (RFC 3986 / RFC 3987): `scheme:` followed by at least one
-/// character, no whitespace, controls or characters URIs exclude, valid `%` escapes.
+/// A non-ASCII character IDNA could allow: not a space or control, not in the
+/// punctuation, symbol, emoji, private-use or specials blocks.
+fn idn_char(c: char) -> bool {
+    let u = c as u32;
+    !(c.is_whitespace()
+        || c.is_control()
+        || (0x80..=0xBF).contains(&u)
+        || (0xD7..=0xD7).contains(&u)
+        || (0xF7..=0xF7).contains(&u)
+        || (0x2000..=0x2BFF).contains(&u)
+        || (0x3000..=0x303F).contains(&u)
+        || (0xE000..=0xF8FF).contains(&u)
+        || (0xFE00..=0xFE0F).contains(&u)
+        || (0xFF00..=0xFF0F).contains(&u)
+        || (0xFFF0..=0xFFFF).contains(&u)
+        || (0x1F000..=0x1FAFF).contains(&u))
+}
+
+/// An absolute URI (RFC 3986): `scheme:` followed by at least one character,
+/// ASCII only (non-ASCII must be percent-encoded or punycode), no whitespace,
+/// controls or characters URIs exclude, valid `%` escapes.
 pub(crate) fn url(s: &str) -> Check {
     let Some((scheme, rest)) = s.split_once(':') else {
         return Err("has no scheme");
@@ -148,15 +181,15 @@ pub(crate) fn url(s: &str) -> Check {
             i += 3;
             continue;
         }
-        if c < 0x80 && !(c.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=".contains(&c)) {
+        if c >= 0x80 {
+            return Err("contains non-ASCII characters (RFC 3986: percent-encode them)");
+        }
+        if !(c.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=".contains(&c)) {
             return Err(
                 "contains a character not allowed in a URI (space, quote, angle bracket ...)",
             );
         }
         i += 1;
-    }
-    if rest.chars().any(char::is_control) {
-        return Err("contains a control character");
     }
     Ok(())
 }
@@ -418,7 +451,15 @@ mod tests {
         assert!(domain_name("http://x").is_err());
         assert!(url("https://attack.mitre.org/techniques/T0800").is_ok());
         assert!(url("http://example.com/a%20b?q=1#f").is_ok());
-        assert!(url("http://例え.jp/パス").is_ok());
+        assert!(url("http://例え.jp/パス").is_err());
+        assert!(url("http://xn--r8jz45g.jp/%E3%83%91").is_ok());
+        assert!(email_addr("first.last+tag@sub.example.org").is_ok());
+        assert!(email_addr("\"a b\"@example.org").is_ok());
+        assert!(email_addr("x@évasion.com").is_err());
+        assert!(email_addr("a..b@example.org").is_err());
+        assert!(domain_name("😀.example").is_err());
+        assert!(domain_name("हिन्दी.example").is_ok());
+        assert!(domain_name("a→b.example").is_err());
         assert!(url("example.com").is_err());
         assert!(url("http://exa mple.com").is_err());
         assert!(url("http://example.com/%zz").is_err());
