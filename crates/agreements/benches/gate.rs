@@ -8,7 +8,8 @@ use std::collections::HashMap;
 
 use accord_agreements::ledger::{ChainHead, LedgerDraft};
 use accord_agreements::{
-    Agreement, Decision, Gate, NoObjects, ObjectFacts, ObjectVersion, PseudonymKey, ResolvedObject, UtcMicros,
+    Agreement, Decision, Gate, NoObjects, ObjectFacts, ObjectVersion, PseudonymKey, ResolvedObject,
+    UtcMicros,
 };
 use divan::{black_box, Bencher};
 
@@ -37,7 +38,9 @@ fn protective() -> Gate {
          [protections]\ncustomer_ranges = [\"198.51.100.0/24\", \"2001:db8:4000::/36\"]\npseudonym_key_env = \"K\"\n\
          remove_properties = [\"x_telco_ticket\"]\nembargo = \"24h\"\n"
     );
-    let a = Agreement::from_toml(&text).unwrap().with_key(PseudonymKey::from_bytes(&[9; 32]).unwrap());
+    let a = Agreement::from_toml(&text)
+        .unwrap()
+        .with_key(PseudonymKey::from_bytes(&[9; 32]).unwrap());
     Gate::new([a]).unwrap()
 }
 
@@ -72,20 +75,30 @@ fn version(o: &Object) -> ObjectVersion<'_> {
     }
 }
 
-fn run(bencher: Bencher, gate: Gate, o: Object, resolver: &(dyn accord_agreements::ReferenceResolver + Sync)) {
+fn run(
+    bencher: Bencher,
+    gate: Gate,
+    o: Object,
+    resolver: &(dyn accord_agreements::ReferenceResolver + Sync),
+) {
     let view = gate.view("centre", now());
     assert!(view.decide(&version(&o), resolver).is_release());
-    bencher.counter(divan::counter::BytesCount::new(o.raw.len())).bench_local(|| {
-        match view.decide(black_box(&version(&o)), resolver) {
+    bencher
+        .counter(divan::counter::BytesCount::new(o.raw.len()))
+        .bench_local(|| match view.decide(black_box(&version(&o)), resolver) {
             Decision::Release(r) => r.bytes.len(),
             Decision::Withhold(_) => 0,
-        }
-    });
+        });
 }
 
 #[divan::bench]
 fn fast_path_read_all(bencher: Bencher) {
-    run(bencher, read_all(), object(INDICATOR.to_owned()), &NoObjects);
+    run(
+        bencher,
+        read_all(),
+        object(INDICATOR.to_owned()),
+        &NoObjects,
+    );
 }
 
 #[divan::bench]
@@ -96,18 +109,35 @@ fn fast_path_protective_agreement_no_obligations(bencher: Bencher) {
          scope = {{ types = [\"*\"], max_tlp = \"AMBER\", labels = [\"c2\"], min_confidence = 50 }}\n\
          [protections]\ncustomer_ranges = [\"198.51.100.0/24\"]\npseudonym_key_env = \"K\"\nembargo = \"24h\"\n"
     );
-    let a = Agreement::from_toml(&text).unwrap().with_key(PseudonymKey::from_bytes(&[9; 32]).unwrap());
-    run(bencher, Gate::new([a]).unwrap(), object(INDICATOR.to_owned()), &NoObjects);
+    let a = Agreement::from_toml(&text)
+        .unwrap()
+        .with_key(PseudonymKey::from_bytes(&[9; 32]).unwrap());
+    run(
+        bencher,
+        Gate::new([a]).unwrap(),
+        object(INDICATOR.to_owned()),
+        &NoObjects,
+    );
 }
 
 #[divan::bench]
 fn transform_obligations_and_retention(bencher: Bencher) {
-    run(bencher, protective(), object(INDICATOR.to_owned()), &NoObjects);
+    run(
+        bencher,
+        protective(),
+        object(INDICATOR.to_owned()),
+        &NoObjects,
+    );
 }
 
 #[divan::bench]
 fn transform_pseudonymise_customer_ip(bencher: Bencher) {
-    run(bencher, protective(), object(customer_indicator()), &NoObjects);
+    run(
+        bencher,
+        protective(),
+        object(customer_indicator()),
+        &NoObjects,
+    );
 }
 
 fn relationship_world() -> (Object, HashMap<String, ResolvedObject>) {
@@ -118,7 +148,12 @@ fn relationship_world() -> (Object, HashMap<String, ResolvedObject>) {
         let facts = ObjectFacts::extract(&serde_json::from_str(raw).unwrap());
         resolver.insert(
             facts.id.clone(),
-            ResolvedObject { facts, provider: "telco".into(), collection: None, date_added: UtcMicros(0) },
+            ResolvedObject {
+                facts,
+                provider: "telco".into(),
+                collection: None,
+                date_added: UtcMicros(0),
+            },
         );
     }
     (object(rel.to_owned()), resolver)

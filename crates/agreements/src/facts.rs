@@ -126,10 +126,16 @@ impl<'de> Deserialize<'de> for IpFact {
         let text = String::deserialize(d)?;
         if text.contains('/') {
             let net: IpNet = text.parse().map_err(serde::de::Error::custom)?;
-            Ok(IpFact { net, has_prefix: true })
+            Ok(IpFact {
+                net,
+                has_prefix: true,
+            })
         } else {
             let addr: std::net::IpAddr = text.parse().map_err(serde::de::Error::custom)?;
-            Ok(IpFact { net: IpNet::from(addr), has_prefix: false })
+            Ok(IpFact {
+                net: IpNet::from(addr),
+                has_prefix: false,
+            })
         }
     }
 }
@@ -170,7 +176,10 @@ impl ObjectFacts {
     /// malformed properties simply yield no facts (validation is the ingest
     /// pipeline's job, not the gate's).
     pub fn extract(object: &Value) -> ObjectFacts {
-        let mut facts = ObjectFacts { format: FACTS_FORMAT, ..ObjectFacts::default() };
+        let mut facts = ObjectFacts {
+            format: FACTS_FORMAT,
+            ..ObjectFacts::default()
+        };
         let Some(map) = object.as_object() else {
             return facts;
         };
@@ -212,7 +221,10 @@ impl ObjectFacts {
     pub fn from_column(text: &str) -> Result<ObjectFacts, FactsError> {
         let facts: ObjectFacts = serde_json::from_str(text)?;
         if facts.format != FACTS_FORMAT {
-            return Err(FactsError::Format { found: facts.format, expected: FACTS_FORMAT });
+            return Err(FactsError::Format {
+                found: facts.format,
+                expected: FACTS_FORMAT,
+            });
         }
         Ok(facts)
     }
@@ -221,7 +233,9 @@ impl ObjectFacts {
     /// or a custom object (anything not an SCO or a meta object): the objects the
     /// label and confidence rules of a scope apply to.
     pub fn is_domain_or_relationship(&self) -> bool {
-        !is_cyber_observable(&self.kind) && self.kind != "marking-definition" && self.kind != "language-content"
+        !is_cyber_observable(&self.kind)
+            && self.kind != "marking-definition"
+            && self.kind != "language-content"
             && self.kind != "extension-definition"
     }
 
@@ -259,7 +273,13 @@ pub fn is_cyber_observable(kind: &str) -> bool {
 fn string_list(value: Option<&Value>) -> Vec<String> {
     value
         .and_then(Value::as_array)
-        .map(|items| items.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -313,13 +333,22 @@ fn walk(map: &Map<String, Value>, facts: &mut ObjectFacts, ips: &mut BTreeSet<Ip
         scan_ips(key, ips);
         let marking_key = key == "object_marking_refs" || key == "marking_ref";
         match value {
-            Value::String(s) if key.ends_with("_ref") && !marking_key && !(top && key == "created_by_ref") => {
+            Value::String(s)
+                if key.ends_with("_ref") && !marking_key && !(top && key == "created_by_ref") =>
+            {
                 facts.refs.push(s.clone());
             }
             Value::Array(items) if key.ends_with("_refs") && !marking_key => {
-                let ids: Vec<String> = items.iter().filter_map(Value::as_str).map(str::to_owned).collect();
+                let ids: Vec<String> = items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect();
                 if !ids.is_empty() {
-                    facts.ref_lists.push(RefList { key: key.clone(), ids });
+                    facts.ref_lists.push(RefList {
+                        key: key.clone(),
+                        ids,
+                    });
                 }
             }
             _ => {}
@@ -339,7 +368,10 @@ fn walk_value(value: &Value, facts: &mut ObjectFacts, ips: &mut BTreeSet<IpFact>
 
 fn scan_ips(text: &str, ips: &mut BTreeSet<IpFact>) {
     for literal in ipscan::scan(text) {
-        ips.insert(IpFact { net: literal.net, has_prefix: literal.has_prefix });
+        ips.insert(IpFact {
+            net: literal.net,
+            has_prefix: literal.has_prefix,
+        });
     }
 }
 
@@ -374,8 +406,15 @@ mod tests {
             "x_note": {"seen 192.0.2.1": "and [2001:db8::2]"},
             "pattern": "[ipv4-addr:value ISSUBSET '203.0.113.0/24']"});
         let f = ObjectFacts::extract(&o);
-        let ips: Vec<String> = f.ips.iter().map(|i| serde_json::to_string(i).unwrap()).collect();
-        assert_eq!(ips, ["\"192.0.2.1\"", "\"203.0.113.0/24\"", "\"2001:db8::2\""]);
+        let ips: Vec<String> = f
+            .ips
+            .iter()
+            .map(|i| serde_json::to_string(i).unwrap())
+            .collect();
+        assert_eq!(
+            ips,
+            ["\"192.0.2.1\"", "\"203.0.113.0/24\"", "\"2001:db8::2\""]
+        );
         assert_eq!(ObjectFacts::from_column(&f.to_column()).unwrap(), f);
     }
 
@@ -383,13 +422,22 @@ mod tests {
     fn recognises_tlp_marking_definitions_by_content() {
         let v1 = json!({"type": "marking-definition", "id": "marking-definition--z",
             "definition_type": "tlp", "definition": {"tlp": "amber"}});
-        assert_eq!(ObjectFacts::extract(&v1).marking, Some(MarkingKind::Tlp(Tlp::Amber)));
+        assert_eq!(
+            ObjectFacts::extract(&v1).marking,
+            Some(MarkingKind::Tlp(Tlp::Amber))
+        );
         let v2 = json!({"type": "marking-definition", "id": "marking-definition--y",
             "extensions": {TLP2_EXTENSION_ID: {"extension_type": "property-extension", "tlp_2_0": "amber+strict"}}});
-        assert_eq!(ObjectFacts::extract(&v2).marking, Some(MarkingKind::Tlp(Tlp::AmberStrict)));
+        assert_eq!(
+            ObjectFacts::extract(&v2).marking,
+            Some(MarkingKind::Tlp(Tlp::AmberStrict))
+        );
         let st = json!({"type": "marking-definition", "id": "marking-definition--s",
             "definition_type": "statement", "definition": {"statement": "Copyright"}});
-        assert_eq!(ObjectFacts::extract(&st).marking, Some(MarkingKind::Statement));
+        assert_eq!(
+            ObjectFacts::extract(&st).marking,
+            Some(MarkingKind::Statement)
+        );
     }
 
     #[test]

@@ -77,7 +77,10 @@ impl IpLiteral {
 /// assert_eq!(found, ["198.51.100.7/32", "2001:db8::1/128"]);
 /// ```
 pub fn scan(text: &str) -> Scanner<'_> {
-    Scanner { text: text.as_bytes(), pos: 0 }
+    Scanner {
+        text: text.as_bytes(),
+        pos: 0,
+    }
 }
 
 /// The iterator returned by [`scan`].
@@ -124,9 +127,15 @@ impl Iterator for Scanner<'_> {
 /// Whether the colon at `colon` follows a word with a non-hex letter (so an
 /// IPv6 literal may start after it; a hex word would have been part of it).
 fn after_word(t: &[u8], colon: usize) -> bool {
-    let word_start = t[..colon].iter().rposition(|b| !b.is_ascii_alphanumeric()).map_or(0, |p| p + 1);
+    let word_start = t[..colon]
+        .iter()
+        .rposition(|b| !b.is_ascii_alphanumeric())
+        .map_or(0, |p| p + 1);
     let word = &t[word_start..colon];
-    word.is_empty() && (colon == 0 || t[colon - 1] != b':') || word.iter().any(|b| b.is_ascii_alphabetic() && !b.is_ascii_hexdigit())
+    word.is_empty() && (colon == 0 || t[colon - 1] != b':')
+        || word
+            .iter()
+            .any(|b| b.is_ascii_alphabetic() && !b.is_ascii_hexdigit())
 }
 
 /// Reads up to three decimal digits as an octet; returns (value, end).
@@ -205,7 +214,12 @@ fn v4_at(t: &[u8], i: usize) -> Option<IpLiteral> {
         Some((len, end)) => (Ipv4Net::new(addr, len).ok()?, end, true),
         None => (Ipv4Net::from(addr), pos, false),
     };
-    Some(IpLiteral { span: (i, end), net: IpNet::V4(net), form: LiteralForm::V4, has_prefix })
+    Some(IpLiteral {
+        span: (i, end),
+        net: IpNet::V4(net),
+        form: LiteralForm::V4,
+        has_prefix,
+    })
 }
 
 /// Tries an IPv6 literal starting at `i`.
@@ -234,16 +248,25 @@ fn v6_at(t: &[u8], i: usize) -> Option<IpLiteral> {
     }
     let text = std::str::from_utf8(&t[i..end]).ok()?;
     let addr: Ipv6Addr = text.parse().ok()?;
-    let dotted_tail = text.rfind(':').filter(|_| text.contains('.')).map(|c| i + c + 1);
+    let dotted_tail = text
+        .rfind(':')
+        .filter(|_| text.contains('.'))
+        .map(|c| i + c + 1);
     let written_prefix = prefix(t, end, 128);
     let span_end = written_prefix.map_or(end, |(_, e)| e);
     let has_prefix = written_prefix.is_some();
     let carried = addr.to_ipv4_mapped().filter(|_| dotted_tail.is_none());
-    let (net, form) = if let Some(v4) = carried.or_else(|| dotted_tail.map(|_| last_32_bits(addr))) {
+    let (net, form) = if let Some(v4) = carried.or_else(|| dotted_tail.map(|_| last_32_bits(addr)))
+    {
         let len = written_prefix.map_or(32, |(p, _)| p.saturating_sub(96));
-        let form = LiteralForm::V4InV6 { head_end: dotted_tail };
+        let form = LiteralForm::V4InV6 {
+            head_end: dotted_tail,
+        };
         if written_prefix.is_some_and(|(p, _)| p < 96) {
-            (IpNet::V6(Ipv6Net::new(addr, written_prefix.map_or(128, |(p, _)| p)).ok()?), LiteralForm::V6)
+            (
+                IpNet::V6(Ipv6Net::new(addr, written_prefix.map_or(128, |(p, _)| p)).ok()?),
+                LiteralForm::V6,
+            )
         } else {
             (IpNet::V4(Ipv4Net::new(v4, len).ok()?), form)
         }
@@ -251,7 +274,12 @@ fn v6_at(t: &[u8], i: usize) -> Option<IpLiteral> {
         let len = written_prefix.map_or(128, |(p, _)| p);
         (IpNet::V6(Ipv6Net::new(addr, len).ok()?), LiteralForm::V6)
     };
-    Some(IpLiteral { span: (i, span_end), net, form, has_prefix })
+    Some(IpLiteral {
+        span: (i, span_end),
+        net,
+        form,
+        has_prefix,
+    })
 }
 
 /// The IPv4 address in the last 32 bits of an IPv6 address.
@@ -270,7 +298,9 @@ mod tests {
     use super::*;
 
     fn found(text: &str) -> Vec<String> {
-        scan(text).map(|l| format!("{}={}", &text[l.range()], l.net)).collect()
+        scan(text)
+            .map(|l| format!("{}={}", &text[l.range()], l.net))
+            .collect()
     }
 
     #[test]
@@ -278,7 +308,10 @@ mod tests {
         assert_eq!(found("a 10.0.0.1, b"), ["10.0.0.1=10.0.0.1/32"]);
         assert_eq!(found("x10[.]0(.)0{.}1y"), ["10[.]0(.)0{.}1=10.0.0.1/32"]);
         assert_eq!(found("010.000.000.001"), ["010.000.000.001=10.0.0.1/32"]);
-        assert_eq!(found("'198.51.100.0/24'"), ["198.51.100.0/24=198.51.100.0/24"]);
+        assert_eq!(
+            found("'198.51.100.0/24'"),
+            ["198.51.100.0/24=198.51.100.0/24"]
+        );
         assert_eq!(found("http://192.0.2.5:8080/x"), ["192.0.2.5=192.0.2.5/32"]);
     }
 
@@ -307,7 +340,10 @@ mod tests {
         let hex: Vec<_> = scan("::FFFF:a01:203").collect();
         assert_eq!(hex[0].net.to_string(), "10.1.2.3/32");
         assert_eq!(hex[0].form, LiteralForm::V4InV6 { head_end: None });
-        assert_eq!(found("64:ff9b::10.1.2.3"), ["64:ff9b::10.1.2.3=10.1.2.3/32"]);
+        assert_eq!(
+            found("64:ff9b::10.1.2.3"),
+            ["64:ff9b::10.1.2.3=10.1.2.3/32"]
+        );
     }
 
     #[test]

@@ -127,7 +127,12 @@ impl LedgerEntry {
         let mut out = Vec::with_capacity(160 + self.purpose.len() + self.legal_basis.len());
         out.extend_from_slice(&self.seq.to_be_bytes());
         out.extend_from_slice(&self.time.0.to_be_bytes());
-        for s in [&self.recipient, &self.object_id, &self.object_version, &self.agreement_id] {
+        for s in [
+            &self.recipient,
+            &self.object_id,
+            &self.object_version,
+            &self.agreement_id,
+        ] {
             put_str(&mut out, s);
         }
         out.extend_from_slice(&self.agreement_version.to_be_bytes());
@@ -172,12 +177,18 @@ pub struct ChainHead {
 impl ChainHead {
     /// The head of an empty chain.
     pub fn genesis() -> ChainHead {
-        ChainHead { next_seq: GENESIS_SEQ, prev_hash: [0; 32] }
+        ChainHead {
+            next_seq: GENESIS_SEQ,
+            prev_hash: [0; 32],
+        }
     }
 
     /// The head after `entry`.
     pub fn after(entry: &LedgerEntry) -> ChainHead {
-        ChainHead { next_seq: entry.seq.saturating_add(1), prev_hash: entry.hash }
+        ChainHead {
+            next_seq: entry.seq.saturating_add(1),
+            prev_hash: entry.hash,
+        }
     }
 
     /// Chains a draft at this head and advances the head.
@@ -266,12 +277,21 @@ pub struct LedgerBreak {
 impl fmt::Display for BreakKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            BreakKind::ContentChanged => f.write_str("its content does not match its hash (changed)"),
-            BreakKind::Missing { expected_seq } => write!(f, "expected seq {expected_seq}; entries were deleted"),
-            BreakKind::OutOfOrder { expected_seq } => {
-                write!(f, "expected seq {expected_seq}; entries were reordered or duplicated")
+            BreakKind::ContentChanged => {
+                f.write_str("its content does not match its hash (changed)")
             }
-            BreakKind::LinkBroken => f.write_str("it does not chain to the previous entry (replaced or inserted)"),
+            BreakKind::Missing { expected_seq } => {
+                write!(f, "expected seq {expected_seq}; entries were deleted")
+            }
+            BreakKind::OutOfOrder { expected_seq } => {
+                write!(
+                    f,
+                    "expected seq {expected_seq}; entries were reordered or duplicated"
+                )
+            }
+            BreakKind::LinkBroken => {
+                f.write_str("it does not chain to the previous entry (replaced or inserted)")
+            }
             BreakKind::Truncated { expected_seq } => {
                 write!(f, "the chain ends before the expected head; entries from seq {expected_seq} were deleted")
             }
@@ -305,7 +325,11 @@ impl Verifier {
 
     /// Checks the next entry.
     pub fn push(&mut self, entry: &LedgerEntry) -> Result<(), LedgerBreak> {
-        let broken = |kind| LedgerBreak { seq: entry.seq, index: self.index, kind };
+        let broken = |kind| LedgerBreak {
+            seq: entry.seq,
+            index: self.index,
+            kind,
+        };
         if entry.compute_hash() != entry.hash {
             return Err(broken(BreakKind::ContentChanged));
         }
@@ -336,16 +360,24 @@ impl Verifier {
             return Ok(());
         }
         let kind = if self.head.next_seq < expected.next_seq {
-            BreakKind::Truncated { expected_seq: self.head.next_seq }
+            BreakKind::Truncated {
+                expected_seq: self.head.next_seq,
+            }
         } else {
             BreakKind::LinkBroken
         };
-        Err(LedgerBreak { seq: self.head.next_seq, index: self.index, kind })
+        Err(LedgerBreak {
+            seq: self.head.next_seq,
+            index: self.index,
+            kind,
+        })
     }
 }
 
 /// Verifies a whole chain from its first entry and returns its head.
-pub fn verify<'a>(entries: impl IntoIterator<Item = &'a LedgerEntry>) -> Result<ChainHead, LedgerBreak> {
+pub fn verify<'a>(
+    entries: impl IntoIterator<Item = &'a LedgerEntry>,
+) -> Result<ChainHead, LedgerBreak> {
     let mut verifier = Verifier::new();
     for entry in entries {
         verifier.push(entry)?;
@@ -377,14 +409,22 @@ pub struct LedgerDecodeError {
 /// Decodes bytes written by [`encode_chain`] (verify the result with [`verify`]).
 pub fn decode_chain(bytes: &[u8]) -> Result<Vec<LedgerEntry>, LedgerDecodeError> {
     let mut entries = Vec::new();
-    let mut r = Reader { bytes, pos: 0, index: 0 };
+    let mut r = Reader {
+        bytes,
+        pos: 0,
+        index: 0,
+    };
     while r.pos < bytes.len() {
         r.index = entries.len();
         let len = usize::try_from(r.u32()?).unwrap_or(usize::MAX);
         if len > MAX_ENTRY_BYTES {
             return Err(r.error("entry longer than the limit"));
         }
-        let body_end = r.pos.checked_add(len).filter(|e| *e <= bytes.len()).ok_or_else(|| r.error("entry runs past the end"))?;
+        let body_end = r
+            .pos
+            .checked_add(len)
+            .filter(|e| *e <= bytes.len())
+            .ok_or_else(|| r.error("entry runs past the end"))?;
         let mut entry = LedgerEntry {
             seq: r.u64()?,
             time: UtcMicros(r.i64()?),
@@ -416,11 +456,19 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn error(&self, message: &'static str) -> LedgerDecodeError {
-        LedgerDecodeError { offset: self.pos, index: self.index, message }
+        LedgerDecodeError {
+            offset: self.pos,
+            index: self.index,
+            message,
+        }
     }
 
     fn take(&mut self, n: usize) -> Result<&[u8], LedgerDecodeError> {
-        let end = self.pos.checked_add(n).filter(|e| *e <= self.bytes.len()).ok_or_else(|| self.error("unexpected end"))?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|e| *e <= self.bytes.len())
+            .ok_or_else(|| self.error("unexpected end"))?;
         let slice = &self.bytes[self.pos..end];
         self.pos = end;
         Ok(slice)
@@ -452,6 +500,10 @@ impl Reader<'_> {
         }
         let start = self.pos;
         let bytes = self.take(len)?.to_vec();
-        String::from_utf8(bytes).map_err(|_| LedgerDecodeError { offset: start, index: self.index, message: "string is not UTF-8" })
+        String::from_utf8(bytes).map_err(|_| LedgerDecodeError {
+            offset: start,
+            index: self.index,
+            message: "string is not UTF-8",
+        })
     }
 }

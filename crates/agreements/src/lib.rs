@@ -40,13 +40,14 @@ pub mod time;
 pub mod tlp;
 
 pub use agreement::{
-    Agreement, AgreementError, AgreementRef, CustomerAddressPolicy, KeySource, Obligations, Party, Problem,
-    Protections, Scope, UnknownMarkings,
+    Agreement, AgreementError, AgreementRef, CustomerAddressPolicy, KeySource, Obligations, Party,
+    Problem, Protections, Scope, UnknownMarkings,
 };
 pub use facts::{FactsError, IpFact, MarkingKind, ObjectFacts, RefList};
 pub use gate::{
-    pseudonymise_text, sco_id, Decision, Gate, GateError, NoObjects, ObjectVersion, RecipientView, ReferenceResolver,
-    Release, ReleaseBasis, ResolvedObject, WithholdReason, MAX_REFERENCE_DEPTH, MAX_REFERENCE_EVALUATIONS,
+    pseudonymise_text, sco_id, Decision, Gate, GateError, NoObjects, ObjectVersion, RecipientView,
+    ReferenceResolver, Release, ReleaseBasis, ResolvedObject, WithholdReason, MAX_REFERENCE_DEPTH,
+    MAX_REFERENCE_EVALUATIONS,
 };
 pub use ledger::{ChainHead, LedgerBreak, LedgerDraft, LedgerEntry};
 pub use preview::{Counts, Preview};

@@ -56,8 +56,13 @@ impl Preview {
     /// Counts one decision.
     pub fn record(&mut self, facts: &ObjectFacts, decision: &Decision<'_>) {
         self.total.add(decision);
-        self.by_type.entry(facts.kind.clone()).or_default().add(decision);
-        let tlp = facts.tlp.map_or_else(|| "unmarked".to_owned(), |t| t.to_string());
+        self.by_type
+            .entry(facts.kind.clone())
+            .or_default()
+            .add(decision);
+        let tlp = facts
+            .tlp
+            .map_or_else(|| "unmarked".to_owned(), |t| t.to_string());
         self.by_tlp.entry(tlp).or_default().add(decision);
         if let Decision::Withhold(reason) = decision {
             *self.by_reason.entry(reason.code()).or_default() += 1;
@@ -69,11 +74,26 @@ impl fmt::Display for Preview {
     /// A plain-text report, one table per grouping.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t = &self.total;
-        writeln!(f, "{} objects: {} released ({} transformed), {} withheld", t.released + t.withheld, t.released, t.transformed, t.withheld)?;
+        writeln!(
+            f,
+            "{} objects: {} released ({} transformed), {} withheld",
+            t.released + t.withheld,
+            t.released,
+            t.transformed,
+            t.withheld
+        )?;
         for (title, rows) in [("type", &self.by_type), ("TLP", &self.by_tlp)] {
-            writeln!(f, "\n{title:<32} {:>10} {:>12} {:>10}", "released", "transformed", "withheld")?;
+            writeln!(
+                f,
+                "\n{title:<32} {:>10} {:>12} {:>10}",
+                "released", "transformed", "withheld"
+            )?;
             for (name, c) in rows {
-                writeln!(f, "{name:<32} {:>10} {:>12} {:>10}", c.released, c.transformed, c.withheld)?;
+                writeln!(
+                    f,
+                    "{name:<32} {:>10} {:>12} {:>10}",
+                    c.released, c.transformed, c.withheld
+                )?;
             }
         }
         if !self.by_reason.is_empty() {

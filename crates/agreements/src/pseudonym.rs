@@ -49,7 +49,8 @@ impl PseudonymKey {
         if bytes.len() < MIN_KEY_BYTES {
             return Err(KeyError::TooShort(bytes.len()));
         }
-        let mac = <Hmac<Sha256> as KeyInit>::new_from_slice(bytes).map_err(|_| KeyError::TooShort(bytes.len()))?;
+        let mac = <Hmac<Sha256> as KeyInit>::new_from_slice(bytes)
+            .map_err(|_| KeyError::TooShort(bytes.len()))?;
         Ok(PseudonymKey { mac })
     }
 
@@ -118,7 +119,9 @@ impl fmt::Debug for PseudonymKey {
 pub fn pseudonym_ranges() -> [ipnet::IpNet; 2] {
     [
         ipnet::IpNet::V4(ipnet::Ipv4Net::new(Ipv4Addr::new(240, 0, 0, 0), 4).unwrap_or_default()),
-        ipnet::IpNet::V6(ipnet::Ipv6Net::new(Ipv6Addr::new(0x100, 0, 0, 0, 0, 0, 0, 0), 64).unwrap_or_default()),
+        ipnet::IpNet::V6(
+            ipnet::Ipv6Net::new(Ipv6Addr::new(0x100, 0, 0, 0, 0, 0, 0, 0), 64).unwrap_or_default(),
+        ),
     ]
 }
 
@@ -136,7 +139,10 @@ mod tests {
         assert!(v4.contains(&IpAddr::V4(a.pseudonymise_v4(ip))));
         let six: Ipv6Addr = "2001:db8::1".parse().unwrap();
         assert!(v6.contains(&IpAddr::V6(a.pseudonymise_v6(six))));
-        assert_eq!(a.pseudonymise_v6(ip.to_ipv6_mapped()), a.pseudonymise_v4(ip).to_ipv6_mapped());
+        assert_eq!(
+            a.pseudonymise_v6(ip.to_ipv6_mapped()),
+            a.pseudonymise_v4(ip).to_ipv6_mapped()
+        );
         assert_eq!(format!("{a:?}"), "PseudonymKey(<redacted>)");
     }
 }

@@ -33,7 +33,11 @@ impl AddressRanges {
                 IpNet::V6(n) => v6.push((u128::from(n.network()), u128::from(n.broadcast()))),
             }
         }
-        AddressRanges { v4: merge(v4), v6: merge(v6), nets }
+        AddressRanges {
+            v4: merge(v4),
+            v6: merge(v6),
+            nets,
+        }
     }
 
     /// Whether the set is empty.

@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 
 use accord_agreements::{
-    Agreement, Decision, Gate, ObjectFacts, ObjectVersion, PseudonymKey, RecipientView, ResolvedObject, UtcMicros,
+    Agreement, Decision, Gate, ObjectFacts, ObjectVersion, PseudonymKey, RecipientView,
+    ResolvedObject, UtcMicros,
 };
 use serde_json::Value;
 
@@ -96,11 +97,18 @@ impl Stored {
 
 /// A store of objects by id, as a resolver.
 pub fn store(objects: &[&Stored]) -> HashMap<String, ResolvedObject> {
-    objects.iter().map(|o| (o.facts.id.clone(), o.resolved())).collect()
+    objects
+        .iter()
+        .map(|o| (o.facts.id.clone(), o.resolved()))
+        .collect()
 }
 
 /// Decides and returns the released text or the reason code.
-pub fn decide(view: &RecipientView<'_>, object: &Stored, resolver: &HashMap<String, ResolvedObject>) -> Result<String, String> {
+pub fn decide(
+    view: &RecipientView<'_>,
+    object: &Stored,
+    resolver: &HashMap<String, ResolvedObject>,
+) -> Result<String, String> {
     match view.decide(&object.version(), resolver) {
         Decision::Release(r) => Ok(r.bytes.into_owned()),
         Decision::Withhold(reason) => Err(reason.code().to_owned()),

@@ -12,14 +12,23 @@ fn the_example_agreements_load() {
     assert_eq!(a.version(), 3);
     assert_eq!(a.scope().max_tlp, Tlp::Amber);
     assert_eq!(a.scope().min_confidence, Some(60));
-    assert_eq!(a.protections().customer_addresses, CustomerAddressPolicy::Pseudonymise);
+    assert_eq!(
+        a.protections().customer_addresses,
+        CustomerAddressPolicy::Pseudonymise
+    );
     assert_eq!(a.protections().embargo, Span::parse("24h").unwrap());
-    assert_eq!(a.key_source(), Some(&KeySource::File("keys/telco-ec3-ddos.key".into())));
+    assert_eq!(
+        a.key_source(),
+        Some(&KeySource::File("keys/telco-ec3-ddos.key".into()))
+    );
     assert!(a.needs_key());
     assert_eq!(a.obligations().retention, Span::parse("180d"));
     let marking = a.obligations_marking().unwrap();
     assert_eq!(marking["definition_type"], "statement");
-    assert!(marking["definition"]["statement"].as_str().unwrap().contains("not permitted"));
+    assert!(marking["definition"]["statement"]
+        .as_str()
+        .unwrap()
+        .contains("not permitted"));
     let peer = Agreement::from_toml(PEER).unwrap();
     assert!(!peer.has_obligations());
     assert_eq!(peer.valid_until(), None);
@@ -36,7 +45,10 @@ fn problems(text: &str) -> Vec<(String, &'static str)> {
 fn every_problem_is_reported_with_its_field_and_rule() {
     let text = TELCO
         .replace("max_tlp = \"AMBER\"", "max_tlp = \"AMBR\"")
-        .replace("until = 2027-02-01T00:00:00Z", "until = 2025-02-01T00:00:00Z")
+        .replace(
+            "until = 2027-02-01T00:00:00Z",
+            "until = 2025-02-01T00:00:00Z",
+        )
         .replace("embargo = \"24h\"", "embargo = \"1 day\"")
         .replace("\"198.51.100.0/24\"", "\"198.51.100.7/24\"")
         .replace("\"x_telco_ticket\"", "\"pattern\"")
@@ -50,7 +62,12 @@ fn every_problem_is_reported_with_its_field_and_rule() {
         ("protections.remove_properties", "remove-required-property"),
         ("scope.min_confidence", "confidence-range"),
     ] {
-        assert!(found.iter().any(|(f, r)| f == expected.0 && *r == expected.1), "{expected:?} missing from {found:?}");
+        assert!(
+            found
+                .iter()
+                .any(|(f, r)| f == expected.0 && *r == expected.1),
+            "{expected:?} missing from {found:?}"
+        );
     }
 }
 
@@ -58,7 +75,10 @@ fn every_problem_is_reported_with_its_field_and_rule() {
 fn a_pseudonymising_agreement_without_key_source_is_refused() {
     let text = TELCO.replace("pseudonym_key_file = \"keys/telco-ec3-ddos.key\"", "");
     assert!(problems(&text).contains(&("protections.pseudonym_key_env".into(), "key-required")));
-    let both = TELCO.replace("\npseudonym_key_file = ", "\npseudonym_key_env = \"K\"\npseudonym_key_file = ");
+    let both = TELCO.replace(
+        "\npseudonym_key_file = ",
+        "\npseudonym_key_env = \"K\"\npseudonym_key_file = ",
+    );
     assert!(problems(&both).iter().any(|(_, r)| *r == "one-key-source"));
 }
 
@@ -72,7 +92,10 @@ fn customer_ranges_may_not_overlap_the_pseudonym_space() {
 fn unknown_fields_and_wrong_types_name_the_line() {
     let err = Agreement::from_toml(&TELCO.replace("onward_sharing", "onward_sharin")).unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("onward_sharin") && text.contains("line"), "{text}");
+    assert!(
+        text.contains("onward_sharin") && text.contains("line"),
+        "{text}"
+    );
     let err = Agreement::from_toml(&TELCO.replace("version = 3", "version = \"3\"")).unwrap_err();
     assert!(err.to_string().contains("version"), "{err}");
 }
@@ -81,7 +104,10 @@ fn unknown_fields_and_wrong_types_name_the_line() {
 fn dates_without_offset_and_local_dates_are_refused() {
     let text = TELCO.replace("from = 2026-02-01T00:00:00Z", "from = 2026-02-01");
     assert!(problems(&text).contains(&("validity.from".into(), "datetime")));
-    let quoted = TELCO.replace("from = 2026-02-01T00:00:00Z", "from = \"2026-02-01T00:00:00+01:00\"");
+    let quoted = TELCO.replace(
+        "from = 2026-02-01T00:00:00Z",
+        "from = \"2026-02-01T00:00:00+01:00\"",
+    );
     let a = Agreement::from_toml(&quoted).unwrap();
     assert_eq!(a.valid_from().to_stix(), "2026-01-31T23:00:00.000Z");
 }
@@ -90,7 +116,11 @@ fn dates_without_offset_and_local_dates_are_refused() {
 fn types_must_be_stix_names_or_a_lone_star() {
     let text = TELCO.replace("\"indicator\", \"infrastructure\"", "\"Indicator\", \"*\"");
     let found = problems(&text);
-    assert_eq!(found.iter().filter(|(f, _)| f == "scope.types").count(), 2, "{found:?}");
+    assert_eq!(
+        found.iter().filter(|(f, _)| f == "scope.types").count(),
+        2,
+        "{found:?}"
+    );
 }
 
 #[test]

@@ -13,7 +13,14 @@ use serde_json::{json, Value};
 
 use crate::common::*;
 
-const TYPES: [&str; 6] = ["indicator", "malware", "relationship", "ipv4-addr", "report", "sighting"];
+const TYPES: [&str; 6] = [
+    "indicator",
+    "malware",
+    "relationship",
+    "ipv4-addr",
+    "report",
+    "sighting",
+];
 
 #[derive(Clone, Debug)]
 struct Terms {
@@ -37,7 +44,10 @@ impl Terms {
             Some(d) => s.push_str(&format!("obligations = {{ retention = \"{d}d\" }}\n")),
             None => s.push_str("obligations = { onward_sharing = true }\n"),
         }
-        s.push_str(&format!("[scope]\ntypes = {types}\nmax_tlp = \"{}\"\nexclude_labels = [\"internal-only\"]\n", self.max_tlp.name()));
+        s.push_str(&format!(
+            "[scope]\ntypes = {types}\nmax_tlp = \"{}\"\nexclude_labels = [\"internal-only\"]\n",
+            self.max_tlp.name()
+        ));
         if self.labels {
             s.push_str("labels = [\"c2\"]\n");
         }
@@ -67,15 +77,17 @@ fn terms() -> impl Strategy<Value = Terms> {
         any::<bool>(),
         prop::option::of(1..400u32),
     )
-        .prop_map(|(t, types, labels, min_confidence, embargo_h, drop, retention_d)| Terms {
-            max_tlp: Tlp::ALL[t],
-            types,
-            labels,
-            min_confidence,
-            embargo_h,
-            drop,
-            retention_d,
-        })
+        .prop_map(
+            |(t, types, labels, min_confidence, embargo_h, drop, retention_d)| Terms {
+                max_tlp: Tlp::ALL[t],
+                types,
+                labels,
+                min_confidence,
+                embargo_h,
+                drop,
+                retention_d,
+            },
+        )
 }
 
 /// An address and the way it is written.
@@ -90,13 +102,23 @@ fn address_text() -> impl Strategy<Value = String> {
     prop_oneof![
         v4.clone().prop_map(|a| a.to_string()),
         v4.clone().prop_map(|a| a.to_string().replace('.', "[.]")),
-        v4.clone().prop_map(|a| a.octets().iter().map(|o| format!("{o:03}")).collect::<Vec<_>>().join(".")),
+        v4.clone().prop_map(|a| a
+            .octets()
+            .iter()
+            .map(|o| format!("{o:03}"))
+            .collect::<Vec<_>>()
+            .join(".")),
         v4.clone().prop_map(|a| format!("::ffff:{a}")),
         v4.prop_map(|a| {
             let o = a.octets();
-            format!("::FFFF:{:x}:{:x}", u16::from_be_bytes([o[0], o[1]]), u16::from_be_bytes([o[2], o[3]]))
+            format!(
+                "::FFFF:{:x}:{:x}",
+                u16::from_be_bytes([o[0], o[1]]),
+                u16::from_be_bytes([o[2], o[3]])
+            )
         }),
-        (any::<bool>(), 1..0xffffu32).prop_map(|(customer, x)| format!("2001:db8:{}::{x:x}", if customer { 1 } else { 2 })),
+        (any::<bool>(), 1..0xffffu32)
+            .prop_map(|(customer, x)| format!("2001:db8:{}::{x:x}", if customer { 1 } else { 2 })),
         (1..0xffffu32).prop_map(|x| format!("2001:DB8:1:0::{x:X}")),
     ]
 }
@@ -124,16 +146,18 @@ fn spec() -> impl Strategy<Value = Spec> {
         address_text(),
         prop::collection::vec(0..64usize, 1..4),
     )
-        .prop_map(|(kind, marking, labels, confidence, other_provider, added_h_ago, ip, refs)| Spec {
-            kind,
-            marking,
-            labels,
-            confidence,
-            other_provider,
-            added_h_ago,
-            ip,
-            refs,
-        })
+        .prop_map(
+            |(kind, marking, labels, confidence, other_provider, added_h_ago, ip, refs)| Spec {
+                kind,
+                marking,
+                labels,
+                confidence,
+                other_provider,
+                added_h_ago,
+                ip,
+                refs,
+            },
+        )
 }
 
 /// Builds object `i` of the universe; references point to earlier objects.
@@ -141,23 +165,44 @@ fn build(i: usize, s: &Spec, ids: &[String], ipv4_values: &mut Vec<String>) -> S
     let kind = TYPES[s.kind];
     let target = |n: usize| ids[s.refs[n % s.refs.len()] % ids.len()].clone();
     let mut v = match kind {
-        "indicator" => indicator(i as u32, json!({
-            "pattern": format!("[ipv4-addr:value = '{}']", s.ip),
-            "description": format!("C2 contacted from {} (see ticket)", s.ip)
-        })),
-        "malware" => sdo("malware", i as u32, json!({"is_family": false, "description": format!("beacons to {}", s.ip)})),
+        "indicator" => indicator(
+            i as u32,
+            json!({
+                "pattern": format!("[ipv4-addr:value = '{}']", s.ip),
+                "description": format!("C2 contacted from {} (see ticket)", s.ip)
+            }),
+        ),
+        "malware" => sdo(
+            "malware",
+            i as u32,
+            json!({"is_family": false, "description": format!("beacons to {}", s.ip)}),
+        ),
         "ipv4-addr" => {
             let value = s.ip.replace("[.]", ".");
-            let value = if value.contains(':') { format!("198.51.100.{}", i % 256) } else { value };
-            let value: Ipv4Addr = value.split('.').map(|o| o.parse::<u8>().unwrap_or(0)).collect::<Vec<_>>().try_into().map(|o: [u8; 4]| Ipv4Addr::from(o)).unwrap_or(Ipv4Addr::new(198, 51, 100, 1));
+            let value = if value.contains(':') {
+                format!("198.51.100.{}", i % 256)
+            } else {
+                value
+            };
+            let value: Ipv4Addr = value
+                .split('.')
+                .map(|o| o.parse::<u8>().unwrap_or(0))
+                .collect::<Vec<_>>()
+                .try_into()
+                .map(|o: [u8; 4]| Ipv4Addr::from(o))
+                .unwrap_or(Ipv4Addr::new(198, 51, 100, 1));
             ipv4_values.push(value.to_string());
             ipv4(&value.to_string())
         }
         "relationship" if !ids.is_empty() => relationship(i as u32, &target(0), &target(1)),
-        "report" if !ids.is_empty() => sdo("report", i as u32, json!({
-            "published": "2026-02-01T00:00:00Z",
-            "object_refs": s.refs.iter().map(|r| ids[r % ids.len()].clone()).collect::<Vec<_>>()
-        })),
+        "report" if !ids.is_empty() => sdo(
+            "report",
+            i as u32,
+            json!({
+                "published": "2026-02-01T00:00:00Z",
+                "object_refs": s.refs.iter().map(|r| ids[r % ids.len()].clone()).collect::<Vec<_>>()
+            }),
+        ),
         "sighting" if !ids.is_empty() => json!({"type": "sighting", "spec_version": "2.1",
             "id": format!("sighting--00000000-0000-4000-8000-{i:012}"),
             "created": "2026-02-01T00:00:00.000Z", "modified": "2026-02-01T00:00:00.000Z",
@@ -166,7 +211,12 @@ fn build(i: usize, s: &Spec, ids: &[String], ipv4_values: &mut Vec<String>) -> S
         _ => sdo("malware", i as u32, json!({"is_family": true})),
     };
     if let Some(m) = s.marking {
-        let id = TLP1_MARKINGS.iter().chain(TLP2_MARKINGS.iter()).nth(m).unwrap().0;
+        let id = TLP1_MARKINGS
+            .iter()
+            .chain(TLP2_MARKINGS.iter())
+            .nth(m)
+            .unwrap()
+            .0;
         merge(&mut v, json!({"object_marking_refs": [id]}));
     }
     if !s.labels.is_empty() && v["type"] != "ipv4-addr" {
@@ -175,7 +225,11 @@ fn build(i: usize, s: &Spec, ids: &[String], ipv4_values: &mut Vec<String>) -> S
     if let (Some(c), false) = (s.confidence, v["type"] == "ipv4-addr") {
         merge(&mut v, json!({"confidence": c}));
     }
-    let provider = if s.other_provider { "other-telco" } else { PROVIDER };
+    let provider = if s.other_provider {
+        "other-telco"
+    } else {
+        PROVIDER
+    };
     let mut o = Stored::from_provider(v, provider);
     o.date_added = UtcMicrosExt::hours_before(now(), s.added_h_ago);
     o
@@ -211,7 +265,12 @@ fn forbidden(terms: &Terms, o: &Stored) -> Option<&'static str> {
     if level > terms.max_tlp {
         return Some("tlp");
     }
-    let labels: Vec<&str> = v["labels"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let labels: Vec<&str> = v["labels"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
     if labels.contains(&"internal-only") {
         return Some("excluded label");
     }
@@ -232,7 +291,10 @@ fn forbidden(terms: &Terms, o: &Stored) -> Option<&'static str> {
 
 /// Customer IPv4 addresses in any dotted form (plain, defanged, zero-padded).
 fn customer_v4_in(text: &str) -> Option<String> {
-    let re = regex::Regex::new(r"(\d{1,3})(?:\.|\[\.\])(\d{1,3})(?:\.|\[\.\])(\d{1,3})(?:\.|\[\.\])(\d{1,3})").unwrap();
+    let re = regex::Regex::new(
+        r"(\d{1,3})(?:\.|\[\.\])(\d{1,3})(?:\.|\[\.\])(\d{1,3})(?:\.|\[\.\])(\d{1,3})",
+    )
+    .unwrap();
     let found = re
         .captures_iter(text)
         .find(|c| {
@@ -249,7 +311,9 @@ fn customer_v6_in(text: &str) -> Option<String> {
     if let Some(m) = hex_mapped.find(&lower) {
         return Some(m.as_str().to_owned());
     }
-    lower.find("2001:db8:1:").map(|i| lower[i..].chars().take(24).collect())
+    lower
+        .find("2001:db8:1:")
+        .map(|i| lower[i..].chars().take(24).collect())
 }
 
 proptest! {

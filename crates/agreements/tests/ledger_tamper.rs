@@ -1,7 +1,9 @@
 //! Tampering with the ledger: every byte flip, deletion, reordering, insertion
 //! and truncation is detected and the first broken entry is named.
 
-use accord_agreements::ledger::{decode_chain, encode_chain, verify, BreakKind, ChainHead, LedgerDraft, LedgerEntry, Verifier};
+use accord_agreements::ledger::{
+    decode_chain, encode_chain, verify, BreakKind, ChainHead, LedgerDraft, LedgerEntry, Verifier,
+};
 use accord_agreements::UtcMicros;
 
 fn draft(i: u64) -> LedgerDraft {
@@ -44,7 +46,8 @@ fn every_single_byte_flip_of_an_encoded_chain_is_detected() {
                 Err(_) => true,
                 Ok(decoded) => {
                     let mut v = Verifier::new();
-                    decoded.iter().try_for_each(|e| v.push(e)).is_err() || v.finish_at(head).is_err()
+                    decoded.iter().try_for_each(|e| v.push(e)).is_err()
+                        || v.finish_at(head).is_err()
                 }
             };
             assert!(detected, "flip of bit {bit:#x} at byte {i} went unnoticed");
@@ -57,7 +60,10 @@ fn a_changed_entry_is_named() {
     let mut entries = chain_of(5);
     entries[2].object_id.push('x');
     let broken = verify(&entries).unwrap_err();
-    assert_eq!((broken.seq, broken.index, broken.kind), (3, 2, BreakKind::ContentChanged));
+    assert_eq!(
+        (broken.seq, broken.index, broken.kind),
+        (3, 2, BreakKind::ContentChanged)
+    );
     assert!(broken.to_string().contains("seq 3"), "{broken}");
 }
 
@@ -66,7 +72,10 @@ fn a_deleted_entry_is_named() {
     let mut entries = chain_of(5);
     entries.remove(1);
     let broken = verify(&entries).unwrap_err();
-    assert_eq!((broken.seq, broken.kind), (3, BreakKind::Missing { expected_seq: 2 }));
+    assert_eq!(
+        (broken.seq, broken.kind),
+        (3, BreakKind::Missing { expected_seq: 2 })
+    );
 }
 
 #[test]
@@ -74,10 +83,16 @@ fn reordered_entries_are_named() {
     let mut entries = chain_of(5);
     entries.swap(1, 2);
     let broken = verify(&entries).unwrap_err();
-    assert_eq!((broken.seq, broken.index, broken.kind), (3, 1, BreakKind::Missing { expected_seq: 2 }));
+    assert_eq!(
+        (broken.seq, broken.index, broken.kind),
+        (3, 1, BreakKind::Missing { expected_seq: 2 })
+    );
     let mut dup = chain_of(3);
     dup.insert(2, dup[1].clone());
-    assert_eq!(verify(&dup).unwrap_err().kind, BreakKind::OutOfOrder { expected_seq: 3 });
+    assert_eq!(
+        verify(&dup).unwrap_err().kind,
+        BreakKind::OutOfOrder { expected_seq: 3 }
+    );
 }
 
 #[test]

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use ipnet::IpNet;
 use memchr::memmem;
+use sha2::Digest;
 
 pub use error::{AgreementError, Problem};
 
@@ -20,22 +21,61 @@ use crate::time::{Span, UtcMicros};
 use crate::tlp::Tlp;
 use document::Document;
 
-/// Namespace of the UUIDv5 ids Accord derives (the obligations marking definitions).
-pub const ACCORD_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6f0c_2c8e_5a8e_4a5e_9d62_1f6f_4b7e_2a10);
-
 /// Longest agreement id accepted.
 pub const MAX_ID_LEN: usize = 64;
 
 /// Properties no agreement may remove, because some STIX 2.1 object type
 /// requires them (removing one would make released objects invalid).
 pub const REQUIRED_PROPERTIES: &[&str] = &[
-    "type", "id", "spec_version", "created", "modified", "name", "pattern", "pattern_type", "valid_from",
-    "relationship_type", "source_ref", "target_ref", "sighting_of_ref", "object_refs", "first_observed",
-    "last_observed", "number_observed", "content", "opinion", "published", "context", "definition_type",
-    "definition", "value", "is_family", "product", "result", "analysis_sco_refs", "extension_type",
-    "extension_types", "schema", "version", "contents", "object_ref", "object_modified", "key", "is_multipart",
-    "protocols", "number", "hashes", "url", "payload_bin", "path", "body", "body_multipart", "user_id",
-    "values", "src_ref", "dst_ref",
+    "type",
+    "id",
+    "spec_version",
+    "created",
+    "modified",
+    "name",
+    "pattern",
+    "pattern_type",
+    "valid_from",
+    "relationship_type",
+    "source_ref",
+    "target_ref",
+    "sighting_of_ref",
+    "object_refs",
+    "first_observed",
+    "last_observed",
+    "number_observed",
+    "content",
+    "opinion",
+    "published",
+    "context",
+    "definition_type",
+    "definition",
+    "value",
+    "is_family",
+    "product",
+    "result",
+    "analysis_sco_refs",
+    "extension_type",
+    "extension_types",
+    "schema",
+    "version",
+    "contents",
+    "object_ref",
+    "object_modified",
+    "key",
+    "is_multipart",
+    "protocols",
+    "number",
+    "hashes",
+    "url",
+    "payload_bin",
+    "path",
+    "body",
+    "body_multipart",
+    "user_id",
+    "values",
+    "src_ref",
+    "dst_ref",
 ];
 
 /// An organisation named in an agreement.
@@ -197,7 +237,8 @@ impl Agreement {
     /// each naming its field and rule. The pseudonym key is not loaded here
     /// (see [`Agreement::key_source`] and [`Agreement::with_key`]).
     pub fn from_toml(text: &str) -> Result<Agreement, AgreementError> {
-        let doc: Document = toml::from_str(text).map_err(|e| AgreementError::Syntax(e.to_string()))?;
+        let doc: Document =
+            toml::from_str(text).map_err(|e| AgreementError::Syntax(e.to_string()))?;
         let mut problems = Vec::new();
         let agreement = validate(doc, &mut problems);
         match agreement {
@@ -246,7 +287,10 @@ impl Agreement {
     }
     /// Id and version.
     pub fn reference(&self) -> AgreementRef {
-        AgreementRef { id: self.id.clone(), version: self.version }
+        AgreementRef {
+            id: self.id.clone(),
+            version: self.version,
+        }
     }
     /// Optional title.
     pub fn title(&self) -> Option<&str> {
@@ -300,9 +344,10 @@ impl Agreement {
     }
 
     /// Id of the statement marking definition that states this agreement
-    /// version's obligations: `marking-definition--` + UUIDv5 in
-    /// [`ACCORD_NAMESPACE`] over `"obligations/<id>/<version>"`. Stable across
-    /// restarts, different for every version.
+    /// version's obligations: `marking-definition--` + a UUID in version-4 layout
+    /// (as STIX recommends for meta objects) whose bits are the first 16 bytes of
+    /// SHA-256 over `"accord-obligations/<id>/<version>"`. Stable across restarts,
+    /// different for every version.
     pub fn obligations_marking_id(&self) -> Option<&str> {
         self.obligations_marking_id.as_deref()
     }
@@ -334,14 +379,6 @@ impl Agreement {
         } else {
             " Onward sharing: not permitted."
         });
-        let mut obligations = serde_json::json!({
-            "agreement_id": self.id,
-            "agreement_version": self.version,
-            "onward_sharing": self.obligations.onward_sharing,
-        });
-        if let Some(retention) = self.obligations.retention {
-            obligations["retention_seconds"] = retention.as_secs().into();
-        }
         Some(serde_json::json!({
             "type": "marking-definition",
             "spec_version": "2.1",
@@ -350,7 +387,6 @@ impl Agreement {
             "name": format!("Accord agreement {} v{} obligations", self.id, self.version),
             "definition_type": "statement",
             "definition": { "statement": statement },
-            "x_accord_obligations": obligations,
         }))
     }
 }
@@ -363,19 +399,27 @@ fn party_text(p: &Party) -> String {
 }
 
 fn problem(problems: &mut Vec<Problem>, field: &str, rule: &'static str, message: String) {
-    problems.push(Problem { field: field.to_owned(), rule, message });
+    problems.push(Problem {
+        field: field.to_owned(),
+        rule,
+        message,
+    });
 }
 
 fn valid_name(text: &str, max: usize) -> bool {
     !text.is_empty()
         && text.len() <= max
-        && text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
         && text.as_bytes()[0].is_ascii_alphanumeric()
 }
 
 fn valid_stix_type(text: &str) -> bool {
     (3..=250).contains(&text.len())
-        && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !text.starts_with('-')
         && !text.ends_with('-')
 }
@@ -395,7 +439,9 @@ fn when(value: &toml::Value, field: &str, problems: &mut Vec<Problem>) -> Option
             problems,
             field,
             "datetime",
-            format!("{value} is not a date-time with a UTC offset (write e.g. 2026-01-01T00:00:00Z)"),
+            format!(
+                "{value} is not a date-time with a UTC offset (write e.g. 2026-01-01T00:00:00Z)"
+            ),
         );
     }
     parsed
@@ -426,35 +472,81 @@ fn validate(doc: Document, problems: &mut Vec<Problem>) -> Option<Agreement> {
     }
     let version = u32::try_from(doc.version).ok().filter(|v| *v >= 1);
     if version.is_none() {
-        problem(problems, "version", "agreement-version", format!("{} must be a whole number from 1 to {}", doc.version, u32::MAX));
+        problem(
+            problems,
+            "version",
+            "agreement-version",
+            format!(
+                "{} must be a whole number from 1 to {}",
+                doc.version,
+                u32::MAX
+            ),
+        );
     }
-    for (field, party) in [("provider.id", &doc.provider), ("recipient.id", &doc.recipient)] {
+    for (field, party) in [
+        ("provider.id", &doc.provider),
+        ("recipient.id", &doc.recipient),
+    ] {
         if !valid_name(&party.id, 128) {
-            problem(problems, field, "organisation-id", format!("{:?} is not an organisation id (letters, digits, '.', '_' or '-')", party.id));
+            problem(
+                problems,
+                field,
+                "organisation-id",
+                format!(
+                    "{:?} is not an organisation id (letters, digits, '.', '_' or '-')",
+                    party.id
+                ),
+            );
         }
     }
     if doc.provider.id == doc.recipient.id {
-        problem(problems, "recipient.id", "distinct-parties", "provider and recipient must be different organisations".to_owned());
+        problem(
+            problems,
+            "recipient.id",
+            "distinct-parties",
+            "provider and recipient must be different organisations".to_owned(),
+        );
     }
     for (field, text) in [("purpose", &doc.purpose), ("legal_basis", &doc.legal_basis)] {
         if text.trim().is_empty() {
-            problem(problems, field, "required-text", format!("{field} must not be empty: it is carried into the ledger"));
+            problem(
+                problems,
+                field,
+                "required-text",
+                format!("{field} must not be empty: it is carried into the ledger"),
+            );
         }
     }
     let valid_from = when(&doc.validity.from, "validity.from", problems);
-    let valid_until = doc.validity.until.as_ref().and_then(|u| when(u, "validity.until", problems));
+    let valid_until = doc
+        .validity
+        .until
+        .as_ref()
+        .and_then(|u| when(u, "validity.until", problems));
     if let (Some(from), Some(until)) = (valid_from, valid_until) {
         if until <= from {
-            problem(problems, "validity.until", "validity-order", "validity.until must be later than validity.from".to_owned());
+            problem(
+                problems,
+                "validity.until",
+                "validity-order",
+                "validity.until must be later than validity.from".to_owned(),
+            );
         }
     }
     let scope = validate_scope(doc.scope, problems);
     let protections = validate_protections(doc.protections, problems);
-    let retention = doc.obligations.retention.as_deref().and_then(|r| span(r, "obligations.retention", problems));
+    let retention = doc
+        .obligations
+        .retention
+        .as_deref()
+        .and_then(|r| span(r, "obligations.retention", problems));
     if retention == Some(Span(0)) {
         problem(problems, "obligations.retention", "retention-positive", "a retention of zero would release data that must be deleted at once; omit the field or give a positive duration".to_owned());
     }
-    let obligations = Obligations { retention, onward_sharing: doc.obligations.onward_sharing };
+    let obligations = Obligations {
+        retention,
+        onward_sharing: doc.obligations.onward_sharing,
+    };
     let (version, valid_from, scope, protections) = (version?, valid_from?, scope?, protections?);
     let removal_finders = protections
         .remove_properties
@@ -464,16 +556,28 @@ fn validate(doc: Document, problems: &mut Vec<Problem>) -> Option<Agreement> {
             memmem::Finder::new(format!("\"{first}\"").as_bytes()).into_owned()
         })
         .collect();
-    let obligations_marking_id = (obligations.retention.is_some() || !obligations.onward_sharing).then(|| {
-        let name = format!("obligations/{}/{}", doc.id, version);
-        format!("marking-definition--{}", uuid::Uuid::new_v5(&ACCORD_NAMESPACE, name.as_bytes()))
-    });
+    let obligations_marking_id = (obligations.retention.is_some() || !obligations.onward_sharing)
+        .then(|| {
+            let digest = sha2::Sha256::digest(format!("accord-obligations/{}/{}", doc.id, version));
+            let mut bytes = [0u8; 16];
+            bytes.copy_from_slice(&digest[..16]);
+            format!(
+                "marking-definition--{}",
+                uuid::Builder::from_random_bytes(bytes).into_uuid()
+            )
+        });
     Some(Agreement {
         id: doc.id,
         version,
         title: doc.title,
-        provider: Party { id: doc.provider.id, name: doc.provider.name },
-        recipient: Party { id: doc.recipient.id, name: doc.recipient.name },
+        provider: Party {
+            id: doc.provider.id,
+            name: doc.provider.name,
+        },
+        recipient: Party {
+            id: doc.recipient.id,
+            name: doc.recipient.name,
+        },
         purpose: doc.purpose,
         legal_basis: doc.legal_basis,
         valid_from,
@@ -492,7 +596,12 @@ fn validate_scope(doc: document::ScopeDoc, problems: &mut Vec<Problem>) -> Optio
         None
     } else {
         if doc.types.is_empty() {
-            problem(problems, "scope.types", "types-required", "list the STIX types released, or [\"*\"] for all".to_owned());
+            problem(
+                problems,
+                "scope.types",
+                "types-required",
+                "list the STIX types released, or [\"*\"] for all".to_owned(),
+            );
         }
         for t in &doc.types {
             if !valid_stix_type(t) {
@@ -501,16 +610,29 @@ fn validate_scope(doc: document::ScopeDoc, problems: &mut Vec<Problem>) -> Optio
         }
         Some(doc.types.into_iter().collect())
     };
-    for (field, labels) in [("scope.labels", &doc.labels), ("scope.exclude_labels", &doc.exclude_labels)] {
+    for (field, labels) in [
+        ("scope.labels", &doc.labels),
+        ("scope.exclude_labels", &doc.exclude_labels),
+    ] {
         if labels.iter().any(|l| l.trim().is_empty()) {
-            problem(problems, field, "label", "labels must not be empty".to_owned());
+            problem(
+                problems,
+                field,
+                "label",
+                "labels must not be empty".to_owned(),
+            );
         }
     }
     let min_confidence = match doc.min_confidence {
         None => None,
         Some(c @ 0..=100) => u8::try_from(c).ok(),
         Some(c) => {
-            problem(problems, "scope.min_confidence", "confidence-range", format!("{c} is outside 0–100"));
+            problem(
+                problems,
+                "scope.min_confidence",
+                "confidence-range",
+                format!("{c} is outside 0–100"),
+            );
             None
         }
     };
@@ -523,18 +645,33 @@ fn validate_scope(doc: document::ScopeDoc, problems: &mut Vec<Problem>) -> Optio
         None | Some("withhold") => UnknownMarkings::Withhold,
         Some("ignore") => UnknownMarkings::Ignore,
         Some(other) => {
-            problem(problems, "scope.unknown_markings", "policy", format!("{other:?} is not \"withhold\" or \"ignore\""));
+            problem(
+                problems,
+                "scope.unknown_markings",
+                "policy",
+                format!("{other:?} is not \"withhold\" or \"ignore\""),
+            );
             UnknownMarkings::Withhold
         }
     };
     for m in &doc.withhold_markings {
         if !m.starts_with("marking-definition--") {
-            problem(problems, "scope.withhold_markings", "marking-id", format!("{m:?} is not a marking-definition id"));
+            problem(
+                problems,
+                "scope.withhold_markings",
+                "marking-id",
+                format!("{m:?} is not a marking-definition id"),
+            );
         }
     }
     let collections = match doc.collections {
         Some(c) if c.is_empty() || c.iter().any(|x| x.trim().is_empty()) => {
-            problem(problems, "scope.collections", "collections", "list collection ids (non-empty), or omit the field for all collections".to_owned());
+            problem(
+                problems,
+                "scope.collections",
+                "collections",
+                "list collection ids (non-empty), or omit the field for all collections".to_owned(),
+            );
             None
         }
         other => other.map(|c| c.into_iter().collect()),
@@ -553,18 +690,29 @@ fn validate_scope(doc: document::ScopeDoc, problems: &mut Vec<Problem>) -> Optio
     })
 }
 
-fn validate_protections(doc: document::ProtectionsDoc, problems: &mut Vec<Problem>) -> Option<Protections> {
+fn validate_protections(
+    doc: document::ProtectionsDoc,
+    problems: &mut Vec<Problem>,
+) -> Option<Protections> {
     for path in &doc.remove_properties {
         let first = path.split('.').next().unwrap_or_default();
         if path.split('.').any(str::is_empty) || path.contains(['"', '\\']) {
-            problem(problems, "protections.remove_properties", "property-path", format!("{path:?} is not a property path (names separated by '.')"));
+            problem(
+                problems,
+                "protections.remove_properties",
+                "property-path",
+                format!("{path:?} is not a property path (names separated by '.')"),
+            );
         } else if !path.contains('.') && REQUIRED_PROPERTIES.contains(&first) {
             problem(problems, "protections.remove_properties", "remove-required-property", format!("{path:?} is required by some STIX 2.1 object type; removing it would make released objects invalid"));
         }
     }
     let mut nets = Vec::new();
     for text in &doc.customer_ranges {
-        let parsed: Option<IpNet> = text.parse().ok().or_else(|| text.parse::<std::net::IpAddr>().ok().map(IpNet::from));
+        let parsed: Option<IpNet> = text
+            .parse()
+            .ok()
+            .or_else(|| text.parse::<std::net::IpAddr>().ok().map(IpNet::from));
         match parsed {
             None => problem(problems, "protections.customer_ranges", "address-range", format!("{text:?} is not an address or CIDR range")),
             Some(net) if net.trunc() != net => problem(problems, "protections.customer_ranges", "host-bits", format!("{text} has host bits set; write {}", net.trunc())),
@@ -576,28 +724,51 @@ fn validate_protections(doc: document::ProtectionsDoc, problems: &mut Vec<Proble
         None | Some("pseudonymise" | "pseudonymize") => CustomerAddressPolicy::Pseudonymise,
         Some("drop") => CustomerAddressPolicy::Drop,
         Some(other) => {
-            problem(problems, "protections.customer_addresses", "policy", format!("{other:?} is not \"pseudonymise\" or \"drop\""));
+            problem(
+                problems,
+                "protections.customer_addresses",
+                "policy",
+                format!("{other:?} is not \"pseudonymise\" or \"drop\""),
+            );
             CustomerAddressPolicy::Pseudonymise
         }
     };
     let pseudonym_key = match (doc.pseudonym_key_env, doc.pseudonym_key_file) {
         (Some(_), Some(_)) => {
-            problem(problems, "protections.pseudonym_key_env", "one-key-source", "give pseudonym_key_env or pseudonym_key_file, not both".to_owned());
+            problem(
+                problems,
+                "protections.pseudonym_key_env",
+                "one-key-source",
+                "give pseudonym_key_env or pseudonym_key_file, not both".to_owned(),
+            );
             None
         }
         (Some(env), None) if env.is_empty() || env.contains('=') => {
-            problem(problems, "protections.pseudonym_key_env", "env-name", format!("{env:?} is not an environment variable name"));
+            problem(
+                problems,
+                "protections.pseudonym_key_env",
+                "env-name",
+                format!("{env:?} is not an environment variable name"),
+            );
             None
         }
         (Some(env), None) => Some(KeySource::Env(env)),
         (None, Some(file)) if file.is_empty() => {
-            problem(problems, "protections.pseudonym_key_file", "key-file", "the key file path is empty".to_owned());
+            problem(
+                problems,
+                "protections.pseudonym_key_file",
+                "key-file",
+                "the key file path is empty".to_owned(),
+            );
             None
         }
         (None, Some(file)) => Some(KeySource::File(PathBuf::from(file))),
         (None, None) => None,
     };
-    if !nets.is_empty() && customer_addresses == CustomerAddressPolicy::Pseudonymise && pseudonym_key.is_none() {
+    if !nets.is_empty()
+        && customer_addresses == CustomerAddressPolicy::Pseudonymise
+        && pseudonym_key.is_none()
+    {
         problem(problems, "protections.pseudonym_key_env", "key-required", "pseudonymising customer addresses needs a key: set pseudonym_key_env or pseudonym_key_file (the key never goes in this file)".to_owned());
     }
     let embargo = match &doc.embargo {

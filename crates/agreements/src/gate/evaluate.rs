@@ -68,7 +68,13 @@ pub(crate) struct Ctx<'v, 'g> {
 
 impl<'v, 'g> Ctx<'v, 'g> {
     pub fn new(view: &'v RecipientView<'g>, resolver: &'v dyn ReferenceResolver) -> Self {
-        Ctx { view, resolver, stack: Vec::new(), assumptions: 0, evaluations: 0 }
+        Ctx {
+            view,
+            resolver,
+            stack: Vec::new(),
+            assumptions: 0,
+            evaluations: 0,
+        }
     }
 
     pub fn evaluate(
@@ -82,18 +88,30 @@ impl<'v, 'g> Ctx<'v, 'g> {
         let view = self.view;
         if let Some(owner) = view.gate.obligations_marking_owner(&facts.id) {
             return if owner.recipient().id == view.recipient {
-                Ok(Outcome { basis: ReleaseBasis::Agreement(owner), plan: Plan::default() })
+                Ok(Outcome {
+                    basis: ReleaseBasis::Agreement(owner),
+                    plan: Plan::default(),
+                })
             } else if provider == view.recipient {
-                Ok(Outcome { basis: ReleaseBasis::Owner, plan: Plan::default() })
+                Ok(Outcome {
+                    basis: ReleaseBasis::Owner,
+                    plan: Plan::default(),
+                })
             } else {
                 Err(WithholdReason::OtherRecipientsMarking)
             };
         }
         if facts.kind == "marking-definition" && Tlp::from_marking_id(&facts.id).is_some() {
-            return Ok(Outcome { basis: ReleaseBasis::StandardMarking, plan: Plan::default() });
+            return Ok(Outcome {
+                basis: ReleaseBasis::StandardMarking,
+                plan: Plan::default(),
+            });
         }
         if provider == view.recipient {
-            return Ok(Outcome { basis: ReleaseBasis::Owner, plan: Plan::default() });
+            return Ok(Outcome {
+                basis: ReleaseBasis::Owner,
+                plan: Plan::default(),
+            });
         }
         let agreements = match view.terms.get(provider) {
             None => return Err(WithholdReason::NoAgreement),
@@ -103,7 +121,12 @@ impl<'v, 'g> Ctx<'v, 'g> {
         let mut first = None;
         for &agreement in agreements {
             match self.evaluate_under(agreement, facts, collection, date_added, depth) {
-                Ok(plan) => return Ok(Outcome { basis: ReleaseBasis::Agreement(agreement), plan }),
+                Ok(plan) => {
+                    return Ok(Outcome {
+                        basis: ReleaseBasis::Agreement(agreement),
+                        plan,
+                    })
+                }
                 Err(reason) => {
                     first.get_or_insert(reason);
                 }
@@ -130,7 +153,11 @@ impl<'v, 'g> Ctx<'v, 'g> {
                 return Err(WithholdReason::Embargoed { until });
             }
         }
-        let mut plan = Plan { agreement: Some(a), add_marking: a.obligations_marking_id(), ..Plan::default() };
+        let mut plan = Plan {
+            agreement: Some(a),
+            add_marking: a.obligations_marking_id(),
+            ..Plan::default()
+        };
         check_addresses(a, facts, &mut plan)?;
         if let (Some(retention), "indicator") = (a.obligations().retention, facts.kind.as_str()) {
             let cap = self.view.now.floor_day().plus(retention);
@@ -150,10 +177,21 @@ impl<'v, 'g> Ctx<'v, 'g> {
         Ok(plan)
     }
 
-    fn check_scope(&mut self, a: &Agreement, facts: &ObjectFacts, collection: Option<&str>) -> Result<(), WithholdReason> {
+    fn check_scope(
+        &mut self,
+        a: &Agreement,
+        facts: &ObjectFacts,
+        collection: Option<&str>,
+    ) -> Result<(), WithholdReason> {
         let scope = a.scope();
-        if scope.types.as_ref().is_some_and(|t| !t.contains(facts.kind.as_str())) {
-            return Err(WithholdReason::TypeOutOfScope { kind: facts.kind.clone() });
+        if scope
+            .types
+            .as_ref()
+            .is_some_and(|t| !t.contains(facts.kind.as_str()))
+        {
+            return Err(WithholdReason::TypeOutOfScope {
+                kind: facts.kind.clone(),
+            });
         }
         if let Some(allowed) = &scope.collections {
             if !collection.is_some_and(|c| allowed.contains(c)) {
@@ -178,21 +216,39 @@ impl<'v, 'g> Ctx<'v, 'g> {
         }
         let tlp = level.unwrap_or(scope.unmarked_tlp);
         if tlp > scope.max_tlp {
-            return Err(WithholdReason::TlpAboveMaximum { tlp, max: scope.max_tlp });
+            return Err(WithholdReason::TlpAboveMaximum {
+                tlp,
+                max: scope.max_tlp,
+            });
         }
-        if let Some(label) = facts.labels.iter().find(|l| scope.exclude_labels.contains(l)) {
-            return Err(WithholdReason::ExcludedLabel { label: label.clone() });
+        if let Some(label) = facts
+            .labels
+            .iter()
+            .find(|l| scope.exclude_labels.contains(l))
+        {
+            return Err(WithholdReason::ExcludedLabel {
+                label: label.clone(),
+            });
         }
-        if !scope.labels.is_empty() && is_domain_object(facts) && !facts.labels.iter().any(|l| scope.labels.contains(l)) {
+        if !scope.labels.is_empty()
+            && is_domain_object(facts)
+            && !facts.labels.iter().any(|l| scope.labels.contains(l))
+        {
             return Err(WithholdReason::LabelOutOfScope);
         }
         if let Some(min) = scope.min_confidence {
             let below = match facts.confidence {
                 Some(c) => c < min,
-                None => facts.has_confidence || (scope.require_confidence && facts.is_domain_or_relationship()),
+                None => {
+                    facts.has_confidence
+                        || (scope.require_confidence && facts.is_domain_or_relationship())
+                }
             };
             if below {
-                return Err(WithholdReason::BelowMinConfidence { confidence: facts.confidence, min });
+                return Err(WithholdReason::BelowMinConfidence {
+                    confidence: facts.confidence,
+                    min,
+                });
             }
         }
         Ok(())
@@ -210,7 +266,10 @@ impl<'v, 'g> Ctx<'v, 'g> {
                 RefOutcome::Keep => {}
                 RefOutcome::Rewrite(new) => plan.rewrites.push((id.clone(), new)),
                 RefOutcome::Withheld(because) => {
-                    return Err(WithholdReason::ReferencesWithheld { id: id.clone(), because: Box::new(because) })
+                    return Err(WithholdReason::ReferencesWithheld {
+                        id: id.clone(),
+                        because: Box::new(because),
+                    })
                 }
             }
         }
@@ -232,7 +291,10 @@ impl<'v, 'g> Ctx<'v, 'g> {
             }
             if kept == 0 && list.key == "object_refs" {
                 if let Some((id, because)) = first_withheld {
-                    return Err(WithholdReason::ReferencesWithheld { id: id.clone(), because: Box::new(because) });
+                    return Err(WithholdReason::ReferencesWithheld {
+                        id: id.clone(),
+                        because: Box::new(because),
+                    });
                 }
             }
         }
@@ -241,7 +303,12 @@ impl<'v, 'g> Ctx<'v, 'g> {
 
     /// The outcome of one referenced id. `Err` only when the evaluation budget is
     /// exhausted (the referencing object is then withheld whatever the kind of reference).
-    fn reference(&mut self, a: &Agreement, id: &str, depth: usize) -> Result<RefOutcome, WithholdReason> {
+    fn reference(
+        &mut self,
+        a: &Agreement,
+        id: &str,
+        depth: usize,
+    ) -> Result<RefOutcome, WithholdReason> {
         if let Some((_, new_id)) = self.stack.iter().find(|(s, _)| s == id) {
             self.assumptions += 1;
             return Ok(new_id.clone().map_or(RefOutcome::Keep, RefOutcome::Rewrite));
@@ -250,7 +317,9 @@ impl<'v, 'g> Ctx<'v, 'g> {
             return Ok(known.clone());
         }
         if depth + 1 > MAX_REFERENCE_DEPTH {
-            return Ok(RefOutcome::Withheld(WithholdReason::ReferenceChainTooDeep { id: id.to_owned() }));
+            return Ok(RefOutcome::Withheld(
+                WithholdReason::ReferenceChainTooDeep { id: id.to_owned() },
+            ));
         }
         self.evaluations += 1;
         if self.evaluations > MAX_REFERENCE_EVALUATIONS {
@@ -258,11 +327,15 @@ impl<'v, 'g> Ctx<'v, 'g> {
         }
         let Some(target) = self.resolver.resolve(id) else {
             let is_address = id.starts_with("ipv4-addr--") || id.starts_with("ipv6-addr--");
-            return Ok(if is_address && !a.protections().customer_ranges.is_empty() {
-                RefOutcome::Withheld(WithholdReason::UnresolvedAddressReference { id: id.to_owned() })
-            } else {
-                RefOutcome::Keep
-            });
+            return Ok(
+                if is_address && !a.protections().customer_ranges.is_empty() {
+                    RefOutcome::Withheld(WithholdReason::UnresolvedAddressReference {
+                        id: id.to_owned(),
+                    })
+                } else {
+                    RefOutcome::Keep
+                },
+            );
         };
         let before = self.assumptions;
         let evaluated = self.evaluate(
@@ -274,14 +347,20 @@ impl<'v, 'g> Ctx<'v, 'g> {
         );
         let outcome = match evaluated {
             Ok(o) => o.plan.new_id.map_or(RefOutcome::Keep, RefOutcome::Rewrite),
-            Err(WithholdReason::ReferenceChainTooDeep { .. }) if self.evaluations > MAX_REFERENCE_EVALUATIONS => {
+            Err(WithholdReason::ReferenceChainTooDeep { .. })
+                if self.evaluations > MAX_REFERENCE_EVALUATIONS =>
+            {
                 return Err(WithholdReason::ReferenceChainTooDeep { id: id.to_owned() })
             }
             Err(reason) => RefOutcome::Withheld(reason),
         };
-        let depends_on_depth = matches!(&outcome, RefOutcome::Withheld(r) if contains_depth_limit(r));
+        let depends_on_depth =
+            matches!(&outcome, RefOutcome::Withheld(r) if contains_depth_limit(r));
         if self.assumptions == before && !depends_on_depth {
-            self.view.memo.borrow_mut().insert(id.to_owned(), outcome.clone());
+            self.view
+                .memo
+                .borrow_mut()
+                .insert(id.to_owned(), outcome.clone());
         }
         Ok(outcome)
     }
@@ -302,7 +381,11 @@ fn is_domain_object(facts: &ObjectFacts) -> bool {
     facts.is_domain_or_relationship() && facts.kind != "relationship" && facts.kind != "sighting"
 }
 
-fn check_addresses(a: &Agreement, facts: &ObjectFacts, plan: &mut Plan<'_>) -> Result<(), WithholdReason> {
+fn check_addresses(
+    a: &Agreement,
+    facts: &ObjectFacts,
+    plan: &mut Plan<'_>,
+) -> Result<(), WithholdReason> {
     let protections = a.protections();
     let ranges = &protections.customer_ranges;
     if ranges.is_empty() || facts.ips.is_empty() {
@@ -312,7 +395,9 @@ fn check_addresses(a: &Agreement, facts: &ObjectFacts, plan: &mut Plan<'_>) -> R
     for ip in &facts.ips {
         if ip.has_prefix {
             if ranges.contains_net(&ip.net) {
-                return Err(WithholdReason::CustomerNetwork { net: ip.net.to_string() });
+                return Err(WithholdReason::CustomerNetwork {
+                    net: ip.net.to_string(),
+                });
             }
         } else if ranges.contains_addr(ip.net.addr()) {
             customer = true;

@@ -147,12 +147,19 @@ impl Gate {
         let mut by_recipient: HashMap<String, Vec<usize>> = HashMap::new();
         let mut obligation_markings = HashMap::new();
         for (i, a) in agreements.iter().enumerate() {
-            by_recipient.entry(a.recipient().id.clone()).or_default().push(i);
+            by_recipient
+                .entry(a.recipient().id.clone())
+                .or_default()
+                .push(i);
             if let Some(id) = a.obligations_marking_id() {
                 obligation_markings.insert(id.to_owned(), i);
             }
         }
-        Ok(Gate { agreements, by_recipient, obligation_markings })
+        Ok(Gate {
+            agreements,
+            by_recipient,
+            obligation_markings,
+        })
     }
 
     /// The agreements, in load order.
@@ -188,7 +195,9 @@ impl Gate {
         }
         let mut terms: HashMap<&'g str, Terms<'g>> = HashMap::new();
         for a in chosen.values() {
-            let entry = terms.entry(a.provider().id.as_str()).or_insert(Terms::Active(Vec::new()));
+            let entry = terms
+                .entry(a.provider().id.as_str())
+                .or_insert(Terms::Active(Vec::new()));
             if a.is_active(now) {
                 match entry {
                     Terms::Active(list) => list.push(a),
@@ -203,7 +212,10 @@ impl Gate {
         }
         for a in pending.values() {
             terms.entry(a.provider().id.as_str()).or_insert_with(|| {
-                Terms::Inactive(WithholdReason::AgreementNotYetValid { agreement: a.reference(), from: a.valid_from() })
+                Terms::Inactive(WithholdReason::AgreementNotYetValid {
+                    agreement: a.reference(),
+                    from: a.valid_from(),
+                })
             });
         }
         RecipientView {
@@ -216,7 +228,9 @@ impl Gate {
     }
 
     pub(crate) fn obligations_marking_owner(&self, id: &str) -> Option<&Agreement> {
-        self.obligation_markings.get(id).map(|&i| &self.agreements[i])
+        self.obligation_markings
+            .get(id)
+            .map(|&i| &self.agreements[i])
     }
 }
 
@@ -281,13 +295,24 @@ impl<'g> RecipientView<'g> {
     /// Whether any agreement with `provider` is in force: a store can skip a
     /// provider's objects wholesale when not (they would all be withheld).
     pub fn has_active_agreement(&self, provider: &str) -> bool {
-        provider == self.recipient || matches!(self.terms.get(provider), Some(Terms::Active(list)) if !list.is_empty())
+        provider == self.recipient
+            || matches!(self.terms.get(provider), Some(Terms::Active(list)) if !list.is_empty())
     }
 
     /// Release or withhold one object version.
-    pub fn decide<'a>(&'a self, object: &ObjectVersion<'a>, resolver: &dyn ReferenceResolver) -> Decision<'a> {
+    pub fn decide<'a>(
+        &'a self,
+        object: &ObjectVersion<'a>,
+        resolver: &dyn ReferenceResolver,
+    ) -> Decision<'a> {
         let mut ctx = evaluate::Ctx::new(self, resolver);
-        let outcome = match ctx.evaluate(object.facts, object.provider, object.collection, object.date_added, 0) {
+        let outcome = match ctx.evaluate(
+            object.facts,
+            object.provider,
+            object.collection,
+            object.date_added,
+            0,
+        ) {
             Ok(outcome) => outcome,
             Err(reason) => return Decision::Withhold(reason),
         };

@@ -142,34 +142,72 @@ impl fmt::Display for WithholdReason {
             WithholdReason::AgreementNotYetValid { agreement, from } => {
                 write!(f, "agreement {agreement} is not valid until {from}")
             }
-            WithholdReason::AgreementExpired { agreement, until } => write!(f, "agreement {agreement} expired at {until}"),
-            WithholdReason::TypeOutOfScope { kind } => write!(f, "type {kind} is outside the agreement's scope"),
-            WithholdReason::LabelOutOfScope => f.write_str("the object carries none of the labels in scope"),
-            WithholdReason::ExcludedLabel { label } => write!(f, "label {label:?} is excluded by the agreement"),
-            WithholdReason::BelowMinConfidence { confidence: Some(c), min } => {
+            WithholdReason::AgreementExpired { agreement, until } => {
+                write!(f, "agreement {agreement} expired at {until}")
+            }
+            WithholdReason::TypeOutOfScope { kind } => {
+                write!(f, "type {kind} is outside the agreement's scope")
+            }
+            WithholdReason::LabelOutOfScope => {
+                f.write_str("the object carries none of the labels in scope")
+            }
+            WithholdReason::ExcludedLabel { label } => {
+                write!(f, "label {label:?} is excluded by the agreement")
+            }
+            WithholdReason::BelowMinConfidence {
+                confidence: Some(c),
+                min,
+            } => {
                 write!(f, "confidence {c} is below the agreement's minimum {min}")
             }
-            WithholdReason::BelowMinConfidence { confidence: None, min } => {
-                write!(f, "no confidence stated; the agreement requires at least {min}")
+            WithholdReason::BelowMinConfidence {
+                confidence: None,
+                min,
+            } => {
+                write!(
+                    f,
+                    "no confidence stated; the agreement requires at least {min}"
+                )
             }
-            WithholdReason::TlpAboveMaximum { tlp, max } => write!(f, "{tlp} is above the agreement's maximum {max}"),
-            WithholdReason::MarkingWithheld { id } => write!(f, "marking {id} is withheld by the agreement"),
-            WithholdReason::CollectionOutOfScope => f.write_str("the collection is outside the agreement's scope"),
+            WithholdReason::TlpAboveMaximum { tlp, max } => {
+                write!(f, "{tlp} is above the agreement's maximum {max}")
+            }
+            WithholdReason::MarkingWithheld { id } => {
+                write!(f, "marking {id} is withheld by the agreement")
+            }
+            WithholdReason::CollectionOutOfScope => {
+                f.write_str("the collection is outside the agreement's scope")
+            }
             WithholdReason::Embargoed { until } => write!(f, "embargoed until {until}"),
-            WithholdReason::ReferencesWithheld { id, because } => write!(f, "references {id}, which is withheld ({because})"),
+            WithholdReason::ReferencesWithheld { id, because } => {
+                write!(f, "references {id}, which is withheld ({because})")
+            }
             WithholdReason::UnresolvedAddressReference { id } => {
-                write!(f, "references address object {id}, which is not in the store")
+                write!(
+                    f,
+                    "references address object {id}, which is not in the store"
+                )
             }
             WithholdReason::ReferenceChainTooDeep { id } => {
-                write!(f, "reference chain too deep at {id} (limit {})", crate::MAX_REFERENCE_DEPTH)
+                write!(
+                    f,
+                    "reference chain too deep at {id} (limit {})",
+                    crate::MAX_REFERENCE_DEPTH
+                )
             }
-            WithholdReason::CustomerAddressDropped => f.write_str("contains a customer address (policy: drop)"),
+            WithholdReason::CustomerAddressDropped => {
+                f.write_str("contains a customer address (policy: drop)")
+            }
             WithholdReason::CustomerNetwork { net } => write!(f, "names customer network {net}"),
             WithholdReason::RetentionBeforeValidFrom => {
                 f.write_str("the retention period ends before the indicator's valid_from")
             }
-            WithholdReason::MalformedObject { message } => write!(f, "stored object cannot be transformed: {message}"),
-            WithholdReason::OtherRecipientsMarking => f.write_str("obligations marking of another recipient's agreement"),
+            WithholdReason::MalformedObject { message } => {
+                write!(f, "stored object cannot be transformed: {message}")
+            }
+            WithholdReason::OtherRecipientsMarking => {
+                f.write_str("obligations marking of another recipient's agreement")
+            }
         }
     }
 }

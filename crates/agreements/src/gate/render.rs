@@ -32,7 +32,10 @@ pub fn sco_id(kind: &str, value: &str) -> String {
     // A one-member object with a string value: serde_json's output is the RFC
     // 8785 form (its string escaping matches the ECMAScript rules the RFC uses).
     let canonical = serde_json::json!({ "value": value }).to_string();
-    format!("{kind}--{}", Uuid::new_v5(&SCO_NAMESPACE, canonical.as_bytes()))
+    format!(
+        "{kind}--{}",
+        Uuid::new_v5(&SCO_NAMESPACE, canonical.as_bytes())
+    )
 }
 
 /// Replaces every customer address literal in `text` with its pseudonym.
@@ -57,7 +60,9 @@ pub fn pseudonymise_text(
     for literal in ipscan::scan(text) {
         if literal.has_prefix {
             if ranges.contains_net(&literal.net) {
-                return Err(WithholdReason::CustomerNetwork { net: literal.net.to_string() });
+                return Err(WithholdReason::CustomerNetwork {
+                    net: literal.net.to_string(),
+                });
             }
             continue;
         }
@@ -71,7 +76,9 @@ pub fn pseudonymise_text(
         let pseudo = key.pseudonymise(addr);
         match literal.form {
             LiteralForm::V4 | LiteralForm::V6 => buf.push_str(&pseudo.to_string()),
-            LiteralForm::V4InV6 { head_end: Some(head) } => {
+            LiteralForm::V4InV6 {
+                head_end: Some(head),
+            } => {
                 buf.push_str(&text[start..head]);
                 buf.push_str(&pseudo.to_string());
             }
@@ -89,11 +96,17 @@ pub fn pseudonymise_text(
 }
 
 /// The released text for a release outcome.
-pub(crate) fn render<'a>(raw: &'a str, facts: &ObjectFacts, outcome: &Outcome<'_>) -> Result<Cow<'a, str>, WithholdReason> {
+pub(crate) fn render<'a>(
+    raw: &'a str,
+    facts: &ObjectFacts,
+    outcome: &Outcome<'_>,
+) -> Result<Cow<'a, str>, WithholdReason> {
     let plan = &outcome.plan;
-    let removal = plan
-        .agreement
-        .is_some_and(|a| a.removal_finders().iter().any(|f| f.find(raw.as_bytes()).is_some()));
+    let removal = plan.agreement.is_some_and(|a| {
+        a.removal_finders()
+            .iter()
+            .any(|f| f.find(raw.as_bytes()).is_some())
+    });
     let nothing = !plan.pseudonymise
         && plan.new_id.is_none()
         && plan.rewrites.is_empty()
@@ -105,24 +118,39 @@ pub(crate) fn render<'a>(raw: &'a str, facts: &ObjectFacts, outcome: &Outcome<'_
         return Ok(Cow::Borrowed(raw));
     }
     let mut value: Value =
-        serde_json::from_str(raw).map_err(|e| WithholdReason::MalformedObject { message: e.to_string() })?;
+        serde_json::from_str(raw).map_err(|e| WithholdReason::MalformedObject {
+            message: e.to_string(),
+        })?;
     let Value::Object(map) = &mut value else {
-        return Err(WithholdReason::MalformedObject { message: "not a JSON object".to_owned() });
+        return Err(WithholdReason::MalformedObject {
+            message: "not a JSON object".to_owned(),
+        });
     };
     if let Some(a) = plan.agreement {
         for path in &a.protections().remove_properties {
             remove_path(map, path);
         }
     }
-    let mut rewrites: HashMap<&str, &str> = plan.rewrites.iter().map(|(o, n)| (o.as_str(), n.as_str())).collect();
+    let mut rewrites: HashMap<&str, &str> = plan
+        .rewrites
+        .iter()
+        .map(|(o, n)| (o.as_str(), n.as_str()))
+        .collect();
     if let Some(new_id) = &plan.new_id {
         rewrites.insert(facts.id.as_str(), new_id.as_str());
     }
-    let pseudonymiser = match plan.agreement.and_then(|a| a.key().map(|k| (&a.protections().customer_ranges, k))) {
+    let pseudonymiser = match plan
+        .agreement
+        .and_then(|a| a.key().map(|k| (&a.protections().customer_ranges, k)))
+    {
         Some(pair) if plan.pseudonymise => Some(pair),
         _ => None,
     };
-    let edit = Edit { rewrites, removals: &plan.removals, pseudonymiser };
+    let edit = Edit {
+        rewrites,
+        removals: &plan.removals,
+        pseudonymiser,
+    };
     edit.object(map)?;
     if let Some(cap) = plan.valid_until {
         map.insert("valid_until".to_owned(), Value::String(cap.to_stix()));
@@ -132,7 +160,9 @@ pub(crate) fn render<'a>(raw: &'a str, facts: &ObjectFacts, outcome: &Outcome<'_
     }
     serde_json::to_string(&value)
         .map(Cow::Owned)
-        .map_err(|e| WithholdReason::MalformedObject { message: e.to_string() })
+        .map_err(|e| WithholdReason::MalformedObject {
+            message: e.to_string(),
+        })
 }
 
 fn remove_path(map: &mut Map<String, Value>, path: &str) {
@@ -179,10 +209,15 @@ impl Edit<'_> {
     fn object(&self, map: &mut Map<String, Value>) -> Result<(), WithholdReason> {
         let keys: Vec<String> = map.keys().cloned().collect();
         for key in keys {
-            let Some(mut value) = map.remove(&key) else { continue };
+            let Some(mut value) = map.remove(&key) else {
+                continue;
+            };
             if key.ends_with("_refs") && !self.removals.is_empty() {
                 if let Value::Array(items) = &mut value {
-                    items.retain(|v| !v.as_str().is_some_and(|s| self.removals.iter().any(|r| r == s)));
+                    items.retain(|v| {
+                        !v.as_str()
+                            .is_some_and(|s| self.removals.iter().any(|r| r == s))
+                    });
                     if items.is_empty() {
                         continue;
                     }
