@@ -393,7 +393,9 @@ mod tests {
             "extensions": {"x-ext": {"sample_ref": "file--f"}}
         });
         let f = ObjectFacts::extract(&sighting);
-        assert_eq!(f.refs, ["file--f", "indicator--a"]);
+        let mut refs = f.refs.clone();
+        refs.sort();
+        assert_eq!(refs, ["file--f", "indicator--a"]);
         assert_eq!(f.ref_lists.len(), 2);
         assert_eq!(f.created_by.as_deref(), Some("identity--c"));
         assert_eq!(f.tlp, Some(Tlp::Red));

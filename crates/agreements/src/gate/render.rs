@@ -167,9 +167,8 @@ pub(crate) fn render<'a>(
 
 fn remove_path(map: &mut Map<String, Value>, path: &str) {
     match path.split_once('.') {
-        None => {
-            map.remove(path);
-        }
+        // `retain` keeps the member order whether or not serde_json preserves it.
+        None => map.retain(|key, _| key != path),
         Some((head, rest)) => {
             if let Some(Value::Object(inner)) = map.get_mut(head) {
                 remove_path(inner, rest);
@@ -206,18 +205,14 @@ impl Edit<'_> {
         }
     }
 
+    /// Rebuilds the members in their original order (whether or not serde_json
+    /// keeps insertion order), dropping emptied reference lists.
     fn object(&self, map: &mut Map<String, Value>) -> Result<(), WithholdReason> {
-        let keys: Vec<String> = map.keys().cloned().collect();
-        for key in keys {
-            let Some(mut value) = map.remove(&key) else {
-                continue;
-            };
+        let members = std::mem::take(map);
+        for (key, mut value) in members {
             if key.ends_with("_refs") && !self.removals.is_empty() {
                 if let Value::Array(items) = &mut value {
-                    items.retain(|v| {
-                        !v.as_str()
-                            .is_some_and(|s| self.removals.iter().any(|r| r == s))
-                    });
+                    items.retain(|v| !v.as_str().is_some_and(|s| self.removals.iter().any(|r| r == s)));
                     if items.is_empty() {
                         continue;
                     }
