@@ -3,6 +3,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use accord_node::agreements::load_gate;
+use accord_node::config::Config;
+use accord_node::egress::Egress;
 use accord_store::{Durability, SqliteStore};
 use anyhow::Context as _;
 
@@ -27,13 +30,40 @@ pub struct GlobalArgs {
     pub json: bool,
 }
 
+/// The configuration file inside a data directory.
+pub const CONFIG_FILE: &str = "accord.toml";
+
+/// The organisation of a node that has no configuration yet (and of `accord init`'s
+/// starter configuration unless told otherwise).
+pub const DEFAULT_ORGANISATION: &str = "local";
+
 impl GlobalArgs {
-    /// The store file to use.
-    pub fn db_path(&self) -> PathBuf {
-        match &self.db {
+    /// The node configuration, if there is one: `--config` (which must exist), else
+    /// `./accord-data/accord.toml` when present.
+    pub fn load_config(&self) -> anyhow::Result<Option<Config>> {
+        let path = match &self.config {
             Some(path) => path.clone(),
-            None => PathBuf::from(DEFAULT_DATA_DIR).join(STORE_FILE),
+            None => {
+                let default = PathBuf::from(DEFAULT_DATA_DIR).join(CONFIG_FILE);
+                if !default.exists() {
+                    return Ok(None);
+                }
+                default
+            }
+        };
+        Ok(Some(Config::load(&path)?))
+    }
+
+    /// The store file to use: `--db`, else the configuration's store, else
+    /// `./accord-data/accord.sqlite`.
+    pub fn db_path(&self) -> anyhow::Result<PathBuf> {
+        if let Some(path) = &self.db {
+            return Ok(path.clone());
         }
+        Ok(match self.load_config()? {
+            Some(config) => config.store_path(),
+            None => PathBuf::from(DEFAULT_DATA_DIR).join(STORE_FILE),
+        })
     }
 
     /// Open (creating if needed) the store; every commit is durable when it returns.
@@ -43,7 +73,7 @@ impl GlobalArgs {
 
     /// Open (creating if needed) the store with a chosen durability.
     pub fn open_store_with(&self, durability: Durability) -> anyhow::Result<Arc<SqliteStore>> {
-        let path = self.db_path();
+        let path = self.db_path()?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("creating the store directory {}", dir.display()))?;
@@ -55,8 +85,23 @@ impl GlobalArgs {
 
     /// The organisation this node runs for (the provider of what is ingested here and
     /// the local reader of exports).
-    pub fn local_organisation(&self) -> String {
-        "local".to_string()
+    pub fn local_organisation(&self) -> anyhow::Result<String> {
+        Ok(match self.load_config()? {
+            Some(config) => config.server.organisation,
+            None => DEFAULT_ORGANISATION.to_string(),
+        })
+    }
+
+    /// The one door out for this node: its store, its organisation, its agreements.
+    pub fn egress(&self, store: Arc<SqliteStore>) -> anyhow::Result<Egress> {
+        let config = self.load_config()?;
+        let Some(config) = config else {
+            return Ok(Egress::new(store, DEFAULT_ORGANISATION));
+        };
+        let dir = config.agreements_dir();
+        let gate = load_gate(&dir)
+            .map_err(|e| anyhow::anyhow!("loading the agreements in {}:\n{e}", dir.display()))?;
+        Ok(Egress::new(store, config.server.organisation).with_gate(gate))
     }
 }
 

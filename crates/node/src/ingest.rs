@@ -4,7 +4,7 @@
 //! [`ingest_batch`], so every stored object was validated with the model's rules and has
 //! the facts the agreement gate needs (DESIGN.md, principles 1 and 3).
 
-use accord_stix::{parse_object_with, ParseOptions, Rejection, StixObject};
+use accord_stix::{parse_object_with, ParseOptions, Rejection, Rule, StixObject, ValidationError};
 use accord_store::{InsertOutcome, NewObject, Provenance, Store, StoreError, VersionStamp};
 
 /// How to treat incoming objects.
@@ -80,7 +80,7 @@ pub fn ingest_batch<T: AsRef<str>>(
 pub fn prepare(text: &str, options: &IngestOptions) -> Result<NewObject, Rejection> {
     let parse_options = ParseOptions { fill_sco_ids: options.fill_sco_ids, ..ParseOptions::default() };
     let object = parse_object_with(text, &parse_options)?;
-    Ok(new_object(object))
+    new_object(object)
 }
 
 /// Store prepared objects (validated by [`prepare`], perhaps on another thread) and
@@ -123,17 +123,20 @@ pub fn store_prepared(
 }
 
 /// The store's view of a validated object, with the gate's facts extracted.
-fn new_object(object: StixObject) -> NewObject {
+fn new_object(object: StixObject) -> Result<NewObject, Rejection> {
     let version = object
         .version()
         .map(|t| VersionStamp { micros: t.as_micros(), text: t.as_str().to_string() });
-    let facts = crate::facts::extract(&object);
-    NewObject {
+    let facts = crate::facts::extract(&object).map_err(|e| Rejection {
+        object_id: Some(object.id.clone()),
+        errors: vec![ValidationError::new("", Rule::JsonSyntax, e.to_string())],
+    })?;
+    Ok(NewObject {
         spec_version: object.spec_version.clone().unwrap_or_else(|| "2.1".to_string()),
         id: object.id,
         object_type: object.object_type,
         version,
         facts,
         json: object.json,
-    }
+    })
 }

@@ -6,11 +6,13 @@
 //! - [`accounts`]: checking credentials (HTTP Basic passwords, Bearer tokens).
 //! - [`ingest`]: the way in — validate, extract gate facts, store.
 //! - [`egress`]: the one door out — the agreement gate and the release ledger.
+//! - [`agreements`]: loading the agreement files and their keys into a gate.
 //! - [`facts`]: what the gate needs to know about an object, extracted at ingest.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod accounts;
+pub mod agreements;
 pub mod config;
 pub mod egress;
 pub mod facts;

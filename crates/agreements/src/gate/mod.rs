@@ -385,3 +385,10 @@ impl Release<'_> {
         }
     }
 }
+
+impl Default for Gate {
+    /// A gate with no agreements: every object withheld from everyone but its owner.
+    fn default() -> Gate {
+        Gate { agreements: Vec::new(), by_recipient: HashMap::new(), obligation_markings: HashMap::new() }
+    }
+}

@@ -5,7 +5,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use accord_node::egress::{Egress, Recipient};
+use accord_node::egress::Recipient;
 use accord_stix::Timestamp;
 use accord_store::{ObjectQuery, Scope, VersionFilter};
 use anyhow::Context as _;
@@ -60,8 +60,8 @@ pub struct ExportArgs {
 
 pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let store = global.open_store()?;
-    let egress = Egress::new(store, global.local_organisation());
-    let recipient = Recipient::new(args.recipient.clone().unwrap_or_else(|| global.local_organisation()));
+    let egress = global.egress(store)?;
+    let recipient = Recipient::new(args.recipient.clone().unwrap_or_else(|| egress.local_organisation().to_string()));
     let mut query = query(args)?;
     let sink: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(File::create(path).with_context(|| format!("creating {}", path.display()))?),

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use accord_node::egress::{Egress, Recipient};
+use accord_node::egress::Recipient;
 use accord_store::{ObjectQuery, Scope, VersionFilter};
 
 use crate::context::GlobalArgs;
@@ -25,11 +25,11 @@ const MAX_VERSIONS: usize = 10_000;
 
 pub fn run(global: &GlobalArgs, args: &GetArgs) -> anyhow::Result<ExitCode> {
     let store = global.open_store()?;
-    let egress = Egress::new(store, global.local_organisation());
+    let egress = global.egress(store)?;
     let mut query = ObjectQuery::new(Scope::Store, MAX_VERSIONS);
     query.ids = vec![args.id.clone()];
     query.versions = if args.versions { VersionFilter::all() } else { VersionFilter::last() };
-    let released = egress.objects(&Recipient::new(global.local_organisation()), &query)?;
+    let released = egress.objects(&Recipient::new(egress.local_organisation().to_string()), &query)?;
     if released.objects.is_empty() {
         eprintln!("accord: no object {}", args.id);
         return Ok(ExitCode::from(1));

@@ -67,7 +67,10 @@ pub fn run(global: &GlobalArgs, args: &IngestArgs) -> anyhow::Result<ExitCode> {
     // durable before the summary acknowledges them.
     let store = global.open_store_with(Durability::AtSync)?;
     let provenance = Provenance::new(
-        args.org.clone().unwrap_or_else(|| global.local_organisation()),
+        match &args.org {
+            Some(org) => org.clone(),
+            None => global.local_organisation()?,
+        },
         "cli-ingest",
     );
     let options = IngestOptions { fill_sco_ids: args.fill_ids };

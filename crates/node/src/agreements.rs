@@ -1,0 +1,110 @@
+//! Loading the node's agreements: every `*.toml` in the agreements directory, with the
+//! pseudonym keys they point to, into one [`Gate`].
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use accord_agreements::{Agreement, AgreementError, Gate, GateError, KeySource, PseudonymKey};
+
+/// Why the agreements could not be loaded. Every problem of every file is listed.
+#[derive(Debug)]
+pub struct LoadError {
+    /// One entry per failing file (or the set as a whole).
+    pub problems: Vec<FileProblem>,
+}
+
+/// A problem with one agreement file.
+#[derive(Debug)]
+pub struct FileProblem {
+    /// The file (or the directory for set-wide problems).
+    pub path: PathBuf,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{}: {}", p.path.display(), p.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// The agreement files in `dir`, sorted by name. A missing directory holds none.
+pub fn agreement_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "toml") && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Read and validate one agreement file, loading its pseudonym key if it needs one.
+pub fn load_file(path: &Path) -> Result<Agreement, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
+    let agreement = Agreement::from_toml(&text).map_err(|e: AgreementError| e.to_string())?;
+    if !agreement.pseudonymises() {
+        return Ok(agreement);
+    }
+    let base = path.parent().unwrap_or(Path::new("."));
+    let key = match agreement.key_source() {
+        Some(source) => read_key(source, base)?,
+        None => return Err("customer addresses are pseudonymised but no pseudonym key is named \
+                            (pseudonym_key_env or pseudonym_key_file)"
+            .to_string()),
+    };
+    Ok(agreement.with_key(key))
+}
+
+fn read_key(source: &KeySource, base: &Path) -> Result<PseudonymKey, String> {
+    let (text, origin) = match source {
+        KeySource::Env(var) => (
+            std::env::var(var).map_err(|_| format!("pseudonym key variable {var} is not set"))?,
+            format!("environment variable {var}"),
+        ),
+        KeySource::File(file) => {
+            let path = if file.is_absolute() { file.clone() } else { base.join(file) };
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read pseudonym key file {}: {e}", path.display()))?;
+            (text, format!("key file {}", path.display()))
+        }
+    };
+    PseudonymKey::from_hex(text.trim()).map_err(|e| format!("{origin}: {e}"))
+}
+
+/// Load every agreement in `dir` into a gate. All files are checked; every problem is
+/// reported, so an operator fixes them in one pass.
+pub fn load_gate(dir: &Path) -> Result<Gate, LoadError> {
+    let files = agreement_files(dir).map_err(|e| LoadError {
+        problems: vec![FileProblem { path: dir.to_path_buf(), message: e.to_string() }],
+    })?;
+    let mut agreements = Vec::new();
+    let mut problems = Vec::new();
+    for path in files {
+        match load_file(&path) {
+            Ok(a) => agreements.push(a),
+            Err(message) => problems.push(FileProblem { path, message }),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(LoadError { problems });
+    }
+    Gate::new(agreements).map_err(|e: GateError| LoadError {
+        problems: vec![FileProblem { path: dir.to_path_buf(), message: e.to_string() }],
+    })
+}
