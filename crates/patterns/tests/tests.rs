@@ -1,3 +1,4 @@
 //! Integration tests of accord-patterns (one test binary).
 
 mod oasis;
+mod properties;
