@@ -10,6 +10,7 @@
 mod evaluate;
 mod reason;
 mod render;
+mod splice;
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -389,6 +390,10 @@ impl Release<'_> {
 impl Default for Gate {
     /// A gate with no agreements: every object withheld from everyone but its owner.
     fn default() -> Gate {
-        Gate { agreements: Vec::new(), by_recipient: HashMap::new(), obligation_markings: HashMap::new() }
+        Gate {
+            agreements: Vec::new(),
+            by_recipient: HashMap::new(),
+            obligation_markings: HashMap::new(),
+        }
     }
 }

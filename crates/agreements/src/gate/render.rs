@@ -117,6 +117,17 @@ pub(crate) fn render<'a>(
     if nothing {
         return Ok(Cow::Borrowed(raw));
     }
+    let only_obligations = !plan.pseudonymise
+        && plan.new_id.is_none()
+        && plan.rewrites.is_empty()
+        && plan.removals.is_empty()
+        && !removal;
+    if only_obligations {
+        let cap = plan.valid_until.map(|c| c.to_stix());
+        if let Some(text) = super::splice::splice(raw, plan.add_marking, cap.as_deref()) {
+            return Ok(Cow::Owned(text));
+        }
+    }
     let mut value: Value =
         serde_json::from_str(raw).map_err(|e| WithholdReason::MalformedObject {
             message: e.to_string(),
@@ -212,7 +223,10 @@ impl Edit<'_> {
         for (key, mut value) in members {
             if key.ends_with("_refs") && !self.removals.is_empty() {
                 if let Value::Array(items) = &mut value {
-                    items.retain(|v| !v.as_str().is_some_and(|s| self.removals.iter().any(|r| r == s)));
+                    items.retain(|v| {
+                        !v.as_str()
+                            .is_some_and(|s| self.removals.iter().any(|r| r == s))
+                    });
                     if items.is_empty() {
                         continue;
                     }
