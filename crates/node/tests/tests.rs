@@ -1,1 +1,3 @@
-//! accord-node integration tests.
+//! accord-node integration tests (one binary).
+
+mod egress;
