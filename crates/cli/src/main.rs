@@ -27,6 +27,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Create a node: a commented configuration, an empty store, an administrator.
+    Init(commands::init::InitArgs),
+    /// Serve TAXII 2.1 (initialises ./accord-data on first run).
+    Serve(commands::serve::ServeArgs),
     /// Validate STIX 2.1 objects and store them.
     Ingest(commands::ingest::IngestArgs),
     /// Write stored objects as a STIX 2.1 bundle (through the agreement gate).
@@ -35,15 +39,72 @@ enum Command {
     Get(commands::get::GetArgs),
     /// Print counts of what the store holds.
     Stats(commands::stats::StatsArgs),
+    /// Check STIX patterns and match them against observed data.
+    Pattern(PatternArgs),
+    /// Check, list and preview data exchange agreements.
+    Agreement(commands::agreement::AgreementArgs),
+    /// Verify, explain and export the ledger of releases.
+    Ledger(commands::ledger::LedgerArgs),
+    /// Manage the partner organisations in the configuration.
+    Org(commands::org::OrgArgs),
+    /// Manage users (HTTP Basic) in the configuration.
+    User(commands::user::UserArgs),
+    /// Manage API tokens (Bearer) in the configuration.
+    Token(commands::token::TokenArgs),
+    /// Manage TAXII collections and their read/write rights.
+    Collection(commands::collection::CollectionArgs),
+}
+
+/// `accord pattern`: the STIX 2.1 patterning language.
+#[derive(Debug, clap::Args)]
+struct PatternArgs {
+    #[command(subcommand)]
+    command: PatternCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum PatternCommand {
+    /// Exit 0 if PATTERN is valid STIX 2.1 patterning, 1 if not (the reason on stderr).
+    #[command(after_help = "Example:\n  accord pattern check \"[ipv4-addr:value = '198.51.100.1'] OR [domain-name:value = 'c2.example.com']\"")]
+    Check {
+        /// The pattern
+        pattern: String,
+    },
+    /// Exit 0 if PATTERN matches the observed data in FILE, 1 if not, 2 on an error.
+    ///
+    /// FILE is a JSON array of observed-data objects plus the SCOs they reference, or a
+    /// STIX bundle (`-` for standard input).
+    #[command(after_help = "Example:\n  accord pattern match --observed observed.json \"[ipv4-addr:value = '198.51.100.1']\"")]
+    Match {
+        /// Observed data: a JSON array or a bundle
+        #[arg(long, value_name = "FILE")]
+        observed: std::path::PathBuf,
+        /// The pattern
+        pattern: String,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
+        Command::Init(args) => commands::init::run(&cli.global, args),
+        Command::Serve(args) => commands::serve::run(&cli.global, args),
         Command::Ingest(args) => commands::ingest::run(&cli.global, args),
         Command::Export(args) => commands::export::run(&cli.global, args),
         Command::Get(args) => commands::get::run(&cli.global, args),
         Command::Stats(args) => commands::stats::run(&cli.global, args),
+        Command::Pattern(args) => Ok(match &args.command {
+            PatternCommand::Check { pattern } => commands::pattern::check(pattern),
+            PatternCommand::Match { observed, pattern } => {
+                commands::pattern::match_observed(observed, pattern)
+            }
+        }),
+        Command::Agreement(args) => commands::agreement::run(&cli.global, args),
+        Command::Ledger(args) => commands::ledger::run(&cli.global, args),
+        Command::Org(args) => commands::org::run(&cli.global, args),
+        Command::User(args) => commands::user::run(&cli.global, args),
+        Command::Token(args) => commands::token::run(&cli.global, args),
+        Command::Collection(args) => commands::collection::run(&cli.global, args),
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,15 @@
 //! One module per command: parse arguments, call the libraries, report.
 
+pub mod agreement;
+pub mod collection;
 pub mod export;
 pub mod get;
 pub mod ingest;
+pub mod init;
+pub mod ledger;
+pub mod org;
+pub mod pattern;
+pub mod serve;
 pub mod stats;
+pub mod token;
+pub mod user;

@@ -1,0 +1,189 @@
+//! `accord agreement`: check, list and preview data exchange agreements.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use accord_agreements::{Agreement, Counts, UtcMicros};
+use accord_node::agreements::{agreement_files, load_file};
+use accord_node::egress::Recipient;
+use accord_store::{ObjectQuery, Scope, VersionFilter};
+
+use crate::context::{print_stdout, GlobalArgs};
+
+/// Rows fetched at a time while previewing.
+const PAGE: usize = 5_000;
+
+/// Check, list and preview data exchange agreements.
+#[derive(Debug, clap::Args)]
+pub struct AgreementArgs {
+    #[command(subcommand)]
+    pub command: AgreementCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum AgreementCommand {
+    /// Validate agreement files (and load their pseudonym keys); list every problem.
+    ///
+    /// Exit status: 0 all valid, 1 some invalid.
+    #[command(after_help = "Example:\n  accord agreement check examples/agreements/telco-to-cybercrime-centre.toml")]
+    Check {
+        /// Agreement files (TOML)
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// List the agreements of this node (its agreements directory).
+    #[command(after_help = "Examples:\n  accord agreement list\n  accord agreement list --json")]
+    List,
+    /// What ORG would receive now: counts by type and TLP, and what is withheld and why.
+    /// Nothing is released and nothing is recorded.
+    #[command(after_help = "Example:\n  accord agreement preview --recipient centre --collection 365fed99-08fa-fdcd-a1b3-fb247eb41d01")]
+    Preview {
+        /// The receiving organisation
+        #[arg(long, value_name = "ORG")]
+        recipient: String,
+        /// Only objects in this collection (its id) [default: the whole store]
+        #[arg(short, long, value_name = "ID")]
+        collection: Option<String>,
+    },
+}
+
+pub fn run(global: &GlobalArgs, args: &AgreementArgs) -> anyhow::Result<ExitCode> {
+    match &args.command {
+        AgreementCommand::Check { files } => check(global, files),
+        AgreementCommand::List => list(global),
+        AgreementCommand::Preview { recipient, collection } => preview(global, recipient, collection.as_deref()),
+    }
+}
+
+fn check(global: &GlobalArgs, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let mut all_valid = true;
+    let mut report = Vec::new();
+    for file in files {
+        match load_file(file) {
+            Ok(a) => report.push(serde_json::json!({"file": file, "valid": true, "agreement": summary(&a)})),
+            Err(problems) => {
+                all_valid = false;
+                report.push(serde_json::json!({"file": file, "valid": false, "problems": problems}));
+            }
+        }
+    }
+    if global.json {
+        print_stdout(&serde_json::to_string_pretty(&report)?)?;
+    } else {
+        for (file, item) in files.iter().zip(&report) {
+            if item["valid"] == true {
+                let a = &item["agreement"];
+                print_stdout(&format!(
+                    "{}: valid — {} v{}, {} → {}, {}",
+                    file.display(),
+                    a["id"].as_str().unwrap_or_default(),
+                    a["version"],
+                    a["provider"].as_str().unwrap_or_default(),
+                    a["recipient"].as_str().unwrap_or_default(),
+                    a["validity"].as_str().unwrap_or_default(),
+                ))?;
+            } else {
+                eprintln!("{}: invalid\n{}", file.display(), item["problems"].as_str().unwrap_or_default());
+            }
+        }
+    }
+    Ok(if all_valid { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn list(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let Some(config) = global.load_config()? else {
+        anyhow::bail!("no node configuration (create one with `accord init`, or pass --config)");
+    };
+    let dir = config.agreements_dir();
+    let mut rows = Vec::new();
+    let mut invalid = false;
+    for file in agreement_files(&dir)? {
+        match load_file(&file) {
+            Ok(a) => {
+                let mut row = summary(&a);
+                row["file"] = serde_json::json!(file);
+                rows.push(row);
+            }
+            Err(problems) => {
+                invalid = true;
+                rows.push(serde_json::json!({"file": file, "invalid": problems}));
+            }
+        }
+    }
+    if global.json {
+        print_stdout(&serde_json::to_string_pretty(&rows)?)?;
+    } else if rows.is_empty() {
+        print_stdout(&format!("no agreements in {}", dir.display()))?;
+    } else {
+        let mut text = format!("{:<28} {:>3}  {:<36} {:<8} {}\n", "AGREEMENT", "V", "PROVIDER → RECIPIENT", "STATUS", "VALIDITY");
+        for r in &rows {
+            if let Some(problems) = r["invalid"].as_str() {
+                text.push_str(&format!("{}: INVALID: {}\n", r["file"].as_str().unwrap_or_default(), problems.lines().next().unwrap_or_default()));
+                continue;
+            }
+            text.push_str(&format!(
+                "{:<28} {:>3}  {:<36} {:<8} {}\n",
+                r["id"].as_str().unwrap_or_default(),
+                r["version"],
+                format!("{} → {}", r["provider"].as_str().unwrap_or_default(), r["recipient"].as_str().unwrap_or_default()),
+                r["status"].as_str().unwrap_or_default(),
+                r["validity"].as_str().unwrap_or_default(),
+            ));
+        }
+        print_stdout(text.trim_end())?;
+    }
+    Ok(if invalid { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// The facts of an agreement shown by `check` and `list`.
+fn summary(a: &Agreement) -> serde_json::Value {
+    let now = UtcMicros(accord_stix::Timestamp::now().as_micros());
+    let status = if a.is_active(now) {
+        "active"
+    } else if a.valid_from() > now {
+        "pending"
+    } else {
+        "expired"
+    };
+    let until = a.valid_until().map_or_else(|| "open-ended".to_string(), |u| u.to_stix());
+    serde_json::json!({
+        "id": a.id(),
+        "version": a.version(),
+        "title": a.title(),
+        "provider": a.provider().id,
+        "recipient": a.recipient().id,
+        "purpose": a.purpose(),
+        "legal_basis": a.legal_basis(),
+        "status": status,
+        "validity": format!("{} to {}", a.valid_from().to_stix(), until),
+        "max_tlp": a.scope().max_tlp.name(),
+        "embargo": a.protections().embargo.to_string(),
+        "onward_sharing": a.obligations().onward_sharing,
+    })
+}
+
+fn preview(global: &GlobalArgs, recipient: &str, collection: Option<&str>) -> anyhow::Result<ExitCode> {
+    let store = global.open_store()?;
+    let egress = global.egress(store)?;
+    let scope = match collection {
+        Some(c) => Scope::Collection(c.to_string()),
+        None => Scope::Store,
+    };
+    let mut query = ObjectQuery::new(scope, PAGE);
+    query.versions = VersionFilter::last();
+    let preview = egress.preview(&Recipient::new(recipient), &query)?;
+    if global.json {
+        let counts = |c: &Counts| serde_json::json!({"released": c.released, "transformed": c.transformed, "withheld": c.withheld});
+        let value = serde_json::json!({
+            "recipient": recipient,
+            "total": counts(&preview.total),
+            "by_type": preview.by_type.iter().map(|(k, c)| (k.clone(), counts(c))).collect::<serde_json::Map<_, _>>(),
+            "by_tlp": preview.by_tlp.iter().map(|(k, c)| (k.clone(), counts(c))).collect::<serde_json::Map<_, _>>(),
+            "withheld_by_reason": preview.by_reason,
+        });
+        print_stdout(&serde_json::to_string_pretty(&value)?)?;
+    } else {
+        print_stdout(&format!("What {recipient} would receive now (latest versions; nothing is released):\n\n{preview}"))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

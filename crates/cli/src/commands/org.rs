@@ -1,0 +1,107 @@
+//! `accord org`: the organisations of the node configuration.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use super::init::{config_path, editor, save};
+use crate::context::GlobalArgs;
+
+/// Manage organisations (this node's own and its partners).
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  accord org add police --title 'Cybercrime centre'\n  accord org list\n  accord org remove police")]
+pub struct OrgArgs {
+    #[command(subcommand)]
+    pub command: OrgCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum OrgCommand {
+    /// Declare a partner organisation
+    Add {
+        /// Its name (1-64 of A-Z a-z 0-9 . _ -)
+        name: String,
+        /// A human name
+        #[arg(long)]
+        title: Option<String>,
+    },
+    /// List organisations with their users, tokens and rights
+    List,
+    /// Remove an organisation with its users, tokens and rights
+    Remove {
+        /// Its name
+        name: String,
+    },
+}
+
+pub fn run(global: &GlobalArgs, args: &OrgArgs) -> anyhow::Result<ExitCode> {
+    match &args.command {
+        OrgCommand::Add { name, title } => {
+            let mut e = editor(global)?;
+            e.add_organisation(name, title.as_deref())?;
+            save(&e, &format!("Added organisation '{name}'"))?;
+        }
+        OrgCommand::Remove { name } => {
+            let mut e = editor(global)?;
+            e.remove_organisation(name)?;
+            save(&e, &format!("Removed organisation '{name}', its users, tokens and rights"))?;
+        }
+        OrgCommand::List => list(global)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list(global: &GlobalArgs) -> anyhow::Result<()> {
+    let path = config_path(global);
+    let config = accord_node::config::Config::load(&path).with_context(|| "reading the configuration")?;
+    let rights = |org: &str| -> Vec<String> {
+        let mut out = Vec::new();
+        for (root, r) in &config.api_roots {
+            for (alias, c) in &r.collections {
+                let rw = match (c.can_read(org), c.can_write(org)) {
+                    (true, true) => "read+write",
+                    (true, false) => "read",
+                    (false, true) => "write",
+                    (false, false) => continue,
+                };
+                out.push(format!("{root}/{alias}:{rw}"));
+            }
+        }
+        out
+    };
+    if global.json {
+        let orgs: Vec<serde_json::Value> = config
+            .organisations
+            .iter()
+            .map(|(name, o)| {
+                serde_json::json!({
+                    "name": name,
+                    "title": o.title,
+                    "local": *name == config.server.organisation,
+                    "users": o.users.keys().collect::<Vec<_>>(),
+                    "tokens": o.tokens.keys().collect::<Vec<_>>(),
+                    "rights": rights(name),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&orgs)?);
+        return Ok(());
+    }
+    for (name, o) in &config.organisations {
+        let local = if *name == config.server.organisation { " (this node)" } else { "" };
+        println!("{name}{local}{}", o.title.as_deref().map(|t| format!(" — {t}")).unwrap_or_default());
+        println!("  users:  {}", join(o.users.keys()));
+        println!("  tokens: {}", join(o.tokens.keys()));
+        println!("  rights: {}", join(rights(name).iter()));
+    }
+    Ok(())
+}
+
+fn join<'a>(items: impl Iterator<Item = &'a String>) -> String {
+    let v: Vec<&str> = items.map(String::as_str).collect();
+    if v.is_empty() {
+        "-".to_string()
+    } else {
+        v.join(", ")
+    }
+}

@@ -1,0 +1,86 @@
+//! `accord serve`: the TAXII 2.1 server.
+//!
+//! With no configuration given and none at `./accord-data/accord.toml`, it first
+//! initialises `./accord-data` (as `accord init` would) and then serves it, so a
+//! newcomer's first run is one command.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use accord_node::config::Config;
+use accord_server::AppState;
+use anyhow::Context as _;
+
+use super::init::{config_path, initialise, report};
+use crate::context::{GlobalArgs, DEFAULT_DATA_DIR};
+
+/// Serve TAXII 2.1 until interrupted (Ctrl-C or SIGTERM: requests in progress finish).
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  accord serve\n  accord serve --config /srv/accord/accord.toml --listen 0.0.0.0:9443\n\nLogs: RUST_LOG=debug accord serve")]
+pub struct ServeArgs {
+    /// Address and port to listen on [default: the configuration's server.listen]
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<SocketAddr>,
+}
+
+pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    init_logging();
+    let path = config_path(global);
+    if global.config.is_none() && !path.exists() {
+        let made = initialise(Path::new(DEFAULT_DATA_DIR), "local", accord_node::config::DEFAULT_LISTEN, global.db.as_deref())?;
+        report(&made);
+    }
+    let config = Config::load(&path)?;
+    let listen = args.listen.unwrap_or(config.server.listen);
+    let store_path = global.db.clone().unwrap_or_else(|| config.store_path());
+    let store = accord_store::SqliteStore::open(&store_path)
+        .with_context(|| format!("opening the store {}", store_path.display()))?;
+    let state = AppState::new(config, Arc::new(store)).context("setting up TLS")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
+        let scheme = if state.access().config.tls_paths().is_some() { "https" } else { "http" };
+        let bound = listener.local_addr().unwrap_or(listen);
+        tracing::info!(config = %path.display(), store = %store_path.display(), "accord serve: {scheme}://{bound}/taxii2/");
+        eprintln!("Serving TAXII 2.1 at {scheme}://{bound}/taxii2/ (Ctrl-C to stop)");
+        accord_server::run(listener, state, shutdown_signal()).await.context("serving")
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Log lines to standard error; `RUST_LOG` chooses what (default `info`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Completes on Ctrl-C or (on Unix) SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutdown requested");
+}
