@@ -489,6 +489,12 @@ fn removed_properties_are_gone_and_untouched_objects_are_borrowed() {
     let out: Value = serde_json::from_str(&decide(&view, &o, &store(&[])).unwrap()).unwrap();
     assert!(out.get("x_telco_ticket").is_none());
     assert_eq!(out["extensions"]["x-telco-ext"], json!({"keep": 1}));
+    let escaped = Stored {
+        raw: r#"{"type":"indicator","id":"indicator--00000000-0000-4000-8000-000000000009","x_telco\u005fticket":"T-9"}"#.into(),
+        ..green(9)
+    };
+    let out = decide(&view, &escaped, &store(&[])).unwrap();
+    assert!(!out.contains("T-9"), "{out}");
     let plain = green(2);
     match view.decide(&plain.version(), &store(&[])) {
         Decision::Release(r) => assert!(matches!(r.bytes, Cow::Borrowed(_))),

@@ -102,10 +102,13 @@ pub(crate) fn render<'a>(
     outcome: &Outcome<'_>,
 ) -> Result<Cow<'a, str>, WithholdReason> {
     let plan = &outcome.plan;
+    // A property name written with `\u` escapes would escape the literal search,
+    // so any escape sends the object down the tree path, which compares decoded names.
     let removal = plan.agreement.is_some_and(|a| {
-        a.removal_finders()
-            .iter()
-            .any(|f| f.find(raw.as_bytes()).is_some())
+        let finders = a.removal_finders();
+        !finders.is_empty()
+            && (finders.iter().any(|f| f.find(raw.as_bytes()).is_some())
+                || memchr::memmem::find(raw.as_bytes(), b"\\u").is_some())
     });
     let nothing = !plan.pseudonymise
         && plan.new_id.is_none()
