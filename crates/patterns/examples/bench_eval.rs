@@ -15,7 +15,9 @@ use serde_json::{json, Value};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let path = args.next().ok_or("usage: bench-eval CASES.json [SECONDS]")?;
+    let path = args
+        .next()
+        .ok_or("usage: bench-eval CASES.json [SECONDS]")?;
     let seconds: f64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(1.0);
     let budget = Duration::from_secs_f64(seconds);
     let cases: Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;

@@ -19,9 +19,50 @@ const SEEDS: &[&str] = &[
 
 /// Fragments that mutations insert: tokens of the grammar and near misses.
 const FRAGMENTS: &[&str] = &[
-    "[", "]", "(", ")", "'", ".", ":", ",", "*", " AND ", " OR ", " NOT ", " FOLLOWEDBY ", " LIKE ", " MATCHES ",
-    " IN ", " EXISTS ", " WITHIN ", " SECONDS", " REPEATS ", " TIMES", " START ", " STOP ", "=", "!=", "<", ">=",
-    "t'", "b'", "h'", "-", "+", "0", "1.5", "\\", "/*", "*/", "//", "\n", "é", "\u{3000}", "true", "x-y", "_",
+    "[",
+    "]",
+    "(",
+    ")",
+    "'",
+    ".",
+    ":",
+    ",",
+    "*",
+    " AND ",
+    " OR ",
+    " NOT ",
+    " FOLLOWEDBY ",
+    " LIKE ",
+    " MATCHES ",
+    " IN ",
+    " EXISTS ",
+    " WITHIN ",
+    " SECONDS",
+    " REPEATS ",
+    " TIMES",
+    " START ",
+    " STOP ",
+    "=",
+    "!=",
+    "<",
+    ">=",
+    "t'",
+    "b'",
+    "h'",
+    "-",
+    "+",
+    "0",
+    "1.5",
+    "\\",
+    "/*",
+    "*/",
+    "//",
+    "\n",
+    "é",
+    "\u{3000}",
+    "true",
+    "x-y",
+    "_",
 ];
 
 fn observations() -> Value {
@@ -129,7 +170,11 @@ fn seeds_are_valid_and_round_trip() {
     let obs = observations();
     let data = ObservedData::from_json(&obs).expect("fixed data");
     for seed in SEEDS {
-        assert!(check(seed).is_valid(), "{seed}: {:?}", check(seed).diagnostics);
+        assert!(
+            check(seed).is_valid(),
+            "{seed}: {:?}",
+            check(seed).diagnostics
+        );
         exercise(seed, &data);
     }
 }
@@ -141,7 +186,9 @@ fn json_value() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_filter("finite", |x| x.is_finite()).prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |x| x.is_finite())
+            .prop_map(Value::from),
         "[a-f0-9=/+ .:%*-]{0,12}".prop_map(Value::from),
         Just(Value::from("10.0.0.1")),
         Just(Value::from("2016-06-01T00:00:00Z")),
@@ -150,13 +197,27 @@ fn json_value() -> impl Strategy<Value = Value> {
         Just(Value::from("file")),
     ];
     let keys = prop::sample::select(vec![
-        "type", "a", "b", "c", "d", "e_hex", "f_bin", "name", "value", "dst_ref", "protocols", "hashes", "x_refs", "dst_port",
+        "type",
+        "a",
+        "b",
+        "c",
+        "d",
+        "e_hex",
+        "f_bin",
+        "name",
+        "value",
+        "dst_ref",
+        "protocols",
+        "hashes",
+        "x_refs",
+        "dst_port",
     ]);
     leaf.prop_recursive(3, 24, 4, move |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
-            prop::collection::btree_map(keys.clone(), inner, 0..5)
-                .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())),
+            prop::collection::btree_map(keys.clone(), inner, 0..5).prop_map(|m| Value::Object(
+                m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+            )),
         ]
     })
 }

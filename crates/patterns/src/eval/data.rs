@@ -80,14 +80,20 @@ pub(crate) struct Observation<'a> {
     pub layout: Layout,
     /// The objects, in order, unique by key.
     pub objects: Vec<Object<'a>>,
-    /// Key (2.0) or id (2.1) to index in `objects`.
-    index: HashMap<&'a str, usize>,
+    /// Key (2.0) or id (2.1) and index in `objects`, sorted by key (an
+    /// observation holds a handful of objects: a sorted vector is cheaper
+    /// to build than a hash map).
+    index: Vec<(&'a str, usize)>,
 }
 
 impl<'a> Observation<'a> {
     /// Resolves a reference within this observation.
     pub fn resolve(&self, reference: &str) -> Option<&'a Value> {
-        self.index.get(reference).map(|&i| self.objects[i].value)
+        let i = self
+            .index
+            .binary_search_by(|(k, _)| (*k).cmp(reference))
+            .ok()?;
+        Some(self.objects[self.index[i].1].value)
     }
 }
 
@@ -279,7 +285,7 @@ fn observation<'a>(
     };
     let (first, last) = (time("first_observed")?, time("last_observed")?);
     let mut objects = Vec::new();
-    let mut index = HashMap::new();
+    let mut index: Vec<(&'a str, usize)> = Vec::new();
     let layout;
     if let Some(refs) = od.get("object_refs") {
         layout = Layout::Referenced;
@@ -293,18 +299,15 @@ fn observation<'a>(
         // The observed-data object itself is part of its observation (its
         // type never matches; its id can be referenced).
         if let Some(own) = id {
-            index.insert(own, 0);
+            index.push((own, 0));
             objects.push(Object {
                 ty: Some("observed-data"),
                 value: od_value,
             });
         }
         for r in refs.iter().filter_map(Value::as_str) {
-            if index.contains_key(r) {
-                continue;
-            }
             if let Some(v) = by_id.get(r) {
-                index.insert(r, objects.len());
+                index.push((r, objects.len()));
                 objects.push(Object {
                     ty: v.get("type").and_then(Value::as_str),
                     value: v,
@@ -314,7 +317,7 @@ fn observation<'a>(
     } else if let Some(embedded) = od.get("objects").and_then(Value::as_object) {
         layout = Layout::Embedded;
         for (key, v) in embedded {
-            index.insert(key.as_str(), objects.len());
+            index.push((key.as_str(), objects.len()));
             objects.push(Object {
                 ty: v.get("type").and_then(Value::as_str),
                 value: v,
@@ -327,6 +330,7 @@ fn observation<'a>(
             "observed-data must have 'object_refs' (STIX 2.1) or an 'objects' dictionary (STIX 2.0)".into(),
         ));
     }
+    dedup_objects(&mut objects, &mut index);
     Ok(Observation {
         id,
         first,
@@ -336,4 +340,76 @@ fn observation<'a>(
         objects,
         index,
     })
+}
+
+/// Sorts `index` by key and drops objects listed twice (an id repeated in
+/// `object_refs`), keeping the first occurrence and the order of objects, as
+/// the reference matcher's id-keyed dictionary does.
+fn dedup_objects<'a>(objects: &mut Vec<Object<'a>>, index: &mut Vec<(&'a str, usize)>) {
+    index.sort_by(|a, b| a.0.cmp(b.0).then(a.1.cmp(&b.1)));
+    index.dedup_by(|later, first| later.0 == first.0);
+    if index.len() == objects.len() {
+        return;
+    }
+    let mut keep: Vec<usize> = index.iter().map(|(_, i)| *i).collect();
+    keep.sort_unstable();
+    let mut renumber = vec![usize::MAX; objects.len()];
+    for (new, old) in keep.iter().enumerate() {
+        renumber[*old] = new;
+    }
+    *objects = keep.iter().map(|&i| objects[i]).collect();
+    for entry in index.iter_mut() {
+        entry.1 = renumber[entry.1];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn references_resolve_within_the_observation() {
+        let mut objects = vec![
+            json!({"type": "observed-data", "id": "observed-data--1", "number_observed": 1,
+            "first_observed": "2020-01-01T00:00:00Z", "last_observed": "2020-01-01T00:00:00Z",
+            "object_refs": (0..20).rev().map(|i| format!("x--{i}")).chain(["x--3".to_owned(), "x--missing".to_owned()]).collect::<Vec<_>>()}),
+        ];
+        objects.extend((0..21).map(|i| json!({"type": "x", "id": format!("x--{i}"), "n": i})));
+        let data = ObservedData::from_objects(&objects).unwrap();
+        let obs = &data.observations[0];
+        // The observed-data itself, then x--19 .. x--0 once each (x--20 is
+        // not listed, x--3 is listed twice).
+        assert_eq!(obs.objects.len(), 21);
+        assert_eq!(obs.objects[1].value["n"], 19);
+        for i in 0..20 {
+            assert_eq!(obs.resolve(&format!("x--{i}")).unwrap()["n"], i);
+        }
+        assert!(obs.resolve("x--20").is_none());
+        assert!(obs.resolve("observed-data--1").is_some());
+    }
+
+    #[test]
+    fn malformed_observed_data_is_an_error() {
+        let base = json!({"type": "observed-data", "id": "observed-data--1", "number_observed": 1,
+            "first_observed": "2020-01-01T00:00:00Z", "last_observed": "2020-01-01T00:00:00Z", "object_refs": []});
+        for (key, value) in [
+            ("number_observed", json!(0)),
+            ("first_observed", json!("2020-02-30T00:00:00Z")),
+            ("object_refs", json!("x")),
+        ] {
+            let mut od = base.clone();
+            od[key] = value;
+            let err = ObservedData::from_json(&od).unwrap_err();
+            assert!(err.to_string().contains("observed-data--1"), "{err}");
+        }
+        let mut od = base.clone();
+        od.as_object_mut().unwrap().remove("last_observed");
+        assert!(ObservedData::from_json(&od)
+            .unwrap_err()
+            .to_string()
+            .contains("'last_observed'"));
+        assert!(ObservedData::from_json(&json!([{"id": "x--1"}])).is_err());
+        assert!(ObservedData::from_json(&json!("text")).is_err());
+    }
 }

@@ -30,8 +30,9 @@ use bindings::{Node, Qual, Search};
 use compare::Test;
 use data::{Layout, Observation, NON_SCO_TYPES_V21};
 
-use crate::ast::{ComparisonExpr, ObjectPath, ObservationExpr, Pattern, Qualifier, Span};
+use crate::ast::{ComparisonExpr, ObjectPath, ObservationExpr, PathStep, Pattern, Qualifier, Span};
 use crate::error::{EvalError, Position};
+use values::Val;
 
 pub use data::ObservedData;
 
@@ -61,7 +62,12 @@ pub struct CompiledPattern {
 /// A compiled comparison expression (the inside of one `[...]`).
 #[derive(Debug)]
 enum CompiledComparison {
-    Test { path: ObjectPath, test: Test },
+    Test {
+        path: ObjectPath,
+        test: Test,
+        /// The path is plain keys (see [`plain_lookup`]).
+        plain: bool,
+    },
     And(Vec<CompiledComparison>),
     Or(Vec<CompiledComparison>),
 }
@@ -201,6 +207,7 @@ fn compile_comparison(expr: &ComparisonExpr, src: &str) -> Result<CompiledCompar
     };
     Ok(match expr {
         ComparisonExpr::Comparison(c) => CompiledComparison::Test {
+            plain: is_plain(&c.path.steps),
             path: c.path.clone(),
             test: Test::compile(c.op, &c.operand, c.negated)
                 .map_err(|(code, message)| pattern_error(code, message, src, c.span))?,
@@ -211,36 +218,74 @@ fn compile_comparison(expr: &ComparisonExpr, src: &str) -> Result<CompiledCompar
 }
 
 /// The set of root objects (indexes into an observation's objects) that
-/// satisfy a comparison expression.
-struct Roots(Vec<u64>);
+/// satisfy a comparison expression; inline for up to 64 objects.
+enum Roots {
+    Small(u64),
+    Large(Vec<u64>),
+}
 
 impl Roots {
     fn empty(n: usize) -> Roots {
-        Roots(vec![0; n.div_ceil(64)])
+        if n <= 64 {
+            Roots::Small(0)
+        } else {
+            Roots::Large(vec![0; n.div_ceil(64)])
+        }
     }
 
     fn insert(&mut self, i: usize) {
-        self.0[i / 64] |= 1 << (i % 64);
+        match self {
+            Roots::Small(w) => *w |= 1 << (i % 64),
+            Roots::Large(v) => v[i / 64] |= 1 << (i % 64),
+        }
     }
 
     fn any(&self) -> bool {
-        self.0.iter().any(|w| *w != 0)
+        match self {
+            Roots::Small(w) => *w != 0,
+            Roots::Large(v) => v.iter().any(|w| *w != 0),
+        }
     }
 
-    fn and(&mut self, other: &Roots) {
-        self.0.iter_mut().zip(&other.0).for_each(|(a, b)| *a &= b);
+    fn combine(&mut self, other: &Roots, and: bool) {
+        let op = |a: &mut u64, b: u64| if and { *a &= b } else { *a |= b };
+        match (self, other) {
+            (Roots::Small(a), Roots::Small(b)) => op(a, *b),
+            (Roots::Large(a), Roots::Large(b)) => a.iter_mut().zip(b).for_each(|(a, b)| op(a, *b)),
+            // Both sets come from the same observation, so same size.
+            _ => {}
+        }
     }
+}
 
-    fn or(&mut self, other: &Roots) {
-        self.0.iter_mut().zip(&other.0).for_each(|(a, b)| *a |= b);
+/// The value a path of plain keys selects (no list steps, no references,
+/// no `*_hex`/`*_bin` decoding): the common case, without allocation.
+fn plain_lookup<'a>(
+    root: &'a serde_json::Value,
+    steps: &[PathStep],
+) -> Option<&'a serde_json::Value> {
+    let mut v = root;
+    for step in steps {
+        let PathStep::Key(k) = step else { return None };
+        v = v.as_object()?.get(k.as_str())?;
     }
+    Some(v)
+}
+
+fn is_plain(steps: &[PathStep]) -> bool {
+    steps.iter().all(|s| match s {
+        PathStep::Key(k) => !["_ref", "_refs", "_hex", "_bin"]
+            .iter()
+            .any(|suffix| k.ends_with(suffix)),
+        _ => false,
+    })
 }
 
 /// Evaluates a comparison expression on every root object of `obs` (all
 /// operands, as the reference matcher does, so data errors surface alike).
 fn eval_comparison(c: &CompiledComparison, obs: &Observation<'_>) -> Result<Roots, EvalError> {
     match c {
-        CompiledComparison::Test { path, test } => {
+        CompiledComparison::Test { path, test, plain } => {
             let mut roots = Roots::empty(obs.objects.len());
             let skip = obs.layout == Layout::Referenced
                 && NON_SCO_TYPES_V21.contains(&path.object_type.as_str());
@@ -251,10 +296,16 @@ fn eval_comparison(c: &CompiledComparison, obs: &Observation<'_>) -> Result<Root
                 if object.ty != Some(path.object_type.as_str()) {
                     continue;
                 }
-                let values = paths::select(object.value, &path.steps, obs)?;
-                let holds = test
-                    .holds_any(&values)
-                    .map_err(|message| EvalError::data("comparison", obs.id, message))?;
+                let holds = if *plain {
+                    match plain_lookup(object.value, &path.steps) {
+                        Some(v) => test.holds_any(&[Val::Json(v)]),
+                        None => test.holds_any(&[]),
+                    }
+                } else {
+                    test.holds_any(&paths::select(object.value, &path.steps, obs)?)
+                };
+                let holds =
+                    holds.map_err(|message| EvalError::data("comparison", obs.id, message))?;
                 if holds {
                     roots.insert(i);
                 }
@@ -268,8 +319,7 @@ fn eval_comparison(c: &CompiledComparison, obs: &Observation<'_>) -> Result<Root
                 let r = eval_comparison(e, obs)?;
                 match acc.as_mut() {
                     None => acc = Some(r),
-                    Some(a) if is_and => a.and(&r),
-                    Some(a) => a.or(&r),
+                    Some(a) => a.combine(&r, is_and),
                 }
             }
             Ok(acc.unwrap_or_else(|| Roots::empty(obs.objects.len())))
