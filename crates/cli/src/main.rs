@@ -41,6 +41,8 @@ enum Command {
     Stats(commands::stats::StatsArgs),
     /// Check STIX patterns and match them against observed data.
     Pattern(PatternArgs),
+    /// Match telemetry (Zeek logs, CSV flows) against the stored indicators; store sightings.
+    Match(commands::telemetry::MatchArgs),
     /// Check, list and preview data exchange agreements.
     Agreement(commands::agreement::AgreementArgs),
     /// Verify, explain and export the ledger of releases.
@@ -99,6 +101,7 @@ fn main() -> ExitCode {
                 commands::pattern::match_observed(observed, pattern)
             }
         }),
+        Command::Match(args) => commands::telemetry::run(&cli.global, args),
         Command::Agreement(args) => commands::agreement::run(&cli.global, args),
         Command::Ledger(args) => commands::ledger::run(&cli.global, args),
         Command::Org(args) => commands::org::run(&cli.global, args),

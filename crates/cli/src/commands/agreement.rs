@@ -31,6 +31,14 @@ pub enum AgreementCommand {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// Write a new random pseudonym key (32 bytes, hex) to FILE, readable only by its
+    /// owner, for an agreement's `pseudonym_key_file`.
+    #[command(after_help = "Example:\n  accord agreement keygen accord-data/agreements/keys/telco-ec3-ddos.key")]
+    Keygen {
+        /// Where to write the key (must not exist)
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
     /// List the agreements of this node (its agreements directory).
     #[command(after_help = "Examples:\n  accord agreement list\n  accord agreement list --json")]
     List,
@@ -50,6 +58,7 @@ pub enum AgreementCommand {
 pub fn run(global: &GlobalArgs, args: &AgreementArgs) -> anyhow::Result<ExitCode> {
     match &args.command {
         AgreementCommand::Check { files } => check(global, files),
+        AgreementCommand::Keygen { file } => keygen(file),
         AgreementCommand::List => list(global),
         AgreementCommand::Preview { recipient, collection } => preview(global, recipient, collection.as_deref()),
     }
@@ -185,5 +194,25 @@ fn preview(global: &GlobalArgs, recipient: &str, collection: Option<&str>) -> an
     } else {
         print_stdout(&format!("What {recipient} would receive now (latest versions; nothing is released):\n\n{preview}"))?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn keygen(file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    use rand::RngCore as _;
+    use std::io::Write as _;
+    let mut key = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut out = options
+        .open(file)
+        .map_err(|e| anyhow::anyhow!("cannot create {} (it must not exist): {e}", file.display()))?;
+    writeln!(out, "{}", hex::encode(key))?;
+    eprintln!("wrote a new pseudonym key to {}", file.display());
     Ok(ExitCode::SUCCESS)
 }
