@@ -248,6 +248,17 @@ impl<R: Read> BundleReader<R> {
             let chunk_start = self.pos;
             let mut done = false;
             while self.pos < self.len {
+                if in_str && !esc {
+                    // Jump over plain string content (SIMD search).
+                    let rest = &self.buf[self.pos..self.len];
+                    match memchr::memchr2(b'"', b'\\', rest) {
+                        Some(skip) => self.pos += skip,
+                        None => {
+                            self.pos = self.len;
+                            break;
+                        }
+                    }
+                }
                 let b = self.buf[self.pos];
                 if in_str {
                     if esc {

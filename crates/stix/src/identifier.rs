@@ -40,21 +40,10 @@ pub struct Identifier {
 impl Identifier {
     /// Parses and checks an identifier.
     pub fn parse(s: &str) -> Result<Identifier, IdentifierError> {
-        let Some(split) = s.find("--") else {
-            return Err(IdentifierError::Shape(s.to_owned()));
-        };
-        // A type name never contains "--", so the first "--" is the separator
-        // unless the type itself is malformed.
-        let (ty, uuid) = (&s[..split], &s[split + 2..]);
-        if !is_type_name(ty) {
-            return Err(IdentifierError::Type(s.to_owned()));
-        }
-        if !is_rfc4122_uuid(uuid) {
-            return Err(IdentifierError::Uuid(s.to_owned()));
-        }
+        let ty = check(s)?;
         Ok(Identifier {
             text: s.into(),
-            split,
+            split: ty.len(),
         })
     }
 
@@ -74,6 +63,30 @@ impl Identifier {
     }
 }
 
+/// Checks an identifier without allocating; returns its type part.
+///
+/// ```
+/// assert_eq!(accord_stix::identifier::check("tool--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"), Ok("tool"));
+/// ```
+pub fn check(s: &str) -> Result<&str, IdentifierError> {
+    // The UUID is the last 36 bytes, so the separator sits 38 bytes from the end.
+    let split = match s.len().checked_sub(38) {
+        Some(at) if s.as_bytes()[at..].starts_with(b"--") => at,
+        _ => match s.find("--") {
+            Some(at) => at,
+            None => return Err(IdentifierError::Shape(s.to_owned())),
+        },
+    };
+    let (ty, uuid) = (&s[..split], &s[split + 2..]);
+    if !is_type_name(ty) {
+        return Err(IdentifierError::Type(s.to_owned()));
+    }
+    if !is_rfc4122_uuid(uuid) {
+        return Err(IdentifierError::Uuid(s.to_owned()));
+    }
+    Ok(ty)
+}
+
 /// True when `s` is a valid STIX type name: 3 to 250 characters of `a-z`,
 /// `0-9` and `-`, starting with a letter, no empty hyphen-separated part (the
 /// OASIS schema pattern `^([a-z][a-z0-9]*)+(-[a-z0-9]+)*\-?$`, which also allows
@@ -83,34 +96,56 @@ pub fn is_type_name(s: &str) -> bool {
     if b.len() < 3 || b.len() > 250 || !b[0].is_ascii_lowercase() {
         return false;
     }
-    let mut prev_hyphen = false;
+    // Branch-free per byte: allowed characters, and no hyphen after a hyphen.
+    let (mut ok, mut prev_hyphen) = (true, false);
     for &c in &b[1..] {
-        match c {
-            b'a'..=b'z' | b'0'..=b'9' => prev_hyphen = false,
-            b'-' if !prev_hyphen => prev_hyphen = true,
-            _ => return false,
-        }
+        let hyphen = c == b'-';
+        ok &= TYPE_CHAR[c as usize] & !(hyphen & prev_hyphen);
+        prev_hyphen = hyphen;
     }
-    true
+    ok
 }
 
 /// True when `s` is `8-4-4-4-12` hex digits with version 1-5 and the RFC 4122 variant.
 pub fn is_rfc4122_uuid(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 36 {
+    let Ok(b) = <&[u8; 36]>::try_from(s.as_bytes()) else {
         return false;
-    }
-    for (i, &c) in b.iter().enumerate() {
-        let ok = match i {
-            8 | 13 | 18 | 23 => c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        };
-        if !ok {
-            return false;
-        }
-    }
-    matches!(b[14], b'1'..=b'5') && matches!(b[19], b'8' | b'9' | b'a' | b'b' | b'A' | b'B')
+    };
+    let hex = |r: &[u8]| r.iter().all(|&c| HEX[c as usize]);
+    b[8] == b'-'
+        && b[13] == b'-'
+        && b[18] == b'-'
+        && b[23] == b'-'
+        && hex(&b[0..8])
+        && hex(&b[9..13])
+        && hex(&b[14..18])
+        && hex(&b[19..23])
+        && hex(&b[24..36])
+        && matches!(b[14], b'1'..=b'5')
+        && matches!(b[19], b'8' | b'9' | b'a' | b'b' | b'A' | b'B')
 }
+
+/// `a-z`, `0-9` and `-`.
+static TYPE_CHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-';
+        c += 1;
+    }
+    t
+};
+
+static HEX: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = (c as u8).is_ascii_hexdigit();
+        c += 1;
+    }
+    t
+};
 
 impl fmt::Display for Identifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

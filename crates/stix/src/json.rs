@@ -55,23 +55,12 @@ pub(crate) struct SyntaxError {
     pub message: &'static str,
 }
 
-/// Bytes that end the fast scan inside a string: quote, backslash, controls.
-static STRING_STOP: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        t[i] = true;
-        i += 1;
-    }
-    t[b'"' as usize] = true;
-    t[b'\\' as usize] = true;
-    t
-};
-
 struct Reader<'a> {
     s: &'a str,
     b: &'a [u8],
     i: usize,
+    /// Start of the input run not yet copied to `out` (runs end at whitespace).
+    run: usize,
     out: String,
     nodes: Vec<Node>,
     stack: Vec<u32>,
@@ -85,12 +74,14 @@ pub(crate) fn parse(input: &str, max_depth: usize) -> Result<Tape, SyntaxError> 
         s: input,
         b: input.as_bytes(),
         i: 0,
+        run: 0,
         out: String::with_capacity(input.len()),
         nodes: Vec::with_capacity(input.len() / 12 + 4),
         stack: Vec::new(),
         max_depth,
     };
     r.run()?;
+    r.flush();
     Ok(Tape {
         text: r.out,
         nodes: r.nodes,
@@ -106,15 +97,43 @@ impl Reader<'_> {
         }
     }
 
+    /// Offset in the minified output of input position `self.i`.
     #[inline]
+    fn out_pos(&self) -> usize {
+        self.out.len() + (self.i - self.run)
+    }
+
+    /// Copies the pending run of input to the output.
+    fn flush(&mut self) {
+        self.out.push_str(&self.s[self.run..self.i]);
+        self.run = self.i;
+    }
+
+    #[inline(always)]
     fn skip_ws(&mut self) {
-        while let Some(&c) = self.b.get(self.i) {
-            if c == b' ' || c == b'\n' || c == b'\r' || c == b'\t' {
-                self.i += 1;
-            } else {
-                break;
+        if matches!(self.b.get(self.i), Some(b' ' | b'\n' | b'\r' | b'\t')) {
+            self.skip_ws_run();
+        }
+    }
+
+    /// Skips a run of whitespace (at least one byte), copying the input before it.
+    #[inline(never)]
+    fn skip_ws_run(&mut self) {
+        self.flush();
+        let b = self.b;
+        let mut i = self.i;
+        loop {
+            // Indentation comes in runs of spaces: eight at a time.
+            while b.get(i..i + 8) == Some(b"        ") {
+                i += 8;
+            }
+            match b.get(i) {
+                Some(b' ' | b'\n' | b'\r' | b'\t') => i += 1,
+                _ => break,
             }
         }
+        self.i = i;
+        self.run = i;
     }
 
     #[inline]
@@ -127,7 +146,7 @@ impl Reader<'_> {
         self.nodes.push(Node {
             kind,
             start: start as u32,
-            end: self.out.len() as u32,
+            end: self.out_pos() as u32,
             next: idx + 1,
         });
         idx
@@ -154,7 +173,6 @@ impl Reader<'_> {
             match self.peek() {
                 Some(b',') => {
                     self.i += 1;
-                    self.out.push(',');
                     if is_obj {
                         self.skip_ws();
                         self.key()?;
@@ -162,11 +180,11 @@ impl Reader<'_> {
                     need_value = true;
                 }
                 Some(b'}') if is_obj => {
-                    self.close(top, '}');
+                    self.close(top);
                     need_value = false;
                 }
                 Some(b']') if !is_obj => {
-                    self.close(top, ']');
+                    self.close(top);
                     need_value = false;
                 }
                 None => return Err(self.err("unexpected end of input inside an array or object")),
@@ -178,13 +196,13 @@ impl Reader<'_> {
         }
     }
 
-    fn close(&mut self, top: u32, c: char) {
+    fn close(&mut self, top: u32) {
         self.i += 1;
-        self.out.push(c);
         self.stack.pop();
         let next = self.nodes.len() as u32;
+        let end = self.out.len() + (self.i - self.run);
         let n = &mut self.nodes[top as usize];
-        n.end = self.out.len() as u32;
+        n.end = end as u32;
         n.next = next;
     }
 
@@ -199,7 +217,6 @@ impl Reader<'_> {
             return Err(self.err("expected ':' after an object member name"));
         }
         self.i += 1;
-        self.out.push(':');
         Ok(())
     }
 
@@ -219,9 +236,8 @@ impl Reader<'_> {
                         message: "arrays and objects nest too deeply",
                     });
                 }
-                let start = self.out.len();
+                let start = self.out_pos();
                 self.i += 1;
-                self.out.push(c as char);
                 let kind = if c == b'{' { Kind::Obj } else { Kind::Arr };
                 let idx = self.push_node(kind, start);
                 self.stack.push(idx);
@@ -249,8 +265,7 @@ impl Reader<'_> {
         if !self.b[self.i..].starts_with(word) {
             return Err(self.err("invalid literal (expected true, false or null)"));
         }
-        let start = self.out.len();
-        self.out.push_str(&self.s[self.i..self.i + word.len()]);
+        let start = self.out_pos();
         self.i += word.len();
         self.push_node(kind, start);
         Ok(())
@@ -300,9 +315,7 @@ impl Reader<'_> {
             self.i = from;
             return Err(self.err("number out of range of a double"));
         }
-        let start = self.out.len();
-        self.out.push_str(text);
-        self.push_node(Kind::Num, start);
+        self.push_node(Kind::Num, from - self.run + self.out.len());
         Ok(())
     }
 
@@ -320,12 +333,7 @@ impl Reader<'_> {
         self.i += 1;
         let mut escaped = false;
         loop {
-            while let Some(&c) = self.b.get(self.i) {
-                if STRING_STOP[c as usize] {
-                    break;
-                }
-                self.i += 1;
-            }
+            self.i = scan_string(self.b, self.i);
             match self.peek() {
                 None => return Err(self.err("unterminated string")),
                 Some(b'"') => {
@@ -339,8 +347,7 @@ impl Reader<'_> {
                 Some(_) => return Err(self.err("control character in string (must be escaped)")),
             }
         }
-        let start = self.out.len();
-        self.out.push_str(&self.s[from..self.i]);
+        let start = from - self.run + self.out.len();
         self.push_node(if escaped { Kind::StrEsc } else { Kind::Str }, start);
         Ok(())
     }
@@ -378,6 +385,51 @@ impl Reader<'_> {
             _ => Err(self.err("invalid escape sequence")),
         }
     }
+}
+
+/// Bytes that end a run of plain string content: quote, backslash, controls.
+static STRING_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+/// The position of the first quote, backslash or control byte at or after
+/// `i` (or `b.len()`). Eight bytes at a time: a word has such a byte when
+/// one of its bytes is below 0x20 or equals `"` or `\\` (SWAR tests; the lowest
+/// flagged byte is exact).
+#[inline]
+fn scan_string(b: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let slash = w ^ (ONES * u64::from(b'\\'));
+        let mask = (quote.wrapping_sub(ONES) & !quote)
+            | (slash.wrapping_sub(ONES) & !slash)
+            | (w.wrapping_sub(ONES * 0x20) & !w);
+        let mask = mask & HIGH;
+        if mask != 0 {
+            return i + (mask.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if STRING_STOP[c as usize] {
+            break;
+        }
+        i += 1;
+    }
+    i
 }
 
 /// Decodes the inside of a JSON string literal (without quotes) that the reader
@@ -471,8 +523,9 @@ impl<'t> Val<'t> {
     pub fn str_eq(&self, s: &str) -> bool {
         match self.kind() {
             Kind::Str => {
-                let raw = self.raw();
-                &raw[1..raw.len() - 1] == s
+                let n = self.node();
+                let raw = &self.tape.text.as_bytes()[n.start as usize..n.end as usize];
+                raw.len() == s.len() + 2 && &raw[1..raw.len() - 1] == s.as_bytes()
             }
             Kind::StrEsc => self.str().is_some_and(|v| v == s),
             _ => false,
@@ -550,6 +603,65 @@ impl<'t> Val<'t> {
     }
 }
 
+/// Most members an [`Index`] holds; objects with more fall back to scanning.
+const INDEX_CAPACITY: usize = 48;
+
+/// An object's members indexed once for the many lookups by name that
+/// validation makes (on the stack; no allocation).
+pub(crate) struct Index<'t> {
+    obj: Val<'t>,
+    keys: [&'t [u8]; INDEX_CAPACITY],
+    vals: [u32; INDEX_CAPACITY],
+    len: usize,
+    /// False when the object has escaped or too many member names: then
+    /// lookups scan the object.
+    usable: bool,
+}
+
+impl<'t> Index<'t> {
+    pub fn new(obj: Val<'t>) -> Index<'t> {
+        let mut ix = Index {
+            obj,
+            keys: [&[]; INDEX_CAPACITY],
+            vals: [0; INDEX_CAPACITY],
+            len: 0,
+            usable: true,
+        };
+        for (k, v) in obj.members() {
+            if ix.len == INDEX_CAPACITY || k.kind() != Kind::Str {
+                ix.usable = false;
+                break;
+            }
+            let raw = k.raw().as_bytes();
+            ix.keys[ix.len] = &raw[1..raw.len() - 1];
+            ix.vals[ix.len] = v.idx;
+            ix.len += 1;
+        }
+        ix
+    }
+
+    /// The indexed object.
+    pub fn val(&self) -> Val<'t> {
+        self.obj
+    }
+
+    /// The member named `name` (the first, if duplicated).
+    pub fn get(&self, name: &str) -> Option<Val<'t>> {
+        if !self.usable {
+            return self.obj.get(name);
+        }
+        let name = name.as_bytes();
+        (0..self.len).find(|&i| self.keys[i] == name).map(|i| Val {
+            tape: self.obj.tape,
+            idx: self.vals[i],
+        })
+    }
+
+    pub fn members(&self) -> Members<'t> {
+        self.obj.members()
+    }
+}
+
 /// Iterator over an object's members as (key, value).
 pub(crate) struct Members<'t> {
     tape: &'t Tape,
@@ -612,13 +724,18 @@ pub(crate) fn duplicate_keys(tape: &Tape) -> Vec<String> {
             tape,
             idx: i as u32,
         };
-        let count = obj.members().count();
-        if count < 2 {
+        let mut keys = smallkeys::Keys::default();
+        let mut simple = true;
+        for (k, _) in obj.members() {
+            if k.kind() == Kind::StrEsc || !keys.push(k.raw()) {
+                simple = false;
+                break;
+            }
+        }
+        if keys.len() < 2 && simple {
             continue;
         }
-        let any_escaped = obj.members().any(|(k, _)| k.kind() == Kind::StrEsc);
-        if count <= 24 && !any_escaped {
-            let keys: smallkeys::Keys<'_> = obj.members().map(|(k, _)| k.raw()).collect();
+        if simple {
             for (a, ka) in keys.iter().enumerate() {
                 if keys[..a].contains(ka) {
                     found.push(path_of(tape, i as u32, &ka[1..ka.len() - 1]));
@@ -643,21 +760,20 @@ pub(crate) fn duplicate_keys(tape: &Tape) -> Vec<String> {
 
 mod smallkeys {
     /// Keys of one object, collected without a heap allocation up to 24.
+    #[derive(Default)]
     pub(crate) struct Keys<'a> {
         buf: [&'a str; 24],
         len: usize,
     }
-    impl<'a> FromIterator<&'a str> for Keys<'a> {
-        fn from_iter<I: IntoIterator<Item = &'a str>>(iter: I) -> Self {
-            let mut k = Keys {
-                buf: [""; 24],
-                len: 0,
-            };
-            for s in iter.into_iter().take(24) {
-                k.buf[k.len] = s;
-                k.len += 1;
+    impl<'a> Keys<'a> {
+        /// Adds a key; false when full.
+        pub(crate) fn push(&mut self, k: &'a str) -> bool {
+            if self.len == self.buf.len() {
+                return false;
             }
-            k
+            self.buf[self.len] = k;
+            self.len += 1;
+            true
         }
     }
     impl<'a> std::ops::Deref for Keys<'a> {

@@ -105,6 +105,24 @@ impl Timestamp {
     }
 }
 
+/// Checks a timestamp without keeping its text: the instant in microseconds
+/// and the number of fraction digits.
+pub(crate) fn check(s: &str) -> Result<(i64, usize), TimestampError> {
+    let micros = parse_micros(s)?;
+    let digits = s.find('.').map_or(0, |dot| s.len() - dot - 2);
+    Ok((micros, digits))
+}
+
+impl Timestamp {
+    /// A timestamp from a text already checked by [`check`].
+    pub(crate) fn from_checked(micros: i64, text: &str) -> Timestamp {
+        Timestamp {
+            micros,
+            text: text.into(),
+        }
+    }
+}
+
 /// 0001-01-01T00:00:00Z.
 const MIN_MICROS: i64 = -62_135_596_800_000_000;
 /// 9999-12-31T23:59:59.999999Z.

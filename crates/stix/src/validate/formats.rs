@@ -149,6 +149,25 @@ fn idn_char(c: char) -> bool {
         || (0x1F000..=0x1FAFF).contains(&u))
 }
 
+/// ASCII characters allowed in a URI outside `%` escapes (RFC 3986
+/// unreserved and reserved sets).
+static URI_CHAR: [bool; 128] = {
+    let mut t = [false; 128];
+    let mut c = 0;
+    while c < 128 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric();
+        c += 1;
+    }
+    let extra = b"-._~:/?#[]@!$&'()*+,;=";
+    let mut i = 0;
+    while i < extra.len() {
+        t[extra[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
 /// An absolute URI (RFC 3986): `scheme:` followed by at least one character,
 /// ASCII only (non-ASCII must be percent-encoded or punycode), no whitespace,
 /// controls or characters URIs exclude, valid `%` escapes.
@@ -184,7 +203,7 @@ pub(crate) fn url(s: &str) -> Check {
         if c >= 0x80 {
             return Err("contains non-ASCII characters (RFC 3986: percent-encode them)");
         }
-        if !(c.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=".contains(&c)) {
+        if !URI_CHAR[c as usize] {
             return Err(
                 "contains a character not allowed in a URI (space, quote, angle bracket ...)",
             );

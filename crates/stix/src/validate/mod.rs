@@ -12,8 +12,8 @@ mod values;
 
 use std::borrow::Cow;
 
-use crate::identifier::{is_type_name, Identifier};
-use crate::json::{Kind, Val};
+use crate::identifier::is_type_name;
+use crate::json::{Index, Kind, Val};
 use crate::timestamp::Timestamp;
 use crate::types::{self, ObjectKind, Precision, TypeDef};
 use crate::{ParseOptions, Rule, ValidationError};
@@ -55,6 +55,8 @@ pub(crate) fn validate<'t>(ctx: &mut Ctx<'_>, root: Val<'t>) -> Header<'t> {
         ctx.err(&p, Rule::NotAnObject, "a STIX object must be a JSON object");
         return h;
     }
+    let index = Index::new(root);
+    let root = &index;
     // type
     let def = match root.get("type") {
         None => {
@@ -93,7 +95,7 @@ pub(crate) fn validate<'t>(ctx: &mut Ctx<'_>, root: Val<'t>) -> Header<'t> {
     h
 }
 
-fn check_id<'t>(ctx: &mut Ctx<'_>, root: Val<'t>, h: &mut Header<'t>, type_name: &str) {
+fn check_id<'t>(ctx: &mut Ctx<'_>, root: &Index<'t>, h: &mut Header<'t>, type_name: &str) {
     let p = Path::Root;
     let Some(v) = root.get("id") else {
         ctx.err(&p.key("id"), Rule::RequiredProperty, "is required");
@@ -102,9 +104,9 @@ fn check_id<'t>(ctx: &mut Ctx<'_>, root: Val<'t>, h: &mut Header<'t>, type_name:
     let Some(id) = ctx.string(&p.key("id"), v) else {
         return;
     };
-    match Identifier::parse(&id) {
+    match crate::identifier::check(&id) {
         Err(e) => ctx.err(&p.key("id"), Rule::IdentifierFormat, e.to_string()),
-        Ok(parsed) if !type_name.is_empty() && parsed.object_type() != type_name => ctx.err(
+        Ok(ty) if !type_name.is_empty() && ty != type_name => ctx.err(
             &p.key("id"),
             Rule::IdentifierTypeMismatch,
             format!("'{id}' does not start with the object's type '{type_name}--'"),
@@ -114,7 +116,12 @@ fn check_id<'t>(ctx: &mut Ctx<'_>, root: Val<'t>, h: &mut Header<'t>, type_name:
     h.id = Some(id);
 }
 
-fn check_spec_version<'t>(ctx: &mut Ctx<'_>, root: Val<'t>, h: &mut Header<'t>, kind: ObjectKind) {
+fn check_spec_version<'t>(
+    ctx: &mut Ctx<'_>,
+    root: &Index<'t>,
+    h: &mut Header<'t>,
+    kind: ObjectKind,
+) {
     let p = Path::Root.key("spec_version");
     let Some(v) = root.get("spec_version") else {
         if matches!(kind, ObjectKind::Sdo | ObjectKind::Sro | ObjectKind::Meta) {
@@ -135,7 +142,7 @@ fn check_spec_version<'t>(ctx: &mut Ctx<'_>, root: Val<'t>, h: &mut Header<'t>, 
 
 fn check_created_modified(
     ctx: &mut Ctx<'_>,
-    root: Val<'_>,
+    root: &Index<'_>,
     h: &mut Header<'_>,
     kind: ObjectKind,
     type_name: &str,
@@ -180,7 +187,7 @@ fn check_created_modified(
 /// catalogue's value kind (or custom property rules).
 fn check_members(
     ctx: &mut Ctx<'_>,
-    root: Val<'_>,
+    root: &Index<'_>,
     def: Option<&TypeDef>,
     type_name: &str,
     kind: ObjectKind,
@@ -190,19 +197,29 @@ fn check_members(
     for (k, v) in root.members() {
         let name = k.str().unwrap_or_default();
         let path = p.key(&name);
-        if !values_name_ok(&name) {
-            ctx.err(
-                &path,
-                Rule::PropertyName,
-                "property names must be 3 to 250 characters of a-z, 0-9 and '_'",
-            );
-        }
-        if types::RESERVED_PROPERTIES.contains(&name.as_ref()) {
-            ctx.err(
-                &path,
-                Rule::ReservedProperty,
-                format!("'{name}' is a reserved property name"),
-            );
+        let header = HEADER.contains(&name.as_ref())
+            && !(kind == ObjectKind::Sco && (name == "created" || name == "modified"));
+        let value_kind = match def {
+            _ if header => None,
+            Some(d) => types::property_kind(d, &name),
+            None => custom_common_kind(&name),
+        };
+        // Names from the catalogue are valid by construction; check the others.
+        if !header && value_kind.is_none() {
+            if !formats::property_name(&name) {
+                ctx.err(
+                    &path,
+                    Rule::PropertyName,
+                    "property names must be 3 to 250 characters of a-z, 0-9 and '_'",
+                );
+            }
+            if types::RESERVED_PROPERTIES.contains(&name.as_ref()) {
+                ctx.err(
+                    &path,
+                    Rule::ReservedProperty,
+                    format!("'{name}' is a reserved property name"),
+                );
+            }
         }
         match v.kind() {
             Kind::Null => {
@@ -223,27 +240,17 @@ fn check_members(
             }
             _ => {}
         }
-        if HEADER.contains(&name.as_ref())
-            && (kind != ObjectKind::Sco || name != "created" && name != "modified")
-        {
+        if header {
             continue;
         }
         if name == "revoked" {
             h.revoked = v.as_bool() == Some(true);
         }
-        let value_kind = match def {
-            Some(d) => types::property_kind(d, &name),
-            None => custom_common_kind(&name),
-        };
         match value_kind {
             Some(vk) => ctx.check_value(&path, v, vk, type_name),
             None => ctx.check_custom_value(&path, &name, v),
         }
     }
-}
-
-fn values_name_ok(name: &str) -> bool {
-    formats::property_name(name)
 }
 
 /// Custom object types use the common properties with their usual meaning.
@@ -255,7 +262,7 @@ fn custom_common_kind(name: &str) -> Option<types::ValueKind> {
         .map(|(_, k)| *k)
 }
 
-fn check_required(ctx: &mut Ctx<'_>, root: Val<'_>, def: &TypeDef) {
+fn check_required(ctx: &mut Ctx<'_>, root: &Index<'_>, def: &TypeDef) {
     let p = Path::Root;
     for r in def.required {
         if root.get(r).is_none() {

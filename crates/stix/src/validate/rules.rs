@@ -5,8 +5,7 @@
 use super::path::Path;
 use super::values::clip;
 use super::{formats, Ctx, Header};
-use crate::json::{Kind, Val};
-use crate::timestamp::Timestamp;
+use crate::json::{Index, Kind, Val};
 use crate::types::{self, tlp, ObjectKind};
 use crate::Rule;
 
@@ -85,7 +84,7 @@ const ORDER: &[(&str, &str, &str, bool, Rule)] = &[
 ];
 
 /// Runs the multi-property rules of `type_name`.
-pub(crate) fn check(ctx: &mut Ctx<'_>, root: Val<'_>, type_name: &str, h: &Header<'_>) {
+pub(crate) fn check(ctx: &mut Ctx<'_>, root: &Index<'_>, type_name: &str, h: &Header<'_>) {
     for &(t, later, earlier, strict, rule) in ORDER {
         if t == type_name {
             order(ctx, root, later, earlier, strict, rule);
@@ -145,14 +144,22 @@ fn conflict(ctx: &mut Ctx<'_>, prop: &str, why: &str) {
     );
 }
 
-fn ts(root: Val<'_>, name: &str) -> Option<Timestamp> {
-    root.get(name)
-        .and_then(|v| v.str())
-        .and_then(|s| Timestamp::parse(&s).ok())
+/// The instant and text of a timestamp property, when valid.
+fn ts<'t>(root: &Index<'t>, name: &str) -> Option<(i64, std::borrow::Cow<'t, str>)> {
+    let s = root.get(name)?.str()?;
+    let (micros, _) = crate::timestamp::check(&s).ok()?;
+    Some((micros, s))
 }
 
-fn order(ctx: &mut Ctx<'_>, root: Val<'_>, later: &str, earlier: &str, strict: bool, rule: Rule) {
-    let (Some(l), Some(e)) = (ts(root, later), ts(root, earlier)) else {
+fn order(
+    ctx: &mut Ctx<'_>,
+    root: &Index<'_>,
+    later: &str,
+    earlier: &str,
+    strict: bool,
+    rule: Rule,
+) {
+    let (Some((l, lt)), Some((e, et))) = (ts(root, later), ts(root, earlier)) else {
         return;
     };
     let bad = if strict { l <= e } else { l < e };
@@ -165,12 +172,12 @@ fn order(ctx: &mut Ctx<'_>, root: Val<'_>, later: &str, earlier: &str, strict: b
         ctx.err(
             &Path::Root.key(later),
             rule,
-            format!("{later} ({l}) must be {how} {earlier} ({e})"),
+            format!("{later} ({lt}) must be {how} {earlier} ({et})"),
         );
     }
 }
 
-fn location(ctx: &mut Ctx<'_>, root: Val<'_>) {
+fn location(ctx: &mut Ctx<'_>, root: &Index<'_>) {
     let lat = root.get("latitude").is_some();
     let lon = root.get("longitude").is_some();
     if lat != lon {
@@ -202,7 +209,7 @@ fn location(ctx: &mut Ctx<'_>, root: Val<'_>) {
     }
 }
 
-fn observed_data(ctx: &mut Ctx<'_>, root: Val<'_>) {
+fn observed_data(ctx: &mut Ctx<'_>, root: &Index<'_>) {
     match (
         root.get("objects").is_some(),
         root.get("object_refs").is_some(),
@@ -221,7 +228,7 @@ fn observed_data(ctx: &mut Ctx<'_>, root: Val<'_>) {
     }
 }
 
-fn artifact(ctx: &mut Ctx<'_>, root: Val<'_>) {
+fn artifact(ctx: &mut Ctx<'_>, root: &Index<'_>) {
     let p = Path::Root;
     match (root.get("payload_bin").is_some(), root.get("url").is_some()) {
         (true, true) => conflict(ctx, "url", "must not be present together with payload_bin"),
@@ -248,7 +255,7 @@ fn artifact(ctx: &mut Ctx<'_>, root: Val<'_>) {
     }
 }
 
-fn email_message(ctx: &mut Ctx<'_>, root: Val<'_>) {
+fn email_message(ctx: &mut Ctx<'_>, root: &Index<'_>) {
     match root.get("is_multipart").and_then(|v| v.as_bool()) {
         Some(true) if root.get("body").is_some() => conflict(
             ctx,
@@ -264,7 +271,7 @@ fn email_message(ctx: &mut Ctx<'_>, root: Val<'_>) {
     }
 }
 
-fn marking_definition(ctx: &mut Ctx<'_>, root: Val<'_>, h: &Header<'_>) {
+fn marking_definition(ctx: &mut Ctx<'_>, root: &Index<'_>, h: &Header<'_>) {
     let p = Path::Root;
     let id = h.id.as_deref().unwrap_or("");
     if let Some(refs) = root.get("object_marking_refs") {
@@ -336,7 +343,7 @@ fn marking_definition(ctx: &mut Ctx<'_>, root: Val<'_>, h: &Header<'_>) {
 }
 
 /// A `tlp` marking definition must be exactly one of the four of section 7.2.1.4.
-fn tlp_marking(ctx: &mut Ctx<'_>, root: Val<'_>, id: &str, definition: Option<Val<'_>>) {
+fn tlp_marking(ctx: &mut Ctx<'_>, root: &Index<'_>, id: &str, definition: Option<Val<'_>>) {
     let p = Path::Root;
     let Some(&(_, name, colour)) = tlp::ALL.iter().find(|(tid, _, _)| *tid == id) else {
         ctx.err(
@@ -392,7 +399,7 @@ fn tlp_marking(ctx: &mut Ctx<'_>, root: Val<'_>, id: &str, definition: Option<Va
     }
 }
 
-fn language_content(ctx: &mut Ctx<'_>, root: Val<'_>) {
+fn language_content(ctx: &mut Ctx<'_>, root: &Index<'_>) {
     let Some(contents) = root.get("contents") else {
         return;
     };
@@ -423,7 +430,7 @@ fn language_content(ctx: &mut Ctx<'_>, root: Val<'_>) {
     }
 }
 
-fn pattern(ctx: &mut Ctx<'_>, root: Val<'_>) {
+fn pattern(ctx: &mut Ctx<'_>, root: &Index<'_>) {
     let Some(check) = ctx.opts.pattern_checker else {
         return;
     };
@@ -441,7 +448,7 @@ fn pattern(ctx: &mut Ctx<'_>, root: Val<'_>) {
 
 /// Process ids, and ids of SCOs that have none of their ID contributing
 /// properties, must be UUIDv4 (OASIS validator `process`, `uuid_version_check`).
-fn uuid_version(ctx: &mut Ctx<'_>, root: Val<'_>, type_name: &str, h: &Header<'_>) {
+fn uuid_version(ctx: &mut Ctx<'_>, root: &Index<'_>, type_name: &str, h: &Header<'_>) {
     let Some(def) = types::lookup(type_name) else {
         return;
     };
@@ -471,7 +478,7 @@ fn uuid_version(ctx: &mut Ctx<'_>, root: Val<'_>, type_name: &str, h: &Header<'_
 }
 
 /// Every selector of every granular marking must resolve in the object.
-fn selectors(ctx: &mut Ctx<'_>, root: Val<'_>) {
+fn selectors(ctx: &mut Ctx<'_>, root: &Index<'_>) {
     let Some(gms) = root.get("granular_markings") else {
         return;
     };
@@ -484,7 +491,7 @@ fn selectors(ctx: &mut Ctx<'_>, root: Val<'_>) {
         let sp = gp.key("selectors");
         for (j, sel) in sels.items().enumerate() {
             let Some(s) = sel.str() else { continue };
-            if let Err(why) = resolve(root, &s) {
+            if let Err(why) = resolve(root.val(), &s) {
                 ctx.err(
                     &sp.index(j),
                     Rule::GranularMarkingSelector,

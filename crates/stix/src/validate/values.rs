@@ -3,7 +3,6 @@
 use super::formats;
 use super::path::Path;
 use super::Ctx;
-use crate::identifier::Identifier;
 use crate::json::{Kind, Val};
 use crate::timestamp::Timestamp;
 use crate::types::{self, Precision, Refs, Shape, ValueKind};
@@ -21,7 +20,9 @@ impl Ctx<'_> {
     ) {
         match kind {
             ValueKind::String => {
-                self.string(path, v);
+                if !v.is_str() {
+                    self.err(path, Rule::ValueType, "must be a string");
+                }
             }
             ValueKind::Boolean => {
                 if v.as_bool().is_none() {
@@ -40,7 +41,7 @@ impl Ctx<'_> {
                 Some(_) => {}
             },
             ValueKind::Timestamp(p) => {
-                self.timestamp(path, v, p);
+                self.timestamp_check(path, v, p);
             }
             ValueKind::Identifier(refs) => self.identifier(path, v, refs, Rule::ReferenceType),
             ValueKind::IdentifierList(refs) => {
@@ -60,7 +61,9 @@ impl Ctx<'_> {
             }
             ValueKind::StringList => {
                 for (i, item) in self.list(path, v).enumerate() {
-                    self.string(&path.index(i), item);
+                    if !item.is_str() {
+                        self.err(&path.index(i), Rule::ValueType, "must be a string");
+                    }
                 }
             }
             ValueKind::Enum(allowed) => self.enumerated(path, v, allowed),
@@ -184,27 +187,38 @@ impl Ctx<'_> {
         v: Val<'_>,
         p: Precision,
     ) -> Option<Timestamp> {
+        let micros = self.timestamp_check(path, v, p)?;
+        Some(Timestamp::from_checked(micros, &v.str()?))
+    }
+
+    /// Checks a timestamp value (format and precision); returns its instant.
+    pub(crate) fn timestamp_check(
+        &mut self,
+        path: &Path<'_>,
+        v: Val<'_>,
+        p: Precision,
+    ) -> Option<i64> {
         let s = self.string(path, v)?;
-        match Timestamp::parse(&s) {
+        match crate::timestamp::check(&s) {
             Err(e) => {
                 self.err(path, Rule::TimestampFormat, e.to_string());
                 None
             }
-            Ok(t) => {
+            Ok((micros, digits)) => {
                 match p {
-                    Precision::Millis if t.fraction_digits() < 3 => self.err(
+                    Precision::Millis if digits < 3 => self.err(
                         path,
                         Rule::TimestampPrecision,
                         format!("'{s}' must be precise to the millisecond (three or more fraction digits)"),
                     ),
-                    Precision::Seconds if t.fraction_digits() > 0 => self.err(
+                    Precision::Seconds if digits > 0 => self.err(
                         path,
                         Rule::TimestampPrecision,
                         format!("'{s}' must be precise to the second (no fraction)"),
                     ),
                     _ => {}
                 }
-                Some(t)
+                Some(micros)
             }
         }
     }
@@ -213,9 +227,9 @@ impl Ctx<'_> {
         let Some(s) = self.string(path, v) else {
             return;
         };
-        match Identifier::parse(&s) {
+        match crate::identifier::check(&s) {
             Err(e) => self.err(path, Rule::IdentifierFormat, e.to_string()),
-            Ok(id) if !refs.allows(id.object_type()) => {
+            Ok(ty) if !refs.allows(ty) => {
                 let what = match refs {
                     Refs::Only(t) => format!("must reference an object of type {}", t.join(" or ")),
                     Refs::Not(t) => {
