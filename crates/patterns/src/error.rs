@@ -33,6 +33,11 @@ impl Position {
     ///
     /// Offsets past the end (or inside a multi-byte character) are clamped to
     /// the nearest preceding character boundary.
+    ///
+    /// ```
+    /// let p = accord_patterns::Position::of("[a:b = 'é'\n]x", 13);
+    /// assert_eq!((p.line, p.column), (2, 2));
+    /// ```
     pub fn of(text: &str, offset: usize) -> Position {
         let mut offset = offset.min(text.len());
         while !text.is_char_boundary(offset) {

@@ -121,6 +121,15 @@ fn syntax_diagnostic(e: &ParseError) -> Diagnostic {
 
 /// Runs the semantic checks on a parsed pattern (`src` is its text, for
 /// positions and for the hash check, which looks at operands as written).
+///
+/// ```
+/// let src = "[file:hashes.MD5 = 'abc'] REPEATS 0 TIMES";
+/// let pattern = accord_patterns::parse(src)?;
+/// let codes: Vec<_> = accord_patterns::semantic::check_pattern(&pattern, src)
+///     .iter().map(|d| d.code).collect();
+/// assert_eq!(codes, ["hash-format", "repeats-value"]);
+/// # Ok::<(), accord_patterns::ParseError>(())
+/// ```
 pub fn check_pattern(pattern: &Pattern, src: &str) -> Vec<Diagnostic> {
     let mut c = Checker {
         src,

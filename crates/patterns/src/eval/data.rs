@@ -134,6 +134,18 @@ impl<'a> ObservedData<'a> {
     }
 
     /// Reads a sequence of STIX objects; bundles among them are opened.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// // STIX 2.0 layout: objects embedded in the observed-data.
+    /// let objects = [json!({"type": "observed-data", "id": "observed-data--1", "number_observed": 1,
+    ///     "first_observed": "2020-01-01T00:00:00Z", "last_observed": "2020-01-01T00:00:00Z",
+    ///     "objects": {"0": {"type": "url", "value": "http://a.example/"}}})];
+    /// let data = accord_patterns::ObservedData::from_objects(&objects)?;
+    /// let p = accord_patterns::CompiledPattern::compile("[url:value LIKE 'http://%']")?;
+    /// assert!(p.matches(&data)?);
+    /// # Ok::<(), accord_patterns::EvalError>(())
+    /// ```
     pub fn from_objects(items: &'a [Value]) -> Result<ObservedData<'a>, EvalError> {
         let mut observed = Vec::new();
         let mut by_id: HashMap<&'a str, &'a Value> = HashMap::new();
