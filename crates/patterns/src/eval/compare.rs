@@ -13,6 +13,10 @@
 //! - `NOT` inverts the result of the test, except that an order comparison
 //!   of incomparable types is false with or without `NOT` (as in the
 //!   matcher).
+//! - `EXISTS path` holds for a root object from which the path selects at
+//!   least one value (JSON `null` included); `NOT EXISTS` for one from which
+//!   it selects none. (`stix2-matcher` 3.0.0 has no `EXISTS` support of its
+//!   own: it treats `NOT EXISTS` like `EXISTS` and fails on `EXISTS ... AND`.)
 
 use regex::Regex;
 use unicode_normalization::UnicodeNormalization;

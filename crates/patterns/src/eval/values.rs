@@ -12,6 +12,9 @@
 //!   an unreadable one is an error;
 //! - anything else (lists, objects, null, mismatched types) is unequal and
 //!   unordered.
+//!
+//! JSON integers beyond the 64-bit range are read as floats (serde_json
+//! without arbitrary precision); Python keeps them exact.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
