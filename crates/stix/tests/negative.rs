@@ -478,6 +478,25 @@ fn cases() -> Vec<(String, Rule, &'static str)> {
             Rule::ObservableReference,
             "objects.0.src_ref",
         ),
+        (
+            obj(
+                "observed-data",
+                json!({"first_observed": TS, "last_observed": TS, "number_observed": 1, "objects": {
+                "0": {"type": "network-traffic", "src_ref": "1", "protocols": ["tcp"]},
+                "1": {"type": "file", "name": "a"}}}),
+            ),
+            Rule::ReferenceType,
+            "objects.0.src_ref",
+        ),
+        (
+            obj(
+                "observed-data",
+                json!({"first_observed": TS, "last_observed": TS, "number_observed": 1, "objects": {
+                "0": {"type": "ipv4-addr", "value": "1.2.3.999"}}}),
+            ),
+            Rule::Ipv4Address,
+            "objects.0.value",
+        ),
     ]
 }
 

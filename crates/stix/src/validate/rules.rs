@@ -6,7 +6,7 @@ use super::path::Path;
 use super::values::clip;
 use super::{formats, Ctx, Header};
 use crate::json::{Index, Kind, Val};
-use crate::types::{self, tlp, ObjectKind};
+use crate::types::{self, tlp, ObjectKind, Refs, ValueKind};
 use crate::Rule;
 
 /// (type, later, earlier, strictly later, rule).
@@ -533,8 +533,11 @@ fn resolve(root: Val<'_>, selector: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// observed-data `objects` (deprecated): a dictionary of embedded SCOs whose
-/// references (`*_ref`, `*_refs`) must name keys of the same dictionary.
+/// observed-data `objects` (deprecated): a dictionary of embedded SCOs (no
+/// `id`; references name keys of the same dictionary). Each embedded object of
+/// a known SCO type is checked like a top-level one (value kinds, required
+/// properties); its references must resolve within `objects` to objects of
+/// the types the property allows.
 pub(crate) fn embedded_refs(ctx: &mut Ctx<'_>, path: &Path<'_>, objects: Val<'_>) {
     for (key, obj) in objects.members() {
         let key = key.str().unwrap_or_default();
@@ -542,35 +545,75 @@ pub(crate) fn embedded_refs(ctx: &mut Ctx<'_>, path: &Path<'_>, objects: Val<'_>
         if !ctx.object(&op, obj) {
             continue;
         }
-        match obj.get("type") {
-            None => ctx.err(&op.key("type"), Rule::RequiredProperty, "is required"),
-            Some(t) if !t.is_str() => ctx.err(&op.key("type"), Rule::ValueType, "must be a string"),
-            _ => {}
-        }
+        let ty = match obj.get("type") {
+            None => {
+                ctx.err(&op.key("type"), Rule::RequiredProperty, "is required");
+                None
+            }
+            Some(t) if !t.is_str() => {
+                ctx.err(&op.key("type"), Rule::ValueType, "must be a string");
+                None
+            }
+            Some(t) => t.str(),
+        };
+        let def = ty
+            .as_deref()
+            .and_then(types::lookup)
+            .filter(|d| d.kind == ObjectKind::Sco);
         for (prop, value) in obj.members() {
             let prop = prop.str().unwrap_or_default();
             let pp = op.key(&prop);
+            let kind = def.and_then(|d| types::property_kind(d, &prop));
+            let refs = match kind {
+                Some(ValueKind::Identifier(r) | ValueKind::IdentifierList(r)) => Some(r),
+                _ => None,
+            };
             if prop.ends_with("_ref") {
                 if let Some(r) = value.str() {
-                    if objects.get(&r).is_none() {
-                        ctx.err(
-                            &pp,
-                            Rule::ObservableReference,
-                            format!("'{}' is not a key of objects", clip(&r)),
-                        );
-                    }
+                    embedded_ref(ctx, &pp, objects, &r, refs);
                 }
             } else if prop.ends_with("_refs") {
                 for (i, r) in value.items().enumerate() {
                     if let Some(r) = r.str() {
-                        if objects.get(&r).is_none() {
-                            ctx.err(
-                                &pp.index(i),
-                                Rule::ObservableReference,
-                                format!("'{}' is not a key of objects", clip(&r)),
-                            );
-                        }
+                        embedded_ref(ctx, &pp.index(i), objects, &r, refs);
                     }
+                }
+            } else if let (Some(kind), Some(def)) = (kind, def) {
+                if prop != "type" && prop != "id" {
+                    ctx.check_value(&pp, value, kind, def.name);
+                }
+            }
+        }
+        if let Some(def) = def {
+            for r in def.required {
+                if obj.get(r).is_none() {
+                    ctx.err(&op.key(r), Rule::RequiredProperty, "is required");
+                }
+            }
+        }
+    }
+}
+
+/// One reference inside observed-data `objects`.
+fn embedded_ref(ctx: &mut Ctx<'_>, path: &Path<'_>, objects: Val<'_>, r: &str, refs: Option<Refs>) {
+    match objects.get(r) {
+        None => ctx.err(
+            path,
+            Rule::ObservableReference,
+            format!("'{}' is not a key of objects", clip(r)),
+        ),
+        Some(target) => {
+            let target_type = target.get("type").and_then(|t| t.str()).unwrap_or_default();
+            if let Some(refs) = refs {
+                if !target_type.is_empty() && !refs.allows(&target_type) {
+                    ctx.err(
+                        path,
+                        Rule::ReferenceType,
+                        format!(
+                            "'{}' names a {target_type}, which this property cannot reference",
+                            clip(r)
+                        ),
+                    );
                 }
             }
         }
