@@ -11,7 +11,9 @@ use crate::context::GlobalArgs;
 
 /// Manage collections and the organisations' rights on them.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  accord collection add c2 --title 'C2 servers' --read local,police --write local\n  accord collection grant c2 --org cert --read\n  accord collection revoke c2 --org police --write\n  accord collection list")]
+#[command(
+    after_help = "Examples:\n  accord collection add c2 --title 'C2 servers' --read local,police --write local\n  accord collection grant c2 --org cert --read\n  accord collection revoke c2 --org police --write\n  accord collection list"
+)]
 pub struct CollectionArgs {
     #[command(subcommand)]
     pub command: CollectionCommand,
@@ -78,16 +80,29 @@ pub struct RightsArgs {
 
 fn rights(args: &RightsArgs, value: bool) -> (Option<bool>, Option<bool>) {
     let both = !args.read && !args.write;
-    ((args.read || both).then_some(value), (args.write || both).then_some(value))
+    (
+        (args.read || both).then_some(value),
+        (args.write || both).then_some(value),
+    )
 }
 
 pub fn run(global: &GlobalArgs, args: &CollectionArgs) -> anyhow::Result<ExitCode> {
     match &args.command {
-        CollectionCommand::Add { alias, api_root, title, description, id, read, write } => {
+        CollectionCommand::Add {
+            alias,
+            api_root,
+            title,
+            description,
+            id,
+            read,
+            write,
+        } => {
             let mut e = editor(global)?;
             let config = e.config()?;
             let local = vec![config.server.organisation.clone()];
-            let id = id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            let id = id
+                .clone()
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
             if !config.api_roots.contains_key(api_root) {
                 e.add_api_root(api_root, api_root)?;
             }
@@ -99,7 +114,10 @@ pub fn run(global: &GlobalArgs, args: &CollectionArgs) -> anyhow::Result<ExitCod
                 write: write.clone().unwrap_or(local),
             };
             e.add_collection(api_root, alias, &spec)?;
-            save(&e, &format!("Added collection '{alias}' to API root '{api_root}'"))?;
+            save(
+                &e,
+                &format!("Added collection '{alias}' to API root '{api_root}'"),
+            )?;
             println!("{id}");
         }
         CollectionCommand::Grant(r) | CollectionCommand::Revoke(r) => {
@@ -108,12 +126,21 @@ pub fn run(global: &GlobalArgs, args: &CollectionArgs) -> anyhow::Result<ExitCod
             let mut e = editor(global)?;
             e.set_rights(&r.api_root, &r.alias, &r.org, read, write)?;
             let verb = if grant { "Granted" } else { "Revoked" };
-            save(&e, &format!("{verb} rights of '{}' on '{}/{}'", r.org, r.api_root, r.alias))?;
+            save(
+                &e,
+                &format!(
+                    "{verb} rights of '{}' on '{}/{}'",
+                    r.org, r.api_root, r.alias
+                ),
+            )?;
         }
         CollectionCommand::Remove { alias, api_root } => {
             let mut e = editor(global)?;
             e.remove_collection(api_root, alias)?;
-            save(&e, &format!("Removed collection '{alias}' from API root '{api_root}'"))?;
+            save(
+                &e,
+                &format!("Removed collection '{alias}' from API root '{api_root}'"),
+            )?;
         }
         CollectionCommand::List => list(global)?,
     }
@@ -142,8 +169,22 @@ fn list(global: &GlobalArgs) -> anyhow::Result<()> {
     for (root, r) in &config.api_roots {
         for (alias, c) in &r.collections {
             println!("/{root}/collections/{}/  {alias} — {}", c.id, c.title);
-            println!("  read:  {}", if c.read.is_empty() { "-".into() } else { c.read.join(", ") });
-            println!("  write: {}", if c.write.is_empty() { "-".into() } else { c.write.join(", ") });
+            println!(
+                "  read:  {}",
+                if c.read.is_empty() {
+                    "-".into()
+                } else {
+                    c.read.join(", ")
+                }
+            );
+            println!(
+                "  write: {}",
+                if c.write.is_empty() {
+                    "-".into()
+                } else {
+                    c.write.join(", ")
+                }
+            );
         }
     }
     Ok(())

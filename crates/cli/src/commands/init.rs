@@ -20,7 +20,9 @@ pub const ADMIN_PASSWORD_ENV: &str = "ACCORD_ADMIN_PASSWORD";
 
 /// Create a node: DIR/accord.toml, DIR/accord.sqlite, DIR/agreements/.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  accord init accord-data\n  ACCORD_ADMIN_PASSWORD='a long secret phrase' accord init /srv/accord --organisation telco")]
+#[command(
+    after_help = "Examples:\n  accord init accord-data\n  ACCORD_ADMIN_PASSWORD='a long secret phrase' accord init /srv/accord --organisation telco"
+)]
 pub struct InitArgs {
     /// The folder to create the node in
     #[arg(default_value = DEFAULT_DATA_DIR)]
@@ -44,10 +46,18 @@ pub struct Initialised {
 }
 
 /// Write a starter node into `dir` (which must not hold a configuration yet).
-pub fn initialise(dir: &Path, organisation: &str, listen: &str, db: Option<&Path>) -> anyhow::Result<Initialised> {
+pub fn initialise(
+    dir: &Path,
+    organisation: &str,
+    listen: &str,
+    db: Option<&Path>,
+) -> anyhow::Result<Initialised> {
     let config_path = dir.join(CONFIG_FILE);
     if config_path.exists() {
-        bail!("{} already exists; not overwriting it", config_path.display());
+        bail!(
+            "{} already exists; not overwriting it",
+            config_path.display()
+        );
     }
     listen
         .parse::<std::net::SocketAddr>()
@@ -56,7 +66,8 @@ pub fn initialise(dir: &Path, organisation: &str, listen: &str, db: Option<&Path
         Ok(p) if !p.is_empty() => (p, false),
         _ => (generate_password(), true),
     };
-    let hash = hash_password(&password).with_context(|| format!("the administrator password ({ADMIN_PASSWORD_ENV})"))?;
+    let hash = hash_password(&password)
+        .with_context(|| format!("the administrator password ({ADMIN_PASSWORD_ENV})"))?;
     let mut starter = Starter::new(organisation, &hash);
     starter.listen = listen.to_string();
     let text = render(&starter);
@@ -66,14 +77,23 @@ pub fn initialise(dir: &Path, organisation: &str, listen: &str, db: Option<&Path
     std::fs::create_dir_all(config.agreements_dir())
         .with_context(|| format!("creating {}", config.agreements_dir().display()))?;
     let store = db.map_or_else(|| config.store_path(), Path::to_path_buf);
-    accord_store::SqliteStore::open(&store).with_context(|| format!("creating the store {}", store.display()))?;
+    accord_store::SqliteStore::open(&store)
+        .with_context(|| format!("creating the store {}", store.display()))?;
     write_atomically(&config_path, &text)?;
-    Ok(Initialised { config: config_path, store, generated_password: generated.then_some(password) })
+    Ok(Initialised {
+        config: config_path,
+        store,
+        generated_password: generated.then_some(password),
+    })
 }
 
 /// Tell the user what was made, and the generated password (once).
 pub fn report(made: &Initialised) {
-    println!("Created {} and the store {}", made.config.display(), made.store.display());
+    println!(
+        "Created {} and the store {}",
+        made.config.display(),
+        made.store.display()
+    );
     match &made.generated_password {
         Some(p) => println!(
             "Administrator: user 'admin', password '{p}'\n\
@@ -84,23 +104,37 @@ pub fn report(made: &Initialised) {
 }
 
 pub fn run(global: &GlobalArgs, args: &InitArgs) -> anyhow::Result<ExitCode> {
-    let made = initialise(&args.dir, &args.organisation, &args.listen, global.db.as_deref())?;
+    let made = initialise(
+        &args.dir,
+        &args.organisation,
+        &args.listen,
+        global.db.as_deref(),
+    )?;
     report(&made);
-    println!("Start it with: accord serve --config {}", made.config.display());
+    println!(
+        "Start it with: accord serve --config {}",
+        made.config.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 /// The configuration file the verbs work on: `--config` / `ACCORD_CONFIG`, else
 /// `./accord-data/accord.toml`.
 pub fn config_path(global: &GlobalArgs) -> PathBuf {
-    global.config.clone().unwrap_or_else(|| Path::new(DEFAULT_DATA_DIR).join(CONFIG_FILE))
+    global
+        .config
+        .clone()
+        .unwrap_or_else(|| Path::new(DEFAULT_DATA_DIR).join(CONFIG_FILE))
 }
 
 /// Open the configuration for editing, with a hint when there is none.
 pub fn editor(global: &GlobalArgs) -> anyhow::Result<ConfigEditor> {
     let path = config_path(global);
     if !path.exists() {
-        bail!("no configuration at {} (create one with `accord init`, or pass --config)", path.display());
+        bail!(
+            "no configuration at {} (create one with `accord init`, or pass --config)",
+            path.display()
+        );
     }
     Ok(ConfigEditor::open(&path)?)
 }
@@ -108,6 +142,9 @@ pub fn editor(global: &GlobalArgs) -> anyhow::Result<ConfigEditor> {
 /// Save an edited configuration and say so.
 pub fn save(editor: &ConfigEditor, what: &str) -> anyhow::Result<Config> {
     let config = editor.save()?;
-    eprintln!("{what} ({}); a running server applies it within seconds", config.file.display());
+    eprintln!(
+        "{what} ({}); a running server applies it within seconds",
+        config.file.display()
+    );
     Ok(config)
 }

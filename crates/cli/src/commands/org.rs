@@ -9,7 +9,9 @@ use crate::context::GlobalArgs;
 
 /// Manage organisations (this node's own and its partners).
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  accord org add police --title 'Cybercrime centre'\n  accord org list\n  accord org remove police")]
+#[command(
+    after_help = "Examples:\n  accord org add police --title 'Cybercrime centre'\n  accord org list\n  accord org remove police"
+)]
 pub struct OrgArgs {
     #[command(subcommand)]
     pub command: OrgCommand,
@@ -44,7 +46,10 @@ pub fn run(global: &GlobalArgs, args: &OrgArgs) -> anyhow::Result<ExitCode> {
         OrgCommand::Remove { name } => {
             let mut e = editor(global)?;
             e.remove_organisation(name)?;
-            save(&e, &format!("Removed organisation '{name}', its users, tokens and rights"))?;
+            save(
+                &e,
+                &format!("Removed organisation '{name}', its users, tokens and rights"),
+            )?;
         }
         OrgCommand::List => list(global)?,
     }
@@ -53,7 +58,8 @@ pub fn run(global: &GlobalArgs, args: &OrgArgs) -> anyhow::Result<ExitCode> {
 
 fn list(global: &GlobalArgs) -> anyhow::Result<()> {
     let path = config_path(global);
-    let config = accord_node::config::Config::load(&path).with_context(|| "reading the configuration")?;
+    let config =
+        accord_node::config::Config::load(&path).with_context(|| "reading the configuration")?;
     let rights = |org: &str| -> Vec<String> {
         let mut out = Vec::new();
         for (root, r) in &config.api_roots {
@@ -88,8 +94,18 @@ fn list(global: &GlobalArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     for (name, o) in &config.organisations {
-        let local = if *name == config.server.organisation { " (this node)" } else { "" };
-        println!("{name}{local}{}", o.title.as_deref().map(|t| format!(" — {t}")).unwrap_or_default());
+        let local = if *name == config.server.organisation {
+            " (this node)"
+        } else {
+            ""
+        };
+        println!(
+            "{name}{local}{}",
+            o.title
+                .as_deref()
+                .map(|t| format!(" — {t}"))
+                .unwrap_or_default()
+        );
         println!("  users:  {}", join(o.users.keys()));
         println!("  tokens: {}", join(o.tokens.keys()));
         println!("  rights: {}", join(rights(name).iter()));

@@ -18,7 +18,9 @@ use crate::context::{GlobalArgs, DEFAULT_DATA_DIR};
 
 /// Serve TAXII 2.1 until interrupted (Ctrl-C or SIGTERM: requests in progress finish).
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  accord serve\n  accord serve --config /srv/accord/accord.toml --listen 0.0.0.0:9443\n\nLogs: RUST_LOG=debug accord serve")]
+#[command(
+    after_help = "Examples:\n  accord serve\n  accord serve --config /srv/accord/accord.toml --listen 0.0.0.0:9443\n\nLogs: RUST_LOG=debug accord serve"
+)]
 pub struct ServeArgs {
     /// Address and port to listen on [default: the configuration's server.listen]
     #[arg(long, value_name = "ADDR:PORT")]
@@ -29,7 +31,12 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
     let path = config_path(global);
     if global.config.is_none() && !path.exists() {
-        let made = initialise(Path::new(DEFAULT_DATA_DIR), "local", accord_node::config::DEFAULT_LISTEN, global.db.as_deref())?;
+        let made = initialise(
+            Path::new(DEFAULT_DATA_DIR),
+            "local",
+            accord_node::config::DEFAULT_LISTEN,
+            global.db.as_deref(),
+        )?;
         report(&made);
     }
     let config = Config::load(&path)?;
@@ -59,7 +66,12 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Completes on Ctrl-C or (on Unix) SIGTERM.

@@ -10,7 +10,9 @@ use crate::context::GlobalArgs;
 
 /// Manage API tokens (shown once at creation; only their SHA-256 is kept).
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  accord token create sensor-push --org local\n  accord token list\n  accord token revoke sensor-push --org local")]
+#[command(
+    after_help = "Examples:\n  accord token create sensor-push --org local\n  accord token list\n  accord token revoke sensor-push --org local"
+)]
 pub struct TokenArgs {
     #[command(subcommand)]
     pub command: TokenCommand,
@@ -44,9 +46,15 @@ pub fn run(global: &GlobalArgs, args: &TokenArgs) -> anyhow::Result<ExitCode> {
             let token = new_token();
             let mut e = editor(global)?;
             e.add_token(org, name, &token.sha256, Timestamp::now().as_str())?;
-            save(&e, &format!("Created token '{name}' for organisation '{org}'"))?;
+            save(
+                &e,
+                &format!("Created token '{name}' for organisation '{org}'"),
+            )?;
             if global.json {
-                println!("{}", serde_json::json!({"name": name, "organisation": org, "token": token.secret}));
+                println!(
+                    "{}",
+                    serde_json::json!({"name": name, "organisation": org, "token": token.secret})
+                );
             } else {
                 println!("{}", token.secret);
                 eprintln!("(shown only now; send it as: Authorization: Bearer <token>)");
@@ -55,7 +63,10 @@ pub fn run(global: &GlobalArgs, args: &TokenArgs) -> anyhow::Result<ExitCode> {
         TokenCommand::Revoke { name, org } => {
             let mut e = editor(global)?;
             e.remove_token(org, name)?;
-            save(&e, &format!("Revoked token '{name}' of organisation '{org}'"))?;
+            save(
+                &e,
+                &format!("Revoked token '{name}' of organisation '{org}'"),
+            )?;
         }
         TokenCommand::List => {
             let config = accord_node::config::Config::load(&config_path(global))?;
@@ -68,7 +79,9 @@ pub fn run(global: &GlobalArgs, args: &TokenArgs) -> anyhow::Result<ExitCode> {
             if global.json {
                 let v: Vec<_> = rows
                     .iter()
-                    .map(|(o, n, c)| serde_json::json!({"organisation": o, "name": n, "created": c}))
+                    .map(
+                        |(o, n, c)| serde_json::json!({"organisation": o, "name": n, "created": c}),
+                    )
                     .collect();
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {

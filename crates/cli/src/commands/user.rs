@@ -14,7 +14,9 @@ pub const PASSWORD_ENV: &str = "ACCORD_PASSWORD";
 
 /// Manage users (HTTP Basic; passwords are kept as argon2id hashes).
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  accord user add ana --org police            # generates and prints a password\n  printf '%s\\n' 'a long secret phrase' | accord user add ana --org police --password-stdin\n  accord user passwd admin\n  accord user list\n  accord user remove ana")]
+#[command(
+    after_help = "Examples:\n  accord user add ana --org police            # generates and prints a password\n  printf '%s\\n' 'a long secret phrase' | accord user add ana --org police --password-stdin\n  accord user passwd admin\n  accord user list\n  accord user remove ana"
+)]
 pub struct UserArgs {
     #[command(subcommand)]
     pub command: UserCommand,
@@ -55,7 +57,10 @@ pub enum UserCommand {
 fn new_password(stdin: bool) -> anyhow::Result<(String, bool)> {
     if stdin {
         let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
         let line = line.trim_end_matches(['\r', '\n']).to_string();
         if line.is_empty() {
             bail!("no password on standard input");
@@ -76,7 +81,11 @@ fn announce(name: &str, password: &str, generated: bool) {
 
 pub fn run(global: &GlobalArgs, args: &UserArgs) -> anyhow::Result<ExitCode> {
     match &args.command {
-        UserCommand::Add { name, org, password_stdin } => {
+        UserCommand::Add {
+            name,
+            org,
+            password_stdin,
+        } => {
             let (password, generated) = new_password(*password_stdin)?;
             let hash = hash_password(&password)?;
             let mut e = editor(global)?;
@@ -84,7 +93,10 @@ pub fn run(global: &GlobalArgs, args: &UserArgs) -> anyhow::Result<ExitCode> {
             save(&e, &format!("Added user '{name}' to organisation '{org}'"))?;
             announce(name, &password, generated);
         }
-        UserCommand::Passwd { name, password_stdin } => {
+        UserCommand::Passwd {
+            name,
+            password_stdin,
+        } => {
             let (password, generated) = new_password(*password_stdin)?;
             let hash = hash_password(&password)?;
             let mut e = editor(global)?;
@@ -105,7 +117,10 @@ pub fn run(global: &GlobalArgs, args: &UserArgs) -> anyhow::Result<ExitCode> {
                 .flat_map(|(org, o)| o.users.keys().map(move |u| (u, org)))
                 .collect();
             if global.json {
-                let v: Vec<_> = users.iter().map(|(u, o)| serde_json::json!({"user": u, "organisation": o})).collect();
+                let v: Vec<_> = users
+                    .iter()
+                    .map(|(u, o)| serde_json::json!({"user": u, "organisation": o}))
+                    .collect();
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
                 for (u, o) in users {
