@@ -11,8 +11,11 @@
 
 use std::collections::HashMap;
 
+use foldhash::fast::RandomState;
+
 use serde_json::{Map, Value};
 
+use super::values::{get, get_in};
 use crate::error::EvalError;
 use crate::timestamp::Timestamp;
 
@@ -46,6 +49,10 @@ pub(crate) const NON_SCO_TYPES_V21: &[&str] = &[
     "sighting",
     "vulnerability",
 ];
+
+/// Objects by id. Ids come from untrusted input: the hasher is seeded per
+/// process (foldhash), and fast for short keys.
+type IdTable<'a> = HashMap<&'a str, &'a Value, RandomState>;
 
 /// How an observation lists its objects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,7 +155,8 @@ impl<'a> ObservedData<'a> {
     /// ```
     pub fn from_objects(items: &'a [Value]) -> Result<ObservedData<'a>, EvalError> {
         let mut observed = Vec::new();
-        let mut by_id: HashMap<&'a str, &'a Value> = HashMap::new();
+        let mut by_id: IdTable<'a> =
+            HashMap::with_capacity_and_hasher(items.len(), RandomState::default());
         for item in items {
             let Some(obj) = item.as_object() else {
                 return Err(EvalError::data(
@@ -205,14 +213,14 @@ fn kind_of(v: &Value) -> &'static str {
 }
 
 fn str_prop<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
-    obj.get(key).and_then(Value::as_str)
+    get(obj, key).and_then(Value::as_str)
 }
 
 /// Sorts one object into observed-data or the id table.
 fn collect<'a>(
     item: &'a Value,
     observed: &mut Vec<&'a Value>,
-    by_id: &mut HashMap<&'a str, &'a Value>,
+    by_id: &mut IdTable<'a>,
 ) -> Result<(), EvalError> {
     let Some(obj) = item.as_object() else {
         return Err(EvalError::data(
@@ -253,10 +261,7 @@ fn collect<'a>(
     Ok(())
 }
 
-fn observation<'a>(
-    od_value: &'a Value,
-    by_id: &HashMap<&'a str, &'a Value>,
-) -> Result<Observation<'a>, EvalError> {
+fn observation<'a>(od_value: &'a Value, by_id: &IdTable<'a>) -> Result<Observation<'a>, EvalError> {
     let Some(od) = od_value.as_object() else {
         return Err(EvalError::data(
             "not-an-object",
@@ -321,7 +326,7 @@ fn observation<'a>(
             if let Some(v) = by_id.get(r) {
                 index.push((r, objects.len()));
                 objects.push(Object {
-                    ty: v.get("type").and_then(Value::as_str),
+                    ty: get_in(v, "type").and_then(Value::as_str),
                     value: v,
                 });
             }
@@ -331,7 +336,7 @@ fn observation<'a>(
         for (key, v) in embedded {
             index.push((key.as_str(), objects.len()));
             objects.push(Object {
-                ty: v.get("type").and_then(Value::as_str),
+                ty: get_in(v, "type").and_then(Value::as_str),
                 value: v,
             });
         }

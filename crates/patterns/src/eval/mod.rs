@@ -267,7 +267,7 @@ fn plain_lookup<'a>(
     let mut v = root;
     for step in steps {
         let PathStep::Key(k) = step else { return None };
-        v = v.as_object()?.get(k.as_str())?;
+        v = values::get_in(v, k)?;
     }
     Some(v)
 }

@@ -49,7 +49,9 @@ fn step_key<'a>(
         let Val::Json(Value::Object(map)) = v else {
             continue;
         };
-        let Some(prop) = map.get(key) else { continue };
+        let Some(prop) = super::values::get(map, key) else {
+            continue;
+        };
         out.push(decode_suffixed(key, prop, obs)?);
     }
     if key.ends_with("_ref") {

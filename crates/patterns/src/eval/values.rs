@@ -32,6 +32,22 @@ pub(crate) enum Val<'a> {
     Objects(Vec<&'a Value>),
 }
 
+/// `map[key]`, by a linear scan for the small maps STIX objects are (no
+/// hashing of the key: cheaper than the map's own lookup up to a dozen
+/// entries), by the map's lookup otherwise.
+pub(crate) fn get<'v>(map: &'v serde_json::Map<String, Value>, key: &str) -> Option<&'v Value> {
+    if map.len() <= 12 {
+        map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        map.get(key)
+    }
+}
+
+/// `value[key]` if `value` is an object.
+pub(crate) fn get_in<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
+    value.as_object().and_then(|m| get(m, key))
+}
+
 /// A scalar on the right-hand side of a comparison.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Lit {
