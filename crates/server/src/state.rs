@@ -129,6 +129,11 @@ impl AppState {
         })
     }
 
+    /// Apply these data exchange agreements to every read from now on.
+    pub fn set_agreements(&self, gate: accord_agreements::Gate) {
+        self.egress.set_gate(gate);
+    }
+
     /// The access rules in force (a snapshot: a reload does not change it under a
     /// request that is being served).
     pub fn access(&self) -> Arc<Access> {

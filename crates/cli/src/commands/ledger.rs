@@ -130,7 +130,7 @@ fn report_verification(global: &GlobalArgs, outcome: Outcome) -> anyhow::Result<
         ),
         Outcome::Broken(broken) => (
             false,
-            format!("ledger broken at entry {}: {broken}", broken.seq),
+            broken.to_string(),
             serde_json::json!({"intact": false, "first_broken_seq": broken.seq, "problem": broken.to_string()}),
         ),
         Outcome::Unreadable { seq, detail } => (

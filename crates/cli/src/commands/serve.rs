@@ -44,7 +44,14 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let store_path = global.db.clone().unwrap_or_else(|| config.store_path());
     let store = accord_store::SqliteStore::open(&store_path)
         .with_context(|| format!("opening the store {}", store_path.display()))?;
+    let agreements_dir = config.agreements_dir();
+    let gate = accord_node::agreements::load_gate(&agreements_dir).map_err(|e| {
+        anyhow::anyhow!("loading the agreements in {}:\n{e}", agreements_dir.display())
+    })?;
+    let agreements = gate.agreements().len();
     let state = AppState::new(config, Arc::new(store)).context("setting up TLS")?;
+    state.set_agreements(gate);
+    tracing::info!(agreements, dir = %agreements_dir.display(), "agreements loaded");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
