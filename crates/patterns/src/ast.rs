@@ -257,7 +257,9 @@ pub enum PathStep {
 pub enum Literal {
     /// An integer, e.g. `443` or `-1`.
     Int(i128),
-    /// A decimal number, e.g. `7.0` or `.5`.
+    /// A decimal number, e.g. `7.0` or `.5`; also an integer literal beyond
+    /// 128 bits (approximated, and reported by the semantic checks). May be
+    /// infinite for literals beyond the `f64` range (as in Python).
     Float(f64),
     /// A string, quotes removed and `\'` / `\\` unescaped.
     String(String),
@@ -493,6 +495,26 @@ impl fmt::Display for ObjectPath {
     }
 }
 
+/// A float as the grammar writes it (digits, a point, digits).
+fn write_float(f: &mut fmt::Formatter<'_>, x: f64) -> fmt::Result {
+    if x.is_infinite() {
+        // A literal that reads back as infinity.
+        let sign = if x < 0.0 { "-" } else { "" };
+        return write!(f, "{sign}1{}.0", "0".repeat(309));
+    }
+    if x.is_nan() {
+        return f.write_str("0.0");
+    }
+    // Display never uses an exponent and round-trips; the grammar needs
+    // a fraction part.
+    let s = x.to_string();
+    if s.contains('.') {
+        f.write_str(&s)
+    } else {
+        write!(f, "{s}.0")
+    }
+}
+
 fn write_base64(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for chunk in bytes.chunks(3) {
@@ -517,15 +539,7 @@ impl fmt::Display for Literal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Literal::Int(n) => write!(f, "{n}"),
-            Literal::Float(x) => {
-                // Debug keeps a fraction ("7.0"), which the grammar needs.
-                let s = format!("{x:?}");
-                if s.contains('e') || s.contains("inf") || s.contains("NaN") {
-                    write!(f, "{x:.17}")
-                } else {
-                    f.write_str(&s)
-                }
-            }
+            Literal::Float(x) => write_float(f, *x),
             Literal::String(s) => write_quoted(f, s),
             Literal::Bool(b) => write!(f, "{b}"),
             Literal::Binary(bytes) => {

@@ -102,9 +102,6 @@ pub enum ParseErrorKind {
     },
     /// Parentheses or brackets nest deeper than [`crate::MAX_NESTING_DEPTH`].
     TooDeep,
-    /// An integer literal does not fit the range the evaluator supports
-    /// (128-bit signed for values, 64-bit for list indexes and qualifiers).
-    IntegerOutOfRange(String),
     /// The pattern is empty (or only whitespace and comments).
     Empty,
 }

@@ -272,13 +272,8 @@ impl<'a> Parser<'a> {
                     return Err(self.unexpected(&["a positive number of seconds"]));
                 }
                 self.bump();
-                let seconds = n.text.parse::<f64>().map_err(|_| {
-                    self.error_at(
-                        n,
-                        ParseErrorKind::IntegerOutOfRange(n.text.into()),
-                        format!("invalid number {}", n.text),
-                    )
-                })?;
+                // Digits always parse (possibly to infinity, as in Python).
+                let seconds = n.text.parse::<f64>().unwrap_or(f64::INFINITY);
                 let end = self.expect(TokenKind::Seconds, &["SECONDS"])?;
                 Ok(Some(Qualifier::Within {
                     seconds,
@@ -293,13 +288,12 @@ impl<'a> Parser<'a> {
                     return Err(self.unexpected(&["a positive integer"]));
                 }
                 self.bump();
-                let times = n.text.trim_start_matches('+').parse::<u64>().map_err(|_| {
-                    self.error_at(
-                        n,
-                        ParseErrorKind::IntegerOutOfRange(n.text.into()),
-                        format!("repetition count {} is too large", n.text),
-                    )
-                })?;
+                // Beyond 64 bits the count cannot be reached: saturate.
+                let times = n
+                    .text
+                    .trim_start_matches('+')
+                    .parse::<u64>()
+                    .unwrap_or(u64::MAX);
                 let end = self.expect(TokenKind::Times, &["TIMES"])?;
                 Ok(Some(Qualifier::Repeats {
                     times,
@@ -456,28 +450,17 @@ impl<'a> Parser<'a> {
         let lit = match t.kind {
             TokenKind::IntPos | TokenKind::IntNeg => {
                 let text = t.text.trim_start_matches('+');
-                let n = text.parse::<i128>().map_err(|_| {
-                    self.error_at(
-                        t,
-                        ParseErrorKind::IntegerOutOfRange(t.text.into()),
-                        format!(
-                            "integer literal {} is out of the supported range (128-bit)",
-                            t.text
-                        ),
-                    )
-                })?;
-                Literal::Int(n)
-            }
-            TokenKind::FloatPos | TokenKind::FloatNeg => match t.text.parse::<f64>() {
-                Ok(x) if x.is_finite() => Literal::Float(x),
-                _ => {
-                    return Err(self.error_at(
-                        t,
-                        ParseErrorKind::IntegerOutOfRange(t.text.into()),
-                        format!("number {} is out of range", t.text),
-                    ))
+                // Integers beyond 128 bits (valid grammar) become floats.
+                match text.parse::<i128>() {
+                    Ok(n) => Literal::Int(n),
+                    Err(_) => Literal::Float(text.parse::<f64>().unwrap_or(f64::INFINITY)),
                 }
-            },
+            }
+            // Digits always parse; very long ones to infinity, as in Python.
+            TokenKind::FloatPos | TokenKind::FloatNeg => {
+                let text = t.text.trim_start_matches('+');
+                Literal::Float(text.parse::<f64>().unwrap_or(f64::NAN))
+            }
             TokenKind::Str => Literal::String(unquote(t.text)),
             TokenKind::Bool if allow_bool => Literal::Bool(t.text == "true"),
             TokenKind::Binary => Literal::Binary(decode_base64(&t.text[2..t.text.len() - 1])),
@@ -698,6 +681,8 @@ mod tests {
             err("[a:b = 1] !").kind,
             ParseErrorKind::InvalidCharacter('!')
         ));
+        let p = parse("[a:b = 999999999999999999999999999999999999999 OR a:c = 1.5] REPEATS 99999999999999999999 TIMES").unwrap();
+        assert_eq!(p.to_string(), "[a:b = 1000000000000000000000000000000000000000.0 OR a:c = 1.5] REPEATS 18446744073709551615 TIMES");
         let e = err("[a:b < true]");
         assert!(e.message.contains("orderable"), "{}", e.message);
     }

@@ -32,7 +32,9 @@
 //!   network / address;
 //! - `set-types`: an `IN` set mixing types (other than integers and floats);
 //! - `and-different-types`: comparisons on different object types joined
-//!   by `AND` in one `[...]` (they can never hold for one object).
+//!   by `AND` in one `[...]` (they can never hold for one object);
+//! - `number-range`: an integer literal beyond 128 bits (evaluated as an
+//!   approximate float).
 
 use crate::ast::{
     CompOp, Comparison, ComparisonExpr, Literal, ObservationExpr, Operand, PathStep, Pattern,
@@ -252,6 +254,7 @@ impl Checker<'_> {
             Operand::Set(v) => v.iter().collect(),
             Operand::None => Vec::new(),
         };
+        self.number_range(c);
         for l in &literals {
             if let Literal::Timestamp(t) = l {
                 if t.micros().is_none() {
@@ -307,6 +310,22 @@ impl Checker<'_> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Integer literals beyond 128 bits are evaluated as floats.
+    fn number_range(&mut self, c: &Comparison) {
+        let text = operand_text(self.src, c.operand_span);
+        let long_integer = tokenize(&text).iter().any(|t| {
+            matches!(t.kind, TokenKind::IntPos | TokenKind::IntNeg)
+                && t.text.trim_start_matches('+').parse::<i128>().is_err()
+        });
+        if long_integer {
+            self.warn(
+                "number-range",
+                c.operand_span,
+                "an integer literal beyond 128 bits is evaluated as an approximate float".into(),
+            );
         }
     }
 
