@@ -502,6 +502,17 @@ fn cases() -> Vec<(String, Rule, &'static str)> {
 
 #[test]
 fn each_broken_object_names_rule_and_property() {
+    // scripts/interop-stix sets this to run the same objects through stix2-validator.
+    if let Ok(path) = std::env::var("ACCORD_STIX_DUMP_INVALID") {
+        let lines: Vec<String> = cases()
+            .iter()
+            .filter(|c| c.0.len() < 100_000)
+            .map(|(text, rule, property)| {
+                json!({"rule": rule.code(), "property": property, "text": text}).to_string()
+            })
+            .collect();
+        std::fs::write(path, lines.join("\n")).unwrap();
+    }
     for (text, rule, property) in cases() {
         let rejection = match parse_object(&text) {
             Ok(_) => panic!(
@@ -581,64 +592,157 @@ fn all_errors_are_reported_together() {
     );
 }
 
-#[test]
-fn valid_objects_of_every_kind_pass() {
-    let ok = [
+/// One valid object of every type of the catalogue.
+fn valid_objects() -> Vec<String> {
+    let r = |t: &str| format!("{t}--{UUID}");
+    vec![
         obj(
             "attack-pattern",
             json!({"name": "x", "kill_chain_phases": [{"kill_chain_name": "k", "phase_name": "p"}]}),
         ),
-        obj("malware", json!({"is_family": false})),
+        obj(
+            "campaign",
+            json!({"name": "c", "first_seen": TS, "last_seen": TS}),
+        ),
+        obj("course-of-action", json!({"name": "c"})),
+        obj(
+            "grouping",
+            json!({"context": "suspicious-activity", "object_refs": [r("indicator")]}),
+        ),
+        obj(
+            "identity",
+            json!({"name": "ACME", "identity_class": "organization", "sectors": ["technology"]}),
+        ),
+        obj("incident", json!({"name": "i"})),
+        indicator(
+            json!({"valid_until": "2017-01-01T00:00:00Z", "indicator_types": ["malicious-activity"]}),
+        ),
+        obj(
+            "infrastructure",
+            json!({"name": "c2", "infrastructure_types": ["command-and-control"]}),
+        ),
+        obj(
+            "intrusion-set",
+            json!({"name": "APT", "aliases": ["a"], "first_seen": TS}),
+        ),
         obj(
             "location",
             json!({"latitude": 48.8, "longitude": 2.3, "precision": 10.5}),
         ),
         obj(
-            "grouping",
-            json!({"context": "suspicious-activity", "object_refs": [format!("indicator--{UUID}")]}),
-        ),
-        obj(
-            "note",
-            json!({"content": "c", "object_refs": [format!("indicator--{UUID}")]}),
-        ),
-        obj(
-            "report",
-            json!({"name": "r", "published": TS, "object_refs": [format!("indicator--{UUID}")]}),
+            "malware",
+            json!({"is_family": true, "name": "m", "sample_refs": [r("file")]}),
         ),
         obj(
             "malware-analysis",
-            json!({"product": "p", "result": "malicious"}),
-        ),
-        obj("incident", json!({"name": "i"})),
-        obj(
-            "language-content",
-            json!({"object_ref": format!("indicator--{UUID}"), "contents": {"de": {"name": "Der Name"}}}),
+            json!({"product": "p", "result": "malicious", "sample_ref": r("file")}),
         ),
         obj(
-            "extension-definition",
-            json!({"created_by_ref": format!("identity--{UUID}"), "name": "e", "schema": "s", "version": "1", "extension_types": ["property-extension"]}),
+            "note",
+            json!({"content": "c", "object_refs": [r("indicator")]}),
         ),
         obj(
-            "marking-definition",
-            json!({"modified": null, "id": accord_stix::types::tlp::WHITE, "name": "TLP:WHITE", "created": "2017-01-20T00:00:00.000Z", "definition_type": "tlp", "definition": {"tlp": "white"}}),
+            "observed-data",
+            json!({"first_observed": TS, "last_observed": TS, "number_observed": 1, "object_refs": [r("ipv4-addr")]}),
         ),
         obj(
-            "file",
-            json!({"name": "a.exe", "hashes": {"SHA-256": "a".repeat(64)}, "extensions": {"windows-pebinary-ext": {"pe_type": "exe", "time_date_stamp": "2016-01-01T00:00:00Z"}}}),
+            "opinion",
+            json!({"opinion": "agree", "object_refs": [r("report")]}),
         ),
         obj(
-            "network-traffic",
-            json!({"protocols": ["ipv4", "tcp"], "dst_ref": format!("ipv4-addr--{UUID}"), "extensions": {"tcp-ext": {"src_flags_hex": "00"}}}),
+            "report",
+            json!({"name": "r", "published": TS, "object_refs": [r("indicator")]}),
+        ),
+        obj(
+            "threat-actor",
+            json!({"name": "t", "threat_actor_types": ["crime-syndicate"]}),
+        ),
+        obj("tool", json!({"name": "t"})),
+        obj(
+            "vulnerability",
+            json!({"name": "CVE-2016-1234", "external_references": [{"source_name": "cve", "external_id": "CVE-2016-1234"}]}),
+        ),
+        obj(
+            "relationship",
+            json!({"relationship_type": "uses", "source_ref": r("malware"), "target_ref": r("tool"), "start_time": TS, "stop_time": "2017-01-01T00:00:00Z"}),
+        ),
+        obj(
+            "sighting",
+            json!({"sighting_of_ref": r("indicator"), "count": 3, "where_sighted_refs": [r("identity")], "observed_data_refs": [r("observed-data")]}),
+        ),
+        obj(
+            "artifact",
+            json!({"url": "https://example.com/a.bin", "hashes": {"SHA-256": "a".repeat(64)}}),
+        ),
+        obj(
+            "autonomous-system",
+            json!({"number": 15139, "name": "Slime"}),
+        ),
+        obj(
+            "directory",
+            json!({"path": "C:\\Windows", "path_enc": "UTF-8"}),
+        ),
+        obj(
+            "domain-name",
+            json!({"value": "example.com", "resolves_to_refs": [r("ipv4-addr")]}),
+        ),
+        obj(
+            "email-addr",
+            json!({"value": "john@example.com", "display_name": "John"}),
         ),
         obj(
             "email-message",
             json!({"is_multipart": true, "body_multipart": [{"body": "x"}]}),
         ),
         obj(
+            "file",
+            json!({"name": "a.exe", "hashes": {"SHA-256": "a".repeat(64)}, "extensions": {"windows-pebinary-ext": {"pe_type": "exe", "time_date_stamp": "2016-01-01T00:00:00Z"}}}),
+        ),
+        obj("ipv4-addr", json!({"value": "198.51.100.0/24"})),
+        obj("ipv6-addr", json!({"value": "2001:db8::/32"})),
+        obj("mac-addr", json!({"value": "d2:fb:49:24:37:18"})),
+        obj("mutex", json!({"name": "__CLEANSWEEP__"})),
+        obj(
+            "network-traffic",
+            json!({"protocols": ["ipv4", "tcp"], "dst_ref": r("ipv4-addr"), "dst_port": 443, "extensions": {"tcp-ext": {"src_flags_hex": "00"}}}),
+        ),
+        obj("process", json!({"pid": 1221, "command_line": "a.exe -x"})),
+        obj(
+            "software",
+            json!({"name": "Word", "cpe": "cpe:2.3:a:microsoft:word:2000:*:*:*:*:*:*:*", "languages": ["en"]}),
+        ),
+        obj(
+            "url",
+            json!({"value": "https://example.com/research/index.html"}),
+        ),
+        obj(
             "user-account",
             json!({"user_id": "1001", "extensions": {"unix-account-ext": {"gid": 1001}}}),
         ),
-        obj("x509-certificate", json!({"serial_number": "01"})),
+        obj(
+            "windows-registry-key",
+            json!({"key": "HKEY_LOCAL_MACHINE\\System", "values": [{"name": "Foo", "data": "qwerty", "data_type": "REG_SZ"}]}),
+        ),
+        obj(
+            "x509-certificate",
+            json!({"serial_number": "01", "validity_not_before": TS}),
+        ),
+        obj(
+            "language-content",
+            json!({"object_ref": r("indicator"), "contents": {"de": {"name": "Der Name"}}}),
+        ),
+        obj(
+            "extension-definition",
+            json!({"created_by_ref": r("identity"), "name": "e", "schema": "s", "version": "1", "extension_types": ["property-extension"]}),
+        ),
+        obj(
+            "marking-definition",
+            json!({"modified": null, "id": accord_stix::types::tlp::WHITE, "name": "TLP:WHITE", "created": "2017-01-20T00:00:00.000Z", "definition_type": "tlp", "definition": {"tlp": "white"}}),
+        ),
+        obj(
+            "marking-definition",
+            json!({"modified": null, "definition_type": "statement", "definition": {"statement": "Copyright ACME"}}),
+        ),
         obj(
             "x-acme-widget",
             json!({"x_acme_size": 3, "anything": [1, {"nested": true}]}),
@@ -647,10 +751,30 @@ fn valid_objects_of_every_kind_pass() {
             "attack-pattern",
             json!({"name": "x", "extensions": {format!("extension-definition--{UUID}"): {"extension_type": "property-extension", "rank": 5}}}),
         ),
-    ];
-    for text in ok {
-        if let Err(e) = parse_object(&text) {
-            panic!("{e}\n  object: {text}");
+    ]
+}
+
+#[test]
+fn valid_objects_of_every_type_pass() {
+    let mut types = BTreeSet::new();
+    // scripts/interop-stix sets this to check the same objects with stix2-validator.
+    if let Ok(path) = std::env::var("ACCORD_STIX_DUMP_VALID") {
+        let objects: Vec<Value> = valid_objects()
+            .iter()
+            .map(|t| serde_json::from_str(t).unwrap())
+            .collect();
+        let bundle = json!({"type": "bundle", "id": format!("bundle--{UUID}"), "objects": objects});
+        std::fs::write(path, bundle.to_string()).unwrap();
+    }
+    for text in valid_objects() {
+        match parse_object(&text) {
+            Ok(o) => {
+                types.insert(o.object_type);
+            }
+            Err(e) => panic!("{e}\n  object: {text}"),
         }
+    }
+    for t in accord_stix::types::TYPES {
+        assert!(types.contains(t.name), "no valid example of {}", t.name);
     }
 }
