@@ -540,19 +540,30 @@ impl<'t> Val<'t> {
         }
     }
 
-    /// The value as an integer, if it is a number without fraction or exponent
-    /// that fits an `i64`.
+    /// The value as an integer: a number written without fraction or exponent
+    /// that fits an `i64`, or one with a zero fraction (`1.0`, `1e3`) within
+    /// ±2^53 (JSON Schema counts those as integers too).
     pub fn as_i64(&self) -> Option<i64> {
         if self.kind() != Kind::Num {
             return None;
         }
-        self.raw().parse().ok()
+        let raw = self.raw();
+        if let Ok(n) = raw.parse::<i64>() {
+            return Some(n);
+        }
+        let f: f64 = raw.parse().ok()?;
+        const EXACT: f64 = 9_007_199_254_740_992.0;
+        (f.fract() == 0.0 && f.abs() <= EXACT).then_some(f as i64)
     }
 
-    /// True for a JSON number written as an integer (serde_json's reading: no
-    /// fraction, no exponent).
+    /// True for a number whose value is a whole number (see [`Val::as_i64`];
+    /// integers too large for an `i64` count as whole numbers out of range).
     pub fn is_integer(&self) -> bool {
-        self.kind() == Kind::Num && !self.raw().bytes().any(|b| matches!(b, b'.' | b'e' | b'E'))
+        if self.kind() != Kind::Num {
+            return false;
+        }
+        let raw = self.raw();
+        !raw.bytes().any(|b| matches!(b, b'.' | b'e' | b'E')) || self.as_i64().is_some()
     }
 
     pub fn as_f64(&self) -> Option<f64> {
@@ -962,6 +973,28 @@ mod tests {
         // A very deep input fails fast without recursion.
         let huge = "[".repeat(1_000_000);
         assert!(parse(&huge, 64).unwrap_err().too_deep);
+    }
+
+    #[test]
+    fn integers_as_json_schema_reads_them() {
+        let t = ok("[1, 1.0, 1e3, -0, 1.5, 12345678901234567890, 1e300]");
+        let v: Vec<_> = Val::root(&t)
+            .unwrap()
+            .items()
+            .map(|v| (v.is_integer(), v.as_i64()))
+            .collect();
+        assert_eq!(
+            v,
+            [
+                (true, Some(1)),
+                (true, Some(1)),
+                (true, Some(1000)),
+                (true, Some(0)),
+                (false, None),
+                (true, None),
+                (false, None),
+            ]
+        );
     }
 
     #[test]
