@@ -258,7 +258,7 @@ impl<'r> Detector<'r> {
 }
 
 /// The host of a `Host` header without its port (`[v6]:port` keeps the brackets off).
-fn strip_port(host: &str) -> &str {
+pub(crate) fn strip_port(host: &str) -> &str {
     if let Some(rest) = host.strip_prefix('[') {
         return rest.split(']').next().unwrap_or(rest);
     }
@@ -270,7 +270,13 @@ fn strip_port(host: &str) -> &str {
 
 /// The URL an HTTP request asked for: the URI when absolute (proxy requests), else
 /// `http://` + the `Host` header (or the server's address and port) + the URI.
-fn http_url(host: Option<&str>, addr: IpAddr, port: Option<u16>, uri: &str, out: &mut String) {
+pub(crate) fn http_url(
+    host: Option<&str>,
+    addr: IpAddr,
+    port: Option<u16>,
+    uri: &str,
+    out: &mut String,
+) {
     use std::fmt::Write;
     out.clear();
     if uri.contains("://") && !uri.starts_with('/') {

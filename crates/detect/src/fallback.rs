@@ -13,14 +13,19 @@
 //! `network-traffic` joining them (ports, `protocols` = IP version, transport, Zeek
 //! services; byte and packet counts); for DNS a `domain-name` with `resolves_to_refs`
 //! to the answers; for HTTP a `domain-name` (the `Host`), a `url`, and the
-//! `http-request-ext` of the traffic.
+//! `http-request-ext` of the traffic. Domain names and URLs carry the normalised values
+//! compiled matching compares (see [`atom`](crate::atom)), so that an indicator matches
+//! the same records whichever path evaluates it.
 
 use std::net::IpAddr;
 
 use accord_patterns::ast::Pattern;
+use accord_patterns::{CompiledPattern, EvalError, ObservedData};
 use accord_telemetry::{Conn, Record};
 use serde_json::{json, Map, Value};
 
+use crate::atom;
+use crate::detector::{http_url, strip_port};
 use crate::time::format_timestamp;
 
 const REACH_CONN: u8 = 1;
@@ -31,12 +36,14 @@ const REACH_HTTP: u8 = 4;
 #[derive(Debug)]
 pub(crate) struct FallbackRule {
     pub indicator: u32,
-    pattern: Pattern,
+    pattern: CompiledPattern,
     reach: u8,
 }
 
 impl FallbackRule {
-    pub(crate) fn new(indicator: u32, pattern: Pattern) -> Self {
+    /// Compiles the pattern for the engine; fails where the OASIS matcher would refuse
+    /// it (`WITHIN 0 SECONDS`, a bad regular expression, ...).
+    pub(crate) fn new(indicator: u32, pattern: &Pattern, src: &str) -> Result<Self, EvalError> {
         let mut reach = 0u8;
         pattern.expr.for_each_comparison(&mut |c| {
             reach |= match c.path.object_type.as_str() {
@@ -48,11 +55,12 @@ impl FallbackRule {
                 _ => 0,
             }
         });
-        FallbackRule {
+        let pattern = CompiledPattern::new(pattern, src)?;
+        Ok(FallbackRule {
             indicator,
             pattern,
             reach,
-        }
+        })
     }
 
     /// `true` if no record kind produces an object this pattern looks at.
@@ -70,6 +78,7 @@ fn kind_bit(rec: &Record<'_>) -> u8 {
 }
 
 /// Reused state of the fallback path.
+/// State of the fallback path kept across records.
 #[derive(Debug, Default)]
 pub(crate) struct FallbackScratch {}
 
@@ -87,10 +96,16 @@ impl FallbackScratch {
             return (0, 0);
         }
         let od = observed_data(rec);
+        let Ok(data) = ObservedData::from_json(&od) else {
+            // Our own object is well-formed; should the engine refuse it, every
+            // evaluation is counted as failed rather than guessed.
+            let n = rules.iter().filter(|r| r.reach & bit != 0).count() as u64;
+            return (n, n);
+        };
         let (mut evals, mut errors) = (0, 0);
         for r in rules.iter().filter(|r| r.reach & bit != 0) {
             evals += 1;
-            match crate::engine::matches(&r.pattern, &od) {
+            match r.pattern.matches(&data) {
                 Ok(true) => f(r.indicator),
                 Ok(false) => {}
                 Err(_) => errors += 1,
@@ -165,13 +180,13 @@ pub fn observed_data(rec: &Record<'_>) -> Value {
                 let key = (objects.len() + 1).to_string();
                 let obj = match a.parse::<IpAddr>() {
                     Ok(ip) => ip_object(ip),
-                    Err(_) => json!({"type": "domain-name", "value": a}),
+                    Err(_) => json!({"type": "domain-name", "value": atom::normalize_domain(a)}),
                 };
                 objects.insert(key.clone(), obj);
                 refs.push(Value::from(key));
             });
             if let Some(q) = &d.query {
-                let mut dn = json!({"type": "domain-name", "value": q});
+                let mut dn = json!({"type": "domain-name", "value": atom::normalize_domain(q)});
                 if !refs.is_empty() {
                     dn["resolves_to_refs"] = refs.into();
                 }
@@ -182,17 +197,12 @@ pub fn observed_data(rec: &Record<'_>) -> Value {
             let mut header = Map::new();
             if let Some(host) = &h.host {
                 header.insert("Host".into(), host.as_ref().into());
-                let bare = host.rsplit_once(':').map_or(host.as_ref(), |(a, p)| {
-                    if p.bytes().all(|b| b.is_ascii_digit()) && !a.contains(':') {
-                        a
-                    } else {
-                        host.as_ref()
-                    }
-                });
+                let bare = strip_port(host);
                 if bare.parse::<IpAddr>().is_err() {
+                    let value = atom::normalize_domain(bare);
                     objects.insert(
                         (objects.len() + 1).to_string(),
-                        json!({"type": "domain-name", "value": bare}),
+                        json!({"type": "domain-name", "value": value}),
                     );
                 }
             }
@@ -209,21 +219,12 @@ pub fn observed_data(rec: &Record<'_>) -> Value {
             if let Some(uri) = &h.uri {
                 ext.insert("request_value".into(), uri.as_ref().into());
                 let mut url = String::new();
-                let host = h.host.as_deref().unwrap_or_default();
-                if uri.contains("://") && !uri.starts_with('/') {
-                    url.push_str(uri);
-                } else if !host.is_empty() {
-                    url = format!(
-                        "http://{host}{}{uri}",
-                        if uri.starts_with('/') { "" } else { "/" }
-                    );
-                }
-                if !url.is_empty() {
-                    objects.insert(
-                        (objects.len() + 1).to_string(),
-                        json!({"type": "url", "value": url}),
-                    );
-                }
+                http_url(h.host.as_deref(), c.resp_h, c.resp_p, uri, &mut url);
+                let value = atom::normalize_url(&url);
+                objects.insert(
+                    (objects.len() + 1).to_string(),
+                    json!({"type": "url", "value": value}),
+                );
             }
             if !header.is_empty() {
                 ext.insert("request_header".into(), header.into());

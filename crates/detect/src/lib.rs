@@ -53,7 +53,6 @@
 pub mod aggregate;
 pub mod atom;
 pub mod detector;
-mod engine;
 mod error;
 mod fallback;
 pub mod indicator;

@@ -2,11 +2,15 @@
 //!
 //! | atom | structure | cost per observable |
 //! |---|---|---|
-//! | host address | `HashMap<u32/u128>` with a randomly seeded hasher | one probe |
-//! | network (CIDR) | [`PrefixTable`](crate::prefix::PrefixTable) | ~4 probes + nesting depth |
+//! | address or network (CIDR) | [`PrefixTable`](crate::prefix::PrefixTable) (a host is a /32 or /128) | two dependent memory reads + nesting depth |
 //! | domain, URL, e-mail, hash | `HashMap<str>`, seeded | one probe (domains: one per label for `%.suffix`) |
 //! | other `LIKE` | Aho-Corasick over each pattern's longest literal, then the full `LIKE` | linear in the text |
 //! | ports / protocols | `HashMap<port>` then a check of the remaining conditions | one probe per port |
+//!
+//! Host addresses live in the prefix table with the networks rather than in a hash set:
+//! measured on the 10M-record benchmark with a million indicators, one table lookup
+//! per address (index, then the interval) costs fewer cache misses than a hash probe
+//! plus a table lookup.
 //!
 //! Keys are attacker-controlled (telemetry and partners' indicators), so every hash map
 //! uses `foldhash`'s randomly seeded hasher. All values for one key live in one flat
@@ -260,10 +264,8 @@ impl TrafficIndex {
 /// Sizes of the compiled structures.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MatcherSizes {
-    /// Distinct host addresses.
-    pub addresses: usize,
-    /// Distinct networks (CIDRs).
-    pub networks: usize,
+    /// Distinct host addresses and networks (CIDRs).
+    pub addresses_and_networks: usize,
     /// Distinct exact domain names (and `%.suffix` suffixes).
     pub domains: usize,
     /// Distinct exact URLs.
@@ -279,8 +281,6 @@ pub struct MatcherSizes {
 /// The compiled atoms of every indicator (see the module documentation).
 #[derive(Debug)]
 pub struct Matcher {
-    v4: Map<u32, Span>,
-    v6: Map<u128, Span>,
     v4_nets: PrefixTable<u32, Span>,
     v6_nets: PrefixTable<u128, Span>,
     ip_pool: Vec<IpHit>,
@@ -312,7 +312,7 @@ impl Matcher {
     /// assert_eq!(hits, [0, 1]);
     /// ```
     pub fn build(atoms: Vec<(Atom, u32)>) -> Self {
-        let (mut v4, mut v6, mut n4, mut n6) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut n4, mut n6) = (Vec::new(), Vec::new());
         let (mut domains, mut subdomains, mut dlike) = (Vec::new(), Vec::new(), Vec::new());
         let (mut urls, mut ulike, mut emails, mut elike) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -325,10 +325,6 @@ impl Matcher {
                         side,
                     };
                     match net {
-                        IpNet::V4(n) if n.prefix_len() == 32 => v4.push((u32::from(n.addr()), hit)),
-                        IpNet::V6(n) if n.prefix_len() == 128 => {
-                            v6.push((u128::from(n.addr()), hit))
-                        }
                         IpNet::V4(n) => n4.push((prefix::v4_range(&n), hit)),
                         IpNet::V6(n) => n6.push((prefix::v6_range(&n), hit)),
                     }
@@ -356,14 +352,10 @@ impl Matcher {
             }
         }
         let mut ip_pool = Vec::new();
-        let v4 = freeze(v4, &mut ip_pool);
-        let v6 = freeze(v6, &mut ip_pool);
         let v4_nets = PrefixTable::build(nets(n4, &mut ip_pool));
         let v6_nets = PrefixTable::build(nets(n6, &mut ip_pool));
         let mut pool = Vec::new();
         Matcher {
-            v4,
-            v6,
             v4_nets,
             v6_nets,
             ip_pool,
@@ -383,8 +375,7 @@ impl Matcher {
     /// Sizes of the compiled structures.
     pub fn sizes(&self) -> MatcherSizes {
         MatcherSizes {
-            addresses: self.v4.len() + self.v6.len(),
-            networks: self.v4_nets.len() + self.v6_nets.len(),
+            addresses_and_networks: self.v4_nets.len() + self.v6_nets.len(),
             domains: self.domains.len() + self.subdomains.len(),
             urls: self.urls.len(),
             like_patterns: self.domain_like.len() + self.url_like.len() + self.email_like.len(),
@@ -406,20 +397,12 @@ impl Matcher {
             }
         };
         match addr {
-            IpAddr::V4(a) => {
-                let k = u32::from(a);
-                if let Some(s) = self.v4.get(&k) {
-                    emit(s.of(&self.ip_pool));
-                }
-                self.v4_nets.lookup(k, |s| emit(s.of(&self.ip_pool)));
-            }
-            IpAddr::V6(a) => {
-                let k = u128::from(a);
-                if let Some(s) = self.v6.get(&k) {
-                    emit(s.of(&self.ip_pool));
-                }
-                self.v6_nets.lookup(k, |s| emit(s.of(&self.ip_pool)));
-            }
+            IpAddr::V4(a) => self
+                .v4_nets
+                .lookup(u32::from(a), |s| emit(s.of(&self.ip_pool))),
+            IpAddr::V6(a) => self
+                .v6_nets
+                .lookup(u128::from(a), |s| emit(s.of(&self.ip_pool))),
         }
     }
 

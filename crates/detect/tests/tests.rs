@@ -2,6 +2,7 @@
 
 mod aggregation;
 mod compile;
+mod fallback;
 mod props;
 mod telemetry;
 

@@ -155,9 +155,58 @@ pub fn parse_any_time(s: &str) -> Option<Micros> {
 }
 
 /// Parses an IPv4 or IPv6 address (no zone, no brackets).
+///
+/// Dotted-quad IPv4 — nearly every address in telemetry — takes a hand-written path
+/// (the same strictness as the standard library: four decimal octets of at most three
+/// digits, no leading zeros, each at most 255); anything else goes to the standard
+/// parser.
 #[inline]
 pub fn parse_ip(s: &str) -> Option<IpAddr> {
-    s.parse().ok()
+    match parse_ipv4_fast(s.as_bytes()) {
+        Some(a) => Some(IpAddr::V4(std::net::Ipv4Addr::from(a))),
+        None if s.len() > 15 || s.contains(':') => s.parse().ok(),
+        None => None,
+    }
+}
+
+#[inline]
+fn parse_ipv4_fast(b: &[u8]) -> Option<u32> {
+    if b.len() < 7 || b.len() > 15 {
+        return None;
+    }
+    let mut addr: u32 = 0;
+    let mut octet: u32 = 0;
+    let mut digits = 0u32;
+    let mut dots = 0u32;
+    let mut first_zero = false;
+    for &c in b {
+        if c == b'.' {
+            if digits == 0 || dots == 3 {
+                return None;
+            }
+            addr = (addr << 8) | octet;
+            octet = 0;
+            digits = 0;
+            dots += 1;
+        } else {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 || digits == 3 || (digits == 1 && first_zero) {
+                return None;
+            }
+            if digits == 0 {
+                first_zero = d == 0;
+            }
+            octet = octet * 10 + u32::from(d);
+            if octet > 255 {
+                return None;
+            }
+            digits += 1;
+        }
+    }
+    if dots != 3 || digits == 0 {
+        return None;
+    }
+    Some((addr << 8) | octet)
 }
 
 /// Parses a port number (0-65535).
@@ -198,16 +247,47 @@ fn parse_scaled(s: &str) -> Option<u64> {
 }
 
 /// Parses a non-negative decimal number (durations, intervals).
+///
+/// `digits[.digits]` with up to 15 significant digits is computed exactly (an integer
+/// divided by a power of ten, which IEEE division rounds correctly, so the result is
+/// the one the standard parser gives); other forms go to the standard parser.
 pub fn parse_f64(s: &str) -> Option<f64> {
+    let b = s.as_bytes();
+    if !b.is_empty() && b.len() <= 16 {
+        let mut mantissa: u64 = 0;
+        let mut frac_digits: i32 = -1;
+        let mut ok = true;
+        for &c in b {
+            if c == b'.' && frac_digits < 0 {
+                frac_digits = 0;
+                continue;
+            }
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                ok = false;
+                break;
+            }
+            mantissa = mantissa * 10 + u64::from(d);
+            if frac_digits >= 0 {
+                frac_digits += 1;
+            }
+        }
+        let digits = b.len() - usize::from(frac_digits >= 0);
+        if ok && digits > 0 && digits <= 15 {
+            const POW10: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+            let scale = POW10[frac_digits.max(0) as usize];
+            return Some(mantissa as f64 / scale);
+        }
+    }
     let v: f64 = s.parse().ok()?;
     (v.is_finite() && v >= 0.0).then_some(v)
 }
 
 /// Parses a Zeek `bool` (`T`/`F`) or JSON-ish `true`/`false`.
 pub fn parse_bool(s: &str) -> Option<bool> {
-    match s {
-        "T" | "true" | "1" => Some(true),
-        "F" | "false" | "0" => Some(false),
+    match s.as_bytes() {
+        [b'T'] | [b'1'] | [b't', b'r', b'u', b'e'] => Some(true),
+        [b'F'] | [b'0'] | [b'f', b'a', b'l', b's', b'e'] => Some(false),
         _ => None,
     }
 }
@@ -362,6 +442,21 @@ mod tests {
         assert_eq!(parse_proto("gre"), Some(Proto::Other(47)));
         assert_eq!(parse_proto("unknown_transport"), Some(Proto::Unknown));
         assert_eq!(parse_proto("bogus"), None);
+    }
+
+    #[test]
+    fn fast_paths_agree_with_std() {
+        for s in [
+            "0.0.0.0", "255.255.255.255", "1.2.3.4", "01.2.3.4", "1.2.3", "1.2.3.4.5", "256.1.1.1",
+            "1..2.3", ".1.2.3", "1.2.3.", "1.2.3.4 ", "1.2.3.-4", "::1", "2001:db8::1", "::ffff:1.2.3.4",
+            "1234.1.1.1", "1.2.3.000", "",
+        ] {
+            assert_eq!(parse_ip(s), s.parse().ok(), "{s:?}");
+        }
+        for s in ["0", "0.5", "0.136721", "2.997940", "123456789012345", "1.", ".5", "1e3", "99999999999999999", "1.2.3", "x", "", "."] {
+            let want = s.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0);
+            assert_eq!(parse_f64(s), want, "{s:?}");
+        }
     }
 
     #[test]

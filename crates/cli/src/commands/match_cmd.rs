@@ -175,7 +175,10 @@ pub fn match_inputs(
         summary.inputs += 1;
         let name = input.display().to_string();
         if let Err(error) = match_input(reader, format, &mut detector, &mut summary, &name) {
-            summary.failed_inputs.push(InputFailure { input: name, error: format!("{error:#}") });
+            summary.failed_inputs.push(InputFailure {
+                input: name,
+                error: format!("{error:#}"),
+            });
         }
         bar.finish_and_clear();
     }
@@ -201,10 +204,16 @@ fn summarise_rules(rules: &Ruleset, summary: &mut Summary) {
         rejected: r.rejected.len(),
     };
     for rejected in r.rejected.iter().take(MAX_PRINTED_REJECTIONS) {
-        eprintln!("accord: indicator {} not used: {}", rejected.id, rejected.reason);
+        eprintln!(
+            "accord: indicator {} not used: {}",
+            rejected.id, rejected.reason
+        );
     }
     if r.rejected.len() > MAX_PRINTED_REJECTIONS {
-        eprintln!("accord: ... and {} more indicators not used", r.rejected.len() - MAX_PRINTED_REJECTIONS);
+        eprintln!(
+            "accord: ... and {} more indicators not used",
+            r.rejected.len() - MAX_PRINTED_REJECTIONS
+        );
     }
 }
 
@@ -243,7 +252,10 @@ fn match_input(
         }
     };
     if bad > MAX_PRINTED_ERRORS {
-        eprintln!("accord: {name}: ... {} more invalid records skipped", bad - MAX_PRINTED_ERRORS);
+        eprintln!(
+            "accord: {name}: ... {} more invalid records skipped",
+            bad - MAX_PRINTED_ERRORS
+        );
     }
     summary.bad_records += bad;
     result
