@@ -15,7 +15,26 @@
 //! - [`object`]: [`parse_object`], [`StixObject`].
 //! - [`error`]: [`Rule`], [`ValidationError`], [`Rejection`].
 //! - [`bundle`]: [`BundleReader`], streaming bundles with flat memory.
-//! - [`sco_id`] and [`canonical`]: deterministic SCO ids, RFC 8785.
+//! - [`mod@sco_id`] and [`canonical`]: deterministic SCO ids, RFC 8785.
+//!
+//! # Conformance
+//! The rules ([`Rule`]) are the MUST requirements of STIX 2.1 as the OASIS
+//! `stix2-validator` (JSON schemas plus `v21/musts.py`) checks them, with these
+//! deliberate differences (`scripts/interop-stix` lists them against the real
+//! validator):
+//! - stricter, following the specification where the validator does not:
+//!   duplicate member names are rejected; `bundle` is not an object type;
+//!   `created_by_ref` must name an identity and `object_marking_refs` marking
+//!   definitions; a granular marking has exactly one of `marking_ref` and
+//!   `lang`; `spec_version` must be `2.1`;
+//! - checked by syntax rather than against fixed lists: language tags
+//!   (RFC 5646), character-set names and media types (the validator's offline
+//!   fallback), CPE 2.3 strings; IPv4-mapped IPv6 addresses (`::ffff:1.2.3.4`)
+//!   are accepted (the schema's regular expression wrongly refuses them);
+//! - indicator pattern syntax is checked only when a [`PatternChecker`] is
+//!   given in [`ParseOptions`] (the patterning language lives in another crate);
+//! - SHOULD-level advice (vocabularies, `x_` prefixes, UUIDv5 for SCOs,
+//!   relationship type combinations) never rejects an object.
 //!
 //! ```
 //! use accord_stix::{parse_object, Rule};
