@@ -89,39 +89,59 @@ pub struct Scanner<'a> {
     pos: usize,
 }
 
+/// Bytes an IP literal can extend before its first `.` or `:`: an IPv4 octet has at
+/// most three digits (then `.` or a defanged `[.]`), an IPv6 group at most four.
+const MAX_LEAD: usize = 5;
+
 impl Iterator for Scanner<'_> {
     type Item = IpLiteral;
 
     fn next(&mut self) -> Option<IpLiteral> {
+        // Every literal has a `.` or `:` within MAX_LEAD bytes of its start, so only
+        // the few positions before each one (found with memchr) are tried: prose is
+        // skipped at memchr speed.
         let t = self.text;
-        while self.pos < t.len() {
-            let i = self.pos;
-            let b = t[i];
-            let prev = if i == 0 { None } else { Some(t[i - 1]) };
-            if b.is_ascii_hexdigit() || b == b':' {
-                let v6_start = match prev {
-                    None => true,
-                    // "src:2001:db8::1": a single colon after a word that is not hex.
-                    Some(b':') => after_word(t, i - 1),
-                    Some(p) => !(p.is_ascii_alphanumeric() || p == b'.'),
-                };
-                if v6_start {
-                    if let Some(found) = v6_at(t, i) {
-                        self.pos = found.span.1;
-                        return Some(found);
-                    }
-                }
-                if b.is_ascii_digit() && prev.is_none_or(|p| !(p.is_ascii_digit() || p == b'.')) {
-                    if let Some(found) = v4_at(t, i) {
-                        self.pos = found.span.1;
-                        return Some(found);
-                    }
+        let mut from = self.pos;
+        while from < t.len() {
+            let Some(offset) = memchr::memchr2(b'.', b':', &t[from..]) else {
+                break;
+            };
+            let trigger = from + offset;
+            for i in trigger.saturating_sub(MAX_LEAD).max(from)..=trigger {
+                if let Some(found) = literal_at(t, i) {
+                    self.pos = found.span.1;
+                    return Some(found);
                 }
             }
-            self.pos += 1;
+            from = trigger + 1;
         }
+        self.pos = t.len();
         None
     }
+}
+
+/// The literal starting at `i`, if one does.
+fn literal_at(t: &[u8], i: usize) -> Option<IpLiteral> {
+    let b = t[i];
+    if !(b.is_ascii_hexdigit() || b == b':') {
+        return None;
+    }
+    let prev = if i == 0 { None } else { Some(t[i - 1]) };
+    let v6_start = match prev {
+        None => true,
+        // "src:2001:db8::1": a single colon after a word that is not hex.
+        Some(b':') => after_word(t, i - 1),
+        Some(p) => !(p.is_ascii_alphanumeric() || p == b'.'),
+    };
+    if v6_start {
+        if let Some(found) = v6_at(t, i) {
+            return Some(found);
+        }
+    }
+    if b.is_ascii_digit() && prev.is_none_or(|p| !(p.is_ascii_digit() || p == b'.')) {
+        return v4_at(t, i);
+    }
+    None
 }
 
 /// Whether the colon at `colon` follows a word with a non-hex letter (so an
@@ -296,6 +316,35 @@ pub fn single_address(net: &IpNet) -> Option<IpAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The scanner without its memchr windows: every position tried in turn.
+    fn naive(text: &str) -> Vec<IpLiteral> {
+        let t = text.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < t.len() {
+            match literal_at(t, i) {
+                Some(found) => {
+                    i = found.span.1;
+                    out.push(found);
+                }
+                None => i += 1,
+            }
+        }
+        out
+    }
+
+    proptest! {
+        /// Skipping to the bytes before each `.` and `:` finds exactly what trying every
+        /// position finds.
+        #[test]
+        fn windows_find_what_every_position_finds(
+            text in proptest::string::string_regex("([0-9a-fA-F:.\\[\\]()/ xz]|198\\.51\\.100\\.7|2001:db8::1|::ffff:10\\.0\\.0\\.1){0,40}").unwrap()
+        ) {
+            prop_assert_eq!(scan(&text).collect::<Vec<_>>(), naive(&text));
+        }
+    }
 
     fn found(text: &str) -> Vec<String> {
         scan(text)
