@@ -72,6 +72,19 @@ def main() -> int:
     for expected in EXPECTED:
         if expected not in ids:
             failures.append(f"{expected} is in scope but was not received")
+    tlp = {"marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da",
+           "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", RED}
+    statements = {o["id"] for o in objects if o["type"] == "marking-definition"}
+    for obj in objects:
+        for ref in obj.get("object_marking_refs", []):
+            if ref not in tlp and ref not in statements and not ref.startswith("marking-definition--94868c89") \
+                    and ref not in ("marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+                                    "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+                                    "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+                                    "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"):
+                failures.append(f"{obj['id']} references marking {ref}, which the centre did not receive")
+    if not statements:
+        failures.append("the agreement's obligations marking was not received")
     sightings = [o for o in objects if o["type"] == "sighting"]
     if not sightings:
         failures.append("no sighting received (accord match found the NjRAT C2 traffic)")

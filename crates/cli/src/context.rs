@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use accord_node::agreements::load_gate;
+use accord_node::agreements::{load_gate, publish_obligations};
 use accord_node::config::Config;
 use accord_node::egress::Egress;
 use accord_store::{Durability, SqliteStore};
@@ -101,6 +101,7 @@ impl GlobalArgs {
         let dir = config.agreements_dir();
         let gate = load_gate(&dir)
             .map_err(|e| anyhow::anyhow!("loading the agreements in {}:\n{e}", dir.display()))?;
+        publish_obligations(&*store, &gate, &config.server.organisation, &collection_ids(&config))?;
         Ok(Egress::new(store, config.server.organisation).with_gate(gate))
     }
 }
@@ -113,4 +114,9 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
     }
+}
+
+/// The ids of every collection of every API root.
+pub fn collection_ids(config: &Config) -> Vec<String> {
+    config.api_roots.values().flat_map(|r| r.collections.values().map(|c| c.id.clone())).collect()
 }

@@ -108,3 +108,47 @@ pub fn load_gate(dir: &Path) -> Result<Gate, LoadError> {
         problems: vec![FileProblem { path: dir.to_path_buf(), message: e.to_string() }],
     })
 }
+
+/// Store the statement marking definitions that carry the agreements' obligations
+/// (retention, onward sharing), so that recipients receive the markings their objects
+/// reference. Each goes into the collections its agreement covers (`all_collections`
+/// when the agreement names none), provided by the local organisation; the gate
+/// releases it to that agreement's recipient only. Idempotent: the markings' ids and
+/// texts are fixed per agreement version. Returns how many (marking, collection) pairs
+/// were newly stored.
+pub fn publish_obligations(
+    store: &dyn accord_store::Store,
+    gate: &Gate,
+    local_organisation: &str,
+    all_collections: &[String],
+) -> Result<usize, accord_store::StoreError> {
+    use crate::ingest::{ingest_batch, IngestOptions, ObjectResult};
+    let provenance = accord_store::Provenance::new(local_organisation, "agreement");
+    let mut added = 0;
+    for agreement in gate.agreements() {
+        let Some(marking) = agreement.obligations_marking() else { continue };
+        let text = marking.to_string();
+        let collections: Vec<String> = match &agreement.scope().collections {
+            Some(named) => named.iter().cloned().collect(),
+            None => all_collections.to_vec(),
+        };
+        let targets: Vec<Option<&str>> = if collections.is_empty() {
+            vec![None]
+        } else {
+            collections.iter().map(|c| Some(c.as_str())).collect()
+        };
+        for collection in targets {
+            let results = ingest_batch(store, &[&text], &provenance, collection, &IngestOptions::default())?;
+            for result in results {
+                match result {
+                    ObjectResult::Stored { already_present: false, .. } => added += 1,
+                    ObjectResult::Stored { .. } => {}
+                    ObjectResult::Rejected { rejection, .. } => {
+                        tracing::error!(agreement = %agreement.reference(), "obligations marking rejected: {rejection}");
+                    }
+                }
+            }
+        }
+    }
+    Ok(added)
+}

@@ -49,7 +49,15 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         anyhow::anyhow!("loading the agreements in {}:\n{e}", agreements_dir.display())
     })?;
     let agreements = gate.agreements().len();
-    let state = AppState::new(config, Arc::new(store)).context("setting up TLS")?;
+    let store: Arc<dyn accord_store::Store> = Arc::new(store);
+    accord_node::agreements::publish_obligations(
+        &*store,
+        &gate,
+        &config.server.organisation,
+        &crate::context::collection_ids(&config),
+    )
+    .context("storing the agreements' obligation markings")?;
+    let state = AppState::new(config, store).context("setting up TLS")?;
     state.set_agreements(gate);
     tracing::info!(agreements, dir = %agreements_dir.display(), "agreements loaded");
     let runtime = tokio::runtime::Builder::new_multi_thread()
