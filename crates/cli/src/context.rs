@@ -101,7 +101,12 @@ impl GlobalArgs {
         let dir = config.agreements_dir();
         let gate = load_gate(&dir)
             .map_err(|e| anyhow::anyhow!("loading the agreements in {}:\n{e}", dir.display()))?;
-        publish_obligations(&*store, &gate, &config.server.organisation, &collection_ids(&config))?;
+        publish_obligations(
+            &*store,
+            &gate,
+            &config.server.organisation,
+            &collection_ids(&config),
+        )?;
         Ok(Egress::new(store, config.server.organisation).with_gate(gate))
     }
 }
@@ -118,5 +123,9 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
 
 /// The ids of every collection of every API root.
 pub fn collection_ids(config: &Config) -> Vec<String> {
-    config.api_roots.values().flat_map(|r| r.collections.values().map(|c| c.id.clone())).collect()
+    config
+        .api_roots
+        .values()
+        .flat_map(|r| r.collections.values().map(|c| c.id.clone()))
+        .collect()
 }

@@ -17,7 +17,9 @@ use context::GlobalArgs;
 /// the software enforces and records.
 #[derive(Debug, Parser)]
 #[command(name = "accord", version, about, long_about = None)]
-#[command(after_help = "Examples:\n  accord serve\n  accord ingest --collection c2 bundle.json\n  accord export --type indicator -o out.json\n  accord pattern check \"[ipv4-addr:value = '198.51.100.1']\"")]
+#[command(
+    after_help = "Examples:\n  accord serve\n  accord ingest --collection c2 bundle.json\n  accord export --type indicator -o out.json\n  accord pattern check \"[ipv4-addr:value = '198.51.100.1']\""
+)]
 struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
@@ -67,7 +69,9 @@ struct PatternArgs {
 #[derive(Debug, Subcommand)]
 enum PatternCommand {
     /// Exit 0 if PATTERN is valid STIX 2.1 patterning, 1 if not (the reason on stderr).
-    #[command(after_help = "Example:\n  accord pattern check \"[ipv4-addr:value = '198.51.100.1'] OR [domain-name:value = 'c2.example.com']\"")]
+    #[command(
+        after_help = "Example:\n  accord pattern check \"[ipv4-addr:value = '198.51.100.1'] OR [domain-name:value = 'c2.example.com']\""
+    )]
     Check {
         /// The pattern
         pattern: String,
@@ -76,7 +80,9 @@ enum PatternCommand {
     ///
     /// FILE is a JSON array of observed-data objects plus the SCOs they reference, or a
     /// STIX bundle (`-` for standard input).
-    #[command(after_help = "Example:\n  accord pattern match --observed observed.json \"[ipv4-addr:value = '198.51.100.1']\"")]
+    #[command(
+        after_help = "Example:\n  accord pattern match --observed observed.json \"[ipv4-addr:value = '198.51.100.1']\""
+    )]
     Match {
         /// Observed data: a JSON array or a bundle
         #[arg(long, value_name = "FILE")]

@@ -64,9 +64,13 @@ pub fn load_file(path: &Path) -> Result<Agreement, String> {
     let base = path.parent().unwrap_or(Path::new("."));
     let key = match agreement.key_source() {
         Some(source) => read_key(source, base)?,
-        None => return Err("customer addresses are pseudonymised but no pseudonym key is named \
+        None => {
+            return Err(
+                "customer addresses are pseudonymised but no pseudonym key is named \
                             (pseudonym_key_env or pseudonym_key_file)"
-            .to_string()),
+                    .to_string(),
+            )
+        }
     };
     Ok(agreement.with_key(key))
 }
@@ -78,7 +82,11 @@ fn read_key(source: &KeySource, base: &Path) -> Result<PseudonymKey, String> {
             format!("environment variable {var}"),
         ),
         KeySource::File(file) => {
-            let path = if file.is_absolute() { file.clone() } else { base.join(file) };
+            let path = if file.is_absolute() {
+                file.clone()
+            } else {
+                base.join(file)
+            };
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| format!("cannot read pseudonym key file {}: {e}", path.display()))?;
             (text, format!("key file {}", path.display()))
@@ -91,7 +99,10 @@ fn read_key(source: &KeySource, base: &Path) -> Result<PseudonymKey, String> {
 /// reported, so an operator fixes them in one pass.
 pub fn load_gate(dir: &Path) -> Result<Gate, LoadError> {
     let files = agreement_files(dir).map_err(|e| LoadError {
-        problems: vec![FileProblem { path: dir.to_path_buf(), message: e.to_string() }],
+        problems: vec![FileProblem {
+            path: dir.to_path_buf(),
+            message: e.to_string(),
+        }],
     })?;
     let mut agreements = Vec::new();
     let mut problems = Vec::new();
@@ -105,7 +116,10 @@ pub fn load_gate(dir: &Path) -> Result<Gate, LoadError> {
         return Err(LoadError { problems });
     }
     Gate::new(agreements).map_err(|e: GateError| LoadError {
-        problems: vec![FileProblem { path: dir.to_path_buf(), message: e.to_string() }],
+        problems: vec![FileProblem {
+            path: dir.to_path_buf(),
+            message: e.to_string(),
+        }],
     })
 }
 
@@ -126,7 +140,9 @@ pub fn publish_obligations(
     let provenance = accord_store::Provenance::new(local_organisation, "agreement");
     let mut added = 0;
     for agreement in gate.agreements() {
-        let Some(marking) = agreement.obligations_marking() else { continue };
+        let Some(marking) = agreement.obligations_marking() else {
+            continue;
+        };
         let text = marking.to_string();
         let collections: Vec<String> = match &agreement.scope().collections {
             Some(named) => named.iter().cloned().collect(),
@@ -138,10 +154,19 @@ pub fn publish_obligations(
             collections.iter().map(|c| Some(c.as_str())).collect()
         };
         for collection in targets {
-            let results = ingest_batch(store, &[&text], &provenance, collection, &IngestOptions::default())?;
+            let results = ingest_batch(
+                store,
+                &[&text],
+                &provenance,
+                collection,
+                &IngestOptions::default(),
+            )?;
             for result in results {
                 match result {
-                    ObjectResult::Stored { already_present: false, .. } => added += 1,
+                    ObjectResult::Stored {
+                        already_present: false,
+                        ..
+                    } => added += 1,
                     ObjectResult::Stored { .. } => {}
                     ObjectResult::Rejected { rejection, .. } => {
                         tracing::error!(agreement = %agreement.reference(), "obligations marking rejected: {rejection}");

@@ -78,7 +78,10 @@ pub fn ingest_batch<T: AsRef<str>>(
 
 /// Validate one object and turn it into what the store keeps.
 pub fn prepare(text: &str, options: &IngestOptions) -> Result<NewObject, Rejection> {
-    let parse_options = ParseOptions { fill_sco_ids: options.fill_sco_ids, ..ParseOptions::default() };
+    let parse_options = ParseOptions {
+        fill_sco_ids: options.fill_sco_ids,
+        ..ParseOptions::default()
+    };
     let object = parse_object_with(text, &parse_options)?;
     new_object(object)
 }
@@ -109,7 +112,9 @@ pub fn store_prepared(
         let date_added = outcome.date_added();
         let version = match object.version {
             Some(v) => v.text,
-            None => accord_stix::Timestamp::from_micros(date_added).as_str().to_string(),
+            None => accord_stix::Timestamp::from_micros(date_added)
+                .as_str()
+                .to_string(),
         };
         results[index] = Some(ObjectResult::Stored {
             index,
@@ -124,15 +129,19 @@ pub fn store_prepared(
 
 /// The store's view of a validated object, with the gate's facts extracted.
 fn new_object(object: StixObject) -> Result<NewObject, Rejection> {
-    let version = object
-        .version()
-        .map(|t| VersionStamp { micros: t.as_micros(), text: t.as_str().to_string() });
+    let version = object.version().map(|t| VersionStamp {
+        micros: t.as_micros(),
+        text: t.as_str().to_string(),
+    });
     let facts = crate::facts::extract(&object).map_err(|e| Rejection {
         object_id: Some(object.id.clone()),
         errors: vec![ValidationError::new("", Rule::JsonSyntax, e.to_string())],
     })?;
     Ok(NewObject {
-        spec_version: object.spec_version.clone().unwrap_or_else(|| "2.1".to_string()),
+        spec_version: object
+            .spec_version
+            .clone()
+            .unwrap_or_else(|| "2.1".to_string()),
         id: object.id,
         object_type: object.object_type,
         version,

@@ -39,11 +39,20 @@ pub fn uuid(n: u32) -> String {
 }
 
 pub fn indicator(n: u32, tlp: Option<Tlp>, labels: &[&str], ip: &str) -> String {
-    let markings = tlp.map_or(String::new(), |t| format!(r#","object_marking_refs":["{}"]"#, t.marking_id()));
+    let markings = tlp.map_or(String::new(), |t| {
+        format!(r#","object_marking_refs":["{}"]"#, t.marking_id())
+    });
     let labels = if labels.is_empty() {
         String::new()
     } else {
-        format!(r#","labels":[{}]"#, labels.iter().map(|l| format!("\"{l}\"")).collect::<Vec<_>>().join(","))
+        format!(
+            r#","labels":[{}]"#,
+            labels
+                .iter()
+                .map(|l| format!("\"{l}\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        )
     };
     format!(
         r#"{{"type":"indicator","spec_version":"2.1","id":"indicator--{}","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '{ip}']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z","description":"C2 seen talking to {ip}"{markings}{labels}}}"#,
@@ -109,12 +118,20 @@ pub fn door(store: &Arc<SqliteStore>, agreements: Vec<Agreement>) -> Egress {
     Egress::new(store.clone(), TELCO).with_gate(gate)
 }
 
-pub fn everything(door: &Egress, org: &str, limit: usize) -> Vec<accord_node::egress::ReleasedObject> {
+pub fn everything(
+    door: &Egress,
+    org: &str,
+    limit: usize,
+) -> Vec<accord_node::egress::ReleasedObject> {
     let mut query = ObjectQuery::new(Scope::Collection(COLLECTION.into()), limit);
     query.versions = VersionFilter::all();
     let mut out = Vec::new();
     loop {
-        let Released { objects, more, next } = door.objects(&Recipient::new(org), &query).expect("egress");
+        let Released {
+            objects,
+            more,
+            next,
+        } = door.objects(&Recipient::new(org), &query).expect("egress");
         assert!(objects.len() <= limit);
         out.extend(objects);
         match (more, next) {
@@ -141,11 +158,21 @@ pub fn ledger(store: &SqliteStore) -> Vec<accord_agreements::LedgerEntry> {
 #[test]
 fn without_an_agreement_a_partner_receives_nothing_and_the_owner_everything() {
     let store = store();
-    ingest(&store, TELCO, &[indicator(1, Some(Tlp::Clear), &["c2"], "192.0.2.1"), malware(2, Tlp::Clear)]);
+    ingest(
+        &store,
+        TELCO,
+        &[
+            indicator(1, Some(Tlp::Clear), &["c2"], "192.0.2.1"),
+            malware(2, Tlp::Clear),
+        ],
+    );
     let door = door(&store, Vec::new());
     assert!(everything(&door, CENTRE, 10).is_empty());
     let manifest = door
-        .manifest(&Recipient::new(CENTRE), &ObjectQuery::new(Scope::Collection(COLLECTION.into()), 10))
+        .manifest(
+            &Recipient::new(CENTRE),
+            &ObjectQuery::new(Scope::Collection(COLLECTION.into()), 10),
+        )
         .unwrap();
     assert!(manifest.objects.is_empty(), "not even in the manifest");
     assert_eq!(everything(&door, TELCO, 10).len(), 2);
@@ -166,13 +193,16 @@ fn the_agreement_scope_decides_and_every_release_is_in_the_ledger() {
             indicator(5, None, &["c2"], "192.0.2.5"),
         ],
     );
-    let door = door(&store, vec![agreement(
-        r#"types = ["indicator"]
+    let door = door(
+        &store,
+        vec![agreement(
+            r#"types = ["indicator"]
 labels = ["c2"]
 max_tlp = "GREEN"
 unmarked_tlp = "AMBER""#,
-        "",
-    )]);
+            "",
+        )],
+    );
     let got = everything(&door, CENTRE, 10);
     let ids: Vec<_> = got.iter().map(|o| o.id.as_str()).collect();
     assert_eq!(ids, [format!("indicator--{}", uuid(1))]);
@@ -184,12 +214,25 @@ unmarked_tlp = "AMBER""#,
     assert_eq!(entries[0].purpose, "Joint operation against DDoS C2");
     use sha2::Digest as _;
     let sha: [u8; 32] = sha2::Sha256::digest(got[0].json.as_bytes()).into();
-    assert_eq!(entries[0].released_sha256, sha, "the ledger holds the hash of the bytes sent");
+    assert_eq!(
+        entries[0].released_sha256, sha,
+        "the ledger holds the hash of the bytes sent"
+    );
     // A manifest makes the same decisions but releases no content.
     let manifest = door
-        .manifest(&Recipient::new(CENTRE), &ObjectQuery::new(Scope::Collection(COLLECTION.into()), 10))
+        .manifest(
+            &Recipient::new(CENTRE),
+            &ObjectQuery::new(Scope::Collection(COLLECTION.into()), 10),
+        )
         .unwrap();
-    assert_eq!(manifest.objects.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), ids);
+    assert_eq!(
+        manifest
+            .objects
+            .iter()
+            .map(|o| o.id.as_str())
+            .collect::<Vec<_>>(),
+        ids
+    );
     assert!(manifest.objects[0].json.is_empty());
     assert_eq!(ledger(&store).len(), 1, "a manifest adds no ledger entry");
 }
@@ -212,11 +255,17 @@ fn relationships_to_withheld_objects_are_withheld() {
         ],
     );
     let door = door(&store, vec![agreement(r#"max_tlp = "GREEN""#, "")]);
-    let got: Vec<_> = everything(&door, CENTRE, 10).into_iter().map(|o| o.id).collect();
+    let got: Vec<_> = everything(&door, CENTRE, 10)
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
     assert!(got.contains(&shared) && got.contains(&public));
     assert!(!got.contains(&secret));
     assert!(got.contains(&format!("relationship--{}", uuid(11))));
-    assert!(!got.contains(&format!("relationship--{}", uuid(10))), "points at a withheld object");
+    assert!(
+        !got.contains(&format!("relationship--{}", uuid(10))),
+        "points at a withheld object"
+    );
 }
 
 #[test]
@@ -226,7 +275,11 @@ fn customer_addresses_never_leave_in_clear() {
     ingest(
         &store,
         TELCO,
-        &[indicator(1, Some(Tlp::Green), &["c2"], customer), ipv4(customer), ipv4("192.0.2.9")],
+        &[
+            indicator(1, Some(Tlp::Green), &["c2"], customer),
+            ipv4(customer),
+            ipv4("192.0.2.9"),
+        ],
     );
     std::env::set_var("ACCORD_TEST_EGRESS_KEY", KEY_HEX);
     let agreement = agreement(
@@ -243,8 +296,14 @@ pseudonym_key_env = "ACCORD_TEST_EGRESS_KEY""#,
         assert!(!object.json.contains(customer), "leaked: {}", object.json);
     }
     let customer_sco = accord_agreements::sco_id("ipv4-addr", customer);
-    assert!(got.iter().all(|o| o.id != customer_sco), "the SCO id is derived from the address");
-    assert!(got.iter().any(|o| o.json.contains("192.0.2.9")), "other addresses are untouched");
+    assert!(
+        got.iter().all(|o| o.id != customer_sco),
+        "the SCO id is derived from the address"
+    );
+    assert!(
+        got.iter().any(|o| o.json.contains("192.0.2.9")),
+        "other addresses are untouched"
+    );
     // Same input, same pseudonym: a second read gives the same bytes.
     assert_eq!(everything(&door, CENTRE, 10), got);
 }
@@ -252,8 +311,15 @@ pseudonym_key_env = "ACCORD_TEST_EGRESS_KEY""#,
 #[test]
 fn embargoed_objects_wait() {
     let store = store();
-    ingest(&store, TELCO, &[indicator(1, Some(Tlp::Green), &["c2"], "192.0.2.1")]);
-    let door = door(&store, vec![agreement(r#"max_tlp = "GREEN""#, r#"embargo = "24h""#)]);
+    ingest(
+        &store,
+        TELCO,
+        &[indicator(1, Some(Tlp::Green), &["c2"], "192.0.2.1")],
+    );
+    let door = door(
+        &store,
+        vec![agreement(r#"max_tlp = "GREEN""#, r#"embargo = "24h""#)],
+    );
     assert!(everything(&door, CENTRE, 10).is_empty());
 }
 
@@ -289,7 +355,9 @@ fn pages_stay_bounded_when_most_objects_are_withheld() {
 #[test]
 fn concurrent_readers_share_one_unbroken_chain() {
     let store = store();
-    let objects: Vec<_> = (0..50).map(|n| indicator(n, Some(Tlp::Green), &["c2"], "192.0.2.1")).collect();
+    let objects: Vec<_> = (0..50)
+        .map(|n| indicator(n, Some(Tlp::Green), &["c2"], "192.0.2.1"))
+        .collect();
     ingest(&store, TELCO, &objects);
     let door = Arc::new(door(&store, vec![agreement(r#"max_tlp = "GREEN""#, "")]));
     std::thread::scope(|s| {

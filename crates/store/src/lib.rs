@@ -5,7 +5,7 @@
 //! - [`store`]: the [`Store`] trait every backend implements, and helpers over it.
 //! - [`model`]: the values crossing the interface (queries, rows, outcomes).
 //! - [`sqlite`]: the embedded default backend (one file, WAL).
-//! - [`error`]: [`StoreError`].
+//! - [`error`]: the error type, [`StoreError`].
 //!
 //! The conformance suite every backend must pass is `tests/conformance.rs`.
 //!

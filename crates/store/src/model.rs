@@ -22,7 +22,10 @@ pub struct Provenance {
 impl Provenance {
     /// A provenance record for `organisation` arriving through `channel`.
     pub fn new(organisation: impl Into<String>, channel: impl Into<String>) -> Self {
-        Self { organisation: organisation.into(), channel: channel.into() }
+        Self {
+            organisation: organisation.into(),
+            channel: channel.into(),
+        }
     }
 }
 
@@ -105,12 +108,18 @@ pub struct VersionFilter {
 impl VersionFilter {
     /// The TAXII default: the latest version of each object.
     pub fn last() -> Self {
-        Self { last: true, ..Self::default() }
+        Self {
+            last: true,
+            ..Self::default()
+        }
     }
 
     /// Every version of each object.
     pub fn all() -> Self {
-        Self { all: true, ..Self::default() }
+        Self {
+            all: true,
+            ..Self::default()
+        }
     }
 }
 
@@ -181,7 +190,10 @@ impl Cursor {
         if token.is_empty() || token.len() > 16 {
             return None;
         }
-        i64::from_str_radix(token, 16).ok().filter(|v| *v >= 0).map(Cursor)
+        i64::from_str_radix(token, 16)
+            .ok()
+            .filter(|v| *v >= 0)
+            .map(Cursor)
     }
 }
 

@@ -69,7 +69,10 @@ fn indicator(n: u32, modified_second: u32) -> NewObject {
 fn ipv4(n: u32) -> NewObject {
     let id = format!("ipv4-addr--00000000-0000-5000-8000-{n:012}");
     NewObject {
-        json: format!(r#"{{"type":"ipv4-addr","id":"{id}","value":"203.0.113.{}"}}"#, n % 250),
+        json: format!(
+            r#"{{"type":"ipv4-addr","id":"{id}","value":"203.0.113.{}"}}"#,
+            n % 250
+        ),
         id,
         object_type: "ipv4-addr".into(),
         spec_version: "2.1".into(),
@@ -94,7 +97,9 @@ fn all_rows(store: &dyn Store, query: ObjectQuery) -> Vec<ObjectRow> {
 
 pub fn insert_then_query_returns_the_object(store: &dyn Store) {
     let object = indicator(1, 1);
-    let outcomes = store.insert(std::slice::from_ref(&object), &provenance(), Some("c")).unwrap();
+    let outcomes = store
+        .insert(std::slice::from_ref(&object), &provenance(), Some("c"))
+        .unwrap();
     assert!(matches!(outcomes[..], [InsertOutcome::Added { .. }]));
     let page = store.query(&in_collection("c", 10)).unwrap();
     assert_eq!(page.rows.len(), 1);
@@ -106,34 +111,57 @@ pub fn insert_then_query_returns_the_object(store: &dyn Store) {
     assert_eq!(row.version, "2024-01-01T00:00:01.000Z");
     assert_eq!(row.provenance, provenance());
     assert_eq!(row.date_added, outcomes[0].date_added());
-    assert_eq!(store.latest(&object.id).unwrap().map(|r| r.json), Some(object.json));
-    assert!(store.latest("indicator--99999999-0000-4000-8000-000000000000").unwrap().is_none());
+    assert_eq!(
+        store.latest(&object.id).unwrap().map(|r| r.json),
+        Some(object.json)
+    );
+    assert!(store
+        .latest("indicator--99999999-0000-4000-8000-000000000000")
+        .unwrap()
+        .is_none());
 }
 
 pub fn reinserting_a_version_is_idempotent_and_flags_changed_text(store: &dyn Store) {
     let object = indicator(1, 1);
-    let first = store.insert(std::slice::from_ref(&object), &provenance(), Some("c")).unwrap();
+    let first = store
+        .insert(std::slice::from_ref(&object), &provenance(), Some("c"))
+        .unwrap();
     let again = store
-        .insert(std::slice::from_ref(&object), &Provenance::new("other", "taxii"), Some("c"))
+        .insert(
+            std::slice::from_ref(&object),
+            &Provenance::new("other", "taxii"),
+            Some("c"),
+        )
         .unwrap();
     assert_eq!(
         again[0],
-        InsertOutcome::AlreadyPresent { date_added: first[0].date_added(), differs: false }
+        InsertOutcome::AlreadyPresent {
+            date_added: first[0].date_added(),
+            differs: false
+        }
     );
     let mut changed = object.clone();
     changed.json = changed.json.replace("198.51.100.1", "198.51.100.99");
     let third = store.insert(&[changed], &provenance(), Some("c")).unwrap();
-    assert!(matches!(third[0], InsertOutcome::AlreadyPresent { differs: true, .. }));
+    assert!(matches!(
+        third[0],
+        InsertOutcome::AlreadyPresent { differs: true, .. }
+    ));
     let rows = all_rows(store, in_collection("c", 10));
     assert_eq!(rows.len(), 1, "one version only");
     assert_eq!(rows[0].json, object.json, "the first text is kept");
-    assert_eq!(rows[0].provenance.organisation, TELCO, "the first provenance is kept");
+    assert_eq!(
+        rows[0].provenance.organisation, TELCO,
+        "the first provenance is kept"
+    );
 }
 
 pub fn version_filters_select_first_last_all_and_exact(store: &dyn Store) {
     // Versions arrive out of order: 20, then 10, then 30.
     for second in [20, 10, 30] {
-        store.insert(&[indicator(7, second)], &provenance(), Some("c")).unwrap();
+        store
+            .insert(&[indicator(7, second)], &provenance(), Some("c"))
+            .unwrap();
     }
     let versions = |filter: VersionFilter| -> Vec<String> {
         let mut q = in_collection("c", 100);
@@ -141,40 +169,90 @@ pub fn version_filters_select_first_last_all_and_exact(store: &dyn Store) {
         all_rows(store, q).into_iter().map(|r| r.version).collect()
     };
     let v = |s: u32| format!("2024-01-01T00:00:{s:02}.000Z");
-    assert_eq!(versions(VersionFilter::all()), [v(20), v(10), v(30)], "date_added order");
-    assert_eq!(versions(VersionFilter::last()), [v(30)]);
-    assert_eq!(versions(VersionFilter { first: true, ..Default::default() }), [v(10)]);
     assert_eq!(
-        versions(VersionFilter { first: true, last: true, ..Default::default() }),
+        versions(VersionFilter::all()),
+        [v(20), v(10), v(30)],
+        "date_added order"
+    );
+    assert_eq!(versions(VersionFilter::last()), [v(30)]);
+    assert_eq!(
+        versions(VersionFilter {
+            first: true,
+            ..Default::default()
+        }),
+        [v(10)]
+    );
+    assert_eq!(
+        versions(VersionFilter {
+            first: true,
+            last: true,
+            ..Default::default()
+        }),
         [v(10), v(30)]
     );
     let exact = 1_704_067_200_000_000 + 20 * 1_000_000;
-    assert_eq!(versions(VersionFilter { exact: vec![exact], ..Default::default() }), [v(20)]);
-    assert!(versions(VersionFilter::default()).is_empty(), "no version named selects nothing");
+    assert_eq!(
+        versions(VersionFilter {
+            exact: vec![exact],
+            ..Default::default()
+        }),
+        [v(20)]
+    );
+    assert!(
+        versions(VersionFilter::default()).is_empty(),
+        "no version named selects nothing"
+    );
     let mut q = ObjectQuery::new(Scope::Store, 10);
     q.versions = VersionFilter::last();
-    assert_eq!(all_rows(store, q).len(), 1, "store scope has the same version logic");
-    assert_eq!(store.latest(&indicator(7, 0).id).unwrap().map(|r| r.version), Some(v(30)));
+    assert_eq!(
+        all_rows(store, q).len(),
+        1,
+        "store scope has the same version logic"
+    );
+    assert_eq!(
+        store
+            .latest(&indicator(7, 0).id)
+            .unwrap()
+            .map(|r| r.version),
+        Some(v(30))
+    );
 }
 
 pub fn unversioned_objects_report_date_added_as_version(store: &dyn Store) {
     let outcome = store.insert(&[ipv4(1)], &provenance(), Some("c")).unwrap();
     let again = store.insert(&[ipv4(1)], &provenance(), Some("c")).unwrap();
-    assert!(matches!(again[0], InsertOutcome::AlreadyPresent { differs: false, .. }));
+    assert!(matches!(
+        again[0],
+        InsertOutcome::AlreadyPresent { differs: false, .. }
+    ));
     let rows = all_rows(store, in_collection("c", 10));
     assert_eq!(rows.len(), 1);
     let date_added = outcome[0].date_added();
     assert_eq!(rows[0].version_micros, date_added);
-    assert_eq!(rows[0].version, accord_stix::Timestamp::from_micros(date_added).as_str());
+    assert_eq!(
+        rows[0].version,
+        accord_stix::Timestamp::from_micros(date_added).as_str()
+    );
     let mut q = in_collection("c", 10);
-    q.versions = VersionFilter { exact: vec![date_added], ..Default::default() };
-    assert_eq!(all_rows(store, q).len(), 1, "an exact match on date_added finds it");
+    q.versions = VersionFilter {
+        exact: vec![date_added],
+        ..Default::default()
+    };
+    assert_eq!(
+        all_rows(store, q).len(),
+        1,
+        "an exact match on date_added finds it"
+    );
 }
 
 pub fn pagination_visits_every_row_once_in_date_added_order(store: &dyn Store) {
     let batch: Vec<NewObject> = (0..250).map(|n| indicator(n, 1)).collect();
-    store.insert(&batch[..100], &provenance(), Some("c")).unwrap();
-    store.insert(&batch[100..], &provenance(), Some("c")).unwrap();
+    store
+        .insert(&batch[..100], &provenance(), Some("c"))
+        .unwrap();
+    store
+        .insert(&batch[100..], &provenance(), Some("c"))
+        .unwrap();
     let mut query = in_collection("c", 100);
     let mut seen = Vec::new();
     let mut pages = 0;
@@ -189,21 +267,33 @@ pub fn pagination_visits_every_row_once_in_date_added_order(store: &dyn Store) {
         query.after = page.cursor();
         // A write between pages must not disturb the walk.
         if pages == 1 {
-            store.insert(&[indicator(1000, 1)], &provenance(), Some("c")).unwrap();
+            store
+                .insert(&[indicator(1000, 1)], &provenance(), Some("c"))
+                .unwrap();
         }
     }
     assert_eq!(pages, 3);
     assert_eq!(seen.len(), 251);
-    assert!(seen.windows(2).all(|w| w[0].0 < w[1].0), "strictly ascending date_added");
+    assert!(
+        seen.windows(2).all(|w| w[0].0 < w[1].0),
+        "strictly ascending date_added"
+    );
     let ids: std::collections::HashSet<_> = seen.iter().map(|s| &s.1).collect();
     assert_eq!(ids.len(), 251, "no row twice");
     let exact = store.query(&in_collection("c", 251)).unwrap();
-    assert!(!exact.more, "more is false when the page holds the last row");
+    assert!(
+        !exact.more,
+        "more is false when the page holds the last row"
+    );
 }
 
 pub fn added_after_is_exclusive_and_combines_with_the_cursor(store: &dyn Store) {
     let outcomes = store
-        .insert(&(0..10).map(|n| indicator(n, 1)).collect::<Vec<_>>(), &provenance(), Some("c"))
+        .insert(
+            &(0..10).map(|n| indicator(n, 1)).collect::<Vec<_>>(),
+            &provenance(),
+            Some("c"),
+        )
         .unwrap();
     let mut q = in_collection("c", 100);
     q.added_after = Some(outcomes[4].date_added());
@@ -220,7 +310,13 @@ pub fn added_after_is_exclusive_and_combines_with_the_cursor(store: &dyn Store) 
 pub fn type_id_and_spec_version_filters(store: &dyn Store) {
     let mut old = indicator(3, 1);
     old.spec_version = "2.0".into();
-    store.insert(&[indicator(1, 1), ipv4(2), old.clone()], &provenance(), Some("c")).unwrap();
+    store
+        .insert(
+            &[indicator(1, 1), ipv4(2), old.clone()],
+            &provenance(),
+            Some("c"),
+        )
+        .unwrap();
     let mut q = in_collection("c", 10);
     q.types = vec!["ipv4-addr".into()];
     assert_eq!(all_rows(store, q).len(), 1);
@@ -233,52 +329,114 @@ pub fn type_id_and_spec_version_filters(store: &dyn Store) {
     let mut q = in_collection("c", 10);
     q.spec_versions = vec!["2.0".into()];
     let rows = all_rows(store, q);
-    assert_eq!(rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), [old.id.as_str()]);
+    assert_eq!(
+        rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        [old.id.as_str()]
+    );
 }
 
 pub fn provider_windows_restrict_what_a_reader_sees(store: &dyn Store) {
-    let a = store.insert(&[indicator(1, 1)], &Provenance::new("a", "t"), Some("c")).unwrap();
-    store.insert(&[indicator(2, 1)], &Provenance::new("b", "t"), Some("c")).unwrap();
-    store.insert(&[indicator(3, 1)], &Provenance::new("a", "t"), Some("c")).unwrap();
+    let a = store
+        .insert(&[indicator(1, 1)], &Provenance::new("a", "t"), Some("c"))
+        .unwrap();
+    store
+        .insert(&[indicator(2, 1)], &Provenance::new("b", "t"), Some("c"))
+        .unwrap();
+    store
+        .insert(&[indicator(3, 1)], &Provenance::new("a", "t"), Some("c"))
+        .unwrap();
     let only = |windows: Vec<ProviderWindow>| -> Vec<String> {
         let mut q = in_collection("c", 10);
         q.providers = Some(windows);
         all_rows(store, q).into_iter().map(|r| r.id).collect()
     };
-    let window = |org: &str, until| ProviderWindow { organisation: org.into(), added_until: until };
-    assert_eq!(only(vec![window("a", None)]), [indicator(1, 1).id, indicator(3, 1).id]);
-    assert_eq!(only(vec![window("a", Some(a[0].date_added()))]), [indicator(1, 1).id]);
-    assert_eq!(only(vec![window("a", Some(a[0].date_added())), window("b", None)]).len(), 2);
+    let window = |org: &str, until| ProviderWindow {
+        organisation: org.into(),
+        added_until: until,
+    };
+    assert_eq!(
+        only(vec![window("a", None)]),
+        [indicator(1, 1).id, indicator(3, 1).id]
+    );
+    assert_eq!(
+        only(vec![window("a", Some(a[0].date_added()))]),
+        [indicator(1, 1).id]
+    );
+    assert_eq!(
+        only(vec![
+            window("a", Some(a[0].date_added())),
+            window("b", None)
+        ])
+        .len(),
+        2
+    );
     assert!(only(vec![]).is_empty(), "no provider means nothing");
 }
 
 pub fn collections_are_independent_scopes(store: &dyn Store) {
-    store.insert(&[indicator(1, 1)], &provenance(), Some("one")).unwrap();
-    let later = store.insert(&[indicator(1, 1)], &provenance(), Some("two")).unwrap();
-    store.insert(&[indicator(2, 1)], &provenance(), None).unwrap();
+    store
+        .insert(&[indicator(1, 1)], &provenance(), Some("one"))
+        .unwrap();
+    let later = store
+        .insert(&[indicator(1, 1)], &provenance(), Some("two"))
+        .unwrap();
+    store
+        .insert(&[indicator(2, 1)], &provenance(), None)
+        .unwrap();
     assert_eq!(all_rows(store, in_collection("one", 10)).len(), 1);
     let two = all_rows(store, in_collection("two", 10));
     assert_eq!(two.len(), 1);
-    assert_eq!(two[0].date_added, later[0].date_added(), "date_added is per collection");
+    assert_eq!(
+        two[0].date_added,
+        later[0].date_added(),
+        "date_added is per collection"
+    );
     assert!(all_rows(store, in_collection("none", 10)).is_empty());
     let mut q = ObjectQuery::new(Scope::Store, 10);
     q.versions = VersionFilter::all();
-    assert_eq!(all_rows(store, q).len(), 2, "the store holds each version once");
+    assert_eq!(
+        all_rows(store, q).len(),
+        2,
+        "the store holds each version once"
+    );
 }
 
 pub fn remove_from_collection_keeps_other_versions_and_the_store(store: &dyn Store) {
     for second in [1, 2, 3] {
-        store.insert(&[indicator(1, second)], &provenance(), Some("c")).unwrap();
+        store
+            .insert(&[indicator(1, second)], &provenance(), Some("c"))
+            .unwrap();
     }
     let id = indicator(1, 1).id;
-    assert_eq!(store.remove_from_collection("c", &id, &VersionFilter::last()).unwrap(), 1);
+    assert_eq!(
+        store
+            .remove_from_collection("c", &id, &VersionFilter::last())
+            .unwrap(),
+        1
+    );
     let mut q = in_collection("c", 10);
     q.versions = VersionFilter::all();
     assert_eq!(all_rows(store, q.clone()).len(), 2);
-    assert_eq!(store.remove_from_collection("c", &id, &VersionFilter::all()).unwrap(), 2);
+    assert_eq!(
+        store
+            .remove_from_collection("c", &id, &VersionFilter::all())
+            .unwrap(),
+        2
+    );
     assert!(all_rows(store, q).is_empty());
-    assert_eq!(store.latest(&id).unwrap().map(|r| r.version_micros % 10_000_000), Some(3_000_000));
-    assert_eq!(store.remove_from_collection("c", &id, &VersionFilter::all()).unwrap(), 0);
+    assert_eq!(
+        store
+            .latest(&id)
+            .unwrap()
+            .map(|r| r.version_micros % 10_000_000),
+        Some(3_000_000)
+    );
+    assert_eq!(
+        store
+            .remove_from_collection("c", &id, &VersionFilter::all())
+            .unwrap(),
+        0
+    );
 }
 
 pub fn statuses_are_scoped_to_their_organisation(store: &dyn Store) {
@@ -288,9 +446,15 @@ pub fn statuses_are_scoped_to_their_organisation(store: &dyn Store) {
         json: r#"{"status":"complete"}"#.into(),
     };
     store.put_status(&status).unwrap();
-    assert_eq!(store.status(&status.id, TELCO).unwrap(), Some(status.clone()));
+    assert_eq!(
+        store.status(&status.id, TELCO).unwrap(),
+        Some(status.clone())
+    );
     assert_eq!(store.status(&status.id, "centre").unwrap(), None);
-    let updated = StatusRecord { json: r#"{"status":"pending"}"#.into(), ..status.clone() };
+    let updated = StatusRecord {
+        json: r#"{"status":"pending"}"#.into(),
+        ..status.clone()
+    };
     store.put_status(&updated).unwrap();
     assert_eq!(store.status(&status.id, TELCO).unwrap(), Some(updated));
 }
@@ -304,13 +468,35 @@ pub fn ledger_appends_in_order_and_finds_by_recipient(store: &dyn Store) {
         hash: vec![seq as u8; 32],
     };
     assert_eq!(store.ledger_last().unwrap(), None);
-    store.ledger_append(&[record(1, "centre", "x"), record(2, "cert", "x")]).unwrap();
+    store
+        .ledger_append(&[record(1, "centre", "x"), record(2, "cert", "x")])
+        .unwrap();
     store.ledger_append(&[record(3, "centre", "x")]).unwrap();
-    let err = store.ledger_append(&[record(5, "centre", "y")]).unwrap_err();
-    assert!(matches!(err, StoreError::LedgerOutOfOrder { expected: 4, got: 5 }));
-    let err = store.ledger_append(&[record(4, "a", "y"), record(4, "a", "y")]).unwrap_err();
-    assert!(matches!(err, StoreError::LedgerOutOfOrder { expected: 5, got: 4 }));
-    assert_eq!(store.ledger_last().unwrap().map(|r| r.seq), Some(3), "failed appends leave nothing");
+    let err = store
+        .ledger_append(&[record(5, "centre", "y")])
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        StoreError::LedgerOutOfOrder {
+            expected: 4,
+            got: 5
+        }
+    ));
+    let err = store
+        .ledger_append(&[record(4, "a", "y"), record(4, "a", "y")])
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        StoreError::LedgerOutOfOrder {
+            expected: 5,
+            got: 4
+        }
+    ));
+    assert_eq!(
+        store.ledger_last().unwrap().map(|r| r.seq),
+        Some(3),
+        "failed appends leave nothing"
+    );
     let seqs = |rs: Vec<LedgerRecord>| rs.into_iter().map(|r| r.seq).collect::<Vec<_>>();
     assert_eq!(seqs(store.ledger_scan(0, 10).unwrap()), [1, 2, 3]);
     assert_eq!(seqs(store.ledger_scan(1, 1).unwrap()), [2]);
@@ -320,13 +506,25 @@ pub fn ledger_appends_in_order_and_finds_by_recipient(store: &dyn Store) {
 
 pub fn stats_count_versions_types_providers_and_collections(store: &dyn Store) {
     store
-        .insert(&[indicator(1, 1), indicator(1, 2), ipv4(1)], &provenance(), Some("c"))
+        .insert(
+            &[indicator(1, 1), indicator(1, 2), ipv4(1)],
+            &provenance(),
+            Some("c"),
+        )
         .unwrap();
-    store.insert(&[indicator(2, 1)], &Provenance::new("centre", "t"), None).unwrap();
+    store
+        .insert(&[indicator(2, 1)], &Provenance::new("centre", "t"), None)
+        .unwrap();
     let stats = store.stats().unwrap();
     assert_eq!(stats.object_versions, 4);
     assert_eq!(stats.objects, 3);
-    assert_eq!(stats.by_type, [("indicator".to_string(), 3), ("ipv4-addr".to_string(), 1)]);
-    assert_eq!(stats.by_provider, [("centre".to_string(), 1), (TELCO.to_string(), 3)]);
+    assert_eq!(
+        stats.by_type,
+        [("indicator".to_string(), 3), ("ipv4-addr".to_string(), 1)]
+    );
+    assert_eq!(
+        stats.by_provider,
+        [("centre".to_string(), 1), (TELCO.to_string(), 3)]
+    );
     assert_eq!(stats.by_collection, [("c".to_string(), 3)]);
 }

@@ -28,7 +28,10 @@ impl Deref for TempStore {
 fn object(n: u32) -> NewObject {
     let id = format!("ipv4-addr--00000000-0000-5000-8000-{n:012}");
     NewObject {
-        json: format!(r#"{{"type":"ipv4-addr","id":"{id}","value":"203.0.113.{}"}}"#, n % 250),
+        json: format!(
+            r#"{{"type":"ipv4-addr","id":"{id}","value":"203.0.113.{}"}}"#,
+            n % 250
+        ),
         id,
         object_type: "ipv4-addr".into(),
         spec_version: "2.1".into(),
@@ -43,13 +46,23 @@ fn acknowledged_writes_survive_reopening() {
     let path = dir.path().join("accord.sqlite");
     {
         let store = SqliteStore::open(&path).unwrap();
-        store.insert(&[object(1), object(2)], &Provenance::new("telco", "t"), Some("c")).unwrap();
+        store
+            .insert(
+                &[object(1), object(2)],
+                &Provenance::new("telco", "t"),
+                Some("c"),
+            )
+            .unwrap();
     }
     let store = SqliteStore::open(&path).unwrap();
-    let page = store.query(&ObjectQuery::new(Scope::Collection("c".into()), 10)).unwrap();
+    let page = store
+        .query(&ObjectQuery::new(Scope::Collection("c".into()), 10))
+        .unwrap();
     assert_eq!(page.rows.len(), 2);
     // Stamps keep increasing after a reopen.
-    let later = store.insert(&[object(3)], &Provenance::new("telco", "t"), Some("c")).unwrap();
+    let later = store
+        .insert(&[object(3)], &Provenance::new("telco", "t"), Some("c"))
+        .unwrap();
     assert!(later[0].date_added() > page.rows[1].date_added);
 }
 
@@ -80,7 +93,8 @@ fn page_queries_walk_an_index_in_order() {
         let rows = stmt.query_map([], |r| r.get::<_, String>(3)).unwrap();
         rows.map(Result::unwrap).collect::<Vec<_>>().join(" | ")
     };
-    let base = "SELECT e.date_added FROM entries e JOIN objects o ON o.date_added = e.object_added \
+    let base =
+        "SELECT e.date_added FROM entries e JOIN objects o ON o.date_added = e.object_added \
                 WHERE e.collection = 'c' AND e.date_added > 5";
     let checks = [
         format!("{base} ORDER BY e.date_added LIMIT 101"),
@@ -92,8 +106,15 @@ fn page_queries_walk_an_index_in_order() {
     ];
     for sql in checks {
         let plan = plan(&sql);
-        assert!(plan.contains("USING INDEX entries_in_order") || plan.contains("USING INDEX entries_by_type"), "{plan}");
-        assert!(!plan.contains("TEMP B-TREE"), "sorts the collection: {plan}");
+        assert!(
+            plan.contains("USING INDEX entries_in_order")
+                || plan.contains("USING INDEX entries_by_type"),
+            "{plan}"
+        );
+        assert!(
+            !plan.contains("TEMP B-TREE"),
+            "sorts the collection: {plan}"
+        );
         assert!(!plan.contains("SCAN e"), "scans the collection: {plan}");
     }
 }

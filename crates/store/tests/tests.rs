@@ -6,7 +6,9 @@ mod conformance;
 mod sqlite;
 
 mod sqlite_in_memory {
-    conformance_suite!(Box::new(accord_store::SqliteStore::open_in_memory().expect("in-memory store")));
+    conformance_suite!(Box::new(
+        accord_store::SqliteStore::open_in_memory().expect("in-memory store")
+    ));
 }
 
 mod sqlite_file {

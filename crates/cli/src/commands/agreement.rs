@@ -25,7 +25,9 @@ pub enum AgreementCommand {
     /// Validate agreement files (and load their pseudonym keys); list every problem.
     ///
     /// Exit status: 0 all valid, 1 some invalid.
-    #[command(after_help = "Example:\n  accord agreement check examples/agreements/telco-to-cybercrime-centre.toml")]
+    #[command(
+        after_help = "Example:\n  accord agreement check examples/agreements/telco-to-cybercrime-centre.toml"
+    )]
     Check {
         /// Agreement files (TOML)
         #[arg(required = true, value_name = "FILE")]
@@ -33,7 +35,9 @@ pub enum AgreementCommand {
     },
     /// Write a new random pseudonym key (32 bytes, hex) to FILE, readable only by its
     /// owner, for an agreement's `pseudonym_key_file`.
-    #[command(after_help = "Example:\n  accord agreement keygen accord-data/agreements/keys/telco-ec3-ddos.key")]
+    #[command(
+        after_help = "Example:\n  accord agreement keygen accord-data/agreements/keys/telco-ec3-ddos.key"
+    )]
     Keygen {
         /// Where to write the key (must not exist)
         #[arg(value_name = "FILE")]
@@ -44,7 +48,9 @@ pub enum AgreementCommand {
     List,
     /// What ORG would receive now: counts by type and TLP, and what is withheld and why.
     /// Nothing is released and nothing is recorded.
-    #[command(after_help = "Example:\n  accord agreement preview --recipient centre --collection 365fed99-08fa-fdcd-a1b3-fb247eb41d01")]
+    #[command(
+        after_help = "Example:\n  accord agreement preview --recipient centre --collection 365fed99-08fa-fdcd-a1b3-fb247eb41d01"
+    )]
     Preview {
         /// The receiving organisation
         #[arg(long, value_name = "ORG")]
@@ -60,7 +66,10 @@ pub fn run(global: &GlobalArgs, args: &AgreementArgs) -> anyhow::Result<ExitCode
         AgreementCommand::Check { files } => check(global, files),
         AgreementCommand::Keygen { file } => keygen(file),
         AgreementCommand::List => list(global),
-        AgreementCommand::Preview { recipient, collection } => preview(global, recipient, collection.as_deref()),
+        AgreementCommand::Preview {
+            recipient,
+            collection,
+        } => preview(global, recipient, collection.as_deref()),
     }
 }
 
@@ -69,10 +78,12 @@ fn check(global: &GlobalArgs, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
     let mut report = Vec::new();
     for file in files {
         match load_file(file) {
-            Ok(a) => report.push(serde_json::json!({"file": file, "valid": true, "agreement": summary(&a)})),
+            Ok(a) => report
+                .push(serde_json::json!({"file": file, "valid": true, "agreement": summary(&a)})),
             Err(problems) => {
                 all_valid = false;
-                report.push(serde_json::json!({"file": file, "valid": false, "problems": problems}));
+                report
+                    .push(serde_json::json!({"file": file, "valid": false, "problems": problems}));
             }
         }
     }
@@ -92,11 +103,19 @@ fn check(global: &GlobalArgs, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
                     a["validity"].as_str().unwrap_or_default(),
                 ))?;
             } else {
-                eprintln!("{}: invalid\n{}", file.display(), item["problems"].as_str().unwrap_or_default());
+                eprintln!(
+                    "{}: invalid\n{}",
+                    file.display(),
+                    item["problems"].as_str().unwrap_or_default()
+                );
             }
         }
     }
-    Ok(if all_valid { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if all_valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn list(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
@@ -124,24 +143,39 @@ fn list(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     } else if rows.is_empty() {
         print_stdout(&format!("no agreements in {}", dir.display()))?;
     } else {
-        let mut text = format!("{:<28} {:>3}  {:<36} {:<8} {}\n", "AGREEMENT", "V", "PROVIDER → RECIPIENT", "STATUS", "VALIDITY");
+        let mut text = format!(
+            "{:<28} {:>3}  {:<36} {:<8} {}\n",
+            "AGREEMENT", "V", "PROVIDER → RECIPIENT", "STATUS", "VALIDITY"
+        );
         for r in &rows {
             if let Some(problems) = r["invalid"].as_str() {
-                text.push_str(&format!("{}: INVALID: {}\n", r["file"].as_str().unwrap_or_default(), problems.lines().next().unwrap_or_default()));
+                text.push_str(&format!(
+                    "{}: INVALID: {}\n",
+                    r["file"].as_str().unwrap_or_default(),
+                    problems.lines().next().unwrap_or_default()
+                ));
                 continue;
             }
             text.push_str(&format!(
                 "{:<28} {:>3}  {:<36} {:<8} {}\n",
                 r["id"].as_str().unwrap_or_default(),
                 r["version"],
-                format!("{} → {}", r["provider"].as_str().unwrap_or_default(), r["recipient"].as_str().unwrap_or_default()),
+                format!(
+                    "{} → {}",
+                    r["provider"].as_str().unwrap_or_default(),
+                    r["recipient"].as_str().unwrap_or_default()
+                ),
                 r["status"].as_str().unwrap_or_default(),
                 r["validity"].as_str().unwrap_or_default(),
             ));
         }
         print_stdout(text.trim_end())?;
     }
-    Ok(if invalid { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if invalid {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// The facts of an agreement shown by `check` and `list`.
@@ -154,7 +188,9 @@ fn summary(a: &Agreement) -> serde_json::Value {
     } else {
         "expired"
     };
-    let until = a.valid_until().map_or_else(|| "open-ended".to_string(), |u| u.to_stix());
+    let until = a
+        .valid_until()
+        .map_or_else(|| "open-ended".to_string(), |u| u.to_stix());
     serde_json::json!({
         "id": a.id(),
         "version": a.version(),
@@ -171,7 +207,11 @@ fn summary(a: &Agreement) -> serde_json::Value {
     })
 }
 
-fn preview(global: &GlobalArgs, recipient: &str, collection: Option<&str>) -> anyhow::Result<ExitCode> {
+fn preview(
+    global: &GlobalArgs,
+    recipient: &str,
+    collection: Option<&str>,
+) -> anyhow::Result<ExitCode> {
     let store = global.open_store()?;
     let egress = global.egress(store)?;
     let scope = match collection {
@@ -209,9 +249,9 @@ fn keygen(file: &std::path::Path) -> anyhow::Result<ExitCode> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut out = options
-        .open(file)
-        .map_err(|e| anyhow::anyhow!("cannot create {} (it must not exist): {e}", file.display()))?;
+    let mut out = options.open(file).map_err(|e| {
+        anyhow::anyhow!("cannot create {} (it must not exist): {e}", file.display())
+    })?;
     writeln!(out, "{}", hex::encode(key))?;
     eprintln!("wrote a new pseudonym key to {}", file.display());
     Ok(ExitCode::SUCCESS)

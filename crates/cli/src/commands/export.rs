@@ -33,7 +33,9 @@ pub enum Versions {
 /// release is recorded in the ledger. Without `--recipient`, the export is for this
 /// node's own organisation.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  accord export -o everything.json\n  accord export --type indicator --type malware --added-after 2024-01-01T00:00:00Z\n  accord export --collection 365fed99-08fa-fdcd-a1b3-fb247eb41d01 --recipient centre")]
+#[command(
+    after_help = "Examples:\n  accord export -o everything.json\n  accord export --type indicator --type malware --added-after 2024-01-01T00:00:00Z\n  accord export --collection 365fed99-08fa-fdcd-a1b3-fb247eb41d01 --recipient centre"
+)]
 pub struct ExportArgs {
     /// Only objects of this type (repeatable)
     #[arg(long = "type", value_name = "TYPE")]
@@ -61,14 +63,24 @@ pub struct ExportArgs {
 pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let store = global.open_store()?;
     let egress = global.egress(store)?;
-    let recipient = Recipient::new(args.recipient.clone().unwrap_or_else(|| egress.local_organisation().to_string()));
+    let recipient = Recipient::new(
+        args.recipient
+            .clone()
+            .unwrap_or_else(|| egress.local_organisation().to_string()),
+    );
     let mut query = query(args)?;
     let sink: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(File::create(path).with_context(|| format!("creating {}", path.display()))?),
+        Some(path) => {
+            Box::new(File::create(path).with_context(|| format!("creating {}", path.display()))?)
+        }
         None => Box::new(io::stdout().lock()),
     };
     let mut out = BufWriter::with_capacity(1 << 20, sink);
-    write!(out, r#"{{"type":"bundle","id":"bundle--{}","objects":["#, uuid::Uuid::new_v4())?;
+    write!(
+        out,
+        r#"{{"type":"bundle","id":"bundle--{}","objects":["#,
+        uuid::Uuid::new_v4()
+    )?;
     let mut count = 0u64;
     loop {
         let page = egress.objects(&recipient, &query)?;
@@ -105,7 +117,10 @@ fn query(args: &ExportArgs) -> anyhow::Result<ObjectQuery> {
     query.ids = args.ids.clone();
     query.versions = match args.versions {
         Versions::All => VersionFilter::all(),
-        Versions::First => VersionFilter { first: true, ..VersionFilter::default() },
+        Versions::First => VersionFilter {
+            first: true,
+            ..VersionFilter::default()
+        },
         Versions::Last => VersionFilter::last(),
     };
     if let Some(text) = &args.added_after {

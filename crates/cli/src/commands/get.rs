@@ -11,7 +11,9 @@ use crate::context::GlobalArgs;
 ///
 /// Exit status: 0 found, 1 not found, 2 error.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  accord get indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\n  accord get --versions indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f")]
+#[command(
+    after_help = "Examples:\n  accord get indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\n  accord get --versions indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+)]
 pub struct GetArgs {
     /// The object's STIX id
     pub id: String,
@@ -28,8 +30,15 @@ pub fn run(global: &GlobalArgs, args: &GetArgs) -> anyhow::Result<ExitCode> {
     let egress = global.egress(store)?;
     let mut query = ObjectQuery::new(Scope::Store, MAX_VERSIONS);
     query.ids = vec![args.id.clone()];
-    query.versions = if args.versions { VersionFilter::all() } else { VersionFilter::last() };
-    let released = egress.objects(&Recipient::new(egress.local_organisation().to_string()), &query)?;
+    query.versions = if args.versions {
+        VersionFilter::all()
+    } else {
+        VersionFilter::last()
+    };
+    let released = egress.objects(
+        &Recipient::new(egress.local_organisation().to_string()),
+        &query,
+    )?;
     if released.objects.is_empty() {
         eprintln!("accord: no object {}", args.id);
         return Ok(ExitCode::from(1));

@@ -35,7 +35,9 @@ const PROGRESS_MIN_BYTES: u64 = 8 << 20;
 /// Invalid objects are reported with their id, property and rule, and skipped; the
 /// valid ones are stored. Exit status: 0 all stored, 1 some rejected, 2 error.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  accord ingest bundle.json\n  accord ingest --collection 365fed99-08fa-fdcd-a1b3-fb247eb41d01 a.json b.json\n  curl -s https://example.org/feed.json | accord ingest -")]
+#[command(
+    after_help = "Examples:\n  accord ingest bundle.json\n  accord ingest --collection 365fed99-08fa-fdcd-a1b3-fb247eb41d01 a.json b.json\n  curl -s https://example.org/feed.json | accord ingest -"
+)]
 pub struct IngestArgs {
     /// Bundles or JSON arrays of objects (`-` for standard input)
     #[arg(required = true, value_name = "FILE")]
@@ -73,17 +75,29 @@ pub fn run(global: &GlobalArgs, args: &IngestArgs) -> anyhow::Result<ExitCode> {
         },
         "cli-ingest",
     );
-    let options = IngestOptions { fill_sco_ids: args.fill_ids };
+    let options = IngestOptions {
+        fill_sco_ids: args.fill_ids,
+    };
     let mut summary = Summary::default();
     for file in &args.files {
         let (input, size) = open_input(file)?;
         let progress = progress_bar(size, args.no_progress || global.json);
         let input = progress.wrap_read(input);
-        ingest_one(&*store, input, &provenance, args.collection.as_deref(), &options, &mut summary, file)
-            .with_context(|| format!("ingesting {}", file.display()))?;
+        ingest_one(
+            &*store,
+            input,
+            &provenance,
+            args.collection.as_deref(),
+            &options,
+            &mut summary,
+            file,
+        )
+        .with_context(|| format!("ingesting {}", file.display()))?;
         progress.finish_and_clear();
     }
-    store.sync().context("making the ingested objects durable")?;
+    store
+        .sync()
+        .context("making the ingested objects durable")?;
     if global.json {
         println!("{}", serde_json::to_string(&summary)?);
     } else {
@@ -92,7 +106,11 @@ pub fn run(global: &GlobalArgs, args: &IngestArgs) -> anyhow::Result<ExitCode> {
             summary.stored, summary.already_present, summary.rejected
         );
     }
-    Ok(if summary.rejected > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if summary.rejected > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 type Batch = Vec<Result<NewObject, Rejection>>;
@@ -114,7 +132,9 @@ fn ingest_one(
                 summary.record(&result, first_index, file);
             }
         }
-        reader.join().map_err(|_| anyhow::anyhow!("the reader thread panicked"))?
+        reader
+            .join()
+            .map_err(|_| anyhow::anyhow!("the reader thread panicked"))?
     })
 }
 
@@ -157,7 +177,10 @@ fn read_batches(
 impl Summary {
     fn record(&mut self, result: &ObjectResult, first_index: usize, file: &Path) {
         match result {
-            ObjectResult::Stored { already_present: true, .. } => self.already_present += 1,
+            ObjectResult::Stored {
+                already_present: true,
+                ..
+            } => self.already_present += 1,
             ObjectResult::Stored { .. } => self.stored += 1,
             ObjectResult::Rejected { index, rejection } => {
                 self.rejected += 1;

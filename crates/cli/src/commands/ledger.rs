@@ -29,7 +29,9 @@ pub enum LedgerCommand {
     /// Check the hash chain; name the first changed, missing or reordered entry.
     ///
     /// Exit status: 0 intact, 1 broken, 2 error.
-    #[command(after_help = "Examples:\n  accord ledger verify\n  accord ledger verify --file ledger.jsonl")]
+    #[command(
+        after_help = "Examples:\n  accord ledger verify\n  accord ledger verify --file ledger.jsonl"
+    )]
     Verify {
         /// Verify an exported ledger (JSON lines) instead of the store's
         #[arg(long, value_name = "FILE")]
@@ -38,7 +40,9 @@ pub enum LedgerCommand {
     /// Did ORG receive OBJECT? When, under which agreement, and in what form.
     ///
     /// Exit status: 0 received at least once, 1 never received, 2 error.
-    #[command(after_help = "Example:\n  accord ledger explain --recipient centre --object indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f")]
+    #[command(
+        after_help = "Example:\n  accord ledger explain --recipient centre --object indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+    )]
     Explain {
         /// The receiving organisation
         #[arg(long, value_name = "ORG")]
@@ -48,7 +52,9 @@ pub enum LedgerCommand {
         object: String,
     },
     /// Write the ledger as JSON lines, one entry per line, for auditors.
-    #[command(after_help = "Examples:\n  accord ledger export -o ledger.jsonl\n  accord ledger export | jq 'select(.recipient == \"centre\")'")]
+    #[command(
+        after_help = "Examples:\n  accord ledger export -o ledger.jsonl\n  accord ledger export | jq 'select(.recipient == \"centre\")'"
+    )]
     Export {
         /// Write here instead of standard output
         #[arg(short, long, value_name = "FILE")]
@@ -79,12 +85,19 @@ fn verify_store(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let mut entries = 0u64;
     let outcome = 'scan: loop {
         let records = store.ledger_scan(after, CHUNK)?;
-        let Some(last) = records.last() else { break Outcome::Intact { entries } };
+        let Some(last) = records.last() else {
+            break Outcome::Intact { entries };
+        };
         after = last.seq;
         for record in &records {
             let entry = match decode_record(record) {
                 Ok(entry) => entry,
-                Err(detail) => break 'scan Outcome::Unreadable { seq: record.seq, detail },
+                Err(detail) => {
+                    break 'scan Outcome::Unreadable {
+                        seq: record.seq,
+                        detail,
+                    }
+                }
             };
             if let Err(broken) = verifier.push(&entry) {
                 break 'scan Outcome::Broken(broken);
@@ -96,7 +109,8 @@ fn verify_store(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn verify_file(global: &GlobalArgs, file: &PathBuf) -> anyhow::Result<ExitCode> {
-    let reader = BufReader::new(File::open(file).with_context(|| format!("opening {}", file.display()))?);
+    let reader =
+        BufReader::new(File::open(file).with_context(|| format!("opening {}", file.display()))?);
     let mut verifier = Verifier::new();
     let mut entries = 0u64;
     let mut outcome = None;
@@ -105,10 +119,16 @@ fn verify_file(global: &GlobalArgs, file: &PathBuf) -> anyhow::Result<ExitCode> 
         if line.trim().is_empty() {
             continue;
         }
-        let entry = match serde_json::from_str::<ExportedEntry>(&line).map_err(|e| e.to_string()).and_then(ExportedEntry::into_entry) {
+        let entry = match serde_json::from_str::<ExportedEntry>(&line)
+            .map_err(|e| e.to_string())
+            .and_then(ExportedEntry::into_entry)
+        {
             Ok(entry) => entry,
             Err(detail) => {
-                outcome = Some(Outcome::Unreadable { seq: entries + 1, detail: format!("line {}: {detail}", n + 1) });
+                outcome = Some(Outcome::Unreadable {
+                    seq: entries + 1,
+                    detail: format!("line {}: {detail}", n + 1),
+                });
                 break;
             }
         };
@@ -144,7 +164,11 @@ fn report_verification(global: &GlobalArgs, outcome: Outcome) -> anyhow::Result<
     } else {
         print_stdout(&message)?;
     }
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn explain(global: &GlobalArgs, recipient: &str, object: &str) -> anyhow::Result<ExitCode> {
@@ -152,21 +176,32 @@ fn explain(global: &GlobalArgs, recipient: &str, object: &str) -> anyhow::Result
     let records = store.ledger_find(recipient, object)?;
     let mut explained = Vec::new();
     for record in &records {
-        let entry = decode_record(record).map_err(|e| anyhow::anyhow!("ledger entry {}: {e}; run `accord ledger verify`", record.seq))?;
+        let entry = decode_record(record).map_err(|e| {
+            anyhow::anyhow!(
+                "ledger entry {}: {e}; run `accord ledger verify`",
+                record.seq
+            )
+        })?;
         let form = form_of(&*store, &entry)?;
         explained.push((entry, form));
     }
     if global.json {
-        let list: Vec<_> = explained.iter().map(|(e, form)| {
-            let mut v = exported(e);
-            v["form"] = serde_json::Value::String(form.to_string());
-            v
-        }).collect();
+        let list: Vec<_> = explained
+            .iter()
+            .map(|(e, form)| {
+                let mut v = exported(e);
+                v["form"] = serde_json::Value::String(form.to_string());
+                v
+            })
+            .collect();
         print_stdout(&serde_json::to_string_pretty(&list)?)?;
     } else if explained.is_empty() {
         print_stdout(&format!("{recipient} never received {object}"))?;
     } else {
-        let mut text = format!("{recipient} received {object} {} time(s):\n", explained.len());
+        let mut text = format!(
+            "{recipient} received {object} {} time(s):\n",
+            explained.len()
+        );
         for (e, form) in &explained {
             text.push_str(&format!(
                 "\n  entry {}  at {}\n    version          {}\n    agreement        {} v{}\n    purpose          {}\n    legal basis      {}\n    form             {form}\n    released sha256  {}\n",
@@ -182,7 +217,11 @@ fn explain(global: &GlobalArgs, recipient: &str, object: &str) -> anyhow::Result
         }
         print_stdout(text.trim_end())?;
     }
-    Ok(if explained.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if explained.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Whether the released bytes were the stored object itself or a transformed form.
@@ -209,7 +248,9 @@ fn one_line(text: &str) -> String {
 fn export(global: &GlobalArgs, output: Option<&PathBuf>) -> anyhow::Result<ExitCode> {
     let store = global.open_store()?;
     let sink: Box<dyn Write> = match output {
-        Some(path) => Box::new(File::create(path).with_context(|| format!("creating {}", path.display()))?),
+        Some(path) => {
+            Box::new(File::create(path).with_context(|| format!("creating {}", path.display()))?)
+        }
         None => Box::new(io::stdout().lock()),
     };
     let mut out = BufWriter::new(sink);
@@ -220,7 +261,12 @@ fn export(global: &GlobalArgs, output: Option<&PathBuf>) -> anyhow::Result<ExitC
         let Some(last) = records.last() else { break };
         after = last.seq;
         for record in &records {
-            let entry = decode_record(record).map_err(|e| anyhow::anyhow!("ledger entry {}: {e}; run `accord ledger verify`", record.seq))?;
+            let entry = decode_record(record).map_err(|e| {
+                anyhow::anyhow!(
+                    "ledger entry {}: {e}; run `accord ledger verify`",
+                    record.seq
+                )
+            })?;
             serde_json::to_writer(&mut out, &exported(&entry))?;
             out.write_all(b"\n")?;
             count += 1;
@@ -278,12 +324,17 @@ impl ExportedEntry {
     fn into_entry(self) -> Result<LedgerEntry, String> {
         let hash32 = |name: &str, text: &str| -> Result<[u8; 32], String> {
             let bytes = hex::decode(text).map_err(|e| format!("{name}: {e}"))?;
-            bytes.try_into().map_err(|_| format!("{name}: not 32 bytes"))
+            bytes
+                .try_into()
+                .map_err(|_| format!("{name}: not 32 bytes"))
         };
         let time = UtcMicros(self.time_micros);
         // The readable time is not hashed; it must say what the hashed one says.
         if time.to_stix() != self.time {
-            return Err(format!("time {} does not match time_micros {}", self.time, self.time_micros));
+            return Err(format!(
+                "time {} does not match time_micros {}",
+                self.time, self.time_micros
+            ));
         }
         Ok(LedgerEntry {
             seq: self.seq,

@@ -47,8 +47,8 @@ pub fn match_observed(observed: &Path, pattern: &str) -> ExitCode {
 fn run_match(observed: &Path, pattern: &str) -> anyhow::Result<bool> {
     let compiled = CompiledPattern::compile(pattern)?;
     let text = read_input(observed)?;
-    let json: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", observed.display()))?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not JSON", observed.display()))?;
     let data = ObservedData::from_json(&json)?;
     Ok(compiled.matches(&data)?)
 }

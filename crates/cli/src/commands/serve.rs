@@ -46,7 +46,10 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("opening the store {}", store_path.display()))?;
     let agreements_dir = config.agreements_dir();
     let gate = accord_node::agreements::load_gate(&agreements_dir).map_err(|e| {
-        anyhow::anyhow!("loading the agreements in {}:\n{e}", agreements_dir.display())
+        anyhow::anyhow!(
+            "loading the agreements in {}:\n{e}",
+            agreements_dir.display()
+        )
     })?;
     let agreements = gate.agreements().len();
     let store: Arc<dyn accord_store::Store> = Arc::new(store);

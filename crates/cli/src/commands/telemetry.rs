@@ -41,7 +41,9 @@ pub enum FormatArg {
 /// as where_sighted_refs and the estimated number of distinct internal hosts
 /// (x_accord_distinct_hosts). Internal (customer) addresses never appear in a sighting.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  accord match conn.log dns.log\n  zcat conn.log.gz | accord match --format zeek-tsv --internal 10.0.0.0/8 -\n  accord match --collection 365fed99-08fa-fdcd-a1b3-fb247eb41d01 --window 15m flows.csv")]
+#[command(
+    after_help = "Examples:\n  accord match conn.log dns.log\n  zcat conn.log.gz | accord match --format zeek-tsv --internal 10.0.0.0/8 -\n  accord match --collection 365fed99-08fa-fdcd-a1b3-fb247eb41d01 --window 15m flows.csv"
+)]
 pub struct MatchArgs {
     /// Telemetry files (`-` for standard input)
     #[arg(required = true, value_name = "FILE")]
@@ -78,7 +80,12 @@ pub fn run(global: &GlobalArgs, args: &MatchArgs) -> anyhow::Result<ExitCode> {
     };
     let span = Span::parse(&args.window)
         .filter(|s| s.0 > 0)
-        .with_context(|| format!("--window {}: expected a span like 30s, 15m, 1h or 1d", args.window))?;
+        .with_context(|| {
+            format!(
+                "--window {}: expected a span like 30s, 15m, 1h or 1d",
+                args.window
+            )
+        })?;
     let window = Duration::from_micros(u64::try_from(span.0).unwrap_or(u64::MAX));
     let store = global.open_store()?;
     let egress = global.egress(store.clone())?;
@@ -93,8 +100,15 @@ pub fn run(global: &GlobalArgs, args: &MatchArgs) -> anyhow::Result<ExitCode> {
         FormatArg::Csv => Format::Csv,
     });
     let progress = !(args.no_progress || global.json);
-    let (sightings, summary) =
-        match_cmd::run(&args.inputs, format, indicators, &identity, &args.internal, window, progress)?;
+    let (sightings, summary) = match_cmd::run(
+        &args.inputs,
+        format,
+        indicators,
+        &identity,
+        &args.internal,
+        window,
+        progress,
+    )?;
     if args.dry_run {
         print_stdout(&serde_json::to_string_pretty(&sightings)?)?;
         eprintln!("{summary}");
@@ -104,12 +118,20 @@ pub fn run(global: &GlobalArgs, args: &MatchArgs) -> anyhow::Result<ExitCode> {
     let provenance = Provenance::new(local, "match");
     let mut stored = 0usize;
     for chunk in texts.chunks(BATCH) {
-        let results = ingest_batch(&*store, chunk, &provenance, args.collection.as_deref(), &IngestOptions::default())?;
+        let results = ingest_batch(
+            &*store,
+            chunk,
+            &provenance,
+            args.collection.as_deref(),
+            &IngestOptions::default(),
+        )?;
         for result in results {
             match result {
                 ObjectResult::Stored { .. } => stored += 1,
                 ObjectResult::Rejected { rejection, .. } => {
-                    anyhow::bail!("a sighting failed validation (a bug in accord match): {rejection}")
+                    anyhow::bail!(
+                        "a sighting failed validation (a bug in accord match): {rejection}"
+                    )
                 }
             }
         }

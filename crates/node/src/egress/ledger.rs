@@ -63,7 +63,9 @@ impl LedgerWriter {
             return Ok(());
         }
         let (done, wait) = mpsc::sync_channel(1);
-        self.requests.send(Request { drafts, done }).map_err(|_| LedgerError::Stopped)?;
+        self.requests
+            .send(Request { drafts, done })
+            .map_err(|_| LedgerError::Stopped)?;
         wait.recv().map_err(|_| LedgerError::Stopped)?
     }
 }
@@ -117,12 +119,17 @@ fn commit(
             Err(e) => return Err(LedgerError::Store(e.to_string())),
         }
     }
-    Err(LedgerError::Store("the ledger head kept moving; too many concurrent writers".into()))
+    Err(LedgerError::Store(
+        "the ledger head kept moving; too many concurrent writers".into(),
+    ))
 }
 
 /// Where the stored chain continues.
 pub fn load_head(store: &dyn Store) -> Result<ChainHead, LedgerError> {
-    match store.ledger_last().map_err(|e| LedgerError::Store(e.to_string()))? {
+    match store
+        .ledger_last()
+        .map_err(|e| LedgerError::Store(e.to_string()))?
+    {
         None => Ok(ChainHead::genesis()),
         Some(record) => {
             let entry = decode_record(&record).map_err(LedgerError::CorruptHead)?;
@@ -149,14 +156,22 @@ pub fn decode_record(record: &LedgerRecord) -> Result<LedgerEntry, String> {
     let mut entries = decode_chain(&record.encoded).map_err(|e| e.to_string())?;
     let entry = match (entries.pop(), entries.is_empty()) {
         (Some(entry), true) => entry,
-        _ => return Err(format!("row {} does not hold exactly one entry", record.seq)),
+        _ => {
+            return Err(format!(
+                "row {} does not hold exactly one entry",
+                record.seq
+            ))
+        }
     };
     if entry.seq != record.seq
         || entry.recipient != record.recipient
         || entry.object_id != record.object_id
         || entry.hash[..] != record.hash[..]
     {
-        return Err(format!("row {} disagrees with the entry it holds", record.seq));
+        return Err(format!(
+            "row {} disagrees with the entry it holds",
+            record.seq
+        ));
     }
     Ok(entry)
 }

@@ -33,7 +33,9 @@ pub struct Recipient {
 impl Recipient {
     /// A recipient organisation.
     pub fn new(organisation: impl Into<String>) -> Self {
-        Self { organisation: organisation.into() }
+        Self {
+            organisation: organisation.into(),
+        }
     }
 }
 
@@ -126,8 +128,9 @@ impl Egress {
         let writer = match self.ledger.get() {
             Some(writer) => writer,
             None => {
-                let started = LedgerWriter::start(self.store.clone())
-                    .map_err(|e| LedgerError::Store(format!("cannot start the ledger writer: {e}")))?;
+                let started = LedgerWriter::start(self.store.clone()).map_err(|e| {
+                    LedgerError::Store(format!("cannot start the ledger writer: {e}"))
+                })?;
                 self.ledger.get_or_init(|| started)
             }
         };
@@ -151,19 +154,31 @@ impl Egress {
 
     /// Object versions for `recipient` (TAXII objects, object, versions; exports).
     /// Every release under an agreement is in the ledger when this returns.
-    pub fn objects(&self, recipient: &Recipient, query: &ObjectQuery) -> Result<Released, EgressError> {
+    pub fn objects(
+        &self,
+        recipient: &Recipient,
+        query: &ObjectQuery,
+    ) -> Result<Released, EgressError> {
         self.page(recipient, query, now(), true)
     }
 
     /// The manifest view: the same decisions, no content released (and so no ledger
     /// entries).
-    pub fn manifest(&self, recipient: &Recipient, query: &ObjectQuery) -> Result<Released, EgressError> {
+    pub fn manifest(
+        &self,
+        recipient: &Recipient,
+        query: &ObjectQuery,
+    ) -> Result<Released, EgressError> {
         self.page(recipient, query, now(), false)
     }
 
     /// What `recipient` would receive of everything matching `query` now, counted by
     /// type, TLP and withhold reason, without releasing anything.
-    pub fn preview(&self, recipient: &Recipient, query: &ObjectQuery) -> Result<Preview, EgressError> {
+    pub fn preview(
+        &self,
+        recipient: &Recipient,
+        query: &ObjectQuery,
+    ) -> Result<Preview, EgressError> {
         let gate = self.gate();
         let view = gate.view(&recipient.organisation, UtcMicros(now()));
         let collection = collection_of(query);
@@ -220,7 +235,9 @@ impl Egress {
                 let version = object_version(row, &facts, collection);
                 let decision = view.decide(&version, &resolver);
                 resolver.check()?;
-                let Decision::Release(release) = decision else { continue };
+                let Decision::Release(release) = decision else {
+                    continue;
+                };
                 if with_content {
                     let at = UtcMicros(now);
                     drafts.extend(LedgerDraft::for_release(
@@ -232,11 +249,18 @@ impl Egress {
                     ));
                 }
                 released.objects.push(ReleasedObject {
-                    id: release.released_id.clone().unwrap_or_else(|| row.id.clone()),
+                    id: release
+                        .released_id
+                        .clone()
+                        .unwrap_or_else(|| row.id.clone()),
                     version: row.version.clone(),
                     spec_version: row.spec_version.clone(),
                     date_added: row.date_added,
-                    json: if with_content { release.bytes.into_owned() } else { String::new() },
+                    json: if with_content {
+                        release.bytes.into_owned()
+                    } else {
+                        String::new()
+                    },
                 });
             }
             let full = released.objects.len() >= wanted;
@@ -263,10 +287,18 @@ impl Egress {
                 version: row.version,
                 spec_version: row.spec_version,
                 date_added: row.date_added,
-                json: if with_content { row.json } else { String::new() },
+                json: if with_content {
+                    row.json
+                } else {
+                    String::new()
+                },
             })
             .collect();
-        Ok(Released { objects, more: page.more, next })
+        Ok(Released {
+            objects,
+            more: page.more,
+            next,
+        })
     }
 }
 
@@ -276,8 +308,10 @@ impl Egress {
 /// only skips rows it would certainly withhold.
 fn provider_windows(gate: &Gate, view: &RecipientView<'_>, now: i64) -> Vec<ProviderWindow> {
     let recipient = view.recipient();
-    let mut windows: Vec<ProviderWindow> =
-        vec![ProviderWindow { organisation: recipient.to_string(), added_until: None }];
+    let mut windows: Vec<ProviderWindow> = vec![ProviderWindow {
+        organisation: recipient.to_string(),
+        added_until: None,
+    }];
     let providers: std::collections::BTreeSet<&str> = gate
         .agreements()
         .iter()
@@ -297,7 +331,10 @@ fn provider_windows(gate: &Gate, view: &RecipientView<'_>, now: i64) -> Vec<Prov
             .min()
             .unwrap_or(0);
         let added_until = (shortest_embargo > 0).then(|| now.saturating_sub(shortest_embargo));
-        windows.push(ProviderWindow { organisation: provider.to_string(), added_until });
+        windows.push(ProviderWindow {
+            organisation: provider.to_string(),
+            added_until,
+        });
     }
     windows
 }
@@ -310,8 +347,10 @@ fn collection_of(query: &ObjectQuery) -> Option<&str> {
 }
 
 fn facts_of(row: &ObjectRow) -> Result<accord_agreements::ObjectFacts, EgressError> {
-    crate::facts::decode(&row.facts)
-        .map_err(|e| EgressError::Facts { id: row.id.clone(), detail: e.to_string() })
+    crate::facts::decode(&row.facts).map_err(|e| EgressError::Facts {
+        id: row.id.clone(),
+        detail: e.to_string(),
+    })
 }
 
 fn object_version<'a>(

@@ -24,7 +24,12 @@ pub(super) struct StoreResolver<'a> {
 
 impl<'a> StoreResolver<'a> {
     pub(super) fn new(store: &'a dyn Store, collection: Option<&'a str>) -> Self {
-        Self { store, collection, cache: RefCell::new(HashMap::new()), failure: RefCell::new(None) }
+        Self {
+            store,
+            collection,
+            cache: RefCell::new(HashMap::new()),
+            failure: RefCell::new(None),
+        }
     }
 
     /// The error of a failed lookup since the last check, if any.
@@ -51,8 +56,10 @@ impl<'a> StoreResolver<'a> {
 }
 
 fn resolved(row: ObjectRow, collection: Option<&str>) -> Result<ResolvedObject, EgressError> {
-    let facts = crate::facts::decode(&row.facts)
-        .map_err(|e| EgressError::Facts { id: row.id.clone(), detail: e.to_string() })?;
+    let facts = crate::facts::decode(&row.facts).map_err(|e| EgressError::Facts {
+        id: row.id.clone(),
+        detail: e.to_string(),
+    })?;
     Ok(ResolvedObject {
         facts,
         provider: row.provenance.organisation,
@@ -73,7 +80,9 @@ impl ReferenceResolver for StoreResolver<'_> {
                 return None;
             }
         };
-        self.cache.borrow_mut().insert(id.to_string(), found.clone());
+        self.cache
+            .borrow_mut()
+            .insert(id.to_string(), found.clone());
         found
     }
 }

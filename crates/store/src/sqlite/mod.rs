@@ -137,7 +137,10 @@ fn open_reader(path: &Path) -> Result<Connection, StoreError> {
 fn migrate(conn: &Connection) -> Result<(), StoreError> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version > SCHEMA_VERSION {
-        return Err(StoreError::SchemaTooNew { found: version, supported: SCHEMA_VERSION });
+        return Err(StoreError::SchemaTooNew {
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
     }
     if version < 1 {
         conn.execute_batch(&format!(
@@ -168,7 +171,8 @@ impl Store for SqliteStore {
         }
         // A full checkpoint writes the WAL into the database file and syncs both.
         self.write(|w| {
-            w.connection().query_row("PRAGMA wal_checkpoint(FULL)", [], |_| Ok(()))?;
+            w.connection()
+                .query_row("PRAGMA wal_checkpoint(FULL)", [], |_| Ok(()))?;
             Ok(())
         })
     }

@@ -21,16 +21,24 @@ pub(super) struct ReaderPool {
 
 impl ReaderPool {
     pub(super) fn new(path: PathBuf) -> Self {
-        Self { path: Some(path), idle: Mutex::new(Vec::new()) }
+        Self {
+            path: Some(path),
+            idle: Mutex::new(Vec::new()),
+        }
     }
 
     pub(super) fn none() -> Self {
-        Self { path: None, idle: Mutex::new(Vec::new()) }
+        Self {
+            path: None,
+            idle: Mutex::new(Vec::new()),
+        }
     }
 
     /// A reader connection, or `None` when this pool has no file (use the writer).
     pub(super) fn take(&self) -> Result<Option<Connection>, StoreError> {
-        let Some(path) = &self.path else { return Ok(None) };
+        let Some(path) = &self.path else {
+            return Ok(None);
+        };
         let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         match idle {
             Some(conn) => Ok(Some(conn)),

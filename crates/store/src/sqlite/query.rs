@@ -39,7 +39,10 @@ impl SqlBuilder {
 pub(super) fn run(conn: &Connection, query: &ObjectQuery) -> Result<Page, StoreError> {
     let (mut b, key, version_table) = match &query.scope {
         Scope::Collection(collection) => {
-            let mut b = SqlBuilder { sql: String::new(), params: Vec::new() };
+            let mut b = SqlBuilder {
+                sql: String::new(),
+                params: Vec::new(),
+            };
             let c = b.param(collection.clone());
             b.sql = format!(
                 "SELECT e.date_added, {COLUMNS} FROM entries e \
@@ -55,7 +58,12 @@ pub(super) fn run(conn: &Connection, query: &ObjectQuery) -> Result<Page, StoreE
             (b, "o", "objects")
         }
     };
-    let after = query.after.map(|c| c.0).into_iter().chain(query.added_after).max();
+    let after = query
+        .after
+        .map(|c| c.0)
+        .into_iter()
+        .chain(query.added_after)
+        .max();
     if let Some(after) = after {
         let p = b.param(after);
         b.sql.push_str(&format!(" AND {key}.date_added > {p}"));
@@ -90,14 +98,23 @@ pub(super) fn run(conn: &Connection, query: &ObjectQuery) -> Result<Page, StoreE
             }
             alternatives.push(format!("({alt})"));
         }
-        b.sql.push_str(&format!(" AND ({})", alternatives.join(" OR ")));
+        b.sql
+            .push_str(&format!(" AND ({})", alternatives.join(" OR ")));
     }
-    let limit = b.param(i64::try_from(query.limit).unwrap_or(i64::MAX).saturating_add(1));
-    b.sql.push_str(&format!(" ORDER BY {key}.date_added LIMIT {limit}"));
+    let limit = b.param(
+        i64::try_from(query.limit)
+            .unwrap_or(i64::MAX)
+            .saturating_add(1),
+    );
+    b.sql
+        .push_str(&format!(" ORDER BY {key}.date_added LIMIT {limit}"));
 
     let mut stmt = conn.prepare_cached(&b.sql)?;
     let mut rows = stmt.query(params_from_iter(b.params.iter()))?;
-    let mut page = Page { rows: Vec::with_capacity(query.limit.min(1024)), more: false };
+    let mut page = Page {
+        rows: Vec::with_capacity(query.limit.min(1024)),
+        more: false,
+    };
     while let Some(row) = rows.next()? {
         if page.rows.len() == query.limit {
             page.more = true;
@@ -157,7 +174,10 @@ fn object_row(row: &Row<'_>) -> Result<ObjectRow, StoreError> {
     let date_added: i64 = row.get(0)?;
     let version_us: i64 = row.get(5)?;
     let (version, version_micros) = if version_us == UNVERSIONED {
-        (Timestamp::from_micros(date_added).as_str().to_string(), date_added)
+        (
+            Timestamp::from_micros(date_added).as_str().to_string(),
+            date_added,
+        )
     } else {
         (row.get::<_, String>(4)?, version_us)
     };
@@ -169,7 +189,10 @@ fn object_row(row: &Row<'_>) -> Result<ObjectRow, StoreError> {
         version,
         version_micros,
         date_added,
-        provenance: Provenance { organisation: row.get(6)?, channel: row.get(7)? },
+        provenance: Provenance {
+            organisation: row.get(6)?,
+            channel: row.get(7)?,
+        },
         facts: row.get(8)?,
         json: row.get(9)?,
     })
@@ -190,7 +213,9 @@ pub(super) fn latest(conn: &Connection, id: &str) -> Result<Option<ObjectRow>, S
 pub(super) fn stats(conn: &Connection) -> Result<Stats, StoreError> {
     let grouped = |sql: &str| -> Result<Vec<(String, u64)>, StoreError> {
         let mut stmt = conn.prepare(sql)?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     };
     let count = |sql: &str| -> Result<u64, StoreError> {
@@ -240,7 +265,9 @@ const LEDGER_COLUMNS: &str = "seq, recipient, object_id, encoded, hash";
 
 pub(super) fn ledger_last(conn: &Connection) -> Result<Option<LedgerRecord>, StoreError> {
     Ok(conn
-        .prepare_cached(&format!("SELECT {LEDGER_COLUMNS} FROM ledger ORDER BY seq DESC LIMIT 1"))?
+        .prepare_cached(&format!(
+            "SELECT {LEDGER_COLUMNS} FROM ledger ORDER BY seq DESC LIMIT 1"
+        ))?
         .query_row([], ledger_record)
         .optional()?)
 }

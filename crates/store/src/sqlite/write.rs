@@ -4,7 +4,9 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::clock::StampClock;
 use crate::error::StoreError;
-use crate::model::{InsertOutcome, LedgerRecord, NewObject, Provenance, StatusRecord, VersionFilter};
+use crate::model::{
+    InsertOutcome, LedgerRecord, NewObject, Provenance, StatusRecord, VersionFilter,
+};
 
 /// The `version_us` of unversioned objects (SCOs): one version per id.
 pub(super) const UNVERSIONED: i64 = i64::MIN;
@@ -24,7 +26,10 @@ struct Existing {
 
 impl Writer {
     pub(super) fn new(conn: Connection) -> Self {
-        Self { conn, clock: StampClock::default() }
+        Self {
+            conn,
+            clock: StampClock::default(),
+        }
     }
 
     pub(super) fn connection(&self) -> &Connection {
@@ -37,7 +42,9 @@ impl Writer {
         provenance: &Provenance,
         collection: Option<&str>,
     ) -> Result<Vec<InsertOutcome>, StoreError> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Another process (a CLI ingest beside the server) may have written since we
         // last looked: continue above its stamps. Both are O(log n) rowid lookups.
         let seen: i64 = tx.query_row(
@@ -86,11 +93,19 @@ impl Writer {
                 let existing = if added {
                     None
                 } else {
-                    let (date_added, provider, json) = find_object
-                        .query_row(params![object.id, version_us], |r| {
-                            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+                    let (date_added, provider, json) =
+                        find_object.query_row(params![object.id, version_us], |r| {
+                            Ok((
+                                r.get::<_, i64>(0)?,
+                                r.get::<_, String>(1)?,
+                                r.get::<_, String>(2)?,
+                            ))
                         })?;
-                    Some(Existing { date_added, provider, differs: json != object.json })
+                    Some(Existing {
+                        date_added,
+                        provider,
+                        differs: json != object.json,
+                    })
                 };
                 let Some(collection) = collection else {
                     outcomes.push(match existing {
@@ -117,14 +132,20 @@ impl Writer {
                 ])? == 1;
                 let differs = existing.as_ref().is_some_and(|e| e.differs);
                 outcomes.push(match (entered, existing.is_none()) {
-                    (true, true) => InsertOutcome::Added { date_added: entry_stamp },
-                    (true, false) => {
-                        InsertOutcome::AlreadyPresent { date_added: entry_stamp, differs }
-                    }
+                    (true, true) => InsertOutcome::Added {
+                        date_added: entry_stamp,
+                    },
+                    (true, false) => InsertOutcome::AlreadyPresent {
+                        date_added: entry_stamp,
+                        differs,
+                    },
                     (false, _) => {
                         let date_added: i64 = find_entry
                             .query_row(params![collection, object.id, version_us], |r| r.get(0))?;
-                        InsertOutcome::AlreadyPresent { date_added, differs }
+                        InsertOutcome::AlreadyPresent {
+                            date_added,
+                            differs,
+                        }
                     }
                 });
             }
@@ -139,7 +160,9 @@ impl Writer {
         id: &str,
         versions: &VersionFilter,
     ) -> Result<u64, StoreError> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let stamps: Vec<(i64, i64)> = {
             let mut stmt = tx.prepare_cached(
                 "SELECT date_added, version_us FROM entries WHERE collection = ?1 AND id = ?2
@@ -162,13 +185,17 @@ impl Writer {
 
     pub(super) fn put_status(&mut self, status: &StatusRecord) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached("INSERT OR REPLACE INTO statuses (id, organisation, json) VALUES (?1, ?2, ?3)")?
+            .prepare_cached(
+                "INSERT OR REPLACE INTO statuses (id, organisation, json) VALUES (?1, ?2, ?3)",
+            )?
             .execute(params![status.id, status.organisation, status.json])?;
         Ok(())
     }
 
     pub(super) fn ledger_append(&mut self, records: &[LedgerRecord]) -> Result<(), StoreError> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let last: Option<i64> = tx
             .query_row("SELECT max(seq) FROM ledger", [], |r| r.get(0))
             .optional()?
@@ -180,11 +207,22 @@ impl Writer {
             )?;
             for record in records {
                 if record.seq != expected {
-                    return Err(StoreError::LedgerOutOfOrder { expected, got: record.seq });
+                    return Err(StoreError::LedgerOutOfOrder {
+                        expected,
+                        got: record.seq,
+                    });
                 }
-                let seq = i64::try_from(record.seq)
-                    .map_err(|_| StoreError::LedgerOutOfOrder { expected, got: record.seq })?;
-                add.execute(params![seq, record.recipient, record.object_id, record.encoded, record.hash])?;
+                let seq = i64::try_from(record.seq).map_err(|_| StoreError::LedgerOutOfOrder {
+                    expected,
+                    got: record.seq,
+                })?;
+                add.execute(params![
+                    seq,
+                    record.recipient,
+                    record.object_id,
+                    record.encoded,
+                    record.hash
+                ])?;
                 expected += 1;
             }
         }
