@@ -46,12 +46,6 @@ pub enum ReadError {
         /// What was expected or found.
         message: String,
     },
-    /// The top-level object is not a bundle (its `type` is not `bundle`); the stream ends.
-    #[error("the top-level object is not a STIX bundle (type is {found})")]
-    NotABundle {
-        /// The `type` found (as JSON text).
-        found: String,
-    },
     /// Object `index` is larger than [`MAX_OBJECT_BYTES`]; it is skipped and the stream goes on.
     #[error(
         "object {index} at byte {offset} is larger than {MAX_OBJECT_BYTES} bytes and was skipped"
@@ -107,8 +101,9 @@ enum State {
     Done,
 }
 
-/// Streaming reader over a bundle (`{"type":"bundle","objects":[...]}`) or a
-/// top-level JSON array of objects.
+/// Streaming reader over a bundle (`{"type":"bundle","objects":[...]}`), a
+/// top-level JSON array of objects, or a single top-level object (any `type` other
+/// than `bundle`; it is read whole, up to [`MAX_OBJECT_BYTES`]).
 ///
 /// ```
 /// use accord_stix::BundleReader;
@@ -131,6 +126,12 @@ pub struct BundleReader<R: Read> {
     state: State,
     index: usize,
     stack: Vec<u8>,
+    /// While the top-level object is not yet known to be a bundle: its members so far
+    /// (`"name":value,...`), so that a single top-level object can be returned whole.
+    /// `None` once it is known to be a bundle.
+    single: Option<Vec<u8>>,
+    /// The top-level object has a `type` other than `bundle`: it is one object.
+    single_object: bool,
 }
 
 impl<R: Read> BundleReader<R> {
@@ -146,6 +147,8 @@ impl<R: Read> BundleReader<R> {
             state: State::Start,
             index: 0,
             stack: Vec::new(),
+            single: Some(Vec::new()),
+            single_object: false,
         }
     }
 
@@ -335,6 +338,21 @@ impl<R: Read> BundleReader<R> {
         Ok(name)
     }
 
+    /// The single top-level object made of its captured members.
+    fn single_object(&mut self, members: Vec<u8>) -> Result<RawObject, ReadError> {
+        let mut text = Vec::with_capacity(members.len() + 2);
+        text.push(b'{');
+        text.extend_from_slice(&members);
+        text.push(b'}');
+        self.index = 1;
+        String::from_utf8(text)
+            .map(|text| RawObject { index: 0, text })
+            .map_err(|_| ReadError::Utf8 {
+                index: 0,
+                offset: 0,
+            })
+    }
+
     fn step(&mut self) -> Result<Option<RawObject>, ReadError> {
         loop {
             match self.state {
@@ -361,6 +379,10 @@ impl<R: Read> BundleReader<R> {
                         Some(b'}') => {
                             self.pos += 1;
                             self.state = State::End;
+                            if let Some(members) = self.single.take() {
+                                // Not a bundle: the top-level object is the one object.
+                                return self.single_object(members).map(Some);
+                            }
                             continue;
                         }
                         Some(b',') if !first => self.pos += 1,
@@ -368,29 +390,42 @@ impl<R: Read> BundleReader<R> {
                         _ => return Err(self.syntax("expected ',' or '}' in the bundle")),
                     }
                     let name = self.member_name()?;
-                    match name.as_slice() {
-                        b"\"objects\"" => {
-                            self.expect(b'[', "'objects' must be an array")?;
-                            self.state = State::Elements {
-                                first: true,
-                                top_level: false,
-                            };
-                        }
-                        b"\"type\"" => {
-                            let mut v = Vec::new();
-                            self.scan_value(Some(&mut v), MAX_SMALL_VALUE)?;
-                            if v != b"\"bundle\"" {
-                                return Err(ReadError::NotABundle {
-                                    found: String::from_utf8_lossy(&v).into_owned(),
-                                });
-                            }
-                            self.state = State::BundleMember { first: false };
-                        }
-                        _ => {
-                            self.scan_value(None, 0)?;
-                            self.state = State::BundleMember { first: false };
+                    if name.as_slice() == b"\"objects\"" && !self.single_object {
+                        self.single = None;
+                        self.expect(b'[', "'objects' must be an array")?;
+                        self.state = State::Elements {
+                            first: true,
+                            top_level: false,
+                        };
+                        continue;
+                    }
+                    let mut value = Vec::new();
+                    let limit = if self.single.is_some() {
+                        MAX_OBJECT_BYTES
+                    } else {
+                        MAX_SMALL_VALUE
+                    };
+                    let fits = self.scan_value(Some(&mut value), limit)?;
+                    if name.as_slice() == b"\"type\"" && self.single.is_some() {
+                        if value == b"\"bundle\"" {
+                            self.single = None;
+                        } else {
+                            self.single_object = true;
                         }
                     }
+                    if let Some(members) = self.single.as_mut() {
+                        if !fits || members.len() + name.len() + value.len() + 2 > MAX_OBJECT_BYTES
+                        {
+                            return Err(self.syntax("the top-level object is not a bundle and is larger than the object size limit"));
+                        }
+                        if !members.is_empty() {
+                            members.push(b',');
+                        }
+                        members.extend_from_slice(&name);
+                        members.push(b':');
+                        members.extend_from_slice(&value);
+                    }
+                    self.state = State::BundleMember { first: false };
                 }
                 State::Elements { first, top_level } => {
                     match self.skip_ws()? {
@@ -513,7 +548,7 @@ mod tests {
             b"[{\"a\":1}",
             b"[{\"a\":1}] x",
             b"[{},,{}]",
-            b"{\"type\":\"report\",\"objects\":[]}",
+            b"{\"type\":\"report\",\"objects\":[]} x",
             b"[{\"a\":\"x",
         ] {
             let got = read_all(bad);

@@ -108,8 +108,23 @@ fn a_broken_structure_ends_the_stream_with_the_offset() {
 }
 
 #[test]
-fn not_a_bundle_is_refused() {
-    let input = br#"{"type":"report","objects":[]}"#;
-    let first = BundleReader::new(&input[..]).next().unwrap();
-    assert!(matches!(first, Err(ReadError::NotABundle { .. })));
+fn a_single_top_level_object_is_read_whole() {
+    // `objects` of a report-like custom object is a member, not a stream of objects.
+    let input = br#" {"id":"x-report--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "type" : "x-report","objects":[{"a":1}],"n":{"m":[1,2]}} "#;
+    let all: Vec<_> = BundleReader::new(&input[..])
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].index, 0);
+    let parsed: serde_json::Value = serde_json::from_str(&all[0].text).unwrap();
+    let expected: serde_json::Value = serde_json::from_slice(input).unwrap();
+    assert_eq!(parsed, expected);
+    // Without a type it is still one object (validation then names the missing type).
+    let untyped: Vec<_> = BundleReader::new(&br#"{"id":"x"}"#[..])
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(untyped[0].text, r#"{"id":"x"}"#);
+    // A bundle whose type comes after its objects still streams them.
+    let late = br#"{"objects":[{"a":1},{"b":2}],"type":"bundle"}"#;
+    assert_eq!(BundleReader::new(&late[..]).count(), 2);
 }
