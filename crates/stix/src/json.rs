@@ -643,8 +643,8 @@ impl<'t> Index<'t> {
                 ix.usable = false;
                 break;
             }
-            let raw = k.raw().as_bytes();
-            ix.keys[ix.len] = &raw[1..raw.len() - 1];
+            let n = k.node();
+            ix.keys[ix.len] = &obj.tape.text.as_bytes()[n.start as usize + 1..n.end as usize - 1];
             ix.vals[ix.len] = v.idx;
             ix.len += 1;
         }
@@ -662,7 +662,8 @@ impl<'t> Index<'t> {
             return self.obj.get(name);
         }
         let name = name.as_bytes();
-        (0..self.len).find(|&i| self.keys[i] == name).map(|i| Val {
+        let same = |k: &[u8]| k.len() == name.len() && k.first() == name.first() && k == name;
+        (0..self.len).find(|&i| same(self.keys[i])).map(|i| Val {
             tape: self.obj.tape,
             idx: self.vals[i],
         })
@@ -747,8 +748,13 @@ pub(crate) fn duplicate_keys(tape: &Tape) -> Vec<String> {
             continue;
         }
         if simple {
+            // Raw keys (with quotes): compare length and the first character
+            // before the bytes, which settles nearly every pair cheaply.
+            let same = |x: &str, y: &str| {
+                x.len() == y.len() && x.as_bytes()[1] == y.as_bytes()[1] && x == y
+            };
             for (a, ka) in keys.iter().enumerate() {
-                if keys[..a].contains(ka) {
+                if keys[..a].iter().any(|kb| same(ka, kb)) {
                     found.push(path_of(tape, i as u32, &ka[1..ka.len() - 1]));
                 }
             }

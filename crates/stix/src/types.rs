@@ -1473,10 +1473,12 @@ pub fn property_kind(def: &TypeDef, name: &str) -> Option<ValueKind> {
         ObjectKind::Meta if def.name == "marking-definition" => MARKING_COMMON,
         _ => SDO_COMMON,
     };
+    // Length and first byte first: most names differ there.
+    let first = name.as_bytes().first();
     def.properties
         .iter()
         .chain(common)
-        .find(|(n, _)| *n == name)
+        .find(|(n, _)| n.len() == name.len() && n.as_bytes().first() == first && *n == name)
         .map(|(_, k)| *k)
 }
 
