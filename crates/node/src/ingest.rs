@@ -56,8 +56,8 @@ impl ObjectResult {
 /// use accord_store::{Provenance, SqliteStore};
 /// let store = SqliteStore::open_in_memory()?;
 /// let texts = [
-///     r#"{"type":"ipv4-addr","spec_version":"2.1","id":"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd","value":"198.51.100.3"}"#,
-///     r#"{"type":"ipv4-addr","spec_version":"2.1","id":"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd","value":"not an address"}"#,
+///     r#"{"type":"ipv4-addr","spec_version":"2.1","id":"ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4","value":"198.51.100.3"}"#,
+///     r#"{"type":"ipv4-addr","spec_version":"2.1","id":"ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4","value":"not an address"}"#,
 /// ];
 /// let results = ingest_batch(&store, &texts, &Provenance::new("telco", "doc"), None, &IngestOptions::default())?;
 /// assert!(results[0].is_stored());

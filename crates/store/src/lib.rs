@@ -14,12 +14,12 @@
 //! use accord_store::{ObjectQuery, Provenance, Scope, SqliteStore, Store, NewObject};
 //! let store = SqliteStore::open_in_memory()?;
 //! let object = NewObject {
-//!     id: "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd".into(),
+//!     id: "ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4".into(),
 //!     object_type: "ipv4-addr".into(),
 //!     spec_version: "2.1".into(),
 //!     version: None,
 //!     facts: Vec::new(),
-//!     json: r#"{"type":"ipv4-addr","id":"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd","value":"198.51.100.3"}"#.into(),
+//!     json: r#"{"type":"ipv4-addr","id":"ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4","value":"198.51.100.3"}"#.into(),
 //! };
 //! store.insert(&[object], &Provenance::new("telco", "cli-ingest"), Some("c2"))?;
 //! let page = store.query(&ObjectQuery::new(Scope::Collection("c2".into()), 10))?;
