@@ -29,6 +29,9 @@
 //! - [`eval`]: [`CompiledPattern`] and [`ObservedData`]: evaluation with the
 //!   semantics of the OASIS `stix2-matcher`.
 //!
+//! - [`conformance`]: how agreement with the OASIS tools is tested, and the
+//!   deliberate differences.
+//!
 //! # Limits
 //! - [`MAX_PATTERN_LEN`]: longest pattern accepted (64 KiB).
 //! - [`MAX_NESTING_DEPTH`]: deepest nesting of `(` and `[` (100).
@@ -40,6 +43,7 @@
 pub mod ast;
 pub mod atoms;
 pub mod codec;
+pub mod conformance;
 pub mod error;
 pub mod eval;
 pub mod lexer;
