@@ -205,7 +205,7 @@ pub enum EvalError {
         message: String,
     },
     /// Evaluating the observation expressions would exceed
-    /// [`crate::MAX_BINDINGS`] candidate bindings.
+    /// [`crate::MAX_BINDING_STEPS`] candidate bindings.
     #[error("evaluation stopped: more than {limit} candidate bindings of observations")]
     TooManyBindings {
         /// The limit that was reached.

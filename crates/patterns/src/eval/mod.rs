@@ -12,12 +12,13 @@
 //!    *root*) satisfies its comparison expression, where `AND` needs the
 //!    same root on both sides;
 //! 2. the observation expression is searched for a binding
-//!    (see [`bindings`]).
+//!    (module `bindings`).
 //!
-//! Modules: [`data`] (reading observed data), [`paths`] (object paths),
-//! [`values`] (the type rules of comparisons), [`compare`] (operators),
-//! [`ip`] (`ISSUBSET`/`ISSUPERSET`), [`bindings`] (observation expressions
-//! and qualifiers).
+//! Modules (private; their documentation describes the semantics):
+//! `data` (reading observed data), `paths` (object paths), `values` (the
+//! type rules of comparisons), `compare` (operators), `ip`
+//! (`ISSUBSET`/`ISSUPERSET`), `bindings` (observation expressions and
+//! qualifiers).
 
 pub(crate) mod bindings;
 pub(crate) mod compare;
