@@ -12,7 +12,12 @@
 //!   `ISSUBSET`, `src_ref.type`/`dst_ref.type =`.
 //!
 //! Everything else — `NOT`, ordering operators, `MATCHES`, other objects and
-//! properties — goes to the pattern engine. A reducible comparison that can never hold
+//! properties, `ISSUBSET` operands in forms only `inet_aton` reads — goes to the
+//! pattern engine. Address operands keep the OASIS matcher's meaning (see
+//! [`ip_operand`]): `=` compares text, so only `ISSUBSET` matches addresses inside a
+//! network. Domain names, URLs and e-mail addresses are compared normalised (see
+//! [`atom`](crate::atom)), which is where compiled matching is deliberately more
+//! lenient than the engine: `'Evil.Example'` matches `evil.example`. A reducible comparison that can never hold
 //! (an IPv6 value on `ipv4-addr`, say) yields no atom, as the OASIS matcher would never
 //! match it either.
 
@@ -98,12 +103,13 @@ fn comparison(c: &Comparison, out: &mut Vec<Atom>) -> Result<(), NotReducible> {
     let ty = c.path.object_type.as_str();
     match (ty, path.as_slice()) {
         ("ipv4-addr" | "ipv6-addr", ["value"]) => {
+            let subset = c.op == CompOp::IsSubset;
             let values = match (&c.op, &c.operand) {
                 (CompOp::IsSubset, Operand::Literal(Literal::String(s))) => vec![s.as_str()],
                 _ => strings(c).ok_or("operator")?,
             };
             for v in values {
-                if let Some(net) = atom::parse_net(v).filter(|n| family_ok(ty, n)) {
+                if let Some(net) = ip_operand(v, subset)?.filter(|n| family_ok(ty, n)) {
                     out.push(Atom::Ip {
                         net,
                         side: Side::Any,
@@ -159,6 +165,34 @@ fn normalize_url_like(v: &str) -> String {
         }
         _ => v.to_string(),
     }
+}
+
+/// The network an address operand stands for, with the OASIS matcher's meaning:
+/// - `=` / `IN` compare text, and telemetry carries host addresses in canonical form,
+///   so only a canonical host address can ever be equal (`'10.0.0.0/8'` or
+///   `'2001:DB8::1'` never equal an observed value: `Ok(None)`);
+/// - `ISSUBSET` takes a CIDR (`/1`-`/32`, `/0`-`/128`); text the strict parser here
+///   does not read (`inet_aton` forms such as `'010.1/8'`) goes to the engine, which
+///   reads it as the OASIS matcher does (`Err`).
+fn ip_operand(v: &str, subset: bool) -> Result<Option<IpNet>, NotReducible> {
+    if subset {
+        let (addr, len) = v.split_once('/').ok_or("cidr-syntax")?;
+        let net = atom::parse_net(v).ok_or("cidr-syntax")?;
+        let canonical_addr = addr
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|a| a.to_string() == addr);
+        if !canonical_addr
+            || len.starts_with('0') && len != "0"
+            || (net.prefix_len() == 0 && addr.contains('.'))
+        {
+            return Err("cidr-syntax");
+        }
+        return Ok(Some(net));
+    }
+    Ok(v.parse::<std::net::IpAddr>()
+        .ok()
+        .filter(|a| a.to_string() == v)
+        .map(IpNet::from))
 }
 
 fn family_ok(ty: &str, n: &IpNet) -> bool {
@@ -227,7 +261,7 @@ fn traffic(v: &[ComparisonExpr], out: &mut Vec<Atom>) -> Result<(), NotReducible
                         if slot.is_some() {
                             return Err("conjunction");
                         }
-                        match atom::parse_net(s) {
+                        match ip_operand(s, c.op == CompOp::IsSubset)? {
                             Some(n) => *slot = Some(n),
                             None => never = true,
                         }

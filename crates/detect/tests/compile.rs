@@ -60,6 +60,29 @@ fn reducible_shapes() {
             value: "ab12".into()
         }]
     );
+    // As in the OASIS matcher, `=` compares text: a CIDR or a non-canonical address
+    // never equals an observed address; `ISSUBSET` is containment.
+    assert_eq!(atoms("[ipv4-addr:value = '10.0.0.0/8']").unwrap(), vec![]);
+    assert_eq!(atoms("[ipv6-addr:value = '2001:DB8::1']").unwrap(), vec![]);
+    assert_eq!(
+        atoms("[ipv4-addr:value ISSUBSET '010.0.0.0/8']"),
+        Err("cidr-syntax")
+    );
+    assert_eq!(
+        atoms("[ipv4-addr:value ISSUBSET '10.0.0.1']"),
+        Err("cidr-syntax")
+    );
+    assert_eq!(
+        atoms("[ipv4-addr:value ISSUBSET '0.0.0.0/0']"),
+        Err("cidr-syntax")
+    );
+    assert_eq!(
+        atoms("[ipv6-addr:value ISSUBSET '::/0']").unwrap(),
+        vec![Atom::Ip {
+            net: parse_net("::/0").unwrap(),
+            side: Side::Any
+        }]
+    );
     // Can never match: a v6 value on ipv4-addr; a v6 value with a v4 type.
     assert_eq!(atoms("[ipv4-addr:value = '2001:db8::1']").unwrap(), vec![]);
     assert_eq!(
@@ -166,8 +189,8 @@ fn matched(
 #[test]
 fn each_structure_matches_what_it_should() {
     let rules = Ruleset::compile(vec![
-        ind(1, "[ipv4-addr:value = '10.0.0.0/8']"),
-        ind(2, "[ipv4-addr:value = '10.1.0.0/16']"),
+        ind(1, "[ipv4-addr:value ISSUBSET '10.0.0.0/8']"),
+        ind(2, "[ipv4-addr:value ISSUBSET '10.1.0.0/16']"),
         ind(3, "[ipv4-addr:value = '10.1.2.3']"),
         ind(4, "[network-traffic:src_ref.value = '10.1.2.3']"),
         ind(5, "[ipv6-addr:value ISSUBSET '2001:db8::/32']"),

@@ -165,3 +165,117 @@ fn regex_lite(re: &str) -> impl Fn(&str) -> bool {
         go(&body, &t)
     }
 }
+
+mod engine_agreement {
+    //! Compiled matching and the pattern engine must agree on reducible patterns.
+
+    use accord_detect::{observed_data, Detector, DetectorConfig, IndicatorInput, Ruleset};
+    use accord_patterns::{CompiledPattern, ObservedData};
+    use accord_telemetry::TelemetryReader;
+    use proptest::prelude::*;
+
+    const ADDRS: [&str; 6] = [
+        "198.51.100.1",
+        "198.51.100.2",
+        "198.51.100.130",
+        "203.0.113.7",
+        "2001:db8::1",
+        "2001:db8:1::9",
+    ];
+    const NETS: [&str; 5] = [
+        "198.51.100.0/24",
+        "198.51.100.0/25",
+        "203.0.113.0/30",
+        "2001:db8::/48",
+        "0.0.0.0/0",
+    ];
+    const NAMES: [&str; 5] = [
+        "a.example",
+        "b.a.example",
+        "example",
+        "c2.evil.example",
+        "evil.example",
+    ];
+
+    fn pattern() -> impl Strategy<Value = String> {
+        let a = prop::sample::select(&ADDRS[..]);
+        let n = prop::sample::select(&NETS[..]);
+        let d = prop::sample::select(&NAMES[..]);
+        let side = prop::sample::select(&["src_ref", "dst_ref"][..]);
+        prop_oneof![
+            a.clone().prop_map(|a| {
+                let t = if a.contains(':') {
+                    "ipv6-addr"
+                } else {
+                    "ipv4-addr"
+                };
+                format!("[{t}:value = '{a}']")
+            }),
+            n.clone().prop_map(|n| {
+                let t = if n.contains(':') {
+                    "ipv6-addr"
+                } else {
+                    "ipv4-addr"
+                };
+                format!("[{t}:value ISSUBSET '{n}']")
+            }),
+            (side.clone(), a).prop_map(|(s, a)| format!("[network-traffic:{s}.value = '{a}']")),
+            (side, n).prop_map(|(s, n)| format!("[network-traffic:{s}.value ISSUBSET '{n}']")),
+            (
+                prop::sample::select(&[53u16, 80, 443][..]),
+                prop::sample::select(&["tcp", "udp", "dns", "ipv6"][..])
+            )
+                .prop_map(|(p, pr)| format!(
+                    "[network-traffic:dst_port = {p} AND network-traffic:protocols[*] = '{pr}']"
+                )),
+            d.clone()
+                .prop_map(|d| format!("[domain-name:value = '{d}']")),
+            d.clone()
+                .prop_map(|d| format!("[domain-name:value LIKE '%.{d}']")),
+            d.prop_map(|d| format!("[domain-name:value LIKE '{}%']", &d[..2])),
+        ]
+    }
+
+    fn record() -> impl Strategy<Value = String> {
+        let a = prop::sample::select(&ADDRS[..]);
+        (a.clone(), a.clone(), prop::sample::select(&[53u16, 80, 443][..]), prop::sample::select(&["tcp", "udp"][..]),
+         prop::sample::select(&NAMES[..]), prop::collection::vec(prop_oneof![a.prop_map(String::from), prop::sample::select(&NAMES[..]).prop_map(String::from)], 0..3), any::<bool>())
+            .prop_map(|(o, r, p, proto, q, answers, dns)| {
+                if dns {
+                    format!(r#"{{"ts":1000,"id.orig_h":"{o}","id.resp_h":"{r}","id.resp_p":{p},"proto":"{proto}","service":"dns","query":"{q}","answers":{}}}"#, serde_json::json!(answers))
+                } else {
+                    format!(r#"{{"ts":1000,"id.orig_h":"{o}","id.resp_h":"{r}","id.resp_p":{p},"proto":"{proto}"}}"#)
+                }
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn compiled_and_engine_agree(patterns in prop::collection::vec(pattern(), 1..8), line in record()) {
+            let inds: Vec<IndicatorInput> = patterns.iter().enumerate().map(|(i, p)| crate::ind(i as u32, p)).collect();
+            let rules = Ruleset::compile(inds);
+            let r = rules.report();
+            prop_assert_eq!(r.compiled + r.fallback, patterns.len());
+            let mut reader = TelemetryReader::new(line.as_bytes(), None).unwrap();
+            let rec = reader.next_record().unwrap().unwrap();
+            let mut det = Detector::new(&rules, DetectorConfig::new(crate::OBSERVER).unwrap());
+            det.observe(&rec);
+            let mut compiled: Vec<String> = det.finish().0.into_iter().map(|s| s.indicator_id).collect();
+            compiled.sort();
+            let od = observed_data(&rec);
+            let data = ObservedData::from_json(&od).unwrap();
+            let mut engine: Vec<String> = patterns
+                .iter()
+                .enumerate()
+                // The engine refuses some operands (`ISSUBSET '0.0.0.0/0'`): no match.
+                .filter(|(_, p)| CompiledPattern::compile(p).unwrap().matches(&data).unwrap_or(false))
+                .map(|(i, _)| crate::ind(i as u32, "").id)
+                .collect();
+            engine.sort();
+            engine.dedup();
+            prop_assert_eq!(compiled, engine, "record {}", line);
+        }
+    }
+}
