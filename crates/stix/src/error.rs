@@ -19,6 +19,10 @@ macro_rules! rules {
 
             /// The stable kebab-case code of the rule, as shown to users and
             /// recorded in TAXII status messages.
+            ///
+            /// ```
+            /// assert_eq!(accord_stix::Rule::ConfidenceRange.code(), "confidence-range");
+            /// ```
             pub fn code(&self) -> &'static str {
                 match self { $(Rule::$variant => $code,)* }
             }
@@ -198,6 +202,13 @@ pub struct Rejection {
 
 impl Rejection {
     /// True when one of the errors breaks `rule` at `property`.
+    ///
+    /// ```
+    /// use accord_stix::{parse_object, Rule};
+    /// let r = parse_object(r#"{"type":"x-a","id":"x-a--1"}"#).unwrap_err();
+    /// assert!(r.has(Rule::IdentifierFormat, "id"));
+    /// assert_eq!(r.object_id.as_deref(), Some("x-a--1"));
+    /// ```
     pub fn has(&self, rule: Rule, property: &str) -> bool {
         self.errors
             .iter()

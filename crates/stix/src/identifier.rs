@@ -91,6 +91,11 @@ pub fn check(s: &str) -> Result<&str, IdentifierError> {
 /// `0-9` and `-`, starting with a letter, no empty hyphen-separated part (the
 /// OASIS schema pattern `^([a-z][a-z0-9]*)+(-[a-z0-9]+)*\-?$`, which also allows
 /// one trailing hyphen).
+///
+/// ```
+/// use accord_stix::identifier::is_type_name;
+/// assert!(is_type_name("x-mitre-tactic") && !is_type_name("X-Mitre") && !is_type_name("a--b"));
+/// ```
 pub fn is_type_name(s: &str) -> bool {
     let b = s.as_bytes();
     if b.len() < 3 || b.len() > 250 || !b[0].is_ascii_lowercase() {
@@ -107,6 +112,12 @@ pub fn is_type_name(s: &str) -> bool {
 }
 
 /// True when `s` is `8-4-4-4-12` hex digits with version 1-5 and the RFC 4122 variant.
+///
+/// ```
+/// use accord_stix::identifier::is_rfc4122_uuid;
+/// assert!(is_rfc4122_uuid("8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"));
+/// assert!(!is_rfc4122_uuid("8e2e2d2b-17d4-7cbf-938f-98ee46b3cd3f")); // version 7
+/// ```
 pub fn is_rfc4122_uuid(s: &str) -> bool {
     let Ok(b) = <&[u8; 36]>::try_from(s.as_bytes()) else {
         return false;

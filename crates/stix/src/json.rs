@@ -853,6 +853,13 @@ pub fn minify_json(text: &str) -> String {
 }
 
 /// [`minify_json`] appending to a caller's buffer (reuse it across objects).
+///
+/// ```
+/// let mut buf = String::new();
+/// accord_stix::minify_json_into("[1, 2]", &mut buf);
+/// accord_stix::minify_json_into(" {} ", &mut buf);
+/// assert_eq!(buf, "[1,2]{}");
+/// ```
 pub fn minify_json_into(text: &str, out: &mut String) {
     let b = text.as_bytes();
     let mut i = 0;

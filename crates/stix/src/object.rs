@@ -30,6 +30,14 @@ pub struct StixObject {
 
 impl StixObject {
     /// The version of the object: `modified`, else `created` (SCOs: none).
+    ///
+    /// ```
+    /// let o = accord_stix::parse_object(r#"{"type":"marking-definition","spec_version":"2.1",
+    ///   "id":"marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da","created":"2017-01-20T00:00:00.000Z",
+    ///   "definition_type":"tlp","name":"TLP:GREEN","definition":{"tlp":"green"}}"#)?;
+    /// assert_eq!(o.version().map(|t| t.as_str()), Some("2017-01-20T00:00:00.000Z"));
+    /// # Ok::<(), accord_stix::Rejection>(())
+    /// ```
     pub fn version(&self) -> Option<&Timestamp> {
         self.modified.as_ref().or(self.created.as_ref())
     }

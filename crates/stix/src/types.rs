@@ -1462,6 +1462,13 @@ pub fn lookup(type_name: &str) -> Option<&'static TypeDef> {
 }
 
 /// The kind of a type name (`Custom` for types the specification does not define).
+///
+/// ```
+/// use accord_stix::{types::kind_of, ObjectKind};
+/// assert_eq!(kind_of("relationship"), ObjectKind::Sro);
+/// assert_eq!(kind_of("marking-definition"), ObjectKind::Meta);
+/// assert_eq!(kind_of("x-mitre-tactic"), ObjectKind::Custom);
+/// ```
 pub fn kind_of(type_name: &str) -> ObjectKind {
     lookup(type_name).map_or(ObjectKind::Custom, |t| t.kind)
 }

@@ -35,7 +35,9 @@ fn json_value() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
         // (accord-stix turns on serde_json's float_roundtrip: doubles read back exactly.)
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
         "\\PC{0,12}".prop_map(Value::String),
         "[\\x00-\\x7f]{0,8}".prop_map(Value::String),
     ];
