@@ -78,7 +78,8 @@ pub fn check(s: &str) -> Result<&str, IdentifierError> {
         },
     };
     let (ty, uuid) = (&s[..split], &s[split + 2..]);
-    if !is_type_name(ty) {
+    // In an identifier the type cannot end with '-' (schema `identifier.json`).
+    if !is_type_name(ty) || ty.ends_with('-') {
         return Err(IdentifierError::Type(s.to_owned()));
     }
     if !is_rfc4122_uuid(uuid) {
@@ -204,6 +205,7 @@ mod tests {
             "indicator--8e2e2d2b17d4-4cbf-938f-98ee46b3cd3f0",
             "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3g",
             "a--b--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+            "abc---8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
         ] {
             assert!(Identifier::parse(bad).is_err(), "{bad}");
         }
