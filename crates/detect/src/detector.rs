@@ -12,6 +12,32 @@ use crate::matcher::FlowView;
 use crate::ruleset::Ruleset;
 use crate::Error;
 
+/// Connection records are matched in batches of this many: the address pre-checks of
+/// a batch run first, so that their memory reads overlap instead of each record
+/// waiting for its own (measured: the largest single gain at a million indicators).
+const BATCH: usize = 64;
+
+/// A connection record kept for batch matching (the record itself borrows a line
+/// buffer that the reader reuses).
+#[derive(Debug, Clone, Copy)]
+struct PendingConn {
+    ts: Micros,
+    orig_h: IpAddr,
+    orig_p: Option<u16>,
+    resp_h: IpAddr,
+    resp_p: Option<u16>,
+    proto: accord_telemetry::Proto,
+    /// `service` as a range of the batch's text arena.
+    service: Option<(u32, u32)>,
+    duration: Option<f64>,
+    orig_bytes: Option<u64>,
+    resp_bytes: Option<u64>,
+    orig_pkts: Option<u64>,
+    resp_pkts: Option<u64>,
+    local_orig: Option<bool>,
+    local_resp: Option<bool>,
+}
+
 /// The default sighting window: one hour.
 pub const DEFAULT_WINDOW: Micros = 3_600_000_000;
 
@@ -127,6 +153,9 @@ pub struct Detector<'r> {
     text: String,
     url: String,
     fallback: FallbackScratch,
+    batch: Vec<PendingConn>,
+    arena: String,
+    may: Vec<(bool, bool)>,
 }
 
 impl<'r> Detector<'r> {
@@ -142,14 +171,93 @@ impl<'r> Detector<'r> {
             text: String::new(),
             url: String::new(),
             fallback: FallbackScratch::default(),
+            batch: Vec::with_capacity(BATCH),
+            arena: String::new(),
+            may: Vec::with_capacity(BATCH),
         }
     }
 
-    /// Matches one record and counts its matches.
+    /// Matches one record and counts its matches. Connection records are queued and
+    /// matched a batch at a time; [`finish`](Self::finish) matches the rest.
     pub fn observe(&mut self, rec: &Record<'_>) {
+        let Record::Conn(c) = rec else {
+            self.process(rec, (true, true));
+            return;
+        };
+        let service = c.service.map(|s| {
+            let start = self.arena.len() as u32;
+            self.arena.push_str(s);
+            (start, s.len() as u32)
+        });
+        self.batch.push(PendingConn {
+            ts: c.ts,
+            orig_h: c.orig_h,
+            orig_p: c.orig_p,
+            resp_h: c.resp_h,
+            resp_p: c.resp_p,
+            proto: c.proto,
+            service,
+            duration: c.duration,
+            orig_bytes: c.orig_bytes,
+            resp_bytes: c.resp_bytes,
+            orig_pkts: c.orig_pkts,
+            resp_pkts: c.resp_pkts,
+            local_orig: c.local_orig,
+            local_resp: c.local_resp,
+        });
+        if self.batch.len() == BATCH {
+            self.flush();
+        }
+    }
+
+    /// Matches the queued connection records.
+    fn flush(&mut self) {
+        let batch = std::mem::take(&mut self.batch);
+        let arena = std::mem::take(&mut self.arena);
+        let m = &self.rules.matcher;
+        self.may.clear();
+        // First the pre-checks of the whole batch: independent reads, in flight together.
+        self.may.extend(
+            batch
+                .iter()
+                .map(|p| (m.ip_may_match(p.orig_h), m.ip_may_match(p.resp_h))),
+        );
+        let may = std::mem::take(&mut self.may);
+        for (p, &flags) in batch.iter().zip(&may) {
+            let service = p
+                .service
+                .and_then(|(s, n)| arena.get(s as usize..(s + n) as usize));
+            let conn = accord_telemetry::Conn {
+                ts: p.ts,
+                uid: None,
+                orig_h: p.orig_h,
+                orig_p: p.orig_p,
+                resp_h: p.resp_h,
+                resp_p: p.resp_p,
+                proto: p.proto,
+                service,
+                duration: p.duration,
+                orig_bytes: p.orig_bytes,
+                resp_bytes: p.resp_bytes,
+                orig_pkts: p.orig_pkts,
+                resp_pkts: p.resp_pkts,
+                local_orig: p.local_orig,
+                local_resp: p.local_resp,
+            };
+            self.process(&Record::Conn(conn), flags);
+        }
+        self.may = may;
+        self.batch = batch;
+        self.batch.clear();
+        self.arena = arena;
+        self.arena.clear();
+    }
+
+    /// Matches one record; `may` are the address pre-checks of its two endpoints.
+    fn process(&mut self, rec: &Record<'_>, may: (bool, bool)) {
         self.stats.records += 1;
         self.hits.clear();
-        self.collect_hits(rec);
+        self.collect_hits(rec, may);
         if !self.rules.fallback.is_empty() {
             let hits = &mut self.hits;
             let (evals, errors) = self.fallback.evaluate(&self.rules.fallback, rec, &mut |i| {
@@ -184,12 +292,16 @@ impl<'r> Detector<'r> {
         self.stats.matched_records += u64::from(any);
     }
 
-    fn collect_hits(&mut self, rec: &Record<'_>) {
+    fn collect_hits(&mut self, rec: &Record<'_>, may: (bool, bool)) {
         let m = &self.rules.matcher;
         let hits = &mut self.hits;
         let c = rec.conn();
-        m.match_ip(c.orig_h, Side::Src, &mut |i| hits.push((i, Side::Src)));
-        m.match_ip(c.resp_h, Side::Dst, &mut |i| hits.push((i, Side::Dst)));
+        if may.0 {
+            m.match_ip(c.orig_h, Side::Src, &mut |i| hits.push((i, Side::Src)));
+        }
+        if may.1 {
+            m.match_ip(c.resp_h, Side::Dst, &mut |i| hits.push((i, Side::Dst)));
+        }
         let flow = FlowView {
             proto: c.proto,
             service: c.service,
@@ -237,18 +349,21 @@ impl<'r> Detector<'r> {
         }
     }
 
-    /// Counters so far.
-    pub fn stats(&self) -> DetectStats {
+    /// Counters so far (matching the queued connection records first).
+    pub fn stats(&mut self) -> DetectStats {
+        self.flush();
         self.stats
     }
 
-    /// Number of sightings so far.
-    pub fn sightings_len(&self) -> usize {
+    /// Number of sightings so far (matching the queued connection records first).
+    pub fn sightings_len(&mut self) -> usize {
+        self.flush();
         self.agg.len()
     }
 
     /// Ends the run: the sightings (ordered by indicator id, then window) and counters.
-    pub fn finish(self) -> (Vec<Sighting>, DetectStats) {
+    pub fn finish(mut self) -> (Vec<Sighting>, DetectStats) {
+        self.flush();
         let rules = self.rules;
         let sightings = self
             .agg

@@ -406,6 +406,16 @@ impl Matcher {
         }
     }
 
+    /// `false` if no address condition can match `addr` (see
+    /// [`PrefixTable::may_contain`]); `true` if one may.
+    #[inline]
+    pub fn ip_may_match(&self, addr: IpAddr) -> bool {
+        match addr {
+            IpAddr::V4(a) => self.v4_nets.may_contain(u32::from(a)),
+            IpAddr::V6(a) => self.v6_nets.may_contain(u128::from(a)),
+        }
+    }
+
     /// Calls `f` with each indicator a normalised domain name matches (exactly, as a
     /// subdomain of a `%.suffix` pattern, or through another `LIKE`).
     pub fn match_domain(&self, domain: &str, f: &mut impl FnMut(u32)) {

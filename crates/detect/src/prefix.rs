@@ -181,6 +181,22 @@ impl<K: Key, V: Copy> PrefixTable<K, V> {
         }
     }
 
+    /// A quick, cache-friendly pre-check: `false` means no network contains `addr`;
+    /// `true` means one may. Independent pre-checks of many addresses overlap their
+    /// memory reads, which is why the detector checks a batch of records first.
+    #[inline]
+    pub fn may_contain(&self, addr: K) -> bool {
+        if self.values.is_empty() {
+            return false;
+        }
+        if self.filter.is_empty() {
+            return true;
+        }
+        let block = addr.bucket(FILTER_BITS);
+        let word = self.filter.get(block / 64).copied().unwrap_or(u64::MAX);
+        word & (1u64 << (block % 64)) != 0
+    }
+
     #[inline]
     fn innermost_at(&self, addr: K) -> u32 {
         if self.values.is_empty() {

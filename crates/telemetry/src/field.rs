@@ -274,7 +274,10 @@ pub fn parse_f64(s: &str) -> Option<f64> {
         }
         let digits = b.len() - usize::from(frac_digits >= 0);
         if ok && digits > 0 && digits <= 15 {
-            const POW10: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+            const POW10: [f64; 16] = [
+                1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
+                1e15,
+            ];
             let scale = POW10[frac_digits.max(0) as usize];
             return Some(mantissa as f64 / scale);
         }
@@ -447,15 +450,59 @@ mod tests {
     #[test]
     fn fast_paths_agree_with_std() {
         for s in [
-            "0.0.0.0", "255.255.255.255", "1.2.3.4", "01.2.3.4", "1.2.3", "1.2.3.4.5", "256.1.1.1",
-            "1..2.3", ".1.2.3", "1.2.3.", "1.2.3.4 ", "1.2.3.-4", "::1", "2001:db8::1", "::ffff:1.2.3.4",
-            "1234.1.1.1", "1.2.3.000", "",
+            "0.0.0.0",
+            "255.255.255.255",
+            "1.2.3.4",
+            "01.2.3.4",
+            "1.2.3",
+            "1.2.3.4.5",
+            "256.1.1.1",
+            "1..2.3",
+            ".1.2.3",
+            "1.2.3.",
+            "1.2.3.4 ",
+            "1.2.3.-4",
+            "::1",
+            "2001:db8::1",
+            "::ffff:1.2.3.4",
+            "1234.1.1.1",
+            "1.2.3.000",
+            "",
         ] {
             assert_eq!(parse_ip(s), s.parse().ok(), "{s:?}");
         }
-        for s in ["0", "0.5", "0.136721", "2.997940", "123456789012345", "1.", ".5", "1e3", "99999999999999999", "1.2.3", "x", "", "."] {
+        for s in [
+            "0",
+            "0.5",
+            "0.136721",
+            "2.997940",
+            "123456789012345",
+            "1.",
+            ".5",
+            "1e3",
+            "99999999999999999",
+            "1.2.3",
+            "x",
+            "",
+            ".",
+        ] {
             let want = s.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0);
             assert_eq!(parse_f64(s), want, "{s:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ip_fast_path_is_std(s in "[0-9.:a-f]{0,20}", a in proptest::prelude::any::<u32>()) {
+            proptest::prop_assert_eq!(parse_ip(&s), s.parse().ok());
+            let dotted = std::net::Ipv4Addr::from(a).to_string();
+            proptest::prop_assert_eq!(parse_ip(&dotted), Some(IpAddr::V4(a.into())));
+        }
+
+        #[test]
+        fn f64_fast_path_is_std(s in "[0-9]{0,9}(\\.[0-9]{0,8})?") {
+            let want = s.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0);
+            proptest::prop_assert_eq!(parse_f64(&s), want);
         }
     }
 

@@ -140,7 +140,8 @@ impl<R: BufRead> ZeekTsvReader<R> {
         let mut slots: Slots<'_> = [None; NCOLS];
         let mut n = 0usize;
         let mut start = 0usize;
-        let ends = memchr::memchr_iter(h.separator, line.as_bytes()).chain(std::iter::once(line.len()));
+        let ends =
+            memchr::memchr_iter(h.separator, line.as_bytes()).chain(std::iter::once(line.len()));
         for (i, end) in ends.enumerate() {
             n = i + 1;
             if let Some(Some(col)) = map.get(i) {
