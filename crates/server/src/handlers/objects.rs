@@ -2,8 +2,10 @@
 //! `GET /{api_root}/collections/{id}/manifest/`.
 
 use accord_node::accounts::Principal;
-use accord_node::ingest::{ingest_batch, IngestOptions, ObjectResult};
+use accord_node::ingest::{prepare, store_prepared, IngestOptions, ObjectResult};
+use accord_stix::Rejection;
 use accord_stix::Timestamp;
+use accord_store::NewObject;
 use accord_store::{Provenance, Scope, StatusRecord, Store, VersionFilter};
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
@@ -147,6 +149,37 @@ async fn read_body(headers: &HeaderMap, body: Body, max: u64) -> Result<Bytes, T
     }
 }
 
+/// Objects per thread below which validation of a POST stays on one thread.
+pub const OBJECTS_PER_THREAD: usize = 64;
+
+/// Validate every object of a POST, spread over the machine's cores (validation is
+/// pure CPU work; the store then takes the results in one transaction).
+fn prepare_all(texts: &[&str]) -> Vec<Result<NewObject, Rejection>> {
+    let options = IngestOptions::default();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = cores.min(texts.len() / OBJECTS_PER_THREAD).max(1);
+    if threads == 1 {
+        return texts.iter().map(|t| prepare(t, &options)).collect();
+    }
+    let chunk = texts.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = texts
+            .chunks(chunk)
+            .map(|part| {
+                let options = &options;
+                scope.spawn(move || part.iter().map(|t| prepare(t, options)).collect::<Vec<_>>())
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
 struct PostOutcome {
     status_json: String,
     stored: u64,
@@ -170,14 +203,9 @@ fn ingest_envelope(
         .map_err(|e| TaxiiError::bad_request(format!("the body is not a TAXII envelope: {e}")))?;
     let texts: Vec<&str> = envelope.objects.iter().map(|r| r.get()).collect();
     let provenance = Provenance::new(organisation, CHANNEL);
-    let results = ingest_batch(
-        store,
-        &texts,
-        &provenance,
-        Some(collection),
-        &IngestOptions::default(),
-    )
-    .map_err(TaxiiError::internal)?;
+    let prepared = prepare_all(&texts);
+    let results = store_prepared(store, prepared, &provenance, Some(collection))
+        .map_err(TaxiiError::internal)?;
     let mut successes = Vec::new();
     let mut failures = Vec::new();
     for result in &results {
