@@ -7,5 +7,6 @@ mod discovery;
 mod errors;
 mod objects;
 mod ops;
+mod properties;
 mod rights;
 mod serving;
