@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use accord_node::facts;
 use accord_stix::{parse_object, BundleReader};
+use accord_store::{Durability, Provenance, SqliteStore, Store};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args()
@@ -28,6 +29,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         bytes += facts::extract(o)?.len();
     }
     let extract = started.elapsed();
+    let prepared: Vec<_> = raws
+        .iter()
+        .filter_map(|t| accord_node::ingest::prepare(t, &Default::default()).ok())
+        .map(|mut o| { if std::env::var_os("NOFACTS").is_some() { o.facts.clear(); } o })
+        .collect();
+    let dir = std::env::temp_dir().join(format!("prepare-throughput-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let store = SqliteStore::open_with(dir.join("store.sqlite"), Durability::AtSync)?;
+    let provenance = Provenance::new("bench", "bench");
+    let cpu_before = cpu_seconds();
+    let started = Instant::now();
+    for batch in prepared.chunks(2_000) {
+        store.insert(batch, &provenance, None)?;
+    }
+    store.sync()?;
+    let insert = started.elapsed();
+    let store_cpu = cpu_seconds() - cpu_before;
+    std::fs::remove_dir_all(&dir)?;
     let per = |d: std::time::Duration| d.as_secs_f64() * 1e6 / n;
     println!(
         "{} objects ({} valid), facts {} bytes/object",
@@ -50,5 +69,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         per(extract),
         n / extract.as_secs_f64()
     );
+    println!(
+        "store    {:>8.2} us/object  {:>10.0} objects/s",
+        per(insert),
+        n / insert.as_secs_f64()
+    );
+    println!("store cpu {:.2} s of {:.2} s wall", store_cpu, insert.as_secs_f64());
     Ok(())
+}
+
+/// User + system CPU seconds of this process (Linux), for telling CPU from I/O waits.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
 }

@@ -26,6 +26,11 @@ use write::Writer;
 /// The schema version this build writes and understands.
 const SCHEMA_VERSION: i64 = 1;
 
+/// Database page size of new stores, in bytes. Objects are around 1-2 KiB of JSON with
+/// their facts; 16 KiB pages keep several per page and halve the WAL frames written
+/// per object compared with the 4 KiB default (measured: scripts/bench-ingest).
+const PAGE_SIZE: i64 = 16_384;
+
 /// SQLite page cache per connection, in KiB (negative = KiB for `PRAGMA cache_size`).
 const CACHE_KIB: i64 = 65_536;
 
@@ -112,6 +117,8 @@ pub enum Durability {
 }
 
 fn configure_writer(conn: &Connection, durability: Durability) -> Result<(), StoreError> {
+    // Only takes effect on a new, empty file (and must precede WAL mode).
+    conn.pragma_update(None, "page_size", PAGE_SIZE)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     let synchronous = match durability {
         Durability::EveryCommit => "FULL",
