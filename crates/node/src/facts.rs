@@ -7,8 +7,9 @@ use accord_stix::StixObject;
 
 /// The stored facts of a validated object.
 pub fn extract(object: &StixObject) -> Result<Vec<u8>, serde_json::Error> {
-    let value: serde_json::Value = serde_json::from_str(&object.json)?;
-    Ok(ObjectFacts::extract(&value).to_column().into_bytes())
+    Ok(ObjectFacts::extract_text(&object.json)?
+        .to_column()
+        .into_bytes())
 }
 
 /// The facts stored with an object.
