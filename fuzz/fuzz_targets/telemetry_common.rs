@@ -4,7 +4,9 @@
 
 use std::sync::OnceLock;
 
-use accord_detect::{observed_data, Detector, DetectorConfig, IndicatorInput, InternalNets, Ruleset};
+use accord_detect::{
+    observed_data, Detector, DetectorConfig, IndicatorInput, InternalNets, Ruleset,
+};
 use accord_telemetry::{Format, Record, TelemetryReader};
 
 fn rules() -> &'static Ruleset {
@@ -30,8 +32,12 @@ fn rules() -> &'static Ruleset {
 }
 
 pub fn drain(input: &[u8], format: Option<Format>) {
-    let Ok(mut reader) = TelemetryReader::new(input, format) else { return };
-    let Ok(config) = DetectorConfig::new("identity--00000000-0000-4000-8000-0000000000aa") else { return };
+    let Ok(mut reader) = TelemetryReader::new(input, format) else {
+        return;
+    };
+    let Ok(config) = DetectorConfig::new("identity--00000000-0000-4000-8000-0000000000aa") else {
+        return;
+    };
     let config = config.with_internal(InternalNets::parse(["10.0.0.0/8"]).unwrap_or_default());
     let mut detector = Detector::new(rules(), config);
     for _ in 0..100_000 {

@@ -13,8 +13,12 @@ const HEADERS: [&str; 3] = [
 ];
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&pick, rest)) = data.split_first() else { return };
-    let mut input = HEADERS[usize::from(pick) % HEADERS.len()].as_bytes().to_vec();
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let mut input = HEADERS[usize::from(pick) % HEADERS.len()]
+        .as_bytes()
+        .to_vec();
     input.extend_from_slice(rest);
     telemetry_common::drain(&input, Some(Format::Csv));
 });

@@ -216,3 +216,25 @@ fn host_policy_without_internal_networks() {
     // Hosts: .10 (local_resp), .11 (local_orig), .11 (counterpart), .12 (counterpart).
     assert_eq!(s[0].distinct_hosts, 3);
 }
+
+#[test]
+fn sightings_are_valid_stix() {
+    let rules = Ruleset::compile(vec![ind(1, "[ipv4-addr:value ISSUBSET '198.51.100.0/24']")]);
+    let mut csv = String::from("ts,src_ip,dst_ip\n");
+    for i in 0..5000u64 {
+        csv.push_str(&format!(
+            "{}.123456,10.0.{}.{},198.51.100.{}\n",
+            1_714_521_600 + i * 7,
+            i % 200,
+            i % 250,
+            i % 256
+        ));
+    }
+    let (s, _) = run(&rules, cfg(), &csv);
+    assert!(s.len() > 5);
+    for x in &s {
+        let text = x.to_json().to_string();
+        let obj = accord_stix::parse_object(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        assert_eq!(obj.object_type, "sighting");
+    }
+}
