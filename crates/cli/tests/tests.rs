@@ -359,3 +359,18 @@ fn every_command_has_help_with_an_example() {
         );
     }
 }
+
+#[test]
+fn an_indicator_with_a_broken_stix_pattern_is_rejected_with_the_position() {
+    let s = Scratch::new();
+    let broken =
+        indicator(1, "2024-01-01T00:00:00.000Z").replace("198.51.100.1']", "198.51.100.1'");
+    let file = s.write("in.json", &format!("[{broken}]"));
+    let out = s.run(&["ingest", file.to_str().unwrap()]);
+    assert_eq!(code(&out), 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("pattern") && err.contains("pattern-syntax") && err.contains("column"),
+        "{err}"
+    );
+}

@@ -80,10 +80,26 @@ pub fn ingest_batch<T: AsRef<str>>(
 pub fn prepare(text: &str, options: &IngestOptions) -> Result<NewObject, Rejection> {
     let parse_options = ParseOptions {
         fill_sco_ids: options.fill_sco_ids,
-        ..ParseOptions::default()
+        pattern_checker: Some(check_pattern),
     };
     let object = parse_object_with(text, &parse_options)?;
     new_object(object)
+}
+
+/// Indicators' STIX patterns must parse and pass the specification's checks (as the
+/// OASIS stix2-validator requires through stix2-patterns); other pattern languages
+/// (Snort, YARA, Sigma...) are taken as they are.
+fn check_pattern(pattern_type: &str, pattern: &str, _version: Option<&str>) -> Result<(), String> {
+    if pattern_type != "stix" {
+        return Ok(());
+    }
+    let check = accord_patterns::check(pattern);
+    let first_error = check.errors().next().map(ToString::to_string);
+    match first_error {
+        Some(error) => Err(error),
+        None if check.is_valid() => Ok(()),
+        None => Err("the pattern does not parse".to_string()),
+    }
 }
 
 /// Store prepared objects (validated by [`prepare`], perhaps on another thread) and
