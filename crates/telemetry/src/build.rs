@@ -52,10 +52,12 @@ struct Ctx<'s, 'a> {
 }
 
 impl<'a> Ctx<'_, 'a> {
+    #[inline]
     fn get(&self, c: Col) -> Option<&'a str> {
         self.slots[c as usize]
     }
 
+    #[cold]
     fn err(&self, c: Col, rule: &'static str, what: &str, v: &str) -> Error {
         let shown: String = v.chars().take(64).collect();
         Error::record(
@@ -66,6 +68,7 @@ impl<'a> Ctx<'_, 'a> {
         )
     }
 
+    #[inline]
     fn required<T>(
         &self,
         c: Col,
@@ -84,6 +87,7 @@ impl<'a> Ctx<'_, 'a> {
         }
     }
 
+    #[inline]
     fn optional<T>(
         &self,
         c: Col,
@@ -103,6 +107,7 @@ impl<'a> Ctx<'_, 'a> {
 }
 
 /// Builds the connection part of a record.
+#[inline]
 pub(crate) fn conn<'a>(slots: &Slots<'a>, line: u64, d: &Dialect) -> Result<Conn<'a>, Error> {
     let c = Ctx { slots, line, d };
     let ts = c.required(Col::Ts, "time", "a time", d.time)?;

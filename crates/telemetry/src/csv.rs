@@ -208,7 +208,8 @@ impl<R: BufRead> CsvFlowReader<R> {
                 }
                 LineRead::Line => {}
             }
-            let trimmed = self.src.buf.trim_ascii();
+            let line_no = self.src.line_no;
+            let trimmed = self.src.line().trim_ascii();
             if trimmed.is_empty() || trimmed == b"No matched flows" {
                 continue;
             }
@@ -217,7 +218,7 @@ impl<R: BufRead> CsvFlowReader<R> {
                 return Ok(None);
             }
             if self.header.is_none() {
-                self.header = Some(read_header(&self.src.buf, self.src.line_no)?);
+                self.header = Some(read_header(self.src.line(), line_no)?);
                 continue;
             }
             break;
@@ -226,7 +227,7 @@ impl<R: BufRead> CsvFlowReader<R> {
         let Some(h) = self.header.as_ref() else {
             return Ok(None);
         };
-        let line = std::str::from_utf8(&self.src.buf)
+        let line = std::str::from_utf8(self.src.line())
             .map_err(|e| Error::record(n, FieldName::Line, "utf8", e.to_string()))?;
         let mut slots: Slots<'_> = [None; NCOLS];
         let mut count = 0usize;

@@ -19,10 +19,18 @@ pub(crate) enum LineRead {
 }
 
 /// A `BufRead` with a reused line buffer, a line counter and a byte counter.
+///
+/// A line that lies whole in the reader's buffer is handed out in place (consumed at
+/// the next read), so the common case copies nothing; a line that straddles two
+/// buffer fills is assembled in `buf`.
 #[derive(Debug)]
 pub(crate) struct LineSource<R> {
     inner: R,
-    pub(crate) buf: Vec<u8>,
+    buf: Vec<u8>,
+    /// Bytes of the inner buffer to consume before the next read.
+    pending: usize,
+    /// `Some(end)`: the current line is `inner.fill_buf()[..end]`; `None`: it is `buf`.
+    in_place: Option<usize>,
     /// 1-based number of the line in `buf` (0 before the first read).
     pub(crate) line_no: u64,
     /// Bytes consumed from the input so far.
@@ -39,14 +47,56 @@ impl<R: BufRead> LineSource<R> {
         LineSource {
             inner,
             buf: Vec::with_capacity(512),
+            pending: 0,
+            in_place: None,
             line_no: 0,
             bytes: 0,
             limit,
         }
     }
 
-    /// Reads the next line into `self.buf`.
+    /// The current line (after [`read`](Self::read) returned [`LineRead::Line`]).
+    pub(crate) fn line(&mut self) -> &[u8] {
+        match self.in_place {
+            // `BufRead` hands out the same, unconsumed buffer again without reading.
+            Some(end) => self
+                .inner
+                .fill_buf()
+                .ok()
+                .and_then(|b| b.get(..end))
+                .unwrap_or_default(),
+            None => &self.buf,
+        }
+    }
+
+    /// Reads the next line.
     pub(crate) fn read(&mut self) -> io::Result<LineRead> {
+        if self.pending > 0 {
+            self.inner.consume(self.pending);
+            self.pending = 0;
+        }
+        self.in_place = None;
+        let avail = loop {
+            match self.inner.fill_buf() {
+                Ok(a) => break a,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        if let Some(i) = memchr::memchr(b'\n', avail) {
+            if i <= self.limit {
+                let end = if i > 0 && avail[i - 1] == b'\r' {
+                    i - 1
+                } else {
+                    i
+                };
+                self.pending = i + 1;
+                self.bytes += (i + 1) as u64;
+                self.line_no += 1;
+                self.in_place = Some(end);
+                return Ok(LineRead::Line);
+            }
+        }
         self.buf.clear();
         let mut too_long = false;
         let mut any = false;
@@ -98,15 +148,21 @@ mod tests {
 
     #[test]
     fn lines_crlf_and_limit() {
-        let input: &[u8] = b"ab\r\ncdefgh\nij";
-        let mut src = LineSource::with_limit(io::BufReader::with_capacity(2, input), 4);
-        assert_eq!(src.read().unwrap(), LineRead::Line);
-        assert_eq!(src.buf, b"ab");
-        assert_eq!(src.read().unwrap(), LineRead::TooLong);
-        assert_eq!(src.line_no, 2);
-        assert_eq!(src.read().unwrap(), LineRead::Line);
-        assert_eq!(src.buf, b"ij");
-        assert_eq!(src.read().unwrap(), LineRead::Eof);
-        assert_eq!(src.bytes, 13);
+        for cap in [2, 3, 64] {
+            let input: &[u8] = b"ab\r\ncdefgh\nij\n\nk";
+            let mut src = LineSource::with_limit(io::BufReader::with_capacity(cap, input), 4);
+            assert_eq!(src.read().unwrap(), LineRead::Line);
+            assert_eq!(src.line(), b"ab");
+            assert_eq!(src.read().unwrap(), LineRead::TooLong);
+            assert_eq!(src.line_no, 2);
+            assert_eq!(src.read().unwrap(), LineRead::Line);
+            assert_eq!(src.line(), b"ij");
+            assert_eq!(src.read().unwrap(), LineRead::Line);
+            assert_eq!(src.line(), b"");
+            assert_eq!(src.read().unwrap(), LineRead::Line);
+            assert_eq!(src.line(), b"k");
+            assert_eq!(src.read().unwrap(), LineRead::Eof);
+            assert_eq!(src.bytes, 16, "capacity {cap}");
+        }
     }
 }

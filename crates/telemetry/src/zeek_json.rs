@@ -133,12 +133,12 @@ impl<R: BufRead> ZeekJsonReader<R> {
                 }
                 LineRead::Line => {}
             }
-            if !self.src.buf.iter().all(u8::is_ascii_whitespace) {
+            if !self.src.line().iter().all(u8::is_ascii_whitespace) {
                 break;
             }
         }
         let n = self.src.line_no;
-        let text = std::str::from_utf8(&self.src.buf)
+        let text = std::str::from_utf8(self.src.line())
             .map_err(|e| Error::record(n, FieldName::Line, "utf8", e.to_string()))?;
         let line: Line<'_> = serde_json::from_str(text)
             .map_err(|e| Error::record(n, FieldName::Line, "json", e.to_string()))?;

@@ -117,11 +117,13 @@ impl<R: BufRead> ZeekTsvReader<R> {
                 }
                 LineRead::Line => {}
             }
-            if self.src.buf.first() == Some(&b'#') {
+            let line = self.src.line();
+            let (header, empty) = (line.first() == Some(&b'#'), line.is_empty());
+            if header {
                 self.header_line()?;
                 continue;
             }
-            if self.src.buf.is_empty() {
+            if empty {
                 continue;
             }
             break;
@@ -134,7 +136,7 @@ impl<R: BufRead> ZeekTsvReader<R> {
                 "a data line comes before any `#fields` line",
             ));
         };
-        let line = std::str::from_utf8(&self.src.buf)
+        let line = std::str::from_utf8(self.src.line())
             .map_err(|e| Error::record(line_no, FieldName::Line, "utf8", e.to_string()))?;
         let h = &self.header;
         let mut slots: Slots<'_> = [None; NCOLS];
@@ -166,7 +168,7 @@ impl<R: BufRead> ZeekTsvReader<R> {
 
     fn header_line(&mut self) -> Result<(), Error> {
         let line_no = self.src.line_no;
-        let text = String::from_utf8_lossy(&self.src.buf).into_owned();
+        let text = String::from_utf8_lossy(self.src.line()).into_owned();
         if let Some(rest) = text.strip_prefix("#separator ") {
             self.header = Header {
                 separator: single_byte(rest, line_no, "#separator")?,
