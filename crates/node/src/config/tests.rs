@@ -93,11 +93,13 @@ fn starter_configuration_loads_and_has_the_admin() {
 #[test]
 fn the_example_in_the_repository_loads() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/accord.toml");
-    if let Ok(text) = std::fs::read_to_string(&path) {
-        let c = Config::parse(&text, &path).unwrap_or_else(|e| panic!("{e}"));
-        assert!(c.organisations.len() >= 2);
-        assert!(c.tls_paths().is_some());
-    }
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let c = Config::parse(&text, &path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.organisations.len(), 3);
+    assert!(c.tls_paths().is_some());
+    assert_eq!(c.default_api_root(), Some("intel"));
+    let inbox = &c.api_roots["intel"].collections["inbox"];
+    assert!(inbox.can_write("police") && !inbox.can_read("police"));
 }
 
 fn editor() -> ConfigEditor {
