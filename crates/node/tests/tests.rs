@@ -1,3 +1,4 @@
 //! accord-node integration tests (one binary).
 
 mod egress;
+mod leaks;

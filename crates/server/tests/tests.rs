@@ -5,6 +5,7 @@ mod support;
 mod auth;
 mod discovery;
 mod errors;
+mod leaks;
 mod objects;
 mod ops;
 mod properties;
