@@ -787,7 +787,6 @@ async fn taxii_reads_release_only_what_agreements_allow() {
 /// UUIDv5 of the address): asking for the id of every address of a customer range
 /// would tell the partner which addresses the provider holds and each one's pseudonym.
 #[tokio::test]
-#[ignore = "bug: the door serves a pseudonymised SCO to a request for its real id (accord_node::egress::Egress::page, crates/node/src/egress/mod.rs)"]
 async fn asking_for_a_customer_address_by_its_real_id_reveals_nothing() {
     let f = fixture();
     let customer = "198.51.100.77";

@@ -93,6 +93,11 @@ pub fn readable<'a>(
 }
 
 /// What the egress door releases to `who` for `query` (content or manifest).
+///
+/// When the query names ids (`match[id]`, an object's endpoints), only objects released
+/// under one of those ids are served: the door may release an object under another id
+/// (a pseudonymised SCO), and answering a request for the real id with it would confirm
+/// that the real value is held.
 pub async fn release(
     state: &AppState,
     who: &Principal,
@@ -101,7 +106,8 @@ pub async fn release(
 ) -> Result<Released, TaxiiError> {
     let egress = state.egress.clone();
     let recipient = Recipient::new(who.organisation.clone());
-    tokio::task::spawn_blocking(move || {
+    let asked: Vec<String> = query.ids.clone();
+    let mut released = tokio::task::spawn_blocking(move || {
         if with_content {
             egress.objects(&recipient, &query)
         } else {
@@ -110,5 +116,11 @@ pub async fn release(
     })
     .await
     .map_err(TaxiiError::internal)?
-    .map_err(TaxiiError::internal)
+    .map_err(TaxiiError::internal)?;
+    if !asked.is_empty() {
+        released
+            .objects
+            .retain(|o| asked.iter().any(|id| *id == o.id));
+    }
+    Ok(released)
 }
