@@ -118,9 +118,7 @@ pub async fn release(
     .map_err(TaxiiError::internal)?
     .map_err(TaxiiError::internal)?;
     if !asked.is_empty() {
-        released
-            .objects
-            .retain(|o| asked.iter().any(|id| *id == o.id));
+        released.objects.retain(|o| asked.contains(&o.id));
     }
     Ok(released)
 }
