@@ -6,6 +6,7 @@
 
 mod commands;
 mod context;
+mod input;
 
 use std::process::ExitCode;
 

@@ -8,6 +8,8 @@
 //! `match` runs the CLI's own `match_cmd::run` (compiled in from the cli crate), so the
 //! figures are those of `accord match` without the store. Output: one JSON line.
 
+#[path = "../../cli/src/input.rs"]
+mod input;
 #[path = "../../cli/src/commands/match_cmd.rs"]
 #[allow(dead_code)]
 mod match_cmd;

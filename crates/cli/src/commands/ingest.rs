@@ -4,8 +4,7 @@
 //! batches while the main thread commits the previous batch, so memory stays flat
 //! whatever the input size and both cores work.
 
-use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::mpsc;
@@ -15,9 +14,9 @@ use accord_node::ingest::{prepare, store_prepared, IngestOptions, ObjectResult};
 use accord_stix::{BundleReader, Rejection};
 use accord_store::{Durability, NewObject, Provenance, Store};
 use anyhow::Context as _;
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::context::GlobalArgs;
+use crate::input::{open_input, progress_bar};
 
 /// Objects validated and committed together. Large enough to amortise a commit (an
 /// fsync), small enough that a batch of ATT&CK-sized objects is a few MiB.
@@ -25,9 +24,6 @@ const BATCH: usize = 2_000;
 
 /// Batches in flight between the reader thread and the writer.
 const BATCHES_IN_FLIGHT: usize = 4;
-
-/// Inputs larger than this get a progress bar (on a terminal).
-const PROGRESS_MIN_BYTES: u64 = 8 << 20;
 
 /// Validate STIX 2.1 objects and store them.
 ///
@@ -81,7 +77,7 @@ pub fn run(global: &GlobalArgs, args: &IngestArgs) -> anyhow::Result<ExitCode> {
     let mut summary = Summary::default();
     for file in &args.files {
         let (input, size) = open_input(file)?;
-        let progress = progress_bar(size, args.no_progress || global.json);
+        let progress = progress_bar(size, !(args.no_progress || global.json));
         let input = progress.wrap_read(input);
         ingest_one(
             &*store,
@@ -191,30 +187,5 @@ impl Summary {
                 );
             }
         }
-    }
-}
-
-fn open_input(path: &Path) -> anyhow::Result<(Box<dyn Read + Send>, Option<u64>)> {
-    if path.as_os_str() == "-" {
-        return Ok((Box::new(io::stdin()), None));
-    }
-    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let size = file.metadata().ok().map(|m| m.len());
-    Ok((Box::new(file), size))
-}
-
-fn progress_bar(size: Option<u64>, hidden: bool) -> ProgressBar {
-    match size {
-        Some(bytes) if !hidden && bytes >= PROGRESS_MIN_BYTES => {
-            let bar = ProgressBar::new(bytes);
-            if let Ok(style) = ProgressStyle::with_template(
-                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-            ) {
-                bar.set_style(style);
-            }
-            bar
-        }
-        None if !hidden => ProgressBar::new_spinner(),
-        _ => ProgressBar::hidden(),
     }
 }

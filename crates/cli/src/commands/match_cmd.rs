@@ -5,18 +5,13 @@
 //! store, calls [`run`], stores the sightings and prints the [`Summary`].
 
 use std::fmt;
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use crate::input::{open_input, progress_bar};
 use accord_detect::{DetectStats, Detector, DetectorConfig, IndicatorInput, InternalNets, Ruleset};
 use accord_telemetry::{Format, TelemetryReader};
-use anyhow::Context as _;
-use indicatif::{ProgressBar, ProgressStyle};
-
-/// Inputs at least this large get a progress bar.
-const PROGRESS_MIN_BYTES: u64 = 8 << 20;
 
 /// Read buffer per input: large enough that a read is rare next to the parsing.
 const READ_BUFFER: usize = 1 << 20;
@@ -259,29 +254,4 @@ fn match_input(
     }
     summary.bad_records += bad;
     result
-}
-
-fn open_input(path: &Path) -> anyhow::Result<(Box<dyn Read + Send>, Option<u64>)> {
-    if path.as_os_str() == "-" {
-        return Ok((Box::new(io::stdin()), None));
-    }
-    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let size = file.metadata().ok().map(|m| m.len());
-    Ok((Box::new(file), size))
-}
-
-fn progress_bar(size: Option<u64>, enabled: bool) -> ProgressBar {
-    match size {
-        Some(bytes) if enabled && bytes >= PROGRESS_MIN_BYTES => {
-            let bar = ProgressBar::new(bytes);
-            if let Ok(style) = ProgressStyle::with_template(
-                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-            ) {
-                bar.set_style(style);
-            }
-            bar
-        }
-        None if enabled => ProgressBar::new_spinner(),
-        _ => ProgressBar::hidden(),
-    }
 }
