@@ -238,6 +238,14 @@ impl Egress {
                 let Decision::Release(release) = decision else {
                     continue;
                 };
+                // A pseudonymised object is only ever served under its released id:
+                // answering a request for its real id (a UUIDv5 of the customer's
+                // address) would confirm the address and pair it with its pseudonym.
+                if !query.ids.is_empty()
+                    && release.released_id.as_ref().is_some_and(|released| *released != row.id)
+                {
+                    continue;
+                }
                 if with_content {
                     let at = UtcMicros(now);
                     drafts.extend(LedgerDraft::for_release(
