@@ -301,9 +301,71 @@ impl<'v, 'g> Ctx<'v, 'g> {
         Ok(())
     }
 
-    /// The outcome of one referenced id. `Err` only when the evaluation budget is
-    /// exhausted (the referencing object is then withheld whatever the kind of reference).
+    /// The outcome of one referenced id, as the referencing object (released under
+    /// `a`) may carry it. `Err` only when the evaluation budget is exhausted (the
+    /// referencing object is then withheld whatever the kind of reference).
     fn reference(
+        &mut self,
+        a: &Agreement,
+        id: &str,
+        depth: usize,
+    ) -> Result<RefOutcome, WithholdReason> {
+        let outcome = self.referenced_object(a, id, depth)?;
+        self.protect_customer_address(a, id, outcome)
+    }
+
+    /// An address object in `a`'s customer space is referenced only by its pseudonym
+    /// under `a` (or the reference withholds, under `drop`), whoever provided the
+    /// address object: its real id is a UUIDv5 of the address, so keeping it would
+    /// tie the referencing object to the customer's address even when the address
+    /// object itself came from another organisation and is released under other terms.
+    fn protect_customer_address(
+        &self,
+        a: &Agreement,
+        id: &str,
+        outcome: RefOutcome,
+    ) -> Result<RefOutcome, WithholdReason> {
+        let protections = a.protections();
+        let is_address = id.starts_with("ipv4-addr--") || id.starts_with("ipv6-addr--");
+        if protections.customer_ranges.is_empty()
+            || !is_address
+            || matches!(outcome, RefOutcome::Withheld(_))
+        {
+            return Ok(outcome);
+        }
+        let Some(target) = self.resolver.resolve(id) else {
+            return Ok(outcome);
+        };
+        let Some(value) = target.facts.sco_value.as_deref() else {
+            return Ok(outcome);
+        };
+        let pseudonym = match a.key() {
+            Some(key) => pseudonymise_text(value, &protections.customer_ranges, key),
+            None => Ok(None),
+        };
+        let customer = match &pseudonym {
+            Ok(Some(_)) | Err(_) => true,
+            Ok(None) => value
+                .split('/')
+                .next()
+                .and_then(|v| v.parse::<std::net::IpAddr>().ok())
+                .is_some_and(|addr| protections.customer_ranges.contains_addr(addr)),
+        };
+        if !customer {
+            return Ok(outcome);
+        }
+        if protections.customer_addresses == CustomerAddressPolicy::Drop {
+            return Ok(RefOutcome::Withheld(WithholdReason::CustomerAddressDropped));
+        }
+        Ok(match pseudonym {
+            Ok(Some(new_value)) => RefOutcome::Rewrite(sco_id(&target.facts.kind, &new_value)),
+            Ok(None) => RefOutcome::Withheld(WithholdReason::CustomerAddressDropped),
+            Err(reason) => RefOutcome::Withheld(reason),
+        })
+    }
+
+    /// The outcome of the referenced object itself, under its own provider's terms.
+    fn referenced_object(
         &mut self,
         a: &Agreement,
         id: &str,
