@@ -4,6 +4,7 @@
 //! holding it in-process keeps writers from spinning on `SQLITE_BUSY`) and a pool of
 //! reader connections, which WAL lets run beside the writer.
 
+mod checkpoint;
 mod clock;
 mod pool;
 mod query;
@@ -41,6 +42,8 @@ pub struct SqliteStore {
     writer: Mutex<Writer>,
     readers: ReaderPool,
     path: Option<PathBuf>,
+    /// For bulk loads: checkpoints the log off the writer's thread.
+    _checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 impl SqliteStore {
@@ -56,10 +59,15 @@ impl SqliteStore {
         let conn = Connection::open(&path)?;
         configure_writer(&conn, durability)?;
         migrate(&conn)?;
+        let checkpointer = match durability {
+            Durability::AtSync => Some(checkpoint::Checkpointer::start(&path)?),
+            Durability::EveryCommit => None,
+        };
         Ok(Self {
             writer: Mutex::new(Writer::new(conn)),
             readers: ReaderPool::new(path.clone()),
             path: Some(path),
+            _checkpointer: checkpointer,
         })
     }
 
@@ -71,6 +79,7 @@ impl SqliteStore {
             writer: Mutex::new(Writer::new(conn)),
             readers: ReaderPool::none(),
             path: None,
+            _checkpointer: None,
         })
     }
 
@@ -125,6 +134,10 @@ fn configure_writer(conn: &Connection, durability: Durability) -> Result<(), Sto
         Durability::AtSync => "NORMAL",
     };
     conn.pragma_update(None, "synchronous", synchronous)?;
+    if durability == Durability::AtSync {
+        // The background checkpointer does it (see `checkpoint`).
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+    }
     conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     Ok(())
