@@ -107,10 +107,14 @@ struct Lit {
 }
 
 /// A random literal for an object of `owner` (index into [`PROVIDERS`], or
-/// [`PUBLIC`] for the partner's own objects).
-fn literal(rng: &mut Rng, owner: usize) -> Lit {
+/// [`PUBLIC`] for the partner's own objects). The partner's own address objects are
+/// sometimes in a provider's customer space: planted, for the provider's objects to
+/// refer to.
+fn literal(rng: &mut Rng, owner: usize, sco: bool) -> Lit {
     let space = if owner < PUBLIC && rng.chance(60) {
         owner
+    } else if owner == PUBLIC && sco && rng.chance(40) {
+        rng.below(PUBLIC)
     } else {
         PUBLIC
     };
@@ -182,7 +186,7 @@ fn universe(rng: &mut Rng) -> Universe {
         let mut id = String::new();
         if kind < 3 {
             // An address SCO (unversioned).
-            let lit = literal(rng, owner);
+            let lit = literal(rng, owner, true);
             let (t, value) = match lit.addr {
                 IpAddr::V4(a) => ("ipv4-addr", a.to_string()),
                 IpAddr::V6(a) => ("ipv6-addr", a.to_string()),
@@ -210,7 +214,9 @@ fn universe(rng: &mut Rng) -> Universe {
             (String::new(), String::new())
         };
         for v in 0..versions {
-            let lits: Vec<Lit> = (0..rng.below(3)).map(|_| literal(rng, owner)).collect();
+            let lits: Vec<Lit> = (0..rng.below(3))
+                .map(|_| literal(rng, owner, false))
+                .collect();
             let text = lits
                 .iter()
                 .map(|l| l.text.as_str())
@@ -467,6 +473,16 @@ impl Oracle<'_> {
                     .max_by_key(|x| x.version_micros);
                 if let Some(target) = latest {
                     self.decide(target)?;
+                    // An address of the provider's own customer space, whoever
+                    // provided the address object, withholds under `drop`.
+                    let customer = self
+                        .universe
+                        .lits
+                        .get(&(target.id.clone(), String::new()))
+                        .is_some_and(|l| l.iter().any(|l| l.customer_of == Some(p)));
+                    if is_sco(r) && customer && t.ranges == Some(true) {
+                        return None;
+                    }
                 }
             }
         }
@@ -554,18 +570,15 @@ async fn read_all(
         assert_eq!(r.status, 200, "{uri}: {}", r.body);
         let j = r.json();
         // The partner's own objects (which may name what it knows of others' objects)
-        // come back as given; everything else is checked, and the whole of a manifest.
-        let texts: Vec<String> = if manifest {
-            vec![r.body.to_lowercase()]
-        } else {
-            j["objects"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|o| !own.contains(o["id"].as_str().unwrap_or_default()))
-                .map(|o| o.to_string().to_lowercase())
-                .collect()
-        };
+        // come back as given; everything else is checked (manifest entries too).
+        let texts: Vec<String> = j["objects"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|o| !own.contains(o["id"].as_str().unwrap_or_default()))
+            .map(|o| o.to_string().to_lowercase())
+            .chain([j["more"].to_string(), j["next"].to_string()])
+            .collect();
         for s in protected {
             assert!(
                 !texts.iter().any(|t| t.contains(s.as_str())),
