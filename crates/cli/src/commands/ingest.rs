@@ -1,13 +1,14 @@
 //! `accord ingest`: validate STIX 2.1 objects from bundles or JSON arrays and store them.
 //!
-//! Input streams: a reader thread splits the input into objects and validates them in
-//! batches while the main thread commits the previous batch, so memory stays flat
-//! whatever the input size and both cores work.
+//! Input streams: a reader thread splits the input into objects, validators (one per
+//! core) validate batches, and the main thread commits them in input order, so memory
+//! stays flat whatever the input size and every core works.
 
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::mpsc;
+use std::collections::BTreeMap;
+use std::sync::{mpsc, Mutex};
 use std::thread;
 
 use accord_node::ingest::{prepare, store_prepared, IngestOptions, ObjectResult};
@@ -111,6 +112,17 @@ pub fn run(global: &GlobalArgs, args: &IngestArgs) -> anyhow::Result<ExitCode> {
 
 type Batch = Vec<Result<NewObject, Rejection>>;
 
+/// A run of raw objects from the input, numbered so that validated batches are stored
+/// in input order whichever validator finishes first.
+struct RawBatch {
+    seq: u64,
+    first_index: usize,
+    texts: Vec<String>,
+}
+
+/// Stream one input: a reader thread splits it into objects, one validator per core
+/// validates batches, and this thread stores them in input order (so `date_added`
+/// follows the input). Channels are bounded: memory stays flat whatever the input size.
 fn ingest_one(
     store: &dyn Store,
     input: impl Read + Send,
@@ -120,12 +132,35 @@ fn ingest_one(
     summary: &mut Summary,
     file: &Path,
 ) -> anyhow::Result<()> {
-    let (sender, receiver) = mpsc::sync_channel::<(usize, Batch)>(BATCHES_IN_FLIGHT);
+    let validators = thread::available_parallelism().map_or(2, |n| n.get());
+    let (raw_sender, raw_receiver) = mpsc::sync_channel::<RawBatch>(BATCHES_IN_FLIGHT);
+    let raw_receiver = Mutex::new(raw_receiver);
+    let (done_sender, done_receiver) = mpsc::sync_channel::<(u64, usize, Batch)>(BATCHES_IN_FLIGHT);
     thread::scope(|scope| {
-        let reader = scope.spawn(move || read_batches(input, options, sender));
-        for (first_index, batch) in receiver {
-            for result in store_prepared(store, batch, provenance, collection)? {
-                summary.record(&result, first_index, file);
+        let reader = scope.spawn(move || read_batches(input, raw_sender));
+        for _ in 0..validators {
+            let done = done_sender.clone();
+            let raws = &raw_receiver;
+            scope.spawn(move || loop {
+                // The lock is held only to take the next batch.
+                let next = raws.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                let Ok(raw) = next else { return };
+                let batch = raw.texts.iter().map(|t| prepare(t, options)).collect();
+                if done.send((raw.seq, raw.first_index, batch)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(done_sender);
+        let mut waiting = BTreeMap::new();
+        let mut next_seq = 0;
+        for (seq, first_index, batch) in done_receiver {
+            waiting.insert(seq, (first_index, batch));
+            while let Some((first_index, batch)) = waiting.remove(&next_seq) {
+                for result in store_prepared(store, batch, provenance, collection)? {
+                    summary.record(&result, first_index, file);
+                }
+                next_seq += 1;
             }
         }
         reader
@@ -134,38 +169,40 @@ fn ingest_one(
     })
 }
 
-/// Split the input into objects and validate them, a batch at a time.
-fn read_batches(
-    input: impl Read,
-    options: &IngestOptions,
-    sender: mpsc::SyncSender<(usize, Batch)>,
-) -> anyhow::Result<()> {
-    let mut batch: Batch = Vec::with_capacity(BATCH);
+/// Split the input into objects, a batch at a time.
+fn read_batches(input: impl Read, sender: mpsc::SyncSender<RawBatch>) -> anyhow::Result<()> {
+    let mut texts = Vec::with_capacity(BATCH);
     let mut first_index = 0;
+    let mut seq = 0;
+    let mut send = |texts: Vec<String>, first_index: usize| -> bool {
+        let ok = sender.send(RawBatch { seq, first_index, texts }).is_ok();
+        seq += 1;
+        ok
+    };
     for raw in BundleReader::new(BufReader::with_capacity(1 << 20, input)) {
         let raw = match raw {
             Ok(raw) => raw,
             Err(error) => {
                 // Keep what was read before the input broke off.
-                if !batch.is_empty() {
-                    let _ = sender.send((first_index, batch));
+                if !texts.is_empty() {
+                    send(texts, first_index);
                 }
                 return Err(error.into());
             }
         };
-        if batch.is_empty() {
+        if texts.is_empty() {
             first_index = raw.index;
         }
-        batch.push(prepare(&raw.text, options));
-        if batch.len() == BATCH {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-            if sender.send((first_index, full)).is_err() {
+        texts.push(raw.text);
+        if texts.len() == BATCH {
+            let full = std::mem::replace(&mut texts, Vec::with_capacity(BATCH));
+            if !send(full, first_index) {
                 return Ok(()); // the writer stopped; its error is reported
             }
         }
     }
-    if !batch.is_empty() {
-        let _ = sender.send((first_index, batch));
+    if !texts.is_empty() {
+        send(texts, first_index);
     }
     Ok(())
 }
