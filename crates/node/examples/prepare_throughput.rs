@@ -32,7 +32,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let prepared: Vec<_> = raws
         .iter()
         .filter_map(|t| accord_node::ingest::prepare(t, &Default::default()).ok())
-        .map(|mut o| { if std::env::var_os("NOFACTS").is_some() { o.facts.clear(); } o })
         .collect();
     let dir = std::env::temp_dir().join(format!("prepare-throughput-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -74,14 +73,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         per(insert),
         n / insert.as_secs_f64()
     );
-    println!("store cpu {:.2} s of {:.2} s wall", store_cpu, insert.as_secs_f64());
+    println!(
+        "store cpu {:.2} s of {:.2} s wall",
+        store_cpu,
+        insert.as_secs_f64()
+    );
     Ok(())
 }
 
 /// User + system CPU seconds of this process (Linux), for telling CPU from I/O waits.
 fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     (ticks(11) + ticks(12)) / 100.0
 }
