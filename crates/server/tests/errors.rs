@@ -159,3 +159,22 @@ async fn unknown_paths_and_methods_are_taxii_errors() {
     .await
     .assert_taxii_error(405);
 }
+
+/// `next` tokens are sealed by the door: a token the server did not issue (forged, or
+/// from before a restart) is a 400 TAXII error, not a silent jump to some position.
+#[tokio::test]
+async fn a_next_token_the_server_did_not_issue_is_400() {
+    // A forged token opens to a plausible position with probability ~1/2000 (the
+    // cursor module explains), so one of these may pass; two would be a bug.
+    let f = fixture();
+    let mut refused = 0;
+    for token in ["1", "17a5b2c3d4e5f", "3fffffffffffffff", "2a2a2a2a2a2a"] {
+        let path = format!("{}?next={token}", objects_path(SHARED));
+        let r = request(&f.app, "GET", &path, Who::Telco, &[], None).await;
+        if r.status == 400 {
+            r.assert_taxii_error(400);
+            refused += 1;
+        }
+    }
+    assert!(refused >= 3, "{refused} of 4 forged tokens refused");
+}

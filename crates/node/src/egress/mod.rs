@@ -10,6 +10,7 @@
 //! Users of the node's own organisation read under local access: the node holds the
 //! data on that organisation's behalf, so nothing leaves and no agreement applies.
 
+mod cursor;
 pub mod ledger;
 mod resolver;
 
@@ -72,6 +73,10 @@ pub enum EgressError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The paging cursor was not issued by this door (forged, or from before a
+    /// restart): the client starts its paging again.
+    #[error("the paging cursor was not issued by this server (or it has restarted since); start again without it")]
+    InvalidCursor,
     /// The releases could not be recorded, so they were not made.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
@@ -99,6 +104,8 @@ pub struct Egress {
     gate: RwLock<Arc<Gate>>,
     /// Started on first use (a door that only serves local reads never needs it).
     ledger: OnceLock<LedgerWriter>,
+    /// Hides store positions in the cursors handed out (see `cursor`).
+    seal: cursor::CursorSeal,
 }
 
 impl Egress {
@@ -111,6 +118,7 @@ impl Egress {
             local_organisation: local_organisation.into(),
             gate: RwLock::new(Arc::new(Gate::default())),
             ledger: OnceLock::new(),
+            seal: cursor::CursorSeal::random(),
         }
     }
 
@@ -201,7 +209,33 @@ impl Egress {
         }
     }
 
+    /// A page, with cursors sealed on the way out and opened on the way in.
     fn page(
+        &self,
+        recipient: &Recipient,
+        query: &ObjectQuery,
+        now: i64,
+        with_content: bool,
+    ) -> Result<Released, EgressError> {
+        let mut opened;
+        let query = match query.after {
+            Some(sealed) => {
+                opened = query.clone();
+                opened.after = Some(
+                    self.seal
+                        .open(sealed, now)
+                        .ok_or(EgressError::InvalidCursor)?,
+                );
+                &opened
+            }
+            None => query,
+        };
+        let mut released = self.released_page(recipient, query, now, with_content)?;
+        released.next = released.next.map(|c| self.seal.seal(c));
+        Ok(released)
+    }
+
+    fn released_page(
         &self,
         recipient: &Recipient,
         query: &ObjectQuery,
@@ -242,7 +276,10 @@ impl Egress {
                 // answering a request for its real id (a UUIDv5 of the customer's
                 // address) would confirm the address and pair it with its pseudonym.
                 if !query.ids.is_empty()
-                    && release.released_id.as_ref().is_some_and(|released| *released != row.id)
+                    && release
+                        .released_id
+                        .as_ref()
+                        .is_some_and(|released| *released != row.id)
                 {
                     continue;
                 }

@@ -16,7 +16,7 @@ pub mod ops;
 pub mod status;
 
 use accord_node::accounts::Principal;
-use accord_node::egress::{Recipient, Released};
+use accord_node::egress::{EgressError, Recipient, Released};
 use accord_store::ObjectQuery;
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
@@ -116,7 +116,10 @@ pub async fn release(
     })
     .await
     .map_err(TaxiiError::internal)?
-    .map_err(TaxiiError::internal)?;
+    .map_err(|e| match e {
+        EgressError::InvalidCursor => TaxiiError::bad_request(e.to_string()),
+        other => TaxiiError::internal(other),
+    })?;
     if !asked.is_empty() {
         released.objects.retain(|o| asked.contains(&o.id));
     }
