@@ -118,3 +118,20 @@ fn page_queries_walk_an_index_in_order() {
         assert!(!plan.contains("SCAN e"), "scans the collection: {plan}");
     }
 }
+
+/// `accord ledger explain` finds a recipient's releases of an object through the
+/// integer release key, not by scanning the ledger.
+#[test]
+fn ledger_lookups_use_the_release_key_index() {
+    let store = TempStore::new();
+    let conn = rusqlite::Connection::open(store.path().unwrap()).unwrap();
+    let plan: String = conn
+        .query_row(
+            "EXPLAIN QUERY PLAN SELECT seq FROM ledger WHERE release_key = 1 AND recipient = 'a' \
+             AND object_id = 'b' ORDER BY seq",
+            [],
+            |r| r.get(3),
+        )
+        .unwrap();
+    assert!(plan.contains("USING INDEX ledger_by_release"), "{plan}");
+}

@@ -43,7 +43,10 @@ impl Checkpointer {
                 }
             })
             .map_err(|e| StoreError::Database(format!("cannot start the checkpointer: {e}")))?;
-        Ok(Checkpointer { stop, thread: Some(thread) })
+        Ok(Checkpointer {
+            stop,
+            thread: Some(thread),
+        })
     }
 }
 

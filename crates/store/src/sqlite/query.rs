@@ -292,8 +292,9 @@ pub(super) fn ledger_find(
     object_id: &str,
 ) -> Result<Vec<LedgerRecord>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {LEDGER_COLUMNS} FROM ledger WHERE recipient = ?1 AND object_id = ?2 ORDER BY seq"
+        "SELECT {LEDGER_COLUMNS} FROM ledger WHERE release_key = ?3 AND recipient = ?1 AND object_id = ?2 ORDER BY seq"
     ))?;
-    let rows = stmt.query_map(params![recipient, object_id], ledger_record)?;
+    let key = super::write::release_key(recipient, object_id);
+    let rows = stmt.query_map(params![recipient, object_id, key], ledger_record)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -203,7 +203,7 @@ impl Writer {
         let mut expected = last.map_or(1, |s| s as u64 + 1);
         {
             let mut add = tx.prepare_cached(
-                "INSERT INTO ledger (seq, recipient, object_id, encoded, hash) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO ledger (seq, release_key, recipient, object_id, encoded, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
             for record in records {
                 if record.seq != expected {
@@ -218,6 +218,7 @@ impl Writer {
                 })?;
                 add.execute(params![
                     seq,
+                    release_key(&record.recipient, &record.object_id),
                     record.recipient,
                     record.object_id,
                     record.encoded,
@@ -249,4 +250,16 @@ fn choose_versions(stamps: &[(i64, i64)], versions: &VersionFilter) -> Vec<i64> 
         })
         .map(|s| s.0)
         .collect()
+}
+
+/// The `release_key` of a ledger row: FNV-1a (64 bits) over the recipient, a zero byte
+/// and the object id. Stable across builds (it is stored); collisions only cost an
+/// extra row to filter.
+pub(super) fn release_key(recipient: &str, object_id: &str) -> i64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in recipient.bytes().chain([0]).chain(object_id.bytes()) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash as i64
 }
