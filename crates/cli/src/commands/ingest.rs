@@ -4,10 +4,10 @@
 //! core) validate batches, and the main thread commits them in input order, so memory
 //! stays flat whatever the input size and every core works.
 
+use std::collections::BTreeMap;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::collections::BTreeMap;
 use std::sync::{mpsc, Mutex};
 use std::thread;
 
@@ -175,7 +175,13 @@ fn read_batches(input: impl Read, sender: mpsc::SyncSender<RawBatch>) -> anyhow:
     let mut first_index = 0;
     let mut seq = 0;
     let mut send = |texts: Vec<String>, first_index: usize| -> bool {
-        let ok = sender.send(RawBatch { seq, first_index, texts }).is_ok();
+        let ok = sender
+            .send(RawBatch {
+                seq,
+                first_index,
+                texts,
+            })
+            .is_ok();
         seq += 1;
         ok
     };
