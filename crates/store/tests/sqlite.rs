@@ -99,10 +99,8 @@ fn page_queries_walk_an_index_in_order() {
     let checks = [
         format!("{base} ORDER BY e.date_added LIMIT 101"),
         format!("{base} AND e.type IN ('indicator') ORDER BY e.date_added LIMIT 101"),
-        format!(
-            "{base} AND (NOT EXISTS (SELECT 1 FROM entries x WHERE x.collection = e.collection \
-             AND x.id = e.id AND x.version_us > e.version_us)) ORDER BY e.date_added LIMIT 101"
-        ),
+        format!("{base} AND (e.is_latest = 1) ORDER BY e.date_added LIMIT 101"),
+        format!("{base} AND (e.is_latest = 1 OR e.is_first = 1) AND e.type IN ('indicator') ORDER BY e.date_added LIMIT 101"),
     ];
     for sql in checks {
         let plan = plan(&sql);
@@ -134,4 +132,62 @@ fn ledger_lookups_use_the_release_key_index() {
         )
         .unwrap();
     assert!(plan.contains("USING INDEX ledger_by_release"), "{plan}");
+}
+
+/// A store written by the first schema (no version marks, a text-indexed ledger) opens
+/// migrated: versions, paging and ledger lookups answer as in a new store.
+#[test]
+fn a_version_1_store_is_migrated_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(include_str!("schema_v1.sql")).unwrap();
+        conn.execute_batch(
+            "PRAGMA user_version = 1;
+             INSERT INTO objects VALUES (10, 'indicator--a', 'indicator', '2.1', 100, 't100', 'telco', 'cli', x'', '{}');
+             INSERT INTO objects VALUES (20, 'indicator--a', 'indicator', '2.1', 300, 't300', 'telco', 'cli', x'', '{}');
+             INSERT INTO objects VALUES (30, 'indicator--a', 'indicator', '2.1', 200, 't200', 'telco', 'cli', x'', '{}');
+             INSERT INTO entries VALUES (10, 'c', 10, 'indicator--a', 'indicator', 100, 'telco');
+             INSERT INTO entries VALUES (20, 'c', 20, 'indicator--a', 'indicator', 300, 'telco');
+             INSERT INTO ledger VALUES (1, 'centre', 'indicator--a', x'00', x'00');",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let versions = |scope: Scope, filter: accord_store::VersionFilter| -> Vec<String> {
+        let mut q = ObjectQuery::new(scope, 10);
+        q.versions = filter;
+        store
+            .query(&q)
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(|r| r.version)
+            .collect()
+    };
+    let first = accord_store::VersionFilter {
+        first: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        versions(Scope::Store, accord_store::VersionFilter::last()),
+        ["t300"]
+    );
+    assert_eq!(versions(Scope::Store, first.clone()), ["t100"]);
+    assert_eq!(
+        versions(
+            Scope::Collection("c".into()),
+            accord_store::VersionFilter::last()
+        ),
+        ["t300"]
+    );
+    assert_eq!(versions(Scope::Collection("c".into()), first), ["t100"]);
+    assert_eq!(
+        store.ledger_find("centre", "indicator--a").unwrap().len(),
+        1
+    );
+    // Reopening a migrated store changes nothing.
+    drop(store);
+    assert!(SqliteStore::open(&path).is_ok());
 }

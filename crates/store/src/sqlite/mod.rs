@@ -25,7 +25,7 @@ use pool::ReaderPool;
 use write::Writer;
 
 /// The schema version this build writes and understands.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// Database page size of new stores, in bytes. Objects are around 1-2 KiB of JSON with
 /// their facts; 16 KiB pages keep several per page and halve the WAL frames written
@@ -162,12 +162,60 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             supported: SCHEMA_VERSION,
         });
     }
-    if version < 1 {
-        conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE; {} PRAGMA user_version = 1; COMMIT;",
+    match version {
+        0 => conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE; {} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;",
             include_str!("schema.sql")
-        ))?;
+        ))?,
+        1 => migrate_from_1(conn)?,
+        _ => {}
     }
+    Ok(())
+}
+
+/// Version 1 stores lack the version marks, and the first of them indexed the ledger
+/// by text.
+fn migrate_from_1(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "BEGIN IMMEDIATE;
+         ALTER TABLE objects ADD COLUMN is_latest INTEGER NOT NULL DEFAULT 1;
+         ALTER TABLE objects ADD COLUMN is_first INTEGER NOT NULL DEFAULT 1;
+         ALTER TABLE entries ADD COLUMN is_latest INTEGER NOT NULL DEFAULT 1;
+         ALTER TABLE entries ADD COLUMN is_first INTEGER NOT NULL DEFAULT 1;
+         UPDATE objects SET
+           is_latest = (version_us = (SELECT max(x.version_us) FROM objects x WHERE x.id = objects.id)),
+           is_first = (version_us = (SELECT min(x.version_us) FROM objects x WHERE x.id = objects.id));
+         UPDATE entries SET
+           is_latest = (version_us = (SELECT max(x.version_us) FROM entries x
+                                      WHERE x.collection = entries.collection AND x.id = entries.id)),
+           is_first = (version_us = (SELECT min(x.version_us) FROM entries x
+                                     WHERE x.collection = entries.collection AND x.id = entries.id));",
+    )?;
+    let has_release_key = conn
+        .prepare("SELECT 1 FROM pragma_table_info('ledger') WHERE name = 'release_key'")?
+        .exists([])?;
+    if !has_release_key {
+        conn.execute_batch(
+            "ALTER TABLE ledger ADD COLUMN release_key INTEGER NOT NULL DEFAULT 0;",
+        )?;
+        let rows: Vec<(i64, String, String)> = {
+            let mut stmt = conn.prepare("SELECT seq, recipient, object_id FROM ledger")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut update = conn.prepare("UPDATE ledger SET release_key = ?1 WHERE seq = ?2")?;
+        for (seq, recipient, object_id) in rows {
+            update.execute(rusqlite::params![
+                write::release_key(&recipient, &object_id),
+                seq
+            ])?;
+        }
+        conn.execute_batch(
+            "DROP INDEX IF EXISTS ledger_by_recipient;
+             CREATE INDEX ledger_by_release ON ledger (release_key);",
+        )?;
+    }
+    conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"))?;
     Ok(())
 }
 

@@ -37,7 +37,7 @@ impl SqlBuilder {
 
 /// One page of `query`.
 pub(super) fn run(conn: &Connection, query: &ObjectQuery) -> Result<Page, StoreError> {
-    let (mut b, key, version_table) = match &query.scope {
+    let (mut b, key) = match &query.scope {
         Scope::Collection(collection) => {
             let mut b = SqlBuilder {
                 sql: String::new(),
@@ -48,14 +48,14 @@ pub(super) fn run(conn: &Connection, query: &ObjectQuery) -> Result<Page, StoreE
                 "SELECT e.date_added, {COLUMNS} FROM entries e \
                  JOIN objects o ON o.date_added = e.object_added WHERE e.collection = {c}"
             );
-            (b, "e", "entries")
+            (b, "e")
         }
         Scope::Store => {
             let b = SqlBuilder {
                 sql: format!("SELECT o.date_added, {COLUMNS} FROM objects o WHERE 1"),
                 params: Vec::new(),
             };
-            (b, "o", "objects")
+            (b, "o")
         }
     };
     let after = query
@@ -80,8 +80,7 @@ pub(super) fn run(conn: &Connection, query: &ObjectQuery) -> Result<Page, StoreE
         let list = b.list(&query.spec_versions);
         b.sql.push_str(&format!(" AND o.spec_version IN ({list})"));
     }
-    if let Some(clause) = version_clause(&mut b, &query.versions, key, version_table, &query.scope)
-    {
+    if let Some(clause) = version_clause(&mut b, &query.versions, key) {
         b.sql.push_str(&format!(" AND ({clause})"));
     }
     if let Some(providers) = &query.providers {
@@ -126,32 +125,16 @@ pub(super) fn run(conn: &Connection, query: &ObjectQuery) -> Result<Page, StoreE
 }
 
 /// The SQL condition of a version filter, `None` when every version passes.
-fn version_clause(
-    b: &mut SqlBuilder,
-    versions: &VersionFilter,
-    key: &str,
-    table: &str,
-    scope: &Scope,
-) -> Option<String> {
+fn version_clause(b: &mut SqlBuilder, versions: &VersionFilter, key: &str) -> Option<String> {
     if versions.all {
         return None;
     }
-    let same_scope = match scope {
-        Scope::Collection(_) => format!("x.collection = {key}.collection AND "),
-        Scope::Store => String::new(),
-    };
     let mut alternatives = Vec::new();
     if versions.last {
-        alternatives.push(format!(
-            "NOT EXISTS (SELECT 1 FROM {table} x WHERE {same_scope}x.id = {key}.id \
-             AND x.version_us > {key}.version_us)"
-        ));
+        alternatives.push(format!("{key}.is_latest = 1"));
     }
     if versions.first {
-        alternatives.push(format!(
-            "NOT EXISTS (SELECT 1 FROM {table} x WHERE {same_scope}x.id = {key}.id \
-             AND x.version_us < {key}.version_us)"
-        ));
+        alternatives.push(format!("{key}.is_first = 1"));
     }
     if !versions.exact.is_empty() {
         let list = b.list(&versions.exact);

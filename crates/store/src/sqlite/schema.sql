@@ -1,10 +1,13 @@
--- Accord store schema, version 1 (PRAGMA user_version).
+-- Accord store schema, version 2 (PRAGMA user_version; `migrate` brings version 1 up).
 --
 -- Every object version is one row of `objects`, keyed by its store `date_added` in
 -- microseconds: unique and strictly increasing, so it doubles as the arrival order and
 -- the cursor. Collection membership is one row of `entries`, keyed the same way by the
 -- collection's `date_added` (what TAXII reports). Unversioned objects (SCOs) have
--- version_us = -9223372036854775808 and version_text = ''.
+-- version_us = -9223372036854775808 and version_text = ''. `is_latest` / `is_first`
+-- mark the latest and earliest version of an id (store-wide in `objects`, per collection
+-- in `entries`), kept at insert and removal, so TAXII's default `match[version]=last`
+-- is a column test on the row a page reads, not a lookup per row.
 
 CREATE TABLE objects (
     date_added   INTEGER PRIMARY KEY,
@@ -16,7 +19,9 @@ CREATE TABLE objects (
     provider     TEXT    NOT NULL,
     channel      TEXT    NOT NULL,
     facts        BLOB    NOT NULL,
-    json         TEXT    NOT NULL
+    json         TEXT    NOT NULL,
+    is_latest    INTEGER NOT NULL DEFAULT 1,
+    is_first     INTEGER NOT NULL DEFAULT 1
 );
 CREATE UNIQUE INDEX objects_by_id ON objects (id, version_us);
 
@@ -27,7 +32,9 @@ CREATE TABLE entries (
     id           TEXT    NOT NULL,
     type         TEXT    NOT NULL,
     version_us   INTEGER NOT NULL,
-    provider     TEXT    NOT NULL
+    provider     TEXT    NOT NULL,
+    is_latest    INTEGER NOT NULL DEFAULT 1,
+    is_first     INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX entries_in_order ON entries (collection, date_added);
 CREATE UNIQUE INDEX entries_by_id ON entries (collection, id, version_us);

@@ -58,16 +58,23 @@ impl Writer {
         {
             let mut add_object = tx.prepare_cached(
                 "INSERT OR IGNORE INTO objects
-                 (date_added, id, type, spec_version, version_us, version_text, provider, channel, facts, json)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                 (date_added, id, type, spec_version, version_us, version_text, provider, channel, facts, json,
+                  is_latest, is_first)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?;
+            let mut object_span = tx.prepare_cached(
+                "SELECT max(version_us), min(version_us) FROM objects WHERE id = ?1",
+            )?;
+            let mut entry_span = tx.prepare_cached(
+                "SELECT max(version_us), min(version_us) FROM entries WHERE collection = ?1 AND id = ?2",
             )?;
             let mut find_object = tx.prepare_cached(
                 "SELECT date_added, provider, json FROM objects WHERE id = ?1 AND version_us = ?2",
             )?;
             let mut add_entry = tx.prepare_cached(
                 "INSERT OR IGNORE INTO entries
-                 (date_added, collection, object_added, id, type, version_us, provider)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 (date_added, collection, object_added, id, type, version_us, provider, is_latest, is_first)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             let mut find_entry = tx.prepare_cached(
                 "SELECT date_added FROM entries WHERE collection = ?1 AND id = ?2 AND version_us = ?3",
@@ -78,6 +85,8 @@ impl Writer {
                     Some(v) => (v.micros, v.text.as_str()),
                     None => (UNVERSIONED, ""),
                 };
+                let span = object_span.query_row(params![object.id], span_of)?;
+                let flags = span.flags(version_us);
                 let added = add_object.execute(params![
                     stamp,
                     object.id,
@@ -89,7 +98,12 @@ impl Writer {
                     provenance.channel,
                     object.facts,
                     object.json,
+                    flags.latest,
+                    flags.first,
                 ])? == 1;
+                if added {
+                    span.demote_others(&tx, "objects", "", &object.id, version_us, flags)?;
+                }
                 let existing = if added {
                     None
                 } else {
@@ -121,6 +135,8 @@ impl Writer {
                     None => (stamp, provenance.organisation.as_str(), stamp),
                     Some(e) => (e.date_added, e.provider.as_str(), self.clock.next()),
                 };
+                let span = entry_span.query_row(params![collection, object.id], span_of)?;
+                let flags = span.flags(version_us);
                 let entered = add_entry.execute(params![
                     entry_stamp,
                     collection,
@@ -129,7 +145,12 @@ impl Writer {
                     object.object_type,
                     version_us,
                     provider,
+                    flags.latest,
+                    flags.first,
                 ])? == 1;
+                if entered {
+                    span.demote_others(&tx, "entries", collection, &object.id, version_us, flags)?;
+                }
                 let differs = existing.as_ref().is_some_and(|e| e.differs);
                 outcomes.push(match (entered, existing.is_none()) {
                     (true, true) => InsertOutcome::Added {
@@ -178,6 +199,14 @@ impl Writer {
             for stamp in chosen {
                 removed += delete.execute(params![stamp])? as u64;
             }
+            // The latest or earliest version may have gone: mark the new ones.
+            tx.prepare_cached(
+                "UPDATE entries SET
+                   is_latest = (version_us = (SELECT max(x.version_us) FROM entries x WHERE x.collection = ?1 AND x.id = ?2)),
+                   is_first = (version_us = (SELECT min(x.version_us) FROM entries x WHERE x.collection = ?1 AND x.id = ?2))
+                 WHERE collection = ?1 AND id = ?2",
+            )?
+            .execute(params![collection, id])?;
         }
         tx.commit()?;
         Ok(removed)
@@ -228,6 +257,66 @@ impl Writer {
             }
         }
         tx.commit()?;
+        Ok(())
+    }
+}
+
+/// The versions an id already has (in the store, or in one collection).
+struct Span {
+    max: Option<i64>,
+    min: Option<i64>,
+}
+
+/// Whether a new version is the latest and the earliest of its id.
+#[derive(Clone, Copy)]
+struct Flags {
+    latest: bool,
+    first: bool,
+}
+
+fn span_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Span> {
+    Ok(Span {
+        max: row.get(0)?,
+        min: row.get(1)?,
+    })
+}
+
+impl Span {
+    fn flags(&self, version_us: i64) -> Flags {
+        Flags {
+            latest: self.max.is_none_or(|max| version_us > max),
+            first: self.min.is_none_or(|min| version_us < min),
+        }
+    }
+
+    /// After inserting a version that became the latest (or earliest), the one that
+    /// was loses the mark. `scope` is the collection (for `entries`).
+    fn demote_others(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        table: &str,
+        scope: &str,
+        id: &str,
+        version_us: i64,
+        flags: Flags,
+    ) -> Result<(), StoreError> {
+        let in_scope = if table == "entries" {
+            "collection = ?3 AND "
+        } else {
+            "?3 = ?3 AND "
+        };
+        if flags.latest && self.max.is_some() {
+            tx.prepare_cached(&format!(
+                "UPDATE {table} SET is_latest = 0 WHERE {in_scope}id = ?1 AND is_latest = 1 AND version_us <> ?2"
+            ))?
+            .execute(params![id, version_us, scope])?;
+        }
+        if flags.first && self.min.is_some() {
+            tx.prepare_cached(&format!(
+                "UPDATE {table} SET is_first = 0 WHERE {in_scope}id = ?1 AND is_first = 1 AND version_us <> ?2"
+            ))?
+            .execute(params![id, version_us, scope])?;
+        }
         Ok(())
     }
 }
