@@ -117,6 +117,40 @@ fn page_queries_walk_an_index_in_order() {
     }
 }
 
+/// Lookups by id in a collection (TAXII's object and versions endpoints, `match[id]`,
+/// and every insert into a collection) go through the objects' id index and the
+/// entries' object index: no scan of a collection, whatever its size.
+#[test]
+fn id_lookups_in_a_collection_use_indexes() {
+    let store = TempStore::new();
+    let conn = rusqlite::Connection::open(store.path().unwrap()).unwrap();
+    let plan = |sql: &str| -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt.query_map([], |r| r.get::<_, String>(3)).unwrap();
+        rows.map(Result::unwrap).collect::<Vec<_>>().join(" | ")
+    };
+    let checks = [
+        "SELECT e.date_added FROM entries e INDEXED BY entries_by_object \
+         JOIN objects o ON o.date_added = e.object_added \
+         WHERE e.collection = 'c' AND e.object_added IN (SELECT date_added FROM objects WHERE id IN ('a', 'b')) \
+         ORDER BY e.date_added LIMIT 101",
+        "SELECT max(o.version_us) FROM objects o \
+         JOIN entries e ON e.object_added = o.date_added AND e.collection = 'c' WHERE o.id = 'a'",
+        "SELECT date_added FROM entries WHERE collection = 'c' \
+         AND object_added IN (SELECT date_added FROM objects WHERE id = 'a')",
+    ];
+    for sql in checks {
+        let plan = plan(sql);
+        assert!(plan.contains("objects_by_id"), "{plan}");
+        assert!(plan.contains("entries_by_object"), "{plan}");
+        assert!(!plan.contains("SCAN e"), "scans the collection: {plan}");
+        assert!(
+            !plan.contains("SCAN entries"),
+            "scans the collection: {plan}"
+        );
+    }
+}
+
 /// `accord ledger explain` finds a recipient's releases of an object through the
 /// integer release key, not by scanning the ledger.
 #[test]

@@ -1,11 +1,18 @@
-//! A background checkpointer for bulk loads.
+//! The background checkpointer.
 //!
 //! In WAL mode every commit appends pages to the log, and a checkpoint copies them into
 //! the database file and syncs both. Left to SQLite's automatic checkpoints, that
-//! copy-and-sync runs inside the writer's commits and stalls the load (measured: about
-//! a third of the time of a bulk ingest). For [`Durability::AtSync`](super::Durability)
-//! stores the writer's automatic checkpoints are off, and this thread checkpoints
-//! (`PASSIVE`: never blocks the writer) on its own connection, on the other core.
+//! copy-and-sync runs inside the writer's commits and stalls them (measured: about a
+//! third of the time of a bulk ingest). So the writer's automatic checkpoints are off,
+//! and this thread checkpoints (`PASSIVE`: never blocks the writer or readers) on its
+//! own connection, on the other core. Commits stay durable: a commit is durable once
+//! its log frames are synced, which the writer does itself under
+//! [`Durability::EveryCommit`](super::Durability).
+//!
+//! Checkpoints are spaced out on purpose. Inserts with random ids dirty a different
+//! index page each; a page changed by many commits in a row reaches the log once per
+//! commit but the database file once per checkpoint (measured with
+//! `examples/insert_throughput`: every 250 ms, 16,400 objects/s; every 2 s, 18,500).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,10 +24,10 @@ use rusqlite::Connection;
 
 use crate::error::StoreError;
 
-/// How often the log is checkpointed during a load.
-const INTERVAL: Duration = Duration::from_millis(250);
+/// How often the log is checkpointed.
+const INTERVAL: Duration = Duration::from_millis(2000);
 
-/// The running checkpointer; stops (after a last checkpoint) when dropped.
+/// The running checkpointer; stops when dropped.
 pub(super) struct Checkpointer {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,

@@ -25,7 +25,7 @@ use pool::ReaderPool;
 use write::Writer;
 
 /// The schema version this build writes and understands.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// Database page size of new stores, in bytes. Objects are around 1-2 KiB of JSON with
 /// their facts; 16 KiB pages keep several per page and halve the WAL frames written
@@ -59,10 +59,7 @@ impl SqliteStore {
         let conn = Connection::open(&path)?;
         configure_writer(&conn, durability)?;
         migrate(&conn)?;
-        let checkpointer = match durability {
-            Durability::AtSync => Some(checkpoint::Checkpointer::start(&path)?),
-            Durability::EveryCommit => None,
-        };
+        let checkpointer = Some(checkpoint::Checkpointer::start(&path)?);
         Ok(Self {
             writer: Mutex::new(Writer::new(conn)),
             readers: ReaderPool::new(path.clone()),
@@ -134,10 +131,8 @@ fn configure_writer(conn: &Connection, durability: Durability) -> Result<(), Sto
         Durability::AtSync => "NORMAL",
     };
     conn.pragma_update(None, "synchronous", synchronous)?;
-    if durability == Durability::AtSync {
-        // The background checkpointer does it (see `checkpoint`).
-        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-    }
+    // The background checkpointer does it (see `checkpoint`).
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     Ok(())
@@ -167,7 +162,11 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             "BEGIN IMMEDIATE; {} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;",
             include_str!("schema.sql")
         ))?,
-        1 => migrate_from_1(conn)?,
+        1 => {
+            migrate_from_1(conn)?;
+            migrate_from_2(conn)?;
+        }
+        2 => migrate_from_2(conn)?,
         _ => {}
     }
     Ok(())
@@ -215,7 +214,20 @@ fn migrate_from_1(conn: &Connection) -> Result<(), StoreError> {
              CREATE INDEX ledger_by_release ON ledger (release_key);",
         )?;
     }
-    conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"))?;
+    conn.execute_batch("PRAGMA user_version = 2; COMMIT;")?;
+    Ok(())
+}
+
+/// Version 2 stores index entries by (collection, id): random keys, a page rewritten
+/// per insert. Version 3 indexes them by the object row they point to.
+fn migrate_from_2(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "BEGIN IMMEDIATE;
+         DROP INDEX IF EXISTS entries_by_id;
+         CREATE UNIQUE INDEX entries_by_object ON entries (object_added, collection);
+         PRAGMA user_version = 3;
+         COMMIT;",
+    )?;
     Ok(())
 }
 

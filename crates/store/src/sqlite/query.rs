@@ -44,8 +44,16 @@ pub(super) fn run(conn: &Connection, query: &ObjectQuery) -> Result<Page, StoreE
                 params: Vec::new(),
             };
             let c = b.param(collection.clone());
+            // With ids the result is a few versions: reach them by id (see below), not
+            // by walking the collection in order, which the planner would otherwise
+            // prefer for the ORDER BY ... LIMIT.
+            let index = if query.ids.is_empty() {
+                ""
+            } else {
+                " INDEXED BY entries_by_object"
+            };
             b.sql = format!(
-                "SELECT e.date_added, {COLUMNS} FROM entries e \
+                "SELECT e.date_added, {COLUMNS} FROM entries e{index} \
                  JOIN objects o ON o.date_added = e.object_added WHERE e.collection = {c}"
             );
             (b, "e")
@@ -74,7 +82,15 @@ pub(super) fn run(conn: &Connection, query: &ObjectQuery) -> Result<Page, StoreE
     }
     if !query.ids.is_empty() {
         let list = b.list(&query.ids);
-        b.sql.push_str(&format!(" AND {key}.id IN ({list})"));
+        // Found through the objects' id index (entries have none: schema.sql).
+        let object_key = if key == "e" {
+            "e.object_added"
+        } else {
+            "o.date_added"
+        };
+        b.sql.push_str(&format!(
+            " AND {object_key} IN (SELECT date_added FROM objects WHERE id IN ({list}))"
+        ));
     }
     if !query.spec_versions.is_empty() {
         let list = b.list(&query.spec_versions);

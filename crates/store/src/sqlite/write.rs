@@ -11,6 +11,12 @@ use crate::model::{
 /// The `version_us` of unversioned objects (SCOs): one version per id.
 pub(super) const UNVERSIONED: i64 = i64::MIN;
 
+/// The entries of one id (`?2`) in one collection (`?1`). Entries are indexed by the
+/// object row they point to, not by id: that index grows at its end as objects arrive,
+/// where one keyed by (random) id would rewrite a page per insert (schema.sql).
+const ENTRIES_OF_ID: &str =
+    "collection = ?1 AND object_added IN (SELECT date_added FROM objects WHERE id = ?2)";
+
 /// The write connection and the clock that stamps what it writes.
 pub(super) struct Writer {
     conn: Connection,
@@ -66,7 +72,9 @@ impl Writer {
                 "SELECT max(version_us), min(version_us) FROM objects WHERE id = ?1",
             )?;
             let mut entry_span = tx.prepare_cached(
-                "SELECT max(version_us), min(version_us) FROM entries WHERE collection = ?1 AND id = ?2",
+                "SELECT max(o.version_us), min(o.version_us) FROM objects o
+                 JOIN entries e ON e.object_added = o.date_added AND e.collection = ?1
+                 WHERE o.id = ?2",
             )?;
             let mut find_object = tx.prepare_cached(
                 "SELECT date_added, provider, json FROM objects WHERE id = ?1 AND version_us = ?2",
@@ -77,7 +85,9 @@ impl Writer {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             let mut find_entry = tx.prepare_cached(
-                "SELECT date_added FROM entries WHERE collection = ?1 AND id = ?2 AND version_us = ?3",
+                "SELECT e.date_added FROM objects o
+                 JOIN entries e ON e.object_added = o.date_added AND e.collection = ?1
+                 WHERE o.id = ?2 AND o.version_us = ?3",
             )?;
             for object in objects {
                 let stamp = self.clock.next();
@@ -185,10 +195,10 @@ impl Writer {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let stamps: Vec<(i64, i64)> = {
-            let mut stmt = tx.prepare_cached(
-                "SELECT date_added, version_us FROM entries WHERE collection = ?1 AND id = ?2
-                 ORDER BY version_us",
-            )?;
+            let mut stmt = tx.prepare_cached(&format!(
+                "SELECT date_added, version_us FROM entries WHERE {ENTRIES_OF_ID}
+                 ORDER BY version_us"
+            ))?;
             let rows = stmt.query_map(params![collection, id], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect::<Result<_, _>>()?
         };
@@ -200,12 +210,12 @@ impl Writer {
                 removed += delete.execute(params![stamp])? as u64;
             }
             // The latest or earliest version may have gone: mark the new ones.
-            tx.prepare_cached(
+            tx.prepare_cached(&format!(
                 "UPDATE entries SET
-                   is_latest = (version_us = (SELECT max(x.version_us) FROM entries x WHERE x.collection = ?1 AND x.id = ?2)),
-                   is_first = (version_us = (SELECT min(x.version_us) FROM entries x WHERE x.collection = ?1 AND x.id = ?2))
-                 WHERE collection = ?1 AND id = ?2",
-            )?
+                   is_latest = (version_us = (SELECT max(version_us) FROM entries WHERE {ENTRIES_OF_ID})),
+                   is_first = (version_us = (SELECT min(version_us) FROM entries WHERE {ENTRIES_OF_ID}))
+                 WHERE {ENTRIES_OF_ID}"
+            ))?
             .execute(params![collection, id])?;
         }
         tx.commit()?;
@@ -300,22 +310,23 @@ impl Span {
         version_us: i64,
         flags: Flags,
     ) -> Result<(), StoreError> {
-        let in_scope = if table == "entries" {
-            "collection = ?3 AND "
+        // `?1` the collection (unused for `objects`), `?2` the id, `?3` the new version.
+        let rows_of_id = if table == "entries" {
+            ENTRIES_OF_ID
         } else {
-            "?3 = ?3 AND "
+            "?1 = ?1 AND id = ?2"
         };
         if flags.latest && self.max.is_some() {
             tx.prepare_cached(&format!(
-                "UPDATE {table} SET is_latest = 0 WHERE {in_scope}id = ?1 AND is_latest = 1 AND version_us <> ?2"
+                "UPDATE {table} SET is_latest = 0 WHERE {rows_of_id} AND is_latest = 1 AND version_us <> ?3"
             ))?
-            .execute(params![id, version_us, scope])?;
+            .execute(params![scope, id, version_us])?;
         }
         if flags.first && self.min.is_some() {
             tx.prepare_cached(&format!(
-                "UPDATE {table} SET is_first = 0 WHERE {in_scope}id = ?1 AND is_first = 1 AND version_us <> ?2"
+                "UPDATE {table} SET is_first = 0 WHERE {rows_of_id} AND is_first = 1 AND version_us <> ?3"
             ))?
-            .execute(params![id, version_us, scope])?;
+            .execute(params![scope, id, version_us])?;
         }
         Ok(())
     }
