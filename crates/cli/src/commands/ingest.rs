@@ -24,7 +24,13 @@ use crate::input::{open_input, progress_bar};
 const BATCH: usize = 2_000;
 
 /// Batches in flight between the reader thread and the writer.
-const BATCHES_IN_FLIGHT: usize = 4;
+const BATCHES_IN_FLIGHT: usize = 8;
+
+/// Validated objects committed in one transaction. Each commit rewrites every index
+/// page it touched, and ids are random: the larger the commit, the more new ids share
+/// a page (measured on 200,000 ATT&CK objects: 2,000 per commit, 57,000 objects/s;
+/// 16,000 per commit, 69,000 objects/s), at ~2.5 KiB of memory per object.
+const COMMIT_GROUP: usize = 16_000;
 
 /// Validate STIX 2.1 objects and store them.
 ///
@@ -154,19 +160,57 @@ fn ingest_one(
         drop(done_sender);
         let mut waiting = BTreeMap::new();
         let mut next_seq = 0;
+        let mut group = CommitGroup::default();
         for (seq, first_index, batch) in done_receiver {
             waiting.insert(seq, (first_index, batch));
             while let Some((first_index, batch)) = waiting.remove(&next_seq) {
-                for result in store_prepared(store, batch, provenance, collection)? {
-                    summary.record(&result, first_index, file);
+                group.add(first_index, batch);
+                if group.prepared.len() >= COMMIT_GROUP {
+                    group.commit(store, provenance, collection, summary, file)?;
                 }
                 next_seq += 1;
             }
         }
+        group.commit(store, provenance, collection, summary, file)?;
         reader
             .join()
             .map_err(|_| anyhow::anyhow!("the reader thread panicked"))?
     })
+}
+
+/// Validated batches waiting to be committed together, with each object's position
+/// in the input.
+#[derive(Default)]
+struct CommitGroup {
+    prepared: Batch,
+    positions: Vec<usize>,
+}
+
+impl CommitGroup {
+    fn add(&mut self, first_index: usize, batch: Batch) {
+        self.positions
+            .extend((0..batch.len()).map(|offset| first_index + offset));
+        self.prepared.extend(batch);
+    }
+
+    fn commit(
+        &mut self,
+        store: &dyn Store,
+        provenance: &Provenance,
+        collection: Option<&str>,
+        summary: &mut Summary,
+        file: &Path,
+    ) -> anyhow::Result<()> {
+        if self.prepared.is_empty() {
+            return Ok(());
+        }
+        let prepared = std::mem::take(&mut self.prepared);
+        for result in store_prepared(store, prepared, provenance, collection)? {
+            summary.record(&result, &self.positions, file);
+        }
+        self.positions.clear();
+        Ok(())
+    }
 }
 
 /// Split the input into objects, a batch at a time.
@@ -214,7 +258,8 @@ fn read_batches(input: impl Read, sender: mpsc::SyncSender<RawBatch>) -> anyhow:
 }
 
 impl Summary {
-    fn record(&mut self, result: &ObjectResult, first_index: usize, file: &Path) {
+    /// `positions` maps an object's place in its commit to its place in the input.
+    fn record(&mut self, result: &ObjectResult, positions: &[usize], file: &Path) {
         match result {
             ObjectResult::Stored {
                 already_present: true,
@@ -226,7 +271,7 @@ impl Summary {
                 eprintln!(
                     "{}: object #{} rejected: {rejection}",
                     file.display(),
-                    first_index + index
+                    positions.get(*index).copied().unwrap_or(*index)
                 );
             }
         }
