@@ -11,6 +11,8 @@
 use std::time::Instant;
 
 use accord_store::{NewObject, Provenance, SqliteStore, Store, VersionStamp};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 
 const COMMIT: usize = 1_000;
 
@@ -25,7 +27,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let store = SqliteStore::open(&path)?;
     let provenance = Provenance::new("partner", "bench");
-    let mut ids = SplitMix(0x5eed);
+    // Seeded, so runs compare.
+    let mut ids = StdRng::seed_from_u64(0x5eed);
     let tenth = (total / 10).max(COMMIT);
     let (mut done, mut mark, mut since) = (0, Instant::now(), 0);
     let start = Instant::now();
@@ -47,8 +50,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn indicator(ids: &mut SplitMix) -> NewObject {
-    let (a, b) = (ids.next(), ids.next());
+fn indicator(ids: &mut StdRng) -> NewObject {
+    let (a, b): (u64, u64) = (ids.gen(), ids.gen());
     let id = format!(
         "indicator--{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
         a >> 32,
@@ -71,18 +74,5 @@ fn indicator(ids: &mut SplitMix) -> NewObject {
         }),
         facts: br#"{"F":1,"t":"indicator","m":"green","c":80,"l":["c2","ddos"]}"#.to_vec(),
         json,
-    }
-}
-
-/// A small deterministic generator, so runs compare.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
     }
 }

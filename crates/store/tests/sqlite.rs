@@ -82,17 +82,20 @@ fn two_handles_on_one_file_never_reuse_a_stamp() {
     assert!(stamps.windows(2).all(|w| w[0] < w[1]), "{stamps:?}");
 }
 
+/// SQLite's plan for `sql`, its steps joined with ` | `.
+fn query_plan(conn: &rusqlite::Connection, sql: &str) -> String {
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    let rows = stmt.query_map([], |r| r.get::<_, String>(3)).unwrap();
+    rows.map(Result::unwrap).collect::<Vec<_>>().join(" | ")
+}
+
 /// The page queries TAXII issues must walk an index in `date_added` order: no full scan,
 /// no sort of the whole collection.
 #[test]
 fn page_queries_walk_an_index_in_order() {
     let store = TempStore::new();
     let conn = rusqlite::Connection::open(store.path().unwrap()).unwrap();
-    let plan = |sql: &str| -> String {
-        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        let rows = stmt.query_map([], |r| r.get::<_, String>(3)).unwrap();
-        rows.map(Result::unwrap).collect::<Vec<_>>().join(" | ")
-    };
+    let plan = |sql: &str| query_plan(&conn, sql);
     let base =
         "SELECT e.date_added FROM entries e JOIN objects o ON o.date_added = e.object_added \
                 WHERE e.collection = 'c' AND e.date_added > 5";
@@ -124,11 +127,7 @@ fn page_queries_walk_an_index_in_order() {
 fn id_lookups_in_a_collection_use_indexes() {
     let store = TempStore::new();
     let conn = rusqlite::Connection::open(store.path().unwrap()).unwrap();
-    let plan = |sql: &str| -> String {
-        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        let rows = stmt.query_map([], |r| r.get::<_, String>(3)).unwrap();
-        rows.map(Result::unwrap).collect::<Vec<_>>().join(" | ")
-    };
+    let plan = |sql: &str| query_plan(&conn, sql);
     let checks = [
         "SELECT e.date_added FROM entries e INDEXED BY entries_by_object \
          JOIN objects o ON o.date_added = e.object_added \
