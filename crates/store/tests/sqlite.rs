@@ -131,16 +131,16 @@ fn id_lookups_in_a_collection_use_indexes() {
     let checks = [
         "SELECT e.date_added FROM entries e INDEXED BY entries_by_object \
          JOIN objects o ON o.date_added = e.object_added \
-         WHERE e.collection = 'c' AND e.object_added IN (SELECT date_added FROM objects WHERE id IN ('a', 'b')) \
+         WHERE e.collection = 'c' AND e.object_added IN (SELECT date_added FROM objects WHERE id_key IN (1, 2) AND id IN ('a', 'b')) \
          ORDER BY e.date_added LIMIT 101",
         "SELECT max(o.version_us) FROM objects o \
-         JOIN entries e ON e.object_added = o.date_added AND e.collection = 'c' WHERE o.id = 'a'",
+         JOIN entries e ON e.object_added = o.date_added AND e.collection = 'c' WHERE o.id_key = 1 AND o.id = 'a'",
         "SELECT date_added FROM entries WHERE collection = 'c' \
-         AND object_added IN (SELECT date_added FROM objects WHERE id = 'a')",
+         AND object_added IN (SELECT date_added FROM objects WHERE id_key = 1 AND id = 'a')",
     ];
     for sql in checks {
         let plan = plan(sql);
-        assert!(plan.contains("objects_by_id"), "{plan}");
+        assert!(plan.contains("objects_by_key"), "{plan}");
         assert!(plan.contains("entries_by_object"), "{plan}");
         assert!(!plan.contains("SCAN e"), "scans the collection: {plan}");
         assert!(

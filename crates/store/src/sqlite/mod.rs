@@ -218,11 +218,28 @@ fn migrate_from_1(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Version 2 stores index entries by (collection, id): random keys, a page rewritten
-/// per insert. Version 3 indexes them by the object row they point to.
+/// Version 2 stores index objects by id text and entries by (collection, id): random
+/// keys, a page rewritten per insert, in two large indexes. Version 3 indexes objects by
+/// an integer key of the id and entries by the object row they point to.
 fn migrate_from_2(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(
         "BEGIN IMMEDIATE;
+         ALTER TABLE objects ADD COLUMN id_key INTEGER NOT NULL DEFAULT 0;",
+    )?;
+    let rows: Vec<(i64, String)> = {
+        let mut stmt = conn.prepare("SELECT date_added, id FROM objects")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    {
+        let mut update = conn.prepare("UPDATE objects SET id_key = ?1 WHERE date_added = ?2")?;
+        for (date_added, id) in rows {
+            update.execute(rusqlite::params![write::id_key(&id), date_added])?;
+        }
+    }
+    conn.execute_batch(
+        "DROP INDEX IF EXISTS objects_by_id;
+         CREATE INDEX objects_by_key ON objects (id_key, version_us);
          DROP INDEX IF EXISTS entries_by_id;
          CREATE UNIQUE INDEX entries_by_object ON entries (object_added, collection);
          PRAGMA user_version = 3;

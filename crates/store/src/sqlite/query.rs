@@ -81,6 +81,12 @@ pub(super) fn run(conn: &Connection, query: &ObjectQuery) -> Result<Page, StoreE
         b.sql.push_str(&format!(" AND {key}.type IN ({list})"));
     }
     if !query.ids.is_empty() {
+        let keys: Vec<i64> = query
+            .ids
+            .iter()
+            .map(|id| super::write::id_key(id))
+            .collect();
+        let keys = b.list(&keys);
         let list = b.list(&query.ids);
         // Found through the objects' id index (entries have none: schema.sql).
         let object_key = if key == "e" {
@@ -89,7 +95,7 @@ pub(super) fn run(conn: &Connection, query: &ObjectQuery) -> Result<Page, StoreE
             "o.date_added"
         };
         b.sql.push_str(&format!(
-            " AND {object_key} IN (SELECT date_added FROM objects WHERE id IN ({list}))"
+            " AND {object_key} IN (SELECT date_added FROM objects WHERE id_key IN ({keys}) AND id IN ({list}))"
         ));
     }
     if !query.spec_versions.is_empty() {
@@ -199,10 +205,10 @@ fn object_row(row: &Row<'_>) -> Result<ObjectRow, StoreError> {
 
 pub(super) fn latest(conn: &Connection, id: &str) -> Result<Option<ObjectRow>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT o.date_added, {COLUMNS} FROM objects o WHERE o.id = ?1 \
+        "SELECT o.date_added, {COLUMNS} FROM objects o WHERE o.id_key = ?2 AND o.id = ?1 \
          ORDER BY o.version_us DESC LIMIT 1"
     ))?;
-    let mut rows = stmt.query(params![id])?;
+    let mut rows = stmt.query(params![id, super::write::id_key(id)])?;
     match rows.next()? {
         Some(row) => Ok(Some(object_row(row)?)),
         None => Ok(None),

@@ -11,11 +11,12 @@ use crate::model::{
 /// The `version_us` of unversioned objects (SCOs): one version per id.
 pub(super) const UNVERSIONED: i64 = i64::MIN;
 
-/// The entries of one id (`?2`) in one collection (`?1`). Entries are indexed by the
-/// object row they point to, not by id: that index grows at its end as objects arrive,
-/// where one keyed by (random) id would rewrite a page per insert (schema.sql).
-const ENTRIES_OF_ID: &str =
-    "collection = ?1 AND object_added IN (SELECT date_added FROM objects WHERE id = ?2)";
+/// The entries of one id (`?2`, its key `?3`) in one collection (`?1`). Entries are
+/// indexed by the object row they point to, not by id: that index grows at its end as
+/// objects arrive, where one keyed by (random) id would rewrite a page per insert
+/// (schema.sql).
+const ENTRIES_OF_ID: &str = "collection = ?1 AND object_added IN \
+     (SELECT date_added FROM objects WHERE id_key = ?3 AND id = ?2)";
 
 /// The write connection and the clock that stamps what it writes.
 pub(super) struct Writer {
@@ -63,21 +64,23 @@ impl Writer {
         let mut outcomes = Vec::with_capacity(objects.len());
         {
             let mut add_object = tx.prepare_cached(
-                "INSERT OR IGNORE INTO objects
+                "INSERT INTO objects
                  (date_added, id, type, spec_version, version_us, version_text, provider, channel, facts, json,
-                  is_latest, is_first)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                  is_latest, is_first, id_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?;
-            let mut object_span = tx.prepare_cached(
-                "SELECT max(version_us), min(version_us) FROM objects WHERE id = ?1",
+            // Every version of an id: found through its key, the id compared on the
+            // rows (keys may collide). New ids, the bulk of any load, cost one probe
+            // of the key index and no table read.
+            let mut versions_of = tx.prepare_cached(
+                "SELECT date_added, version_us, provider FROM objects WHERE id_key = ?1 AND id = ?2",
             )?;
+            let mut stored_json =
+                tx.prepare_cached("SELECT json FROM objects WHERE date_added = ?1")?;
             let mut entry_span = tx.prepare_cached(
                 "SELECT max(o.version_us), min(o.version_us) FROM objects o
                  JOIN entries e ON e.object_added = o.date_added AND e.collection = ?1
-                 WHERE o.id = ?2",
-            )?;
-            let mut find_object = tx.prepare_cached(
-                "SELECT date_added, provider, json FROM objects WHERE id = ?1 AND version_us = ?2",
+                 WHERE o.id_key = ?3 AND o.id = ?2",
             )?;
             let mut add_entry = tx.prepare_cached(
                 "INSERT OR IGNORE INTO entries
@@ -87,7 +90,7 @@ impl Writer {
             let mut find_entry = tx.prepare_cached(
                 "SELECT e.date_added FROM objects o
                  JOIN entries e ON e.object_added = o.date_added AND e.collection = ?1
-                 WHERE o.id = ?2 AND o.version_us = ?3",
+                 WHERE o.id_key = ?3 AND o.id = ?2 AND o.version_us = ?4",
             )?;
             for object in objects {
                 let stamp = self.clock.next();
@@ -95,41 +98,43 @@ impl Writer {
                     Some(v) => (v.micros, v.text.as_str()),
                     None => (UNVERSIONED, ""),
                 };
-                let span = object_span.query_row(params![object.id], span_of)?;
-                let flags = span.flags(version_us);
-                let added = add_object.execute(params![
-                    stamp,
-                    object.id,
-                    object.object_type,
-                    object.spec_version,
-                    version_us,
-                    version_text,
-                    provenance.organisation,
-                    provenance.channel,
-                    object.facts,
-                    object.json,
-                    flags.latest,
-                    flags.first,
-                ])? == 1;
-                if added {
-                    span.demote_others(&tx, "objects", "", &object.id, version_us, flags)?;
-                }
-                let existing = if added {
-                    None
-                } else {
-                    let (date_added, provider, json) =
-                        find_object.query_row(params![object.id, version_us], |r| {
-                            Ok((
-                                r.get::<_, i64>(0)?,
-                                r.get::<_, String>(1)?,
-                                r.get::<_, String>(2)?,
-                            ))
-                        })?;
-                    Some(Existing {
-                        date_added,
-                        provider,
-                        differs: json != object.json,
-                    })
+                let key = id_key(&object.id);
+                let known = Known::read(&mut versions_of, key, &object.id, version_us)?;
+                // No version of the id anywhere: none in any collection either.
+                let first_of_id = known.span.max.is_none();
+                let existing = match known.exact {
+                    Some((date_added, provider)) => {
+                        let json: String =
+                            stored_json.query_row(params![date_added], |r| r.get(0))?;
+                        Some(Existing {
+                            date_added,
+                            provider,
+                            differs: json != object.json,
+                        })
+                    }
+                    None => {
+                        let flags = known.span.flags(version_us);
+                        add_object.execute(params![
+                            stamp,
+                            object.id,
+                            object.object_type,
+                            object.spec_version,
+                            version_us,
+                            version_text,
+                            provenance.organisation,
+                            provenance.channel,
+                            object.facts,
+                            object.json,
+                            flags.latest,
+                            flags.first,
+                            key,
+                        ])?;
+                        let target = Target::Objects { key };
+                        known
+                            .span
+                            .demote_others(&tx, target, &object.id, version_us, flags)?;
+                        None
+                    }
                 };
                 let Some(collection) = collection else {
                     outcomes.push(match existing {
@@ -145,7 +150,14 @@ impl Writer {
                     None => (stamp, provenance.organisation.as_str(), stamp),
                     Some(e) => (e.date_added, e.provider.as_str(), self.clock.next()),
                 };
-                let span = entry_span.query_row(params![collection, object.id], span_of)?;
+                let span = if first_of_id {
+                    Span {
+                        max: None,
+                        min: None,
+                    }
+                } else {
+                    entry_span.query_row(params![collection, object.id, key], span_of)?
+                };
                 let flags = span.flags(version_us);
                 let entered = add_entry.execute(params![
                     entry_stamp,
@@ -159,7 +171,8 @@ impl Writer {
                     flags.first,
                 ])? == 1;
                 if entered {
-                    span.demote_others(&tx, "entries", collection, &object.id, version_us, flags)?;
+                    let target = Target::Entries { collection, key };
+                    span.demote_others(&tx, target, &object.id, version_us, flags)?;
                 }
                 let differs = existing.as_ref().is_some_and(|e| e.differs);
                 outcomes.push(match (entered, existing.is_none()) {
@@ -172,7 +185,9 @@ impl Writer {
                     },
                     (false, _) => {
                         let date_added: i64 = find_entry
-                            .query_row(params![collection, object.id, version_us], |r| r.get(0))?;
+                            .query_row(params![collection, object.id, key, version_us], |r| {
+                                r.get(0)
+                            })?;
                         InsertOutcome::AlreadyPresent {
                             date_added,
                             differs,
@@ -199,7 +214,9 @@ impl Writer {
                 "SELECT date_added, version_us FROM entries WHERE {ENTRIES_OF_ID}
                  ORDER BY version_us"
             ))?;
-            let rows = stmt.query_map(params![collection, id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let rows = stmt.query_map(params![collection, id, id_key(id)], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
             rows.collect::<Result<_, _>>()?
         };
         let chosen = choose_versions(&stamps, versions);
@@ -216,7 +233,7 @@ impl Writer {
                    is_first = (version_us = (SELECT min(version_us) FROM entries WHERE {ENTRIES_OF_ID}))
                  WHERE {ENTRIES_OF_ID}"
             ))?
-            .execute(params![collection, id])?;
+            .execute(params![collection, id, id_key(id)])?;
         }
         tx.commit()?;
         Ok(removed)
@@ -300,35 +317,77 @@ impl Span {
     }
 
     /// After inserting a version that became the latest (or earliest), the one that
-    /// was loses the mark. `scope` is the collection (for `entries`).
+    /// was loses the mark.
     fn demote_others(
         &self,
         tx: &rusqlite::Transaction<'_>,
-        table: &str,
-        scope: &str,
+        target: Target<'_>,
         id: &str,
         version_us: i64,
         flags: Flags,
     ) -> Result<(), StoreError> {
-        // `?1` the collection (unused for `objects`), `?2` the id, `?3` the new version.
-        let rows_of_id = if table == "entries" {
-            ENTRIES_OF_ID
-        } else {
-            "?1 = ?1 AND id = ?2"
+        // `?1` the collection (unused for `objects`), `?2` the id, `?3` its key, `?4`
+        // the new version.
+        let (table, scope, key, rows_of_id) = match target {
+            Target::Entries { collection, key } => ("entries", collection, key, ENTRIES_OF_ID),
+            Target::Objects { key } => ("objects", "", key, "?1 = ?1 AND id_key = ?3 AND id = ?2"),
         };
-        if flags.latest && self.max.is_some() {
-            tx.prepare_cached(&format!(
-                "UPDATE {table} SET is_latest = 0 WHERE {rows_of_id} AND is_latest = 1 AND version_us <> ?3"
-            ))?
-            .execute(params![scope, id, version_us])?;
-        }
-        if flags.first && self.min.is_some() {
-            tx.prepare_cached(&format!(
-                "UPDATE {table} SET is_first = 0 WHERE {rows_of_id} AND is_first = 1 AND version_us <> ?3"
-            ))?
-            .execute(params![scope, id, version_us])?;
+        for (wanted, column, had_any) in [
+            (flags.latest, "is_latest", self.max.is_some()),
+            (flags.first, "is_first", self.min.is_some()),
+        ] {
+            if wanted && had_any {
+                tx.prepare_cached(&format!(
+                    "UPDATE {table} SET {column} = 0 WHERE {rows_of_id} AND {column} = 1 AND version_us <> ?4"
+                ))?
+                .execute(params![scope, id, key, version_us])?;
+            }
         }
         Ok(())
+    }
+}
+
+/// The rows whose version marks an insert may change.
+#[derive(Clone, Copy)]
+enum Target<'a> {
+    /// The id's versions in the store.
+    Objects { key: i64 },
+    /// The id's versions in one collection.
+    Entries { collection: &'a str, key: i64 },
+}
+
+/// What the store holds of an id before an insert: the span of its versions, and the
+/// row (`date_added`, provider) of the version being inserted, if it is there.
+struct Known {
+    span: Span,
+    exact: Option<(i64, String)>,
+}
+
+impl Known {
+    fn read(
+        versions_of: &mut rusqlite::CachedStatement<'_>,
+        key: i64,
+        id: &str,
+        version_us: i64,
+    ) -> Result<Known, StoreError> {
+        let mut known = Known {
+            span: Span {
+                max: None,
+                min: None,
+            },
+            exact: None,
+        };
+        let mut rows = versions_of.query(params![key, id])?;
+        while let Some(row) = rows.next()? {
+            let (date_added, version, provider): (i64, i64, String) =
+                (row.get(0)?, row.get(1)?, row.get(2)?);
+            known.span.max = Some(known.span.max.map_or(version, |m| m.max(version)));
+            known.span.min = Some(known.span.min.map_or(version, |m| m.min(version)));
+            if version == version_us {
+                known.exact = Some((date_added, provider));
+            }
+        }
+        Ok(known)
     }
 }
 
@@ -356,8 +415,20 @@ fn choose_versions(stamps: &[(i64, i64)], versions: &VersionFilter) -> Vec<i64> 
 /// and the object id. Stable across builds (it is stored); collisions only cost an
 /// extra row to filter.
 pub(super) fn release_key(recipient: &str, object_id: &str) -> i64 {
+    fnv1a(recipient.bytes().chain([0]).chain(object_id.bytes()))
+}
+
+/// The `id_key` of an object row: FNV-1a (64 bits) over its id. The id index holds
+/// this integer instead of the id text, a third of the size per entry: random ids
+/// rewrite an index page per insert, so the fewer the pages, the less each commit
+/// writes. Stable across builds (it is stored); a collision only costs a row to filter.
+pub(super) fn id_key(id: &str) -> i64 {
+    fnv1a(id.bytes())
+}
+
+fn fnv1a(bytes: impl Iterator<Item = u8>) -> i64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in recipient.bytes().chain([0]).chain(object_id.bytes()) {
+    for byte in bytes {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
