@@ -3,13 +3,12 @@
 //! re-parsing every object.
 
 use accord_agreements::{FactsError, ObjectFacts};
-use accord_stix::StixObject;
+use accord_stix::JsonView;
 
-/// The stored facts of a validated object.
-pub fn extract(object: &StixObject) -> Result<Vec<u8>, serde_json::Error> {
-    Ok(ObjectFacts::extract_text(&object.json)?
-        .to_column()
-        .into_bytes())
+/// The stored facts of a validated object, read from the validator's own parse of it
+/// (see [`accord_stix::parse_object_then`]): ingest parses each object once.
+pub fn extract(object: JsonView<'_>) -> Vec<u8> {
+    ObjectFacts::extract_view(object).to_column().into_bytes()
 }
 
 /// The facts stored with an object.

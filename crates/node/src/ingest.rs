@@ -4,7 +4,7 @@
 //! [`ingest_batch`], so every stored object was validated with the model's rules and has
 //! the facts the agreement gate needs (DESIGN.md, principles 1 and 3).
 
-use accord_stix::{parse_object_with, ParseOptions, Rejection, Rule, StixObject, ValidationError};
+use accord_stix::{parse_object_then, ParseOptions, Rejection, StixObject};
 use accord_store::{InsertOutcome, NewObject, Provenance, Store, StoreError, VersionStamp};
 
 /// How to treat incoming objects.
@@ -82,8 +82,8 @@ pub fn prepare(text: &str, options: &IngestOptions) -> Result<NewObject, Rejecti
         fill_sco_ids: options.fill_sco_ids,
         pattern_checker: Some(check_pattern),
     };
-    let object = parse_object_with(text, &parse_options)?;
-    new_object(object)
+    let (object, facts) = parse_object_then(text, &parse_options, crate::facts::extract)?;
+    Ok(new_object(object, facts))
 }
 
 /// Indicators' STIX patterns must parse and pass the specification's checks (as the
@@ -144,16 +144,12 @@ pub fn store_prepared(
 }
 
 /// The store's view of a validated object, with the gate's facts extracted.
-fn new_object(object: StixObject) -> Result<NewObject, Rejection> {
+fn new_object(object: StixObject, facts: Vec<u8>) -> NewObject {
     let version = object.version().map(|t| VersionStamp {
         micros: t.as_micros(),
         text: t.as_str().to_string(),
     });
-    let facts = crate::facts::extract(&object).map_err(|e| Rejection {
-        object_id: Some(object.id.clone()),
-        errors: vec![ValidationError::new("", Rule::JsonSyntax, e.to_string())],
-    })?;
-    Ok(NewObject {
+    NewObject {
         spec_version: object
             .spec_version
             .clone()
@@ -163,5 +159,5 @@ fn new_object(object: StixObject) -> Result<NewObject, Rejection> {
         version,
         facts,
         json: object.json,
-    })
+    }
 }

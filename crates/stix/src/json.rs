@@ -1028,3 +1028,84 @@ mod tests {
         assert_eq!(minify_json(" é \"é \""), "é\"é \"");
     }
 }
+
+/// A read-only view of a value of an object the parser has just validated, handed to
+/// [`crate::object::parse_object_then`] so that a caller can read the object without
+/// parsing its text a second time (the ingest path extracts the gate's facts this way).
+///
+/// ```
+/// use accord_stix::{parse_object_then, ParseOptions};
+/// let text = r#"{"type":"ipv4-addr","id":"ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4","value":"198.51.100.3"}"#;
+/// let (object, value) = parse_object_then(text, &ParseOptions::default(), |root| {
+///     root.get("value").and_then(|v| v.as_str()).map(|s| s.into_owned())
+/// })?;
+/// assert_eq!(object.object_type, "ipv4-addr");
+/// assert_eq!(value.as_deref(), Some("198.51.100.3"));
+/// # Ok::<(), accord_stix::Rejection>(())
+/// ```
+#[derive(Clone, Copy)]
+pub struct JsonView<'t>(Val<'t>);
+
+impl<'t> JsonView<'t> {
+    pub(crate) fn new(val: Val<'t>) -> Self {
+        JsonView(val)
+    }
+
+    /// Parses `text` as JSON only (no STIX rules; nesting limited as for objects) and
+    /// calls `f` with its root, or says where the syntax breaks.
+    ///
+    /// ```
+    /// let n = accord_stix::JsonView::parse_then(r#"{"a":[1,2,3]}"#, |root| {
+    ///     root.get("a").map_or(0, |a| a.items().count())
+    /// });
+    /// assert_eq!(n, Ok(3));
+    /// assert!(accord_stix::JsonView::parse_then("{", |_| ()).is_err());
+    /// ```
+    pub fn parse_then<T>(text: &str, f: impl FnOnce(JsonView<'_>) -> T) -> Result<T, String> {
+        let tape = parse(text, crate::MAX_NESTING_DEPTH)
+            .map_err(|e| format!("{} at byte {}", e.message, e.offset))?;
+        let root = Val::root(&tape).ok_or_else(|| "empty input".to_owned())?;
+        Ok(f(JsonView(root)))
+    }
+
+    /// The decoded string, if the value is a string (borrowed unless it has escapes).
+    pub fn as_str(&self) -> Option<Cow<'t, str>> {
+        self.0.str()
+    }
+
+    /// The value as an unsigned integer, if it is one written without fraction or
+    /// exponent (as `serde_json` reads it).
+    pub fn as_u64(&self) -> Option<u64> {
+        match self.0.kind() {
+            Kind::Num => self.0.raw().parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// Whether the value is an object.
+    pub fn is_object(&self) -> bool {
+        self.0.kind() == Kind::Obj
+    }
+
+    /// Whether the value is an array.
+    pub fn is_array(&self) -> bool {
+        self.0.kind() == Kind::Arr
+    }
+
+    /// The member named `key` of an object (`None` for other values).
+    pub fn get(&self, key: &str) -> Option<JsonView<'t>> {
+        self.0.get(key).map(JsonView)
+    }
+
+    /// The members of an object, in order, names decoded (nothing for other values).
+    pub fn members(&self) -> impl Iterator<Item = (Cow<'t, str>, JsonView<'t>)> + 't {
+        self.0
+            .members()
+            .map(|(k, v)| (k.str().unwrap_or_default(), JsonView(v)))
+    }
+
+    /// The elements of an array, in order (nothing for other values).
+    pub fn items(&self) -> impl Iterator<Item = JsonView<'t>> + 't {
+        self.0.items().map(JsonView)
+    }
+}

@@ -65,8 +65,10 @@ pub use bundle::{BundleReader, RawObject, ReadError};
 pub use canonical::canonical_json;
 pub use error::{Rejection, Rule, ValidationError};
 pub use identifier::{Identifier, IdentifierError};
-pub use json::{minify_json, minify_json_into};
-pub use object::{parse_object, parse_object_with, ParseOptions, PatternChecker, StixObject};
+pub use json::{minify_json, minify_json_into, JsonView};
+pub use object::{
+    parse_object, parse_object_then, parse_object_with, ParseOptions, PatternChecker, StixObject,
+};
 pub use sco_id::{sco_id, ScoIdError, SCO_ID_NAMESPACE};
 pub use timestamp::{Timestamp, TimestampError};
 pub use types::ObjectKind;

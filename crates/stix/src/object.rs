@@ -1,7 +1,7 @@
 //! Parsing one object: JSON syntax, limits, duplicate members, validation, and
 //! the [`StixObject`] handed to storage.
 
-use crate::json::{self, Val};
+use crate::json::{self, JsonView, Val};
 use crate::timestamp::Timestamp;
 use crate::types::ObjectKind;
 use crate::validate::{self, Ctx};
@@ -94,6 +94,17 @@ pub fn parse_object(text: &str) -> Result<StixObject, Rejection> {
 /// # Ok::<(), accord_stix::Rejection>(())
 /// ```
 pub fn parse_object_with(text: &str, opts: &ParseOptions) -> Result<StixObject, Rejection> {
+    parse_object_then(text, opts, |_| ()).map(|(object, ())| object)
+}
+
+/// [`parse_object_with`], then `inspect` reads the valid object from the parse that
+/// validated it (never called for a rejected object): one parse where a caller needs
+/// more of the object than [`StixObject`] holds. See [`JsonView`] for an example.
+pub fn parse_object_then<T>(
+    text: &str,
+    opts: &ParseOptions,
+    inspect: impl FnOnce(JsonView<'_>) -> T,
+) -> Result<(StixObject, T), Rejection> {
     if text.len() > MAX_OBJECT_BYTES {
         return Err(single(
             Rule::ObjectTooLarge,
@@ -123,7 +134,7 @@ pub fn parse_object_with(text: &str, opts: &ParseOptions) -> Result<StixObject, 
                 fill_sco_ids: false,
                 ..opts.clone()
             };
-            return parse_object_with(&filled, &opts);
+            return parse_object_then(&filled, &opts, inspect);
         }
     }
     let mut ctx = Ctx {
@@ -153,7 +164,8 @@ pub fn parse_object_with(text: &str, opts: &ParseOptions) -> Result<StixObject, 
     };
     let spec_version = h.spec_version.map(|s| s.into_owned());
     let (created, modified, revoked) = (h.created, h.modified, h.revoked);
-    Ok(StixObject {
+    let inspected = inspect(JsonView::new(root));
+    let object = StixObject {
         id,
         object_type,
         spec_version,
@@ -161,7 +173,8 @@ pub fn parse_object_with(text: &str, opts: &ParseOptions) -> Result<StixObject, 
         modified,
         revoked,
         json: tape.text,
-    })
+    };
+    Ok((object, inspected))
 }
 
 fn single(rule: Rule, message: String) -> Rejection {
