@@ -128,3 +128,18 @@ fn the_same_party_on_both_sides_is_refused() {
     let text = TELCO.replace("id = \"cybercrime-centre\"", "id = \"example-telco\"");
     assert!(problems(&text).contains(&("recipient.id".into(), "distinct-parties")));
 }
+
+/// A TLP marking id in `withhold_markings` would never match (TLP is compared by
+/// level): the agreement is refused and pointed at `max_tlp`.
+#[test]
+fn tlp_ids_in_withhold_markings_are_refused() {
+    let red = "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed";
+    let text = TELCO.replace(
+        "withhold_markings = [\"",
+        &format!("withhold_markings = [\"{red}\", \""),
+    );
+    assert_eq!(
+        problems(&text),
+        [("scope.withhold_markings".to_string(), "tlp-marking")]
+    );
+}

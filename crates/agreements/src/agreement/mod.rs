@@ -662,6 +662,15 @@ fn validate_scope(doc: document::ScopeDoc, problems: &mut Vec<Problem>) -> Optio
                 "marking-id",
                 format!("{m:?} is not a marking-definition id"),
             );
+        } else if let Some(level) = crate::tlp::Tlp::from_marking_id(m) {
+            // TLP markings are compared by level, not by id: a TLP id here would
+            // never match, and the agreement would release what it meant to withhold.
+            problem(
+                problems,
+                "scope.withhold_markings",
+                "tlp-marking",
+                format!("{m:?} is the TLP {level:?} marking: limit TLP with scope.max_tlp"),
+            );
         }
     }
     let collections = match doc.collections {
