@@ -5,9 +5,14 @@
 //! `objects` layout, which the engine reads) and every reached pattern is evaluated
 //! against it with the semantics of the OASIS matcher.
 //!
-//! One record is one observation, so patterns that need several observations
-//! (observation-level `AND`, `FOLLOWEDBY`, `REPEATS`) cannot match a single record; they
-//! are evaluated all the same, and match only where the engine says so.
+//! One record is one observation. Patterns that need several observations
+//! (observation-level `AND`, `FOLLOWEDBY`, `REPEATS`) are matched across records: each
+//! record that satisfies one of the pattern's `[...]` observation expressions is kept
+//! in the rule's window (the pattern's largest `WITHIN`, else [`DEFAULT_HORIZON_US`];
+//! at most [`MAX_WINDOW`] observations, the oldest dropped first), and the whole
+//! pattern is evaluated over the window whenever a record joins it. A match is one
+//! sighting at the record that completed it, and consumes the window's observations,
+//! so one set of records is counted once.
 //!
 //! Objects a record yields: `ipv4-addr`/`ipv6-addr` for both endpoints, a
 //! `network-traffic` joining them (ports, `protocols` = IP version, transport, Zeek
@@ -17,9 +22,10 @@
 //! compiled matching compares (see [`atom`](crate::atom)), so that an indicator matches
 //! the same records whichever path evaluates it.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
-use accord_patterns::ast::Pattern;
+use accord_patterns::ast::{ObservationExpr, Pattern, Qualifier};
 use accord_patterns::{CompiledPattern, EvalError, ObservedData};
 use accord_telemetry::{Conn, Record};
 use serde_json::{json, Map, Value};
@@ -32,12 +38,29 @@ const REACH_CONN: u8 = 1;
 const REACH_DNS: u8 = 2;
 const REACH_HTTP: u8 = 4;
 
+/// How far back a multi-observation pattern without `WITHIN` looks: one hour.
+pub(crate) const DEFAULT_HORIZON_US: i64 = 3_600_000_000;
+
+/// Most observations one multi-observation pattern keeps (bounds the engine's work
+/// per record, which grows with the window).
+pub(crate) const MAX_WINDOW: usize = 64;
+
 /// A pattern for the engine, and the record kinds that can reach it.
 #[derive(Debug)]
 pub(crate) struct FallbackRule {
     pub indicator: u32,
     pattern: CompiledPattern,
     reach: u8,
+    /// For patterns that need several observations: one compiled pattern per `[...]`
+    /// observation expression (a record joins the window if it satisfies one), and
+    /// how far back the window reaches. `None` for single-observation patterns.
+    several: Option<Several>,
+}
+
+#[derive(Debug)]
+struct Several {
+    parts: Vec<CompiledPattern>,
+    horizon_us: i64,
 }
 
 impl FallbackRule {
@@ -55,11 +78,25 @@ impl FallbackRule {
                 _ => 0,
             }
         });
+        let several = if needs_several(&pattern.expr) {
+            let mut parts = Vec::new();
+            let mut within: Option<f64> = None;
+            collect_parts(&pattern.expr, &mut parts, &mut within);
+            let parts = parts
+                .into_iter()
+                .map(|expr| CompiledPattern::new(&Pattern { expr }, src))
+                .collect::<Result<_, _>>()?;
+            let horizon_us = within.map_or(DEFAULT_HORIZON_US, |s| (s * 1e6).ceil() as i64);
+            Some(Several { parts, horizon_us })
+        } else {
+            None
+        };
         let pattern = CompiledPattern::new(pattern, src)?;
         Ok(FallbackRule {
             indicator,
             pattern,
             reach,
+            several,
         })
     }
 
@@ -77,10 +114,55 @@ fn kind_bit(rec: &Record<'_>) -> u8 {
     }
 }
 
-/// Reused state of the fallback path.
-/// State of the fallback path kept across records.
+/// Whether matching `expr` takes more than one observation.
+fn needs_several(expr: &ObservationExpr) -> bool {
+    match expr {
+        ObservationExpr::Observation { .. } => false,
+        ObservationExpr::And(_) | ObservationExpr::FollowedBy(_) => true,
+        ObservationExpr::Or(items) => items.iter().any(needs_several),
+        ObservationExpr::Group { expr, .. } => needs_several(expr),
+        ObservationExpr::Qualified { expr, qualifiers } => {
+            needs_several(expr)
+                || qualifiers
+                    .iter()
+                    .any(|q| matches!(q, Qualifier::Repeats { .. }))
+        }
+    }
+}
+
+/// Every `[...]` observation expression of `expr`, and the largest `WITHIN`.
+fn collect_parts(
+    expr: &ObservationExpr,
+    parts: &mut Vec<ObservationExpr>,
+    within: &mut Option<f64>,
+) {
+    match expr {
+        ObservationExpr::Observation { .. } => parts.push(expr.clone()),
+        ObservationExpr::And(items)
+        | ObservationExpr::Or(items)
+        | ObservationExpr::FollowedBy(items) => {
+            items.iter().for_each(|e| collect_parts(e, parts, within));
+        }
+        ObservationExpr::Group { expr, .. } => collect_parts(expr, parts, within),
+        ObservationExpr::Qualified { expr, qualifiers } => {
+            for q in qualifiers {
+                if let Qualifier::Within { seconds, .. } = q {
+                    *within = Some(within.map_or(*seconds, |w| w.max(*seconds)));
+                }
+            }
+            collect_parts(expr, parts, within);
+        }
+    }
+}
+
+/// State of the fallback path kept across records: the windows of the patterns that
+/// need several observations, by rule position.
 #[derive(Debug, Default)]
-pub(crate) struct FallbackScratch {}
+pub(crate) struct FallbackScratch {
+    windows: HashMap<usize, Vec<(i64, Value)>>,
+    /// Distinct ids for the observations in windows (the engine keys objects by id).
+    next_id: u64,
+}
 
 impl FallbackScratch {
     /// Evaluates every rule the record reaches; calls `f` with each matching indicator.
@@ -103,15 +185,64 @@ impl FallbackScratch {
             return (n, n);
         };
         let (mut evals, mut errors) = (0, 0);
-        for r in rules.iter().filter(|r| r.reach & bit != 0) {
+        for (position, r) in rules.iter().enumerate().filter(|(_, r)| r.reach & bit != 0) {
             evals += 1;
-            match r.pattern.matches(&data) {
+            let outcome = match &r.several {
+                None => r.pattern.matches(&data),
+                Some(several) => self.across_records(position, r, several, &data, &od, rec),
+            };
+            match outcome {
                 Ok(true) => f(r.indicator),
                 Ok(false) => {}
                 Err(_) => errors += 1,
             }
         }
         (evals, errors)
+    }
+
+    /// Adds the record to the rule's window if it satisfies one of the pattern's
+    /// observation expressions, then evaluates the pattern over the window.
+    fn across_records(
+        &mut self,
+        position: usize,
+        rule: &FallbackRule,
+        several: &Several,
+        data: &ObservedData<'_>,
+        od: &Value,
+        rec: &Record<'_>,
+    ) -> Result<bool, EvalError> {
+        let mut joins = false;
+        for part in &several.parts {
+            if part.matches(data)? {
+                joins = true;
+                break;
+            }
+        }
+        if !joins {
+            return Ok(false);
+        }
+        let now = rec.conn().ts;
+        let mut observation = od.clone();
+        self.next_id += 1;
+        observation["id"] = format!(
+            "observed-data--00000000-0000-4000-8000-{:012x}",
+            self.next_id & 0xffff_ffff_ffff
+        )
+        .into();
+        let window = self.windows.entry(position).or_default();
+        window.retain(|(ts, _)| now.saturating_sub(*ts) <= several.horizon_us);
+        if window.len() == MAX_WINDOW {
+            window.remove(0);
+        }
+        window.push((now, observation));
+        let objects: Vec<Value> = window.iter().map(|(_, o)| o.clone()).collect();
+        let matched = rule
+            .pattern
+            .matches(&ObservedData::from_objects(&objects)?)?;
+        if matched {
+            window.clear();
+        }
+        Ok(matched)
     }
 }
 
