@@ -19,9 +19,13 @@ use anyhow::Context as _;
 use crate::context::GlobalArgs;
 use crate::input::{open_input, progress_bar};
 
-/// Objects validated and committed together. Large enough to amortise a commit (an
-/// fsync), small enough that a batch of ATT&CK-sized objects is a few MiB.
+/// Objects a validator takes at a time: enough to amortise the hand-over between
+/// threads. A batch also ends at [`BATCH_BYTES`] of text, so that memory in flight is
+/// bounded whatever the objects' size (each may be up to 16 MiB).
 const BATCH: usize = 2_000;
+
+/// Bytes of object text after which a batch ends early.
+const BATCH_BYTES: usize = 4 << 20;
 
 /// Batches in flight between the reader thread and the writer.
 const BATCHES_IN_FLIGHT: usize = 8;
@@ -226,6 +230,7 @@ impl CommitGroup {
 /// Split the input into objects, a batch at a time.
 fn read_batches(input: impl Read, sender: mpsc::SyncSender<RawBatch>) -> anyhow::Result<()> {
     let mut texts = Vec::with_capacity(BATCH);
+    let mut bytes = 0;
     let mut first_index = 0;
     let mut seq = 0;
     let mut send = |texts: Vec<String>, first_index: usize| -> bool {
@@ -253,8 +258,10 @@ fn read_batches(input: impl Read, sender: mpsc::SyncSender<RawBatch>) -> anyhow:
         if texts.is_empty() {
             first_index = raw.index;
         }
+        bytes += raw.text.len();
         texts.push(raw.text);
-        if texts.len() == BATCH {
+        if texts.len() == BATCH || bytes >= BATCH_BYTES {
+            bytes = 0;
             let full = std::mem::replace(&mut texts, Vec::with_capacity(BATCH));
             if !send(full, first_index) {
                 return Ok(()); // the writer stopped; its error is reported
