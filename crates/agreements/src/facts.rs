@@ -181,21 +181,6 @@ impl ObjectFacts {
         extract_from(object)
     }
 
-    /// Extracts the facts from an object's JSON text (parsed here; the ingest path has
-    /// a parse already, see [`ObjectFacts::extract_view`]).
-    ///
-    /// ```
-    /// use accord_agreements::ObjectFacts;
-    /// let text = r#"{"type":"ipv4-addr","id":"ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4","value":"198.51.100.3"}"#;
-    /// let facts = ObjectFacts::extract_text(text)?;
-    /// assert_eq!(facts, ObjectFacts::extract(&serde_json::from_str(text)?));
-    /// # Ok::<(), serde_json::Error>(())
-    /// ```
-    pub fn extract_text(text: &str) -> Result<ObjectFacts, serde_json::Error> {
-        let value: Value = serde_json::from_str(text)?;
-        Ok(extract_from(&value))
-    }
-
     /// Extracts the facts from the validator's parse of an object
     /// ([`accord_stix::parse_object_then`]): the same facts as
     /// [`ObjectFacts::extract`], without parsing the text again. This is the ingest path.
@@ -526,11 +511,9 @@ mod tests {
         let value: Value = serde_json::from_str(text).unwrap();
         let facts = from_view(text);
         assert_eq!(facts, ObjectFacts::extract(&value));
-        assert_eq!(ObjectFacts::extract_text(text).unwrap(), facts);
         assert_eq!(facts.labels, ["c2"]);
         assert!(facts.has_confidence && facts.confidence.is_none());
         assert_eq!(facts.refs, ["file--f"]);
-        assert!(ObjectFacts::extract_text("{").is_err());
     }
 
     #[test]

@@ -40,34 +40,7 @@ impl UtcMicros {
     /// Formats as a STIX timestamp with millisecond precision (`YYYY-MM-DDTHH:MM:SS.sssZ`).
     /// Sub-millisecond digits are truncated, which never moves a cap later.
     pub fn to_stix(self) -> String {
-        let nanos = i128::from(self.0) * 1_000;
-        match OffsetDateTime::from_unix_timestamp_nanos(nanos) {
-            // Digits pushed by hand: this runs for every object an agreement with a
-            // retention period releases, where `format!` cost more than the splice.
-            Ok(t) if (0..=9999).contains(&t.year()) => {
-                let mut out = String::with_capacity(24);
-                let year = t.year().unsigned_abs();
-                push_digits(&mut out, year / 100, 2);
-                push_digits(&mut out, year % 100, 2);
-                out.push('-');
-                push_digits(&mut out, u8::from(t.month()).into(), 2);
-                out.push('-');
-                push_digits(&mut out, t.day().into(), 2);
-                out.push('T');
-                push_digits(&mut out, t.hour().into(), 2);
-                out.push(':');
-                push_digits(&mut out, t.minute().into(), 2);
-                out.push(':');
-                push_digits(&mut out, t.second().into(), 2);
-                out.push('.');
-                push_digits(&mut out, t.millisecond().into(), 3);
-                out.push('Z');
-                out
-            }
-            // Outside the four-digit years a STIX timestamp can state: clamp.
-            _ if self.0 > 0 => "9999-12-31T23:59:59.999Z".to_owned(),
-            _ => "0001-01-01T00:00:00.000Z".to_owned(),
-        }
+        accord_stix::timestamp::format_millis(self.0)
     }
 
     /// The start (00:00:00Z) of this instant's UTC day.
@@ -78,14 +51,6 @@ impl UtcMicros {
     /// This instant moved later by `span`, saturating at the ends of `i64`.
     pub fn plus(self, span: Span) -> UtcMicros {
         UtcMicros(self.0.saturating_add(span.0))
-    }
-}
-
-/// Appends `value` as exactly `width` decimal digits (zero-padded; `value` fits).
-fn push_digits(out: &mut String, value: u32, width: u32) {
-    for place in (0..width).rev() {
-        let digit = (value / 10_u32.pow(place)) % 10;
-        out.push(char::from(b'0' + digit as u8));
     }
 }
 

@@ -235,17 +235,50 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 }
 
 fn format_micros(micros: i64) -> String {
+    format_fixed(micros, 6)
+}
+
+/// Formats microseconds since the epoch as a STIX timestamp with millisecond precision,
+/// `YYYY-MM-DDTHH:MM:SS.sssZ`: sub-millisecond digits are truncated (never later), and
+/// instants outside years 0001-9999 are clamped. The form Accord writes into objects it
+/// makes (sightings, retention caps).
+///
+/// ```
+/// use accord_stix::timestamp::format_millis;
+/// assert_eq!(format_millis(1_655_071_198_444_458), "2022-06-12T21:59:58.444Z");
+/// assert_eq!(format_millis(i64::MAX), "9999-12-31T23:59:59.999Z");
+/// ```
+pub fn format_millis(micros: i64) -> String {
+    format_fixed(micros, 3)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.<fraction>Z` with `fraction_digits` (3 or 6) digits, digits
+/// written by hand (this runs per released object and per sighting; `format!` cost
+/// more than the rest of the work).
+fn format_fixed(micros: i64, fraction_digits: u32) -> String {
+    let micros = micros.clamp(MIN_MICROS, MAX_MICROS);
     let days = micros.div_euclid(MICROS_PER_DAY);
     let rem = micros.rem_euclid(MICROS_PER_DAY);
     let (y, m, d) = civil_from_days(days);
     let secs = rem / 1_000_000;
-    let frac = rem % 1_000_000;
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{frac:06}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    let fraction = (rem % 1_000_000) / 10_i64.pow(6 - fraction_digits);
+    let mut out = String::with_capacity(21 + fraction_digits as usize);
+    for (value, width, separator) in [
+        (y, 4, '-'),
+        (m, 2, '-'),
+        (d, 2, 'T'),
+        (secs / 3600, 2, ':'),
+        (secs / 60 % 60, 2, ':'),
+        (secs % 60, 2, '.'),
+        (fraction, fraction_digits, 'Z'),
+    ] {
+        for place in (0..width).rev() {
+            let digit = (value / 10_i64.pow(place)) % 10;
+            out.push(char::from(b'0' + digit as u8));
+        }
+        out.push(separator);
+    }
+    out
 }
 
 impl PartialEq for Timestamp {

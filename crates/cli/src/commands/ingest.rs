@@ -27,7 +27,7 @@ const BATCH: usize = 2_000;
 /// Bytes of object text after which a batch ends early.
 const BATCH_BYTES: usize = 4 << 20;
 
-/// Batches in flight between the reader thread and the writer.
+/// Batches in flight on each hand-over: reader to validators, validators to writer.
 const BATCHES_IN_FLIGHT: usize = 8;
 
 /// Bytes of validated objects (text and facts) committed in one transaction. Each

@@ -42,7 +42,7 @@ pub struct SqliteStore {
     writer: Mutex<Writer>,
     readers: ReaderPool,
     path: Option<PathBuf>,
-    /// For bulk loads: checkpoints the log off the writer's thread.
+    /// Checkpoints the log off the writer's thread (`None` in memory).
     _checkpointer: Option<checkpoint::Checkpointer>,
 }
 

@@ -37,7 +37,9 @@ impl SqlBuilder {
 
 /// One page of `query`.
 pub(super) fn run(conn: &Connection, query: &ObjectQuery) -> Result<Page, StoreError> {
-    let (mut b, key) = match &query.scope {
+    // `key`: the table whose `date_added` orders the page; `row_of_object`: the column
+    // that names the object row.
+    let (mut b, key, row_of_object) = match &query.scope {
         Scope::Collection(collection) => {
             let mut b = SqlBuilder {
                 sql: String::new(),
@@ -56,14 +58,14 @@ pub(super) fn run(conn: &Connection, query: &ObjectQuery) -> Result<Page, StoreE
                 "SELECT e.date_added, {COLUMNS} FROM entries e{index} \
                  JOIN objects o ON o.date_added = e.object_added WHERE e.collection = {c}"
             );
-            (b, "e")
+            (b, "e", "e.object_added")
         }
         Scope::Store => {
             let b = SqlBuilder {
                 sql: format!("SELECT o.date_added, {COLUMNS} FROM objects o WHERE 1"),
                 params: Vec::new(),
             };
-            (b, "o")
+            (b, "o", "o.date_added")
         }
     };
     let after = query
@@ -89,13 +91,8 @@ pub(super) fn run(conn: &Connection, query: &ObjectQuery) -> Result<Page, StoreE
         let keys = b.list(&keys);
         let list = b.list(&query.ids);
         // Found through the objects' id index (entries have none: schema.sql).
-        let object_key = if key == "e" {
-            "e.object_added"
-        } else {
-            "o.date_added"
-        };
         b.sql.push_str(&format!(
-            " AND {object_key} IN (SELECT date_added FROM objects WHERE id_key IN ({keys}) AND id IN ({list}))"
+            " AND {row_of_object} IN (SELECT date_added FROM objects WHERE id_key IN ({keys}) AND id IN ({list}))"
         ));
     }
     if !query.spec_versions.is_empty() {

@@ -151,10 +151,7 @@ impl Writer {
                     Some(e) => (e.date_added, e.provider.as_str(), self.clock.next()),
                 };
                 let span = if first_of_id {
-                    Span {
-                        max: None,
-                        min: None,
-                    }
+                    Span::default()
                 } else {
                     entry_span.query_row(params![collection, object.id, key], span_of)?
                 };
@@ -289,6 +286,7 @@ impl Writer {
 }
 
 /// The versions an id already has (in the store, or in one collection).
+#[derive(Default)]
 struct Span {
     max: Option<i64>,
     min: Option<i64>,
@@ -371,10 +369,7 @@ impl Known {
         version_us: i64,
     ) -> Result<Known, StoreError> {
         let mut known = Known {
-            span: Span {
-                max: None,
-                min: None,
-            },
+            span: Span::default(),
             exact: None,
         };
         let mut rows = versions_of.query(params![key, id])?;
