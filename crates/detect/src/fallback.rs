@@ -159,9 +159,45 @@ fn collect_parts(
 /// need several observations, by rule position.
 #[derive(Debug, Default)]
 pub(crate) struct FallbackScratch {
-    windows: HashMap<usize, Vec<(i64, Value)>>,
+    windows: HashMap<usize, Window>,
     /// Distinct ids for the observations in windows (the engine keys objects by id).
     next_id: u64,
+}
+
+/// The observations a multi-observation pattern may still combine, with their times
+/// (kept apart so that the engine reads the observations in place).
+#[derive(Debug, Default)]
+struct Window {
+    times: Vec<i64>,
+    observations: Vec<Value>,
+}
+
+impl Window {
+    /// Adds an observation made at `now`, after dropping those more than `horizon_us`
+    /// older and, at [`MAX_WINDOW`], the oldest.
+    fn push(&mut self, now: i64, observation: Value, horizon_us: i64) {
+        let mut kept = 0;
+        for i in 0..self.times.len() {
+            if now.saturating_sub(self.times[i]) <= horizon_us {
+                self.times.swap(kept, i);
+                self.observations.swap(kept, i);
+                kept += 1;
+            }
+        }
+        self.times.truncate(kept);
+        self.observations.truncate(kept);
+        if self.times.len() == MAX_WINDOW {
+            self.times.remove(0);
+            self.observations.remove(0);
+        }
+        self.times.push(now);
+        self.observations.push(observation);
+    }
+
+    fn clear(&mut self) {
+        self.times.clear();
+        self.observations.clear();
+    }
 }
 
 impl FallbackScratch {
@@ -230,15 +266,10 @@ impl FallbackScratch {
         )
         .into();
         let window = self.windows.entry(position).or_default();
-        window.retain(|(ts, _)| now.saturating_sub(*ts) <= several.horizon_us);
-        if window.len() == MAX_WINDOW {
-            window.remove(0);
-        }
-        window.push((now, observation));
-        let objects: Vec<Value> = window.iter().map(|(_, o)| o.clone()).collect();
+        window.push(now, observation, several.horizon_us);
         let matched = rule
             .pattern
-            .matches(&ObservedData::from_objects(&objects)?)?;
+            .matches(&ObservedData::from_objects(&window.observations)?)?;
         if matched {
             window.clear();
         }
@@ -373,4 +404,27 @@ pub fn observed_data(rec: &Record<'_>) -> Value {
         "number_observed": 1,
         "objects": objects,
     })
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+
+    #[test]
+    fn window_drops_what_is_too_old_and_caps_its_size() {
+        let mut w = Window::default();
+        for t in [0, 10, 20] {
+            w.push(t, Value::from(t), 15);
+        }
+        // At 20, the observation of 0 is more than 15 older: gone; order kept.
+        assert_eq!(w.times, [10, 20]);
+        assert_eq!(w.observations, [Value::from(10), Value::from(20)]);
+        let mut w = Window::default();
+        for t in 0..(MAX_WINDOW as i64 + 3) {
+            w.push(t, Value::from(t), i64::MAX);
+        }
+        assert_eq!(w.times.len(), MAX_WINDOW);
+        assert_eq!(w.times[0], 3);
+        assert_eq!(w.observations.len(), MAX_WINDOW);
+    }
 }
