@@ -92,12 +92,9 @@ pub fn readable<'a>(
     }
 }
 
-/// What the egress door releases to `who` for `query` (content or manifest).
-///
-/// When the query names ids (`match[id]`, an object's endpoints), only objects released
-/// under one of those ids are served: the door may release an object under another id
-/// (a pseudonymised SCO), and answering a request for the real id with it would confirm
-/// that the real value is held.
+/// What the egress door releases to `who` for `query` (content or manifest). (The door
+/// itself never answers a request for an id with an object released under another id,
+/// a pseudonymised SCO: that would confirm the real value is held.)
 pub async fn release(
     state: &AppState,
     who: &Principal,
@@ -106,8 +103,7 @@ pub async fn release(
 ) -> Result<Released, TaxiiError> {
     let egress = state.egress.clone();
     let recipient = Recipient::new(who.organisation.clone());
-    let asked: Vec<String> = query.ids.clone();
-    let mut released = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         if with_content {
             egress.objects(&recipient, &query)
         } else {
@@ -119,9 +115,5 @@ pub async fn release(
     .map_err(|e| match e {
         EgressError::InvalidCursor => TaxiiError::bad_request(e.to_string()),
         other => TaxiiError::internal(other),
-    })?;
-    if !asked.is_empty() {
-        released.objects.retain(|o| asked.contains(&o.id));
-    }
-    Ok(released)
+    })
 }
