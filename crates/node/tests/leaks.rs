@@ -829,6 +829,29 @@ fn key(provider: usize, version: u32) -> PseudonymKey {
 }
 
 impl Terms {
+    /// Everything in scope and released, customer addresses pseudonymised.
+    fn pseudonymise_all() -> Terms {
+        Terms {
+            types: None,
+            labels: vec![],
+            exclude_labels: vec![],
+            min_confidence: None,
+            require_confidence: false,
+            max_tlp: 4,
+            unmarked_tlp: Some(0),
+            ignore_unknown: true,
+            withhold_statement: false,
+            collections: None,
+            remove: vec![],
+            ranges: Some(false),
+            embargo: 0,
+            from: ValidFrom::Past,
+            until: ValidUntil::Open,
+            retention_days: None,
+            onward_sharing: true,
+        }
+    }
+
     /// The agreement document for `provider → recipient`.
     pub fn agreement(
         &self,
@@ -1901,25 +1924,7 @@ fn asking_for_a_customer_address_by_its_real_id_reveals_nothing() {
         .expect("ingest");
         assert!(results.iter().all(|r| r.is_stored()));
     }
-    let terms = Terms {
-        types: None,
-        labels: vec![],
-        exclude_labels: vec![],
-        min_confidence: None,
-        require_confidence: false,
-        max_tlp: 4,
-        unmarked_tlp: Some(0),
-        ignore_unknown: true,
-        withhold_statement: false,
-        collections: None,
-        remove: vec![],
-        ranges: Some(false),
-        embargo: 0,
-        from: ValidFrom::Past,
-        until: ValidUntil::Open,
-        retention_days: None,
-        onward_sharing: true,
-    };
+    let terms = Terms::pseudonymise_all();
     let agreement = terms.agreement("probe", 1, 0, PARTNER, None, now());
     let door = Egress::new(store.clone(), LOCAL).with_gate(Gate::new([agreement]).expect("gate"));
     // The pseudonymised object is released through collection reads...
@@ -1995,25 +2000,7 @@ fn a_customer_address_provided_first_by_someone_else_does_not_leak_through_refer
             .expect("ingest");
             assert!(results.iter().all(|r| r.is_stored()));
         }
-        let mut telco = Terms {
-            types: None,
-            labels: vec![],
-            exclude_labels: vec![],
-            min_confidence: None,
-            require_confidence: false,
-            max_tlp: 4,
-            unmarked_tlp: Some(0),
-            ignore_unknown: true,
-            withhold_statement: false,
-            collections: None,
-            remove: vec![],
-            ranges: Some(false),
-            embargo: 0,
-            from: ValidFrom::Past,
-            until: ValidUntil::Open,
-            retention_days: None,
-            onward_sharing: true,
-        };
+        let mut telco = Terms::pseudonymise_all();
         let mut agreements = vec![telco.agreement("telco", 1, 0, PARTNER, None, now())];
         telco.ranges = None;
         agreements.push(telco.agreement("cert-b", 1, 1, PARTNER, None, now()));
