@@ -18,24 +18,12 @@ use crate::Error;
 const BATCH: usize = 64;
 
 /// A connection record kept for batch matching (the record itself borrows a line
-/// buffer that the reader reuses).
-#[derive(Debug, Clone, Copy)]
+/// buffer that the reader reuses): its fields, and its `service` as a range of the
+/// batch's text arena.
+#[derive(Debug, Clone)]
 struct PendingConn {
-    ts: Micros,
-    orig_h: IpAddr,
-    orig_p: Option<u16>,
-    resp_h: IpAddr,
-    resp_p: Option<u16>,
-    proto: accord_telemetry::Proto,
-    /// `service` as a range of the batch's text arena.
+    conn: accord_telemetry::Conn<'static>,
     service: Option<(u32, u32)>,
-    duration: Option<f64>,
-    orig_bytes: Option<u64>,
-    resp_bytes: Option<u64>,
-    orig_pkts: Option<u64>,
-    resp_pkts: Option<u64>,
-    local_orig: Option<bool>,
-    local_resp: Option<bool>,
 }
 
 /// The default sighting window: one hour.
@@ -190,20 +178,8 @@ impl<'r> Detector<'r> {
             (start, s.len() as u32)
         });
         self.batch.push(PendingConn {
-            ts: c.ts,
-            orig_h: c.orig_h,
-            orig_p: c.orig_p,
-            resp_h: c.resp_h,
-            resp_p: c.resp_p,
-            proto: c.proto,
+            conn: c.detached(),
             service,
-            duration: c.duration,
-            orig_bytes: c.orig_bytes,
-            resp_bytes: c.resp_bytes,
-            orig_pkts: c.orig_pkts,
-            resp_pkts: c.resp_pkts,
-            local_orig: c.local_orig,
-            local_resp: c.local_resp,
         });
         if self.batch.len() == BATCH {
             self.flush();
@@ -220,7 +196,7 @@ impl<'r> Detector<'r> {
         self.may.extend(
             batch
                 .iter()
-                .map(|p| (m.ip_may_match(p.orig_h), m.ip_may_match(p.resp_h))),
+                .map(|p| (m.ip_may_match(p.conn.orig_h), m.ip_may_match(p.conn.resp_h))),
         );
         let may = std::mem::take(&mut self.may);
         for (p, &flags) in batch.iter().zip(&may) {
@@ -228,21 +204,8 @@ impl<'r> Detector<'r> {
                 .service
                 .and_then(|(s, n)| arena.get(s as usize..(s + n) as usize));
             let conn = accord_telemetry::Conn {
-                ts: p.ts,
-                uid: None,
-                orig_h: p.orig_h,
-                orig_p: p.orig_p,
-                resp_h: p.resp_h,
-                resp_p: p.resp_p,
-                proto: p.proto,
                 service,
-                duration: p.duration,
-                orig_bytes: p.orig_bytes,
-                resp_bytes: p.resp_bytes,
-                orig_pkts: p.orig_pkts,
-                resp_pkts: p.resp_pkts,
-                local_orig: p.local_orig,
-                local_resp: p.local_resp,
+                ..p.conn.clone()
             };
             self.process(&Record::Conn(conn), flags);
         }

@@ -81,6 +81,41 @@ pub struct Conn<'a> {
     pub local_resp: Option<bool>,
 }
 
+impl Conn<'_> {
+    /// The record without its borrowed text (`uid`, `service`), to keep past the line
+    /// it was read from.
+    ///
+    /// ```
+    /// # use accord_telemetry::{Conn, Proto};
+    /// let line = String::from("dns");
+    /// let c = Conn { ts: 0, uid: Some("C1"), orig_h: [10, 0, 0, 1].into(), orig_p: None,
+    ///     resp_h: [192, 0, 2, 1].into(), resp_p: Some(53), proto: Proto::Udp,
+    ///     service: Some(&line), duration: None, orig_bytes: None, resp_bytes: None,
+    ///     orig_pkts: None, resp_pkts: None, local_orig: None, local_resp: None };
+    /// let kept: Conn<'static> = c.detached();
+    /// assert_eq!((kept.uid, kept.service, kept.resp_p), (None, None, Some(53)));
+    /// ```
+    pub fn detached(&self) -> Conn<'static> {
+        Conn {
+            ts: self.ts,
+            uid: None,
+            orig_h: self.orig_h,
+            orig_p: self.orig_p,
+            resp_h: self.resp_h,
+            resp_p: self.resp_p,
+            proto: self.proto,
+            service: None,
+            duration: self.duration,
+            orig_bytes: self.orig_bytes,
+            resp_bytes: self.resp_bytes,
+            orig_pkts: self.orig_pkts,
+            resp_pkts: self.resp_pkts,
+            local_orig: self.local_orig,
+            local_resp: self.local_resp,
+        }
+    }
+}
+
 /// A DNS transaction (Zeek `dns.log`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dns<'a> {
