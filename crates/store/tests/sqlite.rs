@@ -82,73 +82,8 @@ fn two_handles_on_one_file_never_reuse_a_stamp() {
     assert!(stamps.windows(2).all(|w| w[0] < w[1]), "{stamps:?}");
 }
 
-/// SQLite's plan for `sql`, its steps joined with ` | `.
-fn query_plan(conn: &rusqlite::Connection, sql: &str) -> String {
-    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-    let rows = stmt.query_map([], |r| r.get::<_, String>(3)).unwrap();
-    rows.map(Result::unwrap).collect::<Vec<_>>().join(" | ")
-}
-
-/// The page queries TAXII issues must walk an index in `date_added` order: no full scan,
-/// no sort of the whole collection.
-#[test]
-fn page_queries_walk_an_index_in_order() {
-    let store = TempStore::new();
-    let conn = rusqlite::Connection::open(store.path().unwrap()).unwrap();
-    let plan = |sql: &str| query_plan(&conn, sql);
-    let base =
-        "SELECT e.date_added FROM entries e JOIN objects o ON o.date_added = e.object_added \
-                WHERE e.collection = 'c' AND e.date_added > 5";
-    let checks = [
-        format!("{base} ORDER BY e.date_added LIMIT 101"),
-        format!("{base} AND e.type IN ('indicator') ORDER BY e.date_added LIMIT 101"),
-        format!("{base} AND (e.is_latest = 1) ORDER BY e.date_added LIMIT 101"),
-        format!("{base} AND (e.is_latest = 1 OR e.is_first = 1) AND e.type IN ('indicator') ORDER BY e.date_added LIMIT 101"),
-    ];
-    for sql in checks {
-        let plan = plan(&sql);
-        assert!(
-            plan.contains("USING INDEX entries_in_order")
-                || plan.contains("USING INDEX entries_by_type"),
-            "{plan}"
-        );
-        assert!(
-            !plan.contains("TEMP B-TREE"),
-            "sorts the collection: {plan}"
-        );
-        assert!(!plan.contains("SCAN e"), "scans the collection: {plan}");
-    }
-}
-
-/// Lookups by id in a collection (TAXII's object and versions endpoints, `match[id]`,
-/// and every insert into a collection) go through the objects' id index and the
-/// entries' object index: no scan of a collection, whatever its size.
-#[test]
-fn id_lookups_in_a_collection_use_indexes() {
-    let store = TempStore::new();
-    let conn = rusqlite::Connection::open(store.path().unwrap()).unwrap();
-    let plan = |sql: &str| query_plan(&conn, sql);
-    let checks = [
-        "SELECT e.date_added FROM entries e INDEXED BY entries_by_object \
-         JOIN objects o ON o.date_added = e.object_added \
-         WHERE e.collection = 'c' AND e.object_added IN (SELECT date_added FROM objects WHERE id_key IN (1, 2) AND id IN ('a', 'b')) \
-         ORDER BY e.date_added LIMIT 101",
-        "SELECT max(o.version_us) FROM objects o \
-         JOIN entries e ON e.object_added = o.date_added AND e.collection = 'c' WHERE o.id_key = 1 AND o.id = 'a'",
-        "SELECT date_added FROM entries WHERE collection = 'c' \
-         AND object_added IN (SELECT date_added FROM objects WHERE id_key = 1 AND id = 'a')",
-    ];
-    for sql in checks {
-        let plan = plan(sql);
-        assert!(plan.contains("objects_by_key"), "{plan}");
-        assert!(plan.contains("entries_by_object"), "{plan}");
-        assert!(!plan.contains("SCAN e"), "scans the collection: {plan}");
-        assert!(
-            !plan.contains("SCAN entries"),
-            "scans the collection: {plan}"
-        );
-    }
-}
+// The plans of the page and id queries are tested beside the SQL they check
+// (`sqlite::query` and `sqlite::write` unit tests), on the statements the store runs.
 
 /// `accord ledger explain` finds a recipient's releases of an object through the
 /// integer release key, not by scanning the ledger.

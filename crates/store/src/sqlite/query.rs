@@ -37,6 +37,27 @@ impl SqlBuilder {
 
 /// One page of `query`.
 pub(super) fn run(conn: &Connection, query: &ObjectQuery) -> Result<Page, StoreError> {
+    let Some(b) = page_sql(query) else {
+        return Ok(Page::default());
+    };
+    let mut stmt = conn.prepare_cached(&b.sql)?;
+    let mut rows = stmt.query(params_from_iter(b.params.iter()))?;
+    let mut page = Page {
+        rows: Vec::with_capacity(query.limit.min(1024)),
+        more: false,
+    };
+    while let Some(row) = rows.next()? {
+        if page.rows.len() == query.limit {
+            page.more = true;
+            break;
+        }
+        page.rows.push(object_row(row)?);
+    }
+    Ok(page)
+}
+
+/// The SQL of one page of `query`, with its parameters; `None` when nothing can match.
+fn page_sql(query: &ObjectQuery) -> Option<SqlBuilder> {
     // `key`: the table whose `date_added` orders the page; `row_of_object`: the column
     // that names the object row.
     let (mut b, key, row_of_object) = match &query.scope {
@@ -104,7 +125,7 @@ pub(super) fn run(conn: &Connection, query: &ObjectQuery) -> Result<Page, StoreE
     }
     if let Some(providers) = &query.providers {
         if providers.is_empty() {
-            return Ok(Page::default());
+            return None;
         }
         let mut alternatives = Vec::new();
         for window in providers {
@@ -126,21 +147,7 @@ pub(super) fn run(conn: &Connection, query: &ObjectQuery) -> Result<Page, StoreE
     );
     b.sql
         .push_str(&format!(" ORDER BY {key}.date_added LIMIT {limit}"));
-
-    let mut stmt = conn.prepare_cached(&b.sql)?;
-    let mut rows = stmt.query(params_from_iter(b.params.iter()))?;
-    let mut page = Page {
-        rows: Vec::with_capacity(query.limit.min(1024)),
-        more: false,
-    };
-    while let Some(row) = rows.next()? {
-        if page.rows.len() == query.limit {
-            page.more = true;
-            break;
-        }
-        page.rows.push(object_row(row)?);
-    }
-    Ok(page)
+    Some(b)
 }
 
 /// The SQL condition of a version filter, `None` when every version passes.
@@ -299,4 +306,76 @@ pub(super) fn ledger_find(
     let key = super::write::release_key(recipient, object_id);
     let rows = stmt.query_map(params![recipient, object_id, key], ledger_record)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ProviderWindow;
+
+    /// SQLite's plan for `sql` with `params`, its steps joined with ` | `.
+    fn plan(conn: &Connection, sql: &str, params: &[Value]) -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt
+            .query_map(params_from_iter(params.iter()), |r| r.get::<_, String>(3))
+            .unwrap();
+        rows.map(Result::unwrap).collect::<Vec<_>>().join(" | ")
+    }
+
+    fn store() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        super::super::migrate(&conn).unwrap();
+        conn
+    }
+
+    /// Every page TAXII asks for, as `run` builds it, walks an index: a collection in
+    /// `date_added` order without sorting it, or (with ids) the id index.
+    #[test]
+    fn page_queries_use_indexes() {
+        let conn = store();
+        let collection = || Scope::Collection("c".into());
+        let mut queries = Vec::new();
+        let mut q = ObjectQuery::new(collection(), 100);
+        queries.push(q.clone());
+        q.added_after = Some(5);
+        queries.push(q.clone());
+        q.types = vec!["indicator".into()];
+        queries.push(q.clone());
+        q.versions = VersionFilter::all();
+        q.providers = Some(vec![ProviderWindow {
+            organisation: "telco".into(),
+            added_until: Some(9),
+        }]);
+        queries.push(q.clone());
+        for q in &queries {
+            let b = page_sql(q).unwrap();
+            let plan = plan(&conn, &b.sql, &b.params);
+            assert!(
+                plan.contains("entries_in_order") || plan.contains("entries_by_type"),
+                "{plan}"
+            );
+            assert!(
+                !plan.contains("TEMP B-TREE"),
+                "sorts the collection: {plan}"
+            );
+        }
+        for scope in [collection(), Scope::Store] {
+            let in_collection = matches!(scope, Scope::Collection(_));
+            let mut q = ObjectQuery::new(scope, 100);
+            q.ids = vec!["indicator--a".into(), "indicator--b".into()];
+            let b = page_sql(&q).unwrap();
+            let plan = plan(&conn, &b.sql, &b.params);
+            assert!(plan.contains("objects_by_key"), "{plan}");
+            // Entries reached from the object rows, not by walking the collection.
+            assert!(
+                !in_collection || plan.contains("entries_by_object"),
+                "{plan}"
+            );
+            assert!(
+                !plan.contains("entries_in_order"),
+                "walks the collection: {plan}"
+            );
+            assert!(!plan.contains("SCAN"), "scans: {plan}");
+        }
+    }
 }

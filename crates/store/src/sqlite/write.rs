@@ -18,6 +18,17 @@ pub(super) const UNVERSIONED: i64 = i64::MIN;
 const ENTRIES_OF_ID: &str = "collection = ?1 AND object_added IN \
      (SELECT date_added FROM objects WHERE id_key = ?3 AND id = ?2)";
 
+/// Every stored version of an id (`?2`, its key `?1`): the id compared on the rows
+/// (keys may collide). New ids, the bulk of any load, cost one probe of the key index
+/// and no table read.
+const VERSIONS_OF_ID: &str =
+    "SELECT date_added, version_us, provider FROM objects WHERE id_key = ?1 AND id = ?2";
+
+/// The span of an id's versions (`?2`, its key `?3`) in one collection (`?1`).
+const ENTRY_SPAN: &str = "SELECT max(o.version_us), min(o.version_us) FROM objects o \
+     JOIN entries e ON e.object_added = o.date_added AND e.collection = ?1 \
+     WHERE o.id_key = ?3 AND o.id = ?2";
+
 /// The write connection and the clock that stamps what it writes.
 pub(super) struct Writer {
     conn: Connection,
@@ -69,19 +80,10 @@ impl Writer {
                   is_latest, is_first, id_key)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?;
-            // Every version of an id: found through its key, the id compared on the
-            // rows (keys may collide). New ids, the bulk of any load, cost one probe
-            // of the key index and no table read.
-            let mut versions_of = tx.prepare_cached(
-                "SELECT date_added, version_us, provider FROM objects WHERE id_key = ?1 AND id = ?2",
-            )?;
+            let mut versions_of = tx.prepare_cached(VERSIONS_OF_ID)?;
             let mut stored_json =
                 tx.prepare_cached("SELECT json FROM objects WHERE date_added = ?1")?;
-            let mut entry_span = tx.prepare_cached(
-                "SELECT max(o.version_us), min(o.version_us) FROM objects o
-                 JOIN entries e ON e.object_added = o.date_added AND e.collection = ?1
-                 WHERE o.id_key = ?3 AND o.id = ?2",
-            )?;
+            let mut entry_span = tx.prepare_cached(ENTRY_SPAN)?;
             let mut add_entry = tx.prepare_cached(
                 "INSERT OR IGNORE INTO entries
                  (date_added, collection, object_added, id, type, version_us, provider, is_latest, is_first)
@@ -428,4 +430,37 @@ fn fnv1a(bytes: impl Iterator<Item = u8>) -> i64 {
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     hash as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lookups every insert and removal makes go through the id key and the
+    /// entries' object index: no scan of a collection or of the store.
+    #[test]
+    fn id_lookups_use_indexes() {
+        let conn = Connection::open_in_memory().unwrap();
+        super::super::migrate(&conn).unwrap();
+        for sql in [
+            VERSIONS_OF_ID.to_string(),
+            ENTRY_SPAN.to_string(),
+            format!("SELECT date_added FROM entries WHERE {ENTRIES_OF_ID}"),
+        ] {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let values: [&dyn rusqlite::ToSql; 3] = [&"c", &"indicator--a", &1_i64];
+            let count = stmt.parameter_count();
+            let plan: Vec<String> = stmt
+                .query_map(&values[..count], |r| r.get(3))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            let plan = plan.join(" | ");
+            assert!(plan.contains("objects_by_key"), "{plan}");
+            assert!(!plan.contains("SCAN"), "scans: {plan}");
+            if sql.contains("entries") {
+                assert!(plan.contains("entries_by_object"), "{plan}");
+            }
+        }
+    }
 }
