@@ -433,43 +433,48 @@ fn scan_string(b: &[u8], mut i: usize) -> usize {
 }
 
 /// Decodes the inside of a JSON string literal (without quotes) that the reader
-/// accepted.
+/// accepted. Runs between escapes are copied whole (found with `memchr`): prose
+/// such as ATT&CK descriptions has an escape every line, and decoding it a
+/// character at a time cost as much as validating the object.
 pub(crate) fn unescape(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.char_indices();
+    let bytes = raw.as_bytes();
     let hex = |at: usize| u32::from_str_radix(raw.get(at..at + 4).unwrap_or("zzzz"), 16).ok();
-    while let Some((i, c)) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        let Some((_, e)) = chars.next() else { break };
+    let mut i = 0;
+    while let Some(offset) = memchr::memchr(b'\\', &bytes[i..]) {
+        let slash = i + offset;
+        out.push_str(&raw[i..slash]);
+        let Some(&e) = bytes.get(slash + 1) else {
+            return out;
+        };
+        i = slash + 2;
         let decoded = match e {
-            'b' => '\u{8}',
-            'f' => '\u{c}',
-            'n' => '\n',
-            'r' => '\r',
-            't' => '\t',
-            'u' => {
-                let hi = hex(i + 2).unwrap_or(0xFFFD);
-                for _ in 0..4 {
-                    chars.next();
-                }
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let hi = hex(slash + 2).unwrap_or(0xFFFD);
+                i = slash + 6;
                 let cp = if (0xD800..=0xDBFF).contains(&hi) {
-                    let lo = hex(i + 8).unwrap_or(0);
-                    for _ in 0..6 {
-                        chars.next();
-                    }
+                    let lo = hex(slash + 8).unwrap_or(0);
+                    i = slash + 12;
                     0x10000 + ((hi - 0xD800) << 10) + (lo.wrapping_sub(0xDC00) & 0x3FF)
                 } else {
                     hi
                 };
                 char::from_u32(cp).unwrap_or('\u{FFFD}')
             }
-            other => other,
+            other => char::from(other),
         };
         out.push(decoded);
+        // A truncated escape (never from the reader) ends the text.
+        if i > raw.len() || !raw.is_char_boundary(i) {
+            return out;
+        }
     }
+    out.push_str(&raw[i..]);
     out
 }
 

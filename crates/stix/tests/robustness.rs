@@ -153,6 +153,19 @@ proptest! {
         prop_assert_eq!(ours == Some(true), !serde_ok, "{}", text);
     }
 
+    /// Every string the reader accepts decodes to what serde_json decodes.
+    #[test]
+    fn string_decoding_matches_serde(body in "([\\x20-\\x7f]|\\\\u[0-9a-fA-FdD]{4}|\\\\[\"\\\\/bfnrt]|é|😀){0,40}") {
+        let text = format!("{{\"x_s\":\"{body}\"}}");
+        let Ok(serde) = serde_json::from_str::<Value>(&text) else { return Ok(()) };
+        let ours = accord_stix::JsonView::parse_then(&text, |v| {
+            let member = v.get("x_s");
+            member.and_then(|s| s.as_str().map(|s| s.into_owned()))
+        });
+        let ours = ours.ok().flatten();
+        prop_assert_eq!(ours.as_deref(), serde["x_s"].as_str(), "{}", text);
+    }
+
     /// A bundle read through any chunking yields exactly its objects.
     #[test]
     fn bundle_reader_any_chunking(objs in prop::collection::vec(json_value(), 0..8), chunk in 1usize..40, seed in any::<u64>()) {
