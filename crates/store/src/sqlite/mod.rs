@@ -42,8 +42,10 @@ pub struct SqliteStore {
     writer: Mutex<Writer>,
     readers: ReaderPool,
     path: Option<PathBuf>,
-    /// Checkpoints the log off the writer's thread (`None` in memory).
-    _checkpointer: Option<checkpoint::Checkpointer>,
+    /// Checkpoints the log off the writer's thread and bounds it (`None` in memory).
+    checkpointer: Option<checkpoint::Checkpointer>,
+    /// The database page size, which is the size of a log frame's page.
+    page_size: u64,
 }
 
 impl SqliteStore {
@@ -55,16 +57,26 @@ impl SqliteStore {
 
     /// Open with a chosen [`Durability`].
     pub fn open_with(path: impl AsRef<Path>, durability: Durability) -> Result<Self, StoreError> {
-        let path = path.as_ref().to_path_buf();
+        Self::open_bounded(path.as_ref(), durability, checkpoint::WalBound::DEFAULT)
+    }
+
+    fn open_bounded(
+        path: &Path,
+        durability: Durability,
+        bound: checkpoint::WalBound,
+    ) -> Result<Self, StoreError> {
+        let path = path.to_path_buf();
         let conn = Connection::open(&path)?;
         configure_writer(&conn, durability)?;
         migrate(&conn)?;
-        let checkpointer = Some(checkpoint::Checkpointer::start(&path)?);
+        let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        let checkpointer = Some(checkpoint::Checkpointer::start(&path, bound)?);
         Ok(Self {
-            writer: Mutex::new(Writer::new(conn)),
+            writer: Mutex::new(Writer::new(conn)?),
             readers: ReaderPool::new(path.clone()),
             path: Some(path),
-            _checkpointer: checkpointer,
+            checkpointer,
+            page_size: u64::try_from(page_size).unwrap_or(0),
         })
     }
 
@@ -73,10 +85,11 @@ impl SqliteStore {
         let conn = Connection::open_in_memory()?;
         migrate(&conn)?;
         Ok(Self {
-            writer: Mutex::new(Writer::new(conn)),
+            writer: Mutex::new(Writer::new(conn)?),
             readers: ReaderPool::none(),
             path: None,
-            _checkpointer: None,
+            checkpointer: None,
+            page_size: 0,
         })
     }
 
@@ -92,7 +105,13 @@ impl SqliteStore {
         // A poisoned lock means a panic mid-transaction; the transaction was rolled back
         // when its guard dropped, so the connection is still consistent.
         let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut guard)
+        let result = f(&mut guard);
+        if let Some(checkpointer) = &self.checkpointer {
+            // Still under the lock: a wait for the whole log to be copied must not
+            // let another write in.
+            checkpointer.after_commit(guard.wal_frames() * self.page_size);
+        }
+        result
     }
 
     fn read<T>(
@@ -317,5 +336,48 @@ impl Store for SqliteStore {
         object_id: &str,
     ) -> Result<Vec<LedgerRecord>, StoreError> {
         self.read(|conn| query::ledger_find(conn, recipient, object_id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::NewObject;
+
+    /// A writer that never pauses still finds the log reused from its start: with a
+    /// 1 MiB bound, 40 MiB of commits leave a log of a few MiB (without the bound it
+    /// grows past the 40 MiB written).
+    #[test]
+    fn the_log_stays_bounded_under_a_steady_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.sqlite");
+        let bound = checkpoint::WalBound {
+            wake_bytes: 256 << 10,
+            limit_bytes: 1 << 20,
+        };
+        let store = SqliteStore::open_bounded(&path, Durability::AtSync, bound).unwrap();
+        let provenance = Provenance::new("test", "test");
+        let padding = "x".repeat(4000);
+        for batch in 0..40 {
+            let objects: Vec<NewObject> = (0..256)
+                .map(|i| {
+                    let id = format!("x-test--00000000-0000-4000-8000-{:012}", batch * 256 + i);
+                    NewObject {
+                        json: format!(r#"{{"id":"{id}","type":"x-test","x_pad":"{padding}"}}"#),
+                        id,
+                        object_type: "x-test".into(),
+                        spec_version: "2.1".into(),
+                        version: None,
+                        facts: Vec::new(),
+                    }
+                })
+                .collect();
+            store.insert(&objects, &provenance, None).unwrap();
+        }
+        let log = std::fs::metadata(path.with_extension("sqlite-wal"))
+            .unwrap()
+            .len();
+        assert!(log < 8 << 20, "log of {log} bytes");
+        assert_eq!(store.stats().unwrap().objects, 40 * 256);
     }
 }

@@ -1,5 +1,9 @@
 //! Everything that changes the store file, one transaction per call.
 
+use std::ffi::c_int;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::clock::StampClock;
@@ -33,6 +37,8 @@ const ENTRY_SPAN: &str = "SELECT max(o.version_us), min(o.version_us) FROM objec
 pub(super) struct Writer {
     conn: Connection,
     clock: StampClock,
+    /// Frames in the write-ahead log after the last commit (set by SQLite's WAL hook).
+    wal_frames: Arc<AtomicU64>,
 }
 
 /// Where an object version already stored sits.
@@ -43,11 +49,25 @@ struct Existing {
 }
 
 impl Writer {
-    pub(super) fn new(conn: Connection) -> Self {
-        Self {
+    /// The writer of `conn`. Takes over the connection's WAL hook, so it must come
+    /// after `PRAGMA wal_autocheckpoint` (which sets the hook too).
+    pub(super) fn new(mut conn: Connection) -> Result<Self, StoreError> {
+        let wal_frames = Arc::new(AtomicU64::new(0));
+        let frames = wal_frames.clone();
+        conn.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, pages: c_int| {
+            frames.store(u64::try_from(pages).unwrap_or(0), Ordering::Relaxed);
+            Ok(())
+        }))?;
+        Ok(Self {
             conn,
             clock: StampClock::default(),
-        }
+            wal_frames,
+        })
+    }
+
+    /// Frames in the write-ahead log after the last commit.
+    pub(super) fn wal_frames(&self) -> u64 {
+        self.wal_frames.load(Ordering::Relaxed)
     }
 
     pub(super) fn connection(&self) -> &Connection {
