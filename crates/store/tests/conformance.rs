@@ -16,6 +16,7 @@ macro_rules! conformance_suite {
             insert_then_query_returns_the_object,
             reinserting_a_version_is_idempotent_and_flags_changed_text,
             version_filters_select_first_last_all_and_exact,
+            versions_in_one_batch_see_each_other_and_the_store,
             unversioned_objects_report_date_added_as_version,
             pagination_visits_every_row_once_in_date_added_order,
             added_after_is_exclusive_and_combines_with_the_cursor,
@@ -215,6 +216,49 @@ pub fn version_filters_select_first_last_all_and_exact(store: &dyn Store) {
             .unwrap()
             .map(|r| r.version),
         Some(v(30))
+    );
+}
+
+/// One batch with several versions of an id (out of order, one repeated), beside ids
+/// the store already holds: each object sees the ones before it.
+pub fn versions_in_one_batch_see_each_other_and_the_store(store: &dyn Store) {
+    store
+        .insert(&[indicator(8, 1)], &provenance(), Some("c"))
+        .unwrap();
+    let batch = [
+        indicator(7, 20),
+        indicator(8, 1),
+        indicator(7, 10),
+        indicator(9, 5),
+        indicator(7, 30),
+        indicator(7, 20),
+    ];
+    let outcomes = store.insert(&batch, &provenance(), Some("c")).unwrap();
+    let present: Vec<bool> = outcomes
+        .iter()
+        .map(|o| matches!(o, InsertOutcome::AlreadyPresent { .. }))
+        .collect();
+    assert_eq!(present, [false, true, false, false, false, true]);
+    let versions = |filter: VersionFilter| -> Vec<String> {
+        let mut q = in_collection("c", 100);
+        q.versions = filter;
+        q.ids = vec![indicator(7, 0).id];
+        all_rows(store, q).into_iter().map(|r| r.version).collect()
+    };
+    let v = |s: u32| format!("2024-01-01T00:00:{s:02}.000Z");
+    assert_eq!(versions(VersionFilter::all()), [v(20), v(10), v(30)]);
+    assert_eq!(versions(VersionFilter::last()), [v(30)]);
+    let first = VersionFilter {
+        first: true,
+        ..Default::default()
+    };
+    assert_eq!(versions(first), [v(10)]);
+    let mut q = ObjectQuery::new(Scope::Store, 100);
+    q.versions = VersionFilter::all();
+    assert_eq!(
+        all_rows(store, q).len(),
+        5,
+        "ids 7 (three versions), 8 and 9"
     );
 }
 

@@ -114,14 +114,18 @@ impl Writer {
                  JOIN entries e ON e.object_added = o.date_added AND e.collection = ?1
                  WHERE o.id_key = ?3 AND o.id = ?2 AND o.version_us = ?4",
             )?;
-            for object in objects {
+            let new_ids = NewIds::find(&mut versions_of, objects)?;
+            for ((object, key), new) in objects.iter().zip(new_ids.keys).zip(new_ids.new) {
                 let stamp = self.clock.next();
                 let (version_us, version_text) = match &object.version {
                     Some(v) => (v.micros, v.text.as_str()),
                     None => (UNVERSIONED, ""),
                 };
-                let key = id_key(&object.id);
-                let known = Known::read(&mut versions_of, key, &object.id, version_us)?;
+                let known = if new {
+                    Known::default()
+                } else {
+                    Known::read(&mut versions_of, key, &object.id, version_us)?
+                };
                 // No version of the id anywhere: none in any collection either.
                 let first_of_id = known.span.max.is_none();
                 let existing = match known.exact {
@@ -376,8 +380,50 @@ enum Target<'a> {
     Entries { collection: &'a str, key: i64 },
 }
 
+/// The ids of a batch that the store has never seen and that the batch names once:
+/// they need no lookup as they are inserted, which for a bulk load is nearly all.
+///
+/// Why look them up beforehand: ids are random, so lookups made in input order land
+/// on a different page of the id index each, one that has usually left the CPU's
+/// caches since it was last read; made in key order, consecutive lookups share pages
+/// (measured on 1,000,000 ATT&CK objects: 15.8 s -> 15.0 s, 1.2 s less CPU).
+struct NewIds {
+    /// `id_key` of each object, in batch order.
+    keys: Vec<i64>,
+    /// Whether each object's id is new (and named once), in batch order.
+    new: Vec<bool>,
+}
+
+impl NewIds {
+    fn find(
+        versions_of: &mut rusqlite::CachedStatement<'_>,
+        objects: &[NewObject],
+    ) -> Result<NewIds, StoreError> {
+        let keys: Vec<i64> = objects.iter().map(|o| id_key(&o.id)).collect();
+        let mut order: Vec<(i64, &str, usize)> = keys
+            .iter()
+            .zip(objects)
+            .enumerate()
+            .map(|(at, (key, o))| (*key, o.id.as_str(), at))
+            .collect();
+        order.sort_unstable();
+        let mut new = vec![false; objects.len()];
+        for (n, &(key, id, at)) in order.iter().enumerate() {
+            // An id named twice is looked up as it is inserted, when the lookup sees
+            // the batch's earlier versions.
+            let same_id = |other: Option<&(i64, &str, usize)>| other.is_some_and(|o| o.1 == id);
+            if same_id(order.get(n + 1)) || same_id(n.checked_sub(1).and_then(|p| order.get(p))) {
+                continue;
+            }
+            new[at] = !versions_of.exists(params![key, id])?;
+        }
+        Ok(NewIds { keys, new })
+    }
+}
+
 /// What the store holds of an id before an insert: the span of its versions, and the
 /// row (`date_added`, provider) of the version being inserted, if it is there.
+#[derive(Default)]
 struct Known {
     span: Span,
     exact: Option<(i64, String)>,
