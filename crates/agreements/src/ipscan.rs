@@ -103,21 +103,50 @@ impl Iterator for Scanner<'_> {
         let t = self.text;
         let mut from = self.pos;
         while from < t.len() {
-            let Some(offset) = memchr::memchr2(b'.', b':', &t[from..]) else {
+            let Some(offset) = find_separator(&t[from..]) else {
                 break;
             };
             let trigger = from + offset;
-            for i in trigger.saturating_sub(MAX_LEAD).max(from)..=trigger {
-                if let Some(found) = literal_at(t, i) {
-                    self.pos = found.span.1;
-                    return Some(found);
-                }
+            if let Some(found) = literal_around(t, from, trigger) {
+                self.pos = found.span.1;
+                return Some(found);
             }
             from = trigger + 1;
         }
         self.pos = t.len();
         None
     }
+}
+
+/// The first `.` or `:` of `t`. Most texts scanned are short (every member name and
+/// value of an object is), where a plain loop beats `memchr`'s setup.
+#[inline]
+fn find_separator(t: &[u8]) -> Option<usize> {
+    if t.len() < 32 {
+        t.iter().position(|&b| b == b'.' || b == b':')
+    } else {
+        memchr::memchr2(b'.', b':', t)
+    }
+}
+
+/// The first literal whose first `.` or `:` is the byte at `trigger` (the first such
+/// byte at or after `from`). It starts in the run of hex digits just before the
+/// trigger (or before the `[`, `(` or `{` of a defanged separator), at most
+/// [`MAX_LEAD`] bytes back, or at the trigger itself (`::1`): only those positions are
+/// tried, about one per sentence end in prose instead of six.
+fn literal_around(t: &[u8], from: usize, trigger: usize) -> Option<IpLiteral> {
+    let lowest = trigger.saturating_sub(MAX_LEAD).max(from);
+    let mut end = trigger;
+    if t[trigger] == b'.' && end > lowest && matches!(t[end - 1], b'[' | b'(' | b'{') {
+        end -= 1;
+    }
+    let mut start = end;
+    while start > lowest && t[start - 1].is_ascii_hexdigit() {
+        start -= 1;
+    }
+    (start..end)
+        .chain((t[trigger] == b':').then_some(trigger))
+        .find_map(|i| literal_at(t, i))
 }
 
 /// The literal starting at `i`, if one does.
@@ -340,7 +369,7 @@ mod tests {
         /// position finds.
         #[test]
         fn windows_find_what_every_position_finds(
-            text in proptest::string::string_regex("([0-9a-fA-F:.\\[\\]()/ xz]|198\\.51\\.100\\.7|2001:db8::1|::ffff:10\\.0\\.0\\.1){0,40}").unwrap()
+            text in proptest::string::string_regex("([0-9a-fA-F:.\\[\\](){}/ xzgs_-]|198\\.51\\.100\\.7|2001:db8::1|::ffff:10\\.0\\.0\\.1|1\\[\\.\\]2){0,40}").unwrap()
         ) {
             prop_assert_eq!(scan(&text).collect::<Vec<_>>(), naive(&text));
         }
