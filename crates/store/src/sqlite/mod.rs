@@ -341,24 +341,25 @@ impl Store for SqliteStore {
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, Instant};
+
     use super::*;
     use crate::model::NewObject;
 
-    /// A writer that never pauses still finds the log reused from its start: with a
-    /// 1 MiB bound, 40 MiB of commits leave a log of a few MiB (without the bound it
-    /// grows past the 40 MiB written).
-    #[test]
-    fn the_log_stays_bounded_under_a_steady_writer() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("store.sqlite");
+    /// A store whose log is bounded at 1 MiB (waking the checkpointer at 256 KiB).
+    fn small_bound_store(path: &Path) -> SqliteStore {
         let bound = checkpoint::WalBound {
             wake_bytes: 256 << 10,
             limit_bytes: 1 << 20,
         };
-        let store = SqliteStore::open_bounded(&path, Durability::AtSync, bound).unwrap();
+        SqliteStore::open_bounded(path, Durability::AtSync, bound).unwrap()
+    }
+
+    /// Commits `batches` batches of 256 objects of about 4 KB each (1 MiB a batch).
+    fn write_batches(store: &SqliteStore, first: usize, batches: usize) {
         let provenance = Provenance::new("test", "test");
         let padding = "x".repeat(4000);
-        for batch in 0..40 {
+        for batch in first..first + batches {
             let objects: Vec<NewObject> = (0..256)
                 .map(|i| {
                     let id = format!("x-test--00000000-0000-4000-8000-{:012}", batch * 256 + i);
@@ -374,10 +375,64 @@ mod tests {
                 .collect();
             store.insert(&objects, &provenance, None).unwrap();
         }
-        let log = std::fs::metadata(path.with_extension("sqlite-wal"))
+    }
+
+    fn log_bytes(path: &Path) -> u64 {
+        std::fs::metadata(path.with_extension("sqlite-wal"))
             .unwrap()
-            .len();
+            .len()
+    }
+
+    /// A writer that never pauses still finds the log reused from its start: with a
+    /// 1 MiB bound, 40 MiB of commits leave a log of a few MiB (without the bound it
+    /// grows past the 40 MiB written).
+    #[test]
+    fn the_log_stays_bounded_under_a_steady_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.sqlite");
+        let store = small_bound_store(&path);
+        write_batches(&store, 0, 40);
+        let log = log_bytes(&path);
         assert!(log < 8 << 20, "log of {log} bytes");
         assert_eq!(store.stats().unwrap().objects, 40 * 256);
+    }
+
+    /// A reader that holds an old snapshot keeps the log from being copied in full: the
+    /// writer waits for one pass, not for the reader, and the log grows meanwhile; once
+    /// the reader is gone the log is reused again.
+    #[test]
+    fn a_pinned_reader_delays_the_bound_but_never_blocks_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.sqlite");
+        let store = small_bound_store(&path);
+        write_batches(&store, 0, 1);
+        let reader = Connection::open(&path).unwrap();
+        reader.execute_batch("BEGIN").unwrap();
+        let seen: i64 = reader
+            .query_row("SELECT count(*) FROM objects", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(seen, 256);
+        let started = Instant::now();
+        write_batches(&store, 1, 8);
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the writer waited for the reader"
+        );
+        let pinned = log_bytes(&path);
+        assert!(pinned > 8 << 20, "log of {pinned} bytes while pinned");
+        reader.execute_batch("COMMIT").unwrap();
+        drop(reader);
+        // The next commits find the log copied and start it again.
+        write_batches(&store, 9, 4);
+        let restarted: i64 = store
+            .write(|w| {
+                Ok(w.connection()
+                    .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))?)
+            })
+            .unwrap();
+        assert!(
+            restarted < i64::try_from(pinned / store.page_size).unwrap(),
+            "{restarted} frames after the reader left, {pinned} bytes while pinned"
+        );
     }
 }
