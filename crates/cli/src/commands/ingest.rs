@@ -153,13 +153,16 @@ fn ingest_one(
         for _ in 0..validators {
             let done = done_sender.clone();
             let raws = &raw_receiver;
-            scope.spawn(move || loop {
-                // The lock is held only to take the next batch.
-                let next = raws.lock().unwrap_or_else(|p| p.into_inner()).recv();
-                let Ok(raw) = next else { return };
-                let batch = raw.texts.iter().map(|t| prepare(t, options)).collect();
-                if done.send((raw.seq, raw.first_index, batch)).is_err() {
-                    return;
+            scope.spawn(move || {
+                yield_to_the_writer();
+                loop {
+                    // The lock is held only to take the next batch.
+                    let next = raws.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                    let Ok(raw) = next else { return };
+                    let batch = raw.texts.iter().map(|t| prepare(t, options)).collect();
+                    if done.send((raw.seq, raw.first_index, batch)).is_err() {
+                        return;
+                    }
                 }
             });
         }
@@ -182,6 +185,29 @@ fn ingest_one(
             .join()
             .map_err(|_| anyhow::anyhow!("the reader thread panicked"))?
     })
+}
+
+/// How much less CPU priority a validator thread takes than the writer (a nice value).
+#[cfg(target_os = "linux")]
+const VALIDATOR_NICENESS: i32 = 10;
+
+/// Lowers the calling validator thread's scheduling priority (Linux; a no-op elsewhere).
+///
+/// The one writer thread is the pipeline's critical path: every object passes through
+/// it, one at a time. With the validators, the reader and the store's checkpointer all
+/// runnable on two cores, a fair scheduler gives it well under one core while the
+/// validators fill the queues it cannot empty. At a lower priority the validators take
+/// what the writer leaves (measured on 1,000,000 ATT&CK objects, three runs side by
+/// side: 16.9 s -> 15.5 s). Best effort: if the call fails, nothing changes.
+fn yield_to_the_writer() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: `gettid` and `setpriority` take and return plain integers and touch no
+    // memory of ours. On Linux the nice value is per thread, so this affects the
+    // calling thread only.
+    unsafe {
+        let thread = libc::gettid();
+        libc::setpriority(libc::PRIO_PROCESS, thread as libc::id_t, VALIDATOR_NICENESS);
+    }
 }
 
 /// Validated batches waiting to be committed together, with each object's position
