@@ -346,13 +346,17 @@ mod tests {
     use super::*;
     use crate::model::NewObject;
 
-    /// A store whose log is bounded at 1 MiB (waking the checkpointer at 256 KiB).
-    fn small_bound_store(path: &Path) -> SqliteStore {
+    /// A fresh store whose log is bounded at 1 MiB (waking the checkpointer at 256
+    /// KiB), its path, and the folder that holds it.
+    fn small_bound_store() -> (tempfile::TempDir, PathBuf, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.sqlite");
         let bound = checkpoint::WalBound {
             wake_bytes: 256 << 10,
             limit_bytes: 1 << 20,
         };
-        SqliteStore::open_bounded(path, Durability::AtSync, bound).unwrap()
+        let store = SqliteStore::open_bounded(&path, Durability::AtSync, bound).unwrap();
+        (dir, path, store)
     }
 
     /// Commits `batches` batches of 256 objects of about 4 KB each (1 MiB a batch).
@@ -388,9 +392,7 @@ mod tests {
     /// grows past the 40 MiB written).
     #[test]
     fn the_log_stays_bounded_under_a_steady_writer() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("store.sqlite");
-        let store = small_bound_store(&path);
+        let (_dir, path, store) = small_bound_store();
         write_batches(&store, 0, 40);
         let log = log_bytes(&path);
         assert!(log < 8 << 20, "log of {log} bytes");
@@ -402,9 +404,7 @@ mod tests {
     /// the reader is gone the log is reused again.
     #[test]
     fn a_pinned_reader_delays_the_bound_but_never_blocks_the_writer() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("store.sqlite");
-        let store = small_bound_store(&path);
+        let (_dir, path, store) = small_bound_store();
         write_batches(&store, 0, 1);
         let reader = Connection::open(&path).unwrap();
         reader.execute_batch("BEGIN").unwrap();
