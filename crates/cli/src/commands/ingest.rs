@@ -198,7 +198,8 @@ const VALIDATOR_NICENESS: i32 = 10;
 /// runnable on two cores, a fair scheduler gives it well under one core while the
 /// validators fill the queues it cannot empty. At a lower priority the validators take
 /// what the writer leaves (measured on 1,000,000 ATT&CK objects, three runs side by
-/// side: 16.9 s -> 15.5 s). Best effort: if the call fails, nothing changes.
+/// side: 15.9 / 15.4 / 15.1 s -> 12.2 / 14.1 / 13.4 s). Best effort: if the call
+/// fails, nothing changes.
 fn yield_to_the_writer() {
     #[cfg(target_os = "linux")]
     // SAFETY: `gettid` and `setpriority` take and return plain integers and touch no

@@ -6,6 +6,8 @@
 
 mod checkpoint;
 mod clock;
+#[cfg(test)]
+mod plan;
 mod pool;
 mod query;
 mod write;

@@ -313,26 +313,11 @@ mod tests {
     use super::*;
     use crate::model::ProviderWindow;
 
-    /// SQLite's plan for `sql` with `params`, its steps joined with ` | `.
-    fn plan(conn: &Connection, sql: &str, params: &[Value]) -> String {
-        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        let rows = stmt
-            .query_map(params_from_iter(params.iter()), |r| r.get::<_, String>(3))
-            .unwrap();
-        rows.map(Result::unwrap).collect::<Vec<_>>().join(" | ")
-    }
-
-    fn store() -> Connection {
-        let conn = Connection::open_in_memory().unwrap();
-        super::super::migrate(&conn).unwrap();
-        conn
-    }
-
     /// Every page TAXII asks for, as `run` builds it, walks an index: a collection in
     /// `date_added` order without sorting it, or (with ids) the id index.
     #[test]
     fn page_queries_use_indexes() {
-        let conn = store();
+        let conn = super::super::plan::empty_store();
         let collection = || Scope::Collection("c".into());
         let mut queries = Vec::new();
         let mut q = ObjectQuery::new(collection(), 100);
@@ -349,7 +334,7 @@ mod tests {
         queries.push(q.clone());
         for q in &queries {
             let b = page_sql(q).unwrap();
-            let plan = plan(&conn, &b.sql, &b.params);
+            let plan = super::super::plan::of(&conn, &b.sql, &b.params);
             assert!(
                 plan.contains("entries_in_order") || plan.contains("entries_by_type"),
                 "{plan}"
@@ -364,7 +349,7 @@ mod tests {
             let mut q = ObjectQuery::new(scope, 100);
             q.ids = vec!["indicator--a".into(), "indicator--b".into()];
             let b = page_sql(&q).unwrap();
-            let plan = plan(&conn, &b.sql, &b.params);
+            let plan = super::super::plan::of(&conn, &b.sql, &b.params);
             assert!(plan.contains("objects_by_key"), "{plan}");
             // Entries reached from the object rows, not by walking the collection.
             assert!(

@@ -436,10 +436,7 @@ impl Known {
         id: &str,
         version_us: i64,
     ) -> Result<Known, StoreError> {
-        let mut known = Known {
-            span: Span::default(),
-            exact: None,
-        };
+        let mut known = Known::default();
         let mut rows = versions_of.query(params![key, id])?;
         while let Some(row) = rows.next()? {
             let (date_added, version, provider): (i64, i64, String) =
@@ -500,28 +497,26 @@ fn fnv1a(bytes: impl Iterator<Item = u8>) -> i64 {
 
 #[cfg(test)]
 mod tests {
+    use rusqlite::types::Value;
+
     use super::*;
 
     /// The lookups every insert and removal makes go through the id key and the
     /// entries' object index: no scan of a collection or of the store.
     #[test]
     fn id_lookups_use_indexes() {
-        let conn = Connection::open_in_memory().unwrap();
-        super::super::migrate(&conn).unwrap();
+        let conn = super::super::plan::empty_store();
+        let values = [
+            Value::Text("c".into()),
+            Value::Text("indicator--a".into()),
+            Value::Integer(1),
+        ];
         for sql in [
             VERSIONS_OF_ID.to_string(),
             ENTRY_SPAN.to_string(),
             format!("SELECT date_added FROM entries WHERE {ENTRIES_OF_ID}"),
         ] {
-            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-            let values: [&dyn rusqlite::ToSql; 3] = [&"c", &"indicator--a", &1_i64];
-            let count = stmt.parameter_count();
-            let plan: Vec<String> = stmt
-                .query_map(&values[..count], |r| r.get(3))
-                .unwrap()
-                .map(Result::unwrap)
-                .collect();
-            let plan = plan.join(" | ");
+            let plan = super::super::plan::of(&conn, &sql, &values);
             assert!(plan.contains("objects_by_key"), "{plan}");
             assert!(!plan.contains("SCAN"), "scans: {plan}");
             if sql.contains("entries") {
