@@ -8,10 +8,10 @@ use accord_stix::JsonView;
 /// The stored facts of a validated object, read from the validator's own parse of it
 /// (see [`accord_stix::parse_object_then`]): ingest parses each object once.
 pub fn extract(object: JsonView<'_>) -> Vec<u8> {
-    ObjectFacts::extract_view(object).to_column().into_bytes()
+    ObjectFacts::extract_view(object).to_column()
 }
 
 /// The facts stored with an object.
 pub fn decode(stored: &[u8]) -> Result<ObjectFacts, FactsError> {
-    ObjectFacts::from_column(&String::from_utf8_lossy(stored))
+    ObjectFacts::from_column(stored)
 }

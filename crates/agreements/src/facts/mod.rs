@@ -15,8 +15,15 @@ use crate::ipscan;
 use crate::time::UtcMicros;
 use crate::tlp::{Tlp, TLP2_EXTENSION_ID};
 
-/// Version of the column encoding; [`ObjectFacts::from_column`] refuses others.
-pub const FACTS_FORMAT: u8 = 1;
+mod column;
+
+/// Version of the column encoding [`ObjectFacts::to_column`] writes (binary; see
+/// `column.rs`). [`ObjectFacts::from_column`] also reads format 1 (JSON), which
+/// earlier builds wrote.
+pub const FACTS_FORMAT: u8 = 2;
+
+/// The format of the JSON columns written by earlier builds.
+const JSON_FACTS_FORMAT: u8 = 1;
 
 /// Facts about one STIX object version.
 ///
@@ -37,7 +44,8 @@ pub const FACTS_FORMAT: u8 = 1;
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectFacts {
-    /// Encoding version ([`FACTS_FORMAT`]).
+    /// Encoding version: [`FACTS_FORMAT`] once extracted or read back, whatever the
+    /// column's format (the fields are the same).
     #[serde(rename = "F")]
     pub format: u8,
     /// The object's `id`.
@@ -160,9 +168,17 @@ pub enum MarkingKind {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FactsError {
-    /// The column is not the JSON this crate writes.
+    /// A format 1 (JSON) column that is not the JSON earlier builds wrote.
     #[error("object facts column is malformed: {0}")]
     Malformed(#[from] serde_json::Error),
+    /// A format 2 (binary) column that does not decode.
+    #[error("object facts column is corrupt at byte {at}: {what}")]
+    Corrupt {
+        /// Offset of the byte where decoding failed.
+        at: usize,
+        /// What was wrong there.
+        what: &'static str,
+    },
     /// Written by an incompatible version.
     #[error("object facts column has format {found}, this build reads format {expected}; re-extract the facts")]
     Format {
@@ -197,22 +213,33 @@ impl ObjectFacts {
         extract_from(object)
     }
 
-    /// The compact column form (JSON with one-letter keys, empty fields omitted).
-    pub fn to_column(&self) -> String {
-        // Serialising plain strings, numbers and enums cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
+    /// The compact column form the store keeps: binary, ids as a type code and 16
+    /// bytes (format [`FACTS_FORMAT`]; the layout is described in `column.rs`).
+    pub fn to_column(&self) -> Vec<u8> {
+        column::encode(self)
     }
 
-    /// Reads the column form written by [`ObjectFacts::to_column`].
-    pub fn from_column(text: &str) -> Result<ObjectFacts, FactsError> {
-        let facts: ObjectFacts = serde_json::from_str(text)?;
-        if facts.format != FACTS_FORMAT {
-            return Err(FactsError::Format {
-                found: facts.format,
+    /// Reads a column written by [`ObjectFacts::to_column`], or by an earlier build
+    /// (format 1, JSON). Never panics: anything else is an error.
+    pub fn from_column(bytes: &[u8]) -> Result<ObjectFacts, FactsError> {
+        match bytes.first() {
+            Some(&FACTS_FORMAT) => column::decode(bytes),
+            Some(b'{') => {
+                let mut facts: ObjectFacts = serde_json::from_slice(bytes)?;
+                if facts.format != JSON_FACTS_FORMAT {
+                    return Err(FactsError::Format {
+                        found: facts.format,
+                        expected: FACTS_FORMAT,
+                    });
+                }
+                facts.format = FACTS_FORMAT;
+                Ok(facts)
+            }
+            found => Err(FactsError::Format {
+                found: found.copied().unwrap_or(0),
                 expected: FACTS_FORMAT,
-            });
+            }),
         }
-        Ok(facts)
     }
 
     /// Whether the object is a STIX Domain Object or an SRO of the 2.1 catalogue
@@ -580,8 +607,11 @@ mod tests {
 
     #[test]
     fn column_of_another_format_is_refused_with_a_reason() {
-        let err = ObjectFacts::from_column(r#"{"F":9,"i":"x","t":"y"}"#).unwrap_err();
-        assert!(err.to_string().contains("format 9"));
-        assert!(ObjectFacts::from_column("{").is_err());
+        let err = ObjectFacts::from_column(br#"{"F":9,"i":"x","t":"y"}"#).unwrap_err();
+        assert!(err.to_string().contains("format 9"), "{err}");
+        assert!(ObjectFacts::from_column(b"{").is_err());
+        let err = ObjectFacts::from_column(&[7, 0, 0]).unwrap_err();
+        assert!(err.to_string().contains("format 7"), "{err}");
+        assert!(ObjectFacts::from_column(&[]).is_err());
     }
 }
