@@ -436,6 +436,7 @@ fn scan_string(b: &[u8], mut i: usize) -> usize {
 /// accepted. Runs between escapes are copied whole (found with `memchr`): prose
 /// such as ATT&CK descriptions has an escape every line, and decoding it a
 /// character at a time cost as much as validating the object.
+#[inline(never)]
 pub(crate) fn unescape(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let bytes = raw.as_bytes();
@@ -512,10 +513,12 @@ impl<'t> Val<'t> {
 
     /// The decoded string, if the value is a string.
     pub fn str(&self) -> Option<Cow<'t, str>> {
-        let raw = self.raw();
-        match self.kind() {
-            Kind::Str => Some(Cow::Borrowed(&raw[1..raw.len() - 1])),
-            Kind::StrEsc => Some(Cow::Owned(unescape(&raw[1..raw.len() - 1]))),
+        let n = self.node();
+        // The quotes are ASCII: the inside's ends are character boundaries.
+        let inside = || &self.tape.text[n.start as usize + 1..n.end as usize - 1];
+        match n.kind {
+            Kind::Str => Some(Cow::Borrowed(inside())),
+            Kind::StrEsc => Some(Cow::Owned(unescape(inside()))),
             _ => None,
         }
     }
