@@ -5,7 +5,7 @@
 //! stays flat whatever the input size and every core works.
 
 use std::collections::BTreeMap;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{mpsc, Mutex};
@@ -271,7 +271,8 @@ fn read_batches(input: impl Read, sender: mpsc::SyncSender<RawBatch>) -> anyhow:
         seq += 1;
         ok
     };
-    for raw in BundleReader::new(BufReader::with_capacity(1 << 20, input)) {
+    // The reader buffers on its own: a BufReader would only copy each byte once more.
+    for raw in BundleReader::new(input) {
         let raw = match raw {
             Ok(raw) => raw,
             Err(error) => {
