@@ -119,14 +119,40 @@ impl Iterator for Scanner<'_> {
 }
 
 /// The first `.` or `:` of `t`. Most texts scanned are short (every member name and
-/// value of an object is), where a plain loop beats `memchr`'s setup.
+/// value of an object is), where eight bytes at a time beat `memchr`'s setup.
 #[inline]
 fn find_separator(t: &[u8]) -> Option<usize> {
-    if t.len() < 32 {
-        t.iter().position(|&b| b == b'.' || b == b':')
-    } else {
-        memchr::memchr2(b'.', b':', t)
+    if t.len() >= 32 {
+        return memchr::memchr2(b'.', b':', t);
     }
+    let mut words = t.chunks_exact(8);
+    let mut at = 0;
+    for word in words.by_ref() {
+        let mut bytes = [0; 8];
+        bytes.copy_from_slice(word);
+        if let Some(i) = separator_in_word(u64::from_le_bytes(bytes)) {
+            return Some(at + i);
+        }
+        at += 8;
+    }
+    let tail = words.remainder();
+    tail.iter()
+        .position(|&b| b == b'.' || b == b':')
+        .map(|i| at + i)
+}
+
+/// The index of the first `.` or `:` byte of a little-endian word: a byte equal to one
+/// of them becomes zero after the XOR, and the lowest zero byte is found exactly by
+/// the borrow trick (bytes above it may be flagged falsely, which `trailing_zeros`
+/// ignores).
+#[inline]
+fn separator_in_word(word: u64) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero_bytes = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let found =
+        zero_bytes(word ^ (ONES * u64::from(b'.'))) | zero_bytes(word ^ (ONES * u64::from(b':')));
+    (found != 0).then(|| (found.trailing_zeros() / 8) as usize)
 }
 
 /// The first literal whose first `.` or `:` is the byte at `trigger` (the first such
@@ -365,6 +391,12 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn words_find_the_first_separator(text in proptest::collection::vec(prop_oneof![Just(b'.'), Just(b':'), Just(b'-'), Just(b';'), Just(0x2eu8 ^ 0x80), any::<u8>()], 0..40)) {
+            prop_assert_eq!(find_separator(&text), text.iter().position(|&b| b == b'.' || b == b':'));
+        }
+
+
         /// Skipping to the bytes before each `.` and `:` finds exactly what trying every
         /// position finds.
         #[test]
