@@ -457,11 +457,15 @@ fn walk<'a, V: View<'a>>(
     object.for_each_member(&mut |key, value| {
         scan_ips(key, ips);
         let marking_key = key == "object_marking_refs" || key == "marking_ref";
+        // A string is decoded once: prose with escapes is copied to decode it.
         if let Some(s) = value.as_str() {
+            scan_ips(&s, ips);
             if key.ends_with("_ref") && !marking_key && !(top && key == "created_by_ref") {
                 facts.refs.push(s.into_owned());
             }
-        } else if value.is_array() && key.ends_with("_refs") && !marking_key {
+            return;
+        }
+        if value.is_array() && key.ends_with("_refs") && !marking_key {
             let ids = string_list(Some(value));
             if !ids.is_empty() {
                 facts.ref_lists.push(RefList {
