@@ -291,36 +291,88 @@ fn extract_from<'a, V: View<'a>>(object: V) -> ObjectFacts {
     if !object.is_object() {
         return facts;
     }
-    let text = |key: &str| object.get(key).and_then(V::as_str);
-    facts.id = text("id").unwrap_or_default().into_owned();
-    facts.kind = text("type").unwrap_or_default().into_owned();
-    let confidence = object.get("confidence");
-    facts.has_confidence = confidence.is_some();
-    facts.confidence = confidence
+    let mut ips = BTreeSet::new();
+    let mut top = TopLevel::default();
+    walk(object, &mut facts, &mut ips, Some(&mut top));
+    facts.ips = ips.into_iter().collect();
+    let text = |value: Option<V>| value.and_then(V::as_str);
+    facts.id = text(top.id).unwrap_or_default().into_owned();
+    facts.kind = text(top.kind).unwrap_or_default().into_owned();
+    facts.has_confidence = top.confidence.is_some();
+    facts.confidence = top
+        .confidence
         .and_then(V::as_u64)
         .filter(|c| *c <= 100)
         .and_then(|c| u8::try_from(c).ok());
-    facts.labels = string_list(object.get("labels"));
-    facts.created_by = text("created_by_ref").map(Cow::into_owned);
-    extract_markings(object, &mut facts);
+    facts.labels = string_list(top.labels);
+    facts.created_by = text(top.created_by).map(Cow::into_owned);
+    extract_markings(&top, &mut facts);
     if facts.kind == "indicator" {
-        facts.valid_from = text("valid_from")
-            .and_then(|t| UtcMicros::parse(&t))
-            .map(|t| t.0);
-        facts.valid_until = text("valid_until")
-            .and_then(|t| UtcMicros::parse(&t))
-            .map(|t| t.0);
+        let time = |value| text(value).and_then(|t| UtcMicros::parse(&t)).map(|t| t.0);
+        facts.valid_from = time(top.valid_from);
+        facts.valid_until = time(top.valid_until);
     }
     if facts.kind == "ipv4-addr" || facts.kind == "ipv6-addr" {
-        facts.sco_value = text("value").map(Cow::into_owned);
+        facts.sco_value = text(top.value).map(Cow::into_owned);
     }
     if facts.kind == "marking-definition" {
         facts.marking = Some(marking_kind(object, &facts.id));
     }
-    let mut ips = BTreeSet::new();
-    walk(object, &mut facts, &mut ips, true);
-    facts.ips = ips.into_iter().collect();
     facts
+}
+
+/// The top-level members the facts read, noted during the walk over every member:
+/// looking each up by name would scan the object's members once per name.
+struct TopLevel<V> {
+    id: Option<V>,
+    kind: Option<V>,
+    confidence: Option<V>,
+    labels: Option<V>,
+    created_by: Option<V>,
+    marking_refs: Option<V>,
+    granular_markings: Option<V>,
+    valid_from: Option<V>,
+    valid_until: Option<V>,
+    value: Option<V>,
+}
+
+impl<V> Default for TopLevel<V> {
+    fn default() -> Self {
+        TopLevel {
+            id: None,
+            kind: None,
+            confidence: None,
+            labels: None,
+            created_by: None,
+            marking_refs: None,
+            granular_markings: None,
+            valid_from: None,
+            valid_until: None,
+            value: None,
+        }
+    }
+}
+
+impl<V> TopLevel<V> {
+    /// Keeps the first member of each name, as a lookup by name finds it.
+    fn note(&mut self, key: &str, value: V) {
+        let slot = match key {
+            "id" => &mut self.id,
+            "type" => &mut self.kind,
+            "confidence" => &mut self.confidence,
+            "labels" => &mut self.labels,
+            "created_by_ref" => &mut self.created_by,
+            "object_marking_refs" => &mut self.marking_refs,
+            "granular_markings" => &mut self.granular_markings,
+            "valid_from" => &mut self.valid_from,
+            "valid_until" => &mut self.valid_until,
+            "value" => &mut self.value,
+            _ => return,
+        };
+        if slot.is_none() {
+            *slot = Some(value);
+        }
+    }
 }
 
 /// Read access to a parsed JSON value, so that one extraction serves both
@@ -404,9 +456,9 @@ fn string_list<'a, V: View<'a>>(value: Option<V>) -> Vec<String> {
     out
 }
 
-fn extract_markings<'a, V: View<'a>>(object: V, facts: &mut ObjectFacts) {
-    let mut ids = string_list(object.get("object_marking_refs"));
-    if let Some(granular) = object.get("granular_markings") {
+fn extract_markings<'a, V: View<'a>>(top: &TopLevel<V>, facts: &mut ObjectFacts) {
+    let mut ids = string_list(top.marking_refs);
+    if let Some(granular) = top.granular_markings {
         granular.for_each_item(&mut |g| {
             if let Some(id) = g.get("marking_ref").and_then(V::as_str) {
                 ids.push(id.into_owned());
@@ -448,13 +500,19 @@ fn marking_kind<'a, V: View<'a>>(object: V, id: &str) -> MarkingKind {
 }
 
 /// Collects references and IP literals from every member, at any depth.
+/// `top` is given for the object itself (not for nested objects): its members of
+/// interest are noted there.
 fn walk<'a, V: View<'a>>(
     object: V,
     facts: &mut ObjectFacts,
     ips: &mut BTreeSet<IpFact>,
-    top: bool,
+    mut top: Option<&mut TopLevel<V>>,
 ) {
     object.for_each_member(&mut |key, value| {
+        if let Some(top) = top.as_deref_mut() {
+            top.note(key, value);
+        }
+        let top = top.is_some();
         scan_ips(key, ips);
         let marking_key = key == "object_marking_refs" || key == "marking_ref";
         // A string is decoded once: prose with escapes is copied to decode it.
@@ -484,7 +542,7 @@ fn walk_value<'a, V: View<'a>>(value: V, facts: &mut ObjectFacts, ips: &mut BTre
     } else if value.is_array() {
         value.for_each_item(&mut |v| walk_value(v, facts, ips));
     } else if value.is_object() {
-        walk(value, facts, ips, false);
+        walk(value, facts, ips, None);
     }
 }
 
