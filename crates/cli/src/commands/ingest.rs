@@ -39,11 +39,13 @@ const VALIDATED_BATCHES_IN_FLIGHT: usize = 16;
 
 /// Bytes of validated objects (text and facts) committed in one transaction. Each
 /// commit rewrites every index page it touched, and ids are random: the larger the
-/// commit, the more new ids share a page (measured on 1,000,000 ATT&CK objects: 2,000
-/// objects per commit, 31,000 objects/s; 16,000 objects, about 28 MiB, 44,000
-/// objects/s; beyond 32 MiB no gain shows). A budget in bytes, not objects, keeps
-/// memory bounded whatever the objects' size.
-const COMMIT_BYTES: usize = 32 << 20;
+/// commit, the more new ids share a page (measured on 1,000,000 ATT&CK objects, in an
+/// earlier round: 2,000 objects per commit, 31,000 objects/s; 16,000 objects, 44,000).
+/// Past a point the commit's dirty pages outgrow SQLite's page cache: with 64 KiB
+/// pages, side by side, 16 MiB commits took 8.37, 8.71 and 8.60 s; 32 MiB, 9.61, 9.38
+/// and 10.04 s; 64 MiB, 9.00, 8.92 and 9.30 s (and 70 MiB more memory). A budget in
+/// bytes, not objects, keeps memory bounded whatever the objects' size.
+const COMMIT_BYTES: usize = 16 << 20;
 
 /// Validate STIX 2.1 objects and store them.
 ///
