@@ -102,6 +102,51 @@ fn ledger_lookups_use_the_release_key_index() {
     assert!(plan.contains("USING INDEX ledger_by_release"), "{plan}");
 }
 
+/// A version 3 store (objects indexed by id key and version) opens with the version 4
+/// index (the id key alone), and its objects are found by id as before.
+#[test]
+fn a_version_3_store_is_migrated_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v3.sqlite");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store
+            .insert(
+                &[object(1), object(2)],
+                &Provenance::new("telco", "t"),
+                None,
+            )
+            .unwrap();
+    }
+    let index_columns = |conn: &rusqlite::Connection| -> Vec<String> {
+        let mut stmt = conn
+            .prepare("SELECT name FROM pragma_index_info('objects_by_key')")
+            .unwrap();
+        let names = stmt.query_map([], |r| r.get(0)).unwrap();
+        names.collect::<Result<_, _>>().unwrap()
+    };
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "DROP INDEX objects_by_key;
+             CREATE INDEX objects_by_key ON objects (id_key, version_us);
+             PRAGMA user_version = 3;",
+        )
+        .unwrap();
+        assert_eq!(index_columns(&conn), ["id_key", "version_us"]);
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let id = object(2).id;
+    assert_eq!(store.latest(&id).unwrap().map(|row| row.id), Some(id));
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    assert_eq!(index_columns(&conn), ["id_key"]);
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 4);
+}
+
 /// A store written by the first schema (no version marks, a text-indexed ledger) opens
 /// migrated: versions, paging and ledger lookups answer as in a new store.
 #[test]

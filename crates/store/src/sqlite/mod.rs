@@ -27,7 +27,7 @@ use pool::ReaderPool;
 use write::Writer;
 
 /// The schema version this build writes and understands.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// Database page size of new stores, in bytes: SQLite's largest. Objects are around
 /// 1-2 KiB of JSON with their facts, and a bulk load appends them: the larger the page,
@@ -191,8 +191,13 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
         1 => {
             migrate_from_1(conn)?;
             migrate_from_2(conn)?;
+            migrate_from_3(conn)?;
         }
-        2 => migrate_from_2(conn)?,
+        2 => {
+            migrate_from_2(conn)?;
+            migrate_from_3(conn)?;
+        }
+        3 => migrate_from_3(conn)?,
         _ => {}
     }
     Ok(())
@@ -269,6 +274,19 @@ fn migrate_from_2(conn: &Connection) -> Result<(), StoreError> {
          DROP INDEX IF EXISTS entries_by_id;
          CREATE UNIQUE INDEX entries_by_object ON entries (object_added, collection);
          PRAGMA user_version = 3;
+         COMMIT;",
+    )?;
+    Ok(())
+}
+
+/// Version 3 stores index objects by (id key, version); version 4 by the id key alone
+/// (the schema says why).
+fn migrate_from_3(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "BEGIN IMMEDIATE;
+         DROP INDEX IF EXISTS objects_by_key;
+         CREATE INDEX objects_by_key ON objects (id_key);
+         PRAGMA user_version = 4;
          COMMIT;",
     )?;
     Ok(())
