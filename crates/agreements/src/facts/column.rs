@@ -549,29 +549,8 @@ impl<'a> Input<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facts::tests::fixture_objects;
     use proptest::prelude::*;
-    use serde_json::Value;
-
-    fn fixture_objects() -> Vec<Value> {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/stix");
-        let mut files = vec![format!("{dir}/ics-attack-18.1.json")];
-        for entry in std::fs::read_dir(format!("{dir}/oasis-examples")).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e == "json") {
-                files.push(path.display().to_string());
-            }
-        }
-        let mut objects = Vec::new();
-        for file in files {
-            let data: Value =
-                serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-            match data.get("objects").and_then(Value::as_array) {
-                Some(list) => objects.extend(list.iter().cloned()),
-                None => objects.push(data),
-            }
-        }
-        objects
-    }
 
     /// Every object of the real fixtures: the column reads back to the same facts, in
     /// well under half the bytes of format 1.
