@@ -10,9 +10,13 @@
 //! builds, are still read (they start with `{`; format 2 starts with byte 2).
 //!
 //! Layout: the format byte, two bytes (little-endian) of [`Present`] flags, the id,
-//! then each field whose flag is set, in the flags' order. Counts and lengths are
-//! LEB128 varints; strings are UTF-8. Nothing here panics on any input: every read
-//! is bounds-checked and a malformed column is a [`FactsError::Corrupt`].
+//! the kind unless it is the id's type, then each optional field whose flag is set, in
+//! the flags' order (`has_confidence` is a flag alone). An id is a tag byte (a known
+//! type's code, or a type written out, each followed by the 16 UUID bytes; or the
+//! text as written), an address a tag byte (family, prefix written), its bytes and its
+//! prefix length; times are 8 bytes little-endian. Counts and lengths are LEB128
+//! varints; strings are UTF-8. Nothing here panics on any input: every read is
+//! bounds-checked and a malformed column is a [`FactsError::Corrupt`].
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
