@@ -667,6 +667,17 @@ mod tests {
             )),
             ("x-[a-z]{1,12}", any::<u128>())
                 .prop_map(|(k, u)| format!("{k}--{}", Uuid::from_u128(u))),
+            // Nearly a UUID: one character of one replaced.
+            (
+                any::<u128>(),
+                0..36usize,
+                prop_oneof![Just('-'), Just('A'), Just('g')]
+            )
+                .prop_map(|(u, at, c)| {
+                    let mut text = Uuid::from_u128(u).to_string();
+                    text.replace_range(at..=at, c.encode_utf8(&mut [0; 4]));
+                    format!("indicator--{text}")
+                }),
             ".{0,60}",
         ]
     }
