@@ -336,7 +336,6 @@ proptest! {
         let mut released: HashMap<String, String> = HashMap::new();
         let mut head = ChainHead::genesis();
         let mut ledger = Vec::new();
-        let mut releases = 0;
         for o in &objects {
             let decision = view.decide(&o.version(), &resolver);
             let Decision::Release(r) = decision else { continue };
@@ -363,7 +362,6 @@ proptest! {
             let draft = LedgerDraft::for_release(now(), RECIPIENT, &o.facts.id, "v1", &r).unwrap();
             prop_assert_eq!(draft.released_sha256, r.sha256());
             ledger.push(head.append(draft));
-            releases += 1;
             released.insert(v["id"].as_str().unwrap().to_owned(), text);
         }
         // Consistency: whatever a released object references was released too.
@@ -377,9 +375,8 @@ proptest! {
                 prop_assert!(released.contains_key(id), "{} references {id}, which was not released", v["id"]);
             }
         }
-        // One ledger entry per release, and the chain verifies. (Two specs may make
-        // the same SCO, same value and so same id: `released` holds it once.)
-        prop_assert_eq!(ledger.len(), releases);
+        // The chain of every release's ledger entry verifies. (Each entry's hash was
+        // checked against its release above.)
         prop_assert!(verify(&ledger).is_ok());
     }
 }
