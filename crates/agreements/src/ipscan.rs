@@ -396,7 +396,6 @@ mod tests {
             prop_assert_eq!(find_separator(&text), text.iter().position(|&b| b == b'.' || b == b':'));
         }
 
-
         /// Skipping to the bytes before each `.` and `:` finds exactly what trying every
         /// position finds.
         #[test]

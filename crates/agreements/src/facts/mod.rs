@@ -512,13 +512,13 @@ fn walk<'a, V: View<'a>>(
         if let Some(top) = top.as_deref_mut() {
             top.note(key, value);
         }
-        let top = top.is_some();
+        let at_top = top.is_some();
         scan_ips(key, ips);
         let marking_key = key == "object_marking_refs" || key == "marking_ref";
         // A string is decoded once: prose with escapes is copied to decode it.
         if let Some(s) = value.as_str() {
             scan_ips(&s, ips);
-            if key.ends_with("_ref") && !marking_key && !(top && key == "created_by_ref") {
+            if key.ends_with("_ref") && !marking_key && !(at_top && key == "created_by_ref") {
                 facts.refs.push(s.into_owned());
             }
             return;
