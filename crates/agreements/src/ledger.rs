@@ -28,6 +28,7 @@ use std::fmt;
 
 use sha2::{Digest, Sha256};
 
+use crate::bytes::ByteCursor;
 use crate::gate::{Release, ReleaseBasis};
 use crate::time::UtcMicros;
 
@@ -410,21 +411,19 @@ pub struct LedgerDecodeError {
 pub fn decode_chain(bytes: &[u8]) -> Result<Vec<LedgerEntry>, LedgerDecodeError> {
     let mut entries = Vec::new();
     let mut r = Reader {
-        bytes,
-        pos: 0,
+        cursor: ByteCursor::at(bytes, 0),
         index: 0,
     };
-    while r.pos < bytes.len() {
+    while r.cursor.remaining() > 0 {
         r.index = entries.len();
         let len = usize::try_from(r.u32()?).unwrap_or(usize::MAX);
         if len > MAX_ENTRY_BYTES {
             return Err(r.error("entry longer than the limit"));
         }
-        let body_end = r
-            .pos
-            .checked_add(len)
-            .filter(|e| *e <= bytes.len())
-            .ok_or_else(|| r.error("entry runs past the end"))?;
+        if len > r.cursor.remaining() {
+            return Err(r.error("entry runs past the end"));
+        }
+        let body_end = r.cursor.pos() + len;
         let mut entry = LedgerEntry {
             seq: r.u64()?,
             time: UtcMicros(r.i64()?),
@@ -439,7 +438,7 @@ pub fn decode_chain(bytes: &[u8]) -> Result<Vec<LedgerEntry>, LedgerDecodeError>
             prev_hash: r.array()?,
             hash: [0; 32],
         };
-        if r.pos != body_end {
+        if r.cursor.pos() != body_end {
             return Err(r.error("entry length does not match its fields"));
         }
         entry.hash = r.array()?;
@@ -449,36 +448,23 @@ pub fn decode_chain(bytes: &[u8]) -> Result<Vec<LedgerEntry>, LedgerDecodeError>
 }
 
 struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
+    cursor: ByteCursor<'a>,
     index: usize,
 }
 
 impl Reader<'_> {
     fn error(&self, message: &'static str) -> LedgerDecodeError {
         LedgerDecodeError {
-            offset: self.pos,
+            offset: self.cursor.pos(),
             index: self.index,
             message,
         }
     }
 
-    fn take(&mut self, n: usize) -> Result<&[u8], LedgerDecodeError> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|e| *e <= self.bytes.len())
-            .ok_or_else(|| self.error("unexpected end"))?;
-        let slice = &self.bytes[self.pos..end];
-        self.pos = end;
-        Ok(slice)
-    }
-
     fn array<const N: usize>(&mut self) -> Result<[u8; N], LedgerDecodeError> {
-        let slice = self.take(N)?;
-        let mut out = [0u8; N];
-        out.copy_from_slice(slice);
-        Ok(out)
+        self.cursor
+            .array()
+            .ok_or_else(|| self.error("unexpected end"))
     }
 
     fn u32(&mut self) -> Result<u32, LedgerDecodeError> {
@@ -498,8 +484,12 @@ impl Reader<'_> {
         if len > MAX_ENTRY_BYTES {
             return Err(self.error("string longer than the limit"));
         }
-        let start = self.pos;
-        let bytes = self.take(len)?.to_vec();
+        let start = self.cursor.pos();
+        let bytes = self
+            .cursor
+            .take(len)
+            .ok_or_else(|| self.error("unexpected end"))?
+            .to_vec();
         String::from_utf8(bytes).map_err(|_| LedgerDecodeError {
             offset: start,
             index: self.index,

@@ -29,6 +29,7 @@
 #![warn(missing_docs)]
 
 pub mod agreement;
+mod bytes;
 pub mod facts;
 pub mod gate;
 pub mod ipscan;

@@ -24,6 +24,7 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use uuid::Uuid;
 
 use super::{FactsError, IpFact, MarkingKind, ObjectFacts, RefList, FACTS_FORMAT};
+use crate::bytes::ByteCursor;
 use crate::tlp::Tlp;
 
 /// Which optional fields follow the id, one bit each, in the order they are written.
@@ -215,7 +216,9 @@ fn present(facts: &ObjectFacts) -> u16 {
 
 /// Reads a format 2 column (`bytes[0]` is the format byte).
 pub(super) fn decode(bytes: &[u8]) -> Result<ObjectFacts, FactsError> {
-    let mut input = Input { bytes, at: 1 };
+    let mut input = Input {
+        cursor: ByteCursor::at(bytes, 1),
+    };
     let present = u16::from_le_bytes([input.byte()?, input.byte()?]);
     if present & !Present::ALL != 0 {
         return Err(input.corrupt("unknown field flags"));
@@ -275,7 +278,7 @@ pub(super) fn decode(bytes: &[u8]) -> Result<ObjectFacts, FactsError> {
     if has(Present::MARKING) {
         facts.marking = Some(input.marking()?);
     }
-    if input.at != bytes.len() {
+    if input.cursor.remaining() != 0 {
         return Err(input.corrupt("bytes after the last field"));
     }
     Ok(facts)
@@ -421,26 +424,23 @@ fn marking_code(marking: MarkingKind) -> u8 {
     }
 }
 
-/// A column being read: every read checks the bounds.
+/// A column being read.
 struct Input<'a> {
-    bytes: &'a [u8],
-    at: usize,
+    cursor: ByteCursor<'a>,
 }
 
 impl<'a> Input<'a> {
     fn corrupt(&self, what: &'static str) -> FactsError {
-        FactsError::Corrupt { at: self.at, what }
+        FactsError::Corrupt {
+            at: self.cursor.pos(),
+            what,
+        }
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], FactsError> {
-        let end = self
-            .at
-            .checked_add(n)
-            .filter(|end| *end <= self.bytes.len())
-            .ok_or_else(|| self.corrupt("column ends inside a field"))?;
-        let taken = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(taken)
+        self.cursor
+            .take(n)
+            .ok_or_else(|| self.corrupt("column ends inside a field"))
     }
 
     fn byte(&mut self) -> Result<u8, FactsError> {
@@ -448,9 +448,9 @@ impl<'a> Input<'a> {
     }
 
     fn array<const N: usize>(&mut self) -> Result<[u8; N], FactsError> {
-        let mut array = [0; N];
-        array.copy_from_slice(self.take(N)?);
-        Ok(array)
+        self.cursor
+            .array()
+            .ok_or_else(|| self.corrupt("column ends inside a field"))
     }
 
     /// A varint length or count, at most what the rest of the column could hold (every
@@ -463,7 +463,7 @@ impl<'a> Input<'a> {
             if b & 0x80 == 0 {
                 return usize::try_from(n)
                     .ok()
-                    .filter(|n| *n <= self.bytes.len() - self.at)
+                    .filter(|n| *n <= self.cursor.remaining())
                     .ok_or_else(|| self.corrupt("length beyond the column"));
             }
         }
@@ -622,9 +622,9 @@ mod tests {
             "relationship--0-7a2c53-fc5c-4750-aff0-defb282e178a",
         ] {
             assert_eq!(id(odd).len(), 2 + odd.len(), "{odd}");
+            let bytes = id(odd);
             let mut input = Input {
-                bytes: &id(odd),
-                at: 0,
+                cursor: ByteCursor::at(&bytes, 0),
             };
             assert_eq!(input.id().unwrap(), odd);
         }
