@@ -18,14 +18,21 @@ pub struct Counts {
     pub withheld: u64,
 }
 
+/// One decision, as counted.
+#[derive(Clone, Copy)]
+enum Counted {
+    Released { transformed: bool },
+    Withheld(&'static str),
+}
+
 impl Counts {
-    fn add(&mut self, decision: &Decision<'_>) {
-        match decision {
-            Decision::Release(r) => {
+    fn add(&mut self, counted: Counted) {
+        match counted {
+            Counted::Released { transformed } => {
                 self.released += 1;
-                self.transformed += u64::from(r.is_transformed());
+                self.transformed += u64::from(transformed);
             }
-            Decision::Withhold(_) => self.withheld += 1,
+            Counted::Withheld(_) => self.withheld += 1,
         }
     }
 }
@@ -55,17 +62,33 @@ pub struct Preview {
 impl Preview {
     /// Counts one decision.
     pub fn record(&mut self, facts: &ObjectFacts, decision: &Decision<'_>) {
-        self.total.add(decision);
+        let counted = match decision {
+            Decision::Release(r) => Counted::Released {
+                transformed: r.is_transformed(),
+            },
+            Decision::Withhold(reason) => Counted::Withheld(reason.code()),
+        };
+        self.count(facts, counted);
+    }
+
+    /// Counts one release decided earlier (`transformed`: the released text differs
+    /// from the stored one).
+    pub fn record_release(&mut self, facts: &ObjectFacts, transformed: bool) {
+        self.count(facts, Counted::Released { transformed });
+    }
+
+    fn count(&mut self, facts: &ObjectFacts, counted: Counted) {
+        self.total.add(counted);
         self.by_type
             .entry(facts.kind.clone())
             .or_default()
-            .add(decision);
+            .add(counted);
         let tlp = facts
             .tlp
             .map_or_else(|| "unmarked".to_owned(), |t| t.to_string());
-        self.by_tlp.entry(tlp).or_default().add(decision);
-        if let Decision::Withhold(reason) = decision {
-            *self.by_reason.entry(reason.code()).or_default() += 1;
+        self.by_tlp.entry(tlp).or_default().add(counted);
+        if let Counted::Withheld(code) = counted {
+            *self.by_reason.entry(code).or_default() += 1;
         }
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use accord_node::agreements::{load_gate, publish_obligations};
 use accord_node::config::Config;
-use accord_node::egress::Egress;
+use accord_node::egress::{Egress, Readers};
 use accord_store::{Durability, SqliteStore};
 use anyhow::Context as _;
 
@@ -107,7 +107,10 @@ impl GlobalArgs {
             &config.server.organisation,
             &collection_ids(&config),
         )?;
-        Ok(Egress::new(store, config.server.organisation).with_gate(gate))
+        let readers = Readers::from(&config);
+        Ok(Egress::new(store, config.server.organisation)
+            .with_gate(gate)
+            .with_readers(readers))
     }
 }
 

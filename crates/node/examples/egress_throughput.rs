@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use accord_agreements::{Agreement, Gate};
-use accord_node::egress::{Egress, Recipient};
+use accord_node::egress::{Egress, Readers, Recipient};
 use accord_node::ingest::{ingest_batch, IngestOptions};
 use accord_store::{Durability, ObjectQuery, Provenance, Scope, SqliteStore};
 
@@ -48,7 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     drop(store);
     let store = Arc::new(SqliteStore::open(dir.join("store.sqlite"))?);
-    let mut door = Egress::new(store, "telco");
+    let mut door = Egress::new(store, "telco").with_readers(Readers::everyone());
     if let Some(path) = &agreement {
         let mut agreement = Agreement::from_toml(&std::fs::read_to_string(path)?)?;
         if let Ok(hex) = std::env::var("BENCH_KEY") {
@@ -58,13 +58,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     for (who, label) in [("telco", "local"), ("centre", "partner")] {
         let started = Instant::now();
-        let mut query = ObjectQuery::new(Scope::Collection("c".into()), 1000);
+        let query = ObjectQuery::new(Scope::Collection("c".into()), 1000);
         let mut n = 0;
+        let mut token: Option<String> = None;
         loop {
-            let page = door.objects(&Recipient::new(who), &query)?;
+            let page = door.objects(&Recipient::new(who), &query, token.as_deref())?;
             n += page.objects.len();
             match (page.more, page.next) {
-                (true, Some(next)) => query.after = Some(next),
+                (true, Some(next)) => token = Some(next),
                 _ => break,
             }
         }

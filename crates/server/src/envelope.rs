@@ -78,10 +78,9 @@ pub fn render(page: &Released, kind: Kind) -> String {
     } else {
         "{\"more\":false"
     });
-    if let (true, Some(next)) = (page.more, page.next) {
-        out.push_str(",\"next\":\"");
-        out.push_str(&next.to_token());
-        out.push('"');
+    if let (true, Some(next)) = (page.more, &page.next) {
+        out.push_str(",\"next\":");
+        push_str(&mut out, next);
     }
     if !page.objects.is_empty() {
         out.push_str(match kind {

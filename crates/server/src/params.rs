@@ -1,12 +1,14 @@
 //! URL parameters of the TAXII endpoints: `added_after`, `limit`, `next` and the
-//! `match[...]` filters (TAXII 2.1 section 3.4), parsed into an [`ObjectQuery`].
+//! `match[...]` filters (TAXII 2.1 section 3.4), parsed into a [`Request`]: an
+//! [`ObjectQuery`] and the `next` token, which only the egress door can open.
 //!
 //! Each endpoint admits a set of parameters ([`Allowed`]); parameters it does not
 //! admit, and unknown ones, are ignored, as TAXII asks of filters a server does not
 //! support. A malformed value of an admitted parameter is a 400 naming it.
 
+use accord_node::egress::MAX_TOKEN_LEN;
 use accord_stix::Timestamp;
-use accord_store::{Cursor, ObjectQuery, Scope, VersionFilter};
+use accord_store::{ObjectQuery, Scope, VersionFilter};
 
 use crate::error::TaxiiError;
 
@@ -60,6 +62,15 @@ pub struct PageLimits {
     pub max: usize,
 }
 
+/// A request's parameters.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The selection.
+    pub query: ObjectQuery,
+    /// The `next` token of an earlier page, as the client sent it.
+    pub next: Option<String>,
+}
+
 /// Parse the query string of a request to `scope` into a query. `default_versions` is
 /// the endpoint's version filter when the client gives none.
 pub fn parse(
@@ -68,9 +79,10 @@ pub fn parse(
     scope: Scope,
     default_versions: VersionFilter,
     limits: PageLimits,
-) -> Result<ObjectQuery, TaxiiError> {
+) -> Result<Request, TaxiiError> {
     let mut query = ObjectQuery::new(scope, limits.default);
     query.versions = default_versions;
+    let mut next = None;
     for (key, value) in pairs(raw.unwrap_or(""))? {
         match key.as_str() {
             "added_after" if allowed.paging => {
@@ -85,12 +97,17 @@ pub fn parse(
                 query.limit = n.min(limits.max);
             }
             "next" if allowed.paging => {
-                let c = Cursor::from_token(&value).ok_or_else(|| {
-                    TaxiiError::bad_request(format!(
-                        "next: '{value}' is not a token this server issued"
-                    ))
-                })?;
-                query.after = Some(c);
+                let plausible = !value.is_empty()
+                    && value.len() <= MAX_TOKEN_LEN
+                    && value
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                if !plausible {
+                    return Err(TaxiiError::bad_request(
+                        "next: not a paging token of this server; start again without it",
+                    ));
+                }
+                next = Some(value);
             }
             "match[id]" if allowed.id_and_type => query.ids.extend(list(&key, &value)?),
             "match[type]" if allowed.id_and_type => query.types.extend(list(&key, &value)?),
@@ -101,7 +118,7 @@ pub fn parse(
             _ => {}
         }
     }
-    Ok(query)
+    Ok(Request { query, next })
 }
 
 /// A `match[...]` value: a comma-separated list of non-empty items.
@@ -188,6 +205,10 @@ mod tests {
     };
 
     fn q(raw: &str, allowed: Allowed) -> Result<ObjectQuery, TaxiiError> {
+        request(raw, allowed).map(|r| r.query)
+    }
+
+    fn request(raw: &str, allowed: Allowed) -> Result<Request, TaxiiError> {
         parse(
             Some(raw),
             allowed,
@@ -220,10 +241,12 @@ mod tests {
         assert_eq!(query.limit, 100);
         assert_eq!(query.versions, VersionFilter::last());
         assert_eq!(q("limit=100000", Allowed::ALL).unwrap().limit, 500);
-        let token = Cursor(12345).to_token();
         assert_eq!(
-            q(&format!("next={token}"), Allowed::ALL).unwrap().after,
-            Some(Cursor(12345))
+            request("next=AbC-_9", Allowed::ALL)
+                .unwrap()
+                .next
+                .as_deref(),
+            Some("AbC-_9")
         );
     }
 
@@ -246,7 +269,8 @@ mod tests {
             ("limit=-3", "limit"),
             ("limit=ten", "limit"),
             ("added_after=yesterday", "added_after"),
-            ("next=zz", "next"),
+            ("next=z%2Bz", "next"),
+            ("next=", "next"),
             ("match[version]=newest", "match[version]"),
             ("match[type]=a,,b", "match[type]"),
             ("match[id]=%FF", "UTF-8"),

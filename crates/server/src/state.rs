@@ -5,7 +5,7 @@ use std::sync::{Arc, RwLock};
 
 use accord_node::accounts::Accounts;
 use accord_node::config::{Collection, Config};
-use accord_node::egress::Egress;
+use accord_node::egress::{Egress, Readers};
 use accord_store::Store;
 use tokio::sync::Semaphore;
 
@@ -108,10 +108,10 @@ impl AppState {
             Some((certificate, key)) => Some(crate::tls::acceptor(&certificate, &key)?),
             None => None,
         };
-        let egress = Arc::new(Egress::new(
-            store.clone(),
-            config.server.organisation.clone(),
-        ));
+        let egress = Arc::new(
+            Egress::new(store.clone(), config.server.organisation.clone())
+                .with_readers(Readers::from(&config)),
+        );
         let limits = PageLimits {
             default: config.server.page_size,
             max: config.server.max_page_size,
@@ -178,6 +178,7 @@ impl AppState {
                 ignored.push("server limits");
             }
         }
+        self.egress.set_readers(Readers::from(&config));
         let access = Arc::new(Access::new(config));
         *self.access.write().unwrap_or_else(|p| p.into_inner()) = access;
         Ok(ignored)

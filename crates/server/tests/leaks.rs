@@ -466,46 +466,71 @@ impl Oracle<'_> {
         }
         for end in ["source_ref", "target_ref"] {
             if let Some(r) = v[end].as_str() {
+                // A reference resolves to the provider's own latest version, never to
+                // another organisation's copy of the same id.
                 let latest = self
                     .rows
                     .iter()
-                    .filter(|x| x.id == r)
+                    .filter(|x| x.id == r && x.provenance.organisation == provider)
                     .max_by_key(|x| x.version_micros);
-                if let Some(target) = latest {
-                    self.decide(target)?;
-                    // An address of the provider's own customer space, whoever
-                    // provided the address object, withholds under `drop`.
-                    let customer = self
-                        .universe
-                        .lits
-                        .get(&(target.id.clone(), String::new()))
-                        .is_some_and(|l| l.iter().any(|l| l.customer_of == Some(p)));
-                    if is_sco(r) && customer && t.ranges == Some(true) {
-                        return None;
+                match latest {
+                    Some(target) => {
+                        self.decide(target)?;
+                        let customer = self
+                            .universe
+                            .lits
+                            .get(&(target.id.clone(), String::new()))
+                            .is_some_and(|l| l.iter().any(|l| l.customer_of == Some(p)));
+                        if is_sco(r) && customer && t.ranges == Some(true) {
+                            return None;
+                        }
                     }
+                    // An address the provider does not hold cannot be checked against
+                    // its customer ranges: withheld when it protects them.
+                    None if is_sco(r) && t.ranges.is_some() => return None,
+                    None => {}
                 }
             }
         }
         Some(id)
     }
 
-    /// (released id, version, date_added) for the filter, in date_added order.
+    /// (released id, version, date_added) for the filter, in date_added order. The
+    /// version filter picks among the versions the partner may receive: what it
+    /// cannot receive does not exist for it.
     fn expected(
         &self,
         versions: &VersionFilter,
         store: &dyn accord_store::Store,
     ) -> Vec<(String, String, i64)> {
         let mut q = ObjectQuery::new(Scope::Collection(SHARED.into()), 1_000_000);
-        q.versions = versions.clone();
-        store
+        q.versions = VersionFilter::all();
+        let released: Vec<(String, String, i64, i64)> = store
             .query(&q)
             .expect("query")
             .rows
             .iter()
             .filter_map(|r| {
                 self.decide(r)
-                    .map(|id| (id, r.version.clone(), r.date_added))
+                    .map(|id| (id, r.version.clone(), r.date_added, r.version_micros))
             })
+            .collect();
+        let mut span: HashMap<&str, (i64, i64)> = HashMap::new();
+        for (id, _, _, v) in &released {
+            let e = span.entry(id.as_str()).or_insert((*v, *v));
+            e.0 = e.0.min(*v);
+            e.1 = e.1.max(*v);
+        }
+        released
+            .iter()
+            .filter(|(id, _, _, v)| {
+                let (first, last) = span[id.as_str()];
+                versions.all
+                    || (versions.first && *v == first)
+                    || (versions.last && *v == last)
+                    || versions.exact.contains(v)
+            })
+            .map(|(id, version, added, _)| (id.clone(), version.clone(), *added))
             .collect()
     }
 

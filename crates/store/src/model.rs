@@ -281,3 +281,23 @@ pub struct LedgerRecord {
     /// The entry hash (which the next entry includes).
     pub hash: Vec<u8>,
 }
+
+/// A removal of an object's versions from a collection, as the store logged it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    /// Position in the removal log, from 1.
+    pub seq: u64,
+    /// The collection.
+    pub collection: String,
+    /// The object id whose versions (some or all) were removed.
+    pub id: String,
+}
+
+/// Where the store's change feeds end ([`Store::feed_heads`](crate::Store::feed_heads)).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FeedHeads {
+    /// `date_added` of the newest object version (0 when the store is empty).
+    pub objects: i64,
+    /// `seq` of the last logged removal (0 when none).
+    pub removals: u64,
+}

@@ -2,8 +2,8 @@
 
 use crate::error::StoreError;
 use crate::model::{
-    InsertOutcome, LedgerRecord, NewObject, ObjectQuery, ObjectRow, Page, Provenance, Stats,
-    StatusRecord, VersionFilter,
+    FeedHeads, InsertOutcome, LedgerRecord, NewObject, ObjectQuery, ObjectRow, Page, Provenance,
+    Removal, Stats, StatusRecord, VersionFilter,
 };
 
 /// Durable storage for object versions, collection membership, TAXII status resources
@@ -41,14 +41,38 @@ pub trait Store: Send + Sync {
     /// The latest stored version of an object, store-wide (used to resolve references).
     fn latest(&self, id: &str) -> Result<Option<ObjectRow>, StoreError>;
 
-    /// Remove versions of an object from a collection; returns how many entries went.
-    /// The versions stay in the store (other collections and the ledger refer to them).
+    /// Remove versions of an object from a collection (only those `provider` provided,
+    /// when given); returns how many entries went, and logs the removal (see
+    /// [`Store::removals_after`]). The versions stay in the store (other collections and
+    /// the ledger refer to them).
     fn remove_from_collection(
         &self,
         collection: &str,
         id: &str,
         versions: &VersionFilter,
+        provider: Option<&str>,
     ) -> Result<u64, StoreError>;
+
+    /// `date_added` and id of the object versions stored after `after`, oldest first, at
+    /// most `limit`: what changed in the store since a reader last looked.
+    fn ids_added_after(&self, after: i64, limit: usize) -> Result<Vec<(i64, String)>, StoreError>;
+
+    /// The entries of `collection` at these positions (their `date_added` there), those
+    /// that still exist, in ascending order. Costs O(positions) index lookups.
+    fn entries_at(&self, collection: &str, positions: &[i64])
+        -> Result<Vec<ObjectRow>, StoreError>;
+
+    /// Removals from collections logged after `after` (a [`Removal::seq`]), in order, at
+    /// most `limit`.
+    fn removals_after(&self, after: u64, limit: usize) -> Result<Vec<Removal>, StoreError>;
+
+    /// Where the change feeds end now: the newest object version's `date_added` (0 for
+    /// an empty store) and the last removal's `seq` (0 when none). O(1).
+    fn feed_heads(&self) -> Result<FeedHeads, StoreError>;
+
+    /// The node secret stored under `name`; the first call stores `fresh` and returns
+    /// it, later calls (from any process sharing the store) return the stored value.
+    fn node_secret(&self, name: &str, fresh: &[u8]) -> Result<Vec<u8>, StoreError>;
 
     /// Counts by type, provider and collection.
     fn stats(&self) -> Result<Stats, StoreError>;

@@ -15,6 +15,7 @@ macro_rules! conformance_suite {
         conformance_suite!(@tests $make;
             insert_then_query_returns_the_object,
             reinserting_a_version_is_idempotent_and_flags_changed_text,
+            a_version_from_another_provider_is_its_own_row,
             version_filters_select_first_last_all_and_exact,
             versions_in_one_batch_see_each_other_and_the_store,
             unversioned_objects_report_date_added_as_version,
@@ -24,6 +25,9 @@ macro_rules! conformance_suite {
             provider_windows_restrict_what_a_reader_sees,
             collections_are_independent_scopes,
             remove_from_collection_keeps_other_versions_and_the_store,
+            removal_by_a_provider_leaves_the_others_and_is_logged,
+            change_feeds_list_new_ids_and_entries_at_positions,
+            node_secrets_are_created_once,
             statuses_are_scoped_to_their_organisation,
             ledger_appends_in_order_and_finds_by_recipient,
             stats_count_versions_types_providers_and_collections,
@@ -128,11 +132,7 @@ pub fn reinserting_a_version_is_idempotent_and_flags_changed_text(store: &dyn St
         .insert(std::slice::from_ref(&object), &provenance(), Some("c"))
         .unwrap();
     let again = store
-        .insert(
-            std::slice::from_ref(&object),
-            &Provenance::new("other", "taxii"),
-            Some("c"),
-        )
+        .insert(std::slice::from_ref(&object), &provenance(), Some("c"))
         .unwrap();
     assert_eq!(
         again[0],
@@ -151,10 +151,57 @@ pub fn reinserting_a_version_is_idempotent_and_flags_changed_text(store: &dyn St
     let rows = all_rows(store, in_collection("c", 10));
     assert_eq!(rows.len(), 1, "one version only");
     assert_eq!(rows[0].json, object.json, "the first text is kept");
-    assert_eq!(
-        rows[0].provenance.organisation, TELCO,
-        "the first provenance is kept"
+    assert_eq!(rows[0].provenance.organisation, TELCO);
+}
+
+/// The same id and version from another provider is that provider's own row: its text
+/// and provenance, in the collection it wrote to, never a link to the first provider's
+/// row (which would release the first provider's text through the second's collection).
+pub fn a_version_from_another_provider_is_its_own_row(store: &dyn Store) {
+    let mut telco = ipv4(7);
+    telco.json = telco.json.replace('}', r#","x_customer_name":"Alice"}"#);
+    store
+        .insert(
+            std::slice::from_ref(&telco),
+            &provenance(),
+            Some("restricted"),
+        )
+        .unwrap();
+    let partner = ipv4(7);
+    let outcome = store
+        .insert(
+            std::slice::from_ref(&partner),
+            &Provenance::new("partner", "taxii"),
+            Some("shared"),
+        )
+        .unwrap();
+    assert!(
+        matches!(outcome[..], [InsertOutcome::Added { .. }]),
+        "another provider's copy is new to the store: {outcome:?}"
     );
+    let shared = all_rows(store, in_collection("shared", 10));
+    assert_eq!(shared.len(), 1);
+    assert_eq!(shared[0].json, partner.json, "the partner's own text");
+    assert_eq!(shared[0].provenance.organisation, "partner");
+    let restricted = all_rows(store, in_collection("restricted", 10));
+    assert_eq!(restricted.len(), 1);
+    assert_eq!(restricted[0].json, telco.json);
+    let mut everywhere = ObjectQuery::new(Scope::Store, 10);
+    everywhere.versions = VersionFilter::all();
+    assert_eq!(all_rows(store, everywhere.clone()).len(), 2);
+    // Both copies of the same version are the latest of their id.
+    everywhere.versions = VersionFilter::last();
+    assert_eq!(all_rows(store, everywhere).len(), 2);
+    // The telco adding the same object to "shared" too gives a second entry there.
+    store
+        .insert(std::slice::from_ref(&telco), &provenance(), Some("shared"))
+        .unwrap();
+    let shared = all_rows(store, in_collection("shared", 10));
+    let providers: Vec<&str> = shared
+        .iter()
+        .map(|r| r.provenance.organisation.as_str())
+        .collect();
+    assert_eq!(providers, ["partner", TELCO]);
 }
 
 pub fn version_filters_select_first_last_all_and_exact(store: &dyn Store) {
@@ -454,7 +501,7 @@ pub fn remove_from_collection_keeps_other_versions_and_the_store(store: &dyn Sto
     let id = indicator(1, 1).id;
     assert_eq!(
         store
-            .remove_from_collection("c", &id, &VersionFilter::last())
+            .remove_from_collection("c", &id, &VersionFilter::last(), None)
             .unwrap(),
         1
     );
@@ -463,7 +510,7 @@ pub fn remove_from_collection_keeps_other_versions_and_the_store(store: &dyn Sto
     assert_eq!(all_rows(store, q.clone()).len(), 2);
     assert_eq!(
         store
-            .remove_from_collection("c", &id, &VersionFilter::all())
+            .remove_from_collection("c", &id, &VersionFilter::all(), None)
             .unwrap(),
         2
     );
@@ -477,10 +524,89 @@ pub fn remove_from_collection_keeps_other_versions_and_the_store(store: &dyn Sto
     );
     assert_eq!(
         store
-            .remove_from_collection("c", &id, &VersionFilter::all())
+            .remove_from_collection("c", &id, &VersionFilter::all(), None)
             .unwrap(),
         0
     );
+}
+
+/// A provider removes only its own entries, even of a version another provider holds
+/// too; every removal is logged for readers that keep derived state.
+pub fn removal_by_a_provider_leaves_the_others_and_is_logged(store: &dyn Store) {
+    let object = indicator(4, 1);
+    store
+        .insert(std::slice::from_ref(&object), &provenance(), Some("c"))
+        .unwrap();
+    store
+        .insert(
+            std::slice::from_ref(&object),
+            &Provenance::new("partner", "taxii"),
+            Some("c"),
+        )
+        .unwrap();
+    assert!(store.removals_after(0, 10).unwrap().is_empty());
+    let removed = store
+        .remove_from_collection("c", &object.id, &VersionFilter::all(), Some("partner"))
+        .unwrap();
+    assert_eq!(removed, 1);
+    let mut q = in_collection("c", 10);
+    q.versions = VersionFilter::all();
+    let rows = all_rows(store, q);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].provenance.organisation, TELCO);
+    let log = store.removals_after(0, 10).unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        (log[0].collection.as_str(), log[0].id.as_str()),
+        ("c", object.id.as_str())
+    );
+    assert!(store.removals_after(log[0].seq, 10).unwrap().is_empty());
+    // Nothing removed, nothing logged.
+    store
+        .remove_from_collection("c", &object.id, &VersionFilter::all(), Some("partner"))
+        .unwrap();
+    assert_eq!(store.removals_after(0, 10).unwrap().len(), 1);
+}
+
+/// What a reader that keeps derived state needs: the ids stored since it last looked,
+/// and the entries at known positions (those that still exist).
+pub fn change_feeds_list_new_ids_and_entries_at_positions(store: &dyn Store) {
+    let first = store
+        .insert(&[indicator(1, 1), ipv4(2)], &provenance(), Some("c"))
+        .unwrap();
+    let second = store
+        .insert(&[indicator(3, 1)], &provenance(), None)
+        .unwrap();
+    let all = store.ids_added_after(0, 10).unwrap();
+    let ids: Vec<&str> = all.iter().map(|(_, id)| id.as_str()).collect();
+    assert_eq!(ids, [indicator(1, 1).id, ipv4(2).id, indicator(3, 1).id]);
+    assert!(all.windows(2).all(|w| w[0].0 < w[1].0));
+    let after = store.ids_added_after(all[0].0, 1).unwrap();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].1, ipv4(2).id);
+    assert!(store
+        .ids_added_after(second[0].date_added(), 10)
+        .unwrap()
+        .is_empty());
+    let positions = [first[1].date_added(), first[0].date_added(), 42];
+    let rows = store.entries_at("c", &positions).unwrap();
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [indicator(1, 1).id, ipv4(2).id],
+        "ascending, missing skipped"
+    );
+    assert_eq!(rows[0].cursor.0, first[0].date_added());
+    assert!(store.entries_at("other", &positions).unwrap().is_empty());
+}
+
+/// A node secret is created once and shared by everyone who opens the store.
+pub fn node_secrets_are_created_once(store: &dyn Store) {
+    let first = store.node_secret("paging", &[1; 32]).unwrap();
+    assert_eq!(first, vec![1; 32]);
+    let again = store.node_secret("paging", &[2; 32]).unwrap();
+    assert_eq!(again, first);
+    assert_eq!(store.node_secret("other", &[3; 4]).unwrap(), vec![3; 4]);
 }
 
 pub fn statuses_are_scoped_to_their_organisation(store: &dyn Store) {

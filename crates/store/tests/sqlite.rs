@@ -144,7 +144,34 @@ fn a_version_3_store_is_migrated_on_open() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
+}
+
+/// A version 4 store (no removal log, no secrets) opens with both, and removals are
+/// logged from then on.
+#[test]
+fn a_version_4_store_is_migrated_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v4.sqlite");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store
+            .insert(&[object(1)], &Provenance::new("telco", "t"), Some("c"))
+            .unwrap();
+    }
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("DROP TABLE removals; DROP TABLE secrets; PRAGMA user_version = 4;")
+            .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let id = object(1).id;
+    let removed = store
+        .remove_from_collection("c", &id, &accord_store::VersionFilter::all(), None)
+        .unwrap();
+    assert_eq!(removed, 1);
+    assert_eq!(store.removals_after(0, 10).unwrap().len(), 1);
+    assert_eq!(store.node_secret("k", &[7]).unwrap(), vec![7]);
 }
 
 /// A store written by the first schema (no version marks, a text-indexed ledger) opens

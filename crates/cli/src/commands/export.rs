@@ -5,7 +5,9 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use accord_node::egress::Recipient;
+use std::collections::HashSet;
+
+use accord_node::egress::{Egress, Recipient};
 use accord_stix::Timestamp;
 use accord_store::{ObjectQuery, Scope, VersionFilter};
 use anyhow::Context as _;
@@ -29,9 +31,9 @@ pub enum Versions {
 /// Write stored objects as a STIX 2.1 bundle.
 ///
 /// Every export passes the agreement gate: for `--recipient ORG` the bundle holds what
-/// that organisation's agreements release (transformed as they require), and each
-/// release is recorded in the ledger. Without `--recipient`, the export is for this
-/// node's own organisation.
+/// that organisation's agreements release (transformed as they require) from the
+/// collections it may read over TAXII, and each release is recorded in the ledger.
+/// Without `--recipient`, the export is for this node's own organisation.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  accord export -o everything.json\n  accord export --type indicator --type malware --added-after 2024-01-01T00:00:00Z\n  accord export --collection 365fed99-08fa-fdcd-a1b3-fb247eb41d01 --recipient centre"
@@ -68,7 +70,7 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
             .clone()
             .unwrap_or_else(|| egress.local_organisation().to_string()),
     );
-    let mut query = query(args)?;
+    let scopes = scopes(&egress, &recipient, args)?;
     let sink: Box<dyn Write> = match &args.output {
         Some(path) => {
             Box::new(File::create(path).with_context(|| format!("creating {}", path.display()))?)
@@ -82,18 +84,27 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
         uuid::Uuid::new_v4()
     )?;
     let mut count = 0u64;
-    loop {
-        let page = egress.objects(&recipient, &query)?;
-        for object in &page.objects {
-            if count > 0 {
-                out.write_all(b",")?;
+    // An object in several collections the recipient reads is written once.
+    let mut written: HashSet<(String, String)> = HashSet::new();
+    for scope in scopes {
+        let query = query(args, scope)?;
+        let mut next: Option<String> = None;
+        loop {
+            let page = egress.objects(&recipient, &query, next.as_deref())?;
+            for object in page.objects {
+                if !written.insert((object.id, object.version)) {
+                    continue;
+                }
+                if count > 0 {
+                    out.write_all(b",")?;
+                }
+                out.write_all(object.json.as_bytes())?;
+                count += 1;
             }
-            out.write_all(object.json.as_bytes())?;
-            count += 1;
-        }
-        match (page.more, page.next) {
-            (true, Some(next)) => query.after = Some(next),
-            _ => break,
+            match (page.more, page.next) {
+                (true, Some(token)) => next = Some(token),
+                _ => break,
+            }
         }
     }
     out.write_all(b"]}\n")?;
@@ -107,11 +118,27 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn query(args: &ExportArgs) -> anyhow::Result<ObjectQuery> {
-    let scope = match &args.collection {
-        Some(c) => Scope::Collection(c.clone()),
-        None => Scope::Store,
-    };
+/// What the export reads: the named collection, else the whole store for this node's
+/// own organisation, and for a partner the collections it may read over TAXII (the
+/// door refuses any other).
+fn scopes(egress: &Egress, recipient: &Recipient, args: &ExportArgs) -> anyhow::Result<Vec<Scope>> {
+    if let Some(c) = &args.collection {
+        return Ok(vec![Scope::Collection(c.clone())]);
+    }
+    if recipient.organisation == egress.local_organisation() {
+        return Ok(vec![Scope::Store]);
+    }
+    let readable = egress.readers().collections_of(&recipient.organisation);
+    if readable.is_empty() {
+        anyhow::bail!(
+            "organisation '{}' may not read any collection of this node (grant it with `accord collection grant`)",
+            recipient.organisation
+        );
+    }
+    Ok(readable.into_iter().map(Scope::Collection).collect())
+}
+
+fn query(args: &ExportArgs, scope: Scope) -> anyhow::Result<ObjectQuery> {
     let mut query = ObjectQuery::new(scope, PAGE);
     query.types = args.types.clone();
     query.ids = args.ids.clone();

@@ -38,6 +38,7 @@ pub fn run(global: &GlobalArgs, args: &GetArgs) -> anyhow::Result<ExitCode> {
     let released = egress.objects(
         &Recipient::new(egress.local_organisation().to_string()),
         &query,
+        None,
     )?;
     if released.objects.is_empty() {
         eprintln!("accord: no object {}", args.id);

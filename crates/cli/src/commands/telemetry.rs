@@ -171,8 +171,9 @@ fn load_indicators(
     query.versions = VersionFilter::last();
     let mut indicators = Vec::new();
     let mut unreadable = Vec::new();
+    let mut next: Option<String> = None;
     loop {
-        let page = egress.objects(&Recipient::new(local), &query)?;
+        let page = egress.objects(&Recipient::new(local), &query, next.as_deref())?;
         for object in &page.objects {
             let value: serde_json::Value = serde_json::from_str(&object.json)?;
             match IndicatorInput::from_stix(&value) {
@@ -181,7 +182,7 @@ fn load_indicators(
             }
         }
         match (page.more, page.next) {
-            (true, Some(next)) => query.after = Some(next),
+            (true, Some(token)) => next = Some(token),
             _ => return Ok((indicators, unreadable)),
         }
     }

@@ -1,117 +1,200 @@
-//! Sealed paging cursors.
+//! Paging tokens (TAXII `next`): authenticated encryption of a position in a
+//! recipient's release view.
 //!
-//! A store cursor is the `date_added` of the last row a page examined, which may be a
-//! row the gate withheld: handed out as it is, it would tell a partner that withheld
-//! objects exist and to the microsecond when they arrived. The door hands out cursors
-//! through a keyed permutation of the 64-bit value (a four-round Feistel network over
-//! HMAC-SHA256, a pseudorandom permutation with a random per-process key), so a cursor
-//! says nothing about the rows behind it. A cursor that does not open to a plausible
-//! position (one forged, or issued before a restart) is refused.
+//! A token is `base64url(version || nonce || XChaCha20-Poly1305(position))` under a key
+//! the node keeps in its store (created on first use, so it survives restarts and
+//! every process serving the same store shares it), with the recipient and the
+//! collection as associated data. So a token:
+//! - says nothing about the position it holds (encrypted; a fresh random nonce each
+//!   time, so two tokens for the same position differ);
+//! - cannot be forged or altered (the tag fails), and a token issued to another
+//!   recipient or for another collection, or under another node's key, is refused with
+//!   a clear error instead of being reinterpreted as some other position;
+//! - does not expire: it names a position in the recipient's own view, which stays
+//!   meaningful as objects arrive (TAXII pages are in `date_added` order).
+//!
+//! Hand-written framing over the RustCrypto `chacha20poly1305` AEAD; the nonce is
+//! 192 bits, so random nonces never repeat in practice.
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
-use accord_store::Cursor;
+/// The name of the paging key among the store's node secrets.
+pub(super) const KEY_NAME: &str = "taxii-next-key-v1";
 
-/// Feistel rounds: four make a strong pseudorandom permutation (Luby-Rackoff).
-const ROUNDS: u8 = 4;
+/// Token format version (the first byte).
+const VERSION: u8 = 1;
+const NONCE_LEN: usize = 24;
+const TAG_LEN: usize = 16;
+const POSITION_LEN: usize = 8;
+/// Length of a token's bytes before base64.
+const TOKEN_BYTES: usize = 1 + NONCE_LEN + POSITION_LEN + TAG_LEN;
+/// Longest `next` value read: anything longer is not a token of this node.
+pub const MAX_TOKEN_LEN: usize = 128;
 
-/// The two 31-bit halves of a 62-bit position.
-const MASK31: u32 = (1 << 31) - 1;
-const MASK62: u64 = (1 << 62) - 1;
-
-/// A cursor key, fresh for each process.
-pub(super) struct CursorSeal {
-    key: [u8; 32],
+/// Why a `next` token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// Not the shape of a token (length, alphabet, version byte).
+    #[error("not a paging token of this server")]
+    Malformed,
+    /// Well formed, but it does not authenticate: forged, altered, issued for another
+    /// collection or reader, or by another node.
+    #[error("this paging token was not issued by this server for this collection and reader")]
+    Foreign,
 }
 
-impl CursorSeal {
-    pub(super) fn random() -> CursorSeal {
+/// Seals and opens paging tokens with the node's key.
+pub(super) struct TokenSeal {
+    cipher: XChaCha20Poly1305,
+}
+
+impl TokenSeal {
+    /// A seal under `key` (32 bytes; any other length is refused).
+    pub(super) fn new(key: &[u8]) -> Option<TokenSeal> {
+        XChaCha20Poly1305::new_from_slice(key)
+            .ok()
+            .map(|cipher| TokenSeal { cipher })
+    }
+
+    /// A fresh random key.
+    pub(super) fn fresh_key() -> [u8; 32] {
         use rand::RngCore as _;
         let mut key = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut key);
-        CursorSeal { key }
+        key
     }
 
-    /// The cursor a client sees. Positions are below 2^62 (microseconds since 1970:
-    /// far beyond any date); the permutation works on 62 bits, so sealed cursors are
-    /// non-negative like the store's.
-    pub(super) fn seal(&self, cursor: Cursor) -> Cursor {
-        let mut v = (cursor.0 as u64) & MASK62;
-        for round in 0..ROUNDS {
-            v = self.round(v, round);
+    /// The token for `position` in `recipient`'s view of `collection`.
+    pub(super) fn seal(&self, position: i64, recipient: &str, collection: &str) -> String {
+        use rand::RngCore as _;
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let aad = associated_data(recipient, collection);
+        let sealed = self.cipher.encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: &position.to_be_bytes(),
+                aad: &aad,
+            },
+        );
+        let mut bytes = Vec::with_capacity(TOKEN_BYTES);
+        bytes.push(VERSION);
+        bytes.extend_from_slice(&nonce);
+        // Encryption of 8 bytes cannot fail (the AEAD's only error is a message
+        // too long for the cipher); an empty ciphertext would simply never open.
+        bytes.extend_from_slice(&sealed.unwrap_or_default());
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// The position a token holds, if this node issued it to `recipient` for
+    /// `collection`.
+    pub(super) fn open(
+        &self,
+        token: &str,
+        recipient: &str,
+        collection: &str,
+    ) -> Result<i64, TokenError> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(TokenError::Malformed);
         }
-        Cursor(v as i64)
-    }
-
-    /// The store cursor behind a client's cursor, if it opens to a position at or
-    /// before `now` (microseconds).
-    pub(super) fn open(&self, sealed: Cursor, now: i64) -> Option<Cursor> {
-        if sealed.0 < 0 || sealed.0 as u64 > MASK62 {
-            return None;
+        let bytes = URL_SAFE_NO_PAD
+            .decode(token)
+            .map_err(|_| TokenError::Malformed)?;
+        if bytes.len() != TOKEN_BYTES || bytes[0] != VERSION {
+            return Err(TokenError::Malformed);
         }
-        let mut v = sealed.0 as u64;
-        for round in (0..ROUNDS).rev() {
-            v = self.unround(v, round);
-        }
-        let position = v as i64;
-        (0..=now.saturating_add(MAX_CLOCK_SKEW))
-            .contains(&position)
-            .then_some(Cursor(position))
-    }
-
-    fn f(&self, half: u32, round: u8) -> u32 {
-        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.key) else {
-            return 0;
-        };
-        mac.update(&[round]);
-        mac.update(&half.to_be_bytes());
-        let out = mac.finalize().into_bytes();
-        u32::from_be_bytes([out[0], out[1], out[2], out[3]])
-    }
-
-    fn round(&self, v: u64, round: u8) -> u64 {
-        let (left, right) = (((v >> 31) as u32) & MASK31, (v as u32) & MASK31);
-        let new_right = left ^ (self.f(right, round) & MASK31);
-        (u64::from(right) << 31) | u64::from(new_right)
-    }
-
-    fn unround(&self, v: u64, round: u8) -> u64 {
-        let (left, right) = (((v >> 31) as u32) & MASK31, (v as u32) & MASK31);
-        let old_left = right ^ (self.f(left, round) & MASK31);
-        (u64::from(old_left) << 31) | u64::from(left)
+        let (nonce, sealed) = bytes[1..].split_at(NONCE_LEN);
+        let aad = associated_data(recipient, collection);
+        let plain = self
+            .cipher
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: sealed,
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| TokenError::Foreign)?;
+        let position: [u8; POSITION_LEN] = plain.try_into().map_err(|_| TokenError::Foreign)?;
+        Ok(i64::from_be_bytes(position))
     }
 }
 
-/// Stamps may run ahead of the wall clock during very fast loads (see the store's
-/// clock); cursors up to a day ahead are still accepted.
-const MAX_CLOCK_SKEW: i64 = 86_400_000_000;
+/// What a token is bound to, unambiguously framed.
+fn associated_data(recipient: &str, collection: &str) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(32 + recipient.len() + collection.len());
+    aad.extend_from_slice(b"accord-next-v1\0");
+    for part in [recipient, collection] {
+        aad.extend_from_slice(&(part.len() as u64).to_be_bytes());
+        aad.extend_from_slice(part.as_bytes());
+    }
+    aad
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn seal() -> TokenSeal {
+        TokenSeal::new(&TokenSeal::fresh_key()).expect("32-byte key")
+    }
+
     #[test]
-    fn sealing_is_a_permutation_that_hides_the_position() {
-        let seal = CursorSeal::random();
-        let now = 1_800_000_000_000_000;
-        for position in [0, 1, 1_700_000_000_123_456, now] {
-            let sealed = seal.seal(Cursor(position));
-            assert_ne!(sealed.0, position);
-            assert_eq!(seal.open(sealed, now), Some(Cursor(position)));
+    fn a_token_opens_to_its_position_for_its_reader_and_collection_only() {
+        let seal = seal();
+        for position in [0, 1, 1_700_000_000_123_456, i64::MAX] {
+            let token = seal.seal(position, "cert", "c1");
+            assert!(token.len() <= MAX_TOKEN_LEN);
+            assert_eq!(seal.open(&token, "cert", "c1"), Ok(position));
+            assert_eq!(seal.open(&token, "police", "c1"), Err(TokenError::Foreign));
+            assert_eq!(seal.open(&token, "cert", "c2"), Err(TokenError::Foreign));
+            // Framing: moving a character between the two bound names changes them.
+            assert_eq!(seal.open(&token, "cert", "c1 "), Err(TokenError::Foreign));
         }
-        // Neighbouring positions give unrelated cursors.
-        let sealed = seal.seal(Cursor(1_700_000_000_000_000));
-        assert!(sealed.0 >= 0 && Cursor::from_token(&sealed.to_token()) == Some(sealed));
-        let a = sealed.0 as u64;
-        let b = seal.seal(Cursor(1_700_000_000_000_001)).0 as u64;
-        assert!((a ^ b).count_ones() > 8);
-        // Another process's key (a restart) does not open it to a plausible position,
-        // nor does a forged value, with overwhelming probability.
-        let other = CursorSeal::random();
-        let refused = (0..1000)
-            .filter(|i| other.open(seal.seal(Cursor(now - i)), now).is_none())
-            .count();
-        assert!(refused > 990, "{refused}");
+    }
+
+    #[test]
+    fn tokens_hide_positions_and_never_repeat() {
+        let seal = seal();
+        let a = seal.seal(42, "cert", "c1");
+        let b = seal.seal(42, "cert", "c1");
+        assert_ne!(a, b, "fresh nonce each time");
+    }
+
+    #[test]
+    fn another_key_a_flipped_bit_or_junk_is_refused() {
+        let seal = seal();
+        let token = seal.seal(1_700_000_000_000_000, "cert", "c1");
+        assert_eq!(
+            self::seal().open(&token, "cert", "c1"),
+            Err(TokenError::Foreign),
+            "another node's (or a replaced) key"
+        );
+        let bytes = URL_SAFE_NO_PAD.decode(&token).expect("base64");
+        for i in 1..bytes.len() {
+            for bit in [0x01u8, 0x80] {
+                let mut flipped = bytes.clone();
+                flipped[i] ^= bit;
+                let forged = URL_SAFE_NO_PAD.encode(&flipped);
+                assert_eq!(seal.open(&forged, "cert", "c1"), Err(TokenError::Foreign));
+            }
+        }
+        for junk in ["", "zz", "6f", &"A".repeat(66), &"A".repeat(500), "ab+/"] {
+            assert_eq!(
+                seal.open(junk, "cert", "c1"),
+                Err(TokenError::Malformed),
+                "{junk}"
+            );
+        }
+        let mut other_version = bytes;
+        other_version[0] = 2;
+        assert_eq!(
+            seal.open(&URL_SAFE_NO_PAD.encode(&other_version), "cert", "c1"),
+            Err(TokenError::Malformed)
+        );
     }
 }

@@ -1,28 +1,45 @@
 //! The one door out (DESIGN.md, principle 2).
 //!
 //! Every path by which objects leave Accord — TAXII reads (objects, object, versions,
-//! manifest), exports, pushes — asks [`Egress`] for them. It fetches candidate rows from
-//! the store, asks the agreement gate about each, returns only what the gate releases
-//! (in its released, possibly transformed, form) and records every release in the
-//! ledger before handing it back. Nothing else in Accord reads object content for a
-//! recipient.
+//! manifest), exports, pushes — asks [`Egress`] for them. Nothing else in Accord reads
+//! object content for a recipient.
 //!
-//! Users of the node's own organisation read under local access: the node holds the
-//! data on that organisation's behalf, so nothing leaves and no agreement applies.
+//! **Every answer to a recipient is a function of what that recipient may read** (and
+//! of what it wrote itself, which it may read): its content, its `more` flag and `next`
+//! token, whether an id exists, which versions exist. The door keeps, per recipient and
+//! collection, a release view ([`view`]) of the entries the agreement gate releases,
+//! decided when objects, agreements or time change; pages, version filters and id
+//! lookups are answered from it alone, in O(page), never by walking withheld rows.
+//! When a page is served, the gate renders each released row (retention caps change
+//! with the day) and every release is recorded in the ledger before the page is
+//! returned.
+//!
+//! References resolve to what the referencing object's provider holds ([`resolver`]):
+//! what a recipient or a third party writes never changes a decision about someone
+//! else's objects.
+//!
+//! A partner reads only collections the node's rights let it read ([`Readers`]); the
+//! node's own organisation reads what the node holds (local access: nothing leaves, no
+//! agreement applies).
 
 mod cursor;
 pub mod ledger;
 mod resolver;
+mod view;
 
-use std::sync::{Arc, OnceLock, RwLock};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use accord_agreements::{
     Decision, Gate, LedgerDraft, ObjectVersion, Preview, RecipientView, UtcMicros,
 };
-use accord_store::{Cursor, ObjectQuery, ObjectRow, ProviderWindow, Scope, Store, StoreError};
+use accord_store::{ObjectQuery, ObjectRow, Scope, Store, StoreError};
 
+pub use cursor::{TokenError, MAX_TOKEN_LEN};
 pub use ledger::{LedgerError, LedgerWriter};
 use resolver::StoreResolver;
+use view::{Basis, Ctx, ReleaseView};
 
 /// Who is asking.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,10 +77,10 @@ pub struct ReleasedObject {
 pub struct Released {
     /// What the recipient gets, in ascending `date_added` order.
     pub objects: Vec<ReleasedObject>,
-    /// More candidates follow (TAXII `more`).
+    /// More objects the recipient may read follow (TAXII `more`).
     pub more: bool,
-    /// Where to continue (TAXII `next`), when `more`.
-    pub next: Option<Cursor>,
+    /// Where to continue (TAXII `next`), when `more`: an opaque token.
+    pub next: Option<String>,
 }
 
 /// Why egress failed. Nothing was released.
@@ -73,10 +90,18 @@ pub enum EgressError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The paging cursor was not issued by this door (forged, or from before a
-    /// restart): the client starts its paging again.
-    #[error("the paging cursor was not issued by this server (or it has restarted since); start again without it")]
-    InvalidCursor,
+    /// The `next` token was not issued by this node to this recipient for this
+    /// collection (forged, altered, foreign, or under a key the node no longer has).
+    #[error("next: {0}; start the paging again without it")]
+    InvalidNext(#[from] TokenError),
+    /// A partner asked for a collection it may not read, or for the whole store.
+    #[error("organisation '{organisation}' may not read {what}")]
+    NotReadable {
+        /// The recipient.
+        organisation: String,
+        /// What it asked for.
+        what: String,
+    },
     /// The releases could not be recorded, so they were not made.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
@@ -88,12 +113,78 @@ pub enum EgressError {
         /// What was wrong.
         detail: String,
     },
+    /// The paging key could not be read or created.
+    #[error("the paging key is unusable: {0}")]
+    PagingKey(String),
 }
 
-/// Candidate rows examined per page, as a multiple of the page size, before a short
-/// page is returned with `more = true`: one request's work stays bounded even when the
-/// gate withholds most of a collection (TAXII allows fewer objects than `limit`).
-pub const SCAN_BUDGET_FACTOR: usize = 8;
+/// Which organisations may read which collections (the configuration's read rights).
+/// The door refuses a partner's read of any other collection, whatever path asks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Readers {
+    everyone: bool,
+    by_collection: HashMap<String, BTreeSet<String>>,
+}
+
+impl Readers {
+    /// Nobody but the node's own organisation reads anything.
+    pub fn none() -> Readers {
+        Readers::default()
+    }
+
+    /// Every organisation may read every collection (what agreements allow of it): for
+    /// tools and tests without a configuration.
+    pub fn everyone() -> Readers {
+        Readers {
+            everyone: true,
+            by_collection: HashMap::new(),
+        }
+    }
+
+    /// Let `organisation` read `collection`.
+    pub fn grant(&mut self, collection: &str, organisation: &str) {
+        self.by_collection
+            .entry(collection.to_string())
+            .or_default()
+            .insert(organisation.to_string());
+    }
+
+    /// May `organisation` read `collection`?
+    pub fn may_read(&self, organisation: &str, collection: &str) -> bool {
+        self.everyone
+            || self
+                .by_collection
+                .get(collection)
+                .is_some_and(|orgs| orgs.contains(organisation))
+    }
+
+    /// The collections `organisation` may read, by id (with [`Readers::everyone`],
+    /// none are listed: the caller names its collections).
+    pub fn collections_of(&self, organisation: &str) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .by_collection
+            .iter()
+            .filter(|(_, orgs)| orgs.contains(organisation))
+            .map(|(id, _)| id.clone())
+            .collect();
+        ids.sort();
+        ids
+    }
+}
+
+impl From<&crate::config::Config> for Readers {
+    fn from(config: &crate::config::Config) -> Readers {
+        let mut readers = Readers::none();
+        for root in config.api_roots.values() {
+            for collection in root.collections.values() {
+                for organisation in &collection.read {
+                    readers.grant(&collection.id, organisation);
+                }
+            }
+        }
+        readers
+    }
+}
 
 /// The door.
 pub struct Egress {
@@ -102,23 +193,31 @@ pub struct Egress {
     /// Replaced whole when agreements are reloaded; readers clone the `Arc` and
     /// release the lock at once.
     gate: RwLock<Arc<Gate>>,
+    readers: RwLock<Arc<Readers>>,
+    /// Bumped on every new gate or set of readers: release views built before rebuild.
+    generation: AtomicU64,
+    views: Mutex<HashMap<(String, String), Arc<Mutex<ReleaseView>>>>,
     /// Started on first use (a door that only serves local reads never needs it).
     ledger: OnceLock<LedgerWriter>,
-    /// Hides store positions in the cursors handed out (see `cursor`).
-    seal: cursor::CursorSeal,
+    /// Loaded from the store on first use.
+    tokens: OnceLock<cursor::TokenSeal>,
 }
 
 impl Egress {
     /// A door over `store` for the node run by `local_organisation`, with no
-    /// agreements yet: partners receive nothing until [`Egress::with_gate`] or
-    /// [`Egress::set_gate`] gives it agreements.
+    /// agreements and no read rights yet: partners receive nothing until
+    /// [`Egress::with_gate`] and [`Egress::with_readers`] (or their `set_` forms) say
+    /// what they may receive.
     pub fn new(store: Arc<dyn Store>, local_organisation: impl Into<String>) -> Self {
         Self {
             store,
             local_organisation: local_organisation.into(),
             gate: RwLock::new(Arc::new(Gate::default())),
+            readers: RwLock::new(Arc::new(Readers::none())),
+            generation: AtomicU64::new(0),
+            views: Mutex::new(HashMap::new()),
             ledger: OnceLock::new(),
-            seal: cursor::CursorSeal::random(),
+            tokens: OnceLock::new(),
         }
     }
 
@@ -126,6 +225,300 @@ impl Egress {
     pub fn with_gate(self, gate: Gate) -> Self {
         self.set_gate(gate);
         self
+    }
+
+    /// The same door with these read rights.
+    pub fn with_readers(self, readers: Readers) -> Self {
+        self.set_readers(readers);
+        self
+    }
+
+    /// Apply a new set of agreements from now on.
+    pub fn set_gate(&self, gate: Gate) {
+        *self.gate.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(gate);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Apply new read rights from now on.
+    pub fn set_readers(&self, readers: Readers) {
+        *self.readers.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(readers);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The agreements in force.
+    pub fn gate(&self) -> Arc<Gate> {
+        self.gate.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The read rights in force.
+    pub fn readers(&self) -> Arc<Readers> {
+        self.readers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The organisation this node runs for.
+    pub fn local_organisation(&self) -> &str {
+        &self.local_organisation
+    }
+
+    /// Object versions for `recipient` (TAXII objects, object, versions; exports),
+    /// continuing after the `next` token of an earlier page. Every release under an
+    /// agreement is in the ledger when this returns.
+    pub fn objects(
+        &self,
+        recipient: &Recipient,
+        query: &ObjectQuery,
+        next: Option<&str>,
+    ) -> Result<Released, EgressError> {
+        self.page(recipient, query, next, now(), true)
+    }
+
+    /// The manifest view: the same selection, no content released (and so no ledger
+    /// entries).
+    pub fn manifest(
+        &self,
+        recipient: &Recipient,
+        query: &ObjectQuery,
+        next: Option<&str>,
+    ) -> Result<Released, EgressError> {
+        self.page(recipient, query, next, now(), false)
+    }
+
+    /// What `recipient` would receive of everything matching `query` now, counted by
+    /// type, TLP and withhold reason, without releasing or recording anything. (For the
+    /// node's operator: it counts what is withheld too.)
+    ///
+    /// Released versions are counted as a page would select them (the version filter
+    /// applies to what the recipient may read); withheld ones as the store selects
+    /// them (the version filter applies to everything held).
+    pub fn preview(
+        &self,
+        recipient: &Recipient,
+        query: &ObjectQuery,
+    ) -> Result<Preview, EgressError> {
+        let gate = self.gate();
+        let mut views = ProviderViews::new(&gate, &recipient.organisation, UtcMicros(now()));
+        let collection = collection_of(query);
+        let resolver = StoreResolver::new(&*self.store, collection);
+        let mut preview = Preview::default();
+        let mut all = query.clone();
+        all.after = None;
+        all.versions = accord_store::VersionFilter::all();
+        // (id, version) spans: of released versions by released id, and of every
+        // version by stored id.
+        let mut released = Vec::new();
+        let mut withheld = Vec::new();
+        let mut released_span: HashMap<String, (i64, i64)> = HashMap::new();
+        let mut stored_span: HashMap<String, (i64, i64)> = HashMap::new();
+        loop {
+            let page = self.store.query(&all)?;
+            for row in &page.rows {
+                let facts = facts_of(row)?;
+                let version = object_version(row, &facts, collection);
+                let bound = resolver.bound(&row.provenance.organisation);
+                let decision = views
+                    .of(&row.provenance.organisation)
+                    .decide(&version, &bound);
+                resolver.check()?;
+                widen(&mut stored_span, &row.id, row.version_micros);
+                match decision {
+                    Decision::Release(release) => {
+                        let id = release
+                            .released_id
+                            .clone()
+                            .unwrap_or_else(|| row.id.clone());
+                        widen(&mut released_span, &id, row.version_micros);
+                        let transformed = release.is_transformed();
+                        released.push((id, row.version_micros, facts, transformed));
+                    }
+                    Decision::Withhold(reason) => {
+                        withheld.push((row.id.clone(), row.version_micros, facts, reason));
+                    }
+                }
+            }
+            match (page.more, page.cursor()) {
+                (true, Some(c)) => all.after = Some(c),
+                _ => break,
+            }
+        }
+        for (id, version, facts, transformed) in released {
+            if chosen(&query.versions, released_span.get(&id), version) {
+                preview.record_release(&facts, transformed);
+            }
+        }
+        for (id, version, facts, reason) in withheld {
+            if chosen(&query.versions, stored_span.get(&id), version) {
+                preview.record(&facts, &Decision::Withhold(reason));
+            }
+        }
+        Ok(preview)
+    }
+
+    fn page(
+        &self,
+        recipient: &Recipient,
+        query: &ObjectQuery,
+        next: Option<&str>,
+        now: i64,
+        with_content: bool,
+    ) -> Result<Released, EgressError> {
+        if recipient.organisation == self.local_organisation {
+            return self.local_page(query, next, with_content);
+        }
+        let Scope::Collection(collection) = &query.scope else {
+            return Err(EgressError::NotReadable {
+                organisation: recipient.organisation.clone(),
+                what: "the whole store (name a collection)".into(),
+            });
+        };
+        if !self.readers().may_read(&recipient.organisation, collection) {
+            return Err(EgressError::NotReadable {
+                organisation: recipient.organisation.clone(),
+                what: format!("collection '{collection}'"),
+            });
+        }
+        let after = match next {
+            Some(token) => Some(
+                self.tokens()?
+                    .open(token, &recipient.organisation, collection)?,
+            ),
+            None => None,
+        };
+        if query.limit == 0 {
+            return Ok(Released::default());
+        }
+        // The generation before the gate: a gate replaced in between is then newer than
+        // the generation the view records, and the next request rebuilds the view.
+        let basis = Basis {
+            generation: self.generation.load(Ordering::SeqCst),
+        };
+        let gate = self.gate();
+        let ctx = Ctx {
+            store: &*self.store,
+            gate: &gate,
+            now,
+            basis,
+        };
+        let view = self.view_of(&recipient.organisation, collection);
+        let selection = {
+            let mut view = view.lock().unwrap_or_else(|p| p.into_inner());
+            view.refresh(&ctx)?;
+            view.select(query, after, query.limit)
+        };
+        let rows = self.store.entries_at(collection, &selection.positions)?;
+        let (objects, disagreed) = self.render(&ctx, recipient, collection, &rows, with_content)?;
+        if !disagreed.is_empty() {
+            let mut view = view.lock().unwrap_or_else(|p| p.into_inner());
+            for position in disagreed {
+                view.mark_stale(position);
+            }
+        }
+        let next = match (selection.more, selection.positions.last()) {
+            (true, Some(last)) => Some(self.tokens()?.seal(
+                *last,
+                &recipient.organisation,
+                collection,
+            )),
+            _ => None,
+        };
+        Ok(Released {
+            objects,
+            more: next.is_some(),
+            next,
+        })
+    }
+
+    /// The released form of each selected row, recorded in the ledger when content is
+    /// released. Rows the gate no longer releases (something changed since the view
+    /// was refreshed) are left out and returned, to be decided again.
+    fn render(
+        &self,
+        ctx: &Ctx<'_>,
+        recipient: &Recipient,
+        collection: &str,
+        rows: &[ObjectRow],
+        with_content: bool,
+    ) -> Result<(Vec<ReleasedObject>, Vec<i64>), EgressError> {
+        let mut views = ProviderViews::new(ctx.gate, &recipient.organisation, UtcMicros(ctx.now));
+        let resolver = StoreResolver::new(ctx.store, Some(collection));
+        let mut objects = Vec::with_capacity(rows.len());
+        let mut drafts = Vec::new();
+        let mut disagreed = Vec::new();
+        for row in rows {
+            let facts = facts_of(row)?;
+            let version = object_version(row, &facts, Some(collection));
+            let bound = resolver.bound(&row.provenance.organisation);
+            let decision = views
+                .of(&row.provenance.organisation)
+                .decide(&version, &bound);
+            resolver.check()?;
+            let Decision::Release(release) = decision else {
+                disagreed.push(row.cursor.0);
+                continue;
+            };
+            if with_content {
+                drafts.extend(LedgerDraft::for_release(
+                    UtcMicros(ctx.now),
+                    &recipient.organisation,
+                    &row.id,
+                    &row.version,
+                    &release,
+                ));
+            }
+            objects.push(ReleasedObject {
+                id: release
+                    .released_id
+                    .clone()
+                    .unwrap_or_else(|| row.id.clone()),
+                version: row.version.clone(),
+                spec_version: row.spec_version.clone(),
+                date_added: row.date_added,
+                json: if with_content {
+                    release.bytes.into_owned()
+                } else {
+                    String::new()
+                },
+            });
+        }
+        self.record(drafts)?;
+        Ok((objects, disagreed))
+    }
+
+    /// Whether `recipient` may read anything of object `id` in `collection` now (any
+    /// version): what decides a TAXII 404 for an object.
+    pub fn holds(
+        &self,
+        recipient: &Recipient,
+        collection: &str,
+        id: &str,
+    ) -> Result<bool, EgressError> {
+        let mut query = ObjectQuery::new(Scope::Collection(collection.to_string()), 1);
+        query.ids = vec![id.to_string()];
+        query.versions = accord_store::VersionFilter::all();
+        Ok(!self.manifest(recipient, &query, None)?.objects.is_empty())
+    }
+
+    fn view_of(&self, recipient: &str, collection: &str) -> Arc<Mutex<ReleaseView>> {
+        let mut views = self.views.lock().unwrap_or_else(|p| p.into_inner());
+        views
+            .entry((recipient.to_string(), collection.to_string()))
+            .or_insert_with(|| Arc::new(Mutex::new(ReleaseView::new(recipient, collection))))
+            .clone()
+    }
+
+    fn tokens(&self) -> Result<&cursor::TokenSeal, EgressError> {
+        if let Some(seal) = self.tokens.get() {
+            return Ok(seal);
+        }
+        let key = self
+            .store
+            .node_secret(cursor::KEY_NAME, &cursor::TokenSeal::fresh_key())?;
+        let seal = cursor::TokenSeal::new(&key).ok_or_else(|| {
+            EgressError::PagingKey(format!("stored key has {} bytes, not 32", key.len()))
+        })?;
+        Ok(self.tokens.get_or_init(|| seal))
     }
 
     /// Record releases, starting the writer thread on first use.
@@ -145,185 +538,31 @@ impl Egress {
         Ok(writer.record(drafts)?)
     }
 
-    /// Apply a new set of agreements from now on.
-    pub fn set_gate(&self, gate: Gate) {
-        *self.gate.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(gate);
-    }
-
-    /// The agreements in force.
-    pub fn gate(&self) -> Arc<Gate> {
-        self.gate.read().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// The organisation this node runs for.
-    pub fn local_organisation(&self) -> &str {
-        &self.local_organisation
-    }
-
-    /// Object versions for `recipient` (TAXII objects, object, versions; exports).
-    /// Every release under an agreement is in the ledger when this returns.
-    pub fn objects(
+    /// Local access: the node's own organisation reads what the node holds.
+    fn local_page(
         &self,
-        recipient: &Recipient,
         query: &ObjectQuery,
+        next: Option<&str>,
+        with_content: bool,
     ) -> Result<Released, EgressError> {
-        self.page(recipient, query, now(), true)
-    }
-
-    /// The manifest view: the same decisions, no content released (and so no ledger
-    /// entries).
-    pub fn manifest(
-        &self,
-        recipient: &Recipient,
-        query: &ObjectQuery,
-    ) -> Result<Released, EgressError> {
-        self.page(recipient, query, now(), false)
-    }
-
-    /// What `recipient` would receive of everything matching `query` now, counted by
-    /// type, TLP and withhold reason, without releasing anything.
-    pub fn preview(
-        &self,
-        recipient: &Recipient,
-        query: &ObjectQuery,
-    ) -> Result<Preview, EgressError> {
-        let gate = self.gate();
-        let view = gate.view(&recipient.organisation, UtcMicros(now()));
-        let collection = collection_of(query);
-        let resolver = StoreResolver::new(&*self.store, collection);
-        let mut preview = Preview::default();
+        let scope = scope_name(query);
         let mut query = query.clone();
-        loop {
-            let page = self.store.query(&query)?;
-            for row in &page.rows {
-                let facts = facts_of(row)?;
-                let version = object_version(row, &facts, collection);
-                let decision = view.decide(&version, &resolver);
-                resolver.check()?;
-                preview.record(&facts, &decision);
-            }
-            match (page.more, page.cursor()) {
-                (true, Some(c)) => query.after = Some(c),
-                _ => return Ok(preview),
-            }
-        }
-    }
-
-    /// A page, with cursors sealed on the way out and opened on the way in.
-    fn page(
-        &self,
-        recipient: &Recipient,
-        query: &ObjectQuery,
-        now: i64,
-        with_content: bool,
-    ) -> Result<Released, EgressError> {
-        let mut opened;
-        let query = match query.after {
-            Some(sealed) => {
-                opened = query.clone();
-                opened.after = Some(
-                    self.seal
-                        .open(sealed, now)
-                        .ok_or(EgressError::InvalidCursor)?,
-                );
-                &opened
-            }
-            None => query,
+        query.after = match next {
+            Some(token) => Some(accord_store::Cursor(self.tokens()?.open(
+                token,
+                &self.local_organisation,
+                &scope,
+            )?)),
+            None => None,
         };
-        let mut released = self.released_page(recipient, query, now, with_content)?;
-        released.next = released.next.map(|c| self.seal.seal(c));
-        Ok(released)
-    }
-
-    fn released_page(
-        &self,
-        recipient: &Recipient,
-        query: &ObjectQuery,
-        now: i64,
-        with_content: bool,
-    ) -> Result<Released, EgressError> {
         if query.limit == 0 {
             return Ok(Released::default());
         }
-        if recipient.organisation == self.local_organisation {
-            return self.local_page(query, with_content);
-        }
-        let gate = self.gate();
-        let view = gate.view(&recipient.organisation, UtcMicros(now));
-        let collection = collection_of(query);
-        let mut query = query.clone();
-        query.providers = Some(provider_windows(&gate, &view, now));
-        let resolver = StoreResolver::new(&*self.store, collection);
-        let wanted = query.limit;
-        let budget = wanted.saturating_mul(SCAN_BUDGET_FACTOR);
-        let mut released = Released::default();
-        let mut drafts = Vec::new();
-        let mut scanned = 0usize;
-        loop {
-            query.limit = wanted - released.objects.len();
-            let page = self.store.query(&query)?;
-            scanned += page.rows.len();
-            let cursor = page.cursor();
-            for row in &page.rows {
-                let facts = facts_of(row)?;
-                let version = object_version(row, &facts, collection);
-                let decision = view.decide(&version, &resolver);
-                resolver.check()?;
-                let Decision::Release(release) = decision else {
-                    continue;
-                };
-                // A pseudonymised object is only ever served under its released id:
-                // answering a request for its real id (a UUIDv5 of the customer's
-                // address) would confirm the address and pair it with its pseudonym.
-                if !query.ids.is_empty()
-                    && release
-                        .released_id
-                        .as_ref()
-                        .is_some_and(|released| *released != row.id)
-                {
-                    continue;
-                }
-                if with_content {
-                    let at = UtcMicros(now);
-                    drafts.extend(LedgerDraft::for_release(
-                        at,
-                        &recipient.organisation,
-                        &row.id,
-                        &row.version,
-                        &release,
-                    ));
-                }
-                released.objects.push(ReleasedObject {
-                    id: release
-                        .released_id
-                        .clone()
-                        .unwrap_or_else(|| row.id.clone()),
-                    version: row.version.clone(),
-                    spec_version: row.spec_version.clone(),
-                    date_added: row.date_added,
-                    json: if with_content {
-                        release.bytes.into_owned()
-                    } else {
-                        String::new()
-                    },
-                });
-            }
-            let full = released.objects.len() >= wanted;
-            if !page.more || full || scanned >= budget {
-                released.more = page.more;
-                released.next = if page.more { cursor } else { None };
-                break;
-            }
-            query.after = cursor;
-        }
-        self.record(drafts)?;
-        Ok(released)
-    }
-
-    /// Local access: the node's own organisation reads what the node holds.
-    fn local_page(&self, query: &ObjectQuery, with_content: bool) -> Result<Released, EgressError> {
-        let page = self.store.query(query)?;
-        let next = if page.more { page.cursor() } else { None };
+        let page = self.store.query(&query)?;
+        let next = match (page.more, page.cursor()) {
+            (true, Some(c)) => Some(self.tokens()?.seal(c.0, &self.local_organisation, &scope)),
+            _ => None,
+        };
         let objects = page
             .rows
             .into_iter()
@@ -341,47 +580,34 @@ impl Egress {
             .collect();
         Ok(Released {
             objects,
-            more: page.more,
+            more: next.is_some(),
             next,
         })
     }
 }
 
-/// The providers whose objects `view` may release, each with the latest `date_added`
-/// any of its agreements' embargoes lets through: pushed into the store query so that
-/// a page costs O(page) and not O(collection). The gate still decides every row; this
-/// only skips rows it would certainly withhold.
-fn provider_windows(gate: &Gate, view: &RecipientView<'_>, now: i64) -> Vec<ProviderWindow> {
-    let recipient = view.recipient();
-    let mut windows: Vec<ProviderWindow> = vec![ProviderWindow {
-        organisation: recipient.to_string(),
-        added_until: None,
-    }];
-    let providers: std::collections::BTreeSet<&str> = gate
-        .agreements()
-        .iter()
-        .filter(|a| a.recipient().id == recipient)
-        .map(|a| a.provider().id.as_str())
-        .collect();
-    for provider in providers {
-        if provider == recipient || !view.has_active_agreement(provider) {
-            continue;
-        }
-        let shortest_embargo = gate
-            .agreements()
-            .iter()
-            .filter(|a| a.provider().id == provider && a.recipient().id == recipient)
-            .filter(|a| a.is_active(UtcMicros(now)))
-            .map(|a| a.protections().embargo.0)
-            .min()
-            .unwrap_or(0);
-        let added_until = (shortest_embargo > 0).then(|| now.saturating_sub(shortest_embargo));
-        windows.push(ProviderWindow {
-            organisation: provider.to_string(),
-            added_until,
-        });
+/// Widen the (first, last) version span of `id` with `version`.
+fn widen(spans: &mut HashMap<String, (i64, i64)>, id: &str, version: i64) {
+    let span = spans.entry(id.to_string()).or_insert((version, version));
+    span.0 = span.0.min(version);
+    span.1 = span.1.max(version);
+}
+
+/// Whether a version filter selects `version`, given its id's (first, last) span.
+fn chosen(versions: &accord_store::VersionFilter, span: Option<&(i64, i64)>, version: i64) -> bool {
+    let (first, last) = span.copied().unwrap_or((version, version));
+    versions.all
+        || (versions.last && version == last)
+        || (versions.first && version == first)
+        || versions.exact.contains(&version)
+}
+
+/// What a local token is bound to: the collection, or the store as a whole.
+fn scope_name(query: &ObjectQuery) -> String {
+    match &query.scope {
+        Scope::Collection(c) => c.clone(),
+        Scope::Store => "\0store".to_string(),
     }
-    windows
 }
 
 fn collection_of(query: &ObjectQuery) -> Option<&str> {
@@ -415,4 +641,32 @@ fn object_version<'a>(
 /// The one clock read of the door.
 fn now() -> i64 {
     accord_stix::Timestamp::now().as_micros()
+}
+
+/// The gate's views of one recipient, one per provider. A view remembers the outcome
+/// of each referenced object by id, and the same id resolves to each provider's own
+/// holdings (see [`resolver`]), so providers must not share a view.
+struct ProviderViews<'g> {
+    gate: &'g Gate,
+    recipient: &'g str,
+    now: UtcMicros,
+    views: HashMap<String, RecipientView<'g>>,
+}
+
+impl<'g> ProviderViews<'g> {
+    fn new(gate: &'g Gate, recipient: &'g str, now: UtcMicros) -> Self {
+        Self {
+            gate,
+            recipient,
+            now,
+            views: HashMap::new(),
+        }
+    }
+
+    fn of(&mut self, provider: &str) -> &RecipientView<'g> {
+        let (gate, recipient, now) = (self.gate, self.recipient, self.now);
+        self.views
+            .entry(provider.to_string())
+            .or_insert_with(|| gate.view(recipient, now))
+    }
 }

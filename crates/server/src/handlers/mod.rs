@@ -17,7 +17,6 @@ pub mod status;
 
 use accord_node::accounts::Principal;
 use accord_node::egress::{EgressError, Recipient, Released};
-use accord_store::ObjectQuery;
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -26,6 +25,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::TaxiiError;
 use crate::media::TAXII_MEDIA_TYPE;
+use crate::params;
 use crate::state::{Access, AppState, CollectionView};
 
 /// Path parameters; a path that does not decode is a TAXII 404.
@@ -92,28 +92,51 @@ pub fn readable<'a>(
     }
 }
 
-/// What the egress door releases to `who` for `query` (content or manifest). (The door
+/// What the egress door releases to `who` for `request` (content or manifest). (The door
 /// itself never answers a request for an id with an object released under another id,
 /// a pseudonymised SCO: that would confirm the real value is held.)
 pub async fn release(
     state: &AppState,
     who: &Principal,
-    query: ObjectQuery,
+    request: params::Request,
     with_content: bool,
 ) -> Result<Released, TaxiiError> {
     let egress = state.egress.clone();
     let recipient = Recipient::new(who.organisation.clone());
     tokio::task::spawn_blocking(move || {
+        let next = request.next.as_deref();
         if with_content {
-            egress.objects(&recipient, &query)
+            egress.objects(&recipient, &request.query, next)
         } else {
-            egress.manifest(&recipient, &query)
+            egress.manifest(&recipient, &request.query, next)
         }
     })
     .await
     .map_err(TaxiiError::internal)?
-    .map_err(|e| match e {
-        EgressError::InvalidCursor => TaxiiError::bad_request(e.to_string()),
+    .map_err(egress_error)
+}
+
+/// Whether `who` may read anything of object `id` in `collection` (any version).
+pub async fn holds(
+    state: &AppState,
+    who: &Principal,
+    collection: String,
+    id: String,
+) -> Result<bool, TaxiiError> {
+    let egress = state.egress.clone();
+    let recipient = Recipient::new(who.organisation.clone());
+    tokio::task::spawn_blocking(move || egress.holds(&recipient, &collection, &id))
+        .await
+        .map_err(TaxiiError::internal)?
+        .map_err(egress_error)
+}
+
+/// A refused `next` token is the client's error (400); a collection the door does not
+/// let the organisation read does not exist for it (404); anything else is the server's.
+fn egress_error(e: EgressError) -> TaxiiError {
+    match e {
+        EgressError::InvalidNext(_) => TaxiiError::bad_request(e.to_string()),
+        EgressError::NotReadable { .. } => TaxiiError::not_found("No such collection."),
         other => TaxiiError::internal(other),
-    })
+    }
 }

@@ -2,13 +2,13 @@
 //! `GET .../objects/{object_id}/versions/`.
 
 use accord_node::accounts::Principal;
-use accord_store::{ObjectQuery, ProviderWindow, Scope, VersionFilter};
+use accord_store::{ProviderWindow, Scope, VersionFilter};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 
-use super::{readable, release, TaxiiPath};
+use super::{holds, readable, release, TaxiiPath};
 use crate::envelope::{page_response, Kind};
 use crate::error::TaxiiError;
 use crate::media::require_taxii_accept;
@@ -82,30 +82,21 @@ async fn one(
         _ => (Allowed::OBJECT, VersionFilter::last()),
     };
     let scope = Scope::Collection(id.clone());
-    let mut query = params::parse(
+    let mut request = params::parse(
         raw.as_deref(),
         allowed,
-        scope.clone(),
+        scope,
         default_versions,
         state.limits,
     )?;
-    query.ids = vec![object_id.clone()];
-    let page = release(&state, &who, query, kind == Kind::Objects).await?;
-    if page.objects.is_empty() && !page.more {
-        // Nothing matched the filters: is there anything of this object at all for
-        // this reader? If not, the object does not exist for them.
-        let mut probe = ObjectQuery::new(scope, 1);
-        probe.ids = vec![object_id.clone()];
-        probe.versions = VersionFilter::all();
-        if release(&state, &who, probe, false)
-            .await?
-            .objects
-            .is_empty()
-        {
-            return Err(TaxiiError::not_found(format!(
-                "No object '{object_id}' in collection '{id}'."
-            )));
-        }
+    request.query.ids = vec![object_id.clone()];
+    let page = release(&state, &who, request, kind == Kind::Objects).await?;
+    // Nothing matched the filters: is there anything of this object at all for this
+    // reader? If not, the object does not exist for them (whatever others may read).
+    if page.objects.is_empty() && !holds(&state, &who, id.clone(), object_id.clone()).await? {
+        return Err(TaxiiError::not_found(format!(
+            "No object '{object_id}' in collection '{id}'."
+        )));
     }
     if kind == Kind::Objects {
         state
@@ -149,7 +140,8 @@ pub async fn delete(
         scope,
         VersionFilter::all(),
         state.limits,
-    )?;
+    )?
+    .query;
     query.ids = vec![object_id.clone()];
     query.limit = usize::MAX / 2;
     if !local {
@@ -160,6 +152,7 @@ pub async fn delete(
     }
     let store = state.store.clone();
     let (collection, oid) = (id.clone(), object_id.clone());
+    let provider = (!local).then(|| who.organisation.clone());
     let removed = tokio::task::spawn_blocking(move || {
         let rows = store.query(&query)?.rows;
         if rows.is_empty() {
@@ -169,7 +162,7 @@ pub async fn delete(
             exact: rows.iter().map(|r| r.version_micros).collect(),
             ..VersionFilter::default()
         };
-        store.remove_from_collection(&collection, &oid, &exact)
+        store.remove_from_collection(&collection, &oid, &exact, provider.as_deref())
     })
     .await
     .map_err(TaxiiError::internal)?

@@ -63,14 +63,14 @@ async fn page(
         let access = state.access();
         readable(&access, &root, &id, &who)?;
     }
-    let query = params::parse(
+    let request = params::parse(
         raw.as_deref(),
         Allowed::ALL,
         Scope::Collection(id),
         VersionFilter::last(),
         state.limits,
     )?;
-    let page = release(&state, &who, query, kind == Kind::Objects).await?;
+    let page = release(&state, &who, request, kind == Kind::Objects).await?;
     if kind == Kind::Objects {
         state
             .metrics

@@ -19,15 +19,15 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::error::StoreError;
 use crate::model::{
-    InsertOutcome, LedgerRecord, NewObject, ObjectQuery, ObjectRow, Page, Provenance, Stats,
-    StatusRecord, VersionFilter,
+    FeedHeads, InsertOutcome, LedgerRecord, NewObject, ObjectQuery, ObjectRow, Page, Provenance,
+    Removal, Stats, StatusRecord, VersionFilter,
 };
 use crate::store::Store;
 use pool::ReaderPool;
 use write::Writer;
 
 /// The schema version this build writes and understands.
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 /// Database page size of new stores, in bytes: SQLite's largest. Objects are around
 /// 1-2 KiB of JSON with their facts, and a bulk load appends them: the larger the page,
@@ -192,12 +192,18 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             migrate_from_1(conn)?;
             migrate_from_2(conn)?;
             migrate_from_3(conn)?;
+            migrate_from_4(conn)?;
         }
         2 => {
             migrate_from_2(conn)?;
             migrate_from_3(conn)?;
+            migrate_from_4(conn)?;
         }
-        3 => migrate_from_3(conn)?,
+        3 => {
+            migrate_from_3(conn)?;
+            migrate_from_4(conn)?;
+        }
+        4 => migrate_from_4(conn)?,
         _ => {}
     }
     Ok(())
@@ -292,6 +298,25 @@ fn migrate_from_3(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Version 5 adds the removal log and the node's secrets.
+fn migrate_from_4(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "BEGIN IMMEDIATE;
+         CREATE TABLE IF NOT EXISTS removals (
+             seq        INTEGER PRIMARY KEY,
+             collection TEXT NOT NULL,
+             id         TEXT NOT NULL
+         );
+         CREATE TABLE IF NOT EXISTS secrets (
+             name  TEXT PRIMARY KEY,
+             value BLOB NOT NULL
+         );
+         PRAGMA user_version = 5;
+         COMMIT;",
+    )?;
+    Ok(())
+}
+
 impl Store for SqliteStore {
     fn insert(
         &self,
@@ -327,8 +352,33 @@ impl Store for SqliteStore {
         collection: &str,
         id: &str,
         versions: &VersionFilter,
+        provider: Option<&str>,
     ) -> Result<u64, StoreError> {
-        self.write(|w| w.remove_from_collection(collection, id, versions))
+        self.write(|w| w.remove_from_collection(collection, id, versions, provider))
+    }
+
+    fn ids_added_after(&self, after: i64, limit: usize) -> Result<Vec<(i64, String)>, StoreError> {
+        self.read(|conn| query::ids_added_after(conn, after, limit))
+    }
+
+    fn entries_at(
+        &self,
+        collection: &str,
+        positions: &[i64],
+    ) -> Result<Vec<ObjectRow>, StoreError> {
+        self.read(|conn| query::entries_at(conn, collection, positions))
+    }
+
+    fn removals_after(&self, after: u64, limit: usize) -> Result<Vec<Removal>, StoreError> {
+        self.read(|conn| query::removals_after(conn, after, limit))
+    }
+
+    fn feed_heads(&self) -> Result<FeedHeads, StoreError> {
+        self.read(query::feed_heads)
+    }
+
+    fn node_secret(&self, name: &str, fresh: &[u8]) -> Result<Vec<u8>, StoreError> {
+        self.write(|w| w.node_secret(name, fresh))
     }
 
     fn stats(&self) -> Result<Stats, StoreError> {

@@ -8,8 +8,8 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use super::write::UNVERSIONED;
 use crate::error::StoreError;
 use crate::model::{
-    Cursor, LedgerRecord, ObjectQuery, ObjectRow, Page, Provenance, Scope, Stats, StatusRecord,
-    VersionFilter,
+    Cursor, FeedHeads, LedgerRecord, ObjectQuery, ObjectRow, Page, Provenance, Removal, Scope,
+    Stats, StatusRecord, VersionFilter,
 };
 
 /// Columns every object query selects, in the order [`object_row`] reads them. `k` is the
@@ -205,6 +205,78 @@ fn object_row(row: &Row<'_>) -> Result<ObjectRow, StoreError> {
         facts: row.get(8)?,
         json: row.get(9)?,
     })
+}
+
+/// Object versions stored after `after` (store `date_added`), oldest first: their
+/// `date_added` and id only.
+pub(super) fn ids_added_after(
+    conn: &Connection,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<(i64, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT date_added, id FROM objects WHERE date_added > ?1 ORDER BY date_added LIMIT ?2",
+    )?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = stmt.query_map(params![after, limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The entries of `collection` at these positions (`date_added` in the collection)
+/// that still exist, in ascending order.
+pub(super) fn entries_at(
+    conn: &Connection,
+    collection: &str,
+    positions: &[i64],
+) -> Result<Vec<ObjectRow>, StoreError> {
+    let mut sorted = positions.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT e.date_added, {COLUMNS} FROM entries e \
+         JOIN objects o ON o.date_added = e.object_added \
+         WHERE e.date_added = ?1 AND e.collection = ?2"
+    ))?;
+    let mut rows = Vec::with_capacity(sorted.len());
+    for position in sorted {
+        let mut found = stmt.query(params![position, collection])?;
+        if let Some(row) = found.next()? {
+            rows.push(object_row(row)?);
+        }
+    }
+    Ok(rows)
+}
+
+pub(super) fn feed_heads(conn: &Connection) -> Result<FeedHeads, StoreError> {
+    let objects: Option<i64> =
+        conn.query_row("SELECT max(date_added) FROM objects", [], |r| r.get(0))?;
+    let removals: Option<i64> =
+        conn.query_row("SELECT max(seq) FROM removals", [], |r| r.get(0))?;
+    Ok(FeedHeads {
+        objects: objects.unwrap_or(0),
+        removals: removals.map_or(0, |r| u64::try_from(r).unwrap_or(0)),
+    })
+}
+
+/// Removals logged after `after`, in order.
+pub(super) fn removals_after(
+    conn: &Connection,
+    after: u64,
+    limit: usize,
+) -> Result<Vec<Removal>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, collection, id FROM removals WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    let after = i64::try_from(after).unwrap_or(i64::MAX);
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = stmt.query_map(params![after, limit], |r| {
+        Ok(Removal {
+            seq: r.get::<_, i64>(0)? as u64,
+            collection: r.get(1)?,
+            id: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 pub(super) fn latest(conn: &Connection, id: &str) -> Result<Option<ObjectRow>, StoreError> {

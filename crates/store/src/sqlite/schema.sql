@@ -1,4 +1,4 @@
--- Accord store schema, version 4 (PRAGMA user_version; `migrate` brings versions 1 to 3 up).
+-- Accord store schema, version 5 (PRAGMA user_version; `migrate` brings versions 1 to 4 up).
 --
 -- Every object version is one row of `objects`, keyed by its store `date_added` in
 -- microseconds: unique and strictly increasing, so it doubles as the arrival order and
@@ -69,3 +69,20 @@ CREATE TABLE ledger (
 -- maintains is small and cheap to compare (measured: a text index on the pair cost
 -- more than half of a partner's read).
 CREATE INDEX ledger_by_release ON ledger (release_key);
+
+-- Removals of object versions from collections (TAXII DELETE), in order: readers that
+-- keep state derived from a collection (the egress door's per-recipient release views)
+-- read what was removed since they last looked. Inserts need no log: `date_added` is
+-- the order of arrival.
+CREATE TABLE removals (
+    seq        INTEGER PRIMARY KEY,
+    collection TEXT NOT NULL,
+    id         TEXT NOT NULL
+);
+
+-- Secrets of the node that every process serving this store must share (the key of the
+-- paging tokens), created on first use.
+CREATE TABLE secrets (
+    name  TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);

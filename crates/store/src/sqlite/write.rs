@@ -110,11 +110,10 @@ impl Writer {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             let mut find_entry = tx.prepare_cached(
-                "SELECT e.date_added FROM objects o
-                 JOIN entries e ON e.object_added = o.date_added AND e.collection = ?1
-                 WHERE o.id_key = ?3 AND o.id = ?2 AND o.version_us = ?4",
+                "SELECT date_added FROM entries WHERE object_added = ?1 AND collection = ?2",
             )?;
-            let prior = Prior::read(&mut versions_of, objects)?;
+            let provider = provenance.organisation.as_str();
+            let prior = Prior::read(&mut versions_of, objects, provider)?;
             for ((object, key), known) in objects.iter().zip(prior.keys).zip(prior.known) {
                 let stamp = self.clock.next();
                 let (version_us, version_text) = match &object.version {
@@ -123,7 +122,7 @@ impl Writer {
                 };
                 let known = match known {
                     Some(known) => known,
-                    None => Known::read(&mut versions_of, key, &object.id, version_us)?,
+                    None => Known::read(&mut versions_of, key, &object.id, version_us, provider)?,
                 };
                 // No version of the id anywhere: none in any collection either.
                 let first_of_id = known.span.max.is_none();
@@ -207,9 +206,7 @@ impl Writer {
                     },
                     (false, _) => {
                         let date_added: i64 = find_entry
-                            .query_row(params![collection, object.id, key, version_us], |r| {
-                                r.get(0)
-                            })?;
+                            .query_row(params![object_added, collection], |r| r.get(0))?;
                         InsertOutcome::AlreadyPresent {
                             date_added,
                             differs,
@@ -227,6 +224,7 @@ impl Writer {
         collection: &str,
         id: &str,
         versions: &VersionFilter,
+        provider: Option<&str>,
     ) -> Result<u64, StoreError> {
         let tx = self
             .conn
@@ -234,9 +232,9 @@ impl Writer {
         let stamps: Vec<(i64, i64)> = {
             let mut stmt = tx.prepare_cached(&format!(
                 "SELECT date_added, version_us FROM entries WHERE {ENTRIES_OF_ID}
-                 ORDER BY version_us"
+                 AND (?4 IS NULL OR provider = ?4) ORDER BY version_us"
             ))?;
-            let rows = stmt.query_map(params![collection, id, id_key(id)], |r| {
+            let rows = stmt.query_map(params![collection, id, id_key(id), provider], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })?;
             rows.collect::<Result<_, _>>()?
@@ -256,9 +254,29 @@ impl Writer {
                  WHERE {ENTRIES_OF_ID}"
             ))?
             .execute(params![collection, id, id_key(id)])?;
+            if removed > 0 {
+                // Readers that keep derived state per collection (the egress door's
+                // release views) learn of removals from this log.
+                tx.prepare_cached("INSERT INTO removals (collection, id) VALUES (?1, ?2)")?
+                    .execute(params![collection, id])?;
+            }
         }
         tx.commit()?;
         Ok(removed)
+    }
+
+    /// The secret stored under `name`, storing `fresh` first if there is none.
+    pub(super) fn node_secret(&mut self, name: &str, fresh: &[u8]) -> Result<Vec<u8>, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.prepare_cached("INSERT OR IGNORE INTO secrets (name, value) VALUES (?1, ?2)")?
+            .execute(params![name, fresh])?;
+        let value: Vec<u8> = tx
+            .prepare_cached("SELECT value FROM secrets WHERE name = ?1")?
+            .query_row(params![name], |r| r.get(0))?;
+        tx.commit()?;
+        Ok(value)
     }
 
     pub(super) fn put_status(&mut self, status: &StatusRecord) -> Result<(), StoreError> {
@@ -332,10 +350,11 @@ fn span_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Span> {
 }
 
 impl Span {
+    /// A version equal to the latest (another provider's copy of it) is latest too.
     fn flags(&self, version_us: i64) -> Flags {
         Flags {
-            latest: self.max.is_none_or(|max| version_us > max),
-            first: self.min.is_none_or(|min| version_us < min),
+            latest: self.max.is_none_or(|max| version_us >= max),
+            first: self.min.is_none_or(|min| version_us <= min),
         }
     }
 
@@ -398,6 +417,7 @@ impl Prior {
     fn read(
         versions_of: &mut rusqlite::CachedStatement<'_>,
         objects: &[NewObject],
+        provider: &str,
     ) -> Result<Prior, StoreError> {
         let keys: Vec<i64> = objects.iter().map(|o| id_key(&o.id)).collect();
         let mut order: Vec<(i64, &str, usize)> = keys
@@ -419,14 +439,20 @@ impl Prior {
                 .version
                 .as_ref()
                 .map_or(UNVERSIONED, |v| v.micros);
-            known[at] = Some(Known::read(versions_of, key, id, version_us)?);
+            known[at] = Some(Known::read(versions_of, key, id, version_us, provider)?);
         }
         Ok(Prior { keys, known })
     }
 }
 
-/// What the store holds of an id before an insert: the span of its versions, and the
-/// row (`date_added`, provider) of the version being inserted, if it is there.
+/// What the store holds of an id before an insert: the span of its versions (whoever
+/// provided them), and the row (`date_added`, provider) of the version being inserted
+/// if the same provider already stored it.
+///
+/// A version is one provider's: the same id and version from another provider is
+/// another row, with its own text and provenance. Otherwise a writer could put its
+/// own id into a collection and have the collection point at someone else's text
+/// (an SCO's id is a hash of its value, so anyone can name the telco's row).
 #[derive(Default)]
 struct Known {
     span: Span,
@@ -439,16 +465,17 @@ impl Known {
         key: i64,
         id: &str,
         version_us: i64,
+        provider: &str,
     ) -> Result<Known, StoreError> {
         let mut known = Known::default();
         let mut rows = versions_of.query(params![key, id])?;
         while let Some(row) = rows.next()? {
-            let (date_added, version, provider): (i64, i64, String) =
+            let (date_added, version, row_provider): (i64, i64, String) =
                 (row.get(0)?, row.get(1)?, row.get(2)?);
             known.span.max = Some(known.span.max.map_or(version, |m| m.max(version)));
             known.span.min = Some(known.span.min.map_or(version, |m| m.min(version)));
-            if version == version_us {
-                known.exact = Some((date_added, provider));
+            if version == version_us && row_provider == provider {
+                known.exact = Some((date_added, row_provider));
             }
         }
         Ok(known)

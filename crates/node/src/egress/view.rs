@@ -1,0 +1,534 @@
+//! A recipient's release view of one collection: which entries the gate releases to
+//! it, decided when objects, agreements or time change — not when a page is read.
+//!
+//! Why: every answer to a recipient (content, counts, `more`, `next`, 404s, the version
+//! lists) must be a function of what that recipient may read, and a page must cost
+//! O(page). Deciding at read time, a page either scans withheld rows (its latency and
+//! its `more` flag then reveal runs of withheld objects) or stops early with an empty
+//! page and `more: true` (which reveals them outright). So the view keeps the released
+//! entries in order, and every page, version filter and id lookup works on them alone.
+//!
+//! How it stays current (see [`ReleaseView::refresh`]), each step O(what changed):
+//! - entries added to the collection since the view last looked are decided
+//!   (`date_added` is the arrival order, so "since" is a position);
+//! - every decision records the ids the gate looked up through the resolver (referenced
+//!   objects, marking definitions). A new version of one of those ids anywhere in the
+//!   store (the store's arrival order again), or a removal of it from the collection
+//!   (the store's removal log), re-decides the entries that depended on it;
+//! - a withholding that ends with time (an embargo, an indicator's retention window, a
+//!   reference withheld for one of those reasons) is re-decided at that instant, and the
+//!   whole view is rebuilt when the recipient's agreements change (reload) or one of
+//!   them starts or ends.
+//!
+//! The rows are read again when a page is served and the gate renders them then (the
+//! released bytes change with the day, for retention caps); the view only says which.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+
+use accord_agreements::{Decision, Gate, ObjectVersion, UtcMicros, WithholdReason};
+use accord_store::{ObjectQuery, ObjectRow, Scope, Store, VersionFilter};
+
+use super::resolver::StoreResolver;
+use super::EgressError;
+
+/// Rows read from the store per step of a refresh.
+const REFRESH_BATCH: usize = 1_000;
+
+/// Microseconds in a day (retention caps move at UTC midnight).
+const DAY_MICROS: i64 = 86_400_000_000;
+
+/// What the recipient receives at one position of the collection.
+#[derive(Debug, Clone)]
+struct Slot {
+    /// The id as released (a pseudonymised SCO's differs from the stored one).
+    id: Arc<str>,
+    /// The stored id, when it differs.
+    stored_id: Option<Arc<str>>,
+    kind: Arc<str>,
+    spec_version: Arc<str>,
+    /// The version instant (for unversioned objects, the position).
+    version: i64,
+}
+
+/// The inputs a view was built from; a change of any rebuilds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Basis {
+    /// Bumped by the door on every new set of agreements or rights.
+    pub generation: u64,
+}
+
+/// The context of one refresh or page.
+pub(super) struct Ctx<'a> {
+    pub store: &'a dyn Store,
+    pub gate: &'a Gate,
+    pub now: i64,
+    pub basis: Basis,
+}
+
+/// One recipient's view of one collection.
+pub(super) struct ReleaseView {
+    recipient: String,
+    collection: String,
+    basis: Option<Basis>,
+    /// The view is rebuilt at this instant: an agreement of the recipient starts or ends.
+    rebuild_at: i64,
+    /// Entries of the collection up to this position have been decided.
+    entries_seen: i64,
+    /// Object versions stored up to this `date_added` have been checked for dependents.
+    objects_seen: i64,
+    /// Removals up to this log position have been applied.
+    removals_seen: u64,
+    released: BTreeMap<i64, Slot>,
+    /// Released versions by released id: (version, position).
+    by_id: HashMap<Arc<str>, BTreeSet<(i64, i64)>>,
+    /// Positions of pseudonymised entries by their stored id (removals name stored ids).
+    by_stored_id: HashMap<Arc<str>, BTreeSet<i64>>,
+    by_type: HashMap<Arc<str>, BTreeSet<i64>>,
+    /// Ids a decision looked up → the positions decided with them.
+    dependents: HashMap<Arc<str>, HashSet<i64>>,
+    /// Position → the ids its decision looked up.
+    depends_on: HashMap<i64, Box<[Arc<str>]>>,
+    /// Instants at which withheld positions may become releasable.
+    rechecks: BTreeMap<i64, Vec<i64>>,
+    /// Positions to decide again at the next refresh (the gate disagreed at read time).
+    stale: BTreeSet<i64>,
+    names: HashSet<Arc<str>>,
+}
+
+/// A page of positions chosen from a view.
+#[derive(Debug, Default)]
+pub(super) struct Selection {
+    /// Positions, ascending.
+    pub positions: Vec<i64>,
+    /// Released ids at those positions.
+    pub ids: Vec<Arc<str>>,
+    /// More released entries match after the last one.
+    pub more: bool,
+}
+
+impl ReleaseView {
+    pub(super) fn new(recipient: &str, collection: &str) -> ReleaseView {
+        ReleaseView {
+            recipient: recipient.to_string(),
+            collection: collection.to_string(),
+            basis: None,
+            rebuild_at: i64::MAX,
+            entries_seen: 0,
+            objects_seen: 0,
+            removals_seen: 0,
+            released: BTreeMap::new(),
+            by_id: HashMap::new(),
+            by_stored_id: HashMap::new(),
+            by_type: HashMap::new(),
+            dependents: HashMap::new(),
+            depends_on: HashMap::new(),
+            rechecks: BTreeMap::new(),
+            stale: BTreeSet::new(),
+            names: HashSet::new(),
+        }
+    }
+
+    /// Bring the view up to date with the store, the agreements and the clock.
+    pub(super) fn refresh(&mut self, ctx: &Ctx<'_>) -> Result<(), EgressError> {
+        if self.basis != Some(ctx.basis) || ctx.now >= self.rebuild_at {
+            self.reset(ctx)?;
+        }
+        let collection = self.collection.clone();
+        let resolver = StoreResolver::new(ctx.store, Some(&collection));
+        let mut dirty: BTreeSet<i64> = std::mem::take(&mut self.stale);
+        while let Some(entry) = self.rechecks.first_entry() {
+            if *entry.key() > ctx.now {
+                break;
+            }
+            dirty.extend(entry.remove());
+        }
+        self.read_removals(ctx.store, &mut dirty)?;
+        self.read_new_objects(ctx.store, &mut dirty)?;
+        self.decide_new_entries(ctx, &resolver, &mut dirty)?;
+        self.decide_again(ctx, &resolver, dirty)
+    }
+
+    /// Forget everything and start from the collection's first entry.
+    fn reset(&mut self, ctx: &Ctx<'_>) -> Result<(), EgressError> {
+        let recipient = std::mem::take(&mut self.recipient);
+        let collection = std::mem::take(&mut self.collection);
+        *self = ReleaseView::new(&recipient, &collection);
+        self.basis = Some(ctx.basis);
+        self.rebuild_at = next_agreement_boundary(ctx.gate, &self.recipient, ctx.now);
+        // Changes so far are in what the entries are decided from now; the change feeds
+        // start at their current ends (read before any entry is decided, so nothing
+        // stored meanwhile is missed).
+        let heads = ctx.store.feed_heads()?;
+        self.objects_seen = heads.objects;
+        self.removals_seen = heads.removals;
+        Ok(())
+    }
+
+    fn read_removals(
+        &mut self,
+        store: &dyn Store,
+        dirty: &mut BTreeSet<i64>,
+    ) -> Result<(), EgressError> {
+        loop {
+            let removals = store.removals_after(self.removals_seen, REFRESH_BATCH)?;
+            let Some(last) = removals.last().map(|r| r.seq) else {
+                return Ok(());
+            };
+            for removal in removals.iter().filter(|r| r.collection == self.collection) {
+                self.touch(&removal.id, dirty);
+            }
+            self.removals_seen = last;
+        }
+    }
+
+    fn read_new_objects(
+        &mut self,
+        store: &dyn Store,
+        dirty: &mut BTreeSet<i64>,
+    ) -> Result<(), EgressError> {
+        loop {
+            let added = store.ids_added_after(self.objects_seen, REFRESH_BATCH)?;
+            let Some(last) = added.last().map(|(at, _)| *at) else {
+                return Ok(());
+            };
+            for (_, id) in &added {
+                if let Some(positions) = self.dependents.get(id.as_str()) {
+                    dirty.extend(positions.iter().copied());
+                }
+            }
+            self.objects_seen = last;
+        }
+    }
+
+    fn decide_new_entries(
+        &mut self,
+        ctx: &Ctx<'_>,
+        resolver: &StoreResolver<'_>,
+        dirty: &mut BTreeSet<i64>,
+    ) -> Result<(), EgressError> {
+        let mut query = ObjectQuery::new(Scope::Collection(self.collection.clone()), REFRESH_BATCH);
+        query.versions = VersionFilter::all();
+        loop {
+            query.added_after = Some(self.entries_seen);
+            let page = ctx.store.query(&query)?;
+            for row in &page.rows {
+                // A new entry of an id changes what the provider holds in this
+                // collection: what was decided with the id is decided again.
+                self.touch_dependents(&row.id, dirty);
+                self.decide(ctx, resolver, row)?;
+                dirty.remove(&row.cursor.0);
+                self.entries_seen = row.cursor.0;
+            }
+            if !page.more {
+                return Ok(());
+            }
+        }
+    }
+
+    fn decide_again(
+        &mut self,
+        ctx: &Ctx<'_>,
+        resolver: &StoreResolver<'_>,
+        dirty: BTreeSet<i64>,
+    ) -> Result<(), EgressError> {
+        let positions: Vec<i64> = dirty
+            .into_iter()
+            .filter(|p| *p <= self.entries_seen)
+            .collect();
+        for chunk in positions.chunks(REFRESH_BATCH) {
+            let rows = ctx.store.entries_at(&self.collection, chunk)?;
+            let mut present = rows.iter().map(|r| r.cursor.0).peekable();
+            for &position in chunk {
+                if present.peek() == Some(&position) {
+                    present.next();
+                } else {
+                    self.forget(position); // removed from the collection
+                }
+            }
+            for row in &rows {
+                self.decide(ctx, resolver, row)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Decide one entry and record what the decision depended on.
+    fn decide(
+        &mut self,
+        ctx: &Ctx<'_>,
+        resolver: &StoreResolver<'_>,
+        row: &ObjectRow,
+    ) -> Result<(), EgressError> {
+        let position = row.cursor.0;
+        self.forget(position);
+        let facts = super::facts_of(row)?;
+        // A fresh view per decision: the gate's memo would skip the lookups of objects
+        // already decided in this view, and their ids must be recorded here too.
+        let view = ctx.gate.view(&self.recipient, UtcMicros(ctx.now));
+        let bound = resolver.bound(&row.provenance.organisation);
+        let collection = self.collection.clone();
+        let version = ObjectVersion {
+            facts: &facts,
+            provider: &row.provenance.organisation,
+            collection: Some(&collection),
+            date_added: UtcMicros(row.date_added),
+            raw: &row.json,
+        };
+        let decision = view.decide(&version, &bound);
+        resolver.check()?;
+        match decision {
+            Decision::Release(release) => {
+                let released_id = release.released_id.clone();
+                self.insert(row, released_id);
+            }
+            Decision::Withhold(reason) => {
+                if let Some(at) = recheck_at(&reason, ctx.now) {
+                    self.rechecks.entry(at).or_default().push(position);
+                }
+            }
+        }
+        let asked = bound.into_asked();
+        if !asked.is_empty() {
+            let asked: Box<[Arc<str>]> = asked.iter().map(|id| self.name(id)).collect();
+            for id in asked.iter() {
+                self.dependents
+                    .entry(id.clone())
+                    .or_default()
+                    .insert(position);
+            }
+            self.depends_on.insert(position, asked);
+        }
+        Ok(())
+    }
+
+    fn insert(&mut self, row: &ObjectRow, released_id: Option<String>) {
+        let position = row.cursor.0;
+        let stored: Arc<str> = Arc::from(row.id.as_str());
+        let (id, stored_id) = match released_id {
+            Some(released) if released != row.id => (Arc::from(released.as_str()), Some(stored)),
+            _ => (stored, None),
+        };
+        let slot = Slot {
+            id: id.clone(),
+            stored_id: stored_id.clone(),
+            kind: self.name(&row.object_type),
+            spec_version: self.name(&row.spec_version),
+            version: row.version_micros,
+        };
+        self.by_id
+            .entry(id)
+            .or_default()
+            .insert((slot.version, position));
+        if let Some(stored) = stored_id {
+            self.by_stored_id
+                .entry(stored)
+                .or_default()
+                .insert(position);
+        }
+        self.by_type
+            .entry(slot.kind.clone())
+            .or_default()
+            .insert(position);
+        self.released.insert(position, slot);
+    }
+
+    /// Drop what the view holds for a position (before deciding it again, or after it
+    /// left the collection). Pending rechecks stay: deciding again is harmless.
+    fn forget(&mut self, position: i64) {
+        if let Some(slot) = self.released.remove(&position) {
+            remove_from(&mut self.by_id, &slot.id, &(slot.version, position));
+            if let Some(stored) = &slot.stored_id {
+                remove_from(&mut self.by_stored_id, stored, &position);
+            }
+            remove_from(&mut self.by_type, &slot.kind, &position);
+        }
+        if let Some(asked) = self.depends_on.remove(&position) {
+            for id in asked.iter() {
+                if let Some(set) = self.dependents.get_mut(id) {
+                    set.remove(&position);
+                    if set.is_empty() {
+                        self.dependents.remove(id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Mark for a new decision every entry of `id` and everything decided with it.
+    fn touch(&self, id: &str, dirty: &mut BTreeSet<i64>) {
+        if let Some(versions) = self.by_id.get(id) {
+            dirty.extend(versions.iter().map(|(_, p)| *p));
+        }
+        if let Some(positions) = self.by_stored_id.get(id) {
+            dirty.extend(positions.iter().copied());
+        }
+        self.touch_dependents(id, dirty);
+    }
+
+    fn touch_dependents(&self, id: &str, dirty: &mut BTreeSet<i64>) {
+        if let Some(positions) = self.dependents.get(id) {
+            dirty.extend(positions.iter().copied());
+        }
+    }
+
+    /// Decide `position` again at the next refresh.
+    pub(super) fn mark_stale(&mut self, position: i64) {
+        self.stale.insert(position);
+    }
+
+    fn name(&mut self, text: &str) -> Arc<str> {
+        if let Some(known) = self.names.get(text) {
+            return known.clone();
+        }
+        let name: Arc<str> = Arc::from(text);
+        self.names.insert(name.clone());
+        name
+    }
+
+    /// Up to `limit` released entries matching `query` after position `after`, in
+    /// order, and whether more follow. Works on released entries only.
+    pub(super) fn select(
+        &self,
+        query: &ObjectQuery,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Selection {
+        let start = after.into_iter().chain(query.added_after).max();
+        let mut selection = Selection::default();
+        let mut candidates = self.candidates(query, start);
+        for position in candidates.by_ref() {
+            let Some(slot) = self.released.get(&position) else {
+                continue;
+            };
+            if !self.matches(query, slot) {
+                continue;
+            }
+            if selection.positions.len() == limit {
+                selection.more = true;
+                break;
+            }
+            selection.positions.push(position);
+            selection.ids.push(slot.id.clone());
+        }
+        selection
+    }
+
+    /// Positions after `start` that may match, ascending: by id or type when the query
+    /// names them, else every released position.
+    fn candidates<'v>(
+        &'v self,
+        query: &ObjectQuery,
+        start: Option<i64>,
+    ) -> Box<dyn Iterator<Item = i64> + 'v> {
+        let from = start.map_or(i64::MIN, |s| s.saturating_add(1));
+        if !query.ids.is_empty() {
+            let mut positions: Vec<i64> = query
+                .ids
+                .iter()
+                .filter_map(|id| self.by_id.get(id.as_str()))
+                .flat_map(|versions| versions.iter().map(|(_, p)| *p))
+                .filter(|p| *p >= from)
+                .collect();
+            positions.sort_unstable();
+            positions.dedup();
+            return Box::new(positions.into_iter());
+        }
+        if !query.types.is_empty() {
+            let sets: Vec<&BTreeSet<i64>> = query
+                .types
+                .iter()
+                .filter_map(|t| self.by_type.get(t.as_str()))
+                .collect();
+            return Box::new(merge_ascending(sets, from));
+        }
+        Box::new(self.released.range(from..).map(|(p, _)| *p))
+    }
+
+    fn matches(&self, query: &ObjectQuery, slot: &Slot) -> bool {
+        if !query.types.is_empty() && !query.types.iter().any(|t| **t == *slot.kind) {
+            return false;
+        }
+        if !query.spec_versions.is_empty()
+            && !query
+                .spec_versions
+                .iter()
+                .any(|v| **v == *slot.spec_version)
+        {
+            return false;
+        }
+        let versions = &query.versions;
+        if versions.all {
+            return true;
+        }
+        let Some(all) = self.by_id.get(&slot.id) else {
+            return false;
+        };
+        let (first, last) = match (all.first(), all.last()) {
+            (Some(f), Some(l)) => (f.0, l.0),
+            _ => return false,
+        };
+        (versions.last && slot.version == last)
+            || (versions.first && slot.version == first)
+            || versions.exact.contains(&slot.version)
+    }
+}
+
+fn remove_from<K: std::hash::Hash + Eq + ?Sized, T: Ord, Q>(
+    map: &mut HashMap<Arc<K>, BTreeSet<T>>,
+    key: &Q,
+    value: &T,
+) where
+    Arc<K>: std::borrow::Borrow<Q>,
+    Q: std::hash::Hash + Eq + ?Sized,
+{
+    if let Some(set) = map.get_mut(key) {
+        set.remove(value);
+        if set.is_empty() {
+            map.remove(key);
+        }
+    }
+}
+
+/// The ascending union of several sorted sets, from `from` on.
+fn merge_ascending<'v>(sets: Vec<&'v BTreeSet<i64>>, from: i64) -> impl Iterator<Item = i64> + 'v {
+    let mut ranges: Vec<std::iter::Peekable<std::collections::btree_set::Range<'v, i64>>> = sets
+        .into_iter()
+        .map(|s| s.range(from..).peekable())
+        .collect();
+    std::iter::from_fn(move || {
+        let (best, _) = ranges
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, r)| r.peek().map(|v| (i, **v)))
+            .min_by_key(|(_, v)| *v)?;
+        ranges[best].next().copied()
+    })
+}
+
+/// When a withholding may end by itself, with time.
+fn recheck_at(reason: &WithholdReason, now: i64) -> Option<i64> {
+    match reason {
+        WithholdReason::Embargoed { until } => Some(until.0),
+        WithholdReason::RetentionBeforeValidFrom => Some(
+            now.div_euclid(DAY_MICROS)
+                .saturating_add(1)
+                .saturating_mul(DAY_MICROS),
+        ),
+        WithholdReason::ReferencesWithheld { because, .. } => recheck_at(because, now),
+        _ => None,
+    }
+}
+
+/// The next instant after `now` at which one of `recipient`'s agreements starts or
+/// ends (the set in force changes, so the view is rebuilt).
+fn next_agreement_boundary(gate: &Gate, recipient: &str, now: i64) -> i64 {
+    gate.agreements()
+        .iter()
+        .filter(|a| a.recipient().id == recipient)
+        .flat_map(|a| [Some(a.valid_from().0), a.valid_until().map(|u| u.0)])
+        .flatten()
+        .filter(|t| *t > now)
+        .min()
+        .unwrap_or(i64::MAX)
+}
