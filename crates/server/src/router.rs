@@ -13,9 +13,14 @@ use axum::Router;
 use tower::limit::GlobalConcurrencyLimitLayer;
 
 use crate::auth::{self, ServedTo};
+use crate::error::clip;
 use crate::handlers::{collections, discovery, object, objects, ops, status};
 use crate::metrics::method_name;
 use crate::state::AppState;
+
+/// Longest request path written to the request log, in bytes (longer ones are cut): a
+/// path is client input, up to hyper's header buffer in size.
+pub const MAX_LOGGED_PATH: usize = 256;
 
 /// Every TAXII route (path templates as axum writes them).
 pub const TAXII_ROUTES: [&str; 9] = [
@@ -74,7 +79,7 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
-    let path = request.uri().path().to_string();
+    let path = clip(request.uri().path(), MAX_LOGGED_PATH).into_owned();
     state.metrics.started();
     let response = next.run(request).await;
     let elapsed = started.elapsed();
