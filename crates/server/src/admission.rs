@@ -1,0 +1,170 @@
+//! Admission: which requests are worked on at once, and how long a client may take to
+//! send a body.
+//!
+//! A TAXII request passes, after authentication:
+//! 1. its organisation's slots (`max_requests_per_organisation`): one partner's requests,
+//!    slow uploads included, never take more than these, so other organisations are
+//!    served whatever it does;
+//! 2. the reading of its body, whole, into memory: at most `max_content_length` bytes
+//!    (413 above), within `body_read_timeout` in all and with no pause longer than
+//!    `body_idle_timeout` (408 after either);
+//! 3. the server's work slots (`max_concurrent_requests`), which bound the requests
+//!    using the store and the CPU. A body is read before a work slot is taken: a client
+//!    that sends its body slowly holds only its own organisation's slot.
+//!
+//! `/healthz`, `/metrics` and `/openapi.json` have their own slots
+//! ([`OPS_MAX_CONCURRENT_REQUESTS`]) and never wait behind TAXII requests.
+//!
+//! Before any of this, hyper closes a connection whose request headers take longer
+//! than `header_read_timeout` (also the longest a kept-alive connection stays idle).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use accord_node::accounts::Principal;
+use accord_node::config::Server;
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+use crate::error::TaxiiError;
+
+/// `/healthz`, `/metrics` and `/openapi.json` served at once (further ones wait for one
+/// of these, never for TAXII requests).
+pub const OPS_MAX_CONCURRENT_REQUESTS: usize = 8;
+
+/// How requests are admitted (shared by every clone of the router).
+pub struct Admission {
+    /// The server's work slots.
+    work: Arc<Semaphore>,
+    /// Slots per organisation.
+    per_organisation: usize,
+    /// Each organisation's slots, made on its first request. Organisations are
+    /// authenticated names from the configuration, so the map stays small.
+    organisations: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Largest body, in bytes.
+    max_content_length: u64,
+    /// The longest a body may take in full.
+    body_read_timeout: Duration,
+    /// The longest pause within a body.
+    body_idle_timeout: Duration,
+}
+
+impl Admission {
+    /// Admission with `max_concurrent_requests` work slots and the other limits of
+    /// `server`.
+    pub fn new(server: &Server, max_concurrent_requests: usize) -> Admission {
+        Admission {
+            work: Arc::new(Semaphore::new(max_concurrent_requests.max(1))),
+            per_organisation: server.max_requests_per_organisation.max(1),
+            organisations: Mutex::new(HashMap::new()),
+            max_content_length: server.max_content_length,
+            body_read_timeout: server.body_read_timeout(),
+            body_idle_timeout: server.body_idle_timeout(),
+        }
+    }
+
+    fn organisation(&self, name: &str) -> Arc<Semaphore> {
+        // A poisoned lock only means a panic while inserting an Arc; the map is whole.
+        let mut map = self.organisations.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(name.to_string())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_organisation)))
+            .clone()
+    }
+
+    /// Read `body` whole: 413 past `max_content_length`, 408 when it does not arrive in
+    /// time, 400 when the client breaks it off.
+    async fn read_body(&self, mut body: Body, declared: Option<u64>) -> Result<Bytes, TaxiiError> {
+        let max = self.max_content_length;
+        if declared.is_some_and(|n| n > max) {
+            return Err(TaxiiError::too_large(max));
+        }
+        let deadline = Instant::now() + self.body_read_timeout;
+        // Grown as bytes arrive, not sized from the claimed length: a client that
+        // claims 10 MiB and sends nothing must not cost 10 MiB.
+        let mut bytes = Vec::new();
+        loop {
+            let pause_ends = Instant::now() + self.body_idle_timeout;
+            let frame = match tokio::time::timeout_at(deadline.min(pause_ends), body.frame()).await
+            {
+                Ok(frame) => frame,
+                Err(_) if Instant::now() >= deadline => {
+                    return Err(TaxiiError::request_timeout(format!(
+                        "The request body did not arrive within body_read_timeout ({} s).",
+                        self.body_read_timeout.as_secs_f64()
+                    )))
+                }
+                Err(_) => {
+                    return Err(TaxiiError::request_timeout(format!(
+                        "No byte of the request body arrived for body_idle_timeout ({} s).",
+                        self.body_idle_timeout.as_secs_f64()
+                    )))
+                }
+            };
+            match frame {
+                None => return Ok(Bytes::from(bytes)),
+                Some(Err(e)) => {
+                    return Err(TaxiiError::bad_request(format!(
+                        "the request body could not be read: {e}"
+                    )))
+                }
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        if (bytes.len() + data.len()) as u64 > max {
+                            return Err(TaxiiError::too_large(max));
+                        }
+                        bytes.extend_from_slice(&data);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Middleware (after authentication): the organisation's slot, the body, a work slot,
+/// then the handler.
+pub async fn admit(
+    State(admission): State<Arc<Admission>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let organisation = request
+        .extensions()
+        .get::<Principal>()
+        .map_or_else(String::new, |p| p.organisation.clone());
+    let Ok(_organisation_slot) = admission.organisation(&organisation).acquire_owned().await else {
+        return TaxiiError::internal("organisation slots closed").into_response();
+    };
+    let (parts, body) = request.into_parts();
+    let request = if body.is_end_stream() {
+        Request::from_parts(parts, body)
+    } else {
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        match admission.read_body(body, declared).await {
+            Ok(bytes) => Request::from_parts(parts, Body::from(bytes)),
+            Err(e) => {
+                // The rest of the body is not read: the connection cannot carry
+                // another request, so say that it closes.
+                let mut response = e.into_response();
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                return response;
+            }
+        }
+    };
+    let Ok(_work_slot) = admission.work.clone().acquire_owned().await else {
+        return TaxiiError::internal("work slots closed").into_response();
+    };
+    next.run(request).await
+}
