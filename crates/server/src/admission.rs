@@ -4,10 +4,12 @@
 //! A TAXII request passes, after authentication:
 //! 1. its organisation's slots (`max_requests_per_organisation`): one partner's requests,
 //!    slow uploads included, never take more than these, so other organisations are
-//!    served whatever it does;
+//!    served whatever it does; a request that waits for one longer than
+//!    `body_read_timeout` is answered 429;
 //! 2. the reading of its body, whole, into memory: at most `max_content_length` bytes
-//!    (413 above), within `body_read_timeout` in all and with no pause longer than
-//!    `body_idle_timeout` (408 after either);
+//!    (413 above), by `body_read_timeout` after the request arrived (its wait for a
+//!    slot included) and with no pause longer than `body_idle_timeout` (408 after
+//!    either);
 //! 3. the server's work slots (`max_concurrent_requests`), which bound the requests
 //!    using the store and the CPU. A body is read before a work slot is taken: a client
 //!    that sends its body slowly holds only its own organisation's slot.
@@ -78,14 +80,18 @@ impl Admission {
             .clone()
     }
 
-    /// Read `body` whole: 413 past `max_content_length`, 408 when it does not arrive in
-    /// time, 400 when the client breaks it off.
-    async fn read_body(&self, mut body: Body, declared: Option<u64>) -> Result<Bytes, TaxiiError> {
+    /// Read `body` whole: 413 past `max_content_length`, 408 when it does not arrive by
+    /// `deadline` or pauses too long, 400 when the client breaks it off.
+    async fn read_body(
+        &self,
+        mut body: Body,
+        declared: Option<u64>,
+        deadline: Instant,
+    ) -> Result<Bytes, TaxiiError> {
         let max = self.max_content_length;
         if declared.is_some_and(|n| n > max) {
             return Err(TaxiiError::too_large(max));
         }
-        let deadline = Instant::now() + self.body_read_timeout;
         // Grown as bytes arrive, not sized from the claimed length: a client that
         // claims 10 MiB and sends nothing must not cost 10 MiB.
         let mut bytes = Vec::new();
@@ -138,8 +144,27 @@ pub async fn admit(
         .extensions()
         .get::<Principal>()
         .map_or_else(String::new, |p| p.organisation.clone());
-    let Ok(_organisation_slot) = admission.organisation(&organisation).acquire_owned().await else {
-        return TaxiiError::internal("organisation slots closed").into_response();
+    // The request's whole wait for its body, from here: a partner that queues
+    // hundreds of stalled uploads behind its own slots sees each one answered within
+    // this, and does not hold its connections for longer.
+    let deadline = Instant::now() + admission.body_read_timeout;
+    let slots = admission.organisation(&organisation);
+    let _organisation_slot = match tokio::time::timeout_at(deadline, slots.acquire_owned()).await {
+        Ok(Ok(slot)) => slot,
+        Ok(Err(_)) => return TaxiiError::internal("organisation slots closed").into_response(),
+        Err(_) => {
+            let mut response = TaxiiError::too_many_requests(format!(
+                "Organisation '{organisation}' has had max_requests_per_organisation ({}) \
+                 requests in progress for body_read_timeout ({} s); try again later.",
+                admission.per_organisation,
+                admission.body_read_timeout.as_secs_f64()
+            ))
+            .into_response();
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        }
     };
     let (parts, body) = request.into_parts();
     let request = if body.is_end_stream() {
@@ -150,7 +175,7 @@ pub async fn admit(
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        match admission.read_body(body, declared).await {
+        match admission.read_body(body, declared, deadline).await {
             Ok(bytes) => Request::from_parts(parts, Body::from(bytes)),
             Err(e) => {
                 // The rest of the body is not read: the connection cannot carry
@@ -167,4 +192,46 @@ pub async fn admit(
         return TaxiiError::internal("work slots closed").into_response();
     };
     next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use accord_node::config::Config;
+    use axum::routing::get;
+    use axum::Router;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// A request that waits for its organisation's slot past body_read_timeout (its
+    /// organisation's requests are all busy working) is answered 429, naming the limit.
+    #[tokio::test]
+    async fn a_request_waiting_too_long_for_its_organisations_slot_is_429() {
+        let text = "[server]\norganisation = \"telco\"\n\
+                    identity = \"identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\"\n\
+                    max_requests_per_organisation = 1\nbody_read_timeout = 0.2\n\
+                    [organisations.telco]\n";
+        let config = Config::parse(text, Path::new("accord.toml")).unwrap();
+        let admission = Arc::new(Admission::new(&config.server, 4));
+        let app = Router::new().route("/", get(|| async { "ok" })).layer(
+            axum::middleware::from_fn_with_state(admission.clone(), admit),
+        );
+        // No principal: the request counts as organisation "", whose slot is taken.
+        let busy = admission.organisation("").acquire_owned().await.unwrap();
+        let started = std::time::Instant::now();
+        let request = Request::builder().uri("/").body(Body::empty()).unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), 429);
+        assert!(started.elapsed() >= Duration::from_millis(200));
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let body = String::from_utf8_lossy(&body);
+        assert!(body.contains("max_requests_per_organisation (1)"), "{body}");
+        drop(busy);
+        let request = Request::builder().uri("/").body(Body::empty()).unwrap();
+        assert_eq!(app.oneshot(request).await.unwrap().status(), 200);
+    }
 }

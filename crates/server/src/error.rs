@@ -140,6 +140,15 @@ impl TaxiiError {
         )
     }
 
+    /// 429: the requester's organisation has too many requests in progress.
+    pub fn too_many_requests(description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests",
+            Some(description.into()),
+        )
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status

@@ -46,13 +46,15 @@ const WRITER_CACHE_KIB: i64 = 65_536;
 
 /// Each reader's SQLite page cache, in KiB. Readers map nothing (`mmap_size = 0`): with
 /// a 1 GiB map each of the 16 pooled readers held the pages it had touched, 16 times
-/// the store's hot size in all (100,000 objects read by 16 clients at once: 890 MB
-/// resident, 729 MB of it mapped file pages, all of it still held once idle). Without
+/// the store's hot size in all (100,000 objects read by 16 clients at once: 1.2 GB
+/// resident, 1.1 GB of it mapped file pages, all of it still held once idle). Without
 /// it pages come from the operating system's cache through the readers' own caches,
-/// bounded by this × [`MAX_READERS`] (64 MiB) whatever the store's size. A page
-/// query walks one index and reads its objects in order, so a small cache loses little:
-/// the interior pages it revisits fit many times over.
-pub const READER_CACHE_KIB: i64 = 4_096;
+/// bounded by this × [`MAX_READERS`] (32 MiB) whatever the store's size. A page query
+/// walks one index and reads its objects in order, so a small cache loses little: the
+/// interior pages it revisits fit many times over. Measured (`scripts/bench-taxii`,
+/// BENCHMARKS.md): 2 MiB reads as fast as the 64 MiB map did, 4 MiB no faster beyond
+/// the machine's noise and 30-40 MB more resident.
+pub const READER_CACHE_KIB: i64 = 2_048;
 
 /// A [`Store`] in one SQLite file.
 pub struct SqliteStore {
