@@ -148,26 +148,27 @@ pub async fn admit(
     // hundreds of stalled uploads behind its own slots sees each one answered within
     // this, and does not hold its connections for longer.
     let deadline = Instant::now() + admission.body_read_timeout;
+    let has_body = !request.body().is_end_stream();
     let slots = admission.organisation(&organisation);
     let _organisation_slot = match tokio::time::timeout_at(deadline, slots.acquire_owned()).await {
         Ok(Ok(slot)) => slot,
         Ok(Err(_)) => return TaxiiError::internal("organisation slots closed").into_response(),
         Err(_) => {
-            let mut response = TaxiiError::too_many_requests(format!(
+            let refusal = TaxiiError::too_many_requests(format!(
                 "Organisation '{organisation}' has had max_requests_per_organisation ({}) \
                  requests in progress for body_read_timeout ({} s); try again later.",
                 admission.per_organisation,
                 admission.body_read_timeout.as_secs_f64()
-            ))
-            .into_response();
-            response
-                .headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            return response;
+            ));
+            return if has_body {
+                closing(refusal)
+            } else {
+                refusal.into_response()
+            };
         }
     };
     let (parts, body) = request.into_parts();
-    let request = if body.is_end_stream() {
+    let request = if !has_body {
         Request::from_parts(parts, body)
     } else {
         let declared = parts
@@ -177,21 +178,23 @@ pub async fn admit(
             .and_then(|v| v.parse::<u64>().ok());
         match admission.read_body(body, declared, deadline).await {
             Ok(bytes) => Request::from_parts(parts, Body::from(bytes)),
-            Err(e) => {
-                // The rest of the body is not read: the connection cannot carry
-                // another request, so say that it closes.
-                let mut response = e.into_response();
-                response
-                    .headers_mut()
-                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
-                return response;
-            }
+            Err(e) => return closing(e),
         }
     };
     let Ok(_work_slot) = admission.work.clone().acquire_owned().await else {
         return TaxiiError::internal("work slots closed").into_response();
     };
     next.run(request).await
+}
+
+/// `error` as the answer to a request whose body is left unread: the connection cannot
+/// carry another request, so the answer says that it closes.
+fn closing(error: TaxiiError) -> Response {
+    let mut response = error.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 #[cfg(test)]
