@@ -1,6 +1,8 @@
 //! TAXII error messages: every failure the server reports has the TAXII 2.1
 //! error-message body (`title`, `http_status`, ...) and the TAXII media type.
 
+use std::borrow::Cow;
+
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -9,6 +11,24 @@ use crate::media::TAXII_MEDIA_TYPE;
 /// The challenge sent with 401 answers: both schemes this server accepts.
 pub const WWW_AUTHENTICATE: &str =
     "Basic realm=\"accord\", charset=\"UTF-8\", Bearer realm=\"accord\"";
+
+/// Longest failure detail written to the log by [`TaxiiError::internal`], in bytes. A
+/// detail may carry client input (a database error quotes its whole SQL statement, which
+/// holds every filter value); one log line must not grow with it.
+pub const MAX_LOGGED_DETAIL: usize = 1024;
+
+/// `text` cut to at most `max` bytes at a character boundary, with `…(N bytes)` naming
+/// the full length when cut: for anything from a client that is logged or quoted back.
+pub fn clip(text: &str, max: usize) -> Cow<'_, str> {
+    if text.len() <= max {
+        return Cow::Borrowed(text);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Cow::Owned(format!("{}…({} bytes)", &text[..end], text.len()))
+}
 
 /// A failed request, rendered as a TAXII error message.
 #[derive(Debug, Clone)]
@@ -99,13 +119,33 @@ impl TaxiiError {
         )
     }
 
-    /// 500: the server failed; the detail is logged, not sent.
+    /// 500: the server failed; the detail is logged (cut to [`MAX_LOGGED_DETAIL`]
+    /// bytes), not sent.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %detail, "request failed");
+        let detail = detail.to_string();
+        tracing::error!(error = %clip(&detail, MAX_LOGGED_DETAIL), "request failed");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Internal error",
             Some("The server could not complete the request; the failure is in its log.".into()),
+        )
+    }
+
+    /// 408: the request body did not arrive in time.
+    pub fn request_timeout(description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "Request timeout",
+            Some(description.into()),
+        )
+    }
+
+    /// 429: the requester's organisation has too many requests in progress.
+    pub fn too_many_requests(description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests",
+            Some(description.into()),
         )
     }
 
@@ -140,5 +180,18 @@ impl IntoResponse for TaxiiError {
             );
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clip_cuts_at_a_character_boundary_and_names_the_length() {
+        assert_eq!(clip("short", 10), "short");
+        assert_eq!(clip("abcdef", 3), "abc…(6 bytes)");
+        // 'é' is two bytes: a cut inside it moves back before it.
+        assert_eq!(clip("aéb", 2), "a…(4 bytes)");
     }
 }

@@ -10,7 +10,8 @@
 //!
 //! # Layout
 //! - [`state`]: shared state, access rules (swapped whole on reload).
-//! - [`router`]: routes and layers (log + metrics, concurrency limit, authentication).
+//! - [`router`]: routes and layers (log + metrics, authentication, admission).
+//! - [`admission`]: per-organisation and server-wide slots, body read timeouts.
 //! - [`handlers`]: one module per TAXII resource, plus health/metrics/OpenAPI.
 //! - [`auth`]: Basic and Bearer authentication.
 //! - [`params`]: `added_after`, `limit`, `next`, `match[...]`.
@@ -37,6 +38,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod admission;
 pub mod auth;
 pub mod envelope;
 pub mod error;
@@ -76,7 +78,11 @@ pub async fn run(
         }));
     }
     let tls = state.tls.clone();
-    let result = serve::serve(listener, app, tls, server.max_connections, shutdown).await;
+    let connections = serve::Connections {
+        max: server.max_connections,
+        header_read_timeout: server.header_read_timeout(),
+    };
+    let result = serve::serve(listener, app, tls, connections, shutdown).await;
     let _ = stop_watch.send(());
     result
 }

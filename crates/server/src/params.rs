@@ -12,8 +12,19 @@ use accord_store::{ObjectQuery, Scope, VersionFilter};
 
 use crate::error::TaxiiError;
 
-/// Longest value list a `match[...]` parameter may carry (bounds the SQL it becomes).
+/// Most values a `match[...]` parameter may carry, counted over all its repetitions
+/// (`match[id]=a&match[id]=b` is two values of `match[id]`): each value becomes one or
+/// two SQL variables, and SQLite refuses a statement with more than 32,766. Above it:
+/// 400 naming the parameter and the limit.
 pub const MAX_MATCH_VALUES: usize = 100;
+
+/// Longest query string accepted, in bytes (percent-encoded, as sent). Every admitted
+/// parameter at its limit fits in a third of it (100 ids of ~50 characters, 100 types,
+/// 100 version timestamps); above it the request is a 400 before anything is decoded.
+pub const MAX_QUERY_LEN: usize = 32 * 1024;
+
+/// Longest client value quoted back in an error message, in bytes (longer ones are cut).
+pub const MAX_QUOTED_VALUE: usize = 64;
 
 /// Which parameters an endpoint admits.
 #[derive(Debug, Clone, Copy)]
@@ -80,19 +91,31 @@ pub fn parse(
     default_versions: VersionFilter,
     limits: PageLimits,
 ) -> Result<Request, TaxiiError> {
+    let raw = raw.unwrap_or("");
+    if raw.len() > MAX_QUERY_LEN {
+        return Err(TaxiiError::bad_request(format!(
+            "the query string is {} bytes; at most {MAX_QUERY_LEN} are accepted",
+            raw.len()
+        )));
+    }
     let mut query = ObjectQuery::new(scope, limits.default);
     query.versions = default_versions;
     let mut next = None;
-    for (key, value) in pairs(raw.unwrap_or(""))? {
+    let mut counts = MatchCounts::default();
+    for (key, value) in pairs(raw)? {
         match key.as_str() {
             "added_after" if allowed.paging => {
-                let t = Timestamp::parse(&value)
-                    .map_err(|e| TaxiiError::bad_request(format!("added_after: {e}")))?;
+                let t = Timestamp::parse(&value).map_err(|e| {
+                    TaxiiError::bad_request(format!("added_after: {}", quoted_error(&e)))
+                })?;
                 query.added_after = Some(t.as_micros());
             }
             "limit" if allowed.paging => {
                 let n: usize = value.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                    TaxiiError::bad_request(format!("limit: '{value}' is not a positive integer"))
+                    TaxiiError::bad_request(format!(
+                        "limit: '{}' is not a positive integer",
+                        quoted(&value)
+                    ))
                 })?;
                 query.limit = n.min(limits.max);
             }
@@ -109,11 +132,21 @@ pub fn parse(
                 }
                 next = Some(value);
             }
-            "match[id]" if allowed.id_and_type => query.ids.extend(list(&key, &value)?),
-            "match[type]" if allowed.id_and_type => query.types.extend(list(&key, &value)?),
-            "match[spec_version]" => query.spec_versions.extend(list(&key, &value)?),
+            "match[id]" if allowed.id_and_type => {
+                let items = add_up(&key, &mut counts.id, list(&key, &value)?)?;
+                query.ids.extend(items);
+            }
+            "match[type]" if allowed.id_and_type => {
+                let items = add_up(&key, &mut counts.r#type, list(&key, &value)?)?;
+                query.types.extend(items);
+            }
+            "match[spec_version]" => {
+                let items = add_up(&key, &mut counts.spec_version, list(&key, &value)?)?;
+                query.spec_versions.extend(items);
+            }
             "match[version]" if allowed.version => {
-                query.versions = versions(&value)?;
+                let items = add_up(&key, &mut counts.version, list(&key, &value)?)?;
+                query.versions = versions(items)?;
             }
             _ => {}
         }
@@ -121,26 +154,56 @@ pub fn parse(
     Ok(Request { query, next })
 }
 
-/// A `match[...]` value: a comma-separated list of non-empty items.
-fn list(key: &str, value: &str) -> Result<Vec<String>, TaxiiError> {
-    let items: Vec<String> = value.split(',').map(|s| s.trim().to_string()).collect();
-    if items.iter().any(String::is_empty) {
+/// Values seen so far of each `match[...]` parameter, over all its repetitions.
+#[derive(Default)]
+struct MatchCounts {
+    id: usize,
+    r#type: usize,
+    spec_version: usize,
+    version: usize,
+}
+
+/// Count `items` into `seen` (the values of `key` so far); a 400 naming the parameter
+/// and the limit when the total passes [`MAX_MATCH_VALUES`].
+fn add_up(key: &str, seen: &mut usize, items: Vec<String>) -> Result<Vec<String>, TaxiiError> {
+    *seen += items.len();
+    if *seen > MAX_MATCH_VALUES {
         return Err(TaxiiError::bad_request(format!(
-            "{key}: empty item in '{value}'"
-        )));
-    }
-    if items.len() > MAX_MATCH_VALUES {
-        return Err(TaxiiError::bad_request(format!(
-            "{key}: more than {MAX_MATCH_VALUES} values"
+            "{key}: more than {MAX_MATCH_VALUES} values (repetitions of the parameter add up; \
+             at most {MAX_MATCH_VALUES} in all)"
         )));
     }
     Ok(items)
 }
 
+/// A `match[...]` value: a comma-separated list of non-empty items.
+fn list(key: &str, value: &str) -> Result<Vec<String>, TaxiiError> {
+    let items: Vec<String> = value.split(',').map(|s| s.trim().to_string()).collect();
+    if items.iter().any(String::is_empty) {
+        return Err(TaxiiError::bad_request(format!(
+            "{key}: empty item in '{}'",
+            quoted(value)
+        )));
+    }
+    Ok(items)
+}
+
+/// `value` as quoted back in an error message: at most [`MAX_QUOTED_VALUE`] bytes (cut
+/// at a character boundary, `…` marking the cut).
+fn quoted(value: &str) -> String {
+    crate::error::clip(value, MAX_QUOTED_VALUE).into_owned()
+}
+
+/// An error that quotes the client's value, cut like [`quoted`] values (with room for
+/// the sentence around the value).
+fn quoted_error(e: &dyn std::fmt::Display) -> String {
+    crate::error::clip(&e.to_string(), 2 * MAX_QUOTED_VALUE + 100).into_owned()
+}
+
 /// `match[version]`: `first`, `last`, `all` or timestamps, comma-separated.
-fn versions(value: &str) -> Result<VersionFilter, TaxiiError> {
+fn versions(items: Vec<String>) -> Result<VersionFilter, TaxiiError> {
     let mut filter = VersionFilter::default();
-    for item in list("match[version]", value)? {
+    for item in items {
         match item.as_str() {
             "all" => filter.all = true,
             "first" => filter.first = true,
@@ -148,7 +211,9 @@ fn versions(value: &str) -> Result<VersionFilter, TaxiiError> {
             text => {
                 let t = Timestamp::parse(text).map_err(|e| {
                     TaxiiError::bad_request(format!(
-                        "match[version]: '{text}' is not first, last, all or a timestamp ({e})"
+                        "match[version]: '{}' is not first, last, all or a timestamp ({})",
+                        quoted(text),
+                        quoted_error(&e)
                     ))
                 })?;
                 filter.exact.push(t.as_micros());
@@ -278,6 +343,78 @@ mod tests {
             let e = q(raw, Allowed::ALL).unwrap_err();
             assert_eq!(e.status().as_u16(), 400, "{raw}");
             assert!(format!("{e:?}").contains(name), "{raw}: {e:?}");
+        }
+    }
+
+    /// Repetitions of a `match[...]` parameter add up to its limit: each value is an
+    /// SQL variable, and 17,000 ids once made a statement SQLite refused (a 500).
+    #[test]
+    fn repeated_match_parameters_add_up_to_the_limit() {
+        let values = |prefix: &str, n: usize| {
+            (0..n)
+                .map(|i| format!("{prefix}{i}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        for key in [
+            "match[id]",
+            "match[type]",
+            "match[spec_version]",
+            "match[version]",
+        ] {
+            let item = if key == "match[version]" { "all" } else { "x" };
+            let item_list = |n: usize| {
+                if key == "match[version]" {
+                    vec![item; n].join(",")
+                } else {
+                    values(item, n)
+                }
+            };
+            // 100 in all, over two repetitions: accepted.
+            let at = format!("{key}={}&{key}={}", item_list(60), item_list(40));
+            assert!(q(&at, Allowed::ALL).is_ok(), "{key}");
+            // 101 in all: refused, naming the parameter and the limit.
+            let over = format!("{key}={}&{key}={}", item_list(60), item_list(41));
+            let e = q(&over, Allowed::ALL).unwrap_err();
+            assert_eq!(e.status().as_u16(), 400, "{key}");
+            let text = format!("{e:?}");
+            assert!(text.contains(key) && text.contains("100"), "{text}");
+        }
+        // Parameters are counted apart: 100 ids and 100 types together are fine.
+        let both = format!(
+            "match[id]={}&match[type]={}",
+            values("i", 100),
+            values("t", 100)
+        );
+        assert!(q(&both, Allowed::ALL).is_ok());
+    }
+
+    #[test]
+    fn long_query_strings_are_400_naming_the_limit() {
+        let raw = format!("match[id]={}", "x,".repeat(MAX_QUERY_LEN / 2));
+        let e = q(&raw, Allowed::ALL).unwrap_err();
+        assert_eq!(e.status().as_u16(), 400);
+        assert!(
+            format!("{e:?}").contains(&MAX_QUERY_LEN.to_string()),
+            "{e:?}"
+        );
+    }
+
+    /// Values quoted back in an error are cut: an error message does not grow with the
+    /// client's input.
+    #[test]
+    fn quoted_values_are_bounded() {
+        let long = "z".repeat(10_000);
+        for raw in [
+            format!("limit={long}"),
+            format!("next={long}"),
+            format!("added_after={long}"),
+            format!("match[version]={long}"),
+            format!("match[type]=a,,{long}"),
+        ] {
+            let e = q(&raw, Allowed::ALL).unwrap_err();
+            let text = format!("{e:?}");
+            assert!(text.len() < 600, "{} bytes for {}", text.len(), &raw[..12]);
         }
     }
 

@@ -1,8 +1,12 @@
-//! The routes, and the layers around them: request log and metrics (outermost), the
-//! concurrency limit, and authentication on every TAXII route.
+//! The routes, and the layers around them: request log and metrics (outermost); on
+//! every TAXII route authentication, then admission (per-organisation slots, the body
+//! read within its timeouts, the server's work slots: [`crate::admission`]); on the
+//! operational routes their own small limit, so that they never wait behind TAXII
+//! requests.
 //!
 //! TAXII URLs end with `/`; each is also answered without it.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -12,10 +16,16 @@ use axum::routing::{get, MethodRouter};
 use axum::Router;
 use tower::limit::GlobalConcurrencyLimitLayer;
 
+use crate::admission::{self, Admission, OPS_MAX_CONCURRENT_REQUESTS};
 use crate::auth::{self, ServedTo};
+use crate::error::clip;
 use crate::handlers::{collections, discovery, object, objects, ops, status};
 use crate::metrics::method_name;
 use crate::state::AppState;
+
+/// Longest request path written to the request log, in bytes (longer ones are cut): a
+/// path is client input, up to hyper's header buffer in size.
+pub const MAX_LOGGED_PATH: usize = 256;
 
 /// Every TAXII route (path templates as axum writes them).
 pub const TAXII_ROUTES: [&str; 9] = [
@@ -35,7 +45,8 @@ fn both(router: Router<AppState>, path: &str, handler: MethodRouter<AppState>) -
     router.route(path, handler.clone()).route(bare, handler)
 }
 
-/// The whole application.
+/// The whole application. `max_concurrent_requests`: TAXII requests worked on at once
+/// (the other limits are the configuration's).
 pub fn router(state: AppState, max_concurrent_requests: usize) -> Router {
     let [discovery_path, root, status_path, list, one, objs, obj, versions, manifest] =
         TAXII_ROUTES;
@@ -49,19 +60,30 @@ pub fn router(state: AppState, max_concurrent_requests: usize) -> Router {
     taxii = both(taxii, obj, get(object::get).delete(object::delete));
     taxii = both(taxii, versions, get(object::versions));
     taxii = both(taxii, manifest, get(objects::manifest));
-    let taxii = taxii.route_layer(middleware::from_fn_with_state(
-        state.clone(),
-        auth::authenticate,
+    let admission = Arc::new(Admission::new(
+        &state.access().config.server,
+        max_concurrent_requests,
     ));
-
-    Router::new()
+    // Layers added later run first: authentication, then admission.
+    let taxii = taxii
+        .route_layer(middleware::from_fn_with_state(admission, admission::admit))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ));
+    let ops = Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
+        .route_layer(GlobalConcurrencyLimitLayer::new(
+            OPS_MAX_CONCURRENT_REQUESTS,
+        ));
+
+    Router::new()
+        .merge(ops)
         .merge(taxii)
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)
-        .layer(GlobalConcurrencyLimitLayer::new(max_concurrent_requests))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }
@@ -74,7 +96,7 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
-    let path = request.uri().path().to_string();
+    let path = clip(request.uri().path(), MAX_LOGGED_PATH).into_owned();
     state.metrics.started();
     let response = next.run(request).await;
     let elapsed = started.elapsed();

@@ -18,26 +18,31 @@ use tokio_rustls::TlsAcceptor;
 /// How long requests in progress get to finish after shutdown is asked for.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
-/// How long a client may take to send a request's headers (slow clients hold a
-/// connection slot).
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// How long a TLS handshake may take.
 pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Limits on connections.
+#[derive(Debug, Clone, Copy)]
+pub struct Connections {
+    /// Open connections at once; further ones wait in the listen backlog.
+    pub max: usize,
+    /// How long a client may take to send a request's headers, and an idle kept-alive
+    /// connection may wait for its next request (slow clients hold a connection slot).
+    pub header_read_timeout: Duration,
+}
+
 /// Serve `app` on `listener` until `shutdown` completes, then drain.
 ///
-/// `tls`: speak HTTPS with this acceptor. `max_connections`: open connections at once;
-/// further ones wait in the listen backlog.
+/// `tls`: speak HTTPS with this acceptor.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     tls: Option<TlsAcceptor>,
-    max_connections: usize,
+    limits: Connections,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
-    let slots = Arc::new(Semaphore::new(max_connections.max(1)));
+    let slots = Arc::new(Semaphore::new(limits.max.max(1)));
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -64,7 +69,8 @@ pub async fn serve(
         let (app, tls) = (app.clone(), tls.clone());
         tokio::spawn(async move {
             let _permit = permit;
-            if let Err(e) = connection(stream, app, tls, watcher).await {
+            let timeout = limits.header_read_timeout;
+            if let Err(e) = connection(stream, app, tls, timeout, watcher).await {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
         });
@@ -85,13 +91,14 @@ async fn connection(
     stream: TcpStream,
     app: Router,
     tls: Option<TlsAcceptor>,
+    header_read_timeout: Duration,
     watcher: hyper_util::server::graceful::Watcher,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let service = TowerToHyperService::new(app);
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+        .header_read_timeout(header_read_timeout);
     match tls {
         None => {
             let conn = builder.serve_connection(TokioIo::new(stream), service);

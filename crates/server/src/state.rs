@@ -174,6 +174,10 @@ impl AppState {
                 || old.max_page_size != new.max_page_size
                 || old.max_concurrent_requests != new.max_concurrent_requests
                 || old.max_connections != new.max_connections
+                || old.max_requests_per_organisation != new.max_requests_per_organisation
+                || old.header_read_timeout != new.header_read_timeout
+                || old.body_read_timeout != new.body_read_timeout
+                || old.body_idle_timeout != new.body_idle_timeout
             {
                 ignored.push("server limits");
             }

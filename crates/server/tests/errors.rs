@@ -178,3 +178,56 @@ async fn a_next_token_the_server_did_not_issue_is_400() {
     }
     assert!(refused >= 3, "{refused} of 4 forged tokens refused");
 }
+
+/// `match[id]` repeated until the query held 17,000 ids (each parameter within its 100
+/// values) was a 500: the statement passed SQLite's limit of variables. The values of a
+/// parameter add up over its repetitions, and the query string is bounded: both are
+/// 400 TAXII errors naming the parameter (or the query string) and the limit. (Short
+/// ids: a URI is at most 64 KiB, so 17,000 real ids cannot be sent in one.)
+#[tokio::test]
+async fn match_values_add_up_over_repetitions_and_are_capped() {
+    use accord_server::params::{MAX_MATCH_VALUES, MAX_QUERY_LEN};
+    let f = fixture();
+    let hundred = |from: u32| {
+        (from..from + 100)
+            .map(identity_id)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let repeated = |times: u32| {
+        (0..times)
+            .map(|k| format!("match[id]={}", hundred(k * 100)))
+            .collect::<Vec<_>>()
+            .join("&")
+    };
+    let short = format!("match[id]={}", vec!["a"; 100].join(","));
+    let seventeen_thousand = vec![short; 170].join("&");
+    let manifest = format!("/intel/collections/{SHARED}/manifest/");
+    for path in [objects_path(SHARED), manifest] {
+        // 17,000 ids: refused for the query string's length, before anything is parsed.
+        let r = get(&f.app, &format!("{path}?{seventeen_thousand}"), Who::Telco).await;
+        r.assert_taxii_error(400);
+        let description = r.json()["description"].as_str().unwrap().to_string();
+        assert!(
+            description.contains("query string")
+                && description.contains(&MAX_QUERY_LEN.to_string()),
+            "{description}"
+        );
+        // 200 ids in two repetitions: a short query, refused for the count.
+        let r = get(&f.app, &format!("{path}?{}", repeated(2)), Who::Telco).await;
+        r.assert_taxii_error(400);
+        let description = r.json()["description"].as_str().unwrap().to_string();
+        assert!(
+            description.contains("match[id]")
+                && description.contains(&MAX_MATCH_VALUES.to_string()),
+            "{description}"
+        );
+        // One repetition of 100 is within the limit.
+        assert_eq!(
+            get(&f.app, &format!("{path}?{}", repeated(1)), Who::Telco)
+                .await
+                .status,
+            200
+        );
+    }
+}

@@ -121,8 +121,9 @@ pub fn fixture_with(extra_server: &str) -> Fixture {
     std::fs::write(&path, config_text(extra_server)).unwrap();
     let config = Config::load(&path).unwrap();
     let store = Arc::new(SqliteStore::open(config.store_path()).unwrap());
+    let max_concurrent_requests = config.server.max_concurrent_requests;
     let state = AppState::new(config, store).unwrap();
-    let app = accord_server::router(state.clone(), 16);
+    let app = accord_server::router(state.clone(), max_concurrent_requests);
     Fixture { app, state, dir }
 }
 

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod admission;
 mod auth;
 mod discovery;
 mod errors;

@@ -33,8 +33,64 @@ pub enum StoreError {
     },
 }
 
+/// Longest database error message kept, in bytes. SQLite's errors about a statement
+/// quote the whole statement, which holds every value of a query's filters: a query of
+/// 17,000 ids made a 250 KB message, logged whole by the server on each request.
+pub const MAX_ERROR_TEXT: usize = 512;
+
+/// Of a statement quoted in an error, the first bytes kept.
+const QUOTED_SQL: usize = 160;
+
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        StoreError::Database(e.to_string())
+        let text = match e {
+            rusqlite::Error::SqlInputError {
+                msg, sql, offset, ..
+            } => format!(
+                "{msg} at offset {offset} of a statement of {} bytes: {}",
+                sql.len(),
+                clip(&sql, QUOTED_SQL)
+            ),
+            other => other.to_string(),
+        };
+        StoreError::Database(clip(&text, MAX_ERROR_TEXT))
+    }
+}
+
+/// `text` cut to at most `max` bytes at a character boundary, the cut marked with the
+/// full length.
+fn clip(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…({} bytes)", &text[..end], text.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A statement with more variables than SQLite allows: the error names the problem
+    /// and stays short whatever the statement's length.
+    #[test]
+    fn errors_about_huge_statements_stay_short() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let list = vec!["?"; 40_000].join(", ");
+        let sql = format!("SELECT 1 WHERE 1 IN ({list})");
+        let e = StoreError::from(conn.prepare(&sql).unwrap_err());
+        let text = e.to_string();
+        assert!(text.len() <= MAX_ERROR_TEXT + 64, "{} bytes", text.len());
+        assert!(text.contains("too many SQL variables"), "{text}");
+        assert!(text.contains(&format!("{} bytes", sql.len())), "{text}");
+    }
+
+    #[test]
+    fn clip_keeps_characters_whole() {
+        assert_eq!(clip("abc", 3), "abc");
+        assert_eq!(clip("aéb", 2), "a…(4 bytes)");
     }
 }

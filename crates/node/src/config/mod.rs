@@ -50,8 +50,10 @@ pub mod validate;
 use std::path::{Path, PathBuf};
 
 pub use model::{
-    ApiRoot, Collection, Config, Organisation, Server, Tls, Token, User, DEFAULT_LISTEN,
-    DEFAULT_MAX_CONTENT_LENGTH, DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE,
+    ApiRoot, Collection, Config, Organisation, Server, Tls, Token, User, DEFAULT_BODY_IDLE_TIMEOUT,
+    DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_LISTEN,
+    DEFAULT_MAX_CONTENT_LENGTH, DEFAULT_MAX_PAGE_SIZE, DEFAULT_MAX_REQUESTS_PER_ORGANISATION,
+    DEFAULT_PAGE_SIZE, MAX_TIMEOUT_SECONDS,
 };
 
 /// The configuration file's name inside a data directory.

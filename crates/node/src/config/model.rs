@@ -21,6 +21,20 @@ pub const DEFAULT_MAX_PAGE_SIZE: usize = 10_000;
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 64;
 /// Default number of open client connections (further connections wait to be accepted).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Default number of requests of one organisation in progress at once (reading its body
+/// included); further ones of that organisation wait. A quarter of the default
+/// `max_concurrent_requests`: one partner cannot take every slot.
+pub const DEFAULT_MAX_REQUESTS_PER_ORGANISATION: usize = 16;
+/// Default seconds a client may take to send a request's headers; an idle kept-alive
+/// connection is closed after as long.
+pub const DEFAULT_HEADER_READ_TIMEOUT: f64 = 30.0;
+/// Default seconds a request body may take to arrive in full (408 after): 10 MiB at
+/// 1.4 Mbit/s.
+pub const DEFAULT_BODY_READ_TIMEOUT: f64 = 60.0;
+/// Default seconds a request body may pause without sending a byte (408 after).
+pub const DEFAULT_BODY_IDLE_TIMEOUT: f64 = 10.0;
+/// Longest timeout a configuration may set, in seconds (one day).
+pub const MAX_TIMEOUT_SECONDS: f64 = 86_400.0;
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Deserialize)]
@@ -78,6 +92,20 @@ pub struct Server {
     /// Client connections open at once; further connections wait to be accepted.
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
+    /// Requests of one organisation in progress at once, the reading of their bodies
+    /// included; further ones of that organisation wait (other organisations do not).
+    #[serde(default = "default_max_requests_per_organisation")]
+    pub max_requests_per_organisation: usize,
+    /// Seconds a client may take to send a request's headers, and an idle kept-alive
+    /// connection may wait for its next request; then the connection is closed.
+    #[serde(default = "default_header_read_timeout")]
+    pub header_read_timeout: f64,
+    /// Seconds a request body may take to arrive in full; 408 after.
+    #[serde(default = "default_body_read_timeout")]
+    pub body_read_timeout: f64,
+    /// Seconds a request body may pause without a byte arriving; 408 after.
+    #[serde(default = "default_body_idle_timeout")]
+    pub body_idle_timeout: f64,
     /// Objects per page when the client gives no `limit`.
     #[serde(default = "default_page_size")]
     pub page_size: usize,
@@ -90,6 +118,31 @@ pub struct Server {
     /// TLS (HTTPS); plain HTTP when absent.
     #[serde(default)]
     pub tls: Option<Tls>,
+}
+
+impl Server {
+    /// `header_read_timeout` as a duration.
+    pub fn header_read_timeout(&self) -> std::time::Duration {
+        seconds(self.header_read_timeout)
+    }
+
+    /// `body_read_timeout` as a duration.
+    pub fn body_read_timeout(&self) -> std::time::Duration {
+        seconds(self.body_read_timeout)
+    }
+
+    /// `body_idle_timeout` as a duration.
+    pub fn body_idle_timeout(&self) -> std::time::Duration {
+        seconds(self.body_idle_timeout)
+    }
+}
+
+/// A timeout setting as a duration. Validation keeps settings within (0,
+/// [`MAX_TIMEOUT_SECONDS`]]; a value outside (a configuration built without it) is
+/// clamped there rather than panicking.
+fn seconds(value: f64) -> std::time::Duration {
+    let value = if value.is_nan() { 0.0 } else { value };
+    std::time::Duration::from_secs_f64(value.clamp(0.001, MAX_TIMEOUT_SECONDS))
 }
 
 /// `[server.tls]`: PEM files, relative to the configuration's folder.
@@ -204,6 +257,18 @@ fn default_max_concurrent_requests() -> usize {
 }
 fn default_max_connections() -> usize {
     DEFAULT_MAX_CONNECTIONS
+}
+fn default_max_requests_per_organisation() -> usize {
+    DEFAULT_MAX_REQUESTS_PER_ORGANISATION
+}
+fn default_header_read_timeout() -> f64 {
+    DEFAULT_HEADER_READ_TIMEOUT
+}
+fn default_body_read_timeout() -> f64 {
+    DEFAULT_BODY_READ_TIMEOUT
+}
+fn default_body_idle_timeout() -> f64 {
+    DEFAULT_BODY_IDLE_TIMEOUT
 }
 fn default_page_size() -> usize {
     DEFAULT_PAGE_SIZE

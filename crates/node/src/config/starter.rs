@@ -82,12 +82,19 @@ title = "Accord TAXII server"
 # The base URL clients use, if not the Host they connect to (e.g. behind a proxy).
 # public_url = "https://taxii.example.net"
 # Limits: largest request body (bytes), requests processed at once, open
-# connections, default and largest page of objects.
+# connections, requests of one organisation at once, default and largest page of
+# objects.
 max_content_length = 10485760
 max_concurrent_requests = 64
 max_connections = 1024
+max_requests_per_organisation = 16
 page_size = 1000
 max_page_size = 10000
+# Timeouts (seconds): request headers (and an idle kept-alive connection); a request
+# body in full, and a pause within it (408 after either).
+header_read_timeout = 30
+body_read_timeout = 60
+body_idle_timeout = 10
 # Serve /metrics without credentials (otherwise only this node's users may read it).
 metrics_public = false
 

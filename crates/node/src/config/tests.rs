@@ -25,6 +25,13 @@ fn defaults_apply_and_paths_resolve_against_the_file() {
     assert_eq!(c.server.listen.to_string(), DEFAULT_LISTEN);
     assert_eq!(c.server.max_content_length, DEFAULT_MAX_CONTENT_LENGTH);
     assert_eq!(c.server.page_size, DEFAULT_PAGE_SIZE);
+    assert_eq!(
+        c.server.max_requests_per_organisation,
+        DEFAULT_MAX_REQUESTS_PER_ORGANISATION
+    );
+    assert_eq!(c.server.header_read_timeout().as_secs(), 30);
+    assert_eq!(c.server.body_read_timeout().as_secs(), 60);
+    assert_eq!(c.server.body_idle_timeout().as_secs(), 10);
     assert_eq!(c.store_path(), Path::new("/srv/accord/accord.sqlite"));
     assert_eq!(c.agreements_dir(), Path::new("/srv/accord/agreements"));
     assert!(c.tls_paths().is_none());
@@ -49,7 +56,8 @@ fn unknown_keys_and_bad_types_are_syntax_errors() {
 fn every_broken_rule_is_named() {
     let text =
         "[server]\norganisation = \"nobody\"\nidentity = \"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\"\n\
-         page_size = 20000\n\
+         page_size = 20000\nbody_idle_timeout = 0\nheader_read_timeout = -1\n\
+         max_requests_per_organisation = 0\nbody_read_timeout = 0.25\n\
          [organisations.telco.users.ana]\npassword = \"secret\"\n\
          [organisations.police.users.ana]\npassword = \"secret\"\n\
          [organisations.police.tokens.t]\nsha256 = \"ABC\"\n\
@@ -63,6 +71,9 @@ fn every_broken_rule_is_named() {
         "server.organisation: 'nobody'",
         "server.identity",
         "server.page_size",
+        "server.body_idle_timeout: 0 is not a number of seconds",
+        "server.header_read_timeout: -1 is not",
+        "server.max_requests_per_organisation: must be at least 1",
         "organisations.telco.users.ana: the user name is already used in organisation 'police'",
         "organisations.telco.users.ana.password",
         "organisations.police.tokens.t.sha256",
@@ -88,6 +99,16 @@ fn starter_configuration_loads_and_has_the_admin() {
         .unwrap();
     assert_eq!((root, alias), ("intel", "shared"));
     assert!(coll.can_read("telco") && coll.can_write("telco"));
+    // The template spells out the defaults, and spells them right.
+    let defaults = Config::parse(&minimal(), Path::new("d/accord.toml")).unwrap();
+    let (s, d) = (&c.server, &defaults.server);
+    assert_eq!(
+        s.max_requests_per_organisation,
+        d.max_requests_per_organisation
+    );
+    assert_eq!(s.header_read_timeout, d.header_read_timeout);
+    assert_eq!(s.body_read_timeout, d.body_read_timeout);
+    assert_eq!(s.body_idle_timeout, d.body_idle_timeout);
 }
 
 #[test]

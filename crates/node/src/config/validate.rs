@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::model::Config;
+use super::model::{Config, MAX_TIMEOUT_SECONDS};
 
 /// Path segments an API root may not take: the server's own routes.
 pub const RESERVED_ROOT_NAMES: &[&str] = &["taxii2", "healthz", "metrics", "openapi.json"];
@@ -71,6 +71,20 @@ fn server(config: &Config, out: &mut Vec<String>) {
     }
     if s.max_connections == 0 {
         out.push("server.max_connections: must be at least 1".to_string());
+    }
+    if s.max_requests_per_organisation == 0 {
+        out.push("server.max_requests_per_organisation: must be at least 1".to_string());
+    }
+    for (name, value) in [
+        ("header_read_timeout", s.header_read_timeout),
+        ("body_read_timeout", s.body_read_timeout),
+        ("body_idle_timeout", s.body_idle_timeout),
+    ] {
+        if !(value > 0.0 && value <= MAX_TIMEOUT_SECONDS) {
+            out.push(format!(
+                "server.{name}: {value} is not a number of seconds above 0 and at most {MAX_TIMEOUT_SECONDS}"
+            ));
+        }
     }
     if s.page_size == 0 || s.page_size > s.max_page_size {
         out.push(format!(

@@ -24,6 +24,7 @@ use crate::model::{
 };
 use crate::store::Store;
 use pool::ReaderPool;
+pub use pool::MAX_READERS;
 use write::Writer;
 
 /// The schema version this build writes and understands.
@@ -39,8 +40,21 @@ const SCHEMA_VERSION: i64 = 5;
 /// 33,000 (`scripts/bench-taxii`; into a small store, 60,000 instead of 45,000).
 const PAGE_SIZE: i64 = 65_536;
 
-/// SQLite page cache per connection, in KiB (negative = KiB for `PRAGMA cache_size`).
-const CACHE_KIB: i64 = 65_536;
+/// The writer's SQLite page cache, in KiB: commits into a large store touch index pages
+/// all over it (random ids), and the cache keeps them between commits.
+const WRITER_CACHE_KIB: i64 = 65_536;
+
+/// Each reader's SQLite page cache, in KiB. Readers map nothing (`mmap_size = 0`): with
+/// a 1 GiB map each of the 16 pooled readers held the pages it had touched, 16 times
+/// the store's hot size in all (100,000 objects read by 16 clients at once: 1.2 GB
+/// resident, 1.1 GB of it mapped file pages, all of it still held once idle). Without
+/// it pages come from the operating system's cache through the readers' own caches,
+/// bounded by this × [`MAX_READERS`] (32 MiB) whatever the store's size. A page query
+/// walks one index and reads its objects in order, so a small cache loses little: the
+/// interior pages it revisits fit many times over. Measured (`scripts/bench-taxii`,
+/// BENCHMARKS.md): 2 MiB reads as fast as the 64 MiB map did, 4 MiB no faster beyond
+/// the machine's noise and 30-40 MB more resident.
+pub const READER_CACHE_KIB: i64 = 2_048;
 
 /// A [`Store`] in one SQLite file.
 pub struct SqliteStore {
@@ -126,11 +140,7 @@ impl SqliteStore {
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         match self.readers.take()? {
-            Some(conn) => {
-                let result = f(&conn);
-                self.readers.give_back(conn);
-                result
-            }
+            Some(conn) => f(&conn),
             None => self.write(|w| f(w.connection())),
         }
     }
@@ -159,7 +169,7 @@ fn configure_writer(conn: &Connection, durability: Durability) -> Result<(), Sto
     conn.pragma_update(None, "synchronous", synchronous)?;
     // The background checkpointer does it (see `checkpoint`).
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-    conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
+    conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     Ok(())
 }
@@ -169,8 +179,8 @@ fn open_reader(path: &Path) -> Result<Connection, StoreError> {
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
-    conn.pragma_update(None, "mmap_size", 1_i64 << 30)?;
+    conn.pragma_update(None, "cache_size", -READER_CACHE_KIB)?;
+    conn.pragma_update(None, "mmap_size", 0)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     Ok(conn)
 }
@@ -460,6 +470,54 @@ mod tests {
         std::fs::metadata(path.with_extension("sqlite-wal"))
             .unwrap()
             .len()
+    }
+
+    /// Readers are bounded: many reads at once share at most `MAX_READERS` connections
+    /// (the rest wait), each with a small page cache and no map, so their memory does
+    /// not grow with the number of clients or the size of the store.
+    #[test]
+    fn readers_are_bounded_in_number_and_memory() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let (_dir, _path, store) = small_bound_store();
+        write_batches(&store, 0, 1);
+        let (now, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        std::thread::scope(|scope| {
+            for _ in 0..MAX_READERS + 8 {
+                scope.spawn(|| {
+                    store
+                        .read(|conn| {
+                            let cache: i64 =
+                                conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+                            let map: i64 = conn.query_row("PRAGMA mmap_size", [], |r| r.get(0))?;
+                            assert_eq!((cache, map), (-READER_CACHE_KIB, 0));
+                            let here = now.fetch_add(1, Ordering::SeqCst) + 1;
+                            most.fetch_max(here, Ordering::SeqCst);
+                            std::thread::sleep(Duration::from_millis(100));
+                            now.fetch_sub(1, Ordering::SeqCst);
+                            Ok(())
+                        })
+                        .unwrap();
+                });
+            }
+        });
+        let most = most.load(Ordering::SeqCst);
+        assert!((2..=MAX_READERS).contains(&most), "{most} readers at once");
+        assert_eq!(store.readers.open(), most);
+    }
+
+    /// A read that panics gives its connection back: the pool does not shrink by one
+    /// slot per panic until every read waits forever.
+    #[test]
+    fn a_panicking_read_gives_its_connection_back() {
+        let (_dir, _path, store) = small_bound_store();
+        for _ in 0..MAX_READERS + 1 {
+            let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                store.read(|_| -> Result<(), StoreError> { panic!("a failing read") })
+            }));
+            assert!(panicked.is_err());
+        }
+        assert_eq!(store.readers.open(), 1);
+        assert_eq!(store.stats().unwrap().objects, 0);
     }
 
     /// A writer that never pauses still finds the log reused from its start: with a
