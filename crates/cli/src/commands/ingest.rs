@@ -54,14 +54,14 @@ const COMMIT_BYTES: usize = 16 << 20;
 /// valid ones are stored. Exit status: 0 all stored, 1 some rejected, 2 error.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  accord ingest bundle.json\n  accord ingest --collection 365fed99-08fa-fdcd-a1b3-fb247eb41d01 a.json b.json\n  curl -s https://example.org/feed.json | accord ingest -"
+    after_help = "Examples:\n  accord ingest bundle.json\n  accord ingest --collection shared a.json b.json\n  curl -s https://example.org/feed.json | accord ingest -"
 )]
 pub struct IngestArgs {
     /// Bundles or JSON arrays of objects (`-` for standard input)
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Also add the objects to this TAXII collection (its id)
-    #[arg(short, long, value_name = "ID")]
+    /// Also add the objects to this TAXII collection (its id or alias)
+    #[arg(short, long, value_name = "COLLECTION")]
     pub collection: Option<String>,
     /// The providing organisation recorded as provenance [default: this node's organisation]
     #[arg(long, value_name = "NAME")]
@@ -83,16 +83,20 @@ struct Summary {
 }
 
 pub fn run(global: &GlobalArgs, args: &IngestArgs) -> anyhow::Result<ExitCode> {
+    let node = global.node()?;
+    // Names first: an unknown one is refused before anything is opened or created.
+    let collection = node.collection_id(args.collection.as_deref())?;
+    let provider = match &args.org {
+        Some(org) => {
+            node.require_organisation(org)?;
+            org.clone()
+        }
+        None => node.organisation().to_string(),
+    };
     // Commits reach the disk lazily during the load; `sync` below makes all of them
     // durable before the summary acknowledges them.
-    let store = global.open_store_with(Durability::AtSync)?;
-    let provenance = Provenance::new(
-        match &args.org {
-            Some(org) => org.clone(),
-            None => global.local_organisation()?,
-        },
-        "cli-ingest",
-    );
+    let store = node.write_store(Durability::AtSync)?;
+    let provenance = Provenance::new(provider, "cli-ingest");
     let options = IngestOptions {
         fill_sco_ids: args.fill_ids,
     };
@@ -105,7 +109,7 @@ pub fn run(global: &GlobalArgs, args: &IngestArgs) -> anyhow::Result<ExitCode> {
             &*store,
             input,
             &provenance,
-            args.collection.as_deref(),
+            collection.as_deref(),
             &options,
             &mut summary,
             file,

@@ -174,6 +174,11 @@ fn report_verification(global: &GlobalArgs, outcome: Outcome) -> anyhow::Result<
 fn explain(global: &GlobalArgs, recipient: &str, object: &str) -> anyhow::Result<ExitCode> {
     let store = global.open_store()?;
     let records = store.ledger_find(recipient, object)?;
+    if records.is_empty() {
+        // A past partner may have left the configuration and still be in the ledger;
+        // a name that is in neither is a mistake, not a "never received".
+        global.node()?.require_organisation(recipient)?;
+    }
     let mut explained = Vec::new();
     for record in &records {
         let entry = decode_record(record).map_err(|e| {

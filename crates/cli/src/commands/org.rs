@@ -2,9 +2,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context as _;
-
-use super::init::{config_path, editor, save};
+use super::init::{editor, read_config, save};
 use crate::context::GlobalArgs;
 
 /// Manage organisations (this node's own and its partners).
@@ -57,9 +55,7 @@ pub fn run(global: &GlobalArgs, args: &OrgArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn list(global: &GlobalArgs) -> anyhow::Result<()> {
-    let path = config_path(global);
-    let config =
-        accord_node::config::Config::load(&path).with_context(|| "reading the configuration")?;
+    let config = read_config(global)?;
     let rights = |org: &str| -> Vec<String> {
         let mut out = Vec::new();
         for (root, r) in &config.api_roots {

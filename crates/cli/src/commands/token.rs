@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use accord_node::accounts::new_token;
 use accord_stix::Timestamp;
 
-use super::init::{config_path, editor, save};
+use super::init::{editor, read_config, save};
 use crate::context::GlobalArgs;
 
 /// Manage API tokens (shown once at creation; only their SHA-256 is kept).
@@ -69,7 +69,7 @@ pub fn run(global: &GlobalArgs, args: &TokenArgs) -> anyhow::Result<ExitCode> {
             )?;
         }
         TokenCommand::List => {
-            let config = accord_node::config::Config::load(&config_path(global))?;
+            let config = read_config(global)?;
             let mut rows = Vec::new();
             for (org, o) in &config.organisations {
                 for (name, t) in &o.tokens {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use accord_node::accounts::{generate_password, hash_password};
 use anyhow::{bail, Context as _};
 
-use super::init::{config_path, editor, save};
+use super::init::{editor, read_config, save};
 use crate::context::GlobalArgs;
 
 /// Environment variable a new password can be given in (instead of --password-stdin).
@@ -110,7 +110,7 @@ pub fn run(global: &GlobalArgs, args: &UserArgs) -> anyhow::Result<ExitCode> {
             save(&e, &format!("Removed user '{name}'"))?;
         }
         UserCommand::List => {
-            let config = accord_node::config::Config::load(&config_path(global))?;
+            let config = read_config(global)?;
             let users: Vec<(&String, &String)> = config
                 .organisations
                 .iter()
