@@ -3,6 +3,7 @@
 mod support;
 
 mod auth;
+mod content_types;
 mod discovery;
 mod errors;
 mod leaks;

@@ -18,6 +18,9 @@ pub struct OrgArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum OrgCommand {
     /// Declare a partner organisation
+    #[command(
+        after_help = "Examples:\n  accord org add police --title 'Cybercrime centre'\n  accord org add cert-eu"
+    )]
     Add {
         /// Its name (1-64 of A-Z a-z 0-9 . _ -)
         name: String,
@@ -26,8 +29,10 @@ pub enum OrgCommand {
         title: Option<String>,
     },
     /// List organisations with their users, tokens and rights
+    #[command(after_help = "Examples:\n  accord org list\n  accord --json org list")]
     List,
     /// Remove an organisation with its users, tokens and rights
+    #[command(after_help = "Example:\n  accord org remove police")]
     Remove {
         /// Its name
         name: String,

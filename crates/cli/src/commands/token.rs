@@ -21,6 +21,9 @@ pub struct TokenArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum TokenCommand {
     /// Create a token for an organisation and print it (once)
+    #[command(
+        after_help = "Examples:\n  accord token create sensor-push --org local\n  TOKEN=$(accord token create puller --org police)"
+    )]
     Create {
         /// A name for the token (unique within the organisation)
         name: String,
@@ -29,6 +32,7 @@ pub enum TokenCommand {
         org: String,
     },
     /// Revoke a token
+    #[command(after_help = "Example:\n  accord token revoke sensor-push --org local")]
     Revoke {
         /// The token's name
         name: String,
@@ -37,6 +41,7 @@ pub enum TokenCommand {
         org: String,
     },
     /// List tokens (names and creation times, never the tokens)
+    #[command(after_help = "Examples:\n  accord token list\n  accord --json token list")]
     List,
 }
 

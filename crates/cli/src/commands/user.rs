@@ -25,6 +25,9 @@ pub struct UserArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum UserCommand {
     /// Add a user to an organisation
+    #[command(
+        after_help = "Examples:\n  accord user add ana --org police            # generates and prints a password\n  ACCORD_PASSWORD='a long secret phrase' accord user add ana --org police\n  printf '%s\\n' 'a long secret phrase' | accord user add ana --org police --password-stdin"
+    )]
     Add {
         /// The user name (unique across organisations)
         name: String,
@@ -36,6 +39,9 @@ pub enum UserCommand {
         password_stdin: bool,
     },
     /// Set a new password
+    #[command(
+        after_help = "Examples:\n  accord user passwd admin                    # generates and prints a password\n  printf '%s\\n' 'a long secret phrase' | accord user passwd ana --password-stdin"
+    )]
     Passwd {
         /// The user name
         name: String,
@@ -44,11 +50,13 @@ pub enum UserCommand {
         password_stdin: bool,
     },
     /// Remove a user
+    #[command(after_help = "Example:\n  accord user remove ana")]
     Remove {
         /// The user name
         name: String,
     },
     /// List users and their organisations
+    #[command(after_help = "Examples:\n  accord user list\n  accord --json user list")]
     List,
 }
 
