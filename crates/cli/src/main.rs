@@ -67,6 +67,9 @@ enum Command {
 
 /// `accord pattern`: the STIX 2.1 patterning language.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  accord pattern check \"[ipv4-addr:value = '198.51.100.1']\"\n  accord pattern match --observed observed.json \"[ipv4-addr:value = '198.51.100.1']\""
+)]
 struct PatternArgs {
     #[command(subcommand)]
     command: PatternCommand,

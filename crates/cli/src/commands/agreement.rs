@@ -15,6 +15,9 @@ const PAGE: usize = 5_000;
 
 /// Check, list and preview data exchange agreements.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  accord agreement check accord-data/agreements/telco-centre.toml\n  accord agreement list\n  accord agreement preview --recipient centre --collection shared"
+)]
 pub struct AgreementArgs {
     #[command(subcommand)]
     pub command: AgreementCommand,

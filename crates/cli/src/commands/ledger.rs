@@ -19,6 +19,7 @@ const CHUNK: usize = 10_000;
 
 /// Verify, explain and export the ledger of releases.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  accord ledger verify\n  accord ledger export -o ledger.jsonl")]
 pub struct LedgerArgs {
     #[command(subcommand)]
     pub command: LedgerCommand,
