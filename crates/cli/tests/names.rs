@@ -74,9 +74,9 @@ fn node_with_data() -> (Scratch, String) {
     let out = s.run(&["token", "create", "puller", "--org", "centre"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     s.write("conn.log", &zeek_conn(&["1709370000.000000"]));
-    let id = stdout(&s.run(&["collection", "id", "shared"]))
-        .trim()
-        .to_string();
+    let list: serde_json::Value =
+        serde_json::from_str(&stdout(&s.run(&["--json", "collection", "list"]))).unwrap();
+    let id = list[0]["id"].as_str().unwrap_or_default().to_string();
     assert_eq!(id.len(), 36, "a UUID: {id}");
     (s, id)
 }
