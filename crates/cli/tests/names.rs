@@ -19,15 +19,12 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     while let Some(d) = pending.pop() {
         for entry in std::fs::read_dir(&d).expect("read dir") {
             let path = entry.expect("entry").path();
+            let name = path.to_string_lossy();
+            let empty = std::fs::metadata(&path).is_ok_and(|m| m.len() == 0);
+            let ignored = name.ends_with("-shm") || (name.ends_with("-wal") && empty);
             if path.is_dir() {
                 pending.push(path);
-            } else if path.to_string_lossy().ends_with("-shm") {
-                continue;
-            } else if path.to_string_lossy().ends_with("-wal")
-                && std::fs::metadata(&path).is_ok_and(|m| m.len() == 0)
-            {
-                continue;
-            } else {
+            } else if !ignored {
                 let name = path.strip_prefix(dir).unwrap().display().to_string();
                 files.insert(name, std::fs::read(&path).expect("read"));
             }

@@ -23,7 +23,15 @@ async fn every_taxii_answer_has_the_taxii_content_type() {
     let object = format!("/intel/collections/{SHARED}/objects/{id1}/");
     let accept = [("accept", TAXII)];
     let post_headers = [("accept", TAXII), ("content-type", TAXII)];
-    let cases: Vec<(&str, String, Who, &[(&str, &str)], Option<String>, u16)> = vec![
+    type Case<'a> = (
+        &'a str,
+        String,
+        Who,
+        &'a [(&'a str, &'a str)],
+        Option<String>,
+        u16,
+    );
+    let cases: Vec<Case<'_>> = vec![
         ("GET", "/taxii2/".into(), Who::Telco, &accept, None, 200),
         ("GET", "/intel/".into(), Who::Telco, &accept, None, 200),
         (
