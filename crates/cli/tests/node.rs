@@ -45,6 +45,30 @@ fn an_agreement_naming_what_the_node_lacks_is_reported() {
         let out = s.run(&["agreement", "list"]);
         assert!(stdout(&out).contains("INVALID"), "{}", stdout(&out));
     }
+    // `serve` refuses to start with such an agreement (the placeholder, here).
+    s.write("node/agreements/a.toml", AGREEMENT);
+    let mut serve = s
+        .accord()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn accord serve");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = serve.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = serve.kill();
+            panic!("accord serve started with an agreement naming an unknown collection");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut serve.stderr.take().expect("stderr"), &mut err).unwrap();
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(err.contains("'COLLECTION_ID'"), "{err}");
     let file = s.write(
         "node/agreements/a.toml",
         &AGREEMENT.replace("COLLECTION_ID", &id),
