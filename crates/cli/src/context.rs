@@ -1,25 +1,31 @@
-//! What every command needs: where the store is and who this node is.
+//! What every command needs: which node it works on (its configuration and store),
+//! and the names it was given, looked up in one place.
+//!
+//! Two rules hold for every command, and live here so that no command can forget them:
+//! - a name the node does not know (a collection, an organisation) is refused with the
+//!   names it does know, before anything is changed;
+//! - a read-only command opens the store read-only (SQLite refuses any write) and never
+//!   creates one; without a configuration (or `--db`), a command that needs a node says
+//!   so. Only `accord init` and a plain `accord serve` create a node.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use accord_node::agreements::{load_gate, publish_obligations};
-use accord_node::config::Config;
+use accord_agreements::Gate;
+use accord_node::agreements::{load_node_gate, publish_obligations};
+use accord_node::config::{Config, CONFIG_FILE};
 use accord_node::egress::{Egress, Readers};
 use accord_store::{Durability, SqliteStore};
-use anyhow::Context as _;
+use anyhow::{bail, Context as _};
 
 /// The default data directory, shared by `accord serve` and the other commands so
 /// that `accord ingest` and a plain `accord serve` use the same store.
 pub const DEFAULT_DATA_DIR: &str = "accord-data";
 
-/// The store file inside a data directory.
-pub const STORE_FILE: &str = "accord.sqlite";
-
 /// Options every command takes.
 #[derive(Debug, clap::Args)]
 pub struct GlobalArgs {
-    /// The store file [default: the configuration's store, else ./accord-data/accord.sqlite]
+    /// The store file [default: the configuration's store]
     #[arg(long, global = true, env = "ACCORD_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
     /// The node configuration [default: ./accord-data/accord.toml if it exists]
@@ -30,87 +36,176 @@ pub struct GlobalArgs {
     pub json: bool,
 }
 
-/// The configuration file inside a data directory.
-pub const CONFIG_FILE: &str = "accord.toml";
-
-/// The organisation of a node that has no configuration yet (and of `accord init`'s
-/// starter configuration unless told otherwise).
+/// The organisation of a store named by `--db` without a configuration (and of
+/// `accord init`'s starter configuration unless told otherwise).
 pub const DEFAULT_ORGANISATION: &str = "local";
 
 impl GlobalArgs {
+    /// The configuration file: `--config` / `ACCORD_CONFIG`, else
+    /// `./accord-data/accord.toml` (which may not exist).
+    pub fn config_path(&self) -> PathBuf {
+        self.config
+            .clone()
+            .unwrap_or_else(|| Path::new(DEFAULT_DATA_DIR).join(CONFIG_FILE))
+    }
+
     /// The node configuration, if there is one: `--config` (which must exist), else
     /// `./accord-data/accord.toml` when present.
     pub fn load_config(&self) -> anyhow::Result<Option<Config>> {
-        let path = match &self.config {
-            Some(path) => path.clone(),
-            None => {
-                let default = PathBuf::from(DEFAULT_DATA_DIR).join(CONFIG_FILE);
-                if !default.exists() {
-                    return Ok(None);
-                }
-                default
-            }
-        };
+        let path = self.config_path();
+        if self.config.is_none() && !path.exists() {
+            return Ok(None);
+        }
         Ok(Some(Config::load(&path)?))
     }
 
-    /// The store file to use: `--db`, else the configuration's store, else
-    /// `./accord-data/accord.sqlite`.
-    pub fn db_path(&self) -> anyhow::Result<PathBuf> {
-        if let Some(path) = &self.db {
-            return Ok(path.clone());
+    /// The node configuration; without one, an error saying where it was looked for
+    /// and how to make one.
+    pub fn require_config(&self) -> anyhow::Result<Config> {
+        match self.load_config()? {
+            Some(config) => Ok(config),
+            None => Err(no_configuration(&self.config_path())),
         }
-        Ok(match self.load_config()? {
-            Some(config) => config.store_path(),
-            None => PathBuf::from(DEFAULT_DATA_DIR).join(STORE_FILE),
-        })
     }
 
-    /// Open (creating if needed) the store; every commit is durable when it returns.
+    /// The node this command works on: the configuration and its store (`--db`
+    /// overrides the store), or only a store given by `--db` (a bare store: no
+    /// collections, no partners, organisation `local`). Neither is an error.
+    pub fn node(&self) -> anyhow::Result<Node> {
+        let config = self.load_config()?;
+        let store_path = match (&self.db, &config) {
+            (Some(db), _) => db.clone(),
+            (None, Some(config)) => config.store_path(),
+            (None, None) => return Err(no_configuration(&self.config_path())),
+        };
+        Ok(Node { config, store_path })
+    }
+
+    /// The node's store, opened read-only (see [`Node::read_store`]).
     pub fn open_store(&self) -> anyhow::Result<Arc<SqliteStore>> {
-        self.open_store_with(Durability::EveryCommit)
+        self.node()?.read_store()
+    }
+}
+
+/// The error of a command that needs a node and has none.
+pub fn no_configuration(path: &Path) -> anyhow::Error {
+    anyhow::anyhow!(
+        "no configuration at {} (create one with `accord init`, or pass --config)",
+        path.display()
+    )
+}
+
+/// A node's configuration and store, as a command sees them.
+pub struct Node {
+    /// `None` for a bare store named by `--db` alone.
+    pub config: Option<Config>,
+    /// The store file.
+    pub store_path: PathBuf,
+}
+
+impl Node {
+    /// The organisation this node runs for (the provider of what is ingested here and
+    /// the local reader of exports).
+    pub fn organisation(&self) -> &str {
+        self.config
+            .as_ref()
+            .map_or(DEFAULT_ORGANISATION, |c| &c.server.organisation)
     }
 
-    /// Open (creating if needed) the store with a chosen durability.
-    pub fn open_store_with(&self, durability: Durability) -> anyhow::Result<Arc<SqliteStore>> {
-        let path = self.db_path()?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("creating the store directory {}", dir.display()))?;
+    /// The id of the collection `name` (its id, alias or `root/alias`); an unknown
+    /// name is an error listing the node's collections. `None` stays `None`.
+    pub fn collection_id(&self, name: Option<&str>) -> anyhow::Result<Option<String>> {
+        let Some(name) = name else { return Ok(None) };
+        match &self.config {
+            Some(config) => Ok(Some(config.find_collection(None, name)?.id().to_string())),
+            None => bail!(
+                "no collection '{name}': without a node configuration (only --db) no \
+                 collection is known; pass --config, or create a node with `accord init`"
+            ),
         }
-        let store = SqliteStore::open_with(&path, durability)
+    }
+
+    /// Checks that `name` is an organisation of this node (an error listing them if not).
+    pub fn require_organisation(&self, name: &str) -> anyhow::Result<()> {
+        match &self.config {
+            Some(config) => {
+                config.find_organisation(name)?;
+            }
+            None if name == DEFAULT_ORGANISATION => {}
+            None => bail!(
+                "no organisation '{name}': without a node configuration (only --db) the \
+                 only organisation is '{DEFAULT_ORGANISATION}'; pass --config, or create a \
+                 node with `accord init`"
+            ),
+        }
+        Ok(())
+    }
+
+    /// The ids of every collection of every API root.
+    pub fn collection_ids(&self) -> Vec<String> {
+        self.config.as_ref().map(collection_ids).unwrap_or_default()
+    }
+
+    /// The store, read-only: it must exist, nothing is created or changed, and any
+    /// write fails.
+    pub fn read_store(&self) -> anyhow::Result<Arc<SqliteStore>> {
+        let path = &self.store_path;
+        if !path.exists() {
+            bail!(
+                "no store at {} (a command that writes, such as `accord ingest` or \
+                 `accord serve`, creates it)",
+                path.display()
+            );
+        }
+        let store = SqliteStore::open_read_only(path)
             .with_context(|| format!("opening the store {}", path.display()))?;
         Ok(Arc::new(store))
     }
 
-    /// The organisation this node runs for (the provider of what is ingested here and
-    /// the local reader of exports).
-    pub fn local_organisation(&self) -> anyhow::Result<String> {
-        Ok(match self.load_config()? {
-            Some(config) => config.server.organisation,
-            None => DEFAULT_ORGANISATION.to_string(),
+    /// The store, for writing (created if needed: the node, or `--db`, names it).
+    pub fn write_store(&self, durability: Durability) -> anyhow::Result<Arc<SqliteStore>> {
+        let path = &self.store_path;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating the store directory {}", dir.display()))?;
+        }
+        let store = SqliteStore::open_with(path, durability)
+            .with_context(|| format!("opening the store {}", path.display()))?;
+        Ok(Arc::new(store))
+    }
+
+    /// The node's agreements, each checked against the node (an agreement naming a
+    /// collection or organisation the node does not have is refused). A bare store
+    /// has none.
+    pub fn gate(&self) -> anyhow::Result<Gate> {
+        let Some(config) = &self.config else {
+            return Ok(Gate::default());
+        };
+        load_node_gate(config).map_err(|e| {
+            anyhow::anyhow!(
+                "loading the agreements in {}:\n{e}",
+                config.agreements_dir().display()
+            )
         })
     }
 
     /// The one door out for this node: its store, its organisation, its agreements.
-    pub fn egress(&self, store: Arc<SqliteStore>) -> anyhow::Result<Egress> {
-        let config = self.load_config()?;
-        let Some(config) = config else {
-            return Ok(Egress::new(store, DEFAULT_ORGANISATION));
-        };
-        let dir = config.agreements_dir();
-        let gate = load_gate(&dir)
-            .map_err(|e| anyhow::anyhow!("loading the agreements in {}:\n{e}", dir.display()))?;
-        publish_obligations(
-            &*store,
-            &gate,
-            &config.server.organisation,
-            &collection_ids(&config),
-        )?;
-        let readers = Readers::from(&config);
-        Ok(Egress::new(store, config.server.organisation)
+    /// Writes nothing by itself (see [`Node::publish_obligations`]).
+    /// Partners read the collections the configuration grants them; a bare store
+    /// (no configuration) grants nothing.
+    pub fn egress(&self, store: Arc<SqliteStore>, gate: Gate) -> Egress {
+        let readers = self.config.as_ref().map_or_else(Readers::none, Readers::from);
+        Egress::new(store, self.organisation())
             .with_gate(gate)
-            .with_readers(readers))
+            .with_readers(readers)
+    }
+
+    /// Store the agreements' obligations markings (before anything is released to a
+    /// partner, who receives the markings its objects reference).
+    pub fn publish_obligations(&self, store: &SqliteStore, gate: &Gate) -> anyhow::Result<()> {
+        publish_obligations(store, gate, self.organisation(), &self.collection_ids())
+            .context("storing the agreements' obligations markings")?;
+        Ok(())
     }
 }
 
@@ -126,9 +221,5 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
 
 /// The ids of every collection of every API root.
 pub fn collection_ids(config: &Config) -> Vec<String> {
-    config
-        .api_roots
-        .values()
-        .flat_map(|r| r.collections.values().map(|c| c.id.clone()))
-        .collect()
+    config.collections().map(|c| c.id().to_string()).collect()
 }

@@ -24,7 +24,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Debug, Parser)]
 #[command(name = "accord", version, about, long_about = None)]
 #[command(
-    after_help = "Examples:\n  accord serve\n  accord ingest --collection c2 bundle.json\n  accord export --type indicator -o out.json\n  accord pattern check \"[ipv4-addr:value = '198.51.100.1']\""
+    after_help = "Examples:\n  accord serve\n  accord ingest --collection shared bundle.json\n  accord export --type indicator -o out.json\n  accord pattern check \"[ipv4-addr:value = '198.51.100.1']\""
 )]
 struct Cli {
     #[command(flatten)]
@@ -67,6 +67,9 @@ enum Command {
 
 /// `accord pattern`: the STIX 2.1 patterning language.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  accord pattern check \"[ipv4-addr:value = '198.51.100.1']\"\n  accord pattern match --observed observed.json \"[ipv4-addr:value = '198.51.100.1']\""
+)]
 struct PatternArgs {
     #[command(subcommand)]
     command: PatternCommand,

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use accord_agreements::{Agreement, AgreementError, Gate, GateError, KeySource, PseudonymKey};
 
+use crate::config::Config;
+
 /// Why the agreements could not be loaded. Every problem of every file is listed.
 #[derive(Debug)]
 pub struct LoadError {
@@ -98,6 +100,10 @@ fn read_key(source: &KeySource, base: &Path) -> Result<PseudonymKey, String> {
 /// Load every agreement in `dir` into a gate. All files are checked; every problem is
 /// reported, so an operator fixes them in one pass.
 pub fn load_gate(dir: &Path) -> Result<Gate, LoadError> {
+    load(dir, None)
+}
+
+fn load(dir: &Path, node: Option<&Config>) -> Result<Gate, LoadError> {
     let files = agreement_files(dir).map_err(|e| LoadError {
         problems: vec![FileProblem {
             path: dir.to_path_buf(),
@@ -108,7 +114,15 @@ pub fn load_gate(dir: &Path) -> Result<Gate, LoadError> {
     let mut problems = Vec::new();
     for path in files {
         match load_file(&path) {
-            Ok(a) => agreements.push(a),
+            Ok(a) => {
+                for message in node.map(|c| node_problems(&a, c)).unwrap_or_default() {
+                    problems.push(FileProblem {
+                        path: path.clone(),
+                        message,
+                    });
+                }
+                agreements.push(a);
+            }
             Err(message) => problems.push(FileProblem { path, message }),
         }
     }
@@ -121,6 +135,53 @@ pub fn load_gate(dir: &Path) -> Result<Gate, LoadError> {
             message: e.to_string(),
         }],
     })
+}
+
+/// What `agreement` names that this node does not have: `scope.collections` entries
+/// that are not collection ids of the node (the example's `COLLECTION_ID`
+/// placeholder, a typo, an alias where the id is needed) and a provider or recipient
+/// organisation the configuration does not declare. Empty when the agreement fits.
+///
+/// Such an agreement is valid on its own but cannot be what its parties meant: it
+/// would silently release nothing (an unknown collection matches no object; an
+/// unknown recipient can never log in), and `agreement preview` would only count
+/// everything as out of scope.
+pub fn node_problems(agreement: &Agreement, config: &Config) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (role, party) in [
+        ("provider", agreement.provider()),
+        ("recipient", agreement.recipient()),
+    ] {
+        if let Err(e) = config.find_organisation(&party.id) {
+            problems.push(format!("{role}.id: {e} (add it with `accord org add`)"));
+        }
+    }
+    for name in agreement.scope().collections.iter().flatten() {
+        if config.collections().any(|c| c.id() == name) {
+            continue;
+        }
+        let hint = match config.find_collection(None, name) {
+            Ok(c) => format!(
+                "'{name}' is the alias of collection {}: an agreement names collections by id",
+                c.id()
+            ),
+            Err(e) => format!("{e} (print an id with `accord collection id ALIAS`)"),
+        };
+        problems.push(format!("scope.collections: {hint}"));
+    }
+    problems
+}
+
+/// Load the agreements of the node `config` describes (its agreements directory),
+/// as [`load_gate`] does, and refuse any that names a collection or organisation the
+/// node does not have ([`node_problems`]): every problem of every file is listed.
+///
+/// Refused rather than warned about: an agreement is a commitment between two
+/// organisations, and one that cannot apply to this node is a mistake to fix before
+/// serving, just as an invalid file is (a warning in a server log goes unread while
+/// the partner silently receives nothing).
+pub fn load_node_gate(config: &Config) -> Result<Gate, LoadError> {
+    load(&config.agreements_dir(), Some(config))
 }
 
 /// Store the statement marking definitions that carry the agreements' obligations
@@ -176,4 +237,44 @@ pub fn publish_obligations(
         }
     }
     Ok(added)
+}
+
+/// The obligations markings that [`publish_obligations`] would store for the
+/// agreements whose recipient is `recipient` and that the store does not hold yet in
+/// `collection` (anywhere, when `None`). `accord serve` and a partner's `accord
+/// export` store them before releasing anything, and the gate always releases a
+/// marking to its own agreement's recipient; a read-only `accord agreement preview`
+/// counts them from this list instead of storing them.
+pub fn unpublished_obligations(
+    store: &dyn accord_store::Store,
+    gate: &Gate,
+    recipient: &str,
+    collection: Option<&str>,
+    all_collections: &[String],
+) -> Result<Vec<String>, accord_store::StoreError> {
+    use accord_store::{ObjectQuery, Scope};
+    let mut missing = Vec::new();
+    for agreement in gate.agreements() {
+        if agreement.recipient().id != recipient {
+            continue;
+        }
+        let Some(id) = agreement.obligations_marking_id() else {
+            continue;
+        };
+        let targets: Vec<&String> = match &agreement.scope().collections {
+            Some(named) => named.iter().collect(),
+            None => all_collections.iter().collect(),
+        };
+        let scope = match collection {
+            Some(c) if !targets.iter().any(|t| *t == c) => continue,
+            Some(c) => Scope::Collection(c.to_string()),
+            None => Scope::Store,
+        };
+        let mut query = ObjectQuery::new(scope, 1);
+        query.ids = vec![id.to_string()];
+        if store.query(&query)?.rows.is_empty() && !missing.iter().any(|m| m == id) {
+            missing.push(id.to_string());
+        }
+    }
+    Ok(missing)
 }

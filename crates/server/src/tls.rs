@@ -3,7 +3,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls_pki_types::pem::{Error as PemError, PemObject};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::rustls::{self, ServerConfig};
 use tokio_rustls::TlsAcceptor;
 
@@ -52,39 +53,41 @@ pub fn acceptor(certificate: &Path, key: &Path) -> Result<TlsAcceptor, TlsError>
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
-fn open(path: &Path) -> Result<std::io::BufReader<std::fs::File>, TlsError> {
-    std::fs::File::open(path)
-        .map(std::io::BufReader::new)
-        .map_err(|source| TlsError::Read {
-            path: path.display().to_string(),
-            source,
-        })
+/// The bytes of a PEM file.
+fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
+    std::fs::read(path).map_err(|source| TlsError::Read {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
+fn content(path: &Path, what: impl Into<String>) -> TlsError {
+    TlsError::Content {
+        path: path.display().to_string(),
+        what: what.into(),
+    }
+}
+
+/// Every certificate of a PEM file (`rustls-pki-types`' own PEM reader: the
+/// `rustls-pemfile` crate is unmaintained, RUSTSEC-2025-0134).
 fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
-    let certs = rustls_pemfile::certs(&mut open(path)?)
+    let pem = read(path)?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|source| TlsError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
+        .map_err(|e| content(path, format!("unreadable PEM: {e}")))?;
     if certs.is_empty() {
-        return Err(TlsError::Content {
-            path: path.display().to_string(),
-            what: "no PEM certificate found".into(),
-        });
+        return Err(content(path, "no PEM certificate found"));
     }
     Ok(certs)
 }
 
+/// The first private key of a PEM file (PKCS#8, PKCS#1 or SEC1).
 fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
-    rustls_pemfile::private_key(&mut open(path)?)
-        .map_err(|source| TlsError::Read {
-            path: path.display().to_string(),
-            source,
-        })?
-        .ok_or_else(|| TlsError::Content {
-            path: path.display().to_string(),
-            what: "no PEM private key (PKCS#8, PKCS#1 or SEC1) found".into(),
-        })
+    let pem = read(path)?;
+    PrivateKeyDer::from_pem_slice(&pem).map_err(|e| match e {
+        PemError::NoItemsFound => {
+            content(path, "no PEM private key (PKCS#8, PKCS#1 or SEC1) found")
+        }
+        other => content(path, format!("unreadable PEM: {other}")),
+    })
 }

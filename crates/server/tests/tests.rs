@@ -4,6 +4,7 @@ mod support;
 
 mod admission;
 mod auth;
+mod content_types;
 mod discovery;
 mod errors;
 mod leaks;

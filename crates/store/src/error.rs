@@ -15,6 +15,15 @@ pub enum StoreError {
         /// Highest version this build understands.
         supported: i64,
     },
+    /// A store opened read-only has an older schema (or is not a store at all,
+    /// version 0); a writing open upgrades it.
+    #[error("the store schema version {found} is older than this Accord's ({current}): open it once for writing (accord serve, accord ingest) to upgrade it")]
+    SchemaTooOld {
+        /// Version found in the file (0: an empty file or not an Accord store).
+        found: i64,
+        /// The version this build writes.
+        current: i64,
+    },
     /// A ledger append did not continue the chain the store holds.
     #[error("ledger append out of order: expected seq {expected}, got {got}")]
     LedgerOutOfOrder {

@@ -67,6 +67,42 @@ fn acknowledged_writes_survive_reopening() {
 }
 
 #[test]
+fn a_read_only_store_reads_and_refuses_every_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("accord.sqlite");
+    let missing = SqliteStore::open_read_only(&path);
+    assert!(missing.is_err(), "a missing store is not created");
+    assert!(!path.exists(), "nothing was created");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store
+            .insert(&[object(1)], &Provenance::new("telco", "t"), Some("c"))
+            .unwrap();
+        store.sync().unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    let store = SqliteStore::open_read_only(&path).unwrap();
+    let page = store
+        .query(&ObjectQuery::new(Scope::Collection("c".into()), 10))
+        .unwrap();
+    assert_eq!(page.rows.len(), 1);
+    assert_eq!(store.stats().unwrap().objects, 1);
+    let write = store.insert(&[object(2)], &Provenance::new("telco", "t"), Some("c"));
+    assert!(write.is_err(), "SQLite refuses the write");
+    drop(store);
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the file is unchanged"
+    );
+    std::fs::write(dir.path().join("empty.sqlite"), b"").unwrap();
+    let err = SqliteStore::open_read_only(dir.path().join("empty.sqlite"))
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("older"), "{err}");
+}
+
+#[test]
 fn two_handles_on_one_file_never_reuse_a_stamp() {
     // A CLI ingest beside a running server: two writers on one file.
     let dir = tempfile::tempdir().unwrap();

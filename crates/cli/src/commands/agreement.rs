@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use accord_agreements::{Agreement, Counts, UtcMicros};
-use accord_node::agreements::{agreement_files, load_file};
+use accord_node::agreements::{agreement_files, load_file, node_problems, unpublished_obligations};
 use accord_node::egress::Recipient;
 use accord_store::{ObjectQuery, Scope, VersionFilter};
 
@@ -15,6 +15,9 @@ const PAGE: usize = 5_000;
 
 /// Check, list and preview data exchange agreements.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  accord agreement check accord-data/agreements/telco-centre.toml\n  accord agreement list\n  accord agreement preview --recipient centre --collection shared"
+)]
 pub struct AgreementArgs {
     #[command(subcommand)]
     pub command: AgreementCommand,
@@ -23,6 +26,10 @@ pub struct AgreementArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum AgreementCommand {
     /// Validate agreement files (and load their pseudonym keys); list every problem.
+    ///
+    /// With a node configuration (--config, ACCORD_CONFIG or ./accord-data), also
+    /// check the agreement against the node: every `scope.collections` entry must be
+    /// one of its collection ids, provider and recipient must be its organisations.
     ///
     /// Exit status: 0 all valid, 1 some invalid.
     #[command(
@@ -49,14 +56,14 @@ pub enum AgreementCommand {
     /// What ORG would receive now: counts by type and TLP, and what is withheld and why.
     /// Nothing is released and nothing is recorded.
     #[command(
-        after_help = "Example:\n  accord agreement preview --recipient centre --collection 365fed99-08fa-fdcd-a1b3-fb247eb41d01"
+        after_help = "Example:\n  accord agreement preview --recipient centre --collection shared"
     )]
     Preview {
         /// The receiving organisation
         #[arg(long, value_name = "ORG")]
         recipient: String,
-        /// Only objects in this collection (its id) [default: the whole store]
-        #[arg(short, long, value_name = "ID")]
+        /// Only objects in this collection (its id or alias) [default: the whole store]
+        #[arg(short, long, value_name = "COLLECTION")]
         collection: Option<String>,
     },
 }
@@ -74,10 +81,22 @@ pub fn run(global: &GlobalArgs, args: &AgreementArgs) -> anyhow::Result<ExitCode
 }
 
 fn check(global: &GlobalArgs, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let config = global.load_config()?;
     let mut all_valid = true;
     let mut report = Vec::new();
     for file in files {
-        match load_file(file) {
+        let checked = load_file(file).and_then(|a| {
+            let problems = config
+                .as_ref()
+                .map(|c| node_problems(&a, c))
+                .unwrap_or_default();
+            if problems.is_empty() {
+                Ok(a)
+            } else {
+                Err(problems.join("\n"))
+            }
+        });
+        match checked {
             Ok(a) => report
                 .push(serde_json::json!({"file": file, "valid": true, "agreement": summary(&a)})),
             Err(problems) => {
@@ -119,14 +138,20 @@ fn check(global: &GlobalArgs, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
 }
 
 fn list(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    let Some(config) = global.load_config()? else {
-        anyhow::bail!("no node configuration (create one with `accord init`, or pass --config)");
-    };
+    let config = global.require_config()?;
     let dir = config.agreements_dir();
     let mut rows = Vec::new();
     let mut invalid = false;
     for file in agreement_files(&dir)? {
-        match load_file(&file) {
+        let checked = load_file(&file).and_then(|a| {
+            let problems = node_problems(&a, &config);
+            if problems.is_empty() {
+                Ok(a)
+            } else {
+                Err(problems.join("\n"))
+            }
+        });
+        match checked {
             Ok(a) => {
                 let mut row = summary(&a);
                 row["file"] = serde_json::json!(file);
@@ -159,7 +184,8 @@ fn list(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             text.push_str(&format!(
                 "{:<28} {:>3}  {:<36} {:<8} {}\n",
                 r["id"].as_str().unwrap_or_default(),
-                r["version"],
+                // A JSON value prints without padding: format the number itself.
+                r["version"].as_u64().unwrap_or_default(),
                 format!(
                     "{} → {}",
                     r["provider"].as_str().unwrap_or_default(),
@@ -212,15 +238,41 @@ fn preview(
     recipient: &str,
     collection: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
-    let store = global.open_store()?;
-    let egress = global.egress(store)?;
+    let node = global.node()?;
+    let collection = node.collection_id(collection)?;
+    node.require_organisation(recipient)?;
+    let gate = node.gate()?;
+    // Read-only: the store is opened so that any write would fail.
+    let store = node.read_store()?;
+    let pending = unpublished_obligations(
+        &*store,
+        &gate,
+        recipient,
+        collection.as_deref(),
+        &node.collection_ids(),
+    )?;
+    let egress = node.egress(store, gate);
     let scope = match collection {
-        Some(c) => Scope::Collection(c.to_string()),
+        Some(c) => Scope::Collection(c),
         None => Scope::Store,
     };
     let mut query = ObjectQuery::new(scope, PAGE);
     query.versions = VersionFilter::last();
-    let preview = egress.preview(&Recipient::new(recipient), &query)?;
+    let mut preview = egress.preview(&Recipient::new(recipient), &query)?;
+    // The obligations markings are stored when the node serves or exports to the
+    // partner (not by a preview), and always released to their agreement's recipient.
+    for _ in &pending {
+        for counts in [
+            &mut preview.total,
+            preview
+                .by_type
+                .entry("marking-definition".to_string())
+                .or_default(),
+            preview.by_tlp.entry("unmarked".to_string()).or_default(),
+        ] {
+            counts.released += 1;
+        }
+    }
     if global.json {
         let counts = |c: &Counts| serde_json::json!({"released": c.released, "transformed": c.transformed, "withheld": c.withheld});
         let value = serde_json::json!({
@@ -229,10 +281,18 @@ fn preview(
             "by_type": preview.by_type.iter().map(|(k, c)| (k.clone(), counts(c))).collect::<serde_json::Map<_, _>>(),
             "by_tlp": preview.by_tlp.iter().map(|(k, c)| (k.clone(), counts(c))).collect::<serde_json::Map<_, _>>(),
             "withheld_by_reason": preview.by_reason,
+            "obligations_markings_not_yet_stored": pending,
         });
         print_stdout(&serde_json::to_string_pretty(&value)?)?;
     } else {
-        print_stdout(&format!("What {recipient} would receive now (latest versions; nothing is released):\n\n{preview}"))?;
+        let mut text = format!("What {recipient} would receive now (latest versions; nothing is released):\n\n{preview}");
+        if !pending.is_empty() {
+            text.push_str(&format!(
+                "\n(counted among the released: {} obligations marking(s) that `accord serve` or `accord export --recipient {recipient}` stores first)",
+                pending.len()
+            ));
+        }
+        print_stdout(text.trim_end())?;
     }
     Ok(ExitCode::SUCCESS)
 }

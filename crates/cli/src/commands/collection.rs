@@ -3,16 +3,17 @@
 use std::process::ExitCode;
 
 use accord_node::config::edit::NewCollection;
-use accord_node::config::Config;
-use anyhow::bail;
 
-use super::init::{config_path, editor, save};
-use crate::context::GlobalArgs;
+use super::init::{editor, read_config, save};
+use crate::context::{print_stdout, GlobalArgs};
 
 /// Manage collections and the organisations' rights on them.
+///
+/// A collection is named by its id or its alias (`shared`, or `intel/shared` when two
+/// API roots use the same alias); an unknown name is refused with the known ones.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  accord collection add c2 --title 'C2 servers' --read local,police --write local\n  accord collection grant c2 --org cert --read\n  accord collection revoke c2 --org police --write\n  accord collection list"
+    after_help = "Examples:\n  accord collection add c2 --title 'C2 servers' --read local,police --write local\n  accord collection grant c2 --org cert --read\n  accord collection revoke c2 --org police --write\n  accord collection list\n  COLLECTION=$(accord collection id shared)"
 )]
 pub struct CollectionArgs {
     #[command(subcommand)]
@@ -21,7 +22,10 @@ pub struct CollectionArgs {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum CollectionCommand {
-    /// Add a collection (and its API root, if new)
+    /// Add a collection (and its API root, if new); prints its id
+    #[command(
+        after_help = "Examples:\n  accord collection add c2 --title 'C2 servers'\n  accord collection add ddos --title 'DDoS' --read local,police --write local --api-root ops"
+    )]
     Add {
         /// Its alias (a short name for these commands)
         alias: String,
@@ -45,28 +49,54 @@ pub enum CollectionCommand {
         write: Option<Vec<String>>,
     },
     /// Give an organisation read and/or write rights (both if neither is named)
+    #[command(
+        after_help = "Examples:\n  accord collection grant shared --org police --read\n  accord collection grant 91a7b528-80eb-42ed-a74d-c6fbd5a26116 --org cert"
+    )]
     Grant(RightsArgs),
     /// Take read and/or write rights away (both if neither is named)
+    #[command(
+        after_help = "Examples:\n  accord collection revoke shared --org police --write\n  accord collection revoke shared --org cert"
+    )]
     Revoke(RightsArgs),
     /// Remove a collection from the configuration (its objects stay in the store)
+    #[command(after_help = "Example:\n  accord collection remove c2")]
     Remove {
-        /// Its alias
-        alias: String,
-        /// Its API root
-        #[arg(long, default_value = "intel")]
-        api_root: String,
+        /// Its alias or id
+        #[arg(value_name = "COLLECTION")]
+        collection: String,
+        /// Look the alias up in this API root only
+        #[arg(long)]
+        api_root: Option<String>,
+    },
+    /// Print a collection's id alone (for scripts)
+    #[command(after_help = "Example:\n  COLLECTION=$(accord collection id shared)")]
+    Id {
+        /// Its alias (or id)
+        #[arg(value_name = "COLLECTION")]
+        collection: String,
+        /// Look the alias up in this API root only
+        #[arg(long)]
+        api_root: Option<String>,
     },
     /// List collections with their ids and rights
-    List,
+    #[command(
+        after_help = "Examples:\n  accord collection list\n  accord collection list --ids\n  accord --json collection list"
+    )]
+    List {
+        /// Print only the ids, one a line
+        #[arg(long)]
+        ids: bool,
+    },
 }
 
 #[derive(Debug, clap::Args)]
 pub struct RightsArgs {
-    /// The collection's alias
-    pub alias: String,
-    /// Its API root
-    #[arg(long, default_value = "intel")]
-    pub api_root: String,
+    /// The collection's alias or id
+    #[arg(value_name = "COLLECTION")]
+    pub collection: String,
+    /// Look the alias up in this API root only
+    #[arg(long)]
+    pub api_root: Option<String>,
     /// The organisation
     #[arg(long)]
     pub org: String,
@@ -103,9 +133,6 @@ pub fn run(global: &GlobalArgs, args: &CollectionArgs) -> anyhow::Result<ExitCod
             let id = id
                 .clone()
                 .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-            if !config.api_roots.contains_key(api_root) {
-                e.add_api_root(api_root, api_root)?;
-            }
             let spec = NewCollection {
                 id: id.clone(),
                 title: title.clone(),
@@ -113,6 +140,12 @@ pub fn run(global: &GlobalArgs, args: &CollectionArgs) -> anyhow::Result<ExitCod
                 read: read.clone().unwrap_or_else(|| local.clone()),
                 write: write.clone().unwrap_or(local),
             };
+            for organisation in spec.read.iter().chain(&spec.write) {
+                config.find_organisation(organisation)?;
+            }
+            if !config.api_roots.contains_key(api_root) {
+                e.add_api_root(api_root, api_root)?;
+            }
             e.add_collection(api_root, alias, &spec)?;
             save(
                 &e,
@@ -124,35 +157,58 @@ pub fn run(global: &GlobalArgs, args: &CollectionArgs) -> anyhow::Result<ExitCod
             let grant = matches!(args.command, CollectionCommand::Grant(_));
             let (read, write) = rights(r, grant);
             let mut e = editor(global)?;
-            e.set_rights(&r.api_root, &r.alias, &r.org, read, write)?;
+            let config = e.config()?;
+            let found = config.find_collection(r.api_root.as_deref(), &r.collection)?;
+            e.set_rights(found.api_root, found.alias, &r.org, read, write)?;
             let verb = if grant { "Granted" } else { "Revoked" };
             save(
                 &e,
                 &format!(
                     "{verb} rights of '{}' on '{}/{}'",
-                    r.org, r.api_root, r.alias
+                    r.org, found.api_root, found.alias
                 ),
             )?;
         }
-        CollectionCommand::Remove { alias, api_root } => {
+        CollectionCommand::Remove {
+            collection,
+            api_root,
+        } => {
             let mut e = editor(global)?;
-            e.remove_collection(api_root, alias)?;
+            let config = e.config()?;
+            let found = config.find_collection(api_root.as_deref(), collection)?;
+            e.remove_collection(found.api_root, found.alias)?;
             save(
                 &e,
-                &format!("Removed collection '{alias}' from API root '{api_root}'"),
+                &format!(
+                    "Removed collection '{}' from API root '{}'",
+                    found.alias, found.api_root
+                ),
             )?;
         }
-        CollectionCommand::List => list(global)?,
+        CollectionCommand::Id {
+            collection,
+            api_root,
+        } => {
+            let config = read_config(global)?;
+            let found = config.find_collection(api_root.as_deref(), collection)?;
+            print_stdout(found.id())?;
+        }
+        CollectionCommand::List { ids } => list(global, *ids)?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn list(global: &GlobalArgs) -> anyhow::Result<()> {
-    let path = config_path(global);
-    if !path.exists() {
-        bail!("no configuration at {}", path.display());
+fn list(global: &GlobalArgs, ids: bool) -> anyhow::Result<()> {
+    let config = read_config(global)?;
+    if ids {
+        let ids: Vec<String> = crate::context::collection_ids(&config);
+        if global.json {
+            print_stdout(&serde_json::to_string_pretty(&ids)?)?;
+        } else if !ids.is_empty() {
+            print_stdout(&ids.join("\n"))?;
+        }
+        return Ok(());
     }
-    let config = Config::load(&path)?;
     let mut rows = Vec::new();
     for (root, r) in &config.api_roots {
         for (alias, c) in &r.collections {

@@ -36,7 +36,7 @@ pub enum Versions {
 /// Without `--recipient`, the export is for this node's own organisation.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  accord export -o everything.json\n  accord export --type indicator --type malware --added-after 2024-01-01T00:00:00Z\n  accord export --collection 365fed99-08fa-fdcd-a1b3-fb247eb41d01 --recipient centre"
+    after_help = "Examples:\n  accord export -o everything.json\n  accord export --type indicator --type malware --added-after 2024-01-01T00:00:00Z\n  accord export --collection shared --recipient centre"
 )]
 pub struct ExportArgs {
     /// Only objects of this type (repeatable)
@@ -48,8 +48,8 @@ pub struct ExportArgs {
     /// Only objects added after this time (RFC 3339, UTC, e.g. 2024-01-01T00:00:00Z)
     #[arg(long, value_name = "TIMESTAMP")]
     pub added_after: Option<String>,
-    /// Only objects in this TAXII collection (its id)
-    #[arg(short, long, value_name = "ID")]
+    /// Only objects in this TAXII collection (its id or alias)
+    #[arg(short, long, value_name = "COLLECTION")]
     pub collection: Option<String>,
     /// Which versions of each object
     #[arg(long, value_enum, default_value_t = Versions::All)]
@@ -63,14 +63,28 @@ pub struct ExportArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
-    let store = global.open_store()?;
-    let egress = global.egress(store)?;
-    let recipient = Recipient::new(
-        args.recipient
-            .clone()
-            .unwrap_or_else(|| egress.local_organisation().to_string()),
-    );
-    let scopes = scopes(&egress, &recipient, args)?;
+    let node = global.node()?;
+    let collection = node.collection_id(args.collection.as_deref())?;
+    let recipient = match &args.recipient {
+        Some(org) => {
+            node.require_organisation(org)?;
+            org.clone()
+        }
+        None => node.organisation().to_string(),
+    };
+    // An export for this node's own organisation only reads (no agreement applies);
+    // one for a partner records its releases in the ledger, and stores the
+    // obligations markings they reference.
+    let egress = if recipient == node.organisation() {
+        node.egress(node.read_store()?, accord_agreements::Gate::default())
+    } else {
+        let gate = node.gate()?;
+        let store = node.write_store(accord_store::Durability::EveryCommit)?;
+        node.publish_obligations(&store, &gate)?;
+        node.egress(store, gate)
+    };
+    let recipient = Recipient::new(recipient);
+    let scopes = scopes(&egress, &recipient, collection)?;
     let sink: Box<dyn Write> = match &args.output {
         Some(path) => {
             Box::new(File::create(path).with_context(|| format!("creating {}", path.display()))?)
@@ -121,9 +135,13 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
 /// What the export reads: the named collection, else the whole store for this node's
 /// own organisation, and for a partner the collections it may read over TAXII (the
 /// door refuses any other).
-fn scopes(egress: &Egress, recipient: &Recipient, args: &ExportArgs) -> anyhow::Result<Vec<Scope>> {
-    if let Some(c) = &args.collection {
-        return Ok(vec![Scope::Collection(c.clone())]);
+fn scopes(
+    egress: &Egress,
+    recipient: &Recipient,
+    collection: Option<String>,
+) -> anyhow::Result<Vec<Scope>> {
+    if let Some(c) = collection {
+        return Ok(vec![Scope::Collection(c)]);
     }
     if recipient.organisation == egress.local_organisation() {
         return Ok(vec![Scope::Store]);

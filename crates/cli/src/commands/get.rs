@@ -26,8 +26,10 @@ pub struct GetArgs {
 const MAX_VERSIONS: usize = 10_000;
 
 pub fn run(global: &GlobalArgs, args: &GetArgs) -> anyhow::Result<ExitCode> {
-    let store = global.open_store()?;
-    let egress = global.egress(store)?;
+    let node = global.node()?;
+    let store = node.read_store()?;
+    // This node's own organisation reads: no agreement applies.
+    let egress = node.egress(store, accord_agreements::Gate::default());
     let mut query = ObjectQuery::new(Scope::Store, MAX_VERSIONS);
     query.ids = vec![args.id.clone()];
     query.versions = if args.versions {

@@ -12,7 +12,8 @@ use std::sync::{mpsc, Mutex};
 use std::thread;
 
 use accord_node::ingest::{prepare, store_prepared, IngestOptions, ObjectResult};
-use accord_stix::{BundleReader, Rejection};
+use accord_stix::types::kind_of;
+use accord_stix::{BundleReader, ObjectKind, Rejection, Rule};
 use accord_store::{Durability, NewObject, Provenance, Store};
 use anyhow::Context as _;
 
@@ -54,14 +55,14 @@ const COMMIT_BYTES: usize = 16 << 20;
 /// valid ones are stored. Exit status: 0 all stored, 1 some rejected, 2 error.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  accord ingest bundle.json\n  accord ingest --collection 365fed99-08fa-fdcd-a1b3-fb247eb41d01 a.json b.json\n  curl -s https://example.org/feed.json | accord ingest -"
+    after_help = "Examples:\n  accord ingest bundle.json\n  accord ingest --collection shared a.json b.json\n  curl -s https://example.org/feed.json | accord ingest -"
 )]
 pub struct IngestArgs {
     /// Bundles or JSON arrays of objects (`-` for standard input)
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Also add the objects to this TAXII collection (its id)
-    #[arg(short, long, value_name = "ID")]
+    /// Also add the objects to this TAXII collection (its id or alias)
+    #[arg(short, long, value_name = "COLLECTION")]
     pub collection: Option<String>,
     /// The providing organisation recorded as provenance [default: this node's organisation]
     #[arg(long, value_name = "NAME")]
@@ -75,43 +76,70 @@ pub struct IngestArgs {
 }
 
 /// Totals over all inputs.
-#[derive(Debug, Default, serde::Serialize)]
+#[derive(Debug, Default, Clone, serde::Serialize)]
 struct Summary {
     stored: u64,
     already_present: u64,
     rejected: u64,
+    /// The id of the last object of the input committed to the store (stored now or
+    /// already present): where to look when an input broke off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_stored: Option<String>,
 }
 
 pub fn run(global: &GlobalArgs, args: &IngestArgs) -> anyhow::Result<ExitCode> {
+    let node = global.node()?;
+    // Names first: an unknown one is refused before anything is opened or created.
+    let collection = node.collection_id(args.collection.as_deref())?;
+    let provider = match &args.org {
+        Some(org) => {
+            node.require_organisation(org)?;
+            org.clone()
+        }
+        None => node.organisation().to_string(),
+    };
     // Commits reach the disk lazily during the load; `sync` below makes all of them
     // durable before the summary acknowledges them.
-    let store = global.open_store_with(Durability::AtSync)?;
-    let provenance = Provenance::new(
-        match &args.org {
-            Some(org) => org.clone(),
-            None => global.local_organisation()?,
-        },
-        "cli-ingest",
-    );
+    let store = node.write_store(Durability::AtSync)?;
+    let provenance = Provenance::new(provider, "cli-ingest");
     let options = IngestOptions {
         fill_sco_ids: args.fill_ids,
     };
     let mut summary = Summary::default();
-    for file in &args.files {
-        let (input, size) = open_input(file)?;
-        let progress = progress_bar(size, !(args.no_progress || global.json));
-        let input = progress.wrap_read(input);
-        ingest_one(
-            &*store,
-            input,
-            &provenance,
-            args.collection.as_deref(),
-            &options,
-            &mut summary,
-            file,
-        )
-        .with_context(|| format!("ingesting {}", file.display()))?;
-        progress.finish_and_clear();
+    for (n, file) in args.files.iter().enumerate() {
+        let before = summary.clone();
+        let result = open_input(file).and_then(|(input, size)| {
+            let bar = progress_bar(size, !(args.no_progress || global.json));
+            let input = bar.wrap_read(input);
+            let result = ingest_one(
+                &*store,
+                input,
+                &provenance,
+                collection.as_deref(),
+                &options,
+                &mut summary,
+                file,
+            );
+            bar.finish_and_clear();
+            result
+        });
+        if let Err(error) = result {
+            // Whatever was committed before the error stays: make it durable, then say
+            // exactly what it was.
+            store
+                .sync()
+                .context("making the ingested objects durable")?;
+            let error = error.context(format!("ingesting {}", file.display()));
+            report_break(
+                &summary,
+                &before,
+                file,
+                &args.files[n + 1..],
+                &error,
+                global.json,
+            )?;
+            return Err(error);
+        }
     }
     store
         .sync()
@@ -169,7 +197,11 @@ fn ingest_one(
                     // The lock is held only to take the next batch.
                     let next = raws.lock().unwrap_or_else(|p| p.into_inner()).recv();
                     let Ok(raw) = next else { return };
-                    let batch = raw.texts.iter().map(|t| prepare(t, options)).collect();
+                    let batch = raw
+                        .texts
+                        .iter()
+                        .map(|t| prepare(t, options).map_err(|r| with_hint(t, r, options)))
+                        .collect();
                     if done.send((raw.seq, raw.first_index, batch)).is_err() {
                         return;
                     }
@@ -195,6 +227,34 @@ fn ingest_one(
             .join()
             .map_err(|_| anyhow::anyhow!("the reader thread panicked"))?
     })
+}
+
+/// A rejection the command line can fix, with the hint: an SCO without an `id`
+/// is accepted with `--fill-ids`, which computes the id the OASIS `stix2` library
+/// would. (The hint is the CLI's own: a TAXII client has no such flag.)
+fn with_hint(text: &str, mut rejection: Rejection, options: &IngestOptions) -> Rejection {
+    if options.fill_sco_ids || !rejection.has(Rule::RequiredProperty, "id") {
+        return rejection;
+    }
+    #[derive(serde::Deserialize)]
+    struct Head {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+    }
+    let is_sco = serde_json::from_str::<Head>(text)
+        .ok()
+        .and_then(|h| h.kind)
+        .is_some_and(|t| kind_of(&t) == ObjectKind::Sco);
+    if is_sco {
+        for e in &mut rejection.errors {
+            if e.rule == Rule::RequiredProperty && e.property == "id" {
+                e.message.push_str(
+                    " (an SCO's id can be computed from its properties: ingest with --fill-ids)",
+                );
+            }
+        }
+    }
+    rejection
 }
 
 /// How much less CPU priority a validator thread takes than the writer (a nice value).
@@ -312,15 +372,71 @@ fn read_batches(input: impl Read, sender: mpsc::SyncSender<RawBatch>) -> anyhow:
     Ok(())
 }
 
+/// What an ingest that stopped on an error had done: the objects of the failing
+/// input stored before the error, none after it, and the inputs not read at all.
+fn report_break(
+    summary: &Summary,
+    before: &Summary,
+    file: &Path,
+    not_read: &[PathBuf],
+    error: &anyhow::Error,
+    json: bool,
+) -> anyhow::Result<()> {
+    let stored = summary.stored - before.stored;
+    let present = summary.already_present - before.already_present;
+    let rejected = summary.rejected - before.rejected;
+    let last = if summary.last_stored == before.last_stored {
+        None
+    } else {
+        summary.last_stored.as_deref()
+    };
+    if json {
+        let mut value = serde_json::to_value(summary)?;
+        value["error"] = serde_json::json!(format!("{error:#}"));
+        value["failed_input"] = serde_json::json!(file);
+        value["not_read"] = serde_json::json!(not_read);
+        println!("{value}");
+        return Ok(());
+    }
+    let mut text = format!(
+        "accord: {}: before the error, stored {stored} objects ({present} already present), rejected {rejected}",
+        file.display()
+    );
+    match last {
+        Some(id) => text.push_str(&format!("; the last one stored: {id}")),
+        None => text.push_str("; none of this input was stored"),
+    }
+    text.push_str("; nothing after the error was stored");
+    if !not_read.is_empty() {
+        let names: Vec<String> = not_read.iter().map(|p| p.display().to_string()).collect();
+        text.push_str(&format!("; not read: {}", names.join(", ")));
+    }
+    if summary.stored + summary.already_present > stored + present {
+        text.push_str(&format!(
+            "\naccord: in all, stored {} objects ({} already present), rejected {}",
+            summary.stored, summary.already_present, summary.rejected
+        ));
+    }
+    eprintln!("{text}");
+    Ok(())
+}
+
 impl Summary {
     /// `positions` maps an object's place in its commit to its place in the input.
     fn record(&mut self, result: &ObjectResult, positions: &[usize], file: &Path) {
         match result {
             ObjectResult::Stored {
-                already_present: true,
+                id,
+                already_present,
                 ..
-            } => self.already_present += 1,
-            ObjectResult::Stored { .. } => self.stored += 1,
+            } => {
+                if *already_present {
+                    self.already_present += 1;
+                } else {
+                    self.stored += 1;
+                }
+                self.last_stored = Some(id.clone());
+            }
             ObjectResult::Rejected { index, rejection } => {
                 self.rejected += 1;
                 eprintln!(

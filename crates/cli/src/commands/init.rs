@@ -121,22 +121,25 @@ pub fn run(global: &GlobalArgs, args: &InitArgs) -> anyhow::Result<ExitCode> {
 /// The configuration file the verbs work on: `--config` / `ACCORD_CONFIG`, else
 /// `./accord-data/accord.toml`.
 pub fn config_path(global: &GlobalArgs) -> PathBuf {
-    global
-        .config
-        .clone()
-        .unwrap_or_else(|| Path::new(DEFAULT_DATA_DIR).join(CONFIG_FILE))
+    global.config_path()
 }
 
 /// Open the configuration for editing, with a hint when there is none.
 pub fn editor(global: &GlobalArgs) -> anyhow::Result<ConfigEditor> {
     let path = config_path(global);
     if !path.exists() {
-        bail!(
-            "no configuration at {} (create one with `accord init`, or pass --config)",
-            path.display()
-        );
+        return Err(crate::context::no_configuration(&path));
     }
     Ok(ConfigEditor::open(&path)?)
+}
+
+/// The configuration, read for a listing, with a hint when there is none.
+pub fn read_config(global: &GlobalArgs) -> anyhow::Result<Config> {
+    let path = config_path(global);
+    if !path.exists() {
+        return Err(crate::context::no_configuration(&path));
+    }
+    Ok(Config::load(&path)?)
 }
 
 /// Save an edited configuration and say so.

@@ -19,6 +19,7 @@ const CHUNK: usize = 10_000;
 
 /// Verify, explain and export the ledger of releases.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  accord ledger verify\n  accord ledger export -o ledger.jsonl")]
 pub struct LedgerArgs {
     #[command(subcommand)]
     pub command: LedgerCommand,
@@ -174,6 +175,11 @@ fn report_verification(global: &GlobalArgs, outcome: Outcome) -> anyhow::Result<
 fn explain(global: &GlobalArgs, recipient: &str, object: &str) -> anyhow::Result<ExitCode> {
     let store = global.open_store()?;
     let records = store.ledger_find(recipient, object)?;
+    if records.is_empty() {
+        // A past partner may have left the configuration and still be in the ledger;
+        // a name that is in neither is a mistake, not a "never received".
+        global.node()?.require_organisation(recipient)?;
+    }
     let mut explained = Vec::new();
     for record in &records {
         let entry = decode_record(record).map_err(|e| {

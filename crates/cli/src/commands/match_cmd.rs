@@ -5,6 +5,8 @@
 //! store, calls [`run`], stores the sightings and prints the [`Summary`].
 
 use std::fmt;
+
+use serde::Serialize;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -21,6 +23,53 @@ const MAX_PRINTED_ERRORS: u64 = 10;
 
 /// Rejected indicators printed before the rest are only counted.
 const MAX_PRINTED_REJECTIONS: usize = 10;
+
+/// Records dated before this instant (2000-01-01T00:00:00Z, in microseconds) are
+/// implausible for network telemetry: most often a capture with timestamps relative
+/// to its start, which would date the sightings in 1970.
+pub const PLAUSIBLE_SINCE_US: i64 = 946_684_800_000_000;
+
+/// Records dated more than this far past the clock of the machine (microseconds: one
+/// hour, beyond clock skew between sensor and node) are dated in the future.
+pub const FUTURE_TOLERANCE_US: i64 = 3_600_000_000;
+
+/// Records of one input dated before 2000 or in the future.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImplausibleTimes {
+    /// The file (`-` for standard input).
+    pub input: String,
+    /// Records dated before 2000-01-01.
+    pub before_2000: u64,
+    /// Records dated in the future.
+    pub in_future: u64,
+    /// The earliest and latest record time of the input.
+    pub earliest: String,
+    /// The latest record time of the input.
+    pub latest: String,
+}
+
+impl fmt::Display for ImplausibleTimes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut what = Vec::new();
+        if self.before_2000 > 0 {
+            what.push(format!("{} records dated before 2000", self.before_2000));
+        }
+        if self.in_future > 0 {
+            what.push(format!("{} records dated in the future", self.in_future));
+        }
+        write!(
+            f,
+            "{}: {} (times from {} to {}), as relative timestamps (seconds since the start \
+             of a capture) or a wrong clock would give. Assumed: the times are absolute \
+             (seconds since 1970-01-01 UTC) and were used as given, so the sightings' \
+             first_seen and last_seen carry these dates",
+            self.input,
+            what.join(" and "),
+            self.earliest,
+            self.latest
+        )
+    }
+}
 
 /// An input that could not be read to its end.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -85,6 +134,9 @@ pub struct Summary {
     pub match_secs: f64,
     /// Records per second while reading and matching.
     pub records_per_sec: f64,
+    /// Inputs with records dated before 2000 or in the future (warned about).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub implausible_times: Vec<ImplausibleTimes>,
 }
 
 impl fmt::Display for Summary {
@@ -108,6 +160,7 @@ impl fmt::Display for Summary {
         for failure in &self.failed_inputs {
             write!(f, "\nfailed:     {}: {}", failure.input, failure.error)?;
         }
+
         Ok(())
     }
 }
@@ -230,10 +283,12 @@ fn match_input(
 ) -> anyhow::Result<()> {
     let mut reader = TelemetryReader::new(reader, format)?;
     let mut bad = 0u64;
+    let mut times = TimeCheck::new(accord_stix::Timestamp::now().as_micros());
     let result = loop {
         match reader.next_record() {
             Ok(Some(record)) => {
                 summary.records += 1;
+                times.see(record.ts());
                 detector.observe(&record);
             }
             Ok(None) => break Ok(()),
@@ -253,5 +308,54 @@ fn match_input(
         );
     }
     summary.bad_records += bad;
+    if let Some(warning) = times.finish(name) {
+        eprintln!("accord: warning: {warning}");
+        summary.implausible_times.push(warning);
+    }
     result
+}
+
+/// Watches the record times of one input for dates before 2000 or in the future.
+struct TimeCheck {
+    now: i64,
+    before_2000: u64,
+    in_future: u64,
+    earliest: i64,
+    latest: i64,
+}
+
+impl TimeCheck {
+    fn new(now: i64) -> Self {
+        TimeCheck {
+            now,
+            before_2000: 0,
+            in_future: 0,
+            earliest: i64::MAX,
+            latest: i64::MIN,
+        }
+    }
+
+    fn see(&mut self, ts: i64) {
+        self.earliest = self.earliest.min(ts);
+        self.latest = self.latest.max(ts);
+        if ts < PLAUSIBLE_SINCE_US {
+            self.before_2000 += 1;
+        } else if ts > self.now.saturating_add(FUTURE_TOLERANCE_US) {
+            self.in_future += 1;
+        }
+    }
+
+    fn finish(&self, input: &str) -> Option<ImplausibleTimes> {
+        if self.before_2000 == 0 && self.in_future == 0 {
+            return None;
+        }
+        let text = |us: i64| accord_stix::Timestamp::from_micros(us).as_str().to_string();
+        Some(ImplausibleTimes {
+            input: input.to_string(),
+            before_2000: self.before_2000,
+            in_future: self.in_future,
+            earliest: text(self.earliest),
+            latest: text(self.latest),
+        })
+    }
 }

@@ -2,9 +2,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context as _;
-
-use super::init::{config_path, editor, save};
+use super::init::{editor, read_config, save};
 use crate::context::GlobalArgs;
 
 /// Manage organisations (this node's own and its partners).
@@ -20,6 +18,9 @@ pub struct OrgArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum OrgCommand {
     /// Declare a partner organisation
+    #[command(
+        after_help = "Examples:\n  accord org add police --title 'Cybercrime centre'\n  accord org add cert-eu"
+    )]
     Add {
         /// Its name (1-64 of A-Z a-z 0-9 . _ -)
         name: String,
@@ -28,8 +29,10 @@ pub enum OrgCommand {
         title: Option<String>,
     },
     /// List organisations with their users, tokens and rights
+    #[command(after_help = "Examples:\n  accord org list\n  accord --json org list")]
     List,
     /// Remove an organisation with its users, tokens and rights
+    #[command(after_help = "Example:\n  accord org remove police")]
     Remove {
         /// Its name
         name: String,
@@ -57,9 +60,7 @@ pub fn run(global: &GlobalArgs, args: &OrgArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn list(global: &GlobalArgs) -> anyhow::Result<()> {
-    let path = config_path(global);
-    let config =
-        accord_node::config::Config::load(&path).with_context(|| "reading the configuration")?;
+    let config = read_config(global)?;
     let rights = |org: &str| -> Vec<String> {
         let mut out = Vec::new();
         for (root, r) in &config.api_roots {

@@ -45,7 +45,7 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let store = accord_store::SqliteStore::open(&store_path)
         .with_context(|| format!("opening the store {}", store_path.display()))?;
     let agreements_dir = config.agreements_dir();
-    let gate = accord_node::agreements::load_gate(&agreements_dir).map_err(|e| {
+    let gate = accord_node::agreements::load_node_gate(&config).map_err(|e| {
         anyhow::anyhow!(
             "loading the agreements in {}:\n{e}",
             agreements_dir.display()

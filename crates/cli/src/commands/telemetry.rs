@@ -42,7 +42,7 @@ pub enum FormatArg {
 /// (x_accord_distinct_hosts). Internal (customer) addresses never appear in a sighting.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  accord match conn.log dns.log\n  zcat conn.log.gz | accord match --format zeek-tsv --internal 10.0.0.0/8 -\n  accord match --collection 365fed99-08fa-fdcd-a1b3-fb247eb41d01 --window 15m flows.csv"
+    after_help = "Examples:\n  accord match conn.log dns.log\n  zcat conn.log.gz | accord match --format zeek-tsv --internal 10.0.0.0/8 -\n  accord match --collection shared --window 15m flows.csv"
 )]
 pub struct MatchArgs {
     /// Telemetry files (`-` for standard input)
@@ -57,8 +57,8 @@ pub struct MatchArgs {
     /// Length of a sighting's time window (s, m, h, d)
     #[arg(long, default_value = "1h", value_name = "SPAN")]
     pub window: String,
-    /// Only indicators of this collection, and store the sightings in it (its id)
-    #[arg(short, long, value_name = "ID")]
+    /// Only indicators of this collection, and store the sightings in it (its id or alias)
+    #[arg(short, long, value_name = "COLLECTION")]
     pub collection: Option<String>,
     /// The observing identity (identity--UUID) [default: the configuration's server.identity]
     #[arg(long, value_name = "ID")]
@@ -72,8 +72,9 @@ pub struct MatchArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: &MatchArgs) -> anyhow::Result<ExitCode> {
-    let config = global.load_config()?;
-    let identity = match (&args.identity, &config) {
+    let node = global.node()?;
+    let collection = node.collection_id(args.collection.as_deref())?;
+    let identity = match (&args.identity, &node.config) {
         (Some(identity), _) => identity.clone(),
         (None, Some(config)) => config.server.identity.clone(),
         (None, None) => anyhow::bail!("no observing identity: pass --identity identity--UUID or create a node with `accord init`"),
@@ -87,10 +88,16 @@ pub fn run(global: &GlobalArgs, args: &MatchArgs) -> anyhow::Result<ExitCode> {
             )
         })?;
     let window = Duration::from_micros(u64::try_from(span.0).unwrap_or(u64::MAX));
-    let store = global.open_store()?;
-    let egress = global.egress(store.clone())?;
+    // A dry run only reads; otherwise the sightings are stored.
+    let store = if args.dry_run {
+        node.read_store()?
+    } else {
+        node.write_store(accord_store::Durability::EveryCommit)?
+    };
+    // The indicators are read with local access, to which no agreement applies.
+    let egress = node.egress(store.clone(), accord_agreements::Gate::default());
     let local = egress.local_organisation().to_string();
-    let (indicators, unreadable) = load_indicators(&egress, &local, args.collection.as_deref())?;
+    let (indicators, unreadable) = load_indicators(&egress, &local, collection.as_deref())?;
     for problem in unreadable.iter().take(10) {
         eprintln!("accord: indicator skipped: {problem}");
     }
@@ -122,7 +129,7 @@ pub fn run(global: &GlobalArgs, args: &MatchArgs) -> anyhow::Result<ExitCode> {
             &*store,
             chunk,
             &provenance,
-            args.collection.as_deref(),
+            collection.as_deref(),
             &IngestOptions::default(),
         )?;
         for result in results {

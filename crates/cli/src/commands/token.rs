@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use accord_node::accounts::new_token;
 use accord_stix::Timestamp;
 
-use super::init::{config_path, editor, save};
+use super::init::{editor, read_config, save};
 use crate::context::GlobalArgs;
 
 /// Manage API tokens (shown once at creation; only their SHA-256 is kept).
@@ -21,6 +21,9 @@ pub struct TokenArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum TokenCommand {
     /// Create a token for an organisation and print it (once)
+    #[command(
+        after_help = "Examples:\n  accord token create sensor-push --org local\n  TOKEN=$(accord token create puller --org police)"
+    )]
     Create {
         /// A name for the token (unique within the organisation)
         name: String,
@@ -29,6 +32,7 @@ pub enum TokenCommand {
         org: String,
     },
     /// Revoke a token
+    #[command(after_help = "Example:\n  accord token revoke sensor-push --org local")]
     Revoke {
         /// The token's name
         name: String,
@@ -37,6 +41,7 @@ pub enum TokenCommand {
         org: String,
     },
     /// List tokens (names and creation times, never the tokens)
+    #[command(after_help = "Examples:\n  accord token list\n  accord --json token list")]
     List,
 }
 
@@ -69,7 +74,7 @@ pub fn run(global: &GlobalArgs, args: &TokenArgs) -> anyhow::Result<ExitCode> {
             )?;
         }
         TokenCommand::List => {
-            let config = accord_node::config::Config::load(&config_path(global))?;
+            let config = read_config(global)?;
             let mut rows = Vec::new();
             for (org, o) in &config.organisations {
                 for (name, t) in &o.tokens {

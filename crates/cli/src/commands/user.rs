@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use accord_node::accounts::{generate_password, hash_password};
 use anyhow::{bail, Context as _};
 
-use super::init::{config_path, editor, save};
+use super::init::{editor, read_config, save};
 use crate::context::GlobalArgs;
 
 /// Environment variable a new password can be given in (instead of --password-stdin).
@@ -25,6 +25,9 @@ pub struct UserArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum UserCommand {
     /// Add a user to an organisation
+    #[command(
+        after_help = "Examples:\n  accord user add ana --org police            # generates and prints a password\n  ACCORD_PASSWORD='a long secret phrase' accord user add ana --org police\n  printf '%s\\n' 'a long secret phrase' | accord user add ana --org police --password-stdin"
+    )]
     Add {
         /// The user name (unique across organisations)
         name: String,
@@ -36,6 +39,9 @@ pub enum UserCommand {
         password_stdin: bool,
     },
     /// Set a new password
+    #[command(
+        after_help = "Examples:\n  accord user passwd admin                    # generates and prints a password\n  printf '%s\\n' 'a long secret phrase' | accord user passwd ana --password-stdin"
+    )]
     Passwd {
         /// The user name
         name: String,
@@ -44,11 +50,13 @@ pub enum UserCommand {
         password_stdin: bool,
     },
     /// Remove a user
+    #[command(after_help = "Example:\n  accord user remove ana")]
     Remove {
         /// The user name
         name: String,
     },
     /// List users and their organisations
+    #[command(after_help = "Examples:\n  accord user list\n  accord --json user list")]
     List,
 }
 
@@ -110,7 +118,7 @@ pub fn run(global: &GlobalArgs, args: &UserArgs) -> anyhow::Result<ExitCode> {
             save(&e, &format!("Removed user '{name}'"))?;
         }
         UserCommand::List => {
-            let config = accord_node::config::Config::load(&config_path(global))?;
+            let config = read_config(global)?;
             let users: Vec<(&String, &String)> = config
                 .organisations
                 .iter()

@@ -113,9 +113,7 @@ impl ConfigEditor {
                 "'{name}' is this node's own organisation (server.organisation) and cannot be removed"
             )));
         }
-        if !config.organisations.contains_key(name) {
-            return Err(edit_error(format!("no organisation '{name}'")));
-        }
+        config.find_organisation(name)?;
         table_at(&mut self.doc, &["organisations"])?.remove(name);
         for (root, r) in &config.api_roots {
             for alias in r.collections.keys() {
@@ -135,11 +133,9 @@ impl ConfigEditor {
         user: &str,
         phc: &str,
     ) -> Result<(), ConfigError> {
-        check_name("user", user)?;
         let config = self.config()?;
-        if !config.organisations.contains_key(organisation) {
-            return Err(edit_error(format!("no organisation '{organisation}'")));
-        }
+        config.find_organisation(organisation)?;
+        check_name("user", user)?;
         if let Some((org, _)) = config.user(user) {
             return Err(edit_error(format!(
                 "user '{user}' already exists (organisation '{org}')"
@@ -155,9 +151,7 @@ impl ConfigEditor {
     /// Replace a user's password hash.
     pub fn set_password(&mut self, user: &str, phc: &str) -> Result<(), ConfigError> {
         let config = self.config()?;
-        let (org, _) = config
-            .user(user)
-            .ok_or_else(|| edit_error(format!("no user '{user}'")))?;
+        let (org, _) = config.find_user(user)?;
         let org = org.to_string();
         table_at(&mut self.doc, &["organisations", &org, "users", user])?
             .insert("password", value(phc));
@@ -167,9 +161,7 @@ impl ConfigEditor {
     /// Remove a user.
     pub fn remove_user(&mut self, user: &str) -> Result<(), ConfigError> {
         let config = self.config()?;
-        let (org, _) = config
-            .user(user)
-            .ok_or_else(|| edit_error(format!("no user '{user}'")))?;
+        let (org, _) = config.find_user(user)?;
         let org = org.to_string();
         table_at(&mut self.doc, &["organisations", &org, "users"])?.remove(user);
         Ok(())
@@ -183,12 +175,9 @@ impl ConfigEditor {
         sha256: &str,
         created: &str,
     ) -> Result<(), ConfigError> {
-        check_name("token", name)?;
         let config = self.config()?;
-        let org = config
-            .organisations
-            .get(organisation)
-            .ok_or_else(|| edit_error(format!("no organisation '{organisation}'")))?;
+        let org = config.find_organisation(organisation)?;
+        check_name("token", name)?;
         if org.tokens.contains_key(name) {
             return Err(edit_error(format!(
                 "organisation '{organisation}' already has a token '{name}'"
@@ -205,15 +194,7 @@ impl ConfigEditor {
     /// Remove (revoke) an API token.
     pub fn remove_token(&mut self, organisation: &str, name: &str) -> Result<(), ConfigError> {
         let config = self.config()?;
-        let known = config
-            .organisations
-            .get(organisation)
-            .is_some_and(|o| o.tokens.contains_key(name));
-        if !known {
-            return Err(edit_error(format!(
-                "organisation '{organisation}' has no token '{name}'"
-            )));
-        }
+        config.find_token(organisation, name)?;
         table_at(&mut self.doc, &["organisations", organisation, "tokens"])?.remove(name);
         Ok(())
     }
@@ -240,10 +221,10 @@ impl ConfigEditor {
     ) -> Result<(), ConfigError> {
         check_name("collection", alias)?;
         let config = self.config()?;
-        let r = config
-            .api_roots
-            .get(root)
-            .ok_or_else(|| edit_error(format!("no API root '{root}'")))?;
+        let r = config.find_api_root(root)?;
+        for organisation in spec.read.iter().chain(&spec.write) {
+            config.find_organisation(organisation)?;
+        }
         if r.collections.contains_key(alias) {
             return Err(edit_error(format!(
                 "API root '{root}' already has a collection '{alias}'"
@@ -262,24 +243,18 @@ impl ConfigEditor {
         Ok(())
     }
 
-    /// Remove a collection from the configuration (its objects stay in the store).
+    /// Remove a collection (named by alias or id) from the configuration (its objects
+    /// stay in the store).
     pub fn remove_collection(&mut self, root: &str, alias: &str) -> Result<(), ConfigError> {
         let config = self.config()?;
-        let known = config
-            .api_roots
-            .get(root)
-            .is_some_and(|r| r.collections.contains_key(alias));
-        if !known {
-            return Err(edit_error(format!(
-                "API root '{root}' has no collection '{alias}'"
-            )));
-        }
-        table_at(&mut self.doc, &["api_roots", root, "collections"])?.remove(alias);
+        let found = config.find_collection(Some(root), alias)?;
+        let alias = found.alias.to_string();
+        table_at(&mut self.doc, &["api_roots", root, "collections"])?.remove(&alias);
         Ok(())
     }
 
     /// Grant (`Some(true)`) or revoke (`Some(false)`) an organisation's read and write
-    /// rights on a collection; `None` leaves that right as it is.
+    /// rights on a collection (named by alias or id); `None` leaves that right as it is.
     pub fn set_rights(
         &mut self,
         root: &str,
@@ -289,19 +264,10 @@ impl ConfigEditor {
         write: Option<bool>,
     ) -> Result<(), ConfigError> {
         let config = self.config()?;
-        if !config.organisations.contains_key(organisation) {
-            return Err(edit_error(format!("no organisation '{organisation}'")));
-        }
-        let known = config
-            .api_roots
-            .get(root)
-            .is_some_and(|r| r.collections.contains_key(alias));
-        if !known {
-            return Err(edit_error(format!(
-                "API root '{root}' has no collection '{alias}'"
-            )));
-        }
-        let c = table_at(&mut self.doc, &["api_roots", root, "collections", alias])?;
+        let found = config.find_collection(Some(root), alias)?;
+        let alias = found.alias.to_string();
+        config.find_organisation(organisation)?;
+        let c = table_at(&mut self.doc, &["api_roots", root, "collections", &alias])?;
         for (list, wanted) in [("read", read), ("write", write)] {
             match wanted {
                 Some(true) => add_to_array(c, list, organisation)?,

@@ -44,6 +44,7 @@
 
 pub mod edit;
 pub mod model;
+mod names;
 pub mod starter;
 pub mod validate;
 
@@ -55,6 +56,7 @@ pub use model::{
     DEFAULT_MAX_CONTENT_LENGTH, DEFAULT_MAX_PAGE_SIZE, DEFAULT_MAX_REQUESTS_PER_ORGANISATION,
     DEFAULT_PAGE_SIZE, MAX_TIMEOUT_SECONDS,
 };
+pub use names::CollectionRef;
 
 /// The configuration file's name inside a data directory.
 pub const CONFIG_FILE: &str = "accord.toml";
@@ -87,9 +89,31 @@ pub enum ConfigError {
         /// One sentence per broken rule, naming the key.
         problems: Vec<String>,
     },
-    /// An edit asked for something the file cannot do (a duplicate or missing name).
+    /// An edit asked for something the file cannot do (a duplicate name).
     #[error("{0}")]
     Edit(String),
+    /// A name given to a command is not one the configuration declares. Nothing was
+    /// changed; `known` lists what the user could have meant.
+    #[error("{}", names::unknown_message(kind, name, known))]
+    Unknown {
+        /// What was looked for: `collection`, `organisation`, `user`, `API root`, ...
+        kind: String,
+        /// The name given.
+        name: String,
+        /// The names of that kind the configuration declares (with details, such as
+        /// a collection's id and API root), in file order.
+        known: Vec<String>,
+    },
+    /// A name matches more than one thing (a collection alias used in two API roots).
+    #[error("{kind} '{name}' is ambiguous: it may be {}; name it by id or as root/alias", candidates.join(" or "))]
+    Ambiguous {
+        /// What was looked for.
+        kind: String,
+        /// The name given.
+        name: String,
+        /// What it may stand for.
+        candidates: Vec<String>,
+    },
 }
 
 impl Config {

@@ -214,3 +214,54 @@ fn save_is_atomic_and_refuses_invalid_results() {
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(leftovers.len(), 1);
 }
+
+#[test]
+fn names_are_looked_up_by_id_or_alias_and_unknown_ones_list_the_known() {
+    let text = format!(
+        "{}[organisations.police]\n\
+         [api_roots.intel]\ntitle = \"i\"\n\
+         [api_roots.intel.collections.shared]\nid = \"91a7b528-80eb-42ed-a74d-c6fbd5a26116\"\ntitle = \"s\"\n\
+         [api_roots.ops]\ntitle = \"o\"\n\
+         [api_roots.ops.collections.shared]\nid = \"0b0b6f4e-4bd6-4d9c-8f57-5c0b2a1b7f10\"\ntitle = \"s\"\n",
+        minimal()
+    );
+    let c = Config::parse(&text, Path::new("a.toml")).unwrap();
+    let by_id = c
+        .find_collection(None, "0b0b6f4e-4bd6-4d9c-8f57-5c0b2a1b7f10")
+        .unwrap();
+    assert_eq!((by_id.api_root, by_id.alias), ("ops", "shared"));
+    assert_eq!(
+        c.find_collection(None, "intel/shared").unwrap().id(),
+        "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
+    );
+    assert_eq!(
+        c.find_collection(Some("ops"), "shared").unwrap().id(),
+        "0b0b6f4e-4bd6-4d9c-8f57-5c0b2a1b7f10"
+    );
+    let ambiguous = c.find_collection(None, "shared").unwrap_err();
+    assert!(
+        matches!(ambiguous, ConfigError::Ambiguous { .. }),
+        "{ambiguous}"
+    );
+    let unknown = c.find_collection(None, "sharde").unwrap_err().to_string();
+    assert!(
+        unknown.contains("'sharde'")
+            && unknown.contains("shared = 91a7b528-80eb-42ed-a74d-c6fbd5a26116 (API root intel)")
+            && unknown.contains("shared = 0b0b6f4e-4bd6-4d9c-8f57-5c0b2a1b7f10 (API root ops)"),
+        "{unknown}"
+    );
+    let org = c.find_organisation("polize").unwrap_err().to_string();
+    assert!(
+        org.contains("'polize'") && org.contains("police, telco"),
+        "{org}"
+    );
+    // The editor refuses the same way, and changes nothing.
+    let mut e = ConfigEditor::from_text(&text, Path::new("a.toml")).unwrap();
+    let err = e
+        .set_rights("intel", "sharde", "police", Some(true), None)
+        .unwrap_err();
+    assert!(matches!(err, ConfigError::Unknown { .. }), "{err}");
+    let err = e.remove_user("nobody").unwrap_err().to_string();
+    assert!(err.contains("'nobody'"), "{err}");
+    assert_eq!(e.text(), text);
+}

@@ -5,10 +5,10 @@ use accord_node::accounts::Principal;
 use accord_store::{ProviderWindow, Scope, VersionFilter};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Extension;
 
-use super::{holds, readable, release, TaxiiPath};
+use super::{holds, readable, release, taxii_json, TaxiiPath};
 use crate::envelope::{page_response, Kind};
 use crate::error::TaxiiError;
 use crate::media::require_taxii_accept;
@@ -172,5 +172,6 @@ pub async fn delete(
             "No object '{object_id}' in collection '{id}'."
         )));
     }
-    Ok(StatusCode::OK.into_response())
+    // No body (TAXII 2.1 section 5.7), but the TAXII media type all its answers carry.
+    Ok(taxii_json(StatusCode::OK, String::new()))
 }

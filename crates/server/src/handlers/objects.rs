@@ -235,18 +235,22 @@ fn ingest_envelope(
         }
     }
     let status_id = uuid::Uuid::new_v4().to_string();
-    let status = json!({
+    let mut status = json!({
         "id": status_id,
         "status": "complete",
         "request_timestamp": request_timestamp.as_str(),
         "total_count": results.len(),
         "success_count": successes.len(),
-        "successes": successes,
         "failure_count": failures.len(),
-        "failures": failures,
         "pending_count": 0,
-        "pendings": [],
     });
+    // TAXII, like STIX, forbids empty lists: a list with nothing in it is left out.
+    if !successes.is_empty() {
+        status["successes"] = Value::Array(successes);
+    }
+    if !failures.is_empty() {
+        status["failures"] = Value::Array(failures);
+    }
     let (stored, rejected) = (successes_len(&status), failures_len(&status));
     let record = StatusRecord {
         id: status_id,

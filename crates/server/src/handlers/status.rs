@@ -12,6 +12,20 @@ use crate::error::TaxiiError;
 use crate::media::require_taxii_accept;
 use crate::state::AppState;
 
+/// A stored status without its empty lists: statuses stored by earlier versions
+/// carried `"pendings": []`, which TAXII forbids (an empty list is left out).
+fn without_empty_lists(json: String) -> String {
+    let Ok(serde_json::Value::Object(mut status)) = serde_json::from_str(&json) else {
+        return json;
+    };
+    let before = status.len();
+    status.retain(|_, v| v.as_array().is_none_or(|a| !a.is_empty()));
+    if status.len() == before {
+        return json;
+    }
+    serde_json::Value::Object(status).to_string()
+}
+
 /// `GET /{api_root}/status/{status_id}/`.
 pub async fn get(
     State(state): State<AppState>,
@@ -29,7 +43,7 @@ pub async fn get(
         .map_err(TaxiiError::internal)?
         .map_err(TaxiiError::internal)?;
     match record {
-        Some(r) => Ok(taxii_json(StatusCode::OK, r.json)),
+        Some(r) => Ok(taxii_json(StatusCode::OK, without_empty_lists(r.json))),
         None => Err(TaxiiError::not_found(format!("No status '{id}'."))),
     }
 }

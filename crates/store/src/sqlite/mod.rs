@@ -101,6 +101,35 @@ impl SqliteStore {
         })
     }
 
+    /// Open an existing store for reading only: nothing is created, migrated or
+    /// checkpointed, and SQLite itself refuses every write (a read-only command that
+    /// tried to write would fail instead of changing the store). The file must exist
+    /// and have this build's schema version.
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let conn = open_reader(&path)?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooNew {
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if version < SCHEMA_VERSION {
+            return Err(StoreError::SchemaTooOld {
+                found: version,
+                current: SCHEMA_VERSION,
+            });
+        }
+        Ok(Self {
+            writer: Mutex::new(Writer::new(conn)?),
+            readers: ReaderPool::new(path.clone()),
+            path: Some(path),
+            checkpointer: None,
+            page_size: 0,
+        })
+    }
+
     /// A private in-memory store (tests, examples). Reads share the writer connection.
     pub fn open_in_memory() -> Result<Self, StoreError> {
         let conn = Connection::open_in_memory()?;
