@@ -10,6 +10,7 @@
 
 use crate::agreement::{Agreement, CustomerAddressPolicy, UnknownMarkings};
 use crate::facts::{MarkingKind, ObjectFacts};
+use crate::ipscan::is_network;
 use crate::time::UtcMicros;
 use crate::tlp::Tlp;
 
@@ -453,9 +454,12 @@ fn check_addresses(
     if ranges.is_empty() || facts.ips.is_empty() {
         return Ok(());
     }
+    // As `pseudonymise_text` decides: a network literal inside the ranges cannot be
+    // pseudonymised; an address, also one written with a shorter prefix (host bits
+    // set: `198.51.100.23/16` is the host 198.51.100.23), is replaced.
     let mut customer = false;
     for ip in &facts.ips {
-        if ip.has_prefix {
+        if is_network(&ip.net, ip.has_prefix) {
             if ranges.contains_net(&ip.net) {
                 return Err(WithholdReason::CustomerNetwork {
                     net: ip.net.to_string(),

@@ -97,6 +97,9 @@ pub enum WithholdReason {
         /// The network.
         net: String,
     },
+    /// Replacing the customer addresses of a text kept producing new ones (each
+    /// replacement joined its neighbours into another customer address reading).
+    CustomerAddressNotReplaced,
     /// The retention cap would end an indicator before its `valid_from`.
     RetentionBeforeValidFrom,
     /// The stored text could not be transformed (not a JSON object).
@@ -128,6 +131,7 @@ impl WithholdReason {
             WithholdReason::ReferenceChainTooDeep { .. } => "reference-chain-too-deep",
             WithholdReason::CustomerAddressDropped => "customer-address-dropped",
             WithholdReason::CustomerNetwork { .. } => "customer-network",
+            WithholdReason::CustomerAddressNotReplaced => "customer-address-not-replaced",
             WithholdReason::RetentionBeforeValidFrom => "retention-before-valid-from",
             WithholdReason::MalformedObject { .. } => "malformed-object",
             WithholdReason::OtherRecipientsMarking => "other-recipients-marking",
@@ -199,6 +203,9 @@ impl fmt::Display for WithholdReason {
                 f.write_str("contains a customer address (policy: drop)")
             }
             WithholdReason::CustomerNetwork { net } => write!(f, "names customer network {net}"),
+            WithholdReason::CustomerAddressNotReplaced => {
+                f.write_str("a customer address could not be replaced by its pseudonym")
+            }
             WithholdReason::RetentionBeforeValidFrom => {
                 f.write_str("the retention period ends before the indicator's valid_from")
             }
