@@ -153,6 +153,7 @@ fn relationship_world() -> (Object, HashMap<String, ResolvedObject>) {
                 provider: "telco".into(),
                 collection: None,
                 date_added: UtcMicros(0),
+                raw: Some(raw.into()),
             },
         );
     }

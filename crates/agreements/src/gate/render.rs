@@ -211,6 +211,88 @@ fn format_v4(addr: Ipv4Addr, style: V4Style) -> String {
     }
 }
 
+/// The ID contributing properties of SCO type `kind` (STIX 2.1 catalogue), or none
+/// for other types (whose ids are random, so no address derives them).
+pub(crate) fn id_contributing(kind: &str) -> &'static [&'static str] {
+    accord_stix::types::lookup(kind)
+        .filter(|d| d.kind == accord_stix::ObjectKind::Sco)
+        .map_or(&[], |d| d.id_contributing)
+}
+
+/// The changes a release makes to an object's text, as [`render`] applies them.
+pub(crate) struct Transform<'p> {
+    /// Referenced ids to replace.
+    pub rewrites: &'p [(String, String)],
+    /// Listed references to drop.
+    pub removals: &'p [String],
+    /// Properties removed by the agreement.
+    pub remove_properties: &'p [String],
+    /// Customer ranges and key, when customer addresses are replaced.
+    pub pseudonymiser: Option<(&'p AddressRanges, &'p PseudonymKey)>,
+}
+
+/// The deterministic id an SCO of type `kind` (stored as `raw`) is released under
+/// after `transform`: `Ok(None)` when no ID contributing property changes (the id
+/// stays), else UUIDv5 over the RFC 8785 form of the transformed ID contributing
+/// properties, as `accord_stix::sco_id` computes it. An id that derives from a
+/// customer address (a `url` holding one, a `network-traffic` whose `src_ref` is a
+/// pseudonymised address object, ...) must not be released: a brute force over the
+/// customer range would find the address again.
+pub(crate) fn transformed_sco_id(
+    kind: &str,
+    raw: &str,
+    transform: &Transform<'_>,
+) -> Result<Option<String>, WithholdReason> {
+    let names = id_contributing(kind);
+    if names.is_empty() {
+        return Ok(None);
+    }
+    let value: Value = serde_json::from_str(raw).map_err(|e| WithholdReason::MalformedObject {
+        message: e.to_string(),
+    })?;
+    let Value::Object(map) = value else {
+        return Err(WithholdReason::MalformedObject {
+            message: "not a JSON object".to_owned(),
+        });
+    };
+    let mut original = Map::new();
+    for &name in names {
+        if let Some(v) = map.get(name) {
+            original.insert(name.to_owned(), v.clone());
+        }
+    }
+    let mut edited = original.clone();
+    for path in transform.remove_properties {
+        remove_path(&mut edited, path);
+    }
+    let edit = Edit {
+        rewrites: transform
+            .rewrites
+            .iter()
+            .map(|(o, n)| (o.as_str(), n.as_str()))
+            .collect(),
+        removals: transform.removals,
+        pseudonymiser: transform.pseudonymiser,
+    };
+    edit.object(&mut edited)?;
+    if edited == original {
+        return Ok(None);
+    }
+    edited.insert("type".to_owned(), Value::String(kind.to_owned()));
+    match accord_stix::sco_id(&edited) {
+        Ok(Some(id)) => Ok(Some(id)),
+        // Every contributing property was removed, or one no longer reads: the id
+        // cannot be recomputed, and the original one may not be released.
+        _ => Err(WithholdReason::ScoIdNotRecomputable {
+            id: map
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+        }),
+    }
+}
+
 /// Whether the text may hold a `\u` escape (a false positive only costs the tree
 /// path). Runs for every object released under an agreement that removes properties,
 /// where `memmem::find` would build a searcher on every call.
