@@ -315,8 +315,8 @@ fn peek(t: &[u8], i: usize) -> (u8, usize) {
 const MAX_V6_GROUPS: usize = 8;
 
 /// Processes the run of hex digits, colons and dots around the anchor at `at`: tries
-/// an IPv6 address from the run's start, after every single colon, and from the last
-/// four digits of a longer hex word before a colon. Returns where the run ends.
+/// an IPv6 address from the run's start, after every single colon and every dot
+/// (`v1.2001:db8::1`), and from the last four digits of a longer hex word before a colon. Returns where the run ends.
 fn v6_run(t: &[u8], at: usize, lower: usize, found: &mut dyn FnMut(IpLiteral)) -> usize {
     // Hex letters glued before the anchor (plain ASCII; digits would have been anchors).
     let mut s = at;
@@ -341,7 +341,7 @@ fn v6_run(t: &[u8], at: usize, lower: usize, found: &mut dyn FnMut(IpLiteral)) -
             break;
         }
         if is_hex(c) {
-            if prev == b':' && prev2 != b':' && pos != s {
+            if (prev == b':' && prev2 != b':' || prev == b'.') && pos != s {
                 try_at(pos, found, &mut best_end);
             }
             word[word_len % 4] = pos;
@@ -349,6 +349,11 @@ fn v6_run(t: &[u8], at: usize, lower: usize, found: &mut dyn FnMut(IpLiteral)) -
         } else {
             if c == b':' && word_len > 4 {
                 try_at(word[word_len % 4], found, &mut best_end);
+            }
+            // `src:::1`: a label's colon, then an address starting with `::`; and
+            // `9.::1` after a dot.
+            if c == b':' && (prev == b':' || prev == b'.') {
+                try_at(pos, found, &mut best_end);
             }
             word_len = 0;
         }
@@ -437,7 +442,7 @@ fn v6_parse(t: &[u8], p: usize) -> Option<V6Parse> {
         });
     }
     loop {
-        let room = 8 - n - usize::from(gap.is_some());
+        let room = 8usize.saturating_sub(n + usize::from(gap.is_some()));
         // A dotted IPv4 tail takes two groups.
         if colons > 0 && room >= 2 {
             if let Some((v4, end)) = dotted_quad(t, pos) {
@@ -710,9 +715,13 @@ fn part(t: &[u8], p: usize) -> Part {
 }
 
 /// Whether the byte before `i` glues a number to a word (so a lone number there is
-/// not an address): an ASCII letter or digit, `-`, `_` or `.`.
+/// not an address): an ASCII letter or digit, `-`, `_`, or a `.` after a digit (a
+/// decimal fraction).
 fn glued_before(t: &[u8], i: usize) -> bool {
-    i > 0 && (t[i - 1].is_ascii_alphanumeric() || matches!(t[i - 1], b'-' | b'_' | b'.'))
+    i > 0
+        && (t[i - 1].is_ascii_alphanumeric()
+            || matches!(t[i - 1], b'-' | b'_')
+            || (t[i - 1] == b'.' && i > 1 && t[i - 2].is_ascii_digit()))
 }
 
 /// Whether the logical character at `i` glues a number to what follows.
@@ -754,6 +763,20 @@ fn numbers(t: &[u8], at: usize, lower: usize, found: &mut dyn FnMut(IpLiteral)) 
 /// A dotted number from its first part: windows of four parts, short forms, one
 /// number, or a reversed `.in-addr.arpa` name.
 fn dotted(t: &[u8], first: Part, found: &mut dyn FnMut(IpLiteral)) -> usize {
+    let (end, last) = dotted_parts(t, first, found);
+    // `9.198-51-100-23`: the last part may start a separated form.
+    let (sep, _) = peek(t, last.end);
+    if (sep == b'-' || sep == b'_') && last.start != first.start && last.hex.is_none() {
+        if let Some(e) = separated(t, last.start, sep, found) {
+            return end.max(e);
+        }
+    }
+    end
+}
+
+/// [`dotted`] without the separated form after it; returns where it ended and the
+/// last part.
+fn dotted_parts(t: &[u8], first: Part, found: &mut dyn FnMut(IpLiteral)) -> (usize, Part) {
     // The last five parts: a window is reported once the part after it is seen.
     let mut ring = [Part::default(); 5];
     let mut count = 0usize;
@@ -779,34 +802,18 @@ fn dotted(t: &[u8], first: Part, found: &mut dyn FnMut(IpLiteral)) -> usize {
     let end = current.end;
     let last_k = |k: usize| -> Part { ring[(count - k) % 5] };
     if let Some(after) = word_at(t, end, b".in-addr.arpa") {
-        let n = count.min(4);
-        let mut octets = [0u8; 4];
-        for (k, slot) in octets.iter_mut().take(n).enumerate() {
-            match last_k(k + 1).dec.and_then(|v| u8::try_from(v).ok()) {
-                Some(v) => *slot = v,
-                None => return after,
-            }
+        if reversed(found, count.min(4), &last_k, end) {
+            return (after, current);
         }
-        let addr = Ipv4Addr::from(octets);
-        if let Ok(net) = Ipv4Net::new(addr, (8 * n) as u8) {
-            found(IpLiteral {
-                span: (last_k(n).start, end),
-                addr_end: end,
-                net: IpNet::V4(net),
-                form: LiteralForm::V4(V4Style::Reversed),
-                has_prefix: n < 4,
-            });
-        }
-        return after;
     }
-    if word_at(t, end, b".ip6.arpa").is_some() {
-        return end;
+    if count >= 4 && word_at(t, end, b".ip6.arpa").is_some() {
+        return (end, current);
     }
     if count >= 4 {
         let window = [last_k(4), last_k(3), last_k(2), last_k(1)];
         let prefix = prefix_at(t, end, 32);
         emit_quad(found, &window, prefix);
-        return prefix.map_or(end, |(_, e)| e);
+        return (prefix.map_or(end, |(_, e)| e), current);
     }
     if count >= 2 {
         let mut parts = [Part::default(); 3];
@@ -814,10 +821,37 @@ fn dotted(t: &[u8], first: Part, found: &mut dyn FnMut(IpLiteral)) -> usize {
             *slot = last_k(k);
         }
         short_form(found, &parts[..count]);
-        return end;
+        return (end, current);
     }
     single(t, &first, found);
-    end
+    (end, current)
+}
+
+/// The reversed name of the last `n` parts (the last written is the first octet):
+/// an address for four, a network for fewer. False when a part is not a byte.
+fn reversed(
+    found: &mut dyn FnMut(IpLiteral),
+    n: usize,
+    last_k: &dyn Fn(usize) -> Part,
+    end: usize,
+) -> bool {
+    let mut octets = [0u8; 4];
+    for (k, slot) in octets.iter_mut().take(n).enumerate() {
+        match last_k(k + 1).dec.and_then(|v| u8::try_from(v).ok()) {
+            Some(v) => *slot = v,
+            None => return false,
+        }
+    }
+    if let Ok(net) = Ipv4Net::new(Ipv4Addr::from(octets), (8 * n) as u8) {
+        found(IpLiteral {
+            span: (last_k(n).start, end),
+            addr_end: end,
+            net: IpNet::V4(net),
+            form: LiteralForm::V4(V4Style::Reversed),
+            has_prefix: n < 4,
+        });
+    }
+    true
 }
 
 /// Reports the readings of four dotted parts: all decimal, and as `inet_aton` reads them.
@@ -991,56 +1025,73 @@ fn word_at(t: &[u8], i: usize, word: &[u8]) -> Option<usize> {
     (!peek(t, pos).0.is_ascii_alphanumeric()).then_some(pos)
 }
 
-/// A `….ip6.arpa` name whose nibbles include the one at `at` (or start right before
-/// the `ip6` at `at`): up to 32 single hex digits, each followed by a dot.
+/// Bytes before a nibble name's suffix searched for its nibbles: 32 nibbles and dots
+/// in the longest encodings (`&#x61;&#x2e;`) take 384.
+const NIBBLE_WINDOW: usize = 512;
+
+/// A `….ip6.arpa` name whose nibbles include the one at `at` (or end right before the
+/// `ip6` at `at`): up to 32 single hex digits, each followed by a dot, in any encoding.
 fn nibble_name(
     t: &[u8],
     at: usize,
     lower: usize,
     found: &mut dyn FnMut(IpLiteral),
 ) -> Option<usize> {
-    let mut s = at;
-    while s >= lower + 2
-        && t[s - 1] == b'.'
-        && is_hex(t[s - 2])
-        && (s == 2 || !t[s - 3].is_ascii_alphanumeric())
-    {
-        s -= 2;
+    // Forward: pairs of a hex digit and a dot, then `ip6.arpa`.
+    let mut pos = at;
+    loop {
+        let (c, next) = peek(t, pos);
+        let (dot, after) = peek(t, next);
+        if !is_hex(c) || c == 0 || dot != b'.' {
+            break;
+        }
+        pos = after;
     }
-    if s > 0 && t[s - 1].is_ascii_alphanumeric() {
-        return None;
+    let suffix = pos;
+    let end = word_at(t, suffix, b"ip6.arpa")?;
+    // Back: decode a window before the suffix and read the pairs from the right
+    // (an encoded dot cannot be read backwards byte by byte).
+    let mut w = suffix.saturating_sub(NIBBLE_WINDOW).max(lower);
+    while w < suffix && (0x80..0xC0).contains(&t[w]) {
+        w += 1;
+    }
+    let mut chars: Vec<(usize, usize, u8)> = Vec::new();
+    let mut i = w;
+    while i < suffix {
+        let Some((c, next)) = lc(t, i) else { break };
+        chars.push((i, next, c));
+        i = next;
     }
     let mut nibbles = [0u8; 32];
     let mut n = 0;
-    let mut pos = s;
-    let mut last_end = s;
-    loop {
-        let (c, next) = peek(t, pos);
-        let Some(d) = (c as char).to_digit(16).filter(|_| c != 0) else {
+    let mut k = chars.len();
+    while k >= 2 && n < 32 {
+        let (_, _, dot) = chars[k - 1];
+        let (_, _, c) = chars[k - 2];
+        let Some(d) = (c as char).to_digit(16).filter(|_| dot == b'.' && c != 0) else {
             break;
         };
-        let (dot, after) = peek(t, next);
-        if dot != b'.' || n == 32 {
+        if k >= 3 && chars[k - 3].2.is_ascii_alphanumeric() {
             break;
         }
         nibbles[n] = d as u8;
         n += 1;
-        last_end = next;
-        pos = after;
+        k -= 2;
     }
-    if n == 0 {
+    if n == 0 || (k > 0 && chars[k - 1].2.is_ascii_alphanumeric()) {
         return None;
     }
-    let end = word_at(t, pos, b"ip6.arpa")?;
-    // The last nibble written is the most significant.
+    // Nibbles were collected from the right: the first is the most significant.
     let mut a: u128 = 0;
-    for &d in nibbles[..n].iter().rev() {
+    for &d in &nibbles[..n] {
         a = a << 4 | u128::from(d);
     }
     let len = (4 * n) as u8;
     a <<= 128 - u32::from(len);
+    let start = chars[k].0;
+    let last_end = chars[k + 2 * n - 2].1;
     let prefix = (n < 32).then_some((len, last_end));
-    emit_v6(found, (s, last_end), a, V6Style::Nibbles, prefix, false);
+    emit_v6(found, (start, last_end), a, V6Style::Nibbles, prefix, false);
     Some(end)
 }
 

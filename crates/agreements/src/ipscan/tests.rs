@@ -185,3 +185,308 @@ fn long_runs_are_linear_and_find_nothing() {
         );
     }
 }
+
+/// The compatibility table is exactly NFKC (plus the IDNA full stops).
+#[test]
+fn compat_table_is_nfkc() {
+    use unicode_normalization::UnicodeNormalization;
+    for cp in 0x80..=0x10FFFFu32 {
+        let Some(c) = char::from_u32(cp) else {
+            continue;
+        };
+        let n: String = c.to_string().nfkc().collect();
+        let mut it = n.chars();
+        let want = match (it.next(), it.next()) {
+            _ if cp == 0x3002 || cp == 0xFF61 => Some(b'.'),
+            (Some(a), None)
+                if a.is_ascii_alphanumeric() || matches!(a, '.' | ':' | '/' | '-' | '_' | '%') =>
+            {
+                Some(a as u8)
+            }
+            _ => None,
+        };
+        assert_eq!(compat::compat(cp), want, "U+{cp:04X}");
+    }
+}
+
+mod properties {
+    use super::*;
+    use crate::ipscan::reference;
+    use crate::{pseudonymise_text, AddressRanges, PseudonymKey};
+    use proptest::prelude::*;
+
+    fn ranges() -> AddressRanges {
+        AddressRanges::new([
+            "198.51.100.0/24".parse().unwrap(),
+            "2001:db8::/32".parse().unwrap(),
+        ])
+    }
+
+    fn customer(addr: IpAddr) -> bool {
+        ranges().contains_addr(addr)
+    }
+
+    /// One ASCII character written in one of the encodings the decoder reads.
+    fn encode_char(c: char, how: u8) -> String {
+        let b = c as u32;
+        match how % 8 {
+            0 | 1 => c.to_string(),
+            2 => format!("%{b:02X}"),
+            3 => format!("&#{b};"),
+            4 => format!("\\u{b:04x}"),
+            5 if c.is_ascii_alphanumeric() => {
+                char::from_u32(b - 0x21 + 0xFF01).unwrap().to_string()
+            }
+            6 if c.is_ascii_digit() => char::from_u32(b - 0x30 + 0x1D7CE).unwrap().to_string(),
+            7 => format!("%25{b:02x}"),
+            _ => c.to_string(),
+        }
+    }
+
+    const DOTS: &[&str] = &[
+        ".", ".", "[.]", "(.)", "{.}", "<.>", "[dot]", "(DOT)", " dot ", " [.] ", "%2E", "%2e",
+        "%252E", "\\.", "\\\\.", "&#46;", "&#x2e;", "&period;", "\u{3002}", "\u{FF0E}", "\u{FF61}",
+        "\\u002e", "\\x2e",
+    ];
+
+    /// `text` with each character encoded by the matching entry of `how` (dots as
+    /// the matching entry of `dots`).
+    fn encode(text: &str, how: &[u8], dots: &[usize]) -> String {
+        let mut out = String::new();
+        for (k, c) in text.chars().enumerate() {
+            if c == '.' {
+                out.push_str(DOTS[dots[k % dots.len()] % DOTS.len()]);
+            } else {
+                out.push_str(&encode_char(c, how[k % how.len()]));
+            }
+        }
+        out
+    }
+
+    /// Ways to write an IPv4 address, each as plain text (encoded afterwards).
+    fn v4_forms(a: Ipv4Addr) -> Vec<String> {
+        let [o0, o1, o2, o3] = a.octets();
+        let n = u32::from(a);
+        let mut forms = vec![
+            a.to_string(),
+            format!("{o0:03}.{o1:03}.{o2:03}.{o3:03}"),
+            format!("0{o0:o}.0{o1:o}.0{o2:o}.0{o3:o}"),
+            format!("0x{o0:x}.0x{o1:X}.0x{o2:02x}.0x{o3:02X}"),
+            format!("{o0}.{o1}.{}", u32::from(o2) << 8 | u32::from(o3)),
+            format!("{n}"),
+            format!("0x{n:08X}"),
+            format!("0x{n:x}"),
+            format!("0{n:o}"),
+            format!("{o0}-{o1}-{o2}-{o3}"),
+            format!("{o0}_{o1}_{o2}_{o3}"),
+            format!("{o3}.{o2}.{o1}.{o0}.in-addr.arpa"),
+            format!("2002:{:x}:{:x}::1", n >> 16, n & 0xFFFF),
+            format!("64:ff9b::{:x}:{:x}", n >> 16, n & 0xFFFF),
+            format!("64:ff9b::{a}"),
+            format!("::ffff:0:{a}"),
+            format!("::ffff:{a}"),
+            format!("::{:x}:{:x}", n >> 16, n & 0xFFFF),
+            format!("fe80::5efe:{a}"),
+            format!(
+                "2001:0:4136:e378:8000:63bf:{:x}:{:x}",
+                (!n) >> 16,
+                !n & 0xFFFF
+            ),
+            format!("{a}/16"),
+        ];
+        if u32::from(o2) << 8 | u32::from(o3) > 255 {
+            forms.push(format!(
+                "{o0}.{}",
+                u32::from(o1) << 16 | u32::from(o2) << 8 | u32::from(o3)
+            ));
+        }
+        forms
+    }
+
+    fn v6_forms(a: Ipv6Addr) -> Vec<String> {
+        let n = u128::from(a);
+        let s = a.segments();
+        let mut nibbles = String::new();
+        for k in 0..32 {
+            nibbles.push_str(&format!("{:x}.", (n >> (4 * k)) & 0xF));
+        }
+        vec![
+            a.to_string(),
+            a.to_string().to_uppercase(),
+            s.iter()
+                .map(|g| format!("{g:04x}"))
+                .collect::<Vec<_>>()
+                .join(":"),
+            format!("[{a}]:443"),
+            format!("{nibbles}ip6.arpa"),
+            format!("{n}"),
+            format!("0x{n:032x}"),
+            format!("{a}/24"),
+        ]
+    }
+
+    /// Text around an address that the documentation says does not hide it.
+    const BEFORE: &[&str] = &[
+        "",
+        " ",
+        "\"",
+        "'",
+        "(",
+        "[",
+        "=",
+        "at ",
+        "beaconing...",
+        "www.",
+        "capture.",
+        "ip ",
+        "\n",
+        "src:",
+        "\\\"",
+        ",",
+        "<b>",
+    ];
+    const AFTER: &[&str] = &[
+        "", " ", "\"", "'", ")", "]", ".", ".nip.io", ".pcap", ",", "\n", ";", "\\n", "</b>",
+        ". Next",
+    ];
+    /// Any text: glued letters, digits, dots and escapes (the forms may or may not
+    /// be read; the fast scanner must still read whatever the reference reads).
+    const ANY: &[&str] = &[
+        "",
+        "a",
+        "abc",
+        "x_",
+        "1",
+        "9.",
+        ".5",
+        "-",
+        "_",
+        "0x",
+        "host",
+        "Data",
+        "%",
+        "%2",
+        "&#",
+        "\\",
+        "[",
+        "[.",
+        "dot",
+        "ip6.arpa",
+        ".in-addr.arpa",
+        "::",
+        ":",
+        "f",
+        "2001:",
+        "/",
+        "/8",
+        "０",
+        "．",
+    ];
+
+    fn v4_customer() -> impl Strategy<Value = Ipv4Addr> {
+        any::<u8>().prop_map(|h| Ipv4Addr::new(198, 51, 100, h))
+    }
+
+    fn v6_customer() -> impl Strategy<Value = Ipv6Addr> {
+        (any::<u16>(), any::<u64>(), 1..0xFFFFu16).prop_map(|(g, mid, last)| {
+            let x = (0x2001_0db8u128 << 96)
+                | u128::from(g) << 80
+                | u128::from(mid) << 16
+                | u128::from(last);
+            Ipv6Addr::from(x)
+        })
+    }
+
+    /// A customer address in one of its forms, encoded: (address, text).
+    fn written() -> impl Strategy<Value = (IpAddr, String)> {
+        let how = prop::collection::vec(prop_oneof![4 => Just(0u8), 1 => 0..8u8], 1..6);
+        let dots = prop::collection::vec(prop_oneof![3 => Just(0usize), 1 => 0..DOTS.len()], 1..4);
+        prop_oneof![
+            (
+                v4_customer(),
+                any::<prop::sample::Index>(),
+                how.clone(),
+                dots.clone()
+            )
+                .prop_map(|(a, i, how, dots)| {
+                    let forms = v4_forms(a);
+                    (IpAddr::V4(a), encode(i.get::<String>(&forms), &how, &dots))
+                }),
+            (v6_customer(), any::<prop::sample::Index>(), how, dots).prop_map(
+                |(a, i, how, dots)| {
+                    let forms = v6_forms(a);
+                    (IpAddr::V6(a), encode(i.get::<String>(&forms), &how, &dots))
+                }
+            ),
+        ]
+    }
+
+    fn fast_addresses(text: &str) -> Vec<IpAddr> {
+        scan(text)
+            .iter()
+            .filter(|l| !l.is_network())
+            .map(|l| l.net.addr())
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// Every documented form, in every encoding, between text that does not glue
+        /// to it, is read as the customer address.
+        #[test]
+        fn every_form_in_every_encoding_is_read(
+            (addr, text) in written(),
+            before in prop::sample::select(BEFORE),
+            after in prop::sample::select(AFTER),
+        ) {
+            let full = format!("{before}{text}{after}");
+            prop_assert!(fast_addresses(&full).contains(&addr), "{addr} not read in {full:?}: {:?}", scan(&full));
+            prop_assert!(reference::addresses(&full).contains(&addr), "reference misses {addr} in {full:?}");
+        }
+
+        /// Whatever the context, the fast scanner reads every customer address the
+        /// reference reads, and after replacement neither finds one.
+        #[test]
+        fn the_fast_scanner_reads_what_the_reference_reads_and_replacement_leaves_none(
+            (_, text) in written(),
+            before in prop::collection::vec(prop::sample::select(ANY), 0..3),
+            after in prop::collection::vec(prop::sample::select(ANY), 0..3),
+        ) {
+            let full = format!("{}{text}{}", before.concat(), after.concat());
+            let fast = fast_addresses(&full);
+            for addr in reference::addresses(&full) {
+                if customer(addr) {
+                    prop_assert!(fast.contains(&addr), "{addr} read by the reference only in {full:?}");
+                }
+            }
+            let key = PseudonymKey::from_bytes(&[3; 32]).unwrap();
+            if let Ok(Some(out)) = pseudonymise_text(&full, &ranges(), &key) {
+                for addr in reference::addresses(&out) {
+                    prop_assert!(!customer(addr), "{addr} left in {out:?} (from {full:?})");
+                }
+                for addr in fast_addresses(&out) {
+                    prop_assert!(!customer(addr), "{addr} left in {out:?} (from {full:?})");
+                }
+            }
+        }
+
+        /// Arbitrary text: the fast scanner's readings of customer addresses include
+        /// the reference's, and spans are in bounds and on character boundaries.
+        #[test]
+        fn arbitrary_text_agrees_with_the_reference(
+            text in "([0-9a-fA-F:.x%/\\[\\]() _-]|198|51|100|2001|db8|\\.in-addr\\.arpa|ip6\\.arpa|dot|&#46;|%2E|０|．){0,30}"
+        ) {
+            let fast = fast_addresses(&text);
+            for addr in reference::addresses(&text) {
+                if customer(addr) {
+                    prop_assert!(fast.contains(&addr), "{addr} read by the reference only in {text:?}");
+                }
+            }
+            for l in scan(&text) {
+                prop_assert!(l.span.0 < l.addr_end && l.addr_end <= l.span.1 && l.span.1 <= text.len());
+                prop_assert!(text.is_char_boundary(l.span.0) && text.is_char_boundary(l.span.1) && text.is_char_boundary(l.addr_end));
+            }
+        }
+    }
+}
