@@ -258,14 +258,33 @@ pub fn visit(text: &str, found: &mut dyn FnMut(IpLiteral)) {
     // Positions before which the IPv6 and the number parsers have done their work.
     let mut v6_until = 0;
     let mut num_until = 0;
+    // The last anchor's logical character and where it ended: the logical character
+    // before an anchor is that one when they touch (`%2C3325256727` reads `,`
+    // before the number), else the plain byte before it.
+    let mut last: (usize, u8) = (usize::MAX, 0);
     while let Some(at) = next_anchor(t, i) {
         let Some((c, end)) = lc(t, at) else { break };
+        let prev = if last.0 == at {
+            last.1
+        } else if at > 0 {
+            t[at - 1]
+        } else {
+            0
+        };
         if at >= v6_until && (c.is_ascii_hexdigit() || c == b':') {
-            v6_until = v6_run(t, at, v6_until, found);
+            // Hex letters before the anchor are glued to it only if plain text (not
+            // the end of the last anchor's encoding, as in `%2a::1`).
+            let lower = if last.0 <= at {
+                v6_until.max(last.0)
+            } else {
+                v6_until
+            };
+            v6_until = v6_run(t, at, lower, found);
         }
         if at >= num_until && c.is_ascii_digit() {
-            num_until = numbers(t, at, num_until, found);
+            num_until = numbers(t, at, prev, found);
         }
+        last = (end, c);
         i = end;
     }
 }
@@ -714,14 +733,13 @@ fn part(t: &[u8], p: usize) -> Part {
     }
 }
 
-/// Whether the byte before `i` glues a number to a word (so a lone number there is
-/// not an address): an ASCII letter or digit, `-`, `_`, or a `.` after a digit (a
-/// decimal fraction).
-fn glued_before(t: &[u8], i: usize) -> bool {
-    i > 0
-        && (t[i - 1].is_ascii_alphanumeric()
-            || matches!(t[i - 1], b'-' | b'_')
-            || (t[i - 1] == b'.' && i > 1 && t[i - 2].is_ascii_digit()))
+/// Whether `prev`, the logical character before the number at `i`, glues it to a
+/// word (so a lone number there is not an address): an ASCII letter or digit, `-`,
+/// `_`, or a `.` after a digit (a decimal fraction).
+fn glued_before(t: &[u8], i: usize, prev: u8) -> bool {
+    prev.is_ascii_alphanumeric()
+        || matches!(prev, b'-' | b'_')
+        || (prev == b'.' && i > 1 && t[i - 2].is_ascii_digit())
 }
 
 /// Whether the logical character at `i` glues a number to what follows.
@@ -732,24 +750,29 @@ fn glued_after(t: &[u8], i: usize) -> bool {
 
 /// Processes the numbers starting at the logical digit at `at`; returns where the
 /// work ended (later digits of the same dotted number are not restarted).
-fn numbers(t: &[u8], at: usize, lower: usize, found: &mut dyn FnMut(IpLiteral)) -> usize {
+fn numbers(t: &[u8], at: usize, prev: u8, found: &mut dyn FnMut(IpLiteral)) -> usize {
     // `….ip6.arpa` whose nibbles are all letters: the first digit is the 6 of ip6.
     if t[at] == b'6' && at >= 3 && t[at - 3] == b'.' && t[at - 2..at].eq_ignore_ascii_case(b"ip") {
-        if let Some(end) = nibble_name(t, at - 2, lower, found) {
+        if let Some(end) = nibble_name(t, at - 2, found) {
             return end;
         }
     }
     let (_, after_first) = peek(t, at);
     let (next_c, _) = peek(t, after_first);
     if next_c == b'.' {
-        if let Some(end) = nibble_name(t, at, lower, found) {
+        if let Some(end) = nibble_name(t, at, found) {
             return end;
         }
     }
     let first = part(t, at);
     let (sep, _) = peek(t, first.end);
-    if (sep == b'-' || sep == b'_') && first.hex.is_none() {
-        if let Some(end) = separated(t, at, sep, found) {
+    if sep == b'-' || sep == b'_' {
+        // `0x198-51-100-23`: the separated form starts after the `0x`.
+        let from = match first.hex {
+            None => at,
+            Some(_) => peek(t, peek(t, at).1).1,
+        };
+        if let Some(end) = separated(t, from, sep, found) {
             return end;
         }
     }
@@ -757,13 +780,13 @@ fn numbers(t: &[u8], at: usize, lower: usize, found: &mut dyn FnMut(IpLiteral)) 
     if sep.is_ascii_alphanumeric() && sep != b'.' {
         return first.end;
     }
-    dotted(t, first, found)
+    dotted(t, first, prev, found)
 }
 
 /// A dotted number from its first part: windows of four parts, short forms, one
 /// number, or a reversed `.in-addr.arpa` name.
-fn dotted(t: &[u8], first: Part, found: &mut dyn FnMut(IpLiteral)) -> usize {
-    let (end, last) = dotted_parts(t, first, found);
+fn dotted(t: &[u8], first: Part, prev: u8, found: &mut dyn FnMut(IpLiteral)) -> usize {
+    let (end, last) = dotted_parts(t, first, prev, found);
     // `9.198-51-100-23`: the last part may start a separated form.
     let (sep, _) = peek(t, last.end);
     if (sep == b'-' || sep == b'_') && last.start != first.start && last.hex.is_none() {
@@ -776,7 +799,12 @@ fn dotted(t: &[u8], first: Part, found: &mut dyn FnMut(IpLiteral)) -> usize {
 
 /// [`dotted`] without the separated form after it; returns where it ended and the
 /// last part.
-fn dotted_parts(t: &[u8], first: Part, found: &mut dyn FnMut(IpLiteral)) -> (usize, Part) {
+fn dotted_parts(
+    t: &[u8],
+    first: Part,
+    prev: u8,
+    found: &mut dyn FnMut(IpLiteral),
+) -> (usize, Part) {
     // The last five parts: a window is reported once the part after it is seen.
     let mut ring = [Part::default(); 5];
     let mut count = 0usize;
@@ -823,7 +851,7 @@ fn dotted_parts(t: &[u8], first: Part, found: &mut dyn FnMut(IpLiteral)) -> (usi
         short_form(found, &parts[..count]);
         return (end, current);
     }
-    single(t, &first, found);
+    single(t, &first, prev, found);
     (end, current)
 }
 
@@ -928,8 +956,8 @@ fn short_form(found: &mut dyn FnMut(IpLiteral), parts: &[Part]) {
 }
 
 /// One number standing alone: IPv4 from 2^24, IPv6 from 2^64.
-fn single(t: &[u8], p: &Part, found: &mut dyn FnMut(IpLiteral)) {
-    if glued_before(t, p.start) || glued_after(t, p.end) {
+fn single(t: &[u8], p: &Part, prev: u8, found: &mut dyn FnMut(IpLiteral)) {
+    if glued_before(t, p.start, prev) || glued_after(t, p.end) {
         return;
     }
     let span = (p.start, p.end);
@@ -1031,12 +1059,7 @@ const NIBBLE_WINDOW: usize = 512;
 
 /// A `….ip6.arpa` name whose nibbles include the one at `at` (or end right before the
 /// `ip6` at `at`): up to 32 single hex digits, each followed by a dot, in any encoding.
-fn nibble_name(
-    t: &[u8],
-    at: usize,
-    lower: usize,
-    found: &mut dyn FnMut(IpLiteral),
-) -> Option<usize> {
+fn nibble_name(t: &[u8], at: usize, found: &mut dyn FnMut(IpLiteral)) -> Option<usize> {
     // Forward: pairs of a hex digit and a dot, then `ip6.arpa`.
     let mut pos = at;
     loop {
@@ -1051,7 +1074,7 @@ fn nibble_name(
     let end = word_at(t, suffix, b"ip6.arpa")?;
     // Back: decode a window before the suffix and read the pairs from the right
     // (an encoded dot cannot be read backwards byte by byte).
-    let mut w = suffix.saturating_sub(NIBBLE_WINDOW).max(lower);
+    let mut w = suffix.saturating_sub(NIBBLE_WINDOW);
     while w < suffix && (0x80..0xC0).contains(&t[w]) {
         w += 1;
     }

@@ -321,7 +321,7 @@ fn v4_forms(
             .next()
             .is_some_and(|c| c.is_ascii_alphanumeric())
         && parts.len() == 4
-        && !prev.is_ascii_digit()
+        && !prev.is_ascii_alphanumeric()
         && parts
             .iter()
             .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
@@ -340,7 +340,7 @@ fn v4_forms(
             && pieces
                 .iter()
                 .all(|p| (1..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_digit()))
-            && !prev.is_ascii_digit()
+            && !prev.is_ascii_alphanumeric()
             && !(prev == sep && prev2.is_ascii_digit())
             && !next.is_ascii_digit()
             && !(next == sep && next2.is_ascii_digit())
