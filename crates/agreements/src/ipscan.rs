@@ -282,10 +282,32 @@ pub fn visit(text: &str, found: &mut dyn FnMut(IpLiteral)) {
             v6_until = v6_run(t, at, lower, found);
         }
         if at >= num_until && c.is_ascii_digit() {
-            num_until = numbers(t, at, prev, found);
+            // A plain digit run glued to a letter on its right (a hash, a UUID group,
+            // `17d4`) reads as nothing: every number form needs a separator or a
+            // boundary there. Only `0x` starts a hex part.
+            let mut e = at;
+            while e < t.len() && t[e].is_ascii_digit() {
+                e += 1;
+            }
+            let glued = e > at
+                && e < t.len()
+                && t[e].is_ascii_alphabetic()
+                && !(e == at + 1 && t[at] == b'0' && t[e] | 0x20 == b'x');
+            num_until = if glued {
+                e
+            } else {
+                numbers(t, at, prev, found)
+            };
         }
         last = (end, c);
         i = end;
+        // Letters and digits both parsers have already passed (the rest of a hash,
+        // of a number) are skipped without a look each: they are plain text, so the
+        // byte before the next anchor is still its logical predecessor.
+        let done = v6_until.min(num_until);
+        while i < done && t[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
     }
 }
 
@@ -294,7 +316,7 @@ pub fn visit(text: &str, found: &mut dyn FnMut(IpLiteral)) {
 /// byte through a 256-entry table.
 #[inline]
 fn next_anchor(t: &[u8], i: usize) -> Option<usize> {
-    const ANCHOR: [bool; 256] = {
+    static ANCHOR: [bool; 256] = {
         let mut a = [false; 256];
         let mut b = 0;
         while b < 256 {
@@ -341,6 +363,26 @@ fn v6_run(t: &[u8], at: usize, lower: usize, found: &mut dyn FnMut(IpLiteral)) -
     let mut s = at;
     while s > lower && at - s < 64 && t[s - 1].is_ascii_alphabetic() && is_hex(t[s - 1]) {
         s -= 1;
+    }
+    // An IPv6 address has `::` or seven colons: most runs (numbers, hashes, times
+    // of day, MAC addresses) have neither, and are passed at once.
+    let mut run_end = s;
+    let mut colons = 0;
+    let mut double = false;
+    let mut last = 0u8;
+    while let Some((c, next)) = lc(t, run_end) {
+        if !(is_hex(c) || c == b':' || c == b'.') {
+            break;
+        }
+        if c == b':' {
+            colons += 1;
+            double |= last == b':';
+        }
+        last = c;
+        run_end = next;
+    }
+    if !double && colons < 7 {
+        return run_end.max(at + 1);
     }
     let mut pos = s;
     let mut prev = 0u8;
@@ -805,6 +847,19 @@ fn dotted_parts(
     prev: u8,
     found: &mut dyn FnMut(IpLiteral),
 ) -> (usize, Part) {
+    // Most numbers are one part (a count, a year, the end of a hash): no ring.
+    let (c, next) = peek(t, first.end);
+    if c != b'.' || !peek(t, next).0.is_ascii_digit() {
+        if c == b'.' {
+            if let Some(after) = word_at(t, first.end, b".in-addr.arpa") {
+                if reversed(found, 1, &|_| first, first.end) {
+                    return (after, first);
+                }
+            }
+        }
+        single(t, &first, prev, found);
+        return (first.end, first);
+    }
     // The last five parts: a window is reported once the part after it is seen.
     let mut ring = [Part::default(); 5];
     let mut count = 0usize;

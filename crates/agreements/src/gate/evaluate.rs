@@ -9,7 +9,7 @@
 //! [`RecipientView`] for the rest of the request.
 
 use crate::agreement::{Agreement, CustomerAddressPolicy, UnknownMarkings};
-use crate::facts::{MarkingKind, ObjectFacts};
+use crate::facts::{is_cyber_observable, MarkingKind, ObjectFacts};
 use crate::ipscan::{self, is_network};
 use crate::time::UtcMicros;
 use crate::tlp::Tlp;
@@ -189,7 +189,11 @@ impl<'v, 'g> Ctx<'v, 'g> {
                 plan.valid_until = Some(cap);
             }
         }
-        let id_open = !facts.is_address_sco() && !id_contributing(&facts.kind).is_empty();
+        // Whether the id may still change with the references (looked up only for
+        // SCOs: most objects decided are not).
+        let id_open = is_cyber_observable(&facts.kind)
+            && !facts.is_address_sco()
+            && !id_contributing(&facts.kind).is_empty();
         let mut assumed = false;
         if !facts.refs.is_empty() || !facts.ref_lists.is_empty() {
             self.stack.push(Pending {
@@ -405,6 +409,7 @@ impl<'v, 'g> Ctx<'v, 'g> {
         let kind = id.split_once("--").map_or("", |(k, _)| k);
         if protections.customer_ranges.is_empty()
             || matches!(outcome, RefOutcome::Withheld(_))
+            || !is_cyber_observable(kind)
             || id_contributing(kind).is_empty()
         {
             return Ok(outcome);

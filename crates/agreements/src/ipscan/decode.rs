@@ -23,7 +23,7 @@ use super::compat::compat;
 pub(crate) const OTHER: u8 = 0x80;
 
 /// Bytes that may start a multi-byte encoding of a logical character.
-const SPECIAL: [bool; 128] = {
+static SPECIAL: [bool; 128] = {
     let mut s = [false; 128];
     s[b'%' as usize] = true;
     s[b'\\' as usize] = true;
@@ -38,7 +38,7 @@ const SPECIAL: [bool; 128] = {
 
 /// The logical character starting at byte `i` of `t` and the byte after it, or
 /// `None` at the end. `i` must be on a character boundary of the UTF-8 text.
-#[inline]
+#[inline(always)]
 pub(crate) fn lc(t: &[u8], i: usize) -> Option<(u8, usize)> {
     let b = *t.get(i)?;
     if b < 0x80 && !SPECIAL[b as usize] {
@@ -55,6 +55,7 @@ pub(crate) fn may_encode(b: u8) -> bool {
     matches!(b, b'%' | b'\\' | b'&') || b >= 0xC0
 }
 
+#[inline(never)]
 fn slow(t: &[u8], i: usize) -> (u8, usize) {
     let b = t[i];
     let decoded = match b {
