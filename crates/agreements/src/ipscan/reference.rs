@@ -180,9 +180,12 @@ fn is_hex(c: Logical) -> bool {
     c.is_ascii_hexdigit()
 }
 
+/// The decimal and the `inet_aton` value of a part.
+type PartValues = (Option<u128>, Option<u128>);
+
 /// An `inet_aton` part: decimal, `0` + octal, `0x` + hex. Returns (all-decimal
 /// value if decimal, inet_aton value).
-fn aton_part(p: &str) -> Option<(Option<u128>, Option<u128>)> {
+fn aton_part(p: &str) -> Option<PartValues> {
     if let Some(h) = p.strip_prefix("0x").or_else(|| p.strip_prefix("0X")) {
         if h.is_empty() || !h.chars().all(|c| c.is_ascii_hexdigit()) {
             return None;
@@ -241,10 +244,9 @@ fn v4_forms(
     let parts: Vec<&str> = s.split('.').collect();
     let whole_parts = !prev.is_ascii_alphanumeric() && !next.is_ascii_alphanumeric();
     let arpa = starts_ci(after, ".in-addr.arpa") || starts_ci(after, ".ip6.arpa");
-    let parsed: Option<Vec<(Option<u128>, Option<u128>)>> =
-        parts.iter().map(|p| aton_part(p)).collect();
+    let parsed: Option<Vec<PartValues>> = parts.iter().map(|p| aton_part(p)).collect();
     if let Some(values) = parsed.filter(|_| whole_parts) {
-        let read = |pick: fn(&(Option<u128>, Option<u128>)) -> Option<u128>| -> Vec<u128> {
+        let read = |pick: fn(&PartValues) -> Option<u128>| -> Vec<u128> {
             values.iter().filter_map(pick).collect()
         };
         for vals in [read(|v| v.0), read(|v| v.1)] {
@@ -260,8 +262,8 @@ fn v4_forms(
                 }
             }
             // Short forms, alone (not part of a longer dotted number).
-            let alone = !(prev == '.' && prev2.is_ascii_digit())
-                && !(next == '.' && next2.is_ascii_digit());
+            let alone =
+                !(prev == '.' && prev2.is_ascii_digit() || next == '.' && next2.is_ascii_digit());
             if alone && !arpa && (vals.len() == 2 || vals.len() == 3) {
                 let (head, last) = vals.split_at(vals.len() - 1);
                 let bits = if vals.len() == 3 { 16 } else { 24 };
@@ -275,10 +277,13 @@ fn v4_forms(
             }
         }
         // One number standing alone.
-        let lone = !(prev.is_ascii_alphanumeric() || "-_".contains(prev))
-            && !(prev == '.' && prev2.is_ascii_digit())
-            && !(next.is_ascii_alphanumeric() || "-_".contains(next))
-            && !(next == '.' && next2.is_ascii_digit());
+        let glued_before = prev.is_ascii_alphanumeric()
+            || "-_".contains(prev)
+            || prev == '.' && prev2.is_ascii_digit();
+        let glued_after = next.is_ascii_alphanumeric()
+            || "-_".contains(next)
+            || next == '.' && next2.is_ascii_digit();
+        let lone = !glued_before && !glued_after;
         if parts.len() == 1 && lone {
             let p = parts[0];
             let (dec, aton) = values[0];
@@ -412,9 +417,8 @@ fn v6_forms(
     // single colon.
     let start_ok = (!is_hex(prev) && prev != ':') || (prev == ':' && prev2 != ':');
     // Read to its end: no further hex digit, group or dotted tail follows.
-    let end_ok = !is_hex(next)
-        && !(next == ':' && is_hex(next2))
-        && !(next == '.' && next2.is_ascii_digit());
+    let end_ok =
+        !(is_hex(next) || next == ':' && is_hex(next2) || next == '.' && next2.is_ascii_digit());
     if !start_ok || !end_ok || u128::from(addr) == 0 {
         return;
     }
