@@ -83,12 +83,13 @@ fn run() -> Result<(), String> {
     let date_added = UtcMicros(0);
     let resolver: HashMap<String, ResolvedObject> = objects
         .iter()
-        .map(|(_, f)| {
+        .map(|(raw, f)| {
             let resolved = ResolvedObject {
                 facts: f.clone(),
                 provider: provider.clone(),
                 collection: None,
                 date_added,
+                raw: Some(raw.as_str().into()),
             };
             (f.id.clone(), resolved)
         })

@@ -91,6 +91,7 @@ impl Stored {
             provider: self.provider.clone(),
             collection: self.collection.clone(),
             date_added: self.date_added,
+            raw: Some(self.raw.as_str().into()),
         }
     }
 }

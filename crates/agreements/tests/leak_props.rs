@@ -109,7 +109,7 @@ fn address_text() -> impl Strategy<Value = String> {
             .collect::<Vec<_>>()
             .join(".")),
         v4.clone().prop_map(|a| format!("::ffff:{a}")),
-        v4.prop_map(|a| {
+        v4.clone().prop_map(|a| {
             let o = a.octets();
             format!(
                 "::FFFF:{:x}:{:x}",
@@ -120,6 +120,23 @@ fn address_text() -> impl Strategy<Value = String> {
         (any::<bool>(), 1..0xffffu32)
             .prop_map(|(customer, x)| format!("2001:db8:{}::{x:x}", if customer { 1 } else { 2 })),
         (1..0xffffu32).prop_map(|x| format!("2001:DB8:1:0::{x:X}")),
+        // Forms of issue 11: integer, dashed, full-width, percent-encoded, 6to4.
+        v4.clone().prop_map(|a| u32::from(a).to_string()),
+        v4.clone().prop_map(|a| a.to_string().replace('.', "-")),
+        v4.clone().prop_map(|a| a
+            .to_string()
+            .chars()
+            .map(|c| match c {
+                '.' => '\u{FF0E}',
+                d => char::from_u32(d as u32 - 0x30 + 0xFF10).unwrap(),
+            })
+            .collect()),
+        v4.clone().prop_map(|a| a.to_string().replace('.', "%2E")),
+        v4.prop_map(|a| format!(
+            "2002:{:x}:{:x}::1",
+            u32::from(a) >> 16,
+            u32::from(a) & 0xffff
+        )),
     ]
 }
 
@@ -305,6 +322,35 @@ fn customer_v4_in(text: &str) -> Option<String> {
     found
 }
 
+/// A customer address in any form the reference scanner reads (the released text
+/// is JSON: strings are read as the gate reads them, decoded).
+fn customer_in_any_form(text: &str) -> Option<std::net::IpAddr> {
+    let ranges = accord_agreements::AddressRanges::new([
+        "198.51.100.0/24".parse().unwrap(),
+        "2001:db8:1::/48".parse().unwrap(),
+    ]);
+    let value: Value = serde_json::from_str(text).ok()?;
+    let mut strings = Vec::new();
+    collect_strings(&value, &mut strings);
+    strings.iter().find_map(|s| {
+        accord_agreements::ipscan::reference::addresses(s)
+            .into_iter()
+            .find(|a| ranges.contains_addr(*a))
+    })
+}
+
+fn collect_strings(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|v| collect_strings(v, out)),
+        Value::Object(map) => map.iter().for_each(|(k, v)| {
+            out.push(k.clone());
+            collect_strings(v, out);
+        }),
+        _ => {}
+    }
+}
+
 fn customer_v6_in(text: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();
     let hex_mapped = regex::Regex::new(r"::ffff:c633:64[0-9a-f]{2}\b").unwrap();
@@ -346,8 +392,10 @@ proptest! {
             let text = r.bytes.to_string();
             if let Some(ip) = customer_v4_in(&text) { prop_assert!(false, "customer IPv4 {ip} in {text}"); }
             if let Some(ip) = customer_v6_in(&text) { prop_assert!(false, "customer IPv6 {ip} in {text}"); }
+            if let Some(ip) = customer_in_any_form(&text) { prop_assert!(false, "customer address {ip} in {text}"); }
             if terms.drop {
-                let original_has_customer = customer_v4_in(&o.raw).is_some() || customer_v6_in(&o.raw).is_some();
+                let original_has_customer = customer_v4_in(&o.raw).is_some() || customer_v6_in(&o.raw).is_some()
+                    || customer_in_any_form(&o.raw).is_some();
                 prop_assert!(!original_has_customer, "drop policy released {}", o.raw);
             }
             let v: Value = serde_json::from_str(&text).unwrap();

@@ -1,5 +1,6 @@
 //! Integration tests of accord-agreements (one binary).
 
+mod address_forms;
 mod common;
 mod documents;
 mod gate_rules;

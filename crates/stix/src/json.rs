@@ -1090,6 +1090,11 @@ impl<'t> JsonView<'t> {
         }
     }
 
+    /// The value as a float, if it is a number (as `serde_json` reads it).
+    pub fn as_f64(&self) -> Option<f64> {
+        self.0.as_f64()
+    }
+
     /// Whether the value is an object.
     pub fn is_object(&self) -> bool {
         self.0.kind() == Kind::Obj

@@ -80,7 +80,8 @@ pub struct ObjectFacts {
     /// `created_by_ref` (never withholds; kept for explanations).
     #[serde(rename = "b", default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
-    /// Distinct IP literals found in any string (keys included), sorted.
+    /// Distinct IP address readings found in any string (keys included) by
+    /// [`ipscan`], and integer values read as IPv4 addresses ([`number_address`]), sorted.
     #[serde(rename = "a", default, skip_serializing_if = "Vec::is_empty")]
     pub ips: Vec<IpFact>,
     /// For `ipv4-addr`/`ipv6-addr`: the `value` text.
@@ -381,6 +382,7 @@ impl<V> TopLevel<V> {
 trait View<'a>: Copy {
     fn as_str(self) -> Option<Cow<'a, str>>;
     fn as_u64(self) -> Option<u64>;
+    fn as_f64(self) -> Option<f64>;
     fn is_object(self) -> bool;
     fn is_array(self) -> bool;
     fn get(self, key: &str) -> Option<Self>;
@@ -396,6 +398,9 @@ impl<'a> View<'a> for &'a Value {
     }
     fn as_u64(self) -> Option<u64> {
         Value::as_u64(self)
+    }
+    fn as_f64(self) -> Option<f64> {
+        Value::as_f64(self)
     }
     fn is_object(self) -> bool {
         Value::is_object(self)
@@ -424,6 +429,9 @@ impl<'a> View<'a> for JsonView<'a> {
     }
     fn as_u64(self) -> Option<u64> {
         JsonView::as_u64(&self)
+    }
+    fn as_f64(self) -> Option<f64> {
+        JsonView::as_f64(&self)
     }
     fn is_object(self) -> bool {
         JsonView::is_object(&self)
@@ -532,25 +540,116 @@ fn walk<'a, V: View<'a>>(
                 });
             }
         }
-        walk_value(value, facts, ips);
+        walk_value(key, value, facts, ips);
     });
 }
 
-fn walk_value<'a, V: View<'a>>(value: V, facts: &mut ObjectFacts, ips: &mut BTreeSet<IpFact>) {
+/// `key` is the member name the value (or the array holding it) is under.
+fn walk_value<'a, V: View<'a>>(
+    key: &str,
+    value: V,
+    facts: &mut ObjectFacts,
+    ips: &mut BTreeSet<IpFact>,
+) {
     if let Some(s) = value.as_str() {
         scan_ips(&s, ips);
     } else if value.is_array() {
-        value.for_each_item(&mut |v| walk_value(v, facts, ips));
+        value.for_each_item(&mut |v| walk_value(key, v, facts, ips));
     } else if value.is_object() {
         walk(value, facts, ips, None);
+    } else {
+        scan_number(key, value, ips);
     }
 }
 
 fn scan_ips(text: &str, ips: &mut BTreeSet<IpFact>) {
-    for literal in ipscan::scan(text) {
+    ipscan::visit(text, &mut |literal| {
         ips.insert(IpFact {
             net: literal.net,
             has_prefix: literal.has_prefix,
+        });
+    });
+}
+
+/// The properties STIX 2.1 defines as integers (counts, sizes, ports, process ids,
+/// AS numbers, PE header fields, ...), at any depth: their meaning is fixed by the
+/// specification, so their values are not read as integer IPv4 addresses. Every
+/// other integer (custom `x_` properties, custom objects and extensions, `ipfix`
+/// values) from [`ipscan::MIN_INTEGER_V4`] to 2^32 − 1 is read as one.
+pub const STIX_INTEGER_PROPERTIES: &[&str] = &[
+    "address_of_entry_point",
+    "base_of_code",
+    "base_of_data",
+    "bits_per_pixel",
+    "confidence",
+    "count",
+    "dst_byte_count",
+    "dst_packets",
+    "dst_port",
+    "file_alignment",
+    "gid",
+    "image_base",
+    "image_height",
+    "image_width",
+    "major_image_version",
+    "major_linker_version",
+    "major_os_version",
+    "major_subsystem_version",
+    "message_body_length",
+    "minor_image_version",
+    "minor_linker_version",
+    "minor_os_version",
+    "minor_subsystem_version",
+    "number",
+    "number_observed",
+    "number_of_rva_and_sizes",
+    "number_of_sections",
+    "number_of_subkeys",
+    "number_of_symbols",
+    "pid",
+    "section_alignment",
+    "size",
+    "size_of_code",
+    "size_of_headers",
+    "size_of_heap_commit",
+    "size_of_heap_reserve",
+    "size_of_image",
+    "size_of_initialized_data",
+    "size_of_optional_header",
+    "size_of_stack_commit",
+    "size_of_stack_reserve",
+    "size_of_uninitialized_data",
+    "socket_descriptor",
+    "socket_handle",
+    "src_byte_count",
+    "src_packets",
+    "src_port",
+    "subject_public_key_exponent",
+];
+
+/// The IPv4 address a JSON number under `key` stands for: an integer (or a float
+/// with no fraction, read lazily through `float`) in the range of
+/// [`ipscan::integer_v4`], under any property but [`STIX_INTEGER_PROPERTIES`].
+pub fn number_address(
+    key: &str,
+    integer: Option<u64>,
+    float: impl FnOnce() -> Option<f64>,
+) -> Option<std::net::Ipv4Addr> {
+    let n = match integer {
+        Some(n) => n,
+        None => float()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= f64::from(u32::MAX))
+            .map(|f| f as u64)?,
+    };
+    let addr = ipscan::integer_v4(n)?;
+    (!STIX_INTEGER_PROPERTIES.contains(&key)).then_some(addr)
+}
+
+fn scan_number<'a, V: View<'a>>(key: &str, value: V, ips: &mut BTreeSet<IpFact>) {
+    if let Some(addr) = number_address(key, value.as_u64(), || value.as_f64()) {
+        ips.insert(IpFact {
+            net: IpNet::from(std::net::IpAddr::V4(addr)),
+            has_prefix: false,
         });
     }
 }
@@ -645,7 +744,14 @@ mod tests {
             .collect();
         assert_eq!(
             ips,
-            ["\"192.0.2.1\"", "\"203.0.113.0/24\"", "\"2001:db8::2\""]
+            // `db8::2` is the reading from the start after the first colon (a word
+            // glued before an address must not hide it).
+            [
+                "\"192.0.2.1\"",
+                "\"203.0.113.0/24\"",
+                "\"db8::2\"",
+                "\"2001:db8::2\""
+            ]
         );
         assert_eq!(ObjectFacts::from_column(&f.to_column()).unwrap(), f);
     }

@@ -9,11 +9,12 @@
 //! [`RecipientView`] for the rest of the request.
 
 use crate::agreement::{Agreement, CustomerAddressPolicy, UnknownMarkings};
-use crate::facts::{MarkingKind, ObjectFacts};
+use crate::facts::{is_cyber_observable, MarkingKind, ObjectFacts};
+use crate::ipscan::{self, is_network};
 use crate::time::UtcMicros;
 use crate::tlp::Tlp;
 
-use super::render::{pseudonymise_text, sco_id};
+use super::render::{id_contributing, pseudonymise_text, sco_id, transformed_sco_id, Transform};
 use super::{
     RecipientView, ReferenceResolver, ReleaseBasis, Terms, WithholdReason, MAX_REFERENCE_DEPTH,
     MAX_REFERENCE_EVALUATIONS,
@@ -56,21 +57,41 @@ pub(crate) enum RefOutcome {
     Withheld(WithholdReason),
 }
 
+/// An object being evaluated further up the chain of references.
+struct Pending {
+    id: String,
+    /// Its id as released, when already known (address SCOs).
+    new_id: Option<String>,
+    /// Whether its released id may still change with its references (an SCO with
+    /// ID contributing properties other than an address object).
+    id_open: bool,
+    /// Whether a cycle took its id as unchanged while it was still open.
+    assumed: bool,
+}
+
 pub(crate) struct Ctx<'v, 'g> {
     view: &'v RecipientView<'g>,
     resolver: &'v dyn ReferenceResolver,
-    /// Ids being evaluated, with their pseudonymous id if they have one.
-    stack: Vec<(String, Option<String>)>,
+    /// The stored text of the object decided (the resolver gives those of the
+    /// objects it references).
+    raw: Option<&'v str>,
+    /// Ids being evaluated.
+    stack: Vec<Pending>,
     /// Count of cycle assumptions made so far (to know what may be memoised).
     assumptions: usize,
     evaluations: usize,
 }
 
 impl<'v, 'g> Ctx<'v, 'g> {
-    pub fn new(view: &'v RecipientView<'g>, resolver: &'v dyn ReferenceResolver) -> Self {
+    pub fn new(
+        view: &'v RecipientView<'g>,
+        resolver: &'v dyn ReferenceResolver,
+        raw: &'v str,
+    ) -> Self {
         Ctx {
             view,
             resolver,
+            raw: Some(raw),
             stack: Vec::new(),
             assumptions: 0,
             evaluations: 0,
@@ -168,13 +189,70 @@ impl<'v, 'g> Ctx<'v, 'g> {
                 plan.valid_until = Some(cap);
             }
         }
+        // Whether the id may still change with the references (looked up only for
+        // SCOs: most objects decided are not).
+        let id_open = is_cyber_observable(&facts.kind)
+            && !facts.is_address_sco()
+            && !id_contributing(&facts.kind).is_empty();
+        let mut assumed = false;
         if !facts.refs.is_empty() || !facts.ref_lists.is_empty() {
-            self.stack.push((facts.id.clone(), plan.new_id.clone()));
+            self.stack.push(Pending {
+                id: facts.id.clone(),
+                new_id: plan.new_id.clone(),
+                id_open,
+                assumed: false,
+            });
             let result = self.check_references(a, facts, depth, &mut plan);
-            self.stack.pop();
+            assumed = self.stack.pop().is_some_and(|p| p.assumed);
             result?;
         }
+        if id_open {
+            self.recompute_sco_id(a, facts, depth, &mut plan)?;
+            if assumed && plan.new_id.is_some() {
+                return Err(WithholdReason::ScoIdNotRecomputable {
+                    id: facts.id.clone(),
+                });
+            }
+        }
         Ok(plan)
+    }
+
+    /// An SCO (other than an address object) whose ID contributing properties the
+    /// release changes gets the id of the changed properties ([`transformed_sco_id`]).
+    fn recompute_sco_id(
+        &self,
+        a: &Agreement,
+        facts: &ObjectFacts,
+        depth: usize,
+        plan: &mut Plan<'g>,
+    ) -> Result<(), WithholdReason> {
+        if !plan.pseudonymise && plan.rewrites.is_empty() && plan.removals.is_empty() {
+            return Ok(());
+        }
+        let resolved;
+        let raw = if depth == 0 {
+            self.raw
+        } else {
+            resolved = self.resolver.resolve(&facts.id).and_then(|r| r.raw);
+            resolved.as_deref()
+        };
+        let Some(raw) = raw else {
+            return Err(WithholdReason::ScoIdNotRecomputable {
+                id: facts.id.clone(),
+            });
+        };
+        let protections = a.protections();
+        let transform = Transform {
+            rewrites: &plan.rewrites,
+            removals: &plan.removals,
+            remove_properties: &protections.remove_properties,
+            pseudonymiser: a
+                .key()
+                .filter(|_| plan.pseudonymise)
+                .map(|k| (&protections.customer_ranges, k)),
+        };
+        plan.new_id = transformed_sco_id(&facts.kind, raw, &transform)?;
+        Ok(())
     }
 
     fn check_scope(
@@ -311,27 +389,33 @@ impl<'v, 'g> Ctx<'v, 'g> {
         depth: usize,
     ) -> Result<RefOutcome, WithholdReason> {
         let outcome = self.referenced_object(a, id, depth)?;
-        self.protect_customer_address(a, id, outcome)
+        self.protect_customer_address(a, id, outcome, depth)
     }
 
-    /// An address object in `a`'s customer space is referenced only by its pseudonym
-    /// under `a` (or the reference withholds, under `drop`), whoever provided the
-    /// address object: its real id is a UUIDv5 of the address, so keeping it would
-    /// tie the referencing object to the customer's address even when the address
-    /// object itself came from another organisation and is released under other terms.
+    /// An SCO whose id derives from an address in `a`'s customer space is referenced
+    /// only by the id it has once pseudonymised under `a` (or the reference withholds,
+    /// under `drop`), whoever provided it: its real id is a UUIDv5 of the address (or
+    /// of a `url`, `email-addr`, `network-traffic`, ... holding one), so keeping it
+    /// would tie the referencing object to the customer's address even when the SCO
+    /// itself came from another organisation and is released under other terms.
     fn protect_customer_address(
-        &self,
+        &mut self,
         a: &Agreement,
         id: &str,
         outcome: RefOutcome,
+        depth: usize,
     ) -> Result<RefOutcome, WithholdReason> {
         let protections = a.protections();
-        let is_address = id.starts_with("ipv4-addr--") || id.starts_with("ipv6-addr--");
+        let kind = id.split_once("--").map_or("", |(k, _)| k);
         if protections.customer_ranges.is_empty()
-            || !is_address
             || matches!(outcome, RefOutcome::Withheld(_))
+            || !is_cyber_observable(kind)
+            || id_contributing(kind).is_empty()
         {
             return Ok(outcome);
+        }
+        if kind != "ipv4-addr" && kind != "ipv6-addr" {
+            return self.protect_derived_id(a, id, kind, outcome, depth);
         }
         let Some(target) = self.resolver.resolve(id) else {
             return Ok(outcome);
@@ -345,11 +429,9 @@ impl<'v, 'g> Ctx<'v, 'g> {
         };
         let customer = match &pseudonym {
             Ok(Some(_)) | Err(_) => true,
-            Ok(None) => value
-                .split('/')
-                .next()
-                .and_then(|v| v.parse::<std::net::IpAddr>().ok())
-                .is_some_and(|addr| protections.customer_ranges.contains_addr(addr)),
+            Ok(None) => ipscan::scan(value).iter().any(|l| {
+                !l.is_network() && protections.customer_ranges.contains_addr(l.net.addr())
+            }),
         };
         if !customer {
             return Ok(outcome);
@@ -364,6 +446,79 @@ impl<'v, 'g> Ctx<'v, 'g> {
         })
     }
 
+    /// [`Self::protect_customer_address`] for an SCO other than an address object:
+    /// its id under `a` is recomputed from its text when a customer address or a
+    /// rewritten or dropped reference changes its ID contributing properties.
+    fn protect_derived_id(
+        &mut self,
+        a: &Agreement,
+        id: &str,
+        kind: &str,
+        outcome: RefOutcome,
+        depth: usize,
+    ) -> Result<RefOutcome, WithholdReason> {
+        let Some(target) = self.resolver.resolve(id) else {
+            return Ok(outcome);
+        };
+        let protections = a.protections();
+        let ranges = &protections.customer_ranges;
+        let mut customer = false;
+        for ip in &target.facts.ips {
+            if is_network(&ip.net, ip.has_prefix) {
+                if ranges.contains_net(&ip.net) {
+                    return Ok(RefOutcome::Withheld(WithholdReason::CustomerNetwork {
+                        net: ip.net.to_string(),
+                    }));
+                }
+            } else if ranges.contains_addr(ip.net.addr()) {
+                customer = true;
+            }
+        }
+        if customer && protections.customer_addresses == CustomerAddressPolicy::Drop {
+            return Ok(RefOutcome::Withheld(WithholdReason::CustomerAddressDropped));
+        }
+        let mut rewrites = Vec::new();
+        let mut removals = Vec::new();
+        for r in &target.facts.refs {
+            match self.reference(a, r, depth + 1)? {
+                RefOutcome::Keep => {}
+                RefOutcome::Rewrite(new) => rewrites.push((r.clone(), new)),
+                RefOutcome::Withheld(because) => {
+                    return Ok(RefOutcome::Withheld(WithholdReason::ReferencesWithheld {
+                        id: r.clone(),
+                        because: Box::new(because),
+                    }))
+                }
+            }
+        }
+        for r in target.facts.ref_lists.iter().flat_map(|l| &l.ids) {
+            match self.reference(a, r, depth + 1)? {
+                RefOutcome::Keep => {}
+                RefOutcome::Rewrite(new) => rewrites.push((r.clone(), new)),
+                RefOutcome::Withheld(_) => removals.push(r.clone()),
+            }
+        }
+        if !customer && rewrites.is_empty() && removals.is_empty() {
+            return Ok(outcome);
+        }
+        let Some(raw) = target.raw.as_deref() else {
+            return Ok(RefOutcome::Withheld(WithholdReason::ScoIdNotRecomputable {
+                id: id.to_owned(),
+            }));
+        };
+        let transform = Transform {
+            rewrites: &rewrites,
+            removals: &removals,
+            remove_properties: &protections.remove_properties,
+            pseudonymiser: a.key().filter(|_| customer).map(|k| (ranges, k)),
+        };
+        Ok(match transformed_sco_id(kind, raw, &transform) {
+            Ok(Some(new)) => RefOutcome::Rewrite(new),
+            Ok(None) => outcome,
+            Err(reason) => RefOutcome::Withheld(reason),
+        })
+    }
+
     /// The outcome of the referenced object itself, under its own provider's terms.
     fn referenced_object(
         &mut self,
@@ -371,9 +526,13 @@ impl<'v, 'g> Ctx<'v, 'g> {
         id: &str,
         depth: usize,
     ) -> Result<RefOutcome, WithholdReason> {
-        if let Some((_, new_id)) = self.stack.iter().find(|(s, _)| s == id) {
+        if let Some(pending) = self.stack.iter_mut().find(|p| p.id == id) {
             self.assumptions += 1;
-            return Ok(new_id.clone().map_or(RefOutcome::Keep, RefOutcome::Rewrite));
+            pending.assumed |= pending.id_open;
+            return Ok(pending
+                .new_id
+                .clone()
+                .map_or(RefOutcome::Keep, RefOutcome::Rewrite));
         }
         if let Some(known) = self.view.memo.borrow().get(id) {
             return Ok(known.clone());
@@ -388,16 +547,18 @@ impl<'v, 'g> Ctx<'v, 'g> {
             return Err(WithholdReason::ReferenceChainTooDeep { id: id.to_owned() });
         }
         let Some(target) = self.resolver.resolve(id) else {
-            let is_address = id.starts_with("ipv4-addr--") || id.starts_with("ipv6-addr--");
-            return Ok(
-                if is_address && !a.protections().customer_ranges.is_empty() {
-                    RefOutcome::Withheld(WithholdReason::UnresolvedAddressReference {
-                        id: id.to_owned(),
-                    })
-                } else {
-                    RefOutcome::Keep
-                },
-            );
+            // A dangling reference to an SCO whose id may derive from an address (an
+            // address object, a url, a network-traffic, ...): the gate cannot tell
+            // whether the id hides a customer address.
+            let kind = id.split_once("--").map_or("", |(k, _)| k);
+            let derived = !id_contributing(kind).is_empty();
+            return Ok(if derived && !a.protections().customer_ranges.is_empty() {
+                RefOutcome::Withheld(WithholdReason::UnresolvedAddressReference {
+                    id: id.to_owned(),
+                })
+            } else {
+                RefOutcome::Keep
+            });
         };
         let before = self.assumptions;
         let evaluated = self.evaluate(
@@ -453,9 +614,12 @@ fn check_addresses(
     if ranges.is_empty() || facts.ips.is_empty() {
         return Ok(());
     }
+    // As `pseudonymise_text` decides: a network literal inside the ranges cannot be
+    // pseudonymised; an address, also one written with a shorter prefix (host bits
+    // set: `198.51.100.23/16` is the host 198.51.100.23), is replaced.
     let mut customer = false;
     for ip in &facts.ips {
-        if ip.has_prefix {
+        if is_network(&ip.net, ip.has_prefix) {
             if ranges.contains_net(&ip.net) {
                 return Err(WithholdReason::CustomerNetwork {
                     net: ip.net.to_string(),

@@ -15,6 +15,7 @@ mod splice;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -60,6 +61,11 @@ pub struct ResolvedObject {
     pub collection: Option<String>,
     /// Its `date_added`.
     pub date_added: UtcMicros,
+    /// Its stored JSON text. The gate needs it for an SCO whose id derives from a
+    /// customer address (a `url`, a `network-traffic` pointing at an address
+    /// object, ...) to compute the id it is released under; without it, a
+    /// reference to such an SCO is withheld.
+    pub raw: Option<Arc<str>>,
 }
 
 /// How the gate looks up objects that an object references. The store
@@ -306,7 +312,7 @@ impl<'g> RecipientView<'g> {
         object: &ObjectVersion<'a>,
         resolver: &dyn ReferenceResolver,
     ) -> Decision<'a> {
-        let mut ctx = evaluate::Ctx::new(self, resolver);
+        let mut ctx = evaluate::Ctx::new(self, resolver, object.raw);
         let outcome = match ctx.evaluate(
             object.facts,
             object.provider,

@@ -97,6 +97,17 @@ pub enum WithholdReason {
         /// The network.
         net: String,
     },
+    /// Replacing the customer addresses of a text kept producing new ones (each
+    /// replacement joined its neighbours into another customer address reading).
+    CustomerAddressNotReplaced,
+    /// The object is (or references) an SCO whose id derives from a customer
+    /// address, and the id it would be released under cannot be computed: the
+    /// store gave no text for it, a cycle of references depends on its changing id,
+    /// or its ID contributing properties do not survive the transformation.
+    ScoIdNotRecomputable {
+        /// The SCO's id.
+        id: String,
+    },
     /// The retention cap would end an indicator before its `valid_from`.
     RetentionBeforeValidFrom,
     /// The stored text could not be transformed (not a JSON object).
@@ -128,6 +139,8 @@ impl WithholdReason {
             WithholdReason::ReferenceChainTooDeep { .. } => "reference-chain-too-deep",
             WithholdReason::CustomerAddressDropped => "customer-address-dropped",
             WithholdReason::CustomerNetwork { .. } => "customer-network",
+            WithholdReason::CustomerAddressNotReplaced => "customer-address-not-replaced",
+            WithholdReason::ScoIdNotRecomputable { .. } => "sco-id-not-recomputable",
             WithholdReason::RetentionBeforeValidFrom => "retention-before-valid-from",
             WithholdReason::MalformedObject { .. } => "malformed-object",
             WithholdReason::OtherRecipientsMarking => "other-recipients-marking",
@@ -199,6 +212,13 @@ impl fmt::Display for WithholdReason {
                 f.write_str("contains a customer address (policy: drop)")
             }
             WithholdReason::CustomerNetwork { net } => write!(f, "names customer network {net}"),
+            WithholdReason::ScoIdNotRecomputable { id } => write!(
+                f,
+                "the id of {id} derives from a customer address and cannot be recomputed"
+            ),
+            WithholdReason::CustomerAddressNotReplaced => {
+                f.write_str("a customer address could not be replaced by its pseudonym")
+            }
             WithholdReason::RetentionBeforeValidFrom => {
                 f.write_str("the retention period ends before the indicator's valid_from")
             }

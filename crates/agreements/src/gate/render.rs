@@ -7,8 +7,12 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::facts::ObjectFacts;
-use crate::ipscan::{self, LiteralForm};
+use crate::facts::{number_address, ObjectFacts};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::IpNet;
+
+use crate::ipscan::{self, IpLiteral, LiteralForm, V4Style, V6Style};
 use crate::pseudonym::PseudonymKey;
 use crate::ranges::AddressRanges;
 
@@ -38,9 +42,18 @@ pub fn sco_id(kind: &str, value: &str) -> String {
     )
 }
 
-/// Replaces every customer address literal in `text` with its pseudonym.
-/// `Ok(None)` when there is none; `Err` when the text names a network inside the
-/// customer ranges (a pseudonym cannot stand for a network).
+/// Most rounds of replacement [`pseudonymise_text`] makes: a replacement may join
+/// with its neighbours into a new reading (a window of a long dotted number), which
+/// the next round replaces; text that still holds a customer address after this many
+/// rounds is withheld.
+const MAX_REPLACEMENT_ROUNDS: usize = 8;
+
+/// Replaces every customer address in `text`, in every form the scanner
+/// ([`crate::ipscan`]) recognises, with its pseudonym. `Ok(None)` when there is none;
+/// `Err` when the text names a network inside the customer ranges (a pseudonym
+/// cannot stand for a network). Afterwards the scanner finds no customer address in
+/// the text: replacement is repeated until it does not, at most
+/// [`MAX_REPLACEMENT_ROUNDS`] times, else the text is refused.
 ///
 /// ```
 /// use accord_agreements::{pseudonymise_text, AddressRanges, PseudonymKey};
@@ -55,44 +68,229 @@ pub fn pseudonymise_text(
     ranges: &AddressRanges,
     key: &PseudonymKey,
 ) -> Result<Option<String>, WithholdReason> {
+    let mut current: Option<String> = None;
+    for _ in 0..MAX_REPLACEMENT_ROUNDS {
+        match replace_once(current.as_deref().unwrap_or(text), ranges, key)? {
+            None => return Ok(current),
+            Some(next) => current = Some(next),
+        }
+    }
+    Err(WithholdReason::CustomerAddressNotReplaced)
+}
+
+/// Whether a reading is a customer address (not a network).
+fn is_customer(literal: &IpLiteral, ranges: &AddressRanges) -> bool {
+    !literal.is_network() && ranges.contains_addr(literal.net.addr())
+}
+
+/// One round: every reading group (same start and address end) with a customer
+/// reading is replaced, left to right, skipping groups that overlap a replaced one.
+fn replace_once(
+    text: &str,
+    ranges: &AddressRanges,
+    key: &PseudonymKey,
+) -> Result<Option<String>, WithholdReason> {
+    let literals = ipscan::scan(text);
+    if let Some(network) = literals
+        .iter()
+        .find(|l| l.is_network() && ranges.contains_net(&l.net))
+    {
+        return Err(WithholdReason::CustomerNetwork {
+            net: network.net.to_string(),
+        });
+    }
     let mut out: Option<String> = None;
     let mut copied = 0;
-    for literal in ipscan::scan(text) {
-        if literal.has_prefix {
-            if ranges.contains_net(&literal.net) {
-                return Err(WithholdReason::CustomerNetwork {
-                    net: literal.net.to_string(),
-                });
-            }
+    let mut i = 0;
+    while i < literals.len() {
+        let (start, addr_end) = (literals[i].span.0, literals[i].addr_end);
+        let mut j = i + 1;
+        while j < literals.len() && (literals[j].span.0, literals[j].addr_end) == (start, addr_end)
+        {
+            j += 1;
+        }
+        let group = &literals[i..j];
+        i = j;
+        if start < copied || !group.iter().any(|l| is_customer(l, ranges)) {
             continue;
         }
-        let addr = literal.net.addr();
-        if !ranges.contains_addr(addr) {
-            continue;
-        }
-        let (start, end) = literal.span;
         let buf = out.get_or_insert_with(|| String::with_capacity(text.len() + 16));
         buf.push_str(&text[copied..start]);
-        let pseudo = key.pseudonymise(addr);
-        match literal.form {
-            LiteralForm::V4 | LiteralForm::V6 => buf.push_str(&pseudo.to_string()),
-            LiteralForm::V4InV6 {
-                head_end: Some(head),
-            } => {
-                buf.push_str(&text[start..head]);
-                buf.push_str(&pseudo.to_string());
-            }
-            LiteralForm::V4InV6 { head_end: None } => {
-                buf.push_str("::ffff:");
-                buf.push_str(&pseudo.to_string());
-            }
-        }
-        copied = end;
+        buf.push_str(&replacement(text, group, ranges, key));
+        copied = addr_end;
     }
     Ok(out.map(|mut buf| {
         buf.push_str(&text[copied..]);
         buf
     }))
+}
+
+/// The text that replaces a group of readings of one literal, in the literal's own
+/// form where there is one (dashed stays dashed, a reversed name stays reversed, an
+/// integer stays an integer, IPv6 keeps its prefix and dotted tail), else canonical.
+fn replacement(
+    text: &str,
+    group: &[IpLiteral],
+    ranges: &AddressRanges,
+    key: &PseudonymKey,
+) -> String {
+    let v6 = group.iter().find_map(|l| match (l.form, l.net) {
+        (LiteralForm::V6(style), IpNet::V6(net)) => Some((net.addr(), style)),
+        (LiteralForm::V4InV6 { v6, style, .. }, _) => Some((v6, style)),
+        _ => None,
+    });
+    let Some((addr, style)) = v6 else {
+        let Some(literal) = group.iter().find(|l| is_customer(l, ranges)) else {
+            return String::new();
+        };
+        let IpAddr::V4(v4) = literal.net.addr() else {
+            return String::new();
+        };
+        let style = match literal.form {
+            LiteralForm::V4(style) => style,
+            _ => V4Style::Dotted,
+        };
+        return format_v4(key.pseudonymise_v4(v4), style);
+    };
+    let original = u128::from(addr);
+    let whole = group
+        .iter()
+        .any(|l| matches!(l.form, LiteralForm::V6(_)) && is_customer(l, ranges));
+    let new = if whole {
+        u128::from(key.pseudonymise_v6(addr))
+    } else {
+        group
+            .iter()
+            .fold(original, |acc, l| match (l.form, l.net.addr()) {
+                (LiteralForm::V4InV6 { embedding, .. }, IpAddr::V4(v4))
+                    if is_customer(l, ranges) =>
+                {
+                    embedding.insert(acc, key.pseudonymise_v4(v4))
+                }
+                _ => acc,
+            })
+    };
+    let start = group[0].span.0;
+    match style {
+        V6Style::Text {
+            dotted_tail: Some(tail),
+        } if new >> 32 == original >> 32 && tail >= start => {
+            format!("{}{}", &text[start..tail], Ipv4Addr::from(new as u32))
+        }
+        V6Style::Text { .. } => Ipv6Addr::from(new).to_string(),
+        V6Style::Nibbles => {
+            let mut out = String::with_capacity(63);
+            for k in 0..32 {
+                if k > 0 {
+                    out.push('.');
+                }
+                let nibble = (new >> (4 * k)) & 0xF;
+                out.push(char::from_digit(nibble as u32, 16).unwrap_or('0'));
+            }
+            out
+        }
+        V6Style::Decimal => new.to_string(),
+        V6Style::Hex { upper: true } => format!("0x{new:032X}"),
+        V6Style::Hex { upper: false } => format!("0x{new:032x}"),
+    }
+}
+
+fn format_v4(addr: Ipv4Addr, style: V4Style) -> String {
+    let [a, b, c, d] = addr.octets();
+    match style {
+        V4Style::Dotted => addr.to_string(),
+        V4Style::Separated(sep) => {
+            let sep = char::from(sep);
+            format!("{a}{sep}{b}{sep}{c}{sep}{d}")
+        }
+        V4Style::Reversed => format!("{d}.{c}.{b}.{a}"),
+        V4Style::Decimal => u32::from(addr).to_string(),
+        V4Style::Hex { upper: true } => format!("0x{:08X}", u32::from(addr)),
+        V4Style::Hex { upper: false } => format!("0x{:08x}", u32::from(addr)),
+        V4Style::Octal => format!("0{:o}", u32::from(addr)),
+    }
+}
+
+/// The ID contributing properties of SCO type `kind` (STIX 2.1 catalogue), or none
+/// for other types (whose ids are random, so no address derives them).
+pub(crate) fn id_contributing(kind: &str) -> &'static [&'static str] {
+    accord_stix::types::lookup(kind)
+        .filter(|d| d.kind == accord_stix::ObjectKind::Sco)
+        .map_or(&[], |d| d.id_contributing)
+}
+
+/// The changes a release makes to an object's text, as [`render`] applies them.
+pub(crate) struct Transform<'p> {
+    /// Referenced ids to replace.
+    pub rewrites: &'p [(String, String)],
+    /// Listed references to drop.
+    pub removals: &'p [String],
+    /// Properties removed by the agreement.
+    pub remove_properties: &'p [String],
+    /// Customer ranges and key, when customer addresses are replaced.
+    pub pseudonymiser: Option<(&'p AddressRanges, &'p PseudonymKey)>,
+}
+
+/// The deterministic id an SCO of type `kind` (stored as `raw`) is released under
+/// after `transform`: `Ok(None)` when no ID contributing property changes (the id
+/// stays), else UUIDv5 over the RFC 8785 form of the transformed ID contributing
+/// properties, as `accord_stix::sco_id` computes it. An id that derives from a
+/// customer address (a `url` holding one, a `network-traffic` whose `src_ref` is a
+/// pseudonymised address object, ...) must not be released: a brute force over the
+/// customer range would find the address again.
+pub(crate) fn transformed_sco_id(
+    kind: &str,
+    raw: &str,
+    transform: &Transform<'_>,
+) -> Result<Option<String>, WithholdReason> {
+    let names = id_contributing(kind);
+    if names.is_empty() {
+        return Ok(None);
+    }
+    let value: Value = serde_json::from_str(raw).map_err(|e| WithholdReason::MalformedObject {
+        message: e.to_string(),
+    })?;
+    let Value::Object(map) = value else {
+        return Err(WithholdReason::MalformedObject {
+            message: "not a JSON object".to_owned(),
+        });
+    };
+    let mut original = Map::new();
+    for &name in names {
+        if let Some(v) = map.get(name) {
+            original.insert(name.to_owned(), v.clone());
+        }
+    }
+    let mut edited = original.clone();
+    for path in transform.remove_properties {
+        remove_path(&mut edited, path);
+    }
+    let edit = Edit {
+        rewrites: transform
+            .rewrites
+            .iter()
+            .map(|(o, n)| (o.as_str(), n.as_str()))
+            .collect(),
+        removals: transform.removals,
+        pseudonymiser: transform.pseudonymiser,
+    };
+    edit.object(&mut edited)?;
+    if edited == original {
+        return Ok(None);
+    }
+    edited.insert("type".to_owned(), Value::String(kind.to_owned()));
+    match accord_stix::sco_id(&edited) {
+        Ok(Some(id)) => Ok(Some(id)),
+        // Every contributing property was removed, or one no longer reads: the id
+        // cannot be recomputed, and the original one may not be released.
+        _ => Err(WithholdReason::ScoIdNotRecomputable {
+            id: map
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+        }),
+    }
 }
 
 /// Whether the text may hold a `\u` escape (a false positive only costs the tree
@@ -242,14 +440,15 @@ impl Edit<'_> {
                     }
                 }
             }
-            self.value(&mut value)?;
+            self.value(&key, &mut value)?;
             let new_key = self.text(&key)?.unwrap_or(key);
             map.insert(new_key, value);
         }
         Ok(())
     }
 
-    fn value(&self, value: &mut Value) -> Result<(), WithholdReason> {
+    /// `key` is the member name the value (or the array holding it) is under.
+    fn value(&self, key: &str, value: &mut Value) -> Result<(), WithholdReason> {
         match value {
             Value::String(s) => {
                 if let Some(new) = self.text(s)? {
@@ -258,10 +457,18 @@ impl Edit<'_> {
             }
             Value::Array(items) => {
                 for item in items {
-                    self.value(item)?;
+                    self.value(key, item)?;
                 }
             }
             Value::Object(map) => self.object(map)?,
+            Value::Number(n) => {
+                if let Some((ranges, k)) = self.pseudonymiser {
+                    let addr = number_address(key, n.as_u64(), || n.as_f64());
+                    if let Some(addr) = addr.filter(|a| ranges.contains_addr(IpAddr::V4(*a))) {
+                        *n = u32::from(k.pseudonymise_v4(addr)).into();
+                    }
+                }
+            }
             _ => {}
         }
         Ok(())

@@ -154,5 +154,6 @@ fn resolved(row: ObjectRow, collection: Option<&str>) -> Result<ResolvedObject, 
         provider: row.provenance.organisation,
         collection: collection.map(str::to_string),
         date_added: UtcMicros(row.date_added),
+        raw: Some(row.json.into()),
     })
 }
