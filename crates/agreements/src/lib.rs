@@ -34,6 +34,7 @@ pub mod facts;
 pub mod gate;
 pub mod ipscan;
 pub mod ledger;
+pub mod merkle;
 pub mod preview;
 pub mod pseudonym;
 pub mod ranges;

@@ -5,4 +5,5 @@ mod documents;
 mod gate_rules;
 mod leak_props;
 mod ledger_tamper;
+mod merkle;
 mod tlp_rules;
