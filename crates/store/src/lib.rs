@@ -36,8 +36,8 @@ pub mod store;
 
 pub use error::StoreError;
 pub use model::{
-    Cursor, InsertOutcome, LedgerRecord, NewObject, ObjectQuery, ObjectRow, Page, Provenance,
-    ProviderWindow, Scope, Stats, StatusRecord, VersionFilter, VersionStamp,
+    Cursor, InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery, ObjectRow, Page,
+    Provenance, ProviderWindow, Scope, Stats, StatusRecord, VersionFilter, VersionStamp,
 };
 pub use sqlite::{Durability, SqliteStore};
 pub use store::{for_each_row, Store};

@@ -6,6 +6,7 @@
 
 mod checkpoint;
 mod clock;
+mod ledger;
 #[cfg(test)]
 mod plan;
 mod pool;
@@ -18,16 +19,19 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::error::StoreError;
+use accord_agreements::merkle::{Hash, NodeId};
+use accord_agreements::transparency::SignedTreeHead;
+
 use crate::model::{
-    InsertOutcome, LedgerRecord, NewObject, ObjectQuery, ObjectRow, Page, Provenance, Stats,
-    StatusRecord, VersionFilter,
+    InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery, ObjectRow, Page, Provenance,
+    Stats, StatusRecord, VersionFilter,
 };
 use crate::store::Store;
 use pool::ReaderPool;
 use write::Writer;
 
 /// The schema version this build writes and understands.
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 /// Database page size of new stores, in bytes: SQLite's largest. Objects are around
 /// 1-2 KiB of JSON with their facts, and a bulk load appends them: the larger the page,
@@ -192,12 +196,18 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             migrate_from_1(conn)?;
             migrate_from_2(conn)?;
             migrate_from_3(conn)?;
+            migrate_from_4(conn)?;
         }
         2 => {
             migrate_from_2(conn)?;
             migrate_from_3(conn)?;
+            migrate_from_4(conn)?;
         }
-        3 => migrate_from_3(conn)?,
+        3 => {
+            migrate_from_3(conn)?;
+            migrate_from_4(conn)?;
+        }
+        4 => migrate_from_4(conn)?,
         _ => {}
     }
     Ok(())
@@ -292,6 +302,33 @@ fn migrate_from_3(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Version 4 stores have a hash chain only; version 5 adds the Merkle tree over the
+/// ledger (built here for the entries already there), the released id of each entry,
+/// the salt of its object commitment, and the signed tree heads.
+fn migrate_from_4(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "BEGIN IMMEDIATE;
+         ALTER TABLE ledger ADD COLUMN released_id TEXT NOT NULL DEFAULT '';
+         ALTER TABLE ledger ADD COLUMN held_key INTEGER;
+         ALTER TABLE ledger ADD COLUMN salt BLOB NOT NULL DEFAULT x'';
+         ALTER TABLE ledger ADD COLUMN nodes BLOB NOT NULL DEFAULT x'';
+         CREATE INDEX ledger_by_held ON ledger (held_key) WHERE held_key IS NOT NULL;
+         CREATE TABLE ledger_heads (
+             tree_size   INTEGER PRIMARY KEY,
+             root_hash   BLOB NOT NULL,
+             timestamp   INTEGER NOT NULL,
+             key_id      BLOB NOT NULL,
+             signature   BLOB NOT NULL
+         );",
+    )?;
+    if let Err(e) = ledger::build_tree(conn) {
+        let _ = conn.execute_batch("ROLLBACK;");
+        return Err(e);
+    }
+    conn.execute_batch("PRAGMA user_version = 5; COMMIT;")?;
+    Ok(())
+}
+
 impl Store for SqliteStore {
     fn insert(
         &self,
@@ -343,16 +380,36 @@ impl Store for SqliteStore {
         self.read(|conn| query::status(conn, id, organisation))
     }
 
-    fn ledger_append(&self, records: &[LedgerRecord]) -> Result<(), StoreError> {
+    fn ledger_append(&self, records: &[LedgerRecord]) -> Result<LedgerTree, StoreError> {
         self.write(|w| w.ledger_append(records))
     }
 
+    fn ledger_tree(&self) -> Result<LedgerTree, StoreError> {
+        self.read(ledger::tree)
+    }
+
+    fn ledger_nodes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StoreError> {
+        self.read(|conn| ledger::nodes(conn, nodes))
+    }
+
+    fn ledger_put_head(&self, head: &SignedTreeHead) -> Result<(), StoreError> {
+        self.write(|w| ledger::put_head(w.connection(), head))
+    }
+
+    fn ledger_head(&self, tree_size: u64) -> Result<Option<SignedTreeHead>, StoreError> {
+        self.read(|conn| ledger::head(conn, tree_size))
+    }
+
+    fn ledger_latest_head(&self) -> Result<Option<SignedTreeHead>, StoreError> {
+        self.read(ledger::latest_head)
+    }
+
     fn ledger_last(&self) -> Result<Option<LedgerRecord>, StoreError> {
-        self.read(query::ledger_last)
+        self.read(ledger::last)
     }
 
     fn ledger_scan(&self, after: u64, limit: usize) -> Result<Vec<LedgerRecord>, StoreError> {
-        self.read(|conn| query::ledger_scan(conn, after, limit))
+        self.read(|conn| ledger::scan(conn, after, limit))
     }
 
     fn ledger_find(
@@ -360,7 +417,15 @@ impl Store for SqliteStore {
         recipient: &str,
         object_id: &str,
     ) -> Result<Vec<LedgerRecord>, StoreError> {
-        self.read(|conn| query::ledger_find(conn, recipient, object_id))
+        self.read(|conn| ledger::find(conn, recipient, object_id))
+    }
+
+    fn ledger_find_released(
+        &self,
+        recipient: &str,
+        released_id: &str,
+    ) -> Result<Vec<LedgerRecord>, StoreError> {
+        self.read(|conn| ledger::find_released(conn, recipient, released_id))
     }
 }
 
