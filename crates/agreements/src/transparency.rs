@@ -679,6 +679,111 @@ impl LedgerProof {
     }
 }
 
+/// Why a ledger does not hold against the entries' chain or a signed head.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogProblem {
+    /// The hash chain is broken at an entry.
+    #[error(transparent)]
+    Chain(#[from] crate::ledger::LedgerBreak),
+    /// The first `tree_size` entries are not those the head signed: entries up to
+    /// there were changed, replaced or reordered (even with every later hash recomputed).
+    #[error("the first {tree_size} entries are not the ones signed at {}: the ledger was rewritten (its root is {}, the signed root {})", .timestamp.to_stix(), hex::encode(.found), hex::encode(.signed))]
+    Rewritten {
+        /// The head's tree size.
+        tree_size: u64,
+        /// When the head was signed.
+        timestamp: UtcMicros,
+        /// The root of the entries as they are.
+        found: Hash,
+        /// The signed root.
+        signed: Hash,
+    },
+    /// The ledger has fewer entries than a head signed: entries were cut off the end.
+    #[error("the ledger has {entries} entries, but {tree_size} were signed at {}: entries from {} on were deleted", .timestamp.to_stix(), .entries + 1)]
+    Truncated {
+        /// Entries present.
+        entries: u64,
+        /// The head's tree size.
+        tree_size: u64,
+        /// When the head was signed.
+        timestamp: UtcMicros,
+    },
+}
+
+/// Checks a whole ledger, entry by entry from the first: the hash chain, and the
+/// Merkle root at the size of every signed head given (whose signatures the caller
+/// checked). What an auditor runs over an export, or the node over its store.
+#[derive(Clone, Debug)]
+pub struct LogVerifier {
+    chain: crate::ledger::Verifier,
+    tree: merkle::Frontier,
+    /// Heads still to reach, largest first (popped as the tree reaches them).
+    heads: Vec<TreeHead>,
+}
+
+impl LogVerifier {
+    /// A verifier that checks the ledger against `heads`.
+    pub fn new(heads: impl IntoIterator<Item = TreeHead>) -> LogVerifier {
+        let mut heads: Vec<TreeHead> = heads.into_iter().collect();
+        heads.sort_by_key(|h| std::cmp::Reverse(h.tree_size));
+        LogVerifier {
+            chain: crate::ledger::Verifier::new(),
+            tree: merkle::Frontier::new(),
+            heads,
+        }
+    }
+
+    /// Checks the next entry.
+    pub fn push(&mut self, entry: &LedgerEntry) -> Result<(), LogProblem> {
+        self.chain.push(entry)?;
+        self.tree.push(entry.leaf_hash());
+        self.reached()
+    }
+
+    fn reached(&mut self) -> Result<(), LogProblem> {
+        while let Some(head) = self.heads.last().copied() {
+            if head.tree_size > self.tree.size() {
+                break;
+            }
+            self.heads.pop();
+            if head.tree_size == self.tree.size() && head.root_hash != self.tree.root() {
+                return Err(LogProblem::Rewritten {
+                    tree_size: head.tree_size,
+                    timestamp: head.timestamp,
+                    found: self.tree.root(),
+                    signed: head.root_hash,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Entries checked so far.
+    pub fn entries(&self) -> u64 {
+        self.tree.size()
+    }
+
+    /// The tree of the entries checked so far.
+    pub fn tree(&self) -> &merkle::Frontier {
+        &self.tree
+    }
+
+    /// Ends the check: every head must have been reached.
+    pub fn finish(mut self) -> Result<merkle::Frontier, LogProblem> {
+        // The empty-tree head (size 0) is reached at once.
+        self.reached()?;
+        if let Some(head) = self.heads.first() {
+            return Err(LogProblem::Truncated {
+                entries: self.tree.size(),
+                tree_size: head.tree_size,
+                timestamp: head.timestamp,
+            });
+        }
+        Ok(self.tree)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,3 +7,4 @@ mod leak_props;
 mod ledger_tamper;
 mod merkle;
 mod tlp_rules;
+mod transparency;

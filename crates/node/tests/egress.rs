@@ -131,6 +131,7 @@ pub fn everything(
             objects,
             more,
             next,
+            ..
         } = door.objects(&Recipient::new(org), &query).expect("egress");
         assert!(objects.len() <= limit);
         out.extend(objects);

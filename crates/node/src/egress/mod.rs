@@ -21,7 +21,7 @@ use accord_agreements::{
 };
 use accord_store::{Cursor, ObjectQuery, ObjectRow, ProviderWindow, Scope, Store, StoreError};
 
-pub use ledger::{LedgerError, LedgerWriter};
+pub use ledger::{LedgerError, LedgerWriter, Receipt};
 use resolver::StoreResolver;
 
 /// Who is asking.
@@ -64,6 +64,9 @@ pub struct Released {
     pub more: bool,
     /// Where to continue (TAXII `next`), when `more`.
     pub next: Option<Cursor>,
+    /// The ledger receipt for the releases of this page (none when nothing was
+    /// released under an agreement, or the door has no signing key).
+    pub receipt: Option<Receipt>,
 }
 
 /// Why egress failed. Nothing was released.
@@ -128,15 +131,23 @@ impl Egress {
         self
     }
 
-    /// Record releases, starting the writer thread on first use.
-    fn record(&self, drafts: Vec<LedgerDraft>) -> Result<(), EgressError> {
+    /// The same door recording releases through `writer` (started with the node's
+    /// signing key, so that every page gets a receipt). Without it, a writer without
+    /// a key starts on first use.
+    pub fn with_ledger(self, writer: LedgerWriter) -> Self {
+        let _ = self.ledger.set(writer);
+        self
+    }
+
+    /// Record releases, starting the writer thread on first use; returns the receipt.
+    fn record(&self, drafts: Vec<LedgerDraft>) -> Result<Option<Receipt>, EgressError> {
         if drafts.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let writer = match self.ledger.get() {
             Some(writer) => writer,
             None => {
-                let started = LedgerWriter::start(self.store.clone()).map_err(|e| {
+                let started = LedgerWriter::start(self.store.clone(), None).map_err(|e| {
                     LedgerError::Store(format!("cannot start the ledger writer: {e}"))
                 })?;
                 self.ledger.get_or_init(|| started)
@@ -316,7 +327,7 @@ impl Egress {
             }
             query.after = cursor;
         }
-        self.record(drafts)?;
+        released.receipt = self.record(drafts)?;
         Ok(released)
     }
 
@@ -343,6 +354,7 @@ impl Egress {
             objects,
             more: page.more,
             next,
+            receipt: None,
         })
     }
 }
