@@ -13,12 +13,12 @@ use axum::Router;
 use tower::limit::GlobalConcurrencyLimitLayer;
 
 use crate::auth::{self, ServedTo};
-use crate::handlers::{collections, discovery, object, objects, ops, status};
+use crate::handlers::{collections, discovery, object, objects, ops, receipts, status};
 use crate::metrics::method_name;
 use crate::state::AppState;
 
 /// Every TAXII route (path templates as axum writes them).
-pub const TAXII_ROUTES: [&str; 9] = [
+pub const TAXII_ROUTES: [&str; 10] = [
     "/taxii2/",
     "/{api_root}/",
     "/{api_root}/status/{status_id}/",
@@ -28,6 +28,7 @@ pub const TAXII_ROUTES: [&str; 9] = [
     "/{api_root}/collections/{id}/objects/{object_id}/",
     "/{api_root}/collections/{id}/objects/{object_id}/versions/",
     "/{api_root}/collections/{id}/manifest/",
+    "/{api_root}/ledger/receipts/{receipt_id}/",
 ];
 
 fn both(router: Router<AppState>, path: &str, handler: MethodRouter<AppState>) -> Router<AppState> {
@@ -37,7 +38,7 @@ fn both(router: Router<AppState>, path: &str, handler: MethodRouter<AppState>) -
 
 /// The whole application.
 pub fn router(state: AppState, max_concurrent_requests: usize) -> Router {
-    let [discovery_path, root, status_path, list, one, objs, obj, versions, manifest] =
+    let [discovery_path, root, status_path, list, one, objs, obj, versions, manifest, receipt] =
         TAXII_ROUTES;
     let mut taxii = Router::new();
     taxii = both(taxii, discovery_path, get(discovery::discovery));
@@ -49,6 +50,7 @@ pub fn router(state: AppState, max_concurrent_requests: usize) -> Router {
     taxii = both(taxii, obj, get(object::get).delete(object::delete));
     taxii = both(taxii, versions, get(object::versions));
     taxii = both(taxii, manifest, get(objects::manifest));
+    taxii = both(taxii, receipt, get(receipts::get));
     let taxii = taxii.route_layer(middleware::from_fn_with_state(
         state.clone(),
         auth::authenticate,

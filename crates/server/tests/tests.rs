@@ -9,5 +9,6 @@ mod leaks;
 mod objects;
 mod ops;
 mod properties;
+mod receipts;
 mod rights;
 mod serving;
