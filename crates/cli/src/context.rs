@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use accord_agreements::transparency::LedgerSigner;
 use accord_node::agreements::{load_gate, publish_obligations};
 use accord_node::config::Config;
-use accord_node::egress::Egress;
+use accord_node::egress::{Egress, LedgerWriter};
 use accord_store::{Durability, SqliteStore};
 use anyhow::Context as _;
 
@@ -90,6 +91,41 @@ impl GlobalArgs {
             Some(config) => config.server.organisation,
             None => DEFAULT_ORGANISATION.to_string(),
         })
+    }
+
+    /// The ledger signing key file: the configuration's `server.ledger_key`, else
+    /// `ledger.key` beside the store.
+    pub fn ledger_key_path(&self) -> anyhow::Result<PathBuf> {
+        if let Some(config) = self.load_config()? {
+            return Ok(config.ledger_key_path());
+        }
+        let store = self.db_path()?;
+        Ok(store
+            .parent()
+            .map_or_else(PathBuf::new, std::path::Path::to_path_buf)
+            .join(accord_node::ledger_key::LEDGER_KEY_FILE))
+    }
+
+    /// The node's ledger signing key, created (and said so on standard error) for a
+    /// node that has none yet (one initialised by an older build).
+    pub fn ledger_signer(&self) -> anyhow::Result<LedgerSigner> {
+        let path = self.ledger_key_path()?;
+        let loaded = accord_node::ledger_key::load_or_create(&path)?;
+        if loaded.created {
+            eprintln!(
+                "created the ledger signing key {} (key id {}); give partners and auditors its public key: accord ledger key",
+                path.display(),
+                hex::encode(loaded.signer.public_key().id())
+            );
+        }
+        Ok(loaded.signer)
+    }
+
+    /// A ledger writer that signs a tree head per commit with the node's key (for a
+    /// door that releases to partners: `accord export --recipient`).
+    pub fn ledger_writer(&self, store: Arc<SqliteStore>) -> anyhow::Result<LedgerWriter> {
+        let signer = Arc::new(self.ledger_signer()?);
+        LedgerWriter::start(store, Some(signer)).context("starting the ledger writer")
     }
 
     /// The one door out for this node: its store, its organisation, its agreements.

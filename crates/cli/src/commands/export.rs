@@ -62,12 +62,16 @@ pub struct ExportArgs {
 
 pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let store = global.open_store()?;
-    let egress = global.egress(store)?;
+    let mut egress = global.egress(store.clone())?;
     let recipient = Recipient::new(
         args.recipient
             .clone()
             .unwrap_or_else(|| egress.local_organisation().to_string()),
     );
+    if recipient.organisation != egress.local_organisation() {
+        // Releases to a partner: recorded under a signed tree head.
+        egress = egress.with_ledger(global.ledger_writer(store)?);
+    }
     let mut query = query(args)?;
     let sink: Box<dyn Write> = match &args.output {
         Some(path) => {
