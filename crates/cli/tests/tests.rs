@@ -6,6 +6,8 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+mod ledger;
+
 /// A scratch directory with a store, and `accord` pointed at it through ACCORD_DB.
 struct Scratch {
     dir: tempfile::TempDir,
@@ -351,6 +353,10 @@ fn every_command_has_help_with_an_example() {
         ("ledger", "verify"),
         ("ledger", "explain"),
         ("ledger", "export"),
+        ("ledger", "head"),
+        ("ledger", "key"),
+        ("ledger", "prove"),
+        ("ledger", "check-proof"),
     ] {
         let out = s.run(&[command, sub, "--help"]);
         assert!(
