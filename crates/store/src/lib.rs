@@ -40,4 +40,4 @@ pub use model::{
     Provenance, ProviderWindow, Scope, Stats, StatusRecord, VersionFilter, VersionStamp,
 };
 pub use sqlite::{Durability, SqliteStore};
-pub use store::{for_each_row, Store};
+pub use store::{for_each_row, HeadSigner, Store};

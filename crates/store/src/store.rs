@@ -9,6 +9,9 @@ use crate::model::{
     Stats, StatusRecord, VersionFilter,
 };
 
+/// Signs the tree an append made (called inside the append's transaction).
+pub type HeadSigner<'a> = dyn Fn(LedgerTree) -> SignedTreeHead + Sync + 'a;
+
 /// Durable storage for object versions, collection membership, TAXII status resources
 /// and the release ledger.
 ///
@@ -71,6 +74,15 @@ pub trait Store: Send + Sync {
     /// store keeps every perfect subtree hash ([`NodeId`]) a leaf completes
     /// ([`accord_agreements::merkle::Frontier::push`]), so any proof costs O(log n).
     fn ledger_append(&self, records: &[LedgerRecord]) -> Result<LedgerTree, StoreError>;
+
+    /// [`Store::ledger_append`], and the head `sign` makes of the new tree kept with
+    /// [`Store::ledger_put_head`]'s rule, in the same transaction: one durable commit
+    /// per page of releases, and never a tree without its head.
+    fn ledger_append_signed(
+        &self,
+        records: &[LedgerRecord],
+        sign: &HeadSigner<'_>,
+    ) -> Result<SignedTreeHead, StoreError>;
 
     /// The ledger's Merkle tree now (size and root).
     fn ledger_tree(&self) -> Result<LedgerTree, StoreError>;

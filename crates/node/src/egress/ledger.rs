@@ -151,10 +151,7 @@ fn run(store: &dyn Store, signer: Option<&LedgerSigner>, queue: &mpsc::Receiver<
                 Err(_) => break,
             }
         }
-        let result = commit(store, &mut head, &group).and_then(|(first_seq, tree)| match signer {
-            Some(signer) => sign(store, signer, tree).map(|()| Some((first_seq, tree))),
-            None => Ok(None),
-        });
+        let result = commit(store, signer, &mut head, &group);
         if result.is_err() {
             head = None; // reload from the store next time
         }
@@ -180,25 +177,15 @@ fn run(store: &dyn Store, signer: Option<&LedgerSigner>, queue: &mpsc::Receiver<
     }
 }
 
-/// Signs and keeps the head of `tree`.
-fn sign(store: &dyn Store, signer: &LedgerSigner, tree: LedgerTree) -> Result<(), LedgerError> {
-    let head = signer.sign(TreeHead {
-        tree_size: tree.size,
-        root_hash: tree.root,
-        timestamp: UtcMicros(accord_stix::Timestamp::now().as_micros()),
-    });
-    store
-        .ledger_put_head(&head)
-        .map_err(|e| LedgerError::Store(e.to_string()))
-}
-
-/// Chain and append one group, reloading the head when another writer moved it.
-/// Returns the first seq of the group and the tree after it.
+/// Chain and append one group (with its signed tree head, in the same transaction,
+/// when there is a signer), reloading the head when another writer moved it. Returns
+/// the first seq of the group and the tree after it, when a head was signed.
 fn commit(
     store: &dyn Store,
+    signer: Option<&LedgerSigner>,
     head: &mut Option<ChainHead>,
     group: &[Request],
-) -> Result<(u64, LedgerTree), LedgerError> {
+) -> Result<Option<(u64, LedgerTree)>, LedgerError> {
     let mut rng = rand::thread_rng();
     let mut drafts: Vec<LedgerDraft> = group
         .iter()
@@ -218,10 +205,27 @@ fn commit(
             .iter()
             .map(|draft| to_record(&next.append(draft.clone())))
             .collect();
-        match store.ledger_append(&records) {
+        let appended = match signer {
+            Some(signer) => store
+                .ledger_append_signed(&records, &|tree: LedgerTree| {
+                    signer.sign(TreeHead {
+                        tree_size: tree.size,
+                        root_hash: tree.root,
+                        timestamp: UtcMicros(accord_stix::Timestamp::now().as_micros()),
+                    })
+                })
+                .map(|signed| {
+                    Some(LedgerTree {
+                        size: signed.head.tree_size,
+                        root: signed.head.root_hash,
+                    })
+                }),
+            None => store.ledger_append(&records).map(|_| None),
+        };
+        match appended {
             Ok(tree) => {
                 *head = Some(next);
-                return Ok((start.next_seq, tree));
+                return Ok(tree.map(|tree| (start.next_seq, tree)));
             }
             Err(StoreError::LedgerOutOfOrder { .. }) => *head = None,
             Err(e) => return Err(LedgerError::Store(e.to_string())),

@@ -9,6 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use super::write::release_key;
 use crate::error::StoreError;
 use crate::model::{LedgerRecord, LedgerTree};
+use crate::store::HeadSigner;
 
 const LEDGER_COLUMNS: &str = "seq, recipient, object_id, released_id, encoded, hash, salt";
 
@@ -79,7 +80,8 @@ pub(super) fn append(
     conn: &mut Connection,
     cache: &mut Option<Frontier>,
     records: &[LedgerRecord],
-) -> Result<LedgerTree, StoreError> {
+    sign: Option<&HeadSigner<'_>>,
+) -> Result<(LedgerTree, Option<SignedTreeHead>), StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let last = size(&tx)?;
     let mut tree = match cache.take() {
@@ -126,13 +128,17 @@ pub(super) fn append(
             expected += 1;
         }
     }
-    tx.commit()?;
     let result = LedgerTree {
         size: tree.size(),
         root: tree.root(),
     };
+    let head = sign.map(|sign| sign(result));
+    if let Some(head) = &head {
+        put_head(&tx, head)?;
+    }
+    tx.commit()?;
     *cache = Some(tree);
-    Ok(result)
+    Ok((result, head))
 }
 
 pub(super) fn tree(conn: &Connection) -> Result<LedgerTree, StoreError> {

@@ -26,7 +26,7 @@ use crate::model::{
     InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery, ObjectRow, Page, Provenance,
     Stats, StatusRecord, VersionFilter,
 };
-use crate::store::Store;
+use crate::store::{HeadSigner, Store};
 use pool::ReaderPool;
 use write::Writer;
 
@@ -381,7 +381,18 @@ impl Store for SqliteStore {
     }
 
     fn ledger_append(&self, records: &[LedgerRecord]) -> Result<LedgerTree, StoreError> {
-        self.write(|w| w.ledger_append(records))
+        self.write(|w| w.ledger_append(records, None))
+            .map(|(tree, _)| tree)
+    }
+
+    fn ledger_append_signed(
+        &self,
+        records: &[LedgerRecord],
+        sign: &HeadSigner<'_>,
+    ) -> Result<SignedTreeHead, StoreError> {
+        self.write(|w| w.ledger_append(records, Some(sign)))?
+            .1
+            .ok_or_else(|| StoreError::Database("the append made no head".into()))
     }
 
     fn ledger_tree(&self) -> Result<LedgerTree, StoreError> {

@@ -12,6 +12,8 @@ use crate::model::{
     InsertOutcome, LedgerRecord, LedgerTree, NewObject, Provenance, StatusRecord, VersionFilter,
 };
 use accord_agreements::merkle::Frontier;
+use accord_agreements::transparency::SignedTreeHead;
+use crate::store::HeadSigner;
 
 /// The `version_us` of unversioned objects (SCOs): one version per id.
 pub(super) const UNVERSIONED: i64 = i64::MIN;
@@ -278,8 +280,10 @@ impl Writer {
     pub(super) fn ledger_append(
         &mut self,
         records: &[LedgerRecord],
-    ) -> Result<LedgerTree, StoreError> {
-        let result = super::ledger::append(&mut self.conn, &mut self.ledger_frontier, records);
+        sign: Option<&HeadSigner<'_>>,
+    ) -> Result<(LedgerTree, Option<SignedTreeHead>), StoreError> {
+        let result =
+            super::ledger::append(&mut self.conn, &mut self.ledger_frontier, records, sign);
         if result.is_err() {
             self.ledger_frontier = None;
         }
