@@ -36,7 +36,10 @@ fn draft(i: usize) -> LedgerDraft {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let count: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(1_000_000);
+    let count: usize = args
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1_000_000);
     let page: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(1_000);
     let readers: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(2);
     let dir = std::env::temp_dir().join(format!("ledger-throughput-{}", std::process::id()));

@@ -32,6 +32,7 @@ macro_rules! conformance_suite {
             ledger_finds_pseudonymised_releases_by_released_id,
             ledger_keeps_the_merkle_tree_for_every_size,
             ledger_keeps_signed_heads,
+            ledger_appends_and_keeps_the_signed_head_together,
             stats_count_versions_types_providers_and_collections,
         );
     };
@@ -693,6 +694,45 @@ pub fn ledger_keeps_signed_heads(store: &dyn Store) {
         .unwrap()
         .verify(&signer.public_key())
         .unwrap();
+}
+
+pub fn ledger_appends_and_keeps_the_signed_head_together(store: &dyn Store) {
+    let signer = LedgerSigner::from_seed(&[5; 32]);
+    let sign = |tree: accord_store::LedgerTree| {
+        signer.sign(TreeHead {
+            tree_size: tree.size,
+            root_hash: tree.root,
+            timestamp: UtcMicros(tree.size as i64),
+        })
+    };
+    let first = store
+        .ledger_append_signed(
+            &[
+                ledger_record(1, "centre", "x"),
+                ledger_record(2, "centre", "y"),
+            ],
+            &sign,
+        )
+        .unwrap();
+    let tree = store.ledger_tree().unwrap();
+    assert_eq!(
+        (first.head.tree_size, first.head.root_hash),
+        (tree.size, tree.root)
+    );
+    assert_eq!(store.ledger_latest_head().unwrap(), Some(first));
+    // A refused append keeps neither entries nor a head.
+    assert!(store
+        .ledger_append_signed(&[ledger_record(4, "centre", "z")], &sign)
+        .is_err());
+    assert_eq!(store.ledger_tree().unwrap(), tree);
+    assert_eq!(store.ledger_latest_head().unwrap(), Some(first));
+    assert_eq!(store.ledger_head(3).unwrap(), None);
+    let second = store
+        .ledger_append_signed(&[ledger_record(3, "cert", "z")], &sign)
+        .unwrap();
+    assert_eq!(second.head.tree_size, 3);
+    assert_eq!(store.ledger_latest_head().unwrap(), Some(second));
+    second.verify(&signer.public_key()).unwrap();
 }
 
 pub fn stats_count_versions_types_providers_and_collections(store: &dyn Store) {

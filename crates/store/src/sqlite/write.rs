@@ -11,9 +11,9 @@ use crate::error::StoreError;
 use crate::model::{
     InsertOutcome, LedgerRecord, LedgerTree, NewObject, Provenance, StatusRecord, VersionFilter,
 };
+use crate::store::HeadSigner;
 use accord_agreements::merkle::Frontier;
 use accord_agreements::transparency::SignedTreeHead;
-use crate::store::HeadSigner;
 
 /// The `version_us` of unversioned objects (SCOs): one version per id.
 pub(super) const UNVERSIONED: i64 = i64::MIN;
