@@ -182,7 +182,7 @@ impl AppState {
     }
 
     /// Put a new configuration's organisations, users, tokens, API roots, collections
-    /// and rights in force. Listen address, store, TLS and limits need a restart; a
+    /// and rights in force. Listen address, store, ledger key, TLS and limits need a restart; a
     /// change of them is reported in the returned list (and not applied). A change of
     /// the node's own organisation is refused: it decides who reads everything, and
     /// the egress door was built for the old one.
@@ -202,6 +202,9 @@ impl AppState {
             }
             if old.store != new.store {
                 ignored.push("server.store");
+            }
+            if old.ledger_key != new.ledger_key {
+                ignored.push("server.ledger_key");
             }
             if old.tls.is_some() != new.tls.is_some() {
                 ignored.push("server.tls");
