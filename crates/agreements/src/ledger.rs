@@ -334,6 +334,14 @@ impl ChainHead {
         }
     }
 
+    /// Chains a draft at this head, advances the head, and returns the entry with its
+    /// encoding (see [`chain_encoded`]).
+    pub fn append_encoded(&mut self, draft: LedgerDraft) -> (LedgerEntry, Vec<u8>) {
+        let (entry, encoded) = chain_encoded(*self, draft);
+        *self = ChainHead::after(&entry);
+        (entry, encoded)
+    }
+
     /// Chains a draft at this head and advances the head.
     ///
     /// ```
@@ -359,9 +367,31 @@ impl ChainHead {
     }
 }
 
+/// Builds the (format 2) entry for `draft` at `head`, with its encoding (built once:
+/// what the ledger writer stores, and the entry's Merkle leaf).
+pub fn chain_encoded(head: ChainHead, draft: LedgerDraft) -> (LedgerEntry, Vec<u8>) {
+    let mut entry = unhashed(head, draft);
+    let body = entry.body();
+    let mut h = Sha256::new();
+    h.update(DOMAIN_V2);
+    h.update(&body);
+    entry.hash = h.finalize().into();
+    let mut encoded = Vec::with_capacity(body.len() + 36);
+    encoded.extend_from_slice(&u32::try_from(body.len()).unwrap_or(u32::MAX).to_be_bytes());
+    encoded.extend_from_slice(&body);
+    encoded.extend_from_slice(&entry.hash);
+    (entry, encoded)
+}
+
 /// Builds the (format 2) entry for `draft` at `head`.
 pub fn chain(head: ChainHead, draft: LedgerDraft) -> LedgerEntry {
-    let mut entry = LedgerEntry {
+    let mut entry = unhashed(head, draft);
+    entry.hash = entry.compute_hash();
+    entry
+}
+
+fn unhashed(head: ChainHead, draft: LedgerDraft) -> LedgerEntry {
+    LedgerEntry {
         format: EntryFormat::V2,
         seq: head.next_seq,
         time: draft.time,
@@ -378,9 +408,7 @@ pub fn chain(head: ChainHead, draft: LedgerDraft) -> LedgerEntry {
         released_sha256: draft.released_sha256,
         prev_hash: head.prev_hash,
         hash: [0; 32],
-    };
-    entry.hash = entry.compute_hash();
-    entry
+    }
 }
 
 /// How the chain is broken at an entry.

@@ -177,3 +177,15 @@ fn verification_resumes_from_a_trusted_head() {
     entries[3..].iter().for_each(|e| v.push(e).unwrap());
     assert_eq!(v.head(), ChainHead::after(&entries[5]));
 }
+
+/// What the ledger writer stores is what the entry encodes to.
+#[test]
+fn the_encoding_built_while_chaining_is_the_entrys() {
+    let mut head = ChainHead::genesis();
+    let mut plain = ChainHead::genesis();
+    for i in 0..3 {
+        let (entry, encoded) = head.append_encoded(draft(i));
+        assert_eq!(entry, plain.append(draft(i)));
+        assert_eq!(encoded, entry.encoded());
+    }
+}

@@ -203,7 +203,10 @@ fn commit(
         let mut next = start;
         let records: Vec<LedgerRecord> = drafts
             .iter()
-            .map(|draft| to_record(&next.append(draft.clone())))
+            .map(|draft| {
+                let (entry, encoded) = next.append_encoded(draft.clone());
+                into_record(entry, encoded)
+            })
             .collect();
         let appended = match signer {
             Some(signer) => store
@@ -265,6 +268,23 @@ pub fn to_record(entry: &LedgerEntry) -> LedgerRecord {
         } else {
             Vec::new()
         },
+    }
+}
+
+/// The stored form of an entry, given its encoding, taking its strings.
+fn into_record(entry: LedgerEntry, encoded: Vec<u8>) -> LedgerRecord {
+    let salt = match entry.format {
+        EntryFormat::V2 => entry.object_salt.to_vec(),
+        _ => Vec::new(),
+    };
+    LedgerRecord {
+        seq: entry.seq,
+        recipient: entry.recipient,
+        object_id: entry.object_id,
+        released_id: entry.released_id,
+        encoded,
+        hash: entry.hash.to_vec(),
+        salt,
     }
 }
 
