@@ -212,6 +212,8 @@ fn ledger_append(bencher: Bencher) {
         time: now(),
         recipient: "centre".into(),
         object_id: "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f".into(),
+        released_id: "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f".into(),
+        object_salt: [3; 16],
         object_version: "2026-02-01T10:00:00.000Z".into(),
         agreement_id: "telco".into(),
         agreement_version: 1,

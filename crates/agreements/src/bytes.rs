@@ -25,6 +25,11 @@ impl<'a> ByteCursor<'a> {
         self.bytes.len().saturating_sub(self.pos)
     }
 
+    /// The next byte, without reading it.
+    pub(crate) fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
     /// The next `n` bytes, or `None` (and nothing read) if fewer are left.
     pub(crate) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         let end = self

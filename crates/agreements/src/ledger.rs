@@ -1,10 +1,38 @@
-//! The ledger's hash chain: one entry per released object version, each
-//! committing to the previous one, so that changing, deleting, inserting or
-//! reordering entries is detected and the first broken entry is named.
+//! The ledger's entries: one per released object version, each committing to the
+//! previous one (a hash chain, so that the first changed, deleted, inserted or
+//! reordered entry is named), and each a leaf of the ledger's Merkle tree (see
+//! [`crate::merkle`] and [`crate::transparency`]: signed tree heads, inclusion and
+//! consistency proofs, which also catch what a chain cannot, such as entries cut off
+//! the end or a rewritten chain with every later hash recomputed).
 //!
-//! # Canonical encoding (format 1)
-//! An entry's *body* is, in order (integers big-endian, strings as a `u32`
-//! byte length followed by UTF-8):
+//! # Canonical encoding
+//! Integers are big-endian, strings a `u32` byte length followed by UTF-8.
+//!
+//! ## Format 2 (entries written since the Merkle tree)
+//! | field | encoding |
+//! |---|---|
+//! | format | u8, the value 2 |
+//! | `seq` | u64 |
+//! | `time` | i64, microseconds since the Unix epoch (UTC) |
+//! | `recipient` | string |
+//! | `released_id` | string: the id the recipient holds (a pseudonym for a pseudonymised SCO) |
+//! | `object_version` | string |
+//! | `agreement_id` | string |
+//! | `agreement_version` | u32 |
+//! | `purpose` | string |
+//! | `legal_basis` | string |
+//! | `released_sha256` | 32 bytes |
+//! | `object_commitment` | 32 bytes: `SHA-256("accord-ledger-object-v2\0" \|\| object_salt \|\| object_id)` |
+//! | `prev_hash` | 32 bytes (all zero for the first entry) |
+//!
+//! `hash = SHA-256("accord-ledger-v2\0" || body)`. The stored object id is not in the
+//! body but committed to with a random 16-byte salt kept beside the entry (its
+//! *opening*): a receipt handed to the recipient then shows neither the real id of a
+//! pseudonymised SCO (a UUIDv5 of the customer's address, which a search over an
+//! address range would recover) nor anything a search could confirm, while an auditor
+//! given the opening checks that the entry names exactly that object.
+//!
+//! ## Format 1 (entries written before; they keep verifying)
 //!
 //! | field | encoding |
 //! |---|---|
@@ -20,8 +48,12 @@
 //! | `released_sha256` | 32 bytes |
 //! | `prev_hash` | 32 bytes (all zero for the first entry) |
 //!
-//! `hash = SHA-256("accord-ledger-v1\0" || body)`. An encoded entry is
-//! `u32 body length || body || hash`; an encoded chain is the entries one after
+//! `hash = SHA-256("accord-ledger-v1\0" || body)`. A format 1 body starts with the
+//! high byte of `seq`, which is 0 for every sequence number below 2^56; a format 2
+//! body starts with the byte 2, so the first byte tells the formats apart.
+//!
+//! An encoded entry (either format) is `u32 body length || body || hash`; it is also
+//! the entry's leaf in the Merkle tree. An encoded chain is the entries one after
 //! another. The first entry has `seq` [`GENESIS_SEQ`].
 
 use std::fmt;
@@ -32,8 +64,38 @@ use crate::bytes::ByteCursor;
 use crate::gate::{Release, ReleaseBasis};
 use crate::time::UtcMicros;
 
-/// Domain-separation prefix of every entry hash.
-const DOMAIN: &[u8] = b"accord-ledger-v1\0";
+/// Domain-separation prefix of format 1 entry hashes.
+const DOMAIN_V1: &[u8] = b"accord-ledger-v1\0";
+
+/// Domain-separation prefix of format 2 entry hashes.
+const DOMAIN_V2: &[u8] = b"accord-ledger-v2\0";
+
+/// Domain-separation prefix of the object commitment.
+const OBJECT_DOMAIN: &[u8] = b"accord-ledger-object-v2\0";
+
+/// The first body byte of a format 2 entry.
+const FORMAT_2_MARK: u8 = 2;
+
+/// Which canonical encoding an entry has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum EntryFormat {
+    /// The stored object id in clear; no released id (entries written before the
+    /// Merkle tree).
+    V1,
+    /// The released id in clear, the stored object id committed to (what is written now).
+    #[default]
+    V2,
+}
+
+/// `SHA-256("accord-ledger-object-v2\0" || salt || object_id)`.
+pub fn object_commitment(salt: &[u8; 16], object_id: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(OBJECT_DOMAIN);
+    h.update(salt);
+    h.update(object_id.as_bytes());
+    h.finalize().into()
+}
 
 /// `seq` of the first entry of a chain.
 pub const GENESIS_SEQ: u64 = 1;
@@ -51,6 +113,12 @@ pub struct LedgerDraft {
     pub recipient: String,
     /// The stored object id (the released id may be a pseudonym; see docs).
     pub object_id: String,
+    /// The id the recipient holds: the pseudonymised id of an SCO whose id the gate
+    /// recomputed, else `object_id`.
+    pub released_id: String,
+    /// Salt of the commitment to `object_id`. The ledger writer fills it with fresh
+    /// random bytes for every entry ([`LedgerDraft::for_release`] leaves it zero).
+    pub object_salt: [u8; 16],
     /// The object version (`modified`, or what the store uses for unversioned objects).
     pub object_version: String,
     /// The agreement released under.
@@ -83,6 +151,11 @@ impl LedgerDraft {
             time,
             recipient: recipient.to_owned(),
             object_id: object_id.to_owned(),
+            released_id: release
+                .released_id
+                .clone()
+                .unwrap_or_else(|| object_id.to_owned()),
+            object_salt: [0; 16],
             object_version: object_version.to_owned(),
             agreement_id: a.id().to_owned(),
             agreement_version: a.version(),
@@ -96,14 +169,24 @@ impl LedgerDraft {
 /// One chained ledger entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LedgerEntry {
+    /// Its canonical encoding.
+    pub format: EntryFormat,
     /// Position in the chain, from [`GENESIS_SEQ`] without gaps.
     pub seq: u64,
     /// When the release happened.
     pub time: UtcMicros,
     /// The receiving organisation.
     pub recipient: String,
-    /// The stored object id.
+    /// The stored object id. Format 2: known from the opening, which is not part of
+    /// the encoding (empty after [`decode_chain`] and in a recipient's receipt).
     pub object_id: String,
+    /// The id the recipient holds (format 2; empty for format 1, which did not record it).
+    pub released_id: String,
+    /// Format 2: the salt of the object commitment (the opening, with `object_id`);
+    /// zero when not known, and for format 1.
+    pub object_salt: [u8; 16],
+    /// Format 2: the commitment to `object_id` (zero for format 1).
+    pub object_commitment: [u8; 32],
     /// The object version.
     pub object_version: String,
     /// The agreement released under.
@@ -125,12 +208,21 @@ pub struct LedgerEntry {
 impl LedgerEntry {
     /// The canonical body (everything but `hash`).
     pub fn body(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(160 + self.purpose.len() + self.legal_basis.len());
+        let mut out = Vec::with_capacity(
+            200 + self.purpose.len() + self.legal_basis.len() + self.object_id.len(),
+        );
+        let named = match self.format {
+            EntryFormat::V1 => &self.object_id,
+            EntryFormat::V2 => {
+                out.push(FORMAT_2_MARK);
+                &self.released_id
+            }
+        };
         out.extend_from_slice(&self.seq.to_be_bytes());
         out.extend_from_slice(&self.time.0.to_be_bytes());
         for s in [
             &self.recipient,
-            &self.object_id,
+            named,
             &self.object_version,
             &self.agreement_id,
         ] {
@@ -140,6 +232,9 @@ impl LedgerEntry {
         put_str(&mut out, &self.purpose);
         put_str(&mut out, &self.legal_basis);
         out.extend_from_slice(&self.released_sha256);
+        if self.format == EntryFormat::V2 {
+            out.extend_from_slice(&self.object_commitment);
+        }
         out.extend_from_slice(&self.prev_hash);
         out
     }
@@ -147,9 +242,56 @@ impl LedgerEntry {
     /// The hash this entry's content calls for.
     pub fn compute_hash(&self) -> [u8; 32] {
         let mut h = Sha256::new();
-        h.update(DOMAIN);
+        h.update(match self.format {
+            EntryFormat::V1 => DOMAIN_V1,
+            EntryFormat::V2 => DOMAIN_V2,
+        });
         h.update(self.body());
         h.finalize().into()
+    }
+
+    /// Whether the opening (`object_id`, `object_salt`) is known: always for format 1,
+    /// for format 2 when `object_id` is set.
+    pub fn opening_known(&self) -> bool {
+        self.format == EntryFormat::V1 || !self.object_id.is_empty()
+    }
+
+    /// Whether a known opening matches the commitment (true when none is known, or
+    /// for format 1).
+    pub fn opening_matches(&self) -> bool {
+        self.format == EntryFormat::V1
+            || self.object_id.is_empty()
+            || object_commitment(&self.object_salt, &self.object_id) == self.object_commitment
+    }
+
+    /// The id the recipient holds: the released id (format 2), else the stored id.
+    pub fn held_id(&self) -> &str {
+        match self.format {
+            EntryFormat::V1 => &self.object_id,
+            EntryFormat::V2 => &self.released_id,
+        }
+    }
+
+    /// The entry as a recipient may see it: format 2 without its opening.
+    pub fn without_opening(&self) -> LedgerEntry {
+        let mut entry = self.clone();
+        if entry.format == EntryFormat::V2 {
+            entry.object_id.clear();
+            entry.object_salt = [0; 16];
+        }
+        entry
+    }
+
+    /// The encoded entry (`u32 length || body || hash`): also its Merkle leaf.
+    pub fn encoded(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256);
+        self.encode(&mut out);
+        out
+    }
+
+    /// Its Merkle leaf hash, `SHA-256(0x00 || encoded)`.
+    pub fn leaf_hash(&self) -> [u8; 32] {
+        crate::merkle::leaf_hash(&self.encoded())
     }
 
     /// Appends the encoded entry (`u32 length || body || hash`) to `out`.
@@ -192,6 +334,14 @@ impl ChainHead {
         }
     }
 
+    /// Chains a draft at this head, advances the head, and returns the entry with its
+    /// encoding (see [`chain_encoded`]).
+    pub fn append_encoded(&mut self, draft: LedgerDraft) -> (LedgerEntry, Vec<u8>) {
+        let (entry, encoded) = chain_encoded(*self, draft);
+        *self = ChainHead::after(&entry);
+        (entry, encoded)
+    }
+
     /// Chains a draft at this head and advances the head.
     ///
     /// ```
@@ -200,6 +350,7 @@ impl ChainHead {
     /// let mut head = ChainHead::genesis();
     /// let draft = LedgerDraft {
     ///     time: UtcMicros(0), recipient: "cert".into(), object_id: "indicator--1".into(),
+    ///     released_id: "indicator--1".into(), object_salt: [7; 16],
     ///     object_version: "2026-01-01T00:00:00.000Z".into(), agreement_id: "demo".into(),
     ///     agreement_version: 1, purpose: "p".into(), legal_basis: "b".into(), released_sha256: [0; 32],
     /// };
@@ -216,13 +367,39 @@ impl ChainHead {
     }
 }
 
-/// Builds the entry for `draft` at `head`.
+/// Builds the (format 2) entry for `draft` at `head`, with its encoding (built once:
+/// what the ledger writer stores, and the entry's Merkle leaf).
+pub fn chain_encoded(head: ChainHead, draft: LedgerDraft) -> (LedgerEntry, Vec<u8>) {
+    let mut entry = unhashed(head, draft);
+    let body = entry.body();
+    let mut h = Sha256::new();
+    h.update(DOMAIN_V2);
+    h.update(&body);
+    entry.hash = h.finalize().into();
+    let mut encoded = Vec::with_capacity(body.len() + 36);
+    encoded.extend_from_slice(&u32::try_from(body.len()).unwrap_or(u32::MAX).to_be_bytes());
+    encoded.extend_from_slice(&body);
+    encoded.extend_from_slice(&entry.hash);
+    (entry, encoded)
+}
+
+/// Builds the (format 2) entry for `draft` at `head`.
 pub fn chain(head: ChainHead, draft: LedgerDraft) -> LedgerEntry {
-    let mut entry = LedgerEntry {
+    let mut entry = unhashed(head, draft);
+    entry.hash = entry.compute_hash();
+    entry
+}
+
+fn unhashed(head: ChainHead, draft: LedgerDraft) -> LedgerEntry {
+    LedgerEntry {
+        format: EntryFormat::V2,
         seq: head.next_seq,
         time: draft.time,
         recipient: draft.recipient,
+        object_commitment: object_commitment(&draft.object_salt, &draft.object_id),
         object_id: draft.object_id,
+        released_id: draft.released_id,
+        object_salt: draft.object_salt,
         object_version: draft.object_version,
         agreement_id: draft.agreement_id,
         agreement_version: draft.agreement_version,
@@ -231,9 +408,7 @@ pub fn chain(head: ChainHead, draft: LedgerDraft) -> LedgerEntry {
         released_sha256: draft.released_sha256,
         prev_hash: head.prev_hash,
         hash: [0; 32],
-    };
-    entry.hash = entry.compute_hash();
-    entry
+    }
 }
 
 /// How the chain is broken at an entry.
@@ -242,6 +417,9 @@ pub fn chain(head: ChainHead, draft: LedgerDraft) -> LedgerEntry {
 pub enum BreakKind {
     /// The entry's content does not match its hash: it was changed.
     ContentChanged,
+    /// The stored object id or salt does not match the entry's commitment: the
+    /// object an entry names was changed.
+    OpeningChanged,
     /// The entry's `seq` is higher than expected: entries before it were deleted.
     Missing {
         /// The `seq` that should be here.
@@ -281,6 +459,9 @@ impl fmt::Display for BreakKind {
             BreakKind::ContentChanged => {
                 f.write_str("its content does not match its hash (changed)")
             }
+            BreakKind::OpeningChanged => f.write_str(
+                "its stored object id does not match the object it committed to (changed)",
+            ),
             BreakKind::Missing { expected_seq } => {
                 write!(f, "expected seq {expected_seq}; entries were deleted")
             }
@@ -333,6 +514,9 @@ impl Verifier {
         };
         if entry.compute_hash() != entry.hash {
             return Err(broken(BreakKind::ContentChanged));
+        }
+        if !entry.opening_matches() {
+            return Err(broken(BreakKind::OpeningChanged));
         }
         let expected_seq = self.head.next_seq;
         if entry.seq > expected_seq {
@@ -424,20 +608,44 @@ pub fn decode_chain(bytes: &[u8]) -> Result<Vec<LedgerEntry>, LedgerDecodeError>
             return Err(r.error("entry runs past the end"));
         }
         let body_end = r.cursor.pos() + len;
+        let format = match r.peek() {
+            Some(FORMAT_2_MARK) => {
+                r.cursor.take(1);
+                EntryFormat::V2
+            }
+            Some(0) => EntryFormat::V1,
+            _ => return Err(r.error("unknown entry format")),
+        };
+        let seq = r.u64()?;
+        let time = UtcMicros(r.i64()?);
+        let recipient = r.string()?;
+        let named = r.string()?;
+        let (object_id, released_id) = match format {
+            EntryFormat::V1 => (named, String::new()),
+            EntryFormat::V2 => (String::new(), named),
+        };
         let mut entry = LedgerEntry {
-            seq: r.u64()?,
-            time: UtcMicros(r.i64()?),
-            recipient: r.string()?,
-            object_id: r.string()?,
+            format,
+            seq,
+            time,
+            recipient,
+            object_id,
+            released_id,
+            object_salt: [0; 16],
+            object_commitment: [0; 32],
             object_version: r.string()?,
             agreement_id: r.string()?,
             agreement_version: r.u32()?,
             purpose: r.string()?,
             legal_basis: r.string()?,
             released_sha256: r.array()?,
-            prev_hash: r.array()?,
+            prev_hash: [0; 32],
             hash: [0; 32],
         };
+        if format == EntryFormat::V2 {
+            entry.object_commitment = r.array()?;
+        }
+        entry.prev_hash = r.array()?;
         if r.cursor.pos() != body_end {
             return Err(r.error("entry length does not match its fields"));
         }
@@ -459,6 +667,10 @@ impl Reader<'_> {
             index: self.index,
             message,
         }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.cursor.peek()
     }
 
     fn array<const N: usize>(&mut self) -> Result<[u8; N], LedgerDecodeError> {

@@ -20,6 +20,8 @@
 //! - [`ipscan`], [`ranges`], [`pseudonym`]: finding, matching and pseudonymising
 //!   customer addresses.
 //! - [`ledger`]: ledger entries, their canonical encoding, chaining, verification.
+//! - [`merkle`]: the ledger's Merkle tree (RFC 9162): hashing, inclusion and consistency proofs.
+//! - [`transparency`]: signed tree heads, the ledger key, proofs checked offline.
 //! - [`preview`]: counting decisions by type, TLP and reason.
 //! - [`time`]: instants and durations.
 //!
@@ -34,11 +36,13 @@ pub mod facts;
 pub mod gate;
 pub mod ipscan;
 pub mod ledger;
+pub mod merkle;
 pub mod preview;
 pub mod pseudonym;
 pub mod ranges;
 pub mod time;
 pub mod tlp;
+pub mod transparency;
 
 pub use agreement::{
     Agreement, AgreementError, AgreementRef, CustomerAddressPolicy, KeySource, Obligations, Party,
@@ -50,7 +54,7 @@ pub use gate::{
     ReferenceResolver, Release, ReleaseBasis, ResolvedObject, WithholdReason, MAX_REFERENCE_DEPTH,
     MAX_REFERENCE_EVALUATIONS,
 };
-pub use ledger::{ChainHead, LedgerBreak, LedgerDraft, LedgerEntry};
+pub use ledger::{ChainHead, EntryFormat, LedgerBreak, LedgerDraft, LedgerEntry};
 pub use preview::{Counts, Preview};
 pub use pseudonym::{KeyError, PseudonymKey};
 pub use ranges::AddressRanges;

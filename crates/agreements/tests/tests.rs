@@ -6,4 +6,6 @@ mod documents;
 mod gate_rules;
 mod leak_props;
 mod ledger_tamper;
+mod merkle;
 mod tlp_rules;
+mod transparency;

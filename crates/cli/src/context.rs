@@ -11,10 +11,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use accord_agreements::transparency::LedgerSigner;
 use accord_agreements::Gate;
 use accord_node::agreements::{load_node_gate, publish_obligations};
 use accord_node::config::{Config, CONFIG_FILE};
-use accord_node::egress::{Egress, Readers};
+use accord_node::egress::{Egress, LedgerWriter, Readers};
 use accord_store::{Durability, SqliteStore};
 use anyhow::{bail, Context as _};
 
@@ -189,12 +190,48 @@ impl Node {
         })
     }
 
+    /// The ledger signing key file: the configuration's `server.ledger_key`, else
+    /// `ledger.key` beside the store.
+    pub fn ledger_key_path(&self) -> PathBuf {
+        if let Some(config) = &self.config {
+            return config.ledger_key_path();
+        }
+        self.store_path
+            .parent()
+            .map_or_else(PathBuf::new, Path::to_path_buf)
+            .join(accord_node::ledger_key::LEDGER_KEY_FILE)
+    }
+
+    /// The node's ledger signing key, created (and said so on standard error) for a
+    /// node that has none yet (one initialised by an older build).
+    pub fn ledger_signer(&self) -> anyhow::Result<LedgerSigner> {
+        let path = self.ledger_key_path();
+        let loaded = accord_node::ledger_key::load_or_create(&path)?;
+        if loaded.created {
+            eprintln!(
+                "created the ledger signing key {} (key id {}); give partners and auditors its public key: accord ledger key",
+                path.display(),
+                hex::encode(loaded.signer.public_key().id())
+            );
+        }
+        Ok(loaded.signer)
+    }
+
+    /// A ledger writer that signs a tree head per commit with the node's key (for a
+    /// door that releases to partners: `accord export --recipient`).
+    pub fn ledger_writer(&self, store: Arc<SqliteStore>) -> anyhow::Result<LedgerWriter> {
+        let signer = Arc::new(self.ledger_signer()?);
+        LedgerWriter::start(store, Some(signer)).context("starting the ledger writer")
+    }
+
     /// The one door out for this node: its store, its organisation, its agreements.
-    /// Writes nothing by itself (see [`Node::publish_obligations`]).
-    /// Partners read the collections the configuration grants them; a bare store
+    /// Writes nothing by itself (see [`Node::publish_obligations`]). Partners read the collections the configuration grants them; a bare store
     /// (no configuration) grants nothing.
     pub fn egress(&self, store: Arc<SqliteStore>, gate: Gate) -> Egress {
-        let readers = self.config.as_ref().map_or_else(Readers::none, Readers::from);
+        let readers = self
+            .config
+            .as_ref()
+            .map_or_else(Readers::none, Readers::from);
         Egress::new(store, self.organisation())
             .with_gate(gate)
             .with_readers(readers)

@@ -8,6 +8,7 @@
 //! - [`egress`]: the one door out — the agreement gate and the release ledger.
 //! - [`agreements`]: loading the agreement files and their keys into a gate.
 //! - [`facts`]: what the gate needs to know about an object, extracted at ingest.
+//! - [`ledger_key`]: the node's ledger signing key file.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -17,3 +18,4 @@ pub mod config;
 pub mod egress;
 pub mod facts;
 pub mod ingest;
+pub mod ledger_key;

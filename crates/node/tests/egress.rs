@@ -134,6 +134,7 @@ pub fn everything(
             objects,
             more,
             next,
+            ..
         } = door
             .objects(&Recipient::new(org), &query, token.as_deref())
             .expect("egress");

@@ -2,3 +2,4 @@
 
 mod egress;
 mod leaks;
+mod receipts;

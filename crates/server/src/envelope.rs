@@ -17,6 +17,10 @@ pub static DATE_ADDED_FIRST: HeaderName = HeaderName::from_static("x-taxii-date-
 /// `X-TAXII-Date-Added-Last`.
 pub static DATE_ADDED_LAST: HeaderName = HeaderName::from_static("x-taxii-date-added-last");
 
+/// `X-Accord-Receipt`: the ledger receipt id of a response that released objects
+/// under an agreement (its proof: `GET /{api_root}/ledger/receipts/{id}/`).
+pub static RECEIPT: HeaderName = HeaderName::from_static("x-accord-receipt");
+
 /// What a page lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -37,6 +41,11 @@ pub fn page_response(page: &Released, kind: Kind) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static(TAXII_MEDIA_TYPE),
     );
+    if let Some(receipt) = &page.receipt {
+        if let Ok(v) = HeaderValue::from_str(&receipt.id()) {
+            headers.insert(RECEIPT.clone(), v);
+        }
+    }
     if let (Some(first), Some(last)) = (page.objects.first(), page.objects.last()) {
         for (name, micros) in [
             (&DATE_ADDED_FIRST, first.date_added),
@@ -62,6 +71,7 @@ pub fn page_response(page: &Released, kind: Kind) -> Response {
 ///     }],
 ///     more: false,
 ///     next: None,
+///     receipt: None,
 /// };
 /// assert_eq!(render(&page, Kind::Objects), r#"{"more":false,"objects":[{"id":"indicator--1"}]}"#);
 /// assert_eq!(render(&page, Kind::Versions), r#"{"more":false,"versions":["2016-01-01T00:00:00.000Z"]}"#);

@@ -56,7 +56,7 @@ use std::future::Future;
 
 pub use error::TaxiiError;
 pub use router::router;
-pub use state::AppState;
+pub use state::{AppState, StateError};
 
 /// Serve `state` on `listener` (HTTPS when the configuration has `[server.tls]`) until
 /// `shutdown` completes, then finish the requests in progress and return. While

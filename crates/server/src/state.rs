@@ -12,6 +12,23 @@ use tokio::sync::Semaphore;
 use crate::metrics::Metrics;
 use crate::params::PageLimits;
 use crate::tls::TlsError;
+use accord_node::egress::LedgerWriter;
+use accord_node::ledger_key::{self, LedgerKeyError};
+
+/// Why the server's state could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// The TLS certificate or key could not be loaded.
+    #[error("setting up TLS: {0}")]
+    Tls(#[from] TlsError),
+    /// The ledger signing key could not be loaded or created.
+    #[error(transparent)]
+    LedgerKey(#[from] LedgerKeyError),
+    /// The ledger writer thread could not start.
+    #[error("starting the ledger writer: {0}")]
+    LedgerWriter(std::io::Error),
+}
 use tokio_rustls::TlsAcceptor;
 
 /// Argon2 verifications run at once; more wait. Argon2 is memory-hard and CPU-bound,
@@ -87,6 +104,15 @@ impl<'a> CollectionView<'a> {
     }
 }
 
+fn hex_id(signer: &accord_agreements::transparency::LedgerSigner) -> String {
+    signer
+        .public_key()
+        .id()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// The server's shared state (cheap to clone).
 #[derive(Clone)]
 pub struct AppState {
@@ -102,15 +128,28 @@ pub struct AppState {
 
 impl AppState {
     /// State for serving `config` from `store`; loads the TLS certificate and key when
-    /// the configuration has `[server.tls]`.
-    pub fn new(config: Config, store: Arc<dyn Store>) -> Result<AppState, TlsError> {
+    /// the configuration has `[server.tls]`, and the ledger signing key (creating it,
+    /// with a log message, for a node initialised before the key existed).
+    pub fn new(config: Config, store: Arc<dyn Store>) -> Result<AppState, StateError> {
         let tls = match config.tls_paths() {
             Some((certificate, key)) => Some(crate::tls::acceptor(&certificate, &key)?),
             None => None,
         };
+        let key_path = config.ledger_key_path();
+        let key = ledger_key::load_or_create(&key_path)?;
+        if key.created {
+            tracing::warn!(
+                path = %key_path.display(),
+                key_id = %hex_id(&key.signer),
+                "created the ledger signing key (this node had none); give partners and auditors its public key: accord ledger key"
+            );
+        }
+        let writer = LedgerWriter::start(store.clone(), Some(Arc::new(key.signer)))
+            .map_err(StateError::LedgerWriter)?;
         let egress = Arc::new(
             Egress::new(store.clone(), config.server.organisation.clone())
-                .with_readers(Readers::from(&config)),
+                .with_readers(Readers::from(&config))
+                .with_ledger(writer),
         );
         let limits = PageLimits {
             default: config.server.page_size,
@@ -145,7 +184,7 @@ impl AppState {
     }
 
     /// Put a new configuration's organisations, users, tokens, API roots, collections
-    /// and rights in force. Listen address, store, TLS and limits need a restart; a
+    /// and rights in force. Listen address, store, ledger key, TLS and limits need a restart; a
     /// change of them is reported in the returned list (and not applied). A change of
     /// the node's own organisation is refused: it decides who reads everything, and
     /// the egress door was built for the old one.
@@ -165,6 +204,9 @@ impl AppState {
             }
             if old.store != new.store {
                 ignored.push("server.store");
+            }
+            if old.ledger_key != new.ledger_key {
+                ignored.push("server.ledger_key");
             }
             if old.tls.is_some() != new.tls.is_some() {
                 ignored.push("server.tls");

@@ -82,7 +82,7 @@ proptest! {
                 json: serde_json::json!({"id": id}).to_string(),
             })
             .collect();
-        let page = Released { objects, more, next: more.then(|| "token42".to_string()) };
+        let page = Released { objects, more, next: more.then(|| "token42".to_string()), receipt: None };
         for kind in [Kind::Objects, Kind::Manifest, Kind::Versions] {
             let v: serde_json::Value = serde_json::from_str(&render(&page, kind)).unwrap();
             prop_assert_eq!(v["more"].as_bool(), Some(more));

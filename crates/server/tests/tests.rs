@@ -11,5 +11,6 @@ mod leaks;
 mod objects;
 mod ops;
 mod properties;
+mod receipts;
 mod rights;
 mod serving;

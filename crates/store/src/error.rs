@@ -32,6 +32,18 @@ pub enum StoreError {
         /// What was offered.
         got: u64,
     },
+    /// A Merkle tree node was asked for that the ledger's tree does not have yet.
+    #[error(
+        "the ledger's tree has no node at level {level}, index {index} (it covers {size} entries)"
+    )]
+    LedgerNodeAbsent {
+        /// The node's level.
+        level: u8,
+        /// The node's index in its level.
+        index: u64,
+        /// Entries in the tree.
+        size: u64,
+    },
     /// A stored value could not be decoded (the file was changed outside Accord).
     #[error("corrupt stored value in {table}: {detail}")]
     Corrupt {

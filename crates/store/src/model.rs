@@ -266,20 +266,38 @@ pub struct StatusRecord {
     pub json: String,
 }
 
-/// One ledger entry as stored. The chain logic (encoding, hashing, verification) lives
-/// in `accord-agreements`; the store keeps the bytes and indexes who got what.
+/// One ledger entry as stored. The entry logic (encoding, hashing, verification) lives
+/// in `accord-agreements`; the store keeps the bytes, indexes who got what, and keeps
+/// the Merkle tree over the entries (the leaf of entry `seq` is its `encoded` bytes,
+/// leaf index `seq - 1`; see [`accord_agreements::merkle`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerRecord {
     /// Position in the chain, from 1, without gaps.
     pub seq: u64,
     /// Receiving organisation.
     pub recipient: String,
-    /// The released object's id.
+    /// The released object's stored id.
     pub object_id: String,
-    /// The canonical encoding of the entry (hashed by the chain).
+    /// The id the recipient holds, when the entry records it (format 2; empty for
+    /// format 1). Indexed when it differs from `object_id` (a pseudonymised SCO).
+    pub released_id: String,
+    /// The canonical encoding of the entry (hashed by the chain; the Merkle leaf).
     pub encoded: Vec<u8>,
     /// The entry hash (which the next entry includes).
     pub hash: Vec<u8>,
+    /// The salt of the entry's commitment to `object_id` (format 2; empty for format
+    /// 1): kept beside the entry, never in it, so a recipient's receipt does not
+    /// reveal the stored id.
+    pub salt: Vec<u8>,
+}
+
+/// The ledger's Merkle tree: how many entries it covers and its root hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LedgerTree {
+    /// Entries (leaves).
+    pub size: u64,
+    /// The root hash (`SHA-256()` of nothing for the empty tree).
+    pub root: [u8; 32],
 }
 
 /// A removal of an object's versions from a collection, as the store logged it.

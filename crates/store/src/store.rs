@@ -1,10 +1,16 @@
 //! The `Store` trait: everything Accord keeps, behind one interface.
 
+use accord_agreements::merkle::{Hash, NodeId};
+use accord_agreements::transparency::SignedTreeHead;
+
 use crate::error::StoreError;
 use crate::model::{
-    FeedHeads, InsertOutcome, LedgerRecord, NewObject, ObjectQuery, ObjectRow, Page, Provenance,
-    Removal, Stats, StatusRecord, VersionFilter,
+    FeedHeads, InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery, ObjectRow, Page,
+    Provenance, Removal, Stats, StatusRecord, VersionFilter,
 };
+
+/// Signs the tree an append made (called inside the append's transaction).
+pub type HeadSigner<'a> = dyn Fn(LedgerTree) -> SignedTreeHead + Sync + 'a;
 
 /// Durable storage for object versions, collection membership, TAXII status resources
 /// and the release ledger.
@@ -83,9 +89,41 @@ pub trait Store: Send + Sync {
     /// A status resource, if it exists and belongs to `organisation`.
     fn status(&self, id: &str, organisation: &str) -> Result<Option<StatusRecord>, StoreError>;
 
-    /// Append ledger entries. `records[0].seq` must be one past the last stored entry
-    /// and the sequence must have no gaps; else [`StoreError::LedgerOutOfOrder`].
-    fn ledger_append(&self, records: &[LedgerRecord]) -> Result<(), StoreError>;
+    /// Append ledger entries and extend the ledger's Merkle tree over them, in one
+    /// transaction; returns the tree after the append. `records[0].seq` must be one
+    /// past the last stored entry and the sequence must have no gaps; else
+    /// [`StoreError::LedgerOutOfOrder`] (and nothing is appended).
+    ///
+    /// The leaf of entry `seq` is `SHA-256(0x00 || encoded)` at index `seq - 1`; the
+    /// store keeps every perfect subtree hash ([`NodeId`]) a leaf completes
+    /// ([`accord_agreements::merkle::Frontier::push`]), so any proof costs O(log n).
+    fn ledger_append(&self, records: &[LedgerRecord]) -> Result<LedgerTree, StoreError>;
+
+    /// [`Store::ledger_append`], and the head `sign` makes of the new tree kept with
+    /// [`Store::ledger_put_head`]'s rule, in the same transaction: one durable commit
+    /// per page of releases, and never a tree without its head.
+    fn ledger_append_signed(
+        &self,
+        records: &[LedgerRecord],
+        sign: &HeadSigner<'_>,
+    ) -> Result<SignedTreeHead, StoreError>;
+
+    /// The ledger's Merkle tree now (size and root).
+    fn ledger_tree(&self) -> Result<LedgerTree, StoreError>;
+
+    /// The hashes of perfect subtrees of the ledger's tree, in the order asked
+    /// ([`StoreError::LedgerNodeAbsent`] for a node beyond the tree). A node, once
+    /// complete, never changes: the nodes of any earlier tree size are found here too.
+    fn ledger_nodes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StoreError>;
+
+    /// Keep a signed tree head. The first head kept for a tree size stays.
+    fn ledger_put_head(&self, head: &SignedTreeHead) -> Result<(), StoreError>;
+
+    /// The signed head kept for `tree_size`, if any.
+    fn ledger_head(&self, tree_size: u64) -> Result<Option<SignedTreeHead>, StoreError>;
+
+    /// The signed head of the largest tree size, if any.
+    fn ledger_latest_head(&self) -> Result<Option<SignedTreeHead>, StoreError>;
 
     /// The last ledger entry, if any (where the chain continues from).
     fn ledger_last(&self) -> Result<Option<LedgerRecord>, StoreError>;
@@ -98,6 +136,15 @@ pub trait Store: Send + Sync {
         &self,
         recipient: &str,
         object_id: &str,
+    ) -> Result<Vec<LedgerRecord>, StoreError>;
+
+    /// Ledger entries whose released id is `released_id` and differs from the stored
+    /// id (pseudonymised SCOs: the id the recipient holds), to `recipient`, in order.
+    /// Entries released under their stored id are found by [`Store::ledger_find`].
+    fn ledger_find_released(
+        &self,
+        recipient: &str,
+        released_id: &str,
     ) -> Result<Vec<LedgerRecord>, StoreError>;
 }
 

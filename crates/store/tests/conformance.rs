@@ -4,6 +4,9 @@
 //! `#[test]`s for one backend, given an expression that makes a fresh, empty store.
 //! A new backend (PostgreSQL) adds one `conformance_suite!` invocation.
 
+use accord_agreements::merkle;
+use accord_agreements::transparency::{LedgerSigner, TreeHead};
+use accord_agreements::UtcMicros;
 use accord_store::{
     for_each_row, InsertOutcome, LedgerRecord, NewObject, ObjectQuery, ObjectRow, Provenance,
     ProviderWindow, Scope, StatusRecord, Store, StoreError, VersionFilter, VersionStamp,
@@ -30,6 +33,10 @@ macro_rules! conformance_suite {
             node_secrets_are_created_once,
             statuses_are_scoped_to_their_organisation,
             ledger_appends_in_order_and_finds_by_recipient,
+            ledger_finds_pseudonymised_releases_by_released_id,
+            ledger_keeps_the_merkle_tree_for_every_size,
+            ledger_keeps_signed_heads,
+            ledger_appends_and_keeps_the_signed_head_together,
             stats_count_versions_types_providers_and_collections,
         );
     };
@@ -630,13 +637,7 @@ pub fn statuses_are_scoped_to_their_organisation(store: &dyn Store) {
 }
 
 pub fn ledger_appends_in_order_and_finds_by_recipient(store: &dyn Store) {
-    let record = |seq: u64, recipient: &str, object: &str| LedgerRecord {
-        seq,
-        recipient: recipient.into(),
-        object_id: object.into(),
-        encoded: vec![seq as u8; 3],
-        hash: vec![seq as u8; 32],
-    };
+    let record = |seq: u64, recipient: &str, object: &str| ledger_record(seq, recipient, object);
     assert_eq!(store.ledger_last().unwrap(), None);
     store
         .ledger_append(&[record(1, "centre", "x"), record(2, "cert", "x")])
@@ -672,6 +673,192 @@ pub fn ledger_appends_in_order_and_finds_by_recipient(store: &dyn Store) {
     assert_eq!(seqs(store.ledger_scan(1, 1).unwrap()), [2]);
     assert_eq!(seqs(store.ledger_find("centre", "x").unwrap()), [1, 3]);
     assert_eq!(store.ledger_scan(0, 10).unwrap()[1], record(2, "cert", "x"));
+}
+
+fn ledger_record(seq: u64, recipient: &str, object: &str) -> LedgerRecord {
+    LedgerRecord {
+        seq,
+        recipient: recipient.into(),
+        object_id: object.into(),
+        released_id: object.into(),
+        encoded: vec![seq as u8; 3],
+        hash: vec![seq as u8; 32],
+        salt: vec![seq as u8; 16],
+    }
+}
+
+pub fn ledger_finds_pseudonymised_releases_by_released_id(store: &dyn Store) {
+    let mut pseudonymised = ledger_record(2, "centre", "ipv4-addr--real");
+    pseudonymised.released_id = "ipv4-addr--pseudonym".into();
+    let mut old_format = ledger_record(3, "centre", "ipv4-addr--real");
+    old_format.released_id = String::new();
+    store
+        .ledger_append(&[
+            ledger_record(1, "centre", "indicator--a"),
+            pseudonymised.clone(),
+            old_format,
+        ])
+        .unwrap();
+    assert_eq!(
+        store
+            .ledger_find_released("centre", "ipv4-addr--pseudonym")
+            .unwrap(),
+        [pseudonymised]
+    );
+    assert!(store
+        .ledger_find_released("cert", "ipv4-addr--pseudonym")
+        .unwrap()
+        .is_empty());
+    // Entries released under their stored id are found by that id, not here.
+    assert!(store
+        .ledger_find_released("centre", "indicator--a")
+        .unwrap()
+        .is_empty());
+    let seqs: Vec<u64> = store
+        .ledger_find("centre", "ipv4-addr--real")
+        .unwrap()
+        .iter()
+        .map(|r| r.seq)
+        .collect();
+    assert_eq!(seqs, [2, 3]);
+}
+
+/// RFC 9162 `MTH`, the reference the store's tree is compared with.
+fn mth(leaves: &[merkle::Hash]) -> merkle::Hash {
+    match leaves.len() {
+        0 => merkle::empty_root(),
+        1 => leaves[0],
+        n => {
+            let k = 1usize << (usize::BITS - 1 - (n - 1).leading_zeros());
+            merkle::node_hash(&mth(&leaves[..k]), &mth(&leaves[k..]))
+        }
+    }
+}
+
+pub fn ledger_keeps_the_merkle_tree_for_every_size(store: &dyn Store) {
+    let empty = store.ledger_tree().unwrap();
+    assert_eq!((empty.size, empty.root), (0, merkle::empty_root()));
+    let mut leaves = Vec::new();
+    let mut seq = 0u64;
+    // Batches of several sizes, so appends continue trees of every shape.
+    for batch in [1usize, 2, 1, 5, 8, 3, 13] {
+        let records: Vec<LedgerRecord> = (0..batch)
+            .map(|_| {
+                seq += 1;
+                let mut r = ledger_record(seq, "centre", "x");
+                r.encoded = format!("entry {seq}").into_bytes();
+                leaves.push(merkle::leaf_hash(&r.encoded));
+                r
+            })
+            .collect();
+        let tree = store.ledger_append(&records).unwrap();
+        assert_eq!((tree.size, tree.root), (seq, mth(&leaves)), "after {seq}");
+        assert_eq!(store.ledger_tree().unwrap(), tree);
+    }
+    // A refused append leaves the tree as it was.
+    assert!(store
+        .ledger_append(&[ledger_record(seq + 2, "a", "b")])
+        .is_err());
+    assert_eq!(store.ledger_tree().unwrap().size, seq);
+    let n = seq;
+    let root = mth(&leaves);
+    for size in 1..=n {
+        let old_root = mth(&leaves[..size as usize]);
+        let plan = merkle::root_plan(size);
+        let stored = store.ledger_nodes(&plan.nodes()).unwrap();
+        assert_eq!(merkle::root_from(&stored), old_root, "root of {size}");
+        for index in 0..size {
+            let plan = merkle::inclusion_plan(index, size).unwrap();
+            let proof = plan
+                .assemble(&store.ledger_nodes(&plan.nodes()).unwrap())
+                .unwrap();
+            merkle::verify_inclusion(index, size, &leaves[index as usize], &proof, &old_root)
+                .unwrap();
+        }
+        let plan = merkle::consistency_plan(size, n).unwrap();
+        let proof = plan
+            .assemble(&store.ledger_nodes(&plan.nodes()).unwrap())
+            .unwrap();
+        merkle::verify_consistency(size, n, &old_root, &root, &proof).unwrap();
+    }
+    // A node the tree does not have yet is refused, not made up.
+    let beyond = merkle::NodeId { level: 0, index: n };
+    assert!(matches!(
+        store.ledger_nodes(&[beyond]),
+        Err(StoreError::LedgerNodeAbsent { .. })
+    ));
+    let beyond = merkle::NodeId { level: 6, index: 0 };
+    assert!(matches!(
+        store.ledger_nodes(&[beyond]),
+        Err(StoreError::LedgerNodeAbsent { .. })
+    ));
+}
+
+pub fn ledger_keeps_signed_heads(store: &dyn Store) {
+    let signer = LedgerSigner::from_seed(&[4; 32]);
+    let head = |size: u64, t: i64| {
+        signer.sign(TreeHead {
+            tree_size: size,
+            root_hash: [size as u8; 32],
+            timestamp: UtcMicros(t),
+        })
+    };
+    assert_eq!(store.ledger_latest_head().unwrap(), None);
+    store.ledger_put_head(&head(2, 10)).unwrap();
+    store.ledger_put_head(&head(7, 20)).unwrap();
+    store.ledger_put_head(&head(5, 30)).unwrap();
+    // The first head of a size stays.
+    store.ledger_put_head(&head(7, 40)).unwrap();
+    assert_eq!(store.ledger_head(7).unwrap(), Some(head(7, 20)));
+    assert_eq!(store.ledger_head(5).unwrap(), Some(head(5, 30)));
+    assert_eq!(store.ledger_head(6).unwrap(), None);
+    assert_eq!(store.ledger_head(u64::MAX).unwrap(), None);
+    assert_eq!(store.ledger_latest_head().unwrap(), Some(head(7, 20)));
+    store
+        .ledger_head(7)
+        .unwrap()
+        .unwrap()
+        .verify(&signer.public_key())
+        .unwrap();
+}
+
+pub fn ledger_appends_and_keeps_the_signed_head_together(store: &dyn Store) {
+    let signer = LedgerSigner::from_seed(&[5; 32]);
+    let sign = |tree: accord_store::LedgerTree| {
+        signer.sign(TreeHead {
+            tree_size: tree.size,
+            root_hash: tree.root,
+            timestamp: UtcMicros(tree.size as i64),
+        })
+    };
+    let first = store
+        .ledger_append_signed(
+            &[
+                ledger_record(1, "centre", "x"),
+                ledger_record(2, "centre", "y"),
+            ],
+            &sign,
+        )
+        .unwrap();
+    let tree = store.ledger_tree().unwrap();
+    assert_eq!(
+        (first.head.tree_size, first.head.root_hash),
+        (tree.size, tree.root)
+    );
+    assert_eq!(store.ledger_latest_head().unwrap(), Some(first));
+    // A refused append keeps neither entries nor a head.
+    assert!(store
+        .ledger_append_signed(&[ledger_record(4, "centre", "z")], &sign)
+        .is_err());
+    assert_eq!(store.ledger_tree().unwrap(), tree);
+    assert_eq!(store.ledger_latest_head().unwrap(), Some(first));
+    assert_eq!(store.ledger_head(3).unwrap(), None);
+    let second = store
+        .ledger_append_signed(&[ledger_record(3, "cert", "z")], &sign)
+        .unwrap();
+    assert_eq!(second.head.tree_size, 3);
+    assert_eq!(store.ledger_latest_head().unwrap(), Some(second));
+    second.verify(&signer.public_key()).unwrap();
 }
 
 pub fn stats_count_versions_types_providers_and_collections(store: &dyn Store) {

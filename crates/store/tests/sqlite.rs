@@ -136,6 +136,15 @@ fn ledger_lookups_use_the_release_key_index() {
         )
         .unwrap();
     assert!(plan.contains("USING INDEX ledger_by_release"), "{plan}");
+    let plan: String = conn
+        .query_row(
+            "EXPLAIN QUERY PLAN SELECT seq FROM ledger WHERE held_key = 1 AND recipient = 'a' \
+             AND released_id = 'b' ORDER BY seq",
+            [],
+            |r| r.get(3),
+        )
+        .unwrap();
+    assert!(plan.contains("USING INDEX ledger_by_held"), "{plan}");
 }
 
 /// A version 3 store (objects indexed by id key and version) opens with the version 4
@@ -166,6 +175,14 @@ fn a_version_3_store_is_migrated_on_open() {
         conn.execute_batch(
             "DROP INDEX objects_by_key;
              CREATE INDEX objects_by_key ON objects (id_key, version_us);
+             DROP INDEX ledger_by_held;
+             DROP TABLE ledger_heads;
+             ALTER TABLE ledger DROP COLUMN released_id;
+             ALTER TABLE ledger DROP COLUMN held_key;
+             ALTER TABLE ledger DROP COLUMN salt;
+             ALTER TABLE ledger DROP COLUMN nodes;
+             DROP TABLE removals;
+             DROP TABLE secrets;
              PRAGMA user_version = 3;",
         )
         .unwrap();
@@ -190,17 +207,14 @@ fn a_version_4_store_is_migrated_on_open() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v4.sqlite");
     {
-        let store = SqliteStore::open(&path).unwrap();
-        store
-            .insert(&[object(1)], &Provenance::new("telco", "t"), Some("c"))
-            .unwrap();
-    }
-    {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch("DROP TABLE removals; DROP TABLE secrets; PRAGMA user_version = 4;")
-            .unwrap();
+        conn.execute_batch(include_str!("schema_v4.sql")).unwrap();
+        conn.execute_batch("PRAGMA user_version = 4;").unwrap();
     }
     let store = SqliteStore::open(&path).unwrap();
+    store
+        .insert(&[object(1)], &Provenance::new("telco", "t"), Some("c"))
+        .unwrap();
     let id = object(1).id;
     let removed = store
         .remove_from_collection("c", &id, &accord_store::VersionFilter::all(), None)
@@ -208,6 +222,114 @@ fn a_version_4_store_is_migrated_on_open() {
     assert_eq!(removed, 1);
     assert_eq!(store.removals_after(0, 10).unwrap().len(), 1);
     assert_eq!(store.node_secret("k", &[7]).unwrap(), vec![7]);
+}
+
+/// A version 4 store (a hash chain, no tree) with format 1 entries reopens with the
+/// ledger's Merkle tree built over them: its root is the RFC 9162 root of the stored
+/// entries, inclusion and consistency proofs from the stored nodes verify, the old
+/// entries still verify as a chain, and new entries continue the tree.
+#[test]
+fn a_version_4_store_gets_its_ledger_tree_on_open() {
+    use accord_agreements::ledger::{verify, ChainHead, EntryFormat, LedgerDraft, LedgerEntry};
+    use accord_agreements::merkle;
+    use accord_agreements::UtcMicros;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v4.sqlite");
+    let draft = |i: u64| LedgerDraft {
+        time: UtcMicros(1_780_000_000_000_000 + i as i64),
+        recipient: "centre".into(),
+        object_id: format!("indicator--{i}"),
+        released_id: format!("indicator--{i}"),
+        object_salt: [0; 16],
+        object_version: "2026-01-01T00:00:00.000Z".into(),
+        agreement_id: "a".into(),
+        agreement_version: 1,
+        purpose: "p".into(),
+        legal_basis: "b".into(),
+        released_sha256: [i as u8; 32],
+    };
+    // What a version 4 build wrote: format 1 entries.
+    let mut head = ChainHead::genesis();
+    let old: Vec<LedgerEntry> = (1..=11)
+        .map(|i| {
+            let mut e = accord_agreements::ledger::chain(head, draft(i));
+            e.format = EntryFormat::V1;
+            e.released_id.clear();
+            e.object_commitment = [0; 32];
+            e.hash = e.compute_hash();
+            head = ChainHead::after(&e);
+            e
+        })
+        .collect();
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(include_str!("schema_v4.sql")).unwrap();
+        conn.execute_batch("PRAGMA user_version = 4;").unwrap();
+        for e in &old {
+            conn.execute(
+                "INSERT INTO ledger (seq, release_key, recipient, object_id, encoded, hash) VALUES (?1, 0, ?2, ?3, ?4, ?5)",
+                rusqlite::params![e.seq as i64, e.recipient, e.object_id, e.encoded(), e.hash.to_vec()],
+            )
+            .unwrap();
+        }
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let leaves: Vec<merkle::Hash> = old.iter().map(LedgerEntry::leaf_hash).collect();
+    let tree = store.ledger_tree().unwrap();
+    assert_eq!(tree.size, 11);
+    let mut frontier = merkle::Frontier::new();
+    leaves.iter().for_each(|l| {
+        frontier.push(*l);
+    });
+    assert_eq!(tree.root, frontier.root());
+    for index in 0..11 {
+        let plan = merkle::inclusion_plan(index, 11).unwrap();
+        let proof = plan
+            .assemble(&store.ledger_nodes(&plan.nodes()).unwrap())
+            .unwrap();
+        merkle::verify_inclusion(index, 11, &leaves[index as usize], &proof, &tree.root).unwrap();
+    }
+    // The old records read back with no released id and no salt, and still chain.
+    let records = store.ledger_scan(0, 100).unwrap();
+    assert!(records
+        .iter()
+        .all(|r| r.released_id.is_empty() && r.salt.is_empty()));
+    let decoded: Vec<LedgerEntry> = records
+        .iter()
+        .map(|r| {
+            accord_agreements::ledger::decode_chain(&r.encoded)
+                .unwrap()
+                .remove(0)
+        })
+        .collect();
+    assert_eq!(decoded, old);
+    assert_eq!(verify(&decoded).unwrap(), head);
+    // New (format 2) entries continue the chain and the tree.
+    let new = head.append(draft(12));
+    let record = accord_store::LedgerRecord {
+        seq: 12,
+        recipient: new.recipient.clone(),
+        object_id: new.object_id.clone(),
+        released_id: new.released_id.clone(),
+        encoded: new.encoded(),
+        hash: new.hash.to_vec(),
+        salt: new.object_salt.to_vec(),
+    };
+    let grown = store.ledger_append(&[record]).unwrap();
+    frontier.push(new.leaf_hash());
+    assert_eq!((grown.size, grown.root), (12, frontier.root()));
+    let plan = merkle::consistency_plan(11, 12).unwrap();
+    let proof = plan
+        .assemble(&store.ledger_nodes(&plan.nodes()).unwrap())
+        .unwrap();
+    merkle::verify_consistency(11, 12, &tree.root, &grown.root, &proof).unwrap();
+    drop(store);
+    let version: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 5);
 }
 
 /// A store written by the first schema (no version marks, a text-indexed ledger) opens

@@ -81,7 +81,9 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
         let gate = node.gate()?;
         let store = node.write_store(accord_store::Durability::EveryCommit)?;
         node.publish_obligations(&store, &gate)?;
-        node.egress(store, gate)
+        // Releases to a partner: recorded under a signed tree head.
+        let writer = node.ledger_writer(store.clone())?;
+        node.egress(store, gate).with_ledger(writer)
     };
     let recipient = Recipient::new(recipient);
     let scopes = scopes(&egress, &recipient, collection)?;

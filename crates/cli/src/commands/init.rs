@@ -1,5 +1,6 @@
 //! `accord init DIR`: a starter node — a commented configuration (one API root, one
-//! collection, an administrator), an empty store and an agreements folder.
+//! collection, an administrator), an empty store, the ledger signing key and an
+//! agreements folder.
 //!
 //! Also the helpers the configuration verbs share (where the configuration is).
 
@@ -18,7 +19,7 @@ use crate::context::{GlobalArgs, DEFAULT_DATA_DIR};
 /// a first `accord serve`); without it a password is generated and printed once.
 pub const ADMIN_PASSWORD_ENV: &str = "ACCORD_ADMIN_PASSWORD";
 
-/// Create a node: DIR/accord.toml, DIR/accord.sqlite, DIR/agreements/.
+/// Create a node: DIR/accord.toml, DIR/accord.sqlite, DIR/ledger.key, DIR/agreements/.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  accord init accord-data\n  ACCORD_ADMIN_PASSWORD='a long secret phrase' accord init /srv/accord --organisation telco"
@@ -41,6 +42,10 @@ pub struct Initialised {
     pub config: PathBuf,
     /// The store file created.
     pub store: PathBuf,
+    /// The ledger signing key file (created unless one was there).
+    pub ledger_key: PathBuf,
+    /// Its public key id (hex).
+    pub ledger_key_id: String,
     /// The administrator's password, when it was generated (to show once).
     pub generated_password: Option<String>,
 }
@@ -79,10 +84,18 @@ pub fn initialise(
     let store = db.map_or_else(|| config.store_path(), Path::to_path_buf);
     accord_store::SqliteStore::open(&store)
         .with_context(|| format!("creating the store {}", store.display()))?;
+    let ledger_key = config.ledger_key_path();
+    let signer = if ledger_key.exists() {
+        accord_node::ledger_key::load(&ledger_key)?
+    } else {
+        accord_node::ledger_key::create(&ledger_key)?
+    };
     write_atomically(&config_path, &text)?;
     Ok(Initialised {
         config: config_path,
         store,
+        ledger_key,
+        ledger_key_id: hex::encode(signer.public_key().id()),
         generated_password: generated.then_some(password),
     })
 }
@@ -93,6 +106,11 @@ pub fn report(made: &Initialised) {
         "Created {} and the store {}",
         made.config.display(),
         made.store.display()
+    );
+    println!(
+        "Ledger signing key: {} (key id {}; partners and auditors get the public key with `accord ledger key`)",
+        made.ledger_key.display(),
+        made.ledger_key_id
     );
     match &made.generated_password {
         Some(p) => println!(

@@ -60,7 +60,7 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         &crate::context::collection_ids(&config),
     )
     .context("storing the agreements' obligation markings")?;
-    let state = AppState::new(config, store).context("setting up TLS")?;
+    let state = AppState::new(config, store).context("setting up the server")?;
     state.set_agreements(gate);
     tracing::info!(agreements, dir = %agreements_dir.display(), "agreements loaded");
     let runtime = tokio::runtime::Builder::new_multi_thread()

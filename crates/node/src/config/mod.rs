@@ -172,6 +172,11 @@ impl Config {
         self.resolve(&self.server.agreements_dir)
     }
 
+    /// The ledger signing key file (`server.ledger_key`, default `ledger.key`).
+    pub fn ledger_key_path(&self) -> PathBuf {
+        self.resolve(&self.server.ledger_key)
+    }
+
     /// The TLS certificate chain and key files, resolved, when TLS is configured.
     pub fn tls_paths(&self) -> Option<(PathBuf, PathBuf)> {
         self.server

@@ -70,6 +70,10 @@ pub struct Server {
     /// The folder of agreement files, relative to the configuration's folder.
     #[serde(default = "default_agreements_dir")]
     pub agreements_dir: PathBuf,
+    /// The ledger signing key (Ed25519), relative to the configuration's folder:
+    /// created by `accord init`, or on first use for a node made by an older build.
+    #[serde(default = "default_ledger_key")]
+    pub ledger_key: PathBuf,
     /// TAXII discovery `title`.
     #[serde(default = "default_title")]
     pub title: String,
@@ -245,6 +249,9 @@ fn default_store() -> PathBuf {
 }
 fn default_agreements_dir() -> PathBuf {
     PathBuf::from("agreements")
+}
+fn default_ledger_key() -> PathBuf {
+    PathBuf::from(crate::ledger_key::LEDGER_KEY_FILE)
 }
 fn default_title() -> String {
     "Accord TAXII server".to_string()

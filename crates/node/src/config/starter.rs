@@ -75,6 +75,10 @@ identity = {identity}
 store = "accord.sqlite"
 # Data exchange agreement files.
 agreements_dir = "agreements"
+# The key that signs the release ledger's tree heads (readable by its owner only;
+# never share it). Partners and auditors verify with its public key:
+# `accord ledger key` prints it.
+ledger_key = "ledger.key"
 # TAXII discovery information.
 title = "Accord TAXII server"
 # description = "Threat intelligence exchange"

@@ -37,7 +37,7 @@ use accord_agreements::{
 use accord_store::{ObjectQuery, ObjectRow, Scope, Store, StoreError};
 
 pub use cursor::{TokenError, MAX_TOKEN_LEN};
-pub use ledger::{LedgerError, LedgerWriter};
+pub use ledger::{LedgerError, LedgerWriter, Receipt};
 use resolver::StoreResolver;
 use view::{Basis, Ctx, ReleaseView};
 
@@ -81,6 +81,9 @@ pub struct Released {
     pub more: bool,
     /// Where to continue (TAXII `next`), when `more`: an opaque token.
     pub next: Option<String>,
+    /// The ledger receipt for the releases of this page (none when nothing was
+    /// released under an agreement, or the door has no signing key).
+    pub receipt: Option<Receipt>,
 }
 
 /// Why egress failed. Nothing was released.
@@ -408,7 +411,8 @@ impl Egress {
             view.select(query, after, query.limit)
         };
         let rows = self.store.entries_at(collection, &selection.positions)?;
-        let (objects, disagreed) = self.render(&ctx, recipient, collection, &rows, with_content)?;
+        let (objects, disagreed, receipt) =
+            self.render(&ctx, recipient, collection, &rows, with_content)?;
         if !disagreed.is_empty() {
             let mut view = view.lock().unwrap_or_else(|p| p.into_inner());
             for position in disagreed {
@@ -427,12 +431,14 @@ impl Egress {
             objects,
             more: next.is_some(),
             next,
+            receipt,
         })
     }
 
     /// The released form of each selected row, recorded in the ledger when content is
-    /// released. Rows the gate no longer releases (something changed since the view
-    /// was refreshed) are left out and returned, to be decided again.
+    /// released (with the ledger's receipt for them). Rows the gate no longer releases
+    /// (something changed since the view was refreshed) are left out and returned, to
+    /// be decided again.
     fn render(
         &self,
         ctx: &Ctx<'_>,
@@ -440,7 +446,7 @@ impl Egress {
         collection: &str,
         rows: &[ObjectRow],
         with_content: bool,
-    ) -> Result<(Vec<ReleasedObject>, Vec<i64>), EgressError> {
+    ) -> Result<(Vec<ReleasedObject>, Vec<i64>, Option<Receipt>), EgressError> {
         let mut views = ProviderViews::new(ctx.gate, &recipient.organisation, UtcMicros(ctx.now));
         let resolver = StoreResolver::new(ctx.store, Some(collection));
         let mut objects = Vec::with_capacity(rows.len());
@@ -482,8 +488,8 @@ impl Egress {
                 },
             });
         }
-        self.record(drafts)?;
-        Ok((objects, disagreed))
+        let receipt = self.record(drafts)?;
+        Ok((objects, disagreed, receipt))
     }
 
     /// Whether `recipient` may read anything of object `id` in `collection` now (any
@@ -521,15 +527,23 @@ impl Egress {
         Ok(self.tokens.get_or_init(|| seal))
     }
 
-    /// Record releases, starting the writer thread on first use.
-    fn record(&self, drafts: Vec<LedgerDraft>) -> Result<(), EgressError> {
+    /// The same door recording releases through `writer` (started with the node's
+    /// signing key, so that every page gets a receipt). Without it, a writer without
+    /// a key starts on first use.
+    pub fn with_ledger(self, writer: LedgerWriter) -> Self {
+        let _ = self.ledger.set(writer);
+        self
+    }
+
+    /// Record releases, starting the writer thread on first use; returns the receipt.
+    fn record(&self, drafts: Vec<LedgerDraft>) -> Result<Option<Receipt>, EgressError> {
         if drafts.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let writer = match self.ledger.get() {
             Some(writer) => writer,
             None => {
-                let started = LedgerWriter::start(self.store.clone()).map_err(|e| {
+                let started = LedgerWriter::start(self.store.clone(), None).map_err(|e| {
                     LedgerError::Store(format!("cannot start the ledger writer: {e}"))
                 })?;
                 self.ledger.get_or_init(|| started)
@@ -582,6 +596,7 @@ impl Egress {
             objects,
             more: next.is_some(),
             next,
+            receipt: None,
         })
     }
 }

@@ -6,6 +6,7 @@
 //! - [`objects`]: get and add objects, the manifest.
 //! - [`object`]: get and delete one object, its versions.
 //! - [`status`]: status resources of earlier POSTs.
+//! - [`receipts`]: the proofs behind the ledger receipts of earlier reads.
 //! - [`ops`]: `/healthz`, `/metrics`, `/openapi.json`, and the 404/405 fallbacks.
 
 pub mod collections;
@@ -13,6 +14,7 @@ pub mod discovery;
 pub mod object;
 pub mod objects;
 pub mod ops;
+pub mod receipts;
 pub mod status;
 
 use accord_node::accounts::Principal;

@@ -6,6 +6,7 @@
 
 mod checkpoint;
 mod clock;
+mod ledger;
 #[cfg(test)]
 mod plan;
 mod pool;
@@ -18,11 +19,14 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::error::StoreError;
+use accord_agreements::merkle::{Hash, NodeId};
+use accord_agreements::transparency::SignedTreeHead;
+
 use crate::model::{
-    FeedHeads, InsertOutcome, LedgerRecord, NewObject, ObjectQuery, ObjectRow, Page, Provenance,
-    Removal, Stats, StatusRecord, VersionFilter,
+    FeedHeads, InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery, ObjectRow, Page,
+    Provenance, Removal, Stats, StatusRecord, VersionFilter,
 };
-use crate::store::Store;
+use crate::store::{HeadSigner, Store};
 use pool::ReaderPool;
 pub use pool::MAX_READERS;
 use write::Writer;
@@ -337,22 +341,40 @@ fn migrate_from_3(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Version 5 adds the removal log and the node's secrets.
+/// Version 4 stores have a hash chain only; version 5 adds the Merkle tree over the
+/// ledger (built here for the entries already there), the released id of each entry,
+/// the salt of its object commitment, the signed tree heads, the log of removals from
+/// collections and the node's secrets.
 fn migrate_from_4(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(
         "BEGIN IMMEDIATE;
-         CREATE TABLE IF NOT EXISTS removals (
+         ALTER TABLE ledger ADD COLUMN released_id TEXT NOT NULL DEFAULT '';
+         ALTER TABLE ledger ADD COLUMN held_key INTEGER;
+         ALTER TABLE ledger ADD COLUMN salt BLOB NOT NULL DEFAULT x'';
+         ALTER TABLE ledger ADD COLUMN nodes BLOB NOT NULL DEFAULT x'';
+         CREATE INDEX ledger_by_held ON ledger (held_key) WHERE held_key IS NOT NULL;
+         CREATE TABLE ledger_heads (
+             tree_size   INTEGER PRIMARY KEY,
+             root_hash   BLOB NOT NULL,
+             timestamp   INTEGER NOT NULL,
+             key_id      BLOB NOT NULL,
+             signature   BLOB NOT NULL
+         );
+         CREATE TABLE removals (
              seq        INTEGER PRIMARY KEY,
              collection TEXT NOT NULL,
              id         TEXT NOT NULL
          );
-         CREATE TABLE IF NOT EXISTS secrets (
+         CREATE TABLE secrets (
              name  TEXT PRIMARY KEY,
              value BLOB NOT NULL
-         );
-         PRAGMA user_version = 5;
-         COMMIT;",
+         );",
     )?;
+    if let Err(e) = ledger::build_tree(conn) {
+        let _ = conn.execute_batch("ROLLBACK;");
+        return Err(e);
+    }
+    conn.execute_batch("PRAGMA user_version = 5; COMMIT;")?;
     Ok(())
 }
 
@@ -432,16 +454,47 @@ impl Store for SqliteStore {
         self.read(|conn| query::status(conn, id, organisation))
     }
 
-    fn ledger_append(&self, records: &[LedgerRecord]) -> Result<(), StoreError> {
-        self.write(|w| w.ledger_append(records))
+    fn ledger_append(&self, records: &[LedgerRecord]) -> Result<LedgerTree, StoreError> {
+        self.write(|w| w.ledger_append(records, None))
+            .map(|(tree, _)| tree)
+    }
+
+    fn ledger_append_signed(
+        &self,
+        records: &[LedgerRecord],
+        sign: &HeadSigner<'_>,
+    ) -> Result<SignedTreeHead, StoreError> {
+        self.write(|w| w.ledger_append(records, Some(sign)))?
+            .1
+            .ok_or_else(|| StoreError::Database("the append made no head".into()))
+    }
+
+    fn ledger_tree(&self) -> Result<LedgerTree, StoreError> {
+        self.read(ledger::tree)
+    }
+
+    fn ledger_nodes(&self, nodes: &[NodeId]) -> Result<Vec<Hash>, StoreError> {
+        self.read(|conn| ledger::nodes(conn, nodes))
+    }
+
+    fn ledger_put_head(&self, head: &SignedTreeHead) -> Result<(), StoreError> {
+        self.write(|w| ledger::put_head(w.connection(), head))
+    }
+
+    fn ledger_head(&self, tree_size: u64) -> Result<Option<SignedTreeHead>, StoreError> {
+        self.read(|conn| ledger::head(conn, tree_size))
+    }
+
+    fn ledger_latest_head(&self) -> Result<Option<SignedTreeHead>, StoreError> {
+        self.read(ledger::latest_head)
     }
 
     fn ledger_last(&self) -> Result<Option<LedgerRecord>, StoreError> {
-        self.read(query::ledger_last)
+        self.read(ledger::last)
     }
 
     fn ledger_scan(&self, after: u64, limit: usize) -> Result<Vec<LedgerRecord>, StoreError> {
-        self.read(|conn| query::ledger_scan(conn, after, limit))
+        self.read(|conn| ledger::scan(conn, after, limit))
     }
 
     fn ledger_find(
@@ -449,7 +502,15 @@ impl Store for SqliteStore {
         recipient: &str,
         object_id: &str,
     ) -> Result<Vec<LedgerRecord>, StoreError> {
-        self.read(|conn| query::ledger_find(conn, recipient, object_id))
+        self.read(|conn| ledger::find(conn, recipient, object_id))
+    }
+
+    fn ledger_find_released(
+        &self,
+        recipient: &str,
+        released_id: &str,
+    ) -> Result<Vec<LedgerRecord>, StoreError> {
+        self.read(|conn| ledger::find_released(conn, recipient, released_id))
     }
 }
 

@@ -8,8 +8,8 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use super::write::UNVERSIONED;
 use crate::error::StoreError;
 use crate::model::{
-    Cursor, FeedHeads, LedgerRecord, ObjectQuery, ObjectRow, Page, Provenance, Removal, Scope,
-    Stats, StatusRecord, VersionFilter,
+    Cursor, FeedHeads, ObjectQuery, ObjectRow, Page, Provenance, Removal, Scope, Stats,
+    StatusRecord, VersionFilter,
 };
 
 /// Columns every object query selects, in the order [`object_row`] reads them. `k` is the
@@ -330,54 +330,6 @@ pub(super) fn status(
             organisation: organisation.to_string(),
             json,
         }))
-}
-
-fn ledger_record(row: &Row<'_>) -> rusqlite::Result<LedgerRecord> {
-    Ok(LedgerRecord {
-        seq: row.get::<_, i64>(0)? as u64,
-        recipient: row.get(1)?,
-        object_id: row.get(2)?,
-        encoded: row.get(3)?,
-        hash: row.get(4)?,
-    })
-}
-
-const LEDGER_COLUMNS: &str = "seq, recipient, object_id, encoded, hash";
-
-pub(super) fn ledger_last(conn: &Connection) -> Result<Option<LedgerRecord>, StoreError> {
-    Ok(conn
-        .prepare_cached(&format!(
-            "SELECT {LEDGER_COLUMNS} FROM ledger ORDER BY seq DESC LIMIT 1"
-        ))?
-        .query_row([], ledger_record)
-        .optional()?)
-}
-
-pub(super) fn ledger_scan(
-    conn: &Connection,
-    after: u64,
-    limit: usize,
-) -> Result<Vec<LedgerRecord>, StoreError> {
-    let after = i64::try_from(after).unwrap_or(i64::MAX);
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {LEDGER_COLUMNS} FROM ledger WHERE seq > ?1 ORDER BY seq LIMIT ?2"
-    ))?;
-    let rows = stmt.query_map(params![after, limit], ledger_record)?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-pub(super) fn ledger_find(
-    conn: &Connection,
-    recipient: &str,
-    object_id: &str,
-) -> Result<Vec<LedgerRecord>, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {LEDGER_COLUMNS} FROM ledger WHERE release_key = ?3 AND recipient = ?1 AND object_id = ?2 ORDER BY seq"
-    ))?;
-    let key = super::write::release_key(recipient, object_id);
-    let rows = stmt.query_map(params![recipient, object_id, key], ledger_record)?;
-    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 #[cfg(test)]

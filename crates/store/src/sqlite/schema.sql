@@ -57,18 +57,41 @@ CREATE TABLE statuses (
     json         TEXT NOT NULL
 );
 
+-- One row per ledger entry. `encoded` is the entry (and its Merkle leaf); `salt` the
+-- salt of its commitment to `object_id` (format 2), kept beside it. `nodes` holds the
+-- hashes of the perfect subtrees of the Merkle tree that this entry completed, level 0
+-- (its leaf hash) first, 32 bytes each: node (level l, index k) is in the row with
+-- seq = (k + 1) << l, so every node a proof needs is one primary-key lookup, and an
+-- append writes only its own row.
 CREATE TABLE ledger (
     seq         INTEGER PRIMARY KEY,
     release_key INTEGER NOT NULL,
     recipient   TEXT NOT NULL,
     object_id   TEXT NOT NULL,
     encoded     BLOB NOT NULL,
-    hash        BLOB NOT NULL
+    hash        BLOB NOT NULL,
+    released_id TEXT NOT NULL DEFAULT '',
+    held_key    INTEGER,
+    salt        BLOB NOT NULL DEFAULT x'',
+    nodes       BLOB NOT NULL DEFAULT x''
 );
 -- Who got what: an integer hash of (recipient, object id), so the index an append
 -- maintains is small and cheap to compare (measured: a text index on the pair cost
 -- more than half of a partner's read).
 CREATE INDEX ledger_by_release ON ledger (release_key);
+-- Who holds what under another id: the same hash of (recipient, released id), only for
+-- entries whose released id differs from the stored id (pseudonymised SCOs), so the
+-- common append maintains no second index.
+CREATE INDEX ledger_by_held ON ledger (held_key) WHERE held_key IS NOT NULL;
+
+-- Signed tree heads the node issued, one per tree size (the first one kept).
+CREATE TABLE ledger_heads (
+    tree_size   INTEGER PRIMARY KEY,
+    root_hash   BLOB NOT NULL,
+    timestamp   INTEGER NOT NULL,
+    key_id      BLOB NOT NULL,
+    signature   BLOB NOT NULL
+);
 
 -- Removals of object versions from collections (TAXII DELETE), in order: readers that
 -- keep state derived from a collection (the egress door's per-recipient release views)

@@ -4,13 +4,16 @@ use std::ffi::c_int;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, TransactionBehavior};
 
 use super::clock::StampClock;
 use crate::error::StoreError;
 use crate::model::{
-    InsertOutcome, LedgerRecord, NewObject, Provenance, StatusRecord, VersionFilter,
+    InsertOutcome, LedgerRecord, LedgerTree, NewObject, Provenance, StatusRecord, VersionFilter,
 };
+use crate::store::HeadSigner;
+use accord_agreements::merkle::Frontier;
+use accord_agreements::transparency::SignedTreeHead;
 
 /// The `version_us` of unversioned objects (SCOs): one version per id.
 pub(super) const UNVERSIONED: i64 = i64::MIN;
@@ -39,6 +42,9 @@ pub(super) struct Writer {
     clock: StampClock,
     /// Frames in the write-ahead log after the last commit (set by SQLite's WAL hook).
     wal_frames: Arc<AtomicU64>,
+    /// The ledger tree's right edge after this writer's last append (reloaded when
+    /// another process appended since).
+    ledger_frontier: Option<Frontier>,
 }
 
 /// Where an object version already stored sits.
@@ -62,6 +68,7 @@ impl Writer {
             conn,
             clock: StampClock::default(),
             wal_frames,
+            ledger_frontier: None,
         })
     }
 
@@ -288,43 +295,17 @@ impl Writer {
         Ok(())
     }
 
-    pub(super) fn ledger_append(&mut self, records: &[LedgerRecord]) -> Result<(), StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let last: Option<i64> = tx
-            .query_row("SELECT max(seq) FROM ledger", [], |r| r.get(0))
-            .optional()?
-            .flatten();
-        let mut expected = last.map_or(1, |s| s as u64 + 1);
-        {
-            let mut add = tx.prepare_cached(
-                "INSERT INTO ledger (seq, release_key, recipient, object_id, encoded, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for record in records {
-                if record.seq != expected {
-                    return Err(StoreError::LedgerOutOfOrder {
-                        expected,
-                        got: record.seq,
-                    });
-                }
-                let seq = i64::try_from(record.seq).map_err(|_| StoreError::LedgerOutOfOrder {
-                    expected,
-                    got: record.seq,
-                })?;
-                add.execute(params![
-                    seq,
-                    release_key(&record.recipient, &record.object_id),
-                    record.recipient,
-                    record.object_id,
-                    record.encoded,
-                    record.hash
-                ])?;
-                expected += 1;
-            }
+    pub(super) fn ledger_append(
+        &mut self,
+        records: &[LedgerRecord],
+        sign: Option<&HeadSigner<'_>>,
+    ) -> Result<(LedgerTree, Option<SignedTreeHead>), StoreError> {
+        let result =
+            super::ledger::append(&mut self.conn, &mut self.ledger_frontier, records, sign);
+        if result.is_err() {
+            self.ledger_frontier = None;
         }
-        tx.commit()?;
-        Ok(())
+        result
     }
 }
 

@@ -1,0 +1,71 @@
+-- Accord store schema, version 4 (PRAGMA user_version; `migrate` brings versions 1 to 3 up).
+--
+-- Every object version is one row of `objects`, keyed by its store `date_added` in
+-- microseconds: unique and strictly increasing, so it doubles as the arrival order and
+-- the cursor. Collection membership is one row of `entries`, keyed the same way by the
+-- collection's `date_added` (what TAXII reports). Unversioned objects (SCOs) have
+-- version_us = -9223372036854775808 and version_text = ''. `is_latest` / `is_first`
+-- mark the latest and earliest version of an id (store-wide in `objects`, per collection
+-- in `entries`), kept at insert and removal, so TAXII's default `match[version]=last`
+-- is a column test on the row a page reads, not a lookup per row.
+
+CREATE TABLE objects (
+    date_added   INTEGER PRIMARY KEY,
+    id           TEXT    NOT NULL,
+    type         TEXT    NOT NULL,
+    spec_version TEXT    NOT NULL,
+    version_us   INTEGER NOT NULL,
+    version_text TEXT    NOT NULL,
+    provider     TEXT    NOT NULL,
+    channel      TEXT    NOT NULL,
+    facts        BLOB    NOT NULL,
+    json         TEXT    NOT NULL,
+    is_latest    INTEGER NOT NULL DEFAULT 1,
+    is_first     INTEGER NOT NULL DEFAULT 1,
+    id_key       INTEGER NOT NULL
+);
+-- Versions of an id, found by a 64-bit hash of the id (FNV-1a, `write::id_key`) and
+-- the id compared on the rows. Random ids dirty a page of this index per insert, and a
+-- commit writes every page it dirtied to the log: the smaller the entry, the fewer
+-- pages. An integer key is a third of the id's text; the version is left out (version
+-- 3 had it), since every lookup reads the rows to compare the id anyway: 22 bytes an
+-- entry instead of 31. The writer keeps (id, version_us) unique (it looks before it
+-- inserts, in the same transaction).
+CREATE INDEX objects_by_key ON objects (id_key);
+
+CREATE TABLE entries (
+    date_added   INTEGER PRIMARY KEY,
+    collection   TEXT    NOT NULL,
+    object_added INTEGER NOT NULL REFERENCES objects (date_added),
+    id           TEXT    NOT NULL,
+    type         TEXT    NOT NULL,
+    version_us   INTEGER NOT NULL,
+    provider     TEXT    NOT NULL,
+    is_latest    INTEGER NOT NULL DEFAULT 1,
+    is_first     INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX entries_in_order ON entries (collection, date_added);
+-- An entry is found by id through objects_by_key and this index, which grows at its
+-- end as objects arrive; an index on (collection, id) would take random ids and rewrite
+-- a page per insert (measured: half of a TAXII POST's page writes in a large store).
+CREATE UNIQUE INDEX entries_by_object ON entries (object_added, collection);
+CREATE INDEX entries_by_type ON entries (collection, type, date_added);
+
+CREATE TABLE statuses (
+    id           TEXT PRIMARY KEY,
+    organisation TEXT NOT NULL,
+    json         TEXT NOT NULL
+);
+
+CREATE TABLE ledger (
+    seq         INTEGER PRIMARY KEY,
+    release_key INTEGER NOT NULL,
+    recipient   TEXT NOT NULL,
+    object_id   TEXT NOT NULL,
+    encoded     BLOB NOT NULL,
+    hash        BLOB NOT NULL
+);
+-- Who got what: an integer hash of (recipient, object id), so the index an append
+-- maintains is small and cheap to compare (measured: a text index on the pair cost
+-- more than half of a partner's read).
+CREATE INDEX ledger_by_release ON ledger (release_key);
