@@ -175,3 +175,57 @@ async fn partners_delete_only_what_they_provided() {
         .await
         .assert_taxii_error(403);
 }
+
+/// A partner's `match[version]=last` (or `first`) on DELETE is among its own versions:
+/// the answer is the same whether or not another organisation holds a newer version of
+/// the id (else DELETE would reveal what others hold).
+#[tokio::test]
+async fn a_partners_delete_does_not_depend_on_what_others_hold() {
+    let text = config_text("").replacen(
+        "read = [\"telco\", \"police\"]\nwrite = [\"telco\"]",
+        "read = [\"telco\", \"police\"]\nwrite = [\"telco\", \"police\"]",
+        1,
+    );
+    let f = fixture_from(text);
+    for (n, telco_newer) in [(7, true), (8, false)] {
+        post_objects(
+            &f.app,
+            SHARED,
+            Who::Police,
+            &[identity(n, "2020-01-01T00:00:00.000Z")],
+        )
+        .await;
+        if telco_newer {
+            post_objects(
+                &f.app,
+                SHARED,
+                Who::Telco,
+                &[identity(n, "2021-01-01T00:00:00.000Z")],
+            )
+            .await;
+        }
+        let uri = format!(
+            "/intel/collections/{SHARED}/objects/{}/?match[version]=last",
+            identity_id(n)
+        );
+        let r = request(&f.app, "DELETE", &uri, Who::Police, &[], None).await;
+        assert_eq!(
+            r.status.as_u16(),
+            200,
+            "telco holds a newer version: {telco_newer}"
+        );
+        // The partner's version is gone; the telco's stays.
+        let uri = format!(
+            "/intel/collections/{SHARED}/objects/{}/versions/",
+            identity_id(n)
+        );
+        let r = request(&f.app, "GET", &uri, Who::Telco, &[], None).await;
+        let versions = r.json()["versions"].clone();
+        let want = if telco_newer {
+            serde_json::json!(["2021-01-01T00:00:00.000Z"])
+        } else {
+            serde_json::Value::Null
+        };
+        assert_eq!(versions, want);
+    }
+}

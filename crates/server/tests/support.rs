@@ -116,9 +116,14 @@ pub fn fixture() -> Fixture {
 }
 
 pub fn fixture_with(extra_server: &str) -> Fixture {
+    fixture_from(config_text(extra_server))
+}
+
+/// A fixture on this configuration text (the test configuration, edited).
+pub fn fixture_from(text: String) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("accord.toml");
-    std::fs::write(&path, config_text(extra_server)).unwrap();
+    std::fs::write(&path, text).unwrap();
     let config = Config::load(&path).unwrap();
     let store = Arc::new(SqliteStore::open(config.store_path()).unwrap());
     let max_concurrent_requests = config.server.max_concurrent_requests;

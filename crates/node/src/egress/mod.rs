@@ -199,7 +199,7 @@ pub struct Egress {
     readers: RwLock<Arc<Readers>>,
     /// Bumped on every new gate or set of readers: release views built before rebuild.
     generation: AtomicU64,
-    views: Mutex<HashMap<(String, String), Arc<Mutex<ReleaseView>>>>,
+    views: Mutex<ReleaseViews>,
     /// Started on first use (a door that only serves local reads never needs it).
     ledger: OnceLock<LedgerWriter>,
     /// Loaded from the store on first use.
@@ -411,8 +411,11 @@ impl Egress {
             view.select(query, after, query.limit)
         };
         let rows = self.store.entries_at(collection, &selection.positions)?;
-        let (objects, disagreed, receipt) =
-            self.render(&ctx, recipient, collection, &rows, with_content)?;
+        let Rendered {
+            objects,
+            disagreed,
+            receipt,
+        } = self.render(&ctx, recipient, collection, &rows, with_content)?;
         if !disagreed.is_empty() {
             let mut view = view.lock().unwrap_or_else(|p| p.into_inner());
             for position in disagreed {
@@ -446,7 +449,7 @@ impl Egress {
         collection: &str,
         rows: &[ObjectRow],
         with_content: bool,
-    ) -> Result<(Vec<ReleasedObject>, Vec<i64>, Option<Receipt>), EgressError> {
+    ) -> Result<Rendered, EgressError> {
         let mut views = ProviderViews::new(ctx.gate, &recipient.organisation, UtcMicros(ctx.now));
         let resolver = StoreResolver::new(ctx.store, Some(collection));
         let mut objects = Vec::with_capacity(rows.len());
@@ -489,7 +492,11 @@ impl Egress {
             });
         }
         let receipt = self.record(drafts)?;
-        Ok((objects, disagreed, receipt))
+        Ok(Rendered {
+            objects,
+            disagreed,
+            receipt,
+        })
     }
 
     /// Whether `recipient` may read anything of object `id` in `collection` now (any
@@ -684,4 +691,15 @@ impl<'g> ProviderViews<'g> {
             .entry(provider.to_string())
             .or_insert_with(|| gate.view(recipient, now))
     }
+}
+
+/// The release views of the door, by (recipient, collection).
+type ReleaseViews = HashMap<(String, String), Arc<Mutex<ReleaseView>>>;
+
+/// A rendered page: the released objects, the positions the gate no longer releases,
+/// and the ledger's receipt.
+struct Rendered {
+    objects: Vec<ReleasedObject>,
+    disagreed: Vec<i64>,
+    receipt: Option<Receipt>,
 }

@@ -144,22 +144,33 @@ pub async fn delete(
     .query;
     query.ids = vec![object_id.clone()];
     query.limit = usize::MAX / 2;
+    // A partner's `first`/`last` are among its own versions: the store's marks span
+    // every provider's, and whether someone else holds a newer version of the id must
+    // not change the answer.
+    let wanted = query.versions.clone();
     if !local {
         query.providers = Some(vec![ProviderWindow {
             organisation: who.organisation.clone(),
             added_until: None,
         }]);
+        query.versions = VersionFilter::all();
     }
     let store = state.store.clone();
     let (collection, oid) = (id.clone(), object_id.clone());
     let provider = (!local).then(|| who.organisation.clone());
     let removed = tokio::task::spawn_blocking(move || {
         let rows = store.query(&query)?.rows;
-        if rows.is_empty() {
+        let versions: Vec<i64> = rows.iter().map(|r| r.version_micros).collect();
+        let chosen = if provider.is_some() {
+            select_versions(&wanted, &versions)
+        } else {
+            versions
+        };
+        if chosen.is_empty() {
             return Ok(0);
         }
         let exact = VersionFilter {
-            exact: rows.iter().map(|r| r.version_micros).collect(),
+            exact: chosen,
             ..VersionFilter::default()
         };
         store.remove_from_collection(&collection, &oid, &exact, provider.as_deref())
@@ -174,4 +185,22 @@ pub async fn delete(
     }
     // No body (TAXII 2.1 section 5.7), but the TAXII media type all its answers carry.
     Ok(taxii_json(StatusCode::OK, String::new()))
+}
+
+/// The versions of `versions` (one provider's) that `filter` selects, first and last
+/// taken among them.
+fn select_versions(filter: &VersionFilter, versions: &[i64]) -> Vec<i64> {
+    let (Some(first), Some(last)) = (versions.iter().min(), versions.iter().max()) else {
+        return Vec::new();
+    };
+    versions
+        .iter()
+        .copied()
+        .filter(|v| {
+            filter.all
+                || (filter.first && v == first)
+                || (filter.last && v == last)
+                || filter.exact.contains(v)
+        })
+        .collect()
 }
