@@ -112,24 +112,31 @@ pub(crate) fn visit<'t>(text: &'t str, f: &mut dyn FnMut(IdToken<'t>)) {
     }
 }
 
-/// The candidate ids of a token key (`<run>--<uuid>`, lowercased): `<suffix>--<uuid>`
-/// for each suffix of the run at its start or after a `-`, nearest first.
+/// The candidate ids of a token key (`<run>--<uuid>`, lowercased), nearest first:
+/// `<suffix>--<uuid>` for each suffix of the run that starts at the run's beginning,
+/// after a `-`, with `x-` (custom types), or that is a STIX 2.1 type name (a type
+/// glued to a word: `aindicator--…`), at most [`MAX_TYPE_CANDIDATES`]. Each comes with
+/// the suffix's length.
 pub(crate) fn candidates(key: &str) -> impl Iterator<Item = (usize, String)> + '_ {
-    let (run, uuid) = key
-        .len()
-        .checked_sub(38)
-        .map_or((key, ""), |cut| (&key[..cut], &key[cut + 2..]));
-    let mut cuts: Vec<usize> = run
-        .match_indices('-')
-        .map(|(i, _)| i + 1)
-        .filter(|&i| i < run.len())
-        .collect();
-    cuts.push(0);
-    cuts.sort_unstable_by(|a, b| b.cmp(a));
-    cuts.into_iter()
+    let (run, uuid) = match key.len().checked_sub(38) {
+        Some(cut) if key.is_char_boundary(cut) && key.get(cut..cut + 2) == Some("--") => {
+            (&key[..cut], &key[cut + 2..])
+        }
+        _ => ("", ""),
+    };
+    let bytes = run.as_bytes();
+    (0..run.len())
+        .rev()
+        .filter(move |&i| {
+            let suffix = &run[i..];
+            bytes[i] != b'-'
+                && (i == 0
+                    || bytes[i - 1] == b'-'
+                    || suffix.starts_with("x-")
+                    || accord_stix::types::lookup(suffix).is_some())
+        })
         .take(MAX_TYPE_CANDIDATES)
-        .filter(move |_| !uuid.is_empty())
-        .map(move |cut| (run.len() - cut, format!("{}--{uuid}", &run[cut..])))
+        .map(move |i| (run.len() - i, format!("{}--{uuid}", &run[i..])))
 }
 
 #[cfg(test)]
@@ -182,5 +189,20 @@ mod tests {
         );
         let one: Vec<(usize, String)> = candidates(&format!("indicator--{U}")).collect();
         assert_eq!(one, [(9, format!("indicator--{U}"))]);
+        let glued: Vec<String> = candidates(&format!("aidentity--{U}"))
+            .map(|(_, id)| id)
+            .collect();
+        assert_eq!(glued, [format!("identity--{U}"), format!("aidentity--{U}")]);
+        let custom: Vec<String> = candidates(&format!("ax-acme--{U}"))
+            .map(|(_, id)| id)
+            .collect();
+        assert_eq!(
+            custom,
+            [
+                format!("acme--{U}"),
+                format!("x-acme--{U}"),
+                format!("ax-acme--{U}")
+            ]
+        );
     }
 }
