@@ -545,18 +545,18 @@ struct Found {
 
 /// Collects references, IP literals and id mentions from every member, at any depth.
 /// `top` is given for the object itself (not for nested objects): its members of
-/// interest are noted there. `in_extensions`: the members are those of an
-/// `extensions` dictionary, whose names are extension definition ids (the object's
-/// schema, not a mention).
+/// interest are noted there.
 fn walk<'a, V: View<'a>>(
     object: V,
     facts: &mut ObjectFacts,
     found: &mut Found,
-    mut top: Option<&mut TopLevel<V>>,
+    top: Option<&mut TopLevel<V>>,
 ) {
-    walk_members(object, facts, found, top.as_deref_mut(), false);
+    walk_members(object, facts, found, top, false);
 }
 
+/// [`walk`]; `in_extensions`: the members are those of an `extensions` dictionary,
+/// whose names are extension definition ids (the object's schema, not a mention).
 fn walk_members<'a, V: View<'a>>(
     object: V,
     facts: &mut ObjectFacts,
