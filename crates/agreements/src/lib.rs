@@ -45,14 +45,14 @@ pub mod tlp;
 pub mod transparency;
 
 pub use agreement::{
-    Agreement, AgreementError, AgreementRef, CustomerAddressPolicy, KeySource, Obligations, Party,
-    Problem, Protections, Scope, UnknownMarkings,
+    label_key, Agreement, AgreementError, AgreementRef, CustomerAddressPolicy, KeySource,
+    Obligations, Party, Problem, Protections, Scope, UnknownMarkings, REDACTED,
 };
-pub use facts::{FactsError, IpFact, MarkingKind, ObjectFacts, RefList};
+pub use facts::{FactsError, IpFact, MarkingKind, ObjectFacts, RefList, REQUIRED_REFERENCES};
 pub use gate::{
     pseudonymise_text, sco_id, Decision, Gate, GateError, NoObjects, ObjectVersion, RecipientView,
     ReferenceResolver, Release, ReleaseBasis, ResolvedObject, WithholdReason, MAX_REFERENCE_DEPTH,
-    MAX_REFERENCE_EVALUATIONS,
+    MAX_REFERENCE_EVALUATIONS, WITHHELD_ID,
 };
 pub use ledger::{ChainHead, EntryFormat, LedgerBreak, LedgerDraft, LedgerEntry};
 pub use preview::{Counts, Preview};

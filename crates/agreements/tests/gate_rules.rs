@@ -282,12 +282,14 @@ fn reference_cycles_terminate_and_long_chains_are_cut() {
     );
     let objects = store(&[&a, &b]);
     assert!(decide(&view, &a, &objects).is_ok());
-    // A chain of 10 objects, each referencing the next.
+    // A chain of 10 objects, each referencing the next by a reference STIX requires
+    // (an optional one would be removed at the limit instead: see
+    // `optional_references_to_withheld_objects_are_removed`).
     let chain: Vec<Stored> = (0..10)
         .map(|i| {
             Stored::new(
                 json!({"type": "x-node", "id": format!("x-node--00000000-0000-4000-8000-{i:012}"),
-                "next_ref": format!("x-node--00000000-0000-4000-8000-{:012}", i + 1)}),
+                "object_ref": format!("x-node--00000000-0000-4000-8000-{:012}", i + 1)}),
             )
         })
         .collect();

@@ -156,7 +156,17 @@ fn spec() -> impl Strategy<Value = Spec> {
     (
         0..6usize,
         prop::option::weighted(0.7, 0..9usize),
-        prop::sample::subsequence(vec!["c2", "c2", "ddos", "internal-only"], 0..=2),
+        prop::sample::subsequence(
+            vec![
+                "c2",
+                "C2 ",
+                "ddos",
+                "internal-only",
+                "INTERNAL-ONLY",
+                " Internal-Only",
+            ],
+            0..=2,
+        ),
         prop::option::of(0..=100u8),
         prop::bool::weighted(0.15),
         0..240u32,
@@ -182,6 +192,18 @@ fn build(i: usize, s: &Spec, ids: &[String], ipv4_values: &mut Vec<String>) -> S
     let kind = TYPES[s.kind];
     let target = |n: usize| ids[s.refs[n % s.refs.len()] % ids.len()].clone();
     let mut v = match kind {
+        // Ids of other objects in prose and in custom properties of every shape.
+        "indicator" if !ids.is_empty() => indicator(
+            i as u32,
+            json!({
+                "pattern": format!("[ipv4-addr:value = '{}']", s.ip),
+                "description": format!("C2 contacted from {} (see {})", s.ip, target(0)),
+                "created_by_ref": target(1),
+                "x_acme_refs": target(2),
+                "x_acme_ref": [target(0)],
+                "x_meta": {"seen": [{"with": target(1).to_uppercase()}]}
+            }),
+        ),
         "indicator" => indicator(
             i as u32,
             json!({
@@ -288,11 +310,12 @@ fn forbidden(terms: &Terms, o: &Stored) -> Option<&'static str> {
         .flatten()
         .filter_map(Value::as_str)
         .collect();
-    if labels.contains(&"internal-only") {
+    let labels: Vec<String> = labels.iter().map(|l| l.trim().to_lowercase()).collect();
+    if labels.iter().any(|l| l == "internal-only") {
         return Some("excluded label");
     }
     let domain = !matches!(kind, "relationship" | "sighting" | "ipv4-addr");
-    if terms.labels && domain && !labels.contains(&"c2") {
+    if terms.labels && domain && !labels.iter().any(|l| l == "c2") {
         return Some("label");
     }
     if let (Some(min), Some(c)) = (terms.min_confidence, v["confidence"].as_u64()) {
@@ -380,11 +403,20 @@ proptest! {
         }
         let resolver = store(&objects.iter().collect::<Vec<_>>());
         let mut released: HashMap<String, String> = HashMap::new();
+        // Ids the recipient must never see: of withheld objects, and the stored ids of
+        // objects released under another (pseudonymous) id.
+        let mut hidden: Vec<String> = Vec::new();
         let mut head = ChainHead::genesis();
         let mut ledger = Vec::new();
         for o in &objects {
             let decision = view.decide(&o.version(), &resolver);
-            let Decision::Release(r) = decision else { continue };
+            let Decision::Release(r) = decision else {
+                hidden.push(o.facts.id.clone());
+                continue;
+            };
+            if r.released_id.is_some() {
+                hidden.push(o.facts.id.clone());
+            }
             prop_assert!(matches!(r.basis, ReleaseBasis::Agreement(_)));
             if let Some(why) = forbidden(&terms, o) {
                 prop_assert!(false, "released {} although forbidden by {why}", o.raw);
@@ -411,6 +443,14 @@ proptest! {
             prop_assert_eq!(draft.released_sha256, r.sha256());
             ledger.push(head.append(draft));
             released.insert(v["id"].as_str().unwrap().to_owned(), text);
+        }
+        // No id of a withheld object, in any case, in any property.
+        for text in released.values() {
+            let lower = text.to_lowercase();
+            for id in &hidden {
+                let uuid = &id[id.len() - 36..];
+                prop_assert!(!lower.contains(uuid), "{} reached the recipient in {}", id, text);
+            }
         }
         // Consistency: whatever a released object references was released too.
         for text in released.values() {

@@ -7,5 +7,6 @@ mod gate_rules;
 mod leak_props;
 mod ledger_tamper;
 mod merkle;
+mod scope_rules;
 mod tlp_rules;
 mod transparency;

@@ -1248,6 +1248,14 @@ impl Oracle<'_> {
         if kind != "marking-definition" && !self.in_scope(t, &v, kind, collection, provider) {
             return Verdict::Withhold;
         }
+        // A marking definition the agreement lists in `withhold_markings` is withheld
+        // itself, not only the objects it marks (issue 11, class 6).
+        if kind == "marking-definition"
+            && t.withhold_statement
+            && self.statement.as_deref() == v["id"].as_str()
+        {
+            return Verdict::Withhold;
+        }
         if t.embargo > 0 {
             let span = if t.embargo == 1 {
                 MICROS_PER_HOUR

@@ -76,6 +76,8 @@ pub(crate) struct ProtectionsDoc {
     pub pseudonym_key_file: Option<String>,
     #[serde(default)]
     pub embargo: Option<String>,
+    #[serde(default)]
+    pub redact_patterns: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -4,6 +4,7 @@
 
 mod document;
 mod error;
+mod redact;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -14,6 +15,8 @@ use memchr::memmem;
 use sha2::Digest;
 
 pub use error::{AgreementError, Problem};
+pub(crate) use redact::Redactor;
+pub use redact::{MAX_REDACT_COMPILED_SIZE, MAX_REDACT_PATTERNS, MAX_REDACT_PATTERN_LEN, REDACTED};
 
 use crate::pseudonym::{pseudonym_ranges, PseudonymKey};
 use crate::ranges::AddressRanges;
@@ -77,6 +80,35 @@ pub const REQUIRED_PROPERTIES: &[&str] = &[
     "src_ref",
     "dst_ref",
 ];
+
+/// Properties that objects nested in STIX 2.1 objects require (kill chain phases,
+/// external references, granular markings): a bare name in `remove_properties`
+/// removes the name at any depth, so these are refused too.
+pub const REQUIRED_NESTED_PROPERTIES: &[&str] = &[
+    "kill_chain_name",
+    "phase_name",
+    "source_name",
+    "marking_ref",
+    "selectors",
+];
+
+/// The form in which labels are compared (`scope.labels`, `scope.exclude_labels` and
+/// an object's `labels`): surrounding white space removed and lowercased with
+/// Unicode's default lowercase mapping (`str::to_lowercase`: `INTERNAL-ONLY`,
+/// ` Internal-Only ` and `internal-only` are one label; `ÄRGER` is `ärger`). This is
+/// lowercasing, not full case folding: `STRASSE` and `straße` stay different.
+/// Borrowed when the text is already in that form (the common case: no allocation).
+pub fn label_key(label: &str) -> std::borrow::Cow<'_, str> {
+    let trimmed = label.trim();
+    if trimmed
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        std::borrow::Cow::Borrowed(trimmed)
+    } else {
+        std::borrow::Cow::Owned(trimmed.to_lowercase())
+    }
+}
 
 /// An organisation named in an agreement.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -154,6 +186,9 @@ pub struct Protections {
     pub pseudonym_key: Option<KeySource>,
     /// Delay after `date_added` before an object version is released.
     pub embargo: Span,
+    /// Regular expressions whose matches are replaced by [`REDACTED`] in every
+    /// string of a released object (see `docs/agreements.md`).
+    pub redact_patterns: Vec<String>,
 }
 
 /// What the recipient must do with released data.
@@ -203,6 +238,12 @@ pub struct Agreement {
     key: Option<PseudonymKey>,
     removal_finders: Vec<memmem::Finder<'static>>,
     obligations_marking_id: Option<String>,
+    /// `scope.labels` in the form compared ([`label_key`]).
+    label_keys: Vec<String>,
+    /// `scope.exclude_labels` in the form compared ([`label_key`]).
+    exclude_label_keys: Vec<String>,
+    /// The compiled `redact_patterns`, if any.
+    redactor: Option<Redactor>,
 }
 
 impl fmt::Debug for Agreement {
@@ -275,6 +316,20 @@ impl Agreement {
 
     pub(crate) fn removal_finders(&self) -> &[memmem::Finder<'static>] {
         &self.removal_finders
+    }
+
+    pub(crate) fn redactor(&self) -> Option<&Redactor> {
+        self.redactor.as_ref()
+    }
+
+    /// `scope.labels` as compared ([`label_key`]).
+    pub(crate) fn label_keys(&self) -> &[String] {
+        &self.label_keys
+    }
+
+    /// `scope.exclude_labels` as compared ([`label_key`]).
+    pub(crate) fn exclude_label_keys(&self) -> &[String] {
+        &self.exclude_label_keys
     }
 
     /// Agreement id.
@@ -534,7 +589,7 @@ fn validate(doc: Document, problems: &mut Vec<Problem>) -> Option<Agreement> {
         }
     }
     let scope = validate_scope(doc.scope, problems);
-    let protections = validate_protections(doc.protections, problems);
+    let protections = validate_protections(&doc.id, doc.protections, problems);
     let retention = doc
         .obligations
         .retention
@@ -548,6 +603,12 @@ fn validate(doc: Document, problems: &mut Vec<Problem>) -> Option<Agreement> {
         onward_sharing: doc.obligations.onward_sharing,
     };
     let (version, valid_from, scope, protections) = (version?, valid_from?, scope?, protections?);
+    let (protections, redactor) = protections;
+    let keys = |labels: &[String]| -> Vec<String> {
+        labels.iter().map(|l| label_key(l).into_owned()).collect()
+    };
+    let label_keys = keys(&scope.labels);
+    let exclude_label_keys = keys(&scope.exclude_labels);
     let removal_finders = protections
         .remove_properties
         .iter()
@@ -588,6 +649,9 @@ fn validate(doc: Document, problems: &mut Vec<Problem>) -> Option<Agreement> {
         key: None,
         removal_finders,
         obligations_marking_id,
+        label_keys,
+        exclude_label_keys,
+        redactor,
     })
 }
 
@@ -700,9 +764,10 @@ fn validate_scope(doc: document::ScopeDoc, problems: &mut Vec<Problem>) -> Optio
 }
 
 fn validate_protections(
+    agreement_id: &str,
     doc: document::ProtectionsDoc,
     problems: &mut Vec<Problem>,
-) -> Option<Protections> {
+) -> Option<(Protections, Option<Redactor>)> {
     for path in &doc.remove_properties {
         let first = path.split('.').next().unwrap_or_default();
         if path.split('.').any(str::is_empty) || path.contains(['"', '\\']) {
@@ -714,6 +779,8 @@ fn validate_protections(
             );
         } else if !path.contains('.') && REQUIRED_PROPERTIES.contains(&first) {
             problem(problems, "protections.remove_properties", "remove-required-property", format!("{path:?} is required by some STIX 2.1 object type; removing it would make released objects invalid"));
+        } else if !path.contains('.') && REQUIRED_NESTED_PROPERTIES.contains(&first) {
+            problem(problems, "protections.remove_properties", "remove-required-property", format!("{path:?} is required inside STIX 2.1 objects (a bare name is removed at any depth); removing it would make released objects invalid"));
         }
     }
     let mut nets = Vec::new();
@@ -784,11 +851,44 @@ fn validate_protections(
         Some(e) => span(e, "protections.embargo", problems)?,
         None => Span(0),
     };
-    Some(Protections {
-        remove_properties: doc.remove_properties,
-        customer_ranges: AddressRanges::new(nets),
-        customer_addresses,
-        pseudonym_key,
-        embargo,
-    })
+    let redactor = if doc.redact_patterns.is_empty() {
+        None
+    } else if doc.redact_patterns.len() > MAX_REDACT_PATTERNS {
+        problem(
+            problems,
+            "protections.redact_patterns",
+            "redact-pattern",
+            format!(
+                "agreement {agreement_id:?} gives {} patterns; at most {MAX_REDACT_PATTERNS} are accepted",
+                doc.redact_patterns.len()
+            ),
+        );
+        None
+    } else {
+        match Redactor::new(&doc.redact_patterns) {
+            Ok(r) => Some(r),
+            Err((pattern, message)) => {
+                problem(
+                    problems,
+                    "protections.redact_patterns",
+                    "redact-pattern",
+                    format!(
+                        "agreement {agreement_id:?}: pattern {pattern:?} is refused: {message}"
+                    ),
+                );
+                None
+            }
+        }
+    };
+    Some((
+        Protections {
+            remove_properties: doc.remove_properties,
+            customer_ranges: AddressRanges::new(nets),
+            customer_addresses,
+            pseudonym_key,
+            embargo,
+            redact_patterns: doc.redact_patterns,
+        },
+        redactor,
+    ))
 }

@@ -46,7 +46,11 @@ impl Present {
     const VALID_FROM: u16 = 1 << 11;
     const VALID_UNTIL: u16 = 1 << 12;
     const MARKING: u16 = 1 << 13;
-    const ALL: u16 = (1 << 14) - 1;
+    /// Added after the first format 2 columns were written: a column without these
+    /// two flags (every column of an earlier build) decodes as before. With them,
+    /// all 16 flags are fields.
+    const OPTIONAL_REFS: u16 = 1 << 14;
+    const MENTIONS: u16 = 1 << 15;
 }
 
 /// Declares the known types' table (code order) and its reverse lookup, from one list.
@@ -185,6 +189,8 @@ pub(super) fn encode(facts: &ObjectFacts) -> Vec<u8> {
     if let Some(marking) = facts.marking {
         out.push(marking_code(marking));
     }
+    put_ids(&mut out, &facts.optional_refs);
+    put_ids(&mut out, &facts.mentions);
     out
 }
 
@@ -207,6 +213,8 @@ fn present(facts: &ObjectFacts) -> u16 {
         (facts.valid_from.is_some(), Present::VALID_FROM),
         (facts.valid_until.is_some(), Present::VALID_UNTIL),
         (facts.marking.is_some(), Present::MARKING),
+        (!facts.optional_refs.is_empty(), Present::OPTIONAL_REFS),
+        (!facts.mentions.is_empty(), Present::MENTIONS),
     ];
     flags
         .into_iter()
@@ -219,10 +227,8 @@ pub(super) fn decode(bytes: &[u8]) -> Result<ObjectFacts, FactsError> {
     let mut input = Input {
         cursor: ByteCursor::at(bytes, 1),
     };
+    // Every one of the 16 flags is a field.
     let present = u16::from_le_bytes([input.byte()?, input.byte()?]);
-    if present & !Present::ALL != 0 {
-        return Err(input.corrupt("unknown field flags"));
-    }
     let has = |bit: u16| present & bit != 0;
     let mut facts = ObjectFacts {
         format: FACTS_FORMAT,
@@ -277,6 +283,12 @@ pub(super) fn decode(bytes: &[u8]) -> Result<ObjectFacts, FactsError> {
     }
     if has(Present::MARKING) {
         facts.marking = Some(input.marking()?);
+    }
+    if has(Present::OPTIONAL_REFS) {
+        facts.optional_refs = input.list(Input::id)?;
+    }
+    if has(Present::MENTIONS) {
+        facts.mentions = input.list(Input::id)?;
     }
     if input.cursor.remaining() != 0 {
         return Err(input.corrupt("bytes after the last field"));
@@ -592,6 +604,26 @@ mod tests {
         assert_eq!(ObjectFacts::from_column(&facts.to_column()).unwrap(), facts);
     }
 
+    /// A format 2 column written before optional references and id mentions were
+    /// facts (bytes as that build wrote them) reads to the same facts, with neither.
+    #[test]
+    fn format_2_columns_without_the_later_fields_still_read() {
+        let object = serde_json::json!({
+            "type": "indicator", "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+            "created_by_ref": "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5",
+            "x_acme_ref": "malware--53a26eee-1080-4d17-9762-2027d5a1b805"
+        });
+        let mut old = ObjectFacts::extract(&object);
+        // What the earlier build extracted: the optional reference among `refs`.
+        old.refs.append(&mut old.optional_refs);
+        old.mentions.clear();
+        let column = old.to_column();
+        assert_eq!(column[2] & 0xc0, 0, "no new flag set");
+        let read = ObjectFacts::from_column(&column).unwrap();
+        assert_eq!(read, old);
+        assert_eq!(read.refs, ["malware--53a26eee-1080-4d17-9762-2027d5a1b805"]);
+    }
+
     #[test]
     fn known_type_codes_are_the_table_order() {
         for (index, kind) in KNOWN_TYPES.iter().enumerate() {
@@ -731,11 +763,15 @@ mod tests {
                 proptest::option::of(any::<i64>()),
                 proptest::option::of(any::<i64>()),
             ),
-            proptest::option::of(prop_oneof![
-                any_tlp().prop_map(MarkingKind::Tlp),
-                Just(MarkingKind::Statement),
-                Just(MarkingKind::Other),
-            ]),
+            (
+                proptest::option::of(prop_oneof![
+                    any_tlp().prop_map(MarkingKind::Tlp),
+                    Just(MarkingKind::Statement),
+                    Just(MarkingKind::Other),
+                ]),
+                ids(),
+                ids(),
+            ),
         )
             .prop_map(
                 |(
@@ -744,7 +780,7 @@ mod tests {
                     (labels, refs, lists),
                     (created_by, ips),
                     (sco_value, valid_from, valid_until),
-                    marking,
+                    (marking, optional_refs, mentions),
                 )| {
                     let kind = kind.unwrap_or_else(|| id_type(&id).unwrap_or_default().to_owned());
                     ObjectFacts {
@@ -767,6 +803,8 @@ mod tests {
                         valid_from,
                         valid_until,
                         marking,
+                        optional_refs,
+                        mentions,
                     }
                 },
             )

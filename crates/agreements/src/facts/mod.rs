@@ -16,6 +16,20 @@ use crate::time::UtcMicros;
 use crate::tlp::{Tlp, TLP2_EXTENSION_ID};
 
 mod column;
+pub(crate) mod ids;
+
+/// Single reference properties that STIX 2.1 requires (or of which one of a pair is
+/// required): a referencing object cannot be released without them, so a reference
+/// to a withheld object withholds the object. Every other top-level `*_ref` (and
+/// `created_by_ref`) is optional and is removed instead.
+pub const REQUIRED_REFERENCES: &[&str] = &[
+    "source_ref",
+    "target_ref",
+    "sighting_of_ref",
+    "object_ref",
+    "src_ref",
+    "dst_ref",
+];
 
 /// Version of the column encoding [`ObjectFacts::to_column`] writes (binary; see
 /// `column.rs`). [`ObjectFacts::from_column`] also reads format 1 (JSON), which
@@ -71,9 +85,23 @@ pub struct ObjectFacts {
     #[serde(rename = "l", default, skip_serializing_if = "Vec::is_empty")]
     pub labels: Vec<String>,
     /// Every `*_ref` property value anywhere in the object except
-    /// `created_by_ref` and marking references: ids this object depends on.
+    /// `created_by_ref`, marking references and [`ObjectFacts::optional_refs`]: ids
+    /// this object depends on (a withheld one withholds the object). Facts extracted
+    /// by earlier builds hold the optional references here too (the stricter rule).
     #[serde(rename = "r", default, skip_serializing_if = "Vec::is_empty")]
     pub refs: Vec<String>,
+    /// Top-level `*_ref` values under names not in [`REQUIRED_REFERENCES`]
+    /// (`sample_ref`, `x_acme_ref`, ...): a withheld one is removed from the released
+    /// object.
+    #[serde(rename = "p", default, skip_serializing_if = "Vec::is_empty")]
+    pub optional_refs: Vec<String>,
+    /// Id-shaped tokens written inside any string or member name (prose, custom
+    /// properties of any shape, external references), except a reference property's
+    /// value that is exactly one id: `<type run>--<uuid>`, lowercased, sorted (see
+    /// `facts/ids.rs`). The gate redacts those naming objects the recipient may not
+    /// receive. Empty in facts extracted by earlier builds.
+    #[serde(rename = "n", default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<String>,
     /// Every `*_refs` list anywhere in the object except `object_marking_refs`.
     #[serde(rename = "L", default, skip_serializing_if = "Vec::is_empty")]
     pub ref_lists: Vec<RefList>,
@@ -292,10 +320,11 @@ fn extract_from<'a, V: View<'a>>(object: V) -> ObjectFacts {
     if !object.is_object() {
         return facts;
     }
-    let mut ips = BTreeSet::new();
+    let mut found = Found::default();
     let mut top = TopLevel::default();
-    walk(object, &mut facts, &mut ips, Some(&mut top));
-    facts.ips = ips.into_iter().collect();
+    walk(object, &mut facts, &mut found, Some(&mut top));
+    facts.ips = found.ips.into_iter().collect();
+    facts.mentions = found.mentions.into_iter().collect();
     let text = |value: Option<V>| value.and_then(V::as_str);
     facts.id = text(top.id).unwrap_or_default().into_owned();
     facts.kind = text(top.kind).unwrap_or_default().into_owned();
@@ -507,59 +536,117 @@ fn marking_kind<'a, V: View<'a>>(object: V, id: &str) -> MarkingKind {
     }
 }
 
-/// Collects references and IP literals from every member, at any depth.
+/// What the walk collects besides the references.
+#[derive(Default)]
+struct Found {
+    ips: BTreeSet<IpFact>,
+    mentions: BTreeSet<String>,
+}
+
+/// Collects references, IP literals and id mentions from every member, at any depth.
 /// `top` is given for the object itself (not for nested objects): its members of
 /// interest are noted there.
 fn walk<'a, V: View<'a>>(
     object: V,
     facts: &mut ObjectFacts,
-    ips: &mut BTreeSet<IpFact>,
+    found: &mut Found,
+    top: Option<&mut TopLevel<V>>,
+) {
+    walk_members(object, facts, found, top, false);
+}
+
+/// [`walk`]; `in_extensions`: the members are those of an `extensions` dictionary,
+/// whose names are extension definition ids (the object's schema, not a mention).
+fn walk_members<'a, V: View<'a>>(
+    object: V,
+    facts: &mut ObjectFacts,
+    found: &mut Found,
     mut top: Option<&mut TopLevel<V>>,
+    in_extensions: bool,
 ) {
     object.for_each_member(&mut |key, value| {
         if let Some(top) = top.as_deref_mut() {
             top.note(key, value);
         }
         let at_top = top.is_some();
-        scan_ips(key, ips);
+        scan_ips(key, &mut found.ips);
+        scan_mentions(key, in_extensions, &mut found.mentions);
         let marking_key = key == "object_marking_refs" || key == "marking_ref";
         // A string is decoded once: prose with escapes is copied to decode it.
         if let Some(s) = value.as_str() {
-            scan_ips(&s, ips);
-            if key.ends_with("_ref") && !marking_key && !(at_top && key == "created_by_ref") {
-                facts.refs.push(s.into_owned());
+            scan_ips(&s, &mut found.ips);
+            let single_ref = key.ends_with("_ref");
+            scan_mentions(
+                &s,
+                single_ref || (at_top && key == "id"),
+                &mut found.mentions,
+            );
+            if single_ref && !marking_key && !(at_top && key == "created_by_ref") {
+                if at_top && !REQUIRED_REFERENCES.contains(&key) {
+                    facts.optional_refs.push(s.into_owned());
+                } else {
+                    facts.refs.push(s.into_owned());
+                }
             }
             return;
         }
-        if value.is_array() && key.ends_with("_refs") && !marking_key {
-            let ids = string_list(Some(value));
-            if !ids.is_empty() {
-                facts.ref_lists.push(RefList {
-                    key: key.to_owned(),
-                    ids,
-                });
+        if value.is_array() {
+            let list = key.ends_with("_refs");
+            if list && !marking_key {
+                let ids = string_list(Some(value));
+                if !ids.is_empty() {
+                    facts.ref_lists.push(RefList {
+                        key: key.to_owned(),
+                        ids,
+                    });
+                }
             }
+            value.for_each_item(&mut |v| walk_value(key, v, list, facts, found));
+            return;
         }
-        walk_value(key, value, facts, ips);
+        if at_top && key == "extensions" && value.is_object() {
+            walk_members(value, facts, found, None, true);
+            return;
+        }
+        walk_value(key, value, false, facts, found);
     });
 }
 
-/// `key` is the member name the value (or the array holding it) is under.
+/// `key` is the member name the value (or the array holding it) is under;
+/// `list_item`: the value is an item of a `*_refs` list.
 fn walk_value<'a, V: View<'a>>(
     key: &str,
     value: V,
+    list_item: bool,
     facts: &mut ObjectFacts,
-    ips: &mut BTreeSet<IpFact>,
+    found: &mut Found,
 ) {
     if let Some(s) = value.as_str() {
-        scan_ips(&s, ips);
+        scan_ips(&s, &mut found.ips);
+        scan_mentions(&s, list_item, &mut found.mentions);
     } else if value.is_array() {
-        value.for_each_item(&mut |v| walk_value(key, v, facts, ips));
+        value.for_each_item(&mut |v| walk_value(key, v, false, facts, found));
     } else if value.is_object() {
-        walk(value, facts, ips, None);
+        walk(value, facts, found, None);
     } else {
-        scan_number(key, value, ips);
+        scan_number(key, value, &mut found.ips);
     }
+}
+
+/// Adds the id tokens of `text` to `mentions`. `reference`: the text is a reference's
+/// value (or the object's own id), handled by the reference rules when it is exactly
+/// one id in canonical (lowercase) form.
+fn scan_mentions(text: &str, reference: bool, mentions: &mut BTreeSet<String>) {
+    ids::visit(text, &mut |token| {
+        let exact = reference
+            && token.start == 0
+            && token.end == text.len()
+            && text.as_bytes().get(token.run.len()..token.run.len() + 2) == Some(b"--")
+            && !text.bytes().any(|b| b.is_ascii_uppercase());
+        if !exact {
+            mentions.insert(token.key());
+        }
+    });
 }
 
 fn scan_ips(text: &str, ips: &mut BTreeSet<IpFact>) {

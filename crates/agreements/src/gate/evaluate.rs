@@ -8,8 +8,8 @@
 //! relied on such an assumption are not memoised; all others are memoised in the
 //! [`RecipientView`] for the rest of the request.
 
-use crate::agreement::{Agreement, CustomerAddressPolicy, UnknownMarkings};
-use crate::facts::{is_cyber_observable, MarkingKind, ObjectFacts};
+use crate::agreement::{label_key, Agreement, CustomerAddressPolicy, UnknownMarkings};
+use crate::facts::{ids, is_cyber_observable, MarkingKind, ObjectFacts};
 use crate::ipscan::{self, is_network};
 use crate::time::UtcMicros;
 use crate::tlp::Tlp;
@@ -37,6 +37,21 @@ pub(crate) struct Plan<'g> {
     pub valid_until: Option<UtcMicros>,
     /// The obligations marking to add to `object_marking_refs`.
     pub add_marking: Option<&'g str>,
+    /// Id mentions (token keys, as in [`ObjectFacts::mentions`], sorted) to change in
+    /// every string.
+    pub mentions: Vec<(String, MentionEdit)>,
+    /// Apply the agreement's `redact_patterns` (some string matches).
+    pub redact: bool,
+}
+
+/// How an id mentioned in a string is released.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum MentionEdit {
+    /// The whole token becomes [`crate::gate::WITHHELD_ID`].
+    Withheld,
+    /// The last `type_len` bytes of the type run, the separator and the UUID become
+    /// the id the object is released under (a pseudonymised SCO).
+    Rewrite { type_len: usize, new_id: String },
 }
 
 /// A decision without the bytes.
@@ -164,8 +179,52 @@ impl<'v, 'g> Ctx<'v, 'g> {
         date_added: UtcMicros,
         depth: usize,
     ) -> Result<Plan<'g>, WithholdReason> {
-        if facts.kind != "marking-definition" {
-            self.check_scope(a, facts, collection)?;
+        // Whether the id may still change with the references (looked up only for
+        // SCOs: most objects decided are not).
+        let id_open = is_cyber_observable(&facts.kind)
+            && !facts.is_address_sco()
+            && !id_contributing(&facts.kind).is_empty();
+        // On the stack while anything it names is evaluated (markings included: a
+        // marking definition may itself be marked), so that cycles end.
+        let names_others = !facts.refs.is_empty()
+            || !facts.ref_lists.is_empty()
+            || !facts.optional_refs.is_empty()
+            || facts.created_by.is_some()
+            || !facts.mentions.is_empty()
+            || !facts.other_markings.is_empty();
+        if !names_others {
+            return self.evaluate_inner(a, facts, collection, date_added, depth, id_open);
+        }
+        self.stack.push(Pending {
+            id: facts.id.clone(),
+            new_id: None,
+            id_open,
+            assumed: false,
+        });
+        let result = self.evaluate_inner(a, facts, collection, date_added, depth, id_open);
+        let assumed = self.stack.pop().is_some_and(|p| p.assumed);
+        let plan = result?;
+        if id_open && assumed && plan.new_id.is_some() {
+            return Err(WithholdReason::ScoIdNotRecomputable {
+                id: facts.id.clone(),
+            });
+        }
+        Ok(plan)
+    }
+
+    fn evaluate_inner(
+        &mut self,
+        a: &'g Agreement,
+        facts: &ObjectFacts,
+        collection: Option<&str>,
+        date_added: UtcMicros,
+        depth: usize,
+        id_open: bool,
+    ) -> Result<Plan<'g>, WithholdReason> {
+        if facts.kind == "marking-definition" {
+            self.check_marking_scope(a, facts, depth)?;
+        } else {
+            self.check_scope(a, facts, collection, depth)?;
         }
         let embargo = a.protections().embargo;
         if embargo.0 > 0 {
@@ -180,6 +239,24 @@ impl<'v, 'g> Ctx<'v, 'g> {
             ..Plan::default()
         };
         check_addresses(a, facts, &mut plan)?;
+        if let Some(top) = self.stack.last_mut().filter(|p| p.id == facts.id) {
+            top.new_id.clone_from(&plan.new_id);
+        }
+        if let Some(redactor) = a.redactor() {
+            let resolved;
+            let raw = if depth == 0 {
+                self.raw
+            } else {
+                resolved = self.resolver.resolve(&facts.id).and_then(|r| r.raw);
+                resolved.as_deref()
+            };
+            let Some(raw) = raw else {
+                return Err(WithholdReason::MalformedObject {
+                    message: "the stored text is needed to apply redact_patterns".to_owned(),
+                });
+            };
+            plan.redact = super::render::redaction_needed(redactor, raw, &facts.kind)?;
+        }
         if let (Some(retention), "indicator") = (a.obligations().retention, facts.kind.as_str()) {
             let cap = self.view.now.floor_day().plus(retention);
             if facts.valid_from.is_some_and(|from| from >= cap.0) {
@@ -189,32 +266,119 @@ impl<'v, 'g> Ctx<'v, 'g> {
                 plan.valid_until = Some(cap);
             }
         }
-        // Whether the id may still change with the references (looked up only for
-        // SCOs: most objects decided are not).
-        let id_open = is_cyber_observable(&facts.kind)
-            && !facts.is_address_sco()
-            && !id_contributing(&facts.kind).is_empty();
-        let mut assumed = false;
-        if !facts.refs.is_empty() || !facts.ref_lists.is_empty() {
-            self.stack.push(Pending {
-                id: facts.id.clone(),
-                new_id: plan.new_id.clone(),
-                id_open,
-                assumed: false,
-            });
-            let result = self.check_references(a, facts, depth, &mut plan);
-            assumed = self.stack.pop().is_some_and(|p| p.assumed);
-            result?;
-        }
+        self.check_references(a, facts, depth, &mut plan)?;
+        self.check_mentions(a, facts, depth, &mut plan)?;
         if id_open {
             self.recompute_sco_id(a, facts, depth, &mut plan)?;
-            if assumed && plan.new_id.is_some() {
-                return Err(WithholdReason::ScoIdNotRecomputable {
-                    id: facts.id.clone(),
+        }
+        Ok(plan)
+    }
+
+    /// Every id mentioned in a string (`facts.mentions`) of an object the recipient
+    /// may not receive is redacted; one the release pseudonymises is rewritten. Ids
+    /// the store does not hold are kept (the provider's own knowledge), except those
+    /// of SCOs whose id may derive from a customer address (as for references).
+    fn check_mentions(
+        &mut self,
+        a: &Agreement,
+        facts: &ObjectFacts,
+        depth: usize,
+        plan: &mut Plan<'g>,
+    ) -> Result<(), WithholdReason> {
+        for key in &facts.mentions {
+            let mut edit = None;
+            for (type_len, id) in ids::candidates(key) {
+                let outcome = if id == facts.id {
+                    plan.new_id
+                        .clone()
+                        .map_or(RefOutcome::Keep, RefOutcome::Rewrite)
+                } else {
+                    self.reference(a, &id, depth)?
+                };
+                match outcome {
+                    RefOutcome::Keep => {}
+                    RefOutcome::Rewrite(new_id) => {
+                        edit.get_or_insert(MentionEdit::Rewrite { type_len, new_id });
+                    }
+                    RefOutcome::Withheld(_) => {
+                        edit = Some(MentionEdit::Withheld);
+                        break;
+                    }
+                }
+            }
+            if let Some(edit) = edit {
+                plan.mentions.push((key.clone(), edit));
+            }
+        }
+        Ok(())
+    }
+
+    /// The scope of a marking definition: it is released to a recipient with an
+    /// agreement in force whatever the agreement's types, labels, confidence or
+    /// collections (released objects refer to it), but like any object not when it
+    /// is itself marked above `max_tlp` (an unmarked one is not held to
+    /// `unmarked_tlp`), carries a withheld or unreadable marking, is listed in
+    /// `withhold_markings`, or carries an excluded label.
+    fn check_marking_scope(
+        &mut self,
+        a: &Agreement,
+        facts: &ObjectFacts,
+        depth: usize,
+    ) -> Result<(), WithholdReason> {
+        let scope = a.scope();
+        if scope.withhold_markings.contains(&facts.id) {
+            return Err(WithholdReason::MarkingWithheld {
+                id: facts.id.clone(),
+            });
+        }
+        if let Some(tlp) = self.marking_level(a, facts, depth)? {
+            if tlp > scope.max_tlp {
+                return Err(WithholdReason::TlpAboveMaximum {
+                    tlp,
+                    max: scope.max_tlp,
                 });
             }
         }
-        Ok(plan)
+        check_excluded_labels(a, facts)
+    }
+
+    /// The most restrictive TLP among the object's markings, reading the marking
+    /// definitions that are not standard TLP ones through the resolver. Err when a
+    /// marking is withheld by the agreement, unreadable (per `unknown_markings`), or
+    /// itself withheld from the recipient (its id must not reach the recipient, and
+    /// the object must not travel without its terms).
+    fn marking_level(
+        &mut self,
+        a: &Agreement,
+        facts: &ObjectFacts,
+        depth: usize,
+    ) -> Result<Option<Tlp>, WithholdReason> {
+        let scope = a.scope();
+        let mut level = facts.tlp;
+        for id in &facts.other_markings {
+            if scope.withhold_markings.contains(id) {
+                return Err(WithholdReason::MarkingWithheld { id: id.clone() });
+            }
+            if self.view.gate.obligations_marking_owner(id).is_some() {
+                continue;
+            }
+            let kind = self.resolver.resolve(id).map(|m| m.facts.marking);
+            match kind {
+                Some(Some(MarkingKind::Tlp(t))) => level = level.max(Some(t)),
+                Some(Some(MarkingKind::Statement)) => {}
+                _ if scope.unknown_markings == UnknownMarkings::Ignore => {}
+                _ => return Err(WithholdReason::MarkingWithheld { id: id.clone() }),
+            }
+            if kind.is_some() {
+                if let RefOutcome::Withheld(because) = self.referenced_object(a, id, depth)? {
+                    return Err(WithholdReason::ReferencesWithheld {
+                        id: id.clone(),
+                        because: Box::new(because),
+                    });
+                }
+            }
+        }
+        Ok(level)
     }
 
     /// An SCO (other than an address object) whose ID contributing properties the
@@ -226,7 +390,11 @@ impl<'v, 'g> Ctx<'v, 'g> {
         depth: usize,
         plan: &mut Plan<'g>,
     ) -> Result<(), WithholdReason> {
-        if !plan.pseudonymise && plan.rewrites.is_empty() && plan.removals.is_empty() {
+        if !plan.pseudonymise
+            && plan.rewrites.is_empty()
+            && plan.removals.is_empty()
+            && plan.mentions.is_empty()
+        {
             return Ok(());
         }
         let resolved;
@@ -245,6 +413,7 @@ impl<'v, 'g> Ctx<'v, 'g> {
         let transform = Transform {
             rewrites: &plan.rewrites,
             removals: &plan.removals,
+            mentions: &plan.mentions,
             remove_properties: &protections.remove_properties,
             pseudonymiser: a
                 .key()
@@ -260,6 +429,7 @@ impl<'v, 'g> Ctx<'v, 'g> {
         a: &Agreement,
         facts: &ObjectFacts,
         collection: Option<&str>,
+        depth: usize,
     ) -> Result<(), WithholdReason> {
         let scope = a.scope();
         if scope
@@ -276,22 +446,7 @@ impl<'v, 'g> Ctx<'v, 'g> {
                 return Err(WithholdReason::CollectionOutOfScope);
             }
         }
-        let mut level = facts.tlp;
-        for id in &facts.other_markings {
-            if scope.withhold_markings.contains(id) {
-                return Err(WithholdReason::MarkingWithheld { id: id.clone() });
-            }
-            if self.view.gate.obligations_marking_owner(id).is_some() {
-                continue;
-            }
-            let kind = self.resolver.resolve(id).and_then(|m| m.facts.marking);
-            match kind {
-                Some(MarkingKind::Tlp(t)) => level = level.max(Some(t)),
-                Some(MarkingKind::Statement) => {}
-                _ if scope.unknown_markings == UnknownMarkings::Ignore => {}
-                _ => return Err(WithholdReason::MarkingWithheld { id: id.clone() }),
-            }
-        }
+        let level = self.marking_level(a, facts, depth)?;
         let tlp = level.unwrap_or(scope.unmarked_tlp);
         if tlp > scope.max_tlp {
             return Err(WithholdReason::TlpAboveMaximum {
@@ -299,18 +454,14 @@ impl<'v, 'g> Ctx<'v, 'g> {
                 max: scope.max_tlp,
             });
         }
-        if let Some(label) = facts
-            .labels
-            .iter()
-            .find(|l| scope.exclude_labels.contains(l))
-        {
-            return Err(WithholdReason::ExcludedLabel {
-                label: label.clone(),
-            });
-        }
-        if !scope.labels.is_empty()
+        check_excluded_labels(a, facts)?;
+        let wanted = a.label_keys();
+        if !wanted.is_empty()
             && is_domain_object(facts)
-            && !facts.labels.iter().any(|l| scope.labels.contains(l))
+            && !facts
+                .labels
+                .iter()
+                .any(|l| wanted.iter().any(|w| *w == label_key(l)))
         {
             return Err(WithholdReason::LabelOutOfScope);
         }
@@ -349,6 +500,16 @@ impl<'v, 'g> Ctx<'v, 'g> {
                         because: Box::new(because),
                     })
                 }
+            }
+        }
+        // Optional references (`created_by_ref`, top-level `*_ref` STIX does not
+        // require) to a withheld object are removed; the object is released.
+        let own = facts.created_by.iter().filter(|id| **id != facts.id);
+        for id in facts.optional_refs.iter().chain(own) {
+            match self.reference(a, id, depth)? {
+                RefOutcome::Keep => {}
+                RefOutcome::Rewrite(new) => plan.rewrites.push((id.clone(), new)),
+                RefOutcome::Withheld(_) => plan.removals.push(id.clone()),
             }
         }
         for list in &facts.ref_lists {
@@ -491,14 +652,18 @@ impl<'v, 'g> Ctx<'v, 'g> {
                 }
             }
         }
-        for r in target.facts.ref_lists.iter().flat_map(|l| &l.ids) {
+        let lists = target.facts.ref_lists.iter().flat_map(|l| &l.ids);
+        for r in lists.chain(&target.facts.optional_refs) {
             match self.reference(a, r, depth + 1)? {
                 RefOutcome::Keep => {}
                 RefOutcome::Rewrite(new) => rewrites.push((r.clone(), new)),
                 RefOutcome::Withheld(_) => removals.push(r.clone()),
             }
         }
-        if !customer && rewrites.is_empty() && removals.is_empty() {
+        let mut mention_plan = Plan::default();
+        self.check_mentions(a, &target.facts, depth + 1, &mut mention_plan)?;
+        let mentions = mention_plan.mentions;
+        if !customer && rewrites.is_empty() && removals.is_empty() && mentions.is_empty() {
             return Ok(outcome);
         }
         let Some(raw) = target.raw.as_deref() else {
@@ -509,6 +674,7 @@ impl<'v, 'g> Ctx<'v, 'g> {
         let transform = Transform {
             rewrites: &rewrites,
             removals: &removals,
+            mentions: &mentions,
             remove_properties: &protections.remove_properties,
             pseudonymiser: a.key().filter(|_| customer).map(|k| (ranges, k)),
         };
@@ -596,6 +762,24 @@ fn contains_depth_limit(reason: &WithholdReason) -> bool {
         WithholdReason::ReferenceChainTooDeep { .. } => true,
         WithholdReason::ReferencesWithheld { because, .. } => contains_depth_limit(because),
         _ => false,
+    }
+}
+
+/// `scope.exclude_labels`, compared as [`label_key`] says.
+fn check_excluded_labels(a: &Agreement, facts: &ObjectFacts) -> Result<(), WithholdReason> {
+    let excluded = a.exclude_label_keys();
+    if excluded.is_empty() {
+        return Ok(());
+    }
+    match facts
+        .labels
+        .iter()
+        .find(|l| excluded.iter().any(|x| *x == label_key(l)))
+    {
+        Some(label) => Err(WithholdReason::ExcludedLabel {
+            label: label.clone(),
+        }),
+        None => Ok(()),
     }
 }
 

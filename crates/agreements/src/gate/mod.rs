@@ -26,6 +26,10 @@ use crate::agreement::{Agreement, AgreementRef};
 use crate::facts::ObjectFacts;
 use crate::time::UtcMicros;
 
+/// The text that replaces an id mentioned in a string (prose, custom properties,
+/// external references) when the recipient may not receive the object it names.
+pub const WITHHELD_ID: &str = "[withheld]";
+
 /// Longest chain of references followed from one object (a report → a
 /// relationship → its endpoints is 2). Beyond it the referencing object is
 /// withheld ([`WithholdReason::ReferenceChainTooDeep`]).

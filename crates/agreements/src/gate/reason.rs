@@ -117,6 +117,13 @@ pub enum WithholdReason {
     },
     /// The object is the obligations marking of an agreement with another recipient.
     OtherRecipientsMarking,
+    /// A `redact_patterns` pattern matches where a change would break the object
+    /// (its id, type, timestamps, a reference, an SCO's ID contributing property, or
+    /// the name of a required member).
+    RedactionBreaksObject {
+        /// The property (a dotted path from the top of the object).
+        property: String,
+    },
 }
 
 impl WithholdReason {
@@ -144,6 +151,7 @@ impl WithholdReason {
             WithholdReason::RetentionBeforeValidFrom => "retention-before-valid-from",
             WithholdReason::MalformedObject { .. } => "malformed-object",
             WithholdReason::OtherRecipientsMarking => "other-recipients-marking",
+            WithholdReason::RedactionBreaksObject { .. } => "redaction-breaks-object",
         }
     }
 }
@@ -228,6 +236,10 @@ impl fmt::Display for WithholdReason {
             WithholdReason::OtherRecipientsMarking => {
                 f.write_str("obligations marking of another recipient's agreement")
             }
+            WithholdReason::RedactionBreaksObject { property } => write!(
+                f,
+                "a redact pattern matches {property}, which cannot change without breaking the object"
+            ),
         }
     }
 }

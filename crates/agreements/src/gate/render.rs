@@ -16,8 +16,10 @@ use crate::ipscan::{self, IpLiteral, LiteralForm, V4Style, V6Style};
 use crate::pseudonym::PseudonymKey;
 use crate::ranges::AddressRanges;
 
-use super::evaluate::Outcome;
-use super::WithholdReason;
+use super::evaluate::{MentionEdit, Outcome};
+use super::{WithholdReason, WITHHELD_ID};
+use crate::agreement::{Redactor, REQUIRED_NESTED_PROPERTIES, REQUIRED_PROPERTIES};
+use crate::facts::ids;
 
 /// The STIX 2.1 namespace for deterministic SCO ids (section 2.9).
 pub const SCO_NAMESPACE: Uuid = Uuid::from_u128(0x00ab_edb4_aa42_466c_9c01_fed2_3315_a9b7);
@@ -225,6 +227,8 @@ pub(crate) struct Transform<'p> {
     pub rewrites: &'p [(String, String)],
     /// Listed references to drop.
     pub removals: &'p [String],
+    /// Ids mentioned in strings to redact or rewrite.
+    pub mentions: &'p [(String, MentionEdit)],
     /// Properties removed by the agreement.
     pub remove_properties: &'p [String],
     /// Customer ranges and key, when customer addresses are replaced.
@@ -272,6 +276,7 @@ pub(crate) fn transformed_sco_id(
             .map(|(o, n)| (o.as_str(), n.as_str()))
             .collect(),
         removals: transform.removals,
+        mentions: transform.mentions,
         pseudonymiser: transform.pseudonymiser,
     };
     edit.object(&mut edited)?;
@@ -319,6 +324,8 @@ pub(crate) fn render<'a>(
         && plan.new_id.is_none()
         && plan.rewrites.is_empty()
         && plan.removals.is_empty()
+        && plan.mentions.is_empty()
+        && !plan.redact
         && plan.valid_until.is_none()
         && plan.add_marking.is_none()
         && !removal;
@@ -329,6 +336,8 @@ pub(crate) fn render<'a>(
         && plan.new_id.is_none()
         && plan.rewrites.is_empty()
         && plan.removals.is_empty()
+        && plan.mentions.is_empty()
+        && !plan.redact
         && !removal;
     if only_obligations {
         let cap = plan.valid_until.map(|c| c.to_stix());
@@ -368,9 +377,13 @@ pub(crate) fn render<'a>(
     let edit = Edit {
         rewrites,
         removals: &plan.removals,
+        mentions: &plan.mentions,
         pseudonymiser,
     };
     edit.object(map)?;
+    if let (true, Some(redactor)) = (plan.redact, plan.agreement.and_then(|a| a.redactor())) {
+        redact_members(map, redactor, &Redaction::top(&facts.kind), true)?;
+    }
     if let Some(cap) = plan.valid_until {
         map.insert("valid_until".to_owned(), Value::String(cap.to_stix()));
     }
@@ -384,16 +397,225 @@ pub(crate) fn render<'a>(
         })
 }
 
+/// Removes a `remove_properties` entry: a dotted path exactly where it leads
+/// (`extensions.x-telco-ext.account`: only that member of that object); a bare name
+/// (`x_telco_ticket`) wherever a member has that name, at any depth, inside objects
+/// and lists of objects.
 fn remove_path(map: &mut Map<String, Value>, path: &str) {
+    match path.split_once('.') {
+        None => remove_everywhere(map, path),
+        Some((head, rest)) => {
+            if let Some(Value::Object(inner)) = map.get_mut(head) {
+                remove_dotted(inner, rest);
+            }
+        }
+    }
+}
+
+fn remove_dotted(map: &mut Map<String, Value>, path: &str) {
     match path.split_once('.') {
         // `retain` keeps the member order whether or not serde_json preserves it.
         None => map.retain(|key, _| key != path),
         Some((head, rest)) => {
             if let Some(Value::Object(inner)) = map.get_mut(head) {
-                remove_path(inner, rest);
+                remove_dotted(inner, rest);
             }
         }
     }
+}
+
+fn remove_everywhere(map: &mut Map<String, Value>, name: &str) {
+    if map.contains_key(name) {
+        map.retain(|key, _| key != name);
+    }
+    for value in map.values_mut() {
+        remove_in_value(value, name);
+    }
+}
+
+fn remove_in_value(value: &mut Value, name: &str) {
+    match value {
+        Value::Object(inner) => remove_everywhere(inner, name),
+        Value::Array(items) => items.iter_mut().for_each(|v| remove_in_value(v, name)),
+        _ => {}
+    }
+}
+
+/// Where a string or member name sits, for `redact_patterns`.
+struct Redaction<'k> {
+    /// ID contributing properties of the object's type (SCOs), at the top level.
+    contributing: &'k [&'k str],
+}
+
+impl Redaction<'_> {
+    fn top(kind: &str) -> Redaction<'static> {
+        Redaction {
+            contributing: id_contributing(kind),
+        }
+    }
+
+    /// Whether changing the member's value could break the object: the identity
+    /// and timestamps every object has, any reference, and an SCO's ID contributing
+    /// properties (its id would no longer be the id of its content).
+    fn protected(&self, key: &str, top: bool) -> bool {
+        key.ends_with("_ref")
+            || key.ends_with("_refs")
+            || (top
+                && (matches!(key, "id" | "type" | "spec_version" | "created" | "modified")
+                    || self.contributing.contains(&key)))
+    }
+}
+
+/// Applies `redact_patterns` to a parsed object (see [`redaction_needed`]).
+fn redact_members(
+    map: &mut Map<String, Value>,
+    redactor: &Redactor,
+    ctx: &Redaction<'_>,
+    top: bool,
+) -> Result<(), WithholdReason> {
+    let members = std::mem::take(map);
+    for (key, mut value) in members {
+        if redactor.is_match(&key) {
+            continue;
+        }
+        if !ctx.protected(&key, top) {
+            redact_value(&mut value, redactor, ctx);
+        }
+        map.insert(key, value);
+    }
+    Ok(())
+}
+
+fn redact_value(value: &mut Value, redactor: &Redactor, ctx: &Redaction<'_>) {
+    match value {
+        Value::String(s) => {
+            if let Some(new) = redactor.redact(s) {
+                *s = new;
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| redact_value(v, redactor, ctx)),
+        Value::Object(inner) => {
+            // Nested members are never at the top level; errors were found before.
+            let _ = redact_members(inner, redactor, ctx, false);
+        }
+        _ => {}
+    }
+}
+
+/// Whether `redact_patterns` change the object stored as `raw` (of type `kind`):
+/// `Ok(false)` when no string or member name matches; `Err` when a match lies where
+/// a change would break the object — in `id`, `type`, `spec_version`, `created`,
+/// `modified`, a reference (`*_ref`, `*_refs`), an SCO's ID contributing property
+/// (all at any depth below them), or in the name of a member that is protected or
+/// required (`REQUIRED_PROPERTIES`, `REQUIRED_NESTED_PROPERTIES`). Elsewhere a
+/// matching string is rewritten and a member whose name matches is removed.
+pub(crate) fn redaction_needed(
+    redactor: &Redactor,
+    raw: &str,
+    kind: &str,
+) -> Result<bool, WithholdReason> {
+    if !redactor.may_match_object(raw) {
+        return Ok(false);
+    }
+    let value: Value = serde_json::from_str(raw).map_err(|e| WithholdReason::MalformedObject {
+        message: e.to_string(),
+    })?;
+    let Value::Object(map) = &value else {
+        return Err(WithholdReason::MalformedObject {
+            message: "not a JSON object".to_owned(),
+        });
+    };
+    let mut found = false;
+    check_members(map, redactor, &Redaction::top(kind), "", false, &mut found)?;
+    Ok(found)
+}
+
+fn check_members(
+    map: &Map<String, Value>,
+    redactor: &Redactor,
+    ctx: &Redaction<'_>,
+    path: &str,
+    protected: bool,
+    found: &mut bool,
+) -> Result<(), WithholdReason> {
+    let top = path.is_empty();
+    for (key, value) in map {
+        let here = if top {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        let guarded = protected || ctx.protected(key, top);
+        if redactor.is_match(key) {
+            let required = REQUIRED_PROPERTIES.contains(&key.as_str())
+                || REQUIRED_NESTED_PROPERTIES.contains(&key.as_str());
+            if guarded || required {
+                return Err(WithholdReason::RedactionBreaksObject { property: here });
+            }
+            *found = true;
+            continue;
+        }
+        check_value(value, redactor, ctx, &here, guarded, found)?;
+    }
+    Ok(())
+}
+
+fn check_value(
+    value: &Value,
+    redactor: &Redactor,
+    ctx: &Redaction<'_>,
+    path: &str,
+    protected: bool,
+    found: &mut bool,
+) -> Result<(), WithholdReason> {
+    match value {
+        Value::String(s) if redactor.is_match(s) => {
+            if protected {
+                return Err(WithholdReason::RedactionBreaksObject {
+                    property: path.to_owned(),
+                });
+            }
+            *found = true;
+        }
+        Value::Array(items) => {
+            for item in items {
+                check_value(item, redactor, ctx, path, protected, found)?;
+            }
+        }
+        Value::Object(inner) => check_members(inner, redactor, ctx, path, protected, found)?,
+        _ => {}
+    }
+    Ok(())
+}
+
+/// `text` with the id mentions the plan changes replaced (see `facts/ids.rs`);
+/// `None` when none is (no allocation for a text without an id token).
+fn replace_mentions(text: &str, mentions: &[(String, MentionEdit)]) -> Option<String> {
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    ids::visit(text, &mut |token| {
+        let key = token.key();
+        let Ok(at) = mentions.binary_search_by(|(k, _)| k.as_str().cmp(&key)) else {
+            return;
+        };
+        let (start, replacement) = match &mentions[at].1 {
+            MentionEdit::Withheld => (token.start, WITHHELD_ID),
+            MentionEdit::Rewrite { type_len, new_id } => (
+                token.start + token.run.len().saturating_sub(*type_len),
+                new_id.as_str(),
+            ),
+        };
+        let buf = out.get_or_insert_with(|| String::with_capacity(text.len()));
+        buf.push_str(&text[copied..start]);
+        buf.push_str(replacement);
+        copied = token.end;
+    });
+    out.map(|mut buf| {
+        buf.push_str(&text[copied..]);
+        buf
+    })
 }
 
 fn add_marking(map: &mut Map<String, Value>, marking: &str) {
@@ -410,6 +632,7 @@ fn add_marking(map: &mut Map<String, Value>, marking: &str) {
 struct Edit<'p> {
     rewrites: HashMap<&'p str, &'p str>,
     removals: &'p [String],
+    mentions: &'p [(String, MentionEdit)],
     pseudonymiser: Option<(&'p AddressRanges, &'p PseudonymKey)>,
 }
 
@@ -418,9 +641,19 @@ impl Edit<'_> {
         if let Some(new) = self.rewrites.get(s) {
             return Ok(Some((*new).to_owned()));
         }
+        let mentioned = if self.mentions.is_empty() {
+            None
+        } else {
+            replace_mentions(s, self.mentions)
+        };
         match self.pseudonymiser {
-            Some((ranges, key)) => pseudonymise_text(s, ranges, key),
-            None => Ok(None),
+            Some((ranges, key)) => {
+                Ok(
+                    pseudonymise_text(mentioned.as_deref().unwrap_or(s), ranges, key)?
+                        .or(mentioned),
+                )
+            }
+            None => Ok(mentioned),
         }
     }
 
@@ -429,6 +662,15 @@ impl Edit<'_> {
     fn object(&self, map: &mut Map<String, Value>) -> Result<(), WithholdReason> {
         let members = std::mem::take(map);
         for (key, mut value) in members {
+            // An optional single reference to a withheld object goes (a required one
+            // withheld the object before it got here).
+            if key.ends_with("_ref")
+                && value
+                    .as_str()
+                    .is_some_and(|s| self.removals.iter().any(|r| r == s))
+            {
+                continue;
+            }
             if key.ends_with("_refs") && !self.removals.is_empty() {
                 if let Value::Array(items) = &mut value {
                     items.retain(|v| {
