@@ -256,7 +256,7 @@ pub(super) fn scan(
 /// with `seq >> EPOCH_BITS`, so appends insert at their right edge (schema.sql says
 /// why). Must match the expression in schema.sql and `migrate_from_4`: a lookup whose
 /// expression differs from the index's cannot use it (the plan tests catch that).
-pub(super) const EPOCH_BITS: u32 = 14;
+const EPOCH_BITS: u32 = 14;
 
 /// The epochs of the ledger, as a table `epochs(e)` from 0 to `?1` (the last one).
 const EPOCHS: &str =
@@ -294,7 +294,7 @@ pub(super) fn find_released(
     )
 }
 
-pub(super) fn find_sql() -> String {
+fn find_sql() -> String {
     format!(
         "{EPOCHS} SELECT {LEDGER_COLUMNS} FROM ledger \
          WHERE seq >> {EPOCH_BITS} IN epochs AND release_key = ?2 AND recipient = ?3 AND object_id = ?4 \
@@ -302,7 +302,7 @@ pub(super) fn find_sql() -> String {
     )
 }
 
-pub(super) fn find_released_sql() -> String {
+fn find_released_sql() -> String {
     format!(
         "{EPOCHS} SELECT {LEDGER_COLUMNS} FROM ledger \
          WHERE seq >> {EPOCH_BITS} IN epochs AND held_key = ?2 \
