@@ -1,7 +1,8 @@
 //! Ledger appends as a server makes them: pages of releases recorded through the
 //! ledger writer into a durable store (every commit on disk), each page chained,
 //! added to the Merkle tree, and covered by a tree head signed with the node's
-//! Ed25519 key, with a receipt per page. Reports releases per second.
+//! Ed25519 key, with a receipt per page. Reports releases per second, then the time
+//! of a lookup by (recipient, object id) in the full ledger (`accord ledger explain`).
 //!
 //! `cargo run --release -p accord-node --example ledger_throughput -- [RELEASES] [PAGE] [READERS]`
 //! (defaults 1,000,000 releases, pages of 1,000, 2 concurrent readers)
@@ -84,6 +85,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         count as f64 / secs,
         tree.size,
         head.map_or(0, |h| h.head.tree_size)
+    );
+    // Lookups of releases spread over the whole ledger, each found once.
+    let lookups = 1_000.min(count);
+    let started = Instant::now();
+    for k in 0..lookups {
+        let draft = draft(k * (count / lookups));
+        let found = store.ledger_find(&draft.recipient, &draft.object_id)?;
+        if found.len() != 1 {
+            return Err(format!("{} found {} times", draft.object_id, found.len()).into());
+        }
+    }
+    println!(
+        "ledger_find in a ledger of {count}: {:.0} µs per lookup ({lookups} lookups)",
+        started.elapsed().as_secs_f64() * 1e6 / lookups.max(1) as f64
     );
     drop(writer);
     std::fs::remove_dir_all(&dir)?;

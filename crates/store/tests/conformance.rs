@@ -34,6 +34,7 @@ macro_rules! conformance_suite {
             statuses_are_scoped_to_their_organisation,
             ledger_appends_in_order_and_finds_by_recipient,
             ledger_finds_pseudonymised_releases_by_released_id,
+            ledger_finds_releases_across_a_long_ledger,
             ledger_keeps_the_merkle_tree_for_every_size,
             ledger_keeps_signed_heads,
             ledger_appends_and_keeps_the_signed_head_together,
@@ -721,6 +722,55 @@ pub fn ledger_finds_pseudonymised_releases_by_released_id(store: &dyn Store) {
         .map(|r| r.seq)
         .collect();
     assert_eq!(seqs, [2, 3]);
+}
+
+/// Lookups find every release of an object however far apart its entries are, in seq
+/// order, whatever the backend's index layout (the SQLite store indexes lookups in runs
+/// of 16,384 entries: releases in the first, a middle and the last, partial run, and
+/// on both sides of each boundary, must all be found).
+pub fn ledger_finds_releases_across_a_long_ledger(store: &dyn Store) {
+    const SIZE: u64 = 3 * 16_384 + 10;
+    let wanted = [1, 16_383, 16_384, 16_385, 32_768, 40_000, 49_152, SIZE];
+    let mut records = Vec::with_capacity(SIZE as usize);
+    for seq in 1..=SIZE {
+        let mut record = if wanted.contains(&seq) {
+            ledger_record(seq, "centre", "ipv4-addr--real")
+        } else {
+            ledger_record(seq, "centre", &format!("indicator--{seq}"))
+        };
+        if wanted.contains(&seq) && seq % 2 == 0 {
+            record.released_id = "ipv4-addr--pseudonym".into();
+        }
+        records.push(record);
+    }
+    for chunk in records.chunks(5_000) {
+        store.ledger_append(chunk).unwrap();
+    }
+    let seqs = |rs: Vec<LedgerRecord>| rs.into_iter().map(|r| r.seq).collect::<Vec<_>>();
+    assert_eq!(
+        seqs(store.ledger_find("centre", "ipv4-addr--real").unwrap()),
+        wanted
+    );
+    assert_eq!(
+        seqs(
+            store
+                .ledger_find_released("centre", "ipv4-addr--pseudonym")
+                .unwrap()
+        ),
+        wanted
+            .iter()
+            .copied()
+            .filter(|s| s % 2 == 0)
+            .collect::<Vec<_>>()
+    );
+    assert!(store
+        .ledger_find("cert", "ipv4-addr--real")
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        seqs(store.ledger_find("centre", "indicator--49151").unwrap()),
+        [49_151]
+    );
 }
 
 /// RFC 9162 `MTH`, the reference the store's tree is compared with.

@@ -121,30 +121,36 @@ fn two_handles_on_one_file_never_reuse_a_stamp() {
 // The plans of the page and id queries are tested beside the SQL they check
 // (`sqlite::query` and `sqlite::write` unit tests), on the statements the store runs.
 
-/// `accord ledger explain` finds a recipient's releases of an object through the
-/// integer release key, not by scanning the ledger.
+/// The ledger's lookup indexes of a new store; their plans are tested beside the
+/// lookups (`sqlite::ledger` unit tests).
+fn ledger_indexes(path: &std::path::Path) -> Vec<(String, String)> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ledger' \
+             ORDER BY name",
+        )
+        .unwrap();
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    rows.collect::<Result<_, _>>().unwrap()
+}
+
+/// Appends insert at the right edge of the lookup indexes: they lead with the entry's
+/// epoch (`seq >> 14`), not with the random release key.
 #[test]
-fn ledger_lookups_use_the_release_key_index() {
+fn ledger_lookup_indexes_lead_with_the_epoch() {
     let store = TempStore::new();
-    let conn = rusqlite::Connection::open(store.path().unwrap()).unwrap();
-    let plan: String = conn
-        .query_row(
-            "EXPLAIN QUERY PLAN SELECT seq FROM ledger WHERE release_key = 1 AND recipient = 'a' \
-             AND object_id = 'b' ORDER BY seq",
-            [],
-            |r| r.get(3),
-        )
-        .unwrap();
-    assert!(plan.contains("USING INDEX ledger_by_release"), "{plan}");
-    let plan: String = conn
-        .query_row(
-            "EXPLAIN QUERY PLAN SELECT seq FROM ledger WHERE held_key = 1 AND recipient = 'a' \
-             AND released_id = 'b' ORDER BY seq",
-            [],
-            |r| r.get(3),
-        )
-        .unwrap();
-    assert!(plan.contains("USING INDEX ledger_by_held"), "{plan}");
+    let indexes = ledger_indexes(store.path().unwrap());
+    let names: Vec<&str> = indexes.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["ledger_by_held", "ledger_by_release"]);
+    assert!(
+        indexes[0].1.contains("(seq >> 14, held_key)"),
+        "{indexes:?}"
+    );
+    assert!(
+        indexes[1].1.contains("(seq >> 14, release_key)"),
+        "{indexes:?}"
+    );
 }
 
 /// A version 3 store (objects indexed by id key and version) opens with the version 4
@@ -200,8 +206,9 @@ fn a_version_3_store_is_migrated_on_open() {
     assert_eq!(version, 5);
 }
 
-/// A version 4 store (no removal log, no secrets) opens with both, and removals are
-/// logged from then on.
+/// A version 4 store (no removal log, no secrets, a ledger indexed by release key
+/// alone) opens with both and the epoch-led ledger indexes, and removals are logged
+/// from then on.
 #[test]
 fn a_version_4_store_is_migrated_on_open() {
     let dir = tempfile::tempdir().unwrap();
@@ -222,6 +229,10 @@ fn a_version_4_store_is_migrated_on_open() {
     assert_eq!(removed, 1);
     assert_eq!(store.removals_after(0, 10).unwrap().len(), 1);
     assert_eq!(store.node_secret("k", &[7]).unwrap(), vec![7]);
+    drop(store);
+    // The ledger's lookup indexes are those of a new store (led by the epoch).
+    let fresh = TempStore::new();
+    assert_eq!(ledger_indexes(&path), ledger_indexes(fresh.path().unwrap()));
 }
 
 /// A version 4 store (a hash chain, no tree) with format 1 entries reopens with the

@@ -252,29 +252,74 @@ pub(super) fn scan(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The width of the ledger's lookup epochs, in bits of seq: the lookup indexes lead
+/// with `seq >> EPOCH_BITS`, so appends insert at their right edge (schema.sql says
+/// why). Must match the expression in schema.sql and `migrate_from_4`: a lookup whose
+/// expression differs from the index's cannot use it (the plan tests catch that).
+const EPOCH_BITS: u32 = 14;
+
+/// The epochs of the ledger, as a table `epochs(e)` from 0 to `?1` (the last one).
+const EPOCHS: &str =
+    "WITH RECURSIVE epochs(e) AS (SELECT 0 UNION ALL SELECT e + 1 FROM epochs WHERE e < ?1)";
+
+/// A recipient's releases of `object_id` (by the id the node stores), in seq order:
+/// one index seek per epoch.
 pub(super) fn find(
     conn: &Connection,
     recipient: &str,
     object_id: &str,
 ) -> Result<Vec<LedgerRecord>, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {LEDGER_COLUMNS} FROM ledger WHERE release_key = ?3 AND recipient = ?1 AND object_id = ?2 ORDER BY seq"
-    ))?;
-    let key = release_key(recipient, object_id);
-    let rows = stmt.query_map(params![recipient, object_id, key], record)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    lookup(
+        conn,
+        &find_sql(),
+        release_key(recipient, object_id),
+        recipient,
+        object_id,
+    )
 }
 
+/// A recipient's releases under `released_id` where it differs from the stored id
+/// (pseudonymised SCOs), in seq order.
 pub(super) fn find_released(
     conn: &Connection,
     recipient: &str,
     released_id: &str,
 ) -> Result<Vec<LedgerRecord>, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {LEDGER_COLUMNS} FROM ledger WHERE held_key = ?3 AND recipient = ?1 AND released_id = ?2 ORDER BY seq"
-    ))?;
-    let key = release_key(recipient, released_id);
-    let rows = stmt.query_map(params![recipient, released_id, key], record)?;
+    lookup(
+        conn,
+        &find_released_sql(),
+        release_key(recipient, released_id),
+        recipient,
+        released_id,
+    )
+}
+
+fn find_sql() -> String {
+    format!(
+        "{EPOCHS} SELECT {LEDGER_COLUMNS} FROM ledger \
+         WHERE seq >> {EPOCH_BITS} IN epochs AND release_key = ?2 AND recipient = ?3 AND object_id = ?4 \
+         ORDER BY seq"
+    )
+}
+
+fn find_released_sql() -> String {
+    format!(
+        "{EPOCHS} SELECT {LEDGER_COLUMNS} FROM ledger \
+         WHERE seq >> {EPOCH_BITS} IN epochs AND held_key = ?2 \
+         AND recipient = ?3 AND released_id = ?4 ORDER BY seq"
+    )
+}
+
+fn lookup(
+    conn: &Connection,
+    sql: &str,
+    key: i64,
+    recipient: &str,
+    id: &str,
+) -> Result<Vec<LedgerRecord>, StoreError> {
+    let last_epoch = seq_param(size(conn)? >> EPOCH_BITS)?;
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params![last_epoch, key, recipient, id], record)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -301,4 +346,38 @@ pub(super) fn build_tree(conn: &Connection) -> Result<(), StoreError> {
         update.execute(params![nodes, seq])?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::types::Value;
+
+    use super::*;
+
+    /// `accord ledger explain`'s lookups seek the epoch-led indexes, one seek per
+    /// epoch, and never scan the ledger: the expression in the statements is the one
+    /// the indexes were built on.
+    #[test]
+    fn lookups_seek_the_epoch_indexes() {
+        let conn = super::super::plan::empty_store();
+        let values = [
+            Value::Integer(3),
+            Value::Integer(1),
+            Value::Text("centre".into()),
+            Value::Text("indicator--a".into()),
+        ];
+        for (sql, index, key) in [
+            (find_sql(), "ledger_by_release", "release_key"),
+            (find_released_sql(), "ledger_by_held", "held_key"),
+        ] {
+            let plan = super::super::plan::of(&conn, &sql, &values);
+            assert!(
+                plan.contains(&format!(
+                    "SEARCH ledger USING INDEX {index} (<expr>=? AND {key}=?)"
+                )),
+                "{plan}"
+            );
+            assert!(!plan.contains("SCAN ledger"), "scans: {plan}");
+        }
+    }
 }

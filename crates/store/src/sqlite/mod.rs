@@ -342,7 +342,8 @@ fn migrate_from_3(conn: &Connection) -> Result<(), StoreError> {
 }
 
 /// Version 4 stores have a hash chain only; version 5 adds the Merkle tree over the
-/// ledger (built here for the entries already there), the released id of each entry,
+/// ledger (built here for the entries already there), lookup indexes led by the
+/// entry's epoch (`ledger::EPOCH_BITS`), the released id of each entry,
 /// the salt of its object commitment, the signed tree heads, the log of removals from
 /// collections and the node's secrets.
 fn migrate_from_4(conn: &Connection) -> Result<(), StoreError> {
@@ -352,7 +353,9 @@ fn migrate_from_4(conn: &Connection) -> Result<(), StoreError> {
          ALTER TABLE ledger ADD COLUMN held_key INTEGER;
          ALTER TABLE ledger ADD COLUMN salt BLOB NOT NULL DEFAULT x'';
          ALTER TABLE ledger ADD COLUMN nodes BLOB NOT NULL DEFAULT x'';
-         CREATE INDEX ledger_by_held ON ledger (held_key) WHERE held_key IS NOT NULL;
+         DROP INDEX IF EXISTS ledger_by_release;
+         CREATE INDEX ledger_by_release ON ledger (seq >> 14, release_key);
+         CREATE INDEX ledger_by_held ON ledger (seq >> 14, held_key) WHERE held_key IS NOT NULL;
          CREATE TABLE ledger_heads (
              tree_size   INTEGER PRIMARY KEY,
              root_hash   BLOB NOT NULL,

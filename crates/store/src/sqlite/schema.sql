@@ -75,14 +75,19 @@ CREATE TABLE ledger (
     salt        BLOB NOT NULL DEFAULT x'',
     nodes       BLOB NOT NULL DEFAULT x''
 );
--- Who got what: an integer hash of (recipient, object id), so the index an append
--- maintains is small and cheap to compare (measured: a text index on the pair cost
--- more than half of a partner's read).
-CREATE INDEX ledger_by_release ON ledger (release_key);
+-- Who got what: an integer hash of (recipient, object id) (a text index on the pair
+-- cost more than half of a partner's read), led by the entry's epoch, `seq >> 14`
+-- (runs of 16,384 entries; `ledger::EPOCH_BITS`). Keyed by the hash alone, every
+-- append of 1,000 entries landed on up to 1,000 random pages of an index as large as
+-- the ledger, each written to the log at commit: 61,000 appends/s at 1,000,000 entries
+-- against 132,000 without the index. Led by the epoch, an append inserts only into
+-- the current epoch's few pages at the index's right edge, whatever the ledger's size;
+-- a lookup seeks once per epoch (62 seeks at 1,000,000 entries).
+CREATE INDEX ledger_by_release ON ledger (seq >> 14, release_key);
 -- Who holds what under another id: the same hash of (recipient, released id), only for
 -- entries whose released id differs from the stored id (pseudonymised SCOs), so the
--- common append maintains no second index.
-CREATE INDEX ledger_by_held ON ledger (held_key) WHERE held_key IS NOT NULL;
+-- common append maintains no second index; led by the epoch for the same reason.
+CREATE INDEX ledger_by_held ON ledger (seq >> 14, held_key) WHERE held_key IS NOT NULL;
 
 -- Signed tree heads the node issued, one per tree size (the first one kept).
 CREATE TABLE ledger_heads (
