@@ -50,11 +50,14 @@ fn node_with_releases(s: &Scratch) -> String {
         accord_agreements::sco_id("ipv4-addr", CUSTOMER)
     ));
     let file = s.write("in.json", &format!("[{}]", objects.join(",")));
-    let out = s
-        .on_node(&["ingest", file.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    for args in [
+        &["org", "add", "centre"][..],
+        &["collection", "grant", "shared", "--org", "centre", "--read"],
+        &["ingest", "-c", "shared", file.to_str().unwrap()],
+    ] {
+        let out = s.on_node(args).output().unwrap();
+        assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
+    }
     std::fs::write(
         s.path("node/agreements/telco-centre.toml"),
         "id = \"telco-centre\"\nversion = 1\nprovider = { id = \"telco\" }\nrecipient = { id = \"centre\" }\n\

@@ -90,6 +90,8 @@ fn an_agreement_naming_what_the_node_lacks_is_reported() {
 #[test]
 fn the_preview_counts_the_marking_it_does_not_store() {
     let s = Scratch::node();
+    let out = s.run(&["collection", "grant", "shared", "--org", "centre", "--read"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
     let id = collection_id(&s);
     s.write(
         "node/agreements/a.toml",
