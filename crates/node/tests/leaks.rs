@@ -1256,6 +1256,16 @@ impl Oracle<'_> {
         {
             return Verdict::Withhold;
         }
+        // An object never travels without its terms: a marking definition it carries
+        // that is withheld (a statement with a customer address under `drop`, say)
+        // withholds it.
+        for m in strings(&v["object_marking_refs"]) {
+            if tlp_rank(m).is_none()
+                && self.reference(m, deal, collection, depth) == RefVerdict::Withheld
+            {
+                return Verdict::Withhold;
+            }
+        }
         if t.embargo > 0 {
             let span = if t.embargo == 1 {
                 MICROS_PER_HOUR
@@ -1879,8 +1889,13 @@ pub fn check_case(case: &Case) -> Result<(), String> {
             let want_set: BTreeSet<_> = want.iter().collect();
             let extra: Vec<_> = got_set.difference(&want_set).collect();
             let missing: Vec<_> = want_set.difference(&got_set).collect();
+            let reasons = w
+                .door
+                .preview(&Recipient::new(PARTNER), &query)
+                .map(|p| format!("{:?}", p.by_reason))
+                .unwrap_or_default();
             return Err(format!(
-                "{where_}: released {} objects, the oracle {}; released but forbidden: {extra:?}; allowed but not released: {missing:?}",
+                "{where_}: released {} objects, the oracle {}; released but forbidden: {extra:?}; allowed but not released: {missing:?} (withheld: {reasons})",
                 got.len(),
                 want.len()
             ));
