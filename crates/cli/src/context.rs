@@ -160,6 +160,8 @@ impl Node {
         }
         let store = SqliteStore::open_read_only(path)
             .with_context(|| format!("opening the store {}", path.display()))?;
+        accord_node::facts::check_current(&store)
+            .with_context(|| format!("opening the store {}", path.display()))?;
         Ok(Arc::new(store))
     }
 
@@ -172,6 +174,7 @@ impl Node {
         }
         let store = SqliteStore::open_with(path, durability)
             .with_context(|| format!("opening the store {}", path.display()))?;
+        refresh_facts(&store, path)?;
         Ok(Arc::new(store))
     }
 
@@ -259,4 +262,15 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
 /// The ids of every collection of every API root.
 pub fn collection_ids(config: &Config) -> Vec<String> {
     config.collections().map(|c| c.id().to_string()).collect()
+}
+
+/// Re-extracts the gate facts of a store written by an older build (see
+/// [`accord_node::facts::refresh`]), telling the user when it changed any.
+pub fn refresh_facts(store: &SqliteStore, path: &std::path::Path) -> anyhow::Result<()> {
+    let changed = accord_node::facts::refresh(store)
+        .with_context(|| format!("re-extracting the gate facts of {}", path.display()))?;
+    if changed > 0 {
+        tracing::info!(changed, store = %path.display(), "gate facts re-extracted");
+    }
+    Ok(())
 }

@@ -250,6 +250,54 @@ fn get_prints_the_latest_or_every_version() {
     assert_eq!(code(&missing), 1);
 }
 
+/// A store whose gate facts an older build extracted: read-only commands refuse it
+/// (they cannot refresh it and would decide with old facts), the next command that
+/// writes re-extracts them, and reading works again.
+#[test]
+fn stale_gate_facts_are_refused_read_only_and_refreshed_by_a_writer() {
+    let s = Scratch::new();
+    let file = s.write(
+        "in.json",
+        &bundle(&[indicator(1, "2024-01-01T00:00:00.000Z")]),
+    );
+    assert_eq!(code(&s.run(&["ingest", file.to_str().unwrap()])), 0);
+    let id = "indicator--00000000-0000-4000-8000-000000000001";
+    let db = rusqlite::Connection::open(s.path("store.sqlite")).unwrap();
+    let recorded = |db: &rusqlite::Connection| -> i64 {
+        db.query_row(
+            "SELECT value FROM meta WHERE name = 'facts_extraction'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let current = recorded(&db);
+    assert!(current >= 1, "a writer records its extraction");
+    db.execute(
+        "UPDATE meta SET value = 0 WHERE name = 'facts_extraction'",
+        [],
+    )
+    .unwrap();
+    db.execute("UPDATE objects SET facts = x''", []).unwrap();
+    let refused = s.run(&["get", id]);
+    assert_eq!(code(&refused), 2, "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("gate facts were extracted by another build"),
+        "{}",
+        stderr(&refused)
+    );
+    let empty = s.write("empty.json", &bundle(&[]));
+    let out = s.run(&["ingest", empty.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(recorded(&db), current);
+    let facts: Vec<u8> = db
+        .query_row("SELECT facts FROM objects", [], |r| r.get(0))
+        .unwrap();
+    assert!(!facts.is_empty(), "the facts column is re-extracted");
+    let out = s.run(&["get", id]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
 #[test]
 fn stats_count_what_is_stored() {
     let s = Scratch::node();

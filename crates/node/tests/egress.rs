@@ -418,3 +418,48 @@ fn concurrent_readers_share_one_unbroken_chain() {
     });
     assert_eq!(ledger(&store).len(), 4 * 5 * 50);
 }
+
+/// Facts stored by an older build are re-extracted when a writer opens the store: a
+/// gate deciding with them would miss what the current extraction finds (here, a
+/// customer address the old facts did not list), and release it in clear.
+#[test]
+fn stale_facts_are_re_extracted_before_the_gate_reads_them() {
+    let store = store();
+    let customer = "198.51.100.78";
+    ingest(
+        &store,
+        TELCO,
+        &[indicator(1, Some(Tlp::Green), &["c2"], customer)],
+    );
+    // An older build's extraction: it did not see this address.
+    store
+        .refresh_facts(0, &mut |json| {
+            let object = serde_json::from_str(&json.replace(customer, "c2.example")).ok()?;
+            Some(accord_agreements::ObjectFacts::extract(&object).to_column())
+        })
+        .expect("old facts");
+    assert!(accord_node::facts::check_current(&*store).is_err());
+    std::env::set_var("ACCORD_TEST_EGRESS_KEY", KEY_HEX);
+    let agreement = || {
+        agreement(
+            r#"max_tlp = "GREEN""#,
+            r#"customer_ranges = ["198.51.100.0/24"]
+pseudonym_key_env = "ACCORD_TEST_EGRESS_KEY""#,
+        )
+        .with_key(accord_agreements::PseudonymKey::from_hex(KEY_HEX).unwrap())
+    };
+    // The gate trusts the stored facts: with the old ones, the address goes out.
+    let stale = everything(&door(&store, vec![agreement()]), CENTRE, 10);
+    assert!(stale[0].json.contains(customer));
+
+    assert_eq!(accord_node::facts::refresh(&*store).expect("refresh"), 1);
+    assert_eq!(
+        store.facts_extraction().unwrap(),
+        accord_node::facts::EXTRACTION
+    );
+    accord_node::facts::check_current(&*store).expect("current");
+    assert_eq!(accord_node::facts::refresh(&*store).expect("again"), 0);
+    let got = everything(&door(&store, vec![agreement()]), CENTRE, 10);
+    assert_eq!(got.len(), 1);
+    assert!(!got[0].json.contains(customer), "leaked: {}", got[0].json);
+}

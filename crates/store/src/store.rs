@@ -80,6 +80,21 @@ pub trait Store: Send + Sync {
     /// it, later calls (from any process sharing the store) return the stored value.
     fn node_secret(&self, name: &str, fresh: &[u8]) -> Result<Vec<u8>, StoreError>;
 
+    /// The version of the gate-facts extraction every stored `facts` column was written
+    /// with (0: written before versions were recorded, or an empty new store).
+    fn facts_extraction(&self) -> Result<u32, StoreError>;
+
+    /// Re-extracts the `facts` of every stored object version with `extract` (given the
+    /// object's JSON; `None` keeps the stored column), rewriting the columns that change, and records `extraction` as
+    /// the store's [`Store::facts_extraction`]. Runs in batches, each its own
+    /// transaction; a run that stops half-way leaves the version unrecorded, so the
+    /// next run starts again. Returns the number of columns rewritten.
+    fn refresh_facts(
+        &self,
+        extraction: u32,
+        extract: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
+    ) -> Result<u64, StoreError>;
+
     /// Counts by type, provider and collection.
     fn stats(&self) -> Result<Stats, StoreError>;
 

@@ -189,6 +189,7 @@ fn a_version_3_store_is_migrated_on_open() {
              ALTER TABLE ledger DROP COLUMN nodes;
              DROP TABLE removals;
              DROP TABLE secrets;
+             DROP TABLE meta;
              PRAGMA user_version = 3;",
         )
         .unwrap();
@@ -203,7 +204,7 @@ fn a_version_3_store_is_migrated_on_open() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
 }
 
 /// A version 4 store (no removal log, no secrets, a ledger indexed by release key
@@ -340,7 +341,7 @@ fn a_version_4_store_gets_its_ledger_tree_on_open() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
 }
 
 /// A store written by the first schema (no version marks, a text-indexed ledger) opens
@@ -399,4 +400,60 @@ fn a_version_1_store_is_migrated_on_open() {
     // Reopening a migrated store changes nothing.
     drop(store);
     assert!(SqliteStore::open(&path).is_ok());
+}
+
+/// A version 5 store (no `meta` table) opens with one; its facts record no extraction
+/// (0) until a refresh, which rewrites only the columns that change, across batches,
+/// and records the extraction.
+#[test]
+fn a_version_5_store_gets_its_facts_refreshed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v5.sqlite");
+    let store = SqliteStore::open(&path).unwrap();
+    let objects: Vec<NewObject> = (0..2_500).map(object).collect();
+    store
+        .insert(&objects, &Provenance::new("telco", "t"), Some("c"))
+        .unwrap();
+    drop(store);
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("DROP TABLE meta; PRAGMA user_version = 5;")
+            .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.facts_extraction().unwrap(), 0);
+    // The new extraction changes the facts of every third object.
+    let changed = store
+        .refresh_facts(7, &mut |json| {
+            let (_, tail) = json.split_once("8000-")?;
+            let n: u32 = tail.get(..12)?.parse().ok()?;
+            Some(if n % 3 == 0 {
+                vec![1, n as u8]
+            } else {
+                Vec::new()
+            })
+        })
+        .unwrap();
+    assert_eq!(changed, 834);
+    assert_eq!(store.facts_extraction().unwrap(), 7);
+    let page = store
+        .query(&ObjectQuery::new(Scope::Collection("c".into()), 3_000))
+        .unwrap();
+    for row in &page.rows {
+        let n: u32 = row.id.rsplit('-').next().unwrap().parse().unwrap();
+        let want = if n % 3 == 0 {
+            vec![1, n as u8]
+        } else {
+            Vec::new()
+        };
+        assert_eq!(row.facts, want, "{}", row.id);
+    }
+    // Nothing changes the second time.
+    assert_eq!(store.refresh_facts(7, &mut |_| None).unwrap(), 0);
+    drop(store);
+    let version: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 6);
 }

@@ -82,8 +82,9 @@ pub fn initialise(
     std::fs::create_dir_all(config.agreements_dir())
         .with_context(|| format!("creating {}", config.agreements_dir().display()))?;
     let store = db.map_or_else(|| config.store_path(), Path::to_path_buf);
-    accord_store::SqliteStore::open(&store)
+    let opened = accord_store::SqliteStore::open(&store)
         .with_context(|| format!("creating the store {}", store.display()))?;
+    crate::context::refresh_facts(&opened, &store)?;
     let ledger_key = config.ledger_key_path();
     let signer = if ledger_key.exists() {
         accord_node::ledger_key::load(&ledger_key)?

@@ -44,6 +44,7 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let store_path = global.db.clone().unwrap_or_else(|| config.store_path());
     let store = accord_store::SqliteStore::open(&store_path)
         .with_context(|| format!("opening the store {}", store_path.display()))?;
+    crate::context::refresh_facts(&store, &store_path)?;
     let agreements_dir = config.agreements_dir();
     let gate = accord_node::agreements::load_node_gate(&config).map_err(|e| {
         anyhow::anyhow!(

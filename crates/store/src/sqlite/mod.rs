@@ -32,7 +32,7 @@ pub use pool::MAX_READERS;
 use write::Writer;
 
 /// The schema version this build writes and understands.
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 
 /// Database page size of new stores, in bytes: SQLite's largest. Objects are around
 /// 1-2 KiB of JSON with their facts, and a bulk load appends them: the larger the page,
@@ -236,17 +236,24 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             migrate_from_2(conn)?;
             migrate_from_3(conn)?;
             migrate_from_4(conn)?;
+            migrate_from_5(conn)?;
         }
         2 => {
             migrate_from_2(conn)?;
             migrate_from_3(conn)?;
             migrate_from_4(conn)?;
+            migrate_from_5(conn)?;
         }
         3 => {
             migrate_from_3(conn)?;
             migrate_from_4(conn)?;
+            migrate_from_5(conn)?;
         }
-        4 => migrate_from_4(conn)?,
+        4 => {
+            migrate_from_4(conn)?;
+            migrate_from_5(conn)?;
+        }
+        5 => migrate_from_5(conn)?,
         _ => {}
     }
     Ok(())
@@ -346,6 +353,18 @@ fn migrate_from_3(conn: &Connection) -> Result<(), StoreError> {
 /// entry's epoch (`ledger::EPOCH_BITS`), the released id of each entry,
 /// the salt of its object commitment, the signed tree heads, the log of removals from
 /// collections and the node's secrets.
+/// Version 5 stores lack the `meta` table; their facts were extracted by an earlier
+/// build, which the missing `facts_extraction` row says (the node re-extracts).
+fn migrate_from_5(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "BEGIN IMMEDIATE;
+         CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+         PRAGMA user_version = 6;
+         COMMIT;",
+    )?;
+    Ok(())
+}
+
 fn migrate_from_4(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(
         "BEGIN IMMEDIATE;
@@ -443,6 +462,18 @@ impl Store for SqliteStore {
 
     fn node_secret(&self, name: &str, fresh: &[u8]) -> Result<Vec<u8>, StoreError> {
         self.write(|w| w.node_secret(name, fresh))
+    }
+
+    fn facts_extraction(&self) -> Result<u32, StoreError> {
+        self.read(query::facts_extraction)
+    }
+
+    fn refresh_facts(
+        &self,
+        extraction: u32,
+        extract: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
+    ) -> Result<u64, StoreError> {
+        self.write(|w| w.refresh_facts(extraction, extract))
     }
 
     fn stats(&self) -> Result<Stats, StoreError> {

@@ -332,6 +332,15 @@ pub(super) fn status(
         }))
 }
 
+/// See [`crate::Store::facts_extraction`].
+pub(super) fn facts_extraction(conn: &Connection) -> Result<u32, StoreError> {
+    let value: Option<i64> = conn
+        .prepare_cached("SELECT value FROM meta WHERE name = 'facts_extraction'")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    Ok(value.and_then(|v| u32::try_from(v).ok()).unwrap_or(0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

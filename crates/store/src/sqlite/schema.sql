@@ -114,3 +114,11 @@ CREATE TABLE secrets (
     name  TEXT PRIMARY KEY,
     value BLOB NOT NULL
 );
+
+-- Facts about the store's own content, set by the node: `facts_extraction` is the
+-- version of the gate-facts extraction the `facts` column was written with (a node
+-- whose extraction is newer re-extracts every row before it serves or writes).
+CREATE TABLE meta (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);

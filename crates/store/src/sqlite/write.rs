@@ -36,6 +36,11 @@ const ENTRY_SPAN: &str = "SELECT max(o.version_us), min(o.version_us) FROM objec
      JOIN entries e ON e.object_added = o.date_added AND e.collection = ?1 \
      WHERE o.id_key = ?3 AND o.id = ?2";
 
+/// Rows re-extracted per transaction by [`Writer::refresh_facts`]: big enough that a
+/// million-object store refreshes in a thousand commits, small enough that a reader
+/// waits at most one batch.
+const REFRESH_FACTS_BATCH: i64 = 1_000;
+
 /// The write connection and the clock that stamps what it writes.
 pub(super) struct Writer {
     conn: Connection,
@@ -284,6 +289,52 @@ impl Writer {
             .query_row(params![name], |r| r.get(0))?;
         tx.commit()?;
         Ok(value)
+    }
+
+    /// See [`crate::Store::refresh_facts`].
+    pub(super) fn refresh_facts(
+        &mut self,
+        extraction: u32,
+        extract: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
+    ) -> Result<u64, StoreError> {
+        let mut after = i64::MIN;
+        let mut rewritten = 0u64;
+        loop {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let rows: Vec<(i64, Vec<u8>, String)> = tx
+                .prepare_cached(
+                    "SELECT date_added, facts, json FROM objects WHERE date_added > ?1 \
+                     ORDER BY date_added LIMIT ?2",
+                )?
+                .query_map(params![after, REFRESH_FACTS_BATCH], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?
+                .collect::<Result<_, _>>()?;
+            let Some(last) = rows.last().map(|r| r.0) else {
+                tx.prepare_cached(
+                    "INSERT INTO meta (name, value) VALUES ('facts_extraction', ?1) \
+                     ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                )?
+                .execute(params![extraction])?;
+                tx.commit()?;
+                return Ok(rewritten);
+            };
+            {
+                let mut update =
+                    tx.prepare_cached("UPDATE objects SET facts = ?2 WHERE date_added = ?1")?;
+                for (date_added, old, json) in &rows {
+                    let Some(facts) = extract(json) else { continue };
+                    if &facts != old {
+                        update.execute(params![date_added, facts])?;
+                        rewritten += 1;
+                    }
+                }
+            }
+            tx.commit()?;
+            after = last;
+        }
     }
 
     pub(super) fn put_status(&mut self, status: &StatusRecord) -> Result<(), StoreError> {
