@@ -34,7 +34,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::net::{IpAddr, Ipv6Addr};
 
-use accord_telemetry::{Conn, Dns, Http, Micros, Record, Ssl};
+use accord_telemetry::{Conn, Dns, Http, Micros, Proto, Record, Ssl};
 use foldhash::fast::FixedState;
 use serde_json::{json, Value};
 
@@ -85,6 +85,19 @@ impl Default for C2Config {
         }
     }
 }
+
+/// UDP ports whose periodic traffic is a protocol's timer, not a beacon: NTP (123).
+/// Flows to them are not tracked at all.
+pub const TIMER_UDP_PORTS: [u16; 1] = [123];
+
+/// TCP ports of push-notification channels (Apple APNs 5223 and 2197, Google FCM
+/// 5228–5230, MQTT over TLS 8883 as used by antivirus and IoT push): a device keeps
+/// them open and reconnects on a timer, which looks like a beacon. On these ports the
+/// beacon signal counts half ([`PUSH_PORT_FACTOR`]); other signals count in full.
+pub const PUSH_TCP_PORTS: [u16; 6] = [2197, 5223, 5228, 5229, 5230, 8883];
+
+/// Factor of the beacon signal on [`PUSH_TCP_PORTS`].
+pub const PUSH_PORT_FACTOR: f64 = 0.5;
 
 /// Port value of a key for portless flows.
 const NO_PORT: u32 = u32::MAX;
@@ -187,6 +200,9 @@ impl C2Detector {
         if !int.contains(c.orig_h) || int.contains(c.resp_h) || !routable(c.resp_h) {
             return None;
         }
+        if c.proto == Proto::Udp && c.resp_p.is_some_and(|p| TIMER_UDP_PORTS.contains(&p)) {
+            return None;
+        }
         Some(PairKey {
             host: bits(c.orig_h),
             dst: bits(c.resp_h),
@@ -256,6 +272,11 @@ impl C2Detector {
             return;
         };
         p.http = p.http.saturating_add(1);
+        if h.method.is_none() && p.source == Source::App {
+            // Zeek logs a transaction without a request when the connection carried
+            // none: an attempt nobody answered.
+            p.failed = p.failed.saturating_add(1);
+        }
         p.checkin.push(fp);
         p.agent.push(ua);
         p.literal_host |= literal;
@@ -410,8 +431,10 @@ impl C2Detector {
             let mut beaconing = 0usize;
             let mut best = (0.0f64, 0usize);
             let (mut dead, mut checkin, mut long, mut literal) = (0.0f64, 0.0f64, 0.0f64, false);
+            let push_port = u16::try_from(d.port).is_ok_and(|p| PUSH_TCP_PORTS.contains(&p));
+            let factor = if push_port { PUSH_PORT_FACTOR } else { 1.0 };
             for (i, (_, p)) in d.pairs.iter().enumerate() {
-                let b = score::beacon(p);
+                let b = score::beacon(p) * factor;
                 if b >= 0.5 {
                     beaconing += 1;
                 }
@@ -470,6 +493,16 @@ impl C2Detector {
                 }
             }
         }
+        // and to the unanswered, never named destinations on the same port of a host
+        // with a reported destination (a bot walking its list of C2 addresses).
+        let mut ports: HashMap<(u128, u32), (), FixedState> = HashMap::default();
+        for (d, s, _) in &scored {
+            if score::combine(s) >= self.config.report_score {
+                for (h, _) in &d.pairs {
+                    ports.insert((*h, d.port), ());
+                }
+            }
+        }
         for (d, s, _) in &mut scored {
             if score::combine(s) >= self.config.report_score {
                 continue;
@@ -482,6 +515,20 @@ impl C2Detector {
                     name: "shared_checkin",
                     value: 1.0,
                     weight: weight::SHARED_CHECKIN,
+                });
+            }
+            let unnamed = !self.names.contains_key(&d.dst);
+            let sibling = unnamed
+                && d.pairs.iter().any(|(h, p)| {
+                    p.count <= score::SIBLING_MAX_CONNS
+                        && p.failed == p.count
+                        && ports.contains_key(&(*h, d.port))
+                });
+            if sibling {
+                s.push(Signal {
+                    name: "sibling",
+                    value: 1.0,
+                    weight: weight::SIBLING,
                 });
             }
         }

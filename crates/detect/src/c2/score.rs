@@ -41,6 +41,10 @@ pub const NX_BURST: u32 = 8;
 /// Share of a pair's HTTP requests carrying its majority fingerprint for a check-in.
 pub const CHECKIN_SHARE: f64 = 0.5;
 
+/// Most connections of a pair for the sibling signal (a bot walking its C2 list tries
+/// each address once or twice).
+pub const SIBLING_MAX_CONNS: u32 = 2;
+
 /// A signal's weight.
 pub mod weight {
     /// Regular gaps and sizes.
@@ -53,6 +57,8 @@ pub mod weight {
     pub const CHECKIN: f64 = 0.45;
     /// Same client fingerprint as a reported destination, to an address literal.
     pub const SHARED_CHECKIN: f64 = 0.75;
+    /// Unanswered, never named, same port as a reported destination of the host.
+    pub const SIBLING: f64 = 0.7;
     /// Resolved from a random-looking name by a host with an NXDOMAIN burst.
     pub const DGA: f64 = 0.8;
     /// Long-lived connections.
