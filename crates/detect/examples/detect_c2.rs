@@ -64,7 +64,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", serde_json::to_string_pretty(&out)?);
     if stats {
         eprintln!(
-            "records {n} pairs {pairs} findings {} seconds {secs:.3} records/s {:.0}",
+            "records {n} pairs {pairs} pair_state_bytes {} findings {} seconds {secs:.3} records/s {:.0}",
+            accord_detect::c2::pair::PAIR_STATE_BYTES,
             out.len(),
             n as f64 / secs.max(1e-9)
         );
