@@ -58,15 +58,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         end: hi.max(lo),
     };
     let pairs = det.pairs();
+    let observed = started.elapsed().as_secs_f64();
     let findings = det.finish(&window);
     let secs = started.elapsed().as_secs_f64();
     let out: Vec<_> = findings.iter().map(|f| f.to_json()).collect();
     println!("{}", serde_json::to_string_pretty(&out)?);
     if stats {
         eprintln!(
-            "records {n} pairs {pairs} pair_state_bytes {} findings {} seconds {secs:.3} records/s {:.0}",
+            "records {n} pairs {pairs} pair_state_bytes {} findings {} seconds {secs:.3} (finish {:.3}) records/s {:.0}",
             accord_detect::c2::pair::PAIR_STATE_BYTES,
             out.len(),
+            secs - observed,
             n as f64 / secs.max(1e-9)
         );
     }

@@ -43,7 +43,7 @@ use crate::warninglist::Warninglists;
 use crate::InternalNets;
 
 pub use finding::{C2Finding, C2_NAMESPACE};
-use pair::{PairState, Source};
+use pair::{HttpState, PairState, Source};
 use score::{weight, Signal};
 
 /// Default bound on (host, destination, port) pairs kept per window.
@@ -102,10 +102,14 @@ pub const PUSH_PORT_FACTOR: f64 = 0.5;
 /// Port value of a key for portless flows.
 const NO_PORT: u32 = u32::MAX;
 
+/// An address as two words: 8-byte alignment keeps the key at 40 bytes (a `u128`
+/// would align it to 16 and pad it to 48).
+type Addr = [u64; 2];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct PairKey {
-    host: u128,
-    dst: u128,
+    host: Addr,
+    dst: Addr,
     port: u32,
 }
 
@@ -124,22 +128,23 @@ struct HostDns {
     nx_random: u32,
 }
 
-fn bits(a: IpAddr) -> u128 {
-    match a.to_canonical() {
+fn bits(a: IpAddr) -> Addr {
+    let b = match a.to_canonical() {
         IpAddr::V4(v4) => v4.to_ipv6_mapped().to_bits(),
         IpAddr::V6(v6) => v6.to_bits(),
-    }
+    };
+    [(b >> 64) as u64, b as u64]
 }
 
-fn addr(b: u128) -> IpAddr {
-    Ipv6Addr::from_bits(b).to_canonical()
+fn addr(b: Addr) -> IpAddr {
+    Ipv6Addr::from_bits((u128::from(b[0]) << 64) | u128::from(b[1])).to_canonical()
 }
 
 /// Destinations a host may beacon to: routable unicast.
 fn routable(a: IpAddr) -> bool {
     match a.to_canonical() {
         IpAddr::V4(v) => {
-            !(v.is_unspecified()
+            !(v.octets()[0] == 0
                 || v.is_loopback()
                 || v.is_multicast()
                 || v.is_broadcast()
@@ -160,8 +165,9 @@ fn routable(a: IpAddr) -> bool {
 pub struct C2Detector {
     config: C2Config,
     pairs: HashMap<PairKey, PairState, FixedState>,
-    names: HashMap<u128, Names, FixedState>,
-    hosts: HashMap<u128, HostDns, FixedState>,
+    names: HashMap<Addr, Names, FixedState>,
+    http: HashMap<PairKey, HttpState, FixedState>,
+    hosts: HashMap<Addr, HostDns, FixedState>,
     hasher: FixedState,
     label_buf: String,
     dropped: u64,
@@ -175,6 +181,7 @@ impl C2Detector {
             config,
             pairs: HashMap::default(),
             names: HashMap::default(),
+            http: HashMap::default(),
             hosts: HashMap::default(),
             hasher: FixedState::with_seed(0x00c2),
             label_buf: String::new(),
@@ -225,9 +232,7 @@ impl C2Detector {
         let Some(p) = self.pair(key) else { return };
         if p.source == Source::App {
             // A connection log covers the pair: its timing replaces the HTTP/TLS one.
-            let http = (p.http, p.checkin, p.agent, p.literal_host);
             *p = PairState::default();
-            (p.http, p.checkin, p.agent, p.literal_host) = http;
         }
         p.source = Source::Conn;
         p.connection(c.ts);
@@ -271,15 +276,16 @@ impl C2Detector {
         let Some((key, p)) = self.app(&h.conn) else {
             return;
         };
-        p.http = p.http.saturating_add(1);
         if h.method.is_none() && p.source == Source::App {
             // Zeek logs a transaction without a request when the connection carried
             // none: an attempt nobody answered.
             p.failed = p.failed.saturating_add(1);
         }
-        p.checkin.push(fp);
-        p.agent.push(ua);
-        p.literal_host |= literal;
+        let hs = self.http.entry(key).or_default();
+        hs.http = hs.http.saturating_add(1);
+        hs.checkin.push(fp);
+        hs.agent.push(ua);
+        hs.literal_host |= literal;
         if let (Some(host), false) = (host, literal) {
             self.name(key.dst, host);
         }
@@ -335,7 +341,7 @@ impl C2Detector {
     }
 
     /// Remembers that `dst` was seen as `name`; `true` if the name is new for it.
-    fn name(&mut self, dst: u128, name: &str) -> bool {
+    fn name(&mut self, dst: Addr, name: &str) -> bool {
         let name = name.trim_end_matches('.');
         if name.is_empty() || name.len() > MAX_NAME_LEN {
             return false;
@@ -368,11 +374,40 @@ impl C2Detector {
     }
 }
 
-/// What one destination (and port) gathered at the end of a window.
-struct Dest<'a> {
-    dst: u128,
-    port: u32,
-    pairs: Vec<(u128, &'a PairState)>,
+/// The first-round signals of one pair.
+#[derive(Debug, Clone, Copy)]
+struct PairSignals {
+    host: Addr,
+    beacon: f64,
+    dead: f64,
+    checkin: f64,
+    long: f64,
+    literal: bool,
+    agent: Option<u32>,
+}
+
+/// A destination (and port) being scored.
+#[derive(Debug, Default)]
+struct Dest {
+    /// Pairs with a first-round signal.
+    pairs: Vec<PairSignals>,
+    signals: Vec<Signal>,
+    /// Host of the most regular pair (its timing is the evidence).
+    best: Option<Addr>,
+}
+
+/// Totals of a reported destination over all its pairs.
+#[derive(Debug, Default)]
+struct Totals {
+    first: Micros,
+    last: Micros,
+    connections: u64,
+    failed: u64,
+    long: u64,
+    sent: u64,
+    received: u64,
+    http: u64,
+    hosts: u64,
 }
 
 impl Observer for C2Detector {
@@ -397,6 +432,7 @@ impl Observer for C2Detector {
     fn finish(&mut self, window: &Window) -> Vec<Box<dyn Finding>> {
         let findings = self.findings(window);
         self.pairs = HashMap::default();
+        self.http = HashMap::default();
         self.names = HashMap::default();
         self.hosts = HashMap::default();
         self.dropped = 0;
@@ -411,45 +447,51 @@ impl Observer for C2Detector {
 impl C2Detector {
     /// The findings of the window so far, without resetting (what
     /// [`Observer::finish`] returns, typed).
+    ///
+    /// Memory beyond the state is proportional to the pairs that show a signal,
+    /// not to all pairs: three passes over the pairs, grouping only what matters.
     pub fn findings(&self, window: &Window) -> Vec<C2Finding> {
-        // Group pairs by destination and port.
-        let mut dests: HashMap<(u128, u32), Dest<'_>, FixedState> = HashMap::default();
+        let report = self.config.report_score;
+        // Round 1: pairs with a signal of their own, grouped by destination and port.
+        let mut dests: HashMap<(Addr, u32), Dest, FixedState> = HashMap::default();
         for (k, p) in &self.pairs {
-            dests
-                .entry((k.dst, k.port))
-                .or_insert_with(|| Dest {
-                    dst: k.dst,
-                    port: k.port,
-                    pairs: Vec::new(),
-                })
-                .pairs
-                .push((k.host, p));
-        }
-        // First round: every signal that a destination shows on its own.
-        let mut scored: Vec<(Dest<'_>, Vec<Signal>, usize)> = Vec::new();
-        for (_, d) in dests {
-            let mut beaconing = 0usize;
-            let mut best = (0.0f64, 0usize);
-            let (mut dead, mut checkin, mut long, mut literal) = (0.0f64, 0.0f64, 0.0f64, false);
-            let push_port = u16::try_from(d.port).is_ok_and(|p| PUSH_TCP_PORTS.contains(&p));
+            let http = self.http.get(k);
+            let push_port = u16::try_from(k.port).is_ok_and(|p| PUSH_TCP_PORTS.contains(&p));
             let factor = if push_port { PUSH_PORT_FACTOR } else { 1.0 };
-            for (i, (_, p)) in d.pairs.iter().enumerate() {
-                let b = score::beacon(p) * factor;
-                if b >= 0.5 {
+            let sig = PairSignals {
+                host: k.host,
+                beacon: score::beacon(p) * factor,
+                dead: score::dead(p),
+                checkin: http.map_or(0.0, score::checkin),
+                long: score::long(p),
+                literal: http.is_some_and(|h| h.literal_host),
+                agent: http.map(|h| h.agent.get().0),
+            };
+            let dga = self.dga_candidate(k);
+            if sig.beacon > 0.0 || sig.dead > 0.0 || sig.checkin > 0.0 || sig.long > 0.0 || dga {
+                dests.entry((k.dst, k.port)).or_default().pairs.push(sig);
+            }
+        }
+        for ((dst, _), d) in &mut dests {
+            let mut beaconing = 0usize;
+            let mut best = (0.0f64, None);
+            let (mut dead, mut checkin, mut long, mut literal) = (0.0f64, 0.0f64, 0.0f64, false);
+            for p in &d.pairs {
+                if p.beacon >= 0.5 {
                     beaconing += 1;
                 }
-                if b > best.0 {
-                    best = (b, i);
+                if p.beacon > best.0 || best.1.is_none() {
+                    best = (p.beacon, Some(p.host));
                 }
-                dead = dead.max(score::dead(p));
-                checkin = checkin.max(score::checkin(p));
-                long = long.max(score::long(p));
-                literal |= p.literal_host;
+                dead = dead.max(p.dead);
+                checkin = checkin.max(p.checkin);
+                long = long.max(p.long);
+                literal |= p.literal;
             }
-            let mut signals = Vec::new();
+            d.best = best.1;
             let mut push = |name, value: f64, weight| {
                 if value > 0.0 {
-                    signals.push(Signal {
+                    d.signals.push(Signal {
                         name,
                         value: value.min(1.0),
                         weight,
@@ -464,11 +506,10 @@ impl C2Detector {
             push("checkin", checkin, weight::CHECKIN);
             push("long", long, weight::LONG);
             push("literal", f64::from(u8::from(literal)), weight::LITERAL);
-            let names = self.names.get(&d.dst);
-            if let Some(n) = names.filter(|n| n.random > 0) {
-                let bot = d.pairs.iter().any(|(h, _)| {
+            if let Some(n) = self.names.get(dst).filter(|n| n.random > 0) {
+                let bot = d.pairs.iter().any(|p| {
                     self.hosts
-                        .get(h)
+                        .get(&p.host)
                         .is_some_and(|s| s.nx_random >= score::NX_BURST)
                 });
                 if bot {
@@ -479,72 +520,106 @@ impl C2Detector {
                     );
                 }
             }
-            scored.push((d, signals, best.1));
         }
-        // Second round: link address-literal check-ins of a host to its reported
-        // destinations by user agent.
-        let mut agents: HashMap<(u128, u32), (), FixedState> = HashMap::default();
-        for (d, s, _) in &scored {
-            if score::combine(s) >= self.config.report_score {
-                for (h, p) in &d.pairs {
-                    if p.http > 0 {
-                        agents.insert((*h, p.agent.get().0), ());
+        // Round 2: link to the reported destinations of the same host the address-
+        // literal check-ins with the same user agent, and the unanswered, never named
+        // destinations on the same port (a bot walking its list of C2 addresses).
+        let mut agents: HashMap<(Addr, u32), (), FixedState> = HashMap::default();
+        let mut ports: HashMap<(Addr, u32), (), FixedState> = HashMap::default();
+        for ((_, port), d) in &dests {
+            if score::combine(&d.signals) >= report {
+                for p in &d.pairs {
+                    ports.insert((p.host, *port), ());
+                    if let Some(a) = p.agent {
+                        agents.insert((p.host, a), ());
                     }
                 }
             }
         }
-        // and to the unanswered, never named destinations on the same port of a host
-        // with a reported destination (a bot walking its list of C2 addresses).
-        let mut ports: HashMap<(u128, u32), (), FixedState> = HashMap::default();
-        for (d, s, _) in &scored {
-            if score::combine(s) >= self.config.report_score {
-                for (h, _) in &d.pairs {
-                    ports.insert((*h, d.port), ());
+        let mut linked: Vec<((Addr, u32), Signal)> = Vec::new();
+        if !ports.is_empty() {
+            for (k, p) in &self.pairs {
+                let reported = dests
+                    .get(&(k.dst, k.port))
+                    .is_some_and(|d| score::combine(&d.signals) >= report);
+                if reported {
+                    continue;
+                }
+                let http = self.http.get(k);
+                let shared = http.is_some_and(|h| {
+                    h.http > 0 && h.literal_host && agents.contains_key(&(k.host, h.agent.get().0))
+                });
+                if shared {
+                    linked.push((
+                        (k.dst, k.port),
+                        Signal {
+                            name: "shared_checkin",
+                            value: 1.0,
+                            weight: weight::SHARED_CHECKIN,
+                        },
+                    ));
+                }
+                let sibling = p.count <= score::SIBLING_MAX_CONNS
+                    && p.failed == p.count
+                    && ports.contains_key(&(k.host, k.port))
+                    && !self.names.contains_key(&k.dst);
+                if sibling {
+                    linked.push((
+                        (k.dst, k.port),
+                        Signal {
+                            name: "sibling",
+                            value: 1.0,
+                            weight: weight::SIBLING,
+                        },
+                    ));
                 }
             }
         }
-        for (d, s, _) in &mut scored {
-            if score::combine(s) >= self.config.report_score {
-                continue;
-            }
-            let linked = d.pairs.iter().any(|(h, p)| {
-                p.http > 0 && p.literal_host && agents.contains_key(&(*h, p.agent.get().0))
-            });
-            if linked {
-                s.push(Signal {
-                    name: "shared_checkin",
-                    value: 1.0,
-                    weight: weight::SHARED_CHECKIN,
-                });
-            }
-            let unnamed = !self.names.contains_key(&d.dst);
-            let sibling = unnamed
-                && d.pairs.iter().any(|(h, p)| {
-                    p.count <= score::SIBLING_MAX_CONNS
-                        && p.failed == p.count
-                        && ports.contains_key(&(*h, d.port))
-                });
-            if sibling {
-                s.push(Signal {
-                    name: "sibling",
-                    value: 1.0,
-                    weight: weight::SIBLING,
-                });
+        for (key, signal) in linked {
+            let d = dests.entry(key).or_default();
+            if !d.signals.iter().any(|s| s.name == signal.name) {
+                d.signals.push(signal);
             }
         }
-        let mut out = Vec::new();
-        for (d, signals, best) in scored {
-            let score = score::combine(&signals);
-            if score < self.config.report_score {
-                continue;
+        // Reported: over the score, not on a warninglist.
+        let mut totals: HashMap<(Addr, u32), Totals, FixedState> = HashMap::default();
+        for ((dst, port), d) in &dests {
+            if score::combine(&d.signals) >= report
+                && self
+                    .suppressed_by(addr(*dst), self.names.get(dst))
+                    .is_none()
+            {
+                totals.insert(
+                    (*dst, *port),
+                    Totals {
+                        first: Micros::MAX,
+                        last: Micros::MIN,
+                        ..Totals::default()
+                    },
+                );
             }
-            let dst = addr(d.dst);
-            let names = self.names.get(&d.dst);
-            if self.suppressed_by(dst, names).is_some() {
-                continue;
-            }
-            out.push(self.finding(&d, dst, score, signals, best, names, window));
         }
+        // Round 3: totals of the reported destinations over all their pairs.
+        for (k, p) in &self.pairs {
+            if let Some(t) = totals.get_mut(&(k.dst, k.port)) {
+                t.first = t.first.min(p.first);
+                t.last = t.last.max(p.last);
+                t.connections += u64::from(p.count);
+                t.failed += u64::from(p.failed);
+                t.long += u64::from(p.long);
+                t.sent = t.sent.saturating_add(p.orig_bytes);
+                t.received = t.received.saturating_add(p.resp_bytes);
+                t.http += self.http.get(k).map_or(0, |h| u64::from(h.http));
+                t.hosts += 1;
+            }
+        }
+        let mut out: Vec<C2Finding> = totals
+            .into_iter()
+            .filter_map(|(key, t)| {
+                let d = dests.get(&key)?;
+                Some(self.finding(key, d, &t, window))
+            })
+            .collect();
         out.sort_by(|a, b| {
             b.score
                 .total_cmp(&a.score)
@@ -552,6 +627,16 @@ impl C2Detector {
                 .then(a.port.cmp(&b.port))
         });
         out
+    }
+
+    /// Could the pair's destination be a DGA bot's: a random-looking name, asked by
+    /// a host with an NXDOMAIN burst.
+    fn dga_candidate(&self, k: &PairKey) -> bool {
+        self.names.get(&k.dst).is_some_and(|n| n.random > 0)
+            && self
+                .hosts
+                .get(&k.host)
+                .is_some_and(|h| h.nx_random >= score::NX_BURST)
     }
 
     /// Destinations that would be reported but are on a warninglist, with the reason
@@ -564,6 +649,7 @@ impl C2Detector {
             },
             pairs: self.pairs.clone(),
             names: self.names.clone(),
+            http: self.http.clone(),
             hosts: self.hosts.clone(),
             hasher: self.hasher.clone(),
             label_buf: String::new(),
@@ -583,36 +669,16 @@ impl C2Detector {
         out
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn finding(
-        &self,
-        d: &Dest<'_>,
-        dst: IpAddr,
-        score: f64,
-        signals: Vec<Signal>,
-        best: usize,
-        names: Option<&Names>,
-        window: &Window,
-    ) -> C2Finding {
-        let first = d.pairs.iter().map(|(_, p)| p.first).min().unwrap_or(0);
-        let last = d.pairs.iter().map(|(_, p)| p.last).max().unwrap_or(0);
-        let connections: u64 = d.pairs.iter().map(|(_, p)| u64::from(p.count)).sum();
-        let failed: u64 = d.pairs.iter().map(|(_, p)| u64::from(p.failed)).sum();
-        let long: u64 = d.pairs.iter().map(|(_, p)| u64::from(p.long)).sum();
-        let sent: u64 = d.pairs.iter().map(|(_, p)| p.orig_bytes).sum();
-        let received: u64 = d.pairs.iter().map(|(_, p)| p.resp_bytes).sum();
-        let http: u64 = d.pairs.iter().map(|(_, p)| u64::from(p.http)).sum();
-        let beaconing = d
-            .pairs
-            .iter()
-            .filter(|(_, p)| score::beacon(p) >= 0.5)
-            .count();
-        let fan_in = signals.iter().any(|s| s.name == "fan_in");
+    fn finding(&self, key: (Addr, u32), d: &Dest, t: &Totals, window: &Window) -> C2Finding {
+        let (dst, port) = key;
+        let score = score::combine(&d.signals);
+        let beaconing = d.pairs.iter().filter(|p| p.beacon >= 0.5).count();
+        let fan_in = d.signals.iter().any(|s| s.name == "fan_in");
+        let empty = PairState::default();
         let p = d
-            .pairs
-            .get(best)
-            .map_or(&PairState::default(), |x| x.1)
-            .clone();
+            .best
+            .and_then(|host| self.pairs.get(&PairKey { host, dst, port }))
+            .unwrap_or(&empty);
         let (conc, peak) = p.concentration();
         let histogram: Vec<Value> = p
             .bins
@@ -628,16 +694,17 @@ impl C2Detector {
                 json!({"from_s": round(pair::bin_lower_secs(k)), "to_s": to, "count": c})
             })
             .collect();
+        let names = self.names.get(&dst);
         let names_list: Vec<String> = names
             .map(|n| n.names.iter().map(|s| s.to_string()).collect())
             .unwrap_or_default();
         let evidence = json!({
-            "signals": signals.iter().map(|s| json!({
+            "signals": d.signals.iter().map(|s| json!({
                 "name": s.name, "value": round(s.value), "weight": s.weight,
             })).collect::<Vec<_>>(),
-            "connections": connections,
-            "failed_connections": failed,
-            "long_connections": long,
+            "connections": t.connections,
+            "failed_connections": t.failed,
+            "long_connections": t.long,
             "beaconing_hosts": beaconing,
             "timing_from": match p.source { Source::Conn => "conn", _ => "http/tls" },
             "interval": {
@@ -649,25 +716,25 @@ impl C2Detector {
                 "concentration": round(conc),
             },
             "bytes": {
-                "sent": sent,
-                "received": received,
+                "sent": t.sent,
+                "received": t.received,
                 "mean_sent": round(p.sizes.mean()),
                 "size_regularity": round(p.size_regularity()),
                 "max_duration_s": round(f64::from(p.max_duration)),
             },
-            "http_requests": http,
+            "http_requests": t.http,
             "names": names_list,
             "distinct_names": names.map_or(0, |n| n.distinct),
         });
         C2Finding {
-            destination: dst,
-            port: u16::try_from(d.port).ok(),
+            destination: addr(dst),
+            port: u16::try_from(port).ok(),
             score,
-            internal_hosts: d.pairs.len() as u64,
-            first_seen: first,
-            last_seen: last,
+            internal_hosts: t.hosts,
+            first_seen: t.first,
+            last_seen: t.last,
             window_start: window.start,
-            connections,
+            connections: t.connections,
             botnet: fan_in,
             names: names_list,
             evidence,

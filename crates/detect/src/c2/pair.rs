@@ -10,9 +10,10 @@
 //! and of long ones, and for HTTP the majority check-in fingerprint (method, path and
 //! user agent hashed).
 //!
-//! **Memory**: [`PairState`] is [`PAIR_STATE_BYTES`] bytes; with its 40-byte key and the
-//! hash table's control byte and load factor (at most 8/7, up to 2× just after a
-//! resize) a pair costs 200–400 bytes: one million pairs fit in about 400 MB at worst.
+//! **Memory**: [`PairState`] is [`PAIR_STATE_BYTES`] (112) bytes; with its 40-byte key
+//! and the hash table's control byte, a slot is 153 bytes, and the table holds between
+//! 7/16 and 7/8 of its slots full: 175–350 bytes per pair, one million pairs in at
+//! most 350 MB (the HTTP side, [`HttpState`], only for pairs with HTTP records).
 
 use accord_telemetry::Micros;
 
@@ -56,12 +57,13 @@ pub enum Source {
     Conn,
 }
 
-/// Streaming mean and variance (Welford).
+/// Streaming mean and variance (Welford), stored in single precision (the state is
+/// per pair; seven significant digits are plenty for a jitter figure).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Moments {
     n: u32,
-    mean: f64,
-    m2: f64,
+    mean: f32,
+    m2: f32,
 }
 
 impl Moments {
@@ -69,9 +71,11 @@ impl Moments {
     #[inline]
     pub fn push(&mut self, x: f64) {
         self.n = self.n.saturating_add(1);
-        let d = x - self.mean;
-        self.mean += d / f64::from(self.n);
-        self.m2 += d * (x - self.mean);
+        let mean = f64::from(self.mean);
+        let d = x - mean;
+        let mean = mean + d / f64::from(self.n);
+        self.m2 = (f64::from(self.m2) + d * (x - mean)) as f32;
+        self.mean = mean as f32;
     }
 
     /// Number of values.
@@ -81,7 +85,7 @@ impl Moments {
 
     /// Mean (0 with no value).
     pub fn mean(&self) -> f64 {
-        self.mean
+        f64::from(self.mean)
     }
 
     /// Standard deviation divided by the mean (0 when undefined).
@@ -89,7 +93,7 @@ impl Moments {
         if self.n < 2 || self.mean <= 0.0 {
             return 0.0;
         }
-        (self.m2 / f64::from(self.n - 1)).max(0.0).sqrt() / self.mean
+        (f64::from(self.m2) / f64::from(self.n - 1)).max(0.0).sqrt() / f64::from(self.mean)
     }
 }
 
@@ -121,33 +125,9 @@ impl Majority {
     }
 }
 
-/// The state of one (internal host, destination, port).
-#[derive(Debug, Clone, Default)]
-pub struct PairState {
-    /// First and last connection start.
-    pub first: Micros,
-    /// Latest connection start (gaps are measured from it).
-    pub last: Micros,
-    /// Connections (or application records when [`Source::App`]).
-    pub count: u32,
-    /// Connections nobody answered: no responder packet or byte.
-    pub failed: u32,
-    /// Connections of at least [`LONG_CONN_SECS`].
-    pub long: u32,
-    /// Longest duration seen, seconds.
-    pub max_duration: f32,
-    /// Gap histogram ([`interval_bin`]).
-    pub bins: [u16; INTERVAL_BINS],
-    /// Gaps of at least one second.
-    pub gaps: Moments,
-    /// Bytes sent by the host per connection.
-    pub sizes: Moments,
-    /// Most frequent exact size sent.
-    pub size_mode: Majority,
-    /// Total bytes sent and received.
-    pub orig_bytes: u64,
-    /// Total bytes received.
-    pub resp_bytes: u64,
+/// The HTTP side of a pair, kept apart (most pairs have no HTTP log).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HttpState {
     /// HTTP requests seen.
     pub http: u32,
     /// Majority check-in fingerprint (method, path, user agent).
@@ -156,6 +136,36 @@ pub struct PairState {
     pub agent: Majority,
     /// An HTTP `Host` header was an address literal (no name used).
     pub literal_host: bool,
+}
+
+/// The state of one (internal host, destination, port).
+#[derive(Debug, Clone, Default)]
+pub struct PairState {
+    /// First connection start.
+    pub first: Micros,
+    /// Latest connection start (gaps are measured from it).
+    pub last: Micros,
+    /// Connections (or application records when [`Source::App`]).
+    pub count: u32,
+    /// Connections nobody answered: no responder packet or byte.
+    pub failed: u32,
+    /// Total bytes sent.
+    pub orig_bytes: u64,
+    /// Total bytes received.
+    pub resp_bytes: u64,
+    /// Gaps of at least one second.
+    pub gaps: Moments,
+    /// Bytes sent by the host per connection.
+    pub sizes: Moments,
+    /// Most frequent exact size sent.
+    pub size_mode: Majority,
+    /// Longest duration seen, seconds.
+    pub max_duration: f32,
+    /// Gap histogram ([`interval_bin`]); when a bin would pass 255 every bin is
+    /// halved, which keeps the shape (all the scoring reads) in one byte per bin.
+    pub bins: [u8; INTERVAL_BINS],
+    /// Connections of at least [`LONG_CONN_SECS`].
+    pub long: u16,
     /// Where the timing came from.
     pub source: Source,
 }
@@ -173,7 +183,12 @@ impl PairState {
         } else if ts >= self.last {
             let gap = ts - self.last;
             let k = interval_bin(gap);
-            self.bins[k] = self.bins[k].saturating_add(1);
+            if self.bins[k] == u8::MAX {
+                for b in &mut self.bins {
+                    *b >>= 1;
+                }
+            }
+            self.bins[k] += 1;
             if k > 0 {
                 self.gaps.push(gap as f64 / 1e6);
             }
@@ -268,5 +283,25 @@ mod tests {
         }
     }
 
-    const _: () = assert!(PAIR_STATE_BYTES <= 200, "pair state grew past 200 bytes");
+    const _: () = assert!(PAIR_STATE_BYTES <= 112, "pair state grew past 112 bytes");
+
+    #[test]
+    fn a_saturated_histogram_keeps_its_shape() {
+        let mut p = PairState::default();
+        let mut t = 0;
+        for i in 0..3000 {
+            p.connection(t);
+            // Two gaps of 60 s for one of 5 s.
+            t += if i % 3 == 2 { 5_000_000 } else { 60_000_000 };
+        }
+        let (a, b) = (
+            p.bins[interval_bin(60_000_000)],
+            p.bins[interval_bin(5_000_000)],
+        );
+        assert!(
+            a >= 128 && (f64::from(a) / f64::from(b) - 2.0).abs() < 0.1,
+            "{a} {b}"
+        );
+        assert_eq!(p.count, 3000);
+    }
 }

@@ -7,7 +7,7 @@
 //! address alone is reported; a long connection, an address-literal `Host` or failed
 //! connections alone are not.
 
-use crate::c2::pair::PairState;
+use crate::c2::pair::{HttpState, PairState};
 
 /// Score from which a destination is reported.
 pub const REPORT_SCORE: f64 = 0.6;
@@ -124,7 +124,7 @@ pub fn dead(p: &PairState) -> f64 {
 }
 
 /// The check-in signal: most HTTP requests identical.
-pub fn checkin(p: &PairState) -> f64 {
+pub fn checkin(p: &HttpState) -> f64 {
     if p.http < MIN_CONNS {
         return 0.0;
     }
