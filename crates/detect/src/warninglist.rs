@@ -94,15 +94,21 @@ impl Warninglists {
         Self::default()
     }
 
-    /// The lists compiled into the library (see the module documentation).
+    /// The lists compiled into the library (see the module documentation), parsed
+    /// once per process and cloned.
     pub fn bundled() -> Self {
-        let mut w = Warninglists::default();
-        for (name, bytes) in BUNDLED {
-            // The bundled lists are checked by a unit test; a broken copy would only
-            // suppress less, never panic.
-            let _ = w.add(name, bytes);
-        }
-        w
+        static BUNDLED_LISTS: std::sync::OnceLock<Warninglists> = std::sync::OnceLock::new();
+        BUNDLED_LISTS
+            .get_or_init(|| {
+                let mut w = Warninglists::default();
+                for (name, bytes) in BUNDLED {
+                    // The bundled lists are checked by a unit test; a broken copy would
+                    // only suppress less, never panic.
+                    let _ = w.add(name, bytes);
+                }
+                w
+            })
+            .clone()
     }
 
     /// Parses one MISP warninglist (`list.json` of the upstream repository).

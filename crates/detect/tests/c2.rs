@@ -609,3 +609,50 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn links_name_the_internal_hosts_of_each_finding_for_the_node_only() {
+    let mut det = detector();
+    let links = det.links();
+    let mut rng = Rng(9);
+    for h in ["10.0.5.2", "10.0.5.1"] {
+        beacon(
+            &mut det,
+            h,
+            "203.0.113.31",
+            443,
+            60.0,
+            0.1,
+            50,
+            200,
+            &mut rng,
+        );
+    }
+    det.observe(&Record::Conn(conn(
+        T0,
+        "10.0.5.3",
+        "198.51.100.1",
+        443,
+        10,
+        true,
+    )));
+    let f = det.finish(&Window {
+        start: T0,
+        end: T0 + 86_400 * S,
+    });
+    assert_eq!(f.len(), 1);
+    assert_eq!(
+        links.hosts(ip("203.0.113.31"), Some(443)),
+        Some(vec![ip("10.0.5.1"), ip("10.0.5.2")])
+    );
+    assert_eq!(
+        links.destinations_of(ip("10.0.5.1")),
+        [(ip("203.0.113.31"), Some(443))]
+    );
+    assert!(links.destinations_of(ip("10.0.5.3")).is_empty());
+    assert_eq!(links.all_hosts().len(), 2);
+    assert!(
+        !format!("{links:?}").contains("10.0.5"),
+        "Debug prints counts only"
+    );
+}

@@ -30,9 +30,10 @@ pub mod finding;
 pub mod pair;
 pub mod score;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::net::{IpAddr, Ipv6Addr};
+use std::sync::{Arc, Mutex};
 
 use accord_telemetry::{Conn, Dns, Http, Micros, Proto, Record, Ssl};
 use foldhash::fast::FixedState;
@@ -42,7 +43,7 @@ use crate::observer::{Finding, Observer, Window};
 use crate::warninglist::Warninglists;
 use crate::InternalNets;
 
-pub use finding::{C2Finding, C2_NAMESPACE};
+pub use finding::{C2Finding, C2_NAMESPACE, DISTINCT_HOSTS_PROPERTY};
 use pair::{HttpState, PairState, Source};
 use score::{weight, Signal};
 
@@ -160,6 +161,62 @@ fn routable(a: IpAddr) -> bool {
     }
 }
 
+/// Internal hosts kept per reported destination in [`C2Links`].
+pub const MAX_LINKED_HOSTS: usize = 1024;
+
+/// Which internal hosts talked to each reported destination of the last window.
+///
+/// Nothing here is part of a finding: the node uses it for remediation and for
+/// correlating the C2's hosts with other detectors (a DDoS detector's participants),
+/// and must not publish it. A handle: take it with [`C2Detector::links`] before the
+/// detector is handed to a [`crate::Pass`]; replaced at every `finish`. `Debug`
+/// prints counts only.
+#[derive(Clone, Default)]
+pub struct C2Links {
+    inner: Arc<Mutex<HashMap<(IpAddr, Option<u16>), Vec<IpAddr>>>>,
+}
+
+impl C2Links {
+    fn with<T>(&self, f: impl FnOnce(&mut HashMap<(IpAddr, Option<u16>), Vec<IpAddr>>) -> T) -> T {
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut g)
+    }
+
+    /// The internal hosts of the finding on `destination` and `port` (at most
+    /// [`MAX_LINKED_HOSTS`], sorted).
+    pub fn hosts(&self, destination: IpAddr, port: Option<u16>) -> Option<Vec<IpAddr>> {
+        self.with(|l| l.get(&(destination, port)).cloned())
+    }
+
+    /// The reported destinations `host` talked to.
+    pub fn destinations_of(&self, host: IpAddr) -> Vec<(IpAddr, Option<u16>)> {
+        let host = host.to_canonical();
+        let mut v: Vec<_> = self.with(|l| {
+            l.iter()
+                .filter(|(_, hs)| hs.binary_search(&host).is_ok())
+                .map(|(k, _)| *k)
+                .collect()
+        });
+        v.sort();
+        v
+    }
+
+    /// Every internal host of every finding of the last window.
+    pub fn all_hosts(&self) -> HashSet<IpAddr> {
+        self.with(|l| l.values().flatten().copied().collect())
+    }
+}
+
+impl std::fmt::Debug for C2Links {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (d, h) = self.with(|l| (l.len(), l.values().map(Vec::len).sum::<usize>()));
+        f.debug_struct("C2Links")
+            .field("destinations", &d)
+            .field("hosts", &h)
+            .finish()
+    }
+}
+
 /// The C2 detector (an [`Observer`]).
 #[derive(Debug)]
 pub struct C2Detector {
@@ -172,6 +229,7 @@ pub struct C2Detector {
     label_buf: String,
     dropped: u64,
     window_start: Option<Micros>,
+    links: C2Links,
 }
 
 impl C2Detector {
@@ -187,7 +245,13 @@ impl C2Detector {
             label_buf: String::new(),
             dropped: 0,
             window_start: None,
+            links: C2Links::default(),
         }
+    }
+
+    /// The handle on the internal hosts of each finding (see [`C2Links`]).
+    pub fn links(&self) -> C2Links {
+        self.links.clone()
     }
 
     /// Records not kept because a bound was reached, in this window.
@@ -431,6 +495,22 @@ impl Observer for C2Detector {
 
     fn finish(&mut self, window: &Window) -> Vec<Box<dyn Finding>> {
         let findings = self.findings(window);
+        let mut links: HashMap<(IpAddr, Option<u16>), Vec<IpAddr>> = findings
+            .iter()
+            .map(|f| ((f.destination, f.port), Vec::new()))
+            .collect();
+        for k in self.pairs.keys() {
+            let key = (addr(k.dst), u16::try_from(k.port).ok());
+            if let Some(v) = links.get_mut(&key) {
+                if v.len() < MAX_LINKED_HOSTS {
+                    v.push(addr(k.host));
+                }
+            }
+        }
+        for v in links.values_mut() {
+            v.sort();
+        }
+        self.links.with(|l| *l = links);
         self.pairs = HashMap::default();
         self.http = HashMap::default();
         self.names = HashMap::default();
@@ -655,6 +735,7 @@ impl C2Detector {
             label_buf: String::new(),
             dropped: 0,
             window_start: self.window_start,
+            links: C2Links::default(),
         };
         let mut out: Vec<(IpAddr, String)> = strict
             .findings(window)
