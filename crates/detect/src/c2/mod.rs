@@ -173,11 +173,14 @@ pub const MAX_LINKED_HOSTS: usize = 1024;
 /// prints counts only.
 #[derive(Clone, Default)]
 pub struct C2Links {
-    inner: Arc<Mutex<HashMap<(IpAddr, Option<u16>), Vec<IpAddr>>>>,
+    inner: Arc<Mutex<LinkMap>>,
 }
 
+/// Reported destination and port → its internal hosts.
+type LinkMap = HashMap<(IpAddr, Option<u16>), Vec<IpAddr>>;
+
 impl C2Links {
-    fn with<T>(&self, f: impl FnOnce(&mut HashMap<(IpAddr, Option<u16>), Vec<IpAddr>>) -> T) -> T {
+    fn with<T>(&self, f: impl FnOnce(&mut LinkMap) -> T) -> T {
         let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         f(&mut g)
     }
@@ -495,7 +498,7 @@ impl Observer for C2Detector {
 
     fn finish(&mut self, window: &Window) -> Vec<Box<dyn Finding>> {
         let findings = self.findings(window);
-        let mut links: HashMap<(IpAddr, Option<u16>), Vec<IpAddr>> = findings
+        let mut links: LinkMap = findings
             .iter()
             .map(|f| ((f.destination, f.port), Vec::new()))
             .collect();
