@@ -567,6 +567,30 @@ fn texts(v: &Value, out: &mut Vec<String>) {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
+    /// Hostile values (any time, NaN or infinite durations, huge byte counts) never
+    /// panic the detector, and whatever it reports is a valid score.
+    #[test]
+    fn hostile_records_never_panic(
+        recs in prop::collection::vec(
+            (any::<i64>(), any::<u64>(), any::<u64>(), any::<f64>(), 0u8..4, any::<u16>()),
+            1..200,
+        ),
+    ) {
+        let mut det = detector();
+        for (ts, sent, resp, dur, h, port) in recs {
+            let mut c = conn(ts, "10.0.0.1", "203.0.113.1", port, sent, resp % 2 == 0);
+            c.duration = Some(dur);
+            c.resp_bytes = Some(resp);
+            c.orig_h = IpAddr::from([10, 0, 0, h]);
+            det.observe(&Record::Conn(c));
+        }
+        for f in run(&mut det) {
+            prop_assert!((0.0..=1.0).contains(&f.score));
+            let _ = f.to_stix(&producer());
+            let _ = f.summary();
+        }
+    }
+
     /// Any beacon with up to 30% uniform jitter, a period from 10 s to two hours and
     /// at least 20 check-ins is found.
     #[test]

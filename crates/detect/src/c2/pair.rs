@@ -181,7 +181,7 @@ impl PairState {
             self.first = ts;
             self.last = ts;
         } else if ts >= self.last {
-            let gap = ts - self.last;
+            let gap = ts.saturating_sub(self.last);
             let k = interval_bin(gap);
             if self.bins[k] == u8::MAX {
                 for b in &mut self.bins {
