@@ -27,7 +27,10 @@ import ipaddress
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIX = os.path.join(ROOT, "fixtures", "telemetry")
+# The detector: the `detect_c2` example, or `accord --json detect c2` when ACCORD names
+# the CLI binary (ACCORD=target/release/accord scripts/eval-detect).
 DETECT = os.environ.get("DETECT_C2", os.path.join(ROOT, "target", "release", "examples", "detect_c2"))
+ACCORD = os.environ.get("ACCORD")
 
 # name, files, internal networks (what an operator knows of its own network), truth rule
 CAPTURES = [
@@ -207,7 +210,7 @@ def truth(paths, internal, rule):
 
 def ours(paths, internal_cidrs, tmp):
     stripped = [strip_labels(p, tmp) for p in paths]
-    args = [DETECT]
+    args = [ACCORD, "--json", "detect", "c2"] if ACCORD else [DETECT]
     for c in internal_cidrs or []:
         args += ["--internal", c]
     out = subprocess.run(args + stripped, check=True, capture_output=True, text=True).stdout

@@ -680,3 +680,27 @@ fn links_name_the_internal_hosts_of_each_finding_for_the_node_only() {
         "Debug prints counts only"
     );
 }
+
+#[test]
+fn an_ipv6_c2_gets_an_ipv6_indicator() {
+    let mut det = detector();
+    let mut rng = Rng(10);
+    beacon(
+        &mut det,
+        "fd00::5",
+        "2001:db8:c2::1",
+        443,
+        60.0,
+        0.2,
+        80,
+        250,
+        &mut rng,
+    );
+    let f = run(&mut det);
+    assert_eq!(flagged(&f), ["2001:db8:c2::1"]);
+    let stix = f[0].to_stix(&producer());
+    let ind = stix.iter().find(|o| o["type"] == "indicator").unwrap();
+    assert_eq!(ind["pattern"], "[ipv6-addr:value = '2001:db8:c2::1']");
+    assert!(stix.iter().any(|o| o["type"] == "ipv6-addr"));
+    assert!(!serde_json::to_string(&stix).unwrap().contains("fd00::5"));
+}
