@@ -51,6 +51,6 @@ pub use error::{Error, FieldName};
 pub use field::{parse_any_time, parse_datetime, parse_epoch, unescape_zeek};
 pub use line::MAX_LINE_LEN;
 pub use reader::{Format, TelemetryReader};
-pub use record::{Answers, Conn, Dns, Http, Micros, Proto, Record};
+pub use record::{Answers, Conn, Dns, Http, Micros, Proto, Record, Ssl};
 pub use zeek_json::ZeekJsonReader;
 pub use zeek_tsv::{ZeekTsvReader, MAX_COLUMNS};
