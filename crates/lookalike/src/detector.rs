@@ -79,6 +79,7 @@ impl<'i> Detector<'i> {
         };
         let ascii = n.ascii;
         let mut hosted = false;
+        let mut popular = false;
         if index.hosting.contains(&ascii[rs..]) {
             if rs == 0 {
                 return Ok(None);
@@ -86,11 +87,19 @@ impl<'i> Detector<'i> {
             rs = ascii[..rs - 1].rfind('.').map_or(0, |p| p + 1);
             hosted = true;
         }
-        // Legitimate: the registrable domain or a longer suffix of the name is known.
+        // Legitimate: the registrable domain or a longer suffix of the name is listed.
         let mut b = 0;
         loop {
             if index.legit.contains(&ascii[b..]) {
                 return Ok(None);
+            }
+            if b == rs && index.popular.contains(&ascii[b..]) {
+                // A popular registrable domain: its own label is excused; brand tokens in
+                // its subdomains are judged, with lure words required (free hosters).
+                if rs == 0 {
+                    return Ok(None);
+                }
+                popular = true;
             }
             if b >= rs {
                 break;
@@ -116,116 +125,139 @@ impl<'i> Detector<'i> {
             domain: ascii,
             registrable,
             unicode: n.unicode,
+            popular,
         };
 
-        // 1. The label is the brand token: TLD swap, hyphenation, or a hosted copy.
-        nohyph.clear();
-        nohyph.extend(label.chars().filter(|&c| c != '-'));
-        if let Some(ids) = index.exact.get(nohyph.as_str()) {
-            for &id in ids {
-                let br = &index.brands[id as usize];
-                let (tech, variant, base, why) = if label.contains('-') && label != br.label {
-                    (
-                        Technique::Hyphenation,
-                        "hyphens-inserted",
-                        0.85,
-                        "the brand's label with hyphens inserted",
-                    )
-                } else if hosted {
-                    (
-                        Technique::Subdomain,
-                        "brand-token-as-label",
-                        0.85,
-                        "the brand's label as a site name on a hosting domain",
-                    )
-                } else if suffix != br.suffix {
-                    (
-                        Technique::TldSwap,
-                        "suffix-differs",
-                        0.75,
-                        "the brand's label under another public suffix",
-                    )
-                } else {
-                    continue;
-                };
-                ctx.offer(
-                    &mut best,
-                    Offer {
-                        id,
-                        technique: tech,
-                        variant,
-                        label,
-                        in_sub: false,
-                        score: base,
-                        reasons: vec![format!("base {base:.2}: {why}")],
-                        edit: None,
-                        skeleton: None,
-                    },
-                );
-            }
-        }
-
-        // 2. Same skeleton, different characters: homoglyph.
-        let mut mixed = None;
-        skel.clear();
         let reg_label_index = ascii[..rs].bytes().filter(|&c| c == b'.').count();
         let uni_label = n
             .unicode
             .and_then(|u| u.split('.').nth(reg_label_index))
             .filter(|u| !u.is_ascii());
-        if let Some(u) = uni_label {
-            skel.extend(
-                unicode_security::skeleton(u)
-                    .flat_map(char::to_lowercase)
-                    .filter(|&c| c != '-'),
-            );
-            mixed = Some(!u.is_single_script());
-        } else {
-            for c in nohyph.bytes() {
-                skel.push_str(crate::index::skel_of(&index.ascii_skel, c));
-            }
-        }
-        if let Some(ids) = index.skeletons.get(skel.as_str()) {
-            for &id in ids {
-                let br = &index.brands[id as usize];
-                if uni_label.is_none() && br.token == *nohyph {
-                    continue;
+        if !popular {
+            // 1. The label is the brand token: TLD swap, hyphenation, or a hosted copy.
+            nohyph.clear();
+            nohyph.extend(label.chars().filter(|&c| c != '-'));
+            if let Some(ids) = index.exact.get(nohyph.as_str()) {
+                for &id in ids {
+                    let br = &index.brands[id as usize];
+                    let (tech, variant, base, why) = if label.contains('-') && label != br.label {
+                        (
+                            Technique::Hyphenation,
+                            "hyphens-inserted",
+                            0.85,
+                            "the brand's label with hyphens inserted",
+                        )
+                    } else if hosted {
+                        (
+                            Technique::Subdomain,
+                            "brand-token-as-label",
+                            0.85,
+                            "the brand's label as a site name on a hosting domain",
+                        )
+                    } else if suffix != br.suffix && defensive_suffix(suffix) {
+                        (
+                            Technique::TldSwap,
+                            "suffix-differs",
+                            0.5,
+                            "the brand's label under a country-code or classic suffix, which brands register defensively",
+                        )
+                    } else if suffix != br.suffix {
+                        (
+                            Technique::TldSwap,
+                            "suffix-differs",
+                            0.75,
+                            "the brand's label under another public suffix",
+                        )
+                    } else {
+                        continue;
+                    };
+                    ctx.offer(
+                        &mut best,
+                        Offer {
+                            id,
+                            technique: tech,
+                            variant,
+                            label,
+                            in_sub: false,
+                            score: base,
+                            reasons: vec![format!("base {base:.2}: {why}")],
+                            edit: None,
+                            skeleton: None,
+                        },
+                    );
                 }
-                let mut score = 0.9;
-                let mut reasons = vec![format!(
-                    "base 0.90: the label's UTS #39 skeleton {skel:?} equals the brand's"
-                )];
-                if mixed == Some(true) {
-                    score += 0.05;
-                    reasons.push("+0.05: the Unicode label mixes scripts".into());
-                }
-                ctx.offer(
-                    &mut best,
-                    Offer {
-                        id,
-                        technique: Technique::Homoglyph,
-                        variant: "skeleton",
-                        label: uni_label.unwrap_or(label),
-                        in_sub: false,
-                        score,
-                        reasons,
-                        edit: None,
-                        skeleton: Some(skel.clone()),
-                    },
-                );
             }
-        }
 
-        // 3. One edit from a brand token (symmetric-delete lookup): typo, bitsquat, vowel swap.
-        let (min_len, max_len) = index.typo_len;
-        let whole = nohyph.len() + 1 >= min_len && nohyph.len() <= max_len + 1;
-        if whole && uni_label.is_none() {
-            typo_probe(&ctx, &mut best, del, nohyph, label, false);
-        }
-        if label.contains('-') {
-            for piece in label.split('-') {
-                if piece.len() + 1 >= min_len.max(MIN_TYPO_LEN) && piece.len() <= max_len + 1 {
-                    typo_probe(&ctx, &mut best, del, piece, label, true);
+            // 2. Same skeleton, different characters: homoglyph.
+            let mut mixed = None;
+            skel.clear();
+            if let Some(u) = uni_label {
+                skel.extend(
+                    unicode_security::skeleton(u)
+                        .filter(|&c| !unicode_normalization::char::is_combining_mark(c))
+                        .flat_map(char::to_lowercase)
+                        .filter(|&c| c != '-'),
+                );
+                mixed = Some(!u.is_single_script());
+            } else {
+                for c in nohyph.bytes() {
+                    skel.push_str(crate::index::skel_of(&index.ascii_skel, c));
+                }
+            }
+            if let Some(ids) = index.skeletons.get(skel.as_str()) {
+                for &id in ids {
+                    let br = &index.brands[id as usize];
+                    if uni_label.is_none() && br.token == *nohyph {
+                        continue;
+                    }
+                    let mut score = 0.9;
+                    let mut reasons = vec![format!(
+                        "base 0.90: the label's UTS #39 skeleton {skel:?} equals the brand's"
+                    )];
+                    if mixed == Some(true) {
+                        score += 0.05;
+                        reasons.push("+0.05: the Unicode label mixes scripts".into());
+                    }
+                    ctx.offer(
+                        &mut best,
+                        Offer {
+                            id,
+                            technique: Technique::Homoglyph,
+                            variant: "skeleton",
+                            label: uni_label.unwrap_or(label),
+                            in_sub: false,
+                            score,
+                            reasons,
+                            edit: None,
+                            skeleton: Some(skel.clone()),
+                        },
+                    );
+                }
+            }
+
+            // 3. One edit from a brand token (symmetric-delete lookup): typo, bitsquat, vowel swap.
+            let (min_len, max_len) = index.typo_len;
+            let whole = nohyph.len() + 1 >= min_len && nohyph.len() <= max_len + 1;
+            if uni_label.is_some() {
+                // A punycode label: its skeleton (diacritics dropped) one edit from a brand.
+                let sk = skel.clone();
+                typo_probe(
+                    &ctx,
+                    &mut best,
+                    del,
+                    &sk,
+                    uni_label.unwrap_or(label),
+                    false,
+                    true,
+                );
+            } else if whole {
+                typo_probe(&ctx, &mut best, del, nohyph, label, false, false);
+            }
+            if label.contains('-') {
+                for piece in label.split('-') {
+                    if piece.len() + 1 >= min_len.max(MIN_TYPO_LEN) && piece.len() <= max_len + 1 {
+                        typo_probe(&ctx, &mut best, del, piece, label, true, false);
+                    }
                 }
             }
         }
@@ -271,6 +303,8 @@ impl<'i> Detector<'i> {
 
 struct Ctx<'a> {
     index: &'a Index,
+    /// The registrable domain is popular: only subdomains with lure words are judged.
+    popular: bool,
     domain: &'a str,
     registrable: &'a str,
     unicode: Option<&'a str>,
@@ -290,7 +324,20 @@ struct Offer<'a> {
 
 impl Ctx<'_> {
     fn offer(&self, best: &mut Best, o: Offer<'_>) {
-        let score = (o.score.clamp(0.0, 1.0) * 100.0).round() / 100.0;
+        let mut score = o.score;
+        let mut reasons = o.reasons;
+        if self.popular {
+            let long = self.index.brands[o.id as usize].token.len() >= LONG_TOKEN_MIN;
+            if !o.in_sub || (!long && self.lure_words().is_empty()) {
+                return;
+            }
+            score -= 0.1;
+            reasons.push(
+                "-0.10: under a popular registrable domain (a site of its users, or of the brand's own)"
+                    .into(),
+            );
+        }
+        let score = (score.clamp(0.0, 1.0) * 100.0).round() / 100.0;
         let br = &self.index.brands[o.id as usize];
         if score < self.index.min_score
             || score < best.score
@@ -336,7 +383,7 @@ impl Ctx<'_> {
                     .unicode
                     .map(|u| u.split('.').any(|l| !l.is_ascii() && !l.is_single_script())),
                 lure_words,
-                reasons: o.reasons,
+                reasons,
             },
         });
     }
@@ -401,6 +448,13 @@ impl Ctx<'_> {
     }
 }
 
+/// Suffixes brands register for themselves (country codes, `com`/`net`/`org`): the
+/// brand's label there is more often the brand's own than a phish.
+fn defensive_suffix(suffix: &str) -> bool {
+    let last = suffix.rsplit('.').next().unwrap_or(suffix);
+    last.len() == 2 || matches!(last, "com" | "net" | "org")
+}
+
 /// Probe the one-deletion neighbourhood of `cand` for brand tokens one edit away.
 fn typo_probe(
     ctx: &Ctx<'_>,
@@ -409,6 +463,7 @@ fn typo_probe(
     cand: &str,
     label: &str,
     piece: bool,
+    idn: bool,
 ) {
     let index = ctx.index;
     let hit = |id: u32, best: &mut Best| {
@@ -420,12 +475,12 @@ fn typo_probe(
             return;
         };
         let l = br.token.len();
-        let base = if l >= 8 {
-            0.85
-        } else if l >= 6 {
-            0.8
-        } else {
-            0.7
+        // Short tokens are one edit from many real words and names: lower bases.
+        let base = match l {
+            0..=5 => 0.65,
+            6 => 0.7,
+            7 => 0.75,
+            _ => 0.8,
         };
         let mut reasons = vec![format!(
             "base {base:.2}: one edit ({}) from the {l}-letter brand token",
@@ -445,6 +500,10 @@ fn typo_probe(
                 reasons.push(format!("+0.05: {} is a common typing slip", e.variant));
             }
         }
+        if e.pos == 0 {
+            score -= 0.1;
+            reasons.push("-0.10: the edit is on the first letter, which typing slips rarely touch and other words often differ in".into());
+        }
         if piece {
             if ctx.lure_elsewhere(label.as_bytes(), (0, 0)) {
                 score += 0.05;
@@ -454,7 +513,12 @@ fn typo_probe(
                 reasons.push("-0.10: one hyphen-separated piece, no lure word".into());
             }
         }
+        if idn {
+            score += 0.1;
+            reasons.push("+0.10: a punycode label whose skeleton is that edit (confusable characters and an edit together)".into());
+        }
         let technique = match e.variant {
+            _ if idn => Technique::Homoglyph,
             "bit-flip" => Technique::Bitsquat,
             "vowel-swap" => Technique::VowelSwap,
             _ => Technique::Typo,
@@ -607,7 +671,7 @@ fn scan(
                     let mut reasons = Vec::new();
                     let (score, variant);
                     if s == ls && e == le {
-                        let lure = ctx.lure_elsewhere(text, (s, e));
+                        let lure = ctx.lure_elsewhere(raw, (s, e));
                         if l < 5 && !lure {
                             continue;
                         }
@@ -631,9 +695,9 @@ fn scan(
                             .iter()
                             .position(|&c| c == b'-')
                             .map_or(le, |p| e + p);
-                        let (lclean, llure) = chunk_clean(ctx, &text[lc..s], l);
-                        let (rclean, rlure) = chunk_clean(ctx, &text[e..rc], l);
-                        let lure = llure || rlure || ctx.lure_elsewhere(text, (lc, rc));
+                        let (lclean, llure) = chunk_clean(ctx, &raw[lc..s], l);
+                        let (rclean, rlure) = chunk_clean(ctx, &raw[e..rc], l);
+                        let lure = llure || rlure || ctx.lure_elsewhere(raw, (lc, rc));
                         let mut sc;
                         match (lclean, rclean) {
                             (true, true) => {

@@ -31,7 +31,7 @@ pub const LONG_TOKEN_MIN: usize = 7;
 /// kilobyte with its deletion neighbourhood).
 pub const MAX_BRANDS: usize = 100_000;
 /// Default lowest score reported.
-pub const DEFAULT_MIN_SCORE: f64 = 0.6;
+pub const DEFAULT_MIN_SCORE: f64 = 0.65;
 
 /// A protected brand: one registrable domain from the brands file.
 #[derive(Debug, Clone)]
@@ -180,9 +180,9 @@ impl IndexBuilder {
             .chain(self.extra_hosting)
             .map(String::into_boxed_str)
             .collect();
-        let mut legit = self.popular;
-        legit.retain(|d| !hosting.contains(d));
-        legit.extend(self.brand_domains.iter().cloned());
+        let mut popular = self.popular;
+        popular.retain(|d| !hosting.contains(d));
+        let mut legit = self.brand_domains.clone();
         legit.extend(self.allow.iter().cloned());
 
         let ascii_skel = ascii_skeleton_table();
@@ -250,6 +250,7 @@ impl IndexBuilder {
             deletes,
             skeletons,
             legit,
+            popular,
             hosting,
             pattern_info: pats.into_iter().map(|(_, info)| info).collect(),
             ac,
@@ -317,6 +318,7 @@ pub struct Index {
     pub(crate) deletes: Map<Vec<u32>>,
     pub(crate) skeletons: Map<Vec<u32>>,
     pub(crate) legit: Set,
+    pub(crate) popular: Set,
     pub(crate) hosting: Set,
     pub(crate) pattern_info: Vec<PatInfo>,
     pub(crate) ac: Option<AhoCorasick>,
@@ -345,9 +347,13 @@ impl Index {
     pub fn suffix_list(&self) -> &SuffixList {
         &self.psl
     }
-    /// Whether `name` (normalised) is legitimate: a brand's own domain, allowed, or a
-    /// popular domain, or a subdomain of one (hosting domains excluded).
+    /// Whether `name` (normalised) is listed as legitimate: a brand's own domain or an
+    /// allowed name (their subdomains are legitimate too).
     pub fn is_legit_name(&self, name: &str) -> bool {
         self.legit.contains(name)
+    }
+    /// Whether `name` (a registrable domain) is in the popular list.
+    pub fn is_popular(&self, name: &str) -> bool {
+        self.popular.contains(name)
     }
 }
