@@ -30,6 +30,9 @@
 //! - [`index`]: brands, allow-list, popular list → [`Index`].
 //! - [`detector`]: names → findings ([`Detector`]), reusing its buffers.
 //! - [`finding`]: [`Finding`], [`Technique`], [`Evidence`].
+//! - [`observer`]: [`PhishingObserver`], the detector as an `accord_detect::Observer`
+//!   over DNS queries, HTTP hosts and TLS server names; [`PhishingFinding`] and its STIX.
+//! - [`input`]: plain domain and URL lists.
 //!
 //! ```
 //! use accord_lookalike::{Detector, Index, IndexBuilder, SuffixList, Technique};
@@ -52,7 +55,9 @@ pub mod detector;
 mod error;
 pub mod finding;
 pub mod index;
+pub mod input;
 pub mod normalise;
+pub mod observer;
 mod words;
 
 pub use detector::Detector;
@@ -60,3 +65,4 @@ pub use error::Refusal;
 pub use finding::{Evidence, Finding, Technique};
 pub use index::{Index, IndexBuilder};
 pub use normalise::{Normalised, Normaliser, SuffixList};
+pub use observer::{PhishingFinding, PhishingObserver};
