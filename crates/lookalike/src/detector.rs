@@ -468,7 +468,7 @@ fn typo_probe(
     let index = ctx.index;
     let hit = |id: u32, best: &mut Best| {
         let br = &index.brands[id as usize];
-        if br.token == cand {
+        if br.token == cand || br.token.len() < MIN_TYPO_LEN {
             return;
         }
         let Some(e) = classify(cand.as_bytes(), br.token.as_bytes()) else {
@@ -576,6 +576,11 @@ fn chunk_clean(ctx: &Ctx<'_>, chunk: &[u8], token_len: usize) -> (bool, bool) {
         return (true, true);
     }
     (letters.len() == 1 && token_len >= 6, false)
+}
+
+/// Whether a chunk is one letter (with digits around it at most).
+fn lone_letter(chunk: &[u8]) -> bool {
+    chunk.iter().filter(|c| c.is_ascii_alphabetic()).count() == 1
 }
 
 /// Scan `text` (folded name up to the registrable label) for brand patterns.
@@ -704,10 +709,17 @@ fn scan(
                                 if l <= SHORT_TOKEN_MAX && !lure {
                                     continue;
                                 }
-                                sc = 0.8;
-                                reasons.push(format!(
-                                    "base 0.80: the {l}-letter brand token between clean boundaries (label edge, hyphen, digit or lure word)"
-                                ));
+                                if lone_letter(&raw[lc..s]) || lone_letter(&raw[e..rc]) {
+                                    sc = 0.7;
+                                    reasons.push(format!(
+                                        "base 0.70: the {l}-letter brand token with one stray letter beside it"
+                                    ));
+                                } else {
+                                    sc = 0.8;
+                                    reasons.push(format!(
+                                        "base 0.80: the {l}-letter brand token between clean boundaries (label edge, hyphen, digit or lure word)"
+                                    ));
+                                }
                             }
                             (true, false) | (false, true) => {
                                 if l < LONG_TOKEN_MIN {

@@ -241,6 +241,11 @@ impl<'i> PhishingObserver<'i> {
         out.dedup_by(|a, b| {
             if a.finding.domain == b.finding.domain {
                 b.count += a.count;
+                b.first_seen = min_opt(a.first_seen, b.first_seen);
+                b.last_seen = match (a.last_seen, b.last_seen) {
+                    (Some(x), Some(y)) => Some(x.max(y)),
+                    (x, y) => x.or(y),
+                };
                 true
             } else {
                 false
@@ -253,6 +258,13 @@ impl<'i> PhishingObserver<'i> {
                 .then_with(|| a.finding.domain.cmp(&b.finding.domain))
         });
         out
+    }
+}
+
+fn min_opt(a: Option<Micros>, b: Option<Micros>) -> Option<Micros> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
     }
 }
 
