@@ -466,6 +466,9 @@ fn typo_probe(
     idn: bool,
 ) {
     let index = ctx.index;
+    if !typo_prefilter(index, cand.as_bytes()) {
+        return;
+    }
     let hit = |id: u32, best: &mut Best| {
         let br = &index.brands[id as usize];
         if br.token == cand || br.token.len() < MIN_TYPO_LEN {
@@ -576,6 +579,40 @@ fn chunk_clean(ctx: &Ctx<'_>, chunk: &[u8], token_len: usize) -> (bool, bool) {
         return (true, true);
     }
     (letters.len() == 1 && token_len >= 6, false)
+}
+
+/// Whether `cand` or one of its one-byte deletions may be a key of the typo maps
+/// (polynomial hashes, no string built; false positives are settled by the maps).
+fn typo_prefilter(index: &Index, cand: &[u8]) -> bool {
+    use crate::index::POLY;
+    let n = cand.len();
+    if n == 0 || n > 64 {
+        return false;
+    }
+    if index.typo_hashes.contains(&crate::index::poly_hash(cand)) {
+        return true;
+    }
+    // suffix[j] = hash(cand[j..]), pow[k] = POLY^k.
+    let mut suffix = [0u64; 65];
+    let mut pow = [1u64; 65];
+    for j in (0..n).rev() {
+        pow[n - j] = pow[n - j - 1].wrapping_mul(POLY);
+        suffix[j] = u64::from(cand[j])
+            .wrapping_mul(pow[n - j - 1])
+            .wrapping_add(suffix[j + 1]);
+    }
+    let mut prefix = 0u64;
+    for j in 0..n {
+        // hash(cand[..j] + cand[j+1..]) = hash(cand[..j]) * POLY^(n-1-j) + hash(cand[j+1..])
+        let h = prefix
+            .wrapping_mul(pow[n - 1 - j])
+            .wrapping_add(suffix[j + 1]);
+        if index.typo_hashes.contains(&h) {
+            return true;
+        }
+        prefix = prefix.wrapping_mul(POLY).wrapping_add(u64::from(cand[j]));
+    }
+    false
 }
 
 /// Whether a chunk is one letter (with digits around it at most).

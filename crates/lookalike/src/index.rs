@@ -10,6 +10,19 @@ type Map<V> = HashMap<Box<str>, V, foldhash::fast::RandomState>;
 /// What a pattern stands for and the brands it belongs to.
 pub(crate) type PatInfo = (PatKind, Vec<u32>);
 type Set = HashSet<Box<str>, foldhash::fast::RandomState>;
+pub(crate) type HashSet64 = HashSet<u64, foldhash::fast::RandomState>;
+
+/// Base of the polynomial hash of the typo prefilter (odd, so powers stay odd).
+pub(crate) const POLY: u64 = 0x100_0000_01b3;
+
+/// Polynomial hash of `s` (wrapping): `Σ s[i]·POLY^(n-1-i)`. The hash of `s` with one
+/// byte deleted is computable from prefix and suffix hashes, so a label's whole
+/// one-deletion neighbourhood is probed without building a string.
+pub(crate) fn poly_hash(s: &[u8]) -> u64 {
+    s.iter().fold(0u64, |h, &c| {
+        h.wrapping_mul(POLY).wrapping_add(u64::from(c))
+    })
+}
 
 /// Popular host names bundled with the crate (Tranco, Cisco Umbrella, Cloudflare Radar
 /// and Majestic top-10k lists from the MISP warninglists, CC0 1.0); reduced to
@@ -189,6 +202,7 @@ impl IndexBuilder {
         let mut exact: Map<Vec<u32>> = Map::default();
         let mut deletes: Map<Vec<u32>> = Map::default();
         let mut skeletons: Map<Vec<u32>> = Map::default();
+        let mut typo_hashes = HashSet64::default();
         let mut patterns: Map<PatInfo> = Map::default();
         let (mut min_len, mut max_len) = (usize::MAX, 0);
         for (i, b) in self.brands.iter().enumerate() {
@@ -200,6 +214,7 @@ impl IndexBuilder {
             }
             push(&mut skeletons, &sk, id);
             if b.token.len() >= MIN_TYPO_LEN {
+                typo_hashes.insert(poly_hash(b.token.as_bytes()));
                 min_len = min_len.min(b.token.len());
                 max_len = max_len.max(b.token.len());
                 let t = b.token.as_bytes();
@@ -207,6 +222,7 @@ impl IndexBuilder {
                     let mut d = String::with_capacity(t.len());
                     d.push_str(&b.token[..j]);
                     d.push_str(&b.token[j + 1..]);
+                    typo_hashes.insert(poly_hash(d.as_bytes()));
                     push(&mut deletes, &d, id);
                 }
             }
@@ -248,6 +264,7 @@ impl IndexBuilder {
             brands: self.brands,
             exact,
             deletes,
+            typo_hashes,
             skeletons,
             legit,
             popular,
@@ -316,6 +333,9 @@ pub struct Index {
     pub(crate) brands: Vec<Brand>,
     pub(crate) exact: Map<Vec<u32>>,
     pub(crate) deletes: Map<Vec<u32>>,
+    /// Polynomial hashes of every key of `exact` (typo-length tokens) and `deletes`:
+    /// the prefilter of the typo probe.
+    pub(crate) typo_hashes: HashSet64,
     pub(crate) skeletons: Map<Vec<u32>>,
     pub(crate) legit: Set,
     pub(crate) popular: Set,
