@@ -12,6 +12,9 @@ use crate::context::{print_stdout, GlobalArgs};
 
 /// `accord detect`: find what nobody has named yet.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  accord detect phishing --brands brands.txt domains.txt\n  accord --json detect phishing --brands brands.txt dns.log ssl.log"
+)]
 pub struct DetectArgs {
     #[command(subcommand)]
     pub command: DetectCommand,
