@@ -126,6 +126,8 @@ impl<'i> Detector<'i> {
             registrable,
             unicode: n.unicode,
             popular,
+            hosted,
+            suffix,
         };
 
         let reg_label_index = ascii[..rs].bytes().filter(|&c| c == b'.').count();
@@ -183,6 +185,7 @@ impl<'i> Detector<'i> {
                             reasons: vec![format!("base {base:.2}: {why}")],
                             edit: None,
                             skeleton: None,
+                            permutation: tech != Technique::Subdomain,
                         },
                     );
                 }
@@ -230,6 +233,7 @@ impl<'i> Detector<'i> {
                             reasons,
                             edit: None,
                             skeleton: Some(skel.clone()),
+                            permutation: uni_label.is_none(),
                         },
                     );
                 }
@@ -305,6 +309,10 @@ struct Ctx<'a> {
     index: &'a Index,
     /// The registrable domain is popular: only subdomains with lure words are judged.
     popular: bool,
+    /// The name is under a hosting domain.
+    hosted: bool,
+    /// The public suffix (extended over a hosting domain).
+    suffix: &'a str,
     domain: &'a str,
     registrable: &'a str,
     unicode: Option<&'a str>,
@@ -320,12 +328,25 @@ struct Offer<'a> {
     reasons: Vec<String>,
     edit: Option<Edit>,
     skeleton: Option<String>,
+    /// A permutation of the brand's label (typo, bit flip, vowel swap, TLD swap, ASCII
+    /// homoglyph, hyphens): what brands and unrelated businesses also register.
+    permutation: bool,
 }
 
 impl Ctx<'_> {
     fn offer(&self, best: &mut Best, o: Offer<'_>) {
         let mut score = o.score;
         let mut reasons = o.reasons;
+        if o.permutation
+            && self.index.brands[o.id as usize].token.len() < LONG_PERMUTATION_MIN
+            && !self.corroborated()
+        {
+            score -= 0.15;
+            reasons.push(
+                "-0.15: a permutation of a short brand label and nothing else suspicious (no lure word in a subdomain, no abused suffix, no hosting domain): brands and unrelated businesses register such names too"
+                    .into(),
+            );
+        }
         if self.popular {
             let long = self.index.brands[o.id as usize].token.len() >= LONG_TOKEN_MIN;
             if !o.in_sub || (!long && self.lure_words().is_empty()) {
@@ -388,6 +409,19 @@ impl Ctx<'_> {
         });
     }
 
+    /// Whether something beside a permutation makes the name suspicious: a hosting
+    /// domain, a suffix phishing favours, or lure words in the subdomains.
+    fn corroborated(&self) -> bool {
+        if self.hosted || abused_suffix(self.suffix) {
+            return true;
+        }
+        let sub = self
+            .domain
+            .get(..self.domain.len() - self.registrable.len())
+            .unwrap_or("");
+        !sub.is_empty() && self.lure_elsewhere(sub.as_bytes(), (0, 0))
+    }
+
     /// Lure words among the name's pieces (split at dots, hyphens and digits).
     fn lure_words(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
@@ -446,6 +480,81 @@ impl Ctx<'_> {
         }
         false
     }
+}
+
+/// Brand tokens at least this long are rarely one edit from a legitimate name: their
+/// permutations need no corroboration.
+const LONG_PERMUTATION_MIN: usize = 8;
+
+/// Suffixes phishing favours (cheap or free registration, lax abuse handling; the
+/// suffixes most represented in public phishing feeds).
+fn abused_suffix(suffix: &str) -> bool {
+    let last = suffix.rsplit('.').next().unwrap_or(suffix);
+    matches!(
+        last,
+        "tk" | "ml"
+            | "ga"
+            | "cf"
+            | "gq"
+            | "xyz"
+            | "top"
+            | "online"
+            | "site"
+            | "live"
+            | "shop"
+            | "icu"
+            | "buzz"
+            | "click"
+            | "link"
+            | "club"
+            | "vip"
+            | "work"
+            | "support"
+            | "help"
+            | "info"
+            | "biz"
+            | "cc"
+            | "ws"
+            | "su"
+            | "pw"
+            | "rest"
+            | "fit"
+            | "cam"
+            | "monster"
+            | "sbs"
+            | "cfd"
+            | "bond"
+            | "cyou"
+            | "lol"
+            | "quest"
+            | "website"
+            | "space"
+            | "store"
+            | "tech"
+            | "fun"
+            | "host"
+            | "press"
+            | "today"
+            | "loan"
+            | "win"
+            | "bid"
+            | "men"
+            | "date"
+            | "review"
+            | "country"
+            | "stream"
+            | "download"
+            | "racing"
+            | "accountant"
+            | "science"
+            | "party"
+            | "gdn"
+            | "kim"
+            | "ltd"
+            | "services"
+            | "network"
+            | "digital"
+    )
 }
 
 /// Suffixes brands register for themselves (country codes, `com`/`net`/`org`): the
@@ -538,6 +647,7 @@ fn typo_probe(
                 reasons,
                 edit: Some(e),
                 skeleton: None,
+                permutation: !piece && !idn,
             },
         );
     };
@@ -694,6 +804,7 @@ fn scan(
                             reasons: vec![why.into()],
                             edit: None,
                             skeleton: None,
+                            permutation: false,
                         },
                     );
                 }
@@ -712,6 +823,9 @@ fn scan(
                     }
                     let mut reasons = Vec::new();
                     let (score, variant);
+                    // A stray letter beside the token in the registrable label is an
+                    // insertion: a permutation.
+                    let mut stray = false;
                     if s == ls && e == le {
                         let lure = ctx.lure_elsewhere(raw, (s, e));
                         if l < 5 && !lure {
@@ -747,9 +861,10 @@ fn scan(
                                     continue;
                                 }
                                 if lone_letter(&raw[lc..s]) || lone_letter(&raw[e..rc]) {
-                                    sc = 0.7;
+                                    stray = !in_sub;
+                                    sc = 0.6;
                                     reasons.push(format!(
-                                        "base 0.70: the {l}-letter brand token with one stray letter beside it"
+                                        "base 0.60: the {l}-letter brand token with one stray letter beside it (an insertion more than a word)"
                                     ));
                                 } else {
                                     sc = 0.8;
@@ -806,6 +921,7 @@ fn scan(
                             reasons,
                             edit: None,
                             skeleton: None,
+                            permutation: stray,
                         },
                     );
                 }

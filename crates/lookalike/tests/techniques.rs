@@ -45,9 +45,10 @@ fn expect(
 #[test]
 fn typo_variants_with_edit_evidence() {
     let mut d = Detector::new(shared());
+    // Short brands (paypal): permutations need corroboration, here an abused suffix.
     let f = expect(
         &mut d,
-        "paypall.com",
+        "paypall.xyz",
         "paypal.com",
         Technique::Typo,
         "repetition",
@@ -56,25 +57,40 @@ fn typo_variants_with_edit_evidence() {
     assert_eq!(f.evidence.edit.as_deref(), Some("inserted 'l' at 6"));
     expect(
         &mut d,
-        "pyapal.com",
+        "pyapal.top",
         "paypal.com",
         Technique::Typo,
         "transposition",
     );
     expect(
         &mut d,
-        "paypl.com",
+        "paypl.online",
         "paypal.com",
         Technique::Typo,
         "omission",
     );
     expect(
         &mut d,
-        "paypak.com",
+        "paypak.tk",
         "paypal.com",
         Technique::Typo,
         "keyboard-adjacent",
     );
+    expect(
+        &mut d,
+        "paypcl.xyz",
+        "paypal.com",
+        Technique::Bitsquat,
+        "bit-flip",
+    );
+    expect(
+        &mut d,
+        "paypel.xyz",
+        "paypal.com",
+        Technique::VowelSwap,
+        "vowel-swap",
+    );
+    // Long brands (microsoft) need none.
     expect(
         &mut d,
         "microsoct.com",
@@ -91,17 +107,41 @@ fn typo_variants_with_edit_evidence() {
     );
     expect(
         &mut d,
-        "paypcl.com",
-        "paypal.com",
+        "microsogt.com",
+        "microsoft.com",
         Technique::Bitsquat,
         "bit-flip",
     );
+}
+
+#[test]
+fn short_brand_permutations_need_corroboration() {
+    let mut d = Detector::new(shared());
+    // One edit of a 6-letter brand under .com: also what brands and businesses register.
+    let f = d.check("paypall.com").expect("valid");
+    assert_eq!(f, None);
+    // A lure word in a subdomain, an abused suffix or a hosting domain corroborates it.
+    let f = expect(
+        &mut d,
+        "login.paypall.com",
+        "paypal.com",
+        Technique::Typo,
+        "repetition",
+    );
+    assert!(f.evidence.reasons.iter().all(|r| !r.starts_with("-0.15")));
     expect(
         &mut d,
-        "paypel.com",
+        "paypall.xyz",
         "paypal.com",
-        Technique::VowelSwap,
-        "vowel-swap",
+        Technique::Typo,
+        "repetition",
+    );
+    expect(
+        &mut d,
+        "paypall.web.app",
+        "paypal.com",
+        Technique::Typo,
+        "repetition",
     );
 }
 
@@ -327,20 +367,20 @@ fn hostile_names_are_refused_with_a_rule() {
 
 #[test]
 fn a_newer_suffix_list_changes_the_registrable_domain() {
-    // With a list where `evil.example` is a public suffix, `paypal.evil.example` is a
+    // With a list where `evil.xyz` is a public suffix, `paypal.evil.xyz` is a
     // registrable domain whose label is the brand token: a TLD swap.
-    let psl = SuffixList::parse("// ===BEGIN ICANN DOMAINS===\ncom\nexample\nevil.example\n")
-        .expect("list");
+    let psl =
+        SuffixList::parse("// ===BEGIN ICANN DOMAINS===\ncom\nxyz\nevil.xyz\n").expect("list");
     let mut b = IndexBuilder::new(psl);
     b.add_brands("paypal.com\n").expect("brands");
     let index = b.build();
     let mut d = Detector::new(&index);
     let f = d
-        .check("paypal.evil.example")
+        .check("paypal.evil.xyz")
         .expect("valid")
         .expect("reported");
     assert_eq!(f.technique, Technique::TldSwap);
-    assert_eq!(f.evidence.registrable_domain, "paypal.evil.example");
+    assert_eq!(f.evidence.registrable_domain, "paypal.evil.xyz");
 }
 
 #[test]
