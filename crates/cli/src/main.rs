@@ -51,6 +51,8 @@ enum Command {
     Pattern(PatternArgs),
     /// Match telemetry (Zeek logs, CSV flows) against the stored indicators; store sightings.
     Match(commands::telemetry::MatchArgs),
+    /// Detect behaviour nobody has named yet: look-alike (phishing) domains.
+    Detect(commands::detect::DetectArgs),
     /// Check, list and preview data exchange agreements.
     Agreement(commands::agreement::AgreementArgs),
     /// Verify, explain and export the ledger of releases.
@@ -117,6 +119,7 @@ fn main() -> ExitCode {
             }
         }),
         Command::Match(args) => commands::telemetry::run(&cli.global, args),
+        Command::Detect(args) => commands::detect::run(&cli.global, args),
         Command::Agreement(args) => commands::agreement::run(&cli.global, args),
         Command::Ledger(args) => commands::ledger::run(&cli.global, args),
         Command::Org(args) => commands::org::run(&cli.global, args),

@@ -20,4 +20,5 @@ pub mod egress;
 pub mod facts;
 pub mod ingest;
 pub mod ledger_key;
+pub mod phishing;
 pub mod telemetry;

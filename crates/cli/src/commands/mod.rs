@@ -2,6 +2,7 @@
 
 pub mod agreement;
 pub mod collection;
+pub mod detect;
 pub mod export;
 pub mod get;
 pub mod ingest;
