@@ -22,12 +22,14 @@
 //! - [`pass`]: [`Pass`], one record stream through many observers, in windows.
 //! - [`sketch`]: [`DistinctHosts`], a bounded distinct-count sketch.
 //! - [`internal`]: [`InternalNets`], which addresses are the operator's customers.
+//! - [`ddos`]: [`ddos::DdosDetector`], floods against customers and from the network.
 //!
 //! [`Record`]: accord_telemetry::Record
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod ddos;
 mod error;
 pub mod internal;
 pub mod observer;
