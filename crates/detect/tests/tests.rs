@@ -145,3 +145,5 @@ fn tumbling_windows_follow_the_callers_clock_and_skip_idle_stretches() {
     let last = pass.finish();
     assert_eq!(last[0].to_json()["start"], 3600 * s);
 }
+
+mod ddos;

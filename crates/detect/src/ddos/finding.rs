@@ -156,7 +156,7 @@ pub(super) fn evaluate(st: &TargetState, cfg: &DdosConfig) -> Option<DdosFinding
     let peak = pps.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1))?;
     let peak_bps = pps.iter().map(|x| x.2).fold(0.0, f64::max);
     let peak_pps = peak.1;
-    let participants = st.sources.estimate();
+    let participants = st.sources[i].estimate();
     let total: u64 = st.packets.iter().sum::<u64>() + st.ordinary_packets;
     let attack_share = ratio(st.packets[i], total);
     let min_participants = match (st.key.direction, v) {

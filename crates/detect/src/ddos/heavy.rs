@@ -42,6 +42,12 @@ pub struct SpaceSaving<K> {
     capacity: usize,
     index: HashMap<K, usize, FixedState>,
     items: Vec<Counted<K>>,
+    /// A lower bound of every count (counts only grow): a scan for the minimum stops
+    /// at the first counter at the bound, so a stream of distinct light keys (spoofed
+    /// sources) costs O(1) amortised per key instead of O(capacity).
+    floor: u64,
+    /// Where the next scan starts (after the last replaced counter).
+    cursor: usize,
 }
 
 impl<K: Hash + Eq + Clone> SpaceSaving<K> {
@@ -52,6 +58,8 @@ impl<K: Hash + Eq + Clone> SpaceSaving<K> {
             capacity,
             index: HashMap::with_capacity_and_hasher(0, FixedState::default()),
             items: Vec::new(),
+            floor: 0,
+            cursor: 0,
         }
     }
 
@@ -83,6 +91,24 @@ impl<K: Hash + Eq + Clone> SpaceSaving<K> {
         self.index.remove(&old.key);
         self.index.insert(key.clone(), i);
         Some(old.key)
+    }
+
+    /// The counter with the smallest count (the first at the floor from the cursor).
+    fn min_slot(&mut self) -> usize {
+        let n = self.items.len();
+        let mut best = self.cursor % n;
+        for step in 0..n {
+            let i = (self.cursor + step) % n;
+            let c = self.items[i].count;
+            if c <= self.floor {
+                return i;
+            }
+            if c < self.items[best].count {
+                best = i;
+            }
+        }
+        self.floor = self.items[best].count;
+        best
     }
 
     /// Is `key` monitored?

@@ -25,13 +25,13 @@
 //! - one Count-Min sketch gating which targets get counters:
 //!   [`CM_DEPTH`](heavy::CM_DEPTH) × [`ADMIT_SKETCH_WIDTH`] × 4 bytes = 1 MiB;
 //! - at most [`MAX_TARGETS`] tracked targets (Space-Saving over attack packets), each
-//!   with a distinct-participant sketch (≤ 3 KiB), a bucket series of at most
-//!   [`MAX_BUCKETS`] buckets (≈ 100 bytes each, ≤ 36 KiB; when full, the quietest
+//!   with a distinct-participant sketch per vector (≤ 5 × 3 KiB), a bucket series of at most
+//!   [`MAX_BUCKETS`] buckets (≈ 120 bytes each, ≤ 43 KiB; when full, the quietest
 //!   bucket is dropped so peaks survive), [`TOP_SOURCES`] heavy external sources and
-//!   [`TOP_PORTS`] heavy source ports (< 4 KiB), and for outbound targets at most
-//!   [`MAX_LINKED_PARTICIPANTS`] internal host addresses (≤ 64 KiB);
-//! - so at most about 45 KiB per inbound target and 110 KiB per outbound target,
-//!   ≈ 110 MiB overall in the worst case, whatever the number of sources.
+//!   [`TOP_PORTS`] heavy source ports (≈ 96 bytes each, ≤ 26 KiB), and for outbound
+//!   targets at most [`MAX_LINKED_PARTICIPANTS`] internal host addresses (≤ 96 KiB);
+//! - so at most about 90 KiB per inbound target and 185 KiB per outbound target,
+//!   ≤ 190 MiB overall in the worst case, whatever the number of sources.
 //!
 //! A target gets counters once it has received [`ADMIT_FLOWS`] attack-vector flows
 //! (Count-Min estimate), so up to `ADMIT_FLOWS - 1` early participants go uncounted:
@@ -96,7 +96,7 @@ pub const MAX_BUCKETS: usize = 360;
 /// Most buckets one long flow is spread over (longer flows: the rest is ignored).
 pub const MAX_SPREAD_BUCKETS: i64 = 60;
 /// Heavy external sources kept per inbound target.
-pub const TOP_SOURCES: usize = 32;
+pub const TOP_SOURCES: usize = 256;
 /// Heavy source ports kept per target.
 pub const TOP_PORTS: usize = 16;
 /// Internal participants kept per outbound target for [`DdosLinks`].
@@ -215,7 +215,7 @@ type Bucket = [u64; 2 * NVECTORS];
 #[derive(Debug, Clone)]
 struct TargetState {
     key: TargetKey,
-    sources: DistinctHosts,
+    sources: [DistinctHosts; NVECTORS],
     flows: [u64; NVECTORS],
     packets: [u64; NVECTORS],
     bytes: [u64; NVECTORS],
@@ -235,7 +235,7 @@ impl TargetState {
     fn new(key: TargetKey) -> Self {
         TargetState {
             key,
-            sources: DistinctHosts::new(),
+            sources: Default::default(),
             flows: [0; NVECTORS],
             packets: [0; NVECTORS],
             bytes: [0; NVECTORS],
@@ -341,7 +341,8 @@ impl DdosDetector {
             .states
             .iter()
             .map(|s| {
-                4096 + s.series.len() * 120
+                5 * 4096
+                    + s.series.len() * 120
                     + (TOP_SOURCES + TOP_PORTS) * 96
                     + s.linked.capacity() * 24
                     + std::mem::size_of::<TargetState>()
@@ -450,7 +451,7 @@ impl DdosDetector {
             _ => 3,
         };
         st.proto_packets[p] = st.proto_packets[p].saturating_add(packets);
-        st.sources.insert(sender);
+        st.sources[i].insert(sender);
         if let Some(port) = s.src_port {
             let proto = match s.proto {
                 Proto::Tcp => 6,

@@ -1,0 +1,557 @@
+//! The DDoS detector over generated floods and benign heavy traffic.
+
+use std::collections::HashSet;
+use std::net::{IpAddr, Ipv4Addr};
+
+use accord_detect::ddos::{DdosConfig, DdosDetector, DdosLinks, MAX_TARGETS};
+use accord_detect::{Finding, InternalNets, Observer, Producer, Window};
+use accord_telemetry::{Conn, Proto, Record};
+use proptest::prelude::*;
+use serde_json::Value;
+
+const S: i64 = 1_000_000;
+const T0: i64 = 1_700_000_000 * S;
+
+/// A small deterministic generator (SplitMix64), so the tests need no RNG crate.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    /// A public-looking external IPv4 address (never in the private ranges).
+    fn external(&mut self) -> IpAddr {
+        loop {
+            let a = Ipv4Addr::from(self.next() as u32);
+            let o = a.octets();
+            if o[0] == 0 || o[0] >= 224 || o[0] == 127 || IN.contains(IpAddr::V4(a)) {
+                continue;
+            }
+            return IpAddr::V4(a);
+        }
+    }
+}
+
+static IN: std::sync::LazyLock<InternalNets> = std::sync::LazyLock::new(InternalNets::private);
+
+#[allow(clippy::too_many_arguments)]
+fn conn(
+    ts: i64,
+    o: IpAddr,
+    op: u16,
+    r: IpAddr,
+    rp: u16,
+    proto: Proto,
+    dur: f64,
+    (opk, ob): (u64, u64),
+    resp: Option<(u64, u64)>,
+) -> Record<'static> {
+    Record::Conn(Conn {
+        ts,
+        uid: None,
+        orig_h: o,
+        orig_p: Some(op),
+        resp_h: r,
+        resp_p: Some(rp),
+        proto,
+        service: None,
+        duration: Some(dur),
+        orig_bytes: Some(ob),
+        resp_bytes: resp.map(|r| r.1),
+        orig_pkts: Some(opk),
+        resp_pkts: resp.map(|r| r.0),
+        local_orig: None,
+        local_resp: None,
+    })
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn run(records: &[Record<'static>]) -> (Vec<Box<dyn Finding>>, DdosLinks) {
+    let mut d = DdosDetector::new(DdosConfig::default());
+    let links = d.links();
+    for r in records {
+        d.observe(r);
+    }
+    let w = Window {
+        start: T0,
+        end: T0 + 3600 * S,
+    };
+    (d.finish(&w), links)
+}
+
+fn producer() -> Producer {
+    Producer {
+        identity: "identity--5b1f1b0e-8f3c-4c55-9a2e-1d2c3b4a5f60".into(),
+        now: T0,
+    }
+}
+
+/// Every token of `text` that parses as an IP address.
+fn addresses_in(text: &str) -> Vec<IpAddr> {
+    text.split(|c: char| !(c.is_ascii_hexdigit() || c == '.' || c == ':'))
+        .filter_map(|t| t.trim_matches(|c| c == '.' || c == ':').parse().ok())
+        .collect()
+}
+
+fn no_internal_address(f: &dyn Finding) {
+    let mut text = f.to_json().to_string();
+    for o in f.to_stix(&producer()) {
+        text.push_str(&o.to_string());
+    }
+    text.push_str(&f.subject());
+    text.push_str(&f.summary());
+    for a in addresses_in(&text) {
+        assert!(!IN.contains(a), "internal address {a} published in {text}");
+    }
+}
+
+/// A SYN flood: `sources` spoofed sources, 4 SYN-only flows of 3 packets each,
+/// spread evenly over `secs` seconds.
+fn syn_flood(rng: &mut Rng, victim: IpAddr, sources: usize, secs: i64) -> Vec<Record<'static>> {
+    let srcs: Vec<IpAddr> = (0..sources).map(|_| rng.external()).collect();
+    let n = sources * 4;
+    (0..n)
+        .map(|i| {
+            let ts = T0 + (i as i64 * secs * S) / n as i64;
+            let port = 1024 + rng.below(60_000) as u16;
+            conn(
+                ts,
+                srcs[i % sources],
+                port,
+                victim,
+                80,
+                Proto::Tcp,
+                3.0,
+                (3, 0),
+                Some((0, 0)),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_syn_flood_from_5000_spoofed_sources_is_found_with_its_rate_and_no_victim_address() {
+    let mut rng = Rng(1);
+    let victim = ip("10.20.30.40");
+    // 20,000 flows x 3 packets over 20 s: 3,000 packets per second in every bucket.
+    let recs = syn_flood(&mut rng, victim, 5_000, 20);
+    let (findings, links) = run(&recs);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    let j = findings[0].to_json();
+    assert_eq!(j["kind"], "ddos");
+    assert_eq!(j["vector"], "syn-flood");
+    assert_eq!(j["direction"], "inbound");
+    assert_eq!(j["target"], Value::Null, "a customer is never named");
+    let p = j["participants"].as_u64().unwrap();
+    assert!((4_750..=5_250).contains(&p), "participants {p}");
+    let pps = j["peak_pps"].as_f64().unwrap();
+    assert!((pps - 3_000.0).abs() <= 150.0, "peak_pps {pps}");
+    assert_eq!(j["evidence"]["unanswered_share"], 1.0);
+    assert!(j["score"].as_f64().unwrap() > 0.5);
+    assert!(j["start"].as_str().unwrap().ends_with('Z'));
+    // The node resolves the victim locally.
+    assert_eq!(links.victim(j["id"].as_str().unwrap()), Some(victim));
+    no_internal_address(findings[0].as_ref());
+    // Spoofed sources (a few flows each) are not published as indicators.
+    let stix = findings[0].to_stix(&producer());
+    assert!(stix.iter().all(|o| o["type"] != "indicator"), "{stix:?}");
+    let types: Vec<&str> = stix.iter().filter_map(|o| o["type"].as_str()).collect();
+    assert!(
+        types.contains(&"attack-pattern") && types.contains(&"sighting") && types.contains(&"note")
+    );
+}
+
+fn reflection(
+    rng: &mut Rng,
+    victim: IpAddr,
+    port: u16,
+    reflectors: usize,
+    bytes_per_packet: u64,
+) -> Vec<Record<'static>> {
+    let refl: Vec<IpAddr> = (0..reflectors).map(|_| rng.external()).collect();
+    let n = reflectors * 50;
+    (0..n)
+        .map(|i| {
+            let ts = T0 + (i as i64 * 20 * S) / n as i64;
+            // The reflector is the originator: the victim never asked.
+            conn(
+                ts,
+                refl[i % reflectors],
+                port,
+                victim,
+                1024 + rng.below(60_000) as u16,
+                Proto::Udp,
+                1.0,
+                (20, 20 * bytes_per_packet),
+                Some((0, 0)),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn ntp_dns_and_memcached_reflection_is_found_with_the_reflector_port_and_reflectors_published() {
+    for (port, bpp) in [(123u16, 468u64), (53, 1_400), (11211, 1_400)] {
+        let mut rng = Rng(u64::from(port));
+        let victim = ip("100.64.7.9");
+        let recs = reflection(&mut rng, victim, port, 40, bpp);
+        let (findings, links) = run(&recs);
+        assert_eq!(findings.len(), 1, "port {port}: {findings:?}");
+        let j = findings[0].to_json();
+        assert_eq!(j["vector"], "udp-reflection", "port {port}");
+        assert_eq!(j["reflector_port"], port);
+        assert_eq!(j["direction"], "inbound");
+        assert_eq!(j["participants"], 40);
+        assert_eq!(j["evidence"]["top_source_ports"][0]["port"], port);
+        assert_eq!(links.victim(j["id"].as_str().unwrap()), Some(victim));
+        let stix = findings[0].to_stix(&producer());
+        let indicators: Vec<&Value> = stix.iter().filter(|o| o["type"] == "indicator").collect();
+        assert_eq!(indicators.len(), 16, "the heaviest reflectors, capped");
+        assert!(stix.iter().any(|o| o["type"] == "attack-pattern"
+            && o["external_references"][0]["external_id"] == "T1498.002"));
+        no_internal_address(findings[0].as_ref());
+    }
+}
+
+#[test]
+fn a_resolver_receiving_answers_it_asked_for_is_not_reflection() {
+    let mut rng = Rng(9);
+    let resolver = ip("10.0.0.53");
+    let servers: Vec<IpAddr> = (0..500).map(|_| rng.external()).collect();
+    // 60,000 answered queries in 20 s (3,000/s), large answers.
+    let recs: Vec<Record<'static>> = (0..60_000)
+        .map(|i| {
+            let ts = T0 + (i as i64 * 20 * S) / 60_000;
+            conn(
+                ts,
+                resolver,
+                1024 + rng.below(60_000) as u16,
+                servers[i % 500],
+                53,
+                Proto::Udp,
+                0.05,
+                (1, 40),
+                Some((1, 1_200)),
+            )
+        })
+        .collect();
+    let (findings, _) = run(&recs);
+    assert!(findings.is_empty(), "{findings:?}");
+    // The same answers with the queries missing from the flow (a flipped or
+    // one-sided record) but the resolver's queries seen elsewhere: still solicited.
+    let mut recs2 = Vec::new();
+    for i in 0..20_000usize {
+        let ts = T0 + (i as i64 * 20 * S) / 20_000;
+        let s = servers[i % 500];
+        recs2.push(conn(
+            ts,
+            resolver,
+            5353 + (i % 7) as u16,
+            s,
+            53,
+            Proto::Udp,
+            0.0,
+            (1, 40),
+            None,
+        ));
+        recs2.push(conn(
+            ts,
+            s,
+            53,
+            resolver,
+            40000,
+            Proto::Udp,
+            0.0,
+            (1, 1_200),
+            None,
+        ));
+    }
+    let (findings, _) = run(&recs2);
+    assert!(findings.is_empty(), "{findings:?}");
+}
+
+#[test]
+fn fifty_internal_bots_flooding_an_external_target_are_an_outbound_finding_counted_not_named() {
+    let mut rng = Rng(50);
+    let target = ip("203.0.113.9");
+    let bots: Vec<IpAddr> = (0..50u8)
+        .map(|i| IpAddr::from([192, 168, 1, 10 + i]))
+        .collect();
+    let n = 50 * 40;
+    let recs: Vec<Record<'static>> = (0..n)
+        .map(|i| {
+            let ts = T0 + (i as i64 * 20 * S) / n as i64;
+            conn(
+                ts,
+                bots[i % 50],
+                1024 + rng.below(60_000) as u16,
+                target,
+                80,
+                Proto::Udp,
+                1.0,
+                (30, 30 * 512),
+                Some((0, 0)),
+            )
+        })
+        .collect();
+    let (findings, links) = run(&recs);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    let j = findings[0].to_json();
+    assert_eq!(j["direction"], "outbound");
+    assert_eq!(j["target"], "203.0.113.9");
+    assert_eq!(j["vector"], "udp-flood");
+    assert_eq!(j["participants"], 50);
+    let pps = j["peak_pps"].as_f64().unwrap();
+    assert!((pps - 3_000.0).abs() < 1.0, "{pps}");
+    no_internal_address(findings[0].as_ref());
+    // The members are available to the node, for the C2 correlation only.
+    let id = j["id"].as_str().unwrap();
+    let members: HashSet<IpAddr> = links.participants(id).unwrap().into_iter().collect();
+    assert_eq!(members, bots.iter().copied().collect());
+    assert_eq!(links.all_participants(), members);
+    let stix = findings[0].to_stix(&producer());
+    assert!(stix
+        .iter()
+        .any(|o| o["type"] == "ipv4-addr" && o["value"] == "203.0.113.9"));
+    let sighting = stix.iter().find(|o| o["type"] == "sighting").unwrap();
+    assert_eq!(sighting["x_accord_participants"], 50);
+    assert_eq!(sighting["x_accord_direction"], "outbound");
+}
+
+#[test]
+fn the_same_telemetry_gives_the_same_ids_and_objects() {
+    let mut rng = Rng(3);
+    let recs = reflection(&mut rng, ip("10.1.1.1"), 123, 20, 468);
+    let (a, _) = run(&recs);
+    let (b, _) = run(&recs);
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].to_json(), b[0].to_json());
+    assert_eq!(a[0].to_stix(&producer()), b[0].to_stix(&producer()));
+    // Every STIX id is distinct within the bundle.
+    let stix = a[0].to_stix(&producer());
+    let ids: HashSet<&str> = stix.iter().filter_map(|o| o["id"].as_str()).collect();
+    assert_eq!(ids.len(), stix.len());
+}
+
+#[test]
+fn benign_heavy_traffic_is_not_flagged() {
+    let mut rng = Rng(77);
+    let mut recs = Vec::new();
+    // A CDN download: 300 internal clients fetch large objects from one CDN address,
+    // completing handshakes (and the CDN answers with gigabytes).
+    let cdn = ip("198.51.100.20");
+    for i in 0..3_000usize {
+        let ts = T0 + (i as i64 * 60 * S) / 3_000;
+        let client = IpAddr::from([10, 1, (i % 300 / 250) as u8, (i % 250) as u8 + 1]);
+        recs.push(conn(
+            ts,
+            client,
+            40_000 + (i % 20_000) as u16,
+            cdn,
+            443,
+            Proto::Tcp,
+            30.0,
+            (4_000, 400_000),
+            Some((8_000, 12_000_000)),
+        ));
+    }
+    // A busy web server: 3,000 external clients completing handshakes, 2% of the
+    // connections half-open (scanners, retransmits).
+    let web = ip("10.0.0.80");
+    let clients: Vec<IpAddr> = (0..3_000).map(|_| rng.external()).collect();
+    for i in 0..60_000usize {
+        let ts = T0 + (i as i64 * 60 * S) / 60_000;
+        let r = if i % 50 == 0 {
+            conn(
+                ts,
+                clients[i % 3_000],
+                30_000,
+                web,
+                443,
+                Proto::Tcp,
+                3.0,
+                (2, 0),
+                Some((0, 0)),
+            )
+        } else {
+            conn(
+                ts,
+                clients[i % 3_000],
+                30_000 + (i % 30_000) as u16,
+                web,
+                443,
+                Proto::Tcp,
+                0.8,
+                (8, 900),
+                Some((12, 15_000)),
+            )
+        };
+        recs.push(r);
+    }
+    // An authoritative DNS server inside answering 500 external resolvers.
+    let ns = ip("10.0.0.2");
+    let resolvers: Vec<IpAddr> = (0..500).map(|_| rng.external()).collect();
+    for i in 0..60_000usize {
+        let ts = T0 + (i as i64 * 60 * S) / 60_000;
+        recs.push(conn(
+            ts,
+            resolvers[i % 500],
+            1024 + (i % 60_000) as u16,
+            ns,
+            53,
+            Proto::Udp,
+            0.01,
+            (1, 45),
+            Some((1, 300)),
+        ));
+    }
+    // A port scan: one source, every port, all rejected.
+    let scanner = rng.external();
+    for p in 1..=60_000u16 {
+        let ts = T0 + i64::from(p) * 1_000;
+        recs.push(conn(
+            ts,
+            scanner,
+            55_555,
+            web,
+            p,
+            Proto::Tcp,
+            0.0,
+            (1, 0),
+            Some((1, 0)),
+        ));
+    }
+    let (findings, _) = run(&recs);
+    assert!(
+        findings.is_empty(),
+        "{:#?}",
+        findings.iter().map(|f| f.to_json()).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_flood_below_the_rate_threshold_is_not_reported() {
+    let mut rng = Rng(5);
+    // 5,000 sources but spread over an hour: ~17 packets per second.
+    let srcs: Vec<IpAddr> = (0..5_000).map(|_| rng.external()).collect();
+    let recs: Vec<Record<'static>> = (0..20_000usize)
+        .map(|i| {
+            conn(
+                T0 + (i as i64 * 3600 * S) / 20_000,
+                srcs[i % 5_000],
+                1024,
+                ip("10.9.9.9"),
+                80,
+                Proto::Tcp,
+                3.0,
+                (3, 0),
+                Some((0, 0)),
+            )
+        })
+        .collect();
+    assert!(run(&recs).0.is_empty());
+}
+
+#[test]
+fn memory_stays_bounded_under_a_million_distinct_sources_and_targets() {
+    let mut d = DdosDetector::new(DdosConfig::default());
+    let victim = ip("10.0.0.1");
+    let mut rng = Rng(1_000_000);
+    for i in 0..1_000_000u32 {
+        let src = rng.external();
+        // Half the flows to one victim, half to 62,500 distinct victims (8 flows each,
+        // enough to be admitted): churn for the target table.
+        let dst = if i % 2 == 0 {
+            victim
+        } else {
+            IpAddr::from([10, 100, (i >> 12) as u8, (i >> 4) as u8])
+        };
+        d.observe(&conn(
+            T0 + i64::from(i) * 60,
+            src,
+            1024,
+            dst,
+            80,
+            Proto::Tcp,
+            1.0,
+            (2, 0),
+            Some((0, 0)),
+        ));
+    }
+    assert!(d.tracked_targets() <= MAX_TARGETS);
+    let bytes = d.state_bytes();
+    assert!(bytes < 64 << 20, "state {bytes} bytes");
+    let f = d.finish(&Window {
+        start: T0,
+        end: T0 + 60 * S,
+    });
+    let j = f
+        .iter()
+        .map(|f| f.to_json())
+        .find(|j| j["participants"].as_u64().unwrap() > 100_000)
+        .expect("the victim");
+    let p = j["participants"].as_u64().unwrap() as f64;
+    assert!((p - 500_000.0).abs() / 500_000.0 < 0.05, "{p}");
+}
+
+/// Generated traffic of every kind between internal and external hosts, with a flood
+/// of each kind mixed in.
+fn arb_traffic() -> impl Strategy<Value = (u64, Vec<(u8, u8, u8, u16, u16, u64, u64, bool)>)> {
+    (
+        any::<u64>(),
+        prop::collection::vec(
+            (
+                0u8..4,
+                any::<u8>(),
+                0u8..3,
+                any::<u16>(),
+                any::<u16>(),
+                0u64..50,
+                0u64..60_000,
+                any::<bool>(),
+            ),
+            0..200,
+        ),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    #[test]
+    fn no_internal_address_is_ever_published((seed, mix) in arb_traffic()) {
+        let mut rng = Rng(seed);
+        let internal: Vec<IpAddr> = (0..20u8).map(|i| IpAddr::from([10, i, seed as u8, 7])).chain((0..5u8).map(|i| IpAddr::from([192, 168, i, 1]))).collect();
+        let mut recs = Vec::new();
+        for (kind, a, proto, p1, p2, pk, by, answered) in mix {
+            let inside = internal[a as usize % internal.len()];
+            let outside = rng.external();
+            let (o, r) = if kind % 2 == 0 { (inside, outside) } else { (outside, inside) };
+            let proto = [Proto::Tcp, Proto::Udp, Proto::Icmp][proto as usize];
+            recs.push(conn(T0 + rng.below(60 * S as u64) as i64, o, p1, r, p2, proto, 1.0, (pk, by), answered.then_some((pk, by))));
+        }
+        // Floods of each kind, in both directions, against/from the internal hosts.
+        let victim = |k: usize| internal[(seed as usize + k) % internal.len()];
+        recs.extend(syn_flood(&mut rng, victim(0), 1_500, 10));
+        recs.extend(reflection(&mut rng, victim(1), 123, 20, 468));
+        let target = rng.external();
+        for i in 0..2_000usize {
+            let bot = internal[i % internal.len()];
+            recs.push(conn(T0 + (i as i64 * 10 * S) / 2_000, bot, 4444, target, 53, Proto::Udp, 1.0, (20, 20 * 100), None));
+            recs.push(conn(T0 + (i as i64 * 10 * S) / 2_000, rng.external(), 0, victim(2), 0, Proto::Icmp, 1.0, (10, 10 * 1000), None));
+        }
+        let (findings, _) = run(&recs);
+        prop_assert!(findings.len() >= 4, "{:?}", findings.iter().map(|f| f.to_json()).collect::<Vec<_>>());
+        for f in &findings {
+            no_internal_address(f.as_ref());
+        }
+    }
+}
