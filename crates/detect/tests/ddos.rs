@@ -505,7 +505,10 @@ fn memory_stays_bounded_under_a_million_distinct_sources_and_targets() {
 
 /// Generated traffic of every kind between internal and external hosts, with a flood
 /// of each kind mixed in.
-fn arb_traffic() -> impl Strategy<Value = (u64, Vec<(u8, u8, u8, u16, u16, u64, u64, bool)>)> {
+/// One generated flow: (direction, internal host, protocol, ports, packets, bytes, answered).
+type Flow = (u8, u8, u8, u16, u16, u64, u64, bool);
+
+fn arb_traffic() -> impl Strategy<Value = (u64, Vec<Flow>)> {
     (
         any::<u64>(),
         prop::collection::vec(

@@ -78,8 +78,9 @@ impl<K: Hash + Eq + Clone> SpaceSaving<K> {
             });
             return None;
         }
-        let (i, _) = self.items.iter().enumerate().min_by_key(|(_, c)| c.count)?;
+        let i = self.min_slot();
         let min = self.items[i].count;
+        self.cursor = (i + 1) % self.items.len();
         let old = std::mem::replace(
             &mut self.items[i],
             Counted {
@@ -225,6 +226,19 @@ mod tests {
         assert_eq!(top[0].key, 1_000_000);
         assert!(top[0].guaranteed() >= 4_000, "{:?}", top[0]);
         assert_eq!(s.len(), 8);
+    }
+
+    #[test]
+    fn the_floor_scan_evicts_a_true_minimum() {
+        let mut s = SpaceSaving::new(4);
+        for (k, w) in [(1u32, 5), (2, 3), (3, 7), (4, 2)] {
+            s.add(&k, w);
+        }
+        assert_eq!(s.add(&5, 1), Some(4), "the smallest count goes");
+        // 5 now has 3 (2 + 1); 2 has 3 too: either may go, never 1 or 3.
+        let gone = s.add(&6, 1);
+        assert!(matches!(gone, Some(2) | Some(5)), "{gone:?}");
+        assert!(s.contains(&1) && s.contains(&3));
     }
 
     #[test]
