@@ -439,6 +439,52 @@ fn benign_heavy_traffic_is_not_flagged() {
 }
 
 #[test]
+fn a_busy_web_server_with_many_half_open_connections_among_completed_ones_is_not_flagged() {
+    let mut rng = Rng(8);
+    let web = ip("10.0.0.81");
+    let clients: Vec<IpAddr> = (0..4_000).map(|_| rng.external()).collect();
+    // 6,000 connections per second for 10 s; a fifth half-open (scanners, clients
+    // giving up): 2,400 SYN packets per second, but 6% of the server's packets.
+    let recs: Vec<Record<'static>> = (0..60_000usize)
+        .map(|i| {
+            let ts = T0 + (i as i64 * 10 * S) / 60_000;
+            let c = clients[i % 4_000];
+            if i % 5 == 0 {
+                conn(
+                    ts,
+                    c,
+                    30_000,
+                    web,
+                    443,
+                    Proto::Tcp,
+                    3.0,
+                    (2, 0),
+                    Some((0, 0)),
+                )
+            } else {
+                conn(
+                    ts,
+                    c,
+                    30_001,
+                    web,
+                    443,
+                    Proto::Tcp,
+                    0.5,
+                    (8, 900),
+                    Some((12, 15_000)),
+                )
+            }
+        })
+        .collect();
+    let (findings, _) = run(&recs);
+    assert!(
+        findings.is_empty(),
+        "{:?}",
+        findings.iter().map(|f| f.to_json()).collect::<Vec<_>>()
+    );
+}
+
+#[test]
 fn a_flood_below_the_rate_threshold_is_not_reported() {
     let mut rng = Rng(5);
     // 5,000 sources but spread over an hour: ~17 packets per second.
