@@ -485,6 +485,68 @@ fn a_busy_web_server_with_many_half_open_connections_among_completed_ones_is_not
 }
 
 #[test]
+fn a_flood_after_hours_of_scan_noise_is_found_with_its_own_start_and_end() {
+    let mut rng = Rng(11);
+    let victim = ip("10.3.3.3");
+    // Three hours of internet scanning: a SYN-only probe every 5 s (over 2,000
+    // buckets, more than a target keeps), then the flood, then more scanning.
+    let mut recs: Vec<Record<'static>> = (0..2_160i64)
+        .map(|k| {
+            conn(
+                T0 + k * 5 * S,
+                rng.external(),
+                40_000,
+                victim,
+                22,
+                Proto::Tcp,
+                0.0,
+                (2, 0),
+                Some((0, 0)),
+            )
+        })
+        .collect();
+    let flood_at = T0 + 7_200 * S;
+    for mut r in syn_flood(&mut rng, victim, 2_000, 20) {
+        let Record::Conn(c) = &mut r else {
+            unreachable!()
+        };
+        c.ts += flood_at - T0;
+        recs.push(r);
+    }
+    recs.extend((0..100i64).map(|k| {
+        conn(
+            flood_at + 600 * S + k * 5 * S,
+            rng.external(),
+            40_000,
+            victim,
+            22,
+            Proto::Tcp,
+            0.0,
+            (2, 0),
+            Some((0, 0)),
+        )
+    }));
+    let (findings, _) = run(&recs);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    let j = findings[0].to_json();
+    assert_eq!(j["vector"], "syn-flood");
+    // 8,000 flows x 3 packets over 20 s.
+    let pps = j["peak_pps"].as_f64().unwrap();
+    assert!((pps - 1_200.0).abs() < 30.0, "{pps}");
+    let start = accord_telemetry::parse_datetime(j["start"].as_str().unwrap()).unwrap();
+    let end = accord_telemetry::parse_datetime(j["end"].as_str().unwrap()).unwrap();
+    assert!(
+        start >= flood_at - 10 * S && start <= flood_at,
+        "start {start} flood {flood_at}"
+    );
+    assert!(
+        end >= flood_at + 19 * S && end < flood_at + 30 * S,
+        "end {}",
+        end - flood_at
+    );
+}
+
+#[test]
 fn a_flood_below_the_rate_threshold_is_not_reported() {
     let mut rng = Rng(5);
     // 5,000 sources but spread over an hour: ~17 packets per second.

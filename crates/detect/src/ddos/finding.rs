@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use super::vector::{reflector_service, Vector, NVECTORS};
-use super::{DdosConfig, TargetState, BUCKET_SECONDS, MAX_SOLICITED_RATIO};
+use super::{DdosConfig, TargetState, BUCKET_SECONDS, MAX_SOLICITED_RATIO, ORDINARY};
 use crate::observer::{Finding, Producer};
 
 /// UUIDv5 namespace of every object a DDoS finding publishes: ids are derived from
@@ -139,9 +139,25 @@ fn ratio(a: u64, b: u64) -> f64 {
     }
 }
 
+/// Least share of the peak bucket's packets a bucket needs to belong to the attack
+/// episode around the peak (`start`/`end`, attack share): background noise to the
+/// same target before and after the flood (internet scanning, days of SYN-only
+/// probes) does not stretch the attack to the whole window.
+pub const EPISODE_FRACTION: f64 = 0.1;
+
+/// Quiet buckets tolerated inside an episode (a flood that pauses for 10 s is one).
+pub const EPISODE_GAP_BUCKETS: i64 = 1;
+
 /// The finding of one target's counters, if they pass the thresholds.
 pub(super) fn evaluate(st: &TargetState, cfg: &DdosConfig) -> Option<DdosFinding> {
-    let v = *Vector::ALL.iter().max_by_key(|v| st.packets[v.index()])?;
+    // The vector with the heaviest bucket.
+    let (v, _) = Vector::ALL
+        .iter()
+        .map(|v| {
+            let i = v.index();
+            (*v, st.series.values().map(|b| b[i]).max().unwrap_or(0))
+        })
+        .max_by_key(|(_, p)| *p)?;
     let i = v.index();
     if st.packets[i] == 0 {
         return None;
@@ -154,11 +170,40 @@ pub(super) fn evaluate(st: &TargetState, cfg: &DdosConfig) -> Option<DdosFinding
         .map(|(k, b)| (*k, b[i] as f64 / secs, b[NVECTORS + i] as f64 * 8.0 / secs))
         .collect();
     let peak = pps.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1))?;
-    let peak_bps = pps.iter().map(|x| x.2).fold(0.0, f64::max);
     let peak_pps = peak.1;
+    // The episode: contiguous buckets (gaps of EPISODE_GAP_BUCKETS allowed) around the
+    // peak with at least EPISODE_FRACTION of its packets.
+    let floor = ((peak_pps * secs * EPISODE_FRACTION).ceil() as u64).max(1);
+    let strong = |k: i64| st.series.get(&k).is_some_and(|b| b[i] >= floor);
+    let (mut lo, mut hi) = (peak.0, peak.0);
+    'left: loop {
+        for g in 1..=EPISODE_GAP_BUCKETS + 1 {
+            if strong(lo - g) {
+                lo -= g;
+                continue 'left;
+            }
+        }
+        break;
+    }
+    'right: loop {
+        for g in 1..=EPISODE_GAP_BUCKETS + 1 {
+            if strong(hi + g) {
+                hi += g;
+                continue 'right;
+            }
+        }
+        break;
+    }
+    let (mut ep_attack, mut ep_total, mut peak_bps) = (0u64, 0u64, 0f64);
+    for b in st.series.range(lo..=hi).map(|(_, b)| b) {
+        ep_attack = ep_attack.saturating_add(b[i]);
+        ep_total = ep_total
+            .saturating_add(b[..NVECTORS].iter().sum::<u64>())
+            .saturating_add(b[ORDINARY]);
+        peak_bps = peak_bps.max(b[NVECTORS + i] as f64 * 8.0 / secs);
+    }
     let participants = st.sources[i].estimate();
-    let total: u64 = st.packets.iter().sum::<u64>() + st.ordinary_packets;
-    let attack_share = ratio(st.packets[i], total);
+    let attack_share = ratio(ep_attack, ep_total);
     let min_participants = match (st.key.direction, v) {
         (Direction::Outbound, _) => cfg.min_bots,
         (Direction::Inbound, Vector::UdpReflection) => cfg.min_reflectors,
@@ -175,6 +220,11 @@ pub(super) fn evaluate(st: &TargetState, cfg: &DdosConfig) -> Option<DdosFinding
     {
         return None;
     }
+    let bucket_us = BUCKET_SECONDS * 1_000_000;
+    let start = st.first[i].max(lo.saturating_mul(bucket_us));
+    let end = st.last[i]
+        .min((hi + 1).saturating_mul(bucket_us) - 1)
+        .max(start);
     let pr = (participants as f64 / min_participants.max(1) as f64).max(1.0);
     let score =
         ((0.5 + 0.25 * (rate_ratio.log10() / 2.0).min(1.0) + 0.25 * (pr.log10() / 2.0).min(1.0))
@@ -213,8 +263,6 @@ pub(super) fn evaluate(st: &TargetState, cfg: &DdosConfig) -> Option<DdosFinding
         Direction::Outbound if !cfg.internal.contains(st.key.addr) => Some(st.key.addr),
         _ => None,
     };
-    let start = st.first[i];
-    let end = st.last[i].max(start);
     // The id: what the finding is about. Inbound, the internal target is left out
     // (a hash of an IPv4 address is reversible by trying them all): the sources,
     // time span and volume tell two victims apart.

@@ -209,8 +209,11 @@ struct TargetKey {
     direction: Direction,
 }
 
-/// Packets and bytes per vector in one bucket.
-type Bucket = [u64; 2 * NVECTORS];
+/// One bucket: packets per vector (`[0, NVECTORS)`), bytes per vector
+/// (`[NVECTORS, 2 * NVECTORS)`), and the target's ordinary packets ([`ORDINARY`]).
+type Bucket = [u64; 2 * NVECTORS + 1];
+/// Index of the ordinary packets in a [`Bucket`].
+const ORDINARY: usize = 2 * NVECTORS;
 
 #[derive(Debug, Clone)]
 struct TargetState {
@@ -252,9 +255,10 @@ impl TargetState {
         }
     }
 
+    /// Adds a send to the buckets its flow spans; `v` `None` is ordinary traffic.
     fn add_to_series(
         &mut self,
-        v: usize,
+        v: Option<usize>,
         ts: Micros,
         duration: Option<f64>,
         pkts: u64,
@@ -273,15 +277,26 @@ impl TargetState {
             if p == 0 && b == 0 {
                 continue;
             }
-            let bucket = self.series.entry(first + i).or_insert([0; 2 * NVECTORS]);
-            bucket[v] = bucket[v].saturating_add(p);
-            bucket[NVECTORS + v] = bucket[NVECTORS + v].saturating_add(b);
+            let bucket = self
+                .series
+                .entry(first + i)
+                .or_insert([0; 2 * NVECTORS + 1]);
+            match v {
+                Some(v) => {
+                    bucket[v] = bucket[v].saturating_add(p);
+                    bucket[NVECTORS + v] = bucket[NVECTORS + v].saturating_add(b);
+                }
+                None => bucket[ORDINARY] = bucket[ORDINARY].saturating_add(p),
+            }
         }
         while self.series.len() > MAX_BUCKETS {
-            // Drop the quietest bucket: peaks are what the finding reports.
+            // Drop the quietest bucket: peaks are what the finding reports. Never the
+            // bucket just added to, which starts small and would otherwise be dropped
+            // at once, every time, however large the flood it begins.
             let quiet = self
                 .series
                 .iter()
+                .filter(|(k, _)| !(first..first + n).contains(*k))
                 .min_by_key(|(_, b)| b[..NVECTORS].iter().sum::<u64>())
                 .map(|(k, _)| *k);
             match quiet {
@@ -428,6 +443,7 @@ impl DdosDetector {
         };
         let Some(v) = vector else {
             st.ordinary_packets = st.ordinary_packets.saturating_add(packets);
+            st.add_to_series(None, ts, duration, packets, 0);
             return;
         };
         let i = v.index();
@@ -472,7 +488,7 @@ impl DdosDetector {
                 }
             }
         }
-        st.add_to_series(i, ts, duration, packets, bytes);
+        st.add_to_series(Some(i), ts, duration, packets, bytes);
     }
 }
 
