@@ -547,6 +547,46 @@ fn a_flood_after_hours_of_scan_noise_is_found_with_its_own_start_and_end() {
 }
 
 #[test]
+fn a_syn_flood_on_a_busy_web_server_is_found_among_its_completed_connections() {
+    let mut rng = Rng(12);
+    let web = ip("10.0.0.82");
+    let clients: Vec<IpAddr> = (0..4_000).map(|_| rng.external()).collect();
+    let mut recs: Vec<Record<'static>> = (0..20_000usize)
+        .map(|i| {
+            let ts = T0 + (i as i64 * 10 * S) / 20_000;
+            conn(
+                ts,
+                clients[i % 4_000],
+                30_001,
+                web,
+                443,
+                Proto::Tcp,
+                0.5,
+                (9, 900),
+                Some((12, 15_000)),
+            )
+        })
+        .collect();
+    // 5,000 SYN-only flows per second (about 10,000 packets/s) against 2,000
+    // completed connections per second (18,000 client packets/s): fewer packets than
+    // the clients', most of the flows.
+    recs.extend(
+        syn_flood(&mut rng, web, 3_000, 10)
+            .into_iter()
+            .cycle()
+            .take(50_000),
+    );
+    let (findings, _) = run(&recs);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(
+        findings[0].to_json()["vector"],
+        "syn-flood",
+        "{}",
+        findings[0].to_json()
+    );
+}
+
+#[test]
 fn a_flood_below_the_rate_threshold_is_not_reported() {
     let mut rng = Rng(5);
     // 5,000 sources but spread over an hour: ~17 packets per second.

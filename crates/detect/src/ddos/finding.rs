@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use super::vector::{reflector_service, Vector, NVECTORS};
-use super::{DdosConfig, TargetState, BUCKET_SECONDS, MAX_SOLICITED_RATIO, ORDINARY};
+use super::{DdosConfig, Ordinary, TargetState, BUCKET_SECONDS, FLOWS, MAX_SOLICITED_RATIO};
 use crate::observer::{Finding, Producer};
 
 /// UUIDv5 namespace of every object a DDoS finding publishes: ids are derived from
@@ -109,7 +109,8 @@ pub struct DdosFinding {
     pub bytes: u64,
     /// Share of the vector's flows the receiver did not answer (when known).
     pub unanswered_share: f64,
-    /// Share of the target's packets in the vector.
+    /// Share of the target's traffic in the vector during the episode (flows for a
+    /// SYN flood, packets otherwise).
     pub attack_share: f64,
     /// Packets per protocol (tcp, udp, icmp, other) over every attack vector.
     pub proto_packets: [u64; 4],
@@ -145,11 +146,19 @@ fn ratio(a: u64, b: u64) -> f64 {
 /// probes) does not stretch the attack to the whole window.
 pub const EPISODE_FRACTION: f64 = 0.1;
 
+/// Largest share of an inbound vector's flows one source may certainly have sent for
+/// the attack to count as distributed.
+pub const MAX_TOP_SOURCE_SHARE: f64 = 0.5;
+
 /// Quiet buckets tolerated inside an episode (a flood that pauses for 10 s is one).
 pub const EPISODE_GAP_BUCKETS: i64 = 1;
 
 /// The finding of one target's counters, if they pass the thresholds.
-pub(super) fn evaluate(st: &TargetState, cfg: &DdosConfig) -> Option<DdosFinding> {
+pub(super) fn evaluate(
+    st: &TargetState,
+    ordinary: &Ordinary,
+    cfg: &DdosConfig,
+) -> Option<DdosFinding> {
     // The vector with the heaviest bucket.
     let (v, _) = Vector::ALL
         .iter()
@@ -194,13 +203,22 @@ pub(super) fn evaluate(st: &TargetState, cfg: &DdosConfig) -> Option<DdosFinding
         }
         break;
     }
+    // Share in flows for SYN floods, in packets otherwise (see MIN_ATTACK_SHARE).
+    let syn = v == Vector::SynFlood;
+    let (own, all) = if syn {
+        (FLOWS + i, FLOWS..FLOWS + NVECTORS)
+    } else {
+        (i, 0..NVECTORS)
+    };
     let (mut ep_attack, mut ep_total, mut peak_bps) = (0u64, 0u64, 0f64);
-    for b in st.series.range(lo..=hi).map(|(_, b)| b) {
-        ep_attack = ep_attack.saturating_add(b[i]);
-        ep_total = ep_total
-            .saturating_add(b[..NVECTORS].iter().sum::<u64>())
-            .saturating_add(b[ORDINARY]);
-        peak_bps = peak_bps.max(b[NVECTORS + i] as f64 * 8.0 / secs);
+    for k in lo..=hi {
+        let (o_pkts, o_flows) = ordinary.get(st.key, k);
+        ep_total = ep_total.saturating_add(if syn { o_flows } else { o_pkts });
+        if let Some(b) = st.series.get(&k) {
+            ep_attack = ep_attack.saturating_add(b[own]);
+            ep_total = ep_total.saturating_add(b[all.clone()].iter().sum::<u64>());
+            peak_bps = peak_bps.max(b[NVECTORS + i] as f64 * 8.0 / secs);
+        }
     }
     let participants = st.sources[i].estimate();
     let attack_share = ratio(ep_attack, ep_total);
@@ -213,6 +231,15 @@ pub(super) fn evaluate(st: &TargetState, cfg: &DdosConfig) -> Option<DdosFinding
         (peak_pps / cfg.min_peak_pps.max(1e-9)).max(peak_bps / cfg.min_peak_bps.max(1e-9));
     if rate_ratio < 1.0 || participants < min_participants || attack_share < cfg.min_attack_share {
         return None;
+    }
+    // One source carrying most of the attack flows is a scan or a single-source DoS,
+    // not a distributed attack, however many others probe the same target.
+    if st.key.direction == Direction::Inbound {
+        if let Some(top) = st.top_sources.top().first() {
+            if top.guaranteed() as f64 > MAX_TOP_SOURCE_SHARE * st.flows[i] as f64 {
+                return None;
+            }
+        }
     }
     if v == Vector::UdpReflection
         && st.key.direction == Direction::Inbound

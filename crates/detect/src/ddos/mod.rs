@@ -23,15 +23,17 @@
 //!
 //! # Memory
 //! - one Count-Min sketch gating which targets get counters:
-//!   [`CM_DEPTH`](heavy::CM_DEPTH) × [`ADMIT_SKETCH_WIDTH`] × 4 bytes = 1 MiB;
+//!   [`CM_DEPTH`](heavy::CM_DEPTH) × [`ADMIT_SKETCH_WIDTH`] × 4 bytes = 1 MiB, and two
+//!   holding every target's ordinary packets and flows per bucket (the denominator of
+//!   the attack share): 2 × 4 × [`ORDINARY_SKETCH_WIDTH`] × 4 bytes = 4 MiB;
 //! - at most [`MAX_TARGETS`] tracked targets (Space-Saving over attack packets), each
 //!   with a distinct-participant sketch per vector (≤ 5 × 3 KiB), a bucket series of at most
-//!   [`MAX_BUCKETS`] buckets (≈ 120 bytes each, ≤ 43 KiB; when full, the quietest
+//!   [`MAX_BUCKETS`] buckets (≈ 150 bytes each, ≤ 53 KiB; when full, the quietest
 //!   bucket is dropped so peaks survive), [`TOP_SOURCES`] heavy external sources and
 //!   [`TOP_PORTS`] heavy source ports (≈ 96 bytes each, ≤ 26 KiB), and for outbound
 //!   targets at most [`MAX_LINKED_PARTICIPANTS`] internal host addresses (≤ 96 KiB);
-//! - so at most about 90 KiB per inbound target and 185 KiB per outbound target,
-//!   ≤ 190 MiB overall in the worst case, whatever the number of sources.
+//! - so at most about 110 KiB per inbound target and 205 KiB per outbound target,
+//!   ≤ 210 MiB overall in the worst case, whatever the number of sources.
 //!
 //! A target gets counters once it has received [`ADMIT_FLOWS`] attack-vector flows
 //! (Count-Min estimate), so up to `ADMIT_FLOWS - 1` early participants go uncounted:
@@ -78,8 +80,10 @@ pub const MIN_SOURCES: u64 = 20;
 pub const MIN_REFLECTORS: u64 = 5;
 /// Default least distinct internal participants of an outbound flood.
 pub const MIN_BOTS: u64 = 10;
-/// Default least share of the target's packets the vector must carry: a busy server
-/// whose clients complete handshakes has few SYN-only flows among its packets.
+/// Default least share of the target's traffic in the attack episode the vector must
+/// carry: of its flows for a SYN flood (a SYN-only flow is 1-3 packets, a completed
+/// connection many: flows compare like with like), of its packets otherwise. A busy
+/// server whose clients complete handshakes has few SYN-only flows among its flows.
 pub const MIN_ATTACK_SHARE: f64 = 0.5;
 /// Largest ratio of the target's own requests to reflector ports over the responses
 /// it received for those responses to still count as unsolicited (a resolver asks).
@@ -210,10 +214,73 @@ struct TargetKey {
 }
 
 /// One bucket: packets per vector (`[0, NVECTORS)`), bytes per vector
-/// (`[NVECTORS, 2 * NVECTORS)`), and the target's ordinary packets ([`ORDINARY`]).
-type Bucket = [u64; 2 * NVECTORS + 1];
-/// Index of the ordinary packets in a [`Bucket`].
-const ORDINARY: usize = 2 * NVECTORS;
+/// (`[NVECTORS, 2 * NVECTORS)`) and flows per vector (from [`FLOWS`]). A target's
+/// ordinary traffic is in [`Ordinary`], for every target, tracked or not.
+type Bucket = [u64; BUCKET_LEN];
+const BUCKET_LEN: usize = 3 * NVECTORS;
+/// Offset of the flows per vector in a [`Bucket`].
+const FLOWS: usize = 2 * NVECTORS;
+
+/// Ordinary (non-attack) packets and flows per (target, bucket), for every target:
+/// the attack share must compare a flood with the target's own traffic, including
+/// what it received before it had counters. Count-Min sketches over-estimate, so the
+/// share can only come out lower (fewer findings, never more).
+#[derive(Debug, Clone)]
+pub(crate) struct Ordinary {
+    packets: CountMin,
+    flows: CountMin,
+}
+
+/// Width of the ordinary-traffic Count-Min sketches (two of `4 x` this many 32-bit
+/// counters: 4 MiB).
+pub const ORDINARY_SKETCH_WIDTH: usize = 1 << 17;
+
+/// Most buckets one ordinary flow's packets are spread over (the rest of a long
+/// ordinary flow counts in its last spread bucket).
+pub const MAX_ORDINARY_SPREAD_BUCKETS: i64 = 6;
+
+impl Ordinary {
+    fn new() -> Self {
+        Ordinary {
+            packets: CountMin::new(ORDINARY_SKETCH_WIDTH),
+            flows: CountMin::new(ORDINARY_SKETCH_WIDTH),
+        }
+    }
+
+    fn add(&mut self, key: TargetKey, ts: Micros, duration: Option<f64>, pkts: u64, flows: u64) {
+        let first = ts.div_euclid(BUCKET_MICROS);
+        let dur = duration
+            .filter(|d| d.is_finite() && *d > 0.0)
+            .map_or(0, |d| (d * 1e6) as i64);
+        let last = ts.saturating_add(dur).div_euclid(BUCKET_MICROS);
+        let n = (last - first + 1).clamp(1, MAX_ORDINARY_SPREAD_BUCKETS);
+        let clamp = |x: u64| u32::try_from(x).unwrap_or(u32::MAX);
+        self.flows.add(&(key, first), clamp(flows));
+        let per = pkts / n as u64;
+        for i in 0..n {
+            let p = if i == n - 1 {
+                pkts - per * (n as u64 - 1)
+            } else {
+                per
+            };
+            if p > 0 {
+                self.packets.add(&(key, first + i), clamp(p));
+            }
+        }
+    }
+
+    /// Estimated ordinary (packets, flows) of `key` in `bucket`.
+    fn get(&self, key: TargetKey, bucket: i64) -> (u64, u64) {
+        (
+            u64::from(self.packets.estimate(&(key, bucket))),
+            u64::from(self.flows.estimate(&(key, bucket))),
+        )
+    }
+
+    fn bytes(&self) -> usize {
+        self.packets.bytes() + self.flows.bytes()
+    }
+}
 
 #[derive(Debug, Clone)]
 struct TargetState {
@@ -226,7 +293,6 @@ struct TargetState {
     first: [Micros; NVECTORS],
     last: [Micros; NVECTORS],
     proto_packets: [u64; 4],
-    ordinary_packets: u64,
     solicited_packets: u64,
     series: BTreeMap<i64, Bucket>,
     top_sources: SpaceSaving<IpAddr>,
@@ -246,7 +312,6 @@ impl TargetState {
             first: [Micros::MAX; NVECTORS],
             last: [Micros::MIN; NVECTORS],
             proto_packets: [0; 4],
-            ordinary_packets: 0,
             solicited_packets: 0,
             series: BTreeMap::new(),
             top_sources: SpaceSaving::new(TOP_SOURCES),
@@ -255,14 +320,14 @@ impl TargetState {
         }
     }
 
-    /// Adds a send to the buckets its flow spans; `v` `None` is ordinary traffic.
+    /// Adds a send of vector `v` to the buckets its flow spans (the flow itself
+    /// counts in the first).
     fn add_to_series(
         &mut self,
-        v: Option<usize>,
+        v: usize,
         ts: Micros,
         duration: Option<f64>,
-        pkts: u64,
-        bytes: u64,
+        (pkts, bytes, flows): (u64, u64, u64),
     ) {
         let first = ts.div_euclid(BUCKET_MICROS);
         let dur = duration
@@ -274,20 +339,14 @@ impl TargetState {
         let (bp, br) = (bytes / n as u64, bytes % n as u64);
         for i in 0..n {
             let (p, b) = if i == 0 { (pp + pr, bp + br) } else { (pp, bp) };
-            if p == 0 && b == 0 {
+            let f = if i == 0 { flows } else { 0 };
+            if p == 0 && b == 0 && f == 0 {
                 continue;
             }
-            let bucket = self
-                .series
-                .entry(first + i)
-                .or_insert([0; 2 * NVECTORS + 1]);
-            match v {
-                Some(v) => {
-                    bucket[v] = bucket[v].saturating_add(p);
-                    bucket[NVECTORS + v] = bucket[NVECTORS + v].saturating_add(b);
-                }
-                None => bucket[ORDINARY] = bucket[ORDINARY].saturating_add(p),
-            }
+            let bucket = self.series.entry(first + i).or_insert([0; BUCKET_LEN]);
+            bucket[v] = bucket[v].saturating_add(p);
+            bucket[NVECTORS + v] = bucket[NVECTORS + v].saturating_add(b);
+            bucket[FLOWS + v] = bucket[FLOWS + v].saturating_add(f);
         }
         while self.series.len() > MAX_BUCKETS {
             // Drop the quietest bucket: peaks are what the finding reports. Never the
@@ -321,6 +380,7 @@ impl TargetState {
 pub struct DdosDetector {
     config: DdosConfig,
     admit: CountMin,
+    ordinary: Ordinary,
     targets: SpaceSaving<TargetKey>,
     states: Vec<TargetState>,
     links: DdosLinks,
@@ -332,6 +392,7 @@ impl DdosDetector {
         DdosDetector {
             config,
             admit: CountMin::new(ADMIT_SKETCH_WIDTH),
+            ordinary: Ordinary::new(),
             targets: SpaceSaving::new(MAX_TARGETS),
             states: Vec::new(),
             links: DdosLinks::default(),
@@ -357,13 +418,13 @@ impl DdosDetector {
             .iter()
             .map(|s| {
                 5 * 4096
-                    + s.series.len() * 120
+                    + s.series.len() * 150
                     + (TOP_SOURCES + TOP_PORTS) * 96
                     + s.linked.capacity() * 24
                     + std::mem::size_of::<TargetState>()
             })
             .sum();
-        self.admit.bytes() + MAX_TARGETS * 64 + per_target
+        self.admit.bytes() + self.ordinary.bytes() + MAX_TARGETS * 64 + per_target
     }
 
     fn scale(&self, n: u64) -> u64 {
@@ -438,12 +499,11 @@ impl DdosDetector {
             addr: receiver,
             direction,
         };
-        let Some(st) = self.state_mut(key, vector, packets) else {
+        let Some(v) = vector else {
+            self.ordinary.add(key, ts, duration, packets, flows);
             return;
         };
-        let Some(v) = vector else {
-            st.ordinary_packets = st.ordinary_packets.saturating_add(packets);
-            st.add_to_series(None, ts, duration, packets, 0);
+        let Some(st) = self.state_mut(key, vector, packets) else {
             return;
         };
         let i = v.index();
@@ -488,7 +548,7 @@ impl DdosDetector {
                 }
             }
         }
-        st.add_to_series(Some(i), ts, duration, packets, bytes);
+        st.add_to_series(i, ts, duration, (packets, bytes, flows));
     }
 }
 
@@ -531,10 +591,11 @@ impl Observer for DdosDetector {
         let states = std::mem::take(&mut self.states);
         self.targets = SpaceSaving::new(MAX_TARGETS);
         self.admit.clear();
+        let ordinary = std::mem::replace(&mut self.ordinary, Ordinary::new());
         let mut findings = Vec::new();
         let mut links = LinksInner::default();
         for st in states {
-            if let Some(f) = finding::evaluate(&st, &self.config) {
+            if let Some(f) = finding::evaluate(&st, &ordinary, &self.config) {
                 match st.key.direction {
                     Direction::Inbound => {
                         links.victims.insert(f.id.clone(), st.key.addr);
