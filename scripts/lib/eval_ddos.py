@@ -12,6 +12,10 @@ There is no labelled DDoS capture in the project, so the ground truth is made he
   and its number of participants):
     inbound  syn-flood       spoofed random public sources -> 147.32.81.167:80/443,
                              SYN-only flows of 1-3 packets (Zeek S0, no reply);
+    inbound  syn-flood-on-busy-server
+                             the same against 147.32.81.80 while it serves 2,000
+                             completed connections/s (10% half-open): the flood is
+                             most of its flows only at the higher intensities;
     inbound  udp-reflection  reflectors (source port 53/123/11211/1900/389 by seed)
                              -> the victim's random ports, 20-packet flows of the
                              port's typical response size, the victim never asked;
@@ -70,6 +74,7 @@ LEVELS = {
 }
 BASE_PARTICIPANTS = {
     "syn-flood": 5000,
+    "syn-flood-on-busy-server": 5000,
     "udp-reflection": 50,
     "icmp-flood": 500,
     "udp-flood": 500,
@@ -155,12 +160,16 @@ def gen_attack(kind, level, rng, start):
     parts = max(2, int(BASE_PARTICIPANTS[kind] * pmul))
     total = pps * DURATION
     rows, truth = [], {}
-    if kind == "syn-flood":
+    if kind in ("syn-flood", "syn-flood-on-busy-server"):
+        victim = VICTIM
+        if kind == "syn-flood-on-busy-server":
+            victim = "147.32.81.80"
+            rows += gen_benign("busy-web-server", rng, start)
         srcs = [public(rng) for _ in range(parts)]
         n = total // 2
         for i, ts in enumerate(spread(rng, start, n)):
             k = rng.choice((1, 2, 3))
-            rows.append((ts, srcs[i % parts], rng.randrange(1024, 65535), VICTIM,
+            rows.append((ts, srcs[i % parts], rng.randrange(1024, 65535), victim,
                          rng.choice((80, 443)), "tcp", 3.0 if k > 1 else 0.0, 0, 0, "S0", k, 0))
         truth = dict(direction="inbound", vector="syn-flood", target=None)
     elif kind == "udp-reflection":
@@ -389,7 +398,7 @@ def main():
                         tp[n][key] += 1
                     else:
                         fn[n][key] += 1
-                    by_level[n][(key, truth["level"])][0 if hit else 1] += 1
+                    by_level[n][(truth["kind"], truth["level"])][0 if hit else 1] += 1
                 for f in found:
                     if f in hit:
                         continue
