@@ -587,6 +587,36 @@ fn a_syn_flood_on_a_busy_web_server_is_found_among_its_completed_connections() {
 }
 
 #[test]
+fn a_multi_vector_flood_is_one_finding_with_its_vectors_in_the_evidence() {
+    let mut rng = Rng(13);
+    let victim = ip("10.4.4.4");
+    // SYN (about 3,000 pps), NTP reflection (2,000 pps) and ICMP (2,000 pps) at once:
+    // no vector is most of the victim's traffic, the attack is.
+    let mut recs = syn_flood(&mut rng, victim, 5_000, 20);
+    recs.extend(reflection(&mut rng, victim, 123, 40, 468));
+    for i in 0..4_000usize {
+        let ts = T0 + (i as i64 * 20 * S) / 4_000;
+        recs.push(conn(
+            ts,
+            rng.external(),
+            8,
+            victim,
+            0,
+            Proto::Icmp,
+            1.0,
+            (10, 10_000),
+            None,
+        ));
+    }
+    let (findings, _) = run(&recs);
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    let j = findings[0].to_json();
+    assert_eq!(j["vector"], "syn-flood");
+    let vectors = j["evidence"]["vectors"].as_object().unwrap();
+    assert_eq!(vectors.len(), 3, "{vectors:?}");
+}
+
+#[test]
 fn a_flood_below_the_rate_threshold_is_not_reported() {
     let mut rng = Rng(5);
     // 5,000 sources but spread over an hour: ~17 packets per second.

@@ -109,8 +109,8 @@ pub struct DdosFinding {
     pub bytes: u64,
     /// Share of the vector's flows the receiver did not answer (when known).
     pub unanswered_share: f64,
-    /// Share of the target's traffic in the vector during the episode (flows for a
-    /// SYN flood, packets otherwise).
+    /// Share of attack traffic (every vector) in the target's traffic during the
+    /// episode (flows for a SYN flood, packets otherwise).
     pub attack_share: f64,
     /// Packets per protocol (tcp, udp, icmp, other) over every attack vector.
     pub proto_packets: [u64; 4],
@@ -203,20 +203,23 @@ pub(super) fn evaluate(
         }
         break;
     }
-    // Share in flows for SYN floods, in packets otherwise (see MIN_ATTACK_SHARE).
+    // The share of attack traffic (every vector: a multi-vector flood is one attack)
+    // in the target's traffic, in flows for SYN floods, in packets otherwise (see
+    // MIN_ATTACK_SHARE).
     let syn = v == Vector::SynFlood;
-    let (own, all) = if syn {
-        (FLOWS + i, FLOWS..FLOWS + NVECTORS)
+    let all = if syn {
+        FLOWS..FLOWS + NVECTORS
     } else {
-        (i, 0..NVECTORS)
+        0..NVECTORS
     };
     let (mut ep_attack, mut ep_total, mut peak_bps) = (0u64, 0u64, 0f64);
     for k in lo..=hi {
         let (o_pkts, o_flows) = ordinary.get(st.key, k);
         ep_total = ep_total.saturating_add(if syn { o_flows } else { o_pkts });
         if let Some(b) = st.series.get(&k) {
-            ep_attack = ep_attack.saturating_add(b[own]);
-            ep_total = ep_total.saturating_add(b[all.clone()].iter().sum::<u64>());
+            let a = b[all.clone()].iter().sum::<u64>();
+            ep_attack = ep_attack.saturating_add(a);
+            ep_total = ep_total.saturating_add(a);
             peak_bps = peak_bps.max(b[NVECTORS + i] as f64 * 8.0 / secs);
         }
     }
