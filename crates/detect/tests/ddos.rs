@@ -590,12 +590,12 @@ fn a_syn_flood_on_a_busy_web_server_is_found_among_its_completed_connections() {
 fn a_multi_vector_flood_is_one_finding_with_its_vectors_in_the_evidence() {
     let mut rng = Rng(13);
     let victim = ip("10.4.4.4");
-    // SYN (about 3,000 pps), NTP reflection (2,000 pps) and ICMP (2,000 pps) at once:
-    // no vector is most of the victim's traffic, the attack is.
-    let mut recs = syn_flood(&mut rng, victim, 5_000, 20);
-    recs.extend(reflection(&mut rng, victim, 123, 40, 468));
-    for i in 0..4_000usize {
-        let ts = T0 + (i as i64 * 20 * S) / 4_000;
+    // ICMP (2,500 pps), NTP reflection (2,000 pps) and a UDP flood (2,000 pps) at
+    // once: no vector is most of the victim's traffic, the attack is.
+    let mut recs = reflection(&mut rng, victim, 123, 40, 468);
+    let udp_sources: Vec<IpAddr> = (0..100).map(|_| rng.external()).collect();
+    for i in 0..5_000usize {
+        let ts = T0 + (i as i64 * 20 * S) / 5_000;
         recs.push(conn(
             ts,
             rng.external(),
@@ -607,11 +607,24 @@ fn a_multi_vector_flood_is_one_finding_with_its_vectors_in_the_evidence() {
             (10, 10_000),
             None,
         ));
+        if i < 4_000 {
+            recs.push(conn(
+                ts,
+                udp_sources[i % 100],
+                5_000,
+                victim,
+                9_999,
+                Proto::Udp,
+                1.0,
+                (10, 5_120),
+                Some((0, 0)),
+            ));
+        }
     }
     let (findings, _) = run(&recs);
     assert_eq!(findings.len(), 1, "{findings:?}");
     let j = findings[0].to_json();
-    assert_eq!(j["vector"], "syn-flood");
+    assert_eq!(j["vector"], "icmp-flood");
     let vectors = j["evidence"]["vectors"].as_object().unwrap();
     assert_eq!(vectors.len(), 3, "{vectors:?}");
 }
