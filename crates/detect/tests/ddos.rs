@@ -630,6 +630,36 @@ fn a_multi_vector_flood_is_one_finding_with_its_vectors_in_the_evidence() {
 }
 
 #[test]
+fn every_stix_object_passes_the_stix_validator() {
+    let mut rng = Rng(21);
+    let mut recs = reflection(&mut rng, ip("10.6.6.6"), 1900, 30, 300);
+    let target = ip("203.0.113.77");
+    for i in 0..4_000usize {
+        let bot = IpAddr::from([10, 7, 0, (i % 40) as u8 + 1]);
+        recs.push(conn(
+            T0 + (i as i64 * 10 * S) / 4_000,
+            bot,
+            4444,
+            target,
+            80,
+            Proto::Tcp,
+            0.0,
+            (3, 0),
+            Some((0, 0)),
+        ));
+    }
+    let (findings, _) = run(&recs);
+    assert_eq!(findings.len(), 2, "{findings:?}");
+    for f in &findings {
+        for o in f.to_stix(&producer()) {
+            if let Err(e) = accord_stix::parse_object(&o.to_string()) {
+                panic!("{e:?}\n{o:#}");
+            }
+        }
+    }
+}
+
+#[test]
 fn a_flood_below_the_rate_threshold_is_not_reported() {
     let mut rng = Rng(5);
     // 5,000 sources but spread over an hour: ~17 packets per second.
