@@ -659,6 +659,85 @@ fn every_stix_object_passes_the_stix_validator() {
     }
 }
 
+/// One nfdump flow: (time, source, port, destination, port, protocol, packets, bytes).
+type NfFlow<'a> = (f64, IpAddr, u16, IpAddr, u16, &'a str, u64, u64);
+
+/// nfdump `-o csv` lines (unidirectional flows: `opkt`/`obyt` are 0).
+fn nfdump(rows: &[NfFlow]) -> String {
+    let mut s = String::from("ts,te,td,sa,da,sp,dp,pr,flg,ipkt,ibyt,opkt,obyt\n");
+    for (t, sa, sp, da, dp, pr, pk, by) in rows {
+        s.push_str(&format!(
+            "{t:.3},{t:.3},0.000,{sa},{da},{sp},{dp},{pr},......,{pk},{by},0,0\n"
+        ));
+    }
+    s
+}
+
+fn run_text(text: &str) -> Vec<Box<dyn Finding>> {
+    let mut d = DdosDetector::new(DdosConfig::default());
+    let mut reader = accord_telemetry::TelemetryReader::new(text.as_bytes(), None).unwrap();
+    while let Some(r) = reader.next_record().unwrap() {
+        d.observe(&r);
+    }
+    d.finish(&Window { start: T0, end: T0 })
+}
+
+#[test]
+fn unidirectional_flows_an_answering_server_is_not_flooded_and_a_syn_flood_is_found() {
+    let mut rng = Rng(31);
+    let t0 = (T0 / S) as f64;
+    // An authoritative server inside answering 3,000 queries/s from 2,000 resolvers:
+    // each query and each answer is a flow record of its own, with no reverse counts.
+    let ns = ip("10.0.0.2");
+    let resolvers: Vec<IpAddr> = (0..2_000).map(|_| rng.external()).collect();
+    let mut rows = Vec::new();
+    for i in 0..60_000usize {
+        let t = t0 + i as f64 * 20.0 / 60_000.0;
+        let r = resolvers[i % 2_000];
+        rows.push((t, r, 30_000 + (i % 1_000) as u16, ns, 53, "UDP", 1, 70));
+        rows.push((
+            t + 0.001,
+            ns,
+            53,
+            r,
+            30_000 + (i % 1_000) as u16,
+            "UDP",
+            1,
+            400,
+        ));
+    }
+    let found = run_text(&nfdump(&rows));
+    assert!(
+        found.is_empty(),
+        "{:?}",
+        found.iter().map(|f| f.to_json()).collect::<Vec<_>>()
+    );
+    // A SYN flood in the same format: 40,000 one-packet SYN flows in 20 s.
+    let victim = ip("10.0.0.9");
+    let rows: Vec<_> = (0..40_000usize)
+        .map(|i| {
+            (
+                t0 + i as f64 * 20.0 / 40_000.0,
+                rng.external(),
+                1024 + (i % 60_000) as u16,
+                victim,
+                443,
+                "TCP",
+                1,
+                60,
+            )
+        })
+        .collect();
+    let found = run_text(&nfdump(&rows));
+    assert_eq!(found.len(), 1);
+    let j = found[0].to_json();
+    assert_eq!(j["vector"], "syn-flood");
+    assert!(
+        (j["peak_pps"].as_f64().unwrap() - 2_000.0).abs() < 20.0,
+        "{j}"
+    );
+}
+
 #[test]
 fn a_flood_below_the_rate_threshold_is_not_reported() {
     let mut rng = Rng(5);

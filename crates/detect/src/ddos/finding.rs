@@ -244,11 +244,15 @@ pub(super) fn evaluate(
             }
         }
     }
-    if v == Vector::UdpReflection
-        && st.key.direction == Direction::Inbound
-        && st.solicited_packets as f64 > MAX_SOLICITED_RATIO * st.packets[i] as f64
-    {
-        return None;
+    if st.key.direction == Direction::Inbound {
+        let answered = match v {
+            Vector::UdpReflection => st.solicited_packets,
+            Vector::UdpFlood => st.sent_udp_packets,
+            _ => 0,
+        };
+        if answered as f64 > MAX_SOLICITED_RATIO * st.packets[i] as f64 {
+            return None;
+        }
     }
     let bucket_us = BUCKET_SECONDS * 1_000_000;
     let start = st.first[i].max(lo.saturating_mul(bucket_us));

@@ -86,7 +86,10 @@ pub const MIN_BOTS: u64 = 10;
 /// server whose clients complete handshakes has few SYN-only flows among its flows.
 pub const MIN_ATTACK_SHARE: f64 = 0.5;
 /// Largest ratio of the target's own requests to reflector ports over the responses
-/// it received for those responses to still count as unsolicited (a resolver asks).
+/// it received for those responses to still count as unsolicited (a resolver asks),
+/// and of the UDP packets it sent over the UDP flood packets it received for those to
+/// still count as unanswered (a server answering its clients in unidirectional flow
+/// records, which carry no reverse counts).
 pub const MAX_SOLICITED_RATIO: f64 = 0.1;
 
 /// Attack-vector flows a target needs (Count-Min estimate) before it gets counters.
@@ -294,6 +297,7 @@ struct TargetState {
     last: [Micros; NVECTORS],
     proto_packets: [u64; 4],
     solicited_packets: u64,
+    sent_udp_packets: u64,
     series: BTreeMap<i64, Bucket>,
     top_sources: SpaceSaving<IpAddr>,
     top_ports: SpaceSaving<(u8, u16)>,
@@ -313,6 +317,7 @@ impl TargetState {
             last: [Micros::MIN; NVECTORS],
             proto_packets: [0; 4],
             solicited_packets: 0,
+            sent_udp_packets: 0,
             series: BTreeMap::new(),
             top_sources: SpaceSaving::new(TOP_SOURCES),
             top_ports: SpaceSaving::new(TOP_PORTS),
@@ -474,12 +479,11 @@ impl DdosDetector {
             (true, false) => Direction::Outbound,
             _ => return,
         };
-        // An internal host asking a reflector port: its own requests, which make the
-        // responses it receives solicited.
-        if direction == Direction::Outbound
-            && s.proto == Proto::Udp
-            && dst_port.and_then(reflector_service).is_some()
-        {
+        // What an internal host sends over UDP: requests to a reflector port make
+        // the responses it receives solicited, and any UDP it sends answers what it
+        // receives (unidirectional flow records carry the answers as records of
+        // their own, and no reverse counts).
+        if direction == Direction::Outbound && s.proto == Proto::Udp {
             let pk = self.scale(s.packets.unwrap_or(1));
             let key = TargetKey {
                 addr: sender,
@@ -487,7 +491,10 @@ impl DdosDetector {
             };
             if let Some(slot) = self.targets.slot(&key) {
                 if let Some(st) = self.states.get_mut(slot) {
-                    st.solicited_packets = st.solicited_packets.saturating_add(pk);
+                    st.sent_udp_packets = st.sent_udp_packets.saturating_add(pk);
+                    if dst_port.and_then(reflector_service).is_some() {
+                        st.solicited_packets = st.solicited_packets.saturating_add(pk);
+                    }
                 }
             }
         }
