@@ -739,6 +739,31 @@ fn unidirectional_flows_an_answering_server_is_not_flooded_and_a_syn_flood_is_fo
 }
 
 #[test]
+fn the_configured_sampling_rate_scales_counts() {
+    let mut rng = Rng(41);
+    // 1-in-10 sampled: 12,000 SYN flows of 3 packets seen over 60 s, 600 pps seen.
+    let recs = syn_flood(&mut rng, ip("10.8.8.8"), 3_000, 60);
+    assert!(run(&recs).0.is_empty(), "under the threshold unscaled");
+    let mut d = DdosDetector::new(DdosConfig {
+        sampling_rate: 10,
+        ..DdosConfig::default()
+    });
+    for r in &recs {
+        d.observe(r);
+    }
+    let f = d.finish(&Window { start: T0, end: T0 });
+    assert_eq!(f.len(), 1);
+    let j = f[0].to_json();
+    assert!(
+        (j["peak_pps"].as_f64().unwrap() - 6_000.0).abs() < 100.0,
+        "{j}"
+    );
+    // Less the flows seen before the target got counters (ADMIT_FLOWS - 1, scaled).
+    let flows = j["evidence"]["flows"].as_u64().unwrap();
+    assert!((119_930..=120_000).contains(&flows), "{flows}");
+}
+
+#[test]
 fn a_flood_below_the_rate_threshold_is_not_reported() {
     let mut rng = Rng(5);
     // 5,000 sources but spread over an hour: ~17 packets per second.
