@@ -4,9 +4,10 @@
 //! [`DdosDetector`] is an [`Observer`]: it reads each flow record once, classifies each
 //! direction of it into an attack [`Vector`] or ordinary traffic ([`vector`]), and
 //! keeps per-target counters for the heaviest targets only ([`heavy`]). At the end of a
-//! window it reports every target where one vector carried enough packets or bits per
-//! second over a 10-second bucket, from enough distinct participants, and made up most
-//! of the target's traffic ([`DdosConfig`]).
+//! window it reports every target where a vector carried enough packets or bits per
+//! second over a 10-second bucket, from enough distinct participants, and attack
+//! traffic made up most of the target's traffic around that peak ([`DdosConfig`];
+//! every rule is in `docs/detect-ddos.md`).
 //!
 //! Two directions:
 //! - **inbound**: the target is internal (a customer) and the sources are external.
@@ -31,9 +32,9 @@
 //!   [`MAX_BUCKETS`] buckets (≈ 150 bytes each, ≤ 53 KiB; when full, the quietest
 //!   bucket is dropped so peaks survive), [`TOP_SOURCES`] heavy external sources and
 //!   [`TOP_PORTS`] heavy source ports (≈ 96 bytes each, ≤ 26 KiB), and for outbound
-//!   targets at most [`MAX_LINKED_PARTICIPANTS`] internal host addresses (≤ 96 KiB);
-//! - so at most about 110 KiB per inbound target and 205 KiB per outbound target,
-//!   ≤ 210 MiB overall in the worst case, whatever the number of sources.
+//!   targets at most [`MAX_LINKED_PARTICIPANTS`] internal host addresses (≤ 150 KiB);
+//! - so at most about 110 KiB per inbound target and 260 KiB per outbound target,
+//!   ≤ 270 MiB overall in the worst case, whatever the number of sources.
 //!
 //! A target gets counters once it has received [`ADMIT_FLOWS`] attack-vector flows
 //! (Count-Min estimate), so up to `ADMIT_FLOWS - 1` early participants go uncounted:
