@@ -241,6 +241,32 @@ mod tests {
         assert!(s.contains(&1) && s.contains(&3));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn space_saving_bounds_hold_and_frequent_keys_are_kept(
+            stream in proptest::collection::vec((0u16..64, 1u64..5), 0..600),
+            capacity in 1usize..24,
+        ) {
+            let mut s = SpaceSaving::new(capacity);
+            let mut truth = std::collections::HashMap::new();
+            let mut total = 0u64;
+            for (k, w) in &stream {
+                s.add(k, *w);
+                *truth.entry(*k).or_insert(0u64) += w;
+                total += w;
+            }
+            for c in s.top() {
+                let t = truth[&c.key];
+                proptest::prop_assert!(c.guaranteed() <= t && t <= c.count, "{c:?} true {t}");
+            }
+            for (k, t) in &truth {
+                if *t * capacity as u64 > total {
+                    proptest::prop_assert!(s.contains(k), "key {k} with {t} of {total} dropped");
+                }
+            }
+        }
+    }
+
     #[test]
     fn count_min_never_under_counts() {
         let mut cm = CountMin::new(64);
