@@ -24,6 +24,7 @@
 //! - [`internal`]: [`InternalNets`], which addresses are the operator's customers.
 //! - [`c2`]: [`c2::C2Detector`], command-and-control destinations (beacons, DGA,
 //!   check-ins, fan-in), with evidence.
+//! - [`ddos`]: [`ddos::DdosDetector`], floods against customers and from the network.
 //! - [`warninglist`]: [`Warninglists`], known-benign destinations (MISP warninglists).
 //!
 //! [`Record`]: accord_telemetry::Record
@@ -32,6 +33,7 @@
 #![warn(missing_docs)]
 
 pub mod c2;
+pub mod ddos;
 mod error;
 pub mod internal;
 pub mod observer;

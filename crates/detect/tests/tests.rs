@@ -1,6 +1,7 @@
 //! Integration tests of accord-detect: the pass drives observers in windows.
 
 mod c2;
+mod ddos;
 
 use std::sync::{Arc, Mutex};
 
