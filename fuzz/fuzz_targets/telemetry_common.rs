@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use accord_detect::{
+use accord_match::{
     observed_data, Detector, DetectorConfig, IndicatorInput, InternalNets, Ruleset,
 };
 use accord_telemetry::{Format, Record, TelemetryReader};

@@ -1,11 +1,9 @@
 //! Opening inputs (files or standard input) and showing progress through them, for the
 //! commands that stream large inputs (`ingest`, `match`).
 
-use std::fs::File;
-use std::io::{self, Read};
+use std::io::Read;
 use std::path::Path;
 
-use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Inputs at least this large get a progress bar.
@@ -13,12 +11,7 @@ pub const PROGRESS_MIN_BYTES: u64 = 8 << 20;
 
 /// Open `path` for reading (`-` is standard input), with its size when known.
 pub fn open_input(path: &Path) -> anyhow::Result<(Box<dyn Read + Send>, Option<u64>)> {
-    if path.as_os_str() == "-" {
-        return Ok((Box::new(io::stdin()), None));
-    }
-    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let size = file.metadata().ok().map(|m| m.len());
-    Ok((Box::new(file), size))
+    Ok(accord_node::telemetry::open_input(path)?)
 }
 
 /// A progress bar in bytes for a large input, a spinner for standard input, nothing

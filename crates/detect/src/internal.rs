@@ -1,47 +1,66 @@
-//! Which endpoints of a record are internal (the operator's customers).
+//! Which addresses are internal: the operator's customers.
 //!
-//! Internal addresses are counted into a sighting's distinct-host sketch and nowhere
-//! else. The decision, in order:
-//! 1. if internal networks are configured, an endpoint is internal iff it lies in one;
-//! 2. otherwise, if the record carries Zeek's `local_orig` / `local_resp`, those decide;
-//! 3. otherwise the counterpart of the matched endpoint is taken as the host (the
-//!    responder when the originator matched, else the originator — for DNS and HTTP
-//!    records, the client).
+//! Every detector needs the same split. Internal addresses are what a network
+//! operator must never publish: findings name external destinations and sources, and
+//! internal hosts leave a detector only as a count ([`crate::DistinctHosts`]).
 
 use std::net::IpAddr;
+use std::str::FromStr;
 
-use accord_telemetry::Conn;
 use ipnet::IpNet;
 
-use crate::atom::Side;
 use crate::Error;
 
+/// The ranges `--internal` defaults to: RFC 1918 private IPv4, RFC 6598 shared
+/// address space (carrier-grade NAT, where an operator's customers sit), and RFC 4193
+/// unique-local IPv6.
+pub const DEFAULT_INTERNAL: [&str; 5] = [
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+    "fc00::/7",
+];
+
 /// The operator's internal networks.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InternalNets {
     nets: Vec<IpNet>,
 }
 
 impl InternalNets {
-    /// Parses CIDRs (or single addresses); `setting` names the source in errors.
+    /// Parses CIDRs or single addresses. Host bits under the prefix are ignored
+    /// (`10.1.2.3/8` is `10.0.0.0/8`).
     ///
     /// ```
     /// let n = accord_detect::InternalNets::parse(["10.0.0.0/8", "2001:db8::/32"])?;
     /// assert!(n.contains("10.9.9.9".parse().unwrap()));
     /// assert!(!n.contains("192.0.2.1".parse().unwrap()));
+    /// assert!(accord_detect::InternalNets::parse(["10.0.0.0/33"]).is_err());
     /// # Ok::<(), accord_detect::Error>(())
     /// ```
     pub fn parse<S: AsRef<str>>(cidrs: impl IntoIterator<Item = S>) -> Result<Self, Error> {
         let nets = cidrs
             .into_iter()
             .map(|s| {
-                crate::atom::parse_net(s.as_ref()).ok_or_else(|| Error::Config {
+                let s = s.as_ref().trim();
+                parse_net(s).ok_or_else(|| Error::Config {
                     setting: "internal_cidrs",
-                    message: format!("`{}` is not an IP address or CIDR", s.as_ref()),
+                    message: format!("`{s}` is not an IP address or CIDR"),
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(InternalNets { nets })
+    }
+
+    /// The private and unique-local ranges of [`DEFAULT_INTERNAL`].
+    pub fn private() -> Self {
+        InternalNets {
+            nets: DEFAULT_INTERNAL
+                .iter()
+                .filter_map(|s| parse_net(s))
+                .collect(),
+        }
     }
 
     /// From already parsed networks.
@@ -49,38 +68,27 @@ impl InternalNets {
         InternalNets { nets }
     }
 
+    /// The networks.
+    pub fn nets(&self) -> &[IpNet] {
+        &self.nets
+    }
+
     /// `true` if no network is configured.
     pub fn is_empty(&self) -> bool {
         self.nets.is_empty()
     }
 
-    /// Is `addr` internal?
+    /// Is `addr` internal? An IPv4-mapped IPv6 address is judged as its IPv4 form.
+    #[inline]
     pub fn contains(&self, addr: IpAddr) -> bool {
+        let addr = addr.to_canonical();
         self.nets.iter().any(|n| n.contains(&addr))
     }
+}
 
-    /// The internal hosts of a record whose `matched` endpoint matched an indicator
-    /// (see the module documentation). Writes at most two addresses into `out`.
-    pub fn hosts(&self, c: &Conn<'_>, matched: Side, out: &mut Vec<IpAddr>) {
-        out.clear();
-        if !self.nets.is_empty() {
-            for a in [c.orig_h, c.resp_h] {
-                if self.contains(a) && !out.contains(&a) {
-                    out.push(a);
-                }
-            }
-        } else if c.local_orig.is_some() || c.local_resp.is_some() {
-            if c.local_orig == Some(true) {
-                out.push(c.orig_h);
-            }
-            if c.local_resp == Some(true) && !out.contains(&c.resp_h) {
-                out.push(c.resp_h);
-            }
-        } else {
-            out.push(match matched {
-                Side::Src => c.resp_h,
-                Side::Dst | Side::Any => c.orig_h,
-            });
-        }
+fn parse_net(s: &str) -> Option<IpNet> {
+    if let Ok(net) = IpNet::from_str(s) {
+        return Some(net.trunc());
     }
+    IpAddr::from_str(s).ok().map(IpNet::from)
 }

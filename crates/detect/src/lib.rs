@@ -1,74 +1,41 @@
-//! accord-detect: match network telemetry against indicators, produce sightings.
+//! accord-detect: behaviour detection over network telemetry.
 //!
-//! Indicators whose patterns reduce to simple atoms (addresses and networks, domain
-//! names, URLs, e-mail addresses, file hashes, port/protocol combinations) are compiled
-//! into flat in-memory structures — hash sets with a seeded hasher, a prefix table for
-//! networks, Aho-Corasick for `LIKE` — so that a record costs a handful of probes
-//! whatever the number of indicators. The others are evaluated by the pattern engine
-//! on the records that reach them. Matches are aggregated into one STIX `sighting` per
-//! indicator and time window, with the number of distinct internal hosts estimated by
-//! a HyperLogLog sketch: customer addresses never appear in a sighting.
+//! Indicator matching (`accord-match`) finds what someone has already named. The
+//! detectors built on this crate find what nobody has named yet: command-and-control
+//! servers, floods, look-alike domains. They all run in **one pass** over the same
+//! records, share the windowing and the distinct-host sketches, and hand back
+//! findings through one seam, so that a sensor's telemetry is read once however many
+//! detectors run.
 //!
-//! A pure library: it takes indicators as plain values ([`IndicatorInput`]), records
-//! from [`accord_telemetry`], and gives sightings as values ([`Sighting::to_json`]).
+//! The seam is modelled on ripgrep's `Matcher`/`Sink` split and on vector's
+//! transforms: a detector is an [`Observer`] that sees each [`Record`] once
+//! ([`Observer::observe`]) and, at the end of a [`Window`], gives its findings
+//! ([`Observer::finish`]); a [`Pass`] drives any number of observers over one record
+//! stream. A [`Finding`] knows how to print itself for the analyst (evidence, not a
+//! bare score), as the JSON contract of `accord --json detect`, and as STIX.
+//!
+//! A pure library: no files, sockets or clocks. Reading inputs, running a pass and
+//! storing findings is the node's job (`accord-node`).
 //!
 //! # Layout
-//! - [`indicator`]: [`IndicatorInput`]; [`ruleset`]: compiling them ([`Ruleset`]).
-//! - [`reduce`]: pattern → [`atom::Atom`]s; [`atom`]: atoms and normalisation.
-//! - [`matcher`]: the compiled structures; [`prefix`]: the CIDR prefix table;
-//!   [`like`]: `LIKE` semantics.
-//! - `fallback`: the pattern-engine path (observed-data per record).
-//! - [`detector`]: records in, matches counted ([`Detector`]); [`internal`]: which
-//!   endpoints are customers; [`aggregate`]: windows, sketches, [`Sighting`].
-//! - [`time`](mod@time): STIX timestamps.
+//! - [`observer`]: the [`Observer`] and [`Finding`] traits, [`Window`].
+//! - [`pass`]: [`Pass`], one record stream through many observers, in windows.
+//! - [`sketch`]: [`DistinctHosts`], a bounded distinct-count sketch.
+//! - [`internal`]: [`InternalNets`], which addresses are the operator's customers.
 //!
-//! ```
-//! use accord_detect::{Detector, DetectorConfig, IndicatorInput, InternalNets, Ruleset};
-//! use accord_telemetry::TelemetryReader;
-//!
-//! let indicators = vec![IndicatorInput {
-//!     id: "indicator--00000000-0000-4000-8000-000000000001".into(),
-//!     pattern: "[domain-name:value LIKE '%.evil.example']".into(),
-//!     valid_from: 0, valid_until: None, revoked: false, modified: 0,
-//! }];
-//! let rules = Ruleset::compile(indicators);
-//! let config = DetectorConfig::new("identity--00000000-0000-4000-8000-0000000000aa")?
-//!     .with_internal(InternalNets::parse(["10.0.0.0/8"])?);
-//! let mut detector = Detector::new(&rules, config);
-//! let dns = r#"{"ts":7200.5,"id.orig_h":"10.1.2.3","id.resp_h":"192.0.2.53","query":"c2.evil.example"}"#;
-//! let mut reader = TelemetryReader::new(dns.as_bytes(), None).unwrap();
-//! while let Some(rec) = reader.next_record().unwrap() {
-//!     detector.observe(&rec);
-//! }
-//! let (sightings, _) = detector.finish();
-//! let s = sightings[0].to_json();
-//! assert_eq!(s["first_seen"], "1970-01-01T02:00:00.500Z");
-//! assert_eq!(s["created"], "1970-01-01T02:00:00.000Z");
-//! # Ok::<(), accord_detect::Error>(())
-//! ```
+//! [`Record`]: accord_telemetry::Record
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod aggregate;
-pub mod atom;
-pub mod detector;
 mod error;
-mod fallback;
-pub mod indicator;
 pub mod internal;
-pub mod like;
-pub mod matcher;
-pub mod prefix;
-pub mod reduce;
-pub mod ruleset;
-pub mod time;
+pub mod observer;
+pub mod pass;
+pub mod sketch;
 
-pub use aggregate::{Sighting, DISTINCT_HOSTS_PROPERTY, SIGHTING_NAMESPACE};
-pub use detector::{DetectStats, Detector, DetectorConfig, DEFAULT_WINDOW};
 pub use error::Error;
-pub use fallback::observed_data;
-pub use indicator::IndicatorInput;
 pub use internal::InternalNets;
-pub use ruleset::{CompileReport, Rejected, Ruleset};
-pub use time::{format_timestamp, parse_timestamp};
+pub use observer::{Finding, Observer, Producer, Window};
+pub use pass::Pass;
+pub use sketch::DistinctHosts;

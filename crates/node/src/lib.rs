@@ -9,6 +9,7 @@
 //! - [`agreements`]: loading the agreement files and their keys into a gate.
 //! - [`facts`]: what the gate needs to know about an object, extracted at ingest.
 //! - [`ledger_key`]: the node's ledger signing key file.
+//! - [`telemetry`]: reading telemetry inputs into a pass of observers.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -19,3 +20,4 @@ pub mod egress;
 pub mod facts;
 pub mod ingest;
 pub mod ledger_key;
+pub mod telemetry;

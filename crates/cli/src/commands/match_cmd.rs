@@ -1,84 +1,24 @@
 //! `accord match`: match telemetry against the stored indicators and produce sightings.
 //!
 //! This module handles files and standard input, the progress bar and the summary;
-//! the matching itself is `accord_detect`. The caller loads the indicators from the
+//! the matching itself is `accord_match`. The caller loads the indicators from the
 //! store, calls [`run`], stores the sightings and prints the [`Summary`].
 
 use std::fmt;
 
-use serde::Serialize;
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::input::{open_input, progress_bar};
-use accord_detect::{DetectStats, Detector, DetectorConfig, IndicatorInput, InternalNets, Ruleset};
-use accord_telemetry::{Format, TelemetryReader};
-
-/// Read buffer per input: large enough that a read is rare next to the parsing.
-const READ_BUFFER: usize = 1 << 20;
-
-/// Record errors printed per input before the rest are only counted.
-const MAX_PRINTED_ERRORS: u64 = 10;
+use crate::input::progress_bar;
+use accord_match::{DetectStats, Detector, DetectorConfig, IndicatorInput, InternalNets, Ruleset};
+use accord_node::telemetry::{
+    open_input, read_input, ImplausibleTimes, InputFailure, ReadSummary, READ_BUFFER,
+};
+use accord_telemetry::Format;
 
 /// Rejected indicators printed before the rest are only counted.
 const MAX_PRINTED_REJECTIONS: usize = 10;
-
-/// Records dated before this instant (2000-01-01T00:00:00Z, in microseconds) are
-/// implausible for network telemetry: most often a capture with timestamps relative
-/// to its start, which would date the sightings in 1970.
-pub const PLAUSIBLE_SINCE_US: i64 = 946_684_800_000_000;
-
-/// Records dated more than this far past the clock of the machine (microseconds: one
-/// hour, beyond clock skew between sensor and node) are dated in the future.
-pub const FUTURE_TOLERANCE_US: i64 = 3_600_000_000;
-
-/// Records of one input dated before 2000 or in the future.
-#[derive(Debug, Clone, Serialize)]
-pub struct ImplausibleTimes {
-    /// The file (`-` for standard input).
-    pub input: String,
-    /// Records dated before 2000-01-01.
-    pub before_2000: u64,
-    /// Records dated in the future.
-    pub in_future: u64,
-    /// The earliest and latest record time of the input.
-    pub earliest: String,
-    /// The latest record time of the input.
-    pub latest: String,
-}
-
-impl fmt::Display for ImplausibleTimes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut what = Vec::new();
-        if self.before_2000 > 0 {
-            what.push(format!("{} records dated before 2000", self.before_2000));
-        }
-        if self.in_future > 0 {
-            what.push(format!("{} records dated in the future", self.in_future));
-        }
-        write!(
-            f,
-            "{}: {} (times from {} to {}), as relative timestamps (seconds since the start \
-             of a capture) or a wrong clock would give. Assumed: the times are absolute \
-             (seconds since 1970-01-01 UTC) and were used as given, so the sightings' \
-             first_seen and last_seen carry these dates",
-            self.input,
-            what.join(" and "),
-            self.earliest,
-            self.latest
-        )
-    }
-}
-
-/// An input that could not be read to its end.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct InputFailure {
-    /// The file (`-` for standard input).
-    pub input: String,
-    /// What went wrong (the line and rule where the format was broken).
-    pub error: String,
-}
 
 /// What compiling the indicators found.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -216,20 +156,35 @@ pub fn match_inputs(
     summarise_rules(rules, &mut summary);
     let started = Instant::now();
     let mut detector = Detector::new(rules, config);
+    let now = accord_stix::Timestamp::now().as_micros();
+    let mut read = ReadSummary::default();
     for input in inputs {
         let (reader, size) = open_input(input)?;
         let bar = progress_bar(size, progress);
         let reader = BufReader::with_capacity(READ_BUFFER, bar.wrap_read(reader));
-        summary.inputs += 1;
         let name = input.display().to_string();
-        if let Err(error) = match_input(reader, format, &mut detector, &mut summary, &name) {
-            summary.failed_inputs.push(InputFailure {
+        let result = read_input(
+            reader,
+            format,
+            &name,
+            now,
+            &mut read,
+            &mut |record| detector.observe(record),
+            &mut |line| eprintln!("accord: {line}"),
+        );
+        if let Err(error) = result {
+            read.failed_inputs.push(InputFailure {
                 input: name,
-                error: format!("{error:#}"),
+                error: error.to_string(),
             });
         }
         bar.finish_and_clear();
     }
+    summary.inputs = read.inputs;
+    summary.records = read.records;
+    summary.bad_records = read.bad_records;
+    summary.failed_inputs = read.failed_inputs;
+    summary.implausible_times = read.implausible_times;
     summary.match_secs = started.elapsed().as_secs_f64();
     let (sightings, stats) = detector.finish();
     add_stats(&mut summary, &stats);
@@ -271,91 +226,4 @@ fn add_stats(summary: &mut Summary, stats: &DetectStats) {
     summary.outside_validity = stats.outside_validity;
     summary.fallback_evaluations = stats.fallback_evaluations;
     summary.fallback_errors = stats.fallback_errors;
-}
-
-/// Matches one input; a fatal reader error ends it (and is returned).
-fn match_input(
-    reader: impl BufRead,
-    format: Option<Format>,
-    detector: &mut Detector<'_>,
-    summary: &mut Summary,
-    name: &str,
-) -> anyhow::Result<()> {
-    let mut reader = TelemetryReader::new(reader, format)?;
-    let mut bad = 0u64;
-    let mut times = TimeCheck::new(accord_stix::Timestamp::now().as_micros());
-    let result = loop {
-        match reader.next_record() {
-            Ok(Some(record)) => {
-                summary.records += 1;
-                times.see(record.ts());
-                detector.observe(&record);
-            }
-            Ok(None) => break Ok(()),
-            Err(error) if !error.is_fatal() => {
-                bad += 1;
-                if bad <= MAX_PRINTED_ERRORS {
-                    eprintln!("accord: {name}: {error}");
-                }
-            }
-            Err(error) => break Err(error.into()),
-        }
-    };
-    if bad > MAX_PRINTED_ERRORS {
-        eprintln!(
-            "accord: {name}: ... {} more invalid records skipped",
-            bad - MAX_PRINTED_ERRORS
-        );
-    }
-    summary.bad_records += bad;
-    if let Some(warning) = times.finish(name) {
-        eprintln!("accord: warning: {warning}");
-        summary.implausible_times.push(warning);
-    }
-    result
-}
-
-/// Watches the record times of one input for dates before 2000 or in the future.
-struct TimeCheck {
-    now: i64,
-    before_2000: u64,
-    in_future: u64,
-    earliest: i64,
-    latest: i64,
-}
-
-impl TimeCheck {
-    fn new(now: i64) -> Self {
-        TimeCheck {
-            now,
-            before_2000: 0,
-            in_future: 0,
-            earliest: i64::MAX,
-            latest: i64::MIN,
-        }
-    }
-
-    fn see(&mut self, ts: i64) {
-        self.earliest = self.earliest.min(ts);
-        self.latest = self.latest.max(ts);
-        if ts < PLAUSIBLE_SINCE_US {
-            self.before_2000 += 1;
-        } else if ts > self.now.saturating_add(FUTURE_TOLERANCE_US) {
-            self.in_future += 1;
-        }
-    }
-
-    fn finish(&self, input: &str) -> Option<ImplausibleTimes> {
-        if self.before_2000 == 0 && self.in_future == 0 {
-            return None;
-        }
-        let text = |us: i64| accord_stix::Timestamp::from_micros(us).as_str().to_string();
-        Some(ImplausibleTimes {
-            input: input.to_string(),
-            before_2000: self.before_2000,
-            in_future: self.in_future,
-            earliest: text(self.earliest),
-            latest: text(self.latest),
-        })
-    }
 }

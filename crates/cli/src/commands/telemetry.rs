@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use accord_agreements::Span;
-use accord_detect::IndicatorInput;
+use accord_match::IndicatorInput;
 use accord_node::egress::Recipient;
 use accord_node::ingest::{ingest_batch, IngestOptions, ObjectResult};
 use accord_store::{ObjectQuery, Provenance, Scope, Store, VersionFilter};

@@ -46,10 +46,10 @@ impl DetectorConfig {
     /// `observer_identity` is an identity id.
     ///
     /// ```
-    /// let c = accord_detect::DetectorConfig::new("identity--b3a1c8a2-2d5d-4d0e-9d7b-6b0a8e6d1f00")?;
-    /// assert_eq!(c.window, accord_detect::DEFAULT_WINDOW);
-    /// assert!(accord_detect::DetectorConfig::new("acme").is_err());
-    /// # Ok::<(), accord_detect::Error>(())
+    /// let c = accord_match::DetectorConfig::new("identity--b3a1c8a2-2d5d-4d0e-9d7b-6b0a8e6d1f00")?;
+    /// assert_eq!(c.window, accord_match::DEFAULT_WINDOW);
+    /// assert!(accord_match::DetectorConfig::new("acme").is_err());
+    /// # Ok::<(), accord_match::Error>(())
     /// ```
     pub fn new(observer_identity: &str) -> Result<Self, Error> {
         let ok = observer_identity
@@ -108,7 +108,7 @@ pub struct DetectStats {
 /// Matches records against a [`Ruleset`] and aggregates sightings.
 ///
 /// ```
-/// use accord_detect::{Detector, DetectorConfig, IndicatorInput, Ruleset};
+/// use accord_match::{Detector, DetectorConfig, IndicatorInput, Ruleset};
 /// use accord_telemetry::TelemetryReader;
 /// let rules = Ruleset::compile([IndicatorInput {
 ///     id: "indicator--00000000-0000-4000-8000-000000000001".into(),
@@ -128,7 +128,7 @@ pub struct DetectStats {
 /// assert_eq!(s["count"], 2);
 /// assert_eq!(s["x_accord_distinct_hosts"], 2);
 /// assert!(!s.to_string().contains("10.0.0.1"));
-/// # Ok::<(), accord_detect::Error>(())
+/// # Ok::<(), accord_match::Error>(())
 /// ```
 #[derive(Debug)]
 pub struct Detector<'r> {
@@ -247,7 +247,7 @@ impl<'r> Detector<'r> {
                 self.stats.outside_validity += 1;
                 continue;
             }
-            self.config.internal.hosts(c, side, &mut self.hosts);
+            crate::internal::internal_hosts(&self.config.internal, c, side, &mut self.hosts);
             self.agg.add(ind, ts, &self.hosts);
             self.stats.matches += 1;
             any = true;
@@ -326,12 +326,36 @@ impl<'r> Detector<'r> {
 
     /// Ends the run: the sightings (ordered by indicator id, then window) and counters.
     pub fn finish(mut self) -> (Vec<Sighting>, DetectStats) {
+        let sightings = self.take_sightings();
+        (sightings, self.stats)
+    }
+
+    /// The sightings so far; the detector goes on with none (the collector's windows).
+    /// The counters keep counting.
+    pub fn take_sightings(&mut self) -> Vec<Sighting> {
         self.flush();
         let rules = self.rules;
-        let sightings = self
-            .agg
-            .into_sightings(|i| rules.indicator_id(i), &self.config.observer_identity);
-        (sightings, self.stats)
+        let agg = std::mem::replace(&mut self.agg, Aggregator::new(self.config.window));
+        agg.into_sightings(|i| rules.indicator_id(i), &self.config.observer_identity)
+    }
+}
+
+/// Indicator matching as one observer of a telemetry pass. Its sighting windows are
+/// its own (`DetectorConfig::window`), whatever the pass's window.
+impl accord_detect::Observer for Detector<'_> {
+    fn name(&self) -> &'static str {
+        "match"
+    }
+
+    fn observe(&mut self, record: &Record<'_>) {
+        Detector::observe(self, record);
+    }
+
+    fn finish(&mut self, _: &accord_detect::Window) -> Vec<Box<dyn accord_detect::Finding>> {
+        self.take_sightings()
+            .into_iter()
+            .map(|s| Box::new(s) as Box<dyn accord_detect::Finding>)
+            .collect()
     }
 }
 

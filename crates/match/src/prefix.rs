@@ -96,7 +96,7 @@ impl<K: Key, V: Copy> PrefixTable<K, V> {
     /// Builds the table. Entries must be CIDR networks (nested or disjoint) and distinct.
     ///
     /// ```
-    /// use accord_detect::prefix::{PrefixTable, NetEntry};
+    /// use accord_match::prefix::{PrefixTable, NetEntry};
     /// let t = PrefixTable::build(vec![
     ///     NetEntry { first: 0x0A00_0000u32, last: 0x0AFF_FFFF, value: "10/8" },
     ///     NetEntry { first: 0x0A01_0000, last: 0x0A01_FFFF, value: "10.1/16" },

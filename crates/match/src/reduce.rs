@@ -34,8 +34,8 @@ pub type NotReducible = &'static str;
 /// Reduces `pattern` to atoms, or says why it cannot be.
 ///
 /// ```
-/// use accord_detect::reduce::reduce;
-/// use accord_detect::atom::Atom;
+/// use accord_match::reduce::reduce;
+/// use accord_match::atom::Atom;
 /// let p = accord_patterns::parse("[domain-name:value = 'Evil.Example'] OR [url:value LIKE 'http://x.example/%']").unwrap();
 /// let atoms = reduce(&p).unwrap();
 /// assert_eq!(atoms[0], Atom::Domain("evil.example".into()));

@@ -1,12 +1,12 @@
 //! Pattern reduction and compiled matching of each atom kind.
 
-use accord_detect::atom::{parse_net, Atom, Side, TrafficAtom};
-use accord_detect::reduce::reduce;
-use accord_detect::Ruleset;
+use accord_match::atom::{parse_net, Atom, Side, TrafficAtom};
+use accord_match::reduce::reduce;
+use accord_match::Ruleset;
 
 use crate::ind;
 
-type Probe<'a> = &'a dyn Fn(&accord_detect::matcher::Matcher, &mut dyn FnMut(u32));
+type Probe<'a> = &'a dyn Fn(&accord_match::matcher::Matcher, &mut dyn FnMut(u32));
 
 fn atoms(p: &str) -> Result<Vec<Atom>, &'static str> {
     reduce(&accord_patterns::parse(p).expect("pattern parses"))
@@ -168,7 +168,7 @@ fn compile_report_counts_every_outcome() {
 
 fn matched(
     rules: &Ruleset,
-    f: impl FnOnce(&accord_detect::matcher::Matcher, &mut dyn FnMut(u32)),
+    f: impl FnOnce(&accord_match::matcher::Matcher, &mut dyn FnMut(u32)),
 ) -> Vec<String> {
     let mut out = Vec::new();
     f(rules.matcher(), &mut |i| {

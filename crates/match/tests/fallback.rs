@@ -2,13 +2,13 @@
 
 use std::io::BufReader;
 
-use accord_detect::{observed_data, Detector, DetectorConfig, InternalNets, Ruleset};
+use accord_match::{observed_data, Detector, DetectorConfig, InternalNets, Ruleset};
 use accord_patterns::{CompiledPattern, ObservedData};
 use accord_telemetry::{Record, TelemetryReader};
 
 use crate::{fixture, ind, OBSERVER};
 
-fn run(rules: &Ruleset, rel: &str) -> (Vec<accord_detect::Sighting>, accord_detect::DetectStats) {
+fn run(rules: &Ruleset, rel: &str) -> (Vec<accord_match::Sighting>, accord_match::DetectStats) {
     let f = std::fs::File::open(fixture(rel)).unwrap();
     let mut r = TelemetryReader::new(BufReader::new(f), None).unwrap();
     let cfg = DetectorConfig::new(OBSERVER)

@@ -34,10 +34,10 @@ impl IndicatorInput {
     ///     "pattern": "[ipv4-addr:value = '198.51.100.1']", "pattern_type": "stix",
     ///     "valid_from": "2024-01-01T00:00:00Z"
     /// });
-    /// let ind = accord_detect::IndicatorInput::from_stix(&obj)?;
+    /// let ind = accord_match::IndicatorInput::from_stix(&obj)?;
     /// assert_eq!(ind.valid_until, None);
     /// assert!(!ind.revoked);
-    /// # Ok::<(), accord_detect::Error>(())
+    /// # Ok::<(), accord_match::Error>(())
     /// ```
     pub fn from_stix(obj: &Value) -> Result<Self, Error> {
         let id = obj

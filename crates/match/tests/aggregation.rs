@@ -1,6 +1,6 @@
 //! Windows, counts, first/last seen, the host sketch, validity and id determinism.
 
-use accord_detect::{Detector, DetectorConfig, InternalNets, Ruleset, Sighting};
+use accord_match::{Detector, DetectorConfig, InternalNets, Ruleset, Sighting};
 use accord_telemetry::TelemetryReader;
 
 use crate::{ind, OBSERVER};
@@ -9,7 +9,7 @@ fn run(
     rules: &Ruleset,
     cfg: DetectorConfig,
     csv: &str,
-) -> (Vec<Sighting>, accord_detect::DetectStats) {
+) -> (Vec<Sighting>, accord_match::DetectStats) {
     let mut det = Detector::new(rules, cfg);
     let mut r = TelemetryReader::new(csv.as_bytes(), None).unwrap();
     while let Some(rec) = r.next_record().unwrap() {
@@ -191,7 +191,7 @@ fn ids_are_deterministic_and_distinct() {
         format!(
             "sighting--{}",
             uuid::Uuid::new_v5(
-                &accord_detect::SIGHTING_NAMESPACE,
+                &accord_match::SIGHTING_NAMESPACE,
                 format!("indicator--00000000-0000-4000-8000-000000000001|0|{OBSERVER}").as_bytes()
             )
         )

@@ -2,9 +2,9 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use accord_detect::atom::{Atom, Side};
-use accord_detect::like::like_match;
-use accord_detect::matcher::Matcher;
+use accord_match::atom::{Atom, Side};
+use accord_match::like::like_match;
+use accord_match::matcher::Matcher;
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -169,7 +169,7 @@ fn regex_lite(re: &str) -> impl Fn(&str) -> bool {
 mod engine_agreement {
     //! Compiled matching and the pattern engine must agree on reducible patterns.
 
-    use accord_detect::{observed_data, Detector, DetectorConfig, IndicatorInput, Ruleset};
+    use accord_match::{observed_data, Detector, DetectorConfig, IndicatorInput, Ruleset};
     use accord_patterns::{CompiledPattern, ObservedData};
     use accord_telemetry::TelemetryReader;
     use proptest::prelude::*;

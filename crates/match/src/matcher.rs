@@ -300,8 +300,8 @@ impl Matcher {
     /// Compiles `(atom, indicator index)` pairs.
     ///
     /// ```
-    /// use accord_detect::matcher::Matcher;
-    /// use accord_detect::atom::{Atom, Side, parse_net};
+    /// use accord_match::matcher::Matcher;
+    /// use accord_match::atom::{Atom, Side, parse_net};
     /// let m = Matcher::build(vec![
     ///     (Atom::Ip { net: parse_net("198.51.100.0/24").unwrap(), side: Side::Any }, 0),
     ///     (Atom::DomainLike("%.evil.example".into()), 1),

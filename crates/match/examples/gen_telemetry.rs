@@ -1,8 +1,8 @@
 //! Synthetic inputs for `scripts/bench-match`: a Zeek conn.log (TSV) and indicator sets.
 //!
 //! ```text
-//! cargo run --release -p accord-detect --example gen_telemetry -- conn OUT.log RECORDS
-//! cargo run --release -p accord-detect --example gen_telemetry -- indicators OUT.jsonl COUNT
+//! cargo run --release -p accord-match --example gen_telemetry -- conn OUT.log RECORDS
+//! cargo run --release -p accord-match --example gen_telemetry -- indicators OUT.jsonl COUNT
 //! ```
 //!
 //! Everything is drawn from a fixed-seed generator, so files are reproducible. The

@@ -76,7 +76,7 @@ impl Ruleset {
     /// Compiles indicators. Bad patterns are reported, not fatal.
     ///
     /// ```
-    /// use accord_detect::{IndicatorInput, Ruleset};
+    /// use accord_match::{IndicatorInput, Ruleset};
     /// let ind = |id: &str, p: &str| IndicatorInput {
     ///     id: id.into(), pattern: p.into(), valid_from: 0, valid_until: None, revoked: false, modified: 0,
     /// };

@@ -196,3 +196,35 @@ impl Sighting {
         })
     }
 }
+
+/// A sighting is the finding of indicator matching: already STIX.
+impl accord_detect::Finding for Sighting {
+    fn kind(&self) -> &'static str {
+        "sighting"
+    }
+
+    /// A match of a known indicator is certain; how much the indicator deserves trust
+    /// is the indicator's own `confidence`.
+    fn score(&self) -> f64 {
+        1.0
+    }
+
+    fn subject(&self) -> String {
+        self.indicator_id.clone()
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "{} matches, about {} internal hosts",
+            self.count, self.distinct_hosts
+        )
+    }
+
+    fn to_json(&self) -> Value {
+        Sighting::to_json(self)
+    }
+
+    fn to_stix(&self, _: &accord_detect::Producer) -> Vec<Value> {
+        vec![Sighting::to_json(self)]
+    }
+}

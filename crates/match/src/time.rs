@@ -9,8 +9,8 @@ use crate::Error;
 /// ([`accord_stix::timestamp::format_millis`]).
 ///
 /// ```
-/// assert_eq!(accord_detect::format_timestamp(1_655_071_198_444_458), "2022-06-12T21:59:58.444Z");
-/// assert_eq!(accord_detect::format_timestamp(0), "1970-01-01T00:00:00.000Z");
+/// assert_eq!(accord_match::format_timestamp(1_655_071_198_444_458), "2022-06-12T21:59:58.444Z");
+/// assert_eq!(accord_match::format_timestamp(0), "1970-01-01T00:00:00.000Z");
 /// ```
 pub fn format_timestamp(us: Micros) -> String {
     accord_stix::timestamp::format_millis(us)
@@ -20,10 +20,10 @@ pub fn format_timestamp(us: Micros) -> String {
 /// microseconds since the epoch; `object`/`property` name it in the error.
 ///
 /// ```
-/// let us = accord_detect::parse_timestamp("2022-06-12T21:59:58.444458Z", "indicator--x", "valid_from")?;
+/// let us = accord_match::parse_timestamp("2022-06-12T21:59:58.444458Z", "indicator--x", "valid_from")?;
 /// assert_eq!(us, 1_655_071_198_444_458);
-/// assert!(accord_detect::parse_timestamp("2022-06-12 21:59:58", "-", "valid_from").is_err());
-/// # Ok::<(), accord_detect::Error>(())
+/// assert!(accord_match::parse_timestamp("2022-06-12 21:59:58", "-", "valid_from").is_err());
+/// # Ok::<(), accord_match::Error>(())
 /// ```
 pub fn parse_timestamp(text: &str, object: &str, property: &'static str) -> Result<Micros, Error> {
     let ok = text.len() >= 20 && text.as_bytes()[10] == b'T' && text.ends_with('Z');

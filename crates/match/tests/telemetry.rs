@@ -2,7 +2,7 @@
 
 use std::io::BufReader;
 
-use accord_detect::{Detector, DetectorConfig, InternalNets, Ruleset, Sighting};
+use accord_match::{Detector, DetectorConfig, InternalNets, Ruleset, Sighting};
 use accord_telemetry::TelemetryReader;
 
 use crate::{fixture, ind, OBSERVER};
@@ -11,7 +11,7 @@ fn detect(
     rules: &Ruleset,
     cfg: DetectorConfig,
     rel: &str,
-) -> (Vec<Sighting>, accord_detect::DetectStats) {
+) -> (Vec<Sighting>, accord_match::DetectStats) {
     let f = std::fs::File::open(fixture(rel)).unwrap();
     let mut r = TelemetryReader::new(BufReader::new(f), None).unwrap();
     let mut det = Detector::new(rules, cfg);

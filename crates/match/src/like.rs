@@ -8,7 +8,7 @@
 /// matching with one backtracking point, never exponential).
 ///
 /// ```
-/// use accord_detect::like::like_match;
+/// use accord_match::like::like_match;
 /// assert!(like_match("%.example.com", "a.b.example.com"));
 /// assert!(!like_match("%.example.com", "example.com"));
 /// assert!(like_match("h_llo%", "hello world"));
@@ -54,7 +54,7 @@ fn utf8_len(first: u8) -> usize {
 /// matches must contain it, so it is the key under which the pattern is found.
 ///
 /// ```
-/// assert_eq!(accord_detect::like::longest_literal("%/gate_php%bin"), "/gate");
+/// assert_eq!(accord_match::like::longest_literal("%/gate_php%bin"), "/gate");
 /// ```
 pub fn longest_literal(pattern: &str) -> &str {
     pattern

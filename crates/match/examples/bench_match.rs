@@ -9,6 +9,7 @@
 //! figures are those of `accord match` without the store. Output: one JSON line.
 
 #[path = "../../cli/src/input.rs"]
+#[allow(dead_code)]
 mod input;
 #[path = "../../cli/src/commands/match_cmd.rs"]
 #[allow(dead_code)]
@@ -19,7 +20,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use accord_detect::IndicatorInput;
+use accord_match::IndicatorInput;
 use accord_telemetry::TelemetryReader;
 
 const OBSERVER: &str = "identity--6f1c3f2e-0d2a-4a53-9a53-0d1b8f6c2a10";
@@ -96,7 +97,7 @@ fn full_match(conn: &str, indicators: &str) -> anyhow::Result<()> {
         Duration::from_secs(3600),
     )?;
     let (cpu0, t0) = (cpu_secs(), Instant::now());
-    let rules = accord_detect::Ruleset::compile(inds);
+    let rules = accord_match::Ruleset::compile(inds);
     let (compile_cpu, compile_secs) = (cpu_secs() - cpu0, t0.elapsed().as_secs_f64());
     // BENCH_REPEAT=n matches n times (for profiling the matching phase); the last counts.
     let repeat: usize = std::env::var("BENCH_REPEAT")

@@ -80,9 +80,9 @@ pub enum Atom {
 /// Parses an address or CIDR as a network; a CIDR's host bits are cleared.
 ///
 /// ```
-/// let n = accord_detect::atom::parse_net("10.1.2.3/8").unwrap();
+/// let n = accord_match::atom::parse_net("10.1.2.3/8").unwrap();
 /// assert_eq!(n.to_string(), "10.0.0.0/8");
-/// assert_eq!(accord_detect::atom::parse_net("2001:db8::1").unwrap().prefix_len(), 128);
+/// assert_eq!(accord_match::atom::parse_net("2001:db8::1").unwrap().prefix_len(), 128);
 /// ```
 pub fn parse_net(s: &str) -> Option<IpNet> {
     let s = s.trim();
@@ -104,7 +104,7 @@ pub fn normalize_domain_into(s: &str, out: &mut String) {
 /// Normalises a domain name.
 ///
 /// ```
-/// assert_eq!(accord_detect::atom::normalize_domain("WWW.Example.COM."), "www.example.com");
+/// assert_eq!(accord_match::atom::normalize_domain("WWW.Example.COM."), "www.example.com");
 /// ```
 pub fn normalize_domain(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -122,7 +122,7 @@ pub fn normalize_domain(s: &str) -> String {
 ///
 /// ```
 /// let mut out = String::new();
-/// accord_detect::atom::normalize_url_into("HTTP://Evil.Example:80?q=A#frag", &mut out);
+/// accord_match::atom::normalize_url_into("HTTP://Evil.Example:80?q=A#frag", &mut out);
 /// assert_eq!(out, "http://evil.example/?q=A");
 /// ```
 pub fn normalize_url_into(s: &str, out: &mut String) {
