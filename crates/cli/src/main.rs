@@ -51,6 +51,8 @@ enum Command {
     Pattern(PatternArgs),
     /// Match telemetry (Zeek logs, CSV flows) against the stored indicators; store sightings.
     Match(commands::telemetry::MatchArgs),
+    /// Receive NetFlow v5/v9 and IPFIX over UDP; match flows in windows, store sightings.
+    Collect(commands::collect::CollectArgs),
     /// Check, list and preview data exchange agreements.
     Agreement(commands::agreement::AgreementArgs),
     /// Verify, explain and export the ledger of releases.
@@ -117,6 +119,7 @@ fn main() -> ExitCode {
             }
         }),
         Command::Match(args) => commands::telemetry::run(&cli.global, args),
+        Command::Collect(args) => commands::collect::run(&cli.global, args),
         Command::Agreement(args) => commands::agreement::run(&cli.global, args),
         Command::Ledger(args) => commands::ledger::run(&cli.global, args),
         Command::Org(args) => commands::org::run(&cli.global, args),
