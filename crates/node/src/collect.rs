@@ -98,10 +98,14 @@ impl CollectSummary {
         }
         CollectSummary {
             datagrams: s.datagrams,
-            versions: [("v5", s.by_version[0]), ("v9", s.by_version[1]), ("ipfix", s.by_version[2])]
-                .into_iter()
-                .filter(|(_, n)| *n > 0)
-                .collect(),
+            versions: [
+                ("v5", s.by_version[0]),
+                ("v9", s.by_version[1]),
+                ("ipfix", s.by_version[2]),
+            ]
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .collect(),
             flows: s.flows,
             dropped,
             lost_v5_flows: s.lost_v5_flows,
@@ -123,7 +127,10 @@ impl std::fmt::Display for CollectSummary {
             if m.is_empty() {
                 "none".to_string()
             } else {
-                m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+                m.iter()
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             }
         };
         writeln!(
@@ -149,7 +156,11 @@ impl std::fmt::Display for CollectSummary {
             self.reordered,
             self.sequence_resets
         )?;
-        write!(f, "findings:   {} over {} windows", self.findings, self.windows)
+        write!(
+            f,
+            "findings:   {} over {} windows",
+            self.findings, self.windows
+        )
     }
 }
 
@@ -192,8 +203,18 @@ pub fn run<'a>(
         }
         let (n, from) = match socket.recv_from(&mut buf) {
             Ok(got) => got,
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted) => {
-                if options.idle_exit.is_some_and(|idle| last_datagram.elapsed() >= idle) {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) =>
+            {
+                if options
+                    .idle_exit
+                    .is_some_and(|idle| last_datagram.elapsed() >= idle)
+                {
                     break;
                 }
                 continue;
@@ -211,7 +232,11 @@ pub fn run<'a>(
         for flow in flows {
             if pass.is_none() {
                 let start = flow.start - flow.start.rem_euclid(window);
-                pass = Some(Pass::tumbling(observers.take().unwrap_or_default(), window, start));
+                pass = Some(Pass::tumbling(
+                    observers.take().unwrap_or_default(),
+                    window,
+                    start,
+                ));
             }
             let Some(p) = pass.as_mut() else { continue };
             if flow.end > now {
@@ -251,7 +276,13 @@ pub fn store_findings(
         .map(|v| v.to_string())
         .collect();
     let mut stored = 0;
-    for result in ingest_batch(store, &texts, provenance, collection, &IngestOptions::default())? {
+    for result in ingest_batch(
+        store,
+        &texts,
+        provenance,
+        collection,
+        &IngestOptions::default(),
+    )? {
         match result {
             ObjectResult::Stored { .. } => stored += 1,
             ObjectResult::Rejected { rejection, .. } => {

@@ -62,19 +62,29 @@ pub struct CollectArgs {
 }
 
 /// The CSV header of `--flows`.
-pub const FLOWS_HEADER: &str = "ts,te,src_ip,src_port,dst_ip,dst_port,proto,src_pkts,src_bytes,tcp_flags,sampling";
+pub const FLOWS_HEADER: &str =
+    "ts,te,src_ip,src_port,dst_ip,dst_port,proto,src_pkts,src_bytes,tcp_flags,sampling";
 
 pub fn run(global: &GlobalArgs, args: &CollectArgs) -> anyhow::Result<ExitCode> {
     let span = Span::parse(&args.window)
         .filter(|s| s.0 >= 1_000_000)
-        .with_context(|| format!("--window {}: expected a span of at least 1s like 30s, 15m, 1h", args.window))?;
+        .with_context(|| {
+            format!(
+                "--window {}: expected a span of at least 1s like 30s, 15m, 1h",
+                args.window
+            )
+        })?;
     let options = CollectOptions {
         window: span.0,
         idle_exit: args.idle_exit.map(|s| Duration::from_secs_f64(s.max(0.0))),
         max_datagrams: args.max_datagrams,
     };
-    let socket = UdpSocket::bind(args.listen).with_context(|| format!("binding UDP {}", args.listen))?;
-    eprintln!("accord: collecting NetFlow v5/v9 and IPFIX on udp {}", socket.local_addr()?);
+    let socket =
+        UdpSocket::bind(args.listen).with_context(|| format!("binding UDP {}", args.listen))?;
+    eprintln!(
+        "accord: collecting NetFlow v5/v9 and IPFIX on udp {}",
+        socket.local_addr()?
+    );
     let stop = Arc::new(AtomicBool::new(false));
     spawn_signal_watcher(stop.clone());
     let mut flows_out = open_flows(args.flows.as_ref())?;
@@ -114,7 +124,11 @@ pub fn run(global: &GlobalArgs, args: &CollectArgs) -> anyhow::Result<ExitCode> 
         eprintln!("accord: indicator skipped: {problem}");
     }
     let rules = Ruleset::compile(indicators);
-    let config = match_cmd::detector_config(&identity, &args.internal, Duration::from_micros(span.0 as u64))?;
+    let config = match_cmd::detector_config(
+        &identity,
+        &args.internal,
+        Duration::from_micros(span.0 as u64),
+    )?;
     let detector = Detector::new(&rules, config);
     let observers: Vec<Box<dyn Observer + '_>> = vec![Box::new(detector)];
     let producer = Producer {
@@ -134,10 +148,19 @@ pub fn run(global: &GlobalArgs, args: &CollectArgs) -> anyhow::Result<ExitCode> 
             }
             return;
         }
-        match collect::store_findings(&*store, &findings, &producer, &provenance, collection.as_deref()) {
+        match collect::store_findings(
+            &*store,
+            &findings,
+            &producer,
+            &provenance,
+            collection.as_deref(),
+        ) {
             Ok(n) => {
                 stored += n;
-                eprintln!("accord: stored {n} objects from {} findings", findings.len());
+                eprintln!(
+                    "accord: stored {n} objects from {} findings",
+                    findings.len()
+                );
             }
             Err(e) => {
                 eprintln!("accord: storing findings failed: {e}");
@@ -145,7 +168,14 @@ pub fn run(global: &GlobalArgs, args: &CollectArgs) -> anyhow::Result<ExitCode> 
             }
         }
     };
-    let summary = collect::run(&socket, observers, &options, &stop, &mut on_flows, on_findings)?;
+    let summary = collect::run(
+        &socket,
+        observers,
+        &options,
+        &stop,
+        &mut on_flows,
+        on_findings,
+    )?;
     if !dry_run {
         store.sync()?;
     }
@@ -193,7 +223,13 @@ fn open_flows(path: Option<&PathBuf>) -> anyhow::Result<Option<Box<dyn Write>>> 
 }
 
 fn write_flow(out: &mut dyn Write, f: &Flow) -> std::io::Result<()> {
-    let secs = |us: i64| format!("{}.{:06}", us.div_euclid(1_000_000), us.rem_euclid(1_000_000));
+    let secs = |us: i64| {
+        format!(
+            "{}.{:06}",
+            us.div_euclid(1_000_000),
+            us.rem_euclid(1_000_000)
+        )
+    };
     writeln!(
         out,
         "{},{},{},{},{},{},{},{},{},{},{}",
@@ -214,7 +250,10 @@ fn write_flow(out: &mut dyn Write, f: &Flow) -> std::io::Result<()> {
 /// Sets `stop` on Ctrl-C or SIGTERM, from a small signal thread.
 fn spawn_signal_watcher(stop: Arc<AtomicBool>) {
     std::thread::spawn(move || {
-        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
             return;
         };
         rt.block_on(async {
