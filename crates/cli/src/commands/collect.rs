@@ -14,7 +14,8 @@ use accord_agreements::Span;
 use accord_detect::{Finding, Observer, Producer};
 use accord_match::{Detector, Ruleset};
 use accord_node::collect::{self, CollectOptions};
-use accord_store::{Provenance, Store};
+use accord_node::egress::Egress;
+use accord_store::{Provenance, SqliteStore, Store};
 use accord_telemetry::netflow::Flow;
 use anyhow::Context as _;
 
@@ -118,71 +119,158 @@ pub fn run(global: &GlobalArgs, args: &CollectArgs) -> anyhow::Result<ExitCode> 
         node.write_store(accord_store::Durability::EveryCommit)?
     };
     let egress = node.egress(store.clone(), accord_agreements::Gate::default());
-    let local = egress.local_organisation().to_string();
-    let (indicators, unreadable) = load_indicators(&egress, &local, collection.as_deref())?;
-    for problem in unreadable.iter().take(10) {
-        eprintln!("accord: indicator skipped: {problem}");
-    }
-    let rules = Ruleset::compile(indicators);
-    let config = match_cmd::detector_config(
-        &identity,
-        &args.internal,
-        Duration::from_micros(span.0 as u64),
-    )?;
-    let detector = Detector::new(&rules, config);
-    let observers: Vec<Box<dyn Observer + '_>> = vec![Box::new(detector)];
-    let producer = Producer {
-        identity: identity.clone(),
-        now: accord_stix::Timestamp::now().as_micros(),
+    let matching = Matching {
+        store,
+        egress,
+        identity,
+        internal: args.internal.clone(),
+        window: span.0,
+        collection,
+        dry_run: args.dry_run,
     };
-    let provenance = Provenance::new(local, "collect");
-    let mut stored = 0usize;
-    let mut store_error: Option<anyhow::Error> = None;
-    let dry_run = args.dry_run;
-    let on_findings = |findings: Vec<Box<dyn Finding>>| {
-        if dry_run {
-            for f in &findings {
-                for object in f.to_stix(&producer) {
-                    println!("{object}");
+    let (summary, stored) = matching.run(&socket, &options, &stop, &mut on_flows)?;
+    finish(global, summary, flows_out, write_error, stored)
+}
+
+/// The collector with indicator matching: what `accord collect` and `accord serve`'s
+/// `[telemetry]` run. Indicators are loaded once, at the start.
+pub struct Matching {
+    /// Where sightings go (and indicators come from).
+    pub store: Arc<SqliteStore>,
+    /// The door, with local access, to read the indicators.
+    pub egress: Egress,
+    /// The observing identity.
+    pub identity: String,
+    /// Customer networks.
+    pub internal: Vec<String>,
+    /// Window length, microseconds.
+    pub window: i64,
+    /// Indicators of, and sightings into, this collection id.
+    pub collection: Option<String>,
+    /// Print the sightings instead of storing them.
+    pub dry_run: bool,
+}
+
+impl Matching {
+    /// Runs until `stop` (or an `options` limit); returns the summary and how many
+    /// objects were stored.
+    pub fn run(
+        self,
+        socket: &UdpSocket,
+        options: &CollectOptions,
+        stop: &AtomicBool,
+        on_flows: &mut dyn FnMut(&[Flow]),
+    ) -> anyhow::Result<(collect::CollectSummary, usize)> {
+        let local = self.egress.local_organisation().to_string();
+        let (indicators, unreadable) =
+            load_indicators(&self.egress, &local, self.collection.as_deref())?;
+        for problem in unreadable.iter().take(10) {
+            eprintln!("accord: indicator skipped: {problem}");
+        }
+        let rules = Ruleset::compile(indicators);
+        let config = match_cmd::detector_config(
+            &self.identity,
+            &self.internal,
+            Duration::from_micros(u64::try_from(self.window).unwrap_or(1_000_000)),
+        )?;
+        let detector = Detector::new(&rules, config);
+        let observers: Vec<Box<dyn Observer + '_>> = vec![Box::new(detector)];
+        let producer = Producer {
+            identity: self.identity.clone(),
+            now: accord_stix::Timestamp::now().as_micros(),
+        };
+        let provenance = Provenance::new(local, "collect");
+        let mut stored = 0usize;
+        let mut store_error: Option<anyhow::Error> = None;
+        let (store, collection, dry_run) = (&self.store, self.collection.as_deref(), self.dry_run);
+        let on_findings = |findings: Vec<Box<dyn Finding>>| {
+            if dry_run {
+                for f in &findings {
+                    for object in f.to_stix(&producer) {
+                        println!("{object}");
+                    }
+                }
+                return;
+            }
+            match collect::store_findings(&**store, &findings, &producer, &provenance, collection) {
+                Ok(n) => {
+                    stored += n;
+                    tracing::info!(
+                        objects = n,
+                        findings = findings.len(),
+                        "collect: findings stored"
+                    );
+                }
+                Err(e) => {
+                    tracing::error!("collect: storing findings failed: {e}");
+                    store_error.get_or_insert(e.into());
                 }
             }
-            return;
+        };
+        let summary = collect::run(socket, observers, options, stop, on_flows, on_findings)?;
+        if !dry_run {
+            self.store.sync()?;
         }
-        match collect::store_findings(
-            &*store,
-            &findings,
-            &producer,
-            &provenance,
-            collection.as_deref(),
-        ) {
-            Ok(n) => {
-                stored += n;
-                eprintln!(
-                    "accord: stored {n} objects from {} findings",
-                    findings.len()
-                );
-            }
-            Err(e) => {
-                eprintln!("accord: storing findings failed: {e}");
-                store_error.get_or_insert(e.into());
-            }
+        if let Some(e) = store_error {
+            return Err(e);
         }
+        Ok((summary, stored))
+    }
+}
+
+/// Starts the `[telemetry]` collector of `accord serve` on its own thread; it runs
+/// until `stop` is set. The store is opened apart from the server's.
+pub fn spawn_for_serve(
+    config: &accord_node::config::Config,
+    store_path: &std::path::Path,
+    stop: Arc<AtomicBool>,
+) -> anyhow::Result<Option<std::thread::JoinHandle<()>>> {
+    let Some(t) = config.telemetry.clone() else {
+        return Ok(None);
     };
-    let summary = collect::run(
-        &socket,
-        observers,
-        &options,
-        &stop,
-        &mut on_flows,
-        on_findings,
-    )?;
-    if !dry_run {
-        store.sync()?;
-    }
-    if let Some(e) = store_error {
-        return Err(e);
-    }
-    finish(global, summary, flows_out, write_error, stored)
+    let window = Span::parse(&t.window)
+        .map(|s| s.0)
+        .unwrap_or(collect::DEFAULT_WINDOW);
+    let collection = match &t.collection {
+        Some(c) => Some(config.find_collection(None, c)?.id().to_string()),
+        None => None,
+    };
+    let store = Arc::new(
+        SqliteStore::open_with(store_path, accord_store::Durability::EveryCommit).with_context(
+            || format!("opening the store {} for [telemetry]", store_path.display()),
+        )?,
+    );
+    let egress = Egress::new(store.clone(), config.server.organisation.clone())
+        .with_gate(accord_agreements::Gate::default())
+        .with_readers(accord_node::egress::Readers::from(config));
+    let socket = UdpSocket::bind(t.listen)
+        .with_context(|| format!("[telemetry] binding UDP {}", t.listen))?;
+    tracing::info!(listen = %t.listen, "collecting NetFlow v5/v9 and IPFIX");
+    let matching = Matching {
+        store,
+        egress,
+        identity: config.server.identity.clone(),
+        internal: t.internal,
+        window,
+        collection,
+        dry_run: false,
+    };
+    Ok(Some(std::thread::spawn(move || {
+        let options = CollectOptions {
+            window,
+            ..CollectOptions::default()
+        };
+        match matching.run(&socket, &options, &stop, &mut |_| {}) {
+            Ok((summary, stored)) => {
+                tracing::info!(
+                    stored,
+                    "collector stopped: {}",
+                    summary.to_string().replace('\n', "; ")
+                )
+            }
+            Err(e) => tracing::error!("collector failed: {e:#}"),
+        }
+    })))
 }
 
 fn finish(
