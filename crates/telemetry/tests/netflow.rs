@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use accord_telemetry::netflow::{
     encode, Decoder, DropReason, Flow, MAX_EXPORTERS, MAX_FIELDS_PER_TEMPLATE,
-    MAX_TEMPLATES_PER_EXPORTER,
+    MAX_TEMPLATES_PER_EXPORTER, MAX_TIME,
 };
 use proptest::prelude::*;
 
@@ -426,6 +426,24 @@ fn malformed_datagrams_are_counted_by_reason_and_dropped() {
         true,
     );
     assert_eq!(d.decode(e, &ok).unwrap().len(), 1);
+}
+
+#[test]
+fn hostile_times_are_clamped() {
+    let mut d = Decoder::new();
+    // flowStartSeconds = 2^64 - 1, flowEndMilliseconds = 2^63: far past the year 9999.
+    let t = template(256, &[(8, 4), (12, 4), (150, 8), (153, 8)]);
+    let mut rec = vec![10, 0, 0, 1, 192, 0, 2, 1];
+    rec.extend(u64::MAX.to_be_bytes());
+    rec.extend((1u64 << 63).to_be_bytes());
+    let f = d
+        .decode(exporter(), &ipfix(0, 1, &[(2, t), (256, rec)]))
+        .unwrap()[0];
+    assert_eq!((f.start, f.end), (MAX_TIME, MAX_TIME));
+    // v5 times before the epoch (an exporter whose clock says 1970 and has been up long).
+    let early = encode::v5(u32::MAX, 0, 0, 0, &[flow("10.0.0.1", "192.0.2.1", 0, 0)]);
+    let f = d.decode(exporter(), &early).unwrap()[0];
+    assert!(f.start >= 0 && f.end >= 0, "{f:?}");
 }
 
 #[test]

@@ -90,6 +90,17 @@ pub const MAX_SEQUENCE_GAP: u32 = 1 << 20;
 /// (late) datagram: counted, and the expectation is kept.
 pub const REORDER_WINDOW: u32 = 1 << 16;
 
+/// Latest time a flow may carry (9999-12-31T23:59:59.999999Z). Decoded times are
+/// clamped to [0, `MAX_TIME`], so that what an exporter sends cannot overflow the
+/// window and duration arithmetic downstream.
+pub const MAX_TIME: Micros = 253_402_300_799_999_999;
+
+/// Clamps a decoded time to [0, [`MAX_TIME`]].
+#[inline]
+fn clamp_time(t: Micros) -> Micros {
+    t.clamp(0, MAX_TIME)
+}
+
 /// Largest UDP payload; the collector's receive buffer.
 pub const MAX_DATAGRAM: usize = 65_535;
 

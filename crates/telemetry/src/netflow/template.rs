@@ -8,7 +8,10 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::{apply_sampling, DropReason, Flow, MAX_FIELDS_PER_TEMPLATE, MAX_SAMPLERS_PER_EXPORTER};
+use super::{
+    apply_sampling, clamp_time, DropReason, Flow, MAX_FIELDS_PER_TEMPLATE,
+    MAX_SAMPLERS_PER_EXPORTER,
+};
 
 /// The length IPFIX uses for a variable-length element (RFC 7011 §7).
 pub(crate) const VARIABLE: u16 = 65_535;
@@ -204,6 +207,12 @@ fn uint(b: &[u8]) -> u64 {
     b.iter().fold(0u64, |a, &x| (a << 8) | u64::from(x))
 }
 
+/// An unsigned field as a time quantity: values past `i64::MAX` saturate.
+#[inline]
+fn int(b: &[u8]) -> i64 {
+    i64::try_from(uint(b)).unwrap_or(i64::MAX)
+}
+
 /// NTP timestamp (seconds since 1900 . fraction) to microseconds since 1970.
 #[inline]
 fn ntp_us(b: &[u8]) -> i64 {
@@ -332,21 +341,21 @@ impl Rec {
             Packets => self.packets = Some(uint(v)),
             BytesTotal => self.bytes_total = uint(v),
             PacketsTotal => self.packets_total = uint(v),
-            StartUptime => self.start_up = Some(uint(v) as i64),
-            EndUptime => self.end_up = Some(uint(v) as i64),
-            StartSec => self.start_us = Some((uint(v) as i64).saturating_mul(1_000_000)),
-            EndSec => self.end_us = Some((uint(v) as i64).saturating_mul(1_000_000)),
-            StartMs => self.start_us = Some((uint(v) as i64).saturating_mul(1_000)),
-            EndMs => self.end_us = Some((uint(v) as i64).saturating_mul(1_000)),
+            StartUptime => self.start_up = Some(int(v)),
+            EndUptime => self.end_up = Some(int(v)),
+            StartSec => self.start_us = Some(int(v).saturating_mul(1_000_000)),
+            EndSec => self.end_us = Some(int(v).saturating_mul(1_000_000)),
+            StartMs => self.start_us = Some(int(v).saturating_mul(1_000)),
+            EndMs => self.end_us = Some(int(v).saturating_mul(1_000)),
             StartNtp => self.start_us = Some(ntp_us(v)),
             EndNtp => self.end_us = Some(ntp_us(v)),
-            StartDelta => self.start_delta = Some(uint(v) as i64),
-            EndDelta => self.end_delta = Some(uint(v) as i64),
+            StartDelta => self.start_delta = Some(int(v)),
+            EndDelta => self.end_delta = Some(int(v)),
             SamplingInterval => self.sampling = uint(v).min(u64::from(u32::MAX)) as u32,
             SamplerId => self.sampler = Some(uint(v)),
             PacketInterval => self.packet_interval = uint(v),
             PacketSpace => self.packet_space = uint(v),
-            SysInit => self.sys_init = Some(uint(v) as i64),
+            SysInit => self.sys_init = Some(int(v)),
         }
     }
 
@@ -388,8 +397,8 @@ impl Rec {
             self.dst_port
         };
         Some(Flow {
-            start,
-            end,
+            start: clamp_time(start),
+            end: clamp_time(end),
             src,
             dst,
             src_port: self.src_port,

@@ -8,7 +8,9 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use super::{apply_sampling, DecodeStats, Decoder, DropReason, Flow, ReadBe, SessionKey};
+use super::{
+    apply_sampling, clamp_time, DecodeStats, Decoder, DropReason, Flow, ReadBe, SessionKey,
+};
 
 /// Header length.
 pub(crate) const HEADER: usize = 24;
@@ -47,7 +49,7 @@ pub(super) fn decode(d: &mut Decoder, exporter: SocketAddr, b: &[u8]) -> Result<
         .chunks_exact(RECORD)
     {
         let ip = |at: usize| IpAddr::V4(Ipv4Addr::from(r.u32_at(at).unwrap_or(0)));
-        let ms = |at: usize| (boot_ms + i64::from(r.u32_at(at).unwrap_or(0))) * 1000;
+        let ms = |at: usize| clamp_time((boot_ms + i64::from(r.u32_at(at).unwrap_or(0))) * 1000);
         let mut flow = Flow {
             start: ms(24),
             end: ms(28),
