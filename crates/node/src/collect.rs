@@ -27,6 +27,25 @@ use crate::ingest::{ingest_batch, IngestOptions, ObjectResult};
 /// How long a receive waits before the loop looks at its stop flag again.
 pub const RECV_TIMEOUT: Duration = Duration::from_millis(200);
 
+/// Receive buffer asked of the kernel for the collector's socket: exporters send in
+/// bursts (a cache expiry), and datagrams that find the buffer full are lost before
+/// any sequence number can tell. Linux caps it at `net.core.rmem_max`.
+pub const RECV_BUFFER: usize = 8 << 20;
+
+/// Binds the collector's UDP socket at `addr`, with a receive buffer of
+/// [`RECV_BUFFER`] (or what the kernel allows).
+pub fn bind(addr: std::net::SocketAddr) -> io::Result<UdpSocket> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::DGRAM,
+        Some(socket2::Protocol::UDP),
+    )?;
+    // Best effort: a smaller buffer still works.
+    let _ = socket.set_recv_buffer_size(RECV_BUFFER);
+    socket.bind(&addr.into())?;
+    Ok(socket.into())
+}
+
 /// Default length of a detection window: five minutes of telemetry time.
 pub const DEFAULT_WINDOW: Micros = 300_000_000;
 

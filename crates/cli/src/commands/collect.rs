@@ -81,7 +81,7 @@ pub fn run(global: &GlobalArgs, args: &CollectArgs) -> anyhow::Result<ExitCode> 
         max_datagrams: args.max_datagrams,
     };
     let socket =
-        UdpSocket::bind(args.listen).with_context(|| format!("binding UDP {}", args.listen))?;
+        collect::bind(args.listen).with_context(|| format!("binding UDP {}", args.listen))?;
     eprintln!(
         "accord: collecting NetFlow v5/v9 and IPFIX on udp {}",
         socket.local_addr()?
@@ -243,8 +243,8 @@ pub fn spawn_for_serve(
     let egress = Egress::new(store.clone(), config.server.organisation.clone())
         .with_gate(accord_agreements::Gate::default())
         .with_readers(accord_node::egress::Readers::from(config));
-    let socket = UdpSocket::bind(t.listen)
-        .with_context(|| format!("[telemetry] binding UDP {}", t.listen))?;
+    let socket =
+        collect::bind(t.listen).with_context(|| format!("[telemetry] binding UDP {}", t.listen))?;
     tracing::info!(listen = %t.listen, "collecting NetFlow v5/v9 and IPFIX");
     let matching = Matching {
         store,
