@@ -53,6 +53,8 @@ enum Command {
     Match(commands::telemetry::MatchArgs),
     /// Detect behaviour nobody has named yet: look-alike (phishing) domains.
     Detect(commands::detect::DetectArgs),
+    /// Receive NetFlow v5/v9 and IPFIX over UDP; match flows in windows, store sightings.
+    Collect(commands::collect::CollectArgs),
     /// Check, list and preview data exchange agreements.
     Agreement(commands::agreement::AgreementArgs),
     /// Verify, explain and export the ledger of releases.
@@ -120,6 +122,7 @@ fn main() -> ExitCode {
         }),
         Command::Match(args) => commands::telemetry::run(&cli.global, args),
         Command::Detect(args) => commands::detect::run(&cli.global, args),
+        Command::Collect(args) => commands::collect::run(&cli.global, args),
         Command::Agreement(args) => commands::agreement::run(&cli.global, args),
         Command::Ledger(args) => commands::ledger::run(&cli.global, args),
         Command::Org(args) => commands::org::run(&cli.global, args),

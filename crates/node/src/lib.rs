@@ -8,6 +8,8 @@
 //! - [`egress`]: the one door out — the agreement gate and the release ledger.
 //! - [`agreements`]: loading the agreement files and their keys into a gate.
 //! - [`facts`]: what the gate needs to know about an object, extracted at ingest.
+//! - [`collect`]: the NetFlow/IPFIX collector (UDP in, observers over windows,
+//!   findings stored).
 //! - [`ledger_key`]: the node's ledger signing key file.
 //! - [`telemetry`]: reading telemetry inputs into a pass of observers.
 #![forbid(unsafe_code)]
@@ -15,6 +17,7 @@
 
 pub mod accounts;
 pub mod agreements;
+pub mod collect;
 pub mod config;
 pub mod egress;
 pub mod facts;

@@ -1,5 +1,6 @@
 //! accord-node integration tests (one binary).
 
+mod collect;
 mod egress;
 mod leaks;
 mod receipts;

@@ -164,7 +164,7 @@ fn exit_code(summary: &match_cmd::Summary) -> ExitCode {
 }
 
 /// Every stored indicator (latest versions), read through the door with local access.
-fn load_indicators(
+pub(crate) fn load_indicators(
     egress: &accord_node::egress::Egress,
     local: &str,
     collection: Option<&str>,
