@@ -17,12 +17,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use accord_detect::{Finding, Observer, Pass};
-use accord_store::{Provenance, Store, StoreError};
 use accord_telemetry::netflow::{DecodeStats, Decoder, DropReason, Flow, MAX_DATAGRAM};
 use accord_telemetry::{Micros, Record};
 use serde::Serialize;
 
-use crate::ingest::{ingest_batch, IngestOptions, ObjectResult};
+/// Findings are stored as every detector's are ([`crate::findings`]).
+pub use crate::findings::{store_findings, StoreFindingsError, StoreSummary};
 
 /// How long a receive waits before the loop looks at its stop flag again.
 pub const RECV_TIMEOUT: Duration = Duration::from_millis(200);
@@ -277,49 +277,4 @@ pub fn run<'a>(
     summary.findings = findings;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
-}
-
-/// Stores `findings` as STIX (each finding's objects, validated like any ingest) with
-/// `provenance`, in `collection`; returns how many objects were stored. A finding
-/// whose STIX fails validation is a bug of its detector: it is reported in the error.
-pub fn store_findings(
-    store: &dyn Store,
-    findings: &[Box<dyn Finding>],
-    producer: &accord_detect::Producer,
-    provenance: &Provenance,
-    collection: Option<&str>,
-) -> Result<usize, StoreFindingsError> {
-    let texts: Vec<String> = findings
-        .iter()
-        .flat_map(|f| f.to_stix(producer))
-        .map(|v| v.to_string())
-        .collect();
-    let mut stored = 0;
-    for result in ingest_batch(
-        store,
-        &texts,
-        provenance,
-        collection,
-        &IngestOptions::default(),
-    )? {
-        match result {
-            ObjectResult::Stored { .. } => stored += 1,
-            ObjectResult::Rejected { rejection, .. } => {
-                return Err(StoreFindingsError::Invalid(rejection.to_string()))
-            }
-        }
-    }
-    Ok(stored)
-}
-
-/// Why [`store_findings`] failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreFindingsError {
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// A finding's STIX failed validation (a detector bug).
-    #[error("a finding failed validation: {0}")]
-    Invalid(String),
 }

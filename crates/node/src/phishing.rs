@@ -10,14 +10,13 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use accord_detect::{Finding as _, Producer};
+use accord_detect::Producer;
 use accord_lookalike::input::{host_of_line, is_zeek};
 use accord_lookalike::{Index, IndexBuilder, PhishingFinding, PhishingObserver, SuffixList};
 use accord_store::{Provenance, Store};
 use serde::Serialize;
-use serde_json::Value;
 
-use crate::ingest::{ingest_batch, IngestOptions, ObjectResult};
+use crate::findings::StoreFindingsError;
 use crate::telemetry::{open_input, read_input, InputFailure, ReadSummary, READ_BUFFER};
 
 /// Largest brands, allow-list or suffix-list file read (bytes): these are read whole.
@@ -198,40 +197,14 @@ pub fn run(
     (findings, summary)
 }
 
-/// What storing did.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct StoreSummary {
-    /// Objects stored for the first time.
-    pub created: usize,
-    /// Objects stored as a new version (their content changed).
-    pub updated: usize,
-    /// Objects already stored with the same content (not stored again).
-    pub unchanged: usize,
-}
-
-/// The fields that change on every run without the finding changing.
-const VOLATILE: [&str; 3] = ["created", "modified", "valid_from"];
-
-fn same_content(old: &Value, new: &Value) -> bool {
-    match (old.as_object(), new.as_object()) {
-        (Some(a), Some(b)) => {
-            let strip = |m: &serde_json::Map<String, Value>| {
-                m.iter()
-                    .filter(|(k, _)| !VOLATILE.contains(&k.as_str()))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect::<std::collections::BTreeMap<_, _>>()
-            };
-            strip(a) == strip(b)
-        }
-        _ => false,
-    }
-}
+pub use crate::findings::StoreSummary;
 
 /// Store the findings as STIX 2.1 (domain-name, identity of the brand, indicator,
-/// relationship indicator → identity, note with the evidence). Ids are deterministic,
-/// so a re-run finds the stored objects: unchanged content is not stored again; changed
-/// content is stored as a new version keeping `created` (and the indicator's
-/// `valid_from`) with a newer `modified`.
+/// relationship indicator → identity, note with the evidence) with
+/// [`crate::findings::store_findings`]: ids are deterministic, so a re-run finds the
+/// stored objects: unchanged content is not stored again; changed content is stored as
+/// a new version keeping `created` (and the indicator's `valid_from`) with a newer
+/// `modified`.
 pub fn store_findings(
     store: &dyn Store,
     findings: &[PhishingFinding],
@@ -239,49 +212,15 @@ pub fn store_findings(
     provenance: &Provenance,
     collection: Option<&str>,
 ) -> Result<StoreSummary, PhishingError> {
-    let mut summary = StoreSummary::default();
-    let mut texts = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for f in findings {
-        for mut obj in f.to_stix(producer) {
-            let Some(id) = obj.get("id").and_then(Value::as_str).map(str::to_string) else {
-                continue;
-            };
-            if !seen.insert(id.clone()) {
-                continue; // one identity per brand, however many look-alikes
-            }
-            match store.latest(&id)? {
-                Some(row) => {
-                    let old: Value = serde_json::from_str(&row.json).unwrap_or(Value::Null);
-                    if same_content(&old, &obj) {
-                        summary.unchanged += 1;
-                        continue;
-                    }
-                    for keep in ["created", "valid_from"] {
-                        if let (Some(v), Some(m)) = (old.get(keep).cloned(), obj.as_object_mut()) {
-                            if m.contains_key(keep) {
-                                m.insert(keep.to_string(), v);
-                            }
-                        }
-                    }
-                    summary.updated += 1;
-                }
-                None => summary.created += 1,
-            }
-            texts.push(obj.to_string());
-        }
-    }
-    let results = ingest_batch(
+    crate::findings::store_findings(
         store,
-        &texts,
+        findings.iter().map(|f| f as &dyn accord_detect::Finding),
+        producer,
         provenance,
         collection,
-        &IngestOptions::default(),
-    )?;
-    for r in results {
-        if let ObjectResult::Rejected { rejection, .. } = r {
-            return Err(PhishingError::Invalid(rejection.to_string()));
-        }
-    }
-    Ok(summary)
+    )
+    .map_err(|e| match e {
+        StoreFindingsError::Store(e) => PhishingError::Store(e),
+        other => PhishingError::Invalid(other.to_string()),
+    })
 }

@@ -174,7 +174,12 @@ impl Matching {
             Duration::from_micros(u64::try_from(self.window).unwrap_or(1_000_000)),
         )?;
         let detector = Detector::new(&rules, config);
-        let observers: Vec<Box<dyn Observer + '_>> = vec![Box::new(detector)];
+        // Indicator matching, then the behaviour detectors that need no names (C2,
+        // DDoS), with the customer networks (default: the private ranges).
+        let internal =
+            accord_node::detect::internal_nets(&self.internal).context("internal networks")?;
+        let mut observers: Vec<Box<dyn Observer + '_>> = vec![Box::new(detector)];
+        observers.extend(accord_node::detect::flow_detectors(&internal));
         let producer = Producer {
             identity: self.identity.clone(),
             now: accord_stix::Timestamp::now().as_micros(),
@@ -192,12 +197,15 @@ impl Matching {
                 }
                 return;
             }
-            match collect::store_findings(&**store, &findings, &producer, &provenance, collection) {
-                Ok(n) => {
-                    stored += n;
+            let each = findings.iter().map(|f| &**f);
+            match collect::store_findings(&**store, each, &producer, &provenance, collection) {
+                Ok(s) => {
+                    stored += s.written();
                     tracing::info!(
-                        objects = n,
+                        objects = s.written(),
+                        unchanged = s.unchanged,
                         findings = findings.len(),
+                        kinds = %kinds(&findings),
                         "collect: findings stored"
                     );
                 }
@@ -271,6 +279,18 @@ pub fn spawn_for_serve(
             Err(e) => tracing::error!("collector failed: {e:#}"),
         }
     })))
+}
+
+/// The kinds of `findings` with their counts (`c2 1, sighting 3`), for the log.
+fn kinds(findings: &[Box<dyn Finding>]) -> String {
+    let mut by = std::collections::BTreeMap::<&str, usize>::new();
+    for f in findings {
+        *by.entry(f.kind()).or_default() += 1;
+    }
+    by.iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn finish(
