@@ -7,6 +7,7 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 mod collect;
+mod detect;
 mod ledger;
 mod names;
 mod node;

@@ -2,5 +2,6 @@
 
 mod collect;
 mod egress;
+mod findings;
 mod leaks;
 mod receipts;
