@@ -51,9 +51,9 @@ enum Command {
     Pattern(PatternArgs),
     /// Match telemetry (Zeek logs, CSV flows) against the stored indicators; store sightings.
     Match(commands::telemetry::MatchArgs),
-    /// Detect behaviour nobody has named yet: look-alike (phishing) domains.
+    /// Detect behaviour nobody has named yet: look-alike (phishing) domains, C2 beacons, DDoS floods.
     Detect(commands::detect::DetectArgs),
-    /// Receive NetFlow v5/v9 and IPFIX over UDP; match flows in windows, store sightings.
+    /// Receive NetFlow v5/v9 and IPFIX over UDP; match flows and detect C2 and DDoS in windows; store the findings.
     Collect(commands::collect::CollectArgs),
     /// Check, list and preview data exchange agreements.
     Agreement(commands::agreement::AgreementArgs),

@@ -133,3 +133,78 @@ fn telemetry_section_is_checked() {
     let err = stderr(&s.run(&["stats"]));
     assert!(err.contains("windwo"), "unknown key not refused: {err}");
 }
+
+/// `accord collect` runs the C2 and DDoS detectors beside matching: an NTP reflection
+/// flood against a customer arrives as NetFlow v5 and is stored as STIX (attack
+/// pattern, reflectors as indicators, a sighting) without the customer's address.
+#[test]
+fn the_collector_stores_a_flood_it_detects_in_netflow() {
+    let s = Scratch::node();
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = s
+        .accord()
+        .args(["--json", "collect", "--listen", &listen, "-c", "shared"])
+        .args(["--window", "1m", "--idle-exit", "1.5"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run accord collect");
+    let mut err = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut first = String::new();
+    err.read_line(&mut first).unwrap();
+    assert!(first.contains("collecting"), "{first}");
+
+    // 600 flows of 50 packets of 468 bytes from 10 reflectors' port 123 to the customer
+    // 10.20.30.40 over 20 s (1,500 packets/s), in the first minute.
+    let flows: Vec<Flow> = (0..600u32)
+        .map(|i| {
+            let at_ms = i64::from(i) * 20_000 / 600;
+            let start = i64::from(T0) * 1_000_000 + at_ms * 1_000;
+            Flow {
+                start,
+                end: start + 1_000_000,
+                src: [203, 0, 113, (i % 10) as u8 + 1].into(),
+                dst: [10, 20, 30, 40].into(),
+                src_port: 123,
+                dst_port: 1024 + i as u16,
+                proto: 17,
+                tcp_flags: 0,
+                packets: 50,
+                bytes: 50 * 468,
+                sampling: 1,
+            }
+        })
+        .collect();
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for (n, chunk) in flows.chunks(30).enumerate() {
+        let datagram = encode::v5(60_000, T0 + 30, (n * 30) as u32, 0, chunk);
+        tx.send_to(&datagram, &listen).unwrap();
+    }
+    let status = child.wait().expect("accord collect ends after idling");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    assert!(status.success(), "{rest}");
+    let summary: Value = serde_json::from_str(rest.lines().last().unwrap_or("")).expect(&rest);
+    assert_eq!(summary["flows"], 600, "{summary}");
+    assert_eq!(summary["findings"], 1, "{summary}");
+
+    let stored = exported(&s, &["-c", "shared"]);
+    let sighting = stored
+        .iter()
+        .find(|o| o["type"] == "sighting")
+        .unwrap_or_else(|| panic!("no sighting stored: {stored:?}"));
+    assert_eq!(sighting["x_accord_vector"], "udp-reflection");
+    assert_eq!(sighting["x_accord_direction"], "inbound");
+    assert!(stored.iter().any(|o| o["type"] == "attack-pattern"));
+    assert_eq!(
+        stored.iter().filter(|o| o["type"] == "indicator").count(),
+        10,
+        "the reflectors"
+    );
+    let text = serde_json::to_string(&stored).unwrap();
+    assert!(!text.contains("10.20.30.40"), "the customer leaked: {text}");
+}

@@ -161,3 +161,107 @@ fn a_stop_flag_ends_the_loop_without_traffic() {
     .unwrap();
     assert_eq!((summary.datagrams, summary.windows), (0, 0));
 }
+
+/// A flow of `packets` packets of `size` bytes from `src` to `dst`.
+#[allow(clippy::too_many_arguments)]
+fn flow_between(
+    at_ms: i64,
+    src: [u8; 4],
+    sport: u16,
+    dst: [u8; 4],
+    dport: u16,
+    proto: u8,
+    packets: u64,
+    size: u64,
+) -> Flow {
+    let start = T0 * 1_000_000 + at_ms * 1_000;
+    Flow {
+        start,
+        end: start + 1_000_000,
+        src: src.into(),
+        dst: dst.into(),
+        src_port: sport,
+        dst_port: dport,
+        proto,
+        tcp_flags: if proto == 6 { 0x1b } else { 0 },
+        packets,
+        bytes: packets * size,
+        sampling: 1,
+    }
+}
+
+/// The collector's detectors find, through NetFlow v5, a customer's implant calling
+/// its C2 every 10 s and an NTP reflection flood against another customer.
+#[test]
+fn the_flow_detectors_find_a_beacon_and_a_flood_through_netflow() {
+    let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let to = rx.local_addr().unwrap();
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut flows: Vec<Flow> = (0..30)
+        .map(|i| {
+            flow_between(
+                i * 10_000,
+                [10, 0, 0, 1],
+                40_000,
+                [198, 51, 100, 50],
+                8443,
+                6,
+                4,
+                120,
+            )
+        })
+        .collect();
+    // 600 flows of 50 packets from 10 reflectors over 20 s: 1,500 packets/s.
+    flows.extend((0..600).map(|i| {
+        let reflector = [203, 0, 113, (i % 10) as u8 + 1];
+        flow_between(
+            100_000 + i * 20_000 / 600,
+            reflector,
+            123,
+            [10, 0, 0, 9],
+            1024 + i as u16,
+            17,
+            50,
+            468,
+        )
+    }));
+    flows.sort_by_key(|f| f.start);
+    let mut datagrams = 0u64;
+    for (seq, chunk) in flows.chunks(30).enumerate() {
+        let secs = (T0 + 400) as u32;
+        tx.send_to(
+            &encode::v5(1_000_000, secs, (seq * 30) as u32, 0, chunk),
+            to,
+        )
+        .unwrap();
+        datagrams += 1;
+    }
+    let internal = accord_detect::InternalNets::private();
+    let options = CollectOptions {
+        window: 3_600_000_000,
+        idle_exit: None,
+        max_datagrams: Some(datagrams),
+    };
+    let mut found: Vec<Value> = Vec::new();
+    let summary = run(
+        &rx,
+        accord_node::detect::flow_detectors(&internal),
+        &options,
+        &AtomicBool::new(false),
+        |_| {},
+        |fs| found.extend(fs.iter().map(|f| f.to_json())),
+    )
+    .unwrap();
+    assert_eq!(summary.flows, 630, "{summary:?}");
+    let kinds: Vec<&str> = found.iter().filter_map(|f| f["kind"].as_str()).collect();
+    assert_eq!(kinds, ["c2", "ddos"], "{found:?}");
+    assert_eq!(found[0]["destination"], "198.51.100.50");
+    assert_eq!(found[0]["port"], 8443);
+    assert_eq!(found[1]["vector"], "udp-reflection");
+    assert_eq!(found[1]["target"], Value::Null);
+    let text = serde_json::to_string(&found).unwrap();
+    assert!(
+        !text.contains("10.0.0."),
+        "a customer address leaked: {text}"
+    );
+}

@@ -1,6 +1,6 @@
 //! `accord collect`: the NetFlow v5/v9 and IPFIX collector. Parses arguments, loads the
 //! indicators, and prints; receiving, decoding, windowing and storing findings is
-//! `accord_node::collect`.
+//! `accord_node::collect`, the detectors beside matching `accord_node::detect`.
 
 use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};
@@ -24,7 +24,11 @@ use super::telemetry::load_indicators;
 use crate::context::{print_stdout, GlobalArgs};
 
 /// Receive NetFlow v5/v9 and IPFIX over UDP; match the flows against the stored
-/// indicators in windows and store the sightings as each window closes.
+/// indicators and run the C2 and DDoS detectors in windows; store the sightings and
+/// findings as each window closes.
+///
+/// The phishing detector needs names (DNS, HTTP, TLS), which flows do not carry: run
+/// `accord detect phishing` over DNS logs instead.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  accord collect --listen 0.0.0.0:2055 --internal 10.0.0.0/8\n  accord collect --decode-only --flows - --idle-exit 5\n\nStops on Ctrl-C or SIGTERM (the open window is finished and stored first)."
@@ -33,19 +37,19 @@ pub struct CollectArgs {
     /// UDP address and port to receive on
     #[arg(long, value_name = "ADDR:PORT", default_value = "0.0.0.0:2055")]
     pub listen: SocketAddr,
-    /// Customer networks (only counted, never written) [default: the other end of a match]
+    /// Customer networks, only counted, never written (repeatable) [default: for matching, the other end of a match; for C2 and DDoS, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7]
     #[arg(long, value_name = "CIDR")]
     pub internal: Vec<String>,
-    /// Window of telemetry time over which sightings are aggregated and stored
+    /// Window of telemetry time over which sightings and findings are made and stored
     #[arg(long, default_value = "5m", value_name = "SPAN")]
     pub window: String,
-    /// Only indicators of this collection, and store the sightings in it (its id or alias)
+    /// Only indicators of this collection, and store the sightings and findings in it (its id or alias)
     #[arg(short, long, value_name = "COLLECTION")]
     pub collection: Option<String>,
     /// The observing identity (identity--UUID) [default: the configuration's server.identity]
     #[arg(long, value_name = "ID")]
     pub identity: Option<String>,
-    /// Print the findings instead of storing them
+    /// Print the sightings and findings (STIX) instead of storing them
     #[arg(long)]
     pub dry_run: bool,
     /// Decode only: no node, no matching (with --flows, a decoder for other tools)
@@ -132,8 +136,9 @@ pub fn run(global: &GlobalArgs, args: &CollectArgs) -> anyhow::Result<ExitCode> 
     finish(global, summary, flows_out, write_error, stored)
 }
 
-/// The collector with indicator matching: what `accord collect` and `accord serve`'s
-/// `[telemetry]` run. Indicators are loaded once, at the start.
+/// The collector with indicator matching and the flow detectors (C2, DDoS): what
+/// `accord collect` and `accord serve`'s `[telemetry]` run. Indicators are loaded once,
+/// at the start.
 pub struct Matching {
     /// Where sightings go (and indicators come from).
     pub store: Arc<SqliteStore>,
@@ -141,7 +146,7 @@ pub struct Matching {
     pub egress: Egress,
     /// The observing identity.
     pub identity: String,
-    /// Customer networks.
+    /// Customer networks (for the detectors, the private ranges when empty).
     pub internal: Vec<String>,
     /// Window length, microseconds.
     pub window: i64,
