@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     for allowed in [Allowed::ALL, Allowed::OBJECT, Allowed::VERSIONS, Allowed::DELETE] {
         let scope = Scope::Collection("c".into());
         if let Ok(query) = parse(Some(raw), allowed, scope, VersionFilter::last(), limits) {
-            assert!(query.limit <= limits.max);
+            assert!(query.query.limit <= limits.max);
         }
     }
 });

@@ -51,6 +51,10 @@ enum Command {
     Pattern(PatternArgs),
     /// Match telemetry (Zeek logs, CSV flows) against the stored indicators; store sightings.
     Match(commands::telemetry::MatchArgs),
+    /// Detect behaviour nobody has named yet: look-alike (phishing) domains, C2 beacons, DDoS floods.
+    Detect(commands::detect::DetectArgs),
+    /// Receive NetFlow v5/v9 and IPFIX over UDP; match flows and detect C2 and DDoS in windows; store the findings.
+    Collect(commands::collect::CollectArgs),
     /// Check, list and preview data exchange agreements.
     Agreement(commands::agreement::AgreementArgs),
     /// Verify, explain and export the ledger of releases.
@@ -117,6 +121,8 @@ fn main() -> ExitCode {
             }
         }),
         Command::Match(args) => commands::telemetry::run(&cli.global, args),
+        Command::Detect(args) => commands::detect::run(&cli.global, args),
+        Command::Collect(args) => commands::collect::run(&cli.global, args),
         Command::Agreement(args) => commands::agreement::run(&cli.global, args),
         Command::Ledger(args) => commands::ledger::run(&cli.global, args),
         Command::Org(args) => commands::org::run(&cli.global, args),

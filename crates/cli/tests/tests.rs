@@ -6,9 +6,12 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+mod collect;
+mod detect;
 mod ledger;
 mod names;
 mod node;
+mod phishing;
 
 /// A scratch directory with a store, and `accord` pointed at it through ACCORD_DB (a
 /// bare store), or at a node made by `accord init` through ACCORD_CONFIG.

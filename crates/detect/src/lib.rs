@@ -22,20 +22,28 @@
 //! - [`pass`]: [`Pass`], one record stream through many observers, in windows.
 //! - [`sketch`]: [`DistinctHosts`], a bounded distinct-count sketch.
 //! - [`internal`]: [`InternalNets`], which addresses are the operator's customers.
+//! - [`c2`]: [`c2::C2Detector`], command-and-control destinations (beacons, DGA,
+//!   check-ins, fan-in), with evidence.
+//! - [`ddos`]: [`ddos::DdosDetector`], floods against customers and from the network.
+//! - [`warninglist`]: [`Warninglists`], known-benign destinations (MISP warninglists).
 //!
 //! [`Record`]: accord_telemetry::Record
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod c2;
+pub mod ddos;
 mod error;
 pub mod internal;
 pub mod observer;
 pub mod pass;
 pub mod sketch;
+pub mod warninglist;
 
 pub use error::Error;
 pub use internal::InternalNets;
 pub use observer::{Finding, Observer, Producer, Window};
 pub use pass::Pass;
 pub use sketch::DistinctHosts;
+pub use warninglist::Warninglists;

@@ -1,5 +1,8 @@
 //! Integration tests of accord-detect: the pass drives observers in windows.
 
+mod c2;
+mod ddos;
+
 use std::sync::{Arc, Mutex};
 
 use accord_detect::{Finding, Observer, Pass, Producer, Window};

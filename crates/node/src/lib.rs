@@ -8,6 +8,12 @@
 //! - [`egress`]: the one door out — the agreement gate and the release ledger.
 //! - [`agreements`]: loading the agreement files and their keys into a gate.
 //! - [`facts`]: what the gate needs to know about an object, extracted at ingest.
+//! - [`collect`]: the NetFlow/IPFIX collector (UDP in, observers over windows,
+//!   findings stored).
+//! - [`detect`]: behaviour detectors over telemetry files (C2, DDoS), in one pass or
+//!   tumbling windows; the detectors the collector runs.
+//! - [`findings`]: storing any detector's findings as STIX, updating on re-runs.
+//! - [`phishing`]: look-alike domains over name lists and Zeek logs.
 //! - [`ledger_key`]: the node's ledger signing key file.
 //! - [`telemetry`]: reading telemetry inputs into a pass of observers.
 #![forbid(unsafe_code)]
@@ -15,9 +21,13 @@
 
 pub mod accounts;
 pub mod agreements;
+pub mod collect;
 pub mod config;
+pub mod detect;
 pub mod egress;
 pub mod facts;
+pub mod findings;
 pub mod ingest;
 pub mod ledger_key;
+pub mod phishing;
 pub mod telemetry;

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use crate::columns::{Col, NCOLS};
 use crate::error::{Error, FieldName};
 use crate::field;
-use crate::record::{Answers, Conn, Dns, Http, Micros, Proto, Record};
+use crate::record::{Answers, Conn, Dns, Http, Micros, Proto, Record, Ssl};
 
 /// Which kind of record a log holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -17,6 +17,8 @@ pub enum LogKind {
     Dns,
     /// HTTP transactions.
     Http,
+    /// TLS handshakes (Zeek `ssl.log`).
+    Ssl,
 }
 
 impl LogKind {
@@ -26,6 +28,7 @@ impl LogKind {
             LogKind::Conn => "conn",
             LogKind::Dns => "dns",
             LogKind::Http => "http",
+            LogKind::Ssl => "ssl",
         }
     }
 }
@@ -172,6 +175,10 @@ pub(crate) fn record<'a>(
             status_code: c.optional(Col::StatusCode, "count", "a status code", |s| {
                 s.parse().ok()
             })?,
+        }),
+        LogKind::Ssl => Record::Ssl(Ssl {
+            conn: base,
+            server_name: c.text(Col::ServerName),
         }),
     })
 }

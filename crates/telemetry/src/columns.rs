@@ -33,6 +33,8 @@ pub(crate) enum Col {
     Referrer,
     UserAgent,
     StatusCode,
+    /// TLS server name indication (Zeek `ssl.log` `server_name`).
+    ServerName,
     /// Flow end time (CSV `te`); turned into a duration.
     End,
 }
@@ -67,6 +69,7 @@ pub(crate) const ZEEK_NAMES: &[(&str, Col)] = &[
     ("referrer", Col::Referrer),
     ("user_agent", Col::UserAgent),
     ("status_code", Col::StatusCode),
+    ("server_name", Col::ServerName),
 ];
 
 /// The Zeek name of a role (for error messages).

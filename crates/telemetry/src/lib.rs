@@ -15,6 +15,8 @@
 //!   [`TelemetryReader`] over all of them.
 //! - `field`: decoding of single values (times, addresses, escapes); `line`: bounded
 //!   line reading; `columns`/`build`: column roles and record assembly.
+//! - [`netflow`]: NetFlow v5/v9 and IPFIX datagrams decoded into [`netflow::Flow`]s
+//!   (templates, sampling and sequence numbers kept per exporter).
 //! - [`error`]: the [`Error`] type; fatal errors end a stream, record errors skip a line.
 //!
 //! ```
@@ -40,6 +42,7 @@ mod csv;
 pub mod error;
 mod field;
 mod line;
+pub mod netflow;
 pub mod reader;
 pub mod record;
 mod zeek_json;
@@ -51,6 +54,6 @@ pub use error::{Error, FieldName};
 pub use field::{parse_any_time, parse_datetime, parse_epoch, unescape_zeek};
 pub use line::MAX_LINE_LEN;
 pub use reader::{Format, TelemetryReader};
-pub use record::{Answers, Conn, Dns, Http, Micros, Proto, Record};
+pub use record::{Answers, Conn, Dns, Http, Micros, Proto, Record, Ssl};
 pub use zeek_json::ZeekJsonReader;
 pub use zeek_tsv::{ZeekTsvReader, MAX_COLUMNS};

@@ -150,6 +150,16 @@ pub struct Http<'a> {
     pub status_code: Option<u16>,
 }
 
+/// A TLS handshake: the connection and the server name the client asked for (SNI),
+/// which names the site even when the DNS lookup went elsewhere (DoH, a cache).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ssl<'a> {
+    /// The connection.
+    pub conn: Conn<'a>,
+    /// `server_name` (SNI), when the client sent one.
+    pub server_name: Option<Cow<'a, str>>,
+}
+
 /// One telemetry record of any kind.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -160,6 +170,8 @@ pub enum Record<'a> {
     Dns(Dns<'a>),
     /// An HTTP transaction.
     Http(Http<'a>),
+    /// A TLS handshake (Zeek `ssl.log`).
+    Ssl(Ssl<'a>),
 }
 
 impl<'a> Record<'a> {
@@ -169,6 +181,7 @@ impl<'a> Record<'a> {
             Record::Conn(c) => c,
             Record::Dns(d) => &d.conn,
             Record::Http(h) => &h.conn,
+            Record::Ssl(s) => &s.conn,
         }
     }
 

@@ -17,7 +17,7 @@ use crate::build::LogKind;
 use crate::error::{Error, FieldName};
 use crate::field;
 use crate::line::{LineRead, LineSource};
-use crate::record::{Answers, Conn, Dns, Http, Proto, Record};
+use crate::record::{Answers, Conn, Dns, Http, Proto, Record, Ssl};
 
 #[derive(Deserialize, Default)]
 struct Id<'a> {
@@ -77,6 +77,8 @@ struct Line<'a> {
     #[serde(borrow)]
     user_agent: Option<Cow<'a, str>>,
     status_code: Option<u16>,
+    #[serde(borrow)]
+    server_name: Option<Cow<'a, str>>,
 }
 
 /// Reads Zeek JSON-lines logs (`conn`, `dns`, `http`, mixed in one stream if need be).
@@ -205,8 +207,10 @@ fn to_record(l: Line<'_>, n: u64) -> Result<Record<'_>, Error> {
         Some("conn") => LogKind::Conn,
         Some("dns") => LogKind::Dns,
         Some("http") => LogKind::Http,
+        Some("ssl") => LogKind::Ssl,
         _ if l.query.is_some() || l.answers.is_some() => LogKind::Dns,
         _ if l.method.is_some() || l.uri.is_some() || l.host.is_some() => LogKind::Http,
+        _ if l.server_name.is_some() => LogKind::Ssl,
         _ => LogKind::Conn,
     };
     Ok(match kind {
@@ -233,6 +237,10 @@ fn to_record(l: Line<'_>, n: u64) -> Result<Record<'_>, Error> {
             referrer: l.referrer,
             user_agent: l.user_agent,
             status_code: l.status_code,
+        }),
+        LogKind::Ssl => Record::Ssl(Ssl {
+            conn,
+            server_name: l.server_name,
         }),
     })
 }

@@ -236,10 +236,13 @@ fn infer_kind(path: Option<&str>, map: &[Option<Col>]) -> LogKind {
         Some("conn") => return LogKind::Conn,
         Some("dns") => return LogKind::Dns,
         Some("http") => return LogKind::Http,
+        Some("ssl") => return LogKind::Ssl,
         _ => {}
     }
     if map.contains(&Some(Col::Query)) {
         LogKind::Dns
+    } else if map.contains(&Some(Col::ServerName)) {
+        LogKind::Ssl
     } else if map.contains(&Some(Col::Uri)) || map.contains(&Some(Col::Method)) {
         LogKind::Http
     } else {

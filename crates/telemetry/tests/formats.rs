@@ -314,3 +314,30 @@ fn overlong_and_non_utf8_lines_are_skipped() {
     );
     assert_eq!(r.next_record().unwrap().unwrap().ts(), 2_000_000);
 }
+
+/// Zeek `ssl.log` (TSV by `#path`, JSON by `_path` or by its `server_name` field): the
+/// server name (SNI) is read; an unset one is `None`.
+#[test]
+fn zeek_ssl_server_names() {
+    let tsv =
+        "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tssl\n\
+               #fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tversion\tserver_name\n\
+               1700000000.5\tC1\t10.0.0.1\t5555\t192.0.2.7\t443\tTLSv13\tpaypal-login.example\n\
+               1700000001.5\tC2\t10.0.0.1\t5556\t192.0.2.8\t443\tTLSv13\t-\n";
+    let mut r = TelemetryReader::new(tsv.as_bytes(), None).expect("reader");
+    let Some(Record::Ssl(s)) = r.next_record().expect("record") else {
+        panic!("an ssl record")
+    };
+    assert_eq!(s.server_name.as_deref(), Some("paypal-login.example"));
+    assert_eq!(s.conn.resp_p, Some(443));
+    let Some(Record::Ssl(s)) = r.next_record().expect("record") else {
+        panic!("an ssl record")
+    };
+    assert_eq!(s.server_name, None);
+    let json = r#"{"ts":1700000000.5,"id.orig_h":"10.0.0.1","id.resp_h":"192.0.2.7","server_name":"paypal.com.verify.example"}"#;
+    let mut r = TelemetryReader::new(json.as_bytes(), None).expect("reader");
+    let Some(Record::Ssl(s)) = r.next_record().expect("record") else {
+        panic!("an ssl record")
+    };
+    assert_eq!(s.server_name.as_deref(), Some("paypal.com.verify.example"));
+}

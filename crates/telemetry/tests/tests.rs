@@ -1,6 +1,7 @@
 //! Integration tests of accord-telemetry (one binary).
 
 mod formats;
+mod netflow;
 mod props;
 mod stratosphere;
 

@@ -1,7 +1,9 @@
 //! One module per command: parse arguments, call the libraries, report.
 
 pub mod agreement;
+pub mod collect;
 pub mod collection;
+pub mod detect;
 pub mod export;
 pub mod get;
 pub mod ingest;

@@ -61,6 +61,9 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         &crate::context::collection_ids(&config),
     )
     .context("storing the agreements' obligation markings")?;
+    // `[telemetry]`: the flow collector, on its own thread until the server stops.
+    let collector_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let collector = super::collect::spawn_for_serve(&config, &store_path, collector_stop.clone())?;
     let state = AppState::new(config, store).context("setting up the server")?;
     state.set_agreements(gate);
     tracing::info!(agreements, dir = %agreements_dir.display(), "agreements loaded");
@@ -68,7 +71,7 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("listening on {listen}"))?;
@@ -77,7 +80,13 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         tracing::info!(config = %path.display(), store = %store_path.display(), "accord serve: {scheme}://{bound}/taxii2/");
         eprintln!("Serving TAXII 2.1 at {scheme}://{bound}/taxii2/ (Ctrl-C to stop)");
         accord_server::run(listener, state, shutdown_signal()).await.context("serving")
-    })?;
+    });
+    // The collector finishes its open window and stores it before the process ends.
+    collector_stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(handle) = collector {
+        let _ = handle.join();
+    }
+    served?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -25,12 +25,23 @@ const BATCH: usize = 5_000;
 /// Telemetry formats on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FormatArg {
-    /// Zeek ASCII logs (conn, dns, http), tab-separated with `#` headers
+    /// Zeek ASCII logs (conn, dns, http, ssl), tab-separated with `#` headers
     ZeekTsv,
-    /// Zeek JSON lines (conn, dns, http)
+    /// Zeek JSON lines (conn, dns, http, ssl)
     ZeekJson,
     /// CSV flow records: nfdump `-o csv` or the generic layout (docs/telemetry.md)
     Csv,
+}
+
+impl FormatArg {
+    /// The reader's format.
+    pub fn format(self) -> Format {
+        match self {
+            FormatArg::ZeekTsv => Format::ZeekTsv,
+            FormatArg::ZeekJson => Format::ZeekJson,
+            FormatArg::Csv => Format::Csv,
+        }
+    }
 }
 
 /// Match telemetry against the stored indicators and store the sightings.
@@ -101,11 +112,7 @@ pub fn run(global: &GlobalArgs, args: &MatchArgs) -> anyhow::Result<ExitCode> {
     for problem in unreadable.iter().take(10) {
         eprintln!("accord: indicator skipped: {problem}");
     }
-    let format = args.format.map(|f| match f {
-        FormatArg::ZeekTsv => Format::ZeekTsv,
-        FormatArg::ZeekJson => Format::ZeekJson,
-        FormatArg::Csv => Format::Csv,
-    });
+    let format = args.format.map(FormatArg::format);
     let progress = !(args.no_progress || global.json);
     let (sightings, summary) = match_cmd::run(
         &args.inputs,
@@ -164,7 +171,7 @@ fn exit_code(summary: &match_cmd::Summary) -> ExitCode {
 }
 
 /// Every stored indicator (latest versions), read through the door with local access.
-fn load_indicators(
+pub(crate) fn load_indicators(
     egress: &accord_node::egress::Egress,
     local: &str,
     collection: Option<&str>,

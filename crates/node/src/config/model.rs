@@ -51,6 +51,36 @@ pub struct Config {
     /// TAXII API roots by name (the URL path segment).
     #[serde(default)]
     pub api_roots: BTreeMap<String, ApiRoot>,
+    /// `[telemetry]`: the flow collector `accord serve` runs beside TAXII (absent: none).
+    #[serde(default)]
+    pub telemetry: Option<Telemetry>,
+}
+
+/// Default detection window of the collector in `accord serve`.
+pub const DEFAULT_TELEMETRY_WINDOW: &str = "5m";
+
+/// `[telemetry]`: NetFlow v5/v9 and IPFIX received on UDP while `accord serve` runs,
+/// matched against the stored indicators in windows, sightings stored as each window
+/// closes (what `accord collect` does).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Telemetry {
+    /// UDP address and port to receive flows on, e.g. `0.0.0.0:2055`.
+    pub listen: SocketAddr,
+    /// Window of telemetry time per sighting (a span: `30s`, `5m`, `1h`; at least 1s).
+    #[serde(default = "default_telemetry_window")]
+    pub window: String,
+    /// The operator's customer networks (CIDR): only counted, never written.
+    #[serde(default)]
+    pub internal: Vec<String>,
+    /// Match only this collection's indicators, and store the sightings in it (id or
+    /// alias); absent: every stored indicator, sightings in no collection.
+    #[serde(default)]
+    pub collection: Option<String>,
+}
+
+fn default_telemetry_window() -> String {
+    DEFAULT_TELEMETRY_WINDOW.to_string()
 }
 
 /// `[server]`: identity, addresses, files and limits.

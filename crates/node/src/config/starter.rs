@@ -107,6 +107,15 @@ metrics_public = false
 # certificate = "tls/fullchain.pem"
 # key = "tls/key.pem"
 
+# Flow collector: uncomment to have `accord serve` receive NetFlow v5/v9 and IPFIX
+# on UDP, match the flows against the stored indicators and store one sighting per
+# indicator and window (see docs/telemetry.md; `accord collect` does the same alone).
+# [telemetry]
+# listen = "0.0.0.0:2055"
+# window = "5m"
+# internal = ["10.0.0.0/8"]
+# collection = "shared"
+
 # Organisations: this node's own and its partners. Users log in with HTTP Basic
 # (passwords are argon2id hashes); API tokens use HTTP Bearer (only the SHA-256
 # of each token is kept). Add them with `accord user add` and `accord token create`.

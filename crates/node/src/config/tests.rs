@@ -265,3 +265,41 @@ fn names_are_looked_up_by_id_or_alias_and_unknown_ones_list_the_known() {
     assert!(err.contains("'nobody'"), "{err}");
     assert_eq!(e.text(), text);
 }
+
+#[test]
+fn telemetry_section_defaults_and_rules() {
+    let c = Config::parse(&minimal(), Path::new("a.toml")).unwrap();
+    assert!(c.telemetry.is_none());
+    let text = format!("{}[telemetry]\nlisten = \"127.0.0.1:2055\"\n", minimal());
+    let c = Config::parse(&text, Path::new("a.toml")).unwrap();
+    let t = c.telemetry.expect("a [telemetry] section");
+    assert_eq!(
+        (t.window.as_str(), t.internal.len(), t.collection),
+        (DEFAULT_TELEMETRY_WINDOW, 0, None)
+    );
+    let bad = format!(
+        "{}[telemetry]\nlisten = \"127.0.0.1:2055\"\nwindow = \"500ms\"\ninternal = [\"10.0.0.0/8\", \"nowhere\"]\ncollection = \"nope\"\n",
+        minimal()
+    );
+    let p = problems(&bad);
+    assert!(p.iter().any(|m| m.starts_with("telemetry.window")), "{p:?}");
+    assert!(
+        p.iter()
+            .any(|m| m.starts_with("telemetry.internal") && m.contains("nowhere")),
+        "{p:?}"
+    );
+    assert!(
+        p.iter()
+            .any(|m| m.starts_with("telemetry.collection") && m.contains("nope")),
+        "{p:?}"
+    );
+    let err = Config::parse(
+        &format!(
+            "{}[telemetry]\nlisten = \"127.0.0.1:2055\"\nport = 1\n",
+            minimal()
+        ),
+        Path::new("a.toml"),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("port"), "{err}");
+}

@@ -46,7 +46,30 @@ pub fn problems(config: &Config) -> Vec<String> {
     server(config, &mut out);
     organisations(config, &mut out);
     api_roots(config, &mut out);
+    telemetry(config, &mut out);
     out
+}
+
+fn telemetry(config: &Config, out: &mut Vec<String>) {
+    let Some(t) = &config.telemetry else { return };
+    if accord_agreements::Span::parse(&t.window).is_none_or(|s| s.0 < 1_000_000) {
+        out.push(format!(
+            "telemetry.window: '{}' is not a span of at least one second (30s, 5m, 1h)",
+            t.window
+        ));
+    }
+    for cidr in &t.internal {
+        if accord_detect::InternalNets::parse([cidr.as_str()]).is_err() {
+            out.push(format!(
+                "telemetry.internal: '{cidr}' is not a network (CIDR)"
+            ));
+        }
+    }
+    if let Some(c) = &t.collection {
+        if let Err(e) = config.find_collection(None, c) {
+            out.push(format!("telemetry.collection: {e}"));
+        }
+    }
 }
 
 fn server(config: &Config, out: &mut Vec<String>) {

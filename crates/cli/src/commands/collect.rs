@@ -1,0 +1,394 @@
+//! `accord collect`: the NetFlow v5/v9 and IPFIX collector. Parses arguments, loads the
+//! indicators, and prints; receiving, decoding, windowing and storing findings is
+//! `accord_node::collect`, the detectors beside matching `accord_node::detect`.
+
+use std::io::Write;
+use std::net::{SocketAddr, UdpSocket};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use accord_agreements::Span;
+use accord_detect::{Finding, Observer, Producer};
+use accord_match::{Detector, Ruleset};
+use accord_node::collect::{self, CollectOptions};
+use accord_node::egress::Egress;
+use accord_store::{Provenance, SqliteStore, Store};
+use accord_telemetry::netflow::Flow;
+use anyhow::Context as _;
+
+use super::match_cmd;
+use super::telemetry::load_indicators;
+use crate::context::{print_stdout, GlobalArgs};
+
+/// Receive NetFlow v5/v9 and IPFIX over UDP; match the flows against the stored
+/// indicators and run the C2 and DDoS detectors in windows; store the sightings and
+/// findings as each window closes.
+///
+/// The phishing detector needs names (DNS, HTTP, TLS), which flows do not carry: run
+/// `accord detect phishing` over DNS logs instead.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  accord collect --listen 0.0.0.0:2055 --internal 10.0.0.0/8\n  accord collect --decode-only --flows - --idle-exit 5\n\nStops on Ctrl-C or SIGTERM (the open window is finished and stored first)."
+)]
+pub struct CollectArgs {
+    /// UDP address and port to receive on
+    #[arg(long, value_name = "ADDR:PORT", default_value = "0.0.0.0:2055")]
+    pub listen: SocketAddr,
+    /// Customer networks, only counted, never written (repeatable) [default: for matching, the other end of a match; for C2 and DDoS, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7]
+    #[arg(long, value_name = "CIDR")]
+    pub internal: Vec<String>,
+    /// Window of telemetry time over which sightings and findings are made and stored
+    #[arg(long, default_value = "5m", value_name = "SPAN")]
+    pub window: String,
+    /// Only indicators of this collection, and store the sightings and findings in it (its id or alias)
+    #[arg(short, long, value_name = "COLLECTION")]
+    pub collection: Option<String>,
+    /// The observing identity (identity--UUID) [default: the configuration's server.identity]
+    #[arg(long, value_name = "ID")]
+    pub identity: Option<String>,
+    /// Print the sightings and findings (STIX) instead of storing them
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Decode only: no node, no matching (with --flows, a decoder for other tools)
+    #[arg(long)]
+    pub decode_only: bool,
+    /// Write every decoded flow as CSV (the generic layout of docs/telemetry.md; `-` = stdout)
+    #[arg(long, value_name = "FILE")]
+    pub flows: Option<PathBuf>,
+    /// Stop after this many seconds without a datagram
+    #[arg(long, value_name = "SECONDS")]
+    pub idle_exit: Option<f64>,
+    /// Stop after this many datagrams
+    #[arg(long, value_name = "N")]
+    pub max_datagrams: Option<u64>,
+}
+
+/// The CSV header of `--flows`.
+pub const FLOWS_HEADER: &str =
+    "ts,te,src_ip,src_port,dst_ip,dst_port,proto,src_pkts,src_bytes,tcp_flags,sampling";
+
+pub fn run(global: &GlobalArgs, args: &CollectArgs) -> anyhow::Result<ExitCode> {
+    let span = Span::parse(&args.window)
+        .filter(|s| s.0 >= 1_000_000)
+        .with_context(|| {
+            format!(
+                "--window {}: expected a span of at least 1s like 30s, 15m, 1h",
+                args.window
+            )
+        })?;
+    let options = CollectOptions {
+        window: span.0,
+        idle_exit: args.idle_exit.map(|s| Duration::from_secs_f64(s.max(0.0))),
+        max_datagrams: args.max_datagrams,
+    };
+    let socket =
+        collect::bind(args.listen).with_context(|| format!("binding UDP {}", args.listen))?;
+    eprintln!(
+        "accord: collecting NetFlow v5/v9 and IPFIX on udp {}",
+        socket.local_addr()?
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    spawn_signal_watcher(stop.clone());
+    let mut flows_out = open_flows(args.flows.as_ref())?;
+    let mut write_error: Option<std::io::Error> = None;
+    let mut on_flows = |flows: &[Flow]| {
+        if let (Some(out), None) = (flows_out.as_mut(), write_error.as_ref()) {
+            for f in flows {
+                if let Err(e) = write_flow(out, f) {
+                    write_error = Some(e);
+                    break;
+                }
+            }
+        }
+    };
+
+    if args.decode_only {
+        let summary = collect::run(&socket, Vec::new(), &options, &stop, &mut on_flows, |_| {})?;
+        return finish(global, summary, flows_out, write_error, 0);
+    }
+
+    let node = global.node()?;
+    let collection = node.collection_id(args.collection.as_deref())?;
+    let identity = match (&args.identity, &node.config) {
+        (Some(identity), _) => identity.clone(),
+        (None, Some(config)) => config.server.identity.clone(),
+        (None, None) => anyhow::bail!("no observing identity: pass --identity identity--UUID or create a node with `accord init`"),
+    };
+    let store = if args.dry_run {
+        node.read_store()?
+    } else {
+        node.write_store(accord_store::Durability::EveryCommit)?
+    };
+    let egress = node.egress(store.clone(), accord_agreements::Gate::default());
+    let matching = Matching {
+        store,
+        egress,
+        identity,
+        internal: args.internal.clone(),
+        window: span.0,
+        collection,
+        dry_run: args.dry_run,
+    };
+    let (summary, stored) = matching.run(&socket, &options, &stop, &mut on_flows)?;
+    finish(global, summary, flows_out, write_error, stored)
+}
+
+/// The collector with indicator matching and the flow detectors (C2, DDoS): what
+/// `accord collect` and `accord serve`'s `[telemetry]` run. Indicators are loaded once,
+/// at the start.
+pub struct Matching {
+    /// Where sightings go (and indicators come from).
+    pub store: Arc<SqliteStore>,
+    /// The door, with local access, to read the indicators.
+    pub egress: Egress,
+    /// The observing identity.
+    pub identity: String,
+    /// Customer networks (for the detectors, the private ranges when empty).
+    pub internal: Vec<String>,
+    /// Window length, microseconds.
+    pub window: i64,
+    /// Indicators of, and sightings into, this collection id.
+    pub collection: Option<String>,
+    /// Print the sightings instead of storing them.
+    pub dry_run: bool,
+}
+
+impl Matching {
+    /// Runs until `stop` (or an `options` limit); returns the summary and how many
+    /// objects were stored.
+    pub fn run(
+        self,
+        socket: &UdpSocket,
+        options: &CollectOptions,
+        stop: &AtomicBool,
+        on_flows: &mut dyn FnMut(&[Flow]),
+    ) -> anyhow::Result<(collect::CollectSummary, usize)> {
+        let local = self.egress.local_organisation().to_string();
+        let (indicators, unreadable) =
+            load_indicators(&self.egress, &local, self.collection.as_deref())?;
+        for problem in unreadable.iter().take(10) {
+            eprintln!("accord: indicator skipped: {problem}");
+        }
+        let rules = Ruleset::compile(indicators);
+        let config = match_cmd::detector_config(
+            &self.identity,
+            &self.internal,
+            Duration::from_micros(u64::try_from(self.window).unwrap_or(1_000_000)),
+        )?;
+        let detector = Detector::new(&rules, config);
+        // Indicator matching, then the behaviour detectors that need no names (C2,
+        // DDoS), with the customer networks (default: the private ranges).
+        let internal =
+            accord_node::detect::internal_nets(&self.internal).context("internal networks")?;
+        let mut observers: Vec<Box<dyn Observer + '_>> = vec![Box::new(detector)];
+        observers.extend(accord_node::detect::flow_detectors(&internal));
+        let producer = Producer {
+            identity: self.identity.clone(),
+            now: accord_stix::Timestamp::now().as_micros(),
+        };
+        let provenance = Provenance::new(local, "collect");
+        let mut stored = 0usize;
+        let mut store_error: Option<anyhow::Error> = None;
+        let (store, collection, dry_run) = (&self.store, self.collection.as_deref(), self.dry_run);
+        let on_findings = |findings: Vec<Box<dyn Finding>>| {
+            if dry_run {
+                for f in &findings {
+                    for object in f.to_stix(&producer) {
+                        println!("{object}");
+                    }
+                }
+                return;
+            }
+            let each = findings.iter().map(|f| &**f);
+            match collect::store_findings(&**store, each, &producer, &provenance, collection) {
+                Ok(s) => {
+                    stored += s.written();
+                    tracing::info!(
+                        objects = s.written(),
+                        unchanged = s.unchanged,
+                        findings = findings.len(),
+                        kinds = %kinds(&findings),
+                        "collect: findings stored"
+                    );
+                }
+                Err(e) => {
+                    tracing::error!("collect: storing findings failed: {e}");
+                    store_error.get_or_insert(e.into());
+                }
+            }
+        };
+        let summary = collect::run(socket, observers, options, stop, on_flows, on_findings)?;
+        if !dry_run {
+            self.store.sync()?;
+        }
+        if let Some(e) = store_error {
+            return Err(e);
+        }
+        Ok((summary, stored))
+    }
+}
+
+/// Starts the `[telemetry]` collector of `accord serve` on its own thread; it runs
+/// until `stop` is set. The store is opened apart from the server's.
+pub fn spawn_for_serve(
+    config: &accord_node::config::Config,
+    store_path: &std::path::Path,
+    stop: Arc<AtomicBool>,
+) -> anyhow::Result<Option<std::thread::JoinHandle<()>>> {
+    let Some(t) = config.telemetry.clone() else {
+        return Ok(None);
+    };
+    let window = Span::parse(&t.window)
+        .map(|s| s.0)
+        .unwrap_or(collect::DEFAULT_WINDOW);
+    let collection = match &t.collection {
+        Some(c) => Some(config.find_collection(None, c)?.id().to_string()),
+        None => None,
+    };
+    let store = Arc::new(
+        SqliteStore::open_with(store_path, accord_store::Durability::EveryCommit).with_context(
+            || format!("opening the store {} for [telemetry]", store_path.display()),
+        )?,
+    );
+    let egress = Egress::new(store.clone(), config.server.organisation.clone())
+        .with_gate(accord_agreements::Gate::default())
+        .with_readers(accord_node::egress::Readers::from(config));
+    let socket =
+        collect::bind(t.listen).with_context(|| format!("[telemetry] binding UDP {}", t.listen))?;
+    tracing::info!(listen = %t.listen, "collecting NetFlow v5/v9 and IPFIX");
+    let matching = Matching {
+        store,
+        egress,
+        identity: config.server.identity.clone(),
+        internal: t.internal,
+        window,
+        collection,
+        dry_run: false,
+    };
+    Ok(Some(std::thread::spawn(move || {
+        let options = CollectOptions {
+            window,
+            ..CollectOptions::default()
+        };
+        match matching.run(&socket, &options, &stop, &mut |_| {}) {
+            Ok((summary, stored)) => {
+                tracing::info!(
+                    stored,
+                    "collector stopped: {}",
+                    summary.to_string().replace('\n', "; ")
+                )
+            }
+            Err(e) => tracing::error!("collector failed: {e:#}"),
+        }
+    })))
+}
+
+/// The kinds of `findings` with their counts (`c2 1, sighting 3`), for the log.
+fn kinds(findings: &[Box<dyn Finding>]) -> String {
+    let mut by = std::collections::BTreeMap::<&str, usize>::new();
+    for f in findings {
+        *by.entry(f.kind()).or_default() += 1;
+    }
+    by.iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn finish(
+    global: &GlobalArgs,
+    summary: collect::CollectSummary,
+    flows_out: Option<Box<dyn Write>>,
+    write_error: Option<std::io::Error>,
+    stored: usize,
+) -> anyhow::Result<ExitCode> {
+    if let Some(mut out) = flows_out {
+        out.flush().context("writing --flows")?;
+    }
+    if let Some(e) = write_error {
+        return Err(anyhow::Error::new(e).context("writing --flows"));
+    }
+    if global.json {
+        let mut value = serde_json::to_value(&summary)?;
+        value["stored"] = serde_json::json!(stored);
+        eprintln!("{value}");
+    } else {
+        eprintln!("{summary}\nstored:     {stored} objects");
+    }
+    let _ = print_stdout;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn open_flows(path: Option<&PathBuf>) -> anyhow::Result<Option<Box<dyn Write>>> {
+    let Some(path) = path else { return Ok(None) };
+    let mut out: Box<dyn Write> = if path.as_os_str() == "-" {
+        Box::new(std::io::BufWriter::new(std::io::stdout()))
+    } else {
+        Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        ))
+    };
+    writeln!(out, "{FLOWS_HEADER}")?;
+    Ok(Some(out))
+}
+
+fn write_flow(out: &mut dyn Write, f: &Flow) -> std::io::Result<()> {
+    let secs = |us: i64| {
+        format!(
+            "{}.{:06}",
+            us.div_euclid(1_000_000),
+            us.rem_euclid(1_000_000)
+        )
+    };
+    writeln!(
+        out,
+        "{},{},{},{},{},{},{},{},{},{},{}",
+        secs(f.start),
+        secs(f.end),
+        f.src,
+        f.src_port,
+        f.dst,
+        f.dst_port,
+        f.proto,
+        f.packets,
+        f.bytes,
+        f.tcp_flags,
+        f.sampling
+    )
+}
+
+/// Sets `stop` on Ctrl-C or SIGTERM, from a small signal thread.
+fn spawn_signal_watcher(stop: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async {
+            let ctrl_c = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            #[cfg(unix)]
+            let term = async {
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(mut s) => {
+                        s.recv().await;
+                    }
+                    Err(_) => std::future::pending::<()>().await,
+                }
+            };
+            #[cfg(not(unix))]
+            let term = std::future::pending::<()>();
+            tokio::select! {
+                () = ctrl_c => {}
+                () = term => {}
+            }
+        });
+        stop.store(true, Ordering::Relaxed);
+    });
+}

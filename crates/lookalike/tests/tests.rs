@@ -1,0 +1,5 @@
+//! accord-lookalike integration tests (one binary).
+
+mod observer;
+mod props;
+mod techniques;
