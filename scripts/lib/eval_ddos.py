@@ -58,6 +58,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.join(ROOT, "target", "release", "examples", "ddos")
+# `accord --json detect ddos` instead of the example when ACCORD names the CLI binary
+# (ACCORD=target/release/accord scripts/eval-ddos): the same detector through the node.
+ACCORD = os.environ.get("ACCORD")
 BG = os.path.join(ROOT, "fixtures/telemetry/stratosphere-008-mixed/conn.log.labeled")
 SCAN = os.path.join(ROOT, "fixtures/telemetry/stratosphere-002-portscan/conn.log")
 INTERNAL = "147.32.81.0/24"
@@ -259,7 +262,7 @@ def gen_benign(kind, rng, start):
 # --- the two detectors ---------------------------------------------------------
 
 def run_accord(paths, internal):
-    args = [BIN]
+    args = [ACCORD, "--json", "detect", "ddos"] if ACCORD else [BIN]
     for c in internal:
         args += ["--internal", c]
     out = subprocess.run(args + paths, check=True, capture_output=True, text=True).stdout

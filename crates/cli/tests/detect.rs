@@ -60,7 +60,7 @@ fn detect_c2_finds_the_njrat_beacon_with_the_json_contract() {
         "{text}"
     );
     assert!(
-        text.contains("1 C2 destinations over 1 window(s); 992 records read from 1 inputs"),
+        text.contains("1 C2 findings over 1 window(s); 992 records read from 1 inputs"),
         "{text}"
     );
 }
@@ -149,6 +149,25 @@ fn detect_c2_store_writes_stix_and_a_rerun_stores_nothing_new() {
     assert_eq!(
         exported(&s, &["-c", "shared", "--versions", "all"]).len(),
         first.len()
+    );
+
+    // In 10-minute windows: a sighting and a note per window; the destination's
+    // objects, given once per window, are one new version; a re-run stores nothing.
+    let windowed = [
+        "detect", "c2", "--window", "10m", "--store", "-c", "shared", NJRAT,
+    ];
+    let out = s.run(&windowed);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("stored 10 new and 1 updated objects"),
+        "{}",
+        stderr(&out)
+    );
+    let out = s.run(&windowed);
+    assert!(
+        stderr(&out).contains("stored 0 new and 0 updated objects (15 unchanged)"),
+        "{}",
+        stderr(&out)
     );
 }
 

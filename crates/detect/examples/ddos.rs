@@ -1,6 +1,7 @@
 //! Runs the DDoS detector over telemetry files and prints its findings as the JSON
-//! array of `accord --json detect ddos`: what `scripts/eval-ddos` measures until the
-//! `accord detect ddos` command does the same through the node.
+//! array of `accord --json detect ddos`, without a node: what `scripts/eval-ddos`
+//! measures (`ACCORD=target/release/accord scripts/eval-ddos` runs the CLI instead,
+//! with the same figures).
 //!
 //! ```text
 //! cargo run --release -p accord-detect --example ddos -- [--internal CIDR]... FILE...

@@ -1,6 +1,7 @@
 //! Runs the C2 detector over telemetry files and prints the findings as the JSON
-//! array of `accord --json detect c2` (for `scripts/eval-detect` and
-//! `scripts/bench-detect` until the CLI command is used instead).
+//! array of `accord --json detect c2`, without a node: the reference runner of
+//! `scripts/eval-detect` and `scripts/bench-detect` (`ACCORD=target/release/accord
+//! scripts/eval-detect` runs the CLI instead, with the same figures).
 //!
 //! ```text
 //! cargo run --release -p accord-detect --example detect_c2 -- [--internal CIDR]... [--stats] FILE...

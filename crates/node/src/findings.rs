@@ -11,7 +11,7 @@
 //! later `modified`. Objects are validated like any ingest: a finding whose STIX fails
 //! is a detector bug, reported as [`StoreFindingsError::Invalid`].
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use accord_detect::{Finding, Producer};
 use accord_store::{Provenance, Store, StoreError};
@@ -117,55 +117,46 @@ pub fn store_findings<'f>(
     provenance: &Provenance,
     collection: Option<&str>,
 ) -> Result<StoreSummary, StoreFindingsError> {
-    let mut summary = StoreSummary::default();
-    // The objects to write, in order, and where each id sits among them.
-    let mut out: Vec<Value> = Vec::new();
+    // Each id once, in the order first given: the last content given, as the next
+    // version of the first (so `created` is the first's).
+    let mut objects: Vec<(String, Value)> = Vec::new();
     let mut at: HashMap<String, usize> = HashMap::new();
-    // Ids whose stored version is the one to compare with, not a version in `out`.
-    let mut unchanged_ids: HashSet<String> = HashSet::new();
-    let mut stored: HashMap<String, Value> = HashMap::new();
     for f in findings {
         for mut obj in f.to_stix(producer) {
             let Some(id) = obj.get("id").and_then(Value::as_str).map(str::to_string) else {
                 continue;
             };
-            if let Some(&i) = at.get(&id) {
-                // Given before in this call: the later content wins.
-                if !same_content(&out[i], &obj) {
-                    let first = out[i].clone();
-                    as_next_version(&first, &mut obj);
-                    out[i] = obj;
-                }
-                continue;
-            }
-            if !stored.contains_key(&id) {
-                if let Some(row) = store.latest(&id)? {
-                    let old: Value = serde_json::from_str(&row.json).unwrap_or(Value::Null);
-                    stored.insert(id.clone(), old);
-                }
-            }
-            match stored.get(&id) {
-                Some(old) if same_content(old, &obj) => {
-                    if unchanged_ids.insert(id) {
-                        summary.unchanged += 1;
+            match at.get(&id) {
+                Some(&i) => {
+                    if !same_content(&objects[i].1, &obj) {
+                        as_next_version(&objects[i].1, &mut obj);
+                        objects[i].1 = obj;
                     }
-                }
-                Some(old) => {
-                    as_next_version(old, &mut obj);
-                    if unchanged_ids.remove(&id) {
-                        summary.unchanged -= 1;
-                    }
-                    summary.updated += 1;
-                    at.insert(id, out.len());
-                    out.push(obj);
                 }
                 None => {
-                    summary.created += 1;
-                    at.insert(id, out.len());
-                    out.push(obj);
+                    at.insert(id.clone(), objects.len());
+                    objects.push((id, obj));
                 }
             }
         }
+    }
+    // Then against the store: unchanged skipped, changed as the stored one's next version.
+    let mut summary = StoreSummary::default();
+    let mut out: Vec<Value> = Vec::with_capacity(objects.len());
+    for (id, mut obj) in objects {
+        match store.latest(&id)? {
+            Some(row) => {
+                let old: Value = serde_json::from_str(&row.json).unwrap_or(Value::Null);
+                if same_content(&old, &obj) {
+                    summary.unchanged += 1;
+                    continue;
+                }
+                as_next_version(&old, &mut obj);
+                summary.updated += 1;
+            }
+            None => summary.created += 1,
+        }
+        out.push(obj);
     }
     let texts: Vec<String> = out.iter().map(Value::to_string).collect();
     let results = ingest_batch(

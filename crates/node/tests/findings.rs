@@ -105,21 +105,25 @@ fn unchanged_content_is_skipped_and_changed_content_is_the_next_version() {
 #[test]
 fn one_object_given_twice_in_a_call_is_stored_once_as_the_last_content() {
     let store = SqliteStore::open_in_memory().expect("store");
-    let windows = [
-        Fixed {
-            name: "window 1",
-            created: "2024-01-01T00:00:00.000Z",
-            modified: "2024-01-01T01:00:00.000Z",
-        },
-        Fixed {
-            name: "window 2",
-            created: "2024-01-01T01:00:00.000Z",
-            modified: "2024-01-01T02:00:00.000Z",
-        },
-    ];
-    assert_eq!(put(&store, &windows), summary(1, 0, 0));
+    let windows = || {
+        [
+            Fixed {
+                name: "window 1",
+                created: "2024-01-01T00:00:00.000Z",
+                modified: "2024-01-01T01:00:00.000Z",
+            },
+            Fixed {
+                name: "window 2",
+                created: "2024-01-01T01:00:00.000Z",
+                modified: "2024-01-01T02:00:00.000Z",
+            },
+        ]
+    };
+    assert_eq!(put(&store, &windows()), summary(1, 0, 0));
     let now = latest(&store);
     assert_eq!(now["name"], "window 2");
     assert_eq!(now["created"], "2024-01-01T00:00:00.000Z");
     assert_eq!(now["modified"], "2024-01-01T02:00:00.000Z");
+    // The same windows again: the last content is the stored one, nothing is written.
+    assert_eq!(put(&store, &windows()), summary(0, 0, 1));
 }

@@ -260,13 +260,7 @@ fn c2(global: &GlobalArgs, args: &C2Args) -> anyhow::Result<ExitCode> {
         ..C2Config::default()
     };
     let detector: Box<dyn Observer> = Box::new(C2Detector::new(config));
-    run_detector(
-        global,
-        &args.common,
-        detector,
-        "detect-c2",
-        "C2 destinations",
-    )
+    run_detector(global, &args.common, detector, "detect-c2", "C2")
 }
 
 fn ddos(global: &GlobalArgs, args: &DdosArgs) -> anyhow::Result<ExitCode> {
@@ -276,7 +270,7 @@ fn ddos(global: &GlobalArgs, args: &DdosArgs) -> anyhow::Result<ExitCode> {
         ..DdosConfig::with_internal(internal)
     };
     let detector: Box<dyn Observer> = Box::new(DdosDetector::new(config));
-    run_detector(global, &args.common, detector, "detect-ddos", "floods")
+    run_detector(global, &args.common, detector, "detect-ddos", "DDoS")
 }
 
 /// Runs one detector over the inputs through the node, stores and prints its findings:
@@ -364,7 +358,7 @@ fn run_detector(
         }
         let r = &run.read;
         out.push_str(&format!(
-            "\n{} {what} over {} window(s); {} records read from {} inputs; {} invalid records skipped",
+            "\n{} {what} findings over {} window(s); {} records read from {} inputs; {} invalid records skipped",
             findings.len(),
             run.windows,
             r.records,
