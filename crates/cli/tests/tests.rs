@@ -9,6 +9,7 @@ use serde_json::Value;
 mod ledger;
 mod names;
 mod node;
+mod signed;
 
 /// A scratch directory with a store, and `accord` pointed at it through ACCORD_DB (a
 /// bare store), or at a node made by `accord init` through ACCORD_CONFIG.

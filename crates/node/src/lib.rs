@@ -9,6 +9,7 @@
 //! - [`agreements`]: loading the agreement files and their keys into a gate.
 //! - [`facts`]: what the gate needs to know about an object, extracted at ingest.
 //! - [`ledger_key`]: the node's ledger signing key file.
+//! - [`signed_bundle`]: offline exchange — bundles signed with that key, verified before ingest.
 //! - [`telemetry`]: reading telemetry inputs into a pass of observers.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -20,4 +21,5 @@ pub mod egress;
 pub mod facts;
 pub mod ingest;
 pub mod ledger_key;
+pub mod signed_bundle;
 pub mod telemetry;

@@ -36,7 +36,7 @@ pub enum Versions {
 /// Without `--recipient`, the export is for this node's own organisation.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  accord export -o everything.json\n  accord export --type indicator --type malware --added-after 2024-01-01T00:00:00Z\n  accord export --collection shared --recipient centre"
+    after_help = "Examples:\n  accord export -o everything.json\n  accord export --type indicator --type malware --added-after 2024-01-01T00:00:00Z\n  accord export --collection shared --recipient centre\n  accord export --recipient centre --sign ledger.key -o shared.json   (writes shared.json.jws)"
 )]
 pub struct ExportArgs {
     /// Only objects of this type (repeatable)
@@ -60,10 +60,18 @@ pub struct ExportArgs {
     /// Write the bundle here instead of standard output
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Sign the bundle with this node key file (e.g. the node's ledger.key): a detached
+    /// JWS (EdDSA) over the bundle's exact bytes is written to FILE.jws beside `-o FILE`
+    #[arg(long, value_name = "KEY_FILE", requires = "output")]
+    pub sign: Option<PathBuf>,
 }
 
 pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let node = global.node()?;
+    let signer = match &args.sign {
+        Some(key) => Some(accord_node::signed_bundle::load_signing_key(key)?),
+        None => None,
+    };
     let collection = node.collection_id(args.collection.as_deref())?;
     let recipient = match &args.recipient {
         Some(org) => {
@@ -128,8 +136,18 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
         other => other?,
     }
-    if args.output.is_some() {
+    drop(out);
+    if let Some(path) = &args.output {
         eprintln!("exported {count} objects");
+        if let Some(signer) = &signer {
+            let signature = accord_node::signed_bundle::sign_file(path, signer)
+                .with_context(|| format!("signing {}", path.display()))?;
+            eprintln!(
+                "signed with key {}: {}",
+                accord_agreements::jws::key_id(&signer.public_key()),
+                signature.display()
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
