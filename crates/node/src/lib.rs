@@ -6,6 +6,7 @@
 //! - [`accounts`]: checking credentials (HTTP Basic passwords, Bearer tokens).
 //! - [`ingest`]: the way in — validate, extract gate facts, store.
 //! - [`egress`]: the one door out — the agreement gate and the release ledger.
+//! - [`enforcement`]: converting released objects to blocklists, Zeek intel, CSV.
 //! - [`agreements`]: loading the agreement files and their keys into a gate.
 //! - [`facts`]: what the gate needs to know about an object, extracted at ingest.
 //! - [`ledger_key`]: the node's ledger signing key file.
@@ -18,6 +19,7 @@ pub mod accounts;
 pub mod agreements;
 pub mod config;
 pub mod egress;
+pub mod enforcement;
 pub mod facts;
 pub mod ingest;
 pub mod ledger_key;
