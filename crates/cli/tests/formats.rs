@@ -50,7 +50,7 @@ fn each_format_of_a_mixed_bundle() {
     let (ip, err) = export(&s, "blocklist-ip");
     assert_eq!(ip, "2001:db8::1\n203.0.113.5\n");
     assert!(
-        err.contains("exported 2 objects as blocklist-ip; left out 6: 1 revoked, 1 expired, 1 not-convertible-type, 1 pattern-not-simple, 2 no-entry-for-this-format"),
+        err.contains("exported 2 objects as blocklist-ip; left out 6: 1 revoked, 1 expired, 1 not-convertible-type, 1 pattern-not-simple, 2 no-entry-for-this-format; values of exported objects this format has no line for: 1 domain"),
         "{err}"
     );
     assert_eq!(
@@ -89,6 +89,21 @@ fn each_format_of_a_mixed_bundle() {
              bad.example.com,domain,{A},\"C2, \"\"alpha\"\"\"\r\n\
              http://evil.example.net/x,url,{B},payload\r\n"
         )
+    );
+    let (rules, err) = export(&s, "suricata");
+    assert_eq!(
+        rules,
+        format!(
+            "alert dns any any -> any any (msg:\"Accord domain C2, \\\"alpha\\\"\"; dns.query; bsize:15; content:\"bad.example.com\"; nocase; metadata:stix_id {A}; sid:1449721881; rev:1;)\n\
+             alert ip any any -> [203.0.113.5] any (msg:\"Accord address C2, \\\"alpha\\\"\"; metadata:stix_id {A}; sid:1911305095; rev:1;)\n\
+             alert http any any -> any any (msg:\"Accord url payload\"; http.host; bsize:16; content:\"evil.example.net\"; http.uri.raw; bsize:2; content:\"/x\"; metadata:stix_id {B}; sid:1368831086; rev:1;)\n\
+             alert ip any any -> [192.0.2.0/24] any (msg:\"Accord address payload\"; metadata:stix_id {B}; sid:1063229857; rev:1;)\n\
+             alert ip any any -> [2001:db8::1] any (msg:\"Accord address {v6}\"; metadata:stix_id {v6}; sid:1411041828; rev:1;)\n"
+        )
+    );
+    assert!(
+        err.contains("exported 3 objects as suricata; left out 5: 1 revoked, 1 expired, 1 not-convertible-type, 1 pattern-not-simple, 1 no-entry-for-this-format"),
+        "{err}"
     );
     let out = s.run(&["export", "--format", "blocklist-ip", "--verbose"]);
     let err = stderr(&out);

@@ -15,6 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
+use sha2::{Digest as _, Sha256};
+
 use accord_patterns::ast::{CompOp, ComparisonExpr, Literal, ObservationExpr, Operand, PathStep};
 
 /// The formats of `accord export --format`.
@@ -34,11 +36,14 @@ pub enum Format {
     ZeekIntel,
     /// CSV with a header: `indicator,type,source,description`.
     Csv,
+    /// Suricata rules: addresses and networks (`alert ip`), domains (`dns.query`),
+    /// `http://` URLs (`http.host` + `http.uri`).
+    Suricata,
 }
 
 impl Format {
     /// Every format with its name on the command line.
-    pub const ALL: [(&'static str, Format); 7] = [
+    pub const ALL: [(&'static str, Format); 8] = [
         ("stix", Format::Stix),
         ("blocklist-ip", Format::BlocklistIp),
         ("blocklist-cidr", Format::BlocklistCidr),
@@ -46,6 +51,7 @@ impl Format {
         ("blocklist-url", Format::BlocklistUrl),
         ("zeek-intel", Format::ZeekIntel),
         ("csv", Format::Csv),
+        ("suricata", Format::Suricata),
     ];
 
     /// The format named `name`, or the error listing the known names.
@@ -63,9 +69,16 @@ impl Format {
             })
     }
 
-    /// Whether an entry of `kind` has a line in this format.
-    fn takes(self, kind: Kind) -> bool {
+    /// Whether `entry` has a line in this format.
+    fn takes(self, entry: &Entry) -> bool {
+        let kind = entry.kind;
         match self {
+            // What travels over TLS is not seen: only plain http URLs.
+            Format::Suricata => match kind {
+                Kind::Url => entry.value.starts_with("http://"),
+                Kind::FileHash => false,
+                _ => true,
+            },
             Format::Stix => false,
             Format::BlocklistIp => kind == Kind::Address,
             Format::BlocklistCidr => matches!(kind, Kind::Address | Kind::Network),
@@ -174,6 +187,8 @@ pub struct Converter {
     /// Each object left out, with its reason and detail (for `--verbose`).
     pub details: Vec<(String, LeftOut, String)>,
     converted: u64,
+    /// Values of converted objects this format has no line for, by kind.
+    skipped: BTreeMap<&'static str, u64>,
 }
 
 impl Converter {
@@ -186,6 +201,7 @@ impl Converter {
             left_out: BTreeMap::new(),
             details: Vec::new(),
             converted: 0,
+            skipped: BTreeMap::new(),
         }
     }
 
@@ -198,13 +214,14 @@ impl Converter {
         let id = value["id"].as_str().unwrap_or("?").to_string();
         match self.convert(&value) {
             Ok(entries) => {
-                let mut taken = false;
-                for entry in entries.into_iter().filter(|e| self.format.takes(e.kind)) {
-                    taken = true;
-                    self.entries.insert(entry);
-                }
-                if taken {
+                let (taken, skipped): (Vec<Entry>, Vec<Entry>) =
+                    entries.into_iter().partition(|e| self.format.takes(e));
+                if !taken.is_empty() {
                     self.converted += 1;
+                    for entry in &skipped {
+                        *self.skipped.entry(entry.kind.name()).or_default() += 1;
+                    }
+                    self.entries.extend(taken);
                 } else {
                     self.leave(&id, LeftOut::OtherFormat, String::new());
                 }
@@ -285,6 +302,12 @@ impl Converter {
         &self.left_out
     }
 
+    /// Values of converted objects that this format has no line for (the hash of an
+    /// indicator that also names an address, in `blocklist-ip`), by kind name.
+    pub fn skipped_values(&self) -> &BTreeMap<&'static str, u64> {
+        &self.skipped
+    }
+
     /// Objects that gave at least one entry.
     pub fn converted(&self) -> u64 {
         self.converted
@@ -333,6 +356,7 @@ impl Converter {
                     );
                 }
             }
+            Format::Suricata => suricata(&self.entries, &mut out),
             Format::Csv => {
                 out.push_str("indicator,type,source,description\r\n");
                 for e in &self.entries {
@@ -349,6 +373,166 @@ impl Converter {
         }
         out
     }
+}
+
+/// First sid of Accord's rules; sids are `SID_BASE + (SHA-256(key) mod SID_SPAN)`.
+pub const SID_BASE: u32 = 1_000_000_000;
+
+/// How many sids Accord's rules spread over (a collision moves to the next free one).
+pub const SID_SPAN: u32 = 1_000_000_000;
+
+/// Suricata rules for `entries`: one `alert ip` rule per source object for its
+/// addresses and networks, one `dns.query` rule per domain and one `http` rule per URL
+/// (exact matches: `bsize` and `content`; the URL's path and query against
+/// `http.uri.raw`, the URI as sent, since the normalised `http.uri` may differ from the
+/// text of the URL). The sid is derived from the source id and
+/// the matched value, so the same indicator keeps its sid across exports.
+fn suricata(entries: &BTreeSet<Entry>, out: &mut String) {
+    // (sid key, rule body without sid) in a deterministic order.
+    let mut rules: BTreeMap<String, String> = BTreeMap::new();
+    let mut addresses: BTreeMap<&str, (Vec<String>, &str)> = BTreeMap::new();
+    for e in entries {
+        let msg = |what: &str| {
+            let about = if e.description.is_empty() {
+                e.source.as_str()
+            } else {
+                e.description.as_str()
+            };
+            rule_text(&format!("Accord {what} {}", about))
+        };
+        match e.kind {
+            Kind::Address | Kind::Network => {
+                let slot = addresses
+                    .entry(e.source.as_str())
+                    .or_insert_with(|| (Vec::new(), e.description.as_str()));
+                slot.0.push(e.value.clone());
+            }
+            Kind::Domain => {
+                rules.insert(
+                    format!("{}|dns|{}", e.source, e.value),
+                    format!(
+                        "alert dns any any -> any any (msg:\"{}\"; dns.query; bsize:{}; content:\"{}\"; nocase; metadata:stix_id {};",
+                        msg("domain"),
+                        e.value.len(),
+                        content(&e.value),
+                        e.source
+                    ),
+                );
+            }
+            Kind::Url => {
+                let Some((host, uri)) = http_parts(&e.value) else {
+                    continue;
+                };
+                rules.insert(
+                    format!("{}|http|{}", e.source, e.value),
+                    format!(
+                        "alert http any any -> any any (msg:\"{}\"; http.host; bsize:{}; content:\"{}\"; http.uri.raw; bsize:{}; content:\"{}\"; metadata:stix_id {};",
+                        msg("url"),
+                        host.len(),
+                        content(&host),
+                        uri.len(),
+                        content(&uri),
+                        e.source
+                    ),
+                );
+            }
+            Kind::FileHash => {}
+        }
+    }
+    for (source, (list, description)) in addresses {
+        let about = if description.is_empty() {
+            source
+        } else {
+            description
+        };
+        rules.insert(
+            format!("{source}|ip"),
+            format!(
+                "alert ip any any -> [{}] any (msg:\"{}\"; metadata:stix_id {source};",
+                list.join(","),
+                rule_text(&format!("Accord address {about}"))
+            ),
+        );
+    }
+    let mut used = BTreeSet::new();
+    for (key, body) in rules {
+        let digest = Sha256::digest(key.as_bytes());
+        let mut n = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % SID_SPAN;
+        while !used.insert(n) {
+            n = (n + 1) % SID_SPAN;
+        }
+        let _ = writeln!(out, "{body} sid:{}; rev:1;)", SID_BASE + n);
+    }
+}
+
+/// Host (lower case, without port or credentials) and URI (path and query, at least
+/// `/`, without fragment) of an `http://` URL.
+fn http_parts(url: &str) -> Option<(String, String)> {
+    let rest = url.strip_prefix("http://")?;
+    let rest = rest.split('#').next().unwrap_or(rest);
+    let (authority, uri) = match rest.find(['/', '?']) {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => authority.split(':').next().unwrap_or(authority),
+    };
+    if host.is_empty() {
+        return None;
+    }
+    let uri = if uri.starts_with('?') {
+        format!("/{uri}")
+    } else {
+        uri.to_string()
+    };
+    Some((host.to_ascii_lowercase(), uri))
+}
+
+/// Text for `msg`: no control characters; `"`, `;` and `\` escaped.
+fn rule_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' | ';' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A `content` string: bytes Suricata treats specially (`"`, `;`, `\\`, `|`), and any
+/// outside printable ASCII, as hex (`|22 7C|`, a run in one block).
+fn content(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_hex = false;
+    for b in s.bytes() {
+        let plain = (b.is_ascii_graphic() || b == b' ') && !matches!(b, b'"' | b';' | b'\\' | b'|');
+        match (plain, in_hex) {
+            (true, true) => {
+                out.push('|');
+                out.push(char::from(b));
+                in_hex = false;
+            }
+            (true, false) => out.push(char::from(b)),
+            (false, true) => {
+                let _ = write!(out, " {b:02X}");
+            }
+            (false, false) => {
+                let _ = write!(out, "|{b:02X}");
+                in_hex = true;
+            }
+        }
+    }
+    if in_hex {
+        out.push('|');
+    }
+    out
 }
 
 /// Collects `(object type, first property, value)` of an OR of simple comparisons.
@@ -516,6 +700,21 @@ fn csv_field(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suricata_contents_and_http_parts() {
+        assert_eq!(content("/a;b\"|c d"), "/a|3B|b|22 7C|c d");
+        assert_eq!(content("é"), "|C3 A9|");
+        assert_eq!(
+            http_parts("http://u:p@Evil.Example:8080/x?y#frag"),
+            Some(("evil.example".to_string(), "/x?y".to_string()))
+        );
+        assert_eq!(
+            http_parts("http://h?q"),
+            Some(("h".to_string(), "/?q".to_string()))
+        );
+        assert_eq!(http_parts("https://h/"), None);
+    }
 
     #[test]
     fn only_simple_patterns_become_entries() {

@@ -66,7 +66,7 @@ pub struct ExportArgs {
     #[arg(long, value_name = "KEY_FILE", requires = "output")]
     pub sign: Option<PathBuf>,
     /// Output format: stix, blocklist-ip, blocklist-cidr, blocklist-domain,
-    /// blocklist-url, zeek-intel, csv (all but stix take each object's latest released
+    /// blocklist-url, zeek-intel, suricata, csv (all but stix take each object's latest released
     /// version; what is left out, and why, goes to standard error)
     #[arg(long, value_name = "FORMAT", default_value = "stix")]
     pub format: String,
@@ -221,12 +221,25 @@ fn convert(
         .map(|(reason, n)| format!("{n} {}", reason.code()))
         .collect();
     let total: u64 = converter.left_out().values().sum();
+    let skipped: Vec<String> = converter
+        .skipped_values()
+        .iter()
+        .map(|(kind, n)| format!("{n} {kind}"))
+        .collect();
     eprintln!(
-        "exported {} objects as {}; left out {total}{}{}",
+        "exported {} objects as {}; left out {total}{}{}{}",
         converter.converted(),
         args.format,
         if left.is_empty() { "" } else { ": " },
-        left.join(", ")
+        left.join(", "),
+        if skipped.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; values of exported objects this format has no line for: {}",
+                skipped.join(", ")
+            )
+        }
     );
     Ok(ExitCode::SUCCESS)
 }
