@@ -22,6 +22,7 @@
 //! - [`ledger`]: ledger entries, their canonical encoding, chaining, verification.
 //! - [`merkle`]: the ledger's Merkle tree (RFC 9162): hashing, inclusion and consistency proofs.
 //! - [`transparency`]: signed tree heads, the ledger key, proofs checked offline.
+//! - [`jws`]: detached JWS (EdDSA) over signed bundles for offline exchange.
 //! - [`preview`]: counting decisions by type, TLP and reason.
 //! - [`time`]: instants and durations.
 //!
@@ -35,6 +36,7 @@ mod bytes;
 pub mod facts;
 pub mod gate;
 pub mod ipscan;
+pub mod jws;
 pub mod ledger;
 pub mod merkle;
 pub mod preview;

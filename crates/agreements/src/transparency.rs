@@ -190,6 +190,11 @@ impl LedgerSigner {
         self.key.to_bytes()
     }
 
+    /// The Ed25519 key, for the other signatures the node makes ([`crate::jws`]).
+    pub(crate) fn signing_key(&self) -> &SigningKey {
+        &self.key
+    }
+
     /// The public key partners and auditors verify heads with.
     pub fn public_key(&self) -> LedgerPublicKey {
         LedgerPublicKey {

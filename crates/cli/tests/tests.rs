@@ -8,10 +8,15 @@ use serde_json::Value;
 
 mod collect;
 mod detect;
+mod formats;
+mod ledger;
 mod ledger;
 mod names;
+mod names;
+mod node;
 mod node;
 mod phishing;
+mod signed;
 
 /// A scratch directory with a store, and `accord` pointed at it through ACCORD_DB (a
 /// bare store), or at a node made by `accord init` through ACCORD_CONFIG.

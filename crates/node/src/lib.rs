@@ -6,6 +6,7 @@
 //! - [`accounts`]: checking credentials (HTTP Basic passwords, Bearer tokens).
 //! - [`ingest`]: the way in — validate, extract gate facts, store.
 //! - [`egress`]: the one door out — the agreement gate and the release ledger.
+//! - [`enforcement`]: converting released objects to blocklists, Zeek intel, CSV.
 //! - [`agreements`]: loading the agreement files and their keys into a gate.
 //! - [`facts`]: what the gate needs to know about an object, extracted at ingest.
 //! - [`collect`]: the NetFlow/IPFIX collector (UDP in, observers over windows,
@@ -15,6 +16,7 @@
 //! - [`findings`]: storing any detector's findings as STIX, updating on re-runs.
 //! - [`phishing`]: look-alike domains over name lists and Zeek logs.
 //! - [`ledger_key`]: the node's ledger signing key file.
+//! - [`signed_bundle`]: offline exchange — bundles signed with that key, verified before ingest.
 //! - [`telemetry`]: reading telemetry inputs into a pass of observers.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -25,9 +27,11 @@ pub mod collect;
 pub mod config;
 pub mod detect;
 pub mod egress;
+pub mod enforcement;
 pub mod facts;
 pub mod findings;
 pub mod ingest;
 pub mod ledger_key;
 pub mod phishing;
+pub mod signed_bundle;
 pub mod telemetry;

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::collections::HashSet;
 
 use accord_node::egress::{Egress, Recipient};
+use accord_node::enforcement::{Converter, Format};
 use accord_stix::Timestamp;
 use accord_store::{ObjectQuery, Scope, VersionFilter};
 use anyhow::Context as _;
@@ -36,7 +37,7 @@ pub enum Versions {
 /// Without `--recipient`, the export is for this node's own organisation.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  accord export -o everything.json\n  accord export --type indicator --type malware --added-after 2024-01-01T00:00:00Z\n  accord export --collection shared --recipient centre"
+    after_help = "Examples:\n  accord export -o everything.json\n  accord export --type indicator --type malware --added-after 2024-01-01T00:00:00Z\n  accord export --collection shared --recipient centre\n  accord export --recipient centre --sign ledger.key -o shared.json   (writes shared.json.jws)\n  accord export --recipient centre --format zeek-intel -o centre.intel"
 )]
 pub struct ExportArgs {
     /// Only objects of this type (repeatable)
@@ -60,10 +61,30 @@ pub struct ExportArgs {
     /// Write the bundle here instead of standard output
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Sign the bundle with this node key file (e.g. the node's ledger.key): a detached
+    /// JWS (EdDSA) over the bundle's exact bytes is written to FILE.jws beside `-o FILE`
+    #[arg(long, value_name = "KEY_FILE", requires = "output")]
+    pub sign: Option<PathBuf>,
+    /// Output format: stix, blocklist-ip, blocklist-cidr, blocklist-domain,
+    /// blocklist-url, zeek-intel, suricata, csv (all but stix take each object's latest released
+    /// version; what is left out, and why, goes to standard error)
+    #[arg(long, value_name = "FORMAT", default_value = "stix")]
+    pub format: String,
+    /// With a format other than stix: name each object left out, and why
+    #[arg(long)]
+    pub verbose: bool,
 }
 
 pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
+    let format = Format::parse(&args.format).map_err(anyhow::Error::msg)?;
+    if format != Format::Stix && args.sign.is_some() {
+        anyhow::bail!("--sign signs STIX bundles only (--format stix)");
+    }
     let node = global.node()?;
+    let signer = match &args.sign {
+        Some(key) => Some(accord_node::signed_bundle::load_signing_key(key)?),
+        None => None,
+    };
     let collection = node.collection_id(args.collection.as_deref())?;
     let recipient = match &args.recipient {
         Some(org) => {
@@ -87,6 +108,9 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     };
     let recipient = Recipient::new(recipient);
     let scopes = scopes(&egress, &recipient, collection)?;
+    if format != Format::Stix {
+        return convert(args, format, &egress, &recipient, scopes);
+    }
     let sink: Box<dyn Write> = match &args.output {
         Some(path) => {
             Box::new(File::create(path).with_context(|| format!("creating {}", path.display()))?)
@@ -128,9 +152,95 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
         other => other?,
     }
-    if args.output.is_some() {
+    drop(out);
+    if let Some(path) = &args.output {
         eprintln!("exported {count} objects");
+        if let Some(signer) = &signer {
+            let signature = accord_node::signed_bundle::sign_file(path, signer)
+                .with_context(|| format!("signing {}", path.display()))?;
+            eprintln!(
+                "signed with key {}: {}",
+                accord_agreements::jws::key_id(&signer.public_key()),
+                signature.display()
+            );
+        }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// An export in an enforcement format: the latest released version of each object,
+/// through the same door, converted; what was left out is counted on standard error.
+fn convert(
+    args: &ExportArgs,
+    format: Format,
+    egress: &Egress,
+    recipient: &Recipient,
+    scopes: Vec<Scope>,
+) -> anyhow::Result<ExitCode> {
+    let mut converter = Converter::new(format, Timestamp::now().as_micros());
+    let mut seen: HashSet<String> = HashSet::new();
+    for scope in scopes {
+        let mut query = query(args, scope)?;
+        query.versions = VersionFilter::last();
+        let mut next: Option<String> = None;
+        loop {
+            let page = egress.objects(recipient, &query, next.as_deref())?;
+            for object in page.objects {
+                if seen.insert(object.id) {
+                    converter.add(&object.json);
+                }
+            }
+            match (page.more, page.next) {
+                (true, Some(token)) => next = Some(token),
+                _ => break,
+            }
+        }
+    }
+    let text = converter.render();
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => match io::stdout().lock().write_all(text.as_bytes()) {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+            other => other?,
+        },
+    }
+    if args.verbose {
+        for (id, reason, detail) in &converter.details {
+            if detail.is_empty() {
+                eprintln!("left out {id}: {}", reason.code());
+            } else {
+                eprintln!("left out {id}: {}: {detail}", reason.code());
+            }
+        }
+    }
+    let left: Vec<String> = converter
+        .left_out()
+        .iter()
+        .map(|(reason, n)| format!("{n} {}", reason.code()))
+        .collect();
+    let total: u64 = converter.left_out().values().sum();
+    let skipped: Vec<String> = converter
+        .skipped_values()
+        .iter()
+        .map(|(kind, n)| format!("{n} {kind}"))
+        .collect();
+    eprintln!(
+        "exported {} objects as {}; left out {total}{}{}{}",
+        converter.converted(),
+        args.format,
+        if left.is_empty() { "" } else { ": " },
+        left.join(", "),
+        if skipped.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; values of exported objects this format has no line for: {}",
+                skipped.join(", ")
+            )
+        }
+    );
     Ok(ExitCode::SUCCESS)
 }
 

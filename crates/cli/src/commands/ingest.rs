@@ -73,6 +73,11 @@ pub struct IngestArgs {
     /// Never show a progress bar
     #[arg(long)]
     pub no_progress: bool,
+    /// Accept only bundles signed by one of these public keys (repeatable; files as
+    /// `accord ledger key -o` writes them): each FILE needs its detached JWS FILE.jws
+    /// (`accord export --sign`); if any is unsigned or does not verify, nothing is ingested
+    #[arg(long = "verify-with", value_name = "PUBKEY_FILE")]
+    pub verify_with: Vec<PathBuf>,
 }
 
 /// Totals over all inputs.
@@ -98,6 +103,8 @@ pub fn run(global: &GlobalArgs, args: &IngestArgs) -> anyhow::Result<ExitCode> {
         }
         None => node.organisation().to_string(),
     };
+    // Signatures before anything is stored: one bad input and none is ingested.
+    let mut verified = verify_all(args)?;
     // Commits reach the disk lazily during the load; `sync` below makes all of them
     // durable before the summary acknowledges them.
     let store = node.write_store(Durability::AtSync)?;
@@ -108,7 +115,16 @@ pub fn run(global: &GlobalArgs, args: &IngestArgs) -> anyhow::Result<ExitCode> {
     let mut summary = Summary::default();
     for (n, file) in args.files.iter().enumerate() {
         let before = summary.clone();
-        let result = open_input(file).and_then(|(input, size)| {
+        let opened = match verified.as_mut() {
+            Some(bundles) => {
+                let bytes = std::mem::take(&mut bundles[n]);
+                let size = bytes.len() as u64;
+                let input: Box<dyn Read + Send> = Box::new(std::io::Cursor::new(bytes));
+                Ok((input, Some(size)))
+            }
+            None => open_input(file),
+        };
+        let result = opened.and_then(|(input, size)| {
             let bar = progress_bar(size, !(args.no_progress || global.json));
             let input = bar.wrap_read(input);
             let result = ingest_one(
@@ -157,6 +173,32 @@ pub fn run(global: &GlobalArgs, args: &IngestArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// With `--verify-with`: every input's exact bytes, once its signature verified (what
+/// is ingested is what was verified, not the file read again); without, `None`.
+fn verify_all(args: &IngestArgs) -> anyhow::Result<Option<Vec<Vec<u8>>>> {
+    if args.verify_with.is_empty() {
+        return Ok(None);
+    }
+    let keys = accord_node::signed_bundle::read_public_keys(&args.verify_with)?;
+    let mut bundles = Vec::with_capacity(args.files.len());
+    for file in &args.files {
+        if file.as_os_str() == "-" {
+            anyhow::bail!(
+                "-: refused by rule jws-missing: standard input has no signature beside it; with --verify-with, name the bundle's file (its signature is FILE.jws)"
+            );
+        }
+        let bundle = accord_node::signed_bundle::read_verified(file, &keys)
+            .context("nothing was ingested")?;
+        eprintln!(
+            "{}: signature verified (key {})",
+            file.display(),
+            accord_agreements::jws::key_id(&bundle.signer)
+        );
+        bundles.push(bundle.bytes);
+    }
+    Ok(Some(bundles))
 }
 
 type Batch = Vec<Result<NewObject, Rejection>>;
