@@ -777,11 +777,14 @@ fn part(t: &[u8], p: usize) -> Part {
 
 /// Whether `prev`, the logical character before the number at `i`, glues it to a
 /// word (so a lone number there is not an address): an ASCII letter or digit, `-`,
-/// `_`, or a `.` after a digit (a decimal fraction).
+/// `_`, or a `.` after a plain digit (a decimal fraction). A digit that ends a
+/// percent escape (`%29.`) is not one: the escape decodes to another character, and
+/// the scanner errs towards reading the number.
 fn glued_before(t: &[u8], i: usize, prev: u8) -> bool {
+    let escape_tail = |d: usize| d >= 2 && t[d - 2] == b'%' && t[d - 1].is_ascii_hexdigit();
     prev.is_ascii_alphanumeric()
         || matches!(prev, b'-' | b'_')
-        || (prev == b'.' && i > 1 && t[i - 2].is_ascii_digit())
+        || (prev == b'.' && i > 1 && t[i - 2].is_ascii_digit() && !escape_tail(i - 2))
 }
 
 /// Whether the logical character at `i` glues a number to what follows.

@@ -24,6 +24,21 @@ fn has(text: &str, addr: &str) -> bool {
     addresses(text).iter().any(|a| a == addr)
 }
 
+/// A number after `%29.` (an escaped `)` then a dot) is not a decimal fraction: the
+/// digit before the dot is part of the escape. Found by the property below (a customer
+/// IPv6 address written as its 128-bit integer).
+#[test]
+fn a_number_after_an_escape_and_a_dot_is_read() {
+    assert!(has(
+        "%29.42540766411282592856903984951653826561",
+        "2001:db8::1"
+    ));
+    assert!(!has(
+        "9.42540766411282592856903984951653826561",
+        "2001:db8::1"
+    ));
+}
+
 #[test]
 fn finds_plain_defanged_and_zero_padded_ipv4() {
     assert_eq!(found("a 10.0.0.1, b"), ["10.0.0.1=10.0.0.1/32"]);
