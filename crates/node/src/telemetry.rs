@@ -58,8 +58,8 @@ impl fmt::Display for ImplausibleTimes {
             f,
             "{}: {} (times from {} to {}), as relative timestamps (seconds since the start \
              of a capture) or a wrong clock would give. Assumed: the times are absolute \
-             (seconds since 1970-01-01 UTC) and were used as given, so the sightings' \
-             first_seen and last_seen carry these dates",
+             (seconds since 1970-01-01 UTC) and were used as given, so the first_seen and \
+             last_seen of sightings and findings carry these dates",
             self.input,
             what.join(" and "),
             self.earliest,
