@@ -10,13 +10,10 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use accord_detect::Producer;
 use accord_lookalike::input::{host_of_line, is_zeek};
 use accord_lookalike::{Index, IndexBuilder, PhishingFinding, PhishingObserver, SuffixList};
-use accord_store::{Provenance, Store};
 use serde::Serialize;
 
-use crate::findings::StoreFindingsError;
 use crate::telemetry::{open_input, read_input, InputFailure, ReadSummary, READ_BUFFER};
 
 /// Largest brands, allow-list or suffix-list file read (bytes): these are read whole.
@@ -42,12 +39,6 @@ pub enum PhishingError {
         /// The rule and reason.
         refusal: accord_lookalike::Refusal,
     },
-    /// The store failed.
-    #[error("store: {0}")]
-    Store(#[from] accord_store::StoreError),
-    /// A finding's STIX failed validation (a bug).
-    #[error("a finding's STIX object failed validation (a bug): {0}")]
-    Invalid(String),
 }
 
 fn read_list(path: &Path) -> Result<String, PhishingError> {
@@ -195,32 +186,4 @@ pub fn run(
     let findings = observer.take();
     summary.findings = findings.len();
     (findings, summary)
-}
-
-pub use crate::findings::StoreSummary;
-
-/// Store the findings as STIX 2.1 (domain-name, identity of the brand, indicator,
-/// relationship indicator → identity, note with the evidence) with
-/// [`crate::findings::store_findings`]: ids are deterministic, so a re-run finds the
-/// stored objects: unchanged content is not stored again; changed content is stored as
-/// a new version keeping `created` (and the indicator's `valid_from`) with a newer
-/// `modified`.
-pub fn store_findings(
-    store: &dyn Store,
-    findings: &[PhishingFinding],
-    producer: &Producer,
-    provenance: &Provenance,
-    collection: Option<&str>,
-) -> Result<StoreSummary, PhishingError> {
-    crate::findings::store_findings(
-        store,
-        findings.iter().map(|f| f as &dyn accord_detect::Finding),
-        producer,
-        provenance,
-        collection,
-    )
-    .map_err(|e| match e {
-        StoreFindingsError::Store(e) => PhishingError::Store(e),
-        other => PhishingError::Invalid(other.to_string()),
-    })
 }

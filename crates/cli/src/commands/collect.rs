@@ -369,26 +369,7 @@ fn spawn_signal_watcher(stop: Arc<AtomicBool>) {
         else {
             return;
         };
-        rt.block_on(async {
-            let ctrl_c = async {
-                let _ = tokio::signal::ctrl_c().await;
-            };
-            #[cfg(unix)]
-            let term = async {
-                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                    Ok(mut s) => {
-                        s.recv().await;
-                    }
-                    Err(_) => std::future::pending::<()>().await,
-                }
-            };
-            #[cfg(not(unix))]
-            let term = std::future::pending::<()>();
-            tokio::select! {
-                () = ctrl_c => {}
-                () = term => {}
-            }
-        });
+        rt.block_on(super::serve::shutdown_signal());
         stop.store(true, Ordering::Relaxed);
     });
 }

@@ -176,36 +176,22 @@ fn phishing(global: &GlobalArgs, args: &PhishingArgs) -> anyhow::Result<ExitCode
         args.psl.as_deref(),
         Some(args.min_score),
     )?;
+    // Resolve the node before reading: a wrong collection fails fast.
+    let target = StoreTarget::resolve(global, args.store, &args.collection, &args.identity)?;
     let now = now_micros();
     let (findings, summary) =
         phishing::run(&index, &args.inputs, now, &mut |w| eprintln!("accord: {w}"));
     for failure in &summary.failed_inputs {
         eprintln!("accord: {}: {}", failure.input, failure.error);
     }
-    let mut stored = None;
-    if args.store {
-        let node = global.node()?;
-        let collection = node.collection_id(args.collection.as_deref())?;
-        let identity = match (&args.identity, &node.config) {
-            (Some(identity), _) => identity.clone(),
-            (None, Some(config)) => config.server.identity.clone(),
-            (None, None) => anyhow::bail!(
-                "no producing identity: pass --identity identity--UUID or create a node with `accord init`"
-            ),
-        };
-        let store = node.write_store(accord_store::Durability::EveryCommit)?;
-        let producer = Producer { identity, now };
-        let provenance = Provenance::new(node.organisation().to_string(), "detect-phishing");
-        let s = phishing::store_findings(
-            &*store,
-            &findings,
-            &producer,
-            &provenance,
-            collection.as_deref(),
-        )?;
-        store.sync()?;
-        stored = Some(s);
-    }
+    let stored = match &target {
+        Some(target) => Some(target.store(
+            now,
+            "detect-phishing",
+            findings.iter().map(|f| f as &dyn Finding),
+        )?),
+        None => None,
+    };
     if global.json {
         let array: Vec<serde_json::Value> = findings.iter().map(|f| f.to_json()).collect();
         print_stdout(&serde_json::to_string(&array)?)?;
@@ -295,20 +281,7 @@ fn run_detector(
         ),
     };
     // Resolve the node before reading: a wrong collection fails fast.
-    let target = if args.store {
-        let node = global.node()?;
-        let collection = node.collection_id(args.collection.as_deref())?;
-        let identity = match (&args.identity, &node.config) {
-            (Some(identity), _) => identity.clone(),
-            (None, Some(config)) => config.server.identity.clone(),
-            (None, None) => anyhow::bail!(
-                "no producing identity: pass --identity identity--UUID or create a node with `accord init`"
-            ),
-        };
-        Some((node, collection, identity))
-    } else {
-        None
-    };
+    let target = StoreTarget::resolve(global, args.store, &args.collection, &args.identity)?;
     let now = now_micros();
     let run = detect::run_files(
         vec![detector],
@@ -328,21 +301,10 @@ fn run_detector(
             .total_cmp(&a.score())
             .then_with(|| a.subject().cmp(&b.subject()))
     });
-    let mut stored = None;
-    if let Some((node, collection, identity)) = target {
-        let store = node.write_store(accord_store::Durability::EveryCommit)?;
-        let producer = Producer { identity, now };
-        let provenance = Provenance::new(node.organisation().to_string(), source);
-        let s = accord_node::findings::store_findings(
-            &*store,
-            findings.iter().map(|f| &**f),
-            &producer,
-            &provenance,
-            collection.as_deref(),
-        )?;
-        store.sync()?;
-        stored = Some(s);
-    }
+    let stored = match &target {
+        Some(target) => Some(target.store(now, source, findings.iter().map(|f| &**f))?),
+        None => None,
+    };
     if global.json {
         let array: Vec<serde_json::Value> = findings.iter().map(|f| f.to_json()).collect();
         print_stdout(&serde_json::to_string(&array)?)?;
@@ -378,4 +340,65 @@ fn run_detector(
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Where `--store` writes findings: the node, its collection, the producing identity.
+struct StoreTarget {
+    node: crate::context::Node,
+    collection: Option<String>,
+    identity: String,
+}
+
+impl StoreTarget {
+    /// The target of `--store` (`None` without it), resolved before any input is read.
+    fn resolve(
+        global: &GlobalArgs,
+        store: bool,
+        collection: &Option<String>,
+        identity: &Option<String>,
+    ) -> anyhow::Result<Option<Self>> {
+        if !store {
+            return Ok(None);
+        }
+        let node = global.node()?;
+        let collection = node.collection_id(collection.as_deref())?;
+        let identity = match (identity, &node.config) {
+            (Some(identity), _) => identity.clone(),
+            (None, Some(config)) => config.server.identity.clone(),
+            (None, None) => anyhow::bail!(
+                "no producing identity: pass --identity identity--UUID or create a node with `accord init`"
+            ),
+        };
+        Ok(Some(Self {
+            node,
+            collection,
+            identity,
+        }))
+    }
+
+    /// Stores the findings' STIX (updating, never duplicating) with provenance `source`.
+    fn store<'f>(
+        &self,
+        now: i64,
+        source: &str,
+        findings: impl IntoIterator<Item = &'f dyn Finding>,
+    ) -> anyhow::Result<accord_node::findings::StoreSummary> {
+        let store = self
+            .node
+            .write_store(accord_store::Durability::EveryCommit)?;
+        let producer = Producer {
+            identity: self.identity.clone(),
+            now,
+        };
+        let provenance = Provenance::new(self.node.organisation().to_string(), source);
+        let summary = accord_node::findings::store_findings(
+            &*store,
+            findings,
+            &producer,
+            &provenance,
+            self.collection.as_deref(),
+        )?;
+        store.sync()?;
+        Ok(summary)
+    }
 }

@@ -102,8 +102,9 @@ fn init_logging() {
         .try_init();
 }
 
-/// Completes on Ctrl-C or (on Unix) SIGTERM.
-async fn shutdown_signal() {
+/// Completes on Ctrl-C or (on Unix) SIGTERM (`accord serve`, and the collector's
+/// signal thread).
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
