@@ -704,3 +704,126 @@ fn an_ipv6_c2_gets_an_ipv6_indicator() {
     assert!(stix.iter().any(|o| o["type"] == "ipv6-addr"));
     assert!(!serde_json::to_string(&stix).unwrap().contains("fd00::5"));
 }
+
+/// Records of a beacon every `period` seconds (±10%) from one host for `hours`, among
+/// the host's browsing, in time order (as a collector sees them).
+fn slow_beacon_records(period: f64, hours: u32) -> Vec<Record<'static>> {
+    let mut rng = Rng(21);
+    let mut recs = Vec::new();
+    let end = T0 + i64::from(hours) * 3600 * S;
+    let mut t = T0;
+    while t < end {
+        recs.push(Record::Conn(conn(
+            t,
+            "10.0.0.9",
+            "203.0.113.77",
+            443,
+            310 + rng.next() % 10,
+            true,
+        )));
+        t += (period * (0.9 + 0.2 * rng.unit()) * 1e6) as i64;
+    }
+    for s in 0..30u32 {
+        let dst: &'static str = Box::leak(format!("198.51.100.{}", s + 1).into_boxed_str());
+        let mut t = T0;
+        while t < end {
+            t += (-(1.0 - rng.unit()).ln() * 900.0 * 1e6) as i64;
+            recs.push(Record::Conn(conn(
+                t,
+                "10.0.0.9",
+                dst,
+                443,
+                200 + rng.next() % 5000,
+                true,
+            )));
+        }
+    }
+    recs.sort_by_key(Record::ts);
+    recs
+}
+
+/// Runs `config` over `records` in tumbling windows of five minutes, as the collector
+/// does; returns every window's findings.
+fn tumbling(config: C2Config, records: &[Record<'_>]) -> Vec<C2Finding> {
+    let mut det = C2Detector::new(config);
+    let length = 300 * S;
+    let mut start = records[0].ts() - records[0].ts().rem_euclid(length);
+    let mut out = Vec::new();
+    for r in records {
+        while r.ts() >= start + length {
+            out.extend(det.finish_window(&Window {
+                start,
+                end: start + length - 1,
+            }));
+            start += length;
+        }
+        det.observe(r);
+    }
+    out.extend(det.finish_window(&Window {
+        start,
+        end: start + length - 1,
+    }));
+    out
+}
+
+#[test]
+fn a_beacon_slower_than_the_window_is_found_across_windows_and_keeps_one_sighting() {
+    // Every ten minutes: at most one connection in any five-minute window.
+    let recs = slow_beacon_records(600.0, 6);
+    let found = tumbling(C2Config::default(), &recs);
+    let beacon: Vec<&C2Finding> = found
+        .iter()
+        .filter(|f| f.destination == ip("203.0.113.77"))
+        .collect();
+    assert!(!beacon.is_empty(), "carried state finds the slow beacon");
+    assert!(
+        found.iter().all(|f| f.destination == ip("203.0.113.77")),
+        "browsing is not reported: {found:#?}"
+    );
+    // Reported again only in windows where it talked, and always as one episode: the
+    // sighting (whose id is made of the episode's start) is updated, not multiplied.
+    let episodes: std::collections::HashSet<i64> = beacon.iter().map(|f| f.window_start).collect();
+    assert_eq!(episodes.len(), 1, "{episodes:?}");
+    let sightings: std::collections::HashSet<String> = beacon
+        .iter()
+        .flat_map(|f| f.to_stix(&producer()))
+        .filter(|o| o["type"] == "sighting")
+        .map(|o| o["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(sightings.len(), 1);
+    for w in beacon.windows(2) {
+        assert!(w[1].connections > w[0].connections, "the evidence grows");
+    }
+    // Without the carried state, no window holds a rhythm.
+    let forgetful = C2Config {
+        horizon: 0,
+        ..C2Config::default()
+    };
+    assert!(tumbling(forgetful, &recs).is_empty());
+}
+
+#[test]
+fn carried_state_is_forgotten_after_the_horizon_and_bounded() {
+    let recs = slow_beacon_records(600.0, 6);
+    let mut det = C2Detector::new(C2Config {
+        max_pairs: 8,
+        ..C2Config::default()
+    });
+    for r in &recs {
+        det.observe(r);
+    }
+    let end = recs.last().unwrap().ts();
+    det.finish_window(&Window { start: T0, end });
+    assert!(
+        det.pairs() <= 4,
+        "at most half the bound is carried: {}",
+        det.pairs()
+    );
+    assert!(det.pairs() > 0);
+    // A day later with nothing seen: everything is gone.
+    det.finish_window(&Window {
+        start: end,
+        end: end + 2 * 86_400 * S,
+    });
+    assert_eq!(det.pairs(), 0);
+}

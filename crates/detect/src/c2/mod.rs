@@ -72,6 +72,12 @@ pub struct C2Config {
     pub max_pairs: usize,
     /// Bound on named addresses ([`MAX_NAMED`]).
     pub max_named: usize,
+    /// How long a pair's state outlives the window it was last active in
+    /// ([`DEFAULT_HORIZON`]): a beacon every ten minutes shows no rhythm inside one
+    /// five-minute window of the collector, only across windows. `0` forgets
+    /// everything at the end of each window. A single window over whole files
+    /// ([`crate::Pass::whole`]) finishes once, so this does not matter there.
+    pub horizon: Micros,
 }
 
 impl Default for C2Config {
@@ -83,9 +89,19 @@ impl Default for C2Config {
             report_score: score::REPORT_SCORE,
             max_pairs: MAX_PAIRS,
             max_named: MAX_NAMED,
+            horizon: DEFAULT_HORIZON,
         }
     }
 }
+
+/// Default [`C2Config::horizon`]: a day of telemetry time, which holds implants
+/// that sleep for hours between check-ins.
+pub const DEFAULT_HORIZON: Micros = 86_400_000_000;
+
+/// Connections a pair needs to be carried into the next window when the carried
+/// pairs would fill more than half of [`C2Config::max_pairs`]: one or two
+/// connections show no rhythm yet, and new pairs need room.
+pub const MIN_CARRIED_CONNECTIONS: u32 = 3;
 
 /// UDP ports whose periodic traffic is a protocol's timer, not a beacon: NTP (123).
 /// Flows to them are not tracked at all.
@@ -497,7 +513,25 @@ impl Observer for C2Detector {
     }
 
     fn finish(&mut self, window: &Window) -> Vec<Box<dyn Finding>> {
-        let findings = self.findings(window);
+        self.finish_window(window)
+            .into_iter()
+            .map(|f| Box::new(f) as Box<dyn Finding>)
+            .collect()
+    }
+}
+
+impl C2Detector {
+    /// [`Observer::finish`], typed: the findings of the window that ends now. The
+    /// internal hosts of each finding go to [`C2Links`]; the state of pairs active
+    /// within [`C2Config::horizon`] of the window's end is carried into the next
+    /// window (with the names, HTTP state and DNS counters that concern them), the
+    /// rest is forgotten. Destinations with no connection in this window are not
+    /// reported again.
+    pub fn finish_window(&mut self, window: &Window) -> Vec<C2Finding> {
+        let mut findings = self.findings(window);
+        // A destination quiet in this window was reported in an earlier one; its
+        // carried state only strengthens the case once it talks again.
+        findings.retain(|f| f.last_seen >= window.start);
         let mut links: LinkMap = findings
             .iter()
             .map(|f| ((f.destination, f.port), Vec::new()))
@@ -514,16 +548,71 @@ impl Observer for C2Detector {
             v.sort();
         }
         self.links.with(|l| *l = links);
-        self.pairs = HashMap::default();
-        self.http = HashMap::default();
-        self.names = HashMap::default();
-        self.hosts = HashMap::default();
-        self.dropped = 0;
-        self.window_start = None;
+        let episode = self.episode_start(window);
+        self.carry(window.end);
+        if self.window_start.is_some() {
+            self.window_start = Some(episode);
+        }
         findings
-            .into_iter()
-            .map(|f| Box::new(f) as Box<dyn Finding>)
-            .collect()
+    }
+
+    /// Start of the episode the window's findings belong to: the window's start, or
+    /// the start of the first window whose state was carried into this one (so that
+    /// a beacon reported window after window keeps one sighting, updated).
+    fn episode_start(&self, window: &Window) -> Micros {
+        self.window_start
+            .map_or(window.start, |s| s.min(window.start))
+    }
+
+    /// Keeps what is recent enough to matter in the next window (see
+    /// [`C2Config::horizon`], [`MIN_CARRIED_CONNECTIONS`]).
+    fn carry(&mut self, end: Micros) {
+        self.dropped = 0;
+        let horizon = self.config.horizon;
+        if horizon <= 0 {
+            self.pairs = HashMap::default();
+            self.http = HashMap::default();
+            self.names = HashMap::default();
+            self.hosts = HashMap::default();
+            self.window_start = None;
+            return;
+        }
+        let since = end.saturating_sub(horizon);
+        self.pairs.retain(|_, p| p.last >= since);
+        if self.pairs.len() > self.config.max_pairs / 2 {
+            self.pairs.retain(|_, p| p.count >= MIN_CARRIED_CONNECTIONS);
+        }
+        if self.pairs.len() > self.config.max_pairs / 2 {
+            // Still too many: keep the most recently active half.
+            let mut lasts: Vec<Micros> = self.pairs.values().map(|p| p.last).collect();
+            let keep = self.config.max_pairs / 2;
+            match lasts.len().checked_sub(keep) {
+                Some(cut) if keep > 0 => {
+                    let (_, at, _) = lasts.select_nth_unstable(cut);
+                    let at = *at;
+                    self.pairs.retain(|_, p| p.last > at);
+                }
+                _ => self.pairs.clear(),
+            }
+        }
+        if self.pairs.is_empty() {
+            self.http = HashMap::default();
+            self.names = HashMap::default();
+            self.hosts = HashMap::default();
+            self.window_start = None;
+            return;
+        }
+        let pairs = &self.pairs;
+        self.http.retain(|k, _| pairs.contains_key(k));
+        let mut dsts: HashSet<Addr, FixedState> = HashSet::default();
+        let mut hosts: HashSet<Addr, FixedState> = HashSet::default();
+        for k in pairs.keys() {
+            dsts.insert(k.dst);
+            hosts.insert(k.host);
+        }
+        self.names.retain(|d, _| dsts.contains(d));
+        self.hosts.retain(|h, _| hosts.contains(h));
+        // The episode goes on: its sightings keep their ids (the window's start).
     }
 }
 
@@ -817,7 +906,7 @@ impl C2Detector {
             internal_hosts: t.hosts,
             first_seen: t.first,
             last_seen: t.last,
-            window_start: window.start,
+            window_start: self.episode_start(window),
             connections: t.connections,
             botnet: fan_in,
             names: names_list,
