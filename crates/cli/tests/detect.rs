@@ -296,6 +296,76 @@ fn detect_ddos_store_writes_stix_and_a_rerun_stores_nothing_new() {
     );
 }
 
+/// A CSV of 30 internal bots (10.9.1.x) that check in with 203.0.113.50:443 every
+/// minute for an hour and, half-way, flood 192.0.2.9 with UDP for 20 s.
+fn botnet_csv() -> String {
+    let mut csv = String::from(
+        "ts,te,src_ip,src_port,dst_ip,dst_port,proto,src_pkts,src_bytes,dst_pkts,dst_bytes\n",
+    );
+    for b in 0..30u32 {
+        for k in 0..60u32 {
+            let ts = 1_700_000_000 + k * 60 + b % 7;
+            csv.push_str(&format!(
+                "{ts},{},10.9.1.{},40000,203.0.113.50,443,tcp,4,320,4,900\n",
+                ts + 1,
+                10 + b
+            ));
+        }
+    }
+    for i in 0..1200u32 {
+        let ts = 1_700_001_800.0 + f64::from(i) * 20.0 / 1200.0;
+        csv.push_str(&format!(
+            "{ts:.3},{:.3},10.9.1.{},40000,192.0.2.9,80,udp,30,15360,0,0\n",
+            ts + 1.0,
+            10 + i % 30
+        ));
+    }
+    csv
+}
+
+#[test]
+fn detect_ddos_link_c2_names_the_controller_of_an_outbound_flood_and_stores_the_link() {
+    let s = Scratch::node();
+    let file = s.write("botnet.csv", &botnet_csv());
+    let path = file.to_str().unwrap_or_default();
+    // Without the link: the flood alone, no controller.
+    let out = s.run(&["--json", "detect", "ddos", path]);
+    let found = findings(&out);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0]["evidence"].get("controlled_by").is_none());
+    let out = s.run(&[
+        "--json",
+        "detect",
+        "ddos",
+        "--link-c2",
+        "--store",
+        "-c",
+        "shared",
+        path,
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let found = findings(&out);
+    let kinds: Vec<&str> = found.iter().filter_map(|f| f["kind"].as_str()).collect();
+    assert_eq!(kinds, ["c2", "ddos"], "{found:?}");
+    assert_eq!(found[0]["destination"], "203.0.113.50");
+    let by = &found[1]["evidence"]["controlled_by"];
+    assert_eq!(by[0]["destination"], "203.0.113.50");
+    assert_eq!(by[0]["shared_participants"], 30);
+    assert!(!stdout(&out).contains("10.9.1."), "a customer leaked");
+    let stored = exported(&s, &["-c", "shared"]);
+    let infra = stored
+        .iter()
+        .find(|o| o["type"] == "infrastructure")
+        .map(|o| o["id"].clone())
+        .expect("the C2 infrastructure");
+    assert!(stored.iter().any(|o| o["type"] == "relationship"
+        && o["relationship_type"] == "related-to"
+        && o["source_ref"] == infra));
+    assert!(!serde_json::to_string(&stored)
+        .unwrap_or_default()
+        .contains("10.9.1."));
+}
+
 #[test]
 fn detect_help_shows_examples_of_every_detector() {
     let s = Scratch::new();

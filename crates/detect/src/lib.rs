@@ -25,6 +25,8 @@
 //! - [`c2`]: [`c2::C2Detector`], command-and-control destinations (beacons, DGA,
 //!   check-ins, fan-in), with evidence.
 //! - [`ddos`]: [`ddos::DdosDetector`], floods against customers and from the network.
+//! - [`botnet`]: [`botnet::Botnets`], both in one observer, outbound floods linked to
+//!   the C2 destinations their participants beaconed to.
 //! - [`warninglist`]: [`Warninglists`], known-benign destinations (MISP warninglists).
 //!
 //! [`Record`]: accord_telemetry::Record
@@ -32,6 +34,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod botnet;
 pub mod c2;
 pub mod ddos;
 mod error;

@@ -1,5 +1,6 @@
 //! Integration tests of accord-detect: the pass drives observers in windows.
 
+mod botnet;
 mod c2;
 mod ddos;
 

@@ -12,10 +12,12 @@
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
+use accord_detect::botnet::Botnets;
 use accord_detect::c2::{C2Config, C2Detector};
 use accord_detect::ddos::{DdosConfig, DdosDetector};
 use accord_detect::{Finding, InternalNets, Observer, Pass, Warninglists};
 use accord_telemetry::{Format, Micros};
+use serde_json::Value;
 
 use crate::telemetry::{open_input, read_input, InputFailure, ReadSummary, READ_BUFFER};
 
@@ -198,19 +200,48 @@ fn read_list(path: &Path) -> Result<Vec<u8>, DetectError> {
 
 /// The behaviour detectors that run on flows without names (NetFlow/IPFIX, CSV, Zeek
 /// `conn`): C2 (with the bundled warninglists) and DDoS, both with `internal` as the
-/// operator's networks. What the flow collector runs beside indicator matching; the
-/// phishing detector needs names (DNS, HTTP, TLS) and is not among them.
+/// operator's networks, run as one [`Botnets`] observer so that an outbound flood
+/// names the C2 its participants beaconed to. What the flow collector runs beside
+/// indicator matching; the phishing detector needs names (DNS, HTTP, TLS) and is not
+/// among them.
 pub fn flow_detectors<'a>(internal: &InternalNets) -> Vec<Box<dyn Observer + 'a>> {
     let c2 = C2Config {
         internal: internal.clone(),
         ..C2Config::default()
     };
-    vec![
-        Box::new(C2Detector::new(c2)),
-        Box::new(DdosDetector::new(DdosConfig::with_internal(
-            internal.clone(),
-        ))),
-    ]
+    vec![Box::new(Botnets::new(
+        C2Detector::new(c2),
+        DdosDetector::new(DdosConfig::with_internal(internal.clone())),
+    ))]
+}
+
+/// Of the findings of a [`Botnets`] run, the floods and only the C2 findings some
+/// outbound flood names as its controller (what `accord detect ddos --link-c2`
+/// reports: the C2 objects the floods' relationships refer to, not every beacon).
+pub fn floods_and_their_controllers(findings: Vec<Box<dyn Finding>>) -> Vec<Box<dyn Finding>> {
+    let controllers: Vec<(Value, Value)> = findings
+        .iter()
+        .filter(|f| f.kind() == "ddos")
+        .flat_map(|f| {
+            f.to_json()
+                .pointer("/evidence/controlled_by")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
+        .map(|c| (c["destination"].clone(), c["port"].clone()))
+        .collect();
+    findings
+        .into_iter()
+        .filter(|f| {
+            f.kind() != "c2" || {
+                let j = f.to_json();
+                controllers
+                    .iter()
+                    .any(|(d, p)| j["destination"] == *d && j["port"] == *p)
+            }
+        })
+        .collect()
 }
 
 /// The internal networks of a detector: `cidrs`, or [`InternalNets::private`] (the

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use accord_agreements::Span;
+use accord_detect::botnet::Botnets;
 use accord_detect::c2::{C2Config, C2Detector};
 use accord_detect::ddos::{DdosConfig, DdosDetector};
 use accord_detect::{Finding, Observer, Producer};
@@ -108,6 +109,9 @@ pub struct DdosArgs {
     /// Multiply packet, byte and flow counts by this (records exported from a sampled collector without scaling; NetFlow decoded by Accord is already scaled)
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub sampling_rate: u32,
+    /// Also run the C2 detector and link each outbound flood to the C2 destinations its participants beaconed to; those C2 findings are reported too
+    #[arg(long)]
+    pub link_c2: bool,
 }
 
 /// Find look-alike (phishing) domains of protected brands.
@@ -255,7 +259,15 @@ fn ddos(global: &GlobalArgs, args: &DdosArgs) -> anyhow::Result<ExitCode> {
         sampling_rate: args.sampling_rate,
         ..DdosConfig::with_internal(internal)
     };
-    let detector: Box<dyn Observer> = Box::new(DdosDetector::new(config));
+    let detector: Box<dyn Observer> = if args.link_c2 {
+        let c2 = C2Config {
+            internal: config.internal.clone(),
+            ..C2Config::default()
+        };
+        Box::new(Botnets::new(C2Detector::new(c2), DdosDetector::new(config)))
+    } else {
+        Box::new(DdosDetector::new(config))
+    };
     run_detector(global, &args.common, detector, "detect-ddos", "DDoS")
 }
 
@@ -283,6 +295,7 @@ fn run_detector(
     // Resolve the node before reading: a wrong collection fails fast.
     let target = StoreTarget::resolve(global, args.store, &args.collection, &args.identity)?;
     let now = now_micros();
+    let detector_name = detector.name();
     let run = detect::run_files(
         vec![detector],
         &args.inputs,
@@ -294,7 +307,11 @@ fn run_detector(
     for failure in run.failed_inputs() {
         eprintln!("accord: {}: {}", failure.input, failure.error);
     }
-    let mut findings = run.findings;
+    let mut findings = if detector_name == "c2+ddos" {
+        detect::floods_and_their_controllers(run.findings)
+    } else {
+        run.findings
+    };
     // Best first; equal scores by subject, so the output is stable.
     findings.sort_by(|a, b| {
         b.score()

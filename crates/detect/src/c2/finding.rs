@@ -59,14 +59,29 @@ fn sco(ty: &str, value: &str) -> Value {
     Value::Object(m)
 }
 
+/// The STIX id of an object of type `ty` of the C2 finding on `destination` and
+/// `port` by `producer` (`extra` distinguishes several objects of one type).
+fn stix_id(
+    ty: &str,
+    destination: IpAddr,
+    port: Option<u16>,
+    producer: &Producer,
+    extra: &str,
+) -> String {
+    let port = port.map_or(String::from("-"), |p| p.to_string());
+    let name = format!("c2|{ty}|{destination}|{port}|{}{extra}", producer.identity);
+    format!("{ty}--{}", Uuid::new_v5(&C2_NAMESPACE, name.as_bytes()))
+}
+
+/// The id of the `infrastructure` object the C2 finding on `destination` and `port`
+/// stores as: what other findings (a flood its bots took part in) refer to.
+pub fn infrastructure_id(destination: IpAddr, port: Option<u16>, producer: &Producer) -> String {
+    stix_id("infrastructure", destination, port, producer, "")
+}
+
 impl C2Finding {
     fn id(&self, ty: &str, producer: &Producer, extra: &str) -> String {
-        let port = self.port.map_or(String::from("-"), |p| p.to_string());
-        let name = format!(
-            "c2|{}|{}|{}|{}{}",
-            ty, self.destination, port, producer.identity, extra
-        );
-        format!("{ty}--{}", Uuid::new_v5(&C2_NAMESPACE, name.as_bytes()))
+        stix_id(ty, self.destination, self.port, producer, extra)
     }
 
     fn addr_type(&self) -> &'static str {

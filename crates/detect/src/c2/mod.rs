@@ -220,6 +220,16 @@ impl C2Links {
         v
     }
 
+    /// Calls `f` with each reported destination of the last window and its internal
+    /// hosts (sorted).
+    pub fn for_each(&self, mut f: impl FnMut((IpAddr, Option<u16>), &[IpAddr])) {
+        self.with(|l| {
+            for (k, hs) in l.iter() {
+                f(*k, hs);
+            }
+        });
+    }
+
     /// Every internal host of every finding of the last window.
     pub fn all_hosts(&self) -> HashSet<IpAddr> {
         self.with(|l| l.values().flatten().copied().collect())

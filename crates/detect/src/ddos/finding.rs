@@ -130,6 +130,22 @@ pub struct DdosFinding {
     pub mean_pps: f64,
     /// The target's own packets to reflector ports (inbound reflection).
     pub solicited_packets: u64,
+    /// Outbound: the C2 destinations some participants beaconed to (set by
+    /// [`crate::botnet::Botnets`] when the C2 detector ran in the same pass).
+    pub controlled_by: Vec<ControlledBy>,
+}
+
+/// A C2 destination that participants of an outbound flood beaconed to in the same
+/// window: the botnet's controller, as far as this sensor can tell. Counts only: the
+/// participants are customers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlledBy {
+    /// The C2 finding's destination.
+    pub destination: IpAddr,
+    /// The C2 finding's port.
+    pub port: Option<u16>,
+    /// Participants of the flood among the C2 destination's internal hosts.
+    pub shared_participants: u64,
 }
 
 fn ratio(a: u64, b: u64) -> f64 {
@@ -337,6 +353,7 @@ pub(super) fn evaluate(
         median_pps,
         mean_pps,
         solicited_packets: st.solicited_packets,
+        controlled_by: Vec::new(),
     })
 }
 
@@ -452,6 +469,17 @@ impl DdosFinding {
                 "mean_pps": round(self.mean_pps),
             },
         });
+        if !self.controlled_by.is_empty() {
+            ev["controlled_by"] = self
+                .controlled_by
+                .iter()
+                .map(|c| {
+                    json!({"destination": c.destination.to_string(), "port": c.port,
+                           "shared_participants": c.shared_participants})
+                })
+                .collect::<Vec<_>>()
+                .into();
+        }
         if self.direction == Direction::Inbound {
             ev["top_sources"] = self
                 .top_sources
@@ -644,6 +672,22 @@ impl Finding for DdosFinding {
         let mut refs = vec![Value::String(sighting_id)];
         if !observed.is_empty() {
             refs.push(Value::String(od_id));
+        }
+        for c in &self.controlled_by {
+            let infra = crate::c2::finding::infrastructure_id(c.destination, c.port, producer);
+            out.push(common(json!({
+                "type": "relationship",
+                "id": self.sid("relationship", &format!("controlled-by|{infra}")),
+                "relationship_type": "related-to",
+                "source_ref": infra,
+                "target_ref": ap_id,
+                "description": format!(
+                    "{} of the {} internal participants of this {} flood beaconed to the \
+                     command-and-control server: its bots took part",
+                    c.shared_participants, self.participants, self.vector.name()
+                ),
+            })));
+            refs.push(Value::String(infra));
         }
         out.push(common(json!({
             "type": "note",

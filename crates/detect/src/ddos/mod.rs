@@ -60,7 +60,7 @@ use crate::internal::InternalNets;
 use crate::observer::{Finding, Observer, Window};
 use crate::sketch::DistinctHosts;
 
-pub use finding::{DdosFinding, Direction, DDOS_NAMESPACE};
+pub use finding::{ControlledBy, DdosFinding, Direction, DDOS_NAMESPACE};
 use heavy::{CountMin, SpaceSaving};
 use vector::{classify, reflector_service, Send, NVECTORS};
 pub use vector::{Vector, REFLECTOR_PORTS};
@@ -595,7 +595,18 @@ impl Observer for DdosDetector {
         }
     }
 
-    fn finish(&mut self, _window: &Window) -> Vec<Box<dyn Finding>> {
+    fn finish(&mut self, window: &Window) -> Vec<Box<dyn Finding>> {
+        self.finish_window(window)
+            .into_iter()
+            .map(|f| Box::new(f) as Box<dyn Finding>)
+            .collect()
+    }
+}
+
+impl DdosDetector {
+    /// [`Observer::finish`], typed: the floods of the window that ends now, best
+    /// first; victims and participants go to [`DdosLinks`]; the state starts afresh.
+    pub fn finish_window(&mut self, _window: &Window) -> Vec<DdosFinding> {
         let states = std::mem::take(&mut self.states);
         self.targets = SpaceSaving::new(MAX_TARGETS);
         self.admit.clear();
@@ -620,8 +631,5 @@ impl Observer for DdosDetector {
         findings.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
         self.links.with(|l| *l = links);
         findings
-            .into_iter()
-            .map(|f| Box::new(f) as Box<dyn Finding>)
-            .collect()
     }
 }
