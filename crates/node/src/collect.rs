@@ -7,7 +7,8 @@
 //! flow goes to the caller's flow hook and, as a [`Record`], to a [`Pass`] of tumbling
 //! windows. Windows close on *telemetry* time — the latest flow end seen — so that a
 //! replayed capture windows like live traffic; whatever is open is finished at
-//! shutdown. The loop wakes every [`RECV_TIMEOUT`] to check the stop flag, so a
+//! shutdown. A resolver's dnstap ([`crate::dnstap`]) joins the same pass as DNS
+//! records. The loop wakes every [`RECV_TIMEOUT`] to check the stop flag, so a
 //! signal handler (or `accord serve` shutting down) stops it within that time.
 
 use std::collections::BTreeMap;
@@ -17,8 +18,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use accord_detect::{Finding, Observer, Pass};
+use accord_telemetry::dnstap::DnstapDecoder;
 use accord_telemetry::netflow::{DecodeStats, Decoder, DropReason, Flow, MAX_DATAGRAM};
 use accord_telemetry::{Micros, Record};
+
+use crate::dnstap::DnsFeed;
 use serde::Serialize;
 
 /// Findings are stored as every detector's are ([`crate::findings`]).
@@ -103,6 +107,9 @@ pub struct CollectSummary {
     pub windows: u64,
     /// Findings handed to the findings hook.
     pub findings: u64,
+    /// The dnstap intake, when there was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns: Option<DnsSummary>,
     /// Seconds the collector ran.
     pub seconds: f64,
 }
@@ -175,6 +182,13 @@ impl std::fmt::Display for CollectSummary {
             self.reordered,
             self.sequence_resets
         )?;
+        if let Some(d) = &self.dns {
+            writeln!(
+                f,
+                "dnstap:     {} connections ({} refused, {} broken); {} frames: {} DNS records, {} skipped, {} malformed",
+                d.connections, d.refused_connections, d.broken_streams, d.frames, d.records, d.skipped, d.refused
+            )?;
+        }
         write!(
             f,
             "findings:   {} over {} windows",
@@ -183,15 +197,51 @@ impl std::fmt::Display for CollectSummary {
     }
 }
 
+/// Cuts records into tumbling windows of telemetry time and hands them to the pass:
+/// what flows and DNS records share in [`run`].
+struct Windowing<'a> {
+    window: Micros,
+    observers: Option<Vec<Box<dyn Observer + 'a>>>,
+    pass: Option<Pass<'a>>,
+    now: Micros,
+    windows: u64,
+}
+
+impl<'a> Windowing<'a> {
+    /// Observes `record`, ending at `end` (telemetry time); returns the findings of a
+    /// window it closed.
+    fn record(&mut self, record: &Record<'_>, end: Micros) -> Vec<Box<dyn Finding>> {
+        let window = self.window;
+        let observers = &mut self.observers;
+        let p = self.pass.get_or_insert_with(|| {
+            let start = record.ts() - record.ts().rem_euclid(window);
+            Pass::tumbling(observers.take().unwrap_or_default(), window, start)
+        });
+        let mut closed = Vec::new();
+        if end > self.now {
+            if self.now != Micros::MIN && end.div_euclid(window) != self.now.div_euclid(window) {
+                self.windows += 1;
+            }
+            self.now = end;
+            closed = p.tick(end);
+        }
+        p.observe(record);
+        closed
+    }
+}
+
 /// Receives and decodes datagrams on `socket` until `stop` is set (or an
 /// [`CollectOptions`] limit is reached), calling `on_flows` with the flows of each
-/// datagram, running `observers` over them in windows of `options.window`, and calling
+/// datagram, running `observers` over them — and over the DNS records of `dns`, a
+/// resolver's dnstap, when given — in windows of `options.window`, and calling
 /// `on_findings` with the findings of each window as it closes (and of the open one at
-/// the end). Errors: the socket failing (not a bad datagram: those are counted).
+/// the end). Errors: the socket failing (not a bad datagram or frame: those are
+/// counted).
 pub fn run<'a>(
     socket: &UdpSocket,
     observers: Vec<Box<dyn Observer + 'a>>,
     options: &CollectOptions,
+    dns: Option<&DnsFeed>,
     stop: &AtomicBool,
     mut on_flows: impl FnMut(&[Flow]),
     mut on_findings: impl FnMut(Vec<Box<dyn Finding>>),
@@ -199,12 +249,16 @@ pub fn run<'a>(
     socket.set_read_timeout(Some(RECV_TIMEOUT))?;
     let started = Instant::now();
     let mut decoder = Decoder::new();
+    let mut dns_decoder = DnstapDecoder::new();
+    let mut dns_counts = DnsCounts::default();
     let mut buf = vec![0u8; MAX_DATAGRAM];
-    let window = options.window.max(1_000_000);
-    let mut observers = Some(observers);
-    let mut pass: Option<Pass<'a>> = None;
-    let mut now: Micros = Micros::MIN;
-    let mut windows = 0u64;
+    let mut windowing = Windowing {
+        window: options.window.max(1_000_000),
+        observers: Some(observers),
+        pass: None,
+        now: Micros::MIN,
+        windows: 0,
+    };
     let mut findings = 0u64;
     let mut last_datagram = Instant::now();
     let mut emit = |f: Vec<Box<dyn Finding>>, findings: &mut u64| {
@@ -214,6 +268,26 @@ pub fn run<'a>(
         }
     };
     while !stop.load(Ordering::Relaxed) {
+        if let Some(feed) = dns {
+            let mut frames = 0u64;
+            feed.drain(|frame| {
+                frames += 1;
+                match dns_decoder.decode(frame) {
+                    Ok(Ok(d)) => {
+                        dns_counts.records += 1;
+                        let end = d.conn.ts;
+                        let closed = windowing.record(&Record::Dns(d), end);
+                        emit(closed, &mut findings);
+                    }
+                    Ok(Err(_)) => dns_counts.skipped += 1,
+                    Err(_) => dns_counts.refused += 1,
+                }
+            });
+            if frames > 0 {
+                // Answers are traffic too: an idle exit counts from the last of either.
+                last_datagram = Instant::now();
+            }
+        }
         if options
             .max_datagrams
             .is_some_and(|m| decoder.stats().datagrams >= m)
@@ -249,32 +323,56 @@ pub fn run<'a>(
         }
         on_flows(flows);
         for flow in flows {
-            if pass.is_none() {
-                let start = flow.start - flow.start.rem_euclid(window);
-                pass = Some(Pass::tumbling(
-                    observers.take().unwrap_or_default(),
-                    window,
-                    start,
-                ));
-            }
-            let Some(p) = pass.as_mut() else { continue };
-            if flow.end > now {
-                if now != Micros::MIN && flow.end.div_euclid(window) != now.div_euclid(window) {
-                    windows += 1;
-                }
-                now = flow.end;
-                emit(p.tick(now), &mut findings);
-            }
-            p.observe(&Record::Conn(flow.conn()));
+            let closed = windowing.record(&Record::Conn(flow.conn()), flow.end);
+            emit(closed, &mut findings);
         }
     }
-    if let Some(p) = pass {
+    let mut windows = windowing.windows;
+    if let Some(p) = windowing.pass {
         windows += 1;
         emit(p.finish(), &mut findings);
     }
     let mut summary = CollectSummary::from_stats(decoder.stats(), decoder.exporters());
     summary.windows = windows;
     summary.findings = findings;
+    if let Some(feed) = dns {
+        let c = &feed.counters;
+        summary.dns = Some(DnsSummary {
+            connections: c.connections.load(Ordering::Relaxed),
+            refused_connections: c.refused_connections.load(Ordering::Relaxed),
+            broken_streams: c.broken_streams.load(Ordering::Relaxed),
+            frames: c.frames.load(Ordering::Relaxed),
+            records: dns_counts.records,
+            skipped: dns_counts.skipped,
+            refused: dns_counts.refused,
+        });
+    }
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+#[derive(Debug, Default)]
+struct DnsCounts {
+    records: u64,
+    skipped: u64,
+    refused: u64,
+}
+
+/// What the dnstap intake saw.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DnsSummary {
+    /// Resolver connections accepted.
+    pub connections: u64,
+    /// Connections refused (too many at once).
+    pub refused_connections: u64,
+    /// Connections ended by a broken stream.
+    pub broken_streams: u64,
+    /// Data frames received.
+    pub frames: u64,
+    /// DNS records handed to the observers (responses).
+    pub records: u64,
+    /// Frames skipped: queries without a response, non-message frames.
+    pub skipped: u64,
+    /// Frames refused as malformed.
+    pub refused: u64,
 }

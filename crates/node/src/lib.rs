@@ -11,6 +11,7 @@
 //! - [`facts`]: what the gate needs to know about an object, extracted at ingest.
 //! - [`collect`]: the NetFlow/IPFIX collector (UDP in, observers over windows,
 //!   findings stored).
+//! - [`dnstap`]: the collector's dnstap intake (resolvers' queries and answers).
 //! - [`detect`]: behaviour detectors over telemetry files (C2, DDoS), in one pass or
 //!   tumbling windows; the detectors the collector runs.
 //! - [`findings`]: storing any detector's findings as STIX, updating on re-runs.
@@ -26,6 +27,7 @@ pub mod agreements;
 pub mod collect;
 pub mod config;
 pub mod detect;
+pub mod dnstap;
 pub mod egress;
 pub mod enforcement;
 pub mod facts;

@@ -115,6 +115,7 @@ fn flows_are_windowed_by_telemetry_time_and_bad_datagrams_counted() {
         &rx,
         observers,
         &options,
+        None,
         &stop,
         |f| hooked += f.len(),
         |fs| found.extend(fs.iter().map(|f| f.to_json())),
@@ -154,6 +155,7 @@ fn a_stop_flag_ends_the_loop_without_traffic() {
         &rx,
         Vec::new(),
         &CollectOptions::default(),
+        None,
         &stop,
         |_| {},
         |_| {},
@@ -247,6 +249,7 @@ fn the_flow_detectors_find_a_beacon_and_a_flood_through_netflow() {
         &rx,
         accord_node::detect::flow_detectors(&internal),
         &options,
+        None,
         &AtomicBool::new(false),
         |_| {},
         |fs| found.extend(fs.iter().map(|f| f.to_json())),
@@ -264,4 +267,123 @@ fn the_flow_detectors_find_a_beacon_and_a_flood_through_netflow() {
         !text.contains("10.0.0."),
         "a customer address leaked: {text}"
     );
+}
+
+/// A resolver's dnstap over a Unix socket, bidirectional handshake as Unbound speaks
+/// it: the answers reach the look-alike detector in the collector's pass; a broken
+/// stream from another resolver is counted and does not stop the intake.
+#[test]
+fn dnstap_answers_reach_the_phishing_detector_and_customers_stay_inside() {
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixStream;
+    use std::sync::Arc;
+
+    use accord_telemetry::dnstap::{self, encode, ControlType, Frame};
+
+    let dir = tempfile::tempdir().unwrap();
+    let brands = dir.path().join("brands.txt");
+    std::fs::write(&brands, "paypal.com\n").unwrap();
+    let index = accord_node::phishing::load_index(&[brands], &[], None, None).unwrap();
+    let socket_path = dir.path().join("dnstap.sock");
+    let stop = Arc::new(AtomicBool::new(false));
+    let addr = accord_node::dnstap::DnstapAddr::Unix(socket_path.clone());
+    let (feed, accepting) = accord_node::dnstap::listen(&addr, stop.clone()).unwrap();
+
+    // The resolver: READY, waits for ACCEPT, START, answers, STOP, waits for FINISH.
+    let mut s = UnixStream::connect(&socket_path).unwrap();
+    let mut out = Vec::new();
+    dnstap::control_frame(ControlType::Ready, &mut out);
+    s.write_all(&out).unwrap();
+    let mut reply = [0u8; 256];
+    let n = s.read(&mut reply).unwrap();
+    let (accept, _) = dnstap::frame(&reply[..n]).unwrap().unwrap();
+    assert_eq!(
+        accept,
+        Frame::Control {
+            kind: ControlType::Accept,
+            dnstap: true
+        }
+    );
+    out.clear();
+    dnstap::control_frame(ControlType::Start, &mut out);
+    let customer: std::net::IpAddr = [10, 1, 2, 3].into();
+    let resolver: std::net::IpAddr = [192, 0, 2, 53].into();
+    for (i, name) in ["paypal-login-secure.com", "example.org", "www.paypal.com"]
+        .iter()
+        .enumerate()
+    {
+        let wire = encode::response(name, 0, &[[198, 51, 100, 9].into()]);
+        let frame =
+            encode::client_response(customer, resolver, (1_700_000_000 + i as u64, 0), &wire);
+        encode::data_frame(&frame, &mut out);
+    }
+    encode::data_frame(
+        &encode::client_query(&encode::response("q.example", 0, &[])),
+        &mut out,
+    );
+    dnstap::control_frame(ControlType::Stop, &mut out);
+    s.write_all(&out).unwrap();
+    let n = s.read(&mut reply).unwrap();
+    assert!(matches!(
+        dnstap::frame(&reply[..n]).unwrap().unwrap().0,
+        Frame::Control {
+            kind: ControlType::Finish,
+            ..
+        }
+    ));
+    // A second resolver sends a frame longer than any dnstap frame may be.
+    let mut bad = UnixStream::connect(&socket_path).unwrap();
+    bad.write_all(&u32::MAX.to_be_bytes()).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while feed
+        .counters
+        .broken_streams
+        .load(std::sync::atomic::Ordering::Relaxed)
+        == 0
+        || feed
+            .counters
+            .frames
+            .load(std::sync::atomic::Ordering::Relaxed)
+            < 4
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the frames never arrived"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+
+    let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let observers: Vec<Box<dyn accord_detect::Observer + '_>> =
+        vec![Box::new(accord_lookalike::PhishingObserver::new(&index))];
+    let options = CollectOptions {
+        window: 3_600_000_000,
+        idle_exit: Some(std::time::Duration::from_millis(300)),
+        max_datagrams: None,
+    };
+    let mut found: Vec<Value> = Vec::new();
+    let summary = run(
+        &rx,
+        observers,
+        &options,
+        Some(&feed),
+        &stop,
+        |_| {},
+        |fs| found.extend(fs.iter().map(|f| f.to_json())),
+    )
+    .unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    accepting.join().unwrap();
+    let dns = summary.dns.expect("the dnstap counters");
+    assert_eq!(
+        (dns.records, dns.skipped, dns.refused),
+        (3, 1, 0),
+        "{dns:?}"
+    );
+    assert_eq!(dns.connections, 2);
+    assert_eq!(dns.broken_streams, 1);
+    let domains: Vec<&str> = found.iter().filter_map(|f| f["domain"].as_str()).collect();
+    assert_eq!(domains, ["paypal-login-secure.com"], "{found:?}");
+    assert_eq!(found[0]["imitates"], "paypal.com");
+    assert!(!serde_json::to_string(&found).unwrap().contains("10.1.2.3"));
 }

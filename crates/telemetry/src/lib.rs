@@ -17,6 +17,8 @@
 //!   line reading; `columns`/`build`: column roles and record assembly.
 //! - [`netflow`]: NetFlow v5/v9 and IPFIX datagrams decoded into [`netflow::Flow`]s
 //!   (templates, sampling and sequence numbers kept per exporter).
+//! - [`dnstap`]: a resolver's dnstap frames (Frame Streams, protobuf) decoded into
+//!   [`Dns`] records.
 //! - [`error`]: the [`Error`] type; fatal errors end a stream, record errors skip a line.
 //!
 //! ```
@@ -39,6 +41,7 @@
 mod build;
 mod columns;
 mod csv;
+pub mod dnstap;
 pub mod error;
 mod field;
 mod line;

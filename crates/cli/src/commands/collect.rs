@@ -12,8 +12,10 @@ use std::time::Duration;
 
 use accord_agreements::Span;
 use accord_detect::{Finding, Observer, Producer};
+use accord_lookalike::PhishingObserver;
 use accord_match::{Detector, Ruleset};
 use accord_node::collect::{self, CollectOptions};
+use accord_node::dnstap::{DnsFeed, DnstapAddr};
 use accord_node::egress::Egress;
 use accord_store::{Provenance, SqliteStore, Store};
 use accord_telemetry::netflow::Flow;
@@ -23,15 +25,16 @@ use super::match_cmd;
 use super::telemetry::load_indicators;
 use crate::context::{print_stdout, GlobalArgs};
 
-/// Receive NetFlow v5/v9 and IPFIX over UDP; match the flows against the stored
-/// indicators and run the C2 and DDoS detectors in windows; store the sightings and
-/// findings as each window closes.
+/// Receive NetFlow v5/v9 and IPFIX over UDP, and resolvers' dnstap; match flows and
+/// DNS answers against the stored indicators and run the C2, DDoS and (with --brands)
+/// look-alike detectors in windows; store the sightings and findings as each window
+/// closes.
 ///
-/// The phishing detector needs names (DNS, HTTP, TLS), which flows do not carry: run
-/// `accord detect phishing` over DNS logs instead.
+/// Names reach the collector only through dnstap (`--dnstap`): Unbound, BIND, Knot or
+/// PowerDNS stream their client responses to it (docs/telemetry.md).
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  accord collect --listen 0.0.0.0:2055 --internal 10.0.0.0/8\n  accord collect --decode-only --flows - --idle-exit 5\n\nStops on Ctrl-C or SIGTERM (the open window is finished and stored first)."
+    after_help = "Examples:\n  accord collect --listen 0.0.0.0:2055 --internal 10.0.0.0/8\n  accord collect --dnstap unix:/run/accord/dnstap.sock --brands brands.txt\n  accord collect --decode-only --flows - --idle-exit 5\n\nStops on Ctrl-C or SIGTERM (the open window is finished and stored first)."
 )]
 pub struct CollectArgs {
     /// UDP address and port to receive on
@@ -64,6 +67,15 @@ pub struct CollectArgs {
     /// Stop after this many datagrams
     #[arg(long, value_name = "N")]
     pub max_datagrams: Option<u64>,
+    /// Receive resolvers' dnstap here: unix:/path (or an absolute path) or tcp:ADDR:PORT
+    #[arg(long, value_name = "ADDR", value_parser = clap::value_parser!(DnstapAddr))]
+    pub dnstap: Option<DnstapAddr>,
+    /// Protected brands for the look-alike detector over DNS names: registrable domains, one a line (repeatable; needs --dnstap)
+    #[arg(long, value_name = "FILE", requires = "dnstap")]
+    pub brands: Vec<PathBuf>,
+    /// Names the look-alike detector never reports, one a line (repeatable)
+    #[arg(long, value_name = "FILE", requires = "brands")]
+    pub allow: Vec<PathBuf>,
 }
 
 /// The CSV header of `--flows`.
@@ -106,7 +118,18 @@ pub fn run(global: &GlobalArgs, args: &CollectArgs) -> anyhow::Result<ExitCode> 
     };
 
     if args.decode_only {
-        let summary = collect::run(&socket, Vec::new(), &options, &stop, &mut on_flows, |_| {})?;
+        if args.dnstap.is_some() {
+            anyhow::bail!("--decode-only decodes flows only: it takes no --dnstap");
+        }
+        let summary = collect::run(
+            &socket,
+            Vec::new(),
+            &options,
+            None,
+            &stop,
+            &mut on_flows,
+            |_| {},
+        )?;
         return finish(global, summary, flows_out, write_error, 0);
     }
 
@@ -131,8 +154,19 @@ pub fn run(global: &GlobalArgs, args: &CollectArgs) -> anyhow::Result<ExitCode> 
         window: span.0,
         collection,
         dry_run: args.dry_run,
+        brands: args.brands.clone(),
+        allow: args.allow.clone(),
     };
-    let (summary, stored) = matching.run(&socket, &options, &stop, &mut on_flows)?;
+    let dns = match &args.dnstap {
+        Some(addr) => {
+            let (feed, _accepting) = accord_node::dnstap::listen(addr, stop.clone())
+                .with_context(|| format!("--dnstap {addr}"))?;
+            eprintln!("accord: receiving dnstap on {}", feed.local);
+            Some(feed)
+        }
+        None => None,
+    };
+    let (summary, stored) = matching.run(&socket, &options, dns.as_ref(), &stop, &mut on_flows)?;
     finish(global, summary, flows_out, write_error, stored)
 }
 
@@ -154,6 +188,10 @@ pub struct Matching {
     pub collection: Option<String>,
     /// Print the sightings instead of storing them.
     pub dry_run: bool,
+    /// Protected brands: the look-alike detector runs over DNS names when given.
+    pub brands: Vec<PathBuf>,
+    /// Allow-list files of the look-alike detector.
+    pub allow: Vec<PathBuf>,
 }
 
 impl Matching {
@@ -163,6 +201,7 @@ impl Matching {
         self,
         socket: &UdpSocket,
         options: &CollectOptions,
+        dns: Option<&DnsFeed>,
         stop: &AtomicBool,
         on_flows: &mut dyn FnMut(&[Flow]),
     ) -> anyhow::Result<(collect::CollectSummary, usize)> {
@@ -183,8 +222,21 @@ impl Matching {
         // DDoS), with the customer networks (default: the private ranges).
         let internal =
             accord_node::detect::internal_nets(&self.internal).context("internal networks")?;
+        let index = if self.brands.is_empty() {
+            None
+        } else {
+            Some(accord_node::phishing::load_index(
+                &self.brands,
+                &self.allow,
+                None,
+                None,
+            )?)
+        };
         let mut observers: Vec<Box<dyn Observer + '_>> = vec![Box::new(detector)];
         observers.extend(accord_node::detect::flow_detectors(&internal));
+        if let Some(index) = &index {
+            observers.push(Box::new(PhishingObserver::new(index)));
+        }
         let producer = Producer {
             identity: self.identity.clone(),
             now: accord_stix::Timestamp::now().as_micros(),
@@ -220,7 +272,7 @@ impl Matching {
                 }
             }
         };
-        let summary = collect::run(socket, observers, options, stop, on_flows, on_findings)?;
+        let summary = collect::run(socket, observers, options, dns, stop, on_flows, on_findings)?;
         if !dry_run {
             self.store.sync()?;
         }
@@ -267,13 +319,27 @@ pub fn spawn_for_serve(
         window,
         collection,
         dry_run: false,
+        brands: t.brands.iter().map(|p| config.resolve(p)).collect(),
+        allow: t.allow.iter().map(|p| config.resolve(p)).collect(),
+    };
+    let dns = match &t.dnstap {
+        Some(addr) => {
+            let addr: DnstapAddr = addr
+                .parse()
+                .map_err(|e| anyhow::anyhow!("[telemetry] dnstap {e}"))?;
+            let (feed, _accepting) = accord_node::dnstap::listen(&addr, stop.clone())
+                .with_context(|| format!("[telemetry] dnstap {addr}"))?;
+            tracing::info!(dnstap = %feed.local, "receiving dnstap");
+            Some(feed)
+        }
+        None => None,
     };
     Ok(Some(std::thread::spawn(move || {
         let options = CollectOptions {
             window,
             ..CollectOptions::default()
         };
-        match matching.run(&socket, &options, &stop, &mut |_| {}) {
+        match matching.run(&socket, &options, dns.as_ref(), &stop, &mut |_| {}) {
             Ok((summary, stored)) => {
                 tracing::info!(
                     stored,

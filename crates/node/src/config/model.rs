@@ -77,6 +77,17 @@ pub struct Telemetry {
     /// alias); absent: every stored indicator, sightings in no collection.
     #[serde(default)]
     pub collection: Option<String>,
+    /// Where resolvers stream dnstap: `unix:/path`, an absolute path, or
+    /// `tcp:ADDR:PORT` (absent: no DNS intake).
+    #[serde(default)]
+    pub dnstap: Option<String>,
+    /// Protected-brand files (relative to the configuration's folder): the look-alike
+    /// detector runs over the DNS names.
+    #[serde(default)]
+    pub brands: Vec<PathBuf>,
+    /// Allow-list files of the look-alike detector.
+    #[serde(default)]
+    pub allow: Vec<PathBuf>,
 }
 
 fn default_telemetry_window() -> String {

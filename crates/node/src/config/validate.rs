@@ -70,6 +70,19 @@ fn telemetry(config: &Config, out: &mut Vec<String>) {
             out.push(format!("telemetry.collection: {e}"));
         }
     }
+    if let Some(d) = &t.dnstap {
+        if let Err(e) = d.parse::<crate::dnstap::DnstapAddr>() {
+            out.push(format!("telemetry.dnstap: {e}"));
+        }
+    }
+    if !t.brands.is_empty() && t.dnstap.is_none() {
+        out.push(
+            "telemetry.brands: the look-alike detector needs names: set telemetry.dnstap".into(),
+        );
+    }
+    if !t.allow.is_empty() && t.brands.is_empty() {
+        out.push("telemetry.allow: an allow-list without telemetry.brands does nothing".into());
+    }
 }
 
 fn server(config: &Config, out: &mut Vec<String>) {
