@@ -115,6 +115,8 @@ metrics_public = false
 # window = "5m"
 # internal = ["10.0.0.0/8"]
 # collection = "shared"
+# dnstap = "unix:/run/accord/dnstap.sock"   # resolvers' answers (docs/telemetry.md)
+# brands = ["brands.txt"]                    # look-alike domains among them
 
 # Organisations: this node's own and its partners. Users log in with HTTP Basic
 # (passwords are argon2id hashes); API tokens use HTTP Bearer (only the SHA-256
