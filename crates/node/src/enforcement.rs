@@ -39,11 +39,17 @@ pub enum Format {
     /// Suricata rules: addresses and networks (`alert ip`), domains (`dns.query`),
     /// `http://` URLs (`http.host` + `http.uri`).
     Suricata,
+    /// A Suricata dataset of domains (`type string`: one base64 line each), matched
+    /// against `dns.query` by the rule [`Format::dataset_rule`] gives.
+    SuricataDatasetDomain,
+    /// A Suricata dataset of addresses (`type ip`: one address a line), matched
+    /// against `ip.dst` (Suricata 7+); networks have no place in a dataset.
+    SuricataDatasetIp,
 }
 
 impl Format {
     /// Every format with its name on the command line.
-    pub const ALL: [(&'static str, Format); 8] = [
+    pub const ALL: [(&'static str, Format); 10] = [
         ("stix", Format::Stix),
         ("blocklist-ip", Format::BlocklistIp),
         ("blocklist-cidr", Format::BlocklistCidr),
@@ -52,6 +58,8 @@ impl Format {
         ("zeek-intel", Format::ZeekIntel),
         ("csv", Format::Csv),
         ("suricata", Format::Suricata),
+        ("suricata-dataset-domain", Format::SuricataDatasetDomain),
+        ("suricata-dataset-ip", Format::SuricataDatasetIp),
     ];
 
     /// The format named `name`, or the error listing the known names.
@@ -69,6 +77,42 @@ impl Format {
             })
     }
 
+    /// For a dataset format, the Suricata rule that loads the dataset file `file`
+    /// (named by the file's stem) and alerts on a match: what the user adds to a rules
+    /// file beside it (a relative `load` is relative to the rules file).
+    pub fn dataset_rule(self, file: &str) -> Option<String> {
+        let name: String = std::path::Path::new(file)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let load = rule_text(
+            &std::path::Path::new(file)
+                .file_name()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        );
+        let (proto, buffer, ty, what) = match self {
+            Format::SuricataDatasetDomain => ("dns", "dns.query", "string", "domain"),
+            Format::SuricataDatasetIp => ("ip", "ip.dst", "ip", "address"),
+            _ => return None,
+        };
+        let digest = Sha256::digest(format!("dataset|{name}|{what}").as_bytes());
+        let sid =
+            SID_BASE + u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % SID_SPAN;
+        Some(format!(
+            "alert {proto} any any -> any any (msg:\"Accord {what} in dataset {name}\"; {buffer}; dataset:isset,{name},type {ty},load {load}; sid:{sid}; rev:1;)"
+        ))
+    }
+
     /// Whether `entry` has a line in this format.
     fn takes(self, entry: &Entry) -> bool {
         let kind = entry.kind;
@@ -80,7 +124,8 @@ impl Format {
                 _ => true,
             },
             Format::Stix => false,
-            Format::BlocklistIp => kind == Kind::Address,
+            Format::BlocklistIp | Format::SuricataDatasetIp => kind == Kind::Address,
+            Format::SuricataDatasetDomain => kind == Kind::Domain,
             Format::BlocklistCidr => matches!(kind, Kind::Address | Kind::Network),
             Format::BlocklistDomain => kind == Kind::Domain,
             Format::BlocklistUrl => kind == Kind::Url,
@@ -357,6 +402,23 @@ impl Converter {
                 }
             }
             Format::Suricata => suricata(&self.entries, &mut out),
+            Format::SuricataDatasetDomain | Format::SuricataDatasetIp => {
+                use base64::Engine as _;
+                let values: BTreeSet<String> = self
+                    .entries
+                    .iter()
+                    .map(|e| match self.format {
+                        Format::SuricataDatasetDomain => {
+                            base64::engine::general_purpose::STANDARD.encode(&e.value)
+                        }
+                        _ => e.value.clone(),
+                    })
+                    .collect();
+                for v in values {
+                    out.push_str(&v);
+                    out.push('\n');
+                }
+            }
             Format::Csv => {
                 out.push_str("indicator,type,source,description\r\n");
                 for e in &self.entries {
@@ -737,5 +799,25 @@ mod tests {
             "indicator,type,source,description\r\n10.0.0.0/8,cidr,indicator--1,\r\na.example,domain,indicator--1,\r\nb.example,domain,indicator--1,\r\n"
         );
         assert_eq!(c.left_out().get(&LeftOut::PatternNotSimple), Some(&3));
+    }
+
+    #[test]
+    fn suricata_datasets_hold_exact_values_and_come_with_their_rule() {
+        let ind = r#"{"type":"indicator","id":"indicator--1","pattern":"[ipv4-addr:value = '203.0.113.5'] OR [ipv6-addr:value = '2001:db8::/32'] OR [domain-name:value = 'Bad.Example']","pattern_type":"stix"}"#;
+        let mut d = Converter::new(Format::SuricataDatasetDomain, 0);
+        d.add(ind);
+        assert_eq!(d.render(), "YmFkLmV4YW1wbGU=\n", "base64 of bad.example");
+        let mut i = Converter::new(Format::SuricataDatasetIp, 0);
+        i.add(ind);
+        assert_eq!(i.render(), "203.0.113.5\n", "a network is no dataset value");
+        assert_eq!(i.skipped_values().get("cidr"), Some(&1));
+        let rule = Format::SuricataDatasetDomain
+            .dataset_rule("/tmp/out/bad domains.lst")
+            .unwrap_or_default();
+        assert!(
+            rule.starts_with("alert dns any any -> any any (msg:\"Accord domain in dataset bad-domains\"; dns.query; dataset:isset,bad-domains,type string,load bad domains.lst; sid:"),
+            "{rule}"
+        );
+        assert_eq!(Format::Csv.dataset_rule("x.lst"), None);
     }
 }

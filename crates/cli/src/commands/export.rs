@@ -66,7 +66,8 @@ pub struct ExportArgs {
     #[arg(long, value_name = "KEY_FILE", requires = "output")]
     pub sign: Option<PathBuf>,
     /// Output format: stix, blocklist-ip, blocklist-cidr, blocklist-domain,
-    /// blocklist-url, zeek-intel, suricata, csv (all but stix take each object's latest released
+    /// blocklist-url, zeek-intel, suricata, suricata-dataset-domain, suricata-dataset-ip, csv
+    /// (all but stix take each object's latest released
     /// version; what is left out, and why, goes to standard error)
     #[arg(long, value_name = "FORMAT", default_value = "stix")]
     pub format: String,
@@ -214,6 +215,14 @@ fn convert(
                 eprintln!("left out {id}: {}: {detail}", reason.code());
             }
         }
+    }
+    if let Some(rule) = format.dataset_rule(
+        &args
+            .output
+            .as_ref()
+            .map_or("accord.lst".to_string(), |p| p.display().to_string()),
+    ) {
+        eprintln!("load it in Suricata with this rule (beside the file): {rule}");
     }
     let left: Vec<String> = converter
         .left_out()
