@@ -151,21 +151,23 @@ fn detect_c2_store_writes_stix_and_a_rerun_stores_nothing_new() {
         first.len()
     );
 
-    // In 10-minute windows: a sighting and a note per window; the destination's
-    // objects, given once per window, are one new version; a re-run stores nothing.
+    // In 10-minute windows: the destination's state is carried from window to window,
+    // so the beacon is one episode — one sighting and one note (their ids made of the
+    // episode's start), updated as windows close, not one per window; the
+    // destination's objects are unchanged; a re-run stores nothing.
     let windowed = [
         "detect", "c2", "--window", "10m", "--store", "-c", "shared", NJRAT,
     ];
     let out = s.run(&windowed);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("stored 10 new and 1 updated objects"),
+        stderr(&out).contains("stored 2 new and 0 updated objects (5 unchanged)"),
         "{}",
         stderr(&out)
     );
     let out = s.run(&windowed);
     assert!(
-        stderr(&out).contains("stored 0 new and 0 updated objects (15 unchanged)"),
+        stderr(&out).contains("stored 0 new and 0 updated objects (7 unchanged)"),
         "{}",
         stderr(&out)
     );

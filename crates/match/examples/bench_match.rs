@@ -91,7 +91,7 @@ fn load_indicators(path: &str) -> anyhow::Result<Vec<IndicatorInput>> {
 
 fn full_match(conn: &str, indicators: &str) -> anyhow::Result<()> {
     let inds = load_indicators(indicators)?;
-    let config = match_cmd::detector_config(
+    let config = accord_node::collector::matcher_config(
         OBSERVER,
         &["10.0.0.0/8".to_string()],
         Duration::from_secs(3600),

@@ -9,8 +9,10 @@
 //! - [`enforcement`]: converting released objects to blocklists, Zeek intel, CSV.
 //! - [`agreements`]: loading the agreement files and their keys into a gate.
 //! - [`facts`]: what the gate needs to know about an object, extracted at ingest.
-//! - [`collect`]: the NetFlow/IPFIX collector (UDP in, observers over windows,
-//!   findings stored).
+//! - [`collect`]: the NetFlow/IPFIX collector's receive loop (UDP and dnstap in,
+//!   observers over windows).
+//! - [`collector`]: the collector as `accord collect` and `[telemetry]` run it
+//!   (indicators loaded through the door, observers assembled, findings stored).
 //! - [`dnstap`]: the collector's dnstap intake (resolvers' queries and answers).
 //! - [`detect`]: behaviour detectors over telemetry files (C2, DDoS), in one pass or
 //!   tumbling windows; the detectors the collector runs.
@@ -25,6 +27,7 @@
 pub mod accounts;
 pub mod agreements;
 pub mod collect;
+pub mod collector;
 pub mod config;
 pub mod detect;
 pub mod dnstap;

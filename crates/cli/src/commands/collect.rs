@@ -3,7 +3,7 @@
 //! `accord_node::collect`, the detectors beside matching `accord_node::detect`.
 
 use std::io::Write;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,18 +11,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use accord_agreements::Span;
-use accord_detect::{Finding, Observer, Producer};
-use accord_lookalike::PhishingObserver;
-use accord_match::{Detector, Ruleset};
 use accord_node::collect::{self, CollectOptions};
-use accord_node::dnstap::{DnsFeed, DnstapAddr};
-use accord_node::egress::Egress;
-use accord_store::{Provenance, SqliteStore, Store};
+use accord_node::collector::Collector;
+use accord_node::dnstap::DnstapAddr;
 use accord_telemetry::netflow::Flow;
 use anyhow::Context as _;
 
-use super::match_cmd;
-use super::telemetry::load_indicators;
 use crate::context::{print_stdout, GlobalArgs};
 
 /// Receive NetFlow v5/v9 and IPFIX over UDP, and resolvers' dnstap; match flows and
@@ -146,7 +140,7 @@ pub fn run(global: &GlobalArgs, args: &CollectArgs) -> anyhow::Result<ExitCode> 
         node.write_store(accord_store::Durability::EveryCommit)?
     };
     let egress = node.egress(store.clone(), accord_agreements::Gate::default());
-    let matching = Matching {
+    let collector = Collector {
         store,
         egress,
         identity,
@@ -166,202 +160,16 @@ pub fn run(global: &GlobalArgs, args: &CollectArgs) -> anyhow::Result<ExitCode> 
         }
         None => None,
     };
-    let (summary, stored) = matching.run(&socket, &options, dns.as_ref(), &stop, &mut on_flows)?;
+    let (summary, stored) = collector.run(
+        &socket,
+        &options,
+        dns.as_ref(),
+        &stop,
+        &mut on_flows,
+        &mut |object| println!("{object}"),
+        &mut |line| eprintln!("accord: {line}"),
+    )?;
     finish(global, summary, flows_out, write_error, stored)
-}
-
-/// The collector with indicator matching and the flow detectors (C2, DDoS): what
-/// `accord collect` and `accord serve`'s `[telemetry]` run. Indicators are loaded once,
-/// at the start.
-pub struct Matching {
-    /// Where sightings go (and indicators come from).
-    pub store: Arc<SqliteStore>,
-    /// The door, with local access, to read the indicators.
-    pub egress: Egress,
-    /// The observing identity.
-    pub identity: String,
-    /// Customer networks (for the detectors, the private ranges when empty).
-    pub internal: Vec<String>,
-    /// Window length, microseconds.
-    pub window: i64,
-    /// Indicators of, and sightings into, this collection id.
-    pub collection: Option<String>,
-    /// Print the sightings instead of storing them.
-    pub dry_run: bool,
-    /// Protected brands: the look-alike detector runs over DNS names when given.
-    pub brands: Vec<PathBuf>,
-    /// Allow-list files of the look-alike detector.
-    pub allow: Vec<PathBuf>,
-}
-
-impl Matching {
-    /// Runs until `stop` (or an `options` limit); returns the summary and how many
-    /// objects were stored.
-    pub fn run(
-        self,
-        socket: &UdpSocket,
-        options: &CollectOptions,
-        dns: Option<&DnsFeed>,
-        stop: &AtomicBool,
-        on_flows: &mut dyn FnMut(&[Flow]),
-    ) -> anyhow::Result<(collect::CollectSummary, usize)> {
-        let local = self.egress.local_organisation().to_string();
-        let (indicators, unreadable) =
-            load_indicators(&self.egress, &local, self.collection.as_deref())?;
-        for problem in unreadable.iter().take(10) {
-            eprintln!("accord: indicator skipped: {problem}");
-        }
-        let rules = Ruleset::compile(indicators);
-        let config = match_cmd::detector_config(
-            &self.identity,
-            &self.internal,
-            Duration::from_micros(u64::try_from(self.window).unwrap_or(1_000_000)),
-        )?;
-        let detector = Detector::new(&rules, config);
-        // Indicator matching, then the behaviour detectors that need no names (C2,
-        // DDoS), with the customer networks (default: the private ranges).
-        let internal =
-            accord_node::detect::internal_nets(&self.internal).context("internal networks")?;
-        let index = if self.brands.is_empty() {
-            None
-        } else {
-            Some(accord_node::phishing::load_index(
-                &self.brands,
-                &self.allow,
-                None,
-                None,
-            )?)
-        };
-        let mut observers: Vec<Box<dyn Observer + '_>> = vec![Box::new(detector)];
-        observers.extend(accord_node::detect::flow_detectors(&internal));
-        if let Some(index) = &index {
-            observers.push(Box::new(PhishingObserver::new(index)));
-        }
-        let producer = Producer {
-            identity: self.identity.clone(),
-            now: accord_stix::Timestamp::now().as_micros(),
-        };
-        let provenance = Provenance::new(local, "collect");
-        let mut stored = 0usize;
-        let mut store_error: Option<anyhow::Error> = None;
-        let (store, collection, dry_run) = (&self.store, self.collection.as_deref(), self.dry_run);
-        let on_findings = |findings: Vec<Box<dyn Finding>>| {
-            if dry_run {
-                for f in &findings {
-                    for object in f.to_stix(&producer) {
-                        println!("{object}");
-                    }
-                }
-                return;
-            }
-            let each = findings.iter().map(|f| &**f);
-            match collect::store_findings(&**store, each, &producer, &provenance, collection) {
-                Ok(s) => {
-                    stored += s.written();
-                    tracing::info!(
-                        objects = s.written(),
-                        unchanged = s.unchanged,
-                        findings = findings.len(),
-                        kinds = %kinds(&findings),
-                        "collect: findings stored"
-                    );
-                }
-                Err(e) => {
-                    tracing::error!("collect: storing findings failed: {e}");
-                    store_error.get_or_insert(e.into());
-                }
-            }
-        };
-        let summary = collect::run(socket, observers, options, dns, stop, on_flows, on_findings)?;
-        if !dry_run {
-            self.store.sync()?;
-        }
-        if let Some(e) = store_error {
-            return Err(e);
-        }
-        Ok((summary, stored))
-    }
-}
-
-/// Starts the `[telemetry]` collector of `accord serve` on its own thread; it runs
-/// until `stop` is set. The store is opened apart from the server's.
-pub fn spawn_for_serve(
-    config: &accord_node::config::Config,
-    store_path: &std::path::Path,
-    stop: Arc<AtomicBool>,
-) -> anyhow::Result<Option<std::thread::JoinHandle<()>>> {
-    let Some(t) = config.telemetry.clone() else {
-        return Ok(None);
-    };
-    let window = Span::parse(&t.window)
-        .map(|s| s.0)
-        .unwrap_or(collect::DEFAULT_WINDOW);
-    let collection = match &t.collection {
-        Some(c) => Some(config.find_collection(None, c)?.id().to_string()),
-        None => None,
-    };
-    let store = Arc::new(
-        SqliteStore::open_with(store_path, accord_store::Durability::EveryCommit).with_context(
-            || format!("opening the store {} for [telemetry]", store_path.display()),
-        )?,
-    );
-    let egress = Egress::new(store.clone(), config.server.organisation.clone())
-        .with_gate(accord_agreements::Gate::default())
-        .with_readers(accord_node::egress::Readers::from(config));
-    let socket =
-        collect::bind(t.listen).with_context(|| format!("[telemetry] binding UDP {}", t.listen))?;
-    tracing::info!(listen = %t.listen, "collecting NetFlow v5/v9 and IPFIX");
-    let matching = Matching {
-        store,
-        egress,
-        identity: config.server.identity.clone(),
-        internal: t.internal,
-        window,
-        collection,
-        dry_run: false,
-        brands: t.brands.iter().map(|p| config.resolve(p)).collect(),
-        allow: t.allow.iter().map(|p| config.resolve(p)).collect(),
-    };
-    let dns = match &t.dnstap {
-        Some(addr) => {
-            let addr: DnstapAddr = addr
-                .parse()
-                .map_err(|e| anyhow::anyhow!("[telemetry] dnstap {e}"))?;
-            let (feed, _accepting) = accord_node::dnstap::listen(&addr, stop.clone())
-                .with_context(|| format!("[telemetry] dnstap {addr}"))?;
-            tracing::info!(dnstap = %feed.local, "receiving dnstap");
-            Some(feed)
-        }
-        None => None,
-    };
-    Ok(Some(std::thread::spawn(move || {
-        let options = CollectOptions {
-            window,
-            ..CollectOptions::default()
-        };
-        match matching.run(&socket, &options, dns.as_ref(), &stop, &mut |_| {}) {
-            Ok((summary, stored)) => {
-                tracing::info!(
-                    stored,
-                    "collector stopped: {}",
-                    summary.to_string().replace('\n', "; ")
-                )
-            }
-            Err(e) => tracing::error!("collector failed: {e:#}"),
-        }
-    })))
-}
-
-/// The kinds of `findings` with their counts (`c2 1, sighting 3`), for the log.
-fn kinds(findings: &[Box<dyn Finding>]) -> String {
-    let mut by = std::collections::BTreeMap::<&str, usize>::new();
-    for f in findings {
-        *by.entry(f.kind()).or_default() += 1;
-    }
-    by.iter()
-        .map(|(k, n)| format!("{k} {n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn finish(

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::input::progress_bar;
-use accord_match::{DetectStats, Detector, DetectorConfig, IndicatorInput, InternalNets, Ruleset};
+use accord_match::{DetectStats, Detector, DetectorConfig, IndicatorInput, Ruleset};
 use accord_node::telemetry::{
     open_input, read_input, ImplausibleTimes, InputFailure, ReadSummary, READ_BUFFER,
 };
@@ -124,24 +124,13 @@ pub fn run(
     window: Duration,
     progress: bool,
 ) -> anyhow::Result<(Vec<serde_json::Value>, Summary)> {
-    let config = detector_config(observer_identity, internal_cidrs, window)?;
+    let config = accord_node::collector::matcher_config(observer_identity, internal_cidrs, window)?;
     let started = Instant::now();
     let rules = Ruleset::compile(indicators);
     let compile_secs = started.elapsed().as_secs_f64();
     let (sightings, mut summary) = match_inputs(&rules, inputs, format, config, progress)?;
     summary.compile_secs = compile_secs;
     Ok((sightings, summary))
-}
-
-/// The detector configuration [`run`] uses: checks the identity, window and CIDRs.
-pub fn detector_config(
-    observer_identity: &str,
-    internal_cidrs: &[String],
-    window: Duration,
-) -> anyhow::Result<DetectorConfig> {
-    Ok(DetectorConfig::new(observer_identity)?
-        .with_window(window)?
-        .with_internal(InternalNets::parse(internal_cidrs)?))
 }
 
 /// The reading and matching half of [`run`], over already compiled indicators.

@@ -63,7 +63,8 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     .context("storing the agreements' obligation markings")?;
     // `[telemetry]`: the flow collector, on its own thread until the server stops.
     let collector_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let collector = super::collect::spawn_for_serve(&config, &store_path, collector_stop.clone())?;
+    let collector =
+        accord_node::collector::spawn_for_serve(&config, &store_path, collector_stop.clone())?;
     let state = AppState::new(config, store).context("setting up the server")?;
     state.set_agreements(gate);
     tracing::info!(agreements, dir = %agreements_dir.display(), "agreements loaded");

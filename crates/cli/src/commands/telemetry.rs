@@ -6,18 +6,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use accord_agreements::Span;
-use accord_match::IndicatorInput;
-use accord_node::egress::Recipient;
 use accord_node::ingest::{ingest_batch, IngestOptions, ObjectResult};
-use accord_store::{ObjectQuery, Provenance, Scope, Store, VersionFilter};
+use accord_store::{Provenance, Store};
 use accord_telemetry::Format;
 use anyhow::Context as _;
 
 use super::match_cmd;
 use crate::context::{print_stdout, GlobalArgs};
-
-/// Indicators read from the store at a time.
-const PAGE: usize = 10_000;
 
 /// Sightings stored per transaction.
 const BATCH: usize = 5_000;
@@ -108,7 +103,8 @@ pub fn run(global: &GlobalArgs, args: &MatchArgs) -> anyhow::Result<ExitCode> {
     // The indicators are read with local access, to which no agreement applies.
     let egress = node.egress(store.clone(), accord_agreements::Gate::default());
     let local = egress.local_organisation().to_string();
-    let (indicators, unreadable) = load_indicators(&egress, &local, collection.as_deref())?;
+    let (indicators, unreadable) =
+        accord_node::collector::load_indicators(&egress, &local, collection.as_deref())?;
     for problem in unreadable.iter().take(10) {
         eprintln!("accord: indicator skipped: {problem}");
     }
@@ -167,37 +163,5 @@ fn exit_code(summary: &match_cmd::Summary) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    }
-}
-
-/// Every stored indicator (latest versions), read through the door with local access.
-pub(crate) fn load_indicators(
-    egress: &accord_node::egress::Egress,
-    local: &str,
-    collection: Option<&str>,
-) -> anyhow::Result<(Vec<IndicatorInput>, Vec<String>)> {
-    let scope = match collection {
-        Some(c) => Scope::Collection(c.to_string()),
-        None => Scope::Store,
-    };
-    let mut query = ObjectQuery::new(scope, PAGE);
-    query.types = vec!["indicator".to_string()];
-    query.versions = VersionFilter::last();
-    let mut indicators = Vec::new();
-    let mut unreadable = Vec::new();
-    let mut next: Option<String> = None;
-    loop {
-        let page = egress.objects(&Recipient::new(local), &query, next.as_deref())?;
-        for object in &page.objects {
-            let value: serde_json::Value = serde_json::from_str(&object.json)?;
-            match IndicatorInput::from_stix(&value) {
-                Ok(indicator) => indicators.push(indicator),
-                Err(e) => unreadable.push(e.to_string()),
-            }
-        }
-        match (page.more, page.next) {
-            (true, Some(token)) => next = Some(token),
-            _ => return Ok((indicators, unreadable)),
-        }
     }
 }
