@@ -39,11 +39,14 @@ pub enum Format {
     /// Suricata rules: addresses and networks (`alert ip`), domains (`dns.query`),
     /// `http://` URLs (`http.host` + `http.uri`).
     Suricata,
+    /// MISP events (JSON, as PyMISP reads them), the inverse of misp-stix's mapping
+    /// (`accord_misp::from_stix`).
+    Misp,
 }
 
 impl Format {
     /// Every format with its name on the command line.
-    pub const ALL: [(&'static str, Format); 8] = [
+    pub const ALL: [(&'static str, Format); 9] = [
         ("stix", Format::Stix),
         ("blocklist-ip", Format::BlocklistIp),
         ("blocklist-cidr", Format::BlocklistCidr),
@@ -52,6 +55,7 @@ impl Format {
         ("zeek-intel", Format::ZeekIntel),
         ("csv", Format::Csv),
         ("suricata", Format::Suricata),
+        ("misp", Format::Misp),
     ];
 
     /// The format named `name`, or the error listing the known names.
@@ -79,7 +83,7 @@ impl Format {
                 Kind::FileHash => false,
                 _ => true,
             },
-            Format::Stix => false,
+            Format::Stix | Format::Misp => false,
             Format::BlocklistIp => kind == Kind::Address,
             Format::BlocklistCidr => matches!(kind, Kind::Address | Kind::Network),
             Format::BlocklistDomain => kind == Kind::Domain,
@@ -189,6 +193,10 @@ pub struct Converter {
     converted: u64,
     /// Values of converted objects this format has no line for, by kind.
     skipped: BTreeMap<&'static str, u64>,
+    /// With [`Format::Misp`]: the released objects, converted at [`Converter::finish`].
+    misp: accord_misp::from_stix::Exporter,
+    /// With [`Format::Misp`]: the events' text, once finished.
+    misp_text: String,
 }
 
 impl Converter {
@@ -202,7 +210,25 @@ impl Converter {
             details: Vec::new(),
             converted: 0,
             skipped: BTreeMap::new(),
+            misp: accord_misp::from_stix::Exporter::new(),
+            misp_text: String::new(),
         }
+    }
+
+    /// Ends the conversion (MISP events are built from all the objects at once: an
+    /// event is a report with the objects it refers to). Call before [`Converter::render`].
+    pub fn finish(&mut self) {
+        if self.format != Format::Misp {
+            return;
+        }
+        let exported = self.misp.render();
+        self.converted = exported.attributes as u64;
+        for (id, reason) in exported.left_out {
+            self.leave(&id, LeftOut::NotConvertible, reason);
+        }
+        let events = serde_json::Value::Array(exported.events);
+        self.misp_text = serde_json::to_string_pretty(&events).unwrap_or_default();
+        self.misp_text.push('\n');
     }
 
     /// Adds one released object (its latest version).
@@ -212,6 +238,15 @@ impl Converter {
             Err(e) => return self.leave("?", LeftOut::NotConvertible, e.to_string()),
         };
         let id = value["id"].as_str().unwrap_or("?").to_string();
+        if self.format == Format::Misp {
+            if value["revoked"] == serde_json::Value::Bool(true) {
+                return self.leave(&id, LeftOut::Revoked, String::new());
+            }
+            if let Err(e) = self.misp.add(json) {
+                self.leave(&id, LeftOut::NotConvertible, e);
+            }
+            return;
+        }
         match self.convert(&value) {
             Ok(entries) => {
                 let (taken, skipped): (Vec<Entry>, Vec<Entry>) =
@@ -318,6 +353,7 @@ impl Converter {
         let mut out = String::new();
         match self.format {
             Format::Stix => {}
+            Format::Misp => out.push_str(&self.misp_text),
             Format::BlocklistIp
             | Format::BlocklistCidr
             | Format::BlocklistDomain
