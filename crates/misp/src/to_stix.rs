@@ -323,14 +323,69 @@ impl Conversion {
             first_seen: a.get("first_seen").and_then(Value::as_str),
             last_seen: a.get("last_seen").and_then(Value::as_str),
         };
+        if let Some(pattern) = indicator_only(kind, &text) {
+            if to_ids {
+                return self.indicator_only_attribute(&attr, pattern);
+            }
+            return self.sdo_attribute(
+                &Attr {
+                    kind: "x-misp-attribute",
+                    ..attr
+                },
+                kind,
+            );
+        }
         match observable(kind, &text, &uuid) {
             Some(Ok(obs)) => self.observable_attribute(&attr, obs, to_ids),
             Some(Err((property, rule, message))) => {
                 let message = format!("type '{kind}', value '{text}': {message}");
                 self.skip(item, property, rule, &message)
             }
-            None => self.sdo_attribute(&attr),
+            None => self.sdo_attribute(&attr, kind),
         }
+    }
+
+    /// Types misp-stix writes as an indicator only (no observable: a port, a user agent
+    /// alone is no object): the galaxies relate to the indicator.
+    fn indicator_only_attribute(&mut self, a: &Attr, pattern: String) {
+        let ind_id = format!("indicator--{}", a.uuid);
+        let mut ind = Obj::new();
+        insert_head(
+            &mut ind,
+            "indicator",
+            &ind_id,
+            self.identity.as_deref(),
+            a.time,
+        );
+        if let Some(c) = a.comment {
+            ind.insert("description".into(), json!(c));
+        }
+        ind.insert("pattern".into(), json!(pattern));
+        ind.insert("pattern_type".into(), json!("stix"));
+        ind.insert("pattern_version".into(), json!("2.1"));
+        ind.insert("valid_from".into(), json!(s(a.time)));
+        ind.insert(
+            "kill_chain_phases".into(),
+            json!([{"kill_chain_name": "misp-category", "phase_name": a.category}]),
+        );
+        let (galaxy_ids, galaxy_tags) = self.attribute_galaxies(a);
+        let mut labels = a.labels.clone();
+        let tags: Vec<String> = a
+            .tags
+            .iter()
+            .filter(|t| !galaxy_tags.contains(*t))
+            .cloned()
+            .collect();
+        let markings = self.tags(&tags, &mut labels);
+        ind.insert("labels".into(), Value::Array(labels));
+        if !markings.is_empty() {
+            ind.insert("object_marking_refs".into(), json!(markings));
+        }
+        for g in galaxy_ids {
+            let kind = relationship_type(&ind_id, &g);
+            self.relationships.push((ind_id.clone(), kind, g, a.time));
+        }
+        self.push(Value::Object(ind));
     }
 
     fn observable_attribute(&mut self, a: &Attr, obs: Observable, to_ids: bool) {
@@ -402,7 +457,8 @@ impl Conversion {
         }
     }
 
-    fn sdo_attribute(&mut self, a: &Attr) {
+    /// `kind` is the MISP type; `a.kind` says which SDO (`x-misp-attribute` forces the custom object).
+    fn sdo_attribute(&mut self, a: &Attr, kind: &str) {
         let mut o = Obj::new();
         let (galaxy_ids, galaxy_tags) = self.attribute_galaxies(a);
         let mut labels = a.labels.clone();
@@ -459,7 +515,7 @@ impl Conversion {
                 if let Some(c) = a.comment {
                     o.insert("x_misp_comment".into(), json!(c));
                 }
-                o.insert("x_misp_type".into(), json!(a.kind));
+                o.insert("x_misp_type".into(), json!(kind));
                 o.insert("x_misp_value".into(), json!(a.value));
                 if !markings.is_empty() {
                     o.insert("object_marking_refs".into(), json!(markings));
@@ -543,6 +599,14 @@ impl Conversion {
                     }
                     if t == "malware" {
                         o.insert("is_family".into(), json!(false));
+                    }
+                    if t == "identity" {
+                        if !o.contains_key("description") {
+                            if let Some(d) = galaxy_description {
+                                o.insert("description".into(), json!(d));
+                            }
+                        }
+                        o.insert("identity_class".into(), json!("class"));
                     }
                     o.insert("labels".into(), Value::Array(labels));
                     if let Some(meta) = cl.get("meta").and_then(Value::as_object) {
@@ -908,7 +972,13 @@ fn check_hash(kind: &str, value: &str) -> Result<(&'static str, String), Refusal
     if value.is_empty() {
         return Err(("value", Rule::Value, "an empty hash".into()));
     }
-    Ok((name, value.to_ascii_lowercase()))
+    // pymisp lower-cases hexadecimal hashes; an ssdeep hash is case-sensitive.
+    let value = if len > 0 {
+        value.to_ascii_lowercase()
+    } else {
+        value.to_string()
+    };
+    Ok((name, value))
 }
 
 /// Escape a value for a STIX pattern literal (as misp-stix: `\` and `'`).
@@ -956,6 +1026,23 @@ fn split2(value: &str) -> Result<(&str, &str), Refusal> {
         Rule::Composite,
         "a composite value is 'a|b'".to_string(),
     ))
+}
+
+/// The pattern of a type misp-stix converts to an indicator only (with `to_ids`; a custom
+/// `x-misp-attribute` without).
+fn indicator_only(kind: &str, value: &str) -> Option<String> {
+    let v = escape(value);
+    Some(match kind {
+        "port" => format!("[network-traffic:dst_port = '{v}']"),
+        "user-agent" => {
+            format!("[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = '{v}']")
+        }
+        "http-method" => {
+            format!("[network-traffic:extensions.'http-request-ext'.request_method = '{v}']")
+        }
+        "size-in-bytes" => format!("[file:size = '{v}']"),
+        _ => return None,
+    })
 }
 
 /// The observable of an attribute type misp-stix converts to observed-data (and an
@@ -1177,7 +1264,9 @@ fn domain_ip_object(uuid: &str, attributes: &[ObjAttr]) -> Option<Result<Observa
         scos.push(sco(t, a_uuid, json!({"value": ip.value})));
     }
     for d in &domains {
-        parts.push(format!("domain-name:value = '{}'", escape(&d.value)));
+        if d.to_ids {
+            parts.push(format!("domain-name:value = '{}'", escape(&d.value)));
+        }
         let mut props = json!({"value": d.value});
         if !ip_ids.is_empty() {
             props["resolves_to_refs"] = json!(ip_ids);
@@ -1208,7 +1297,11 @@ fn url_object(uuid: &str, attributes: &[ObjAttr]) -> Option<Result<Observable, R
     }
     Some(Ok(Observable {
         scos: vec![sco("url", uuid, json!({"value": urls[0].value}))],
-        pattern: format!("[url:value = '{}']", escape(&urls[0].value)),
+        pattern: if urls[0].to_ids {
+            format!("[url:value = '{}']", escape(&urls[0].value))
+        } else {
+            String::new()
+        },
     }))
 }
 
@@ -1222,7 +1315,9 @@ fn file_object(uuid: &str, attributes: &[ObjAttr]) -> Option<Result<Observable, 
                 Ok((_, hex)) => hex,
                 Err(e) => return Some(Err(e)),
             };
-            parts.push(format!("{} = '{}'", hash_path("file", name), escape(&hex)));
+            if a.to_ids {
+                parts.push(format!("{} = '{}'", hash_path("file", name), escape(&hex)));
+            }
             hashes.insert(name.into(), json!(hex));
         } else if a.relation == "filename" || a.relation == "size-in-bytes" {
             // handled below, in misp-stix's order
@@ -1237,7 +1332,9 @@ fn file_object(uuid: &str, attributes: &[ObjAttr]) -> Option<Result<Observable, 
         match a.value.trim().parse::<u64>() {
             Ok(n) => {
                 props.insert("size".into(), json!(n));
-                parts.push(format!("file:size = '{n}'"));
+                if a.to_ids {
+                    parts.push(format!("file:size = '{n}'"));
+                }
             }
             Err(_) => {
                 return Some(Err((
@@ -1254,9 +1351,11 @@ fn file_object(uuid: &str, attributes: &[ObjAttr]) -> Option<Result<Observable, 
     }
     if let Some(n) = names.first() {
         props.insert("name".into(), json!(n.value));
-        parts.push(format!("file:name = '{}'", escape(&n.value)));
+        if n.to_ids {
+            parts.push(format!("file:name = '{}'", escape(&n.value)));
+        }
     }
-    if parts.is_empty() {
+    if props.is_empty() {
         return None;
     }
     Some(Ok(Observable {
@@ -1300,6 +1399,7 @@ fn cluster_stix_type(galaxy_type: &str) -> Option<&'static str> {
         | "mitre-intrusion-set"
         | "mitre-mobile-attack-intrusion-set"
         | "mitre-pre-attack-intrusion-set" => "intrusion-set",
+        "sector" => "identity",
         _ => return None,
     })
 }
