@@ -100,7 +100,21 @@ impl Exporter {
             .filter(|id| !contained.contains(*id))
             .filter(|id| {
                 let t = id.split("--").next().unwrap_or_default();
-                !matches!(t, "report" | "grouping")
+                matches!(
+                    t,
+                    "indicator"
+                        | "observed-data"
+                        | "x-misp-attribute"
+                        | "x-misp-object"
+                        | "vulnerability"
+                        | "campaign"
+                        | "ipv4-addr"
+                        | "ipv6-addr"
+                        | "domain-name"
+                        | "url"
+                        | "email-addr"
+                        | "file"
+                )
             })
             .collect();
         if !loose.is_empty() {
@@ -114,7 +128,10 @@ impl Exporter {
             );
             head.insert("name".into(), json!("Accord export"));
             let event = self.event(&head, &loose, &mut used, &mut out);
-            out.events.push(event);
+            let empty = |k: &str| event["Event"][k].as_array().is_none_or(Vec::is_empty);
+            if !(empty("Attribute") && empty("Object")) {
+                out.events.push(event);
+            }
         }
         // Whatever no event used: left out, with the reason.
         for o in self.objects.iter().filter_map(Value::as_object) {

@@ -200,6 +200,7 @@ pub fn event_to_stix(event: &Value, position: usize) -> Result<Converted, MispEr
         c.add_ref(&format!("note--{uuid}"));
         c.out.push(Value::Object(note));
     }
+    inherit_markings(&mut c.out, &markings);
     report.insert("object_refs".into(), json!(c.refs));
     report.insert("labels".into(), Value::Array(labels));
     if !markings.is_empty() {
@@ -215,6 +216,46 @@ pub fn event_to_stix(event: &Value, position: usize) -> Result<Converted, MispEr
         objects: head,
         skipped: c.skipped,
     })
+}
+
+/// Where misp-stix leaves an object unmarked, Accord marks it (a deliberate difference,
+/// docs/misp.md): the agreement gate decides on each object's own markings, and in MISP
+/// a TLP tag on the event covers every attribute, a tag on an attribute its values. So
+/// an SCO takes the markings of the observed-data that refers to it, and any other
+/// unmarked object (an attribute without a TLP tag, a relationship, a galaxy cluster)
+/// the event's. Without this, the SCOs of a TLP:RED attribute and the attributes of a
+/// TLP:RED event would be released as unmarked.
+fn inherit_markings(objects: &mut [Value], event_markings: &[String]) {
+    let mut of_sco: HashMap<String, Value> = HashMap::new();
+    for o in objects.iter() {
+        if o["type"] == "observed-data" {
+            if let (Some(refs), Some(m)) =
+                (o["object_refs"].as_array(), o.get("object_marking_refs"))
+            {
+                for r in refs.iter().filter_map(Value::as_str) {
+                    of_sco.insert(r.to_string(), m.clone());
+                }
+            }
+        }
+    }
+    for o in objects.iter_mut() {
+        let Some(map) = o.as_object_mut() else {
+            continue;
+        };
+        if map.contains_key("object_marking_refs") {
+            continue;
+        }
+        let id = map
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        if let Some(m) = of_sco.get(&id) {
+            map.insert("object_marking_refs".into(), m.clone());
+        } else if !event_markings.is_empty() {
+            map.insert("object_marking_refs".into(), json!(event_markings));
+        }
+    }
 }
 
 struct Conversion {
