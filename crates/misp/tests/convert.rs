@@ -239,3 +239,62 @@ proptest! {
         prop_assert_eq!(&out.events[0]["Event"]["uuid"], "a6ef17d6-91cb-4a05-b10b-2f045daf877a");
     }
 }
+
+const TYPES: &[&str] = &[
+    "ip-src",
+    "ip-dst",
+    "ip-src|port",
+    "ip-dst|port",
+    "domain",
+    "hostname",
+    "domain|ip",
+    "url",
+    "md5",
+    "sha1",
+    "sha256",
+    "filename",
+    "filename|md5",
+    "email-src",
+    "email-dst",
+    "AS",
+    "mutex",
+    "port",
+    "user-agent",
+    "vulnerability",
+    "campaign-name",
+    "text",
+    "regkey",
+    "hostname|port",
+];
+
+proptest! {
+    /// Whatever the values, an attribute is converted or skipped with a rule (no panic),
+    /// and every id written is `type--uuid`.
+    #[test]
+    fn any_value_of_any_type_converts_or_is_skipped(
+        picks in proptest::collection::vec((0..TYPES.len(), ".{0,40}", any::<bool>()), 1..12),
+    ) {
+        let attributes: Vec<Value> = picks.iter().enumerate().map(|(n, (t, v, ids))| json!({
+            "uuid": format!("00000000-0000-4000-8000-{n:012}"), "type": TYPES[*t], "value": v,
+            "timestamp": "1603642920", "to_ids": ids,
+        })).collect();
+        let c = event_to_stix(&event(Value::Array(attributes)), 0).unwrap();
+        for o in &c.objects {
+            let id = o["id"].as_str().unwrap();
+            let (_, uuid) = id.split_once("--").unwrap();
+            prop_assert!(uuid::Uuid::parse_str(uuid).is_ok(), "{}", id);
+        }
+        let skipped: std::collections::HashSet<_> = c.skipped.iter().map(|e| e.item.clone()).collect();
+        prop_assert_eq!(skipped.len(), c.skipped.len(), "one reason per skipped attribute");
+    }
+
+    /// Arbitrary text is read as events or refused with a rule.
+    #[test]
+    fn arbitrary_text_never_panics(text in ".{0,200}") {
+        if let Ok(events) = read_events(&text) {
+            for (n, e) in events.iter().enumerate() {
+                let _ = event_to_stix(e, n);
+            }
+        }
+    }
+}
