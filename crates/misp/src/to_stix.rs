@@ -376,7 +376,11 @@ impl Conversion {
                 kind,
             );
         }
-        match observable(kind, &text, &uuid) {
+        let data = a
+            .get("data")
+            .and_then(Value::as_str)
+            .filter(|d| !d.is_empty());
+        match observable(kind, &text, &uuid, data) {
             Some(Ok(obs)) => self.observable_attribute(&attr, obs, to_ids),
             Some(Err((property, rule, message))) => {
                 let message = format!("type '{kind}', value '{text}': {message}");
@@ -1088,7 +1092,12 @@ fn indicator_only(kind: &str, value: &str) -> Option<String> {
 
 /// The observable of an attribute type misp-stix converts to observed-data (and an
 /// indicator); `None` for the other types.
-fn observable(kind: &str, value: &str, uuid: &str) -> Option<Result<Observable, Refusal>> {
+fn observable(
+    kind: &str,
+    value: &str,
+    uuid: &str,
+    data: Option<&str>,
+) -> Option<Result<Observable, Refusal>> {
     let v = escape(value);
     let one = |t: &str, prop: &str, path: &str| Observable {
         scos: vec![sco(t, uuid, json!({ prop: value }))],
@@ -1106,6 +1115,60 @@ fn observable(kind: &str, value: &str, uuid: &str) -> Option<Result<Observable, 
             "windows-registry-key:key",
         )),
         "filename" => Ok(one("file", "name", "file:name")),
+        "attachment" => Ok(match data {
+            Some(d) => Observable {
+                scos: vec![
+                    sco(
+                        "file",
+                        uuid,
+                        json!({"name": value, "content_ref": format!("artifact--{uuid}")}),
+                    ),
+                    sco("artifact", uuid, json!({"payload_bin": d})),
+                ],
+                pattern: format!(
+                    "[file:name = '{v}' AND file:content_ref.payload_bin = '{}']",
+                    escape(d)
+                ),
+            },
+            None => one("file", "name", "file:name"),
+        }),
+        "malware-sample" => (|| {
+            let (file, hash) = split2(value)?;
+            Ok(match data {
+                Some(d) => Observable {
+                    scos: vec![
+                        sco("file", uuid, json!({"name": file, "content_ref": format!("artifact--{uuid}")})),
+                        sco(
+                            "artifact",
+                            uuid,
+                            json!({"mime_type": "application/zip", "payload_bin": d,
+                                "encryption_algorithm": "mime-type-indicated", "decryption_key": "infected"}),
+                        ),
+                    ],
+                    pattern: format!(
+                        "[file:content_ref.payload_bin = '{}' AND file:content_ref.mime_type = 'application/zip' AND file:content_ref.encryption_algorithm = 'mime-type-indicated' AND file:content_ref.decryption_key = 'infected']",
+                        escape(d)
+                    ),
+                },
+                None => {
+                    let (name, hex) = check_hash("md5", hash)?;
+                    Observable {
+                        scos: vec![sco("file", uuid, json!({"hashes": {name: hex}, "name": file}))],
+                        pattern: format!("[file:name = '{}' AND file:hashes.MD5 = '{}']", escape(file), escape(&hex)),
+                    }
+                }
+            })
+        })(),
+        "github-username" => Ok(Observable {
+            scos: vec![sco(
+                "user-account",
+                uuid,
+                json!({"account_login": value, "account_type": "github"}),
+            )],
+            pattern: format!(
+                "[user-account:account_type = 'github' AND user-account:account_login = '{v}']"
+            ),
+        }),
         "email-src" | "email-dst" => {
             let (prop, path) = if kind == "email-src" {
                 ("from_ref", "email-message:from_ref.value")
@@ -1675,9 +1738,11 @@ fn default_category(kind: &str) -> &'static str {
         | "imphash" | "authentihash" | "email-src" | "email-dst" | "email-subject"
         | "email-reply-to" | "email-x-mailer" => "Payload delivery",
         k if k.starts_with("filename|") || k.starts_with("sha3-") => "Payload delivery",
-        "vulnerability" => "External analysis",
+        "vulnerability" | "link" | "attachment" => "External analysis",
         "campaign-name" => "Attribution",
         "mutex" => "Artifacts dropped",
+        "size-in-bytes" => "Other",
+        "github-username" => "Social network",
         "regkey" => "Persistence mechanism",
         "email" => "Social network",
         "text" | "comment" | "other" => "Other",
@@ -1713,12 +1778,12 @@ fn default_to_ids(kind: &str) -> bool {
             | "hostname|port"
             | "email-src"
             | "email-dst"
-            | "email-subject"
             | "email"
             | "url"
             | "uri"
             | "mutex"
             | "regkey"
+            | "malware-sample"
             | "x509-fingerprint-md5"
             | "x509-fingerprint-sha1"
             | "x509-fingerprint-sha256"
