@@ -18,7 +18,8 @@ def fresh(value, n):
         out = {}
         for k, v in value.items():
             if k == "uuid" and isinstance(v, str) and k != "Orgc":
-                out[k] = str(uuid.uuid5(NS, f"{n}:{v}"))
+                # version 4, as MISP makes them (Accord requires v4 ids where STIX does)
+                out[k] = str(uuid.UUID(bytes=uuid.uuid5(NS, f"{n}:{v}").bytes, version=4))
             else:
                 out[k] = fresh(v, n)
         return out
