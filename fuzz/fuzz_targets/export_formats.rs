@@ -10,6 +10,7 @@ fuzz_target!(|data: &[u8]| {
     for (_, format) in Format::ALL {
         let mut converter = Converter::new(format, 1_700_000_000_000_000);
         converter.add(&text);
+        converter.finish();
         let _ = converter.render();
     }
 });

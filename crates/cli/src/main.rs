@@ -41,6 +41,8 @@ enum Command {
     Serve(commands::serve::ServeArgs),
     /// Validate STIX 2.1 objects and store them.
     Ingest(commands::ingest::IngestArgs),
+    /// Import MISP events (converted to STIX 2.1 as MISP's misp-stix converts them).
+    Misp(commands::misp::MispArgs),
     /// Write stored objects as a STIX 2.1 bundle (through the agreement gate).
     Export(commands::export::ExportArgs),
     /// Print one object (all its versions with --versions).
@@ -111,6 +113,7 @@ fn main() -> ExitCode {
         Command::Init(args) => commands::init::run(&cli.global, args),
         Command::Serve(args) => commands::serve::run(&cli.global, args),
         Command::Ingest(args) => commands::ingest::run(&cli.global, args),
+        Command::Misp(args) => commands::misp::run(&cli.global, args),
         Command::Export(args) => commands::export::run(&cli.global, args),
         Command::Get(args) => commands::get::run(&cli.global, args),
         Command::Stats(args) => commands::stats::run(&cli.global, args),

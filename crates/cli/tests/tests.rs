@@ -10,6 +10,7 @@ mod collect;
 mod detect;
 mod formats;
 mod ledger;
+mod misp;
 mod names;
 mod node;
 mod phishing;

@@ -45,11 +45,14 @@ pub enum Format {
     /// A Suricata dataset of addresses (`type ip`: one address a line), matched
     /// against `ip.dst` (Suricata 7+); networks have no place in a dataset.
     SuricataDatasetIp,
+    /// MISP events (JSON, as PyMISP reads them), the inverse of misp-stix's mapping
+    /// (`accord_misp::from_stix`).
+    Misp,
 }
 
 impl Format {
     /// Every format with its name on the command line.
-    pub const ALL: [(&'static str, Format); 10] = [
+    pub const ALL: [(&'static str, Format); 11] = [
         ("stix", Format::Stix),
         ("blocklist-ip", Format::BlocklistIp),
         ("blocklist-cidr", Format::BlocklistCidr),
@@ -60,6 +63,7 @@ impl Format {
         ("suricata", Format::Suricata),
         ("suricata-dataset-domain", Format::SuricataDatasetDomain),
         ("suricata-dataset-ip", Format::SuricataDatasetIp),
+        ("misp", Format::Misp),
     ];
 
     /// The format named `name`, or the error listing the known names.
@@ -123,7 +127,7 @@ impl Format {
                 Kind::FileHash => false,
                 _ => true,
             },
-            Format::Stix => false,
+            Format::Stix | Format::Misp => false,
             Format::BlocklistIp | Format::SuricataDatasetIp => kind == Kind::Address,
             Format::SuricataDatasetDomain => kind == Kind::Domain,
             Format::BlocklistCidr => matches!(kind, Kind::Address | Kind::Network),
@@ -234,6 +238,10 @@ pub struct Converter {
     converted: u64,
     /// Values of converted objects this format has no line for, by kind.
     skipped: BTreeMap<&'static str, u64>,
+    /// With [`Format::Misp`]: the released objects, converted at [`Converter::finish`].
+    misp: accord_misp::from_stix::Exporter,
+    /// With [`Format::Misp`]: the events' text, once finished.
+    misp_text: String,
 }
 
 impl Converter {
@@ -247,7 +255,25 @@ impl Converter {
             details: Vec::new(),
             converted: 0,
             skipped: BTreeMap::new(),
+            misp: accord_misp::from_stix::Exporter::new(),
+            misp_text: String::new(),
         }
+    }
+
+    /// Ends the conversion (MISP events are built from all the objects at once: an
+    /// event is a report with the objects it refers to). Call before [`Converter::render`].
+    pub fn finish(&mut self) {
+        if self.format != Format::Misp {
+            return;
+        }
+        let exported = self.misp.render();
+        self.converted = exported.attributes as u64;
+        for (id, reason) in exported.left_out {
+            self.leave(&id, LeftOut::NotConvertible, reason);
+        }
+        let events = serde_json::Value::Array(exported.events);
+        self.misp_text = serde_json::to_string_pretty(&events).unwrap_or_default();
+        self.misp_text.push('\n');
     }
 
     /// Adds one released object (its latest version).
@@ -257,6 +283,15 @@ impl Converter {
             Err(e) => return self.leave("?", LeftOut::NotConvertible, e.to_string()),
         };
         let id = value["id"].as_str().unwrap_or("?").to_string();
+        if self.format == Format::Misp {
+            if value["revoked"] == serde_json::Value::Bool(true) {
+                return self.leave(&id, LeftOut::Revoked, String::new());
+            }
+            if let Err(e) = self.misp.add(json) {
+                self.leave(&id, LeftOut::NotConvertible, e);
+            }
+            return;
+        }
         match self.convert(&value) {
             Ok(entries) => {
                 let (taken, skipped): (Vec<Entry>, Vec<Entry>) =
@@ -363,6 +398,7 @@ impl Converter {
         let mut out = String::new();
         match self.format {
             Format::Stix => {}
+            Format::Misp => out.push_str(&self.misp_text),
             Format::BlocklistIp
             | Format::BlocklistCidr
             | Format::BlocklistDomain

@@ -19,6 +19,7 @@
 //! - [`findings`]: storing any detector's findings as STIX, updating on re-runs.
 //! - [`phishing`]: look-alike domains over name lists and Zeek logs.
 //! - [`ledger_key`]: the node's ledger signing key file.
+//! - [`misp`]: MISP events in (converted to STIX as misp-stix does, then ingested).
 //! - [`signed_bundle`]: offline exchange — bundles signed with that key, verified before ingest.
 //! - [`telemetry`]: reading telemetry inputs into a pass of observers.
 #![forbid(unsafe_code)]
@@ -37,6 +38,7 @@ pub mod facts;
 pub mod findings;
 pub mod ingest;
 pub mod ledger_key;
+pub mod misp;
 pub mod phishing;
 pub mod signed_bundle;
 pub mod telemetry;

@@ -37,7 +37,7 @@ pub enum Versions {
 /// Without `--recipient`, the export is for this node's own organisation.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  accord export -o everything.json\n  accord export --type indicator --type malware --added-after 2024-01-01T00:00:00Z\n  accord export --collection shared --recipient centre\n  accord export --recipient centre --sign ledger.key -o shared.json   (writes shared.json.jws)\n  accord export --recipient centre --format zeek-intel -o centre.intel"
+    after_help = "Examples:\n  accord export -o everything.json\n  accord export --type indicator --type malware --added-after 2024-01-01T00:00:00Z\n  accord export --collection shared --recipient centre\n  accord export --recipient centre --sign ledger.key -o shared.json   (writes shared.json.jws)\n  accord export --recipient centre --format zeek-intel -o centre.intel\n  accord export --recipient centre --format misp -o centre-misp.json"
 )]
 pub struct ExportArgs {
     /// Only objects of this type (repeatable)
@@ -66,8 +66,8 @@ pub struct ExportArgs {
     #[arg(long, value_name = "KEY_FILE", requires = "output")]
     pub sign: Option<PathBuf>,
     /// Output format: stix, blocklist-ip, blocklist-cidr, blocklist-domain,
-    /// blocklist-url, zeek-intel, suricata, suricata-dataset-domain, suricata-dataset-ip, csv
-    /// (all but stix take each object's latest released
+    /// blocklist-url, zeek-intel, suricata, suricata-dataset-domain, suricata-dataset-ip, csv,
+    /// misp (all but stix take each object's latest released
     /// version; what is left out, and why, goes to standard error)
     #[arg(long, value_name = "FORMAT", default_value = "stix")]
     pub format: String,
@@ -197,6 +197,7 @@ fn convert(
             }
         }
     }
+    converter.finish();
     let text = converter.render();
     match &args.output {
         Some(path) => {

@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod init;
 pub mod ledger;
 pub mod match_cmd;
+pub mod misp;
 pub mod org;
 pub mod pattern;
 pub mod serve;

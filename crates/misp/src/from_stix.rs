@@ -1,0 +1,580 @@
+//! STIX 2.1 objects back to MISP events (`accord export --format misp`): the inverse of
+//! [`crate::to_stix`] for what it writes, and a reading of plain STIX for the rest.
+//!
+//! - Each `report`/`grouping` becomes an event (uuid from its id, `info` from its name,
+//!   `published` for a report); objects no report refers to go into one event of their
+//!   own ("Accord export").
+//! - An `indicator` becomes an attribute with `to_ids: true`; an `observed-data` whose
+//!   uuid no indicator shares, an attribute with `to_ids: false`. The MISP type comes from
+//!   the `misp:type="…"` label misp-stix writes, else from the SCO or the pattern
+//!   (`ipv4-addr`/`ipv6-addr` → `ip-dst`, `domain-name` → `domain`, `url`, `email-addr`
+//!   → `email`, file hashes → `md5`/`sha1`/`sha256`/…). `x-misp-attribute` and
+//!   `x-misp-object` come back whole; `vulnerability` and `campaign` as attributes.
+//! - TLP marking refs become `tlp:*` tags, other labels (not `misp:*`) tags.
+//! - Anything else is left out, with its id and the reason.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{json, Map, Value};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::to_stix::Tlp;
+
+/// Namespace of the uuid of the event holding objects no report refers to.
+const EXPORT_NAMESPACE: Uuid = uuid::uuid!("1b4e28ba-2fa1-11d2-883f-0016d3cca427");
+
+/// Collects STIX objects, then writes MISP events.
+#[derive(Debug, Default)]
+pub struct Exporter {
+    objects: Vec<Value>,
+    index: HashMap<String, usize>,
+}
+
+/// The MISP events and what was left out.
+#[derive(Debug)]
+pub struct Exported {
+    /// `[{"Event": {...}}, ...]`.
+    pub events: Vec<Value>,
+    /// Attributes written.
+    pub attributes: usize,
+    /// (object id, reason) of each object left out.
+    pub left_out: Vec<(String, String)>,
+}
+
+type Obj = Map<String, Value>;
+
+impl Exporter {
+    /// An empty exporter.
+    pub fn new() -> Exporter {
+        Exporter::default()
+    }
+
+    /// Add one STIX object (JSON text); `Err` if it is not a JSON object with an id.
+    pub fn add(&mut self, json: &str) -> Result<(), String> {
+        let value: Value = serde_json::from_str(json).map_err(|e| format!("not JSON: {e}"))?;
+        let id = value
+            .get("id")
+            .and_then(Value::as_str)
+            .ok_or("an object without an id")?
+            .to_string();
+        self.index.insert(id, self.objects.len());
+        self.objects.push(value);
+        Ok(())
+    }
+
+    fn get(&self, id: &str) -> Option<&Obj> {
+        self.index
+            .get(id)
+            .and_then(|&i| self.objects[i].as_object())
+    }
+
+    /// The events.
+    pub fn render(&self) -> Exported {
+        let mut out = Exported {
+            events: Vec::new(),
+            attributes: 0,
+            left_out: Vec::new(),
+        };
+        let mut contained: HashSet<String> = HashSet::new();
+        let mut containers = Vec::new();
+        for o in self.objects.iter().filter_map(Value::as_object) {
+            let kind = o.get("type").and_then(Value::as_str).unwrap_or_default();
+            if kind == "report" || kind == "grouping" {
+                containers.push(o);
+                for r in strs(o, "object_refs") {
+                    contained.insert(r.to_string());
+                }
+            }
+        }
+        let mut used: HashSet<String> = HashSet::new();
+        for c in &containers {
+            let refs: Vec<&str> = strs(c, "object_refs");
+            let event = self.event(c, &refs, &mut used, &mut out);
+            out.events.push(event);
+        }
+        let loose: Vec<&str> = self
+            .objects
+            .iter()
+            .filter_map(|o| o.get("id").and_then(Value::as_str))
+            .filter(|id| !contained.contains(*id))
+            .filter(|id| {
+                let t = id.split("--").next().unwrap_or_default();
+                matches!(
+                    t,
+                    "indicator"
+                        | "observed-data"
+                        | "x-misp-attribute"
+                        | "x-misp-object"
+                        | "vulnerability"
+                        | "campaign"
+                        | "ipv4-addr"
+                        | "ipv6-addr"
+                        | "domain-name"
+                        | "url"
+                        | "email-addr"
+                        | "file"
+                )
+            })
+            .collect();
+        if !loose.is_empty() {
+            let mut head = Obj::new();
+            head.insert(
+                "id".into(),
+                json!(format!(
+                    "grouping--{}",
+                    Uuid::new_v5(&EXPORT_NAMESPACE, b"accord-export")
+                )),
+            );
+            head.insert("name".into(), json!("Accord export"));
+            let event = self.event(&head, &loose, &mut used, &mut out);
+            let empty = |k: &str| event["Event"][k].as_array().is_none_or(Vec::is_empty);
+            if !(empty("Attribute") && empty("Object")) {
+                out.events.push(event);
+            }
+        }
+        // Whatever no event used: left out, with the reason.
+        for o in self.objects.iter().filter_map(Value::as_object) {
+            let id = o.get("id").and_then(Value::as_str).unwrap_or_default();
+            let kind = o.get("type").and_then(Value::as_str).unwrap_or_default();
+            if used.contains(id) || matches!(kind, "report" | "grouping") {
+                continue;
+            }
+            let reason = match kind {
+                "relationship" | "identity" | "marking-definition" | "note" => "no MISP attribute (relationships, identities and markings are carried by the event)",
+                _ => "no MISP attribute type for this object",
+            };
+            out.left_out.push((id.to_string(), reason.to_string()));
+        }
+        out
+    }
+
+    fn event(
+        &self,
+        c: &Obj,
+        refs: &[&str],
+        used: &mut HashSet<String>,
+        out: &mut Exported,
+    ) -> Value {
+        let id = c.get("id").and_then(Value::as_str).unwrap_or_default();
+        let uuid = id.split("--").nth(1).unwrap_or_default().to_string();
+        let modified = c
+            .get("modified")
+            .and_then(Value::as_str)
+            .and_then(epoch)
+            .unwrap_or(0);
+        let created = c
+            .get("created")
+            .and_then(Value::as_str)
+            .unwrap_or("1970-01-01");
+        let mut e = Obj::new();
+        e.insert("uuid".into(), json!(uuid));
+        e.insert(
+            "info".into(),
+            json!(c
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("Accord export")),
+        );
+        e.insert(
+            "date".into(),
+            json!(created.get(..10).unwrap_or("1970-01-01")),
+        );
+        e.insert("timestamp".into(), json!(modified.to_string()));
+        let published = c.get("type").and_then(Value::as_str) == Some("report");
+        e.insert("published".into(), json!(published));
+        if published {
+            if let Some(p) = c.get("published").and_then(Value::as_str).and_then(epoch) {
+                e.insert("publish_timestamp".into(), json!(p.to_string()));
+            }
+        }
+        e.insert("analysis".into(), json!("0"));
+        e.insert("threat_level_id".into(), json!("4"));
+        if let Some(org) = c
+            .get("created_by_ref")
+            .and_then(Value::as_str)
+            .and_then(|r| self.get(r))
+        {
+            let org_uuid = org
+                .get("id")
+                .and_then(Value::as_str)
+                .and_then(|i| i.split("--").nth(1))
+                .unwrap_or_default();
+            e.insert(
+                "Orgc".into(),
+                json!({"uuid": org_uuid, "name": org.get("name").cloned().unwrap_or(json!(""))}),
+            );
+        }
+        let mut attributes = Vec::new();
+        let mut objects = Vec::new();
+        let indicators: HashSet<&str> = refs
+            .iter()
+            .filter(|r| r.starts_with("indicator--"))
+            .filter_map(|r| r.split("--").nth(1))
+            .collect();
+        for r in refs {
+            let Some(o) = self.get(r) else { continue };
+            let kind = o.get("type").and_then(Value::as_str).unwrap_or_default();
+            let o_uuid = r.split("--").nth(1).unwrap_or_default();
+            let attribute = match kind {
+                "indicator" => self.indicator(o, o_uuid),
+                "observed-data" if !indicators.contains(o_uuid) => self.observed(o, o_uuid, false),
+                "observed-data" => {
+                    used.insert(r.to_string());
+                    for s in strs(o, "object_refs") {
+                        used.insert(s.to_string());
+                    }
+                    continue;
+                }
+                "x-misp-attribute" => Some(x_attribute(o, o_uuid)),
+                "vulnerability" | "campaign" => {
+                    let t = if kind == "vulnerability" {
+                        "vulnerability"
+                    } else {
+                        "campaign-name"
+                    };
+                    o.get("name")
+                        .and_then(Value::as_str)
+                        .map(|n| base(o, o_uuid, t, n, false))
+                }
+                "x-misp-object" => {
+                    objects.push(x_object(o, o_uuid));
+                    used.insert(r.to_string());
+                    continue;
+                }
+                "ipv4-addr" | "ipv6-addr" | "domain-name" | "url" | "email-addr" | "file" => {
+                    if used.contains(*r) {
+                        continue;
+                    }
+                    sco_attribute(o, o_uuid)
+                }
+                _ => None,
+            };
+            if let Some(a) = attribute {
+                used.insert(r.to_string());
+                if kind == "observed-data" || kind == "indicator" {
+                    let od = format!("observed-data--{o_uuid}");
+                    if let Some(odo) = self.get(&od) {
+                        used.insert(od.clone());
+                        for s in strs(odo, "object_refs") {
+                            used.insert(s.to_string());
+                        }
+                    }
+                }
+                attributes.push(a);
+            }
+        }
+        out.attributes += attributes.len();
+        e.insert("Attribute".into(), Value::Array(attributes));
+        e.insert("Object".into(), Value::Array(objects));
+        e.insert("Tag".into(), Value::Array(tags(c)));
+        json!({ "Event": e })
+    }
+
+    /// An attribute from an indicator: the type from the label, the value from the
+    /// observed-data of the same uuid, else from the pattern.
+    fn indicator(&self, o: &Obj, uuid: &str) -> Option<Value> {
+        let pattern = o.get("pattern").and_then(Value::as_str)?;
+        if o.get("pattern_type")
+            .and_then(Value::as_str)
+            .unwrap_or("stix")
+            != "stix"
+        {
+            return None;
+        }
+        let label = misp_label(o, "type");
+        if let Some(od) = self.get(&format!("observed-data--{uuid}")) {
+            if let Some(mut a) = self.observed(od, uuid, true) {
+                a["comment"] = json!(o.get("description").and_then(Value::as_str).unwrap_or(""));
+                a["Tag"] = Value::Array(tags(o));
+                return Some(a);
+            }
+        }
+        let literals = literals(pattern);
+        let kind = match label {
+            Some(k) => k,
+            None => infer_type(pattern)?,
+        };
+        let get = |i: usize| literals.get(i).cloned();
+        let value = match kind.as_str() {
+            "ip-src" | "ip-dst" => get(1)?,
+            "ip-src|port" | "ip-dst|port" => format!("{}|{}", get(1)?, get(2)?),
+            k if k.contains('|') => format!("{}|{}", get(0)?, get(1)?),
+            _ => get(0)?,
+        };
+        let mut a = base(o, uuid, &kind, &value, true);
+        if let Some(d) = o.get("description").and_then(Value::as_str) {
+            a["comment"] = json!(d);
+        }
+        Some(a)
+    }
+
+    fn observed(&self, o: &Obj, uuid: &str, to_ids: bool) -> Option<Value> {
+        let scos: Vec<&Obj> = strs(o, "object_refs")
+            .into_iter()
+            .filter_map(|r| self.get(r))
+            .collect();
+        let find = |t: &str| {
+            scos.iter()
+                .find(|s| s.get("type").and_then(Value::as_str) == Some(t))
+                .copied()
+        };
+        let field = |t: &str, f: &str| find(t).and_then(|s| s.get(f)).and_then(text);
+        let ip = || field("ipv4-addr", "value").or_else(|| field("ipv6-addr", "value"));
+        let kind = match misp_label(o, "type") {
+            Some(k) => k,
+            None => {
+                let first = scos.first()?;
+                let a = sco_attribute(first, uuid)?;
+                return Some(retime(a, o, to_ids));
+            }
+        };
+        let hash = |algo: &str| -> Option<String> {
+            let (name, _) = crate::to_stix::hash_name(algo)?;
+            find("file")
+                .or_else(|| find("x509-certificate"))
+                .and_then(|f| f.get("hashes"))
+                .and_then(|h| h.get(name))
+                .and_then(text)
+        };
+        let value = match kind.as_str() {
+            "domain" | "hostname" => field("domain-name", "value")?,
+            "url" | "uri" | "link" => field("url", "value")?,
+            "email" | "email-src" | "email-dst" => field("email-addr", "value")?,
+            "email-subject" => field("email-message", "subject")?,
+            "ip-src" | "ip-dst" => ip()?,
+            "ip-src|port" | "ip-dst|port" => {
+                let side = if kind.starts_with("ip-src") {
+                    "src_port"
+                } else {
+                    "dst_port"
+                };
+                format!("{}|{}", ip()?, field("network-traffic", side)?)
+            }
+            "domain|ip" => format!("{}|{}", field("domain-name", "value")?, ip()?),
+            "hostname|port" => format!(
+                "{}|{}",
+                field("domain-name", "value")?,
+                field("network-traffic", "dst_port")?
+            ),
+            "filename" => field("file", "name")?,
+            "AS" => field("autonomous-system", "number")?,
+            "mutex" => field("mutex", "name")?,
+            "mac-address" => field("mac-addr", "value")?,
+            "regkey" => field("windows-registry-key", "key")?,
+            k if k.starts_with("x509-fingerprint-") => hash(&k["x509-fingerprint-".len()..])?,
+            k if k.starts_with("filename|") => {
+                format!("{}|{}", field("file", "name")?, hash(&k[9..])?)
+            }
+            k => hash(k)?,
+        };
+        Some(retime(base(o, uuid, &kind, &value, to_ids), o, to_ids))
+    }
+}
+
+fn retime(mut a: Value, o: &Obj, to_ids: bool) -> Value {
+    a["to_ids"] = json!(to_ids);
+    for (stix, misp) in [
+        ("first_observed", "first_seen"),
+        ("last_observed", "last_seen"),
+    ] {
+        if let Some(t) = o.get(stix).and_then(Value::as_str) {
+            a[misp] = json!(t);
+        }
+    }
+    a
+}
+
+fn sco_attribute(o: &Obj, uuid: &str) -> Option<Value> {
+    let kind = o.get("type").and_then(Value::as_str)?;
+    let (t, v) = match kind {
+        "ipv4-addr" | "ipv6-addr" => ("ip-dst".to_string(), o.get("value").and_then(text)?),
+        "domain-name" => ("domain".to_string(), o.get("value").and_then(text)?),
+        "url" => ("url".to_string(), o.get("value").and_then(text)?),
+        "email-addr" => ("email".to_string(), o.get("value").and_then(text)?),
+        "file" => {
+            let hashes = o.get("hashes").and_then(Value::as_object)?;
+            let (algo, v) = ["sha256", "sha1", "md5", "sha512"].iter().find_map(|a| {
+                let (name, _) = crate::to_stix::hash_name(a)?;
+                hashes.get(name).and_then(text).map(|v| (a.to_string(), v))
+            })?;
+            (algo, v)
+        }
+        _ => return None,
+    };
+    Some(base(o, uuid, &t, &v, false))
+}
+
+fn base(o: &Obj, uuid: &str, kind: &str, value: &str, to_ids: bool) -> Value {
+    let category = misp_label(o, "category")
+        .or_else(|| {
+            o.get("kill_chain_phases")
+                .and_then(Value::as_array)
+                .and_then(|k| {
+                    k.iter().find(|p| {
+                        p.get("kill_chain_name").and_then(Value::as_str) == Some("misp-category")
+                    })
+                })
+                .and_then(|p| p.get("phase_name"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| default_category(kind).to_string());
+    let timestamp = o
+        .get("modified")
+        .and_then(Value::as_str)
+        .and_then(epoch)
+        .unwrap_or(0);
+    json!({
+        "uuid": uuid, "type": kind, "category": category, "value": value,
+        "to_ids": to_ids, "timestamp": timestamp.to_string(), "comment": "",
+        "Tag": tags(o)
+    })
+}
+
+fn x_attribute(o: &Obj, uuid: &str) -> Value {
+    let kind = o
+        .get("x_misp_type")
+        .and_then(Value::as_str)
+        .unwrap_or("text");
+    let value = o.get("x_misp_value").and_then(text).unwrap_or_default();
+    let mut a = base(o, uuid, kind, &value, false);
+    if let Some(c) = o.get("x_misp_category") {
+        a["category"] = c.clone();
+    }
+    if let Some(c) = o.get("x_misp_comment") {
+        a["comment"] = c.clone();
+    }
+    a
+}
+
+fn x_object(o: &Obj, uuid: &str) -> Value {
+    let timestamp = o
+        .get("modified")
+        .and_then(Value::as_str)
+        .and_then(epoch)
+        .unwrap_or(0);
+    json!({
+        "uuid": uuid,
+        "name": o.get("x_misp_name").cloned().unwrap_or(json!("")),
+        "meta-category": o.get("x_misp_meta_category").cloned().unwrap_or(json!("")),
+        "comment": o.get("x_misp_comment").cloned().unwrap_or(json!("")),
+        "timestamp": timestamp.to_string(),
+        "Attribute": o.get("x_misp_attributes").cloned().unwrap_or(json!([])),
+    })
+}
+
+/// MISP tags of an object: its TLP markings, then its labels that are not `misp:*`
+/// (nor the `Threat-Report` label misp-stix puts on every report).
+fn tags(o: &Obj) -> Vec<Value> {
+    let mut out = Vec::new();
+    for r in strs(o, "object_marking_refs") {
+        if let Some(t) = Tlp::from_id(r) {
+            out.push(json!({"name": t.tag()}));
+        }
+    }
+    for l in strs(o, "labels") {
+        if !l.starts_with("misp:") && l != "Threat-Report" {
+            out.push(json!({"name": l}));
+        }
+    }
+    out
+}
+
+fn misp_label(o: &Obj, key: &str) -> Option<String> {
+    let prefix = format!("misp:{key}=\"");
+    strs(o, "labels").into_iter().find_map(|l| {
+        l.strip_prefix(prefix.as_str())
+            .and_then(|r| r.strip_suffix('"'))
+            .map(str::to_string)
+    })
+}
+
+fn strs<'a>(o: &'a Obj, key: &str) -> Vec<&'a str> {
+    o.get(key)
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn epoch(t: &str) -> Option<i64> {
+    OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
+}
+
+/// The quoted literals of a STIX pattern, in order, unescaped.
+fn literals(pattern: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = pattern.chars();
+    // A quote after `=` opens a value; any other (`hashes.'SHA-256'`) a path step.
+    let mut previous = ' ';
+    while let Some(c) = chars.next() {
+        if c != '\'' {
+            if !c.is_whitespace() {
+                previous = c;
+            }
+            continue;
+        }
+        let mut s = String::new();
+        let mut closed = false;
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => {
+                    if let Some(n) = chars.next() {
+                        s.push(n);
+                    }
+                }
+                '\'' => {
+                    closed = true;
+                    break;
+                }
+                c => s.push(c),
+            }
+        }
+        if closed && previous == '=' {
+            out.push(s);
+        }
+        previous = '\'';
+    }
+    out
+}
+
+/// The MISP type of a one-comparison pattern without misp-stix labels.
+fn infer_type(pattern: &str) -> Option<String> {
+    let p = pattern.trim_start_matches('[');
+    let path = p.split_whitespace().next()?;
+    Some(
+        match path {
+            "ipv4-addr:value" | "ipv6-addr:value" => "ip-dst",
+            "domain-name:value" => "domain",
+            "url:value" => "url",
+            "email-addr:value" => "email",
+            "file:name" => "filename",
+            "file:hashes.MD5" | "file:hashes.'MD5'" => "md5",
+            "file:hashes.'SHA-1'" | "file:hashes.SHA1" => "sha1",
+            "file:hashes.'SHA-256'" | "file:hashes.SHA256" => "sha256",
+            "file:hashes.'SHA-512'" | "file:hashes.SHA512" => "sha512",
+            "mutex:name" => "mutex",
+            _ => return None,
+        }
+        .to_string(),
+    )
+}
+
+fn default_category(kind: &str) -> &'static str {
+    match kind {
+        "md5" | "sha1" | "sha256" | "sha512" | "filename" => "Payload delivery",
+        "vulnerability" => "External analysis",
+        "campaign-name" => "Attribution",
+        _ => "Network activity",
+    }
+}

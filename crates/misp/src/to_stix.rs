@@ -1,0 +1,1791 @@
+//! One MISP event to STIX 2.1 objects, as misp-stix's `MISPtoSTIX21Parser` converts it.
+//!
+//! - The event becomes a `report` when published (`published` and `publish_timestamp`),
+//!   else a `grouping` (`context: suspicious-activity`), id `report--<event uuid>` /
+//!   `grouping--<event uuid>`, `object_refs` every object converted from it.
+//! - `Orgc` becomes an `identity` (`identity--<org uuid>`), the `created_by_ref` of all.
+//! - An attribute of an observable type becomes an `observed-data` with its SCOs
+//!   (`observed-data--<attribute uuid>`, `<sco type>--<attribute uuid>`); with `to_ids`
+//!   also an `indicator--<attribute uuid>` with the STIX pattern and a `based-on`
+//!   relationship to the observed-data. Other types: `vulnerability`, `campaign`, or the
+//!   custom `x-misp-attribute` that keeps it whole.
+//! - Objects `domain-ip`, `file`, `url` likewise; any other object becomes `x-misp-object`.
+//! - Tags: `tlp:*` become the TLP marking definitions (`object_marking_refs`); the others
+//!   labels. Galaxies: clusters of threat-actor, malware, tool, attack-pattern and
+//!   intrusion-set galaxies become those SDOs (`<type>--<cluster uuid>`), others
+//!   `x-misp-galaxy-cluster`; a galaxy on an attribute is related to its object.
+//! - Relationship ids are UUIDv5 of `"<source> - <type> - <target>"` in misp-stix's
+//!   namespace, so both converters agree.
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+
+use serde_json::{json, Map, Value};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::{MispError, Rule};
+
+/// misp-stix's namespace for the UUIDv5 of relationships (`abstract.py`, `_UUIDv4`).
+const RELATIONSHIP_NAMESPACE: Uuid = uuid::uuid!("76beed5f-7251-457e-8c2a-b45f7b589d3d");
+
+/// Attributes plus objects of one event at most: a MISP event of a million attributes is
+/// already unusable in MISP itself.
+pub const MAX_ITEMS_PER_EVENT: usize = 2_000_000;
+
+/// An event converted: its STIX objects and what was skipped, and why.
+#[derive(Debug, Clone)]
+pub struct Converted {
+    /// The event's uuid.
+    pub event_uuid: String,
+    /// The STIX objects, the identity and the report/grouping first.
+    pub objects: Vec<Value>,
+    /// Attributes and objects left out, each with its uuid, property and rule.
+    pub skipped: Vec<MispError>,
+}
+
+type Obj = Map<String, Value>;
+
+/// Convert one event (the inner object of `{"Event": …}`). `position` names it in
+/// errors when it has no uuid. `Err` when the event itself is unusable (no valid uuid, no
+/// timestamp): then nothing of it is converted. A bad attribute or object is skipped and
+/// reported in [`Converted::skipped`]; the rest of the event is converted.
+pub fn event_to_stix(event: &Value, position: usize) -> Result<Converted, MispError> {
+    let fallback = format!("#{position}");
+    let Some(map) = event.as_object() else {
+        return Err(err(
+            &fallback,
+            None,
+            "Event",
+            Rule::Type,
+            "an event is a JSON object",
+        ));
+    };
+    let uuid = required_uuid(map, &fallback, None)?;
+    let timestamp = match map.get("timestamp") {
+        Some(v) => seconds(v).ok_or_else(|| {
+            err(
+                &uuid,
+                None,
+                "timestamp",
+                Rule::Timestamp,
+                "not seconds since 1970",
+            )
+        })?,
+        None => match map
+            .get("date")
+            .and_then(Value::as_str)
+            .and_then(date_seconds)
+        {
+            Some(t) => t,
+            None => return Err(err(
+                &uuid,
+                None,
+                "timestamp",
+                Rule::Required,
+                "an event needs a 'timestamp' (or a 'date'): the STIX objects' created/modified",
+            )),
+        },
+    };
+    let mut c = Conversion {
+        event: uuid.clone(),
+        identity: None,
+        out: Vec::new(),
+        refs: Vec::new(),
+        relationships: Vec::new(),
+        markings: Vec::new(),
+        skipped: Vec::new(),
+        clusters: HashMap::new(),
+        seen_refs: HashSet::new(),
+    };
+    let mut head = Vec::new();
+    if let Some(orgc) = map.get("Orgc").and_then(Value::as_object) {
+        if let (Some(name), Some(org_uuid)) = (
+            orgc.get("name").and_then(Value::as_str),
+            orgc.get("uuid").and_then(Value::as_str),
+        ) {
+            if let Ok(u) = Uuid::parse_str(org_uuid) {
+                let id = format!("identity--{}", u.hyphenated());
+                head.push(json!({
+                    "type": "identity", "spec_version": "2.1", "id": id,
+                    "created": ms(timestamp), "modified": ms(timestamp),
+                    "name": name, "identity_class": "organization"
+                }));
+                c.identity = Some(id);
+            }
+        }
+    }
+    let attributes = list(map, "Attribute");
+    let objects = list(map, "Object");
+    if attributes.len() + objects.len() > MAX_ITEMS_PER_EVENT {
+        return Err(err(
+            &uuid,
+            None,
+            "Attribute",
+            Rule::Limit,
+            &format!("more than {MAX_ITEMS_PER_EVENT} attributes and objects"),
+        ));
+    }
+    for (n, attribute) in attributes.iter().enumerate() {
+        c.attribute(attribute, n, timestamp);
+    }
+    for (n, object) in objects.iter().enumerate() {
+        c.object(object, n, timestamp);
+    }
+    // Event galaxies, then tags (those naming a converted cluster are not labels).
+    let mut galaxy_tags = HashSet::new();
+    for galaxy in list(map, "Galaxy") {
+        for id in c.galaxy(galaxy, timestamp, &mut galaxy_tags) {
+            c.add_ref(&id);
+        }
+    }
+    let mut labels = vec![
+        json!("Threat-Report"),
+        json!("misp:tool=\"MISP-STIX-Converter\""),
+    ];
+    let tags: Vec<String> = tag_names(map)
+        .into_iter()
+        .filter(|t| !galaxy_tags.contains(t))
+        .collect();
+    let markings = c.tags(&tags, &mut labels);
+    c.flush_relationships();
+    let published = map.get("published").is_some_and(truthy)
+        && map.get("publish_timestamp").is_some_and(truthy);
+    let mut report = Obj::new();
+    let name = map
+        .get("info")
+        .and_then(Value::as_str)
+        .unwrap_or("MISP Event exported to STIX 2.1 with misp-stix.");
+    if published {
+        let publish = map
+            .get("publish_timestamp")
+            .and_then(seconds)
+            .unwrap_or(timestamp);
+        insert_head(
+            &mut report,
+            "report",
+            &format!("report--{uuid}"),
+            c.identity.as_deref(),
+            timestamp,
+        );
+        report.insert("name".into(), json!(name));
+        report.insert("published".into(), json!(s(publish)));
+    } else {
+        insert_head(
+            &mut report,
+            "grouping",
+            &format!("grouping--{uuid}"),
+            c.identity.as_deref(),
+            timestamp,
+        );
+        report.insert("name".into(), json!(name));
+        report.insert("context".into(), json!("suspicious-activity"));
+    }
+    if c.refs.is_empty() {
+        // misp-stix: an empty event is a note the report refers to.
+        let report_id = report["id"].as_str().unwrap_or_default().to_string();
+        let mut note = Obj::new();
+        insert_head(
+            &mut note,
+            "note",
+            &format!("note--{uuid}"),
+            c.identity.as_deref(),
+            timestamp,
+        );
+        note.insert(
+            "content".into(),
+            json!("This MISP Event is empty and contains no attribute, object, galaxy or tag."),
+        );
+        note.insert("object_refs".into(), json!([report_id]));
+        c.add_ref(&format!("note--{uuid}"));
+        c.out.push(Value::Object(note));
+    }
+    inherit_markings(&mut c.out, &markings);
+    report.insert("object_refs".into(), json!(c.refs));
+    report.insert("labels".into(), Value::Array(labels));
+    if !markings.is_empty() {
+        report.insert("object_marking_refs".into(), json!(markings));
+    }
+    head.push(Value::Object(report));
+    head.append(&mut c.out);
+    for tlp in &c.markings {
+        head.push(tlp.definition());
+    }
+    Ok(Converted {
+        event_uuid: uuid,
+        objects: head,
+        skipped: c.skipped,
+    })
+}
+
+/// Where misp-stix leaves an object unmarked, Accord marks it (a deliberate difference,
+/// docs/misp.md): the agreement gate decides on each object's own markings, and in MISP
+/// a TLP tag on the event covers every attribute, a tag on an attribute its values. So
+/// an SCO takes the markings of the observed-data that refers to it, and any other
+/// unmarked object (an attribute without a TLP tag, a relationship, a galaxy cluster)
+/// the event's. Without this, the SCOs of a TLP:RED attribute and the attributes of a
+/// TLP:RED event would be released as unmarked.
+fn inherit_markings(objects: &mut [Value], event_markings: &[String]) {
+    let mut of_sco: HashMap<String, Value> = HashMap::new();
+    for o in objects.iter() {
+        if o["type"] == "observed-data" {
+            if let (Some(refs), Some(m)) =
+                (o["object_refs"].as_array(), o.get("object_marking_refs"))
+            {
+                for r in refs.iter().filter_map(Value::as_str) {
+                    of_sco.insert(r.to_string(), m.clone());
+                }
+            }
+        }
+    }
+    for o in objects.iter_mut() {
+        let Some(map) = o.as_object_mut() else {
+            continue;
+        };
+        if map.contains_key("object_marking_refs") {
+            continue;
+        }
+        let id = map
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        if let Some(m) = of_sco.get(&id) {
+            map.insert("object_marking_refs".into(), m.clone());
+        } else if !event_markings.is_empty() {
+            map.insert("object_marking_refs".into(), json!(event_markings));
+        }
+    }
+}
+
+struct Conversion {
+    event: String,
+    identity: Option<String>,
+    out: Vec<Value>,
+    refs: Vec<String>,
+    seen_refs: HashSet<String>,
+    relationships: Vec<(String, &'static str, String, i64)>,
+    markings: Vec<Tlp>,
+    skipped: Vec<MispError>,
+    /// Cluster uuid → the STIX id it was converted to (each cluster once per event).
+    clusters: HashMap<String, String>,
+}
+
+/// A converted observable: the SCOs and the pattern.
+struct Observable {
+    scos: Vec<Value>,
+    pattern: String,
+}
+
+/// Why a value could not be converted: (property, rule, message).
+type Refusal = (&'static str, Rule, String);
+
+impl Conversion {
+    fn add_ref(&mut self, id: &str) {
+        if self.seen_refs.insert(id.to_string()) {
+            self.refs.push(id.to_string());
+        }
+    }
+
+    fn push(&mut self, object: Value) {
+        if let Some(id) = object.get("id").and_then(Value::as_str) {
+            let id = id.to_string();
+            self.add_ref(&id);
+        }
+        self.out.push(object);
+    }
+
+    fn skip(&mut self, item: String, property: &str, rule: Rule, message: &str) {
+        self.skipped
+            .push(err(&self.event, Some(item), property, rule, message));
+    }
+
+    fn attribute(&mut self, value: &Value, n: usize, event_time: i64) {
+        let label = format!("attribute #{n}");
+        let Some(a) = value.as_object() else {
+            self.skip(
+                label,
+                "Attribute",
+                Rule::Type,
+                "an attribute is a JSON object",
+            );
+            return;
+        };
+        let uuid = match required_uuid(a, &self.event, Some(&label)) {
+            Ok(u) => u,
+            Err(e) => return self.skipped.push(e),
+        };
+        let item = format!("attribute {uuid}");
+        let Some(kind) = a.get("type").and_then(Value::as_str) else {
+            return self.skip(item, "type", Rule::Required, "an attribute needs a 'type'");
+        };
+        let Some(text) = a.get("value").and_then(scalar_text) else {
+            return self.skip(
+                item,
+                "value",
+                Rule::Required,
+                "an attribute needs a 'value'",
+            );
+        };
+        let time = match a.get("timestamp") {
+            Some(v) => match seconds(v) {
+                Some(t) => t,
+                None => {
+                    return self.skip(item, "timestamp", Rule::Timestamp, "not seconds since 1970")
+                }
+            },
+            None => event_time,
+        };
+        let category = a
+            .get("category")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| default_category(kind).to_string());
+        let to_ids = a.get("to_ids").map_or_else(|| default_to_ids(kind), truthy);
+        let labels = vec![
+            json!(format!("misp:type=\"{kind}\"")),
+            json!(format!("misp:category=\"{category}\"")),
+        ];
+        let tags = tag_names(a);
+        let comment = a
+            .get("comment")
+            .and_then(Value::as_str)
+            .filter(|c| !c.is_empty());
+        let attr = Attr {
+            uuid: &uuid,
+            kind,
+            value: &text,
+            category: &category,
+            time,
+            labels,
+            tags,
+            comment,
+            galaxies: list(a, "Galaxy"),
+            first_seen: a.get("first_seen").and_then(Value::as_str),
+            last_seen: a.get("last_seen").and_then(Value::as_str),
+        };
+        if let Some(pattern) = indicator_only(kind, &text) {
+            if to_ids {
+                return self.indicator_only_attribute(&attr, pattern);
+            }
+            return self.sdo_attribute(
+                &Attr {
+                    kind: "x-misp-attribute",
+                    ..attr
+                },
+                kind,
+            );
+        }
+        let data = a
+            .get("data")
+            .and_then(Value::as_str)
+            .filter(|d| !d.is_empty());
+        match observable(kind, &text, &uuid, data) {
+            Some(Ok(obs)) => self.observable_attribute(&attr, obs, to_ids),
+            Some(Err((property, rule, message))) => {
+                let message = format!("type '{kind}', value '{text}': {message}");
+                self.skip(item, property, rule, &message)
+            }
+            None => self.sdo_attribute(&attr, kind),
+        }
+    }
+
+    /// Types misp-stix writes as an indicator only (no observable: a port, a user agent
+    /// alone is no object): the galaxies relate to the indicator.
+    fn indicator_only_attribute(&mut self, a: &Attr, pattern: String) {
+        let ind_id = format!("indicator--{}", a.uuid);
+        let mut ind = Obj::new();
+        insert_head(
+            &mut ind,
+            "indicator",
+            &ind_id,
+            self.identity.as_deref(),
+            a.time,
+        );
+        if let Some(c) = a.comment {
+            ind.insert("description".into(), json!(c));
+        }
+        ind.insert("pattern".into(), json!(pattern));
+        ind.insert("pattern_type".into(), json!("stix"));
+        ind.insert("pattern_version".into(), json!("2.1"));
+        ind.insert("valid_from".into(), json!(s(a.time)));
+        ind.insert(
+            "kill_chain_phases".into(),
+            json!([{"kill_chain_name": "misp-category", "phase_name": a.category}]),
+        );
+        let (galaxy_ids, galaxy_tags) = self.attribute_galaxies(a);
+        let mut labels = a.labels.clone();
+        let tags: Vec<String> = a
+            .tags
+            .iter()
+            .filter(|t| !galaxy_tags.contains(*t))
+            .cloned()
+            .collect();
+        let markings = self.tags(&tags, &mut labels);
+        ind.insert("labels".into(), Value::Array(labels));
+        if !markings.is_empty() {
+            ind.insert("object_marking_refs".into(), json!(markings));
+        }
+        for g in galaxy_ids {
+            let kind = relationship_type(&ind_id, &g);
+            self.relationships.push((ind_id.clone(), kind, g, a.time));
+        }
+        self.push(Value::Object(ind));
+    }
+
+    fn observable_attribute(&mut self, a: &Attr, obs: Observable, to_ids: bool) {
+        let od_id = format!("observed-data--{}", a.uuid);
+        let mut od = Obj::new();
+        insert_head(
+            &mut od,
+            "observed-data",
+            &od_id,
+            self.identity.as_deref(),
+            a.time,
+        );
+        let (first, last) = observed_times(a.time, a.first_seen, a.last_seen);
+        od.insert("first_observed".into(), json!(first));
+        od.insert("last_observed".into(), json!(last));
+        od.insert("number_observed".into(), json!(1));
+        let refs: Vec<Value> = obs.scos.iter().map(|o| o["id"].clone()).collect();
+        od.insert("object_refs".into(), Value::Array(refs));
+        let (galaxy_ids, galaxy_tags) = self.attribute_galaxies(a);
+        let mut labels = a.labels.clone();
+        let tags: Vec<String> = a
+            .tags
+            .iter()
+            .filter(|t| !galaxy_tags.contains(*t))
+            .cloned()
+            .collect();
+        let markings = self.tags(&tags, &mut labels);
+        od.insert("labels".into(), Value::Array(labels));
+        if !markings.is_empty() {
+            od.insert("object_marking_refs".into(), json!(markings));
+        }
+        for g in galaxy_ids {
+            self.relationships
+                .push((od_id.clone(), "related-to", g, a.time));
+        }
+        self.push(Value::Object(od));
+        for sco in obs.scos {
+            self.push(sco);
+        }
+        if to_ids {
+            let ind_id = format!("indicator--{}", a.uuid);
+            let mut ind = Obj::new();
+            insert_head(
+                &mut ind,
+                "indicator",
+                &ind_id,
+                self.identity.as_deref(),
+                a.time,
+            );
+            if let Some(c) = a.comment {
+                ind.insert("description".into(), json!(c));
+            }
+            ind.insert("pattern".into(), json!(obs.pattern));
+            ind.insert("pattern_type".into(), json!("stix"));
+            ind.insert("pattern_version".into(), json!("2.1"));
+            ind.insert("valid_from".into(), json!(s(a.time)));
+            ind.insert(
+                "kill_chain_phases".into(),
+                json!([{"kill_chain_name": "misp-category", "phase_name": a.category}]),
+            );
+            let mut labels = a.labels.clone();
+            let markings = self.tags(&a.tags, &mut labels);
+            ind.insert("labels".into(), Value::Array(labels));
+            if !markings.is_empty() {
+                ind.insert("object_marking_refs".into(), json!(markings));
+            }
+            self.push(Value::Object(ind));
+            self.relationships.push((ind_id, "based-on", od_id, a.time));
+        }
+    }
+
+    /// `kind` is the MISP type; `a.kind` says which SDO (`x-misp-attribute` forces the custom object).
+    fn sdo_attribute(&mut self, a: &Attr, kind: &str) {
+        let mut o = Obj::new();
+        let (galaxy_ids, galaxy_tags) = self.attribute_galaxies(a);
+        let mut labels = a.labels.clone();
+        let tags: Vec<String> = a
+            .tags
+            .iter()
+            .filter(|t| !galaxy_tags.contains(*t))
+            .cloned()
+            .collect();
+        let id;
+        match a.kind {
+            "vulnerability" => {
+                id = format!("vulnerability--{}", a.uuid);
+                insert_head(
+                    &mut o,
+                    "vulnerability",
+                    &id,
+                    self.identity.as_deref(),
+                    a.time,
+                );
+                o.insert("name".into(), json!(a.value));
+                let markings = self.tags(&tags, &mut labels);
+                o.insert("labels".into(), Value::Array(labels));
+                o.insert(
+                    "external_references".into(),
+                    json!([{"source_name": "cve", "external_id": a.value}]),
+                );
+                if !markings.is_empty() {
+                    o.insert("object_marking_refs".into(), json!(markings));
+                }
+            }
+            "campaign-name" => {
+                id = format!("campaign--{}", a.uuid);
+                insert_head(&mut o, "campaign", &id, self.identity.as_deref(), a.time);
+                o.insert("name".into(), json!(a.value));
+                let markings = self.tags(&tags, &mut labels);
+                o.insert("labels".into(), Value::Array(labels));
+                if !markings.is_empty() {
+                    o.insert("object_marking_refs".into(), json!(markings));
+                }
+            }
+            _ => {
+                id = format!("x-misp-attribute--{}", a.uuid);
+                insert_head(
+                    &mut o,
+                    "x-misp-attribute",
+                    &id,
+                    self.identity.as_deref(),
+                    a.time,
+                );
+                let markings = self.tags(&tags, &mut labels);
+                o.insert("labels".into(), Value::Array(labels));
+                o.insert("x_misp_category".into(), json!(a.category));
+                if let Some(c) = a.comment {
+                    o.insert("x_misp_comment".into(), json!(c));
+                }
+                o.insert("x_misp_type".into(), json!(kind));
+                o.insert("x_misp_value".into(), json!(a.value));
+                if !markings.is_empty() {
+                    o.insert("object_marking_refs".into(), json!(markings));
+                }
+            }
+        }
+        for g in galaxy_ids {
+            let kind = relationship_type(&id, &g);
+            self.relationships.push((id.clone(), kind, g, a.time));
+        }
+        self.push(Value::Object(o));
+    }
+
+    /// The galaxies of an attribute: the ids of their clusters, and the tags naming them.
+    fn attribute_galaxies(&mut self, a: &Attr) -> (Vec<String>, HashSet<String>) {
+        let mut tags = HashSet::new();
+        let mut ids = Vec::new();
+        for galaxy in &a.galaxies {
+            ids.extend(self.galaxy(galaxy, a.time, &mut tags));
+        }
+        for id in &ids {
+            self.add_ref(id);
+        }
+        (ids, tags)
+    }
+
+    /// Convert a galaxy's clusters (each once per event); their ids.
+    fn galaxy(&mut self, galaxy: &Value, time: i64, tags: &mut HashSet<String>) -> Vec<String> {
+        let mut ids = Vec::new();
+        let Some(g) = galaxy.as_object() else {
+            return ids;
+        };
+        let galaxy_type = g.get("type").and_then(Value::as_str).unwrap_or_default();
+        let galaxy_name = g.get("name").and_then(Value::as_str).unwrap_or_default();
+        let galaxy_description = g.get("description").and_then(Value::as_str);
+        let stix_type = cluster_stix_type(galaxy_type);
+        for cluster in list(g, "GalaxyCluster") {
+            let Some(cl) = cluster.as_object() else {
+                continue;
+            };
+            let Some(cl_uuid) = cl
+                .get("uuid")
+                .and_then(Value::as_str)
+                .and_then(|u| Uuid::parse_str(u).ok())
+            else {
+                continue;
+            };
+            let cl_uuid = cl_uuid.hyphenated().to_string();
+            if let Some(tag) = cl.get("tag_name").and_then(Value::as_str) {
+                tags.insert(tag.to_string());
+            }
+            if let Some(id) = self.clusters.get(&cl_uuid) {
+                ids.push(id.clone());
+                continue;
+            }
+            let cl_type = cl
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or(galaxy_type);
+            let value = cl.get("value").and_then(Value::as_str).unwrap_or_default();
+            let mut labels = vec![
+                json!(format!("misp:galaxy-name=\"{galaxy_name}\"")),
+                json!(format!("misp:galaxy-type=\"{cl_type}\"")),
+            ];
+            if let Some(tag) = cl.get("tag_name").and_then(Value::as_str) {
+                labels.push(json!(tag));
+            }
+            let mut o = Obj::new();
+            let id = match stix_type {
+                Some(t) => {
+                    let id = format!("{t}--{cl_uuid}");
+                    insert_head(&mut o, t, &id, None, time);
+                    let name = if cl_type.starts_with("mitre-") && value.contains(" - ") {
+                        value.split(" - ").next().unwrap_or(value).trim()
+                    } else {
+                        value
+                    };
+                    o.insert("name".into(), json!(name));
+                    if let Some(d) = cl.get("description").and_then(Value::as_str) {
+                        o.insert("description".into(), json!(d));
+                    }
+                    if t == "malware" {
+                        o.insert("is_family".into(), json!(false));
+                    }
+                    if t == "identity" {
+                        if !o.contains_key("description") {
+                            if let Some(d) = galaxy_description {
+                                o.insert("description".into(), json!(d));
+                            }
+                        }
+                        o.insert("identity_class".into(), json!("class"));
+                    }
+                    o.insert("labels".into(), Value::Array(labels));
+                    if let Some(meta) = cl.get("meta").and_then(Value::as_object) {
+                        meta_fields(&mut o, t, meta);
+                    }
+                    id
+                }
+                None => {
+                    let id = format!("x-misp-galaxy-cluster--{cl_uuid}");
+                    insert_head(&mut o, "x-misp-galaxy-cluster", &id, None, time);
+                    o.insert("labels".into(), Value::Array(labels));
+                    let description = match (
+                        galaxy_description,
+                        cl.get("description").and_then(Value::as_str),
+                    ) {
+                        (Some(g), Some(c)) => format!("{g} | {c}"),
+                        (Some(g), None) => g.to_string(),
+                        (None, Some(c)) => c.to_string(),
+                        (None, None) => String::new(),
+                    };
+                    o.insert("x_misp_description".into(), json!(description));
+                    o.insert("x_misp_name".into(), json!(galaxy_name));
+                    o.insert("x_misp_type".into(), json!(cl_type));
+                    o.insert("x_misp_value".into(), json!(value));
+                    id
+                }
+            };
+            self.clusters.insert(cl_uuid, id.clone());
+            self.out.push(Value::Object(o));
+            ids.push(id);
+        }
+        ids
+    }
+
+    fn object(&mut self, value: &Value, n: usize, event_time: i64) {
+        let label = format!("object #{n}");
+        let Some(o) = value.as_object() else {
+            return self.skip(label, "Object", Rule::Type, "an object is a JSON object");
+        };
+        let uuid = match required_uuid(o, &self.event, Some(&label)) {
+            Ok(u) => u,
+            Err(e) => return self.skipped.push(e),
+        };
+        let item = format!("object {uuid}");
+        let Some(name) = o.get("name").and_then(Value::as_str) else {
+            return self.skip(
+                item,
+                "name",
+                Rule::Required,
+                "an object needs a 'name' (its template)",
+            );
+        };
+        let meta = o
+            .get("meta-category")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let time = match o.get("timestamp") {
+            Some(v) => match seconds(v) {
+                Some(t) => t,
+                None => {
+                    return self.skip(item, "timestamp", Rule::Timestamp, "not seconds since 1970")
+                }
+            },
+            None => event_time,
+        };
+        let mut attributes = Vec::new();
+        for (k, a) in list(o, "Attribute").iter().enumerate() {
+            let Some(am) = a.as_object() else {
+                return self.skip(
+                    item,
+                    &format!("Attribute[{k}]"),
+                    Rule::Type,
+                    "an attribute is a JSON object",
+                );
+            };
+            let relation = am
+                .get("object_relation")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let Some(v) = am.get("value").and_then(scalar_text) else {
+                return self.skip(
+                    item,
+                    &format!("Attribute[{k}].value"),
+                    Rule::Required,
+                    "an attribute needs a 'value'",
+                );
+            };
+            let a_uuid = am
+                .get("uuid")
+                .and_then(Value::as_str)
+                .and_then(|u| Uuid::parse_str(u).ok())
+                .map(|u| u.hyphenated().to_string());
+            attributes.push(ObjAttr {
+                relation: relation.to_string(),
+                value: v,
+                uuid: a_uuid,
+                to_ids: am.get("to_ids").is_some_and(truthy),
+                raw: am,
+            });
+        }
+        let labels = vec![
+            json!(format!("misp:name=\"{}\"", name.replace('|', "-"))),
+            json!(format!("misp:meta-category=\"{meta}\"")),
+        ];
+        let native = match name {
+            "domain-ip" => domain_ip_object(&uuid, &attributes),
+            "url" => url_object(&uuid, &attributes),
+            "file" => file_object(&uuid, &attributes),
+            _ => None,
+        };
+        let tags: Vec<String> = Vec::new();
+        match native {
+            Some(Ok(obs)) => {
+                let to_ids = attributes.iter().any(|a| a.to_ids);
+                let attr = Attr {
+                    uuid: &uuid,
+                    kind: name,
+                    value: "",
+                    category: meta,
+                    time,
+                    labels,
+                    tags,
+                    comment: o
+                        .get("comment")
+                        .and_then(Value::as_str)
+                        .filter(|c| !c.is_empty()),
+                    galaxies: Vec::new(),
+                    first_seen: o.get("first_seen").and_then(Value::as_str),
+                    last_seen: o.get("last_seen").and_then(Value::as_str),
+                };
+                self.observable_attribute(&attr, obs, to_ids);
+            }
+            Some(Err((property, rule, message))) => self.skip(item, property, rule, &message),
+            None => {
+                let id = format!("x-misp-object--{uuid}");
+                let mut x = Obj::new();
+                insert_head(&mut x, "x-misp-object", &id, self.identity.as_deref(), time);
+                x.insert("labels".into(), Value::Array(labels));
+                let attrs: Vec<Value> = attributes
+                    .iter()
+                    .map(|a| {
+                        let mut m = Obj::new();
+                        for key in ["type", "object_relation", "value", "category"] {
+                            if let Some(v) = a.raw.get(key) {
+                                m.insert(key.into(), v.clone());
+                            }
+                        }
+                        for key in ["comment", "to_ids"] {
+                            if let Some(v) = a.raw.get(key).filter(|v| truthy(v)) {
+                                m.insert(key.into(), v.clone());
+                            }
+                        }
+                        if let Some(u) = &a.uuid {
+                            m.insert("uuid".into(), json!(u));
+                        }
+                        Value::Object(m)
+                    })
+                    .collect();
+                x.insert("x_misp_attributes".into(), Value::Array(attrs));
+                if let Some(c) = o
+                    .get("comment")
+                    .and_then(Value::as_str)
+                    .filter(|c| !c.is_empty())
+                {
+                    x.insert("x_misp_comment".into(), json!(c));
+                }
+                x.insert("x_misp_meta_category".into(), json!(meta));
+                x.insert("x_misp_name".into(), json!(name));
+                self.push(Value::Object(x));
+            }
+        }
+    }
+
+    /// Split tags into TLP markings (their ids) and labels (appended).
+    fn tags(&mut self, tags: &[String], labels: &mut Vec<Value>) -> Vec<String> {
+        let mut ids = Vec::new();
+        for tag in tags {
+            match Tlp::from_tag(tag) {
+                Some(tlp) => {
+                    if !self.markings.contains(&tlp) {
+                        self.markings.push(tlp);
+                    }
+                    ids.push(tlp.id().to_string());
+                }
+                None => labels.push(json!(tag)),
+            }
+        }
+        ids
+    }
+
+    fn flush_relationships(&mut self) {
+        for (source, kind, target, time) in std::mem::take(&mut self.relationships) {
+            let id = format!(
+                "relationship--{}",
+                Uuid::new_v5(
+                    &RELATIONSHIP_NAMESPACE,
+                    format!("{source} - {kind} - {target}").as_bytes()
+                )
+            );
+            let mut r = Obj::new();
+            r.insert("type".into(), json!("relationship"));
+            r.insert("spec_version".into(), json!("2.1"));
+            r.insert("id".into(), json!(id));
+            r.insert("created".into(), json!(ms(time)));
+            r.insert("modified".into(), json!(ms(time)));
+            r.insert("relationship_type".into(), json!(kind));
+            r.insert("source_ref".into(), json!(source));
+            r.insert("target_ref".into(), json!(target));
+            self.push(Value::Object(r));
+        }
+    }
+}
+
+struct Attr<'a> {
+    uuid: &'a str,
+    kind: &'a str,
+    value: &'a str,
+    category: &'a str,
+    time: i64,
+    labels: Vec<Value>,
+    tags: Vec<String>,
+    comment: Option<&'a str>,
+    galaxies: Vec<&'a Value>,
+    first_seen: Option<&'a str>,
+    last_seen: Option<&'a str>,
+}
+
+struct ObjAttr<'a> {
+    relation: String,
+    value: String,
+    uuid: Option<String>,
+    to_ids: bool,
+    raw: &'a Obj,
+}
+
+/// The TLP marking definitions misp-stix writes (TLP 1.0 from the STIX 2.1
+/// specification; `tlp:clear` and `tlp:amber+strict` as TLP 2.0 extension markings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tlp {
+    /// TLP:WHITE
+    White,
+    /// TLP:GREEN
+    Green,
+    /// TLP:AMBER
+    Amber,
+    /// TLP:RED
+    Red,
+    /// TLP:CLEAR (TLP 2.0)
+    Clear,
+    /// TLP:AMBER+STRICT (TLP 2.0)
+    AmberStrict,
+}
+
+impl Tlp {
+    /// The TLP of a MISP tag (`tlp:green`, case-insensitive).
+    pub fn from_tag(tag: &str) -> Option<Tlp> {
+        match tag.to_ascii_lowercase().as_str() {
+            "tlp:white" => Some(Tlp::White),
+            "tlp:green" => Some(Tlp::Green),
+            "tlp:amber" => Some(Tlp::Amber),
+            "tlp:red" => Some(Tlp::Red),
+            "tlp:clear" => Some(Tlp::Clear),
+            "tlp:amber+strict" => Some(Tlp::AmberStrict),
+            _ => None,
+        }
+    }
+
+    /// The TLP of a marking definition id.
+    pub fn from_id(id: &str) -> Option<Tlp> {
+        [
+            Tlp::White,
+            Tlp::Green,
+            Tlp::Amber,
+            Tlp::Red,
+            Tlp::Clear,
+            Tlp::AmberStrict,
+        ]
+        .into_iter()
+        .find(|t| t.id() == id)
+    }
+
+    /// The MISP tag.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Tlp::White => "tlp:white",
+            Tlp::Green => "tlp:green",
+            Tlp::Amber => "tlp:amber",
+            Tlp::Red => "tlp:red",
+            Tlp::Clear => "tlp:clear",
+            Tlp::AmberStrict => "tlp:amber+strict",
+        }
+    }
+
+    /// The marking definition's id.
+    pub fn id(self) -> &'static str {
+        match self {
+            Tlp::White => "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9",
+            Tlp::Green => "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da",
+            Tlp::Amber => "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82",
+            Tlp::Red => "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed",
+            Tlp::Clear => "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+            Tlp::AmberStrict => "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+        }
+    }
+
+    fn definition(self) -> Value {
+        let level = &self.tag()[4..];
+        match self {
+            Tlp::Clear | Tlp::AmberStrict => json!({
+                "type": "marking-definition", "spec_version": "2.1", "id": self.id(),
+                "created": "2022-10-01T00:00:00.000Z", "name": format!("TLP:{}", level.to_ascii_uppercase()),
+                "extensions": {"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d": {
+                    "extension_type": "property-extension", "tlp_2_0": level}}
+            }),
+            _ => json!({
+                "type": "marking-definition", "spec_version": "2.1", "id": self.id(),
+                "created": "2017-01-20T00:00:00.000Z", "definition_type": "tlp",
+                "name": format!("TLP:{}", level.to_ascii_uppercase()), "definition": {"tlp": level}
+            }),
+        }
+    }
+}
+
+/// The STIX hash name of a MISP hash type (as misp-stix names it).
+pub fn hash_name(kind: &str) -> Option<(&'static str, usize)> {
+    Some(match kind {
+        "md5" => ("MD5", 32),
+        "sha1" => ("SHA-1", 40),
+        "sha224" => ("SHA-224", 56),
+        "sha256" => ("SHA-256", 64),
+        "sha384" => ("SHA-384", 96),
+        "sha512" => ("SHA-512", 128),
+        "sha3-224" => ("SHA3-224", 56),
+        "sha3-256" => ("SHA3-256", 64),
+        "sha3-384" => ("SHA3-384", 96),
+        "sha3-512" => ("SHA3-512", 128),
+        "imphash" => ("IMPHASH", 32),
+        "authentihash" => ("AUTHENTIHASH", 64),
+        "ssdeep" => ("SSDEEP", 0),
+        _ => return None,
+    })
+}
+
+fn hash_path(prefix: &str, name: &str) -> String {
+    if name.contains('-') {
+        format!("{prefix}:hashes.'{name}'")
+    } else {
+        format!("{prefix}:hashes.{name}")
+    }
+}
+
+fn check_hash(kind: &str, value: &str) -> Result<(&'static str, String), Refusal> {
+    let Some((name, len)) = hash_name(kind) else {
+        return Err(("type", Rule::Value, format!("'{kind}' is not a hash type")));
+    };
+    if len > 0 && (value.len() != len || !value.bytes().all(|b| b.is_ascii_hexdigit())) {
+        return Err((
+            "value",
+            Rule::Value,
+            format!("a {kind} hash is {len} hexadecimal digits"),
+        ));
+    }
+    if value.is_empty() {
+        return Err(("value", Rule::Value, "an empty hash".into()));
+    }
+    // pymisp lower-cases hexadecimal hashes; an ssdeep hash is case-sensitive.
+    let value = if len > 0 {
+        value.to_ascii_lowercase()
+    } else {
+        value.to_string()
+    };
+    Ok((name, value))
+}
+
+/// Escape a value for a STIX pattern literal (as misp-stix: `\` and `'`).
+pub fn escape(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('\'', "\\'")
+}
+
+fn sco(kind: &str, uuid: &str, props: Value) -> Value {
+    let mut o = Obj::new();
+    o.insert("type".into(), json!(kind));
+    o.insert("spec_version".into(), json!("2.1"));
+    o.insert("id".into(), json!(format!("{kind}--{uuid}")));
+    if let Value::Object(p) = props {
+        o.extend(p);
+    }
+    Value::Object(o)
+}
+
+fn ip_type(value: &str) -> Result<&'static str, Refusal> {
+    let addr = value.split('/').next().unwrap_or(value);
+    match addr.parse::<IpAddr>() {
+        Ok(IpAddr::V4(_)) => Ok("ipv4-addr"),
+        Ok(IpAddr::V6(_)) => Ok("ipv6-addr"),
+        Err(_) => Err((
+            "value",
+            Rule::Value,
+            format!("'{value}' is not an IP address"),
+        )),
+    }
+}
+
+fn port(value: &str) -> Result<u16, Refusal> {
+    value.trim().parse::<u16>().map_err(|_| {
+        (
+            "value",
+            Rule::Value,
+            format!("'{value}' is not a port (0-65535)"),
+        )
+    })
+}
+
+fn split2(value: &str) -> Result<(&str, &str), Refusal> {
+    value.split_once('|').ok_or((
+        "value",
+        Rule::Composite,
+        "a composite value is 'a|b'".to_string(),
+    ))
+}
+
+/// The pattern of a type misp-stix converts to an indicator only (with `to_ids`; a custom
+/// `x-misp-attribute` without).
+fn indicator_only(kind: &str, value: &str) -> Option<String> {
+    let v = escape(value);
+    Some(match kind {
+        "port" => format!("[network-traffic:dst_port = '{v}']"),
+        "user-agent" => {
+            format!("[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = '{v}']")
+        }
+        "http-method" => {
+            format!("[network-traffic:extensions.'http-request-ext'.request_method = '{v}']")
+        }
+        "size-in-bytes" => format!("[file:size = '{v}']"),
+        _ => return None,
+    })
+}
+
+/// The observable of an attribute type misp-stix converts to observed-data (and an
+/// indicator); `None` for the other types.
+fn observable(
+    kind: &str,
+    value: &str,
+    uuid: &str,
+    data: Option<&str>,
+) -> Option<Result<Observable, Refusal>> {
+    let v = escape(value);
+    let one = |t: &str, prop: &str, path: &str| Observable {
+        scos: vec![sco(t, uuid, json!({ prop: value }))],
+        pattern: format!("[{path} = '{v}']"),
+    };
+    Some(match kind {
+        "domain" | "hostname" => Ok(one("domain-name", "value", "domain-name:value")),
+        "url" | "uri" | "link" => Ok(one("url", "value", "url:value")),
+        "email" => Ok(one("email-addr", "value", "email-addr:value")),
+        "mutex" => Ok(one("mutex", "name", "mutex:name")),
+        "mac-address" => Ok(one("mac-addr", "value", "mac-addr:value")),
+        "regkey" => Ok(one(
+            "windows-registry-key",
+            "key",
+            "windows-registry-key:key",
+        )),
+        "filename" => Ok(one("file", "name", "file:name")),
+        "attachment" => Ok(match data {
+            Some(d) => Observable {
+                scos: vec![
+                    sco(
+                        "file",
+                        uuid,
+                        json!({"name": value, "content_ref": format!("artifact--{uuid}")}),
+                    ),
+                    sco("artifact", uuid, json!({"payload_bin": d})),
+                ],
+                pattern: format!(
+                    "[file:name = '{v}' AND file:content_ref.payload_bin = '{}']",
+                    escape(d)
+                ),
+            },
+            None => one("file", "name", "file:name"),
+        }),
+        "malware-sample" => (|| {
+            let (file, hash) = split2(value)?;
+            Ok(match data {
+                Some(d) => Observable {
+                    scos: vec![
+                        sco("file", uuid, json!({"name": file, "content_ref": format!("artifact--{uuid}")})),
+                        sco(
+                            "artifact",
+                            uuid,
+                            json!({"mime_type": "application/zip", "payload_bin": d,
+                                "encryption_algorithm": "mime-type-indicated", "decryption_key": "infected"}),
+                        ),
+                    ],
+                    pattern: format!(
+                        "[file:content_ref.payload_bin = '{}' AND file:content_ref.mime_type = 'application/zip' AND file:content_ref.encryption_algorithm = 'mime-type-indicated' AND file:content_ref.decryption_key = 'infected']",
+                        escape(d)
+                    ),
+                },
+                None => {
+                    let (name, hex) = check_hash("md5", hash)?;
+                    Observable {
+                        scos: vec![sco("file", uuid, json!({"hashes": {name: hex}, "name": file}))],
+                        pattern: format!("[file:name = '{}' AND file:hashes.MD5 = '{}']", escape(file), escape(&hex)),
+                    }
+                }
+            })
+        })(),
+        "github-username" => Ok(Observable {
+            scos: vec![sco(
+                "user-account",
+                uuid,
+                json!({"account_login": value, "account_type": "github"}),
+            )],
+            pattern: format!(
+                "[user-account:account_type = 'github' AND user-account:account_login = '{v}']"
+            ),
+        }),
+        "email-src" | "email-dst" => {
+            let (prop, path) = if kind == "email-src" {
+                ("from_ref", "email-message:from_ref.value")
+            } else {
+                ("to_refs", "email-message:to_refs[*].value")
+            };
+            let addr = format!("email-addr--{uuid}");
+            let target = if kind == "email-src" {
+                json!(addr)
+            } else {
+                json!([addr])
+            };
+            Ok(Observable {
+                scos: vec![
+                    sco(
+                        "email-message",
+                        uuid,
+                        json!({"is_multipart": false, prop: target}),
+                    ),
+                    sco("email-addr", uuid, json!({"value": value})),
+                ],
+                pattern: format!("[{path} = '{v}']"),
+            })
+        }
+        "email-subject" => Ok(Observable {
+            scos: vec![sco(
+                "email-message",
+                uuid,
+                json!({"is_multipart": false, "subject": value}),
+            )],
+            pattern: format!("[email-message:subject = '{v}']"),
+        }),
+        "email-reply-to" | "email-x-mailer" => {
+            let (header, path) = if kind == "email-reply-to" {
+                ("Reply-To", "reply_to")
+            } else {
+                ("X-Mailer", "x_mailer")
+            };
+            Ok(Observable {
+                scos: vec![sco(
+                    "email-message",
+                    uuid,
+                    json!({"is_multipart": false, "additional_header_fields": {header: value}}),
+                )],
+                pattern: format!("[email-message:additional_header_fields.{path} = '{v}']"),
+            })
+        }
+        "AS" => {
+            let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+            match digits.parse::<u64>() {
+                Ok(n) if n <= u64::from(u32::MAX) => Ok(Observable {
+                    scos: vec![sco("autonomous-system", uuid, json!({"number": n}))],
+                    pattern: format!("[autonomous-system:number = '{n}']"),
+                }),
+                _ => Err((
+                    "value",
+                    Rule::Value,
+                    format!("'{value}' is not an AS number"),
+                )),
+            }
+        }
+        "ip-src" | "ip-dst" | "ip-src|port" | "ip-dst|port" => (|| {
+            let side = if kind.starts_with("ip-src") {
+                "src"
+            } else {
+                "dst"
+            };
+            let (ip, p) = if kind.ends_with("|port") {
+                let (ip, p) = split2(value)?;
+                (ip, Some(port(p)?))
+            } else {
+                (value, None)
+            };
+            let t = ip_type(ip)?;
+            let ip_id = format!("{t}--{uuid}");
+            let mut nt = json!({ format!("{side}_ref"): ip_id });
+            let mut pattern = format!(
+                "[network-traffic:{side}_ref.type = '{t}' AND network-traffic:{side}_ref.value = '{}'",
+                escape(ip)
+            );
+            if let Some(p) = p {
+                nt[format!("{side}_port")] = json!(p);
+                pattern.push_str(&format!(" AND network-traffic:{side}_port = '{p}'"));
+            }
+            pattern.push(']');
+            nt["protocols"] = json!(["tcp"]);
+            Ok(Observable {
+                scos: vec![
+                    sco("network-traffic", uuid, nt),
+                    sco(t, uuid, json!({"value": ip})),
+                ],
+                pattern,
+            })
+        })(),
+        "domain|ip" => (|| {
+            let (domain, ip) = split2(value)?;
+            let t = ip_type(ip)?;
+            Ok(Observable {
+                scos: vec![
+                    sco(
+                        "domain-name",
+                        uuid,
+                        json!({"value": domain, "resolves_to_refs": [format!("{t}--{uuid}")]}),
+                    ),
+                    sco(t, uuid, json!({"value": ip})),
+                ],
+                pattern: format!(
+                    "[domain-name:value = '{}' AND domain-name:resolves_to_refs[*].value = '{}']",
+                    escape(domain),
+                    escape(ip)
+                ),
+            })
+        })(),
+        "hostname|port" => (|| {
+            let (host, p) = split2(value)?;
+            let p = port(p)?;
+            Ok(Observable {
+                scos: vec![
+                    sco("domain-name", uuid, json!({"value": host})),
+                    sco(
+                        "network-traffic",
+                        uuid,
+                        json!({"dst_ref": format!("domain-name--{uuid}"), "dst_port": p, "protocols": ["tcp"]}),
+                    ),
+                ],
+                pattern: format!(
+                    "[domain-name:value = '{}' AND network-traffic:dst_port = '{p}']",
+                    escape(host)
+                ),
+            })
+        })(),
+        "x509-fingerprint-md5" | "x509-fingerprint-sha1" | "x509-fingerprint-sha256" => (|| {
+            let algo = &kind["x509-fingerprint-".len()..];
+            let (name, hex) = check_hash(algo, value)?;
+            Ok(Observable {
+                scos: vec![sco(
+                    "x509-certificate",
+                    uuid,
+                    json!({"hashes": {name: hex}}),
+                )],
+                pattern: format!(
+                    "[{} = '{}']",
+                    hash_path("x509-certificate", name),
+                    escape(&hex)
+                ),
+            })
+        })(
+        ),
+        k if hash_name(k).is_some() => (|| {
+            let (name, hex) = check_hash(k, value)?;
+            Ok(Observable {
+                scos: vec![sco("file", uuid, json!({"hashes": {name: hex}}))],
+                pattern: format!("[{} = '{}']", hash_path("file", name), escape(&hex)),
+            })
+        })(),
+        k if k.starts_with("filename|") && hash_name(&k[9..]).is_some() => (|| {
+            let (file, hash) = split2(value)?;
+            let (name, hex) = check_hash(&k[9..], hash)?;
+            Ok(Observable {
+                scos: vec![sco(
+                    "file",
+                    uuid,
+                    json!({"hashes": {name: hex}, "name": file}),
+                )],
+                pattern: format!(
+                    "[file:name = '{}' AND {} = '{}']",
+                    escape(file),
+                    hash_path("file", name),
+                    escape(&hex)
+                ),
+            })
+        })(),
+        _ => return None,
+    })
+}
+
+fn relation<'a>(attributes: &'a [ObjAttr], name: &str) -> Vec<&'a ObjAttr<'a>> {
+    attributes.iter().filter(|a| a.relation == name).collect()
+}
+
+fn domain_ip_object(uuid: &str, attributes: &[ObjAttr]) -> Option<Result<Observable, Refusal>> {
+    let domains = relation(attributes, "domain");
+    let ips = relation(attributes, "ip");
+    if domains.is_empty() || domains.iter().chain(&ips).any(|a| a.uuid.is_none()) {
+        return None;
+    }
+    let mut scos = Vec::new();
+    let mut ip_ids = Vec::new();
+    let mut parts = Vec::new();
+    for ip in &ips {
+        let t = match ip_type(&ip.value) {
+            Ok(t) => t,
+            Err(e) => return Some(Err(e)),
+        };
+        let a_uuid = ip.uuid.as_deref().unwrap_or_default();
+        ip_ids.push(format!("{t}--{a_uuid}"));
+        scos.push(sco(t, a_uuid, json!({"value": ip.value})));
+    }
+    for d in &domains {
+        if d.to_ids {
+            parts.push(format!("domain-name:value = '{}'", escape(&d.value)));
+        }
+        let mut props = json!({"value": d.value});
+        if !ip_ids.is_empty() {
+            props["resolves_to_refs"] = json!(ip_ids);
+        }
+        scos.push(sco(
+            "domain-name",
+            d.uuid.as_deref().unwrap_or_default(),
+            props,
+        ));
+    }
+    for ip in &ips {
+        parts.push(format!(
+            "domain-name:resolves_to_refs[*].value = '{}'",
+            escape(&ip.value)
+        ));
+    }
+    let _ = uuid;
+    Some(Ok(Observable {
+        scos,
+        pattern: format!("[{}]", parts.join(" AND ")),
+    }))
+}
+
+fn url_object(uuid: &str, attributes: &[ObjAttr]) -> Option<Result<Observable, Refusal>> {
+    let urls = relation(attributes, "url");
+    if urls.len() != 1 || attributes.len() != 1 {
+        return None;
+    }
+    Some(Ok(Observable {
+        scos: vec![sco("url", uuid, json!({"value": urls[0].value}))],
+        pattern: if urls[0].to_ids {
+            format!("[url:value = '{}']", escape(&urls[0].value))
+        } else {
+            String::new()
+        },
+    }))
+}
+
+fn file_object(uuid: &str, attributes: &[ObjAttr]) -> Option<Result<Observable, Refusal>> {
+    let mut hashes = Obj::new();
+    let mut parts = Vec::new();
+    let mut props = Obj::new();
+    for a in attributes {
+        if let Some((name, _)) = hash_name(&a.relation) {
+            let hex = match check_hash(&a.relation, &a.value) {
+                Ok((_, hex)) => hex,
+                Err(e) => return Some(Err(e)),
+            };
+            if a.to_ids {
+                parts.push(format!("{} = '{}'", hash_path("file", name), escape(&hex)));
+            }
+            hashes.insert(name.into(), json!(hex));
+        } else if a.relation == "filename" || a.relation == "size-in-bytes" {
+            // handled below, in misp-stix's order
+        } else {
+            return None; // other relations: leave the object to x-misp-object
+        }
+    }
+    if !hashes.is_empty() {
+        props.insert("hashes".into(), Value::Object(hashes));
+    }
+    for a in relation(attributes, "size-in-bytes") {
+        match a.value.trim().parse::<u64>() {
+            Ok(n) => {
+                props.insert("size".into(), json!(n));
+                if a.to_ids {
+                    parts.push(format!("file:size = '{n}'"));
+                }
+            }
+            Err(_) => {
+                return Some(Err((
+                    "size-in-bytes",
+                    Rule::Value,
+                    format!("'{}' is not a size", a.value),
+                )))
+            }
+        }
+    }
+    let names = relation(attributes, "filename");
+    if names.len() > 1 {
+        return None;
+    }
+    if let Some(n) = names.first() {
+        props.insert("name".into(), json!(n.value));
+        if n.to_ids {
+            parts.push(format!("file:name = '{}'", escape(&n.value)));
+        }
+    }
+    if props.is_empty() {
+        return None;
+    }
+    Some(Ok(Observable {
+        scos: vec![sco("file", uuid, Value::Object(props))],
+        pattern: format!("[{}]", parts.join(" AND ")),
+    }))
+}
+
+fn cluster_stix_type(galaxy_type: &str) -> Option<&'static str> {
+    Some(match galaxy_type {
+        "360net-threat-actor"
+        | "microsoft-activity-group"
+        | "mitre-ics-groups"
+        | "threat-actor" => "threat-actor",
+        "android"
+        | "backdoor"
+        | "banker"
+        | "cryptominers"
+        | "malpedia"
+        | "mitre-enterprise-attack-malware"
+        | "mitre-ics-software"
+        | "mitre-malware"
+        | "mitre-mobile-attack-malware"
+        | "ransomware"
+        | "stealer" => "malware",
+        "botnet"
+        | "rat"
+        | "exploit-kit"
+        | "tds"
+        | "tool"
+        | "mitre-tool"
+        | "mitre-enterprise-attack-tool"
+        | "mitre-mobile-attack-tool" => "tool",
+        "cmtmf-attack-pattern"
+        | "mitre-attack-pattern"
+        | "mitre-enterprise-attack-attack-pattern"
+        | "mitre-ics-techniques"
+        | "mitre-mobile-attack-attack-pattern"
+        | "mitre-pre-attack-attack-pattern" => "attack-pattern",
+        "mitre-enterprise-attack-intrusion-set"
+        | "mitre-intrusion-set"
+        | "mitre-mobile-attack-intrusion-set"
+        | "mitre-pre-attack-intrusion-set" => "intrusion-set",
+        "sector" => "identity",
+        _ => return None,
+    })
+}
+
+/// Galaxy cluster `meta`: synonyms become aliases, external ids and refs external
+/// references, anything else a custom `x_misp_<key>`.
+fn meta_fields(o: &mut Obj, stix_type: &str, meta: &Obj) {
+    let mut references = Vec::new();
+    for (key, values) in meta {
+        let items: Vec<Value> = match values {
+            Value::Array(a) => a.clone(),
+            other => vec![other.clone()],
+        };
+        match key.as_str() {
+            "synonyms"
+                if matches!(
+                    stix_type,
+                    "threat-actor" | "intrusion-set" | "malware" | "tool"
+                ) =>
+            {
+                let name = if stix_type == "tool" {
+                    "x_mitre_aliases"
+                } else {
+                    "aliases"
+                };
+                o.insert(name.into(), Value::Array(items));
+            }
+            "external_id" => {
+                for v in items {
+                    references.push(json!({"source_name": "mitre-attack", "external_id": v}));
+                }
+            }
+            "refs" => {
+                for v in items {
+                    references.push(json!({"source_name": "url", "url": v}));
+                }
+            }
+            _ => {
+                o.insert(format!("x_misp_{}", key.replace('-', "_")), values.clone());
+            }
+        }
+    }
+    if !references.is_empty() {
+        o.insert("external_references".into(), Value::Array(references));
+    }
+}
+
+fn relationship_type(source: &str, target: &str) -> &'static str {
+    let s = source.split("--").next().unwrap_or_default();
+    let t = target.split("--").next().unwrap_or_default();
+    match (s, t) {
+        (
+            "indicator",
+            "attack-pattern" | "campaign" | "intrusion-set" | "malware" | "threat-actor" | "tool",
+        ) => "indicates",
+        ("campaign", "attack-pattern" | "malware" | "tool") => "uses",
+        ("campaign", "intrusion-set" | "threat-actor") => "attributed-to",
+        ("vulnerability", _) => "related-to",
+        _ => "related-to",
+    }
+}
+
+fn insert_head(o: &mut Obj, kind: &str, id: &str, created_by: Option<&str>, time: i64) {
+    o.insert("type".into(), json!(kind));
+    o.insert("spec_version".into(), json!("2.1"));
+    o.insert("id".into(), json!(id));
+    if let Some(c) = created_by {
+        o.insert("created_by_ref".into(), json!(c));
+    }
+    o.insert("created".into(), json!(ms(time)));
+    o.insert("modified".into(), json!(ms(time)));
+}
+
+fn list<'a>(map: &'a Obj, key: &str) -> Vec<&'a Value> {
+    match map.get(key) {
+        Some(Value::Array(items)) => items.iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn tag_names(map: &Obj) -> Vec<String> {
+    list(map, "Tag")
+        .into_iter()
+        .filter_map(|t| t.get("name").and_then(Value::as_str).map(str::to_string))
+        .collect()
+}
+
+fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// MISP writes booleans as `true`, `"1"`, `1` or `"true"`.
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_i64().is_some_and(|n| n != 0),
+        Value::String(s) => !matches!(s.as_str(), "" | "0" | "false" | "False"),
+        _ => false,
+    }
+}
+
+fn seconds(v: &Value) -> Option<i64> {
+    let n = match v {
+        Value::Number(n) => n.as_i64()?,
+        Value::String(s) => s.trim().parse::<i64>().ok()?,
+        _ => return None,
+    };
+    OffsetDateTime::from_unix_timestamp(n)
+        .ok()
+        .filter(|t| (1..=9999).contains(&t.year()))?;
+    Some(n)
+}
+
+fn date_seconds(date: &str) -> Option<i64> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let d = time::Date::parse(date, &format).ok()?;
+    Some(d.midnight().assume_utc().unix_timestamp())
+}
+
+fn datetime(secs: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+fn fmt_base(t: OffsetDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// `created`/`modified`: milliseconds, as the stix2 library writes them.
+fn ms(secs: i64) -> String {
+    format!("{}.000Z", fmt_base(datetime(secs)))
+}
+
+/// `valid_from`, `published`, `first_observed`: seconds.
+fn s(secs: i64) -> String {
+    format!("{}Z", fmt_base(datetime(secs)))
+}
+
+fn fmt_precise(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let micros = t.microsecond();
+    if micros == 0 {
+        format!("{}Z", fmt_base(t))
+    } else {
+        let frac = format!("{micros:06}");
+        format!("{}.{}Z", fmt_base(t), frac.trim_end_matches('0'))
+    }
+}
+
+/// A MISP `first_seen`/`last_seen` (`2020-10-25T16:22:00.000000+0000`, or RFC 3339).
+fn misp_datetime(text: &str) -> Option<OffsetDateTime> {
+    if let Ok(t) = OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339) {
+        return Some(t);
+    }
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond][offset_hour sign:mandatory][offset_minute]"
+    );
+    OffsetDateTime::parse(text, &format).ok()
+}
+
+fn observed_times(time: i64, first: Option<&str>, last: Option<&str>) -> (String, String) {
+    let base = datetime(time);
+    let f = first.and_then(misp_datetime);
+    let l = last.and_then(misp_datetime);
+    let mut first_t = f.unwrap_or(base);
+    let mut last_t = l.unwrap_or(base);
+    if first_t > last_t {
+        if l.is_some() {
+            first_t = last_t;
+        } else {
+            last_t = first_t;
+        }
+    }
+    (fmt_precise(first_t), fmt_precise(last_t))
+}
+
+fn required_uuid(map: &Obj, event: &str, item: Option<&str>) -> Result<String, MispError> {
+    let Some(v) = map.get("uuid") else {
+        return Err(err(
+            event,
+            item.map(str::to_string),
+            "uuid",
+            Rule::Required,
+            "no 'uuid': the STIX ids are made from it",
+        ));
+    };
+    let text = v.as_str().unwrap_or_default();
+    Uuid::parse_str(text)
+        .map(|u| u.hyphenated().to_string())
+        .map_err(|_| {
+            err(
+                event,
+                item.map(str::to_string),
+                "uuid",
+                Rule::Uuid,
+                &format!("'{v}' is not a UUID"),
+            )
+        })
+}
+
+fn err(
+    event: &str,
+    item: impl Into<Option<String>>,
+    property: &str,
+    rule: Rule,
+    message: &str,
+) -> MispError {
+    MispError {
+        event: event.to_string(),
+        item: item.into(),
+        property: property.to_string(),
+        rule,
+        message: message.to_string(),
+    }
+}
+
+/// MISP's default category per type (describeTypes), for attributes that omit it.
+fn default_category(kind: &str) -> &'static str {
+    match kind {
+        "md5" | "sha1" | "sha256" | "sha512" | "sha224" | "sha384" | "filename" | "ssdeep"
+        | "imphash" | "authentihash" | "email-src" | "email-dst" | "email-subject"
+        | "email-reply-to" | "email-x-mailer" => "Payload delivery",
+        k if k.starts_with("filename|") || k.starts_with("sha3-") => "Payload delivery",
+        "vulnerability" | "link" | "attachment" => "External analysis",
+        "campaign-name" => "Attribution",
+        "mutex" => "Artifacts dropped",
+        "size-in-bytes" => "Other",
+        "github-username" => "Social network",
+        "regkey" => "Persistence mechanism",
+        "email" => "Social network",
+        "text" | "comment" | "other" => "Other",
+        _ => "Network activity",
+    }
+}
+
+/// MISP's default `to_ids` per type (describeTypes' sane defaults), for attributes that omit it.
+fn default_to_ids(kind: &str) -> bool {
+    matches!(
+        kind,
+        "md5"
+            | "sha1"
+            | "sha224"
+            | "sha256"
+            | "sha384"
+            | "sha512"
+            | "sha3-224"
+            | "sha3-256"
+            | "sha3-384"
+            | "sha3-512"
+            | "imphash"
+            | "authentihash"
+            | "ssdeep"
+            | "filename"
+            | "ip-src"
+            | "ip-dst"
+            | "ip-src|port"
+            | "ip-dst|port"
+            | "hostname"
+            | "domain"
+            | "domain|ip"
+            | "hostname|port"
+            | "email-src"
+            | "email-dst"
+            | "email"
+            | "url"
+            | "uri"
+            | "mutex"
+            | "regkey"
+            | "malware-sample"
+            | "x509-fingerprint-md5"
+            | "x509-fingerprint-sha1"
+            | "x509-fingerprint-sha256"
+    ) || (kind.starts_with("filename|") && hash_name(&kind[9..]).is_some())
+}

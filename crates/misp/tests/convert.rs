@@ -1,0 +1,300 @@
+//! MISP → STIX as misp-stix converts (the expected values are misp-stix 2026.10.12's
+//! output for the same events), and STIX → MISP back.
+
+use accord_misp::from_stix::Exporter;
+use accord_misp::{event_to_stix, read_events, Rule};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+fn event(attributes: Value) -> Value {
+    json!({
+        "uuid": "a6ef17d6-91cb-4a05-b10b-2f045daf877a", "info": "test", "timestamp": "1603642920",
+        "published": false,
+        "Orgc": {"name": "MISP-Project", "uuid": "a0c22599-9e58-4da4-96ac-7051603fa951"},
+        "Tag": [{"name": "tlp:white"}, {"name": "misp:tool=\"misp2stix2\""}],
+        "Attribute": attributes
+    })
+}
+
+fn by_id<'a>(objects: &'a [Value], id: &str) -> &'a Value {
+    objects
+        .iter()
+        .find(|o| o["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {objects:#?}"))
+}
+
+#[test]
+fn to_ids_attribute_is_observed_data_indicator_and_based_on_relationship_with_misp_stix_ids() {
+    let e = event(
+        json!([{"uuid": "01ae0a21-c7ae-4c7f-b84b-b84a7ce53d1f", "type": "md5",
+        "value": "B2A5ABFEEF9E36964281A31E17B57C97", "category": "Payload delivery",
+        "timestamp": "1603642920", "to_ids": true}]),
+    );
+    let c = event_to_stix(&e, 0).unwrap();
+    assert!(c.skipped.is_empty());
+    let ind = by_id(
+        &c.objects,
+        "indicator--01ae0a21-c7ae-4c7f-b84b-b84a7ce53d1f",
+    );
+    assert_eq!(
+        ind["pattern"],
+        "[file:hashes.MD5 = 'b2a5abfeef9e36964281a31e17b57c97']"
+    );
+    assert_eq!(ind["valid_from"], "2020-10-25T16:22:00Z");
+    assert_eq!(ind["created"], "2020-10-25T16:22:00.000Z");
+    assert_eq!(
+        ind["created_by_ref"],
+        "identity--a0c22599-9e58-4da4-96ac-7051603fa951"
+    );
+    assert_eq!(
+        ind["labels"],
+        json!(["misp:type=\"md5\"", "misp:category=\"Payload delivery\""])
+    );
+    let file = by_id(&c.objects, "file--01ae0a21-c7ae-4c7f-b84b-b84a7ce53d1f");
+    assert_eq!(file["hashes"]["MD5"], "b2a5abfeef9e36964281a31e17b57c97");
+    // misp-stix: UUIDv5 of "source - based-on - target" in its namespace.
+    let rel = by_id(
+        &c.objects,
+        "relationship--e7603816-7805-5ab0-9cea-2f0eaa1e3ad4",
+    );
+    assert_eq!(
+        rel["source_ref"],
+        "indicator--01ae0a21-c7ae-4c7f-b84b-b84a7ce53d1f"
+    );
+    assert_eq!(
+        rel["target_ref"],
+        "observed-data--01ae0a21-c7ae-4c7f-b84b-b84a7ce53d1f"
+    );
+    let grouping = by_id(&c.objects, "grouping--a6ef17d6-91cb-4a05-b10b-2f045daf877a");
+    assert_eq!(grouping["context"], "suspicious-activity");
+    assert!(grouping["object_refs"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("relationship--e7603816-7805-5ab0-9cea-2f0eaa1e3ad4")));
+    assert_eq!(
+        grouping["object_marking_refs"],
+        json!(["marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"])
+    );
+    assert_eq!(
+        grouping["labels"],
+        json!([
+            "Threat-Report",
+            "misp:tool=\"MISP-STIX-Converter\"",
+            "misp:tool=\"misp2stix2\""
+        ])
+    );
+}
+
+#[test]
+fn without_to_ids_no_indicator_and_ip_src_is_network_traffic() {
+    let e = event(
+        json!([{"uuid": "91ae0a21-c7ae-4c7f-b84b-b84a7ce53d2f", "type": "ip-src",
+        "value": "1.2.3.4", "category": "Network activity", "timestamp": "1603642920",
+        "to_ids": false, "Tag": [{"name": "tlp:amber"}, {"name": "foo"}]}]),
+    );
+    let c = event_to_stix(&e, 0).unwrap();
+    assert!(!c.objects.iter().any(|o| o["type"] == "indicator"));
+    let nt = by_id(
+        &c.objects,
+        "network-traffic--91ae0a21-c7ae-4c7f-b84b-b84a7ce53d2f",
+    );
+    assert_eq!(
+        nt["src_ref"],
+        "ipv4-addr--91ae0a21-c7ae-4c7f-b84b-b84a7ce53d2f"
+    );
+    assert_eq!(nt["protocols"], json!(["tcp"]));
+    let od = by_id(
+        &c.objects,
+        "observed-data--91ae0a21-c7ae-4c7f-b84b-b84a7ce53d2f",
+    );
+    assert_eq!(
+        od["object_marking_refs"],
+        json!(["marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"])
+    );
+    assert_eq!(od["labels"][2], "foo");
+    assert!(c.objects.iter().any(|o| o["id"]
+        == "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"
+        && o["definition"]["tlp"] == "amber"));
+}
+
+#[test]
+fn a_bad_attribute_is_skipped_by_uuid_property_and_rule_and_the_rest_converted() {
+    let e = event(json!([
+        {"uuid": "02ae0a21-c7ae-4c7f-b84b-b84a7ce53d1f", "type": "sha256", "value": "abc",
+         "category": "Payload delivery", "timestamp": "1603642920", "to_ids": true},
+        {"uuid": "not-a-uuid", "type": "domain", "value": "a.example", "category": "Network activity"},
+        {"uuid": "03ae0a21-c7ae-4c7f-b84b-b84a7ce53d1f", "type": "domain", "value": "b.example",
+         "category": "Network activity", "timestamp": "1603642920", "to_ids": true}
+    ]));
+    let c = event_to_stix(&e, 0).unwrap();
+    assert_eq!(c.skipped.len(), 2);
+    let hash = &c.skipped[0];
+    assert_eq!(hash.rule, Rule::Value);
+    assert_eq!(hash.property, "value");
+    assert_eq!(
+        hash.item.as_deref(),
+        Some("attribute 02ae0a21-c7ae-4c7f-b84b-b84a7ce53d1f")
+    );
+    let text = hash.to_string();
+    assert!(
+        text.contains("a6ef17d6-91cb-4a05-b10b-2f045daf877a") && text.contains("misp-value"),
+        "{text}"
+    );
+    assert_eq!(c.skipped[1].rule, Rule::Uuid);
+    by_id(
+        &c.objects,
+        "indicator--03ae0a21-c7ae-4c7f-b84b-b84a7ce53d1f",
+    );
+}
+
+#[test]
+fn an_event_without_uuid_or_timestamp_is_refused() {
+    let mut e = event(json!([]));
+    e.as_object_mut().unwrap().remove("uuid");
+    let error = event_to_stix(&e, 3).unwrap_err();
+    assert_eq!((error.rule, error.event.as_str()), (Rule::Required, "#3"));
+    let mut e = event(json!([]));
+    e.as_object_mut().unwrap().remove("timestamp");
+    assert_eq!(event_to_stix(&e, 0).unwrap_err().property, "timestamp");
+}
+
+#[test]
+fn a_published_event_is_a_report_and_galaxies_become_sdos() {
+    let mut e = event(json!([]));
+    e["published"] = json!(true);
+    e["publish_timestamp"] = json!("1603642950");
+    e["Tag"] = json!([{"name": "misp-galaxy:threat-actor=\"APT28\""}]);
+    e["Galaxy"] = json!([{"name": "Threat Actor", "type": "threat-actor", "GalaxyCluster": [
+        {"uuid": "5b4ee3ea-eee3-4c8e-8323-85ae32658754", "type": "threat-actor", "value": "APT28",
+         "tag_name": "misp-galaxy:threat-actor=\"APT28\"", "description": "The Sofacy Group",
+         "meta": {"synonyms": ["Sofacy"], "country": ["RU"]}}]}]);
+    let c = event_to_stix(&e, 0).unwrap();
+    let report = by_id(&c.objects, "report--a6ef17d6-91cb-4a05-b10b-2f045daf877a");
+    assert_eq!(report["published"], "2020-10-25T16:22:30Z");
+    // the galaxy's tag is not a label of the report
+    assert_eq!(
+        report["labels"],
+        json!(["Threat-Report", "misp:tool=\"MISP-STIX-Converter\""])
+    );
+    let ta = by_id(
+        &c.objects,
+        "threat-actor--5b4ee3ea-eee3-4c8e-8323-85ae32658754",
+    );
+    assert_eq!(ta["aliases"], json!(["Sofacy"]));
+    assert_eq!(ta["x_misp_country"], json!(["RU"]));
+}
+
+#[test]
+fn inputs_of_every_shape_pymisp_writes() {
+    let one = r#"{"Event": {"uuid": "a6ef17d6-91cb-4a05-b10b-2f045daf877a"}}"#;
+    assert_eq!(read_events(one).unwrap().len(), 1);
+    let list = format!("[{one}, {{\"uuid\": \"b6ef17d6-91cb-4a05-b10b-2f045daf877a\"}}]");
+    assert_eq!(read_events(&list).unwrap().len(), 2);
+    let rest = format!("{{\"response\": [{one}]}}");
+    assert_eq!(
+        read_events(&rest).unwrap()[0]["uuid"],
+        "a6ef17d6-91cb-4a05-b10b-2f045daf877a"
+    );
+    assert_eq!(read_events("[1]").unwrap_err().rule, Rule::Shape);
+    assert_eq!(read_events("{").unwrap_err().rule, Rule::Json);
+}
+
+proptest! {
+    /// What the import writes, the export gives back: type, value, uuid, to_ids, tags.
+    #[test]
+    fn round_trip_keeps_type_value_uuid_and_tags(
+        a in 1u8..=254, b in 0u8..=255, label in "[a-z]{1,12}", tld in "(com|net|example)",
+        hash in "[0-9a-f]{64}", to_ids: bool,
+    ) {
+        let values = [
+            ("ip-dst", format!("198.51.{a}.{b}")),
+            ("domain", format!("{label}.{tld}")),
+            ("sha256", hash.clone()),
+            ("url", format!("http://{label}.{tld}/x?y='z'")),
+            ("ip-src|port", format!("203.0.113.{a}|{b}")),
+        ];
+        let attributes: Vec<Value> = values.iter().enumerate().map(|(n, (t, v))| json!({
+            "uuid": format!("00000000-0000-4000-8000-{n:012}"), "type": t, "value": v,
+            "category": "Network activity", "timestamp": "1603642920", "to_ids": to_ids,
+            "Tag": [{"name": "tlp:green"}, {"name": label.clone()}]
+        })).collect();
+        let c = event_to_stix(&event(Value::Array(attributes)), 0).unwrap();
+        prop_assert!(c.skipped.is_empty());
+        let mut exporter = Exporter::new();
+        for o in &c.objects {
+            exporter.add(&o.to_string()).unwrap();
+        }
+        let out = exporter.render();
+        prop_assert_eq!(out.events.len(), 1);
+        let back = out.events[0]["Event"]["Attribute"].as_array().unwrap().clone();
+        prop_assert_eq!(back.len(), values.len());
+        for (n, (t, v)) in values.iter().enumerate() {
+            let uuid = format!("00000000-0000-4000-8000-{n:012}");
+            let a = back.iter().find(|a| a["uuid"] == uuid.as_str()).unwrap();
+            prop_assert_eq!(&a["type"], *t);
+            prop_assert_eq!(a["value"].as_str().unwrap(), v.as_str());
+            prop_assert_eq!(&a["to_ids"], &json!(to_ids));
+            prop_assert_eq!(&a["Tag"], &json!([{"name": "tlp:green"}, {"name": label.clone()}]));
+        }
+        prop_assert_eq!(&out.events[0]["Event"]["uuid"], "a6ef17d6-91cb-4a05-b10b-2f045daf877a");
+    }
+}
+
+const TYPES: &[&str] = &[
+    "ip-src",
+    "ip-dst",
+    "ip-src|port",
+    "ip-dst|port",
+    "domain",
+    "hostname",
+    "domain|ip",
+    "url",
+    "md5",
+    "sha1",
+    "sha256",
+    "filename",
+    "filename|md5",
+    "email-src",
+    "email-dst",
+    "AS",
+    "mutex",
+    "port",
+    "user-agent",
+    "vulnerability",
+    "campaign-name",
+    "text",
+    "regkey",
+    "hostname|port",
+];
+
+proptest! {
+    /// Whatever the values, an attribute is converted or skipped with a rule (no panic),
+    /// and every id written is `type--uuid`.
+    #[test]
+    fn any_value_of_any_type_converts_or_is_skipped(
+        picks in proptest::collection::vec((0..TYPES.len(), ".{0,40}", any::<bool>()), 1..12),
+    ) {
+        let attributes: Vec<Value> = picks.iter().enumerate().map(|(n, (t, v, ids))| json!({
+            "uuid": format!("00000000-0000-4000-8000-{n:012}"), "type": TYPES[*t], "value": v,
+            "timestamp": "1603642920", "to_ids": ids,
+        })).collect();
+        let c = event_to_stix(&event(Value::Array(attributes)), 0).unwrap();
+        for o in &c.objects {
+            let id = o["id"].as_str().unwrap();
+            let (_, uuid) = id.split_once("--").unwrap();
+            prop_assert!(uuid::Uuid::parse_str(uuid).is_ok(), "{}", id);
+        }
+        let skipped: std::collections::HashSet<_> = c.skipped.iter().map(|e| e.item.clone()).collect();
+        prop_assert_eq!(skipped.len(), c.skipped.len(), "one reason per skipped attribute");
+    }
+
+    /// Arbitrary text is read as events or refused with a rule.
+    #[test]
+    fn arbitrary_text_never_panics(text in ".{0,200}") {
+        if let Ok(events) = read_events(&text) {
+            for (n, e) in events.iter().enumerate() {
+                let _ = event_to_stix(e, n);
+            }
+        }
+    }
+}
