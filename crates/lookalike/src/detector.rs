@@ -1103,14 +1103,20 @@ fn scan(
                         let (rclean, rlure) = chunk_clean(ctx, &raw[e..rc], l);
                         let lure = llure || rlure || ctx.lure_elsewhere(raw, (lc, rc));
                         let mut sc;
-                        match (lclean, rclean) {
-                            (true, true) if l <= SHORT_TOKEN_MAX && !lure => {
+                        let (lstray, rstray) = (lone_letter(&raw[lc..s]), lone_letter(&raw[e..rc]));
+                        let short_bare = l <= SHORT_TOKEN_MAX && !lure;
+                        match (
+                            lclean || (short_bare && lstray),
+                            rclean || (short_bare && rstray),
+                        ) {
+                            (true, true) if short_bare => {
                                 // A short token and no lure word: only in the registrable
-                                // label under a suffix phishing favours (`dpdn62.click`).
+                                // label under a suffix phishing favours (`dpdn62.click`,
+                                // `dpdi.xyz`).
                                 if in_sub || !abused_suffix(ctx.suffix) {
                                     continue;
                                 }
-                                stray = lone_letter(&raw[lc..s]) || lone_letter(&raw[e..rc]);
+                                stray = lstray || rstray;
                                 sc = 0.65;
                                 reasons.push(format!(
                                     "base 0.65: the {l}-letter brand token between clean boundaries under a suffix phishing favours ({})", ctx.suffix
