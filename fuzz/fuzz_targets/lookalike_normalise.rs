@@ -13,7 +13,9 @@ fn index() -> &'static Index {
     static INDEX: OnceLock<Index> = OnceLock::new();
     INDEX.get_or_init(|| {
         let mut b = IndexBuilder::new(SuffixList::Bundled);
-        let _ = b.add_brands("paypal.com\nhmrc.gov.uk\ngov.uk\ndhl.com\nmicrosoft.com\nservice-public.fr\n");
+        let _ = b.add_brands(
+            "paypal.com\nhmrc.gov.uk\ngov.uk\ndhl.com\nmicrosoft.com\nservice-public.fr\nbankofamerica.com\n",
+        );
         b.build()
     })
 }

@@ -2,7 +2,10 @@
 
 use crate::error::Refusal;
 use crate::finding::{Evidence, Finding, Technique};
-use crate::index::{Index, PatKind, LONG_TOKEN_MIN, MIN_TYPO_LEN, SHORT_TOKEN_MAX};
+use crate::index::{
+    HostKind, Index, PatKind, DEFENSIVE_EVIDENCE_MIN, LONG_TOKEN_MIN, MIN_TYPO2_LEN, MIN_TYPO_LEN,
+    SHORT_TOKEN_MAX,
+};
 use crate::normalise::Normaliser;
 use crate::words::{classify, Edit};
 use unicode_security::MixedScript;
@@ -79,13 +82,14 @@ impl<'i> Detector<'i> {
         };
         let ascii = n.ascii;
         let mut hosted = false;
-        let mut popular = false;
-        if index.hosting.contains(&ascii[rs..]) {
+        let mut host_kind = None;
+        if let Some(&kind) = index.hosting.get(&ascii[rs..]) {
             if rs == 0 {
                 return Ok(None);
             }
             rs = ascii[..rs - 1].rfind('.').map_or(0, |p| p + 1);
             hosted = true;
+            host_kind = Some(kind);
         }
         // Legitimate: the registrable domain or a longer suffix of the name is listed.
         let mut b = 0;
@@ -94,12 +98,11 @@ impl<'i> Detector<'i> {
                 return Ok(None);
             }
             if b == rs && index.popular.contains(&ascii[b..]) {
-                // A popular registrable domain: its own label is excused; brand tokens in
-                // its subdomains are judged, with lure words required (free hosters).
-                if rs == 0 {
-                    return Ok(None);
-                }
-                popular = true;
+                // A popular registrable domain that is no hoster, with its subdomains:
+                // brand names there are its infrastructure (`itunes-apple.com.akadns.net`,
+                // `officeapps.live.com`); user content lives under the hosting domains,
+                // which are never popular.
+                return Ok(None);
             }
             if b >= rs {
                 break;
@@ -112,7 +115,15 @@ impl<'i> Detector<'i> {
         let label_end = ascii[rs..].find('.').map_or(ascii.len(), |p| rs + p);
         let label = &ascii[rs..label_end];
         let suffix = ascii.get(label_end + 1..).unwrap_or("");
-        hosted |= index.hosting.contains(suffix);
+        if !hosted && index.popular_labels.contains(label) {
+            // The label of a popular site under another suffix: that site's own
+            // country or classic domain (`microsoftstore.com.hk`), excused like it.
+            return Ok(None);
+        }
+        if let Some(&kind) = index.hosting.get(suffix) {
+            hosted = true;
+            host_kind.get_or_insert(kind);
+        }
         let registrable = &ascii[rs..];
         let pre = &ascii[..label_end];
         let mut best = Best {
@@ -125,8 +136,8 @@ impl<'i> Detector<'i> {
             domain: ascii,
             registrable,
             unicode: n.unicode,
-            popular,
             hosted,
+            host_kind,
             suffix,
         };
 
@@ -135,43 +146,78 @@ impl<'i> Detector<'i> {
             .unicode
             .and_then(|u| u.split('.').nth(reg_label_index))
             .filter(|u| !u.is_ascii());
-        if !popular {
+        {
             // 1. The label is the brand token: TLD swap, hyphenation, or a hosted copy.
             nohyph.clear();
             nohyph.extend(label.chars().filter(|&c| c != '-'));
             if let Some(ids) = index.exact.get(nohyph.as_str()) {
                 for &id in ids {
                     let br = &index.brands[id as usize];
+                    let own = index.own_swaps.get(id as usize).copied().unwrap_or(0);
+                    let own_evidence = own >= DEFENSIVE_EVIDENCE_MIN;
+                    let cc_after = !br.suffix.is_empty()
+                        && suffix.len() > br.suffix.len() + 1
+                        && suffix.starts_with(br.suffix.as_str())
+                        && suffix.as_bytes().get(br.suffix.len()) == Some(&b'.');
                     let (tech, variant, base, why) = if label.contains('-') && label != br.label {
                         (
                             Technique::Hyphenation,
                             "hyphens-inserted",
                             0.85,
-                            "the brand's label with hyphens inserted",
+                            "the brand's label with hyphens inserted".to_string(),
+                        )
+                    } else if hosted
+                        && matches!(host_kind, Some(HostKind::Cdn | HostKind::Org))
+                        && ctx.lure_words().is_empty()
+                    {
+                        (
+                            Technique::Subdomain,
+                            "brand-token-as-label",
+                            0.6,
+                            "the brand's bare label as a host name on a CDN or an account-named hoster, where the brand names its own hosts and accounts (apple.com.akamaized.net, twitter.github.io), and no lure word".to_string(),
                         )
                     } else if hosted {
                         (
                             Technique::Subdomain,
                             "brand-token-as-label",
                             0.85,
-                            "the brand's label as a site name on a hosting domain",
+                            "the brand's label as a site name on a hosting domain".to_string(),
                         )
-                    } else if suffix != br.suffix && defensive_suffix(suffix) {
+                    } else if suffix == br.suffix {
+                        continue;
+                    } else if cc_after && !own_evidence {
+                        (
+                            Technique::TldSwap,
+                            "brand-suffix-then-country-code",
+                            0.85,
+                            format!(
+                                "the brand's whole domain followed by a country code ({}.{suffix}), spelled to read as {}",
+                                br.label, br.domain
+                            ),
+                        )
+                    } else if defensive_suffix(suffix) && own_evidence {
                         (
                             Technique::TldSwap,
                             "suffix-differs",
                             0.5,
-                            "the brand's label under a country-code or classic suffix, which brands register defensively",
+                            format!(
+                                "the brand's label under a country-code or classic suffix, and {own} popular domains show the brand registers its label under other suffixes"
+                            ),
                         )
-                    } else if suffix != br.suffix {
+                    } else if defensive_suffix(suffix) {
+                        (
+                            Technique::TldSwap,
+                            "suffix-differs",
+                            0.7,
+                            "the brand's label under a country-code or classic suffix (no popular domain shows the brand holding its label elsewhere)".to_string(),
+                        )
+                    } else {
                         (
                             Technique::TldSwap,
                             "suffix-differs",
                             0.75,
-                            "the brand's label under another public suffix",
+                            "the brand's label under another public suffix".to_string(),
                         )
-                    } else {
-                        continue;
                     };
                     ctx.offer(
                         &mut best,
@@ -257,6 +303,9 @@ impl<'i> Detector<'i> {
             } else if whole {
                 typo_probe(&ctx, &mut best, del, nohyph, label, false, false);
             }
+            if uni_label.is_none() && best.finding.is_none() {
+                typo2_probe(&ctx, &mut best, del, nohyph, label);
+            }
             if label.contains('-') {
                 for piece in label.split('-') {
                     if piece.len() + 1 >= min_len.max(MIN_TYPO_LEN) && piece.len() <= max_len + 1 {
@@ -307,10 +356,10 @@ impl<'i> Detector<'i> {
 
 struct Ctx<'a> {
     index: &'a Index,
-    /// The registrable domain is popular: only subdomains with lure words are judged.
-    popular: bool,
     /// The name is under a hosting domain.
     hosted: bool,
+    /// The kind of that hosting domain.
+    host_kind: Option<HostKind>,
     /// The public suffix (extended over a hosting domain).
     suffix: &'a str,
     domain: &'a str,
@@ -347,19 +396,17 @@ impl Ctx<'_> {
                     .into(),
             );
         }
-        if self.popular {
-            let long = self.index.brands[o.id as usize].token.len() >= LONG_TOKEN_MIN;
-            if !o.in_sub || (!long && self.lure_words().is_empty()) {
-                return;
-            }
-            score -= 0.1;
-            reasons.push(
-                "-0.10: under a popular registrable domain (a site of its users, or of the brand's own)"
-                    .into(),
-            );
+        if o.in_sub
+            && self.host_kind == Some(HostKind::Cdn)
+            && score > 0.6
+            && self.lure_words().is_empty()
+        {
+            score = 0.6;
+            reasons.push("capped at 0.60: a CDN host name without a lure word; CDN customers name their edge hosts after their own brands".into());
         }
         let score = (score.clamp(0.0, 1.0) * 100.0).round() / 100.0;
         let br = &self.index.brands[o.id as usize];
+        let token = &br.token;
         if score < self.index.min_score
             || score < best.score
             || (score == best.score && br.token.len() <= best.token_len)
@@ -374,6 +421,7 @@ impl Ctx<'_> {
                 format!("inserted {:?} at {}", e.to as char, e.pos)
             }
             "omission" => format!("omitted {:?} at {}", e.from as char, e.pos),
+            "two-edits" => format!("two edits from {token:?}, the first at {}", e.pos),
             "transposition" => format!(
                 "swapped {:?} and {:?} at {}",
                 e.from as char, e.to as char, e.pos
@@ -415,11 +463,14 @@ impl Ctx<'_> {
         if self.hosted || abused_suffix(self.suffix) {
             return true;
         }
-        let sub = self
+        // Lure words in the subdomains or in the registrable label itself
+        // (`dhls-tracking.com`): the name speaks to the brand's customers.
+        let label_end = self.registrable.find('.').unwrap_or(self.registrable.len());
+        let upto_label = self
             .domain
-            .get(..self.domain.len() - self.registrable.len())
+            .get(..self.domain.len() - self.registrable.len() + label_end)
             .unwrap_or("");
-        !sub.is_empty() && self.lure_elsewhere(sub.as_bytes(), (0, 0))
+        !upto_label.is_empty() && self.lure_elsewhere(upto_label.as_bytes(), (0, 0))
     }
 
     /// Lure words among the name's pieces (split at dots, hyphens and digits).
@@ -676,6 +727,197 @@ fn typo_probe(
     }
 }
 
+/// Probe `cand` (a whole registrable label without hyphens) for brand tokens of
+/// [`MIN_TYPO2_LEN`]+ letters two edits away (`blcokchian` for `blockchain`).
+///
+/// Symmetric delete at distance 2: the index holds each long token's zero-, one- and
+/// two-deletion variants as polynomial hashes (a Bloom filter, then a hash set); the
+/// candidate's variants are hashed from prefix hashes, no string built. Only a hash hit
+/// builds variants (in the detector's reused buffer) to settle the brand and the exact
+/// Damerau–Levenshtein distance.
+fn typo2_probe(ctx: &Ctx<'_>, best: &mut Best, del: &mut String, cand: &str, label: &str) {
+    use crate::index::{bloom_bit, POLY};
+    let index = ctx.index;
+    let c = cand.as_bytes();
+    let n = c.len();
+    let (lo, hi) = index.typo2_len;
+    if lo == usize::MAX || n == 0 || n > 64 || n + 2 < lo || n > hi + 2 {
+        return;
+    }
+    let mut pre = [0u64; 65];
+    let mut pow = [1u64; 65];
+    for i in 0..n {
+        pre[i + 1] = pre[i].wrapping_mul(POLY).wrapping_add(u64::from(c[i]));
+        pow[i + 1] = pow[i].wrapping_mul(POLY);
+    }
+    // Hash of c[a..b].
+    let sub = |a: usize, b: usize| pre[b].wrapping_sub(pre[a].wrapping_mul(pow[b - a]));
+    let bloom = &index.typo2_bloom;
+    let probe = |h: u64| {
+        let b = bloom_bit(h);
+        bloom.get(b / 64).is_some_and(|w| w & (1 << (b % 64)) != 0)
+            && index.typo2_hashes.contains(&h)
+    };
+    let mut hit = probe(pre[n]);
+    for j in 0..n {
+        if hit {
+            break;
+        }
+        if probe(
+            sub(0, j)
+                .wrapping_mul(pow[n - 1 - j])
+                .wrapping_add(sub(j + 1, n)),
+        ) {
+            hit = true;
+            break;
+        }
+        for k in j + 1..n {
+            let h = sub(0, j)
+                .wrapping_mul(pow[n - 2 - j])
+                .wrapping_add(sub(j + 1, k).wrapping_mul(pow[n - 1 - k]))
+                .wrapping_add(sub(k + 1, n));
+            if probe(h) {
+                hit = true;
+                break;
+            }
+        }
+    }
+    if !hit {
+        return;
+    }
+    // Settle: the candidate's variants looked up among the tokens and their variants.
+    let mut seen: [u32; 8] = [u32::MAX; 8];
+    let mut nseen = 0;
+    let mut consider = |id: u32, best: &mut Best| {
+        if seen[..nseen].contains(&id) {
+            return;
+        }
+        if nseen < seen.len() {
+            seen[nseen] = id;
+            nseen += 1;
+        }
+        let br = &index.brands[id as usize];
+        let t = br.token.as_bytes();
+        // The optimal-string-alignment distance counts a transposition beside a dropped
+        // letter (`bankofamieca`) as 3; the deletion neighbourhoods matched at two, so
+        // 3 is accepted for these slips (the letters already rule out replacements).
+        if t.len() < MIN_TYPO2_LEN || !one_sided_letters(c, t) {
+            return;
+        }
+        let Some(distance) = osa_distance_within(c, t, 3).filter(|&d| d >= 2) else {
+            return;
+        };
+        let pos = c.iter().zip(t).position(|(a, b)| a != b).unwrap_or(0);
+        let mut score = if t.len() >= 10 { 0.75 } else { 0.7 };
+        let mut reasons = vec![format!(
+            "base {score:.2}: two slips (optimal-string-alignment distance {distance}) from the {}-letter brand token",
+            t.len()
+        )];
+        if pos == 0 {
+            score -= 0.1;
+            reasons.push("-0.10: the first letter differs, which typing slips rarely touch".into());
+        }
+        ctx.offer(
+            best,
+            Offer {
+                id,
+                technique: Technique::Typo,
+                variant: "two-edits",
+                label,
+                in_sub: false,
+                score,
+                reasons,
+                edit: Some(Edit {
+                    variant: "two-edits",
+                    pos,
+                    from: t.get(pos).copied().unwrap_or(0),
+                    to: c.get(pos).copied().unwrap_or(0),
+                    distance,
+                }),
+                skeleton: None,
+                permutation: true,
+            },
+        );
+    };
+    let mut look = |key: &str, best: &mut Best| {
+        for map in [&index.exact, &index.deletes, &index.deletes2] {
+            if let Some(ids) = map.get(key) {
+                for &id in ids {
+                    consider(id, best);
+                }
+            }
+        }
+    };
+    look(cand, best);
+    for j in 0..n {
+        if !cand.is_char_boundary(j) || !cand.is_char_boundary(j + 1) {
+            continue;
+        }
+        del.clear();
+        del.push_str(&cand[..j]);
+        del.push_str(&cand[j + 1..]);
+        look(del.as_str(), best);
+        for k in j + 1..n {
+            if !cand.is_char_boundary(k) || !cand.is_char_boundary(k + 1) {
+                continue;
+            }
+            del.clear();
+            del.push_str(&cand[..j]);
+            del.push_str(&cand[j + 1..k]);
+            del.push_str(&cand[k + 1..]);
+            look(del.as_str(), best);
+        }
+    }
+}
+
+/// Whether one name's letters contain the other's (as multisets): the two edits are
+/// slips (transpositions, doubled or dropped letters: `blcokchian`, `biitfiinex`), not
+/// replacements, which make other words (`etherscams`, `cryptokittens`).
+fn one_sided_letters(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = [0i16; 128];
+    for &x in a {
+        diff[usize::from(x & 127)] += 1;
+    }
+    for &x in b {
+        diff[usize::from(x & 127)] -= 1;
+    }
+    diff.iter().all(|&d| d >= 0) || diff.iter().all(|&d| d <= 0)
+}
+
+/// Optimal-string-alignment (restricted Damerau–Levenshtein) distance of `a` and `b`
+/// when it is at most `max`, on the stack (both at most 64 bytes).
+fn osa_distance_within(a: &[u8], b: &[u8], max: u32) -> Option<u32> {
+    let (n, m) = (a.len(), b.len());
+    if n > 64 || m > 64 || n.abs_diff(m) > max as usize {
+        return None;
+    }
+    let mut rows = [[0u32; 65]; 3];
+    for (j, v) in rows[0].iter_mut().enumerate().take(m + 1) {
+        *v = j as u32;
+    }
+    for i in 1..=n {
+        let (cur, prev, prev2) = (i % 3, (i + 2) % 3, (i + 1) % 3);
+        rows[cur][0] = i as u32;
+        let mut row_min = rows[cur][0];
+        for j in 1..=m {
+            let cost = u32::from(a[i - 1] != b[j - 1]);
+            let mut v = (rows[prev][j] + 1)
+                .min(rows[cur][j - 1] + 1)
+                .min(rows[prev][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(rows[prev2][j - 2] + 1);
+            }
+            rows[cur][j] = v;
+            row_min = row_min.min(v);
+        }
+        if row_min > max {
+            return None;
+        }
+    }
+    let d = rows[n % 3][m];
+    (d <= max).then_some(d)
+}
+
 /// Whether a chunk beside a brand token is a clean boundary: empty, digits, a sequence
 /// of lure words, or (long tokens) one letter. Returns (clean, is_lure).
 fn chunk_clean(ctx: &Ctx<'_>, chunk: &[u8], token_len: usize) -> (bool, bool) {
@@ -761,7 +1003,16 @@ fn scan(
                         continue;
                     }
                     let in_sub = s < label_start;
-                    let (tech, score, why) = if in_sub {
+                    let cdn_own = in_sub
+                        && ctx.host_kind == Some(HostKind::Cdn)
+                        && ctx.lure_words().is_empty();
+                    let (tech, score, why) = if cdn_own {
+                        (
+                            Technique::Subdomain,
+                            0.6,
+                            "base 0.60: the brand's whole domain as labels of a CDN host name without a lure word: CDN customers name their edge hosts after their own domains (apple.com.akamaized.net)",
+                        )
+                    } else if in_sub {
                         (
                             Technique::Subdomain,
                             0.95,
@@ -855,11 +1106,26 @@ fn scan(
                         let (rclean, rlure) = chunk_clean(ctx, &raw[e..rc], l);
                         let lure = llure || rlure || ctx.lure_elsewhere(raw, (lc, rc));
                         let mut sc;
-                        match (lclean, rclean) {
-                            (true, true) => {
-                                if l <= SHORT_TOKEN_MAX && !lure {
+                        let (lstray, rstray) = (lone_letter(&raw[lc..s]), lone_letter(&raw[e..rc]));
+                        let short_bare = l <= SHORT_TOKEN_MAX && !lure;
+                        match (
+                            lclean || (short_bare && lstray),
+                            rclean || (short_bare && rstray),
+                        ) {
+                            (true, true) if short_bare => {
+                                // A short token and no lure word: only in the registrable
+                                // label under a suffix phishing favours (`dpdn62.click`,
+                                // `dpdi.xyz`).
+                                if in_sub || !abused_suffix(ctx.suffix) {
                                     continue;
                                 }
+                                stray = lstray || rstray;
+                                sc = 0.65;
+                                reasons.push(format!(
+                                    "base 0.65: the {l}-letter brand token between clean boundaries under a suffix phishing favours ({})", ctx.suffix
+                                ));
+                            }
+                            (true, true) => {
                                 if lone_letter(&raw[lc..s]) || lone_letter(&raw[e..rc]) {
                                     stray = !in_sub;
                                     sc = 0.6;

@@ -45,6 +45,16 @@ pub const LONG_TOKEN_MIN: usize = 7;
 pub const MAX_BRANDS: usize = 100_000;
 /// Default lowest score reported.
 pub const DEFAULT_MIN_SCORE: f64 = 0.65;
+/// Shortest brand token looked for at two edits (`blcokchian` for `blockchain`): two
+/// edits of a shorter token reach too many real words and names.
+pub const MIN_TYPO2_LEN: usize = 8;
+/// Bits of the two-edit prefilter (a one-hash Bloom filter over the tokens' two-deletion
+/// neighbourhoods, 256 KiB): most labels are rejected by bit tests alone.
+const TYPO2_BLOOM_BITS: usize = 1 << 21;
+/// Popular registrable domains with a brand's label under other suffixes from which the
+/// brand counts as one that registers its label widely (`google.de`, `google.fr`): its
+/// country-code and com/net/org swaps are then more likely its own than a phish.
+pub const DEFENSIVE_EVIDENCE_MIN: u32 = 2;
 
 /// A protected brand: one registrable domain from the brands file.
 #[derive(Debug, Clone)]
@@ -174,7 +184,8 @@ impl IndexBuilder {
         added
     }
 
-    /// Add hosting domains beyond the bundled list (one a line, `#` comments).
+    /// Add hosting domains beyond the bundled list (one a line, `#` comments; a second
+    /// word `cdn` or `org` gives the kind, see `data/hosting-suffixes.txt`).
     pub fn add_hosting(&mut self, text: &str) {
         self.extra_hosting
             .extend(list_lines(text).map(|l| l.to_ascii_lowercase()));
@@ -188,13 +199,22 @@ impl IndexBuilder {
 
     /// Compile the index.
     pub fn build(self) -> Index {
-        let hosting: Set = list_lines(HOSTING_SUFFIXES)
+        let mut hosting: Map<HostKind> = Map::default();
+        for line in list_lines(HOSTING_SUFFIXES)
             .map(str::to_string)
             .chain(self.extra_hosting)
-            .map(String::into_boxed_str)
-            .collect();
+        {
+            let mut words = line.split_whitespace();
+            let Some(name) = words.next() else { continue };
+            let kind = match words.next() {
+                Some("cdn") => HostKind::Cdn,
+                Some("org") => HostKind::Org,
+                _ => HostKind::Site,
+            };
+            hosting.insert(name.into(), kind);
+        }
         let mut popular = self.popular;
-        popular.retain(|d| !hosting.contains(d));
+        popular.retain(|d| !hosting.contains_key(d));
         let mut legit = self.brand_domains.clone();
         legit.extend(self.allow.iter().cloned());
 
@@ -205,6 +225,10 @@ impl IndexBuilder {
         let mut typo_hashes = HashSet64::default();
         let mut patterns: Map<PatInfo> = Map::default();
         let (mut min_len, mut max_len) = (usize::MAX, 0);
+        let (mut min2, mut max2) = (usize::MAX, 0);
+        let mut deletes2: Map<Vec<u32>> = Map::default();
+        let mut typo2_hashes = HashSet64::default();
+        let mut typo2_bloom = vec![0u64; TYPO2_BLOOM_BITS / 64];
         for (i, b) in self.brands.iter().enumerate() {
             let id = i as u32;
             push(&mut exact, &b.token, id);
@@ -226,6 +250,34 @@ impl IndexBuilder {
                     push(&mut deletes, &d, id);
                 }
             }
+            if b.token.len() >= MIN_TYPO2_LEN && b.token.len() <= MAX_TYPO2_LEN {
+                min2 = min2.min(b.token.len());
+                max2 = max2.max(b.token.len());
+                let t = b.token.as_bytes();
+                let mut add = |v: &[u8]| {
+                    let h = poly_hash(v);
+                    typo2_hashes.insert(h);
+                    bloom_set(&mut typo2_bloom, h);
+                };
+                add(t);
+                let mut v = Vec::with_capacity(t.len());
+                for j in 0..t.len() {
+                    v.clear();
+                    v.extend_from_slice(&t[..j]);
+                    v.extend_from_slice(&t[j + 1..]);
+                    add(&v);
+                    for k in j + 1..t.len() {
+                        v.clear();
+                        v.extend_from_slice(&t[..j]);
+                        v.extend_from_slice(&t[j + 1..k]);
+                        v.extend_from_slice(&t[k + 1..]);
+                        add(&v);
+                        if let Ok(d2) = std::str::from_utf8(&v) {
+                            push(&mut deletes2, d2, id);
+                        }
+                    }
+                }
+            }
             if b.token.len() >= MIN_TOKEN_LEN {
                 push_pat(&mut patterns, &b.token, PatKind::Token, id);
                 if b.label != b.token {
@@ -242,9 +294,32 @@ impl IndexBuilder {
                 }
             }
         }
+        // Evidence that a brand registers its label under other suffixes: popular
+        // registrable domains whose label is the brand's. Labels of the other popular
+        // domains: the same label under another suffix is that site's own
+        // (`microsoftstore.com.hk` beside the popular `microsoftstore.com`).
+        let mut own_swaps = vec![0u32; self.brands.len()];
+        let mut popular_labels = Set::default();
+        for d in &popular {
+            let Some((label, _)) = d.split_once('.') else {
+                continue;
+            };
+            if !exact.contains_key(label.replace('-', "").as_str()) {
+                popular_labels.insert(label.into());
+            }
+            if let Some(ids) = exact.get(label) {
+                for &id in ids {
+                    let br = &self.brands[id as usize];
+                    if br.label == label && *br.domain != **d {
+                        own_swaps[id as usize] += 1;
+                    }
+                }
+            }
+        }
         for v in exact
             .values_mut()
             .chain(deletes.values_mut())
+            .chain(deletes2.values_mut())
             .chain(skeletons.values_mut())
         {
             v.sort_unstable();
@@ -275,9 +350,43 @@ impl IndexBuilder {
             lure,
             ascii_skel,
             typo_len: (min_len, max_len),
+            deletes2,
+            typo2_hashes,
+            typo2_bloom,
+            typo2_len: (min2, max2),
+            own_swaps,
+            popular_labels,
             min_score: self.min_score,
         }
     }
+}
+
+/// Longest brand token looked for at two edits (its two-deletion neighbourhood has
+/// n(n-1)/2 entries).
+pub const MAX_TYPO2_LEN: usize = 24;
+
+/// The Bloom bit of hash `h` (its high bits: the low bits of a polynomial hash of
+/// similar strings are correlated).
+pub(crate) fn bloom_bit(h: u64) -> usize {
+    (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - 21)) as usize
+}
+
+fn bloom_set(bloom: &mut [u64], h: u64) {
+    let b = bloom_bit(h);
+    if let Some(w) = bloom.get_mut(b / 64) {
+        *w |= 1 << (b % 64);
+    }
+}
+
+/// Where a hosting domain's names come from: what a bare brand name there means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HostKind {
+    /// Site builders and free hosting: anyone picks the name.
+    Site,
+    /// A CDN: the customer (often the brand) names its edge hosts.
+    Cdn,
+    /// Account- or organisation-named sites: the brand claims its own name first.
+    Org,
 }
 
 fn push(map: &mut Map<Vec<u32>>, key: &str, id: u32) {
@@ -339,13 +448,24 @@ pub struct Index {
     pub(crate) skeletons: Map<Vec<u32>>,
     pub(crate) legit: Set,
     pub(crate) popular: Set,
-    pub(crate) hosting: Set,
+    pub(crate) hosting: Map<HostKind>,
     pub(crate) pattern_info: Vec<PatInfo>,
     pub(crate) ac: Option<AhoCorasick>,
     pub(crate) ac_skel: Option<AhoCorasick>,
     pub(crate) lure: Set,
     pub(crate) ascii_skel: Vec<Box<str>>,
     pub(crate) typo_len: (usize, usize),
+    /// Two-deletion neighbourhoods of tokens of [`MIN_TYPO2_LEN`]+ letters.
+    pub(crate) deletes2: Map<Vec<u32>>,
+    /// Polynomial hashes of those tokens and their one- and two-deletion variants.
+    pub(crate) typo2_hashes: HashSet64,
+    /// The same hashes as a one-hash Bloom filter (bit tests before set probes).
+    pub(crate) typo2_bloom: Vec<u64>,
+    pub(crate) typo2_len: (usize, usize),
+    /// Per brand: popular registrable domains with its label under another suffix.
+    pub(crate) own_swaps: Vec<u32>,
+    /// Registrable labels of popular domains that are no brand's label.
+    pub(crate) popular_labels: Set,
     pub(crate) min_score: f64,
 }
 

@@ -12,15 +12,20 @@
 //! the brands are compiled into an [`Index`]: a hash map over brand tokens and their
 //! one-deletion neighbourhoods (symmetric-delete edit search), a map over UTS #39
 //! skeletons, and Aho-Corasick automata over the tokens (raw and skeleton) for brands
-//! inside longer labels. A name costs a handful of hash probes and one automaton pass,
-//! whatever the number of brands.
+//! inside longer labels; tokens of 8+ letters also have their two-deletion
+//! neighbourhoods, behind a Bloom filter, for two-edit slips. A name costs a handful of
+//! hash probes and one automaton pass, whatever the number of brands.
 //!
 //! # Precision
 //! Legitimate names are never reported: the brands' own registrable domains (and
 //! their subdomains), an allow-list, and a bundled list of popular registrable domains
-//! (Tranco/Umbrella/Cloudflare/Majestic top lists via the MISP warninglists, CC0).
-//! Hosting and CDN domains (`*.web.app`, `*.workers.dev`, `*.akamaihd.net`...) are the
-//! exception: there the name under the hoster is judged, not the hoster. Short brand
+//! (Tranco/Umbrella/Cloudflare/Majestic top lists via the MISP warninglists, CC0) with
+//! their subdomains and their labels under other suffixes. Hosting and CDN domains
+//! (`*.web.app`, `*.workers.dev`, `*.akamaihd.net`...) are the exception: there the name
+//! under the hoster is judged, not the hoster, and the hoster's kind (CDN, account-named
+//! sites, site builders) decides what a bare brand name there means. Popular-list
+//! evidence also decides TLD swaps: a brand seen holding its label under other suffixes
+//! owns its country-code swaps too. Short brand
 //! tokens (3–4 letters) fire only between token boundaries with lure words beside them;
 //! medium tokens (5–6) need clean boundaries (label edge, hyphen, digit, or a lure word);
 //! only long tokens (≥ 7) fire when embedded in other letters.

@@ -53,7 +53,8 @@ pub(crate) struct Edit {
     pub from: u8,
     /// The candidate's character(s) at that position (0 when none).
     pub to: u8,
-    /// Damerau–Levenshtein distance (always 1: a transposition counts as one edit).
+    /// Edit distance: 1 for one edit (a transposition counts as one); for `two-edits`, the
+    /// optimal-string-alignment distance (2, or 3 for a transposition beside a dropped letter).
     pub distance: u32,
 }
 

@@ -1,5 +1,6 @@
 //! Properties: nothing panics, refusals carry a rule, limits hold, brands' own names and
-//! their subdomains are never reported, every one-edit typo of a long brand is found.
+//! their subdomains are never reported, every one-edit typo of a long brand is found,
+//! and every two-slip typo of a long brand (the hash and Bloom prefilter never drops one).
 
 use accord_lookalike::normalise::{MAX_DOMAIN_LEN, MAX_LABELS, MAX_LABEL_LEN};
 use accord_lookalike::{Detector, Normaliser, SuffixList};
@@ -63,5 +64,35 @@ proptest! {
         let f = d.check(&name).ok().flatten();
         prop_assert!(f.is_some(), "{} not found", name);
         prop_assert_eq!(f.map(|f| f.imitates), Some("microsoft.com".to_string()));
+    }
+
+    #[test]
+    fn two_slips_of_a_long_brand_are_found(p1 in 1usize..12, p2 in 1usize..12, ops in (0usize..3, 0usize..3)) {
+        // Slips: swap two neighbours, double a letter, drop a letter (a doubled and a
+        // dropped letter together change the letters both ways, like a replacement:
+        // not looked for).
+        prop_assume!(!matches!(ops, (1, 2) | (2, 1)));
+        let token = "bankofamerica";
+        let mut label: Vec<u8> = token.as_bytes().to_vec();
+        for (pos, op) in [(p1, ops.0), (p2, ops.1)] {
+            let pos = pos.min(label.len() - 2);
+            match op {
+                0 => label.swap(pos, pos + 1),
+                1 => label.insert(pos, label[pos]),
+                _ => { label.remove(pos); }
+            }
+        }
+        let label = String::from_utf8(label).unwrap_or_default();
+        static INDEX: std::sync::OnceLock<accord_lookalike::Index> = std::sync::OnceLock::new();
+        let index = INDEX.get_or_init(|| crate::techniques::index_with("bankofamerica.com\n", ""));
+        let mut d = Detector::new(index);
+        let name = format!("{label}.com");
+        prop_assume!(label != token && !index.is_popular(&name));
+        let f = d.check(&name).ok().flatten();
+        prop_assert!(f.is_some(), "{} not found", name);
+        if let Some(f) = f {
+            prop_assert_eq!(f.imitates, "bankofamerica.com");
+            prop_assert!(f.evidence.edit_distance.is_some_and(|e| e <= 3), "{:?}", f.evidence);
+        }
     }
 }

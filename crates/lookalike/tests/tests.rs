@@ -1,5 +1,6 @@
 //! accord-lookalike integration tests (one binary).
 
+mod classes;
 mod observer;
 mod props;
 mod techniques;
