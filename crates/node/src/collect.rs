@@ -185,8 +185,8 @@ impl std::fmt::Display for CollectSummary {
         if let Some(d) = &self.dns {
             writeln!(
                 f,
-                "dnstap:     {} connections ({} refused, {} broken); {} frames: {} DNS records, {} skipped, {} malformed",
-                d.connections, d.refused_connections, d.broken_streams, d.frames, d.records, d.skipped, d.refused
+                "dnstap:     {} connections ({} refused, {} senders not allowed, {} broken); {} frames: {} DNS records, {} skipped, {} malformed",
+                d.connections, d.refused_connections, d.refused_senders, d.broken_streams, d.frames, d.records, d.skipped, d.refused
             )?;
         }
         write!(
@@ -340,6 +340,7 @@ pub fn run<'a>(
         summary.dns = Some(DnsSummary {
             connections: c.connections.load(Ordering::Relaxed),
             refused_connections: c.refused_connections.load(Ordering::Relaxed),
+            refused_senders: c.refused_senders.load(Ordering::Relaxed),
             broken_streams: c.broken_streams.load(Ordering::Relaxed),
             frames: c.frames.load(Ordering::Relaxed),
             records: dns_counts.records,
@@ -365,6 +366,8 @@ pub struct DnsSummary {
     pub connections: u64,
     /// Connections refused (too many at once).
     pub refused_connections: u64,
+    /// TCP connections refused: the sender is not allowed.
+    pub refused_senders: u64,
     /// Connections ended by a broken stream.
     pub broken_streams: u64,
     /// Data frames received.

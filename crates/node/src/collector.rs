@@ -273,7 +273,9 @@ pub fn spawn_for_serve(
             let addr: DnstapAddr = addr
                 .parse()
                 .map_err(|e| CollectorError::Telemetry(format!("dnstap {e}")))?;
-            let (feed, _accepting) = crate::dnstap::listen(&addr, stop.clone())?;
+            let senders = crate::dnstap::parse_senders(&t.dnstap_from)
+                .map_err(|e| CollectorError::Telemetry(format!("dnstap_from: {e}")))?;
+            let (feed, _accepting) = crate::dnstap::listen(&addr, senders, stop.clone())?;
             tracing::info!(dnstap = %feed.local, "receiving dnstap");
             Some(feed)
         }

@@ -23,6 +23,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use accord_telemetry::dnstap::{self, ControlType, DnstapError, Frame};
+use ipnet::IpNet;
 
 /// Bytes of frames gathered before a batch goes to the collector.
 pub const BATCH_BYTES: usize = 64 * 1024;
@@ -83,6 +84,8 @@ pub struct DnstapCounters {
     pub connections: AtomicU64,
     /// Connections refused for [`MAX_CONNECTIONS`].
     pub refused_connections: AtomicU64,
+    /// TCP connections refused: the sender is neither on loopback nor allowed.
+    pub refused_senders: AtomicU64,
     /// Data frames received.
     pub frames: AtomicU64,
     /// Connections ended by a broken stream (a frame too long, a bad control frame, a
@@ -120,8 +123,16 @@ impl DnsFeed {
 }
 
 /// Binds `addr` and starts accepting resolvers until `stop` is set. A Unix socket
-/// path left by an earlier run is replaced.
-pub fn listen(addr: &DnstapAddr, stop: Arc<AtomicBool>) -> io::Result<(DnsFeed, JoinHandle<()>)> {
+/// path left by an earlier run is replaced, and the new one is readable and writable
+/// by its owner and group only. Over TCP, only resolvers on loopback or in `senders`
+/// are served: whoever can write dnstap can make the detectors see DNS answers that
+/// never happened, so the door is closed by default; others are closed at once and
+/// counted ([`DnstapCounters::refused_senders`]).
+pub fn listen(
+    addr: &DnstapAddr,
+    senders: Vec<IpNet>,
+    stop: Arc<AtomicBool>,
+) -> io::Result<(DnsFeed, JoinHandle<()>)> {
     let (batch_tx, batch_rx) = mpsc::sync_channel(QUEUE_BATCHES);
     let (empty_tx, empty_rx) = mpsc::channel();
     let counters = Arc::new(DnstapCounters::default());
@@ -138,6 +149,10 @@ pub fn listen(addr: &DnstapAddr, stop: Arc<AtomicBool>) -> io::Result<(DnsFeed, 
                 std::fs::remove_file(path)?;
             }
             let l = UnixListener::bind(path)?;
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
+            }
             l.set_nonblocking(true)?;
             let handle = std::thread::spawn(move || {
                 accept_loop(&shared, || match l.accept() {
@@ -152,9 +167,18 @@ pub fn listen(addr: &DnstapAddr, stop: Arc<AtomicBool>) -> io::Result<(DnsFeed, 
             let l = TcpListener::bind(a)?;
             l.set_nonblocking(true)?;
             let local = DnstapAddr::Tcp(l.local_addr()?);
+            let counters = shared.counters.clone();
             let handle = std::thread::spawn(move || {
                 accept_loop(&shared, || match l.accept() {
-                    Ok((s, _)) => Ok(Some(Conn::Tcp(s))),
+                    Ok((s, peer)) => {
+                        if sender_allowed(peer.ip(), &senders) {
+                            Ok(Some(Conn::Tcp(s)))
+                        } else {
+                            counters.refused_senders.fetch_add(1, Ordering::Relaxed);
+                            tracing::warn!(%peer, "dnstap: a sender outside --dnstap-from refused");
+                            Ok(None)
+                        }
+                    }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
                     Err(e) => Err(e),
                 })
@@ -171,6 +195,53 @@ pub fn listen(addr: &DnstapAddr, stop: Arc<AtomicBool>) -> io::Result<(DnsFeed, 
         },
         handle,
     ))
+}
+
+/// Whether a TCP sender at `ip` may stream dnstap: loopback, or inside `senders`.
+pub fn sender_allowed(ip: std::net::IpAddr, senders: &[IpNet]) -> bool {
+    let ip = ip.to_canonical();
+    ip.is_loopback() || senders.iter().any(|n| n.contains(&ip))
+}
+
+/// Parses `--dnstap-from` / `dnstap_from` values: networks in CIDR notation, or single
+/// addresses.
+pub fn parse_senders<S: AsRef<str>>(values: &[S]) -> Result<Vec<IpNet>, String> {
+    values
+        .iter()
+        .map(|v| {
+            let v = v.as_ref().trim();
+            v.parse::<IpNet>()
+                .or_else(|_| v.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("'{v}' is not an address or a network (CIDR)"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_and_listed_senders_may_stream() {
+        let senders = parse_senders(&["192.0.2.0/24", "2001:db8::53"]).unwrap_or_default();
+        assert!(sender_allowed([127, 0, 0, 1].into(), &[]));
+        assert!(sender_allowed("::1".parse().unwrap_or([0; 4].into()), &[]));
+        assert!(
+            !sender_allowed([192, 0, 2, 7].into(), &[]),
+            "closed by default"
+        );
+        assert!(sender_allowed([192, 0, 2, 7].into(), &senders));
+        assert!(sender_allowed(
+            "::ffff:192.0.2.7".parse().unwrap_or([0; 4].into()),
+            &senders
+        ));
+        assert!(!sender_allowed([198, 51, 100, 7].into(), &senders));
+        assert!(sender_allowed(
+            "2001:db8::53".parse().unwrap_or([0; 4].into()),
+            &senders
+        ));
+        assert!(parse_senders(&["nowhere"]).is_err());
+    }
 }
 
 #[derive(Clone)]

@@ -287,7 +287,7 @@ fn dnstap_answers_reach_the_phishing_detector_and_customers_stay_inside() {
     let socket_path = dir.path().join("dnstap.sock");
     let stop = Arc::new(AtomicBool::new(false));
     let addr = accord_node::dnstap::DnstapAddr::Unix(socket_path.clone());
-    let (feed, accepting) = accord_node::dnstap::listen(&addr, stop.clone()).unwrap();
+    let (feed, accepting) = accord_node::dnstap::listen(&addr, Vec::new(), stop.clone()).unwrap();
 
     // The resolver: READY, waits for ACCEPT, START, answers, STOP, waits for FINISH.
     let mut s = UnixStream::connect(&socket_path).unwrap();

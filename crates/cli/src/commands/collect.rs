@@ -64,6 +64,9 @@ pub struct CollectArgs {
     /// Receive resolvers' dnstap here: unix:/path (or an absolute path) or tcp:ADDR:PORT
     #[arg(long, value_name = "ADDR", value_parser = clap::value_parser!(DnstapAddr))]
     pub dnstap: Option<DnstapAddr>,
+    /// Over TCP, a resolver allowed to stream dnstap besides loopback: an address or a network (repeatable)
+    #[arg(long, value_name = "CIDR", requires = "dnstap")]
+    pub dnstap_from: Vec<String>,
     /// Protected brands for the look-alike detector over DNS names: registrable domains, one a line (repeatable; needs --dnstap)
     #[arg(long, value_name = "FILE", requires = "dnstap")]
     pub brands: Vec<PathBuf>,
@@ -153,7 +156,9 @@ pub fn run(global: &GlobalArgs, args: &CollectArgs) -> anyhow::Result<ExitCode> 
     };
     let dns = match &args.dnstap {
         Some(addr) => {
-            let (feed, _accepting) = accord_node::dnstap::listen(addr, stop.clone())
+            let senders = accord_node::dnstap::parse_senders(&args.dnstap_from)
+                .map_err(|e| anyhow::anyhow!("--dnstap-from {e}"))?;
+            let (feed, _accepting) = accord_node::dnstap::listen(addr, senders, stop.clone())
                 .with_context(|| format!("--dnstap {addr}"))?;
             eprintln!("accord: receiving dnstap on {}", feed.local);
             Some(feed)

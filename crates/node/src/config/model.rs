@@ -81,6 +81,10 @@ pub struct Telemetry {
     /// `tcp:ADDR:PORT` (absent: no DNS intake).
     #[serde(default)]
     pub dnstap: Option<String>,
+    /// Over TCP, resolvers allowed to stream dnstap besides loopback (CIDR or
+    /// address): whoever writes dnstap chooses what the detectors see.
+    #[serde(default)]
+    pub dnstap_from: Vec<String>,
     /// Protected-brand files (relative to the configuration's folder): the look-alike
     /// detector runs over the DNS names.
     #[serde(default)]

@@ -75,6 +75,9 @@ fn telemetry(config: &Config, out: &mut Vec<String>) {
             out.push(format!("telemetry.dnstap: {e}"));
         }
     }
+    if let Err(e) = crate::dnstap::parse_senders(&t.dnstap_from) {
+        out.push(format!("telemetry.dnstap_from: {e}"));
+    }
     if !t.brands.is_empty() && t.dnstap.is_none() {
         out.push(
             "telemetry.brands: the look-alike detector needs names: set telemetry.dnstap".into(),
