@@ -14,7 +14,7 @@ use crate::context::GlobalArgs;
 /// MISP events in and out (out: `accord export --format misp`).
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  accord misp import event.json\n  accord export --recipient centre --format misp -o events.json"
+    after_help = "Examples:\n  accord misp import event.json\n  accord misp import -c shared events/*.json\n  accord export --recipient centre --format misp -o centre.json"
 )]
 pub struct MispArgs {
     #[command(subcommand)]
