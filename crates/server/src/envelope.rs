@@ -7,19 +7,20 @@
 
 use accord_node::egress::{Released, ReleasedObject};
 use accord_stix::Timestamp;
+use accord_taxii::headers;
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::media::TAXII_MEDIA_TYPE;
 
 /// `X-TAXII-Date-Added-First`.
-pub static DATE_ADDED_FIRST: HeaderName = HeaderName::from_static("x-taxii-date-added-first");
+pub static DATE_ADDED_FIRST: HeaderName = HeaderName::from_static(headers::DATE_ADDED_FIRST);
 /// `X-TAXII-Date-Added-Last`.
-pub static DATE_ADDED_LAST: HeaderName = HeaderName::from_static("x-taxii-date-added-last");
+pub static DATE_ADDED_LAST: HeaderName = HeaderName::from_static(headers::DATE_ADDED_LAST);
 
 /// `X-Accord-Receipt`: the ledger receipt id of a response that released objects
 /// under an agreement (its proof: `GET /{api_root}/ledger/receipts/{id}/`).
-pub static RECEIPT: HeaderName = HeaderName::from_static("x-accord-receipt");
+pub static RECEIPT: HeaderName = HeaderName::from_static(headers::RECEIPT);
 
 /// What a page lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
