@@ -15,6 +15,7 @@
 //!   tumbling windows; the detectors the collector runs.
 //! - [`findings`]: storing any detector's findings as STIX, updating on re-runs.
 //! - [`phishing`]: look-alike domains over name lists and Zeek logs.
+//! - [`federation`]: peers, pull and push over TAXII 2.1 (the client), sync state.
 //! - [`ledger_key`]: the node's ledger signing key file.
 //! - [`signed_bundle`]: offline exchange — bundles signed with that key, verified before ingest.
 //! - [`telemetry`]: reading telemetry inputs into a pass of observers.
@@ -29,6 +30,7 @@ pub mod detect;
 pub mod egress;
 pub mod enforcement;
 pub mod facts;
+pub mod federation;
 pub mod findings;
 pub mod ingest;
 pub mod ledger_key;

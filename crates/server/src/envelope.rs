@@ -68,7 +68,7 @@ pub fn page_response(page: &Released, kind: Kind) -> Response {
 /// let page = Released {
 ///     objects: vec![ReleasedObject {
 ///         id: "indicator--1".into(), version: "2016-01-01T00:00:00.000Z".into(),
-///         spec_version: "2.1".into(), date_added: 0, json: r#"{"id":"indicator--1"}"#.into(),
+///         spec_version: "2.1".into(), provider: "telco".into(), date_added: 0, json: r#"{"id":"indicator--1"}"#.into(),
 ///     }],
 ///     more: false,
 ///     next: None,
