@@ -723,3 +723,116 @@ fn clip(text: &str) -> String {
     }
     format!("{}…", &text[..end])
 }
+
+/// How often the scheduler looks for peers that are due.
+pub const SCHEDULER_TICK: Duration = Duration::from_millis(500);
+
+impl Federation {
+    /// Run every peer on its interval until `stop` is set (inside `accord serve`, on
+    /// its own thread). A peer is due when its last attempt is older than its interval
+    /// (or it never ran); a failure is retried on the next interval, so a sync that
+    /// stops working shows in `accord peer status` and `/metrics` within one interval.
+    pub fn run_scheduled(&self, stop: &std::sync::atomic::AtomicBool) {
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let now = Timestamp::now().as_micros();
+            match peers(&*self.store) {
+                Ok(entries) => {
+                    for entry in entries {
+                        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                            return;
+                        }
+                        let last = entry
+                            .state
+                            .last_attempt
+                            .as_deref()
+                            .and_then(|t| Timestamp::parse(t).ok())
+                            .map(|t| t.as_micros());
+                        let interval = i64::try_from(entry.peer.interval_secs)
+                            .unwrap_or(i64::MAX)
+                            .saturating_mul(1_000_000);
+                        if last.is_none_or(|l| now.saturating_sub(l) >= interval) {
+                            match self.sync(&entry.peer.name) {
+                                Ok(r) => {
+                                    tracing::info!(target: "accord::federation", peer = %entry.peer.name, pulled = r.pulled, duplicates = r.duplicates, rejected = r.rejected, pushed = r.pushed, "sync")
+                                }
+                                Err(e) => {
+                                    tracing::warn!(target: "accord::federation", peer = %entry.peer.name, error = %e, "sync failed")
+                                }
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(target: "accord::federation", error = %e, "reading the peers")
+                }
+            }
+            std::thread::sleep(SCHEDULER_TICK);
+        }
+    }
+}
+
+/// The peers' state as Prometheus text (appended to `/metrics`): per peer, the time of
+/// the last success, objects in and out, rejected objects, the pull lag, consecutive
+/// failures, and whether the last run failed (its error is in `accord peer status`).
+pub fn render_metrics(entries: &[PeerEntry]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let series: [(&str, &str, &str, fn(&PeerState) -> Option<f64>); 7] = [
+        (
+            "accord_peer_last_success_seconds",
+            "gauge",
+            "Unix time of the peer's last successful sync.",
+            |s| {
+                s.last_success
+                    .as_deref()
+                    .and_then(|t| Timestamp::parse(t).ok())
+                    .map(|t| t.as_micros() as f64 / 1e6)
+            },
+        ),
+        (
+            "accord_peer_objects_in_total",
+            "counter",
+            "Object versions stored from the peer.",
+            |s| Some(s.objects_in as f64),
+        ),
+        (
+            "accord_peer_duplicates_in_total",
+            "counter",
+            "Object versions the peer sent that were already held.",
+            |s| Some(s.duplicates_in as f64),
+        ),
+        (
+            "accord_peer_rejected_in_total",
+            "counter",
+            "Objects from the peer that failed validation.",
+            |s| Some(s.rejected_in as f64),
+        ),
+        (
+            "accord_peer_objects_out_total",
+            "counter",
+            "Object versions the peer accepted from this node.",
+            |s| Some(s.objects_out as f64),
+        ),
+        (
+            "accord_peer_lag_seconds",
+            "gauge",
+            "How far the newest remote date_added seen is ahead of the pull cursor.",
+            |s| s.lag_seconds().map(|l| l as f64),
+        ),
+        (
+            "accord_peer_consecutive_failures",
+            "gauge",
+            "Sync runs that failed since the last success.",
+            |s| Some(f64::from(s.consecutive_failures)),
+        ),
+    ];
+    for (name, kind, help, value) in series {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for e in entries {
+            if let Some(v) = value(&e.state) {
+                let _ = writeln!(out, "{name}{{peer=\"{}\"}} {v}", e.peer.name);
+            }
+        }
+    }
+    out
+}

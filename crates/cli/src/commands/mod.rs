@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod match_cmd;
 pub mod org;
 pub mod pattern;
+pub mod peer;
 pub mod serve;
 pub mod stats;
 pub mod telemetry;
