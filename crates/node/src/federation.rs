@@ -322,6 +322,9 @@ pub struct Federation {
 impl Federation {
     /// Sync over `store`, sending only through `egress` (whose local organisation is
     /// this node's; its gate names the agreements recorded as provenance).
+    ///
+    /// The HTTP client is blocking: make, use and drop a `Federation` on a thread of
+    /// its own (or `spawn_blocking`), never on an async runtime's worker.
     pub fn new(store: Arc<dyn Store>, egress: Arc<Egress>) -> Result<Self, FederationError> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::blocking::Client::builder()

@@ -228,9 +228,11 @@ impl Gate {
                     agreement: a.reference(),
                 })
             };
-            let entry = out.entry(provider.to_owned()).or_insert(verdict.clone());
-            if verdict.is_ok() {
-                *entry = Ok(());
+            // Every agreement in force must permit it: which one an object arrived
+            // under is not known here, so the strictest decides.
+            let entry = out.entry(provider.to_owned()).or_insert(Ok(()));
+            if entry.is_ok() {
+                *entry = verdict;
             }
         }
         out
