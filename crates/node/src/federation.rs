@@ -50,6 +50,9 @@ pub const PAGE_LIMIT: usize = 1_000;
 /// Most pages read (or pushed) in one run: a `next` that never ends stops here, and
 /// the next run continues from the persisted cursor.
 pub const MAX_PAGES_PER_RUN: usize = 10_000;
+/// Most pages in a row that bring no object while claiming `more`: a peer that
+/// pages forever through nothing ends the run here.
+pub const MAX_EMPTY_PAGES: usize = 20;
 /// Objects per push request.
 pub const PUSH_BATCH: usize = 500;
 /// Attempts per request before the run fails (connection errors, 429, 502-504).
@@ -482,6 +485,7 @@ impl Federation {
         let options = IngestOptions::default();
         let mut next: Option<String> = None;
         let mut seen_next = std::collections::HashSet::new();
+        let mut empty_pages = 0;
         state.caught_up = false;
         for _ in 0..MAX_PAGES_PER_RUN {
             let query = Query {
@@ -566,6 +570,13 @@ impl Federation {
             if !envelope.more {
                 state.caught_up = true;
                 return Ok(());
+            }
+            empty_pages = if texts.is_empty() { empty_pages + 1 } else { 0 };
+            if empty_pages >= MAX_EMPTY_PAGES {
+                return Err(Self::fail(
+                    peer,
+                    format!("{MAX_EMPTY_PAGES} pages in a row without objects, each claiming more"),
+                ));
             }
             match envelope.next {
                 Some(token) if token.len() <= 4096 => {

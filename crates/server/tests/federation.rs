@@ -7,6 +7,8 @@
 use std::sync::Arc;
 
 use accord_node::accounts::new_token;
+
+use crate::support;
 use accord_node::config::Config;
 use accord_node::federation::{self, Credentials, Direction, Federation, Peer};
 use accord_node::ingest::{ingest_batch, IngestOptions};
@@ -315,4 +317,118 @@ async fn a_failing_peer_is_visible_in_its_state() {
         metrics.contains("accord_peer_consecutive_failures{peer=\"a\"} 1"),
         "{metrics}"
     );
+}
+
+/// How the hostile peer answers.
+#[derive(Clone, Copy, Debug)]
+enum Hostile {
+    /// A JSON page declared as text/html.
+    WrongMediaType,
+    /// `more` forever, a fresh `next` each time, no objects, no date header.
+    EndlessNext,
+    /// The same `next` token forever.
+    SameNext,
+    /// More objects than a page may hold.
+    HugePage,
+    /// Valid objects claiming another provider (created_by_ref), and invalid ones.
+    Impostor,
+    /// 429 with a Retry-After longer than honoured.
+    SlowDown,
+}
+
+async fn hostile_peer(mode: Hostile) -> String {
+    use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+    use axum::response::IntoResponse;
+    let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let handler = move || {
+        let counter = counter.clone();
+        async move {
+            let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(support::TAXII),
+            );
+            let body = match mode {
+                Hostile::WrongMediaType => {
+                    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+                    json!({"more": false}).to_string()
+                }
+                Hostile::EndlessNext => json!({"more": true, "next": format!("t{n}")}).to_string(),
+                Hostile::SameNext => json!({"more": true, "next": "again"}).to_string(),
+                Hostile::HugePage => {
+                    let objects = vec![json!({}); federation::MAX_PAGE_OBJECTS + 1];
+                    json!({"more": false, "objects": objects}).to_string()
+                }
+                Hostile::Impostor => {
+                    let mut claimed: serde_json::Value =
+                        serde_json::from_str(&object("indicator", 7, "2026-02-01T00:00:00.000Z"))
+                            .unwrap();
+                    claimed["created_by_ref"] =
+                        json!("identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f");
+                    headers.insert(
+                        "x-taxii-date-added-last",
+                        HeaderValue::from_static("2026-03-01T00:00:00.000000Z"),
+                    );
+                    json!({"more": false, "objects": [claimed, {"type": "indicator", "id": "nonsense"}]})
+                        .to_string()
+                }
+                Hostile::SlowDown => {
+                    headers.insert(header::RETRY_AFTER, HeaderValue::from_static("86400"));
+                    return (StatusCode::TOO_MANY_REQUESTS, headers, String::new()).into_response();
+                }
+            };
+            (StatusCode::OK, headers, body).into_response()
+        }
+    };
+    let app = axum::Router::new().route(
+        &format!("/api/collections/{COLLECTION}/objects/"),
+        axum::routing::get(handler),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_peer_ends_the_run_with_an_error_and_misfiles_nothing() {
+    let b = start("h", "b", &["a"], &[]).await;
+    for (mode, expected) in [
+        (Hostile::WrongMediaType, "not application/taxii+json"),
+        (Hostile::EndlessNext, "pages in a row without objects"),
+        (Hostile::SameNext, "same next token came twice"),
+        (Hostile::HugePage, "at most 10000 are accepted"),
+        (Hostile::SlowDown, "longer than the 60s honoured"),
+    ] {
+        let peer = Peer {
+            name: "a".into(),
+            url: hostile_peer(mode).await,
+            collection: COLLECTION.into(),
+            organisation: "a".into(),
+            local_collection: COLLECTION.into(),
+            direction: Direction::Pull,
+            interval_secs: 60,
+            credentials: Credentials::None,
+        };
+        federation::add_peer(&*b.store, &peer).unwrap();
+        let (store, egress) = (b.store.clone(), b.state.egress());
+        let result =
+            tokio::task::spawn_blocking(move || Federation::new(store, egress).unwrap().sync("a"))
+                .await
+                .unwrap();
+        let err = result.expect_err(&format!("{mode:?} must fail"));
+        assert!(err.to_string().contains(expected), "{mode:?}: {err}");
+        assert!(held(&b).is_empty(), "{mode:?}");
+    }
+    // Objects are filed under the peer's organisation, whatever they claim; invalid
+    // ones are counted and skipped.
+    let mut peer = federation::peers(&*b.store).unwrap().remove(0).peer;
+    peer.url = hostile_peer(Hostile::Impostor).await;
+    federation::add_peer(&*b.store, &peer).unwrap();
+    let report = sync(&b, "a").await;
+    assert_eq!((report.pulled, report.rejected), (1, 1), "{report:?}");
+    let at_b = held(&b);
+    assert_eq!(at_b.len(), 1);
+    assert_eq!(at_b[0].2, "a");
 }
