@@ -449,7 +449,7 @@ impl Federation {
                     retry_after(&response).unwrap_or(delay)
                 }
                 Err(e) => {
-                    last = format!("{e}");
+                    last = with_causes(&e);
                     delay
                 }
             };
@@ -718,6 +718,21 @@ fn read_taxii(
     Ok(body)
 }
 
+/// An error and its causes in one line ("error sending request …: connection refused").
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let words = cause.to_string();
+        if !text.contains(&words) {
+            text.push_str(": ");
+            text.push_str(&words);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 fn error_title(body: &[u8]) -> String {
     serde_json::from_slice::<accord_taxii::ErrorMessage>(body)
         .map(|e| match e.description {
@@ -785,13 +800,21 @@ impl Federation {
     }
 }
 
+/// One metric: name, type, help, and its value from a peer's state.
+type Series = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&PeerState) -> Option<f64>,
+);
+
 /// The peers' state as Prometheus text (appended to `/metrics`): per peer, the time of
 /// the last success, objects in and out, rejected objects, the pull lag, consecutive
 /// failures, and whether the last run failed (its error is in `accord peer status`).
 pub fn render_metrics(entries: &[PeerEntry]) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
-    let series: [(&str, &str, &str, fn(&PeerState) -> Option<f64>); 7] = [
+    let series: [Series; 7] = [
         (
             "accord_peer_last_success_seconds",
             "gauge",

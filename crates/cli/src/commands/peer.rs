@@ -23,7 +23,7 @@ pub struct PeerArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum PeerCommand {
     /// Add (or redefine, keeping its cursors) a peer
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// List the peers
     List,
     /// Remove a peer and its sync state
