@@ -34,12 +34,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use accord_stix::Timestamp;
-use accord_store::{ObjectQuery, Provenance, Scope, Store, StoreError, VersionFilter};
+use accord_store::{
+    for_each_row, ObjectQuery, Provenance, Scope, Store, StoreError, VersionFilter,
+};
 use accord_taxii::{headers, media, query::Query, Envelope};
 use serde::{Deserialize, Serialize};
 
 use crate::egress::{Egress, Recipient};
-use crate::ingest::{ingest_batch, IngestOptions, ObjectResult};
+use crate::ingest::{prepare, store_prepared, IngestOptions, ObjectResult};
 
 /// Largest response body read from a peer, in bytes; a larger page ends the run.
 pub const MAX_PAGE_BYTES: u64 = 64 * 1024 * 1024;
@@ -525,27 +527,7 @@ impl Federation {
             let texts: Vec<&str> = envelope.objects.iter().map(|r| r.get()).collect();
             let before = (report.pulled, report.duplicates, report.rejected);
             if !texts.is_empty() {
-                let store = Arc::clone(&self.store);
-                let results = ingest_batch(
-                    &*store,
-                    &texts,
-                    &provenance,
-                    Some(&peer.local_collection),
-                    &options,
-                )?;
-                for r in &results {
-                    match r {
-                        ObjectResult::Stored {
-                            already_present: false,
-                            ..
-                        } => report.pulled += 1,
-                        ObjectResult::Stored { .. } => report.duplicates += 1,
-                        ObjectResult::Rejected { index, rejection } => {
-                            report.rejected += 1;
-                            tracing::warn!(target: "accord::federation", peer = %peer.name, index, %rejection, "object rejected");
-                        }
-                    }
-                }
+                self.store_page(peer, &texts, &provenance, &options, report)?;
             }
             state.objects_in += report.pulled - before.0;
             state.duplicates_in += report.duplicates - before.1;
@@ -599,6 +581,81 @@ impl Federation {
             peer,
             format!("more than {MAX_PAGES_PER_RUN} pages in one run; continuing next run"),
         ))
+    }
+
+    /// Validate and store one page's objects. A version the local collection already
+    /// holds, from any provider (this node's own object coming back from the peer it
+    /// was pushed to, or the same object from another peer), is a no-op: one version,
+    /// one entry, whichever way it arrives.
+    fn store_page(
+        &self,
+        peer: &Peer,
+        texts: &[&str],
+        provenance: &Provenance,
+        options: &IngestOptions,
+        report: &mut RunReport,
+    ) -> Result<(), FederationError> {
+        let prepared: Vec<_> = texts.iter().map(|t| prepare(t, options)).collect();
+        let mut ids: Vec<String> = prepared
+            .iter()
+            .filter_map(|p| p.as_ref().ok().map(|o| o.id.clone()))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        let mut held = std::collections::HashSet::new();
+        let mut held_ids = std::collections::HashSet::new();
+        if !ids.is_empty() {
+            let mut query =
+                ObjectQuery::new(Scope::Collection(peer.local_collection.clone()), PAGE_LIMIT);
+            query.ids = ids;
+            query.versions = VersionFilter {
+                all: true,
+                ..VersionFilter::default()
+            };
+            for_each_row(&*self.store, query, |row| {
+                held_ids.insert(row.id.clone());
+                held.insert((row.id, row.version_micros));
+                true
+            })?;
+        }
+        let mut fresh = Vec::with_capacity(prepared.len());
+        for item in prepared {
+            match item {
+                Ok(o) => {
+                    // Unversioned objects (SCOs) never change: the id is the object.
+                    let known = match &o.version {
+                        Some(v) => held.contains(&(o.id.clone(), v.micros)),
+                        None => held_ids.contains(&o.id),
+                    };
+                    if known {
+                        report.duplicates += 1;
+                    } else {
+                        fresh.push(Ok(o));
+                    }
+                }
+                Err(rejection) => fresh.push(Err(rejection)),
+            }
+        }
+        let results = store_prepared(
+            &*self.store,
+            fresh,
+            provenance,
+            Some(&peer.local_collection),
+        )?;
+        for r in &results {
+            match r {
+                ObjectResult::Stored {
+                    already_present: false,
+                    ..
+                } => report.pulled += 1,
+                ObjectResult::Stored { .. } => report.duplicates += 1,
+                ObjectResult::Rejected { rejection, .. } => {
+                    report.rejected += 1;
+                    tracing::warn!(target: "accord::federation", peer = %peer.name, %rejection, "object rejected");
+                }
+            }
+        }
+        Ok(())
     }
 
     fn push(

@@ -237,6 +237,13 @@ async fn three_nodes_share_only_what_each_hop_allows() {
     assert_eq!(state.objects_in, 5);
     assert!(state.caught_up && state.last_error.is_none(), "{state:?}");
 
+    // A pulling from B gets its own objects back (B releases them to their owner):
+    // versions A holds are no-ops, not new entries filed as B's.
+    federation::add_peer(&*a.store, &peer_of("t", "a", &b, "b", Direction::Pull)).unwrap();
+    let back = sync(&a, "b").await;
+    assert_eq!((back.pulled, back.duplicates), (0, 5), "{back:?}");
+    assert_eq!(held(&a).len(), 5);
+
     // Exactly once: a second run stores nothing, whether from the cursor or a reset one.
     let again = sync(&b, "a").await;
     assert_eq!((again.pulled, again.duplicates), (0, 0), "{again:?}");
