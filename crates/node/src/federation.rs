@@ -52,9 +52,10 @@ pub const PAGE_LIMIT: usize = 1_000;
 /// Most pages read (or pushed) in one run: a `next` that never ends stops here, and
 /// the next run continues from the persisted cursor.
 pub const MAX_PAGES_PER_RUN: usize = 10_000;
-/// Most pages in a row that bring no object while claiming `more`: a peer that
-/// pages forever through nothing ends the run here.
-pub const MAX_EMPTY_PAGES: usize = 20;
+/// Most pages in a row that bring no new object and do not advance the cursor while
+/// claiming `more`: a peer that pages forever through nothing (or through the same
+/// objects) ends the run here.
+pub const MAX_STALE_PAGES: usize = 20;
 /// Objects per push request.
 pub const PUSH_BATCH: usize = 500;
 /// Attempts per request before the run fails (connection errors, 429, 502-504).
@@ -486,12 +487,16 @@ impl Federation {
         let provenance = self.provenance(peer);
         let options = IngestOptions::default();
         let mut next: Option<String> = None;
-        let mut seen_next = std::collections::HashSet::new();
-        let mut empty_pages = 0;
+        let mut stale_pages = 0;
+        let mut candidate: Option<Timestamp> = None;
         state.caught_up = false;
+        // With `next`, a server (medallion) wants the parameters of the first request
+        // again: `added_after` stays where the run started, while the persisted cursor
+        // advances page by page (where the next run starts).
+        let mut query_after = state.pull_after.clone();
         for _ in 0..MAX_PAGES_PER_RUN {
             let query = Query {
-                added_after: state.pull_after.clone(),
+                added_after: query_after.clone(),
                 limit: Some(PAGE_LIMIT),
                 next: next.clone(),
                 versions: Some("all".into()),
@@ -500,11 +505,17 @@ impl Federation {
             let url = format!("{}?{}", peer.collection_url(), query.to_query_string());
             let response = self.request(peer, || self.client.get(&url))?;
             let status = response.status();
-            let last_added = response
-                .headers()
-                .get(headers::DATE_ADDED_LAST)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|t| Timestamp::parse(t).ok());
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|t| Timestamp::parse(t).ok())
+            };
+            let (first_added, last_added) = (
+                header(headers::DATE_ADDED_FIRST),
+                header(headers::DATE_ADDED_LAST),
+            );
             let body = read_taxii(peer, response)?;
             if !status.is_success() {
                 return Err(Self::fail(
@@ -532,43 +543,71 @@ impl Federation {
             state.objects_in += report.pulled - before.0;
             state.duplicates_in += report.duplicates - before.1;
             state.rejected_in += report.rejected - before.2;
+            // The cursor persisted is the newest `date_added` known to have been read in
+            // full: a page's last one is, once a later page starts after it (servers
+            // may give several objects one `date_added`, and `added_after` excludes it).
+            let cursor = state
+                .pull_after
+                .as_deref()
+                .and_then(|c| Timestamp::parse(c).ok())
+                .map(|c| c.as_micros());
             if let Some(t) = &last_added {
-                let advances = state
-                    .pull_after
-                    .as_deref()
-                    .and_then(|c| Timestamp::parse(c).ok())
-                    .is_none_or(|c| t.as_micros() > c.as_micros());
-                if advances {
-                    state.pull_after = Some(t.as_str().to_string());
-                } else if !texts.is_empty() {
+                if cursor.is_some_and(|c| t.as_micros() < c) && !texts.is_empty() {
                     return Err(Self::fail(
                         peer,
-                        "the page's X-TAXII-Date-Added-Last does not advance past added_after",
+                        "the page's X-TAXII-Date-Added-Last is before added_after",
                     ));
+                }
+                if let (Some(c), Some(f)) = (&candidate, &first_added) {
+                    if f.as_micros() > c.as_micros() {
+                        state.pull_after = Some(c.as_str().to_string());
+                    }
+                }
+                if candidate
+                    .as_ref()
+                    .is_none_or(|c| t.as_micros() > c.as_micros())
+                {
+                    candidate = Some(t.clone());
                 }
                 state.remote_newest = Some(t.as_str().to_string());
             }
-            self.save(peer, state)?;
             if !envelope.more {
+                if let Some(c) = &candidate {
+                    state.pull_after = Some(c.as_str().to_string());
+                }
                 state.caught_up = true;
+                self.save(peer, state)?;
                 return Ok(());
             }
-            empty_pages = if texts.is_empty() { empty_pages + 1 } else { 0 };
-            if empty_pages >= MAX_EMPTY_PAGES {
+            self.save(peer, state)?;
+            let advanced = state
+                .pull_after
+                .as_deref()
+                .and_then(|c| Timestamp::parse(c).ok())
+                .map(|c| c.as_micros())
+                != cursor;
+            let fresh = report.pulled > before.0;
+            stale_pages = if fresh || advanced {
+                0
+            } else {
+                stale_pages + 1
+            };
+            if stale_pages >= MAX_STALE_PAGES {
                 return Err(Self::fail(
                     peer,
-                    format!("{MAX_EMPTY_PAGES} pages in a row without objects, each claiming more"),
+                    format!(
+                        "{MAX_STALE_PAGES} pages in a row that bring nothing new, each claiming more"
+                    ),
                 ));
             }
             match envelope.next {
-                Some(token) if token.len() <= 4096 => {
-                    if !seen_next.insert(token.clone()) {
-                        return Err(Self::fail(peer, "the same next token came twice"));
-                    }
-                    next = Some(token);
-                }
+                // medallion gives the same token for every page of a request.
+                Some(token) if token.len() <= 4096 => next = Some(token),
                 Some(_) => return Err(Self::fail(peer, "a next token longer than 4096 bytes")),
-                None if last_added.is_some() => next = None,
+                None if last_added.is_some() => {
+                    next = None;
+                    query_after = candidate.as_ref().map(|c| c.as_str().to_string());
+                }
                 None => {
                     return Err(Self::fail(
                         peer,

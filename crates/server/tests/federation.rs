@@ -403,8 +403,11 @@ async fn a_hostile_peer_ends_the_run_with_an_error_and_misfiles_nothing() {
     let b = start("h", "b", &["a"], &[]).await;
     for (mode, expected) in [
         (Hostile::WrongMediaType, "not application/taxii+json"),
-        (Hostile::EndlessNext, "pages in a row without objects"),
-        (Hostile::SameNext, "same next token came twice"),
+        (
+            Hostile::EndlessNext,
+            "pages in a row that bring nothing new",
+        ),
+        (Hostile::SameNext, "pages in a row that bring nothing new"),
         (Hostile::HugePage, "at most 10000 are accepted"),
         (Hostile::SlowDown, "longer than the 60s honoured"),
     ] {
