@@ -969,3 +969,93 @@ pub fn render_metrics(entries: &[PeerEntry]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn peer() -> Peer {
+        Peer {
+            name: "cert-b".into(),
+            url: "https://b.example/api1/".into(),
+            collection: "91a7b528-80eb-42ed-a74d-c6fbd5a26116".into(),
+            organisation: "cert-b".into(),
+            local_collection: "c".into(),
+            direction: Direction::Both,
+            interval_secs: 300,
+            credentials: Credentials::Token { env: "T".into() },
+        }
+    }
+
+    #[test]
+    fn definitions_are_checked() {
+        assert!(peer().validate().is_ok());
+        for bad in [
+            Peer {
+                name: "a b".into(),
+                ..peer()
+            },
+            Peer {
+                url: "ftp://b.example/".into(),
+                ..peer()
+            },
+            Peer {
+                collection: "../x/".into(),
+                ..peer()
+            },
+            Peer {
+                interval_secs: 0,
+                ..peer()
+            },
+        ] {
+            assert!(bad.validate().is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            peer().collection_url(),
+            "https://b.example/api1/collections/91a7b528-80eb-42ed-a74d-c6fbd5a26116/objects/"
+        );
+    }
+
+    #[test]
+    fn lag_is_how_far_the_remote_is_ahead_of_the_cursor() {
+        let mut s = PeerState::default();
+        assert_eq!(s.lag_seconds(), None);
+        s.remote_newest = Some("2026-01-01T00:10:00Z".into());
+        s.pull_after = Some("2026-01-01T00:00:00Z".into());
+        assert_eq!(s.lag_seconds(), Some(600));
+        s.caught_up = true;
+        assert_eq!(s.lag_seconds(), Some(0));
+    }
+
+    #[test]
+    fn metrics_name_each_peer() {
+        let entry = PeerEntry {
+            peer: peer(),
+            state: PeerState {
+                objects_in: 7,
+                consecutive_failures: 2,
+                ..PeerState::default()
+            },
+        };
+        let text = render_metrics(&[entry]);
+        assert!(
+            text.contains("accord_peer_objects_in_total{peer=\"cert-b\"} 7"),
+            "{text}"
+        );
+        assert!(
+            text.contains("accord_peer_consecutive_failures{peer=\"cert-b\"} 2"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("accord_peer_last_success_seconds{"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn errors_are_clipped_on_a_character_boundary() {
+        let long = "é".repeat(MAX_ERROR_LEN);
+        let clipped = clip(&long);
+        assert!(clipped.len() <= MAX_ERROR_LEN + "…".len());
+    }
+}
