@@ -38,10 +38,13 @@ fn decide(gate: &Gate, recipient: &str, provider: &str) -> Result<(), String> {
         raw: &raw,
     };
     match gate.view(recipient, now()).decide(&object, &NoObjects) {
-        Decision::Release(r) => Ok(assert_eq!(
-            r.agreement().map(|a| a.id().to_owned()),
-            Some("b-to-c".to_owned())
-        )),
+        Decision::Release(r) => {
+            assert_eq!(
+                r.agreement().map(|a| a.id().to_owned()),
+                Some("b-to-c".to_owned())
+            );
+            Ok(())
+        }
         Decision::Withhold(reason) => Err(reason.code().to_owned()),
     }
 }
