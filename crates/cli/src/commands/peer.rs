@@ -23,15 +23,23 @@ pub struct PeerArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum PeerCommand {
     /// Add (or redefine, keeping its cursors) a peer
+    #[command(
+        after_help = "Examples:\n  accord peer add cert-b --url https://b.example/api1/ --collection 91a7b528-80eb-42ed-a74d-c6fbd5a26116 --local-collection shared --token-env B_TOKEN\n  ACCORD_PEER_PASSWORD=… accord peer add medallion --url http://127.0.0.1:5000/api/ --collection 6c3b3c1e-4f6e-4b0e-9a51-0e1d6f7b2a10 --local-collection shared --user accord --direction both --interval 1m"
+    )]
     Add(Box<AddArgs>),
     /// List the peers
+    #[command(after_help = "Examples:\n  accord peer list\n  accord --json peer list")]
     List,
     /// Remove a peer and its sync state
+    #[command(after_help = "Example:\n  accord peer remove cert-b")]
     Remove {
         /// The peer's name
         name: String,
     },
     /// Each peer's sync state: last success, objects in and out, lag, failures, last error
+    #[command(
+        after_help = "Examples:\n  accord peer status\n  accord peer status cert-b\n  accord --json peer status"
+    )]
     Status {
         /// Only this peer
         name: Option<String>,
