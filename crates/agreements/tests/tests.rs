@@ -7,6 +7,7 @@ mod gate_rules;
 mod leak_props;
 mod ledger_tamper;
 mod merkle;
+mod onward;
 mod scope_rules;
 mod tlp_rules;
 mod transparency;

@@ -69,6 +69,10 @@ enum Command {
     Token(commands::token::TokenArgs),
     /// Manage TAXII collections and their read/write rights.
     Collection(commands::collection::CollectionArgs),
+    /// Manage federation peers (TAXII 2.1 servers pulled from and pushed to).
+    Peer(commands::peer::PeerArgs),
+    /// Sync with the peers now (every peer, or one).
+    Sync(commands::peer::SyncArgs),
 }
 
 /// `accord pattern`: the STIX 2.1 patterning language.
@@ -131,6 +135,8 @@ fn main() -> ExitCode {
         Command::Org(args) => commands::org::run(&cli.global, args),
         Command::User(args) => commands::user::run(&cli.global, args),
         Command::Token(args) => commands::token::run(&cli.global, args),
+        Command::Peer(args) => commands::peer::run(&cli.global, args),
+        Command::Sync(args) => commands::peer::sync(&cli.global, args),
         Command::Collection(args) => commands::collection::run(&cli.global, args),
     };
     match result {

@@ -180,8 +180,13 @@ pub fn node_problems(agreement: &Agreement, config: &Config) -> Vec<String> {
 /// organisations, and one that cannot apply to this node is a mistake to fix before
 /// serving, just as an invalid file is (a warning in a server log goes unread while
 /// the partner silently receives nothing).
+///
+/// The node's organisation is the gate's holder ([`Gate::with_holder`]): what the
+/// node received from another organisation (a federation peer) goes onward only when
+/// that organisation's agreement with the node permits onward sharing.
 pub fn load_node_gate(config: &Config) -> Result<Gate, LoadError> {
-    load(&config.agreements_dir(), Some(config))
+    Ok(load(&config.agreements_dir(), Some(config))?
+        .with_holder(config.server.organisation.clone()))
 }
 
 /// Store the statement marking definitions that carry the agreements' obligations

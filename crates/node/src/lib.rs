@@ -18,6 +18,7 @@
 //!   tumbling windows; the detectors the collector runs.
 //! - [`findings`]: storing any detector's findings as STIX, updating on re-runs.
 //! - [`phishing`]: look-alike domains over name lists and Zeek logs.
+//! - [`federation`]: peers, pull and push over TAXII 2.1 (the client), sync state.
 //! - [`ledger_key`]: the node's ledger signing key file.
 //! - [`misp`]: MISP events in (converted to STIX as misp-stix does, then ingested).
 //! - [`signed_bundle`]: offline exchange — bundles signed with that key, verified before ingest.
@@ -35,6 +36,7 @@ pub mod dnstap;
 pub mod egress;
 pub mod enforcement;
 pub mod facts;
+pub mod federation;
 pub mod findings;
 pub mod ingest;
 pub mod ledger_key;

@@ -7,19 +7,20 @@
 
 use accord_node::egress::{Released, ReleasedObject};
 use accord_stix::Timestamp;
+use accord_taxii::headers;
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::media::TAXII_MEDIA_TYPE;
 
 /// `X-TAXII-Date-Added-First`.
-pub static DATE_ADDED_FIRST: HeaderName = HeaderName::from_static("x-taxii-date-added-first");
+pub static DATE_ADDED_FIRST: HeaderName = HeaderName::from_static(headers::DATE_ADDED_FIRST);
 /// `X-TAXII-Date-Added-Last`.
-pub static DATE_ADDED_LAST: HeaderName = HeaderName::from_static("x-taxii-date-added-last");
+pub static DATE_ADDED_LAST: HeaderName = HeaderName::from_static(headers::DATE_ADDED_LAST);
 
 /// `X-Accord-Receipt`: the ledger receipt id of a response that released objects
 /// under an agreement (its proof: `GET /{api_root}/ledger/receipts/{id}/`).
-pub static RECEIPT: HeaderName = HeaderName::from_static("x-accord-receipt");
+pub static RECEIPT: HeaderName = HeaderName::from_static(headers::RECEIPT);
 
 /// What a page lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +68,7 @@ pub fn page_response(page: &Released, kind: Kind) -> Response {
 /// let page = Released {
 ///     objects: vec![ReleasedObject {
 ///         id: "indicator--1".into(), version: "2016-01-01T00:00:00.000Z".into(),
-///         spec_version: "2.1".into(), date_added: 0, json: r#"{"id":"indicator--1"}"#.into(),
+///         spec_version: "2.1".into(), provider: "telco".into(), date_added: 0, json: r#"{"id":"indicator--1"}"#.into(),
 ///     }],
 ///     more: false,
 ///     next: None,

@@ -127,6 +127,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The node's one door out (federation pushes through it too).
+    pub fn egress(&self) -> Arc<Egress> {
+        self.egress.clone()
+    }
+
     /// State for serving `config` from `store`; loads the TLS certificate and key when
     /// the configuration has `[server.tls]`, and the ledger signing key (creating it,
     /// with a log message, for a node initialised before the key existed).

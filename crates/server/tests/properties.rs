@@ -78,6 +78,7 @@ proptest! {
                 id: id.clone(),
                 version: version.clone(),
                 spec_version: "2.1".into(),
+                provider: "telco".into(),
                 date_added: *added,
                 json: serde_json::json!({"id": id}).to_string(),
             })

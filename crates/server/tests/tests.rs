@@ -7,6 +7,7 @@ mod auth;
 mod content_types;
 mod discovery;
 mod errors;
+mod federation;
 mod leaks;
 mod objects;
 mod ops;

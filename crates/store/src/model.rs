@@ -319,3 +319,17 @@ pub struct FeedHeads {
     /// `seq` of the last logged removal (0 when none).
     pub removals: u64,
 }
+
+/// A federation peer as the store keeps it: its definition and its sync state, each a
+/// JSON text the node defines (`accord_node::federation`), so the store stays
+/// independent of the protocol. Kept in one row so a peer's cursor and counters are
+/// replaced in one write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerRecord {
+    /// The peer's name (unique on this node).
+    pub name: String,
+    /// Its definition (URL, collection, credentials source, direction, interval).
+    pub definition: String,
+    /// Its sync state (cursors per direction, counters, last error); `{}` at first.
+    pub state: String,
+}

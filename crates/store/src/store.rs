@@ -6,7 +6,7 @@ use accord_agreements::transparency::SignedTreeHead;
 use crate::error::StoreError;
 use crate::model::{
     FeedHeads, InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery, ObjectRow, Page,
-    Provenance, Removal, Stats, StatusRecord, VersionFilter,
+    PeerRecord, Provenance, Removal, Stats, StatusRecord, VersionFilter,
 };
 
 /// Signs the tree an append made (called inside the append's transaction).
@@ -145,6 +145,20 @@ pub trait Store: Send + Sync {
 
     /// Ledger entries with `seq > after`, in order, at most `limit`.
     fn ledger_scan(&self, after: u64, limit: usize) -> Result<Vec<LedgerRecord>, StoreError>;
+
+    /// Add or replace a federation peer's definition (its state is kept when it exists,
+    /// `{}` for a new peer).
+    fn put_peer(&self, name: &str, definition: &str) -> Result<(), StoreError>;
+
+    /// Replace a peer's sync state; `false` when no such peer exists (it was removed
+    /// meanwhile: the state is dropped, not resurrected).
+    fn put_peer_state(&self, name: &str, state: &str) -> Result<bool, StoreError>;
+
+    /// Every peer, in order of name.
+    fn peers(&self) -> Result<Vec<PeerRecord>, StoreError>;
+
+    /// Remove a peer and its state; `false` when there was none.
+    fn remove_peer(&self, name: &str) -> Result<bool, StoreError>;
 
     /// Ledger entries recording releases of `object_id` to `recipient`, in order.
     fn ledger_find(

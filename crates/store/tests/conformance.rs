@@ -32,6 +32,7 @@ macro_rules! conformance_suite {
             change_feeds_list_new_ids_and_entries_at_positions,
             node_secrets_are_created_once,
             statuses_are_scoped_to_their_organisation,
+            peers_keep_their_state_across_definition_changes,
             ledger_appends_in_order_and_finds_by_recipient,
             ledger_finds_pseudonymised_releases_by_released_id,
             ledger_finds_releases_across_a_long_ledger,
@@ -934,4 +935,29 @@ pub fn stats_count_versions_types_providers_and_collections(store: &dyn Store) {
         [("centre".to_string(), 1), (TELCO.to_string(), 3)]
     );
     assert_eq!(stats.by_collection, [("c".to_string(), 3)]);
+}
+
+pub fn peers_keep_their_state_across_definition_changes(store: &dyn Store) {
+    assert!(store.peers().unwrap().is_empty());
+    store.put_peer("b", r#"{"url":"1"}"#).unwrap();
+    store.put_peer("a", r#"{"url":"2"}"#).unwrap();
+    let peers = store.peers().unwrap();
+    assert_eq!(
+        peers.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+        ["a", "b"]
+    );
+    assert_eq!(peers[0].state, "{}");
+    assert!(store.put_peer_state("a", r#"{"cursor":5}"#).unwrap());
+    // A new definition keeps the state (the cursor survives an edit).
+    store.put_peer("a", r#"{"url":"3"}"#).unwrap();
+    let a = store.peers().unwrap().into_iter().next().unwrap();
+    assert_eq!(
+        (a.definition.as_str(), a.state.as_str()),
+        (r#"{"url":"3"}"#, r#"{"cursor":5}"#)
+    );
+    assert!(store.remove_peer("a").unwrap());
+    assert!(!store.remove_peer("a").unwrap());
+    // The state of a removed peer is not written back.
+    assert!(!store.put_peer_state("a", "{}").unwrap());
+    assert_eq!(store.peers().unwrap().len(), 1);
 }

@@ -149,7 +149,15 @@ impl<'v, 'g> Ctx<'v, 'g> {
                 plan: Plan::default(),
             });
         }
-        let agreements = match view.terms.get(provider) {
+        let terms = match (view.terms.get(provider), view.onward.get(provider)) {
+            (Some(terms), _) => Some(terms),
+            (None, None) => None,
+            (None, Some(Err(reason))) => return Err(reason.clone()),
+            // Received by the holder under terms that let it go onward: the holder's
+            // own agreements with the recipient decide.
+            (None, Some(Ok(()))) => view.gate.holder().and_then(|h| view.terms.get(h)),
+        };
+        let agreements = match terms {
             None => return Err(WithholdReason::NoAgreement),
             Some(Terms::Inactive(reason)) => return Err(reason.clone()),
             Some(Terms::Active(list)) => list,

@@ -128,6 +128,8 @@ pub struct Gate {
     agreements: Vec<Agreement>,
     by_recipient: HashMap<String, Vec<usize>>,
     obligation_markings: HashMap<String, usize>,
+    /// The node's own organisation, when set ([`Gate::with_holder`]).
+    holder: Option<String>,
 }
 
 impl Gate {
@@ -170,7 +172,70 @@ impl Gate {
             agreements,
             by_recipient,
             obligation_markings,
+            holder: None,
         })
+    }
+
+    /// The gate of a node whose own organisation is `holder`: onward sharing applies.
+    ///
+    /// An object whose provider has no agreement with the recipient, but has one
+    /// with the holder (the node received it, from a federation peer or a member),
+    /// is released only when the provider's agreement in force with the holder
+    /// permits onward sharing (`obligations.onward_sharing`), and then under the
+    /// holder's own agreements with the recipient, as if the holder had provided it.
+    /// Otherwise it is withheld ([`WithholdReason::OnwardSharingForbidden`]). The
+    /// provider's own direct agreements with a recipient, when there are any, decide
+    /// as before. Without a holder, an object is released only under its provider's
+    /// agreements.
+    pub fn with_holder(mut self, holder: impl Into<String>) -> Gate {
+        self.holder = Some(holder.into());
+        self
+    }
+
+    /// The node's own organisation, if set.
+    pub fn holder(&self) -> Option<&str> {
+        self.holder.as_deref()
+    }
+
+    /// Per provider: whether what the holder received from it may go onward, from
+    /// the provider's agreements in force with the holder at `now`.
+    fn onward_terms(
+        &self,
+        recipient: &str,
+        now: UtcMicros,
+    ) -> HashMap<String, Result<(), WithholdReason>> {
+        let mut out = HashMap::new();
+        let Some(holder) = self.holder.as_deref().filter(|h| *h != recipient) else {
+            return out;
+        };
+        let mut chosen: BTreeMap<(&str, &str), &Agreement> = BTreeMap::new();
+        for &i in self.by_recipient.get(holder).into_iter().flatten() {
+            let a = &self.agreements[i];
+            if a.valid_from() <= now {
+                let slot = chosen
+                    .entry((a.provider().id.as_str(), a.id()))
+                    .or_insert(a);
+                if a.version() > slot.version() {
+                    *slot = a;
+                }
+            }
+        }
+        for ((provider, _), a) in chosen {
+            let verdict = if a.is_active(now) && a.obligations().onward_sharing {
+                Ok(())
+            } else {
+                Err(WithholdReason::OnwardSharingForbidden {
+                    agreement: a.reference(),
+                })
+            };
+            // Every agreement in force must permit it: which one an object arrived
+            // under is not known here, so the strictest decides.
+            let entry = out.entry(provider.to_owned()).or_insert(Ok(()));
+            if entry.is_ok() {
+                *entry = verdict;
+            }
+        }
+        out
     }
 
     /// The agreements, in load order.
@@ -233,6 +298,7 @@ impl Gate {
             gate: self,
             recipient: recipient.to_owned(),
             now,
+            onward: self.onward_terms(recipient, now),
             terms,
             memo: RefCell::new(HashMap::new()),
         }
@@ -287,6 +353,8 @@ pub struct RecipientView<'g> {
     recipient: String,
     now: UtcMicros,
     terms: HashMap<&'g str, Terms<'g>>,
+    /// Providers the holder received from, and whether that may go onward.
+    onward: HashMap<String, Result<(), WithholdReason>>,
     /// Outcomes of referenced objects that did not depend on an assumption about
     /// an object still being evaluated (see `evaluate.rs`), valid for this view.
     memo: RefCell<HashMap<String, evaluate::RefOutcome>>,
@@ -306,8 +374,13 @@ impl<'g> RecipientView<'g> {
     /// Whether any agreement with `provider` is in force: a store can skip a
     /// provider's objects wholesale when not (they would all be withheld).
     pub fn has_active_agreement(&self, provider: &str) -> bool {
+        let active =
+            |p: &str| matches!(self.terms.get(p), Some(Terms::Active(list)) if !list.is_empty());
         provider == self.recipient
-            || matches!(self.terms.get(provider), Some(Terms::Active(list)) if !list.is_empty())
+            || active(provider)
+            || (!self.terms.contains_key(provider)
+                && matches!(self.onward.get(provider), Some(Ok(())))
+                && self.gate.holder.as_deref().is_some_and(active))
     }
 
     /// Release or withhold one object version.
@@ -404,6 +477,7 @@ impl Default for Gate {
             agreements: Vec::new(),
             by_recipient: HashMap::new(),
             obligation_markings: HashMap::new(),
+            holder: None,
         }
     }
 }

@@ -124,6 +124,14 @@ pub enum WithholdReason {
         /// The property (a dotted path from the top of the object).
         property: String,
     },
+    /// The object's provider is not party to an agreement with the recipient, and the
+    /// node holds the object only as the recipient of the provider's agreement with
+    /// the node's organisation (the holder), which forbids sharing it onward (or is
+    /// not in force).
+    OnwardSharingForbidden {
+        /// The agreement the holder received the object under.
+        agreement: AgreementRef,
+    },
 }
 
 impl WithholdReason {
@@ -151,6 +159,7 @@ impl WithholdReason {
             WithholdReason::RetentionBeforeValidFrom => "retention-before-valid-from",
             WithholdReason::MalformedObject { .. } => "malformed-object",
             WithholdReason::OtherRecipientsMarking => "other-recipients-marking",
+            WithholdReason::OnwardSharingForbidden { .. } => "onward-sharing-forbidden",
             WithholdReason::RedactionBreaksObject { .. } => "redaction-breaks-object",
         }
     }
@@ -236,6 +245,10 @@ impl fmt::Display for WithholdReason {
             WithholdReason::OtherRecipientsMarking => {
                 f.write_str("obligations marking of another recipient's agreement")
             }
+            WithholdReason::OnwardSharingForbidden { agreement } => write!(
+                f,
+                "received under agreement {agreement}, which does not permit sharing onward"
+            ),
             WithholdReason::RedactionBreaksObject { property } => write!(
                 f,
                 "a redact pattern matches {property}, which cannot change without breaking the object"

@@ -13,6 +13,7 @@ pub mod match_cmd;
 pub mod misp;
 pub mod org;
 pub mod pattern;
+pub mod peer;
 pub mod serve;
 pub mod stats;
 pub mod telemetry;

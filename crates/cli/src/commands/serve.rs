@@ -65,8 +65,20 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let collector_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let collector =
         accord_node::collector::spawn_for_serve(&config, &store_path, collector_stop.clone())?;
-    let state = AppState::new(config, store).context("setting up the server")?;
+    let state = AppState::new(config, store.clone()).context("setting up the server")?;
     state.set_agreements(gate);
+    // Federation: every peer on its interval, on its own thread, through the server's
+    // door out (the same gate, the same ledger).
+    let federation_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let federation = {
+        let fed = accord_node::federation::Federation::new(store, state.egress())
+            .context("starting federation")?;
+        let stop = federation_stop.clone();
+        std::thread::Builder::new()
+            .name("federation".into())
+            .spawn(move || fed.run_scheduled(&stop))
+            .context("starting the federation thread")?
+    };
     tracing::info!(agreements, dir = %agreements_dir.display(), "agreements loaded");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -87,6 +99,8 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(handle) = collector {
         let _ = handle.join();
     }
+    federation_stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = federation.join();
     served?;
     Ok(ExitCode::SUCCESS)
 }

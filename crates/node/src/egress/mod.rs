@@ -66,6 +66,9 @@ pub struct ReleasedObject {
     pub version: String,
     /// `spec_version` of the object.
     pub spec_version: String,
+    /// The organisation that provided it (provenance): federation never sends an
+    /// object back to the peer it came from.
+    pub provider: String,
     /// When it was added to the collection, microseconds.
     pub date_added: i64,
     /// The released JSON text (empty for manifest queries, which release no content).
@@ -483,6 +486,7 @@ impl Egress {
                     .unwrap_or_else(|| row.id.clone()),
                 version: row.version.clone(),
                 spec_version: row.spec_version.clone(),
+                provider: row.provenance.organisation.clone(),
                 date_added: row.date_added,
                 json: if with_content {
                     release.bytes.into_owned()
@@ -591,6 +595,7 @@ impl Egress {
                 id: row.id,
                 version: row.version,
                 spec_version: row.spec_version,
+                provider: row.provenance.organisation,
                 date_added: row.date_added,
                 json: if with_content {
                     row.json

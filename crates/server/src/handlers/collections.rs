@@ -1,31 +1,28 @@
 //! `GET /{api_root}/collections/` and `GET /{api_root}/collections/{id}/`.
 
 use accord_node::accounts::Principal;
+use accord_taxii::{Collection, Collections};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Extension;
-use serde_json::{json, Value};
 
-use super::{require_root, taxii_json, visible, TaxiiPath};
+use super::{require_root, taxii_json, to_json, visible, TaxiiPath};
 use crate::error::TaxiiError;
 use crate::media::{require_taxii_accept, STIX_MEDIA_TYPE};
 use crate::state::{AppState, CollectionView};
 
-fn resource(view: &CollectionView<'_>) -> Value {
+fn resource(view: &CollectionView<'_>) -> Collection {
     let c = view.collection;
-    let mut v = json!({
-        "id": c.id,
-        "title": c.title,
-        "alias": view.alias,
-        "can_read": view.can_read,
-        "can_write": view.can_write,
-        "media_types": [STIX_MEDIA_TYPE],
-    });
-    if let (Some(d), Some(map)) = (&c.description, v.as_object_mut()) {
-        map.insert("description".into(), d.clone().into());
+    Collection {
+        id: c.id.clone(),
+        title: c.title.clone(),
+        description: c.description.clone(),
+        alias: Some(view.alias.to_string()),
+        can_read: view.can_read,
+        can_write: view.can_write,
+        media_types: vec![STIX_MEDIA_TYPE.to_string()],
     }
-    v
 }
 
 /// `GET /{api_root}/collections/`: the collections the organisation has a right on.
@@ -38,17 +35,14 @@ pub async fn list(
     require_taxii_accept(&headers)?;
     let access = state.access();
     require_root(&access, &root)?;
-    let collections: Vec<Value> = access
-        .collections(&root, &who.organisation)
-        .iter()
-        .map(resource)
-        .collect();
-    let body = if collections.is_empty() {
-        json!({})
-    } else {
-        json!({ "collections": collections })
+    let body = Collections {
+        collections: access
+            .collections(&root, &who.organisation)
+            .iter()
+            .map(resource)
+            .collect(),
     };
-    Ok(taxii_json(StatusCode::OK, body.to_string()))
+    Ok(taxii_json(StatusCode::OK, to_json(&body)?))
 }
 
 /// `GET /{api_root}/collections/{id}/`.
@@ -61,5 +55,5 @@ pub async fn one(
     require_taxii_accept(&headers)?;
     let access = state.access();
     let view = visible(&access, &root, &id, &who)?;
-    Ok(taxii_json(StatusCode::OK, resource(&view).to_string()))
+    Ok(taxii_json(StatusCode::OK, to_json(&resource(&view))?))
 }

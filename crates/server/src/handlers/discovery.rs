@@ -1,13 +1,13 @@
 //! Server discovery (`GET /taxii2/`) and API root information (`GET /{api_root}/`).
 
 use accord_node::accounts::Principal;
+use accord_taxii::{ApiRoot, Discovery};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Extension;
-use serde_json::json;
 
-use super::{require_root, taxii_json, TaxiiPath};
+use super::{require_root, taxii_json, to_json, TaxiiPath};
 use crate::error::TaxiiError;
 use crate::media::{require_taxii_accept, TAXII_MEDIA_TYPE};
 use crate::state::AppState;
@@ -51,24 +51,17 @@ pub async fn discovery(
         .keys()
         .map(|r| format!("{base}/{r}/"))
         .collect();
-    let mut body = serde_json::Map::new();
-    body.insert("title".into(), server.title.clone().into());
-    if let Some(d) = &server.description {
-        body.insert("description".into(), d.clone().into());
-    }
-    if let Some(c) = &server.contact {
-        body.insert("contact".into(), c.clone().into());
-    }
-    if let Some(d) = access.config.default_api_root() {
-        body.insert("default".into(), format!("{base}/{d}/").into());
-    }
-    if !roots.is_empty() {
-        body.insert("api_roots".into(), roots.into());
-    }
-    Ok(taxii_json(
-        StatusCode::OK,
-        serde_json::Value::Object(body).to_string(),
-    ))
+    let body = Discovery {
+        title: server.title.clone(),
+        description: server.description.clone(),
+        contact: server.contact.clone(),
+        default: access
+            .config
+            .default_api_root()
+            .map(|d| format!("{base}/{d}/")),
+        api_roots: roots,
+    };
+    Ok(taxii_json(StatusCode::OK, to_json(&body)?))
 }
 
 /// `GET /{api_root}/`.
@@ -82,13 +75,11 @@ pub async fn api_root(
     let access = state.access();
     require_root(&access, &root)?;
     let r = &access.config.api_roots[&root];
-    let mut body = json!({
-        "title": r.title,
-        "versions": [TAXII_MEDIA_TYPE],
-        "max_content_length": state.max_content_length,
-    });
-    if let (Some(d), Some(map)) = (&r.description, body.as_object_mut()) {
-        map.insert("description".into(), d.clone().into());
-    }
-    Ok(taxii_json(StatusCode::OK, body.to_string()))
+    let body = ApiRoot {
+        title: r.title.clone(),
+        description: r.description.clone(),
+        versions: vec![TAXII_MEDIA_TYPE.to_string()],
+        max_content_length: state.max_content_length,
+    };
+    Ok(taxii_json(StatusCode::OK, to_json(&body)?))
 }

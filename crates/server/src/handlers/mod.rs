@@ -54,6 +54,11 @@ pub fn taxii_json(status: StatusCode, body: String) -> Response {
     response
 }
 
+/// A TAXII resource as JSON text.
+pub fn to_json(resource: &impl serde::Serialize) -> Result<String, TaxiiError> {
+    serde_json::to_string(resource).map_err(TaxiiError::internal)
+}
+
 /// 404 unless the API root exists.
 pub fn require_root(access: &Access, root: &str) -> Result<(), TaxiiError> {
     if access.config.api_roots.contains_key(root) {

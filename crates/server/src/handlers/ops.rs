@@ -64,10 +64,19 @@ pub async fn metrics(
             ));
         }
     }
+    let mut text = state.metrics.render();
+    let store = state.store.clone();
+    let peers = tokio::task::spawn_blocking(move || accord_node::federation::peers(&*store))
+        .await
+        .map_err(TaxiiError::internal)?
+        .map_err(TaxiiError::internal)?;
+    if !peers.is_empty() {
+        text.push_str(&accord_node::federation::render_metrics(&peers));
+    }
     Ok(with_type(
         StatusCode::OK,
         "text/plain; version=0.0.4; charset=utf-8",
-        state.metrics.render(),
+        text,
     ))
 }
 

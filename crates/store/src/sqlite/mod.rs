@@ -24,7 +24,7 @@ use accord_agreements::transparency::SignedTreeHead;
 
 use crate::model::{
     FeedHeads, InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery, ObjectRow, Page,
-    Provenance, Removal, Stats, StatusRecord, VersionFilter,
+    PeerRecord, Provenance, Removal, Stats, StatusRecord, VersionFilter,
 };
 use crate::store::{HeadSigner, Store};
 use pool::ReaderPool;
@@ -32,7 +32,7 @@ pub use pool::MAX_READERS;
 use write::Writer;
 
 /// The schema version this build writes and understands.
-const SCHEMA_VERSION: i64 = 6;
+const SCHEMA_VERSION: i64 = 7;
 
 /// Database page size of new stores, in bytes: SQLite's largest. Objects are around
 /// 1-2 KiB of JSON with their facts, and a bulk load appends them: the larger the page,
@@ -237,23 +237,31 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             migrate_from_3(conn)?;
             migrate_from_4(conn)?;
             migrate_from_5(conn)?;
+            migrate_from_6(conn)?;
         }
         2 => {
             migrate_from_2(conn)?;
             migrate_from_3(conn)?;
             migrate_from_4(conn)?;
             migrate_from_5(conn)?;
+            migrate_from_6(conn)?;
         }
         3 => {
             migrate_from_3(conn)?;
             migrate_from_4(conn)?;
             migrate_from_5(conn)?;
+            migrate_from_6(conn)?;
         }
         4 => {
             migrate_from_4(conn)?;
             migrate_from_5(conn)?;
+            migrate_from_6(conn)?;
         }
-        5 => migrate_from_5(conn)?,
+        5 => {
+            migrate_from_5(conn)?;
+            migrate_from_6(conn)?;
+        }
+        6 => migrate_from_6(conn)?,
         _ => {}
     }
     Ok(())
@@ -364,6 +372,21 @@ fn migrate_from_5(conn: &Connection) -> Result<(), StoreError> {
     )?;
     Ok(())
 }
+
+/// Version 6 stores lack the federation peers (schema 7).
+fn migrate_from_6(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(&format!(
+        "BEGIN IMMEDIATE; {PEERS_TABLE} PRAGMA user_version = 7; COMMIT;"
+    ))?;
+    Ok(())
+}
+
+/// The federation peers' table (also in `schema.sql`).
+const PEERS_TABLE: &str = "CREATE TABLE IF NOT EXISTS peers (
+    name       TEXT PRIMARY KEY,
+    definition TEXT NOT NULL,
+    state      TEXT NOT NULL DEFAULT '{}'
+);";
 
 fn migrate_from_4(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(
@@ -486,6 +509,53 @@ impl Store for SqliteStore {
 
     fn status(&self, id: &str, organisation: &str) -> Result<Option<StatusRecord>, StoreError> {
         self.read(|conn| query::status(conn, id, organisation))
+    }
+
+    fn put_peer(&self, name: &str, definition: &str) -> Result<(), StoreError> {
+        self.write(|w| {
+            w.connection()
+                .prepare_cached(
+                    "INSERT INTO peers (name, definition) VALUES (?1, ?2)
+                     ON CONFLICT (name) DO UPDATE SET definition = excluded.definition",
+                )?
+                .execute(rusqlite::params![name, definition])?;
+            Ok(())
+        })
+    }
+
+    fn put_peer_state(&self, name: &str, state: &str) -> Result<bool, StoreError> {
+        self.write(|w| {
+            let n = w
+                .connection()
+                .prepare_cached("UPDATE peers SET state = ?2 WHERE name = ?1")?
+                .execute(rusqlite::params![name, state])?;
+            Ok(n > 0)
+        })
+    }
+
+    fn peers(&self) -> Result<Vec<PeerRecord>, StoreError> {
+        self.read(|conn| {
+            let mut stmt =
+                conn.prepare_cached("SELECT name, definition, state FROM peers ORDER BY name")?;
+            let rows = stmt.query_map([], |r| {
+                Ok(PeerRecord {
+                    name: r.get(0)?,
+                    definition: r.get(1)?,
+                    state: r.get(2)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    fn remove_peer(&self, name: &str) -> Result<bool, StoreError> {
+        self.write(|w| {
+            let n = w
+                .connection()
+                .prepare_cached("DELETE FROM peers WHERE name = ?1")?
+                .execute(rusqlite::params![name])?;
+            Ok(n > 0)
+        })
     }
 
     fn ledger_append(&self, records: &[LedgerRecord]) -> Result<LedgerTree, StoreError> {

@@ -1,4 +1,4 @@
--- Accord store schema, version 5 (PRAGMA user_version; `migrate` brings versions 1 to 4 up).
+-- Accord store schema, version 7 (PRAGMA user_version; `migrate` brings versions 1 to 6 up).
 --
 -- Every object version is one row of `objects`, keyed by its store `date_added` in
 -- microseconds: unique and strictly increasing, so it doubles as the arrival order and
@@ -121,4 +121,13 @@ CREATE TABLE secrets (
 CREATE TABLE meta (
     name  TEXT PRIMARY KEY,
     value INTEGER NOT NULL
+);
+
+-- Federation peers (`accord peer add`): the definition and the sync state (cursors per
+-- direction, counters, last error) as JSON texts the node defines, one row per peer
+-- so a page's cursor advance is one write.
+CREATE TABLE peers (
+    name       TEXT PRIMARY KEY,
+    definition TEXT NOT NULL,
+    state      TEXT NOT NULL DEFAULT '{}'
 );

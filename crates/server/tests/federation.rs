@@ -1,0 +1,444 @@
+//! Federation across three Accord nodes started by the test, A → B → C: B pulls from
+//! A (and pushes back to A), C pulls from B. Onward sharing is the gate's: B passes
+//! on what A's agreement with B lets go onward, under B's agreement with C, and
+//! nothing else; nothing returns to the node it came from; a second sync stores
+//! nothing twice.
+
+use std::sync::Arc;
+
+use accord_node::accounts::new_token;
+
+use crate::support;
+use accord_node::config::Config;
+use accord_node::federation::{self, Credentials, Direction, Federation, Peer};
+use accord_node::ingest::{ingest_batch, IngestOptions};
+use accord_server::AppState;
+use accord_store::{ObjectQuery, Provenance, Scope, SqliteStore, Store};
+use serde_json::json;
+use tokio::net::TcpListener;
+
+const COLLECTION: &str = "3f1c2c36-0f5e-4f43-9b7e-7d0a3c1f0a01";
+
+struct Node {
+    state: AppState,
+    store: Arc<SqliteStore>,
+    url: String,
+    _dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+fn agreement(
+    id: &str,
+    provider: &str,
+    recipient: &str,
+    version: u32,
+    onward: bool,
+    types: &str,
+) -> String {
+    format!(
+        "id = \"{id}\"\nversion = {version}\nprovider = {{ id = \"{provider}\" }}\nrecipient = {{ id = \"{recipient}\" }}\n\
+         purpose = \"Federation test\"\nlegal_basis = \"Test\"\n[obligations]\nonward_sharing = {onward}\n\
+         [validity]\nfrom = 2026-0{version}-01T00:00:00Z\n[scope]\ntypes = [{types}]\nmax_tlp = \"AMBER\"\n"
+    )
+}
+
+/// A node of organisation `me` whose collection everyone named may read and write,
+/// with a token per other organisation (its secret in the environment variable
+/// `FED_TOKEN_<ORG>_AT_<ME>`), these agreement files, serving on a free port.
+async fn start(test: &str, me: &str, others: &[&str], agreements: &[(&str, String)]) -> Node {
+    let dir = tempfile::tempdir().unwrap();
+    let mut orgs = format!("[organisations.{me}]\n");
+    for o in others {
+        let token = new_token();
+        std::env::set_var(env_name(test, o, me), &token.secret);
+        orgs.push_str(&format!(
+            "[organisations.{o}]\n[organisations.{o}.tokens.peer]\nsha256 = \"{}\"\n",
+            token.sha256
+        ));
+    }
+    let mut everyone: Vec<String> = others.iter().map(|o| format!("\"{o}\"")).collect();
+    everyone.push(format!("\"{me}\""));
+    let text = format!(
+        "[server]\norganisation = \"{me}\"\nidentity = \"identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\"\n\
+         title = \"{me}\"\npage_size = 2\nmax_page_size = 2\n\n{orgs}\n\
+         [api_roots.api]\ntitle = \"API\"\ndefault = true\n\
+         [api_roots.api.collections.shared]\nid = \"{COLLECTION}\"\ntitle = \"Shared\"\n\
+         read = [{list}]\nwrite = [{list}]\n",
+        list = everyone.join(", ")
+    );
+    std::fs::write(dir.path().join("accord.toml"), text).unwrap();
+    std::fs::create_dir_all(dir.path().join("agreements")).unwrap();
+    for (name, body) in agreements {
+        std::fs::write(
+            dir.path().join("agreements").join(format!("{name}.toml")),
+            body,
+        )
+        .unwrap();
+    }
+    let config = Config::load(&dir.path().join("accord.toml")).unwrap();
+    let gate = accord_node::agreements::load_node_gate(&config).unwrap();
+    let store = Arc::new(SqliteStore::open(config.store_path()).unwrap());
+    let state = AppState::new(config, store.clone()).unwrap();
+    state.set_agreements(gate);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api/", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(accord_server::run(listener, state.clone(), async {
+        let _ = stopped.await;
+    }));
+    Node {
+        state,
+        store,
+        url,
+        _dir: dir,
+        _stop: stop,
+    }
+}
+
+fn env_name(test: &str, org: &str, at: &str) -> String {
+    format!(
+        "FED_{test}_TOKEN_{}_AT_{}",
+        org.to_uppercase(),
+        at.to_uppercase()
+    )
+}
+
+/// `at` syncs with `remote`, as the organisation `remote_org` of its configuration.
+fn peer_of(test: &str, at: &str, remote: &Node, remote_org: &str, direction: Direction) -> Peer {
+    Peer {
+        name: remote_org.to_string(),
+        url: remote.url.clone(),
+        collection: COLLECTION.to_string(),
+        organisation: remote_org.to_string(),
+        local_collection: COLLECTION.to_string(),
+        direction,
+        interval_secs: 60,
+        credentials: Credentials::Token {
+            env: env_name(test, at, remote_org),
+        },
+    }
+}
+
+async fn sync(node: &Node, peer: &str) -> federation::RunReport {
+    let (store, egress) = (node.store.clone(), node.state.egress());
+    let peer = peer.to_string();
+    // The blocking client lives and dies off the async threads.
+    tokio::task::spawn_blocking(move || Federation::new(store, egress).unwrap().sync(&peer))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+fn object(kind: &str, n: u32, modified: &str) -> String {
+    let id = format!("{kind}--00000000-0000-4000-8000-{n:012}");
+    let mut v = json!({
+        "type": kind, "spec_version": "2.1", "id": id,
+        "created": "2026-02-01T00:00:00.000Z", "modified": modified,
+        "name": format!("{kind} {n}"),
+    });
+    if kind == "indicator" {
+        v["pattern"] = json!(format!("[ipv4-addr:value = '198.51.100.{n}']"));
+        v["pattern_type"] = json!("stix");
+        v["valid_from"] = json!("2026-02-01T00:00:00Z");
+    } else {
+        v["is_family"] = json!(false);
+    }
+    v.to_string()
+}
+
+/// (id, version, provider) of every version in the node's collection.
+fn held(node: &Node) -> Vec<(String, String, String)> {
+    let mut query = ObjectQuery::new(Scope::Collection(COLLECTION.into()), 1_000);
+    query.versions.all = true;
+    query.versions.last = false;
+    let mut out: Vec<_> = node
+        .store
+        .query(&query)
+        .unwrap()
+        .rows
+        .into_iter()
+        .map(|r| (r.id, r.version, r.provenance.organisation))
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_share_only_what_each_hop_allows() {
+    let a = start(
+        "t",
+        "a",
+        &["b"],
+        &[("a-to-b", agreement("a-to-b", "a", "b", 1, true, "\"*\""))],
+    )
+    .await;
+    let b = start(
+        "t",
+        "b",
+        &["a", "c"],
+        &[
+            ("a-to-b", agreement("a-to-b", "a", "b", 1, true, "\"*\"")),
+            (
+                "b-to-c",
+                agreement("b-to-c", "b", "c", 1, false, "\"indicator\""),
+            ),
+        ],
+    )
+    .await;
+    let c = start(
+        "t",
+        "c",
+        &["b"],
+        &[(
+            "b-to-c",
+            agreement("b-to-c", "b", "c", 1, false, "\"indicator\""),
+        )],
+    )
+    .await;
+    federation::add_peer(&*b.store, &peer_of("t", "b", &a, "a", Direction::Both)).unwrap();
+    federation::add_peer(&*c.store, &peer_of("t", "c", &b, "b", Direction::Pull)).unwrap();
+
+    // A holds three indicators (one in two versions, the second revoking it) and a malware.
+    let texts = [
+        object("indicator", 1, "2026-02-01T00:00:00.000Z"),
+        object("indicator", 2, "2026-02-01T00:00:00.000Z"),
+        object("indicator", 3, "2026-02-01T00:00:00.000Z"),
+        object("malware", 4, "2026-02-01T00:00:00.000Z"),
+    ];
+    let mut revoked: serde_json::Value = serde_json::from_str(&texts[0]).unwrap();
+    revoked["modified"] = json!("2026-02-02T00:00:00.000Z");
+    revoked["revoked"] = json!(true);
+    let texts: Vec<String> = texts.into_iter().chain([revoked.to_string()]).collect();
+    let results = ingest_batch(
+        &*a.store,
+        &texts,
+        &Provenance::new("a", "test"),
+        Some(COLLECTION),
+        &IngestOptions::default(),
+    )
+    .unwrap();
+    assert!(results.iter().all(|r| r.is_stored()));
+
+    // B pulls all five versions in pages of two (added_after and next), as A's.
+    let report = sync(&b, "a").await;
+    assert_eq!(
+        (report.pulled, report.duplicates, report.rejected),
+        (5, 0, 0),
+        "{report:?}"
+    );
+    let at_b = held(&b);
+    assert_eq!(at_b.len(), 5);
+    assert!(at_b.iter().all(|(_, _, p)| p == "a"), "{at_b:?}");
+    // Nothing went back to A (B pushes only what is not A's own).
+    assert_eq!(report.pushed, 0);
+    assert!(held(&a).iter().all(|(_, _, p)| p == "a"), "{:?}", held(&a));
+    // Provenance names the peer and the agreement.
+    let state = &federation::peers(&*b.store).unwrap()[0].state;
+    assert_eq!(state.objects_in, 5);
+    assert!(state.caught_up && state.last_error.is_none(), "{state:?}");
+
+    // A pulling from B gets its own objects back (B releases them to their owner):
+    // versions A holds are no-ops, not new entries filed as B's.
+    federation::add_peer(&*a.store, &peer_of("t", "a", &b, "b", Direction::Pull)).unwrap();
+    let back = sync(&a, "b").await;
+    assert_eq!((back.pulled, back.duplicates), (0, 5), "{back:?}");
+    assert_eq!(held(&a).len(), 5);
+
+    // Exactly once: a second run stores nothing, whether from the cursor or a reset one.
+    let again = sync(&b, "a").await;
+    assert_eq!((again.pulled, again.duplicates), (0, 0), "{again:?}");
+    let mut reset = federation::peers(&*b.store).unwrap().remove(0);
+    reset.state.pull_after = None;
+    b.store
+        .put_peer_state("a", &serde_json::to_string(&reset.state).unwrap())
+        .unwrap();
+    let replay = sync(&b, "a").await;
+    assert_eq!((replay.pulled, replay.duplicates), (0, 5), "{replay:?}");
+    assert_eq!(held(&b).len(), 5);
+
+    // C gets A's indicators (every version, the revocation too) through B, not the
+    // malware: B's agreement with C covers indicators only.
+    let report = sync(&c, "b").await;
+    assert_eq!(report.pulled, 4, "{report:?}");
+    let at_c = held(&c);
+    assert!(
+        at_c.iter()
+            .all(|(id, _, p)| id.starts_with("indicator--") && p == "b"),
+        "{at_c:?}"
+    );
+
+    // A's agreement with B now forbids onward sharing: C receives nothing more.
+    let forbidden = agreement("a-to-b", "a", "b", 2, false, "\"*\"");
+    std::fs::write(b._dir.path().join("agreements/a-to-b.toml"), &forbidden).unwrap();
+    let config = Config::load(&b._dir.path().join("accord.toml")).unwrap();
+    b.state
+        .set_agreements(accord_node::agreements::load_node_gate(&config).unwrap());
+    let more = [object("indicator", 5, "2026-02-01T00:00:00.000Z")];
+    ingest_batch(
+        &*a.store,
+        &more,
+        &Provenance::new("a", "test"),
+        Some(COLLECTION),
+        &IngestOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(sync(&b, "a").await.pulled, 1);
+    let report = sync(&c, "b").await;
+    assert_eq!(report.pulled, 0, "{report:?}");
+    assert_eq!(held(&c).len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_peer_is_visible_in_its_state() {
+    let b = start("f", "b", &["a"], &[]).await;
+    let peer = Peer {
+        name: "a".into(),
+        url: "http://127.0.0.1:9/api/".into(),
+        collection: COLLECTION.into(),
+        organisation: "a".into(),
+        local_collection: COLLECTION.into(),
+        direction: Direction::Pull,
+        interval_secs: 60,
+        credentials: Credentials::None,
+    };
+    federation::add_peer(&*b.store, &peer).unwrap();
+    let (store, egress) = (b.store.clone(), b.state.egress());
+    let err =
+        tokio::task::spawn_blocking(move || Federation::new(store, egress).unwrap().sync("a"))
+            .await
+            .unwrap()
+            .unwrap_err();
+    assert!(err.to_string().contains("peer a"), "{err}");
+    let state = &federation::peers(&*b.store).unwrap()[0].state;
+    assert_eq!(state.consecutive_failures, 1);
+    assert!(
+        state
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("attempts")),
+        "{state:?}"
+    );
+    assert!(state.last_success.is_none());
+    let metrics = federation::render_metrics(&federation::peers(&*b.store).unwrap());
+    assert!(
+        metrics.contains("accord_peer_consecutive_failures{peer=\"a\"} 1"),
+        "{metrics}"
+    );
+}
+
+/// How the hostile peer answers.
+#[derive(Clone, Copy, Debug)]
+enum Hostile {
+    /// A JSON page declared as text/html.
+    WrongMediaType,
+    /// `more` forever, a fresh `next` each time, no objects, no date header.
+    EndlessNext,
+    /// The same `next` token forever.
+    SameNext,
+    /// More objects than a page may hold.
+    HugePage,
+    /// Valid objects claiming another provider (created_by_ref), and invalid ones.
+    Impostor,
+    /// 429 with a Retry-After longer than honoured.
+    SlowDown,
+}
+
+async fn hostile_peer(mode: Hostile) -> String {
+    use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+    use axum::response::IntoResponse;
+    let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let handler = move || {
+        let counter = counter.clone();
+        async move {
+            let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(support::TAXII),
+            );
+            let body = match mode {
+                Hostile::WrongMediaType => {
+                    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+                    json!({"more": false}).to_string()
+                }
+                Hostile::EndlessNext => json!({"more": true, "next": format!("t{n}")}).to_string(),
+                Hostile::SameNext => json!({"more": true, "next": "again"}).to_string(),
+                Hostile::HugePage => {
+                    let objects = vec![json!({}); federation::MAX_PAGE_OBJECTS + 1];
+                    json!({"more": false, "objects": objects}).to_string()
+                }
+                Hostile::Impostor => {
+                    let mut claimed: serde_json::Value =
+                        serde_json::from_str(&object("indicator", 7, "2026-02-01T00:00:00.000Z"))
+                            .unwrap();
+                    claimed["created_by_ref"] =
+                        json!("identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f");
+                    headers.insert(
+                        "x-taxii-date-added-last",
+                        HeaderValue::from_static("2026-03-01T00:00:00.000000Z"),
+                    );
+                    json!({"more": false, "objects": [claimed, {"type": "indicator", "id": "nonsense"}]})
+                        .to_string()
+                }
+                Hostile::SlowDown => {
+                    headers.insert(header::RETRY_AFTER, HeaderValue::from_static("86400"));
+                    return (StatusCode::TOO_MANY_REQUESTS, headers, String::new()).into_response();
+                }
+            };
+            (StatusCode::OK, headers, body).into_response()
+        }
+    };
+    let app = axum::Router::new().route(
+        &format!("/api/collections/{COLLECTION}/objects/"),
+        axum::routing::get(handler),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_peer_ends_the_run_with_an_error_and_misfiles_nothing() {
+    let b = start("h", "b", &["a"], &[]).await;
+    for (mode, expected) in [
+        (Hostile::WrongMediaType, "not application/taxii+json"),
+        (
+            Hostile::EndlessNext,
+            "pages in a row that bring nothing new",
+        ),
+        (Hostile::SameNext, "pages in a row that bring nothing new"),
+        (Hostile::HugePage, "at most 10000 are accepted"),
+        (Hostile::SlowDown, "longer than the 60s honoured"),
+    ] {
+        let peer = Peer {
+            name: "a".into(),
+            url: hostile_peer(mode).await,
+            collection: COLLECTION.into(),
+            organisation: "a".into(),
+            local_collection: COLLECTION.into(),
+            direction: Direction::Pull,
+            interval_secs: 60,
+            credentials: Credentials::None,
+        };
+        federation::add_peer(&*b.store, &peer).unwrap();
+        let (store, egress) = (b.store.clone(), b.state.egress());
+        let result =
+            tokio::task::spawn_blocking(move || Federation::new(store, egress).unwrap().sync("a"))
+                .await
+                .unwrap();
+        let err = result.expect_err(&format!("{mode:?} must fail"));
+        assert!(err.to_string().contains(expected), "{mode:?}: {err}");
+        assert!(held(&b).is_empty(), "{mode:?}");
+    }
+    // Objects are filed under the peer's organisation, whatever they claim; invalid
+    // ones are counted and skipped.
+    let mut peer = federation::peers(&*b.store).unwrap().remove(0).peer;
+    peer.url = hostile_peer(Hostile::Impostor).await;
+    federation::add_peer(&*b.store, &peer).unwrap();
+    let report = sync(&b, "a").await;
+    assert_eq!((report.pulled, report.rejected), (1, 1), "{report:?}");
+    let at_b = held(&b);
+    assert_eq!(at_b.len(), 1);
+    assert_eq!(at_b[0].2, "a");
+}
