@@ -76,7 +76,7 @@ impl Format {
             // What travels over TLS is not seen: only plain http URLs.
             Format::Suricata => match kind {
                 Kind::Url => entry.value.starts_with("http://"),
-                Kind::FileHash => false,
+                Kind::FileHash | Kind::Email => false,
                 _ => true,
             },
             Format::Stix => false,
@@ -102,6 +102,8 @@ pub enum Kind {
     Url,
     /// A file hash.
     FileHash,
+    /// An email address (correlation only: no export format takes one).
+    Email,
 }
 
 impl Kind {
@@ -113,6 +115,7 @@ impl Kind {
             Kind::Domain => "domain",
             Kind::Url => "url",
             Kind::FileHash => "file-hash",
+            Kind::Email => "email",
         }
     }
 
@@ -123,6 +126,7 @@ impl Kind {
             Kind::Domain => "Intel::DOMAIN",
             Kind::Url => "Intel::URL",
             Kind::FileHash => "Intel::FILE_HASH",
+            Kind::Email => "Intel::EMAIL",
         }
     }
 }
@@ -436,7 +440,7 @@ fn suricata(entries: &BTreeSet<Entry>, out: &mut String) {
                     ),
                 );
             }
-            Kind::FileHash => {}
+            Kind::FileHash | Kind::Email => {}
         }
     }
     for (source, (list, description)) in addresses {
@@ -597,7 +601,7 @@ fn comparisons(
 }
 
 /// The entry kind and normalised value of `value` compared with `object_type:property`.
-fn classify(object_type: &str, property: &str, value: &str) -> Option<(Kind, String)> {
+pub(crate) fn classify(object_type: &str, property: &str, value: &str) -> Option<(Kind, String)> {
     match (object_type, property) {
         ("ipv4-addr" | "ipv6-addr", "value") => {
             let v4 = object_type == "ipv4-addr";
@@ -737,5 +741,57 @@ mod tests {
             "indicator,type,source,description\r\n10.0.0.0/8,cidr,indicator--1,\r\na.example,domain,indicator--1,\r\nb.example,domain,indicator--1,\r\n"
         );
         assert_eq!(c.left_out().get(&LeftOut::PatternNotSimple), Some(&3));
+    }
+}
+
+/// Every value a STIX pattern compares for equality (`=`, `IN`) on an address, domain,
+/// URL, file hash or email address, whatever the rest of the pattern (correlation
+/// links an indicator to the values it names even when no blocklist could hold it).
+pub(crate) fn pattern_values(expr: &ObservationExpr, out: &mut Vec<(Kind, String)>) {
+    match expr {
+        ObservationExpr::Observation { comparison, .. } => comparison_values(comparison, out),
+        ObservationExpr::Or(items)
+        | ObservationExpr::And(items)
+        | ObservationExpr::FollowedBy(items) => items.iter().for_each(|e| pattern_values(e, out)),
+        ObservationExpr::Group { expr, .. } => pattern_values(expr, out),
+        ObservationExpr::Qualified { expr, .. } => pattern_values(expr, out),
+    }
+}
+
+fn comparison_values(expr: &ComparisonExpr, out: &mut Vec<(Kind, String)>) {
+    let c = match expr {
+        ComparisonExpr::Or(items) | ComparisonExpr::And(items) => {
+            return items.iter().for_each(|e| comparison_values(e, out))
+        }
+        ComparisonExpr::Comparison(c) => c,
+    };
+    if c.negated {
+        return;
+    }
+    let path = &c.path;
+    let property = match (path.object_type.as_str(), path.steps.as_slice()) {
+        ("ipv4-addr" | "ipv6-addr" | "domain-name" | "url" | "email-addr", [PathStep::Key(p)])
+            if p == "value" =>
+        {
+            "value"
+        }
+        ("file", [PathStep::Key(h), PathStep::Key(_)]) if h == "hashes" => "hashes",
+        _ => return,
+    };
+    let literals: Vec<&Literal> = match (&c.op, &c.operand) {
+        (CompOp::Eq, Operand::Literal(l)) => vec![l],
+        (CompOp::In, Operand::Set(set)) => set.iter().collect(),
+        _ => return,
+    };
+    for literal in literals {
+        if let Literal::String(value) = literal {
+            if path.object_type == "email-addr" {
+                if value.contains('@') {
+                    out.push((Kind::Email, value.to_ascii_lowercase()));
+                }
+            } else if let Some(kv) = classify(&path.object_type, property, value) {
+                out.push(kv);
+            }
+        }
     }
 }

@@ -82,8 +82,12 @@ pub fn prepare(text: &str, options: &IngestOptions) -> Result<NewObject, Rejecti
         fill_sco_ids: options.fill_sco_ids,
         pattern_checker: Some(check_pattern),
     };
-    let (object, facts) = parse_object_then(text, &parse_options, crate::facts::extract)?;
-    Ok(new_object(object, facts))
+    let (object, (facts, analytics)) = parse_object_then(text, &parse_options, |view| {
+        (crate::facts::extract(view), crate::analytics::extract(view))
+    })?;
+    let mut object = new_object(object, facts);
+    object.analytics = analytics;
+    Ok(object)
 }
 
 /// Indicators' STIX patterns must parse and pass the specification's checks (as the
@@ -123,6 +127,7 @@ pub fn store_prepared(
             Err(rejection) => results.push(Some(ObjectResult::Rejected { index, rejection })),
         }
     }
+    crate::analytics::complete(store, &mut valid, &provenance.organisation)?;
     let outcomes = store.insert(&valid, provenance, collection)?;
     for ((index, object), outcome) in positions.into_iter().zip(valid).zip(outcomes) {
         let date_added = outcome.date_added();
@@ -159,5 +164,6 @@ fn new_object(object: StixObject, facts: Vec<u8>) -> NewObject {
         version,
         facts,
         json: object.json,
+        analytics: Default::default(),
     }
 }

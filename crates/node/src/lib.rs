@@ -23,8 +23,10 @@
 
 pub mod accounts;
 pub mod agreements;
+pub mod analytics;
 pub mod collect;
 pub mod config;
+pub mod correlate;
 pub mod detect;
 pub mod egress;
 pub mod enforcement;
@@ -35,3 +37,4 @@ pub mod ledger_key;
 pub mod phishing;
 pub mod signed_bundle;
 pub mod telemetry;
+pub mod trends;

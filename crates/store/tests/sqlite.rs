@@ -37,6 +37,7 @@ fn object(n: u32) -> NewObject {
         spec_version: "2.1".into(),
         version: None,
         facts: Vec::new(),
+        analytics: Default::default(),
     }
 }
 
