@@ -38,14 +38,12 @@ pub fn extract(object: JsonView<'_>) -> Analytics {
     let kind = text(object, "type");
     let mut kinds: Vec<&'static str> = Vec::new();
     match kind.as_str() {
-        "indicator" => {
-            if text(object, "pattern_type") == "stix" {
-                if let Ok(parsed) = accord_patterns::parse(&text(object, "pattern")) {
-                    let mut values = Vec::new();
-                    pattern_values(&parsed.expr, &mut values);
-                    for (k, v) in values {
-                        push_value(&mut analytics, &mut kinds, k, v);
-                    }
+        "indicator" if text(object, "pattern_type") == "stix" => {
+            if let Ok(parsed) = accord_patterns::parse(&text(object, "pattern")) {
+                let mut values = Vec::new();
+                pattern_values(&parsed.expr, &mut values);
+                for (k, v) in values {
+                    push_value(&mut analytics, &mut kinds, k, v);
                 }
             }
         }

@@ -163,6 +163,10 @@ pub enum LeftOut {
     InvalidValue,
     /// The object converted, but to no entry this format has lines for.
     OtherFormat,
+    /// Every value is on a warninglist (known-benign).
+    Warninglisted,
+    /// Every value's decayed score is below the threshold.
+    Decayed,
 }
 
 impl LeftOut {
@@ -177,6 +181,8 @@ impl LeftOut {
             LeftOut::PatternNotSimple => "pattern-not-simple",
             LeftOut::InvalidValue => "invalid-value",
             LeftOut::OtherFormat => "no-entry-for-this-format",
+            LeftOut::Warninglisted => "warninglisted",
+            LeftOut::Decayed => "score-decayed",
         }
     }
 }
@@ -193,6 +199,90 @@ pub struct Converter {
     converted: u64,
     /// Values of converted objects this format has no line for, by kind.
     skipped: BTreeMap<&'static str, u64>,
+    /// Known-benign values are left out (unless `None`).
+    warninglists: Option<accord_detect::Warninglists>,
+    /// Values of indicators whose decayed score is below the threshold are left out.
+    decay: Option<(DecayModels, f64)>,
+    /// Values left out because listed, by list name.
+    warninglisted: BTreeMap<String, u64>,
+    /// Values left out because their score decayed below the threshold.
+    decayed: u64,
+}
+
+/// MISP's polynomial decay model for one kind of value (the reference:
+/// <https://github.com/MISP/misp-decaying-models>, arXiv:1902.03914):
+/// `score(t) = base * (1 - (t / lifetime)^(1 / decay_speed))` for `t` below the
+/// lifetime, 0 after it, `t` the age of the indicator's latest statement (`modified`,
+/// else `created`) and `base` its `confidence` when it states one, else
+/// [`DecayModel::base_score`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DecayModel {
+    /// Score of a fresh indicator that states no `confidence` (0-100).
+    pub base_score: f64,
+    /// Days after which the score is 0.
+    pub lifetime_days: f64,
+    /// The polynomial's speed (1: linear; above 1: fast at first, then slow).
+    pub decay_speed: f64,
+}
+
+impl DecayModel {
+    /// The decayed score of an indicator of base score `base` at age `age_days`.
+    pub fn score(&self, base: f64, age_days: f64) -> f64 {
+        let t = age_days.max(0.0);
+        if t >= self.lifetime_days || self.lifetime_days <= 0.0 {
+            return 0.0;
+        }
+        base * (1.0 - (t / self.lifetime_days).powf(1.0 / self.decay_speed))
+    }
+}
+
+/// The default threshold of `--min-score` in MISP's models (their `threshold`: 30).
+pub const DEFAULT_MIN_SCORE: f64 = 30.0;
+
+/// One [`DecayModel`] per kind of value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DecayModels {
+    /// Addresses and networks: base 80, 30 days, speed 2 (C2 addresses on rented
+    /// hosts move within weeks).
+    pub ip: DecayModel,
+    /// Domains and URLs: MISP's NIDS simple model (base 80, 120 days, speed 2).
+    pub name: DecayModel,
+    /// File hashes: base 80, 365 days, speed 1 (a hash never changes meaning; it only
+    /// stops being seen).
+    pub file_hash: DecayModel,
+}
+
+impl Default for DecayModels {
+    fn default() -> Self {
+        DecayModels {
+            ip: DecayModel {
+                base_score: 80.0,
+                lifetime_days: 30.0,
+                decay_speed: 2.0,
+            },
+            name: DecayModel {
+                base_score: 80.0,
+                lifetime_days: 120.0,
+                decay_speed: 2.0,
+            },
+            file_hash: DecayModel {
+                base_score: 80.0,
+                lifetime_days: 365.0,
+                decay_speed: 1.0,
+            },
+        }
+    }
+}
+
+impl DecayModels {
+    /// The model of `kind`.
+    pub fn of(&self, kind: Kind) -> &DecayModel {
+        match kind {
+            Kind::Address | Kind::Network => &self.ip,
+            Kind::Domain | Kind::Url | Kind::Email => &self.name,
+            Kind::FileHash => &self.file_hash,
+        }
+    }
 }
 
 impl Converter {
@@ -206,7 +296,91 @@ impl Converter {
             details: Vec::new(),
             converted: 0,
             skipped: BTreeMap::new(),
+            warninglists: None,
+            decay: None,
+            warninglisted: BTreeMap::new(),
+            decayed: 0,
         }
+    }
+
+    /// Leaves out values on `lists` (known-benign: resolvers, CDNs, cloud ranges, top
+    /// domains), counted by list name ([`Converter::warninglisted`]).
+    pub fn with_warninglists(mut self, lists: accord_detect::Warninglists) -> Converter {
+        self.warninglists = Some(lists);
+        self
+    }
+
+    /// Leaves out indicators' values whose decayed score ([`DecayModel`]) is below
+    /// `min_score` at the converter's instant ([`Converter::decayed`]).
+    pub fn with_min_score(mut self, models: DecayModels, min_score: f64) -> Converter {
+        self.decay = Some((models, min_score));
+        self
+    }
+
+    /// Values left out as known-benign, by list name.
+    pub fn warninglisted(&self) -> &BTreeMap<String, u64> {
+        &self.warninglisted
+    }
+
+    /// Values left out because their decayed score is below the threshold.
+    pub fn decayed(&self) -> u64 {
+        self.decayed
+    }
+
+    /// Drops entries that are known-benign or whose score has decayed; `Some(reason)`
+    /// when nothing is left of a non-empty list.
+    fn filter(&mut self, o: &serde_json::Value, entries: &mut Vec<Entry>) -> Option<LeftOut> {
+        let before = entries.len();
+        let mut last = None;
+        if let Some(lists) = &self.warninglists {
+            let mut kept = Vec::with_capacity(entries.len());
+            for e in entries.drain(..) {
+                let listed =
+                    crate::correlate::listed(lists, e.kind.name(), &e.value).or_else(|| {
+                        match e.kind {
+                            Kind::Network => e
+                                .value
+                                .split('/')
+                                .next()
+                                .and_then(|a| a.parse().ok())
+                                .and_then(|a| lists.addr_listed(a))
+                                .map(str::to_string),
+                            _ => None,
+                        }
+                    });
+                match listed {
+                    Some(list) => {
+                        *self.warninglisted.entry(list).or_default() += 1;
+                        last = Some(LeftOut::Warninglisted);
+                    }
+                    None => kept.push(e),
+                }
+            }
+            *entries = kept;
+        }
+        if let Some((models, min)) = &self.decay {
+            if o["type"].as_str() == Some("indicator") {
+                let stamp = o["modified"]
+                    .as_str()
+                    .or(o["created"].as_str())
+                    .unwrap_or("");
+                let at = accord_stix::Timestamp::parse(stamp)
+                    .map(|t| t.as_micros())
+                    .unwrap_or(i64::MIN);
+                let age_days = (self.now_micros.saturating_sub(at)) as f64 / 86_400_000_000.0;
+                let confidence = o["confidence"].as_f64();
+                let before = entries.len();
+                entries.retain(|e| {
+                    let model = models.of(e.kind);
+                    model.score(confidence.unwrap_or(model.base_score), age_days) >= *min
+                });
+                if entries.len() < before {
+                    self.decayed += (before - entries.len()) as u64;
+                    last = Some(LeftOut::Decayed);
+                }
+            }
+        }
+        (before > 0 && entries.is_empty()).then_some(last).flatten()
     }
 
     /// Adds one released object (its latest version).
@@ -217,7 +391,10 @@ impl Converter {
         };
         let id = value["id"].as_str().unwrap_or("?").to_string();
         match self.convert(&value) {
-            Ok(entries) => {
+            Ok(mut entries) => {
+                if let Some(reason) = self.filter(&value, &mut entries) {
+                    return self.leave(&id, reason, String::new());
+                }
                 let (taken, skipped): (Vec<Entry>, Vec<Entry>) =
                     entries.into_iter().partition(|e| self.format.takes(e));
                 if !taken.is_empty() {
@@ -701,49 +878,6 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn suricata_contents_and_http_parts() {
-        assert_eq!(content("/a;b\"|c d"), "/a|3B|b|22 7C|c d");
-        assert_eq!(content("é"), "|C3 A9|");
-        assert_eq!(
-            http_parts("http://u:p@Evil.Example:8080/x?y#frag"),
-            Some(("evil.example".to_string(), "/x?y".to_string()))
-        );
-        assert_eq!(
-            http_parts("http://h?q"),
-            Some(("h".to_string(), "/?q".to_string()))
-        );
-        assert_eq!(http_parts("https://h/"), None);
-    }
-
-    #[test]
-    fn only_simple_patterns_become_entries() {
-        let mut c = Converter::new(Format::Csv, 0);
-        let ind = |p: &str| {
-            format!(
-                r#"{{"type":"indicator","id":"indicator--1","pattern":"{p}","pattern_type":"stix"}}"#
-            )
-        };
-        c.add(&ind(
-            "[ipv4-addr:value = '10.1.2.3/8'] OR [domain-name:value IN ('A.example', 'b.example')]",
-        ));
-        c.add(&ind(
-            "[ipv4-addr:value = '10.0.0.1' AND domain-name:value = 'x.example']",
-        ));
-        c.add(&ind("[url:value LIKE 'http://%']"));
-        c.add(&ind("[network-traffic:dst_port = 443]"));
-        assert_eq!(
-            c.render(),
-            "indicator,type,source,description\r\n10.0.0.0/8,cidr,indicator--1,\r\na.example,domain,indicator--1,\r\nb.example,domain,indicator--1,\r\n"
-        );
-        assert_eq!(c.left_out().get(&LeftOut::PatternNotSimple), Some(&3));
-    }
-}
-
 /// Every value a STIX pattern compares for equality (`=`, `IN`) on an address, domain,
 /// URL, file hash or email address, whatever the rest of the pattern (correlation
 /// links an indicator to the values it names even when no blocklist could hold it).
@@ -793,5 +927,48 @@ fn comparison_values(expr: &ComparisonExpr, out: &mut Vec<(Kind, String)>) {
                 out.push(kv);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suricata_contents_and_http_parts() {
+        assert_eq!(content("/a;b\"|c d"), "/a|3B|b|22 7C|c d");
+        assert_eq!(content("é"), "|C3 A9|");
+        assert_eq!(
+            http_parts("http://u:p@Evil.Example:8080/x?y#frag"),
+            Some(("evil.example".to_string(), "/x?y".to_string()))
+        );
+        assert_eq!(
+            http_parts("http://h?q"),
+            Some(("h".to_string(), "/?q".to_string()))
+        );
+        assert_eq!(http_parts("https://h/"), None);
+    }
+
+    #[test]
+    fn only_simple_patterns_become_entries() {
+        let mut c = Converter::new(Format::Csv, 0);
+        let ind = |p: &str| {
+            format!(
+                r#"{{"type":"indicator","id":"indicator--1","pattern":"{p}","pattern_type":"stix"}}"#
+            )
+        };
+        c.add(&ind(
+            "[ipv4-addr:value = '10.1.2.3/8'] OR [domain-name:value IN ('A.example', 'b.example')]",
+        ));
+        c.add(&ind(
+            "[ipv4-addr:value = '10.0.0.1' AND domain-name:value = 'x.example']",
+        ));
+        c.add(&ind("[url:value LIKE 'http://%']"));
+        c.add(&ind("[network-traffic:dst_port = 443]"));
+        assert_eq!(
+            c.render(),
+            "indicator,type,source,description\r\n10.0.0.0/8,cidr,indicator--1,\r\na.example,domain,indicator--1,\r\nb.example,domain,indicator--1,\r\n"
+        );
+        assert_eq!(c.left_out().get(&LeftOut::PatternNotSimple), Some(&3));
     }
 }

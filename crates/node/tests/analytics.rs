@@ -315,8 +315,8 @@ fn relationships_count_their_sources_under_the_family() {
 #[test]
 fn the_poisson_test_flags_a_jump_against_the_series_history() {
     use accord_node::trends::test;
-    assert_eq!(test(&[1, 1, 1, 1, 9]).1, true);
-    assert_eq!(test(&[1, 1, 1, 1, 4]).1, false, "below the least count");
-    assert_eq!(test(&[1, 1, 1, 9]).1, false, "too little history");
-    assert_eq!(test(&[10, 10, 10, 10, 12]).1, false);
+    assert!(test(&[1, 1, 1, 1, 9]).1);
+    assert!(!test(&[1, 1, 1, 1, 4]).1, "below the least count");
+    assert!(!test(&[1, 1, 1, 9]).1, "too little history");
+    assert!(!test(&[10, 10, 10, 10, 12]).1);
 }

@@ -341,63 +341,6 @@ pub(super) fn facts_extraction(conn: &Connection) -> Result<u32, StoreError> {
     Ok(value.and_then(|v| u32::try_from(v).ok()).unwrap_or(0))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::ProviderWindow;
-
-    /// Every page TAXII asks for, as `run` builds it, walks an index: a collection in
-    /// `date_added` order without sorting it, or (with ids) the id index.
-    #[test]
-    fn page_queries_use_indexes() {
-        let conn = super::super::plan::empty_store();
-        let collection = || Scope::Collection("c".into());
-        let mut queries = Vec::new();
-        let mut q = ObjectQuery::new(collection(), 100);
-        queries.push(q.clone());
-        q.added_after = Some(5);
-        queries.push(q.clone());
-        q.types = vec!["indicator".into()];
-        queries.push(q.clone());
-        q.versions = VersionFilter::all();
-        q.providers = Some(vec![ProviderWindow {
-            organisation: "telco".into(),
-            added_until: Some(9),
-        }]);
-        queries.push(q.clone());
-        for q in &queries {
-            let b = page_sql(q).unwrap();
-            let plan = super::super::plan::of(&conn, &b.sql, &b.params);
-            assert!(
-                plan.contains("entries_in_order") || plan.contains("entries_by_type"),
-                "{plan}"
-            );
-            assert!(
-                !plan.contains("TEMP B-TREE"),
-                "sorts the collection: {plan}"
-            );
-        }
-        for scope in [collection(), Scope::Store] {
-            let in_collection = matches!(scope, Scope::Collection(_));
-            let mut q = ObjectQuery::new(scope, 100);
-            q.ids = vec!["indicator--a".into(), "indicator--b".into()];
-            let b = page_sql(&q).unwrap();
-            let plan = super::super::plan::of(&conn, &b.sql, &b.params);
-            assert!(plan.contains("objects_by_key"), "{plan}");
-            // Entries reached from the object rows, not by walking the collection.
-            assert!(
-                !in_collection || plan.contains("entries_by_object"),
-                "{plan}"
-            );
-            assert!(
-                !plan.contains("entries_in_order"),
-                "walks the collection: {plan}"
-            );
-            assert!(!plan.contains("SCAN"), "scans: {plan}");
-        }
-    }
-}
-
 /// Values stated or sighted by at least `min_providers` providers (store-wide), most
 /// shared first, at most `limit`.
 pub(super) fn shared_values(
@@ -484,4 +427,61 @@ pub(super) fn trend_cells(
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ProviderWindow;
+
+    /// Every page TAXII asks for, as `run` builds it, walks an index: a collection in
+    /// `date_added` order without sorting it, or (with ids) the id index.
+    #[test]
+    fn page_queries_use_indexes() {
+        let conn = super::super::plan::empty_store();
+        let collection = || Scope::Collection("c".into());
+        let mut queries = Vec::new();
+        let mut q = ObjectQuery::new(collection(), 100);
+        queries.push(q.clone());
+        q.added_after = Some(5);
+        queries.push(q.clone());
+        q.types = vec!["indicator".into()];
+        queries.push(q.clone());
+        q.versions = VersionFilter::all();
+        q.providers = Some(vec![ProviderWindow {
+            organisation: "telco".into(),
+            added_until: Some(9),
+        }]);
+        queries.push(q.clone());
+        for q in &queries {
+            let b = page_sql(q).unwrap();
+            let plan = super::super::plan::of(&conn, &b.sql, &b.params);
+            assert!(
+                plan.contains("entries_in_order") || plan.contains("entries_by_type"),
+                "{plan}"
+            );
+            assert!(
+                !plan.contains("TEMP B-TREE"),
+                "sorts the collection: {plan}"
+            );
+        }
+        for scope in [collection(), Scope::Store] {
+            let in_collection = matches!(scope, Scope::Collection(_));
+            let mut q = ObjectQuery::new(scope, 100);
+            q.ids = vec!["indicator--a".into(), "indicator--b".into()];
+            let b = page_sql(&q).unwrap();
+            let plan = super::super::plan::of(&conn, &b.sql, &b.params);
+            assert!(plan.contains("objects_by_key"), "{plan}");
+            // Entries reached from the object rows, not by walking the collection.
+            assert!(
+                !in_collection || plan.contains("entries_by_object"),
+                "{plan}"
+            );
+            assert!(
+                !plan.contains("entries_in_order"),
+                "walks the collection: {plan}"
+            );
+            assert!(!plan.contains("SCAN"), "scans: {plan}");
+        }
+    }
 }

@@ -569,37 +569,6 @@ fn fnv1a(bytes: impl Iterator<Item = u8>) -> i64 {
     hash as i64
 }
 
-#[cfg(test)]
-mod tests {
-    use rusqlite::types::Value;
-
-    use super::*;
-
-    /// The lookups every insert and removal makes go through the id key and the
-    /// entries' object index: no scan of a collection or of the store.
-    #[test]
-    fn id_lookups_use_indexes() {
-        let conn = super::super::plan::empty_store();
-        let values = [
-            Value::Text("c".into()),
-            Value::Text("indicator--a".into()),
-            Value::Integer(1),
-        ];
-        for sql in [
-            VERSIONS_OF_ID.to_string(),
-            ENTRY_SPAN.to_string(),
-            format!("SELECT date_added FROM entries WHERE {ENTRIES_OF_ID}"),
-        ] {
-            let plan = super::super::plan::of(&conn, &sql, &values);
-            assert!(plan.contains("objects_by_key"), "{plan}");
-            assert!(!plan.contains("SCAN"), "scans: {plan}");
-            if sql.contains("entries") {
-                assert!(plan.contains("entries_by_object"), "{plan}");
-            }
-        }
-    }
-}
-
 /// Applies a new object version's [`crate::Analytics`] (schema.sql says what each
 /// table keeps): its values interned and linked, the providers of each value
 /// (stating or sighting it) counted once, trend cells incremented when the version is
@@ -719,4 +688,35 @@ pub(super) fn add_trend_cells(
     }
     tx.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::types::Value;
+
+    use super::*;
+
+    /// The lookups every insert and removal makes go through the id key and the
+    /// entries' object index: no scan of a collection or of the store.
+    #[test]
+    fn id_lookups_use_indexes() {
+        let conn = super::super::plan::empty_store();
+        let values = [
+            Value::Text("c".into()),
+            Value::Text("indicator--a".into()),
+            Value::Integer(1),
+        ];
+        for sql in [
+            VERSIONS_OF_ID.to_string(),
+            ENTRY_SPAN.to_string(),
+            format!("SELECT date_added FROM entries WHERE {ENTRIES_OF_ID}"),
+        ] {
+            let plan = super::super::plan::of(&conn, &sql, &values);
+            assert!(plan.contains("objects_by_key"), "{plan}");
+            assert!(!plan.contains("SCAN"), "scans: {plan}");
+            if sql.contains("entries") {
+                assert!(plan.contains("entries_by_object"), "{plan}");
+            }
+        }
+    }
 }
