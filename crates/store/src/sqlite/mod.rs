@@ -381,7 +381,10 @@ fn migrate_from_6(conn: &Connection) -> Result<(), StoreError> {
     let analytics = schema
         .find("-- Analytics kept at ingest")
         .map(|at| &schema[at..])
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ")
+        .replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ")
+        .replace("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX IF NOT EXISTS ");
     conn.execute_batch(&format!(
         "BEGIN IMMEDIATE; {analytics} PRAGMA user_version = 7; COMMIT;"
     ))?;
