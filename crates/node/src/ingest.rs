@@ -12,6 +12,9 @@ use accord_store::{InsertOutcome, NewObject, Provenance, Store, StoreError, Vers
 pub struct IngestOptions {
     /// Fill in a missing SCO `id` (deterministic UUIDv5, as the OASIS `stix2` library).
     pub fill_sco_ids: bool,
+    /// Record nothing for correlation and trends ([`crate::analytics`]): for measuring
+    /// their cost; objects so stored count in no correlation or trend.
+    pub skip_analytics: bool,
 }
 
 /// What became of one object of a batch.
@@ -82,11 +85,19 @@ pub fn prepare(text: &str, options: &IngestOptions) -> Result<NewObject, Rejecti
         fill_sco_ids: options.fill_sco_ids,
         pattern_checker: Some(check_pattern),
     };
+    let skip = options.skip_analytics;
     let (object, (facts, analytics)) = parse_object_then(text, &parse_options, |view| {
-        (crate::facts::extract(view), crate::analytics::extract(view))
+        let analytics = if skip {
+            Default::default()
+        } else {
+            crate::analytics::extract(view)
+        };
+        (crate::facts::extract(view), analytics)
     })?;
     let mut object = new_object(object, facts);
-    object.analytics = analytics;
+    if !options.skip_analytics {
+        object.analytics = analytics;
+    }
     Ok(object)
 }
 

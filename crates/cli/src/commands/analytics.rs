@@ -2,6 +2,8 @@
 //! what is rising (docs/trends.md). Both answer for this node's organisation, or with
 //! `--recipient ORG` over what that partner may read (k-anonymous for trends).
 
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use accord_node::correlate::{correlate, CorrelateQuery};
@@ -87,18 +89,19 @@ pub fn correlate_run(global: &GlobalArgs, args: &CorrelateArgs) -> anyhow::Resul
         &accord_detect::Warninglists::bundled(),
     )?;
     if global.json {
-        println!("{}", serde_json::to_string_pretty(&found)?);
-        return Ok(ExitCode::SUCCESS);
+        return emit(serde_json::to_string_pretty(&found)? + "\n");
     }
     if found.is_empty() {
         eprintln!("no correlation");
     }
+    let mut out = String::new();
     for c in &found {
         let listed = c
             .warninglist
             .as_ref()
             .map_or(String::new(), |l| format!("  [known-benign: {l}]"));
-        println!(
+        let _ = writeln!(
+            out,
             "{} {}  providers {}  objects {}  sightings {}{listed}",
             c.kind,
             c.value,
@@ -107,13 +110,25 @@ pub fn correlate_run(global: &GlobalArgs, args: &CorrelateArgs) -> anyhow::Resul
             c.sightings
         );
         for p in &c.providers {
-            println!(
+            let _ = writeln!(
+                out,
                 "  {:<24} first {}  last {}  objects {}  sightings {}",
                 p.provider, p.first_seen, p.last_seen, p.objects, p.sightings
             );
         }
     }
-    Ok(ExitCode::SUCCESS)
+    emit(out)
+}
+
+/// Writes `text` to standard output; a closed pipe (`| head`) ends quietly.
+fn emit(text: String) -> anyhow::Result<ExitCode> {
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        other => {
+            other?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
 
 pub fn trends_run(global: &GlobalArgs, args: &TrendsArgs) -> anyhow::Result<ExitCode> {
@@ -150,15 +165,17 @@ pub fn trends_run(global: &GlobalArgs, args: &TrendsArgs) -> anyhow::Result<Exit
     };
     let t = trends(&*store, &egress, &recipient, &query)?;
     if global.json {
-        println!("{}", serde_json::to_string_pretty(&t)?);
-        return Ok(ExitCode::SUCCESS);
+        return emit(serde_json::to_string_pretty(&t)? + "\n");
     }
-    println!(
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
         "trends by {} per {}; test: {}",
         t.dimension, args.interval, t.test
     );
     if t.k > 1 {
-        println!(
+        let _ = writeln!(
+            out,
             "cells from fewer than {} providers are suppressed (shown as -)",
             t.k
         );
@@ -171,7 +188,8 @@ pub fn trends_run(global: &GlobalArgs, args: &TrendsArgs) -> anyhow::Result<Exit
             .collect();
         let flag = if s.emerging { "  EMERGING" } else { "" };
         let z = s.z.map_or(String::new(), |z| format!("  z {z:.2}"));
-        println!(
+        let _ = writeln!(
+            out,
             "{:<16} {:<32} from {}: {}{z}{flag}",
             s.metric,
             s.key,
@@ -179,5 +197,5 @@ pub fn trends_run(global: &GlobalArgs, args: &TrendsArgs) -> anyhow::Result<Exit
             counts.join(" ")
         );
     }
-    Ok(ExitCode::SUCCESS)
+    emit(out)
 }
