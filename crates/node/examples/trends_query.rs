@@ -17,7 +17,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = args.next().ok_or("usage: trends_query STORE_FILE [N]")?;
     let n: u64 = args.next().map_or(Ok(10_000_000), |s| s.parse())?;
     let store = Arc::new(SqliteStore::open_with(&path, Durability::AtSync)?);
-    let types = ["indicator", "malware", "infrastructure", "tool", "campaign", "threat-actor"];
+    let types = [
+        "indicator",
+        "malware",
+        "infrastructure",
+        "tool",
+        "campaign",
+        "threat-actor",
+    ];
     let start = Instant::now();
     let batch = 100_000u64;
     let mut done = 0u64;
@@ -32,7 +39,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 x ^= x << 17;
                 let day = 20_454 + (x % 365) as i64;
                 let kind = types[((x >> 20) % types.len() as u64) as usize];
-                for (dimension, key) in [("type", kind.to_string()), ("provider", format!("prov{p}"))] {
+                for (dimension, key) in
+                    [("type", kind.to_string()), ("provider", format!("prov{p}"))]
+                {
                     keys.push(TrendKey {
                         metric: "sightings".into(),
                         day,
