@@ -4,7 +4,7 @@ use std::ffi::c_int;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use rusqlite::{params, Connection, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::clock::StampClock;
 use crate::error::StoreError;
@@ -582,15 +582,23 @@ fn record_analytics(
     first_of_id: bool,
 ) -> Result<(), StoreError> {
     let analytics = &object.analytics;
-    let mut intern = tx.prepare_cached(
-        "INSERT INTO obs_values (kind, value) VALUES (?1, ?2)
-         ON CONFLICT (kind, value) DO UPDATE SET kind = excluded.kind RETURNING vid",
-    )?;
+    // Looked up first: an upsert that finds the value rewrites its row (a dirty page
+    // per known value), where a lookup only reads.
+    let mut find =
+        tx.prepare_cached("SELECT vid FROM obs_values WHERE kind = ?1 AND value = ?2")?;
+    let mut intern =
+        tx.prepare_cached("INSERT INTO obs_values (kind, value) VALUES (?1, ?2) RETURNING vid")?;
     let mut link =
         tx.prepare_cached("INSERT OR IGNORE INTO obs_links (vid, object_added) VALUES (?1, ?2)")?;
     let mut vids = Vec::with_capacity(analytics.values.len());
     for (kind, value) in &analytics.values {
-        let vid: i64 = intern.query_row(params![kind, value], |r| r.get(0))?;
+        let vid: i64 = match find
+            .query_row(params![kind, value], |r| r.get(0))
+            .optional()?
+        {
+            Some(vid) => vid,
+            None => intern.query_row(params![kind, value], |r| r.get(0))?,
+        };
         link.execute(params![vid, stamp])?;
         add_provider(tx, vid, provider)?;
         vids.push(vid);
