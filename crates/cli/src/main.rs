@@ -49,6 +49,10 @@ enum Command {
     Get(commands::get::GetArgs),
     /// Print counts of what the store holds.
     Stats(commands::stats::StatsArgs),
+    /// Values several providers report alike (addresses, domains, URLs, hashes, emails).
+    Correlate(commands::analytics::CorrelateArgs),
+    /// New indicators, infrastructure and sightings per day or week; emerging series.
+    Trends(commands::analytics::TrendsArgs),
     /// Check STIX patterns and match them against observed data.
     Pattern(PatternArgs),
     /// Match telemetry (Zeek logs, CSV flows) against the stored indicators; store sightings.
@@ -121,6 +125,8 @@ fn main() -> ExitCode {
         Command::Export(args) => commands::export::run(&cli.global, args),
         Command::Get(args) => commands::get::run(&cli.global, args),
         Command::Stats(args) => commands::stats::run(&cli.global, args),
+        Command::Correlate(args) => commands::analytics::correlate_run(&cli.global, args),
+        Command::Trends(args) => commands::analytics::trends_run(&cli.global, args),
         Command::Pattern(args) => Ok(match &args.command {
             PatternCommand::Check { pattern } => commands::pattern::check(pattern),
             PatternCommand::Match { observed, pattern } => {

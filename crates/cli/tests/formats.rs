@@ -190,3 +190,53 @@ fn every_format_goes_through_the_gate() {
     let never = s.run(&["ledger", "explain", "--recipient", "centre", "--object", B]);
     assert_eq!(code(&never), 1, "{}", stdout(&never));
 }
+
+#[test]
+fn known_benign_and_decayed_values_are_left_out_of_blocklists_and_said() {
+    let s = Scratch::new();
+    let now = accord_stix::Timestamp::now().as_micros();
+    let day = 86_400_000_000i64;
+    let stamp = |ago: i64| {
+        accord_stix::Timestamp::from_micros(now - ago * day)
+            .as_str()
+            .to_string()
+    };
+    let fresh = stamp(1);
+    let old = stamp(25);
+    let with = |id: &str, ip: &str, when: &str| {
+        ind(id, "c2", &format!("[ipv4-addr:value = '{ip}']"), "")
+            .replace("2024-01-01T00:00:00.000Z", when)
+    };
+    let objects = [
+        with(A, "8.8.8.8", &fresh),
+        with(B, "203.0.113.9", &fresh),
+        with(C, "203.0.113.10", &old),
+    ];
+    let file = s.write("b.json", &format!("[{}]", objects.join(",")));
+    let out = s.run(&["ingest", file.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    // Default: the public resolver is left out and said, with its list; no decay.
+    let (ip, err) = export(&s, "blocklist-ip");
+    assert_eq!(ip, "203.0.113.10\n203.0.113.9\n");
+    assert!(err.contains("1 warninglisted"), "{err}");
+    assert!(err.contains("left out known-benign values"), "{err}");
+    // Kept on request.
+    let out = s.run(&[
+        "export",
+        "--format",
+        "blocklist-ip",
+        "--include-warninglisted",
+    ]);
+    assert_eq!(stdout(&out), "203.0.113.10\n203.0.113.9\n8.8.8.8\n");
+    // 25 days old, IP model (80, 30 days, speed 2): 80 * (1 - sqrt(25/30)) = 6.97 < 30;
+    // a day old: 80 * (1 - sqrt(1/30)) = 65.4.
+    let out = s.run(&["export", "--format", "blocklist-ip", "--min-score", "30"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out), "203.0.113.9\n");
+    assert!(stderr(&out).contains("1 score-decayed"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("whose decayed score is below 30"),
+        "{}",
+        stderr(&out)
+    );
+}

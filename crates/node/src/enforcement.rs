@@ -124,7 +124,7 @@ impl Format {
             // What travels over TLS is not seen: only plain http URLs.
             Format::Suricata => match kind {
                 Kind::Url => entry.value.starts_with("http://"),
-                Kind::FileHash => false,
+                Kind::FileHash | Kind::Email => false,
                 _ => true,
             },
             Format::Stix | Format::Misp => false,
@@ -151,6 +151,8 @@ pub enum Kind {
     Url,
     /// A file hash.
     FileHash,
+    /// An email address (correlation only: no export format takes one).
+    Email,
 }
 
 impl Kind {
@@ -162,6 +164,7 @@ impl Kind {
             Kind::Domain => "domain",
             Kind::Url => "url",
             Kind::FileHash => "file-hash",
+            Kind::Email => "email",
         }
     }
 
@@ -172,6 +175,7 @@ impl Kind {
             Kind::Domain => "Intel::DOMAIN",
             Kind::Url => "Intel::URL",
             Kind::FileHash => "Intel::FILE_HASH",
+            Kind::Email => "Intel::EMAIL",
         }
     }
 }
@@ -208,6 +212,10 @@ pub enum LeftOut {
     InvalidValue,
     /// The object converted, but to no entry this format has lines for.
     OtherFormat,
+    /// Every value is on a warninglist (known-benign).
+    Warninglisted,
+    /// Every value's decayed score is below the threshold.
+    Decayed,
 }
 
 impl LeftOut {
@@ -222,6 +230,8 @@ impl LeftOut {
             LeftOut::PatternNotSimple => "pattern-not-simple",
             LeftOut::InvalidValue => "invalid-value",
             LeftOut::OtherFormat => "no-entry-for-this-format",
+            LeftOut::Warninglisted => "warninglisted",
+            LeftOut::Decayed => "score-decayed",
         }
     }
 }
@@ -242,6 +252,90 @@ pub struct Converter {
     misp: accord_misp::from_stix::Exporter,
     /// With [`Format::Misp`]: the events' text, once finished.
     misp_text: String,
+    /// Known-benign values are left out (unless `None`).
+    warninglists: Option<accord_detect::Warninglists>,
+    /// Values of indicators whose decayed score is below the threshold are left out.
+    decay: Option<(DecayModels, f64)>,
+    /// Values left out because listed, by list name.
+    warninglisted: BTreeMap<String, u64>,
+    /// Values left out because their score decayed below the threshold.
+    decayed: u64,
+}
+
+/// MISP's polynomial decay model for one kind of value (the reference:
+/// <https://github.com/MISP/misp-decaying-models>, arXiv:1902.03914):
+/// `score(t) = base * (1 - (t / lifetime)^(1 / decay_speed))` for `t` below the
+/// lifetime, 0 after it, `t` the age of the indicator's latest statement (`modified`,
+/// else `created`) and `base` its `confidence` when it states one, else
+/// [`DecayModel::base_score`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DecayModel {
+    /// Score of a fresh indicator that states no `confidence` (0-100).
+    pub base_score: f64,
+    /// Days after which the score is 0.
+    pub lifetime_days: f64,
+    /// The polynomial's speed (1: linear; above 1: fast at first, then slow).
+    pub decay_speed: f64,
+}
+
+impl DecayModel {
+    /// The decayed score of an indicator of base score `base` at age `age_days`.
+    pub fn score(&self, base: f64, age_days: f64) -> f64 {
+        let t = age_days.max(0.0);
+        if t >= self.lifetime_days || self.lifetime_days <= 0.0 {
+            return 0.0;
+        }
+        base * (1.0 - (t / self.lifetime_days).powf(1.0 / self.decay_speed))
+    }
+}
+
+/// The default threshold of `--min-score` in MISP's models (their `threshold`: 30).
+pub const DEFAULT_MIN_SCORE: f64 = 30.0;
+
+/// One [`DecayModel`] per kind of value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DecayModels {
+    /// Addresses and networks: base 80, 30 days, speed 2 (C2 addresses on rented
+    /// hosts move within weeks).
+    pub ip: DecayModel,
+    /// Domains and URLs: MISP's NIDS simple model (base 80, 120 days, speed 2).
+    pub name: DecayModel,
+    /// File hashes: base 80, 365 days, speed 1 (a hash never changes meaning; it only
+    /// stops being seen).
+    pub file_hash: DecayModel,
+}
+
+impl Default for DecayModels {
+    fn default() -> Self {
+        DecayModels {
+            ip: DecayModel {
+                base_score: 80.0,
+                lifetime_days: 30.0,
+                decay_speed: 2.0,
+            },
+            name: DecayModel {
+                base_score: 80.0,
+                lifetime_days: 120.0,
+                decay_speed: 2.0,
+            },
+            file_hash: DecayModel {
+                base_score: 80.0,
+                lifetime_days: 365.0,
+                decay_speed: 1.0,
+            },
+        }
+    }
+}
+
+impl DecayModels {
+    /// The model of `kind`.
+    pub fn of(&self, kind: Kind) -> &DecayModel {
+        match kind {
+            Kind::Address | Kind::Network => &self.ip,
+            Kind::Domain | Kind::Url | Kind::Email => &self.name,
+            Kind::FileHash => &self.file_hash,
+        }
+    }
 }
 
 impl Converter {
@@ -257,6 +351,10 @@ impl Converter {
             skipped: BTreeMap::new(),
             misp: accord_misp::from_stix::Exporter::new(),
             misp_text: String::new(),
+            warninglists: None,
+            decay: None,
+            warninglisted: BTreeMap::new(),
+            decayed: 0,
         }
     }
 
@@ -276,6 +374,86 @@ impl Converter {
         self.misp_text.push('\n');
     }
 
+    /// Leaves out values on `lists` (known-benign: resolvers, CDNs, cloud ranges, top
+    /// domains), counted by list name ([`Converter::warninglisted`]).
+    pub fn with_warninglists(mut self, lists: accord_detect::Warninglists) -> Converter {
+        self.warninglists = Some(lists);
+        self
+    }
+
+    /// Leaves out indicators' values whose decayed score ([`DecayModel`]) is below
+    /// `min_score` at the converter's instant ([`Converter::decayed`]).
+    pub fn with_min_score(mut self, models: DecayModels, min_score: f64) -> Converter {
+        self.decay = Some((models, min_score));
+        self
+    }
+
+    /// Values left out as known-benign, by list name.
+    pub fn warninglisted(&self) -> &BTreeMap<String, u64> {
+        &self.warninglisted
+    }
+
+    /// Values left out because their decayed score is below the threshold.
+    pub fn decayed(&self) -> u64 {
+        self.decayed
+    }
+
+    /// Drops entries that are known-benign or whose score has decayed; `Some(reason)`
+    /// when nothing is left of a non-empty list.
+    fn filter(&mut self, o: &serde_json::Value, entries: &mut Vec<Entry>) -> Option<LeftOut> {
+        let before = entries.len();
+        let mut last = None;
+        if let Some(lists) = &self.warninglists {
+            let mut kept = Vec::with_capacity(entries.len());
+            for e in entries.drain(..) {
+                let listed =
+                    crate::correlate::listed(lists, e.kind.name(), &e.value).or_else(|| {
+                        match e.kind {
+                            Kind::Network => e
+                                .value
+                                .split('/')
+                                .next()
+                                .and_then(|a| a.parse().ok())
+                                .and_then(|a| lists.addr_listed(a))
+                                .map(str::to_string),
+                            _ => None,
+                        }
+                    });
+                match listed {
+                    Some(list) => {
+                        *self.warninglisted.entry(list).or_default() += 1;
+                        last = Some(LeftOut::Warninglisted);
+                    }
+                    None => kept.push(e),
+                }
+            }
+            *entries = kept;
+        }
+        if let Some((models, min)) = &self.decay {
+            if o["type"].as_str() == Some("indicator") {
+                let stamp = o["modified"]
+                    .as_str()
+                    .or(o["created"].as_str())
+                    .unwrap_or("");
+                let at = accord_stix::Timestamp::parse(stamp)
+                    .map(|t| t.as_micros())
+                    .unwrap_or(i64::MIN);
+                let age_days = (self.now_micros.saturating_sub(at)) as f64 / 86_400_000_000.0;
+                let confidence = o["confidence"].as_f64();
+                let before = entries.len();
+                entries.retain(|e| {
+                    let model = models.of(e.kind);
+                    model.score(confidence.unwrap_or(model.base_score), age_days) >= *min
+                });
+                if entries.len() < before {
+                    self.decayed += (before - entries.len()) as u64;
+                    last = Some(LeftOut::Decayed);
+                }
+            }
+        }
+        (before > 0 && entries.is_empty()).then_some(last).flatten()
+    }
+
     /// Adds one released object (its latest version).
     pub fn add(&mut self, json: &str) {
         let value: serde_json::Value = match serde_json::from_str(json) {
@@ -293,7 +471,10 @@ impl Converter {
             return;
         }
         match self.convert(&value) {
-            Ok(entries) => {
+            Ok(mut entries) => {
+                if let Some(reason) = self.filter(&value, &mut entries) {
+                    return self.leave(&id, reason, String::new());
+                }
                 let (taken, skipped): (Vec<Entry>, Vec<Entry>) =
                     entries.into_iter().partition(|e| self.format.takes(e));
                 if !taken.is_empty() {
@@ -534,7 +715,7 @@ fn suricata(entries: &BTreeSet<Entry>, out: &mut String) {
                     ),
                 );
             }
-            Kind::FileHash => {}
+            Kind::FileHash | Kind::Email => {}
         }
     }
     for (source, (list, description)) in addresses {
@@ -695,7 +876,7 @@ fn comparisons(
 }
 
 /// The entry kind and normalised value of `value` compared with `object_type:property`.
-fn classify(object_type: &str, property: &str, value: &str) -> Option<(Kind, String)> {
+pub(crate) fn classify(object_type: &str, property: &str, value: &str) -> Option<(Kind, String)> {
     match (object_type, property) {
         ("ipv4-addr" | "ipv6-addr", "value") => {
             let v4 = object_type == "ipv4-addr";
@@ -792,6 +973,58 @@ fn csv_field(s: &str) -> String {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s
+    }
+}
+
+/// Every value a STIX pattern compares for equality (`=`, `IN`) on an address, domain,
+/// URL, file hash or email address, whatever the rest of the pattern (correlation
+/// links an indicator to the values it names even when no blocklist could hold it).
+pub(crate) fn pattern_values(expr: &ObservationExpr, out: &mut Vec<(Kind, String)>) {
+    match expr {
+        ObservationExpr::Observation { comparison, .. } => comparison_values(comparison, out),
+        ObservationExpr::Or(items)
+        | ObservationExpr::And(items)
+        | ObservationExpr::FollowedBy(items) => items.iter().for_each(|e| pattern_values(e, out)),
+        ObservationExpr::Group { expr, .. } => pattern_values(expr, out),
+        ObservationExpr::Qualified { expr, .. } => pattern_values(expr, out),
+    }
+}
+
+fn comparison_values(expr: &ComparisonExpr, out: &mut Vec<(Kind, String)>) {
+    let c = match expr {
+        ComparisonExpr::Or(items) | ComparisonExpr::And(items) => {
+            return items.iter().for_each(|e| comparison_values(e, out))
+        }
+        ComparisonExpr::Comparison(c) => c,
+    };
+    if c.negated {
+        return;
+    }
+    let path = &c.path;
+    let property = match (path.object_type.as_str(), path.steps.as_slice()) {
+        ("ipv4-addr" | "ipv6-addr" | "domain-name" | "url" | "email-addr", [PathStep::Key(p)])
+            if p == "value" =>
+        {
+            "value"
+        }
+        ("file", [PathStep::Key(h), PathStep::Key(_)]) if h == "hashes" => "hashes",
+        _ => return,
+    };
+    let literals: Vec<&Literal> = match (&c.op, &c.operand) {
+        (CompOp::Eq, Operand::Literal(l)) => vec![l],
+        (CompOp::In, Operand::Set(set)) => set.iter().collect(),
+        _ => return,
+    };
+    for literal in literals {
+        if let Literal::String(value) = literal {
+            if path.object_type == "email-addr" {
+                if value.contains('@') {
+                    out.push((Kind::Email, value.to_ascii_lowercase()));
+                }
+            } else if let Some(kv) = classify(&path.object_type, property, value) {
+                out.push(kv);
+            }
+        }
     }
 }
 

@@ -12,6 +12,9 @@ use accord_store::{InsertOutcome, NewObject, Provenance, Store, StoreError, Vers
 pub struct IngestOptions {
     /// Fill in a missing SCO `id` (deterministic UUIDv5, as the OASIS `stix2` library).
     pub fill_sco_ids: bool,
+    /// Record nothing for correlation and trends ([`crate::analytics`]): for measuring
+    /// their cost; objects so stored count in no correlation or trend.
+    pub skip_analytics: bool,
 }
 
 /// What became of one object of a batch.
@@ -82,8 +85,20 @@ pub fn prepare(text: &str, options: &IngestOptions) -> Result<NewObject, Rejecti
         fill_sco_ids: options.fill_sco_ids,
         pattern_checker: Some(check_pattern),
     };
-    let (object, facts) = parse_object_then(text, &parse_options, crate::facts::extract)?;
-    Ok(new_object(object, facts))
+    let skip = options.skip_analytics;
+    let (object, (facts, analytics)) = parse_object_then(text, &parse_options, |view| {
+        let analytics = if skip {
+            Default::default()
+        } else {
+            crate::analytics::extract(view)
+        };
+        (crate::facts::extract(view), analytics)
+    })?;
+    let mut object = new_object(object, facts);
+    if !options.skip_analytics {
+        object.analytics = analytics;
+    }
+    Ok(object)
 }
 
 /// Indicators' STIX patterns must parse and pass the specification's checks (as the
@@ -123,6 +138,7 @@ pub fn store_prepared(
             Err(rejection) => results.push(Some(ObjectResult::Rejected { index, rejection })),
         }
     }
+    crate::analytics::complete(store, &mut valid, &provenance.organisation)?;
     let outcomes = store.insert(&valid, provenance, collection)?;
     for ((index, object), outcome) in positions.into_iter().zip(valid).zip(outcomes) {
         let date_added = outcome.date_added();
@@ -159,5 +175,6 @@ fn new_object(object: StixObject, facts: Vec<u8>) -> NewObject {
         version,
         facts,
         json: object.json,
+        analytics: Default::default(),
     }
 }

@@ -28,9 +28,11 @@
 
 pub mod accounts;
 pub mod agreements;
+pub mod analytics;
 pub mod collect;
 pub mod collector;
 pub mod config;
+pub mod correlate;
 pub mod detect;
 pub mod dnstap;
 pub mod egress;
@@ -44,3 +46,4 @@ pub mod misp;
 pub mod phishing;
 pub mod signed_bundle;
 pub mod telemetry;
+pub mod trends;

@@ -1,5 +1,6 @@
 //! accord-node integration tests (one binary).
 
+mod analytics;
 mod collect;
 mod egress;
 mod findings;

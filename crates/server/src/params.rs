@@ -224,7 +224,7 @@ fn versions(items: Vec<String>) -> Result<VersionFilter, TaxiiError> {
 }
 
 /// Split and percent-decode `a=b&c=d` (`+` is a space). Invalid UTF-8 is a 400.
-fn pairs(raw: &str) -> Result<Vec<(String, String)>, TaxiiError> {
+pub(crate) fn pairs(raw: &str) -> Result<Vec<(String, String)>, TaxiiError> {
     raw.split('&')
         .filter(|p| !p.is_empty())
         .map(|p| {

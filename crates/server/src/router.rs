@@ -19,7 +19,7 @@ use tower::limit::GlobalConcurrencyLimitLayer;
 use crate::admission::{self, Admission, OPS_MAX_CONCURRENT_REQUESTS};
 use crate::auth::{self, ServedTo};
 use crate::error::clip;
-use crate::handlers::{collections, discovery, object, objects, ops, receipts, status};
+use crate::handlers::{analytics, collections, discovery, object, objects, ops, receipts, status};
 use crate::metrics::method_name;
 use crate::state::AppState;
 
@@ -28,7 +28,7 @@ use crate::state::AppState;
 pub const MAX_LOGGED_PATH: usize = 256;
 
 /// Every TAXII route (path templates as axum writes them).
-pub const TAXII_ROUTES: [&str; 10] = [
+pub const TAXII_ROUTES: [&str; 12] = [
     "/taxii2/",
     "/{api_root}/",
     "/{api_root}/status/{status_id}/",
@@ -39,6 +39,8 @@ pub const TAXII_ROUTES: [&str; 10] = [
     "/{api_root}/collections/{id}/objects/{object_id}/versions/",
     "/{api_root}/collections/{id}/manifest/",
     "/{api_root}/ledger/receipts/{receipt_id}/",
+    "/{api_root}/analytics/correlations/",
+    "/{api_root}/analytics/trends/",
 ];
 
 fn both(router: Router<AppState>, path: &str, handler: MethodRouter<AppState>) -> Router<AppState> {
@@ -49,7 +51,7 @@ fn both(router: Router<AppState>, path: &str, handler: MethodRouter<AppState>) -
 /// The whole application. `max_concurrent_requests`: TAXII requests worked on at once
 /// (the other limits are the configuration's).
 pub fn router(state: AppState, max_concurrent_requests: usize) -> Router {
-    let [discovery_path, root, status_path, list, one, objs, obj, versions, manifest, receipt] =
+    let [discovery_path, root, status_path, list, one, objs, obj, versions, manifest, receipt, correlations, trends] =
         TAXII_ROUTES;
     let mut taxii = Router::new();
     taxii = both(taxii, discovery_path, get(discovery::discovery));
@@ -62,6 +64,8 @@ pub fn router(state: AppState, max_concurrent_requests: usize) -> Router {
     taxii = both(taxii, versions, get(object::versions));
     taxii = both(taxii, manifest, get(objects::manifest));
     taxii = both(taxii, receipt, get(receipts::get));
+    taxii = both(taxii, correlations, get(analytics::correlations));
+    taxii = both(taxii, trends, get(analytics::trends_get));
     let admission = Arc::new(Admission::new(
         &state.access().config.server,
         max_concurrent_requests,

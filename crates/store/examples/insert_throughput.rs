@@ -73,6 +73,7 @@ fn indicator(ids: &mut StdRng) -> NewObject {
             text: "2026-01-01T00:00:00.000Z".to_string(),
         }),
         facts: br#"{"F":1,"t":"indicator","m":"green","c":80,"l":["c2","ddos"]}"#.to_vec(),
+        analytics: Default::default(),
         json,
     }
 }

@@ -19,6 +19,7 @@
 //!     spec_version: "2.1".into(),
 //!     version: None,
 //!     facts: Vec::new(),
+//!     analytics: Default::default(),
 //!     json: r#"{"type":"ipv4-addr","id":"ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4","value":"198.51.100.3"}"#.into(),
 //! };
 //! store.insert(&[object], &Provenance::new("telco", "cli-ingest"), Some("c2"))?;
@@ -36,9 +37,9 @@ pub mod store;
 
 pub use error::StoreError;
 pub use model::{
-    Cursor, FeedHeads, InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery, ObjectRow,
-    Page, PeerRecord, Provenance, ProviderWindow, Removal, Scope, Stats, StatusRecord,
-    VersionFilter, VersionStamp,
+    Analytics, Cursor, FeedHeads, InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery,
+    ObjectRow, Page, PeerRecord, Provenance, ProviderWindow, Removal, Scope, Stats, StatusRecord,
+    TrendCell, TrendKey, ValueRow, VersionFilter, VersionStamp,
 };
 pub use sqlite::{Durability, SqliteStore};
 pub use store::{for_each_row, HeadSigner, Store};

@@ -44,6 +44,79 @@ pub struct NewObject {
     pub facts: Vec<u8>,
     /// The object's JSON text, exactly as it will be served.
     pub json: String,
+    /// What the node's analytics (correlation, trends) keep of it, maintained in the
+    /// same transaction as the object; opaque in meaning to the store.
+    pub analytics: Analytics,
+}
+
+/// What a new object version adds to the store's incremental analytics (see
+/// `accord_node::analytics`): extracted by the node at ingest, applied by the store in
+/// the insert's own transaction, so the aggregates never disagree with the objects.
+/// Applied only when the version is new to the store.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Analytics {
+    /// Observable values the object states, `(kind, value)` normalised (`ip`,
+    /// `domain`, `url`, `file-hash`, `email`): each is interned once store-wide and
+    /// linked to this object version (correlation).
+    pub values: Vec<(String, String)>,
+    /// For a sighting: the id of the object it sights (its values gain the sighting's
+    /// provider, whichever of the two arrives first).
+    pub sighting_of: Option<String>,
+    /// Counts this object adds to the trend aggregates when it is the first version of
+    /// its id the store holds ("new" indicators, infrastructure, sightings).
+    pub trends: Vec<TrendKey>,
+}
+
+impl Analytics {
+    /// Nothing to record.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty() && self.sighting_of.is_none() && self.trends.is_empty()
+    }
+}
+
+/// One cell increment of the trend aggregates: `weight` more `metric` on `day` under
+/// `key` of `dimension`, from the inserting provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrendKey {
+    /// `indicators`, `infrastructure` or `sightings`.
+    pub metric: String,
+    /// Days since the Unix epoch (UTC).
+    pub day: i64,
+    /// `type`, `family`, `provider`, `technique`, ...
+    pub dimension: String,
+    /// The series within the dimension.
+    pub key: String,
+    /// How much to add (a sighting's `count`).
+    pub weight: i64,
+}
+
+/// One stored cell of the trend aggregates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrendCell {
+    /// The metric.
+    pub metric: String,
+    /// Days since the Unix epoch.
+    pub day: i64,
+    /// The series.
+    pub key: String,
+    /// The provider whose objects made the cell.
+    pub provider: String,
+    /// The sum of weights.
+    pub count: i64,
+}
+
+/// An interned observable value and how many providers stated it (or sighted an
+/// object stating it), store-wide.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueRow {
+    /// The store's id of the value.
+    pub vid: i64,
+    /// `ip`, `domain`, `url`, `file-hash` or `email`.
+    pub kind: String,
+    /// The normalised value.
+    pub value: String,
+    /// Distinct providers store-wide.
+    pub providers: i64,
 }
 
 /// A version timestamp: the instant for ordering and equality, the text for output.

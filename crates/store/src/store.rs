@@ -6,7 +6,8 @@ use accord_agreements::transparency::SignedTreeHead;
 use crate::error::StoreError;
 use crate::model::{
     FeedHeads, InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery, ObjectRow, Page,
-    PeerRecord, Provenance, Removal, Stats, StatusRecord, VersionFilter,
+    PeerRecord, Provenance, Removal, Stats, StatusRecord, TrendCell, TrendKey, ValueRow,
+    VersionFilter,
 };
 
 /// Signs the tree an append made (called inside the append's transaction).
@@ -94,6 +95,33 @@ pub trait Store: Send + Sync {
         extraction: u32,
         extract: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
     ) -> Result<u64, StoreError>;
+
+    /// Values (correlation candidates) stated or sighted by at least `min_providers`
+    /// distinct providers store-wide (at least 2), most shared first, at most `limit`.
+    /// Index-backed: costs O(returned), whatever the number of distinct values.
+    fn shared_values(&self, min_providers: i64, limit: usize) -> Result<Vec<ValueRow>, StoreError>;
+
+    /// The interned values equal to `value`, of any kind.
+    fn values_named(&self, value: &str) -> Result<Vec<ValueRow>, StoreError>;
+
+    /// The object versions that state value `vid`, in arrival order.
+    fn value_objects(&self, vid: i64) -> Result<Vec<ObjectRow>, StoreError>;
+
+    /// The sighting versions whose `sighting_of_ref` is `id`, in arrival order.
+    fn sightings_of(&self, id: &str) -> Result<Vec<ObjectRow>, StoreError>;
+
+    /// The trend cells of `dimension` (of one `metric`, or every metric) from day
+    /// `since_day` (days since the Unix epoch) on, in no particular order.
+    fn trend_cells(
+        &self,
+        dimension: &str,
+        metric: Option<&str>,
+        since_day: i64,
+    ) -> Result<Vec<TrendCell>, StoreError>;
+
+    /// Adds to trend cells without objects behind them (benchmarks stand for millions
+    /// of sightings this way), in one transaction.
+    fn add_trend_cells(&self, provider: &str, keys: &[TrendKey]) -> Result<(), StoreError>;
 
     /// Counts by type, provider and collection.
     fn stats(&self) -> Result<Stats, StoreError>;

@@ -76,6 +76,7 @@ fn indicator(n: u32, modified_second: u32) -> NewObject {
             text: modified,
         }),
         facts: vec![1, 2, 3],
+        analytics: Default::default(),
         json,
     }
 }
@@ -92,6 +93,7 @@ fn ipv4(n: u32) -> NewObject {
         spec_version: "2.1".into(),
         version: None,
         facts: Vec::new(),
+        analytics: Default::default(),
     }
 }
 

@@ -78,6 +78,8 @@ pub(crate) struct ProtectionsDoc {
     pub embargo: Option<String>,
     #[serde(default)]
     pub redact_patterns: Vec<String>,
+    #[serde(default)]
+    pub aggregate_min_providers: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -189,7 +189,18 @@ pub struct Protections {
     /// Regular expressions whose matches are replaced by [`REDACTED`] in every
     /// string of a released object (see `docs/agreements.md`).
     pub redact_patterns: Vec<String>,
+    /// `k` of the k-anonymous aggregates (trends, correlation counts) the recipient
+    /// is given: a cell made from fewer distinct providers is suppressed, so that no
+    /// aggregate singles out one provider (or the customers behind it).
+    /// `protections.aggregate_min_providers`, default
+    /// [`DEFAULT_AGGREGATE_MIN_PROVIDERS`].
+    pub aggregate_min_providers: u32,
 }
+
+/// The default `k` of k-anonymous aggregates: a cell shows only when at least three
+/// providers contributed to it (with two, each provider could subtract its own part
+/// and read the other's).
+pub const DEFAULT_AGGREGATE_MIN_PROVIDERS: u32 = 3;
 
 /// What the recipient must do with released data.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -847,6 +858,19 @@ fn validate_protections(
     {
         problem(problems, "protections.pseudonym_key_env", "key-required", "pseudonymising customer addresses needs a key: set pseudonym_key_env or pseudonym_key_file (the key never goes in this file)".to_owned());
     }
+    let aggregate_min_providers = match doc.aggregate_min_providers {
+        None => DEFAULT_AGGREGATE_MIN_PROVIDERS,
+        Some(k) if (1..=1_000).contains(&k) => k as u32,
+        Some(k) => {
+            problem(
+                problems,
+                "protections.aggregate_min_providers",
+                "aggregate-k-range",
+                format!("agreement {agreement_id:?} gives {k}; k must be between 1 and 1000"),
+            );
+            DEFAULT_AGGREGATE_MIN_PROVIDERS
+        }
+    };
     let embargo = match &doc.embargo {
         Some(e) => span(e, "protections.embargo", problems)?,
         None => Span(0),
@@ -888,6 +912,7 @@ fn validate_protections(
             pseudonym_key,
             embargo,
             redact_patterns: doc.redact_patterns,
+            aggregate_min_providers,
         },
         redactor,
     ))

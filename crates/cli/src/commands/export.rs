@@ -74,6 +74,15 @@ pub struct ExportArgs {
     /// With a format other than stix: name each object left out, and why
     #[arg(long)]
     pub verbose: bool,
+    /// With a format other than stix: keep values on the bundled warninglists
+    /// (known-benign resolvers, CDNs, cloud ranges, top domains), left out by default
+    #[arg(long)]
+    pub include_warninglisted: bool,
+    /// With a format other than stix: leave out indicators' values whose score, decayed
+    /// with age per value kind (MISP's polynomial model; docs/trends.md), is below
+    /// SCORE (0-100; MISP's threshold is 30). Without it, no value is left out for age
+    #[arg(long, value_name = "SCORE")]
+    pub min_score: Option<f64>,
 }
 
 pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
@@ -179,6 +188,15 @@ fn convert(
     scopes: Vec<Scope>,
 ) -> anyhow::Result<ExitCode> {
     let mut converter = Converter::new(format, Timestamp::now().as_micros());
+    if !args.include_warninglisted {
+        converter = converter.with_warninglists(accord_detect::Warninglists::bundled());
+    }
+    if let Some(min) = args.min_score {
+        if !(0.0..=100.0).contains(&min) {
+            anyhow::bail!("--min-score takes a score from 0 to 100, not {min}");
+        }
+        converter = converter.with_min_score(accord_node::enforcement::DecayModels::default(), min);
+    }
     let mut seen: HashSet<String> = HashSet::new();
     for scope in scopes {
         let mut query = query(args, scope)?;
@@ -251,6 +269,24 @@ fn convert(
             )
         }
     );
+    if !converter.warninglisted().is_empty() {
+        let lists: Vec<String> = converter
+            .warninglisted()
+            .iter()
+            .map(|(list, n)| format!("{n} on {list}"))
+            .collect();
+        eprintln!(
+            "left out known-benign values (warninglists; --include-warninglisted keeps them): {}",
+            lists.join(", ")
+        );
+    }
+    if converter.decayed() > 0 {
+        eprintln!(
+            "left out {} values of indicators whose decayed score is below {}",
+            converter.decayed(),
+            args.min_score.unwrap_or_default()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -78,6 +78,10 @@ pub struct IngestArgs {
     /// (`accord export --sign`); if any is unsigned or does not verify, nothing is ingested
     #[arg(long = "verify-with", value_name = "PUBKEY_FILE")]
     pub verify_with: Vec<PathBuf>,
+    /// Record nothing for correlation and trends (measuring their cost only:
+    /// scripts/bench-hub-trends; these objects then count in no correlation or trend)
+    #[arg(long, hide = true)]
+    pub no_analytics: bool,
 }
 
 /// Totals over all inputs.
@@ -111,6 +115,7 @@ pub fn run(global: &GlobalArgs, args: &IngestArgs) -> anyhow::Result<ExitCode> {
     let provenance = Provenance::new(provider, "cli-ingest");
     let options = IngestOptions {
         fill_sco_ids: args.fill_ids,
+        skip_analytics: args.no_analytics,
     };
     let mut summary = Summary::default();
     for (n, file) in args.files.iter().enumerate() {

@@ -1,6 +1,7 @@
 //! One module per command: parse arguments, call the libraries, report.
 
 pub mod agreement;
+pub mod analytics;
 pub mod collect;
 pub mod collection;
 pub mod detect;

@@ -164,6 +164,11 @@ impl Readers {
                 .is_some_and(|orgs| orgs.contains(organisation))
     }
 
+    /// Whether every organisation reads every collection ([`Readers::everyone`]).
+    pub fn reads_everything(&self) -> bool {
+        self.everyone
+    }
+
     /// The collections `organisation` may read, by id (with [`Readers::everyone`],
     /// none are listed: the caller names its collections).
     pub fn collections_of(&self, organisation: &str) -> Vec<String> {
@@ -515,6 +520,71 @@ impl Egress {
         query.ids = vec![id.to_string()];
         query.versions = accord_store::VersionFilter::all();
         Ok(!self.manifest(recipient, &query, None)?.objects.is_empty())
+    }
+
+    /// What `recipient` may read of each row now: the released text (as the gate
+    /// would release it from the first collection it may read that holds the row), or
+    /// `None` (withheld, or in no collection it may read). Nothing is recorded: for
+    /// aggregates computed over what a recipient may read (correlation, trends), whose
+    /// answers carry counts and ids, not object content. The node's own organisation
+    /// reads every row as stored.
+    pub fn released_texts(
+        &self,
+        recipient: &Recipient,
+        rows: &[ObjectRow],
+    ) -> Result<Vec<Option<String>>, EgressError> {
+        if recipient.organisation == self.local_organisation {
+            return Ok(rows.iter().map(|r| Some(r.json.clone())).collect());
+        }
+        let collections = self.readable_collections(&recipient.organisation)?;
+        let gate = self.gate();
+        let mut views = ProviderViews::new(&gate, &recipient.organisation, UtcMicros(now()));
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut released = None;
+            for collection in &collections {
+                // The id's versions in the collection (SCOs have one, keyed by their
+                // position there, not their store position); the same stored text is
+                // the same version.
+                let mut query = ObjectQuery::new(Scope::Collection(collection.clone()), 1_000);
+                query.ids = vec![row.id.clone()];
+                query.versions = accord_store::VersionFilter::all();
+                let page = self.store.query(&query)?;
+                let Some(held) = page.rows.into_iter().find(|r| r.json == row.json) else {
+                    continue;
+                };
+                let resolver = StoreResolver::new(&*self.store, Some(collection));
+                let facts = facts_of(&held)?;
+                let version = object_version(&held, &facts, Some(collection));
+                let bound = resolver.bound(&held.provenance.organisation);
+                let decision = views
+                    .of(&held.provenance.organisation)
+                    .decide(&version, &bound);
+                resolver.check()?;
+                if let Decision::Release(release) = decision {
+                    released = Some(release.bytes.into_owned());
+                    break;
+                }
+            }
+            out.push(released);
+        }
+        Ok(out)
+    }
+
+    /// The collections `organisation` may read (with [`Readers::everyone`], every
+    /// collection of the store).
+    pub fn readable_collections(&self, organisation: &str) -> Result<Vec<String>, EgressError> {
+        let readers = self.readers();
+        if readers.reads_everything() {
+            return Ok(self
+                .store
+                .stats()?
+                .by_collection
+                .into_iter()
+                .map(|(c, _)| c)
+                .collect());
+        }
+        Ok(readers.collections_of(organisation))
     }
 
     fn view_of(&self, recipient: &str, collection: &str) -> Arc<Mutex<ReleaseView>> {

@@ -9,6 +9,7 @@
 //! - [`receipts`]: the proofs behind the ledger receipts of earlier reads.
 //! - [`ops`]: `/healthz`, `/metrics`, `/openapi.json`, and the 404/405 fallbacks.
 
+pub mod analytics;
 pub mod collections;
 pub mod discovery;
 pub mod object;

@@ -24,7 +24,8 @@ use accord_agreements::transparency::SignedTreeHead;
 
 use crate::model::{
     FeedHeads, InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery, ObjectRow, Page,
-    PeerRecord, Provenance, Removal, Stats, StatusRecord, VersionFilter,
+    PeerRecord, Provenance, Removal, Stats, StatusRecord, TrendCell, TrendKey, ValueRow,
+    VersionFilter,
 };
 use crate::store::{HeadSigner, Store};
 use pool::ReaderPool;
@@ -32,7 +33,7 @@ pub use pool::MAX_READERS;
 use write::Writer;
 
 /// The schema version this build writes and understands.
-const SCHEMA_VERSION: i64 = 7;
+const SCHEMA_VERSION: i64 = 8;
 
 /// Database page size of new stores, in bytes: SQLite's largest. Objects are around
 /// 1-2 KiB of JSON with their facts, and a bulk load appends them: the larger the page,
@@ -238,6 +239,7 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             migrate_from_4(conn)?;
             migrate_from_5(conn)?;
             migrate_from_6(conn)?;
+            migrate_from_7(conn)?;
         }
         2 => {
             migrate_from_2(conn)?;
@@ -245,23 +247,31 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             migrate_from_4(conn)?;
             migrate_from_5(conn)?;
             migrate_from_6(conn)?;
+            migrate_from_7(conn)?;
         }
         3 => {
             migrate_from_3(conn)?;
             migrate_from_4(conn)?;
             migrate_from_5(conn)?;
             migrate_from_6(conn)?;
+            migrate_from_7(conn)?;
         }
         4 => {
             migrate_from_4(conn)?;
             migrate_from_5(conn)?;
             migrate_from_6(conn)?;
+            migrate_from_7(conn)?;
         }
         5 => {
             migrate_from_5(conn)?;
             migrate_from_6(conn)?;
+            migrate_from_7(conn)?;
         }
-        6 => migrate_from_6(conn)?,
+        6 => {
+            migrate_from_6(conn)?;
+            migrate_from_7(conn)?;
+        }
+        7 => migrate_from_7(conn)?,
         _ => {}
     }
     Ok(())
@@ -381,6 +391,24 @@ fn migrate_from_6(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Version 7 stores have no analytics tables; version 8 adds them empty (objects
+/// stored before count in no correlation or trend until re-ingested: see
+/// docs/trends.md).
+fn migrate_from_7(conn: &Connection) -> Result<(), StoreError> {
+    let schema = include_str!("schema.sql");
+    let analytics = schema
+        .find("-- Analytics kept at ingest")
+        .map(|at| &schema[at..])
+        .unwrap_or_default()
+        .replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ")
+        .replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ")
+        .replace("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX IF NOT EXISTS ");
+    conn.execute_batch(&format!(
+        "BEGIN IMMEDIATE; {analytics} PRAGMA user_version = 8; COMMIT;"
+    ))?;
+    Ok(())
+}
+
 /// The federation peers' table (also in `schema.sql`).
 const PEERS_TABLE: &str = "CREATE TABLE IF NOT EXISTS peers (
     name       TEXT PRIMARY KEY,
@@ -424,6 +452,35 @@ fn migrate_from_4(conn: &Connection) -> Result<(), StoreError> {
 }
 
 impl Store for SqliteStore {
+    fn shared_values(&self, min_providers: i64, limit: usize) -> Result<Vec<ValueRow>, StoreError> {
+        self.read(|conn| query::shared_values(conn, min_providers, limit))
+    }
+
+    fn values_named(&self, value: &str) -> Result<Vec<ValueRow>, StoreError> {
+        self.read(|conn| query::values_named(conn, value))
+    }
+
+    fn value_objects(&self, vid: i64) -> Result<Vec<ObjectRow>, StoreError> {
+        self.read(|conn| query::value_objects(conn, vid))
+    }
+
+    fn sightings_of(&self, id: &str) -> Result<Vec<ObjectRow>, StoreError> {
+        self.read(|conn| query::sightings_of(conn, id))
+    }
+
+    fn trend_cells(
+        &self,
+        dimension: &str,
+        metric: Option<&str>,
+        since_day: i64,
+    ) -> Result<Vec<TrendCell>, StoreError> {
+        self.read(|conn| query::trend_cells(conn, dimension, metric, since_day))
+    }
+
+    fn add_trend_cells(&self, provider: &str, keys: &[TrendKey]) -> Result<(), StoreError> {
+        self.write(|w| w.add_trend_cells(provider, keys))
+    }
+
     fn insert(
         &self,
         objects: &[NewObject],
@@ -653,6 +710,7 @@ mod tests {
                         spec_version: "2.1".into(),
                         version: None,
                         facts: Vec::new(),
+                        analytics: Default::default(),
                     }
                 })
                 .collect();

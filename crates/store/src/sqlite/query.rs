@@ -9,7 +9,7 @@ use super::write::UNVERSIONED;
 use crate::error::StoreError;
 use crate::model::{
     Cursor, FeedHeads, ObjectQuery, ObjectRow, Page, Provenance, Removal, Scope, Stats,
-    StatusRecord, VersionFilter,
+    StatusRecord, TrendCell, ValueRow, VersionFilter,
 };
 
 /// Columns every object query selects, in the order [`object_row`] reads them. `k` is the
@@ -339,6 +339,94 @@ pub(super) fn facts_extraction(conn: &Connection) -> Result<u32, StoreError> {
         .query_row([], |r| r.get(0))
         .optional()?;
     Ok(value.and_then(|v| u32::try_from(v).ok()).unwrap_or(0))
+}
+
+/// Values stated or sighted by at least `min_providers` providers (store-wide), most
+/// shared first, at most `limit`.
+pub(super) fn shared_values(
+    conn: &Connection,
+    min_providers: i64,
+    limit: usize,
+) -> Result<Vec<ValueRow>, StoreError> {
+    // `providers > 1` lets SQLite use the partial index of shared values.
+    let mut stmt = conn.prepare_cached(
+        "SELECT vid, kind, value, providers FROM obs_values
+         WHERE providers > 1 AND providers >= ?1
+         ORDER BY providers DESC, kind, value LIMIT ?2",
+    )?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = stmt.query_map(params![min_providers, limit], value_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The interned values equal to `value` (of any kind).
+pub(super) fn values_named(conn: &Connection, value: &str) -> Result<Vec<ValueRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT vid, kind, value, providers FROM obs_values WHERE kind IN
+         ('ip','cidr','domain','url','file-hash','email') AND value = ?1 ORDER BY kind",
+    )?;
+    let rows = stmt.query_map(params![value], value_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn value_row(r: &Row<'_>) -> rusqlite::Result<ValueRow> {
+    Ok(ValueRow {
+        vid: r.get(0)?,
+        kind: r.get(1)?,
+        value: r.get(2)?,
+        providers: r.get(3)?,
+    })
+}
+
+/// The object versions linked to value `vid`, in arrival order.
+pub(super) fn value_objects(conn: &Connection, vid: i64) -> Result<Vec<ObjectRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT o.date_added, {COLUMNS} FROM obs_links l JOIN objects o
+         ON o.date_added = l.object_added WHERE l.vid = ?1 ORDER BY o.date_added"
+    ))?;
+    let mut rows = stmt.query(params![vid])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(object_row(row)?);
+    }
+    Ok(out)
+}
+
+/// The sighting versions that sight `id`, in arrival order.
+pub(super) fn sightings_of(conn: &Connection, id: &str) -> Result<Vec<ObjectRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT o.date_added, {COLUMNS} FROM sighting_links s JOIN objects o
+         ON o.date_added = s.object_added WHERE s.target_key = ?1 ORDER BY o.date_added"
+    ))?;
+    let mut rows = stmt.query(params![super::write::id_key(id)])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(object_row(row)?);
+    }
+    Ok(out)
+}
+
+/// Trend cells of `dimension` (one `metric`, or all) from `since_day` on.
+pub(super) fn trend_cells(
+    conn: &Connection,
+    dimension: &str,
+    metric: Option<&str>,
+    since_day: i64,
+) -> Result<Vec<TrendCell>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT metric, day, key, provider, count FROM trend_counts
+         WHERE dimension = ?1 AND (?2 IS NULL OR metric = ?2) AND day >= ?3",
+    )?;
+    let rows = stmt.query_map(params![dimension, metric, since_day], |r| {
+        Ok(TrendCell {
+            metric: r.get(0)?,
+            day: r.get(1)?,
+            key: r.get(2)?,
+            provider: r.get(3)?,
+            count: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 #[cfg(test)]

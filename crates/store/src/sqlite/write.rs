@@ -4,7 +4,7 @@ use std::ffi::c_int;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use rusqlite::{params, Connection, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::clock::StampClock;
 use crate::error::StoreError;
@@ -84,6 +84,14 @@ impl Writer {
 
     pub(super) fn connection(&self) -> &Connection {
         &self.conn
+    }
+
+    pub(super) fn add_trend_cells(
+        &mut self,
+        provider: &str,
+        keys: &[crate::model::TrendKey],
+    ) -> Result<(), StoreError> {
+        add_trend_cells(&mut self.conn, provider, keys)
     }
 
     pub(super) fn insert(
@@ -169,6 +177,9 @@ impl Writer {
                         known
                             .span
                             .demote_others(&tx, target, &object.id, version_us, flags)?;
+                        if !object.analytics.is_empty() {
+                            record_analytics(&tx, object, stamp, provider, key, first_of_id)?;
+                        }
                         None
                     }
                 };
@@ -556,6 +567,135 @@ fn fnv1a(bytes: impl Iterator<Item = u8>) -> i64 {
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     hash as i64
+}
+
+/// Applies a new object version's [`crate::Analytics`] (schema.sql says what each
+/// table keeps): its values interned and linked, the providers of each value
+/// (stating or sighting it) counted once, trend cells incremented when the version is
+/// the first of its id.
+fn record_analytics(
+    tx: &Connection,
+    object: &NewObject,
+    stamp: i64,
+    provider: &str,
+    key: i64,
+    first_of_id: bool,
+) -> Result<(), StoreError> {
+    let analytics = &object.analytics;
+    // Looked up first: an upsert that finds the value rewrites its row (a dirty page
+    // per known value), where a lookup only reads.
+    let mut find =
+        tx.prepare_cached("SELECT vid FROM obs_values WHERE kind = ?1 AND value = ?2")?;
+    let mut intern =
+        tx.prepare_cached("INSERT INTO obs_values (kind, value) VALUES (?1, ?2) RETURNING vid")?;
+    let mut link =
+        tx.prepare_cached("INSERT OR IGNORE INTO obs_links (vid, object_added) VALUES (?1, ?2)")?;
+    let mut vids = Vec::with_capacity(analytics.values.len());
+    for (kind, value) in &analytics.values {
+        let vid: i64 = match find
+            .query_row(params![kind, value], |r| r.get(0))
+            .optional()?
+        {
+            Some(vid) => vid,
+            None => intern.query_row(params![kind, value], |r| r.get(0))?,
+        };
+        link.execute(params![vid, stamp])?;
+        add_provider(tx, vid, provider)?;
+        vids.push(vid);
+    }
+    if !vids.is_empty() {
+        // Sightings of this id that arrived before it: their providers sight its values.
+        let mut sighters = tx.prepare_cached(
+            "SELECT DISTINCT o.provider FROM sighting_links s
+             JOIN objects o ON o.date_added = s.object_added WHERE s.target_key = ?1",
+        )?;
+        let providers: Vec<String> = sighters
+            .query_map(params![key], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for sighter in &providers {
+            for vid in &vids {
+                add_provider(tx, *vid, sighter)?;
+            }
+        }
+    }
+    if let Some(target) = &analytics.sighting_of {
+        let target_key = id_key(target);
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO sighting_links (target_key, object_added) VALUES (?1, ?2)",
+        )?
+        .execute(params![target_key, stamp])?;
+        let mut values_of = tx.prepare_cached(
+            "SELECT DISTINCT l.vid FROM objects o JOIN obs_links l ON l.object_added = o.date_added
+             WHERE o.id_key = ?1 AND o.id = ?2",
+        )?;
+        let sighted: Vec<i64> = values_of
+            .query_map(params![target_key, target], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for vid in sighted {
+            add_provider(tx, vid, provider)?;
+        }
+    }
+    if first_of_id {
+        let mut count = tx.prepare_cached(
+            "INSERT INTO trend_counts (dimension, metric, day, key, provider, count)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (dimension, metric, day, key, provider)
+             DO UPDATE SET count = count + excluded.count",
+        )?;
+        for t in &analytics.trends {
+            count.execute(params![
+                t.dimension,
+                t.metric,
+                t.day,
+                t.key,
+                provider,
+                t.weight
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+/// Counts `provider` among the providers of value `vid` (once).
+fn add_provider(tx: &Connection, vid: i64, provider: &str) -> Result<(), StoreError> {
+    let added = tx
+        .prepare_cached("INSERT OR IGNORE INTO obs_providers (vid, provider) VALUES (?1, ?2)")?
+        .execute(params![vid, provider])?;
+    if added == 1 {
+        tx.prepare_cached("UPDATE obs_values SET providers = providers + 1 WHERE vid = ?1")?
+            .execute(params![vid])?;
+    }
+    Ok(())
+}
+
+/// Adds trend cells directly (the benchmark's way of standing for millions of
+/// sightings without storing them; also what [`record_analytics`] does per object).
+pub(super) fn add_trend_cells(
+    conn: &mut Connection,
+    provider: &str,
+    keys: &[crate::model::TrendKey],
+) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    {
+        let mut count = tx.prepare_cached(
+            "INSERT INTO trend_counts (dimension, metric, day, key, provider, count)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (dimension, metric, day, key, provider)
+             DO UPDATE SET count = count + excluded.count",
+        )?;
+        for t in keys {
+            count.execute(params![
+                t.dimension,
+                t.metric,
+                t.day,
+                t.key,
+                provider,
+                t.weight
+            ])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 #[cfg(test)]

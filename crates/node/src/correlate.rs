@@ -1,0 +1,296 @@
+//! Correlation: the same observable value stated (or sighted) by several providers is
+//! one correlation (docs/trends.md). The store keeps, at ingest, each distinct value
+//! once, the object versions stating it and the providers that stated or sighted it
+//! (`accord_store::Analytics`): memory in distinct values and objects, never in pairs.
+//!
+//! A query reads the candidates from that index and builds each correlation from the
+//! objects behind it, over what the asker may read only: for a partner, each object
+//! version and each sighting counts only when the gate releases it to the partner
+//! ([`Egress::released_texts`]) and the released text still states the value (a
+//! redaction or pseudonymisation may remove it). A count over withheld objects would
+//! tell the partner that withheld objects exist; so would the store-wide provider
+//! count, which is only used to pick candidates (a partner's count is never larger).
+
+use std::collections::BTreeMap;
+
+use accord_detect::Warninglists;
+use accord_store::{ObjectRow, Store, ValueRow};
+use serde::Serialize;
+
+use crate::analytics::extract_text;
+use crate::egress::Egress;
+use crate::egress::{EgressError, Recipient};
+
+/// Most correlations one listing returns.
+pub const MAX_CORRELATIONS: usize = 10_000;
+
+/// One provider's part of a correlation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProviderPart {
+    /// The provider (for a partner: `provider-1`, `provider-2`... in order of first
+    /// sight, so a partner learns how many providers agree, not who they are).
+    pub provider: String,
+    /// Earliest instant it stated or sighted the value (RFC 3339).
+    pub first_seen: String,
+    /// Latest such instant.
+    pub last_seen: String,
+    /// Object versions of this provider stating the value.
+    pub objects: u64,
+    /// Sum of the `count` of this provider's sightings of those objects.
+    pub sightings: u64,
+    #[serde(skip)]
+    first_us: i64,
+    #[serde(skip)]
+    last_us: i64,
+}
+
+/// One correlated value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Correlation {
+    /// `ip`, `cidr`, `domain`, `url`, `file-hash` or `email`.
+    pub kind: String,
+    /// The normalised value.
+    pub value: String,
+    /// How many providers.
+    pub provider_count: usize,
+    /// Each provider's part, by first sight.
+    pub providers: Vec<ProviderPart>,
+    /// The ids of the objects (stating the value, then sighting it), as the asker
+    /// holds them.
+    pub objects: Vec<String>,
+    /// Total sightings.
+    pub sightings: u64,
+    /// The known-benign list the value is on, if any (with `accord export`, such
+    /// values are left out of blocking formats by default).
+    pub warninglist: Option<String>,
+}
+
+/// What to correlate.
+#[derive(Debug, Clone)]
+pub struct CorrelateQuery {
+    /// One value (of any kind), or every shared value.
+    pub value: Option<String>,
+    /// Correlations with fewer providers are left out (at least 1 with a value, 2
+    /// without).
+    pub min_providers: usize,
+    /// At most this many correlations.
+    pub limit: usize,
+}
+
+/// Correlations visible to `recipient` (the node's own organisation sees all).
+pub fn correlate(
+    store: &dyn Store,
+    egress: &Egress,
+    recipient: &Recipient,
+    query: &CorrelateQuery,
+    warninglists: &Warninglists,
+) -> Result<Vec<Correlation>, EgressError> {
+    let local = recipient.organisation == egress.local_organisation();
+    let candidates: Vec<ValueRow> = match &query.value {
+        Some(v) => store.values_named(v)?,
+        None => {
+            let min = i64::try_from(query.min_providers.max(2)).unwrap_or(i64::MAX);
+            store.shared_values(min, query.limit.min(MAX_CORRELATIONS).saturating_mul(4))?
+        }
+    };
+    let mut out = Vec::new();
+    for candidate in candidates {
+        if (candidate.providers as usize) < query.min_providers {
+            continue;
+        }
+        let Some(c) = build(store, egress, recipient, local, &candidate, warninglists)? else {
+            continue;
+        };
+        if c.provider_count >= query.min_providers.max(1) {
+            out.push(c);
+        }
+        if out.len() >= query.limit.min(MAX_CORRELATIONS) {
+            break;
+        }
+    }
+    out.sort_by(|a, b| {
+        b.provider_count
+            .cmp(&a.provider_count)
+            .then_with(|| a.kind.cmp(&b.kind))
+            .then_with(|| a.value.cmp(&b.value))
+    });
+    Ok(out)
+}
+
+fn build(
+    store: &dyn Store,
+    egress: &Egress,
+    recipient: &Recipient,
+    local: bool,
+    candidate: &ValueRow,
+    warninglists: &Warninglists,
+) -> Result<Option<Correlation>, EgressError> {
+    let rows = store.value_objects(candidate.vid)?;
+    let released = egress.released_texts(recipient, &rows)?;
+    let pair = (candidate.kind.clone(), candidate.value.clone());
+    let mut parts: BTreeMap<String, ProviderPart> = BTreeMap::new();
+    let mut objects = Vec::new();
+    let mut sightings_total = 0u64;
+    let mut stating: Vec<&ObjectRow> = Vec::new();
+    for (row, text) in rows.iter().zip(released) {
+        let Some(text) = text else { continue };
+        let Some(analytics) = extract_text(&text) else {
+            continue;
+        };
+        if !analytics.values.contains(&pair) {
+            continue;
+        }
+        let at = instant(&text, row.date_added);
+        add(&mut parts, &row.provenance.organisation, at, at, 1, 0);
+        objects.push(released_id(&text, &row.id));
+        stating.push(row);
+    }
+    // Sightings of the stating objects (each sighted id once).
+    let mut sighted: Vec<&str> = stating.iter().map(|r| r.id.as_str()).collect();
+    sighted.sort_unstable();
+    sighted.dedup();
+    for id in sighted {
+        let rows = store.sightings_of(id)?;
+        let released = egress.released_texts(recipient, &rows)?;
+        for (row, text) in rows.iter().zip(released) {
+            let Some(text) = text else { continue };
+            let Some((first, last, count)) = sighting(&text, row.date_added) else {
+                continue;
+            };
+            add(
+                &mut parts,
+                &row.provenance.organisation,
+                first,
+                last,
+                0,
+                count,
+            );
+            sightings_total += count;
+            objects.push(released_id(&text, &row.id));
+        }
+    }
+    if parts.is_empty() {
+        return Ok(None);
+    }
+    let mut providers: Vec<ProviderPart> = parts.into_values().collect();
+    providers.sort_by(|a, b| {
+        a.first_us
+            .cmp(&b.first_us)
+            .then_with(|| a.provider.cmp(&b.provider))
+    });
+    if !local {
+        for (i, p) in providers.iter_mut().enumerate() {
+            p.provider = format!("provider-{}", i + 1);
+        }
+    }
+    objects.dedup();
+    let warninglist = listed(warninglists, &candidate.kind, &candidate.value);
+    Ok(Some(Correlation {
+        kind: candidate.kind.clone(),
+        value: candidate.value.clone(),
+        provider_count: providers.len(),
+        providers,
+        objects,
+        sightings: sightings_total,
+        warninglist,
+    }))
+}
+
+/// The warninglist `value` of `kind` is on, if any.
+pub fn listed(warninglists: &Warninglists, kind: &str, value: &str) -> Option<String> {
+    match kind {
+        "ip" => value
+            .parse()
+            .ok()
+            .and_then(|a| warninglists.addr_listed(a))
+            .map(str::to_string),
+        "domain" => warninglists.name_listed(value).map(str::to_string),
+        "url" => url_host(value).and_then(|h| match h.parse() {
+            Ok(a) => warninglists.addr_listed(a).map(str::to_string),
+            Err(_) => warninglists.name_listed(&h).map(str::to_string),
+        }),
+        "email" => value
+            .rsplit_once('@')
+            .and_then(|(_, d)| warninglists.name_listed(d))
+            .map(str::to_string),
+        _ => None,
+    }
+}
+
+fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = host.strip_prefix('[') {
+        v6.split(']').next()?
+    } else {
+        host.split(':').next()?
+    };
+    Some(host.to_ascii_lowercase())
+}
+
+fn add(
+    parts: &mut BTreeMap<String, ProviderPart>,
+    provider: &str,
+    first: i64,
+    last: i64,
+    objects: u64,
+    sightings: u64,
+) {
+    let part = parts
+        .entry(provider.to_string())
+        .or_insert_with(|| ProviderPart {
+            provider: provider.to_string(),
+            first_seen: String::new(),
+            last_seen: String::new(),
+            objects: 0,
+            sightings: 0,
+            first_us: i64::MAX,
+            last_us: i64::MIN,
+        });
+    part.objects += objects;
+    part.sightings += sightings;
+    if first < part.first_us {
+        part.first_us = first;
+        part.first_seen = accord_stix::Timestamp::from_micros(first)
+            .as_str()
+            .to_string();
+    }
+    if last > part.last_us {
+        part.last_us = last;
+        part.last_seen = accord_stix::Timestamp::from_micros(last)
+            .as_str()
+            .to_string();
+    }
+}
+
+fn field(json: &serde_json::Value, key: &str) -> Option<i64> {
+    accord_stix::Timestamp::parse(json.get(key)?.as_str()?)
+        .ok()
+        .map(|t| t.as_micros())
+}
+
+/// When an object stated its value: `created`, else when the store took it (SCOs).
+fn instant(text: &str, date_added: i64) -> i64 {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| field(&v, "created"))
+        .unwrap_or(date_added)
+}
+
+fn released_id(text: &str, stored: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v.get("id").and_then(|i| i.as_str()).map(str::to_string))
+        .unwrap_or_else(|| stored.to_string())
+}
+
+/// A sighting's first and last seen (else `created`) and its `count` (1 when absent).
+fn sighting(text: &str, date_added: i64) -> Option<(i64, i64, u64)> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    let created = field(&v, "created").unwrap_or(date_added);
+    let first = field(&v, "first_seen").unwrap_or(created);
+    let last = field(&v, "last_seen").unwrap_or(first);
+    let count = v.get("count").and_then(|c| c.as_u64()).unwrap_or(1);
+    Some((first, last, count))
+}

@@ -1,0 +1,348 @@
+//! Trends: counts of new indicators, infrastructure and sightings per day or week,
+//! per series of a dimension, with emerging series flagged by a stated test
+//! (docs/trends.md).
+//!
+//! For the node's operator the counts come from the aggregates the store keeps at
+//! ingest (`trend_counts`: one row per day, series and provider), so a query reads
+//! cells, not objects, whatever the number of sightings behind them. For a partner
+//! they are computed from what the gate releases to it (every object it may read,
+//! re-extracted from the released text), and every cell made from fewer than `k`
+//! distinct providers is suppressed, `k` being the largest
+//! `protections.aggregate_min_providers` of the partner's agreements in force.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use accord_store::{for_each_row, NewObject, ObjectQuery, Scope, Store, TrendCell, VersionFilter};
+use serde::Serialize;
+
+use crate::analytics::{self, DAY_MICROS};
+use crate::egress::Egress;
+use crate::egress::{EgressError, Recipient};
+
+/// Bucket width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Interval {
+    /// UTC days.
+    Day,
+    /// ISO weeks (Monday to Sunday, UTC).
+    Week,
+}
+
+impl Interval {
+    /// The first day (days since the epoch) of the bucket holding `day`.
+    pub fn bucket(self, day: i64) -> i64 {
+        match self {
+            Interval::Day => day,
+            // 1970-01-01 was a Thursday: day 4 is the first Monday.
+            Interval::Week => (day - 4).div_euclid(7) * 7 + 4,
+        }
+    }
+
+    fn step(self) -> i64 {
+        match self {
+            Interval::Day => 1,
+            Interval::Week => 7,
+        }
+    }
+}
+
+/// The emerging test: Poisson z-score of the last bucket against the mean of the
+/// series' earlier buckets in the window.
+pub const TEST: &str = "poisson-z: z = (x - m) / sqrt(max(m, 1)), x the last bucket's count, \
+                        m the mean of the series' earlier buckets in the window (suppressed \
+                        cells count 0); emerging when z >= 3 and x >= 5 with at least 4 \
+                        earlier buckets";
+
+/// The z threshold of [`TEST`].
+pub const Z_THRESHOLD: f64 = 3.0;
+
+/// The least last-bucket count of an emerging series.
+pub const MIN_EMERGING_COUNT: i64 = 5;
+
+/// The least number of earlier buckets the test needs.
+pub const MIN_HISTORY: usize = 4;
+
+/// What to count.
+#[derive(Debug, Clone)]
+pub struct TrendQuery {
+    /// `type`, `provider`, `family` or `technique` (`country`, `asn` when enrichment
+    /// is present).
+    pub dimension: String,
+    /// Bucket width.
+    pub interval: Interval,
+    /// First day counted (days since the epoch); `None`: from the first cell.
+    pub since_day: Option<i64>,
+}
+
+/// One bucket of a series.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Bucket {
+    /// First day of the bucket (YYYY-MM-DD).
+    pub start: String,
+    /// The count; `None` when suppressed (fewer than `k` providers).
+    pub count: Option<i64>,
+}
+
+/// One series: a metric of one key of the dimension.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Series {
+    /// The metric (`indicators`, `infrastructure`, `sightings`).
+    pub metric: String,
+    /// The key within the dimension.
+    pub key: String,
+    /// Every bucket from the first to the last of the window.
+    pub buckets: Vec<Bucket>,
+    /// The test's z of the last bucket (`None`: too little history).
+    pub z: Option<f64>,
+    /// Whether the series is emerging.
+    pub emerging: bool,
+}
+
+/// The answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Trends {
+    /// The dimension.
+    pub dimension: String,
+    /// The bucket width.
+    pub interval: Interval,
+    /// The statistical test, stated.
+    pub test: &'static str,
+    /// Its z threshold.
+    pub threshold: f64,
+    /// Cells from fewer providers are suppressed (1: nothing suppressed).
+    pub k: u32,
+    /// Series, by metric then key.
+    pub series: Vec<Series>,
+}
+
+/// Trends for `recipient` (the node's own organisation reads the store's aggregates).
+pub fn trends(
+    store: &dyn Store,
+    egress: &Egress,
+    recipient: &Recipient,
+    query: &TrendQuery,
+) -> Result<Trends, EgressError> {
+    let since = query.since_day.unwrap_or(i64::MIN);
+    if recipient.organisation == egress.local_organisation() {
+        let cells = store.trend_cells(&query.dimension, None, since)?;
+        return Ok(summarise(query, &cells, 1));
+    }
+    let k = k_of(egress, &recipient.organisation);
+    let cells = partner_cells(store, egress, recipient, &query.dimension, since)?;
+    Ok(summarise(query, &cells, k))
+}
+
+/// The `k` of `organisation`'s aggregates: the largest of its agreements' (the
+/// default when it has none).
+pub fn k_of(egress: &Egress, organisation: &str) -> u32 {
+    egress
+        .gate()
+        .agreements()
+        .iter()
+        .filter(|a| a.recipient().id == organisation)
+        .map(|a| a.protections().aggregate_min_providers)
+        .max()
+        .unwrap_or(accord_agreements::DEFAULT_AGGREGATE_MIN_PROVIDERS)
+}
+
+/// Builds the series from cells, suppressing those from fewer than `k` providers.
+pub fn summarise(query: &TrendQuery, cells: &[TrendCell], k: u32) -> Trends {
+    let interval = query.interval;
+    // (metric, key) -> bucket -> (count, providers)
+    type Cells<'a> = BTreeMap<i64, (i64, BTreeSet<&'a str>)>;
+    let mut series: BTreeMap<(&str, &str), Cells<'_>> = BTreeMap::new();
+    let mut first = i64::MAX;
+    let mut last = i64::MIN;
+    for c in cells {
+        let b = interval.bucket(c.day);
+        first = first.min(b);
+        last = last.max(b);
+        let slot = series
+            .entry((c.metric.as_str(), c.key.as_str()))
+            .or_default()
+            .entry(b)
+            .or_default();
+        slot.0 += c.count;
+        slot.1.insert(c.provider.as_str());
+    }
+    if let Some(since) = query.since_day {
+        first = interval.bucket(since).min(first);
+    }
+    let mut out = Vec::new();
+    for ((metric, key), buckets) in series {
+        let mut list = Vec::new();
+        let mut values = Vec::new();
+        let mut b = first;
+        while b <= last {
+            let count = buckets
+                .get(&b)
+                .map(|(n, providers)| (providers.len() >= k as usize).then_some(*n))
+                .unwrap_or(Some(0));
+            values.push(count.unwrap_or(0));
+            list.push(Bucket {
+                start: date(b),
+                count,
+            });
+            b += interval.step();
+        }
+        // A series every cell of which is suppressed says nothing: left out, so its
+        // key (a family one provider reports) is not revealed either.
+        if k > 1 && list.iter().all(|b| b.count.is_none() || b.count == Some(0)) {
+            continue;
+        }
+        let (z, emerging) = test(&values);
+        out.push(Series {
+            metric: metric.to_string(),
+            key: key.to_string(),
+            buckets: list,
+            z,
+            emerging,
+        });
+    }
+    Trends {
+        dimension: query.dimension.clone(),
+        interval,
+        test: TEST,
+        threshold: Z_THRESHOLD,
+        k,
+        series: out,
+    }
+}
+
+/// The Poisson z of the last value against the mean of the earlier ones.
+pub fn test(values: &[i64]) -> (Option<f64>, bool) {
+    let Some((&x, history)) = values.split_last() else {
+        return (None, false);
+    };
+    if history.len() < MIN_HISTORY {
+        return (None, false);
+    }
+    let mean = history.iter().sum::<i64>() as f64 / history.len() as f64;
+    let z = (x as f64 - mean) / mean.max(1.0).sqrt();
+    // Rounded so that the JSON compares exactly with other implementations.
+    let z = (z * 1e6).round() / 1e6;
+    (Some(z), z >= Z_THRESHOLD && x >= MIN_EMERGING_COUNT)
+}
+
+/// `YYYY-MM-DD` of a day since the epoch.
+pub fn date(day: i64) -> String {
+    let text = accord_stix::Timestamp::from_micros(day.saturating_mul(DAY_MICROS))
+        .as_str()
+        .to_string();
+    text.get(..10).unwrap_or(&text).to_string()
+}
+
+/// Days since the epoch of a `YYYY-MM-DD` date or RFC 3339 timestamp.
+pub fn parse_day(text: &str) -> Option<i64> {
+    let full = if text.len() == 10 {
+        format!("{text}T00:00:00Z")
+    } else {
+        text.to_string()
+    };
+    accord_stix::Timestamp::parse(&full)
+        .ok()
+        .map(|t| t.as_micros().div_euclid(DAY_MICROS))
+}
+
+/// The cells of `dimension` over what `recipient` may read: every released object
+/// version of the collections it reads, each id counted once (its earliest released
+/// version), relationships resolved among released objects only.
+fn partner_cells(
+    store: &dyn Store,
+    egress: &Egress,
+    recipient: &Recipient,
+    dimension: &str,
+    since: i64,
+) -> Result<Vec<TrendCell>, EgressError> {
+    // id -> (version, provider, released text)
+    let mut held: HashMap<String, (i64, String, String)> = HashMap::new();
+    for collection in egress.readable_collections(&recipient.organisation)? {
+        let mut query = ObjectQuery::new(Scope::Collection(collection), 1_000);
+        query.versions = VersionFilter::all();
+        let mut rows = Vec::new();
+        for_each_row(store, query, |row| {
+            rows.push(row);
+            true
+        })?;
+        for chunk in rows.chunks(1_000) {
+            let released = egress.released_texts(recipient, chunk)?;
+            for (row, text) in chunk.iter().zip(released) {
+                let Some(text) = text else { continue };
+                let id = row.id.clone();
+                let earlier = held
+                    .get(&id)
+                    .is_some_and(|(v, _, _)| *v <= row.version_micros);
+                if !earlier {
+                    held.insert(
+                        id,
+                        (
+                            row.version_micros,
+                            row.provenance.organisation.clone(),
+                            text,
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    // By provider, the released objects as a batch, so relationships resolve among
+    // them only (`analytics::complete` with an empty store behind it).
+    let mut by_provider: BTreeMap<String, Vec<NewObject>> = BTreeMap::new();
+    let all: Vec<NewObject> = held
+        .iter()
+        .filter_map(|(id, (_, _, text))| {
+            let a = analytics::extract_text(text)?;
+            Some(NewObject {
+                id: id.clone(),
+                object_type: id.split("--").next().unwrap_or_default().to_string(),
+                spec_version: "2.1".into(),
+                version: None,
+                facts: Vec::new(),
+                json: text.clone(),
+                analytics: a,
+            })
+        })
+        .collect();
+    let empty = accord_store::SqliteStore::open_in_memory()?;
+    for object in &all {
+        let provider = held
+            .get(&object.id)
+            .map(|h| h.1.clone())
+            .unwrap_or_default();
+        by_provider.entry(provider).or_default();
+    }
+    let mut cells: BTreeMap<(String, i64, String, String), i64> = BTreeMap::new();
+    for provider in by_provider.keys() {
+        // The provider's own objects plus everything released (ends of its
+        // relationships may be another provider's).
+        let mut batch = all.clone();
+        analytics::complete(&empty, &mut batch, provider)?;
+        for object in batch {
+            let owner = held
+                .get(&object.id)
+                .map(|h| h.1.as_str())
+                .unwrap_or_default();
+            if owner != provider {
+                continue;
+            }
+            for t in object.analytics.trends {
+                if t.dimension == dimension && t.day >= since {
+                    *cells
+                        .entry((t.metric, t.day, t.key, provider.clone()))
+                        .or_default() += t.weight;
+                }
+            }
+        }
+    }
+    Ok(cells
+        .into_iter()
+        .map(|((metric, day, key, provider), count)| TrendCell {
+            metric,
+            day,
+            key,
+            provider,
+            count,
+        })
+        .collect())
+}

@@ -1,0 +1,322 @@
+//! Correlation and trends over a real store: the store-wide answer for the node's
+//! operator, and for a partner only what the gate releases to it (a count over
+//! withheld objects would be a leak).
+
+use std::sync::Arc;
+
+use accord_agreements::{Agreement, Gate, Tlp};
+use accord_detect::Warninglists;
+use accord_node::correlate::{correlate, CorrelateQuery};
+use accord_node::egress::{Egress, Readers, Recipient};
+use accord_node::trends::{trends, Interval, TrendQuery};
+use accord_store::SqliteStore;
+
+use crate::egress::{ingest, store, uuid, CENTRE, TELCO};
+
+const ISP: &str = "isp";
+const BANK: &str = "bank";
+
+fn indicator_on(n: u32, day: u32, tlp: Tlp, ip: &str) -> String {
+    format!(
+        r#"{{"type":"indicator","spec_version":"2.1","id":"indicator--{}","created":"2026-03-{day:02}T10:00:00.000Z","modified":"2026-03-{day:02}T10:00:00.000Z","pattern":"[ipv4-addr:value = '{ip}']","pattern_type":"stix","valid_from":"2026-03-01T00:00:00Z","object_marking_refs":["{}"]}}"#,
+        uuid(n),
+        tlp.marking_id()
+    )
+}
+
+fn sighting_of(n: u32, target: u32, count: u32, tlp: Tlp) -> String {
+    format!(
+        r#"{{"type":"sighting","spec_version":"2.1","id":"sighting--{}","created":"2026-03-05T00:00:00.000Z","modified":"2026-03-05T00:00:00.000Z","first_seen":"2026-03-04T00:00:00Z","last_seen":"2026-03-06T00:00:00Z","count":{count},"sighting_of_ref":"indicator--{}","object_marking_refs":["{}"]}}"#,
+        uuid(n),
+        uuid(target),
+        tlp.marking_id()
+    )
+}
+
+/// An agreement from `provider` to CENTRE up to TLP:AMBER.
+fn agreement(provider: &str, k: Option<u32>) -> Agreement {
+    let k = k.map_or(String::new(), |k| format!("aggregate_min_providers = {k}"));
+    let text = format!(
+        r#"
+id = "{provider}-centre"
+version = 1
+provider = {{ id = "{provider}" }}
+recipient = {{ id = "{CENTRE}" }}
+purpose = "Joint operation"
+legal_basis = "MoU"
+[validity]
+from = 2020-01-01T00:00:00Z
+[scope]
+types = ["indicator", "sighting", "malware", "relationship"]
+max_tlp = "AMBER"
+[protections]
+{k}
+[obligations]
+onward_sharing = true
+"#
+    );
+    Agreement::from_toml(&text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn door(store: &Arc<SqliteStore>, agreements: Vec<Agreement>) -> Egress {
+    Egress::new(store.clone(), TELCO)
+        .with_gate(Gate::new(agreements).expect("gate"))
+        .with_readers(Readers::everyone())
+}
+
+fn query(value: Option<&str>, min: usize) -> CorrelateQuery {
+    CorrelateQuery {
+        value: value.map(str::to_string),
+        min_providers: min,
+        limit: 100,
+    }
+}
+
+/// Three providers state 203.0.113.7; ISP's second statement and BANK's are TLP:RED,
+/// as is a sighting by ISP. Returns the store.
+fn corpus() -> Arc<SqliteStore> {
+    let store = store();
+    ingest(
+        &store,
+        TELCO,
+        &[indicator_on(1, 1, Tlp::Green, "203.0.113.7")],
+    );
+    ingest(
+        &store,
+        ISP,
+        &[
+            indicator_on(2, 2, Tlp::Green, "203.0.113.7"),
+            indicator_on(3, 3, Tlp::Red, "203.0.113.7"),
+            sighting_of(4, 1, 40, Tlp::Red),
+            sighting_of(5, 1, 2, Tlp::Green),
+        ],
+    );
+    ingest(&store, BANK, &[indicator_on(6, 4, Tlp::Red, "203.0.113.7")]);
+    store
+}
+
+#[test]
+fn the_operator_sees_every_provider_of_a_value() {
+    let store = corpus();
+    let door = door(&store, Vec::new());
+    let found = correlate(
+        &*store,
+        &door,
+        &Recipient::new(TELCO),
+        &query(None, 2),
+        &Warninglists::empty(),
+    )
+    .expect("correlate");
+    assert_eq!(found.len(), 1, "{found:?}");
+    let c = &found[0];
+    assert_eq!((c.kind.as_str(), c.value.as_str()), ("ip", "203.0.113.7"));
+    assert_eq!(c.provider_count, 3);
+    assert_eq!(c.sightings, 42);
+    let isp = c.providers.iter().find(|p| p.provider == ISP).expect("isp");
+    assert_eq!((isp.objects, isp.sightings), (2, 42));
+    assert_eq!(isp.first_seen, "2026-03-02T10:00:00.000000Z");
+    assert_eq!(isp.last_seen, "2026-03-06T00:00:00.000000Z");
+    assert_eq!(c.objects.len(), 6);
+}
+
+#[test]
+fn a_partner_correlation_counts_only_what_the_gate_releases_to_it() {
+    let store = corpus();
+    // Agreements from all three providers, up to AMBER: every RED object is withheld.
+    let door = door(
+        &store,
+        vec![
+            agreement(TELCO, None),
+            agreement(ISP, None),
+            agreement(BANK, None),
+        ],
+    );
+    let centre = Recipient::new(CENTRE);
+    let found = correlate(
+        &*store,
+        &door,
+        &centre,
+        &query(Some("203.0.113.7"), 1),
+        &Warninglists::empty(),
+    )
+    .expect("correlate");
+    assert_eq!(found.len(), 1, "{found:?}");
+    let c = &found[0];
+    // BANK's only statement is withheld: two providers, not three.
+    assert_eq!(c.provider_count, 2, "{c:?}");
+    // ISP's RED indicator and RED sighting (count 40) are not counted.
+    assert_eq!(c.sightings, 2);
+    let objects: u64 = c.providers.iter().map(|p| p.objects).sum();
+    assert_eq!(objects, 2);
+    assert!(
+        !c.objects
+            .iter()
+            .any(|id| id.ends_with(&uuid(3)) || id.ends_with(&uuid(4)) || id.ends_with(&uuid(6))),
+        "{c:?}"
+    );
+    // Providers are not named to a partner.
+    assert!(c
+        .providers
+        .iter()
+        .all(|p| p.provider.starts_with("provider-")));
+    // With 3 providers asked for, nothing: the third is withheld.
+    let none = correlate(
+        &*store,
+        &door,
+        &centre,
+        &query(None, 3),
+        &Warninglists::empty(),
+    )
+    .expect("correlate");
+    assert!(none.is_empty(), "{none:?}");
+    // Without agreements the partner sees no correlation at all.
+    let closed = door_without(&store);
+    let nothing = correlate(
+        &*store,
+        &closed,
+        &centre,
+        &query(Some("203.0.113.7"), 1),
+        &Warninglists::empty(),
+    )
+    .expect("correlate");
+    assert!(nothing.is_empty(), "{nothing:?}");
+}
+
+fn door_without(store: &Arc<SqliteStore>) -> Egress {
+    door(store, Vec::new())
+}
+
+#[test]
+fn warninglisted_values_are_marked_with_the_list() {
+    let store = store();
+    ingest(&store, TELCO, &[indicator_on(1, 1, Tlp::Green, "8.8.8.8")]);
+    ingest(&store, ISP, &[indicator_on(2, 1, Tlp::Green, "8.8.8.8")]);
+    let door = door(&store, Vec::new());
+    let found = correlate(
+        &*store,
+        &door,
+        &Recipient::new(TELCO),
+        &query(None, 2),
+        &Warninglists::bundled(),
+    )
+    .expect("correlate");
+    assert_eq!(found.len(), 1);
+    assert!(found[0].warninglist.is_some(), "{found:?}");
+}
+
+fn trend_query(dimension: &str) -> TrendQuery {
+    TrendQuery {
+        dimension: dimension.into(),
+        interval: Interval::Day,
+        since_day: None,
+    }
+}
+
+#[test]
+fn trends_count_new_objects_per_day_and_suppress_cells_of_few_providers() {
+    let store = store();
+    // Day 1: three providers one indicator each; day 2: TELCO alone two.
+    ingest(
+        &store,
+        TELCO,
+        &[
+            indicator_on(1, 1, Tlp::Green, "198.51.100.1"),
+            indicator_on(2, 2, Tlp::Green, "198.51.100.2"),
+            indicator_on(3, 2, Tlp::Green, "198.51.100.3"),
+        ],
+    );
+    ingest(
+        &store,
+        ISP,
+        &[indicator_on(4, 1, Tlp::Green, "198.51.100.4")],
+    );
+    ingest(
+        &store,
+        BANK,
+        &[
+            indicator_on(5, 1, Tlp::Green, "198.51.100.5"),
+            indicator_on(6, 1, Tlp::Red, "198.51.100.6"),
+        ],
+    );
+    let door = door(
+        &store,
+        vec![
+            agreement(TELCO, Some(3)),
+            agreement(ISP, None),
+            agreement(BANK, None),
+        ],
+    );
+    let local =
+        trends(&*store, &door, &Recipient::new(TELCO), &trend_query("type")).expect("trends");
+    assert_eq!(local.k, 1);
+    let ip = local
+        .series
+        .iter()
+        .find(|s| s.key == "ip" && s.metric == "indicators")
+        .expect("ip");
+    let counts: Vec<Option<i64>> = ip.buckets.iter().map(|b| b.count).collect();
+    assert_eq!(counts, vec![Some(4), Some(2)]);
+    assert_eq!(ip.buckets[0].start, "2026-03-01");
+    let partner = trends(
+        &*store,
+        &door,
+        &Recipient::new(CENTRE),
+        &trend_query("type"),
+    )
+    .expect("trends");
+    assert_eq!(partner.k, 3);
+    let ip = partner.series.iter().find(|s| s.key == "ip").expect("ip");
+    let counts: Vec<Option<i64>> = ip.buckets.iter().map(|b| b.count).collect();
+    // Day 1: three providers, the RED indicator withheld (3, not 4); day 2: TELCO
+    // alone, suppressed.
+    assert_eq!(counts, vec![Some(3), None]);
+    // By provider every cell is one provider's: all suppressed, no series shown.
+    let by_provider = trends(
+        &*store,
+        &door,
+        &Recipient::new(CENTRE),
+        &trend_query("provider"),
+    )
+    .expect("trends");
+    assert!(by_provider.series.is_empty(), "{by_provider:?}");
+}
+
+#[test]
+fn relationships_count_their_sources_under_the_family() {
+    let store = store();
+    let malware = format!(
+        r#"{{"type":"malware","spec_version":"2.1","id":"malware--{}","created":"2026-03-01T00:00:00.000Z","modified":"2026-03-01T00:00:00.000Z","name":"Emotet","is_family":true}}"#,
+        uuid(9)
+    );
+    let rel = format!(
+        r#"{{"type":"relationship","spec_version":"2.1","id":"relationship--{}","created":"2026-03-01T00:00:00.000Z","modified":"2026-03-01T00:00:00.000Z","relationship_type":"indicates","source_ref":"indicator--{}","target_ref":"malware--{}"}}"#,
+        uuid(10),
+        uuid(1),
+        uuid(9)
+    );
+    ingest(
+        &store,
+        TELCO,
+        &[indicator_on(1, 3, Tlp::Green, "198.51.100.1"), malware, rel],
+    );
+    let door = door(&store, Vec::new());
+    let t = trends(
+        &*store,
+        &door,
+        &Recipient::new(TELCO),
+        &trend_query("family"),
+    )
+    .expect("trends");
+    assert_eq!(t.series.len(), 1, "{t:?}");
+    assert_eq!(t.series[0].key, "Emotet");
+    assert_eq!(t.series[0].buckets[0].start, "2026-03-03");
+}
+
+#[test]
+fn the_poisson_test_flags_a_jump_against_the_series_history() {
+    use accord_node::trends::test;
+    assert!(test(&[1, 1, 1, 1, 9]).1);
+    assert!(!test(&[1, 1, 1, 1, 4]).1, "below the least count");
+    assert!(!test(&[1, 1, 1, 9]).1, "too little history");
+    assert!(!test(&[10, 10, 10, 10, 12]).1);
+}

@@ -1,0 +1,151 @@
+//! `GET /{api_root}/analytics/correlations/` and `GET /{api_root}/analytics/trends/`:
+//! correlation and trends as JSON, over what the requesting organisation may read
+//! (the node's own organisation reads everything; a partner's answer is computed from
+//! what the gate releases to it, trends k-anonymous under its agreements;
+//! docs/trends.md). Not TAXII resources: plain `application/json`.
+
+use accord_node::accounts::Principal;
+use accord_node::correlate::{correlate, CorrelateQuery, MAX_CORRELATIONS};
+use accord_node::egress::Recipient;
+use accord_node::trends::{parse_day, trends, Interval, TrendQuery};
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+
+use super::{require_root, TaxiiPath};
+use crate::error::TaxiiError;
+use crate::params::{pairs, MAX_QUERY_LEN};
+use crate::state::AppState;
+
+fn params(raw: Option<String>, allowed: &[&str]) -> Result<Vec<(String, String)>, TaxiiError> {
+    let raw = raw.unwrap_or_default();
+    if raw.len() > MAX_QUERY_LEN {
+        return Err(TaxiiError::bad_request(format!(
+            "The query string is longer than {MAX_QUERY_LEN} bytes."
+        )));
+    }
+    let pairs = pairs(&raw)?;
+    for (k, _) in &pairs {
+        if !allowed.contains(&k.as_str()) {
+            return Err(TaxiiError::bad_request(format!(
+                "Unknown parameter '{}' (this endpoint takes {}).",
+                k.chars().take(64).collect::<String>(),
+                allowed.join(", ")
+            )));
+        }
+    }
+    Ok(pairs)
+}
+
+fn json(body: String) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn number(name: &str, value: &str) -> Result<usize, TaxiiError> {
+    value
+        .parse()
+        .map_err(|_| TaxiiError::bad_request(format!("'{name}' takes a whole number.")))
+}
+
+/// `GET /{api_root}/analytics/correlations/?value=&min_providers=&limit=`.
+pub async fn correlations(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    TaxiiPath(root): TaxiiPath<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, TaxiiError> {
+    require_root(&state.access(), &root)?;
+    let mut query = CorrelateQuery {
+        value: None,
+        min_providers: 0,
+        limit: 1_000,
+    };
+    let mut min = None;
+    for (k, v) in params(raw, &["value", "min_providers", "limit"])? {
+        match k.as_str() {
+            "value" => query.value = Some(v),
+            "min_providers" => min = Some(number(&k, &v)?),
+            _ => query.limit = number(&k, &v)?.min(MAX_CORRELATIONS),
+        }
+    }
+    query.min_providers = min.unwrap_or(if query.value.is_some() { 1 } else { 2 });
+    let store = state.store.clone();
+    let egress = state.egress.clone();
+    let recipient = Recipient::new(who.organisation.clone());
+    let body = tokio::task::spawn_blocking(move || {
+        let found = correlate(
+            &*store,
+            &egress,
+            &recipient,
+            &query,
+            &accord_detect::Warninglists::bundled(),
+        )
+        .map_err(|e| e.to_string())?;
+        serde_json::to_string(&found).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(TaxiiError::internal)?
+    .map_err(TaxiiError::internal)?;
+    Ok(json(body))
+}
+
+/// `GET /{api_root}/analytics/trends/?by=&interval=&since=`.
+pub async fn trends_get(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    TaxiiPath(root): TaxiiPath<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, TaxiiError> {
+    require_root(&state.access(), &root)?;
+    let mut query = TrendQuery {
+        dimension: String::new(),
+        interval: Interval::Day,
+        since_day: None,
+    };
+    for (k, v) in params(raw, &["by", "interval", "since"])? {
+        match k.as_str() {
+            "by" => {
+                if !accord_node::analytics::DIMENSIONS.contains(&v.as_str()) {
+                    return Err(TaxiiError::bad_request(format!(
+                        "'by' takes one of {}.",
+                        accord_node::analytics::DIMENSIONS.join(", ")
+                    )));
+                }
+                query.dimension = v;
+            }
+            "interval" => {
+                query.interval = match v.as_str() {
+                    "day" => Interval::Day,
+                    "week" => Interval::Week,
+                    _ => return Err(TaxiiError::bad_request("'interval' takes day or week.")),
+                }
+            }
+            _ => {
+                query.since_day =
+                    Some(parse_day(&v).ok_or_else(|| {
+                        TaxiiError::bad_request("'since' takes a date (YYYY-MM-DD).")
+                    })?)
+            }
+        }
+    }
+    if query.dimension.is_empty() {
+        return Err(TaxiiError::bad_request("'by' is required."));
+    }
+    let store = state.store.clone();
+    let egress = state.egress.clone();
+    let recipient = Recipient::new(who.organisation.clone());
+    let body = tokio::task::spawn_blocking(move || {
+        let t = trends(&*store, &egress, &recipient, &query).map_err(|e| e.to_string())?;
+        serde_json::to_string(&t).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(TaxiiError::internal)?
+    .map_err(TaxiiError::internal)?;
+    Ok(json(body))
+}
