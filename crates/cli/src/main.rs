@@ -55,6 +55,8 @@ enum Command {
     Detect(commands::detect::DetectArgs),
     /// Receive NetFlow v5/v9 and IPFIX over UDP; match flows and detect C2 and DDoS in windows; store the findings.
     Collect(commands::collect::CollectArgs),
+    /// Enrich the store's addresses (country, ASN, AS name from .mmdb files) and domains (registrable domain); look them up.
+    Enrich(commands::enrich::EnrichArgs),
     /// Check, list and preview data exchange agreements.
     Agreement(commands::agreement::AgreementArgs),
     /// Verify, explain and export the ledger of releases.
@@ -123,6 +125,7 @@ fn main() -> ExitCode {
         Command::Match(args) => commands::telemetry::run(&cli.global, args),
         Command::Detect(args) => commands::detect::run(&cli.global, args),
         Command::Collect(args) => commands::collect::run(&cli.global, args),
+        Command::Enrich(args) => commands::enrich::run(&cli.global, args),
         Command::Agreement(args) => commands::agreement::run(&cli.global, args),
         Command::Ledger(args) => commands::ledger::run(&cli.global, args),
         Command::Org(args) => commands::org::run(&cli.global, args),

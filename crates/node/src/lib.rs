@@ -8,6 +8,8 @@
 //! - [`egress`]: the one door out — the agreement gate and the release ledger.
 //! - [`enforcement`]: converting released objects to blocklists, Zeek intel, CSV.
 //! - [`agreements`]: loading the agreement files and their keys into a gate.
+//! - [`enrich`]: the hub's enrichment (country, ASN, AS name of addresses from `.mmdb`
+//!   databases; registrable domains), stored beside the objects; where an object is.
 //! - [`facts`]: what the gate needs to know about an object, extracted at ingest.
 //! - [`collect`]: the NetFlow/IPFIX collector (UDP in, observers over windows,
 //!   findings stored).
@@ -28,6 +30,7 @@ pub mod config;
 pub mod detect;
 pub mod egress;
 pub mod enforcement;
+pub mod enrich;
 pub mod facts;
 pub mod findings;
 pub mod ingest;

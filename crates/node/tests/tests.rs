@@ -2,6 +2,7 @@
 
 mod collect;
 mod egress;
+mod enrich;
 mod findings;
 mod leaks;
 mod receipts;

@@ -36,9 +36,9 @@ pub mod store;
 
 pub use error::StoreError;
 pub use model::{
-    Cursor, FeedHeads, InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery, ObjectRow,
-    Page, Provenance, ProviderWindow, Removal, Scope, Stats, StatusRecord, VersionFilter,
-    VersionStamp,
+    AddressEnrichment, Cursor, DomainEnrichment, EnrichmentSource, EnrichmentState, FeedHeads,
+    InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery, ObjectRow, Page, Provenance,
+    ProviderWindow, Removal, Scope, Stats, StatusRecord, VersionFilter, VersionStamp,
 };
 pub use sqlite::{Durability, SqliteStore};
 pub use store::{for_each_row, HeadSigner, Store};

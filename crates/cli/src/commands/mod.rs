@@ -4,6 +4,7 @@ pub mod agreement;
 pub mod collect;
 pub mod collection;
 pub mod detect;
+pub mod enrich;
 pub mod export;
 pub mod get;
 pub mod ingest;

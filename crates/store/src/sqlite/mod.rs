@@ -6,6 +6,7 @@
 
 mod checkpoint;
 mod clock;
+mod enrich;
 mod ledger;
 #[cfg(test)]
 mod plan;
@@ -23,8 +24,9 @@ use accord_agreements::merkle::{Hash, NodeId};
 use accord_agreements::transparency::SignedTreeHead;
 
 use crate::model::{
-    FeedHeads, InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery, ObjectRow, Page,
-    Provenance, Removal, Stats, StatusRecord, VersionFilter,
+    AddressEnrichment, DomainEnrichment, EnrichmentSource, EnrichmentState, FeedHeads,
+    InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery, ObjectRow, Page, Provenance,
+    Removal, Stats, StatusRecord, VersionFilter,
 };
 use crate::store::{HeadSigner, Store};
 use pool::ReaderPool;
@@ -32,7 +34,7 @@ pub use pool::MAX_READERS;
 use write::Writer;
 
 /// The schema version this build writes and understands.
-const SCHEMA_VERSION: i64 = 6;
+const SCHEMA_VERSION: i64 = 7;
 
 /// Database page size of new stores, in bytes: SQLite's largest. Objects are around
 /// 1-2 KiB of JSON with their facts, and a bulk load appends them: the larger the page,
@@ -228,8 +230,9 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
     }
     match version {
         0 => conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE; {} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;",
-            include_str!("schema.sql")
+            "BEGIN IMMEDIATE; {} {} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;",
+            include_str!("schema.sql"),
+            enrich::SCHEMA
         ))?,
         1 => {
             migrate_from_1(conn)?;
@@ -237,23 +240,31 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             migrate_from_3(conn)?;
             migrate_from_4(conn)?;
             migrate_from_5(conn)?;
+            migrate_from_6(conn)?;
         }
         2 => {
             migrate_from_2(conn)?;
             migrate_from_3(conn)?;
             migrate_from_4(conn)?;
             migrate_from_5(conn)?;
+            migrate_from_6(conn)?;
         }
         3 => {
             migrate_from_3(conn)?;
             migrate_from_4(conn)?;
             migrate_from_5(conn)?;
+            migrate_from_6(conn)?;
         }
         4 => {
             migrate_from_4(conn)?;
             migrate_from_5(conn)?;
+            migrate_from_6(conn)?;
         }
-        5 => migrate_from_5(conn)?,
+        5 => {
+            migrate_from_5(conn)?;
+            migrate_from_6(conn)?;
+        }
+        6 => migrate_from_6(conn)?,
         _ => {}
     }
     Ok(())
@@ -362,6 +373,16 @@ fn migrate_from_5(conn: &Connection) -> Result<(), StoreError> {
          PRAGMA user_version = 6;
          COMMIT;",
     )?;
+    Ok(())
+}
+
+/// Version 6 stores lack the hub's enrichment tables (empty: enrichment is computed
+/// by `accord enrich`).
+fn migrate_from_6(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(&format!(
+        "BEGIN IMMEDIATE; {} PRAGMA user_version = 7; COMMIT;",
+        enrich::SCHEMA
+    ))?;
     Ok(())
 }
 
@@ -474,6 +495,49 @@ impl Store for SqliteStore {
         extract: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
     ) -> Result<u64, StoreError> {
         self.write(|w| w.refresh_facts(extraction, extract))
+    }
+
+    fn enrichment_state(&self) -> Result<Option<EnrichmentState>, StoreError> {
+        self.read(enrich::state)
+    }
+
+    fn put_enrichment(
+        &self,
+        replace: bool,
+        sources: &[EnrichmentSource],
+        covers_until: i64,
+        addresses: &[AddressEnrichment],
+        domains: &[DomainEnrichment],
+    ) -> Result<(), StoreError> {
+        self.write(|w| {
+            enrich::put(
+                w.connection(),
+                replace,
+                sources,
+                covers_until,
+                addresses,
+                domains,
+            )
+        })
+    }
+
+    fn enriched_addresses(
+        &self,
+        addresses: &[String],
+    ) -> Result<Vec<AddressEnrichment>, StoreError> {
+        self.read(|conn| enrich::addresses(conn, addresses))
+    }
+
+    fn enriched_domains(&self, domains: &[String]) -> Result<Vec<DomainEnrichment>, StoreError> {
+        self.read(|conn| enrich::domains(conn, domains))
+    }
+
+    fn scan_enriched_addresses(
+        &self,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<AddressEnrichment>, StoreError> {
+        self.read(|conn| enrich::scan_addresses(conn, after, limit))
     }
 
     fn stats(&self) -> Result<Stats, StoreError> {
