@@ -17,6 +17,8 @@
 //!   tumbling windows; the detectors the collector runs.
 //! - [`findings`]: storing any detector's findings as STIX, updating on re-runs.
 //! - [`phishing`]: look-alike domains over name lists and Zeek logs.
+//! - [`route`]: each country its part — per responsible organisation, the objects
+//!   located in its countries/ASNs with what explains them, through the door.
 //! - [`ledger_key`]: the node's ledger signing key file.
 //! - [`signed_bundle`]: offline exchange — bundles signed with that key, verified before ingest.
 //! - [`telemetry`]: reading telemetry inputs into a pass of observers.
@@ -36,5 +38,6 @@ pub mod findings;
 pub mod ingest;
 pub mod ledger_key;
 pub mod phishing;
+pub mod route;
 pub mod signed_bundle;
 pub mod telemetry;

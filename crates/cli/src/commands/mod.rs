@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod match_cmd;
 pub mod org;
 pub mod pattern;
+pub mod route;
 pub mod serve;
 pub mod stats;
 pub mod telemetry;
