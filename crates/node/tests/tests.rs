@@ -6,3 +6,4 @@ mod enrich;
 mod findings;
 mod leaks;
 mod receipts;
+mod route;
