@@ -17,20 +17,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let asn = Database::from_bytes(std::fs::read(&args[2])?)?;
     let lookups: u64 = args.get(3).map_or(Ok(5_000_000), |s| s.parse())?;
     let e = Enricher::new(Some(country), Some(asn));
-    let mut x: u32 = 0x9e37_79b9;
-    let mut located = 0u64;
-    let start = Instant::now();
-    for _ in 0..lookups {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        let p = e.lookup(IpAddr::from(x.to_be_bytes()));
-        located += u64::from(p.country.is_some() || p.asn.is_some());
+    for cached in [false, true] {
+        let mut cache = accord_enrich::EnrichCache::default();
+        let mut x: u32 = 0x9e37_79b9;
+        let mut located = 0u64;
+        let start = Instant::now();
+        for _ in 0..lookups {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let ip = IpAddr::from(x.to_be_bytes());
+            let p = if cached {
+                e.lookup_cached(ip, &mut cache)
+            } else {
+                e.lookup(ip)
+            };
+            located += u64::from(p.country.is_some() || p.asn.is_some());
+        }
+        let s = start.elapsed().as_secs_f64();
+        println!(
+            "{} {lookups} lookups in {s:.3} s: {:.0} lookups/s on one core ({located} located)",
+            if cached {
+                "cached records:"
+            } else {
+                "plain:         "
+            },
+            lookups as f64 / s
+        );
     }
-    let s = start.elapsed().as_secs_f64();
-    println!(
-        "{lookups} lookups in {s:.3} s: {:.0} lookups/s on one core ({located} located)",
-        lookups as f64 / s
-    );
     Ok(())
 }

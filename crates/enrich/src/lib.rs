@@ -31,5 +31,5 @@ pub mod mmdb;
 pub mod subjects;
 
 pub use domain::registrable_domain;
-pub use mmdb::{CountryCode, Database, DatabaseInfo, EnrichError, Enricher, Place};
+pub use mmdb::{CountryCode, Database, DatabaseInfo, EnrichCache, EnrichError, Enricher, Place};
 pub use subjects::Subjects;

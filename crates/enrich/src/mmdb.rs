@@ -11,6 +11,7 @@
 //! in a database counts as unknown. An address a database has no record for, or that
 //! it cannot hold (IPv6 in an IPv4-only database), is unknown there.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -112,6 +113,42 @@ impl Database {
         // an error: one bad record must not stop the enrichment of a store.
         self.reader.lookup(ip).ok()?.decode::<Record<'_>>().ok()?
     }
+
+    /// The record of `ip` through `cache` (keyed by the record's offset in the data
+    /// section: many networks share one record, and decoding costs more than the
+    /// tree walk).
+    fn cached<'a, T: Copy>(
+        &'a self,
+        ip: IpAddr,
+        cache: &mut HashMap<usize, Option<T>>,
+        make: impl FnOnce(Record<'a>) -> T,
+    ) -> Option<T> {
+        if ip.is_ipv6() && self.info.ip_version == 4 {
+            return None;
+        }
+        let found = self.reader.lookup(ip).ok()?;
+        let offset = found.offset()?;
+        if let Some(hit) = cache.get(&offset) {
+            return *hit;
+        }
+        let value = found.decode::<Record<'a>>().ok().flatten().map(make);
+        if cache.len() < MAX_CACHED_RECORDS {
+            cache.insert(offset, value);
+        }
+        value
+    }
+}
+
+/// Most decoded records an [`EnrichCache`] keeps per database (a real ASN database has
+/// ~100,000 distinct records; a country database a few hundred).
+pub const MAX_CACHED_RECORDS: usize = 1 << 20;
+
+/// Decoded records by data-section offset, for [`Enricher::lookup_cached`]: one per
+/// thread and run.
+#[derive(Debug, Default)]
+pub struct EnrichCache<'a> {
+    country: HashMap<usize, Option<Option<CountryCode>>>,
+    asn: HashMap<usize, Option<(Option<u32>, Option<&'a str>)>>,
 }
 
 #[derive(Deserialize)]
@@ -183,11 +220,7 @@ impl Enricher {
         };
         let mut place = Place::default();
         if let Some(record) = self.country.as_ref().and_then(|db| db.record(ip)) {
-            place.country = record
-                .country
-                .and_then(|c| c.iso_code)
-                .or(record.country_code)
-                .and_then(CountryCode::parse);
+            place.country = country_of(&record);
         }
         if let Some(record) = self.asn.as_ref().and_then(|db| db.record(ip)) {
             place.asn = record.autonomous_system_number;
@@ -195,6 +228,38 @@ impl Enricher {
         }
         place
     }
+
+    /// [`Enricher::lookup`], decoding each distinct record once per `cache`.
+    pub fn lookup_cached<'a>(&'a self, ip: IpAddr, cache: &mut EnrichCache<'a>) -> Place<'a> {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+            v4 => v4,
+        };
+        let mut place = Place::default();
+        if let Some(db) = &self.country {
+            place.country = db
+                .cached(ip, &mut cache.country, |r| country_of(&r))
+                .flatten();
+        }
+        if let Some(db) = &self.asn {
+            if let Some((asn, name)) = db.cached(ip, &mut cache.asn, |r| {
+                (r.autonomous_system_number, r.autonomous_system_organization)
+            }) {
+                place.asn = asn;
+                place.as_name = name;
+            }
+        }
+        place
+    }
+}
+
+fn country_of(record: &Record<'_>) -> Option<CountryCode> {
+    record
+        .country
+        .as_ref()
+        .and_then(|c| c.iso_code)
+        .or(record.country_code)
+        .and_then(CountryCode::parse)
 }
 
 #[cfg(test)]

@@ -127,3 +127,19 @@ proptest::proptest! {
         }
     }
 }
+
+proptest::proptest! {
+    /// The cached lookup answers exactly as the plain one, address after address with
+    /// one cache (records shared between networks decoded once).
+    #[test]
+    fn cached_lookups_equal_plain_ones(addrs in proptest::collection::vec((0usize..6, proptest::num::u8::ANY), 1..64)) {
+        let e = enricher();
+        let mut cache = accord_enrich::EnrichCache::default();
+        let bases = ["203.0.113.", "198.51.100.", "192.0.2.", "100.64.0.", "10.0.0.", "2001:db8:1::"];
+        for (b, last) in addrs {
+            let text = if bases[b].contains(':') { format!("{}{last:x}", bases[b]) } else { format!("{}{last}", bases[b]) };
+            let ip: IpAddr = text.parse().unwrap();
+            proptest::prop_assert_eq!(e.lookup_cached(ip, &mut cache), e.lookup(ip), "{}", text);
+        }
+    }
+}
