@@ -148,8 +148,11 @@ pub const MAX_CACHED_RECORDS: usize = 1 << 20;
 #[derive(Debug, Default)]
 pub struct EnrichCache<'a> {
     country: HashMap<usize, Option<Option<CountryCode>>>,
-    asn: HashMap<usize, Option<(Option<u32>, Option<&'a str>)>>,
+    asn: HashMap<usize, Option<AsnRecord<'a>>>,
 }
+
+/// An ASN record as cached: number and organisation name.
+type AsnRecord<'a> = (Option<u32>, Option<&'a str>);
 
 #[derive(Deserialize)]
 struct Record<'a> {

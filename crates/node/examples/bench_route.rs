@@ -27,7 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join("bench-route.sqlite");
     let _ = std::fs::remove_file(&path);
-    let store = Arc::new(SqliteStore::open_with(&path, Durability::Bulk)?);
+    let store = Arc::new(SqliteStore::open_with(&path, Durability::AtSync)?);
     let mut x: u32 = 0x1234_5678;
     let mut ip = || {
         x ^= x << 13;
