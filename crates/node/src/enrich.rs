@@ -199,11 +199,10 @@ pub fn run(store: &dyn Store, databases: &Databases, force: bool) -> Result<Summ
         true
     })?;
     let enricher = &databases.enricher;
-    let mut cache = accord_enrich::EnrichCache::default();
     let address_rows: Vec<AddressEnrichment> = addresses
         .iter()
         .map(|ip| {
-            let place = enricher.lookup_cached(*ip, &mut cache);
+            let place = enricher.lookup(*ip);
             if !place.is_unknown() {
                 summary.located += 1;
             }

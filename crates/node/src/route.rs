@@ -35,6 +35,10 @@ use crate::enrich::Index;
 /// Rows read per store page.
 const PAGE: usize = 1_000;
 
+/// Up to this many selected objects are read by id (an index lookup each); more are
+/// read in a pass over the store.
+const BY_ID_LIMIT: usize = 200_000;
+
 /// An organisation responsible for countries and/or ASNs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Responsible {
@@ -258,16 +262,25 @@ pub fn route(
         .values()
         .flat_map(|m| m.keys().map(String::as_str))
         .collect();
-    // The selected objects' latest versions, read once for all recipients.
+    // The selected objects' latest versions, read once for all recipients: by id when
+    // few are selected (an index lookup each), else in one more pass over the store.
     let mut rows: HashMap<String, ObjectRow> = HashMap::new();
-    let mut query = ObjectQuery::new(Scope::Store, PAGE);
-    query.versions = VersionFilter::last();
-    for_each_row(store, query, |row| {
-        if wanted.contains(row.id.as_str()) {
-            rows.insert(row.id.clone(), row);
+    if wanted.len() <= BY_ID_LIMIT {
+        for id in &wanted {
+            if let Some(row) = store.latest(id)? {
+                rows.insert(row.id.clone(), row);
+            }
         }
-        true
-    })?;
+    } else {
+        let mut query = ObjectQuery::new(Scope::Store, PAGE);
+        query.versions = VersionFilter::last();
+        for_each_row(store, query, |row| {
+            if wanted.contains(row.id.as_str()) {
+                rows.insert(row.id.clone(), row);
+            }
+            true
+        })?;
+    }
     let mut packages = Vec::new();
     for r in recipients {
         let chosen = selection.get(&r.organisation).cloned().unwrap_or_default();
