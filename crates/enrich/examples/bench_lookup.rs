@@ -35,8 +35,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             located += u64::from(p.country.is_some() || p.asn.is_some());
         }
         let s = start.elapsed().as_secs_f64();
+        let on_cpu = cpu() - c;
         println!(
-            "{} {lookups} lookups in {s:.3} s: {:.0} lookups/s on one core ({located} located)",
+            "{} {lookups} lookups in {s:.3} s wall, {on_cpu:.3} s CPU: {:.0} lookups/s on one core ({located} located)",
             if cached {
                 "cached records:"
             } else {

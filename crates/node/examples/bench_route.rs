@@ -153,20 +153,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ))?);
     }
     let egress = Egress::new(store.clone(), "hub").with_gate(Gate::new(agreements)?);
-    let t = Instant::now();
+    let (t, c) = (Instant::now(), cpu());
     let selection = route::select(&*store, &index, &recipients, None)?;
     let selected: usize = selection.values().map(|m| m.len()).sum();
     println!(
-        "select: {selected} selections over {n} objects in {:.2} s",
-        t.elapsed().as_secs_f64()
+        "select: {selected} selections over {n} objects in {:.2} s ({:.2} s CPU)",
+        t.elapsed().as_secs_f64(),
+        cpu() - c
     );
-    let t = Instant::now();
+    let (t, c) = (Instant::now(), cpu());
     let packages = route::route(&*store, &egress, &index, &recipients, None, false)?;
     let released: usize = packages.iter().map(|p| p.released.len()).sum();
     let withheld: usize = packages.iter().map(|p| p.withheld.len()).sum();
     println!(
-        "route (dry run: select + gate): {n} objects, {released} released, {withheld} withheld in {:.2} s",
-        t.elapsed().as_secs_f64()
+        "route (dry run: select + gate): {n} objects, {released} released, {withheld} withheld in {:.2} s ({:.2} s CPU)",
+        t.elapsed().as_secs_f64(),
+        cpu() - c
     );
     Ok(())
 }
