@@ -236,7 +236,7 @@ proptest! {
             if o.why == Why::Located {
                 let loc = index.locate(&accord_enrich::Subjects::of_json(&o.json));
                 prop_assert!(r.covers(&loc), "{} is not in MY", o.id);
-                prop_assert!(o.json.contains(&Tlp::Green.marking_id()));
+                prop_assert!(o.json.contains(Tlp::Green.marking_id()));
             }
         }
         prop_assert_eq!(ledger(&store).len(), p.released.len());
