@@ -53,9 +53,9 @@ pub use agreement::{
 };
 pub use facts::{FactsError, IpFact, MarkingKind, ObjectFacts, RefList, REQUIRED_REFERENCES};
 pub use gate::{
-    pseudonymise_text, sco_id, Decision, Gate, GateError, NoObjects, ObjectVersion, RecipientView,
-    ReferenceResolver, Release, ReleaseBasis, ResolvedObject, WithholdReason, MAX_REFERENCE_DEPTH,
-    MAX_REFERENCE_EVALUATIONS, WITHHELD_ID,
+    pseudonymise_text, sco_id, Decision, Gate, GateError, Location, NoObjects, ObjectVersion,
+    RecipientView, ReferenceResolver, Release, ReleaseBasis, ResolvedObject, WithholdReason,
+    MAX_REFERENCE_DEPTH, MAX_REFERENCE_EVALUATIONS, WITHHELD_ID,
 };
 pub use ledger::{ChainHead, EntryFormat, LedgerBreak, LedgerDraft, LedgerEntry};
 pub use preview::{Counts, Preview};

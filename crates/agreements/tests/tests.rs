@@ -6,6 +6,7 @@ mod documents;
 mod gate_rules;
 mod leak_props;
 mod ledger_tamper;
+mod location_scope;
 mod merkle;
 mod onward;
 mod scope_rules;

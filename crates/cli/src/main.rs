@@ -61,6 +61,10 @@ enum Command {
     Detect(commands::detect::DetectArgs),
     /// Receive NetFlow v5/v9 and IPFIX over UDP; match flows and detect C2 and DDoS in windows; store the findings.
     Collect(commands::collect::CollectArgs),
+    /// Enrich the store's addresses (country, ASN, AS name from .mmdb files) and domains (registrable domain); look them up.
+    Enrich(commands::enrich::EnrichArgs),
+    /// Each country its part: per responsible organisation, the objects located in its countries/ASNs, through the gate (--dry-run previews).
+    Route(commands::route::RouteArgs),
     /// Check, list and preview data exchange agreements.
     Agreement(commands::agreement::AgreementArgs),
     /// Verify, explain and export the ledger of releases.
@@ -136,6 +140,8 @@ fn main() -> ExitCode {
         Command::Match(args) => commands::telemetry::run(&cli.global, args),
         Command::Detect(args) => commands::detect::run(&cli.global, args),
         Command::Collect(args) => commands::collect::run(&cli.global, args),
+        Command::Enrich(args) => commands::enrich::run(&cli.global, args),
+        Command::Route(args) => commands::route::run(&cli.global, args),
         Command::Agreement(args) => commands::agreement::run(&cli.global, args),
         Command::Ledger(args) => commands::ledger::run(&cli.global, args),
         Command::Org(args) => commands::org::run(&cli.global, args),

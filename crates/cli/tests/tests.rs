@@ -9,6 +9,7 @@ use serde_json::Value;
 mod collect;
 mod detect;
 mod formats;
+mod hub;
 mod ledger;
 mod misp;
 mod names;

@@ -8,6 +8,8 @@
 //! - [`egress`]: the one door out — the agreement gate and the release ledger.
 //! - [`enforcement`]: converting released objects to blocklists, Zeek intel, CSV.
 //! - [`agreements`]: loading the agreement files and their keys into a gate.
+//! - [`enrich`]: the hub's enrichment (country, ASN, AS name of addresses from `.mmdb`
+//!   databases; registrable domains), stored beside the objects; where an object is.
 //! - [`facts`]: what the gate needs to know about an object, extracted at ingest.
 //! - [`collect`]: the NetFlow/IPFIX collector's receive loop (UDP and dnstap in,
 //!   observers over windows).
@@ -19,6 +21,8 @@
 //! - [`findings`]: storing any detector's findings as STIX, updating on re-runs.
 //! - [`phishing`]: look-alike domains over name lists and Zeek logs.
 //! - [`federation`]: peers, pull and push over TAXII 2.1 (the client), sync state.
+//! - [`route`]: each country its part — per responsible organisation, the objects
+//!   located in its countries/ASNs with what explains them, through the door.
 //! - [`ledger_key`]: the node's ledger signing key file.
 //! - [`misp`]: MISP events in (converted to STIX as misp-stix does, then ingested).
 //! - [`signed_bundle`]: offline exchange — bundles signed with that key, verified before ingest.
@@ -37,6 +41,7 @@ pub mod detect;
 pub mod dnstap;
 pub mod egress;
 pub mod enforcement;
+pub mod enrich;
 pub mod facts;
 pub mod federation;
 pub mod findings;
@@ -44,6 +49,7 @@ pub mod ingest;
 pub mod ledger_key;
 pub mod misp;
 pub mod phishing;
+pub mod route;
 pub mod signed_bundle;
 pub mod telemetry;
 pub mod trends;

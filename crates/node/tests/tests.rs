@@ -3,6 +3,8 @@
 mod analytics;
 mod collect;
 mod egress;
+mod enrich;
 mod findings;
 mod leaks;
 mod receipts;
+mod route;

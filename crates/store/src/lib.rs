@@ -37,9 +37,10 @@ pub mod store;
 
 pub use error::StoreError;
 pub use model::{
-    Analytics, Cursor, FeedHeads, InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery,
-    ObjectRow, Page, PeerRecord, Provenance, ProviderWindow, Removal, Scope, Stats, StatusRecord,
-    TrendCell, TrendKey, ValueRow, VersionFilter, VersionStamp,
+    AddressEnrichment, Analytics, Cursor, DomainEnrichment, EnrichmentSource, EnrichmentState,
+    FeedHeads, InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery, ObjectRow, Page,
+    PeerRecord, Provenance, ProviderWindow, Removal, Scope, Stats, StatusRecord, TrendCell,
+    TrendKey, ValueRow, VersionFilter, VersionStamp,
 };
 pub use sqlite::{Durability, SqliteStore};
 pub use store::{for_each_row, HeadSigner, Store};

@@ -406,3 +406,56 @@ pub struct PeerRecord {
     /// Its sync state (cursors per direction, counters, last error); `{}` at first.
     pub state: String,
 }
+
+/// What the hub's enrichment knows about one address (`accord_node::enrich`): a fact
+/// kept beside the objects that carry the address, never written into them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddressEnrichment {
+    /// The address in canonical text (`203.0.113.5`, `2001:db8::1`).
+    pub address: String,
+    /// ISO 3166-1 alpha-2 country code, uppercase; `None` when the database does not
+    /// know it.
+    pub country: Option<String>,
+    /// Autonomous system number, when known.
+    pub asn: Option<u32>,
+    /// The autonomous system's organisation name, when known.
+    pub as_name: Option<String>,
+}
+
+/// The registrable domain of one domain name (Public Suffix List).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainEnrichment {
+    /// The domain name, lowercased.
+    pub domain: String,
+    /// Its registrable domain; `None` for a public suffix or an unusable name.
+    pub registrable: Option<String>,
+}
+
+/// One database the enrichment was computed from, as its metadata described it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrichmentSource {
+    /// `country` or `asn`.
+    pub role: String,
+    /// The file it was read from, as given.
+    pub path: String,
+    /// Its `database_type`.
+    pub database_type: String,
+    /// Its build epoch (seconds since the Unix epoch).
+    pub build_epoch: u64,
+    /// Nodes of its search tree.
+    pub node_count: u32,
+}
+
+/// Where the stored enrichment stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrichmentState {
+    /// The databases it was computed from.
+    pub sources: Vec<EnrichmentSource>,
+    /// The `date_added` of the newest object version it covers ([`FeedHeads`]'s
+    /// `objects`): versions added later are not enriched yet.
+    pub covers_until: i64,
+    /// Addresses enriched.
+    pub addresses: u64,
+    /// Domains enriched.
+    pub domains: u64,
+}

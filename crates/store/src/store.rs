@@ -5,9 +5,9 @@ use accord_agreements::transparency::SignedTreeHead;
 
 use crate::error::StoreError;
 use crate::model::{
-    FeedHeads, InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery, ObjectRow, Page,
-    PeerRecord, Provenance, Removal, Stats, StatusRecord, TrendCell, TrendKey, ValueRow,
-    VersionFilter,
+    AddressEnrichment, DomainEnrichment, EnrichmentSource, EnrichmentState, FeedHeads,
+    InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery, ObjectRow, Page, PeerRecord,
+    Provenance, Removal, Stats, StatusRecord, TrendCell, TrendKey, ValueRow, VersionFilter,
 };
 
 /// Signs the tree an append made (called inside the append's transaction).
@@ -122,6 +122,40 @@ pub trait Store: Send + Sync {
     /// Adds to trend cells without objects behind them (benchmarks stand for millions
     /// of sightings this way), in one transaction.
     fn add_trend_cells(&self, provider: &str, keys: &[TrendKey]) -> Result<(), StoreError>;
+    /// Where the stored enrichment stands (`None`: never computed).
+    fn enrichment_state(&self) -> Result<Option<EnrichmentState>, StoreError>;
+
+    /// Stores enrichment facts in one transaction: with `replace`, everything stored
+    /// before is dropped first (the databases changed); without, the rows are added or
+    /// replaced one by one (objects added since the last run). Records `sources` and
+    /// `covers_until` as the new [`EnrichmentState`].
+    fn put_enrichment(
+        &self,
+        replace: bool,
+        sources: &[EnrichmentSource],
+        covers_until: i64,
+        addresses: &[AddressEnrichment],
+        domains: &[DomainEnrichment],
+    ) -> Result<(), StoreError>;
+
+    /// The enrichment of these addresses (canonical text), those that have one, in
+    /// the order asked.
+    fn enriched_addresses(
+        &self,
+        addresses: &[String],
+    ) -> Result<Vec<AddressEnrichment>, StoreError>;
+
+    /// The enrichment of these domains, those that have one, in the order asked.
+    fn enriched_domains(&self, domains: &[String]) -> Result<Vec<DomainEnrichment>, StoreError>;
+
+    /// Enriched addresses after `after` in text order, at most `limit` (a scan of the
+    /// whole table, page by page: `after` is the last address of the previous page,
+    /// `""` to start).
+    fn scan_enriched_addresses(
+        &self,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<AddressEnrichment>, StoreError>;
 
     /// Counts by type, provider and collection.
     fn stats(&self) -> Result<Stats, StoreError>;

@@ -205,7 +205,7 @@ fn a_version_3_store_is_migrated_on_open() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 8);
+    assert_eq!(version, 9);
 }
 
 /// A version 4 store (no removal log, no secrets, a ledger indexed by release key
@@ -342,7 +342,7 @@ fn a_version_4_store_gets_its_ledger_tree_on_open() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 8);
+    assert_eq!(version, 9);
 }
 
 /// A store written by the first schema (no version marks, a text-indexed ledger) opens
@@ -456,5 +456,97 @@ fn a_version_5_store_gets_its_facts_refreshed() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 8);
+    assert_eq!(version, 9);
+}
+
+/// Version 6 stores gain the enrichment tables, empty; the enrichment is stored,
+/// replaced whole when asked, added to otherwise, and read back by value.
+#[test]
+fn enrichment_tables_from_v6_and_their_use() {
+    use accord_store::{AddressEnrichment, DomainEnrichment, EnrichmentSource};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v6.sqlite");
+    drop(SqliteStore::open(&path).unwrap());
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "DROP TABLE enrich_addresses; DROP TABLE enrich_domains; DROP TABLE enrich_sources;
+             PRAGMA user_version = 6;",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.enrichment_state().unwrap(), None);
+    let addr = |a: &str, c: Option<&str>, asn: Option<u32>| AddressEnrichment {
+        address: a.into(),
+        country: c.map(Into::into),
+        asn,
+        as_name: asn.map(|n| format!("AS{n}")),
+    };
+    let source = |role: &str, epoch: u64| EnrichmentSource {
+        role: role.into(),
+        path: format!("{role}.mmdb"),
+        database_type: "Test".into(),
+        build_epoch: epoch,
+        node_count: 9,
+    };
+    store
+        .put_enrichment(
+            true,
+            &[source("country", 1), source("asn", 1)],
+            42,
+            &[
+                addr("203.0.113.5", Some("MY"), Some(4788)),
+                addr("10.0.0.1", None, None),
+            ],
+            &[DomainEnrichment {
+                domain: "www.example.co.uk".into(),
+                registrable: Some("example.co.uk".into()),
+            }],
+        )
+        .unwrap();
+    let state = store.enrichment_state().unwrap().unwrap();
+    assert_eq!(
+        (state.covers_until, state.addresses, state.domains),
+        (42, 2, 1)
+    );
+    assert_eq!(state.sources.len(), 2);
+    assert_eq!(state.sources[1], source("country", 1));
+    let found = store
+        .enriched_addresses(&["10.0.0.1".into(), "192.0.2.1".into(), "203.0.113.5".into()])
+        .unwrap();
+    assert_eq!(
+        found,
+        [
+            addr("10.0.0.1", None, None),
+            addr("203.0.113.5", Some("MY"), Some(4788))
+        ]
+    );
+    // Added to: the old rows stay.
+    store
+        .put_enrichment(
+            false,
+            &[source("country", 1)],
+            50,
+            &[addr("198.51.100.1", Some("NL"), None)],
+            &[],
+        )
+        .unwrap();
+    let state = store.enrichment_state().unwrap().unwrap();
+    assert_eq!((state.covers_until, state.addresses), (50, 3));
+    let scan = store.scan_enriched_addresses("", 2).unwrap();
+    assert_eq!(scan.len(), 2);
+    let rest = store.scan_enriched_addresses(&scan[1].address, 10).unwrap();
+    assert_eq!(rest, [addr("203.0.113.5", Some("MY"), Some(4788))]);
+    // Replaced: only the new rows.
+    store
+        .put_enrichment(true, &[source("country", 2)], 60, &[], &[])
+        .unwrap();
+    let state = store.enrichment_state().unwrap().unwrap();
+    assert_eq!((state.addresses, state.domains), (0, 0));
+    assert_eq!(state.sources, [source("country", 2)]);
+    assert!(store
+        .enriched_domains(&["www.example.co.uk".into()])
+        .unwrap()
+        .is_empty());
 }

@@ -59,6 +59,10 @@ pub(crate) struct ScopeDoc {
     pub withhold_markings: Vec<String>,
     #[serde(default)]
     pub collections: Option<Vec<String>>,
+    #[serde(default)]
+    pub countries: Option<Vec<String>>,
+    #[serde(default)]
+    pub asns: Option<Vec<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

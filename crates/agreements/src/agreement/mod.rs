@@ -143,6 +143,20 @@ pub struct Scope {
     pub withhold_markings: BTreeSet<String>,
     /// Collections released from; `None` means all.
     pub collections: Option<BTreeSet<String>>,
+    /// Countries (ISO 3166-1 alpha-2, uppercase) an object must be located in, by the
+    /// hub's enrichment; `None`: no requirement. Fail-closed: an object whose location
+    /// is unknown is not in a country scope.
+    pub countries: Option<BTreeSet<String>>,
+    /// Autonomous systems an object must be located in; `None`: no requirement. With
+    /// `countries` too, either matching suffices.
+    pub asns: Option<BTreeSet<u32>>,
+}
+
+impl Scope {
+    /// Whether the scope restricts objects by location (`countries` or `asns`).
+    pub fn by_location(&self) -> bool {
+        self.countries.is_some() || self.asns.is_some()
+    }
 }
 
 /// Policy for marking definitions the gate cannot read as TLP or statement.
@@ -760,6 +774,61 @@ fn validate_scope(doc: document::ScopeDoc, problems: &mut Vec<Problem>) -> Optio
         }
         other => other.map(|c| c.into_iter().collect()),
     };
+    let countries = match doc.countries {
+        None => None,
+        Some(list) => {
+            let mut set = BTreeSet::new();
+            if list.is_empty() {
+                problem(
+                    problems,
+                    "scope.countries",
+                    "countries",
+                    "list ISO 3166-1 alpha-2 codes (non-empty), or omit the field".to_owned(),
+                );
+            }
+            for c in &list {
+                if c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()) {
+                    set.insert(c.to_ascii_uppercase());
+                } else {
+                    problem(
+                        problems,
+                        "scope.countries",
+                        "country-code",
+                        format!("{c:?} is not an ISO 3166-1 alpha-2 code (two letters)"),
+                    );
+                }
+            }
+            Some(set)
+        }
+    };
+    let asns = match doc.asns {
+        None => None,
+        Some(list) => {
+            let mut set = BTreeSet::new();
+            if list.is_empty() {
+                problem(
+                    problems,
+                    "scope.asns",
+                    "asns",
+                    "list autonomous system numbers (non-empty), or omit the field".to_owned(),
+                );
+            }
+            for &n in &list {
+                match u32::try_from(n) {
+                    Ok(n) if n > 0 => {
+                        set.insert(n);
+                    }
+                    _ => problem(
+                        problems,
+                        "scope.asns",
+                        "asn",
+                        format!("{n} is not an autonomous system number (1–4294967295)"),
+                    ),
+                }
+            }
+            Some(set)
+        }
+    };
     Some(Scope {
         types,
         labels: doc.labels,
@@ -771,6 +840,8 @@ fn validate_scope(doc: document::ScopeDoc, problems: &mut Vec<Problem>) -> Optio
         unknown_markings,
         withhold_markings: doc.withhold_markings.into_iter().collect(),
         collections,
+        countries,
+        asns,
     })
 }
 

@@ -454,6 +454,33 @@ impl<'v, 'g> Ctx<'v, 'g> {
                 return Err(WithholdReason::CollectionOutOfScope);
             }
         }
+        // Relationships and sightings follow their endpoints (references), as with
+        // labels; everything else must be located in the scope.
+        if scope.by_location() && !matches!(facts.kind.as_str(), "relationship" | "sighting") {
+            let resolved;
+            let raw = if depth == 0 {
+                self.raw
+            } else {
+                resolved = self.resolver.resolve(&facts.id).and_then(|r| r.raw);
+                resolved.as_deref()
+            };
+            let location = raw.and_then(|raw| self.resolver.locate(facts, raw));
+            let location = match location {
+                Some(l) if !l.is_unknown() => l,
+                _ => return Err(WithholdReason::LocationUnknown),
+            };
+            let country = scope
+                .countries
+                .as_ref()
+                .is_some_and(|set| location.countries.iter().any(|c| set.contains(c)));
+            let asn = scope
+                .asns
+                .as_ref()
+                .is_some_and(|set| location.asns.iter().any(|n| set.contains(n)));
+            if !country && !asn {
+                return Err(WithholdReason::LocationOutOfScope);
+            }
+        }
         let level = self.marking_level(a, facts, depth)?;
         let tlp = level.unwrap_or(scope.unmarked_tlp);
         if tlp > scope.max_tlp {

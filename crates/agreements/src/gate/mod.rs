@@ -72,11 +72,39 @@ pub struct ResolvedObject {
     pub raw: Option<Arc<str>>,
 }
 
+/// Where an object is located, by the hub's enrichment (countries and autonomous
+/// systems of the addresses it is about). Computed outside this crate (the node reads
+/// the enrichment the store keeps) and asked for through
+/// [`ReferenceResolver::locate`] only under an agreement whose scope has `countries`
+/// or `asns`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Location {
+    /// ISO 3166-1 alpha-2 codes, uppercase.
+    pub countries: Vec<String>,
+    /// Autonomous system numbers.
+    pub asns: Vec<u32>,
+}
+
+impl Location {
+    /// Whether nothing is known of where the object is.
+    pub fn is_unknown(&self) -> bool {
+        self.countries.is_empty() && self.asns.is_empty()
+    }
+}
+
 /// How the gate looks up objects that an object references. The store
 /// implements it; `None` means the store has no object with that id.
 pub trait ReferenceResolver {
     /// The referenced object, or `None` if it is not in the store.
     fn resolve(&self, id: &str) -> Option<ResolvedObject>;
+
+    /// Where the object with these facts and stored text is located (`None`: not
+    /// known). The default knows nothing, so an agreement scoped by location withholds
+    /// everything it would have to locate (fail-closed).
+    fn locate(&self, facts: &ObjectFacts, raw: &str) -> Option<Location> {
+        let _ = (facts, raw);
+        None
+    }
 }
 
 impl<F: Fn(&str) -> Option<ResolvedObject>> ReferenceResolver for F {

@@ -63,6 +63,11 @@ pub enum WithholdReason {
     },
     /// The object's collection is not in the agreement's scope.
     CollectionOutOfScope,
+    /// The agreement scopes by location (`scope.countries`, `scope.asns`) and the
+    /// enrichment does not place the object anywhere (fail-closed).
+    LocationUnknown,
+    /// The object is located, but in none of the scope's countries or ASNs.
+    LocationOutOfScope,
     /// The object version is under embargo.
     Embargoed {
         /// When the embargo ends.
@@ -148,6 +153,8 @@ impl WithholdReason {
             WithholdReason::TlpAboveMaximum { .. } => "tlp-above-maximum",
             WithholdReason::MarkingWithheld { .. } => "marking-withheld",
             WithholdReason::CollectionOutOfScope => "collection-out-of-scope",
+            WithholdReason::LocationUnknown => "location-unknown",
+            WithholdReason::LocationOutOfScope => "location-out-of-scope",
             WithholdReason::Embargoed { .. } => "embargoed",
             WithholdReason::ReferencesWithheld { .. } => "references-withheld",
             WithholdReason::UnresolvedAddressReference { .. } => "unresolved-address-reference",
@@ -207,6 +214,12 @@ impl fmt::Display for WithholdReason {
             }
             WithholdReason::CollectionOutOfScope => {
                 f.write_str("the collection is outside the agreement's scope")
+            }
+            WithholdReason::LocationUnknown => f.write_str(
+                "the agreement scopes by country or ASN and the object's location is unknown",
+            ),
+            WithholdReason::LocationOutOfScope => {
+                f.write_str("the object is located outside the agreement's countries and ASNs")
             }
             WithholdReason::Embargoed { until } => write!(f, "embargoed until {until}"),
             WithholdReason::ReferencesWithheld { id, because } => {

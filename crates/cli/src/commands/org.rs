@@ -19,7 +19,7 @@ pub struct OrgArgs {
 pub enum OrgCommand {
     /// Declare a partner organisation
     #[command(
-        after_help = "Examples:\n  accord org add police --title 'Cybercrime centre'\n  accord org add cert-eu"
+        after_help = "Examples:\n  accord org add police --title 'Cybercrime centre'\n  accord org add cert-eu\n  accord org add cert-my --countries MY --asns 4788,38466"
     )]
     Add {
         /// Its name (1-64 of A-Z a-z 0-9 . _ -)
@@ -27,6 +27,13 @@ pub enum OrgCommand {
         /// A human name
         #[arg(long)]
         title: Option<String>,
+        /// Countries it is responsible for (ISO 3166-1 alpha-2, comma-separated):
+        /// `accord route` sends it the objects located there
+        #[arg(long, value_delimiter = ',', value_name = "CC,...")]
+        countries: Vec<String>,
+        /// Autonomous systems it is responsible for (comma-separated numbers)
+        #[arg(long, value_delimiter = ',', value_name = "ASN,...")]
+        asns: Vec<u32>,
     },
     /// List organisations with their users, tokens and rights
     #[command(after_help = "Examples:\n  accord org list\n  accord --json org list")]
@@ -41,9 +48,17 @@ pub enum OrgCommand {
 
 pub fn run(global: &GlobalArgs, args: &OrgArgs) -> anyhow::Result<ExitCode> {
     match &args.command {
-        OrgCommand::Add { name, title } => {
+        OrgCommand::Add {
+            name,
+            title,
+            countries,
+            asns,
+        } => {
             let mut e = editor(global)?;
             e.add_organisation(name, title.as_deref())?;
+            if !countries.is_empty() || !asns.is_empty() {
+                e.set_responsibility(name, countries, asns)?;
+            }
             save(&e, &format!("Added organisation '{name}'"))?;
         }
         OrgCommand::Remove { name } => {
@@ -88,6 +103,8 @@ fn list(global: &GlobalArgs) -> anyhow::Result<()> {
                     "users": o.users.keys().collect::<Vec<_>>(),
                     "tokens": o.tokens.keys().collect::<Vec<_>>(),
                     "rights": rights(name),
+                    "countries": o.countries,
+                    "asns": o.asns,
                 })
             })
             .collect();
@@ -110,6 +127,17 @@ fn list(global: &GlobalArgs) -> anyhow::Result<()> {
         println!("  users:  {}", join(o.users.keys()));
         println!("  tokens: {}", join(o.tokens.keys()));
         println!("  rights: {}", join(rights(name).iter()));
+        if o.is_responsible() {
+            println!(
+                "  routes: countries [{}] asns [{}]",
+                o.countries.join(", "),
+                o.asns
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
     }
     Ok(())
 }

@@ -104,6 +104,37 @@ impl ConfigEditor {
         Ok(())
     }
 
+    /// Declare the countries (ISO 3166-1 alpha-2, stored uppercase) and autonomous
+    /// systems an organisation is responsible for (replacing earlier ones); `accord
+    /// route` sends it the objects located there.
+    pub fn set_responsibility(
+        &mut self,
+        name: &str,
+        countries: &[String],
+        asns: &[u32],
+    ) -> Result<(), ConfigError> {
+        let mut codes = Array::new();
+        for c in countries {
+            if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_alphabetic()) {
+                return Err(edit_error(format!(
+                    "{c:?} is not an ISO 3166-1 alpha-2 country code (two letters)"
+                )));
+            }
+            codes.push(c.to_ascii_uppercase());
+        }
+        let mut numbers = Array::new();
+        for &n in asns {
+            if n == 0 {
+                return Err(edit_error("0 is not an autonomous system number"));
+            }
+            numbers.push(i64::from(n));
+        }
+        let org = table_at(&mut self.doc, &["organisations", name])?;
+        org.insert("countries", value(codes));
+        org.insert("asns", value(numbers));
+        Ok(())
+    }
+
     /// Remove an organisation, its users and tokens, and its rights on every collection.
     /// The node's own organisation cannot be removed.
     pub fn remove_organisation(&mut self, name: &str) -> Result<(), ConfigError> {

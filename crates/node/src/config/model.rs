@@ -217,6 +217,20 @@ pub struct Organisation {
     /// API tokens (HTTP Bearer) by token name.
     #[serde(default)]
     pub tokens: BTreeMap<String, Token>,
+    /// Countries (ISO 3166-1 alpha-2) this organisation is responsible for: the hub
+    /// routes it the objects located there (`accord route`).
+    #[serde(default)]
+    pub countries: Vec<String>,
+    /// Autonomous systems this organisation is responsible for (`accord route`).
+    #[serde(default)]
+    pub asns: Vec<u32>,
+}
+
+impl Organisation {
+    /// Whether the hub routes anything to it (it is responsible for a country or ASN).
+    pub fn is_responsible(&self) -> bool {
+        !self.countries.is_empty() || !self.asns.is_empty()
+    }
 }
 
 /// `[organisations.<org>.users.<name>]`.

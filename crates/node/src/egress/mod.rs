@@ -89,6 +89,17 @@ pub struct Released {
     pub receipt: Option<Receipt>,
 }
 
+/// What [`Egress::decide_rows`] decided.
+#[derive(Debug, Default)]
+pub struct Decided {
+    /// Released, in the order given.
+    pub released: Vec<ReleasedObject>,
+    /// Withheld: the stored id and the gate's reason (for the node's operator only).
+    pub withheld: Vec<(String, accord_agreements::WithholdReason)>,
+    /// The ledger receipt of the releases (when recorded and signed).
+    pub receipt: Option<Receipt>,
+}
+
 /// Why egress failed. Nothing was released.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -506,6 +517,69 @@ impl Egress {
             disagreed,
             receipt,
         })
+    }
+
+    /// Decides each of these stored object versions (read from the whole store, no
+    /// collection: an agreement limited to `scope.collections` withholds them) for
+    /// `recipient` now: the released ones with their released text, the withheld ones
+    /// with the gate's reason. With `record`, every release is in the ledger when this
+    /// returns; without (a dry run), nothing is recorded. For pushes the door decides
+    /// itself, such as the hub's routing (`crate::route`). The recipient may not be
+    /// this node's own organisation (nothing would leave).
+    pub fn decide_rows(
+        &self,
+        recipient: &Recipient,
+        rows: &[ObjectRow],
+        record: bool,
+    ) -> Result<Decided, EgressError> {
+        if recipient.organisation == self.local_organisation {
+            return Err(EgressError::NotReadable {
+                organisation: recipient.organisation.clone(),
+                what: "a push to the node's own organisation".into(),
+            });
+        }
+        let gate = self.gate();
+        let now = now();
+        let mut views = ProviderViews::new(&gate, &recipient.organisation, UtcMicros(now));
+        let resolver = StoreResolver::new(&*self.store, None);
+        let mut decided = Decided::default();
+        let mut drafts = Vec::new();
+        for row in rows {
+            let facts = facts_of(row)?;
+            let version = object_version(row, &facts, None);
+            let bound = resolver.bound(&row.provenance.organisation);
+            let decision = views
+                .of(&row.provenance.organisation)
+                .decide(&version, &bound);
+            resolver.check()?;
+            match decision {
+                Decision::Release(release) => {
+                    if record {
+                        drafts.extend(LedgerDraft::for_release(
+                            UtcMicros(now),
+                            &recipient.organisation,
+                            &row.id,
+                            &row.version,
+                            &release,
+                        ));
+                    }
+                    decided.released.push(ReleasedObject {
+                        id: release
+                            .released_id
+                            .clone()
+                            .unwrap_or_else(|| row.id.clone()),
+                        version: row.version.clone(),
+                        spec_version: row.spec_version.clone(),
+                        date_added: row.date_added,
+                        json: release.bytes.into_owned(),
+                        provider: row.provenance.organisation.clone(),
+                    });
+                }
+                Decision::Withhold(reason) => decided.withheld.push((row.id.clone(), reason)),
+            }
+        }
+        decided.receipt = self.record(drafts)?;
+        Ok(decided)
     }
 
     /// Whether `recipient` may read anything of object `id` in `collection` now (any

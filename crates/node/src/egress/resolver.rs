@@ -13,7 +13,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use accord_agreements::{ReferenceResolver, ResolvedObject, UtcMicros};
+use accord_agreements::{Location, ReferenceResolver, ResolvedObject, UtcMicros};
 use accord_store::{
     for_each_row, ObjectQuery, ObjectRow, ProviderWindow, Scope, Store, VersionFilter,
 };
@@ -30,6 +30,8 @@ pub(super) struct StoreResolver<'a> {
     store: &'a dyn Store,
     collection: Option<&'a str>,
     cache: RefCell<HashMap<(String, String), Option<ResolvedObject>>>,
+    /// The enrichment of addresses looked up so far (agreements scoped by location).
+    places: RefCell<HashMap<std::net::IpAddr, crate::enrich::Place>>,
     failure: RefCell<Option<EgressError>>,
 }
 
@@ -39,6 +41,7 @@ impl<'a> StoreResolver<'a> {
             store,
             collection,
             cache: RefCell::new(HashMap::new()),
+            places: RefCell::new(HashMap::new()),
             failure: RefCell::new(None),
         }
     }
@@ -141,6 +144,20 @@ impl ReferenceResolver for BoundResolver<'_, '_> {
     fn resolve(&self, id: &str) -> Option<ResolvedObject> {
         self.asked.borrow_mut().push(id.to_string());
         self.inner.resolve_for(self.provider, id)
+    }
+
+    fn locate(&self, _facts: &accord_agreements::ObjectFacts, raw: &str) -> Option<Location> {
+        let mut places = self.inner.places.borrow_mut();
+        match crate::enrich::locate_in_store(self.inner.store, raw, &mut places) {
+            Ok(location) => Some(location),
+            Err(error) => {
+                self.inner
+                    .failure
+                    .borrow_mut()
+                    .get_or_insert(EgressError::Store(error));
+                None
+            }
+        }
     }
 }
 

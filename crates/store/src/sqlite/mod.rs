@@ -6,6 +6,7 @@
 
 mod checkpoint;
 mod clock;
+mod enrich;
 mod ledger;
 #[cfg(test)]
 mod plan;
@@ -23,9 +24,9 @@ use accord_agreements::merkle::{Hash, NodeId};
 use accord_agreements::transparency::SignedTreeHead;
 
 use crate::model::{
-    FeedHeads, InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery, ObjectRow, Page,
-    PeerRecord, Provenance, Removal, Stats, StatusRecord, TrendCell, TrendKey, ValueRow,
-    VersionFilter,
+    AddressEnrichment, DomainEnrichment, EnrichmentSource, EnrichmentState, FeedHeads,
+    InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery, ObjectRow, Page, PeerRecord,
+    Provenance, Removal, Stats, StatusRecord, TrendCell, TrendKey, ValueRow, VersionFilter,
 };
 use crate::store::{HeadSigner, Store};
 use pool::ReaderPool;
@@ -33,7 +34,7 @@ pub use pool::MAX_READERS;
 use write::Writer;
 
 /// The schema version this build writes and understands.
-const SCHEMA_VERSION: i64 = 8;
+const SCHEMA_VERSION: i64 = 9;
 
 /// Database page size of new stores, in bytes: SQLite's largest. Objects are around
 /// 1-2 KiB of JSON with their facts, and a bulk load appends them: the larger the page,
@@ -229,8 +230,9 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
     }
     match version {
         0 => conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE; {} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;",
-            include_str!("schema.sql")
+            "BEGIN IMMEDIATE; {} {} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;",
+            include_str!("schema.sql"),
+            enrich::SCHEMA
         ))?,
         1 => {
             migrate_from_1(conn)?;
@@ -240,6 +242,7 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             migrate_from_5(conn)?;
             migrate_from_6(conn)?;
             migrate_from_7(conn)?;
+            migrate_from_8(conn)?;
         }
         2 => {
             migrate_from_2(conn)?;
@@ -248,6 +251,7 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             migrate_from_5(conn)?;
             migrate_from_6(conn)?;
             migrate_from_7(conn)?;
+            migrate_from_8(conn)?;
         }
         3 => {
             migrate_from_3(conn)?;
@@ -255,23 +259,31 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             migrate_from_5(conn)?;
             migrate_from_6(conn)?;
             migrate_from_7(conn)?;
+            migrate_from_8(conn)?;
         }
         4 => {
             migrate_from_4(conn)?;
             migrate_from_5(conn)?;
             migrate_from_6(conn)?;
             migrate_from_7(conn)?;
+            migrate_from_8(conn)?;
         }
         5 => {
             migrate_from_5(conn)?;
             migrate_from_6(conn)?;
             migrate_from_7(conn)?;
+            migrate_from_8(conn)?;
         }
         6 => {
             migrate_from_6(conn)?;
             migrate_from_7(conn)?;
+            migrate_from_8(conn)?;
         }
-        7 => migrate_from_7(conn)?,
+        7 => {
+            migrate_from_7(conn)?;
+            migrate_from_8(conn)?;
+        }
+        8 => migrate_from_8(conn)?,
         _ => {}
     }
     Ok(())
@@ -387,6 +399,16 @@ fn migrate_from_5(conn: &Connection) -> Result<(), StoreError> {
 fn migrate_from_6(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(&format!(
         "BEGIN IMMEDIATE; {PEERS_TABLE} PRAGMA user_version = 7; COMMIT;"
+    ))?;
+    Ok(())
+}
+
+/// Version 8 stores lack the hub's enrichment tables (version 9; empty: enrichment is
+/// computed by `accord enrich`).
+fn migrate_from_8(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(&format!(
+        "BEGIN IMMEDIATE; {} PRAGMA user_version = 9; COMMIT;",
+        enrich::SCHEMA
     ))?;
     Ok(())
 }
@@ -554,6 +576,49 @@ impl Store for SqliteStore {
         extract: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
     ) -> Result<u64, StoreError> {
         self.write(|w| w.refresh_facts(extraction, extract))
+    }
+
+    fn enrichment_state(&self) -> Result<Option<EnrichmentState>, StoreError> {
+        self.read(enrich::state)
+    }
+
+    fn put_enrichment(
+        &self,
+        replace: bool,
+        sources: &[EnrichmentSource],
+        covers_until: i64,
+        addresses: &[AddressEnrichment],
+        domains: &[DomainEnrichment],
+    ) -> Result<(), StoreError> {
+        self.write(|w| {
+            enrich::put(
+                w.connection(),
+                replace,
+                sources,
+                covers_until,
+                addresses,
+                domains,
+            )
+        })
+    }
+
+    fn enriched_addresses(
+        &self,
+        addresses: &[String],
+    ) -> Result<Vec<AddressEnrichment>, StoreError> {
+        self.read(|conn| enrich::addresses(conn, addresses))
+    }
+
+    fn enriched_domains(&self, domains: &[String]) -> Result<Vec<DomainEnrichment>, StoreError> {
+        self.read(|conn| enrich::domains(conn, domains))
+    }
+
+    fn scan_enriched_addresses(
+        &self,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<AddressEnrichment>, StoreError> {
+        self.read(|conn| enrich::scan_addresses(conn, after, limit))
     }
 
     fn stats(&self) -> Result<Stats, StoreError> {

@@ -1,4 +1,5 @@
 -- Accord store schema, version 7 (PRAGMA user_version; `migrate` brings versions 1 to 6 up).
+-- The hub's enrichment tables (version 7) are in `enrich.rs` (`enrich::SCHEMA`).
 --
 -- Every object version is one row of `objects`, keyed by its store `date_added` in
 -- microseconds: unique and strictly increasing, so it doubles as the arrival order and

@@ -1,0 +1,59 @@
+//! Enrichment lookups per second on one core (scripts/bench-hub).
+//!
+//! `bench_lookup COUNTRY.mmdb ASN.mmdb [LOOKUPS]`: random IPv4 addresses (a fixed
+//! xorshift sequence), each looked up in both databases (country, ASN and AS name),
+//! one thread. Prints lookups/s (one lookup = one address enriched).
+use std::net::IpAddr;
+use std::time::Instant;
+
+use accord_enrich::{Database, Enricher};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() < 3 {
+        return Err("usage: bench_lookup COUNTRY.mmdb ASN.mmdb [LOOKUPS]".into());
+    }
+    let country = Database::from_bytes(std::fs::read(&args[1])?)?;
+    let asn = Database::from_bytes(std::fs::read(&args[2])?)?;
+    let lookups: u64 = args.get(3).map_or(Ok(5_000_000), |s| s.parse())?;
+    let e = Enricher::new(Some(country), Some(asn));
+    for cached in [false, true] {
+        let mut cache = accord_enrich::EnrichCache::default();
+        let mut x: u32 = 0x9e37_79b9;
+        let mut located = 0u64;
+        let (start, c) = (Instant::now(), cpu());
+        for _ in 0..lookups {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let ip = IpAddr::from(x.to_be_bytes());
+            let p = if cached {
+                e.lookup_cached(ip, &mut cache)
+            } else {
+                e.lookup(ip)
+            };
+            located += u64::from(p.country.is_some() || p.asn.is_some());
+        }
+        let s = start.elapsed().as_secs_f64();
+        let on_cpu = cpu() - c;
+        println!(
+            "{} {lookups} lookups in {s:.3} s wall, {on_cpu:.3} s CPU: {:.0} lookups/s on one core ({located} located)",
+            if cached {
+                "cached records:"
+            } else {
+                "plain:         "
+            },
+            lookups as f64 / s
+        );
+    }
+    Ok(())
+}
+
+/// CPU time of this process so far (seconds; Linux `/proc/self/schedstat`, 0 elsewhere):
+/// the machine is shared, so wall time alone says little.
+fn cpu() -> f64 {
+    std::fs::read_to_string("/proc/self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |ns| ns / 1e9)
+}
