@@ -1,5 +1,6 @@
 //! Everything that changes the store file, one transaction per call.
 
+use std::collections::{HashMap, HashSet};
 use std::ffi::c_int;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -133,6 +134,7 @@ impl Writer {
                 "SELECT date_added FROM entries WHERE object_added = ?1 AND collection = ?2",
             )?;
             let provider = provenance.organisation.as_str();
+            let mut batch = AnalyticsBatch::default();
             let prior = Prior::read(&mut versions_of, objects, provider)?;
             for ((object, key), known) in objects.iter().zip(prior.keys).zip(prior.known) {
                 let stamp = self.clock.next();
@@ -178,7 +180,15 @@ impl Writer {
                             .span
                             .demote_others(&tx, target, &object.id, version_us, flags)?;
                         if !object.analytics.is_empty() {
-                            record_analytics(&tx, object, stamp, provider, key, first_of_id)?;
+                            record_analytics(
+                                &tx,
+                                &mut batch,
+                                object,
+                                stamp,
+                                provider,
+                                key,
+                                first_of_id,
+                            )?;
                         }
                         None
                     }
@@ -237,6 +247,7 @@ impl Writer {
                     }
                 });
             }
+            batch.flush(&tx, provider)?;
         }
         tx.commit()?;
         Ok(outcomes)
@@ -569,12 +580,46 @@ fn fnv1a(bytes: impl Iterator<Item = u8>) -> i64 {
     hash as i64
 }
 
+/// What one insert batch's analytics gather as it goes, so that a batch writes each
+/// trend cell once (the sum of its objects' increments) and looks each value and each
+/// (value, provider) up once: measured, the per-object upserts of trend cells and the
+/// repeated lookups of shared values made ingest several times slower.
+#[derive(Default)]
+struct AnalyticsBatch {
+    /// (dimension, metric, day, key) → increment, for the batch's provider.
+    trends: HashMap<(String, String, i64, String), i64>,
+    /// Values interned (or found) in this batch.
+    vids: HashMap<(String, String), i64>,
+    /// Values each provider is already counted among, in this batch.
+    providers: HashMap<String, HashSet<i64>>,
+}
+
+impl AnalyticsBatch {
+    /// Writes the summed trend increments of the batch (all by `provider`).
+    fn flush(self, tx: &Connection, provider: &str) -> Result<(), StoreError> {
+        if self.trends.is_empty() {
+            return Ok(());
+        }
+        let mut count = tx.prepare_cached(
+            "INSERT INTO trend_counts (dimension, metric, day, key, provider, count)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (dimension, metric, day, key, provider)
+             DO UPDATE SET count = count + excluded.count",
+        )?;
+        for ((dimension, metric, day, key), weight) in self.trends {
+            count.execute(params![dimension, metric, day, key, provider, weight])?;
+        }
+        Ok(())
+    }
+}
+
 /// Applies a new object version's [`crate::Analytics`] (schema.sql says what each
 /// table keeps): its values interned and linked, the providers of each value
 /// (stating or sighting it) counted once, trend cells incremented when the version is
-/// the first of its id.
+/// the first of its id (summed in `batch`, written at the batch's end).
 fn record_analytics(
     tx: &Connection,
+    batch: &mut AnalyticsBatch,
     object: &NewObject,
     stamp: i64,
     provider: &str,
@@ -592,15 +637,23 @@ fn record_analytics(
         tx.prepare_cached("INSERT OR IGNORE INTO obs_links (vid, object_added) VALUES (?1, ?2)")?;
     let mut vids = Vec::with_capacity(analytics.values.len());
     for (kind, value) in &analytics.values {
-        let vid: i64 = match find
-            .query_row(params![kind, value], |r| r.get(0))
-            .optional()?
-        {
+        let known = batch.vids.get(&(kind.clone(), value.clone())).copied();
+        let vid: i64 = match known {
             Some(vid) => vid,
-            None => intern.query_row(params![kind, value], |r| r.get(0))?,
+            None => {
+                let vid = match find
+                    .query_row(params![kind, value], |r| r.get(0))
+                    .optional()?
+                {
+                    Some(vid) => vid,
+                    None => intern.query_row(params![kind, value], |r| r.get(0))?,
+                };
+                batch.vids.insert((kind.clone(), value.clone()), vid);
+                vid
+            }
         };
         link.execute(params![vid, stamp])?;
-        add_provider(tx, vid, provider)?;
+        add_provider(tx, batch, vid, provider)?;
         vids.push(vid);
     }
     if !vids.is_empty() {
@@ -614,7 +667,7 @@ fn record_analytics(
             .collect::<Result<_, _>>()?;
         for sighter in &providers {
             for vid in &vids {
-                add_provider(tx, *vid, sighter)?;
+                add_provider(tx, batch, *vid, sighter)?;
             }
         }
     }
@@ -632,32 +685,39 @@ fn record_analytics(
             .query_map(params![target_key, target], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         for vid in sighted {
-            add_provider(tx, vid, provider)?;
+            add_provider(tx, batch, vid, provider)?;
         }
     }
     if first_of_id {
-        let mut count = tx.prepare_cached(
-            "INSERT INTO trend_counts (dimension, metric, day, key, provider, count)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (dimension, metric, day, key, provider)
-             DO UPDATE SET count = count + excluded.count",
-        )?;
         for t in &analytics.trends {
-            count.execute(params![
-                t.dimension,
-                t.metric,
-                t.day,
-                t.key,
-                provider,
-                t.weight
-            ])?;
+            *batch
+                .trends
+                .entry((t.dimension.clone(), t.metric.clone(), t.day, t.key.clone()))
+                .or_default() += t.weight;
         }
     }
     Ok(())
 }
 
 /// Counts `provider` among the providers of value `vid` (once).
-fn add_provider(tx: &Connection, vid: i64, provider: &str) -> Result<(), StoreError> {
+fn add_provider(
+    tx: &Connection,
+    batch: &mut AnalyticsBatch,
+    vid: i64,
+    provider: &str,
+) -> Result<(), StoreError> {
+    if batch
+        .providers
+        .get(provider)
+        .is_some_and(|s| s.contains(&vid))
+    {
+        return Ok(());
+    }
+    batch
+        .providers
+        .entry(provider.to_string())
+        .or_default()
+        .insert(vid);
     let added = tx
         .prepare_cached("INSERT OR IGNORE INTO obs_providers (vid, provider) VALUES (?1, ?2)")?
         .execute(params![vid, provider])?;
