@@ -141,7 +141,7 @@ pub fn trends_run(global: &GlobalArgs, args: &TrendsArgs) -> anyhow::Result<Exit
     if !known.contains(&args.by.as_str()) {
         if matches!(args.by.as_str(), "country" | "asn") {
             anyhow::bail!(
-                "--by {} needs enrichment (country and ASN per address), which this build does not have yet",
+                "--by {}: trends are not kept by location yet (the trend cells are made at ingest, the location later by `accord enrich`); `accord route --dry-run` shows what each country's organisation would get",
                 args.by
             );
         }
