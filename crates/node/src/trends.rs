@@ -124,13 +124,119 @@ pub fn trends(
     query: &TrendQuery,
 ) -> Result<Trends, EgressError> {
     let since = query.since_day.unwrap_or(i64::MIN);
+    let located = LOCATION_DIMENSIONS.contains(&query.dimension.as_str());
     if recipient.organisation == egress.local_organisation() {
-        let cells = store.trend_cells(&query.dimension, None, since)?;
+        let cells = if located {
+            let mut held = Vec::new();
+            let mut q = ObjectQuery::new(Scope::Store, 10_000);
+            q.versions = VersionFilter {
+                first: true,
+                ..VersionFilter::default()
+            };
+            for_each_row(store, q, |row| {
+                held.push((row.provenance.organisation, row.json));
+                true
+            })?;
+            located_cells(store, &held, &query.dimension, since)?
+        } else {
+            store.trend_cells(&query.dimension, None, since)?
+        };
         return Ok(summarise(query, &cells, 1));
     }
     let k = k_of(egress, &recipient.organisation);
-    let cells = partner_cells(store, egress, recipient, &query.dimension, since)?;
+    let held = released_first_versions(store, egress, recipient)?;
+    let cells = if located {
+        let held: Vec<(String, String)> = held
+            .into_values()
+            .map(|(_, provider, text)| (provider, text))
+            .collect();
+        located_cells(store, &held, &query.dimension, since)?
+    } else {
+        partner_cells(held, &query.dimension, since)?
+    };
     Ok(summarise(query, &cells, k))
+}
+
+/// Dimensions computed at query time from the hub's enrichment (`accord enrich`):
+/// where the objects are, which is known only after ingest.
+pub const LOCATION_DIMENSIONS: [&str; 2] = ["country", "asn"];
+
+/// The cells of a location dimension over `held` (provider, JSON text of the first
+/// version each id has): an indicator or infrastructure counts in every country (or
+/// AS) of the addresses it is about, as the enrichment located them; a sighting where
+/// what it sights is. Objects nowhere located count under `unknown`. A pass over the
+/// objects (the other dimensions are kept at ingest): O(objects), documented.
+fn located_cells(
+    store: &dyn Store,
+    held: &[(String, String)],
+    dimension: &str,
+    since: i64,
+) -> Result<Vec<TrendCell>, EgressError> {
+    let index = crate::enrich::Index::load(store)?;
+    let keys_of = |json: &str| -> Vec<String> {
+        let location = index.locate(&accord_enrich::Subjects::of_json(json));
+        if dimension == "country" {
+            location.countries
+        } else {
+            location.asns.iter().map(|a| format!("AS{a}")).collect()
+        }
+    };
+    // Where each object with addresses is, for the sightings of it.
+    let mut places: HashMap<String, Vec<String>> = HashMap::new();
+    let mut extracted = Vec::with_capacity(held.len());
+    for (provider, json) in held {
+        let Some(a) = analytics::extract_text(json) else {
+            continue;
+        };
+        if a.sighting_of.is_none() {
+            let keys = keys_of(json);
+            if !keys.is_empty() {
+                if let Some(id) = id_of(json) {
+                    places.insert(id, keys);
+                }
+            }
+        }
+        extracted.push((provider, json, a));
+    }
+    let mut cells: BTreeMap<(String, i64, String, String), i64> = BTreeMap::new();
+    for (provider, json, a) in extracted {
+        let keys = match &a.sighting_of {
+            Some(target) => places.get(target).cloned().unwrap_or_default(),
+            None => keys_of(json),
+        };
+        let keys = if keys.is_empty() {
+            vec!["unknown".to_string()]
+        } else {
+            keys
+        };
+        for t in a
+            .trends
+            .iter()
+            .filter(|t| t.dimension == "type" && t.day >= since)
+        {
+            for key in &keys {
+                *cells
+                    .entry((t.metric.clone(), t.day, key.clone(), provider.clone()))
+                    .or_default() += t.weight;
+            }
+        }
+    }
+    Ok(cells
+        .into_iter()
+        .map(|((metric, day, key, provider), count)| TrendCell {
+            metric,
+            day,
+            key,
+            provider,
+            count,
+        })
+        .collect())
+}
+
+/// The `id` of a JSON object text.
+fn id_of(json: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    v.get("id")?.as_str().map(str::to_string)
 }
 
 /// The `k` of `organisation`'s aggregates: the largest of its agreements' (the
@@ -248,14 +354,13 @@ pub fn parse_day(text: &str) -> Option<i64> {
 /// The cells of `dimension` over what `recipient` may read: every released object
 /// version of the collections it reads, each id counted once (its earliest released
 /// version), relationships resolved among released objects only.
-fn partner_cells(
+/// Every released object version of the collections `recipient` reads, each id once
+/// (its earliest released version): id → (version, provider, released text).
+fn released_first_versions(
     store: &dyn Store,
     egress: &Egress,
     recipient: &Recipient,
-    dimension: &str,
-    since: i64,
-) -> Result<Vec<TrendCell>, EgressError> {
-    // id -> (version, provider, released text)
+) -> Result<HashMap<String, (i64, String, String)>, EgressError> {
     let mut held: HashMap<String, (i64, String, String)> = HashMap::new();
     for collection in egress.readable_collections(&recipient.organisation)? {
         let mut query = ObjectQuery::new(Scope::Collection(collection), 1_000);
@@ -286,6 +391,14 @@ fn partner_cells(
             }
         }
     }
+    Ok(held)
+}
+
+fn partner_cells(
+    held: HashMap<String, (i64, String, String)>,
+    dimension: &str,
+    since: i64,
+) -> Result<Vec<TrendCell>, EgressError> {
     // By provider, the released objects as a batch, so relationships resolve among
     // them only (`analytics::complete` with an empty store behind it).
     let mut by_provider: BTreeMap<String, Vec<NewObject>> = BTreeMap::new();

@@ -320,3 +320,89 @@ fn the_poisson_test_flags_a_jump_against_the_series_history() {
     assert!(!test(&[1, 1, 1, 9]).1, "too little history");
     assert!(!test(&[10, 10, 10, 10, 12]).1);
 }
+
+/// Trends by country: indicators where the enrichment locates their addresses, a
+/// sighting where what it sights is, unlocated objects under `unknown`; a partner
+/// counts only what the gate releases to it.
+#[test]
+fn trends_by_country_follow_the_enrichment_and_the_gate() {
+    use accord_store::{AddressEnrichment, EnrichmentSource, Store};
+    let store = store();
+    ingest(
+        &store,
+        TELCO,
+        &[
+            indicator_on(1, 1, Tlp::Green, "203.0.113.5"),
+            indicator_on(2, 1, Tlp::Green, "198.51.100.7"),
+            indicator_on(3, 1, Tlp::Red, "203.0.113.9"),
+            indicator_on(4, 1, Tlp::Green, "192.0.2.200"),
+            sighting_of(5, 1, 7, Tlp::Green),
+        ],
+    );
+    let place = |a: &str, c: &str, asn: u32| AddressEnrichment {
+        address: a.into(),
+        country: Some(c.into()),
+        asn: Some(asn),
+        as_name: None,
+    };
+    let source = EnrichmentSource {
+        role: "country".into(),
+        path: "test.mmdb".into(),
+        database_type: "Test".into(),
+        build_epoch: 1,
+        node_count: 1,
+    };
+    store
+        .put_enrichment(
+            true,
+            &[source],
+            i64::MAX,
+            &[
+                place("203.0.113.5", "MY", 4788),
+                place("198.51.100.7", "NL", 1136),
+                place("203.0.113.9", "MY", 4788),
+            ],
+            &[],
+        )
+        .unwrap();
+    let egress = door(&store, vec![agreement(TELCO, Some(1))]);
+    let count = |t: &accord_node::trends::Trends, metric: &str, key: &str| -> Option<i64> {
+        t.series
+            .iter()
+            .find(|s| s.metric == metric && s.key == key)
+            .map(|s| s.buckets.iter().filter_map(|b| b.count).sum())
+    };
+    let local = trends(
+        &*store,
+        &egress,
+        &Recipient::new(TELCO),
+        &trend_query("country"),
+    )
+    .unwrap();
+    assert_eq!(count(&local, "indicators", "MY"), Some(2));
+    assert_eq!(count(&local, "indicators", "NL"), Some(1));
+    assert_eq!(count(&local, "indicators", "unknown"), Some(1));
+    assert_eq!(
+        count(&local, "sightings", "MY"),
+        Some(7),
+        "where what it sights is"
+    );
+    let by_as = trends(
+        &*store,
+        &egress,
+        &Recipient::new(TELCO),
+        &trend_query("asn"),
+    )
+    .unwrap();
+    assert_eq!(count(&by_as, "indicators", "AS4788"), Some(2));
+    // The partner reads up to TLP:AMBER: the TLP:RED indicator in MY is not counted.
+    let centre = trends(
+        &*store,
+        &egress,
+        &Recipient::new(CENTRE),
+        &trend_query("country"),
+    )
+    .unwrap();
+    assert_eq!(count(&centre, "indicators", "MY"), Some(1));
+    assert_eq!(count(&centre, "indicators", "NL"), Some(1));
+}

@@ -39,7 +39,7 @@ pub struct CorrelateArgs {
     after_help = "Examples:\n  accord trends --by type\n  accord trends --by family --interval week --since 2026-01-01\n  accord trends --by provider --json\n  accord trends --by type --recipient centre   (cells of fewer than k providers suppressed)"
 )]
 pub struct TrendsArgs {
-    /// The dimension: type, family, provider, technique (country and asn need enrichment)
+    /// The dimension: type, family, provider, technique, country, asn (country and asn from `accord enrich`, computed at query time)
     #[arg(long, value_name = "DIMENSION")]
     pub by: String,
     /// Bucket width: day or week (ISO weeks, Monday to Sunday, UTC)
@@ -137,14 +137,12 @@ pub fn trends_run(global: &GlobalArgs, args: &TrendsArgs) -> anyhow::Result<Exit
         "week" => Interval::Week,
         other => anyhow::bail!("--interval takes day or week, not {other:?}"),
     };
-    let known = accord_node::analytics::DIMENSIONS;
+    let known: Vec<&str> = accord_node::analytics::DIMENSIONS
+        .iter()
+        .chain(accord_node::trends::LOCATION_DIMENSIONS.iter())
+        .copied()
+        .collect();
     if !known.contains(&args.by.as_str()) {
-        if matches!(args.by.as_str(), "country" | "asn") {
-            anyhow::bail!(
-                "--by {}: trends are not kept by location yet (the trend cells are made at ingest, the location later by `accord enrich`); `accord route --dry-run` shows what each country's organisation would get",
-                args.by
-            );
-        }
         anyhow::bail!("--by takes one of {}, not {:?}", known.join(", "), args.by);
     }
     let since_day = match &args.since {

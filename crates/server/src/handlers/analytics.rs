@@ -111,10 +111,15 @@ pub async fn trends_get(
     for (k, v) in params(raw, &["by", "interval", "since"])? {
         match k.as_str() {
             "by" => {
-                if !accord_node::analytics::DIMENSIONS.contains(&v.as_str()) {
+                let known: Vec<&str> = accord_node::analytics::DIMENSIONS
+                    .iter()
+                    .chain(accord_node::trends::LOCATION_DIMENSIONS.iter())
+                    .copied()
+                    .collect();
+                if !known.contains(&v.as_str()) {
                     return Err(TaxiiError::bad_request(format!(
                         "'by' takes one of {}.",
-                        accord_node::analytics::DIMENSIONS.join(", ")
+                        known.join(", ")
                     )));
                 }
                 query.dimension = v;
