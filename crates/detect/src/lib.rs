@@ -47,6 +47,6 @@ pub mod warninglist;
 pub use error::Error;
 pub use internal::InternalNets;
 pub use observer::{Finding, Observer, Producer, Window};
-pub use pass::Pass;
+pub use pass::{Pass, Tumbling};
 pub use sketch::DistinctHosts;
 pub use warninglist::Warninglists;

@@ -110,6 +110,76 @@ impl<'a> Pass<'a> {
     }
 }
 
+/// Tumbling windows over a live or replayed stream whose first record is not known in
+/// advance: the pass starts at the first record (its window aligned to a multiple of
+/// the length), and each record's end time is the clock — a window closes when a
+/// record ending past it arrives. What the flow collector and `accord detect
+/// --window` share.
+pub struct Tumbling<'a> {
+    length: Micros,
+    observers: Option<Vec<Box<dyn Observer + 'a>>>,
+    pass: Option<Pass<'a>>,
+    now: Micros,
+    windows: u64,
+}
+
+impl<'a> Tumbling<'a> {
+    /// Windows of `length` microseconds (at least one second) over `observers`.
+    pub fn new(observers: Vec<Box<dyn Observer + 'a>>, length: Micros) -> Self {
+        Tumbling {
+            length: length.max(1_000_000),
+            observers: Some(observers),
+            pass: None,
+            now: Micros::MIN,
+            windows: 0,
+        }
+    }
+
+    /// Observes `record`, which ends at `end` (telemetry time); returns the findings
+    /// of the window it closed, if it closed one.
+    pub fn observe(&mut self, record: &Record<'_>, end: Micros) -> Vec<Box<dyn Finding>> {
+        let length = self.length;
+        let observers = &mut self.observers;
+        let p = self.pass.get_or_insert_with(|| {
+            let ts = record.ts();
+            Pass::tumbling(
+                observers.take().unwrap_or_default(),
+                length,
+                ts - ts.rem_euclid(length),
+            )
+        });
+        let mut closed = Vec::new();
+        if end > self.now {
+            if self.now != Micros::MIN && end.div_euclid(length) != self.now.div_euclid(length) {
+                self.windows += 1;
+            }
+            self.now = end;
+            closed = p.tick(end);
+        }
+        p.observe(record);
+        closed
+    }
+
+    /// Finishes the open window: its findings, and how many windows were finished in
+    /// all (0 when no record came).
+    pub fn finish(self) -> (Vec<Box<dyn Finding>>, u64) {
+        match self.pass {
+            Some(p) => (p.finish(), self.windows + 1),
+            None => (Vec::new(), 0),
+        }
+    }
+}
+
+impl std::fmt::Debug for Tumbling<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tumbling")
+            .field("length", &self.length)
+            .field("pass", &self.pass)
+            .field("windows", &self.windows)
+            .finish()
+    }
+}
+
 impl std::fmt::Debug for Pass<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pass")

@@ -17,7 +17,7 @@ use std::net::UdpSocket;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use accord_detect::{Finding, Observer, Pass};
+use accord_detect::{Finding, Observer, Tumbling};
 use accord_telemetry::dnstap::DnstapDecoder;
 use accord_telemetry::netflow::{DecodeStats, Decoder, DropReason, Flow, MAX_DATAGRAM};
 use accord_telemetry::{Micros, Record};
@@ -197,39 +197,6 @@ impl std::fmt::Display for CollectSummary {
     }
 }
 
-/// Cuts records into tumbling windows of telemetry time and hands them to the pass:
-/// what flows and DNS records share in [`run`].
-struct Windowing<'a> {
-    window: Micros,
-    observers: Option<Vec<Box<dyn Observer + 'a>>>,
-    pass: Option<Pass<'a>>,
-    now: Micros,
-    windows: u64,
-}
-
-impl<'a> Windowing<'a> {
-    /// Observes `record`, ending at `end` (telemetry time); returns the findings of a
-    /// window it closed.
-    fn record(&mut self, record: &Record<'_>, end: Micros) -> Vec<Box<dyn Finding>> {
-        let window = self.window;
-        let observers = &mut self.observers;
-        let p = self.pass.get_or_insert_with(|| {
-            let start = record.ts() - record.ts().rem_euclid(window);
-            Pass::tumbling(observers.take().unwrap_or_default(), window, start)
-        });
-        let mut closed = Vec::new();
-        if end > self.now {
-            if self.now != Micros::MIN && end.div_euclid(window) != self.now.div_euclid(window) {
-                self.windows += 1;
-            }
-            self.now = end;
-            closed = p.tick(end);
-        }
-        p.observe(record);
-        closed
-    }
-}
-
 /// Receives and decodes datagrams on `socket` until `stop` is set (or an
 /// [`CollectOptions`] limit is reached), calling `on_flows` with the flows of each
 /// datagram, running `observers` over them — and over the DNS records of `dns`, a
@@ -252,13 +219,7 @@ pub fn run<'a>(
     let mut dns_decoder = DnstapDecoder::new();
     let mut dns_counts = DnsCounts::default();
     let mut buf = vec![0u8; MAX_DATAGRAM];
-    let mut windowing = Windowing {
-        window: options.window.max(1_000_000),
-        observers: Some(observers),
-        pass: None,
-        now: Micros::MIN,
-        windows: 0,
-    };
+    let mut windowing = Tumbling::new(observers, options.window);
     let mut findings = 0u64;
     let mut last_datagram = Instant::now();
     let mut emit = |f: Vec<Box<dyn Finding>>, findings: &mut u64| {
@@ -276,7 +237,7 @@ pub fn run<'a>(
                     Ok(Ok(d)) => {
                         dns_counts.records += 1;
                         let end = d.conn.ts;
-                        let closed = windowing.record(&Record::Dns(d), end);
+                        let closed = windowing.observe(&Record::Dns(d), end);
                         emit(closed, &mut findings);
                     }
                     Ok(Err(_)) => dns_counts.skipped += 1,
@@ -323,15 +284,12 @@ pub fn run<'a>(
         }
         on_flows(flows);
         for flow in flows {
-            let closed = windowing.record(&Record::Conn(flow.conn()), flow.end);
+            let closed = windowing.observe(&Record::Conn(flow.conn()), flow.end);
             emit(closed, &mut findings);
         }
     }
-    let mut windows = windowing.windows;
-    if let Some(p) = windowing.pass {
-        windows += 1;
-        emit(p.finish(), &mut findings);
-    }
+    let (last, windows) = windowing.finish();
+    emit(last, &mut findings);
     let mut summary = CollectSummary::from_stats(decoder.stats(), decoder.exporters());
     summary.windows = windows;
     summary.findings = findings;

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use accord_detect::botnet::Botnets;
 use accord_detect::c2::{C2Config, C2Detector};
 use accord_detect::ddos::{DdosConfig, DdosDetector};
-use accord_detect::{Finding, InternalNets, Observer, Pass, Warninglists};
+use accord_detect::{Finding, InternalNets, Observer, Pass, Tumbling, Warninglists};
 use accord_telemetry::{Format, Micros};
 use serde_json::Value;
 
@@ -63,15 +63,11 @@ pub fn run_files<'a>(
     report: &mut dyn FnMut(String),
 ) -> DetectRun {
     let mut run = DetectRun::default();
-    let mut observers = Some(observers);
-    let mut pass: Option<Pass<'a>> = match windows {
-        Windows::Whole => Some(Pass::whole(observers.take().unwrap_or_default())),
-        Windows::Tumbling(_) => None,
+    let mut sink = match windows {
+        Windows::Whole => Sink::Whole(Pass::whole(observers)),
+        Windows::Tumbling(length) => Sink::Tumbling(Tumbling::new(observers, length)),
     };
-    // Tumbling: the latest record time seen, the pass's clock.
-    let mut latest = Micros::MIN;
     let mut findings: Vec<Box<dyn Finding>> = Vec::new();
-    let mut closed = 0u64;
     for path in inputs {
         let name = path.display().to_string();
         let reader = match open_input(path) {
@@ -85,28 +81,9 @@ pub fn run_files<'a>(
                 continue;
             }
         };
-        let mut observe = |record: &accord_telemetry::Record<'_>| {
-            if let Windows::Tumbling(length) = windows {
-                let length = length.max(1_000_000);
-                let ts = record.ts();
-                let p = pass.get_or_insert_with(|| {
-                    Pass::tumbling(
-                        observers.take().unwrap_or_default(),
-                        length,
-                        ts - ts.rem_euclid(length),
-                    )
-                });
-                if ts > latest {
-                    if latest != Micros::MIN && ts.div_euclid(length) != latest.div_euclid(length) {
-                        closed += 1;
-                    }
-                    latest = ts;
-                    findings.extend(p.tick(ts));
-                }
-            }
-            if let Some(p) = pass.as_mut() {
-                p.observe(record);
-            }
+        let mut observe = |record: &accord_telemetry::Record<'_>| match &mut sink {
+            Sink::Whole(p) => p.observe(record),
+            Sink::Tumbling(t) => findings.extend(t.observe(record, record.ts())),
         };
         if let Err(e) = read_input(
             reader,
@@ -123,15 +100,23 @@ pub fn run_files<'a>(
             });
         }
     }
-    if let Some(p) = pass {
-        if p.records() > 0 {
-            closed += 1;
+    let (last, windows) = match sink {
+        Sink::Whole(p) => {
+            let windows = u64::from(p.records() > 0);
+            (p.finish(), windows)
         }
-        findings.extend(p.finish());
-    }
+        Sink::Tumbling(t) => t.finish(),
+    };
+    findings.extend(last);
     run.findings = findings;
-    run.windows = closed;
+    run.windows = windows;
     run
+}
+
+/// Where records go: one pass over everything, or tumbling windows.
+enum Sink<'a> {
+    Whole(Pass<'a>),
+    Tumbling(Tumbling<'a>),
 }
 
 /// Why a detection run could not start.

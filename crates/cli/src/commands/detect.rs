@@ -250,7 +250,7 @@ fn c2(global: &GlobalArgs, args: &C2Args) -> anyhow::Result<ExitCode> {
         ..C2Config::default()
     };
     let detector: Box<dyn Observer> = Box::new(C2Detector::new(config));
-    run_detector(global, &args.common, detector, "detect-c2", "C2")
+    run_detector(global, &args.common, detector, "detect-c2", "C2", false)
 }
 
 fn ddos(global: &GlobalArgs, args: &DdosArgs) -> anyhow::Result<ExitCode> {
@@ -268,18 +268,27 @@ fn ddos(global: &GlobalArgs, args: &DdosArgs) -> anyhow::Result<ExitCode> {
     } else {
         Box::new(DdosDetector::new(config))
     };
-    run_detector(global, &args.common, detector, "detect-ddos", "DDoS")
+    run_detector(
+        global,
+        &args.common,
+        detector,
+        "detect-ddos",
+        "DDoS",
+        args.link_c2,
+    )
 }
 
 /// Runs one detector over the inputs through the node, stores and prints its findings:
 /// what `detect c2` and `detect ddos` share. `source` names the provenance of stored
-/// objects; `what` the findings in the human summary line.
+/// objects; `what` the findings in the human summary line; `controllers_only` keeps,
+/// of the C2 findings, those a flood names as its controller (`--link-c2`).
 fn run_detector(
     global: &GlobalArgs,
     args: &TelemetryDetectArgs,
     detector: Box<dyn Observer>,
     source: &str,
     what: &str,
+    controllers_only: bool,
 ) -> anyhow::Result<ExitCode> {
     let windows = match &args.window {
         None => Windows::Whole,
@@ -295,7 +304,6 @@ fn run_detector(
     // Resolve the node before reading: a wrong collection fails fast.
     let target = StoreTarget::resolve(global, args.store, &args.collection, &args.identity)?;
     let now = now_micros();
-    let detector_name = detector.name();
     let run = detect::run_files(
         vec![detector],
         &args.inputs,
@@ -307,7 +315,7 @@ fn run_detector(
     for failure in run.failed_inputs() {
         eprintln!("accord: {}: {}", failure.input, failure.error);
     }
-    let mut findings = if detector_name == "c2+ddos" {
+    let mut findings = if controllers_only {
         detect::floods_and_their_controllers(run.findings)
     } else {
         run.findings

@@ -588,8 +588,9 @@ fn fnv1a(bytes: impl Iterator<Item = u8>) -> i64 {
 struct AnalyticsBatch {
     /// (dimension, metric, day, key) → increment, for the batch's provider.
     trends: HashMap<(String, String, i64, String), i64>,
-    /// Values interned (or found) in this batch.
-    vids: HashMap<(String, String), i64>,
+    /// Values interned (or found) in this batch: kind → value → vid (nested so that a
+    /// lookup borrows the object's strings instead of copying them).
+    vids: HashMap<String, HashMap<String, i64>>,
     /// Values each provider is already counted among, in this batch.
     providers: HashMap<String, HashSet<i64>>,
 }
@@ -637,7 +638,7 @@ fn record_analytics(
         tx.prepare_cached("INSERT OR IGNORE INTO obs_links (vid, object_added) VALUES (?1, ?2)")?;
     let mut vids = Vec::with_capacity(analytics.values.len());
     for (kind, value) in &analytics.values {
-        let known = batch.vids.get(&(kind.clone(), value.clone())).copied();
+        let known = batch.vids.get(kind).and_then(|v| v.get(value)).copied();
         let vid: i64 = match known {
             Some(vid) => vid,
             None => {
@@ -648,7 +649,11 @@ fn record_analytics(
                     Some(vid) => vid,
                     None => intern.query_row(params![kind, value], |r| r.get(0))?,
                 };
-                batch.vids.insert((kind.clone(), value.clone()), vid);
+                batch
+                    .vids
+                    .entry(kind.clone())
+                    .or_default()
+                    .insert(value.clone(), vid);
                 vid
             }
         };
