@@ -50,6 +50,7 @@ pub mod ledger_key;
 pub mod misp;
 pub mod phishing;
 pub mod route;
+pub mod routed;
 pub mod signed_bundle;
 pub mod telemetry;
 pub mod trends;

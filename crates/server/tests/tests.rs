@@ -14,4 +14,5 @@ mod ops;
 mod properties;
 mod receipts;
 mod rights;
+mod routed;
 mod serving;

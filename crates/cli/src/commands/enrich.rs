@@ -71,6 +71,27 @@ fn compute(global: &GlobalArgs, args: &EnrichArgs) -> anyhow::Result<ExitCode> {
         Databases::open(args.mmdb_country.as_deref(), args.mmdb_asn.as_deref())?
     };
     let summary = enrich::run(&*store, &databases, args.force)?;
+    // Standing routed collections follow the enrichment: what is newly located (or
+    // located elsewhere now) reaches its recipient's collection at once.
+    let deliveries = match &node.config {
+        Some(config) if !config.routed_collections().is_empty() && !summary.up_to_date => {
+            let collections = config
+                .routed_collections()
+                .into_iter()
+                .map(|(org, (_, c))| (org.to_owned(), c.id.clone()))
+                .collect();
+            let index = enrich::Index::load(&*store)?;
+            accord_node::routed::deliver(
+                &*store,
+                &index,
+                &accord_node::route::Responsible::from_config(config),
+                None,
+                &collections,
+                false,
+            )?
+        }
+        _ => Vec::new(),
+    };
     if global.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
         return Ok(ExitCode::SUCCESS);
@@ -98,6 +119,12 @@ fn compute(global: &GlobalArgs, args: &EnrichArgs) -> anyhow::Result<ExitCode> {
             summary.addresses,
             summary.located,
             summary.domains
+        );
+    }
+    for d in &deliveries {
+        println!(
+            "routed to {} (collection {}): {} added, {} removed, {} held",
+            d.recipient, d.collection, d.added, d.removed, d.held
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -19,10 +19,13 @@ use crate::context::GlobalArgs;
 /// agreement gate under the recipient's agreements with each object's provider; what
 /// the gate withholds is listed here for the operator and never written into the
 /// package. Writes, per recipient, OUT/NAME.bundle.json (STIX 2.1), OUT/NAME.events.csv
-/// and OUT/NAME.events.json (IntelMQ-style events, JSON lines).
+/// and OUT/NAME.events.json (IntelMQ-style events, JSON lines). With `--deliver taxii`,
+/// keeps each recipient's routed TAXII collection (created in the default API root
+/// when missing, read by that organisation only) equal to its routing; the recipient
+/// reads it through the gate, each read recorded in the ledger.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  accord org add cert-my --countries MY --asns 4788\n  accord enrich --mmdb-country geo-db/country.mmdb --mmdb-asn geo-db/asn.mmdb\n  accord route --dry-run\n  accord --json route --dry-run --operation botnet-takedown\n  accord route -o routes"
+    after_help = "Examples:\n  accord org add cert-my --countries MY --asns 4788\n  accord enrich --mmdb-country geo-db/country.mmdb --mmdb-asn geo-db/asn.mmdb\n  accord route --dry-run\n  accord --json route --dry-run --operation botnet-takedown\n  accord route -o routes\n  accord route --deliver taxii              (each recipient's routed TAXII collection)\n  accord route --deliver files,taxii --to cert-my"
 )]
 pub struct RouteArgs {
     /// Route only what this collection holds (an operation's collection: id or alias)
@@ -38,6 +41,19 @@ pub struct RouteArgs {
     /// Directory for the packages
     #[arg(short, long, value_name = "DIR", default_value = "routes")]
     pub out: PathBuf,
+    /// How to deliver: files (bundle and events in DIR), taxii (each recipient's
+    /// routed TAXII collection), or both (files,taxii)
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "files")]
+    pub deliver: Vec<Deliver>,
+}
+
+/// A way to deliver the packages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Deliver {
+    /// OUT/NAME.bundle.json, NAME.events.csv, NAME.events.json
+    Files,
+    /// The recipient's routed TAXII collection
+    Taxii,
 }
 
 pub fn run(global: &GlobalArgs, args: &RouteArgs) -> anyhow::Result<ExitCode> {
@@ -57,6 +73,27 @@ pub fn run(global: &GlobalArgs, args: &RouteArgs) -> anyhow::Result<ExitCode> {
         bail!("no organisation is responsible for a country or ASN (accord org add NAME --countries CC --asns N)");
     }
     let operation = node.collection_id(args.operation.as_deref())?;
+    if args.deliver.contains(&Deliver::Taxii) {
+        let deliveries = deliver_taxii(
+            global,
+            &node,
+            config,
+            &recipients,
+            operation.as_deref(),
+            args.dry_run,
+        )?;
+        if !args.deliver.contains(&Deliver::Files) {
+            if global.json {
+                let out = serde_json::json!({
+                    "dry_run": args.dry_run,
+                    "operation": operation,
+                    "collections": deliveries,
+                });
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     let gate = node.gate()?;
     let (store, egress) = if args.dry_run {
         let store = node.read_store()?;
@@ -128,6 +165,83 @@ pub fn run(global: &GlobalArgs, args: &RouteArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Fills each recipient's routed collection (creating missing ones in the default API
+/// root, unless a dry run), and prints what changed (unless `--json`).
+fn deliver_taxii(
+    global: &GlobalArgs,
+    node: &crate::context::Node,
+    config: &accord_node::config::Config,
+    recipients: &[Responsible],
+    operation: Option<&str>,
+    dry_run: bool,
+) -> anyhow::Result<Vec<accord_node::routed::Delivery>> {
+    let missing: Vec<&str> = recipients
+        .iter()
+        .map(|r| r.organisation.as_str())
+        .filter(|org| !config.routed_collections().contains_key(org))
+        .collect();
+    let mut created = config.clone();
+    if !missing.is_empty() && !dry_run {
+        let Some(root) = config.default_api_root().map(str::to_owned) else {
+            bail!("no default API root for the routed collections: mark one default = true (or declare one: accord collection add)");
+        };
+        let mut editor = super::init::editor(global)?;
+        for org in &missing {
+            editor.add_routed_collection(&root, org)?;
+        }
+        created = super::init::save(
+            &editor,
+            &format!(
+                "Added the routed collection of {} in API root '{root}'",
+                missing.join(", ")
+            ),
+        )?;
+    }
+    let collections: std::collections::BTreeMap<String, String> = created
+        .routed_collections()
+        .into_iter()
+        .map(|(org, (_, c))| (org.to_owned(), c.id.clone()))
+        .collect();
+    let store = if dry_run {
+        node.read_store()?
+    } else {
+        node.write_store(accord_store::Durability::EveryCommit)?
+    };
+    if store.enrichment_state()?.is_none() {
+        bail!("the store is not enriched: run accord enrich --mmdb-country F --mmdb-asn F first");
+    }
+    let index = Index::load(&*store)?;
+    let deliveries = accord_node::routed::deliver(
+        &*store,
+        &index,
+        recipients,
+        operation,
+        &collections,
+        dry_run,
+    )?;
+    if !global.json {
+        for org in missing.iter().filter(|_| dry_run) {
+            println!("{org}  would get a routed collection (none yet) in the default API root");
+        }
+        for d in &deliveries {
+            let (root, alias) = created
+                .collection_by_id(&d.collection)
+                .map(|(r, a, _)| (r.to_owned(), a.to_owned()))
+                .unwrap_or_default();
+            println!(
+                "{}  /{root}/collections/{}/ ({alias}): {} {} added, {} removed, {} held (read through the gate)",
+                d.recipient,
+                d.collection,
+                if dry_run { "would be" } else { "" },
+                d.added,
+                d.removed,
+                d.held
+            );
+        }
+    }
+    Ok(deliveries)
 }
 
 fn write_packages(

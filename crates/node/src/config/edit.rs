@@ -274,6 +274,34 @@ impl ConfigEditor {
         Ok(())
     }
 
+    /// Declare `organisation`'s routed collection in `root` (alias `routed-<org>`, a
+    /// fresh UUID, read by the organisation only, written by nobody: see
+    /// [`Collection::routed_to`](super::Collection::routed_to)); returns its id.
+    pub fn add_routed_collection(
+        &mut self,
+        root: &str,
+        organisation: &str,
+    ) -> Result<String, ConfigError> {
+        let alias = format!("routed-{organisation}");
+        let id = uuid::Uuid::new_v4().to_string();
+        self.add_collection(
+            root,
+            &alias,
+            &NewCollection {
+                id: id.clone(),
+                title: format!("Routed to {organisation}"),
+                description: Some(format!(
+                    "What the hub routes to {organisation}: objects located in its countries and ASNs, with what explains them (accord route --deliver taxii)"
+                )),
+                read: vec![organisation.to_string()],
+                write: Vec::new(),
+            },
+        )?;
+        table_at(&mut self.doc, &["api_roots", root, "collections", &alias])?
+            .insert("routed_to", value(organisation));
+        Ok(id)
+    }
+
     /// Remove a collection (named by alias or id) from the configuration (its objects
     /// stay in the store).
     pub fn remove_collection(&mut self, root: &str, alias: &str) -> Result<(), ConfigError> {

@@ -48,6 +48,7 @@ mod names;
 pub mod starter;
 pub mod validate;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use model::{
@@ -194,6 +195,18 @@ impl Config {
                 .find(|(_, c)| c.id == id)
                 .map(|(alias, c)| (root_name.as_str(), alias.as_str(), c))
         })
+    }
+
+    /// The routed collections (`routed_to`), by organisation: `(api root, collection)`.
+    pub fn routed_collections(&self) -> BTreeMap<&str, (&str, &Collection)> {
+        self.api_roots
+            .iter()
+            .flat_map(|(root, r)| {
+                r.collections.values().filter_map(move |c| {
+                    c.routed_to.as_deref().map(|org| (org, (root.as_str(), c)))
+                })
+            })
+            .collect()
     }
 
     /// The organisation a user belongs to, with the user's entry.

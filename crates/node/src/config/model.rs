@@ -286,6 +286,13 @@ pub struct Collection {
     /// Organisations that may write (POST objects, DELETE an object).
     #[serde(default)]
     pub write: Vec<String>,
+    /// The organisation this collection is the routed collection of (`accord route
+    /// --deliver taxii` keeps it equal to that organisation's routing: what is located
+    /// in its countries and ASNs, with what explains it). Only that organisation reads
+    /// it and nobody writes it (checked at load): the door decides every read under
+    /// its agreements, as for any collection.
+    #[serde(default)]
+    pub routed_to: Option<String>,
 }
 
 impl Collection {

@@ -303,3 +303,40 @@ fn telemetry_section_defaults_and_rules() {
     .unwrap_err();
     assert!(err.to_string().contains("port"), "{err}");
 }
+
+#[test]
+fn a_routed_collection_is_read_by_its_organisation_only_and_written_by_nobody() {
+    let base = format!(
+        "{}[organisations.cert]\ncountries = [\"MY\"]\n[organisations.police]\n\
+         [api_roots.hub]\ntitle = \"Hub\"\ndefault = true\n",
+        minimal()
+    );
+    let routed = |read: &str, write: &str| {
+        format!(
+            "{base}[api_roots.hub.collections.routed-cert]\nid = \"6f1c2b0e-1d2a-4e8b-9c3d-0a1b2c3d4e5f\"\n\
+             title = \"Routed\"\nread = [{read}]\nwrite = [{write}]\nrouted_to = \"cert\"\n"
+        )
+    };
+    let ok = Config::parse(&routed("\"cert\"", ""), Path::new("a.toml")).unwrap();
+    let found = ok.routed_collections();
+    assert_eq!(
+        found.get("cert").map(|(root, c)| (*root, c.id.as_str())),
+        Some(("hub", "6f1c2b0e-1d2a-4e8b-9c3d-0a1b2c3d4e5f"))
+    );
+    let p = problems(&routed("\"cert\", \"police\"", ""));
+    assert!(p.iter().any(|m| m.contains("read by 'cert' only")), "{p:?}");
+    let p = problems(&routed("", ""));
+    assert!(p.iter().any(|m| m.contains("read by 'cert' only")), "{p:?}");
+    let p = problems(&routed("\"cert\"", "\"telco\""));
+    assert!(
+        p.iter().any(|m| m.contains("written by routing only")),
+        "{p:?}"
+    );
+    // The editor declares one that loads, and refuses a second.
+    let mut e = ConfigEditor::from_text(&base, Path::new("a.toml")).unwrap();
+    let id = e.add_routed_collection("hub", "cert").unwrap();
+    let config = e.config().unwrap();
+    assert_eq!(config.routed_collections()["cert"].1.id, id);
+    assert_eq!(config.routed_collections()["cert"].1.read, ["cert"]);
+    assert!(e.add_routed_collection("hub", "cert").is_err());
+}

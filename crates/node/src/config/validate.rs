@@ -190,6 +190,7 @@ fn organisations(config: &Config, out: &mut Vec<String>) {
 
 fn api_roots(config: &Config, out: &mut Vec<String>) {
     let mut ids: BTreeMap<&str, String> = BTreeMap::new();
+    let mut routed_seen: BTreeMap<String, String> = BTreeMap::new();
     let defaults = config.api_roots.values().filter(|r| r.default).count();
     if defaults > 1 {
         out.push("api_roots: at most one API root may be marked default = true".to_string());
@@ -216,6 +217,9 @@ fn api_roots(config: &Config, out: &mut Vec<String>) {
                     c.id
                 ));
             }
+            if let Some(org) = &c.routed_to {
+                routed(config, &key, org, c, &mut routed_seen, out);
+            }
             for (list, orgs) in [("read", &c.read), ("write", &c.write)] {
                 for org in orgs {
                     if !config.organisations.contains_key(org) {
@@ -226,5 +230,39 @@ fn api_roots(config: &Config, out: &mut Vec<String>) {
                 }
             }
         }
+    }
+}
+
+/// A routed collection (`routed_to`): read by its organisation only (what is routed to
+/// one country's CERT says where it is responsible, and other readers would hold that
+/// organisation's package), written by nobody (only routing fills it), one per
+/// organisation.
+fn routed(
+    config: &Config,
+    key: &str,
+    org: &str,
+    c: &super::model::Collection,
+    seen: &mut BTreeMap<String, String>,
+    out: &mut Vec<String>,
+) {
+    if !config.organisations.contains_key(org) {
+        out.push(format!(
+            "{key}.routed_to: organisation '{org}' is not declared under [organisations]"
+        ));
+    }
+    if c.read.iter().any(|r| r != org) || !c.read.iter().any(|r| r == org) {
+        out.push(format!(
+            "{key}.read: a collection routed to '{org}' is read by '{org}' only (read = [\"{org}\"])"
+        ));
+    }
+    if !c.write.is_empty() {
+        out.push(format!(
+            "{key}.write: a collection routed to '{org}' is written by routing only (write = [])"
+        ));
+    }
+    if let Some(other) = seen.insert(org.to_string(), key.to_string()) {
+        out.push(format!(
+            "{key}.routed_to: '{org}' already has a routed collection ({other})"
+        ));
     }
 }
