@@ -3,6 +3,7 @@
 mod support;
 
 mod admission;
+mod aggregates;
 mod auth;
 mod content_types;
 mod discovery;

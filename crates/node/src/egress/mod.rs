@@ -22,6 +22,7 @@
 //! node's own organisation reads what the node holds (local access: nothing leaves, no
 //! agreement applies).
 
+mod aggregate;
 mod cursor;
 pub mod ledger;
 mod resolver;
@@ -36,6 +37,7 @@ use accord_agreements::{
 };
 use accord_store::{ObjectQuery, ObjectRow, Scope, Store, StoreError};
 
+pub use aggregate::{aggregate_drafts, AggregateAnswer, AGGREGATE_PREFIX, MAX_AGGREGATE_QUERY};
 pub use cursor::{TokenError, MAX_TOKEN_LEN};
 pub use ledger::{LedgerError, LedgerWriter, Receipt};
 use resolver::StoreResolver;

@@ -6,7 +6,7 @@
 
 use accord_node::accounts::Principal;
 use accord_node::correlate::{correlate, CorrelateQuery, MAX_CORRELATIONS};
-use accord_node::egress::Recipient;
+use accord_node::egress::{AggregateAnswer, Egress, Receipt, Recipient};
 use accord_node::trends::{parse_day, trends, Interval, TrendQuery};
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 
 use super::{require_root, TaxiiPath};
+use crate::envelope::RECEIPT;
 use crate::error::TaxiiError;
 use crate::params::{pairs, MAX_QUERY_LEN};
 use crate::state::AppState;
@@ -38,13 +39,38 @@ fn params(raw: Option<String>, allowed: &[&str]) -> Result<Vec<(String, String)>
     Ok(pairs)
 }
 
-fn json(body: String) -> Response {
+fn json((body, receipt): (String, Option<Receipt>)) -> Response {
     let mut response = (StatusCode::OK, body).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    if let Some(receipt) = receipt {
+        if let Ok(v) = HeaderValue::from_str(&receipt.id()) {
+            response.headers_mut().insert(RECEIPT.clone(), v);
+        }
+    }
     response
+}
+
+/// Records the answer in the ledger before it leaves (docs/trends.md, "In the
+/// ledger"): an answer that cannot be recorded is not sent.
+fn recorded(
+    egress: &Egress,
+    recipient: &Recipient,
+    query: &str,
+    summary: &str,
+    body: String,
+) -> Result<(String, Option<Receipt>), String> {
+    let answer = AggregateAnswer {
+        query,
+        summary,
+        bytes: body.as_bytes(),
+    };
+    let receipt = egress
+        .record_aggregate(recipient, &answer)
+        .map_err(|e| e.to_string())?;
+    Ok((body, receipt))
 }
 
 fn number(name: &str, value: &str) -> Result<usize, TaxiiError> {
@@ -75,6 +101,14 @@ pub async fn correlations(
         }
     }
     query.min_providers = min.unwrap_or(if query.value.is_some() { 1 } else { 2 });
+    let mut asked = String::from("analytics/correlations?");
+    if let Some(value) = &query.value {
+        asked.push_str(&format!("value={value}&"));
+    }
+    asked.push_str(&format!(
+        "min_providers={}&limit={}",
+        query.min_providers, query.limit
+    ));
     let store = state.store.clone();
     let egress = state.egress.clone();
     let recipient = Recipient::new(who.organisation.clone());
@@ -87,7 +121,10 @@ pub async fn correlations(
             &accord_detect::Warninglists::bundled(),
         )
         .map_err(|e| e.to_string())?;
-        serde_json::to_string(&found).map_err(|e| e.to_string())
+        let body = serde_json::to_string(&found).map_err(|e| e.to_string())?;
+        let objects: usize = found.iter().map(|c| c.objects.len()).sum();
+        let summary = format!("values={};objects={objects}", found.len());
+        recorded(&egress, &recipient, &asked, &summary, body)
     })
     .await
     .map_err(TaxiiError::internal)?
@@ -142,12 +179,34 @@ pub async fn trends_get(
     if query.dimension.is_empty() {
         return Err(TaxiiError::bad_request("'by' is required."));
     }
+    let mut asked = format!(
+        "analytics/trends?by={}&interval={}",
+        query.dimension,
+        match query.interval {
+            Interval::Day => "day",
+            Interval::Week => "week",
+        }
+    );
+    if let Some(day) = query.since_day {
+        asked.push_str(&format!("&since={}", accord_node::trends::date(day)));
+    }
     let store = state.store.clone();
     let egress = state.egress.clone();
     let recipient = Recipient::new(who.organisation.clone());
     let body = tokio::task::spawn_blocking(move || {
         let t = trends(&*store, &egress, &recipient, &query).map_err(|e| e.to_string())?;
-        serde_json::to_string(&t).map_err(|e| e.to_string())
+        let body = serde_json::to_string(&t).map_err(|e| e.to_string())?;
+        let buckets = t.series.iter().flat_map(|s| &s.buckets);
+        let (cells, suppressed) = buckets.fold((0usize, 0usize), |(c, s), b| match b.count {
+            Some(_) => (c + 1, s),
+            None => (c, s + 1),
+        });
+        let summary = format!(
+            "series={};cells={cells};suppressed={suppressed};k={}",
+            t.series.len(),
+            t.k
+        );
+        recorded(&egress, &recipient, &asked, &summary, body)
     })
     .await
     .map_err(TaxiiError::internal)?
