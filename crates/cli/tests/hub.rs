@@ -114,4 +114,71 @@ unmarked_tlp = "GREEN"
     let out = s.run(&["--json", "stats"]);
     let stats: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(stats["ledger_entries"], 2);
+
+    // Delivery as a TAXII collection: a dry run creates nothing; the real run declares
+    // cert-my's routed collection (read by cert-my only) and fills it; filling
+    // releases nothing (the reads will, through the gate).
+    let out = s.run(&["route", "--deliver", "taxii", "--dry-run"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("would get a routed collection"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!std::fs::read_to_string(s.path("node/accord.toml"))
+        .unwrap()
+        .contains("routed_to"));
+    let out = s.run(&["--json", "route", "--deliver", "taxii"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let d = &v["collections"][0];
+    assert_eq!(d["recipient"], "cert-my");
+    // Selected: the MY and SG (ASN 4773) addresses, and the RED one (withheld at read).
+    assert_eq!(
+        (d["added"].as_u64(), d["held"].as_u64()),
+        (Some(3), Some(3))
+    );
+    let config = std::fs::read_to_string(s.path("node/accord.toml")).unwrap();
+    assert!(
+        config.contains("[api_roots.intel.collections.routed-cert-my]"),
+        "{config}"
+    );
+    assert!(config.contains("read = [\"cert-my\"]") && config.contains("routed_to = \"cert-my\""));
+    let out = s.run(&["--json", "route", "--deliver", "taxii"]);
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        v["collections"][0]["added"], 0,
+        "delivering again adds nothing"
+    );
+    let out = s.run(&["--json", "stats"]);
+    let stats: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(stats["ledger_entries"], 2);
+    // The standing collection follows the enrichment: a new MY address, enriched, is
+    // in it at once.
+    let file = s.write("more.json", &super::bundle(&[ip("203.0.113.70", 5)]));
+    let out = s.run(&["ingest", file.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = s.run(&["enrich"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("routed to cert-my (collection ")
+            && stdout(&out).contains("): 1 added, 0 removed, 4 held"),
+        "{}",
+        stdout(&out)
+    );
+    // The collection is cert-my's only: granting another reader is refused.
+    let out = s.run(&[
+        "collection",
+        "grant",
+        "routed-cert-my",
+        "--org",
+        "telco",
+        "--read",
+    ]);
+    assert_ne!(code(&out), 0);
+    assert!(
+        stderr(&out).contains("read by 'cert-my' only"),
+        "{}",
+        stderr(&out)
+    );
 }
