@@ -242,3 +242,98 @@ proptest! {
         prop_assert_eq!(ledger(&store).len(), p.released.len());
     }
 }
+
+/// The ids a collection holds, with how many versions each.
+fn held(
+    store: &accord_store::SqliteStore,
+    collection: &str,
+) -> std::collections::BTreeMap<String, usize> {
+    use accord_store::{ObjectQuery, Scope, Store, VersionFilter};
+    let mut query = ObjectQuery::new(Scope::Collection(collection.into()), 1_000);
+    query.versions = VersionFilter::all();
+    let mut out = std::collections::BTreeMap::new();
+    for row in store.query(&query).unwrap().rows {
+        *out.entry(row.id).or_insert(0) += 1;
+    }
+    out
+}
+
+#[test]
+fn a_routed_collection_follows_the_routing_new_versions_in_and_what_left_out() {
+    const ROUTED: &str = "6f1c2b0e-1d2a-4e8b-9c3d-0a1b2c3d4e5f";
+    let store = store();
+    let ind_my = format!("indicator--{}", uuid(1));
+    let ind_nl = format!("indicator--{}", uuid(3));
+    let mal = format!("malware--{}", uuid(4));
+    let addr = ipv4("203.0.113.9");
+    let addr_id = serde_json::from_str::<serde_json::Value>(&addr).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    ingest(
+        &store,
+        TELCO,
+        &[
+            indicator(1, Tlp::Green, "203.0.113.5"),
+            indicator(3, Tlp::Green, "198.51.100.7"),
+            malware(4, Tlp::Green),
+            relationship(5, &ind_my, &mal),
+            sighting(8, &ind_my),
+            addr,
+        ],
+    );
+    let index = enriched(&store);
+    let collections = std::collections::BTreeMap::from([(CENTRE.to_string(), ROUTED.to_string())]);
+    let my = [centre(&["MY"])];
+    // A dry run counts and writes nothing.
+    let dry = accord_node::routed::deliver(&*store, &index, &my, None, &collections, true).unwrap();
+    assert_eq!((dry[0].added, dry[0].held), (5, 5));
+    assert!(held(&store, ROUTED).is_empty());
+    let first =
+        accord_node::routed::deliver(&*store, &index, &my, None, &collections, false).unwrap();
+    assert_eq!((first[0].added, first[0].removed), (5, 0));
+    let want: BTreeSet<String> = [
+        ind_my.clone(),
+        mal.clone(),
+        format!("relationship--{}", uuid(5)),
+        format!("sighting--{}", uuid(8)),
+        addr_id.clone(),
+    ]
+    .into();
+    assert_eq!(
+        held(&store, ROUTED)
+            .keys()
+            .cloned()
+            .collect::<BTreeSet<_>>(),
+        want
+    );
+    assert!(
+        ledger(&store).is_empty(),
+        "filling a collection releases nothing"
+    );
+    // Same routing: nothing added (the unversioned address included).
+    let again =
+        accord_node::routed::deliver(&*store, &index, &my, None, &collections, false).unwrap();
+    assert_eq!((again[0].added, again[0].removed), (0, 0));
+    // A new version of the MY indicator enters beside the old one.
+    ingest(
+        &store,
+        TELCO,
+        &[indicator(1, Tlp::Green, "203.0.113.5").replace(
+            "\"modified\":\"2026-01-01T00:00:00.000Z\"",
+            "\"modified\":\"2026-02-01T00:00:00.000Z\"",
+        )],
+    );
+    let index = enriched(&store);
+    let newer =
+        accord_node::routed::deliver(&*store, &index, &my, None, &collections, false).unwrap();
+    assert_eq!((newer[0].added, newer[0].removed), (1, 0));
+    assert_eq!(held(&store, ROUTED)[&ind_my], 2);
+    // The organisation is responsible for NL now: the MY objects leave, the NL ones enter.
+    let nl = [centre(&["NL"])];
+    let moved =
+        accord_node::routed::deliver(&*store, &index, &nl, None, &collections, false).unwrap();
+    let now = held(&store, ROUTED);
+    assert_eq!(now.keys().collect::<Vec<_>>(), [&ind_nl]);
+    assert_eq!((moved[0].added, moved[0].removed), (1, 5), "{moved:?}");
+}
