@@ -16,7 +16,9 @@
 //! [`deliver`] makes the collection equal to the routing now: versions not yet in it
 //! are added (their `date_added` there is the delivery's, so a recipient polling with
 //! `added_after` gets what is new or newly located), ids routing no longer selects
-//! (their location changed, a new database build) are removed.
+//! (their location changed, a new database build) are removed. Marking definitions
+//! are left as they are: routing selects none, and the node publishes the agreements'
+//! obligations markings into the collections they cover, routed ones included.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -134,6 +136,12 @@ fn held_versions(
     query.versions = VersionFilter::all();
     let mut held: BTreeMap<String, BTreeSet<VersionKey>> = BTreeMap::new();
     for_each_row(store, query, |row| {
+        // Marking definitions are not routing's: the node publishes the agreements'
+        // obligations markings into every collection they cover (so a recipient gets
+        // the markings its objects reference), and routing never selects one.
+        if row.object_type == "marking-definition" {
+            return true;
+        }
         let key = key_of(&row);
         held.entry(row.id).or_default().insert(key);
         true

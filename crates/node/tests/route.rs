@@ -329,11 +329,29 @@ fn a_routed_collection_follows_the_routing_new_versions_in_and_what_left_out() {
         accord_node::routed::deliver(&*store, &index, &my, None, &collections, false).unwrap();
     assert_eq!((newer[0].added, newer[0].removed), (1, 0));
     assert_eq!(held(&store, ROUTED)[&ind_my], 2);
+    // A marking definition the node published into the collection (an agreement's
+    // obligations) is not routing's: never removed.
+    let marking = r#"{"type":"marking-definition","spec_version":"2.1","id":"marking-definition--6b6c08d1-3667-4930-b460-28838ea6b12e","created":"2026-01-01T00:00:00.000Z","name":"Accord agreement a v1 obligations","extensions":{"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d":{"extension_type":"property-extension"}}}"#;
+    let stored = accord_node::ingest::ingest_batch(
+        &*store,
+        &[marking],
+        &accord_store::Provenance::new(TELCO, "agreement"),
+        Some(ROUTED),
+        &accord_node::ingest::IngestOptions::default(),
+    )
+    .unwrap();
+    assert!(stored[0].is_stored(), "{stored:?}");
     // The organisation is responsible for NL now: the MY objects leave, the NL ones enter.
     let nl = [centre(&["NL"])];
     let moved =
         accord_node::routed::deliver(&*store, &index, &nl, None, &collections, false).unwrap();
     let now = held(&store, ROUTED);
-    assert_eq!(now.keys().collect::<Vec<_>>(), [&ind_nl]);
+    assert_eq!(
+        now.keys().collect::<Vec<_>>(),
+        [
+            &ind_nl,
+            "marking-definition--6b6c08d1-3667-4930-b460-28838ea6b12e"
+        ]
+    );
     assert_eq!((moved[0].added, moved[0].removed), (1, 5), "{moved:?}");
 }
