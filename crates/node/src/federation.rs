@@ -763,15 +763,29 @@ impl Federation {
     }
 }
 
-/// The wait a 429/503 asks for (`Retry-After` in seconds; an HTTP date is read as
-/// "soon": the backoff applies).
+/// The wait a 429/503 asks for: its `Retry-After`, in seconds or as an HTTP-date
+/// ([`retry_wait`]); `None` when absent or unreadable (the backoff applies).
 fn retry_after(response: &reqwest::blocking::Response) -> Option<Duration> {
     let text = response
         .headers()
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()
         .ok()?;
-    text.trim().parse::<u64>().ok().map(Duration::from_secs)
+    retry_wait(text, std::time::SystemTime::now())
+}
+
+/// The wait a `Retry-After` value asks for at `now` (RFC 9110 section 10.2.3): a
+/// number of seconds, or an HTTP-date (IMF-fixdate, and the obsolete RFC 850 and
+/// asctime forms a recipient must accept), a date in the past meaning "now". `None`
+/// for anything else. The caller bounds the wait by [`MAX_RETRY_WAIT`]; a huge value
+/// saturates rather than overflows.
+pub fn retry_wait(text: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let text = text.trim();
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Duration::from_secs(text.parse::<u64>().unwrap_or(u64::MAX)));
+    }
+    let at = httpdate::parse_http_date(text).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// Read a TAXII response body: at most [`MAX_PAGE_BYTES`], and only TAXII 2.1 JSON
@@ -1049,6 +1063,41 @@ mod tests {
         assert!(
             !text.contains("accord_peer_last_success_seconds{"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn retry_after_is_seconds_or_an_http_date() {
+        use std::time::{SystemTime, UNIX_EPOCH};
+        // 1994-11-06T08:49:37Z, the date of RFC 9110's examples.
+        let now = UNIX_EPOCH + Duration::from_secs(784_111_777);
+        assert_eq!(retry_wait("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(retry_wait(" 0 ", now), Some(Duration::ZERO));
+        // The three forms of HTTP-date, 30 s ahead of now.
+        for date in [
+            "Sun, 06 Nov 1994 08:50:07 GMT",
+            "Sunday, 06-Nov-94 08:50:07 GMT",
+            "Sun Nov  6 08:50:07 1994",
+        ] {
+            assert_eq!(
+                retry_wait(date, now),
+                Some(Duration::from_secs(30)),
+                "{date}"
+            );
+        }
+        // A date in the past: retry now. A day ahead: longer than honoured.
+        assert_eq!(
+            retry_wait("Sun, 06 Nov 1994 08:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert!(retry_wait("Mon, 07 Nov 1994 08:49:37 GMT", now).unwrap() > MAX_RETRY_WAIT);
+        // Huge numbers saturate; anything else is not a wait.
+        assert!(retry_wait("99999999999999999999999", now).unwrap() > MAX_RETRY_WAIT);
+        for bad in ["", "-5", "1.5", "soon", "Sun, 06 Nov 1994 25:00:00 GMT"] {
+            assert_eq!(retry_wait(bad, now), None, "{bad:?}");
+        }
+        assert!(
+            retry_wait("Sun, 06 Nov 1994 08:49:37 GMT", SystemTime::now()) == Some(Duration::ZERO)
         );
     }
 

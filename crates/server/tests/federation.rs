@@ -341,6 +341,8 @@ enum Hostile {
     Impostor,
     /// 429 with a Retry-After longer than honoured.
     SlowDown,
+    /// 503 with a Retry-After HTTP-date far beyond the longest wait honoured.
+    SlowDownUntil,
 }
 
 async fn hostile_peer(mode: Hostile) -> String {
@@ -384,6 +386,14 @@ async fn hostile_peer(mode: Hostile) -> String {
                     headers.insert(header::RETRY_AFTER, HeaderValue::from_static("86400"));
                     return (StatusCode::TOO_MANY_REQUESTS, headers, String::new()).into_response();
                 }
+                Hostile::SlowDownUntil => {
+                    headers.insert(
+                        header::RETRY_AFTER,
+                        HeaderValue::from_static("Fri, 01 Jan 2100 00:00:00 GMT"),
+                    );
+                    return (StatusCode::SERVICE_UNAVAILABLE, headers, String::new())
+                        .into_response();
+                }
             };
             (StatusCode::OK, headers, body).into_response()
         }
@@ -410,6 +420,7 @@ async fn a_hostile_peer_ends_the_run_with_an_error_and_misfiles_nothing() {
         (Hostile::SameNext, "pages in a row that bring nothing new"),
         (Hostile::HugePage, "at most 10000 are accepted"),
         (Hostile::SlowDown, "longer than the 60s honoured"),
+        (Hostile::SlowDownUntil, "longer than the 60s honoured"),
     ] {
         let peer = Peer {
             name: "a".into(),
