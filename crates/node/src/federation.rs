@@ -41,6 +41,8 @@ use accord_taxii::{headers, media, query::Query, Envelope};
 use serde::{Deserialize, Serialize};
 
 use crate::egress::{Egress, Recipient};
+
+mod deletions;
 use crate::ingest::{prepare, store_prepared, IngestOptions, ObjectResult};
 
 /// Largest response body read from a peer, in bytes; a larger page ends the run.
@@ -223,6 +225,17 @@ pub struct PeerState {
     pub caught_up: bool,
     /// Newest remote `date_added` seen (the header of the last page read).
     pub remote_newest: Option<String>,
+    /// Deletions pull cursor: the `date_deleted` of the last deletion applied.
+    pub deletions_after: Option<String>,
+    /// Whether the peer tells of deletions (an Accord node: `Some(true)`; a server
+    /// without Accord's deletions resource: `Some(false)`; not asked yet: `None`).
+    pub deletion_feed: Option<bool>,
+    /// Object versions removed here because the peer deleted them.
+    pub deletions_in: u64,
+    /// Deletions push cursor: the local deletion time of the last tombstone sent.
+    pub push_deletions_after: i64,
+    /// `DELETE`s the peer accepted from this node.
+    pub deletions_out: u64,
 }
 
 impl PeerState {
@@ -316,6 +329,10 @@ pub struct RunReport {
     pub pushed: u64,
     /// Pages read or posted.
     pub pages: u64,
+    /// Object versions removed here because the peer deleted them.
+    pub deleted: u64,
+    /// `DELETE`s the peer accepted from this node.
+    pub deletions_pushed: u64,
 }
 
 /// Runs syncs for one node: its store and its door out.
@@ -356,11 +373,16 @@ impl Federation {
         let mut state = entry.state.clone();
         let mut report = RunReport::default();
         let mut result = Ok(());
+        // Deletions before objects, each way (see `deletions`).
         if entry.peer.direction.pulls() {
-            result = self.pull(&entry.peer, &mut state, &mut report);
+            result = self
+                .pull_deletions(&entry.peer, &mut state, &mut report)
+                .and_then(|()| self.pull(&entry.peer, &mut state, &mut report));
         }
         if result.is_ok() && entry.peer.direction.pushes() {
-            result = self.push(&entry.peer, &mut state, &mut report);
+            result = self
+                .push_deletions(&entry.peer, &mut state, &mut report)
+                .and_then(|()| self.push(&entry.peer, &mut state, &mut report));
         }
         let now = Timestamp::now().as_str().to_string();
         state.last_attempt = Some(now.clone());

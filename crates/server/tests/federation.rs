@@ -10,6 +10,7 @@ use accord_node::accounts::new_token;
 
 use crate::support;
 use accord_node::config::Config;
+use accord_node::egress::Recipient;
 use accord_node::federation::{self, Credentials, Direction, Federation, Peer};
 use accord_node::ingest::{ingest_batch, IngestOptions};
 use accord_server::AppState;
@@ -286,6 +287,181 @@ async fn three_nodes_share_only_what_each_hop_allows() {
     let report = sync(&c, "b").await;
     assert_eq!(report.pulled, 0, "{report:?}");
     assert_eq!(held(&c).len(), 4);
+
+    // Deletions propagate A → B → C: A deletes indicator 2 (every version), the
+    // revoking version of indicator 1, and the malware C never received.
+    let (ind1, ind2, mal4) = (
+        id_of("indicator", 1),
+        id_of("indicator", 2),
+        id_of("malware", 4),
+    );
+    delete(&a, &ind2, None);
+    delete(&a, &ind1, Some("2026-02-02T00:00:00.000Z"));
+    delete(&a, &mal4, None);
+    let report = sync(&b, "a").await;
+    assert_eq!((report.deleted, report.pulled), (3, 0), "{report:?}");
+    // B's own deletions of A's objects are not pushed back to A.
+    assert_eq!(report.deletions_pushed, 0, "{report:?}");
+    let at_b = held(&b);
+    assert!(
+        !at_b.iter().any(|(id, _, _)| *id == ind2 || *id == mal4),
+        "{at_b:?}"
+    );
+    assert_eq!(versions_of(&at_b, &ind1), ["2026-02-01T00:00:00.000Z"]);
+    let state = &federation::peers(&*b.store).unwrap()[0].state;
+    assert_eq!((state.deletion_feed, state.deletions_in), (Some(true), 3));
+    // C learns of the two deletions of what it received through B, not of the malware's
+    // (B never released it to C: its tombstone is not C's to see).
+    let told = b
+        .state
+        .egress()
+        .deletions(&Recipient::new("c"), COLLECTION, i64::MIN, 100)
+        .unwrap();
+    let told: Vec<&str> = told.deletions.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(told, [ind2.as_str(), ind1.as_str()]);
+    let report = sync(&c, "b").await;
+    assert_eq!((report.deleted, report.pulled), (2, 0), "{report:?}");
+    let at_c = held(&c);
+    assert!(!at_c.iter().any(|(id, _, _)| *id == ind2), "{at_c:?}");
+    assert_eq!(versions_of(&at_c, &ind1), ["2026-02-01T00:00:00.000Z"]);
+    assert_eq!(at_c.len(), 2, "{at_c:?}");
+    // Exactly once: a second run deletes nothing more.
+    assert_eq!(sync(&c, "b").await.deleted, 0);
+    assert_eq!(sync(&b, "a").await.deleted, 0);
+}
+
+fn id_of(kind: &str, n: u32) -> String {
+    format!("{kind}--00000000-0000-4000-8000-{n:012}")
+}
+
+/// The node's own organisation deletes versions of `id` from the collection (what the
+/// TAXII DELETE handler does for it).
+fn delete(node: &Node, id: &str, version: Option<&str>) {
+    let versions = match version {
+        Some(v) => accord_store::VersionFilter {
+            exact: vec![accord_stix::Timestamp::parse(v).unwrap().as_micros()],
+            ..Default::default()
+        },
+        None => accord_store::VersionFilter::all(),
+    };
+    assert!(
+        node.store
+            .remove_from_collection(COLLECTION, id, &versions, None)
+            .unwrap()
+            > 0,
+        "nothing of {id} to delete"
+    );
+}
+
+fn versions_of<'a>(held: &'a [(String, String, String)], id: &str) -> Vec<&'a str> {
+    held.iter()
+        .filter(|(i, _, _)| i == id)
+        .map(|(_, v, _)| v.as_str())
+        .collect()
+}
+
+/// A GET of `path` under the node's API root as `org` (its token at the node), from a
+/// blocking thread: status and body.
+async fn get_as(test: &str, node: &Node, org: &str, at: &str, path: &str) -> (u16, String) {
+    let url = format!("{}{path}", node.url);
+    let token = std::env::var(env_name(test, org, at)).unwrap();
+    tokio::task::spawn_blocking(move || {
+        let response = reqwest::blocking::Client::new()
+            .get(&url)
+            .header("accept", support::TAXII)
+            .bearer_auth(token)
+            .send()
+            .unwrap();
+        (response.status().as_u16(), response.text().unwrap())
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_never_learns_of_the_deletion_of_what_it_could_not_read() {
+    // A releases indicators to B, nothing to C (no agreement); both may read the
+    // collection.
+    let a = start(
+        "w",
+        "a",
+        &["b", "c"],
+        &[(
+            "a-to-b",
+            agreement("a-to-b", "a", "b", 1, false, "\"indicator\""),
+        )],
+    )
+    .await;
+    let texts = [
+        object("indicator", 1, "2026-02-01T00:00:00.000Z"),
+        object("malware", 2, "2026-02-01T00:00:00.000Z"),
+    ];
+    ingest_batch(
+        &*a.store,
+        &texts,
+        &Provenance::new("a", "test"),
+        Some(COLLECTION),
+        &IngestOptions::default(),
+    )
+    .unwrap();
+    let feed = format!("collections/{COLLECTION}/x-accord-deletions/");
+    // What B and C see before anything is deleted.
+    let (status, before_c) = get_as("w", &a, "c", "a", &feed).await;
+    assert_eq!(status, 200, "{before_c}");
+    // B reads the collection: the indicator is released to it (recorded in the
+    // ledger), the malware withheld.
+    let (status, page) = get_as(
+        "w",
+        &a,
+        "b",
+        "a",
+        &format!("collections/{COLLECTION}/objects/"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(&id_of("indicator", 1)) && !page.contains(&id_of("malware", 2)),
+        "{page}"
+    );
+    delete(&a, &id_of("malware", 2), None);
+    // Nobody but the node learns of the malware's deletion: B's and C's answers are
+    // exactly what they were before it (no entry, no date header, no `more`).
+    let (status, after_b) = get_as("w", &a, "b", "a", &feed).await;
+    assert_eq!((status, after_b.as_str()), (200, before_c.as_str()));
+    let (_, after_c) = get_as("w", &a, "c", "a", &feed).await;
+    assert_eq!(after_c, before_c);
+    assert!(!after_b.contains("malware"), "{after_b}");
+    delete(&a, &id_of("indicator", 1), None);
+    // B held the indicator: it learns of its deletion; C, which never received it, does not.
+    let (_, told_b) = get_as("w", &a, "b", "a", &feed).await;
+    let page: serde_json::Value = serde_json::from_str(&told_b).unwrap();
+    assert_eq!(
+        page["deletions"].as_array().map(Vec::len),
+        Some(1),
+        "{told_b}"
+    );
+    assert_eq!(page["deletions"][0]["id"], json!(id_of("indicator", 1)));
+    assert_eq!(
+        page["deletions"][0]["version"],
+        json!("2026-02-01T00:00:00.000Z")
+    );
+    assert_eq!(page["more"], json!(false));
+    let (_, told_c) = get_as("w", &a, "c", "a", &feed).await;
+    assert_eq!(told_c, before_c);
+    // Paged by added_after: nothing after the indicator's deletion.
+    let after = page["deletions"][0]["date_deleted"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, rest) = get_as("w", &a, "b", "a", &format!("{feed}?added_after={after}")).await;
+    assert!(!rest.contains("indicator--"), "{rest}");
+    // The node's own view lists both.
+    let all = a
+        .state
+        .egress()
+        .deletions(&Recipient::new("a"), COLLECTION, i64::MIN, 10)
+        .unwrap();
+    assert_eq!(all.deletions.len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

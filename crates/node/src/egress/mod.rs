@@ -23,6 +23,7 @@
 //! agreement applies).
 
 mod cursor;
+mod deletions;
 pub mod ledger;
 mod resolver;
 mod view;
@@ -37,6 +38,7 @@ use accord_agreements::{
 use accord_store::{ObjectQuery, ObjectRow, Scope, Store, StoreError};
 
 pub use cursor::{TokenError, MAX_TOKEN_LEN};
+pub use deletions::{DeletionNotice, DeletionsPage, DELETION_SCAN_BATCH};
 pub use ledger::{LedgerError, LedgerWriter, Receipt};
 use resolver::StoreResolver;
 use view::{Basis, Ctx, ReleaseView};
