@@ -629,3 +629,50 @@ async fn a_hostile_peer_ends_the_run_with_an_error_and_misfiles_nothing() {
     assert_eq!(at_b.len(), 1);
     assert_eq!(at_b[0].2, "a");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deletion_is_pushed_to_the_peer_that_received_the_object() {
+    let a = start("p", "a", &["b"], &[]).await;
+    let b = start(
+        "p",
+        "b",
+        &["a"],
+        &[(
+            "b-to-a",
+            agreement("b-to-a", "b", "a", 1, true, "\"indicator\""),
+        )],
+    )
+    .await;
+    federation::add_peer(&*b.store, &peer_of("p", "b", &a, "a", Direction::Push)).unwrap();
+    let texts = [
+        object("indicator", 1, "2026-02-01T00:00:00.000Z"),
+        object("indicator", 2, "2026-02-01T00:00:00.000Z"),
+    ];
+    ingest_batch(
+        &*b.store,
+        &texts,
+        &Provenance::new("b", "test"),
+        Some(COLLECTION),
+        &IngestOptions::default(),
+    )
+    .unwrap();
+    let (ind1, ind2) = (id_of("indicator", 1), id_of("indicator", 2));
+    let report = sync(&b, "a").await;
+    assert!(report.pushed >= 2, "{report:?}");
+    let ids =
+        |node: &Node| -> Vec<String> { held(node).into_iter().map(|(id, _, _)| id).collect() };
+    assert!(ids(&a).contains(&ind1) && ids(&a).contains(&ind2));
+    // B deletes indicator 1: the next push sends A a TAXII DELETE for that version.
+    delete(&b, &ind1, None);
+    let report = sync(&b, "a").await;
+    assert_eq!(
+        (report.deletions_pushed, report.pushed),
+        (1, 0),
+        "{report:?}"
+    );
+    assert!(!ids(&a).contains(&ind1), "{:?}", held(&a));
+    assert!(ids(&a).contains(&ind2));
+    let state = &federation::peers(&*b.store).unwrap()[0].state;
+    assert_eq!(state.deletions_out, 1);
+    assert_eq!(sync(&b, "a").await.deletions_pushed, 0);
+}
