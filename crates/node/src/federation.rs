@@ -43,7 +43,10 @@ use serde::{Deserialize, Serialize};
 use crate::egress::{Egress, Recipient};
 
 mod deletions;
+mod tls;
+
 use crate::ingest::{prepare, store_prepared, IngestOptions, ObjectResult};
+pub use tls::read_ca_certificates;
 
 /// Largest response body read from a peer, in bytes; a larger page ends the run.
 pub const MAX_PAGE_BYTES: u64 = 64 * 1024 * 1024;
@@ -150,6 +153,11 @@ pub struct Peer {
     pub interval_secs: u64,
     /// Authentication.
     pub credentials: Credentials,
+    /// A PEM file of the CA certificate(s) that sign the peer's HTTPS certificate:
+    /// when set, only these are trusted for this peer (a private CA, a self-signed
+    /// peer); when not, the system's roots. Read at each run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<String>,
 }
 
 impl Peer {
@@ -178,6 +186,12 @@ impl Peer {
             return Err(FederationError::Invalid(format!(
                 "collection '{}': a collection id",
                 self.collection
+            )));
+        }
+        if self.ca_cert.is_some() && !self.url.starts_with("https://") {
+            return Err(FederationError::Invalid(format!(
+                "ca-cert: applies to an https:// URL, not '{}'",
+                self.url
             )));
         }
         if self.interval_secs < MIN_INTERVAL.as_secs() {
@@ -340,6 +354,9 @@ pub struct Federation {
     store: Arc<dyn Store>,
     egress: Arc<Egress>,
     client: reqwest::blocking::Client,
+    /// Clients of peers with their own CA (`Peer::ca_cert`), by peer name, with the
+    /// PEM they were made from (a changed file makes a new client).
+    peer_clients: tls::PeerClients,
 }
 
 impl Federation {
@@ -360,6 +377,7 @@ impl Federation {
             store,
             egress,
             client,
+            peer_clients: tls::PeerClients::default(),
         })
     }
 
@@ -475,6 +493,10 @@ impl Federation {
                 }
                 Err(e) => {
                     last = with_causes(&e);
+                    // A refused certificate is not a passing trouble: no retry.
+                    if tls::is_certificate_error(&last) {
+                        return Err(Self::fail(peer, tls::with_hint(peer, last)));
+                    }
                     delay
                 }
             };
@@ -525,7 +547,8 @@ impl Federation {
                 ..Query::default()
             };
             let url = format!("{}?{}", peer.collection_url(), query.to_query_string());
-            let response = self.request(peer, || self.client.get(&url))?;
+            let client = self.client_for(peer)?;
+            let response = self.request(peer, || client.get(&url))?;
             let status = response.status();
             let header = |name: &str| {
                 response
@@ -751,8 +774,9 @@ impl Federation {
                 body.push_str(&outgoing.join(","));
                 body.push_str("]}");
                 let url = peer.collection_url();
+                let client = self.client_for(peer)?;
                 let response = self.request(peer, || {
-                    self.client
+                    client
                         .post(&url)
                         .header(reqwest::header::CONTENT_TYPE, media::TAXII_MEDIA_TYPE)
                         .body(body.clone())
@@ -1020,6 +1044,7 @@ mod tests {
             direction: Direction::Both,
             interval_secs: 300,
             credentials: Credentials::Token { env: "T".into() },
+            ca_cert: None,
         }
     }
 
@@ -1041,6 +1066,11 @@ mod tests {
             },
             Peer {
                 interval_secs: 0,
+                ..peer()
+            },
+            Peer {
+                url: "http://b.example/api1/".into(),
+                ca_cert: Some("/etc/ca.pem".into()),
                 ..peer()
             },
         ] {

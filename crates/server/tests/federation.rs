@@ -47,6 +47,17 @@ fn agreement(
 /// with a token per other organisation (its secret in the environment variable
 /// `FED_TOKEN_<ORG>_AT_<ME>`), these agreement files, serving on a free port.
 async fn start(test: &str, me: &str, others: &[&str], agreements: &[(&str, String)]) -> Node {
+    start_with(test, me, others, agreements, None).await
+}
+
+/// [`start`], serving HTTPS with this certificate chain and key (PEM) when given.
+async fn start_with(
+    test: &str,
+    me: &str,
+    others: &[&str],
+    agreements: &[(&str, String)],
+    tls: Option<(String, String)>,
+) -> Node {
     let dir = tempfile::tempdir().unwrap();
     let mut orgs = format!("[organisations.{me}]\n");
     for o in others {
@@ -67,6 +78,16 @@ async fn start(test: &str, me: &str, others: &[&str], agreements: &[(&str, Strin
          read = [{list}]\nwrite = [{list}]\n",
         list = everyone.join(", ")
     );
+    let mut text = text;
+    if let Some((cert, key)) = &tls {
+        std::fs::write(dir.path().join("cert.pem"), cert).unwrap();
+        std::fs::write(dir.path().join("key.pem"), key).unwrap();
+        text.push_str(&format!(
+            "\n[server.tls]\ncertificate = \"{}\"\nkey = \"{}\"\n",
+            dir.path().join("cert.pem").display(),
+            dir.path().join("key.pem").display()
+        ));
+    }
     std::fs::write(dir.path().join("accord.toml"), text).unwrap();
     std::fs::create_dir_all(dir.path().join("agreements")).unwrap();
     for (name, body) in agreements {
@@ -82,7 +103,13 @@ async fn start(test: &str, me: &str, others: &[&str], agreements: &[(&str, Strin
     let state = AppState::new(config, store.clone()).unwrap();
     state.set_agreements(gate);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/api/", listener.local_addr().unwrap());
+    let url = match tls {
+        Some(_) => format!(
+            "https://localhost:{}/api/",
+            listener.local_addr().unwrap().port()
+        ),
+        None => format!("http://{}/api/", listener.local_addr().unwrap()),
+    };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(accord_server::run(listener, state.clone(), async {
         let _ = stopped.await;
@@ -117,6 +144,7 @@ fn peer_of(test: &str, at: &str, remote: &Node, remote_org: &str, direction: Dir
         credentials: Credentials::Token {
             env: env_name(test, at, remote_org),
         },
+        ca_cert: None,
     }
 }
 
@@ -476,6 +504,7 @@ async fn a_failing_peer_is_visible_in_its_state() {
         direction: Direction::Pull,
         interval_secs: 60,
         credentials: Credentials::None,
+        ca_cert: None,
     };
     federation::add_peer(&*b.store, &peer).unwrap();
     let (store, egress) = (b.store.clone(), b.state.egress());
@@ -607,6 +636,7 @@ async fn a_hostile_peer_ends_the_run_with_an_error_and_misfiles_nothing() {
             direction: Direction::Pull,
             interval_secs: 60,
             credentials: Credentials::None,
+            ca_cert: None,
         };
         federation::add_peer(&*b.store, &peer).unwrap();
         let (store, egress) = (b.store.clone(), b.state.egress());
@@ -675,4 +705,104 @@ async fn a_deletion_is_pushed_to_the_peer_that_received_the_object() {
     let state = &federation::peers(&*b.store).unwrap()[0].state;
     assert_eq!(state.deletions_out, 1);
     assert_eq!(sync(&b, "a").await.deletions_pushed, 0);
+}
+
+/// A CA (its PEM) and a certificate for `localhost` it signed (PEM chain and key).
+fn test_ca(name: &str) -> (String, String, String) {
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, format!("{name} test CA"));
+    let ca =
+        rcgen::CertifiedIssuer::self_signed(params, rcgen::KeyPair::generate().unwrap()).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let leaf = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    (ca.pem(), leaf.pem(), key.serialize_pem())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_peer_is_trusted_through_its_configured_ca_only() {
+    accord_server::tls::install_ring_provider();
+    let (ca, cert, key) = test_ca("a");
+    let (other_ca, _, _) = test_ca("other");
+    let a = start_with(
+        "s",
+        "a",
+        &["b"],
+        &[("a-to-b", agreement("a-to-b", "a", "b", 1, true, "\"*\""))],
+        Some((cert, key)),
+    )
+    .await;
+    assert!(a.url.starts_with("https://localhost:"), "{}", a.url);
+    let b = start("s", "b", &["a"], &[]).await;
+    ingest_batch(
+        &*a.store,
+        &[object("indicator", 1, "2026-02-01T00:00:00.000Z")],
+        &Provenance::new("a", "test"),
+        Some(COLLECTION),
+        &IngestOptions::default(),
+    )
+    .unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let (ca_file, other_file) = (files.path().join("ca.pem"), files.path().join("other.pem"));
+    std::fs::write(&ca_file, &ca).unwrap();
+    std::fs::write(&other_file, &other_ca).unwrap();
+    let mut peer = peer_of("s", "b", &a, "a", Direction::Pull);
+
+    // Trusting a CA that did not sign the peer's certificate: refused at once (no
+    // retries), the reason in words in the peer's state.
+    peer.ca_cert = Some(other_file.display().to_string());
+    federation::add_peer(&*b.store, &peer).unwrap();
+    let (store, egress) = (b.store.clone(), b.state.egress());
+    let started = std::time::Instant::now();
+    let err =
+        tokio::task::spawn_blocking(move || Federation::new(store, egress).unwrap().sync("a"))
+            .await
+            .unwrap()
+            .unwrap_err()
+            .to_string();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "retried a refused certificate"
+    );
+    let state = federation::peers(&*b.store).unwrap().remove(0).state;
+    let last = state.last_error.unwrap_or_default();
+    assert!(
+        last.contains("certificate") && last.contains("does not verify against the CA in"),
+        "{last}"
+    );
+    assert!(last.contains(&other_file.display().to_string()), "{last}");
+    assert!(err.contains("certificate"), "{err}");
+    assert!(held(&b).is_empty());
+
+    // Without a CA of its own the system's roots apply: refused too, with the hint.
+    peer.ca_cert = None;
+    federation::add_peer(&*b.store, &peer).unwrap();
+    let (store, egress) = (b.store.clone(), b.state.egress());
+    let err =
+        tokio::task::spawn_blocking(move || Federation::new(store, egress).unwrap().sync("a"))
+            .await
+            .unwrap()
+            .unwrap_err()
+            .to_string();
+    assert!(err.contains("--ca-cert"), "{err}");
+
+    // Trusting the CA that signed it: the pull goes through HTTPS.
+    peer.ca_cert = Some(ca_file.display().to_string());
+    federation::add_peer(&*b.store, &peer).unwrap();
+    let report = sync(&b, "a").await;
+    assert_eq!(report.pulled, 1, "{report:?}");
+    assert_eq!(held(&b).len(), 1);
+    let state = federation::peers(&*b.store).unwrap().remove(0).state;
+    assert!(
+        state.last_error.is_none() && state.consecutive_failures == 0,
+        "{state:?}"
+    );
+    // A file that holds no certificate is refused when the peer is defined.
+    std::fs::write(&ca_file, "not a certificate").unwrap();
+    assert!(federation::read_ca_certificates(&ca_file.display().to_string()).is_err());
 }

@@ -56,7 +56,8 @@ impl Federation {
                 ..Query::default()
             };
             let url = format!("{}?{}", peer.deletions_url(), query.to_query_string());
-            let response = self.request(peer, || self.client.get(&url))?;
+            let client = self.client_for(peer)?;
+            let response = self.request(peer, || client.get(&url))?;
             let status = response.status();
             if status == reqwest::StatusCode::NOT_FOUND {
                 // Not an Accord node (or the resource is gone): no deletions to learn.
@@ -188,7 +189,8 @@ impl Federation {
                         url.push_str("?match%5Bversion%5D=");
                         url.push_str(&accord_taxii::query::encode(v));
                     }
-                    let response = self.request(peer, || self.client.delete(&url))?;
+                    let client = self.client_for(peer)?;
+                    let response = self.request(peer, || client.delete(&url))?;
                     let status = response.status();
                     if status.is_success() {
                         report.deletions_pushed += 1;
