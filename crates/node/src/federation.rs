@@ -17,6 +17,10 @@
 //!   ([`crate::egress::Egress`]) as the peer's organisation, so only what the gate
 //!   releases to it leaves, recorded in the ledger, and POSTs it; it never sends an
 //!   object back to the organisation that provided it. Its cursor is its own.
+//! - **Deletions** travel both ways (`federation/deletions.rs`): pulled from an Accord peer's
+//!   deletions resource (what it deleted of what it released to this node), pushed as
+//!   TAXII `DELETE`s of what this node released to the peer and deleted since.
+//! - **HTTPS** peers may name their own CA ([`Peer::ca_cert`], `federation/tls.rs`).
 //! - **Onward sharing** is the gate's ([`accord_agreements::Gate::with_holder`]), not
 //!   this module's.
 //! - **Failures** retry with exponential backoff and honour `Retry-After`; each run's
@@ -46,7 +50,7 @@ mod deletions;
 mod tls;
 
 use crate::ingest::{prepare, store_prepared, IngestOptions, ObjectResult};
-pub use tls::read_ca_certificates;
+pub use tls::{read_ca_certificates, MAX_CA_FILE_BYTES};
 
 /// Largest response body read from a peer, in bytes; a larger page ends the run.
 pub const MAX_PAGE_BYTES: u64 = 64 * 1024 * 1024;
@@ -970,7 +974,7 @@ type Series = (
 pub fn render_metrics(entries: &[PeerEntry]) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
-    let series: [Series; 7] = [
+    let series: [Series; 9] = [
         (
             "accord_peer_last_success_seconds",
             "gauge",
@@ -1005,6 +1009,18 @@ pub fn render_metrics(entries: &[PeerEntry]) -> String {
             "counter",
             "Object versions the peer accepted from this node.",
             |s| Some(s.objects_out as f64),
+        ),
+        (
+            "accord_peer_deletions_in_total",
+            "counter",
+            "Object versions removed here because the peer deleted them.",
+            |s| Some(s.deletions_in as f64),
+        ),
+        (
+            "accord_peer_deletions_out_total",
+            "counter",
+            "DELETEs the peer accepted from this node.",
+            |s| Some(s.deletions_out as f64),
         ),
         (
             "accord_peer_lag_seconds",
@@ -1110,6 +1126,10 @@ mod tests {
         );
         assert!(
             text.contains("accord_peer_consecutive_failures{peer=\"cert-b\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("accord_peer_deletions_in_total{peer=\"cert-b\"} 0"),
             "{text}"
         );
         assert!(
