@@ -806,3 +806,95 @@ async fn an_https_peer_is_trusted_through_its_configured_ca_only() {
     std::fs::write(&ca_file, "not a certificate").unwrap();
     assert!(federation::read_ca_certificates(&ca_file.display().to_string()).is_err());
 }
+
+/// A peer that serves no objects and this page of deletions.
+async fn deleting_peer(page: serde_json::Value) -> String {
+    use axum::http::header;
+    let objects = || async {
+        (
+            [(header::CONTENT_TYPE, support::TAXII)],
+            json!({"more": false}).to_string(),
+        )
+    };
+    let deletions = move || {
+        let page = page.clone();
+        async move { ([(header::CONTENT_TYPE, support::TAXII)], page.to_string()) }
+    };
+    let app = axum::Router::new()
+        .route(
+            &format!("/api/collections/{COLLECTION}/objects/"),
+            axum::routing::get(objects),
+        )
+        .route(
+            &format!("/api/collections/{COLLECTION}/x-accord-deletions/"),
+            axum::routing::get(deletions),
+        );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_deletes_only_what_it_provided() {
+    let b = start("d", "b", &["a", "x"], &[]).await;
+    // B holds its own indicator 1, indicator 2 from x, and indicator 3 from a in two
+    // versions.
+    for (provider, text) in [
+        ("b", object("indicator", 1, "2026-02-01T00:00:00.000Z")),
+        ("x", object("indicator", 2, "2026-02-01T00:00:00.000Z")),
+        ("a", object("indicator", 3, "2026-02-01T00:00:00.000Z")),
+        ("a", object("indicator", 3, "2026-02-02T00:00:00.000Z")),
+    ] {
+        ingest_batch(
+            &*b.store,
+            &[text],
+            &Provenance::new(provider, "test"),
+            Some(COLLECTION),
+            &IngestOptions::default(),
+        )
+        .unwrap();
+    }
+    let deletion = |n: u32, version: Option<&str>, at: &str| {
+        let mut d = json!({"id": id_of("indicator", n), "date_deleted": at});
+        if let Some(v) = version {
+            d["version"] = json!(v);
+        }
+        d
+    };
+    // Peer a claims deletions of everything: only its own version named goes.
+    let url = deleting_peer(json!({"more": false, "deletions": [
+        deletion(1, None, "2026-03-01T00:00:00.000001Z"),
+        deletion(2, Some("2026-02-01T00:00:00.000Z"), "2026-03-01T00:00:00.000002Z"),
+        deletion(3, Some("2026-02-01T00:00:00.000Z"), "2026-03-01T00:00:00.000003Z"),
+        {"id": "", "date_deleted": "2026-03-01T00:00:00.000004Z"},
+    ]}))
+    .await;
+    let mut peer = peer_of("d", "b", &b, "a", Direction::Pull);
+    peer.url = url;
+    peer.credentials = Credentials::None;
+    federation::add_peer(&*b.store, &peer).unwrap();
+    let report = sync(&b, "a").await;
+    assert_eq!(report.deleted, 1, "{report:?}");
+    let at_b = held(&b);
+    assert_eq!(at_b.len(), 3, "{at_b:?}");
+    assert_eq!(
+        versions_of(&at_b, &id_of("indicator", 3)),
+        ["2026-02-02T00:00:00.000Z"]
+    );
+    // Deletions out of order (not after the cursor) end the run.
+    let mut peer = federation::peers(&*b.store).unwrap().remove(0).peer;
+    peer.url = deleting_peer(json!({"more": false, "deletions": [
+        deletion(3, None, "2026-03-01T00:00:00.000001Z"),
+    ]}))
+    .await;
+    federation::add_peer(&*b.store, &peer).unwrap();
+    let (store, egress) = (b.store.clone(), b.state.egress());
+    let err =
+        tokio::task::spawn_blocking(move || Federation::new(store, egress).unwrap().sync("a"))
+            .await
+            .unwrap()
+            .unwrap_err();
+    assert!(err.to_string().contains("not after added_after"), "{err}");
+    assert_eq!(held(&b).len(), 3);
+}
