@@ -45,6 +45,8 @@ enum Command {
     Misp(commands::misp::MispArgs),
     /// Write stored objects as a STIX 2.1 bundle (through the agreement gate).
     Export(commands::export::ExportArgs),
+    /// Remove an object (every version, or one) from a collection; peers that received it learn of it.
+    Delete(commands::delete::DeleteArgs),
     /// Print one object (all its versions with --versions).
     Get(commands::get::GetArgs),
     /// Print counts of what the store holds.
@@ -127,6 +129,7 @@ fn main() -> ExitCode {
         Command::Ingest(args) => commands::ingest::run(&cli.global, args),
         Command::Misp(args) => commands::misp::run(&cli.global, args),
         Command::Export(args) => commands::export::run(&cli.global, args),
+        Command::Delete(args) => commands::delete::run(&cli.global, args),
         Command::Get(args) => commands::get::run(&cli.global, args),
         Command::Stats(args) => commands::stats::run(&cli.global, args),
         Command::Correlate(args) => commands::analytics::correlate_run(&cli.global, args),

@@ -17,6 +17,10 @@
 //!   ([`crate::egress::Egress`]) as the peer's organisation, so only what the gate
 //!   releases to it leaves, recorded in the ledger, and POSTs it; it never sends an
 //!   object back to the organisation that provided it. Its cursor is its own.
+//! - **Deletions** travel both ways (`federation/deletions.rs`): pulled from an Accord peer's
+//!   deletions resource (what it deleted of what it released to this node), pushed as
+//!   TAXII `DELETE`s of what this node released to the peer and deleted since.
+//! - **HTTPS** peers may name their own CA ([`Peer::ca_cert`], `federation/tls.rs`).
 //! - **Onward sharing** is the gate's ([`accord_agreements::Gate::with_holder`]), not
 //!   this module's.
 //! - **Failures** retry with exponential backoff and honour `Retry-After`; each run's
@@ -41,7 +45,12 @@ use accord_taxii::{headers, media, query::Query, Envelope};
 use serde::{Deserialize, Serialize};
 
 use crate::egress::{Egress, Recipient};
+
+mod deletions;
+mod tls;
+
 use crate::ingest::{prepare, store_prepared, IngestOptions, ObjectResult};
+pub use tls::{read_ca_certificates, MAX_CA_FILE_BYTES};
 
 /// Largest response body read from a peer, in bytes; a larger page ends the run.
 pub const MAX_PAGE_BYTES: u64 = 64 * 1024 * 1024;
@@ -148,6 +157,11 @@ pub struct Peer {
     pub interval_secs: u64,
     /// Authentication.
     pub credentials: Credentials,
+    /// A PEM file of the CA certificate(s) that sign the peer's HTTPS certificate:
+    /// when set, only these are trusted for this peer (a private CA, a self-signed
+    /// peer); when not, the system's roots. Read at each run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<String>,
 }
 
 impl Peer {
@@ -176,6 +190,12 @@ impl Peer {
             return Err(FederationError::Invalid(format!(
                 "collection '{}': a collection id",
                 self.collection
+            )));
+        }
+        if self.ca_cert.is_some() && !self.url.starts_with("https://") {
+            return Err(FederationError::Invalid(format!(
+                "ca-cert: applies to an https:// URL, not '{}'",
+                self.url
             )));
         }
         if self.interval_secs < MIN_INTERVAL.as_secs() {
@@ -223,6 +243,17 @@ pub struct PeerState {
     pub caught_up: bool,
     /// Newest remote `date_added` seen (the header of the last page read).
     pub remote_newest: Option<String>,
+    /// Deletions pull cursor: the `date_deleted` of the last deletion applied.
+    pub deletions_after: Option<String>,
+    /// Whether the peer tells of deletions (an Accord node: `Some(true)`; a server
+    /// without Accord's deletions resource: `Some(false)`; not asked yet: `None`).
+    pub deletion_feed: Option<bool>,
+    /// Object versions removed here because the peer deleted them.
+    pub deletions_in: u64,
+    /// Deletions push cursor: the local deletion time of the last tombstone sent.
+    pub push_deletions_after: i64,
+    /// `DELETE`s the peer accepted from this node.
+    pub deletions_out: u64,
 }
 
 impl PeerState {
@@ -316,6 +347,10 @@ pub struct RunReport {
     pub pushed: u64,
     /// Pages read or posted.
     pub pages: u64,
+    /// Object versions removed here because the peer deleted them.
+    pub deleted: u64,
+    /// `DELETE`s the peer accepted from this node.
+    pub deletions_pushed: u64,
 }
 
 /// Runs syncs for one node: its store and its door out.
@@ -323,6 +358,9 @@ pub struct Federation {
     store: Arc<dyn Store>,
     egress: Arc<Egress>,
     client: reqwest::blocking::Client,
+    /// Clients of peers with their own CA (`Peer::ca_cert`), by peer name, with the
+    /// PEM they were made from (a changed file makes a new client).
+    peer_clients: tls::PeerClients,
 }
 
 impl Federation {
@@ -343,6 +381,7 @@ impl Federation {
             store,
             egress,
             client,
+            peer_clients: tls::PeerClients::default(),
         })
     }
 
@@ -356,11 +395,16 @@ impl Federation {
         let mut state = entry.state.clone();
         let mut report = RunReport::default();
         let mut result = Ok(());
+        // Deletions before objects, each way (see `deletions`).
         if entry.peer.direction.pulls() {
-            result = self.pull(&entry.peer, &mut state, &mut report);
+            result = self
+                .pull_deletions(&entry.peer, &mut state, &mut report)
+                .and_then(|()| self.pull(&entry.peer, &mut state, &mut report));
         }
         if result.is_ok() && entry.peer.direction.pushes() {
-            result = self.push(&entry.peer, &mut state, &mut report);
+            result = self
+                .push_deletions(&entry.peer, &mut state, &mut report)
+                .and_then(|()| self.push(&entry.peer, &mut state, &mut report));
         }
         let now = Timestamp::now().as_str().to_string();
         state.last_attempt = Some(now.clone());
@@ -453,6 +497,10 @@ impl Federation {
                 }
                 Err(e) => {
                     last = with_causes(&e);
+                    // A refused certificate is not a passing trouble: no retry.
+                    if tls::is_certificate_error(&last) {
+                        return Err(Self::fail(peer, tls::with_hint(peer, last)));
+                    }
                     delay
                 }
             };
@@ -503,7 +551,8 @@ impl Federation {
                 ..Query::default()
             };
             let url = format!("{}?{}", peer.collection_url(), query.to_query_string());
-            let response = self.request(peer, || self.client.get(&url))?;
+            let client = self.client_for(peer)?;
+            let response = self.request(peer, || client.get(&url))?;
             let status = response.status();
             let header = |name: &str| {
                 response
@@ -729,8 +778,9 @@ impl Federation {
                 body.push_str(&outgoing.join(","));
                 body.push_str("]}");
                 let url = peer.collection_url();
+                let client = self.client_for(peer)?;
                 let response = self.request(peer, || {
-                    self.client
+                    client
                         .post(&url)
                         .header(reqwest::header::CONTENT_TYPE, media::TAXII_MEDIA_TYPE)
                         .body(body.clone())
@@ -763,15 +813,29 @@ impl Federation {
     }
 }
 
-/// The wait a 429/503 asks for (`Retry-After` in seconds; an HTTP date is read as
-/// "soon": the backoff applies).
+/// The wait a 429/503 asks for: its `Retry-After`, in seconds or as an HTTP-date
+/// ([`retry_wait`]); `None` when absent or unreadable (the backoff applies).
 fn retry_after(response: &reqwest::blocking::Response) -> Option<Duration> {
     let text = response
         .headers()
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()
         .ok()?;
-    text.trim().parse::<u64>().ok().map(Duration::from_secs)
+    retry_wait(text, std::time::SystemTime::now())
+}
+
+/// The wait a `Retry-After` value asks for at `now` (RFC 9110 section 10.2.3): a
+/// number of seconds, or an HTTP-date (IMF-fixdate, and the obsolete RFC 850 and
+/// asctime forms a recipient must accept), a date in the past meaning "now". `None`
+/// for anything else. The caller bounds the wait by [`MAX_RETRY_WAIT`]; a huge value
+/// saturates rather than overflows.
+pub fn retry_wait(text: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let text = text.trim();
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Duration::from_secs(text.parse::<u64>().unwrap_or(u64::MAX)));
+    }
+    let at = httpdate::parse_http_date(text).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// Read a TAXII response body: at most [`MAX_PAGE_BYTES`], and only TAXII 2.1 JSON
@@ -910,7 +974,7 @@ type Series = (
 pub fn render_metrics(entries: &[PeerEntry]) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
-    let series: [Series; 7] = [
+    let series: [Series; 9] = [
         (
             "accord_peer_last_success_seconds",
             "gauge",
@@ -945,6 +1009,18 @@ pub fn render_metrics(entries: &[PeerEntry]) -> String {
             "counter",
             "Object versions the peer accepted from this node.",
             |s| Some(s.objects_out as f64),
+        ),
+        (
+            "accord_peer_deletions_in_total",
+            "counter",
+            "Object versions removed here because the peer deleted them.",
+            |s| Some(s.deletions_in as f64),
+        ),
+        (
+            "accord_peer_deletions_out_total",
+            "counter",
+            "DELETEs the peer accepted from this node.",
+            |s| Some(s.deletions_out as f64),
         ),
         (
             "accord_peer_lag_seconds",
@@ -984,6 +1060,7 @@ mod tests {
             direction: Direction::Both,
             interval_secs: 300,
             credentials: Credentials::Token { env: "T".into() },
+            ca_cert: None,
         }
     }
 
@@ -1005,6 +1082,11 @@ mod tests {
             },
             Peer {
                 interval_secs: 0,
+                ..peer()
+            },
+            Peer {
+                url: "http://b.example/api1/".into(),
+                ca_cert: Some("/etc/ca.pem".into()),
                 ..peer()
             },
         ] {
@@ -1047,8 +1129,47 @@ mod tests {
             "{text}"
         );
         assert!(
+            text.contains("accord_peer_deletions_in_total{peer=\"cert-b\"} 0"),
+            "{text}"
+        );
+        assert!(
             !text.contains("accord_peer_last_success_seconds{"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn retry_after_is_seconds_or_an_http_date() {
+        use std::time::{SystemTime, UNIX_EPOCH};
+        // 1994-11-06T08:49:37Z, the date of RFC 9110's examples.
+        let now = UNIX_EPOCH + Duration::from_secs(784_111_777);
+        assert_eq!(retry_wait("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(retry_wait(" 0 ", now), Some(Duration::ZERO));
+        // The three forms of HTTP-date, 30 s ahead of now.
+        for date in [
+            "Sun, 06 Nov 1994 08:50:07 GMT",
+            "Sunday, 06-Nov-94 08:50:07 GMT",
+            "Sun Nov  6 08:50:07 1994",
+        ] {
+            assert_eq!(
+                retry_wait(date, now),
+                Some(Duration::from_secs(30)),
+                "{date}"
+            );
+        }
+        // A date in the past: retry now. A day ahead: longer than honoured.
+        assert_eq!(
+            retry_wait("Sun, 06 Nov 1994 08:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert!(retry_wait("Mon, 07 Nov 1994 08:49:37 GMT", now).unwrap() > MAX_RETRY_WAIT);
+        // Huge numbers saturate; anything else is not a wait.
+        assert!(retry_wait("99999999999999999999999", now).unwrap() > MAX_RETRY_WAIT);
+        for bad in ["", "-5", "1.5", "soon", "Sun, 06 Nov 1994 25:00:00 GMT"] {
+            assert_eq!(retry_wait(bad, now), None, "{bad:?}");
+        }
+        assert!(
+            retry_wait("Sun, 06 Nov 1994 08:49:37 GMT", SystemTime::now()) == Some(Duration::ZERO)
         );
     }
 

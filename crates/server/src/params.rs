@@ -56,6 +56,12 @@ impl Allowed {
         id_and_type: false,
         version: false,
     };
+    /// Accord's deletions feed: paging only (`next` is refused by the handler).
+    pub const DELETIONS: Allowed = Allowed {
+        paging: true,
+        id_and_type: false,
+        version: false,
+    };
     /// Delete an object: `match[version]` and `match[spec_version]`.
     pub const DELETE: Allowed = Allowed {
         paging: false,

@@ -19,7 +19,9 @@ use tower::limit::GlobalConcurrencyLimitLayer;
 use crate::admission::{self, Admission, OPS_MAX_CONCURRENT_REQUESTS};
 use crate::auth::{self, ServedTo};
 use crate::error::clip;
-use crate::handlers::{analytics, collections, discovery, object, objects, ops, receipts, status};
+use crate::handlers::{
+    analytics, collections, deletions, discovery, object, objects, ops, receipts, status,
+};
 use crate::metrics::method_name;
 use crate::state::AppState;
 
@@ -28,7 +30,7 @@ use crate::state::AppState;
 pub const MAX_LOGGED_PATH: usize = 256;
 
 /// Every TAXII route (path templates as axum writes them).
-pub const TAXII_ROUTES: [&str; 12] = [
+pub const TAXII_ROUTES: [&str; 13] = [
     "/taxii2/",
     "/{api_root}/",
     "/{api_root}/status/{status_id}/",
@@ -41,6 +43,7 @@ pub const TAXII_ROUTES: [&str; 12] = [
     "/{api_root}/ledger/receipts/{receipt_id}/",
     "/{api_root}/analytics/correlations/",
     "/{api_root}/analytics/trends/",
+    "/{api_root}/collections/{id}/x-accord-deletions/",
 ];
 
 fn both(router: Router<AppState>, path: &str, handler: MethodRouter<AppState>) -> Router<AppState> {
@@ -51,7 +54,7 @@ fn both(router: Router<AppState>, path: &str, handler: MethodRouter<AppState>) -
 /// The whole application. `max_concurrent_requests`: TAXII requests worked on at once
 /// (the other limits are the configuration's).
 pub fn router(state: AppState, max_concurrent_requests: usize) -> Router {
-    let [discovery_path, root, status_path, list, one, objs, obj, versions, manifest, receipt, correlations, trends] =
+    let [discovery_path, root, status_path, list, one, objs, obj, versions, manifest, receipt, correlations, trends, deletions_path] =
         TAXII_ROUTES;
     let mut taxii = Router::new();
     taxii = both(taxii, discovery_path, get(discovery::discovery));
@@ -66,6 +69,7 @@ pub fn router(state: AppState, max_concurrent_requests: usize) -> Router {
     taxii = both(taxii, receipt, get(receipts::get));
     taxii = both(taxii, correlations, get(analytics::correlations));
     taxii = both(taxii, trends, get(analytics::trends_get));
+    taxii = both(taxii, deletions_path, get(deletions::get));
     let admission = Arc::new(Admission::new(
         &state.access().config.server,
         max_concurrent_requests,

@@ -10,6 +10,7 @@ use accord_node::accounts::new_token;
 
 use crate::support;
 use accord_node::config::Config;
+use accord_node::egress::Recipient;
 use accord_node::federation::{self, Credentials, Direction, Federation, Peer};
 use accord_node::ingest::{ingest_batch, IngestOptions};
 use accord_server::AppState;
@@ -46,6 +47,17 @@ fn agreement(
 /// with a token per other organisation (its secret in the environment variable
 /// `FED_TOKEN_<ORG>_AT_<ME>`), these agreement files, serving on a free port.
 async fn start(test: &str, me: &str, others: &[&str], agreements: &[(&str, String)]) -> Node {
+    start_with(test, me, others, agreements, None).await
+}
+
+/// [`start`], serving HTTPS with this certificate chain and key (PEM) when given.
+async fn start_with(
+    test: &str,
+    me: &str,
+    others: &[&str],
+    agreements: &[(&str, String)],
+    tls: Option<(String, String)>,
+) -> Node {
     let dir = tempfile::tempdir().unwrap();
     let mut orgs = format!("[organisations.{me}]\n");
     for o in others {
@@ -66,6 +78,16 @@ async fn start(test: &str, me: &str, others: &[&str], agreements: &[(&str, Strin
          read = [{list}]\nwrite = [{list}]\n",
         list = everyone.join(", ")
     );
+    let mut text = text;
+    if let Some((cert, key)) = &tls {
+        std::fs::write(dir.path().join("cert.pem"), cert).unwrap();
+        std::fs::write(dir.path().join("key.pem"), key).unwrap();
+        text.push_str(&format!(
+            "\n[server.tls]\ncertificate = \"{}\"\nkey = \"{}\"\n",
+            dir.path().join("cert.pem").display(),
+            dir.path().join("key.pem").display()
+        ));
+    }
     std::fs::write(dir.path().join("accord.toml"), text).unwrap();
     std::fs::create_dir_all(dir.path().join("agreements")).unwrap();
     for (name, body) in agreements {
@@ -81,7 +103,13 @@ async fn start(test: &str, me: &str, others: &[&str], agreements: &[(&str, Strin
     let state = AppState::new(config, store.clone()).unwrap();
     state.set_agreements(gate);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/api/", listener.local_addr().unwrap());
+    let url = match tls {
+        Some(_) => format!(
+            "https://localhost:{}/api/",
+            listener.local_addr().unwrap().port()
+        ),
+        None => format!("http://{}/api/", listener.local_addr().unwrap()),
+    };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(accord_server::run(listener, state.clone(), async {
         let _ = stopped.await;
@@ -116,6 +144,7 @@ fn peer_of(test: &str, at: &str, remote: &Node, remote_org: &str, direction: Dir
         credentials: Credentials::Token {
             env: env_name(test, at, remote_org),
         },
+        ca_cert: None,
     }
 }
 
@@ -286,6 +315,181 @@ async fn three_nodes_share_only_what_each_hop_allows() {
     let report = sync(&c, "b").await;
     assert_eq!(report.pulled, 0, "{report:?}");
     assert_eq!(held(&c).len(), 4);
+
+    // Deletions propagate A → B → C: A deletes indicator 2 (every version), the
+    // revoking version of indicator 1, and the malware C never received.
+    let (ind1, ind2, mal4) = (
+        id_of("indicator", 1),
+        id_of("indicator", 2),
+        id_of("malware", 4),
+    );
+    delete(&a, &ind2, None);
+    delete(&a, &ind1, Some("2026-02-02T00:00:00.000Z"));
+    delete(&a, &mal4, None);
+    let report = sync(&b, "a").await;
+    assert_eq!((report.deleted, report.pulled), (3, 0), "{report:?}");
+    // B's own deletions of A's objects are not pushed back to A.
+    assert_eq!(report.deletions_pushed, 0, "{report:?}");
+    let at_b = held(&b);
+    assert!(
+        !at_b.iter().any(|(id, _, _)| *id == ind2 || *id == mal4),
+        "{at_b:?}"
+    );
+    assert_eq!(versions_of(&at_b, &ind1), ["2026-02-01T00:00:00.000Z"]);
+    let state = &federation::peers(&*b.store).unwrap()[0].state;
+    assert_eq!((state.deletion_feed, state.deletions_in), (Some(true), 3));
+    // C learns of the two deletions of what it received through B, not of the malware's
+    // (B never released it to C: its tombstone is not C's to see).
+    let told = b
+        .state
+        .egress()
+        .deletions(&Recipient::new("c"), COLLECTION, i64::MIN, 100)
+        .unwrap();
+    let told: Vec<&str> = told.deletions.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(told, [ind2.as_str(), ind1.as_str()]);
+    let report = sync(&c, "b").await;
+    assert_eq!((report.deleted, report.pulled), (2, 0), "{report:?}");
+    let at_c = held(&c);
+    assert!(!at_c.iter().any(|(id, _, _)| *id == ind2), "{at_c:?}");
+    assert_eq!(versions_of(&at_c, &ind1), ["2026-02-01T00:00:00.000Z"]);
+    assert_eq!(at_c.len(), 2, "{at_c:?}");
+    // Exactly once: a second run deletes nothing more.
+    assert_eq!(sync(&c, "b").await.deleted, 0);
+    assert_eq!(sync(&b, "a").await.deleted, 0);
+}
+
+fn id_of(kind: &str, n: u32) -> String {
+    format!("{kind}--00000000-0000-4000-8000-{n:012}")
+}
+
+/// The node's own organisation deletes versions of `id` from the collection (what the
+/// TAXII DELETE handler does for it).
+fn delete(node: &Node, id: &str, version: Option<&str>) {
+    let versions = match version {
+        Some(v) => accord_store::VersionFilter {
+            exact: vec![accord_stix::Timestamp::parse(v).unwrap().as_micros()],
+            ..Default::default()
+        },
+        None => accord_store::VersionFilter::all(),
+    };
+    assert!(
+        node.store
+            .remove_from_collection(COLLECTION, id, &versions, None)
+            .unwrap()
+            > 0,
+        "nothing of {id} to delete"
+    );
+}
+
+fn versions_of<'a>(held: &'a [(String, String, String)], id: &str) -> Vec<&'a str> {
+    held.iter()
+        .filter(|(i, _, _)| i == id)
+        .map(|(_, v, _)| v.as_str())
+        .collect()
+}
+
+/// A GET of `path` under the node's API root as `org` (its token at the node), from a
+/// blocking thread: status and body.
+async fn get_as(test: &str, node: &Node, org: &str, at: &str, path: &str) -> (u16, String) {
+    let url = format!("{}{path}", node.url);
+    let token = std::env::var(env_name(test, org, at)).unwrap();
+    tokio::task::spawn_blocking(move || {
+        let response = reqwest::blocking::Client::new()
+            .get(&url)
+            .header("accept", support::TAXII)
+            .bearer_auth(token)
+            .send()
+            .unwrap();
+        (response.status().as_u16(), response.text().unwrap())
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_never_learns_of_the_deletion_of_what_it_could_not_read() {
+    // A releases indicators to B, nothing to C (no agreement); both may read the
+    // collection.
+    let a = start(
+        "w",
+        "a",
+        &["b", "c"],
+        &[(
+            "a-to-b",
+            agreement("a-to-b", "a", "b", 1, false, "\"indicator\""),
+        )],
+    )
+    .await;
+    let texts = [
+        object("indicator", 1, "2026-02-01T00:00:00.000Z"),
+        object("malware", 2, "2026-02-01T00:00:00.000Z"),
+    ];
+    ingest_batch(
+        &*a.store,
+        &texts,
+        &Provenance::new("a", "test"),
+        Some(COLLECTION),
+        &IngestOptions::default(),
+    )
+    .unwrap();
+    let feed = format!("collections/{COLLECTION}/x-accord-deletions/");
+    // What B and C see before anything is deleted.
+    let (status, before_c) = get_as("w", &a, "c", "a", &feed).await;
+    assert_eq!(status, 200, "{before_c}");
+    // B reads the collection: the indicator is released to it (recorded in the
+    // ledger), the malware withheld.
+    let (status, page) = get_as(
+        "w",
+        &a,
+        "b",
+        "a",
+        &format!("collections/{COLLECTION}/objects/"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(&id_of("indicator", 1)) && !page.contains(&id_of("malware", 2)),
+        "{page}"
+    );
+    delete(&a, &id_of("malware", 2), None);
+    // Nobody but the node learns of the malware's deletion: B's and C's answers are
+    // exactly what they were before it (no entry, no date header, no `more`).
+    let (status, after_b) = get_as("w", &a, "b", "a", &feed).await;
+    assert_eq!((status, after_b.as_str()), (200, before_c.as_str()));
+    let (_, after_c) = get_as("w", &a, "c", "a", &feed).await;
+    assert_eq!(after_c, before_c);
+    assert!(!after_b.contains("malware"), "{after_b}");
+    delete(&a, &id_of("indicator", 1), None);
+    // B held the indicator: it learns of its deletion; C, which never received it, does not.
+    let (_, told_b) = get_as("w", &a, "b", "a", &feed).await;
+    let page: serde_json::Value = serde_json::from_str(&told_b).unwrap();
+    assert_eq!(
+        page["deletions"].as_array().map(Vec::len),
+        Some(1),
+        "{told_b}"
+    );
+    assert_eq!(page["deletions"][0]["id"], json!(id_of("indicator", 1)));
+    assert_eq!(
+        page["deletions"][0]["version"],
+        json!("2026-02-01T00:00:00.000Z")
+    );
+    assert_eq!(page["more"], json!(false));
+    let (_, told_c) = get_as("w", &a, "c", "a", &feed).await;
+    assert_eq!(told_c, before_c);
+    // Paged by added_after: nothing after the indicator's deletion.
+    let after = page["deletions"][0]["date_deleted"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, rest) = get_as("w", &a, "b", "a", &format!("{feed}?added_after={after}")).await;
+    assert!(!rest.contains("indicator--"), "{rest}");
+    // The node's own view lists both.
+    let all = a
+        .state
+        .egress()
+        .deletions(&Recipient::new("a"), COLLECTION, i64::MIN, 10)
+        .unwrap();
+    assert_eq!(all.deletions.len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -300,6 +504,7 @@ async fn a_failing_peer_is_visible_in_its_state() {
         direction: Direction::Pull,
         interval_secs: 60,
         credentials: Credentials::None,
+        ca_cert: None,
     };
     federation::add_peer(&*b.store, &peer).unwrap();
     let (store, egress) = (b.store.clone(), b.state.egress());
@@ -341,6 +546,8 @@ enum Hostile {
     Impostor,
     /// 429 with a Retry-After longer than honoured.
     SlowDown,
+    /// 503 with a Retry-After HTTP-date far beyond the longest wait honoured.
+    SlowDownUntil,
 }
 
 async fn hostile_peer(mode: Hostile) -> String {
@@ -384,6 +591,14 @@ async fn hostile_peer(mode: Hostile) -> String {
                     headers.insert(header::RETRY_AFTER, HeaderValue::from_static("86400"));
                     return (StatusCode::TOO_MANY_REQUESTS, headers, String::new()).into_response();
                 }
+                Hostile::SlowDownUntil => {
+                    headers.insert(
+                        header::RETRY_AFTER,
+                        HeaderValue::from_static("Fri, 01 Jan 2100 00:00:00 GMT"),
+                    );
+                    return (StatusCode::SERVICE_UNAVAILABLE, headers, String::new())
+                        .into_response();
+                }
             };
             (StatusCode::OK, headers, body).into_response()
         }
@@ -410,6 +625,7 @@ async fn a_hostile_peer_ends_the_run_with_an_error_and_misfiles_nothing() {
         (Hostile::SameNext, "pages in a row that bring nothing new"),
         (Hostile::HugePage, "at most 10000 are accepted"),
         (Hostile::SlowDown, "longer than the 60s honoured"),
+        (Hostile::SlowDownUntil, "longer than the 60s honoured"),
     ] {
         let peer = Peer {
             name: "a".into(),
@@ -420,6 +636,7 @@ async fn a_hostile_peer_ends_the_run_with_an_error_and_misfiles_nothing() {
             direction: Direction::Pull,
             interval_secs: 60,
             credentials: Credentials::None,
+            ca_cert: None,
         };
         federation::add_peer(&*b.store, &peer).unwrap();
         let (store, egress) = (b.store.clone(), b.state.egress());
@@ -441,4 +658,243 @@ async fn a_hostile_peer_ends_the_run_with_an_error_and_misfiles_nothing() {
     let at_b = held(&b);
     assert_eq!(at_b.len(), 1);
     assert_eq!(at_b[0].2, "a");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deletion_is_pushed_to_the_peer_that_received_the_object() {
+    let a = start("p", "a", &["b"], &[]).await;
+    let b = start(
+        "p",
+        "b",
+        &["a"],
+        &[(
+            "b-to-a",
+            agreement("b-to-a", "b", "a", 1, true, "\"indicator\""),
+        )],
+    )
+    .await;
+    federation::add_peer(&*b.store, &peer_of("p", "b", &a, "a", Direction::Push)).unwrap();
+    let texts = [
+        object("indicator", 1, "2026-02-01T00:00:00.000Z"),
+        object("indicator", 2, "2026-02-01T00:00:00.000Z"),
+    ];
+    ingest_batch(
+        &*b.store,
+        &texts,
+        &Provenance::new("b", "test"),
+        Some(COLLECTION),
+        &IngestOptions::default(),
+    )
+    .unwrap();
+    let (ind1, ind2) = (id_of("indicator", 1), id_of("indicator", 2));
+    let report = sync(&b, "a").await;
+    assert!(report.pushed >= 2, "{report:?}");
+    let ids =
+        |node: &Node| -> Vec<String> { held(node).into_iter().map(|(id, _, _)| id).collect() };
+    assert!(ids(&a).contains(&ind1) && ids(&a).contains(&ind2));
+    // B deletes indicator 1: the next push sends A a TAXII DELETE for that version.
+    delete(&b, &ind1, None);
+    let report = sync(&b, "a").await;
+    assert_eq!(
+        (report.deletions_pushed, report.pushed),
+        (1, 0),
+        "{report:?}"
+    );
+    assert!(!ids(&a).contains(&ind1), "{:?}", held(&a));
+    assert!(ids(&a).contains(&ind2));
+    let state = &federation::peers(&*b.store).unwrap()[0].state;
+    assert_eq!(state.deletions_out, 1);
+    assert_eq!(sync(&b, "a").await.deletions_pushed, 0);
+}
+
+/// A CA (its PEM) and a certificate for `localhost` it signed (PEM chain and key).
+fn test_ca(name: &str) -> (String, String, String) {
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, format!("{name} test CA"));
+    let ca =
+        rcgen::CertifiedIssuer::self_signed(params, rcgen::KeyPair::generate().unwrap()).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let leaf = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    (ca.pem(), leaf.pem(), key.serialize_pem())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_peer_is_trusted_through_its_configured_ca_only() {
+    accord_server::tls::install_ring_provider();
+    let (ca, cert, key) = test_ca("a");
+    let (other_ca, _, _) = test_ca("other");
+    let a = start_with(
+        "s",
+        "a",
+        &["b"],
+        &[("a-to-b", agreement("a-to-b", "a", "b", 1, true, "\"*\""))],
+        Some((cert, key)),
+    )
+    .await;
+    assert!(a.url.starts_with("https://localhost:"), "{}", a.url);
+    let b = start("s", "b", &["a"], &[]).await;
+    ingest_batch(
+        &*a.store,
+        &[object("indicator", 1, "2026-02-01T00:00:00.000Z")],
+        &Provenance::new("a", "test"),
+        Some(COLLECTION),
+        &IngestOptions::default(),
+    )
+    .unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let (ca_file, other_file) = (files.path().join("ca.pem"), files.path().join("other.pem"));
+    std::fs::write(&ca_file, &ca).unwrap();
+    std::fs::write(&other_file, &other_ca).unwrap();
+    let mut peer = peer_of("s", "b", &a, "a", Direction::Pull);
+
+    // Trusting a CA that did not sign the peer's certificate: refused at once (no
+    // retries), the reason in words in the peer's state.
+    peer.ca_cert = Some(other_file.display().to_string());
+    federation::add_peer(&*b.store, &peer).unwrap();
+    let (store, egress) = (b.store.clone(), b.state.egress());
+    let started = std::time::Instant::now();
+    let err =
+        tokio::task::spawn_blocking(move || Federation::new(store, egress).unwrap().sync("a"))
+            .await
+            .unwrap()
+            .unwrap_err()
+            .to_string();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "retried a refused certificate"
+    );
+    let state = federation::peers(&*b.store).unwrap().remove(0).state;
+    let last = state.last_error.unwrap_or_default();
+    assert!(
+        last.contains("certificate") && last.contains("does not verify against the CA in"),
+        "{last}"
+    );
+    assert!(last.contains(&other_file.display().to_string()), "{last}");
+    assert!(err.contains("certificate"), "{err}");
+    assert!(held(&b).is_empty());
+
+    // Without a CA of its own the system's roots apply: refused too, with the hint.
+    peer.ca_cert = None;
+    federation::add_peer(&*b.store, &peer).unwrap();
+    let (store, egress) = (b.store.clone(), b.state.egress());
+    let err =
+        tokio::task::spawn_blocking(move || Federation::new(store, egress).unwrap().sync("a"))
+            .await
+            .unwrap()
+            .unwrap_err()
+            .to_string();
+    assert!(err.contains("--ca-cert"), "{err}");
+
+    // Trusting the CA that signed it: the pull goes through HTTPS.
+    peer.ca_cert = Some(ca_file.display().to_string());
+    federation::add_peer(&*b.store, &peer).unwrap();
+    let report = sync(&b, "a").await;
+    assert_eq!(report.pulled, 1, "{report:?}");
+    assert_eq!(held(&b).len(), 1);
+    let state = federation::peers(&*b.store).unwrap().remove(0).state;
+    assert!(
+        state.last_error.is_none() && state.consecutive_failures == 0,
+        "{state:?}"
+    );
+    // A file that holds no certificate is refused when the peer is defined.
+    std::fs::write(&ca_file, "not a certificate").unwrap();
+    assert!(federation::read_ca_certificates(&ca_file.display().to_string()).is_err());
+}
+
+/// A peer that serves no objects and this page of deletions.
+async fn deleting_peer(page: serde_json::Value) -> String {
+    use axum::http::header;
+    let objects = || async {
+        (
+            [(header::CONTENT_TYPE, support::TAXII)],
+            json!({"more": false}).to_string(),
+        )
+    };
+    let deletions = move || {
+        let page = page.clone();
+        async move { ([(header::CONTENT_TYPE, support::TAXII)], page.to_string()) }
+    };
+    let app = axum::Router::new()
+        .route(
+            &format!("/api/collections/{COLLECTION}/objects/"),
+            axum::routing::get(objects),
+        )
+        .route(
+            &format!("/api/collections/{COLLECTION}/x-accord-deletions/"),
+            axum::routing::get(deletions),
+        );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_deletes_only_what_it_provided() {
+    let b = start("d", "b", &["a", "x"], &[]).await;
+    // B holds its own indicator 1, indicator 2 from x, and indicator 3 from a in two
+    // versions.
+    for (provider, text) in [
+        ("b", object("indicator", 1, "2026-02-01T00:00:00.000Z")),
+        ("x", object("indicator", 2, "2026-02-01T00:00:00.000Z")),
+        ("a", object("indicator", 3, "2026-02-01T00:00:00.000Z")),
+        ("a", object("indicator", 3, "2026-02-02T00:00:00.000Z")),
+    ] {
+        ingest_batch(
+            &*b.store,
+            &[text],
+            &Provenance::new(provider, "test"),
+            Some(COLLECTION),
+            &IngestOptions::default(),
+        )
+        .unwrap();
+    }
+    let deletion = |n: u32, version: Option<&str>, at: &str| {
+        let mut d = json!({"id": id_of("indicator", n), "date_deleted": at});
+        if let Some(v) = version {
+            d["version"] = json!(v);
+        }
+        d
+    };
+    // Peer a claims deletions of everything: only its own version named goes.
+    let url = deleting_peer(json!({"more": false, "deletions": [
+        deletion(1, None, "2026-03-01T00:00:00.000001Z"),
+        deletion(2, Some("2026-02-01T00:00:00.000Z"), "2026-03-01T00:00:00.000002Z"),
+        deletion(3, Some("2026-02-01T00:00:00.000Z"), "2026-03-01T00:00:00.000003Z"),
+        {"id": "", "date_deleted": "2026-03-01T00:00:00.000004Z"},
+    ]}))
+    .await;
+    let mut peer = peer_of("d", "b", &b, "a", Direction::Pull);
+    peer.url = url;
+    peer.credentials = Credentials::None;
+    federation::add_peer(&*b.store, &peer).unwrap();
+    let report = sync(&b, "a").await;
+    assert_eq!(report.deleted, 1, "{report:?}");
+    let at_b = held(&b);
+    assert_eq!(at_b.len(), 3, "{at_b:?}");
+    assert_eq!(
+        versions_of(&at_b, &id_of("indicator", 3)),
+        ["2026-02-02T00:00:00.000Z"]
+    );
+    // Deletions out of order (not after the cursor) end the run.
+    let mut peer = federation::peers(&*b.store).unwrap().remove(0).peer;
+    peer.url = deleting_peer(json!({"more": false, "deletions": [
+        deletion(3, None, "2026-03-01T00:00:00.000001Z"),
+    ]}))
+    .await;
+    federation::add_peer(&*b.store, &peer).unwrap();
+    let (store, egress) = (b.store.clone(), b.state.egress());
+    let err =
+        tokio::task::spawn_blocking(move || Federation::new(store, egress).unwrap().sync("a"))
+            .await
+            .unwrap()
+            .unwrap_err();
+    assert!(err.to_string().contains("not after added_after"), "{err}");
+    assert_eq!(held(&b).len(), 3);
 }

@@ -39,8 +39,8 @@ pub use error::StoreError;
 pub use model::{
     AddressEnrichment, Analytics, Cursor, DomainEnrichment, EnrichmentSource, EnrichmentState,
     FeedHeads, InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery, ObjectRow, Page,
-    PeerRecord, Provenance, ProviderWindow, Removal, Scope, Stats, StatusRecord, TrendCell,
-    TrendKey, ValueRow, VersionFilter, VersionStamp,
+    PeerRecord, Provenance, ProviderWindow, Removal, Scope, Stats, StatusRecord, Tombstone,
+    TrendCell, TrendKey, ValueRow, VersionFilter, VersionStamp,
 };
 pub use sqlite::{Durability, SqliteStore};
 pub use store::{for_each_row, HeadSigner, Store};

@@ -384,6 +384,26 @@ pub struct Removal {
     pub id: String,
 }
 
+/// A tombstone: one object version removed from a collection (TAXII `DELETE`), kept
+/// with its deletion time so that readers of the collection (federation peers) learn
+/// of the deletion ([`Store::tombstones_after`](crate::Store::tombstones_after)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tombstone {
+    /// When it was removed, microseconds: unique and strictly increasing across the
+    /// store's tombstones, so it orders them and serves as a cursor.
+    pub deleted: i64,
+    /// The collection it was removed from.
+    pub collection: String,
+    /// The object id.
+    pub id: String,
+    /// The removed version's text (`modified`; empty for unversioned objects).
+    pub version: String,
+    /// The removed version in microseconds (`i64::MIN` for unversioned objects).
+    pub version_micros: i64,
+    /// The organisation that provided the removed version.
+    pub provider: String,
+}
+
 /// Where the store's change feeds end ([`Store::feed_heads`](crate::Store::feed_heads)).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FeedHeads {

@@ -7,7 +7,8 @@ use crate::error::StoreError;
 use crate::model::{
     AddressEnrichment, DomainEnrichment, EnrichmentSource, EnrichmentState, FeedHeads,
     InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery, ObjectRow, Page, PeerRecord,
-    Provenance, Removal, Stats, StatusRecord, TrendCell, TrendKey, ValueRow, VersionFilter,
+    Provenance, Removal, Stats, StatusRecord, Tombstone, TrendCell, TrendKey, ValueRow,
+    VersionFilter,
 };
 
 /// Signs the tree an append made (called inside the append's transaction).
@@ -50,7 +51,8 @@ pub trait Store: Send + Sync {
 
     /// Remove versions of an object from a collection (only those `provider` provided,
     /// when given); returns how many entries went, and logs the removal (see
-    /// [`Store::removals_after`]). The versions stay in the store (other collections and
+    /// [`Store::removals_after`]) and a tombstone per version removed (see
+    /// [`Store::tombstones_after`]). The versions stay in the store (other collections and
     /// the ledger refer to them).
     fn remove_from_collection(
         &self,
@@ -59,6 +61,17 @@ pub trait Store: Send + Sync {
         versions: &VersionFilter,
         provider: Option<&str>,
     ) -> Result<u64, StoreError>;
+
+    /// The tombstones of `collection` (one per version [`Store::remove_from_collection`]
+    /// removed, written in the removal's transaction) deleted after `after`
+    /// (microseconds, a [`Tombstone::deleted`]), oldest first, at most `limit`.
+    /// Index-backed: costs O(returned).
+    fn tombstones_after(
+        &self,
+        collection: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<Tombstone>, StoreError>;
 
     /// `date_added` and id of the object versions stored after `after`, oldest first, at
     /// most `limit`: what changed in the store since a reader last looked.

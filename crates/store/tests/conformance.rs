@@ -29,6 +29,7 @@ macro_rules! conformance_suite {
             collections_are_independent_scopes,
             remove_from_collection_keeps_other_versions_and_the_store,
             removal_by_a_provider_leaves_the_others_and_is_logged,
+            removals_leave_a_tombstone_per_version_in_order,
             change_feeds_list_new_ids_and_entries_at_positions,
             node_secrets_are_created_once,
             statuses_are_scoped_to_their_organisation,
@@ -577,6 +578,63 @@ pub fn removal_by_a_provider_leaves_the_others_and_is_logged(store: &dyn Store) 
         .remove_from_collection("c", &object.id, &VersionFilter::all(), Some("partner"))
         .unwrap();
     assert_eq!(store.removals_after(0, 10).unwrap().len(), 1);
+}
+
+/// Every version removed leaves a tombstone (id, version, provider) in its collection,
+/// stamped after every earlier one; a cursor (`deleted`) pages through them.
+pub fn removals_leave_a_tombstone_per_version_in_order(store: &dyn Store) {
+    for second in [1, 2, 3] {
+        store
+            .insert(&[indicator(5, second)], &provenance(), Some("c"))
+            .unwrap();
+    }
+    store.insert(&[ipv4(5)], &provenance(), Some("c")).unwrap();
+    store.insert(&[ipv4(5)], &provenance(), Some("d")).unwrap();
+    let id = indicator(5, 1).id;
+    assert!(store.tombstones_after("c", 0, 10).unwrap().is_empty());
+    store
+        .remove_from_collection("c", &id, &VersionFilter::last(), None)
+        .unwrap();
+    store
+        .remove_from_collection("c", &id, &VersionFilter::all(), None)
+        .unwrap();
+    store
+        .remove_from_collection("c", &ipv4(5).id, &VersionFilter::all(), None)
+        .unwrap();
+    // Nothing removed, no tombstone.
+    store
+        .remove_from_collection("c", &id, &VersionFilter::all(), None)
+        .unwrap();
+    let all = store.tombstones_after("c", 0, 10).unwrap();
+    let seen: Vec<(&str, i64, &str)> = all
+        .iter()
+        .map(|t| {
+            (
+                t.id.as_str(),
+                t.version_micros % 10_000_000,
+                t.provider.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(seen.len(), 4, "{all:?}");
+    assert_eq!(seen[0], (id.as_str(), 3_000_000, TELCO));
+    assert_eq!(
+        (seen[1].1, seen[2].1),
+        (1_000_000, 2_000_000),
+        "the rest oldest version first"
+    );
+    assert_eq!(all[3].id, ipv4(5).id);
+    assert_eq!(
+        (all[3].version.as_str(), all[3].version_micros),
+        ("", i64::MIN)
+    );
+    assert_eq!(all[0].version, "2024-01-01T00:00:03.000Z");
+    assert!(all.windows(2).all(|w| w[0].deleted < w[1].deleted));
+    assert!(all.iter().all(|t| t.collection == "c"));
+    // Paged by the cursor; another collection has none.
+    let rest = store.tombstones_after("c", all[1].deleted, 1).unwrap();
+    assert_eq!(rest, vec![all[2].clone()]);
+    assert!(store.tombstones_after("d", 0, 10).unwrap().is_empty());
 }
 
 /// What a reader that keeps derived state needs: the ids stored since it last looked,

@@ -12,15 +12,18 @@
 //! - [`envelope`]: the envelope of objects, read without parsing each object.
 //! - [`query`]: query parameter names and a builder for a client's requests.
 //! - [`headers`]: the TAXII (and Accord) response header names.
+//! - [`deletions`]: Accord's extension that tells readers of deletions.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod deletions;
 pub mod envelope;
 pub mod headers;
 pub mod media;
 pub mod query;
 pub mod resources;
 
+pub use deletions::{Deletion, DeletionPage};
 pub use envelope::Envelope;
 pub use media::{STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE};
 pub use resources::{ApiRoot, Collection, Collections, Discovery, ErrorMessage, Status};

@@ -4,6 +4,7 @@ pub mod agreement;
 pub mod analytics;
 pub mod collect;
 pub mod collection;
+pub mod delete;
 pub mod detect;
 pub mod enrich;
 pub mod export;

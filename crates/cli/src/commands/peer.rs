@@ -79,6 +79,10 @@ pub struct AddArgs {
     /// Time between syncs inside `accord serve` (s, m, h, d)
     #[arg(long, default_value = "5m")]
     pub interval: String,
+    /// PEM file of the CA that signs the peer's HTTPS certificate: only it is trusted
+    /// for this peer (a private CA, a self-signed peer) [default: the system's roots]
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<std::path::PathBuf>,
 }
 
 /// Sync now.
@@ -125,6 +129,17 @@ pub fn run(global: &GlobalArgs, args: &PeerArgs) -> anyhow::Result<ExitCode> {
                 (None, Some(env)) => Credentials::Token { env: env.clone() },
                 (None, None) => Credentials::None,
             };
+            // Kept absolute: `accord serve` may run from another directory.
+            let ca_cert = match &a.ca_cert {
+                Some(path) => {
+                    let absolute = std::path::absolute(path)
+                        .with_context(|| format!("--ca-cert {}", path.display()))?;
+                    let text = absolute.display().to_string();
+                    federation::read_ca_certificates(&text)?;
+                    Some(text)
+                }
+                None => None,
+            };
             let peer = Peer {
                 name: a.name.clone(),
                 url: a.url.clone(),
@@ -134,6 +149,7 @@ pub fn run(global: &GlobalArgs, args: &PeerArgs) -> anyhow::Result<ExitCode> {
                 direction: a.direction.parse::<Direction>()?,
                 interval_secs: interval_secs(&a.interval)?,
                 credentials,
+                ca_cert,
             };
             let store = node.write_store(Durability::EveryCommit)?;
             federation::add_peer(&*store, &peer)?;
@@ -216,6 +232,16 @@ fn print_status(global: &GlobalArgs, entries: &[PeerEntry]) -> anyhow::Result<()
         );
         println!("  objects out:    {}", s.objects_out);
         println!(
+            "  deletions:      {} applied, {} pushed{}",
+            s.deletions_in,
+            s.deletions_out,
+            match s.deletion_feed {
+                Some(true) => "",
+                Some(false) => " (the peer tells of no deletions: not an Accord node)",
+                None => "",
+            }
+        );
+        println!(
             "  lag:            {}",
             s.lag_seconds()
                 .map_or_else(|| "unknown (never pulled)".to_string(), |l| format!("{l}s"))
@@ -257,8 +283,8 @@ pub fn sync(global: &GlobalArgs, args: &SyncArgs) -> anyhow::Result<ExitCode> {
     for name in names {
         match fed.sync(&name) {
             Ok(r) => println!(
-                "{name}: {} new, {} already held, {} rejected, {} pushed ({} pages)",
-                r.pulled, r.duplicates, r.rejected, r.pushed, r.pages
+                "{name}: {} new, {} already held, {} rejected, {} pushed ({} pages); deletions: {} applied, {} pushed",
+                r.pulled, r.duplicates, r.rejected, r.pushed, r.pages, r.deleted, r.deletions_pushed
             ),
             Err(e) => {
                 failed = true;

@@ -24,6 +24,7 @@
 
 mod aggregate;
 mod cursor;
+mod deletions;
 pub mod ledger;
 mod resolver;
 mod view;
@@ -39,6 +40,7 @@ use accord_store::{ObjectQuery, ObjectRow, Scope, Store, StoreError};
 
 pub use aggregate::{aggregate_drafts, AggregateAnswer, AGGREGATE_PREFIX, MAX_AGGREGATE_QUERY};
 pub use cursor::{TokenError, MAX_TOKEN_LEN};
+pub use deletions::{DeletionNotice, DeletionsPage, DELETION_SCAN_BATCH};
 pub use ledger::{LedgerError, LedgerWriter, Receipt};
 use resolver::StoreResolver;
 use view::{Basis, Ctx, ReleaseView};

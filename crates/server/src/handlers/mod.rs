@@ -5,12 +5,14 @@
 //! - [`collections`]: the collections of an API root, and one collection.
 //! - [`objects`]: get and add objects, the manifest.
 //! - [`object`]: get and delete one object, its versions.
+//! - [`deletions`]: Accord's extension telling readers of deletions.
 //! - [`status`]: status resources of earlier POSTs.
 //! - [`receipts`]: the proofs behind the ledger receipts of earlier reads.
 //! - [`ops`]: `/healthz`, `/metrics`, `/openapi.json`, and the 404/405 fallbacks.
 
 pub mod analytics;
 pub mod collections;
+pub mod deletions;
 pub mod discovery;
 pub mod object;
 pub mod objects;
@@ -141,7 +143,7 @@ pub async fn holds(
 
 /// A refused `next` token is the client's error (400); a collection the door does not
 /// let the organisation read does not exist for it (404); anything else is the server's.
-fn egress_error(e: EgressError) -> TaxiiError {
+pub(crate) fn egress_error(e: EgressError) -> TaxiiError {
     match e {
         EgressError::InvalidNext(_) => TaxiiError::bad_request(e.to_string()),
         EgressError::NotReadable { .. } => TaxiiError::not_found("No such collection."),

@@ -26,7 +26,8 @@ use accord_agreements::transparency::SignedTreeHead;
 use crate::model::{
     AddressEnrichment, DomainEnrichment, EnrichmentSource, EnrichmentState, FeedHeads,
     InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery, ObjectRow, Page, PeerRecord,
-    Provenance, Removal, Stats, StatusRecord, TrendCell, TrendKey, ValueRow, VersionFilter,
+    Provenance, Removal, Stats, StatusRecord, Tombstone, TrendCell, TrendKey, ValueRow,
+    VersionFilter,
 };
 use crate::store::{HeadSigner, Store};
 use pool::ReaderPool;
@@ -286,8 +287,27 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
         8 => migrate_from_8(conn)?,
         _ => {}
     }
+    // Not a schema version of its own (see TOMBSTONES_TABLE): every writable open
+    // makes sure the table is there.
+    conn.execute_batch(TOMBSTONES_TABLE)?;
     Ok(())
 }
+
+/// The tombstones of removed object versions (federation propagates deletions from
+/// them: `accord_node::federation`). Created at every writable open with `IF NOT
+/// EXISTS`, not by a schema version: an older build opening the store ignores the
+/// table, and a store without it (opened read-only before any writable open) reads as
+/// having no tombstones. Keyed by the deletion stamp in microseconds (unique, strictly
+/// increasing: the order and the cursor), indexed by collection in that order.
+const TOMBSTONES_TABLE: &str = "CREATE TABLE IF NOT EXISTS tombstones (
+    deleted      INTEGER PRIMARY KEY,
+    collection   TEXT    NOT NULL,
+    id           TEXT    NOT NULL,
+    version_us   INTEGER NOT NULL,
+    version_text TEXT    NOT NULL,
+    provider     TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tombstones_in_order ON tombstones (collection, deleted);";
 
 /// Version 1 stores lack the version marks, and the first of them indexed the ledger
 /// by text.
@@ -552,6 +572,15 @@ impl Store for SqliteStore {
         positions: &[i64],
     ) -> Result<Vec<ObjectRow>, StoreError> {
         self.read(|conn| query::entries_at(conn, collection, positions))
+    }
+
+    fn tombstones_after(
+        &self,
+        collection: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<Tombstone>, StoreError> {
+        self.read(|conn| query::tombstones_after(conn, collection, after, limit))
     }
 
     fn removals_after(&self, after: u64, limit: usize) -> Result<Vec<Removal>, StoreError> {

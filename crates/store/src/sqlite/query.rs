@@ -9,7 +9,7 @@ use super::write::UNVERSIONED;
 use crate::error::StoreError;
 use crate::model::{
     Cursor, FeedHeads, ObjectQuery, ObjectRow, Page, Provenance, Removal, Scope, Stats,
-    StatusRecord, TrendCell, ValueRow, VersionFilter,
+    StatusRecord, Tombstone, TrendCell, ValueRow, VersionFilter,
 };
 
 /// Columns every object query selects, in the order [`object_row`] reads them. `k` is the
@@ -256,6 +256,41 @@ pub(super) fn feed_heads(conn: &Connection) -> Result<FeedHeads, StoreError> {
         objects: objects.unwrap_or(0),
         removals: removals.map_or(0, |r| u64::try_from(r).unwrap_or(0)),
     })
+}
+
+/// Tombstones of `collection` deleted after `after`, oldest first. A store whose
+/// tombstone table was never created (only ever opened read-only since an older build
+/// wrote it) has none.
+pub(super) fn tombstones_after(
+    conn: &Connection,
+    collection: &str,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<Tombstone>, StoreError> {
+    let exists: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tombstones')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT deleted, collection, id, version_text, version_us, provider FROM tombstones
+         WHERE collection = ?1 AND deleted > ?2 ORDER BY deleted LIMIT ?3",
+    )?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = stmt.query_map(params![collection, after, limit], |r| {
+        Ok(Tombstone {
+            deleted: r.get(0)?,
+            collection: r.get(1)?,
+            id: r.get(2)?,
+            version: r.get(3)?,
+            version_micros: r.get(4)?,
+            provider: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Removals logged after `after`, in order.

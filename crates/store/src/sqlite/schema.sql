@@ -109,6 +109,10 @@ CREATE TABLE removals (
     id         TEXT NOT NULL
 );
 
+-- Tombstones (one per object version removed from a collection, with its deletion
+-- time) are created at every writable open, not by a schema version:
+-- `TOMBSTONES_TABLE` in mod.rs.
+
 -- Secrets of the node that every process serving this store must share (the key of the
 -- paging tokens), created on first use.
 CREATE TABLE secrets (

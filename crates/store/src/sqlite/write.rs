@@ -277,8 +277,24 @@ impl Writer {
         let mut removed = 0;
         {
             let mut delete = tx.prepare_cached("DELETE FROM entries WHERE date_added = ?1")?;
-            for stamp in chosen {
-                removed += delete.execute(params![stamp])? as u64;
+            // Each version removed leaves a tombstone, stamped after every earlier one
+            // (the writer holds the store's write lock: stamps commit in order).
+            let last: i64 = tx.query_row(
+                "SELECT coalesce(max(deleted), 0) FROM tombstones",
+                [],
+                |r| r.get(0),
+            )?;
+            let mut stamp = last;
+            let mut tombstone = tx.prepare_cached(
+                "INSERT INTO tombstones (deleted, collection, id, version_us, version_text, provider)
+                 SELECT ?1, ?2, ?3, e.version_us, o.version_text, e.provider
+                 FROM entries e JOIN objects o ON o.date_added = e.object_added
+                 WHERE e.date_added = ?4",
+            )?;
+            for entry in chosen {
+                stamp = now_micros().max(stamp.saturating_add(1));
+                tombstone.execute(params![stamp, collection, id, entry])?;
+                removed += delete.execute(params![entry])? as u64;
             }
             // The latest or earliest version may have gone: mark the new ones.
             tx.prepare_cached(&format!(
@@ -554,6 +570,15 @@ fn choose_versions(stamps: &[(i64, i64)], versions: &VersionFilter) -> Vec<i64> 
         })
         .map(|s| s.0)
         .collect()
+}
+
+/// The wall clock in microseconds (a tombstone's deletion time, before it is made
+/// unique).
+fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }
 
 /// The `release_key` of a ledger row: FNV-1a (64 bits) over the recipient, a zero byte

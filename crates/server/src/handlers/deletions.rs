@@ -1,0 +1,82 @@
+//! `GET /{api_root}/collections/{id}/x-accord-deletions/`: Accord's extension that
+//! tells a reader of the deletions in a collection it may learn of (TAXII 2.1 has no
+//! way to). Paged like objects by `added_after` (a deletion time) and `limit`, with the
+//! `X-TAXII-Date-Added-First`/`-Last` headers set to the page's first and last
+//! deletion times. What a partner learns is the egress door's decision
+//! ([`accord_node::egress::Egress::deletions`]): only deletions of versions it holds.
+
+use accord_node::accounts::Principal;
+use accord_node::egress::Recipient;
+use accord_stix::Timestamp;
+use accord_store::{Scope, VersionFilter};
+use accord_taxii::{Deletion, DeletionPage};
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use axum::Extension;
+
+use super::{egress_error, readable, taxii_json, to_json, TaxiiPath};
+use crate::envelope::{DATE_ADDED_FIRST, DATE_ADDED_LAST};
+use crate::error::TaxiiError;
+use crate::media::require_taxii_accept;
+use crate::params::{self, Allowed};
+use crate::state::AppState;
+
+/// `GET .../x-accord-deletions/`.
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    TaxiiPath((root, id)): TaxiiPath<(String, String)>,
+    RawQuery(raw): RawQuery,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, TaxiiError> {
+    require_taxii_accept(&headers)?;
+    {
+        let access = state.access();
+        readable(&access, &root, &id, &who)?;
+    }
+    let request = params::parse(
+        raw.as_deref(),
+        Allowed::DELETIONS,
+        Scope::Collection(id.clone()),
+        VersionFilter::all(),
+        state.limits,
+    )?;
+    if request.next.is_some() {
+        return Err(TaxiiError::bad_request(
+            "next: deletions are paged by added_after (the last date_deleted read)",
+        ));
+    }
+    let after = request.query.added_after.unwrap_or(i64::MIN);
+    let limit = request.query.limit;
+    let egress = state.egress.clone();
+    let recipient = Recipient::new(who.organisation.clone());
+    let page = tokio::task::spawn_blocking(move || egress.deletions(&recipient, &id, after, limit))
+        .await
+        .map_err(TaxiiError::internal)?
+        .map_err(egress_error)?;
+    let body = DeletionPage {
+        more: page.more,
+        deletions: page
+            .deletions
+            .iter()
+            .map(|d| Deletion {
+                id: d.id.clone(),
+                version: d.version.clone(),
+                date_deleted: Timestamp::from_micros(d.deleted).as_str().to_string(),
+            })
+            .collect(),
+    };
+    let mut response = taxii_json(StatusCode::OK, to_json(&body)?);
+    if let (Some(first), Some(last)) = (page.deletions.first(), page.deletions.last()) {
+        for (name, micros) in [
+            (&DATE_ADDED_FIRST, first.deleted),
+            (&DATE_ADDED_LAST, last.deleted),
+        ] {
+            if let Ok(v) = HeaderValue::from_str(Timestamp::from_micros(micros).as_str()) {
+                response.headers_mut().insert(name.clone(), v);
+            }
+        }
+    }
+    Ok(response)
+}
