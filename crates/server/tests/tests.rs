@@ -10,6 +10,7 @@ mod errors;
 mod federation;
 mod leaks;
 mod objects;
+mod openapi;
 mod ops;
 mod properties;
 mod receipts;
