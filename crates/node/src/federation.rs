@@ -774,9 +774,8 @@ impl Federation {
                 .map(|o| o.json.as_str())
                 .collect();
             if !outgoing.is_empty() {
-                let mut body = String::from("{\"objects\":[");
-                body.push_str(&outgoing.join(","));
-                body.push_str("]}");
+                let mut body = String::new();
+                accord_taxii::envelope::write_envelope(&mut body, None, outgoing.iter().copied());
                 let url = peer.collection_url();
                 let client = self.client_for(peer)?;
                 let response = self.request(peer, || {

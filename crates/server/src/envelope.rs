@@ -1,12 +1,16 @@
 //! Response bodies for pages of objects: the envelope, the manifest and the versions
-//! list, written straight into one buffer.
+//! list, written straight into one buffer by `accord_taxii::envelope`'s writers (the
+//! client reads them back with the same crate's types).
 //!
 //! Object texts come from the store (through the egress door) as the JSON they were
 //! validated and stored as, so they are copied into the envelope as they are, never
 //! parsed and serialised again: that copy is most of the work of a page.
 
-use accord_node::egress::{Released, ReleasedObject};
+use accord_node::egress::Released;
 use accord_stix::Timestamp;
+use accord_taxii::envelope::{
+    write_envelope, write_manifest, write_versions, ManifestEntry, Paging,
+};
 use accord_taxii::headers;
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -84,61 +88,28 @@ pub fn render(page: &Released, kind: Kind) -> String {
         Kind::Versions => page.objects.len() * 40,
     };
     let mut out = String::with_capacity(content + 64);
-    out.push_str(if page.more {
-        "{\"more\":true"
-    } else {
-        "{\"more\":false"
-    });
-    if let (true, Some(next)) = (page.more, &page.next) {
-        out.push_str(",\"next\":");
-        push_str(&mut out, next);
-    }
-    if !page.objects.is_empty() {
-        out.push_str(match kind {
-            Kind::Objects | Kind::Manifest => ",\"objects\":[",
-            Kind::Versions => ",\"versions\":[",
-        });
-        for (i, object) in page.objects.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            match kind {
-                Kind::Objects => out.push_str(&object.json),
-                Kind::Manifest => manifest_entry(&mut out, object),
-                Kind::Versions => push_str(&mut out, &object.version),
-            }
+    let paging = Paging {
+        more: page.more,
+        next: page.next.as_deref(),
+    };
+    let objects = page.objects.iter();
+    match kind {
+        Kind::Objects => write_envelope(&mut out, Some(paging), objects.map(|o| o.json.as_str())),
+        Kind::Versions => write_versions(&mut out, paging, objects.map(|o| o.version.as_str())),
+        Kind::Manifest => {
+            let added: Vec<Timestamp> = page
+                .objects
+                .iter()
+                .map(|o| Timestamp::from_micros(o.date_added))
+                .collect();
+            let entries = objects.zip(&added).map(|(o, date_added)| ManifestEntry {
+                id: &o.id,
+                date_added: date_added.as_str(),
+                version: &o.version,
+                spec_version: &o.spec_version,
+            });
+            write_manifest(&mut out, paging, entries);
         }
-        out.push(']');
     }
-    out.push('}');
     out
-}
-
-fn manifest_entry(out: &mut String, object: &ReleasedObject) {
-    out.push_str("{\"id\":");
-    push_str(out, &object.id);
-    out.push_str(",\"date_added\":\"");
-    out.push_str(Timestamp::from_micros(object.date_added).as_str());
-    out.push_str("\",\"version\":");
-    push_str(out, &object.version);
-    out.push_str(",\"media_type\":");
-    push_str(
-        out,
-        &format!("application/stix+json;version={}", object.spec_version),
-    );
-    out.push('}');
-}
-
-/// Append `s` as a JSON string.
-fn push_str(out: &mut String, s: &str) {
-    let plain = s
-        .bytes()
-        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\');
-    if plain {
-        out.push('"');
-        out.push_str(s);
-        out.push('"');
-    } else {
-        out.push_str(&serde_json::Value::from(s).to_string());
-    }
 }

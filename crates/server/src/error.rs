@@ -1,5 +1,6 @@
 //! TAXII error messages: every failure the server reports has the TAXII 2.1
-//! error-message body (`title`, `http_status`, ...) and the TAXII media type.
+//! error-message body (`accord_taxii::ErrorMessage`: `title`, `http_status`, ...) and
+//! the TAXII media type.
 
 use std::borrow::Cow;
 
@@ -157,16 +158,13 @@ impl TaxiiError {
 
 impl IntoResponse for TaxiiError {
     fn into_response(self) -> Response {
-        let mut body = serde_json::Map::new();
-        body.insert("title".into(), self.title.into());
-        if let Some(d) = self.description {
-            body.insert("description".into(), d.into());
-        }
-        body.insert(
-            "http_status".into(),
-            self.status.as_u16().to_string().into(),
-        );
-        let text = serde_json::Value::Object(body).to_string();
+        let body = accord_taxii::ErrorMessage {
+            title: self.title.to_string(),
+            description: self.description,
+            http_status: Some(self.status.as_u16().to_string()),
+            ..accord_taxii::ErrorMessage::default()
+        };
+        let text = serde_json::to_string(&body).unwrap_or_default();
         let mut response = (self.status, text).into_response();
         let headers = response.headers_mut();
         headers.insert(

@@ -19,6 +19,7 @@
 //! - [`media`]: content negotiation (406, 415).
 //! - [`error`]: TAXII error messages.
 //! - [`metrics`]: the Prometheus exposition.
+//! - [`openapi`]: the OpenAPI document, generated from the handlers and `accord_taxii`'s types.
 //! - [`serve`]: the accept loop, TLS, connection cap, graceful shutdown.
 //! - [`tls`]: rustls (ring) set-up.
 //! - [`reload`]: configuration changes while serving.
@@ -45,6 +46,7 @@ pub mod error;
 pub mod handlers;
 pub mod media;
 pub mod metrics;
+pub mod openapi;
 pub mod params;
 pub mod reload;
 pub mod router;

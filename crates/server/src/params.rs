@@ -9,6 +9,12 @@
 use accord_node::egress::MAX_TOKEN_LEN;
 use accord_stix::Timestamp;
 use accord_store::{ObjectQuery, Scope, VersionFilter};
+use accord_taxii::query::{
+    ADDED_AFTER, LIMIT, MATCH_ID, MATCH_SPEC_VERSION, MATCH_TYPE, MATCH_VERSION, NEXT,
+};
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::Required;
 
 use crate::error::TaxiiError;
 
@@ -68,6 +74,90 @@ impl Allowed {
         id_and_type: false,
         version: true,
     };
+
+    /// The names of the parameters admitted (`match[spec_version]` always is).
+    pub fn names(self) -> Vec<&'static str> {
+        let mut names = Vec::new();
+        if self.paging {
+            names.extend([ADDED_AFTER, LIMIT, NEXT]);
+        }
+        if self.id_and_type {
+            names.extend([MATCH_ID, MATCH_TYPE]);
+        }
+        if self.version {
+            names.push(MATCH_VERSION);
+        }
+        names.push(MATCH_SPEC_VERSION);
+        names
+    }
+
+    /// The OpenAPI description of the parameters admitted.
+    pub fn parameters(self) -> Vec<Parameter> {
+        self.names().into_iter().map(parameter).collect()
+    }
+}
+
+/// The OpenAPI description of a TAXII query parameter.
+fn parameter(name: &'static str) -> Parameter {
+    let text = ObjectBuilder::new().schema_type(Type::String);
+    let (description, schema) = match name {
+        ADDED_AFTER => (
+            "Only items added strictly after this timestamp (RFC 3339, UTC).",
+            text.format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+        ),
+        LIMIT => (
+            "Largest number of items wanted; the server lowers it to its max_page_size.",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1)),
+        ),
+        NEXT => ("The next token of the previous page.", text),
+        MATCH_ID => ("Comma-separated object ids.", text),
+        MATCH_TYPE => ("Comma-separated STIX types.", text),
+        MATCH_VERSION => (
+            "Comma-separated: first, last, all, or version timestamps. Default: last (all on DELETE and versions).",
+            text,
+        ),
+        _ => ("Comma-separated STIX spec versions.", text),
+    };
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(if name.starts_with("match[") {
+            format!("{description} At most {MAX_MATCH_VALUES} values (repetitions add up).")
+        } else {
+            description.to_string()
+        }))
+        .schema(Some(schema))
+        .build()
+}
+
+/// Declares a marker type whose OpenAPI parameters are those an [`Allowed`] admits.
+macro_rules! filters {
+    ($(#[$doc:meta] $name:ident = $allowed:expr;)*) => {$(
+        #[$doc]
+        pub struct $name;
+
+        impl utoipa::IntoParams for $name {
+            fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+                $allowed.parameters()
+            }
+        }
+    )*};
+}
+
+filters! {
+    /// The filters of get objects and the manifest ([`Allowed::ALL`]).
+    AllFilters = Allowed::ALL;
+    /// The filters of get an object ([`Allowed::OBJECT`]).
+    ObjectFilters = Allowed::OBJECT;
+    /// The filters of an object's versions ([`Allowed::VERSIONS`]).
+    VersionsFilters = Allowed::VERSIONS;
+    /// The filters of delete an object ([`Allowed::DELETE`]).
+    DeleteFilters = Allowed::DELETE;
+    /// The filters of the deletions extension ([`Allowed::DELETIONS`]).
+    DeletionsFilters = Allowed::DELETIONS;
 }
 
 /// Page sizes the server applies.
@@ -110,13 +200,13 @@ pub fn parse(
     let mut counts = MatchCounts::default();
     for (key, value) in pairs(raw)? {
         match key.as_str() {
-            "added_after" if allowed.paging => {
+            ADDED_AFTER if allowed.paging => {
                 let t = Timestamp::parse(&value).map_err(|e| {
                     TaxiiError::bad_request(format!("added_after: {}", quoted_error(&e)))
                 })?;
                 query.added_after = Some(t.as_micros());
             }
-            "limit" if allowed.paging => {
+            LIMIT if allowed.paging => {
                 let n: usize = value.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
                     TaxiiError::bad_request(format!(
                         "limit: '{}' is not a positive integer",
@@ -125,7 +215,7 @@ pub fn parse(
                 })?;
                 query.limit = n.min(limits.max);
             }
-            "next" if allowed.paging => {
+            NEXT if allowed.paging => {
                 let plausible = !value.is_empty()
                     && value.len() <= MAX_TOKEN_LEN
                     && value
@@ -138,19 +228,19 @@ pub fn parse(
                 }
                 next = Some(value);
             }
-            "match[id]" if allowed.id_and_type => {
+            MATCH_ID if allowed.id_and_type => {
                 let items = add_up(&key, &mut counts.id, list(&key, &value)?)?;
                 query.ids.extend(items);
             }
-            "match[type]" if allowed.id_and_type => {
+            MATCH_TYPE if allowed.id_and_type => {
                 let items = add_up(&key, &mut counts.r#type, list(&key, &value)?)?;
                 query.types.extend(items);
             }
-            "match[spec_version]" => {
+            MATCH_SPEC_VERSION => {
                 let items = add_up(&key, &mut counts.spec_version, list(&key, &value)?)?;
                 query.spec_versions.extend(items);
             }
-            "match[version]" if allowed.version => {
+            MATCH_VERSION if allowed.version => {
                 let items = add_up(&key, &mut counts.version, list(&key, &value)?)?;
                 query.versions = versions(items)?;
             }

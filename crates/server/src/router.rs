@@ -5,6 +5,9 @@
 //! requests.
 //!
 //! TAXII URLs end with `/`; each is also answered without it.
+//!
+//! Routes are registered with their OpenAPI descriptions ([`routes`], utoipa-axum), so
+//! what is served and what `/openapi.json` describes cannot drift apart.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,9 +15,10 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, MethodRouter};
 use axum::Router;
 use tower::limit::GlobalConcurrencyLimitLayer;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
 
 use crate::admission::{self, Admission, OPS_MAX_CONCURRENT_REQUESTS};
 use crate::auth::{self, ServedTo};
@@ -29,65 +33,71 @@ use crate::state::AppState;
 /// path is client input, up to hyper's header buffer in size.
 pub const MAX_LOGGED_PATH: usize = 256;
 
-/// Every TAXII route (path templates as axum writes them).
-pub const TAXII_ROUTES: [&str; 13] = [
-    "/taxii2/",
-    "/{api_root}/",
-    "/{api_root}/status/{status_id}/",
-    "/{api_root}/collections/",
-    "/{api_root}/collections/{id}/",
-    "/{api_root}/collections/{id}/objects/",
-    "/{api_root}/collections/{id}/objects/{object_id}/",
-    "/{api_root}/collections/{id}/objects/{object_id}/versions/",
-    "/{api_root}/collections/{id}/manifest/",
-    "/{api_root}/ledger/receipts/{receipt_id}/",
-    "/{api_root}/analytics/correlations/",
-    "/{api_root}/analytics/trends/",
-    "/{api_root}/collections/{id}/x-accord-deletions/",
-];
+/// Register `routes` (handlers with their `#[utoipa::path]` descriptions: the route
+/// and its description go in together), and each path also without its trailing `/`
+/// (an alias, not described separately).
+fn both(
+    router: OpenApiRouter<AppState>,
+    routes: UtoipaMethodRouter<AppState>,
+) -> OpenApiRouter<AppState> {
+    let bare: Vec<String> = routes
+        .1
+        .paths
+        .keys()
+        .map(|p| p.trim_end_matches('/').to_string())
+        .filter(|p| !p.is_empty())
+        .collect();
+    let handlers = routes.2.clone();
+    bare.iter().fold(router.routes(routes), |r, path| {
+        r.route(path, handlers.clone())
+    })
+}
 
-fn both(router: Router<AppState>, path: &str, handler: MethodRouter<AppState>) -> Router<AppState> {
-    let bare = path.trim_end_matches('/');
-    router.route(path, handler.clone()).route(bare, handler)
+/// Every route, with its OpenAPI description, and no layers: the TAXII (authenticated)
+/// routes and the operational ones. [`router`] serves them; [`crate::openapi`]
+/// describes them. A route is added here, with `routes!` and a handler that carries
+/// `#[utoipa::path]`, or it is not served (the test `openapi::every_route_is_described`
+/// finds one added otherwise).
+pub fn routes() -> (OpenApiRouter<AppState>, OpenApiRouter<AppState>) {
+    let mut taxii = OpenApiRouter::new();
+    taxii = both(taxii, routes!(discovery::discovery));
+    taxii = both(taxii, routes!(discovery::api_root));
+    taxii = both(taxii, routes!(status::get));
+    taxii = both(taxii, routes!(collections::list));
+    taxii = both(taxii, routes!(collections::one));
+    taxii = both(taxii, routes!(objects::get, objects::post));
+    taxii = both(taxii, routes!(object::get, object::delete));
+    taxii = both(taxii, routes!(object::versions));
+    taxii = both(taxii, routes!(objects::manifest));
+    taxii = both(taxii, routes!(receipts::get));
+    taxii = both(taxii, routes!(analytics::correlations));
+    taxii = both(taxii, routes!(analytics::trends_get));
+    taxii = both(taxii, routes!(deletions::get));
+    let ops = OpenApiRouter::new()
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::metrics))
+        .routes(routes!(ops::openapi));
+    (taxii, ops)
 }
 
 /// The whole application. `max_concurrent_requests`: TAXII requests worked on at once
 /// (the other limits are the configuration's).
 pub fn router(state: AppState, max_concurrent_requests: usize) -> Router {
-    let [discovery_path, root, status_path, list, one, objs, obj, versions, manifest, receipt, correlations, trends, deletions_path] =
-        TAXII_ROUTES;
-    let mut taxii = Router::new();
-    taxii = both(taxii, discovery_path, get(discovery::discovery));
-    taxii = both(taxii, root, get(discovery::api_root));
-    taxii = both(taxii, status_path, get(status::get));
-    taxii = both(taxii, list, get(collections::list));
-    taxii = both(taxii, one, get(collections::one));
-    taxii = both(taxii, objs, get(objects::get).post(objects::post));
-    taxii = both(taxii, obj, get(object::get).delete(object::delete));
-    taxii = both(taxii, versions, get(object::versions));
-    taxii = both(taxii, manifest, get(objects::manifest));
-    taxii = both(taxii, receipt, get(receipts::get));
-    taxii = both(taxii, correlations, get(analytics::correlations));
-    taxii = both(taxii, trends, get(analytics::trends_get));
-    taxii = both(taxii, deletions_path, get(deletions::get));
+    let (taxii, ops) = routes();
     let admission = Arc::new(Admission::new(
         &state.access().config.server,
         max_concurrent_requests,
     ));
     // Layers added later run first: authentication, then admission.
-    let taxii = taxii
+    let taxii = Router::from(taxii)
         .route_layer(middleware::from_fn_with_state(admission, admission::admit))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
         ));
-    let ops = Router::new()
-        .route("/healthz", get(ops::healthz))
-        .route("/metrics", get(ops::metrics))
-        .route("/openapi.json", get(ops::openapi))
-        .route_layer(GlobalConcurrencyLimitLayer::new(
-            OPS_MAX_CONCURRENT_REQUESTS,
-        ));
+    let ops = Router::from(ops).route_layer(GlobalConcurrencyLimitLayer::new(
+        OPS_MAX_CONCURRENT_REQUESTS,
+    ));
 
     Router::new()
         .merge(ops)

@@ -11,6 +11,7 @@ mod errors;
 mod federation;
 mod leaks;
 mod objects;
+mod openapi;
 mod ops;
 mod properties;
 mod receipts;

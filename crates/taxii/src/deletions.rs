@@ -14,6 +14,7 @@ pub const DELETIONS_SEGMENT: &str = "x-accord-deletions";
 
 /// One deleted object version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Deletion {
     /// The object id (as the reader holds it).
     pub id: String,
@@ -27,6 +28,7 @@ pub struct Deletion {
 
 /// A page of deletions, oldest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeletionPage {
     /// More deletions follow (continue with `added_after` = the last `date_deleted`).
     #[serde(default)]

@@ -13,6 +13,15 @@ pub const TAXII_MEDIA_TYPE: &str = "application/taxii+json;version=2.1";
 /// The STIX 2.1 media type.
 pub const STIX_MEDIA_TYPE: &str = "application/stix+json;version=2.1";
 
+/// The STIX media type of objects of `spec_version` (a manifest entry's `media_type`).
+///
+/// ```
+/// assert_eq!(accord_taxii::media::stix_media_type("2.1"), accord_taxii::STIX_MEDIA_TYPE);
+/// ```
+pub fn stix_media_type(spec_version: &str) -> String {
+    format!("application/stix+json;version={spec_version}")
+}
+
 /// A media range or type split into lowercase `type/subtype` and its parameters.
 struct MediaType<'a> {
     essence: String,

@@ -13,11 +13,13 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 
-use super::{require_root, TaxiiPath};
+use super::{require_root, RootPath, TaxiiPath};
 use crate::envelope::RECEIPT;
 use crate::error::TaxiiError;
+use crate::openapi::AccordErrors;
 use crate::params::{pairs, MAX_QUERY_LEN};
 use crate::state::AppState;
+use accord_taxii::{ErrorMessage, TAXII_MEDIA_TYPE};
 
 fn params(raw: Option<String>, allowed: &[&str]) -> Result<Vec<(String, String)>, TaxiiError> {
     let raw = raw.unwrap_or_default();
@@ -80,10 +82,20 @@ fn number(name: &str, value: &str) -> Result<usize, TaxiiError> {
 }
 
 /// `GET /{api_root}/analytics/correlations/?value=&min_providers=&limit=`.
+#[utoipa::path(get, path = "/{api_root}/analytics/correlations/", tag = "Analytics", operation_id = "getCorrelations",
+    summary = "Correlations: values several providers report alike, over what the requester may read",
+    description = "One entry per value (kind, value, provider_count, providers with first_seen/last_seen/objects/sightings, objects, sightings, warninglist). A partner's answer counts only objects and sightings the gate releases to it, and names providers provider-1, provider-2... (docs/trends.md).",
+    params(RootPath,
+        ("value" = Option<String>, Query, description = "One value (address, domain, URL, file hash, email)"),
+        ("min_providers" = Option<u64>, Query, description = "Least providers (default 2, 1 with value)"),
+        ("limit" = Option<u64>, Query, description = "At most this many (default 1000)")),
+    responses(
+        (status = 200, description = "OK", body = Vec<Object>, content_type = "application/json"),
+        (status = 400, description = "A parameter is not understood (unknown parameters are refused).", body = ErrorMessage, content_type = TAXII_MEDIA_TYPE), AccordErrors))]
 pub async fn correlations(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
-    TaxiiPath(root): TaxiiPath<String>,
+    TaxiiPath(RootPath { api_root: root }): TaxiiPath<RootPath>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, TaxiiError> {
     require_root(&state.access(), &root)?;
@@ -133,10 +145,20 @@ pub async fn correlations(
 }
 
 /// `GET /{api_root}/analytics/trends/?by=&interval=&since=`.
+#[utoipa::path(get, path = "/{api_root}/analytics/trends/", tag = "Analytics", operation_id = "getTrends",
+    summary = "Trends: new indicators, infrastructure and sightings per day or week, per series, with emerging series",
+    description = "dimension, interval, test (the emerging test, stated), threshold, k (cells from fewer than k providers are suppressed: count null) and series (metric, key, buckets of start/count, z, emerging). A partner's answer is computed over what the gate releases to it, k from its agreements (protections.aggregate_min_providers, default 3) (docs/trends.md).",
+    params(RootPath,
+        ("by" = String, Query, description = "type, family, provider, technique, country or asn (country and asn computed at query time from the enrichment)"),
+        ("interval" = Option<String>, Query, description = "day (default) or week"),
+        ("since" = Option<String>, Query, description = "First day, YYYY-MM-DD")),
+    responses(
+        (status = 200, description = "OK", body = Object, content_type = "application/json"),
+        (status = 400, description = "A parameter is not understood (unknown parameters are refused).", body = ErrorMessage, content_type = TAXII_MEDIA_TYPE), AccordErrors))]
 pub async fn trends_get(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
-    TaxiiPath(root): TaxiiPath<String>,
+    TaxiiPath(RootPath { api_root: root }): TaxiiPath<RootPath>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, TaxiiError> {
     require_root(&state.access(), &root)?;

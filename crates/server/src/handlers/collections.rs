@@ -7,9 +7,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Extension;
 
-use super::{require_root, taxii_json, to_json, visible, TaxiiPath};
+use super::{require_root, taxii_json, to_json, visible, CollectionPath, RootPath, TaxiiPath};
 use crate::error::TaxiiError;
-use crate::media::{require_taxii_accept, STIX_MEDIA_TYPE};
+use crate::media::{require_taxii_accept, STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE};
+use crate::openapi::TaxiiErrors;
 use crate::state::{AppState, CollectionView};
 
 fn resource(view: &CollectionView<'_>) -> Collection {
@@ -26,10 +27,13 @@ fn resource(view: &CollectionView<'_>) -> Collection {
 }
 
 /// `GET /{api_root}/collections/`: the collections the organisation has a right on.
+#[utoipa::path(get, path = "/{api_root}/collections/", tag = "TAXII", operation_id = "getCollections",
+    summary = "Collections the requester's organisation may read or write", params(RootPath),
+    responses((status = 200, description = "OK", body = Collections, content_type = TAXII_MEDIA_TYPE), TaxiiErrors))]
 pub async fn list(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
-    TaxiiPath(root): TaxiiPath<String>,
+    TaxiiPath(RootPath { api_root: root }): TaxiiPath<RootPath>,
     headers: HeaderMap,
 ) -> Result<Response, TaxiiError> {
     require_taxii_accept(&headers)?;
@@ -46,10 +50,13 @@ pub async fn list(
 }
 
 /// `GET /{api_root}/collections/{id}/`.
+#[utoipa::path(get, path = "/{api_root}/collections/{id}/", tag = "TAXII", operation_id = "getCollection",
+    summary = "One collection", params(CollectionPath),
+    responses((status = 200, description = "OK", body = Collection, content_type = TAXII_MEDIA_TYPE), TaxiiErrors))]
 pub async fn one(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
-    TaxiiPath((root, id)): TaxiiPath<(String, String)>,
+    TaxiiPath(CollectionPath { api_root: root, id }): TaxiiPath<CollectionPath>,
     headers: HeaderMap,
 ) -> Result<Response, TaxiiError> {
     require_taxii_accept(&headers)?;

@@ -9,24 +9,34 @@ use accord_node::accounts::Principal;
 use accord_node::egress::Recipient;
 use accord_stix::Timestamp;
 use accord_store::{Scope, VersionFilter};
-use accord_taxii::{Deletion, DeletionPage};
+use accord_taxii::{Deletion, DeletionPage, ErrorMessage, TAXII_MEDIA_TYPE};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::Extension;
 
-use super::{egress_error, readable, taxii_json, to_json, TaxiiPath};
+use super::{egress_error, readable, taxii_json, to_json, CollectionPath, TaxiiPath};
 use crate::envelope::{DATE_ADDED_FIRST, DATE_ADDED_LAST};
 use crate::error::TaxiiError;
 use crate::media::require_taxii_accept;
-use crate::params::{self, Allowed};
+use crate::openapi::TaxiiErrors;
+use crate::params::{self, Allowed, DeletionsFilters};
 use crate::state::AppState;
 
 /// `GET .../x-accord-deletions/`.
+#[utoipa::path(get, path = "/{api_root}/collections/{id}/x-accord-deletions/", tag = "Federation", operation_id = "getDeletions",
+    summary = "Accord extension: deletions of object versions the reader holds, paged by added_after (a deletion time)",
+    params(CollectionPath, DeletionsFilters),
+    responses(
+        (status = 200, description = "OK", body = DeletionPage, content_type = TAXII_MEDIA_TYPE, headers(
+            ("X-TAXII-Date-Added-First" = String, description = "date_deleted of the first deletion returned"),
+            ("X-TAXII-Date-Added-Last" = String, description = "date_deleted of the last deletion returned")
+        )),
+        (status = 400, description = "A malformed filter value (the parameter is named), or next (deletions are paged by added_after).", body = ErrorMessage, content_type = TAXII_MEDIA_TYPE), TaxiiErrors))]
 pub async fn get(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
-    TaxiiPath((root, id)): TaxiiPath<(String, String)>,
+    TaxiiPath(CollectionPath { api_root: root, id }): TaxiiPath<CollectionPath>,
     RawQuery(raw): RawQuery,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, TaxiiError> {

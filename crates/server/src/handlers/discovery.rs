@@ -7,9 +7,10 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Extension;
 
-use super::{require_root, taxii_json, to_json, TaxiiPath};
+use super::{require_root, taxii_json, to_json, RootPath, TaxiiPath};
 use crate::error::TaxiiError;
 use crate::media::{require_taxii_accept, TAXII_MEDIA_TYPE};
+use crate::openapi::TaxiiErrors;
 use crate::state::AppState;
 
 /// The base URL API root URLs are built on: `server.public_url`, else the scheme the
@@ -36,6 +37,9 @@ fn base_url(state: &AppState, public_url: Option<&str>, headers: &HeaderMap) -> 
 }
 
 /// `GET /taxii2/`.
+#[utoipa::path(get, path = "/taxii2/", tag = "TAXII", operation_id = "getDiscovery",
+    summary = "Server discovery",
+    responses((status = 200, description = "OK", body = Discovery, content_type = TAXII_MEDIA_TYPE), TaxiiErrors))]
 pub async fn discovery(
     State(state): State<AppState>,
     Extension(_who): Extension<Principal>,
@@ -65,10 +69,13 @@ pub async fn discovery(
 }
 
 /// `GET /{api_root}/`.
+#[utoipa::path(get, path = "/{api_root}/", tag = "TAXII", operation_id = "getApiRoot",
+    summary = "API root information", params(RootPath),
+    responses((status = 200, description = "OK", body = ApiRoot, content_type = TAXII_MEDIA_TYPE), TaxiiErrors))]
 pub async fn api_root(
     State(state): State<AppState>,
     Extension(_who): Extension<Principal>,
-    TaxiiPath(root): TaxiiPath<String>,
+    TaxiiPath(RootPath { api_root: root }): TaxiiPath<RootPath>,
     headers: HeaderMap,
 ) -> Result<Response, TaxiiError> {
     require_taxii_accept(&headers)?;

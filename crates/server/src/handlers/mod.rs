@@ -27,11 +27,63 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::error::TaxiiError;
 use crate::media::TAXII_MEDIA_TYPE;
 use crate::params;
 use crate::state::{Access, AppState, CollectionView};
+
+/// `/{api_root}/…`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct RootPath {
+    /// API root name (configuration key `api_roots.<name>`).
+    pub api_root: String,
+}
+
+/// `/{api_root}/status/{status_id}/`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct StatusPath {
+    /// API root name (configuration key `api_roots.<name>`).
+    pub api_root: String,
+    /// Status id (UUID), from the answer to a POST.
+    pub status_id: String,
+}
+
+/// `/{api_root}/collections/{id}/…`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct CollectionPath {
+    /// API root name (configuration key `api_roots.<name>`).
+    pub api_root: String,
+    /// Collection id (UUID) or alias.
+    pub id: String,
+}
+
+/// `/{api_root}/collections/{id}/objects/{object_id}/…`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ObjectPath {
+    /// API root name (configuration key `api_roots.<name>`).
+    pub api_root: String,
+    /// Collection id (UUID) or alias.
+    pub id: String,
+    /// STIX object id (`type--uuid`).
+    pub object_id: String,
+}
+
+/// `/{api_root}/ledger/receipts/{receipt_id}/`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ReceiptPath {
+    /// API root name (configuration key `api_roots.<name>`).
+    pub api_root: String,
+    /// The receipt id from `X-Accord-Receipt`: `<first seq>-<last seq>-<tree size>`.
+    pub receipt_id: String,
+}
 
 /// Path parameters; a path that does not decode is a TAXII 404.
 pub struct TaxiiPath<T>(pub T);

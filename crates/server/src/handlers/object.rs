@@ -8,12 +8,16 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Extension;
 
-use super::{holds, readable, release, taxii_json, TaxiiPath};
+use super::{holds, readable, release, taxii_json, ObjectPath, TaxiiPath};
 use crate::envelope::{page_response, Kind};
 use crate::error::TaxiiError;
 use crate::media::require_taxii_accept;
+use crate::openapi::TaxiiErrors;
 use crate::params::{self, Allowed};
+use crate::params::{DeleteFilters, ObjectFilters, VersionsFilters};
 use crate::state::AppState;
+use accord_taxii::resources::Versions;
+use accord_taxii::{ErrorMessage, TAXII_MEDIA_TYPE};
 
 /// Longest object id accepted in a path (a STIX id is at most a 250-character type,
 /// `--` and a UUID).
@@ -28,10 +32,24 @@ fn check_id(object_id: &str) -> Result<(), TaxiiError> {
 
 /// `GET .../objects/{object_id}/`: an envelope of the object's versions (the latest
 /// by default).
+#[utoipa::path(get, path = "/{api_root}/collections/{id}/objects/{object_id}/", tag = "TAXII", operation_id = "getObject",
+    summary = "An object: an envelope of its versions (the latest by default)",
+    params(ObjectPath, ObjectFilters),
+    responses(
+        (status = 200, description = "OK", body = accord_taxii::Envelope, content_type = TAXII_MEDIA_TYPE, headers(
+            ("X-TAXII-Date-Added-First" = String, description = "date_added of the first item returned"),
+            ("X-TAXII-Date-Added-Last" = String, description = "date_added of the last item returned"),
+            ("X-Accord-Receipt" = String, description = "The ledger receipt of this response, present when it released objects under an agreement: its proof is at /{api_root}/ledger/receipts/{receipt_id}/ (docs/taxii.md, Ledger receipts).")
+        )),
+        (status = 400, description = "A malformed filter value (the parameter is named).", body = ErrorMessage, content_type = TAXII_MEDIA_TYPE), TaxiiErrors))]
 pub async fn get(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
-    TaxiiPath((root, id, object_id)): TaxiiPath<(String, String, String)>,
+    TaxiiPath(ObjectPath {
+        api_root: root,
+        id,
+        object_id,
+    }): TaxiiPath<ObjectPath>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, TaxiiError> {
@@ -40,10 +58,24 @@ pub async fn get(
 
 /// `GET .../objects/{object_id}/versions/`: the object's version timestamps, every
 /// version, in ascending `date_added` order.
+#[utoipa::path(get, path = "/{api_root}/collections/{id}/objects/{object_id}/versions/", tag = "TAXII",
+    operation_id = "getObjectVersions",
+    summary = "An object's version timestamps (every version by default), ascending date_added",
+    params(ObjectPath, VersionsFilters),
+    responses(
+        (status = 200, description = "OK", body = Versions, content_type = TAXII_MEDIA_TYPE, headers(
+            ("X-TAXII-Date-Added-First" = String, description = "date_added of the first item returned"),
+            ("X-TAXII-Date-Added-Last" = String, description = "date_added of the last item returned")
+        )),
+        (status = 400, description = "A malformed filter value (the parameter is named).", body = ErrorMessage, content_type = TAXII_MEDIA_TYPE), TaxiiErrors))]
 pub async fn versions(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
-    TaxiiPath((root, id, object_id)): TaxiiPath<(String, String, String)>,
+    TaxiiPath(ObjectPath {
+        api_root: root,
+        id,
+        object_id,
+    }): TaxiiPath<ObjectPath>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, TaxiiError> {
@@ -113,10 +145,23 @@ async fn one(
 /// partner only the versions it provided itself. The versions stay in the store (other
 /// collections and the ledger refer to them). Nothing is released here: the lookup
 /// reads only which versions exist and who provided them.
+#[utoipa::path(delete, path = "/{api_root}/collections/{id}/objects/{object_id}/", tag = "TAXII",
+    operation_id = "deleteObject",
+    summary = "Remove versions of an object from the collection (all by default; a partner only its own)",
+    params(ObjectPath, DeleteFilters),
+    responses(
+        (status = 200, description = "Removed (no body)"),
+        (status = 400, description = "A malformed filter value (the parameter is named).", body = ErrorMessage, content_type = TAXII_MEDIA_TYPE),
+        (status = 403, description = "The organisation may read but not write the collection.", body = ErrorMessage, content_type = TAXII_MEDIA_TYPE),
+        TaxiiErrors))]
 pub async fn delete(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
-    TaxiiPath((root, id, object_id)): TaxiiPath<(String, String, String)>,
+    TaxiiPath(ObjectPath {
+        api_root: root,
+        id,
+        object_id,
+    }): TaxiiPath<ObjectPath>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, TaxiiError> {

@@ -15,23 +15,37 @@ use axum::Extension;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::{readable, release, taxii_json, visible, TaxiiPath};
+use super::{readable, release, taxii_json, visible, CollectionPath, TaxiiPath};
 use crate::envelope::{page_response, Kind};
 use crate::error::TaxiiError;
 use crate::media::{require_taxii_accept, require_taxii_content_type};
+use crate::openapi::TaxiiErrors;
+use crate::params::AllFilters;
 use crate::params::{self, Allowed};
 use crate::state::AppState;
+use accord_taxii::resources::{Manifest, StatusDetails};
+use accord_taxii::{ErrorMessage, Status, TAXII_MEDIA_TYPE};
 
 /// The provenance channel of objects posted over TAXII.
 pub const CHANNEL: &str = "taxii";
 
 /// `GET .../objects/`: an envelope of the objects the organisation may read.
+#[utoipa::path(get, path = "/{api_root}/collections/{id}/objects/", tag = "TAXII", operation_id = "getObjects",
+    summary = "Objects (released through the agreement gate), ascending date_added",
+    params(CollectionPath, AllFilters),
+    responses(
+        (status = 200, description = "OK", body = accord_taxii::Envelope, content_type = TAXII_MEDIA_TYPE, headers(
+            ("X-TAXII-Date-Added-First" = String, description = "date_added of the first item returned"),
+            ("X-TAXII-Date-Added-Last" = String, description = "date_added of the last item returned"),
+            ("X-Accord-Receipt" = String, description = "The ledger receipt of this response, present when it released objects under an agreement: its proof is at /{api_root}/ledger/receipts/{receipt_id}/ (docs/taxii.md, Ledger receipts).")
+        )),
+        (status = 400, description = "A malformed filter value (the parameter is named).", body = ErrorMessage, content_type = TAXII_MEDIA_TYPE), TaxiiErrors))]
 pub async fn get(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
-    TaxiiPath((root, id)): TaxiiPath<(String, String)>,
+    TaxiiPath(CollectionPath { api_root: root, id }): TaxiiPath<CollectionPath>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, TaxiiError> {
@@ -39,10 +53,19 @@ pub async fn get(
 }
 
 /// `GET .../manifest/`: the same selection, described instead of delivered.
+#[utoipa::path(get, path = "/{api_root}/collections/{id}/manifest/", tag = "TAXII", operation_id = "getManifest",
+    summary = "Manifest: the same selection as get objects, described instead of delivered",
+    params(CollectionPath, AllFilters),
+    responses(
+        (status = 200, description = "OK", body = Manifest, content_type = TAXII_MEDIA_TYPE, headers(
+            ("X-TAXII-Date-Added-First" = String, description = "date_added of the first item returned"),
+            ("X-TAXII-Date-Added-Last" = String, description = "date_added of the last item returned")
+        )),
+        (status = 400, description = "A malformed filter value (the parameter is named).", body = ErrorMessage, content_type = TAXII_MEDIA_TYPE), TaxiiErrors))]
 pub async fn manifest(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
-    TaxiiPath((root, id)): TaxiiPath<(String, String)>,
+    TaxiiPath(CollectionPath { api_root: root, id }): TaxiiPath<CollectionPath>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, TaxiiError> {
@@ -90,10 +113,22 @@ struct Envelope<'a> {
 /// with the poster's organisation as provenance, and answer 202 with the (persisted)
 /// status resource, which lists each object as a success (committed) or a failure
 /// (with the reason).
+#[utoipa::path(post, path = "/{api_root}/collections/{id}/objects/", tag = "TAXII", operation_id = "addObjects",
+    summary = "Add objects: each is validated; valid ones are stored, invalid ones reported as failures",
+    params(CollectionPath),
+    request_body(content = accord_taxii::Envelope, content_type = TAXII_MEDIA_TYPE, description = "An envelope of STIX 2.1 objects (only `objects` is read)."),
+    responses(
+        (status = 202, description = "Accepted: processed; the status lists successes and failures", body = Status, content_type = TAXII_MEDIA_TYPE),
+        (status = 400, description = "Not a TAXII envelope.", body = ErrorMessage, content_type = TAXII_MEDIA_TYPE),
+        (status = 403, description = "The organisation may see but not write to the collection.", body = ErrorMessage, content_type = TAXII_MEDIA_TYPE),
+        (status = 408, description = "The body did not arrive within body_read_timeout.", body = ErrorMessage, content_type = TAXII_MEDIA_TYPE),
+        (status = 413, description = "The body exceeds max_content_length.", body = ErrorMessage, content_type = TAXII_MEDIA_TYPE),
+        (status = 415, description = "The body is not application/taxii+json;version=2.1.", body = ErrorMessage, content_type = TAXII_MEDIA_TYPE),
+        TaxiiErrors))]
 pub async fn post(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
-    TaxiiPath((root, id)): TaxiiPath<(String, String)>,
+    TaxiiPath(CollectionPath { api_root: root, id }): TaxiiPath<CollectionPath>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, TaxiiError> {
@@ -215,47 +250,40 @@ fn ingest_envelope(
                 version,
                 already_present,
                 ..
-            } => {
-                let mut s = json!({ "id": id, "version": version });
-                if *already_present {
-                    s["message"] = "already present in the collection".into();
-                }
-                successes.push(s);
-            }
+            } => successes.push(StatusDetails {
+                id: id.clone(),
+                version: version.clone(),
+                message: already_present.then(|| "already present in the collection".into()),
+            }),
             ObjectResult::Rejected { index, rejection } => {
                 let raw = texts.get(*index).copied().unwrap_or("");
                 let (raw_id, raw_version) = identify(raw);
-                let id = rejection.object_id.clone().or(raw_id).unwrap_or_default();
-                failures.push(json!({
-                    "id": id,
-                    "version": raw_version.unwrap_or_default(),
-                    "message": format!("objects[{index}]: {rejection}"),
-                }));
+                failures.push(StatusDetails {
+                    id: rejection.object_id.clone().or(raw_id).unwrap_or_default(),
+                    version: raw_version.unwrap_or_default(),
+                    message: Some(format!("objects[{index}]: {rejection}")),
+                });
             }
         }
     }
-    let status_id = uuid::Uuid::new_v4().to_string();
-    let mut status = json!({
-        "id": status_id,
-        "status": "complete",
-        "request_timestamp": request_timestamp.as_str(),
-        "total_count": results.len(),
-        "success_count": successes.len(),
-        "failure_count": failures.len(),
-        "pending_count": 0,
-    });
-    // TAXII, like STIX, forbids empty lists: a list with nothing in it is left out.
-    if !successes.is_empty() {
-        status["successes"] = Value::Array(successes);
-    }
-    if !failures.is_empty() {
-        status["failures"] = Value::Array(failures);
-    }
-    let (stored, rejected) = (successes_len(&status), failures_len(&status));
+    let (stored, rejected) = (successes.len() as u64, failures.len() as u64);
+    // Empty lists are left out (TAXII, like STIX, forbids them): `Status` skips them.
+    let status = Status {
+        id: uuid::Uuid::new_v4().to_string(),
+        status: "complete".into(),
+        request_timestamp: Some(request_timestamp.as_str().to_string()),
+        total_count: results.len() as u64,
+        success_count: stored,
+        successes,
+        failure_count: rejected,
+        failures,
+        pending_count: 0,
+        pendings: Vec::new(),
+    };
     let record = StatusRecord {
-        id: status_id,
+        json: serde_json::to_string(&status).map_err(TaxiiError::internal)?,
+        id: status.id,
         organisation: organisation.to_string(),
-        json: status.to_string(),
     };
     store.put_status(&record).map_err(TaxiiError::internal)?;
     Ok(PostOutcome {
@@ -263,14 +291,6 @@ fn ingest_envelope(
         stored,
         rejected,
     })
-}
-
-fn successes_len(status: &Value) -> u64 {
-    status["success_count"].as_u64().unwrap_or(0)
-}
-
-fn failures_len(status: &Value) -> u64 {
-    status["failure_count"].as_u64().unwrap_or(0)
 }
 
 /// The `id` and version (`modified`, else `created`) of a rejected object, as far as

@@ -7,30 +7,38 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Extension;
 
-use super::{require_root, taxii_json, TaxiiPath};
+use super::{require_root, taxii_json, StatusPath, TaxiiPath};
 use crate::error::TaxiiError;
 use crate::media::require_taxii_accept;
+use crate::openapi::TaxiiErrors;
 use crate::state::AppState;
+use accord_taxii::{Status, TAXII_MEDIA_TYPE};
 
-/// A stored status without its empty lists: statuses stored by earlier versions
-/// carried `"pendings": []`, which TAXII forbids (an empty list is left out).
+/// A stored status as TAXII wants it: statuses stored by earlier versions carried
+/// `"pendings": []`, which TAXII forbids (an empty list is left out); read as the
+/// typed resource, [`Status`] leaves them out. A record that does not read as a status
+/// (none is written so) is served as stored.
 fn without_empty_lists(json: String) -> String {
-    let Ok(serde_json::Value::Object(mut status)) = serde_json::from_str(&json) else {
-        return json;
-    };
-    let before = status.len();
-    status.retain(|_, v| v.as_array().is_none_or(|a| !a.is_empty()));
-    if status.len() == before {
+    if !json.contains("[]") {
         return json;
     }
-    serde_json::Value::Object(status).to_string()
+    serde_json::from_str::<Status>(&json)
+        .ok()
+        .and_then(|status| serde_json::to_string(&status).ok())
+        .unwrap_or(json)
 }
 
 /// `GET /{api_root}/status/{status_id}/`.
+#[utoipa::path(get, path = "/{api_root}/status/{status_id}/", tag = "TAXII", operation_id = "getStatus",
+    summary = "Status of an earlier POST (visible to the posting organisation only)", params(StatusPath),
+    responses((status = 200, description = "OK", body = Status, content_type = TAXII_MEDIA_TYPE), TaxiiErrors))]
 pub async fn get(
     State(state): State<AppState>,
     Extension(who): Extension<Principal>,
-    TaxiiPath((root, id)): TaxiiPath<(String, String)>,
+    TaxiiPath(StatusPath {
+        api_root: root,
+        status_id: id,
+    }): TaxiiPath<StatusPath>,
     headers: HeaderMap,
 ) -> Result<Response, TaxiiError> {
     require_taxii_accept(&headers)?;
