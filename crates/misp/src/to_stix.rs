@@ -272,13 +272,13 @@ struct Conversion {
 }
 
 /// A converted observable: the SCOs and the pattern.
-struct Observable {
-    scos: Vec<Value>,
-    pattern: String,
+pub(crate) struct Observable {
+    pub(crate) scos: Vec<Value>,
+    pub(crate) pattern: String,
 }
 
 /// Why a value could not be converted: (property, rule, message).
-type Refusal = (&'static str, Rule, String);
+pub(crate) type Refusal = (&'static str, Rule, String);
 
 impl Conversion {
     fn add_ref(&mut self, id: &str) {
@@ -749,6 +749,10 @@ impl Conversion {
                 value: v,
                 uuid: a_uuid,
                 to_ids: am.get("to_ids").is_some_and(truthy),
+                in_pattern: am.get("to_ids").map_or_else(
+                    || default_to_ids(am.get("type").and_then(Value::as_str).unwrap_or_default()),
+                    truthy,
+                ),
                 raw: am,
             });
         }
@@ -758,9 +762,24 @@ impl Conversion {
         ];
         let native = match name {
             "domain-ip" => domain_ip_object(&uuid, &attributes),
-            "url" => url_object(&uuid, &attributes),
             "file" => file_object(&uuid, &attributes),
-            _ => None,
+            _ => {
+                let parts: Vec<crate::objects::Part> = attributes
+                    .iter()
+                    .map(|a| crate::objects::Part {
+                        relation: &a.relation,
+                        value: &a.value,
+                        uuid: a.uuid.as_deref(),
+                        kind: a
+                            .raw
+                            .get("type")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default(),
+                        in_pattern: a.in_pattern,
+                    })
+                    .collect();
+                crate::objects::convert(name, &uuid, &parts)
+            }
         };
         let tags: Vec<String> = Vec::new();
         match native {
@@ -884,6 +903,8 @@ struct ObjAttr<'a> {
     value: String,
     uuid: Option<String>,
     to_ids: bool,
+    /// In the indicator's pattern: `to_ids`, or the type's default when absent (misp-stix).
+    in_pattern: bool,
     raw: &'a Obj,
 }
 
@@ -1031,7 +1052,7 @@ pub fn escape(value: &str) -> String {
     value.replace('\\', "\\\\").replace('\'', "\\'")
 }
 
-fn sco(kind: &str, uuid: &str, props: Value) -> Value {
+pub(crate) fn sco(kind: &str, uuid: &str, props: Value) -> Value {
     let mut o = Obj::new();
     o.insert("type".into(), json!(kind));
     o.insert("spec_version".into(), json!("2.1"));
@@ -1042,7 +1063,7 @@ fn sco(kind: &str, uuid: &str, props: Value) -> Value {
     Value::Object(o)
 }
 
-fn ip_type(value: &str) -> Result<&'static str, Refusal> {
+pub(crate) fn ip_type(value: &str) -> Result<&'static str, Refusal> {
     let addr = value.split('/').next().unwrap_or(value);
     match addr.parse::<IpAddr>() {
         Ok(IpAddr::V4(_)) => Ok("ipv4-addr"),
@@ -1391,21 +1412,6 @@ fn domain_ip_object(uuid: &str, attributes: &[ObjAttr]) -> Option<Result<Observa
     Some(Ok(Observable {
         scos,
         pattern: format!("[{}]", parts.join(" AND ")),
-    }))
-}
-
-fn url_object(uuid: &str, attributes: &[ObjAttr]) -> Option<Result<Observable, Refusal>> {
-    let urls = relation(attributes, "url");
-    if urls.len() != 1 || attributes.len() != 1 {
-        return None;
-    }
-    Some(Ok(Observable {
-        scos: vec![sco("url", uuid, json!({"value": urls[0].value}))],
-        pattern: if urls[0].to_ids {
-            format!("[url:value = '{}']", escape(&urls[0].value))
-        } else {
-            String::new()
-        },
     }))
 }
 

@@ -1,0 +1,1019 @@
+//! MISP objects that misp-stix converts to one observable (an SCO, sometimes with the
+//! addresses it refers to) and, when an attribute of the object has `to_ids`, an
+//! indicator: `asn`, `credential`, `ip-port`, `mutex`, `registry-key`, `url`,
+//! `user-account`, `x509`.
+//!
+//! misp-stix's rule for every one of them, followed here:
+//! - the attributes are grouped by `object_relation`, in the order they first appear;
+//! - a relation a native STIX property holds one value of ("single") gives that
+//!   property its first value; its further values become the custom property
+//!   `x_misp_<relation>` (after the native ones);
+//! - every relation without a native property becomes `x_misp_<relation>` (the
+//!   relation lower-cased, anything but `a-z0-9_` folded to `_`), one value as is,
+//!   several as a list;
+//! - the indicator's pattern has the same properties, from the attributes with
+//!   `to_ids` (the type's MISP default when the attribute omits it), each value of a
+//!   custom relation a comparison `<type>:x_misp_<relation> = '…'`.
+//!
+//! A value the native property cannot hold unchanged (an AS or port that is no
+//! decimal integer) stays a custom property, as misp-stix keeps it verbatim.
+
+use serde_json::{json, Map, Value};
+
+use crate::error::Rule;
+use crate::to_stix::{escape, ip_type, sco, Observable, Refusal};
+
+type Obj = Map<String, Value>;
+
+/// One attribute of an object, as the templates read it.
+pub(crate) struct Part<'a> {
+    pub relation: &'a str,
+    pub value: &'a str,
+    pub uuid: Option<&'a str>,
+    /// The MISP type (`datetime` values are read as date-times, as PyMISP does).
+    pub kind: &'a str,
+    /// The attribute goes into the indicator's pattern (its `to_ids`, or the type's default).
+    pub in_pattern: bool,
+}
+
+/// Values by relation, in the order the relations first appear.
+#[derive(Default, Clone)]
+struct Groups(Vec<(String, Vec<String>)>);
+
+impl Groups {
+    fn of<'a>(parts: impl Iterator<Item = (&'a str, &'a str)>) -> Groups {
+        let mut g = Groups::default();
+        for (relation, value) in parts {
+            match g.0.iter_mut().find(|(r, _)| r == relation) {
+                Some((_, values)) => values.push(value.to_string()),
+                None => g.0.push((relation.to_string(), vec![value.to_string()])),
+            }
+        }
+        g
+    }
+
+    /// Keep the first value of each single relation (`None`: every relation); the
+    /// further values, by relation.
+    fn split(&mut self, single: Option<&[&str]>) -> Groups {
+        let mut repeated = Groups::default();
+        for (relation, values) in &mut self.0 {
+            if single.is_some_and(|s| !s.contains(&relation.as_str())) {
+                continue;
+            }
+            if values.len() > 1 {
+                repeated.0.push((relation.clone(), values.split_off(1)));
+            }
+        }
+        repeated
+    }
+
+    fn has(&self, relation: &str) -> bool {
+        self.0.iter().any(|(r, _)| r == relation)
+    }
+
+    fn pop(&mut self, relation: &str) -> Option<Vec<String>> {
+        let i = self.0.iter().position(|(r, _)| r == relation)?;
+        Some(self.0.remove(i).1)
+    }
+
+    /// misp-stix's `_select_single_feature`: the first value; the others stay.
+    fn select_first(&mut self, relation: &str) -> Option<String> {
+        let i = self.0.iter().position(|(r, _)| r == relation)?;
+        if self.0[i].1.len() == 1 {
+            return self.0.remove(i).1.pop();
+        }
+        Some(self.0[i].1.remove(0))
+    }
+
+    /// Give the further values back to their relations (after the natives are taken).
+    fn restore(&mut self, repeated: Groups) {
+        for (relation, values) in repeated.0 {
+            match self.0.iter_mut().find(|(r, _)| *r == relation) {
+                Some((_, existing)) => existing.extend(values),
+                None => self.0.push((relation, values)),
+            }
+        }
+    }
+
+    /// The custom properties `x_misp_<relation>`: one value as is, several a list.
+    fn custom(self, props: &mut Obj) {
+        self.custom_keeping(props, &[]);
+    }
+
+    /// The same, but the relations not in `single` stay lists even with one value
+    /// (misp-stix's `_handle_observable_properties`, for x509 and network-connection).
+    fn custom_keeping(self, props: &mut Obj, lists: &[&str]) {
+        for (relation, mut values) in self.0 {
+            let value = if values.len() == 1 && !lists.contains(&relation.as_str()) {
+                json!(values.pop())
+            } else {
+                json!(values)
+            };
+            props.insert(custom_name(&relation), value);
+        }
+    }
+
+    /// The pattern comparisons of the custom properties.
+    fn custom_pattern(self, prefix: &str, parts: &mut Vec<String>) {
+        for (relation, values) in self.0 {
+            let segment = quote_segment(&custom_name(&relation));
+            for v in values {
+                parts.push(format!("{prefix}:{segment} = '{v}'"));
+            }
+        }
+    }
+}
+
+/// misp-stix's custom property name of a relation: `x_misp_` and the relation
+/// lower-cased, any character but `a-z0-9_` folded to `_`.
+pub(crate) fn custom_name(relation: &str) -> String {
+    let folded: String = relation
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("x_misp_{folded}")
+}
+
+/// A pattern path segment: as is when it is an identifier, else quoted.
+fn quote_segment(segment: &str) -> String {
+    let mut chars = segment.chars();
+    let ident = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ident {
+        segment.to_string()
+    } else {
+        format!("'{}'", escape(segment))
+    }
+}
+
+/// A decimal integer as a STIX integer property holds it unchanged (`007`, `+5` are not).
+fn canonical_int(value: &str) -> Option<i64> {
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    if digits.is_empty()
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+        || (digits.len() > 1 && digits.starts_with('0'))
+    {
+        return None;
+    }
+    value.parse().ok()
+}
+
+/// misp-stix's AS number: the digits (and dots) of `AS174`.
+fn as_number(value: &str) -> Option<u64> {
+    let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// The observable and pattern of an object of one of these templates; `None` for any
+/// other template (or an object the template cannot be built from: misp-stix writes
+/// those as `x-misp-object`).
+pub(crate) fn convert(
+    name: &str,
+    uuid: &str,
+    parts: &[Part],
+) -> Option<Result<Observable, Refusal>> {
+    let observed: Vec<String> = parts
+        .iter()
+        .map(|p| match p.kind {
+            "datetime" => stix_time(p.value).unwrap_or_else(|| p.value.to_string()),
+            _ => p.value.to_string(),
+        })
+        .collect();
+    let all = Groups::of(
+        parts
+            .iter()
+            .zip(&observed)
+            .map(|(p, v)| (p.relation, v.as_str())),
+    );
+    let escaped: Vec<String> = parts
+        .iter()
+        .map(|p| match p.kind {
+            "datetime" => escape(&python_datetime(p.value).unwrap_or_else(|| p.value.to_string())),
+            _ => escape(p.value),
+        })
+        .collect();
+    let ids = Groups::of(
+        parts
+            .iter()
+            .zip(&escaped)
+            .filter(|(p, _)| p.in_pattern)
+            .map(|(p, e)| (p.relation, e.as_str())),
+    );
+    match name {
+        "mutex" => Some(Ok(simple("mutex", uuid, all, ids, &[("name", "name")]))),
+        "url" => Some(Ok(simple("url", uuid, all, ids, &[("url", "value")]))),
+        "asn" => asn(uuid, all, ids),
+        "credential" => Some(Ok(credential(uuid, all, ids))),
+        "registry-key" => Some(Ok(registry_key(uuid, all, ids))),
+        "x509" => Some(Ok(x509(uuid, all, ids))),
+        "user-account" => Some(Ok(user_account(uuid, all, ids))),
+        "ip-port" => ip_port(uuid, parts, all, ids),
+        "network-connection" => network_connection(uuid, parts, all, ids),
+        _ => None,
+    }
+}
+
+fn observable(kind: &str, uuid: &str, props: Obj, parts: Vec<String>) -> Observable {
+    Observable {
+        scos: vec![sco(kind, uuid, Value::Object(props))],
+        pattern: format!("[{}]", parts.join(" AND ")),
+    }
+}
+
+/// Every relation single, natives as strings (mutex, url).
+fn simple(
+    kind: &str,
+    uuid: &str,
+    mut all: Groups,
+    mut ids: Groups,
+    natives: &[(&str, &str)],
+) -> Observable {
+    let mut props = Obj::new();
+    let repeated = all.split(None);
+    for (relation, property) in natives {
+        if let Some(mut v) = all.pop(relation) {
+            props.insert((*property).into(), json!(v.remove(0)));
+        }
+    }
+    all.restore(repeated);
+    all.custom(&mut props);
+    let mut parts = Vec::new();
+    let repeated = ids.split(None);
+    for (relation, property) in natives {
+        if let Some(mut v) = ids.pop(relation) {
+            parts.push(format!("{kind}:{property} = '{}'", v.remove(0)));
+        }
+    }
+    ids.restore(repeated);
+    ids.custom_pattern(kind, &mut parts);
+    observable(kind, uuid, props, parts)
+}
+
+fn asn(uuid: &str, mut all: Groups, mut ids: Groups) -> Option<Result<Observable, Refusal>> {
+    let single = ["asn", "description"];
+    let repeated = all.split(Some(&single));
+    let asn = all.pop("asn")?;
+    // A number misp-stix would rewrite (or cannot read) leaves the object custom.
+    let number = canonical_int(asn[0].trim_start_matches("AS").trim_start_matches("as"))
+        .and_then(|n| u64::try_from(n).ok())?;
+    let mut props = Obj::new();
+    props.insert("number".into(), json!(number));
+    if let Some(mut d) = all.pop("description") {
+        props.insert("name".into(), json!(d.remove(0)));
+    }
+    all.restore(repeated);
+    all.custom(&mut props);
+    let mut parts = Vec::new();
+    let repeated = ids.split(Some(&single));
+    if let Some(v) = ids.pop("asn") {
+        match as_number(&v[0]) {
+            Some(n) => parts.push(format!("autonomous-system:number = '{n}'")),
+            None => {
+                return Some(Err((
+                    "asn",
+                    Rule::Value,
+                    format!("'{}' is not an AS number", v[0]),
+                )))
+            }
+        }
+    }
+    if let Some(mut d) = ids.pop("description") {
+        parts.push(format!("autonomous-system:name = '{}'", d.remove(0)));
+    }
+    ids.restore(repeated);
+    ids.custom_pattern("autonomous-system", &mut parts);
+    Some(Ok(observable("autonomous-system", uuid, props, parts)))
+}
+
+fn credential(uuid: &str, mut all: Groups, mut ids: Groups) -> Observable {
+    let single = ["username"];
+    let repeated = all.split(Some(&single));
+    let mut props = Obj::new();
+    if let Some(v) = all.select_first("password") {
+        props.insert("credential".into(), json!(v));
+    }
+    if let Some(v) = all.select_first("username") {
+        props.insert("user_id".into(), json!(v));
+    }
+    all.restore(repeated);
+    all.custom(&mut props);
+    let mut parts = Vec::new();
+    let repeated = ids.split(Some(&single));
+    if let Some(mut v) = ids.pop("username") {
+        parts.push(format!("user-account:user_id = '{}'", v.remove(0)));
+    }
+    if let Some(values) = ids.pop("password") {
+        for v in values {
+            parts.push(format!("user-account:credential = '{v}'"));
+        }
+    }
+    ids.restore(repeated);
+    ids.custom_pattern("user-account", &mut parts);
+    observable("user-account", uuid, props, parts)
+}
+
+/// misp-stix's `_sanitise_registry_key_value`: a `%` in a pattern is escaped.
+fn sanitise_registry(value: &str) -> String {
+    let s = value.trim();
+    if s.contains('%') && !s.contains("\\\\%") {
+        if s.contains("\\%") {
+            return s.replace("\\%", "\\\\%");
+        }
+        return s.replace('%', "\\\\%");
+    }
+    s.to_string()
+}
+
+fn registry_key(uuid: &str, mut all: Groups, mut ids: Groups) -> Observable {
+    let repeated = all.split(None);
+    let mut props = Obj::new();
+    if let Some(mut v) = all.pop("key") {
+        props.insert("key".into(), json!(v.remove(0)));
+    }
+    if let Some(mut v) = all.pop("last-modified") {
+        let mut m = v.remove(0);
+        if !m.ends_with('Z') {
+            m.push('Z');
+        }
+        props.insert("modified_time".into(), json!(m));
+    }
+    let mut value = Obj::new();
+    for (relation, property) in [("data-type", "data_type"), ("name", "name")] {
+        if let Some(mut v) = all.pop(relation) {
+            value.insert(property.into(), json!(v.remove(0)));
+        }
+    }
+    if let Some(mut v) = all.pop("data") {
+        value.insert("data".into(), json!(v.remove(0)));
+    }
+    if !value.is_empty() {
+        props.insert("values".into(), json!([value]));
+    }
+    all.restore(repeated);
+    all.custom(&mut props);
+    let prefix = "windows-registry-key";
+    let mut parts = Vec::new();
+    let repeated = ids.split(None);
+    // The pattern values are escaped already; the key and the value's fields are
+    // sanitised on top, as misp-stix does.
+    if let Some(mut v) = ids.pop("key") {
+        parts.push(format!(
+            "{prefix}:key = '{}'",
+            sanitise_registry(&v.remove(0))
+        ));
+    }
+    if let Some(mut v) = ids.pop("last-modified") {
+        parts.push(format!("{prefix}:modified_time = '{}'", v.remove(0)));
+    }
+    if let Some(mut v) = ids.pop("data") {
+        let d = v.remove(0);
+        let d = d.trim_matches('\'').trim_matches('"');
+        parts.push(format!(
+            "{prefix}:values[0].data = '{}'",
+            sanitise_registry(d)
+        ));
+    }
+    for (relation, property) in [("data-type", "data_type"), ("name", "name")] {
+        if let Some(mut v) = ids.pop(relation) {
+            parts.push(format!(
+                "{prefix}:values[0].{property} = '{}'",
+                sanitise_registry(&v.remove(0))
+            ));
+        }
+    }
+    let mut rest = Groups::default();
+    for (relation, values) in ids.0 {
+        rest.0.push((
+            relation,
+            values.iter().map(|v| sanitise_registry(v)).collect(),
+        ));
+    }
+    let repeated = Groups(
+        repeated
+            .0
+            .into_iter()
+            .map(|(r, values)| (r, values.iter().map(|v| sanitise_registry(v)).collect()))
+            .collect(),
+    );
+    rest.restore(repeated);
+    rest.custom_pattern(prefix, &mut parts);
+    observable(prefix, uuid, props, parts)
+}
+
+const X509_SINGLE: [&str; 16] = [
+    "is_ca",
+    "issuer",
+    "pem",
+    "pubkey-info-algorithm",
+    "pubkey-info-exponent",
+    "pubkey-info-modulus",
+    "pubkey-info-size",
+    "raw-base64",
+    "self_signed",
+    "serial-number",
+    "signature_algorithm",
+    "subject",
+    "text",
+    "validity-not-after",
+    "validity-not-before",
+    "version",
+];
+const X509_FEATURES: [(&str, &str); 8] = [
+    ("issuer", "issuer"),
+    ("pubkey-info-algorithm", "subject_public_key_algorithm"),
+    ("pubkey-info-exponent", "subject_public_key_exponent"),
+    ("pubkey-info-modulus", "subject_public_key_modulus"),
+    ("serial-number", "serial_number"),
+    ("signature_algorithm", "signature_algorithm"),
+    ("subject", "subject"),
+    ("version", "version"),
+];
+const X509_TIMELINE: [(&str, &str); 2] = [
+    ("validity-not-after", "validity_not_after"),
+    ("validity-not-before", "validity_not_before"),
+];
+const X509_EXTENSION: [(&str, &str); 5] = [
+    ("dns_names", "DNS name"),
+    ("email", "email"),
+    ("ip", "IP"),
+    ("rid", "RID"),
+    ("uri", "URI"),
+];
+const X509_HASHES: [(&str, &str, &str, usize); 3] = [
+    ("x509-fingerprint-md5", "MD5", "MD5", 32),
+    ("x509-fingerprint-sha1", "SHA-1", "SHA-1", 40),
+    ("x509-fingerprint-sha256", "SHA-256", "SHA-256", 64),
+];
+
+/// The relations of `groups` that are not single: misp-stix keeps their values a list.
+fn not_single(groups: &Groups, single: &[&str]) -> Vec<String> {
+    groups
+        .0
+        .iter()
+        .map(|(r, _)| r.clone())
+        .filter(|r| !single.contains(&r.as_str()))
+        .collect()
+}
+
+/// A MISP date-time as Python prints the `datetime` PyMISP reads it into, which is
+/// how misp-stix writes it into a pattern: `2020-10-25 16:22:00+00:00` (with a zone),
+/// `2021-01-01 00:00:00` (without).
+fn python_datetime(value: &str) -> Option<String> {
+    let (date, rest) = value.split_once(['T', ' '])?;
+    if date.len() != 10 || rest.len() < 8 {
+        return None;
+    }
+    let (time, zone) = if let Some(t) = rest.strip_suffix('Z') {
+        (t, "+00:00")
+    } else if let Some(i) = rest[8..].find(['+', '-']) {
+        let (t, z) = rest.split_at(8 + i);
+        (t, z)
+    } else {
+        (rest, "")
+    };
+    let zone = if zone.len() == 5 && !zone.contains(':') {
+        format!("{}:{}", &zone[..3], &zone[3..])
+    } else {
+        zone.to_string()
+    };
+    let (base, frac) = time.split_once('.').unwrap_or((time, ""));
+    let frac = if frac.is_empty() || frac.bytes().all(|b| b == b'0') {
+        String::new()
+    } else {
+        format!(".{:0<6}", &frac[..frac.len().min(6)])
+    };
+    Some(format!("{date} {base}{frac}{zone}"))
+}
+
+fn is_hex(value: &str, len: usize) -> bool {
+    value.len() == len && value.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A MISP date-time as STIX writes it (`2020-10-25T16:22:00Z`), or `None`.
+fn stix_time(value: &str) -> Option<String> {
+    let v = value.trim_end_matches('Z');
+    let (date, time) = v.split_once(['T', ' '])?;
+    if date.len() != 10 || time.len() < 8 {
+        return None;
+    }
+    let (base, frac) = time.split_once('.').unwrap_or((time, ""));
+    let frac = frac.trim_end_matches('0');
+    if frac.is_empty() {
+        Some(format!("{date}T{base}Z"))
+    } else {
+        Some(format!("{date}T{base}.{frac}Z"))
+    }
+}
+
+fn x509(uuid: &str, mut all: Groups, mut ids: Groups) -> Observable {
+    let repeated = all.split(Some(&X509_SINGLE));
+    let mut props = Obj::new();
+    let lists = not_single(&all, &X509_SINGLE);
+    let mut kept = Groups::default();
+    if let Some(v) = all.pop("pubkey-info-exponent") {
+        match canonical_int(&v[0]) {
+            Some(n) => {
+                props.insert("subject_public_key_exponent".into(), json!(n));
+            }
+            None => kept.0.push(("pubkey-info-exponent".into(), v)),
+        }
+    }
+    if let Some(mut v) = all.pop("self_signed") {
+        props.insert("is_self_signed".into(), json!(v.remove(0)));
+    }
+    let mut hashes = Obj::new();
+    for (relation, name, _, len) in X509_HASHES {
+        if let Some(v) = all
+            .0
+            .iter()
+            .find(|(r, _)| r == relation)
+            .map(|(_, v)| v.clone())
+        {
+            if v.len() == 1 && is_hex(&v[0], len) {
+                all.pop(relation);
+                hashes.insert(name.into(), json!(v[0].to_ascii_lowercase()));
+            }
+        }
+    }
+    if !hashes.is_empty() {
+        props.insert("hashes".into(), Value::Object(hashes));
+    }
+    for (relation, property) in X509_FEATURES {
+        if let Some(mut v) = all.pop(relation) {
+            props.insert(property.into(), json!(v.remove(0)));
+        }
+    }
+    for (relation, property) in X509_TIMELINE {
+        if let Some(mut v) = all.pop(relation) {
+            let t = v.remove(0);
+            match stix_time(&t) {
+                Some(t) => {
+                    props.insert(property.into(), json!(t));
+                }
+                None => kept.0.push((relation.into(), vec![t])),
+            }
+        }
+    }
+    let mut extension = Vec::new();
+    for (relation, feature) in X509_EXTENSION {
+        if let Some(values) = all.pop(relation) {
+            for v in values {
+                extension.push(format!("{feature}:{v}"));
+            }
+        }
+    }
+    if !extension.is_empty() {
+        props.insert(
+            "x509_v3_extensions".into(),
+            json!({"subject_alternative_name": extension.join(",")}),
+        );
+    }
+    all.restore(kept);
+    all.restore(repeated);
+    all.custom_keeping(
+        &mut props,
+        &lists.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    let prefix = "x509-certificate";
+    let mut parts = Vec::new();
+    let repeated = ids.split(Some(&X509_SINGLE));
+    if let Some(mut v) = ids.pop("self_signed") {
+        parts.push(format!("{prefix}:is_self_signed = '{}'", v.remove(0)));
+    }
+    for (relation, _, pattern_name, len) in X509_HASHES {
+        if let Some(v) = ids
+            .0
+            .iter()
+            .find(|(r, _)| r == relation)
+            .map(|(_, v)| v.clone())
+        {
+            if v.len() == 1 && is_hex(&v[0], len) {
+                ids.pop(relation);
+                parts.push(format!(
+                    "{prefix}:hashes.{} = '{}'",
+                    quote_segment(pattern_name),
+                    v[0]
+                ));
+            }
+        }
+    }
+    for (relation, property) in X509_FEATURES.iter().chain(X509_TIMELINE.iter()) {
+        if let Some(mut v) = ids.pop(relation) {
+            parts.push(format!("{prefix}:{property} = '{}'", v.remove(0)));
+        }
+    }
+    let mut extension = Vec::new();
+    for (relation, feature) in X509_EXTENSION {
+        if let Some(values) = ids.pop(relation) {
+            for v in values {
+                extension.push(format!("{feature}:{v}"));
+            }
+        }
+    }
+    if !extension.is_empty() {
+        parts.push(format!(
+            "{prefix}:x509_v3_extensions.subject_alternative_name = '{}'",
+            extension.join(",")
+        ));
+    }
+    ids.restore(repeated);
+    ids.custom_pattern(prefix, &mut parts);
+    observable(prefix, uuid, props, parts)
+}
+
+const USER_SINGLE: [&str; 17] = [
+    "account-type",
+    "can_escalate_privs",
+    "created",
+    "disabled",
+    "display-name",
+    "expires",
+    "first_login",
+    "group-id",
+    "home_dir",
+    "is_service_account",
+    "last_login",
+    "password",
+    "password_last_changed",
+    "privileged",
+    "shell",
+    "user-id",
+    "username",
+];
+const USER_FEATURES: [(&str, &str); 9] = [
+    ("account-type", "account_type"),
+    ("can_escalate_privs", "can_escalate_privs"),
+    ("disabled", "is_disabled"),
+    ("display-name", "display_name"),
+    ("is_service_account", "is_service_account"),
+    ("password", "credential"),
+    ("privileged", "is_privileged"),
+    ("user-id", "user_id"),
+    ("username", "account_login"),
+];
+const USER_TIMELINE: [(&str, &str); 5] = [
+    ("created", "account_created"),
+    ("expires", "account_expires"),
+    ("first_login", "account_first_login"),
+    ("last_login", "account_last_login"),
+    ("password_last_changed", "credential_last_changed"),
+];
+const USER_EXTENSION: [(&str, &str); 4] = [
+    ("group", "groups"),
+    ("group-id", "gid"),
+    ("home_dir", "home_dir"),
+    ("shell", "shell"),
+];
+
+fn user_account(uuid: &str, mut all: Groups, mut ids: Groups) -> Observable {
+    let repeated = all.split(Some(&USER_SINGLE));
+    let mut kept = Groups::default();
+    let mut gid = None;
+    if let Some(v) = all.pop("group-id") {
+        match canonical_int(&v[0]) {
+            Some(n) => gid = Some(n),
+            None => kept.0.push(("group-id".into(), v)),
+        }
+    }
+    let mut props = Obj::new();
+    for (relation, property) in USER_FEATURES {
+        if let Some(mut v) = all.pop(relation) {
+            props.insert(property.into(), json!(v.remove(0)));
+        }
+    }
+    for (relation, property) in USER_TIMELINE {
+        if let Some(mut v) = all.pop(relation) {
+            let t = v.remove(0);
+            match stix_time(&t) {
+                Some(t) => {
+                    props.insert(property.into(), json!(t));
+                }
+                None => kept.0.push((relation.into(), vec![t])),
+            }
+        }
+    }
+    let mut extension = Obj::new();
+    for (relation, property) in USER_EXTENSION {
+        if relation == "group-id" {
+            if let Some(n) = gid {
+                extension.insert(property.into(), json!(n));
+            }
+            continue;
+        }
+        if let Some(mut v) = all.pop(relation) {
+            let value = if USER_SINGLE.contains(&relation) {
+                json!(v.remove(0))
+            } else {
+                json!(v)
+            };
+            extension.insert(property.into(), value);
+        }
+    }
+    if !extension.is_empty() {
+        props.insert(
+            "extensions".into(),
+            json!({ "unix-account-ext": extension }),
+        );
+    }
+    all.restore(kept);
+    all.restore(repeated);
+    all.custom(&mut props);
+    let prefix = "user-account";
+    let mut parts = Vec::new();
+    let repeated = ids.split(Some(&USER_SINGLE));
+    for (relation, property) in USER_FEATURES.iter().chain(USER_TIMELINE.iter()) {
+        if let Some(v) = ids.pop(relation) {
+            parts.push(format!("{prefix}:{property} = '{}'", pattern_value(&v)));
+        }
+    }
+    for (relation, property) in USER_EXTENSION {
+        if let Some(values) = ids.pop(relation) {
+            for v in values {
+                parts.push(format!(
+                    "{prefix}:extensions.'unix-account-ext'.{property} = '{v}'"
+                ));
+            }
+        }
+    }
+    ids.restore(repeated);
+    ids.custom_pattern(prefix, &mut parts);
+    observable(prefix, uuid, props, parts)
+}
+
+/// A single relation's value in a pattern (a non-single one, as Python prints a list).
+fn pattern_value(values: &[String]) -> String {
+    if values.len() == 1 {
+        values[0].clone()
+    } else {
+        let quoted: Vec<String> = values.iter().map(|v| format!("'{v}'")).collect();
+        format!("[{}]", quoted.join(", "))
+    }
+}
+
+fn ip_port(
+    uuid: &str,
+    parts_in: &[Part],
+    mut all: Groups,
+    mut ids: Groups,
+) -> Option<Result<Observable, Refusal>> {
+    let single = ["first-seen", "last-seen", "protocol"];
+    let repeated = all.split(Some(&single));
+    let mut nt = Obj::new();
+    let mut scos = Vec::new();
+    let mut protocols: Vec<String> = Vec::new();
+    for feature in ["ip-src", "ip-dst", "ip"] {
+        let Some(values) = all.pop(feature) else {
+            continue;
+        };
+        let side = if feature == "ip-src" {
+            "src_ref"
+        } else {
+            "dst_ref"
+        };
+        if nt.contains_key(side) {
+            all.0.push((feature.into(), values));
+            continue;
+        }
+        let first = &values[0];
+        let a_uuid = parts_in
+            .iter()
+            .find(|p| p.relation == feature && p.value == first)
+            .and_then(|p| p.uuid)?;
+        let t = match ip_type(first) {
+            Ok(t) => t,
+            Err(e) => return Some(Err(e)),
+        };
+        let id = format!("{t}--{a_uuid}");
+        scos.push(sco(t, a_uuid, json!({"value": first})));
+        nt.insert(side.into(), json!(id));
+        let proto = t.split('-').next().unwrap_or(t).to_string();
+        if !protocols.contains(&proto) {
+            protocols.push(proto);
+        }
+        if values.len() > 1 {
+            all.0.push((feature.into(), values[1..].to_vec()));
+        }
+    }
+    let mut kept = Groups::default();
+    for (relation, property) in [("dst-port", "dst_port"), ("src-port", "src_port")] {
+        if all.has(relation) {
+            let first = all.select_first(relation).unwrap_or_default();
+            match canonical_int(&first).filter(|n| (0..=65535).contains(n)) {
+                Some(n) => {
+                    nt.insert(property.into(), json!(n));
+                }
+                None => kept.0.push((relation.into(), vec![first])),
+            }
+        }
+    }
+    if let Some(mut p) = all.pop("protocol") {
+        let p = p.remove(0);
+        if !protocols.contains(&p) {
+            protocols.push(p);
+        }
+    }
+    if protocols.is_empty() {
+        protocols.push("tcp".into());
+    }
+    nt.insert("protocols".into(), json!(protocols));
+    for (relation, property) in [("first-seen", "start"), ("last-seen", "end")] {
+        if let Some(mut v) = all.pop(relation) {
+            let t = v.remove(0);
+            match stix_time(&t) {
+                Some(t) => {
+                    nt.insert(property.into(), json!(t));
+                }
+                None => kept.0.push((relation.into(), vec![t])),
+            }
+        }
+    }
+    all.restore(kept);
+    all.restore(repeated);
+    all.custom(&mut nt);
+    let prefix = "network-traffic";
+    let mut parts = Vec::new();
+    for (relation, side) in [
+        ("ip", "dst_ref"),
+        ("ip-src", "src_ref"),
+        ("ip-dst", "dst_ref"),
+    ] {
+        if let Some(values) = ids.pop(relation) {
+            for v in values {
+                let t = if v.contains(':') {
+                    "ipv6-addr"
+                } else {
+                    "ipv4-addr"
+                };
+                parts.push(format!(
+                    "({prefix}:{side}.type = '{t}' AND {prefix}:{side}.value = '{v}')"
+                ));
+            }
+        }
+    }
+    for relation in ["domain", "hostname"] {
+        if let Some(values) = ids.pop(relation) {
+            for v in values {
+                parts.push(format!(
+                    "({prefix}:dst_ref.type = 'domain-name' AND {prefix}:dst_ref.value = '{v}')"
+                ));
+            }
+        }
+    }
+    for (relation, property) in [
+        ("dst-port", "dst_port"),
+        ("src-port", "src_port"),
+        ("first-seen", "start"),
+        ("last-seen", "end"),
+    ] {
+        if let Some(values) = ids.pop(relation) {
+            for v in values {
+                parts.push(format!("{prefix}:{property} = '{v}'"));
+            }
+        }
+    }
+    ids.custom_pattern(prefix, &mut parts);
+    let mut all_scos = vec![sco(prefix, uuid, Value::Object(nt))];
+    all_scos.extend(scos);
+    Some(Ok(Observable {
+        scos: all_scos,
+        pattern: format!("[{}]", parts.join(" AND ")),
+    }))
+}
+
+fn network_connection(
+    uuid: &str,
+    parts_in: &[Part],
+    mut all: Groups,
+    mut ids: Groups,
+) -> Option<Result<Observable, Refusal>> {
+    let repeated = all.split(None);
+    let uuid_of = |relation: &str, value: &str| {
+        parts_in
+            .iter()
+            .find(|p| p.relation == relation && p.value == value)
+            .and_then(|p| p.uuid)
+    };
+    let mut nt = Obj::new();
+    let mut scos = Vec::new();
+    for side in ["src", "dst"] {
+        let ip = format!("ip-{side}");
+        let host = format!("hostname-{side}");
+        if let Some(mut v) = all.pop(&ip) {
+            let value = v.remove(0);
+            let a_uuid = uuid_of(&ip, &value)?;
+            let t = match ip_type(&value) {
+                Ok(t) => t,
+                Err(e) => return Some(Err(e)),
+            };
+            scos.push(sco(t, a_uuid, json!({"value": value})));
+            nt.insert(format!("{side}_ref"), json!(format!("{t}--{a_uuid}")));
+            continue;
+        }
+        if let Some(mut v) = all.pop(&host) {
+            let value = v.remove(0);
+            let a_uuid = uuid_of(&host, &value)?;
+            scos.push(sco("domain-name", a_uuid, json!({"value": value})));
+            nt.insert(
+                format!("{side}_ref"),
+                json!(format!("domain-name--{a_uuid}")),
+            );
+        }
+    }
+    let mut kept = Groups::default();
+    for (relation, property) in [
+        ("dst-port", "dst_port"),
+        ("first-packet-seen", "start"),
+        ("src-port", "src_port"),
+    ] {
+        if let Some(mut v) = all.pop(relation) {
+            let value = v.remove(0);
+            if property == "start" {
+                match stix_time(&value) {
+                    Some(t) => {
+                        nt.insert(property.into(), json!(t));
+                    }
+                    None => kept.0.push((relation.into(), vec![value])),
+                }
+                continue;
+            }
+            match canonical_int(&value).filter(|n| (0..=65535).contains(n)) {
+                Some(n) => {
+                    nt.insert(property.into(), json!(n));
+                }
+                None => kept.0.push((relation.into(), vec![value])),
+            }
+        }
+    }
+    let mut protocols = Vec::new();
+    for relation in ["layer3-protocol", "layer4-protocol", "layer7-protocol"] {
+        if let Some(mut v) = all.pop(relation) {
+            protocols.push(v.remove(0).to_lowercase());
+        }
+    }
+    if protocols.is_empty() {
+        protocols.push("tcp".into());
+    }
+    nt.insert("protocols".into(), json!(protocols));
+    all.restore(kept);
+    all.restore(repeated);
+    all.custom(&mut nt);
+    let prefix = "network-traffic";
+    let mut parts = Vec::new();
+    let repeated = ids.split(None);
+    for side in ["src", "dst"] {
+        let feature = format!("{prefix}:{side}_ref");
+        if let Some(mut v) = ids.pop(&format!("ip-{side}")) {
+            let value = v.remove(0);
+            let t = if value.contains(':') {
+                "ipv6-addr"
+            } else {
+                "ipv4-addr"
+            };
+            parts.push(format!(
+                "({feature}.type = '{t}' AND {feature}.value = '{value}')"
+            ));
+        }
+        if let Some(mut v) = ids.pop(&format!("hostname-{side}")) {
+            parts.push(format!(
+                "({feature}.type = 'domain-name' AND {feature}.value = '{}')",
+                v.remove(0)
+            ));
+        }
+    }
+    for (relation, property) in [
+        ("dst-port", "dst_port"),
+        ("first-packet-seen", "start"),
+        ("src-port", "src_port"),
+    ] {
+        if let Some(mut v) = ids.pop(relation) {
+            parts.push(format!("{prefix}:{property} = '{}'", v.remove(0)));
+        }
+    }
+    let mut index = 0;
+    for relation in ["layer3-protocol", "layer4-protocol", "layer7-protocol"] {
+        if let Some(mut v) = ids.pop(relation) {
+            parts.push(format!(
+                "{prefix}:protocols[{index}] = '{}'",
+                v.remove(0).to_lowercase()
+            ));
+            index += 1;
+        }
+    }
+    ids.restore(repeated);
+    ids.custom_pattern(prefix, &mut parts);
+    let mut all_scos = vec![sco(prefix, uuid, Value::Object(nt))];
+    all_scos.extend(scos);
+    Some(Ok(Observable {
+        scos: all_scos,
+        pattern: format!("[{}]", parts.join(" AND ")),
+    }))
+}
