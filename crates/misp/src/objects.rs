@@ -322,7 +322,7 @@ fn credential(uuid: &str, mut all: Groups, mut ids: Groups) -> Observable {
 }
 
 /// misp-stix's `_sanitise_registry_key_value`: a `%` in a pattern is escaped.
-fn sanitise_registry(value: &str) -> String {
+pub(crate) fn sanitise_registry(value: &str) -> String {
     let s = value.trim();
     if s.contains('%') && !s.contains("\\\\%") {
         if s.contains("\\%") {

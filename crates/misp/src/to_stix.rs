@@ -364,9 +364,15 @@ impl Conversion {
             first_seen: a.get("first_seen").and_then(Value::as_str),
             last_seen: a.get("last_seen").and_then(Value::as_str),
         };
+        if matches!(kind, "sigma" | "snort" | "suricata" | "yara") {
+            // misp-stix: a rule is an indicator in its own pattern language, with
+            // or without to_ids, its text between brackets as is.
+            let pattern = format!("[{text}]");
+            return self.indicator_only_attribute(&attr, pattern, kind);
+        }
         if let Some(pattern) = indicator_only(kind, &text) {
             if to_ids {
-                return self.indicator_only_attribute(&attr, pattern);
+                return self.indicator_only_attribute(&attr, pattern, "stix");
             }
             return self.sdo_attribute(
                 &Attr {
@@ -392,7 +398,7 @@ impl Conversion {
 
     /// Types misp-stix writes as an indicator only (no observable: a port, a user agent
     /// alone is no object): the galaxies relate to the indicator.
-    fn indicator_only_attribute(&mut self, a: &Attr, pattern: String) {
+    fn indicator_only_attribute(&mut self, a: &Attr, pattern: String, pattern_type: &str) {
         let ind_id = format!("indicator--{}", a.uuid);
         let mut ind = Obj::new();
         insert_head(
@@ -406,7 +412,7 @@ impl Conversion {
             ind.insert("description".into(), json!(c));
         }
         ind.insert("pattern".into(), json!(pattern));
-        ind.insert("pattern_type".into(), json!("stix"));
+        ind.insert("pattern_type".into(), json!(pattern_type));
         ind.insert("pattern_version".into(), json!("2.1"));
         ind.insert("valid_from".into(), json!(s(a.time)));
         ind.insert(
@@ -1214,6 +1220,60 @@ fn observable(
                 pattern: format!("[{path} = '{v}']"),
             })
         }
+        "email-body" => Ok(Observable {
+            scos: vec![sco(
+                "email-message",
+                uuid,
+                json!({"is_multipart": false, "body": value}),
+            )],
+            pattern: format!("[email-message:body = '{v}']"),
+        }),
+        "email-header" => Ok(Observable {
+            scos: vec![sco(
+                "email-message",
+                uuid,
+                json!({"is_multipart": false, "received_lines": [value]}),
+            )],
+            pattern: format!("[email-message:received_lines = '{v}']"),
+        }),
+        "email-message-id" => Ok(Observable {
+            scos: vec![sco(
+                "email-message",
+                uuid,
+                json!({"is_multipart": false, "message_id": value}),
+            )],
+            pattern: format!("[email-message:message_id = '{v}']"),
+        }),
+        "email-attachment" => Ok(Observable {
+            scos: vec![
+                sco(
+                    "email-message",
+                    uuid,
+                    json!({"is_multipart": true, "body_multipart": [{
+                        "body_raw_ref": format!("file--{uuid}"),
+                        "content_disposition": format!("attachment; filename='{value}'")
+                    }]}),
+                ),
+                sco("file", uuid, json!({"name": value})),
+            ],
+            pattern: format!("[email-message:body_multipart[*].body_raw_ref.name = '{v}']"),
+        }),
+        "regkey|value" => (|| {
+            let (key, data) = split2(value)?;
+            let (pkey, pdata) = split2(&v)?;
+            Ok(Observable {
+                scos: vec![sco(
+                    "windows-registry-key",
+                    uuid,
+                    json!({"key": key.trim(), "values": [{"data": data.trim()}]}),
+                )],
+                pattern: format!(
+                    "[windows-registry-key:key = '{}' AND windows-registry-key:values.data = '{}']",
+                    crate::objects::sanitise_registry(pkey).trim(),
+                    crate::objects::sanitise_registry(pdata).trim()
+                ),
+            })
+        })(),
         "email-subject" => Ok(Observable {
             scos: vec![sco(
                 "email-message",
@@ -1789,6 +1849,9 @@ fn default_to_ids(kind: &str) -> bool {
             | "uri"
             | "mutex"
             | "regkey"
+            | "regkey|value"
+            | "email-attachment"
+            | "email-message-id"
             | "malware-sample"
             | "x509-fingerprint-md5"
             | "x509-fingerprint-sha1"
