@@ -218,6 +218,7 @@ pub(crate) fn convert(
         "user-account" => Some(Ok(user_account(uuid, all, ids))),
         "ip-port" => ip_port(uuid, parts, all, ids),
         "network-connection" => network_connection(uuid, parts, all, ids),
+        "domain-ip" => domain_ip(uuid, parts, all, ids),
         _ => None,
     }
 }
@@ -1014,6 +1015,107 @@ fn network_connection(
     all_scos.extend(scos);
     Some(Ok(Observable {
         scos: all_scos,
+        pattern: format!("[{}]", parts.join(" AND ")),
+    }))
+}
+
+const DOMAIN_IP_SINGLE: [&str; 6] = [
+    "first-seen",
+    "hostname",
+    "last-seen",
+    "port",
+    "registration-date",
+    "text",
+];
+
+/// `domain-ip`: with relations `domain`, `hostname`, `ip` only ("standard"), a
+/// `domain-name` per domain (and one for the hostname), each with the id of its
+/// attribute, resolving to every address; with any other relation ("custom"), one
+/// `domain-name--<object uuid>` (the first domain, else the hostname) carrying the
+/// other relations as custom properties. Without a domain or hostname: `None`.
+fn domain_ip(
+    uuid: &str,
+    parts_in: &[Part],
+    mut all: Groups,
+    mut ids: Groups,
+) -> Option<Result<Observable, Refusal>> {
+    if !all.has("domain") && !all.has("hostname") {
+        return None;
+    }
+    let standard = parts_in
+        .iter()
+        .all(|p| matches!(p.relation, "domain" | "hostname" | "ip"));
+    let mut scos = Vec::new();
+    let mut resolves = Vec::new();
+    for p in parts_in.iter().filter(|p| p.relation == "ip") {
+        let a_uuid = p.uuid?;
+        let t = match ip_type(p.value) {
+            Ok(t) => t,
+            Err(e) => return Some(Err(e)),
+        };
+        resolves.push(format!("{t}--{a_uuid}"));
+        scos.push(sco(t, a_uuid, json!({"value": p.value})));
+    }
+    all.pop("ip");
+    let with_refs = |mut props: Obj| {
+        if !resolves.is_empty() {
+            props.insert("resolves_to_refs".into(), json!(resolves));
+        }
+        props
+    };
+    let repeated = all.split(Some(&DOMAIN_IP_SINGLE));
+    if standard {
+        if let Some(host) = parts_in.iter().find(|p| p.relation == "hostname") {
+            let mut props = Obj::new();
+            props.insert("value".into(), json!(host.value));
+            let mut props = with_refs(props);
+            repeated.clone().custom(&mut props);
+            scos.push(sco("domain-name", host.uuid?, Value::Object(props)));
+        }
+        for d in parts_in.iter().filter(|p| p.relation == "domain") {
+            let mut props = Obj::new();
+            props.insert("value".into(), json!(d.value));
+            scos.push(sco("domain-name", d.uuid?, Value::Object(with_refs(props))));
+        }
+    } else {
+        let mut props = Obj::new();
+        let value = all
+            .select_first("domain")
+            .or_else(|| all.select_first("hostname"));
+        if let Some(v) = value {
+            props.insert("value".into(), json!(v));
+        }
+        let mut props = with_refs(props);
+        let lists = not_single(&all, &DOMAIN_IP_SINGLE);
+        all.restore(repeated);
+        all.custom_keeping(
+            &mut props,
+            &lists.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+        scos.insert(0, sco("domain-name", uuid, Value::Object(props)));
+    }
+    let prefix = "domain-name";
+    let special = ids.has("domain") && ids.has("hostname");
+    let mut parts = Vec::new();
+    for (relation, field) in [
+        ("domain", "value"),
+        ("hostname", "value"),
+        ("ip", "resolves_to_refs[*].value"),
+    ] {
+        let field = if relation == "hostname" && special {
+            "x_misp_hostname"
+        } else {
+            field
+        };
+        if let Some(values) = ids.pop(relation) {
+            for v in values {
+                parts.push(format!("{prefix}:{field} = '{v}'"));
+            }
+        }
+    }
+    ids.custom_pattern(prefix, &mut parts);
+    Some(Ok(Observable {
+        scos,
         pattern: format!("[{}]", parts.join(" AND ")),
     }))
 }

@@ -767,7 +767,6 @@ impl Conversion {
             json!(format!("misp:meta-category=\"{meta}\"")),
         ];
         let native = match name {
-            "domain-ip" => domain_ip_object(&uuid, &attributes),
             "file" => file_object(&uuid, &attributes),
             _ => {
                 let parts: Vec<crate::objects::Part> = attributes
@@ -1428,51 +1427,6 @@ fn observable(
 
 fn relation<'a>(attributes: &'a [ObjAttr], name: &str) -> Vec<&'a ObjAttr<'a>> {
     attributes.iter().filter(|a| a.relation == name).collect()
-}
-
-fn domain_ip_object(uuid: &str, attributes: &[ObjAttr]) -> Option<Result<Observable, Refusal>> {
-    let domains = relation(attributes, "domain");
-    let ips = relation(attributes, "ip");
-    if domains.is_empty() || domains.iter().chain(&ips).any(|a| a.uuid.is_none()) {
-        return None;
-    }
-    let mut scos = Vec::new();
-    let mut ip_ids = Vec::new();
-    let mut parts = Vec::new();
-    for ip in &ips {
-        let t = match ip_type(&ip.value) {
-            Ok(t) => t,
-            Err(e) => return Some(Err(e)),
-        };
-        let a_uuid = ip.uuid.as_deref().unwrap_or_default();
-        ip_ids.push(format!("{t}--{a_uuid}"));
-        scos.push(sco(t, a_uuid, json!({"value": ip.value})));
-    }
-    for d in &domains {
-        if d.to_ids {
-            parts.push(format!("domain-name:value = '{}'", escape(&d.value)));
-        }
-        let mut props = json!({"value": d.value});
-        if !ip_ids.is_empty() {
-            props["resolves_to_refs"] = json!(ip_ids);
-        }
-        scos.push(sco(
-            "domain-name",
-            d.uuid.as_deref().unwrap_or_default(),
-            props,
-        ));
-    }
-    for ip in &ips {
-        parts.push(format!(
-            "domain-name:resolves_to_refs[*].value = '{}'",
-            escape(&ip.value)
-        ));
-    }
-    let _ = uuid;
-    Some(Ok(Observable {
-        scos,
-        pattern: format!("[{}]", parts.join(" AND ")),
-    }))
 }
 
 fn file_object(uuid: &str, attributes: &[ObjAttr]) -> Option<Result<Observable, Refusal>> {
