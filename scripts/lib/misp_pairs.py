@@ -2,7 +2,7 @@
 write their STIX side with the pinned misp-stix, or compare Accord with it.
 
     misp_pairs.py write PAIRS.json             # fill "STIX" with misp-stix's output
-    misp_pairs.py compare ACCORD_BIN PAIRS.json [--verbose]
+    misp_pairs.py compare ACCORD_BIN PAIRS.json [--verbose] [--min-identical N]
 
 Each MISP attribute or object (a list: an object with the objects it refers to) is
 wrapped in one event (`event()`, the same in crates/misp/tests/documented.rs); the
@@ -52,7 +52,7 @@ def write(path):
         f.write("\n")
 
 
-def compare(binary, path, verbose):
+def compare(binary, path, verbose, minimum=0):
     pairs = json.load(open(path, encoding="utf-8"))
     total = same = 0
     for kind in ("attributes", "objects"):
@@ -83,10 +83,14 @@ def compare(binary, path, verbose):
         total += k_total
         same += k_same
     print(f"total: {same}/{total} objects identical ({100.0 * same / max(total, 1):.1f}%)")
+    if same < minimum:
+        sys.exit(f"FAIL: {same} identical objects, fewer than {minimum}")
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "write":
         write(sys.argv[2])
     else:
-        compare(sys.argv[2], sys.argv[3], "--verbose" in sys.argv)
+        args = sys.argv[1:]
+        minimum = int(args[args.index("--min-identical") + 1]) if "--min-identical" in args else 0
+        compare(args[1], args[2], "--verbose" in args, minimum)

@@ -216,6 +216,26 @@ impl Exporter {
             let Some(o) = self.get(r) else { continue };
             let kind = o.get("type").and_then(Value::as_str).unwrap_or_default();
             let o_uuid = r.split("--").nth(1).unwrap_or_default();
+            if matches!(kind, "indicator" | "observed-data" | "vulnerability") {
+                if let Some(object) = self.misp_object(o_uuid) {
+                    for id in [
+                        format!("indicator--{o_uuid}"),
+                        format!("observed-data--{o_uuid}"),
+                        format!("vulnerability--{o_uuid}"),
+                    ] {
+                        if let Some(od) = self.get(&id) {
+                            for s in strs(od, "object_refs") {
+                                used.insert(s.to_string());
+                            }
+                        }
+                        used.insert(id);
+                    }
+                    if !objects.iter().any(|x: &Value| x["uuid"] == o_uuid) {
+                        objects.push(object);
+                    }
+                    continue;
+                }
+            }
             let attribute = match kind {
                 "indicator" => self.indicator(o, o_uuid),
                 "observed-data" if !indicators.contains(o_uuid) => self.observed(o, o_uuid, false),
@@ -269,6 +289,82 @@ impl Exporter {
         e.insert("Object".into(), Value::Array(objects));
         e.insert("Tag".into(), Value::Array(tags(c)));
         json!({ "Event": e })
+    }
+
+    /// The MISP object an observed-data (with the indicator of the same uuid) or a
+    /// vulnerability that misp-stix wrote for one of the templates
+    /// [`crate::to_stix`] maps comes from: the template from the `misp:name` label,
+    /// the attributes from the SCOs' properties (the inverse of the template's
+    /// mapping; a custom `x_misp_<relation>` property gives a `text` attribute of that
+    /// relation), `to_ids` on the attributes whose value the indicator's pattern
+    /// compares. `None` for any other object.
+    fn misp_object(&self, uuid: &str) -> Option<Value> {
+        let od = self
+            .get(&format!("observed-data--{uuid}"))
+            .or_else(|| self.get(&format!("vulnerability--{uuid}")))?;
+        let name = misp_label(od, "name")?;
+        let meta = misp_label(od, "meta-category").unwrap_or_default();
+        let scos: Vec<&Obj> = strs(od, "object_refs")
+            .into_iter()
+            .filter_map(|r| self.get(r))
+            .collect();
+        let attributes = match od.get("type").and_then(Value::as_str) {
+            Some("vulnerability") if name == "vulnerability" => {
+                crate::objects::vulnerability_attributes(od)
+            }
+            Some("observed-data") => crate::objects::attributes_of(&name, uuid, &scos)?,
+            _ => return None,
+        };
+        let indicator = self.get(&format!("indicator--{uuid}"));
+        let compared: HashSet<String> = indicator
+            .and_then(|i| i.get("pattern").and_then(Value::as_str))
+            .map(|p| literals(p).into_iter().collect())
+            .unwrap_or_default();
+        let timestamp = od
+            .get("modified")
+            .and_then(Value::as_str)
+            .and_then(epoch)
+            .unwrap_or(0)
+            .to_string();
+        let attributes: Vec<Value> = attributes
+            .into_iter()
+            .map(|a| {
+                let a_uuid = a.uuid.unwrap_or_else(|| {
+                    Uuid::new_v5(
+                        &EXPORT_NAMESPACE,
+                        format!("{uuid}|{}|{}", a.relation, a.value).as_bytes(),
+                    )
+                    .to_string()
+                });
+                let to_ids = indicator.is_some()
+                    && crate::objects::pattern_forms(&a.kind, &a.value)
+                        .iter()
+                        .any(|f| compared.contains(f));
+                json!({
+                    "uuid": a_uuid, "type": a.kind, "object_relation": a.relation,
+                    "value": a.value, "to_ids": to_ids, "timestamp": timestamp,
+                    "category": crate::objects::category_of(&a.kind, &meta),
+                    "comment": "", "Tag": tags(od)
+                })
+            })
+            .collect();
+        let mut object = json!({
+            "uuid": uuid, "name": name, "meta-category": meta, "timestamp": timestamp,
+            "comment": indicator
+                .and_then(|i| i.get("description"))
+                .cloned()
+                .unwrap_or(json!("")),
+            "Attribute": attributes,
+        });
+        for (stix, misp) in [
+            ("first_observed", "first_seen"),
+            ("last_observed", "last_seen"),
+        ] {
+            if let Some(t) = od.get(stix).and_then(Value::as_str) {
+                object[misp] = json!(t);
+            }
+        }
+        Some(object)
     }
 
     /// An attribute from an indicator: the type from the label, the value from the

@@ -1119,3 +1119,380 @@ fn domain_ip(
         pattern: format!("[{}]", parts.join(" AND ")),
     }))
 }
+
+/// The value of a part as stix2 writes a custom property: a `datetime` attribute as a
+/// STIX timestamp (PyMISP reads it into a date-time), anything else as is.
+fn observed_value(p: &Part) -> String {
+    match p.kind {
+        "datetime" => stix_time(p.value).unwrap_or_else(|| p.value.to_string()),
+        _ => p.value.to_string(),
+    }
+}
+
+/// The properties of the `vulnerability` SDO misp-stix writes for a `vulnerability`
+/// object: the first `id` its name, every id an external reference (`cve` for a CVE),
+/// `description` (else `summary`) its description, `references` URL references, the
+/// other relations custom properties. `None` without an `id`.
+pub(crate) fn vulnerability(parts: &[Part]) -> Option<Obj> {
+    let values: Vec<String> = parts.iter().map(observed_value).collect();
+    let mut all = Groups::of(
+        parts
+            .iter()
+            .zip(&values)
+            .map(|(p, v)| (p.relation, v.as_str())),
+    );
+    let ids = all.pop("id")?;
+    let mut props = Obj::new();
+    props.insert("name".into(), json!(ids[0]));
+    let mut references: Vec<Value> = ids
+        .iter()
+        .map(|v| {
+            let source = if v.starts_with("CVE") {
+                "cve"
+            } else {
+                "vulnerability"
+            };
+            json!({"source_name": source, "external_id": v})
+        })
+        .collect();
+    for feature in ["description", "summary"] {
+        if let Some(v) = all.select_first(feature) {
+            props.insert("description".into(), json!(v));
+            break;
+        }
+    }
+    if let Some(urls) = all.pop("references") {
+        references.extend(urls.iter().map(|u| json!({"source_name": "url", "url": u})));
+    }
+    props.insert("external_references".into(), json!(references));
+    all.custom(&mut props);
+    Some(props)
+}
+
+/// One attribute of a MISP object read back from STIX (`accord export --format misp`).
+pub(crate) struct Back {
+    pub kind: String,
+    pub relation: String,
+    pub value: String,
+    /// The attribute's own uuid, when a STIX object carries it (an address, a domain).
+    pub uuid: Option<String>,
+}
+
+fn back(kind: &str, relation: &str, value: &Value) -> Vec<Back> {
+    let one = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(if *b { "1" } else { "0" }.to_string()),
+        Value::Object(o) => o.get("value").and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    };
+    let values: Vec<String> = match value {
+        Value::Array(items) => items.iter().filter_map(one).collect(),
+        v => one(v).into_iter().collect(),
+    };
+    values
+        .into_iter()
+        .map(|value| Back {
+            kind: kind.to_string(),
+            relation: relation.to_string(),
+            value,
+            uuid: None,
+        })
+        .collect()
+}
+
+/// The relations whose name has an underscore: the others fold `-` to `_`.
+const UNDERSCORED: [&str; 9] = [
+    "home_dir",
+    "self_signed",
+    "is_ca",
+    "can_escalate_privs",
+    "is_service_account",
+    "first_login",
+    "last_login",
+    "password_last_changed",
+    "dns_names",
+];
+
+/// The relation a custom property `x_misp_<folded>` carries.
+fn unfold(property: &str) -> Option<String> {
+    let folded = property.strip_prefix("x_misp_")?;
+    if UNDERSCORED.contains(&folded) {
+        return Some(folded.to_string());
+    }
+    Some(folded.replace('_', "-"))
+}
+
+/// The custom properties of an SCO as `text` attributes (or the type a template gives).
+fn customs(sco: &Obj, out: &mut Vec<Back>, kind_of: impl Fn(&str) -> &'static str) {
+    for (key, value) in sco {
+        if let Some(relation) = unfold(key) {
+            out.extend(back(kind_of(&relation), &relation, value));
+        }
+    }
+}
+
+fn with_uuid(mut b: Vec<Back>, id: Option<&Value>) -> Vec<Back> {
+    let uuid = id
+        .and_then(Value::as_str)
+        .and_then(|i| i.split_once("--"))
+        .map(|(_, u)| u.to_string());
+    for x in &mut b {
+        x.uuid.clone_from(&uuid);
+    }
+    b
+}
+
+/// The attributes of a MISP object of template `name` from the SCOs misp-stix writes
+/// for it; `None` for a template [`convert`] does not map.
+pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec<Back>> {
+    let find = |t: &str| {
+        scos.iter()
+            .find(|s| s.get("type").and_then(Value::as_str) == Some(t))
+            .copied()
+    };
+    let by_id = |id: &Value| scos.iter().find(|s| s.get("id") == Some(id)).copied();
+    let mut out = Vec::new();
+    let field = |o: &Obj, key: &str, kind: &str, relation: &str, out: &mut Vec<Back>| {
+        if let Some(v) = o.get(key) {
+            out.extend(back(kind, relation, v));
+        }
+    };
+    match name {
+        "asn" => {
+            let a = find("autonomous-system")?;
+            if let Some(n) = a.get("number").and_then(Value::as_u64) {
+                out.extend(back("AS", "asn", &json!(format!("AS{n}"))));
+            }
+            field(a, "name", "text", "description", &mut out);
+            customs(a, &mut out, |_| "text");
+        }
+        "credential" => {
+            let a = find("user-account")?;
+            field(a, "user_id", "text", "username", &mut out);
+            field(a, "credential", "text", "password", &mut out);
+            customs(a, &mut out, |_| "text");
+        }
+        "mutex" => {
+            let a = find("mutex")?;
+            field(a, "name", "text", "name", &mut out);
+            customs(a, &mut out, |_| "text");
+        }
+        "url" => {
+            let a = find("url")?;
+            field(a, "value", "url", "url", &mut out);
+            customs(a, &mut out, |r| match r {
+                "domain" => "domain",
+                "host" => "hostname",
+                "ip" => "ip-dst",
+                "port" => "port",
+                _ => "text",
+            });
+        }
+        "registry-key" => {
+            let a = find("windows-registry-key")?;
+            field(a, "key", "regkey", "key", &mut out);
+            field(a, "modified_time", "datetime", "last-modified", &mut out);
+            if let Some(v) = a
+                .get("values")
+                .and_then(Value::as_array)
+                .and_then(|v| v.first())
+                .and_then(Value::as_object)
+            {
+                field(v, "data", "text", "data", &mut out);
+                field(v, "data_type", "text", "data-type", &mut out);
+                field(v, "name", "text", "name", &mut out);
+            }
+            customs(a, &mut out, |_| "text");
+        }
+        "x509" => {
+            let a = find("x509-certificate")?;
+            if let Some(h) = a.get("hashes").and_then(Value::as_object) {
+                for (stix, relation) in [
+                    ("MD5", "x509-fingerprint-md5"),
+                    ("SHA-1", "x509-fingerprint-sha1"),
+                    ("SHA-256", "x509-fingerprint-sha256"),
+                ] {
+                    field(h, stix, relation, relation, &mut out);
+                }
+            }
+            field(a, "is_self_signed", "boolean", "self_signed", &mut out);
+            for (relation, property) in X509_FEATURES {
+                field(a, property, "text", relation, &mut out);
+            }
+            for (relation, property) in X509_TIMELINE {
+                field(a, property, "datetime", relation, &mut out);
+            }
+            customs(a, &mut out, |_| "text");
+        }
+        "user-account" => {
+            let a = find("user-account")?;
+            for (relation, property) in USER_FEATURES {
+                field(a, property, "text", relation, &mut out);
+            }
+            for (relation, property) in USER_TIMELINE {
+                field(a, property, "datetime", relation, &mut out);
+            }
+            if let Some(ext) = a
+                .get("extensions")
+                .and_then(|e| e.get("unix-account-ext"))
+                .and_then(Value::as_object)
+            {
+                for (relation, property) in USER_EXTENSION {
+                    field(ext, property, "text", relation, &mut out);
+                }
+            }
+            customs(a, &mut out, |_| "text");
+        }
+        "ip-port" | "network-connection" => {
+            let nt = find("network-traffic")?;
+            for (side, ip_relation, host_relation) in [
+                ("src_ref", "ip-src", "hostname-src"),
+                ("dst_ref", "ip-dst", "hostname-dst"),
+            ] {
+                let Some(target) = nt.get(side).and_then(|id| by_id(id)) else {
+                    continue;
+                };
+                let (kind, relation) = match target.get("type").and_then(Value::as_str) {
+                    Some("domain-name") => ("hostname", host_relation),
+                    _ => (ip_relation, ip_relation),
+                };
+                let relation = if name == "ip-port" && side == "dst_ref" {
+                    "ip"
+                } else {
+                    relation
+                };
+                out.extend(with_uuid(
+                    back(kind, relation, target.get("value").unwrap_or(&Value::Null)),
+                    target.get("id"),
+                ));
+            }
+            field(nt, "src_port", "port", "src-port", &mut out);
+            field(nt, "dst_port", "port", "dst-port", &mut out);
+            if name == "ip-port" {
+                field(nt, "start", "datetime", "first-seen", &mut out);
+                field(nt, "end", "datetime", "last-seen", &mut out);
+            } else {
+                field(nt, "start", "datetime", "first-packet-seen", &mut out);
+                let protocols: Vec<String> = nt
+                    .get("protocols")
+                    .and_then(Value::as_array)
+                    .map(|p| {
+                        p.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_uppercase)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if protocols != ["TCP"] {
+                    for (p, relation) in protocols.iter().zip([
+                        "layer3-protocol",
+                        "layer4-protocol",
+                        "layer7-protocol",
+                    ]) {
+                        out.extend(back("text", relation, &json!(p)));
+                    }
+                }
+            }
+            customs(nt, &mut out, |r| match r {
+                "domain" => "domain",
+                "hostname" => "hostname",
+                _ => "text",
+            });
+        }
+        "domain-ip" => {
+            let own = format!("domain-name--{uuid}");
+            for s in scos {
+                let id = s.get("id").and_then(Value::as_str).unwrap_or_default();
+                match s.get("type").and_then(Value::as_str) {
+                    Some("ipv4-addr" | "ipv6-addr") => out.extend(with_uuid(
+                        back("ip-dst", "ip", s.get("value").unwrap_or(&Value::Null)),
+                        s.get("id"),
+                    )),
+                    Some("domain-name") if id == own => {
+                        field(s, "value", "domain", "domain", &mut out);
+                        customs(s, &mut out, |r| match r {
+                            "hostname" => "hostname",
+                            "port" => "port",
+                            "domain" => "domain",
+                            _ => "text",
+                        });
+                    }
+                    Some("domain-name") => out.extend(with_uuid(
+                        back("domain", "domain", s.get("value").unwrap_or(&Value::Null)),
+                        s.get("id"),
+                    )),
+                    _ => {}
+                }
+            }
+        }
+        _ => return None,
+    }
+    Some(out)
+}
+
+/// The attributes of a `vulnerability` object from the vulnerability SDO.
+pub(crate) fn vulnerability_attributes(v: &Obj) -> Vec<Back> {
+    let mut out = Vec::new();
+    for r in v
+        .get("external_references")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(id) = r.get("external_id") {
+            out.extend(back("vulnerability", "id", id));
+        } else if let Some(url) = r.get("url") {
+            out.extend(back("link", "references", url));
+        }
+    }
+    if let Some(d) = v.get("description") {
+        out.extend(back("text", "description", d));
+    }
+    customs(v, &mut out, |r| match r {
+        "created" | "published" | "modified" => "datetime",
+        "cvss-score" => "float",
+        _ => "text",
+    });
+    out
+}
+
+/// A MISP category for an object attribute of type `kind`.
+pub(crate) fn category_of(kind: &str, meta: &str) -> &'static str {
+    match kind {
+        "ip-src" | "ip-dst" | "domain" | "hostname" | "port" | "url" | "AS" => "Network activity",
+        "vulnerability" | "link" => "External analysis",
+        _ if meta == "network" => "Network activity",
+        _ if meta == "file" => "Payload delivery",
+        _ => "Other",
+    }
+}
+
+/// The forms a value of an object attribute takes in the indicator's pattern (as
+/// [`crate::from_stix`]'s literals read them back): as is, lower-cased (protocols),
+/// an AS number's digits, a date-time as Python prints it, a registry value sanitised.
+pub(crate) fn pattern_forms(kind: &str, value: &str) -> Vec<String> {
+    let mut forms = vec![value.to_string(), value.to_lowercase()];
+    if kind == "AS" {
+        if let Some(n) = as_number(value) {
+            forms.push(n.to_string());
+        }
+    }
+    if let Some(t) = python_datetime(value) {
+        forms.push(t);
+    }
+    let sanitised = sanitise_registry(&escape(value));
+    let mut unescaped = String::new();
+    let mut chars = sanitised.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(n) = chars.next() {
+                unescaped.push(n);
+            }
+        } else {
+            unescaped.push(c);
+        }
+    }
+    forms.push(unescaped);
+    forms
+}

@@ -766,25 +766,34 @@ impl Conversion {
             json!(format!("misp:name=\"{}\"", name.replace('|', "-"))),
             json!(format!("misp:meta-category=\"{meta}\"")),
         ];
+        let parts: Vec<crate::objects::Part> = attributes
+            .iter()
+            .map(|a| crate::objects::Part {
+                relation: &a.relation,
+                value: &a.value,
+                uuid: a.uuid.as_deref(),
+                kind: a
+                    .raw
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+                in_pattern: a.in_pattern,
+            })
+            .collect();
+        if name == "vulnerability" {
+            if let Some(props) = crate::objects::vulnerability(&parts) {
+                let id = format!("vulnerability--{uuid}");
+                let mut v = Obj::new();
+                insert_head(&mut v, "vulnerability", &id, self.identity.as_deref(), time);
+                v.insert("labels".into(), Value::Array(labels));
+                v.extend(props);
+                self.push(Value::Object(v));
+                return;
+            }
+        }
         let native = match name {
             "file" => file_object(&uuid, &attributes),
-            _ => {
-                let parts: Vec<crate::objects::Part> = attributes
-                    .iter()
-                    .map(|a| crate::objects::Part {
-                        relation: &a.relation,
-                        value: &a.value,
-                        uuid: a.uuid.as_deref(),
-                        kind: a
-                            .raw
-                            .get("type")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default(),
-                        in_pattern: a.in_pattern,
-                    })
-                    .collect();
-                crate::objects::convert(name, &uuid, &parts)
-            }
+            _ => crate::objects::convert(name, &uuid, &parts),
         };
         let tags: Vec<String> = Vec::new();
         match native {
