@@ -32,6 +32,8 @@ pub(crate) struct Part<'a> {
     pub uuid: Option<&'a str>,
     /// The MISP type (`datetime` values are read as date-times, as PyMISP does).
     pub kind: &'a str,
+    /// The attachment's content (base64), for `attachment`-like relations.
+    pub data: Option<&'a str>,
     /// The attribute goes into the indicator's pattern (its `to_ids`, or the type's default).
     pub in_pattern: bool,
 }
@@ -219,6 +221,7 @@ pub(crate) fn convert(
         "ip-port" => ip_port(uuid, parts, all, ids),
         "network-connection" => network_connection(uuid, parts, all, ids),
         "domain-ip" => domain_ip(uuid, parts, all, ids),
+        "email" => email(uuid, parts, all, ids),
         _ => None,
     }
 }
@@ -1495,4 +1498,250 @@ pub(crate) fn pattern_forms(kind: &str, value: &str) -> Vec<String> {
     }
     forms.push(unescaped);
     forms
+}
+
+/// misp-stix's `_get_matching_email_display_name`: the display name of an address,
+/// matched on the words of the name, else on a word of the address or the initials.
+fn matching_display_name(names: &[String], address: &str) -> Option<usize> {
+    for (i, name) in names.iter().enumerate() {
+        let lower = name.to_lowercase();
+        if lower.split(' ').all(|w| address.contains(w)) {
+            return Some(i);
+        }
+    }
+    let folded: String = address
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if matches!(c, '_' | '.' | '@' | '-') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    let words: Vec<&str> = folded.split(' ').collect();
+    for (i, name) in names.iter().enumerate() {
+        let lower = name.to_lowercase();
+        if words.iter().any(|w| lower.contains(w)) {
+            return Some(i);
+        }
+        let initials: String = lower.split(' ').filter_map(|w| w.chars().next()).collect();
+        if initials.chars().count() > 1 && address.contains(&initials) {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// The display names of the addresses of `feature` (taken out of `feature-display-name`).
+fn display_names(groups: &mut Groups, feature: &str) -> Vec<(String, String)> {
+    let display = format!("{feature}-display-name");
+    let mut out = Vec::new();
+    let addresses: Vec<String> = groups
+        .0
+        .iter()
+        .find(|(r, _)| r == feature)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let Some(i) = groups.0.iter().position(|(r, _)| *r == display) else {
+        return out;
+    };
+    for address in addresses {
+        let names = &mut groups.0[i].1;
+        if let Some(n) = matching_display_name(names, &address) {
+            out.push((address, names.remove(n)));
+        }
+        if groups.0[i].1.is_empty() {
+            groups.0.remove(i);
+            break;
+        }
+    }
+    out
+}
+
+const EMAIL_PATTERN: [(&str, &str); 14] = [
+    ("bcc", "bcc_refs.value"),
+    ("bcc-display-name", "bcc_refs.display_name"),
+    ("cc", "cc_refs.value"),
+    ("cc-display-name", "cc_refs.display_name"),
+    ("email-body", "body"),
+    ("from", "from_ref.value"),
+    ("from-display-name", "from_ref.display_name"),
+    ("message-id", "message_id"),
+    ("reply-to", "additional_header_fields.reply_to"),
+    ("send-date", "date"),
+    ("subject", "subject"),
+    ("to", "to_refs.value"),
+    ("to-display-name", "to_refs.display_name"),
+    ("x-mailer", "additional_header_fields.x_mailer"),
+];
+
+/// `email`: an `email-message--<object uuid>` with its addresses
+/// (`email-addr--<attribute uuid>`, with the display names matched to them),
+/// attachments (`file`, or `artifact` with the content), subject, message id, headers.
+fn email(
+    uuid: &str,
+    parts_in: &[Part],
+    mut all: Groups,
+    mut ids: Groups,
+) -> Option<Result<Observable, Refusal>> {
+    let uuid_of = |relation: &str, value: &str, used: &mut Vec<usize>| {
+        let i = parts_in
+            .iter()
+            .enumerate()
+            .position(|(i, p)| p.relation == relation && p.value == value && !used.contains(&i))?;
+        used.push(i);
+        parts_in[i].uuid.map(str::to_string)
+    };
+    let mut used = Vec::new();
+    let mut msg = Obj::new();
+    msg.insert("is_multipart".into(), json!(false));
+    let mut scos = Vec::new();
+    if all.has("from") {
+        let names = display_names(&mut all, "from");
+        let value = all.select_first("from")?;
+        let a_uuid = uuid_of("from", &value, &mut used)?;
+        let mut addr = json!({"value": value});
+        if let Some((_, n)) = names.iter().find(|(a, _)| *a == value) {
+            addr["display_name"] = json!(n);
+        }
+        scos.push(sco("email-addr", &a_uuid, addr));
+        msg.insert("from_ref".into(), json!(format!("email-addr--{a_uuid}")));
+    }
+    for feature in ["to", "cc", "bcc"] {
+        if !all.has(feature) {
+            continue;
+        }
+        let names = display_names(&mut all, feature);
+        let mut refs = Vec::new();
+        for value in all.pop(feature).unwrap_or_default() {
+            let a_uuid = uuid_of(feature, &value, &mut used)?;
+            let mut addr = json!({"value": value});
+            if let Some((_, n)) = names.iter().find(|(a, _)| *a == value) {
+                addr["display_name"] = json!(n);
+            }
+            scos.push(sco("email-addr", &a_uuid, addr));
+            refs.push(format!("email-addr--{a_uuid}"));
+        }
+        msg.insert(format!("{feature}_refs"), json!(refs));
+    }
+    let mut body = Vec::new();
+    for feature in ["attachment", "screenshot"] {
+        if all.pop(feature).is_none() {
+            continue;
+        }
+        for p in parts_in.iter().filter(|p| p.relation == feature) {
+            let a_uuid = p.uuid?;
+            let id = match p.data.filter(|d| !d.is_empty()) {
+                Some(d) => {
+                    scos.push(sco(
+                        "artifact",
+                        a_uuid,
+                        json!({"payload_bin": d, "x_misp_filename": p.value}),
+                    ));
+                    format!("artifact--{a_uuid}")
+                }
+                None => {
+                    scos.push(sco("file", a_uuid, json!({"name": p.value})));
+                    format!("file--{a_uuid}")
+                }
+            };
+            body.push(json!({
+                "content_disposition": format!("{feature}; filename='{}'", p.value),
+                "body_raw_ref": id
+            }));
+        }
+    }
+    if !body.is_empty() {
+        msg.insert("body_multipart".into(), json!(body));
+        msg.insert("is_multipart".into(), json!(true));
+    }
+    for (relation, property) in [("message-id", "message_id"), ("subject", "subject")] {
+        if let Some(v) = all.select_first(relation) {
+            msg.insert(property.into(), json!(v));
+        }
+    }
+    let mut headers = Obj::new();
+    for (relation, header) in [("reply-to", "Reply-To"), ("x-mailer", "X-Mailer")] {
+        if let Some(v) = all.select_first(relation) {
+            headers.insert(header.into(), json!(v));
+        }
+    }
+    if !headers.is_empty() {
+        msg.insert("additional_header_fields".into(), Value::Object(headers));
+    }
+    if let Some(v) = all.select_first("send-date") {
+        match stix_time(&v) {
+            Some(t) => {
+                msg.insert("date".into(), json!(t));
+            }
+            None => all.0.push(("send-date".into(), vec![v])),
+        }
+    }
+    all.custom(&mut msg);
+    let prefix = "email-message";
+    let mut parts = Vec::new();
+    for feature in ["to", "cc", "bcc"] {
+        if !ids.has(feature) {
+            continue;
+        }
+        let names = display_names(&mut ids, feature);
+        let mut n = 0;
+        for value in ids.pop(feature).unwrap_or_default() {
+            parts.push(format!("{prefix}:{feature}_refs[{n}].value = '{value}'"));
+            if let Some((_, name)) = names.iter().find(|(a, _)| *a == value) {
+                parts.push(format!(
+                    "{prefix}:{feature}_refs[{n}].display_name = '{name}'"
+                ));
+            }
+            n += 1;
+        }
+        if let Some(rest) = ids.pop(&format!("{feature}-display-name")) {
+            for name in rest {
+                parts.push(format!(
+                    "{prefix}:{feature}_refs[{n}].display_name = '{name}'"
+                ));
+                n += 1;
+            }
+        }
+    }
+    for (relation, property) in EMAIL_PATTERN {
+        if let Some(values) = ids.pop(relation) {
+            for v in values {
+                parts.push(format!("{prefix}:{property} = '{v}'"));
+            }
+        }
+    }
+    let mut n = 0;
+    for feature in ["attachment", "screenshot"] {
+        if ids.pop(feature).is_none() {
+            continue;
+        }
+        for p in parts_in
+            .iter()
+            .filter(|p| p.relation == feature && p.in_pattern)
+        {
+            let f = format!("body_multipart[{n}]");
+            if let Some(d) = p.data.filter(|d| !d.is_empty()) {
+                parts.push(format!(
+                    "{prefix}:{f}.body_raw_ref.payload_bin = '{}'",
+                    escape(d)
+                ));
+            }
+            parts.push(format!(
+                "{prefix}:{f}.body_raw_ref.name = '{}'",
+                escape(p.value)
+            ));
+            parts.push(format!("{prefix}:{f}.content_disposition = '{feature}'"));
+            n += 1;
+        }
+    }
+    ids.custom_pattern(prefix, &mut parts);
+    let mut all_scos = vec![sco(prefix, uuid, Value::Object(msg))];
+    all_scos.extend(scos);
+    Some(Ok(Observable {
+        scos: all_scos,
+        pattern: format!("[{}]", parts.join(" AND ")),
+    }))
 }

@@ -777,6 +777,7 @@ impl Conversion {
                     .get("type")
                     .and_then(Value::as_str)
                     .unwrap_or_default(),
+                data: a.raw.get("data").and_then(Value::as_str),
                 in_pattern: a.in_pattern,
             })
             .collect();
