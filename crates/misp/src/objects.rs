@@ -222,6 +222,10 @@ pub(crate) fn convert(
         "network-connection" => network_connection(uuid, parts, all, ids),
         "domain-ip" => domain_ip(uuid, parts, all, ids),
         "email" => email(uuid, parts, all, ids),
+        "facebook-account" | "github-user" | "gitlab-user" | "parler-account"
+        | "reddit-account" | "telegram-account" | "twitter-account" => {
+            account(name, uuid, parts, all, ids)
+        }
         _ => None,
     }
 }
@@ -1403,6 +1407,89 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
                 _ => "text",
             });
         }
+        n if ACCOUNTS.iter().any(|(t, _, _)| *t == n) => {
+            let (_, natives, _) = ACCOUNTS.iter().find(|(t, _, _)| *t == n)?;
+            let a = find("user-account")?;
+            for (relation, property) in *natives {
+                field(a, property, "text", relation, &mut out);
+            }
+            customs(a, &mut out, |r| if r == "link" { "link" } else { "text" });
+        }
+        "email" => {
+            let m = find("email-message")?;
+            let address = |id: &Value, relation: &str, out: &mut Vec<Back>| {
+                if let Some(a) = by_id(id) {
+                    out.extend(with_uuid(
+                        back(
+                            if relation == "from" {
+                                "email-src"
+                            } else {
+                                "email-dst"
+                            },
+                            relation,
+                            a.get("value").unwrap_or(&Value::Null),
+                        ),
+                        a.get("id"),
+                    ));
+                    if let Some(n) = a.get("display_name") {
+                        let kind = if relation == "from" {
+                            "email-src-display-name"
+                        } else {
+                            "email-dst-display-name"
+                        };
+                        out.extend(back(kind, &format!("{relation}-display-name"), n));
+                    }
+                }
+            };
+            if let Some(id) = m.get("from_ref") {
+                address(id, "from", &mut out);
+            }
+            for feature in ["to", "cc", "bcc"] {
+                for id in m
+                    .get(format!("{feature}_refs").as_str())
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    address(id, feature, &mut out);
+                }
+            }
+            field(m, "subject", "email-subject", "subject", &mut out);
+            field(m, "message_id", "email-message-id", "message-id", &mut out);
+            field(m, "date", "datetime", "send-date", &mut out);
+            if let Some(h) = m.get("additional_header_fields").and_then(Value::as_object) {
+                field(h, "Reply-To", "email-reply-to", "reply-to", &mut out);
+                field(h, "X-Mailer", "email-x-mailer", "x-mailer", &mut out);
+            }
+            for part in m
+                .get("body_multipart")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let Some(target) = part.get("body_raw_ref").and_then(|id| by_id(id)) else {
+                    continue;
+                };
+                let relation = part
+                    .get("content_disposition")
+                    .and_then(Value::as_str)
+                    .and_then(|d| d.split(';').next())
+                    .unwrap_or("attachment");
+                let value = target
+                    .get("name")
+                    .or_else(|| target.get("x_misp_filename"))
+                    .unwrap_or(&Value::Null);
+                out.extend(with_uuid(
+                    back("email-attachment", relation, value),
+                    target.get("id"),
+                ));
+            }
+            customs(m, &mut out, |r| match r {
+                "email-body" => "email-body",
+                "mime-boundary" => "email-mime-boundary",
+                _ => "text",
+            });
+        }
         "domain-ip" => {
             let own = format!("domain-name--{uuid}");
             for s in scos {
@@ -1744,4 +1831,103 @@ fn email(
         scos: all_scos,
         pattern: format!("[{}]", parts.join(" AND ")),
     }))
+}
+
+/// The social-network account templates: (template, native relations → properties;
+/// the relations with an attachment).
+type AccountTemplate = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static [&'static str],
+);
+const ACCOUNTS: [AccountTemplate; 7] = [
+    (
+        "facebook-account",
+        &[("account-id", "user_id"), ("account-name", "account_login")],
+        &["attachment", "user-avatar"],
+    ),
+    (
+        "github-user",
+        &[
+            ("id", "user_id"),
+            ("user-fullname", "display_name"),
+            ("username", "account_login"),
+        ],
+        &["profile-image"],
+    ),
+    (
+        "gitlab-user",
+        &[
+            ("id", "user_id"),
+            ("name", "display_name"),
+            ("username", "account_login"),
+        ],
+        &[],
+    ),
+    (
+        "parler-account",
+        &[("account-id", "user_id"), ("account-name", "account_login")],
+        &["attachment", "cover-photo", "profile-photo"],
+    ),
+    (
+        "reddit-account",
+        &[("account-id", "user_id"), ("account-name", "account_login")],
+        &["account-avatar", "attachment"],
+    ),
+    (
+        "telegram-account",
+        &[("id", "user_id"), ("username", "account_login")],
+        &[],
+    ),
+    (
+        "twitter-account",
+        &[
+            ("displayed-name", "display_name"),
+            ("id", "user_id"),
+            ("name", "account_login"),
+        ],
+        &["attachment", "profile-banner", "profile-image"],
+    ),
+];
+
+/// A social-network account: a `user-account` with `account_type` the network
+/// (`facebook`, `github`, …), the template's natives, the rest custom properties. An
+/// attachment with content (an avatar) is not mapped: the object stays `x-misp-object`.
+fn account(
+    name: &str,
+    uuid: &str,
+    parts_in: &[Part],
+    mut all: Groups,
+    mut ids: Groups,
+) -> Option<Result<Observable, Refusal>> {
+    let (_, natives, data_fields) = ACCOUNTS.iter().find(|(n, _, _)| *n == name)?;
+    if parts_in
+        .iter()
+        .any(|p| data_fields.contains(&p.relation) && p.data.is_some_and(|d| !d.is_empty()))
+    {
+        return None;
+    }
+    let single: Vec<&str> = natives.iter().map(|(r, _)| *r).collect();
+    let network = name.split('-').next().unwrap_or(name);
+    let mut props = Obj::new();
+    props.insert("account_type".into(), json!(network));
+    let repeated = all.split(Some(&single));
+    for (relation, property) in *natives {
+        if let Some(mut v) = all.pop(relation) {
+            props.insert((*property).into(), json!(v.remove(0)));
+        }
+    }
+    all.restore(repeated);
+    all.custom(&mut props);
+    let prefix = "user-account";
+    let mut parts = vec![format!("{prefix}:account_type = '{network}'")];
+    let repeated = ids.split(Some(&single));
+    for (relation, property) in *natives {
+        if let Some(mut v) = ids.pop(relation) {
+            parts.push(format!("{prefix}:{property} = '{}'", v.remove(0)));
+        }
+    }
+    ids.restore(repeated);
+    ids.custom_pattern(prefix, &mut parts);
+    Some(Ok(observable(prefix, uuid, props, parts)))
 }
