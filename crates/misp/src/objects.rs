@@ -21,7 +21,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::error::Rule;
-use crate::to_stix::{escape, ip_type, sco, Observable, Refusal};
+use crate::to_stix::{check_hash, escape, hash_path, ip_type, sco, Observable, Refusal};
 
 type Obj = Map<String, Value>;
 
@@ -222,6 +222,7 @@ pub(crate) fn convert(
         "network-connection" => network_connection(uuid, parts, all, ids),
         "domain-ip" => domain_ip(uuid, parts, all, ids),
         "email" => email(uuid, parts, all, ids),
+        "file" => file(uuid, parts, all, ids),
         "facebook-account" | "github-user" | "gitlab-user" | "parler-account"
         | "reddit-account" | "telegram-account" | "twitter-account" => {
             account(name, uuid, parts, all, ids)
@@ -1490,6 +1491,40 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
                 _ => "text",
             });
         }
+        "file" => {
+            let f = find("file")?;
+            if let Some(h) = f.get("hashes").and_then(Value::as_object) {
+                for relation in FILE_MAIN_HASHES {
+                    let name = match file_hash(relation, "") {
+                        Some((name, _)) => name,
+                        None => match crate::to_stix::hash_name(relation) {
+                            Some((name, _)) => name,
+                            None => continue,
+                        },
+                    };
+                    field(h, name, relation, relation, &mut out);
+                }
+            }
+            for (relation, property) in FILE_NATIVES {
+                let kind = match relation {
+                    "filename" => "filename",
+                    "size-in-bytes" => "size-in-bytes",
+                    "mime-type" => "mime-type",
+                    _ => "text",
+                };
+                field(f, property, kind, relation, &mut out);
+            }
+            for (relation, property) in FILE_TIMES {
+                field(f, property, "datetime", relation, &mut out);
+            }
+            if let Some(d) = f.get("parent_directory_ref").and_then(|id| by_id(id)) {
+                out.extend(with_uuid(
+                    back("text", "path", d.get("path").unwrap_or(&Value::Null)),
+                    d.get("id"),
+                ));
+            }
+            customs(f, &mut out, |_| "text");
+        }
         "domain-ip" => {
             let own = format!("domain-name--{uuid}");
             for s in scos {
@@ -1930,4 +1965,190 @@ fn account(
     ids.restore(repeated);
     ids.custom_pattern(prefix, &mut parts);
     Some(Ok(observable(prefix, uuid, props, parts)))
+}
+
+const FILE_MAIN_HASHES: [&str; 14] = [
+    "md5",
+    "sha1",
+    "sha224",
+    "sha256",
+    "sha384",
+    "sha512",
+    "sha3-224",
+    "sha3-256",
+    "sha3-384",
+    "sha3-512",
+    "ssdeep",
+    "tlsh",
+    "sha512/224",
+    "sha512/256",
+];
+const FILE_PATTERN_HASHES: [&str; 17] = [
+    "md5",
+    "sha1",
+    "sha224",
+    "sha256",
+    "sha384",
+    "sha512",
+    "sha512/224",
+    "sha512/256",
+    "ssdeep",
+    "authentihash",
+    "imphash",
+    "sha3-224",
+    "sha3-256",
+    "sha3-384",
+    "sha3-512",
+    "tlsh",
+    "vhash",
+];
+const FILE_NATIVES: [(&str, &str); 4] = [
+    ("filename", "name"),
+    ("file-encoding", "name_enc"),
+    ("mime-type", "mime_type"),
+    ("size-in-bytes", "size"),
+];
+const FILE_TIMES: [(&str, &str); 3] = [
+    ("access-time", "atime"),
+    ("creation-time", "ctime"),
+    ("modification-time", "mtime"),
+];
+
+/// A hash of a file object: its STIX name and the value (hexadecimal lower-cased),
+/// or `None` when the value is not one of that algorithm (it stays custom).
+fn file_hash(relation: &str, value: &str) -> Option<(&'static str, String)> {
+    match relation {
+        "tlsh" => Some(("TLSH", value.to_string())),
+        "sha512/224" => Some(("SHA512/224", value.to_string())),
+        "sha512/256" => Some(("SHA512/256", value.to_string())),
+        "vhash" => Some(("VHASH", value.to_string())),
+        r => check_hash(r, value).ok(),
+    }
+}
+
+/// `file` without attachment nor malware sample (those stay `x-misp-object`): a
+/// `file--<object uuid>` with its hashes, name, encoding, MIME type, size and times, a
+/// `directory--<attribute uuid>` for the path, the other relations custom properties.
+fn file(
+    uuid: &str,
+    parts_in: &[Part],
+    mut all: Groups,
+    mut ids: Groups,
+) -> Option<Result<Observable, Refusal>> {
+    if all.has("attachment") || all.has("malware-sample") {
+        return None;
+    }
+    let mut single: Vec<&str> = vec!["access-time", "creation-time", "modification-time", "path"];
+    single.extend(FILE_PATTERN_HASHES);
+    let repeated = all.split(Some(&single));
+    let mut props = Obj::new();
+    let mut scos = Vec::new();
+    if let Some(mut v) = all.pop("path") {
+        let value = v.remove(0);
+        let a_uuid = parts_in
+            .iter()
+            .find(|p| p.relation == "path" && p.value == value)
+            .and_then(|p| p.uuid)?;
+        scos.push(sco("directory", a_uuid, json!({"path": value})));
+        props.insert(
+            "parent_directory_ref".into(),
+            json!(format!("directory--{a_uuid}")),
+        );
+    }
+    let mut hashes = Obj::new();
+    for relation in FILE_MAIN_HASHES {
+        let Some(value) = all
+            .0
+            .iter()
+            .find(|(r, _)| r == relation)
+            .map(|(_, v)| v[0].clone())
+        else {
+            continue;
+        };
+        if let Some((name, hex)) = file_hash(relation, &value) {
+            all.pop(relation);
+            hashes.insert(name.into(), json!(hex));
+        }
+    }
+    if !hashes.is_empty() {
+        props.insert("hashes".into(), Value::Object(hashes));
+    }
+    let mut kept = Groups::default();
+    for (relation, property) in FILE_NATIVES {
+        if all.has(relation) {
+            let v = all.select_first(relation).unwrap_or_default();
+            if relation == "size-in-bytes" {
+                match canonical_int(&v).filter(|n| *n >= 0) {
+                    Some(n) => {
+                        props.insert(property.into(), json!(n));
+                    }
+                    None => kept.0.push((relation.into(), vec![v])),
+                }
+            } else {
+                props.insert(property.into(), json!(v));
+            }
+        }
+    }
+    for (relation, property) in FILE_TIMES {
+        if all.has(relation) {
+            let v = all.select_first(relation).unwrap_or_default();
+            match stix_time(&v) {
+                Some(t) => {
+                    props.insert(property.into(), json!(t));
+                }
+                None => kept.0.push((relation.into(), vec![v])),
+            }
+        }
+    }
+    all.restore(kept);
+    all.restore(repeated);
+    all.custom(&mut props);
+    let prefix = "file";
+    let mut parts = Vec::new();
+    let repeated = ids.split(Some(&single));
+    for relation in FILE_PATTERN_HASHES {
+        let Some(value) = ids
+            .0
+            .iter()
+            .find(|(r, _)| r == relation)
+            .map(|(_, v)| v[0].clone())
+        else {
+            continue;
+        };
+        let value = value
+            .trim_matches('"')
+            .trim_matches('\'')
+            .trim_matches('\\')
+            .to_string();
+        let name = match relation {
+            "authentihash" => Some(("AUTHENTIHASH", value.clone())),
+            "imphash" => Some(("IMPHASH", value.clone())),
+            r => file_hash(r, &value),
+        };
+        if let Some((name, _)) = name {
+            ids.pop(relation);
+            parts.push(format!("{} = '{value}'", hash_path(prefix, name)));
+        }
+    }
+    for (relation, property) in FILE_NATIVES.iter().chain(FILE_TIMES.iter()) {
+        if let Some(values) = ids.pop(relation) {
+            for v in values {
+                parts.push(format!("{prefix}:{property} = '{v}'"));
+            }
+        }
+    }
+    if let Some(mut v) = ids.pop("path") {
+        parts.push(format!(
+            "{prefix}:parent_directory_ref.path = '{}'",
+            v.remove(0)
+        ));
+    }
+    ids.restore(repeated);
+    ids.custom_pattern(prefix, &mut parts);
+    let mut all_scos = vec![sco(prefix, uuid, Value::Object(props))];
+    all_scos.extend(scos);
+    Some(Ok(Observable {
+        scos: all_scos,
+        pattern: format!("[{}]", parts.join(" AND ")),
+    }))
 }

@@ -793,7 +793,6 @@ impl Conversion {
             }
         }
         let native = match name {
-            "file" => file_object(&uuid, &attributes),
             _ => crate::objects::convert(name, &uuid, &parts),
         };
         let tags: Vec<String> = Vec::new();
@@ -1031,7 +1030,7 @@ pub fn hash_name(kind: &str) -> Option<(&'static str, usize)> {
     })
 }
 
-fn hash_path(prefix: &str, name: &str) -> String {
+pub(crate) fn hash_path(prefix: &str, name: &str) -> String {
     if name.contains('-') {
         format!("{prefix}:hashes.'{name}'")
     } else {
@@ -1039,7 +1038,7 @@ fn hash_path(prefix: &str, name: &str) -> String {
     }
 }
 
-fn check_hash(kind: &str, value: &str) -> Result<(&'static str, String), Refusal> {
+pub(crate) fn check_hash(kind: &str, value: &str) -> Result<(&'static str, String), Refusal> {
     let Some((name, len)) = hash_name(kind) else {
         return Err(("type", Rule::Value, format!("'{kind}' is not a hash type")));
     };
@@ -1433,69 +1432,6 @@ fn observable(
         })(),
         _ => return None,
     })
-}
-
-fn relation<'a>(attributes: &'a [ObjAttr], name: &str) -> Vec<&'a ObjAttr<'a>> {
-    attributes.iter().filter(|a| a.relation == name).collect()
-}
-
-fn file_object(uuid: &str, attributes: &[ObjAttr]) -> Option<Result<Observable, Refusal>> {
-    let mut hashes = Obj::new();
-    let mut parts = Vec::new();
-    let mut props = Obj::new();
-    for a in attributes {
-        if let Some((name, _)) = hash_name(&a.relation) {
-            let hex = match check_hash(&a.relation, &a.value) {
-                Ok((_, hex)) => hex,
-                Err(e) => return Some(Err(e)),
-            };
-            if a.to_ids {
-                parts.push(format!("{} = '{}'", hash_path("file", name), escape(&hex)));
-            }
-            hashes.insert(name.into(), json!(hex));
-        } else if a.relation == "filename" || a.relation == "size-in-bytes" {
-            // handled below, in misp-stix's order
-        } else {
-            return None; // other relations: leave the object to x-misp-object
-        }
-    }
-    if !hashes.is_empty() {
-        props.insert("hashes".into(), Value::Object(hashes));
-    }
-    for a in relation(attributes, "size-in-bytes") {
-        match a.value.trim().parse::<u64>() {
-            Ok(n) => {
-                props.insert("size".into(), json!(n));
-                if a.to_ids {
-                    parts.push(format!("file:size = '{n}'"));
-                }
-            }
-            Err(_) => {
-                return Some(Err((
-                    "size-in-bytes",
-                    Rule::Value,
-                    format!("'{}' is not a size", a.value),
-                )))
-            }
-        }
-    }
-    let names = relation(attributes, "filename");
-    if names.len() > 1 {
-        return None;
-    }
-    if let Some(n) = names.first() {
-        props.insert("name".into(), json!(n.value));
-        if n.to_ids {
-            parts.push(format!("file:name = '{}'", escape(&n.value)));
-        }
-    }
-    if props.is_empty() {
-        return None;
-    }
-    Some(Ok(Observable {
-        scos: vec![sco("file", uuid, Value::Object(props))],
-        pattern: format!("[{}]", parts.join(" AND ")),
-    }))
 }
 
 fn cluster_stix_type(galaxy_type: &str) -> Option<&'static str> {
