@@ -430,7 +430,7 @@ impl Exporter {
             find("file")
                 .or_else(|| find("x509-certificate"))
                 .and_then(|f| f.get("hashes"))
-                .and_then(|h| h.get(name))
+                .and_then(|h| h.get(crate::to_stix::sco_hash_key(name)))
                 .and_then(text)
         };
         let value = match kind.as_str() {

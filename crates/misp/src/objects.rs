@@ -21,7 +21,9 @@
 use serde_json::{json, Map, Value};
 
 use crate::error::Rule;
-use crate::to_stix::{check_hash, escape, hash_path, ip_type, sco, Observable, Refusal};
+use crate::to_stix::{
+    check_hash, escape, hash_path, ip_type, sco, sco_hash_key, Observable, Refusal,
+};
 
 type Obj = Map<String, Value>;
 
@@ -1495,14 +1497,15 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
             let f = find("file")?;
             if let Some(h) = f.get("hashes").and_then(Value::as_object) {
                 for relation in FILE_MAIN_HASHES {
-                    let name = match file_hash(relation, "") {
-                        Some((name, _)) => name,
-                        None => match crate::to_stix::hash_name(relation) {
-                            Some((name, _)) => name,
-                            None => continue,
-                        },
+                    let name = match relation {
+                        // Written under the names of SHA-224 / SHA-256: read back as those.
+                        "sha512/224" | "sha512/256" => None,
+                        "tlsh" => Some("TLSH"),
+                        r => crate::to_stix::hash_name(r).map(|(name, _)| name),
                     };
-                    field(h, name, relation, relation, &mut out);
+                    if let Some(name) = name {
+                        field(h, sco_hash_key(name), relation, relation, &mut out);
+                    }
                 }
             }
             for (relation, property) in FILE_NATIVES {
@@ -2017,13 +2020,11 @@ const FILE_TIMES: [(&str, &str); 3] = [
 /// A hash of a file object: its STIX name and the value (hexadecimal lower-cased),
 /// or `None` when the value is not one of that algorithm (it stays custom).
 fn file_hash(relation: &str, value: &str) -> Option<(&'static str, String)> {
-    match relation {
-        "tlsh" => Some(("TLSH", value.to_string())),
-        "sha512/224" => Some(("SHA512/224", value.to_string())),
-        "sha512/256" => Some(("SHA512/256", value.to_string())),
-        "vhash" => Some(("VHASH", value.to_string())),
-        r => check_hash(r, value).ok(),
+    // A tlsh attribute alone is no file hash for misp-stix; in a file object it is.
+    if relation == "tlsh" {
+        return Some(("TLSH", value.to_string()));
     }
+    check_hash(relation, value).ok()
 }
 
 /// `file` without attachment nor malware sample (those stay `x-misp-object`): a
@@ -2067,7 +2068,7 @@ fn file(
         };
         if let Some((name, hex)) = file_hash(relation, &value) {
             all.pop(relation);
-            hashes.insert(name.into(), json!(hex));
+            hashes.insert(sco_hash_key(name).into(), json!(hex));
         }
     }
     if !hashes.is_empty() {

@@ -1026,8 +1026,28 @@ pub fn hash_name(kind: &str) -> Option<(&'static str, usize)> {
         "imphash" => ("IMPHASH", 32),
         "authentihash" => ("AUTHENTIHASH", 64),
         "ssdeep" => ("SSDEEP", 0),
+        "sha512/224" => ("SHA-224", 56),
+        "sha512/256" => ("SHA-256", 64),
+        "cdhash" => ("CDHASH", 0),
+        "impfuzzy" => ("IMPFUZZY", 0),
+        "pehash" => ("PEHASH", 0),
+        "telfhash" => ("TELFHASH", 0),
+        "vhash" => ("VHASH", 0),
         _ => return None,
     })
+}
+
+/// The key of a hash in an SCO's `hashes`, as the stix2 library writes it: the
+/// algorithms of the STIX vocabulary by their vocabulary name (`SHA-256`), the others
+/// as misp-stix names them (`SHA224`, `SHA3384`).
+pub(crate) fn sco_hash_key(name: &str) -> &str {
+    match name {
+        "SHA-224" => "SHA224",
+        "SHA-384" => "SHA384",
+        "SHA3-224" => "SHA3224",
+        "SHA3-384" => "SHA3384",
+        other => other,
+    }
 }
 
 pub(crate) fn hash_path(prefix: &str, name: &str) -> String {
@@ -1409,7 +1429,11 @@ fn observable(
         k if hash_name(k).is_some() => (|| {
             let (name, hex) = check_hash(k, value)?;
             Ok(Observable {
-                scos: vec![sco("file", uuid, json!({"hashes": {name: hex}}))],
+                scos: vec![sco(
+                    "file",
+                    uuid,
+                    json!({"hashes": {sco_hash_key(name): hex}}),
+                )],
                 pattern: format!("[{} = '{}']", hash_path("file", name), escape(&hex)),
             })
         })(),
@@ -1420,7 +1444,7 @@ fn observable(
                 scos: vec![sco(
                     "file",
                     uuid,
-                    json!({"hashes": {name: hex}, "name": file}),
+                    json!({"hashes": {sco_hash_key(name): hex}, "name": file}),
                 )],
                 pattern: format!(
                     "[file:name = '{}' AND {} = '{}']",
@@ -1637,6 +1661,12 @@ fn misp_datetime(text: &str) -> Option<OffsetDateTime> {
     }
     let format = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond][offset_hour sign:mandatory][offset_minute]"
+    );
+    if let Ok(t) = OffsetDateTime::parse(text, &format) {
+        return Some(t);
+    }
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second][offset_hour sign:mandatory][offset_minute]"
     );
     OffsetDateTime::parse(text, &format).ok()
 }
