@@ -1360,7 +1360,7 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
                 ("src_ref", "ip-src", "hostname-src"),
                 ("dst_ref", "ip-dst", "hostname-dst"),
             ] {
-                let Some(target) = nt.get(side).and_then(|id| by_id(id)) else {
+                let Some(target) = nt.get(side).and_then(&by_id) else {
                     continue;
                 };
                 let (kind, relation) = match target.get("type").and_then(Value::as_str) {
@@ -1470,7 +1470,7 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
                 .into_iter()
                 .flatten()
             {
-                let Some(target) = part.get("body_raw_ref").and_then(|id| by_id(id)) else {
+                let Some(target) = part.get("body_raw_ref").and_then(&by_id) else {
                     continue;
                 };
                 let relation = part
@@ -1520,7 +1520,7 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
             for (relation, property) in FILE_TIMES {
                 field(f, property, "datetime", relation, &mut out);
             }
-            if let Some(d) = f.get("parent_directory_ref").and_then(|id| by_id(id)) {
+            if let Some(d) = f.get("parent_directory_ref").and_then(&by_id) {
                 out.extend(with_uuid(
                     back("text", "path", d.get("path").unwrap_or(&Value::Null)),
                     d.get("id"),

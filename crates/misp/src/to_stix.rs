@@ -792,9 +792,7 @@ impl Conversion {
                 return;
             }
         }
-        let native = match name {
-            _ => crate::objects::convert(name, &uuid, &parts),
-        };
+        let native = crate::objects::convert(name, &uuid, &parts);
         let tags: Vec<String> = Vec::new();
         match native {
             Some(Ok(obs)) => {
