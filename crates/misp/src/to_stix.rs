@@ -363,6 +363,7 @@ impl Conversion {
             galaxies: list(a, "Galaxy"),
             first_seen: a.get("first_seen").and_then(Value::as_str),
             last_seen: a.get("last_seen").and_then(Value::as_str),
+            object: false,
         };
         if matches!(kind, "sigma" | "snort" | "suricata" | "yara") {
             // misp-stix: a rule is an indicator in its own pattern language, with
@@ -498,7 +499,17 @@ impl Conversion {
                 json!([{"kill_chain_name": "misp-category", "phase_name": a.category}]),
             );
             let mut labels = a.labels.clone();
-            let markings = self.tags(&a.tags, &mut labels);
+            let markings = if a.object {
+                let tlp: Vec<String> = a
+                    .tags
+                    .iter()
+                    .filter(|t| Tlp::from_tag(t).is_some())
+                    .cloned()
+                    .collect();
+                self.tags(&tlp, &mut labels)
+            } else {
+                self.tags(&a.tags, &mut labels)
+            };
             ind.insert("labels".into(), Value::Array(labels));
             if !markings.is_empty() {
                 ind.insert("object_marking_refs".into(), json!(markings));
@@ -781,19 +792,32 @@ impl Conversion {
                 in_pattern: a.in_pattern,
             })
             .collect();
+        // misp-stix: the tags of an object's attributes, each once, in order.
+        let mut tags: Vec<String> = Vec::new();
+        for a in &attributes {
+            for t in tag_names(a.raw) {
+                if !tags.contains(&t) {
+                    tags.push(t);
+                }
+            }
+        }
         if name == "vulnerability" {
             if let Some(props) = crate::objects::vulnerability(&parts) {
                 let id = format!("vulnerability--{uuid}");
                 let mut v = Obj::new();
                 insert_head(&mut v, "vulnerability", &id, self.identity.as_deref(), time);
+                let mut labels = labels;
+                let markings = self.tags(&tags, &mut labels);
                 v.insert("labels".into(), Value::Array(labels));
                 v.extend(props);
+                if !markings.is_empty() {
+                    v.insert("object_marking_refs".into(), json!(markings));
+                }
                 self.push(Value::Object(v));
                 return;
             }
         }
         let native = crate::objects::convert(name, &uuid, &parts);
-        let tags: Vec<String> = Vec::new();
         match native {
             Some(Ok(obs)) => {
                 let to_ids = attributes.iter().any(|a| a.to_ids);
@@ -812,6 +836,7 @@ impl Conversion {
                     galaxies: Vec::new(),
                     first_seen: o.get("first_seen").and_then(Value::as_str),
                     last_seen: o.get("last_seen").and_then(Value::as_str),
+                    object: true,
                 };
                 self.observable_attribute(&attr, obs, to_ids);
             }
@@ -820,7 +845,12 @@ impl Conversion {
                 let id = format!("x-misp-object--{uuid}");
                 let mut x = Obj::new();
                 insert_head(&mut x, "x-misp-object", &id, self.identity.as_deref(), time);
+                let mut labels = labels;
+                let markings = self.tags(&tags, &mut labels);
                 x.insert("labels".into(), Value::Array(labels));
+                if !markings.is_empty() {
+                    x.insert("object_marking_refs".into(), json!(markings));
+                }
                 let attrs: Vec<Value> = attributes
                     .iter()
                     .map(|a| {
@@ -828,6 +858,12 @@ impl Conversion {
                         for key in ["type", "object_relation", "value", "category"] {
                             if let Some(v) = a.raw.get(key) {
                                 m.insert(key.into(), v.clone());
+                            }
+                        }
+                        // PyMISP gives an attribute without a category its type's default.
+                        if !m.contains_key("category") {
+                            if let Some(t) = a.raw.get("type").and_then(Value::as_str) {
+                                m.insert("category".into(), json!(default_category(t)));
                             }
                         }
                         for key in ["comment", "to_ids"] {
@@ -908,6 +944,10 @@ struct Attr<'a> {
     galaxies: Vec<&'a Value>,
     first_seen: Option<&'a str>,
     last_seen: Option<&'a str>,
+    /// A MISP object: its indicator carries the TLP of its attributes' tags but not
+    /// their other tags as labels (misp-stix writes neither; Accord keeps the TLP so
+    /// the gate does not release the pattern more widely than the observed-data).
+    object: bool,
 }
 
 struct ObjAttr<'a> {
@@ -1740,6 +1780,8 @@ fn default_category(kind: &str) -> &'static str {
         "regkey" => "Persistence mechanism",
         "email" => "Social network",
         "text" | "comment" | "other" => "Other",
+        "iban" | "bic" | "btc" | "xmr" | "bank-account-nr" | "aba-rtn" | "bin" | "cc-number"
+        | "prtn" | "dash" => "Financial fraud",
         _ => "Network activity",
     }
 }

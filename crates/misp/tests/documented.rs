@@ -207,3 +207,33 @@ fn additional_pairs_are_converted_as_misp_stix_converts_them() {
         assert_eq!(same, all, "{kind} {name}: {same}/{all} identical");
     }
 }
+
+/// A TLP tag on an object's attribute marks what the object becomes: the observed-data
+/// (as misp-stix does), its SCO and its indicator (Accord: the gate decides on each
+/// object's own markings, so none may be released more widely than the tag allows).
+#[test]
+fn tlp_tags_of_object_attributes_mark_the_observed_data_its_sco_and_indicator() {
+    let pairs = read("additional.json");
+    let misp = &pairs["objects"]["mutex with attribute tags"]["MISP"];
+    let converted = event_to_stix(&event("objects", misp), 0).expect("converts");
+    let red = json!(["marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"]);
+    for id in [
+        "observed-data--b0f55591-6a63-4fbd-a169-064e64738d96",
+        "mutex--b0f55591-6a63-4fbd-a169-064e64738d96",
+        "indicator--b0f55591-6a63-4fbd-a169-064e64738d96",
+    ] {
+        let o = converted
+            .objects
+            .iter()
+            .find(|o| o["id"] == id)
+            .unwrap_or_else(|| panic!("{id} written"));
+        assert_eq!(o["object_marking_refs"], red, "{id}");
+    }
+    let od = &converted.objects[2];
+    assert!(
+        od["labels"].as_array().is_some_and(|l| l.contains(&json!(
+            "estimative-language:likelihood-probability=\"likely\""
+        ))),
+        "the other tags are labels of the observed-data: {od}"
+    );
+}
