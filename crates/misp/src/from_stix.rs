@@ -544,7 +544,18 @@ fn x_attribute(o: &Obj, uuid: &str) -> Value {
     a
 }
 
+/// An `x-misp-object` back: its attributes whole, each with the object's tags (its TLP
+/// markings and labels), which the attributes carried when it was converted.
 fn x_object(o: &Obj, uuid: &str) -> Value {
+    let mut attributes = o.get("x_misp_attributes").cloned().unwrap_or(json!([]));
+    let object_tags = tags(o);
+    if let Some(items) = attributes.as_array_mut() {
+        for a in items.iter_mut().filter(|a| a.get("Tag").is_none()) {
+            if let Some(map) = a.as_object_mut() {
+                map.insert("Tag".into(), json!(object_tags));
+            }
+        }
+    }
     let timestamp = o
         .get("modified")
         .and_then(Value::as_str)
@@ -556,7 +567,7 @@ fn x_object(o: &Obj, uuid: &str) -> Value {
         "meta-category": o.get("x_misp_meta_category").cloned().unwrap_or(json!("")),
         "comment": o.get("x_misp_comment").cloned().unwrap_or(json!("")),
         "timestamp": timestamp.to_string(),
-        "Attribute": o.get("x_misp_attributes").cloned().unwrap_or(json!([])),
+        "Attribute": attributes,
     })
 }
 

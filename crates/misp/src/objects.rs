@@ -225,6 +225,7 @@ pub(crate) fn convert(
         "domain-ip" => domain_ip(uuid, parts, all, ids),
         "email" => email(uuid, parts, all, ids),
         "file" => file(uuid, parts, all, ids),
+        "http-request" => http_request(uuid, parts, all, ids),
         "facebook-account" | "github-user" | "gitlab-user" | "parler-account"
         | "reddit-account" | "telegram-account" | "twitter-account" => {
             account(name, uuid, parts, all, ids)
@@ -1493,6 +1494,52 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
                 _ => "text",
             });
         }
+        "http-request" => {
+            let nt = find("network-traffic")?;
+            for (side, relation) in [("src_ref", "ip-src"), ("dst_ref", "ip-dst")] {
+                if let Some(t) = nt.get(side).and_then(&by_id) {
+                    if t.get("type").and_then(Value::as_str) == Some("domain-name") {
+                        continue;
+                    }
+                    out.extend(with_uuid(
+                        back(relation, relation, t.get("value").unwrap_or(&Value::Null)),
+                        t.get("id"),
+                    ));
+                }
+            }
+            if let Some(d) = find("domain-name") {
+                out.extend(with_uuid(
+                    back("hostname", "host", d.get("value").unwrap_or(&Value::Null)),
+                    d.get("id"),
+                ));
+            }
+            if let Some(ext) = nt
+                .get("extensions")
+                .and_then(|e| e.get("http-request-ext"))
+                .and_then(Value::as_object)
+            {
+                field(ext, "request_method", "http-method", "method", &mut out);
+                if let Some(v) = ext.get("request_value").and_then(Value::as_str) {
+                    let relation = if v.starts_with('/') { "uri" } else { "url" };
+                    out.extend(back(relation, relation, &json!(v)));
+                }
+                if let Some(h) = ext.get("request_header").and_then(Value::as_object) {
+                    for (relation, header) in HTTP_HEADERS {
+                        let kind = if relation == "user-agent" {
+                            "user-agent"
+                        } else {
+                            "text"
+                        };
+                        field(h, header, kind, relation, &mut out);
+                    }
+                }
+            }
+            customs(nt, &mut out, |r| match r {
+                "url" => "url",
+                "uri" => "uri",
+                _ => "text",
+            });
+        }
         "file" => {
             let f = find("file")?;
             if let Some(h) = f.get("hashes").and_then(Value::as_object) {
@@ -2147,6 +2194,147 @@ fn file(
     ids.restore(repeated);
     ids.custom_pattern(prefix, &mut parts);
     let mut all_scos = vec![sco(prefix, uuid, Value::Object(props))];
+    all_scos.extend(scos);
+    Some(Ok(Observable {
+        scos: all_scos,
+        pattern: format!("[{}]", parts.join(" AND ")),
+    }))
+}
+
+const HTTP_SINGLE: [&str; 11] = [
+    "basicauth-password",
+    "basicauth-user",
+    "host",
+    "ip-dst",
+    "ip-src",
+    "method",
+    "proxy-password",
+    "proxy-user",
+    "text",
+    "uri",
+    "url",
+];
+const HTTP_REQUEST: [(&str, &str); 3] = [
+    ("method", "request_method"),
+    ("uri", "request_value"),
+    ("url", "request_value"),
+];
+const HTTP_HEADERS: [(&str, &str); 4] = [
+    ("content-type", "Content-Type"),
+    ("cookie", "Cookie"),
+    ("referer", "Referer"),
+    ("user-agent", "User-Agent"),
+];
+
+/// `http-request`: a `network-traffic` (`protocols: [tcp, http]`) to the addresses and
+/// the host (a `domain-name`, resolving to the destination address when there is
+/// one), with the `http-request-ext` (method, URI or URL, headers); the rest custom.
+/// Without a method and a URI or URL (the extension's required properties) `None`.
+fn http_request(
+    uuid: &str,
+    parts_in: &[Part],
+    mut all: Groups,
+    mut ids: Groups,
+) -> Option<Result<Observable, Refusal>> {
+    if !all.has("method") || !(all.has("uri") || all.has("url")) {
+        return None;
+    }
+    let repeated = all.split(Some(&HTTP_SINGLE));
+    let uuid_of = |relation: &str, value: &str| {
+        parts_in
+            .iter()
+            .find(|p| p.relation == relation && p.value == value)
+            .and_then(|p| p.uuid)
+    };
+    let mut nt = Obj::new();
+    let mut scos = Vec::new();
+    for (relation, side) in [("ip-src", "src_ref"), ("ip-dst", "dst_ref")] {
+        if let Some(mut v) = all.pop(relation) {
+            let value = v.remove(0);
+            let a_uuid = uuid_of(relation, &value)?;
+            let t = match ip_type(&value) {
+                Ok(t) => t,
+                Err(e) => return Some(Err(e)),
+            };
+            scos.push(sco(t, a_uuid, json!({"value": value})));
+            nt.insert(side.into(), json!(format!("{t}--{a_uuid}")));
+        }
+    }
+    if let Some(mut v) = all.pop("host") {
+        let value = v.remove(0);
+        let a_uuid = uuid_of("host", &value)?;
+        let id = format!("domain-name--{a_uuid}");
+        let mut props = json!({"value": value});
+        match nt.get("dst_ref") {
+            Some(dst) => props["resolves_to_refs"] = json!([dst]),
+            None => {
+                nt.insert("dst_ref".into(), json!(id));
+            }
+        }
+        scos.push(sco("domain-name", a_uuid, props));
+    }
+    nt.insert("protocols".into(), json!(["tcp", "http"]));
+    let mut ext = Obj::new();
+    for (relation, property) in HTTP_REQUEST {
+        if !ext.contains_key(property) {
+            if let Some(mut v) = all.pop(relation) {
+                ext.insert(property.into(), json!(v.remove(0)));
+            }
+        }
+    }
+    let mut headers = Obj::new();
+    for (relation, header) in HTTP_HEADERS {
+        if let Some(v) = all.select_first(relation) {
+            headers.insert(header.into(), json!(v));
+        }
+    }
+    if !headers.is_empty() {
+        ext.insert("request_header".into(), Value::Object(headers));
+    }
+    nt.insert("extensions".into(), json!({ "http-request-ext": ext }));
+    all.restore(repeated);
+    all.custom(&mut nt);
+    let prefix = "network-traffic";
+    let mut parts = Vec::new();
+    let repeated = ids.split(Some(&HTTP_SINGLE));
+    for (relation, side) in [("ip-src", "src_ref"), ("ip-dst", "dst_ref")] {
+        if let Some(mut v) = ids.pop(relation) {
+            let value = v.remove(0);
+            let t = if value.contains(':') {
+                "ipv6-addr"
+            } else {
+                "ipv4-addr"
+            };
+            parts.push(format!(
+                "({prefix}:{side}.type = '{t}' AND {prefix}:{side}.value = '{value}')"
+            ));
+        }
+    }
+    if let Some(mut v) = ids.pop("host") {
+        parts.push(format!(
+            "({prefix}:dst_ref.type = 'domain-name' AND {prefix}:dst_ref.value = '{}')",
+            v.remove(0)
+        ));
+    }
+    let ext = "extensions.'http-request-ext'";
+    for (relation, property) in HTTP_REQUEST {
+        if let Some(mut v) = ids.pop(relation) {
+            parts.push(format!("{prefix}:{ext}.{property} = '{}'", v.remove(0)));
+        }
+    }
+    for (relation, header) in HTTP_HEADERS {
+        if let Some(values) = ids.pop(relation) {
+            for v in values {
+                parts.push(format!(
+                    "{prefix}:{ext}.request_header.{} = '{v}'",
+                    quote_segment(header)
+                ));
+            }
+        }
+    }
+    ids.restore(repeated);
+    ids.custom_pattern(prefix, &mut parts);
+    let mut all_scos = vec![sco(prefix, uuid, Value::Object(nt))];
     all_scos.extend(scos);
     Some(Ok(Observable {
         scos: all_scos,

@@ -143,10 +143,15 @@ fn documented_pairs_are_converted_as_misp_stix_converts_them() {
 #[test]
 fn documented_objects_survive_export_and_import() {
     use accord_misp::from_stix::Exporter;
-    let pairs = pairs();
+    let (pairs, additional) = (pairs(), read("additional.json"));
     let mut failed = Vec::new();
     let mut total = 0;
-    for (name, pair) in pairs["objects"].as_object().expect("pairs by name") {
+    let objects = pairs["objects"]
+        .as_object()
+        .expect("pairs by name")
+        .iter()
+        .chain(additional["objects"].as_object().expect("pairs by name"));
+    for (name, pair) in objects {
         let first = event_to_stix(&event("objects", &pair["MISP"]), 0).expect("converts");
         let mut exporter = Exporter::new();
         for o in &first.objects {
