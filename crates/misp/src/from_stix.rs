@@ -316,10 +316,10 @@ impl Exporter {
             _ => return None,
         };
         let indicator = self.get(&format!("indicator--{uuid}"));
-        let compared: HashSet<String> = indicator
+        let pattern = indicator
             .and_then(|i| i.get("pattern").and_then(Value::as_str))
-            .map(|p| literals(p).into_iter().collect())
             .unwrap_or_default();
+        let compared: HashSet<String> = literals(pattern).into_iter().collect();
         let timestamp = od
             .get("modified")
             .and_then(Value::as_str)
@@ -336,10 +336,13 @@ impl Exporter {
                     )
                     .to_string()
                 });
+                // A socket state is compared as a boolean (`is_listening = true`).
                 let to_ids = indicator.is_some()
-                    && crate::objects::pattern_forms(&a.kind, &a.value)
+                    && (crate::objects::pattern_forms(&a.kind, &a.value)
                         .iter()
-                        .any(|f| compared.contains(f));
+                        .any(|f| compared.contains(f))
+                        || (a.relation == "state"
+                            && pattern.contains(&format!(".is_{} = true", a.value))));
                 json!({
                     "uuid": a_uuid, "type": a.kind, "object_relation": a.relation,
                     "value": a.value, "to_ids": to_ids, "timestamp": timestamp,

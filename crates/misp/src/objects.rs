@@ -226,6 +226,7 @@ pub(crate) fn convert(
         "email" => email(uuid, parts, all, ids),
         "file" => file(uuid, parts, all, ids),
         "http-request" => http_request(uuid, parts, all, ids),
+        "network-socket" => network_socket(uuid, parts, all, ids),
         "facebook-account" | "github-user" | "gitlab-user" | "parler-account"
         | "reddit-account" | "telegram-account" | "twitter-account" => {
             account(name, uuid, parts, all, ids)
@@ -1494,6 +1495,51 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
                 _ => "text",
             });
         }
+        "network-socket" => {
+            let nt = find("network-traffic")?;
+            for (side, ip_relation, host_relation) in [
+                ("src_ref", "ip-src", "hostname-src"),
+                ("dst_ref", "ip-dst", "hostname-dst"),
+            ] {
+                let Some(target) = nt.get(side).and_then(&by_id) else {
+                    continue;
+                };
+                let (kind, relation) = match target.get("type").and_then(Value::as_str) {
+                    Some("domain-name") => ("hostname", host_relation),
+                    _ => (ip_relation, ip_relation),
+                };
+                out.extend(with_uuid(
+                    back(kind, relation, target.get("value").unwrap_or(&Value::Null)),
+                    target.get("id"),
+                ));
+            }
+            field(nt, "src_port", "port", "src-port", &mut out);
+            field(nt, "dst_port", "port", "dst-port", &mut out);
+            if let Some(p) = nt
+                .get("protocols")
+                .and_then(Value::as_array)
+                .and_then(|p| p.first())
+            {
+                out.extend(back("text", "protocol", p));
+            }
+            if let Some(ext) = nt
+                .get("extensions")
+                .and_then(|e| e.get("socket-ext"))
+                .and_then(Value::as_object)
+            {
+                field(ext, "address_family", "text", "address-family", &mut out);
+                field(ext, "socket_type", "text", "socket-type", &mut out);
+                for state in ["blocking", "listening"] {
+                    if ext.get(format!("is_{state}").as_str()) == Some(&json!(true)) {
+                        out.extend(back("text", "state", &json!(state)));
+                    }
+                }
+            }
+            customs(nt, &mut out, |r| match r {
+                "hostname-src" | "hostname-dst" => "hostname",
+                _ => "text",
+            });
+        }
         "http-request" => {
             let nt = find("network-traffic")?;
             for (side, relation) in [("src_ref", "ip-src"), ("dst_ref", "ip-dst")] {
@@ -2330,6 +2376,212 @@ fn http_request(
                     quote_segment(header)
                 ));
             }
+        }
+    }
+    ids.restore(repeated);
+    ids.custom_pattern(prefix, &mut parts);
+    let mut all_scos = vec![sco(prefix, uuid, Value::Object(nt))];
+    all_scos.extend(scos);
+    Some(Ok(Observable {
+        scos: all_scos,
+        pattern: format!("[{}]", parts.join(" AND ")),
+    }))
+}
+
+const SOCKET_SINGLE: [&str; 9] = [
+    "address-family",
+    "dst-port",
+    "hostname-dst",
+    "hostname-src",
+    "ip-dst",
+    "ip-src",
+    "protocol",
+    "socket-type",
+    "src-port",
+];
+const ADDRESS_FAMILIES: [&str; 8] = [
+    "AF_UNSPEC",
+    "AF_INET",
+    "AF_IPX",
+    "AF_APPLETALK",
+    "AF_NETBIOS",
+    "AF_INET6",
+    "AF_IRDA",
+    "AF_BTH",
+];
+const SOCKET_TYPES: [&str; 5] = [
+    "SOCK_STREAM",
+    "SOCK_DGRAM",
+    "SOCK_RAW",
+    "SOCK_RDM",
+    "SOCK_SEQPACKET",
+];
+
+/// The `src_ref`/`dst_ref` of a network-traffic: the address of `ip-<side>`, else the
+/// `domain-name` of `hostname-<side>`, each with its attribute's uuid. `None` when one
+/// has no uuid.
+fn network_refs(
+    parts_in: &[Part],
+    all: &mut Groups,
+    nt: &mut Obj,
+    scos: &mut Vec<Value>,
+) -> Option<Result<(), Refusal>> {
+    let uuid_of = |relation: &str, value: &str| {
+        parts_in
+            .iter()
+            .find(|p| p.relation == relation && p.value == value)
+            .and_then(|p| p.uuid)
+    };
+    for side in ["src", "dst"] {
+        let ip = format!("ip-{side}");
+        let host = format!("hostname-{side}");
+        if let Some(mut v) = all.pop(&ip) {
+            let value = v.remove(0);
+            let a_uuid = uuid_of(&ip, &value)?;
+            let t = match ip_type(&value) {
+                Ok(t) => t,
+                Err(e) => return Some(Err(e)),
+            };
+            scos.push(sco(t, a_uuid, json!({"value": value})));
+            nt.insert(format!("{side}_ref"), json!(format!("{t}--{a_uuid}")));
+            continue;
+        }
+        if let Some(mut v) = all.pop(&host) {
+            let value = v.remove(0);
+            let a_uuid = uuid_of(&host, &value)?;
+            scos.push(sco("domain-name", a_uuid, json!({"value": value})));
+            nt.insert(
+                format!("{side}_ref"),
+                json!(format!("domain-name--{a_uuid}")),
+            );
+        }
+    }
+    Some(Ok(()))
+}
+
+/// `network-socket`: a `network-traffic` with the addresses (or host names), ports,
+/// protocol and, when the address family is one STIX knows, the `socket-ext` (address
+/// family, socket type, `is_blocking`/`is_listening` from `state`).
+fn network_socket(
+    uuid: &str,
+    parts_in: &[Part],
+    mut all: Groups,
+    mut ids: Groups,
+) -> Option<Result<Observable, Refusal>> {
+    let repeated = all.split(Some(&SOCKET_SINGLE));
+    let mut nt = Obj::new();
+    let mut scos = Vec::new();
+    if let Err(e) = network_refs(parts_in, &mut all, &mut nt, &mut scos)? {
+        return Some(Err(e));
+    }
+    let mut kept = Groups::default();
+    for (relation, property) in [("dst-port", "dst_port"), ("src-port", "src_port")] {
+        if let Some(mut v) = all.pop(relation) {
+            let value = v.remove(0);
+            match canonical_int(&value).filter(|n| (0..=65535).contains(n)) {
+                Some(n) => {
+                    nt.insert(property.into(), json!(n));
+                }
+                None => kept.0.push((relation.into(), vec![value])),
+            }
+        }
+    }
+    let protocol = all
+        .pop("protocol")
+        .map_or_else(|| "tcp".to_string(), |mut v| v.remove(0).to_lowercase());
+    nt.insert("protocols".into(), json!([protocol]));
+    let family_known = all
+        .0
+        .iter()
+        .find(|(r, _)| r == "address-family")
+        .is_some_and(|(_, v)| ADDRESS_FAMILIES.contains(&v[0].as_str()));
+    if family_known {
+        let mut ext = Obj::new();
+        for (relation, property, allowed) in [
+            ("address-family", "address_family", &ADDRESS_FAMILIES[..]),
+            ("socket-type", "socket_type", &SOCKET_TYPES[..]),
+        ] {
+            if let Some(mut v) = all.pop(relation) {
+                let value = v.remove(0);
+                if allowed.contains(&value.as_str()) {
+                    ext.insert(property.into(), json!(value));
+                } else {
+                    nt.insert(custom_name(relation), json!(value));
+                }
+            }
+        }
+        if let Some(states) = all.pop("state") {
+            let mut other = Vec::new();
+            for state in states {
+                if matches!(state.as_str(), "blocking" | "listening") {
+                    ext.insert(format!("is_{state}"), json!(true));
+                } else {
+                    other.push(state);
+                }
+            }
+            if !other.is_empty() {
+                all.0.push(("state".into(), other));
+            }
+        }
+        nt.insert("extensions".into(), json!({ "socket-ext": ext }));
+    }
+    all.restore(kept);
+    all.restore(repeated);
+    all.custom(&mut nt);
+    let prefix = "network-traffic";
+    let mut parts = Vec::new();
+    let repeated = ids.split(Some(&SOCKET_SINGLE));
+    for side in ["src", "dst"] {
+        let feature = format!("{prefix}:{side}_ref");
+        if let Some(mut v) = ids.pop(&format!("ip-{side}")) {
+            let value = v.remove(0);
+            let t = if value.contains(':') {
+                "ipv6-addr"
+            } else {
+                "ipv4-addr"
+            };
+            parts.push(format!(
+                "({feature}.type = '{t}' AND {feature}.value = '{value}')"
+            ));
+        }
+        if let Some(mut v) = ids.pop(&format!("hostname-{side}")) {
+            parts.push(format!(
+                "({feature}.type = 'domain-name' AND {feature}.value = '{}')",
+                v.remove(0)
+            ));
+        }
+    }
+    for (relation, property) in [("dst-port", "dst_port"), ("src-port", "src_port")] {
+        if let Some(mut v) = ids.pop(relation) {
+            parts.push(format!("{prefix}:{property} = '{}'", v.remove(0)));
+        }
+    }
+    if let Some(mut v) = ids.pop("protocol") {
+        parts.push(format!(
+            "{prefix}:protocols[0] = '{}'",
+            v.remove(0).to_lowercase()
+        ));
+    }
+    let ext = format!("{prefix}:extensions.'socket-ext'");
+    for (relation, property) in [
+        ("address-family", "address_family"),
+        ("socket-type", "socket_type"),
+    ] {
+        if let Some(mut v) = ids.pop(relation) {
+            parts.push(format!("{ext}.{property} = '{}'", v.remove(0)));
+        }
+    }
+    if let Some(states) = ids.pop("state") {
+        let mut other = Vec::new();
+        for state in states {
+            if matches!(state.as_str(), "blocking" | "listening") {
+                parts.push(format!("{ext}.is_{state} = true"));
+            } else {
+                other.push(state);
+            }
+        }
+        if !other.is_empty() {
+            ids.0.push(("state".into(), other));
         }
     }
     ids.restore(repeated);
