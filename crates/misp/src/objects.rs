@@ -227,6 +227,7 @@ pub(crate) fn convert(
         "file" => file(uuid, parts, all, ids),
         "http-request" => http_request(uuid, parts, all, ids),
         "network-socket" => network_socket(uuid, parts, all, ids),
+        "process" => process(uuid, parts, all, ids),
         "facebook-account" | "github-user" | "gitlab-user" | "parler-account"
         | "reddit-account" | "telegram-account" | "twitter-account" => {
             account(name, uuid, parts, all, ids)
@@ -1495,6 +1496,77 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
                 _ => "text",
             });
         }
+        "process" => {
+            let own = format!("process--{uuid}");
+            let p = scos
+                .iter()
+                .find(|s| s.get("id").and_then(Value::as_str) == Some(own.as_str()))
+                .copied()?;
+            let parent = p.get("parent_ref").and_then(&by_id);
+            if let Some(parent) = parent {
+                let parent_id = parent.get("id");
+                let has_pid = parent.get("pid").is_some();
+                if let Some(v) = parent.get("pid") {
+                    out.extend(with_uuid(back("text", "parent-pid", v), parent_id));
+                }
+                if let Some(v) = parent.get("command_line") {
+                    let b = back("text", "parent-command-line", v);
+                    out.extend(if has_pid { b } else { with_uuid(b, parent_id) });
+                }
+                if let Some(f) = parent.get("image_ref").and_then(&by_id) {
+                    out.extend(with_uuid(
+                        back(
+                            "filename",
+                            "parent-image",
+                            f.get("name").unwrap_or(&Value::Null),
+                        ),
+                        f.get("id"),
+                    ));
+                }
+                let mut rest = Vec::new();
+                customs(parent, &mut rest, |_| "text");
+                for mut b in rest {
+                    b.relation = format!("parent-{}", b.relation);
+                    out.push(b);
+                }
+            }
+            for child in p
+                .get("child_refs")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(&by_id)
+            {
+                if let Some(v) = child.get("pid") {
+                    out.extend(with_uuid(back("text", "child-pid", v), child.get("id")));
+                }
+            }
+            if let Some(f) = p.get("image_ref").and_then(&by_id) {
+                out.extend(with_uuid(
+                    back("filename", "image", f.get("name").unwrap_or(&Value::Null)),
+                    f.get("id"),
+                ));
+            }
+            for (relation, property) in PROCESS_FEATURES {
+                let kind = match relation {
+                    "creation-time" => "datetime",
+                    "hidden" => "boolean",
+                    _ => "text",
+                };
+                if relation == "hidden" {
+                    if let Some(b) = p.get(property).and_then(Value::as_bool) {
+                        out.extend(back(
+                            kind,
+                            relation,
+                            &json!(if b { "True" } else { "False" }),
+                        ));
+                    }
+                    continue;
+                }
+                field(p, property, kind, relation, &mut out);
+            }
+            customs(p, &mut out, |_| "text");
+        }
         "network-socket" => {
             let nt = find("network-traffic")?;
             for (side, ip_relation, host_relation) in [
@@ -2587,6 +2659,186 @@ fn network_socket(
     ids.restore(repeated);
     ids.custom_pattern(prefix, &mut parts);
     let mut all_scos = vec![sco(prefix, uuid, Value::Object(nt))];
+    all_scos.extend(scos);
+    Some(Ok(Observable {
+        scos: all_scos,
+        pattern: format!("[{}]", parts.join(" AND ")),
+    }))
+}
+
+const PROCESS_SINGLE: [&str; 9] = [
+    "command-line",
+    "creation-time",
+    "current-directory",
+    "hidden",
+    "image",
+    "parent-command-line",
+    "parent-image",
+    "parent-pid",
+    "pid",
+];
+const PROCESS_FEATURES: [(&str, &str); 5] = [
+    ("command-line", "command_line"),
+    ("creation-time", "created"),
+    ("current-directory", "cwd"),
+    ("hidden", "is_hidden"),
+    ("pid", "pid"),
+];
+const PROCESS_PARENT: [(&str, &str); 3] = [
+    ("parent-command-line", "command_line"),
+    ("parent-image", "image_ref.name"),
+    ("parent-pid", "pid"),
+];
+
+/// A MISP boolean as the stix2 library reads it.
+fn boolean(value: &str) -> Option<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "t" | "1" => Some(true),
+        "false" | "f" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// `process`: a `process--<object uuid>` (`pid`, `command_line`, `cwd`, `created`,
+/// `is_hidden`, `image_ref` to a `file`), its parent (`process--<uuid of the parent
+/// pid or command line>`, with its own image) and children (`process--<attribute
+/// uuid>` per `child-pid`). `None` (the object stays `x-misp-object`) when a pid is
+/// no decimal number, a parent has no uuid to name it, or a value cannot be read.
+fn process(
+    uuid: &str,
+    parts_in: &[Part],
+    mut all: Groups,
+    mut ids: Groups,
+) -> Option<Result<Observable, Refusal>> {
+    let repeated = all.split(Some(&PROCESS_SINGLE));
+    let uuid_of = |relation: &str, value: &str| {
+        parts_in
+            .iter()
+            .find(|p| p.relation == relation && p.value == value)
+            .and_then(|p| p.uuid)
+    };
+    for relation in ["pid", "parent-pid", "child-pid"] {
+        if let Some((_, values)) = all.0.iter().find(|(r, _)| r == relation) {
+            if values.iter().any(|v| canonical_int(v).is_none()) {
+                return None;
+            }
+        }
+    }
+    let first = |g: &Groups, r: &str| g.0.iter().find(|(x, _)| x == r).map(|(_, v)| v[0].clone());
+    let parent_uuid = ["parent-pid", "parent-command-line"]
+        .iter()
+        .find_map(|r| first(&all, r).map(|v| uuid_of(r, &v)));
+    let mut proc = Obj::new();
+    let mut scos = Vec::new();
+    let parent_relations: Vec<String> = all
+        .0
+        .iter()
+        .map(|(r, _)| r.clone())
+        .filter(|r| r.starts_with("parent-"))
+        .collect();
+    if !parent_relations.is_empty() {
+        let parent_uuid = parent_uuid??;
+        let mut parent = Obj::new();
+        if let Some(mut v) = all.pop("parent-image") {
+            let value = v.remove(0);
+            let a_uuid = uuid_of("parent-image", &value)?;
+            scos.push(sco("file", a_uuid, json!({"name": value})));
+            parent.insert("image_ref".into(), json!(format!("file--{a_uuid}")));
+        }
+        if let Some(mut v) = all.pop("parent-command-line") {
+            parent.insert("command_line".into(), json!(v.remove(0)));
+        }
+        if let Some(mut v) = all.pop("parent-pid") {
+            parent.insert("pid".into(), json!(canonical_int(&v.remove(0))?));
+        }
+        let mut rest = Groups::default();
+        for relation in &parent_relations {
+            if let Some(v) = all.pop(relation) {
+                rest.0
+                    .push((relation["parent-".len()..].replace('-', "_"), v));
+            }
+        }
+        rest.custom(&mut parent);
+        scos.push(sco("process", parent_uuid, Value::Object(parent)));
+        proc.insert(
+            "parent_ref".into(),
+            json!(format!("process--{parent_uuid}")),
+        );
+    }
+    if let Some(values) = all.pop("child-pid") {
+        let mut refs = Vec::new();
+        for v in values {
+            let a_uuid = uuid_of("child-pid", &v)?;
+            scos.push(sco("process", a_uuid, json!({"pid": canonical_int(&v)?})));
+            refs.push(format!("process--{a_uuid}"));
+        }
+        proc.insert("child_refs".into(), json!(refs));
+    }
+    if let Some(mut v) = all.pop("image") {
+        let value = v.remove(0);
+        let a_uuid = uuid_of("image", &value)?;
+        scos.push(sco("file", a_uuid, json!({"name": value})));
+        proc.insert("image_ref".into(), json!(format!("file--{a_uuid}")));
+    }
+    for (relation, property) in PROCESS_FEATURES {
+        if let Some(mut v) = all.pop(relation) {
+            let value = v.remove(0);
+            let value = match relation {
+                "pid" => json!(canonical_int(&value)?),
+                "hidden" => json!(boolean(&value)?),
+                "creation-time" => json!(stix_time(&value)?),
+                _ => json!(value),
+            };
+            proc.insert(property.into(), value);
+        }
+    }
+    all.restore(repeated);
+    all.custom(&mut proc);
+    let prefix = "process";
+    let mut parts = Vec::new();
+    let repeated = ids.split(Some(&PROCESS_SINGLE));
+    for (relation, property) in PROCESS_FEATURES {
+        if let Some(mut v) = ids.pop(relation) {
+            parts.push(format!("{prefix}:{property} = '{}'", v.remove(0)));
+        }
+    }
+    if let Some(mut v) = ids.pop("image") {
+        parts.push(format!("{prefix}:image_ref.name = '{}'", v.remove(0)));
+    }
+    let parent_relations: Vec<String> = ids
+        .0
+        .iter()
+        .map(|(r, _)| r.clone())
+        .filter(|r| r.starts_with("parent-"))
+        .collect();
+    let mut parent = Groups::default();
+    for r in &parent_relations {
+        if let Some(v) = ids.pop(r) {
+            parent.0.push((r.clone(), v));
+        }
+    }
+    for (relation, property) in PROCESS_PARENT {
+        if let Some(v) = parent.pop(relation) {
+            parts.push(format!(
+                "{prefix}:parent_ref.{property} = '{}'",
+                pattern_value(&v)
+            ));
+        }
+    }
+    for (relation, values) in parent.0 {
+        let segment = quote_segment(&custom_name(&relation["parent-".len()..].replace('-', "_")));
+        for v in values {
+            parts.push(format!("{prefix}:parent_ref.{segment} = '{v}'"));
+        }
+    }
+    if let Some(values) = ids.pop("child-pid") {
+        for (i, v) in values.iter().enumerate() {
+            parts.push(format!("{prefix}:child_refs[{i}].pid = '{v}'"));
+        }
+    }
+    ids.restore(repeated);
+    ids.custom_pattern(prefix, &mut parts);
+    let mut all_scos = vec![sco(prefix, uuid, Value::Object(proc))];
     all_scos.extend(scos);
     Some(Ok(Observable {
         scos: all_scos,
