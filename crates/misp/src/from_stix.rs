@@ -216,12 +216,21 @@ impl Exporter {
             let Some(o) = self.get(r) else { continue };
             let kind = o.get("type").and_then(Value::as_str).unwrap_or_default();
             let o_uuid = r.split("--").nth(1).unwrap_or_default();
-            if matches!(kind, "indicator" | "observed-data" | "vulnerability") {
+            if matches!(
+                kind,
+                "indicator"
+                    | "observed-data"
+                    | "vulnerability"
+                    | "attack-pattern"
+                    | "course-of-action"
+            ) {
                 if let Some(object) = self.misp_object(o_uuid) {
                     for id in [
                         format!("indicator--{o_uuid}"),
                         format!("observed-data--{o_uuid}"),
                         format!("vulnerability--{o_uuid}"),
+                        format!("attack-pattern--{o_uuid}"),
+                        format!("course-of-action--{o_uuid}"),
                     ] {
                         if let Some(od) = self.get(&id) {
                             for s in strs(od, "object_refs") {
@@ -299,9 +308,14 @@ impl Exporter {
     /// relation), `to_ids` on the attributes whose value the indicator's pattern
     /// compares. `None` for any other object.
     fn misp_object(&self, uuid: &str) -> Option<Value> {
-        let od = self
-            .get(&format!("observed-data--{uuid}"))
-            .or_else(|| self.get(&format!("vulnerability--{uuid}")))?;
+        let od = [
+            "observed-data",
+            "vulnerability",
+            "attack-pattern",
+            "course-of-action",
+        ]
+        .iter()
+        .find_map(|t| self.get(&format!("{t}--{uuid}")))?;
         let name = misp_label(od, "name")?;
         let meta = misp_label(od, "meta-category").unwrap_or_default();
         let scos: Vec<&Obj> = strs(od, "object_refs")
@@ -309,9 +323,7 @@ impl Exporter {
             .filter_map(|r| self.get(r))
             .collect();
         let attributes = match od.get("type").and_then(Value::as_str) {
-            Some("vulnerability") if name == "vulnerability" => {
-                crate::objects::vulnerability_attributes(od)
-            }
+            Some(t) if t == name => crate::objects::sdo_attributes(&name, od)?,
             Some("observed-data") => crate::objects::attributes_of(&name, uuid, &scos)?,
             _ => return None,
         };

@@ -228,6 +228,28 @@ pub(crate) fn convert(
         "http-request" => http_request(uuid, parts, all, ids),
         "network-socket" => network_socket(uuid, parts, all, ids),
         "process" => process(uuid, parts, all, ids),
+        "android-app" => Some(Ok(software(
+            uuid,
+            all,
+            ids,
+            &["name"],
+            &[("name", "name")],
+            Some(&["name"]),
+        ))),
+        "cpe-asset" => Some(Ok(software(
+            uuid,
+            all,
+            ids,
+            &["cpe", "product", "vendor", "version"],
+            &[
+                ("cpe", "cpe"),
+                ("language", "languages"),
+                ("product", "name"),
+                ("vendor", "vendor"),
+                ("version", "version"),
+            ],
+            None,
+        ))),
         "facebook-account" | "github-user" | "gitlab-user" | "parler-account"
         | "reddit-account" | "telegram-account" | "twitter-account" => {
             account(name, uuid, parts, all, ids)
@@ -1496,6 +1518,29 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
                 _ => "text",
             });
         }
+        "android-app" | "cpe-asset" => {
+            let a = find("software")?;
+            let natives: &[(&str, &str)] = if name == "android-app" {
+                &[("name", "name")]
+            } else {
+                &[
+                    ("cpe", "cpe"),
+                    ("language", "languages"),
+                    ("product", "name"),
+                    ("vendor", "vendor"),
+                    ("version", "version"),
+                ]
+            };
+            for (relation, property) in natives {
+                let kind = if *relation == "cpe" { "cpe" } else { "text" };
+                field(a, property, kind, relation, &mut out);
+            }
+            customs(a, &mut out, |r| match r {
+                "domain" => "domain",
+                "certificate" => "sha1",
+                _ => "text",
+            });
+        }
         "process" => {
             let own = format!("process--{uuid}");
             let p = scos
@@ -1718,6 +1763,49 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
                     _ => {}
                 }
             }
+        }
+        _ => return None,
+    }
+    Some(out)
+}
+
+/// The attributes of an object misp-stix writes as an SDO ([`sdo`]), from that SDO.
+pub(crate) fn sdo_attributes(name: &str, o: &Obj) -> Option<Vec<Back>> {
+    let mut out = Vec::new();
+    let field = |key: &str, kind: &str, relation: &str, out: &mut Vec<Back>| {
+        if let Some(v) = o.get(key) {
+            out.extend(back(kind, relation, v));
+        }
+    };
+    match name {
+        "vulnerability" => return Some(vulnerability_attributes(o)),
+        "attack-pattern" => {
+            field("name", "text", "name", &mut out);
+            field("description", "text", "summary", &mut out);
+            for r in o
+                .get("external_references")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(id) = r.get("external_id") {
+                    out.extend(back("text", "id", id));
+                } else if let Some(url) = r.get("url") {
+                    out.extend(back("link", "references", url));
+                }
+            }
+            customs(o, &mut out, |r| {
+                if r == "related-weakness" {
+                    "weakness"
+                } else {
+                    "text"
+                }
+            });
+        }
+        "course-of-action" => {
+            field("name", "text", "name", &mut out);
+            field("description", "text", "description", &mut out);
+            customs(o, &mut out, |_| "text");
         }
         _ => return None,
     }
@@ -2844,4 +2932,114 @@ fn process(
         scos: all_scos,
         pattern: format!("[{}]", parts.join(" AND ")),
     }))
+}
+
+/// `android-app`, `cpe-asset`: a `software` with the template's natives (a relation
+/// that is not single, `language`, a list), the rest custom. `pattern_single`: the
+/// relations the pattern takes one value of (`None`: every relation, as misp-stix's
+/// cpe-asset pattern does).
+fn software(
+    uuid: &str,
+    mut all: Groups,
+    mut ids: Groups,
+    single: &[&str],
+    natives: &[(&str, &str)],
+    pattern_single: Option<&[&str]>,
+) -> Observable {
+    let repeated = all.split(Some(single));
+    let mut props = Obj::new();
+    for (relation, property) in natives {
+        if let Some(mut v) = all.pop(relation) {
+            let value = if single.contains(relation) {
+                json!(v.remove(0))
+            } else {
+                json!(v)
+            };
+            props.insert((*property).into(), value);
+        }
+    }
+    all.restore(repeated);
+    all.custom(&mut props);
+    let prefix = "software";
+    let mut parts = Vec::new();
+    let repeated = ids.split(pattern_single);
+    for (relation, property) in natives {
+        if let Some(v) = ids.pop(relation) {
+            parts.push(format!("{prefix}:{property} = '{}'", pattern_value(&v)));
+        }
+    }
+    ids.restore(repeated);
+    ids.custom_pattern(prefix, &mut parts);
+    observable(prefix, uuid, props, parts)
+}
+
+/// The SDO misp-stix writes for an object of a template that is no observable:
+/// (STIX type, properties, with the `misp-category` kill chain phase); `None` for any
+/// other template. `vulnerability`, `attack-pattern`, `course-of-action`.
+pub(crate) fn sdo(name: &str, parts: &[Part]) -> Option<(&'static str, Obj, bool)> {
+    let values: Vec<String> = parts.iter().map(observed_value).collect();
+    let mut all = Groups::of(
+        parts
+            .iter()
+            .zip(&values)
+            .map(|(p, v)| (p.relation, v.as_str())),
+    );
+    match name {
+        "vulnerability" => Some(("vulnerability", vulnerability(parts)?, false)),
+        "attack-pattern" => {
+            let repeated = all.split(Some(&["name", "summary"]));
+            let mut props = Obj::new();
+            for (relation, property) in [("name", "name"), ("summary", "description")] {
+                if let Some(mut v) = all.pop(relation) {
+                    props.insert(property.into(), json!(v.remove(0)));
+                }
+            }
+            let mut references = Vec::new();
+            if let Some(ids) = all.pop("id") {
+                for v in ids {
+                    let v = if v.contains("CAPEC") {
+                        v
+                    } else {
+                        format!("CAPEC-{v}")
+                    };
+                    references.push(json!({"source_name": "capec", "external_id": v}));
+                }
+            }
+            if let Some(urls) = all.pop("references") {
+                for v in urls {
+                    let source = if v.contains("mitre") {
+                        "mitre-attack"
+                    } else {
+                        "external_url"
+                    };
+                    references.push(json!({"source_name": source, "url": v}));
+                }
+            }
+            if !references.is_empty() {
+                props.insert("external_references".into(), json!(references));
+            }
+            all.restore(repeated);
+            all.custom(&mut props);
+            if !props.contains_key("name") {
+                return None;
+            }
+            Some(("attack-pattern", props, true))
+        }
+        "course-of-action" => {
+            let repeated = all.split(None);
+            let mut props = Obj::new();
+            for relation in ["name", "description"] {
+                if let Some(mut v) = all.pop(relation) {
+                    props.insert(relation.into(), json!(v.remove(0)));
+                }
+            }
+            all.restore(repeated);
+            all.custom(&mut props);
+            if !props.contains_key("name") {
+                return None;
+            }
+            Some(("course-of-action", props, false))
+        }
+        _ => None,
+    }
 }

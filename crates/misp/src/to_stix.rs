@@ -801,21 +801,25 @@ impl Conversion {
                 }
             }
         }
-        if name == "vulnerability" {
-            if let Some(props) = crate::objects::vulnerability(&parts) {
-                let id = format!("vulnerability--{uuid}");
-                let mut v = Obj::new();
-                insert_head(&mut v, "vulnerability", &id, self.identity.as_deref(), time);
-                let mut labels = labels;
-                let markings = self.tags(&tags, &mut labels);
-                v.insert("labels".into(), Value::Array(labels));
-                v.extend(props);
-                if !markings.is_empty() {
-                    v.insert("object_marking_refs".into(), json!(markings));
-                }
-                self.push(Value::Object(v));
-                return;
+        if let Some((stix_type, props, kill_chain)) = crate::objects::sdo(name, &parts) {
+            let id = format!("{stix_type}--{uuid}");
+            let mut v = Obj::new();
+            insert_head(&mut v, stix_type, &id, self.identity.as_deref(), time);
+            if kill_chain {
+                v.insert(
+                    "kill_chain_phases".into(),
+                    json!([{"kill_chain_name": "misp-category", "phase_name": meta}]),
+                );
             }
+            let mut labels = labels;
+            let markings = self.tags(&tags, &mut labels);
+            v.insert("labels".into(), Value::Array(labels));
+            v.extend(props);
+            if !markings.is_empty() {
+                v.insert("object_marking_refs".into(), json!(markings));
+            }
+            self.push(Value::Object(v));
+            return;
         }
         let native = crate::objects::convert(name, &uuid, &parts);
         match native {

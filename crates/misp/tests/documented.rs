@@ -127,6 +127,10 @@ fn documented_pairs_are_converted_as_misp_stix_converts_them() {
         ("objects", "facebook-account"),
         ("objects", "vulnerability"),
         ("objects", "file"),
+        ("objects", "android-app"),
+        ("objects", "cpe-asset"),
+        ("objects", "attack-pattern"),
+        ("objects", "course-of-action"),
     ];
     for (kind, name) in must_match {
         let (same, all) = results[&(kind.to_string(), name.to_string())];
