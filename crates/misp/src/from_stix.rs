@@ -223,6 +223,7 @@ impl Exporter {
                     | "vulnerability"
                     | "attack-pattern"
                     | "course-of-action"
+                    | "identity"
             ) {
                 if let Some(object) = self.misp_object(o_uuid) {
                     for id in [
@@ -231,6 +232,7 @@ impl Exporter {
                         format!("vulnerability--{o_uuid}"),
                         format!("attack-pattern--{o_uuid}"),
                         format!("course-of-action--{o_uuid}"),
+                        format!("identity--{o_uuid}"),
                     ] {
                         if let Some(od) = self.get(&id) {
                             for s in strs(od, "object_refs") {
@@ -313,6 +315,7 @@ impl Exporter {
             "vulnerability",
             "attack-pattern",
             "course-of-action",
+            "identity",
         ]
         .iter()
         .find_map(|t| self.get(&format!("{t}--{uuid}")))?;
@@ -323,9 +326,9 @@ impl Exporter {
             .filter_map(|r| self.get(r))
             .collect();
         let attributes = match od.get("type").and_then(Value::as_str) {
-            Some(t) if t == name => crate::objects::sdo_attributes(&name, od)?,
             Some("observed-data") => crate::objects::attributes_of(&name, uuid, &scos)?,
-            _ => return None,
+            Some(_) => crate::objects::sdo_attributes(&name, od)?,
+            None => return None,
         };
         let indicator = self.get(&format!("indicator--{uuid}"));
         let pattern = indicator

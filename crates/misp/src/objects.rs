@@ -1802,6 +1802,25 @@ pub(crate) fn sdo_attributes(name: &str, o: &Obj) -> Option<Vec<Back>> {
                 }
             });
         }
+        "employee" => {
+            if o.get("x_misp_first_name").is_none() && o.get("x_misp_last_name").is_none() {
+                field("name", "full-name", "full-name", &mut out);
+            }
+            field("roles", "text", "employee-type", &mut out);
+            field("description", "text", "text", &mut out);
+            if let Some(c) = o.get("contact_information").and_then(Value::as_str) {
+                if let Some(v) = c.strip_prefix("email-address: ") {
+                    for e in v.split("; ") {
+                        out.extend(back("target-email", "email-address", &json!(e)));
+                    }
+                }
+            }
+            customs(o, &mut out, |r| match r {
+                "first-name" => "first-name",
+                "last-name" => "last-name",
+                _ => "text",
+            });
+        }
         "course-of-action" => {
             field("name", "text", "name", &mut out);
             field("description", "text", "description", &mut out);
@@ -3024,6 +3043,41 @@ pub(crate) fn sdo(name: &str, parts: &[Part]) -> Option<(&'static str, Obj, bool
                 return None;
             }
             Some(("attack-pattern", props, true))
+        }
+        "employee" => {
+            let repeated = all.split(Some(&["first-name", "full-name", "last-name", "text"]));
+            let mut props = Obj::new();
+            props.insert("identity_class".into(), json!("individual"));
+            if !all.has("full-name") {
+                let name: Vec<String> = ["first-name", "last-name"]
+                    .iter()
+                    .filter_map(|r| all.pop(r).map(|mut v| v.remove(0)))
+                    .collect();
+                if !name.is_empty() {
+                    props.insert("name".into(), json!(name.join(" ")));
+                }
+            }
+            if let Some(v) = all.pop("employee-type") {
+                props.insert("roles".into(), json!(v));
+            }
+            if let Some(mut v) = all.pop("full-name") {
+                props.insert("name".into(), json!(v.remove(0)));
+            }
+            if let Some(mut v) = all.pop("text") {
+                props.insert("description".into(), json!(v.remove(0)));
+            }
+            if let Some(v) = all.pop("email-address") {
+                props.insert(
+                    "contact_information".into(),
+                    json!(format!("email-address: {}", v.join("; "))),
+                );
+            }
+            all.restore(repeated);
+            all.custom(&mut props);
+            if !props.contains_key("name") {
+                return None;
+            }
+            Some(("identity", props, false))
         }
         "course-of-action" => {
             let repeated = all.split(None);
