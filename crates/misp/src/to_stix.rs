@@ -42,6 +42,11 @@ pub struct Converted {
     pub objects: Vec<Value>,
     /// Attributes and objects left out, each with its uuid, property and rule.
     pub skipped: Vec<MispError>,
+    /// Attributes and objects of a type or template Accord has no STIX mapping for,
+    /// kept whole as `x-misp-attribute` / `x-misp-object` (nothing is lost, but a
+    /// partner's tools see custom objects): (`attribute <uuid>` or `object <uuid>`,
+    /// the MISP type or template).
+    pub custom: Vec<(String, String)>,
 }
 
 type Obj = Map<String, Value>;
@@ -95,6 +100,7 @@ pub fn event_to_stix(event: &Value, position: usize) -> Result<Converted, MispEr
         relationships: Vec::new(),
         markings: Vec::new(),
         skipped: Vec::new(),
+        custom: Vec::new(),
         clusters: HashMap::new(),
         seen_refs: HashSet::new(),
     };
@@ -215,6 +221,7 @@ pub fn event_to_stix(event: &Value, position: usize) -> Result<Converted, MispEr
         event_uuid: uuid,
         objects: head,
         skipped: c.skipped,
+        custom: c.custom,
     })
 }
 
@@ -267,6 +274,7 @@ struct Conversion {
     relationships: Vec<(String, &'static str, String, i64)>,
     markings: Vec<Tlp>,
     skipped: Vec<MispError>,
+    custom: Vec<(String, String)>,
     /// Cluster uuid → the STIX id it was converted to (each cluster once per event).
     clusters: HashMap<String, String>,
 }
@@ -563,6 +571,8 @@ impl Conversion {
                 }
             }
             _ => {
+                self.custom
+                    .push((format!("attribute {}", a.uuid), kind.to_string()));
                 id = format!("x-misp-attribute--{}", a.uuid);
                 insert_head(
                     &mut o,
@@ -846,6 +856,8 @@ impl Conversion {
             }
             Some(Err((property, rule, message))) => self.skip(item, property, rule, &message),
             None => {
+                self.custom
+                    .push((format!("object {uuid}"), name.to_string()));
                 let id = format!("x-misp-object--{uuid}");
                 let mut x = Obj::new();
                 insert_head(&mut x, "x-misp-object", &id, self.identity.as_deref(), time);

@@ -252,3 +252,39 @@ fn tlp_tags_of_object_attributes_mark_the_observed_data_its_sco_and_indicator() 
         "the other tags are labels of the observed-data: {od}"
     );
 }
+
+/// An attribute type or object template without a STIX mapping is kept whole and
+/// named in [`accord_misp::Converted::custom`] (the CLI reports it), not dropped.
+#[test]
+fn unmapped_types_and_templates_are_kept_and_named() {
+    let pairs = pairs();
+    let text = event_to_stix(
+        &event("attributes", &pairs["attributes"]["text"]["MISP"]),
+        0,
+    )
+    .expect("converts");
+    assert_eq!(
+        text.custom,
+        vec![(
+            "attribute 91ae0a21-c7ae-4c7f-b84b-b84a7ce53d1f".to_string(),
+            "text".to_string()
+        )]
+    );
+    let additional = read("additional.json");
+    let misp = &additional["objects"]["unmapped template with tags"]["MISP"];
+    let bank = event_to_stix(&event("objects", misp), 0).expect("converts");
+    assert_eq!(
+        bank.custom,
+        vec![(
+            "object 695e7924-2518-4054-9cea-f82853d37410".to_string(),
+            "bank-account".to_string()
+        )]
+    );
+    assert!(bank
+        .objects
+        .iter()
+        .any(|o| o["id"] == "x-misp-object--695e7924-2518-4054-9cea-f82853d37410"));
+    let mapped =
+        event_to_stix(&event("objects", &pairs["objects"]["asn"]["MISP"]), 0).expect("converts");
+    assert!(mapped.custom.is_empty(), "{:?}", mapped.custom);
+}
