@@ -1,6 +1,7 @@
 //! `accord misp import`: any input is read as MISP events or refused with a rule; every
 //! event converts (or is refused) without a panic; every object written has an id of
-//! the form `type--uuid`, and the STIX written converts back to MISP events.
+//! the form `type--uuid`, the STIX written converts back to MISP events (attributes
+//! and the MISP objects Accord maps), and those events convert to STIX again.
 #![no_main]
 
 use accord_misp::from_stix::Exporter;
@@ -21,5 +22,7 @@ fuzz_target!(|data: &[u8]| {
             exporter.add(&object.to_string()).expect("written objects read back");
         }
     }
-    let _ = exporter.render();
+    for event in exporter.render().events {
+        let _ = event_to_stix(&event["Event"], 0);
+    }
 });

@@ -216,6 +216,37 @@ impl Exporter {
             let Some(o) = self.get(r) else { continue };
             let kind = o.get("type").and_then(Value::as_str).unwrap_or_default();
             let o_uuid = r.split("--").nth(1).unwrap_or_default();
+            if matches!(
+                kind,
+                "indicator"
+                    | "observed-data"
+                    | "vulnerability"
+                    | "attack-pattern"
+                    | "course-of-action"
+                    | "identity"
+            ) {
+                if let Some(object) = self.misp_object(o_uuid) {
+                    for id in [
+                        format!("indicator--{o_uuid}"),
+                        format!("observed-data--{o_uuid}"),
+                        format!("vulnerability--{o_uuid}"),
+                        format!("attack-pattern--{o_uuid}"),
+                        format!("course-of-action--{o_uuid}"),
+                        format!("identity--{o_uuid}"),
+                    ] {
+                        if let Some(od) = self.get(&id) {
+                            for s in strs(od, "object_refs") {
+                                used.insert(s.to_string());
+                            }
+                        }
+                        used.insert(id);
+                    }
+                    if !objects.iter().any(|x: &Value| x["uuid"] == o_uuid) {
+                        objects.push(object);
+                    }
+                    continue;
+                }
+            }
             let attribute = match kind {
                 "indicator" => self.indicator(o, o_uuid),
                 "observed-data" if !indicators.contains(o_uuid) => self.observed(o, o_uuid, false),
@@ -269,6 +300,89 @@ impl Exporter {
         e.insert("Object".into(), Value::Array(objects));
         e.insert("Tag".into(), Value::Array(tags(c)));
         json!({ "Event": e })
+    }
+
+    /// The MISP object an observed-data (with the indicator of the same uuid) or a
+    /// vulnerability that misp-stix wrote for one of the templates
+    /// [`crate::to_stix`] maps comes from: the template from the `misp:name` label,
+    /// the attributes from the SCOs' properties (the inverse of the template's
+    /// mapping; a custom `x_misp_<relation>` property gives a `text` attribute of that
+    /// relation), `to_ids` on the attributes whose value the indicator's pattern
+    /// compares. `None` for any other object.
+    fn misp_object(&self, uuid: &str) -> Option<Value> {
+        let od = [
+            "observed-data",
+            "vulnerability",
+            "attack-pattern",
+            "course-of-action",
+            "identity",
+        ]
+        .iter()
+        .find_map(|t| self.get(&format!("{t}--{uuid}")))?;
+        let name = misp_label(od, "name")?;
+        let meta = misp_label(od, "meta-category").unwrap_or_default();
+        let scos: Vec<&Obj> = strs(od, "object_refs")
+            .into_iter()
+            .filter_map(|r| self.get(r))
+            .collect();
+        let attributes = match od.get("type").and_then(Value::as_str) {
+            Some("observed-data") => crate::objects::attributes_of(&name, uuid, &scos)?,
+            Some(_) => crate::objects::sdo_attributes(&name, od)?,
+            None => return None,
+        };
+        let indicator = self.get(&format!("indicator--{uuid}"));
+        let pattern = indicator
+            .and_then(|i| i.get("pattern").and_then(Value::as_str))
+            .unwrap_or_default();
+        let compared: HashSet<String> = literals(pattern).into_iter().collect();
+        let timestamp = od
+            .get("modified")
+            .and_then(Value::as_str)
+            .and_then(epoch)
+            .unwrap_or(0)
+            .to_string();
+        let attributes: Vec<Value> = attributes
+            .into_iter()
+            .map(|a| {
+                let a_uuid = a.uuid.unwrap_or_else(|| {
+                    Uuid::new_v5(
+                        &EXPORT_NAMESPACE,
+                        format!("{uuid}|{}|{}", a.relation, a.value).as_bytes(),
+                    )
+                    .to_string()
+                });
+                // A socket state is compared as a boolean (`is_listening = true`).
+                let to_ids = indicator.is_some()
+                    && (crate::objects::pattern_forms(&a.kind, &a.value)
+                        .iter()
+                        .any(|f| compared.contains(f))
+                        || (a.relation == "state"
+                            && pattern.contains(&format!(".is_{} = true", a.value))));
+                json!({
+                    "uuid": a_uuid, "type": a.kind, "object_relation": a.relation,
+                    "value": a.value, "to_ids": to_ids, "timestamp": timestamp,
+                    "category": crate::objects::category_of(&a.kind, &meta),
+                    "comment": "", "Tag": tags(od)
+                })
+            })
+            .collect();
+        let mut object = json!({
+            "uuid": uuid, "name": name, "meta-category": meta, "timestamp": timestamp,
+            "comment": indicator
+                .and_then(|i| i.get("description"))
+                .cloned()
+                .unwrap_or(json!("")),
+            "Attribute": attributes,
+        });
+        for (stix, misp) in [
+            ("first_observed", "first_seen"),
+            ("last_observed", "last_seen"),
+        ] {
+            if let Some(t) = od.get(stix).and_then(Value::as_str) {
+                object[misp] = json!(t);
+            }
+        }
+        Some(object)
     }
 
     /// An attribute from an indicator: the type from the label, the value from the
@@ -334,7 +448,7 @@ impl Exporter {
             find("file")
                 .or_else(|| find("x509-certificate"))
                 .and_then(|f| f.get("hashes"))
-                .and_then(|h| h.get(name))
+                .and_then(|h| h.get(crate::to_stix::sco_hash_key(name)))
                 .and_then(text)
         };
         let value = match kind.as_str() {
@@ -448,7 +562,18 @@ fn x_attribute(o: &Obj, uuid: &str) -> Value {
     a
 }
 
+/// An `x-misp-object` back: its attributes whole, each with the object's tags (its TLP
+/// markings and labels), which the attributes carried when it was converted.
 fn x_object(o: &Obj, uuid: &str) -> Value {
+    let mut attributes = o.get("x_misp_attributes").cloned().unwrap_or(json!([]));
+    let object_tags = tags(o);
+    if let Some(items) = attributes.as_array_mut() {
+        for a in items.iter_mut().filter(|a| a.get("Tag").is_none()) {
+            if let Some(map) = a.as_object_mut() {
+                map.insert("Tag".into(), json!(object_tags));
+            }
+        }
+    }
     let timestamp = o
         .get("modified")
         .and_then(Value::as_str)
@@ -460,7 +585,7 @@ fn x_object(o: &Obj, uuid: &str) -> Value {
         "meta-category": o.get("x_misp_meta_category").cloned().unwrap_or(json!("")),
         "comment": o.get("x_misp_comment").cloned().unwrap_or(json!("")),
         "timestamp": timestamp.to_string(),
-        "Attribute": o.get("x_misp_attributes").cloned().unwrap_or(json!([])),
+        "Attribute": attributes,
     })
 }
 

@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod from_stix;
+mod objects;
 pub mod to_stix;
 
 pub use error::{InputError, MispError, Rule};

@@ -42,6 +42,11 @@ pub struct Converted {
     pub objects: Vec<Value>,
     /// Attributes and objects left out, each with its uuid, property and rule.
     pub skipped: Vec<MispError>,
+    /// Attributes and objects of a type or template Accord has no STIX mapping for,
+    /// kept whole as `x-misp-attribute` / `x-misp-object` (nothing is lost, but a
+    /// partner's tools see custom objects): (`attribute <uuid>` or `object <uuid>`,
+    /// the MISP type or template).
+    pub custom: Vec<(String, String)>,
 }
 
 type Obj = Map<String, Value>;
@@ -95,6 +100,7 @@ pub fn event_to_stix(event: &Value, position: usize) -> Result<Converted, MispEr
         relationships: Vec::new(),
         markings: Vec::new(),
         skipped: Vec::new(),
+        custom: Vec::new(),
         clusters: HashMap::new(),
         seen_refs: HashSet::new(),
     };
@@ -215,6 +221,7 @@ pub fn event_to_stix(event: &Value, position: usize) -> Result<Converted, MispEr
         event_uuid: uuid,
         objects: head,
         skipped: c.skipped,
+        custom: c.custom,
     })
 }
 
@@ -267,18 +274,19 @@ struct Conversion {
     relationships: Vec<(String, &'static str, String, i64)>,
     markings: Vec<Tlp>,
     skipped: Vec<MispError>,
+    custom: Vec<(String, String)>,
     /// Cluster uuid → the STIX id it was converted to (each cluster once per event).
     clusters: HashMap<String, String>,
 }
 
 /// A converted observable: the SCOs and the pattern.
-struct Observable {
-    scos: Vec<Value>,
-    pattern: String,
+pub(crate) struct Observable {
+    pub(crate) scos: Vec<Value>,
+    pub(crate) pattern: String,
 }
 
 /// Why a value could not be converted: (property, rule, message).
-type Refusal = (&'static str, Rule, String);
+pub(crate) type Refusal = (&'static str, Rule, String);
 
 impl Conversion {
     fn add_ref(&mut self, id: &str) {
@@ -363,10 +371,17 @@ impl Conversion {
             galaxies: list(a, "Galaxy"),
             first_seen: a.get("first_seen").and_then(Value::as_str),
             last_seen: a.get("last_seen").and_then(Value::as_str),
+            object: false,
         };
+        if matches!(kind, "sigma" | "snort" | "suricata" | "yara") {
+            // misp-stix: a rule is an indicator in its own pattern language, with
+            // or without to_ids, its text between brackets as is.
+            let pattern = format!("[{text}]");
+            return self.indicator_only_attribute(&attr, pattern, kind);
+        }
         if let Some(pattern) = indicator_only(kind, &text) {
             if to_ids {
-                return self.indicator_only_attribute(&attr, pattern);
+                return self.indicator_only_attribute(&attr, pattern, "stix");
             }
             return self.sdo_attribute(
                 &Attr {
@@ -392,7 +407,7 @@ impl Conversion {
 
     /// Types misp-stix writes as an indicator only (no observable: a port, a user agent
     /// alone is no object): the galaxies relate to the indicator.
-    fn indicator_only_attribute(&mut self, a: &Attr, pattern: String) {
+    fn indicator_only_attribute(&mut self, a: &Attr, pattern: String, pattern_type: &str) {
         let ind_id = format!("indicator--{}", a.uuid);
         let mut ind = Obj::new();
         insert_head(
@@ -406,7 +421,7 @@ impl Conversion {
             ind.insert("description".into(), json!(c));
         }
         ind.insert("pattern".into(), json!(pattern));
-        ind.insert("pattern_type".into(), json!("stix"));
+        ind.insert("pattern_type".into(), json!(pattern_type));
         ind.insert("pattern_version".into(), json!("2.1"));
         ind.insert("valid_from".into(), json!(s(a.time)));
         ind.insert(
@@ -492,7 +507,17 @@ impl Conversion {
                 json!([{"kill_chain_name": "misp-category", "phase_name": a.category}]),
             );
             let mut labels = a.labels.clone();
-            let markings = self.tags(&a.tags, &mut labels);
+            let markings = if a.object {
+                let tlp: Vec<String> = a
+                    .tags
+                    .iter()
+                    .filter(|t| Tlp::from_tag(t).is_some())
+                    .cloned()
+                    .collect();
+                self.tags(&tlp, &mut labels)
+            } else {
+                self.tags(&a.tags, &mut labels)
+            };
             ind.insert("labels".into(), Value::Array(labels));
             if !markings.is_empty() {
                 ind.insert("object_marking_refs".into(), json!(markings));
@@ -546,6 +571,8 @@ impl Conversion {
                 }
             }
             _ => {
+                self.custom
+                    .push((format!("attribute {}", a.uuid), kind.to_string()));
                 id = format!("x-misp-attribute--{}", a.uuid);
                 insert_head(
                     &mut o,
@@ -749,6 +776,10 @@ impl Conversion {
                 value: v,
                 uuid: a_uuid,
                 to_ids: am.get("to_ids").is_some_and(truthy),
+                in_pattern: am.get("to_ids").map_or_else(
+                    || default_to_ids(am.get("type").and_then(Value::as_str).unwrap_or_default()),
+                    truthy,
+                ),
                 raw: am,
             });
         }
@@ -756,13 +787,51 @@ impl Conversion {
             json!(format!("misp:name=\"{}\"", name.replace('|', "-"))),
             json!(format!("misp:meta-category=\"{meta}\"")),
         ];
-        let native = match name {
-            "domain-ip" => domain_ip_object(&uuid, &attributes),
-            "url" => url_object(&uuid, &attributes),
-            "file" => file_object(&uuid, &attributes),
-            _ => None,
-        };
-        let tags: Vec<String> = Vec::new();
+        let parts: Vec<crate::objects::Part> = attributes
+            .iter()
+            .map(|a| crate::objects::Part {
+                relation: &a.relation,
+                value: &a.value,
+                uuid: a.uuid.as_deref(),
+                kind: a
+                    .raw
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+                data: a.raw.get("data").and_then(Value::as_str),
+                in_pattern: a.in_pattern,
+            })
+            .collect();
+        // misp-stix: the tags of an object's attributes, each once, in order.
+        let mut tags: Vec<String> = Vec::new();
+        for a in &attributes {
+            for t in tag_names(a.raw) {
+                if !tags.contains(&t) {
+                    tags.push(t);
+                }
+            }
+        }
+        if let Some((stix_type, props, kill_chain)) = crate::objects::sdo(name, &parts) {
+            let id = format!("{stix_type}--{uuid}");
+            let mut v = Obj::new();
+            insert_head(&mut v, stix_type, &id, self.identity.as_deref(), time);
+            if kill_chain {
+                v.insert(
+                    "kill_chain_phases".into(),
+                    json!([{"kill_chain_name": "misp-category", "phase_name": meta}]),
+                );
+            }
+            let mut labels = labels;
+            let markings = self.tags(&tags, &mut labels);
+            v.insert("labels".into(), Value::Array(labels));
+            v.extend(props);
+            if !markings.is_empty() {
+                v.insert("object_marking_refs".into(), json!(markings));
+            }
+            self.push(Value::Object(v));
+            return;
+        }
+        let native = crate::objects::convert(name, &uuid, &parts);
         match native {
             Some(Ok(obs)) => {
                 let to_ids = attributes.iter().any(|a| a.to_ids);
@@ -781,15 +850,23 @@ impl Conversion {
                     galaxies: Vec::new(),
                     first_seen: o.get("first_seen").and_then(Value::as_str),
                     last_seen: o.get("last_seen").and_then(Value::as_str),
+                    object: true,
                 };
                 self.observable_attribute(&attr, obs, to_ids);
             }
             Some(Err((property, rule, message))) => self.skip(item, property, rule, &message),
             None => {
+                self.custom
+                    .push((format!("object {uuid}"), name.to_string()));
                 let id = format!("x-misp-object--{uuid}");
                 let mut x = Obj::new();
                 insert_head(&mut x, "x-misp-object", &id, self.identity.as_deref(), time);
+                let mut labels = labels;
+                let markings = self.tags(&tags, &mut labels);
                 x.insert("labels".into(), Value::Array(labels));
+                if !markings.is_empty() {
+                    x.insert("object_marking_refs".into(), json!(markings));
+                }
                 let attrs: Vec<Value> = attributes
                     .iter()
                     .map(|a| {
@@ -797,6 +874,12 @@ impl Conversion {
                         for key in ["type", "object_relation", "value", "category"] {
                             if let Some(v) = a.raw.get(key) {
                                 m.insert(key.into(), v.clone());
+                            }
+                        }
+                        // PyMISP gives an attribute without a category its type's default.
+                        if !m.contains_key("category") {
+                            if let Some(t) = a.raw.get("type").and_then(Value::as_str) {
+                                m.insert("category".into(), json!(default_category(t)));
                             }
                         }
                         for key in ["comment", "to_ids"] {
@@ -877,6 +960,10 @@ struct Attr<'a> {
     galaxies: Vec<&'a Value>,
     first_seen: Option<&'a str>,
     last_seen: Option<&'a str>,
+    /// A MISP object: its indicator carries the TLP of its attributes' tags but not
+    /// their other tags as labels (misp-stix writes neither; Accord keeps the TLP so
+    /// the gate does not release the pattern more widely than the observed-data).
+    object: bool,
 }
 
 struct ObjAttr<'a> {
@@ -884,6 +971,8 @@ struct ObjAttr<'a> {
     value: String,
     uuid: Option<String>,
     to_ids: bool,
+    /// In the indicator's pattern: `to_ids`, or the type's default when absent (misp-stix).
+    in_pattern: bool,
     raw: &'a Obj,
 }
 
@@ -991,11 +1080,31 @@ pub fn hash_name(kind: &str) -> Option<(&'static str, usize)> {
         "imphash" => ("IMPHASH", 32),
         "authentihash" => ("AUTHENTIHASH", 64),
         "ssdeep" => ("SSDEEP", 0),
+        "sha512/224" => ("SHA-224", 56),
+        "sha512/256" => ("SHA-256", 64),
+        "cdhash" => ("CDHASH", 0),
+        "impfuzzy" => ("IMPFUZZY", 0),
+        "pehash" => ("PEHASH", 0),
+        "telfhash" => ("TELFHASH", 0),
+        "vhash" => ("VHASH", 0),
         _ => return None,
     })
 }
 
-fn hash_path(prefix: &str, name: &str) -> String {
+/// The key of a hash in an SCO's `hashes`, as the stix2 library writes it: the
+/// algorithms of the STIX vocabulary by their vocabulary name (`SHA-256`), the others
+/// as misp-stix names them (`SHA224`, `SHA3384`).
+pub(crate) fn sco_hash_key(name: &str) -> &str {
+    match name {
+        "SHA-224" => "SHA224",
+        "SHA-384" => "SHA384",
+        "SHA3-224" => "SHA3224",
+        "SHA3-384" => "SHA3384",
+        other => other,
+    }
+}
+
+pub(crate) fn hash_path(prefix: &str, name: &str) -> String {
     if name.contains('-') {
         format!("{prefix}:hashes.'{name}'")
     } else {
@@ -1003,7 +1112,7 @@ fn hash_path(prefix: &str, name: &str) -> String {
     }
 }
 
-fn check_hash(kind: &str, value: &str) -> Result<(&'static str, String), Refusal> {
+pub(crate) fn check_hash(kind: &str, value: &str) -> Result<(&'static str, String), Refusal> {
     let Some((name, len)) = hash_name(kind) else {
         return Err(("type", Rule::Value, format!("'{kind}' is not a hash type")));
     };
@@ -1031,7 +1140,7 @@ pub fn escape(value: &str) -> String {
     value.replace('\\', "\\\\").replace('\'', "\\'")
 }
 
-fn sco(kind: &str, uuid: &str, props: Value) -> Value {
+pub(crate) fn sco(kind: &str, uuid: &str, props: Value) -> Value {
     let mut o = Obj::new();
     o.insert("type".into(), json!(kind));
     o.insert("spec_version".into(), json!("2.1"));
@@ -1042,7 +1151,7 @@ fn sco(kind: &str, uuid: &str, props: Value) -> Value {
     Value::Object(o)
 }
 
-fn ip_type(value: &str) -> Result<&'static str, Refusal> {
+pub(crate) fn ip_type(value: &str) -> Result<&'static str, Refusal> {
     let addr = value.split('/').next().unwrap_or(value);
     match addr.parse::<IpAddr>() {
         Ok(IpAddr::V4(_)) => Ok("ipv4-addr"),
@@ -1193,6 +1302,60 @@ fn observable(
                 pattern: format!("[{path} = '{v}']"),
             })
         }
+        "email-body" => Ok(Observable {
+            scos: vec![sco(
+                "email-message",
+                uuid,
+                json!({"is_multipart": false, "body": value}),
+            )],
+            pattern: format!("[email-message:body = '{v}']"),
+        }),
+        "email-header" => Ok(Observable {
+            scos: vec![sco(
+                "email-message",
+                uuid,
+                json!({"is_multipart": false, "received_lines": [value]}),
+            )],
+            pattern: format!("[email-message:received_lines = '{v}']"),
+        }),
+        "email-message-id" => Ok(Observable {
+            scos: vec![sco(
+                "email-message",
+                uuid,
+                json!({"is_multipart": false, "message_id": value}),
+            )],
+            pattern: format!("[email-message:message_id = '{v}']"),
+        }),
+        "email-attachment" => Ok(Observable {
+            scos: vec![
+                sco(
+                    "email-message",
+                    uuid,
+                    json!({"is_multipart": true, "body_multipart": [{
+                        "body_raw_ref": format!("file--{uuid}"),
+                        "content_disposition": format!("attachment; filename='{value}'")
+                    }]}),
+                ),
+                sco("file", uuid, json!({"name": value})),
+            ],
+            pattern: format!("[email-message:body_multipart[*].body_raw_ref.name = '{v}']"),
+        }),
+        "regkey|value" => (|| {
+            let (key, data) = split2(value)?;
+            let (pkey, pdata) = split2(&v)?;
+            Ok(Observable {
+                scos: vec![sco(
+                    "windows-registry-key",
+                    uuid,
+                    json!({"key": key.trim(), "values": [{"data": data.trim()}]}),
+                )],
+                pattern: format!(
+                    "[windows-registry-key:key = '{}' AND windows-registry-key:values.data = '{}']",
+                    crate::objects::sanitise_registry(pkey).trim(),
+                    crate::objects::sanitise_registry(pdata).trim()
+                ),
+            })
+        })(),
         "email-subject" => Ok(Observable {
             scos: vec![sco(
                 "email-message",
@@ -1320,7 +1483,11 @@ fn observable(
         k if hash_name(k).is_some() => (|| {
             let (name, hex) = check_hash(k, value)?;
             Ok(Observable {
-                scos: vec![sco("file", uuid, json!({"hashes": {name: hex}}))],
+                scos: vec![sco(
+                    "file",
+                    uuid,
+                    json!({"hashes": {sco_hash_key(name): hex}}),
+                )],
                 pattern: format!("[{} = '{}']", hash_path("file", name), escape(&hex)),
             })
         })(),
@@ -1331,7 +1498,7 @@ fn observable(
                 scos: vec![sco(
                     "file",
                     uuid,
-                    json!({"hashes": {name: hex}, "name": file}),
+                    json!({"hashes": {sco_hash_key(name): hex}, "name": file}),
                 )],
                 pattern: format!(
                     "[file:name = '{}' AND {} = '{}']",
@@ -1343,129 +1510,6 @@ fn observable(
         })(),
         _ => return None,
     })
-}
-
-fn relation<'a>(attributes: &'a [ObjAttr], name: &str) -> Vec<&'a ObjAttr<'a>> {
-    attributes.iter().filter(|a| a.relation == name).collect()
-}
-
-fn domain_ip_object(uuid: &str, attributes: &[ObjAttr]) -> Option<Result<Observable, Refusal>> {
-    let domains = relation(attributes, "domain");
-    let ips = relation(attributes, "ip");
-    if domains.is_empty() || domains.iter().chain(&ips).any(|a| a.uuid.is_none()) {
-        return None;
-    }
-    let mut scos = Vec::new();
-    let mut ip_ids = Vec::new();
-    let mut parts = Vec::new();
-    for ip in &ips {
-        let t = match ip_type(&ip.value) {
-            Ok(t) => t,
-            Err(e) => return Some(Err(e)),
-        };
-        let a_uuid = ip.uuid.as_deref().unwrap_or_default();
-        ip_ids.push(format!("{t}--{a_uuid}"));
-        scos.push(sco(t, a_uuid, json!({"value": ip.value})));
-    }
-    for d in &domains {
-        if d.to_ids {
-            parts.push(format!("domain-name:value = '{}'", escape(&d.value)));
-        }
-        let mut props = json!({"value": d.value});
-        if !ip_ids.is_empty() {
-            props["resolves_to_refs"] = json!(ip_ids);
-        }
-        scos.push(sco(
-            "domain-name",
-            d.uuid.as_deref().unwrap_or_default(),
-            props,
-        ));
-    }
-    for ip in &ips {
-        parts.push(format!(
-            "domain-name:resolves_to_refs[*].value = '{}'",
-            escape(&ip.value)
-        ));
-    }
-    let _ = uuid;
-    Some(Ok(Observable {
-        scos,
-        pattern: format!("[{}]", parts.join(" AND ")),
-    }))
-}
-
-fn url_object(uuid: &str, attributes: &[ObjAttr]) -> Option<Result<Observable, Refusal>> {
-    let urls = relation(attributes, "url");
-    if urls.len() != 1 || attributes.len() != 1 {
-        return None;
-    }
-    Some(Ok(Observable {
-        scos: vec![sco("url", uuid, json!({"value": urls[0].value}))],
-        pattern: if urls[0].to_ids {
-            format!("[url:value = '{}']", escape(&urls[0].value))
-        } else {
-            String::new()
-        },
-    }))
-}
-
-fn file_object(uuid: &str, attributes: &[ObjAttr]) -> Option<Result<Observable, Refusal>> {
-    let mut hashes = Obj::new();
-    let mut parts = Vec::new();
-    let mut props = Obj::new();
-    for a in attributes {
-        if let Some((name, _)) = hash_name(&a.relation) {
-            let hex = match check_hash(&a.relation, &a.value) {
-                Ok((_, hex)) => hex,
-                Err(e) => return Some(Err(e)),
-            };
-            if a.to_ids {
-                parts.push(format!("{} = '{}'", hash_path("file", name), escape(&hex)));
-            }
-            hashes.insert(name.into(), json!(hex));
-        } else if a.relation == "filename" || a.relation == "size-in-bytes" {
-            // handled below, in misp-stix's order
-        } else {
-            return None; // other relations: leave the object to x-misp-object
-        }
-    }
-    if !hashes.is_empty() {
-        props.insert("hashes".into(), Value::Object(hashes));
-    }
-    for a in relation(attributes, "size-in-bytes") {
-        match a.value.trim().parse::<u64>() {
-            Ok(n) => {
-                props.insert("size".into(), json!(n));
-                if a.to_ids {
-                    parts.push(format!("file:size = '{n}'"));
-                }
-            }
-            Err(_) => {
-                return Some(Err((
-                    "size-in-bytes",
-                    Rule::Value,
-                    format!("'{}' is not a size", a.value),
-                )))
-            }
-        }
-    }
-    let names = relation(attributes, "filename");
-    if names.len() > 1 {
-        return None;
-    }
-    if let Some(n) = names.first() {
-        props.insert("name".into(), json!(n.value));
-        if n.to_ids {
-            parts.push(format!("file:name = '{}'", escape(&n.value)));
-        }
-    }
-    if props.is_empty() {
-        return None;
-    }
-    Some(Ok(Observable {
-        scos: vec![sco("file", uuid, Value::Object(props))],
-        pattern: format!("[{}]", parts.join(" AND ")),
-    }))
 }
 
 fn cluster_stix_type(galaxy_type: &str) -> Option<&'static str> {
@@ -1672,6 +1716,12 @@ fn misp_datetime(text: &str) -> Option<OffsetDateTime> {
     let format = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond][offset_hour sign:mandatory][offset_minute]"
     );
+    if let Ok(t) = OffsetDateTime::parse(text, &format) {
+        return Some(t);
+    }
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second][offset_hour sign:mandatory][offset_minute]"
+    );
     OffsetDateTime::parse(text, &format).ok()
 }
 
@@ -1746,6 +1796,8 @@ fn default_category(kind: &str) -> &'static str {
         "regkey" => "Persistence mechanism",
         "email" => "Social network",
         "text" | "comment" | "other" => "Other",
+        "iban" | "bic" | "btc" | "xmr" | "bank-account-nr" | "aba-rtn" | "bin" | "cc-number"
+        | "prtn" | "dash" => "Financial fraud",
         _ => "Network activity",
     }
 }
@@ -1783,6 +1835,9 @@ fn default_to_ids(kind: &str) -> bool {
             | "uri"
             | "mutex"
             | "regkey"
+            | "regkey|value"
+            | "email-attachment"
+            | "email-message-id"
             | "malware-sample"
             | "x509-fingerprint-md5"
             | "x509-fingerprint-sha1"

@@ -22,6 +22,10 @@ pub struct MispConversion {
     pub skipped: Vec<MispError>,
     /// Events refused whole (no valid uuid, no timestamp).
     pub refused: Vec<MispError>,
+    /// Attributes and objects kept whole as `x-misp-attribute` / `x-misp-object`, having
+    /// no STIX mapping: (event uuid, `attribute <uuid>` / `object <uuid>`, MISP type or
+    /// template).
+    pub custom: Vec<(String, String, String)>,
 }
 
 /// Convert a MISP JSON text (an event, `{"Event": …}`, a list, a REST answer).
@@ -36,6 +40,13 @@ pub fn convert(text: &str) -> Result<MispConversion, InputError> {
             Ok(converted) => {
                 out.events += 1;
                 out.skipped.extend(converted.skipped);
+                let event = converted.event_uuid.clone();
+                out.custom.extend(
+                    converted
+                        .custom
+                        .into_iter()
+                        .map(|(item, kind)| (event.clone(), item, kind)),
+                );
                 for object in converted.objects {
                     let id = object["id"].as_str().unwrap_or_default().to_string();
                     let version = object["modified"]

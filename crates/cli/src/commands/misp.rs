@@ -154,6 +154,23 @@ fn report(file: &std::path::Path, conversion: &accord_node::misp::MispConversion
     for e in &conversion.skipped {
         eprintln!("{}: skipped: {e}", file.display());
     }
+    // Kept whole, not dropped: named so the user knows what a partner's tools will see
+    // as custom objects. Not a problem (exit status unchanged).
+    let mut kinds: std::collections::BTreeMap<(&str, &str), usize> = Default::default();
+    for (_, item, kind) in &conversion.custom {
+        let what = if item.starts_with("object") {
+            "object template"
+        } else {
+            "attribute type"
+        };
+        *kinds.entry((what, kind.as_str())).or_default() += 1;
+    }
+    for ((what, kind), n) in kinds {
+        eprintln!(
+            "{}: kept as custom STIX (no mapping): {n} × {what} '{kind}'",
+            file.display()
+        );
+    }
     conversion.refused.len() + conversion.skipped.len()
 }
 

@@ -1,0 +1,3099 @@
+//! MISP objects that misp-stix converts to one observable (an SCO, sometimes with the
+//! addresses it refers to) and, when an attribute of the object has `to_ids`, an
+//! indicator: `asn`, `credential`, `ip-port`, `mutex`, `registry-key`, `url`,
+//! `user-account`, `x509`.
+//!
+//! misp-stix's rule for every one of them, followed here:
+//! - the attributes are grouped by `object_relation`, in the order they first appear;
+//! - a relation a native STIX property holds one value of ("single") gives that
+//!   property its first value; its further values become the custom property
+//!   `x_misp_<relation>` (after the native ones);
+//! - every relation without a native property becomes `x_misp_<relation>` (the
+//!   relation lower-cased, anything but `a-z0-9_` folded to `_`), one value as is,
+//!   several as a list;
+//! - the indicator's pattern has the same properties, from the attributes with
+//!   `to_ids` (the type's MISP default when the attribute omits it), each value of a
+//!   custom relation a comparison `<type>:x_misp_<relation> = '…'`.
+//!
+//! A value the native property cannot hold unchanged (an AS or port that is no
+//! decimal integer) stays a custom property, as misp-stix keeps it verbatim.
+
+use serde_json::{json, Map, Value};
+
+use crate::error::Rule;
+use crate::to_stix::{
+    check_hash, escape, hash_path, ip_type, sco, sco_hash_key, Observable, Refusal,
+};
+
+type Obj = Map<String, Value>;
+
+/// One attribute of an object, as the templates read it.
+pub(crate) struct Part<'a> {
+    pub relation: &'a str,
+    pub value: &'a str,
+    pub uuid: Option<&'a str>,
+    /// The MISP type (`datetime` values are read as date-times, as PyMISP does).
+    pub kind: &'a str,
+    /// The attachment's content (base64), for `attachment`-like relations.
+    pub data: Option<&'a str>,
+    /// The attribute goes into the indicator's pattern (its `to_ids`, or the type's default).
+    pub in_pattern: bool,
+}
+
+/// Values by relation, in the order the relations first appear.
+#[derive(Default, Clone)]
+struct Groups(Vec<(String, Vec<String>)>);
+
+impl Groups {
+    fn of<'a>(parts: impl Iterator<Item = (&'a str, &'a str)>) -> Groups {
+        let mut g = Groups::default();
+        for (relation, value) in parts {
+            match g.0.iter_mut().find(|(r, _)| r == relation) {
+                Some((_, values)) => values.push(value.to_string()),
+                None => g.0.push((relation.to_string(), vec![value.to_string()])),
+            }
+        }
+        g
+    }
+
+    /// Keep the first value of each single relation (`None`: every relation); the
+    /// further values, by relation.
+    fn split(&mut self, single: Option<&[&str]>) -> Groups {
+        let mut repeated = Groups::default();
+        for (relation, values) in &mut self.0 {
+            if single.is_some_and(|s| !s.contains(&relation.as_str())) {
+                continue;
+            }
+            if values.len() > 1 {
+                repeated.0.push((relation.clone(), values.split_off(1)));
+            }
+        }
+        repeated
+    }
+
+    fn has(&self, relation: &str) -> bool {
+        self.0.iter().any(|(r, _)| r == relation)
+    }
+
+    fn pop(&mut self, relation: &str) -> Option<Vec<String>> {
+        let i = self.0.iter().position(|(r, _)| r == relation)?;
+        Some(self.0.remove(i).1)
+    }
+
+    /// misp-stix's `_select_single_feature`: the first value; the others stay.
+    fn select_first(&mut self, relation: &str) -> Option<String> {
+        let i = self.0.iter().position(|(r, _)| r == relation)?;
+        if self.0[i].1.len() == 1 {
+            return self.0.remove(i).1.pop();
+        }
+        Some(self.0[i].1.remove(0))
+    }
+
+    /// Give the further values back to their relations (after the natives are taken).
+    fn restore(&mut self, repeated: Groups) {
+        for (relation, values) in repeated.0 {
+            match self.0.iter_mut().find(|(r, _)| *r == relation) {
+                Some((_, existing)) => existing.extend(values),
+                None => self.0.push((relation, values)),
+            }
+        }
+    }
+
+    /// The custom properties `x_misp_<relation>`: one value as is, several a list.
+    fn custom(self, props: &mut Obj) {
+        self.custom_keeping(props, &[]);
+    }
+
+    /// The same, but the relations not in `single` stay lists even with one value
+    /// (misp-stix's `_handle_observable_properties`, for x509 and network-connection).
+    fn custom_keeping(self, props: &mut Obj, lists: &[&str]) {
+        for (relation, mut values) in self.0 {
+            let value = if values.len() == 1 && !lists.contains(&relation.as_str()) {
+                json!(values.pop())
+            } else {
+                json!(values)
+            };
+            props.insert(custom_name(&relation), value);
+        }
+    }
+
+    /// The pattern comparisons of the custom properties.
+    fn custom_pattern(self, prefix: &str, parts: &mut Vec<String>) {
+        for (relation, values) in self.0 {
+            let segment = quote_segment(&custom_name(&relation));
+            for v in values {
+                parts.push(format!("{prefix}:{segment} = '{v}'"));
+            }
+        }
+    }
+}
+
+/// misp-stix's custom property name of a relation: `x_misp_` and the relation
+/// lower-cased, any character but `a-z0-9_` folded to `_`.
+pub(crate) fn custom_name(relation: &str) -> String {
+    let folded: String = relation
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("x_misp_{folded}")
+}
+
+/// A pattern path segment: as is when it is an identifier, else quoted.
+fn quote_segment(segment: &str) -> String {
+    let mut chars = segment.chars();
+    let ident = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ident {
+        segment.to_string()
+    } else {
+        format!("'{}'", escape(segment))
+    }
+}
+
+/// A decimal integer as a STIX integer property holds it unchanged (`007`, `+5` are not).
+fn canonical_int(value: &str) -> Option<i64> {
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    if digits.is_empty()
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+        || (digits.len() > 1 && digits.starts_with('0'))
+    {
+        return None;
+    }
+    value.parse().ok()
+}
+
+/// misp-stix's AS number: the digits (and dots) of `AS174`.
+fn as_number(value: &str) -> Option<u64> {
+    let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// The observable and pattern of an object of one of these templates; `None` for any
+/// other template (or an object the template cannot be built from: misp-stix writes
+/// those as `x-misp-object`).
+pub(crate) fn convert(
+    name: &str,
+    uuid: &str,
+    parts: &[Part],
+) -> Option<Result<Observable, Refusal>> {
+    let observed: Vec<String> = parts
+        .iter()
+        .map(|p| match p.kind {
+            "datetime" => stix_time(p.value).unwrap_or_else(|| p.value.to_string()),
+            _ => p.value.to_string(),
+        })
+        .collect();
+    let all = Groups::of(
+        parts
+            .iter()
+            .zip(&observed)
+            .map(|(p, v)| (p.relation, v.as_str())),
+    );
+    let escaped: Vec<String> = parts
+        .iter()
+        .map(|p| match p.kind {
+            "datetime" => escape(&python_datetime(p.value).unwrap_or_else(|| p.value.to_string())),
+            _ => escape(p.value),
+        })
+        .collect();
+    let ids = Groups::of(
+        parts
+            .iter()
+            .zip(&escaped)
+            .filter(|(p, _)| p.in_pattern)
+            .map(|(p, e)| (p.relation, e.as_str())),
+    );
+    match name {
+        "mutex" => Some(Ok(simple("mutex", uuid, all, ids, &[("name", "name")]))),
+        "url" => Some(Ok(simple("url", uuid, all, ids, &[("url", "value")]))),
+        "asn" => asn(uuid, all, ids),
+        "credential" => Some(Ok(credential(uuid, all, ids))),
+        "registry-key" => Some(Ok(registry_key(uuid, all, ids))),
+        "x509" => Some(Ok(x509(uuid, all, ids))),
+        "user-account" => Some(Ok(user_account(uuid, all, ids))),
+        "ip-port" => ip_port(uuid, parts, all, ids),
+        "network-connection" => network_connection(uuid, parts, all, ids),
+        "domain-ip" => domain_ip(uuid, parts, all, ids),
+        "email" => email(uuid, parts, all, ids),
+        "file" => file(uuid, parts, all, ids),
+        "http-request" => http_request(uuid, parts, all, ids),
+        "network-socket" => network_socket(uuid, parts, all, ids),
+        "process" => process(uuid, parts, all, ids),
+        "android-app" => Some(Ok(software(
+            uuid,
+            all,
+            ids,
+            &["name"],
+            &[("name", "name")],
+            Some(&["name"]),
+        ))),
+        "cpe-asset" => Some(Ok(software(
+            uuid,
+            all,
+            ids,
+            &["cpe", "product", "vendor", "version"],
+            &[
+                ("cpe", "cpe"),
+                ("language", "languages"),
+                ("product", "name"),
+                ("vendor", "vendor"),
+                ("version", "version"),
+            ],
+            None,
+        ))),
+        "facebook-account" | "github-user" | "gitlab-user" | "parler-account"
+        | "reddit-account" | "telegram-account" | "twitter-account" => {
+            account(name, uuid, parts, all, ids)
+        }
+        _ => None,
+    }
+}
+
+fn observable(kind: &str, uuid: &str, props: Obj, parts: Vec<String>) -> Observable {
+    Observable {
+        scos: vec![sco(kind, uuid, Value::Object(props))],
+        pattern: format!("[{}]", parts.join(" AND ")),
+    }
+}
+
+/// Every relation single, natives as strings (mutex, url).
+fn simple(
+    kind: &str,
+    uuid: &str,
+    mut all: Groups,
+    mut ids: Groups,
+    natives: &[(&str, &str)],
+) -> Observable {
+    let mut props = Obj::new();
+    let repeated = all.split(None);
+    for (relation, property) in natives {
+        if let Some(mut v) = all.pop(relation) {
+            props.insert((*property).into(), json!(v.remove(0)));
+        }
+    }
+    all.restore(repeated);
+    all.custom(&mut props);
+    let mut parts = Vec::new();
+    let repeated = ids.split(None);
+    for (relation, property) in natives {
+        if let Some(mut v) = ids.pop(relation) {
+            parts.push(format!("{kind}:{property} = '{}'", v.remove(0)));
+        }
+    }
+    ids.restore(repeated);
+    ids.custom_pattern(kind, &mut parts);
+    observable(kind, uuid, props, parts)
+}
+
+fn asn(uuid: &str, mut all: Groups, mut ids: Groups) -> Option<Result<Observable, Refusal>> {
+    let single = ["asn", "description"];
+    let repeated = all.split(Some(&single));
+    let asn = all.pop("asn")?;
+    // A number misp-stix would rewrite (or cannot read) leaves the object custom.
+    let number = canonical_int(asn[0].trim_start_matches("AS").trim_start_matches("as"))
+        .and_then(|n| u64::try_from(n).ok())?;
+    let mut props = Obj::new();
+    props.insert("number".into(), json!(number));
+    if let Some(mut d) = all.pop("description") {
+        props.insert("name".into(), json!(d.remove(0)));
+    }
+    all.restore(repeated);
+    all.custom(&mut props);
+    let mut parts = Vec::new();
+    let repeated = ids.split(Some(&single));
+    if let Some(v) = ids.pop("asn") {
+        match as_number(&v[0]) {
+            Some(n) => parts.push(format!("autonomous-system:number = '{n}'")),
+            None => {
+                return Some(Err((
+                    "asn",
+                    Rule::Value,
+                    format!("'{}' is not an AS number", v[0]),
+                )))
+            }
+        }
+    }
+    if let Some(mut d) = ids.pop("description") {
+        parts.push(format!("autonomous-system:name = '{}'", d.remove(0)));
+    }
+    ids.restore(repeated);
+    ids.custom_pattern("autonomous-system", &mut parts);
+    Some(Ok(observable("autonomous-system", uuid, props, parts)))
+}
+
+fn credential(uuid: &str, mut all: Groups, mut ids: Groups) -> Observable {
+    let single = ["username"];
+    let repeated = all.split(Some(&single));
+    let mut props = Obj::new();
+    if let Some(v) = all.select_first("password") {
+        props.insert("credential".into(), json!(v));
+    }
+    if let Some(v) = all.select_first("username") {
+        props.insert("user_id".into(), json!(v));
+    }
+    all.restore(repeated);
+    all.custom(&mut props);
+    let mut parts = Vec::new();
+    let repeated = ids.split(Some(&single));
+    if let Some(mut v) = ids.pop("username") {
+        parts.push(format!("user-account:user_id = '{}'", v.remove(0)));
+    }
+    if let Some(values) = ids.pop("password") {
+        for v in values {
+            parts.push(format!("user-account:credential = '{v}'"));
+        }
+    }
+    ids.restore(repeated);
+    ids.custom_pattern("user-account", &mut parts);
+    observable("user-account", uuid, props, parts)
+}
+
+/// misp-stix's `_sanitise_registry_key_value`: a `%` in a pattern is escaped.
+pub(crate) fn sanitise_registry(value: &str) -> String {
+    let s = value.trim();
+    if s.contains('%') && !s.contains("\\\\%") {
+        if s.contains("\\%") {
+            return s.replace("\\%", "\\\\%");
+        }
+        return s.replace('%', "\\\\%");
+    }
+    s.to_string()
+}
+
+fn registry_key(uuid: &str, mut all: Groups, mut ids: Groups) -> Observable {
+    let repeated = all.split(None);
+    let mut props = Obj::new();
+    if let Some(mut v) = all.pop("key") {
+        props.insert("key".into(), json!(v.remove(0)));
+    }
+    if let Some(mut v) = all.pop("last-modified") {
+        let mut m = v.remove(0);
+        if !m.ends_with('Z') {
+            m.push('Z');
+        }
+        props.insert("modified_time".into(), json!(m));
+    }
+    let mut value = Obj::new();
+    for (relation, property) in [("data-type", "data_type"), ("name", "name")] {
+        if let Some(mut v) = all.pop(relation) {
+            value.insert(property.into(), json!(v.remove(0)));
+        }
+    }
+    if let Some(mut v) = all.pop("data") {
+        value.insert("data".into(), json!(v.remove(0)));
+    }
+    if !value.is_empty() {
+        props.insert("values".into(), json!([value]));
+    }
+    all.restore(repeated);
+    all.custom(&mut props);
+    let prefix = "windows-registry-key";
+    let mut parts = Vec::new();
+    let repeated = ids.split(None);
+    // The pattern values are escaped already; the key and the value's fields are
+    // sanitised on top, as misp-stix does.
+    if let Some(mut v) = ids.pop("key") {
+        parts.push(format!(
+            "{prefix}:key = '{}'",
+            sanitise_registry(&v.remove(0))
+        ));
+    }
+    if let Some(mut v) = ids.pop("last-modified") {
+        parts.push(format!("{prefix}:modified_time = '{}'", v.remove(0)));
+    }
+    if let Some(mut v) = ids.pop("data") {
+        let d = v.remove(0);
+        let d = d.trim_matches('\'').trim_matches('"');
+        parts.push(format!(
+            "{prefix}:values[0].data = '{}'",
+            sanitise_registry(d)
+        ));
+    }
+    for (relation, property) in [("data-type", "data_type"), ("name", "name")] {
+        if let Some(mut v) = ids.pop(relation) {
+            parts.push(format!(
+                "{prefix}:values[0].{property} = '{}'",
+                sanitise_registry(&v.remove(0))
+            ));
+        }
+    }
+    let mut rest = Groups::default();
+    for (relation, values) in ids.0 {
+        rest.0.push((
+            relation,
+            values.iter().map(|v| sanitise_registry(v)).collect(),
+        ));
+    }
+    let repeated = Groups(
+        repeated
+            .0
+            .into_iter()
+            .map(|(r, values)| (r, values.iter().map(|v| sanitise_registry(v)).collect()))
+            .collect(),
+    );
+    rest.restore(repeated);
+    rest.custom_pattern(prefix, &mut parts);
+    observable(prefix, uuid, props, parts)
+}
+
+const X509_SINGLE: [&str; 16] = [
+    "is_ca",
+    "issuer",
+    "pem",
+    "pubkey-info-algorithm",
+    "pubkey-info-exponent",
+    "pubkey-info-modulus",
+    "pubkey-info-size",
+    "raw-base64",
+    "self_signed",
+    "serial-number",
+    "signature_algorithm",
+    "subject",
+    "text",
+    "validity-not-after",
+    "validity-not-before",
+    "version",
+];
+const X509_FEATURES: [(&str, &str); 8] = [
+    ("issuer", "issuer"),
+    ("pubkey-info-algorithm", "subject_public_key_algorithm"),
+    ("pubkey-info-exponent", "subject_public_key_exponent"),
+    ("pubkey-info-modulus", "subject_public_key_modulus"),
+    ("serial-number", "serial_number"),
+    ("signature_algorithm", "signature_algorithm"),
+    ("subject", "subject"),
+    ("version", "version"),
+];
+const X509_TIMELINE: [(&str, &str); 2] = [
+    ("validity-not-after", "validity_not_after"),
+    ("validity-not-before", "validity_not_before"),
+];
+const X509_EXTENSION: [(&str, &str); 5] = [
+    ("dns_names", "DNS name"),
+    ("email", "email"),
+    ("ip", "IP"),
+    ("rid", "RID"),
+    ("uri", "URI"),
+];
+const X509_HASHES: [(&str, &str, &str, usize); 3] = [
+    ("x509-fingerprint-md5", "MD5", "MD5", 32),
+    ("x509-fingerprint-sha1", "SHA-1", "SHA-1", 40),
+    ("x509-fingerprint-sha256", "SHA-256", "SHA-256", 64),
+];
+
+/// The relations of `groups` that are not single: misp-stix keeps their values a list.
+fn not_single(groups: &Groups, single: &[&str]) -> Vec<String> {
+    groups
+        .0
+        .iter()
+        .map(|(r, _)| r.clone())
+        .filter(|r| !single.contains(&r.as_str()))
+        .collect()
+}
+
+/// A MISP date-time as Python prints the `datetime` PyMISP reads it into, which is
+/// how misp-stix writes it into a pattern: `2020-10-25 16:22:00+00:00` (with a zone),
+/// `2021-01-01 00:00:00` (without).
+fn python_datetime(value: &str) -> Option<String> {
+    let (date, rest) = value.split_once(['T', ' '])?;
+    if date.len() != 10 || rest.len() < 8 {
+        return None;
+    }
+    let (time, zone) = if let Some(t) = rest.strip_suffix('Z') {
+        (t, "+00:00")
+    } else if let Some(i) = rest[8..].find(['+', '-']) {
+        let (t, z) = rest.split_at(8 + i);
+        (t, z)
+    } else {
+        (rest, "")
+    };
+    let zone = if zone.len() == 5 && !zone.contains(':') {
+        format!("{}:{}", &zone[..3], &zone[3..])
+    } else {
+        zone.to_string()
+    };
+    let (base, frac) = time.split_once('.').unwrap_or((time, ""));
+    let frac = if frac.is_empty() || frac.bytes().all(|b| b == b'0') {
+        String::new()
+    } else {
+        format!(".{:0<6}", &frac[..frac.len().min(6)])
+    };
+    Some(format!("{date} {base}{frac}{zone}"))
+}
+
+fn is_hex(value: &str, len: usize) -> bool {
+    value.len() == len && value.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A MISP date-time as STIX writes it (`2020-10-25T16:22:00Z`), or `None`.
+fn stix_time(value: &str) -> Option<String> {
+    let v = value.trim_end_matches('Z');
+    let (date, time) = v.split_once(['T', ' '])?;
+    if date.len() != 10 || time.len() < 8 {
+        return None;
+    }
+    let (base, frac) = time.split_once('.').unwrap_or((time, ""));
+    let frac = frac.trim_end_matches('0');
+    if frac.is_empty() {
+        Some(format!("{date}T{base}Z"))
+    } else {
+        Some(format!("{date}T{base}.{frac}Z"))
+    }
+}
+
+fn x509(uuid: &str, mut all: Groups, mut ids: Groups) -> Observable {
+    let repeated = all.split(Some(&X509_SINGLE));
+    let mut props = Obj::new();
+    let lists = not_single(&all, &X509_SINGLE);
+    let mut kept = Groups::default();
+    if let Some(v) = all.pop("pubkey-info-exponent") {
+        match canonical_int(&v[0]) {
+            Some(n) => {
+                props.insert("subject_public_key_exponent".into(), json!(n));
+            }
+            None => kept.0.push(("pubkey-info-exponent".into(), v)),
+        }
+    }
+    if let Some(mut v) = all.pop("self_signed") {
+        props.insert("is_self_signed".into(), json!(v.remove(0)));
+    }
+    let mut hashes = Obj::new();
+    for (relation, name, _, len) in X509_HASHES {
+        if let Some(v) = all
+            .0
+            .iter()
+            .find(|(r, _)| r == relation)
+            .map(|(_, v)| v.clone())
+        {
+            if v.len() == 1 && is_hex(&v[0], len) {
+                all.pop(relation);
+                hashes.insert(name.into(), json!(v[0].to_ascii_lowercase()));
+            }
+        }
+    }
+    if !hashes.is_empty() {
+        props.insert("hashes".into(), Value::Object(hashes));
+    }
+    for (relation, property) in X509_FEATURES {
+        if let Some(mut v) = all.pop(relation) {
+            props.insert(property.into(), json!(v.remove(0)));
+        }
+    }
+    for (relation, property) in X509_TIMELINE {
+        if let Some(mut v) = all.pop(relation) {
+            let t = v.remove(0);
+            match stix_time(&t) {
+                Some(t) => {
+                    props.insert(property.into(), json!(t));
+                }
+                None => kept.0.push((relation.into(), vec![t])),
+            }
+        }
+    }
+    let mut extension = Vec::new();
+    for (relation, feature) in X509_EXTENSION {
+        if let Some(values) = all.pop(relation) {
+            for v in values {
+                extension.push(format!("{feature}:{v}"));
+            }
+        }
+    }
+    if !extension.is_empty() {
+        props.insert(
+            "x509_v3_extensions".into(),
+            json!({"subject_alternative_name": extension.join(",")}),
+        );
+    }
+    all.restore(kept);
+    all.restore(repeated);
+    all.custom_keeping(
+        &mut props,
+        &lists.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    let prefix = "x509-certificate";
+    let mut parts = Vec::new();
+    let repeated = ids.split(Some(&X509_SINGLE));
+    if let Some(mut v) = ids.pop("self_signed") {
+        parts.push(format!("{prefix}:is_self_signed = '{}'", v.remove(0)));
+    }
+    for (relation, _, pattern_name, len) in X509_HASHES {
+        if let Some(v) = ids
+            .0
+            .iter()
+            .find(|(r, _)| r == relation)
+            .map(|(_, v)| v.clone())
+        {
+            if v.len() == 1 && is_hex(&v[0], len) {
+                ids.pop(relation);
+                parts.push(format!(
+                    "{prefix}:hashes.{} = '{}'",
+                    quote_segment(pattern_name),
+                    v[0]
+                ));
+            }
+        }
+    }
+    for (relation, property) in X509_FEATURES.iter().chain(X509_TIMELINE.iter()) {
+        if let Some(mut v) = ids.pop(relation) {
+            parts.push(format!("{prefix}:{property} = '{}'", v.remove(0)));
+        }
+    }
+    let mut extension = Vec::new();
+    for (relation, feature) in X509_EXTENSION {
+        if let Some(values) = ids.pop(relation) {
+            for v in values {
+                extension.push(format!("{feature}:{v}"));
+            }
+        }
+    }
+    if !extension.is_empty() {
+        parts.push(format!(
+            "{prefix}:x509_v3_extensions.subject_alternative_name = '{}'",
+            extension.join(",")
+        ));
+    }
+    ids.restore(repeated);
+    ids.custom_pattern(prefix, &mut parts);
+    observable(prefix, uuid, props, parts)
+}
+
+const USER_SINGLE: [&str; 17] = [
+    "account-type",
+    "can_escalate_privs",
+    "created",
+    "disabled",
+    "display-name",
+    "expires",
+    "first_login",
+    "group-id",
+    "home_dir",
+    "is_service_account",
+    "last_login",
+    "password",
+    "password_last_changed",
+    "privileged",
+    "shell",
+    "user-id",
+    "username",
+];
+const USER_FEATURES: [(&str, &str); 9] = [
+    ("account-type", "account_type"),
+    ("can_escalate_privs", "can_escalate_privs"),
+    ("disabled", "is_disabled"),
+    ("display-name", "display_name"),
+    ("is_service_account", "is_service_account"),
+    ("password", "credential"),
+    ("privileged", "is_privileged"),
+    ("user-id", "user_id"),
+    ("username", "account_login"),
+];
+const USER_TIMELINE: [(&str, &str); 5] = [
+    ("created", "account_created"),
+    ("expires", "account_expires"),
+    ("first_login", "account_first_login"),
+    ("last_login", "account_last_login"),
+    ("password_last_changed", "credential_last_changed"),
+];
+const USER_EXTENSION: [(&str, &str); 4] = [
+    ("group", "groups"),
+    ("group-id", "gid"),
+    ("home_dir", "home_dir"),
+    ("shell", "shell"),
+];
+
+fn user_account(uuid: &str, mut all: Groups, mut ids: Groups) -> Observable {
+    let repeated = all.split(Some(&USER_SINGLE));
+    let mut kept = Groups::default();
+    let mut gid = None;
+    if let Some(v) = all.pop("group-id") {
+        match canonical_int(&v[0]) {
+            Some(n) => gid = Some(n),
+            None => kept.0.push(("group-id".into(), v)),
+        }
+    }
+    let mut props = Obj::new();
+    for (relation, property) in USER_FEATURES {
+        if let Some(mut v) = all.pop(relation) {
+            props.insert(property.into(), json!(v.remove(0)));
+        }
+    }
+    for (relation, property) in USER_TIMELINE {
+        if let Some(mut v) = all.pop(relation) {
+            let t = v.remove(0);
+            match stix_time(&t) {
+                Some(t) => {
+                    props.insert(property.into(), json!(t));
+                }
+                None => kept.0.push((relation.into(), vec![t])),
+            }
+        }
+    }
+    let mut extension = Obj::new();
+    for (relation, property) in USER_EXTENSION {
+        if relation == "group-id" {
+            if let Some(n) = gid {
+                extension.insert(property.into(), json!(n));
+            }
+            continue;
+        }
+        if let Some(mut v) = all.pop(relation) {
+            let value = if USER_SINGLE.contains(&relation) {
+                json!(v.remove(0))
+            } else {
+                json!(v)
+            };
+            extension.insert(property.into(), value);
+        }
+    }
+    if !extension.is_empty() {
+        props.insert(
+            "extensions".into(),
+            json!({ "unix-account-ext": extension }),
+        );
+    }
+    all.restore(kept);
+    all.restore(repeated);
+    all.custom(&mut props);
+    let prefix = "user-account";
+    let mut parts = Vec::new();
+    let repeated = ids.split(Some(&USER_SINGLE));
+    for (relation, property) in USER_FEATURES.iter().chain(USER_TIMELINE.iter()) {
+        if let Some(v) = ids.pop(relation) {
+            parts.push(format!("{prefix}:{property} = '{}'", pattern_value(&v)));
+        }
+    }
+    for (relation, property) in USER_EXTENSION {
+        if let Some(values) = ids.pop(relation) {
+            for v in values {
+                parts.push(format!(
+                    "{prefix}:extensions.'unix-account-ext'.{property} = '{v}'"
+                ));
+            }
+        }
+    }
+    ids.restore(repeated);
+    ids.custom_pattern(prefix, &mut parts);
+    observable(prefix, uuid, props, parts)
+}
+
+/// A single relation's value in a pattern (a non-single one, as Python prints a list).
+fn pattern_value(values: &[String]) -> String {
+    if values.len() == 1 {
+        values[0].clone()
+    } else {
+        let quoted: Vec<String> = values.iter().map(|v| format!("'{v}'")).collect();
+        format!("[{}]", quoted.join(", "))
+    }
+}
+
+fn ip_port(
+    uuid: &str,
+    parts_in: &[Part],
+    mut all: Groups,
+    mut ids: Groups,
+) -> Option<Result<Observable, Refusal>> {
+    let single = ["first-seen", "last-seen", "protocol"];
+    let repeated = all.split(Some(&single));
+    let mut nt = Obj::new();
+    let mut scos = Vec::new();
+    let mut protocols: Vec<String> = Vec::new();
+    for feature in ["ip-src", "ip-dst", "ip"] {
+        let Some(values) = all.pop(feature) else {
+            continue;
+        };
+        let side = if feature == "ip-src" {
+            "src_ref"
+        } else {
+            "dst_ref"
+        };
+        if nt.contains_key(side) {
+            all.0.push((feature.into(), values));
+            continue;
+        }
+        let first = &values[0];
+        let a_uuid = parts_in
+            .iter()
+            .find(|p| p.relation == feature && p.value == first)
+            .and_then(|p| p.uuid)?;
+        let t = match ip_type(first) {
+            Ok(t) => t,
+            Err(e) => return Some(Err(e)),
+        };
+        let id = format!("{t}--{a_uuid}");
+        scos.push(sco(t, a_uuid, json!({"value": first})));
+        nt.insert(side.into(), json!(id));
+        let proto = t.split('-').next().unwrap_or(t).to_string();
+        if !protocols.contains(&proto) {
+            protocols.push(proto);
+        }
+        if values.len() > 1 {
+            all.0.push((feature.into(), values[1..].to_vec()));
+        }
+    }
+    let mut kept = Groups::default();
+    for (relation, property) in [("dst-port", "dst_port"), ("src-port", "src_port")] {
+        if all.has(relation) {
+            let first = all.select_first(relation).unwrap_or_default();
+            match canonical_int(&first).filter(|n| (0..=65535).contains(n)) {
+                Some(n) => {
+                    nt.insert(property.into(), json!(n));
+                }
+                None => kept.0.push((relation.into(), vec![first])),
+            }
+        }
+    }
+    if let Some(mut p) = all.pop("protocol") {
+        let p = p.remove(0);
+        if !protocols.contains(&p) {
+            protocols.push(p);
+        }
+    }
+    if protocols.is_empty() {
+        protocols.push("tcp".into());
+    }
+    nt.insert("protocols".into(), json!(protocols));
+    for (relation, property) in [("first-seen", "start"), ("last-seen", "end")] {
+        if let Some(mut v) = all.pop(relation) {
+            let t = v.remove(0);
+            match stix_time(&t) {
+                Some(t) => {
+                    nt.insert(property.into(), json!(t));
+                }
+                None => kept.0.push((relation.into(), vec![t])),
+            }
+        }
+    }
+    all.restore(kept);
+    all.restore(repeated);
+    all.custom(&mut nt);
+    let prefix = "network-traffic";
+    let mut parts = Vec::new();
+    for (relation, side) in [
+        ("ip", "dst_ref"),
+        ("ip-src", "src_ref"),
+        ("ip-dst", "dst_ref"),
+    ] {
+        if let Some(values) = ids.pop(relation) {
+            for v in values {
+                let t = if v.contains(':') {
+                    "ipv6-addr"
+                } else {
+                    "ipv4-addr"
+                };
+                parts.push(format!(
+                    "({prefix}:{side}.type = '{t}' AND {prefix}:{side}.value = '{v}')"
+                ));
+            }
+        }
+    }
+    for relation in ["domain", "hostname"] {
+        if let Some(values) = ids.pop(relation) {
+            for v in values {
+                parts.push(format!(
+                    "({prefix}:dst_ref.type = 'domain-name' AND {prefix}:dst_ref.value = '{v}')"
+                ));
+            }
+        }
+    }
+    for (relation, property) in [
+        ("dst-port", "dst_port"),
+        ("src-port", "src_port"),
+        ("first-seen", "start"),
+        ("last-seen", "end"),
+    ] {
+        if let Some(values) = ids.pop(relation) {
+            for v in values {
+                parts.push(format!("{prefix}:{property} = '{v}'"));
+            }
+        }
+    }
+    ids.custom_pattern(prefix, &mut parts);
+    let mut all_scos = vec![sco(prefix, uuid, Value::Object(nt))];
+    all_scos.extend(scos);
+    Some(Ok(Observable {
+        scos: all_scos,
+        pattern: format!("[{}]", parts.join(" AND ")),
+    }))
+}
+
+fn network_connection(
+    uuid: &str,
+    parts_in: &[Part],
+    mut all: Groups,
+    mut ids: Groups,
+) -> Option<Result<Observable, Refusal>> {
+    let repeated = all.split(None);
+    let uuid_of = |relation: &str, value: &str| {
+        parts_in
+            .iter()
+            .find(|p| p.relation == relation && p.value == value)
+            .and_then(|p| p.uuid)
+    };
+    let mut nt = Obj::new();
+    let mut scos = Vec::new();
+    for side in ["src", "dst"] {
+        let ip = format!("ip-{side}");
+        let host = format!("hostname-{side}");
+        if let Some(mut v) = all.pop(&ip) {
+            let value = v.remove(0);
+            let a_uuid = uuid_of(&ip, &value)?;
+            let t = match ip_type(&value) {
+                Ok(t) => t,
+                Err(e) => return Some(Err(e)),
+            };
+            scos.push(sco(t, a_uuid, json!({"value": value})));
+            nt.insert(format!("{side}_ref"), json!(format!("{t}--{a_uuid}")));
+            continue;
+        }
+        if let Some(mut v) = all.pop(&host) {
+            let value = v.remove(0);
+            let a_uuid = uuid_of(&host, &value)?;
+            scos.push(sco("domain-name", a_uuid, json!({"value": value})));
+            nt.insert(
+                format!("{side}_ref"),
+                json!(format!("domain-name--{a_uuid}")),
+            );
+        }
+    }
+    let mut kept = Groups::default();
+    for (relation, property) in [
+        ("dst-port", "dst_port"),
+        ("first-packet-seen", "start"),
+        ("src-port", "src_port"),
+    ] {
+        if let Some(mut v) = all.pop(relation) {
+            let value = v.remove(0);
+            if property == "start" {
+                match stix_time(&value) {
+                    Some(t) => {
+                        nt.insert(property.into(), json!(t));
+                    }
+                    None => kept.0.push((relation.into(), vec![value])),
+                }
+                continue;
+            }
+            match canonical_int(&value).filter(|n| (0..=65535).contains(n)) {
+                Some(n) => {
+                    nt.insert(property.into(), json!(n));
+                }
+                None => kept.0.push((relation.into(), vec![value])),
+            }
+        }
+    }
+    let mut protocols = Vec::new();
+    for relation in ["layer3-protocol", "layer4-protocol", "layer7-protocol"] {
+        if let Some(mut v) = all.pop(relation) {
+            protocols.push(v.remove(0).to_lowercase());
+        }
+    }
+    if protocols.is_empty() {
+        protocols.push("tcp".into());
+    }
+    nt.insert("protocols".into(), json!(protocols));
+    all.restore(kept);
+    all.restore(repeated);
+    all.custom(&mut nt);
+    let prefix = "network-traffic";
+    let mut parts = Vec::new();
+    let repeated = ids.split(None);
+    for side in ["src", "dst"] {
+        let feature = format!("{prefix}:{side}_ref");
+        if let Some(mut v) = ids.pop(&format!("ip-{side}")) {
+            let value = v.remove(0);
+            let t = if value.contains(':') {
+                "ipv6-addr"
+            } else {
+                "ipv4-addr"
+            };
+            parts.push(format!(
+                "({feature}.type = '{t}' AND {feature}.value = '{value}')"
+            ));
+        }
+        if let Some(mut v) = ids.pop(&format!("hostname-{side}")) {
+            parts.push(format!(
+                "({feature}.type = 'domain-name' AND {feature}.value = '{}')",
+                v.remove(0)
+            ));
+        }
+    }
+    for (relation, property) in [
+        ("dst-port", "dst_port"),
+        ("first-packet-seen", "start"),
+        ("src-port", "src_port"),
+    ] {
+        if let Some(mut v) = ids.pop(relation) {
+            parts.push(format!("{prefix}:{property} = '{}'", v.remove(0)));
+        }
+    }
+    let mut index = 0;
+    for relation in ["layer3-protocol", "layer4-protocol", "layer7-protocol"] {
+        if let Some(mut v) = ids.pop(relation) {
+            parts.push(format!(
+                "{prefix}:protocols[{index}] = '{}'",
+                v.remove(0).to_lowercase()
+            ));
+            index += 1;
+        }
+    }
+    ids.restore(repeated);
+    ids.custom_pattern(prefix, &mut parts);
+    let mut all_scos = vec![sco(prefix, uuid, Value::Object(nt))];
+    all_scos.extend(scos);
+    Some(Ok(Observable {
+        scos: all_scos,
+        pattern: format!("[{}]", parts.join(" AND ")),
+    }))
+}
+
+const DOMAIN_IP_SINGLE: [&str; 6] = [
+    "first-seen",
+    "hostname",
+    "last-seen",
+    "port",
+    "registration-date",
+    "text",
+];
+
+/// `domain-ip`: with relations `domain`, `hostname`, `ip` only ("standard"), a
+/// `domain-name` per domain (and one for the hostname), each with the id of its
+/// attribute, resolving to every address; with any other relation ("custom"), one
+/// `domain-name--<object uuid>` (the first domain, else the hostname) carrying the
+/// other relations as custom properties. Without a domain or hostname: `None`.
+fn domain_ip(
+    uuid: &str,
+    parts_in: &[Part],
+    mut all: Groups,
+    mut ids: Groups,
+) -> Option<Result<Observable, Refusal>> {
+    if !all.has("domain") && !all.has("hostname") {
+        return None;
+    }
+    let standard = parts_in
+        .iter()
+        .all(|p| matches!(p.relation, "domain" | "hostname" | "ip"));
+    let mut scos = Vec::new();
+    let mut resolves = Vec::new();
+    for p in parts_in.iter().filter(|p| p.relation == "ip") {
+        let a_uuid = p.uuid?;
+        let t = match ip_type(p.value) {
+            Ok(t) => t,
+            Err(e) => return Some(Err(e)),
+        };
+        resolves.push(format!("{t}--{a_uuid}"));
+        scos.push(sco(t, a_uuid, json!({"value": p.value})));
+    }
+    all.pop("ip");
+    let with_refs = |mut props: Obj| {
+        if !resolves.is_empty() {
+            props.insert("resolves_to_refs".into(), json!(resolves));
+        }
+        props
+    };
+    let repeated = all.split(Some(&DOMAIN_IP_SINGLE));
+    if standard {
+        if let Some(host) = parts_in.iter().find(|p| p.relation == "hostname") {
+            let mut props = Obj::new();
+            props.insert("value".into(), json!(host.value));
+            let mut props = with_refs(props);
+            repeated.clone().custom(&mut props);
+            scos.push(sco("domain-name", host.uuid?, Value::Object(props)));
+        }
+        for d in parts_in.iter().filter(|p| p.relation == "domain") {
+            let mut props = Obj::new();
+            props.insert("value".into(), json!(d.value));
+            scos.push(sco("domain-name", d.uuid?, Value::Object(with_refs(props))));
+        }
+    } else {
+        let mut props = Obj::new();
+        let value = all
+            .select_first("domain")
+            .or_else(|| all.select_first("hostname"));
+        if let Some(v) = value {
+            props.insert("value".into(), json!(v));
+        }
+        let mut props = with_refs(props);
+        let lists = not_single(&all, &DOMAIN_IP_SINGLE);
+        all.restore(repeated);
+        all.custom_keeping(
+            &mut props,
+            &lists.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+        scos.insert(0, sco("domain-name", uuid, Value::Object(props)));
+    }
+    let prefix = "domain-name";
+    let special = ids.has("domain") && ids.has("hostname");
+    let mut parts = Vec::new();
+    for (relation, field) in [
+        ("domain", "value"),
+        ("hostname", "value"),
+        ("ip", "resolves_to_refs[*].value"),
+    ] {
+        let field = if relation == "hostname" && special {
+            "x_misp_hostname"
+        } else {
+            field
+        };
+        if let Some(values) = ids.pop(relation) {
+            for v in values {
+                parts.push(format!("{prefix}:{field} = '{v}'"));
+            }
+        }
+    }
+    ids.custom_pattern(prefix, &mut parts);
+    Some(Ok(Observable {
+        scos,
+        pattern: format!("[{}]", parts.join(" AND ")),
+    }))
+}
+
+/// The value of a part as stix2 writes a custom property: a `datetime` attribute as a
+/// STIX timestamp (PyMISP reads it into a date-time), anything else as is.
+fn observed_value(p: &Part) -> String {
+    match p.kind {
+        "datetime" => stix_time(p.value).unwrap_or_else(|| p.value.to_string()),
+        _ => p.value.to_string(),
+    }
+}
+
+/// The properties of the `vulnerability` SDO misp-stix writes for a `vulnerability`
+/// object: the first `id` its name, every id an external reference (`cve` for a CVE),
+/// `description` (else `summary`) its description, `references` URL references, the
+/// other relations custom properties. `None` without an `id`.
+pub(crate) fn vulnerability(parts: &[Part]) -> Option<Obj> {
+    let values: Vec<String> = parts.iter().map(observed_value).collect();
+    let mut all = Groups::of(
+        parts
+            .iter()
+            .zip(&values)
+            .map(|(p, v)| (p.relation, v.as_str())),
+    );
+    let ids = all.pop("id")?;
+    let mut props = Obj::new();
+    props.insert("name".into(), json!(ids[0]));
+    let mut references: Vec<Value> = ids
+        .iter()
+        .map(|v| {
+            let source = if v.starts_with("CVE") {
+                "cve"
+            } else {
+                "vulnerability"
+            };
+            json!({"source_name": source, "external_id": v})
+        })
+        .collect();
+    for feature in ["description", "summary"] {
+        if let Some(v) = all.select_first(feature) {
+            props.insert("description".into(), json!(v));
+            break;
+        }
+    }
+    if let Some(urls) = all.pop("references") {
+        references.extend(urls.iter().map(|u| json!({"source_name": "url", "url": u})));
+    }
+    props.insert("external_references".into(), json!(references));
+    all.custom(&mut props);
+    Some(props)
+}
+
+/// One attribute of a MISP object read back from STIX (`accord export --format misp`).
+pub(crate) struct Back {
+    pub kind: String,
+    pub relation: String,
+    pub value: String,
+    /// The attribute's own uuid, when a STIX object carries it (an address, a domain).
+    pub uuid: Option<String>,
+}
+
+fn back(kind: &str, relation: &str, value: &Value) -> Vec<Back> {
+    let one = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(if *b { "1" } else { "0" }.to_string()),
+        Value::Object(o) => o.get("value").and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    };
+    let values: Vec<String> = match value {
+        Value::Array(items) => items.iter().filter_map(one).collect(),
+        v => one(v).into_iter().collect(),
+    };
+    values
+        .into_iter()
+        .map(|value| Back {
+            kind: kind.to_string(),
+            relation: relation.to_string(),
+            value,
+            uuid: None,
+        })
+        .collect()
+}
+
+/// The relations whose name has an underscore: the others fold `-` to `_`.
+const UNDERSCORED: [&str; 9] = [
+    "home_dir",
+    "self_signed",
+    "is_ca",
+    "can_escalate_privs",
+    "is_service_account",
+    "first_login",
+    "last_login",
+    "password_last_changed",
+    "dns_names",
+];
+
+/// The relation a custom property `x_misp_<folded>` carries.
+fn unfold(property: &str) -> Option<String> {
+    let folded = property.strip_prefix("x_misp_")?;
+    if UNDERSCORED.contains(&folded) {
+        return Some(folded.to_string());
+    }
+    Some(folded.replace('_', "-"))
+}
+
+/// The custom properties of an SCO as `text` attributes (or the type a template gives).
+fn customs(sco: &Obj, out: &mut Vec<Back>, kind_of: impl Fn(&str) -> &'static str) {
+    for (key, value) in sco {
+        if let Some(relation) = unfold(key) {
+            out.extend(back(kind_of(&relation), &relation, value));
+        }
+    }
+}
+
+fn with_uuid(mut b: Vec<Back>, id: Option<&Value>) -> Vec<Back> {
+    let uuid = id
+        .and_then(Value::as_str)
+        .and_then(|i| i.split_once("--"))
+        .map(|(_, u)| u.to_string());
+    for x in &mut b {
+        x.uuid.clone_from(&uuid);
+    }
+    b
+}
+
+/// The attributes of a MISP object of template `name` from the SCOs misp-stix writes
+/// for it; `None` for a template [`convert`] does not map.
+pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec<Back>> {
+    let find = |t: &str| {
+        scos.iter()
+            .find(|s| s.get("type").and_then(Value::as_str) == Some(t))
+            .copied()
+    };
+    let by_id = |id: &Value| scos.iter().find(|s| s.get("id") == Some(id)).copied();
+    let mut out = Vec::new();
+    let field = |o: &Obj, key: &str, kind: &str, relation: &str, out: &mut Vec<Back>| {
+        if let Some(v) = o.get(key) {
+            out.extend(back(kind, relation, v));
+        }
+    };
+    match name {
+        "asn" => {
+            let a = find("autonomous-system")?;
+            if let Some(n) = a.get("number").and_then(Value::as_u64) {
+                out.extend(back("AS", "asn", &json!(format!("AS{n}"))));
+            }
+            field(a, "name", "text", "description", &mut out);
+            customs(a, &mut out, |_| "text");
+        }
+        "credential" => {
+            let a = find("user-account")?;
+            field(a, "user_id", "text", "username", &mut out);
+            field(a, "credential", "text", "password", &mut out);
+            customs(a, &mut out, |_| "text");
+        }
+        "mutex" => {
+            let a = find("mutex")?;
+            field(a, "name", "text", "name", &mut out);
+            customs(a, &mut out, |_| "text");
+        }
+        "url" => {
+            let a = find("url")?;
+            field(a, "value", "url", "url", &mut out);
+            customs(a, &mut out, |r| match r {
+                "domain" => "domain",
+                "host" => "hostname",
+                "ip" => "ip-dst",
+                "port" => "port",
+                _ => "text",
+            });
+        }
+        "registry-key" => {
+            let a = find("windows-registry-key")?;
+            field(a, "key", "regkey", "key", &mut out);
+            field(a, "modified_time", "datetime", "last-modified", &mut out);
+            if let Some(v) = a
+                .get("values")
+                .and_then(Value::as_array)
+                .and_then(|v| v.first())
+                .and_then(Value::as_object)
+            {
+                field(v, "data", "text", "data", &mut out);
+                field(v, "data_type", "text", "data-type", &mut out);
+                field(v, "name", "text", "name", &mut out);
+            }
+            customs(a, &mut out, |_| "text");
+        }
+        "x509" => {
+            let a = find("x509-certificate")?;
+            if let Some(h) = a.get("hashes").and_then(Value::as_object) {
+                for (stix, relation) in [
+                    ("MD5", "x509-fingerprint-md5"),
+                    ("SHA-1", "x509-fingerprint-sha1"),
+                    ("SHA-256", "x509-fingerprint-sha256"),
+                ] {
+                    field(h, stix, relation, relation, &mut out);
+                }
+            }
+            field(a, "is_self_signed", "boolean", "self_signed", &mut out);
+            for (relation, property) in X509_FEATURES {
+                field(a, property, "text", relation, &mut out);
+            }
+            for (relation, property) in X509_TIMELINE {
+                field(a, property, "datetime", relation, &mut out);
+            }
+            customs(a, &mut out, |_| "text");
+        }
+        "user-account" => {
+            let a = find("user-account")?;
+            for (relation, property) in USER_FEATURES {
+                field(a, property, "text", relation, &mut out);
+            }
+            for (relation, property) in USER_TIMELINE {
+                field(a, property, "datetime", relation, &mut out);
+            }
+            if let Some(ext) = a
+                .get("extensions")
+                .and_then(|e| e.get("unix-account-ext"))
+                .and_then(Value::as_object)
+            {
+                for (relation, property) in USER_EXTENSION {
+                    field(ext, property, "text", relation, &mut out);
+                }
+            }
+            customs(a, &mut out, |_| "text");
+        }
+        "ip-port" | "network-connection" => {
+            let nt = find("network-traffic")?;
+            for (side, ip_relation, host_relation) in [
+                ("src_ref", "ip-src", "hostname-src"),
+                ("dst_ref", "ip-dst", "hostname-dst"),
+            ] {
+                let Some(target) = nt.get(side).and_then(&by_id) else {
+                    continue;
+                };
+                let (kind, relation) = match target.get("type").and_then(Value::as_str) {
+                    Some("domain-name") => ("hostname", host_relation),
+                    _ => (ip_relation, ip_relation),
+                };
+                let relation = if name == "ip-port" && side == "dst_ref" {
+                    "ip"
+                } else {
+                    relation
+                };
+                out.extend(with_uuid(
+                    back(kind, relation, target.get("value").unwrap_or(&Value::Null)),
+                    target.get("id"),
+                ));
+            }
+            field(nt, "src_port", "port", "src-port", &mut out);
+            field(nt, "dst_port", "port", "dst-port", &mut out);
+            if name == "ip-port" {
+                field(nt, "start", "datetime", "first-seen", &mut out);
+                field(nt, "end", "datetime", "last-seen", &mut out);
+            } else {
+                field(nt, "start", "datetime", "first-packet-seen", &mut out);
+                let protocols: Vec<String> = nt
+                    .get("protocols")
+                    .and_then(Value::as_array)
+                    .map(|p| {
+                        p.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_uppercase)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if protocols != ["TCP"] {
+                    for (p, relation) in protocols.iter().zip([
+                        "layer3-protocol",
+                        "layer4-protocol",
+                        "layer7-protocol",
+                    ]) {
+                        out.extend(back("text", relation, &json!(p)));
+                    }
+                }
+            }
+            customs(nt, &mut out, |r| match r {
+                "domain" => "domain",
+                "hostname" => "hostname",
+                _ => "text",
+            });
+        }
+        n if ACCOUNTS.iter().any(|(t, _, _)| *t == n) => {
+            let (_, natives, _) = ACCOUNTS.iter().find(|(t, _, _)| *t == n)?;
+            let a = find("user-account")?;
+            for (relation, property) in *natives {
+                field(a, property, "text", relation, &mut out);
+            }
+            customs(a, &mut out, |r| if r == "link" { "link" } else { "text" });
+        }
+        "email" => {
+            let m = find("email-message")?;
+            let address = |id: &Value, relation: &str, out: &mut Vec<Back>| {
+                if let Some(a) = by_id(id) {
+                    out.extend(with_uuid(
+                        back(
+                            if relation == "from" {
+                                "email-src"
+                            } else {
+                                "email-dst"
+                            },
+                            relation,
+                            a.get("value").unwrap_or(&Value::Null),
+                        ),
+                        a.get("id"),
+                    ));
+                    if let Some(n) = a.get("display_name") {
+                        let kind = if relation == "from" {
+                            "email-src-display-name"
+                        } else {
+                            "email-dst-display-name"
+                        };
+                        out.extend(back(kind, &format!("{relation}-display-name"), n));
+                    }
+                }
+            };
+            if let Some(id) = m.get("from_ref") {
+                address(id, "from", &mut out);
+            }
+            for feature in ["to", "cc", "bcc"] {
+                for id in m
+                    .get(format!("{feature}_refs").as_str())
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    address(id, feature, &mut out);
+                }
+            }
+            field(m, "subject", "email-subject", "subject", &mut out);
+            field(m, "message_id", "email-message-id", "message-id", &mut out);
+            field(m, "date", "datetime", "send-date", &mut out);
+            if let Some(h) = m.get("additional_header_fields").and_then(Value::as_object) {
+                field(h, "Reply-To", "email-reply-to", "reply-to", &mut out);
+                field(h, "X-Mailer", "email-x-mailer", "x-mailer", &mut out);
+            }
+            for part in m
+                .get("body_multipart")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let Some(target) = part.get("body_raw_ref").and_then(&by_id) else {
+                    continue;
+                };
+                let relation = part
+                    .get("content_disposition")
+                    .and_then(Value::as_str)
+                    .and_then(|d| d.split(';').next())
+                    .unwrap_or("attachment");
+                let value = target
+                    .get("name")
+                    .or_else(|| target.get("x_misp_filename"))
+                    .unwrap_or(&Value::Null);
+                out.extend(with_uuid(
+                    back("email-attachment", relation, value),
+                    target.get("id"),
+                ));
+            }
+            customs(m, &mut out, |r| match r {
+                "email-body" => "email-body",
+                "mime-boundary" => "email-mime-boundary",
+                _ => "text",
+            });
+        }
+        "android-app" | "cpe-asset" => {
+            let a = find("software")?;
+            let natives: &[(&str, &str)] = if name == "android-app" {
+                &[("name", "name")]
+            } else {
+                &[
+                    ("cpe", "cpe"),
+                    ("language", "languages"),
+                    ("product", "name"),
+                    ("vendor", "vendor"),
+                    ("version", "version"),
+                ]
+            };
+            for (relation, property) in natives {
+                let kind = if *relation == "cpe" { "cpe" } else { "text" };
+                field(a, property, kind, relation, &mut out);
+            }
+            customs(a, &mut out, |r| match r {
+                "domain" => "domain",
+                "certificate" => "sha1",
+                _ => "text",
+            });
+        }
+        "process" => {
+            let own = format!("process--{uuid}");
+            let p = scos
+                .iter()
+                .find(|s| s.get("id").and_then(Value::as_str) == Some(own.as_str()))
+                .copied()?;
+            let parent = p.get("parent_ref").and_then(&by_id);
+            if let Some(parent) = parent {
+                let parent_id = parent.get("id");
+                let has_pid = parent.get("pid").is_some();
+                if let Some(v) = parent.get("pid") {
+                    out.extend(with_uuid(back("text", "parent-pid", v), parent_id));
+                }
+                if let Some(v) = parent.get("command_line") {
+                    let b = back("text", "parent-command-line", v);
+                    out.extend(if has_pid { b } else { with_uuid(b, parent_id) });
+                }
+                if let Some(f) = parent.get("image_ref").and_then(&by_id) {
+                    out.extend(with_uuid(
+                        back(
+                            "filename",
+                            "parent-image",
+                            f.get("name").unwrap_or(&Value::Null),
+                        ),
+                        f.get("id"),
+                    ));
+                }
+                let mut rest = Vec::new();
+                customs(parent, &mut rest, |_| "text");
+                for mut b in rest {
+                    b.relation = format!("parent-{}", b.relation);
+                    out.push(b);
+                }
+            }
+            for child in p
+                .get("child_refs")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(&by_id)
+            {
+                if let Some(v) = child.get("pid") {
+                    out.extend(with_uuid(back("text", "child-pid", v), child.get("id")));
+                }
+            }
+            if let Some(f) = p.get("image_ref").and_then(&by_id) {
+                out.extend(with_uuid(
+                    back("filename", "image", f.get("name").unwrap_or(&Value::Null)),
+                    f.get("id"),
+                ));
+            }
+            for (relation, property) in PROCESS_FEATURES {
+                let kind = match relation {
+                    "creation-time" => "datetime",
+                    "hidden" => "boolean",
+                    _ => "text",
+                };
+                if relation == "hidden" {
+                    if let Some(b) = p.get(property).and_then(Value::as_bool) {
+                        out.extend(back(
+                            kind,
+                            relation,
+                            &json!(if b { "True" } else { "False" }),
+                        ));
+                    }
+                    continue;
+                }
+                field(p, property, kind, relation, &mut out);
+            }
+            customs(p, &mut out, |_| "text");
+        }
+        "network-socket" => {
+            let nt = find("network-traffic")?;
+            for (side, ip_relation, host_relation) in [
+                ("src_ref", "ip-src", "hostname-src"),
+                ("dst_ref", "ip-dst", "hostname-dst"),
+            ] {
+                let Some(target) = nt.get(side).and_then(&by_id) else {
+                    continue;
+                };
+                let (kind, relation) = match target.get("type").and_then(Value::as_str) {
+                    Some("domain-name") => ("hostname", host_relation),
+                    _ => (ip_relation, ip_relation),
+                };
+                out.extend(with_uuid(
+                    back(kind, relation, target.get("value").unwrap_or(&Value::Null)),
+                    target.get("id"),
+                ));
+            }
+            field(nt, "src_port", "port", "src-port", &mut out);
+            field(nt, "dst_port", "port", "dst-port", &mut out);
+            if let Some(p) = nt
+                .get("protocols")
+                .and_then(Value::as_array)
+                .and_then(|p| p.first())
+            {
+                out.extend(back("text", "protocol", p));
+            }
+            if let Some(ext) = nt
+                .get("extensions")
+                .and_then(|e| e.get("socket-ext"))
+                .and_then(Value::as_object)
+            {
+                field(ext, "address_family", "text", "address-family", &mut out);
+                field(ext, "socket_type", "text", "socket-type", &mut out);
+                for state in ["blocking", "listening"] {
+                    if ext.get(format!("is_{state}").as_str()) == Some(&json!(true)) {
+                        out.extend(back("text", "state", &json!(state)));
+                    }
+                }
+            }
+            customs(nt, &mut out, |r| match r {
+                "hostname-src" | "hostname-dst" => "hostname",
+                _ => "text",
+            });
+        }
+        "http-request" => {
+            let nt = find("network-traffic")?;
+            for (side, relation) in [("src_ref", "ip-src"), ("dst_ref", "ip-dst")] {
+                if let Some(t) = nt.get(side).and_then(&by_id) {
+                    if t.get("type").and_then(Value::as_str) == Some("domain-name") {
+                        continue;
+                    }
+                    out.extend(with_uuid(
+                        back(relation, relation, t.get("value").unwrap_or(&Value::Null)),
+                        t.get("id"),
+                    ));
+                }
+            }
+            if let Some(d) = find("domain-name") {
+                out.extend(with_uuid(
+                    back("hostname", "host", d.get("value").unwrap_or(&Value::Null)),
+                    d.get("id"),
+                ));
+            }
+            if let Some(ext) = nt
+                .get("extensions")
+                .and_then(|e| e.get("http-request-ext"))
+                .and_then(Value::as_object)
+            {
+                field(ext, "request_method", "http-method", "method", &mut out);
+                if let Some(v) = ext.get("request_value").and_then(Value::as_str) {
+                    let relation = if v.starts_with('/') { "uri" } else { "url" };
+                    out.extend(back(relation, relation, &json!(v)));
+                }
+                if let Some(h) = ext.get("request_header").and_then(Value::as_object) {
+                    for (relation, header) in HTTP_HEADERS {
+                        let kind = if relation == "user-agent" {
+                            "user-agent"
+                        } else {
+                            "text"
+                        };
+                        field(h, header, kind, relation, &mut out);
+                    }
+                }
+            }
+            customs(nt, &mut out, |r| match r {
+                "url" => "url",
+                "uri" => "uri",
+                _ => "text",
+            });
+        }
+        "file" => {
+            let f = find("file")?;
+            if let Some(h) = f.get("hashes").and_then(Value::as_object) {
+                for relation in FILE_MAIN_HASHES {
+                    let name = match relation {
+                        // Written under the names of SHA-224 / SHA-256: read back as those.
+                        "sha512/224" | "sha512/256" => None,
+                        "tlsh" => Some("TLSH"),
+                        r => crate::to_stix::hash_name(r).map(|(name, _)| name),
+                    };
+                    if let Some(name) = name {
+                        field(h, sco_hash_key(name), relation, relation, &mut out);
+                    }
+                }
+            }
+            for (relation, property) in FILE_NATIVES {
+                let kind = match relation {
+                    "filename" => "filename",
+                    "size-in-bytes" => "size-in-bytes",
+                    "mime-type" => "mime-type",
+                    _ => "text",
+                };
+                field(f, property, kind, relation, &mut out);
+            }
+            for (relation, property) in FILE_TIMES {
+                field(f, property, "datetime", relation, &mut out);
+            }
+            if let Some(d) = f.get("parent_directory_ref").and_then(&by_id) {
+                out.extend(with_uuid(
+                    back("text", "path", d.get("path").unwrap_or(&Value::Null)),
+                    d.get("id"),
+                ));
+            }
+            customs(f, &mut out, |_| "text");
+        }
+        "domain-ip" => {
+            let own = format!("domain-name--{uuid}");
+            for s in scos {
+                let id = s.get("id").and_then(Value::as_str).unwrap_or_default();
+                match s.get("type").and_then(Value::as_str) {
+                    Some("ipv4-addr" | "ipv6-addr") => out.extend(with_uuid(
+                        back("ip-dst", "ip", s.get("value").unwrap_or(&Value::Null)),
+                        s.get("id"),
+                    )),
+                    Some("domain-name") if id == own => {
+                        field(s, "value", "domain", "domain", &mut out);
+                        customs(s, &mut out, |r| match r {
+                            "hostname" => "hostname",
+                            "port" => "port",
+                            "domain" => "domain",
+                            _ => "text",
+                        });
+                    }
+                    Some("domain-name") => out.extend(with_uuid(
+                        back("domain", "domain", s.get("value").unwrap_or(&Value::Null)),
+                        s.get("id"),
+                    )),
+                    _ => {}
+                }
+            }
+        }
+        _ => return None,
+    }
+    Some(out)
+}
+
+/// The attributes of an object misp-stix writes as an SDO ([`sdo`]), from that SDO.
+pub(crate) fn sdo_attributes(name: &str, o: &Obj) -> Option<Vec<Back>> {
+    let mut out = Vec::new();
+    let field = |key: &str, kind: &str, relation: &str, out: &mut Vec<Back>| {
+        if let Some(v) = o.get(key) {
+            out.extend(back(kind, relation, v));
+        }
+    };
+    match name {
+        "vulnerability" => return Some(vulnerability_attributes(o)),
+        "attack-pattern" => {
+            field("name", "text", "name", &mut out);
+            field("description", "text", "summary", &mut out);
+            for r in o
+                .get("external_references")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(id) = r.get("external_id") {
+                    out.extend(back("text", "id", id));
+                } else if let Some(url) = r.get("url") {
+                    out.extend(back("link", "references", url));
+                }
+            }
+            customs(o, &mut out, |r| {
+                if r == "related-weakness" {
+                    "weakness"
+                } else {
+                    "text"
+                }
+            });
+        }
+        "employee" => {
+            if o.get("x_misp_first_name").is_none() && o.get("x_misp_last_name").is_none() {
+                field("name", "full-name", "full-name", &mut out);
+            }
+            field("roles", "text", "employee-type", &mut out);
+            field("description", "text", "text", &mut out);
+            if let Some(c) = o.get("contact_information").and_then(Value::as_str) {
+                if let Some(v) = c.strip_prefix("email-address: ") {
+                    for e in v.split("; ") {
+                        out.extend(back("target-email", "email-address", &json!(e)));
+                    }
+                }
+            }
+            customs(o, &mut out, |r| match r {
+                "first-name" => "first-name",
+                "last-name" => "last-name",
+                _ => "text",
+            });
+        }
+        "course-of-action" => {
+            field("name", "text", "name", &mut out);
+            field("description", "text", "description", &mut out);
+            customs(o, &mut out, |_| "text");
+        }
+        _ => return None,
+    }
+    Some(out)
+}
+
+/// The attributes of a `vulnerability` object from the vulnerability SDO.
+pub(crate) fn vulnerability_attributes(v: &Obj) -> Vec<Back> {
+    let mut out = Vec::new();
+    for r in v
+        .get("external_references")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(id) = r.get("external_id") {
+            out.extend(back("vulnerability", "id", id));
+        } else if let Some(url) = r.get("url") {
+            out.extend(back("link", "references", url));
+        }
+    }
+    if let Some(d) = v.get("description") {
+        out.extend(back("text", "description", d));
+    }
+    customs(v, &mut out, |r| match r {
+        "created" | "published" | "modified" => "datetime",
+        "cvss-score" => "float",
+        _ => "text",
+    });
+    out
+}
+
+/// A MISP category for an object attribute of type `kind`.
+pub(crate) fn category_of(kind: &str, meta: &str) -> &'static str {
+    match kind {
+        "ip-src" | "ip-dst" | "domain" | "hostname" | "port" | "url" | "AS" => "Network activity",
+        "vulnerability" | "link" => "External analysis",
+        _ if meta == "network" => "Network activity",
+        _ if meta == "file" => "Payload delivery",
+        _ => "Other",
+    }
+}
+
+/// The forms a value of an object attribute takes in the indicator's pattern (as
+/// [`crate::from_stix`]'s literals read them back): as is, lower-cased (protocols),
+/// an AS number's digits, a date-time as Python prints it, a registry value sanitised.
+pub(crate) fn pattern_forms(kind: &str, value: &str) -> Vec<String> {
+    let mut forms = vec![value.to_string(), value.to_lowercase()];
+    if kind == "AS" {
+        if let Some(n) = as_number(value) {
+            forms.push(n.to_string());
+        }
+    }
+    if let Some(t) = python_datetime(value) {
+        forms.push(t);
+    }
+    let sanitised = sanitise_registry(&escape(value));
+    let mut unescaped = String::new();
+    let mut chars = sanitised.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(n) = chars.next() {
+                unescaped.push(n);
+            }
+        } else {
+            unescaped.push(c);
+        }
+    }
+    forms.push(unescaped);
+    forms
+}
+
+/// misp-stix's `_get_matching_email_display_name`: the display name of an address,
+/// matched on the words of the name, else on a word of the address or the initials.
+fn matching_display_name(names: &[String], address: &str) -> Option<usize> {
+    for (i, name) in names.iter().enumerate() {
+        let lower = name.to_lowercase();
+        if lower.split(' ').all(|w| address.contains(w)) {
+            return Some(i);
+        }
+    }
+    let folded: String = address
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if matches!(c, '_' | '.' | '@' | '-') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    let words: Vec<&str> = folded.split(' ').collect();
+    for (i, name) in names.iter().enumerate() {
+        let lower = name.to_lowercase();
+        if words.iter().any(|w| lower.contains(w)) {
+            return Some(i);
+        }
+        let initials: String = lower.split(' ').filter_map(|w| w.chars().next()).collect();
+        if initials.chars().count() > 1 && address.contains(&initials) {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// The display names of the addresses of `feature` (taken out of `feature-display-name`).
+fn display_names(groups: &mut Groups, feature: &str) -> Vec<(String, String)> {
+    let display = format!("{feature}-display-name");
+    let mut out = Vec::new();
+    let addresses: Vec<String> = groups
+        .0
+        .iter()
+        .find(|(r, _)| r == feature)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let Some(i) = groups.0.iter().position(|(r, _)| *r == display) else {
+        return out;
+    };
+    for address in addresses {
+        let names = &mut groups.0[i].1;
+        if let Some(n) = matching_display_name(names, &address) {
+            out.push((address, names.remove(n)));
+        }
+        if groups.0[i].1.is_empty() {
+            groups.0.remove(i);
+            break;
+        }
+    }
+    out
+}
+
+const EMAIL_PATTERN: [(&str, &str); 14] = [
+    ("bcc", "bcc_refs.value"),
+    ("bcc-display-name", "bcc_refs.display_name"),
+    ("cc", "cc_refs.value"),
+    ("cc-display-name", "cc_refs.display_name"),
+    ("email-body", "body"),
+    ("from", "from_ref.value"),
+    ("from-display-name", "from_ref.display_name"),
+    ("message-id", "message_id"),
+    ("reply-to", "additional_header_fields.reply_to"),
+    ("send-date", "date"),
+    ("subject", "subject"),
+    ("to", "to_refs.value"),
+    ("to-display-name", "to_refs.display_name"),
+    ("x-mailer", "additional_header_fields.x_mailer"),
+];
+
+/// `email`: an `email-message--<object uuid>` with its addresses
+/// (`email-addr--<attribute uuid>`, with the display names matched to them),
+/// attachments (`file`, or `artifact` with the content), subject, message id, headers.
+fn email(
+    uuid: &str,
+    parts_in: &[Part],
+    mut all: Groups,
+    mut ids: Groups,
+) -> Option<Result<Observable, Refusal>> {
+    let uuid_of = |relation: &str, value: &str, used: &mut Vec<usize>| {
+        let i = parts_in
+            .iter()
+            .enumerate()
+            .position(|(i, p)| p.relation == relation && p.value == value && !used.contains(&i))?;
+        used.push(i);
+        parts_in[i].uuid.map(str::to_string)
+    };
+    let mut used = Vec::new();
+    let mut msg = Obj::new();
+    msg.insert("is_multipart".into(), json!(false));
+    let mut scos = Vec::new();
+    if all.has("from") {
+        let names = display_names(&mut all, "from");
+        let value = all.select_first("from")?;
+        let a_uuid = uuid_of("from", &value, &mut used)?;
+        let mut addr = json!({"value": value});
+        if let Some((_, n)) = names.iter().find(|(a, _)| *a == value) {
+            addr["display_name"] = json!(n);
+        }
+        scos.push(sco("email-addr", &a_uuid, addr));
+        msg.insert("from_ref".into(), json!(format!("email-addr--{a_uuid}")));
+    }
+    for feature in ["to", "cc", "bcc"] {
+        if !all.has(feature) {
+            continue;
+        }
+        let names = display_names(&mut all, feature);
+        let mut refs = Vec::new();
+        for value in all.pop(feature).unwrap_or_default() {
+            let a_uuid = uuid_of(feature, &value, &mut used)?;
+            let mut addr = json!({"value": value});
+            if let Some((_, n)) = names.iter().find(|(a, _)| *a == value) {
+                addr["display_name"] = json!(n);
+            }
+            scos.push(sco("email-addr", &a_uuid, addr));
+            refs.push(format!("email-addr--{a_uuid}"));
+        }
+        msg.insert(format!("{feature}_refs"), json!(refs));
+    }
+    let mut body = Vec::new();
+    for feature in ["attachment", "screenshot"] {
+        if all.pop(feature).is_none() {
+            continue;
+        }
+        for p in parts_in.iter().filter(|p| p.relation == feature) {
+            let a_uuid = p.uuid?;
+            let id = match p.data.filter(|d| !d.is_empty()) {
+                Some(d) => {
+                    scos.push(sco(
+                        "artifact",
+                        a_uuid,
+                        json!({"payload_bin": d, "x_misp_filename": p.value}),
+                    ));
+                    format!("artifact--{a_uuid}")
+                }
+                None => {
+                    scos.push(sco("file", a_uuid, json!({"name": p.value})));
+                    format!("file--{a_uuid}")
+                }
+            };
+            body.push(json!({
+                "content_disposition": format!("{feature}; filename='{}'", p.value),
+                "body_raw_ref": id
+            }));
+        }
+    }
+    if !body.is_empty() {
+        msg.insert("body_multipart".into(), json!(body));
+        msg.insert("is_multipart".into(), json!(true));
+    }
+    for (relation, property) in [("message-id", "message_id"), ("subject", "subject")] {
+        if let Some(v) = all.select_first(relation) {
+            msg.insert(property.into(), json!(v));
+        }
+    }
+    let mut headers = Obj::new();
+    for (relation, header) in [("reply-to", "Reply-To"), ("x-mailer", "X-Mailer")] {
+        if let Some(v) = all.select_first(relation) {
+            headers.insert(header.into(), json!(v));
+        }
+    }
+    if !headers.is_empty() {
+        msg.insert("additional_header_fields".into(), Value::Object(headers));
+    }
+    if let Some(v) = all.select_first("send-date") {
+        match stix_time(&v) {
+            Some(t) => {
+                msg.insert("date".into(), json!(t));
+            }
+            None => all.0.push(("send-date".into(), vec![v])),
+        }
+    }
+    all.custom(&mut msg);
+    let prefix = "email-message";
+    let mut parts = Vec::new();
+    for feature in ["to", "cc", "bcc"] {
+        if !ids.has(feature) {
+            continue;
+        }
+        let names = display_names(&mut ids, feature);
+        let mut n = 0;
+        for value in ids.pop(feature).unwrap_or_default() {
+            parts.push(format!("{prefix}:{feature}_refs[{n}].value = '{value}'"));
+            if let Some((_, name)) = names.iter().find(|(a, _)| *a == value) {
+                parts.push(format!(
+                    "{prefix}:{feature}_refs[{n}].display_name = '{name}'"
+                ));
+            }
+            n += 1;
+        }
+        if let Some(rest) = ids.pop(&format!("{feature}-display-name")) {
+            for name in rest {
+                parts.push(format!(
+                    "{prefix}:{feature}_refs[{n}].display_name = '{name}'"
+                ));
+                n += 1;
+            }
+        }
+    }
+    for (relation, property) in EMAIL_PATTERN {
+        if let Some(values) = ids.pop(relation) {
+            for v in values {
+                parts.push(format!("{prefix}:{property} = '{v}'"));
+            }
+        }
+    }
+    let mut n = 0;
+    for feature in ["attachment", "screenshot"] {
+        if ids.pop(feature).is_none() {
+            continue;
+        }
+        for p in parts_in
+            .iter()
+            .filter(|p| p.relation == feature && p.in_pattern)
+        {
+            let f = format!("body_multipart[{n}]");
+            if let Some(d) = p.data.filter(|d| !d.is_empty()) {
+                parts.push(format!(
+                    "{prefix}:{f}.body_raw_ref.payload_bin = '{}'",
+                    escape(d)
+                ));
+            }
+            parts.push(format!(
+                "{prefix}:{f}.body_raw_ref.name = '{}'",
+                escape(p.value)
+            ));
+            parts.push(format!("{prefix}:{f}.content_disposition = '{feature}'"));
+            n += 1;
+        }
+    }
+    ids.custom_pattern(prefix, &mut parts);
+    let mut all_scos = vec![sco(prefix, uuid, Value::Object(msg))];
+    all_scos.extend(scos);
+    Some(Ok(Observable {
+        scos: all_scos,
+        pattern: format!("[{}]", parts.join(" AND ")),
+    }))
+}
+
+/// The social-network account templates: (template, native relations → properties;
+/// the relations with an attachment).
+type AccountTemplate = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static [&'static str],
+);
+const ACCOUNTS: [AccountTemplate; 7] = [
+    (
+        "facebook-account",
+        &[("account-id", "user_id"), ("account-name", "account_login")],
+        &["attachment", "user-avatar"],
+    ),
+    (
+        "github-user",
+        &[
+            ("id", "user_id"),
+            ("user-fullname", "display_name"),
+            ("username", "account_login"),
+        ],
+        &["profile-image"],
+    ),
+    (
+        "gitlab-user",
+        &[
+            ("id", "user_id"),
+            ("name", "display_name"),
+            ("username", "account_login"),
+        ],
+        &[],
+    ),
+    (
+        "parler-account",
+        &[("account-id", "user_id"), ("account-name", "account_login")],
+        &["attachment", "cover-photo", "profile-photo"],
+    ),
+    (
+        "reddit-account",
+        &[("account-id", "user_id"), ("account-name", "account_login")],
+        &["account-avatar", "attachment"],
+    ),
+    (
+        "telegram-account",
+        &[("id", "user_id"), ("username", "account_login")],
+        &[],
+    ),
+    (
+        "twitter-account",
+        &[
+            ("displayed-name", "display_name"),
+            ("id", "user_id"),
+            ("name", "account_login"),
+        ],
+        &["attachment", "profile-banner", "profile-image"],
+    ),
+];
+
+/// A social-network account: a `user-account` with `account_type` the network
+/// (`facebook`, `github`, …), the template's natives, the rest custom properties. An
+/// attachment with content (an avatar) is not mapped: the object stays `x-misp-object`.
+fn account(
+    name: &str,
+    uuid: &str,
+    parts_in: &[Part],
+    mut all: Groups,
+    mut ids: Groups,
+) -> Option<Result<Observable, Refusal>> {
+    let (_, natives, data_fields) = ACCOUNTS.iter().find(|(n, _, _)| *n == name)?;
+    if parts_in
+        .iter()
+        .any(|p| data_fields.contains(&p.relation) && p.data.is_some_and(|d| !d.is_empty()))
+    {
+        return None;
+    }
+    let single: Vec<&str> = natives.iter().map(|(r, _)| *r).collect();
+    let network = name.split('-').next().unwrap_or(name);
+    let mut props = Obj::new();
+    props.insert("account_type".into(), json!(network));
+    let repeated = all.split(Some(&single));
+    for (relation, property) in *natives {
+        if let Some(mut v) = all.pop(relation) {
+            props.insert((*property).into(), json!(v.remove(0)));
+        }
+    }
+    all.restore(repeated);
+    all.custom(&mut props);
+    let prefix = "user-account";
+    let mut parts = vec![format!("{prefix}:account_type = '{network}'")];
+    let repeated = ids.split(Some(&single));
+    for (relation, property) in *natives {
+        if let Some(mut v) = ids.pop(relation) {
+            parts.push(format!("{prefix}:{property} = '{}'", v.remove(0)));
+        }
+    }
+    ids.restore(repeated);
+    ids.custom_pattern(prefix, &mut parts);
+    Some(Ok(observable(prefix, uuid, props, parts)))
+}
+
+const FILE_MAIN_HASHES: [&str; 14] = [
+    "md5",
+    "sha1",
+    "sha224",
+    "sha256",
+    "sha384",
+    "sha512",
+    "sha3-224",
+    "sha3-256",
+    "sha3-384",
+    "sha3-512",
+    "ssdeep",
+    "tlsh",
+    "sha512/224",
+    "sha512/256",
+];
+const FILE_PATTERN_HASHES: [&str; 17] = [
+    "md5",
+    "sha1",
+    "sha224",
+    "sha256",
+    "sha384",
+    "sha512",
+    "sha512/224",
+    "sha512/256",
+    "ssdeep",
+    "authentihash",
+    "imphash",
+    "sha3-224",
+    "sha3-256",
+    "sha3-384",
+    "sha3-512",
+    "tlsh",
+    "vhash",
+];
+const FILE_NATIVES: [(&str, &str); 4] = [
+    ("filename", "name"),
+    ("file-encoding", "name_enc"),
+    ("mime-type", "mime_type"),
+    ("size-in-bytes", "size"),
+];
+const FILE_TIMES: [(&str, &str); 3] = [
+    ("access-time", "atime"),
+    ("creation-time", "ctime"),
+    ("modification-time", "mtime"),
+];
+
+/// A hash of a file object: its STIX name and the value (hexadecimal lower-cased),
+/// or `None` when the value is not one of that algorithm (it stays custom).
+fn file_hash(relation: &str, value: &str) -> Option<(&'static str, String)> {
+    // A tlsh attribute alone is no file hash for misp-stix; in a file object it is.
+    if relation == "tlsh" {
+        return Some(("TLSH", value.to_string()));
+    }
+    check_hash(relation, value).ok()
+}
+
+/// `file` without attachment nor malware sample (those stay `x-misp-object`): a
+/// `file--<object uuid>` with its hashes, name, encoding, MIME type, size and times, a
+/// `directory--<attribute uuid>` for the path, the other relations custom properties.
+fn file(
+    uuid: &str,
+    parts_in: &[Part],
+    mut all: Groups,
+    mut ids: Groups,
+) -> Option<Result<Observable, Refusal>> {
+    if all.has("attachment") || all.has("malware-sample") {
+        return None;
+    }
+    let mut single: Vec<&str> = vec!["access-time", "creation-time", "modification-time", "path"];
+    single.extend(FILE_PATTERN_HASHES);
+    let repeated = all.split(Some(&single));
+    let mut props = Obj::new();
+    let mut scos = Vec::new();
+    if let Some(mut v) = all.pop("path") {
+        let value = v.remove(0);
+        let a_uuid = parts_in
+            .iter()
+            .find(|p| p.relation == "path" && p.value == value)
+            .and_then(|p| p.uuid)?;
+        scos.push(sco("directory", a_uuid, json!({"path": value})));
+        props.insert(
+            "parent_directory_ref".into(),
+            json!(format!("directory--{a_uuid}")),
+        );
+    }
+    let mut hashes = Obj::new();
+    for relation in FILE_MAIN_HASHES {
+        let Some(value) = all
+            .0
+            .iter()
+            .find(|(r, _)| r == relation)
+            .map(|(_, v)| v[0].clone())
+        else {
+            continue;
+        };
+        if let Some((name, hex)) = file_hash(relation, &value) {
+            all.pop(relation);
+            hashes.insert(sco_hash_key(name).into(), json!(hex));
+        }
+    }
+    if !hashes.is_empty() {
+        props.insert("hashes".into(), Value::Object(hashes));
+    }
+    let mut kept = Groups::default();
+    for (relation, property) in FILE_NATIVES {
+        if all.has(relation) {
+            let v = all.select_first(relation).unwrap_or_default();
+            if relation == "size-in-bytes" {
+                match canonical_int(&v).filter(|n| *n >= 0) {
+                    Some(n) => {
+                        props.insert(property.into(), json!(n));
+                    }
+                    None => kept.0.push((relation.into(), vec![v])),
+                }
+            } else {
+                props.insert(property.into(), json!(v));
+            }
+        }
+    }
+    for (relation, property) in FILE_TIMES {
+        if all.has(relation) {
+            let v = all.select_first(relation).unwrap_or_default();
+            match stix_time(&v) {
+                Some(t) => {
+                    props.insert(property.into(), json!(t));
+                }
+                None => kept.0.push((relation.into(), vec![v])),
+            }
+        }
+    }
+    all.restore(kept);
+    all.restore(repeated);
+    all.custom(&mut props);
+    let prefix = "file";
+    let mut parts = Vec::new();
+    let repeated = ids.split(Some(&single));
+    for relation in FILE_PATTERN_HASHES {
+        let Some(value) = ids
+            .0
+            .iter()
+            .find(|(r, _)| r == relation)
+            .map(|(_, v)| v[0].clone())
+        else {
+            continue;
+        };
+        let value = value
+            .trim_matches('"')
+            .trim_matches('\'')
+            .trim_matches('\\')
+            .to_string();
+        let name = match relation {
+            "authentihash" => Some(("AUTHENTIHASH", value.clone())),
+            "imphash" => Some(("IMPHASH", value.clone())),
+            r => file_hash(r, &value),
+        };
+        if let Some((name, _)) = name {
+            ids.pop(relation);
+            parts.push(format!("{} = '{value}'", hash_path(prefix, name)));
+        }
+    }
+    for (relation, property) in FILE_NATIVES.iter().chain(FILE_TIMES.iter()) {
+        if let Some(values) = ids.pop(relation) {
+            for v in values {
+                parts.push(format!("{prefix}:{property} = '{v}'"));
+            }
+        }
+    }
+    if let Some(mut v) = ids.pop("path") {
+        parts.push(format!(
+            "{prefix}:parent_directory_ref.path = '{}'",
+            v.remove(0)
+        ));
+    }
+    ids.restore(repeated);
+    ids.custom_pattern(prefix, &mut parts);
+    let mut all_scos = vec![sco(prefix, uuid, Value::Object(props))];
+    all_scos.extend(scos);
+    Some(Ok(Observable {
+        scos: all_scos,
+        pattern: format!("[{}]", parts.join(" AND ")),
+    }))
+}
+
+const HTTP_SINGLE: [&str; 11] = [
+    "basicauth-password",
+    "basicauth-user",
+    "host",
+    "ip-dst",
+    "ip-src",
+    "method",
+    "proxy-password",
+    "proxy-user",
+    "text",
+    "uri",
+    "url",
+];
+const HTTP_REQUEST: [(&str, &str); 3] = [
+    ("method", "request_method"),
+    ("uri", "request_value"),
+    ("url", "request_value"),
+];
+const HTTP_HEADERS: [(&str, &str); 4] = [
+    ("content-type", "Content-Type"),
+    ("cookie", "Cookie"),
+    ("referer", "Referer"),
+    ("user-agent", "User-Agent"),
+];
+
+/// `http-request`: a `network-traffic` (`protocols: [tcp, http]`) to the addresses and
+/// the host (a `domain-name`, resolving to the destination address when there is
+/// one), with the `http-request-ext` (method, URI or URL, headers); the rest custom.
+/// Without a method and a URI or URL (the extension's required properties) `None`.
+fn http_request(
+    uuid: &str,
+    parts_in: &[Part],
+    mut all: Groups,
+    mut ids: Groups,
+) -> Option<Result<Observable, Refusal>> {
+    if !all.has("method") || !(all.has("uri") || all.has("url")) {
+        return None;
+    }
+    let repeated = all.split(Some(&HTTP_SINGLE));
+    let uuid_of = |relation: &str, value: &str| {
+        parts_in
+            .iter()
+            .find(|p| p.relation == relation && p.value == value)
+            .and_then(|p| p.uuid)
+    };
+    let mut nt = Obj::new();
+    let mut scos = Vec::new();
+    for (relation, side) in [("ip-src", "src_ref"), ("ip-dst", "dst_ref")] {
+        if let Some(mut v) = all.pop(relation) {
+            let value = v.remove(0);
+            let a_uuid = uuid_of(relation, &value)?;
+            let t = match ip_type(&value) {
+                Ok(t) => t,
+                Err(e) => return Some(Err(e)),
+            };
+            scos.push(sco(t, a_uuid, json!({"value": value})));
+            nt.insert(side.into(), json!(format!("{t}--{a_uuid}")));
+        }
+    }
+    if let Some(mut v) = all.pop("host") {
+        let value = v.remove(0);
+        let a_uuid = uuid_of("host", &value)?;
+        let id = format!("domain-name--{a_uuid}");
+        let mut props = json!({"value": value});
+        match nt.get("dst_ref") {
+            Some(dst) => props["resolves_to_refs"] = json!([dst]),
+            None => {
+                nt.insert("dst_ref".into(), json!(id));
+            }
+        }
+        scos.push(sco("domain-name", a_uuid, props));
+    }
+    nt.insert("protocols".into(), json!(["tcp", "http"]));
+    let mut ext = Obj::new();
+    for (relation, property) in HTTP_REQUEST {
+        if !ext.contains_key(property) {
+            if let Some(mut v) = all.pop(relation) {
+                ext.insert(property.into(), json!(v.remove(0)));
+            }
+        }
+    }
+    let mut headers = Obj::new();
+    for (relation, header) in HTTP_HEADERS {
+        if let Some(v) = all.select_first(relation) {
+            headers.insert(header.into(), json!(v));
+        }
+    }
+    if !headers.is_empty() {
+        ext.insert("request_header".into(), Value::Object(headers));
+    }
+    nt.insert("extensions".into(), json!({ "http-request-ext": ext }));
+    all.restore(repeated);
+    all.custom(&mut nt);
+    let prefix = "network-traffic";
+    let mut parts = Vec::new();
+    let repeated = ids.split(Some(&HTTP_SINGLE));
+    for (relation, side) in [("ip-src", "src_ref"), ("ip-dst", "dst_ref")] {
+        if let Some(mut v) = ids.pop(relation) {
+            let value = v.remove(0);
+            let t = if value.contains(':') {
+                "ipv6-addr"
+            } else {
+                "ipv4-addr"
+            };
+            parts.push(format!(
+                "({prefix}:{side}.type = '{t}' AND {prefix}:{side}.value = '{value}')"
+            ));
+        }
+    }
+    if let Some(mut v) = ids.pop("host") {
+        parts.push(format!(
+            "({prefix}:dst_ref.type = 'domain-name' AND {prefix}:dst_ref.value = '{}')",
+            v.remove(0)
+        ));
+    }
+    let ext = "extensions.'http-request-ext'";
+    for (relation, property) in HTTP_REQUEST {
+        if let Some(mut v) = ids.pop(relation) {
+            parts.push(format!("{prefix}:{ext}.{property} = '{}'", v.remove(0)));
+        }
+    }
+    for (relation, header) in HTTP_HEADERS {
+        if let Some(values) = ids.pop(relation) {
+            for v in values {
+                parts.push(format!(
+                    "{prefix}:{ext}.request_header.{} = '{v}'",
+                    quote_segment(header)
+                ));
+            }
+        }
+    }
+    ids.restore(repeated);
+    ids.custom_pattern(prefix, &mut parts);
+    let mut all_scos = vec![sco(prefix, uuid, Value::Object(nt))];
+    all_scos.extend(scos);
+    Some(Ok(Observable {
+        scos: all_scos,
+        pattern: format!("[{}]", parts.join(" AND ")),
+    }))
+}
+
+const SOCKET_SINGLE: [&str; 9] = [
+    "address-family",
+    "dst-port",
+    "hostname-dst",
+    "hostname-src",
+    "ip-dst",
+    "ip-src",
+    "protocol",
+    "socket-type",
+    "src-port",
+];
+const ADDRESS_FAMILIES: [&str; 8] = [
+    "AF_UNSPEC",
+    "AF_INET",
+    "AF_IPX",
+    "AF_APPLETALK",
+    "AF_NETBIOS",
+    "AF_INET6",
+    "AF_IRDA",
+    "AF_BTH",
+];
+const SOCKET_TYPES: [&str; 5] = [
+    "SOCK_STREAM",
+    "SOCK_DGRAM",
+    "SOCK_RAW",
+    "SOCK_RDM",
+    "SOCK_SEQPACKET",
+];
+
+/// The `src_ref`/`dst_ref` of a network-traffic: the address of `ip-<side>`, else the
+/// `domain-name` of `hostname-<side>`, each with its attribute's uuid. `None` when one
+/// has no uuid.
+fn network_refs(
+    parts_in: &[Part],
+    all: &mut Groups,
+    nt: &mut Obj,
+    scos: &mut Vec<Value>,
+) -> Option<Result<(), Refusal>> {
+    let uuid_of = |relation: &str, value: &str| {
+        parts_in
+            .iter()
+            .find(|p| p.relation == relation && p.value == value)
+            .and_then(|p| p.uuid)
+    };
+    for side in ["src", "dst"] {
+        let ip = format!("ip-{side}");
+        let host = format!("hostname-{side}");
+        if let Some(mut v) = all.pop(&ip) {
+            let value = v.remove(0);
+            let a_uuid = uuid_of(&ip, &value)?;
+            let t = match ip_type(&value) {
+                Ok(t) => t,
+                Err(e) => return Some(Err(e)),
+            };
+            scos.push(sco(t, a_uuid, json!({"value": value})));
+            nt.insert(format!("{side}_ref"), json!(format!("{t}--{a_uuid}")));
+            continue;
+        }
+        if let Some(mut v) = all.pop(&host) {
+            let value = v.remove(0);
+            let a_uuid = uuid_of(&host, &value)?;
+            scos.push(sco("domain-name", a_uuid, json!({"value": value})));
+            nt.insert(
+                format!("{side}_ref"),
+                json!(format!("domain-name--{a_uuid}")),
+            );
+        }
+    }
+    Some(Ok(()))
+}
+
+/// `network-socket`: a `network-traffic` with the addresses (or host names), ports,
+/// protocol and, when the address family is one STIX knows, the `socket-ext` (address
+/// family, socket type, `is_blocking`/`is_listening` from `state`).
+fn network_socket(
+    uuid: &str,
+    parts_in: &[Part],
+    mut all: Groups,
+    mut ids: Groups,
+) -> Option<Result<Observable, Refusal>> {
+    let repeated = all.split(Some(&SOCKET_SINGLE));
+    let mut nt = Obj::new();
+    let mut scos = Vec::new();
+    if let Err(e) = network_refs(parts_in, &mut all, &mut nt, &mut scos)? {
+        return Some(Err(e));
+    }
+    let mut kept = Groups::default();
+    for (relation, property) in [("dst-port", "dst_port"), ("src-port", "src_port")] {
+        if let Some(mut v) = all.pop(relation) {
+            let value = v.remove(0);
+            match canonical_int(&value).filter(|n| (0..=65535).contains(n)) {
+                Some(n) => {
+                    nt.insert(property.into(), json!(n));
+                }
+                None => kept.0.push((relation.into(), vec![value])),
+            }
+        }
+    }
+    let protocol = all
+        .pop("protocol")
+        .map_or_else(|| "tcp".to_string(), |mut v| v.remove(0).to_lowercase());
+    nt.insert("protocols".into(), json!([protocol]));
+    let family_known = all
+        .0
+        .iter()
+        .find(|(r, _)| r == "address-family")
+        .is_some_and(|(_, v)| ADDRESS_FAMILIES.contains(&v[0].as_str()));
+    if family_known {
+        let mut ext = Obj::new();
+        for (relation, property, allowed) in [
+            ("address-family", "address_family", &ADDRESS_FAMILIES[..]),
+            ("socket-type", "socket_type", &SOCKET_TYPES[..]),
+        ] {
+            if let Some(mut v) = all.pop(relation) {
+                let value = v.remove(0);
+                if allowed.contains(&value.as_str()) {
+                    ext.insert(property.into(), json!(value));
+                } else {
+                    nt.insert(custom_name(relation), json!(value));
+                }
+            }
+        }
+        if let Some(states) = all.pop("state") {
+            let mut other = Vec::new();
+            for state in states {
+                if matches!(state.as_str(), "blocking" | "listening") {
+                    ext.insert(format!("is_{state}"), json!(true));
+                } else {
+                    other.push(state);
+                }
+            }
+            if !other.is_empty() {
+                all.0.push(("state".into(), other));
+            }
+        }
+        nt.insert("extensions".into(), json!({ "socket-ext": ext }));
+    }
+    all.restore(kept);
+    all.restore(repeated);
+    all.custom(&mut nt);
+    let prefix = "network-traffic";
+    let mut parts = Vec::new();
+    let repeated = ids.split(Some(&SOCKET_SINGLE));
+    for side in ["src", "dst"] {
+        let feature = format!("{prefix}:{side}_ref");
+        if let Some(mut v) = ids.pop(&format!("ip-{side}")) {
+            let value = v.remove(0);
+            let t = if value.contains(':') {
+                "ipv6-addr"
+            } else {
+                "ipv4-addr"
+            };
+            parts.push(format!(
+                "({feature}.type = '{t}' AND {feature}.value = '{value}')"
+            ));
+        }
+        if let Some(mut v) = ids.pop(&format!("hostname-{side}")) {
+            parts.push(format!(
+                "({feature}.type = 'domain-name' AND {feature}.value = '{}')",
+                v.remove(0)
+            ));
+        }
+    }
+    for (relation, property) in [("dst-port", "dst_port"), ("src-port", "src_port")] {
+        if let Some(mut v) = ids.pop(relation) {
+            parts.push(format!("{prefix}:{property} = '{}'", v.remove(0)));
+        }
+    }
+    if let Some(mut v) = ids.pop("protocol") {
+        parts.push(format!(
+            "{prefix}:protocols[0] = '{}'",
+            v.remove(0).to_lowercase()
+        ));
+    }
+    let ext = format!("{prefix}:extensions.'socket-ext'");
+    for (relation, property) in [
+        ("address-family", "address_family"),
+        ("socket-type", "socket_type"),
+    ] {
+        if let Some(mut v) = ids.pop(relation) {
+            parts.push(format!("{ext}.{property} = '{}'", v.remove(0)));
+        }
+    }
+    if let Some(states) = ids.pop("state") {
+        let mut other = Vec::new();
+        for state in states {
+            if matches!(state.as_str(), "blocking" | "listening") {
+                parts.push(format!("{ext}.is_{state} = true"));
+            } else {
+                other.push(state);
+            }
+        }
+        if !other.is_empty() {
+            ids.0.push(("state".into(), other));
+        }
+    }
+    ids.restore(repeated);
+    ids.custom_pattern(prefix, &mut parts);
+    let mut all_scos = vec![sco(prefix, uuid, Value::Object(nt))];
+    all_scos.extend(scos);
+    Some(Ok(Observable {
+        scos: all_scos,
+        pattern: format!("[{}]", parts.join(" AND ")),
+    }))
+}
+
+const PROCESS_SINGLE: [&str; 9] = [
+    "command-line",
+    "creation-time",
+    "current-directory",
+    "hidden",
+    "image",
+    "parent-command-line",
+    "parent-image",
+    "parent-pid",
+    "pid",
+];
+const PROCESS_FEATURES: [(&str, &str); 5] = [
+    ("command-line", "command_line"),
+    ("creation-time", "created"),
+    ("current-directory", "cwd"),
+    ("hidden", "is_hidden"),
+    ("pid", "pid"),
+];
+const PROCESS_PARENT: [(&str, &str); 3] = [
+    ("parent-command-line", "command_line"),
+    ("parent-image", "image_ref.name"),
+    ("parent-pid", "pid"),
+];
+
+/// A MISP boolean as the stix2 library reads it.
+fn boolean(value: &str) -> Option<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "t" | "1" => Some(true),
+        "false" | "f" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// `process`: a `process--<object uuid>` (`pid`, `command_line`, `cwd`, `created`,
+/// `is_hidden`, `image_ref` to a `file`), its parent (`process--<uuid of the parent
+/// pid or command line>`, with its own image) and children (`process--<attribute
+/// uuid>` per `child-pid`). `None` (the object stays `x-misp-object`) when a pid is
+/// no decimal number, a parent has no uuid to name it, or a value cannot be read.
+fn process(
+    uuid: &str,
+    parts_in: &[Part],
+    mut all: Groups,
+    mut ids: Groups,
+) -> Option<Result<Observable, Refusal>> {
+    let repeated = all.split(Some(&PROCESS_SINGLE));
+    let uuid_of = |relation: &str, value: &str| {
+        parts_in
+            .iter()
+            .find(|p| p.relation == relation && p.value == value)
+            .and_then(|p| p.uuid)
+    };
+    for relation in ["pid", "parent-pid", "child-pid"] {
+        if let Some((_, values)) = all.0.iter().find(|(r, _)| r == relation) {
+            if values.iter().any(|v| canonical_int(v).is_none()) {
+                return None;
+            }
+        }
+    }
+    let first = |g: &Groups, r: &str| g.0.iter().find(|(x, _)| x == r).map(|(_, v)| v[0].clone());
+    let parent_uuid = ["parent-pid", "parent-command-line"]
+        .iter()
+        .find_map(|r| first(&all, r).map(|v| uuid_of(r, &v)));
+    let mut proc = Obj::new();
+    let mut scos = Vec::new();
+    let parent_relations: Vec<String> = all
+        .0
+        .iter()
+        .map(|(r, _)| r.clone())
+        .filter(|r| r.starts_with("parent-"))
+        .collect();
+    if !parent_relations.is_empty() {
+        let parent_uuid = parent_uuid??;
+        let mut parent = Obj::new();
+        if let Some(mut v) = all.pop("parent-image") {
+            let value = v.remove(0);
+            let a_uuid = uuid_of("parent-image", &value)?;
+            scos.push(sco("file", a_uuid, json!({"name": value})));
+            parent.insert("image_ref".into(), json!(format!("file--{a_uuid}")));
+        }
+        if let Some(mut v) = all.pop("parent-command-line") {
+            parent.insert("command_line".into(), json!(v.remove(0)));
+        }
+        if let Some(mut v) = all.pop("parent-pid") {
+            parent.insert("pid".into(), json!(canonical_int(&v.remove(0))?));
+        }
+        let mut rest = Groups::default();
+        for relation in &parent_relations {
+            if let Some(v) = all.pop(relation) {
+                rest.0
+                    .push((relation["parent-".len()..].replace('-', "_"), v));
+            }
+        }
+        rest.custom(&mut parent);
+        scos.push(sco("process", parent_uuid, Value::Object(parent)));
+        proc.insert(
+            "parent_ref".into(),
+            json!(format!("process--{parent_uuid}")),
+        );
+    }
+    if let Some(values) = all.pop("child-pid") {
+        let mut refs = Vec::new();
+        for v in values {
+            let a_uuid = uuid_of("child-pid", &v)?;
+            scos.push(sco("process", a_uuid, json!({"pid": canonical_int(&v)?})));
+            refs.push(format!("process--{a_uuid}"));
+        }
+        proc.insert("child_refs".into(), json!(refs));
+    }
+    if let Some(mut v) = all.pop("image") {
+        let value = v.remove(0);
+        let a_uuid = uuid_of("image", &value)?;
+        scos.push(sco("file", a_uuid, json!({"name": value})));
+        proc.insert("image_ref".into(), json!(format!("file--{a_uuid}")));
+    }
+    for (relation, property) in PROCESS_FEATURES {
+        if let Some(mut v) = all.pop(relation) {
+            let value = v.remove(0);
+            let value = match relation {
+                "pid" => json!(canonical_int(&value)?),
+                "hidden" => json!(boolean(&value)?),
+                "creation-time" => json!(stix_time(&value)?),
+                _ => json!(value),
+            };
+            proc.insert(property.into(), value);
+        }
+    }
+    all.restore(repeated);
+    all.custom(&mut proc);
+    let prefix = "process";
+    let mut parts = Vec::new();
+    let repeated = ids.split(Some(&PROCESS_SINGLE));
+    for (relation, property) in PROCESS_FEATURES {
+        if let Some(mut v) = ids.pop(relation) {
+            parts.push(format!("{prefix}:{property} = '{}'", v.remove(0)));
+        }
+    }
+    if let Some(mut v) = ids.pop("image") {
+        parts.push(format!("{prefix}:image_ref.name = '{}'", v.remove(0)));
+    }
+    let parent_relations: Vec<String> = ids
+        .0
+        .iter()
+        .map(|(r, _)| r.clone())
+        .filter(|r| r.starts_with("parent-"))
+        .collect();
+    let mut parent = Groups::default();
+    for r in &parent_relations {
+        if let Some(v) = ids.pop(r) {
+            parent.0.push((r.clone(), v));
+        }
+    }
+    for (relation, property) in PROCESS_PARENT {
+        if let Some(v) = parent.pop(relation) {
+            parts.push(format!(
+                "{prefix}:parent_ref.{property} = '{}'",
+                pattern_value(&v)
+            ));
+        }
+    }
+    for (relation, values) in parent.0 {
+        let segment = quote_segment(&custom_name(&relation["parent-".len()..].replace('-', "_")));
+        for v in values {
+            parts.push(format!("{prefix}:parent_ref.{segment} = '{v}'"));
+        }
+    }
+    if let Some(values) = ids.pop("child-pid") {
+        for (i, v) in values.iter().enumerate() {
+            parts.push(format!("{prefix}:child_refs[{i}].pid = '{v}'"));
+        }
+    }
+    ids.restore(repeated);
+    ids.custom_pattern(prefix, &mut parts);
+    let mut all_scos = vec![sco(prefix, uuid, Value::Object(proc))];
+    all_scos.extend(scos);
+    Some(Ok(Observable {
+        scos: all_scos,
+        pattern: format!("[{}]", parts.join(" AND ")),
+    }))
+}
+
+/// `android-app`, `cpe-asset`: a `software` with the template's natives (a relation
+/// that is not single, `language`, a list), the rest custom. `pattern_single`: the
+/// relations the pattern takes one value of (`None`: every relation, as misp-stix's
+/// cpe-asset pattern does).
+fn software(
+    uuid: &str,
+    mut all: Groups,
+    mut ids: Groups,
+    single: &[&str],
+    natives: &[(&str, &str)],
+    pattern_single: Option<&[&str]>,
+) -> Observable {
+    let repeated = all.split(Some(single));
+    let mut props = Obj::new();
+    for (relation, property) in natives {
+        if let Some(mut v) = all.pop(relation) {
+            let value = if single.contains(relation) {
+                json!(v.remove(0))
+            } else {
+                json!(v)
+            };
+            props.insert((*property).into(), value);
+        }
+    }
+    all.restore(repeated);
+    all.custom(&mut props);
+    let prefix = "software";
+    let mut parts = Vec::new();
+    let repeated = ids.split(pattern_single);
+    for (relation, property) in natives {
+        if let Some(v) = ids.pop(relation) {
+            parts.push(format!("{prefix}:{property} = '{}'", pattern_value(&v)));
+        }
+    }
+    ids.restore(repeated);
+    ids.custom_pattern(prefix, &mut parts);
+    observable(prefix, uuid, props, parts)
+}
+
+/// The SDO misp-stix writes for an object of a template that is no observable:
+/// (STIX type, properties, with the `misp-category` kill chain phase); `None` for any
+/// other template. `vulnerability`, `attack-pattern`, `course-of-action`.
+pub(crate) fn sdo(name: &str, parts: &[Part]) -> Option<(&'static str, Obj, bool)> {
+    let values: Vec<String> = parts.iter().map(observed_value).collect();
+    let mut all = Groups::of(
+        parts
+            .iter()
+            .zip(&values)
+            .map(|(p, v)| (p.relation, v.as_str())),
+    );
+    match name {
+        "vulnerability" => Some(("vulnerability", vulnerability(parts)?, false)),
+        "attack-pattern" => {
+            let repeated = all.split(Some(&["name", "summary"]));
+            let mut props = Obj::new();
+            for (relation, property) in [("name", "name"), ("summary", "description")] {
+                if let Some(mut v) = all.pop(relation) {
+                    props.insert(property.into(), json!(v.remove(0)));
+                }
+            }
+            let mut references = Vec::new();
+            if let Some(ids) = all.pop("id") {
+                for v in ids {
+                    let v = if v.contains("CAPEC") {
+                        v
+                    } else {
+                        format!("CAPEC-{v}")
+                    };
+                    references.push(json!({"source_name": "capec", "external_id": v}));
+                }
+            }
+            if let Some(urls) = all.pop("references") {
+                for v in urls {
+                    let source = if v.contains("mitre") {
+                        "mitre-attack"
+                    } else {
+                        "external_url"
+                    };
+                    references.push(json!({"source_name": source, "url": v}));
+                }
+            }
+            if !references.is_empty() {
+                props.insert("external_references".into(), json!(references));
+            }
+            all.restore(repeated);
+            all.custom(&mut props);
+            if !props.contains_key("name") {
+                return None;
+            }
+            Some(("attack-pattern", props, true))
+        }
+        "employee" => {
+            let repeated = all.split(Some(&["first-name", "full-name", "last-name", "text"]));
+            let mut props = Obj::new();
+            props.insert("identity_class".into(), json!("individual"));
+            if !all.has("full-name") {
+                let name: Vec<String> = ["first-name", "last-name"]
+                    .iter()
+                    .filter_map(|r| all.pop(r).map(|mut v| v.remove(0)))
+                    .collect();
+                if !name.is_empty() {
+                    props.insert("name".into(), json!(name.join(" ")));
+                }
+            }
+            if let Some(v) = all.pop("employee-type") {
+                props.insert("roles".into(), json!(v));
+            }
+            if let Some(mut v) = all.pop("full-name") {
+                props.insert("name".into(), json!(v.remove(0)));
+            }
+            if let Some(mut v) = all.pop("text") {
+                props.insert("description".into(), json!(v.remove(0)));
+            }
+            if let Some(v) = all.pop("email-address") {
+                props.insert(
+                    "contact_information".into(),
+                    json!(format!("email-address: {}", v.join("; "))),
+                );
+            }
+            all.restore(repeated);
+            all.custom(&mut props);
+            if !props.contains_key("name") {
+                return None;
+            }
+            Some(("identity", props, false))
+        }
+        "course-of-action" => {
+            let repeated = all.split(None);
+            let mut props = Obj::new();
+            for relation in ["name", "description"] {
+                if let Some(mut v) = all.pop(relation) {
+                    props.insert(relation.into(), json!(v.remove(0)));
+                }
+            }
+            all.restore(repeated);
+            all.custom(&mut props);
+            if !props.contains_key("name") {
+                return None;
+            }
+            Some(("course-of-action", props, false))
+        }
+        _ => None,
+    }
+}
