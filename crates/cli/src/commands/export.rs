@@ -303,7 +303,7 @@ fn min_score(given: Option<f64>, format: Format) -> anyhow::Result<Option<f64>> 
         Some(min) if !(0.0..=100.0).contains(&min) => {
             anyhow::bail!("--min-score takes a score from 0 to 100, not {min}")
         }
-        Some(min) if min == 0.0 => Ok(None),
+        Some(0.0) => Ok(None),
         Some(min) => Ok(Some(min)),
         None if format.blocks() => Ok(Some(accord_node::enforcement::DEFAULT_MIN_SCORE)),
         None => Ok(None),
