@@ -4,7 +4,9 @@
 //!
 //! For the node's operator the counts come from the aggregates the store keeps at
 //! ingest (`trend_counts`: one row per day, series and provider), so a query reads
-//! cells, not objects, whatever the number of sightings behind them. For a partner
+//! cells, not objects, whatever the number of sightings behind them; country and ASN
+//! cells are kept by `accord enrich` instead ([`crate::located`]), plus the objects
+//! ingested since. For a partner
 //! they are computed from what the gate releases to it (every object it may read,
 //! re-extracted from the released text), and every cell made from fewer than `k`
 //! distinct providers is suppressed, `k` being the largest
