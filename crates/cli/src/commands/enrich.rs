@@ -100,6 +100,18 @@ fn compute(global: &GlobalArgs, args: &EnrichArgs) -> anyhow::Result<ExitCode> {
             summary.domains
         );
     }
+    let cells = &summary.trend_cells;
+    if cells.rebuilt {
+        println!(
+            "country/ASN trend cells recounted over {} objects",
+            cells.objects
+        );
+    } else if cells.objects > 0 {
+        println!(
+            "country/ASN trend cells: {} objects (new, and sightings of them) counted",
+            cells.objects
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
