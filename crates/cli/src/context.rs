@@ -175,6 +175,7 @@ impl Node {
         let store = SqliteStore::open_with(path, durability)
             .with_context(|| format!("opening the store {}", path.display()))?;
         refresh_facts(&store, path)?;
+        backfill_analytics(&store, path)?;
         Ok(Arc::new(store))
     }
 
@@ -272,5 +273,34 @@ pub fn refresh_facts(store: &SqliteStore, path: &std::path::Path) -> anyhow::Res
     if changed > 0 {
         tracing::info!(changed, store = %path.display(), "gate facts re-extracted");
     }
+    Ok(())
+}
+
+/// Versions between two progress lines of [`backfill_analytics`].
+const BACKFILL_PROGRESS_EVERY: u64 = 100_000;
+
+/// Records the correlation and trend analytics of a store migrated from a schema
+/// without them (see [`accord_node::analytics::backfill`]): once, on the first writable
+/// open after the upgrade, saying so on standard error (a store of 10,000,000 objects
+/// takes minutes; interrupted, it resumes at the next writable open).
+pub fn backfill_analytics(store: &SqliteStore, path: &std::path::Path) -> anyhow::Result<()> {
+    use accord_store::Store as _;
+    if store.analytics_backfill()?.is_none() {
+        return Ok(());
+    }
+    eprintln!(
+        "{}: recording the correlation and trend analytics of objects stored before they \
+         existed (once, after the upgrade; resumes where it stopped if interrupted)",
+        path.display()
+    );
+    let mut next = BACKFILL_PROGRESS_EVERY;
+    let done = accord_node::analytics::backfill(store, &mut |done| {
+        if done >= next {
+            eprintln!("  {done} object versions done");
+            next = done + BACKFILL_PROGRESS_EVERY;
+        }
+    })
+    .with_context(|| format!("recording the analytics of {}", path.display()))?;
+    eprintln!("  analytics recorded for {done} object versions");
     Ok(())
 }

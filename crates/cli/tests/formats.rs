@@ -36,8 +36,10 @@ fn mixed(s: &Scratch) -> String {
     v6
 }
 
+/// An export without decay: the fixtures are dated 2024, and the conversion is what
+/// these tests check (decay has its own test below).
 fn export(s: &Scratch, format: &str) -> (String, String) {
-    let out = s.run(&["export", "--format", format]);
+    let out = s.run(&["export", "--format", format, "--min-score", "0"]);
     assert_eq!(code(&out), 0, "{format}: {}", stderr(&out));
     (stdout(&out), stderr(&out))
 }
@@ -173,7 +175,15 @@ fn every_format_goes_through_the_gate() {
         "zeek-intel",
         "csv",
     ] {
-        let out = s.run(&["export", "--recipient", "centre", "--format", format]);
+        let out = s.run(&[
+            "export",
+            "--recipient",
+            "centre",
+            "--format",
+            format,
+            "--min-score",
+            "0",
+        ]);
         assert_eq!(code(&out), 0, "{format}: {}", stderr(&out));
         let text = stdout(&out);
         assert!(
@@ -215,7 +225,7 @@ fn known_benign_and_decayed_values_are_left_out_of_blocklists_and_said() {
     let file = s.write("b.json", &format!("[{}]", objects.join(",")));
     let out = s.run(&["ingest", file.to_str().unwrap()]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    // Default: the public resolver is left out and said, with its list; no decay.
+    // Without decay: the public resolver is left out and said, with its list.
     let (ip, err) = export(&s, "blocklist-ip");
     assert_eq!(ip, "203.0.113.10\n203.0.113.9\n");
     assert!(err.contains("1 warninglisted"), "{err}");
@@ -226,10 +236,31 @@ fn known_benign_and_decayed_values_are_left_out_of_blocklists_and_said() {
         "--format",
         "blocklist-ip",
         "--include-warninglisted",
+        "--min-score",
+        "0",
     ]);
     assert_eq!(stdout(&out), "203.0.113.10\n203.0.113.9\n8.8.8.8\n");
     // 25 days old, IP model (80, 30 days, speed 2): 80 * (1 - sqrt(25/30)) = 6.97 < 30;
-    // a day old: 80 * (1 - sqrt(1/30)) = 65.4.
+    // a day old: 80 * (1 - sqrt(1/30)) = 65.4. A blocking format decays by default,
+    // at MISP's threshold, and says so; csv does not.
+    for format in [
+        "blocklist-ip",
+        "zeek-intel",
+        "suricata",
+        "suricata-dataset-ip",
+    ] {
+        let out = s.run(&["export", "--format", format]);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        assert!(stdout(&out).contains("203.0.113.9"), "{format}");
+        assert!(!stdout(&out).contains("203.0.113.10"), "{format}");
+        assert!(
+            stderr(&out).contains("below 30 (the default of blocking formats"),
+            "{format}: {}",
+            stderr(&out)
+        );
+    }
+    let out = s.run(&["export", "--format", "csv"]);
+    assert!(stdout(&out).contains("203.0.113.10"), "{}", stdout(&out));
     let out = s.run(&["export", "--format", "blocklist-ip", "--min-score", "30"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(stdout(&out), "203.0.113.9\n");

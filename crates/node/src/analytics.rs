@@ -293,3 +293,75 @@ fn series_name(json: &str, key: &str) -> Option<String> {
     .ok()
     .flatten()
 }
+
+/// Object versions per backfill transaction (one store page).
+pub const BACKFILL_BATCH: usize = 1_000;
+
+/// Records the analytics of every stored version of a store migrated from a schema
+/// without them (store schema 10 marks it: `Store::analytics_backfill`), as ingest
+/// would have, in arrival order: the versions of each store page, by runs of one
+/// provider, are extracted, completed ([`complete`]) and recorded in one transaction
+/// that also moves the backfill's mark, so an interrupted backfill resumes where it
+/// stopped. `progress` is called after each transaction with the versions done so far.
+/// Returns the versions read (0 when nothing was pending).
+///
+/// One difference with a fresh ingest: a relationship's ends are looked up in the
+/// whole store, so a relationship stored before its malware or attack pattern counts
+/// under the family or technique here, where its ingest found neither.
+pub fn backfill(store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Result<u64, StoreError> {
+    let Some(mut after) = store.analytics_backfill()? else {
+        return Ok(0);
+    };
+    let mut done = 0u64;
+    loop {
+        let mut query = accord_store::ObjectQuery::new(accord_store::Scope::Store, BACKFILL_BATCH);
+        query.versions = accord_store::VersionFilter::all();
+        query.added_after = Some(after);
+        let page = store.query(&query)?;
+        if page.rows.is_empty() {
+            store.backfill_analytics("", &[], after, true)?;
+            return Ok(done);
+        }
+        let last_page = !page.more;
+        let rows = page.rows;
+        let mut start = 0;
+        while start < rows.len() {
+            let provider = rows[start].provenance.organisation.clone();
+            let end = rows[start..]
+                .iter()
+                .position(|r| r.provenance.organisation != provider)
+                .map_or(rows.len(), |n| start + n);
+            let run = &rows[start..end];
+            let mut batch: Vec<NewObject> = run
+                .iter()
+                .map(|r| NewObject {
+                    id: r.id.clone(),
+                    object_type: r.object_type.clone(),
+                    spec_version: r.spec_version.clone(),
+                    version: None,
+                    facts: Vec::new(),
+                    json: r.json.clone(),
+                    analytics: extract_text(&r.json).unwrap_or_default(),
+                })
+                .collect();
+            complete(store, &mut batch, &provider)?;
+            let records: Vec<accord_store::BackfillRow> = run
+                .iter()
+                .zip(batch)
+                .map(|(r, object)| accord_store::BackfillRow {
+                    date_added: r.date_added,
+                    object,
+                })
+                .collect();
+            after = run.last().map_or(after, |r| r.date_added);
+            let finished = last_page && end == rows.len();
+            store.backfill_analytics(&provider, &records, after, finished)?;
+            done += run.len() as u64;
+            progress(done);
+            if finished {
+                return Ok(done);
+            }
+            start = end;
+        }
+    }
+}

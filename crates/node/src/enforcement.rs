@@ -11,7 +11,7 @@
 //! type that names no entry. Each object is converted from its latest released version
 //! only, so that a revocation or an expiry in a later version is honoured.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
@@ -115,6 +115,14 @@ impl Format {
         Some(format!(
             "alert {proto} any any -> any any (msg:\"Accord {what} in dataset {name}\"; {buffer}; dataset:isset,{name},type {ty},load {load}; sid:{sid}; rev:1;)"
         ))
+    }
+
+    /// Whether the format feeds a blocking or alerting device (blocklists, Zeek intel,
+    /// Suricata rules and datasets): those apply the decay model by default
+    /// ([`DEFAULT_MIN_SCORE`]) so that stale addresses stop being pushed; CSV, MISP
+    /// and STIX carry everything for analysts and tools that keep their own scores.
+    pub fn blocks(self) -> bool {
+        !matches!(self, Format::Stix | Format::Csv | Format::Misp)
     }
 
     /// Whether `entry` has a line in this format.
@@ -260,13 +268,42 @@ pub struct Converter {
     warninglisted: BTreeMap<String, u64>,
     /// Values left out because their score decayed below the threshold.
     decayed: u64,
+    /// With decay: the latest time each sighted object was seen (microseconds), over
+    /// the sightings this export itself released.
+    sighted: HashMap<String, i64>,
+    /// With decay: indicators whose values wait for [`Converter::finish`], when every
+    /// sighting of them has been read.
+    pending: Vec<Pending>,
+}
+
+/// An indicator whose decay is decided once every released sighting is known.
+#[derive(Debug)]
+struct Pending {
+    id: String,
+    /// Its latest statement (`modified`, else `created`), microseconds.
+    stated: i64,
+    /// Its `confidence`, if stated.
+    confidence: Option<f64>,
+    entries: Vec<Entry>,
+}
+
+/// When a sighting says its object was last seen: `last_seen`, else `first_seen`,
+/// else `created` (microseconds).
+fn sighting_time(o: &serde_json::Value) -> Option<i64> {
+    ["last_seen", "first_seen", "created"]
+        .iter()
+        .find_map(|k| o[*k].as_str())
+        .and_then(|t| accord_stix::Timestamp::parse(t).ok())
+        .map(|t| t.as_micros())
 }
 
 /// MISP's polynomial decay model for one kind of value (the reference:
 /// <https://github.com/MISP/misp-decaying-models>, arXiv:1902.03914):
 /// `score(t) = base * (1 - (t / lifetime)^(1 / decay_speed))` for `t` below the
-/// lifetime, 0 after it, `t` the age of the indicator's latest statement (`modified`,
-/// else `created`) and `base` its `confidence` when it states one, else
+/// lifetime, 0 after it, `t` the time since the indicator was last stated (`modified`,
+/// else `created`) or last sighted (the latest `last_seen`, else `first_seen`, else
+/// `created`, of the sightings of it the same export releases: as MISP restarts decay
+/// at each sighting) and `base` its `confidence` when it states one, else
 /// [`DecayModel::base_score`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DecayModel {
@@ -289,7 +326,9 @@ impl DecayModel {
     }
 }
 
-/// The default threshold of `--min-score` in MISP's models (their `threshold`: 30).
+/// The default threshold of `--min-score` in MISP's models (their `threshold`: 30,
+/// e.g. `models/nids-simple-model.json` of MISP/misp-decaying-models), applied by
+/// default to the formats that block ([`Format::blocks`]).
 pub const DEFAULT_MIN_SCORE: f64 = 30.0;
 
 /// One [`DecayModel`] per kind of value.
@@ -355,12 +394,18 @@ impl Converter {
             decay: None,
             warninglisted: BTreeMap::new(),
             decayed: 0,
+            sighted: HashMap::new(),
+            pending: Vec::new(),
         }
     }
 
-    /// Ends the conversion (MISP events are built from all the objects at once: an
-    /// event is a report with the objects it refers to). Call before [`Converter::render`].
+    /// Ends the conversion: decides the decay of indicators (their sightings may come
+    /// after them) and builds MISP events (from all the objects at once: an event is a
+    /// report with the objects it refers to). Call before [`Converter::render`].
     pub fn finish(&mut self) {
+        for p in std::mem::take(&mut self.pending) {
+            self.decide(p);
+        }
         if self.format != Format::Misp {
             return;
         }
@@ -382,7 +427,8 @@ impl Converter {
     }
 
     /// Leaves out indicators' values whose decayed score ([`DecayModel`]) is below
-    /// `min_score` at the converter's instant ([`Converter::decayed`]).
+    /// `min_score` at the converter's instant ([`Converter::decayed`]), decided at
+    /// [`Converter::finish`] once the sightings this export releases are known.
     pub fn with_min_score(mut self, models: DecayModels, min_score: f64) -> Converter {
         self.decay = Some((models, min_score));
         self
@@ -398,9 +444,9 @@ impl Converter {
         self.decayed
     }
 
-    /// Drops entries that are known-benign or whose score has decayed; `Some(reason)`
-    /// when nothing is left of a non-empty list.
-    fn filter(&mut self, o: &serde_json::Value, entries: &mut Vec<Entry>) -> Option<LeftOut> {
+    /// Drops entries that are known-benign; `Some(reason)` when nothing is left of a
+    /// non-empty list. (Decay is decided at [`Converter::finish`].)
+    fn filter(&mut self, entries: &mut Vec<Entry>) -> Option<LeftOut> {
         let before = entries.len();
         let mut last = None;
         if let Some(lists) = &self.warninglists {
@@ -429,28 +475,6 @@ impl Converter {
             }
             *entries = kept;
         }
-        if let Some((models, min)) = &self.decay {
-            if o["type"].as_str() == Some("indicator") {
-                let stamp = o["modified"]
-                    .as_str()
-                    .or(o["created"].as_str())
-                    .unwrap_or("");
-                let at = accord_stix::Timestamp::parse(stamp)
-                    .map(|t| t.as_micros())
-                    .unwrap_or(i64::MIN);
-                let age_days = (self.now_micros.saturating_sub(at)) as f64 / 86_400_000_000.0;
-                let confidence = o["confidence"].as_f64();
-                let before = entries.len();
-                entries.retain(|e| {
-                    let model = models.of(e.kind);
-                    model.score(confidence.unwrap_or(model.base_score), age_days) >= *min
-                });
-                if entries.len() < before {
-                    self.decayed += (before - entries.len()) as u64;
-                    last = Some(LeftOut::Decayed);
-                }
-            }
-        }
         (before > 0 && entries.is_empty()).then_some(last).flatten()
     }
 
@@ -461,6 +485,14 @@ impl Converter {
             Err(e) => return self.leave("?", LeftOut::NotConvertible, e.to_string()),
         };
         let id = value["id"].as_str().unwrap_or("?").to_string();
+        if self.decay.is_some() && value["type"].as_str() == Some("sighting") {
+            if let (Some(target), Some(seen)) =
+                (value["sighting_of_ref"].as_str(), sighting_time(&value))
+            {
+                let t = self.sighted.entry(target.to_string()).or_insert(seen);
+                *t = (*t).max(seen);
+            }
+        }
         if self.format == Format::Misp {
             if value["revoked"] == serde_json::Value::Bool(true) {
                 return self.leave(&id, LeftOut::Revoked, String::new());
@@ -472,23 +504,66 @@ impl Converter {
         }
         match self.convert(&value) {
             Ok(mut entries) => {
-                if let Some(reason) = self.filter(&value, &mut entries) {
+                if let Some(reason) = self.filter(&mut entries) {
                     return self.leave(&id, reason, String::new());
                 }
-                let (taken, skipped): (Vec<Entry>, Vec<Entry>) =
-                    entries.into_iter().partition(|e| self.format.takes(e));
-                if !taken.is_empty() {
-                    self.converted += 1;
-                    for entry in &skipped {
-                        *self.skipped.entry(entry.kind.name()).or_default() += 1;
-                    }
-                    self.entries.extend(taken);
-                } else {
-                    self.leave(&id, LeftOut::OtherFormat, String::new());
+                if self.decay.is_some() && value["type"].as_str() == Some("indicator") {
+                    let stamp = value["modified"]
+                        .as_str()
+                        .or(value["created"].as_str())
+                        .unwrap_or("");
+                    self.pending.push(Pending {
+                        id,
+                        stated: accord_stix::Timestamp::parse(stamp)
+                            .map(|t| t.as_micros())
+                            .unwrap_or(i64::MIN),
+                        confidence: value["confidence"].as_f64(),
+                        entries,
+                    });
+                    return;
                 }
+                self.accept(&id, entries);
             }
             Err((reason, detail)) => self.leave(&id, reason, detail),
         }
+    }
+
+    /// Keeps an object's entries that this format has a line for.
+    fn accept(&mut self, id: &str, entries: Vec<Entry>) {
+        let (taken, skipped): (Vec<Entry>, Vec<Entry>) =
+            entries.into_iter().partition(|e| self.format.takes(e));
+        if !taken.is_empty() {
+            self.converted += 1;
+            for entry in &skipped {
+                *self.skipped.entry(entry.kind.name()).or_default() += 1;
+            }
+            self.entries.extend(taken);
+        } else {
+            self.leave(id, LeftOut::OtherFormat, String::new());
+        }
+    }
+
+    /// Applies the decay model to a pending indicator: its age runs from its latest
+    /// statement or its latest released sighting, whichever is later.
+    fn decide(&mut self, mut p: Pending) {
+        let Some((models, min)) = self.decay else {
+            return self.accept(&p.id, p.entries);
+        };
+        let since = self
+            .sighted
+            .get(&p.id)
+            .map_or(p.stated, |&seen| seen.max(p.stated));
+        let age_days = self.now_micros.saturating_sub(since) as f64 / 86_400_000_000.0;
+        let before = p.entries.len();
+        p.entries.retain(|e| {
+            let model = models.of(e.kind);
+            model.score(p.confidence.unwrap_or(model.base_score), age_days) >= min
+        });
+        self.decayed += (before - p.entries.len()) as u64;
+        if p.entries.is_empty() {
+            return self.leave(&p.id, LeftOut::Decayed, String::new());
+        }
+        self.accept(&p.id, p.entries);
     }
 
     fn leave(&mut self, id: &str, reason: LeftOut, detail: String) {
@@ -1088,5 +1163,52 @@ mod tests {
             "{rule}"
         );
         assert_eq!(Format::Csv.dataset_rule("x.lst"), None);
+    }
+
+    /// MISP restarts decay at each sighting: a C2 address stated 40 days ago (IP
+    /// model: 0 after 30 days) but sighted yesterday is still pushed; unsighted, or
+    /// sighted only long ago, it is left out. The sighting may come after it.
+    #[test]
+    fn a_recent_sighting_keeps_a_stale_indicator_in_the_blocklist() {
+        let day = 86_400_000_000i64;
+        let now = accord_stix::Timestamp::parse("2026-03-31T00:00:00Z")
+            .map(|t| t.as_micros())
+            .unwrap_or_default();
+        let at = |ago: i64| {
+            accord_stix::Timestamp::from_micros(now - ago * day)
+                .as_str()
+                .to_string()
+        };
+        let ind = |n: u32, ip: &str| {
+            format!(
+                r#"{{"type":"indicator","id":"indicator--{n}","created":"{c}","modified":"{c}","pattern":"[ipv4-addr:value = '{ip}']","pattern_type":"stix"}}"#,
+                c = at(40)
+            )
+        };
+        let sighting = |target: u32, seen: i64| {
+            format!(
+                r#"{{"type":"sighting","id":"sighting--{target}","created":"{c}","last_seen":"{s}","sighting_of_ref":"indicator--{target}"}}"#,
+                c = at(40),
+                s = at(seen)
+            )
+        };
+        let mut c = Converter::new(Format::BlocklistIp, now)
+            .with_min_score(DecayModels::default(), DEFAULT_MIN_SCORE);
+        c.add(&ind(1, "203.0.113.1"));
+        c.add(&ind(2, "203.0.113.2"));
+        c.add(&ind(3, "203.0.113.3"));
+        c.add(&sighting(1, 1));
+        c.add(&sighting(3, 35));
+        c.finish();
+        assert_eq!(c.render(), "203.0.113.1\n");
+        assert_eq!(c.decayed(), 2);
+        assert_eq!(c.left_out().get(&LeftOut::Decayed), Some(&2));
+        // Without the model every value stays.
+        let mut all = Converter::new(Format::BlocklistIp, now);
+        all.add(&ind(2, "203.0.113.2"));
+        all.finish();
+        assert_eq!(all.render(), "203.0.113.2\n");
+        assert!(Format::BlocklistIp.blocks() && Format::Suricata.blocks());
+        assert!(!Format::Csv.blocks() && !Format::Misp.blocks());
     }
 }

@@ -141,6 +141,8 @@ pub struct Summary {
     pub domains: u64,
     /// The databases read.
     pub sources: Vec<EnrichmentSource>,
+    /// What the run did to the country/ASN trend cells ([`crate::located`]).
+    pub trend_cells: crate::located::Refresh,
 }
 
 /// Whether two runs read the same databases (same role, type, build and tree; the
@@ -176,9 +178,16 @@ pub fn run(store: &dyn Store, databases: &Databases, force: bool) -> Result<Summ
         recomputed: recompute,
         ..Summary::default()
     };
+    // The generation whose location cells this run leaves true: an incremental run
+    // only adds the addresses of objects added since (crate::located).
+    let still_valid = match (&state, recompute) {
+        (Some(s), false) => Some(s.generation),
+        _ => None,
+    };
     let after = match (&state, recompute) {
         (Some(s), false) if s.covers_until >= head => {
             summary.up_to_date = true;
+            summary.trend_cells = crate::located::refresh(store, still_valid)?;
             return Ok(summary);
         }
         (Some(s), false) => Some(s.covers_until),
@@ -230,6 +239,7 @@ pub fn run(store: &dyn Store, databases: &Databases, force: bool) -> Result<Summ
         &address_rows,
         &domain_rows,
     )?;
+    summary.trend_cells = crate::located::refresh(store, still_valid)?;
     Ok(summary)
 }
 

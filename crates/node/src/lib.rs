@@ -47,6 +47,7 @@ pub mod federation;
 pub mod findings;
 pub mod ingest;
 pub mod ledger_key;
+pub mod located;
 pub mod misp;
 pub mod phishing;
 pub mod route;

@@ -4,7 +4,9 @@
 //!
 //! For the node's operator the counts come from the aggregates the store keeps at
 //! ingest (`trend_counts`: one row per day, series and provider), so a query reads
-//! cells, not objects, whatever the number of sightings behind them. For a partner
+//! cells, not objects, whatever the number of sightings behind them; country and ASN
+//! cells are kept by `accord enrich` instead ([`crate::located`]), plus the objects
+//! ingested since. For a partner
 //! they are computed from what the gate releases to it (every object it may read,
 //! re-extracted from the released text), and every cell made from fewer than `k`
 //! distinct providers is suppressed, `k` being the largest
@@ -126,18 +128,17 @@ pub fn trends(
     let since = query.since_day.unwrap_or(i64::MIN);
     let located = LOCATION_DIMENSIONS.contains(&query.dimension.as_str());
     if recipient.organisation == egress.local_organisation() {
-        let cells = if located {
-            let mut held = Vec::new();
-            let mut q = ObjectQuery::new(Scope::Store, 10_000);
-            q.versions = VersionFilter {
-                first: true,
-                ..VersionFilter::default()
-            };
-            for_each_row(store, q, |row| {
-                held.push((row.provenance.organisation, row.json));
-                true
-            })?;
-            located_cells(store, &held, &query.dimension, since)?
+        let kept = if located {
+            crate::located::cells(store, &query.dimension, since)?
+        } else {
+            None
+        };
+        let cells = if let Some(cells) = kept {
+            cells
+        } else if located {
+            // The location cells do not match the enrichment (never counted by
+            // `accord enrich`, or a run stopped between its writes): a pass.
+            located_cells_by_pass(store, &query.dimension, since)?
         } else {
             store.trend_cells(&query.dimension, None, since)?
         };
@@ -157,8 +158,32 @@ pub fn trends(
     Ok(summarise(query, &cells, k))
 }
 
-/// Dimensions computed at query time from the hub's enrichment (`accord enrich`):
-/// where the objects are, which is known only after ingest.
+/// The operator's cells of a location dimension by a pass over every object's first
+/// version: what `trends` computed before the cells were kept
+/// ([`crate::located`]), now the answer until `accord enrich` counts them, and the
+/// oracle the kept cells are tested against. O(objects).
+pub fn located_cells_by_pass(
+    store: &dyn Store,
+    dimension: &str,
+    since: i64,
+) -> Result<Vec<TrendCell>, EgressError> {
+    let mut held = Vec::new();
+    let mut q = ObjectQuery::new(Scope::Store, 10_000);
+    q.versions = VersionFilter {
+        first: true,
+        ..VersionFilter::default()
+    };
+    for_each_row(store, q, |row| {
+        held.push((row.provenance.organisation, row.json));
+        true
+    })?;
+    located_cells(store, &held, dimension, since)
+}
+
+/// Dimensions computed from the hub's enrichment (`accord enrich`): where the
+/// objects are, which is known only after ingest. The operator reads cells kept by
+/// the enrichment run ([`crate::located`]); a partner's are computed from what the
+/// gate releases to it, as for every dimension.
 pub const LOCATION_DIMENSIONS: [&str; 2] = ["country", "asn"];
 
 /// The cells of a location dimension over `held` (provider, JSON text of the first

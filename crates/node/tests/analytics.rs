@@ -406,3 +406,116 @@ fn trends_by_country_follow_the_enrichment_and_the_gate() {
     assert_eq!(count(&centre, "indicators", "MY"), Some(1));
     assert_eq!(count(&centre, "indicators", "NL"), Some(1));
 }
+
+/// A store of schema 7 (objects, no analytics: stored before correlation and trends
+/// existed) migrates, backfills its analytics on the first writable open's path, and
+/// answers correlations and trends as the same objects freshly ingested do.
+#[test]
+fn a_store_migrated_from_before_analytics_answers_as_a_fresh_one() {
+    let malware = format!(
+        r#"{{"type":"malware","spec_version":"2.1","id":"malware--{}","created":"2026-03-01T00:00:00.000Z","modified":"2026-03-01T00:00:00.000Z","name":"Emotet","is_family":true}}"#,
+        uuid(9)
+    );
+    let rel = format!(
+        r#"{{"type":"relationship","spec_version":"2.1","id":"relationship--{}","created":"2026-03-01T00:00:00.000Z","modified":"2026-03-01T00:00:00.000Z","relationship_type":"indicates","source_ref":"indicator--{}","target_ref":"malware--{}"}}"#,
+        uuid(10),
+        uuid(2),
+        uuid(9)
+    );
+    let fill = |store: &SqliteStore| {
+        ingest(
+            store,
+            TELCO,
+            &[indicator_on(1, 1, Tlp::Green, "203.0.113.7")],
+        );
+        ingest(
+            store,
+            ISP,
+            &[
+                sighting_of(4, 1, 40, Tlp::Red),
+                indicator_on(2, 2, Tlp::Green, "203.0.113.7"),
+                indicator_on(3, 3, Tlp::Red, "198.51.100.1"),
+                malware.clone(),
+                rel.clone(),
+            ],
+        );
+        ingest(store, BANK, &[indicator_on(6, 4, Tlp::Red, "203.0.113.7")]);
+        ingest(store, TELCO, &[sighting_of(5, 2, 2, Tlp::Green)]);
+    };
+    let fresh = store();
+    fill(&fresh);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v7.sqlite");
+    {
+        let old = SqliteStore::open(&path).unwrap();
+        fill(&old);
+    }
+    {
+        // What a schema 7 store is: no analytics tables, no enrichment tables.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "DROP TABLE obs_values; DROP TABLE obs_links; DROP TABLE obs_providers;
+             DROP TABLE sighting_links; DROP TABLE trend_counts;
+             DROP TABLE enrich_addresses; DROP TABLE enrich_domains; DROP TABLE enrich_sources;
+             PRAGMA user_version = 7;",
+        )
+        .unwrap();
+    }
+    let migrated = Arc::new(SqliteStore::open(&path).unwrap());
+    use accord_store::Store as _;
+    assert!(migrated.analytics_backfill().unwrap().is_some());
+    let mut reported = 0;
+    let done = accord_node::analytics::backfill(&*migrated, &mut |n| reported = n).unwrap();
+    assert_eq!((done, reported), (8, 8));
+    assert_eq!(migrated.analytics_backfill().unwrap(), None, "done once");
+    assert_eq!(
+        accord_node::analytics::backfill(&*migrated, &mut |_| {}).unwrap(),
+        0
+    );
+    let answers = |store: &Arc<SqliteStore>| {
+        let door = door(store, Vec::new());
+        let me = Recipient::new(TELCO);
+        let c = correlate(
+            &**store,
+            &door,
+            &me,
+            &query(None, 1),
+            &Warninglists::empty(),
+        )
+        .expect("correlate");
+        let t: Vec<_> = ["type", "provider", "family"]
+            .iter()
+            .map(|d| trends(&**store, &door, &me, &trend_query(d)).expect("trends"))
+            .collect();
+        (format!("{c:?}"), t)
+    };
+    let (c_fresh, t_fresh) = answers(&fresh);
+    let (c_migrated, t_migrated) = answers(&migrated);
+    assert_eq!(c_migrated, c_fresh);
+    assert_eq!(t_migrated, t_fresh);
+    assert!(t_fresh[2].series.iter().any(|s| s.key == "Emotet"));
+    assert!(c_fresh.contains("203.0.113.7"));
+}
+
+/// A store that has analytics is not backfilled again by the migration (its trend
+/// cells would count twice).
+#[test]
+fn a_store_with_analytics_is_not_backfilled() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v9.sqlite");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        ingest(
+            &store,
+            TELCO,
+            &[indicator_on(1, 1, Tlp::Green, "203.0.113.7")],
+        );
+    }
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 9;")
+        .unwrap();
+    let store = SqliteStore::open(&path).unwrap();
+    use accord_store::Store as _;
+    assert_eq!(store.analytics_backfill().unwrap(), None);
+}

@@ -6,5 +6,6 @@ mod egress;
 mod enrich;
 mod findings;
 mod leaks;
+mod located;
 mod receipts;
 mod route;

@@ -37,10 +37,11 @@ pub mod store;
 
 pub use error::StoreError;
 pub use model::{
-    AddressEnrichment, Analytics, Cursor, DomainEnrichment, EnrichmentSource, EnrichmentState,
-    FeedHeads, InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery, ObjectRow, Page,
-    PeerRecord, Provenance, ProviderWindow, Removal, Scope, Stats, StatusRecord, Tombstone,
-    TrendCell, TrendKey, ValueRow, VersionFilter, VersionStamp,
+    AddressEnrichment, Analytics, BackfillRow, Cursor, DomainEnrichment, EnrichmentSource,
+    EnrichmentState, FeedHeads, InsertOutcome, LedgerRecord, LedgerTree, LocatedDelta,
+    LocatedState, NewObject, ObjectQuery, ObjectRow, Page, PeerRecord, Provenance, ProviderWindow,
+    Removal, Scope, Stats, StatusRecord, Tombstone, TrendCell, TrendKey, ValueRow, VersionFilter,
+    VersionStamp,
 };
 pub use sqlite::{Durability, SqliteStore};
 pub use store::{for_each_row, HeadSigner, Store};

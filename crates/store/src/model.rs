@@ -478,4 +478,41 @@ pub struct EnrichmentState {
     pub addresses: u64,
     /// Domains enriched.
     pub domains: u64,
+    /// Bumped by every [`crate::Store::put_enrichment`]: the location cells
+    /// ([`LocatedState`]) say which generation of the enrichment they were counted
+    /// against.
+    #[serde(default)]
+    pub generation: i64,
+}
+
+/// Where the stored country/ASN trend cells stand (kept by `accord enrich`, see
+/// `accord_node::located`): they count every first object version added up to
+/// `covers_until`, located with the enrichment of `generation`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LocatedState {
+    /// The newest object `date_added` counted.
+    pub covers_until: i64,
+    /// The [`EnrichmentState::generation`] counted against.
+    pub generation: i64,
+}
+
+/// One change to a stored location cell: `cell.count` is added (negative: taken
+/// away) to the cell of `dimension` (`country` or `asn`); a cell reaching zero is
+/// removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocatedDelta {
+    /// `country` or `asn`.
+    pub dimension: String,
+    /// The cell and the amount.
+    pub cell: TrendCell,
+}
+
+/// One stored object version whose analytics a backfill records (a store migrated
+/// from a schema without analytics, see `accord_node::analytics::backfill`).
+#[derive(Debug, Clone)]
+pub struct BackfillRow {
+    /// The version's `date_added` in the store.
+    pub date_added: i64,
+    /// The object, its analytics completed as ingest would.
+    pub object: NewObject,
 }

@@ -5,10 +5,10 @@ use accord_agreements::transparency::SignedTreeHead;
 
 use crate::error::StoreError;
 use crate::model::{
-    AddressEnrichment, DomainEnrichment, EnrichmentSource, EnrichmentState, FeedHeads,
-    InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery, ObjectRow, Page, PeerRecord,
-    Provenance, Removal, Stats, StatusRecord, Tombstone, TrendCell, TrendKey, ValueRow,
-    VersionFilter,
+    AddressEnrichment, BackfillRow, DomainEnrichment, EnrichmentSource, EnrichmentState, FeedHeads,
+    InsertOutcome, LedgerRecord, LedgerTree, LocatedDelta, LocatedState, NewObject, ObjectQuery,
+    ObjectRow, Page, PeerRecord, Provenance, Removal, Stats, StatusRecord, Tombstone, TrendCell,
+    TrendKey, ValueRow, VersionFilter,
 };
 
 /// Signs the tree an append made (called inside the append's transaction).
@@ -149,6 +149,35 @@ pub trait Store: Send + Sync {
         covers_until: i64,
         addresses: &[AddressEnrichment],
         domains: &[DomainEnrichment],
+    ) -> Result<(), StoreError>;
+
+    /// Where the stored country/ASN trend cells stand (`None`: never counted).
+    fn located_state(&self) -> Result<Option<LocatedState>, StoreError>;
+
+    /// Changes the stored country/ASN trend cells in one transaction (with
+    /// `replace`, every stored one is dropped first) and records `state`.
+    fn put_located(
+        &self,
+        replace: bool,
+        deltas: &[LocatedDelta],
+        state: LocatedState,
+    ) -> Result<(), StoreError>;
+
+    /// Where a pending analytics backfill stands: `Some(after)` when the objects
+    /// added after `after` still need their analytics recorded (a store migrated from
+    /// a schema without analytics), `None` when nothing is pending.
+    fn analytics_backfill(&self) -> Result<Option<i64>, StoreError>;
+
+    /// Records the analytics of stored versions (all of `provider`, in `date_added`
+    /// order) as their insert would have, and moves the backfill past `after`, in one
+    /// transaction (so an interrupted backfill resumes where it stopped). `done`
+    /// ends the backfill.
+    fn backfill_analytics(
+        &self,
+        provider: &str,
+        rows: &[BackfillRow],
+        after: i64,
+        done: bool,
     ) -> Result<(), StoreError>;
 
     /// The enrichment of these addresses (canonical text), those that have one, in

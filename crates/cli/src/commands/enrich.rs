@@ -121,6 +121,18 @@ fn compute(global: &GlobalArgs, args: &EnrichArgs) -> anyhow::Result<ExitCode> {
             summary.domains
         );
     }
+    let cells = &summary.trend_cells;
+    if cells.rebuilt {
+        println!(
+            "country/ASN trend cells recounted over {} objects",
+            cells.objects
+        );
+    } else if cells.objects > 0 {
+        println!(
+            "country/ASN trend cells: {} objects (new, and sightings of them) counted",
+            cells.objects
+        );
+    }
     for d in &deliveries {
         println!(
             "routed to {} (collection {}): {} added, {} removed, {} held",

@@ -79,8 +79,10 @@ pub struct ExportArgs {
     #[arg(long)]
     pub include_warninglisted: bool,
     /// With a format other than stix: leave out indicators' values whose score, decayed
-    /// with age per value kind (MISP's polynomial model; docs/trends.md), is below
-    /// SCORE (0-100; MISP's threshold is 30). Without it, no value is left out for age
+    /// with age per value kind (MISP's polynomial model; age from the indicator's last
+    /// statement or last released sighting; docs/trends.md), is below SCORE (0-100).
+    /// Blocking formats (blocklists, zeek-intel, suricata*) default to MISP's
+    /// threshold, 30; `--min-score 0` keeps every value. csv and misp default to none
     #[arg(long, value_name = "SCORE")]
     pub min_score: Option<f64>,
 }
@@ -191,10 +193,8 @@ fn convert(
     if !args.include_warninglisted {
         converter = converter.with_warninglists(accord_detect::Warninglists::bundled());
     }
-    if let Some(min) = args.min_score {
-        if !(0.0..=100.0).contains(&min) {
-            anyhow::bail!("--min-score takes a score from 0 to 100, not {min}");
-        }
+    let min_score = min_score(args.min_score, format)?;
+    if let Some(min) = min_score {
         converter = converter.with_min_score(accord_node::enforcement::DecayModels::default(), min);
     }
     let mut seen: HashSet<String> = HashSet::new();
@@ -281,13 +281,33 @@ fn convert(
         );
     }
     if converter.decayed() > 0 {
+        let why = if args.min_score.is_none() {
+            " (the default of blocking formats, MISP's threshold: stale indicators are not \
+             pushed; --min-score 0 keeps them)"
+        } else {
+            ""
+        };
         eprintln!(
-            "left out {} values of indicators whose decayed score is below {}",
+            "left out {} values of indicators whose decayed score is below {}{why}",
             converter.decayed(),
-            args.min_score.unwrap_or_default()
+            min_score.unwrap_or_default()
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The decay threshold of an export: `--min-score` when given (0: none), else MISP's
+/// threshold for the formats that block ([`Format::blocks`]), else none.
+fn min_score(given: Option<f64>, format: Format) -> anyhow::Result<Option<f64>> {
+    match given {
+        Some(min) if !(0.0..=100.0).contains(&min) => {
+            anyhow::bail!("--min-score takes a score from 0 to 100, not {min}")
+        }
+        Some(0.0) => Ok(None),
+        Some(min) => Ok(Some(min)),
+        None if format.blocks() => Ok(Some(accord_node::enforcement::DEFAULT_MIN_SCORE)),
+        None => Ok(None),
+    }
 }
 
 /// What the export reads: the named collection, else the whole store for this node's

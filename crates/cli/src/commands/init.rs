@@ -85,6 +85,7 @@ pub fn initialise(
     let opened = accord_store::SqliteStore::open(&store)
         .with_context(|| format!("creating the store {}", store.display()))?;
     crate::context::refresh_facts(&opened, &store)?;
+    crate::context::backfill_analytics(&opened, &store)?;
     let ledger_key = config.ledger_key_path();
     let signer = if ledger_key.exists() {
         accord_node::ledger_key::load(&ledger_key)?

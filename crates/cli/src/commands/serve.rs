@@ -45,6 +45,7 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let store = accord_store::SqliteStore::open(&store_path)
         .with_context(|| format!("opening the store {}", store_path.display()))?;
     crate::context::refresh_facts(&store, &store_path)?;
+    crate::context::backfill_analytics(&store, &store_path)?;
     let agreements_dir = config.agreements_dir();
     let gate = accord_node::agreements::load_node_gate(&config).map_err(|e| {
         anyhow::anyhow!(

@@ -6,7 +6,10 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::StoreError;
-use crate::model::{AddressEnrichment, DomainEnrichment, EnrichmentSource, EnrichmentState};
+use crate::model::{
+    AddressEnrichment, DomainEnrichment, EnrichmentSource, EnrichmentState, LocatedDelta,
+    LocatedState,
+};
 
 /// The tables (created in new stores and by the migration from version 6).
 ///
@@ -66,6 +69,7 @@ pub(super) fn state(conn: &Connection) -> Result<Option<EnrichmentState>, StoreE
         covers_until,
         addresses: count("SELECT count(*) FROM enrich_addresses")?,
         domains: count("SELECT count(*) FROM enrich_domains")?,
+        generation: meta(conn, "enrich_generation")?.unwrap_or(0),
     }))
 }
 
@@ -115,6 +119,13 @@ pub(super) fn put(
         tx.execute(
             "INSERT OR REPLACE INTO meta (name, value) VALUES ('enrich_covers_until', ?1)",
             params![covers_until],
+        )?;
+        // Every change of the facts is a new generation: location cells counted
+        // against an older one are not trusted as they are (`located_state`).
+        tx.execute(
+            "INSERT INTO meta (name, value) VALUES ('enrich_generation', 1) \
+             ON CONFLICT (name) DO UPDATE SET value = value + 1",
+            [],
         )?;
     }
     tx.commit()?;
@@ -183,4 +194,78 @@ pub(super) fn scan_addresses(
         .query_map(params![after, limit], address_row)?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
+}
+
+fn meta(conn: &Connection, name: &str) -> Result<Option<i64>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM meta WHERE name = ?1")?
+        .query_row(params![name], |r| r.get(0))
+        .optional()?)
+}
+
+/// The dimensions of the location cells in `trend_counts`.
+const LOCATED_DIMENSIONS: &str = "('country', 'asn')";
+
+pub(super) fn located_state(conn: &Connection) -> Result<Option<LocatedState>, StoreError> {
+    let covers = meta(conn, "located_covers_until")?;
+    let generation = meta(conn, "located_generation")?;
+    Ok(covers
+        .zip(generation)
+        .map(|(covers_until, generation)| LocatedState {
+            covers_until,
+            generation,
+        }))
+}
+
+/// The location cells live in `trend_counts` beside the dimensions kept at ingest
+/// (dimension `country` or `asn`), so a query reads them the same way.
+pub(super) fn put_located(
+    conn: &Connection,
+    replace: bool,
+    deltas: &[LocatedDelta],
+    state: LocatedState,
+) -> Result<(), StoreError> {
+    let tx = conn.unchecked_transaction()?;
+    if replace {
+        tx.execute(
+            &format!("DELETE FROM trend_counts WHERE dimension IN {LOCATED_DIMENSIONS}"),
+            [],
+        )?;
+    }
+    {
+        let mut add = tx.prepare_cached(
+            "INSERT INTO trend_counts (dimension, metric, day, key, provider, count)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (dimension, metric, day, key, provider)
+             DO UPDATE SET count = count + excluded.count",
+        )?;
+        let mut empty = tx.prepare_cached(
+            "DELETE FROM trend_counts WHERE dimension = ?1 AND metric = ?2 AND day = ?3 \
+             AND key = ?4 AND provider = ?5 AND count = 0",
+        )?;
+        for d in deltas {
+            let c = &d.cell;
+            // The cells kept at ingest are not the location cells' to change.
+            if !matches!(d.dimension.as_str(), "country" | "asn") {
+                continue;
+            }
+            add.execute(params![
+                d.dimension,
+                c.metric,
+                c.day,
+                c.key,
+                c.provider,
+                c.count
+            ])?;
+            empty.execute(params![d.dimension, c.metric, c.day, c.key, c.provider])?;
+        }
+        let mut set = tx.prepare_cached(
+            "INSERT INTO meta (name, value) VALUES (?1, ?2) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )?;
+        set.execute(params!["located_covers_until", state.covers_until])?;
+        set.execute(params!["located_generation", state.generation])?;
+    }
+    tx.commit()?;
+    Ok(())
 }

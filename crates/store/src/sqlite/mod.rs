@@ -24,10 +24,10 @@ use accord_agreements::merkle::{Hash, NodeId};
 use accord_agreements::transparency::SignedTreeHead;
 
 use crate::model::{
-    AddressEnrichment, DomainEnrichment, EnrichmentSource, EnrichmentState, FeedHeads,
-    InsertOutcome, LedgerRecord, LedgerTree, NewObject, ObjectQuery, ObjectRow, Page, PeerRecord,
-    Provenance, Removal, Stats, StatusRecord, Tombstone, TrendCell, TrendKey, ValueRow,
-    VersionFilter,
+    AddressEnrichment, BackfillRow, DomainEnrichment, EnrichmentSource, EnrichmentState, FeedHeads,
+    InsertOutcome, LedgerRecord, LedgerTree, LocatedDelta, LocatedState, NewObject, ObjectQuery,
+    ObjectRow, Page, PeerRecord, Provenance, Removal, Stats, StatusRecord, Tombstone, TrendCell,
+    TrendKey, ValueRow, VersionFilter,
 };
 use crate::store::{HeadSigner, Store};
 use pool::ReaderPool;
@@ -35,7 +35,7 @@ pub use pool::MAX_READERS;
 use write::Writer;
 
 /// The schema version this build writes and understands.
-const SCHEMA_VERSION: i64 = 9;
+const SCHEMA_VERSION: i64 = 10;
 
 /// Database page size of new stores, in bytes: SQLite's largest. Objects are around
 /// 1-2 KiB of JSON with their facts, and a bulk load appends them: the larger the page,
@@ -244,6 +244,7 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             migrate_from_6(conn)?;
             migrate_from_7(conn)?;
             migrate_from_8(conn)?;
+            migrate_from_9(conn)?;
         }
         2 => {
             migrate_from_2(conn)?;
@@ -253,6 +254,7 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             migrate_from_6(conn)?;
             migrate_from_7(conn)?;
             migrate_from_8(conn)?;
+            migrate_from_9(conn)?;
         }
         3 => {
             migrate_from_3(conn)?;
@@ -261,6 +263,7 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             migrate_from_6(conn)?;
             migrate_from_7(conn)?;
             migrate_from_8(conn)?;
+            migrate_from_9(conn)?;
         }
         4 => {
             migrate_from_4(conn)?;
@@ -268,23 +271,31 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             migrate_from_6(conn)?;
             migrate_from_7(conn)?;
             migrate_from_8(conn)?;
+            migrate_from_9(conn)?;
         }
         5 => {
             migrate_from_5(conn)?;
             migrate_from_6(conn)?;
             migrate_from_7(conn)?;
             migrate_from_8(conn)?;
+            migrate_from_9(conn)?;
         }
         6 => {
             migrate_from_6(conn)?;
             migrate_from_7(conn)?;
             migrate_from_8(conn)?;
+            migrate_from_9(conn)?;
         }
         7 => {
             migrate_from_7(conn)?;
             migrate_from_8(conn)?;
+            migrate_from_9(conn)?;
         }
-        8 => migrate_from_8(conn)?,
+        8 => {
+            migrate_from_8(conn)?;
+            migrate_from_9(conn)?;
+        }
+        9 => migrate_from_9(conn)?,
         _ => {}
     }
     // Not a schema version of its own (see TOMBSTONES_TABLE): every writable open
@@ -430,6 +441,30 @@ fn migrate_from_8(conn: &Connection) -> Result<(), StoreError> {
         "BEGIN IMMEDIATE; {} PRAGMA user_version = 9; COMMIT;",
         enrich::SCHEMA
     ))?;
+    Ok(())
+}
+
+/// Version 9 stores may hold objects without analytics: those migrated from a schema
+/// before 8, whose objects were stored before correlation and trends existed. When
+/// the store has objects but no analytics at all (nothing recorded, so nothing can be
+/// counted twice), version 10 marks a backfill pending (`meta.analytics_backfill`,
+/// the `date_added` it has reached): the node records the analytics of every stored
+/// version on its next writable open (`accord_node::analytics::backfill`), resumably.
+/// The country/ASN trend cells of version 10 (rows of `trend_counts`, and the
+/// `located_*` and `enrich_generation` rows of `meta`) need no table: they are counted
+/// by the next `accord enrich`, and computed at query time until then.
+fn migrate_from_9(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "BEGIN IMMEDIATE;
+         INSERT OR IGNORE INTO meta (name, value)
+           SELECT 'analytics_backfill', -9223372036854775808
+           WHERE EXISTS (SELECT 1 FROM objects)
+             AND NOT EXISTS (SELECT 1 FROM obs_links)
+             AND NOT EXISTS (SELECT 1 FROM sighting_links)
+             AND NOT EXISTS (SELECT 1 FROM trend_counts);
+         PRAGMA user_version = 10;
+         COMMIT;",
+    )?;
     Ok(())
 }
 
@@ -629,6 +664,33 @@ impl Store for SqliteStore {
                 domains,
             )
         })
+    }
+
+    fn located_state(&self) -> Result<Option<LocatedState>, StoreError> {
+        self.read(enrich::located_state)
+    }
+
+    fn put_located(
+        &self,
+        replace: bool,
+        deltas: &[LocatedDelta],
+        state: LocatedState,
+    ) -> Result<(), StoreError> {
+        self.write(|w| enrich::put_located(w.connection(), replace, deltas, state))
+    }
+
+    fn analytics_backfill(&self) -> Result<Option<i64>, StoreError> {
+        self.read(write::analytics_backfill)
+    }
+
+    fn backfill_analytics(
+        &self,
+        provider: &str,
+        rows: &[BackfillRow],
+        after: i64,
+        done: bool,
+    ) -> Result<(), StoreError> {
+        self.write(|w| w.backfill_analytics(provider, rows, after, done))
     }
 
     fn enriched_addresses(

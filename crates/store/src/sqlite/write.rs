@@ -375,6 +375,55 @@ impl Writer {
         }
     }
 
+    /// Records the analytics of stored versions as their insert would have (each
+    /// version's trend cells when it is the earliest-arrived of its id), and moves the
+    /// pending backfill to `after` (ends it when `done`), in one transaction.
+    pub(super) fn backfill_analytics(
+        &mut self,
+        provider: &str,
+        rows: &[crate::model::BackfillRow],
+        after: i64,
+        done: bool,
+    ) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut earliest = tx.prepare_cached(
+                "SELECT min(date_added) FROM objects WHERE id_key = ?1 AND id = ?2",
+            )?;
+            let mut batch = AnalyticsBatch::default();
+            for row in rows {
+                if row.object.analytics.is_empty() {
+                    continue;
+                }
+                let key = id_key(&row.object.id);
+                let first: Option<i64> =
+                    earliest.query_row(params![key, row.object.id], |r| r.get(0))?;
+                record_analytics(
+                    &tx,
+                    &mut batch,
+                    &row.object,
+                    row.date_added,
+                    provider,
+                    key,
+                    first == Some(row.date_added),
+                )?;
+            }
+            batch.flush(&tx, provider)?;
+            if done {
+                tx.execute("DELETE FROM meta WHERE name = 'analytics_backfill'", [])?;
+            } else {
+                tx.execute(
+                    "UPDATE meta SET value = ?1 WHERE name = 'analytics_backfill'",
+                    params![after],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     pub(super) fn put_status(&mut self, status: &StatusRecord) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(
@@ -756,6 +805,14 @@ fn add_provider(
             .execute(params![vid])?;
     }
     Ok(())
+}
+
+/// Where a pending analytics backfill stands (see `migrate_from_9`).
+pub(super) fn analytics_backfill(conn: &Connection) -> Result<Option<i64>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM meta WHERE name = 'analytics_backfill'")?
+        .query_row([], |r| r.get(0))
+        .optional()?)
 }
 
 /// Adds trend cells directly (the benchmark's way of standing for millions of
