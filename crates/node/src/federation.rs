@@ -329,16 +329,30 @@ impl Federation {
     /// Sync over `store`, sending only through `egress` (whose local organisation is
     /// this node's; its gate names the agreements recorded as provenance).
     ///
-    /// The HTTP client is blocking: make, use and drop a `Federation` on a thread of
-    /// its own (or `spawn_blocking`), never on an async runtime's worker.
+    /// Safe to call anywhere, an async runtime's worker included: the blocking HTTP
+    /// client is built on a short-lived thread of its own (building one waits for its
+    /// internal runtime, which panics on a runtime's worker). Syncing blocks: run
+    /// [`Federation::sync`] on a thread of its own (or `spawn_blocking`).
     pub fn new(store: Arc<dyn Store>, egress: Arc<Egress>) -> Result<Self, FederationError> {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::blocking::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("accord/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| FederationError::Invalid(format!("HTTP client: {e}")))?;
+        let build = || {
+            reqwest::blocking::Client::builder()
+                .timeout(REQUEST_TIMEOUT)
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("accord/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| FederationError::Invalid(format!("HTTP client: {e}")))
+        };
+        let client = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("federation-client".into())
+                .spawn_scoped(scope, build)
+                .map_err(|e| FederationError::Invalid(format!("HTTP client thread: {e}")))?
+                .join()
+                .map_err(|_| {
+                    FederationError::Invalid("HTTP client: its construction panicked".into())
+                })?
+        })?;
         Ok(Self {
             store,
             egress,
@@ -1050,6 +1064,28 @@ mod tests {
             !text.contains("accord_peer_last_success_seconds{"),
             "{text}"
         );
+    }
+
+    /// `accord serve` and the tests make a `Federation` where they like, an async
+    /// runtime's worker included: construction must not panic there (the blocking
+    /// client waits for its internal runtime, which tokio forbids on a worker).
+    #[test]
+    fn construction_is_safe_on_an_async_worker() {
+        let store: Arc<dyn Store> = Arc::new(accord_store::SqliteStore::open_in_memory().unwrap());
+        let egress = Arc::new(Egress::new(store.clone(), "telco"));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let made = runtime.block_on(async move {
+            tokio::spawn(async move {
+                // Made and dropped on the worker.
+                Federation::new(store, egress).is_ok()
+            })
+            .await
+        });
+        assert!(matches!(made, Ok(true)), "{made:?}");
     }
 
     #[test]
