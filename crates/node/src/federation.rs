@@ -47,8 +47,14 @@ use crate::ingest::{prepare, store_prepared, IngestOptions, ObjectResult};
 pub const MAX_PAGE_BYTES: u64 = 64 * 1024 * 1024;
 /// Most objects accepted in one page; more ends the run.
 pub const MAX_PAGE_OBJECTS: usize = 10_000;
-/// The `limit` asked of a peer per page.
-pub const PAGE_LIMIT: usize = 1_000;
+/// The `limit` asked of a peer per page: the largest page accepted (an Accord node's
+/// default `max_page_size`; a server lowers it to its own maximum), so a pull costs as
+/// few round trips, commits and cursor writes as it can.
+pub const PAGE_LIMIT: usize = MAX_PAGE_OBJECTS;
+/// Pages read ahead of the one being stored: the peer serves the next page while this
+/// node stores the current one (at most this many more pages held in memory, each at
+/// most [`MAX_PAGE_BYTES`]).
+pub const PAGES_IN_FLIGHT: usize = 1;
 /// Most pages read (or pushed) in one run: a `next` that never ends stops here, and
 /// the next run continues from the persisted cursor.
 pub const MAX_PAGES_PER_RUN: usize = 10_000;
@@ -318,6 +324,18 @@ pub struct RunReport {
     pub pages: u64,
 }
 
+/// One page read from a peer, waiting to be stored: its envelope's `more` and `next`,
+/// its `X-TAXII-Date-Added-First`/`-Last` headers, and where each object's text lies in
+/// the body.
+struct RemotePage {
+    more: bool,
+    next: Option<String>,
+    first_added: Option<Timestamp>,
+    last_added: Option<Timestamp>,
+    objects: Vec<std::ops::Range<usize>>,
+    body: String,
+}
+
 /// Runs syncs for one node: its store and its door out.
 pub struct Federation {
     store: Arc<dyn Store>,
@@ -492,6 +510,12 @@ impl Federation {
         ))
     }
 
+    /// Pull every page after the cursor. Two stages, so that the peer serves page n+1
+    /// while this node validates and stores page n: a reader thread requests and reads
+    /// the pages (it follows `next`, or `added_after` from the pages' headers), and this
+    /// thread stores them in order, advancing and persisting the cursor page by page.
+    /// At most [`PAGES_IN_FLIGHT`] pages wait between the two; an error on either side
+    /// ends the run (the reader stops at its next page).
     fn pull(
         &self,
         peer: &Peer,
@@ -500,59 +524,173 @@ impl Federation {
     ) -> Result<(), FederationError> {
         let provenance = self.provenance(peer);
         let options = IngestOptions::default();
+        state.caught_up = false;
+        let (pages, received) = std::sync::mpsc::sync_channel(PAGES_IN_FLIGHT);
+        let start_after = state.pull_after.clone();
+        std::thread::scope(|scope| {
+            let reader = std::thread::Builder::new()
+                .name("federation-reader".into())
+                .spawn_scoped(scope, move || self.read_pages(peer, start_after, &pages))
+                .map_err(|e| Self::fail(peer, format!("starting the page reader: {e}")))?;
+            let result = self.store_pages(peer, state, report, received, &provenance, &options);
+            // `received` is gone: the reader's next send fails and it stops.
+            let _ = reader.join();
+            result
+        })
+    }
+
+    /// The reader stage of [`Federation::pull`]: request pages until the last one (or an
+    /// error, sent as the last item), or until the storing side hangs up.
+    fn read_pages(
+        &self,
+        peer: &Peer,
+        start_after: Option<String>,
+        pages: &std::sync::mpsc::SyncSender<Result<RemotePage, FederationError>>,
+    ) {
         let mut next: Option<String> = None;
+        // With `next`, a server (medallion) wants the parameters of the first request
+        // again: `added_after` stays where the run started; without `next`, the next
+        // request starts after the newest `date_added` read.
+        let mut query_after = start_after;
+        let mut newest: Option<Timestamp> = None;
+        for _ in 0..MAX_PAGES_PER_RUN {
+            let page = match self.read_page(peer, query_after.as_deref(), next.as_deref()) {
+                Ok(page) => page,
+                Err(e) => {
+                    let _ = pages.send(Err(e));
+                    return;
+                }
+            };
+            let (more, token, last_added) = (page.more, page.next.clone(), page.last_added.clone());
+            if let Some(t) = &last_added {
+                if newest
+                    .as_ref()
+                    .is_none_or(|n| t.as_micros() > n.as_micros())
+                {
+                    newest = Some(t.clone());
+                }
+            }
+            if pages.send(Ok(page)).is_err() || !more {
+                return;
+            }
+            let continuation = match token {
+                // medallion gives the same token for every page of a request.
+                Some(token) if token.len() <= 4096 => Ok(Some(token)),
+                Some(_) => Err("a next token longer than 4096 bytes"),
+                None if last_added.is_some() => {
+                    query_after = newest.as_ref().map(|c| c.as_str().to_string());
+                    Ok(None)
+                }
+                None => {
+                    Err("more=true without next or X-TAXII-Date-Added-Last: no way to continue")
+                }
+            };
+            match continuation {
+                Ok(token) => next = token,
+                Err(e) => {
+                    let _ = pages.send(Err(Self::fail(peer, e)));
+                    return;
+                }
+            }
+        }
+        let _ = pages.send(Err(Self::fail(
+            peer,
+            format!("more than {MAX_PAGES_PER_RUN} pages in one run; continuing next run"),
+        )));
+    }
+
+    /// Request one page and read it whole (bounded), its envelope checked.
+    fn read_page(
+        &self,
+        peer: &Peer,
+        added_after: Option<&str>,
+        next: Option<&str>,
+    ) -> Result<RemotePage, FederationError> {
+        let query = Query {
+            added_after: added_after.map(str::to_string),
+            limit: Some(PAGE_LIMIT),
+            next: next.map(str::to_string),
+            versions: Some("all".into()),
+            ..Query::default()
+        };
+        let url = format!("{}?{}", peer.collection_url(), query.to_query_string());
+        let response = self.request(peer, || self.client.get(&url))?;
+        let status = response.status();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|t| Timestamp::parse(t).ok())
+        };
+        let (first_added, last_added) = (
+            header(headers::DATE_ADDED_FIRST),
+            header(headers::DATE_ADDED_LAST),
+        );
+        let body = read_taxii(peer, response)?;
+        if !status.is_success() {
+            return Err(Self::fail(
+                peer,
+                format!("HTTP {}: {}", status.as_u16(), error_title(&body)),
+            ));
+        }
+        let body = String::from_utf8(body)
+            .map_err(|e| Self::fail(peer, format!("the page is not a TAXII envelope: {e}")))?;
+        let envelope: Envelope<'_> = serde_json::from_str(&body)
+            .map_err(|e| Self::fail(peer, format!("the page is not a TAXII envelope: {e}")))?;
+        if envelope.objects.len() > MAX_PAGE_OBJECTS {
+            return Err(Self::fail(
+                peer,
+                format!(
+                    "a page of {} objects; at most {MAX_PAGE_OBJECTS} are accepted",
+                    envelope.objects.len()
+                ),
+            ));
+        }
+        // Where each object's text lies in the body: the page travels as one buffer.
+        let base = body.as_ptr() as usize;
+        let objects = envelope
+            .objects
+            .iter()
+            .map(|raw| {
+                let start = (raw.get().as_ptr() as usize).wrapping_sub(base);
+                start..start.saturating_add(raw.get().len())
+            })
+            .collect();
+        Ok(RemotePage {
+            more: envelope.more,
+            next: envelope.next,
+            first_added,
+            last_added,
+            objects,
+            body,
+        })
+    }
+
+    /// The storing stage of [`Federation::pull`]: each page's objects validated and
+    /// stored (exactly once), then the cursor advanced and persisted.
+    fn store_pages(
+        &self,
+        peer: &Peer,
+        state: &mut PeerState,
+        report: &mut RunReport,
+        received: std::sync::mpsc::Receiver<Result<RemotePage, FederationError>>,
+        provenance: &Provenance,
+        options: &IngestOptions,
+    ) -> Result<(), FederationError> {
         let mut stale_pages = 0;
         let mut candidate: Option<Timestamp> = None;
-        state.caught_up = false;
-        // With `next`, a server (medallion) wants the parameters of the first request
-        // again: `added_after` stays where the run started, while the persisted cursor
-        // advances page by page (where the next run starts).
-        let mut query_after = state.pull_after.clone();
-        for _ in 0..MAX_PAGES_PER_RUN {
-            let query = Query {
-                added_after: query_after.clone(),
-                limit: Some(PAGE_LIMIT),
-                next: next.clone(),
-                versions: Some("all".into()),
-                ..Query::default()
-            };
-            let url = format!("{}?{}", peer.collection_url(), query.to_query_string());
-            let response = self.request(peer, || self.client.get(&url))?;
-            let status = response.status();
-            let header = |name: &str| {
-                response
-                    .headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|t| Timestamp::parse(t).ok())
-            };
-            let (first_added, last_added) = (
-                header(headers::DATE_ADDED_FIRST),
-                header(headers::DATE_ADDED_LAST),
-            );
-            let body = read_taxii(peer, response)?;
-            if !status.is_success() {
-                return Err(Self::fail(
-                    peer,
-                    format!("HTTP {}: {}", status.as_u16(), error_title(&body)),
-                ));
-            }
-            let envelope: Envelope<'_> = serde_json::from_slice(&body)
-                .map_err(|e| Self::fail(peer, format!("the page is not a TAXII envelope: {e}")))?;
-            if envelope.objects.len() > MAX_PAGE_OBJECTS {
-                return Err(Self::fail(
-                    peer,
-                    format!(
-                        "a page of {} objects; at most {MAX_PAGE_OBJECTS} are accepted",
-                        envelope.objects.len()
-                    ),
-                ));
-            }
+        for page in received {
+            let page = page?;
             report.pages += 1;
-            let texts: Vec<&str> = envelope.objects.iter().map(|r| r.get()).collect();
+            let texts: Vec<&str> = page
+                .objects
+                .iter()
+                .filter_map(|range| page.body.get(range.clone()))
+                .collect();
             let before = (report.pulled, report.duplicates, report.rejected);
             if !texts.is_empty() {
-                self.store_page(peer, &texts, &provenance, &options, report)?;
+                self.store_page(peer, &texts, provenance, options, report)?;
             }
             state.objects_in += report.pulled - before.0;
             state.duplicates_in += report.duplicates - before.1;
@@ -565,14 +703,14 @@ impl Federation {
                 .as_deref()
                 .and_then(|c| Timestamp::parse(c).ok())
                 .map(|c| c.as_micros());
-            if let Some(t) = &last_added {
+            if let Some(t) = &page.last_added {
                 if cursor.is_some_and(|c| t.as_micros() < c) && !texts.is_empty() {
                     return Err(Self::fail(
                         peer,
                         "the page's X-TAXII-Date-Added-Last is before added_after",
                     ));
                 }
-                if let (Some(c), Some(f)) = (&candidate, &first_added) {
+                if let (Some(c), Some(f)) = (&candidate, &page.first_added) {
                     if f.as_micros() > c.as_micros() {
                         state.pull_after = Some(c.as_str().to_string());
                     }
@@ -585,7 +723,7 @@ impl Federation {
                 }
                 state.remote_newest = Some(t.as_str().to_string());
             }
-            if !envelope.more {
+            if !page.more {
                 if let Some(c) = &candidate {
                     state.pull_after = Some(c.as_str().to_string());
                 }
@@ -614,25 +752,10 @@ impl Federation {
                     ),
                 ));
             }
-            match envelope.next {
-                // medallion gives the same token for every page of a request.
-                Some(token) if token.len() <= 4096 => next = Some(token),
-                Some(_) => return Err(Self::fail(peer, "a next token longer than 4096 bytes")),
-                None if last_added.is_some() => {
-                    next = None;
-                    query_after = candidate.as_ref().map(|c| c.as_str().to_string());
-                }
-                None => {
-                    return Err(Self::fail(
-                        peer,
-                        "more=true without next or X-TAXII-Date-Added-Last: no way to continue",
-                    ))
-                }
-            }
         }
         Err(Self::fail(
             peer,
-            format!("more than {MAX_PAGES_PER_RUN} pages in one run; continuing next run"),
+            "the page reader stopped without a last page",
         ))
     }
 
