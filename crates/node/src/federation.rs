@@ -33,9 +33,10 @@ use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 
+use accord_stix::Rejection;
 use accord_stix::Timestamp;
 use accord_store::{
-    for_each_row, ObjectQuery, Provenance, Scope, Store, StoreError, VersionFilter,
+    for_each_row, NewObject, ObjectQuery, Provenance, Scope, Store, StoreError, VersionFilter,
 };
 use accord_taxii::{headers, media, query::Query, Envelope};
 use serde::{Deserialize, Serialize};
@@ -336,6 +337,35 @@ struct RemotePage {
     body: String,
 }
 
+impl RemotePage {
+    /// Validate every object of the page (the page's body is dropped: what is kept is
+    /// the store's view of each object).
+    fn validate(self, options: &IngestOptions) -> ValidatedPage {
+        let prepared = self
+            .objects
+            .iter()
+            .map(|range| match self.body.get(range.clone()) {
+                Some(text) => prepare(text, options),
+                None => prepare("", options),
+            })
+            .collect();
+        ValidatedPage {
+            more: self.more,
+            first_added: self.first_added,
+            last_added: self.last_added,
+            prepared,
+        }
+    }
+}
+
+/// A page whose objects are validated, waiting to be stored.
+struct ValidatedPage {
+    more: bool,
+    first_added: Option<Timestamp>,
+    last_added: Option<Timestamp>,
+    prepared: Vec<Result<NewObject, Rejection>>,
+}
+
 /// Runs syncs for one node: its store and its door out.
 pub struct Federation {
     store: Arc<dyn Store>,
@@ -510,12 +540,14 @@ impl Federation {
         ))
     }
 
-    /// Pull every page after the cursor. Two stages, so that the peer serves page n+1
-    /// while this node validates and stores page n: a reader thread requests and reads
-    /// the pages (it follows `next`, or `added_after` from the pages' headers), and this
-    /// thread stores them in order, advancing and persisting the cursor page by page.
-    /// At most [`PAGES_IN_FLIGHT`] pages wait between the two; an error on either side
-    /// ends the run (the reader stops at its next page).
+    /// Pull every page after the cursor. Three stages, so that the peer serves page n+2
+    /// while this node validates page n+1 and stores page n: a reader thread requests
+    /// and reads the pages (it follows `next`, or `added_after` from the pages'
+    /// headers), a validator thread validates their objects ([`prepare`], the checks of
+    /// every ingest), and this thread stores them in order (the exactly-once lookup and
+    /// the insert, one transaction a page), advancing and persisting the cursor page by
+    /// page. At most [`PAGES_IN_FLIGHT`] pages wait between two stages; an error in any
+    /// stage ends the run (the stages before it stop at their next page).
     fn pull(
         &self,
         peer: &Peer,
@@ -526,14 +558,29 @@ impl Federation {
         let options = IngestOptions::default();
         state.caught_up = false;
         let (pages, received) = std::sync::mpsc::sync_channel(PAGES_IN_FLIGHT);
+        let (validated, to_store) = std::sync::mpsc::sync_channel(PAGES_IN_FLIGHT);
         let start_after = state.pull_after.clone();
+        let options = &options;
         std::thread::scope(|scope| {
             let reader = std::thread::Builder::new()
                 .name("federation-reader".into())
                 .spawn_scoped(scope, move || self.read_pages(peer, start_after, &pages))
                 .map_err(|e| Self::fail(peer, format!("starting the page reader: {e}")))?;
-            let result = self.store_pages(peer, state, report, received, &provenance, &options);
-            // `received` is gone: the reader's next send fails and it stops.
+            let validator = std::thread::Builder::new()
+                .name("federation-validator".into())
+                .spawn_scoped(scope, move || {
+                    for page in received {
+                        let page = page.map(|p| p.validate(options));
+                        if validated.send(page).is_err() {
+                            return;
+                        }
+                    }
+                })
+                .map_err(|e| Self::fail(peer, format!("starting the validator: {e}")))?;
+            let result = self.store_pages(peer, state, report, to_store, &provenance);
+            // `to_store` is gone: the validator's next send fails and it stops, and
+            // with it `received`, so the reader's next send fails too.
+            let _ = validator.join();
             let _ = reader.join();
             result
         })
@@ -674,23 +721,18 @@ impl Federation {
         peer: &Peer,
         state: &mut PeerState,
         report: &mut RunReport,
-        received: std::sync::mpsc::Receiver<Result<RemotePage, FederationError>>,
+        received: std::sync::mpsc::Receiver<Result<ValidatedPage, FederationError>>,
         provenance: &Provenance,
-        options: &IngestOptions,
     ) -> Result<(), FederationError> {
         let mut stale_pages = 0;
         let mut candidate: Option<Timestamp> = None;
         for page in received {
             let page = page?;
             report.pages += 1;
-            let texts: Vec<&str> = page
-                .objects
-                .iter()
-                .filter_map(|range| page.body.get(range.clone()))
-                .collect();
             let before = (report.pulled, report.duplicates, report.rejected);
-            if !texts.is_empty() {
-                self.store_page(peer, &texts, provenance, options, report)?;
+            let empty = page.prepared.is_empty();
+            if !empty {
+                self.store_page(peer, page.prepared, provenance, report)?;
             }
             state.objects_in += report.pulled - before.0;
             state.duplicates_in += report.duplicates - before.1;
@@ -704,7 +746,7 @@ impl Federation {
                 .and_then(|c| Timestamp::parse(c).ok())
                 .map(|c| c.as_micros());
             if let Some(t) = &page.last_added {
-                if cursor.is_some_and(|c| t.as_micros() < c) && !texts.is_empty() {
+                if cursor.is_some_and(|c| t.as_micros() < c) && !empty {
                     return Err(Self::fail(
                         peer,
                         "the page's X-TAXII-Date-Added-Last is before added_after",
@@ -766,12 +808,10 @@ impl Federation {
     fn store_page(
         &self,
         peer: &Peer,
-        texts: &[&str],
+        prepared: Vec<Result<NewObject, Rejection>>,
         provenance: &Provenance,
-        options: &IngestOptions,
         report: &mut RunReport,
     ) -> Result<(), FederationError> {
-        let prepared: Vec<_> = texts.iter().map(|t| prepare(t, options)).collect();
         let mut ids: Vec<String> = prepared
             .iter()
             .filter_map(|p| p.as_ref().ok().map(|o| o.id.clone()))
