@@ -37,9 +37,10 @@ use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 
+use accord_stix::Rejection;
 use accord_stix::Timestamp;
 use accord_store::{
-    for_each_row, ObjectQuery, Provenance, Scope, Store, StoreError, VersionFilter,
+    for_each_row, NewObject, ObjectQuery, Provenance, Scope, Store, StoreError, VersionFilter,
 };
 use accord_taxii::{headers, media, query::Query, Envelope};
 use serde::{Deserialize, Serialize};
@@ -56,8 +57,14 @@ pub use tls::{read_ca_certificates, MAX_CA_FILE_BYTES};
 pub const MAX_PAGE_BYTES: u64 = 64 * 1024 * 1024;
 /// Most objects accepted in one page; more ends the run.
 pub const MAX_PAGE_OBJECTS: usize = 10_000;
-/// The `limit` asked of a peer per page.
-pub const PAGE_LIMIT: usize = 1_000;
+/// The `limit` asked of a peer per page: the largest page accepted (an Accord node's
+/// default `max_page_size`; a server lowers it to its own maximum), so a pull costs as
+/// few round trips, commits and cursor writes as it can.
+pub const PAGE_LIMIT: usize = MAX_PAGE_OBJECTS;
+/// Pages read ahead of the one being stored: the peer serves the next page while this
+/// node stores the current one (at most this many more pages held in memory, each at
+/// most [`MAX_PAGE_BYTES`]).
+pub const PAGES_IN_FLIGHT: usize = 1;
 /// Most pages read (or pushed) in one run: a `next` that never ends stops here, and
 /// the next run continues from the persisted cursor.
 pub const MAX_PAGES_PER_RUN: usize = 10_000;
@@ -353,6 +360,47 @@ pub struct RunReport {
     pub deletions_pushed: u64,
 }
 
+/// One page read from a peer, waiting to be stored: its envelope's `more` and `next`,
+/// its `X-TAXII-Date-Added-First`/`-Last` headers, and where each object's text lies in
+/// the body.
+struct RemotePage {
+    more: bool,
+    next: Option<String>,
+    first_added: Option<Timestamp>,
+    last_added: Option<Timestamp>,
+    objects: Vec<std::ops::Range<usize>>,
+    body: String,
+}
+
+impl RemotePage {
+    /// Validate every object of the page (the page's body is dropped: what is kept is
+    /// the store's view of each object).
+    fn validate(self, options: &IngestOptions) -> ValidatedPage {
+        let prepared = self
+            .objects
+            .iter()
+            .map(|range| match self.body.get(range.clone()) {
+                Some(text) => prepare(text, options),
+                None => prepare("", options),
+            })
+            .collect();
+        ValidatedPage {
+            more: self.more,
+            first_added: self.first_added,
+            last_added: self.last_added,
+            prepared,
+        }
+    }
+}
+
+/// A page whose objects are validated, waiting to be stored.
+struct ValidatedPage {
+    more: bool,
+    first_added: Option<Timestamp>,
+    last_added: Option<Timestamp>,
+    prepared: Vec<Result<NewObject, Rejection>>,
+}
+
 /// Runs syncs for one node: its store and its door out.
 pub struct Federation {
     store: Arc<dyn Store>,
@@ -367,16 +415,30 @@ impl Federation {
     /// Sync over `store`, sending only through `egress` (whose local organisation is
     /// this node's; its gate names the agreements recorded as provenance).
     ///
-    /// The HTTP client is blocking: make, use and drop a `Federation` on a thread of
-    /// its own (or `spawn_blocking`), never on an async runtime's worker.
+    /// Safe to call anywhere, an async runtime's worker included: the blocking HTTP
+    /// client is built on a short-lived thread of its own (building one waits for its
+    /// internal runtime, which panics on a runtime's worker). Syncing blocks: run
+    /// [`Federation::sync`] on a thread of its own (or `spawn_blocking`).
     pub fn new(store: Arc<dyn Store>, egress: Arc<Egress>) -> Result<Self, FederationError> {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::blocking::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("accord/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| FederationError::Invalid(format!("HTTP client: {e}")))?;
+        let build = || {
+            reqwest::blocking::Client::builder()
+                .timeout(REQUEST_TIMEOUT)
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("accord/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| FederationError::Invalid(format!("HTTP client: {e}")))
+        };
+        let client = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("federation-client".into())
+                .spawn_scoped(scope, build)
+                .map_err(|e| FederationError::Invalid(format!("HTTP client thread: {e}")))?
+                .join()
+                .map_err(|_| {
+                    FederationError::Invalid("HTTP client: its construction panicked".into())
+                })?
+        })?;
         Ok(Self {
             store,
             egress,
@@ -526,6 +588,14 @@ impl Federation {
         ))
     }
 
+    /// Pull every page after the cursor. Three stages, so that the peer serves page n+2
+    /// while this node validates page n+1 and stores page n: a reader thread requests
+    /// and reads the pages (it follows `next`, or `added_after` from the pages'
+    /// headers), a validator thread validates their objects ([`prepare`], the checks of
+    /// every ingest), and this thread stores them in order (the exactly-once lookup and
+    /// the insert, one transaction a page), advancing and persisting the cursor page by
+    /// page. At most [`PAGES_IN_FLIGHT`] pages wait between two stages; an error in any
+    /// stage ends the run (the stages before it stop at their next page).
     fn pull(
         &self,
         peer: &Peer,
@@ -534,60 +604,184 @@ impl Federation {
     ) -> Result<(), FederationError> {
         let provenance = self.provenance(peer);
         let options = IngestOptions::default();
+        state.caught_up = false;
+        let (pages, received) = std::sync::mpsc::sync_channel(PAGES_IN_FLIGHT);
+        let (validated, to_store) = std::sync::mpsc::sync_channel(PAGES_IN_FLIGHT);
+        let start_after = state.pull_after.clone();
+        let options = &options;
+        std::thread::scope(|scope| {
+            let reader = std::thread::Builder::new()
+                .name("federation-reader".into())
+                .spawn_scoped(scope, move || self.read_pages(peer, start_after, &pages))
+                .map_err(|e| Self::fail(peer, format!("starting the page reader: {e}")))?;
+            let validator = std::thread::Builder::new()
+                .name("federation-validator".into())
+                .spawn_scoped(scope, move || {
+                    for page in received {
+                        let page = page.map(|p| p.validate(options));
+                        if validated.send(page).is_err() {
+                            return;
+                        }
+                    }
+                })
+                .map_err(|e| Self::fail(peer, format!("starting the validator: {e}")))?;
+            let result = self.store_pages(peer, state, report, to_store, &provenance);
+            // `to_store` is gone: the validator's next send fails and it stops, and
+            // with it `received`, so the reader's next send fails too.
+            let _ = validator.join();
+            let _ = reader.join();
+            result
+        })
+    }
+
+    /// The reader stage of [`Federation::pull`]: request pages until the last one (or an
+    /// error, sent as the last item), or until the storing side hangs up.
+    fn read_pages(
+        &self,
+        peer: &Peer,
+        start_after: Option<String>,
+        pages: &std::sync::mpsc::SyncSender<Result<RemotePage, FederationError>>,
+    ) {
         let mut next: Option<String> = None;
+        // With `next`, a server (medallion) wants the parameters of the first request
+        // again: `added_after` stays where the run started; without `next`, the next
+        // request starts after the newest `date_added` read.
+        let mut query_after = start_after;
+        let mut newest: Option<Timestamp> = None;
+        for _ in 0..MAX_PAGES_PER_RUN {
+            let page = match self.read_page(peer, query_after.as_deref(), next.as_deref()) {
+                Ok(page) => page,
+                Err(e) => {
+                    let _ = pages.send(Err(e));
+                    return;
+                }
+            };
+            let (more, token, last_added) = (page.more, page.next.clone(), page.last_added.clone());
+            if let Some(t) = &last_added {
+                if newest
+                    .as_ref()
+                    .is_none_or(|n| t.as_micros() > n.as_micros())
+                {
+                    newest = Some(t.clone());
+                }
+            }
+            if pages.send(Ok(page)).is_err() || !more {
+                return;
+            }
+            let continuation = match token {
+                // medallion gives the same token for every page of a request.
+                Some(token) if token.len() <= 4096 => Ok(Some(token)),
+                Some(_) => Err("a next token longer than 4096 bytes"),
+                None if last_added.is_some() => {
+                    query_after = newest.as_ref().map(|c| c.as_str().to_string());
+                    Ok(None)
+                }
+                None => {
+                    Err("more=true without next or X-TAXII-Date-Added-Last: no way to continue")
+                }
+            };
+            match continuation {
+                Ok(token) => next = token,
+                Err(e) => {
+                    let _ = pages.send(Err(Self::fail(peer, e)));
+                    return;
+                }
+            }
+        }
+        let _ = pages.send(Err(Self::fail(
+            peer,
+            format!("more than {MAX_PAGES_PER_RUN} pages in one run; continuing next run"),
+        )));
+    }
+
+    /// Request one page and read it whole (bounded), its envelope checked.
+    fn read_page(
+        &self,
+        peer: &Peer,
+        added_after: Option<&str>,
+        next: Option<&str>,
+    ) -> Result<RemotePage, FederationError> {
+        let query = Query {
+            added_after: added_after.map(str::to_string),
+            limit: Some(PAGE_LIMIT),
+            next: next.map(str::to_string),
+            versions: Some("all".into()),
+            ..Query::default()
+        };
+        let url = format!("{}?{}", peer.collection_url(), query.to_query_string());
+        let client = self.client_for(peer)?;
+        let response = self.request(peer, || client.get(&url))?;
+        let status = response.status();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|t| Timestamp::parse(t).ok())
+        };
+        let (first_added, last_added) = (
+            header(headers::DATE_ADDED_FIRST),
+            header(headers::DATE_ADDED_LAST),
+        );
+        let body = read_taxii(peer, response)?;
+        if !status.is_success() {
+            return Err(Self::fail(
+                peer,
+                format!("HTTP {}: {}", status.as_u16(), error_title(&body)),
+            ));
+        }
+        let body = String::from_utf8(body)
+            .map_err(|e| Self::fail(peer, format!("the page is not a TAXII envelope: {e}")))?;
+        let envelope: Envelope<'_> = serde_json::from_str(&body)
+            .map_err(|e| Self::fail(peer, format!("the page is not a TAXII envelope: {e}")))?;
+        if envelope.objects.len() > MAX_PAGE_OBJECTS {
+            return Err(Self::fail(
+                peer,
+                format!(
+                    "a page of {} objects; at most {MAX_PAGE_OBJECTS} are accepted",
+                    envelope.objects.len()
+                ),
+            ));
+        }
+        // Where each object's text lies in the body: the page travels as one buffer.
+        let base = body.as_ptr() as usize;
+        let objects = envelope
+            .objects
+            .iter()
+            .map(|raw| {
+                let start = (raw.get().as_ptr() as usize).wrapping_sub(base);
+                start..start.saturating_add(raw.get().len())
+            })
+            .collect();
+        Ok(RemotePage {
+            more: envelope.more,
+            next: envelope.next,
+            first_added,
+            last_added,
+            objects,
+            body,
+        })
+    }
+
+    /// The storing stage of [`Federation::pull`]: each page's objects validated and
+    /// stored (exactly once), then the cursor advanced and persisted.
+    fn store_pages(
+        &self,
+        peer: &Peer,
+        state: &mut PeerState,
+        report: &mut RunReport,
+        received: std::sync::mpsc::Receiver<Result<ValidatedPage, FederationError>>,
+        provenance: &Provenance,
+    ) -> Result<(), FederationError> {
         let mut stale_pages = 0;
         let mut candidate: Option<Timestamp> = None;
-        state.caught_up = false;
-        // With `next`, a server (medallion) wants the parameters of the first request
-        // again: `added_after` stays where the run started, while the persisted cursor
-        // advances page by page (where the next run starts).
-        let mut query_after = state.pull_after.clone();
-        for _ in 0..MAX_PAGES_PER_RUN {
-            let query = Query {
-                added_after: query_after.clone(),
-                limit: Some(PAGE_LIMIT),
-                next: next.clone(),
-                versions: Some("all".into()),
-                ..Query::default()
-            };
-            let url = format!("{}?{}", peer.collection_url(), query.to_query_string());
-            let client = self.client_for(peer)?;
-            let response = self.request(peer, || client.get(&url))?;
-            let status = response.status();
-            let header = |name: &str| {
-                response
-                    .headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|t| Timestamp::parse(t).ok())
-            };
-            let (first_added, last_added) = (
-                header(headers::DATE_ADDED_FIRST),
-                header(headers::DATE_ADDED_LAST),
-            );
-            let body = read_taxii(peer, response)?;
-            if !status.is_success() {
-                return Err(Self::fail(
-                    peer,
-                    format!("HTTP {}: {}", status.as_u16(), error_title(&body)),
-                ));
-            }
-            let envelope: Envelope<'_> = serde_json::from_slice(&body)
-                .map_err(|e| Self::fail(peer, format!("the page is not a TAXII envelope: {e}")))?;
-            if envelope.objects.len() > MAX_PAGE_OBJECTS {
-                return Err(Self::fail(
-                    peer,
-                    format!(
-                        "a page of {} objects; at most {MAX_PAGE_OBJECTS} are accepted",
-                        envelope.objects.len()
-                    ),
-                ));
-            }
+        for page in received {
+            let page = page?;
             report.pages += 1;
-            let texts: Vec<&str> = envelope.objects.iter().map(|r| r.get()).collect();
             let before = (report.pulled, report.duplicates, report.rejected);
-            if !texts.is_empty() {
-                self.store_page(peer, &texts, &provenance, &options, report)?;
+            let empty = page.prepared.is_empty();
+            if !empty {
+                self.store_page(peer, page.prepared, provenance, report)?;
             }
             state.objects_in += report.pulled - before.0;
             state.duplicates_in += report.duplicates - before.1;
@@ -600,14 +794,14 @@ impl Federation {
                 .as_deref()
                 .and_then(|c| Timestamp::parse(c).ok())
                 .map(|c| c.as_micros());
-            if let Some(t) = &last_added {
-                if cursor.is_some_and(|c| t.as_micros() < c) && !texts.is_empty() {
+            if let Some(t) = &page.last_added {
+                if cursor.is_some_and(|c| t.as_micros() < c) && !empty {
                     return Err(Self::fail(
                         peer,
                         "the page's X-TAXII-Date-Added-Last is before added_after",
                     ));
                 }
-                if let (Some(c), Some(f)) = (&candidate, &first_added) {
+                if let (Some(c), Some(f)) = (&candidate, &page.first_added) {
                     if f.as_micros() > c.as_micros() {
                         state.pull_after = Some(c.as_str().to_string());
                     }
@@ -620,7 +814,7 @@ impl Federation {
                 }
                 state.remote_newest = Some(t.as_str().to_string());
             }
-            if !envelope.more {
+            if !page.more {
                 if let Some(c) = &candidate {
                     state.pull_after = Some(c.as_str().to_string());
                 }
@@ -649,25 +843,10 @@ impl Federation {
                     ),
                 ));
             }
-            match envelope.next {
-                // medallion gives the same token for every page of a request.
-                Some(token) if token.len() <= 4096 => next = Some(token),
-                Some(_) => return Err(Self::fail(peer, "a next token longer than 4096 bytes")),
-                None if last_added.is_some() => {
-                    next = None;
-                    query_after = candidate.as_ref().map(|c| c.as_str().to_string());
-                }
-                None => {
-                    return Err(Self::fail(
-                        peer,
-                        "more=true without next or X-TAXII-Date-Added-Last: no way to continue",
-                    ))
-                }
-            }
         }
         Err(Self::fail(
             peer,
-            format!("more than {MAX_PAGES_PER_RUN} pages in one run; continuing next run"),
+            "the page reader stopped without a last page",
         ))
     }
 
@@ -678,12 +857,10 @@ impl Federation {
     fn store_page(
         &self,
         peer: &Peer,
-        texts: &[&str],
+        prepared: Vec<Result<NewObject, Rejection>>,
         provenance: &Provenance,
-        options: &IngestOptions,
         report: &mut RunReport,
     ) -> Result<(), FederationError> {
-        let prepared: Vec<_> = texts.iter().map(|t| prepare(t, options)).collect();
         let mut ids: Vec<String> = prepared
             .iter()
             .filter_map(|p| p.as_ref().ok().map(|o| o.id.clone()))
@@ -1135,6 +1312,28 @@ mod tests {
             !text.contains("accord_peer_last_success_seconds{"),
             "{text}"
         );
+    }
+
+    /// `accord serve` and the tests make a `Federation` where they like, an async
+    /// runtime's worker included: construction must not panic there (the blocking
+    /// client waits for its internal runtime, which tokio forbids on a worker).
+    #[test]
+    fn construction_is_safe_on_an_async_worker() {
+        let store: Arc<dyn Store> = Arc::new(accord_store::SqliteStore::open_in_memory().unwrap());
+        let egress = Arc::new(Egress::new(store.clone(), "telco"));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let made = runtime.block_on(async move {
+            tokio::spawn(async move {
+                // Made and dropped on the worker.
+                Federation::new(store, egress).is_ok()
+            })
+            .await
+        });
+        assert!(matches!(made, Ok(true)), "{made:?}");
     }
 
     #[test]

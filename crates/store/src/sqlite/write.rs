@@ -667,6 +667,9 @@ struct AnalyticsBatch {
     vids: HashMap<String, HashMap<String, i64>>,
     /// Values each provider is already counted among, in this batch.
     providers: HashMap<String, HashSet<i64>>,
+    /// Whether any sighting link exists (looked up once per batch, set when the batch
+    /// adds one): without any, no object has earlier sightings to look up.
+    sightings: Option<bool>,
 }
 
 impl AnalyticsBatch {
@@ -706,8 +709,12 @@ fn record_analytics(
     // per known value), where a lookup only reads.
     let mut find =
         tx.prepare_cached("SELECT vid FROM obs_values WHERE kind = ?1 AND value = ?2")?;
-    let mut intern =
-        tx.prepare_cached("INSERT INTO obs_values (kind, value) VALUES (?1, ?2) RETURNING vid")?;
+    // OR IGNORE (the value was just looked up, so nothing is ignored): a statement that
+    // cannot abort needs no statement journal, which SQLite otherwise writes, a whole
+    // (64 KiB) page per new value, to a temporary file.
+    let mut intern = tx.prepare_cached(
+        "INSERT OR IGNORE INTO obs_values (kind, value) VALUES (?1, ?2) RETURNING vid",
+    )?;
     let mut link =
         tx.prepare_cached("INSERT OR IGNORE INTO obs_links (vid, object_added) VALUES (?1, ?2)")?;
     let mut vids = Vec::with_capacity(analytics.values.len());
@@ -721,7 +728,13 @@ fn record_analytics(
                     .optional()?
                 {
                     Some(vid) => vid,
-                    None => intern.query_row(params![kind, value], |r| r.get(0))?,
+                    None => match intern
+                        .query_row(params![kind, value], |r| r.get(0))
+                        .optional()?
+                    {
+                        Some(vid) => vid,
+                        None => find.query_row(params![kind, value], |r| r.get(0))?,
+                    },
                 };
                 batch
                     .vids
@@ -735,7 +748,17 @@ fn record_analytics(
         add_provider(tx, batch, vid, provider)?;
         vids.push(vid);
     }
-    if !vids.is_empty() {
+    let sightings = match batch.sightings {
+        Some(any) => any,
+        None => {
+            let any = tx.query_row("SELECT EXISTS (SELECT 1 FROM sighting_links)", [], |r| {
+                r.get::<_, bool>(0)
+            })?;
+            batch.sightings = Some(any);
+            any
+        }
+    };
+    if !vids.is_empty() && sightings {
         // Sightings of this id that arrived before it: their providers sight its values.
         let mut sighters = tx.prepare_cached(
             "SELECT DISTINCT o.provider FROM sighting_links s
@@ -756,6 +779,7 @@ fn record_analytics(
             "INSERT OR IGNORE INTO sighting_links (target_key, object_added) VALUES (?1, ?2)",
         )?
         .execute(params![target_key, stamp])?;
+        batch.sightings = Some(true);
         let mut values_of = tx.prepare_cached(
             "SELECT DISTINCT l.vid FROM objects o JOIN obs_links l ON l.object_added = o.date_added
              WHERE o.id_key = ?1 AND o.id = ?2",
