@@ -36,4 +36,4 @@ pub mod subjects;
 pub use domain::registrable_domain;
 pub use flat::FlatEnricher;
 pub use mmdb::{CountryCode, Database, DatabaseInfo, EnrichCache, EnrichError, Enricher, Place};
-pub use subjects::Subjects;
+pub use subjects::{Head, Subjects};

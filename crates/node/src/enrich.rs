@@ -24,6 +24,12 @@ use accord_store::{
 /// Rows read per store page while enriching.
 const PAGE: usize = 1_000;
 
+/// From this many distinct addresses, enrichment flattens the databases into a range
+/// table before looking up (`Enricher::flatten`): the flattening costs about a lookup
+/// per network of the databases, each lookup then a fraction of a tree walk
+/// (BENCHMARKS.md, "The hub").
+pub const FLATTEN_FROM: usize = 200_000;
+
 /// Why enrichment failed (nothing was stored).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -199,10 +205,20 @@ pub fn run(store: &dyn Store, databases: &Databases, force: bool) -> Result<Summ
         true
     })?;
     let enricher = &databases.enricher;
+    // Many addresses: the databases flattened into one range table first (a sweep of
+    // each tree, then one search per address; accord_enrich::flat), else the reader.
+    let flat = if addresses.len() >= FLATTEN_FROM {
+        enricher.flatten().ok()
+    } else {
+        None
+    };
     let address_rows: Vec<AddressEnrichment> = addresses
         .iter()
         .map(|ip| {
-            let place = enricher.lookup(*ip);
+            let place = match &flat {
+                Some(flat) => flat.lookup(*ip),
+                None => enricher.lookup(*ip),
+            };
             if !place.is_unknown() {
                 summary.located += 1;
             }
