@@ -275,13 +275,14 @@ impl Place {
 /// then a hash lookup per address).
 #[derive(Debug, Default, Clone)]
 pub struct Index {
-    places: HashMap<IpAddr, Place>,
+    /// foldhash: one lookup per address of every routed object.
+    places: HashMap<IpAddr, Place, foldhash::fast::RandomState>,
 }
 
 impl Index {
     /// Loads every enriched address of the store.
     pub fn load(store: &dyn Store) -> Result<Index, StoreError> {
-        let mut places = HashMap::new();
+        let mut places = HashMap::default();
         let mut after = String::new();
         loop {
             let rows = store.scan_enriched_addresses(&after, 10_000)?;
@@ -298,7 +299,9 @@ impl Index {
 
     /// An index over these places (tests, benchmarks).
     pub fn from_places(places: HashMap<IpAddr, Place>) -> Index {
-        Index { places }
+        Index {
+            places: places.into_iter().collect(),
+        }
     }
 
     /// Where `ip` is (unknown when not enriched).

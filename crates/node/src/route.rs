@@ -33,6 +33,11 @@ use accord_store::{for_each_row, ObjectQuery, ObjectRow, Scope, Store, VersionFi
 use crate::egress::{Egress, EgressError, Recipient};
 use crate::enrich::Index;
 
+/// Maps over every object of a store: foldhash, not SipHash (measured: hashing was
+/// 8% of the selection's profile; ids are not chosen against the node here, they are
+/// already stored).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Rows read per store page.
 const PAGE: usize = 1_000;
 
@@ -160,7 +165,7 @@ pub fn select(
     };
     let mut query = ObjectQuery::new(scope, PAGE);
     query.versions = VersionFilter::last();
-    let mut nodes: HashMap<String, Node> = HashMap::new();
+    let mut nodes: FastMap<String, Node> = FastMap::default();
     for_each_row(store, query, |row| {
         let node = node_of(&row, index);
         nodes.insert(row.id, node);
@@ -232,7 +237,7 @@ fn node_of(row: &ObjectRow, index: &Index) -> Node {
 }
 
 fn select_from(
-    nodes: &HashMap<String, Node>,
+    nodes: &FastMap<String, Node>,
     recipients: &[Responsible],
 ) -> BTreeMap<String, BTreeMap<String, Why>> {
     let mut out = BTreeMap::new();
