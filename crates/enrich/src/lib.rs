@@ -10,6 +10,8 @@
 //! # Layout
 //! - [`mmdb`]: [`Database`] (one `.mmdb` file's bytes and metadata), [`Enricher`] (a
 //!   country database and an ASN database, possibly the same), [`Place`].
+//! - [`flat`]: [`FlatEnricher`], both databases flattened into one sorted range table
+//!   (bulk enrichment: one search per address, no tree walk or decoding).
 //! - [`subjects`]: [`Subjects`], the addresses and domains that locate an object.
 //! - [`domain`]: registrable domains ([`registrable_domain`]).
 //!
@@ -27,9 +29,11 @@
 #![warn(missing_docs)]
 
 pub mod domain;
+pub mod flat;
 pub mod mmdb;
 pub mod subjects;
 
 pub use domain::registrable_domain;
+pub use flat::FlatEnricher;
 pub use mmdb::{CountryCode, Database, DatabaseInfo, EnrichCache, EnrichError, Enricher, Place};
-pub use subjects::Subjects;
+pub use subjects::{Head, Subjects};

@@ -105,6 +105,10 @@ impl Database {
         &self.info
     }
 
+    pub(crate) fn reader(&self) -> &maxminddb::Reader<Vec<u8>> {
+        &self.reader
+    }
+
     fn record(&self, ip: IpAddr) -> Option<Record<'_>> {
         if ip.is_ipv6() && self.info.ip_version == 4 {
             return None;
@@ -152,18 +156,18 @@ pub struct EnrichCache<'a> {
 }
 
 /// An ASN record as cached: number and organisation name.
-type AsnRecord<'a> = (Option<u32>, Option<&'a str>);
+pub(crate) type AsnRecord<'a> = (Option<u32>, Option<&'a str>);
 
 #[derive(Deserialize)]
-struct Record<'a> {
+pub(crate) struct Record<'a> {
     #[serde(borrow, default)]
     country: Option<IsoCode<'a>>,
     #[serde(borrow, default)]
     country_code: Option<&'a str>,
     #[serde(default)]
-    autonomous_system_number: Option<u32>,
+    pub(crate) autonomous_system_number: Option<u32>,
     #[serde(borrow, default)]
-    autonomous_system_organization: Option<&'a str>,
+    pub(crate) autonomous_system_organization: Option<&'a str>,
 }
 
 #[derive(Deserialize)]
@@ -173,7 +177,7 @@ struct IsoCode<'a> {
 }
 
 /// Where an address is, as far as the databases know.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Place<'a> {
     /// Country (from the country database).
     pub country: Option<CountryCode>,
@@ -256,7 +260,7 @@ impl Enricher {
     }
 }
 
-fn country_of(record: &Record<'_>) -> Option<CountryCode> {
+pub(crate) fn country_of(record: &Record<'_>) -> Option<CountryCode> {
     record
         .country
         .as_ref()

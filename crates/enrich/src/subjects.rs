@@ -15,6 +15,7 @@
 //!
 //! At most [`MAX_SUBJECTS`] values per object are kept.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use accord_patterns::ast::{
@@ -38,6 +39,9 @@ pub struct Subjects {
 impl Subjects {
     /// The subjects of an object given as JSON text (nothing if it does not parse).
     pub fn of_json(json: &str) -> Subjects {
+        if let Some(head) = Head::parse(json) {
+            return Subjects::of_head(&head);
+        }
         match serde_json::from_str::<serde_json::Value>(json) {
             Ok(v) => Subjects::of(&v),
             Err(_) => Subjects::default(),
@@ -46,19 +50,38 @@ impl Subjects {
 
     /// The subjects of a parsed object.
     pub fn of(object: &serde_json::Value) -> Subjects {
+        let text = |k: &str| object.get(k).and_then(|v| v.as_str());
+        Subjects::of_fields(
+            text("type").unwrap_or(""),
+            text("value"),
+            text("pattern_type"),
+            text("pattern"),
+        )
+    }
+
+    /// The subjects of an object read as a [`Head`].
+    pub fn of_head(head: &Head<'_>) -> Subjects {
+        Subjects::of_fields(
+            head.kind.as_deref().unwrap_or(""),
+            head.value.as_deref(),
+            head.pattern_type.as_deref(),
+            head.pattern.as_deref(),
+        )
+    }
+
+    fn of_fields(
+        kind: &str,
+        value: Option<&str>,
+        pattern_type: Option<&str>,
+        pattern: Option<&str>,
+    ) -> Subjects {
         let mut out = Subjects::default();
-        let kind = object.get("type").and_then(|t| t.as_str()).unwrap_or("");
-        let value = object.get("value").and_then(|v| v.as_str());
         match (kind, value) {
             ("ipv4-addr" | "ipv6-addr", Some(v)) => out.add("ipv4-addr", "value", v),
             ("domain-name", Some(v)) => out.add("domain-name", "value", v),
             ("url", Some(v)) => out.add("url", "value", v),
             ("indicator", _) => {
-                let stix = object
-                    .get("pattern_type")
-                    .and_then(|t| t.as_str())
-                    .is_none_or(|t| t == "stix");
-                let pattern = object.get("pattern").and_then(|p| p.as_str());
+                let stix = pattern_type.is_none_or(|t| t == "stix");
                 if let (true, Some(pattern)) = (stix, pattern) {
                     if let Ok(parsed) = accord_patterns::parse(pattern) {
                         out.pattern(&parsed);
@@ -178,6 +201,100 @@ impl Subjects {
     }
 }
 
+/// The top-level string properties of an object that locate it or link it (each
+/// `None` when absent or not a string), read without building a JSON tree: routing
+/// and enrichment read every object of a store, and measured, the tree was most of
+/// their time. [`Head::parse`] is `None` for text a tree would read differently (not
+/// an object, a repeated key): callers then parse the tree.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Head<'a> {
+    /// `type`.
+    #[serde(rename = "type", borrow, default, deserialize_with = "text")]
+    pub kind: Option<Cow<'a, str>>,
+    /// `value` (SCOs).
+    #[serde(borrow, default, deserialize_with = "text")]
+    pub value: Option<Cow<'a, str>>,
+    /// `pattern` (indicators).
+    #[serde(borrow, default, deserialize_with = "text")]
+    pub pattern: Option<Cow<'a, str>>,
+    /// `pattern_type` (indicators).
+    #[serde(borrow, default, deserialize_with = "text")]
+    pub pattern_type: Option<Cow<'a, str>>,
+    /// `source_ref` (relationships).
+    #[serde(borrow, default, deserialize_with = "text")]
+    pub source_ref: Option<Cow<'a, str>>,
+    /// `target_ref` (relationships).
+    #[serde(borrow, default, deserialize_with = "text")]
+    pub target_ref: Option<Cow<'a, str>>,
+    /// `sighting_of_ref` (sightings).
+    #[serde(borrow, default, deserialize_with = "text")]
+    pub sighting_of_ref: Option<Cow<'a, str>>,
+}
+
+impl<'a> Head<'a> {
+    /// The head of `json`, if it is one JSON object without repeated keys.
+    pub fn parse(json: &'a str) -> Option<Head<'a>> {
+        serde_json::from_str(json).ok()
+    }
+}
+
+/// A property's text if it is a string; any other JSON value is skipped as `None`.
+fn text<'de, 'a, D>(d: D) -> Result<Option<Cow<'a, str>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    'de: 'a,
+{
+    struct Text;
+    impl<'de> serde::de::Visitor<'de> for Text {
+        type Value = Option<Cow<'de, str>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Borrowed(v)))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_owned())))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v)))
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut a: A,
+        ) -> Result<Self::Value, A::Error> {
+            while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut a: A,
+        ) -> Result<Self::Value, A::Error> {
+            while a
+                .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                .is_some()
+            {}
+            Ok(None)
+        }
+    }
+    d.deserialize_any(Text)
+}
+
 /// The host of an absolute URL (`scheme://[userinfo@]host[:port]/...`), bracketed for
 /// an IPv6 literal.
 fn url_host(url: &str) -> Option<String> {
@@ -234,6 +351,26 @@ mod tests {
             r#"{"type":"infrastructure","name":"C2 at 203.0.113.5","description":"8.8.8.8"}"#,
         );
         assert!(s.is_empty());
+    }
+
+    proptest::proptest! {
+        /// Read through [`Head`] (no JSON tree) or through the tree: the same subjects,
+        /// whatever the types of the properties, repeated keys and escapes included.
+        #[test]
+        fn head_reads_as_the_tree(
+            props in proptest::collection::vec((0usize..7, 0usize..8), 0..8),
+        ) {
+            let keys = ["type", "value", "pattern", "pattern_type", "source_ref", "name", "sighting_of_ref"];
+            let values = [
+                r#""ipv4-addr""#, r#""indicator""#, r#""203.0.113.9""#,
+                r#""[ipv4-addr:value = '198.51.100.7']""#, r#""stix""#,
+                r#""http:\/\/c2.example.net\/a""#, "17", r#"{"a":[1,{"b":null}]}"#,
+            ];
+            let body: Vec<String> = props.iter().map(|(k, v)| format!("\"{}\":{}", keys[*k], values[*v])).collect();
+            let json = format!("{{{}}}", body.join(","));
+            let tree: serde_json::Value = serde_json::from_str(&json).unwrap();
+            proptest::prop_assert_eq!(Subjects::of_json(&json), Subjects::of(&tree), "{}", json);
+        }
     }
 
     #[test]

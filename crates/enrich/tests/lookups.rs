@@ -143,3 +143,142 @@ proptest::proptest! {
         }
     }
 }
+
+/// An address drawn near the fixtures' networks and their edges, or anywhere (mostly in
+/// no network), IPv4, IPv6 or IPv4-mapped.
+fn any_address() -> impl proptest::strategy::Strategy<Value = IpAddr> {
+    use proptest::prelude::*;
+    let near_v4 = (
+        proptest::sample::select(vec![
+            0xCB00_7100u32, // 203.0.113.0
+            0xC633_6400,    // 198.51.100.0
+            0xC000_0200,    // 192.0.2.0
+            0x6440_0000,    // 100.64.0.0
+            0x0A00_0000,    // 10.0.0.0
+        ]),
+        -70_000i64..70_000,
+    )
+        .prop_map(|(base, d)| (i64::from(base) + d).clamp(0, i64::from(u32::MAX)) as u32);
+    let near_v6 = (
+        proptest::sample::select(vec![
+            0x2001_0db8_0001u128 << 80,
+            0x2001_0db8_0002u128 << 80,
+            0x2001_0db8_0003u128 << 80,
+        ]),
+        any::<u128>(),
+        0u32..128,
+    )
+        .prop_map(|(base, noise, bits)| base.wrapping_add(noise >> bits).wrapping_sub(1 << 79));
+    // The first and last addresses of the fixtures' networks, and their neighbours.
+    let edge_v4 = (
+        proptest::sample::select(vec![
+            0xCB00_7100u32,
+            0xCB00_713F,
+            0xCB00_7140,
+            0xCB00_717F,
+            0xCB00_7180,
+            0xCB00_71FF,
+            0xC633_6400,
+            0xC633_64FF,
+            0xC000_0200,
+            0xC000_027F,
+            0xC000_0280,
+            0xC000_02FF,
+            0x6440_0000,
+            0x6440_FFFF,
+        ]),
+        -2i64..=2,
+    )
+        .prop_map(|(base, d)| (i64::from(base) + d) as u32);
+    let edge_v6 = (
+        proptest::sample::select(vec![
+            0x2001_0db8_0001u128 << 80,
+            0x2001_0db8_0002u128 << 80,
+            0x2001_0db8_0003u128 << 80,
+        ]),
+        -2i128..=2,
+    )
+        .prop_map(|(base, d)| (base as i128 + d) as u128);
+    prop_oneof![
+        edge_v4.prop_map(|a| IpAddr::from(a.to_be_bytes())),
+        edge_v6.prop_map(|a| IpAddr::from(a.to_be_bytes())),
+        near_v4.clone().prop_map(|a| IpAddr::from(a.to_be_bytes())),
+        any::<u32>().prop_map(|a| IpAddr::from(a.to_be_bytes())),
+        near_v6.prop_map(|a| IpAddr::from(a.to_be_bytes())),
+        any::<u128>().prop_map(|a| IpAddr::from(a.to_be_bytes())),
+        near_v4.prop_map(|a| IpAddr::V6(std::net::Ipv4Addr::from(a).to_ipv6_mapped())),
+        (0u128..(1 << 32)).prop_map(|a| IpAddr::from(a.to_be_bytes())),
+    ]
+}
+
+/// Every pairing of the fixture databases, each with its flattened tables (built once:
+/// a sweep of the IPv6 space is slow in a debug build).
+fn pairs() -> &'static [(Enricher, accord_enrich::FlatEnricher<'static>)] {
+    static ENRICHERS: std::sync::OnceLock<Vec<Enricher>> = std::sync::OnceLock::new();
+    static PAIRS: std::sync::OnceLock<Vec<(Enricher, accord_enrich::FlatEnricher<'static>)>> =
+        std::sync::OnceLock::new();
+    let db = |b: &[u8]| Some(Database::from_bytes(b.to_vec()).unwrap());
+    let all = || {
+        vec![
+            Enricher::new(db(COUNTRY), db(ASN)),
+            Enricher::new(db(COUNTRY_CODE_V4), db(ASN)),
+            Enricher::new(db(COUNTRY), None),
+            Enricher::new(None, db(ASN)),
+            Enricher::new(db(ASN), db(COUNTRY_CODE_V4)),
+            Enricher::new(None, None),
+        ]
+    };
+    PAIRS.get_or_init(|| {
+        let flats = ENRICHERS.get_or_init(all);
+        all()
+            .into_iter()
+            .zip(flats)
+            .map(|(e, f)| (e, f.flatten().unwrap()))
+            .collect()
+    })
+}
+
+proptest::proptest! {
+    /// The flattened databases answer exactly as the `maxminddb` reader, for every
+    /// pairing of the fixture databases (IPv6 trees with an IPv4 subtree, an IPv4-only
+    /// tree, either role absent).
+    #[test]
+    fn flat_lookups_equal_the_reader(addrs in proptest::collection::vec(any_address(), 1..256)) {
+        for (e, flat) in pairs() {
+            for &ip in &addrs {
+                proptest::prop_assert_eq!(flat.lookup(ip), e.lookup(ip), "{}", ip);
+            }
+        }
+    }
+
+    /// A corrupted database is refused by the flattening or answers as the reader.
+    #[test]
+    fn flattened_corrupt_database_answers_as_the_reader(at in 0usize..1820, to in proptest::num::u8::ANY, addrs in proptest::collection::vec(any_address(), 1..32)) {
+        let mut bytes = ASN.to_vec();
+        let i = at % bytes.len();
+        bytes[i] = to;
+        if let Ok(db) = Database::from_bytes(bytes) {
+            let e = Enricher::new(None, Some(db));
+            if let Ok(flat) = e.flatten() {
+                for &ip in &addrs {
+                    proptest::prop_assert_eq!(flat.lookup(ip), e.lookup(ip), "{}", ip);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn flat_table_merges_equal_neighbours() {
+    let e = enricher();
+    let flat = e.flatten().unwrap();
+    let (v4, v6) = flat.ranges();
+    // 7 located IPv4 networks, 203.0.113.0/24 split in three, gaps between: a handful
+    // of ranges, not one per tree leaf.
+    assert!(v4 <= 16, "{v4} IPv4 ranges");
+    assert!(v6 >= 3, "{v6} IPv6 ranges");
+    assert_eq!(
+        flat.lookup("203.0.113.64".parse().unwrap()).asn,
+        Some(38466)
+    );
+}

@@ -21,16 +21,22 @@
 //! (preview), never in the package: the package's files hold released objects only,
 //! with no count of what was withheld.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use accord_agreements::Location;
-use accord_enrich::Subjects;
+use accord_enrich::{Head, Subjects};
 use accord_store::{for_each_row, ObjectQuery, ObjectRow, Scope, Store, VersionFilter};
 
 use crate::egress::{Egress, EgressError, Recipient};
 use crate::enrich::Index;
+
+/// Maps over every object of a store: foldhash, not SipHash (measured: hashing was
+/// 8% of the selection's profile; ids are not chosen against the node here, they are
+/// already stored).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Rows read per store page.
 const PAGE: usize = 1_000;
@@ -89,16 +95,60 @@ pub enum Why {
     Sighting,
 }
 
-/// What one object of the store says for routing (kept for every object in one pass).
+/// What one object of the store says for routing (kept for every object in one pass):
+/// small and without a JSON tree, measured (BENCHMARKS.md, "The hub").
 #[derive(Debug, Default)]
 struct Node {
-    kind: String,
-    location: Location,
-    /// Its subjects located anywhere (an object located only elsewhere is never context).
-    located: bool,
+    kind: NodeKind,
+    /// Countries of its addresses (sorted, distinct).
+    countries: Vec<[u8; 2]>,
+    /// ASNs of its addresses (sorted, distinct).
+    asns: Vec<u32>,
     source: Option<String>,
     target: Option<String>,
     sighting_of: Option<String>,
+}
+
+/// The types selection treats apart.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum NodeKind {
+    Relationship,
+    Sighting,
+    Infrastructure,
+    #[default]
+    Other,
+}
+
+impl Node {
+    /// Whether its subjects are located anywhere (an object located only elsewhere is
+    /// never context).
+    fn located(&self) -> bool {
+        !self.countries.is_empty() || !self.asns.is_empty()
+    }
+}
+
+/// A recipient's countries and ASNs as selection compares them.
+struct Covers {
+    countries: BTreeSet<[u8; 2]>,
+    asns: BTreeSet<u32>,
+}
+
+impl Covers {
+    fn of(r: &Responsible) -> Covers {
+        Covers {
+            countries: r
+                .countries
+                .iter()
+                .filter_map(|c| <[u8; 2]>::try_from(c.as_bytes()).ok())
+                .collect(),
+            asns: r.asns.clone(),
+        }
+    }
+
+    fn node(&self, n: &Node) -> bool {
+        n.countries.iter().any(|c| self.countries.contains(c))
+            || n.asns.iter().any(|a| self.asns.contains(a))
+    }
 }
 
 /// Which objects (stored ids) each recipient gets, and why: the selection before the
@@ -115,49 +165,102 @@ pub fn select(
     };
     let mut query = ObjectQuery::new(scope, PAGE);
     query.versions = VersionFilter::last();
-    let mut nodes: HashMap<String, Node> = HashMap::new();
+    let mut nodes: FastMap<String, Node> = FastMap::default();
     for_each_row(store, query, |row| {
-        nodes.insert(row.id.clone(), node_of(&row, index));
+        let node = node_of(&row, index);
+        nodes.insert(row.id, node);
         true
     })?;
     Ok(select_from(&nodes, recipients))
 }
 
 fn node_of(row: &ObjectRow, index: &Index) -> Node {
-    let value: serde_json::Value = serde_json::from_str(&row.json).unwrap_or_default();
-    let subjects = Subjects::of(&value);
-    let location = index.locate(&subjects);
-    let text = |k: &str| value.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    let kind = match row.object_type.as_str() {
+        "relationship" => NodeKind::Relationship,
+        "sighting" => NodeKind::Sighting,
+        "infrastructure" => NodeKind::Infrastructure,
+        _ => NodeKind::Other,
+    };
+    // Types that neither locate nor link (infrastructure, malware, ...): nothing to read.
+    if !matches!(
+        row.object_type.as_str(),
+        "relationship"
+            | "sighting"
+            | "ipv4-addr"
+            | "ipv6-addr"
+            | "domain-name"
+            | "url"
+            | "indicator"
+    ) {
+        return Node {
+            kind,
+            ..Node::default()
+        };
+    }
+    let (subjects, source, target, sighting_of) = match Head::parse(&row.json) {
+        Some(head) => (
+            Subjects::of_head(&head),
+            head.source_ref.map(Cow::into_owned),
+            head.target_ref.map(Cow::into_owned),
+            head.sighting_of_ref.map(Cow::into_owned),
+        ),
+        None => {
+            let value: serde_json::Value = serde_json::from_str(&row.json).unwrap_or_default();
+            let text = |k: &str| value.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+            (
+                Subjects::of(&value),
+                text("source_ref"),
+                text("target_ref"),
+                text("sighting_of_ref"),
+            )
+        }
+    };
+    let mut countries = Vec::new();
+    let mut asns = Vec::new();
+    for ip in &subjects.addresses {
+        let place = index.place(ip);
+        countries.extend(place.country);
+        asns.extend(place.asn);
+    }
+    countries.sort_unstable();
+    countries.dedup();
+    asns.sort_unstable();
+    asns.dedup();
     Node {
-        kind: row.object_type.clone(),
-        located: !location.is_unknown(),
-        location,
-        source: text("source_ref"),
-        target: text("target_ref"),
-        sighting_of: text("sighting_of_ref"),
+        kind,
+        countries,
+        asns,
+        source,
+        target,
+        sighting_of,
     }
 }
 
 fn select_from(
-    nodes: &HashMap<String, Node>,
+    nodes: &FastMap<String, Node>,
     recipients: &[Responsible],
 ) -> BTreeMap<String, BTreeMap<String, Why>> {
     let mut out = BTreeMap::new();
+    let relationships: Vec<(&String, &String, &String)> = nodes
+        .iter()
+        .filter(|(_, n)| n.kind == NodeKind::Relationship)
+        .filter_map(|(id, n)| Some((id, n.source.as_ref()?, n.target.as_ref()?)))
+        .collect();
     for r in recipients {
+        let covers = Covers::of(r);
         let mut chosen: BTreeMap<String, Why> = BTreeMap::new();
-        let direct = |id: &str| nodes.get(id).is_some_and(|n| r.covers(&n.location));
+        let direct = |id: &str| nodes.get(id).is_some_and(|n| covers.node(n));
         for (id, n) in nodes {
-            if r.covers(&n.location) {
+            if covers.node(n) {
                 chosen.insert(id.clone(), Why::Located);
             }
         }
         // Infrastructure linked to a directly located object.
-        for n in nodes.values().filter(|n| n.kind == "relationship") {
-            let (Some(s), Some(t)) = (&n.source, &n.target) else {
-                continue;
-            };
+        for &(_, s, t) in &relationships {
             for (a, b) in [(s, t), (t, s)] {
-                let infra = nodes.get(a).is_some_and(|x| x.kind == "infrastructure");
+                let infra = nodes
+                    .get(a)
+                    .is_some_and(|x| x.kind == NodeKind::Infrastructure);
                 if infra && direct(b) {
                     chosen.insert(a.clone(), Why::Located);
                 }
@@ -165,10 +268,7 @@ fn select_from(
         }
         // Relationships explaining located objects, and their unlocated endpoints.
         let located: BTreeSet<String> = chosen.keys().cloned().collect();
-        for (id, n) in nodes.iter().filter(|(_, n)| n.kind == "relationship") {
-            let (Some(s), Some(t)) = (&n.source, &n.target) else {
-                continue;
-            };
+        for &(id, s, t) in &relationships {
             for (a, b) in [(s, t), (t, s)] {
                 if !located.contains(a) {
                     continue;
@@ -177,14 +277,14 @@ fn select_from(
                     chosen.insert(id.clone(), Why::Explains);
                 } else if nodes
                     .get(b)
-                    .is_some_and(|x| !x.located && x.kind != "relationship")
+                    .is_some_and(|x| !x.located() && x.kind != NodeKind::Relationship)
                 {
                     chosen.insert(id.clone(), Why::Explains);
                     chosen.entry(b.clone()).or_insert(Why::Context);
                 }
             }
         }
-        for (id, n) in nodes.iter().filter(|(_, n)| n.kind == "sighting") {
+        for (id, n) in nodes.iter().filter(|(_, n)| n.kind == NodeKind::Sighting) {
             if n.sighting_of
                 .as_ref()
                 .is_some_and(|s| chosen.contains_key(s))

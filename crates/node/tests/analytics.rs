@@ -554,3 +554,55 @@ fn a_store_with_analytics_is_not_backfilled() {
     use accord_store::Store as _;
     assert_eq!(store.analytics_backfill().unwrap(), None);
 }
+
+/// A sighting counts its provider among the sighted object's values whether it arrives
+/// before the object, after it, or in the same batch (sighting first): the batch's
+/// analytics are written at its end, the answer must not depend on the order.
+#[test]
+fn a_sighting_counts_its_provider_whichever_arrives_first() {
+    let ip = "198.51.100.9";
+    let orders: [&[(&str, &[String])]; 3] = [
+        &[
+            (TELCO, &[indicator_on(11, 1, Tlp::Green, ip)]),
+            (BANK, &[sighting_of(12, 11, 5, Tlp::Green)]),
+        ],
+        &[
+            (BANK, &[sighting_of(12, 11, 5, Tlp::Green)]),
+            (TELCO, &[indicator_on(11, 1, Tlp::Green, ip)]),
+        ],
+        &[
+            (
+                BANK,
+                &[
+                    sighting_of(12, 11, 5, Tlp::Green),
+                    indicator_on(11, 1, Tlp::Green, ip),
+                ],
+            ),
+            (ISP, &[sighting_of(13, 11, 2, Tlp::Green)]),
+        ],
+    ];
+    let expected = [(2, 5), (2, 5), (2, 7)];
+    for (batches, (providers, sightings)) in orders.iter().zip(expected) {
+        let store = store();
+        for (provider, objects) in batches.iter() {
+            ingest(&store, provider, objects);
+        }
+        let door = door(&store, Vec::new());
+        let found = correlate(
+            &*store,
+            &door,
+            &Recipient::new(TELCO),
+            // Listed only if the store counted both providers of the value at ingest.
+            &query(None, 2),
+            &Warninglists::empty(),
+        )
+        .expect("correlate");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (found[0].provider_count, found[0].sightings),
+            (providers, sightings),
+            "{:?}",
+            found[0]
+        );
+    }
+}

@@ -654,10 +654,16 @@ fn fnv1a(bytes: impl Iterator<Item = u8>) -> i64 {
     hash as i64
 }
 
-/// What one insert batch's analytics gather as it goes, so that a batch writes each
-/// trend cell once (the sum of its objects' increments) and looks each value and each
-/// (value, provider) up once: measured, the per-object upserts of trend cells and the
-/// repeated lookups of shared values made ingest several times slower.
+/// What one insert batch's analytics gather as it goes, written at the batch's end in
+/// the insert's transaction (so a crash keeps objects and analytics together, as
+/// before): each trend cell once (the sum of its objects' increments), each value and
+/// each (value, provider) looked up once, the link rows sorted by key (appended to
+/// the B-trees in order instead of one random page each), and the joins with
+/// sightings as one statement per batch. Measured (BENCHMARKS.md, "Correlation and
+/// trends"): per-object upserts, lookups and statements made ingest several times
+/// slower. The rows written are those the per-object writes wrote: the providers of a
+/// value are a set (stating objects' providers, and those sighting any version of an
+/// object stating it), whatever the order of objects and sightings in the batch.
 #[derive(Default)]
 struct AnalyticsBatch {
     /// (dimension, metric, day, key) → increment, for the batch's provider.
@@ -665,17 +671,115 @@ struct AnalyticsBatch {
     /// Values interned (or found) in this batch: kind → value → vid (nested so that a
     /// lookup borrows the object's strings instead of copying them).
     vids: HashMap<String, HashMap<String, i64>>,
-    /// Values each provider is already counted among, in this batch.
-    providers: HashMap<String, HashSet<i64>>,
-    /// Whether any sighting link exists (looked up once per batch, set when the batch
-    /// adds one): without any, no object has earlier sightings to look up.
-    sightings: Option<bool>,
+    /// (vid, object_added) rows of `obs_links`.
+    links: Vec<(i64, i64)>,
+    /// (target_key, object_added) rows of `sighting_links`.
+    sighting_links: Vec<(i64, i64)>,
+    /// Sightings of the batch: (target key, target id).
+    sightings: Vec<(i64, String)>,
+    /// Objects of the batch stating values: id key → their vids.
+    stating: HashMap<i64, Vec<i64>>,
+    /// (vid, provider) pairs to count.
+    providers: HashSet<(i64, String)>,
 }
 
 impl AnalyticsBatch {
-    /// Writes the summed trend increments of the batch (all by `provider`).
+    /// Writes what the batch gathered (all its objects by `provider`).
     fn flush(self, tx: &Connection, provider: &str) -> Result<(), StoreError> {
-        if self.trends.is_empty() {
+        let AnalyticsBatch {
+            trends,
+            links,
+            sighting_links,
+            sightings,
+            stating,
+            mut providers,
+            ..
+        } = self;
+        let mut links = links;
+        links.sort_unstable();
+        {
+            let mut link = tx.prepare_cached(
+                "INSERT OR IGNORE INTO obs_links (vid, object_added) VALUES (?1, ?2)",
+            )?;
+            for (vid, stamp) in &links {
+                link.execute(params![vid, stamp])?;
+            }
+        }
+        let mut sighting_links = sighting_links;
+        sighting_links.sort_unstable();
+        {
+            let mut add = tx.prepare_cached(
+                "INSERT OR IGNORE INTO sighting_links (target_key, object_added) VALUES (?1, ?2)",
+            )?;
+            for (key, stamp) in &sighting_links {
+                add.execute(params![key, stamp])?;
+            }
+        }
+        // The batch's sightings count their provider among the values of every version
+        // of what they sight (stored before, or in this batch: its links are written).
+        if !sightings.is_empty() {
+            let keys = json_keys(sightings.iter().map(|(k, _)| *k));
+            let mut values_of = tx.prepare_cached(
+                "SELECT o.id_key, o.id, l.vid FROM objects o
+                 JOIN obs_links l ON l.object_added = o.date_added
+                 WHERE o.id_key IN (SELECT value FROM json_each(?1))",
+            )?;
+            let mut by_key: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
+            let mut rows = values_of.query(params![keys])?;
+            while let Some(row) = rows.next()? {
+                by_key
+                    .entry(row.get(0)?)
+                    .or_default()
+                    .push((row.get(1)?, row.get(2)?));
+            }
+            for (key, target) in &sightings {
+                for (id, vid) in by_key.get(key).into_iter().flatten() {
+                    if id == target {
+                        providers.insert((*vid, provider.to_owned()));
+                    }
+                }
+            }
+        }
+        // Sightings of the batch's stating objects (stored before, or in this batch):
+        // their providers sight those values.
+        if !stating.is_empty() {
+            let keys = json_keys(stating.keys().copied());
+            let mut sighters = tx.prepare_cached(
+                "SELECT DISTINCT s.target_key, o.provider FROM sighting_links s
+                 JOIN objects o ON o.date_added = s.object_added
+                 WHERE s.target_key IN (SELECT value FROM json_each(?1))",
+            )?;
+            let mut rows = sighters.query(params![keys])?;
+            while let Some(row) = rows.next()? {
+                let (key, sighter): (i64, String) = (row.get(0)?, row.get(1)?);
+                for vid in stating.get(&key).into_iter().flatten() {
+                    providers.insert((*vid, sighter.clone()));
+                }
+            }
+        }
+        let mut providers: Vec<(i64, String)> = providers.into_iter().collect();
+        providers.sort_unstable();
+        {
+            let mut add = tx.prepare_cached(
+                "INSERT OR IGNORE INTO obs_providers (vid, provider) VALUES (?1, ?2)",
+            )?;
+            let mut count = tx.prepare_cached(
+                "UPDATE obs_values SET providers = providers + ?2 WHERE vid = ?1",
+            )?;
+            let mut at = 0;
+            while at < providers.len() {
+                let vid = providers[at].0;
+                let mut added = 0i64;
+                while at < providers.len() && providers[at].0 == vid {
+                    added += add.execute(params![vid, providers[at].1])? as i64;
+                    at += 1;
+                }
+                if added > 0 {
+                    count.execute(params![vid, added])?;
+                }
+            }
+        }
+        if trends.is_empty() {
             return Ok(());
         }
         let mut count = tx.prepare_cached(
@@ -684,17 +788,31 @@ impl AnalyticsBatch {
              ON CONFLICT (dimension, metric, day, key, provider)
              DO UPDATE SET count = count + excluded.count",
         )?;
-        for ((dimension, metric, day, key), weight) in self.trends {
+        for ((dimension, metric, day, key), weight) in trends {
             count.execute(params![dimension, metric, day, key, provider, weight])?;
         }
         Ok(())
     }
 }
 
-/// Applies a new object version's [`crate::Analytics`] (schema.sql says what each
-/// table keeps): its values interned and linked, the providers of each value
-/// (stating or sighting it) counted once, trend cells incremented when the version is
-/// the first of its id (summed in `batch`, written at the batch's end).
+/// Integer keys as a JSON array (for `json_each`: one statement per batch).
+fn json_keys(keys: impl Iterator<Item = i64>) -> String {
+    let mut out = String::from("[");
+    for (i, k) in keys.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&k.to_string());
+    }
+    out.push(']');
+    out
+}
+
+/// Gathers a new object version's [`crate::Analytics`] into `batch` (schema.sql says
+/// what each table keeps; [`AnalyticsBatch::flush`] writes them): its values interned
+/// now (their ids are needed), linked, the providers of each value (stating or
+/// sighting it) counted once, trend cells incremented when the version is the first
+/// of its id.
 fn record_analytics(
     tx: &Connection,
     batch: &mut AnalyticsBatch,
@@ -705,91 +823,48 @@ fn record_analytics(
     first_of_id: bool,
 ) -> Result<(), StoreError> {
     let analytics = &object.analytics;
-    // Looked up first: an upsert that finds the value rewrites its row (a dirty page
-    // per known value), where a lookup only reads.
-    let mut find =
-        tx.prepare_cached("SELECT vid FROM obs_values WHERE kind = ?1 AND value = ?2")?;
-    // OR IGNORE (the value was just looked up, so nothing is ignored): a statement that
-    // cannot abort needs no statement journal, which SQLite otherwise writes, a whole
-    // (64 KiB) page per new value, to a temporary file.
-    let mut intern = tx.prepare_cached(
-        "INSERT OR IGNORE INTO obs_values (kind, value) VALUES (?1, ?2) RETURNING vid",
-    )?;
-    let mut link =
-        tx.prepare_cached("INSERT OR IGNORE INTO obs_links (vid, object_added) VALUES (?1, ?2)")?;
-    let mut vids = Vec::with_capacity(analytics.values.len());
-    for (kind, value) in &analytics.values {
-        let known = batch.vids.get(kind).and_then(|v| v.get(value)).copied();
-        let vid: i64 = match known {
-            Some(vid) => vid,
-            None => {
-                let vid = match find
-                    .query_row(params![kind, value], |r| r.get(0))
-                    .optional()?
-                {
-                    Some(vid) => vid,
-                    None => match intern
+    if !analytics.values.is_empty() {
+        // Looked up first: an upsert that finds the value rewrites its row (a dirty page
+        // per known value), where a lookup only reads.
+        let mut find =
+            tx.prepare_cached("SELECT vid FROM obs_values WHERE kind = ?1 AND value = ?2")?;
+        // OR IGNORE (the value was just looked up, so nothing is ignored): a statement
+        // that cannot abort needs no statement journal, which SQLite otherwise writes, a
+        // whole (64 KiB) page per new value, to a temporary file.
+        let mut intern = tx.prepare_cached(
+            "INSERT OR IGNORE INTO obs_values (kind, value) VALUES (?1, ?2) RETURNING vid",
+        )?;
+        let mut vids = Vec::with_capacity(analytics.values.len());
+        for (kind, value) in &analytics.values {
+            let known = batch.vids.get(kind).and_then(|v| v.get(value)).copied();
+            let vid: i64 = match known {
+                Some(vid) => vid,
+                None => {
+                    let vid = match find
                         .query_row(params![kind, value], |r| r.get(0))
                         .optional()?
                     {
                         Some(vid) => vid,
-                        None => find.query_row(params![kind, value], |r| r.get(0))?,
-                    },
-                };
-                batch
-                    .vids
-                    .entry(kind.clone())
-                    .or_default()
-                    .insert(value.clone(), vid);
-                vid
-            }
-        };
-        link.execute(params![vid, stamp])?;
-        add_provider(tx, batch, vid, provider)?;
-        vids.push(vid);
-    }
-    let sightings = match batch.sightings {
-        Some(any) => any,
-        None => {
-            let any = tx.query_row("SELECT EXISTS (SELECT 1 FROM sighting_links)", [], |r| {
-                r.get::<_, bool>(0)
-            })?;
-            batch.sightings = Some(any);
-            any
+                        None => intern.query_row(params![kind, value], |r| r.get(0))?,
+                    };
+                    batch
+                        .vids
+                        .entry(kind.clone())
+                        .or_default()
+                        .insert(value.clone(), vid);
+                    vid
+                }
+            };
+            batch.links.push((vid, stamp));
+            batch.providers.insert((vid, provider.to_owned()));
+            vids.push(vid);
         }
-    };
-    if !vids.is_empty() && sightings {
-        // Sightings of this id that arrived before it: their providers sight its values.
-        let mut sighters = tx.prepare_cached(
-            "SELECT DISTINCT o.provider FROM sighting_links s
-             JOIN objects o ON o.date_added = s.object_added WHERE s.target_key = ?1",
-        )?;
-        let providers: Vec<String> = sighters
-            .query_map(params![key], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        for sighter in &providers {
-            for vid in &vids {
-                add_provider(tx, batch, *vid, sighter)?;
-            }
-        }
+        batch.stating.entry(key).or_default().extend(vids);
     }
     if let Some(target) = &analytics.sighting_of {
         let target_key = id_key(target);
-        tx.prepare_cached(
-            "INSERT OR IGNORE INTO sighting_links (target_key, object_added) VALUES (?1, ?2)",
-        )?
-        .execute(params![target_key, stamp])?;
-        batch.sightings = Some(true);
-        let mut values_of = tx.prepare_cached(
-            "SELECT DISTINCT l.vid FROM objects o JOIN obs_links l ON l.object_added = o.date_added
-             WHERE o.id_key = ?1 AND o.id = ?2",
-        )?;
-        let sighted: Vec<i64> = values_of
-            .query_map(params![target_key, target], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        for vid in sighted {
-            add_provider(tx, batch, vid, provider)?;
-        }
+        batch.sighting_links.push((target_key, stamp));
+        batch.sightings.push((target_key, target.clone()));
     }
     if first_of_id {
         for t in &analytics.trends {
@@ -798,35 +873,6 @@ fn record_analytics(
                 .entry((t.dimension.clone(), t.metric.clone(), t.day, t.key.clone()))
                 .or_default() += t.weight;
         }
-    }
-    Ok(())
-}
-
-/// Counts `provider` among the providers of value `vid` (once).
-fn add_provider(
-    tx: &Connection,
-    batch: &mut AnalyticsBatch,
-    vid: i64,
-    provider: &str,
-) -> Result<(), StoreError> {
-    if batch
-        .providers
-        .get(provider)
-        .is_some_and(|s| s.contains(&vid))
-    {
-        return Ok(());
-    }
-    batch
-        .providers
-        .entry(provider.to_string())
-        .or_default()
-        .insert(vid);
-    let added = tx
-        .prepare_cached("INSERT OR IGNORE INTO obs_providers (vid, provider) VALUES (?1, ?2)")?
-        .execute(params![vid, provider])?;
-    if added == 1 {
-        tx.prepare_cached("UPDATE obs_values SET providers = providers + 1 WHERE vid = ?1")?
-            .execute(params![vid])?;
     }
     Ok(())
 }
@@ -874,6 +920,32 @@ mod tests {
     use rusqlite::types::Value;
 
     use super::*;
+
+    /// The batch's joins with sightings probe the indexes once per key of the batch:
+    /// no scan of the objects, links or sightings.
+    #[test]
+    fn batch_sighting_joins_use_indexes() {
+        let conn = super::super::plan::empty_store();
+        let keys = [Value::Text("[1,2,3]".into())];
+        for sql in [
+            "SELECT o.id_key, o.id, l.vid FROM objects o
+             JOIN obs_links l ON l.object_added = o.date_added
+             WHERE o.id_key IN (SELECT value FROM json_each(?1))",
+            "SELECT DISTINCT s.target_key, o.provider FROM sighting_links s
+             JOIN objects o ON o.date_added = s.object_added
+             WHERE s.target_key IN (SELECT value FROM json_each(?1))",
+        ] {
+            let plan = super::super::plan::of(&conn, sql, &keys);
+            // Aliases o, l, s: objects, obs_links, sighting_links.
+            for alias in ["SCAN o", "SCAN l", "SCAN s"] {
+                assert!(!plan.contains(alias), "{alias}: {plan}");
+            }
+            assert!(
+                plan.contains("SEARCH o") && plan.contains("SEARCH l") || plan.contains("SEARCH s"),
+                "{plan}"
+            );
+        }
+    }
 
     /// The lookups every insert and removal makes go through the id key and the
     /// entries' object index: no scan of a collection or of the store.
