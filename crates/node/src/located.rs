@@ -6,7 +6,11 @@
 //! version of each id (its earliest `version`) counts where it is: an indicator or
 //! infrastructure in every country (AS) of its addresses, as the stored enrichment
 //! locates them; a sighting where the first version of what it sights is; `unknown`
-//! when nowhere. Unlike the dimensions kept at ingest, where an object is changes
+//! when nowhere. When several providers sent that first version (one row each, in
+//! arrival order), each copy counts where its own addresses are, and a sighting of
+//! the id is placed dimension by dimension (`over`): in the countries of the
+//! last-arrived copy that has a country, in the ASes of the last-arrived copy that
+//! has an AS (so a sighting's country and AS may come from different copies). Unlike the dimensions kept at ingest, where an object is changes
 //! after it arrives (`accord enrich` locates addresses later, and a new database moves
 //! them), so the cells are kept by the enrichment run, not by the insert:
 //!
@@ -132,9 +136,24 @@ fn first_versions(store: &dyn Store, id: &str, bound: i64) -> Result<Vec<ObjectR
     Ok(rows)
 }
 
+/// Where a sighting's target is, from the copies of its first version taken in
+/// arrival order: each dimension (countries, ASes) is that of the last copy placing
+/// the target somewhere in that dimension. The rule of the pass
+/// (`trends::located_cells`, which keeps per dimension the keys of the last first-version
+/// row that has any), so every incremental path places a sighting exactly as it does:
+/// a copy known in one dimension only (a country, no AS) does not move the other.
+fn over(found: &mut Location, copy: Location) {
+    if !copy.countries.is_empty() {
+        found.countries = copy.countries;
+    }
+    if !copy.asns.is_empty() {
+        found.asns = copy.asns;
+    }
+}
+
 /// Where the object `id` is as a sighting's target, counting versions up to `bound`:
-/// its first version's location (of several, the last that is somewhere), nowhere
-/// when absent or itself a sighting.
+/// its first version's copies, in arrival order, merged by [`over`]; nowhere when
+/// absent or itself a sighting.
 fn target_location(
     store: &dyn Store,
     locator: &mut Locator,
@@ -145,10 +164,7 @@ fn target_location(
     for row in first_versions(store, id, bound)? {
         if let Some(a) = analytics::extract_text(&row.json) {
             if a.sighting_of.is_none() {
-                let l = locator.locate(store, &row.json)?;
-                if !(l.countries.is_empty() && l.asns.is_empty()) {
-                    found = l;
-                }
+                over(&mut found, locator.locate(store, &row.json)?);
             }
         }
     }
@@ -254,10 +270,10 @@ pub fn count_all(store: &dyn Store, bound: i64) -> Result<(Cells, u64), StoreErr
             return true;
         };
         if a.sighting_of.is_none() {
+            // Rows come in arrival order: the copies of a first version merge as
+            // `target_location` merges them.
             match locator.locate(store, &row.json) {
-                Ok(l) if !(l.countries.is_empty() && l.asns.is_empty()) => {
-                    places.insert(row.id, l);
-                }
+                Ok(l) if !l.is_unknown() => over(places.entry(row.id).or_default(), l),
                 Ok(_) => {}
                 Err(e) => {
                     failed = Some(e);

@@ -189,8 +189,11 @@ pub const LOCATION_DIMENSIONS: [&str; 2] = ["country", "asn"];
 /// The cells of a location dimension over `held` (provider, JSON text of the first
 /// version each id has): an indicator or infrastructure counts in every country (or
 /// AS) of the addresses it is about, as the enrichment located them; a sighting where
-/// what it sights is. Objects nowhere located count under `unknown`. A pass over the
-/// objects (the other dimensions are kept at ingest): O(objects), documented.
+/// what it sights is. When `held` has several copies of an id (providers that sent the
+/// same first version), the sighting takes, in this dimension, the keys of the last
+/// copy in `held` that has any (the operator's pass holds them in arrival order; a
+/// partner's holds one version per id); `crate::located` keeps the same rule. Objects nowhere located count under `unknown`. A pass
+/// over the objects (the other dimensions are kept at ingest): O(objects), documented.
 fn located_cells(
     store: &dyn Store,
     held: &[(String, String)],

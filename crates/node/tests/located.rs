@@ -240,3 +240,83 @@ fn enrich_keeps_the_cells_and_a_query_adds_what_came_since() {
         "an ASN database places no country"
     );
 }
+
+/// Several providers send the same (first) version of an indicator, each copy on
+/// other addresses: a sighting of it is placed as the pass places it, dimension by
+/// dimension (the countries of the last copy with a country, the ASes of the last
+/// copy with an AS), by the query delta, by an incremental `accord enrich` and by a
+/// rebuild alike.
+#[test]
+fn a_sighting_of_a_version_several_providers_sent_is_placed_per_dimension() {
+    let store = store();
+    let sighting_cell = |cells: Vec<TrendCell>| -> Vec<String> {
+        sorted(cells)
+            .into_iter()
+            .filter(|c| c.0 == "sightings")
+            .map(|c| c.2)
+            .collect()
+    };
+    let kept = |dimension: &str| {
+        let kept = located::cells(&*store, dimension, i64::MIN)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            sorted(kept.clone()),
+            sorted(located_cells_by_pass(&*store, dimension, i64::MIN).unwrap()),
+            "{dimension}"
+        );
+        sighting_cell(kept)
+    };
+    let stored =
+        |dimension: &str| sighting_cell(store.trend_cells(dimension, None, i64::MIN).unwrap());
+    // 203.0.113.5: MY, AS4788. Indicator 2 has the addresses of the copies to come
+    // enriched already, so the query places them before the next run.
+    ingest(&store, "prov0", &[indicator(1, 1, 0, &["203.0.113.5"])]);
+    ingest(
+        &store,
+        "prov0",
+        &[indicator(2, 1, 0, &["192.0.2.200", "100.64.0.1"])],
+    );
+    ingest(&store, "prov2", &[sighting(100, 1, 2, 3)]);
+    assert!(
+        enrich::run(&*store, &databases(0), false)
+            .unwrap()
+            .trend_cells
+            .rebuilt
+    );
+    assert_eq!(
+        (stored("country"), stored("asn")),
+        (vec!["MY".into()], vec!["AS4788".into()])
+    );
+    // The same version from prov1 on 192.0.2.200 (DE, no AS): the country moves, the
+    // AS stays: at query time, then kept by an incremental run.
+    ingest(&store, "prov1", &[indicator(1, 1, 0, &["192.0.2.200"])]);
+    assert_eq!(
+        (kept("country"), kept("asn")),
+        (vec!["DE".into()], vec!["AS4788".into()])
+    );
+    let s = enrich::run(&*store, &databases(0), false).unwrap();
+    assert!(!s.trend_cells.rebuilt);
+    assert_eq!(
+        (stored("country"), stored("asn")),
+        (vec!["DE".into()], vec!["AS4788".into()])
+    );
+    // From prov3 on 100.64.0.1 (an AS, no country): the AS moves, the country stays.
+    ingest(&store, "prov3", &[indicator(1, 1, 0, &["100.64.0.1"])]);
+    assert_eq!(
+        (kept("country"), kept("asn")),
+        (vec!["DE".into()], vec!["AS64501".into()])
+    );
+    // Other databases, then these again: counted anew, the same.
+    enrich::run(&*store, &databases(1), false).unwrap();
+    let s = enrich::run(&*store, &databases(0), false).unwrap();
+    assert!(s.trend_cells.rebuilt);
+    assert_eq!(
+        (stored("country"), stored("asn")),
+        (vec!["DE".into()], vec!["AS64501".into()])
+    );
+    assert_eq!(
+        (kept("country"), kept("asn")),
+        (vec!["DE".into()], vec!["AS64501".into()])
+    );
+}
