@@ -90,7 +90,9 @@ fn number(name: &str, value: &str) -> Result<usize, TaxiiError> {
         ("min_providers" = Option<u64>, Query, description = "Least providers (default 2, 1 with value)"),
         ("limit" = Option<u64>, Query, description = "At most this many (default 1000)")),
     responses(
-        (status = 200, description = "OK", body = Vec<Object>, content_type = "application/json"),
+        (status = 200, description = "OK", body = Vec<Object>, content_type = "application/json", headers(
+            ("X-Accord-Receipt" = String, description = "Present when the answer went to a partner under an agreement: it was recorded in the ledger (query, counts, k, digest of the bytes) before it left; its proof is at /{api_root}/ledger/receipts/{receipt_id}/ (docs/trends.md, In the ledger).")
+        )),
         (status = 400, description = "A parameter is not understood (unknown parameters are refused).", body = ErrorMessage, content_type = TAXII_MEDIA_TYPE), AccordErrors))]
 pub async fn correlations(
     State(state): State<AppState>,
@@ -149,11 +151,13 @@ pub async fn correlations(
     summary = "Trends: new indicators, infrastructure and sightings per day or week, per series, with emerging series",
     description = "dimension, interval, test (the emerging test, stated), threshold, k (cells from fewer than k providers are suppressed: count null) and series (metric, key, buckets of start/count, z, emerging). A partner's answer is computed over what the gate releases to it, k from its agreements (protections.aggregate_min_providers, default 3) (docs/trends.md).",
     params(RootPath,
-        ("by" = String, Query, description = "type, family, provider, technique, country or asn (country and asn computed at query time from the enrichment)"),
+        ("by" = String, Query, description = "type, family, provider, technique, country or asn (country and asn: cells kept by accord enrich, plus objects ingested since counted at query time)"),
         ("interval" = Option<String>, Query, description = "day (default) or week"),
         ("since" = Option<String>, Query, description = "First day, YYYY-MM-DD")),
     responses(
-        (status = 200, description = "OK", body = Object, content_type = "application/json"),
+        (status = 200, description = "OK", body = Object, content_type = "application/json", headers(
+            ("X-Accord-Receipt" = String, description = "Present when the answer went to a partner under an agreement: it was recorded in the ledger (query, counts, k, digest of the bytes) before it left; its proof is at /{api_root}/ledger/receipts/{receipt_id}/ (docs/trends.md, In the ledger).")
+        )),
         (status = 400, description = "A parameter is not understood (unknown parameters are refused).", body = ErrorMessage, content_type = TAXII_MEDIA_TYPE), AccordErrors))]
 pub async fn trends_get(
     State(state): State<AppState>,
