@@ -259,10 +259,61 @@ pub(crate) fn convert(
 }
 
 fn observable(kind: &str, uuid: &str, props: Obj, parts: Vec<String>) -> Observable {
+    observable_with(kind, uuid, props, Vec::new(), &parts)
+}
+
+/// The observable of an object: its main SCO (`kind--uuid`) first, then the SCOs it
+/// refers to, and the pattern of the comparisons `parts` (joined by `AND`).
+fn observable_with(
+    kind: &str,
+    uuid: &str,
+    props: Obj,
+    refs: Vec<Value>,
+    parts: &[String],
+) -> Observable {
+    let mut scos = vec![sco(kind, uuid, Value::Object(props))];
+    scos.extend(refs);
     Observable {
-        scos: vec![sco(kind, uuid, Value::Object(props))],
+        scos,
         pattern: format!("[{}]", parts.join(" AND ")),
     }
+}
+
+/// The uuid of the attribute with this relation and value (the first such one); `None`
+/// when it has none.
+fn part_uuid<'a>(parts: &[Part<'a>], relation: &str, value: &str) -> Option<&'a str> {
+    parts
+        .iter()
+        .find(|p| p.relation == relation && p.value == value)
+        .and_then(|p| p.uuid)
+}
+
+/// The `ipv4-addr`/`ipv6-addr` SCO of an address attribute, pushed to `scos`; its id.
+fn address_sco(value: &str, a_uuid: &str, scos: &mut Vec<Value>) -> Result<String, Refusal> {
+    let t = ip_type(value)?;
+    scos.push(sco(t, a_uuid, json!({"value": value})));
+    Ok(format!("{t}--{a_uuid}"))
+}
+
+/// The pattern comparison of an address reference `feature` (e.g.
+/// `network-traffic:src_ref`): its type, by the value's form, and its value.
+fn address_pattern(feature: &str, value: &str) -> String {
+    let t = if value.contains(':') {
+        "ipv6-addr"
+    } else {
+        "ipv4-addr"
+    };
+    format!("({feature}.type = '{t}' AND {feature}.value = '{value}')")
+}
+
+/// The pattern comparison of a `domain-name` reference `feature`.
+fn domain_pattern(feature: &str, value: &str) -> String {
+    format!("({feature}.type = 'domain-name' AND {feature}.value = '{value}')")
+}
+
+/// A port number (0 to 65535) written as MISP writes integers; `None` when it is not one.
+fn port(value: &str) -> Option<i64> {
+    canonical_int(value).filter(|n| (0..=65535).contains(n))
 }
 
 /// Every relation single, natives as strings (mutex, url).
@@ -820,18 +871,13 @@ fn ip_port(
             continue;
         }
         let first = &values[0];
-        let a_uuid = parts_in
-            .iter()
-            .find(|p| p.relation == feature && p.value == first)
-            .and_then(|p| p.uuid)?;
-        let t = match ip_type(first) {
-            Ok(t) => t,
+        let a_uuid = part_uuid(parts_in, feature, first)?;
+        let id = match address_sco(first, a_uuid, &mut scos) {
+            Ok(id) => id,
             Err(e) => return Some(Err(e)),
         };
-        let id = format!("{t}--{a_uuid}");
-        scos.push(sco(t, a_uuid, json!({"value": first})));
+        let proto = id.split('-').next().unwrap_or_default().to_string();
         nt.insert(side.into(), json!(id));
-        let proto = t.split('-').next().unwrap_or(t).to_string();
         if !protocols.contains(&proto) {
             protocols.push(proto);
         }
@@ -843,7 +889,7 @@ fn ip_port(
     for (relation, property) in [("dst-port", "dst_port"), ("src-port", "src_port")] {
         if all.has(relation) {
             let first = all.select_first(relation).unwrap_or_default();
-            match canonical_int(&first).filter(|n| (0..=65535).contains(n)) {
+            match port(&first) {
                 Some(n) => {
                     nt.insert(property.into(), json!(n));
                 }
@@ -884,23 +930,14 @@ fn ip_port(
     ] {
         if let Some(values) = ids.pop(relation) {
             for v in values {
-                let t = if v.contains(':') {
-                    "ipv6-addr"
-                } else {
-                    "ipv4-addr"
-                };
-                parts.push(format!(
-                    "({prefix}:{side}.type = '{t}' AND {prefix}:{side}.value = '{v}')"
-                ));
+                parts.push(address_pattern(&format!("{prefix}:{side}"), &v));
             }
         }
     }
     for relation in ["domain", "hostname"] {
         if let Some(values) = ids.pop(relation) {
             for v in values {
-                parts.push(format!(
-                    "({prefix}:dst_ref.type = 'domain-name' AND {prefix}:dst_ref.value = '{v}')"
-                ));
+                parts.push(domain_pattern(&format!("{prefix}:dst_ref"), &v));
             }
         }
     }
@@ -917,12 +954,7 @@ fn ip_port(
         }
     }
     ids.custom_pattern(prefix, &mut parts);
-    let mut all_scos = vec![sco(prefix, uuid, Value::Object(nt))];
-    all_scos.extend(scos);
-    Some(Ok(Observable {
-        scos: all_scos,
-        pattern: format!("[{}]", parts.join(" AND ")),
-    }))
+    Some(Ok(observable_with(prefix, uuid, nt, scos, &parts)))
 }
 
 fn network_connection(
@@ -932,37 +964,10 @@ fn network_connection(
     mut ids: Groups,
 ) -> Option<Result<Observable, Refusal>> {
     let repeated = all.split(None);
-    let uuid_of = |relation: &str, value: &str| {
-        parts_in
-            .iter()
-            .find(|p| p.relation == relation && p.value == value)
-            .and_then(|p| p.uuid)
-    };
     let mut nt = Obj::new();
     let mut scos = Vec::new();
-    for side in ["src", "dst"] {
-        let ip = format!("ip-{side}");
-        let host = format!("hostname-{side}");
-        if let Some(mut v) = all.pop(&ip) {
-            let value = v.remove(0);
-            let a_uuid = uuid_of(&ip, &value)?;
-            let t = match ip_type(&value) {
-                Ok(t) => t,
-                Err(e) => return Some(Err(e)),
-            };
-            scos.push(sco(t, a_uuid, json!({"value": value})));
-            nt.insert(format!("{side}_ref"), json!(format!("{t}--{a_uuid}")));
-            continue;
-        }
-        if let Some(mut v) = all.pop(&host) {
-            let value = v.remove(0);
-            let a_uuid = uuid_of(&host, &value)?;
-            scos.push(sco("domain-name", a_uuid, json!({"value": value})));
-            nt.insert(
-                format!("{side}_ref"),
-                json!(format!("domain-name--{a_uuid}")),
-            );
-        }
+    if let Err(e) = network_refs(parts_in, &mut all, &mut nt, &mut scos)? {
+        return Some(Err(e));
     }
     let mut kept = Groups::default();
     for (relation, property) in [
@@ -981,7 +986,7 @@ fn network_connection(
                 }
                 continue;
             }
-            match canonical_int(&value).filter(|n| (0..=65535).contains(n)) {
+            match port(&value) {
                 Some(n) => {
                     nt.insert(property.into(), json!(n));
                 }
@@ -1008,21 +1013,10 @@ fn network_connection(
     for side in ["src", "dst"] {
         let feature = format!("{prefix}:{side}_ref");
         if let Some(mut v) = ids.pop(&format!("ip-{side}")) {
-            let value = v.remove(0);
-            let t = if value.contains(':') {
-                "ipv6-addr"
-            } else {
-                "ipv4-addr"
-            };
-            parts.push(format!(
-                "({feature}.type = '{t}' AND {feature}.value = '{value}')"
-            ));
+            parts.push(address_pattern(&feature, &v.remove(0)));
         }
         if let Some(mut v) = ids.pop(&format!("hostname-{side}")) {
-            parts.push(format!(
-                "({feature}.type = 'domain-name' AND {feature}.value = '{}')",
-                v.remove(0)
-            ));
+            parts.push(domain_pattern(&feature, &v.remove(0)));
         }
     }
     for (relation, property) in [
@@ -1046,12 +1040,7 @@ fn network_connection(
     }
     ids.restore(repeated);
     ids.custom_pattern(prefix, &mut parts);
-    let mut all_scos = vec![sco(prefix, uuid, Value::Object(nt))];
-    all_scos.extend(scos);
-    Some(Ok(Observable {
-        scos: all_scos,
-        pattern: format!("[{}]", parts.join(" AND ")),
-    }))
+    Some(Ok(observable_with(prefix, uuid, nt, scos, &parts)))
 }
 
 const DOMAIN_IP_SINGLE: [&str; 6] = [
@@ -1083,13 +1072,10 @@ fn domain_ip(
     let mut scos = Vec::new();
     let mut resolves = Vec::new();
     for p in parts_in.iter().filter(|p| p.relation == "ip") {
-        let a_uuid = p.uuid?;
-        let t = match ip_type(p.value) {
-            Ok(t) => t,
+        match address_sco(p.value, p.uuid?, &mut scos) {
+            Ok(id) => resolves.push(id),
             Err(e) => return Some(Err(e)),
-        };
-        resolves.push(format!("{t}--{a_uuid}"));
-        scos.push(sco(t, a_uuid, json!({"value": p.value})));
+        }
     }
     all.pop("ip");
     let with_refs = |mut props: Obj| {
@@ -2135,12 +2121,7 @@ fn email(
         }
     }
     ids.custom_pattern(prefix, &mut parts);
-    let mut all_scos = vec![sco(prefix, uuid, Value::Object(msg))];
-    all_scos.extend(scos);
-    Some(Ok(Observable {
-        scos: all_scos,
-        pattern: format!("[{}]", parts.join(" AND ")),
-    }))
+    Some(Ok(observable_with(prefix, uuid, msg, scos, &parts)))
 }
 
 /// The social-network account templates: (template, native relations → properties;
@@ -2418,12 +2399,7 @@ fn file(
     }
     ids.restore(repeated);
     ids.custom_pattern(prefix, &mut parts);
-    let mut all_scos = vec![sco(prefix, uuid, Value::Object(props))];
-    all_scos.extend(scos);
-    Some(Ok(Observable {
-        scos: all_scos,
-        pattern: format!("[{}]", parts.join(" AND ")),
-    }))
+    Some(Ok(observable_with(prefix, uuid, props, scos, &parts)))
 }
 
 const HTTP_SINGLE: [&str; 11] = [
@@ -2465,29 +2441,21 @@ fn http_request(
         return None;
     }
     let repeated = all.split(Some(&HTTP_SINGLE));
-    let uuid_of = |relation: &str, value: &str| {
-        parts_in
-            .iter()
-            .find(|p| p.relation == relation && p.value == value)
-            .and_then(|p| p.uuid)
-    };
     let mut nt = Obj::new();
     let mut scos = Vec::new();
     for (relation, side) in [("ip-src", "src_ref"), ("ip-dst", "dst_ref")] {
         if let Some(mut v) = all.pop(relation) {
             let value = v.remove(0);
-            let a_uuid = uuid_of(relation, &value)?;
-            let t = match ip_type(&value) {
-                Ok(t) => t,
+            let a_uuid = part_uuid(parts_in, relation, &value)?;
+            match address_sco(&value, a_uuid, &mut scos) {
+                Ok(id) => nt.insert(side.into(), json!(id)),
                 Err(e) => return Some(Err(e)),
             };
-            scos.push(sco(t, a_uuid, json!({"value": value})));
-            nt.insert(side.into(), json!(format!("{t}--{a_uuid}")));
         }
     }
     if let Some(mut v) = all.pop("host") {
         let value = v.remove(0);
-        let a_uuid = uuid_of("host", &value)?;
+        let a_uuid = part_uuid(parts_in, "host", &value)?;
         let id = format!("domain-name--{a_uuid}");
         let mut props = json!({"value": value});
         match nt.get("dst_ref") {
@@ -2524,22 +2492,11 @@ fn http_request(
     let repeated = ids.split(Some(&HTTP_SINGLE));
     for (relation, side) in [("ip-src", "src_ref"), ("ip-dst", "dst_ref")] {
         if let Some(mut v) = ids.pop(relation) {
-            let value = v.remove(0);
-            let t = if value.contains(':') {
-                "ipv6-addr"
-            } else {
-                "ipv4-addr"
-            };
-            parts.push(format!(
-                "({prefix}:{side}.type = '{t}' AND {prefix}:{side}.value = '{value}')"
-            ));
+            parts.push(address_pattern(&format!("{prefix}:{side}"), &v.remove(0)));
         }
     }
     if let Some(mut v) = ids.pop("host") {
-        parts.push(format!(
-            "({prefix}:dst_ref.type = 'domain-name' AND {prefix}:dst_ref.value = '{}')",
-            v.remove(0)
-        ));
+        parts.push(domain_pattern(&format!("{prefix}:dst_ref"), &v.remove(0)));
     }
     let ext = "extensions.'http-request-ext'";
     for (relation, property) in HTTP_REQUEST {
@@ -2559,12 +2516,7 @@ fn http_request(
     }
     ids.restore(repeated);
     ids.custom_pattern(prefix, &mut parts);
-    let mut all_scos = vec![sco(prefix, uuid, Value::Object(nt))];
-    all_scos.extend(scos);
-    Some(Ok(Observable {
-        scos: all_scos,
-        pattern: format!("[{}]", parts.join(" AND ")),
-    }))
+    Some(Ok(observable_with(prefix, uuid, nt, scos, &parts)))
 }
 
 const SOCKET_SINGLE: [&str; 9] = [
@@ -2605,29 +2557,21 @@ fn network_refs(
     nt: &mut Obj,
     scos: &mut Vec<Value>,
 ) -> Option<Result<(), Refusal>> {
-    let uuid_of = |relation: &str, value: &str| {
-        parts_in
-            .iter()
-            .find(|p| p.relation == relation && p.value == value)
-            .and_then(|p| p.uuid)
-    };
     for side in ["src", "dst"] {
         let ip = format!("ip-{side}");
         let host = format!("hostname-{side}");
         if let Some(mut v) = all.pop(&ip) {
             let value = v.remove(0);
-            let a_uuid = uuid_of(&ip, &value)?;
-            let t = match ip_type(&value) {
-                Ok(t) => t,
+            let a_uuid = part_uuid(parts_in, &ip, &value)?;
+            match address_sco(&value, a_uuid, scos) {
+                Ok(id) => nt.insert(format!("{side}_ref"), json!(id)),
                 Err(e) => return Some(Err(e)),
             };
-            scos.push(sco(t, a_uuid, json!({"value": value})));
-            nt.insert(format!("{side}_ref"), json!(format!("{t}--{a_uuid}")));
             continue;
         }
         if let Some(mut v) = all.pop(&host) {
             let value = v.remove(0);
-            let a_uuid = uuid_of(&host, &value)?;
+            let a_uuid = part_uuid(parts_in, &host, &value)?;
             scos.push(sco("domain-name", a_uuid, json!({"value": value})));
             nt.insert(
                 format!("{side}_ref"),
@@ -2657,7 +2601,7 @@ fn network_socket(
     for (relation, property) in [("dst-port", "dst_port"), ("src-port", "src_port")] {
         if let Some(mut v) = all.pop(relation) {
             let value = v.remove(0);
-            match canonical_int(&value).filter(|n| (0..=65535).contains(n)) {
+            match port(&value) {
                 Some(n) => {
                     nt.insert(property.into(), json!(n));
                 }
@@ -2713,21 +2657,10 @@ fn network_socket(
     for side in ["src", "dst"] {
         let feature = format!("{prefix}:{side}_ref");
         if let Some(mut v) = ids.pop(&format!("ip-{side}")) {
-            let value = v.remove(0);
-            let t = if value.contains(':') {
-                "ipv6-addr"
-            } else {
-                "ipv4-addr"
-            };
-            parts.push(format!(
-                "({feature}.type = '{t}' AND {feature}.value = '{value}')"
-            ));
+            parts.push(address_pattern(&feature, &v.remove(0)));
         }
         if let Some(mut v) = ids.pop(&format!("hostname-{side}")) {
-            parts.push(format!(
-                "({feature}.type = 'domain-name' AND {feature}.value = '{}')",
-                v.remove(0)
-            ));
+            parts.push(domain_pattern(&feature, &v.remove(0)));
         }
     }
     for (relation, property) in [("dst-port", "dst_port"), ("src-port", "src_port")] {
@@ -2765,12 +2698,7 @@ fn network_socket(
     }
     ids.restore(repeated);
     ids.custom_pattern(prefix, &mut parts);
-    let mut all_scos = vec![sco(prefix, uuid, Value::Object(nt))];
-    all_scos.extend(scos);
-    Some(Ok(Observable {
-        scos: all_scos,
-        pattern: format!("[{}]", parts.join(" AND ")),
-    }))
+    Some(Ok(observable_with(prefix, uuid, nt, scos, &parts)))
 }
 
 const PROCESS_SINGLE: [&str; 9] = [
@@ -2818,12 +2746,7 @@ fn process(
     mut ids: Groups,
 ) -> Option<Result<Observable, Refusal>> {
     let repeated = all.split(Some(&PROCESS_SINGLE));
-    let uuid_of = |relation: &str, value: &str| {
-        parts_in
-            .iter()
-            .find(|p| p.relation == relation && p.value == value)
-            .and_then(|p| p.uuid)
-    };
+    let uuid_of = |relation: &str, value: &str| part_uuid(parts_in, relation, value);
     for relation in ["pid", "parent-pid", "child-pid"] {
         if let Some((_, values)) = all.0.iter().find(|(r, _)| r == relation) {
             if values.iter().any(|v| canonical_int(v).is_none()) {
@@ -2945,12 +2868,7 @@ fn process(
     }
     ids.restore(repeated);
     ids.custom_pattern(prefix, &mut parts);
-    let mut all_scos = vec![sco(prefix, uuid, Value::Object(proc))];
-    all_scos.extend(scos);
-    Some(Ok(Observable {
-        scos: all_scos,
-        pattern: format!("[{}]", parts.join(" AND ")),
-    }))
+    Some(Ok(observable_with(prefix, uuid, proc, scos, &parts)))
 }
 
 /// `android-app`, `cpe-asset`: a `software` with the template's natives (a relation
