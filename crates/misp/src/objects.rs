@@ -99,6 +99,62 @@ impl Groups {
         }
     }
 
+    /// The first value of each native relation (relation, property) as its property,
+    /// a string.
+    fn natives(&mut self, pairs: &[(&str, &str)], props: &mut Obj) {
+        for (relation, property) in pairs {
+            if let Some(mut v) = self.pop(relation) {
+                props.insert((*property).into(), json!(v.remove(0)));
+            }
+        }
+    }
+
+    /// The first value of each timestamp relation (relation, property) as its property
+    /// in STIX form; a value that is no date-time goes to `kept` (it stays custom).
+    fn timestamps(&mut self, pairs: &[(&str, &str)], props: &mut Obj, kept: &mut Groups) {
+        for (relation, property) in pairs {
+            self.timestamp(relation, property, props, kept);
+        }
+    }
+
+    /// The first value of `relation` as the timestamp `property`, in STIX form; a value
+    /// that is no date-time goes to `kept`.
+    fn timestamp(&mut self, relation: &str, property: &str, props: &mut Obj, kept: &mut Groups) {
+        if let Some(mut v) = self.pop(relation) {
+            let t = v.remove(0);
+            match stix_time(&t) {
+                Some(t) => {
+                    props.insert(property.into(), json!(t));
+                }
+                None => kept.0.push((relation.into(), vec![t])),
+            }
+        }
+    }
+
+    /// The first value of `relation` as the port number `property`; a value that is no
+    /// port goes to `kept`.
+    fn port(&mut self, relation: &str, property: &str, props: &mut Obj, kept: &mut Groups) {
+        if let Some(mut v) = self.pop(relation) {
+            let value = v.remove(0);
+            match port(&value) {
+                Some(n) => {
+                    props.insert(property.into(), json!(n));
+                }
+                None => kept.0.push((relation.into(), vec![value])),
+            }
+        }
+    }
+
+    /// The pattern comparison `prefix:property = 'value'` of the first value of each
+    /// native relation (relation, property).
+    fn native_pattern(&mut self, prefix: &str, pairs: &[(&str, &str)], parts: &mut Vec<String>) {
+        for (relation, property) in pairs {
+            if let Some(mut v) = self.pop(relation) {
+                parts.push(format!("{prefix}:{property} = '{}'", v.remove(0)));
+            }
+        }
+    }
+
     /// The custom properties `x_misp_<relation>`: one value as is, several a list.
     fn custom(self, props: &mut Obj) {
         self.custom_keeping(props, &[]);
@@ -326,20 +382,12 @@ fn simple(
 ) -> Observable {
     let mut props = Obj::new();
     let repeated = all.split(None);
-    for (relation, property) in natives {
-        if let Some(mut v) = all.pop(relation) {
-            props.insert((*property).into(), json!(v.remove(0)));
-        }
-    }
+    all.natives(&natives, &mut props);
     all.restore(repeated);
     all.custom(&mut props);
     let mut parts = Vec::new();
     let repeated = ids.split(None);
-    for (relation, property) in natives {
-        if let Some(mut v) = ids.pop(relation) {
-            parts.push(format!("{kind}:{property} = '{}'", v.remove(0)));
-        }
-    }
+    ids.native_pattern(kind, &natives, &mut parts);
     ids.restore(repeated);
     ids.custom_pattern(kind, &mut parts);
     observable(kind, uuid, props, parts)
@@ -434,11 +482,7 @@ fn registry_key(uuid: &str, mut all: Groups, mut ids: Groups) -> Observable {
         props.insert("modified_time".into(), json!(m));
     }
     let mut value = Obj::new();
-    for (relation, property) in [("data-type", "data_type"), ("name", "name")] {
-        if let Some(mut v) = all.pop(relation) {
-            value.insert(property.into(), json!(v.remove(0)));
-        }
-    }
+    all.natives(&[("data-type", "data_type"), ("name", "name")], &mut value);
     if let Some(mut v) = all.pop("data") {
         value.insert("data".into(), json!(v.remove(0)));
     }
@@ -634,22 +678,8 @@ fn x509(uuid: &str, mut all: Groups, mut ids: Groups) -> Observable {
     if !hashes.is_empty() {
         props.insert("hashes".into(), Value::Object(hashes));
     }
-    for (relation, property) in X509_FEATURES {
-        if let Some(mut v) = all.pop(relation) {
-            props.insert(property.into(), json!(v.remove(0)));
-        }
-    }
-    for (relation, property) in X509_TIMELINE {
-        if let Some(mut v) = all.pop(relation) {
-            let t = v.remove(0);
-            match stix_time(&t) {
-                Some(t) => {
-                    props.insert(property.into(), json!(t));
-                }
-                None => kept.0.push((relation.into(), vec![t])),
-            }
-        }
-    }
+    all.natives(&X509_FEATURES, &mut props);
+    all.timestamps(&X509_TIMELINE, &mut props, &mut kept);
     let mut extension = Vec::new();
     for (relation, feature) in X509_EXTENSION {
         if let Some(values) = all.pop(relation) {
@@ -693,11 +723,8 @@ fn x509(uuid: &str, mut all: Groups, mut ids: Groups) -> Observable {
             }
         }
     }
-    for (relation, property) in X509_FEATURES.iter().chain(X509_TIMELINE.iter()) {
-        if let Some(mut v) = ids.pop(relation) {
-            parts.push(format!("{prefix}:{property} = '{}'", v.remove(0)));
-        }
-    }
+    ids.native_pattern(prefix, &X509_FEATURES, &mut parts);
+    ids.native_pattern(prefix, &X509_TIMELINE, &mut parts);
     let mut extension = Vec::new();
     for (relation, feature) in X509_EXTENSION {
         if let Some(values) = ids.pop(relation) {
@@ -772,22 +799,8 @@ fn user_account(uuid: &str, mut all: Groups, mut ids: Groups) -> Observable {
         }
     }
     let mut props = Obj::new();
-    for (relation, property) in USER_FEATURES {
-        if let Some(mut v) = all.pop(relation) {
-            props.insert(property.into(), json!(v.remove(0)));
-        }
-    }
-    for (relation, property) in USER_TIMELINE {
-        if let Some(mut v) = all.pop(relation) {
-            let t = v.remove(0);
-            match stix_time(&t) {
-                Some(t) => {
-                    props.insert(property.into(), json!(t));
-                }
-                None => kept.0.push((relation.into(), vec![t])),
-            }
-        }
-    }
+    all.natives(&USER_FEATURES, &mut props);
+    all.timestamps(&USER_TIMELINE, &mut props, &mut kept);
     let mut extension = Obj::new();
     for (relation, property) in USER_EXTENSION {
         if relation == "group-id" {
@@ -907,17 +920,11 @@ fn ip_port(
         protocols.push("tcp".into());
     }
     nt.insert("protocols".into(), json!(protocols));
-    for (relation, property) in [("first-seen", "start"), ("last-seen", "end")] {
-        if let Some(mut v) = all.pop(relation) {
-            let t = v.remove(0);
-            match stix_time(&t) {
-                Some(t) => {
-                    nt.insert(property.into(), json!(t));
-                }
-                None => kept.0.push((relation.into(), vec![t])),
-            }
-        }
-    }
+    all.timestamps(
+        &[("first-seen", "start"), ("last-seen", "end")],
+        &mut nt,
+        &mut kept,
+    );
     all.restore(kept);
     all.restore(repeated);
     all.custom(&mut nt);
@@ -975,23 +982,10 @@ fn network_connection(
         ("first-packet-seen", "start"),
         ("src-port", "src_port"),
     ] {
-        if let Some(mut v) = all.pop(relation) {
-            let value = v.remove(0);
-            if property == "start" {
-                match stix_time(&value) {
-                    Some(t) => {
-                        nt.insert(property.into(), json!(t));
-                    }
-                    None => kept.0.push((relation.into(), vec![value])),
-                }
-                continue;
-            }
-            match port(&value) {
-                Some(n) => {
-                    nt.insert(property.into(), json!(n));
-                }
-                None => kept.0.push((relation.into(), vec![value])),
-            }
+        if property == "start" {
+            all.timestamp(relation, property, &mut nt, &mut kept);
+        } else {
+            all.port(relation, property, &mut nt, &mut kept);
         }
     }
     let mut protocols = Vec::new();
@@ -1019,15 +1013,15 @@ fn network_connection(
             parts.push(domain_pattern(&feature, &v.remove(0)));
         }
     }
-    for (relation, property) in [
-        ("dst-port", "dst_port"),
-        ("first-packet-seen", "start"),
-        ("src-port", "src_port"),
-    ] {
-        if let Some(mut v) = ids.pop(relation) {
-            parts.push(format!("{prefix}:{property} = '{}'", v.remove(0)));
-        }
-    }
+    ids.native_pattern(
+        prefix,
+        &[
+            ("dst-port", "dst_port"),
+            ("first-packet-seen", "start"),
+            ("src-port", "src_port"),
+        ],
+        &mut parts,
+    );
     let mut index = 0;
     for relation in ["layer3-protocol", "layer4-protocol", "layer7-protocol"] {
         if let Some(mut v) = ids.pop(relation) {
@@ -2203,21 +2197,13 @@ fn account(
     let mut props = Obj::new();
     props.insert("account_type".into(), json!(network));
     let repeated = all.split(Some(&single));
-    for (relation, property) in *natives {
-        if let Some(mut v) = all.pop(relation) {
-            props.insert((*property).into(), json!(v.remove(0)));
-        }
-    }
+    all.natives(&*natives, &mut props);
     all.restore(repeated);
     all.custom(&mut props);
     let prefix = "user-account";
     let mut parts = vec![format!("{prefix}:account_type = '{network}'")];
     let repeated = ids.split(Some(&single));
-    for (relation, property) in *natives {
-        if let Some(mut v) = ids.pop(relation) {
-            parts.push(format!("{prefix}:{property} = '{}'", v.remove(0)));
-        }
-    }
+    ids.native_pattern(prefix, &*natives, &mut parts);
     ids.restore(repeated);
     ids.custom_pattern(prefix, &mut parts);
     Some(Ok(observable(prefix, uuid, props, parts)))
@@ -2599,15 +2585,7 @@ fn network_socket(
     }
     let mut kept = Groups::default();
     for (relation, property) in [("dst-port", "dst_port"), ("src-port", "src_port")] {
-        if let Some(mut v) = all.pop(relation) {
-            let value = v.remove(0);
-            match port(&value) {
-                Some(n) => {
-                    nt.insert(property.into(), json!(n));
-                }
-                None => kept.0.push((relation.into(), vec![value])),
-            }
-        }
+        all.port(relation, property, &mut nt, &mut kept);
     }
     let protocol = all
         .pop("protocol")
@@ -2663,11 +2641,11 @@ fn network_socket(
             parts.push(domain_pattern(&feature, &v.remove(0)));
         }
     }
-    for (relation, property) in [("dst-port", "dst_port"), ("src-port", "src_port")] {
-        if let Some(mut v) = ids.pop(relation) {
-            parts.push(format!("{prefix}:{property} = '{}'", v.remove(0)));
-        }
-    }
+    ids.native_pattern(
+        prefix,
+        &[("dst-port", "dst_port"), ("src-port", "src_port")],
+        &mut parts,
+    );
     if let Some(mut v) = ids.pop("protocol") {
         parts.push(format!(
             "{prefix}:protocols[0] = '{}'",
@@ -2827,11 +2805,7 @@ fn process(
     let prefix = "process";
     let mut parts = Vec::new();
     let repeated = ids.split(Some(&PROCESS_SINGLE));
-    for (relation, property) in PROCESS_FEATURES {
-        if let Some(mut v) = ids.pop(relation) {
-            parts.push(format!("{prefix}:{property} = '{}'", v.remove(0)));
-        }
-    }
+    ids.native_pattern(prefix, &PROCESS_FEATURES, &mut parts);
     if let Some(mut v) = ids.pop("image") {
         parts.push(format!("{prefix}:image_ref.name = '{}'", v.remove(0)));
     }
@@ -2926,11 +2900,7 @@ pub(crate) fn sdo(name: &str, parts: &[Part]) -> Option<(&'static str, Obj, bool
         "attack-pattern" => {
             let repeated = all.split(Some(&["name", "summary"]));
             let mut props = Obj::new();
-            for (relation, property) in [("name", "name"), ("summary", "description")] {
-                if let Some(mut v) = all.pop(relation) {
-                    props.insert(property.into(), json!(v.remove(0)));
-                }
-            }
+            all.natives(&[("name", "name"), ("summary", "description")], &mut props);
             let mut references = Vec::new();
             if let Some(ids) = all.pop("id") {
                 for v in ids {
