@@ -382,12 +382,12 @@ fn simple(
 ) -> Observable {
     let mut props = Obj::new();
     let repeated = all.split(None);
-    all.natives(&natives, &mut props);
+    all.natives(natives, &mut props);
     all.restore(repeated);
     all.custom(&mut props);
     let mut parts = Vec::new();
     let repeated = ids.split(None);
-    ids.native_pattern(kind, &natives, &mut parts);
+    ids.native_pattern(kind, natives, &mut parts);
     ids.restore(repeated);
     ids.custom_pattern(kind, &mut parts);
     observable(kind, uuid, props, parts)
@@ -2197,13 +2197,13 @@ fn account(
     let mut props = Obj::new();
     props.insert("account_type".into(), json!(network));
     let repeated = all.split(Some(&single));
-    all.natives(&*natives, &mut props);
+    all.natives(natives, &mut props);
     all.restore(repeated);
     all.custom(&mut props);
     let prefix = "user-account";
     let mut parts = vec![format!("{prefix}:account_type = '{network}'")];
     let repeated = ids.split(Some(&single));
-    ids.native_pattern(prefix, &*natives, &mut parts);
+    ids.native_pattern(prefix, natives, &mut parts);
     ids.restore(repeated);
     ids.custom_pattern(prefix, &mut parts);
     Some(Ok(observable(prefix, uuid, props, parts)))
