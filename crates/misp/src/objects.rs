@@ -1004,15 +1004,7 @@ fn network_connection(
     let prefix = "network-traffic";
     let mut parts = Vec::new();
     let repeated = ids.split(None);
-    for side in ["src", "dst"] {
-        let feature = format!("{prefix}:{side}_ref");
-        if let Some(mut v) = ids.pop(&format!("ip-{side}")) {
-            parts.push(address_pattern(&feature, &v.remove(0)));
-        }
-        if let Some(mut v) = ids.pop(&format!("hostname-{side}")) {
-            parts.push(domain_pattern(&feature, &v.remove(0)));
-        }
-    }
+    network_refs_pattern(&mut ids, &mut parts);
     ids.native_pattern(
         prefix,
         &[
@@ -2568,6 +2560,20 @@ fn network_refs(
     Some(Ok(()))
 }
 
+/// The pattern comparisons of [`network_refs`]: the type and value of `src_ref` and
+/// `dst_ref`, from `ip-<side>` and `hostname-<side>`.
+fn network_refs_pattern(ids: &mut Groups, parts: &mut Vec<String>) {
+    for side in ["src", "dst"] {
+        let feature = format!("network-traffic:{side}_ref");
+        if let Some(mut v) = ids.pop(&format!("ip-{side}")) {
+            parts.push(address_pattern(&feature, &v.remove(0)));
+        }
+        if let Some(mut v) = ids.pop(&format!("hostname-{side}")) {
+            parts.push(domain_pattern(&feature, &v.remove(0)));
+        }
+    }
+}
+
 /// `network-socket`: a `network-traffic` with the addresses (or host names), ports,
 /// protocol and, when the address family is one STIX knows, the `socket-ext` (address
 /// family, socket type, `is_blocking`/`is_listening` from `state`).
@@ -2632,15 +2638,7 @@ fn network_socket(
     let prefix = "network-traffic";
     let mut parts = Vec::new();
     let repeated = ids.split(Some(&SOCKET_SINGLE));
-    for side in ["src", "dst"] {
-        let feature = format!("{prefix}:{side}_ref");
-        if let Some(mut v) = ids.pop(&format!("ip-{side}")) {
-            parts.push(address_pattern(&feature, &v.remove(0)));
-        }
-        if let Some(mut v) = ids.pop(&format!("hostname-{side}")) {
-            parts.push(domain_pattern(&feature, &v.remove(0)));
-        }
-    }
+    network_refs_pattern(&mut ids, &mut parts);
     ids.native_pattern(
         prefix,
         &[("dst-port", "dst_port"), ("src-port", "src_port")],
