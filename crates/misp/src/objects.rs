@@ -1259,6 +1259,31 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
             .copied()
     };
     let by_id = |id: &Value| scos.iter().find(|s| s.get("id") == Some(id)).copied();
+    // The `src_ref`/`dst_ref` of a network-traffic back to `ip-<side>` (or
+    // `hostname-<side>` for a domain name) with the uuid of the SCO; `dst` is the
+    // relation of `dst_ref` where the template has its own (ip-port's `ip`).
+    let network_refs_back = |nt: &Obj, dst: Option<&str>, out: &mut Vec<Back>| {
+        for (side, ip_relation, host_relation) in [
+            ("src_ref", "ip-src", "hostname-src"),
+            ("dst_ref", "ip-dst", "hostname-dst"),
+        ] {
+            let Some(target) = nt.get(side).and_then(&by_id) else {
+                continue;
+            };
+            let (kind, relation) = match target.get("type").and_then(Value::as_str) {
+                Some("domain-name") => ("hostname", host_relation),
+                _ => (ip_relation, ip_relation),
+            };
+            let relation = match dst {
+                Some(dst) if side == "dst_ref" => dst,
+                _ => relation,
+            };
+            out.extend(with_uuid(
+                back(kind, relation, target.get("value").unwrap_or(&Value::Null)),
+                target.get("id"),
+            ));
+        }
+    };
     let mut out = Vec::new();
     let field = |o: &Obj, key: &str, kind: &str, relation: &str, out: &mut Vec<Back>| {
         if let Some(v) = o.get(key) {
@@ -1353,27 +1378,7 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
         }
         "ip-port" | "network-connection" => {
             let nt = find("network-traffic")?;
-            for (side, ip_relation, host_relation) in [
-                ("src_ref", "ip-src", "hostname-src"),
-                ("dst_ref", "ip-dst", "hostname-dst"),
-            ] {
-                let Some(target) = nt.get(side).and_then(&by_id) else {
-                    continue;
-                };
-                let (kind, relation) = match target.get("type").and_then(Value::as_str) {
-                    Some("domain-name") => ("hostname", host_relation),
-                    _ => (ip_relation, ip_relation),
-                };
-                let relation = if name == "ip-port" && side == "dst_ref" {
-                    "ip"
-                } else {
-                    relation
-                };
-                out.extend(with_uuid(
-                    back(kind, relation, target.get("value").unwrap_or(&Value::Null)),
-                    target.get("id"),
-                ));
-            }
+            network_refs_back(nt, (name == "ip-port").then_some("ip"), &mut out);
             field(nt, "src_port", "port", "src-port", &mut out);
             field(nt, "dst_port", "port", "dst-port", &mut out);
             if name == "ip-port" {
@@ -1586,22 +1591,7 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
         }
         "network-socket" => {
             let nt = find("network-traffic")?;
-            for (side, ip_relation, host_relation) in [
-                ("src_ref", "ip-src", "hostname-src"),
-                ("dst_ref", "ip-dst", "hostname-dst"),
-            ] {
-                let Some(target) = nt.get(side).and_then(&by_id) else {
-                    continue;
-                };
-                let (kind, relation) = match target.get("type").and_then(Value::as_str) {
-                    Some("domain-name") => ("hostname", host_relation),
-                    _ => (ip_relation, ip_relation),
-                };
-                out.extend(with_uuid(
-                    back(kind, relation, target.get("value").unwrap_or(&Value::Null)),
-                    target.get("id"),
-                ));
-            }
+            network_refs_back(nt, None, &mut out);
             field(nt, "src_port", "port", "src-port", &mut out);
             field(nt, "dst_port", "port", "dst-port", &mut out);
             if let Some(p) = nt
