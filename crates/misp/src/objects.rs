@@ -645,6 +645,29 @@ fn stix_time(value: &str) -> Option<String> {
     }
 }
 
+/// The value of an x509 hash relation when it has one value of `len` hex digits (taken
+/// out of `groups`); otherwise `None` and the relation stays (a custom property).
+fn single_hash(groups: &mut Groups, relation: &str, len: usize) -> Option<String> {
+    match groups.0.iter().find(|(r, _)| r == relation) {
+        Some((_, v)) if v.len() == 1 && is_hex(&v[0], len) => groups.pop(relation)?.pop(),
+        _ => None,
+    }
+}
+
+/// The `subject_alternative_name` entries (`<feature>:<value>`) of the x509 extension
+/// relations, taken out of `groups`.
+fn subject_alternative_names(groups: &mut Groups) -> Vec<String> {
+    let mut extension = Vec::new();
+    for (relation, feature) in X509_EXTENSION {
+        if let Some(values) = groups.pop(relation) {
+            for v in values {
+                extension.push(format!("{feature}:{v}"));
+            }
+        }
+    }
+    extension
+}
+
 fn x509(uuid: &str, mut all: Groups, mut ids: Groups) -> Observable {
     let repeated = all.split(Some(&X509_SINGLE));
     let mut props = Obj::new();
@@ -663,16 +686,8 @@ fn x509(uuid: &str, mut all: Groups, mut ids: Groups) -> Observable {
     }
     let mut hashes = Obj::new();
     for (relation, name, _, len) in X509_HASHES {
-        if let Some(v) = all
-            .0
-            .iter()
-            .find(|(r, _)| r == relation)
-            .map(|(_, v)| v.clone())
-        {
-            if v.len() == 1 && is_hex(&v[0], len) {
-                all.pop(relation);
-                hashes.insert(name.into(), json!(v[0].to_ascii_lowercase()));
-            }
+        if let Some(v) = single_hash(&mut all, relation, len) {
+            hashes.insert(name.into(), json!(v.to_ascii_lowercase()));
         }
     }
     if !hashes.is_empty() {
@@ -680,14 +695,7 @@ fn x509(uuid: &str, mut all: Groups, mut ids: Groups) -> Observable {
     }
     all.natives(&X509_FEATURES, &mut props);
     all.timestamps(&X509_TIMELINE, &mut props, &mut kept);
-    let mut extension = Vec::new();
-    for (relation, feature) in X509_EXTENSION {
-        if let Some(values) = all.pop(relation) {
-            for v in values {
-                extension.push(format!("{feature}:{v}"));
-            }
-        }
-    }
+    let extension = subject_alternative_names(&mut all);
     if !extension.is_empty() {
         props.insert(
             "x509_v3_extensions".into(),
@@ -707,32 +715,16 @@ fn x509(uuid: &str, mut all: Groups, mut ids: Groups) -> Observable {
         parts.push(format!("{prefix}:is_self_signed = '{}'", v.remove(0)));
     }
     for (relation, _, pattern_name, len) in X509_HASHES {
-        if let Some(v) = ids
-            .0
-            .iter()
-            .find(|(r, _)| r == relation)
-            .map(|(_, v)| v.clone())
-        {
-            if v.len() == 1 && is_hex(&v[0], len) {
-                ids.pop(relation);
-                parts.push(format!(
-                    "{prefix}:hashes.{} = '{}'",
-                    quote_segment(pattern_name),
-                    v[0]
-                ));
-            }
+        if let Some(v) = single_hash(&mut ids, relation, len) {
+            parts.push(format!(
+                "{prefix}:hashes.{} = '{v}'",
+                quote_segment(pattern_name)
+            ));
         }
     }
     ids.native_pattern(prefix, &X509_FEATURES, &mut parts);
     ids.native_pattern(prefix, &X509_TIMELINE, &mut parts);
-    let mut extension = Vec::new();
-    for (relation, feature) in X509_EXTENSION {
-        if let Some(values) = ids.pop(relation) {
-            for v in values {
-                extension.push(format!("{feature}:{v}"));
-            }
-        }
-    }
+    let extension = subject_alternative_names(&mut ids);
     if !extension.is_empty() {
         parts.push(format!(
             "{prefix}:x509_v3_extensions.subject_alternative_name = '{}'",
