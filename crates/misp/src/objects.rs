@@ -1132,14 +1132,19 @@ fn observed_value(p: &Part) -> String {
 /// object: the first `id` its name, every id an external reference (`cve` for a CVE),
 /// `description` (else `summary`) its description, `references` URL references, the
 /// other relations custom properties. `None` without an `id`.
-pub(crate) fn vulnerability(parts: &[Part]) -> Option<Obj> {
+/// The values of an SDO's parts by relation, as stix2 writes them ([`observed_value`]).
+fn observed_groups(parts: &[Part]) -> Groups {
     let values: Vec<String> = parts.iter().map(observed_value).collect();
-    let mut all = Groups::of(
+    Groups::of(
         parts
             .iter()
             .zip(&values)
             .map(|(p, v)| (p.relation, v.as_str())),
-    );
+    )
+}
+
+pub(crate) fn vulnerability(parts: &[Part]) -> Option<Obj> {
+    let mut all = observed_groups(parts);
     let ids = all.pop("id")?;
     let mut props = Obj::new();
     props.insert("name".into(), json!(ids[0]));
@@ -1736,18 +1741,7 @@ pub(crate) fn sdo_attributes(name: &str, o: &Obj) -> Option<Vec<Back>> {
         "attack-pattern" => {
             field("name", "text", "name", &mut out);
             field("description", "text", "summary", &mut out);
-            for r in o
-                .get("external_references")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if let Some(id) = r.get("external_id") {
-                    out.extend(back("text", "id", id));
-                } else if let Some(url) = r.get("url") {
-                    out.extend(back("link", "references", url));
-                }
-            }
+            references_back(o, "text", &mut out);
             customs(o, &mut out, |r| {
                 if r == "related-weakness" {
                     "weakness"
@@ -1786,20 +1780,26 @@ pub(crate) fn sdo_attributes(name: &str, o: &Obj) -> Option<Vec<Back>> {
 }
 
 /// The attributes of a `vulnerability` object from the vulnerability SDO.
-pub(crate) fn vulnerability_attributes(v: &Obj) -> Vec<Back> {
-    let mut out = Vec::new();
-    for r in v
+/// The `external_references` of an SDO back to attributes: an `external_id` as `id`
+/// (of type `id_kind`), else a `url` as a `references` link.
+fn references_back(o: &Obj, id_kind: &str, out: &mut Vec<Back>) {
+    for r in o
         .get("external_references")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
     {
         if let Some(id) = r.get("external_id") {
-            out.extend(back("vulnerability", "id", id));
+            out.extend(back(id_kind, "id", id));
         } else if let Some(url) = r.get("url") {
             out.extend(back("link", "references", url));
         }
     }
+}
+
+pub(crate) fn vulnerability_attributes(v: &Obj) -> Vec<Back> {
+    let mut out = Vec::new();
+    references_back(v, "vulnerability", &mut out);
     if let Some(d) = v.get("description") {
         out.extend(back("text", "description", d));
     }
@@ -2868,13 +2868,7 @@ fn software(
 /// (STIX type, properties, with the `misp-category` kill chain phase); `None` for any
 /// other template. `vulnerability`, `attack-pattern`, `course-of-action`.
 pub(crate) fn sdo(name: &str, parts: &[Part]) -> Option<(&'static str, Obj, bool)> {
-    let values: Vec<String> = parts.iter().map(observed_value).collect();
-    let mut all = Groups::of(
-        parts
-            .iter()
-            .zip(&values)
-            .map(|(p, v)| (p.relation, v.as_str())),
-    );
+    let mut all = observed_groups(parts);
     match name {
         "vulnerability" => Some(("vulnerability", vulnerability(parts)?, false)),
         "attack-pattern" => {
