@@ -75,6 +75,14 @@ impl Groups {
         self.0.iter().any(|(r, _)| r == relation)
     }
 
+    /// The first value of `relation`, which stays.
+    fn first(&self, relation: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(r, _)| r == relation)
+            .map(|(_, v)| v[0].clone())
+    }
+
     fn pop(&mut self, relation: &str) -> Option<Vec<String>> {
         let i = self.0.iter().position(|(r, _)| r == relation)?;
         Some(self.0.remove(i).1)
@@ -120,25 +128,34 @@ impl Groups {
     /// The first value of `relation` as the timestamp `property`, in STIX form; a value
     /// that is no date-time goes to `kept`.
     fn timestamp(&mut self, relation: &str, property: &str, props: &mut Obj, kept: &mut Groups) {
-        if let Some(mut v) = self.pop(relation) {
-            let t = v.remove(0);
-            match stix_time(&t) {
-                Some(t) => {
-                    props.insert(property.into(), json!(t));
-                }
-                None => kept.0.push((relation.into(), vec![t])),
-            }
-        }
+        self.convert_first(relation, property, props, kept, |v| {
+            stix_time(v).map(Value::from)
+        });
     }
 
     /// The first value of `relation` as the port number `property`; a value that is no
     /// port goes to `kept`.
     fn port(&mut self, relation: &str, property: &str, props: &mut Obj, kept: &mut Groups) {
+        self.convert_first(relation, property, props, kept, |v| {
+            port(v).map(Value::from)
+        });
+    }
+
+    /// The first value of `relation`, converted, as `property`; a value that does not
+    /// convert goes to `kept` (it stays a custom property).
+    fn convert_first(
+        &mut self,
+        relation: &str,
+        property: &str,
+        props: &mut Obj,
+        kept: &mut Groups,
+        convert: impl FnOnce(&str) -> Option<Value>,
+    ) {
         if let Some(mut v) = self.pop(relation) {
             let value = v.remove(0);
-            match port(&value) {
-                Some(n) => {
-                    props.insert(property.into(), json!(n));
+            match convert(&value) {
+                Some(converted) => {
+                    props.insert(property.into(), converted);
                 }
                 None => kept.0.push((relation.into(), vec![value])),
             }
@@ -2271,12 +2288,7 @@ fn file(
     }
     let mut hashes = Obj::new();
     for relation in FILE_MAIN_HASHES {
-        let Some(value) = all
-            .0
-            .iter()
-            .find(|(r, _)| r == relation)
-            .map(|(_, v)| v[0].clone())
-        else {
+        let Some(value) = all.first(relation) else {
             continue;
         };
         if let Some((name, hex)) = file_hash(relation, &value) {
@@ -2321,12 +2333,7 @@ fn file(
     let mut parts = Vec::new();
     let repeated = ids.split(Some(&single));
     for relation in FILE_PATTERN_HASHES {
-        let Some(value) = ids
-            .0
-            .iter()
-            .find(|(r, _)| r == relation)
-            .map(|(_, v)| v[0].clone())
-        else {
+        let Some(value) = ids.first(relation) else {
             continue;
         };
         let value = value
@@ -2712,10 +2719,9 @@ fn process(
             }
         }
     }
-    let first = |g: &Groups, r: &str| g.0.iter().find(|(x, _)| x == r).map(|(_, v)| v[0].clone());
     let parent_uuid = ["parent-pid", "parent-command-line"]
         .iter()
-        .find_map(|r| first(&all, r).map(|v| uuid_of(r, &v)));
+        .find_map(|r| all.first(r).map(|v| uuid_of(r, &v)));
     let mut proc = Obj::new();
     let mut scos = Vec::new();
     let parent_relations: Vec<String> = all
