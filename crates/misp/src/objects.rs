@@ -75,6 +75,14 @@ impl Groups {
         self.0.iter().any(|(r, _)| r == relation)
     }
 
+    /// The first value of `relation`, which stays.
+    fn first(&self, relation: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(r, _)| r == relation)
+            .map(|(_, v)| v[0].clone())
+    }
+
     fn pop(&mut self, relation: &str) -> Option<Vec<String>> {
         let i = self.0.iter().position(|(r, _)| r == relation)?;
         Some(self.0.remove(i).1)
@@ -95,6 +103,71 @@ impl Groups {
             match self.0.iter_mut().find(|(r, _)| *r == relation) {
                 Some((_, existing)) => existing.extend(values),
                 None => self.0.push((relation, values)),
+            }
+        }
+    }
+
+    /// The first value of each native relation (relation, property) as its property,
+    /// a string.
+    fn natives(&mut self, pairs: &[(&str, &str)], props: &mut Obj) {
+        for (relation, property) in pairs {
+            if let Some(mut v) = self.pop(relation) {
+                props.insert((*property).into(), json!(v.remove(0)));
+            }
+        }
+    }
+
+    /// The first value of each timestamp relation (relation, property) as its property
+    /// in STIX form; a value that is no date-time goes to `kept` (it stays custom).
+    fn timestamps(&mut self, pairs: &[(&str, &str)], props: &mut Obj, kept: &mut Groups) {
+        for (relation, property) in pairs {
+            self.timestamp(relation, property, props, kept);
+        }
+    }
+
+    /// The first value of `relation` as the timestamp `property`, in STIX form; a value
+    /// that is no date-time goes to `kept`.
+    fn timestamp(&mut self, relation: &str, property: &str, props: &mut Obj, kept: &mut Groups) {
+        self.convert_first(relation, property, props, kept, |v| {
+            stix_time(v).map(Value::from)
+        });
+    }
+
+    /// The first value of `relation` as the port number `property`; a value that is no
+    /// port goes to `kept`.
+    fn port(&mut self, relation: &str, property: &str, props: &mut Obj, kept: &mut Groups) {
+        self.convert_first(relation, property, props, kept, |v| {
+            port(v).map(Value::from)
+        });
+    }
+
+    /// The first value of `relation`, converted, as `property`; a value that does not
+    /// convert goes to `kept` (it stays a custom property).
+    fn convert_first(
+        &mut self,
+        relation: &str,
+        property: &str,
+        props: &mut Obj,
+        kept: &mut Groups,
+        convert: impl FnOnce(&str) -> Option<Value>,
+    ) {
+        if let Some(mut v) = self.pop(relation) {
+            let value = v.remove(0);
+            match convert(&value) {
+                Some(converted) => {
+                    props.insert(property.into(), converted);
+                }
+                None => kept.0.push((relation.into(), vec![value])),
+            }
+        }
+    }
+
+    /// The pattern comparison `prefix:property = 'value'` of the first value of each
+    /// native relation (relation, property).
+    fn native_pattern(&mut self, prefix: &str, pairs: &[(&str, &str)], parts: &mut Vec<String>) {
+        for (relation, property) in pairs {
+            if let Some(mut v) = self.pop(relation) {
+                parts.push(format!("{prefix}:{property} = '{}'", v.remove(0)));
             }
         }
     }
@@ -259,10 +332,61 @@ pub(crate) fn convert(
 }
 
 fn observable(kind: &str, uuid: &str, props: Obj, parts: Vec<String>) -> Observable {
+    observable_with(kind, uuid, props, Vec::new(), &parts)
+}
+
+/// The observable of an object: its main SCO (`kind--uuid`) first, then the SCOs it
+/// refers to, and the pattern of the comparisons `parts` (joined by `AND`).
+fn observable_with(
+    kind: &str,
+    uuid: &str,
+    props: Obj,
+    refs: Vec<Value>,
+    parts: &[String],
+) -> Observable {
+    let mut scos = vec![sco(kind, uuid, Value::Object(props))];
+    scos.extend(refs);
     Observable {
-        scos: vec![sco(kind, uuid, Value::Object(props))],
+        scos,
         pattern: format!("[{}]", parts.join(" AND ")),
     }
+}
+
+/// The uuid of the attribute with this relation and value (the first such one); `None`
+/// when it has none.
+fn part_uuid<'a>(parts: &[Part<'a>], relation: &str, value: &str) -> Option<&'a str> {
+    parts
+        .iter()
+        .find(|p| p.relation == relation && p.value == value)
+        .and_then(|p| p.uuid)
+}
+
+/// The `ipv4-addr`/`ipv6-addr` SCO of an address attribute, pushed to `scos`; its id.
+fn address_sco(value: &str, a_uuid: &str, scos: &mut Vec<Value>) -> Result<String, Refusal> {
+    let t = ip_type(value)?;
+    scos.push(sco(t, a_uuid, json!({"value": value})));
+    Ok(format!("{t}--{a_uuid}"))
+}
+
+/// The pattern comparison of an address reference `feature` (e.g.
+/// `network-traffic:src_ref`): its type, by the value's form, and its value.
+fn address_pattern(feature: &str, value: &str) -> String {
+    let t = if value.contains(':') {
+        "ipv6-addr"
+    } else {
+        "ipv4-addr"
+    };
+    format!("({feature}.type = '{t}' AND {feature}.value = '{value}')")
+}
+
+/// The pattern comparison of a `domain-name` reference `feature`.
+fn domain_pattern(feature: &str, value: &str) -> String {
+    format!("({feature}.type = 'domain-name' AND {feature}.value = '{value}')")
+}
+
+/// A port number (0 to 65535) written as MISP writes integers; `None` when it is not one.
+fn port(value: &str) -> Option<i64> {
+    canonical_int(value).filter(|n| (0..=65535).contains(n))
 }
 
 /// Every relation single, natives as strings (mutex, url).
@@ -275,20 +399,12 @@ fn simple(
 ) -> Observable {
     let mut props = Obj::new();
     let repeated = all.split(None);
-    for (relation, property) in natives {
-        if let Some(mut v) = all.pop(relation) {
-            props.insert((*property).into(), json!(v.remove(0)));
-        }
-    }
+    all.natives(natives, &mut props);
     all.restore(repeated);
     all.custom(&mut props);
     let mut parts = Vec::new();
     let repeated = ids.split(None);
-    for (relation, property) in natives {
-        if let Some(mut v) = ids.pop(relation) {
-            parts.push(format!("{kind}:{property} = '{}'", v.remove(0)));
-        }
-    }
+    ids.native_pattern(kind, natives, &mut parts);
     ids.restore(repeated);
     ids.custom_pattern(kind, &mut parts);
     observable(kind, uuid, props, parts)
@@ -383,11 +499,7 @@ fn registry_key(uuid: &str, mut all: Groups, mut ids: Groups) -> Observable {
         props.insert("modified_time".into(), json!(m));
     }
     let mut value = Obj::new();
-    for (relation, property) in [("data-type", "data_type"), ("name", "name")] {
-        if let Some(mut v) = all.pop(relation) {
-            value.insert(property.into(), json!(v.remove(0)));
-        }
-    }
+    all.natives(&[("data-type", "data_type"), ("name", "name")], &mut value);
     if let Some(mut v) = all.pop("data") {
         value.insert("data".into(), json!(v.remove(0)));
     }
@@ -550,6 +662,29 @@ fn stix_time(value: &str) -> Option<String> {
     }
 }
 
+/// The value of an x509 hash relation when it has one value of `len` hex digits (taken
+/// out of `groups`); otherwise `None` and the relation stays (a custom property).
+fn single_hash(groups: &mut Groups, relation: &str, len: usize) -> Option<String> {
+    match groups.0.iter().find(|(r, _)| r == relation) {
+        Some((_, v)) if v.len() == 1 && is_hex(&v[0], len) => groups.pop(relation)?.pop(),
+        _ => None,
+    }
+}
+
+/// The `subject_alternative_name` entries (`<feature>:<value>`) of the x509 extension
+/// relations, taken out of `groups`.
+fn subject_alternative_names(groups: &mut Groups) -> Vec<String> {
+    let mut extension = Vec::new();
+    for (relation, feature) in X509_EXTENSION {
+        if let Some(values) = groups.pop(relation) {
+            for v in values {
+                extension.push(format!("{feature}:{v}"));
+            }
+        }
+    }
+    extension
+}
+
 fn x509(uuid: &str, mut all: Groups, mut ids: Groups) -> Observable {
     let repeated = all.split(Some(&X509_SINGLE));
     let mut props = Obj::new();
@@ -568,45 +703,16 @@ fn x509(uuid: &str, mut all: Groups, mut ids: Groups) -> Observable {
     }
     let mut hashes = Obj::new();
     for (relation, name, _, len) in X509_HASHES {
-        if let Some(v) = all
-            .0
-            .iter()
-            .find(|(r, _)| r == relation)
-            .map(|(_, v)| v.clone())
-        {
-            if v.len() == 1 && is_hex(&v[0], len) {
-                all.pop(relation);
-                hashes.insert(name.into(), json!(v[0].to_ascii_lowercase()));
-            }
+        if let Some(v) = single_hash(&mut all, relation, len) {
+            hashes.insert(name.into(), json!(v.to_ascii_lowercase()));
         }
     }
     if !hashes.is_empty() {
         props.insert("hashes".into(), Value::Object(hashes));
     }
-    for (relation, property) in X509_FEATURES {
-        if let Some(mut v) = all.pop(relation) {
-            props.insert(property.into(), json!(v.remove(0)));
-        }
-    }
-    for (relation, property) in X509_TIMELINE {
-        if let Some(mut v) = all.pop(relation) {
-            let t = v.remove(0);
-            match stix_time(&t) {
-                Some(t) => {
-                    props.insert(property.into(), json!(t));
-                }
-                None => kept.0.push((relation.into(), vec![t])),
-            }
-        }
-    }
-    let mut extension = Vec::new();
-    for (relation, feature) in X509_EXTENSION {
-        if let Some(values) = all.pop(relation) {
-            for v in values {
-                extension.push(format!("{feature}:{v}"));
-            }
-        }
-    }
+    all.natives(&X509_FEATURES, &mut props);
+    all.timestamps(&X509_TIMELINE, &mut props, &mut kept);
+    let extension = subject_alternative_names(&mut all);
     if !extension.is_empty() {
         props.insert(
             "x509_v3_extensions".into(),
@@ -626,35 +732,16 @@ fn x509(uuid: &str, mut all: Groups, mut ids: Groups) -> Observable {
         parts.push(format!("{prefix}:is_self_signed = '{}'", v.remove(0)));
     }
     for (relation, _, pattern_name, len) in X509_HASHES {
-        if let Some(v) = ids
-            .0
-            .iter()
-            .find(|(r, _)| r == relation)
-            .map(|(_, v)| v.clone())
-        {
-            if v.len() == 1 && is_hex(&v[0], len) {
-                ids.pop(relation);
-                parts.push(format!(
-                    "{prefix}:hashes.{} = '{}'",
-                    quote_segment(pattern_name),
-                    v[0]
-                ));
-            }
+        if let Some(v) = single_hash(&mut ids, relation, len) {
+            parts.push(format!(
+                "{prefix}:hashes.{} = '{v}'",
+                quote_segment(pattern_name)
+            ));
         }
     }
-    for (relation, property) in X509_FEATURES.iter().chain(X509_TIMELINE.iter()) {
-        if let Some(mut v) = ids.pop(relation) {
-            parts.push(format!("{prefix}:{property} = '{}'", v.remove(0)));
-        }
-    }
-    let mut extension = Vec::new();
-    for (relation, feature) in X509_EXTENSION {
-        if let Some(values) = ids.pop(relation) {
-            for v in values {
-                extension.push(format!("{feature}:{v}"));
-            }
-        }
-    }
+    ids.native_pattern(prefix, &X509_FEATURES, &mut parts);
+    ids.native_pattern(prefix, &X509_TIMELINE, &mut parts);
+    let extension = subject_alternative_names(&mut ids);
     if !extension.is_empty() {
         parts.push(format!(
             "{prefix}:x509_v3_extensions.subject_alternative_name = '{}'",
@@ -721,22 +808,8 @@ fn user_account(uuid: &str, mut all: Groups, mut ids: Groups) -> Observable {
         }
     }
     let mut props = Obj::new();
-    for (relation, property) in USER_FEATURES {
-        if let Some(mut v) = all.pop(relation) {
-            props.insert(property.into(), json!(v.remove(0)));
-        }
-    }
-    for (relation, property) in USER_TIMELINE {
-        if let Some(mut v) = all.pop(relation) {
-            let t = v.remove(0);
-            match stix_time(&t) {
-                Some(t) => {
-                    props.insert(property.into(), json!(t));
-                }
-                None => kept.0.push((relation.into(), vec![t])),
-            }
-        }
-    }
+    all.natives(&USER_FEATURES, &mut props);
+    all.timestamps(&USER_TIMELINE, &mut props, &mut kept);
     let mut extension = Obj::new();
     for (relation, property) in USER_EXTENSION {
         if relation == "group-id" {
@@ -820,18 +893,13 @@ fn ip_port(
             continue;
         }
         let first = &values[0];
-        let a_uuid = parts_in
-            .iter()
-            .find(|p| p.relation == feature && p.value == first)
-            .and_then(|p| p.uuid)?;
-        let t = match ip_type(first) {
-            Ok(t) => t,
+        let a_uuid = part_uuid(parts_in, feature, first)?;
+        let id = match address_sco(first, a_uuid, &mut scos) {
+            Ok(id) => id,
             Err(e) => return Some(Err(e)),
         };
-        let id = format!("{t}--{a_uuid}");
-        scos.push(sco(t, a_uuid, json!({"value": first})));
+        let proto = id.split('-').next().unwrap_or_default().to_string();
         nt.insert(side.into(), json!(id));
-        let proto = t.split('-').next().unwrap_or(t).to_string();
         if !protocols.contains(&proto) {
             protocols.push(proto);
         }
@@ -843,7 +911,7 @@ fn ip_port(
     for (relation, property) in [("dst-port", "dst_port"), ("src-port", "src_port")] {
         if all.has(relation) {
             let first = all.select_first(relation).unwrap_or_default();
-            match canonical_int(&first).filter(|n| (0..=65535).contains(n)) {
+            match port(&first) {
                 Some(n) => {
                     nt.insert(property.into(), json!(n));
                 }
@@ -861,17 +929,11 @@ fn ip_port(
         protocols.push("tcp".into());
     }
     nt.insert("protocols".into(), json!(protocols));
-    for (relation, property) in [("first-seen", "start"), ("last-seen", "end")] {
-        if let Some(mut v) = all.pop(relation) {
-            let t = v.remove(0);
-            match stix_time(&t) {
-                Some(t) => {
-                    nt.insert(property.into(), json!(t));
-                }
-                None => kept.0.push((relation.into(), vec![t])),
-            }
-        }
-    }
+    all.timestamps(
+        &[("first-seen", "start"), ("last-seen", "end")],
+        &mut nt,
+        &mut kept,
+    );
     all.restore(kept);
     all.restore(repeated);
     all.custom(&mut nt);
@@ -884,23 +946,14 @@ fn ip_port(
     ] {
         if let Some(values) = ids.pop(relation) {
             for v in values {
-                let t = if v.contains(':') {
-                    "ipv6-addr"
-                } else {
-                    "ipv4-addr"
-                };
-                parts.push(format!(
-                    "({prefix}:{side}.type = '{t}' AND {prefix}:{side}.value = '{v}')"
-                ));
+                parts.push(address_pattern(&format!("{prefix}:{side}"), &v));
             }
         }
     }
     for relation in ["domain", "hostname"] {
         if let Some(values) = ids.pop(relation) {
             for v in values {
-                parts.push(format!(
-                    "({prefix}:dst_ref.type = 'domain-name' AND {prefix}:dst_ref.value = '{v}')"
-                ));
+                parts.push(domain_pattern(&format!("{prefix}:dst_ref"), &v));
             }
         }
     }
@@ -917,12 +970,7 @@ fn ip_port(
         }
     }
     ids.custom_pattern(prefix, &mut parts);
-    let mut all_scos = vec![sco(prefix, uuid, Value::Object(nt))];
-    all_scos.extend(scos);
-    Some(Ok(Observable {
-        scos: all_scos,
-        pattern: format!("[{}]", parts.join(" AND ")),
-    }))
+    Some(Ok(observable_with(prefix, uuid, nt, scos, &parts)))
 }
 
 fn network_connection(
@@ -932,37 +980,10 @@ fn network_connection(
     mut ids: Groups,
 ) -> Option<Result<Observable, Refusal>> {
     let repeated = all.split(None);
-    let uuid_of = |relation: &str, value: &str| {
-        parts_in
-            .iter()
-            .find(|p| p.relation == relation && p.value == value)
-            .and_then(|p| p.uuid)
-    };
     let mut nt = Obj::new();
     let mut scos = Vec::new();
-    for side in ["src", "dst"] {
-        let ip = format!("ip-{side}");
-        let host = format!("hostname-{side}");
-        if let Some(mut v) = all.pop(&ip) {
-            let value = v.remove(0);
-            let a_uuid = uuid_of(&ip, &value)?;
-            let t = match ip_type(&value) {
-                Ok(t) => t,
-                Err(e) => return Some(Err(e)),
-            };
-            scos.push(sco(t, a_uuid, json!({"value": value})));
-            nt.insert(format!("{side}_ref"), json!(format!("{t}--{a_uuid}")));
-            continue;
-        }
-        if let Some(mut v) = all.pop(&host) {
-            let value = v.remove(0);
-            let a_uuid = uuid_of(&host, &value)?;
-            scos.push(sco("domain-name", a_uuid, json!({"value": value})));
-            nt.insert(
-                format!("{side}_ref"),
-                json!(format!("domain-name--{a_uuid}")),
-            );
-        }
+    if let Err(e) = network_refs(parts_in, &mut all, &mut nt, &mut scos)? {
+        return Some(Err(e));
     }
     let mut kept = Groups::default();
     for (relation, property) in [
@@ -970,23 +991,10 @@ fn network_connection(
         ("first-packet-seen", "start"),
         ("src-port", "src_port"),
     ] {
-        if let Some(mut v) = all.pop(relation) {
-            let value = v.remove(0);
-            if property == "start" {
-                match stix_time(&value) {
-                    Some(t) => {
-                        nt.insert(property.into(), json!(t));
-                    }
-                    None => kept.0.push((relation.into(), vec![value])),
-                }
-                continue;
-            }
-            match canonical_int(&value).filter(|n| (0..=65535).contains(n)) {
-                Some(n) => {
-                    nt.insert(property.into(), json!(n));
-                }
-                None => kept.0.push((relation.into(), vec![value])),
-            }
+        if property == "start" {
+            all.timestamp(relation, property, &mut nt, &mut kept);
+        } else {
+            all.port(relation, property, &mut nt, &mut kept);
         }
     }
     let mut protocols = Vec::new();
@@ -1005,35 +1013,16 @@ fn network_connection(
     let prefix = "network-traffic";
     let mut parts = Vec::new();
     let repeated = ids.split(None);
-    for side in ["src", "dst"] {
-        let feature = format!("{prefix}:{side}_ref");
-        if let Some(mut v) = ids.pop(&format!("ip-{side}")) {
-            let value = v.remove(0);
-            let t = if value.contains(':') {
-                "ipv6-addr"
-            } else {
-                "ipv4-addr"
-            };
-            parts.push(format!(
-                "({feature}.type = '{t}' AND {feature}.value = '{value}')"
-            ));
-        }
-        if let Some(mut v) = ids.pop(&format!("hostname-{side}")) {
-            parts.push(format!(
-                "({feature}.type = 'domain-name' AND {feature}.value = '{}')",
-                v.remove(0)
-            ));
-        }
-    }
-    for (relation, property) in [
-        ("dst-port", "dst_port"),
-        ("first-packet-seen", "start"),
-        ("src-port", "src_port"),
-    ] {
-        if let Some(mut v) = ids.pop(relation) {
-            parts.push(format!("{prefix}:{property} = '{}'", v.remove(0)));
-        }
-    }
+    network_refs_pattern(&mut ids, &mut parts);
+    ids.native_pattern(
+        prefix,
+        &[
+            ("dst-port", "dst_port"),
+            ("first-packet-seen", "start"),
+            ("src-port", "src_port"),
+        ],
+        &mut parts,
+    );
     let mut index = 0;
     for relation in ["layer3-protocol", "layer4-protocol", "layer7-protocol"] {
         if let Some(mut v) = ids.pop(relation) {
@@ -1046,12 +1035,7 @@ fn network_connection(
     }
     ids.restore(repeated);
     ids.custom_pattern(prefix, &mut parts);
-    let mut all_scos = vec![sco(prefix, uuid, Value::Object(nt))];
-    all_scos.extend(scos);
-    Some(Ok(Observable {
-        scos: all_scos,
-        pattern: format!("[{}]", parts.join(" AND ")),
-    }))
+    Some(Ok(observable_with(prefix, uuid, nt, scos, &parts)))
 }
 
 const DOMAIN_IP_SINGLE: [&str; 6] = [
@@ -1083,13 +1067,10 @@ fn domain_ip(
     let mut scos = Vec::new();
     let mut resolves = Vec::new();
     for p in parts_in.iter().filter(|p| p.relation == "ip") {
-        let a_uuid = p.uuid?;
-        let t = match ip_type(p.value) {
-            Ok(t) => t,
+        match address_sco(p.value, p.uuid?, &mut scos) {
+            Ok(id) => resolves.push(id),
             Err(e) => return Some(Err(e)),
-        };
-        resolves.push(format!("{t}--{a_uuid}"));
-        scos.push(sco(t, a_uuid, json!({"value": p.value})));
+        }
     }
     all.pop("ip");
     let with_refs = |mut props: Obj| {
@@ -1168,14 +1149,19 @@ fn observed_value(p: &Part) -> String {
 /// object: the first `id` its name, every id an external reference (`cve` for a CVE),
 /// `description` (else `summary`) its description, `references` URL references, the
 /// other relations custom properties. `None` without an `id`.
-pub(crate) fn vulnerability(parts: &[Part]) -> Option<Obj> {
+/// The values of an SDO's parts by relation, as stix2 writes them ([`observed_value`]).
+fn observed_groups(parts: &[Part]) -> Groups {
     let values: Vec<String> = parts.iter().map(observed_value).collect();
-    let mut all = Groups::of(
+    Groups::of(
         parts
             .iter()
             .zip(&values)
             .map(|(p, v)| (p.relation, v.as_str())),
-    );
+    )
+}
+
+pub(crate) fn vulnerability(parts: &[Part]) -> Option<Obj> {
+    let mut all = observed_groups(parts);
     let ids = all.pop("id")?;
     let mut props = Obj::new();
     props.insert("name".into(), json!(ids[0]));
@@ -1287,6 +1273,31 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
             .copied()
     };
     let by_id = |id: &Value| scos.iter().find(|s| s.get("id") == Some(id)).copied();
+    // The `src_ref`/`dst_ref` of a network-traffic back to `ip-<side>` (or
+    // `hostname-<side>` for a domain name) with the uuid of the SCO; `dst` is the
+    // relation of `dst_ref` where the template has its own (ip-port's `ip`).
+    let network_refs_back = |nt: &Obj, dst: Option<&str>, out: &mut Vec<Back>| {
+        for (side, ip_relation, host_relation) in [
+            ("src_ref", "ip-src", "hostname-src"),
+            ("dst_ref", "ip-dst", "hostname-dst"),
+        ] {
+            let Some(target) = nt.get(side).and_then(&by_id) else {
+                continue;
+            };
+            let (kind, relation) = match target.get("type").and_then(Value::as_str) {
+                Some("domain-name") => ("hostname", host_relation),
+                _ => (ip_relation, ip_relation),
+            };
+            let relation = match dst {
+                Some(dst) if side == "dst_ref" => dst,
+                _ => relation,
+            };
+            out.extend(with_uuid(
+                back(kind, relation, target.get("value").unwrap_or(&Value::Null)),
+                target.get("id"),
+            ));
+        }
+    };
     let mut out = Vec::new();
     let field = |o: &Obj, key: &str, kind: &str, relation: &str, out: &mut Vec<Back>| {
         if let Some(v) = o.get(key) {
@@ -1381,27 +1392,7 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
         }
         "ip-port" | "network-connection" => {
             let nt = find("network-traffic")?;
-            for (side, ip_relation, host_relation) in [
-                ("src_ref", "ip-src", "hostname-src"),
-                ("dst_ref", "ip-dst", "hostname-dst"),
-            ] {
-                let Some(target) = nt.get(side).and_then(&by_id) else {
-                    continue;
-                };
-                let (kind, relation) = match target.get("type").and_then(Value::as_str) {
-                    Some("domain-name") => ("hostname", host_relation),
-                    _ => (ip_relation, ip_relation),
-                };
-                let relation = if name == "ip-port" && side == "dst_ref" {
-                    "ip"
-                } else {
-                    relation
-                };
-                out.extend(with_uuid(
-                    back(kind, relation, target.get("value").unwrap_or(&Value::Null)),
-                    target.get("id"),
-                ));
-            }
+            network_refs_back(nt, (name == "ip-port").then_some("ip"), &mut out);
             field(nt, "src_port", "port", "src-port", &mut out);
             field(nt, "dst_port", "port", "dst-port", &mut out);
             if name == "ip-port" {
@@ -1614,22 +1605,7 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
         }
         "network-socket" => {
             let nt = find("network-traffic")?;
-            for (side, ip_relation, host_relation) in [
-                ("src_ref", "ip-src", "hostname-src"),
-                ("dst_ref", "ip-dst", "hostname-dst"),
-            ] {
-                let Some(target) = nt.get(side).and_then(&by_id) else {
-                    continue;
-                };
-                let (kind, relation) = match target.get("type").and_then(Value::as_str) {
-                    Some("domain-name") => ("hostname", host_relation),
-                    _ => (ip_relation, ip_relation),
-                };
-                out.extend(with_uuid(
-                    back(kind, relation, target.get("value").unwrap_or(&Value::Null)),
-                    target.get("id"),
-                ));
-            }
+            network_refs_back(nt, None, &mut out);
             field(nt, "src_port", "port", "src-port", &mut out);
             field(nt, "dst_port", "port", "dst-port", &mut out);
             if let Some(p) = nt
@@ -1782,18 +1758,7 @@ pub(crate) fn sdo_attributes(name: &str, o: &Obj) -> Option<Vec<Back>> {
         "attack-pattern" => {
             field("name", "text", "name", &mut out);
             field("description", "text", "summary", &mut out);
-            for r in o
-                .get("external_references")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if let Some(id) = r.get("external_id") {
-                    out.extend(back("text", "id", id));
-                } else if let Some(url) = r.get("url") {
-                    out.extend(back("link", "references", url));
-                }
-            }
+            references_back(o, "text", &mut out);
             customs(o, &mut out, |r| {
                 if r == "related-weakness" {
                     "weakness"
@@ -1832,20 +1797,26 @@ pub(crate) fn sdo_attributes(name: &str, o: &Obj) -> Option<Vec<Back>> {
 }
 
 /// The attributes of a `vulnerability` object from the vulnerability SDO.
-pub(crate) fn vulnerability_attributes(v: &Obj) -> Vec<Back> {
-    let mut out = Vec::new();
-    for r in v
+/// The `external_references` of an SDO back to attributes: an `external_id` as `id`
+/// (of type `id_kind`), else a `url` as a `references` link.
+fn references_back(o: &Obj, id_kind: &str, out: &mut Vec<Back>) {
+    for r in o
         .get("external_references")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
     {
         if let Some(id) = r.get("external_id") {
-            out.extend(back("vulnerability", "id", id));
+            out.extend(back(id_kind, "id", id));
         } else if let Some(url) = r.get("url") {
             out.extend(back("link", "references", url));
         }
     }
+}
+
+pub(crate) fn vulnerability_attributes(v: &Obj) -> Vec<Back> {
+    let mut out = Vec::new();
+    references_back(v, "vulnerability", &mut out);
     if let Some(d) = v.get("description") {
         out.extend(back("text", "description", d));
     }
@@ -2135,12 +2106,7 @@ fn email(
         }
     }
     ids.custom_pattern(prefix, &mut parts);
-    let mut all_scos = vec![sco(prefix, uuid, Value::Object(msg))];
-    all_scos.extend(scos);
-    Some(Ok(Observable {
-        scos: all_scos,
-        pattern: format!("[{}]", parts.join(" AND ")),
-    }))
+    Some(Ok(observable_with(prefix, uuid, msg, scos, &parts)))
 }
 
 /// The social-network account templates: (template, native relations → properties;
@@ -2222,21 +2188,13 @@ fn account(
     let mut props = Obj::new();
     props.insert("account_type".into(), json!(network));
     let repeated = all.split(Some(&single));
-    for (relation, property) in *natives {
-        if let Some(mut v) = all.pop(relation) {
-            props.insert((*property).into(), json!(v.remove(0)));
-        }
-    }
+    all.natives(natives, &mut props);
     all.restore(repeated);
     all.custom(&mut props);
     let prefix = "user-account";
     let mut parts = vec![format!("{prefix}:account_type = '{network}'")];
     let repeated = ids.split(Some(&single));
-    for (relation, property) in *natives {
-        if let Some(mut v) = ids.pop(relation) {
-            parts.push(format!("{prefix}:{property} = '{}'", v.remove(0)));
-        }
-    }
+    ids.native_pattern(prefix, natives, &mut parts);
     ids.restore(repeated);
     ids.custom_pattern(prefix, &mut parts);
     Some(Ok(observable(prefix, uuid, props, parts)))
@@ -2330,12 +2288,7 @@ fn file(
     }
     let mut hashes = Obj::new();
     for relation in FILE_MAIN_HASHES {
-        let Some(value) = all
-            .0
-            .iter()
-            .find(|(r, _)| r == relation)
-            .map(|(_, v)| v[0].clone())
-        else {
+        let Some(value) = all.first(relation) else {
             continue;
         };
         if let Some((name, hex)) = file_hash(relation, &value) {
@@ -2380,12 +2333,7 @@ fn file(
     let mut parts = Vec::new();
     let repeated = ids.split(Some(&single));
     for relation in FILE_PATTERN_HASHES {
-        let Some(value) = ids
-            .0
-            .iter()
-            .find(|(r, _)| r == relation)
-            .map(|(_, v)| v[0].clone())
-        else {
+        let Some(value) = ids.first(relation) else {
             continue;
         };
         let value = value
@@ -2418,12 +2366,7 @@ fn file(
     }
     ids.restore(repeated);
     ids.custom_pattern(prefix, &mut parts);
-    let mut all_scos = vec![sco(prefix, uuid, Value::Object(props))];
-    all_scos.extend(scos);
-    Some(Ok(Observable {
-        scos: all_scos,
-        pattern: format!("[{}]", parts.join(" AND ")),
-    }))
+    Some(Ok(observable_with(prefix, uuid, props, scos, &parts)))
 }
 
 const HTTP_SINGLE: [&str; 11] = [
@@ -2465,29 +2408,21 @@ fn http_request(
         return None;
     }
     let repeated = all.split(Some(&HTTP_SINGLE));
-    let uuid_of = |relation: &str, value: &str| {
-        parts_in
-            .iter()
-            .find(|p| p.relation == relation && p.value == value)
-            .and_then(|p| p.uuid)
-    };
     let mut nt = Obj::new();
     let mut scos = Vec::new();
     for (relation, side) in [("ip-src", "src_ref"), ("ip-dst", "dst_ref")] {
         if let Some(mut v) = all.pop(relation) {
             let value = v.remove(0);
-            let a_uuid = uuid_of(relation, &value)?;
-            let t = match ip_type(&value) {
-                Ok(t) => t,
+            let a_uuid = part_uuid(parts_in, relation, &value)?;
+            match address_sco(&value, a_uuid, &mut scos) {
+                Ok(id) => nt.insert(side.into(), json!(id)),
                 Err(e) => return Some(Err(e)),
             };
-            scos.push(sco(t, a_uuid, json!({"value": value})));
-            nt.insert(side.into(), json!(format!("{t}--{a_uuid}")));
         }
     }
     if let Some(mut v) = all.pop("host") {
         let value = v.remove(0);
-        let a_uuid = uuid_of("host", &value)?;
+        let a_uuid = part_uuid(parts_in, "host", &value)?;
         let id = format!("domain-name--{a_uuid}");
         let mut props = json!({"value": value});
         match nt.get("dst_ref") {
@@ -2524,22 +2459,11 @@ fn http_request(
     let repeated = ids.split(Some(&HTTP_SINGLE));
     for (relation, side) in [("ip-src", "src_ref"), ("ip-dst", "dst_ref")] {
         if let Some(mut v) = ids.pop(relation) {
-            let value = v.remove(0);
-            let t = if value.contains(':') {
-                "ipv6-addr"
-            } else {
-                "ipv4-addr"
-            };
-            parts.push(format!(
-                "({prefix}:{side}.type = '{t}' AND {prefix}:{side}.value = '{value}')"
-            ));
+            parts.push(address_pattern(&format!("{prefix}:{side}"), &v.remove(0)));
         }
     }
     if let Some(mut v) = ids.pop("host") {
-        parts.push(format!(
-            "({prefix}:dst_ref.type = 'domain-name' AND {prefix}:dst_ref.value = '{}')",
-            v.remove(0)
-        ));
+        parts.push(domain_pattern(&format!("{prefix}:dst_ref"), &v.remove(0)));
     }
     let ext = "extensions.'http-request-ext'";
     for (relation, property) in HTTP_REQUEST {
@@ -2559,12 +2483,7 @@ fn http_request(
     }
     ids.restore(repeated);
     ids.custom_pattern(prefix, &mut parts);
-    let mut all_scos = vec![sco(prefix, uuid, Value::Object(nt))];
-    all_scos.extend(scos);
-    Some(Ok(Observable {
-        scos: all_scos,
-        pattern: format!("[{}]", parts.join(" AND ")),
-    }))
+    Some(Ok(observable_with(prefix, uuid, nt, scos, &parts)))
 }
 
 const SOCKET_SINGLE: [&str; 9] = [
@@ -2605,29 +2524,21 @@ fn network_refs(
     nt: &mut Obj,
     scos: &mut Vec<Value>,
 ) -> Option<Result<(), Refusal>> {
-    let uuid_of = |relation: &str, value: &str| {
-        parts_in
-            .iter()
-            .find(|p| p.relation == relation && p.value == value)
-            .and_then(|p| p.uuid)
-    };
     for side in ["src", "dst"] {
         let ip = format!("ip-{side}");
         let host = format!("hostname-{side}");
         if let Some(mut v) = all.pop(&ip) {
             let value = v.remove(0);
-            let a_uuid = uuid_of(&ip, &value)?;
-            let t = match ip_type(&value) {
-                Ok(t) => t,
+            let a_uuid = part_uuid(parts_in, &ip, &value)?;
+            match address_sco(&value, a_uuid, scos) {
+                Ok(id) => nt.insert(format!("{side}_ref"), json!(id)),
                 Err(e) => return Some(Err(e)),
             };
-            scos.push(sco(t, a_uuid, json!({"value": value})));
-            nt.insert(format!("{side}_ref"), json!(format!("{t}--{a_uuid}")));
             continue;
         }
         if let Some(mut v) = all.pop(&host) {
             let value = v.remove(0);
-            let a_uuid = uuid_of(&host, &value)?;
+            let a_uuid = part_uuid(parts_in, &host, &value)?;
             scos.push(sco("domain-name", a_uuid, json!({"value": value})));
             nt.insert(
                 format!("{side}_ref"),
@@ -2636,6 +2547,20 @@ fn network_refs(
         }
     }
     Some(Ok(()))
+}
+
+/// The pattern comparisons of [`network_refs`]: the type and value of `src_ref` and
+/// `dst_ref`, from `ip-<side>` and `hostname-<side>`.
+fn network_refs_pattern(ids: &mut Groups, parts: &mut Vec<String>) {
+    for side in ["src", "dst"] {
+        let feature = format!("network-traffic:{side}_ref");
+        if let Some(mut v) = ids.pop(&format!("ip-{side}")) {
+            parts.push(address_pattern(&feature, &v.remove(0)));
+        }
+        if let Some(mut v) = ids.pop(&format!("hostname-{side}")) {
+            parts.push(domain_pattern(&feature, &v.remove(0)));
+        }
+    }
 }
 
 /// `network-socket`: a `network-traffic` with the addresses (or host names), ports,
@@ -2655,15 +2580,7 @@ fn network_socket(
     }
     let mut kept = Groups::default();
     for (relation, property) in [("dst-port", "dst_port"), ("src-port", "src_port")] {
-        if let Some(mut v) = all.pop(relation) {
-            let value = v.remove(0);
-            match canonical_int(&value).filter(|n| (0..=65535).contains(n)) {
-                Some(n) => {
-                    nt.insert(property.into(), json!(n));
-                }
-                None => kept.0.push((relation.into(), vec![value])),
-            }
-        }
+        all.port(relation, property, &mut nt, &mut kept);
     }
     let protocol = all
         .pop("protocol")
@@ -2710,31 +2627,12 @@ fn network_socket(
     let prefix = "network-traffic";
     let mut parts = Vec::new();
     let repeated = ids.split(Some(&SOCKET_SINGLE));
-    for side in ["src", "dst"] {
-        let feature = format!("{prefix}:{side}_ref");
-        if let Some(mut v) = ids.pop(&format!("ip-{side}")) {
-            let value = v.remove(0);
-            let t = if value.contains(':') {
-                "ipv6-addr"
-            } else {
-                "ipv4-addr"
-            };
-            parts.push(format!(
-                "({feature}.type = '{t}' AND {feature}.value = '{value}')"
-            ));
-        }
-        if let Some(mut v) = ids.pop(&format!("hostname-{side}")) {
-            parts.push(format!(
-                "({feature}.type = 'domain-name' AND {feature}.value = '{}')",
-                v.remove(0)
-            ));
-        }
-    }
-    for (relation, property) in [("dst-port", "dst_port"), ("src-port", "src_port")] {
-        if let Some(mut v) = ids.pop(relation) {
-            parts.push(format!("{prefix}:{property} = '{}'", v.remove(0)));
-        }
-    }
+    network_refs_pattern(&mut ids, &mut parts);
+    ids.native_pattern(
+        prefix,
+        &[("dst-port", "dst_port"), ("src-port", "src_port")],
+        &mut parts,
+    );
     if let Some(mut v) = ids.pop("protocol") {
         parts.push(format!(
             "{prefix}:protocols[0] = '{}'",
@@ -2765,12 +2663,7 @@ fn network_socket(
     }
     ids.restore(repeated);
     ids.custom_pattern(prefix, &mut parts);
-    let mut all_scos = vec![sco(prefix, uuid, Value::Object(nt))];
-    all_scos.extend(scos);
-    Some(Ok(Observable {
-        scos: all_scos,
-        pattern: format!("[{}]", parts.join(" AND ")),
-    }))
+    Some(Ok(observable_with(prefix, uuid, nt, scos, &parts)))
 }
 
 const PROCESS_SINGLE: [&str; 9] = [
@@ -2818,12 +2711,7 @@ fn process(
     mut ids: Groups,
 ) -> Option<Result<Observable, Refusal>> {
     let repeated = all.split(Some(&PROCESS_SINGLE));
-    let uuid_of = |relation: &str, value: &str| {
-        parts_in
-            .iter()
-            .find(|p| p.relation == relation && p.value == value)
-            .and_then(|p| p.uuid)
-    };
+    let uuid_of = |relation: &str, value: &str| part_uuid(parts_in, relation, value);
     for relation in ["pid", "parent-pid", "child-pid"] {
         if let Some((_, values)) = all.0.iter().find(|(r, _)| r == relation) {
             if values.iter().any(|v| canonical_int(v).is_none()) {
@@ -2831,10 +2719,9 @@ fn process(
             }
         }
     }
-    let first = |g: &Groups, r: &str| g.0.iter().find(|(x, _)| x == r).map(|(_, v)| v[0].clone());
     let parent_uuid = ["parent-pid", "parent-command-line"]
         .iter()
-        .find_map(|r| first(&all, r).map(|v| uuid_of(r, &v)));
+        .find_map(|r| all.first(r).map(|v| uuid_of(r, &v)));
     let mut proc = Obj::new();
     let mut scos = Vec::new();
     let parent_relations: Vec<String> = all
@@ -2904,11 +2791,7 @@ fn process(
     let prefix = "process";
     let mut parts = Vec::new();
     let repeated = ids.split(Some(&PROCESS_SINGLE));
-    for (relation, property) in PROCESS_FEATURES {
-        if let Some(mut v) = ids.pop(relation) {
-            parts.push(format!("{prefix}:{property} = '{}'", v.remove(0)));
-        }
-    }
+    ids.native_pattern(prefix, &PROCESS_FEATURES, &mut parts);
     if let Some(mut v) = ids.pop("image") {
         parts.push(format!("{prefix}:image_ref.name = '{}'", v.remove(0)));
     }
@@ -2945,12 +2828,7 @@ fn process(
     }
     ids.restore(repeated);
     ids.custom_pattern(prefix, &mut parts);
-    let mut all_scos = vec![sco(prefix, uuid, Value::Object(proc))];
-    all_scos.extend(scos);
-    Some(Ok(Observable {
-        scos: all_scos,
-        pattern: format!("[{}]", parts.join(" AND ")),
-    }))
+    Some(Ok(observable_with(prefix, uuid, proc, scos, &parts)))
 }
 
 /// `android-app`, `cpe-asset`: a `software` with the template's natives (a relation
@@ -2996,23 +2874,13 @@ fn software(
 /// (STIX type, properties, with the `misp-category` kill chain phase); `None` for any
 /// other template. `vulnerability`, `attack-pattern`, `course-of-action`.
 pub(crate) fn sdo(name: &str, parts: &[Part]) -> Option<(&'static str, Obj, bool)> {
-    let values: Vec<String> = parts.iter().map(observed_value).collect();
-    let mut all = Groups::of(
-        parts
-            .iter()
-            .zip(&values)
-            .map(|(p, v)| (p.relation, v.as_str())),
-    );
+    let mut all = observed_groups(parts);
     match name {
         "vulnerability" => Some(("vulnerability", vulnerability(parts)?, false)),
         "attack-pattern" => {
             let repeated = all.split(Some(&["name", "summary"]));
             let mut props = Obj::new();
-            for (relation, property) in [("name", "name"), ("summary", "description")] {
-                if let Some(mut v) = all.pop(relation) {
-                    props.insert(property.into(), json!(v.remove(0)));
-                }
-            }
+            all.natives(&[("name", "name"), ("summary", "description")], &mut props);
             let mut references = Vec::new();
             if let Some(ids) = all.pop("id") {
                 for v in ids {
