@@ -111,7 +111,8 @@ def make(out):
             o = {"type": "infrastructure", "spec_version": "2.1", "id": uid("infrastructure"),
                  "created": t, "modified": t, "name": f"infra {i}"}
             if rng.random() < 0.7:
-                o["infrastructure_types"] = [rng.choice(["command-and-control", "botnet"])]
+                o["infrastructure_types"] = rng.sample(["command-and-control", "botnet", "hosting-malware"],
+                                                       rng.randrange(1, 3))
             parts[rng.choice([1, 2])][p].append(o)
     for p in PROVIDERS:
         for i in range(400):
