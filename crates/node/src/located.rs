@@ -97,7 +97,10 @@ fn add(
     } else {
         location.asns.iter().map(|a| format!("AS{a}")).collect()
     };
-    for t in a.trends.iter().filter(|t| t.dimension == "type") {
+    // One count per object: an infrastructure with several `infrastructure_types`
+    // has one `type` row per type, all of the same metric, day and weight (the
+    // provider dimension counts the first likewise, crate::analytics).
+    for t in a.trends.iter().filter(|t| t.dimension == "type").take(1) {
         for (dimension, keys) in [("country", &countries), ("asn", &asns)] {
             for key in keys {
                 *cells

@@ -240,8 +240,11 @@ fn located_cells(
         for t in a
             .trends
             .iter()
-            .filter(|t| t.dimension == "type" && t.day >= since)
+            .filter(|t| t.dimension == "type")
+            .take(1)
+            .filter(|t| t.day >= since)
         {
+            // One count per object, not per infrastructure type (crate::located::add).
             for key in &keys {
                 *cells
                     .entry((t.metric.clone(), t.day, key.clone(), provider.clone()))
