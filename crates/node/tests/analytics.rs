@@ -119,41 +119,6 @@ fn the_operator_sees_every_provider_of_a_value() {
     assert_eq!(c.objects.len(), 6);
 }
 
-/// A sighting stored before the object it sights (another batch, another provider)
-/// makes its provider one of the values' providers when the object arrives: the
-/// insert looks earlier sightings up (skipped only while the store holds none).
-#[test]
-fn a_sighting_that_arrives_first_counts_its_provider_when_the_object_arrives() {
-    let store = store();
-    ingest(&store, ISP, &[sighting_of(4, 1, 5, Tlp::Green)]);
-    ingest(
-        &store,
-        TELCO,
-        &[
-            indicator_on(2, 1, Tlp::Green, "198.51.100.9"),
-            indicator_on(1, 1, Tlp::Green, "203.0.113.7"),
-        ],
-    );
-    let door = door(&store, Vec::new());
-    let found = correlate(
-        &*store,
-        &door,
-        &Recipient::new(TELCO),
-        &query(None, 2),
-        &Warninglists::empty(),
-    )
-    .expect("correlate");
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!(found[0].value, "203.0.113.7");
-    let mut providers: Vec<&str> = found[0]
-        .providers
-        .iter()
-        .map(|p| p.provider.as_str())
-        .collect();
-    providers.sort_unstable();
-    assert_eq!(providers, [ISP, TELCO]);
-}
-
 #[test]
 fn a_partner_correlation_counts_only_what_the_gate_releases_to_it() {
     let store = corpus();
