@@ -3,10 +3,8 @@
 //! holds, `k`, the digest of the exact bytes — and the log still verifies.
 
 use accord_agreements::transparency::LogVerifier;
-use accord_agreements::{Agreement, Gate};
 use accord_node::egress::ledger::decode_record;
-use accord_node::ingest::{ingest_batch, IngestOptions};
-use accord_store::{Provenance, Store};
+use accord_store::Store;
 use sha2::{Digest, Sha256};
 
 use crate::support::*;
@@ -31,22 +29,7 @@ async fn a_partners_trends_and_correlations_are_in_the_ledger_and_the_log_verifi
     let f = fixture();
     let store = f.state.store().clone();
     let objects: Vec<String> = (1..=4).map(indicator).collect();
-    let results = ingest_batch(
-        &*store,
-        &objects,
-        &Provenance::new("telco", "test"),
-        Some(SHARED),
-        &IngestOptions::default(),
-    )
-    .unwrap();
-    assert!(results.iter().all(|r| r.is_stored()));
-    let agreement = Agreement::from_toml(
-        "id = \"telco-police\"\nversion = 2\nprovider = { id = \"telco\" }\nrecipient = { id = \"police\" }\n\
-         purpose = \"Trends\"\nlegal_basis = \"MoU\"\n[validity]\nfrom = 2020-01-01T00:00:00Z\n\
-         [scope]\ntypes = [\"*\"]\nmax_tlp = \"CLEAR\"\nunmarked_tlp = \"CLEAR\"\n[protections]\naggregate_min_providers = 2\n[obligations]\nonward_sharing = true\n",
-    )
-    .unwrap();
-    f.state.set_agreements(Gate::new([agreement]).unwrap());
+    telco_shares_with_police(&f, &objects, 2, "aggregate_min_providers = 2\n");
 
     // The node's own organisation reads its aggregates: nothing leaves, nothing recorded.
     let own = get(&f.app, "/intel/analytics/trends/?by=type", Who::Telco).await;

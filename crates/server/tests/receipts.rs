@@ -5,9 +5,6 @@
 use std::time::Duration;
 
 use accord_agreements::transparency::{LedgerProof, LedgerPublicKey};
-use accord_agreements::{Agreement, Gate};
-use accord_node::ingest::{ingest_batch, IngestOptions};
-use accord_store::Provenance;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -80,24 +77,8 @@ fn indicator(n: u32) -> String {
 #[tokio::test]
 async fn a_partner_verifies_its_receipt_offline_with_the_public_key() {
     let f = fixture();
-    let store = f.state.store().clone();
     let objects: Vec<String> = (1..=4).map(indicator).collect();
-    let results = ingest_batch(
-        &*store,
-        &objects,
-        &Provenance::new("telco", "test"),
-        Some(SHARED),
-        &IngestOptions::default(),
-    )
-    .unwrap();
-    assert!(results.iter().all(|r| r.is_stored()));
-    let agreement = Agreement::from_toml(
-        "id = \"telco-police\"\nversion = 1\nprovider = { id = \"telco\" }\nrecipient = { id = \"police\" }\n\
-         purpose = \"Receipts\"\nlegal_basis = \"Test\"\n[validity]\nfrom = 2020-01-01T00:00:00Z\n\
-         [scope]\ntypes = [\"*\"]\nmax_tlp = \"CLEAR\"\nunmarked_tlp = \"CLEAR\"\n[protections]\n[obligations]\nonward_sharing = true\n",
-    )
-    .unwrap();
-    f.state.set_agreements(Gate::new([agreement]).unwrap());
+    telco_shares_with_police(&f, &objects, 1, "");
     // What the node's operator hands partners: the public key's text, derived here
     // from the key file the server created on first use.
     let signer = accord_node::ledger_key::load(&f.dir.path().join("ledger.key")).unwrap();

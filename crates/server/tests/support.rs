@@ -274,3 +274,28 @@ pub fn objects_path(collection: &str) -> String {
 pub fn exists(p: &Path) -> bool {
     p.exists()
 }
+
+/// Telco's `objects` stored in the shared collection, and an agreement
+/// `telco-police` (the given version, every type up to TLP:CLEAR, onward sharing
+/// allowed, the given `[protections]` lines) releasing them to police: the set-up of
+/// the tests of what a partner's answers leave in the ledger.
+pub fn telco_shares_with_police(f: &Fixture, objects: &[String], version: u32, protections: &str) {
+    let store = f.state.store().clone();
+    let results = accord_node::ingest::ingest_batch(
+        &*store,
+        objects,
+        &accord_store::Provenance::new("telco", "test"),
+        Some(SHARED),
+        &accord_node::ingest::IngestOptions::default(),
+    )
+    .unwrap();
+    assert!(results.iter().all(|r| r.is_stored()));
+    let agreement = accord_agreements::Agreement::from_toml(&format!(
+        "id = \"telco-police\"\nversion = {version}\nprovider = {{ id = \"telco\" }}\nrecipient = {{ id = \"police\" }}\n\
+         purpose = \"Tests\"\nlegal_basis = \"MoU\"\n[validity]\nfrom = 2020-01-01T00:00:00Z\n\
+         [scope]\ntypes = [\"*\"]\nmax_tlp = \"CLEAR\"\nunmarked_tlp = \"CLEAR\"\n[protections]\n{protections}[obligations]\nonward_sharing = true\n",
+    ))
+    .unwrap();
+    f.state
+        .set_agreements(accord_agreements::Gate::new([agreement]).unwrap());
+}
