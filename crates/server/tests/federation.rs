@@ -586,6 +586,14 @@ enum Hostile {
     SlowDownUntil,
 }
 
+/// Serve `app` (a stand-in for a peer) on a free port: the URL of its API root `api`.
+async fn serve(app: axum::Router) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
 async fn hostile_peer(mode: Hostile) -> String {
     use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
     use axum::response::IntoResponse;
@@ -643,10 +651,7 @@ async fn hostile_peer(mode: Hostile) -> String {
         &format!("/api/collections/{COLLECTION}/objects/"),
         axum::routing::get(handler),
     );
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/api/", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
+    serve(app).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -826,10 +831,7 @@ async fn deleting_peer(page: serde_json::Value) -> String {
             &format!("/api/collections/{COLLECTION}/x-accord-deletions/"),
             axum::routing::get(deletions),
         );
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/api/", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
+    serve(app).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
