@@ -25,7 +25,7 @@ struct Node {
     store: Arc<SqliteStore>,
     url: String,
     _dir: tempfile::TempDir,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    _server: support::Serving,
 }
 
 /// An agreement file of this node: its name (the agreement's id) and its text.
@@ -104,24 +104,17 @@ async fn start_with(
     let store = Arc::new(SqliteStore::open(config.store_path()).unwrap());
     let state = AppState::new(config, store.clone()).unwrap();
     state.set_agreements(gate);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = support::serve(state.clone()).await;
     let url = match tls {
-        Some(_) => format!(
-            "https://localhost:{}/api/",
-            listener.local_addr().unwrap().port()
-        ),
-        None => format!("http://{}/api/", listener.local_addr().unwrap()),
+        Some(_) => format!("https://localhost:{}/api/", server.addr.port()),
+        None => format!("http://{}/api/", server.addr),
     };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(accord_server::run(listener, state.clone(), async {
-        let _ = stopped.await;
-    }));
     Node {
         state,
         store,
         url,
         _dir: dir,
-        _stop: stop,
+        _server: server,
     }
 }
 
