@@ -580,7 +580,7 @@ enum Hostile {
 }
 
 /// Serve `app` (a stand-in for a peer) on a free port: the URL of its API root `api`.
-async fn serve(app: axum::Router) -> String {
+async fn serve_stand_in(app: axum::Router) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/api/", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -644,7 +644,7 @@ async fn hostile_peer(mode: Hostile) -> String {
         &format!("/api/collections/{COLLECTION}/objects/"),
         axum::routing::get(handler),
     );
-    serve(app).await
+    serve_stand_in(app).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -824,7 +824,7 @@ async fn deleting_peer(page: serde_json::Value) -> String {
             &format!("/api/collections/{COLLECTION}/x-accord-deletions/"),
             axum::routing::get(deletions),
         );
-    serve(app).await
+    serve_stand_in(app).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
