@@ -192,10 +192,17 @@ impl Groups {
 
     /// The pattern comparisons of the custom properties.
     fn custom_pattern(self, prefix: &str, parts: &mut Vec<String>) {
+        self.custom_pattern_after(&format!("{prefix}:"), parts);
+    }
+
+    /// The same under a path that already ends with its separator (`file:` for an
+    /// object's own properties, `file:extensions.'windows-pebinary-ext'.` for an
+    /// extension's).
+    fn custom_pattern_after(self, path: &str, parts: &mut Vec<String>) {
         for (relation, values) in self.0 {
             let segment = quote_segment(&custom_name(&relation));
             for v in values {
-                parts.push(format!("{prefix}:{segment} = '{v}'"));
+                parts.push(format!("{path}{segment} = '{v}'"));
             }
         }
     }
@@ -250,14 +257,10 @@ fn as_number(value: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-/// The observable and pattern of an object of one of these templates; `None` for any
-/// other template (or an object the template cannot be built from: misp-stix writes
-/// those as `x-misp-object`).
-pub(crate) fn convert(
-    name: &str,
-    uuid: &str,
-    parts: &[Part],
-) -> Option<Result<Observable, Refusal>> {
+/// The values of an object's attributes by relation (`datetime` values in STIX form),
+/// and the escaped values of those that go into the pattern (`datetime` values as
+/// Python writes them, as misp-stix's patterns have them).
+fn groups(parts: &[Part]) -> (Groups, Groups) {
     let observed: Vec<String> = parts
         .iter()
         .map(|p| match p.kind {
@@ -285,6 +288,18 @@ pub(crate) fn convert(
             .filter(|(p, _)| p.in_pattern)
             .map(|(p, e)| (p.relation, e.as_str())),
     );
+    (all, ids)
+}
+
+/// The observable and pattern of an object of one of these templates; `None` for any
+/// other template (or an object the template cannot be built from: misp-stix writes
+/// those as `x-misp-object`).
+pub(crate) fn convert(
+    name: &str,
+    uuid: &str,
+    parts: &[Part],
+) -> Option<Result<Observable, Refusal>> {
+    let (all, ids) = groups(parts);
     match name {
         "mutex" => Some(Ok(simple("mutex", uuid, all, ids, &[("name", "name")]))),
         "url" => Some(Ok(simple("url", uuid, all, ids, &[("url", "value")]))),
@@ -2257,6 +2272,19 @@ fn file_hash(relation: &str, value: &str) -> Option<(&'static str, String)> {
     check_hash(relation, value).ok()
 }
 
+/// The first value of a hash relation as misp-stix's `_create_hash_pattern` compares
+/// it: without the quotes and backslashes around it.
+fn pattern_hash(ids: &Groups, relation: &str) -> Option<String> {
+    let value = ids.first(relation)?;
+    Some(
+        value
+            .trim_matches('"')
+            .trim_matches('\'')
+            .trim_matches('\\')
+            .to_string(),
+    )
+}
+
 /// `file` without attachment nor malware sample (those stay `x-misp-object`): a
 /// `file--<object uuid>` with its hashes, name, encoding, MIME type, size and times, a
 /// `directory--<attribute uuid>` for the path, the other relations custom properties.
@@ -2333,14 +2361,9 @@ fn file(
     let mut parts = Vec::new();
     let repeated = ids.split(Some(&single));
     for relation in FILE_PATTERN_HASHES {
-        let Some(value) = ids.first(relation) else {
+        let Some(value) = pattern_hash(&ids, relation) else {
             continue;
         };
-        let value = value
-            .trim_matches('"')
-            .trim_matches('\'')
-            .trim_matches('\\')
-            .to_string();
         let name = match relation {
             "authentihash" => Some(("AUTHENTIHASH", value.clone())),
             "imphash" => Some(("IMPHASH", value.clone())),
@@ -2964,4 +2987,202 @@ pub(crate) fn sdo(name: &str, parts: &[Part]) -> Option<(&'static str, Obj, bool
         }
         _ => None,
     }
+}
+
+/// The relations of a `pe` object a native property of `windows-pebinary-ext` holds one
+/// value of (misp-stix's `pe_object_single_fields`).
+const PE_SINGLE: [&str; 4] = ["entrypoint-address", "imphash", "number-sections", "type"];
+/// `pe` relation → `windows-pebinary-ext` property, in misp-stix's order.
+const PE_FEATURES: [(&str, &str); 3] = [
+    ("imphash", "imphash"),
+    ("number-sections", "number_of_sections"),
+    ("type", "pe_type"),
+];
+/// `pe` relation → property of the extension's `optional_header`.
+const PE_HEADER: [(&str, &str); 1] = [("entrypoint-address", "address_of_entry_point")];
+/// The `pe` relations of integer properties: a value that is no decimal integer stays
+/// custom, as misp-stix keeps it verbatim.
+const PE_INTEGERS: [&str; 2] = ["number-sections", "entrypoint-address"];
+/// `pe-section` relation → property of a `windows-pe-section`, in misp-stix's order.
+const PE_SECTION: [(&str, &str); 3] = [
+    ("entropy", "entropy"),
+    ("name", "name"),
+    ("size-in-bytes", "size"),
+];
+/// The hashes of a section's `hashes` (misp-stix's `file_hash_main_types`).
+const PE_SECTION_HASHES: [&str; 12] = [
+    "md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha3-224", "sha3-256", "sha3-384",
+    "sha3-512", "ssdeep", "tlsh",
+];
+/// The hashes a section's pattern compares as hashes (misp-stix's
+/// `pe_section_hash_types`: the first nine a file's pattern compares); the others are
+/// compared as custom properties.
+const PE_SECTION_PATTERN_HASHES: usize = 9;
+/// The pattern path of the extension.
+const PE_PATH: &str = "file:extensions.'windows-pebinary-ext'";
+
+/// A decimal number as a STIX float property holds it (misp-stix's
+/// `_is_canonical_float`: digits, an optional fraction and exponent, finite).
+fn canonical_float(value: &str) -> Option<f64> {
+    let unsigned = value.strip_prefix(['+', '-']).unwrap_or(value);
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(i) => (&unsigned[..i], Some(&unsigned[i + 1..])),
+        None => (unsigned, None),
+    };
+    let (whole, fraction) = match mantissa.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (mantissa, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let exponent_ok = exponent.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)));
+    if !digits(whole) || !fraction.is_none_or(digits) || !exponent_ok {
+        return None;
+    }
+    value.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+/// The `windows-pebinary-ext` misp-stix builds from a `pe` object and the `pe-section`
+/// objects it includes (in its references' order), and the pattern comparisons of
+/// their attributes that go into the pattern. `None` when misp-stix cannot build it
+/// (a section without a name, a section hash that is not one of its algorithm): then
+/// misp-stix leaves the sections as custom objects.
+pub(crate) fn pe_extension(pe: &[Part], sections: &[Vec<Part>]) -> Option<(Obj, Vec<String>)> {
+    let (mut all, mut ids) = groups(pe);
+    let mut ext = Obj::new();
+    let repeated = all.split(Some(&PE_SINGLE));
+    let mut kept = Groups::default();
+    for (relation, property) in PE_FEATURES {
+        if PE_INTEGERS.contains(&relation) {
+            all.convert_first(relation, property, &mut ext, &mut kept, |v| {
+                canonical_int(v).map(Value::from)
+            });
+        } else if let Some(mut v) = all.pop(relation) {
+            ext.insert(property.into(), json!(v.remove(0)));
+        }
+    }
+    let mut header = Obj::new();
+    for (relation, property) in PE_HEADER {
+        all.convert_first(relation, property, &mut header, &mut kept, |v| {
+            canonical_int(v).map(Value::from)
+        });
+    }
+    if !header.is_empty() {
+        ext.insert("optional_header".into(), Value::Object(header));
+    }
+    all.restore(kept);
+    all.restore(repeated);
+    all.custom(&mut ext);
+    let mut parts = Vec::new();
+    let repeated = ids.split(Some(&PE_SINGLE));
+    for (relation, property) in PE_FEATURES {
+        if let Some(mut v) = ids.pop(relation) {
+            parts.push(format!("{PE_PATH}.{property} = '{}'", v.remove(0)));
+        }
+    }
+    for (relation, property) in PE_HEADER {
+        if let Some(mut v) = ids.pop(relation) {
+            parts.push(format!(
+                "{PE_PATH}.optional_header.{property} = '{}'",
+                v.remove(0)
+            ));
+        }
+    }
+    ids.restore(repeated);
+    ids.custom_pattern_after(&format!("{PE_PATH}."), &mut parts);
+    let mut stix_sections = Vec::new();
+    for (index, section) in sections.iter().enumerate() {
+        stix_sections.push(Value::Object(pe_section(section)?));
+        parts.extend(pe_section_pattern(section, index));
+    }
+    if !stix_sections.is_empty() {
+        ext.insert("sections".into(), Value::Array(stix_sections));
+    }
+    Some((ext, parts))
+}
+
+/// A `windows-pe-section` of a `pe-section` object: every relation single, the
+/// further values and the relations without a property custom.
+fn pe_section(section: &[Part]) -> Option<Obj> {
+    let (mut all, _) = groups(section);
+    let repeated = all.split(None);
+    let mut props = Obj::new();
+    let mut kept = Groups::default();
+    for (relation, property) in PE_SECTION {
+        all.convert_first(
+            relation,
+            property,
+            &mut props,
+            &mut kept,
+            |v| match relation {
+                "entropy" => canonical_float(v).map(Value::from),
+                "size-in-bytes" => canonical_int(v).map(Value::from),
+                _ => Some(json!(v)),
+            },
+        );
+    }
+    // stix2 requires a section's name.
+    props.get("name")?;
+    let mut hashes = Obj::new();
+    for relation in PE_SECTION_HASHES {
+        if let Some(mut v) = all.pop(relation) {
+            // misp-stix fails on a hash that is not one of its algorithm.
+            let (name, value) = file_hash(relation, &v.remove(0))?;
+            hashes.insert(sco_hash_key(name).into(), json!(value));
+        }
+    }
+    if !hashes.is_empty() {
+        props.insert("hashes".into(), Value::Object(hashes));
+    }
+    all.restore(kept);
+    all.restore(repeated);
+    all.custom(&mut props);
+    Some(props)
+}
+
+/// The pattern comparisons of the section at `index` of the extension.
+fn pe_section_pattern(section: &[Part], index: usize) -> Vec<String> {
+    let (_, mut ids) = groups(section);
+    let path = format!("{PE_PATH}.sections[{index}]");
+    let repeated = ids.split(None);
+    let mut parts = Vec::new();
+    for (relation, property) in PE_SECTION {
+        if let Some(mut v) = ids.pop(relation) {
+            parts.push(format!("{path}.{property} = '{}'", v.remove(0)));
+        }
+    }
+    for relation in &FILE_PATTERN_HASHES[..PE_SECTION_PATTERN_HASHES] {
+        let Some(value) = pattern_hash(&ids, relation) else {
+            continue;
+        };
+        let Some((name, _)) = crate::to_stix::hash_name(relation) else {
+            continue;
+        };
+        // misp-stix checks the algorithms the stix2 library names without a dash
+        // (MD5, SSDEEP); a value that fails stays a custom comparison.
+        if !name.contains('-') && check_hash(relation, &value).is_err() {
+            continue;
+        }
+        ids.pop(relation);
+        parts.push(format!("{path}.hashes.{} = '{value}'", quote_segment(name)));
+    }
+    ids.restore(repeated);
+    ids.custom_pattern_after(&format!("{path}."), &mut parts);
+    parts
+}
+
+/// A `pe` object no `file` includes: misp-stix's `file--<pe uuid>` named after the
+/// original (else the internal) file name, with the extension.
+pub(crate) fn pe_file(uuid: &str, pe: &[Part], sections: &[Vec<Part>]) -> Option<Observable> {
+    let (ext, parts) = pe_extension(pe, sections)?;
+    let name = ["x_misp_original_filename", "x_misp_internal_filename"]
+        .iter()
+        .find_map(|k| ext.get(*k).cloned())
+        .unwrap_or_else(|| json!(""));
+    let mut props = Obj::new();
+    props.insert("name".into(), name);
+    props.insert(
+        "extensions".into(),
+        json!({"windows-pebinary-ext": Value::Object(ext)}),
+    );
+    Some(observable("file", uuid, props, parts))
 }

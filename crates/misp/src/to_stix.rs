@@ -135,9 +135,7 @@ pub fn event_to_stix(event: &Value, position: usize) -> Result<Converted, MispEr
     for (n, attribute) in attributes.iter().enumerate() {
         c.attribute(attribute, n, timestamp);
     }
-    for (n, object) in objects.iter().enumerate() {
-        c.object(object, n, timestamp);
-    }
+    convert_objects(&mut c, &objects, timestamp);
     // Event galaxies, then tags (those naming a converted cluster are not labels).
     let mut galaxy_tags = HashSet::new();
     for galaxy in list(map, "Galaxy") {
@@ -713,23 +711,39 @@ impl Conversion {
         ids
     }
 
-    fn object(&mut self, value: &Value, n: usize, event_time: i64) {
+    /// Convert a MISP object. `pe` is the `pe` object a `file` includes, `sections`
+    /// the `pe-section` objects that `pe` (or this object, a `pe`) includes
+    /// (misp-stix's `windows-pebinary-ext`). Whether the extension was built (the
+    /// sections are then converted with it).
+    fn object(
+        &mut self,
+        value: &Value,
+        n: usize,
+        event_time: i64,
+        pe: Option<&Obj>,
+        sections: &[&Obj],
+    ) -> bool {
         let label = format!("object #{n}");
         let Some(o) = value.as_object() else {
-            return self.skip(label, "Object", Rule::Type, "an object is a JSON object");
+            self.skip(label, "Object", Rule::Type, "an object is a JSON object");
+            return false;
         };
         let uuid = match required_uuid(o, &self.event, Some(&label)) {
             Ok(u) => u,
-            Err(e) => return self.skipped.push(e),
+            Err(e) => {
+                self.skipped.push(e);
+                return false;
+            }
         };
         let item = format!("object {uuid}");
         let Some(name) = o.get("name").and_then(Value::as_str) else {
-            return self.skip(
+            self.skip(
                 item,
                 "name",
                 Rule::Required,
                 "an object needs a 'name' (its template)",
             );
+            return false;
         };
         let meta = o
             .get("meta-category")
@@ -739,69 +753,24 @@ impl Conversion {
             Some(v) => match seconds(v) {
                 Some(t) => t,
                 None => {
-                    return self.skip(item, "timestamp", Rule::Timestamp, "not seconds since 1970")
+                    self.skip(item, "timestamp", Rule::Timestamp, "not seconds since 1970");
+                    return false;
                 }
             },
             None => event_time,
         };
-        let mut attributes = Vec::new();
-        for (k, a) in list(o, "Attribute").iter().enumerate() {
-            let Some(am) = a.as_object() else {
-                return self.skip(
-                    item,
-                    &format!("Attribute[{k}]"),
-                    Rule::Type,
-                    "an attribute is a JSON object",
-                );
-            };
-            let relation = am
-                .get("object_relation")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let Some(v) = am.get("value").and_then(scalar_text) else {
-                return self.skip(
-                    item,
-                    &format!("Attribute[{k}].value"),
-                    Rule::Required,
-                    "an attribute needs a 'value'",
-                );
-            };
-            let a_uuid = am
-                .get("uuid")
-                .and_then(Value::as_str)
-                .and_then(|u| Uuid::parse_str(u).ok())
-                .map(|u| u.hyphenated().to_string());
-            attributes.push(ObjAttr {
-                relation: relation.to_string(),
-                value: v,
-                uuid: a_uuid,
-                to_ids: am.get("to_ids").is_some_and(truthy),
-                in_pattern: am.get("to_ids").map_or_else(
-                    || default_to_ids(am.get("type").and_then(Value::as_str).unwrap_or_default()),
-                    truthy,
-                ),
-                raw: am,
-            });
-        }
+        let attributes = match object_attributes(o) {
+            Ok(a) => a,
+            Err((property, rule, message)) => {
+                self.skip(item, &property, rule, message);
+                return false;
+            }
+        };
         let labels = vec![
             json!(format!("misp:name=\"{}\"", name.replace('|', "-"))),
             json!(format!("misp:meta-category=\"{meta}\"")),
         ];
-        let parts: Vec<crate::objects::Part> = attributes
-            .iter()
-            .map(|a| crate::objects::Part {
-                relation: &a.relation,
-                value: &a.value,
-                uuid: a.uuid.as_deref(),
-                kind: a
-                    .raw
-                    .get("type")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default(),
-                data: a.raw.get("data").and_then(Value::as_str),
-                in_pattern: a.in_pattern,
-            })
-            .collect();
+        let parts = parts_of(&attributes);
         // misp-stix: the tags of an object's attributes, each once, in order.
         let mut tags: Vec<String> = Vec::new();
         for a in &attributes {
@@ -829,12 +798,45 @@ impl Conversion {
                 v.insert("object_marking_refs".into(), json!(markings));
             }
             self.push(Value::Object(v));
-            return;
+            return false;
         }
-        let native = crate::objects::convert(name, &uuid, &parts);
+        // The objects this one includes: their attributes (an unreadable one is left
+        // out, as misp-stix cannot read it either).
+        let pe_attributes = pe.and_then(|p| object_attributes(p).ok());
+        let section_attributes: Vec<Vec<ObjAttr>> = sections
+            .iter()
+            .filter_map(|s| object_attributes(s).ok())
+            .collect();
+        let section_parts: Vec<Vec<crate::objects::Part>> =
+            section_attributes.iter().map(|a| parts_of(a)).collect();
+        let included_ids = pe_attributes
+            .iter()
+            .chain(section_attributes.iter())
+            .flatten()
+            .any(|a| a.to_ids);
+        let mut built = false;
+        let native = match (name, &pe_attributes) {
+            ("pe", _) => crate::objects::pe_file(&uuid, &parts, &section_parts).map(|obs| {
+                built = true;
+                Ok(obs)
+            }),
+            ("file", Some(pe_attributes)) => {
+                let mut native = crate::objects::convert(name, &uuid, &parts);
+                if let Some(Ok(obs)) = &mut native {
+                    let extension =
+                        crate::objects::pe_extension(&parts_of(pe_attributes), &section_parts);
+                    if let Some((ext, pattern)) = extension {
+                        extend_file(obs, ext, &pattern);
+                        built = true;
+                    }
+                }
+                native
+            }
+            _ => crate::objects::convert(name, &uuid, &parts),
+        };
         match native {
             Some(Ok(obs)) => {
-                let to_ids = attributes.iter().any(|a| a.to_ids);
+                let to_ids = attributes.iter().any(|a| a.to_ids) || (built && included_ids);
                 let attr = Attr {
                     uuid: &uuid,
                     kind: name,
@@ -906,6 +908,7 @@ impl Conversion {
                 self.push(Value::Object(x));
             }
         }
+        built
     }
 
     /// Split tags into TLP markings (their ids) and labels (appended).
@@ -944,6 +947,200 @@ impl Conversion {
             r.insert("source_ref".into(), json!(source));
             r.insert("target_ref".into(), json!(target));
             self.push(Value::Object(r));
+        }
+    }
+}
+
+/// The attributes of a MISP object; the first that is not an object or has no value
+/// makes the object unreadable: (property, rule, message).
+fn object_attributes(o: &Obj) -> Result<Vec<ObjAttr<'_>>, (String, Rule, &'static str)> {
+    let mut attributes = Vec::new();
+    for (k, a) in list(o, "Attribute").iter().enumerate() {
+        let Some(am) = a.as_object() else {
+            return Err((
+                format!("Attribute[{k}]"),
+                Rule::Type,
+                "an attribute is a JSON object",
+            ));
+        };
+        let relation = am
+            .get("object_relation")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let Some(v) = am.get("value").and_then(scalar_text) else {
+            return Err((
+                format!("Attribute[{k}].value"),
+                Rule::Required,
+                "an attribute needs a 'value'",
+            ));
+        };
+        let a_uuid = am
+            .get("uuid")
+            .and_then(Value::as_str)
+            .and_then(|u| Uuid::parse_str(u).ok())
+            .map(|u| u.hyphenated().to_string());
+        attributes.push(ObjAttr {
+            relation: relation.to_string(),
+            value: v,
+            uuid: a_uuid,
+            to_ids: am.get("to_ids").is_some_and(truthy),
+            in_pattern: am.get("to_ids").map_or_else(
+                || default_to_ids(am.get("type").and_then(Value::as_str).unwrap_or_default()),
+                truthy,
+            ),
+            raw: am,
+        });
+    }
+    Ok(attributes)
+}
+
+/// The attributes as the templates read them.
+fn parts_of<'a>(attributes: &'a [ObjAttr]) -> Vec<crate::objects::Part<'a>> {
+    attributes
+        .iter()
+        .map(|a| crate::objects::Part {
+            relation: &a.relation,
+            value: &a.value,
+            uuid: a.uuid.as_deref(),
+            kind: a
+                .raw
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+            data: a.raw.get("data").and_then(Value::as_str),
+            in_pattern: a.in_pattern,
+        })
+        .collect()
+}
+
+/// A file with the `windows-pebinary-ext` of the `pe` it includes: the extension on
+/// its `file` SCO, the extension's comparisons after the file's in the pattern.
+fn extend_file(obs: &mut Observable, ext: Obj, pattern: &[String]) {
+    if let Some(file) = obs.scos.first_mut().and_then(Value::as_object_mut) {
+        file.insert(
+            "extensions".into(),
+            json!({"windows-pebinary-ext": Value::Object(ext)}),
+        );
+    }
+    let inner = obs
+        .pattern
+        .strip_prefix('[')
+        .and_then(|p| p.strip_suffix(']'))
+        .unwrap_or_default();
+    let mut parts: Vec<&str> = Vec::new();
+    if !inner.is_empty() {
+        parts.push(inner);
+    }
+    parts.extend(pattern.iter().map(String::as_str));
+    obs.pattern = format!("[{}]", parts.join(" AND "));
+}
+
+/// misp-stix's relationship types of an object reference that includes a `pe` in a
+/// `file` or a `pe-section` in a `pe`.
+const PE_REFERENCES: [&str; 2] = ["includes", "included-in"];
+
+/// The uuids a MISP object's references include of template `name` (misp-stix's
+/// `_is_reference_included`: the reference names the template of the object it
+/// refers to).
+fn included_uuids<'a>(o: &'a Obj, name: &str) -> Vec<&'a str> {
+    list(o, "ObjectReference")
+        .into_iter()
+        .filter_map(Value::as_object)
+        .filter(|r| {
+            r.get("relationship_type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| PE_REFERENCES.contains(&t))
+                && r.get("Object")
+                    .and_then(|o| o.get("name"))
+                    .and_then(Value::as_str)
+                    == Some(name)
+        })
+        .filter_map(|r| r.get("referenced_uuid").and_then(Value::as_str))
+        .collect()
+}
+
+/// Convert the objects of an event in misp-stix's order: first every object but the
+/// `pe`, `pe-section` and `file` objects that include a `pe`; then each such file
+/// with its pe and the pe's sections (one `file` with `windows-pebinary-ext`); then the
+/// pe no file included (a `file` of its own); then the sections no pe took
+/// (`x-misp-object`, as misp-stix).
+fn convert_objects(c: &mut Conversion, objects: &[&Value], timestamp: i64) {
+    let name_of = |v: &Value| v.get("name").and_then(Value::as_str).map(str::to_string);
+    let uuid_of = |v: &Value| v.get("uuid").and_then(Value::as_str).map(str::to_string);
+    // uuid → index, per template (the last of a uuid, as misp-stix's dictionaries).
+    let mut by_uuid: HashMap<(String, String), usize> = HashMap::new();
+    for (n, o) in objects.iter().enumerate() {
+        if let (Some(name), Some(uuid)) = (name_of(o), uuid_of(o)) {
+            by_uuid.insert((name, uuid), n);
+        }
+    }
+    let present = |name: &str, uuids: Vec<&str>| -> Vec<usize> {
+        uuids
+            .into_iter()
+            .filter_map(|u| by_uuid.get(&(name.to_string(), u.to_string())).copied())
+            .collect()
+    };
+    let deferred = |o: &Value| match name_of(o).as_deref() {
+        Some("pe" | "pe-section") => true,
+        Some("file") => o
+            .as_object()
+            .is_some_and(|m| !included_uuids(m, "pe").is_empty()),
+        _ => false,
+    };
+    for (n, object) in objects.iter().enumerate() {
+        if !deferred(object) {
+            c.object(object, n, timestamp, None, &[]);
+        }
+    }
+    let mut used = HashSet::new();
+    let as_objects = |indices: &[usize]| -> Vec<&Obj> {
+        indices
+            .iter()
+            .filter_map(|i| objects[*i].as_object())
+            .collect()
+    };
+    for (n, object) in objects.iter().enumerate() {
+        let Some(file) = object.as_object().filter(|_| deferred(object)) else {
+            continue;
+        };
+        if name_of(object).as_deref() != Some("file") {
+            continue;
+        }
+        let pes = present("pe", included_uuids(file, "pe"));
+        let [pe] = pes[..] else {
+            c.object(object, n, timestamp, None, &[]);
+            continue;
+        };
+        let Some(pe_object) = objects[pe].as_object() else {
+            continue;
+        };
+        let sections = present("pe-section", included_uuids(pe_object, "pe-section"));
+        used.insert(pe);
+        if c.object(
+            object,
+            n,
+            timestamp,
+            Some(pe_object),
+            &as_objects(&sections),
+        ) {
+            used.extend(sections);
+        }
+    }
+    for (n, object) in objects.iter().enumerate() {
+        if name_of(object).as_deref() != Some("pe") || used.contains(&n) {
+            continue;
+        }
+        let sections = object
+            .as_object()
+            .map(|m| present("pe-section", included_uuids(m, "pe-section")))
+            .unwrap_or_default();
+        if c.object(object, n, timestamp, None, &as_objects(&sections)) {
+            used.extend(sections);
+        }
+    }
+    for (n, object) in objects.iter().enumerate() {
+        if name_of(object).as_deref() == Some("pe-section") && !used.contains(&n) {
+            c.object(object, n, timestamp, None, &[]);
         }
     }
 }

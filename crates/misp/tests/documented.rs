@@ -161,6 +161,12 @@ fn documented_objects_survive_export_and_import() {
         .iter()
         .chain(additional["objects"].as_object().expect("pairs by name"));
     for (name, pair) in objects {
+        // Objects that include others (a file with its pe and sections) and a pe alone
+        // are one STIX file with an extension; the export does not write pe objects
+        // back (docs/misp.md).
+        if pair["MISP"].is_array() || pair["MISP"]["name"] == "pe" {
+            continue;
+        }
         let first = event_to_stix(&event("objects", &pair["MISP"]), 0).expect("converts");
         let mut exporter = Exporter::new();
         for o in &first.objects {
