@@ -98,6 +98,8 @@ pub fn event_to_stix(event: &Value, position: usize) -> Result<Converted, MispEr
         out: Vec::new(),
         refs: Vec::new(),
         relationships: Vec::new(),
+        references: Vec::new(),
+        to_parse: HashSet::new(),
         markings: Vec::new(),
         skipped: Vec::new(),
         custom: Vec::new(),
@@ -270,11 +272,32 @@ struct Conversion {
     refs: Vec<String>,
     seen_refs: HashSet<String>,
     relationships: Vec<(String, &'static str, String, i64)>,
+    /// The references of MISP objects, resolved once every object is converted.
+    references: Vec<Reference>,
+    /// The uuids of the objects misp-stix sets aside to convert after the others (a
+    /// `pe`, its sections, a `file` including a `pe`, …) as far as the conversion has
+    /// gone: a reference to one of them is no relationship (misp-stix).
+    to_parse: HashSet<String>,
     markings: Vec<Tlp>,
     skipped: Vec<MispError>,
     custom: Vec<(String, String)>,
     /// Cluster uuid → the STIX id it was converted to (each cluster once per event).
     clusters: HashMap<String, String>,
+}
+
+/// A MISP object reference (`ObjectReference`) waiting for its target.
+struct Reference {
+    /// The object the reference is of, as converted.
+    source: String,
+    /// The uuid it refers to (misp-stix: the first object of the event whose id
+    /// holds it).
+    target: String,
+    kind: String,
+    /// `relationship--<the reference's uuid>`, when it has one.
+    id: Option<String>,
+    time: i64,
+    /// The MISP object, for the message when the target is not in the event.
+    object: String,
 }
 
 /// A converted observable: the SCOs and the pattern.
@@ -798,6 +821,7 @@ impl Conversion {
                 v.insert("object_marking_refs".into(), json!(markings));
             }
             self.push(Value::Object(v));
+            self.object_references(o, &uuid, &id, time);
             return false;
         }
         // The objects this one includes: their attributes (an unreadable one is left
@@ -855,6 +879,7 @@ impl Conversion {
                     object: true,
                 };
                 self.observable_attribute(&attr, obs, to_ids);
+                self.object_references(o, &uuid, &format!("observed-data--{uuid}"), time);
             }
             Some(Err((property, rule, message))) => self.skip(item, property, rule, &message),
             None => {
@@ -906,9 +931,42 @@ impl Conversion {
                 x.insert("x_misp_meta_category".into(), json!(meta));
                 x.insert("x_misp_name".into(), json!(name));
                 self.push(Value::Object(x));
+                self.object_references(o, &uuid, &id, time);
             }
         }
         built
+    }
+
+    /// The references of a converted object (its STIX id `source`), but those to an
+    /// object misp-stix sets aside (a `pe`, a `pe-section`, …), which it converts with
+    /// the object that includes it.
+    fn object_references(&mut self, o: &Obj, uuid: &str, source: &str, time: i64) {
+        for reference in list(o, "ObjectReference") {
+            let Some(r) = reference.as_object() else {
+                continue;
+            };
+            let Some(target) = r.get("referenced_uuid").and_then(Value::as_str) else {
+                continue;
+            };
+            if self.to_parse.contains(target) {
+                continue;
+            }
+            let kind = r
+                .get("relationship_type")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            self.references.push(Reference {
+                source: source.to_string(),
+                target: target.to_string(),
+                kind: kind.to_string(),
+                id: r
+                    .get("uuid")
+                    .and_then(Value::as_str)
+                    .map(|u| format!("relationship--{u}")),
+                time: r.get("timestamp").and_then(seconds).unwrap_or(time),
+                object: uuid.to_string(),
+            });
+        }
     }
 
     /// Split tags into TLP markings (their ids) and labels (appended).
@@ -929,26 +987,66 @@ impl Conversion {
     }
 
     fn flush_relationships(&mut self) {
-        for (source, kind, target, time) in std::mem::take(&mut self.relationships) {
-            let id = format!(
-                "relationship--{}",
-                Uuid::new_v5(
-                    &RELATIONSHIP_NAMESPACE,
-                    format!("{source} - {kind} - {target}").as_bytes()
-                )
+        for reference in std::mem::take(&mut self.references) {
+            let Some(target) = self
+                .refs
+                .iter()
+                .find(|r| r.contains(&reference.target))
+                .cloned()
+            else {
+                let message = format!(
+                    "the reference '{}' to {}: no object converted from the event has that uuid (misp-stix leaves the reference out too)",
+                    reference.kind, reference.target
+                );
+                self.skip(
+                    format!("object {}", reference.object),
+                    "ObjectReference",
+                    Rule::Reference,
+                    &message,
+                );
+                continue;
+            };
+            let id = reference
+                .id
+                .unwrap_or_else(|| relationship_id(&reference.source, &reference.kind, &target));
+            self.push_relationship(
+                id,
+                &reference.source,
+                &reference.kind,
+                &target,
+                reference.time,
             );
-            let mut r = Obj::new();
-            r.insert("type".into(), json!("relationship"));
-            r.insert("spec_version".into(), json!("2.1"));
-            r.insert("id".into(), json!(id));
-            r.insert("created".into(), json!(ms(time)));
-            r.insert("modified".into(), json!(ms(time)));
-            r.insert("relationship_type".into(), json!(kind));
-            r.insert("source_ref".into(), json!(source));
-            r.insert("target_ref".into(), json!(target));
-            self.push(Value::Object(r));
+        }
+        for (source, kind, target, time) in std::mem::take(&mut self.relationships) {
+            let id = relationship_id(&source, kind, &target);
+            self.push_relationship(id, &source, kind, &target, time);
         }
     }
+
+    fn push_relationship(&mut self, id: String, source: &str, kind: &str, target: &str, time: i64) {
+        let mut r = Obj::new();
+        r.insert("type".into(), json!("relationship"));
+        r.insert("spec_version".into(), json!("2.1"));
+        r.insert("id".into(), json!(id));
+        r.insert("created".into(), json!(ms(time)));
+        r.insert("modified".into(), json!(ms(time)));
+        r.insert("relationship_type".into(), json!(kind));
+        r.insert("source_ref".into(), json!(source));
+        r.insert("target_ref".into(), json!(target));
+        self.push(Value::Object(r));
+    }
+}
+
+/// misp-stix's id of a relationship without a uuid of its own: a UUIDv5 of
+/// `"<source> - <type> - <target>"`.
+fn relationship_id(source: &str, kind: &str, target: &str) -> String {
+    format!(
+        "relationship--{}",
+        Uuid::new_v5(
+            &RELATIONSHIP_NAMESPACE,
+            format!("{source} - {kind} - {target}").as_bytes()
+        )
+    )
 }
 
 /// The attributes of a MISP object; the first that is not an object or has no value
@@ -1087,7 +1185,32 @@ fn convert_objects(c: &mut Conversion, objects: &[&Value], timestamp: i64) {
             .is_some_and(|m| !included_uuids(m, "pe").is_empty()),
         _ => false,
     };
+    // misp-stix sets these aside as it meets them (a reference to one is no
+    // relationship): also the templates it converts last that Accord converts in
+    // their turn (`annotation`, `registry-key-value`, a `registry-key` containing one).
+    let set_aside = |o: &Value| {
+        deferred(o)
+            || matches!(
+                name_of(o).as_deref(),
+                Some("annotation" | "registry-key-value")
+            )
+            || (name_of(o).as_deref() == Some("registry-key")
+                && o.as_object().is_some_and(|m| {
+                    list(m, "ObjectReference").iter().any(|r| {
+                        r.get("relationship_type").and_then(Value::as_str) == Some("contains")
+                            && r.get("Object")
+                                .and_then(|o| o.get("name"))
+                                .and_then(Value::as_str)
+                                == Some("registry-key-value")
+                    })
+                }))
+    };
     for (n, object) in objects.iter().enumerate() {
+        if set_aside(object) {
+            if let Some(u) = uuid_of(object) {
+                c.to_parse.insert(u);
+            }
+        }
         if !deferred(object) {
             c.object(object, n, timestamp, None, &[]);
         }

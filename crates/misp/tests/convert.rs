@@ -147,6 +147,52 @@ fn a_bad_attribute_is_skipped_by_uuid_property_and_rule_and_the_rest_converted()
     );
 }
 
+/// An object reference becomes a relationship to the first object converted from its
+/// target (an attribute's observed-data here); one to nothing in the event is reported
+/// with rule misp-reference, and the rest is converted.
+#[test]
+fn object_references_are_relationships_and_a_dangling_one_is_reported() {
+    let mut e = event(
+        json!([{"uuid": "01ae0a21-c7ae-4c7f-b84b-b84a7ce53d1f", "type": "domain",
+        "value": "example.com", "category": "Network activity", "timestamp": "1603642920",
+        "to_ids": false}]),
+    );
+    e["Object"] = json!([{"name": "mutex", "meta-category": "misc", "timestamp": "1603642920",
+        "uuid": "b0f55591-6a63-4fbd-a169-064e64738d96",
+        "Attribute": [{"type": "text", "object_relation": "name", "value": "m", "to_ids": false,
+            "uuid": "c0f55591-6a63-4fbd-a169-064e64738d96"}],
+        "ObjectReference": [
+            {"referenced_uuid": "01ae0a21-c7ae-4c7f-b84b-b84a7ce53d1f",
+             "relationship_type": "communicates-with", "timestamp": "1603642950"},
+            {"uuid": "d0f55591-6a63-4fbd-a169-064e64738d96",
+             "referenced_uuid": "e0f55591-6a63-4fbd-a169-064e64738d96",
+             "relationship_type": "drops"}]}]);
+    let c = event_to_stix(&e, 0).unwrap();
+    let relationships: Vec<&Value> = c
+        .objects
+        .iter()
+        .filter(|o| o["type"] == "relationship")
+        .collect();
+    assert_eq!(relationships.len(), 1, "{relationships:#?}");
+    let r = relationships[0];
+    assert_eq!(
+        r["source_ref"],
+        "observed-data--b0f55591-6a63-4fbd-a169-064e64738d96"
+    );
+    assert_eq!(
+        r["target_ref"],
+        "observed-data--01ae0a21-c7ae-4c7f-b84b-b84a7ce53d1f"
+    );
+    assert_eq!(r["relationship_type"], "communicates-with");
+    assert_eq!(r["created"], "2020-10-25T16:22:30.000Z");
+    assert_eq!(c.skipped.len(), 1);
+    assert_eq!(c.skipped[0].rule, Rule::Reference);
+    assert_eq!(
+        c.skipped[0].item.as_deref(),
+        Some("object b0f55591-6a63-4fbd-a169-064e64738d96")
+    );
+}
+
 #[test]
 fn an_event_without_uuid_or_timestamp_is_refused() {
     let mut e = event(json!([]));
