@@ -195,15 +195,7 @@ impl Exporter {
             .and_then(Value::as_str)
             .and_then(|r| self.get(r))
         {
-            let org_uuid = org
-                .get("id")
-                .and_then(Value::as_str)
-                .and_then(|i| i.split("--").nth(1))
-                .unwrap_or_default();
-            e.insert(
-                "Orgc".into(),
-                json!({"uuid": org_uuid, "name": org.get("name").cloned().unwrap_or(json!(""))}),
-            );
+            e.insert("Orgc".into(), organisation(org));
         }
         let mut attributes = Vec::new();
         let mut objects = Vec::new();
@@ -295,11 +287,77 @@ impl Exporter {
                 attributes.push(a);
             }
         }
+        for r in refs {
+            if let Some(o) = self.get(r) {
+                if self.sighting(o, &mut attributes, &mut objects) {
+                    used.insert(r.to_string());
+                }
+            }
+        }
         out.attributes += attributes.len();
         e.insert("Attribute".into(), Value::Array(attributes));
         e.insert("Object".into(), Value::Array(objects));
         e.insert("Tag".into(), Value::Array(tags(c)));
         json!({ "Event": e })
+    }
+
+    /// A `sighting` (MISP sighting type 0) or an `opinion` `strongly-disagree` (type 1,
+    /// a false positive), as [`crate::to_stix`] writes them, back on the attribute they
+    /// are of (of a MISP object: on its first attribute, misp-stix gathering the
+    /// sightings of all its attributes): uuid, date, source, organisation. Whether it
+    /// found its attribute.
+    fn sighting(&self, o: &Obj, attributes: &mut [Value], objects: &mut [Value]) -> bool {
+        let (kind, target) = match o.get("type").and_then(Value::as_str) {
+            Some("sighting") => ("0", o.get("sighting_of_ref").and_then(Value::as_str)),
+            Some("opinion")
+                if o.get("opinion").and_then(Value::as_str) == Some("strongly-disagree") =>
+            {
+                ("1", strs(o, "object_refs").into_iter().next())
+            }
+            _ => return false,
+        };
+        let Some(target) = target.and_then(|t| t.split("--").nth(1)) else {
+            return false;
+        };
+        let id = o.get("id").and_then(Value::as_str).unwrap_or_default();
+        let mut s = Obj::new();
+        s.insert(
+            "uuid".into(),
+            json!(id.split("--").nth(1).unwrap_or_default()),
+        );
+        s.insert("type".into(), json!(kind));
+        if let Some(t) = o.get("created").and_then(Value::as_str).and_then(epoch) {
+            s.insert("date_sighting".into(), json!(t.to_string()));
+        }
+        if let Some(d) = o.get("description").and_then(Value::as_str) {
+            s.insert("source".into(), json!(d));
+        }
+        let org_ref = strs(o, "where_sighted_refs")
+            .into_iter()
+            .next()
+            .or_else(|| o.get("x_misp_author_ref").and_then(Value::as_str));
+        if let Some(org) = org_ref.and_then(|r| self.get(r)) {
+            s.insert("Organisation".into(), organisation(org));
+        }
+        let attribute = match attributes.iter_mut().find(|a| a["uuid"] == target) {
+            Some(a) => Some(a),
+            None => objects
+                .iter_mut()
+                .find(|x| x["uuid"] == target)
+                .and_then(|x| x.get_mut("Attribute"))
+                .and_then(Value::as_array_mut)
+                .and_then(|a| a.first_mut()),
+        };
+        let Some(Value::Object(a)) = attribute else {
+            return false;
+        };
+        match a.get_mut("Sighting") {
+            Some(Value::Array(list)) => list.push(Value::Object(s)),
+            _ => {
+                a.insert("Sighting".into(), json!([s]));
+            }
+        }
+        true
     }
 
     /// The MISP object an observed-data (with the indicator of the same uuid) or a
@@ -484,6 +542,16 @@ impl Exporter {
         };
         Some(retime(base(o, uuid, &kind, &value, to_ids), o, to_ids))
     }
+}
+
+/// A MISP organisation (`Orgc`, a sighting's `Organisation`) from its identity.
+fn organisation(identity: &Obj) -> Value {
+    let uuid = identity
+        .get("id")
+        .and_then(Value::as_str)
+        .and_then(|i| i.split("--").nth(1))
+        .unwrap_or_default();
+    json!({"uuid": uuid, "name": identity.get("name").cloned().unwrap_or(json!(""))})
 }
 
 fn retime(mut a: Value, o: &Obj, to_ids: bool) -> Value {

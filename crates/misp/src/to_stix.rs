@@ -99,6 +99,8 @@ pub fn event_to_stix(event: &Value, position: usize) -> Result<Converted, MispEr
         refs: Vec::new(),
         relationships: Vec::new(),
         references: Vec::new(),
+        identities: HashSet::new(),
+        sighting_identities: Vec::new(),
         to_parse: HashSet::new(),
         markings: Vec::new(),
         skipped: Vec::new(),
@@ -119,6 +121,7 @@ pub fn event_to_stix(event: &Value, position: usize) -> Result<Converted, MispEr
                     "created": ms(timestamp), "modified": ms(timestamp),
                     "name": name, "identity_class": "organization"
                 }));
+                c.identities.insert(id.clone());
                 c.identity = Some(id);
             }
         }
@@ -212,6 +215,7 @@ pub fn event_to_stix(event: &Value, position: usize) -> Result<Converted, MispEr
     if !markings.is_empty() {
         report.insert("object_marking_refs".into(), json!(markings));
     }
+    head.append(&mut c.sighting_identities);
     head.push(Value::Object(report));
     head.append(&mut c.out);
     for tlp in &c.markings {
@@ -272,6 +276,10 @@ struct Conversion {
     refs: Vec<String>,
     seen_refs: HashSet<String>,
     relationships: Vec<(String, &'static str, String, i64)>,
+    /// The identities converted (the event's creator, the organisations of sightings).
+    identities: HashSet<String>,
+    /// The identities of the sightings' organisations that are not the creator's.
+    sighting_identities: Vec<Value>,
     /// The references of MISP objects, resolved once every object is converted.
     references: Vec<Reference>,
     /// The uuids of the objects misp-stix sets aside to convert after the others (a
@@ -390,6 +398,7 @@ impl Conversion {
             tags,
             comment,
             galaxies: list(a, "Galaxy"),
+            sightings: list(a, "Sighting"),
             first_seen: a.get("first_seen").and_then(Value::as_str),
             last_seen: a.get("last_seen").and_then(Value::as_str),
             object: false,
@@ -467,6 +476,7 @@ impl Conversion {
             self.relationships.push((ind_id.clone(), kind, g, a.time));
         }
         self.push(Value::Object(ind));
+        self.sightings(a, &[ind_id]);
     }
 
     fn observable_attribute(&mut self, a: &Attr, obs: Observable, to_ids: bool) {
@@ -544,7 +554,11 @@ impl Conversion {
                 ind.insert("object_marking_refs".into(), json!(markings));
             }
             self.push(Value::Object(ind));
-            self.relationships.push((ind_id, "based-on", od_id, a.time));
+            self.relationships
+                .push((ind_id.clone(), "based-on", od_id.clone(), a.time));
+            self.sightings(a, &[od_id, ind_id]);
+        } else {
+            self.sightings(a, &[od_id]);
         }
     }
 
@@ -620,6 +634,7 @@ impl Conversion {
             self.relationships.push((id.clone(), kind, g, a.time));
         }
         self.push(Value::Object(o));
+        self.sightings(a, &[id]);
     }
 
     /// The galaxies of an attribute: the ids of their clusters, and the tags naming them.
@@ -821,6 +836,7 @@ impl Conversion {
                 v.insert("object_marking_refs".into(), json!(markings));
             }
             self.push(Value::Object(v));
+            self.object_sightings(&attributes, std::slice::from_ref(&id), time);
             self.object_references(o, &uuid, &id, time);
             return false;
         }
@@ -874,6 +890,7 @@ impl Conversion {
                         .and_then(Value::as_str)
                         .filter(|c| !c.is_empty()),
                     galaxies: Vec::new(),
+                    sightings: object_sightings(&attributes),
                     first_seen: o.get("first_seen").and_then(Value::as_str),
                     last_seen: o.get("last_seen").and_then(Value::as_str),
                     object: true,
@@ -931,6 +948,7 @@ impl Conversion {
                 x.insert("x_misp_meta_category".into(), json!(meta));
                 x.insert("x_misp_name".into(), json!(name));
                 self.push(Value::Object(x));
+                self.object_sightings(&attributes, std::slice::from_ref(&id), time);
                 self.object_references(o, &uuid, &id, time);
             }
         }
@@ -966,6 +984,108 @@ impl Conversion {
                 time: r.get("timestamp").and_then(seconds).unwrap_or(time),
                 object: uuid.to_string(),
             });
+        }
+    }
+
+    /// The sightings of an object's attributes, of what the object became (`refs`).
+    fn object_sightings(&mut self, attributes: &[ObjAttr], refs: &[String], time: i64) {
+        let sightings = object_sightings(attributes);
+        self.sightings_of(&sightings, refs, time);
+    }
+
+    fn sightings(&mut self, a: &Attr, refs: &[String]) {
+        self.sightings_of(&a.sightings, refs, a.time);
+    }
+
+    /// misp-stix's sightings: a `sighting` (type 0) of what the attribute or object
+    /// became, `sighting_of_ref` the one object or the one that is no observed-data,
+    /// `observed_data_refs` the observed-data; a false positive (type 1) an `opinion`
+    /// (`strongly-disagree`) of them all; an expiration (type 2) nothing. The
+    /// sighting's organisation is an identity (`where_sighted_refs`, the opinion's
+    /// `x_misp_author_ref`). `time` when a sighting has no date.
+    fn sightings_of(&mut self, sightings: &[&Value], refs: &[String], time: i64) {
+        let Some(first) = refs.first() else {
+            return;
+        };
+        let (observed, others): (Vec<&String>, Vec<&String>) = refs
+            .iter()
+            .partition(|r| refs.len() > 1 && r.starts_with("observed-data--"));
+        let sighting_of = others.first().copied().unwrap_or(first);
+        for sighting in sightings {
+            let Some(s) = sighting.as_object() else {
+                continue;
+            };
+            let kind = match s.get("type") {
+                Some(Value::String(t)) => t.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => continue,
+            };
+            if kind != "0" && kind != "1" {
+                continue;
+            }
+            let Some(uuid) = s
+                .get("uuid")
+                .and_then(Value::as_str)
+                .and_then(|u| Uuid::parse_str(u).ok())
+            else {
+                self.skip(
+                    format!("sighting of {first}"),
+                    "uuid",
+                    Rule::Uuid,
+                    "a sighting needs a valid 'uuid' (its STIX id)",
+                );
+                continue;
+            };
+            let when = s.get("date_sighting").and_then(seconds).unwrap_or(time);
+            let organisation = s
+                .get("Organisation")
+                .and_then(Value::as_object)
+                .and_then(|o| {
+                    let org_uuid = o.get("uuid").and_then(Value::as_str)?;
+                    let name = o.get("name").and_then(Value::as_str)?;
+                    Some((format!("identity--{org_uuid}"), name.to_string()))
+                });
+            if let Some((id, name)) = &organisation {
+                if self.identities.insert(id.clone()) {
+                    self.sighting_identities.push(json!({
+                        "type": "identity", "spec_version": "2.1", "id": id,
+                        "created": ms(when), "modified": ms(when),
+                        "name": name, "identity_class": "organization"
+                    }));
+                }
+            }
+            let mut o = Obj::new();
+            let kind = if kind == "0" { "sighting" } else { "opinion" };
+            o.insert("type".into(), json!(kind));
+            o.insert("spec_version".into(), json!("2.1"));
+            o.insert("id".into(), json!(format!("{kind}--{}", uuid.hyphenated())));
+            o.insert("created".into(), json!(ms(when)));
+            o.insert("modified".into(), json!(ms(when)));
+            if kind == "sighting" {
+                if let Some(source) = s
+                    .get("source")
+                    .and_then(Value::as_str)
+                    .filter(|d| !d.is_empty())
+                {
+                    o.insert("description".into(), json!(source));
+                }
+                o.insert("sighting_of_ref".into(), json!(sighting_of));
+                if refs.len() > 1 {
+                    o.insert("observed_data_refs".into(), json!(observed));
+                }
+                if let Some((id, _)) = &organisation {
+                    o.insert("where_sighted_refs".into(), json!([id]));
+                }
+            } else {
+                o.insert("explanation".into(), json!("False positive Sighting"));
+                o.insert("opinion".into(), json!("strongly-disagree"));
+                o.insert("object_refs".into(), json!(refs));
+                if let Some((id, name)) = &organisation {
+                    o.insert("authors".into(), json!([name]));
+                    o.insert("x_misp_author_ref".into(), json!(id));
+                }
+            }
+            self.push(Value::Object(o));
         }
     }
 
@@ -1090,6 +1210,14 @@ fn object_attributes(o: &Obj) -> Result<Vec<ObjAttr<'_>>, (String, Rule, &'stati
         });
     }
     Ok(attributes)
+}
+
+/// The sightings of an object's attributes, in order.
+fn object_sightings<'a>(attributes: &[ObjAttr<'a>]) -> Vec<&'a Value> {
+    attributes
+        .iter()
+        .flat_map(|a| list(a.raw, "Sighting"))
+        .collect()
 }
 
 /// The attributes as the templates read them.
@@ -1278,6 +1406,8 @@ struct Attr<'a> {
     tags: Vec<String>,
     comment: Option<&'a str>,
     galaxies: Vec<&'a Value>,
+    /// The MISP sightings (`Sighting`) of the attribute, or of the object's attributes.
+    sightings: Vec<&'a Value>,
     first_seen: Option<&'a str>,
     last_seen: Option<&'a str>,
     /// A MISP object: its indicator carries the TLP of its attributes' tags but not

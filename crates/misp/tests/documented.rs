@@ -147,11 +147,19 @@ fn documented_pairs_are_converted_as_misp_stix_converts_them() {
     assert_eq!(same, all, "objects: {same}/{all}");
 }
 
+/// The MISP events `accord export --format misp` writes for these STIX objects.
+fn export(objects: &[Value]) -> accord_misp::from_stix::Exported {
+    let mut exporter = accord_misp::from_stix::Exporter::new();
+    for o in objects {
+        exporter.add(&o.to_string()).expect("an object with an id");
+    }
+    exporter.render()
+}
+
 /// `accord export --format misp` gives the objects back: the STIX of each documented
 /// object pair, exported to a MISP event and converted again, is the same STIX.
 #[test]
 fn documented_objects_survive_export_and_import() {
-    use accord_misp::from_stix::Exporter;
     let (pairs, additional) = (pairs(), read("additional.json"));
     let mut failed = Vec::new();
     let mut total = 0;
@@ -168,11 +176,7 @@ fn documented_objects_survive_export_and_import() {
             continue;
         }
         let first = event_to_stix(&event("objects", &pair["MISP"]), 0).expect("converts");
-        let mut exporter = Exporter::new();
-        for o in &first.objects {
-            exporter.add(&o.to_string()).expect("an object with an id");
-        }
-        let exported = exporter.render();
+        let exported = export(&first.objects);
         assert_eq!(exported.events.len(), 1, "{name}: one event");
         let objects = exported.events[0]["Event"]["Object"]
             .as_array()
@@ -293,4 +297,33 @@ fn unmapped_types_and_templates_are_kept_and_named() {
     let mapped =
         event_to_stix(&event("objects", &pairs["objects"]["asn"]["MISP"]), 0).expect("converts");
     assert!(mapped.custom.is_empty(), "{:?}", mapped.custom);
+}
+
+/// Sightings and false positives come back on the attribute they are of: the STIX of
+/// each attribute pair with sightings, exported and converted again, has the same
+/// sightings and opinions.
+#[test]
+fn sightings_survive_export_and_import() {
+    let additional = read("additional.json");
+    let mut checked = 0;
+    for (name, pair) in additional["attributes"].as_object().expect("pairs by name") {
+        if pair["MISP"]["Sighting"].is_null() {
+            continue;
+        }
+        let first = event_to_stix(&event("attributes", &pair["MISP"]), 0).expect("converts");
+        let exported = export(&first.objects);
+        let again = event_to_stix(&exported.events[0]["Event"], 0).expect("converts again");
+        let sightings = |objects: &[Value]| -> BTreeMap<String, Value> {
+            objects
+                .iter()
+                .filter(|o| matches!(o["type"].as_str(), Some("sighting" | "opinion")))
+                .map(|o| (o["id"].as_str().unwrap_or_default().to_string(), o.clone()))
+                .collect()
+        };
+        let before = sightings(&first.objects);
+        assert!(!before.is_empty(), "{name}: sightings converted");
+        assert_eq!(before, sightings(&again.objects), "{name}");
+        checked += 1;
+    }
+    assert_eq!(checked, 4, "the four attribute pairs with sightings");
 }
