@@ -639,10 +639,19 @@ impl Conversion {
 
     /// The galaxies of an attribute: the ids of their clusters, and the tags naming them.
     fn attribute_galaxies(&mut self, a: &Attr) -> (Vec<String>, HashSet<String>) {
+        self.galaxies_of(&a.galaxies, a.time)
+    }
+
+    /// Convert galaxies: the ids of their clusters (each once), and the tags naming them.
+    fn galaxies_of(&mut self, galaxies: &[&Value], time: i64) -> (Vec<String>, HashSet<String>) {
         let mut tags = HashSet::new();
-        let mut ids = Vec::new();
-        for galaxy in &a.galaxies {
-            ids.extend(self.galaxy(galaxy, a.time, &mut tags));
+        let mut ids: Vec<String> = Vec::new();
+        for galaxy in galaxies {
+            for id in self.galaxy(galaxy, time, &mut tags) {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
         }
         for id in &ids {
             self.add_ref(id);
@@ -818,6 +827,12 @@ impl Conversion {
                 }
             }
         }
+        // misp-stix: the galaxies of the object's attributes (merged by galaxy type)
+        // are clusters the object relates to; their tags are no labels.
+        let galaxies = object_galaxies(&attributes);
+        let (galaxy_ids, galaxy_tags) =
+            self.galaxies_of(&galaxies.iter().collect::<Vec<_>>(), time);
+        tags.retain(|t| !galaxy_tags.contains(t));
         if let Some((stix_type, props, kill_chain)) = crate::objects::sdo(name, &parts) {
             let id = format!("{stix_type}--{uuid}");
             let mut v = Obj::new();
@@ -837,7 +852,7 @@ impl Conversion {
             }
             self.push(Value::Object(v));
             self.object_sightings(&attributes, std::slice::from_ref(&id), time);
-            self.object_references(o, &uuid, &id, time);
+            self.object_links(o, &uuid, &id, &galaxy_ids, time);
             return false;
         }
         // The objects this one includes: their attributes (an unreadable one is left
@@ -896,7 +911,8 @@ impl Conversion {
                     object: true,
                 };
                 self.observable_attribute(&attr, obs, to_ids);
-                self.object_references(o, &uuid, &format!("observed-data--{uuid}"), time);
+                let source = format!("observed-data--{uuid}");
+                self.object_links(o, &uuid, &source, &galaxy_ids, time);
             }
             Some(Err((property, rule, message))) => self.skip(item, property, rule, &message),
             None => {
@@ -949,10 +965,21 @@ impl Conversion {
                 x.insert("x_misp_name".into(), json!(name));
                 self.push(Value::Object(x));
                 self.object_sightings(&attributes, std::slice::from_ref(&id), time);
-                self.object_references(o, &uuid, &id, time);
+                self.object_links(o, &uuid, &id, &galaxy_ids, time);
             }
         }
         built
+    }
+
+    /// The relationships of a converted object (its STIX id `source`): to the clusters
+    /// of its attributes' galaxies, and its references.
+    fn object_links(&mut self, o: &Obj, uuid: &str, source: &str, galaxies: &[String], time: i64) {
+        for g in galaxies {
+            let kind = relationship_type(source, g);
+            self.relationships
+                .push((source.to_string(), kind, g.clone(), time));
+        }
+        self.object_references(o, uuid, source, time);
     }
 
     /// The references of a converted object (its STIX id `source`), but those to an
@@ -1210,6 +1237,33 @@ fn object_attributes(o: &Obj) -> Result<Vec<ObjAttr<'_>>, (String, Rule, &'stati
         });
     }
     Ok(attributes)
+}
+
+/// misp-stix's galaxies of an object's attributes: one per galaxy type, in the order
+/// the types first appear, with the clusters of every galaxy of that type (each once).
+fn object_galaxies(attributes: &[ObjAttr]) -> Vec<Value> {
+    let mut merged: Vec<Value> = Vec::new();
+    for galaxy in attributes.iter().flat_map(|a| list(a.raw, "Galaxy")) {
+        let Some(existing) = merged
+            .iter_mut()
+            .find(|g| g.get("type") == galaxy.get("type"))
+        else {
+            merged.push(galaxy.clone());
+            continue;
+        };
+        let clusters = list(galaxy.as_object().unwrap_or(&Obj::new()), "GalaxyCluster")
+            .into_iter()
+            .cloned()
+            .collect::<Vec<_>>();
+        if let Some(Value::Array(have)) = existing.get_mut("GalaxyCluster") {
+            for cluster in clusters {
+                if !have.iter().any(|c| c.get("uuid") == cluster.get("uuid")) {
+                    have.push(cluster);
+                }
+            }
+        }
+    }
+    merged
 }
 
 /// The sightings of an object's attributes, in order.
@@ -2055,6 +2109,10 @@ fn relationship_type(source: &str, target: &str) -> &'static str {
         ) => "indicates",
         ("campaign", "attack-pattern" | "malware" | "tool") => "uses",
         ("campaign", "intrusion-set" | "threat-actor") => "attributed-to",
+        ("campaign", "identity" | "vulnerability") => "targets",
+        ("attack-pattern", "identity" | "location" | "vulnerability") => "targets",
+        ("attack-pattern", "tool") => "uses",
+        ("course-of-action", "attack-pattern" | "tool") => "mitigates",
         ("vulnerability", _) => "related-to",
         _ => "related-to",
     }
