@@ -1760,6 +1760,46 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
     Some(out)
 }
 
+/// The MISP type of a relation of an identity template.
+fn identity_kind(relation: &str) -> &'static str {
+    match relation {
+        "e-mail" => "email-src",
+        "email-address" => "target-email",
+        "fax-number" | "phone-number" => "phone-number",
+        "first-name" => "first-name",
+        "middle-name" => "middle-name",
+        "last-name" => "last-name",
+        "full-name" => "full-name",
+        _ => "text",
+    }
+}
+
+/// The attributes of an object of an identity template from its `identity` (the
+/// inverse of [`identity`]): the natives (the name as `full-name`, or `name`), each
+/// value of `contact_information`, the custom properties.
+fn identity_attributes(o: &Obj, t: &IdentityTemplate, out: &mut Vec<Back>) {
+    // The name goes back as `full-name`: converted again it is the name whether it
+    // was one or joined from the parts (the parts then went into it, none is custom).
+    for (relation, property) in t.natives {
+        if let Some(v) = o.get(*property) {
+            out.extend(back(identity_kind(relation), relation, v));
+        }
+    }
+    if let Some(c) = o.get("contact_information").and_then(Value::as_str) {
+        for entry in c.split(" / ") {
+            let Some((relation, values)) = entry.split_once(": ") else {
+                continue;
+            };
+            if t.contact.contains(&relation) {
+                for v in values.split("; ") {
+                    out.extend(back(identity_kind(relation), relation, &json!(v)));
+                }
+            }
+        }
+    }
+    customs(o, out, identity_kind);
+}
+
 /// The attributes of an object misp-stix writes as an SDO ([`sdo`]), from that SDO.
 pub(crate) fn sdo_attributes(name: &str, o: &Obj) -> Option<Vec<Back>> {
     let mut out = Vec::new();
@@ -1782,25 +1822,9 @@ pub(crate) fn sdo_attributes(name: &str, o: &Obj) -> Option<Vec<Back>> {
                 }
             });
         }
-        "employee" => {
-            if o.get("x_misp_first_name").is_none() && o.get("x_misp_last_name").is_none() {
-                field("name", "full-name", "full-name", &mut out);
-            }
-            field("roles", "text", "employee-type", &mut out);
-            field("description", "text", "text", &mut out);
-            if let Some(c) = o.get("contact_information").and_then(Value::as_str) {
-                if let Some(v) = c.strip_prefix("email-address: ") {
-                    for e in v.split("; ") {
-                        out.extend(back("target-email", "email-address", &json!(e)));
-                    }
-                }
-            }
-            customs(o, &mut out, |r| match r {
-                "first-name" => "first-name",
-                "last-name" => "last-name",
-                _ => "text",
-            });
-        }
+        "employee" => identity_attributes(o, &EMPLOYEE, &mut out),
+        "organization" => identity_attributes(o, &ORGANIZATION, &mut out),
+        "person" => identity_attributes(o, &PERSON, &mut out),
         "course-of-action" => {
             field("name", "text", "name", &mut out);
             field("description", "text", "description", &mut out);
@@ -2893,6 +2917,102 @@ fn software(
     observable(prefix, uuid, props, parts)
 }
 
+/// How misp-stix makes an `identity` of a MISP object of a template
+/// (`_parse_employee_object`, `_parse_organization_object`, `_parse_person_object`).
+struct IdentityTemplate {
+    class: &'static str,
+    /// The relations a native property holds one value of.
+    single: &'static [&'static str],
+    /// The relations joined into the name when there is no `full-name`.
+    name_parts: &'static [&'static str],
+    /// relation → property: one value (a single relation) or the list.
+    natives: &'static [(&'static str, &'static str)],
+    /// The relations of `contact_information` (`relation: v1; v2`, joined by ` / `).
+    contact: &'static [&'static str],
+}
+
+const EMPLOYEE: IdentityTemplate = IdentityTemplate {
+    class: "individual",
+    single: &["first-name", "full-name", "last-name", "text"],
+    name_parts: &["first-name", "last-name"],
+    natives: &[
+        ("employee-type", "roles"),
+        ("full-name", "name"),
+        ("text", "description"),
+    ],
+    contact: &["email-address"],
+};
+
+const ORGANIZATION: IdentityTemplate = IdentityTemplate {
+    class: "organization",
+    single: &["description", "name"],
+    name_parts: &[],
+    natives: &[
+        ("description", "description"),
+        ("name", "name"),
+        ("role", "roles"),
+    ],
+    contact: &["address", "e-mail", "fax-number", "phone-number"],
+};
+
+const PERSON: IdentityTemplate = IdentityTemplate {
+    class: "individual",
+    single: &[
+        "first-name",
+        "full-name",
+        "last-name",
+        "middle-name",
+        "text",
+    ],
+    name_parts: &["first-name", "middle-name", "last-name"],
+    natives: &[
+        ("full-name", "name"),
+        ("text", "description"),
+        ("role", "roles"),
+    ],
+    contact: &["address", "e-mail", "fax-number", "phone-number"],
+};
+
+/// The `identity` of an object of an identity template; `None` without a name (stix2
+/// refuses it: misp-stix writes an `x-misp-object`).
+fn identity(mut all: Groups, t: &IdentityTemplate) -> Option<(&'static str, Obj, bool)> {
+    let repeated = all.split(Some(t.single));
+    let mut props = Obj::new();
+    props.insert("identity_class".into(), json!(t.class));
+    if !t.name_parts.is_empty() && !all.has("full-name") {
+        let name: Vec<String> = t
+            .name_parts
+            .iter()
+            .filter_map(|r| all.pop(r).map(|mut v| v.remove(0)))
+            .collect();
+        if !name.is_empty() {
+            props.insert("name".into(), json!(name.join(" ")));
+        }
+    }
+    for (relation, property) in t.natives {
+        if let Some(mut v) = all.pop(relation) {
+            let value = if t.single.contains(relation) {
+                json!(v.remove(0))
+            } else {
+                json!(v)
+            };
+            props.insert((*property).into(), value);
+        }
+    }
+    let contact: Vec<String> = t
+        .contact
+        .iter()
+        .filter_map(|r| all.pop(r).map(|v| format!("{r}: {}", v.join("; "))))
+        .collect();
+    if !contact.is_empty() {
+        props.insert("contact_information".into(), json!(contact.join(" / ")));
+    }
+    all.restore(repeated);
+    all.custom(&mut props);
+    props.get("name")?;
+    Some(("identity", props, false))
+}
+
 /// The SDO misp-stix writes for an object of a template that is no observable:
 /// (STIX type, properties, with the `misp-category` kill chain phase); `None` for any
 /// other template. `vulnerability`, `attack-pattern`, `course-of-action`.
@@ -2935,41 +3055,9 @@ pub(crate) fn sdo(name: &str, parts: &[Part]) -> Option<(&'static str, Obj, bool
             }
             Some(("attack-pattern", props, true))
         }
-        "employee" => {
-            let repeated = all.split(Some(&["first-name", "full-name", "last-name", "text"]));
-            let mut props = Obj::new();
-            props.insert("identity_class".into(), json!("individual"));
-            if !all.has("full-name") {
-                let name: Vec<String> = ["first-name", "last-name"]
-                    .iter()
-                    .filter_map(|r| all.pop(r).map(|mut v| v.remove(0)))
-                    .collect();
-                if !name.is_empty() {
-                    props.insert("name".into(), json!(name.join(" ")));
-                }
-            }
-            if let Some(v) = all.pop("employee-type") {
-                props.insert("roles".into(), json!(v));
-            }
-            if let Some(mut v) = all.pop("full-name") {
-                props.insert("name".into(), json!(v.remove(0)));
-            }
-            if let Some(mut v) = all.pop("text") {
-                props.insert("description".into(), json!(v.remove(0)));
-            }
-            if let Some(v) = all.pop("email-address") {
-                props.insert(
-                    "contact_information".into(),
-                    json!(format!("email-address: {}", v.join("; "))),
-                );
-            }
-            all.restore(repeated);
-            all.custom(&mut props);
-            if !props.contains_key("name") {
-                return None;
-            }
-            Some(("identity", props, false))
-        }
+        "employee" => identity(all, &EMPLOYEE),
+        "organization" => identity(all, &ORGANIZATION),
+        "person" => identity(all, &PERSON),
         "course-of-action" => {
             let repeated = all.split(None);
             let mut props = Obj::new();
