@@ -2917,6 +2917,139 @@ fn software(
     observable(prefix, uuid, props, parts)
 }
 
+/// misp-stix's `script`: a `malware` (`is_family: false`) when a `state` is
+/// `Malicious`, else a `tool` (which needs a name: without one, `x-misp-object`);
+/// `name` from `filename`, `description` from `comment`, a malware's
+/// `implementation_languages` from `language`, the rest custom (an attachment with
+/// its content `{"value", "data"}`).
+fn script(parts: &[Part], mut all: Groups) -> Option<(&'static str, Obj, bool)> {
+    all.pop("script-as-attachment");
+    let malicious = all
+        .0
+        .iter()
+        .any(|(r, v)| r == "state" && v.iter().any(|s| s == "Malicious"));
+    let repeated = all.split(Some(&["comment", "filename"]));
+    let mut props = Obj::new();
+    all.natives(
+        &[("comment", "description"), ("filename", "name")],
+        &mut props,
+    );
+    if malicious {
+        if let Some(languages) = all.pop("language") {
+            props.insert("implementation_languages".into(), json!(languages));
+        }
+    }
+    all.restore(repeated);
+    all.custom(&mut props);
+    let mut attachments: Vec<Value> = parts
+        .iter()
+        .filter(|p| p.relation == "script-as-attachment")
+        .map(|p| match p.data.filter(|d| !d.is_empty()) {
+            Some(data) => json!({"value": p.value, "data": data}),
+            None => json!(p.value),
+        })
+        .collect();
+    if !attachments.is_empty() {
+        let value = if attachments.len() == 1 {
+            attachments.remove(0)
+        } else {
+            Value::Array(attachments)
+        };
+        props.insert(custom_name("script-as-attachment"), value);
+    }
+    if malicious {
+        props.insert("is_family".into(), json!(false));
+        Some(("malware", props, true))
+    } else {
+        props.get("name")?;
+        Some(("tool", props, true))
+    }
+}
+
+/// `geolocation` relation → `location` property, in misp-stix's order.
+const GEOLOCATION: [(&str, &str); 8] = [
+    ("address", "street_address"),
+    ("city", "city"),
+    ("countrycode", "country"),
+    ("latitude", "latitude"),
+    ("longitude", "longitude"),
+    ("region", "region"),
+    ("text", "description"),
+    ("zipcode", "postal_code"),
+];
+
+/// misp-stix's `geolocation`: a `location` (`precision` the `accuracy-radius` in
+/// metres when there are coordinates); a coordinate that is no decimal number stays
+/// custom with its other half. `None` when no place is left (no coordinates, country
+/// or region) or a coordinate is out of range: stix2 refuses it, misp-stix writes an
+/// `x-misp-object`.
+fn geolocation(mut all: Groups) -> Option<(&'static str, Obj, bool)> {
+    let repeated = all.split(None);
+    let mut kept = Groups::default();
+    let mut number = |all: &mut Groups, relation: &str| -> Option<f64> {
+        let value = all.first(relation)?;
+        match canonical_float(&value) {
+            Some(f) => Some(f),
+            None => {
+                all.pop(relation);
+                kept.0.push((relation.to_string(), vec![value]));
+                None
+            }
+        }
+    };
+    let halves = [all.has("latitude"), all.has("longitude")];
+    let latitude = number(&mut all, "latitude");
+    let longitude = number(&mut all, "longitude");
+    let radius = number(&mut all, "accuracy-radius");
+    if halves[0] != halves[1] && latitude.or(longitude).is_some() {
+        // stix2 refuses a decimal coordinate without its other half.
+        return None;
+    }
+    let mut props = Obj::new();
+    let coordinates = match (latitude, longitude) {
+        (Some(lat), Some(lon)) if all.has("latitude") && all.has("longitude") => {
+            if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+                return None;
+            }
+            Some((lat, lon))
+        }
+        _ => {
+            // A coordinate without its other half goes custom too.
+            for half in ["latitude", "longitude"] {
+                if let Some(v) = all.pop(half) {
+                    kept.0.push((half.to_string(), v));
+                }
+            }
+            None
+        }
+    };
+    if let (Some(r), Some(_)) = (radius, coordinates) {
+        let precision = r * 1000.0;
+        if precision.is_finite() {
+            all.pop("accuracy-radius");
+            props.insert("precision".into(), json!(precision));
+        }
+    }
+    for (relation, property) in GEOLOCATION {
+        if let Some(mut v) = all.pop(relation) {
+            let value = v.remove(0);
+            let value = match (relation, coordinates) {
+                ("latitude", Some((lat, _))) => json!(lat),
+                ("longitude", Some((_, lon))) => json!(lon),
+                _ => json!(value),
+            };
+            props.insert(property.into(), value);
+        }
+    }
+    if coordinates.is_none() && !props.contains_key("country") && !props.contains_key("region") {
+        return None;
+    }
+    all.restore(kept);
+    all.restore(repeated);
+    all.custom(&mut props);
+    Some(("location", props, false))
+}
+
 /// How misp-stix makes an `identity` of a MISP object of a template
 /// (`_parse_employee_object`, `_parse_organization_object`, `_parse_person_object`).
 struct IdentityTemplate {
@@ -3058,6 +3191,8 @@ pub(crate) fn sdo(name: &str, parts: &[Part]) -> Option<(&'static str, Obj, bool
         "employee" => identity(all, &EMPLOYEE),
         "organization" => identity(all, &ORGANIZATION),
         "person" => identity(all, &PERSON),
+        "script" => script(parts, all),
+        "geolocation" => geolocation(all),
         "course-of-action" => {
             let repeated = all.split(None);
             let mut props = Obj::new();

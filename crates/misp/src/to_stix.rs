@@ -846,6 +846,15 @@ impl Conversion {
             let mut labels = labels;
             let markings = self.tags(&tags, &mut labels);
             v.insert("labels".into(), Value::Array(labels));
+            // misp-stix: a location is described by the object's comment, unless
+            // its `text` says otherwise.
+            if let Some(c) = o
+                .get("comment")
+                .and_then(Value::as_str)
+                .filter(|c| stix_type == "location" && !c.is_empty())
+            {
+                v.insert("description".into(), json!(c));
+            }
             v.extend(props);
             if !markings.is_empty() {
                 v.insert("object_marking_refs".into(), json!(markings));
@@ -2303,7 +2312,13 @@ fn default_category(kind: &str) -> &'static str {
         "github-username" => "Social network",
         "regkey" => "Persistence mechanism",
         "email" => "Social network",
-        "text" | "comment" | "other" => "Other",
+        "text" | "comment" | "other" | "float" | "counter" | "boolean" | "datetime" | "hex" => {
+            "Other"
+        }
+        "first-name" | "middle-name" | "last-name" | "full-name" | "phone-number"
+        | "nationality" | "passport-number" => "Person",
+        "target-email" => "Targeting data",
+        "cpe" => "External analysis",
         "iban" | "bic" | "btc" | "xmr" | "bank-account-nr" | "aba-rtn" | "bin" | "cc-number"
         | "prtn" | "dash" => "Financial fraud",
         _ => "Network activity",

@@ -170,12 +170,16 @@ fn documented_objects_survive_export_and_import() {
         .chain(additional["objects"].as_object().expect("pairs by name"));
     for (name, pair) in objects {
         // Objects that include others (a file with its pe and sections) and a pe alone
-        // are one STIX file with an extension; the export does not write pe objects
-        // nor galaxies back (docs/misp.md).
+        // are one STIX file with an extension; the export does not write pe, script
+        // (malware, tool) or geolocation (location) objects nor galaxies back
+        // (docs/misp.md).
         let galaxies = pair["MISP"]["Attribute"]
             .as_array()
             .is_some_and(|a| a.iter().any(|a| a.get("Galaxy").is_some()));
-        if pair["MISP"].is_array() || pair["MISP"]["name"] == "pe" || galaxies {
+        let not_exported = ["pe", "script", "geolocation"]
+            .iter()
+            .any(|n| pair["MISP"]["name"] == *n);
+        if pair["MISP"].is_array() || not_exported || galaxies {
             continue;
         }
         let first = event_to_stix(&event("objects", &pair["MISP"]), 0).expect("converts");
