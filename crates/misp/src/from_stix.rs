@@ -287,12 +287,20 @@ impl Exporter {
                 attributes.push(a);
             }
         }
+        let mut reports = Vec::new();
         for r in refs {
             if let Some(o) = self.get(r) {
                 if self.sighting(o, &mut attributes, &mut objects) {
                     used.insert(r.to_string());
                 }
+                if let Some(report) = event_report(o) {
+                    reports.push(report);
+                    used.insert(r.to_string());
+                }
             }
+        }
+        if !reports.is_empty() {
+            e.insert("EventReport".into(), Value::Array(reports));
         }
         out.attributes += attributes.len();
         e.insert("Attribute".into(), Value::Array(attributes));
@@ -542,6 +550,31 @@ impl Exporter {
         };
         Some(retime(base(o, uuid, &kind, &value, to_ids), o, to_ids))
     }
+}
+
+/// The event report a `note` labelled `misp:data-layer="Event Report"` (as
+/// [`crate::to_stix`] writes them) comes from: uuid, `name` from its abstract,
+/// `content`, `timestamp`.
+fn event_report(o: &Obj) -> Option<Value> {
+    if o.get("type").and_then(Value::as_str) != Some("note")
+        || !strs(o, "labels").contains(&"misp:data-layer=\"Event Report\"")
+    {
+        return None;
+    }
+    let id = o.get("id").and_then(Value::as_str)?;
+    let mut r = Obj::new();
+    r.insert("uuid".into(), json!(id.split("--").nth(1)?));
+    if let Some(name) = o.get("abstract") {
+        r.insert("name".into(), name.clone());
+    }
+    r.insert(
+        "content".into(),
+        o.get("content").cloned().unwrap_or(json!("")),
+    );
+    if let Some(t) = o.get("created").and_then(Value::as_str).and_then(epoch) {
+        r.insert("timestamp".into(), json!(t.to_string()));
+    }
+    Some(Value::Object(r))
 }
 
 /// A MISP organisation (`Orgc`, a sighting's `Organisation`) from its identity.

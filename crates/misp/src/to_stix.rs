@@ -141,6 +141,12 @@ pub fn event_to_stix(event: &Value, position: usize) -> Result<Converted, MispEr
         c.attribute(attribute, n, timestamp);
     }
     convert_objects(&mut c, &objects, timestamp);
+    let published = map.get("published").is_some_and(truthy)
+        && map.get("publish_timestamp").is_some_and(truthy);
+    let container = if published { "report" } else { "grouping" };
+    for report in list(map, "EventReport") {
+        c.event_report(report, &objects, timestamp, &format!("{container}--{uuid}"));
+    }
     // Event galaxies, then tags (those naming a converted cluster are not labels).
     let mut galaxy_tags = HashSet::new();
     for galaxy in list(map, "Galaxy") {
@@ -158,8 +164,6 @@ pub fn event_to_stix(event: &Value, position: usize) -> Result<Converted, MispEr
         .collect();
     let markings = c.tags(&tags, &mut labels);
     c.flush_relationships();
-    let published = map.get("published").is_some_and(truthy)
-        && map.get("publish_timestamp").is_some_and(truthy);
     let mut report = Obj::new();
     let name = map
         .get("info")
@@ -980,6 +984,77 @@ impl Conversion {
         built
     }
 
+    /// misp-stix's note of an event report: `abstract` its name, `content` its text,
+    /// `object_refs` what the attributes and objects the text mentions
+    /// (`@[attribute](uuid)`, `@[object](uuid)`) became, else the event's report or
+    /// grouping (`container`).
+    fn event_report(&mut self, report: &Value, objects: &[&Value], time: i64, container: &str) {
+        let Some(r) = report.as_object() else {
+            return;
+        };
+        let Some(uuid) = r
+            .get("uuid")
+            .and_then(Value::as_str)
+            .and_then(|u| Uuid::parse_str(u).ok())
+        else {
+            self.skip(
+                "event report".into(),
+                "uuid",
+                Rule::Uuid,
+                "an event report needs a valid 'uuid' (its STIX id)",
+            );
+            return;
+        };
+        let content = r.get("content").and_then(Value::as_str).unwrap_or_default();
+        let time = r.get("timestamp").and_then(seconds).unwrap_or(time);
+        let mut refs: Vec<String> = Vec::new();
+        for feature in ["attribute", "object"] {
+            for mentioned in report_mentions(content, feature) {
+                // An object's attribute stands for its object.
+                let owner = objects
+                    .iter()
+                    .filter_map(|o| o.as_object())
+                    .find(|o| {
+                        o.get("uuid").and_then(Value::as_str) == Some(mentioned)
+                            || list(o, "Attribute")
+                                .iter()
+                                .any(|a| a.get("uuid").and_then(Value::as_str) == Some(mentioned))
+                    })
+                    .and_then(|o| o.get("uuid").and_then(Value::as_str));
+                let ids = self.refs.iter().filter(|id| {
+                    let (kind, id_uuid) = id.split_once("--").unwrap_or_default();
+                    match owner {
+                        Some(o) => id_uuid == o,
+                        None => id_uuid == mentioned && !SCO_TYPES.contains(&kind),
+                    }
+                });
+                for id in ids {
+                    if !refs.contains(id) {
+                        refs.push(id.clone());
+                    }
+                }
+            }
+        }
+        if refs.is_empty() {
+            refs.push(container.to_string());
+        }
+        let mut o = Obj::new();
+        insert_head(
+            &mut o,
+            "note",
+            &format!("note--{}", uuid.hyphenated()),
+            self.identity.as_deref(),
+            time,
+        );
+        if let Some(name) = r.get("name").and_then(Value::as_str) {
+            o.insert("abstract".into(), json!(name));
+        }
+        o.insert("content".into(), json!(content));
+        o.insert("object_refs".into(), json!(refs));
+        o.insert("labels".into(), json!(["misp:data-layer=\"Event Report\""]));
+        self.push(Value::Object(o));
+    }
+
     /// The relationships of a converted object (its STIX id `source`): to the clusters
     /// of its attributes' galaxies, and its references.
     fn object_links(&mut self, o: &Obj, uuid: &str, source: &str, galaxies: &[String], time: i64) {
@@ -1273,6 +1348,59 @@ fn object_galaxies(attributes: &[ObjAttr]) -> Vec<Value> {
         }
     }
     merged
+}
+
+/// The STIX cyber-observable types: an attribute's SCOs are not what an event report
+/// mentioning the attribute refers to (misp-stix).
+const SCO_TYPES: [&str; 18] = [
+    "artifact",
+    "autonomous-system",
+    "directory",
+    "domain-name",
+    "email-addr",
+    "email-message",
+    "file",
+    "ipv4-addr",
+    "ipv6-addr",
+    "mac-addr",
+    "mutex",
+    "network-traffic",
+    "process",
+    "software",
+    "url",
+    "user-account",
+    "windows-registry-key",
+    "x509-certificate",
+];
+
+/// The uuids an event report's text mentions as `@[feature](uuid)` or
+/// `@![feature](uuid)` (misp-stix's pattern: a lower-case hexadecimal uuid), in order.
+fn report_mentions<'a>(content: &'a str, feature: &str) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    let mut rest = content;
+    while let Some(at) = rest.find('@') {
+        let after = &rest[at + 1..];
+        rest = after;
+        let after = after.strip_prefix('!').unwrap_or(after);
+        let Some(after) = after
+            .strip_prefix('[')
+            .and_then(|a| a.strip_prefix(feature))
+            .and_then(|a| a.strip_prefix("]("))
+        else {
+            continue;
+        };
+        let Some(candidate) = after.get(..36) else {
+            continue;
+        };
+        let shape = candidate.char_indices().all(|(i, ch)| match i {
+            8 | 13 | 18 | 23 => ch == '-',
+            _ => ch.is_ascii_digit() || ('a'..='f').contains(&ch),
+        });
+        if shape && after[36..].starts_with(')') {
+            out.push(candidate);
+        }
+    }
+    out
 }
 
 /// The sightings of an object's attributes, in order.

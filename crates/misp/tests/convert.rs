@@ -344,3 +344,59 @@ proptest! {
         }
     }
 }
+
+/// An event report is a note (as misp-stix writes it) referring to what the attributes
+/// and objects its text mentions became (an attribute's observed-data and indicator,
+/// not its SCOs; an object's attribute stands for the object), else to the event's
+/// grouping; exported, it comes back as the same event report.
+#[test]
+fn event_reports_are_notes_and_come_back() {
+    let text = std::fs::read_to_string(format!(
+        "{}/../../fixtures/misp/sightings-references-reports.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("the fixture is readable");
+    let event = read_events(&text).expect("events").remove(0);
+    let c = event_to_stix(&event, 0).unwrap();
+    let note = by_id(&c.objects, "note--e1a2b3c4-d5e6-4f70-8192-a3b4c5d6e7f8");
+    let mut refs: Vec<&str> = note["object_refs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    refs.sort_unstable();
+    assert_eq!(
+        refs,
+        [
+            "indicator--91ae0a21-c7ae-4c7f-b84b-b84a7ce53d1f",
+            "indicator--b0f55591-6a63-4fbd-a169-064e64738d96",
+            "mutex--b0f55591-6a63-4fbd-a169-064e64738d96",
+            "observed-data--91ae0a21-c7ae-4c7f-b84b-b84a7ce53d1f",
+            "observed-data--b0f55591-6a63-4fbd-a169-064e64738d96",
+            "x-misp-attribute--93ae0a21-c7ae-4c7f-b84b-b84a7ce53d1f",
+        ]
+    );
+    assert_eq!(note["abstract"], "Incident summary");
+    let empty = by_id(&c.objects, "note--e2a2b3c4-d5e6-4f70-8192-a3b4c5d6e7f8");
+    assert_eq!(
+        empty["object_refs"],
+        json!(["grouping--c3d4e5f6-0718-4293-a4b5-c6d7e8f90a1b"])
+    );
+    let mut exporter = Exporter::new();
+    for o in &c.objects {
+        exporter.add(&o.to_string()).unwrap();
+    }
+    let exported = exporter.render();
+    let again = event_to_stix(&exported.events[0]["Event"], 0).unwrap();
+    for id in [
+        "note--e1a2b3c4-d5e6-4f70-8192-a3b4c5d6e7f8",
+        "note--e2a2b3c4-d5e6-4f70-8192-a3b4c5d6e7f8",
+    ] {
+        let before = by_id(&c.objects, id);
+        let after = by_id(&again.objects, id);
+        for key in ["abstract", "content", "created", "labels"] {
+            assert_eq!(before[key], after[key], "{id} {key}");
+        }
+    }
+}
