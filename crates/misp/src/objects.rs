@@ -2941,9 +2941,23 @@ fn script(parts: &[Part], mut all: Groups) -> Option<(&'static str, Obj, bool)> 
     }
     all.restore(repeated);
     all.custom(&mut props);
+    attachment_custom(parts, "script-as-attachment", &mut props);
+    if malicious {
+        props.insert("is_family".into(), json!(false));
+        Some(("malware", props, true))
+    } else {
+        props.get("name")?;
+        Some(("tool", props, true))
+    }
+}
+
+/// The custom property of an attachment relation: each value with its content
+/// (`{"value", "data"}`) when it has one, one as is, several a list (misp-stix's
+/// `_handle_custom_data_field`).
+fn attachment_custom(parts: &[Part], relation: &str, props: &mut Obj) {
     let mut attachments: Vec<Value> = parts
         .iter()
-        .filter(|p| p.relation == "script-as-attachment")
+        .filter(|p| p.relation == relation)
         .map(|p| match p.data.filter(|d| !d.is_empty()) {
             Some(data) => json!({"value": p.value, "data": data}),
             None => json!(p.value),
@@ -2955,15 +2969,29 @@ fn script(parts: &[Part], mut all: Groups) -> Option<(&'static str, Obj, bool)> 
         } else {
             Value::Array(attachments)
         };
-        props.insert(custom_name("script-as-attachment"), value);
+        props.insert(custom_name(relation), value);
     }
-    if malicious {
-        props.insert("is_family".into(), json!(false));
-        Some(("malware", props, true))
-    } else {
-        props.get("name")?;
-        Some(("tool", props, true))
+}
+
+/// misp-stix's `annotation` that annotates converted objects: a `note` (`content`
+/// the first `text`, `object_refs` the objects `refs` holds of the uuids it refers to,
+/// the rest custom). `None` when it annotates nothing converted or has no text
+/// (misp-stix writes an `x-misp-object`).
+pub(crate) fn annotation(parts: &[Part], refs: Vec<String>) -> Option<(&'static str, Obj, bool)> {
+    if refs.is_empty() {
+        return None;
     }
+    let mut all = observed_groups(parts);
+    all.pop("attachment");
+    let repeated = all.split(Some(&["text"]));
+    let mut props = Obj::new();
+    props.insert("object_refs".into(), json!(refs));
+    all.natives(&[("text", "content")], &mut props);
+    props.get("content")?;
+    all.restore(repeated);
+    all.custom(&mut props);
+    attachment_custom(parts, "attachment", &mut props);
+    Some(("note", props, false))
 }
 
 /// `geolocation` relation → `location` property, in misp-stix's order.

@@ -24,6 +24,8 @@ use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use accord_stix::types::SCO_TYPES;
+
 use crate::error::{MispError, Rule};
 
 /// misp-stix's namespace for the UUIDv5 of relationships (`abstract.py`, `_UUIDv4`).
@@ -837,7 +839,11 @@ impl Conversion {
         let (galaxy_ids, galaxy_tags) =
             self.galaxies_of(&galaxies.iter().collect::<Vec<_>>(), time);
         tags.retain(|t| !galaxy_tags.contains(t));
-        if let Some((stix_type, props, kill_chain)) = crate::objects::sdo(name, &parts) {
+        let sdo = match name {
+            "annotation" => crate::objects::annotation(&parts, self.annotated(o)),
+            _ => crate::objects::sdo(name, &parts),
+        };
+        if let Some((stix_type, props, kill_chain)) = sdo {
             let id = format!("{stix_type}--{uuid}");
             let mut v = Obj::new();
             insert_head(&mut v, stix_type, &id, self.identity.as_deref(), time);
@@ -865,7 +871,12 @@ impl Conversion {
             }
             self.push(Value::Object(v));
             self.object_sightings(&attributes, std::slice::from_ref(&id), time);
-            self.object_links(o, &uuid, &id, &galaxy_ids, time);
+            if stix_type == "note" {
+                // misp-stix: an annotation's references are its object_refs.
+                self.galaxy_links(&id, &galaxy_ids, time);
+            } else {
+                self.object_links(o, &uuid, &id, &galaxy_ids, time);
+            }
             return false;
         }
         // The objects this one includes: their attributes (an unreadable one is left
@@ -1025,6 +1036,7 @@ impl Conversion {
                     let (kind, id_uuid) = id.split_once("--").unwrap_or_default();
                     match owner {
                         Some(o) => id_uuid == o,
+                        // An attribute's SCOs are not what a report mentioning it refers to.
                         None => id_uuid == mentioned && !SCO_TYPES.contains(&kind),
                     }
                 });
@@ -1058,12 +1070,45 @@ impl Conversion {
     /// The relationships of a converted object (its STIX id `source`): to the clusters
     /// of its attributes' galaxies, and its references.
     fn object_links(&mut self, o: &Obj, uuid: &str, source: &str, galaxies: &[String], time: i64) {
+        self.galaxy_links(source, galaxies, time);
+        self.object_references(o, uuid, source, time);
+    }
+
+    fn galaxy_links(&mut self, source: &str, galaxies: &[String], time: i64) {
         for g in galaxies {
             let kind = relationship_type(source, g);
             self.relationships
                 .push((source.to_string(), kind, g.clone(), time));
         }
-        self.object_references(o, uuid, source, time);
+    }
+
+    /// What an `annotation` object annotates (misp-stix): with a reference `annotates`,
+    /// the objects converted so far, of the types a note refers to, whose uuid one of
+    /// its references names.
+    fn annotated(&self, o: &Obj) -> Vec<String> {
+        let references: Vec<&Obj> = list(o, "ObjectReference")
+            .into_iter()
+            .filter_map(Value::as_object)
+            .collect();
+        let annotates = references
+            .iter()
+            .any(|r| r.get("relationship_type").and_then(Value::as_str) == Some("annotates"));
+        if !annotates {
+            return Vec::new();
+        }
+        let mut refs: Vec<String> = Vec::new();
+        for r in references {
+            let Some(target) = r.get("referenced_uuid").and_then(Value::as_str) else {
+                continue;
+            };
+            for id in &self.refs {
+                let (kind, id_uuid) = id.split_once("--").unwrap_or_default();
+                if id_uuid == target && NOTE_REFERENCE_TYPES.contains(&kind) && !refs.contains(id) {
+                    refs.push(id.clone());
+                }
+            }
+        }
+        refs
     }
 
     /// The references of a converted object (its STIX id `source`), but those to an
@@ -1350,27 +1395,23 @@ fn object_galaxies(attributes: &[ObjAttr]) -> Vec<Value> {
     merged
 }
 
-/// The STIX cyber-observable types: an attribute's SCOs are not what an event report
-/// mentioning the attribute refers to (misp-stix).
-const SCO_TYPES: [&str; 18] = [
-    "artifact",
-    "autonomous-system",
-    "directory",
-    "domain-name",
-    "email-addr",
-    "email-message",
-    "file",
-    "ipv4-addr",
-    "ipv6-addr",
-    "mac-addr",
-    "mutex",
-    "network-traffic",
-    "process",
-    "software",
-    "url",
-    "user-account",
-    "windows-registry-key",
-    "x509-certificate",
+/// The types of what misp-stix lets an annotation's note refer to.
+const NOTE_REFERENCE_TYPES: [&str; 15] = [
+    "attack-pattern",
+    "campaign",
+    "course-of-action",
+    "identity",
+    "indicator",
+    "intrusion-set",
+    "malware",
+    "observed-data",
+    "report",
+    "threat-actor",
+    "tool",
+    "vulnerability",
+    "x-misp-attribute",
+    "x-misp-galaxy-cluster",
+    "x-misp-object",
 ];
 
 /// The uuids an event report's text mentions as `@[feature](uuid)` or
@@ -1498,7 +1539,7 @@ fn convert_objects(c: &mut Conversion, objects: &[&Value], timestamp: i64) {
             .collect()
     };
     let deferred = |o: &Value| match name_of(o).as_deref() {
-        Some("pe" | "pe-section") => true,
+        Some("pe" | "pe-section" | "annotation") => true,
         Some("file") => o
             .as_object()
             .is_some_and(|m| !included_uuids(m, "pe").is_empty()),
@@ -1506,13 +1547,10 @@ fn convert_objects(c: &mut Conversion, objects: &[&Value], timestamp: i64) {
     };
     // misp-stix sets these aside as it meets them (a reference to one is no
     // relationship): also the templates it converts last that Accord converts in
-    // their turn (`annotation`, `registry-key-value`, a `registry-key` containing one).
+    // their turn (`registry-key-value`, a `registry-key` containing one).
     let set_aside = |o: &Value| {
         deferred(o)
-            || matches!(
-                name_of(o).as_deref(),
-                Some("annotation" | "registry-key-value")
-            )
+            || name_of(o).as_deref() == Some("registry-key-value")
             || (name_of(o).as_deref() == Some("registry-key")
                 && o.as_object().is_some_and(|m| {
                     list(m, "ObjectReference").iter().any(|r| {
@@ -1582,6 +1620,12 @@ fn convert_objects(c: &mut Conversion, objects: &[&Value], timestamp: i64) {
     }
     for (n, object) in objects.iter().enumerate() {
         if name_of(object).as_deref() == Some("pe-section") && !used.contains(&n) {
+            c.object(object, n, timestamp, None, &[]);
+        }
+    }
+    // Annotations last: they refer to what the others became.
+    for (n, object) in objects.iter().enumerate() {
+        if name_of(object).as_deref() == Some("annotation") {
             c.object(object, n, timestamp, None, &[]);
         }
     }
