@@ -310,6 +310,7 @@ pub(crate) fn convert(
         "user-account" => Some(Ok(user_account(uuid, all, ids))),
         "ip-port" => ip_port(uuid, parts, all, ids),
         "network-connection" => network_connection(uuid, parts, all, ids),
+        "netflow" => netflow(uuid, parts, all, ids),
         "domain-ip" => domain_ip(uuid, parts, all, ids),
         "email" => email(uuid, parts, all, ids),
         "file" => file(uuid, parts, all, ids),
@@ -2992,6 +2993,171 @@ pub(crate) fn annotation(parts: &[Part], refs: Vec<String>) -> Option<(&'static 
     all.custom(&mut props);
     attachment_custom(parts, "attachment", &mut props);
     Some(("note", props, false))
+}
+
+/// `netflow` relation → `network-traffic` property (misp-stix's
+/// `netflow_object_mapping`): integers, times, then the extensions.
+const NETFLOW_INTEGERS: [(&str, &str); 4] = [
+    ("src-port", "src_port"),
+    ("dst-port", "dst_port"),
+    ("byte-count", "src_byte_count"),
+    ("packet-count", "src_packets"),
+];
+const NETFLOW_TIMES: [(&str, &str); 2] =
+    [("first-packet-seen", "start"), ("last-packet-seen", "end")];
+const NETFLOW_EXTENSIONS: [(&str, &str); 2] = [
+    ("icmp-type", "extensions.'icmp-ext'.icmp_type_hex"),
+    ("tcp-flags", "extensions.'tcp-ext'.src_flags_hex"),
+];
+
+/// An AS number as PyMISP gives it to misp-stix: without its `AS`, an asdot value
+/// (`1.2`) as the number it denotes.
+pub(crate) fn pymisp_as(value: &str) -> String {
+    let value = if value.to_ascii_uppercase().starts_with("AS") {
+        &value[2..]
+    } else {
+        value
+    };
+    if let Some((high, low)) = value.split_once('.') {
+        if let (Ok(h), Ok(l)) = (high.parse::<u64>(), low.parse::<u64>()) {
+            if !high.starts_with(['+', '-']) && !low.starts_with(['+', '-']) {
+                return (h * 65536 + l).to_string();
+            }
+        }
+    }
+    value.to_string()
+}
+
+/// misp-stix's `netflow`: a `network-traffic--<object uuid>` from and to the
+/// addresses (each `belongs_to_refs` its `autonomous-system`, ids the attributes'
+/// uuids), ports, byte and packet counts, `start`/`end`, `protocols` (`tcp` with the
+/// TCP flags' `tcp-ext`, the `protocol` lower-cased, else `ip`), the rest custom.
+/// `None` without an address or with a `last-packet-seen` (stix2 refuses them:
+/// `x-misp-object`).
+fn netflow(
+    uuid: &str,
+    parts_in: &[Part],
+    mut all: Groups,
+    mut ids: Groups,
+) -> Option<Result<Observable, Refusal>> {
+    let repeated = all.split(None);
+    let mut nt = Obj::new();
+    let mut scos = Vec::new();
+    let mut kept = Groups::default();
+    for end in ["src", "dst"] {
+        let ip_relation = format!("ip-{end}");
+        let as_relation = format!("{end}-as");
+        let Some(ip) = all.pop(&ip_relation).map(|mut v| v.remove(0)) else {
+            continue;
+        };
+        let ip_uuid = part_uuid(parts_in, &ip_relation, &ip)?;
+        let t = match ip_type(&ip) {
+            Ok(t) => t,
+            Err(e) => return Some(Err(e)),
+        };
+        let mut address = json!({"value": ip});
+        if let Some(value) = all.pop(&as_relation).map(|mut v| v.remove(0)) {
+            let as_uuid = part_uuid(parts_in, &as_relation, &value)?;
+            let number = pymisp_as(&value);
+            match canonical_int(&number).filter(|n| *n >= 0) {
+                Some(n) => {
+                    let as_id = format!("autonomous-system--{as_uuid}");
+                    address["belongs_to_refs"] = json!([as_id]);
+                    scos.push(sco(t, ip_uuid, address.take()));
+                    scos.push(sco("autonomous-system", as_uuid, json!({"number": n})));
+                }
+                None => {
+                    kept.0.push((as_relation.clone(), vec![number]));
+                    scos.push(sco(t, ip_uuid, address.take()));
+                }
+            }
+        } else {
+            scos.push(sco(t, ip_uuid, address.take()));
+        }
+        nt.insert(format!("{end}_ref"), json!(format!("{t}--{ip_uuid}")));
+    }
+    if nt.is_empty() {
+        return None;
+    }
+    let mut protocols: Vec<String> = Vec::new();
+    if let Some(mut flags) = all.pop("tcp-flags") {
+        nt.insert(
+            "extensions".into(),
+            json!({"tcp-ext": {"src_flags_hex": flags.remove(0)}}),
+        );
+        protocols.push("tcp".into());
+    }
+    if let Some(mut p) = all.pop("protocol") {
+        let p = p.remove(0).to_lowercase();
+        if !protocols.contains(&p) {
+            protocols.push(p);
+        }
+    }
+    if protocols.is_empty() {
+        protocols.push("ip".into());
+    }
+    nt.insert("protocols".into(), json!(protocols));
+    for (relation, property) in NETFLOW_INTEGERS {
+        let port = relation.ends_with("port");
+        all.convert_first(relation, property, &mut nt, &mut kept, |v| {
+            canonical_int(v)
+                .filter(|n| {
+                    if port {
+                        (0..=65535).contains(n)
+                    } else {
+                        *n >= 0
+                    }
+                })
+                .map(Value::from)
+        });
+    }
+    all.timestamps(&NETFLOW_TIMES, &mut nt, &mut kept);
+    // stix2 refuses an `end` without `is_active: false`, which misp-stix does not
+    // write: a netflow with its last packet's time is an `x-misp-object`.
+    if nt.contains_key("end") {
+        return None;
+    }
+    all.restore(kept);
+    all.restore(repeated);
+    all.custom(&mut nt);
+    let prefix = "network-traffic";
+    let mut parts = Vec::new();
+    let repeated = ids.split(None);
+    for end in ["src", "dst"] {
+        let feature = format!("{prefix}:{end}_ref");
+        let mut reference = Vec::new();
+        if let Some(mut ip) = ids.pop(&format!("ip-{end}")) {
+            let ip = ip.remove(0);
+            let t = if ip.contains(':') {
+                "ipv6-addr"
+            } else {
+                "ipv4-addr"
+            };
+            reference.push(format!("{feature}.type = '{t}'"));
+            reference.push(format!("{feature}.value = '{ip}'"));
+        }
+        if let Some(mut number) = ids.pop(&format!("{end}-as")) {
+            reference.push(format!(
+                "{feature}.belongs_to_refs[0].number = '{}'",
+                pymisp_as(&number.remove(0))
+            ));
+        }
+        if !reference.is_empty() {
+            parts.push(format!("({})", reference.join(" AND ")));
+        }
+    }
+    if let Some(mut p) = ids.pop("protocol") {
+        parts.push(format!(
+            "{prefix}:protocols[0] = '{}'",
+            p.remove(0).to_lowercase()
+        ));
+    }
+    ids.native_pattern(prefix, &NETFLOW_INTEGERS, &mut parts);
+    ids.native_pattern(prefix, &NETFLOW_TIMES, &mut parts);
+    ids.native_pattern(prefix, &NETFLOW_EXTENSIONS, &mut parts);
+    ids.restore(repeated);
+    ids.custom_pattern(prefix, &mut parts);
+    Some(Ok(observable_with(prefix, uuid, nt, scos, &parts)))
 }
 
 /// `geolocation` relation → `location` property, in misp-stix's order.

@@ -960,6 +960,9 @@ impl Conversion {
                                 m.insert(key.into(), v.clone());
                             }
                         }
+                        if m.get("type").and_then(Value::as_str) == Some("AS") {
+                            m.insert("value".into(), json!(a.value));
+                        }
                         // PyMISP gives an attribute without a category its type's default.
                         if !m.contains_key("category") {
                             if let Some(t) = a.raw.get("type").and_then(Value::as_str) {
@@ -1341,13 +1344,17 @@ fn object_attributes(o: &Obj) -> Result<Vec<ObjAttr<'_>>, (String, Rule, &'stati
             .get("object_relation")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        let Some(v) = am.get("value").and_then(scalar_text) else {
+        let Some(mut v) = am.get("value").and_then(scalar_text) else {
             return Err((
                 format!("Attribute[{k}].value"),
                 Rule::Required,
                 "an attribute needs a 'value'",
             ));
         };
+        if am.get("type").and_then(Value::as_str) == Some("AS") {
+            // PyMISP gives misp-stix an AS without its `AS`, an asdot one as a number.
+            v = crate::objects::pymisp_as(&v);
+        }
         let a_uuid = am
             .get("uuid")
             .and_then(Value::as_str)
