@@ -297,6 +297,9 @@ impl Exporter {
                     reports.push(report);
                     used.insert(r.to_string());
                 }
+                if object_reference(o, &attributes, &mut objects) {
+                    used.insert(r.to_string());
+                }
             }
         }
         if !reports.is_empty() {
@@ -575,6 +578,57 @@ fn event_report(o: &Obj) -> Option<Value> {
         r.insert("timestamp".into(), json!(t.to_string()));
     }
     Some(Value::Object(r))
+}
+
+/// A `relationship` from what a MISP object became to what another object or an
+/// attribute of the event became (as [`crate::to_stix`] writes object references):
+/// an `ObjectReference` of that object (uuid from the relationship's id, the
+/// referenced uuid, the type, the time). Whether it was one.
+fn object_reference(o: &Obj, attributes: &[Value], objects: &mut [Value]) -> bool {
+    if o.get("type").and_then(Value::as_str) != Some("relationship") {
+        return false;
+    }
+    let uuid_of = |key: &str| {
+        o.get(key)
+            .and_then(Value::as_str)
+            .and_then(|r| r.split("--").nth(1))
+    };
+    let (Some(id), Some(source), Some(target)) =
+        (uuid_of("id"), uuid_of("source_ref"), uuid_of("target_ref"))
+    else {
+        return false;
+    };
+    let kind = o
+        .get("relationship_type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    // An indicator based on its observed-data is one MISP object or attribute.
+    if source == target && kind == "based-on" {
+        return false;
+    }
+    let known = |u: &str| {
+        attributes.iter().any(|a| a["uuid"] == u) || objects.iter().any(|x| x["uuid"] == u)
+    };
+    if !known(target) {
+        return false;
+    }
+    let Some(Value::Object(object)) = objects.iter_mut().find(|x| x["uuid"] == source) else {
+        return false;
+    };
+    let mut reference = Obj::new();
+    reference.insert("uuid".into(), json!(id));
+    reference.insert("referenced_uuid".into(), json!(target));
+    reference.insert("relationship_type".into(), json!(kind));
+    if let Some(t) = o.get("created").and_then(Value::as_str).and_then(epoch) {
+        reference.insert("timestamp".into(), json!(t.to_string()));
+    }
+    match object.get_mut("ObjectReference") {
+        Some(Value::Array(list)) => list.push(Value::Object(reference)),
+        _ => {
+            object.insert("ObjectReference".into(), json!([reference]));
+        }
+    }
+    true
 }
 
 /// A MISP organisation (`Orgc`, a sighting's `Organisation`) from its identity.

@@ -334,3 +334,30 @@ fn sightings_survive_export_and_import() {
     }
     assert_eq!(checked, 4, "the four attribute pairs with sightings");
 }
+
+/// Object references come back: the relationships of the pair with references
+/// between objects, exported (each an `ObjectReference` of its object) and converted
+/// again, are the same relationships.
+#[test]
+fn object_references_survive_export_and_import() {
+    let additional = read("additional.json");
+    let misp = &additional["objects"]["object references"]["MISP"];
+    let first = event_to_stix(&event("objects", misp), 0).expect("converts");
+    let exported = export(&first.objects);
+    let again = event_to_stix(&exported.events[0]["Event"], 0).expect("converts again");
+    let relationships = |objects: &[Value]| -> BTreeMap<String, Value> {
+        objects
+            .iter()
+            .filter(|o| o["type"] == "relationship")
+            .map(|o| (o["id"].as_str().unwrap_or_default().to_string(), o.clone()))
+            .collect()
+    };
+    let before = relationships(&first.objects);
+    assert!(
+        before
+            .values()
+            .any(|r| r["relationship_type"] == "connected-to"),
+        "the pair has object references"
+    );
+    assert_eq!(before, relationships(&again.objects));
+}
