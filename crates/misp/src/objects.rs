@@ -311,6 +311,7 @@ pub(crate) fn convert(
         "ip-port" => ip_port(uuid, parts, all, ids),
         "network-connection" => network_connection(uuid, parts, all, ids),
         "netflow" => netflow(uuid, parts, all, ids),
+        "lnk" => lnk(uuid, parts, all, ids),
         "domain-ip" => domain_ip(uuid, parts, all, ids),
         "email" => email(uuid, parts, all, ids),
         "file" => file(uuid, parts, all, ids),
@@ -3158,6 +3159,126 @@ fn netflow(
     ids.restore(repeated);
     ids.custom_pattern(prefix, &mut parts);
     Some(Ok(observable_with(prefix, uuid, nt, scos, &parts)))
+}
+
+/// The hashes of an `lnk` object (misp-stix's `lnk_hash_types`).
+const LNK_HASHES: [&str; 10] = [
+    "md5",
+    "sha1",
+    "sha224",
+    "sha256",
+    "sha384",
+    "sha512",
+    "sha512/224",
+    "sha512/256",
+    "ssdeep",
+    "tlsh",
+];
+const LNK_TIMES: [(&str, &str); 3] = [
+    ("lnk-access-time", "atime"),
+    ("lnk-creation-time", "ctime"),
+    ("lnk-modification-time", "mtime"),
+];
+
+/// misp-stix's `lnk`: a `file--<object uuid>` (`name` the first `filename`, `hashes`,
+/// `size`, `atime`/`ctime`/`mtime` from the lnk times, `parent_directory_ref` a
+/// `directory` of the first `path`, else `fullpath`), the rest custom. `None` with a
+/// malware sample (an `x-misp-object`, as Accord's `file`).
+fn lnk(
+    uuid: &str,
+    parts_in: &[Part],
+    mut all: Groups,
+    mut ids: Groups,
+) -> Option<Result<Observable, Refusal>> {
+    if all.has("malware-sample") {
+        return None;
+    }
+    let mut single: Vec<&str> = LNK_TIMES.iter().map(|(r, _)| *r).collect();
+    single.push("size-in-bytes");
+    single.extend(LNK_HASHES);
+    let repeated = all.split(Some(&single));
+    let mut props = Obj::new();
+    let mut scos = Vec::new();
+    for relation in ["path", "fullpath"] {
+        if let Some(path) = all.select_first(relation) {
+            let a_uuid = part_uuid(parts_in, relation, &path)?;
+            scos.push(sco("directory", a_uuid, json!({"path": path})));
+            props.insert(
+                "parent_directory_ref".into(),
+                json!(format!("directory--{a_uuid}")),
+            );
+            break;
+        }
+    }
+    let mut kept = Groups::default();
+    all.convert_first("size-in-bytes", "size", &mut props, &mut kept, |v| {
+        canonical_int(v).filter(|n| *n >= 0).map(Value::from)
+    });
+    if let Some(name) = all.select_first("filename") {
+        props.insert("name".into(), json!(name));
+    }
+    let mut hashes = Obj::new();
+    for relation in LNK_HASHES {
+        let Some(value) = all.first(relation) else {
+            continue;
+        };
+        if let Some((name, hex)) = file_hash(relation, &value) {
+            all.pop(relation);
+            hashes.insert(sco_hash_key(name).into(), json!(hex));
+        }
+    }
+    if !hashes.is_empty() {
+        props.insert("hashes".into(), Value::Object(hashes));
+    }
+    all.timestamps(&LNK_TIMES, &mut props, &mut kept);
+    all.restore(kept);
+    all.restore(repeated);
+    // misp-stix writes a path it leaves custom with its attribute's uuid:
+    // `[path, uuid]`, several a list of those.
+    for relation in ["path", "fullpath"] {
+        if let Some(paths) = all.pop(relation) {
+            let mut pairs: Vec<Value> = paths
+                .iter()
+                .map(|p| json!([p, part_uuid(parts_in, relation, p)]))
+                .collect();
+            let value = if pairs.len() == 1 {
+                pairs.remove(0)
+            } else {
+                Value::Array(pairs)
+            };
+            props.insert(custom_name(relation), value);
+        }
+    }
+    all.custom(&mut props);
+    let prefix = "file";
+    let mut parts = Vec::new();
+    let repeated = ids.split(Some(&single));
+    ids.native_pattern(prefix, &LNK_TIMES, &mut parts);
+    if let Some(names) = ids.pop("filename") {
+        parts.extend(names.iter().map(|n| format!("{prefix}:name = '{n}'")));
+    }
+    for relation in ["path", "fullpath"] {
+        if let Some(paths) = ids.pop(relation) {
+            parts.extend(
+                paths
+                    .iter()
+                    .map(|p| format!("{prefix}:parent_directory_ref.path = '{p}'")),
+            );
+        }
+    }
+    for relation in LNK_HASHES {
+        let Some(value) = pattern_hash(&ids, relation) else {
+            continue;
+        };
+        if let Some((name, _)) = file_hash(relation, &value) {
+            ids.pop(relation);
+            parts.push(format!("{} = '{value}'", hash_path(prefix, name)));
+        }
+    }
+    ids.native_pattern(prefix, &[("size-in-bytes", "size")], &mut parts);
+    ids.restore(repeated);
+    ids.custom_pattern(prefix, &mut parts);
+    Some(Ok(observable_with(prefix, uuid, props, scos, &parts)))
 }
 
 /// `geolocation` relation → `location` property, in misp-stix's order.
