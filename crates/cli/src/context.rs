@@ -126,6 +126,19 @@ impl Node {
         }
     }
 
+    /// The organisation `name` names, checked as [`Self::require_organisation`] checks
+    /// it, else this node's own: the provider an ingest records (`--org`), the reader an
+    /// export is for (`--recipient`).
+    pub fn organisation_or_own(&self, name: Option<&str>) -> anyhow::Result<String> {
+        match name {
+            Some(name) => {
+                self.require_organisation(name)?;
+                Ok(name.to_string())
+            }
+            None => Ok(self.organisation().to_string()),
+        }
+    }
+
     /// Checks that `name` is an organisation of this node (an error listing them if not).
     pub fn require_organisation(&self, name: &str) -> anyhow::Result<()> {
         match &self.config {

@@ -13,6 +13,13 @@ use super::{bundle, code, exported, indicator, stderr, Scratch};
 /// 2024-03-01T12:00:00Z, inside the indicators' validity.
 const T0: u32 = 1_709_294_400;
 
+/// A loopback UDP address no socket holds (one was bound there and let go) for
+/// `accord collect --listen`.
+fn free_udp_address() -> String {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.local_addr().unwrap().to_string()
+}
+
 fn flow(src: [u8; 4], dst: [u8; 4], at_s: i64) -> Flow {
     Flow {
         start: (i64::from(T0) + at_s) * 1_000_000,
@@ -37,12 +44,7 @@ fn collected_flows_become_sightings_without_customer_addresses() {
         &bundle(&[indicator(7, "2024-01-01T00:00:00.000Z")]),
     );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let port = UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let listen = format!("127.0.0.1:{port}");
+    let listen = free_udp_address();
     let mut child = s
         .accord()
         .args([
@@ -140,12 +142,7 @@ fn telemetry_section_is_checked() {
 #[test]
 fn the_collector_stores_a_flood_it_detects_in_netflow() {
     let s = Scratch::node();
-    let port = UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let listen = format!("127.0.0.1:{port}");
+    let listen = free_udp_address();
     let mut child = s
         .accord()
         .args(["--json", "collect", "--listen", &listen, "-c", "shared"])

@@ -2546,23 +2546,7 @@ const SOCKET_SINGLE: [&str; 9] = [
     "socket-type",
     "src-port",
 ];
-const ADDRESS_FAMILIES: [&str; 8] = [
-    "AF_UNSPEC",
-    "AF_INET",
-    "AF_IPX",
-    "AF_APPLETALK",
-    "AF_NETBIOS",
-    "AF_INET6",
-    "AF_IRDA",
-    "AF_BTH",
-];
-const SOCKET_TYPES: [&str; 5] = [
-    "SOCK_STREAM",
-    "SOCK_DGRAM",
-    "SOCK_RAW",
-    "SOCK_RDM",
-    "SOCK_SEQPACKET",
-];
+use accord_stix::types::{SOCKET_ADDRESS_FAMILIES as ADDRESS_FAMILIES, SOCKET_TYPES};
 
 /// The `src_ref`/`dst_ref` of a network-traffic: the address of `ip-<side>`, else the
 /// `domain-name` of `hostname-<side>`, each with its attribute's uuid. `None` when one
@@ -2643,8 +2627,8 @@ fn network_socket(
     if family_known {
         let mut ext = Obj::new();
         for (relation, property, allowed) in [
-            ("address-family", "address_family", &ADDRESS_FAMILIES[..]),
-            ("socket-type", "socket_type", &SOCKET_TYPES[..]),
+            ("address-family", "address_family", ADDRESS_FAMILIES),
+            ("socket-type", "socket_type", SOCKET_TYPES),
         ] {
             if let Some(mut v) = all.pop(relation) {
                 let value = v.remove(0);

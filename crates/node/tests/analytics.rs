@@ -451,15 +451,16 @@ fn a_store_migrated_from_before_analytics_answers_as_a_fresh_one() {
         fill(&old);
     }
     {
-        // What a schema 7 store is: no analytics tables, no enrichment tables.
+        // What a schema 7 store is: no analytics tables (no correlation index file),
+        // no enrichment tables.
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
-            "DROP TABLE obs_values; DROP TABLE obs_links; DROP TABLE obs_providers;
-             DROP TABLE sighting_links; DROP TABLE trend_counts;
+            "DROP TABLE correlation_queue; DROP TABLE trend_counts;
              DROP TABLE enrich_addresses; DROP TABLE enrich_domains; DROP TABLE enrich_sources;
              PRAGMA user_version = 7;",
         )
         .unwrap();
+        remove_correlation_file(&path);
     }
     let migrated = Arc::new(SqliteStore::open(&path).unwrap());
     use accord_store::Store as _;
@@ -511,6 +512,7 @@ fn a_store_with_analytics_is_not_backfilled() {
             &[indicator_on(1, 1, Tlp::Green, "203.0.113.7")],
         );
     }
+    downgrade_to_v10(&path);
     rusqlite::Connection::open(&path)
         .unwrap()
         .execute_batch("PRAGMA user_version = 9;")
@@ -518,6 +520,176 @@ fn a_store_with_analytics_is_not_backfilled() {
     let store = SqliteStore::open(&path).unwrap();
     use accord_store::Store as _;
     assert_eq!(store.analytics_backfill().unwrap(), None);
+    // The correlation the store had came through the move to the index's own file.
+    let values = store.values_named("203.0.113.7").unwrap();
+    assert_eq!(values.len(), 1, "{values:?}");
+    assert_eq!(values[0].providers, 1);
+    assert_eq!(store.value_objects(values[0].vid).unwrap().len(), 1);
+}
+
+/// A schema 10 store opened by this build: its correlation rows move to the index's
+/// own file and answer as before; what is inserted after goes through the queue.
+#[test]
+fn a_version_10_store_keeps_its_correlation() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v10.sqlite");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        ingest(
+            &store,
+            TELCO,
+            &[indicator_on(1, 1, Tlp::Green, "203.0.113.7")],
+        );
+        ingest(&store, ISP, &[sighting_of(2, 1, 3, Tlp::Green)]);
+    }
+    downgrade_to_v10(&path);
+    let store = SqliteStore::open(&path).unwrap();
+    use accord_store::Store as _;
+    let values = store.values_named("203.0.113.7").unwrap();
+    assert_eq!(values.len(), 1, "{values:?}");
+    assert_eq!(
+        values[0].providers, 2,
+        "stated by the telco, sighted by the ISP"
+    );
+    ingest(
+        &store,
+        BANK,
+        &[indicator_on(3, 2, Tlp::Green, "203.0.113.7")],
+    );
+    let values = store.values_named("203.0.113.7").unwrap();
+    assert_eq!(values[0].providers, 3);
+    assert_eq!(store.value_objects(values[0].vid).unwrap().len(), 2);
+}
+
+/// A correlation index that lost what it had applied (a crash before its commit
+/// reached the disk; here, its rows deleted and its mark reset): the next open applies
+/// the queue again, and applying a row twice changes nothing.
+#[test]
+fn a_lost_index_commit_is_applied_again_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crash.sqlite");
+    let answer = |store: &SqliteStore| {
+        use accord_store::Store as _;
+        let values = store.values_named("203.0.113.7").unwrap();
+        let objects = values
+            .first()
+            .map(|v| store.value_objects(v.vid).unwrap().len());
+        (values.first().map(|v| v.providers), objects)
+    };
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        ingest(
+            &store,
+            TELCO,
+            &[indicator_on(1, 1, Tlp::Green, "203.0.113.7")],
+        );
+        ingest(&store, ISP, &[sighting_of(2, 1, 3, Tlp::Green)]);
+        assert_eq!(answer(&store), (Some(2), Some(1)));
+    }
+    let index = {
+        let mut name = path.as_os_str().to_owned();
+        name.push("-correlation");
+        std::path::PathBuf::from(name)
+    };
+    let conn = rusqlite::Connection::open(&index).unwrap();
+    conn.execute_batch(
+        "DELETE FROM obs_values; DELETE FROM obs_links; DELETE FROM obs_providers;
+         DELETE FROM sighting_links; DELETE FROM correlation_meta;",
+    )
+    .unwrap();
+    drop(conn);
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(answer(&store), (Some(2), Some(1)));
+    drop(store);
+    // Applied twice (the mark reset again, the rows kept): the same answer.
+    let conn = rusqlite::Connection::open(&index).unwrap();
+    conn.execute_batch("DELETE FROM correlation_meta;").unwrap();
+    drop(conn);
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(answer(&store), (Some(2), Some(1)));
+}
+
+/// A store whose index file is gone (not copied with it): the node rebuilds the
+/// correlation from the objects, and the trend cells are not counted again.
+#[test]
+fn a_lost_index_file_is_rebuilt_without_counting_trends_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lost.sqlite");
+    let trend_rows = |store: &SqliteStore| {
+        use accord_store::Store as _;
+        store.trend_cells("type", None, i64::MIN).unwrap().len()
+    };
+    let cells;
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        ingest(
+            &store,
+            TELCO,
+            &[indicator_on(1, 1, Tlp::Green, "203.0.113.7")],
+        );
+        ingest(&store, ISP, &[sighting_of(2, 1, 3, Tlp::Green)]);
+        cells = store.trend_cells("type", None, i64::MIN).unwrap();
+        // The queue's rows are applied and deleted: the index holds the only copy.
+        ingest(&store, BANK, &[indicator_on(3, 2, Tlp::Green, "192.0.2.1")]);
+    }
+    remove_correlation_file(&path);
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    use accord_store::Store as _;
+    assert!(store.analytics_backfill().unwrap().is_some());
+    accord_node::analytics::backfill(&*store, &mut |_| {}).unwrap();
+    assert_eq!(store.analytics_backfill().unwrap(), None);
+    let values = store.values_named("203.0.113.7").unwrap();
+    assert_eq!(values[0].providers, 2, "{values:?}");
+    assert_eq!(store.values_named("192.0.2.1").unwrap().len(), 1);
+    let mut after = store.trend_cells("type", None, i64::MIN).unwrap();
+    let mut before = cells;
+    after.retain(|c| c.provider != BANK);
+    before.retain(|c| c.provider != BANK);
+    assert_eq!(format!("{after:?}"), format!("{before:?}"));
+    assert!(trend_rows(&store) > 0);
+}
+
+/// Removes the correlation index file of the store at `path` (and its log).
+fn remove_correlation_file(path: &std::path::Path) {
+    for suffix in ["-correlation", "-correlation-wal", "-correlation-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let _ = std::fs::remove_file(name);
+    }
+}
+
+/// Makes the store at `path` what schema 10 wrote: the correlation tables in the store
+/// file (their rows copied from the index file, which goes), no queue.
+fn downgrade_to_v10(path: &std::path::Path) {
+    let mut index = path.as_os_str().to_owned();
+    index.push("-correlation");
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute(
+        "ATTACH DATABASE ?1 AS c",
+        [index.to_string_lossy().into_owned()],
+    )
+    .unwrap();
+    conn.execute_batch(
+        "CREATE TABLE obs_values (vid INTEGER PRIMARY KEY, kind TEXT NOT NULL,
+             value TEXT NOT NULL, providers INTEGER NOT NULL DEFAULT 0);
+         CREATE UNIQUE INDEX obs_values_by_value ON obs_values (kind, value);
+         CREATE TABLE obs_links (vid INTEGER NOT NULL, object_added INTEGER NOT NULL,
+             PRIMARY KEY (vid, object_added)) WITHOUT ROWID;
+         CREATE TABLE obs_providers (vid INTEGER NOT NULL, provider TEXT NOT NULL,
+             PRIMARY KEY (vid, provider)) WITHOUT ROWID;
+         CREATE TABLE sighting_links (target_key INTEGER NOT NULL,
+             object_added INTEGER NOT NULL, PRIMARY KEY (target_key, object_added)) WITHOUT ROWID;
+         INSERT INTO main.obs_values SELECT * FROM c.obs_values;
+         INSERT INTO main.obs_links SELECT vid, object_added FROM c.obs_links;
+         INSERT INTO main.obs_providers SELECT * FROM c.obs_providers;
+         INSERT INTO main.sighting_links SELECT target_key, object_added FROM c.sighting_links;
+         DROP TABLE main.correlation_queue;
+         DETACH DATABASE c;
+         PRAGMA user_version = 10;",
+    )
+    .unwrap();
+    drop(conn);
+    remove_correlation_file(path);
 }
 
 /// A sighting counts its provider among the sighted object's values whether it arrives

@@ -12,7 +12,7 @@ use accord_taxii::envelope::{
     write_envelope, write_manifest, write_versions, ManifestEntry, Paging,
 };
 use accord_taxii::headers;
-use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::media::TAXII_MEDIA_TYPE;
@@ -52,16 +52,20 @@ pub fn page_response(page: &Released, kind: Kind) -> Response {
         }
     }
     if let (Some(first), Some(last)) = (page.objects.first(), page.objects.last()) {
-        for (name, micros) in [
-            (&DATE_ADDED_FIRST, first.date_added),
-            (&DATE_ADDED_LAST, last.date_added),
-        ] {
-            if let Ok(v) = HeaderValue::from_str(Timestamp::from_micros(micros).as_str()) {
-                headers.insert(name.clone(), v);
-            }
-        }
+        insert_date_added(headers, first.date_added, last.date_added);
     }
     response
+}
+
+/// Set `X-TAXII-Date-Added-First` and `-Last` to these times (microseconds): the
+/// `date_added` of a page's first and last objects, or the deletion times of a page of
+/// deletions, which is paged the same way.
+pub fn insert_date_added(headers: &mut HeaderMap, first: i64, last: i64) {
+    for (name, micros) in [(&DATE_ADDED_FIRST, first), (&DATE_ADDED_LAST, last)] {
+        if let Ok(v) = HeaderValue::from_str(Timestamp::from_micros(micros).as_str()) {
+            headers.insert(name.clone(), v);
+        }
+    }
 }
 
 /// The JSON text of a page.

@@ -2,6 +2,33 @@
 
 use crate::support::*;
 
+/// `GET /taxii2/` as the telco, accepting `accept`.
+async fn discovery_accepting(f: &Fixture, accept: &str) -> Reply {
+    request(
+        &f.app,
+        "GET",
+        "/taxii2/",
+        Who::Telco,
+        &[("accept", accept)],
+        None,
+    )
+    .await
+}
+
+/// A POST of `body` to the shared collection's objects as the telco, with these headers
+/// only.
+async fn post_shared(f: &Fixture, headers: &[(&str, &str)], body: String) -> Reply {
+    request(
+        &f.app,
+        "POST",
+        &objects_path(SHARED),
+        Who::Telco,
+        headers,
+        Some(body),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn unacceptable_accept_is_406() {
     let f = fixture();
@@ -10,27 +37,11 @@ async fn unacceptable_accept_is_406() {
         "application/taxii+json;version=2.0",
         "text/html",
     ] {
-        let r = request(
-            &f.app,
-            "GET",
-            "/taxii2/",
-            Who::Telco,
-            &[("accept", accept)],
-            None,
-        )
-        .await;
+        let r = discovery_accepting(&f, accept).await;
         r.assert_taxii_error(406);
     }
     for accept in ["*/*", "application/taxii+json", "application/*"] {
-        let r = request(
-            &f.app,
-            "GET",
-            "/taxii2/",
-            Who::Telco,
-            &[("accept", accept)],
-            None,
-        )
-        .await;
+        let r = discovery_accepting(&f, accept).await;
         assert_eq!(r.status, 200, "{accept}");
     }
     let r = request(&f.app, "GET", "/taxii2/", Who::Telco, &[], None).await;
@@ -47,26 +58,10 @@ async fn wrong_content_type_is_415() {
         "application/stix+json;version=2.1",
         "text/plain",
     ] {
-        let r = request(
-            &f.app,
-            "POST",
-            &objects_path(SHARED),
-            Who::Telco,
-            &[("content-type", ct)],
-            Some(body.clone()),
-        )
-        .await;
+        let r = post_shared(&f, &[("content-type", ct)], body.clone()).await;
         r.assert_taxii_error(415);
     }
-    let r = request(
-        &f.app,
-        "POST",
-        &objects_path(SHARED),
-        Who::Telco,
-        &[],
-        Some(body),
-    )
-    .await;
+    let r = post_shared(&f, &[], body).await;
     r.assert_taxii_error(415);
 }
 
@@ -77,26 +72,15 @@ async fn bodies_above_max_content_length_are_413() {
     assert!(big.len() > 1000);
     // With a Content-Length header...
     let len = big.len().to_string();
-    let r = request(
-        &f.app,
-        "POST",
-        &objects_path(SHARED),
-        Who::Telco,
+    let r = post_shared(
+        &f,
         &[("content-type", TAXII), ("content-length", &len)],
-        Some(big.clone()),
+        big.clone(),
     )
     .await;
     r.assert_taxii_error(413);
     // ... and without one (the body is counted as it is read).
-    let r = request(
-        &f.app,
-        "POST",
-        &objects_path(SHARED),
-        Who::Telco,
-        &[("content-type", TAXII)],
-        Some(big),
-    )
-    .await;
+    let r = post_shared(&f, &[("content-type", TAXII)], big).await;
     r.assert_taxii_error(413);
     assert_eq!(
         get(&f.app, "/intel/", Who::Telco).await.json()["max_content_length"],
@@ -108,15 +92,7 @@ async fn bodies_above_max_content_length_are_413() {
 async fn malformed_envelopes_and_filters_are_400() {
     let f = fixture();
     for body in ["not json", "{\"objects\": 5}", "[]"] {
-        let r = request(
-            &f.app,
-            "POST",
-            &objects_path(SHARED),
-            Who::Telco,
-            &[("content-type", TAXII)],
-            Some(body.into()),
-        )
-        .await;
+        let r = post_shared(&f, &[("content-type", TAXII)], body.into()).await;
         r.assert_taxii_error(400);
     }
     for q in [

@@ -12,7 +12,7 @@ use crate::support;
 use accord_node::config::Config;
 use accord_node::egress::Recipient;
 use accord_node::federation::{self, Credentials, Direction, Federation, Peer};
-use accord_node::ingest::{ingest_batch, IngestOptions};
+use accord_node::ingest::{ingest_batch, IngestOptions, ObjectResult};
 use accord_server::AppState;
 use accord_store::{ObjectQuery, Provenance, Scope, SqliteStore, Store};
 use serde_json::json;
@@ -25,9 +25,10 @@ struct Node {
     store: Arc<SqliteStore>,
     url: String,
     _dir: tempfile::TempDir,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    _server: support::Serving,
 }
 
+/// An agreement file of this node: its name (the agreement's id) and its text.
 fn agreement(
     id: &str,
     provider: &str,
@@ -35,18 +36,19 @@ fn agreement(
     version: u32,
     onward: bool,
     types: &str,
-) -> String {
-    format!(
+) -> (String, String) {
+    let text = format!(
         "id = \"{id}\"\nversion = {version}\nprovider = {{ id = \"{provider}\" }}\nrecipient = {{ id = \"{recipient}\" }}\n\
          purpose = \"Federation test\"\nlegal_basis = \"Test\"\n[obligations]\nonward_sharing = {onward}\n\
          [validity]\nfrom = 2026-0{version}-01T00:00:00Z\n[scope]\ntypes = [{types}]\nmax_tlp = \"AMBER\"\n"
-    )
+    );
+    (id.to_string(), text)
 }
 
 /// A node of organisation `me` whose collection everyone named may read and write,
 /// with a token per other organisation (its secret in the environment variable
 /// `FED_TOKEN_<ORG>_AT_<ME>`), these agreement files, serving on a free port.
-async fn start(test: &str, me: &str, others: &[&str], agreements: &[(&str, String)]) -> Node {
+async fn start(test: &str, me: &str, others: &[&str], agreements: &[(String, String)]) -> Node {
     start_with(test, me, others, agreements, None).await
 }
 
@@ -55,7 +57,7 @@ async fn start_with(
     test: &str,
     me: &str,
     others: &[&str],
-    agreements: &[(&str, String)],
+    agreements: &[(String, String)],
     tls: Option<(String, String)>,
 ) -> Node {
     let dir = tempfile::tempdir().unwrap();
@@ -102,24 +104,17 @@ async fn start_with(
     let store = Arc::new(SqliteStore::open(config.store_path()).unwrap());
     let state = AppState::new(config, store.clone()).unwrap();
     state.set_agreements(gate);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = support::serve(state.clone()).await;
     let url = match tls {
-        Some(_) => format!(
-            "https://localhost:{}/api/",
-            listener.local_addr().unwrap().port()
-        ),
-        None => format!("http://{}/api/", listener.local_addr().unwrap()),
+        Some(_) => format!("https://localhost:{}/api/", server.addr.port()),
+        None => format!("http://{}/api/", server.addr),
     };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(accord_server::run(listener, state.clone(), async {
-        let _ = stopped.await;
-    }));
     Node {
         state,
         store,
         url,
         _dir: dir,
-        _stop: stop,
+        _server: server,
     }
 }
 
@@ -148,14 +143,49 @@ fn peer_of(test: &str, at: &str, remote: &Node, remote_org: &str, direction: Dir
     }
 }
 
+/// A run of the node's federation with `peer`, which must succeed.
 async fn sync(node: &Node, peer: &str) -> federation::RunReport {
+    try_sync(node, peer).await.unwrap()
+}
+
+/// A run of the node's federation with `peer`, as it ended.
+async fn try_sync(
+    node: &Node,
+    peer: &str,
+) -> Result<federation::RunReport, federation::FederationError> {
     let (store, egress) = (node.store.clone(), node.state.egress());
     let peer = peer.to_string();
     // The blocking client lives and dies off the async threads.
     tokio::task::spawn_blocking(move || Federation::new(store, egress).unwrap().sync(&peer))
         .await
         .unwrap()
-        .unwrap()
+}
+
+/// Peer `a` at `url`, pulled from without credentials (a test's own server, not a node).
+fn anonymous_peer(url: String) -> Peer {
+    Peer {
+        name: "a".into(),
+        url,
+        collection: COLLECTION.into(),
+        organisation: "a".into(),
+        local_collection: COLLECTION.into(),
+        direction: Direction::Pull,
+        interval_secs: 60,
+        credentials: Credentials::None,
+        ca_cert: None,
+    }
+}
+
+/// Store these objects in the node's collection as provided by `provider`.
+fn put<T: AsRef<str>>(node: &Node, provider: &str, texts: &[T]) -> Vec<ObjectResult> {
+    ingest_batch(
+        &*node.store,
+        texts,
+        &Provenance::new(provider, "test"),
+        Some(COLLECTION),
+        &IngestOptions::default(),
+    )
+    .unwrap()
 }
 
 fn object(kind: &str, n: u32, modified: &str) -> String {
@@ -198,7 +228,7 @@ async fn three_nodes_share_only_what_each_hop_allows() {
         "t",
         "a",
         &["b"],
-        &[("a-to-b", agreement("a-to-b", "a", "b", 1, true, "\"*\""))],
+        &[agreement("a-to-b", "a", "b", 1, true, "\"*\"")],
     )
     .await;
     let b = start(
@@ -206,11 +236,8 @@ async fn three_nodes_share_only_what_each_hop_allows() {
         "b",
         &["a", "c"],
         &[
-            ("a-to-b", agreement("a-to-b", "a", "b", 1, true, "\"*\"")),
-            (
-                "b-to-c",
-                agreement("b-to-c", "b", "c", 1, false, "\"indicator\""),
-            ),
+            agreement("a-to-b", "a", "b", 1, true, "\"*\""),
+            agreement("b-to-c", "b", "c", 1, false, "\"indicator\""),
         ],
     )
     .await;
@@ -218,10 +245,7 @@ async fn three_nodes_share_only_what_each_hop_allows() {
         "t",
         "c",
         &["b"],
-        &[(
-            "b-to-c",
-            agreement("b-to-c", "b", "c", 1, false, "\"indicator\""),
-        )],
+        &[agreement("b-to-c", "b", "c", 1, false, "\"indicator\"")],
     )
     .await;
     federation::add_peer(&*b.store, &peer_of("t", "b", &a, "a", Direction::Both)).unwrap();
@@ -238,14 +262,7 @@ async fn three_nodes_share_only_what_each_hop_allows() {
     revoked["modified"] = json!("2026-02-02T00:00:00.000Z");
     revoked["revoked"] = json!(true);
     let texts: Vec<String> = texts.into_iter().chain([revoked.to_string()]).collect();
-    let results = ingest_batch(
-        &*a.store,
-        &texts,
-        &Provenance::new("a", "test"),
-        Some(COLLECTION),
-        &IngestOptions::default(),
-    )
-    .unwrap();
+    let results = put(&a, "a", &texts);
     assert!(results.iter().all(|r| r.is_stored()));
 
     // B pulls all five versions in pages of two (added_after and next), as A's.
@@ -297,20 +314,20 @@ async fn three_nodes_share_only_what_each_hop_allows() {
     );
 
     // A's agreement with B now forbids onward sharing: C receives nothing more.
-    let forbidden = agreement("a-to-b", "a", "b", 2, false, "\"*\"");
-    std::fs::write(b._dir.path().join("agreements/a-to-b.toml"), &forbidden).unwrap();
+    let (name, forbidden) = agreement("a-to-b", "a", "b", 2, false, "\"*\"");
+    std::fs::write(
+        b._dir.path().join(format!("agreements/{name}.toml")),
+        forbidden,
+    )
+    .unwrap();
     let config = Config::load(&b._dir.path().join("accord.toml")).unwrap();
     b.state
         .set_agreements(accord_node::agreements::load_node_gate(&config).unwrap());
-    let more = [object("indicator", 5, "2026-02-01T00:00:00.000Z")];
-    ingest_batch(
-        &*a.store,
-        &more,
-        &Provenance::new("a", "test"),
-        Some(COLLECTION),
-        &IngestOptions::default(),
-    )
-    .unwrap();
+    put(
+        &a,
+        "a",
+        &[object("indicator", 5, "2026-02-01T00:00:00.000Z")],
+    );
     assert_eq!(sync(&b, "a").await.pulled, 1);
     let report = sync(&c, "b").await;
     assert_eq!(report.pulled, 0, "{report:?}");
@@ -347,6 +364,19 @@ async fn three_nodes_share_only_what_each_hop_allows() {
         .unwrap();
     let told: Vec<&str> = told.deletions.iter().map(|d| d.id.as_str()).collect();
     assert_eq!(told, [ind2.as_str(), ind1.as_str()]);
+    // Over TAXII, the date headers give the first and the last deletion's time.
+    let feed = format!("collections/{COLLECTION}/x-accord-deletions/");
+    let answer = get_as("t", &b, "c", "b", &feed).await;
+    let page: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+    let times: Vec<Option<String>> = page["deletions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["date_deleted"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(times.len(), 2, "{answer:?}");
+    assert_ne!(times[0], times[1]);
+    assert_eq!(answer.added, [times[0].clone(), times[1].clone()]);
     let report = sync(&c, "b").await;
     assert_eq!((report.deleted, report.pulled), (2, 0), "{report:?}");
     let at_c = held(&c);
@@ -388,9 +418,18 @@ fn versions_of<'a>(held: &'a [(String, String, String)], id: &str) -> Vec<&'a st
         .collect()
 }
 
+/// What a GET answered.
+#[derive(Debug, PartialEq)]
+struct Answer {
+    status: u16,
+    /// `X-TAXII-Date-Added-First` and `-Last`.
+    added: [Option<String>; 2],
+    body: String,
+}
+
 /// A GET of `path` under the node's API root as `org` (its token at the node), from a
-/// blocking thread: status and body.
-async fn get_as(test: &str, node: &Node, org: &str, at: &str, path: &str) -> (u16, String) {
+/// blocking thread.
+async fn get_as(test: &str, node: &Node, org: &str, at: &str, path: &str) -> Answer {
     let url = format!("{}{path}", node.url);
     let token = std::env::var(env_name(test, org, at)).unwrap();
     tokio::task::spawn_blocking(move || {
@@ -400,7 +439,19 @@ async fn get_as(test: &str, node: &Node, org: &str, at: &str, path: &str) -> (u1
             .bearer_auth(token)
             .send()
             .unwrap();
-        (response.status().as_u16(), response.text().unwrap())
+        let header = |name: &str| {
+            let value = response.headers().get(name)?;
+            Some(value.to_str().unwrap().to_string())
+        };
+        let added = [
+            header("x-taxii-date-added-first"),
+            header("x-taxii-date-added-last"),
+        ];
+        Answer {
+            status: response.status().as_u16(),
+            added,
+            body: response.text().unwrap(),
+        }
     })
     .await
     .unwrap()
@@ -414,39 +465,30 @@ async fn a_partner_never_learns_of_the_deletion_of_what_it_could_not_read() {
         "w",
         "a",
         &["b", "c"],
-        &[(
-            "a-to-b",
-            agreement("a-to-b", "a", "b", 1, false, "\"indicator\""),
-        )],
+        &[agreement("a-to-b", "a", "b", 1, false, "\"indicator\"")],
     )
     .await;
     let texts = [
         object("indicator", 1, "2026-02-01T00:00:00.000Z"),
         object("malware", 2, "2026-02-01T00:00:00.000Z"),
     ];
-    ingest_batch(
-        &*a.store,
-        &texts,
-        &Provenance::new("a", "test"),
-        Some(COLLECTION),
-        &IngestOptions::default(),
-    )
-    .unwrap();
+    put(&a, "a", &texts);
     let feed = format!("collections/{COLLECTION}/x-accord-deletions/");
     // What B and C see before anything is deleted.
-    let (status, before_c) = get_as("w", &a, "c", "a", &feed).await;
-    assert_eq!(status, 200, "{before_c}");
+    let before_c = get_as("w", &a, "c", "a", &feed).await;
+    assert_eq!(before_c.status, 200, "{before_c:?}");
+    assert_eq!(before_c.added, [None, None]);
     // B reads the collection: the indicator is released to it (recorded in the
     // ledger), the malware withheld.
-    let (status, page) = get_as(
+    let page = get_as(
         "w",
         &a,
         "b",
         "a",
         &format!("collections/{COLLECTION}/objects/"),
     )
-    .await;
-    assert_eq!(status, 200);
+    .await
+    .body;
     assert!(
         page.contains(&id_of("indicator", 1)) && !page.contains(&id_of("malware", 2)),
         "{page}"
@@ -454,19 +496,19 @@ async fn a_partner_never_learns_of_the_deletion_of_what_it_could_not_read() {
     delete(&a, &id_of("malware", 2), None);
     // Nobody but the node learns of the malware's deletion: B's and C's answers are
     // exactly what they were before it (no entry, no date header, no `more`).
-    let (status, after_b) = get_as("w", &a, "b", "a", &feed).await;
-    assert_eq!((status, after_b.as_str()), (200, before_c.as_str()));
-    let (_, after_c) = get_as("w", &a, "c", "a", &feed).await;
+    let after_b = get_as("w", &a, "b", "a", &feed).await;
+    assert_eq!(after_b, before_c);
+    let after_c = get_as("w", &a, "c", "a", &feed).await;
     assert_eq!(after_c, before_c);
-    assert!(!after_b.contains("malware"), "{after_b}");
+    assert!(!after_b.body.contains("malware"), "{after_b:?}");
     delete(&a, &id_of("indicator", 1), None);
     // B held the indicator: it learns of its deletion; C, which never received it, does not.
-    let (_, told_b) = get_as("w", &a, "b", "a", &feed).await;
-    let page: serde_json::Value = serde_json::from_str(&told_b).unwrap();
+    let told_b = get_as("w", &a, "b", "a", &feed).await;
+    let page: serde_json::Value = serde_json::from_str(&told_b.body).unwrap();
     assert_eq!(
         page["deletions"].as_array().map(Vec::len),
         Some(1),
-        "{told_b}"
+        "{told_b:?}"
     );
     assert_eq!(page["deletions"][0]["id"], json!(id_of("indicator", 1)));
     assert_eq!(
@@ -474,15 +516,17 @@ async fn a_partner_never_learns_of_the_deletion_of_what_it_could_not_read() {
         json!("2026-02-01T00:00:00.000Z")
     );
     assert_eq!(page["more"], json!(false));
-    let (_, told_c) = get_as("w", &a, "c", "a", &feed).await;
+    let told_c = get_as("w", &a, "c", "a", &feed).await;
     assert_eq!(told_c, before_c);
-    // Paged by added_after: nothing after the indicator's deletion.
+    // Paged by added_after: nothing after the indicator's deletion, whose time the
+    // date headers give.
     let after = page["deletions"][0]["date_deleted"]
         .as_str()
         .unwrap()
         .to_string();
-    let (_, rest) = get_as("w", &a, "b", "a", &format!("{feed}?added_after={after}")).await;
-    assert!(!rest.contains("indicator--"), "{rest}");
+    assert_eq!(told_b.added, [Some(after.clone()), Some(after.clone())]);
+    let rest = get_as("w", &a, "b", "a", &format!("{feed}?added_after={after}")).await;
+    assert!(!rest.body.contains("indicator--"), "{rest:?}");
     // The node's own view lists both.
     let all = a
         .state
@@ -495,24 +539,9 @@ async fn a_partner_never_learns_of_the_deletion_of_what_it_could_not_read() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_peer_is_visible_in_its_state() {
     let b = start("f", "b", &["a"], &[]).await;
-    let peer = Peer {
-        name: "a".into(),
-        url: "http://127.0.0.1:9/api/".into(),
-        collection: COLLECTION.into(),
-        organisation: "a".into(),
-        local_collection: COLLECTION.into(),
-        direction: Direction::Pull,
-        interval_secs: 60,
-        credentials: Credentials::None,
-        ca_cert: None,
-    };
+    let peer = anonymous_peer("http://127.0.0.1:9/api/".into());
     federation::add_peer(&*b.store, &peer).unwrap();
-    let (store, egress) = (b.store.clone(), b.state.egress());
-    let err =
-        tokio::task::spawn_blocking(move || Federation::new(store, egress).unwrap().sync("a"))
-            .await
-            .unwrap()
-            .unwrap_err();
+    let err = try_sync(&b, "a").await.unwrap_err();
     assert!(err.to_string().contains("peer a"), "{err}");
     let state = &federation::peers(&*b.store).unwrap()[0].state;
     assert_eq!(state.consecutive_failures, 1);
@@ -548,6 +577,14 @@ enum Hostile {
     SlowDown,
     /// 503 with a Retry-After HTTP-date far beyond the longest wait honoured.
     SlowDownUntil,
+}
+
+/// Serve `app` (a stand-in for a peer) on a free port: the URL of its API root `api`.
+async fn serve_stand_in(app: axum::Router) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
 }
 
 async fn hostile_peer(mode: Hostile) -> String {
@@ -607,10 +644,7 @@ async fn hostile_peer(mode: Hostile) -> String {
         &format!("/api/collections/{COLLECTION}/objects/"),
         axum::routing::get(handler),
     );
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/api/", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
+    serve_stand_in(app).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -627,23 +661,9 @@ async fn a_hostile_peer_ends_the_run_with_an_error_and_misfiles_nothing() {
         (Hostile::SlowDown, "longer than the 60s honoured"),
         (Hostile::SlowDownUntil, "longer than the 60s honoured"),
     ] {
-        let peer = Peer {
-            name: "a".into(),
-            url: hostile_peer(mode).await,
-            collection: COLLECTION.into(),
-            organisation: "a".into(),
-            local_collection: COLLECTION.into(),
-            direction: Direction::Pull,
-            interval_secs: 60,
-            credentials: Credentials::None,
-            ca_cert: None,
-        };
+        let peer = anonymous_peer(hostile_peer(mode).await);
         federation::add_peer(&*b.store, &peer).unwrap();
-        let (store, egress) = (b.store.clone(), b.state.egress());
-        let result =
-            tokio::task::spawn_blocking(move || Federation::new(store, egress).unwrap().sync("a"))
-                .await
-                .unwrap();
+        let result = try_sync(&b, "a").await;
         let err = result.expect_err(&format!("{mode:?} must fail"));
         assert!(err.to_string().contains(expected), "{mode:?}: {err}");
         assert!(held(&b).is_empty(), "{mode:?}");
@@ -667,10 +687,7 @@ async fn a_deletion_is_pushed_to_the_peer_that_received_the_object() {
         "p",
         "b",
         &["a"],
-        &[(
-            "b-to-a",
-            agreement("b-to-a", "b", "a", 1, true, "\"indicator\""),
-        )],
+        &[agreement("b-to-a", "b", "a", 1, true, "\"indicator\"")],
     )
     .await;
     federation::add_peer(&*b.store, &peer_of("p", "b", &a, "a", Direction::Push)).unwrap();
@@ -678,14 +695,7 @@ async fn a_deletion_is_pushed_to_the_peer_that_received_the_object() {
         object("indicator", 1, "2026-02-01T00:00:00.000Z"),
         object("indicator", 2, "2026-02-01T00:00:00.000Z"),
     ];
-    ingest_batch(
-        &*b.store,
-        &texts,
-        &Provenance::new("b", "test"),
-        Some(COLLECTION),
-        &IngestOptions::default(),
-    )
-    .unwrap();
+    put(&b, "b", &texts);
     let (ind1, ind2) = (id_of("indicator", 1), id_of("indicator", 2));
     let report = sync(&b, "a").await;
     assert!(report.pushed >= 2, "{report:?}");
@@ -733,20 +743,17 @@ async fn an_https_peer_is_trusted_through_its_configured_ca_only() {
         "s",
         "a",
         &["b"],
-        &[("a-to-b", agreement("a-to-b", "a", "b", 1, true, "\"*\""))],
+        &[agreement("a-to-b", "a", "b", 1, true, "\"*\"")],
         Some((cert, key)),
     )
     .await;
     assert!(a.url.starts_with("https://localhost:"), "{}", a.url);
     let b = start("s", "b", &["a"], &[]).await;
-    ingest_batch(
-        &*a.store,
+    put(
+        &a,
+        "a",
         &[object("indicator", 1, "2026-02-01T00:00:00.000Z")],
-        &Provenance::new("a", "test"),
-        Some(COLLECTION),
-        &IngestOptions::default(),
-    )
-    .unwrap();
+    );
     let files = tempfile::tempdir().unwrap();
     let (ca_file, other_file) = (files.path().join("ca.pem"), files.path().join("other.pem"));
     std::fs::write(&ca_file, &ca).unwrap();
@@ -757,14 +764,8 @@ async fn an_https_peer_is_trusted_through_its_configured_ca_only() {
     // retries), the reason in words in the peer's state.
     peer.ca_cert = Some(other_file.display().to_string());
     federation::add_peer(&*b.store, &peer).unwrap();
-    let (store, egress) = (b.store.clone(), b.state.egress());
     let started = std::time::Instant::now();
-    let err =
-        tokio::task::spawn_blocking(move || Federation::new(store, egress).unwrap().sync("a"))
-            .await
-            .unwrap()
-            .unwrap_err()
-            .to_string();
+    let err = try_sync(&b, "a").await.unwrap_err().to_string();
     assert!(
         started.elapsed() < std::time::Duration::from_secs(2),
         "retried a refused certificate"
@@ -782,13 +783,7 @@ async fn an_https_peer_is_trusted_through_its_configured_ca_only() {
     // Without a CA of its own the system's roots apply: refused too, with the hint.
     peer.ca_cert = None;
     federation::add_peer(&*b.store, &peer).unwrap();
-    let (store, egress) = (b.store.clone(), b.state.egress());
-    let err =
-        tokio::task::spawn_blocking(move || Federation::new(store, egress).unwrap().sync("a"))
-            .await
-            .unwrap()
-            .unwrap_err()
-            .to_string();
+    let err = try_sync(&b, "a").await.unwrap_err().to_string();
     assert!(err.contains("--ca-cert"), "{err}");
 
     // Trusting the CA that signed it: the pull goes through HTTPS.
@@ -829,10 +824,7 @@ async fn deleting_peer(page: serde_json::Value) -> String {
             &format!("/api/collections/{COLLECTION}/x-accord-deletions/"),
             axum::routing::get(deletions),
         );
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/api/", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
+    serve_stand_in(app).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -846,14 +838,7 @@ async fn a_peer_deletes_only_what_it_provided() {
         ("a", object("indicator", 3, "2026-02-01T00:00:00.000Z")),
         ("a", object("indicator", 3, "2026-02-02T00:00:00.000Z")),
     ] {
-        ingest_batch(
-            &*b.store,
-            &[text],
-            &Provenance::new(provider, "test"),
-            Some(COLLECTION),
-            &IngestOptions::default(),
-        )
-        .unwrap();
+        put(&b, provider, &[text]);
     }
     let deletion = |n: u32, version: Option<&str>, at: &str| {
         let mut d = json!({"id": id_of("indicator", n), "date_deleted": at});
@@ -870,10 +855,7 @@ async fn a_peer_deletes_only_what_it_provided() {
         {"id": "", "date_deleted": "2026-03-01T00:00:00.000004Z"},
     ]}))
     .await;
-    let mut peer = peer_of("d", "b", &b, "a", Direction::Pull);
-    peer.url = url;
-    peer.credentials = Credentials::None;
-    federation::add_peer(&*b.store, &peer).unwrap();
+    federation::add_peer(&*b.store, &anonymous_peer(url)).unwrap();
     let report = sync(&b, "a").await;
     assert_eq!(report.deleted, 1, "{report:?}");
     let at_b = held(&b);
@@ -889,12 +871,7 @@ async fn a_peer_deletes_only_what_it_provided() {
     ]}))
     .await;
     federation::add_peer(&*b.store, &peer).unwrap();
-    let (store, egress) = (b.store.clone(), b.state.egress());
-    let err =
-        tokio::task::spawn_blocking(move || Federation::new(store, egress).unwrap().sync("a"))
-            .await
-            .unwrap()
-            .unwrap_err();
+    let err = try_sync(&b, "a").await.unwrap_err();
     assert!(err.to_string().contains("not after added_after"), "{err}");
     assert_eq!(held(&b).len(), 3);
 }

@@ -2,12 +2,9 @@
 //! the response, fetches its proof and verifies it offline with nothing but the node's
 //! public key — each entry's released SHA-256 is the SHA-256 of the bytes it received.
 
-use std::time::Duration;
-
 use accord_agreements::transparency::{LedgerProof, LedgerPublicKey};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 use crate::support::*;
 
@@ -85,12 +82,8 @@ async fn a_partner_verifies_its_receipt_offline_with_the_public_key() {
     let public_text = signer.public_key().to_text();
     drop(signer);
 
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(accord_server::run(listener, f.state.clone(), async {
-        let _ = stopped.await;
-    }));
+    let server = serve(f.state.clone()).await;
+    let addr = server.addr;
 
     let objects_path = format!("/intel/collections/{SHARED}/objects/");
     let (status, headers, body) = fetch(addr, &objects_path, Who::Police).await;
@@ -135,12 +128,7 @@ async fn a_partner_verifies_its_receipt_offline_with_the_public_key() {
     let (status, _, _) = fetch(addr, "/intel/ledger/receipts/1-2-99999/", Who::Police).await;
     assert!(status.contains(" 404"), "{status}");
 
-    stop.send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(10), server)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    server.stop().await;
 
     // Offline, with only the public key's text and the proof's bytes.
     let key = LedgerPublicKey::parse(&public_text).unwrap();

@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 use crate::support::*;
 
@@ -28,12 +27,8 @@ fn get_request(path: &str, who: Who) -> String {
 #[tokio::test]
 async fn serves_on_a_socket_and_shuts_down_gracefully() {
     let f = fixture();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(accord_server::run(listener, f.state.clone(), async {
-        let _ = stopped.await;
-    }));
+    let server = serve(f.state.clone()).await;
+    let addr = server.addr;
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let reply = raw_http(&mut stream, &get_request("/healthz", Who::Nobody)).await;
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
@@ -43,24 +38,15 @@ async fn serves_on_a_socket_and_shuts_down_gracefully() {
         reply.starts_with("HTTP/1.1 200") && reply.contains("http://localhost/intel/"),
         "{reply}"
     );
-    stop.send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(10), server)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    server.stop().await;
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
 }
 
 #[tokio::test]
 async fn configuration_changes_are_picked_up_while_serving() {
     let f = fixture();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(accord_server::run(listener, f.state.clone(), async {
-        let _ = stopped.await;
-    }));
+    let server = serve(f.state.clone()).await;
+    let addr = server.addr;
     // Once serving, revoke cert's token by editing the file as `accord token revoke` would.
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     assert!(raw_http(&mut stream, &get_request("/taxii2/", Who::Cert))
@@ -80,8 +66,7 @@ async fn configuration_changes_are_picked_up_while_serving() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(revoked, "the revoked token still works");
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -105,12 +90,8 @@ async fn serves_https_with_the_configured_certificate() {
     let config = accord_node::config::Config::load(&f.config_path()).unwrap();
     let state = accord_server::AppState::new(config, f.state.store().clone()).unwrap();
 
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(accord_server::run(listener, state, async {
-        let _ = stopped.await;
-    }));
+    let server = serve(state).await;
+    let addr = server.addr;
 
     let mut roots = RootCertStore::empty();
     roots.add(cert.cert.der().clone()).unwrap();
@@ -129,8 +110,7 @@ async fn serves_https_with_the_configured_certificate() {
     let reply = raw_http(&mut stream, &get_request("/taxii2/", Who::Telco)).await;
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     assert!(reply.contains("https://localhost/intel/"), "{reply}");
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -207,12 +187,8 @@ async fn slow_uploads_of_one_partner_stall_nobody_else() {
          body_idle_timeout = 0.5\nbody_read_timeout = 1.5\nheader_read_timeout = 1\n\
          metrics_public = true",
     );
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(accord_server::run(listener, f.state.clone(), async {
-        let _ = stopped.await;
-    }));
+    let server = serve(f.state.clone()).await;
+    let addr = server.addr;
     let started = std::time::Instant::now();
     // Police stalls 16 uploads (twice the server's work slots) and trickles 2 more, a
     // byte every 100 ms: never idle long enough, but never done.
@@ -321,10 +297,5 @@ async fn slow_uploads_of_one_partner_stall_nobody_else() {
     let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
     let closed = tokio::time::timeout(Duration::from_secs(5), response_of(&mut silent)).await;
     assert!(closed.is_ok(), "a silent connection stayed open");
-    stop.send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(10), server)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    server.stop().await;
 }

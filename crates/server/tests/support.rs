@@ -1,7 +1,9 @@
 //! A configured server over a temporary store, driven without sockets.
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use accord_node::accounts::{hash_password, new_token, NewToken};
 use accord_node::config::Config;
@@ -10,6 +12,9 @@ use accord_store::SqliteStore;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
 pub const SHARED: &str = "91a7b528-80eb-42ed-a74d-c6fbd5a26116";
@@ -298,4 +303,39 @@ pub fn telco_shares_with_police(f: &Fixture, objects: &[String], version: u32, p
     .unwrap();
     f.state
         .set_agreements(accord_agreements::Gate::new([agreement]).unwrap());
+}
+
+/// How long a server stopped by [`Serving::stop`] may take to finish.
+pub const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
+
+/// A server running on a loopback socket, as `accord serve` runs it. Dropping it stops
+/// it too (the shutdown signal's sender goes).
+pub struct Serving {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Serving {
+    /// Shuts it down gracefully: it must end, without error, within [`SHUTDOWN_WAIT`].
+    pub async fn stop(self) {
+        self.stop.send(()).unwrap();
+        tokio::time::timeout(SHUTDOWN_WAIT, self.task)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+    }
+}
+
+/// Serves `state` on a free loopback port.
+pub async fn serve(state: AppState) -> Serving {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(accord_server::run(listener, state, async {
+        let _ = stopped.await;
+    }));
+    Serving { addr, stop, task }
 }

@@ -563,34 +563,34 @@ static ICMP_EXT: Shape = shape(
     &["icmp_type_hex", "icmp_code_hex"],
     &[],
 );
+/// The values of a `socket-ext`'s `address_family` (STIX 2.1
+/// `network-socket-address-family-enum`). Public so that converters (MISP's
+/// `network-socket` object) accept the same values validation does.
+pub const SOCKET_ADDRESS_FAMILIES: &[&str] = &[
+    "AF_UNSPEC",
+    "AF_INET",
+    "AF_IPX",
+    "AF_APPLETALK",
+    "AF_NETBIOS",
+    "AF_INET6",
+    "AF_IRDA",
+    "AF_BTH",
+];
+/// The values of a `socket-ext`'s `socket_type` (STIX 2.1 `network-socket-type-enum`).
+pub const SOCKET_TYPES: &[&str] = &[
+    "SOCK_STREAM",
+    "SOCK_DGRAM",
+    "SOCK_RAW",
+    "SOCK_RDM",
+    "SOCK_SEQPACKET",
+];
 static SOCKET_EXT: Shape = shape(
     &[
-        (
-            "address_family",
-            V::Enum(&[
-                "AF_UNSPEC",
-                "AF_INET",
-                "AF_IPX",
-                "AF_APPLETALK",
-                "AF_NETBIOS",
-                "AF_INET6",
-                "AF_IRDA",
-                "AF_BTH",
-            ]),
-        ),
+        ("address_family", V::Enum(SOCKET_ADDRESS_FAMILIES)),
         ("is_blocking", V::Boolean),
         ("is_listening", V::Boolean),
         ("options", V::Dictionary),
-        (
-            "socket_type",
-            V::Enum(&[
-                "SOCK_STREAM",
-                "SOCK_DGRAM",
-                "SOCK_RAW",
-                "SOCK_RDM",
-                "SOCK_SEQPACKET",
-            ]),
-        ),
+        ("socket_type", V::Enum(SOCKET_TYPES)),
         ("socket_descriptor", UINT),
         ("socket_handle", INT),
     ],

@@ -299,6 +299,14 @@ fn cases() -> Vec<(String, Rule, &'static str)> {
             Rule::EnumValue,
             "opinion",
         ),
+        (
+            obj(
+                "network-traffic",
+                json!({"protocols": ["tcp"], "src_ref": format!("ipv4-addr--{UUID}"), "extensions": {"socket-ext": {"address_family": "AF_UNIX"}}}),
+            ),
+            Rule::EnumValue,
+            "extensions.socket-ext.address_family",
+        ),
         (obj("file", json!({"size": 3})), Rule::AtLeastOneOf, ""),
         (
             obj("location", json!({"city": "Lyon"})),
@@ -705,6 +713,10 @@ fn valid_objects() -> Vec<String> {
         obj(
             "network-traffic",
             json!({"protocols": ["ipv4", "tcp"], "dst_ref": r("ipv4-addr"), "dst_port": 443, "extensions": {"tcp-ext": {"src_flags_hex": "00"}}}),
+        ),
+        obj(
+            "network-traffic",
+            json!({"protocols": ["ipv6", "tcp"], "dst_ref": r("ipv6-addr"), "extensions": {"socket-ext": {"address_family": "AF_INET6", "socket_type": "SOCK_SEQPACKET"}}}),
         ),
         obj("process", json!({"pid": 1221, "command_line": "a.exe -x"})),
         obj(

@@ -44,6 +44,10 @@ pub enum StoreError {
         /// Entries in the tree.
         size: u64,
     },
+    /// The correlation index could not apply what was queued for it (the objects are
+    /// stored; the index catches up on a later write or open).
+    #[error("the correlation index is behind the store: {0}")]
+    CorrelationBehind(String),
     /// A stored value could not be decoded (the file was changed outside Accord).
     #[error("corrupt stored value in {table}: {detail}")]
     Corrupt {

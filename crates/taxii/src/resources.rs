@@ -3,222 +3,218 @@
 
 use serde::{Deserialize, Serialize};
 
-/// `GET /taxii2/` (section 4.1.1).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Discovery {
-    /// The server's title.
-    pub title: String,
-    /// A description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(nullable = false))]
-    pub description: Option<String>,
-    /// Contact information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(nullable = false))]
-    pub contact: Option<String>,
-    /// The default API root's URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(nullable = false))]
-    pub default: Option<String>,
-    /// URLs of the API roots.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub api_roots: Vec<String>,
+/// Declares a resource struct whose members follow TAXII's rules, each rule written once
+/// here instead of as the same attributes on every member that has it:
+/// - `optional name: Option<T>`: left out when absent (and not `null` in the schema:
+///   TAXII leaves optional members out instead);
+/// - `list name: Vec<T>`: left out when empty (TAXII forbids empty lists);
+/// - `required name: T`: required by TAXII (and in the schema), yet read as `T`'s default
+///   when another server leaves it out, so that its resource still reads;
+/// - `pub name: T` with any attributes: as written.
+///
+/// Every resource is `Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize`, and
+/// a `utoipa::ToSchema` with the `openapi` feature.
+macro_rules! resource {
+    ($(#[$meta:meta])* pub struct $name:ident { $($members:tt)* }) => {
+        resource!(@member [$(#[$meta])* pub struct $name] [] $($members)*);
+    };
+    (@member $head:tt [$($done:tt)*]
+        $(#[$meta:meta])* optional $member:ident: Option<$ty:ident>, $($rest:tt)*) => {
+        resource!(@member $head [$($done)*
+            $(#[$meta])*
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            #[cfg_attr(feature = "openapi", schema(nullable = false))]
+            pub $member: Option<$ty>,
+        ] $($rest)*);
+    };
+    (@member $head:tt [$($done:tt)*]
+        $(#[$meta:meta])* list $member:ident: Vec<$ty:ident>, $($rest:tt)*) => {
+        resource!(@member $head [$($done)*
+            $(#[$meta])*
+            #[serde(default, skip_serializing_if = "Vec::is_empty")]
+            pub $member: Vec<$ty>,
+        ] $($rest)*);
+    };
+    (@member $head:tt [$($done:tt)*]
+        $(#[$meta:meta])* required $member:ident: $ty:ident $(<$arg:ident>)?, $($rest:tt)*) => {
+        resource!(@member $head [$($done)*
+            $(#[$meta])*
+            #[serde(default)]
+            #[cfg_attr(feature = "openapi", schema(required = true))]
+            pub $member: $ty $(<$arg>)?,
+        ] $($rest)*);
+    };
+    (@member $head:tt [$($done:tt)*]
+        $(#[$meta:meta])* pub $member:ident: $ty:ty, $($rest:tt)*) => {
+        resource!(@member $head [$($done)* $(#[$meta])* pub $member: $ty,] $($rest)*);
+    };
+    (@member [$($head:tt)*] [$($done:tt)*]) => {
+        #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        $($head)* { $($done)* }
+    };
 }
 
-/// `GET /{api_root}/` (section 4.2.1).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ApiRoot {
-    /// The API root's title.
-    pub title: String,
-    /// A description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(nullable = false))]
-    pub description: Option<String>,
-    /// TAXII versions spoken (media types).
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(required = true))]
-    pub versions: Vec<String>,
-    /// Largest request body accepted, in bytes.
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(required = true))]
-    pub max_content_length: u64,
+resource! {
+    /// `GET /taxii2/` (section 4.1.1).
+    pub struct Discovery {
+        /// The server's title.
+        pub title: String,
+        /// A description.
+        optional description: Option<String>,
+        /// Contact information.
+        optional contact: Option<String>,
+        /// The default API root's URL.
+        optional default: Option<String>,
+        /// URLs of the API roots.
+        list api_roots: Vec<String>,
+    }
 }
 
-/// A collection (section 5.2.1).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Collection {
-    /// The collection id.
-    pub id: String,
-    /// Its title.
-    pub title: String,
-    /// A description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(nullable = false))]
-    pub description: Option<String>,
-    /// A short name usable in URLs in place of the id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(nullable = false))]
-    pub alias: Option<String>,
-    /// Whether the requester may read.
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(required = true))]
-    pub can_read: bool,
-    /// Whether the requester may write.
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(required = true))]
-    pub can_write: bool,
-    /// Media types of the objects.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub media_types: Vec<String>,
+resource! {
+    /// `GET /{api_root}/` (section 4.2.1).
+    pub struct ApiRoot {
+        /// The API root's title.
+        pub title: String,
+        /// A description.
+        optional description: Option<String>,
+        /// TAXII versions spoken (media types).
+        required versions: Vec<String>,
+        /// Largest request body accepted, in bytes.
+        required max_content_length: u64,
+    }
 }
 
-/// `GET /{api_root}/collections/` (section 5.1.1).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Collections {
-    /// The collections; absent when there are none.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub collections: Vec<Collection>,
+resource! {
+    /// A collection (section 5.2.1).
+    pub struct Collection {
+        /// The collection id.
+        pub id: String,
+        /// Its title.
+        pub title: String,
+        /// A description.
+        optional description: Option<String>,
+        /// A short name usable in URLs in place of the id.
+        optional alias: Option<String>,
+        /// Whether the requester may read.
+        required can_read: bool,
+        /// Whether the requester may write.
+        required can_write: bool,
+        /// Media types of the objects.
+        list media_types: Vec<String>,
+    }
 }
 
-/// One object's outcome in a status (section 4.3.1, `status-details`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct StatusDetails {
-    /// The object's id.
-    pub id: String,
-    /// Its version.
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(required = true))]
-    pub version: String,
-    /// Why (for failures) or a note.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(nullable = false))]
-    pub message: Option<String>,
+resource! {
+    /// `GET /{api_root}/collections/` (section 5.1.1).
+    pub struct Collections {
+        /// The collections; absent when there are none.
+        list collections: Vec<Collection>,
+    }
 }
 
-/// A status resource: the outcome of a POST (section 4.3.1).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Status {
-    /// The status id.
-    pub id: String,
-    /// `complete` or `pending`.
-    #[cfg_attr(feature = "openapi", schema(pattern = "^(complete|pending)$"))]
-    pub status: String,
-    /// When the request was received.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(nullable = false, format = DateTime))]
-    pub request_timestamp: Option<String>,
-    /// Objects in the request.
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(required = true))]
-    pub total_count: u64,
-    /// Objects stored (or already present).
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(required = true))]
-    pub success_count: u64,
-    /// The objects stored (or already present), one entry each.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub successes: Vec<StatusDetails>,
-    /// Objects refused.
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(required = true))]
-    pub failure_count: u64,
-    /// The objects refused, each with the reason.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub failures: Vec<StatusDetails>,
-    /// Objects not yet processed.
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(required = true))]
-    pub pending_count: u64,
-    /// The objects not yet processed.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub pendings: Vec<StatusDetails>,
+resource! {
+    /// One object's outcome in a status (section 4.3.1, `status-details`).
+    pub struct StatusDetails {
+        /// The object's id.
+        pub id: String,
+        /// Its version.
+        required version: String,
+        /// Why (for failures) or a note.
+        optional message: Option<String>,
+    }
 }
 
-/// One entry of a manifest (section 5.6.1).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ManifestRecord {
-    /// The object's id.
-    pub id: String,
-    /// When the server added this version.
-    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
-    pub date_added: String,
-    /// The version (`modified`, or `created`, or `date_added` for unversioned objects).
-    pub version: String,
-    /// Its media type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(nullable = false))]
-    pub media_type: Option<String>,
+resource! {
+    /// A status resource: the outcome of a POST (section 4.3.1).
+    pub struct Status {
+        /// The status id.
+        pub id: String,
+        /// `complete` or `pending`.
+        #[cfg_attr(feature = "openapi", schema(pattern = "^(complete|pending)$"))]
+        pub status: String,
+        /// When the request was received.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(nullable = false, format = DateTime))]
+        pub request_timestamp: Option<String>,
+        /// Objects in the request.
+        required total_count: u64,
+        /// Objects stored (or already present).
+        required success_count: u64,
+        /// The objects stored (or already present), one entry each.
+        list successes: Vec<StatusDetails>,
+        /// Objects refused.
+        required failure_count: u64,
+        /// The objects refused, each with the reason.
+        list failures: Vec<StatusDetails>,
+        /// Objects not yet processed.
+        required pending_count: u64,
+        /// The objects not yet processed.
+        list pendings: Vec<StatusDetails>,
+    }
 }
 
-/// A manifest page (section 5.6.1).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Manifest {
-    /// Whether more entries match.
-    #[serde(default)]
-    pub more: bool,
-    /// The server's token for the next page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(nullable = false))]
-    pub next: Option<String>,
-    /// The entries.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub objects: Vec<ManifestRecord>,
+resource! {
+    /// One entry of a manifest (section 5.6.1).
+    pub struct ManifestRecord {
+        /// The object's id.
+        pub id: String,
+        /// When the server added this version.
+        #[cfg_attr(feature = "openapi", schema(format = DateTime))]
+        pub date_added: String,
+        /// The version (`modified`, or `created`, or `date_added` for unversioned objects).
+        pub version: String,
+        /// Its media type.
+        optional media_type: Option<String>,
+    }
 }
 
-/// An object's versions (section 5.8.1).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Versions {
-    /// Whether more versions exist.
-    #[serde(default)]
-    pub more: bool,
-    /// The server's token for the next page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(nullable = false))]
-    pub next: Option<String>,
-    /// The versions.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub versions: Vec<String>,
+resource! {
+    /// A manifest page (section 5.6.1).
+    pub struct Manifest {
+        /// Whether more entries match.
+        #[serde(default)]
+        pub more: bool,
+        /// The server's token for the next page.
+        optional next: Option<String>,
+        /// The entries.
+        list objects: Vec<ManifestRecord>,
+    }
 }
 
-/// An error message (section 3.6.1).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ErrorMessage {
-    /// A short human-readable summary.
-    pub title: String,
-    /// A longer description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(nullable = false))]
-    pub description: Option<String>,
-    /// The server's error id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(nullable = false))]
-    pub error_id: Option<String>,
-    /// An error code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(nullable = false))]
-    pub error_code: Option<String>,
-    /// The HTTP status, as text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(nullable = false))]
-    pub http_status: Option<String>,
-    /// A URL with more about the error.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(nullable = false))]
-    pub external_details: Option<String>,
-    /// Further details, server-defined.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object, required = false))]
-    pub details: Option<serde_json::Map<String, serde_json::Value>>,
+resource! {
+    /// An object's versions (section 5.8.1).
+    pub struct Versions {
+        /// Whether more versions exist.
+        #[serde(default)]
+        pub more: bool,
+        /// The server's token for the next page.
+        optional next: Option<String>,
+        /// The versions.
+        list versions: Vec<String>,
+    }
+}
+
+resource! {
+    /// An error message (section 3.6.1).
+    pub struct ErrorMessage {
+        /// A short human-readable summary.
+        pub title: String,
+        /// A longer description.
+        optional description: Option<String>,
+        /// The server's error id.
+        optional error_id: Option<String>,
+        /// An error code.
+        optional error_code: Option<String>,
+        /// The HTTP status, as text.
+        optional http_status: Option<String>,
+        /// A URL with more about the error.
+        optional external_details: Option<String>,
+        /// Further details, server-defined.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Object, required = false))]
+        pub details: Option<serde_json::Map<String, serde_json::Value>>,
+    }
 }
 
 #[cfg(test)]

@@ -39,6 +39,20 @@ pub enum DetectCommand {
     Ddos(DdosArgs),
 }
 
+/// Where findings go: what every detector that stores findings takes.
+#[derive(Debug, clap::Args)]
+pub struct StoreArgs {
+    /// Store the findings as STIX 2.1 (re-runs update, never duplicate)
+    #[arg(long)]
+    pub store: bool,
+    /// The collection to store into (its id or alias)
+    #[arg(short, long, value_name = "COLLECTION", requires = "store")]
+    pub collection: Option<String>,
+    /// The producing identity (identity--UUID) [default: the configuration's server.identity]
+    #[arg(long, value_name = "ID")]
+    pub identity: Option<String>,
+}
+
 /// What `detect c2` and `detect ddos` share: the telemetry, the networks, the windows
 /// and where the findings go.
 #[derive(Debug, clap::Args)]
@@ -55,15 +69,8 @@ pub struct TelemetryDetectArgs {
     /// Tumbling windows of telemetry time (s, m, h, d; at least 1s) [default: one window over everything read]
     #[arg(long, value_name = "SPAN")]
     pub window: Option<String>,
-    /// Store the findings as STIX 2.1 (re-runs update, never duplicate)
-    #[arg(long)]
-    pub store: bool,
-    /// The collection to store into (its id or alias)
-    #[arg(short, long, value_name = "COLLECTION", requires = "store")]
-    pub collection: Option<String>,
-    /// The producing identity (identity--UUID) [default: the configuration's server.identity]
-    #[arg(long, value_name = "ID")]
-    pub identity: Option<String>,
+    #[command(flatten)]
+    pub storing: StoreArgs,
 }
 
 /// Find the command-and-control (C2) destinations internal hosts talk to.
@@ -138,15 +145,8 @@ pub struct PhishingArgs {
     /// Report findings scoring at least this (0..1)
     #[arg(long, value_name = "SCORE", default_value_t = accord_lookalike::index::DEFAULT_MIN_SCORE)]
     pub min_score: f64,
-    /// Store the findings as STIX 2.1 (re-runs update, never duplicate)
-    #[arg(long)]
-    pub store: bool,
-    /// The collection to store into (its id or alias)
-    #[arg(short, long, value_name = "COLLECTION", requires = "store")]
-    pub collection: Option<String>,
-    /// The producing identity (identity--UUID) [default: the configuration's server.identity]
-    #[arg(long, value_name = "ID")]
-    pub identity: Option<String>,
+    #[command(flatten)]
+    pub storing: StoreArgs,
     /// Domain lists, URL lists or Zeek dns/http/ssl logs (`-` for standard input)
     #[arg(required = true, value_name = "FILE")]
     pub inputs: Vec<PathBuf>,
@@ -181,7 +181,7 @@ fn phishing(global: &GlobalArgs, args: &PhishingArgs) -> anyhow::Result<ExitCode
         Some(args.min_score),
     )?;
     // Resolve the node before reading: a wrong collection fails fast.
-    let target = StoreTarget::resolve(global, args.store, &args.collection, &args.identity)?;
+    let target = StoreTarget::resolve(global, &args.storing)?;
     let now = now_micros();
     let (findings, summary) =
         phishing::run(&index, &args.inputs, now, &mut |w| eprintln!("accord: {w}"));
@@ -302,7 +302,7 @@ fn run_detector(
         ),
     };
     // Resolve the node before reading: a wrong collection fails fast.
-    let target = StoreTarget::resolve(global, args.store, &args.collection, &args.identity)?;
+    let target = StoreTarget::resolve(global, &args.storing)?;
     let now = now_micros();
     let run = detect::run_files(
         vec![detector],
@@ -376,18 +376,13 @@ struct StoreTarget {
 
 impl StoreTarget {
     /// The target of `--store` (`None` without it), resolved before any input is read.
-    fn resolve(
-        global: &GlobalArgs,
-        store: bool,
-        collection: &Option<String>,
-        identity: &Option<String>,
-    ) -> anyhow::Result<Option<Self>> {
-        if !store {
+    fn resolve(global: &GlobalArgs, args: &StoreArgs) -> anyhow::Result<Option<Self>> {
+        if !args.store {
             return Ok(None);
         }
         let node = global.node()?;
-        let collection = node.collection_id(collection.as_deref())?;
-        let identity = match (identity, &node.config) {
+        let collection = node.collection_id(args.collection.as_deref())?;
+        let identity = match (&args.identity, &node.config) {
             (Some(identity), _) => identity.clone(),
             (None, Some(config)) => config.server.identity.clone(),
             (None, None) => anyhow::bail!(

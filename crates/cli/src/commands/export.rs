@@ -98,13 +98,7 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let collection = node.collection_id(args.collection.as_deref())?;
-    let recipient = match &args.recipient {
-        Some(org) => {
-            node.require_organisation(org)?;
-            org.clone()
-        }
-        None => node.organisation().to_string(),
-    };
+    let recipient = node.organisation_or_own(args.recipient.as_deref())?;
     // An export for this node's own organisation only reads (no agreement applies);
     // one for a partner records its releases in the ledger, and stores the
     // obligations markings they reference.

@@ -100,13 +100,7 @@ pub fn run(global: &GlobalArgs, args: &IngestArgs) -> anyhow::Result<ExitCode> {
     let node = global.node()?;
     // Names first: an unknown one is refused before anything is opened or created.
     let collection = node.collection_id(args.collection.as_deref())?;
-    let provider = match &args.org {
-        Some(org) => {
-            node.require_organisation(org)?;
-            org.clone()
-        }
-        None => node.organisation().to_string(),
-    };
+    let provider = node.organisation_or_own(args.org.as_deref())?;
     // Signatures before anything is stored: one bad input and none is ingested.
     let mut verified = verify_all(args)?;
     // Commits reach the disk lazily during the load; `sync` below makes all of them

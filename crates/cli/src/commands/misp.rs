@@ -98,13 +98,7 @@ fn import(global: &GlobalArgs, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     }
     let node = global.node()?;
     let collection = node.collection_id(args.collection.as_deref())?;
-    let provider = match &args.org {
-        Some(org) => {
-            node.require_organisation(org)?;
-            org.clone()
-        }
-        None => node.organisation().to_string(),
-    };
+    let provider = node.organisation_or_own(args.org.as_deref())?;
     let store = node.write_store(Durability::AtSync)?;
     let provenance = Provenance::new(provider, "misp-import");
     let (mut events, mut stored, mut present, mut rejected) = (0, 0, 0, 0);

@@ -8,19 +8,18 @@
 use accord_node::accounts::Principal;
 use accord_node::egress::Recipient;
 use accord_stix::Timestamp;
-use accord_store::{Scope, VersionFilter};
+use accord_store::VersionFilter;
 use accord_taxii::{Deletion, DeletionPage, ErrorMessage, TAXII_MEDIA_TYPE};
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Extension;
 
-use super::{egress_error, readable, taxii_json, to_json, CollectionPath, TaxiiPath};
-use crate::envelope::{DATE_ADDED_FIRST, DATE_ADDED_LAST};
+use super::{collection_request, egress_error, taxii_json, to_json, CollectionPath, TaxiiPath};
+use crate::envelope::insert_date_added;
 use crate::error::TaxiiError;
-use crate::media::require_taxii_accept;
 use crate::openapi::TaxiiErrors;
-use crate::params::{self, Allowed, DeletionsFilters};
+use crate::params::{Allowed, DeletionsFilters};
 use crate::state::AppState;
 
 /// `GET .../x-accord-deletions/`.
@@ -40,17 +39,14 @@ pub async fn get(
     RawQuery(raw): RawQuery,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, TaxiiError> {
-    require_taxii_accept(&headers)?;
-    {
-        let access = state.access();
-        readable(&access, &root, &id, &who)?;
-    }
-    let request = params::parse(
+    let request = collection_request(
+        &state,
+        &who,
+        &headers,
+        (&root, &id),
         raw.as_deref(),
         Allowed::DELETIONS,
-        Scope::Collection(id.clone()),
         VersionFilter::all(),
-        state.limits,
     )?;
     if request.next.is_some() {
         return Err(TaxiiError::bad_request(
@@ -79,14 +75,7 @@ pub async fn get(
     };
     let mut response = taxii_json(StatusCode::OK, to_json(&body)?);
     if let (Some(first), Some(last)) = (page.deletions.first(), page.deletions.last()) {
-        for (name, micros) in [
-            (&DATE_ADDED_FIRST, first.deleted),
-            (&DATE_ADDED_LAST, last.deleted),
-        ] {
-            if let Ok(v) = HeaderValue::from_str(Timestamp::from_micros(micros).as_str()) {
-                response.headers_mut().insert(name.clone(), v);
-            }
-        }
+        insert_date_added(response.headers_mut(), first.deleted, last.deleted);
     }
     Ok(response)
 }

@@ -22,16 +22,17 @@ pub mod status;
 
 use accord_node::accounts::Principal;
 use accord_node::egress::{EgressError, Recipient, Released};
+use accord_store::{Scope, VersionFilter};
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::error::TaxiiError;
-use crate::media::TAXII_MEDIA_TYPE;
+use crate::media::{require_taxii_accept, TAXII_MEDIA_TYPE};
 use crate::params;
 use crate::state::{Access, AppState, CollectionView};
 
@@ -152,6 +153,43 @@ pub fn readable<'a>(
             "No collection '{id}' in API root '{root}'."
         )))
     }
+}
+
+/// The query of a read from collection `id` of API root `root`, after the checks every
+/// such read makes, in the order whose answer the client sees first: a TAXII `Accept`
+/// (406), a collection `who` may read (404), then the query string, with the endpoint's
+/// `allowed` filters and `default_versions` (400).
+pub(crate) fn collection_request(
+    state: &AppState,
+    who: &Principal,
+    headers: &HeaderMap,
+    (root, id): (&str, &str),
+    raw: Option<&str>,
+    allowed: params::Allowed,
+    default_versions: VersionFilter,
+) -> Result<params::Request, TaxiiError> {
+    readable_collection(state, who, headers, root, id)?;
+    params::parse(
+        raw,
+        allowed,
+        Scope::Collection(id.to_string()),
+        default_versions,
+        state.limits,
+    )
+}
+
+/// The first two checks of [`collection_request`], for a read that checks more before
+/// its query string (one object's: its id).
+pub(crate) fn readable_collection(
+    state: &AppState,
+    who: &Principal,
+    headers: &HeaderMap,
+    root: &str,
+    id: &str,
+) -> Result<(), TaxiiError> {
+    require_taxii_accept(headers)?;
+    let access = state.access();
+    readable(&access, root, id, who).map(drop)
 }
 
 /// What the egress door releases to `who` for `request` (content or manifest). (The door

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Extension;
 
-use super::{holds, readable, release, taxii_json, ObjectPath, TaxiiPath};
+use super::{holds, readable, readable_collection, release, taxii_json, ObjectPath, TaxiiPath};
 use crate::envelope::{page_response, Kind};
 use crate::error::TaxiiError;
 use crate::media::require_taxii_accept;
@@ -103,11 +103,7 @@ async fn one(
     headers: HeaderMap,
     kind: Kind,
 ) -> Result<Response, TaxiiError> {
-    require_taxii_accept(&headers)?;
-    {
-        let access = state.access();
-        readable(&access, &root, &id, &who)?;
-    }
+    readable_collection(&state, &who, &headers, &root, &id)?;
     check_id(&object_id)?;
     let (allowed, default_versions) = match kind {
         Kind::Versions => (Allowed::VERSIONS, VersionFilter::all()),

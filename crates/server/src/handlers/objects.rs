@@ -6,7 +6,7 @@ use accord_node::ingest::{prepare, store_prepared, IngestOptions, ObjectResult};
 use accord_stix::Rejection;
 use accord_stix::Timestamp;
 use accord_store::NewObject;
-use accord_store::{Provenance, Scope, StatusRecord, Store, VersionFilter};
+use accord_store::{Provenance, StatusRecord, Store, VersionFilter};
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -17,13 +17,13 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::{readable, release, taxii_json, visible, CollectionPath, TaxiiPath};
+use super::{collection_request, release, taxii_json, visible, CollectionPath, TaxiiPath};
 use crate::envelope::{page_response, Kind};
 use crate::error::TaxiiError;
 use crate::media::{require_taxii_accept, require_taxii_content_type};
 use crate::openapi::TaxiiErrors;
 use crate::params::AllFilters;
-use crate::params::{self, Allowed};
+use crate::params::Allowed;
 use crate::state::AppState;
 use accord_taxii::resources::{Manifest, StatusDetails};
 use accord_taxii::{ErrorMessage, Status, TAXII_MEDIA_TYPE};
@@ -81,17 +81,14 @@ async fn page(
     headers: HeaderMap,
     kind: Kind,
 ) -> Result<Response, TaxiiError> {
-    require_taxii_accept(&headers)?;
-    {
-        let access = state.access();
-        readable(&access, &root, &id, &who)?;
-    }
-    let request = params::parse(
+    let request = collection_request(
+        &state,
+        &who,
+        &headers,
+        (&root, &id),
         raw.as_deref(),
         Allowed::ALL,
-        Scope::Collection(id),
         VersionFilter::last(),
-        state.limits,
     )?;
     let page = release(&state, &who, request, kind == Kind::Objects).await?;
     if kind == Kind::Objects {

@@ -6,6 +6,7 @@
 
 mod checkpoint;
 mod clock;
+mod correlation;
 mod enrich;
 mod ledger;
 #[cfg(test)]
@@ -32,10 +33,10 @@ use crate::model::{
 use crate::store::{HeadSigner, Store};
 use pool::ReaderPool;
 pub use pool::MAX_READERS;
-use write::Writer;
+use write::{Correlation, Writer};
 
 /// The schema version this build writes and understands.
-const SCHEMA_VERSION: i64 = 10;
+const SCHEMA_VERSION: i64 = 11;
 
 /// Database page size of new stores, in bytes: SQLite's largest. Objects are around
 /// 1-2 KiB of JSON with their facts, and a bulk load appends them: the larger the page,
@@ -74,6 +75,9 @@ pub struct SqliteStore {
     checkpointer: Option<checkpoint::Checkpointer>,
     /// The database page size, which is the size of a log frame's page.
     page_size: u64,
+    /// Applies the correlation queue to the index file (`None`: in memory, where the
+    /// writer applies it itself, or read-only).
+    follower: Option<correlation::Follower>,
 }
 
 impl SqliteStore {
@@ -96,15 +100,26 @@ impl SqliteStore {
         let path = path.to_path_buf();
         let conn = Connection::open(&path)?;
         configure_writer(&conn, durability)?;
-        migrate(&conn)?;
+        migrate(&conn, Some(&path))?;
+        if correlation::create(&path)? {
+            // A store whose index file is new but which holds objects (the file was
+            // lost, or not copied with the store): the node rebuilds it.
+            conn.execute(
+                "INSERT OR IGNORE INTO meta (name, value)
+                 SELECT ?1, -9223372036854775808 WHERE EXISTS (SELECT 1 FROM objects)",
+                [write::CORRELATION_BACKFILL],
+            )?;
+        }
+        let follower = correlation::Follower::start(&path)?;
         let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
         let checkpointer = Some(checkpoint::Checkpointer::start(&path, bound)?);
         Ok(Self {
-            writer: Mutex::new(Writer::new(conn)?),
+            writer: Mutex::new(Writer::new(conn, Correlation::Follower(follower.shared()))?),
             readers: ReaderPool::new(path.clone()),
             path: Some(path),
             checkpointer,
             page_size: u64::try_from(page_size).unwrap_or(0),
+            follower: Some(follower),
         })
     }
 
@@ -129,24 +144,27 @@ impl SqliteStore {
             });
         }
         Ok(Self {
-            writer: Mutex::new(Writer::new(conn)?),
+            writer: Mutex::new(Writer::new(conn, Correlation::Nobody)?),
             readers: ReaderPool::new(path.clone()),
             path: Some(path),
             checkpointer: None,
             page_size: 0,
+            follower: None,
         })
     }
 
     /// A private in-memory store (tests, examples). Reads share the writer connection.
     pub fn open_in_memory() -> Result<Self, StoreError> {
         let conn = Connection::open_in_memory()?;
-        migrate(&conn)?;
+        migrate(&conn, None)?;
+        correlation::attach_in_memory(&conn)?;
         Ok(Self {
-            writer: Mutex::new(Writer::new(conn)?),
+            writer: Mutex::new(Writer::new(conn, Correlation::Inline)?),
             readers: ReaderPool::none(),
             path: None,
             checkpointer: None,
             page_size: 0,
+            follower: None,
         })
     }
 
@@ -169,6 +187,23 @@ impl SqliteStore {
             checkpointer.after_commit(guard.wal_frames() * self.page_size);
         }
         result
+    }
+
+    /// Reads the correlation index once it holds what this process inserted.
+    fn read_correlation<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.settle_correlation()?;
+        self.read(f)
+    }
+
+    /// Waits until the correlation index has applied what this process inserted.
+    fn settle_correlation(&self) -> Result<(), StoreError> {
+        match &self.follower {
+            Some(follower) => follower.settle(),
+            None => Ok(()),
+        }
     }
 
     fn read<T>(
@@ -218,10 +253,15 @@ fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "cache_size", -READER_CACHE_KIB)?;
     conn.pragma_update(None, "mmap_size", 0)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // Read-only like `conn`. A store of an older schema (refused by `open_read_only`)
+    // has no index file yet.
+    if correlation::path_of(path).exists() {
+        correlation::attach(&conn, path)?;
+    }
     Ok(conn)
 }
 
-fn migrate(conn: &Connection) -> Result<(), StoreError> {
+fn migrate(conn: &Connection, path: Option<&Path>) -> Result<(), StoreError> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version > SCHEMA_VERSION {
         return Err(StoreError::SchemaTooNew {
@@ -245,6 +285,7 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             migrate_from_7(conn)?;
             migrate_from_8(conn)?;
             migrate_from_9(conn)?;
+            migrate_from_10(conn, path)?;
         }
         2 => {
             migrate_from_2(conn)?;
@@ -255,6 +296,7 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             migrate_from_7(conn)?;
             migrate_from_8(conn)?;
             migrate_from_9(conn)?;
+            migrate_from_10(conn, path)?;
         }
         3 => {
             migrate_from_3(conn)?;
@@ -264,6 +306,7 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             migrate_from_7(conn)?;
             migrate_from_8(conn)?;
             migrate_from_9(conn)?;
+            migrate_from_10(conn, path)?;
         }
         4 => {
             migrate_from_4(conn)?;
@@ -272,6 +315,7 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             migrate_from_7(conn)?;
             migrate_from_8(conn)?;
             migrate_from_9(conn)?;
+            migrate_from_10(conn, path)?;
         }
         5 => {
             migrate_from_5(conn)?;
@@ -279,23 +323,31 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
             migrate_from_7(conn)?;
             migrate_from_8(conn)?;
             migrate_from_9(conn)?;
+            migrate_from_10(conn, path)?;
         }
         6 => {
             migrate_from_6(conn)?;
             migrate_from_7(conn)?;
             migrate_from_8(conn)?;
             migrate_from_9(conn)?;
+            migrate_from_10(conn, path)?;
         }
         7 => {
             migrate_from_7(conn)?;
             migrate_from_8(conn)?;
             migrate_from_9(conn)?;
+            migrate_from_10(conn, path)?;
         }
         8 => {
             migrate_from_8(conn)?;
             migrate_from_9(conn)?;
+            migrate_from_10(conn, path)?;
         }
-        9 => migrate_from_9(conn)?,
+        9 => {
+            migrate_from_9(conn)?;
+            migrate_from_10(conn, path)?;
+        }
+        10 => migrate_from_10(conn, path)?,
         _ => {}
     }
     // Not a schema version of its own (see TOMBSTONES_TABLE): every writable open
@@ -470,18 +522,74 @@ fn migrate_from_9(conn: &Connection) -> Result<(), StoreError> {
 
 /// Version 7 stores have no analytics tables; version 8 adds them empty (objects
 /// stored before count in no correlation or trend until re-ingested: see
-/// docs/trends.md).
+/// docs/trends.md). The correlation tables as version 8 had them are in
+/// `analytics_v8.sql` (version 11 moves them out); the trend cells are still in
+/// `schema.sql`.
 fn migrate_from_7(conn: &Connection) -> Result<(), StoreError> {
     let schema = include_str!("schema.sql");
-    let analytics = schema
-        .find("-- Analytics kept at ingest")
+    let trends = schema
+        .find("-- Trends: counts per")
         .map(|at| &schema[at..])
-        .unwrap_or_default()
+        .unwrap_or_default();
+    let analytics = format!("{}\n{trends}", include_str!("analytics_v8.sql"))
         .replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ")
         .replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ")
         .replace("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX IF NOT EXISTS ");
     conn.execute_batch(&format!(
         "BEGIN IMMEDIATE; {analytics} PRAGMA user_version = 8; COMMIT;"
+    ))?;
+    Ok(())
+}
+
+/// Version 10 stores keep the correlation tables in the store file, written in the
+/// insert's own transaction; version 11 keeps them in the index's own file, written by
+/// a follower from a queue (`correlation.rs` says why). Their rows are copied into the
+/// index file (emptied first: a copy interrupted by a crash is made again), then
+/// dropped from the store with the queue created, in the store's transaction. An
+/// in-memory store is never at version 10 (`path` is `None` only for those).
+fn migrate_from_10(conn: &Connection, path: Option<&Path>) -> Result<(), StoreError> {
+    if let Some(path) = path {
+        correlation::create(path)?;
+        correlation::attach(conn, path)?;
+        // Deferred: this transaction writes the index file only.
+        let copied = conn.execute_batch(
+            "BEGIN;
+             DELETE FROM correlation.obs_values;
+             DELETE FROM correlation.obs_links;
+             DELETE FROM correlation.id_values;
+             DELETE FROM correlation.obs_providers;
+             DELETE FROM correlation.sighting_links;
+             INSERT INTO correlation.obs_values (vid, kind, value, providers)
+               SELECT vid, kind, value, providers FROM main.obs_values;
+             INSERT INTO correlation.obs_links (vid, object_added)
+               SELECT vid, object_added FROM main.obs_links;
+             INSERT OR IGNORE INTO correlation.id_values (id_key, vid)
+               SELECT o.id_key, l.vid FROM main.obs_links l
+               JOIN main.objects o ON o.date_added = l.object_added;
+             INSERT INTO correlation.obs_providers (vid, provider)
+               SELECT vid, provider FROM main.obs_providers;
+             INSERT INTO correlation.sighting_links (target_key, object_added, provider)
+               SELECT s.target_key, s.object_added, o.provider FROM main.sighting_links s
+               JOIN main.objects o ON o.date_added = s.object_added;
+             COMMIT;",
+        );
+        if let Err(e) = copied {
+            let _ = conn.execute_batch("ROLLBACK;");
+            let _ = conn.execute_batch("DETACH DATABASE correlation;");
+            return Err(e.into());
+        }
+        conn.execute_batch("DETACH DATABASE correlation;")?;
+    }
+    conn.execute_batch(&format!(
+        "BEGIN IMMEDIATE;
+         DROP TABLE IF EXISTS main.obs_links;
+         DROP TABLE IF EXISTS main.obs_providers;
+         DROP TABLE IF EXISTS main.sighting_links;
+         DROP TABLE IF EXISTS main.obs_values;
+         {}
+         PRAGMA user_version = 11;
+         COMMIT;",
+        correlation::QUEUE_TABLE
     ))?;
     Ok(())
 }
@@ -530,19 +638,19 @@ fn migrate_from_4(conn: &Connection) -> Result<(), StoreError> {
 
 impl Store for SqliteStore {
     fn shared_values(&self, min_providers: i64, limit: usize) -> Result<Vec<ValueRow>, StoreError> {
-        self.read(|conn| query::shared_values(conn, min_providers, limit))
+        self.read_correlation(|conn| query::shared_values(conn, min_providers, limit))
     }
 
     fn values_named(&self, value: &str) -> Result<Vec<ValueRow>, StoreError> {
-        self.read(|conn| query::values_named(conn, value))
+        self.read_correlation(|conn| query::values_named(conn, value))
     }
 
     fn value_objects(&self, vid: i64) -> Result<Vec<ObjectRow>, StoreError> {
-        self.read(|conn| query::value_objects(conn, vid))
+        self.read_correlation(|conn| query::value_objects(conn, vid))
     }
 
     fn sightings_of(&self, id: &str) -> Result<Vec<ObjectRow>, StoreError> {
-        self.read(|conn| query::sightings_of(conn, id))
+        self.read_correlation(|conn| query::sightings_of(conn, id))
     }
 
     fn trend_cells(
@@ -575,6 +683,9 @@ impl Store for SqliteStore {
         if self.path.is_none() {
             return Ok(());
         }
+        // The index's commits are durable when made; what is queued is applied first,
+        // so a bulk load that syncs at its end leaves nothing for later.
+        self.settle_correlation()?;
         // A full checkpoint writes the WAL into the database file and syncs both.
         self.write(|w| {
             w.connection()

@@ -1,5 +1,6 @@
--- Accord store schema, version 7 (PRAGMA user_version; `migrate` brings versions 1 to 6 up).
--- The hub's enrichment tables (version 7) are in `enrich.rs` (`enrich::SCHEMA`).
+-- Accord store schema, version 11 (PRAGMA user_version; `migrate` brings versions 1 to 10 up).
+-- The hub's enrichment tables (version 9) are in `enrich.rs` (`enrich::SCHEMA`); the
+-- correlation index (version 11) is in its own file (`correlation::SCHEMA`).
 --
 -- Every object version is one row of `objects`, keyed by its store `date_added` in
 -- microseconds: unique and strictly increasing, so it doubles as the arrival order and
@@ -137,40 +138,17 @@ CREATE TABLE peers (
     state      TEXT NOT NULL DEFAULT '{}'
 );
 
--- Analytics kept at ingest, in the insert's transaction (version 7; the node extracts
--- what to record: `accord_node::analytics`).
+-- Analytics kept at ingest (the node extracts what to record: `accord_node::analytics`).
 --
--- Correlation: every observable value (kind, normalised value) is interned once in
--- `obs_values`, linked to each object version stating it (`obs_links`), and the
--- providers that stated or sighted it are kept once each (`obs_providers`, counted in
--- `obs_values.providers`): memory grows with distinct values and objects, never with
--- pairs of objects. Sightings are linked to the key of the id they sight, so a
--- sighting's provider joins the value whichever arrives first.
-CREATE TABLE obs_values (
-    vid       INTEGER PRIMARY KEY,
-    kind      TEXT    NOT NULL,
-    value     TEXT    NOT NULL,
-    providers INTEGER NOT NULL DEFAULT 0
-);
-CREATE UNIQUE INDEX obs_values_by_value ON obs_values (kind, value);
--- Only values several providers share are candidates of a correlation listing.
-CREATE INDEX obs_values_shared ON obs_values (providers) WHERE providers > 1;
-CREATE TABLE obs_links (
-    vid          INTEGER NOT NULL,
-    object_added INTEGER NOT NULL,
-    PRIMARY KEY (vid, object_added)
-) WITHOUT ROWID;
-CREATE INDEX obs_links_by_object ON obs_links (object_added);
-CREATE TABLE obs_providers (
-    vid      INTEGER NOT NULL,
+-- Correlation (every observable value interned once, linked to the object versions
+-- stating it, the providers that stated or sighted it) is kept in a file of its own
+-- beside the store, by a follower thread (`correlation.rs` says why and how). The
+-- insert queues what it must record, one row per batch, in its own transaction.
+CREATE TABLE correlation_queue (
+    seq      INTEGER PRIMARY KEY,
     provider TEXT    NOT NULL,
-    PRIMARY KEY (vid, provider)
-) WITHOUT ROWID;
-CREATE TABLE sighting_links (
-    target_key   INTEGER NOT NULL,
-    object_added INTEGER NOT NULL,
-    PRIMARY KEY (target_key, object_added)
-) WITHOUT ROWID;
+    body     BLOB    NOT NULL
+);
 
 -- Trends: counts per (dimension, metric, day, series, provider), incremented when the
 -- first version of an id arrives. A query over any number of sightings reads one row

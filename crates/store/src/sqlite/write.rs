@@ -1,6 +1,5 @@
 //! Everything that changes the store file, one transaction per call.
 
-use std::collections::{HashMap, HashSet};
 use std::ffi::c_int;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -8,9 +7,11 @@ use std::sync::Arc;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::clock::StampClock;
+use super::correlation;
 use crate::error::StoreError;
 use crate::model::{
-    InsertOutcome, LedgerRecord, LedgerTree, NewObject, Provenance, StatusRecord, VersionFilter,
+    InsertOutcome, LedgerRecord, LedgerTree, NewObject, Provenance, StatusRecord, TrendKey,
+    VersionFilter,
 };
 use crate::store::HeadSigner;
 use accord_agreements::merkle::Frontier;
@@ -51,6 +52,21 @@ pub(super) struct Writer {
     /// The ledger tree's right edge after this writer's last append (reloaded when
     /// another process appended since).
     ledger_frontier: Option<Frontier>,
+    /// Who applies the correlation queue this writer fills.
+    correlation: Correlation,
+    /// Queue rows up to this `seq` are deleted (the index applied them).
+    queue_cleared: i64,
+}
+
+/// Who applies the correlation queue (`correlation.rs`) a writer fills.
+pub(super) enum Correlation {
+    /// This store handle's follower thread (a store file).
+    Follower(Arc<correlation::Shared>),
+    /// The writer itself, after each commit, on its own connection (an in-memory
+    /// store, whose index is attached to that connection).
+    Inline,
+    /// Nobody: the store is read-only.
+    Nobody,
 }
 
 /// Where an object version already stored sits.
@@ -63,7 +79,7 @@ struct Existing {
 impl Writer {
     /// The writer of `conn`. Takes over the connection's WAL hook, so it must come
     /// after `PRAGMA wal_autocheckpoint` (which sets the hook too).
-    pub(super) fn new(mut conn: Connection) -> Result<Self, StoreError> {
+    pub(super) fn new(mut conn: Connection, correlation: Correlation) -> Result<Self, StoreError> {
         let wal_frames = Arc::new(AtomicU64::new(0));
         let frames = wal_frames.clone();
         conn.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, pages: c_int| {
@@ -75,7 +91,24 @@ impl Writer {
             clock: StampClock::default(),
             wal_frames,
             ledger_frontier: None,
+            correlation,
+            queue_cleared: i64::MIN,
         })
+    }
+
+    /// After a commit that queued `seq`: has it applied.
+    fn queued(&mut self, seq: Option<i64>) -> Result<(), StoreError> {
+        let Some(seq) = seq else {
+            return Ok(());
+        };
+        match &self.correlation {
+            Correlation::Follower(shared) => shared.queued(seq),
+            Correlation::Inline => {
+                correlation::apply_pending(&mut self.conn)?;
+            }
+            Correlation::Nobody => {}
+        }
+        Ok(())
     }
 
     /// Frames in the write-ahead log after the last commit.
@@ -113,7 +146,9 @@ impl Writer {
             |r| r.get(0),
         )?;
         self.clock.observe(seen);
+        clear_queue(&self.correlation, &mut self.queue_cleared, &tx)?;
         let mut outcomes = Vec::with_capacity(objects.len());
+        let queued;
         {
             let mut add_object = tx.prepare_cached(
                 "INSERT INTO objects
@@ -180,15 +215,7 @@ impl Writer {
                             .span
                             .demote_others(&tx, target, &object.id, version_us, flags)?;
                         if !object.analytics.is_empty() {
-                            record_analytics(
-                                &tx,
-                                &mut batch,
-                                object,
-                                stamp,
-                                provider,
-                                key,
-                                first_of_id,
-                            )?;
+                            batch.record(object, stamp, key, first_of_id);
                         }
                         None
                     }
@@ -247,9 +274,10 @@ impl Writer {
                     }
                 });
             }
-            batch.flush(&tx, provider)?;
+            queued = batch.flush(&tx, provider, &mut self.clock)?;
         }
         tx.commit()?;
+        self.queued(queued)?;
         Ok(outcomes)
     }
 
@@ -376,7 +404,8 @@ impl Writer {
     }
 
     /// Records the analytics of stored versions as their insert would have (each
-    /// version's trend cells when it is the earliest-arrived of its id), and moves the
+    /// version's trend cells when it is the earliest-arrived of its id; only their
+    /// correlation when the pending backfill is the index's rebuild), and moves the
     /// pending backfill to `after` (ends it when `done`), in one transaction.
     pub(super) fn backfill_analytics(
         &mut self,
@@ -388,7 +417,12 @@ impl Writer {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let queued;
         {
+            let Some((marker, _)) = pending_backfill(&tx)? else {
+                return Ok(());
+            };
+            let with_trends = marker == ANALYTICS_BACKFILL;
             let mut earliest = tx.prepare_cached(
                 "SELECT min(date_added) FROM objects WHERE id_key = ?1 AND id = ?2",
             )?;
@@ -400,27 +434,21 @@ impl Writer {
                 let key = id_key(&row.object.id);
                 let first: Option<i64> =
                     earliest.query_row(params![key, row.object.id], |r| r.get(0))?;
-                record_analytics(
-                    &tx,
-                    &mut batch,
-                    &row.object,
-                    row.date_added,
-                    provider,
-                    key,
-                    first == Some(row.date_added),
-                )?;
+                let first = with_trends && first == Some(row.date_added);
+                batch.record(&row.object, row.date_added, key, first);
             }
-            batch.flush(&tx, provider)?;
+            queued = batch.flush(&tx, provider, &mut self.clock)?;
             if done {
-                tx.execute("DELETE FROM meta WHERE name = 'analytics_backfill'", [])?;
+                tx.execute("DELETE FROM meta WHERE name = ?1", params![marker])?;
             } else {
                 tx.execute(
-                    "UPDATE meta SET value = ?1 WHERE name = 'analytics_backfill'",
-                    params![after],
+                    "UPDATE meta SET value = ?2 WHERE name = ?1",
+                    params![marker, after],
                 )?;
             }
         }
         tx.commit()?;
+        self.queued(queued)?;
         Ok(())
     }
 
@@ -445,6 +473,25 @@ impl Writer {
         }
         result
     }
+}
+
+/// Deletes the queue rows the index has applied (in the writer's transaction `tx`).
+fn clear_queue(
+    correlation: &Correlation,
+    cleared: &mut i64,
+    tx: &Connection,
+) -> Result<(), StoreError> {
+    let applied = match correlation {
+        Correlation::Follower(shared) => shared.applied(),
+        Correlation::Inline => correlation::applied_mark(tx)?,
+        Correlation::Nobody => return Ok(()),
+    };
+    if applied > *cleared {
+        tx.prepare_cached("DELETE FROM correlation_queue WHERE seq <= ?1")?
+            .execute(params![applied])?;
+        *cleared = applied;
+    }
+    Ok(())
 }
 
 /// The versions an id already has (in the store, or in one collection).
@@ -654,239 +701,112 @@ fn fnv1a(bytes: impl Iterator<Item = u8>) -> i64 {
     hash as i64
 }
 
-/// What one insert batch's analytics gather as it goes, written at the batch's end in
-/// the insert's transaction (so a crash keeps objects and analytics together, as
-/// before): each trend cell once (the sum of its objects' increments), each value and
-/// each (value, provider) looked up once, the link rows sorted by key (appended to
-/// the B-trees in order instead of one random page each), and the joins with
-/// sightings as one statement per batch. Measured (BENCHMARKS.md, "Correlation and
-/// trends"): per-object upserts, lookups and statements made ingest several times
-/// slower. The rows written are those the per-object writes wrote: the providers of a
-/// value are a set (stating objects' providers, and those sighting any version of an
-/// object stating it), whatever the order of objects and sightings in the batch.
+/// What an insert's batch adds to the analytics: its trend increments summed per cell
+/// (written once per batch, in the insert's transaction: a few rows), and what the
+/// correlation index must record of each new version, queued as one row
+/// (`correlation.rs` applies it on another connection, to another file).
 #[derive(Default)]
-struct AnalyticsBatch {
-    /// (dimension, metric, day, key) → increment, for the batch's provider.
-    trends: HashMap<(String, String, i64, String), i64>,
-    /// Values interned (or found) in this batch: kind → value → vid (nested so that a
-    /// lookup borrows the object's strings instead of copying them).
-    vids: HashMap<String, HashMap<String, i64>>,
-    /// (vid, object_added) rows of `obs_links`.
-    links: Vec<(i64, i64)>,
-    /// (target_key, object_added) rows of `sighting_links`.
-    sighting_links: Vec<(i64, i64)>,
-    /// Sightings of the batch: (target key, target id).
-    sightings: Vec<(i64, String)>,
-    /// Objects of the batch stating values: id key → their vids.
-    stating: HashMap<i64, Vec<i64>>,
-    /// (vid, provider) pairs to count.
-    providers: HashSet<(i64, String)>,
+struct AnalyticsBatch<'a> {
+    /// The trend increments of the batch's first versions (summed per cell at the
+    /// end: no copy of their texts per object).
+    trends: Vec<&'a TrendKey>,
+    /// The correlation facts of the batch's new versions, [`correlation::encode`]d.
+    queue: Vec<u8>,
 }
 
-impl AnalyticsBatch {
-    /// Writes what the batch gathered (all its objects by `provider`).
-    fn flush(self, tx: &Connection, provider: &str) -> Result<(), StoreError> {
-        let AnalyticsBatch {
-            trends,
-            links,
-            sighting_links,
-            sightings,
-            stating,
-            mut providers,
-            ..
-        } = self;
-        let mut links = links;
-        links.sort_unstable();
-        {
-            let mut link = tx.prepare_cached(
-                "INSERT OR IGNORE INTO obs_links (vid, object_added) VALUES (?1, ?2)",
-            )?;
-            for (vid, stamp) in &links {
-                link.execute(params![vid, stamp])?;
-            }
+impl<'a> AnalyticsBatch<'a> {
+    /// Gathers a new object version's [`crate::Analytics`]: its correlation facts
+    /// queued, its trend cells incremented when it is the first version of its id.
+    fn record(&mut self, object: &'a NewObject, stamp: i64, key: i64, first_of_id: bool) {
+        let analytics = &object.analytics;
+        if !analytics.values.is_empty() || analytics.sighting_of.is_some() {
+            correlation::encode(
+                &mut self.queue,
+                stamp,
+                key,
+                &analytics.values,
+                analytics.sighting_of.as_deref().map(id_key),
+            );
         }
-        let mut sighting_links = sighting_links;
-        sighting_links.sort_unstable();
-        {
-            let mut add = tx.prepare_cached(
-                "INSERT OR IGNORE INTO sighting_links (target_key, object_added) VALUES (?1, ?2)",
-            )?;
-            for (key, stamp) in &sighting_links {
-                add.execute(params![key, stamp])?;
-            }
+        if first_of_id {
+            self.trends.extend(&analytics.trends);
         }
-        // The batch's sightings count their provider among the values of every version
-        // of what they sight (stored before, or in this batch: its links are written).
-        if !sightings.is_empty() {
-            let keys = json_keys(sightings.iter().map(|(k, _)| *k));
-            let mut values_of = tx.prepare_cached(
-                "SELECT o.id_key, o.id, l.vid FROM objects o
-                 JOIN obs_links l ON l.object_added = o.date_added
-                 WHERE o.id_key IN (SELECT value FROM json_each(?1))",
-            )?;
-            let mut by_key: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
-            let mut rows = values_of.query(params![keys])?;
-            while let Some(row) = rows.next()? {
-                by_key
-                    .entry(row.get(0)?)
-                    .or_default()
-                    .push((row.get(1)?, row.get(2)?));
-            }
-            for (key, target) in &sightings {
-                for (id, vid) in by_key.get(key).into_iter().flatten() {
-                    if id == target {
-                        providers.insert((*vid, provider.to_owned()));
-                    }
-                }
-            }
-        }
-        // Sightings of the batch's stating objects (stored before, or in this batch):
-        // their providers sight those values.
-        if !stating.is_empty() {
-            let keys = json_keys(stating.keys().copied());
-            let mut sighters = tx.prepare_cached(
-                "SELECT DISTINCT s.target_key, o.provider FROM sighting_links s
-                 JOIN objects o ON o.date_added = s.object_added
-                 WHERE s.target_key IN (SELECT value FROM json_each(?1))",
-            )?;
-            let mut rows = sighters.query(params![keys])?;
-            while let Some(row) = rows.next()? {
-                let (key, sighter): (i64, String) = (row.get(0)?, row.get(1)?);
-                for vid in stating.get(&key).into_iter().flatten() {
-                    providers.insert((*vid, sighter.clone()));
-                }
-            }
-        }
-        let mut providers: Vec<(i64, String)> = providers.into_iter().collect();
-        providers.sort_unstable();
-        {
-            let mut add = tx.prepare_cached(
-                "INSERT OR IGNORE INTO obs_providers (vid, provider) VALUES (?1, ?2)",
-            )?;
+    }
+
+    /// Writes the batch's trend cells and queues its correlation facts (all its
+    /// objects by `provider`); returns the queue row's `seq`, if it queued one.
+    fn flush(
+        self,
+        tx: &Connection,
+        provider: &str,
+        clock: &mut StampClock,
+    ) -> Result<Option<i64>, StoreError> {
+        let AnalyticsBatch { mut trends, queue } = self;
+        if !trends.is_empty() {
+            trends.sort_unstable_by(|a, b| cell(a).cmp(&cell(b)));
             let mut count = tx.prepare_cached(
-                "UPDATE obs_values SET providers = providers + ?2 WHERE vid = ?1",
+                "INSERT INTO trend_counts (dimension, metric, day, key, provider, count)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (dimension, metric, day, key, provider)
+                 DO UPDATE SET count = count + excluded.count",
             )?;
-            let mut at = 0;
-            while at < providers.len() {
-                let vid = providers[at].0;
-                let mut added = 0i64;
-                while at < providers.len() && providers[at].0 == vid {
-                    added += add.execute(params![vid, providers[at].1])? as i64;
-                    at += 1;
-                }
-                if added > 0 {
-                    count.execute(params![vid, added])?;
-                }
+            for same in trends.chunk_by(|a, b| cell(a) == cell(b)) {
+                let weight: i64 = same.iter().map(|t| t.weight).sum();
+                let t = same[0];
+                count.execute(params![
+                    t.dimension,
+                    t.metric,
+                    t.day,
+                    t.key,
+                    provider,
+                    weight
+                ])?;
             }
         }
-        if trends.is_empty() {
-            return Ok(());
+        if queue.is_empty() {
+            return Ok(None);
         }
-        let mut count = tx.prepare_cached(
-            "INSERT INTO trend_counts (dimension, metric, day, key, provider, count)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (dimension, metric, day, key, provider)
-             DO UPDATE SET count = count + excluded.count",
-        )?;
-        for ((dimension, metric, day, key), weight) in trends {
-            count.execute(params![dimension, metric, day, key, provider, weight])?;
-        }
-        Ok(())
+        let seq = clock.next();
+        tx.prepare_cached(
+            "INSERT INTO correlation_queue (seq, provider, body) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![seq, provider, queue])?;
+        Ok(Some(seq))
     }
 }
 
-/// Integer keys as a JSON array (for `json_each`: one statement per batch).
-fn json_keys(keys: impl Iterator<Item = i64>) -> String {
-    let mut out = String::from("[");
-    for (i, k) in keys.enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&k.to_string());
-    }
-    out.push(']');
-    out
+/// A trend increment's cell (its provider is the batch's).
+fn cell(t: &TrendKey) -> (&str, &str, i64, &str) {
+    (&t.dimension, &t.metric, t.day, &t.key)
 }
 
-/// Gathers a new object version's [`crate::Analytics`] into `batch` (schema.sql says
-/// what each table keeps; [`AnalyticsBatch::flush`] writes them): its values interned
-/// now (their ids are needed), linked, the providers of each value (stating or
-/// sighting it) counted once, trend cells incremented when the version is the first
-/// of its id.
-fn record_analytics(
-    tx: &Connection,
-    batch: &mut AnalyticsBatch,
-    object: &NewObject,
-    stamp: i64,
-    provider: &str,
-    key: i64,
-    first_of_id: bool,
-) -> Result<(), StoreError> {
-    let analytics = &object.analytics;
-    if !analytics.values.is_empty() {
-        // Looked up first: an upsert that finds the value rewrites its row (a dirty page
-        // per known value), where a lookup only reads.
-        let mut find =
-            tx.prepare_cached("SELECT vid FROM obs_values WHERE kind = ?1 AND value = ?2")?;
-        // OR IGNORE (the value was just looked up, so nothing is ignored): a statement
-        // that cannot abort needs no statement journal, which SQLite otherwise writes, a
-        // whole (64 KiB) page per new value, to a temporary file.
-        let mut intern = tx.prepare_cached(
-            "INSERT OR IGNORE INTO obs_values (kind, value) VALUES (?1, ?2) RETURNING vid",
-        )?;
-        let mut vids = Vec::with_capacity(analytics.values.len());
-        for (kind, value) in &analytics.values {
-            let known = batch.vids.get(kind).and_then(|v| v.get(value)).copied();
-            let vid: i64 = match known {
-                Some(vid) => vid,
-                None => {
-                    let vid = match find
-                        .query_row(params![kind, value], |r| r.get(0))
-                        .optional()?
-                    {
-                        Some(vid) => vid,
-                        None => intern.query_row(params![kind, value], |r| r.get(0))?,
-                    };
-                    batch
-                        .vids
-                        .entry(kind.clone())
-                        .or_default()
-                        .insert(value.clone(), vid);
-                    vid
-                }
-            };
-            batch.links.push((vid, stamp));
-            batch.providers.insert((vid, provider.to_owned()));
-            vids.push(vid);
-        }
-        batch.stating.entry(key).or_default().extend(vids);
-    }
-    if let Some(target) = &analytics.sighting_of {
-        let target_key = id_key(target);
-        batch.sighting_links.push((target_key, stamp));
-        batch.sightings.push((target_key, target.clone()));
-    }
-    if first_of_id {
-        for t in &analytics.trends {
-            *batch
-                .trends
-                .entry((t.dimension.clone(), t.metric.clone(), t.day, t.key.clone()))
-                .or_default() += t.weight;
+/// The meta row of a backfill of trends and correlation (schema 10).
+const ANALYTICS_BACKFILL: &str = "analytics_backfill";
+/// The meta row of a rebuild of the correlation index alone (its file was lost).
+pub(super) const CORRELATION_BACKFILL: &str = "correlation_backfill";
+
+/// The pending backfill (its meta row's name) and where it stands.
+fn pending_backfill(conn: &Connection) -> Result<Option<(&'static str, i64)>, StoreError> {
+    for marker in [ANALYTICS_BACKFILL, CORRELATION_BACKFILL] {
+        let at: Option<i64> = conn
+            .prepare_cached("SELECT value FROM meta WHERE name = ?1")?
+            .query_row(params![marker], |r| r.get(0))
+            .optional()?;
+        if let Some(at) = at {
+            return Ok(Some((marker, at)));
         }
     }
-    Ok(())
+    Ok(None)
 }
 
-/// Where a pending analytics backfill stands (see `migrate_from_9`).
+/// Where a pending analytics backfill stands (see `migrate_from_9`, and
+/// [`CORRELATION_BACKFILL`]).
 pub(super) fn analytics_backfill(conn: &Connection) -> Result<Option<i64>, StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT value FROM meta WHERE name = 'analytics_backfill'")?
-        .query_row([], |r| r.get(0))
-        .optional()?)
+    Ok(pending_backfill(conn)?.map(|(_, at)| at))
 }
 
 /// Adds trend cells directly (the benchmark's way of standing for millions of
-/// sightings without storing them; also what [`record_analytics`] does per object).
+/// sightings without storing them; also what an insert's batch writes).
 pub(super) fn add_trend_cells(
     conn: &mut Connection,
     provider: &str,
@@ -920,32 +840,6 @@ mod tests {
     use rusqlite::types::Value;
 
     use super::*;
-
-    /// The batch's joins with sightings probe the indexes once per key of the batch:
-    /// no scan of the objects, links or sightings.
-    #[test]
-    fn batch_sighting_joins_use_indexes() {
-        let conn = super::super::plan::empty_store();
-        let keys = [Value::Text("[1,2,3]".into())];
-        for sql in [
-            "SELECT o.id_key, o.id, l.vid FROM objects o
-             JOIN obs_links l ON l.object_added = o.date_added
-             WHERE o.id_key IN (SELECT value FROM json_each(?1))",
-            "SELECT DISTINCT s.target_key, o.provider FROM sighting_links s
-             JOIN objects o ON o.date_added = s.object_added
-             WHERE s.target_key IN (SELECT value FROM json_each(?1))",
-        ] {
-            let plan = super::super::plan::of(&conn, sql, &keys);
-            // Aliases o, l, s: objects, obs_links, sighting_links.
-            for alias in ["SCAN o", "SCAN l", "SCAN s"] {
-                assert!(!plan.contains(alias), "{alias}: {plan}");
-            }
-            assert!(
-                plan.contains("SEARCH o") && plan.contains("SEARCH l") || plan.contains("SEARCH s"),
-                "{plan}"
-            );
-        }
-    }
 
     /// The lookups every insert and removal makes go through the id key and the
     /// entries' object index: no scan of a collection or of the store.

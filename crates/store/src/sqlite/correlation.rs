@@ -1,0 +1,757 @@
+//! The correlation index: every observable value interned once, linked to the object
+//! versions stating it and to the sightings of those objects, with the providers that
+//! stated or sighted it. It lives in a file of its own beside the store
+//! ([`path_of`]), written by a follower thread on its own connection, so that
+//! ingest's one writer does not pay for it.
+//!
+//! Why a second file: SQLite has one writer per database file. In the insert's own
+//! transaction the index cost the writer more than the objects did (measured on an
+//! observable-heavy corpus, `scripts/bench-hub-trends`: ingest 1.7x slower than
+//! without it), and the writer is ingest's critical path. Written by another
+//! connection to the same file it would wait for the same lock. In its own file it is
+//! written on the other core while the writer stores the next batch.
+//!
+//! How it stays exact: the insert writes what the index must record of its batch as
+//! one row of `correlation_queue` (in the store file, in the insert's transaction: an
+//! object is never stored without it). The follower applies queued rows in `seq`
+//! order, and records in the index file's own `correlation_meta` the last `seq`
+//! applied, in the same transaction as the rows it applied: a crash at any point
+//! leaves either the row applied and marked, or neither, and whoever applies next
+//! (this process's follower, or another process's on its next write) starts after
+//! the mark. Every process's follower applies every row (not only its own), under the
+//! index file's write lock, so two processes never apply a row twice. The store's
+//! writer deletes rows the index has applied.
+//!
+//! What readers see: queries of the index first wait until this process's follower
+//! has applied what this process inserted ([`Follower::settle`]); another process's
+//! inserts appear once its follower (or ours) has applied them, usually within its
+//! next commit. Trends are not here: their cells are few per batch and stay in the
+//! insert's transaction.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+
+use crate::error::StoreError;
+
+/// The schema name the index file is attached under on every connection that reads
+/// it (readers, the follower, an in-memory store's one connection).
+pub(super) const SCHEMA_NAME: &str = "correlation";
+
+/// The index's tables (created with `IF NOT EXISTS` at every writable open): values
+/// (`obs_values`, with how many providers share each), the object versions stating
+/// each (`obs_links`), the values stated by any version of an id (`id_values`, by the
+/// id's key: what a sighting of that id sights), the providers of each value
+/// (`obs_providers`), and sightings by the key of the id they sight, with their
+/// provider (`sighting_links`). Everything a queued row needs is here: applying it
+/// reads nothing of the store file but the queue. Ids are matched by their 64-bit key
+/// alone (two ids of one key would share their sightings' providers: about one chance
+/// in 300,000 for a store of 10,000,000 ids).
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS correlation.obs_values (
+    vid       INTEGER PRIMARY KEY,
+    kind      TEXT    NOT NULL,
+    value     TEXT    NOT NULL,
+    providers INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX IF NOT EXISTS correlation.obs_values_by_value ON obs_values (kind, value);
+CREATE INDEX IF NOT EXISTS correlation.obs_values_shared ON obs_values (providers) WHERE providers > 1;
+CREATE TABLE IF NOT EXISTS correlation.obs_links (
+    vid          INTEGER NOT NULL,
+    object_added INTEGER NOT NULL,
+    PRIMARY KEY (vid, object_added)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS correlation.id_values (
+    id_key INTEGER NOT NULL,
+    vid    INTEGER NOT NULL,
+    PRIMARY KEY (id_key, vid)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS correlation.obs_providers (
+    vid      INTEGER NOT NULL,
+    provider TEXT    NOT NULL,
+    PRIMARY KEY (vid, provider)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS correlation.sighting_links (
+    target_key   INTEGER NOT NULL,
+    object_added INTEGER NOT NULL,
+    provider     TEXT    NOT NULL,
+    PRIMARY KEY (target_key, object_added)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS correlation.correlation_meta (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);";
+
+/// The queue in the store file (schema 11): one row per insert (or backfill batch)
+/// that stated or sighted values; `body` is [`encode`]d.
+pub(super) const QUEUE_TABLE: &str = "CREATE TABLE IF NOT EXISTS correlation_queue (
+    seq      INTEGER PRIMARY KEY,
+    provider TEXT    NOT NULL,
+    body     BLOB    NOT NULL
+);";
+
+/// Queued rows applied per index transaction: enough to amortise the commit (a sync)
+/// over a bulk load's batches, few enough that readers of the index see progress.
+const ROWS_PER_APPLY: i64 = 16;
+
+/// How long the follower waits before trying again after a failed apply (a locked or
+/// full disk): the rows stay queued, nothing is lost.
+const RETRY_AFTER: Duration = Duration::from_millis(500);
+
+/// The follower's page cache for each of its two files, in KiB (as the store's
+/// writer's, `WRITER_CACHE_KIB`).
+const CACHE_KIB: i64 = 65_536;
+
+/// The mark of an index that has applied nothing.
+const NOTHING_APPLIED: i64 = i64::MIN;
+
+/// The index file of the store at `store`: beside it, its name plus `-correlation`
+/// (its log and shared memory files beside that, as SQLite names them).
+pub(super) fn path_of(store: &Path) -> PathBuf {
+    let mut name = store.as_os_str().to_owned();
+    name.push("-correlation");
+    PathBuf::from(name)
+}
+
+/// Attaches the index file of the store at `store` to `conn` (read-only when `conn`
+/// is: an attached file takes its connection's open flags).
+pub(super) fn attach(conn: &Connection, store: &Path) -> Result<(), StoreError> {
+    let path = path_of(store);
+    conn.execute(
+        &format!("ATTACH DATABASE ?1 AS {SCHEMA_NAME}"),
+        params![path.to_string_lossy()],
+    )?;
+    Ok(())
+}
+
+/// Creates the index file of the store at `store` if needed (tables, write-ahead log).
+/// Returns whether it was created now.
+pub(super) fn create(store: &Path) -> Result<bool, StoreError> {
+    let path = path_of(store);
+    let existed = path.exists();
+    let conn = Connection::open(store)?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    attach(&conn, store)?;
+    // Small rows keyed at random (values): small pages keep each insert's dirty pages
+    // (and the log) small.
+    if !existed {
+        conn.pragma_update(Some(SCHEMA_NAME), "page_size", 16_384)?;
+    }
+    conn.pragma_update(Some(SCHEMA_NAME), "journal_mode", "WAL")?;
+    conn.execute_batch(SCHEMA)?;
+    Ok(!existed)
+}
+
+/// An in-memory index for an in-memory store (`conn` is its only connection).
+pub(super) fn attach_in_memory(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(&format!(
+        "ATTACH DATABASE ':memory:' AS {SCHEMA_NAME}; {SCHEMA}"
+    ))?;
+    Ok(())
+}
+
+/// The correlation facts of one new object version, as queued.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Pending {
+    /// The version's `date_added` (its row in `objects`).
+    pub object_added: i64,
+    /// The id key of its id (`write::id_key`).
+    pub key: i64,
+    /// Observable values it states, `(kind, value)`.
+    pub values: Vec<(String, String)>,
+    /// The key of the id it sights (a sighting).
+    pub sighting_of: Option<i64>,
+}
+
+/// Appends one object's [`Pending`] facts to a queue body: its stamp and key, the
+/// count of values, each value's kind and text, then the sighted id's key or nothing.
+/// Integers are little-endian, each text a `u32` length and its bytes. Written by the
+/// insert (the critical path: no allocation beyond the body's growth), read by
+/// [`decode`].
+pub(super) fn encode(
+    body: &mut Vec<u8>,
+    object_added: i64,
+    key: i64,
+    values: &[(String, String)],
+    sighting_of: Option<i64>,
+) {
+    body.extend_from_slice(&object_added.to_le_bytes());
+    body.extend_from_slice(&key.to_le_bytes());
+    push_len(body, values.len());
+    for (kind, value) in values {
+        push_text(body, kind);
+        push_text(body, value);
+    }
+    match sighting_of {
+        Some(target) => {
+            body.push(1);
+            body.extend_from_slice(&target.to_le_bytes());
+        }
+        None => body.push(0),
+    }
+}
+
+fn push_len(body: &mut Vec<u8>, len: usize) {
+    body.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes());
+}
+
+fn push_text(body: &mut Vec<u8>, text: &str) {
+    push_len(body, text.len());
+    body.extend_from_slice(text.as_bytes());
+}
+
+/// The objects of a queue body, in the order [`encode`] wrote them.
+pub(super) fn decode(body: &[u8]) -> Result<Vec<Pending>, StoreError> {
+    let mut reader = BodyReader { body, at: 0 };
+    let mut out = Vec::new();
+    while reader.at < body.len() {
+        let object_added = reader.i64()?;
+        let key = reader.i64()?;
+        let count = reader.len()?;
+        let mut values = Vec::with_capacity(count.min(64));
+        for _ in 0..count {
+            values.push((reader.text()?, reader.text()?));
+        }
+        let sighting_of = match reader.byte()? {
+            0 => None,
+            _ => Some(reader.i64()?),
+        };
+        out.push(Pending {
+            object_added,
+            key,
+            values,
+            sighting_of,
+        });
+    }
+    Ok(out)
+}
+
+struct BodyReader<'a> {
+    body: &'a [u8],
+    at: usize,
+}
+
+impl BodyReader<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], StoreError> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.body.len());
+        let Some(end) = end else {
+            return Err(corrupt(format!(
+                "queue body ends at byte {}",
+                self.body.len()
+            )));
+        };
+        let out = &self.body[self.at..end];
+        self.at = end;
+        Ok(out)
+    }
+
+    fn i64(&mut self) -> Result<i64, StoreError> {
+        let bytes = self.take(8)?;
+        Ok(i64::from_le_bytes(bytes.try_into().unwrap_or_default()))
+    }
+
+    fn len(&mut self) -> Result<usize, StoreError> {
+        let bytes = self.take(4)?;
+        Ok(u32::from_le_bytes(bytes.try_into().unwrap_or_default()) as usize)
+    }
+
+    fn byte(&mut self) -> Result<u8, StoreError> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn text(&mut self) -> Result<String, StoreError> {
+        let len = self.len()?;
+        let bytes = self.take(len)?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| corrupt("a text is not UTF-8".into()))
+    }
+}
+
+fn corrupt(detail: String) -> StoreError {
+    StoreError::Corrupt {
+        table: "correlation_queue",
+        detail,
+    }
+}
+
+/// Applies queued rows after the index's mark, [`ROWS_PER_APPLY`] per transaction,
+/// until none is left. `conn` reads the store file (its main schema) and writes the
+/// index (attached). Returns the mark reached.
+pub(super) fn apply_pending(conn: &mut Connection) -> Result<i64, StoreError> {
+    loop {
+        let (mark, applied) = apply_some(conn)?;
+        if applied == 0 {
+            return Ok(mark);
+        }
+    }
+}
+
+/// One transaction of [`apply_pending`]: (the mark after it, rows applied).
+fn apply_some(conn: &mut Connection) -> Result<(i64, usize), StoreError> {
+    // Deferred, and a write to the index first: that takes the index file's write lock
+    // (waiting for another process's follower) and no lock on the store file, which
+    // this transaction only reads (BEGIN IMMEDIATE would lock every attached file,
+    // the store's too, and stop its writer).
+    let tx = conn.transaction()?;
+    tx.execute(
+        "INSERT INTO correlation_meta (name, value) VALUES ('applied', ?1)
+         ON CONFLICT (name) DO UPDATE SET value = value",
+        params![NOTHING_APPLIED],
+    )?;
+    let mark: i64 = tx.query_row(
+        "SELECT value FROM correlation_meta WHERE name = 'applied'",
+        [],
+        |r| r.get(0),
+    )?;
+    let rows: Vec<(i64, String, Vec<u8>)> = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT seq, provider, body FROM main.correlation_queue
+             WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![mark, ROWS_PER_APPLY], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let Some(last) = rows.last().map(|r| r.0) else {
+        tx.commit()?;
+        return Ok((mark, 0));
+    };
+    for (_, provider, body) in &rows {
+        let mut batch = Batch::default();
+        for pending in decode(body)? {
+            batch.record(&tx, pending)?;
+        }
+        batch.flush(&tx, provider)?;
+    }
+    tx.execute(
+        "UPDATE correlation_meta SET value = ?1 WHERE name = 'applied'",
+        params![last],
+    )?;
+    tx.commit()?;
+    Ok((last, rows.len()))
+}
+
+/// The index's mark (the last queue `seq` applied), read through `conn` with the
+/// index attached.
+pub(super) fn applied_mark(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT value FROM correlation_meta WHERE name = 'applied'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(NOTHING_APPLIED))
+}
+
+/// What one queued row adds to the index, gathered before it is written: each value
+/// looked up once, each (value, provider) counted once, the link rows sorted by key
+/// (appended to the B-trees in order instead of one random page each), and the joins
+/// with sightings one statement per row. Measured (BENCHMARKS.md, "Correlation and
+/// trends"): per-object upserts and statements made ingest several times slower. The
+/// providers of a value are a set (stating objects' providers, and those sighting any
+/// version of an object stating it), whatever the order of objects and sightings.
+#[derive(Default)]
+struct Batch {
+    /// Values interned (or found) in this batch: kind → value → vid.
+    vids: HashMap<String, HashMap<String, i64>>,
+    /// (vid, object_added) rows of `obs_links`.
+    links: Vec<(i64, i64)>,
+    /// (id_key, vid) rows of `id_values`.
+    id_values: Vec<(i64, i64)>,
+    /// (target_key, object_added) rows of `sighting_links`.
+    sighting_links: Vec<(i64, i64)>,
+    /// Objects of the batch stating values: id key → their vids.
+    stating: HashMap<i64, Vec<i64>>,
+    /// Values the batch's own provider states or sights.
+    own: HashSet<i64>,
+}
+
+impl Batch {
+    /// Gathers one object version's facts: its values interned now (their ids are
+    /// needed), linked; its sighting linked to the key of the id it sights.
+    fn record(&mut self, tx: &Connection, pending: Pending) -> Result<(), StoreError> {
+        let Pending {
+            object_added,
+            key,
+            values,
+            sighting_of,
+        } = pending;
+        if !values.is_empty() {
+            // Looked up first: an upsert that finds the value rewrites its row (a dirty
+            // page per known value), where a lookup only reads.
+            let mut find =
+                tx.prepare_cached("SELECT vid FROM obs_values WHERE kind = ?1 AND value = ?2")?;
+            // OR IGNORE (the value was just looked up, so nothing is ignored): a
+            // statement that cannot abort needs no statement journal, which SQLite
+            // otherwise writes, a whole page per new value, to a temporary file.
+            let mut intern = tx.prepare_cached(
+                "INSERT OR IGNORE INTO obs_values (kind, value) VALUES (?1, ?2) RETURNING vid",
+            )?;
+            let stating = self.stating.entry(key).or_default();
+            for (kind, value) in values {
+                let known = self.vids.get(&kind).and_then(|v| v.get(&value)).copied();
+                let vid: i64 = match known {
+                    Some(vid) => vid,
+                    None => {
+                        let vid = match find
+                            .query_row(params![kind, value], |r| r.get(0))
+                            .optional()?
+                        {
+                            Some(vid) => vid,
+                            None => intern.query_row(params![kind, value], |r| r.get(0))?,
+                        };
+                        self.vids.entry(kind).or_default().insert(value, vid);
+                        vid
+                    }
+                };
+                self.links.push((vid, object_added));
+                self.id_values.push((key, vid));
+                self.own.insert(vid);
+                stating.push(vid);
+            }
+        }
+        if let Some(target_key) = sighting_of {
+            self.sighting_links.push((target_key, object_added));
+        }
+        Ok(())
+    }
+
+    /// Writes what the batch gathered (all its objects by `provider`).
+    fn flush(self, tx: &Connection, provider: &str) -> Result<(), StoreError> {
+        let Batch {
+            links,
+            id_values,
+            sighting_links,
+            stating,
+            mut own,
+            ..
+        } = self;
+        insert_sorted(
+            tx,
+            "INSERT OR IGNORE INTO obs_links (vid, object_added) VALUES (?1, ?2)",
+            links,
+        )?;
+        insert_sorted(
+            tx,
+            "INSERT OR IGNORE INTO id_values (id_key, vid) VALUES (?1, ?2)",
+            id_values,
+        )?;
+        let sighted: Vec<i64> = sighting_links.iter().map(|(key, _)| *key).collect();
+        {
+            let mut sighting_links = sighting_links;
+            sighting_links.sort_unstable();
+            let mut add = tx.prepare_cached(
+                "INSERT OR IGNORE INTO sighting_links (target_key, object_added, provider)
+                 VALUES (?1, ?2, ?3)",
+            )?;
+            for (key, stamp) in &sighting_links {
+                add.execute(params![key, stamp, provider])?;
+            }
+        }
+        // The batch's sightings count their provider among the values of every version
+        // of what they sight (stored before, or in this batch: its rows are written).
+        if !sighted.is_empty() {
+            let mut values_of = tx.prepare_cached(VALUES_OF_SIGHTED)?;
+            let mut rows = values_of.query(params![json_keys(sighted.into_iter())])?;
+            while let Some(row) = rows.next()? {
+                own.insert(row.get(0)?);
+            }
+        }
+        // Sightings of the batch's stating objects (stored before, or in this batch):
+        // their providers sight those values.
+        let mut others: HashSet<(i64, String)> = HashSet::new();
+        if !stating.is_empty() {
+            let mut sighters = tx.prepare_cached(SIGHTERS_OF)?;
+            let mut rows = sighters.query(params![json_keys(stating.keys().copied())])?;
+            while let Some(row) = rows.next()? {
+                let (key, sighter): (i64, String) = (row.get(0)?, row.get(1)?);
+                for vid in stating.get(&key).into_iter().flatten() {
+                    if sighter == provider {
+                        own.insert(*vid);
+                    } else {
+                        others.insert((*vid, sighter.clone()));
+                    }
+                }
+            }
+        }
+        let mut providers: Vec<(i64, &str)> = own.into_iter().map(|v| (v, provider)).collect();
+        providers.extend(others.iter().map(|(v, p)| (*v, p.as_str())));
+        providers.sort_unstable();
+        let mut add = tx.prepare_cached(
+            "INSERT OR IGNORE INTO obs_providers (vid, provider) VALUES (?1, ?2)",
+        )?;
+        let mut count =
+            tx.prepare_cached("UPDATE obs_values SET providers = providers + ?2 WHERE vid = ?1")?;
+        let mut at = 0;
+        while at < providers.len() {
+            let vid = providers[at].0;
+            let mut added = 0i64;
+            while at < providers.len() && providers[at].0 == vid {
+                added += add.execute(params![vid, providers[at].1])? as i64;
+                at += 1;
+            }
+            if added > 0 {
+                count.execute(params![vid, added])?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The values stated by the ids of the keys in `?1` (a JSON array): what sightings of
+/// them sight.
+const VALUES_OF_SIGHTED: &str =
+    "SELECT vid FROM id_values WHERE id_key IN (SELECT value FROM json_each(?1))";
+
+/// The providers of the sightings of the ids of the keys in `?1` (a JSON array).
+const SIGHTERS_OF: &str = "SELECT DISTINCT target_key, provider FROM sighting_links
+     WHERE target_key IN (SELECT value FROM json_each(?1))";
+
+/// Inserts pairs in key order (appended to the B-tree in order, not one random page
+/// each).
+fn insert_sorted(tx: &Connection, sql: &str, mut rows: Vec<(i64, i64)>) -> Result<(), StoreError> {
+    rows.sort_unstable();
+    rows.dedup();
+    let mut insert = tx.prepare_cached(sql)?;
+    for (a, b) in &rows {
+        insert.execute(params![a, b])?;
+    }
+    Ok(())
+}
+
+/// Integer keys as a JSON array (for `json_each`: one statement per batch).
+fn json_keys(keys: impl Iterator<Item = i64>) -> String {
+    let mut out = String::from("[");
+    for (i, k) in keys.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&k.to_string());
+    }
+    out.push(']');
+    out
+}
+
+/// Where this process's follower stands.
+#[derive(Default)]
+struct State {
+    /// The last queue `seq` this process wrote.
+    wanted: i64,
+    /// The index's mark as the follower last read or wrote it.
+    applied: i64,
+    /// The last apply's failure, in words (cleared by a success).
+    failure: Option<String>,
+    /// The store is closing: drain and stop.
+    stop: bool,
+}
+
+/// The shared state and its signal.
+#[derive(Default)]
+pub(super) struct Shared {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The index's mark as last seen (the writer deletes queue rows up to it).
+    pub(super) fn applied(&self) -> i64 {
+        self.lock().applied
+    }
+}
+
+/// The thread that applies the queue to the index, one per writable store handle.
+pub(super) struct Follower {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Follower {
+    /// Starts following the store at `store` (its index file created). Applies what a
+    /// crashed process left queued at once.
+    pub(super) fn start(store: &Path) -> Result<Self, StoreError> {
+        let mut conn = Connection::open_with_flags(
+            store,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        attach(&conn, store)?;
+        // The index's commits are as durable as the store's (the writer deletes queue
+        // rows the index says it applied: the index must keep them).
+        conn.pragma_update(Some(SCHEMA_NAME), "synchronous", "FULL")?;
+        // Values are looked up at random, and the joins with sightings read the
+        // store's id index at random: both caches as large as the writer's.
+        conn.pragma_update(Some(SCHEMA_NAME), "cache_size", -CACHE_KIB)?;
+        conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
+        let mark = apply_pending(&mut conn)?;
+        let shared = Arc::new(Shared::default());
+        {
+            let mut state = shared.lock();
+            state.applied = mark;
+            state.wanted = mark;
+        }
+        let thread = {
+            let shared = Arc::clone(&shared);
+            thread::Builder::new()
+                .name("accord-correlation".into())
+                .spawn(move || follow(conn, &shared))
+                .map_err(|e| {
+                    StoreError::Database(format!("cannot start the correlation follower: {e}"))
+                })?
+        };
+        Ok(Self {
+            shared,
+            thread: Some(thread),
+        })
+    }
+
+    /// The state the writer reads and signals.
+    pub(super) fn shared(&self) -> Arc<Shared> {
+        Arc::clone(&self.shared)
+    }
+
+    /// Waits until the index has applied everything this process queued.
+    pub(super) fn settle(&self) -> Result<(), StoreError> {
+        let mut state = self.shared.lock();
+        loop {
+            if state.applied >= state.wanted {
+                return Ok(());
+            }
+            if let Some(failure) = &state.failure {
+                return Err(StoreError::CorrelationBehind(failure.clone()));
+            }
+            state = self
+                .shared
+                .changed
+                .wait(state)
+                .unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+impl Shared {
+    /// Tells the follower that `seq` is queued (called after the insert committed).
+    pub(super) fn queued(&self, seq: i64) {
+        let mut state = self.lock();
+        state.wanted = state.wanted.max(seq);
+        self.changed.notify_all();
+    }
+}
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        {
+            let mut state = self.shared.lock();
+            state.stop = true;
+            self.shared.changed.notify_all();
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn follow(mut conn: Connection, shared: &Shared) {
+    loop {
+        {
+            let mut state = shared.lock();
+            while state.applied >= state.wanted && !state.stop {
+                state = shared
+                    .changed
+                    .wait(state)
+                    .unwrap_or_else(|p| p.into_inner());
+            }
+            if state.applied >= state.wanted {
+                return;
+            }
+        }
+        let result = apply_pending(&mut conn);
+        let mut state = shared.lock();
+        match result {
+            Ok(mark) => {
+                state.applied = state.applied.max(mark);
+                state.failure = None;
+            }
+            Err(e) => {
+                state.failure = Some(e.to_string());
+                let stop = state.stop;
+                shared.changed.notify_all();
+                drop(state);
+                if stop {
+                    // Closing: the rows stay queued for the next open.
+                    return;
+                }
+                thread::sleep(RETRY_AFTER);
+                continue;
+            }
+        }
+        shared.changed.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::types::Value;
+
+    use super::*;
+
+    /// The batch's joins with sightings probe the indexes once per key of the batch:
+    /// no scan of the objects, links or sightings.
+    #[test]
+    fn batch_sighting_joins_use_indexes() {
+        let conn = super::super::plan::empty_store();
+        let keys = [Value::Text("[1,2,3]".into())];
+        for sql in [VALUES_OF_SIGHTED, SIGHTERS_OF] {
+            let plan = super::super::plan::of(&conn, sql, &keys);
+            assert!(!plan.contains("SCAN id_values"), "{plan}");
+            assert!(!plan.contains("SCAN sighting_links"), "{plan}");
+            assert!(plan.contains("SEARCH"), "{plan}");
+        }
+    }
+
+    #[test]
+    fn a_body_decodes_to_what_was_encoded() {
+        let mut body = Vec::new();
+        let values = vec![
+            ("ip".to_string(), "198.51.100.7".to_string()),
+            ("domain".to_string(), "ünïcode.example".to_string()),
+        ];
+        encode(&mut body, 17, -3, &values, None);
+        encode(&mut body, 18, 9, &[], Some(-77));
+        let decoded = decode(&body).unwrap();
+        assert_eq!(
+            decoded,
+            vec![
+                Pending {
+                    object_added: 17,
+                    key: -3,
+                    values,
+                    sighting_of: None
+                },
+                Pending {
+                    object_added: 18,
+                    key: 9,
+                    values: vec![],
+                    sighting_of: Some(-77)
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_truncated_body_is_refused_not_misread() {
+        let mut body = Vec::new();
+        encode(&mut body, 1, 2, &[("ip".into(), "192.0.2.1".into())], None);
+        for cut in 1..body.len() {
+            assert!(decode(&body[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+}
