@@ -2311,6 +2311,61 @@ fn pattern_hash(ids: &Groups, relation: &str) -> Option<String> {
     )
 }
 
+/// The `hashes` of a file from the first value of each hash relation that is one of
+/// its algorithm (the others stay custom).
+fn file_hashes(all: &mut Groups, relations: &[&str], props: &mut Obj) {
+    let mut hashes = Obj::new();
+    for relation in relations {
+        let Some(value) = all.first(relation) else {
+            continue;
+        };
+        if let Some((name, hex)) = file_hash(relation, &value) {
+            all.pop(relation);
+            hashes.insert(sco_hash_key(name).into(), json!(hex));
+        }
+    }
+    if !hashes.is_empty() {
+        props.insert("hashes".into(), Value::Object(hashes));
+    }
+}
+
+/// The pattern comparisons `prefix:hashes.… = '…'` of the first value of each hash
+/// relation that is one of its algorithm (misp-stix's `_create_hash_pattern`).
+fn hash_patterns(ids: &mut Groups, relations: &[&str], prefix: &str, parts: &mut Vec<String>) {
+    for relation in relations {
+        let Some(value) = pattern_hash(ids, relation) else {
+            continue;
+        };
+        let name = match *relation {
+            "authentihash" => Some(("AUTHENTIHASH", value.clone())),
+            "imphash" => Some(("IMPHASH", value.clone())),
+            r => file_hash(r, &value),
+        };
+        if let Some((name, _)) = name {
+            ids.pop(relation);
+            parts.push(format!("{} = '{value}'", hash_path(prefix, name)));
+        }
+    }
+}
+
+/// The `directory` of a file's path attribute (id its attribute's uuid) and the
+/// file's `parent_directory_ref` to it; `None` when the attribute has no uuid.
+fn directory(
+    parts: &[Part],
+    relation: &str,
+    path: &str,
+    props: &mut Obj,
+    scos: &mut Vec<Value>,
+) -> Option<()> {
+    let a_uuid = part_uuid(parts, relation, path)?;
+    scos.push(sco("directory", a_uuid, json!({"path": path})));
+    props.insert(
+        "parent_directory_ref".into(),
+        json!(format!("directory--{a_uuid}")),
+    );
+    Some(())
+}
+
 /// `file` without attachment nor malware sample (those stay `x-misp-object`): a
 /// `file--<object uuid>` with its hashes, name, encoding, MIME type, size and times, a
 /// `directory--<attribute uuid>` for the path, the other relations custom properties.
@@ -2328,31 +2383,10 @@ fn file(
     let repeated = all.split(Some(&single));
     let mut props = Obj::new();
     let mut scos = Vec::new();
-    if let Some(mut v) = all.pop("path") {
-        let value = v.remove(0);
-        let a_uuid = parts_in
-            .iter()
-            .find(|p| p.relation == "path" && p.value == value)
-            .and_then(|p| p.uuid)?;
-        scos.push(sco("directory", a_uuid, json!({"path": value})));
-        props.insert(
-            "parent_directory_ref".into(),
-            json!(format!("directory--{a_uuid}")),
-        );
+    if let Some(path) = all.select_first("path") {
+        directory(parts_in, "path", &path, &mut props, &mut scos)?;
     }
-    let mut hashes = Obj::new();
-    for relation in FILE_MAIN_HASHES {
-        let Some(value) = all.first(relation) else {
-            continue;
-        };
-        if let Some((name, hex)) = file_hash(relation, &value) {
-            all.pop(relation);
-            hashes.insert(sco_hash_key(name).into(), json!(hex));
-        }
-    }
-    if !hashes.is_empty() {
-        props.insert("hashes".into(), Value::Object(hashes));
-    }
+    file_hashes(&mut all, &FILE_MAIN_HASHES, &mut props);
     let mut kept = Groups::default();
     for (relation, property) in FILE_NATIVES {
         if all.has(relation) {
@@ -2386,20 +2420,7 @@ fn file(
     let prefix = "file";
     let mut parts = Vec::new();
     let repeated = ids.split(Some(&single));
-    for relation in FILE_PATTERN_HASHES {
-        let Some(value) = pattern_hash(&ids, relation) else {
-            continue;
-        };
-        let name = match relation {
-            "authentihash" => Some(("AUTHENTIHASH", value.clone())),
-            "imphash" => Some(("IMPHASH", value.clone())),
-            r => file_hash(r, &value),
-        };
-        if let Some((name, _)) = name {
-            ids.pop(relation);
-            parts.push(format!("{} = '{value}'", hash_path(prefix, name)));
-        }
-    }
+    hash_patterns(&mut ids, &FILE_PATTERN_HASHES, prefix, &mut parts);
     for (relation, property) in FILE_NATIVES.iter().chain(FILE_TIMES.iter()) {
         if let Some(values) = ids.pop(relation) {
             for v in values {
@@ -3185,12 +3206,7 @@ fn lnk(
     let mut scos = Vec::new();
     for relation in ["path", "fullpath"] {
         if let Some(path) = all.select_first(relation) {
-            let a_uuid = part_uuid(parts_in, relation, &path)?;
-            scos.push(sco("directory", a_uuid, json!({"path": path})));
-            props.insert(
-                "parent_directory_ref".into(),
-                json!(format!("directory--{a_uuid}")),
-            );
+            directory(parts_in, relation, &path, &mut props, &mut scos)?;
             break;
         }
     }
@@ -3201,19 +3217,7 @@ fn lnk(
     if let Some(name) = all.select_first("filename") {
         props.insert("name".into(), json!(name));
     }
-    let mut hashes = Obj::new();
-    for relation in LNK_HASHES {
-        let Some(value) = all.first(relation) else {
-            continue;
-        };
-        if let Some((name, hex)) = file_hash(relation, &value) {
-            all.pop(relation);
-            hashes.insert(sco_hash_key(name).into(), json!(hex));
-        }
-    }
-    if !hashes.is_empty() {
-        props.insert("hashes".into(), Value::Object(hashes));
-    }
+    file_hashes(&mut all, &LNK_HASHES, &mut props);
     all.timestamps(&LNK_TIMES, &mut props, &mut kept);
     all.restore(kept);
     all.restore(repeated);
@@ -3250,15 +3254,7 @@ fn lnk(
             );
         }
     }
-    for relation in LNK_HASHES {
-        let Some(value) = pattern_hash(&ids, relation) else {
-            continue;
-        };
-        if let Some((name, _)) = file_hash(relation, &value) {
-            ids.pop(relation);
-            parts.push(format!("{} = '{value}'", hash_path(prefix, name)));
-        }
-    }
+    hash_patterns(&mut ids, &LNK_HASHES, prefix, &mut parts);
     ids.native_pattern(prefix, &[("size-in-bytes", "size")], &mut parts);
     ids.restore(repeated);
     ids.custom_pattern(prefix, &mut parts);
