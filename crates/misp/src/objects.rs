@@ -3357,6 +3357,8 @@ struct IdentityTemplate {
     natives: &'static [(&'static str, &'static str)],
     /// The relations of `contact_information` (`relation: v1; v2`, joined by ` / `).
     contact: &'static [&'static str],
+    /// The attachment relation, custom with its content (`{"value", "data"}`).
+    data: Option<&'static str>,
 }
 
 const EMPLOYEE: IdentityTemplate = IdentityTemplate {
@@ -3369,6 +3371,7 @@ const EMPLOYEE: IdentityTemplate = IdentityTemplate {
         ("text", "description"),
     ],
     contact: &["email-address"],
+    data: None,
 };
 
 const ORGANIZATION: IdentityTemplate = IdentityTemplate {
@@ -3381,6 +3384,7 @@ const ORGANIZATION: IdentityTemplate = IdentityTemplate {
         ("role", "roles"),
     ],
     contact: &["address", "e-mail", "fax-number", "phone-number"],
+    data: None,
 };
 
 const PERSON: IdentityTemplate = IdentityTemplate {
@@ -3399,11 +3403,41 @@ const PERSON: IdentityTemplate = IdentityTemplate {
         ("role", "roles"),
     ],
     contact: &["address", "e-mail", "fax-number", "phone-number"],
+    data: None,
+};
+
+const LEGAL_ENTITY: IdentityTemplate = IdentityTemplate {
+    class: "organization",
+    single: &["name", "text"],
+    name_parts: &[],
+    natives: &[
+        ("business", "sectors"),
+        ("name", "name"),
+        ("text", "description"),
+    ],
+    contact: &["phone-number", "website"],
+    data: Some("logo"),
+};
+
+const NEWS_AGENCY: IdentityTemplate = IdentityTemplate {
+    class: "organization",
+    single: &["name"],
+    name_parts: &[],
+    natives: &[("name", "name")],
+    contact: &["address", "e-mail", "fax-number", "phone-number", "link"],
+    data: Some("attachment"),
 };
 
 /// The `identity` of an object of an identity template; `None` without a name (stix2
 /// refuses it: misp-stix writes an `x-misp-object`).
-fn identity(mut all: Groups, t: &IdentityTemplate) -> Option<(&'static str, Obj, bool)> {
+fn identity(
+    parts: &[Part],
+    mut all: Groups,
+    t: &IdentityTemplate,
+) -> Option<(&'static str, Obj, bool)> {
+    if let Some(relation) = t.data {
+        all.pop(relation);
+    }
     let repeated = all.split(Some(t.single));
     let mut props = Obj::new();
     props.insert("identity_class".into(), json!(t.class));
@@ -3437,6 +3471,9 @@ fn identity(mut all: Groups, t: &IdentityTemplate) -> Option<(&'static str, Obj,
     }
     all.restore(repeated);
     all.custom(&mut props);
+    if let Some(relation) = t.data {
+        attachment_custom(parts, relation, &mut props);
+    }
     props.get("name")?;
     Some(("identity", props, false))
 }
@@ -3483,9 +3520,11 @@ pub(crate) fn sdo(name: &str, parts: &[Part]) -> Option<(&'static str, Obj, bool
             }
             Some(("attack-pattern", props, true))
         }
-        "employee" => identity(all, &EMPLOYEE),
-        "organization" => identity(all, &ORGANIZATION),
-        "person" => identity(all, &PERSON),
+        "employee" => identity(parts, all, &EMPLOYEE),
+        "organization" => identity(parts, all, &ORGANIZATION),
+        "person" => identity(parts, all, &PERSON),
+        "legal-entity" => identity(parts, all, &LEGAL_ENTITY),
+        "news-agency" => identity(parts, all, &NEWS_AGENCY),
         "script" => script(parts, all),
         "geolocation" => geolocation(all),
         "course-of-action" => {
