@@ -312,6 +312,7 @@ pub(crate) fn convert(
         "network-connection" => network_connection(uuid, parts, all, ids),
         "netflow" => netflow(uuid, parts, all, ids),
         "lnk" => lnk(uuid, parts, all, ids),
+        "image" => image(uuid, parts, all, ids),
         "domain-ip" => domain_ip(uuid, parts, all, ids),
         "email" => email(uuid, parts, all, ids),
         "file" => file(uuid, parts, all, ids),
@@ -3164,6 +3165,87 @@ fn netflow(
     ids.restore(repeated);
     ids.custom_pattern(prefix, &mut parts);
     Some(Ok(observable_with(prefix, uuid, nt, scos, &parts)))
+}
+
+/// misp-stix's `image`: a `file--<object uuid>` named after the first `filename`, its
+/// `content_ref` an `artifact` of the attachment with its content
+/// (`artifact--<attribute uuid>`, `payload_bin`, `mime_type` `image/<extension>`,
+/// `x_misp_filename`, `x_misp_url`); the rest custom. `None` with a `url` and no
+/// attachment content (stix2 refuses an artifact of a url without hashes).
+fn image(
+    uuid: &str,
+    parts_in: &[Part],
+    mut all: Groups,
+    mut ids: Groups,
+) -> Option<Result<Observable, Refusal>> {
+    let repeated = all.split(Some(&["attachment", "filename", "url"]));
+    let mut props = Obj::new();
+    let mut scos = Vec::new();
+    let attachment = all.first("attachment").and_then(|name| {
+        parts_in
+            .iter()
+            .find(|p| p.relation == "attachment" && p.value == name)
+            .filter(|p| p.data.is_some_and(|d| !d.is_empty()))
+    });
+    let mut artifact = Obj::new();
+    let mut artifact_uuid = None;
+    if let Some(a) = attachment {
+        all.pop("attachment");
+        artifact_uuid = Some(a.uuid?);
+        artifact.insert("payload_bin".into(), json!(a.data));
+        if let Some((_, extension)) = a.value.rsplit_once('.') {
+            artifact.insert("mime_type".into(), json!(format!("image/{extension}")));
+        }
+        artifact.insert("x_misp_filename".into(), json!(a.value));
+        if let Some(url) = all.pop("url") {
+            artifact.insert("x_misp_url".into(), json!(url[0]));
+        }
+    } else if all.has("url") {
+        // An artifact of a url needs its hashes (stix2): misp-stix writes an
+        // `x-misp-object`.
+        return None;
+    }
+    if let Some(name) = all.select_first("filename") {
+        props.insert("name".into(), json!(name));
+    }
+    all.restore(repeated);
+    all.custom(&mut props);
+    if let Some(a_uuid) = artifact_uuid {
+        props.insert("content_ref".into(), json!(format!("artifact--{a_uuid}")));
+        scos.push(sco("artifact", a_uuid, Value::Object(artifact)));
+    }
+    let prefix = "file";
+    let mut parts = Vec::new();
+    let repeated = ids.split(Some(&["attachment", "filename", "url"]));
+    if let Some(mut name) = ids.pop("filename") {
+        parts.push(format!("{prefix}:name = '{}'", name.remove(0)));
+    }
+    if let Some(mut name) = ids.pop("attachment") {
+        let name = name.remove(0);
+        let data = parts_in
+            .iter()
+            .find(|p| p.relation == "attachment" && escape(p.value) == name && p.in_pattern)
+            .and_then(|p| p.data)
+            .filter(|d| !d.is_empty());
+        if let Some(data) = data {
+            parts.push(format!(
+                "{prefix}:content_ref.payload_bin = '{}'",
+                escape(data)
+            ));
+        }
+        if let Some((_, extension)) = name.rsplit_once('.') {
+            parts.push(format!(
+                "{prefix}:content_ref.mime_type = 'image/{extension}'"
+            ));
+        }
+        parts.push(format!("{prefix}:content_ref.x_misp_filename = '{name}'"));
+    }
+    if let Some(mut url) = ids.pop("url") {
+        parts.push(format!("{prefix}:content_ref.url = '{}'", url.remove(0)));
+    }
+    ids.restore(repeated);
+    ids.custom_pattern(prefix, &mut parts);
+    Some(Ok(observable_with(prefix, uuid, props, scos, &parts)))
 }
 
 /// The hashes of an `lnk` object (misp-stix's `lnk_hash_types`).
