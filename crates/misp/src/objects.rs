@@ -27,6 +27,11 @@ use crate::to_stix::{
 
 type Obj = Map<String, Value>;
 
+/// What a template makes of an object: its observable, a refusal (a value the STIX
+/// property cannot hold), or `None` when misp-stix cannot build it either (the
+/// object is then an `x-misp-object`).
+type Built = Option<Result<Observable, Refusal>>;
+
 /// One attribute of an object, as the templates read it.
 pub(crate) struct Part<'a> {
     pub relation: &'a str,
@@ -172,6 +177,23 @@ impl Groups {
         }
     }
 
+    /// The end of a template's pattern (these are the values that go into it): the
+    /// further values back to their relations, compared as custom properties after
+    /// the natives; the observable of `props` and the SCOs it refers to.
+    fn finish(
+        mut self,
+        repeated: Groups,
+        prefix: &str,
+        uuid: &str,
+        props: Obj,
+        scos: Vec<Value>,
+        mut parts: Vec<String>,
+    ) -> Built {
+        self.restore(repeated);
+        self.custom_pattern(prefix, &mut parts);
+        Some(Ok(observable_with(prefix, uuid, props, scos, &parts)))
+    }
+
     /// The custom properties `x_misp_<relation>`: one value as is, several a list.
     fn custom(self, props: &mut Obj) {
         self.custom_keeping(props, &[]);
@@ -294,11 +316,7 @@ fn groups(parts: &[Part]) -> (Groups, Groups) {
 /// The observable and pattern of an object of one of these templates; `None` for any
 /// other template (or an object the template cannot be built from: misp-stix writes
 /// those as `x-misp-object`).
-pub(crate) fn convert(
-    name: &str,
-    uuid: &str,
-    parts: &[Part],
-) -> Option<Result<Observable, Refusal>> {
+pub(crate) fn convert(name: &str, uuid: &str, parts: &[Part]) -> Built {
     let (all, ids) = groups(parts);
     match name {
         "mutex" => Some(Ok(simple("mutex", uuid, all, ids, &[("name", "name")]))),
@@ -428,7 +446,7 @@ fn simple(
     observable(kind, uuid, props, parts)
 }
 
-fn asn(uuid: &str, mut all: Groups, mut ids: Groups) -> Option<Result<Observable, Refusal>> {
+fn asn(uuid: &str, mut all: Groups, mut ids: Groups) -> Built {
     let single = ["asn", "description"];
     let repeated = all.split(Some(&single));
     let asn = all.pop("asn")?;
@@ -886,12 +904,7 @@ fn pattern_value(values: &[String]) -> String {
     }
 }
 
-fn ip_port(
-    uuid: &str,
-    parts_in: &[Part],
-    mut all: Groups,
-    mut ids: Groups,
-) -> Option<Result<Observable, Refusal>> {
+fn ip_port(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
     let single = ["first-seen", "last-seen", "protocol"];
     let repeated = all.split(Some(&single));
     let mut nt = Obj::new();
@@ -991,12 +1004,7 @@ fn ip_port(
     Some(Ok(observable_with(prefix, uuid, nt, scos, &parts)))
 }
 
-fn network_connection(
-    uuid: &str,
-    parts_in: &[Part],
-    mut all: Groups,
-    mut ids: Groups,
-) -> Option<Result<Observable, Refusal>> {
+fn network_connection(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
     let repeated = all.split(None);
     let mut nt = Obj::new();
     let mut scos = Vec::new();
@@ -1051,9 +1059,7 @@ fn network_connection(
             index += 1;
         }
     }
-    ids.restore(repeated);
-    ids.custom_pattern(prefix, &mut parts);
-    Some(Ok(observable_with(prefix, uuid, nt, scos, &parts)))
+    ids.finish(repeated, prefix, uuid, nt, scos, parts)
 }
 
 const DOMAIN_IP_SINGLE: [&str; 6] = [
@@ -1070,12 +1076,7 @@ const DOMAIN_IP_SINGLE: [&str; 6] = [
 /// attribute, resolving to every address; with any other relation ("custom"), one
 /// `domain-name--<object uuid>` (the first domain, else the hostname) carrying the
 /// other relations as custom properties. Without a domain or hostname: `None`.
-fn domain_ip(
-    uuid: &str,
-    parts_in: &[Part],
-    mut all: Groups,
-    mut ids: Groups,
-) -> Option<Result<Observable, Refusal>> {
+fn domain_ip(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
     if !all.has("domain") && !all.has("hostname") {
         return None;
     }
@@ -1990,12 +1991,7 @@ const EMAIL_PATTERN: [(&str, &str); 14] = [
 /// `email`: an `email-message--<object uuid>` with its addresses
 /// (`email-addr--<attribute uuid>`, with the display names matched to them),
 /// attachments (`file`, or `artifact` with the content), subject, message id, headers.
-fn email(
-    uuid: &str,
-    parts_in: &[Part],
-    mut all: Groups,
-    mut ids: Groups,
-) -> Option<Result<Observable, Refusal>> {
+fn email(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
     let uuid_of = |relation: &str, value: &str, used: &mut Vec<usize>| {
         let i = parts_in
             .iter()
@@ -2211,13 +2207,7 @@ const ACCOUNTS: [AccountTemplate; 7] = [
 /// A social-network account: a `user-account` with `account_type` the network
 /// (`facebook`, `github`, …), the template's natives, the rest custom properties. An
 /// attachment with content (an avatar) is not mapped: the object stays `x-misp-object`.
-fn account(
-    name: &str,
-    uuid: &str,
-    parts_in: &[Part],
-    mut all: Groups,
-    mut ids: Groups,
-) -> Option<Result<Observable, Refusal>> {
+fn account(name: &str, uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
     let (_, natives, data_fields) = ACCOUNTS.iter().find(|(n, _, _)| *n == name)?;
     if parts_in
         .iter()
@@ -2370,12 +2360,7 @@ fn directory(
 /// `file` without attachment nor malware sample (those stay `x-misp-object`): a
 /// `file--<object uuid>` with its hashes, name, encoding, MIME type, size and times, a
 /// `directory--<attribute uuid>` for the path, the other relations custom properties.
-fn file(
-    uuid: &str,
-    parts_in: &[Part],
-    mut all: Groups,
-    mut ids: Groups,
-) -> Option<Result<Observable, Refusal>> {
+fn file(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
     if all.has("attachment") || all.has("malware-sample") {
         return None;
     }
@@ -2435,9 +2420,7 @@ fn file(
             v.remove(0)
         ));
     }
-    ids.restore(repeated);
-    ids.custom_pattern(prefix, &mut parts);
-    Some(Ok(observable_with(prefix, uuid, props, scos, &parts)))
+    ids.finish(repeated, prefix, uuid, props, scos, parts)
 }
 
 const HTTP_SINGLE: [&str; 11] = [
@@ -2469,12 +2452,7 @@ const HTTP_HEADERS: [(&str, &str); 4] = [
 /// the host (a `domain-name`, resolving to the destination address when there is
 /// one), with the `http-request-ext` (method, URI or URL, headers); the rest custom.
 /// Without a method and a URI or URL (the extension's required properties) `None`.
-fn http_request(
-    uuid: &str,
-    parts_in: &[Part],
-    mut all: Groups,
-    mut ids: Groups,
-) -> Option<Result<Observable, Refusal>> {
+fn http_request(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
     if !all.has("method") || !(all.has("uri") || all.has("url")) {
         return None;
     }
@@ -2552,9 +2530,7 @@ fn http_request(
             }
         }
     }
-    ids.restore(repeated);
-    ids.custom_pattern(prefix, &mut parts);
-    Some(Ok(observable_with(prefix, uuid, nt, scos, &parts)))
+    ids.finish(repeated, prefix, uuid, nt, scos, parts)
 }
 
 const SOCKET_SINGLE: [&str; 9] = [
@@ -2621,12 +2597,7 @@ fn network_refs_pattern(ids: &mut Groups, parts: &mut Vec<String>) {
 /// `network-socket`: a `network-traffic` with the addresses (or host names), ports,
 /// protocol and, when the address family is one STIX knows, the `socket-ext` (address
 /// family, socket type, `is_blocking`/`is_listening` from `state`).
-fn network_socket(
-    uuid: &str,
-    parts_in: &[Part],
-    mut all: Groups,
-    mut ids: Groups,
-) -> Option<Result<Observable, Refusal>> {
+fn network_socket(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
     let repeated = all.split(Some(&SOCKET_SINGLE));
     let mut nt = Obj::new();
     let mut scos = Vec::new();
@@ -2716,9 +2687,7 @@ fn network_socket(
             ids.0.push(("state".into(), other));
         }
     }
-    ids.restore(repeated);
-    ids.custom_pattern(prefix, &mut parts);
-    Some(Ok(observable_with(prefix, uuid, nt, scos, &parts)))
+    ids.finish(repeated, prefix, uuid, nt, scos, parts)
 }
 
 const PROCESS_SINGLE: [&str; 9] = [
@@ -2759,12 +2728,7 @@ fn boolean(value: &str) -> Option<bool> {
 /// pid or command line>`, with its own image) and children (`process--<attribute
 /// uuid>` per `child-pid`). `None` (the object stays `x-misp-object`) when a pid is
 /// no decimal number, a parent has no uuid to name it, or a value cannot be read.
-fn process(
-    uuid: &str,
-    parts_in: &[Part],
-    mut all: Groups,
-    mut ids: Groups,
-) -> Option<Result<Observable, Refusal>> {
+fn process(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
     let repeated = all.split(Some(&PROCESS_SINGLE));
     let uuid_of = |relation: &str, value: &str| part_uuid(parts_in, relation, value);
     for relation in ["pid", "parent-pid", "child-pid"] {
@@ -2881,9 +2845,7 @@ fn process(
             parts.push(format!("{prefix}:child_refs[{i}].pid = '{v}'"));
         }
     }
-    ids.restore(repeated);
-    ids.custom_pattern(prefix, &mut parts);
-    Some(Ok(observable_with(prefix, uuid, proc, scos, &parts)))
+    ids.finish(repeated, prefix, uuid, proc, scos, parts)
 }
 
 /// `android-app`, `cpe-asset`: a `software` with the template's natives (a relation
@@ -3041,12 +3003,7 @@ pub(crate) fn pymisp_as(value: &str) -> String {
 /// TCP flags' `tcp-ext`, the `protocol` lower-cased, else `ip`), the rest custom.
 /// `None` without an address or with a `last-packet-seen` (stix2 refuses them:
 /// `x-misp-object`).
-fn netflow(
-    uuid: &str,
-    parts_in: &[Part],
-    mut all: Groups,
-    mut ids: Groups,
-) -> Option<Result<Observable, Refusal>> {
+fn netflow(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
     let repeated = all.split(None);
     let mut nt = Obj::new();
     let mut scos = Vec::new();
@@ -3162,9 +3119,7 @@ fn netflow(
     ids.native_pattern(prefix, &NETFLOW_INTEGERS, &mut parts);
     ids.native_pattern(prefix, &NETFLOW_TIMES, &mut parts);
     ids.native_pattern(prefix, &NETFLOW_EXTENSIONS, &mut parts);
-    ids.restore(repeated);
-    ids.custom_pattern(prefix, &mut parts);
-    Some(Ok(observable_with(prefix, uuid, nt, scos, &parts)))
+    ids.finish(repeated, prefix, uuid, nt, scos, parts)
 }
 
 /// misp-stix's `image`: a `file--<object uuid>` named after the first `filename`, its
@@ -3172,12 +3127,7 @@ fn netflow(
 /// (`artifact--<attribute uuid>`, `payload_bin`, `mime_type` `image/<extension>`,
 /// `x_misp_filename`, `x_misp_url`); the rest custom. `None` with a `url` and no
 /// attachment content (stix2 refuses an artifact of a url without hashes).
-fn image(
-    uuid: &str,
-    parts_in: &[Part],
-    mut all: Groups,
-    mut ids: Groups,
-) -> Option<Result<Observable, Refusal>> {
+fn image(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
     let repeated = all.split(Some(&["attachment", "filename", "url"]));
     let mut props = Obj::new();
     let mut scos = Vec::new();
@@ -3243,9 +3193,7 @@ fn image(
     if let Some(mut url) = ids.pop("url") {
         parts.push(format!("{prefix}:content_ref.url = '{}'", url.remove(0)));
     }
-    ids.restore(repeated);
-    ids.custom_pattern(prefix, &mut parts);
-    Some(Ok(observable_with(prefix, uuid, props, scos, &parts)))
+    ids.finish(repeated, prefix, uuid, props, scos, parts)
 }
 
 /// The hashes of an `lnk` object (misp-stix's `lnk_hash_types`).
@@ -3271,12 +3219,7 @@ const LNK_TIMES: [(&str, &str); 3] = [
 /// `size`, `atime`/`ctime`/`mtime` from the lnk times, `parent_directory_ref` a
 /// `directory` of the first `path`, else `fullpath`), the rest custom. `None` with a
 /// malware sample (an `x-misp-object`, as Accord's `file`).
-fn lnk(
-    uuid: &str,
-    parts_in: &[Part],
-    mut all: Groups,
-    mut ids: Groups,
-) -> Option<Result<Observable, Refusal>> {
+fn lnk(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
     if all.has("malware-sample") {
         return None;
     }
@@ -3338,9 +3281,7 @@ fn lnk(
     }
     hash_patterns(&mut ids, &LNK_HASHES, prefix, &mut parts);
     ids.native_pattern(prefix, &[("size-in-bytes", "size")], &mut parts);
-    ids.restore(repeated);
-    ids.custom_pattern(prefix, &mut parts);
-    Some(Ok(observable_with(prefix, uuid, props, scos, &parts)))
+    ids.finish(repeated, prefix, uuid, props, scos, parts)
 }
 
 /// `geolocation` relation → `location` property, in misp-stix's order.
