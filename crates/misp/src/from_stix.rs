@@ -427,12 +427,16 @@ impl Exporter {
                         .any(|f| compared.contains(f))
                         || (a.relation == "state"
                             && pattern.contains(&format!(".is_{} = true", a.value))));
-                json!({
+                let mut attribute = json!({
                     "uuid": a_uuid, "type": a.kind, "object_relation": a.relation,
                     "value": a.value, "to_ids": to_ids, "timestamp": timestamp,
                     "category": crate::objects::category_of(&a.kind, &meta),
                     "comment": "", "Tag": tags(od)
-                })
+                });
+                if let Some(data) = a.data {
+                    attribute["data"] = json!(data);
+                }
+                attribute
             })
             .collect();
         let mut object = json!({

@@ -1216,29 +1216,74 @@ pub(crate) struct Back {
     pub value: String,
     /// The attribute's own uuid, when a STIX object carries it (an address, a domain).
     pub uuid: Option<String>,
+    /// An attachment's or a malware sample's content (base64).
+    pub data: Option<String>,
 }
 
 fn back(kind: &str, relation: &str, value: &Value) -> Vec<Back> {
     let one = |v: &Value| match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(if *b { "1" } else { "0" }.to_string()),
-        Value::Object(o) => o.get("value").and_then(Value::as_str).map(str::to_string),
+        Value::String(s) => Some((s.clone(), None)),
+        Value::Number(n) => Some((n.to_string(), None)),
+        Value::Bool(b) => Some((if *b { "1" } else { "0" }.to_string(), None)),
+        // A custom attachment `{"value", "data"}`.
+        Value::Object(o) => o.get("value").and_then(Value::as_str).map(|v| {
+            let data = o.get("data").and_then(Value::as_str).map(str::to_string);
+            (v.to_string(), data)
+        }),
         _ => None,
     };
-    let values: Vec<String> = match value {
+    let values: Vec<(String, Option<String>)> = match value {
         Value::Array(items) => items.iter().filter_map(one).collect(),
         v => one(v).into_iter().collect(),
     };
     values
         .into_iter()
-        .map(|value| Back {
+        .map(|(value, data)| Back {
             kind: kind.to_string(),
             relation: relation.to_string(),
             value,
             uuid: None,
+            data,
         })
         .collect()
+}
+
+/// The malware sample (the artifact the file's `content_ref` names, as
+/// [`malware_sample`] writes it) and the attachments (the other artifacts) of a file,
+/// back as attributes with their content and uuid.
+fn file_contents(f: &Obj, scos: &[&Obj], out: &mut Vec<Back>) {
+    let content = f.get("content_ref").and_then(Value::as_str);
+    for s in scos {
+        if s.get("type").and_then(Value::as_str) != Some("artifact") {
+            continue;
+        }
+        let id = s.get("id").and_then(Value::as_str);
+        let name = s
+            .get("x_misp_filename")
+            .or_else(|| s.get(&custom_name("malware-sample")))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let (kind, value) = if id.is_some() && id == content {
+            let md5 = s
+                .get("hashes")
+                .and_then(|h| h.get("MD5"))
+                .and_then(Value::as_str);
+            let value = md5.map_or(name.to_string(), |m| format!("{name}|{m}"));
+            ("malware-sample", value)
+        } else {
+            ("attachment", name.to_string())
+        };
+        out.push(Back {
+            kind: kind.into(),
+            relation: kind.into(),
+            value,
+            uuid: id.and_then(|i| i.split("--").nth(1)).map(str::to_string),
+            data: s
+                .get("payload_bin")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        });
+    }
 }
 
 /// The relations whose name has an underscore: the others fold `-` to `_`.
@@ -1731,7 +1776,12 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
                     d.get("id"),
                 ));
             }
-            customs(f, &mut out, |_| "text");
+            file_contents(f, scos, &mut out);
+            customs(f, &mut out, |r| match r {
+                "attachment" => "attachment",
+                "malware-sample" => "malware-sample",
+                _ => "text",
+            });
         }
         "domain-ip" => {
             let own = format!("domain-name--{uuid}");
@@ -2361,14 +2411,53 @@ fn directory(
 /// `file--<object uuid>` with its hashes, name, encoding, MIME type, size and times, a
 /// `directory--<attribute uuid>` for the path, the other relations custom properties.
 fn file(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
-    if all.has("attachment") || all.has("malware-sample") {
-        return None;
+    let content = |relation: &str| {
+        let mut found = parts_in.iter().filter(|p| p.relation == relation);
+        match (found.next(), found.next()) {
+            (Some(p), None) => Some(Some(p)),
+            (None, _) => Some(None),
+            // Several samples or attachments: not mapped (an `x-misp-object`).
+            (Some(_), Some(_)) => None,
+        }
+    };
+    let sample = content("malware-sample")?;
+    let attachment = content("attachment")?;
+    let with_data = |p: &&Part| p.data.is_some_and(|d| !d.is_empty());
+    let mut scos = Vec::new();
+    let mut props = Obj::new();
+    if let Some(s) = sample {
+        all.pop("malware-sample");
+        let artifact = malware_sample(s)?;
+        match s.data.filter(|d| !d.is_empty()) {
+            Some(_) => {
+                let a_uuid = s.uuid?;
+                scos.push(sco("artifact", a_uuid, Value::Object(artifact)));
+                props.insert("content_ref".into(), json!(format!("artifact--{a_uuid}")));
+            }
+            None => {
+                props.insert(custom_name("malware-sample"), json!(s.value));
+            }
+        }
+        if let Some(a) = attachment {
+            all.pop("attachment");
+            // misp-stix pairs an attachment without content with its uuid.
+            let data = a.data.filter(|d| !d.is_empty()).or(a.uuid);
+            props.insert(
+                custom_name("attachment"),
+                json!({"value": a.value, "data": data}),
+            );
+        }
+    } else if let Some(a) = attachment.filter(with_data) {
+        all.pop("attachment");
+        scos.push(sco(
+            "artifact",
+            a.uuid?,
+            json!({"payload_bin": a.data, "x_misp_filename": a.value}),
+        ));
     }
     let mut single: Vec<&str> = vec!["access-time", "creation-time", "modification-time", "path"];
     single.extend(FILE_PATTERN_HASHES);
     let repeated = all.split(Some(&single));
-    let mut props = Obj::new();
-    let mut scos = Vec::new();
     if let Some(path) = all.select_first("path") {
         directory(parts_in, "path", &path, &mut props, &mut scos)?;
     }
@@ -2420,7 +2509,109 @@ fn file(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Buil
             v.remove(0)
         ));
     }
+    if let (Some(s), Some(_)) = (sample, ids.pop("malware-sample")) {
+        match malware_sample_pattern(s) {
+            Some(p) => parts.push(p),
+            // misp-stix then compares the sample's content as a custom property.
+            None => ids.0.push((
+                "malware-sample".into(),
+                vec![escape(s.data.unwrap_or_default())],
+            )),
+        }
+    }
+    if ids.pop("attachment").is_some() {
+        if let Some(a) = attachment {
+            let name = format!(
+                "{prefix}:content_ref.x_misp_filename = '{}'",
+                escape(a.value)
+            );
+            parts.push(match a.data.filter(|d| !d.is_empty()) {
+                Some(data) => format!(
+                    "({prefix}:content_ref.payload_bin = '{}' AND {name})",
+                    escape(data)
+                ),
+                None => name,
+            });
+        }
+    }
     ids.finish(repeated, prefix, uuid, props, scos, parts)
+}
+
+/// MISP's `filename|md5` of a malware sample, as misp-stix splits it (at its one `|`,
+/// else its one `_`); `None` without a separator; `Err` when a separator is there more
+/// than once (misp-stix fails on the object: an `x-misp-object`).
+fn sample_parts(value: &str) -> Result<Option<(&str, &str)>, ()> {
+    for separator in ['|', '_'] {
+        if value.contains(separator) {
+            let mut split = value.split(separator);
+            return match (split.next(), split.next(), split.next()) {
+                (Some(name), Some(md5), None) => Ok(Some((name, md5))),
+                _ => Err(()),
+            };
+        }
+    }
+    Ok(None)
+}
+
+/// A malware sample's value as PyMISP gives it to misp-stix: with its content, the
+/// file name alone (`name|md5` → `name`).
+fn sample_value<'a>(s: &Part<'a>) -> &'a str {
+    match s.data.filter(|d| !d.is_empty()) {
+        Some(_) => s.value.split_once('|').map_or(s.value, |(name, _)| name),
+        None => s.value,
+    }
+}
+
+/// The `artifact` of a malware sample (MISP zips samples with the password
+/// `infected`): the MD5 and file name of its value (split as misp-stix splits it,
+/// after PyMISP kept the name), its content; with an MD5 that is no MD5, the value
+/// custom. `None` when misp-stix cannot split the value.
+fn malware_sample(s: &Part) -> Option<Obj> {
+    let mut artifact = Obj::new();
+    let value = sample_value(s);
+    match sample_parts(value).ok()? {
+        Some((name, md5)) if is_hex(md5, 32) => {
+            artifact.insert("hashes".into(), json!({"MD5": md5}));
+            artifact.insert("x_misp_filename".into(), json!(name));
+        }
+        Some(_) => {
+            artifact.insert(custom_name("malware-sample"), json!(value));
+        }
+        None => {
+            artifact.insert("x_misp_filename".into(), json!(value));
+        }
+    }
+    artifact.insert("payload_bin".into(), json!(s.data));
+    artifact.insert("mime_type".into(), json!("application/zip"));
+    artifact.insert("encryption_algorithm".into(), json!("mime-type-indicated"));
+    artifact.insert("decryption_key".into(), json!("infected"));
+    Some(artifact)
+}
+
+/// The pattern comparisons of a malware sample, one parenthesised expression:
+/// content, file name, MD5 and MISP's zip. `None` when the value does not split into
+/// a name and an MD5.
+fn malware_sample_pattern(s: &Part) -> Option<String> {
+    let prefix = "file:content_ref";
+    let mut parts = Vec::new();
+    if let Some(data) = s.data.filter(|d| !d.is_empty()) {
+        parts.push(format!("{prefix}.payload_bin = '{}'", escape(data)));
+    }
+    let value = escape(sample_value(s));
+    match sample_parts(&value).ok()? {
+        Some((name, md5)) => {
+            if !is_hex(md5, 32) {
+                return None;
+            }
+            parts.push(format!("{prefix}.x_misp_filename = '{name}'"));
+            parts.push(format!("{prefix}.hashes.MD5 = '{md5}'"));
+            parts.push(format!(
+                "{prefix}.mime_type = 'application/zip' AND {prefix}.encryption_algorithm = 'mime-type-indicated' AND {prefix}.decryption_key = 'infected'"
+            ));
+        }
+        None => parts.push(format!("{prefix}.x_misp_filename = '{value}'")),
+    }
+    Some(format!("({})", parts.join(" AND ")))
 }
 
 const HTTP_SINGLE: [&str; 11] = [

@@ -977,6 +977,20 @@ impl Conversion {
                         if let Some(u) = &a.uuid {
                             m.insert("uuid".into(), json!(u));
                         }
+                        // An attachment's or a sample's content (misp-stix keeps it).
+                        if let Some(d) = a
+                            .raw
+                            .get("data")
+                            .filter(|d| d.as_str().is_some_and(|s| !s.is_empty()))
+                        {
+                            m.insert("data".into(), d.clone());
+                        }
+                        // misp-stix: `(s)` is dropped from a relation.
+                        if let Some(r) = a.raw.get("object_relation").and_then(Value::as_str) {
+                            if r.contains("(s)") {
+                                m.insert("object_relation".into(), json!(r.replace("(s)", "")));
+                            }
+                        }
                         Value::Object(m)
                     })
                     .collect();
