@@ -43,6 +43,8 @@ pub(crate) struct Part<'a> {
     pub data: Option<&'a str>,
     /// The attribute goes into the indicator's pattern (its `to_ids`, or the type's default).
     pub in_pattern: bool,
+    /// The attribute's comment (a rule's reference keeps it).
+    pub comment: Option<&'a str>,
 }
 
 /// Values by relation, in the order the relations first appear.
@@ -3475,6 +3477,77 @@ fn lnk(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built
     ids.finish(repeated, prefix, uuid, props, scos, parts)
 }
 
+/// misp-stix's rule objects (`sigma`, `suricata`, `yara`): an `indicator--<object
+/// uuid>` of the rule (`pattern` as is, `pattern_type` the rule attribute's type),
+/// `name`, `description`, `pattern_version` from their relations (the first value of
+/// each), the references `external_references` (`url`, their comment), the rest
+/// custom. `None` without a rule (an `x-misp-object`).
+fn rule(name: &str, parts: &[Part]) -> Option<(&'static str, Obj, bool)> {
+    let (natives, reference): (&[(&str, &str)], Option<&str>) = match name {
+        "sigma" => (
+            &[
+                ("comment", "description"),
+                ("sigma", "pattern"),
+                ("sigma-rule-name", "name"),
+            ],
+            Some("reference"),
+        ),
+        "suricata" => (
+            &[
+                ("comment", "description"),
+                ("suricata", "pattern"),
+                ("version", "pattern_version"),
+            ],
+            Some("ref"),
+        ),
+        _ => (
+            &[
+                ("comment", "description"),
+                ("version", "pattern_version"),
+                ("yara", "pattern"),
+                ("yara-rule-name", "name"),
+            ],
+            None,
+        ),
+    };
+    let mut props = Obj::new();
+    let mut references = Vec::new();
+    let mut custom = Groups::default();
+    for p in parts {
+        if Some(p.relation) == reference {
+            let mut r = json!({"source_name": "url", "url": p.value});
+            if let Some(c) = p.comment {
+                r["description"] = json!(c);
+            }
+            references.push(r);
+            continue;
+        }
+        match natives.iter().find(|(r, _)| *r == p.relation) {
+            Some((relation, property)) if !props.contains_key(*property) => {
+                if *relation == name {
+                    props.insert("pattern_type".into(), json!(p.kind));
+                }
+                props.insert((*property).into(), json!(p.value));
+            }
+            _ => custom
+                .0
+                .push((p.relation.to_string(), vec![p.value.to_string()])),
+        }
+    }
+    props.get("pattern")?;
+    // stix2's default, whatever the pattern language.
+    if !props.contains_key("pattern_version") {
+        props.insert("pattern_version".into(), json!("2.1"));
+    }
+    if !references.is_empty() {
+        props.insert("external_references".into(), Value::Array(references));
+    }
+    let mut merged = Groups::default();
+    merged.restore(custom);
+    merged.custom(&mut props);
+    Some(("indicator", props, true))
+}
+
 /// `geolocation` relation → `location` property, in misp-stix's order.
 const GEOLOCATION: [(&str, &str); 8] = [
     ("address", "street_address"),
@@ -3740,6 +3813,7 @@ pub(crate) fn sdo(name: &str, parts: &[Part]) -> Option<(&'static str, Obj, bool
         "legal-entity" => identity(parts, all, &LEGAL_ENTITY),
         "news-agency" => identity(parts, all, &NEWS_AGENCY),
         "script" => script(parts, all),
+        "sigma" | "suricata" | "yara" => rule(name, parts),
         "geolocation" => geolocation(all),
         "course-of-action" => {
             let repeated = all.split(None);

@@ -856,6 +856,9 @@ impl Conversion {
             let mut labels = labels;
             let markings = self.tags(&tags, &mut labels);
             v.insert("labels".into(), Value::Array(labels));
+            if stix_type == "indicator" {
+                v.insert("valid_from".into(), json!(s(time)));
+            }
             // misp-stix: a location is described by the object's comment, unless
             // its `text` says otherwise.
             if let Some(c) = o
@@ -1488,6 +1491,11 @@ fn parts_of<'a>(attributes: &'a [ObjAttr]) -> Vec<crate::objects::Part<'a>> {
                 .unwrap_or_default(),
             data: a.raw.get("data").and_then(Value::as_str),
             in_pattern: a.in_pattern,
+            comment: a
+                .raw
+                .get("comment")
+                .and_then(Value::as_str)
+                .filter(|c| !c.is_empty()),
         })
         .collect()
 }

@@ -171,7 +171,8 @@ fn documented_objects_survive_export_and_import() {
     for (name, pair) in objects {
         // Objects that include others (a file with its pe and sections) and a pe alone
         // are one STIX file with an extension; the export does not write pe, script
-        // (malware, tool), geolocation (location), netflow, lnk, image, legal-entity or news-agency
+        // (malware, tool), geolocation (location), netflow, lnk, image, rule, legal-entity or
+        // news-agency
         // objects nor galaxies back
         // (docs/misp.md).
         let galaxies = pair["MISP"]["Attribute"]
@@ -184,6 +185,9 @@ fn documented_objects_survive_export_and_import() {
             "netflow",
             "lnk",
             "image",
+            "sigma",
+            "suricata",
+            "yara",
             "legal-entity",
             "news-agency",
         ]
