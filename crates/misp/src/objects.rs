@@ -1,7 +1,11 @@
-//! MISP objects that misp-stix converts to one observable (an SCO, sometimes with the
-//! addresses it refers to) and, when an attribute of the object has `to_ids`, an
-//! indicator: `asn`, `credential`, `ip-port`, `mutex`, `registry-key`, `url`,
-//! `user-account`, `x509`.
+//! MISP objects as misp-stix converts them: to one observable (an SCO, sometimes with
+//! the SCOs it refers to) and, when an attribute of the object has `to_ids`, an
+//! indicator (`asn`, `credential`, `domain-ip`, `email`, `file` with the
+//! `windows-pebinary-ext` of its `pe`, `http-request`, `image`, `ip-port`, `lnk`,
+//! `mutex`, `netflow`, `network-connection`, `network-socket`, `process`,
+//! `registry-key`, `url`, `user-account`, `x509`, the accounts, the software), or to an
+//! SDO ([`sdo`]: `attack-pattern`, `course-of-action`, the identities, `geolocation`,
+//! `script`, the rules, `vulnerability`; [`annotation`]).
 //!
 //! misp-stix's rule for every one of them, followed here:
 //! - the attributes are grouped by `object_relation`, in the order they first appear;
