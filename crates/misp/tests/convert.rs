@@ -313,6 +313,46 @@ const TYPES: &[&str] = &[
     "hostname|port",
 ];
 
+/// Templates whose conversion reads other objects, numbers, coordinates or contents.
+const OBJECT_TEMPLATES: [&str; 12] = [
+    "file",
+    "pe",
+    "pe-section",
+    "netflow",
+    "geolocation",
+    "lnk",
+    "image",
+    "yara",
+    "annotation",
+    "script",
+    "legal-entity",
+    "person",
+];
+
+/// (relation, MISP type) of those templates.
+const OBJECT_RELATIONS: [(&str, &str); 20] = [
+    ("filename", "filename"),
+    ("md5", "md5"),
+    ("malware-sample", "malware-sample"),
+    ("attachment", "attachment"),
+    ("path", "text"),
+    ("number-sections", "counter"),
+    ("entrypoint-address", "text"),
+    ("name", "text"),
+    ("entropy", "float"),
+    ("size-in-bytes", "size-in-bytes"),
+    ("ip-src", "ip-src"),
+    ("src-as", "AS"),
+    ("dst-port", "port"),
+    ("first-packet-seen", "datetime"),
+    ("latitude", "float"),
+    ("longitude", "float"),
+    ("accuracy-radius", "float"),
+    ("yara", "yara"),
+    ("text", "text"),
+    ("state", "text"),
+];
+
 proptest! {
     /// Whatever the values, an attribute is converted or skipped with a rule (no panic),
     /// and every id written is `type--uuid`.
@@ -332,6 +372,54 @@ proptest! {
         }
         let skipped: std::collections::HashSet<_> = c.skipped.iter().map(|e| e.item.clone()).collect();
         prop_assert_eq!(skipped.len(), c.skipped.len(), "one reason per skipped attribute");
+    }
+
+    /// Whatever the relations and values, the objects of the templates that take other
+    /// objects in, numbers, coordinates, samples or references (a file with its pe and
+    /// sections, netflow, geolocation, lnk, image, rules, annotations) convert or are
+    /// kept whole, each object once, and every id written is `type--uuid`.
+    #[test]
+    fn objects_of_any_relations_and_values_convert(
+        picks in proptest::collection::vec(
+            (0..OBJECT_TEMPLATES.len(), proptest::collection::vec(
+                (0..OBJECT_RELATIONS.len(), "[-+.0-9a-fA-F|_:/ ]{0,24}", any::<bool>(), any::<bool>()),
+                0..8,
+            )),
+            1..6,
+        ),
+    ) {
+        let uuid = |n: usize| format!("00000000-0000-4000-8000-{n:012}");
+        let objects: Vec<Value> = picks.iter().enumerate().map(|(n, (t, attributes))| {
+            let attributes: Vec<Value> = attributes.iter().enumerate().map(|(k, (r, v, ids, data))| {
+                let (relation, kind) = OBJECT_RELATIONS[*r];
+                let mut a = json!({"uuid": uuid(1000 + n * 100 + k), "type": kind,
+                    "object_relation": relation, "value": v, "to_ids": ids});
+                if *data {
+                    a["data"] = json!("UEsDBAoAAAAAAA==");
+                }
+                a
+            }).collect();
+            // Each object refers to the next, including (as a pe, a section) and annotating.
+            let next = uuid((n + 1) % picks.len());
+            let next_name = OBJECT_TEMPLATES[picks[(n + 1) % picks.len()].0];
+            json!({"name": OBJECT_TEMPLATES[*t], "meta-category": "misc", "uuid": uuid(n),
+                "timestamp": "1603642920", "Attribute": attributes,
+                "ObjectReference": [
+                    {"referenced_uuid": next, "relationship_type": "includes",
+                     "Object": {"name": next_name}},
+                    {"referenced_uuid": next, "relationship_type": "annotates"},
+                ]})
+        }).collect();
+        let mut e = event(json!([]));
+        e["Object"] = Value::Array(objects);
+        let c = event_to_stix(&e, 0).unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for o in &c.objects {
+            let id = o["id"].as_str().unwrap();
+            let (_, uuid) = id.split_once("--").unwrap();
+            prop_assert!(uuid::Uuid::parse_str(uuid).is_ok(), "{}", id);
+            prop_assert!(seen.insert(id.to_string()), "{} twice", id);
+        }
     }
 
     /// Arbitrary text is read as events or refused with a rule.
