@@ -21,6 +21,21 @@ use uuid::Uuid;
 
 use crate::to_stix::Tlp;
 
+/// The types of what a MISP object becomes, in the order the export looks for it
+/// (an observed-data before the indicator of the same uuid; an indicator alone is a
+/// rule object's).
+const OBJECT_TYPES: [&str; 9] = [
+    "observed-data",
+    "vulnerability",
+    "attack-pattern",
+    "course-of-action",
+    "identity",
+    "location",
+    "malware",
+    "tool",
+    "indicator",
+];
+
 /// Namespace of the uuid of the event holding objects no report refers to.
 const EXPORT_NAMESPACE: Uuid = uuid::uuid!("1b4e28ba-2fa1-11d2-883f-0016d3cca427");
 
@@ -208,24 +223,9 @@ impl Exporter {
             let Some(o) = self.get(r) else { continue };
             let kind = o.get("type").and_then(Value::as_str).unwrap_or_default();
             let o_uuid = r.split("--").nth(1).unwrap_or_default();
-            if matches!(
-                kind,
-                "indicator"
-                    | "observed-data"
-                    | "vulnerability"
-                    | "attack-pattern"
-                    | "course-of-action"
-                    | "identity"
-            ) {
+            if OBJECT_TYPES.contains(&kind) {
                 if let Some(object) = self.misp_object(o_uuid) {
-                    for id in [
-                        format!("indicator--{o_uuid}"),
-                        format!("observed-data--{o_uuid}"),
-                        format!("vulnerability--{o_uuid}"),
-                        format!("attack-pattern--{o_uuid}"),
-                        format!("course-of-action--{o_uuid}"),
-                        format!("identity--{o_uuid}"),
-                    ] {
+                    for id in OBJECT_TYPES.iter().map(|t| format!("{t}--{o_uuid}")) {
                         if let Some(od) = self.get(&id) {
                             for s in strs(od, "object_refs") {
                                 used.insert(s.to_string());
@@ -379,15 +379,9 @@ impl Exporter {
     /// relation), `to_ids` on the attributes whose value the indicator's pattern
     /// compares. `None` for any other object.
     fn misp_object(&self, uuid: &str) -> Option<Value> {
-        let od = [
-            "observed-data",
-            "vulnerability",
-            "attack-pattern",
-            "course-of-action",
-            "identity",
-        ]
-        .iter()
-        .find_map(|t| self.get(&format!("{t}--{uuid}")))?;
+        let od = OBJECT_TYPES
+            .iter()
+            .find_map(|t| self.get(&format!("{t}--{uuid}")))?;
         let name = misp_label(od, "name")?;
         let meta = misp_label(od, "meta-category").unwrap_or_default();
         let scos: Vec<&Obj> = strs(od, "object_refs")
@@ -431,7 +425,7 @@ impl Exporter {
                     "uuid": a_uuid, "type": a.kind, "object_relation": a.relation,
                     "value": a.value, "to_ids": to_ids, "timestamp": timestamp,
                     "category": crate::objects::category_of(&a.kind, &meta),
-                    "comment": "", "Tag": tags(od)
+                    "comment": a.comment.unwrap_or_default(), "Tag": tags(od)
                 });
                 if let Some(data) = a.data {
                     attribute["data"] = json!(data);

@@ -1224,6 +1224,8 @@ pub(crate) struct Back {
     pub uuid: Option<String>,
     /// An attachment's or a malware sample's content (base64).
     pub data: Option<String>,
+    /// The attribute's comment (a rule's reference keeps it in STIX).
+    pub comment: Option<String>,
 }
 
 fn back(kind: &str, relation: &str, value: &Value) -> Vec<Back> {
@@ -1250,6 +1252,7 @@ fn back(kind: &str, relation: &str, value: &Value) -> Vec<Back> {
             value,
             uuid: None,
             data,
+            comment: None,
         })
         .collect()
 }
@@ -1288,6 +1291,7 @@ fn file_contents(f: &Obj, scos: &[&Obj], out: &mut Vec<Back>) {
                 .get("payload_bin")
                 .and_then(Value::as_str)
                 .map(str::to_string),
+            comment: None,
         });
     }
 }
@@ -1888,6 +1892,62 @@ pub(crate) fn sdo_attributes(name: &str, o: &Obj) -> Option<Vec<Back>> {
         "course-of-action" => {
             field("name", "text", "name", &mut out);
             field("description", "text", "description", &mut out);
+            customs(o, &mut out, |_| "text");
+        }
+        "geolocation" => {
+            for (relation, property) in GEOLOCATION {
+                let kind = if matches!(relation, "latitude" | "longitude") {
+                    "float"
+                } else {
+                    "text"
+                };
+                field(property, kind, relation, &mut out);
+            }
+            if let Some(p) = o.get("precision").and_then(Value::as_f64) {
+                out.extend(back("float", "accuracy-radius", &json!(p / 1000.0)));
+            }
+            customs(o, &mut out, |_| "text");
+        }
+        "script" => {
+            field("name", "filename", "filename", &mut out);
+            field("description", "text", "comment", &mut out);
+            field("implementation_languages", "text", "language", &mut out);
+            customs(o, &mut out, |r| {
+                if r == "script-as-attachment" {
+                    "attachment"
+                } else {
+                    "text"
+                }
+            });
+        }
+        "sigma" | "suricata" | "yara" => {
+            let kind = o
+                .get("pattern_type")
+                .and_then(Value::as_str)
+                .unwrap_or(name)
+                .to_string();
+            out.extend(back(&kind, name, o.get("pattern").unwrap_or(&Value::Null)));
+            field("description", "text", "comment", &mut out);
+            let rule_name = format!("{name}-rule-name");
+            field("name", "text", &rule_name, &mut out);
+            if name != "sigma" {
+                field("pattern_version", "text", "version", &mut out);
+            }
+            let reference = if name == "suricata" {
+                "ref"
+            } else {
+                "reference"
+            };
+            if let Some(refs) = o.get("external_references").and_then(Value::as_array) {
+                for r in refs {
+                    let description = r.get("description").and_then(Value::as_str);
+                    let url = r.get("url").unwrap_or(&Value::Null);
+                    out.extend(back("link", reference, url).into_iter().map(|b| Back {
+                        comment: description.map(str::to_string),
+                        ..b
+                    }));
+                }
+            }
             customs(o, &mut out, |_| "text");
         }
         _ => return None,

@@ -170,24 +170,17 @@ fn documented_objects_survive_export_and_import() {
         .chain(additional["objects"].as_object().expect("pairs by name"));
     for (name, pair) in objects {
         // Objects that include others (a file with its pe and sections) and a pe alone
-        // are one STIX file with an extension; the export does not write pe, script
-        // (malware, tool), geolocation (location), netflow, lnk, image, rule, legal-entity or
-        // news-agency
-        // objects nor galaxies back
+        // are one STIX file with an extension; the export does not write pe, netflow,
+        // lnk, image, legal-entity or news-agency objects nor galaxies back
         // (docs/misp.md).
         let galaxies = pair["MISP"]["Attribute"]
             .as_array()
             .is_some_and(|a| a.iter().any(|a| a.get("Galaxy").is_some()));
         let not_exported = [
             "pe",
-            "script",
-            "geolocation",
             "netflow",
             "lnk",
             "image",
-            "sigma",
-            "suricata",
-            "yara",
             "legal-entity",
             "news-agency",
         ]
