@@ -1827,6 +1827,7 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
 /// The MISP type of a relation of an identity template.
 fn identity_kind(relation: &str) -> &'static str {
     match relation {
+        "website" | "link" => "link",
         "e-mail" => "email-src",
         "email-address" => "target-email",
         "fax-number" | "phone-number" => "phone-number",
@@ -1861,7 +1862,13 @@ fn identity_attributes(o: &Obj, t: &IdentityTemplate, out: &mut Vec<Back>) {
             }
         }
     }
-    customs(o, out, identity_kind);
+    customs(o, out, |r| {
+        if Some(r) == t.data {
+            "attachment"
+        } else {
+            identity_kind(r)
+        }
+    });
 }
 
 /// The attributes of an object misp-stix writes as an SDO ([`sdo`]), from that SDO.
@@ -1889,6 +1896,8 @@ pub(crate) fn sdo_attributes(name: &str, o: &Obj) -> Option<Vec<Back>> {
         "employee" => identity_attributes(o, &EMPLOYEE, &mut out),
         "organization" => identity_attributes(o, &ORGANIZATION, &mut out),
         "person" => identity_attributes(o, &PERSON, &mut out),
+        "legal-entity" => identity_attributes(o, &LEGAL_ENTITY, &mut out),
+        "news-agency" => identity_attributes(o, &NEWS_AGENCY, &mut out),
         "course-of-action" => {
             field("name", "text", "name", &mut out);
             field("description", "text", "description", &mut out);

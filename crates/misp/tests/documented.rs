@@ -171,21 +171,13 @@ fn documented_objects_survive_export_and_import() {
     for (name, pair) in objects {
         // Objects that include others (a file with its pe and sections) and a pe alone
         // are one STIX file with an extension; the export does not write pe, netflow,
-        // lnk, image, legal-entity or news-agency objects nor galaxies back
-        // (docs/misp.md).
+        // lnk or image objects nor galaxies back (docs/misp.md).
         let galaxies = pair["MISP"]["Attribute"]
             .as_array()
             .is_some_and(|a| a.iter().any(|a| a.get("Galaxy").is_some()));
-        let not_exported = [
-            "pe",
-            "netflow",
-            "lnk",
-            "image",
-            "legal-entity",
-            "news-agency",
-        ]
-        .iter()
-        .any(|n| pair["MISP"]["name"] == *n);
+        let not_exported = ["pe", "netflow", "lnk", "image"]
+            .iter()
+            .any(|n| pair["MISP"]["name"] == *n);
         if pair["MISP"].is_array() || not_exported || galaxies {
             continue;
         }
