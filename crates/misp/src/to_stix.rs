@@ -874,8 +874,9 @@ impl Conversion {
             }
             self.push(Value::Object(v));
             self.object_sightings(&attributes, std::slice::from_ref(&id), time);
-            if stix_type == "note" {
-                // misp-stix: an annotation's references are its object_refs.
+            if matches!(stix_type, "note" | "location") {
+                // misp-stix: an annotation's references are its object_refs; a
+                // location's are not read.
                 self.galaxy_links(&id, &galaxy_ids, time);
             } else {
                 self.object_links(o, &uuid, &id, &galaxy_ids, time);
@@ -2503,7 +2504,7 @@ fn err(
 fn default_category(kind: &str) -> &'static str {
     match kind {
         "md5" | "sha1" | "sha256" | "sha512" | "sha224" | "sha384" | "filename" | "ssdeep"
-        | "imphash" | "authentihash" | "email-src" | "email-dst" | "email-subject"
+        | "tlsh" | "imphash" | "authentihash" | "email-src" | "email-dst" | "email-subject"
         | "email-reply-to" | "email-x-mailer" => "Payload delivery",
         k if k.starts_with("filename|") || k.starts_with("sha3-") => "Payload delivery",
         "vulnerability" | "link" | "attachment" => "External analysis",
@@ -2543,6 +2544,7 @@ fn default_to_ids(kind: &str) -> bool {
             | "imphash"
             | "authentihash"
             | "ssdeep"
+            | "tlsh"
             | "filename"
             | "ip-src"
             | "ip-dst"
