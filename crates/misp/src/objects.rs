@@ -1464,6 +1464,77 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
             }
             customs(a, &mut out, |_| "text");
         }
+        "netflow" => {
+            let nt = find("network-traffic")?;
+            for (side, end) in [("src_ref", "src"), ("dst_ref", "dst")] {
+                let Some(address) = nt.get(side).and_then(&by_id) else {
+                    continue;
+                };
+                out.extend(with_uuid(
+                    back(
+                        &format!("ip-{end}"),
+                        &format!("ip-{end}"),
+                        address.get("value").unwrap_or(&Value::Null),
+                    ),
+                    address.get("id"),
+                ));
+                let system = address
+                    .get("belongs_to_refs")
+                    .and_then(Value::as_array)
+                    .and_then(|r| r.first())
+                    .and_then(&by_id);
+                if let Some(a) = system {
+                    out.extend(with_uuid(
+                        back(
+                            "AS",
+                            &format!("{end}-as"),
+                            a.get("number").unwrap_or(&Value::Null),
+                        ),
+                        a.get("id"),
+                    ));
+                }
+            }
+            let flags = nt
+                .get("extensions")
+                .and_then(|e| e.get("tcp-ext"))
+                .and_then(|t| t.get("src_flags_hex"))
+                .and_then(Value::as_str);
+            // The TCP of the flags' extension, then the object's protocol.
+            let mut protocols: Vec<String> = nt
+                .get("protocols")
+                .and_then(Value::as_array)
+                .map(|p| {
+                    p.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Some(f) = flags {
+                out.extend(back("text", "tcp-flags", &json!(f)));
+                if let Some(i) = protocols.iter().position(|p| p == "tcp") {
+                    protocols.remove(i);
+                }
+            }
+            if let Some(p) = protocols.first() {
+                out.extend(back("text", "protocol", &json!(p.to_uppercase())));
+            }
+            for (relation, property) in NETFLOW_INTEGERS {
+                let kind = if relation.ends_with("port") {
+                    "port"
+                } else {
+                    "counter"
+                };
+                field(nt, property, kind, relation, &mut out);
+            }
+            for (relation, property) in NETFLOW_TIMES {
+                field(nt, property, "datetime", relation, &mut out);
+            }
+            customs(nt, &mut out, |r| match r {
+                "src-as" | "dst-as" => "AS",
+                _ => "text",
+            });
+        }
         "ip-port" | "network-connection" => {
             let nt = find("network-traffic")?;
             network_refs_back(nt, (name == "ip-port").then_some("ip"), &mut out);
