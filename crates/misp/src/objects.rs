@@ -1257,6 +1257,24 @@ fn back(kind: &str, relation: &str, value: &Value) -> Vec<Back> {
         .collect()
 }
 
+/// A file's `hashes` back to the hash relations (sha512/224 and sha512/256 are written
+/// under the names of SHA-224 / SHA-256 and read back as those).
+fn hashes_back(f: &Obj, relations: &[&str], out: &mut Vec<Back>) {
+    let Some(h) = f.get("hashes").and_then(Value::as_object) else {
+        return;
+    };
+    for relation in relations {
+        let name = match *relation {
+            "sha512/224" | "sha512/256" => None,
+            "tlsh" => Some("TLSH"),
+            r => crate::to_stix::hash_name(r).map(|(name, _)| name),
+        };
+        if let Some(v) = name.and_then(|n| h.get(sco_hash_key(n))) {
+            out.extend(back(relation, relation, v));
+        }
+    }
+}
+
 /// The malware sample (the artifact the file's `content_ref` names, as
 /// [`malware_sample`] writes it) and the attachments (the other artifacts) of a file,
 /// back as attributes with their content and uuid.
@@ -1463,6 +1481,46 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
                 }
             }
             customs(a, &mut out, |_| "text");
+        }
+        "lnk" => {
+            let f = find("file")?;
+            field(f, "name", "filename", "filename", &mut out);
+            hashes_back(f, &LNK_HASHES, &mut out);
+            field(f, "size", "size-in-bytes", "size-in-bytes", &mut out);
+            for (relation, property) in LNK_TIMES {
+                field(f, property, "datetime", relation, &mut out);
+            }
+            if let Some(d) = f.get("parent_directory_ref").and_then(&by_id) {
+                // A path or, without one, a full path: as a path it converts the same.
+                out.extend(with_uuid(
+                    back("text", "path", d.get("path").unwrap_or(&Value::Null)),
+                    d.get("id"),
+                ));
+            }
+            for relation in ["path", "fullpath"] {
+                // misp-stix writes a path it leaves custom as `[path, uuid]`.
+                let pairs = match f.get(&custom_name(relation)) {
+                    Some(Value::Array(items)) if items.first().is_some_and(Value::is_string) => {
+                        vec![items.clone()]
+                    }
+                    Some(Value::Array(items)) => {
+                        items.iter().filter_map(|i| i.as_array().cloned()).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                for pair in pairs {
+                    if let [path, Value::String(a_uuid)] = &pair[..] {
+                        out.extend(with_uuid(
+                            back("text", relation, path),
+                            Some(&json!(format!("directory--{a_uuid}"))),
+                        ));
+                    }
+                }
+            }
+            let mut rest = f.clone();
+            rest.remove(&custom_name("path"));
+            rest.remove(&custom_name("fullpath"));
+            customs(&rest, &mut out, |_| "text");
         }
         "netflow" => {
             let nt = find("network-traffic")?;
@@ -1826,19 +1884,7 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
         }
         "file" => {
             let f = find("file")?;
-            if let Some(h) = f.get("hashes").and_then(Value::as_object) {
-                for relation in FILE_MAIN_HASHES {
-                    let name = match relation {
-                        // Written under the names of SHA-224 / SHA-256: read back as those.
-                        "sha512/224" | "sha512/256" => None,
-                        "tlsh" => Some("TLSH"),
-                        r => crate::to_stix::hash_name(r).map(|(name, _)| name),
-                    };
-                    if let Some(name) = name {
-                        field(h, sco_hash_key(name), relation, relation, &mut out);
-                    }
-                }
-            }
+            hashes_back(f, &FILE_MAIN_HASHES, &mut out);
             for (relation, property) in FILE_NATIVES {
                 let kind = match relation {
                     "filename" => "filename",
