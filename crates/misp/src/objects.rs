@@ -1482,6 +1482,39 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
             }
             customs(a, &mut out, |_| "text");
         }
+        "image" => {
+            let f = find("file")?;
+            field(f, "name", "filename", "filename", &mut out);
+            if let Some(a) = f.get("content_ref").and_then(&by_id) {
+                out.push(Back {
+                    kind: "attachment".into(),
+                    relation: "attachment".into(),
+                    value: a
+                        .get("x_misp_filename")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                    uuid: a
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .and_then(|i| i.split_once("--"))
+                        .map(|(_, u)| u.to_string()),
+                    data: a
+                        .get("payload_bin")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                    comment: None,
+                });
+                field(a, "x_misp_url", "url", "url", &mut out);
+            }
+            customs(f, &mut out, |r| {
+                if r == "attachment" {
+                    "attachment"
+                } else {
+                    "text"
+                }
+            });
+        }
         "lnk" => {
             let f = find("file")?;
             field(f, "name", "filename", "filename", &mut out);

@@ -170,12 +170,12 @@ fn documented_objects_survive_export_and_import() {
         .chain(additional["objects"].as_object().expect("pairs by name"));
     for (name, pair) in objects {
         // Objects that include others (a file with its pe and sections) and a pe alone
-        // are one STIX file with an extension; the export does not write pe or image
-        // objects nor galaxies back (docs/misp.md).
+        // are one STIX file with an extension; the export does not write pe objects nor
+        // galaxies back (docs/misp.md).
         let galaxies = pair["MISP"]["Attribute"]
             .as_array()
             .is_some_and(|a| a.iter().any(|a| a.get("Galaxy").is_some()));
-        let not_exported = ["pe", "image"].iter().any(|n| pair["MISP"]["name"] == *n);
+        let not_exported = ["pe"].iter().any(|n| pair["MISP"]["name"] == *n);
         if pair["MISP"].is_array() || not_exported || galaxies {
             continue;
         }
