@@ -224,7 +224,7 @@ impl Exporter {
             let kind = o.get("type").and_then(Value::as_str).unwrap_or_default();
             let o_uuid = r.split("--").nth(1).unwrap_or_default();
             if OBJECT_TYPES.contains(&kind) {
-                if let Some(object) = self.misp_object(o_uuid) {
+                if let Some(made) = self.misp_object(o_uuid) {
                     for id in OBJECT_TYPES.iter().map(|t| format!("{t}--{o_uuid}")) {
                         if let Some(od) = self.get(&id) {
                             for s in strs(od, "object_refs") {
@@ -233,8 +233,10 @@ impl Exporter {
                         }
                         used.insert(id);
                     }
-                    if !objects.iter().any(|x: &Value| x["uuid"] == o_uuid) {
-                        objects.push(object);
+                    for object in made {
+                        if !objects.iter().any(|x: &Value| x["uuid"] == object["uuid"]) {
+                            objects.push(object);
+                        }
                     }
                     continue;
                 }
@@ -378,7 +380,7 @@ impl Exporter {
     /// mapping; a custom `x_misp_<relation>` property gives a `text` attribute of that
     /// relation), `to_ids` on the attributes whose value the indicator's pattern
     /// compares. `None` for any other object.
-    fn misp_object(&self, uuid: &str) -> Option<Value> {
+    fn misp_object(&self, uuid: &str) -> Option<Vec<Value>> {
         let od = OBJECT_TYPES
             .iter()
             .find_map(|t| self.get(&format!("{t}--{uuid}")))?;
@@ -404,42 +406,44 @@ impl Exporter {
             .and_then(epoch)
             .unwrap_or(0)
             .to_string();
-        let attributes: Vec<Value> = attributes
-            .into_iter()
-            .map(|a| {
-                let a_uuid = a.uuid.unwrap_or_else(|| {
-                    Uuid::new_v5(
-                        &EXPORT_NAMESPACE,
-                        format!("{uuid}|{}|{}", a.relation, a.value).as_bytes(),
-                    )
-                    .to_string()
-                });
-                // A socket state is compared as a boolean (`is_listening = true`).
-                let to_ids = indicator.is_some()
-                    && (crate::objects::pattern_forms(&a.kind, &a.value)
-                        .iter()
-                        .any(|f| compared.contains(f))
-                        || (a.relation == "state"
-                            && pattern.contains(&format!(".is_{} = true", a.value))));
-                let mut attribute = json!({
-                    "uuid": a_uuid, "type": a.kind, "object_relation": a.relation,
-                    "value": a.value, "to_ids": to_ids, "timestamp": timestamp,
-                    "category": crate::objects::category_of(&a.kind, &meta),
-                    "comment": a.comment.unwrap_or_default(), "Tag": tags(od)
-                });
-                if let Some(data) = a.data {
-                    attribute["data"] = json!(data);
-                }
-                attribute
-            })
-            .collect();
+        let to_misp = |attributes: Vec<crate::objects::Back>, owner: &str| -> Vec<Value> {
+            attributes
+                .into_iter()
+                .map(|a| {
+                    let a_uuid = a.uuid.unwrap_or_else(|| {
+                        Uuid::new_v5(
+                            &EXPORT_NAMESPACE,
+                            format!("{owner}|{}|{}", a.relation, a.value).as_bytes(),
+                        )
+                        .to_string()
+                    });
+                    // A socket state is compared as a boolean (`is_listening = true`).
+                    let to_ids = indicator.is_some()
+                        && (crate::objects::pattern_forms(&a.kind, &a.value)
+                            .iter()
+                            .any(|f| compared.contains(f))
+                            || (a.relation == "state"
+                                && pattern.contains(&format!(".is_{} = true", a.value))));
+                    let mut attribute = json!({
+                        "uuid": a_uuid, "type": a.kind, "object_relation": a.relation,
+                        "value": a.value, "to_ids": to_ids, "timestamp": timestamp,
+                        "category": crate::objects::category_of(&a.kind, &meta),
+                        "comment": a.comment.unwrap_or_default(), "Tag": tags(od)
+                    });
+                    if let Some(data) = a.data {
+                        attribute["data"] = json!(data);
+                    }
+                    attribute
+                })
+                .collect()
+        };
         let mut object = json!({
             "uuid": uuid, "name": name, "meta-category": meta, "timestamp": timestamp,
             "comment": indicator
                 .and_then(|i| i.get("description"))
                 .cloned()
                 .unwrap_or(json!("")),
-            "Attribute": attributes,
+            "Attribute": to_misp(attributes, uuid),
         });
         for (stix, misp) in [
             ("first_observed", "first_seen"),
@@ -449,7 +453,44 @@ impl Exporter {
                 object[misp] = json!(t);
             }
         }
-        Some(object)
+        let mut objects = vec![object];
+        // A file's windows-pebinary-ext: the pe (the file's own, or a pe object of its
+        // own that the file includes) and its sections, each a MISP object the one
+        // before includes (uuids UUIDv5 of the file's: STIX does not carry theirs).
+        let extension = self
+            .get(&format!("file--{uuid}"))
+            .and_then(|f| f.get("extensions"))
+            .and_then(|e| e.get("windows-pebinary-ext"))
+            .and_then(Value::as_object)
+            .filter(|_| matches!(name.as_str(), "file" | "pe"));
+        if let Some(ext) = extension {
+            let (pe, sections) = crate::objects::pe_attributes(ext);
+            let derived = |what: &str| {
+                Uuid::new_v5(&EXPORT_NAMESPACE, format!("{uuid}|{what}").as_bytes()).to_string()
+            };
+            let mut pe_at = 0;
+            if name == "file" {
+                let pe_uuid = derived("pe");
+                objects.push(json!({
+                    "uuid": pe_uuid, "name": "pe", "meta-category": "file",
+                    "timestamp": timestamp, "comment": "",
+                    "Attribute": to_misp(pe, &pe_uuid),
+                }));
+                include(&mut objects, 0, &pe_uuid, "pe", &derived("pe reference"));
+                pe_at = 1;
+            }
+            for (i, section) in sections.into_iter().enumerate() {
+                let s_uuid = derived(&format!("pe-section {i}"));
+                objects.push(json!({
+                    "uuid": s_uuid, "name": "pe-section", "meta-category": "file",
+                    "timestamp": timestamp, "comment": "",
+                    "Attribute": to_misp(section, &s_uuid),
+                }));
+                let reference = derived(&format!("pe-section reference {i}"));
+                include(&mut objects, pe_at, &s_uuid, "pe-section", &reference);
+            }
+        }
+        Some(objects)
     }
 
     /// An attribute from an indicator: the type from the label, the value from the
@@ -627,6 +668,23 @@ fn object_reference(o: &Obj, attributes: &[Value], objects: &mut [Value]) -> boo
         }
     }
     true
+}
+
+/// An `includes` reference of `objects[at]` to the object `target` of template `name`
+/// (the form misp-stix reads a file's pe and a pe's sections from).
+fn include(objects: &mut [Value], at: usize, target: &str, name: &str, id: &str) {
+    let reference = json!({
+        "uuid": id, "referenced_uuid": target, "relationship_type": "includes",
+        "Object": {"uuid": target, "name": name, "meta-category": "file"},
+    });
+    if let Some(Value::Object(o)) = objects.get_mut(at) {
+        match o.get_mut("ObjectReference") {
+            Some(Value::Array(list)) => list.push(reference),
+            _ => {
+                o.insert("ObjectReference".into(), json!([reference]));
+            }
+        }
+    }
 }
 
 /// A MISP organisation (`Orgc`, a sighting's `Organisation`) from its identity.

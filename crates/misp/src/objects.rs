@@ -1257,6 +1257,60 @@ fn back(kind: &str, relation: &str, value: &Value) -> Vec<Back> {
         .collect()
 }
 
+/// The attributes of a `pe` object from a `windows-pebinary-ext` (the inverse of
+/// [`pe_extension`]), and those of the `pe-section` object of each of its sections.
+pub(crate) fn pe_attributes(ext: &Obj) -> (Vec<Back>, Vec<Vec<Back>>) {
+    let field = |o: &Obj, key: &str, kind: &str, relation: &str, out: &mut Vec<Back>| {
+        if let Some(v) = o.get(key) {
+            out.extend(back(kind, relation, v));
+        }
+    };
+    let mut pe = Vec::new();
+    field(ext, "pe_type", "text", "type", &mut pe);
+    field(ext, "imphash", "imphash", "imphash", &mut pe);
+    field(
+        ext,
+        "number_of_sections",
+        "counter",
+        "number-sections",
+        &mut pe,
+    );
+    if let Some(header) = ext.get("optional_header").and_then(Value::as_object) {
+        field(
+            header,
+            "address_of_entry_point",
+            "text",
+            "entrypoint-address",
+            &mut pe,
+        );
+    }
+    customs(ext, &mut pe, |r| match r {
+        "compilation-timestamp" => "datetime",
+        "original-filename" | "internal-filename" => "filename",
+        "impfuzzy" => "impfuzzy",
+        _ => "text",
+    });
+    let sections = ext
+        .get("sections")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(Value::as_object)
+                .map(|s| {
+                    let mut out = Vec::new();
+                    field(s, "name", "text", "name", &mut out);
+                    field(s, "size", "size-in-bytes", "size-in-bytes", &mut out);
+                    field(s, "entropy", "float", "entropy", &mut out);
+                    hashes_back(s, &PE_SECTION_HASHES, &mut out);
+                    customs(s, &mut out, |_| "text");
+                    out
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (pe, sections)
+}
+
 /// A file's `hashes` back to the hash relations (sha512/224 and sha512/256 are written
 /// under the names of SHA-224 / SHA-256 and read back as those).
 fn hashes_back(f: &Obj, relations: &[&str], out: &mut Vec<Back>) {
@@ -1554,6 +1608,13 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
             rest.remove(&custom_name("path"));
             rest.remove(&custom_name("fullpath"));
             customs(&rest, &mut out, |_| "text");
+        }
+        "pe" => {
+            let ext = find("file")?
+                .get("extensions")
+                .and_then(|e| e.get("windows-pebinary-ext"))
+                .and_then(Value::as_object)?;
+            out.extend(pe_attributes(ext).0);
         }
         "netflow" => {
             let nt = find("network-traffic")?;

@@ -147,6 +147,22 @@ fn documented_pairs_are_converted_as_misp_stix_converts_them() {
     assert_eq!(same, all, "objects: {same}/{all}");
 }
 
+/// The converted objects by id (normalised), but the event's report or grouping and its
+/// creator's identity.
+fn strip(objects: &[Value]) -> BTreeMap<String, Value> {
+    objects
+        .iter()
+        .filter(|o| !matches!(o["type"].as_str(), Some("grouping" | "report")))
+        .filter(|o| o["id"] != ORG)
+        .map(|o| {
+            (
+                o["id"].as_str().unwrap_or_default().to_string(),
+                normalise(o),
+            )
+        })
+        .collect()
+}
+
 /// The MISP events `accord export --format misp` writes for these STIX objects.
 fn export(objects: &[Value]) -> accord_misp::from_stix::Exported {
     let mut exporter = accord_misp::from_stix::Exporter::new();
@@ -170,13 +186,12 @@ fn documented_objects_survive_export_and_import() {
         .chain(additional["objects"].as_object().expect("pairs by name"));
     for (name, pair) in objects {
         // Objects that include others (a file with its pe and sections) and a pe alone
-        // are one STIX file with an extension; the export does not write pe objects nor
-        // galaxies back (docs/misp.md).
+        // come back as several objects (`pe_objects_survive_export_and_import`); the
+        // export does not write galaxies back (docs/misp.md).
         let galaxies = pair["MISP"]["Attribute"]
             .as_array()
             .is_some_and(|a| a.iter().any(|a| a.get("Galaxy").is_some()));
-        let not_exported = ["pe"].iter().any(|n| pair["MISP"]["name"] == *n);
-        if pair["MISP"].is_array() || not_exported || galaxies {
+        if pair["MISP"].is_array() || pair["MISP"]["name"] == "pe" || galaxies {
             continue;
         }
         let first = event_to_stix(&event("objects", &pair["MISP"]), 0).expect("converts");
@@ -192,19 +207,6 @@ fn documented_objects_survive_export_and_import() {
         );
         assert_eq!(objects[0]["uuid"], pair["MISP"]["uuid"], "{name}: its uuid");
         let again = event_to_stix(&exported.events[0]["Event"], 0).expect("converts again");
-        let strip = |objects: &[Value]| -> BTreeMap<String, Value> {
-            objects
-                .iter()
-                .filter(|o| !matches!(o["type"].as_str(), Some("grouping" | "report")))
-                .filter(|o| o["id"] != ORG)
-                .map(|o| {
-                    (
-                        o["id"].as_str().unwrap_or_default().to_string(),
-                        normalise(o),
-                    )
-                })
-                .collect()
-        };
         total += 1;
         let (a, b) = (strip(&first.objects), strip(&again.objects));
         if a != b {
@@ -363,4 +365,30 @@ fn object_references_survive_export_and_import() {
         "the pair has object references"
     );
     assert_eq!(before, relationships(&again.objects));
+}
+
+/// A file with the windows-pebinary-ext of its pe, or a pe's own file, comes back as
+/// the file, the pe and its sections, each including the next: converted again, the
+/// same STIX.
+#[test]
+fn pe_objects_survive_export_and_import() {
+    let (pairs, additional) = (pairs(), read("additional.json"));
+    let cases = [
+        &pairs["objects"]["pe & pe-sections"]["MISP"],
+        &additional["objects"]["file including a pe with two sections"]["MISP"],
+        &additional["objects"]["pe without sections or file names"]["MISP"],
+    ];
+    for misp in cases {
+        let first = event_to_stix(&event("objects", misp), 0).expect("converts");
+        assert!(
+            first
+                .objects
+                .iter()
+                .any(|o| o["extensions"]["windows-pebinary-ext"].is_object()),
+            "the case has a pe"
+        );
+        let exported = export(&first.objects);
+        let again = event_to_stix(&exported.events[0]["Event"], 0).expect("converts again");
+        assert_eq!(strip(&first.objects), strip(&again.objects), "{misp}");
+    }
 }
