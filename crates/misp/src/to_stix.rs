@@ -1284,13 +1284,34 @@ impl Conversion {
     }
 
     fn flush_relationships(&mut self) {
-        for reference in std::mem::take(&mut self.references) {
-            let Some(target) = self
-                .refs
-                .iter()
-                .find(|r| r.contains(&reference.target))
-                .cloned()
-            else {
+        // misp-stix's target is the first id that holds the uuid: for a uuid, the
+        // first id of that uuid (one pass, not one per reference); for anything else
+        // (a reference to no uuid), a search.
+        let mut first_of: HashMap<&str, &String> = HashMap::new();
+        for id in &self.refs {
+            if let Some((_, u)) = id.split_once("--") {
+                first_of.entry(u).or_insert(id);
+            }
+        }
+        let targets: Vec<Option<String>> = self
+            .references
+            .iter()
+            .map(|reference| match Uuid::parse_str(&reference.target) {
+                Ok(u) if u.hyphenated().to_string() == reference.target => first_of
+                    .get(reference.target.as_str())
+                    .map(|id| (*id).clone()),
+                _ => self
+                    .refs
+                    .iter()
+                    .find(|r| r.contains(&reference.target))
+                    .cloned(),
+            })
+            .collect();
+        for (reference, target) in std::mem::take(&mut self.references)
+            .into_iter()
+            .zip(targets)
+        {
+            let Some(target) = target else {
                 let message = format!(
                     "the reference '{}' to {}: no object converted from the event has that uuid (misp-stix leaves the reference out too)",
                     reference.kind, reference.target
