@@ -530,6 +530,25 @@ pub(crate) fn sanitise_registry(value: &str) -> String {
 fn registry_key(uuid: &str, mut all: Groups, mut ids: Groups) -> Observable {
     let repeated = all.split(None);
     let mut props = Obj::new();
+    registry_head(&mut all, &mut props);
+    let value = registry_value(&mut all);
+    if !value.is_empty() {
+        props.insert("values".into(), json!([value]));
+    }
+    all.restore(repeated);
+    all.custom(&mut props);
+    let mut parts = Vec::new();
+    let repeated = ids.split(None);
+    registry_head_pattern(&mut ids, &mut parts);
+    registry_value_pattern(ids, repeated, 0, &mut parts);
+    observable(REGISTRY, uuid, props, parts)
+}
+
+/// The pattern path of a registry key.
+const REGISTRY: &str = "windows-registry-key";
+
+/// A registry key's `key` and `modified_time` (with its zone, as misp-stix adds it).
+fn registry_head(all: &mut Groups, props: &mut Obj) {
     if let Some(mut v) = all.pop("key") {
         props.insert("key".into(), json!(v.remove(0)));
     }
@@ -540,63 +559,122 @@ fn registry_key(uuid: &str, mut all: Groups, mut ids: Groups) -> Observable {
         }
         props.insert("modified_time".into(), json!(m));
     }
+}
+
+/// A value of a registry key: `data_type`, `name`, `data`.
+fn registry_value(all: &mut Groups) -> Obj {
     let mut value = Obj::new();
     all.natives(&[("data-type", "data_type"), ("name", "name")], &mut value);
     if let Some(mut v) = all.pop("data") {
         value.insert("data".into(), json!(v.remove(0)));
     }
-    if !value.is_empty() {
-        props.insert("values".into(), json!([value]));
-    }
-    all.restore(repeated);
-    all.custom(&mut props);
-    let prefix = "windows-registry-key";
-    let mut parts = Vec::new();
-    let repeated = ids.split(None);
-    // The pattern values are escaped already; the key and the value's fields are
-    // sanitised on top, as misp-stix does.
+    value
+}
+
+/// The comparisons of a registry key's `key` and `modified_time`. The pattern values
+/// are escaped already; the key (and a value's fields) are sanitised on top, as
+/// misp-stix does.
+fn registry_head_pattern(ids: &mut Groups, parts: &mut Vec<String>) {
     if let Some(mut v) = ids.pop("key") {
         parts.push(format!(
-            "{prefix}:key = '{}'",
+            "{REGISTRY}:key = '{}'",
             sanitise_registry(&v.remove(0))
         ));
     }
     if let Some(mut v) = ids.pop("last-modified") {
-        parts.push(format!("{prefix}:modified_time = '{}'", v.remove(0)));
+        parts.push(format!("{REGISTRY}:modified_time = '{}'", v.remove(0)));
     }
+}
+
+/// The comparisons of the value at `index` (`values[index].data`, `data_type`,
+/// `name`) and then of the rest, sanitised, as custom properties of the key.
+fn registry_value_pattern(
+    mut ids: Groups,
+    repeated: Groups,
+    index: usize,
+    parts: &mut Vec<String>,
+) {
     if let Some(mut v) = ids.pop("data") {
         let d = v.remove(0);
         let d = d.trim_matches('\'').trim_matches('"');
         parts.push(format!(
-            "{prefix}:values[0].data = '{}'",
+            "{REGISTRY}:values[{index}].data = '{}'",
             sanitise_registry(d)
         ));
     }
     for (relation, property) in [("data-type", "data_type"), ("name", "name")] {
         if let Some(mut v) = ids.pop(relation) {
             parts.push(format!(
-                "{prefix}:values[0].{property} = '{}'",
+                "{REGISTRY}:values[{index}].{property} = '{}'",
                 sanitise_registry(&v.remove(0))
             ));
         }
     }
-    let mut rest = Groups::default();
-    for (relation, values) in ids.0 {
-        rest.0.push((
-            relation,
-            values.iter().map(|v| sanitise_registry(v)).collect(),
-        ));
+    registry_rest_pattern(ids, repeated, parts);
+}
+
+/// The rest of a registry object's values, sanitised, as custom comparisons.
+fn registry_rest_pattern(ids: Groups, repeated: Groups, parts: &mut Vec<String>) {
+    let sanitised = |g: Groups| {
+        Groups(
+            g.0.into_iter()
+                .map(|(r, values)| (r, values.iter().map(|v| sanitise_registry(v)).collect()))
+                .collect(),
+        )
+    };
+    let mut rest = sanitised(ids);
+    rest.restore(sanitised(repeated));
+    rest.custom_pattern(REGISTRY, parts);
+}
+
+/// misp-stix's `registry-key` that contains `registry-key-value` objects: the key's
+/// `key` and `modified_time`, a value per object (its custom relations inside it), the
+/// key's other relations (its own data or name too) custom.
+pub(crate) fn registry_key_with_values(
+    uuid: &str,
+    key: &[Part],
+    values: &[Vec<Part>],
+) -> Observable {
+    let (mut all, mut ids) = groups(key);
+    let repeated = all.split(None);
+    let mut props = Obj::new();
+    registry_head(&mut all, &mut props);
+    let mut list = Vec::new();
+    let mut parts = Vec::new();
+    let key_repeated = ids.split(None);
+    registry_head_pattern(&mut ids, &mut parts);
+    for (index, value) in values.iter().enumerate() {
+        let (mut v_all, mut v_ids) = groups(value);
+        let v_repeated = v_all.split(None);
+        let mut v = registry_value(&mut v_all);
+        v_all.restore(v_repeated);
+        v_all.custom(&mut v);
+        list.push(Value::Object(v));
+        let v_repeated = v_ids.split(None);
+        registry_value_pattern(v_ids, v_repeated, index, &mut parts);
     }
-    let repeated = Groups(
-        repeated
-            .0
-            .into_iter()
-            .map(|(r, values)| (r, values.iter().map(|v| sanitise_registry(v)).collect()))
-            .collect(),
-    );
-    rest.restore(repeated);
-    rest.custom_pattern(prefix, &mut parts);
-    observable(prefix, uuid, props, parts)
+    if !list.is_empty() {
+        props.insert("values".into(), Value::Array(list));
+    }
+    all.restore(repeated);
+    all.custom(&mut props);
+    registry_rest_pattern(ids, key_repeated, &mut parts);
+    observable(REGISTRY, uuid, props, parts)
+}
+
+/// misp-stix's `registry-key-value` no registry key contains: a key of that one value.
+pub(crate) fn registry_value_alone(uuid: &str, value: &[Part]) -> Observable {
+    let (mut all, mut ids) = groups(value);
+    let repeated = all.split(None);
+    let mut v = registry_value(&mut all);
+    all.restore(repeated);
+    all.custom(&mut v);
+    let mut parts = Vec::new();
+    let repeated = ids.split(None);
+    registry_value_pattern(ids, repeated, 0, &mut parts);
+    let mut props = Obj::new();
+    props.insert("values".into(), json!([v]));
+    observable(REGISTRY, uuid, props, parts)
 }
 
 const X509_SINGLE: [&str; 16] = [

@@ -903,6 +903,17 @@ impl Conversion {
                 built = true;
                 Ok(obs)
             }),
+            ("registry-key", _) if !section_parts.is_empty() => {
+                built = true;
+                Some(Ok(crate::objects::registry_key_with_values(
+                    &uuid,
+                    &parts,
+                    &section_parts,
+                )))
+            }
+            ("registry-key-value", _) => {
+                Some(Ok(crate::objects::registry_value_alone(&uuid, &parts)))
+            }
             ("file", Some(pe_attributes)) => {
                 let mut native = crate::objects::convert(name, &uuid, &parts);
                 if let Some(Ok(obs)) = &mut native {
@@ -1552,13 +1563,18 @@ const PE_REFERENCES: [&str; 2] = ["includes", "included-in"];
 /// `_is_reference_included`: the reference names the template of the object it
 /// refers to).
 fn included_uuids<'a>(o: &'a Obj, name: &str) -> Vec<&'a str> {
+    referenced_uuids(o, name, &PE_REFERENCES)
+}
+
+/// The uuids a MISP object's references of one of `kinds` name, of template `name`.
+fn referenced_uuids<'a>(o: &'a Obj, name: &str, kinds: &[&str]) -> Vec<&'a str> {
     list(o, "ObjectReference")
         .into_iter()
         .filter_map(Value::as_object)
         .filter(|r| {
             r.get("relationship_type")
                 .and_then(Value::as_str)
-                .is_some_and(|t| PE_REFERENCES.contains(&t))
+                .is_some_and(|t| kinds.contains(&t))
                 && r.get("Object")
                     .and_then(|o| o.get("name"))
                     .and_then(Value::as_str)
@@ -1569,10 +1585,12 @@ fn included_uuids<'a>(o: &'a Obj, name: &str) -> Vec<&'a str> {
 }
 
 /// Convert the objects of an event in misp-stix's order: first every object but the
-/// `pe`, `pe-section` and `file` objects that include a `pe`; then each such file
-/// with its pe and the pe's sections (one `file` with `windows-pebinary-ext`); then the
-/// pe no file included (a `file` of its own); then the sections no pe took
-/// (`x-misp-object`, as misp-stix).
+/// `pe`, `pe-section` and `file` objects that include a `pe`, the `registry-key`
+/// objects that contain `registry-key-value` objects and those, and the annotations;
+/// then each such file with its pe and the pe's sections (one `file` with
+/// `windows-pebinary-ext`); then the pe no file included (a `file` of its own); then the
+/// sections no pe took (`x-misp-object`, as misp-stix); then each such registry key
+/// with its values, the values no key took (a key of one value); then the annotations.
 fn convert_objects(c: &mut Conversion, objects: &[&Value], timestamp: i64) {
     let name_of = |v: &Value| v.get("name").and_then(Value::as_str).map(str::to_string);
     let uuid_of = |v: &Value| v.get("uuid").and_then(Value::as_str).map(str::to_string);
@@ -1590,31 +1608,19 @@ fn convert_objects(c: &mut Conversion, objects: &[&Value], timestamp: i64) {
             .collect()
     };
     let deferred = |o: &Value| match name_of(o).as_deref() {
-        Some("pe" | "pe-section" | "annotation") => true,
+        Some("pe" | "pe-section" | "annotation" | "registry-key-value") => true,
+        Some("registry-key") => o
+            .as_object()
+            .is_some_and(|m| !referenced_uuids(m, "registry-key-value", &["contains"]).is_empty()),
         Some("file") => o
             .as_object()
             .is_some_and(|m| !included_uuids(m, "pe").is_empty()),
         _ => false,
     };
     // misp-stix sets these aside as it meets them (a reference to one is no
-    // relationship): also the templates it converts last that Accord converts in
-    // their turn (`registry-key-value`, a `registry-key` containing one).
-    let set_aside = |o: &Value| {
-        deferred(o)
-            || name_of(o).as_deref() == Some("registry-key-value")
-            || (name_of(o).as_deref() == Some("registry-key")
-                && o.as_object().is_some_and(|m| {
-                    list(m, "ObjectReference").iter().any(|r| {
-                        r.get("relationship_type").and_then(Value::as_str) == Some("contains")
-                            && r.get("Object")
-                                .and_then(|o| o.get("name"))
-                                .and_then(Value::as_str)
-                                == Some("registry-key-value")
-                    })
-                }))
-    };
+    // relationship).
     for (n, object) in objects.iter().enumerate() {
-        if set_aside(object) {
+        if deferred(object) {
             if let Some(u) = uuid_of(object) {
                 c.to_parse.insert(u);
             }
@@ -1657,23 +1663,38 @@ fn convert_objects(c: &mut Conversion, objects: &[&Value], timestamp: i64) {
             used.extend(sections);
         }
     }
-    for (n, object) in objects.iter().enumerate() {
-        if name_of(object).as_deref() != Some("pe") || used.contains(&n) {
-            continue;
+    // A container set aside (a pe no file included, a registry key) with the members
+    // it includes (sections) or contains (values), then the members none took.
+    let with_members = |c: &mut Conversion,
+                        used: &mut HashSet<usize>,
+                        (container, member, kinds): (&str, &str, &[&str])| {
+        for (n, object) in objects.iter().enumerate() {
+            if name_of(object).as_deref() != Some(container)
+                || used.contains(&n)
+                || !deferred(object)
+            {
+                continue;
+            }
+            let members = object
+                .as_object()
+                .map(|m| present(member, referenced_uuids(m, member, kinds)))
+                .unwrap_or_default();
+            if c.object(object, n, timestamp, None, &as_objects(&members)) {
+                used.extend(members);
+            }
         }
-        let sections = object
-            .as_object()
-            .map(|m| present("pe-section", included_uuids(m, "pe-section")))
-            .unwrap_or_default();
-        if c.object(object, n, timestamp, None, &as_objects(&sections)) {
-            used.extend(sections);
+        for (n, object) in objects.iter().enumerate() {
+            if name_of(object).as_deref() == Some(member) && !used.contains(&n) {
+                c.object(object, n, timestamp, None, &[]);
+            }
         }
-    }
-    for (n, object) in objects.iter().enumerate() {
-        if name_of(object).as_deref() == Some("pe-section") && !used.contains(&n) {
-            c.object(object, n, timestamp, None, &[]);
-        }
-    }
+    };
+    with_members(c, &mut used, ("pe", "pe-section", &PE_REFERENCES));
+    with_members(
+        c,
+        &mut used,
+        ("registry-key", "registry-key-value", &["contains"]),
+    );
     // Annotations last: they refer to what the others became.
     for (n, object) in objects.iter().enumerate() {
         if name_of(object).as_deref() == Some("annotation") {

@@ -314,7 +314,9 @@ const TYPES: &[&str] = &[
 ];
 
 /// Templates whose conversion reads other objects, numbers, coordinates or contents.
-const OBJECT_TEMPLATES: [&str; 12] = [
+const OBJECT_TEMPLATES: [&str; 14] = [
+    "registry-key",
+    "registry-key-value",
     "file",
     "pe",
     "pe-section",
@@ -330,7 +332,9 @@ const OBJECT_TEMPLATES: [&str; 12] = [
 ];
 
 /// (relation, MISP type) of those templates.
-const OBJECT_RELATIONS: [(&str, &str); 20] = [
+const OBJECT_RELATIONS: [(&str, &str); 22] = [
+    ("key", "regkey"),
+    ("data", "text"),
     ("filename", "filename"),
     ("md5", "md5"),
     ("malware-sample", "malware-sample"),
@@ -408,6 +412,8 @@ proptest! {
                     {"referenced_uuid": next, "relationship_type": "includes",
                      "Object": {"name": next_name}},
                     {"referenced_uuid": next, "relationship_type": "annotates"},
+                    {"referenced_uuid": next, "relationship_type": "contains",
+                     "Object": {"name": next_name}},
                 ]})
         }).collect();
         let mut e = event(json!([]));
