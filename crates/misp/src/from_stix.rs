@@ -476,7 +476,7 @@ impl Exporter {
                     "timestamp": timestamp, "comment": "",
                     "Attribute": to_misp(pe, &pe_uuid),
                 }));
-                include(&mut objects, 0, &pe_uuid, "pe", &derived("pe reference"));
+                include(&mut objects, 0, (&pe_uuid, "pe"), &derived("pe reference"));
                 pe_at = 1;
             }
             for (i, section) in sections.into_iter().enumerate() {
@@ -487,8 +487,26 @@ impl Exporter {
                     "Attribute": to_misp(section, &s_uuid),
                 }));
                 let reference = derived(&format!("pe-section reference {i}"));
-                include(&mut objects, pe_at, &s_uuid, "pe-section", &reference);
+                include(&mut objects, pe_at, (&s_uuid, "pe-section"), &reference);
             }
+        }
+        // A registry key's values of their own: registry-key-value objects it contains.
+        let values = self
+            .get(&format!("windows-registry-key--{uuid}"))
+            .filter(|_| name == "registry-key")
+            .and_then(crate::objects::registry_values);
+        for (i, value) in values.into_iter().flatten().enumerate() {
+            let derived = |what: &str| {
+                Uuid::new_v5(&EXPORT_NAMESPACE, format!("{uuid}|{what} {i}").as_bytes()).to_string()
+            };
+            let v_uuid = derived("registry-key-value");
+            objects.push(json!({
+                "uuid": v_uuid, "name": "registry-key-value", "meta-category": meta,
+                "timestamp": timestamp, "comment": "",
+                "Attribute": to_misp(value, &v_uuid),
+            }));
+            let reference = derived("registry-key-value reference");
+            include(&mut objects, 0, (&v_uuid, "registry-key-value"), &reference);
         }
         Some(objects)
     }
@@ -670,11 +688,17 @@ fn object_reference(o: &Obj, attributes: &[Value], objects: &mut [Value]) -> boo
     true
 }
 
-/// An `includes` reference of `objects[at]` to the object `target` of template `name`
-/// (the form misp-stix reads a file's pe and a pe's sections from).
-fn include(objects: &mut [Value], at: usize, target: &str, name: &str, id: &str) {
+/// A reference of `objects[at]` to the object `target` of template `name`, the form
+/// misp-stix reads a file's pe and a pe's sections (`includes`) and a registry key's
+/// values (`contains`) from.
+fn include(objects: &mut [Value], at: usize, (target, name): (&str, &str), id: &str) {
+    let kind = if name == "registry-key-value" {
+        "contains"
+    } else {
+        "includes"
+    };
     let reference = json!({
-        "uuid": id, "referenced_uuid": target, "relationship_type": "includes",
+        "uuid": id, "referenced_uuid": target, "relationship_type": kind,
         "Object": {"uuid": target, "name": name, "meta-category": "file"},
     });
     if let Some(Value::Object(o)) = objects.get_mut(at) {

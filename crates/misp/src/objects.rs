@@ -1389,6 +1389,48 @@ pub(crate) fn pe_attributes(ext: &Obj) -> (Vec<Back>, Vec<Vec<Back>>) {
     (pe, sections)
 }
 
+/// A registry key's values that are `registry-key-value` objects of their own: several,
+/// or one with custom relations (as [`registry_key_with_values`] writes them); each
+/// one's attributes. `None` for one plain value (the key's own relations).
+pub(crate) fn registry_values(key: &Obj) -> Option<Vec<Vec<Back>>> {
+    let values: Vec<&Obj> = key
+        .get("values")
+        .and_then(Value::as_array)?
+        .iter()
+        .filter_map(Value::as_object)
+        .collect();
+    let custom = values
+        .iter()
+        .any(|v| v.keys().any(|k| k.starts_with("x_misp_")));
+    if values.len() < 2 && !custom {
+        return None;
+    }
+    Some(
+        values
+            .into_iter()
+            .map(|v| {
+                let mut out = Vec::new();
+                registry_value_back(v, &mut out);
+                customs(v, &mut out, |_| "text");
+                out
+            })
+            .collect(),
+    )
+}
+
+/// A registry value's `data`, `data_type` and `name` back to their relations.
+fn registry_value_back(v: &Obj, out: &mut Vec<Back>) {
+    for (property, relation) in [
+        ("data", "data"),
+        ("data_type", "data-type"),
+        ("name", "name"),
+    ] {
+        if let Some(x) = v.get(property) {
+            out.extend(back("text", relation, x));
+        }
+    }
+}
+
 /// A file's `hashes` back to the hash relations (sha512/224 and sha512/256 are written
 /// under the names of SHA-224 / SHA-256 and read back as those).
 fn hashes_back(f: &Obj, relations: &[&str], out: &mut Vec<Back>) {
@@ -1563,17 +1605,29 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
             let a = find("windows-registry-key")?;
             field(a, "key", "regkey", "key", &mut out);
             field(a, "modified_time", "datetime", "last-modified", &mut out);
-            if let Some(v) = a
+            // Several values (or one with custom relations) are registry-key-value
+            // objects of their own ([`registry_values`]); one value is the key's.
+            if registry_values(a).is_none() {
+                if let Some(v) = a
+                    .get("values")
+                    .and_then(Value::as_array)
+                    .and_then(|v| v.first())
+                    .and_then(Value::as_object)
+                {
+                    registry_value_back(v, &mut out);
+                }
+            }
+            customs(a, &mut out, |_| "text");
+        }
+        "registry-key-value" => {
+            let a = find("windows-registry-key")?;
+            let v = a
                 .get("values")
                 .and_then(Value::as_array)
                 .and_then(|v| v.first())
-                .and_then(Value::as_object)
-            {
-                field(v, "data", "text", "data", &mut out);
-                field(v, "data_type", "text", "data-type", &mut out);
-                field(v, "name", "text", "name", &mut out);
-            }
-            customs(a, &mut out, |_| "text");
+                .and_then(Value::as_object)?;
+            registry_value_back(v, &mut out);
+            customs(v, &mut out, |_| "text");
         }
         "x509" => {
             let a = find("x509-certificate")?;

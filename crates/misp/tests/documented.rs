@@ -186,7 +186,7 @@ fn documented_objects_survive_export_and_import() {
         .chain(additional["objects"].as_object().expect("pairs by name"));
     for (name, pair) in objects {
         // Objects that include others (a file with its pe and sections) and a pe alone
-        // come back as several objects (`pe_objects_survive_export_and_import`); the
+        // come back as several objects (`objects_with_members_survive_export_and_import`); the
         // export does not write galaxies back (docs/misp.md).
         let galaxies = pair["MISP"]["Attribute"]
             .as_array()
@@ -368,24 +368,26 @@ fn object_references_survive_export_and_import() {
 }
 
 /// A file with the windows-pebinary-ext of its pe, or a pe's own file, comes back as
-/// the file, the pe and its sections, each including the next: converted again, the
-/// same STIX.
+/// the file, the pe and its sections, each including the next; a registry key with
+/// its values as the key and the registry-key-value objects it contains: converted
+/// again, the same STIX.
 #[test]
-fn pe_objects_survive_export_and_import() {
+fn objects_with_members_survive_export_and_import() {
     let (pairs, additional) = (pairs(), read("additional.json"));
     let cases = [
         &pairs["objects"]["pe & pe-sections"]["MISP"],
         &additional["objects"]["file including a pe with two sections"]["MISP"],
         &additional["objects"]["pe without sections or file names"]["MISP"],
+        &additional["objects"]["registry-key containing two registry-key-value objects"]["MISP"],
+        &additional["objects"]["registry-key-value no key contains"]["MISP"],
     ];
     for misp in cases {
         let first = event_to_stix(&event("objects", misp), 0).expect("converts");
         assert!(
-            first
-                .objects
-                .iter()
-                .any(|o| o["extensions"]["windows-pebinary-ext"].is_object()),
-            "the case has a pe"
+            first.objects.iter().any(|o| {
+                o["extensions"]["windows-pebinary-ext"].is_object() || o["values"].is_array()
+            }),
+            "the case has a pe or registry values"
         );
         let exported = export(&first.objects);
         let again = event_to_stix(&exported.events[0]["Event"], 0).expect("converts again");
