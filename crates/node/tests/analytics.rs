@@ -743,3 +743,48 @@ fn a_sighting_counts_its_provider_whichever_arrives_first() {
         );
     }
 }
+
+/// Two writers of one store file (a server and a CLI ingest beside it), each with its
+/// own follower, inserting at the same time: every value ends with the providers that
+/// stated or sighted it, once each, whichever follower applied which row.
+#[test]
+fn two_writers_of_one_store_correlate_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("two.sqlite");
+    let a = Arc::new(SqliteStore::open(&path).unwrap());
+    let b = Arc::new(SqliteStore::open(&path).unwrap());
+    const N: u32 = 60;
+    let ip = |n: u32| format!("198.51.{}.{}", n / 200, n % 200);
+    std::thread::scope(|s| {
+        let (a, b) = (&a, &b);
+        s.spawn(move || {
+            for n in 0..N {
+                ingest(a, TELCO, &[indicator_on(1_000 + n, 1, Tlp::Green, &ip(n))]);
+            }
+        });
+        s.spawn(move || {
+            for n in 0..N {
+                ingest(b, ISP, &[indicator_on(2_000 + n, 2, Tlp::Green, &ip(n))]);
+                // The telco's indicator, sighted by the bank through the second writer.
+                ingest(b, BANK, &[sighting_of(3_000 + n, 1_000 + n, 1, Tlp::Green)]);
+            }
+        });
+    });
+    use accord_store::Store as _;
+    // A query waits for its own handle's inserts; the other writer's appear once its
+    // follower has applied them (done by the time its `sync` returns).
+    a.sync().unwrap();
+    b.sync().unwrap();
+    for store in [&a, &b] {
+        for n in 0..N {
+            let values = store.values_named(&ip(n)).unwrap();
+            assert_eq!(values.len(), 1, "{}: {values:?}", ip(n));
+            // The bank's sighting may arrive before the telco's indicator: either way
+            // it counts once the indicator is there.
+            assert_eq!(values[0].providers, 3, "{}: {values:?}", ip(n));
+            assert_eq!(store.value_objects(values[0].vid).unwrap().len(), 2);
+        }
+    }
+    let shared = a.shared_values(3, 1_000).unwrap();
+    assert_eq!(shared.len(), N as usize);
+}

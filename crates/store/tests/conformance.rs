@@ -25,6 +25,7 @@ macro_rules! conformance_suite {
             pagination_visits_every_row_once_in_date_added_order,
             added_after_is_exclusive_and_combines_with_the_cursor,
             type_id_and_spec_version_filters,
+            id_lists_of_any_length_and_text_match_exactly,
             provider_windows_restrict_what_a_reader_sees,
             collections_are_independent_scopes,
             remove_from_collection_keeps_other_versions_and_the_store,
@@ -436,6 +437,40 @@ pub fn type_id_and_spec_version_filters(store: &dyn Store) {
         rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
         [old.id.as_str()]
     );
+}
+
+/// An id list (one parameter, whatever its length) matches exactly the ids it names:
+/// text JSON would have to escape, and a page's worth of ids and more.
+pub fn id_lists_of_any_length_and_text_match_exactly(store: &dyn Store) {
+    let mut odd = ipv4(1);
+    odd.id = r#"x-odd--a"b\c'd"#.to_string();
+    odd.object_type = "x-odd".into();
+    odd.json = r#"{"type":"x-odd","id":"x-odd--a\"b\\c'd"}"#.to_string();
+    let mut plain = ipv4(2);
+    plain.id = "x-odd--abcd".to_string();
+    store
+        .insert(
+            &[odd.clone(), plain.clone(), ipv4(3)],
+            &provenance(),
+            Some("c"),
+        )
+        .unwrap();
+    let ids_of = |ids: Vec<String>| {
+        let mut q = in_collection("c", 10);
+        q.ids = ids;
+        let mut found: Vec<String> = all_rows(store, q).into_iter().map(|r| r.id).collect();
+        found.sort();
+        found
+    };
+    assert_eq!(ids_of(vec![odd.id.clone()]), [odd.id.clone()]);
+    assert_eq!(ids_of(vec![plain.id.clone()]), [plain.id.clone()]);
+    // 10,001 ids, two of them held: more than a federation page names.
+    let mut many: Vec<String> = (10..10_011).map(|n| ipv4(n).id).collect();
+    many.push(ipv4(3).id);
+    many.push(odd.id.clone());
+    let mut expected = vec![ipv4(3).id, odd.id.clone()];
+    expected.sort();
+    assert_eq!(ids_of(many), expected);
 }
 
 pub fn provider_windows_restrict_what_a_reader_sees(store: &dyn Store) {

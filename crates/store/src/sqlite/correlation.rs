@@ -673,7 +673,15 @@ fn follow(mut conn: Connection, shared: &Shared) {
                 return;
             }
         }
-        let result = apply_pending(&mut conn);
+        // A panic (a bug) must not leave `settle` waiting for a thread that is gone.
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| apply_pending(&mut conn)))
+                .unwrap_or_else(|_| {
+                    Err(StoreError::CorrelationBehind(
+                "the correlation follower failed; the queue is applied again on the next open"
+                    .into(),
+            ))
+                });
         let mut state = shared.lock();
         match result {
             Ok(mark) => {

@@ -1,5 +1,6 @@
 //! Everything that changes the store file, one transaction per call.
 
+use std::collections::HashMap;
 use std::ffi::c_int;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -10,8 +11,7 @@ use super::clock::StampClock;
 use super::correlation;
 use crate::error::StoreError;
 use crate::model::{
-    InsertOutcome, LedgerRecord, LedgerTree, NewObject, Provenance, StatusRecord, TrendKey,
-    VersionFilter,
+    InsertOutcome, LedgerRecord, LedgerTree, NewObject, Provenance, StatusRecord, VersionFilter,
 };
 use crate::store::HeadSigner;
 use accord_agreements::merkle::Frontier;
@@ -707,9 +707,9 @@ fn fnv1a(bytes: impl Iterator<Item = u8>) -> i64 {
 /// (`correlation.rs` applies it on another connection, to another file).
 #[derive(Default)]
 struct AnalyticsBatch<'a> {
-    /// The trend increments of the batch's first versions (summed per cell at the
-    /// end: no copy of their texts per object).
-    trends: Vec<&'a TrendKey>,
+    /// The trend increments of the batch's first versions, summed per cell (keyed by
+    /// the objects' own texts: no copy per object).
+    trends: HashMap<(&'a str, &'a str, i64, &'a str), i64>,
     /// The correlation facts of the batch's new versions, [`correlation::encode`]d.
     queue: Vec<u8>,
 }
@@ -729,7 +729,12 @@ impl<'a> AnalyticsBatch<'a> {
             );
         }
         if first_of_id {
-            self.trends.extend(&analytics.trends);
+            for t in &analytics.trends {
+                *self
+                    .trends
+                    .entry((&t.dimension, &t.metric, t.day, &t.key))
+                    .or_default() += t.weight;
+            }
         }
     }
 
@@ -741,26 +746,16 @@ impl<'a> AnalyticsBatch<'a> {
         provider: &str,
         clock: &mut StampClock,
     ) -> Result<Option<i64>, StoreError> {
-        let AnalyticsBatch { mut trends, queue } = self;
+        let AnalyticsBatch { trends, queue } = self;
         if !trends.is_empty() {
-            trends.sort_unstable_by(|a, b| cell(a).cmp(&cell(b)));
             let mut count = tx.prepare_cached(
                 "INSERT INTO trend_counts (dimension, metric, day, key, provider, count)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (dimension, metric, day, key, provider)
                  DO UPDATE SET count = count + excluded.count",
             )?;
-            for same in trends.chunk_by(|a, b| cell(a) == cell(b)) {
-                let weight: i64 = same.iter().map(|t| t.weight).sum();
-                let t = same[0];
-                count.execute(params![
-                    t.dimension,
-                    t.metric,
-                    t.day,
-                    t.key,
-                    provider,
-                    weight
-                ])?;
+            for ((dimension, metric, day, key), weight) in trends {
+                count.execute(params![dimension, metric, day, key, provider, weight])?;
             }
         }
         if queue.is_empty() {
@@ -773,11 +768,6 @@ impl<'a> AnalyticsBatch<'a> {
         .execute(params![seq, provider, queue])?;
         Ok(Some(seq))
     }
-}
-
-/// A trend increment's cell (its provider is the batch's).
-fn cell(t: &TrendKey) -> (&str, &str, i64, &str) {
-    (&t.dimension, &t.metric, t.day, &t.key)
 }
 
 /// The meta row of a backfill of trends and correlation (schema 10).
