@@ -21,6 +21,8 @@ pub enum Rule {
     Value,
     /// A composite value (`domain|ip`, `filename|md5`...) lacks its `|`.
     Composite,
+    /// An object reference names no object or attribute of the event.
+    Reference,
 }
 
 impl Rule {
@@ -36,6 +38,7 @@ impl Rule {
             Rule::Timestamp => "misp-timestamp",
             Rule::Value => "misp-value",
             Rule::Composite => "misp-composite-value",
+            Rule::Reference => "misp-reference",
         }
     }
 }

@@ -21,6 +21,21 @@ use uuid::Uuid;
 
 use crate::to_stix::Tlp;
 
+/// The types of what a MISP object becomes, in the order the export looks for it
+/// (an observed-data before the indicator of the same uuid; an indicator alone is a
+/// rule object's).
+const OBJECT_TYPES: [&str; 9] = [
+    "observed-data",
+    "vulnerability",
+    "attack-pattern",
+    "course-of-action",
+    "identity",
+    "location",
+    "malware",
+    "tool",
+    "indicator",
+];
+
 /// Namespace of the uuid of the event holding objects no report refers to.
 const EXPORT_NAMESPACE: Uuid = uuid::uuid!("1b4e28ba-2fa1-11d2-883f-0016d3cca427");
 
@@ -195,15 +210,7 @@ impl Exporter {
             .and_then(Value::as_str)
             .and_then(|r| self.get(r))
         {
-            let org_uuid = org
-                .get("id")
-                .and_then(Value::as_str)
-                .and_then(|i| i.split("--").nth(1))
-                .unwrap_or_default();
-            e.insert(
-                "Orgc".into(),
-                json!({"uuid": org_uuid, "name": org.get("name").cloned().unwrap_or(json!(""))}),
-            );
+            e.insert("Orgc".into(), organisation(org));
         }
         let mut attributes = Vec::new();
         let mut objects = Vec::new();
@@ -216,24 +223,9 @@ impl Exporter {
             let Some(o) = self.get(r) else { continue };
             let kind = o.get("type").and_then(Value::as_str).unwrap_or_default();
             let o_uuid = r.split("--").nth(1).unwrap_or_default();
-            if matches!(
-                kind,
-                "indicator"
-                    | "observed-data"
-                    | "vulnerability"
-                    | "attack-pattern"
-                    | "course-of-action"
-                    | "identity"
-            ) {
-                if let Some(object) = self.misp_object(o_uuid) {
-                    for id in [
-                        format!("indicator--{o_uuid}"),
-                        format!("observed-data--{o_uuid}"),
-                        format!("vulnerability--{o_uuid}"),
-                        format!("attack-pattern--{o_uuid}"),
-                        format!("course-of-action--{o_uuid}"),
-                        format!("identity--{o_uuid}"),
-                    ] {
+            if OBJECT_TYPES.contains(&kind) {
+                if let Some(made) = self.misp_object(o_uuid) {
+                    for id in OBJECT_TYPES.iter().map(|t| format!("{t}--{o_uuid}")) {
                         if let Some(od) = self.get(&id) {
                             for s in strs(od, "object_refs") {
                                 used.insert(s.to_string());
@@ -241,8 +233,10 @@ impl Exporter {
                         }
                         used.insert(id);
                     }
-                    if !objects.iter().any(|x: &Value| x["uuid"] == o_uuid) {
-                        objects.push(object);
+                    for object in made {
+                        if !objects.iter().any(|x: &Value| x["uuid"] == object["uuid"]) {
+                            objects.push(object);
+                        }
                     }
                     continue;
                 }
@@ -295,11 +289,88 @@ impl Exporter {
                 attributes.push(a);
             }
         }
+        let mut reports = Vec::new();
+        for r in refs {
+            if let Some(o) = self.get(r) {
+                if self.sighting(o, &mut attributes, &mut objects) {
+                    used.insert(r.to_string());
+                }
+                if let Some(report) = event_report(o) {
+                    reports.push(report);
+                    used.insert(r.to_string());
+                }
+                if object_reference(o, &attributes, &mut objects) {
+                    used.insert(r.to_string());
+                }
+            }
+        }
+        if !reports.is_empty() {
+            e.insert("EventReport".into(), Value::Array(reports));
+        }
         out.attributes += attributes.len();
         e.insert("Attribute".into(), Value::Array(attributes));
         e.insert("Object".into(), Value::Array(objects));
         e.insert("Tag".into(), Value::Array(tags(c)));
         json!({ "Event": e })
+    }
+
+    /// A `sighting` (MISP sighting type 0) or an `opinion` `strongly-disagree` (type 1,
+    /// a false positive), as [`crate::to_stix`] writes them, back on the attribute they
+    /// are of (of a MISP object: on its first attribute, misp-stix gathering the
+    /// sightings of all its attributes): uuid, date, source, organisation. Whether it
+    /// found its attribute.
+    fn sighting(&self, o: &Obj, attributes: &mut [Value], objects: &mut [Value]) -> bool {
+        let (kind, target) = match o.get("type").and_then(Value::as_str) {
+            Some("sighting") => ("0", o.get("sighting_of_ref").and_then(Value::as_str)),
+            Some("opinion")
+                if o.get("opinion").and_then(Value::as_str) == Some("strongly-disagree") =>
+            {
+                ("1", strs(o, "object_refs").into_iter().next())
+            }
+            _ => return false,
+        };
+        let Some(target) = target.and_then(|t| t.split("--").nth(1)) else {
+            return false;
+        };
+        let id = o.get("id").and_then(Value::as_str).unwrap_or_default();
+        let mut s = Obj::new();
+        s.insert(
+            "uuid".into(),
+            json!(id.split("--").nth(1).unwrap_or_default()),
+        );
+        s.insert("type".into(), json!(kind));
+        if let Some(t) = o.get("created").and_then(Value::as_str).and_then(epoch) {
+            s.insert("date_sighting".into(), json!(t.to_string()));
+        }
+        if let Some(d) = o.get("description").and_then(Value::as_str) {
+            s.insert("source".into(), json!(d));
+        }
+        let org_ref = strs(o, "where_sighted_refs")
+            .into_iter()
+            .next()
+            .or_else(|| o.get("x_misp_author_ref").and_then(Value::as_str));
+        if let Some(org) = org_ref.and_then(|r| self.get(r)) {
+            s.insert("Organisation".into(), organisation(org));
+        }
+        let attribute = match attributes.iter_mut().find(|a| a["uuid"] == target) {
+            Some(a) => Some(a),
+            None => objects
+                .iter_mut()
+                .find(|x| x["uuid"] == target)
+                .and_then(|x| x.get_mut("Attribute"))
+                .and_then(Value::as_array_mut)
+                .and_then(|a| a.first_mut()),
+        };
+        let Some(Value::Object(a)) = attribute else {
+            return false;
+        };
+        match a.get_mut("Sighting") {
+            Some(Value::Array(list)) => list.push(Value::Object(s)),
+            _ => {
+                a.insert("Sighting".into(), json!([s]));
+            }
+        }
+        true
     }
 
     /// The MISP object an observed-data (with the indicator of the same uuid) or a
@@ -309,16 +380,10 @@ impl Exporter {
     /// mapping; a custom `x_misp_<relation>` property gives a `text` attribute of that
     /// relation), `to_ids` on the attributes whose value the indicator's pattern
     /// compares. `None` for any other object.
-    fn misp_object(&self, uuid: &str) -> Option<Value> {
-        let od = [
-            "observed-data",
-            "vulnerability",
-            "attack-pattern",
-            "course-of-action",
-            "identity",
-        ]
-        .iter()
-        .find_map(|t| self.get(&format!("{t}--{uuid}")))?;
+    fn misp_object(&self, uuid: &str) -> Option<Vec<Value>> {
+        let od = OBJECT_TYPES
+            .iter()
+            .find_map(|t| self.get(&format!("{t}--{uuid}")))?;
         let name = misp_label(od, "name")?;
         let meta = misp_label(od, "meta-category").unwrap_or_default();
         let scos: Vec<&Obj> = strs(od, "object_refs")
@@ -341,38 +406,44 @@ impl Exporter {
             .and_then(epoch)
             .unwrap_or(0)
             .to_string();
-        let attributes: Vec<Value> = attributes
-            .into_iter()
-            .map(|a| {
-                let a_uuid = a.uuid.unwrap_or_else(|| {
-                    Uuid::new_v5(
-                        &EXPORT_NAMESPACE,
-                        format!("{uuid}|{}|{}", a.relation, a.value).as_bytes(),
-                    )
-                    .to_string()
-                });
-                // A socket state is compared as a boolean (`is_listening = true`).
-                let to_ids = indicator.is_some()
-                    && (crate::objects::pattern_forms(&a.kind, &a.value)
-                        .iter()
-                        .any(|f| compared.contains(f))
-                        || (a.relation == "state"
-                            && pattern.contains(&format!(".is_{} = true", a.value))));
-                json!({
-                    "uuid": a_uuid, "type": a.kind, "object_relation": a.relation,
-                    "value": a.value, "to_ids": to_ids, "timestamp": timestamp,
-                    "category": crate::objects::category_of(&a.kind, &meta),
-                    "comment": "", "Tag": tags(od)
+        let to_misp = |attributes: Vec<crate::objects::Back>, owner: &str| -> Vec<Value> {
+            attributes
+                .into_iter()
+                .map(|a| {
+                    let a_uuid = a.uuid.unwrap_or_else(|| {
+                        Uuid::new_v5(
+                            &EXPORT_NAMESPACE,
+                            format!("{owner}|{}|{}", a.relation, a.value).as_bytes(),
+                        )
+                        .to_string()
+                    });
+                    // A socket state is compared as a boolean (`is_listening = true`).
+                    let to_ids = indicator.is_some()
+                        && (crate::objects::pattern_forms(&a.kind, &a.value)
+                            .iter()
+                            .any(|f| compared.contains(f))
+                            || (a.relation == "state"
+                                && pattern.contains(&format!(".is_{} = true", a.value))));
+                    let mut attribute = json!({
+                        "uuid": a_uuid, "type": a.kind, "object_relation": a.relation,
+                        "value": a.value, "to_ids": to_ids, "timestamp": timestamp,
+                        "category": crate::objects::category_of(&a.kind, &meta),
+                        "comment": a.comment.unwrap_or_default(), "Tag": tags(od)
+                    });
+                    if let Some(data) = a.data {
+                        attribute["data"] = json!(data);
+                    }
+                    attribute
                 })
-            })
-            .collect();
+                .collect()
+        };
         let mut object = json!({
             "uuid": uuid, "name": name, "meta-category": meta, "timestamp": timestamp,
             "comment": indicator
                 .and_then(|i| i.get("description"))
                 .cloned()
                 .unwrap_or(json!("")),
-            "Attribute": attributes,
+            "Attribute": to_misp(attributes, uuid),
         });
         for (stix, misp) in [
             ("first_observed", "first_seen"),
@@ -382,7 +453,62 @@ impl Exporter {
                 object[misp] = json!(t);
             }
         }
-        Some(object)
+        let mut objects = vec![object];
+        // A file's windows-pebinary-ext: the pe (the file's own, or a pe object of its
+        // own that the file includes) and its sections, each a MISP object the one
+        // before includes (uuids UUIDv5 of the file's: STIX does not carry theirs).
+        let extension = self
+            .get(&format!("file--{uuid}"))
+            .and_then(|f| f.get("extensions"))
+            .and_then(|e| e.get("windows-pebinary-ext"))
+            .and_then(Value::as_object)
+            .filter(|_| matches!(name.as_str(), "file" | "pe"));
+        if let Some(ext) = extension {
+            let (pe, sections) = crate::objects::pe_attributes(ext);
+            let derived = |what: &str| {
+                Uuid::new_v5(&EXPORT_NAMESPACE, format!("{uuid}|{what}").as_bytes()).to_string()
+            };
+            let mut pe_at = 0;
+            if name == "file" {
+                let pe_uuid = derived("pe");
+                objects.push(json!({
+                    "uuid": pe_uuid, "name": "pe", "meta-category": "file",
+                    "timestamp": timestamp, "comment": "",
+                    "Attribute": to_misp(pe, &pe_uuid),
+                }));
+                include(&mut objects, 0, (&pe_uuid, "pe"), &derived("pe reference"));
+                pe_at = 1;
+            }
+            for (i, section) in sections.into_iter().enumerate() {
+                let s_uuid = derived(&format!("pe-section {i}"));
+                objects.push(json!({
+                    "uuid": s_uuid, "name": "pe-section", "meta-category": "file",
+                    "timestamp": timestamp, "comment": "",
+                    "Attribute": to_misp(section, &s_uuid),
+                }));
+                let reference = derived(&format!("pe-section reference {i}"));
+                include(&mut objects, pe_at, (&s_uuid, "pe-section"), &reference);
+            }
+        }
+        // A registry key's values of their own: registry-key-value objects it contains.
+        let values = self
+            .get(&format!("windows-registry-key--{uuid}"))
+            .filter(|_| name == "registry-key")
+            .and_then(crate::objects::registry_values);
+        for (i, value) in values.into_iter().flatten().enumerate() {
+            let derived = |what: &str| {
+                Uuid::new_v5(&EXPORT_NAMESPACE, format!("{uuid}|{what} {i}").as_bytes()).to_string()
+            };
+            let v_uuid = derived("registry-key-value");
+            objects.push(json!({
+                "uuid": v_uuid, "name": "registry-key-value", "meta-category": meta,
+                "timestamp": timestamp, "comment": "",
+                "Attribute": to_misp(value, &v_uuid),
+            }));
+            let reference = derived("registry-key-value reference");
+            include(&mut objects, 0, (&v_uuid, "registry-key-value"), &reference);
+        }
+        Some(objects)
     }
 
     /// An attribute from an indicator: the type from the label, the value from the
@@ -484,6 +610,115 @@ impl Exporter {
         };
         Some(retime(base(o, uuid, &kind, &value, to_ids), o, to_ids))
     }
+}
+
+/// The event report a `note` labelled `misp:data-layer="Event Report"` (as
+/// [`crate::to_stix`] writes them) comes from: uuid, `name` from its abstract,
+/// `content`, `timestamp`.
+fn event_report(o: &Obj) -> Option<Value> {
+    if o.get("type").and_then(Value::as_str) != Some("note")
+        || !strs(o, "labels").contains(&"misp:data-layer=\"Event Report\"")
+    {
+        return None;
+    }
+    let id = o.get("id").and_then(Value::as_str)?;
+    let mut r = Obj::new();
+    r.insert("uuid".into(), json!(id.split("--").nth(1)?));
+    if let Some(name) = o.get("abstract") {
+        r.insert("name".into(), name.clone());
+    }
+    r.insert(
+        "content".into(),
+        o.get("content").cloned().unwrap_or(json!("")),
+    );
+    if let Some(t) = o.get("created").and_then(Value::as_str).and_then(epoch) {
+        r.insert("timestamp".into(), json!(t.to_string()));
+    }
+    Some(Value::Object(r))
+}
+
+/// A `relationship` from what a MISP object became to what another object or an
+/// attribute of the event became (as [`crate::to_stix`] writes object references):
+/// an `ObjectReference` of that object (uuid from the relationship's id, the
+/// referenced uuid, the type, the time). Whether it was one.
+fn object_reference(o: &Obj, attributes: &[Value], objects: &mut [Value]) -> bool {
+    if o.get("type").and_then(Value::as_str) != Some("relationship") {
+        return false;
+    }
+    let uuid_of = |key: &str| {
+        o.get(key)
+            .and_then(Value::as_str)
+            .and_then(|r| r.split("--").nth(1))
+    };
+    let (Some(id), Some(source), Some(target)) =
+        (uuid_of("id"), uuid_of("source_ref"), uuid_of("target_ref"))
+    else {
+        return false;
+    };
+    let kind = o
+        .get("relationship_type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    // An indicator based on its observed-data is one MISP object or attribute.
+    if source == target && kind == "based-on" {
+        return false;
+    }
+    let known = |u: &str| {
+        attributes.iter().any(|a| a["uuid"] == u) || objects.iter().any(|x| x["uuid"] == u)
+    };
+    if !known(target) {
+        return false;
+    }
+    let Some(Value::Object(object)) = objects.iter_mut().find(|x| x["uuid"] == source) else {
+        return false;
+    };
+    let mut reference = Obj::new();
+    reference.insert("uuid".into(), json!(id));
+    reference.insert("referenced_uuid".into(), json!(target));
+    reference.insert("relationship_type".into(), json!(kind));
+    if let Some(t) = o.get("created").and_then(Value::as_str).and_then(epoch) {
+        reference.insert("timestamp".into(), json!(t.to_string()));
+    }
+    match object.get_mut("ObjectReference") {
+        Some(Value::Array(list)) => list.push(Value::Object(reference)),
+        _ => {
+            object.insert("ObjectReference".into(), json!([reference]));
+        }
+    }
+    true
+}
+
+/// A reference of `objects[at]` to the object `target` of template `name`, the form
+/// misp-stix reads a file's pe and a pe's sections (`includes`) and a registry key's
+/// values (`contains`) from.
+fn include(objects: &mut [Value], at: usize, (target, name): (&str, &str), id: &str) {
+    let kind = if name == "registry-key-value" {
+        "contains"
+    } else {
+        "includes"
+    };
+    let reference = json!({
+        "uuid": id, "referenced_uuid": target, "relationship_type": kind,
+        "Object": {"uuid": target, "name": name, "meta-category": "file"},
+    });
+    if let Some(Value::Object(o)) = objects.get_mut(at) {
+        match o.get_mut("ObjectReference") {
+            Some(Value::Array(list)) => list.push(reference),
+            _ => {
+                o.insert("ObjectReference".into(), json!([reference]));
+            }
+        }
+    }
+}
+
+/// A MISP organisation (`Orgc`, a sighting's `Organisation`) from its identity.
+fn organisation(identity: &Obj) -> Value {
+    let uuid = identity
+        .get("id")
+        .and_then(Value::as_str)
+        .and_then(|i| i.split("--").nth(1))
+        .unwrap_or_default();
+    json!({"uuid": uuid, "name": identity.get("name").cloned().unwrap_or(json!(""))})
 }
 
 fn retime(mut a: Value, o: &Obj, to_ids: bool) -> Value {

@@ -1,7 +1,11 @@
-//! MISP objects that misp-stix converts to one observable (an SCO, sometimes with the
-//! addresses it refers to) and, when an attribute of the object has `to_ids`, an
-//! indicator: `asn`, `credential`, `ip-port`, `mutex`, `registry-key`, `url`,
-//! `user-account`, `x509`.
+//! MISP objects as misp-stix converts them: to one observable (an SCO, sometimes with
+//! the SCOs it refers to) and, when an attribute of the object has `to_ids`, an
+//! indicator (`asn`, `credential`, `domain-ip`, `email`, `file` with the
+//! `windows-pebinary-ext` of its `pe`, `http-request`, `image`, `ip-port`, `lnk`,
+//! `mutex`, `netflow`, `network-connection`, `network-socket`, `process`,
+//! `registry-key`, `url`, `user-account`, `x509`, the accounts, the software), or to an
+//! SDO ([`sdo`]: `attack-pattern`, `course-of-action`, the identities, `geolocation`,
+//! `script`, the rules, `vulnerability`; [`annotation`]).
 //!
 //! misp-stix's rule for every one of them, followed here:
 //! - the attributes are grouped by `object_relation`, in the order they first appear;
@@ -27,6 +31,11 @@ use crate::to_stix::{
 
 type Obj = Map<String, Value>;
 
+/// What a template makes of an object: its observable, a refusal (a value the STIX
+/// property cannot hold), or `None` when misp-stix cannot build it either (the
+/// object is then an `x-misp-object`).
+type Built = Option<Result<Observable, Refusal>>;
+
 /// One attribute of an object, as the templates read it.
 pub(crate) struct Part<'a> {
     pub relation: &'a str,
@@ -38,6 +47,8 @@ pub(crate) struct Part<'a> {
     pub data: Option<&'a str>,
     /// The attribute goes into the indicator's pattern (its `to_ids`, or the type's default).
     pub in_pattern: bool,
+    /// The attribute's comment (a rule's reference keeps it).
+    pub comment: Option<&'a str>,
 }
 
 /// Values by relation, in the order the relations first appear.
@@ -172,6 +183,23 @@ impl Groups {
         }
     }
 
+    /// The end of a template's pattern (these are the values that go into it): the
+    /// further values back to their relations, compared as custom properties after
+    /// the natives; the observable of `props` and the SCOs it refers to.
+    fn finish(
+        mut self,
+        repeated: Groups,
+        prefix: &str,
+        uuid: &str,
+        props: Obj,
+        scos: Vec<Value>,
+        mut parts: Vec<String>,
+    ) -> Built {
+        self.restore(repeated);
+        self.custom_pattern(prefix, &mut parts);
+        Some(Ok(observable_with(prefix, uuid, props, scos, &parts)))
+    }
+
     /// The custom properties `x_misp_<relation>`: one value as is, several a list.
     fn custom(self, props: &mut Obj) {
         self.custom_keeping(props, &[]);
@@ -192,10 +220,17 @@ impl Groups {
 
     /// The pattern comparisons of the custom properties.
     fn custom_pattern(self, prefix: &str, parts: &mut Vec<String>) {
+        self.custom_pattern_after(&format!("{prefix}:"), parts);
+    }
+
+    /// The same under a path that already ends with its separator (`file:` for an
+    /// object's own properties, `file:extensions.'windows-pebinary-ext'.` for an
+    /// extension's).
+    fn custom_pattern_after(self, path: &str, parts: &mut Vec<String>) {
         for (relation, values) in self.0 {
             let segment = quote_segment(&custom_name(&relation));
             for v in values {
-                parts.push(format!("{prefix}:{segment} = '{v}'"));
+                parts.push(format!("{path}{segment} = '{v}'"));
             }
         }
     }
@@ -250,14 +285,10 @@ fn as_number(value: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-/// The observable and pattern of an object of one of these templates; `None` for any
-/// other template (or an object the template cannot be built from: misp-stix writes
-/// those as `x-misp-object`).
-pub(crate) fn convert(
-    name: &str,
-    uuid: &str,
-    parts: &[Part],
-) -> Option<Result<Observable, Refusal>> {
+/// The values of an object's attributes by relation (`datetime` values in STIX form),
+/// and the escaped values of those that go into the pattern (`datetime` values as
+/// Python writes them, as misp-stix's patterns have them).
+fn groups(parts: &[Part]) -> (Groups, Groups) {
     let observed: Vec<String> = parts
         .iter()
         .map(|p| match p.kind {
@@ -285,6 +316,14 @@ pub(crate) fn convert(
             .filter(|(p, _)| p.in_pattern)
             .map(|(p, e)| (p.relation, e.as_str())),
     );
+    (all, ids)
+}
+
+/// The observable and pattern of an object of one of these templates; `None` for any
+/// other template (or an object the template cannot be built from: misp-stix writes
+/// those as `x-misp-object`).
+pub(crate) fn convert(name: &str, uuid: &str, parts: &[Part]) -> Built {
+    let (all, ids) = groups(parts);
     match name {
         "mutex" => Some(Ok(simple("mutex", uuid, all, ids, &[("name", "name")]))),
         "url" => Some(Ok(simple("url", uuid, all, ids, &[("url", "value")]))),
@@ -295,6 +334,9 @@ pub(crate) fn convert(
         "user-account" => Some(Ok(user_account(uuid, all, ids))),
         "ip-port" => ip_port(uuid, parts, all, ids),
         "network-connection" => network_connection(uuid, parts, all, ids),
+        "netflow" => netflow(uuid, parts, all, ids),
+        "lnk" => lnk(uuid, parts, all, ids),
+        "image" => image(uuid, parts, all, ids),
         "domain-ip" => domain_ip(uuid, parts, all, ids),
         "email" => email(uuid, parts, all, ids),
         "file" => file(uuid, parts, all, ids),
@@ -410,7 +452,7 @@ fn simple(
     observable(kind, uuid, props, parts)
 }
 
-fn asn(uuid: &str, mut all: Groups, mut ids: Groups) -> Option<Result<Observable, Refusal>> {
+fn asn(uuid: &str, mut all: Groups, mut ids: Groups) -> Built {
     let single = ["asn", "description"];
     let repeated = all.split(Some(&single));
     let asn = all.pop("asn")?;
@@ -488,6 +530,25 @@ pub(crate) fn sanitise_registry(value: &str) -> String {
 fn registry_key(uuid: &str, mut all: Groups, mut ids: Groups) -> Observable {
     let repeated = all.split(None);
     let mut props = Obj::new();
+    registry_head(&mut all, &mut props);
+    let value = registry_value(&mut all);
+    if !value.is_empty() {
+        props.insert("values".into(), json!([value]));
+    }
+    all.restore(repeated);
+    all.custom(&mut props);
+    let mut parts = Vec::new();
+    let repeated = ids.split(None);
+    registry_head_pattern(&mut ids, &mut parts);
+    registry_value_pattern(ids, repeated, 0, &mut parts);
+    observable(REGISTRY, uuid, props, parts)
+}
+
+/// The pattern path of a registry key.
+const REGISTRY: &str = "windows-registry-key";
+
+/// A registry key's `key` and `modified_time` (with its zone, as misp-stix adds it).
+fn registry_head(all: &mut Groups, props: &mut Obj) {
     if let Some(mut v) = all.pop("key") {
         props.insert("key".into(), json!(v.remove(0)));
     }
@@ -498,63 +559,122 @@ fn registry_key(uuid: &str, mut all: Groups, mut ids: Groups) -> Observable {
         }
         props.insert("modified_time".into(), json!(m));
     }
+}
+
+/// A value of a registry key: `data_type`, `name`, `data`.
+fn registry_value(all: &mut Groups) -> Obj {
     let mut value = Obj::new();
     all.natives(&[("data-type", "data_type"), ("name", "name")], &mut value);
     if let Some(mut v) = all.pop("data") {
         value.insert("data".into(), json!(v.remove(0)));
     }
-    if !value.is_empty() {
-        props.insert("values".into(), json!([value]));
-    }
-    all.restore(repeated);
-    all.custom(&mut props);
-    let prefix = "windows-registry-key";
-    let mut parts = Vec::new();
-    let repeated = ids.split(None);
-    // The pattern values are escaped already; the key and the value's fields are
-    // sanitised on top, as misp-stix does.
+    value
+}
+
+/// The comparisons of a registry key's `key` and `modified_time`. The pattern values
+/// are escaped already; the key (and a value's fields) are sanitised on top, as
+/// misp-stix does.
+fn registry_head_pattern(ids: &mut Groups, parts: &mut Vec<String>) {
     if let Some(mut v) = ids.pop("key") {
         parts.push(format!(
-            "{prefix}:key = '{}'",
+            "{REGISTRY}:key = '{}'",
             sanitise_registry(&v.remove(0))
         ));
     }
     if let Some(mut v) = ids.pop("last-modified") {
-        parts.push(format!("{prefix}:modified_time = '{}'", v.remove(0)));
+        parts.push(format!("{REGISTRY}:modified_time = '{}'", v.remove(0)));
     }
+}
+
+/// The comparisons of the value at `index` (`values[index].data`, `data_type`,
+/// `name`) and then of the rest, sanitised, as custom properties of the key.
+fn registry_value_pattern(
+    mut ids: Groups,
+    repeated: Groups,
+    index: usize,
+    parts: &mut Vec<String>,
+) {
     if let Some(mut v) = ids.pop("data") {
         let d = v.remove(0);
         let d = d.trim_matches('\'').trim_matches('"');
         parts.push(format!(
-            "{prefix}:values[0].data = '{}'",
+            "{REGISTRY}:values[{index}].data = '{}'",
             sanitise_registry(d)
         ));
     }
     for (relation, property) in [("data-type", "data_type"), ("name", "name")] {
         if let Some(mut v) = ids.pop(relation) {
             parts.push(format!(
-                "{prefix}:values[0].{property} = '{}'",
+                "{REGISTRY}:values[{index}].{property} = '{}'",
                 sanitise_registry(&v.remove(0))
             ));
         }
     }
-    let mut rest = Groups::default();
-    for (relation, values) in ids.0 {
-        rest.0.push((
-            relation,
-            values.iter().map(|v| sanitise_registry(v)).collect(),
-        ));
+    registry_rest_pattern(ids, repeated, parts);
+}
+
+/// The rest of a registry object's values, sanitised, as custom comparisons.
+fn registry_rest_pattern(ids: Groups, repeated: Groups, parts: &mut Vec<String>) {
+    let sanitised = |g: Groups| {
+        Groups(
+            g.0.into_iter()
+                .map(|(r, values)| (r, values.iter().map(|v| sanitise_registry(v)).collect()))
+                .collect(),
+        )
+    };
+    let mut rest = sanitised(ids);
+    rest.restore(sanitised(repeated));
+    rest.custom_pattern(REGISTRY, parts);
+}
+
+/// misp-stix's `registry-key` that contains `registry-key-value` objects: the key's
+/// `key` and `modified_time`, a value per object (its custom relations inside it), the
+/// key's other relations (its own data or name too) custom.
+pub(crate) fn registry_key_with_values(
+    uuid: &str,
+    key: &[Part],
+    values: &[Vec<Part>],
+) -> Observable {
+    let (mut all, mut ids) = groups(key);
+    let repeated = all.split(None);
+    let mut props = Obj::new();
+    registry_head(&mut all, &mut props);
+    let mut list = Vec::new();
+    let mut parts = Vec::new();
+    let key_repeated = ids.split(None);
+    registry_head_pattern(&mut ids, &mut parts);
+    for (index, value) in values.iter().enumerate() {
+        let (mut v_all, mut v_ids) = groups(value);
+        let v_repeated = v_all.split(None);
+        let mut v = registry_value(&mut v_all);
+        v_all.restore(v_repeated);
+        v_all.custom(&mut v);
+        list.push(Value::Object(v));
+        let v_repeated = v_ids.split(None);
+        registry_value_pattern(v_ids, v_repeated, index, &mut parts);
     }
-    let repeated = Groups(
-        repeated
-            .0
-            .into_iter()
-            .map(|(r, values)| (r, values.iter().map(|v| sanitise_registry(v)).collect()))
-            .collect(),
-    );
-    rest.restore(repeated);
-    rest.custom_pattern(prefix, &mut parts);
-    observable(prefix, uuid, props, parts)
+    if !list.is_empty() {
+        props.insert("values".into(), Value::Array(list));
+    }
+    all.restore(repeated);
+    all.custom(&mut props);
+    registry_rest_pattern(ids, key_repeated, &mut parts);
+    observable(REGISTRY, uuid, props, parts)
+}
+
+/// misp-stix's `registry-key-value` no registry key contains: a key of that one value.
+pub(crate) fn registry_value_alone(uuid: &str, value: &[Part]) -> Observable {
+    let (mut all, mut ids) = groups(value);
+    let repeated = all.split(None);
+    let mut v = registry_value(&mut all);
+    all.restore(repeated);
+    all.custom(&mut v);
+    let mut parts = Vec::new();
+    let repeated = ids.split(None);
+    registry_value_pattern(ids, repeated, 0, &mut parts);
+    let mut props = Obj::new();
+    props.insert("values".into(), json!([v]));
+    observable(REGISTRY, uuid, props, parts)
 }
 
 const X509_SINGLE: [&str; 16] = [
@@ -868,12 +988,7 @@ fn pattern_value(values: &[String]) -> String {
     }
 }
 
-fn ip_port(
-    uuid: &str,
-    parts_in: &[Part],
-    mut all: Groups,
-    mut ids: Groups,
-) -> Option<Result<Observable, Refusal>> {
+fn ip_port(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
     let single = ["first-seen", "last-seen", "protocol"];
     let repeated = all.split(Some(&single));
     let mut nt = Obj::new();
@@ -973,12 +1088,7 @@ fn ip_port(
     Some(Ok(observable_with(prefix, uuid, nt, scos, &parts)))
 }
 
-fn network_connection(
-    uuid: &str,
-    parts_in: &[Part],
-    mut all: Groups,
-    mut ids: Groups,
-) -> Option<Result<Observable, Refusal>> {
+fn network_connection(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
     let repeated = all.split(None);
     let mut nt = Obj::new();
     let mut scos = Vec::new();
@@ -1033,9 +1143,7 @@ fn network_connection(
             index += 1;
         }
     }
-    ids.restore(repeated);
-    ids.custom_pattern(prefix, &mut parts);
-    Some(Ok(observable_with(prefix, uuid, nt, scos, &parts)))
+    ids.finish(repeated, prefix, uuid, nt, scos, parts)
 }
 
 const DOMAIN_IP_SINGLE: [&str; 6] = [
@@ -1052,12 +1160,7 @@ const DOMAIN_IP_SINGLE: [&str; 6] = [
 /// attribute, resolving to every address; with any other relation ("custom"), one
 /// `domain-name--<object uuid>` (the first domain, else the hostname) carrying the
 /// other relations as custom properties. Without a domain or hostname: `None`.
-fn domain_ip(
-    uuid: &str,
-    parts_in: &[Part],
-    mut all: Groups,
-    mut ids: Groups,
-) -> Option<Result<Observable, Refusal>> {
+fn domain_ip(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
     if !all.has("domain") && !all.has("hostname") {
         return None;
     }
@@ -1197,29 +1300,192 @@ pub(crate) struct Back {
     pub value: String,
     /// The attribute's own uuid, when a STIX object carries it (an address, a domain).
     pub uuid: Option<String>,
+    /// An attachment's or a malware sample's content (base64).
+    pub data: Option<String>,
+    /// The attribute's comment (a rule's reference keeps it in STIX).
+    pub comment: Option<String>,
 }
 
 fn back(kind: &str, relation: &str, value: &Value) -> Vec<Back> {
     let one = |v: &Value| match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(if *b { "1" } else { "0" }.to_string()),
-        Value::Object(o) => o.get("value").and_then(Value::as_str).map(str::to_string),
+        Value::String(s) => Some((s.clone(), None)),
+        Value::Number(n) => Some((n.to_string(), None)),
+        Value::Bool(b) => Some((if *b { "1" } else { "0" }.to_string(), None)),
+        // A custom attachment `{"value", "data"}`.
+        Value::Object(o) => o.get("value").and_then(Value::as_str).map(|v| {
+            let data = o.get("data").and_then(Value::as_str).map(str::to_string);
+            (v.to_string(), data)
+        }),
         _ => None,
     };
-    let values: Vec<String> = match value {
+    let values: Vec<(String, Option<String>)> = match value {
         Value::Array(items) => items.iter().filter_map(one).collect(),
         v => one(v).into_iter().collect(),
     };
     values
         .into_iter()
-        .map(|value| Back {
+        .map(|(value, data)| Back {
             kind: kind.to_string(),
             relation: relation.to_string(),
             value,
             uuid: None,
+            data,
+            comment: None,
         })
         .collect()
+}
+
+/// The attributes of a `pe` object from a `windows-pebinary-ext` (the inverse of
+/// [`pe_extension`]), and those of the `pe-section` object of each of its sections.
+pub(crate) fn pe_attributes(ext: &Obj) -> (Vec<Back>, Vec<Vec<Back>>) {
+    let field = |o: &Obj, key: &str, kind: &str, relation: &str, out: &mut Vec<Back>| {
+        if let Some(v) = o.get(key) {
+            out.extend(back(kind, relation, v));
+        }
+    };
+    let mut pe = Vec::new();
+    field(ext, "pe_type", "text", "type", &mut pe);
+    field(ext, "imphash", "imphash", "imphash", &mut pe);
+    field(
+        ext,
+        "number_of_sections",
+        "counter",
+        "number-sections",
+        &mut pe,
+    );
+    if let Some(header) = ext.get("optional_header").and_then(Value::as_object) {
+        field(
+            header,
+            "address_of_entry_point",
+            "text",
+            "entrypoint-address",
+            &mut pe,
+        );
+    }
+    customs(ext, &mut pe, |r| match r {
+        "compilation-timestamp" => "datetime",
+        "original-filename" | "internal-filename" => "filename",
+        "impfuzzy" => "impfuzzy",
+        _ => "text",
+    });
+    let sections = ext
+        .get("sections")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(Value::as_object)
+                .map(|s| {
+                    let mut out = Vec::new();
+                    field(s, "name", "text", "name", &mut out);
+                    field(s, "size", "size-in-bytes", "size-in-bytes", &mut out);
+                    field(s, "entropy", "float", "entropy", &mut out);
+                    hashes_back(s, &PE_SECTION_HASHES, &mut out);
+                    customs(s, &mut out, |_| "text");
+                    out
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (pe, sections)
+}
+
+/// A registry key's values that are `registry-key-value` objects of their own: several,
+/// or one with custom relations (as [`registry_key_with_values`] writes them); each
+/// one's attributes. `None` for one plain value (the key's own relations).
+pub(crate) fn registry_values(key: &Obj) -> Option<Vec<Vec<Back>>> {
+    let values: Vec<&Obj> = key
+        .get("values")
+        .and_then(Value::as_array)?
+        .iter()
+        .filter_map(Value::as_object)
+        .collect();
+    let custom = values
+        .iter()
+        .any(|v| v.keys().any(|k| k.starts_with("x_misp_")));
+    if values.len() < 2 && !custom {
+        return None;
+    }
+    Some(
+        values
+            .into_iter()
+            .map(|v| {
+                let mut out = Vec::new();
+                registry_value_back(v, &mut out);
+                customs(v, &mut out, |_| "text");
+                out
+            })
+            .collect(),
+    )
+}
+
+/// A registry value's `data`, `data_type` and `name` back to their relations.
+fn registry_value_back(v: &Obj, out: &mut Vec<Back>) {
+    for (property, relation) in [
+        ("data", "data"),
+        ("data_type", "data-type"),
+        ("name", "name"),
+    ] {
+        if let Some(x) = v.get(property) {
+            out.extend(back("text", relation, x));
+        }
+    }
+}
+
+/// A file's `hashes` back to the hash relations (sha512/224 and sha512/256 are written
+/// under the names of SHA-224 / SHA-256 and read back as those).
+fn hashes_back(f: &Obj, relations: &[&str], out: &mut Vec<Back>) {
+    let Some(h) = f.get("hashes").and_then(Value::as_object) else {
+        return;
+    };
+    for relation in relations {
+        let name = match *relation {
+            "sha512/224" | "sha512/256" => None,
+            "tlsh" => Some("TLSH"),
+            r => crate::to_stix::hash_name(r).map(|(name, _)| name),
+        };
+        if let Some(v) = name.and_then(|n| h.get(sco_hash_key(n))) {
+            out.extend(back(relation, relation, v));
+        }
+    }
+}
+
+/// The malware sample (the artifact the file's `content_ref` names, as
+/// [`malware_sample`] writes it) and the attachments (the other artifacts) of a file,
+/// back as attributes with their content and uuid.
+fn file_contents(f: &Obj, scos: &[&Obj], out: &mut Vec<Back>) {
+    let content = f.get("content_ref").and_then(Value::as_str);
+    for s in scos {
+        if s.get("type").and_then(Value::as_str) != Some("artifact") {
+            continue;
+        }
+        let id = s.get("id").and_then(Value::as_str);
+        let name = s
+            .get("x_misp_filename")
+            .or_else(|| s.get(&custom_name("malware-sample")))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let (kind, value) = if id.is_some() && id == content {
+            let md5 = s
+                .get("hashes")
+                .and_then(|h| h.get("MD5"))
+                .and_then(Value::as_str);
+            let value = md5.map_or(name.to_string(), |m| format!("{name}|{m}"));
+            ("malware-sample", value)
+        } else {
+            ("attachment", name.to_string())
+        };
+        out.push(Back {
+            kind: kind.into(),
+            relation: kind.into(),
+            value,
+            uuid: id.and_then(|i| i.split("--").nth(1)).map(str::to_string),
+            data: s
+                .get("payload_bin")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            comment: None,
+        });
+    }
 }
 
 /// The relations whose name has an underscore: the others fold `-` to `_`.
@@ -1339,17 +1605,29 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
             let a = find("windows-registry-key")?;
             field(a, "key", "regkey", "key", &mut out);
             field(a, "modified_time", "datetime", "last-modified", &mut out);
-            if let Some(v) = a
+            // Several values (or one with custom relations) are registry-key-value
+            // objects of their own ([`registry_values`]); one value is the key's.
+            if registry_values(a).is_none() {
+                if let Some(v) = a
+                    .get("values")
+                    .and_then(Value::as_array)
+                    .and_then(|v| v.first())
+                    .and_then(Value::as_object)
+                {
+                    registry_value_back(v, &mut out);
+                }
+            }
+            customs(a, &mut out, |_| "text");
+        }
+        "registry-key-value" => {
+            let a = find("windows-registry-key")?;
+            let v = a
                 .get("values")
                 .and_then(Value::as_array)
                 .and_then(|v| v.first())
-                .and_then(Value::as_object)
-            {
-                field(v, "data", "text", "data", &mut out);
-                field(v, "data_type", "text", "data-type", &mut out);
-                field(v, "name", "text", "name", &mut out);
-            }
-            customs(a, &mut out, |_| "text");
+                .and_then(Value::as_object)?;
+            registry_value_back(v, &mut out);
+            customs(v, &mut out, |_| "text");
         }
         "x509" => {
             let a = find("x509-certificate")?;
@@ -1389,6 +1667,157 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
                 }
             }
             customs(a, &mut out, |_| "text");
+        }
+        "image" => {
+            let f = find("file")?;
+            field(f, "name", "filename", "filename", &mut out);
+            if let Some(a) = f.get("content_ref").and_then(&by_id) {
+                out.push(Back {
+                    kind: "attachment".into(),
+                    relation: "attachment".into(),
+                    value: a
+                        .get("x_misp_filename")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                    uuid: a
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .and_then(|i| i.split_once("--"))
+                        .map(|(_, u)| u.to_string()),
+                    data: a
+                        .get("payload_bin")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                    comment: None,
+                });
+                field(a, "x_misp_url", "url", "url", &mut out);
+            }
+            customs(f, &mut out, |r| {
+                if r == "attachment" {
+                    "attachment"
+                } else {
+                    "text"
+                }
+            });
+        }
+        "lnk" => {
+            let f = find("file")?;
+            field(f, "name", "filename", "filename", &mut out);
+            hashes_back(f, &LNK_HASHES, &mut out);
+            field(f, "size", "size-in-bytes", "size-in-bytes", &mut out);
+            for (relation, property) in LNK_TIMES {
+                field(f, property, "datetime", relation, &mut out);
+            }
+            if let Some(d) = f.get("parent_directory_ref").and_then(&by_id) {
+                // A path or, without one, a full path: as a path it converts the same.
+                out.extend(with_uuid(
+                    back("text", "path", d.get("path").unwrap_or(&Value::Null)),
+                    d.get("id"),
+                ));
+            }
+            for relation in ["path", "fullpath"] {
+                // misp-stix writes a path it leaves custom as `[path, uuid]`.
+                let pairs = match f.get(&custom_name(relation)) {
+                    Some(Value::Array(items)) if items.first().is_some_and(Value::is_string) => {
+                        vec![items.clone()]
+                    }
+                    Some(Value::Array(items)) => {
+                        items.iter().filter_map(|i| i.as_array().cloned()).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                for pair in pairs {
+                    if let [path, Value::String(a_uuid)] = &pair[..] {
+                        out.extend(with_uuid(
+                            back("text", relation, path),
+                            Some(&json!(format!("directory--{a_uuid}"))),
+                        ));
+                    }
+                }
+            }
+            let mut rest = f.clone();
+            rest.remove(&custom_name("path"));
+            rest.remove(&custom_name("fullpath"));
+            customs(&rest, &mut out, |_| "text");
+        }
+        "pe" => {
+            let ext = find("file")?
+                .get("extensions")
+                .and_then(|e| e.get("windows-pebinary-ext"))
+                .and_then(Value::as_object)?;
+            out.extend(pe_attributes(ext).0);
+        }
+        "netflow" => {
+            let nt = find("network-traffic")?;
+            for (side, end) in [("src_ref", "src"), ("dst_ref", "dst")] {
+                let Some(address) = nt.get(side).and_then(&by_id) else {
+                    continue;
+                };
+                out.extend(with_uuid(
+                    back(
+                        &format!("ip-{end}"),
+                        &format!("ip-{end}"),
+                        address.get("value").unwrap_or(&Value::Null),
+                    ),
+                    address.get("id"),
+                ));
+                let system = address
+                    .get("belongs_to_refs")
+                    .and_then(Value::as_array)
+                    .and_then(|r| r.first())
+                    .and_then(&by_id);
+                if let Some(a) = system {
+                    out.extend(with_uuid(
+                        back(
+                            "AS",
+                            &format!("{end}-as"),
+                            a.get("number").unwrap_or(&Value::Null),
+                        ),
+                        a.get("id"),
+                    ));
+                }
+            }
+            let flags = nt
+                .get("extensions")
+                .and_then(|e| e.get("tcp-ext"))
+                .and_then(|t| t.get("src_flags_hex"))
+                .and_then(Value::as_str);
+            // The TCP of the flags' extension, then the object's protocol.
+            let mut protocols: Vec<String> = nt
+                .get("protocols")
+                .and_then(Value::as_array)
+                .map(|p| {
+                    p.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Some(f) = flags {
+                out.extend(back("text", "tcp-flags", &json!(f)));
+                if let Some(i) = protocols.iter().position(|p| p == "tcp") {
+                    protocols.remove(i);
+                }
+            }
+            if let Some(p) = protocols.first() {
+                out.extend(back("text", "protocol", &json!(p.to_uppercase())));
+            }
+            for (relation, property) in NETFLOW_INTEGERS {
+                let kind = if relation.ends_with("port") {
+                    "port"
+                } else {
+                    "counter"
+                };
+                field(nt, property, kind, relation, &mut out);
+            }
+            for (relation, property) in NETFLOW_TIMES {
+                field(nt, property, "datetime", relation, &mut out);
+            }
+            customs(nt, &mut out, |r| match r {
+                "src-as" | "dst-as" => "AS",
+                _ => "text",
+            });
         }
         "ip-port" | "network-connection" => {
             let nt = find("network-traffic")?;
@@ -1681,19 +2110,7 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
         }
         "file" => {
             let f = find("file")?;
-            if let Some(h) = f.get("hashes").and_then(Value::as_object) {
-                for relation in FILE_MAIN_HASHES {
-                    let name = match relation {
-                        // Written under the names of SHA-224 / SHA-256: read back as those.
-                        "sha512/224" | "sha512/256" => None,
-                        "tlsh" => Some("TLSH"),
-                        r => crate::to_stix::hash_name(r).map(|(name, _)| name),
-                    };
-                    if let Some(name) = name {
-                        field(h, sco_hash_key(name), relation, relation, &mut out);
-                    }
-                }
-            }
+            hashes_back(f, &FILE_MAIN_HASHES, &mut out);
             for (relation, property) in FILE_NATIVES {
                 let kind = match relation {
                     "filename" => "filename",
@@ -1712,7 +2129,12 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
                     d.get("id"),
                 ));
             }
-            customs(f, &mut out, |_| "text");
+            file_contents(f, scos, &mut out);
+            customs(f, &mut out, |r| match r {
+                "attachment" => "attachment",
+                "malware-sample" => "malware-sample",
+                _ => "text",
+            });
         }
         "domain-ip" => {
             let own = format!("domain-name--{uuid}");
@@ -1745,6 +2167,53 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
     Some(out)
 }
 
+/// The MISP type of a relation of an identity template.
+fn identity_kind(relation: &str) -> &'static str {
+    match relation {
+        "website" | "link" => "link",
+        "e-mail" => "email-src",
+        "email-address" => "target-email",
+        "fax-number" | "phone-number" => "phone-number",
+        "first-name" => "first-name",
+        "middle-name" => "middle-name",
+        "last-name" => "last-name",
+        "full-name" => "full-name",
+        _ => "text",
+    }
+}
+
+/// The attributes of an object of an identity template from its `identity` (the
+/// inverse of [`identity`]): the natives (the name as `full-name`, or `name`), each
+/// value of `contact_information`, the custom properties.
+fn identity_attributes(o: &Obj, t: &IdentityTemplate, out: &mut Vec<Back>) {
+    // The name goes back as `full-name`: converted again it is the name whether it
+    // was one or joined from the parts (the parts then went into it, none is custom).
+    for (relation, property) in t.natives {
+        if let Some(v) = o.get(*property) {
+            out.extend(back(identity_kind(relation), relation, v));
+        }
+    }
+    if let Some(c) = o.get("contact_information").and_then(Value::as_str) {
+        for entry in c.split(" / ") {
+            let Some((relation, values)) = entry.split_once(": ") else {
+                continue;
+            };
+            if t.contact.contains(&relation) {
+                for v in values.split("; ") {
+                    out.extend(back(identity_kind(relation), relation, &json!(v)));
+                }
+            }
+        }
+    }
+    customs(o, out, |r| {
+        if Some(r) == t.data {
+            "attachment"
+        } else {
+            identity_kind(r)
+        }
+    });
+}
+
 /// The attributes of an object misp-stix writes as an SDO ([`sdo`]), from that SDO.
 pub(crate) fn sdo_attributes(name: &str, o: &Obj) -> Option<Vec<Back>> {
     let mut out = Vec::new();
@@ -1767,28 +2236,70 @@ pub(crate) fn sdo_attributes(name: &str, o: &Obj) -> Option<Vec<Back>> {
                 }
             });
         }
-        "employee" => {
-            if o.get("x_misp_first_name").is_none() && o.get("x_misp_last_name").is_none() {
-                field("name", "full-name", "full-name", &mut out);
-            }
-            field("roles", "text", "employee-type", &mut out);
-            field("description", "text", "text", &mut out);
-            if let Some(c) = o.get("contact_information").and_then(Value::as_str) {
-                if let Some(v) = c.strip_prefix("email-address: ") {
-                    for e in v.split("; ") {
-                        out.extend(back("target-email", "email-address", &json!(e)));
-                    }
-                }
-            }
-            customs(o, &mut out, |r| match r {
-                "first-name" => "first-name",
-                "last-name" => "last-name",
-                _ => "text",
-            });
-        }
+        "employee" => identity_attributes(o, &EMPLOYEE, &mut out),
+        "organization" => identity_attributes(o, &ORGANIZATION, &mut out),
+        "person" => identity_attributes(o, &PERSON, &mut out),
+        "legal-entity" => identity_attributes(o, &LEGAL_ENTITY, &mut out),
+        "news-agency" => identity_attributes(o, &NEWS_AGENCY, &mut out),
         "course-of-action" => {
             field("name", "text", "name", &mut out);
             field("description", "text", "description", &mut out);
+            customs(o, &mut out, |_| "text");
+        }
+        "geolocation" => {
+            for (relation, property) in GEOLOCATION {
+                let kind = if matches!(relation, "latitude" | "longitude") {
+                    "float"
+                } else {
+                    "text"
+                };
+                field(property, kind, relation, &mut out);
+            }
+            if let Some(p) = o.get("precision").and_then(Value::as_f64) {
+                out.extend(back("float", "accuracy-radius", &json!(p / 1000.0)));
+            }
+            customs(o, &mut out, |_| "text");
+        }
+        "script" => {
+            field("name", "filename", "filename", &mut out);
+            field("description", "text", "comment", &mut out);
+            field("implementation_languages", "text", "language", &mut out);
+            customs(o, &mut out, |r| {
+                if r == "script-as-attachment" {
+                    "attachment"
+                } else {
+                    "text"
+                }
+            });
+        }
+        "sigma" | "suricata" | "yara" => {
+            let kind = o
+                .get("pattern_type")
+                .and_then(Value::as_str)
+                .unwrap_or(name)
+                .to_string();
+            out.extend(back(&kind, name, o.get("pattern").unwrap_or(&Value::Null)));
+            field("description", "text", "comment", &mut out);
+            let rule_name = format!("{name}-rule-name");
+            field("name", "text", &rule_name, &mut out);
+            if name != "sigma" {
+                field("pattern_version", "text", "version", &mut out);
+            }
+            let reference = if name == "suricata" {
+                "ref"
+            } else {
+                "reference"
+            };
+            if let Some(refs) = o.get("external_references").and_then(Value::as_array) {
+                for r in refs {
+                    let description = r.get("description").and_then(Value::as_str);
+                    let url = r.get("url").unwrap_or(&Value::Null);
+                    out.extend(back("link", reference, url).into_iter().map(|b| Back {
+                        comment: description.map(str::to_string),
+                        ..b
+                    }));
+                }
+            }
             customs(o, &mut out, |_| "text");
         }
         _ => return None,
@@ -1948,12 +2459,7 @@ const EMAIL_PATTERN: [(&str, &str); 14] = [
 /// `email`: an `email-message--<object uuid>` with its addresses
 /// (`email-addr--<attribute uuid>`, with the display names matched to them),
 /// attachments (`file`, or `artifact` with the content), subject, message id, headers.
-fn email(
-    uuid: &str,
-    parts_in: &[Part],
-    mut all: Groups,
-    mut ids: Groups,
-) -> Option<Result<Observable, Refusal>> {
+fn email(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
     let uuid_of = |relation: &str, value: &str, used: &mut Vec<usize>| {
         let i = parts_in
             .iter()
@@ -2169,13 +2675,7 @@ const ACCOUNTS: [AccountTemplate; 7] = [
 /// A social-network account: a `user-account` with `account_type` the network
 /// (`facebook`, `github`, …), the template's natives, the rest custom properties. An
 /// attachment with content (an avatar) is not mapped: the object stays `x-misp-object`.
-fn account(
-    name: &str,
-    uuid: &str,
-    parts_in: &[Part],
-    mut all: Groups,
-    mut ids: Groups,
-) -> Option<Result<Observable, Refusal>> {
+fn account(name: &str, uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
     let (_, natives, data_fields) = ACCOUNTS.iter().find(|(n, _, _)| *n == name)?;
     if parts_in
         .iter()
@@ -2257,37 +2757,24 @@ fn file_hash(relation: &str, value: &str) -> Option<(&'static str, String)> {
     check_hash(relation, value).ok()
 }
 
-/// `file` without attachment nor malware sample (those stay `x-misp-object`): a
-/// `file--<object uuid>` with its hashes, name, encoding, MIME type, size and times, a
-/// `directory--<attribute uuid>` for the path, the other relations custom properties.
-fn file(
-    uuid: &str,
-    parts_in: &[Part],
-    mut all: Groups,
-    mut ids: Groups,
-) -> Option<Result<Observable, Refusal>> {
-    if all.has("attachment") || all.has("malware-sample") {
-        return None;
-    }
-    let mut single: Vec<&str> = vec!["access-time", "creation-time", "modification-time", "path"];
-    single.extend(FILE_PATTERN_HASHES);
-    let repeated = all.split(Some(&single));
-    let mut props = Obj::new();
-    let mut scos = Vec::new();
-    if let Some(mut v) = all.pop("path") {
-        let value = v.remove(0);
-        let a_uuid = parts_in
-            .iter()
-            .find(|p| p.relation == "path" && p.value == value)
-            .and_then(|p| p.uuid)?;
-        scos.push(sco("directory", a_uuid, json!({"path": value})));
-        props.insert(
-            "parent_directory_ref".into(),
-            json!(format!("directory--{a_uuid}")),
-        );
-    }
+/// The first value of a hash relation as misp-stix's `_create_hash_pattern` compares
+/// it: without the quotes and backslashes around it.
+fn pattern_hash(ids: &Groups, relation: &str) -> Option<String> {
+    let value = ids.first(relation)?;
+    Some(
+        value
+            .trim_matches('"')
+            .trim_matches('\'')
+            .trim_matches('\\')
+            .to_string(),
+    )
+}
+
+/// The `hashes` of a file from the first value of each hash relation that is one of
+/// its algorithm (the others stay custom).
+fn file_hashes(all: &mut Groups, relations: &[&str], props: &mut Obj) {
     let mut hashes = Obj::new();
-    for relation in FILE_MAIN_HASHES {
+    for relation in relations {
         let Some(value) = all.first(relation) else {
             continue;
         };
@@ -2299,6 +2786,100 @@ fn file(
     if !hashes.is_empty() {
         props.insert("hashes".into(), Value::Object(hashes));
     }
+}
+
+/// The pattern comparisons `prefix:hashes.… = '…'` of the first value of each hash
+/// relation that is one of its algorithm (misp-stix's `_create_hash_pattern`).
+fn hash_patterns(ids: &mut Groups, relations: &[&str], prefix: &str, parts: &mut Vec<String>) {
+    for relation in relations {
+        let Some(value) = pattern_hash(ids, relation) else {
+            continue;
+        };
+        let name = match *relation {
+            "authentihash" => Some(("AUTHENTIHASH", value.clone())),
+            "imphash" => Some(("IMPHASH", value.clone())),
+            r => file_hash(r, &value),
+        };
+        if let Some((name, _)) = name {
+            ids.pop(relation);
+            parts.push(format!("{} = '{value}'", hash_path(prefix, name)));
+        }
+    }
+}
+
+/// The `directory` of a file's path attribute (id its attribute's uuid) and the
+/// file's `parent_directory_ref` to it; `None` when the attribute has no uuid.
+fn directory(
+    parts: &[Part],
+    relation: &str,
+    path: &str,
+    props: &mut Obj,
+    scos: &mut Vec<Value>,
+) -> Option<()> {
+    let a_uuid = part_uuid(parts, relation, path)?;
+    scos.push(sco("directory", a_uuid, json!({"path": path})));
+    props.insert(
+        "parent_directory_ref".into(),
+        json!(format!("directory--{a_uuid}")),
+    );
+    Some(())
+}
+
+/// `file` without attachment nor malware sample (those stay `x-misp-object`): a
+/// `file--<object uuid>` with its hashes, name, encoding, MIME type, size and times, a
+/// `directory--<attribute uuid>` for the path, the other relations custom properties.
+fn file(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
+    let content = |relation: &str| {
+        let mut found = parts_in.iter().filter(|p| p.relation == relation);
+        match (found.next(), found.next()) {
+            (Some(p), None) => Some(Some(p)),
+            (None, _) => Some(None),
+            // Several samples or attachments: not mapped (an `x-misp-object`).
+            (Some(_), Some(_)) => None,
+        }
+    };
+    let sample = content("malware-sample")?;
+    let attachment = content("attachment")?;
+    let with_data = |p: &&Part| p.data.is_some_and(|d| !d.is_empty());
+    let mut scos = Vec::new();
+    let mut props = Obj::new();
+    if let Some(s) = sample {
+        all.pop("malware-sample");
+        let artifact = malware_sample(s)?;
+        match s.data.filter(|d| !d.is_empty()) {
+            Some(_) => {
+                let a_uuid = s.uuid?;
+                scos.push(sco("artifact", a_uuid, Value::Object(artifact)));
+                props.insert("content_ref".into(), json!(format!("artifact--{a_uuid}")));
+            }
+            None => {
+                props.insert(custom_name("malware-sample"), json!(s.value));
+            }
+        }
+        if let Some(a) = attachment {
+            all.pop("attachment");
+            // misp-stix pairs an attachment without content with its uuid.
+            let data = a.data.filter(|d| !d.is_empty()).or(a.uuid);
+            props.insert(
+                custom_name("attachment"),
+                json!({"value": a.value, "data": data}),
+            );
+        }
+    } else if let Some(a) = attachment.filter(with_data) {
+        all.pop("attachment");
+        scos.push(sco(
+            "artifact",
+            a.uuid?,
+            json!({"payload_bin": a.data, "x_misp_filename": a.value}),
+        ));
+    }
+    let mut single: Vec<&str> = vec!["access-time", "creation-time", "modification-time", "path"];
+    single.extend(FILE_PATTERN_HASHES);
+    let repeated = all.split(Some(&single));
+    if let Some(path) = all.select_first("path") {
+        directory(parts_in, "path", &path, &mut props, &mut scos)?;
+    }
+    file_hashes(&mut all, &FILE_MAIN_HASHES, &mut props);
     let mut kept = Groups::default();
     for (relation, property) in FILE_NATIVES {
         if all.has(relation) {
@@ -2332,25 +2913,7 @@ fn file(
     let prefix = "file";
     let mut parts = Vec::new();
     let repeated = ids.split(Some(&single));
-    for relation in FILE_PATTERN_HASHES {
-        let Some(value) = ids.first(relation) else {
-            continue;
-        };
-        let value = value
-            .trim_matches('"')
-            .trim_matches('\'')
-            .trim_matches('\\')
-            .to_string();
-        let name = match relation {
-            "authentihash" => Some(("AUTHENTIHASH", value.clone())),
-            "imphash" => Some(("IMPHASH", value.clone())),
-            r => file_hash(r, &value),
-        };
-        if let Some((name, _)) = name {
-            ids.pop(relation);
-            parts.push(format!("{} = '{value}'", hash_path(prefix, name)));
-        }
-    }
+    hash_patterns(&mut ids, &FILE_PATTERN_HASHES, prefix, &mut parts);
     for (relation, property) in FILE_NATIVES.iter().chain(FILE_TIMES.iter()) {
         if let Some(values) = ids.pop(relation) {
             for v in values {
@@ -2364,9 +2927,109 @@ fn file(
             v.remove(0)
         ));
     }
-    ids.restore(repeated);
-    ids.custom_pattern(prefix, &mut parts);
-    Some(Ok(observable_with(prefix, uuid, props, scos, &parts)))
+    if let (Some(s), Some(_)) = (sample, ids.pop("malware-sample")) {
+        match malware_sample_pattern(s) {
+            Some(p) => parts.push(p),
+            // misp-stix then compares the sample's content as a custom property.
+            None => ids.0.push((
+                "malware-sample".into(),
+                vec![escape(s.data.unwrap_or_default())],
+            )),
+        }
+    }
+    if ids.pop("attachment").is_some() {
+        if let Some(a) = attachment {
+            let name = format!(
+                "{prefix}:content_ref.x_misp_filename = '{}'",
+                escape(a.value)
+            );
+            parts.push(match a.data.filter(|d| !d.is_empty()) {
+                Some(data) => format!(
+                    "({prefix}:content_ref.payload_bin = '{}' AND {name})",
+                    escape(data)
+                ),
+                None => name,
+            });
+        }
+    }
+    ids.finish(repeated, prefix, uuid, props, scos, parts)
+}
+
+/// MISP's `filename|md5` of a malware sample, as misp-stix splits it (at its one `|`,
+/// else its one `_`); `None` without a separator; `Err` when a separator is there more
+/// than once (misp-stix fails on the object: an `x-misp-object`).
+fn sample_parts(value: &str) -> Result<Option<(&str, &str)>, ()> {
+    for separator in ['|', '_'] {
+        if value.contains(separator) {
+            let mut split = value.split(separator);
+            return match (split.next(), split.next(), split.next()) {
+                (Some(name), Some(md5), None) => Ok(Some((name, md5))),
+                _ => Err(()),
+            };
+        }
+    }
+    Ok(None)
+}
+
+/// A malware sample's value as PyMISP gives it to misp-stix: with its content, the
+/// file name alone (`name|md5` → `name`).
+fn sample_value<'a>(s: &Part<'a>) -> &'a str {
+    match s.data.filter(|d| !d.is_empty()) {
+        Some(_) => s.value.split_once('|').map_or(s.value, |(name, _)| name),
+        None => s.value,
+    }
+}
+
+/// The `artifact` of a malware sample (MISP zips samples with the password
+/// `infected`): the MD5 and file name of its value (split as misp-stix splits it,
+/// after PyMISP kept the name), its content; with an MD5 that is no MD5, the value
+/// custom. `None` when misp-stix cannot split the value.
+fn malware_sample(s: &Part) -> Option<Obj> {
+    let mut artifact = Obj::new();
+    let value = sample_value(s);
+    match sample_parts(value).ok()? {
+        Some((name, md5)) if is_hex(md5, 32) => {
+            artifact.insert("hashes".into(), json!({"MD5": md5}));
+            artifact.insert("x_misp_filename".into(), json!(name));
+        }
+        Some(_) => {
+            artifact.insert(custom_name("malware-sample"), json!(value));
+        }
+        None => {
+            artifact.insert("x_misp_filename".into(), json!(value));
+        }
+    }
+    artifact.insert("payload_bin".into(), json!(s.data));
+    artifact.insert("mime_type".into(), json!("application/zip"));
+    artifact.insert("encryption_algorithm".into(), json!("mime-type-indicated"));
+    artifact.insert("decryption_key".into(), json!("infected"));
+    Some(artifact)
+}
+
+/// The pattern comparisons of a malware sample, one parenthesised expression:
+/// content, file name, MD5 and MISP's zip. `None` when the value does not split into
+/// a name and an MD5.
+fn malware_sample_pattern(s: &Part) -> Option<String> {
+    let prefix = "file:content_ref";
+    let mut parts = Vec::new();
+    if let Some(data) = s.data.filter(|d| !d.is_empty()) {
+        parts.push(format!("{prefix}.payload_bin = '{}'", escape(data)));
+    }
+    let value = escape(sample_value(s));
+    match sample_parts(&value).ok()? {
+        Some((name, md5)) => {
+            if !is_hex(md5, 32) {
+                return None;
+            }
+            parts.push(format!("{prefix}.x_misp_filename = '{name}'"));
+            parts.push(format!("{prefix}.hashes.MD5 = '{md5}'"));
+            parts.push(format!(
+                "{prefix}.mime_type = 'application/zip' AND {prefix}.encryption_algorithm = 'mime-type-indicated' AND {prefix}.decryption_key = 'infected'"
+            ));
+        }
+        None => parts.push(format!("{prefix}.x_misp_filename = '{value}'")),
+    }
+    Some(format!("({})", parts.join(" AND ")))
 }
 
 const HTTP_SINGLE: [&str; 11] = [
@@ -2398,12 +3061,7 @@ const HTTP_HEADERS: [(&str, &str); 4] = [
 /// the host (a `domain-name`, resolving to the destination address when there is
 /// one), with the `http-request-ext` (method, URI or URL, headers); the rest custom.
 /// Without a method and a URI or URL (the extension's required properties) `None`.
-fn http_request(
-    uuid: &str,
-    parts_in: &[Part],
-    mut all: Groups,
-    mut ids: Groups,
-) -> Option<Result<Observable, Refusal>> {
+fn http_request(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
     if !all.has("method") || !(all.has("uri") || all.has("url")) {
         return None;
     }
@@ -2481,9 +3139,7 @@ fn http_request(
             }
         }
     }
-    ids.restore(repeated);
-    ids.custom_pattern(prefix, &mut parts);
-    Some(Ok(observable_with(prefix, uuid, nt, scos, &parts)))
+    ids.finish(repeated, prefix, uuid, nt, scos, parts)
 }
 
 const SOCKET_SINGLE: [&str; 9] = [
@@ -2550,12 +3206,7 @@ fn network_refs_pattern(ids: &mut Groups, parts: &mut Vec<String>) {
 /// `network-socket`: a `network-traffic` with the addresses (or host names), ports,
 /// protocol and, when the address family is one STIX knows, the `socket-ext` (address
 /// family, socket type, `is_blocking`/`is_listening` from `state`).
-fn network_socket(
-    uuid: &str,
-    parts_in: &[Part],
-    mut all: Groups,
-    mut ids: Groups,
-) -> Option<Result<Observable, Refusal>> {
+fn network_socket(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
     let repeated = all.split(Some(&SOCKET_SINGLE));
     let mut nt = Obj::new();
     let mut scos = Vec::new();
@@ -2645,9 +3296,7 @@ fn network_socket(
             ids.0.push(("state".into(), other));
         }
     }
-    ids.restore(repeated);
-    ids.custom_pattern(prefix, &mut parts);
-    Some(Ok(observable_with(prefix, uuid, nt, scos, &parts)))
+    ids.finish(repeated, prefix, uuid, nt, scos, parts)
 }
 
 const PROCESS_SINGLE: [&str; 9] = [
@@ -2688,12 +3337,7 @@ fn boolean(value: &str) -> Option<bool> {
 /// pid or command line>`, with its own image) and children (`process--<attribute
 /// uuid>` per `child-pid`). `None` (the object stays `x-misp-object`) when a pid is
 /// no decimal number, a parent has no uuid to name it, or a value cannot be read.
-fn process(
-    uuid: &str,
-    parts_in: &[Part],
-    mut all: Groups,
-    mut ids: Groups,
-) -> Option<Result<Observable, Refusal>> {
+fn process(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
     let repeated = all.split(Some(&PROCESS_SINGLE));
     let uuid_of = |relation: &str, value: &str| part_uuid(parts_in, relation, value);
     for relation in ["pid", "parent-pid", "child-pid"] {
@@ -2810,9 +3454,7 @@ fn process(
             parts.push(format!("{prefix}:child_refs[{i}].pid = '{v}'"));
         }
     }
-    ids.restore(repeated);
-    ids.custom_pattern(prefix, &mut parts);
-    Some(Ok(observable_with(prefix, uuid, proc, scos, &parts)))
+    ids.finish(repeated, prefix, uuid, proc, scos, parts)
 }
 
 /// `android-app`, `cpe-asset`: a `software` with the template's natives (a relation
@@ -2852,6 +3494,691 @@ fn software(
     ids.restore(repeated);
     ids.custom_pattern(prefix, &mut parts);
     observable(prefix, uuid, props, parts)
+}
+
+/// misp-stix's `script`: a `malware` (`is_family: false`) when a `state` is
+/// `Malicious`, else a `tool` (which needs a name: without one, `x-misp-object`);
+/// `name` from `filename`, `description` from `comment`, a malware's
+/// `implementation_languages` from `language`, the rest custom (an attachment with
+/// its content `{"value", "data"}`).
+fn script(parts: &[Part], mut all: Groups) -> Option<(&'static str, Obj, bool)> {
+    all.pop("script-as-attachment");
+    let malicious = all
+        .0
+        .iter()
+        .any(|(r, v)| r == "state" && v.iter().any(|s| s == "Malicious"));
+    let repeated = all.split(Some(&["comment", "filename"]));
+    let mut props = Obj::new();
+    all.natives(
+        &[("comment", "description"), ("filename", "name")],
+        &mut props,
+    );
+    if malicious {
+        if let Some(languages) = all.pop("language") {
+            props.insert("implementation_languages".into(), json!(languages));
+        }
+    }
+    all.restore(repeated);
+    all.custom(&mut props);
+    attachment_custom(parts, "script-as-attachment", &mut props);
+    if malicious {
+        props.insert("is_family".into(), json!(false));
+        Some(("malware", props, true))
+    } else {
+        props.get("name")?;
+        Some(("tool", props, true))
+    }
+}
+
+/// The custom property of an attachment relation: each value with its content
+/// (`{"value", "data"}`) when it has one, one as is, several a list (misp-stix's
+/// `_handle_custom_data_field`).
+fn attachment_custom(parts: &[Part], relation: &str, props: &mut Obj) {
+    let mut attachments: Vec<Value> = parts
+        .iter()
+        .filter(|p| p.relation == relation)
+        .map(|p| match p.data.filter(|d| !d.is_empty()) {
+            Some(data) => json!({"value": p.value, "data": data}),
+            None => json!(p.value),
+        })
+        .collect();
+    if !attachments.is_empty() {
+        let value = if attachments.len() == 1 {
+            attachments.remove(0)
+        } else {
+            Value::Array(attachments)
+        };
+        props.insert(custom_name(relation), value);
+    }
+}
+
+/// misp-stix's `annotation` that annotates converted objects: a `note` (`content`
+/// the first `text`, `object_refs` the objects `refs` holds of the uuids it refers to,
+/// the rest custom). `None` when it annotates nothing converted or has no text
+/// (misp-stix writes an `x-misp-object`).
+pub(crate) fn annotation(parts: &[Part], refs: Vec<String>) -> Option<(&'static str, Obj, bool)> {
+    if refs.is_empty() {
+        return None;
+    }
+    let mut all = observed_groups(parts);
+    all.pop("attachment");
+    let repeated = all.split(Some(&["text"]));
+    let mut props = Obj::new();
+    props.insert("object_refs".into(), json!(refs));
+    all.natives(&[("text", "content")], &mut props);
+    props.get("content")?;
+    all.restore(repeated);
+    all.custom(&mut props);
+    attachment_custom(parts, "attachment", &mut props);
+    Some(("note", props, false))
+}
+
+/// `netflow` relation → `network-traffic` property (misp-stix's
+/// `netflow_object_mapping`): integers, times, then the extensions.
+const NETFLOW_INTEGERS: [(&str, &str); 4] = [
+    ("src-port", "src_port"),
+    ("dst-port", "dst_port"),
+    ("byte-count", "src_byte_count"),
+    ("packet-count", "src_packets"),
+];
+const NETFLOW_TIMES: [(&str, &str); 2] =
+    [("first-packet-seen", "start"), ("last-packet-seen", "end")];
+const NETFLOW_EXTENSIONS: [(&str, &str); 2] = [
+    ("icmp-type", "extensions.'icmp-ext'.icmp_type_hex"),
+    ("tcp-flags", "extensions.'tcp-ext'.src_flags_hex"),
+];
+
+/// An AS number as PyMISP gives it to misp-stix: without its `AS`, an asdot value
+/// (`1.2`) as the number it denotes.
+pub(crate) fn pymisp_as(value: &str) -> String {
+    let value = if value.to_ascii_uppercase().starts_with("AS") {
+        &value[2..]
+    } else {
+        value
+    };
+    if let Some((high, low)) = value.split_once('.') {
+        if let (Ok(h), Ok(l)) = (high.parse::<u64>(), low.parse::<u64>()) {
+            if !high.starts_with(['+', '-']) && !low.starts_with(['+', '-']) {
+                return (h * 65536 + l).to_string();
+            }
+        }
+    }
+    value.to_string()
+}
+
+/// misp-stix's `netflow`: a `network-traffic--<object uuid>` from and to the
+/// addresses (each `belongs_to_refs` its `autonomous-system`, ids the attributes'
+/// uuids), ports, byte and packet counts, `start`/`end`, `protocols` (`tcp` with the
+/// TCP flags' `tcp-ext`, the `protocol` lower-cased, else `ip`), the rest custom.
+/// `None` without an address or with a `last-packet-seen` (stix2 refuses them:
+/// `x-misp-object`).
+fn netflow(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
+    let repeated = all.split(None);
+    let mut nt = Obj::new();
+    let mut scos = Vec::new();
+    let mut kept = Groups::default();
+    for end in ["src", "dst"] {
+        let ip_relation = format!("ip-{end}");
+        let as_relation = format!("{end}-as");
+        let Some(ip) = all.pop(&ip_relation).map(|mut v| v.remove(0)) else {
+            continue;
+        };
+        let ip_uuid = part_uuid(parts_in, &ip_relation, &ip)?;
+        let t = match ip_type(&ip) {
+            Ok(t) => t,
+            Err(e) => return Some(Err(e)),
+        };
+        let mut address = json!({"value": ip});
+        if let Some(value) = all.pop(&as_relation).map(|mut v| v.remove(0)) {
+            let as_uuid = part_uuid(parts_in, &as_relation, &value)?;
+            let number = pymisp_as(&value);
+            match canonical_int(&number).filter(|n| *n >= 0) {
+                Some(n) => {
+                    let as_id = format!("autonomous-system--{as_uuid}");
+                    address["belongs_to_refs"] = json!([as_id]);
+                    scos.push(sco(t, ip_uuid, address.take()));
+                    scos.push(sco("autonomous-system", as_uuid, json!({"number": n})));
+                }
+                None => {
+                    kept.0.push((as_relation.clone(), vec![number]));
+                    scos.push(sco(t, ip_uuid, address.take()));
+                }
+            }
+        } else {
+            scos.push(sco(t, ip_uuid, address.take()));
+        }
+        nt.insert(format!("{end}_ref"), json!(format!("{t}--{ip_uuid}")));
+    }
+    if nt.is_empty() {
+        return None;
+    }
+    let mut protocols: Vec<String> = Vec::new();
+    if let Some(mut flags) = all.pop("tcp-flags") {
+        nt.insert(
+            "extensions".into(),
+            json!({"tcp-ext": {"src_flags_hex": flags.remove(0)}}),
+        );
+        protocols.push("tcp".into());
+    }
+    if let Some(mut p) = all.pop("protocol") {
+        let p = p.remove(0).to_lowercase();
+        if !protocols.contains(&p) {
+            protocols.push(p);
+        }
+    }
+    if protocols.is_empty() {
+        protocols.push("ip".into());
+    }
+    nt.insert("protocols".into(), json!(protocols));
+    for (relation, property) in NETFLOW_INTEGERS {
+        let port = relation.ends_with("port");
+        all.convert_first(relation, property, &mut nt, &mut kept, |v| {
+            canonical_int(v)
+                .filter(|n| {
+                    if port {
+                        (0..=65535).contains(n)
+                    } else {
+                        *n >= 0
+                    }
+                })
+                .map(Value::from)
+        });
+    }
+    all.timestamps(&NETFLOW_TIMES, &mut nt, &mut kept);
+    // stix2 refuses an `end` without `is_active: false`, which misp-stix does not
+    // write: a netflow with its last packet's time is an `x-misp-object`.
+    if nt.contains_key("end") {
+        return None;
+    }
+    all.restore(kept);
+    all.restore(repeated);
+    all.custom(&mut nt);
+    let prefix = "network-traffic";
+    let mut parts = Vec::new();
+    let repeated = ids.split(None);
+    for end in ["src", "dst"] {
+        let feature = format!("{prefix}:{end}_ref");
+        let mut reference = Vec::new();
+        if let Some(mut ip) = ids.pop(&format!("ip-{end}")) {
+            let ip = ip.remove(0);
+            let t = if ip.contains(':') {
+                "ipv6-addr"
+            } else {
+                "ipv4-addr"
+            };
+            reference.push(format!("{feature}.type = '{t}'"));
+            reference.push(format!("{feature}.value = '{ip}'"));
+        }
+        if let Some(mut number) = ids.pop(&format!("{end}-as")) {
+            reference.push(format!(
+                "{feature}.belongs_to_refs[0].number = '{}'",
+                pymisp_as(&number.remove(0))
+            ));
+        }
+        if !reference.is_empty() {
+            parts.push(format!("({})", reference.join(" AND ")));
+        }
+    }
+    if let Some(mut p) = ids.pop("protocol") {
+        parts.push(format!(
+            "{prefix}:protocols[0] = '{}'",
+            p.remove(0).to_lowercase()
+        ));
+    }
+    ids.native_pattern(prefix, &NETFLOW_INTEGERS, &mut parts);
+    ids.native_pattern(prefix, &NETFLOW_TIMES, &mut parts);
+    ids.native_pattern(prefix, &NETFLOW_EXTENSIONS, &mut parts);
+    ids.finish(repeated, prefix, uuid, nt, scos, parts)
+}
+
+/// misp-stix's `image`: a `file--<object uuid>` named after the first `filename`, its
+/// `content_ref` an `artifact` of the attachment with its content
+/// (`artifact--<attribute uuid>`, `payload_bin`, `mime_type` `image/<extension>`,
+/// `x_misp_filename`, `x_misp_url`); the rest custom. `None` with a `url` and no
+/// attachment content (stix2 refuses an artifact of a url without hashes).
+fn image(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
+    let repeated = all.split(Some(&["attachment", "filename", "url"]));
+    let mut props = Obj::new();
+    let mut scos = Vec::new();
+    let attachment = all.first("attachment").and_then(|name| {
+        parts_in
+            .iter()
+            .find(|p| p.relation == "attachment" && p.value == name)
+            .filter(|p| p.data.is_some_and(|d| !d.is_empty()))
+    });
+    let mut artifact = Obj::new();
+    let mut artifact_uuid = None;
+    if let Some(a) = attachment {
+        all.pop("attachment");
+        artifact_uuid = Some(a.uuid?);
+        artifact.insert("payload_bin".into(), json!(a.data));
+        if let Some((_, extension)) = a.value.rsplit_once('.') {
+            artifact.insert("mime_type".into(), json!(format!("image/{extension}")));
+        }
+        artifact.insert("x_misp_filename".into(), json!(a.value));
+        if let Some(url) = all.pop("url") {
+            artifact.insert("x_misp_url".into(), json!(url[0]));
+        }
+    } else if all.has("url") {
+        // An artifact of a url needs its hashes (stix2): misp-stix writes an
+        // `x-misp-object`.
+        return None;
+    }
+    if let Some(name) = all.select_first("filename") {
+        props.insert("name".into(), json!(name));
+    }
+    all.restore(repeated);
+    all.custom(&mut props);
+    if let Some(a_uuid) = artifact_uuid {
+        props.insert("content_ref".into(), json!(format!("artifact--{a_uuid}")));
+        scos.push(sco("artifact", a_uuid, Value::Object(artifact)));
+    }
+    let prefix = "file";
+    let mut parts = Vec::new();
+    let repeated = ids.split(Some(&["attachment", "filename", "url"]));
+    if let Some(mut name) = ids.pop("filename") {
+        parts.push(format!("{prefix}:name = '{}'", name.remove(0)));
+    }
+    if let Some(mut name) = ids.pop("attachment") {
+        let name = name.remove(0);
+        let data = parts_in
+            .iter()
+            .find(|p| p.relation == "attachment" && escape(p.value) == name && p.in_pattern)
+            .and_then(|p| p.data)
+            .filter(|d| !d.is_empty());
+        if let Some(data) = data {
+            parts.push(format!(
+                "{prefix}:content_ref.payload_bin = '{}'",
+                escape(data)
+            ));
+        }
+        if let Some((_, extension)) = name.rsplit_once('.') {
+            parts.push(format!(
+                "{prefix}:content_ref.mime_type = 'image/{extension}'"
+            ));
+        }
+        parts.push(format!("{prefix}:content_ref.x_misp_filename = '{name}'"));
+    }
+    if let Some(mut url) = ids.pop("url") {
+        parts.push(format!("{prefix}:content_ref.url = '{}'", url.remove(0)));
+    }
+    ids.finish(repeated, prefix, uuid, props, scos, parts)
+}
+
+/// The hashes of an `lnk` object (misp-stix's `lnk_hash_types`).
+const LNK_HASHES: [&str; 10] = [
+    "md5",
+    "sha1",
+    "sha224",
+    "sha256",
+    "sha384",
+    "sha512",
+    "sha512/224",
+    "sha512/256",
+    "ssdeep",
+    "tlsh",
+];
+const LNK_TIMES: [(&str, &str); 3] = [
+    ("lnk-access-time", "atime"),
+    ("lnk-creation-time", "ctime"),
+    ("lnk-modification-time", "mtime"),
+];
+
+/// misp-stix's `lnk`: a `file--<object uuid>` (`name` the first `filename`, `hashes`,
+/// `size`, `atime`/`ctime`/`mtime` from the lnk times, `parent_directory_ref` a
+/// `directory` of the first `path`, else `fullpath`), the rest custom. `None` with a
+/// malware sample (an `x-misp-object`, as Accord's `file`).
+fn lnk(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
+    if all.has("malware-sample") {
+        return None;
+    }
+    let mut single: Vec<&str> = LNK_TIMES.iter().map(|(r, _)| *r).collect();
+    single.push("size-in-bytes");
+    single.extend(LNK_HASHES);
+    let repeated = all.split(Some(&single));
+    let mut props = Obj::new();
+    let mut scos = Vec::new();
+    for relation in ["path", "fullpath"] {
+        if let Some(path) = all.select_first(relation) {
+            directory(parts_in, relation, &path, &mut props, &mut scos)?;
+            break;
+        }
+    }
+    let mut kept = Groups::default();
+    all.convert_first("size-in-bytes", "size", &mut props, &mut kept, |v| {
+        canonical_int(v).filter(|n| *n >= 0).map(Value::from)
+    });
+    if let Some(name) = all.select_first("filename") {
+        props.insert("name".into(), json!(name));
+    }
+    file_hashes(&mut all, &LNK_HASHES, &mut props);
+    all.timestamps(&LNK_TIMES, &mut props, &mut kept);
+    all.restore(kept);
+    all.restore(repeated);
+    // misp-stix writes a path it leaves custom with its attribute's uuid:
+    // `[path, uuid]`, several a list of those.
+    for relation in ["path", "fullpath"] {
+        if let Some(paths) = all.pop(relation) {
+            let mut pairs: Vec<Value> = paths
+                .iter()
+                .map(|p| json!([p, part_uuid(parts_in, relation, p)]))
+                .collect();
+            let value = if pairs.len() == 1 {
+                pairs.remove(0)
+            } else {
+                Value::Array(pairs)
+            };
+            props.insert(custom_name(relation), value);
+        }
+    }
+    all.custom(&mut props);
+    let prefix = "file";
+    let mut parts = Vec::new();
+    let repeated = ids.split(Some(&single));
+    ids.native_pattern(prefix, &LNK_TIMES, &mut parts);
+    if let Some(names) = ids.pop("filename") {
+        parts.extend(names.iter().map(|n| format!("{prefix}:name = '{n}'")));
+    }
+    for relation in ["path", "fullpath"] {
+        if let Some(paths) = ids.pop(relation) {
+            parts.extend(
+                paths
+                    .iter()
+                    .map(|p| format!("{prefix}:parent_directory_ref.path = '{p}'")),
+            );
+        }
+    }
+    hash_patterns(&mut ids, &LNK_HASHES, prefix, &mut parts);
+    ids.native_pattern(prefix, &[("size-in-bytes", "size")], &mut parts);
+    ids.finish(repeated, prefix, uuid, props, scos, parts)
+}
+
+/// misp-stix's rule objects (`sigma`, `suricata`, `yara`): an `indicator--<object
+/// uuid>` of the rule (`pattern` as is, `pattern_type` the rule attribute's type),
+/// `name`, `description`, `pattern_version` from their relations (the first value of
+/// each), the references `external_references` (`url`, their comment), the rest
+/// custom. `None` without a rule (an `x-misp-object`).
+fn rule(name: &str, parts: &[Part]) -> Option<(&'static str, Obj, bool)> {
+    let (natives, reference): (&[(&str, &str)], Option<&str>) = match name {
+        "sigma" => (
+            &[
+                ("comment", "description"),
+                ("sigma", "pattern"),
+                ("sigma-rule-name", "name"),
+            ],
+            Some("reference"),
+        ),
+        "suricata" => (
+            &[
+                ("comment", "description"),
+                ("suricata", "pattern"),
+                ("version", "pattern_version"),
+            ],
+            Some("ref"),
+        ),
+        _ => (
+            &[
+                ("comment", "description"),
+                ("version", "pattern_version"),
+                ("yara", "pattern"),
+                ("yara-rule-name", "name"),
+            ],
+            None,
+        ),
+    };
+    let mut props = Obj::new();
+    let mut references = Vec::new();
+    let mut custom = Groups::default();
+    for p in parts {
+        if Some(p.relation) == reference {
+            let mut r = json!({"source_name": "url", "url": p.value});
+            if let Some(c) = p.comment {
+                r["description"] = json!(c);
+            }
+            references.push(r);
+            continue;
+        }
+        match natives.iter().find(|(r, _)| *r == p.relation) {
+            Some((relation, property)) if !props.contains_key(*property) => {
+                if *relation == name {
+                    props.insert("pattern_type".into(), json!(p.kind));
+                }
+                props.insert((*property).into(), json!(p.value));
+            }
+            _ => custom
+                .0
+                .push((p.relation.to_string(), vec![p.value.to_string()])),
+        }
+    }
+    props.get("pattern")?;
+    // stix2's default, whatever the pattern language.
+    if !props.contains_key("pattern_version") {
+        props.insert("pattern_version".into(), json!("2.1"));
+    }
+    if !references.is_empty() {
+        props.insert("external_references".into(), Value::Array(references));
+    }
+    let mut merged = Groups::default();
+    merged.restore(custom);
+    merged.custom(&mut props);
+    Some(("indicator", props, true))
+}
+
+/// `geolocation` relation → `location` property, in misp-stix's order.
+const GEOLOCATION: [(&str, &str); 8] = [
+    ("address", "street_address"),
+    ("city", "city"),
+    ("countrycode", "country"),
+    ("latitude", "latitude"),
+    ("longitude", "longitude"),
+    ("region", "region"),
+    ("text", "description"),
+    ("zipcode", "postal_code"),
+];
+
+/// misp-stix's `geolocation`: a `location` (`precision` the `accuracy-radius` in
+/// metres when there are coordinates); a coordinate that is no decimal number stays
+/// custom with its other half. `None` when no place is left (no coordinates, country
+/// or region) or a coordinate is out of range: stix2 refuses it, misp-stix writes an
+/// `x-misp-object`.
+fn geolocation(mut all: Groups) -> Option<(&'static str, Obj, bool)> {
+    let repeated = all.split(None);
+    let mut kept = Groups::default();
+    let mut number = |all: &mut Groups, relation: &str| -> Option<f64> {
+        let value = all.first(relation)?;
+        match canonical_float(&value) {
+            Some(f) => Some(f),
+            None => {
+                all.pop(relation);
+                kept.0.push((relation.to_string(), vec![value]));
+                None
+            }
+        }
+    };
+    let halves = [all.has("latitude"), all.has("longitude")];
+    let latitude = number(&mut all, "latitude");
+    let longitude = number(&mut all, "longitude");
+    let radius = number(&mut all, "accuracy-radius");
+    if halves[0] != halves[1] && latitude.or(longitude).is_some() {
+        // stix2 refuses a decimal coordinate without its other half.
+        return None;
+    }
+    let mut props = Obj::new();
+    let coordinates = match (latitude, longitude) {
+        (Some(lat), Some(lon)) if all.has("latitude") && all.has("longitude") => {
+            if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+                return None;
+            }
+            Some((lat, lon))
+        }
+        _ => {
+            // A coordinate without its other half goes custom too.
+            for half in ["latitude", "longitude"] {
+                if let Some(v) = all.pop(half) {
+                    kept.0.push((half.to_string(), v));
+                }
+            }
+            None
+        }
+    };
+    if let (Some(r), Some(_)) = (radius, coordinates) {
+        let precision = r * 1000.0;
+        if precision.is_finite() {
+            all.pop("accuracy-radius");
+            props.insert("precision".into(), json!(precision));
+        }
+    }
+    for (relation, property) in GEOLOCATION {
+        if let Some(mut v) = all.pop(relation) {
+            let value = v.remove(0);
+            let value = match (relation, coordinates) {
+                ("latitude", Some((lat, _))) => json!(lat),
+                ("longitude", Some((_, lon))) => json!(lon),
+                _ => json!(value),
+            };
+            props.insert(property.into(), value);
+        }
+    }
+    if coordinates.is_none() && !props.contains_key("country") && !props.contains_key("region") {
+        return None;
+    }
+    all.restore(kept);
+    all.restore(repeated);
+    all.custom(&mut props);
+    Some(("location", props, false))
+}
+
+/// How misp-stix makes an `identity` of a MISP object of a template
+/// (`_parse_employee_object`, `_parse_organization_object`, `_parse_person_object`).
+struct IdentityTemplate {
+    class: &'static str,
+    /// The relations a native property holds one value of.
+    single: &'static [&'static str],
+    /// The relations joined into the name when there is no `full-name`.
+    name_parts: &'static [&'static str],
+    /// relation → property: one value (a single relation) or the list.
+    natives: &'static [(&'static str, &'static str)],
+    /// The relations of `contact_information` (`relation: v1; v2`, joined by ` / `).
+    contact: &'static [&'static str],
+    /// The attachment relation, custom with its content (`{"value", "data"}`).
+    data: Option<&'static str>,
+}
+
+const EMPLOYEE: IdentityTemplate = IdentityTemplate {
+    class: "individual",
+    single: &["first-name", "full-name", "last-name", "text"],
+    name_parts: &["first-name", "last-name"],
+    natives: &[
+        ("employee-type", "roles"),
+        ("full-name", "name"),
+        ("text", "description"),
+    ],
+    contact: &["email-address"],
+    data: None,
+};
+
+const ORGANIZATION: IdentityTemplate = IdentityTemplate {
+    class: "organization",
+    single: &["description", "name"],
+    name_parts: &[],
+    natives: &[
+        ("description", "description"),
+        ("name", "name"),
+        ("role", "roles"),
+    ],
+    contact: &["address", "e-mail", "fax-number", "phone-number"],
+    data: None,
+};
+
+const PERSON: IdentityTemplate = IdentityTemplate {
+    class: "individual",
+    single: &[
+        "first-name",
+        "full-name",
+        "last-name",
+        "middle-name",
+        "text",
+    ],
+    name_parts: &["first-name", "middle-name", "last-name"],
+    natives: &[
+        ("full-name", "name"),
+        ("text", "description"),
+        ("role", "roles"),
+    ],
+    contact: &["address", "e-mail", "fax-number", "phone-number"],
+    data: None,
+};
+
+const LEGAL_ENTITY: IdentityTemplate = IdentityTemplate {
+    class: "organization",
+    single: &["name", "text"],
+    name_parts: &[],
+    natives: &[
+        ("business", "sectors"),
+        ("name", "name"),
+        ("text", "description"),
+    ],
+    contact: &["phone-number", "website"],
+    data: Some("logo"),
+};
+
+const NEWS_AGENCY: IdentityTemplate = IdentityTemplate {
+    class: "organization",
+    single: &["name"],
+    name_parts: &[],
+    natives: &[("name", "name")],
+    contact: &["address", "e-mail", "fax-number", "phone-number", "link"],
+    data: Some("attachment"),
+};
+
+/// The `identity` of an object of an identity template; `None` without a name (stix2
+/// refuses it: misp-stix writes an `x-misp-object`).
+fn identity(
+    parts: &[Part],
+    mut all: Groups,
+    t: &IdentityTemplate,
+) -> Option<(&'static str, Obj, bool)> {
+    if let Some(relation) = t.data {
+        all.pop(relation);
+    }
+    let repeated = all.split(Some(t.single));
+    let mut props = Obj::new();
+    props.insert("identity_class".into(), json!(t.class));
+    if !t.name_parts.is_empty() && !all.has("full-name") {
+        let name: Vec<String> = t
+            .name_parts
+            .iter()
+            .filter_map(|r| all.pop(r).map(|mut v| v.remove(0)))
+            .collect();
+        if !name.is_empty() {
+            props.insert("name".into(), json!(name.join(" ")));
+        }
+    }
+    for (relation, property) in t.natives {
+        if let Some(mut v) = all.pop(relation) {
+            let value = if t.single.contains(relation) {
+                json!(v.remove(0))
+            } else {
+                json!(v)
+            };
+            props.insert((*property).into(), value);
+        }
+    }
+    let contact: Vec<String> = t
+        .contact
+        .iter()
+        .filter_map(|r| all.pop(r).map(|v| format!("{r}: {}", v.join("; "))))
+        .collect();
+    if !contact.is_empty() {
+        props.insert("contact_information".into(), json!(contact.join(" / ")));
+    }
+    all.restore(repeated);
+    all.custom(&mut props);
+    if let Some(relation) = t.data {
+        attachment_custom(parts, relation, &mut props);
+    }
+    props.get("name")?;
+    Some(("identity", props, false))
 }
 
 /// The SDO misp-stix writes for an object of a template that is no observable:
@@ -2896,41 +4223,14 @@ pub(crate) fn sdo(name: &str, parts: &[Part]) -> Option<(&'static str, Obj, bool
             }
             Some(("attack-pattern", props, true))
         }
-        "employee" => {
-            let repeated = all.split(Some(&["first-name", "full-name", "last-name", "text"]));
-            let mut props = Obj::new();
-            props.insert("identity_class".into(), json!("individual"));
-            if !all.has("full-name") {
-                let name: Vec<String> = ["first-name", "last-name"]
-                    .iter()
-                    .filter_map(|r| all.pop(r).map(|mut v| v.remove(0)))
-                    .collect();
-                if !name.is_empty() {
-                    props.insert("name".into(), json!(name.join(" ")));
-                }
-            }
-            if let Some(v) = all.pop("employee-type") {
-                props.insert("roles".into(), json!(v));
-            }
-            if let Some(mut v) = all.pop("full-name") {
-                props.insert("name".into(), json!(v.remove(0)));
-            }
-            if let Some(mut v) = all.pop("text") {
-                props.insert("description".into(), json!(v.remove(0)));
-            }
-            if let Some(v) = all.pop("email-address") {
-                props.insert(
-                    "contact_information".into(),
-                    json!(format!("email-address: {}", v.join("; "))),
-                );
-            }
-            all.restore(repeated);
-            all.custom(&mut props);
-            if !props.contains_key("name") {
-                return None;
-            }
-            Some(("identity", props, false))
-        }
+        "employee" => identity(parts, all, &EMPLOYEE),
+        "organization" => identity(parts, all, &ORGANIZATION),
+        "person" => identity(parts, all, &PERSON),
+        "legal-entity" => identity(parts, all, &LEGAL_ENTITY),
+        "news-agency" => identity(parts, all, &NEWS_AGENCY),
+        "script" => script(parts, all),
+        "sigma" | "suricata" | "yara" => rule(name, parts),
+        "geolocation" => geolocation(all),
         "course-of-action" => {
             let repeated = all.split(None);
             let mut props = Obj::new();
@@ -2948,4 +4248,202 @@ pub(crate) fn sdo(name: &str, parts: &[Part]) -> Option<(&'static str, Obj, bool
         }
         _ => None,
     }
+}
+
+/// The relations of a `pe` object a native property of `windows-pebinary-ext` holds one
+/// value of (misp-stix's `pe_object_single_fields`).
+const PE_SINGLE: [&str; 4] = ["entrypoint-address", "imphash", "number-sections", "type"];
+/// `pe` relation → `windows-pebinary-ext` property, in misp-stix's order.
+const PE_FEATURES: [(&str, &str); 3] = [
+    ("imphash", "imphash"),
+    ("number-sections", "number_of_sections"),
+    ("type", "pe_type"),
+];
+/// `pe` relation → property of the extension's `optional_header`.
+const PE_HEADER: [(&str, &str); 1] = [("entrypoint-address", "address_of_entry_point")];
+/// The `pe` relations of integer properties: a value that is no decimal integer stays
+/// custom, as misp-stix keeps it verbatim.
+const PE_INTEGERS: [&str; 2] = ["number-sections", "entrypoint-address"];
+/// `pe-section` relation → property of a `windows-pe-section`, in misp-stix's order.
+const PE_SECTION: [(&str, &str); 3] = [
+    ("entropy", "entropy"),
+    ("name", "name"),
+    ("size-in-bytes", "size"),
+];
+/// The hashes of a section's `hashes` (misp-stix's `file_hash_main_types`).
+const PE_SECTION_HASHES: [&str; 12] = [
+    "md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha3-224", "sha3-256", "sha3-384",
+    "sha3-512", "ssdeep", "tlsh",
+];
+/// The hashes a section's pattern compares as hashes (misp-stix's
+/// `pe_section_hash_types`: the first nine a file's pattern compares); the others are
+/// compared as custom properties.
+const PE_SECTION_PATTERN_HASHES: usize = 9;
+/// The pattern path of the extension.
+const PE_PATH: &str = "file:extensions.'windows-pebinary-ext'";
+
+/// A decimal number as a STIX float property holds it (misp-stix's
+/// `_is_canonical_float`: digits, an optional fraction and exponent, finite).
+fn canonical_float(value: &str) -> Option<f64> {
+    let unsigned = value.strip_prefix(['+', '-']).unwrap_or(value);
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(i) => (&unsigned[..i], Some(&unsigned[i + 1..])),
+        None => (unsigned, None),
+    };
+    let (whole, fraction) = match mantissa.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (mantissa, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let exponent_ok = exponent.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)));
+    if !digits(whole) || !fraction.is_none_or(digits) || !exponent_ok {
+        return None;
+    }
+    value.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+/// The `windows-pebinary-ext` misp-stix builds from a `pe` object and the `pe-section`
+/// objects it includes (in its references' order), and the pattern comparisons of
+/// their attributes that go into the pattern. `None` when misp-stix cannot build it
+/// (a section without a name, a section hash that is not one of its algorithm): then
+/// misp-stix leaves the sections as custom objects.
+pub(crate) fn pe_extension(pe: &[Part], sections: &[Vec<Part>]) -> Option<(Obj, Vec<String>)> {
+    let (mut all, mut ids) = groups(pe);
+    let mut ext = Obj::new();
+    let repeated = all.split(Some(&PE_SINGLE));
+    let mut kept = Groups::default();
+    for (relation, property) in PE_FEATURES {
+        if PE_INTEGERS.contains(&relation) {
+            all.convert_first(relation, property, &mut ext, &mut kept, |v| {
+                canonical_int(v).map(Value::from)
+            });
+        } else if let Some(mut v) = all.pop(relation) {
+            ext.insert(property.into(), json!(v.remove(0)));
+        }
+    }
+    let mut header = Obj::new();
+    for (relation, property) in PE_HEADER {
+        all.convert_first(relation, property, &mut header, &mut kept, |v| {
+            canonical_int(v).map(Value::from)
+        });
+    }
+    if !header.is_empty() {
+        ext.insert("optional_header".into(), Value::Object(header));
+    }
+    all.restore(kept);
+    all.restore(repeated);
+    all.custom(&mut ext);
+    let mut parts = Vec::new();
+    let repeated = ids.split(Some(&PE_SINGLE));
+    for (relation, property) in PE_FEATURES {
+        if let Some(mut v) = ids.pop(relation) {
+            parts.push(format!("{PE_PATH}.{property} = '{}'", v.remove(0)));
+        }
+    }
+    for (relation, property) in PE_HEADER {
+        if let Some(mut v) = ids.pop(relation) {
+            parts.push(format!(
+                "{PE_PATH}.optional_header.{property} = '{}'",
+                v.remove(0)
+            ));
+        }
+    }
+    ids.restore(repeated);
+    ids.custom_pattern_after(&format!("{PE_PATH}."), &mut parts);
+    let mut stix_sections = Vec::new();
+    for (index, section) in sections.iter().enumerate() {
+        stix_sections.push(Value::Object(pe_section(section)?));
+        parts.extend(pe_section_pattern(section, index));
+    }
+    if !stix_sections.is_empty() {
+        ext.insert("sections".into(), Value::Array(stix_sections));
+    }
+    Some((ext, parts))
+}
+
+/// A `windows-pe-section` of a `pe-section` object: every relation single, the
+/// further values and the relations without a property custom.
+fn pe_section(section: &[Part]) -> Option<Obj> {
+    let (mut all, _) = groups(section);
+    let repeated = all.split(None);
+    let mut props = Obj::new();
+    let mut kept = Groups::default();
+    for (relation, property) in PE_SECTION {
+        all.convert_first(
+            relation,
+            property,
+            &mut props,
+            &mut kept,
+            |v| match relation {
+                "entropy" => canonical_float(v).map(Value::from),
+                "size-in-bytes" => canonical_int(v).map(Value::from),
+                _ => Some(json!(v)),
+            },
+        );
+    }
+    // stix2 requires a section's name.
+    props.get("name")?;
+    let mut hashes = Obj::new();
+    for relation in PE_SECTION_HASHES {
+        if let Some(mut v) = all.pop(relation) {
+            // misp-stix fails on a hash that is not one of its algorithm.
+            let (name, value) = file_hash(relation, &v.remove(0))?;
+            hashes.insert(sco_hash_key(name).into(), json!(value));
+        }
+    }
+    if !hashes.is_empty() {
+        props.insert("hashes".into(), Value::Object(hashes));
+    }
+    all.restore(kept);
+    all.restore(repeated);
+    all.custom(&mut props);
+    Some(props)
+}
+
+/// The pattern comparisons of the section at `index` of the extension.
+fn pe_section_pattern(section: &[Part], index: usize) -> Vec<String> {
+    let (_, mut ids) = groups(section);
+    let path = format!("{PE_PATH}.sections[{index}]");
+    let repeated = ids.split(None);
+    let mut parts = Vec::new();
+    for (relation, property) in PE_SECTION {
+        if let Some(mut v) = ids.pop(relation) {
+            parts.push(format!("{path}.{property} = '{}'", v.remove(0)));
+        }
+    }
+    for relation in &FILE_PATTERN_HASHES[..PE_SECTION_PATTERN_HASHES] {
+        let Some(value) = pattern_hash(&ids, relation) else {
+            continue;
+        };
+        let Some((name, _)) = crate::to_stix::hash_name(relation) else {
+            continue;
+        };
+        // misp-stix checks the algorithms the stix2 library names without a dash
+        // (MD5, SSDEEP); a value that fails stays a custom comparison.
+        if !name.contains('-') && check_hash(relation, &value).is_err() {
+            continue;
+        }
+        ids.pop(relation);
+        parts.push(format!("{path}.hashes.{} = '{value}'", quote_segment(name)));
+    }
+    ids.restore(repeated);
+    ids.custom_pattern_after(&format!("{path}."), &mut parts);
+    parts
+}
+
+/// A `pe` object no `file` includes: misp-stix's `file--<pe uuid>` named after the
+/// original (else the internal) file name, with the extension.
+pub(crate) fn pe_file(uuid: &str, pe: &[Part], sections: &[Vec<Part>]) -> Option<Observable> {
+    let (ext, parts) = pe_extension(pe, sections)?;
+    let name = ["x_misp_original_filename", "x_misp_internal_filename"]
+        .iter()
+        .find_map(|k| ext.get(*k).cloned())
+        .unwrap_or_else(|| json!(""));
+    let mut props = Obj::new();
+    props.insert("name".into(), name);
+    props.insert(
+        "extensions".into(),
+        json!({"windows-pebinary-ext": Value::Object(ext)}),
+    );
+    Some(observable("file", uuid, props, parts))
 }

@@ -24,6 +24,8 @@ use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use accord_stix::types::SCO_TYPES;
+
 use crate::error::{MispError, Rule};
 
 /// misp-stix's namespace for the UUIDv5 of relationships (`abstract.py`, `_UUIDv4`).
@@ -98,6 +100,10 @@ pub fn event_to_stix(event: &Value, position: usize) -> Result<Converted, MispEr
         out: Vec::new(),
         refs: Vec::new(),
         relationships: Vec::new(),
+        references: Vec::new(),
+        identities: HashSet::new(),
+        sighting_identities: Vec::new(),
+        to_parse: HashSet::new(),
         markings: Vec::new(),
         skipped: Vec::new(),
         custom: Vec::new(),
@@ -117,6 +123,7 @@ pub fn event_to_stix(event: &Value, position: usize) -> Result<Converted, MispEr
                     "created": ms(timestamp), "modified": ms(timestamp),
                     "name": name, "identity_class": "organization"
                 }));
+                c.identities.insert(id.clone());
                 c.identity = Some(id);
             }
         }
@@ -135,8 +142,12 @@ pub fn event_to_stix(event: &Value, position: usize) -> Result<Converted, MispEr
     for (n, attribute) in attributes.iter().enumerate() {
         c.attribute(attribute, n, timestamp);
     }
-    for (n, object) in objects.iter().enumerate() {
-        c.object(object, n, timestamp);
+    convert_objects(&mut c, &objects, timestamp);
+    let published = map.get("published").is_some_and(truthy)
+        && map.get("publish_timestamp").is_some_and(truthy);
+    let container = if published { "report" } else { "grouping" };
+    for report in list(map, "EventReport") {
+        c.event_report(report, &objects, timestamp, &format!("{container}--{uuid}"));
     }
     // Event galaxies, then tags (those naming a converted cluster are not labels).
     let mut galaxy_tags = HashSet::new();
@@ -155,8 +166,6 @@ pub fn event_to_stix(event: &Value, position: usize) -> Result<Converted, MispEr
         .collect();
     let markings = c.tags(&tags, &mut labels);
     c.flush_relationships();
-    let published = map.get("published").is_some_and(truthy)
-        && map.get("publish_timestamp").is_some_and(truthy);
     let mut report = Obj::new();
     let name = map
         .get("info")
@@ -212,6 +221,7 @@ pub fn event_to_stix(event: &Value, position: usize) -> Result<Converted, MispEr
     if !markings.is_empty() {
         report.insert("object_marking_refs".into(), json!(markings));
     }
+    head.append(&mut c.sighting_identities);
     head.push(Value::Object(report));
     head.append(&mut c.out);
     for tlp in &c.markings {
@@ -272,11 +282,36 @@ struct Conversion {
     refs: Vec<String>,
     seen_refs: HashSet<String>,
     relationships: Vec<(String, &'static str, String, i64)>,
+    /// The identities converted (the event's creator, the organisations of sightings).
+    identities: HashSet<String>,
+    /// The identities of the sightings' organisations that are not the creator's.
+    sighting_identities: Vec<Value>,
+    /// The references of MISP objects, resolved once every object is converted.
+    references: Vec<Reference>,
+    /// The uuids of the objects misp-stix sets aside to convert after the others (a
+    /// `pe`, its sections, a `file` including a `pe`, …) as far as the conversion has
+    /// gone: a reference to one of them is no relationship (misp-stix).
+    to_parse: HashSet<String>,
     markings: Vec<Tlp>,
     skipped: Vec<MispError>,
     custom: Vec<(String, String)>,
     /// Cluster uuid → the STIX id it was converted to (each cluster once per event).
     clusters: HashMap<String, String>,
+}
+
+/// A MISP object reference (`ObjectReference`) waiting for its target.
+struct Reference {
+    /// The object the reference is of, as converted.
+    source: String,
+    /// The uuid it refers to (misp-stix: the first object of the event whose id
+    /// holds it).
+    target: String,
+    kind: String,
+    /// `relationship--<the reference's uuid>`, when it has one.
+    id: Option<String>,
+    time: i64,
+    /// The MISP object, for the message when the target is not in the event.
+    object: String,
 }
 
 /// A converted observable: the SCOs and the pattern.
@@ -369,6 +404,7 @@ impl Conversion {
             tags,
             comment,
             galaxies: list(a, "Galaxy"),
+            sightings: list(a, "Sighting"),
             first_seen: a.get("first_seen").and_then(Value::as_str),
             last_seen: a.get("last_seen").and_then(Value::as_str),
             object: false,
@@ -446,6 +482,7 @@ impl Conversion {
             self.relationships.push((ind_id.clone(), kind, g, a.time));
         }
         self.push(Value::Object(ind));
+        self.sightings(a, &[ind_id]);
     }
 
     fn observable_attribute(&mut self, a: &Attr, obs: Observable, to_ids: bool) {
@@ -523,7 +560,11 @@ impl Conversion {
                 ind.insert("object_marking_refs".into(), json!(markings));
             }
             self.push(Value::Object(ind));
-            self.relationships.push((ind_id, "based-on", od_id, a.time));
+            self.relationships
+                .push((ind_id.clone(), "based-on", od_id.clone(), a.time));
+            self.sightings(a, &[od_id, ind_id]);
+        } else {
+            self.sightings(a, &[od_id]);
         }
     }
 
@@ -599,14 +640,24 @@ impl Conversion {
             self.relationships.push((id.clone(), kind, g, a.time));
         }
         self.push(Value::Object(o));
+        self.sightings(a, &[id]);
     }
 
     /// The galaxies of an attribute: the ids of their clusters, and the tags naming them.
     fn attribute_galaxies(&mut self, a: &Attr) -> (Vec<String>, HashSet<String>) {
+        self.galaxies_of(&a.galaxies, a.time)
+    }
+
+    /// Convert galaxies: the ids of their clusters (each once), and the tags naming them.
+    fn galaxies_of(&mut self, galaxies: &[&Value], time: i64) -> (Vec<String>, HashSet<String>) {
         let mut tags = HashSet::new();
-        let mut ids = Vec::new();
-        for galaxy in &a.galaxies {
-            ids.extend(self.galaxy(galaxy, a.time, &mut tags));
+        let mut ids: Vec<String> = Vec::new();
+        for galaxy in galaxies {
+            for id in self.galaxy(galaxy, time, &mut tags) {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
         }
         for id in &ids {
             self.add_ref(id);
@@ -713,23 +764,39 @@ impl Conversion {
         ids
     }
 
-    fn object(&mut self, value: &Value, n: usize, event_time: i64) {
+    /// Convert a MISP object. `pe` is the `pe` object a `file` includes, `sections`
+    /// the `pe-section` objects that `pe` (or this object, a `pe`) includes
+    /// (misp-stix's `windows-pebinary-ext`). Whether the extension was built (the
+    /// sections are then converted with it).
+    fn object(
+        &mut self,
+        value: &Value,
+        n: usize,
+        event_time: i64,
+        pe: Option<&Obj>,
+        sections: &[&Obj],
+    ) -> bool {
         let label = format!("object #{n}");
         let Some(o) = value.as_object() else {
-            return self.skip(label, "Object", Rule::Type, "an object is a JSON object");
+            self.skip(label, "Object", Rule::Type, "an object is a JSON object");
+            return false;
         };
         let uuid = match required_uuid(o, &self.event, Some(&label)) {
             Ok(u) => u,
-            Err(e) => return self.skipped.push(e),
+            Err(e) => {
+                self.skipped.push(e);
+                return false;
+            }
         };
         let item = format!("object {uuid}");
         let Some(name) = o.get("name").and_then(Value::as_str) else {
-            return self.skip(
+            self.skip(
                 item,
                 "name",
                 Rule::Required,
                 "an object needs a 'name' (its template)",
             );
+            return false;
         };
         let meta = o
             .get("meta-category")
@@ -739,69 +806,24 @@ impl Conversion {
             Some(v) => match seconds(v) {
                 Some(t) => t,
                 None => {
-                    return self.skip(item, "timestamp", Rule::Timestamp, "not seconds since 1970")
+                    self.skip(item, "timestamp", Rule::Timestamp, "not seconds since 1970");
+                    return false;
                 }
             },
             None => event_time,
         };
-        let mut attributes = Vec::new();
-        for (k, a) in list(o, "Attribute").iter().enumerate() {
-            let Some(am) = a.as_object() else {
-                return self.skip(
-                    item,
-                    &format!("Attribute[{k}]"),
-                    Rule::Type,
-                    "an attribute is a JSON object",
-                );
-            };
-            let relation = am
-                .get("object_relation")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let Some(v) = am.get("value").and_then(scalar_text) else {
-                return self.skip(
-                    item,
-                    &format!("Attribute[{k}].value"),
-                    Rule::Required,
-                    "an attribute needs a 'value'",
-                );
-            };
-            let a_uuid = am
-                .get("uuid")
-                .and_then(Value::as_str)
-                .and_then(|u| Uuid::parse_str(u).ok())
-                .map(|u| u.hyphenated().to_string());
-            attributes.push(ObjAttr {
-                relation: relation.to_string(),
-                value: v,
-                uuid: a_uuid,
-                to_ids: am.get("to_ids").is_some_and(truthy),
-                in_pattern: am.get("to_ids").map_or_else(
-                    || default_to_ids(am.get("type").and_then(Value::as_str).unwrap_or_default()),
-                    truthy,
-                ),
-                raw: am,
-            });
-        }
+        let attributes = match object_attributes(o) {
+            Ok(a) => a,
+            Err((property, rule, message)) => {
+                self.skip(item, &property, rule, message);
+                return false;
+            }
+        };
         let labels = vec![
             json!(format!("misp:name=\"{}\"", name.replace('|', "-"))),
             json!(format!("misp:meta-category=\"{meta}\"")),
         ];
-        let parts: Vec<crate::objects::Part> = attributes
-            .iter()
-            .map(|a| crate::objects::Part {
-                relation: &a.relation,
-                value: &a.value,
-                uuid: a.uuid.as_deref(),
-                kind: a
-                    .raw
-                    .get("type")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default(),
-                data: a.raw.get("data").and_then(Value::as_str),
-                in_pattern: a.in_pattern,
-            })
-            .collect();
+        let parts = parts_of(&attributes);
         // misp-stix: the tags of an object's attributes, each once, in order.
         let mut tags: Vec<String> = Vec::new();
         for a in &attributes {
@@ -811,7 +833,17 @@ impl Conversion {
                 }
             }
         }
-        if let Some((stix_type, props, kill_chain)) = crate::objects::sdo(name, &parts) {
+        // misp-stix: the galaxies of the object's attributes (merged by galaxy type)
+        // are clusters the object relates to; their tags are no labels.
+        let galaxies = object_galaxies(&attributes);
+        let (galaxy_ids, galaxy_tags) =
+            self.galaxies_of(&galaxies.iter().collect::<Vec<_>>(), time);
+        tags.retain(|t| !galaxy_tags.contains(t));
+        let sdo = match name {
+            "annotation" => crate::objects::annotation(&parts, self.annotated(o)),
+            _ => crate::objects::sdo(name, &parts),
+        };
+        if let Some((stix_type, props, kill_chain)) = sdo {
             let id = format!("{stix_type}--{uuid}");
             let mut v = Obj::new();
             insert_head(&mut v, stix_type, &id, self.identity.as_deref(), time);
@@ -824,17 +856,81 @@ impl Conversion {
             let mut labels = labels;
             let markings = self.tags(&tags, &mut labels);
             v.insert("labels".into(), Value::Array(labels));
+            if stix_type == "indicator" {
+                v.insert("valid_from".into(), json!(s(time)));
+            }
+            // misp-stix: a location is described by the object's comment, unless
+            // its `text` says otherwise.
+            if let Some(c) = o
+                .get("comment")
+                .and_then(Value::as_str)
+                .filter(|c| stix_type == "location" && !c.is_empty())
+            {
+                v.insert("description".into(), json!(c));
+            }
             v.extend(props);
             if !markings.is_empty() {
                 v.insert("object_marking_refs".into(), json!(markings));
             }
             self.push(Value::Object(v));
-            return;
+            self.object_sightings(&attributes, std::slice::from_ref(&id), time);
+            if matches!(stix_type, "note" | "location") {
+                // misp-stix: an annotation's references are its object_refs; a
+                // location's are not read.
+                self.galaxy_links(&id, &galaxy_ids, time);
+            } else {
+                self.object_links(o, &uuid, &id, &galaxy_ids, time);
+            }
+            return false;
         }
-        let native = crate::objects::convert(name, &uuid, &parts);
+        // The objects this one includes: their attributes (an unreadable one is left
+        // out, as misp-stix cannot read it either).
+        let pe_attributes = pe.and_then(|p| object_attributes(p).ok());
+        let section_attributes: Vec<Vec<ObjAttr>> = sections
+            .iter()
+            .filter_map(|s| object_attributes(s).ok())
+            .collect();
+        let section_parts: Vec<Vec<crate::objects::Part>> =
+            section_attributes.iter().map(|a| parts_of(a)).collect();
+        let included_ids = pe_attributes
+            .iter()
+            .chain(section_attributes.iter())
+            .flatten()
+            .any(|a| a.to_ids);
+        let mut built = false;
+        let native = match (name, &pe_attributes) {
+            ("pe", _) => crate::objects::pe_file(&uuid, &parts, &section_parts).map(|obs| {
+                built = true;
+                Ok(obs)
+            }),
+            ("registry-key", _) if !section_parts.is_empty() => {
+                built = true;
+                Some(Ok(crate::objects::registry_key_with_values(
+                    &uuid,
+                    &parts,
+                    &section_parts,
+                )))
+            }
+            ("registry-key-value", _) => {
+                Some(Ok(crate::objects::registry_value_alone(&uuid, &parts)))
+            }
+            ("file", Some(pe_attributes)) => {
+                let mut native = crate::objects::convert(name, &uuid, &parts);
+                if let Some(Ok(obs)) = &mut native {
+                    let extension =
+                        crate::objects::pe_extension(&parts_of(pe_attributes), &section_parts);
+                    if let Some((ext, pattern)) = extension {
+                        extend_file(obs, ext, &pattern);
+                        built = true;
+                    }
+                }
+                native
+            }
+            _ => crate::objects::convert(name, &uuid, &parts),
+        };
         match native {
             Some(Ok(obs)) => {
-                let to_ids = attributes.iter().any(|a| a.to_ids);
+                let to_ids = attributes.iter().any(|a| a.to_ids) || (built && included_ids);
                 let attr = Attr {
                     uuid: &uuid,
                     kind: name,
@@ -848,11 +944,14 @@ impl Conversion {
                         .and_then(Value::as_str)
                         .filter(|c| !c.is_empty()),
                     galaxies: Vec::new(),
+                    sightings: object_sightings(&attributes),
                     first_seen: o.get("first_seen").and_then(Value::as_str),
                     last_seen: o.get("last_seen").and_then(Value::as_str),
                     object: true,
                 };
                 self.observable_attribute(&attr, obs, to_ids);
+                let source = format!("observed-data--{uuid}");
+                self.object_links(o, &uuid, &source, &galaxy_ids, time);
             }
             Some(Err((property, rule, message))) => self.skip(item, property, rule, &message),
             None => {
@@ -876,6 +975,9 @@ impl Conversion {
                                 m.insert(key.into(), v.clone());
                             }
                         }
+                        if m.get("type").and_then(Value::as_str) == Some("AS") {
+                            m.insert("value".into(), json!(a.value));
+                        }
                         // PyMISP gives an attribute without a category its type's default.
                         if !m.contains_key("category") {
                             if let Some(t) = a.raw.get("type").and_then(Value::as_str) {
@@ -889,6 +991,20 @@ impl Conversion {
                         }
                         if let Some(u) = &a.uuid {
                             m.insert("uuid".into(), json!(u));
+                        }
+                        // An attachment's or a sample's content (misp-stix keeps it).
+                        if let Some(d) = a
+                            .raw
+                            .get("data")
+                            .filter(|d| d.as_str().is_some_and(|s| !s.is_empty()))
+                        {
+                            m.insert("data".into(), d.clone());
+                        }
+                        // misp-stix: `(s)` is dropped from a relation.
+                        if let Some(r) = a.raw.get("object_relation").and_then(Value::as_str) {
+                            if r.contains("(s)") {
+                                m.insert("object_relation".into(), json!(r.replace("(s)", "")));
+                            }
                         }
                         Value::Object(m)
                     })
@@ -904,7 +1020,260 @@ impl Conversion {
                 x.insert("x_misp_meta_category".into(), json!(meta));
                 x.insert("x_misp_name".into(), json!(name));
                 self.push(Value::Object(x));
+                self.object_sightings(&attributes, std::slice::from_ref(&id), time);
+                self.object_links(o, &uuid, &id, &galaxy_ids, time);
             }
+        }
+        built
+    }
+
+    /// misp-stix's note of an event report: `abstract` its name, `content` its text,
+    /// `object_refs` what the attributes and objects the text mentions
+    /// (`@[attribute](uuid)`, `@[object](uuid)`) became, else the event's report or
+    /// grouping (`container`).
+    fn event_report(&mut self, report: &Value, objects: &[&Value], time: i64, container: &str) {
+        let Some(r) = report.as_object() else {
+            return;
+        };
+        let Some(uuid) = r
+            .get("uuid")
+            .and_then(Value::as_str)
+            .and_then(|u| Uuid::parse_str(u).ok())
+        else {
+            self.skip(
+                "event report".into(),
+                "uuid",
+                Rule::Uuid,
+                "an event report needs a valid 'uuid' (its STIX id)",
+            );
+            return;
+        };
+        let content = r.get("content").and_then(Value::as_str).unwrap_or_default();
+        let time = r.get("timestamp").and_then(seconds).unwrap_or(time);
+        let mut refs: Vec<String> = Vec::new();
+        for feature in ["attribute", "object"] {
+            for mentioned in report_mentions(content, feature) {
+                // An object's attribute stands for its object.
+                let owner = objects
+                    .iter()
+                    .filter_map(|o| o.as_object())
+                    .find(|o| {
+                        o.get("uuid").and_then(Value::as_str) == Some(mentioned)
+                            || list(o, "Attribute")
+                                .iter()
+                                .any(|a| a.get("uuid").and_then(Value::as_str) == Some(mentioned))
+                    })
+                    .and_then(|o| o.get("uuid").and_then(Value::as_str));
+                let ids = self.refs.iter().filter(|id| {
+                    let (kind, id_uuid) = id.split_once("--").unwrap_or_default();
+                    match owner {
+                        Some(o) => id_uuid == o,
+                        // An attribute's SCOs are not what a report mentioning it refers to.
+                        None => id_uuid == mentioned && !SCO_TYPES.contains(&kind),
+                    }
+                });
+                for id in ids {
+                    if !refs.contains(id) {
+                        refs.push(id.clone());
+                    }
+                }
+            }
+        }
+        if refs.is_empty() {
+            refs.push(container.to_string());
+        }
+        let mut o = Obj::new();
+        insert_head(
+            &mut o,
+            "note",
+            &format!("note--{}", uuid.hyphenated()),
+            self.identity.as_deref(),
+            time,
+        );
+        if let Some(name) = r.get("name").and_then(Value::as_str) {
+            o.insert("abstract".into(), json!(name));
+        }
+        o.insert("content".into(), json!(content));
+        o.insert("object_refs".into(), json!(refs));
+        o.insert("labels".into(), json!(["misp:data-layer=\"Event Report\""]));
+        self.push(Value::Object(o));
+    }
+
+    /// The relationships of a converted object (its STIX id `source`): to the clusters
+    /// of its attributes' galaxies, and its references.
+    fn object_links(&mut self, o: &Obj, uuid: &str, source: &str, galaxies: &[String], time: i64) {
+        self.galaxy_links(source, galaxies, time);
+        self.object_references(o, uuid, source, time);
+    }
+
+    fn galaxy_links(&mut self, source: &str, galaxies: &[String], time: i64) {
+        for g in galaxies {
+            let kind = relationship_type(source, g);
+            self.relationships
+                .push((source.to_string(), kind, g.clone(), time));
+        }
+    }
+
+    /// What an `annotation` object annotates (misp-stix): with a reference `annotates`,
+    /// the objects converted so far, of the types a note refers to, whose uuid one of
+    /// its references names.
+    fn annotated(&self, o: &Obj) -> Vec<String> {
+        let references: Vec<&Obj> = list(o, "ObjectReference")
+            .into_iter()
+            .filter_map(Value::as_object)
+            .collect();
+        let annotates = references
+            .iter()
+            .any(|r| r.get("relationship_type").and_then(Value::as_str) == Some("annotates"));
+        if !annotates {
+            return Vec::new();
+        }
+        let mut refs: Vec<String> = Vec::new();
+        for r in references {
+            let Some(target) = r.get("referenced_uuid").and_then(Value::as_str) else {
+                continue;
+            };
+            for id in &self.refs {
+                let (kind, id_uuid) = id.split_once("--").unwrap_or_default();
+                if id_uuid == target && NOTE_REFERENCE_TYPES.contains(&kind) && !refs.contains(id) {
+                    refs.push(id.clone());
+                }
+            }
+        }
+        refs
+    }
+
+    /// The references of a converted object (its STIX id `source`), but those to an
+    /// object misp-stix sets aside (a `pe`, a `pe-section`, …), which it converts with
+    /// the object that includes it.
+    fn object_references(&mut self, o: &Obj, uuid: &str, source: &str, time: i64) {
+        for reference in list(o, "ObjectReference") {
+            let Some(r) = reference.as_object() else {
+                continue;
+            };
+            let Some(target) = r.get("referenced_uuid").and_then(Value::as_str) else {
+                continue;
+            };
+            if self.to_parse.contains(target) {
+                continue;
+            }
+            let kind = r
+                .get("relationship_type")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            self.references.push(Reference {
+                source: source.to_string(),
+                target: target.to_string(),
+                kind: kind.to_string(),
+                id: r
+                    .get("uuid")
+                    .and_then(Value::as_str)
+                    .map(|u| format!("relationship--{u}")),
+                time: r.get("timestamp").and_then(seconds).unwrap_or(time),
+                object: uuid.to_string(),
+            });
+        }
+    }
+
+    /// The sightings of an object's attributes, of what the object became (`refs`).
+    fn object_sightings(&mut self, attributes: &[ObjAttr], refs: &[String], time: i64) {
+        let sightings = object_sightings(attributes);
+        self.sightings_of(&sightings, refs, time);
+    }
+
+    fn sightings(&mut self, a: &Attr, refs: &[String]) {
+        self.sightings_of(&a.sightings, refs, a.time);
+    }
+
+    /// misp-stix's sightings: a `sighting` (type 0) of what the attribute or object
+    /// became, `sighting_of_ref` the one object or the one that is no observed-data,
+    /// `observed_data_refs` the observed-data; a false positive (type 1) an `opinion`
+    /// (`strongly-disagree`) of them all; an expiration (type 2) nothing. The
+    /// sighting's organisation is an identity (`where_sighted_refs`, the opinion's
+    /// `x_misp_author_ref`). `time` when a sighting has no date.
+    fn sightings_of(&mut self, sightings: &[&Value], refs: &[String], time: i64) {
+        let Some(first) = refs.first() else {
+            return;
+        };
+        let (observed, others): (Vec<&String>, Vec<&String>) = refs
+            .iter()
+            .partition(|r| refs.len() > 1 && r.starts_with("observed-data--"));
+        let sighting_of = others.first().copied().unwrap_or(first);
+        for sighting in sightings {
+            let Some(s) = sighting.as_object() else {
+                continue;
+            };
+            let kind = match s.get("type") {
+                Some(Value::String(t)) => t.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => continue,
+            };
+            if kind != "0" && kind != "1" {
+                continue;
+            }
+            let Some(uuid) = s
+                .get("uuid")
+                .and_then(Value::as_str)
+                .and_then(|u| Uuid::parse_str(u).ok())
+            else {
+                self.skip(
+                    format!("sighting of {first}"),
+                    "uuid",
+                    Rule::Uuid,
+                    "a sighting needs a valid 'uuid' (its STIX id)",
+                );
+                continue;
+            };
+            let when = s.get("date_sighting").and_then(seconds).unwrap_or(time);
+            let organisation = s
+                .get("Organisation")
+                .and_then(Value::as_object)
+                .and_then(|o| {
+                    let org_uuid = o.get("uuid").and_then(Value::as_str)?;
+                    let name = o.get("name").and_then(Value::as_str)?;
+                    Some((format!("identity--{org_uuid}"), name.to_string()))
+                });
+            if let Some((id, name)) = &organisation {
+                if self.identities.insert(id.clone()) {
+                    self.sighting_identities.push(json!({
+                        "type": "identity", "spec_version": "2.1", "id": id,
+                        "created": ms(when), "modified": ms(when),
+                        "name": name, "identity_class": "organization"
+                    }));
+                }
+            }
+            let mut o = Obj::new();
+            let kind = if kind == "0" { "sighting" } else { "opinion" };
+            o.insert("type".into(), json!(kind));
+            o.insert("spec_version".into(), json!("2.1"));
+            o.insert("id".into(), json!(format!("{kind}--{}", uuid.hyphenated())));
+            o.insert("created".into(), json!(ms(when)));
+            o.insert("modified".into(), json!(ms(when)));
+            if kind == "sighting" {
+                if let Some(source) = s
+                    .get("source")
+                    .and_then(Value::as_str)
+                    .filter(|d| !d.is_empty())
+                {
+                    o.insert("description".into(), json!(source));
+                }
+                o.insert("sighting_of_ref".into(), json!(sighting_of));
+                if refs.len() > 1 {
+                    o.insert("observed_data_refs".into(), json!(observed));
+                }
+                if let Some((id, _)) = &organisation {
+                    o.insert("where_sighted_refs".into(), json!([id]));
+                }
+            } else {
+                o.insert("explanation".into(), json!("False positive Sighting"));
+                o.insert("opinion".into(), json!("strongly-disagree"));
+                o.insert("object_refs".into(), json!(refs));
+                if let Some((id, name)) = &organisation {
+                    o.insert("authors".into(), json!([name]));
+                    o.insert("x_misp_author_ref".into(), json!(id));
+                }
+            }
+            self.push(Value::Object(o));
         }
     }
 
@@ -926,24 +1295,410 @@ impl Conversion {
     }
 
     fn flush_relationships(&mut self) {
-        for (source, kind, target, time) in std::mem::take(&mut self.relationships) {
-            let id = format!(
-                "relationship--{}",
-                Uuid::new_v5(
-                    &RELATIONSHIP_NAMESPACE,
-                    format!("{source} - {kind} - {target}").as_bytes()
-                )
+        // misp-stix's target is the first id that holds the uuid: for a uuid, the
+        // first id of that uuid (one pass, not one per reference); for anything else
+        // (a reference to no uuid), a search.
+        let mut first_of: HashMap<&str, &String> = HashMap::new();
+        for id in &self.refs {
+            if let Some((_, u)) = id.split_once("--") {
+                first_of.entry(u).or_insert(id);
+            }
+        }
+        let targets: Vec<Option<String>> = self
+            .references
+            .iter()
+            .map(|reference| match Uuid::parse_str(&reference.target) {
+                Ok(u) if u.hyphenated().to_string() == reference.target => first_of
+                    .get(reference.target.as_str())
+                    .map(|id| (*id).clone()),
+                _ => self
+                    .refs
+                    .iter()
+                    .find(|r| r.contains(&reference.target))
+                    .cloned(),
+            })
+            .collect();
+        for (reference, target) in std::mem::take(&mut self.references)
+            .into_iter()
+            .zip(targets)
+        {
+            let Some(target) = target else {
+                let message = format!(
+                    "the reference '{}' to {}: no object converted from the event has that uuid (misp-stix leaves the reference out too)",
+                    reference.kind, reference.target
+                );
+                self.skip(
+                    format!("object {}", reference.object),
+                    "ObjectReference",
+                    Rule::Reference,
+                    &message,
+                );
+                continue;
+            };
+            let id = reference
+                .id
+                .unwrap_or_else(|| relationship_id(&reference.source, &reference.kind, &target));
+            self.push_relationship(
+                id,
+                &reference.source,
+                &reference.kind,
+                &target,
+                reference.time,
             );
-            let mut r = Obj::new();
-            r.insert("type".into(), json!("relationship"));
-            r.insert("spec_version".into(), json!("2.1"));
-            r.insert("id".into(), json!(id));
-            r.insert("created".into(), json!(ms(time)));
-            r.insert("modified".into(), json!(ms(time)));
-            r.insert("relationship_type".into(), json!(kind));
-            r.insert("source_ref".into(), json!(source));
-            r.insert("target_ref".into(), json!(target));
-            self.push(Value::Object(r));
+        }
+        for (source, kind, target, time) in std::mem::take(&mut self.relationships) {
+            let id = relationship_id(&source, kind, &target);
+            self.push_relationship(id, &source, kind, &target, time);
+        }
+    }
+
+    fn push_relationship(&mut self, id: String, source: &str, kind: &str, target: &str, time: i64) {
+        let mut r = Obj::new();
+        r.insert("type".into(), json!("relationship"));
+        r.insert("spec_version".into(), json!("2.1"));
+        r.insert("id".into(), json!(id));
+        r.insert("created".into(), json!(ms(time)));
+        r.insert("modified".into(), json!(ms(time)));
+        r.insert("relationship_type".into(), json!(kind));
+        r.insert("source_ref".into(), json!(source));
+        r.insert("target_ref".into(), json!(target));
+        self.push(Value::Object(r));
+    }
+}
+
+/// misp-stix's id of a relationship without a uuid of its own: a UUIDv5 of
+/// `"<source> - <type> - <target>"`.
+fn relationship_id(source: &str, kind: &str, target: &str) -> String {
+    format!(
+        "relationship--{}",
+        Uuid::new_v5(
+            &RELATIONSHIP_NAMESPACE,
+            format!("{source} - {kind} - {target}").as_bytes()
+        )
+    )
+}
+
+/// The attributes of a MISP object; the first that is not an object or has no value
+/// makes the object unreadable: (property, rule, message).
+fn object_attributes(o: &Obj) -> Result<Vec<ObjAttr<'_>>, (String, Rule, &'static str)> {
+    let mut attributes = Vec::new();
+    for (k, a) in list(o, "Attribute").iter().enumerate() {
+        let Some(am) = a.as_object() else {
+            return Err((
+                format!("Attribute[{k}]"),
+                Rule::Type,
+                "an attribute is a JSON object",
+            ));
+        };
+        let relation = am
+            .get("object_relation")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let Some(mut v) = am.get("value").and_then(scalar_text) else {
+            return Err((
+                format!("Attribute[{k}].value"),
+                Rule::Required,
+                "an attribute needs a 'value'",
+            ));
+        };
+        if am.get("type").and_then(Value::as_str) == Some("AS") {
+            // PyMISP gives misp-stix an AS without its `AS`, an asdot one as a number.
+            v = crate::objects::pymisp_as(&v);
+        }
+        let a_uuid = am
+            .get("uuid")
+            .and_then(Value::as_str)
+            .and_then(|u| Uuid::parse_str(u).ok())
+            .map(|u| u.hyphenated().to_string());
+        attributes.push(ObjAttr {
+            relation: relation.to_string(),
+            value: v,
+            uuid: a_uuid,
+            to_ids: am.get("to_ids").is_some_and(truthy),
+            in_pattern: am.get("to_ids").map_or_else(
+                || default_to_ids(am.get("type").and_then(Value::as_str).unwrap_or_default()),
+                truthy,
+            ),
+            raw: am,
+        });
+    }
+    Ok(attributes)
+}
+
+/// misp-stix's galaxies of an object's attributes: one per galaxy type, in the order
+/// the types first appear, with the clusters of every galaxy of that type (each once).
+fn object_galaxies(attributes: &[ObjAttr]) -> Vec<Value> {
+    let mut merged: Vec<Value> = Vec::new();
+    for galaxy in attributes.iter().flat_map(|a| list(a.raw, "Galaxy")) {
+        let Some(existing) = merged
+            .iter_mut()
+            .find(|g| g.get("type") == galaxy.get("type"))
+        else {
+            merged.push(galaxy.clone());
+            continue;
+        };
+        let clusters = list(galaxy.as_object().unwrap_or(&Obj::new()), "GalaxyCluster")
+            .into_iter()
+            .cloned()
+            .collect::<Vec<_>>();
+        if let Some(Value::Array(have)) = existing.get_mut("GalaxyCluster") {
+            for cluster in clusters {
+                if !have.iter().any(|c| c.get("uuid") == cluster.get("uuid")) {
+                    have.push(cluster);
+                }
+            }
+        }
+    }
+    merged
+}
+
+/// The types of what misp-stix lets an annotation's note refer to.
+const NOTE_REFERENCE_TYPES: [&str; 15] = [
+    "attack-pattern",
+    "campaign",
+    "course-of-action",
+    "identity",
+    "indicator",
+    "intrusion-set",
+    "malware",
+    "observed-data",
+    "report",
+    "threat-actor",
+    "tool",
+    "vulnerability",
+    "x-misp-attribute",
+    "x-misp-galaxy-cluster",
+    "x-misp-object",
+];
+
+/// The uuids an event report's text mentions as `@[feature](uuid)` or
+/// `@![feature](uuid)` (misp-stix's pattern: a lower-case hexadecimal uuid), in order.
+fn report_mentions<'a>(content: &'a str, feature: &str) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    let mut rest = content;
+    while let Some(at) = rest.find('@') {
+        let after = &rest[at + 1..];
+        rest = after;
+        let after = after.strip_prefix('!').unwrap_or(after);
+        let Some(after) = after
+            .strip_prefix('[')
+            .and_then(|a| a.strip_prefix(feature))
+            .and_then(|a| a.strip_prefix("]("))
+        else {
+            continue;
+        };
+        let Some(candidate) = after.get(..36) else {
+            continue;
+        };
+        let shape = candidate.char_indices().all(|(i, ch)| match i {
+            8 | 13 | 18 | 23 => ch == '-',
+            _ => ch.is_ascii_digit() || ('a'..='f').contains(&ch),
+        });
+        if shape && after[36..].starts_with(')') {
+            out.push(candidate);
+        }
+    }
+    out
+}
+
+/// The sightings of an object's attributes, in order.
+fn object_sightings<'a>(attributes: &[ObjAttr<'a>]) -> Vec<&'a Value> {
+    attributes
+        .iter()
+        .flat_map(|a| list(a.raw, "Sighting"))
+        .collect()
+}
+
+/// The attributes as the templates read them.
+fn parts_of<'a>(attributes: &'a [ObjAttr]) -> Vec<crate::objects::Part<'a>> {
+    attributes
+        .iter()
+        .map(|a| crate::objects::Part {
+            relation: &a.relation,
+            value: &a.value,
+            uuid: a.uuid.as_deref(),
+            kind: a
+                .raw
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+            data: a.raw.get("data").and_then(Value::as_str),
+            in_pattern: a.in_pattern,
+            comment: a
+                .raw
+                .get("comment")
+                .and_then(Value::as_str)
+                .filter(|c| !c.is_empty()),
+        })
+        .collect()
+}
+
+/// A file with the `windows-pebinary-ext` of the `pe` it includes: the extension on
+/// its `file` SCO, the extension's comparisons after the file's in the pattern.
+fn extend_file(obs: &mut Observable, ext: Obj, pattern: &[String]) {
+    if let Some(file) = obs.scos.first_mut().and_then(Value::as_object_mut) {
+        file.insert(
+            "extensions".into(),
+            json!({"windows-pebinary-ext": Value::Object(ext)}),
+        );
+    }
+    let inner = obs
+        .pattern
+        .strip_prefix('[')
+        .and_then(|p| p.strip_suffix(']'))
+        .unwrap_or_default();
+    let mut parts: Vec<&str> = Vec::new();
+    if !inner.is_empty() {
+        parts.push(inner);
+    }
+    parts.extend(pattern.iter().map(String::as_str));
+    obs.pattern = format!("[{}]", parts.join(" AND "));
+}
+
+/// misp-stix's relationship types of an object reference that includes a `pe` in a
+/// `file` or a `pe-section` in a `pe`.
+const PE_REFERENCES: [&str; 2] = ["includes", "included-in"];
+
+/// The uuids a MISP object's references include of template `name` (misp-stix's
+/// `_is_reference_included`: the reference names the template of the object it
+/// refers to).
+fn included_uuids<'a>(o: &'a Obj, name: &str) -> Vec<&'a str> {
+    referenced_uuids(o, name, &PE_REFERENCES)
+}
+
+/// The uuids a MISP object's references of one of `kinds` name, of template `name`.
+fn referenced_uuids<'a>(o: &'a Obj, name: &str, kinds: &[&str]) -> Vec<&'a str> {
+    list(o, "ObjectReference")
+        .into_iter()
+        .filter_map(Value::as_object)
+        .filter(|r| {
+            r.get("relationship_type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| kinds.contains(&t))
+                && r.get("Object")
+                    .and_then(|o| o.get("name"))
+                    .and_then(Value::as_str)
+                    == Some(name)
+        })
+        .filter_map(|r| r.get("referenced_uuid").and_then(Value::as_str))
+        .collect()
+}
+
+/// Convert the objects of an event in misp-stix's order: first every object but the
+/// `pe`, `pe-section` and `file` objects that include a `pe`, the `registry-key`
+/// objects that contain `registry-key-value` objects and those, and the annotations;
+/// then each such file with its pe and the pe's sections (one `file` with
+/// `windows-pebinary-ext`); then the pe no file included (a `file` of its own); then the
+/// sections no pe took (`x-misp-object`, as misp-stix); then each such registry key
+/// with its values, the values no key took (a key of one value); then the annotations.
+fn convert_objects(c: &mut Conversion, objects: &[&Value], timestamp: i64) {
+    let name_of = |v: &Value| v.get("name").and_then(Value::as_str).map(str::to_string);
+    let uuid_of = |v: &Value| v.get("uuid").and_then(Value::as_str).map(str::to_string);
+    // uuid → index, per template (the last of a uuid, as misp-stix's dictionaries).
+    let mut by_uuid: HashMap<(String, String), usize> = HashMap::new();
+    for (n, o) in objects.iter().enumerate() {
+        if let (Some(name), Some(uuid)) = (name_of(o), uuid_of(o)) {
+            by_uuid.insert((name, uuid), n);
+        }
+    }
+    let present = |name: &str, uuids: Vec<&str>| -> Vec<usize> {
+        uuids
+            .into_iter()
+            .filter_map(|u| by_uuid.get(&(name.to_string(), u.to_string())).copied())
+            .collect()
+    };
+    let deferred = |o: &Value| match name_of(o).as_deref() {
+        Some("pe" | "pe-section" | "annotation" | "registry-key-value") => true,
+        Some("registry-key") => o
+            .as_object()
+            .is_some_and(|m| !referenced_uuids(m, "registry-key-value", &["contains"]).is_empty()),
+        Some("file") => o
+            .as_object()
+            .is_some_and(|m| !included_uuids(m, "pe").is_empty()),
+        _ => false,
+    };
+    // misp-stix sets these aside as it meets them (a reference to one is no
+    // relationship).
+    for (n, object) in objects.iter().enumerate() {
+        if deferred(object) {
+            if let Some(u) = uuid_of(object) {
+                c.to_parse.insert(u);
+            }
+        }
+        if !deferred(object) {
+            c.object(object, n, timestamp, None, &[]);
+        }
+    }
+    let mut used = HashSet::new();
+    let as_objects = |indices: &[usize]| -> Vec<&Obj> {
+        indices
+            .iter()
+            .filter_map(|i| objects[*i].as_object())
+            .collect()
+    };
+    for (n, object) in objects.iter().enumerate() {
+        let Some(file) = object.as_object().filter(|_| deferred(object)) else {
+            continue;
+        };
+        if name_of(object).as_deref() != Some("file") {
+            continue;
+        }
+        let pes = present("pe", included_uuids(file, "pe"));
+        let [pe] = pes[..] else {
+            c.object(object, n, timestamp, None, &[]);
+            continue;
+        };
+        let Some(pe_object) = objects[pe].as_object() else {
+            continue;
+        };
+        let sections = present("pe-section", included_uuids(pe_object, "pe-section"));
+        used.insert(pe);
+        if c.object(
+            object,
+            n,
+            timestamp,
+            Some(pe_object),
+            &as_objects(&sections),
+        ) {
+            used.extend(sections);
+        }
+    }
+    // A container set aside (a pe no file included, a registry key) with the members
+    // it includes (sections) or contains (values), then the members none took.
+    let with_members = |c: &mut Conversion,
+                        used: &mut HashSet<usize>,
+                        (container, member, kinds): (&str, &str, &[&str])| {
+        for (n, object) in objects.iter().enumerate() {
+            if name_of(object).as_deref() != Some(container)
+                || used.contains(&n)
+                || !deferred(object)
+            {
+                continue;
+            }
+            let members = object
+                .as_object()
+                .map(|m| present(member, referenced_uuids(m, member, kinds)))
+                .unwrap_or_default();
+            if c.object(object, n, timestamp, None, &as_objects(&members)) {
+                used.extend(members);
+            }
+        }
+        for (n, object) in objects.iter().enumerate() {
+            if name_of(object).as_deref() == Some(member) && !used.contains(&n) {
+                c.object(object, n, timestamp, None, &[]);
+            }
+        }
+    };
+    with_members(c, &mut used, ("pe", "pe-section", &PE_REFERENCES));
+    with_members(
+        c,
+        &mut used,
+        ("registry-key", "registry-key-value", &["contains"]),
+    );
+    // Annotations last: they refer to what the others became.
+    for (n, object) in objects.iter().enumerate() {
+        if name_of(object).as_deref() == Some("annotation") {
+            c.object(object, n, timestamp, None, &[]);
         }
     }
 }
@@ -958,6 +1713,8 @@ struct Attr<'a> {
     tags: Vec<String>,
     comment: Option<&'a str>,
     galaxies: Vec<&'a Value>,
+    /// The MISP sightings (`Sighting`) of the attribute, or of the object's attributes.
+    sightings: Vec<&'a Value>,
     first_seen: Option<&'a str>,
     last_seen: Option<&'a str>,
     /// A MISP object: its indicator carries the TLP of its attributes' tags but not
@@ -1605,6 +2362,10 @@ fn relationship_type(source: &str, target: &str) -> &'static str {
         ) => "indicates",
         ("campaign", "attack-pattern" | "malware" | "tool") => "uses",
         ("campaign", "intrusion-set" | "threat-actor") => "attributed-to",
+        ("campaign", "identity" | "vulnerability") => "targets",
+        ("attack-pattern", "identity" | "location" | "vulnerability") => "targets",
+        ("attack-pattern", "tool") => "uses",
+        ("course-of-action", "attack-pattern" | "tool") => "mitigates",
         ("vulnerability", _) => "related-to",
         _ => "related-to",
     }
@@ -1785,7 +2546,7 @@ fn err(
 fn default_category(kind: &str) -> &'static str {
     match kind {
         "md5" | "sha1" | "sha256" | "sha512" | "sha224" | "sha384" | "filename" | "ssdeep"
-        | "imphash" | "authentihash" | "email-src" | "email-dst" | "email-subject"
+        | "tlsh" | "imphash" | "authentihash" | "email-src" | "email-dst" | "email-subject"
         | "email-reply-to" | "email-x-mailer" => "Payload delivery",
         k if k.starts_with("filename|") || k.starts_with("sha3-") => "Payload delivery",
         "vulnerability" | "link" | "attachment" => "External analysis",
@@ -1795,7 +2556,13 @@ fn default_category(kind: &str) -> &'static str {
         "github-username" => "Social network",
         "regkey" => "Persistence mechanism",
         "email" => "Social network",
-        "text" | "comment" | "other" => "Other",
+        "text" | "comment" | "other" | "float" | "counter" | "boolean" | "datetime" | "hex" => {
+            "Other"
+        }
+        "first-name" | "middle-name" | "last-name" | "full-name" | "phone-number"
+        | "nationality" | "passport-number" => "Person",
+        "target-email" => "Targeting data",
+        "cpe" => "External analysis",
         "iban" | "bic" | "btc" | "xmr" | "bank-account-nr" | "aba-rtn" | "bin" | "cc-number"
         | "prtn" | "dash" => "Financial fraud",
         _ => "Network activity",
@@ -1819,6 +2586,7 @@ fn default_to_ids(kind: &str) -> bool {
             | "imphash"
             | "authentihash"
             | "ssdeep"
+            | "tlsh"
             | "filename"
             | "ip-src"
             | "ip-dst"

@@ -147,6 +147,52 @@ fn a_bad_attribute_is_skipped_by_uuid_property_and_rule_and_the_rest_converted()
     );
 }
 
+/// An object reference becomes a relationship to the first object converted from its
+/// target (an attribute's observed-data here); one to nothing in the event is reported
+/// with rule misp-reference, and the rest is converted.
+#[test]
+fn object_references_are_relationships_and_a_dangling_one_is_reported() {
+    let mut e = event(
+        json!([{"uuid": "01ae0a21-c7ae-4c7f-b84b-b84a7ce53d1f", "type": "domain",
+        "value": "example.com", "category": "Network activity", "timestamp": "1603642920",
+        "to_ids": false}]),
+    );
+    e["Object"] = json!([{"name": "mutex", "meta-category": "misc", "timestamp": "1603642920",
+        "uuid": "b0f55591-6a63-4fbd-a169-064e64738d96",
+        "Attribute": [{"type": "text", "object_relation": "name", "value": "m", "to_ids": false,
+            "uuid": "c0f55591-6a63-4fbd-a169-064e64738d96"}],
+        "ObjectReference": [
+            {"referenced_uuid": "01ae0a21-c7ae-4c7f-b84b-b84a7ce53d1f",
+             "relationship_type": "communicates-with", "timestamp": "1603642950"},
+            {"uuid": "d0f55591-6a63-4fbd-a169-064e64738d96",
+             "referenced_uuid": "e0f55591-6a63-4fbd-a169-064e64738d96",
+             "relationship_type": "drops"}]}]);
+    let c = event_to_stix(&e, 0).unwrap();
+    let relationships: Vec<&Value> = c
+        .objects
+        .iter()
+        .filter(|o| o["type"] == "relationship")
+        .collect();
+    assert_eq!(relationships.len(), 1, "{relationships:#?}");
+    let r = relationships[0];
+    assert_eq!(
+        r["source_ref"],
+        "observed-data--b0f55591-6a63-4fbd-a169-064e64738d96"
+    );
+    assert_eq!(
+        r["target_ref"],
+        "observed-data--01ae0a21-c7ae-4c7f-b84b-b84a7ce53d1f"
+    );
+    assert_eq!(r["relationship_type"], "communicates-with");
+    assert_eq!(r["created"], "2020-10-25T16:22:30.000Z");
+    assert_eq!(c.skipped.len(), 1);
+    assert_eq!(c.skipped[0].rule, Rule::Reference);
+    assert_eq!(
+        c.skipped[0].item.as_deref(),
+        Some("object b0f55591-6a63-4fbd-a169-064e64738d96")
+    );
+}
+
 #[test]
 fn an_event_without_uuid_or_timestamp_is_refused() {
     let mut e = event(json!([]));
@@ -267,6 +313,50 @@ const TYPES: &[&str] = &[
     "hostname|port",
 ];
 
+/// Templates whose conversion reads other objects, numbers, coordinates or contents.
+const OBJECT_TEMPLATES: [&str; 14] = [
+    "registry-key",
+    "registry-key-value",
+    "file",
+    "pe",
+    "pe-section",
+    "netflow",
+    "geolocation",
+    "lnk",
+    "image",
+    "yara",
+    "annotation",
+    "script",
+    "legal-entity",
+    "person",
+];
+
+/// (relation, MISP type) of those templates.
+const OBJECT_RELATIONS: [(&str, &str); 22] = [
+    ("key", "regkey"),
+    ("data", "text"),
+    ("filename", "filename"),
+    ("md5", "md5"),
+    ("malware-sample", "malware-sample"),
+    ("attachment", "attachment"),
+    ("path", "text"),
+    ("number-sections", "counter"),
+    ("entrypoint-address", "text"),
+    ("name", "text"),
+    ("entropy", "float"),
+    ("size-in-bytes", "size-in-bytes"),
+    ("ip-src", "ip-src"),
+    ("src-as", "AS"),
+    ("dst-port", "port"),
+    ("first-packet-seen", "datetime"),
+    ("latitude", "float"),
+    ("longitude", "float"),
+    ("accuracy-radius", "float"),
+    ("yara", "yara"),
+    ("text", "text"),
+    ("state", "text"),
+];
+
 proptest! {
     /// Whatever the values, an attribute is converted or skipped with a rule (no panic),
     /// and every id written is `type--uuid`.
@@ -288,6 +378,56 @@ proptest! {
         prop_assert_eq!(skipped.len(), c.skipped.len(), "one reason per skipped attribute");
     }
 
+    /// Whatever the relations and values, the objects of the templates that take other
+    /// objects in, numbers, coordinates, samples or references (a file with its pe and
+    /// sections, netflow, geolocation, lnk, image, rules, annotations) convert or are
+    /// kept whole, each object once, and every id written is `type--uuid`.
+    #[test]
+    fn objects_of_any_relations_and_values_convert(
+        picks in proptest::collection::vec(
+            (0..OBJECT_TEMPLATES.len(), proptest::collection::vec(
+                (0..OBJECT_RELATIONS.len(), "[-+.0-9a-fA-F|_:/ ]{0,24}", any::<bool>(), any::<bool>()),
+                0..8,
+            )),
+            1..6,
+        ),
+    ) {
+        let uuid = |n: usize| format!("00000000-0000-4000-8000-{n:012}");
+        let objects: Vec<Value> = picks.iter().enumerate().map(|(n, (t, attributes))| {
+            let attributes: Vec<Value> = attributes.iter().enumerate().map(|(k, (r, v, ids, data))| {
+                let (relation, kind) = OBJECT_RELATIONS[*r];
+                let mut a = json!({"uuid": uuid(1000 + n * 100 + k), "type": kind,
+                    "object_relation": relation, "value": v, "to_ids": ids});
+                if *data {
+                    a["data"] = json!("UEsDBAoAAAAAAA==");
+                }
+                a
+            }).collect();
+            // Each object refers to the next, including (as a pe, a section) and annotating.
+            let next = uuid((n + 1) % picks.len());
+            let next_name = OBJECT_TEMPLATES[picks[(n + 1) % picks.len()].0];
+            json!({"name": OBJECT_TEMPLATES[*t], "meta-category": "misc", "uuid": uuid(n),
+                "timestamp": "1603642920", "Attribute": attributes,
+                "ObjectReference": [
+                    {"referenced_uuid": next, "relationship_type": "includes",
+                     "Object": {"name": next_name}},
+                    {"referenced_uuid": next, "relationship_type": "annotates"},
+                    {"referenced_uuid": next, "relationship_type": "contains",
+                     "Object": {"name": next_name}},
+                ]})
+        }).collect();
+        let mut e = event(json!([]));
+        e["Object"] = Value::Array(objects);
+        let c = event_to_stix(&e, 0).unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for o in &c.objects {
+            let id = o["id"].as_str().unwrap();
+            let (_, uuid) = id.split_once("--").unwrap();
+            prop_assert!(uuid::Uuid::parse_str(uuid).is_ok(), "{}", id);
+            prop_assert!(seen.insert(id.to_string()), "{} twice", id);
+        }
+    }
+
     /// Arbitrary text is read as events or refused with a rule.
     #[test]
     fn arbitrary_text_never_panics(text in ".{0,200}") {
@@ -295,6 +435,62 @@ proptest! {
             for (n, e) in events.iter().enumerate() {
                 let _ = event_to_stix(e, n);
             }
+        }
+    }
+}
+
+/// An event report is a note (as misp-stix writes it) referring to what the attributes
+/// and objects its text mentions became (an attribute's observed-data and indicator,
+/// not its SCOs; an object's attribute stands for the object), else to the event's
+/// grouping; exported, it comes back as the same event report.
+#[test]
+fn event_reports_are_notes_and_come_back() {
+    let text = std::fs::read_to_string(format!(
+        "{}/../../fixtures/misp/sightings-references-reports.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("the fixture is readable");
+    let event = read_events(&text).expect("events").remove(0);
+    let c = event_to_stix(&event, 0).unwrap();
+    let note = by_id(&c.objects, "note--e1a2b3c4-d5e6-4f70-8192-a3b4c5d6e7f8");
+    let mut refs: Vec<&str> = note["object_refs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    refs.sort_unstable();
+    assert_eq!(
+        refs,
+        [
+            "indicator--91ae0a21-c7ae-4c7f-b84b-b84a7ce53d1f",
+            "indicator--b0f55591-6a63-4fbd-a169-064e64738d96",
+            "mutex--b0f55591-6a63-4fbd-a169-064e64738d96",
+            "observed-data--91ae0a21-c7ae-4c7f-b84b-b84a7ce53d1f",
+            "observed-data--b0f55591-6a63-4fbd-a169-064e64738d96",
+            "x-misp-attribute--93ae0a21-c7ae-4c7f-b84b-b84a7ce53d1f",
+        ]
+    );
+    assert_eq!(note["abstract"], "Incident summary");
+    let empty = by_id(&c.objects, "note--e2a2b3c4-d5e6-4f70-8192-a3b4c5d6e7f8");
+    assert_eq!(
+        empty["object_refs"],
+        json!(["grouping--c3d4e5f6-0718-4293-a4b5-c6d7e8f90a1b"])
+    );
+    let mut exporter = Exporter::new();
+    for o in &c.objects {
+        exporter.add(&o.to_string()).unwrap();
+    }
+    let exported = exporter.render();
+    let again = event_to_stix(&exported.events[0]["Event"], 0).unwrap();
+    for id in [
+        "note--e1a2b3c4-d5e6-4f70-8192-a3b4c5d6e7f8",
+        "note--e2a2b3c4-d5e6-4f70-8192-a3b4c5d6e7f8",
+    ] {
+        let before = by_id(&c.objects, id);
+        let after = by_id(&again.objects, id);
+        for key in ["abstract", "content", "created", "labels"] {
+            assert_eq!(before[key], after[key], "{id} {key}");
         }
     }
 }

@@ -147,11 +147,35 @@ fn documented_pairs_are_converted_as_misp_stix_converts_them() {
     assert_eq!(same, all, "objects: {same}/{all}");
 }
 
+/// The converted objects by id (normalised), but the event's report or grouping and its
+/// creator's identity.
+fn strip(objects: &[Value]) -> BTreeMap<String, Value> {
+    objects
+        .iter()
+        .filter(|o| !matches!(o["type"].as_str(), Some("grouping" | "report")))
+        .filter(|o| o["id"] != ORG)
+        .map(|o| {
+            (
+                o["id"].as_str().unwrap_or_default().to_string(),
+                normalise(o),
+            )
+        })
+        .collect()
+}
+
+/// The MISP events `accord export --format misp` writes for these STIX objects.
+fn export(objects: &[Value]) -> accord_misp::from_stix::Exported {
+    let mut exporter = accord_misp::from_stix::Exporter::new();
+    for o in objects {
+        exporter.add(&o.to_string()).expect("an object with an id");
+    }
+    exporter.render()
+}
+
 /// `accord export --format misp` gives the objects back: the STIX of each documented
 /// object pair, exported to a MISP event and converted again, is the same STIX.
 #[test]
 fn documented_objects_survive_export_and_import() {
-    use accord_misp::from_stix::Exporter;
     let (pairs, additional) = (pairs(), read("additional.json"));
     let mut failed = Vec::new();
     let mut total = 0;
@@ -161,12 +185,17 @@ fn documented_objects_survive_export_and_import() {
         .iter()
         .chain(additional["objects"].as_object().expect("pairs by name"));
     for (name, pair) in objects {
-        let first = event_to_stix(&event("objects", &pair["MISP"]), 0).expect("converts");
-        let mut exporter = Exporter::new();
-        for o in &first.objects {
-            exporter.add(&o.to_string()).expect("an object with an id");
+        // Objects that include others (a file with its pe and sections) and a pe alone
+        // come back as several objects (`objects_with_members_survive_export_and_import`); the
+        // export does not write galaxies back (docs/misp.md).
+        let galaxies = pair["MISP"]["Attribute"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|a| a.get("Galaxy").is_some()));
+        if pair["MISP"].is_array() || pair["MISP"]["name"] == "pe" || galaxies {
+            continue;
         }
-        let exported = exporter.render();
+        let first = event_to_stix(&event("objects", &pair["MISP"]), 0).expect("converts");
+        let exported = export(&first.objects);
         assert_eq!(exported.events.len(), 1, "{name}: one event");
         let objects = exported.events[0]["Event"]["Object"]
             .as_array()
@@ -178,19 +207,6 @@ fn documented_objects_survive_export_and_import() {
         );
         assert_eq!(objects[0]["uuid"], pair["MISP"]["uuid"], "{name}: its uuid");
         let again = event_to_stix(&exported.events[0]["Event"], 0).expect("converts again");
-        let strip = |objects: &[Value]| -> BTreeMap<String, Value> {
-            objects
-                .iter()
-                .filter(|o| !matches!(o["type"].as_str(), Some("grouping" | "report")))
-                .filter(|o| o["id"] != ORG)
-                .map(|o| {
-                    (
-                        o["id"].as_str().unwrap_or_default().to_string(),
-                        normalise(o),
-                    )
-                })
-                .collect()
-        };
         total += 1;
         let (a, b) = (strip(&first.objects), strip(&again.objects));
         if a != b {
@@ -207,9 +223,15 @@ fn documented_objects_survive_export_and_import() {
         total - failed.len()
     );
     // x509: a validity date without a zone comes back with one (STIX times are UTC),
-    // so the pattern misp-stix writes from it differs (docs/misp.md).
+    // so the pattern misp-stix writes from it differs; a file's sample and attachment
+    // both without content: misp-stix writes the attachment with its uuid as its
+    // content, which comes back as content (docs/misp.md).
+    let expected = [
+        "x509",
+        "file with a malware sample without content and an attachment without content",
+    ];
     assert!(
-        failed.iter().all(|f| f == "x509"),
+        failed.iter().all(|f| expected.contains(&f.as_str())),
         "objects that do not survive export and import: {failed:?}"
     );
 }
@@ -287,4 +309,88 @@ fn unmapped_types_and_templates_are_kept_and_named() {
     let mapped =
         event_to_stix(&event("objects", &pairs["objects"]["asn"]["MISP"]), 0).expect("converts");
     assert!(mapped.custom.is_empty(), "{:?}", mapped.custom);
+}
+
+/// Sightings and false positives come back on the attribute they are of: the STIX of
+/// each attribute pair with sightings, exported and converted again, has the same
+/// sightings and opinions.
+#[test]
+fn sightings_survive_export_and_import() {
+    let additional = read("additional.json");
+    let mut checked = 0;
+    for (name, pair) in additional["attributes"].as_object().expect("pairs by name") {
+        if pair["MISP"]["Sighting"].is_null() {
+            continue;
+        }
+        let first = event_to_stix(&event("attributes", &pair["MISP"]), 0).expect("converts");
+        let exported = export(&first.objects);
+        let again = event_to_stix(&exported.events[0]["Event"], 0).expect("converts again");
+        let sightings = |objects: &[Value]| -> BTreeMap<String, Value> {
+            objects
+                .iter()
+                .filter(|o| matches!(o["type"].as_str(), Some("sighting" | "opinion")))
+                .map(|o| (o["id"].as_str().unwrap_or_default().to_string(), o.clone()))
+                .collect()
+        };
+        let before = sightings(&first.objects);
+        assert!(!before.is_empty(), "{name}: sightings converted");
+        assert_eq!(before, sightings(&again.objects), "{name}");
+        checked += 1;
+    }
+    assert_eq!(checked, 4, "the four attribute pairs with sightings");
+}
+
+/// Object references come back: the relationships of the pair with references
+/// between objects, exported (each an `ObjectReference` of its object) and converted
+/// again, are the same relationships.
+#[test]
+fn object_references_survive_export_and_import() {
+    let additional = read("additional.json");
+    let misp = &additional["objects"]["object references"]["MISP"];
+    let first = event_to_stix(&event("objects", misp), 0).expect("converts");
+    let exported = export(&first.objects);
+    let again = event_to_stix(&exported.events[0]["Event"], 0).expect("converts again");
+    let relationships = |objects: &[Value]| -> BTreeMap<String, Value> {
+        objects
+            .iter()
+            .filter(|o| o["type"] == "relationship")
+            .map(|o| (o["id"].as_str().unwrap_or_default().to_string(), o.clone()))
+            .collect()
+    };
+    let before = relationships(&first.objects);
+    assert!(
+        before
+            .values()
+            .any(|r| r["relationship_type"] == "connected-to"),
+        "the pair has object references"
+    );
+    assert_eq!(before, relationships(&again.objects));
+}
+
+/// A file with the windows-pebinary-ext of its pe, or a pe's own file, comes back as
+/// the file, the pe and its sections, each including the next; a registry key with
+/// its values as the key and the registry-key-value objects it contains: converted
+/// again, the same STIX.
+#[test]
+fn objects_with_members_survive_export_and_import() {
+    let (pairs, additional) = (pairs(), read("additional.json"));
+    let cases = [
+        &pairs["objects"]["pe & pe-sections"]["MISP"],
+        &additional["objects"]["file including a pe with two sections"]["MISP"],
+        &additional["objects"]["pe without sections or file names"]["MISP"],
+        &additional["objects"]["registry-key containing two registry-key-value objects"]["MISP"],
+        &additional["objects"]["registry-key-value no key contains"]["MISP"],
+    ];
+    for misp in cases {
+        let first = event_to_stix(&event("objects", misp), 0).expect("converts");
+        assert!(
+            first.objects.iter().any(|o| {
+                o["extensions"]["windows-pebinary-ext"].is_object() || o["values"].is_array()
+            }),
+            "the case has a pe or registry values"
+        );
+        let exported = export(&first.objects);
+        let again = event_to_stix(&exported.events[0]["Event"], 0).expect("converts again");
+        assert_eq!(strip(&first.objects), strip(&again.objects), "{misp}");
+    }
 }
