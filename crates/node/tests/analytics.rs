@@ -521,10 +521,7 @@ fn a_store_with_analytics_is_not_backfilled() {
     use accord_store::Store as _;
     assert_eq!(store.analytics_backfill().unwrap(), None);
     // The correlation the store had came through the move to the index's own file.
-    let values = store.values_named("203.0.113.7").unwrap();
-    assert_eq!(values.len(), 1, "{values:?}");
-    assert_eq!(values[0].providers, 1);
-    assert_eq!(store.value_objects(values[0].vid).unwrap().len(), 1);
+    assert_eq!(correlation_of(&store, "203.0.113.7"), (1, 1));
 }
 
 /// A schema 10 store opened by this build: its correlation rows move to the index's
@@ -544,21 +541,14 @@ fn a_version_10_store_keeps_its_correlation() {
     }
     downgrade_to_v10(&path);
     let store = SqliteStore::open(&path).unwrap();
-    use accord_store::Store as _;
-    let values = store.values_named("203.0.113.7").unwrap();
-    assert_eq!(values.len(), 1, "{values:?}");
-    assert_eq!(
-        values[0].providers, 2,
-        "stated by the telco, sighted by the ISP"
-    );
+    // Stated by the telco, sighted by the ISP.
+    assert_eq!(correlation_of(&store, "203.0.113.7"), (2, 1));
     ingest(
         &store,
         BANK,
         &[indicator_on(3, 2, Tlp::Green, "203.0.113.7")],
     );
-    let values = store.values_named("203.0.113.7").unwrap();
-    assert_eq!(values[0].providers, 3);
-    assert_eq!(store.value_objects(values[0].vid).unwrap().len(), 2);
+    assert_eq!(correlation_of(&store, "203.0.113.7"), (3, 2));
 }
 
 /// A correlation index that lost what it had applied (a crash before its commit
@@ -568,14 +558,7 @@ fn a_version_10_store_keeps_its_correlation() {
 fn a_lost_index_commit_is_applied_again_on_open() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crash.sqlite");
-    let answer = |store: &SqliteStore| {
-        use accord_store::Store as _;
-        let values = store.values_named("203.0.113.7").unwrap();
-        let objects = values
-            .first()
-            .map(|v| store.value_objects(v.vid).unwrap().len());
-        (values.first().map(|v| v.providers), objects)
-    };
+    let answer = |store: &SqliteStore| correlation_of(store, "203.0.113.7");
     {
         let store = SqliteStore::open(&path).unwrap();
         ingest(
@@ -584,7 +567,7 @@ fn a_lost_index_commit_is_applied_again_on_open() {
             &[indicator_on(1, 1, Tlp::Green, "203.0.113.7")],
         );
         ingest(&store, ISP, &[sighting_of(2, 1, 3, Tlp::Green)]);
-        assert_eq!(answer(&store), (Some(2), Some(1)));
+        assert_eq!(answer(&store), (2, 1));
     }
     let index = {
         let mut name = path.as_os_str().to_owned();
@@ -599,14 +582,14 @@ fn a_lost_index_commit_is_applied_again_on_open() {
     .unwrap();
     drop(conn);
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(answer(&store), (Some(2), Some(1)));
+    assert_eq!(answer(&store), (2, 1));
     drop(store);
     // Applied twice (the mark reset again, the rows kept): the same answer.
     let conn = rusqlite::Connection::open(&index).unwrap();
     conn.execute_batch("DELETE FROM correlation_meta;").unwrap();
     drop(conn);
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(answer(&store), (Some(2), Some(1)));
+    assert_eq!(answer(&store), (2, 1));
 }
 
 /// A store whose index file is gone (not copied with it): the node rebuilds the
@@ -638,15 +621,23 @@ fn a_lost_index_file_is_rebuilt_without_counting_trends_twice() {
     assert!(store.analytics_backfill().unwrap().is_some());
     accord_node::analytics::backfill(&*store, &mut |_| {}).unwrap();
     assert_eq!(store.analytics_backfill().unwrap(), None);
-    let values = store.values_named("203.0.113.7").unwrap();
-    assert_eq!(values[0].providers, 2, "{values:?}");
-    assert_eq!(store.values_named("192.0.2.1").unwrap().len(), 1);
+    assert_eq!(correlation_of(&store, "203.0.113.7"), (2, 1));
+    assert_eq!(correlation_of(&store, "192.0.2.1"), (1, 1));
     let mut after = store.trend_cells("type", None, i64::MIN).unwrap();
     let mut before = cells;
     after.retain(|c| c.provider != BANK);
     before.retain(|c| c.provider != BANK);
     assert_eq!(format!("{after:?}"), format!("{before:?}"));
     assert!(trend_rows(&store) > 0);
+}
+
+/// The one value named `value`: (its providers, the object versions stating it).
+fn correlation_of(store: &SqliteStore, value: &str) -> (i64, usize) {
+    use accord_store::Store as _;
+    let values = store.values_named(value).unwrap();
+    assert_eq!(values.len(), 1, "{value}: {values:?}");
+    let objects = store.value_objects(values[0].vid).unwrap().len();
+    (values[0].providers, objects)
 }
 
 /// Removes the correlation index file of the store at `path` (and its log).
@@ -777,12 +768,9 @@ fn two_writers_of_one_store_correlate_exactly() {
     b.sync().unwrap();
     for store in [&a, &b] {
         for n in 0..N {
-            let values = store.values_named(&ip(n)).unwrap();
-            assert_eq!(values.len(), 1, "{}: {values:?}", ip(n));
             // The bank's sighting may arrive before the telco's indicator: either way
             // it counts once the indicator is there.
-            assert_eq!(values[0].providers, 3, "{}: {values:?}", ip(n));
-            assert_eq!(store.value_objects(values[0].vid).unwrap().len(), 2);
+            assert_eq!(correlation_of(store, &ip(n)), (3, 2), "{}", ip(n));
         }
     }
     let shared = a.shared_values(3, 1_000).unwrap();

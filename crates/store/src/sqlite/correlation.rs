@@ -754,6 +754,47 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Any objects' facts come back as they were encoded, and any cut or changed
+        /// body decodes to an error or to objects, never a panic.
+        #[test]
+        fn bodies_round_trip_and_damage_never_panics(
+            objects in proptest::collection::vec(
+                (
+                    proptest::num::i64::ANY,
+                    proptest::num::i64::ANY,
+                    proptest::collection::vec((".{0,8}", ".{0,40}"), 0..4),
+                    proptest::option::of(proptest::num::i64::ANY),
+                ),
+                0..6,
+            ),
+            cut in 0usize..2_000,
+            flip in proptest::num::u8::ANY,
+        ) {
+            let mut body = Vec::new();
+            for (added, key, values, sighting) in &objects {
+                encode(&mut body, *added, *key, values, *sighting);
+            }
+            let decoded = decode(&body).unwrap();
+            let expected: Vec<Pending> = objects
+                .into_iter()
+                .map(|(object_added, key, values, sighting_of)| Pending {
+                    object_added,
+                    key,
+                    values,
+                    sighting_of,
+                })
+                .collect();
+            proptest::prop_assert_eq!(decoded, expected);
+            let _ = decode(&body[..cut.min(body.len())]);
+            if !body.is_empty() {
+                let at = cut % body.len();
+                body[at] ^= flip;
+                let _ = decode(&body);
+            }
+        }
+    }
+
     #[test]
     fn a_truncated_body_is_refused_not_misread() {
         let mut body = Vec::new();
