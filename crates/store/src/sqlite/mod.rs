@@ -275,79 +275,24 @@ fn migrate(conn: &Connection, path: Option<&Path>) -> Result<(), StoreError> {
             include_str!("schema.sql"),
             enrich::SCHEMA
         ))?,
-        1 => {
-            migrate_from_1(conn)?;
-            migrate_from_2(conn)?;
-            migrate_from_3(conn)?;
-            migrate_from_4(conn)?;
-            migrate_from_5(conn)?;
-            migrate_from_6(conn)?;
-            migrate_from_7(conn)?;
-            migrate_from_8(conn)?;
-            migrate_from_9(conn)?;
-            migrate_from_10(conn, path)?;
+        // Each step brings a store one version up (and says so in `user_version`).
+        from @ 1..SCHEMA_VERSION => {
+            for step in from..SCHEMA_VERSION {
+                match step {
+                    1 => migrate_from_1(conn)?,
+                    2 => migrate_from_2(conn)?,
+                    3 => migrate_from_3(conn)?,
+                    4 => migrate_from_4(conn)?,
+                    5 => migrate_from_5(conn)?,
+                    6 => migrate_from_6(conn)?,
+                    7 => migrate_from_7(conn)?,
+                    8 => migrate_from_8(conn)?,
+                    9 => migrate_from_9(conn)?,
+                    _ => migrate_from_10(conn, path)?,
+                }
+            }
         }
-        2 => {
-            migrate_from_2(conn)?;
-            migrate_from_3(conn)?;
-            migrate_from_4(conn)?;
-            migrate_from_5(conn)?;
-            migrate_from_6(conn)?;
-            migrate_from_7(conn)?;
-            migrate_from_8(conn)?;
-            migrate_from_9(conn)?;
-            migrate_from_10(conn, path)?;
-        }
-        3 => {
-            migrate_from_3(conn)?;
-            migrate_from_4(conn)?;
-            migrate_from_5(conn)?;
-            migrate_from_6(conn)?;
-            migrate_from_7(conn)?;
-            migrate_from_8(conn)?;
-            migrate_from_9(conn)?;
-            migrate_from_10(conn, path)?;
-        }
-        4 => {
-            migrate_from_4(conn)?;
-            migrate_from_5(conn)?;
-            migrate_from_6(conn)?;
-            migrate_from_7(conn)?;
-            migrate_from_8(conn)?;
-            migrate_from_9(conn)?;
-            migrate_from_10(conn, path)?;
-        }
-        5 => {
-            migrate_from_5(conn)?;
-            migrate_from_6(conn)?;
-            migrate_from_7(conn)?;
-            migrate_from_8(conn)?;
-            migrate_from_9(conn)?;
-            migrate_from_10(conn, path)?;
-        }
-        6 => {
-            migrate_from_6(conn)?;
-            migrate_from_7(conn)?;
-            migrate_from_8(conn)?;
-            migrate_from_9(conn)?;
-            migrate_from_10(conn, path)?;
-        }
-        7 => {
-            migrate_from_7(conn)?;
-            migrate_from_8(conn)?;
-            migrate_from_9(conn)?;
-            migrate_from_10(conn, path)?;
-        }
-        8 => {
-            migrate_from_8(conn)?;
-            migrate_from_9(conn)?;
-            migrate_from_10(conn, path)?;
-        }
-        9 => {
-            migrate_from_9(conn)?;
-            migrate_from_10(conn, path)?;
-        }
-        10 => migrate_from_10(conn, path)?,
+        // This build's version (or a negative one no build writes): nothing to do.
         _ => {}
     }
     // Not a schema version of its own (see TOMBSTONES_TABLE): every writable open
