@@ -301,11 +301,7 @@ fn apply_some(conn: &mut Connection) -> Result<(i64, usize), StoreError> {
          ON CONFLICT (name) DO UPDATE SET value = value",
         params![NOTHING_APPLIED],
     )?;
-    let mark: i64 = tx.query_row(
-        "SELECT value FROM correlation_meta WHERE name = 'applied'",
-        [],
-        |r| r.get(0),
-    )?;
+    let mark = applied_mark(&tx)?;
     let rows: Vec<(i64, String, Vec<u8>)> = {
         let mut stmt = tx.prepare_cached(
             "SELECT seq, provider, body FROM main.correlation_queue
@@ -524,17 +520,10 @@ fn insert_sorted(tx: &Connection, sql: &str, mut rows: Vec<(i64, i64)>) -> Resul
     Ok(())
 }
 
-/// Integer keys as a JSON array (for `json_each`: one statement per batch).
+/// Integer keys as a JSON array (for `json_each`: one statement per batch, as the
+/// store's id lists, `query::page_sql`).
 fn json_keys(keys: impl Iterator<Item = i64>) -> String {
-    let mut out = String::from("[");
-    for (i, k) in keys.enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&k.to_string());
-    }
-    out.push(']');
-    out
+    serde_json::Value::from(keys.collect::<Vec<i64>>()).to_string()
 }
 
 /// Where this process's follower stands.

@@ -748,12 +748,7 @@ impl<'a> AnalyticsBatch<'a> {
     ) -> Result<Option<i64>, StoreError> {
         let AnalyticsBatch { trends, queue } = self;
         if !trends.is_empty() {
-            let mut count = tx.prepare_cached(
-                "INSERT INTO trend_counts (dimension, metric, day, key, provider, count)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (dimension, metric, day, key, provider)
-                 DO UPDATE SET count = count + excluded.count",
-            )?;
+            let mut count = tx.prepare_cached(TREND_INCREMENT)?;
             for ((dimension, metric, day, key), weight) in trends {
                 count.execute(params![dimension, metric, day, key, provider, weight])?;
             }
@@ -769,6 +764,13 @@ impl<'a> AnalyticsBatch<'a> {
         Ok(Some(seq))
     }
 }
+
+/// Adds `?6` to one trend cell (`?1`-`?5`: dimension, metric, day, key, provider).
+const TREND_INCREMENT: &str =
+    "INSERT INTO trend_counts (dimension, metric, day, key, provider, count)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+     ON CONFLICT (dimension, metric, day, key, provider)
+     DO UPDATE SET count = count + excluded.count";
 
 /// The meta row of a backfill of trends and correlation (schema 10).
 const ANALYTICS_BACKFILL: &str = "analytics_backfill";
@@ -804,12 +806,7 @@ pub(super) fn add_trend_cells(
 ) -> Result<(), StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     {
-        let mut count = tx.prepare_cached(
-            "INSERT INTO trend_counts (dimension, metric, day, key, provider, count)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (dimension, metric, day, key, provider)
-             DO UPDATE SET count = count + excluded.count",
-        )?;
+        let mut count = tx.prepare_cached(TREND_INCREMENT)?;
         for t in keys {
             count.execute(params![
                 t.dimension,
