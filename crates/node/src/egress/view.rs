@@ -43,6 +43,14 @@ const JUDGES: usize = 4;
 /// thread costs more than it saves).
 const JUDGE_IN_PARALLEL_FROM: usize = 256;
 
+/// Threads that judge a batch: the machine's cores up to [`JUDGES`], asked once (the
+/// standard library reads the process's CPU quota from files on every call).
+fn judges() -> usize {
+    static JUDGE_THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *JUDGE_THREADS
+        .get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(JUDGES)))
+}
+
 /// What the gate decided of one entry, and the ids it looked up to decide.
 struct Judgement {
     verdict: Verdict,
@@ -254,7 +262,7 @@ impl ReleaseView {
     /// on one thread that was 2.6 µs an entry, the partner waiting (BENCHMARKS.md,
     /// "Federation pull").
     fn judge_all(&self, ctx: &Ctx<'_>, rows: &[ObjectRow]) -> Vec<Result<Judgement, EgressError>> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(JUDGES));
+        let threads = judges();
         if threads < 2 || rows.len() < JUDGE_IN_PARALLEL_FROM {
             let resolver = StoreResolver::new(ctx.store, Some(&self.collection));
             return rows
