@@ -347,18 +347,27 @@ fn pages_are_full_of_released_objects_when_most_are_withheld() {
     let limit = 4;
     let query = ObjectQuery::new(Scope::Collection(COLLECTION.into()), limit);
     let mut pages = Vec::new();
+    let mut released = Vec::new();
     let mut token: Option<String> = None;
     loop {
         let page = door
             .objects(&Recipient::new(CENTRE), &query, token.as_deref())
             .unwrap();
         pages.push((page.objects.len(), page.more));
+        released.extend(page.objects.iter().map(|o| o.id.clone()));
         match (page.more, page.next) {
             (true, Some(n)) => token = Some(n),
             _ => break,
         }
     }
     assert_eq!(pages, [(4, true), (4, true), (2, false)]);
+    // Exactly the GREEN ones, in order: the 500 entries are judged on several threads
+    // (one batch of a refresh), and each judgement must land on its own entry.
+    let green: Vec<String> = (0..500)
+        .filter(|n| n % 50 == 0)
+        .map(|n| format!("indicator--{}", uuid(n)))
+        .collect();
+    assert_eq!(released, green);
 }
 
 /// A `next` token opens only for the recipient and collection it was issued to, and
