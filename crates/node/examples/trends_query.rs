@@ -54,9 +54,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     ("asn", asn),
                 ] {
                     keys.push(TrendKey {
-                        metric: "sightings".into(),
+                        metric: "sightings",
                         day,
-                        dimension: dimension.into(),
+                        dimension,
                         key,
                         weight: 1,
                     });

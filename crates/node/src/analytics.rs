@@ -16,6 +16,7 @@
 //!   `technique` (its MITRE ATT&CK external id, else its name), when both ends are in
 //!   the same batch or already stored.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use accord_stix::{JsonView, Timestamp};
@@ -37,9 +38,12 @@ pub fn extract(object: JsonView<'_>) -> Analytics {
     let mut analytics = Analytics::default();
     let kind = text(object, "type");
     let mut kinds: Vec<&'static str> = Vec::new();
-    match kind.as_str() {
+    match &*kind {
         "indicator" if text(object, "pattern_type") == "stix" => {
-            if let Ok(parsed) = accord_patterns::parse(&text(object, "pattern")) {
+            // The validator has just checked this text on this thread: its parse is
+            // reused (`pattern_memo`).
+            let check = crate::pattern_memo::check(&text(object, "pattern"));
+            if let Some(parsed) = &check.pattern {
                 let mut values = Vec::new();
                 pattern_values(&parsed.expr, &mut values);
                 for (k, v) in values {
@@ -78,13 +82,13 @@ pub fn extract(object: JsonView<'_>) -> Analytics {
         "sighting" => {
             let target = text(object, "sighting_of_ref");
             if !target.is_empty() {
-                analytics.sighting_of = Some(target);
+                analytics.sighting_of = Some(target.into_owned());
             }
         }
         _ => {}
     }
     if let Some((metric, day, weight)) = trend_basis(object, &kind) {
-        let keys: Vec<String> = match kind.as_str() {
+        let keys: Vec<String> = match &*kind {
             "indicator" if kinds.is_empty() => vec!["other".into()],
             "indicator" => kinds.iter().map(|k| k.to_string()).collect(),
             "infrastructure" => {
@@ -109,9 +113,9 @@ pub fn extract(object: JsonView<'_>) -> Analytics {
         };
         for key in keys {
             analytics.trends.push(TrendKey {
-                metric: metric.into(),
+                metric,
                 day,
-                dimension: "type".into(),
+                dimension: "type",
                 key,
                 weight,
             });
@@ -147,11 +151,10 @@ fn dedup(mut v: Vec<String>) -> Vec<String> {
     v
 }
 
-fn text(object: JsonView<'_>, key: &str) -> String {
-    object
-        .get(key)
-        .and_then(|v| v.as_str().map(|s| s.into_owned()))
-        .unwrap_or_default()
+/// A string property, borrowed from the text when it has no escapes (no copy per
+/// object on ingest's path); empty when absent or not a string.
+fn text<'t>(object: JsonView<'t>, key: &str) -> Cow<'t, str> {
+    object.get(key).and_then(|v| v.as_str()).unwrap_or_default()
 }
 
 /// The metric, UTC day and weight an object counts with, if it counts.
@@ -200,9 +203,9 @@ pub fn complete(
             additions.push((
                 i,
                 TrendKey {
-                    metric: basis.metric.clone(),
+                    metric: basis.metric,
                     day: basis.day,
-                    dimension: "provider".into(),
+                    dimension: "provider",
                     key: provider.to_string(),
                     weight: basis.weight,
                 },
@@ -239,9 +242,9 @@ pub fn complete(
             additions.push((
                 i,
                 TrendKey {
-                    metric: basis.metric.clone(),
+                    metric: basis.metric,
                     day: basis.day,
-                    dimension: dimension.into(),
+                    dimension,
                     key: name,
                     weight: basis.weight,
                 },
@@ -255,9 +258,14 @@ pub fn complete(
 }
 
 fn relationship_ends(json: &str) -> Option<(String, String)> {
-    JsonView::parse_then(json, |o| (text(o, "source_ref"), text(o, "target_ref")))
-        .ok()
-        .filter(|(s, t)| !s.is_empty() && !t.is_empty())
+    JsonView::parse_then(json, |o| {
+        (
+            text(o, "source_ref").into_owned(),
+            text(o, "target_ref").into_owned(),
+        )
+    })
+    .ok()
+    .filter(|(s, t)| !s.is_empty() && !t.is_empty())
 }
 
 fn lookup(
@@ -281,14 +289,14 @@ fn series_name(json: &str, key: &str) -> Option<String> {
                     if text(r, "source_name") == "mitre-attack" {
                         let id = text(r, "external_id");
                         if !id.is_empty() {
-                            return Some(id);
+                            return Some(id.into_owned());
                         }
                     }
                 }
             }
         }
         let name = text(o, "name");
-        (!name.is_empty()).then_some(name)
+        (!name.is_empty()).then(|| name.into_owned())
     })
     .ok()
     .flatten()

@@ -108,7 +108,7 @@ fn check_pattern(pattern_type: &str, pattern: &str, _version: Option<&str>) -> R
     if pattern_type != "stix" {
         return Ok(());
     }
-    let check = accord_patterns::check(pattern);
+    let check = crate::pattern_memo::check(pattern);
     let first_error = check.errors().next().map(ToString::to_string);
     match first_error {
         Some(error) => Err(error),

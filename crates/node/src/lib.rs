@@ -49,6 +49,7 @@ pub mod ingest;
 pub mod ledger_key;
 pub mod located;
 pub mod misp;
+mod pattern_memo;
 pub mod phishing;
 pub mod route;
 pub mod routed;

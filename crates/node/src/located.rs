@@ -106,7 +106,7 @@ fn add(
                 *cells
                     .entry((
                         dimension.to_string(),
-                        t.metric.clone(),
+                        t.metric.to_string(),
                         t.day,
                         key.clone(),
                         provider.to_string(),

@@ -247,7 +247,7 @@ fn located_cells(
             // One count per object, not per infrastructure type (crate::located::add).
             for key in &keys {
                 *cells
-                    .entry((t.metric.clone(), t.day, key.clone(), provider.clone()))
+                    .entry((t.metric.to_string(), t.day, key.clone(), provider.clone()))
                     .or_default() += t.weight;
             }
         }
@@ -473,7 +473,7 @@ fn partner_cells(
             for t in object.analytics.trends {
                 if t.dimension == dimension && t.day >= since {
                     *cells
-                        .entry((t.metric, t.day, t.key, provider.clone()))
+                        .entry((t.metric.to_string(), t.day, t.key, provider.clone()))
                         .or_default() += t.weight;
                 }
             }

@@ -78,12 +78,13 @@ impl Analytics {
 /// `key` of `dimension`, from the inserting provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrendKey {
-    /// `indicators`, `infrastructure` or `sightings`.
-    pub metric: String,
+    /// `indicators`, `infrastructure` or `sightings` (a fixed set: no copy per
+    /// object).
+    pub metric: &'static str,
     /// Days since the Unix epoch (UTC).
     pub day: i64,
-    /// `type`, `family`, `provider`, `technique`, ...
-    pub dimension: String,
+    /// `type`, `family`, `provider`, `technique`, ... (a fixed set).
+    pub dimension: &'static str,
     /// The series within the dimension.
     pub key: String,
     /// How much to add (a sighting's `count`).

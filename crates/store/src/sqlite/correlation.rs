@@ -28,14 +28,15 @@
 //! next commit. Trends are not here: their cells are few per batch and stay in the
 //! insert's transaction.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet, HashSetExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
+use super::write::Queued;
 use crate::error::StoreError;
 
 /// The schema name the index file is attached under on every connection that reads
@@ -97,6 +98,22 @@ pub(super) const QUEUE_TABLE: &str = "CREATE TABLE IF NOT EXISTS correlation_que
 /// Queued rows applied per index transaction: enough to amortise the commit (a sync)
 /// over a bulk load's batches, few enough that readers of the index see progress.
 const ROWS_PER_APPLY: i64 = 16;
+
+/// Object versions the follower gathers before it applies them, unless [`GATHER_FOR`]
+/// has passed or someone needs the index now: a few TAXII pages; one batch of a bulk
+/// `accord ingest` (16 MiB of objects) is applied as soon as it is queued, in step
+/// with the writer.
+const GATHER_VERSIONS: usize = 40_000;
+
+/// How long the follower gathers queued rows before applying them, when nobody waits
+/// for the index: a transaction of the index rewrites every page its values, ids and
+/// links touch, and those are spread at random over the index (values by text, ids by
+/// hash), so one transaction per insert (a TAXII page, an ingest batch) rewrote about
+/// as many pages as it added rows. Gathered, a page is written once per gathering.
+/// A query of this process does not wait for it (it asks the follower to apply at
+/// once); another process sees the correlations of this one's inserts at most this
+/// much later.
+const GATHER_FOR: Duration = Duration::from_millis(1_000);
 
 /// How long the follower waits before trying again after a failed apply (a locked or
 /// full disk): the rows stay queued, nothing is lost.
@@ -537,6 +554,33 @@ struct State {
     failure: Option<String>,
     /// The store is closing: drain and stop.
     stop: bool,
+    /// Object versions in the rows this process queued since the follower last started
+    /// applying.
+    waiting_versions: usize,
+    /// When the first of them was queued.
+    waiting_since: Option<Instant>,
+    /// Threads waiting in [`Follower::settle`] (they need the index now).
+    settling: usize,
+}
+
+impl State {
+    /// Whether the follower should apply now rather than wait for more rows: some are
+    /// pending and someone needs them (a query, the store closing), enough have
+    /// gathered, or the first has waited [`GATHER_FOR`]. Otherwise how long it may go
+    /// on waiting (`Err`), `None` when nothing is pending.
+    fn due(&self, now: Instant) -> Result<(), Option<Duration>> {
+        if self.applied >= self.wanted {
+            return Err(None);
+        }
+        if self.stop || self.settling > 0 || self.waiting_versions >= GATHER_VERSIONS {
+            return Ok(());
+        }
+        let waited = self.waiting_since.map_or(GATHER_FOR, |t| now - t);
+        match GATHER_FOR.checked_sub(waited) {
+            Some(left) if !left.is_zero() => Err(Some(left)),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// The shared state and its signal.
@@ -610,27 +654,37 @@ impl Follower {
     /// Waits until the index has applied everything this process queued.
     pub(super) fn settle(&self) -> Result<(), StoreError> {
         let mut state = self.shared.lock();
-        loop {
+        if state.applied >= state.wanted {
+            return Ok(());
+        }
+        // The follower applies now instead of gathering more rows.
+        state.settling += 1;
+        self.shared.changed.notify_all();
+        let outcome = loop {
             if state.applied >= state.wanted {
-                return Ok(());
+                break Ok(());
             }
             if let Some(failure) = &state.failure {
-                return Err(StoreError::CorrelationBehind(failure.clone()));
+                break Err(StoreError::CorrelationBehind(failure.clone()));
             }
             state = self
                 .shared
                 .changed
                 .wait(state)
                 .unwrap_or_else(|p| p.into_inner());
-        }
+        };
+        state.settling -= 1;
+        outcome
     }
 }
 
 impl Shared {
-    /// Tells the follower that `seq` is queued (called after the insert committed).
-    pub(super) fn queued(&self, seq: i64) {
+    /// Tells the follower that a row is queued (called after the insert committed).
+    pub(super) fn queued(&self, row: &Queued) {
         let mut state = self.lock();
-        state.wanted = state.wanted.max(seq);
+        state.wanted = state.wanted.max(row.seq);
+        state.waiting_versions += row.versions;
+        state.waiting_since.get_or_insert_with(Instant::now);
         self.changed.notify_all();
     }
 }
@@ -652,15 +706,27 @@ fn follow(mut conn: Connection, shared: &Shared) {
     loop {
         {
             let mut state = shared.lock();
-            while state.applied >= state.wanted && !state.stop {
-                state = shared
-                    .changed
-                    .wait(state)
-                    .unwrap_or_else(|p| p.into_inner());
+            loop {
+                match state.due(Instant::now()) {
+                    Ok(()) => break,
+                    Err(None) if state.stop => return,
+                    Err(None) => {
+                        state = shared
+                            .changed
+                            .wait(state)
+                            .unwrap_or_else(|p| p.into_inner());
+                    }
+                    Err(Some(left)) => {
+                        state = shared
+                            .changed
+                            .wait_timeout(state, left)
+                            .unwrap_or_else(|p| p.into_inner())
+                            .0;
+                    }
+                }
             }
-            if state.applied >= state.wanted {
-                return;
-            }
+            state.waiting_versions = 0;
+            state.waiting_since = None;
         }
         // A panic (a bug) must not leave `settle` waiting for a thread that is gone.
         let result =
@@ -699,6 +765,38 @@ mod tests {
     use rusqlite::types::Value;
 
     use super::*;
+
+    /// The follower gathers small rows for [`GATHER_FOR`], applies a bulk batch at
+    /// once, and never keeps a waiting query or a closing store waiting.
+    #[test]
+    fn the_follower_gathers_small_rows_and_never_a_waiter() {
+        let t0 = Instant::now();
+        let mut state = State {
+            wanted: 10,
+            applied: 5,
+            waiting_versions: 1_000,
+            waiting_since: Some(t0),
+            ..State::default()
+        };
+        assert_eq!(state.due(t0), Err(Some(GATHER_FOR)), "a TAXII page waits");
+        let half = GATHER_FOR / 2;
+        assert_eq!(state.due(t0 + half), Err(Some(GATHER_FOR - half)));
+        assert_eq!(state.due(t0 + GATHER_FOR), Ok(()), "until its time is up");
+        state.settling = 1;
+        assert_eq!(
+            state.due(t0),
+            Ok(()),
+            "a query of this process waits for nobody"
+        );
+        state.settling = 0;
+        state.stop = true;
+        assert_eq!(state.due(t0), Ok(()), "a closing store drains at once");
+        state.stop = false;
+        state.waiting_versions = GATHER_VERSIONS;
+        assert_eq!(state.due(t0), Ok(()), "a bulk batch is applied in step");
+        state.applied = 10;
+        assert_eq!(state.due(t0 + GATHER_FOR), Err(None), "nothing pending");
+    }
 
     /// The batch's joins with sightings probe the indexes once per key of the batch:
     /// no scan of the objects, links or sightings.

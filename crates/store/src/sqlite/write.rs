@@ -96,13 +96,13 @@ impl Writer {
         })
     }
 
-    /// After a commit that queued `seq`: has it applied.
-    fn queued(&mut self, seq: Option<i64>) -> Result<(), StoreError> {
-        let Some(seq) = seq else {
+    /// After a commit that queued a row: has it applied.
+    fn queued(&mut self, row: Option<Queued>) -> Result<(), StoreError> {
+        let Some(row) = row else {
             return Ok(());
         };
         match &self.correlation {
-            Correlation::Follower(shared) => shared.queued(seq),
+            Correlation::Follower(shared) => shared.queued(&row),
             Correlation::Inline => {
                 correlation::apply_pending(&mut self.conn)?;
             }
@@ -709,9 +709,11 @@ fn fnv1a(bytes: impl Iterator<Item = u8>) -> i64 {
 struct AnalyticsBatch<'a> {
     /// The trend increments of the batch's first versions, summed per cell (keyed by
     /// the objects' own texts: no copy per object).
-    trends: HashMap<(&'a str, &'a str, i64, &'a str), i64>,
+    trends: HashMap<(&'a str, &'a str, i64, &'a str), i64, foldhash::fast::RandomState>,
     /// The correlation facts of the batch's new versions, [`correlation::encode`]d.
     queue: Vec<u8>,
+    /// How many versions `queue` holds.
+    queued_versions: usize,
 }
 
 impl<'a> AnalyticsBatch<'a> {
@@ -727,26 +729,31 @@ impl<'a> AnalyticsBatch<'a> {
                 &analytics.values,
                 analytics.sighting_of.as_deref().map(id_key),
             );
+            self.queued_versions += 1;
         }
         if first_of_id {
             for t in &analytics.trends {
                 *self
                     .trends
-                    .entry((&t.dimension, &t.metric, t.day, &t.key))
+                    .entry((t.dimension, t.metric, t.day, &t.key))
                     .or_default() += t.weight;
             }
         }
     }
 
     /// Writes the batch's trend cells and queues its correlation facts (all its
-    /// objects by `provider`); returns the queue row's `seq`, if it queued one.
+    /// objects by `provider`); returns the queue row, if it queued one.
     fn flush(
         self,
         tx: &Connection,
         provider: &str,
         clock: &mut StampClock,
-    ) -> Result<Option<i64>, StoreError> {
-        let AnalyticsBatch { trends, queue } = self;
+    ) -> Result<Option<Queued>, StoreError> {
+        let AnalyticsBatch {
+            trends,
+            queue,
+            queued_versions,
+        } = self;
         if !trends.is_empty() {
             let mut count = tx.prepare_cached(TREND_INCREMENT)?;
             for ((dimension, metric, day, key), weight) in trends {
@@ -761,8 +768,19 @@ impl<'a> AnalyticsBatch<'a> {
             "INSERT INTO correlation_queue (seq, provider, body) VALUES (?1, ?2, ?3)",
         )?
         .execute(params![seq, provider, queue])?;
-        Ok(Some(seq))
+        Ok(Some(Queued {
+            seq,
+            versions: queued_versions,
+        }))
     }
+}
+
+/// A row an insert queued for the correlation index.
+pub(super) struct Queued {
+    /// Its `seq`.
+    pub(super) seq: i64,
+    /// The object versions it holds.
+    pub(super) versions: usize,
 }
 
 /// Adds `?6` to one trend cell (`?1`-`?5`: dimension, metric, day, key, provider).
