@@ -11,6 +11,9 @@
 //!   → `email`, file hashes → `md5`/`sha1`/`sha256`/…). `x-misp-attribute` and
 //!   `x-misp-object` come back whole; `vulnerability` and `campaign` as attributes.
 //! - TLP marking refs become `tlp:*` tags, other labels (not `misp:*`) tags.
+//! - Galaxy SDOs (misp-stix's, and plain STIX ones) become galaxy clusters
+//!   ([`crate::galaxies`]) of the attribute or object a relationship relates them to,
+//!   else of the event.
 //! - Anything else is left out, with its id and the reason.
 
 use std::collections::{HashMap, HashSet};
@@ -19,6 +22,7 @@ use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::galaxies::{self, Cluster};
 use crate::to_stix::Tlp;
 
 /// The types of what a MISP object becomes, in the order the export looks for it
@@ -115,21 +119,27 @@ impl Exporter {
             .filter(|id| !contained.contains(*id))
             .filter(|id| {
                 let t = id.split("--").next().unwrap_or_default();
-                matches!(
-                    t,
-                    "indicator"
-                        | "observed-data"
-                        | "x-misp-attribute"
-                        | "x-misp-object"
-                        | "vulnerability"
-                        | "campaign"
-                        | "ipv4-addr"
-                        | "ipv6-addr"
-                        | "domain-name"
-                        | "url"
-                        | "email-addr"
-                        | "file"
-                )
+                let cluster = || {
+                    self.get(id)
+                        .and_then(|o| galaxies::cluster(o, &|_| None))
+                        .is_some()
+                };
+                cluster()
+                    || matches!(
+                        t,
+                        "indicator"
+                            | "observed-data"
+                            | "x-misp-attribute"
+                            | "x-misp-object"
+                            | "vulnerability"
+                            | "campaign"
+                            | "ipv4-addr"
+                            | "ipv6-addr"
+                            | "domain-name"
+                            | "url"
+                            | "email-addr"
+                            | "file"
+                    )
             })
             .collect();
         if !loose.is_empty() {
@@ -144,7 +154,7 @@ impl Exporter {
             head.insert("name".into(), json!("Accord export"));
             let event = self.event(&head, &loose, &mut used, &mut out);
             let empty = |k: &str| event["Event"][k].as_array().is_none_or(Vec::is_empty);
-            if !(empty("Attribute") && empty("Object")) {
+            if !(empty("Attribute") && empty("Object") && empty("Galaxy")) {
                 out.events.push(event);
             }
         }
@@ -219,10 +229,24 @@ impl Exporter {
             .filter(|r| r.starts_with("indicator--"))
             .filter_map(|r| r.split("--").nth(1))
             .collect();
+        let creator = |r: &str| {
+            self.get(r)
+                .and_then(|i| i.get("name"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        let mut clusters: Vec<(&str, Cluster)> = Vec::new();
         for r in refs {
             let Some(o) = self.get(r) else { continue };
             let kind = o.get("type").and_then(Value::as_str).unwrap_or_default();
             let o_uuid = r.split("--").nth(1).unwrap_or_default();
+            if let Some(cluster) = galaxies::cluster(o, &creator) {
+                used.insert(r.to_string());
+                if !clusters.iter().any(|(id, _)| id == r) {
+                    clusters.push((r, cluster));
+                }
+                continue;
+            }
             if OBJECT_TYPES.contains(&kind) {
                 if let Some(made) = self.misp_object(o_uuid) {
                     for id in OBJECT_TYPES.iter().map(|t| format!("{t}--{o_uuid}")) {
@@ -304,13 +328,58 @@ impl Exporter {
                 }
             }
         }
+        // misp-stix: a cluster related to an attribute (or a MISP object: each of its
+        // attributes) is that attribute's galaxy; the others are the event's.
+        let mut attached: HashSet<&str> = HashSet::new();
+        for r in refs {
+            let Some(o) = self.get(r) else { continue };
+            if o.get("type").and_then(Value::as_str) != Some("relationship") {
+                continue;
+            }
+            let end = |k: &str| o.get(k).and_then(Value::as_str).unwrap_or_default();
+            let Some((target, cluster)) = clusters.iter().find(|(id, _)| *id == end("target_ref"))
+            else {
+                continue;
+            };
+            let source = end("source_ref").split("--").nth(1).unwrap_or_default();
+            let mut found = false;
+            if let Some(Value::Object(a)) = attributes.iter_mut().find(|a| a["uuid"] == source) {
+                attach(a, cluster);
+                found = true;
+            } else if let Some(x) = objects.iter_mut().find(|x| x["uuid"] == source) {
+                for a in x
+                    .get_mut("Attribute")
+                    .and_then(Value::as_array_mut)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Value::Object(a) = a {
+                        attach(a, cluster);
+                        found = true;
+                    }
+                }
+            }
+            if found {
+                attached.insert(target);
+                used.insert(r.to_string());
+            }
+        }
+        for (id, cluster) in &clusters {
+            if !attached.contains(id) {
+                attach(&mut e, cluster);
+            }
+        }
         if !reports.is_empty() {
             e.insert("EventReport".into(), Value::Array(reports));
         }
         out.attributes += attributes.len();
         e.insert("Attribute".into(), Value::Array(attributes));
         e.insert("Object".into(), Value::Array(objects));
-        e.insert("Tag".into(), Value::Array(tags(c)));
+        let mut event_tags = tags(c);
+        if let Some(Value::Array(galaxy_tags)) = e.remove("Tag") {
+            event_tags.extend(galaxy_tags);
+        }
+        e.insert("Tag".into(), Value::Array(event_tags));
         json!({ "Event": e })
     }
 
@@ -706,6 +775,42 @@ fn include(objects: &mut [Value], at: usize, (target, name): (&str, &str), id: &
             Some(Value::Array(list)) => list.push(reference),
             _ => {
                 o.insert("ObjectReference".into(), json!([reference]));
+            }
+        }
+    }
+}
+
+/// Attach a cluster to an event or an attribute: into the galaxy of its type (made if
+/// need be), once, with its `misp-galaxy:` tag among the layer's tags.
+fn attach(layer: &mut Obj, cluster: &Cluster) {
+    let galaxies = layer
+        .entry("Galaxy")
+        .or_insert_with(|| json!([]))
+        .as_array_mut();
+    let Some(galaxies) = galaxies else { return };
+    let at = match galaxies
+        .iter()
+        .position(|g| g["type"].as_str() == Some(cluster.galaxy_type()))
+    {
+        Some(at) => at,
+        None => {
+            let mut g = cluster.galaxy.clone();
+            g.insert("GalaxyCluster".into(), json!([]));
+            galaxies.push(Value::Object(g));
+            galaxies.len() - 1
+        }
+    };
+    if let Some(Value::Array(list)) = galaxies[at].get_mut("GalaxyCluster") {
+        if list.iter().any(|c| c["uuid"] == cluster.cluster["uuid"]) {
+            return;
+        }
+        list.push(cluster.cluster.clone());
+    }
+    if let Some(tag) = &cluster.tag {
+        let tags = layer.entry("Tag").or_insert_with(|| json!([]));
+        if let Value::Array(tags) = tags {
+            if !tags.iter().any(|t| t["name"].as_str() == Some(tag)) {
+                tags.push(json!({ "name": tag }));
             }
         }
     }

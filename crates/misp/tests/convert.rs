@@ -494,3 +494,174 @@ fn event_reports_are_notes_and_come_back() {
         }
     }
 }
+
+fn export_all(objects: &[Value]) -> accord_misp::from_stix::Exported {
+    let mut exporter = Exporter::new();
+    for o in objects {
+        exporter.add(&o.to_string()).unwrap();
+    }
+    exporter.render()
+}
+
+fn clusters_of(holder: &Value) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for g in holder["Galaxy"].as_array().into_iter().flatten() {
+        for c in g["GalaxyCluster"].as_array().into_iter().flatten() {
+            out.push((
+                g["type"].as_str().unwrap_or_default().to_string(),
+                c.clone(),
+            ));
+        }
+    }
+    out
+}
+
+/// The galaxies of a MISP event come back from its STIX as clusters, where misp-stix
+/// puts them (an attribute's on the attribute, the others on the event), with their
+/// uuid, type, value (from the cluster's tag: "Mimikatz - S0002", the STIX name being
+/// "Mimikatz"), synonyms, refs and external id.
+#[test]
+fn galaxies_come_back_as_clusters() {
+    let text = std::fs::read_to_string(format!(
+        "{}/../../fixtures/misp/galaxies-objects-tlp2.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let original = read_events(&text).unwrap().remove(0);
+    let c = event_to_stix(&original, 0).unwrap();
+    let exported = export_all(&c.objects);
+    assert!(
+        !exported
+            .left_out
+            .iter()
+            .any(|(id, _)| id.starts_with("malware--") || id.starts_with("tool--")),
+        "{:?}",
+        exported.left_out
+    );
+    let event = &exported.events[0]["Event"];
+    let on_event = clusters_of(event);
+    let get = |uuid: &str| {
+        on_event
+            .iter()
+            .find(|(_, c)| c["uuid"] == uuid)
+            .unwrap_or_else(|| panic!("cluster {uuid} not on the event: {on_event:?}"))
+    };
+    let (galaxy, malware) = get("f86c31c6-dbf3-5702-875f-1b77eb97d644");
+    assert_eq!(galaxy, "mitre-malware");
+    assert_eq!(malware["value"], "BlackEnergy - S0089");
+    assert_eq!(malware["meta"]["synonyms"], json!(["BE"]));
+    assert_eq!(malware["meta"]["external_id"], "S0089");
+    assert_eq!(malware["meta"]["refs"], json!(["https://x"]));
+    assert_eq!(malware["description"], "d BlackEnergy - S0089");
+    assert_eq!(
+        get("a76d8da3-c634-5c62-9798-8240cd3c8275").1["value"],
+        "Mimikatz - S0002"
+    );
+    assert_eq!(get("3ce25a77-ff26-53b8-b90d-4a6d2886a194").0, "sector");
+    assert_eq!(on_event.len(), 6, "{on_event:?}");
+    let tags: Vec<&str> = event["Tag"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(
+        tags.contains(&"misp-galaxy:mitre-tool=\"Mimikatz - S0002\""),
+        "{tags:?}"
+    );
+    // The threat actor of the domain attribute is the attribute's, not the event's.
+    let attribute = event["Attribute"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["uuid"] == "04ae0a21-c7ae-4c7f-b84b-b84a7ce53d1f")
+        .unwrap();
+    let on_attribute = clusters_of(attribute);
+    assert_eq!(on_attribute.len(), 1, "{attribute}");
+    assert_eq!(on_attribute[0].1["value"], "APT28");
+    assert_eq!(on_attribute[0].0, "threat-actor");
+    assert!(attribute["Tag"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["name"] == "misp-galaxy:threat-actor=\"APT28\""));
+    // And misp-stix's STIX of the exported event has the same galaxy objects.
+    let again = event_to_stix(event, 0).unwrap();
+    for id in [
+        "malware--f86c31c6-dbf3-5702-875f-1b77eb97d644",
+        "tool--a76d8da3-c634-5c62-9798-8240cd3c8275",
+        "threat-actor--b025728e-608f-5078-9f26-b0ca0ebe5a88",
+    ] {
+        let (before, after) = (by_id(&c.objects, id), by_id(&again.objects, id));
+        for key in [
+            "name",
+            "description",
+            "labels",
+            "aliases",
+            "external_references",
+        ] {
+            assert_eq!(before[key], after[key], "{id} {key}");
+        }
+    }
+}
+
+/// Plain STIX (no misp-stix labels: an ATT&CK technique, a malware family) is read as
+/// misp-stix's external parser reads it: clusters of the `stix-2.1-<type>` galaxies,
+/// uuids derived from the object's and MISP's organisation's, meta from the STIX
+/// properties; the malware an indicator `indicates` on that indicator's attribute.
+/// The expected values are misp-stix 2026.10.12's (ExternalSTIX2toMISPParser) for
+/// fixtures/misp/stix/plain-galaxies.json.
+#[test]
+fn plain_stix_galaxies_are_read_as_misp_stix_reads_them() {
+    let text = std::fs::read_to_string(format!(
+        "{}/../../fixtures/misp/stix/plain-galaxies.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let bundle: Value = serde_json::from_str(&text).unwrap();
+    let exported = export_all(bundle["objects"].as_array().unwrap());
+    assert!(exported.left_out.is_empty(), "{:?}", exported.left_out);
+    let event = &exported.events[0]["Event"];
+    let on_event = clusters_of(event);
+    assert_eq!(on_event.len(), 1, "{on_event:?}");
+    let (galaxy, pattern) = &on_event[0];
+    assert_eq!(galaxy, "stix-2.1-attack-pattern");
+    assert_eq!(
+        event["Galaxy"][0]["uuid"],
+        "9be38d88-6e00-570b-b6c9-0076006ffb61"
+    );
+    assert_eq!(event["Galaxy"][0]["name"], "STIX 2.1 Attack Pattern");
+    assert_eq!(
+        pattern,
+        &json!({
+            "value": "Phishing", "uuid": "a40974e3-8fbf-56ad-b9f8-3e7ff0c68753",
+            "source": "misp-stix", "version": "21",
+            "collection_uuid": "9be38d88-6e00-570b-b6c9-0076006ffb61",
+            "type": "stix-2.1-attack-pattern",
+            "description": "Adversaries may send phishing messages.",
+            "meta": {
+                "created": "2017-05-31T21:30:59.769000Z", "modified": "2020-03-11T17:11:58.129000Z",
+                "refs": ["https://attack.mitre.org/techniques/T1566"], "external_id": "T1566",
+                "kill_chain": ["mitre-attack:initial-access"]
+            }
+        })
+    );
+    let attribute = &event["Attribute"][0];
+    assert_eq!(attribute["value"], "evil.example");
+    let on_attribute = clusters_of(attribute);
+    assert_eq!(on_attribute.len(), 1, "{attribute}");
+    assert_eq!(
+        on_attribute[0].1,
+        json!({
+            "value": "BlackEnergy", "uuid": "d019b1ac-479f-5cdc-9413-02bf5d507318",
+            "source": "misp-stix", "version": "21",
+            "collection_uuid": "5de9a83d-06f0-532b-bcf6-54eaf4db61c8",
+            "type": "stix-2.1-malware", "description": "Blackenergy",
+            "meta": {
+                "created": "2017-05-31T21:32:31.601000Z", "modified": "2020-03-30T18:34:49.124000Z",
+                "synonyms": ["Black Energy"], "is_family": true, "malware_types": ["backdoor"],
+                "labels": ["vendor-label"]
+            }
+        })
+    );
+}
