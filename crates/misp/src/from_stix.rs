@@ -12,7 +12,7 @@
 //!   `x-misp-object` come back whole; `vulnerability` and `campaign` as attributes.
 //! - TLP marking refs become `tlp:*` tags, other labels (not `misp:*`) tags.
 //! - Galaxy SDOs (misp-stix's, and plain STIX ones) become galaxy clusters
-//!   ([`crate::galaxies`]) of the attribute or object a relationship relates them to,
+//!   (`galaxies.rs`) of the attribute or object a relationship relates them to,
 //!   else of the event.
 //! - Anything else is left out, with its id and the reason.
 
