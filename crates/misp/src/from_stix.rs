@@ -316,6 +316,33 @@ impl Exporter {
         let mut reports = Vec::new();
         for r in refs {
             if let Some(o) = self.get(r) {
+                if let Some((target, key, mut data)) = analyst_data(o) {
+                    let target_uuid = target.split("--").nth(1).unwrap_or_default();
+                    let layer = if target == id {
+                        data["object_type"] = json!("Event");
+                        Some(&mut e)
+                    } else if let Some(Value::Object(a)) =
+                        attributes.iter_mut().find(|a| a["uuid"] == target_uuid)
+                    {
+                        data["object_type"] = json!("Attribute");
+                        Some(a)
+                    } else if let Some(Value::Object(x)) =
+                        objects.iter_mut().find(|x| x["uuid"] == target_uuid)
+                    {
+                        data["object_type"] = json!("Object");
+                        Some(x)
+                    } else {
+                        None
+                    };
+                    if let Some(layer) = layer {
+                        data["object_uuid"] = json!(if target == id { &uuid } else { target_uuid });
+                        if let Value::Array(list) = layer.entry(key).or_insert_with(|| json!([])) {
+                            list.push(data);
+                        }
+                        used.insert(r.to_string());
+                    }
+                    continue;
+                }
                 if self.sighting(o, &mut attributes, &mut objects) {
                     used.insert(r.to_string());
                 }
@@ -392,7 +419,8 @@ impl Exporter {
         let (kind, target) = match o.get("type").and_then(Value::as_str) {
             Some("sighting") => ("0", o.get("sighting_of_ref").and_then(Value::as_str)),
             Some("opinion")
-                if o.get("opinion").and_then(Value::as_str) == Some("strongly-disagree") =>
+                if o.get("opinion").and_then(Value::as_str) == Some("strongly-disagree")
+                    && !strs(o, "labels").contains(&"misp:context-layer=\"Analyst Opinion\"") =>
             {
                 ("1", strs(o, "object_refs").into_iter().next())
             }
@@ -679,6 +707,69 @@ impl Exporter {
         };
         Some(retime(base(o, uuid, &kind, &value, to_ids), o, to_ids))
     }
+}
+
+/// The `Note` or `Opinion` an analyst `note` or `opinion` (labelled
+/// `misp:context-layer="Analyst Note"`/`"Analyst Opinion"`, as [`crate::to_stix`] and
+/// misp-stix write them) comes from, as misp-stix reads it back: uuid, the text or the
+/// 0–100 value, comment, authors, language, times; with the id of what it is of (its
+/// first reference) and the key it goes under.
+fn analyst_data(o: &Obj) -> Option<(&str, &'static str, Value)> {
+    let labels = strs(o, "labels");
+    let (key, kind) = match o.get("type").and_then(Value::as_str)? {
+        "note" if labels.contains(&"misp:context-layer=\"Analyst Note\"") => ("Note", "0"),
+        "opinion" if labels.contains(&"misp:context-layer=\"Analyst Opinion\"") => ("Opinion", "1"),
+        _ => return None,
+    };
+    let target = strs(o, "object_refs").into_iter().next()?;
+    let uuid = o.get("id").and_then(Value::as_str)?.split("--").nth(1)?;
+    let mut d = Obj::new();
+    d.insert("uuid".into(), json!(uuid));
+    if key == "Note" {
+        d.insert(
+            "note".into(),
+            o.get("content").cloned().unwrap_or(json!("")),
+        );
+        if let Some(a) = o.get("abstract") {
+            d.insert("comment".into(), a.clone());
+        }
+        if let Some(l) = o.get("lang") {
+            d.insert("language".into(), l.clone());
+        }
+    } else {
+        let value = o.get("x_misp_opinion").and_then(text)?;
+        d.insert("opinion".into(), json!(value));
+        d.insert(
+            "comment".into(),
+            o.get("explanation").cloned().unwrap_or(json!("")),
+        );
+    }
+    let authors = strs(o, "authors");
+    if !authors.is_empty() {
+        d.insert("authors".into(), json!(authors.join(", ")));
+    }
+    for field in ["created", "modified"] {
+        if let Some(t) = o.get(field).and_then(Value::as_str).and_then(misp_time) {
+            d.insert(field.into(), json!(t));
+        }
+    }
+    d.insert("note_type".into(), json!(kind));
+    d.insert(
+        "note_type_name".into(),
+        json!(if key == "Note" { "Note" } else { "Opinion" }),
+    );
+    Some((target, key, Value::Object(d)))
+}
+
+/// A STIX time as MISP writes an analyst note's: `2024-01-02 10:00:00`, UTC without a
+/// zone (PyMISP adds `+00:00` to what it reads).
+fn misp_time(t: &str) -> Option<String> {
+    let (base, micros) = crate::to_stix::utc_parts(t)?;
+    let base = base.replacen('T', " ", 1);
+    Some(match micros {
+        0 => base,
+        us => format!("{base}.{us:06}"),
+    })
 }
 
 /// The event report a `note` labelled `misp:data-layer="Event Report"` (as

@@ -535,23 +535,10 @@ fn galaxy_name(kind: &str) -> Option<(&'static str, &'static str, Option<&'stati
 /// A STIX time as misp-stix writes it into meta: `YYYY-MM-DDTHH:MM:SSZ`, with six
 /// digits of fraction when there is one.
 fn meta_time(t: &str) -> Option<String> {
-    let parsed =
-        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()?;
-    let parsed = parsed.to_offset(time::UtcOffset::UTC);
-    let micro = parsed.microsecond();
-    let base = format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        parsed.year(),
-        u8::from(parsed.month()),
-        parsed.day(),
-        parsed.hour(),
-        parsed.minute(),
-        parsed.second()
-    );
-    Some(if micro == 0 {
-        format!("{base}Z")
-    } else {
-        format!("{base}.{micro:06}Z")
+    let (base, micros) = crate::to_stix::utc_parts(t)?;
+    Some(match micros {
+        0 => format!("{base}Z"),
+        us => format!("{base}.{us:06}Z"),
     })
 }
 

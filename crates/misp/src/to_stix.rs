@@ -149,6 +149,8 @@ pub fn event_to_stix(event: &Value, position: usize) -> Result<Converted, MispEr
     for report in list(map, "EventReport") {
         c.event_report(report, &objects, timestamp, &format!("{container}--{uuid}"));
     }
+    // misp-stix: the event's analyst data refer to its report or grouping.
+    c.analyst_data(&[map], &[format!("{container}--{uuid}")], timestamp);
     // Event galaxies, then tags (those naming a converted cluster are not labels).
     let mut galaxy_tags = HashSet::new();
     for galaxy in list(map, "Galaxy") {
@@ -405,6 +407,7 @@ impl Conversion {
             comment,
             galaxies: list(a, "Galaxy"),
             sightings: list(a, "Sighting"),
+            analyst: vec![a],
             first_seen: a.get("first_seen").and_then(Value::as_str),
             last_seen: a.get("last_seen").and_then(Value::as_str),
             object: false,
@@ -874,6 +877,11 @@ impl Conversion {
             }
             self.push(Value::Object(v));
             self.object_sightings(&attributes, std::slice::from_ref(&id), time);
+            self.analyst_data(
+                &analyst_layers(o, &attributes),
+                std::slice::from_ref(&id),
+                time,
+            );
             if matches!(stix_type, "note" | "location") {
                 // misp-stix: an annotation's references are its object_refs; a
                 // location's are not read.
@@ -945,6 +953,7 @@ impl Conversion {
                         .filter(|c| !c.is_empty()),
                     galaxies: Vec::new(),
                     sightings: object_sightings(&attributes),
+                    analyst: analyst_layers(o, &attributes),
                     first_seen: o.get("first_seen").and_then(Value::as_str),
                     last_seen: o.get("last_seen").and_then(Value::as_str),
                     object: true,
@@ -1021,6 +1030,11 @@ impl Conversion {
                 x.insert("x_misp_name".into(), json!(name));
                 self.push(Value::Object(x));
                 self.object_sightings(&attributes, std::slice::from_ref(&id), time);
+                self.analyst_data(
+                    &analyst_layers(o, &attributes),
+                    std::slice::from_ref(&id),
+                    time,
+                );
                 self.object_links(o, &uuid, &id, &galaxy_ids, time);
             }
         }
@@ -1035,11 +1049,7 @@ impl Conversion {
         let Some(r) = report.as_object() else {
             return;
         };
-        let Some(uuid) = r
-            .get("uuid")
-            .and_then(Value::as_str)
-            .and_then(|u| Uuid::parse_str(u).ok())
-        else {
+        let Some(uuid) = uuid_of(r) else {
             self.skip(
                 "event report".into(),
                 "uuid",
@@ -1183,6 +1193,97 @@ impl Conversion {
 
     fn sightings(&mut self, a: &Attr, refs: &[String]) {
         self.sightings_of(&a.sightings, refs, a.time);
+        self.analyst_data(&a.analyst, refs, a.time);
+    }
+
+    /// misp-stix's analyst data: each `Note` of the layers a `note` labelled
+    /// `misp:context-layer="Analyst Note"` (`content`, `authors`, `lang`), each
+    /// `Opinion` an `opinion` labelled `misp:context-layer="Analyst Opinion"` (the 0–100
+    /// value as `x_misp_opinion` and as STIX's five levels, the comment as
+    /// `explanation`), of what the layer became (`refs`); `created`/`modified` their
+    /// own, else `time`.
+    fn analyst_data(&mut self, layers: &[&Obj], refs: &[String], time: i64) {
+        for layer in layers {
+            for (key, kind) in [("Note", "note"), ("Opinion", "opinion")] {
+                for data in list(layer, key) {
+                    self.analyst(data, kind, refs, time);
+                }
+            }
+        }
+    }
+
+    fn analyst(&mut self, data: &Value, kind: &str, refs: &[String], time: i64) {
+        let Some(d) = data.as_object() else { return };
+        let item = format!(
+            "analyst {kind} of {}",
+            refs.first().map_or("", String::as_str)
+        );
+        let Some(uuid) = uuid_of(d) else {
+            self.skip(
+                item,
+                "uuid",
+                Rule::Uuid,
+                "analyst data needs a valid 'uuid' (its STIX id)",
+            );
+            return;
+        };
+        let mut o = Obj::new();
+        o.insert("type".into(), json!(kind));
+        o.insert("spec_version".into(), json!("2.1"));
+        let id = format!("{kind}--{}", uuid.hyphenated());
+        o.insert("id".into(), json!(id));
+        for field in ["created", "modified"] {
+            let when = d
+                .get(field)
+                .and_then(Value::as_str)
+                .and_then(analyst_time)
+                .unwrap_or_else(|| ms(time));
+            o.insert(field.into(), json!(when));
+        }
+        let text = |k: &str| d.get(k).and_then(Value::as_str).filter(|t| !t.is_empty());
+        if let Some(a) = text("authors") {
+            o.insert("authors".into(), json!([a]));
+        }
+        let label = if kind == "note" {
+            let Some(content) = text("note") else {
+                self.skip(
+                    item,
+                    "note",
+                    Rule::Required,
+                    "an analyst note needs its 'note' text",
+                );
+                return;
+            };
+            o.insert("content".into(), json!(content));
+            if let Some(l) = text("language") {
+                o.insert("lang".into(), json!(l));
+            }
+            "misp:context-layer=\"Analyst Note\""
+        } else {
+            let value = match d.get("opinion") {
+                Some(Value::Number(n)) => n.as_i64(),
+                Some(Value::String(t)) => t.trim().parse::<i64>().ok(),
+                _ => None,
+            };
+            let Some(value) = value else {
+                self.skip(
+                    item,
+                    "opinion",
+                    Rule::Type,
+                    "an analyst opinion is a number, 0 to 100",
+                );
+                return;
+            };
+            if let Some(c) = text("comment") {
+                o.insert("explanation".into(), json!(c));
+            }
+            o.insert("opinion".into(), json!(opinion_level(value)));
+            o.insert("x_misp_opinion".into(), json!(value));
+            "misp:context-layer=\"Analyst Opinion\""
+        };
+        o.insert("object_refs".into(), json!(refs));
+        o.insert("labels".into(), json!([label]));
+        self.push(Value::Object(o));
     }
 
     /// misp-stix's sightings: a `sighting` (type 0) of what the attribute or object
@@ -1715,6 +1816,9 @@ struct Attr<'a> {
     galaxies: Vec<&'a Value>,
     /// The MISP sightings (`Sighting`) of the attribute, or of the object's attributes.
     sightings: Vec<&'a Value>,
+    /// What carries the analyst notes and opinions (`Note`, `Opinion`): the attribute,
+    /// or the object and its attributes.
+    analyst: Vec<&'a Obj>,
     first_seen: Option<&'a str>,
     last_seen: Option<&'a str>,
     /// A MISP object: its indicator carries the TLP of its attributes' tags but not
@@ -2436,6 +2540,14 @@ fn datetime(secs: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
+/// A STIX time (RFC 3339) in UTC: `YYYY-MM-DDTHH:MM:SS` and its microseconds, for the
+/// spellings MISP and misp-stix give a time on the way back.
+pub(crate) fn utc_parts(text: &str) -> Option<(String, u32)> {
+    let t = OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    let t = t.to_offset(time::UtcOffset::UTC);
+    Some((fmt_base(t), t.microsecond()))
+}
+
 fn fmt_base(t: OffsetDateTime) -> String {
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
@@ -2467,6 +2579,48 @@ fn fmt_precise(t: OffsetDateTime) -> String {
         let frac = format!("{micros:06}");
         format!("{}.{}Z", fmt_base(t), frac.trim_end_matches('0'))
     }
+}
+
+/// The valid `uuid` of a MISP record (event report, analyst data).
+fn uuid_of(record: &Obj) -> Option<Uuid> {
+    record
+        .get("uuid")
+        .and_then(Value::as_str)
+        .and_then(|u| Uuid::parse_str(u).ok())
+}
+
+/// misp-stix's level of a MISP opinion (0 to 100).
+fn opinion_level(value: i64) -> &'static str {
+    match value {
+        v if v > 80 => "strongly-agree",
+        v if v > 60 => "agree",
+        v if v > 40 => "neutral",
+        v if v > 20 => "disagree",
+        _ => "strongly-disagree",
+    }
+}
+
+/// The layers of a MISP object whose analyst data misp-stix writes for what the object
+/// became: the object's, then its attributes'.
+fn analyst_layers<'a>(o: &'a Obj, attributes: &[ObjAttr<'a>]) -> Vec<&'a Obj> {
+    std::iter::once(o)
+        .chain(attributes.iter().map(|a| a.raw))
+        .collect()
+}
+
+/// An analyst note's or opinion's `created`/`modified` (ISO 8601, with or without a
+/// zone: none is UTC, as PyMISP reads it) as STIX writes it, milliseconds.
+fn analyst_time(text: &str) -> Option<String> {
+    let t = misp_datetime(text).or_else(|| {
+        let format = time::macros::format_description!(
+            "[year]-[month]-[day][first [T][ ]][hour]:[minute]:[second][optional [.[subsecond]]]"
+        );
+        time::PrimitiveDateTime::parse(text, &format)
+            .ok()
+            .map(time::PrimitiveDateTime::assume_utc)
+    })?;
+    let t = t.to_offset(time::UtcOffset::UTC);
+    Some(format!("{}.{:03}Z", fmt_base(t), t.millisecond()))
 }
 
 /// A MISP `first_seen`/`last_seen` (`2020-10-25T16:22:00.000000+0000`, or RFC 3339).

@@ -495,6 +495,16 @@ fn event_reports_are_notes_and_come_back() {
     }
 }
 
+/// The first event of a development fixture (fixtures/misp), converted.
+fn fixture_stix(name: &str) -> accord_misp::Converted {
+    let text = std::fs::read_to_string(format!(
+        "{}/../../fixtures/misp/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    event_to_stix(&read_events(&text).unwrap().remove(0), 0).unwrap()
+}
+
 fn export_all(objects: &[Value]) -> accord_misp::from_stix::Exported {
     let mut exporter = Exporter::new();
     for o in objects {
@@ -522,13 +532,7 @@ fn clusters_of(holder: &Value) -> Vec<(String, Value)> {
 /// "Mimikatz"), synonyms, refs and external id.
 #[test]
 fn galaxies_come_back_as_clusters() {
-    let text = std::fs::read_to_string(format!(
-        "{}/../../fixtures/misp/galaxies-objects-tlp2.json",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
-    let original = read_events(&text).unwrap().remove(0);
-    let c = event_to_stix(&original, 0).unwrap();
+    let c = fixture_stix("galaxies-objects-tlp2.json");
     let exported = export_all(&c.objects);
     assert!(
         !exported
@@ -664,4 +668,52 @@ fn plain_stix_galaxies_are_read_as_misp_stix_reads_them() {
             }
         })
     );
+}
+
+/// Analyst notes and opinions (MISP `Note`, `Opinion` of the event, its attributes and
+/// objects) are misp-stix's `note` and `opinion` of what they are of; exported, each
+/// comes back on the event, the attribute or the object (an object's attribute's on the
+/// object, as misp-stix reads them), and converts to the same STIX again.
+#[test]
+fn analyst_notes_and_opinions_come_back() {
+    let c = fixture_stix("analyst-notes-opinions.json");
+    let opinion = by_id(&c.objects, "opinion--e3a2b3c4-d5e6-4f70-8192-a3b4c5d6e704");
+    assert_eq!(opinion["opinion"], "strongly-disagree");
+    assert_eq!(opinion["x_misp_opinion"], 10);
+    let note = by_id(&c.objects, "note--e3a2b3c4-d5e6-4f70-8192-a3b4c5d6e701");
+    assert_eq!(
+        note["object_refs"],
+        json!(["grouping--f7a8b9c0-1d2e-4f30-8a4b-5c6d7e8f9012"])
+    );
+    assert_eq!(note["created"], "2024-01-02T10:00:00.000Z");
+    let exported = export_all(&c.objects);
+    let event = &exported.events[0]["Event"];
+    assert_eq!(event["Note"][0]["note"], "The event's analyst note");
+    assert_eq!(event["Note"][0]["language"], "en");
+    assert_eq!(event["Opinion"][0]["opinion"], "75");
+    let attribute = event["Attribute"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["uuid"] == "91ae0a21-c7ae-4c7f-b84b-b84a7ce53d1f")
+        .unwrap();
+    assert_eq!(attribute["Note"][0]["authors"], "analyst@example.org");
+    // An analyst opinion that strongly disagrees is no false positive sighting.
+    assert_eq!(attribute["Opinion"][0]["comment"], "Looks benign");
+    assert!(attribute.get("Sighting").is_none(), "{attribute}");
+    let object = &event["Object"][0];
+    assert_eq!(object["Note"][0]["note"], "The object's note");
+    assert_eq!(object["Opinion"][0]["opinion"], "90");
+    let again = event_to_stix(event, 0).unwrap();
+    let analyst = |objects: &[Value]| -> Vec<Value> {
+        let mut out: Vec<Value> = objects
+            .iter()
+            .filter(|o| o["type"] == "note" || o["type"] == "opinion")
+            .cloned()
+            .collect();
+        out.sort_by_key(|o| o["id"].as_str().unwrap_or_default().to_string());
+        out
+    };
+    assert_eq!(analyst(&c.objects), analyst(&again.objects));
+    assert_eq!(analyst(&c.objects).len(), 7);
 }
