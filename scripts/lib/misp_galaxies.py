@@ -13,8 +13,8 @@ misp`); then:
    type; but the value, synonyms and labels Accord keeps from the original, and the
    galaxy's description it splits off an x-misp-galaxy-cluster's). Fewer than
    --min-identical fails.
-2. The clusters are compared with the original event's (type, value, uuid, meta
-   synonyms/refs/external_id): each loss is printed; fewer kept than --min-kept fails.
+2. The clusters are compared with the original event's (type, value, description,
+   uuid, meta synonyms/refs/external_id): each loss is printed; fewer kept than --min-kept fails.
 3. misp-stix converts Accord's exported event to STIX; its galaxy objects are compared
    with what `accord misp import -o` wrote for the original event (by id, property by
    property).
@@ -64,8 +64,12 @@ def loose_view(view):
     meta labels without the cluster's tag)."""
     view = dict(view)
     view.pop("value")
-    # "<galaxy's description> | <cluster's>" of an x-misp-galaxy-cluster: Accord splits it.
+    # "<galaxy's description> | <cluster's>" of an x-misp-galaxy-cluster: Accord splits
+    # it; a country's value and description misp-stix swaps (its STIX name is the
+    # description): Accord keeps the value from the tag, the description from the name.
     view["description"] = (view["description"] or "").split(" | ")[-1]
+    if view["galaxy"] == "country":
+        view.pop("description")
     view["meta"] = {k: v for k, v in view["meta"].items() if k not in ("synonyms", "labels")}
     return view
 
@@ -188,7 +192,7 @@ def main():
             if mine is None:
                 lost.append("missing")
             else:
-                for k in ("type", "value"):
+                for k in ("type", "value", "description"):
                     if mine.get(k) != cluster.get(k):
                         lost.append(f"{k} {cluster.get(k)!r} -> {mine.get(k)!r}")
                 for k in ORIGINAL_META:
@@ -227,7 +231,7 @@ def main():
                       f"     again  {json.dumps(back, sort_keys=True)}")
     print(f"galaxies: {same}/{total} clusters placed and read as misp-stix reads its own STIX"
           f" ({loose}/{total} but the value, synonyms and labels Accord keeps from the original);"
-          f" {o_same}/{o_total} of the original clusters kept (type, value, uuid,"
+          f" {o_same}/{o_total} of the original clusters kept (type, value, description, uuid,"
           f" synonyms/refs/external_id); {s_same}/{s_total} galaxy objects identical"
           f" (but created/modified) after export and misp-stix")
     if loose < minimum or o_same < kept:

@@ -144,14 +144,19 @@ fn internal(o: &Obj, kind: &str, galaxy_type: &str, name: Option<String>) -> Opt
         .get("name")
         .and_then(Value::as_str)
         .or_else(|| o.get("id").and_then(Value::as_str))?;
-    // A cluster whose galaxy has a description of its own was written "galaxy | cluster".
-    let description = match o.get("description").and_then(Value::as_str) {
+    // A cluster whose galaxy has a description of its own was written "galaxy | cluster"
+    // (a country "galaxy | value", its description being the STIX name).
+    let (galaxy_description, mut description) = match o.get("description").and_then(Value::as_str) {
         Some(d) if d.matches(" | ").count() == 1 => {
-            d.split(" | ").nth(1).unwrap_or_default().to_string()
+            let (g, c) = d.split_once(" | ").unwrap_or_default();
+            (g.to_string(), c.to_string())
         }
-        Some(d) => d.to_string(),
-        None => capitalize(name_value),
+        Some(d) => (String::new(), d.to_string()),
+        None => (String::new(), capitalize(name_value)),
     };
+    if kind == "location" && galaxy_type == "country" {
+        description = name_value.to_string();
+    }
     // The cluster's own tag names it by its MISP value ("Mimikatz - S0002", where the
     // STIX name is "Mimikatz"): MISP finds a cluster by its tag, so the value comes from
     // the tag when there is one (misp-stix takes the STIX name).
@@ -234,10 +239,9 @@ fn internal(o: &Obj, kind: &str, galaxy_type: &str, name: Option<String>) -> Opt
         cluster["meta"] = Value::Object(meta);
     }
     let name = name.filter(|n| !n.is_empty());
-    Some(finish(
-        galaxy(galaxy_type, name.as_deref().unwrap_or(galaxy_type)),
-        cluster,
-    ))
+    let mut g = galaxy(galaxy_type, name.as_deref().unwrap_or(galaxy_type));
+    g.insert("description".into(), json!(galaxy_description));
+    Some(finish(g, cluster))
 }
 
 /// misp-stix's external parser: a plain STIX object of a type that is a galaxy.

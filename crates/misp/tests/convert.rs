@@ -717,3 +717,100 @@ fn analyst_notes_and_opinions_come_back() {
     assert_eq!(analyst(&c.objects), analyst(&again.objects));
     assert_eq!(analyst(&c.objects).len(), 7);
 }
+
+/// Course-of-action, country, region and branded-vulnerability galaxies, and galaxy
+/// meta beyond synonyms and references, as misp-stix 2026.10.12 writes them (the
+/// expected values are its output for fixtures/misp/galaxies-coa-territories-meta.json;
+/// the country code is the one deliberate difference: misp-stix writes `"['FR']"`).
+#[test]
+fn course_of_action_territories_and_galaxy_meta_as_misp_stix() {
+    let c = fixture_stix("galaxies-coa-territories-meta.json");
+    let coa = by_id(
+        &c.objects,
+        "course-of-action--2a4f6c11-a4a7-4cb9-b0ef-6ae1bb3a718a",
+    );
+    assert_eq!(coa["name"], "Account Use Policies");
+    assert_eq!(
+        coa["external_references"],
+        json!([
+            {"source_name": "mitre-attack", "external_id": "M1036"},
+            {"source_name": "url", "url": "https://attack.mitre.org/mitigations/M1036"}
+        ])
+    );
+    let france = by_id(&c.objects, "location--84668357-5a8c-4bdd-9f0f-6b50b242be03");
+    assert_eq!(france["name"], "France");
+    assert_eq!(france["country"], "FR");
+    assert_eq!(
+        france["description"],
+        "Country meta information based on the database provided by geonames.org. | france"
+    );
+    assert_eq!(
+        france["x_misp_original_names"],
+        json!({"x_misp_iso": "ISO", "x_misp_iso3": "ISO3"})
+    );
+    assert_eq!(france["x_misp_capital"], json!(["Paris"]));
+    let region = by_id(&c.objects, "location--a5e0e3b6-1bd3-4a5c-9a7a-30a1f7c8e2a1");
+    assert_eq!(region["name"], "Western Europe");
+    assert_eq!(region["region"], "western-europe");
+    assert_eq!(
+        region["description"],
+        "Regions based on UN M49. | Western Europe"
+    );
+    let ghost = by_id(
+        &c.objects,
+        "vulnerability--a1640081-aa8d-4070-84b2-d23e2ae82799",
+    );
+    assert_eq!(
+        ghost["external_references"],
+        json!([{"source_name": "cve", "external_id": "CVE-2015-0235"}])
+    );
+    let actor = by_id(
+        &c.objects,
+        "threat-actor--5b4ee3ea-eee3-4c8e-8323-85ae32658755",
+    );
+    assert_eq!(actor["aliases"], json!(["Cozy Bear"]));
+    assert_eq!(actor["x_misp_suspected_state_sponsor"], json!(["Russia"]));
+    assert_eq!(
+        actor["x_misp_original_names"],
+        json!({
+            "x_misp_cfr_suspected_victims": "cfr-suspected-victims",
+            "x_misp_attribution_confidence": "attribution-confidence",
+            "x_misp_cfr_type_of_incident": "cfr-type-of-incident",
+            "x_misp_suspected_state_sponsor": "Suspected State Sponsor"
+        })
+    );
+    let emotet = by_id(&c.objects, "malware--f86c31c6-dbf3-5702-875f-1b77eb97d645");
+    assert_eq!(emotet["is_family"], true);
+    assert_eq!(emotet["aliases"], json!(["Geodo"]));
+    assert_eq!(
+        emotet["kill_chain_phases"],
+        json!([{"kill_chain_name": "mitre-attack", "phase_name": "defense-evasion"}])
+    );
+    assert_eq!(emotet["x_misp_mitre_platforms"], json!(["Windows"]));
+    assert!(emotet.get("x_misp_is_family").is_none());
+    // The attribute's country and course of action are related to its observed-data.
+    for target in [
+        "location--84668357-5a8c-4bdd-9f0f-6b50b242be0f",
+        "course-of-action--3a4f6c11-a4a7-4cb9-b0ef-6ae1bb3a718b",
+    ] {
+        assert!(
+            c.objects.iter().any(|o| o["type"] == "relationship"
+                && o["source_ref"] == "observed-data--94ae0a21-c7ae-4c7f-b84b-b84a7ce53d1f"
+                && o["target_ref"] == target
+                && o["relationship_type"] == "related-to"),
+            "{target}"
+        );
+    }
+    // Exported, the clusters come back with the original's value and description.
+    let exported = export_all(&c.objects);
+    let event = &exported.events[0]["Event"];
+    let clusters = clusters_of(event);
+    let (galaxy, france) = clusters
+        .iter()
+        .find(|(_, c)| c["uuid"] == "84668357-5a8c-4bdd-9f0f-6b50b242be03")
+        .unwrap();
+    assert_eq!(galaxy, "country");
+    assert_eq!(france["value"], "france");
+    assert_eq!(france["description"], "France");
+    assert_eq!(france["meta"]["ISO"], json!(["FR"]));
+}
