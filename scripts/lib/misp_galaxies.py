@@ -1,6 +1,10 @@
 """Galaxies through `accord export --format misp`, against misp-stix (stix2misp).
 
-    misp_galaxies.py ACCORD_BIN [--verbose] [--min-identical N] [--min-kept N] EVENT.json...
+    misp_galaxies.py ACCORD_BIN [--verbose] [--min-identical N] [--min-kept N]
+                     [--plain BUNDLE.json]... EVENT.json...
+
+--plain: a STIX bundle without misp-stix labels is ingested by a node of its own and
+exported as MISP; its clusters must be misp-stix's ExternalSTIX2toMISPParser's (all).
 
 For each EVENT file that has galaxies, a node of its own (two development events share
 a uuid) imports it (`accord misp import`) and exports it (`accord export --format
@@ -123,19 +127,56 @@ def stix_of_event(event):
     return json.loads(parser.bundle.serialize())["objects"]
 
 
-def accord_export(binary, path):
-    """The events a fresh node exports after importing the MISP event file."""
+def accord_export(binary, path, command=("misp", "import")):
+    """The events a fresh node exports after importing the MISP event file (or, with
+    `command` `("ingest",)`, after ingesting the STIX bundle)."""
     with tempfile.TemporaryDirectory() as work:
         env = {k: v for k, v in os.environ.items() if k not in ("ACCORD_CONFIG", "ACCORD_DB")}
         env["ACCORD_ADMIN_PASSWORD"] = "interop admin passphrase"
         subprocess.run([binary, "init", "node", "--organisation", "telco"], cwd=work, env=env,
                        check=True, capture_output=True)
         env["ACCORD_CONFIG"] = os.path.join(work, "node", "accord.toml")
-        subprocess.run([binary, "misp", "import", path], cwd=work, env=env, capture_output=True)
+        subprocess.run([binary, *command, path], cwd=work, env=env, capture_output=True)
         out = os.path.join(work, "events.json")
         subprocess.run([binary, "export", "--format", "misp", "-o", out], cwd=work, env=env,
                        check=True, capture_output=True)
         return {event_of(e)["uuid"]: event_of(e) for e in json.load(open(out))}
+
+
+def plain(binary, path, verbose):
+    """Plain STIX (no misp-stix labels): the clusters of Accord's export against
+    misp-stix's ExternalSTIX2toMISPParser's, where they are, every field but the ones
+    PyMISP adds (`default`, `distribution`, `GalaxyElement`) and the galaxy's
+    distribution. (identical, total)"""
+    from misp_stix_converter import ExternalSTIX2toMISPParser
+    reader = ExternalSTIX2toMISPParser()
+    reader.load_stix_bundle(stix_parse(open(path, encoding="utf-8").read(), allow_custom=True))
+    reader.parse_stix_bundle()
+    theirs_event = json.loads(reader.misp_event.to_json())
+    ours_events = list(accord_export(binary, path, ("ingest",)).values())
+
+    def clusters(event):
+        out = {}
+        for layer, holder in [("event", event)] + [
+                (f"attribute {a.get('value')}", a) for a in event.get("Attribute") or []]:
+            for g in holder.get("Galaxy") or []:
+                head = {k: v for k, v in g.items() if k not in ("GalaxyCluster", "distribution")}
+                for c in g.get("GalaxyCluster") or []:
+                    body = {k: v for k, v in c.items()
+                            if k not in ("default", "distribution", "GalaxyElement")}
+                    out[(layer, c["uuid"])] = (head, body)
+        return out
+    theirs = clusters(theirs_event)
+    ours = clusters(ours_events[0]) if ours_events else {}
+    same = sum(1 for k, v in theirs.items() if ours.get(k) == v)
+    if verbose:
+        for k, v in theirs.items():
+            if ours.get(k) != v:
+                print(f"   {path} {k}:\n     misp-stix {json.dumps(v, sort_keys=True)}\n"
+                      f"     accord    {json.dumps(ours.get(k), sort_keys=True)}")
+    print(f"{path}: {same}/{len(theirs)} clusters of plain STIX as misp-stix's external"
+          f" parser reads them ({len(ours)} exported)")
+    return same, len(theirs)
 
 
 def main():
@@ -144,10 +185,16 @@ def main():
     def option(name):
         return int(args[args.index(name) + 1]) if name in args else 0
     minimum, kept = option("--min-identical"), option("--min-kept")
+    options = ("--min-identical", "--min-kept", "--plain")
+    plains = [os.path.abspath(args[i + 1]) for i, a in enumerate(args) if a == "--plain"]
     args = [a for i, a in enumerate(args)
-            if a not in ("--verbose", "--min-identical", "--min-kept")
-            and not (i > 0 and args[i - 1] in ("--min-identical", "--min-kept"))]
+            if a not in ("--verbose", *options)
+            and not (i > 0 and args[i - 1] in options)]
     binary, files = os.path.abspath(args[0]), [os.path.abspath(f) for f in args[1:]]
+    for bundle in plains:
+        same, count = plain(binary, bundle, verbose)
+        if same != count:
+            sys.exit(f"FAIL: {same} of {count} clusters of {bundle} as misp-stix reads them")
     total = same = loose = 0
     o_total = o_same = 0
     s_total = s_same = 0
@@ -171,12 +218,12 @@ def main():
                     loose_view(cluster_view(g_type, cluster)):
                 loose += 1
             elif verbose:
-                print(f"   {path} {key[0]} cluster {key[1]}:\n"
+                print(f"   {label} {key[0]} cluster {key[1]}:\n"
                       f"     misp-stix {json.dumps(cluster_view(g_type, cluster), sort_keys=True)}\n"
                       f"     accord    {json.dumps(cluster_view(*mine) if mine else None, sort_keys=True)}")
         for key in set(ours) - set(theirs):
             if verbose:
-                print(f"   {path}: only accord {key}")
+                print(f"   {label}: only accord {key}")
         total += len(theirs)
         same += n
         print(f"{label}: {n}/{len(theirs)} clusters as misp-stix reads them back"
