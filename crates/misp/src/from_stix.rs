@@ -396,6 +396,15 @@ impl Exporter {
                 attach(&mut e, cluster);
             }
         }
+        // misp-stix: a relationship between two clusters of the event that keep their
+        // STIX uuid is a relation of the first (its type the relationship's).
+        for r in refs {
+            if let Some(relation) = cluster_relation(self.get(r), &clusters, &attached) {
+                if add_relation(&mut e, relation) {
+                    used.insert(r.to_string());
+                }
+            }
+        }
         if !reports.is_empty() {
             e.insert("EventReport".into(), Value::Array(reports));
         }
@@ -869,6 +878,59 @@ fn include(objects: &mut [Value], at: usize, (target, name): (&str, &str), id: &
             }
         }
     }
+}
+
+/// The `GalaxyClusterRelation` a `relationship` between two of the event's clusters is
+/// (the source on the event, both with their STIX uuid: misp-stix's internal reading):
+/// (source cluster uuid, the relation).
+fn cluster_relation(
+    o: Option<&Obj>,
+    clusters: &[(&str, Cluster)],
+    attached: &HashSet<&str>,
+) -> Option<(String, Value)> {
+    let o = o.filter(|o| o.get("type").and_then(Value::as_str) == Some("relationship"))?;
+    let end = |k: &str| o.get(k).and_then(Value::as_str).unwrap_or_default();
+    let uuid_of = |id: &str| -> Option<String> {
+        let (_, c) = clusters.iter().find(|(i, _)| *i == id)?;
+        let uuid = c.cluster["uuid"].as_str()?;
+        (id.split("--").nth(1) == Some(uuid)).then(|| uuid.to_string())
+    };
+    let (source, target) = (end("source_ref"), end("target_ref"));
+    if attached.contains(source) {
+        return None;
+    }
+    let (from, to) = (uuid_of(source)?, uuid_of(target)?);
+    let relation = json!({
+        "referenced_galaxy_cluster_uuid": to,
+        "referenced_galaxy_cluster_type": end("relationship_type"),
+        "galaxy_cluster_uuid": from,
+    });
+    Some((from, relation))
+}
+
+/// Add a relation to the event's cluster it is of; whether the cluster was there.
+fn add_relation(event: &mut Obj, (uuid, relation): (String, Value)) -> bool {
+    let clusters = event
+        .get_mut("Galaxy")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+        .filter_map(|g| g.get_mut("GalaxyCluster").and_then(Value::as_array_mut))
+        .flatten();
+    for c in clusters {
+        if c["uuid"].as_str() == Some(uuid.as_str()) {
+            if let Value::Object(c) = c {
+                if let Value::Array(list) = c
+                    .entry("GalaxyClusterRelation")
+                    .or_insert_with(|| json!([]))
+                {
+                    list.push(relation);
+                }
+            }
+            return true;
+        }
+    }
+    false
 }
 
 /// Attach a cluster to an event or an attribute: into the galaxy of its type (made if

@@ -836,3 +836,52 @@ fn course_of_action_territories_and_galaxy_meta_as_misp_stix() {
     assert_eq!(france["description"], "France");
     assert_eq!(france["meta"]["ISO"], json!(["FR"]));
 }
+
+/// A relationship between two of the event's clusters (as misp-stix writes clusters:
+/// their STIX uuid the cluster's) is a relation of the first, as misp-stix's internal
+/// parser reads it: `{"referenced_galaxy_cluster_uuid", "referenced_galaxy_cluster_type"
+/// (the relationship's type), "galaxy_cluster_uuid"}` (misp-stix 2026.10.12's output for
+/// the same STIX, but the `distribution` PyMISP adds).
+#[test]
+fn relationships_between_clusters_are_cluster_relations() {
+    let mut c = fixture_stix("galaxies-objects-tlp2.json");
+    let relationship = json!({
+        "type": "relationship", "spec_version": "2.1",
+        "id": "relationship--2b8c7d6e-5f4a-4b3c-8d2e-1f0a9b8c7d6f",
+        "created": "2024-03-01T10:00:00.000Z", "modified": "2024-03-01T10:00:00.000Z",
+        "relationship_type": "uses",
+        "source_ref": "intrusion-set--51a0fb65-0f8d-5508-99e2-baf9407b4478",
+        "target_ref": "malware--f86c31c6-dbf3-5702-875f-1b77eb97d644"
+    });
+    for o in c.objects.iter_mut() {
+        if o["type"] == "grouping" || o["type"] == "report" {
+            o["object_refs"]
+                .as_array_mut()
+                .unwrap()
+                .push(relationship["id"].clone());
+        }
+    }
+    c.objects.push(relationship);
+    let exported = export_all(&c.objects);
+    assert!(
+        !exported
+            .left_out
+            .iter()
+            .any(|(id, _)| id.starts_with("relationship--2b8c7d6e")),
+        "{:?}",
+        exported.left_out
+    );
+    let clusters = clusters_of(&exported.events[0]["Event"]);
+    let (_, apt1) = clusters
+        .iter()
+        .find(|(_, c)| c["uuid"] == "51a0fb65-0f8d-5508-99e2-baf9407b4478")
+        .unwrap();
+    assert_eq!(
+        apt1["GalaxyClusterRelation"],
+        json!([{
+            "referenced_galaxy_cluster_uuid": "f86c31c6-dbf3-5702-875f-1b77eb97d644",
+            "referenced_galaxy_cluster_type": "uses",
+            "galaxy_cluster_uuid": "51a0fb65-0f8d-5508-99e2-baf9407b4478"
+        }])
+    );
+}
