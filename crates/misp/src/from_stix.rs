@@ -124,10 +124,12 @@ impl Exporter {
                         .and_then(|o| galaxies::cluster(o, &|_| None))
                         .is_some()
                 };
+                // A relationship goes with them: it places a cluster on an attribute.
                 cluster()
                     || matches!(
                         t,
                         "indicator"
+                            | "relationship"
                             | "observed-data"
                             | "x-misp-attribute"
                             | "x-misp-object"
