@@ -3,8 +3,9 @@
     misp_galaxies.py ACCORD_BIN [--verbose] [--min-identical N] [--min-kept N]
                      [--plain BUNDLE.json]... EVENT.json...
 
---plain: a STIX bundle without misp-stix labels is ingested by a node of its own and
-exported as MISP; its clusters must be misp-stix's ExternalSTIX2toMISPParser's (all).
+--plain: a STIX bundle without misp-stix labels (and the same without its report) is
+ingested by a node of its own and exported as MISP; its clusters and its malware
+instances' MISP objects must be misp-stix's ExternalSTIX2toMISPParser's (all).
 
 For each EVENT file that has galaxies, a node of its own (two development events share
 a uuid) imports it (`accord misp import`) and exports it (`accord export --format
@@ -166,16 +167,25 @@ def plain(binary, path, verbose):
                             if k not in ("default", "distribution", "GalaxyElement")}
                     out[(layer, c["uuid"])] = (head, body)
         return out
-    theirs = clusters(theirs_event)
-    ours = clusters(ours_events[0]) if ours_events else {}
+    def objects(event):
+        """Its MISP objects (malware instances), but what PyMISP adds."""
+        keep = ("uuid", "object_relation", "value", "type", "to_ids", "category",
+                "disable_correlation")
+        return {("object", o["uuid"]): (
+            {k: o.get(k) for k in ("name", "meta-category", "timestamp")},
+            sorted(json.dumps({k: a.get(k) for k in keep}, sort_keys=True)
+                   for a in o.get("Attribute") or []))
+            for o in event.get("Object") or []}
+    theirs = {**clusters(theirs_event), **objects(theirs_event)}
+    ours = {**clusters(ours_events[0]), **objects(ours_events[0])} if ours_events else {}
     same = sum(1 for k, v in theirs.items() if ours.get(k) == v)
     if verbose:
         for k, v in theirs.items():
             if ours.get(k) != v:
                 print(f"   {path} {k}:\n     misp-stix {json.dumps(v, sort_keys=True)}\n"
                       f"     accord    {json.dumps(ours.get(k), sort_keys=True)}")
-    print(f"{path}: {same}/{len(theirs)} clusters of plain STIX as misp-stix's external"
-          f" parser reads them ({len(ours)} exported)")
+    print(f"{path}: {same}/{len(theirs)} clusters and objects of plain STIX as misp-stix's"
+          f" external parser reads them ({len(ours)} exported)")
     return same, len(theirs)
 
 

@@ -120,9 +120,10 @@ impl Exporter {
             .filter(|id| {
                 let t = id.split("--").next().unwrap_or_default();
                 let cluster = || {
-                    self.get(id)
-                        .and_then(|o| galaxies::cluster(o, &|_| None))
-                        .is_some()
+                    self.get(id).is_some_and(|o| {
+                        galaxies::cluster(o, &|_| None).is_some()
+                            || galaxies::malware_instance(o).is_some()
+                    })
                 };
                 // A relationship goes with them: it places a cluster on an attribute.
                 cluster()
@@ -247,6 +248,11 @@ impl Exporter {
                 if !clusters.iter().any(|(id, _)| id == r) {
                     clusters.push((r, cluster));
                 }
+                continue;
+            }
+            if let Some(object) = galaxies::malware_instance(o) {
+                used.insert(r.to_string());
+                objects.push(object);
                 continue;
             }
             if OBJECT_TYPES.contains(&kind) {

@@ -249,8 +249,9 @@ fn external(o: &Obj, kind: &str, creator: &dyn Fn(&str) -> Option<String>) -> Op
     let galaxy_type = match kind {
         "threat-actor" | "tool" | "attack-pattern" | "course-of-action" | "intrusion-set"
         | "vulnerability" | "campaign" => kind,
-        // A malware instance (`is_family: false`) is a MISP `malware` object in
-        // misp-stix; one with samples, an object and a cluster: not clusters here.
+        // A malware instance (`is_family: false`) is a MISP `malware` object
+        // ([`malware_instance`]); one with samples, an object and a cluster: neither
+        // here.
         "malware"
             if o.get("is_family").and_then(Value::as_bool) != Some(false)
                 && !o.contains_key("sample_refs") =>
@@ -353,6 +354,94 @@ fn external(o: &Obj, kind: &str, creator: &dyn Fn(&str) -> Option<String>) -> Op
         c.remove("tag_name");
     }
     Some(made)
+}
+
+/// What misp-stix's external parser makes of a plain STIX malware instance
+/// (`is_family: false`, no `sample_refs`, no `misp:` label): not a cluster but a MISP
+/// `malware` object (uuid the malware's), an attribute per property (`aliases` →
+/// `alias`, `architecture_execution_envs`, `capabilities`, `description`,
+/// `first_seen`, `implementation_languages`, `is_family`, `labels` and `malware_types`
+/// → `malware_type`, `last_seen`, `name`), each uuid UUIDv5 of `"<id> - <relation> -
+/// <value>"` as misp-stix writes it.
+pub(crate) fn malware_instance(o: &Obj) -> Option<Value> {
+    if o.get("type").and_then(Value::as_str) != Some("malware")
+        || o.get("is_family").and_then(Value::as_bool) != Some(false)
+        || o.contains_key("sample_refs")
+        || strs(o, "labels").iter().any(|l| l.starts_with("misp:"))
+    {
+        return None;
+    }
+    let id = o.get("id").and_then(Value::as_str)?;
+    let uuid = uuid_of(o)?;
+    let mapping: [(&str, &str, &str, bool); 11] = [
+        ("aliases", "alias", "text", false),
+        (
+            "architecture_execution_envs",
+            "architecture_execution_env",
+            "text",
+            true,
+        ),
+        ("capabilities", "capability", "text", true),
+        ("description", "description", "text", false),
+        ("first_seen", "first_seen", "datetime", false),
+        (
+            "implementation_languages",
+            "implementation_language",
+            "text",
+            true,
+        ),
+        ("is_family", "is_family", "boolean", true),
+        ("labels", "malware_type", "text", true),
+        ("last_seen", "last_seen", "datetime", false),
+        ("malware_types", "malware_type", "text", true),
+        ("name", "name", "text", false),
+    ];
+    let mut attributes = Vec::new();
+    for (property, relation, kind, no_correlation) in mapping {
+        let values = match o.get(property) {
+            Some(Value::Array(items)) => items.clone(),
+            Some(v) => vec![v.clone()],
+            None => continue,
+        };
+        for v in values {
+            // The uuid is seeded on Python's text of the value (`False`, a time
+            // `2023-12-01 00:00:00+00:00`); a time's value is its ISO form.
+            let (seed, value) = match (&v, kind) {
+                (Value::Bool(b), _) => (if *b { "True" } else { "False" }.to_string(), v.clone()),
+                (Value::String(t), "datetime") => {
+                    let (base, micros) = crate::to_stix::utc_parts(t)?;
+                    let fraction = if micros == 0 {
+                        String::new()
+                    } else {
+                        format!(".{micros:06}")
+                    };
+                    (
+                        format!("{}{fraction}+00:00", base.replacen('T', " ", 1)),
+                        json!(format!("{base}{fraction}+00:00")),
+                    )
+                }
+                (Value::String(t), _) => (t.clone(), v.clone()),
+                _ => (v.to_string(), v.clone()),
+            };
+            let a_uuid = Uuid::new_v5(&NAMESPACE, format!("{id} - {relation} - {seed}").as_bytes());
+            attributes.push(json!({
+                "uuid": a_uuid.to_string(), "object_relation": relation, "value": value,
+                "type": kind, "disable_correlation": no_correlation, "to_ids": false,
+                "category": "Other",
+            }));
+        }
+    }
+    let timestamp = o
+        .get("modified")
+        .and_then(Value::as_str)
+        .and_then(|t| {
+            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+        })
+        .map_or(0, time::OffsetDateTime::unix_timestamp);
+    Some(json!({
+        "name": "malware", "meta-category": "misc", "uuid": uuid,
+        "timestamp": timestamp.to_string(), "Attribute": attributes,
+    }))
 }
 
 /// The cluster with its `misp-galaxy:` tag (`tag_name`), as misp-stix names it: by

@@ -647,6 +647,32 @@ fn plain_stix_galaxies_are_read_as_misp_stix_reads_them() {
     assert!(on_event
         .iter()
         .any(|(g, c)| g == "sector" && c["value"] == "Telecommunications"));
+    // A malware instance is a MISP `malware` object (misp-stix's uuids).
+    let object = &event["Object"][0];
+    assert_eq!(object["name"], "malware");
+    assert_eq!(object["uuid"], "1a3ead4e-6d47-4ccb-854c-a6a4f9d96b22");
+    let attribute = |relation: &str| {
+        object["Attribute"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["object_relation"] == relation)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        attribute("first_seen")["uuid"],
+        "548e99b0-ace0-5f78-a03f-1577b03bbdda"
+    );
+    assert_eq!(
+        attribute("first_seen")["value"],
+        "2023-12-01T00:00:00+00:00"
+    );
+    assert_eq!(
+        attribute("is_family")["uuid"],
+        "a5d0de32-c939-5e39-a234-4057aa36311d"
+    );
+    assert_eq!(object["Attribute"].as_array().unwrap().len(), 12);
     let (galaxy, pattern) = on_event
         .iter()
         .find(|(g, _)| g == "stix-2.1-attack-pattern")
