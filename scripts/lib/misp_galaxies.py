@@ -172,7 +172,7 @@ def plain(binary, path, verbose):
         keep = ("uuid", "object_relation", "value", "type", "to_ids", "category",
                 "disable_correlation")
         return {("object", o["uuid"]): (
-            {k: o.get(k) for k in ("name", "meta-category", "timestamp")},
+            {k: o.get(k) for k in ("name", "meta-category", "timestamp", "comment")},
             sorted(json.dumps({k: a.get(k) for k in keep}, sort_keys=True)
                    for a in o.get("Attribute") or []))
             for o in event.get("Object") or []}

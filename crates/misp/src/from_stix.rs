@@ -123,6 +123,7 @@ impl Exporter {
                     self.get(id).is_some_and(|o| {
                         galaxies::cluster(o, &|_| None).is_some()
                             || galaxies::malware_instance(o).is_some()
+                            || galaxies::place(o).is_some()
                     })
                 };
                 // A relationship goes with them: it places a cluster on an attribute.
@@ -250,7 +251,7 @@ impl Exporter {
                 }
                 continue;
             }
-            if let Some(object) = galaxies::malware_instance(o) {
+            if let Some(object) = galaxies::malware_instance(o).or_else(|| galaxies::place(o)) {
                 used.insert(r.to_string());
                 objects.push(object);
                 continue;

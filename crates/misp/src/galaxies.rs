@@ -361,8 +361,7 @@ fn external(o: &Obj, kind: &str, creator: &dyn Fn(&str) -> Option<String>) -> Op
 /// `malware` object (uuid the malware's), an attribute per property (`aliases` →
 /// `alias`, `architecture_execution_envs`, `capabilities`, `description`,
 /// `first_seen`, `implementation_languages`, `is_family`, `labels` and `malware_types`
-/// → `malware_type`, `last_seen`, `name`), each uuid UUIDv5 of `"<id> - <relation> -
-/// <value>"` as misp-stix writes it.
+/// → `malware_type`, `last_seen`, `name`).
 pub(crate) fn malware_instance(o: &Obj) -> Option<Value> {
     if o.get("type").and_then(Value::as_str) != Some("malware")
         || o.get("is_family").and_then(Value::as_bool) != Some(false)
@@ -371,64 +370,106 @@ pub(crate) fn malware_instance(o: &Obj) -> Option<Value> {
     {
         return None;
     }
+    plain_object(
+        o,
+        "malware",
+        &[
+            ("aliases", "alias", "text", false),
+            (
+                "architecture_execution_envs",
+                "architecture_execution_env",
+                "text",
+                true,
+            ),
+            ("capabilities", "capability", "text", true),
+            ("description", "description", "text", false),
+            ("first_seen", "first_seen", "datetime", false),
+            (
+                "implementation_languages",
+                "implementation_language",
+                "text",
+                true,
+            ),
+            ("is_family", "is_family", "boolean", true),
+            ("labels", "malware_type", "text", true),
+            ("last_seen", "last_seen", "datetime", false),
+            ("malware_types", "malware_type", "text", true),
+            ("name", "name", "text", false),
+        ],
+    )
+}
+
+/// What misp-stix's external parser makes of a plain STIX location with a place (a
+/// city, coordinates, a postal code or a street address, no `misp:` label): a MISP
+/// `geolocation` object (uuid the location's, `comment` its description): `city`,
+/// `countrycode`, `text`, `latitude`, `longitude`, `zipcode`, `region`, `address`, and
+/// the `precision` (metres) as `accuracy-radius` (kilometres).
+pub(crate) fn place(o: &Obj) -> Option<Value> {
+    if o.get("type").and_then(Value::as_str) != Some("location")
+        || !PLACE_FIELDS.iter().any(|f| o.contains_key(*f))
+        || strs(o, "labels").iter().any(|l| l.starts_with("misp:"))
+    {
+        return None;
+    }
+    let mut object = plain_object(
+        o,
+        "geolocation",
+        &[
+            ("city", "city", "text", false),
+            ("country", "countrycode", "text", false),
+            ("description", "text", "text", true),
+            ("latitude", "latitude", "float", true),
+            ("longitude", "longitude", "float", true),
+            ("postal_code", "zipcode", "text", false),
+            ("region", "region", "text", false),
+            ("street_address", "address", "text", false),
+        ],
+    )?;
+    if let Some(d) = o.get("description") {
+        object["comment"] = d.clone();
+    }
+    if let Some(metres) = o.get("precision").and_then(Value::as_f64) {
+        let id = o.get("id").and_then(Value::as_str)?;
+        if let (Some(attribute), Value::Array(list)) = (
+            plain_attribute(
+                id,
+                "accuracy-radius",
+                "float",
+                true,
+                &json!(metres / 1000.0),
+            ),
+            &mut object["Attribute"],
+        ) {
+            list.push(attribute);
+        }
+    }
+    Some(object)
+}
+
+/// The fields that make a location a place (a geolocation object), not a region.
+const PLACE_FIELDS: [&str; 5] = [
+    "city",
+    "latitude",
+    "longitude",
+    "postal_code",
+    "street_address",
+];
+
+/// A MISP object of template `name` from a plain STIX object: uuid the object's,
+/// `meta-category` `misc`, `timestamp` its `modified`, an attribute per value of the
+/// `(property, relation, type, disable_correlation)` it has.
+fn plain_object(o: &Obj, name: &str, mapping: &[(&str, &str, &str, bool)]) -> Option<Value> {
     let id = o.get("id").and_then(Value::as_str)?;
     let uuid = uuid_of(o)?;
-    let mapping: [(&str, &str, &str, bool); 11] = [
-        ("aliases", "alias", "text", false),
-        (
-            "architecture_execution_envs",
-            "architecture_execution_env",
-            "text",
-            true,
-        ),
-        ("capabilities", "capability", "text", true),
-        ("description", "description", "text", false),
-        ("first_seen", "first_seen", "datetime", false),
-        (
-            "implementation_languages",
-            "implementation_language",
-            "text",
-            true,
-        ),
-        ("is_family", "is_family", "boolean", true),
-        ("labels", "malware_type", "text", true),
-        ("last_seen", "last_seen", "datetime", false),
-        ("malware_types", "malware_type", "text", true),
-        ("name", "name", "text", false),
-    ];
     let mut attributes = Vec::new();
     for (property, relation, kind, no_correlation) in mapping {
-        let values = match o.get(property) {
+        let values = match o.get(*property) {
             Some(Value::Array(items)) => items.clone(),
             Some(v) => vec![v.clone()],
             None => continue,
         };
         for v in values {
-            // The uuid is seeded on Python's text of the value (`False`, a time
-            // `2023-12-01 00:00:00+00:00`); a time's value is its ISO form.
-            let (seed, value) = match (&v, kind) {
-                (Value::Bool(b), _) => (if *b { "True" } else { "False" }.to_string(), v.clone()),
-                (Value::String(t), "datetime") => {
-                    let (base, micros) = crate::to_stix::utc_parts(t)?;
-                    let fraction = if micros == 0 {
-                        String::new()
-                    } else {
-                        format!(".{micros:06}")
-                    };
-                    (
-                        format!("{}{fraction}+00:00", base.replacen('T', " ", 1)),
-                        json!(format!("{base}{fraction}+00:00")),
-                    )
-                }
-                (Value::String(t), _) => (t.clone(), v.clone()),
-                _ => (v.to_string(), v.clone()),
-            };
-            let a_uuid = Uuid::new_v5(&NAMESPACE, format!("{id} - {relation} - {seed}").as_bytes());
-            attributes.push(json!({
-                "uuid": a_uuid.to_string(), "object_relation": relation, "value": value,
-                "type": kind, "disable_correlation": no_correlation, "to_ids": false,
-                "category": "Other",
-            }));
+            attributes.extend(plain_attribute(id, relation, kind, *no_correlation, &v));
         }
     }
     let timestamp = o
@@ -439,8 +480,47 @@ pub(crate) fn malware_instance(o: &Obj) -> Option<Value> {
         })
         .map_or(0, time::OffsetDateTime::unix_timestamp);
     Some(json!({
-        "name": "malware", "meta-category": "misc", "uuid": uuid,
+        "name": name, "meta-category": "misc", "uuid": uuid,
         "timestamp": timestamp.to_string(), "Attribute": attributes,
+    }))
+}
+
+/// One attribute of a [`plain_object`]: its uuid UUIDv5 of `"<id> - <relation> -
+/// <value>"`, the value as Python writes it (`False`, `49.0`, a time `2023-12-01
+/// 00:00:00+00:00`) as misp-stix seeds it; a time's value its ISO form (`+00:00`).
+fn plain_attribute(
+    id: &str,
+    relation: &str,
+    kind: &str,
+    no_correlation: bool,
+    v: &Value,
+) -> Option<Value> {
+    let (seed, value) = match (v, kind) {
+        (Value::Bool(b), _) => (if *b { "True" } else { "False" }.to_string(), v.clone()),
+        (Value::Number(n), "float") => {
+            let f = serde_json::Number::from_f64(n.as_f64()?)?;
+            (f.to_string(), Value::Number(f))
+        }
+        (Value::String(t), "datetime") => {
+            let (base, micros) = crate::to_stix::utc_parts(t)?;
+            let fraction = if micros == 0 {
+                String::new()
+            } else {
+                format!(".{micros:06}")
+            };
+            (
+                format!("{}{fraction}+00:00", base.replacen('T', " ", 1)),
+                json!(format!("{base}{fraction}+00:00")),
+            )
+        }
+        (Value::String(t), _) => (t.clone(), v.clone()),
+        _ => (v.to_string(), v.clone()),
+    };
+    let a_uuid = Uuid::new_v5(&NAMESPACE, format!("{id} - {relation} - {seed}").as_bytes());
+    Some(json!({
+        "uuid": a_uuid.to_string(), "object_relation": relation, "value": value,
+        "type": kind, "disable_correlation": no_correlation, "to_ids": false,
+        "category": "Other",
     }))
 }
 

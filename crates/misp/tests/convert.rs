@@ -673,6 +673,19 @@ fn plain_stix_galaxies_are_read_as_misp_stix_reads_them() {
         "a5d0de32-c939-5e39-a234-4057aa36311d"
     );
     assert_eq!(object["Attribute"].as_array().unwrap().len(), 12);
+    // A location with a place is a MISP `geolocation` object: a whole longitude and
+    // the precision (metres) in kilometres are Python floats (`6.0`, `1.5`), uuids too.
+    let place = &event["Object"][1];
+    assert_eq!(place["name"], "geolocation");
+    assert_eq!(place["comment"], "Head office");
+    let radius = place["Attribute"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["object_relation"] == "accuracy-radius")
+        .unwrap();
+    assert_eq!(radius["value"], 1.5);
+    assert_eq!(radius["uuid"], "21d137bc-342b-5ae1-8a6b-1c52f8a212c9");
     let (galaxy, pattern) = on_event
         .iter()
         .find(|(g, _)| g == "stix-2.1-attack-pattern")
