@@ -323,6 +323,7 @@ impl Exporter {
             }
         }
         let mut reports = Vec::new();
+        let mut on_reports: Vec<(&str, String, &str, Value)> = Vec::new();
         for r in refs {
             if let Some(o) = self.get(r) {
                 if let Some((target, key, mut data)) = analyst_data(o) {
@@ -341,7 +342,11 @@ impl Exporter {
                         data["object_type"] = json!("Object");
                         Some(x)
                     } else {
-                        None
+                        // Of an event report's note: placed once the reports are read.
+                        if target.starts_with("note--") {
+                            on_reports.push((r, target_uuid.to_string(), key, data));
+                        }
+                        continue;
                     };
                     if let Some(layer) = layer {
                         data["object_uuid"] = json!(if target == id { &uuid } else { target_uuid });
@@ -412,6 +417,20 @@ impl Exporter {
                 if add_relation(&mut e, relation) {
                     used.insert(r.to_string());
                 }
+            }
+        }
+        for (r, target, key, mut data) in on_reports {
+            let report = reports
+                .iter_mut()
+                .filter_map(Value::as_object_mut)
+                .find(|x| x.get("uuid").and_then(Value::as_str) == Some(target.as_str()));
+            if let Some(report) = report {
+                data["object_type"] = json!("EventReport");
+                data["object_uuid"] = json!(target);
+                if let Value::Array(list) = report.entry(key).or_insert_with(|| json!([])) {
+                    list.push(data);
+                }
+                used.insert(r.to_string());
             }
         }
         if !reports.is_empty() {

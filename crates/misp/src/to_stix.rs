@@ -1124,7 +1124,10 @@ impl Conversion {
         o.insert("content".into(), json!(content));
         o.insert("object_refs".into(), json!(refs));
         o.insert("labels".into(), json!(["misp:data-layer=\"Event Report\""]));
+        let id = format!("note--{}", uuid.hyphenated());
         self.push(Value::Object(o));
+        // misp-stix: the report's analyst notes and opinions are of its note.
+        self.analyst_data(&[r], &[id], time);
     }
 
     /// The relationships of a converted object (its STIX id `source`): to the clusters

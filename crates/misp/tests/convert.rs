@@ -731,10 +731,11 @@ fn plain_stix_galaxies_are_read_as_misp_stix_reads_them() {
     );
 }
 
-/// Analyst notes and opinions (MISP `Note`, `Opinion` of the event, its attributes and
-/// objects) are misp-stix's `note` and `opinion` of what they are of; exported, each
-/// comes back on the event, the attribute or the object (an object's attribute's on the
-/// object, as misp-stix reads them), and converts to the same STIX again.
+/// Analyst notes and opinions (MISP `Note`, `Opinion` of the event, its attributes,
+/// objects and event reports) are misp-stix's `note` and `opinion` of what they are of;
+/// exported, each comes back on the event, the attribute, the object (an object's
+/// attribute's on the object, as misp-stix reads them) or the report, and converts to
+/// the same STIX again.
 #[test]
 fn analyst_notes_and_opinions_come_back() {
     let c = fixture_stix("analyst-notes-opinions.json");
@@ -776,7 +777,17 @@ fn analyst_notes_and_opinions_come_back() {
         out
     };
     assert_eq!(analyst(&c.objects), analyst(&again.objects));
-    assert_eq!(analyst(&c.objects).len(), 7);
+    // 9 analyst notes and opinions, and the event report's note.
+    assert_eq!(analyst(&c.objects).len(), 10);
+    // An event report's are of its note, and come back on the report.
+    let on_report = by_id(&c.objects, "note--e3a2b3c4-d5e6-4f70-8192-a3b4c5d6e731");
+    assert_eq!(
+        on_report["object_refs"],
+        json!(["note--e4a2b3c4-d5e6-4f70-8192-a3b4c5d6e7f1"])
+    );
+    let report = &event["EventReport"][0];
+    assert_eq!(report["Note"][0]["note"], "A note on the report");
+    assert_eq!(report["Opinion"][0]["opinion"], "100");
 }
 
 /// Course-of-action, country, region and branded-vulnerability galaxies, and galaxy
