@@ -202,28 +202,30 @@ fn internal(o: &Obj, kind: &str, galaxy_type: &str, name: Option<String>) -> Opt
     if referenced {
         external_references(o, &mut meta, true);
     }
-    // ATT&CK clusters are named "<name> - <id>"; the STIX name lost the id.
+    // ATT&CK clusters are named "<name> - <id>"; the STIX name lost the id. misp-stix
+    // adds it back, and keeps the STIX name of a malware, tool or intrusion set as a
+    // synonym (MITRE's synonyms have the name: misp-stix's STIX left it out of the
+    // aliases); so does Accord when the value came from the tag.
     if let Some(id) = meta.get("external_id").and_then(Value::as_str) {
         let id = id.to_string();
-        match kind {
-            "attack-pattern" | "course-of-action" if !value.contains(&id) => {
-                value = format!("{value} - {id}");
-            }
-            "malware" | "tool" | "intrusion-set" if !value.contains(&id) => {
-                let named = format!("{value} - {id}");
-                let old = std::mem::replace(&mut value, named);
-                match meta.get_mut("synonyms") {
-                    Some(Value::Array(list)) => {
-                        if !list.iter().any(|s| s.as_str() == Some(old.as_str())) {
-                            list.push(json!(old));
-                        }
-                    }
-                    _ => {
-                        meta.insert("synonyms".into(), json!([old]));
+        if matches!(
+            kind,
+            "attack-pattern" | "course-of-action" | "malware" | "tool" | "intrusion-set"
+        ) && !value.contains(&id)
+        {
+            value = format!("{value} - {id}");
+        }
+        if matches!(kind, "malware" | "tool" | "intrusion-set") && value != name_value {
+            match meta.get_mut("synonyms") {
+                Some(Value::Array(list)) => {
+                    if !list.iter().any(|s| s.as_str() == Some(name_value)) {
+                        list.push(json!(name_value));
                     }
                 }
+                _ => {
+                    meta.insert("synonyms".into(), json!([name_value]));
+                }
             }
-            _ => {}
         }
     }
     if matches!(kind, "attack-pattern" | "malware" | "tool") {
