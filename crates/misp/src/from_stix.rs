@@ -11,6 +11,9 @@
 //!   → `email`, file hashes → `md5`/`sha1`/`sha256`/…). `x-misp-attribute` and
 //!   `x-misp-object` come back whole; `vulnerability` and `campaign` as attributes.
 //! - TLP marking refs become `tlp:*` tags, other labels (not `misp:*`) tags.
+//! - Galaxy SDOs (misp-stix's, and plain STIX ones) become galaxy clusters
+//!   (`galaxies.rs`) of the attribute or object a relationship relates them to,
+//!   else of the event.
 //! - Anything else is left out, with its id and the reason.
 
 use std::collections::{HashMap, HashSet};
@@ -19,6 +22,7 @@ use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::galaxies::{self, Cluster};
 use crate::to_stix::Tlp;
 
 /// The types of what a MISP object becomes, in the order the export looks for it
@@ -115,21 +119,31 @@ impl Exporter {
             .filter(|id| !contained.contains(*id))
             .filter(|id| {
                 let t = id.split("--").next().unwrap_or_default();
-                matches!(
-                    t,
-                    "indicator"
-                        | "observed-data"
-                        | "x-misp-attribute"
-                        | "x-misp-object"
-                        | "vulnerability"
-                        | "campaign"
-                        | "ipv4-addr"
-                        | "ipv6-addr"
-                        | "domain-name"
-                        | "url"
-                        | "email-addr"
-                        | "file"
-                )
+                let cluster = || {
+                    self.get(id).is_some_and(|o| {
+                        galaxies::cluster(o, &|_| None).is_some()
+                            || galaxies::malware_instance(o).is_some()
+                            || galaxies::place(o).is_some()
+                    })
+                };
+                // A relationship goes with them: it places a cluster on an attribute.
+                cluster()
+                    || matches!(
+                        t,
+                        "indicator"
+                            | "relationship"
+                            | "observed-data"
+                            | "x-misp-attribute"
+                            | "x-misp-object"
+                            | "vulnerability"
+                            | "campaign"
+                            | "ipv4-addr"
+                            | "ipv6-addr"
+                            | "domain-name"
+                            | "url"
+                            | "email-addr"
+                            | "file"
+                    )
             })
             .collect();
         if !loose.is_empty() {
@@ -144,7 +158,7 @@ impl Exporter {
             head.insert("name".into(), json!("Accord export"));
             let event = self.event(&head, &loose, &mut used, &mut out);
             let empty = |k: &str| event["Event"][k].as_array().is_none_or(Vec::is_empty);
-            if !(empty("Attribute") && empty("Object")) {
+            if !(empty("Attribute") && empty("Object") && empty("Galaxy")) {
                 out.events.push(event);
             }
         }
@@ -219,10 +233,29 @@ impl Exporter {
             .filter(|r| r.starts_with("indicator--"))
             .filter_map(|r| r.split("--").nth(1))
             .collect();
+        let creator = |r: &str| {
+            self.get(r)
+                .and_then(|i| i.get("name"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        let mut clusters: Vec<(&str, Cluster)> = Vec::new();
         for r in refs {
             let Some(o) = self.get(r) else { continue };
             let kind = o.get("type").and_then(Value::as_str).unwrap_or_default();
             let o_uuid = r.split("--").nth(1).unwrap_or_default();
+            if let Some(cluster) = galaxies::cluster(o, &creator) {
+                used.insert(r.to_string());
+                if !clusters.iter().any(|(id, _)| id == r) {
+                    clusters.push((r, cluster));
+                }
+                continue;
+            }
+            if let Some(object) = galaxies::malware_instance(o).or_else(|| galaxies::place(o)) {
+                used.insert(r.to_string());
+                objects.push(object);
+                continue;
+            }
             if OBJECT_TYPES.contains(&kind) {
                 if let Some(made) = self.misp_object(o_uuid) {
                     for id in OBJECT_TYPES.iter().map(|t| format!("{t}--{o_uuid}")) {
@@ -290,8 +323,40 @@ impl Exporter {
             }
         }
         let mut reports = Vec::new();
+        let mut on_reports: Vec<(&str, String, &str, Value)> = Vec::new();
         for r in refs {
             if let Some(o) = self.get(r) {
+                if let Some((target, key, mut data)) = analyst_data(o) {
+                    let target_uuid = target.split("--").nth(1).unwrap_or_default();
+                    let layer = if target == id {
+                        data["object_type"] = json!("Event");
+                        Some(&mut e)
+                    } else if let Some(Value::Object(a)) =
+                        attributes.iter_mut().find(|a| a["uuid"] == target_uuid)
+                    {
+                        data["object_type"] = json!("Attribute");
+                        Some(a)
+                    } else if let Some(Value::Object(x)) =
+                        objects.iter_mut().find(|x| x["uuid"] == target_uuid)
+                    {
+                        data["object_type"] = json!("Object");
+                        Some(x)
+                    } else {
+                        // Of an event report's note: placed once the reports are read.
+                        if target.starts_with("note--") {
+                            on_reports.push((r, target_uuid.to_string(), key, data));
+                        }
+                        continue;
+                    };
+                    if let Some(layer) = layer {
+                        data["object_uuid"] = json!(if target == id { &uuid } else { target_uuid });
+                        if let Value::Array(list) = layer.entry(key).or_insert_with(|| json!([])) {
+                            list.push(data);
+                        }
+                        used.insert(r.to_string());
+                    }
+                    continue;
+                }
                 if self.sighting(o, &mut attributes, &mut objects) {
                     used.insert(r.to_string());
                 }
@@ -304,13 +369,81 @@ impl Exporter {
                 }
             }
         }
+        // misp-stix: a cluster related to an attribute (or a MISP object: each of its
+        // attributes) is that attribute's galaxy; the others are the event's.
+        let mut attached: HashSet<&str> = HashSet::new();
+        for r in refs {
+            let Some(o) = self.get(r) else { continue };
+            if o.get("type").and_then(Value::as_str) != Some("relationship") {
+                continue;
+            }
+            let end = |k: &str| o.get(k).and_then(Value::as_str).unwrap_or_default();
+            let Some((target, cluster)) = clusters.iter().find(|(id, _)| *id == end("target_ref"))
+            else {
+                continue;
+            };
+            let source = end("source_ref").split("--").nth(1).unwrap_or_default();
+            let mut found = false;
+            if let Some(Value::Object(a)) = attributes.iter_mut().find(|a| a["uuid"] == source) {
+                attach(a, cluster);
+                found = true;
+            } else if let Some(x) = objects.iter_mut().find(|x| x["uuid"] == source) {
+                for a in x
+                    .get_mut("Attribute")
+                    .and_then(Value::as_array_mut)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Value::Object(a) = a {
+                        attach(a, cluster);
+                        found = true;
+                    }
+                }
+            }
+            if found {
+                attached.insert(target);
+                used.insert(r.to_string());
+            }
+        }
+        for (id, cluster) in &clusters {
+            if !attached.contains(id) {
+                attach(&mut e, cluster);
+            }
+        }
+        // misp-stix: a relationship between two clusters of the event that keep their
+        // STIX uuid is a relation of the first (its type the relationship's).
+        for r in refs {
+            if let Some(relation) = cluster_relation(self.get(r), &clusters, &attached) {
+                if add_relation(&mut e, relation) {
+                    used.insert(r.to_string());
+                }
+            }
+        }
+        for (r, target, key, mut data) in on_reports {
+            let report = reports
+                .iter_mut()
+                .filter_map(Value::as_object_mut)
+                .find(|x| x.get("uuid").and_then(Value::as_str) == Some(target.as_str()));
+            if let Some(report) = report {
+                data["object_type"] = json!("EventReport");
+                data["object_uuid"] = json!(target);
+                if let Value::Array(list) = report.entry(key).or_insert_with(|| json!([])) {
+                    list.push(data);
+                }
+                used.insert(r.to_string());
+            }
+        }
         if !reports.is_empty() {
             e.insert("EventReport".into(), Value::Array(reports));
         }
         out.attributes += attributes.len();
         e.insert("Attribute".into(), Value::Array(attributes));
         e.insert("Object".into(), Value::Array(objects));
-        e.insert("Tag".into(), Value::Array(tags(c)));
+        let mut event_tags = tags(c);
+        if let Some(Value::Array(galaxy_tags)) = e.remove("Tag") {
+            event_tags.extend(galaxy_tags);
+        }
+        e.insert("Tag".into(), Value::Array(event_tags));
         json!({ "Event": e })
     }
 
@@ -323,7 +456,8 @@ impl Exporter {
         let (kind, target) = match o.get("type").and_then(Value::as_str) {
             Some("sighting") => ("0", o.get("sighting_of_ref").and_then(Value::as_str)),
             Some("opinion")
-                if o.get("opinion").and_then(Value::as_str) == Some("strongly-disagree") =>
+                if o.get("opinion").and_then(Value::as_str) == Some("strongly-disagree")
+                    && !strs(o, "labels").contains(&"misp:context-layer=\"Analyst Opinion\"") =>
             {
                 ("1", strs(o, "object_refs").into_iter().next())
             }
@@ -612,6 +746,69 @@ impl Exporter {
     }
 }
 
+/// The `Note` or `Opinion` an analyst `note` or `opinion` (labelled
+/// `misp:context-layer="Analyst Note"`/`"Analyst Opinion"`, as [`crate::to_stix`] and
+/// misp-stix write them) comes from, as misp-stix reads it back: uuid, the text or the
+/// 0–100 value, comment, authors, language, times; with the id of what it is of (its
+/// first reference) and the key it goes under.
+fn analyst_data(o: &Obj) -> Option<(&str, &'static str, Value)> {
+    let labels = strs(o, "labels");
+    let (key, kind) = match o.get("type").and_then(Value::as_str)? {
+        "note" if labels.contains(&"misp:context-layer=\"Analyst Note\"") => ("Note", "0"),
+        "opinion" if labels.contains(&"misp:context-layer=\"Analyst Opinion\"") => ("Opinion", "1"),
+        _ => return None,
+    };
+    let target = strs(o, "object_refs").into_iter().next()?;
+    let uuid = o.get("id").and_then(Value::as_str)?.split("--").nth(1)?;
+    let mut d = Obj::new();
+    d.insert("uuid".into(), json!(uuid));
+    if key == "Note" {
+        d.insert(
+            "note".into(),
+            o.get("content").cloned().unwrap_or(json!("")),
+        );
+        if let Some(a) = o.get("abstract") {
+            d.insert("comment".into(), a.clone());
+        }
+        if let Some(l) = o.get("lang") {
+            d.insert("language".into(), l.clone());
+        }
+    } else {
+        let value = o.get("x_misp_opinion").and_then(text)?;
+        d.insert("opinion".into(), json!(value));
+        d.insert(
+            "comment".into(),
+            o.get("explanation").cloned().unwrap_or(json!("")),
+        );
+    }
+    let authors = strs(o, "authors");
+    if !authors.is_empty() {
+        d.insert("authors".into(), json!(authors.join(", ")));
+    }
+    for field in ["created", "modified"] {
+        if let Some(t) = o.get(field).and_then(Value::as_str).and_then(misp_time) {
+            d.insert(field.into(), json!(t));
+        }
+    }
+    d.insert("note_type".into(), json!(kind));
+    d.insert(
+        "note_type_name".into(),
+        json!(if key == "Note" { "Note" } else { "Opinion" }),
+    );
+    Some((target, key, Value::Object(d)))
+}
+
+/// A STIX time as MISP writes an analyst note's: `2024-01-02 10:00:00`, UTC without a
+/// zone (PyMISP adds `+00:00` to what it reads).
+fn misp_time(t: &str) -> Option<String> {
+    let (base, micros) = crate::to_stix::utc_parts(t)?;
+    let base = base.replacen('T', " ", 1);
+    Some(match micros {
+        0 => base,
+        us => format!("{base}.{us:06}"),
+    })
+}
+
 /// The event report a `note` labelled `misp:data-layer="Event Report"` (as
 /// [`crate::to_stix`] writes them) comes from: uuid, `name` from its abstract,
 /// `content`, `timestamp`.
@@ -706,6 +903,95 @@ fn include(objects: &mut [Value], at: usize, (target, name): (&str, &str), id: &
             Some(Value::Array(list)) => list.push(reference),
             _ => {
                 o.insert("ObjectReference".into(), json!([reference]));
+            }
+        }
+    }
+}
+
+/// The `GalaxyClusterRelation` a `relationship` between two of the event's clusters is
+/// (the source on the event, both with their STIX uuid: misp-stix's internal reading):
+/// (source cluster uuid, the relation).
+fn cluster_relation(
+    o: Option<&Obj>,
+    clusters: &[(&str, Cluster)],
+    attached: &HashSet<&str>,
+) -> Option<(String, Value)> {
+    let o = o.filter(|o| o.get("type").and_then(Value::as_str) == Some("relationship"))?;
+    let end = |k: &str| o.get(k).and_then(Value::as_str).unwrap_or_default();
+    let uuid_of = |id: &str| -> Option<String> {
+        let (_, c) = clusters.iter().find(|(i, _)| *i == id)?;
+        let uuid = c.cluster["uuid"].as_str()?;
+        (id.split("--").nth(1) == Some(uuid)).then(|| uuid.to_string())
+    };
+    let (source, target) = (end("source_ref"), end("target_ref"));
+    if attached.contains(source) {
+        return None;
+    }
+    let (from, to) = (uuid_of(source)?, uuid_of(target)?);
+    let relation = json!({
+        "referenced_galaxy_cluster_uuid": to,
+        "referenced_galaxy_cluster_type": end("relationship_type"),
+        "galaxy_cluster_uuid": from,
+    });
+    Some((from, relation))
+}
+
+/// Add a relation to the event's cluster it is of; whether the cluster was there.
+fn add_relation(event: &mut Obj, (uuid, relation): (String, Value)) -> bool {
+    let clusters = event
+        .get_mut("Galaxy")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+        .filter_map(|g| g.get_mut("GalaxyCluster").and_then(Value::as_array_mut))
+        .flatten();
+    for c in clusters {
+        if c["uuid"].as_str() == Some(uuid.as_str()) {
+            if let Value::Object(c) = c {
+                if let Value::Array(list) = c
+                    .entry("GalaxyClusterRelation")
+                    .or_insert_with(|| json!([]))
+                {
+                    list.push(relation);
+                }
+            }
+            return true;
+        }
+    }
+    false
+}
+
+/// Attach a cluster to an event or an attribute: into the galaxy of its type (made if
+/// need be), once, with its `misp-galaxy:` tag among the layer's tags.
+fn attach(layer: &mut Obj, cluster: &Cluster) {
+    let galaxies = layer
+        .entry("Galaxy")
+        .or_insert_with(|| json!([]))
+        .as_array_mut();
+    let Some(galaxies) = galaxies else { return };
+    let at = match galaxies
+        .iter()
+        .position(|g| g["type"].as_str() == Some(cluster.galaxy_type()))
+    {
+        Some(at) => at,
+        None => {
+            let mut g = cluster.galaxy.clone();
+            g.insert("GalaxyCluster".into(), json!([]));
+            galaxies.push(Value::Object(g));
+            galaxies.len() - 1
+        }
+    };
+    if let Some(Value::Array(list)) = galaxies[at].get_mut("GalaxyCluster") {
+        if list.iter().any(|c| c["uuid"] == cluster.cluster["uuid"]) {
+            return;
+        }
+        list.push(cluster.cluster.clone());
+    }
+    if let Some(tag) = &cluster.tag {
+        let tags = layer.entry("Tag").or_insert_with(|| json!([]));
+        if let Value::Array(tags) = tags {
+            if !tags.iter().any(|t| t["name"].as_str() == Some(tag)) {
+                tags.push(json!({ "name": tag }));
             }
         }
     }

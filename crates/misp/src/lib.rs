@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod from_stix;
+mod galaxies;
 mod objects;
 pub mod to_stix;
 

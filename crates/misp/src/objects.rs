@@ -1736,10 +1736,14 @@ pub(crate) fn attributes_of(name: &str, uuid: &str, scos: &[&Obj]) -> Option<Vec
                     }
                 }
             }
+            file_contents(f, scos, &mut out);
             let mut rest = f.clone();
             rest.remove(&custom_name("path"));
             rest.remove(&custom_name("fullpath"));
-            customs(&rest, &mut out, |_| "text");
+            customs(&rest, &mut out, |r| match r {
+                "malware-sample" => "malware-sample",
+                _ => "text",
+            });
         }
         "pe" => {
             let ext = find("file")?
@@ -2825,45 +2829,30 @@ fn directory(
     Some(())
 }
 
-/// `file` without attachment nor malware sample (those stay `x-misp-object`): a
-/// `file--<object uuid>` with its hashes, name, encoding, MIME type, size and times, a
-/// `directory--<attribute uuid>` for the path, the other relations custom properties.
+/// `file`: a `file--<object uuid>` with its hashes, name, encoding, MIME type, size and
+/// times, a `directory--<attribute uuid>` for the path, its first malware sample (or,
+/// without one, its first attachment) an `artifact`, the other samples and attachments
+/// custom `{"value", "data"}` (as misp-stix), the other relations custom properties.
 fn file(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
-    let content = |relation: &str| {
-        let mut found = parts_in.iter().filter(|p| p.relation == relation);
-        match (found.next(), found.next()) {
-            (Some(p), None) => Some(Some(p)),
-            (None, _) => Some(None),
-            // Several samples or attachments: not mapped (an `x-misp-object`).
-            (Some(_), Some(_)) => None,
-        }
+    let of = |relation: &str| -> Vec<&Part> {
+        parts_in.iter().filter(|p| p.relation == relation).collect()
     };
-    let sample = content("malware-sample")?;
-    let attachment = content("attachment")?;
+    let (samples, attachments) = (of("malware-sample"), of("attachment"));
+    let sample = samples.first().copied();
+    let attachment = attachments.first().copied();
     let with_data = |p: &&Part| p.data.is_some_and(|d| !d.is_empty());
     let mut scos = Vec::new();
     let mut props = Obj::new();
+    // The samples and attachments written as custom `{"value", "data"}` (misp-stix's
+    // leftovers of `_select_single_feature`), for the properties and the pattern.
+    let mut extra_samples: Vec<&Part> = samples.iter().skip(1).copied().collect();
+    let mut extra_attachments: Vec<&Part> = Vec::new();
     if let Some(s) = sample {
         all.pop("malware-sample");
-        let artifact = malware_sample(s)?;
-        match s.data.filter(|d| !d.is_empty()) {
-            Some(_) => {
-                let a_uuid = s.uuid?;
-                scos.push(sco("artifact", a_uuid, Value::Object(artifact)));
-                props.insert("content_ref".into(), json!(format!("artifact--{a_uuid}")));
-            }
-            None => {
-                props.insert(custom_name("malware-sample"), json!(s.value));
-            }
-        }
-        if let Some(a) = attachment {
+        sample_content(s, &mut props, &mut scos, &mut extra_samples)?;
+        if !attachments.is_empty() {
             all.pop("attachment");
-            // misp-stix pairs an attachment without content with its uuid.
-            let data = a.data.filter(|d| !d.is_empty()).or(a.uuid);
-            props.insert(
-                custom_name("attachment"),
-                json!({"value": a.value, "data": data}),
-            );
+            extra_attachments = attachments.clone();
         }
     } else if let Some(a) = attachment.filter(with_data) {
         all.pop("attachment");
@@ -2872,7 +2861,10 @@ fn file(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Buil
             a.uuid?,
             json!({"payload_bin": a.data, "x_misp_filename": a.value}),
         ));
+        extra_attachments = attachments.iter().skip(1).copied().collect();
     }
+    leftover_props("malware-sample", &extra_samples, &mut props);
+    leftover_props("attachment", &extra_attachments, &mut props);
     let mut single: Vec<&str> = vec!["access-time", "creation-time", "modification-time", "path"];
     single.extend(FILE_PATTERN_HASHES);
     let repeated = all.split(Some(&single));
@@ -2927,7 +2919,8 @@ fn file(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Buil
             v.remove(0)
         ));
     }
-    if let (Some(s), Some(_)) = (sample, ids.pop("malware-sample")) {
+    let sample_in_pattern = ids.pop("malware-sample").is_some();
+    if let Some(s) = sample.filter(|s| sample_in_pattern && s.in_pattern) {
         match malware_sample_pattern(s) {
             Some(p) => parts.push(p),
             // misp-stix then compares the sample's content as a custom property.
@@ -2937,8 +2930,9 @@ fn file(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Buil
             )),
         }
     }
-    if ids.pop("attachment").is_some() {
-        if let Some(a) = attachment {
+    let attachment_in_pattern = ids.pop("attachment").is_some();
+    if attachment_in_pattern {
+        if let Some(a) = attachment.filter(|a| a.in_pattern) {
             let name = format!(
                 "{prefix}:content_ref.x_misp_filename = '{}'",
                 escape(a.value)
@@ -2952,7 +2946,77 @@ fn file(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Buil
             });
         }
     }
+    if sample_in_pattern {
+        leftover_patterns(prefix, "malware-sample", &extra_samples, &mut parts);
+    }
+    if attachment_in_pattern {
+        let rest = attachments.get(1..).unwrap_or_default();
+        leftover_patterns(prefix, "attachment", rest, &mut parts);
+    }
+    // STIX needs a file's name or hashes (misp-stix fails without: an `x-misp-object`).
+    if !props.contains_key("name") && !props.contains_key("hashes") {
+        return None;
+    }
     ids.finish(repeated, prefix, uuid, props, scos, parts)
+}
+
+/// A file's (or lnk's) first malware sample: with content, an `artifact--<attribute
+/// uuid>` the file's `content_ref`; without, left custom (first of `extras`).
+fn sample_content<'a>(
+    s: &'a Part<'a>,
+    props: &mut Obj,
+    scos: &mut Vec<Value>,
+    extras: &mut Vec<&'a Part<'a>>,
+) -> Option<()> {
+    let artifact = malware_sample(s)?;
+    match s.data.filter(|d| !d.is_empty()) {
+        Some(_) => {
+            let a_uuid = s.uuid?;
+            scos.push(sco("artifact", a_uuid, Value::Object(artifact)));
+            props.insert("content_ref".into(), json!(format!("artifact--{a_uuid}")));
+        }
+        None => extras.insert(0, s),
+    }
+    Some(())
+}
+
+/// The samples or attachments misp-stix leaves custom (`x_misp_<relation>`): with
+/// content `{"value", "data"}` (a sample's value its file name, as PyMISP keeps it), an
+/// attachment without content paired with its uuid, a sample without content its value;
+/// one as is, several a list.
+fn leftover_props(relation: &str, extras: &[&Part], props: &mut Obj) {
+    let mut values: Vec<Value> = extras
+        .iter()
+        .map(|p| match p.data.filter(|d| !d.is_empty()) {
+            Some(d) => json!({"value": sample_value(p), "data": d}),
+            None if relation == "attachment" => json!({"value": p.value, "data": p.uuid}),
+            None => json!(p.value),
+        })
+        .collect();
+    match values.len() {
+        0 => {}
+        1 => {
+            props.insert(custom_name(relation), values.remove(0));
+        }
+        _ => {
+            props.insert(custom_name(relation), Value::Array(values));
+        }
+    }
+}
+
+/// The pattern comparisons of the samples or attachments left custom that go into the
+/// pattern: their content and name.
+fn leftover_patterns(prefix: &str, relation: &str, extras: &[&Part], parts: &mut Vec<String>) {
+    let name = custom_name(relation);
+    for p in extras.iter().filter(|p| p.in_pattern) {
+        if let Some(d) = p.data.filter(|d| !d.is_empty()) {
+            parts.push(format!("{prefix}:{name}.data = '{}'", escape(d)));
+            parts.push(format!(
+                "{prefix}:{name}.value = '{}'",
+                escape(sample_value(p))
+            ));
+        }
+    }
 }
 
 /// MISP's `filename|md5` of a malware sample, as misp-stix splits it (at its one `|`,
@@ -3829,9 +3893,12 @@ const LNK_TIMES: [(&str, &str); 3] = [
 /// `directory` of the first `path`, else `fullpath`), the rest custom. `None` with a
 /// malware sample (an `x-misp-object`, as Accord's `file`).
 fn lnk(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built {
-    if all.has("malware-sample") {
-        return None;
-    }
+    let samples: Vec<&Part> = parts_in
+        .iter()
+        .filter(|p| p.relation == "malware-sample")
+        .collect();
+    let mut extra_samples: Vec<&Part> = samples.iter().skip(1).copied().collect();
+    all.pop("malware-sample");
     let mut single: Vec<&str> = LNK_TIMES.iter().map(|(r, _)| *r).collect();
     single.push("size-in-bytes");
     single.extend(LNK_HASHES);
@@ -3844,6 +3911,11 @@ fn lnk(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built
             break;
         }
     }
+    // misp-stix: the first sample with content the file's content, as for a `file`.
+    if let Some(s) = samples.first() {
+        sample_content(s, &mut props, &mut scos, &mut extra_samples)?;
+    }
+    leftover_props("malware-sample", &extra_samples, &mut props);
     let mut kept = Groups::default();
     all.convert_first("size-in-bytes", "size", &mut props, &mut kept, |v| {
         canonical_int(v).filter(|n| *n >= 0).map(Value::from)
@@ -3889,6 +3961,18 @@ fn lnk(uuid: &str, parts_in: &[Part], mut all: Groups, mut ids: Groups) -> Built
         }
     }
     hash_patterns(&mut ids, &LNK_HASHES, prefix, &mut parts);
+    if ids.pop("malware-sample").is_some() {
+        if let Some(s) = samples.first().filter(|s| s.in_pattern) {
+            match malware_sample_pattern(s) {
+                Some(p) => parts.push(p),
+                None => ids.0.push((
+                    "malware-sample".into(),
+                    vec![escape(s.data.unwrap_or_default())],
+                )),
+            }
+        }
+        leftover_patterns(prefix, "malware-sample", &extra_samples, &mut parts);
+    }
     ids.native_pattern(prefix, &[("size-in-bytes", "size")], &mut parts);
     ids.finish(repeated, prefix, uuid, props, scos, parts)
 }

@@ -149,6 +149,8 @@ pub fn event_to_stix(event: &Value, position: usize) -> Result<Converted, MispEr
     for report in list(map, "EventReport") {
         c.event_report(report, &objects, timestamp, &format!("{container}--{uuid}"));
     }
+    // misp-stix: the event's analyst data refer to its report or grouping.
+    c.analyst_data(&[map], &[format!("{container}--{uuid}")], timestamp);
     // Event galaxies, then tags (those naming a converted cluster are not labels).
     let mut galaxy_tags = HashSet::new();
     for galaxy in list(map, "Galaxy") {
@@ -405,6 +407,7 @@ impl Conversion {
             comment,
             galaxies: list(a, "Galaxy"),
             sightings: list(a, "Sighting"),
+            analyst: vec![a],
             first_seen: a.get("first_seen").and_then(Value::as_str),
             last_seen: a.get("last_seen").and_then(Value::as_str),
             object: false,
@@ -708,6 +711,16 @@ impl Conversion {
             }
             let mut o = Obj::new();
             let id = match stix_type {
+                Some("location") if matches!(galaxy_type, "country" | "region") => {
+                    let id = format!("location--{cl_uuid}");
+                    insert_head(&mut o, "location", &id, None, time);
+                    territory(&mut o, galaxy_type, g, cl, value);
+                    o.insert("labels".into(), Value::Array(labels));
+                    if let Some(meta) = cl.get("meta").and_then(Value::as_object) {
+                        meta_fields(&mut o, "custom", meta, value);
+                    }
+                    id
+                }
                 Some(t) => {
                     let id = format!("{t}--{cl_uuid}");
                     insert_head(&mut o, t, &id, None, time);
@@ -732,8 +745,13 @@ impl Conversion {
                         o.insert("identity_class".into(), json!("class"));
                     }
                     o.insert("labels".into(), Value::Array(labels));
-                    if let Some(meta) = cl.get("meta").and_then(Value::as_object) {
-                        meta_fields(&mut o, t, meta);
+                    // misp-stix: a sector's meta is not converted.
+                    if let Some(meta) = cl
+                        .get("meta")
+                        .and_then(Value::as_object)
+                        .filter(|_| t != "identity")
+                    {
+                        meta_fields(&mut o, t, meta, name);
                     }
                     id
                 }
@@ -754,6 +772,9 @@ impl Conversion {
                     o.insert("x_misp_name".into(), json!(galaxy_name));
                     o.insert("x_misp_type".into(), json!(cl_type));
                     o.insert("x_misp_value".into(), json!(value));
+                    if let Some(meta) = cl.get("meta").and_then(Value::as_object) {
+                        custom_meta(&mut o, meta);
+                    }
                     id
                 }
             };
@@ -874,6 +895,11 @@ impl Conversion {
             }
             self.push(Value::Object(v));
             self.object_sightings(&attributes, std::slice::from_ref(&id), time);
+            self.analyst_data(
+                &analyst_layers(o, &attributes),
+                std::slice::from_ref(&id),
+                time,
+            );
             if matches!(stix_type, "note" | "location") {
                 // misp-stix: an annotation's references are its object_refs; a
                 // location's are not read.
@@ -945,6 +971,7 @@ impl Conversion {
                         .filter(|c| !c.is_empty()),
                     galaxies: Vec::new(),
                     sightings: object_sightings(&attributes),
+                    analyst: analyst_layers(o, &attributes),
                     first_seen: o.get("first_seen").and_then(Value::as_str),
                     last_seen: o.get("last_seen").and_then(Value::as_str),
                     object: true,
@@ -1021,6 +1048,11 @@ impl Conversion {
                 x.insert("x_misp_name".into(), json!(name));
                 self.push(Value::Object(x));
                 self.object_sightings(&attributes, std::slice::from_ref(&id), time);
+                self.analyst_data(
+                    &analyst_layers(o, &attributes),
+                    std::slice::from_ref(&id),
+                    time,
+                );
                 self.object_links(o, &uuid, &id, &galaxy_ids, time);
             }
         }
@@ -1035,11 +1067,7 @@ impl Conversion {
         let Some(r) = report.as_object() else {
             return;
         };
-        let Some(uuid) = r
-            .get("uuid")
-            .and_then(Value::as_str)
-            .and_then(|u| Uuid::parse_str(u).ok())
-        else {
+        let Some(uuid) = uuid_of(r) else {
             self.skip(
                 "event report".into(),
                 "uuid",
@@ -1096,7 +1124,10 @@ impl Conversion {
         o.insert("content".into(), json!(content));
         o.insert("object_refs".into(), json!(refs));
         o.insert("labels".into(), json!(["misp:data-layer=\"Event Report\""]));
+        let id = format!("note--{}", uuid.hyphenated());
         self.push(Value::Object(o));
+        // misp-stix: the report's analyst notes and opinions are of its note.
+        self.analyst_data(&[r], &[id], time);
     }
 
     /// The relationships of a converted object (its STIX id `source`): to the clusters
@@ -1183,6 +1214,97 @@ impl Conversion {
 
     fn sightings(&mut self, a: &Attr, refs: &[String]) {
         self.sightings_of(&a.sightings, refs, a.time);
+        self.analyst_data(&a.analyst, refs, a.time);
+    }
+
+    /// misp-stix's analyst data: each `Note` of the layers a `note` labelled
+    /// `misp:context-layer="Analyst Note"` (`content`, `authors`, `lang`), each
+    /// `Opinion` an `opinion` labelled `misp:context-layer="Analyst Opinion"` (the 0–100
+    /// value as `x_misp_opinion` and as STIX's five levels, the comment as
+    /// `explanation`), of what the layer became (`refs`); `created`/`modified` their
+    /// own, else `time`.
+    fn analyst_data(&mut self, layers: &[&Obj], refs: &[String], time: i64) {
+        for layer in layers {
+            for (key, kind) in [("Note", "note"), ("Opinion", "opinion")] {
+                for data in list(layer, key) {
+                    self.analyst(data, kind, refs, time);
+                }
+            }
+        }
+    }
+
+    fn analyst(&mut self, data: &Value, kind: &str, refs: &[String], time: i64) {
+        let Some(d) = data.as_object() else { return };
+        let item = format!(
+            "analyst {kind} of {}",
+            refs.first().map_or("", String::as_str)
+        );
+        let Some(uuid) = uuid_of(d) else {
+            self.skip(
+                item,
+                "uuid",
+                Rule::Uuid,
+                "analyst data needs a valid 'uuid' (its STIX id)",
+            );
+            return;
+        };
+        let mut o = Obj::new();
+        o.insert("type".into(), json!(kind));
+        o.insert("spec_version".into(), json!("2.1"));
+        let id = format!("{kind}--{}", uuid.hyphenated());
+        o.insert("id".into(), json!(id));
+        for field in ["created", "modified"] {
+            let when = d
+                .get(field)
+                .and_then(Value::as_str)
+                .and_then(analyst_time)
+                .unwrap_or_else(|| ms(time));
+            o.insert(field.into(), json!(when));
+        }
+        let text = |k: &str| d.get(k).and_then(Value::as_str).filter(|t| !t.is_empty());
+        if let Some(a) = text("authors") {
+            o.insert("authors".into(), json!([a]));
+        }
+        let label = if kind == "note" {
+            let Some(content) = text("note") else {
+                self.skip(
+                    item,
+                    "note",
+                    Rule::Required,
+                    "an analyst note needs its 'note' text",
+                );
+                return;
+            };
+            o.insert("content".into(), json!(content));
+            if let Some(l) = text("language") {
+                o.insert("lang".into(), json!(l));
+            }
+            "misp:context-layer=\"Analyst Note\""
+        } else {
+            let value = match d.get("opinion") {
+                Some(Value::Number(n)) => n.as_i64(),
+                Some(Value::String(t)) => t.trim().parse::<i64>().ok(),
+                _ => None,
+            };
+            let Some(value) = value else {
+                self.skip(
+                    item,
+                    "opinion",
+                    Rule::Type,
+                    "an analyst opinion is a number, 0 to 100",
+                );
+                return;
+            };
+            if let Some(c) = text("comment") {
+                o.insert("explanation".into(), json!(c));
+            }
+            o.insert("opinion".into(), json!(opinion_level(value)));
+            o.insert("x_misp_opinion".into(), json!(value));
+            "misp:context-layer=\"Analyst Opinion\""
+        };
+        o.insert("object_refs".into(), json!(refs));
+        o.insert("labels".into(), json!([label]));
+        self.push(Value::Object(o));
     }
 
     /// misp-stix's sightings: a `sighting` (type 0) of what the attribute or object
@@ -1715,6 +1837,9 @@ struct Attr<'a> {
     galaxies: Vec<&'a Value>,
     /// The MISP sightings (`Sighting`) of the attribute, or of the object's attributes.
     sightings: Vec<&'a Value>,
+    /// What carries the analyst notes and opinions (`Note`, `Opinion`): the attribute,
+    /// or the object and its attributes.
+    analyst: Vec<&'a Obj>,
     first_seen: Option<&'a str>,
     last_seen: Option<&'a str>,
     /// A MISP object: its indicator carries the TLP of its attributes' tags but not
@@ -2304,51 +2429,321 @@ fn cluster_stix_type(galaxy_type: &str) -> Option<&'static str> {
         | "mitre-intrusion-set"
         | "mitre-mobile-attack-intrusion-set"
         | "mitre-pre-attack-intrusion-set" => "intrusion-set",
+        "mitre-course-of-action"
+        | "mitre-enterprise-attack-course-of-action"
+        | "mitre-mobile-attack-course-of-action" => "course-of-action",
+        "branded-vulnerability" => "vulnerability",
         "sector" => "identity",
-        _ => return None,
+        "country" | "region" | "stix-2.1-location" => "location",
+        // misp-stix's own galaxies of STIX objects (`stix-2.1-malware`, …).
+        t => {
+            let generic = t
+                .strip_prefix("stix-2.0-")
+                .or_else(|| t.strip_prefix("stix-2.1-"))?;
+            return GENERIC_GALAXY_TYPES
+                .iter()
+                .find(|g| **g == generic)
+                .copied();
+        }
     })
 }
 
-/// Galaxy cluster `meta`: synonyms become aliases, external ids and refs external
-/// references, anything else a custom `x_misp_<key>`.
-fn meta_fields(o: &mut Obj, stix_type: &str, meta: &Obj) {
+/// The STIX types of misp-stix's `stix-2.0-<type>`/`stix-2.1-<type>` galaxies.
+const GENERIC_GALAXY_TYPES: [&str; 8] = [
+    "attack-pattern",
+    "campaign",
+    "course-of-action",
+    "intrusion-set",
+    "malware",
+    "threat-actor",
+    "tool",
+    "vulnerability",
+];
+
+/// The names misp-stix gives UN M49 regions STIX has a vocabulary value for that is not
+/// the name lower-cased with `-` for spaces.
+const REGIONS: [(&str, &str); 2] = [
+    ("Latin America and the Caribbean", "latin-america-caribbean"),
+    ("Australia and New Zealand", "australia-new-zealand"),
+];
+
+/// A `country` or `region` cluster as misp-stix writes its location: a country named by
+/// the cluster's description, `country` its ISO code (meta `ISO`, else the value); a
+/// region named by the part of the value after ` - ` (`155 - Western Europe`), `region`
+/// the STIX region; `description` `"<galaxy's description> | <value>"` (a country) or
+/// `"… | <cluster's description>"` (a region).
+fn territory(o: &mut Obj, galaxy_type: &str, galaxy: &Obj, cluster: &Obj, value: &str) {
+    let text = |m: &Obj, k: &str| {
+        m.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("None")
+            .to_string()
+    };
+    let galaxy_description = text(galaxy, "description");
+    if galaxy_type == "country" {
+        // misp-stix looks the ISO code up (pycountry) and, given MISP's list, writes
+        // the list's Python form (`"['FR']"`); Accord writes the code.
+        let code = match cluster.get("meta").and_then(|m| m.get("ISO")) {
+            Some(Value::Array(codes)) => codes.first().and_then(Value::as_str),
+            Some(Value::String(code)) => Some(code.as_str()),
+            _ => None,
+        }
+        .unwrap_or(value);
+        o.insert("name".into(), json!(text(cluster, "description")));
+        o.insert(
+            "description".into(),
+            json!(format!("{galaxy_description} | {value}")),
+        );
+        o.insert("country".into(), json!(code.to_uppercase()));
+    } else {
+        let name = value.split(" - ").nth(1).unwrap_or(value);
+        let region = REGIONS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, r)| r.to_string())
+            .unwrap_or_else(|| name.to_lowercase().replace(' ', "-"));
+        o.insert("name".into(), json!(name));
+        o.insert(
+            "description".into(),
+            json!(format!(
+                "{galaxy_description} | {}",
+                text(cluster, "description")
+            )),
+        );
+        o.insert("region".into(), json!(region));
+    }
+}
+
+/// Galaxy cluster `meta` as misp-stix writes it (`_parse_meta_fields`) for a type it
+/// maps meta of (`custom`: one it does not, whose meta are custom properties but for the
+/// references): `created`/`modified`/`first_seen`/`last_seen` times; the STIX
+/// properties a meta key is (`goals`, `sophistication`, … one value or the list);
+/// `synonyms` the `aliases` (but the cluster's name), `is_family`, `kill_chain` the
+/// kill chain phases, the `labels`/`type`/`*_types` of a malware, threat actor or tool
+/// its `*_types`, a branded vulnerability's `aliases` (CVE ids) and every `external_id`
+/// and `refs` its external references; any other key a custom `x_misp_<key>` (folded to
+/// the STIX charset, the MISP spelling of a folded key in `x_misp_original_names`).
+fn meta_fields(o: &mut Obj, stix_type: &str, meta: &Obj, name: &str) {
+    let mapped = matches!(
+        stix_type,
+        "attack-pattern"
+            | "campaign"
+            | "intrusion-set"
+            | "malware"
+            | "threat-actor"
+            | "tool"
+            | "vulnerability"
+            | "location"
+    );
     let mut references = Vec::new();
+    let mut phases = Vec::new();
+    let mut original_names = Obj::new();
     for (key, values) in meta {
         let items: Vec<Value> = match values {
             Value::Array(a) => a.clone(),
             other => vec![other.clone()],
         };
-        match key.as_str() {
-            "synonyms"
-                if matches!(
-                    stix_type,
-                    "threat-actor" | "intrusion-set" | "malware" | "tool"
-                ) =>
-            {
-                let name = if stix_type == "tool" {
-                    "x_mitre_aliases"
-                } else {
-                    "aliases"
-                };
-                o.insert(name.into(), Value::Array(items));
+        let first = items.first().cloned().unwrap_or(Value::Null);
+        if mapped {
+            if let Some(t) = meta_time(key, &first) {
+                o.insert(key.clone(), json!(t));
+                continue;
             }
-            "external_id" => {
-                for v in items {
-                    references.push(json!({"source_name": "mitre-attack", "external_id": v}));
-                }
-            }
-            "refs" => {
-                for v in items {
-                    references.push(json!({"source_name": "url", "url": v}));
-                }
-            }
-            _ => {
-                o.insert(format!("x_misp_{}", key.replace('-', "_")), values.clone());
+            if let Some(single) = generic_meta(stix_type, key) {
+                o.insert(key.clone(), if single { first } else { values.clone() });
+                continue;
             }
         }
+        match key.as_str() {
+            "external_id" | "Technique ID" => {
+                for v in items.iter().filter_map(Value::as_str) {
+                    references.push(json!({"source_name": source_name(v), "external_id": v}));
+                }
+                continue;
+            }
+            "refs" => {
+                references.extend(
+                    items
+                        .iter()
+                        .map(|v| json!({"source_name": "url", "url": v})),
+                );
+                continue;
+            }
+            _ => {}
+        }
+        if mapped {
+            let handled = match (stix_type, key.as_str()) {
+                (
+                    "threat-actor" | "intrusion-set" | "campaign" | "attack-pattern" | "malware"
+                    | "tool",
+                    "synonyms",
+                ) => {
+                    let aliases: Vec<Value> = items
+                        .into_iter()
+                        .filter(|v| v.as_str() != Some(name))
+                        .collect();
+                    if !aliases.is_empty() {
+                        o.insert("aliases".into(), Value::Array(aliases));
+                    }
+                    true
+                }
+                ("malware", "is_family") => {
+                    let family = match &first {
+                        Value::Bool(b) => *b,
+                        Value::String(s) => matches!(s.as_str(), "True" | "true" | "1"),
+                        Value::Number(n) => n.as_i64() == Some(1),
+                        _ => false,
+                    };
+                    o.insert("is_family".into(), json!(family));
+                    true
+                }
+                ("malware" | "attack-pattern" | "tool", "kill_chain") => {
+                    for chain in items.iter().filter_map(Value::as_str) {
+                        let mut parts = chain.split(':');
+                        let kill_chain = parts.next().unwrap_or_default();
+                        let phase = parts.next_back().unwrap_or(kill_chain);
+                        phases.push(json!({"kill_chain_name": kill_chain, "phase_name": phase}));
+                    }
+                    true
+                }
+                ("malware", "labels" | "malware_types" | "type") => {
+                    o.insert("malware_types".into(), Value::Array(items));
+                    true
+                }
+                ("threat-actor", "labels" | "threat_actor_types" | "type") => {
+                    o.insert("threat_actor_types".into(), Value::Array(items));
+                    true
+                }
+                ("tool", "labels" | "tool_types" | "type") => {
+                    o.insert("tool_types".into(), Value::Array(items));
+                    true
+                }
+                ("vulnerability", "aliases") => {
+                    for v in items.iter().filter_map(Value::as_str) {
+                        references.push(json!({"source_name": source_name(v), "external_id": v}));
+                    }
+                    true
+                }
+                ("location", "country") => {
+                    o.insert("country".into(), first);
+                    true
+                }
+                _ => false,
+            };
+            if handled {
+                continue;
+            }
+        }
+        let field = crate::objects::custom_name(key);
+        if field == "x_misp_original_names" {
+            continue;
+        }
+        if field != format!("x_misp_{key}") {
+            original_names.insert(field.clone(), json!(key));
+        }
+        o.insert(field, values.clone());
     }
     if !references.is_empty() {
         o.insert("external_references".into(), Value::Array(references));
+    }
+    if !phases.is_empty() {
+        o.insert("kill_chain_phases".into(), Value::Array(phases));
+    }
+    if !original_names.is_empty() {
+        o.insert(
+            "x_misp_original_names".into(),
+            Value::Object(original_names),
+        );
+    }
+}
+
+/// An `x-misp-galaxy-cluster`'s meta: `x_misp_meta`, its keys in the STIX dictionary
+/// charset (the MISP spelling of a changed key in `x_misp_original_names`).
+fn custom_meta(o: &mut Obj, meta: &Obj) {
+    let mut out = Obj::new();
+    let mut original_names = Obj::new();
+    for (key, value) in meta {
+        let field: String = key
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        if &field != key {
+            original_names.insert(field.clone(), json!(key));
+        }
+        out.insert(field, value.clone());
+    }
+    o.insert("x_misp_meta".into(), Value::Object(out));
+    if !original_names.is_empty() {
+        o.insert(
+            "x_misp_original_names".into(),
+            Value::Object(original_names),
+        );
+    }
+}
+
+/// A meta `created`/`modified` (milliseconds) or `first_seen`/`last_seen` as STIX
+/// writes them.
+fn meta_time(key: &str, value: &Value) -> Option<String> {
+    if !matches!(key, "created" | "modified" | "first_seen" | "last_seen") {
+        return None;
+    }
+    let t = misp_datetime(value.as_str()?)?;
+    Some(if matches!(key, "created" | "modified") {
+        let t = t.to_offset(time::UtcOffset::UTC);
+        format!("{}.{:03}Z", fmt_base(t), t.millisecond())
+    } else {
+        fmt_precise(t)
+    })
+}
+
+/// misp-stix's `generic_meta_mapping`: the meta keys that are STIX properties of the
+/// type as they are, and whether the property takes one value (the list's first).
+fn generic_meta(stix_type: &str, key: &str) -> Option<bool> {
+    Some(match (stix_type, key) {
+        ("location", "administrative_area" | "region") => true,
+        (
+            "malware",
+            "architecture_execution_envs" | "capabilities" | "implementation_languages",
+        ) => false,
+        ("threat-actor", "resource_level" | "primary_motivation" | "sophistication") => true,
+        ("threat-actor", "goals" | "personal_motivations" | "roles" | "secondary_motivations") => {
+            false
+        }
+        ("campaign", "objective") => true,
+        ("intrusion-set", "primary_motivation" | "resource_level") => true,
+        ("intrusion-set", "goals" | "secondary_motivations") => false,
+        ("tool", "tool_version") => true,
+        _ => return None,
+    })
+}
+
+/// misp-stix's source of an external id: `capec`, `cve`, `cwe`, … by its prefix, the
+/// NIST Mobile Threat Catalogue for another `-`, WASC for a number, else `mitre-attack`.
+fn source_name(id: &str) -> &'static str {
+    for (prefix, source) in [
+        ("CAPEC-", "capec"),
+        ("CVE-", "cve"),
+        ("CWE-", "cwe"),
+        ("MOB-", "mitre-mobile-attack"),
+        ("PRE-", "mitre-pre-attack"),
+        ("REF-", "reference_from_CAPEC"),
+    ] {
+        if id.starts_with(prefix) {
+            return source;
+        }
+    }
+    if id.contains('-') {
+        "NIST Mobile Threat Catalogue"
+    } else if !id.is_empty() && id.chars().all(|c| c.is_numeric()) {
+        "WASC"
+    } else {
+        "mitre-attack"
     }
 }
 
@@ -2436,6 +2831,14 @@ fn datetime(secs: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
+/// A STIX time (RFC 3339) in UTC: `YYYY-MM-DDTHH:MM:SS` and its microseconds, for the
+/// spellings MISP and misp-stix give a time on the way back.
+pub(crate) fn utc_parts(text: &str) -> Option<(String, u32)> {
+    let t = OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    let t = t.to_offset(time::UtcOffset::UTC);
+    Some((fmt_base(t), t.microsecond()))
+}
+
 fn fmt_base(t: OffsetDateTime) -> String {
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
@@ -2467,6 +2870,48 @@ fn fmt_precise(t: OffsetDateTime) -> String {
         let frac = format!("{micros:06}");
         format!("{}.{}Z", fmt_base(t), frac.trim_end_matches('0'))
     }
+}
+
+/// The valid `uuid` of a MISP record (event report, analyst data).
+fn uuid_of(record: &Obj) -> Option<Uuid> {
+    record
+        .get("uuid")
+        .and_then(Value::as_str)
+        .and_then(|u| Uuid::parse_str(u).ok())
+}
+
+/// misp-stix's level of a MISP opinion (0 to 100).
+fn opinion_level(value: i64) -> &'static str {
+    match value {
+        v if v > 80 => "strongly-agree",
+        v if v > 60 => "agree",
+        v if v > 40 => "neutral",
+        v if v > 20 => "disagree",
+        _ => "strongly-disagree",
+    }
+}
+
+/// The layers of a MISP object whose analyst data misp-stix writes for what the object
+/// became: the object's, then its attributes'.
+fn analyst_layers<'a>(o: &'a Obj, attributes: &[ObjAttr<'a>]) -> Vec<&'a Obj> {
+    std::iter::once(o)
+        .chain(attributes.iter().map(|a| a.raw))
+        .collect()
+}
+
+/// An analyst note's or opinion's `created`/`modified` (ISO 8601, with or without a
+/// zone: none is UTC, as PyMISP reads it) as STIX writes it, milliseconds.
+fn analyst_time(text: &str) -> Option<String> {
+    let t = misp_datetime(text).or_else(|| {
+        let format = time::macros::format_description!(
+            "[year]-[month]-[day][first [T][ ]][hour]:[minute]:[second][optional [.[subsecond]]]"
+        );
+        time::PrimitiveDateTime::parse(text, &format)
+            .ok()
+            .map(time::PrimitiveDateTime::assume_utc)
+    })?;
+    let t = t.to_offset(time::UtcOffset::UTC);
+    Some(format!("{}.{:03}Z", fmt_base(t), t.millisecond()))
 }
 
 /// A MISP `first_seen`/`last_seen` (`2020-10-25T16:22:00.000000+0000`, or RFC 3339).

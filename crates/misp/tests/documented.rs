@@ -186,12 +186,8 @@ fn documented_objects_survive_export_and_import() {
         .chain(additional["objects"].as_object().expect("pairs by name"));
     for (name, pair) in objects {
         // Objects that include others (a file with its pe and sections) and a pe alone
-        // come back as several objects (`objects_with_members_survive_export_and_import`); the
-        // export does not write galaxies back (docs/misp.md).
-        let galaxies = pair["MISP"]["Attribute"]
-            .as_array()
-            .is_some_and(|a| a.iter().any(|a| a.get("Galaxy").is_some()));
-        if pair["MISP"].is_array() || pair["MISP"]["name"] == "pe" || galaxies {
+        // come back as several objects (`objects_with_members_survive_export_and_import`).
+        if pair["MISP"].is_array() || pair["MISP"]["name"] == "pe" {
             continue;
         }
         let first = event_to_stix(&event("objects", &pair["MISP"]), 0).expect("converts");
