@@ -472,3 +472,49 @@ pseudonym_key_env = "ACCORD_TEST_EGRESS_KEY""#,
     assert_eq!(got.len(), 1);
     assert!(!got[0].json.contains(customer), "leaked: {}", got[0].json);
 }
+
+/// `accord serve` keeps every partner's release view decided (`refresh_views`): a
+/// partner's first request, or one after an ingest, then finds its entries decided
+/// (withheld ones included), so its wait does not measure what the collection holds.
+#[test]
+fn views_are_decided_before_partners_ask() {
+    let store = store();
+    let mut objects = Vec::new();
+    for n in 0..300 {
+        let tlp = if n % 3 == 0 { Tlp::Green } else { Tlp::Red };
+        objects.push(indicator(n, Some(tlp), &["c2"], "192.0.2.1"));
+    }
+    ingest(&store, TELCO, &objects);
+    let door = door(&store, vec![agreement(r#"max_tlp = "GREEN""#, "")]);
+    let first = door.refresh_views().expect("refresh");
+    assert_eq!(first.views, 1, "one partner, one collection it may read");
+    assert_eq!(
+        first.entries_decided, 300,
+        "withheld entries are decided too"
+    );
+    assert_eq!(door.refresh_views().expect("refresh").entries_decided, 0);
+
+    // The partner's pull finds nothing left to decide, and gets what it would have.
+    assert_eq!(everything(&door, CENTRE, 7).len(), 100);
+    assert_eq!(door.refresh_views().expect("refresh").entries_decided, 0);
+
+    ingest(
+        &store,
+        TELCO,
+        &[
+            indicator(1_000, Some(Tlp::Red), &["c2"], "192.0.2.2"),
+            indicator(1_001, Some(Tlp::Green), &["c2"], "192.0.2.3"),
+        ],
+    );
+    assert_eq!(door.refresh_views().expect("refresh").entries_decided, 2);
+    assert_eq!(everything(&door, CENTRE, 7).len(), 101);
+
+    // Only the collections a partner may read get a view.
+    let mut readers = Readers::none();
+    readers.grant("another-collection", CENTRE);
+    door.set_readers(readers);
+    let other = door.refresh_views().expect("refresh");
+    assert_eq!((other.views, other.entries_decided), (1, 0));
+    door.set_readers(Readers::none());
+    assert_eq!(door.refresh_views().expect("refresh").views, 0);
+}

@@ -80,6 +80,17 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
             .spawn(move || fed.run_scheduled(&stop))
             .context("starting the federation thread")?
     };
+    // Every partner's release views kept decided, so that a request's wait does not
+    // measure what the collection holds beyond what it may read.
+    let views_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let views = {
+        let egress = state.egress();
+        let stop = views_stop.clone();
+        std::thread::Builder::new()
+            .name("release-views".into())
+            .spawn(move || accord_node::egress::keep_views_fresh(&egress, &stop))
+            .context("starting the release views thread")?
+    };
     tracing::info!(agreements, dir = %agreements_dir.display(), "agreements loaded");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -102,6 +113,8 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     }
     federation_stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let _ = federation.join();
+    views_stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = views.join();
     served?;
     Ok(ExitCode::SUCCESS)
 }

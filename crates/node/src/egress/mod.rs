@@ -665,6 +665,52 @@ impl Egress {
         Ok(readers.collections_of(organisation))
     }
 
+    /// Brings every release view a partner may ask for up to date: each organisation
+    /// an agreement releases to, in each collection it may read. Returns how many
+    /// views there are and how many new entries this pass decided.
+    ///
+    /// Why: a view decides what changed when it is asked, so without this the first
+    /// request of a partner decided the whole collection, withheld entries included,
+    /// and any request after an ingest decided what the ingest added: the partner's
+    /// wait measured how much the collection held or received, beyond what it may
+    /// read. `accord serve` runs this at start and then every
+    /// [`VIEW_REFRESH_INTERVAL`] (`accord_node::egress::keep_views_fresh`), so a
+    /// request finds its view decided but for the last moments' writes.
+    pub fn refresh_views(&self) -> Result<ViewsRefreshed, EgressError> {
+        let gate = self.gate();
+        let readers = self.readers();
+        let mut recipients: Vec<&str> = gate
+            .agreements()
+            .iter()
+            .map(|a| a.recipient().id.as_str())
+            .filter(|r| *r != self.local_organisation)
+            .collect();
+        recipients.sort_unstable();
+        recipients.dedup();
+        let mut refreshed = ViewsRefreshed::default();
+        for recipient in recipients {
+            for collection in self.readable_collections(recipient)? {
+                if !readers.may_read(recipient, &collection) {
+                    continue;
+                }
+                let basis = Basis {
+                    generation: self.generation.load(Ordering::SeqCst),
+                };
+                let ctx = Ctx {
+                    store: &*self.store,
+                    gate: &gate,
+                    now: now(),
+                    basis,
+                };
+                let view = self.view_of(recipient, &collection);
+                let mut view = view.lock().unwrap_or_else(|p| p.into_inner());
+                refreshed.entries_decided += view.refresh(&ctx)?;
+                refreshed.views += 1;
+            }
+        }
+        Ok(refreshed)
+    }
+
     fn view_of(&self, recipient: &str, collection: &str) -> Arc<Mutex<ReleaseView>> {
         let mut views = self.views.lock().unwrap_or_else(|p| p.into_inner());
         views
@@ -843,6 +889,36 @@ impl<'g> ProviderViews<'g> {
         self.views
             .entry(provider.to_string())
             .or_insert_with(|| gate.view(recipient, now))
+    }
+}
+
+/// How often `accord serve` brings every release view up to date
+/// ([`Egress::refresh_views`]).
+pub const VIEW_REFRESH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// What one [`Egress::refresh_views`] pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ViewsRefreshed {
+    /// The views brought up to date.
+    pub views: usize,
+    /// New entries of their collections decided in this pass.
+    pub entries_decided: u64,
+}
+
+/// Keeps `egress`'s release views up to date until `stop` is set: a pass at once,
+/// then one every [`VIEW_REFRESH_INTERVAL`]. A failed pass is logged and retried on
+/// the next tick (the views are decided on request meanwhile, as without it).
+pub fn keep_views_fresh(egress: &Egress, stop: &std::sync::atomic::AtomicBool) {
+    const TICK: std::time::Duration = std::time::Duration::from_millis(100);
+    let mut last: Option<std::time::Instant> = None;
+    while !stop.load(Ordering::Relaxed) {
+        if last.is_none_or(|t| t.elapsed() >= VIEW_REFRESH_INTERVAL) {
+            if let Err(e) = egress.refresh_views() {
+                tracing::warn!(error = %e, "refreshing the release views failed");
+            }
+            last = Some(std::time::Instant::now());
+        }
+        std::thread::sleep(TICK);
     }
 }
 

@@ -159,7 +159,8 @@ impl ReleaseView {
     }
 
     /// Bring the view up to date with the store, the agreements and the clock.
-    pub(super) fn refresh(&mut self, ctx: &Ctx<'_>) -> Result<(), EgressError> {
+    /// Returns how many new entries of the collection it decided.
+    pub(super) fn refresh(&mut self, ctx: &Ctx<'_>) -> Result<u64, EgressError> {
         if self.basis != Some(ctx.basis) || ctx.now >= self.rebuild_at {
             self.reset(ctx)?;
         }
@@ -174,8 +175,9 @@ impl ReleaseView {
         }
         self.read_removals(ctx.store, &mut dirty)?;
         self.read_new_objects(ctx.store, &mut dirty)?;
-        self.decide_new_entries(ctx, &mut dirty)?;
-        self.decide_again(ctx, &resolver, dirty)
+        let decided = self.decide_new_entries(ctx, &mut dirty)?;
+        self.decide_again(ctx, &resolver, dirty)?;
+        Ok(decided)
     }
 
     /// Forget everything and start from the collection's first entry.
@@ -234,12 +236,14 @@ impl ReleaseView {
         &mut self,
         ctx: &Ctx<'_>,
         dirty: &mut BTreeSet<i64>,
-    ) -> Result<(), EgressError> {
+    ) -> Result<u64, EgressError> {
         let mut query = ObjectQuery::new(Scope::Collection(self.collection.clone()), REFRESH_BATCH);
         query.versions = VersionFilter::all();
+        let mut decided = 0u64;
         loop {
             query.added_after = Some(self.entries_seen);
             let page = ctx.store.query(&query)?;
+            decided += page.rows.len() as u64;
             let judged = self.judge_all(ctx, &page.rows);
             for (row, judgement) in page.rows.iter().zip(judged) {
                 // A new entry of an id changes what the provider holds in this
@@ -250,7 +254,7 @@ impl ReleaseView {
                 self.entries_seen = row.cursor.0;
             }
             if !page.more {
-                return Ok(());
+                return Ok(decided);
             }
         }
     }
