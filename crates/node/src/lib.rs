@@ -42,6 +42,7 @@ pub mod dnstap;
 pub mod egress;
 pub mod enforcement;
 pub mod enrich;
+pub mod enrich_keeper;
 pub mod facts;
 pub mod federation;
 pub mod findings;

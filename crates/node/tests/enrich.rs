@@ -129,3 +129,78 @@ fn the_door_releases_by_country_and_asn_and_withholds_the_unlocated() {
     let d = door(&store, vec![scope("")]);
     assert_eq!(ids(&d).len(), 5);
 }
+
+/// `accord serve`'s enrichment keeper: nothing for a store never enriched; after the
+/// operator's first `accord enrich`, new objects are enriched on the next tick, and a
+/// location-scoped agreement's views are decided again, so what was withheld for
+/// want of a location is released without a restart (and an `accord enrich` run by
+/// another process is picked up the same way).
+#[test]
+fn a_serving_node_keeps_enrichment_and_location_scoped_views_current() {
+    use accord_node::enrich_keeper::Keeper;
+    let store = store();
+    let first = ipv4("203.0.113.5");
+    ingest(&store, TELCO, std::slice::from_ref(&first));
+    let d = door(
+        &store,
+        vec![agreement(
+            "max_tlp = \"GREEN\"\nunmarked_tlp = \"GREEN\"\ncountries = [\"MY\"]",
+            "",
+        )],
+    );
+    let ids = |door: &accord_node::egress::Egress| {
+        let mut v: Vec<String> = everything(door, CENTRE, 100)
+            .into_iter()
+            .map(|o| o.id)
+            .collect();
+        v.sort();
+        v
+    };
+    let mut keeper = Keeper::default();
+    assert!(
+        keeper.tick(&*store, &d, None).unwrap().is_none(),
+        "a store never enriched is left alone"
+    );
+    assert!(ids(&d).is_empty(), "unlocated: withheld");
+
+    // The operator's first run names the databases.
+    enrich::run(&*store, &databases(), false).unwrap();
+    let tick = keeper
+        .tick(&*store, &d, None)
+        .unwrap()
+        .expect("enriched store");
+    assert!(tick.summary.up_to_date);
+    assert!(
+        tick.views_redecided,
+        "the run since the views were decided changed them"
+    );
+    assert_eq!(
+        ids(&d),
+        vec![accord_agreements::sco_id("ipv4-addr", "203.0.113.5")]
+    );
+
+    let second = ipv4("203.0.113.9");
+    ingest(&store, TELCO, std::slice::from_ref(&second));
+    assert_eq!(ids(&d).len(), 1, "the new address is not located yet");
+    let tick = keeper
+        .tick(&*store, &d, None)
+        .unwrap()
+        .expect("enriched store");
+    assert!(!tick.summary.up_to_date);
+    assert_eq!(tick.summary.objects_read, 1);
+    assert!(tick.views_redecided);
+    let mut want = vec![
+        accord_agreements::sco_id("ipv4-addr", "203.0.113.5"),
+        accord_agreements::sco_id("ipv4-addr", "203.0.113.9"),
+    ];
+    want.sort();
+    assert_eq!(ids(&d), want);
+    let tick = keeper
+        .tick(&*store, &d, None)
+        .unwrap()
+        .expect("enriched store");
+    assert!(
+        tick.summary.up_to_date && !tick.views_redecided,
+        "nothing new: nothing redone"
+    );
+}

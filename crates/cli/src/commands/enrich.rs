@@ -74,21 +74,8 @@ fn compute(global: &GlobalArgs, args: &EnrichArgs) -> anyhow::Result<ExitCode> {
     // Standing routed collections follow the enrichment: what is newly located (or
     // located elsewhere now) reaches its recipient's collection at once.
     let deliveries = match &node.config {
-        Some(config) if !config.routed_collections().is_empty() && !summary.up_to_date => {
-            let collections = config
-                .routed_collections()
-                .into_iter()
-                .map(|(org, (_, c))| (org.to_owned(), c.id.clone()))
-                .collect();
-            let index = enrich::Index::load(&*store)?;
-            accord_node::routed::deliver(
-                &*store,
-                &index,
-                &accord_node::route::Responsible::from_config(config),
-                None,
-                &collections,
-                false,
-            )?
+        Some(config) if !summary.up_to_date => {
+            accord_node::enrich_keeper::deliver_routed(&*store, config)?
         }
         _ => Vec::new(),
     };

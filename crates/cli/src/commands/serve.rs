@@ -66,6 +66,7 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let collector_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let collector =
         accord_node::collector::spawn_for_serve(&config, &store_path, collector_stop.clone())?;
+    let (enrich_store, enrich_config) = (store.clone(), config.clone());
     let state = AppState::new(config, store.clone()).context("setting up the server")?;
     state.set_agreements(gate);
     // Federation: every peer on its interval, on its own thread, through the server's
@@ -91,6 +92,20 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
             .spawn(move || accord_node::egress::keep_views_fresh(&egress, &stop))
             .context("starting the release views thread")?
     };
+    // The hub's enrichment kept current (a store `accord enrich` named databases for).
+    let enrich_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let enricher = {
+        let egress = state.egress();
+        let store = enrich_store;
+        let config = enrich_config;
+        let stop = enrich_stop.clone();
+        std::thread::Builder::new()
+            .name("enrichment".into())
+            .spawn(move || {
+                accord_node::enrich_keeper::keep_enriched(&*store, &egress, &config, &stop)
+            })
+            .context("starting the enrichment thread")?
+    };
     tracing::info!(agreements, dir = %agreements_dir.display(), "agreements loaded");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -115,6 +130,8 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let _ = federation.join();
     views_stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let _ = views.join();
+    enrich_stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = enricher.join();
     served?;
     Ok(ExitCode::SUCCESS)
 }

@@ -271,6 +271,13 @@ impl Egress {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
+    /// Has every release view decided again from scratch on its next refresh: what the
+    /// gate reads beside the objects changed (the hub's enrichment, under agreements
+    /// scoped by location).
+    pub fn redecide_views(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
     /// The agreements in force.
     pub fn gate(&self) -> Arc<Gate> {
         self.gate.read().unwrap_or_else(|p| p.into_inner()).clone()
