@@ -77,7 +77,16 @@ pub struct CorrelateQuery {
     pub limit: usize,
 }
 
+/// Shared values read per page when a partner's correlations are computed.
+const PARTNER_SCAN_PAGE: usize = 1_000;
+
 /// Correlations visible to `recipient` (the node's own organisation sees all).
+///
+/// The operator's are the most shared values, read from the index in that order. A
+/// partner's are computed over what the gate releases to it, so which values rank
+/// first store-wide (withheld objects included) must not choose them: every shared
+/// value is considered, and the answer is the best `limit` by what the partner may
+/// read. Its cost is O(values shared store-wide), documented (docs/trends.md).
 pub fn correlate(
     store: &dyn Store,
     egress: &Egress,
@@ -86,35 +95,64 @@ pub fn correlate(
     warninglists: &Warninglists,
 ) -> Result<Vec<Correlation>, EgressError> {
     let local = recipient.organisation == egress.local_organisation();
-    let candidates: Vec<ValueRow> = match &query.value {
-        Some(v) => store.values_named(v)?,
-        None => {
-            let min = i64::try_from(query.min_providers.max(2)).unwrap_or(i64::MAX);
-            store.shared_values(min, query.limit.min(MAX_CORRELATIONS).saturating_mul(4))?
-        }
-    };
+    let limit = query.limit.min(MAX_CORRELATIONS);
+    let min = i64::try_from(query.min_providers.max(2)).unwrap_or(i64::MAX);
     let mut out = Vec::new();
-    for candidate in candidates {
+    let consider = |candidate: &ValueRow, out: &mut Vec<Correlation>| {
         if (candidate.providers as usize) < query.min_providers {
-            continue;
+            return Ok::<(), EgressError>(());
         }
-        let Some(c) = build(store, egress, recipient, local, &candidate, warninglists)? else {
-            continue;
-        };
-        if c.provider_count >= query.min_providers.max(1) {
-            out.push(c);
+        if let Some(c) = build(store, egress, recipient, local, candidate, warninglists)? {
+            if c.provider_count >= query.min_providers.max(1) {
+                out.push(c);
+            }
         }
-        if out.len() >= query.limit.min(MAX_CORRELATIONS) {
-            break;
+        Ok(())
+    };
+    match &query.value {
+        Some(v) => {
+            for candidate in store.values_named(v)? {
+                consider(&candidate, &mut out)?;
+            }
+        }
+        None if local => {
+            for candidate in store.shared_values(min, limit.saturating_mul(4))? {
+                consider(&candidate, &mut out)?;
+                if out.len() >= limit {
+                    break;
+                }
+            }
+        }
+        None => {
+            let mut after = None;
+            loop {
+                let page = store.shared_values_page(min, after, PARTNER_SCAN_PAGE)?;
+                let Some(last) = page.last() else { break };
+                after = Some((last.providers, last.vid));
+                for candidate in &page {
+                    consider(candidate, &mut out)?;
+                }
+                // Only the best `limit` are kept (memory stays O(limit)).
+                if out.len() > limit.saturating_mul(2) {
+                    rank(&mut out);
+                    out.truncate(limit);
+                }
+            }
         }
     }
-    out.sort_by(|a, b| {
+    rank(&mut out);
+    out.truncate(limit);
+    Ok(out)
+}
+
+/// Most providers first, then by kind and value.
+fn rank(correlations: &mut [Correlation]) {
+    correlations.sort_by(|a, b| {
         b.provider_count
             .cmp(&a.provider_count)
             .then_with(|| a.kind.cmp(&b.kind))
             .then_with(|| a.value.cmp(&b.value))
     });
-    Ok(out)
 }
 
 fn build(

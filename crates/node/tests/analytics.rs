@@ -773,3 +773,64 @@ fn two_writers_of_one_store_correlate_exactly() {
     let shared = a.shared_values(3, 1_000).unwrap();
     assert_eq!(shared.len(), N as usize);
 }
+
+/// A partner's list of correlations depends only on what it may read: values shared
+/// more widely among withheld objects neither push its own out of the answer nor
+/// change which of them it gets, whatever the limit.
+#[test]
+fn withheld_correlations_do_not_crowd_out_a_partners_own() {
+    let store = store();
+    ingest(
+        &store,
+        TELCO,
+        &[indicator_on(1, 1, Tlp::Green, "203.0.113.7")],
+    );
+    ingest(
+        &store,
+        ISP,
+        &[indicator_on(2, 2, Tlp::Green, "203.0.113.7")],
+    );
+    ingest(
+        &store,
+        TELCO,
+        &[indicator_on(3, 1, Tlp::Green, "203.0.113.8")],
+    );
+    ingest(
+        &store,
+        BANK,
+        &[indicator_on(4, 2, Tlp::Green, "203.0.113.8")],
+    );
+    let door = door(
+        &store,
+        vec![
+            agreement(TELCO, Some(1)),
+            agreement(ISP, Some(1)),
+            agreement(BANK, Some(1)),
+        ],
+    );
+    let centre = Recipient::new(CENTRE);
+    let answer = |limit: usize| {
+        let q = CorrelateQuery {
+            value: None,
+            min_providers: 2,
+            limit,
+        };
+        let found =
+            correlate(&*store, &door, &centre, &q, &Warninglists::empty()).expect("correlate");
+        found.into_iter().map(|c| c.value).collect::<Vec<_>>()
+    };
+    let before = (answer(1), answer(2), answer(100));
+    assert_eq!(before.2, ["203.0.113.7", "203.0.113.8"]);
+    // Many values shared by all three providers, every statement TLP:RED (withheld).
+    for n in 0..60u32 {
+        let ip = format!("198.51.100.{n}");
+        ingest(
+            &store,
+            TELCO,
+            &[indicator_on(100 + 3 * n, 1, Tlp::Red, &ip)],
+        );
+        ingest(&store, ISP, &[indicator_on(101 + 3 * n, 1, Tlp::Red, &ip)]);
+        ingest(&store, BANK, &[indicator_on(102 + 3 * n, 1, Tlp::Red, &ip)]);
+    }
+    assert_eq!((answer(1), answer(2), answer(100)), before);
+}
