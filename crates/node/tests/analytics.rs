@@ -780,26 +780,14 @@ fn two_writers_of_one_store_correlate_exactly() {
 #[test]
 fn withheld_correlations_do_not_crowd_out_a_partners_own() {
     let store = store();
-    ingest(
-        &store,
-        TELCO,
-        &[indicator_on(1, 1, Tlp::Green, "203.0.113.7")],
-    );
-    ingest(
-        &store,
-        ISP,
-        &[indicator_on(2, 2, Tlp::Green, "203.0.113.7")],
-    );
-    ingest(
-        &store,
-        TELCO,
-        &[indicator_on(3, 1, Tlp::Green, "203.0.113.8")],
-    );
-    ingest(
-        &store,
-        BANK,
-        &[indicator_on(4, 2, Tlp::Green, "203.0.113.8")],
-    );
+    for (n, provider, ip) in [
+        (1, TELCO, "203.0.113.7"),
+        (2, ISP, "203.0.113.7"),
+        (3, TELCO, "203.0.113.8"),
+        (4, BANK, "203.0.113.8"),
+    ] {
+        ingest(&store, provider, &[indicator_on(n, 1, Tlp::Green, ip)]);
+    }
     let door = door(
         &store,
         vec![

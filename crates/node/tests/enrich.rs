@@ -16,6 +16,16 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The ids CENTRE receives, sorted.
+fn ids(door: &accord_node::egress::Egress) -> Vec<String> {
+    let mut v: Vec<String> = everything(door, CENTRE, 100)
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    v.sort();
+    v
+}
+
 fn databases() -> Databases {
     Databases::open(Some(&fixture("country.mmdb")), Some(&fixture("asn.mmdb"))).unwrap()
 }
@@ -93,14 +103,6 @@ fn the_door_releases_by_country_and_asn_and_withholds_the_unlocated() {
     let ind_my = indicator(1, Some(Tlp::Green), &[], "2001:db8:1::9");
     let ind_nl = indicator(2, Some(Tlp::Green), &[], "198.51.100.7");
     ingest(&store, TELCO, &[my.clone(), sg, nowhere, ind_my, ind_nl]);
-    let ids = |door: &accord_node::egress::Egress| {
-        let mut v: Vec<String> = everything(door, CENTRE, 100)
-            .into_iter()
-            .map(|o| o.id)
-            .collect();
-        v.sort();
-        v
-    };
     let scope = |extra: &str| {
         agreement(
             &format!("max_tlp = \"GREEN\"\nunmarked_tlp = \"GREEN\"\n{extra}"),
@@ -148,14 +150,6 @@ fn a_serving_node_keeps_enrichment_and_location_scoped_views_current() {
             "",
         )],
     );
-    let ids = |door: &accord_node::egress::Egress| {
-        let mut v: Vec<String> = everything(door, CENTRE, 100)
-            .into_iter()
-            .map(|o| o.id)
-            .collect();
-        v.sort();
-        v
-    };
     let mut keeper = Keeper::default();
     assert!(
         keeper.tick(&*store, &d, None).unwrap().is_none(),
