@@ -212,6 +212,12 @@ pub(super) fn encode(
     }
 }
 
+/// The bytes [`encode`] appends for an object stating `values` (and sighting an id).
+pub(super) fn encoded_len(values: &[(String, String)]) -> usize {
+    let texts: usize = values.iter().map(|(k, v)| 8 + k.len() + v.len()).sum();
+    8 + 8 + 4 + texts + 9
+}
+
 fn push_len(body: &mut Vec<u8>, len: usize) {
     body.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes());
 }
@@ -820,7 +826,14 @@ mod tests {
             ("domain".to_string(), "ünïcode.example".to_string()),
         ];
         encode(&mut body, 17, -3, &values, None);
+        let first = body.len();
+        assert!(first <= encoded_len(&values), "the reserve covers the body");
         encode(&mut body, 18, 9, &[], Some(-77));
+        assert_eq!(
+            body.len() - first,
+            encoded_len(&[]),
+            "exact with a sighting"
+        );
         let decoded = decode(&body).unwrap();
         assert_eq!(
             decoded,

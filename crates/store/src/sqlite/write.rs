@@ -169,7 +169,7 @@ impl Writer {
                 "SELECT date_added FROM entries WHERE object_added = ?1 AND collection = ?2",
             )?;
             let provider = provenance.organisation.as_str();
-            let mut batch = AnalyticsBatch::default();
+            let mut batch = AnalyticsBatch::sized_for(objects.iter());
             let prior = Prior::read(&mut versions_of, objects, provider)?;
             for ((object, key), known) in objects.iter().zip(prior.keys).zip(prior.known) {
                 let stamp = self.clock.next();
@@ -717,6 +717,20 @@ struct AnalyticsBatch<'a> {
 }
 
 impl<'a> AnalyticsBatch<'a> {
+    /// An empty batch whose queue body has room for these objects' facts (the body
+    /// grows to megabytes; reallocating it as it grows copied it several times).
+    fn sized_for(objects: impl Iterator<Item = &'a NewObject>) -> Self {
+        let bytes = objects
+            .map(|o| &o.analytics)
+            .filter(|a| !a.values.is_empty() || a.sighting_of.is_some())
+            .map(|a| correlation::encoded_len(&a.values))
+            .sum();
+        AnalyticsBatch {
+            queue: Vec::with_capacity(bytes),
+            ..AnalyticsBatch::default()
+        }
+    }
+
     /// Gathers a new object version's [`crate::Analytics`]: its correlation facts
     /// queued, its trend cells incremented when it is the first version of its id.
     fn record(&mut self, object: &'a NewObject, stamp: i64, key: i64, first_of_id: bool) {
