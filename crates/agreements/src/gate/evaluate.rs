@@ -16,8 +16,8 @@ use crate::tlp::Tlp;
 
 use super::render::{id_contributing, pseudonymise_text, sco_id, transformed_sco_id, Transform};
 use super::{
-    RecipientView, ReferenceResolver, ReleaseBasis, Terms, WithholdReason, MAX_REFERENCE_DEPTH,
-    MAX_REFERENCE_EVALUATIONS,
+    RecipientView, ReferenceResolver, ReleaseBasis, ResolvedObject, Terms, WithholdReason,
+    MAX_REFERENCE_DEPTH, MAX_REFERENCE_EVALUATIONS,
 };
 
 /// What to change in a released object.
@@ -90,6 +90,9 @@ pub(crate) struct Ctx<'v, 'g> {
     /// The stored text of the object decided (the resolver gives those of the
     /// objects it references).
     raw: Option<&'v str>,
+    /// The collection the object being evaluated was read from (`None`: store-wide):
+    /// what it names resolves from there ([`ReferenceResolver::resolve_from`]).
+    collection: Option<String>,
     /// Ids being evaluated.
     stack: Vec<Pending>,
     /// Count of cycle assumptions made so far (to know what may be memoised).
@@ -107,13 +110,38 @@ impl<'v, 'g> Ctx<'v, 'g> {
             view,
             resolver,
             raw: Some(raw),
+            collection: None,
             stack: Vec::new(),
             assumptions: 0,
             evaluations: 0,
         }
     }
 
+    /// Decides the object `facts` read from `collection`; what it names resolves from
+    /// there.
     pub fn evaluate(
+        &mut self,
+        facts: &ObjectFacts,
+        provider: &str,
+        collection: Option<&str>,
+        date_added: UtcMicros,
+        depth: usize,
+    ) -> Result<Outcome<'g>, WithholdReason> {
+        if self.collection.as_deref() == collection {
+            return self.evaluate_here(facts, provider, collection, date_added, depth);
+        }
+        let outer = std::mem::replace(&mut self.collection, collection.map(str::to_owned));
+        let result = self.evaluate_here(facts, provider, collection, date_added, depth);
+        self.collection = outer;
+        result
+    }
+
+    /// `id` as named by the object being evaluated.
+    fn resolve(&self, id: &str) -> Option<ResolvedObject> {
+        self.resolver.resolve_from(id, self.collection.as_deref())
+    }
+
+    fn evaluate_here(
         &mut self,
         facts: &ObjectFacts,
         provider: &str,
@@ -255,7 +283,7 @@ impl<'v, 'g> Ctx<'v, 'g> {
             let raw = if depth == 0 {
                 self.raw
             } else {
-                resolved = self.resolver.resolve(&facts.id).and_then(|r| r.raw);
+                resolved = self.resolve(&facts.id).and_then(|r| r.raw);
                 resolved.as_deref()
             };
             let Some(raw) = raw else {
@@ -370,7 +398,7 @@ impl<'v, 'g> Ctx<'v, 'g> {
             if self.view.gate.obligations_marking_owner(id).is_some() {
                 continue;
             }
-            let kind = self.resolver.resolve(id).map(|m| m.facts.marking);
+            let kind = self.resolve(id).map(|m| m.facts.marking);
             match kind {
                 Some(Some(MarkingKind::Tlp(t))) => level = level.max(Some(t)),
                 Some(Some(MarkingKind::Statement)) => {}
@@ -409,7 +437,7 @@ impl<'v, 'g> Ctx<'v, 'g> {
         let raw = if depth == 0 {
             self.raw
         } else {
-            resolved = self.resolver.resolve(&facts.id).and_then(|r| r.raw);
+            resolved = self.resolve(&facts.id).and_then(|r| r.raw);
             resolved.as_deref()
         };
         let Some(raw) = raw else {
@@ -461,7 +489,7 @@ impl<'v, 'g> Ctx<'v, 'g> {
             let raw = if depth == 0 {
                 self.raw
             } else {
-                resolved = self.resolver.resolve(&facts.id).and_then(|r| r.raw);
+                resolved = self.resolve(&facts.id).and_then(|r| r.raw);
                 resolved.as_deref()
             };
             let location = raw.and_then(|raw| self.resolver.locate(facts, raw));
@@ -613,7 +641,7 @@ impl<'v, 'g> Ctx<'v, 'g> {
         if kind != "ipv4-addr" && kind != "ipv6-addr" {
             return self.protect_derived_id(a, id, kind, outcome, depth);
         }
-        let Some(target) = self.resolver.resolve(id) else {
+        let Some(target) = self.resolve(id) else {
             return Ok(outcome);
         };
         let Some(value) = target.facts.sco_value.as_deref() else {
@@ -653,7 +681,7 @@ impl<'v, 'g> Ctx<'v, 'g> {
         outcome: RefOutcome,
         depth: usize,
     ) -> Result<RefOutcome, WithholdReason> {
-        let Some(target) = self.resolver.resolve(id) else {
+        let Some(target) = self.resolve(id) else {
             return Ok(outcome);
         };
         let protections = a.protections();
@@ -735,8 +763,14 @@ impl<'v, 'g> Ctx<'v, 'g> {
                 .clone()
                 .map_or(RefOutcome::Keep, RefOutcome::Rewrite));
         }
-        if let Some(known) = self.view.memo.borrow().get(id) {
-            return Ok(known.clone());
+        let memoised = self
+            .view
+            .memo
+            .borrow()
+            .get(&self.collection)
+            .and_then(|by_id| by_id.get(id).cloned());
+        if let Some(known) = memoised {
+            return Ok(known);
         }
         if depth + 1 > MAX_REFERENCE_DEPTH {
             return Ok(RefOutcome::Withheld(
@@ -747,7 +781,7 @@ impl<'v, 'g> Ctx<'v, 'g> {
         if self.evaluations > MAX_REFERENCE_EVALUATIONS {
             return Err(WithholdReason::ReferenceChainTooDeep { id: id.to_owned() });
         }
-        let Some(target) = self.resolver.resolve(id) else {
+        let Some(target) = self.resolve(id) else {
             // A dangling reference to an SCO whose id may derive from an address (an
             // address object, a url, a network-traffic, ...): the gate cannot tell
             // whether the id hides a customer address.
@@ -784,6 +818,8 @@ impl<'v, 'g> Ctx<'v, 'g> {
             self.view
                 .memo
                 .borrow_mut()
+                .entry(self.collection.clone())
+                .or_default()
                 .insert(id.to_owned(), outcome.clone());
         }
         Ok(outcome)
