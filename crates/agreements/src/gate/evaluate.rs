@@ -72,6 +72,13 @@ pub(crate) enum RefOutcome {
     Withheld(WithholdReason),
 }
 
+/// What releasing a referenced SCO changes in its references and mentions.
+struct Edits {
+    rewrites: Vec<(String, String)>,
+    removals: Vec<String>,
+    mentions: Vec<(String, MentionEdit)>,
+}
+
 /// An object being evaluated further up the chain of references.
 struct Pending {
     id: String,
@@ -701,31 +708,18 @@ impl<'v, 'g> Ctx<'v, 'g> {
         if customer && protections.customer_addresses == CustomerAddressPolicy::Drop {
             return Ok(RefOutcome::Withheld(WithholdReason::CustomerAddressDropped));
         }
-        let mut rewrites = Vec::new();
-        let mut removals = Vec::new();
-        for r in &target.facts.refs {
-            match self.reference(a, r, depth + 1)? {
-                RefOutcome::Keep => {}
-                RefOutcome::Rewrite(new) => rewrites.push((r.clone(), new)),
-                RefOutcome::Withheld(because) => {
-                    return Ok(RefOutcome::Withheld(WithholdReason::ReferencesWithheld {
-                        id: r.clone(),
-                        because: Box::new(because),
-                    }))
-                }
-            }
-        }
-        let lists = target.facts.ref_lists.iter().flat_map(|l| &l.ids);
-        for r in lists.chain(&target.facts.optional_refs) {
-            match self.reference(a, r, depth + 1)? {
-                RefOutcome::Keep => {}
-                RefOutcome::Rewrite(new) => rewrites.push((r.clone(), new)),
-                RefOutcome::Withheld(_) => removals.push(r.clone()),
-            }
-        }
-        let mut mention_plan = Plan::default();
-        self.check_mentions(a, &target.facts, depth + 1, &mut mention_plan)?;
-        let mentions = mention_plan.mentions;
+        // Its references resolve from where it was found, as when it was evaluated.
+        let outer = std::mem::replace(&mut self.collection, target.collection.clone());
+        let edits = self.derived_edits(a, &target, depth);
+        self.collection = outer;
+        let Edits {
+            rewrites,
+            removals,
+            mentions,
+        } = match edits? {
+            Ok(edits) => edits,
+            Err(withheld) => return Ok(withheld),
+        };
         if !customer && rewrites.is_empty() && removals.is_empty() && mentions.is_empty() {
             return Ok(outcome);
         }
@@ -746,6 +740,48 @@ impl<'v, 'g> Ctx<'v, 'g> {
             Ok(None) => outcome,
             Err(reason) => RefOutcome::Withheld(reason),
         })
+    }
+
+    /// What the release of `target` (an SCO other than an address object) changes in
+    /// its references and mentions under `a`, or the outcome withholding it (a
+    /// required reference withheld).
+    fn derived_edits(
+        &mut self,
+        a: &Agreement,
+        target: &ResolvedObject,
+        depth: usize,
+    ) -> Result<Result<Edits, RefOutcome>, WithholdReason> {
+        let mut rewrites = Vec::new();
+        let mut removals = Vec::new();
+        for r in &target.facts.refs {
+            match self.reference(a, r, depth + 1)? {
+                RefOutcome::Keep => {}
+                RefOutcome::Rewrite(new) => rewrites.push((r.clone(), new)),
+                RefOutcome::Withheld(because) => {
+                    return Ok(Err(RefOutcome::Withheld(
+                        WithholdReason::ReferencesWithheld {
+                            id: r.clone(),
+                            because: Box::new(because),
+                        },
+                    )))
+                }
+            }
+        }
+        let lists = target.facts.ref_lists.iter().flat_map(|l| &l.ids);
+        for r in lists.chain(&target.facts.optional_refs) {
+            match self.reference(a, r, depth + 1)? {
+                RefOutcome::Keep => {}
+                RefOutcome::Rewrite(new) => rewrites.push((r.clone(), new)),
+                RefOutcome::Withheld(_) => removals.push(r.clone()),
+            }
+        }
+        let mut mention_plan = Plan::default();
+        self.check_mentions(a, &target.facts, depth + 1, &mut mention_plan)?;
+        Ok(Ok(Edits {
+            rewrites,
+            removals,
+            mentions: mention_plan.mentions,
+        }))
     }
 
     /// The outcome of the referenced object itself, under its own provider's terms.
