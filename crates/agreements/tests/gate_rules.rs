@@ -371,11 +371,19 @@ fn reference_cycles_terminate_and_long_chains_are_cut() {
     );
     let limit = accord_agreements::MAX_REFERENCE_DEPTH;
     assert!(decide(&view, &chain[10 - limit], &objects).is_ok());
+    // One link longer is cut, in a fresh view as in the view that just remembered
+    // the outcomes of the rest of the chain (a decision does not depend on what the
+    // view decided before).
     let fresh = g.view(RECIPIENT, now());
     assert_eq!(
         decide(&fresh, &chain[9 - limit], &objects),
         Err("references-withheld".into())
     );
+    assert_eq!(
+        decide(&view, &chain[9 - limit], &objects),
+        Err("references-withheld".into())
+    );
+    assert!(decide(&view, &chain[10 - limit], &objects).is_ok());
 }
 
 fn customer_view_gate() -> accord_agreements::Gate {

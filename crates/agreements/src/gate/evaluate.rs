@@ -5,8 +5,12 @@
 //! further up the chain (a cycle) is assumed releasable: its own checks have
 //! passed before its references are followed, and if one of its other
 //! references withholds it, that result reaches the top anyway. Outcomes that
-//! relied on such an assumption are not memoised; all others are memoised in the
-//! [`RecipientView`] for the rest of the request.
+//! relied on such an assumption, or on a reference cut at [`MAX_REFERENCE_DEPTH`],
+//! are not memoised; all others are memoised in the [`RecipientView`] for the rest
+//! of the request (per collection the referencing object was read from), with how
+//! many levels below they reach: a remembered outcome is used only where those
+//! levels fit under the depth limit, so that a decision does not depend on what was
+//! decided before it in the same view.
 
 use crate::agreement::{label_key, Agreement, CustomerAddressPolicy, UnknownMarkings};
 use crate::facts::{ids, is_cyber_observable, MarkingKind, ObjectFacts};
@@ -72,6 +76,15 @@ pub(crate) enum RefOutcome {
     Withheld(WithholdReason),
 }
 
+/// A referenced object's outcome remembered for the rest of a view.
+#[derive(Clone, Debug)]
+pub(crate) struct Memoised {
+    pub outcome: RefOutcome,
+    /// How many levels of references below the object its evaluation looked up (it
+    /// holds at depths where that many more fit under [`MAX_REFERENCE_DEPTH`]).
+    pub height: usize,
+}
+
 /// What releasing a referenced SCO changes in its references and mentions.
 struct Edits {
     rewrites: Vec<(String, String)>,
@@ -104,6 +117,12 @@ pub(crate) struct Ctx<'v, 'g> {
     stack: Vec<Pending>,
     /// Count of cycle assumptions made so far (to know what may be memoised).
     assumptions: usize,
+    /// Count of references cut at [`MAX_REFERENCE_DEPTH`] so far (an outcome that
+    /// depended on a cut depends on where the evaluation started: not memoised).
+    cuts: usize,
+    /// The deepest level looked up so far below the object whose references are
+    /// followed (to know how deep a memoised outcome reaches).
+    deepest: usize,
     evaluations: usize,
 }
 
@@ -120,6 +139,8 @@ impl<'v, 'g> Ctx<'v, 'g> {
             collection: None,
             stack: Vec::new(),
             assumptions: 0,
+            cuts: 0,
+            deepest: 0,
             evaluations: 0,
         }
     }
@@ -805,10 +826,14 @@ impl<'v, 'g> Ctx<'v, 'g> {
             .borrow()
             .get(&self.collection)
             .and_then(|by_id| by_id.get(id).cloned());
-        if let Some(known) = memoised {
-            return Ok(known);
+        // A remembered outcome holds where its whole chain fits under the depth limit
+        // (deeper, evaluating again cuts the chain, as it would have first time).
+        if let Some(known) = memoised.filter(|m| depth + 1 + m.height <= MAX_REFERENCE_DEPTH) {
+            self.deepest = self.deepest.max(depth + 1 + known.height);
+            return Ok(known.outcome);
         }
         if depth + 1 > MAX_REFERENCE_DEPTH {
+            self.cuts += 1;
             return Ok(RefOutcome::Withheld(
                 WithholdReason::ReferenceChainTooDeep { id: id.to_owned() },
             ));
@@ -817,6 +842,7 @@ impl<'v, 'g> Ctx<'v, 'g> {
         if self.evaluations > MAX_REFERENCE_EVALUATIONS {
             return Err(WithholdReason::ReferenceChainTooDeep { id: id.to_owned() });
         }
+        self.deepest = self.deepest.max(depth + 1);
         let Some(target) = self.resolve(id) else {
             // A dangling reference to an SCO whose id may derive from an address (an
             // address object, a url, a network-traffic, ...): the gate cannot tell
@@ -831,7 +857,8 @@ impl<'v, 'g> Ctx<'v, 'g> {
                 RefOutcome::Keep
             });
         };
-        let before = self.assumptions;
+        let before = (self.assumptions, self.cuts);
+        let outer_deepest = std::mem::replace(&mut self.deepest, depth + 1);
         let evaluated = self.evaluate(
             &target.facts,
             &target.provider,
@@ -839,6 +866,8 @@ impl<'v, 'g> Ctx<'v, 'g> {
             target.date_added,
             depth + 1,
         );
+        let height = self.deepest - (depth + 1);
+        self.deepest = self.deepest.max(outer_deepest);
         let outcome = match evaluated {
             Ok(o) => o.plan.new_id.map_or(RefOutcome::Keep, RefOutcome::Rewrite),
             Err(WithholdReason::ReferenceChainTooDeep { .. })
@@ -848,27 +877,21 @@ impl<'v, 'g> Ctx<'v, 'g> {
             }
             Err(reason) => RefOutcome::Withheld(reason),
         };
-        let depends_on_depth =
-            matches!(&outcome, RefOutcome::Withheld(r) if contains_depth_limit(r));
-        if self.assumptions == before && !depends_on_depth {
+        if (self.assumptions, self.cuts) == before {
             self.view
                 .memo
                 .borrow_mut()
                 .entry(self.collection.clone())
                 .or_default()
-                .insert(id.to_owned(), outcome.clone());
+                .insert(
+                    id.to_owned(),
+                    Memoised {
+                        outcome: outcome.clone(),
+                        height,
+                    },
+                );
         }
         Ok(outcome)
-    }
-}
-
-/// Whether a reason bottoms out in the depth limit (which depends on where the
-/// evaluation started, so it must not be memoised).
-fn contains_depth_limit(reason: &WithholdReason) -> bool {
-    match reason {
-        WithholdReason::ReferenceChainTooDeep { .. } => true,
-        WithholdReason::ReferencesWithheld { because, .. } => contains_depth_limit(because),
-        _ => false,
     }
 }
 

@@ -404,7 +404,7 @@ pub struct RecipientView<'g> {
     /// an object still being evaluated (see `evaluate.rs`), valid for this view: by
     /// the collection the referencing object was read from (an id resolves to another
     /// version store-wide, see [`ReferenceResolver::resolve_from`]), then by id.
-    memo: RefCell<HashMap<Option<String>, HashMap<String, evaluate::RefOutcome>>>,
+    memo: RefCell<HashMap<Option<String>, HashMap<String, evaluate::Memoised>>>,
 }
 
 impl<'g> RecipientView<'g> {
