@@ -2,8 +2,12 @@
 //! pseudonymisation, retention and obligations, property removal.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
-use accord_agreements::{sco_id, Decision, LedgerDraft, ReleaseBasis, Tlp, WithholdReason};
+use accord_agreements::{
+    sco_id, Decision, LedgerDraft, ReferenceResolver, ReleaseBasis, ResolvedObject, Tlp,
+    WithholdReason,
+};
 use serde_json::{json, Value};
 
 use crate::common::*;
@@ -268,6 +272,73 @@ fn reports_lose_withheld_references_and_are_withheld_when_none_remain() {
     );
 }
 
+/// A store with one collection: what an object read from the collection names
+/// resolves there first, what an object read store-wide (or resolved outside the
+/// collection) names resolves store-wide.
+struct Collected {
+    collection: HashMap<String, ResolvedObject>,
+    store: HashMap<String, ResolvedObject>,
+}
+
+impl ReferenceResolver for Collected {
+    fn resolve(&self, id: &str) -> Option<ResolvedObject> {
+        self.resolve_from(id, Some(COLLECTION))
+    }
+
+    fn resolve_from(&self, id: &str, collection: Option<&str>) -> Option<ResolvedObject> {
+        collection
+            .and_then(|_| self.collection.get(id))
+            .or_else(|| self.store.get(id))
+            .cloned()
+    }
+}
+
+const COLLECTION: &str = "col-1";
+
+/// An object found outside the collection read is judged as held in the store, and
+/// so is what it names: a report in the collection whose only reference is a
+/// relationship held elsewhere, to an indicator whose version in the collection is
+/// GREEN but whose latest is RED, is withheld (the relationship as held is withheld
+/// wherever it is read). The same view still resolves the indicator in the collection
+/// for an object read from it (outcomes are remembered per collection).
+#[test]
+fn what_an_object_resolved_outside_the_collection_names_resolves_outside_it() {
+    let g = gate(vec![agreement("a", 1, OPEN)]);
+    let view = g.view(RECIPIENT, now());
+    let in_collection = |mut o: Stored| {
+        o.collection = Some(COLLECTION.to_owned());
+        o
+    };
+    let older = in_collection(green(1));
+    let mut newer = indicator(1, json!({"object_marking_refs": [Tlp::Red.marking_id()]}));
+    newer["modified"] = json!("2026-03-01T00:00:00.000Z");
+    let newer = Stored::new(newer);
+    let elsewhere = Stored::new(relationship(2, &older.facts.id, &older.facts.id));
+    let resolver = Collected {
+        collection: store(&[&older]),
+        store: store(&[&newer, &elsewhere]),
+    };
+    let report = in_collection(Stored::new(sdo(
+        "report",
+        3,
+        json!({"published": "2026-02-01T00:00:00Z", "object_refs": [&elsewhere.facts.id]}),
+    )));
+    let decided = match view.decide(&report.version(), &resolver) {
+        Decision::Release(r) => Ok(r.bytes.into_owned()),
+        Decision::Withhold(reason) => Err(reason.code().to_owned()),
+    };
+    assert_eq!(decided, Err("references-withheld".into()));
+    let here = in_collection(Stored::new(relationship(
+        4,
+        &older.facts.id,
+        &older.facts.id,
+    )));
+    assert!(
+        view.decide(&here.version(), &resolver).is_release(),
+        "the indicator's version in the collection is GREEN"
+    );
+}
+
 #[test]
 fn reference_cycles_terminate_and_long_chains_are_cut() {
     let g = gate(vec![agreement("a", 1, OPEN)]);
@@ -300,11 +371,19 @@ fn reference_cycles_terminate_and_long_chains_are_cut() {
     );
     let limit = accord_agreements::MAX_REFERENCE_DEPTH;
     assert!(decide(&view, &chain[10 - limit], &objects).is_ok());
+    // One link longer is cut, in a fresh view as in the view that just remembered
+    // the outcomes of the rest of the chain (a decision does not depend on what the
+    // view decided before).
     let fresh = g.view(RECIPIENT, now());
     assert_eq!(
         decide(&fresh, &chain[9 - limit], &objects),
         Err("references-withheld".into())
     );
+    assert_eq!(
+        decide(&view, &chain[9 - limit], &objects),
+        Err("references-withheld".into())
+    );
+    assert!(decide(&view, &chain[10 - limit], &objects).is_ok());
 }
 
 fn customer_view_gate() -> accord_agreements::Gate {

@@ -5,8 +5,12 @@
 //! further up the chain (a cycle) is assumed releasable: its own checks have
 //! passed before its references are followed, and if one of its other
 //! references withholds it, that result reaches the top anyway. Outcomes that
-//! relied on such an assumption are not memoised; all others are memoised in the
-//! [`RecipientView`] for the rest of the request.
+//! relied on such an assumption, or on a reference cut at [`MAX_REFERENCE_DEPTH`],
+//! are not memoised; all others are memoised in the [`RecipientView`] for the rest
+//! of the request (per collection the referencing object was read from), with how
+//! many levels below they reach: a remembered outcome is used only where those
+//! levels fit under the depth limit, so that a decision does not depend on what was
+//! decided before it in the same view.
 
 use crate::agreement::{label_key, Agreement, CustomerAddressPolicy, UnknownMarkings};
 use crate::facts::{ids, is_cyber_observable, MarkingKind, ObjectFacts};
@@ -16,8 +20,8 @@ use crate::tlp::Tlp;
 
 use super::render::{id_contributing, pseudonymise_text, sco_id, transformed_sco_id, Transform};
 use super::{
-    RecipientView, ReferenceResolver, ReleaseBasis, Terms, WithholdReason, MAX_REFERENCE_DEPTH,
-    MAX_REFERENCE_EVALUATIONS,
+    RecipientView, ReferenceResolver, ReleaseBasis, ResolvedObject, Terms, WithholdReason,
+    MAX_REFERENCE_DEPTH, MAX_REFERENCE_EVALUATIONS,
 };
 
 /// What to change in a released object.
@@ -72,6 +76,22 @@ pub(crate) enum RefOutcome {
     Withheld(WithholdReason),
 }
 
+/// A referenced object's outcome remembered for the rest of a view.
+#[derive(Clone, Debug)]
+pub(crate) struct Memoised {
+    pub outcome: RefOutcome,
+    /// How many levels of references below the object its evaluation looked up (it
+    /// holds at depths where that many more fit under [`MAX_REFERENCE_DEPTH`]).
+    pub height: usize,
+}
+
+/// What releasing a referenced SCO changes in its references and mentions.
+struct Edits {
+    rewrites: Vec<(String, String)>,
+    removals: Vec<String>,
+    mentions: Vec<(String, MentionEdit)>,
+}
+
 /// An object being evaluated further up the chain of references.
 struct Pending {
     id: String,
@@ -90,10 +110,19 @@ pub(crate) struct Ctx<'v, 'g> {
     /// The stored text of the object decided (the resolver gives those of the
     /// objects it references).
     raw: Option<&'v str>,
+    /// The collection the object being evaluated was read from (`None`: store-wide):
+    /// what it names resolves from there ([`ReferenceResolver::resolve_from`]).
+    collection: Option<String>,
     /// Ids being evaluated.
     stack: Vec<Pending>,
     /// Count of cycle assumptions made so far (to know what may be memoised).
     assumptions: usize,
+    /// Count of references cut at [`MAX_REFERENCE_DEPTH`] so far (an outcome that
+    /// depended on a cut depends on where the evaluation started: not memoised).
+    cuts: usize,
+    /// The deepest level looked up so far below the object whose references are
+    /// followed (to know how deep a memoised outcome reaches).
+    deepest: usize,
     evaluations: usize,
 }
 
@@ -107,13 +136,40 @@ impl<'v, 'g> Ctx<'v, 'g> {
             view,
             resolver,
             raw: Some(raw),
+            collection: None,
             stack: Vec::new(),
             assumptions: 0,
+            cuts: 0,
+            deepest: 0,
             evaluations: 0,
         }
     }
 
+    /// Decides the object `facts` read from `collection`; what it names resolves from
+    /// there.
     pub fn evaluate(
+        &mut self,
+        facts: &ObjectFacts,
+        provider: &str,
+        collection: Option<&str>,
+        date_added: UtcMicros,
+        depth: usize,
+    ) -> Result<Outcome<'g>, WithholdReason> {
+        if self.collection.as_deref() == collection {
+            return self.evaluate_here(facts, provider, collection, date_added, depth);
+        }
+        let outer = std::mem::replace(&mut self.collection, collection.map(str::to_owned));
+        let result = self.evaluate_here(facts, provider, collection, date_added, depth);
+        self.collection = outer;
+        result
+    }
+
+    /// `id` as named by the object being evaluated.
+    fn resolve(&self, id: &str) -> Option<ResolvedObject> {
+        self.resolver.resolve_from(id, self.collection.as_deref())
+    }
+
+    fn evaluate_here(
         &mut self,
         facts: &ObjectFacts,
         provider: &str,
@@ -255,7 +311,7 @@ impl<'v, 'g> Ctx<'v, 'g> {
             let raw = if depth == 0 {
                 self.raw
             } else {
-                resolved = self.resolver.resolve(&facts.id).and_then(|r| r.raw);
+                resolved = self.resolve(&facts.id).and_then(|r| r.raw);
                 resolved.as_deref()
             };
             let Some(raw) = raw else {
@@ -370,7 +426,7 @@ impl<'v, 'g> Ctx<'v, 'g> {
             if self.view.gate.obligations_marking_owner(id).is_some() {
                 continue;
             }
-            let kind = self.resolver.resolve(id).map(|m| m.facts.marking);
+            let kind = self.resolve(id).map(|m| m.facts.marking);
             match kind {
                 Some(Some(MarkingKind::Tlp(t))) => level = level.max(Some(t)),
                 Some(Some(MarkingKind::Statement)) => {}
@@ -409,7 +465,7 @@ impl<'v, 'g> Ctx<'v, 'g> {
         let raw = if depth == 0 {
             self.raw
         } else {
-            resolved = self.resolver.resolve(&facts.id).and_then(|r| r.raw);
+            resolved = self.resolve(&facts.id).and_then(|r| r.raw);
             resolved.as_deref()
         };
         let Some(raw) = raw else {
@@ -461,7 +517,7 @@ impl<'v, 'g> Ctx<'v, 'g> {
             let raw = if depth == 0 {
                 self.raw
             } else {
-                resolved = self.resolver.resolve(&facts.id).and_then(|r| r.raw);
+                resolved = self.resolve(&facts.id).and_then(|r| r.raw);
                 resolved.as_deref()
             };
             let location = raw.and_then(|raw| self.resolver.locate(facts, raw));
@@ -613,7 +669,7 @@ impl<'v, 'g> Ctx<'v, 'g> {
         if kind != "ipv4-addr" && kind != "ipv6-addr" {
             return self.protect_derived_id(a, id, kind, outcome, depth);
         }
-        let Some(target) = self.resolver.resolve(id) else {
+        let Some(target) = self.resolve(id) else {
             return Ok(outcome);
         };
         let Some(value) = target.facts.sco_value.as_deref() else {
@@ -653,7 +709,7 @@ impl<'v, 'g> Ctx<'v, 'g> {
         outcome: RefOutcome,
         depth: usize,
     ) -> Result<RefOutcome, WithholdReason> {
-        let Some(target) = self.resolver.resolve(id) else {
+        let Some(target) = self.resolve(id) else {
             return Ok(outcome);
         };
         let protections = a.protections();
@@ -673,31 +729,18 @@ impl<'v, 'g> Ctx<'v, 'g> {
         if customer && protections.customer_addresses == CustomerAddressPolicy::Drop {
             return Ok(RefOutcome::Withheld(WithholdReason::CustomerAddressDropped));
         }
-        let mut rewrites = Vec::new();
-        let mut removals = Vec::new();
-        for r in &target.facts.refs {
-            match self.reference(a, r, depth + 1)? {
-                RefOutcome::Keep => {}
-                RefOutcome::Rewrite(new) => rewrites.push((r.clone(), new)),
-                RefOutcome::Withheld(because) => {
-                    return Ok(RefOutcome::Withheld(WithholdReason::ReferencesWithheld {
-                        id: r.clone(),
-                        because: Box::new(because),
-                    }))
-                }
-            }
-        }
-        let lists = target.facts.ref_lists.iter().flat_map(|l| &l.ids);
-        for r in lists.chain(&target.facts.optional_refs) {
-            match self.reference(a, r, depth + 1)? {
-                RefOutcome::Keep => {}
-                RefOutcome::Rewrite(new) => rewrites.push((r.clone(), new)),
-                RefOutcome::Withheld(_) => removals.push(r.clone()),
-            }
-        }
-        let mut mention_plan = Plan::default();
-        self.check_mentions(a, &target.facts, depth + 1, &mut mention_plan)?;
-        let mentions = mention_plan.mentions;
+        // Its references resolve from where it was found, as when it was evaluated.
+        let outer = std::mem::replace(&mut self.collection, target.collection.clone());
+        let edits = self.derived_edits(a, &target, depth);
+        self.collection = outer;
+        let Edits {
+            rewrites,
+            removals,
+            mentions,
+        } = match edits? {
+            Ok(edits) => edits,
+            Err(withheld) => return Ok(withheld),
+        };
         if !customer && rewrites.is_empty() && removals.is_empty() && mentions.is_empty() {
             return Ok(outcome);
         }
@@ -720,6 +763,48 @@ impl<'v, 'g> Ctx<'v, 'g> {
         })
     }
 
+    /// What the release of `target` (an SCO other than an address object) changes in
+    /// its references and mentions under `a`, or the outcome withholding it (a
+    /// required reference withheld).
+    fn derived_edits(
+        &mut self,
+        a: &Agreement,
+        target: &ResolvedObject,
+        depth: usize,
+    ) -> Result<Result<Edits, RefOutcome>, WithholdReason> {
+        let mut rewrites = Vec::new();
+        let mut removals = Vec::new();
+        for r in &target.facts.refs {
+            match self.reference(a, r, depth + 1)? {
+                RefOutcome::Keep => {}
+                RefOutcome::Rewrite(new) => rewrites.push((r.clone(), new)),
+                RefOutcome::Withheld(because) => {
+                    return Ok(Err(RefOutcome::Withheld(
+                        WithholdReason::ReferencesWithheld {
+                            id: r.clone(),
+                            because: Box::new(because),
+                        },
+                    )))
+                }
+            }
+        }
+        let lists = target.facts.ref_lists.iter().flat_map(|l| &l.ids);
+        for r in lists.chain(&target.facts.optional_refs) {
+            match self.reference(a, r, depth + 1)? {
+                RefOutcome::Keep => {}
+                RefOutcome::Rewrite(new) => rewrites.push((r.clone(), new)),
+                RefOutcome::Withheld(_) => removals.push(r.clone()),
+            }
+        }
+        let mut mention_plan = Plan::default();
+        self.check_mentions(a, &target.facts, depth + 1, &mut mention_plan)?;
+        Ok(Ok(Edits {
+            rewrites,
+            removals,
+            mentions: mention_plan.mentions,
+        }))
+    }
+
     /// The outcome of the referenced object itself, under its own provider's terms.
     fn referenced_object(
         &mut self,
@@ -735,10 +820,20 @@ impl<'v, 'g> Ctx<'v, 'g> {
                 .clone()
                 .map_or(RefOutcome::Keep, RefOutcome::Rewrite));
         }
-        if let Some(known) = self.view.memo.borrow().get(id) {
-            return Ok(known.clone());
+        let memoised = self
+            .view
+            .memo
+            .borrow()
+            .get(&self.collection)
+            .and_then(|by_id| by_id.get(id).cloned());
+        // A remembered outcome holds where its whole chain fits under the depth limit
+        // (deeper, evaluating again cuts the chain, as it would have first time).
+        if let Some(known) = memoised.filter(|m| depth + 1 + m.height <= MAX_REFERENCE_DEPTH) {
+            self.deepest = self.deepest.max(depth + 1 + known.height);
+            return Ok(known.outcome);
         }
         if depth + 1 > MAX_REFERENCE_DEPTH {
+            self.cuts += 1;
             return Ok(RefOutcome::Withheld(
                 WithholdReason::ReferenceChainTooDeep { id: id.to_owned() },
             ));
@@ -747,7 +842,8 @@ impl<'v, 'g> Ctx<'v, 'g> {
         if self.evaluations > MAX_REFERENCE_EVALUATIONS {
             return Err(WithholdReason::ReferenceChainTooDeep { id: id.to_owned() });
         }
-        let Some(target) = self.resolver.resolve(id) else {
+        self.deepest = self.deepest.max(depth + 1);
+        let Some(target) = self.resolve(id) else {
             // A dangling reference to an SCO whose id may derive from an address (an
             // address object, a url, a network-traffic, ...): the gate cannot tell
             // whether the id hides a customer address.
@@ -761,7 +857,8 @@ impl<'v, 'g> Ctx<'v, 'g> {
                 RefOutcome::Keep
             });
         };
-        let before = self.assumptions;
+        let before = (self.assumptions, self.cuts);
+        let outer_deepest = std::mem::replace(&mut self.deepest, depth + 1);
         let evaluated = self.evaluate(
             &target.facts,
             &target.provider,
@@ -769,6 +866,8 @@ impl<'v, 'g> Ctx<'v, 'g> {
             target.date_added,
             depth + 1,
         );
+        let height = self.deepest - (depth + 1);
+        self.deepest = self.deepest.max(outer_deepest);
         let outcome = match evaluated {
             Ok(o) => o.plan.new_id.map_or(RefOutcome::Keep, RefOutcome::Rewrite),
             Err(WithholdReason::ReferenceChainTooDeep { .. })
@@ -778,25 +877,21 @@ impl<'v, 'g> Ctx<'v, 'g> {
             }
             Err(reason) => RefOutcome::Withheld(reason),
         };
-        let depends_on_depth =
-            matches!(&outcome, RefOutcome::Withheld(r) if contains_depth_limit(r));
-        if self.assumptions == before && !depends_on_depth {
+        if (self.assumptions, self.cuts) == before {
             self.view
                 .memo
                 .borrow_mut()
-                .insert(id.to_owned(), outcome.clone());
+                .entry(self.collection.clone())
+                .or_default()
+                .insert(
+                    id.to_owned(),
+                    Memoised {
+                        outcome: outcome.clone(),
+                        height,
+                    },
+                );
         }
         Ok(outcome)
-    }
-}
-
-/// Whether a reason bottoms out in the depth limit (which depends on where the
-/// evaluation started, so it must not be memoised).
-fn contains_depth_limit(reason: &WithholdReason) -> bool {
-    match reason {
-        WithholdReason::ReferenceChainTooDeep { .. } => true,
-        WithholdReason::ReferencesWithheld { because, .. } => contains_depth_limit(because),
-        _ => false,
     }
 }
 

@@ -98,6 +98,23 @@ pub trait ReferenceResolver {
     /// The referenced object, or `None` if it is not in the store.
     fn resolve(&self, id: &str) -> Option<ResolvedObject>;
 
+    /// The object `id` as named by an object read from `collection` (`None`: an
+    /// object read store-wide, or one that was itself resolved outside the collection
+    /// being read). The gate asks this way for every lookup.
+    ///
+    /// Why: an object is judged where it was found. A relationship the provider holds
+    /// only outside the collection being read is judged as held in the store (its
+    /// `collection` is `None`), so its endpoints must be the ones it has there too;
+    /// resolving them in the collection being read would judge a relationship that
+    /// exists nowhere (one whose endpoint is an older version the recipient may read)
+    /// and release references to an object withheld wherever it is held.
+    ///
+    /// The default ignores `collection` (a resolver without collections).
+    fn resolve_from(&self, id: &str, collection: Option<&str>) -> Option<ResolvedObject> {
+        let _ = collection;
+        self.resolve(id)
+    }
+
     /// Where the object with these facts and stored text is located (`None`: not
     /// known). The default knows nothing, so an agreement scoped by location withholds
     /// everything it would have to locate (fail-closed).
@@ -384,8 +401,10 @@ pub struct RecipientView<'g> {
     /// Providers the holder received from, and whether that may go onward.
     onward: HashMap<String, Result<(), WithholdReason>>,
     /// Outcomes of referenced objects that did not depend on an assumption about
-    /// an object still being evaluated (see `evaluate.rs`), valid for this view.
-    memo: RefCell<HashMap<String, evaluate::RefOutcome>>,
+    /// an object still being evaluated (see `evaluate.rs`), valid for this view: by
+    /// the collection the referencing object was read from (an id resolves to another
+    /// version store-wide, see [`ReferenceResolver::resolve_from`]), then by id.
+    memo: RefCell<HashMap<Option<String>, HashMap<String, evaluate::Memoised>>>,
 }
 
 impl<'g> RecipientView<'g> {

@@ -9,6 +9,11 @@
 //! telco's objects. Every object the gate visits while deciding one object is that
 //! object's provider's, so one resolver bound to that provider serves the whole
 //! decision.
+//!
+//! "The collection being read" is the one the *referencing* object was read from: what
+//! an object the provider holds only outside that collection names (resolved
+//! store-wide, and judged as held there) resolves store-wide too, as the gate asks
+//! ([`ReferenceResolver::resolve_from`]).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -20,6 +25,9 @@ use accord_store::{
 
 use super::EgressError;
 
+/// A lookup: (provider, id, collection of the referencing object).
+type CacheKey = (String, String, Option<String>);
+
 /// Looks referenced objects up in the store, for any provider, caching what it found
 /// (one object may be referenced by many in a page or a refresh).
 ///
@@ -28,8 +36,9 @@ use super::EgressError;
 /// closed, never deciding on the strength of a lookup that did not happen.
 pub(super) struct StoreResolver<'a> {
     store: &'a dyn Store,
+    /// The collection being read (what objects read from it name resolve there first).
     collection: Option<&'a str>,
-    cache: RefCell<HashMap<(String, String), Option<ResolvedObject>>>,
+    cache: RefCell<HashMap<CacheKey, Option<ResolvedObject>>>,
     /// The enrichment of addresses looked up so far (agreements scoped by location).
     places: RefCell<HashMap<std::net::IpAddr, crate::enrich::Place>>,
     failure: RefCell<Option<EgressError>>,
@@ -64,12 +73,18 @@ impl<'a> StoreResolver<'a> {
         }
     }
 
-    fn resolve_for(&self, provider: &str, id: &str) -> Option<ResolvedObject> {
-        let key = (provider.to_string(), id.to_string());
+    /// `provider`'s `id` as named by one of its objects read from `from` (`None`:
+    /// store-wide).
+    fn resolve_for(&self, provider: &str, id: &str, from: Option<&str>) -> Option<ResolvedObject> {
+        let key = (
+            provider.to_string(),
+            id.to_string(),
+            from.map(str::to_string),
+        );
         if let Some(hit) = self.cache.borrow().get(&key) {
             return hit.clone();
         }
-        let found = match self.lookup(provider, id) {
+        let found = match self.lookup(provider, id, from) {
             Ok(found) => found,
             Err(error) => {
                 self.failure.borrow_mut().get_or_insert(error);
@@ -80,8 +95,13 @@ impl<'a> StoreResolver<'a> {
         found
     }
 
-    fn lookup(&self, provider: &str, id: &str) -> Result<Option<ResolvedObject>, EgressError> {
-        if let Some(collection) = self.collection {
+    fn lookup(
+        &self,
+        provider: &str,
+        id: &str,
+        from: Option<&str>,
+    ) -> Result<Option<ResolvedObject>, EgressError> {
+        if let Some(collection) = from {
             let scope = Scope::Collection(collection.to_string());
             if let Some(row) = self.latest_of(scope, provider, id)? {
                 return resolved(row, Some(collection)).map(Some);
@@ -142,8 +162,12 @@ impl BoundResolver<'_, '_> {
 
 impl ReferenceResolver for BoundResolver<'_, '_> {
     fn resolve(&self, id: &str) -> Option<ResolvedObject> {
+        self.resolve_from(id, self.inner.collection)
+    }
+
+    fn resolve_from(&self, id: &str, collection: Option<&str>) -> Option<ResolvedObject> {
         self.asked.borrow_mut().push(id.to_string());
-        self.inner.resolve_for(self.provider, id)
+        self.inner.resolve_for(self.provider, id, collection)
     }
 
     fn locate(&self, _facts: &accord_agreements::ObjectFacts, raw: &str) -> Option<Location> {
