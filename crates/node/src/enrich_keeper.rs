@@ -14,8 +14,8 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, SystemTime};
 
 use accord_store::Store;
 
@@ -145,25 +145,19 @@ pub fn deliver_routed(store: &dyn Store, config: &Config) -> Result<Vec<Delivery
 /// Runs [`Keeper::tick`] every [`ENRICH_INTERVAL`] until `stop` is set (the first at
 /// once). A failed tick is logged and tried again on the next.
 pub fn keep_enriched(store: &dyn Store, egress: &Egress, config: &Config, stop: &AtomicBool) {
-    const POLL: Duration = Duration::from_millis(100);
     let mut keeper = Keeper::default();
-    let mut last: Option<Instant> = None;
-    while !stop.load(Ordering::Relaxed) {
-        if last.is_none_or(|t| t.elapsed() >= ENRICH_INTERVAL) {
-            match keeper.tick(store, egress, Some(config)) {
-                Ok(Some(tick)) if !tick.summary.up_to_date => tracing::info!(
-                    objects = tick.summary.objects_read,
-                    addresses = tick.summary.addresses,
-                    recomputed = tick.summary.recomputed,
-                    routed = tick.deliveries.len(),
-                    views_redecided = tick.views_redecided,
-                    "enrichment brought up to date"
-                ),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "keeping the enrichment current failed"),
-            }
-            last = Some(Instant::now());
+    crate::periodic::run_every(ENRICH_INTERVAL, stop, || {
+        match keeper.tick(store, egress, Some(config)) {
+            Ok(Some(tick)) if !tick.summary.up_to_date => tracing::info!(
+                objects = tick.summary.objects_read,
+                addresses = tick.summary.addresses,
+                recomputed = tick.summary.recomputed,
+                routed = tick.deliveries.len(),
+                views_redecided = tick.views_redecided,
+                "enrichment brought up to date"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "keeping the enrichment current failed"),
         }
-        std::thread::sleep(POLL);
-    }
+    });
 }

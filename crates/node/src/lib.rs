@@ -51,6 +51,7 @@ pub mod ledger_key;
 pub mod located;
 pub mod misp;
 mod pattern_memo;
+pub mod periodic;
 pub mod phishing;
 pub mod route;
 pub mod routed;

@@ -916,17 +916,11 @@ pub struct ViewsRefreshed {
 /// then one every [`VIEW_REFRESH_INTERVAL`]. A failed pass is logged and retried on
 /// the next tick (the views are decided on request meanwhile, as without it).
 pub fn keep_views_fresh(egress: &Egress, stop: &std::sync::atomic::AtomicBool) {
-    const TICK: std::time::Duration = std::time::Duration::from_millis(100);
-    let mut last: Option<std::time::Instant> = None;
-    while !stop.load(Ordering::Relaxed) {
-        if last.is_none_or(|t| t.elapsed() >= VIEW_REFRESH_INTERVAL) {
-            if let Err(e) = egress.refresh_views() {
-                tracing::warn!(error = %e, "refreshing the release views failed");
-            }
-            last = Some(std::time::Instant::now());
+    crate::periodic::run_every(VIEW_REFRESH_INTERVAL, stop, || {
+        if let Err(e) = egress.refresh_views() {
+            tracing::warn!(error = %e, "refreshing the release views failed");
         }
-        std::thread::sleep(TICK);
-    }
+    });
 }
 
 /// The release views of the door, by (recipient, collection).
