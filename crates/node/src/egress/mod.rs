@@ -422,12 +422,7 @@ impl Egress {
         if query.limit == 0 {
             return Ok(Released::default());
         }
-        // The generation before the gate: a gate replaced in between is then newer than
-        // the generation the view records, and the next request rebuilds the view.
-        let basis = Basis {
-            generation: self.generation.load(Ordering::SeqCst),
-        };
-        let gate = self.gate();
+        let (basis, gate) = self.basis_and_gate();
         let ctx = Ctx {
             store: &*self.store,
             gate: &gate,
@@ -684,8 +679,7 @@ impl Egress {
     /// [`VIEW_REFRESH_INTERVAL`] (`accord_node::egress::keep_views_fresh`), so a
     /// request finds its view decided but for the last moments' writes.
     pub fn refresh_views(&self) -> Result<ViewsRefreshed, EgressError> {
-        let gate = self.gate();
-        let readers = self.readers();
+        let (basis, gate) = self.basis_and_gate();
         let mut recipients: Vec<&str> = gate
             .agreements()
             .iter()
@@ -697,12 +691,6 @@ impl Egress {
         let mut refreshed = ViewsRefreshed::default();
         for recipient in recipients {
             for collection in self.readable_collections(recipient)? {
-                if !readers.may_read(recipient, &collection) {
-                    continue;
-                }
-                let basis = Basis {
-                    generation: self.generation.load(Ordering::SeqCst),
-                };
                 let ctx = Ctx {
                     store: &*self.store,
                     gate: &gate,
@@ -716,6 +704,16 @@ impl Egress {
             }
         }
         Ok(refreshed)
+    }
+
+    /// The views' generation, then the gate: read in that order, a gate replaced in
+    /// between is newer than the generation a view records, so the next refresh
+    /// rebuilds the view (the other order could record old decisions as current).
+    fn basis_and_gate(&self) -> (Basis, Arc<Gate>) {
+        let basis = Basis {
+            generation: self.generation.load(Ordering::SeqCst),
+        };
+        (basis, self.gate())
     }
 
     fn view_of(&self, recipient: &str, collection: &str) -> Arc<Mutex<ReleaseView>> {
