@@ -567,7 +567,7 @@ fn a_lost_index_commit_is_applied_again_on_open() {
     };
     lose(
         "DELETE FROM obs_values; DELETE FROM obs_links; DELETE FROM id_values;
-         DELETE FROM obs_providers; DELETE FROM sighting_links; DELETE FROM correlation_meta;",
+         DELETE FROM providers; DELETE FROM sighting_links; DELETE FROM correlation_meta;",
     );
     {
         let store = SqliteStore::open(&path).unwrap();
@@ -646,9 +646,83 @@ fn remove_correlation_file(path: &std::path::Path) {
     }
 }
 
+/// Makes the index of the store at `path` what schema 11 wrote: a value's providers as
+/// rows of `obs_providers`, no provider numbers; the store says version 11.
+fn downgrade_to_v11(path: &std::path::Path) {
+    let mut index = path.as_os_str().to_owned();
+    index.push("-correlation");
+    let conn = rusqlite::Connection::open(&index).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE obs_providers (vid INTEGER NOT NULL, provider TEXT NOT NULL,
+             PRIMARY KEY (vid, provider)) WITHOUT ROWID;",
+    )
+    .unwrap();
+    let names: std::collections::HashMap<u32, String> = conn
+        .prepare("SELECT pid, name FROM providers")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let sets: Vec<(i64, Vec<u8>)> = conn
+        .prepare("SELECT vid, provider_set FROM obs_values")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for (vid, set) in sets {
+        for pid in set.chunks_exact(4) {
+            let pid = u32::from_le_bytes(pid.try_into().unwrap());
+            conn.execute(
+                "INSERT INTO obs_providers (vid, provider) VALUES (?1, ?2)",
+                rusqlite::params![vid, names[&pid]],
+            )
+            .unwrap();
+        }
+    }
+    conn.execute_batch("ALTER TABLE obs_values DROP COLUMN provider_set; DROP TABLE providers;")
+        .unwrap();
+    drop(conn);
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 11;")
+        .unwrap();
+}
+
+/// A schema 11 store opened by this build: its index's provider rows become each
+/// value's provider set, and answer as before; what is inserted after counts each
+/// provider once.
+#[test]
+fn a_version_11_store_keeps_its_correlation() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = sighted_indicator_store(&dir);
+    downgrade_to_v11(&path);
+    let store = SqliteStore::open(&path).unwrap();
+    // Stated by the telco, sighted by the ISP.
+    assert_eq!(correlation_of(&store, "203.0.113.7"), (2, 1));
+    // The telco again, and the bank: one provider more.
+    ingest(
+        &store,
+        TELCO,
+        &[indicator_on(4, 3, Tlp::Green, "203.0.113.7")],
+    );
+    ingest(
+        &store,
+        BANK,
+        &[indicator_on(3, 2, Tlp::Green, "203.0.113.7")],
+    );
+    assert_eq!(correlation_of(&store, "203.0.113.7"), (3, 3));
+    drop(store);
+    // Opened again: nothing is converted twice.
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(correlation_of(&store, "203.0.113.7"), (3, 3));
+}
+
 /// Makes the store at `path` what schema 10 wrote: the correlation tables in the store
 /// file (their rows copied from the index file, which goes), no queue.
 fn downgrade_to_v10(path: &std::path::Path) {
+    downgrade_to_v11(path);
     let mut index = path.as_os_str().to_owned();
     index.push("-correlation");
     let conn = rusqlite::Connection::open(path).unwrap();

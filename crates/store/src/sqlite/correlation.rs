@@ -28,14 +28,14 @@
 //! next commit. Trends are not here: their cells are few per batch and stay in the
 //! insert's transaction.
 
-use foldhash::{HashMap, HashSet, HashSetExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use rusqlite::{params, CachedStatement, Connection, OpenFlags, OptionalExtension};
 
+use super::value_memory::{Pid, ProviderSet, ValueMemory};
 use super::write::Queued;
 use crate::error::StoreError;
 
@@ -44,20 +44,26 @@ use crate::error::StoreError;
 pub(super) const SCHEMA_NAME: &str = "correlation";
 
 /// The index's tables (created with `IF NOT EXISTS` at every writable open): values
-/// (`obs_values`, with how many providers share each), the object versions stating
-/// each (`obs_links`), the values stated by any version of an id (`id_values`, by the
-/// id's key: what a sighting of that id sights), the providers of each value
-/// (`obs_providers`), and sightings by the key of the id they sight, with their
-/// provider (`sighting_links`). Everything a queued row needs is here: applying it
-/// reads nothing of the store file but the queue. Ids are matched by their 64-bit key
-/// alone (two ids of one key would share their sightings' providers: about one chance
-/// in 300,000 for a store of 10,000,000 ids).
+/// (`obs_values`, with their providers: how many, and which, as a
+/// [`ProviderSet`] of the providers' numbers in `providers`), the object versions
+/// stating each (`obs_links`), the values stated by any version of an id (`id_values`,
+/// by the id's key: what a sighting of that id sights), and sightings by the key of the
+/// id they sight, with their provider (`sighting_links`). Everything a queued row needs
+/// is here: applying it reads nothing of the store file but the queue. Ids are matched
+/// by their 64-bit key alone (two ids of one key would share their sightings'
+/// providers: about one chance in 300,000 for a store of 10,000,000 ids).
+///
+/// Schema 12 keeps a value's providers in its own row; schema 11 kept one row per
+/// (value, provider) in a table of its own, `obs_providers`, which cost an insert (or a
+/// search that found the pair) per pair and batch, and the count's update beside it
+/// ([`migrate_provider_sets`] converts).
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS correlation.obs_values (
-    vid       INTEGER PRIMARY KEY,
-    kind      TEXT    NOT NULL,
-    value     TEXT    NOT NULL,
-    providers INTEGER NOT NULL DEFAULT 0
+    vid          INTEGER PRIMARY KEY,
+    kind         TEXT    NOT NULL,
+    value        TEXT    NOT NULL,
+    providers    INTEGER NOT NULL DEFAULT 0,
+    provider_set BLOB    NOT NULL DEFAULT x''
 );
 CREATE UNIQUE INDEX IF NOT EXISTS correlation.obs_values_by_value ON obs_values (kind, value);
 CREATE INDEX IF NOT EXISTS correlation.obs_values_shared ON obs_values (providers) WHERE providers > 1;
@@ -71,11 +77,10 @@ CREATE TABLE IF NOT EXISTS correlation.id_values (
     vid    INTEGER NOT NULL,
     PRIMARY KEY (id_key, vid)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS correlation.obs_providers (
-    vid      INTEGER NOT NULL,
-    provider TEXT    NOT NULL,
-    PRIMARY KEY (vid, provider)
-) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS correlation.providers (
+    pid  INTEGER PRIMARY KEY,
+    name TEXT    NOT NULL UNIQUE
+);
 CREATE TABLE IF NOT EXISTS correlation.sighting_links (
     target_key   INTEGER NOT NULL,
     object_added INTEGER NOT NULL,
@@ -86,6 +91,49 @@ CREATE TABLE IF NOT EXISTS correlation.correlation_meta (
     name  TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 );";
+
+/// Writes the provider sets of `correlation.obs_values` from a table of (vid,
+/// provider) rows as schema 11 kept them (`source`: `main.obs_providers` of a schema
+/// 10 store, `correlation.obs_providers` of a schema 11 index), in the caller's
+/// transaction, with the providers numbered in `correlation.providers`.
+pub(super) fn migrate_provider_sets(conn: &Connection, source: &str) -> Result<(), StoreError> {
+    conn.execute_batch(&format!(
+        "INSERT OR IGNORE INTO correlation.providers (name)
+           SELECT DISTINCT provider FROM {source} ORDER BY provider;"
+    ))?;
+    let mut rows = conn.prepare(&format!(
+        "SELECT s.vid, p.pid FROM {source} s JOIN correlation.providers p ON p.name = s.provider
+         ORDER BY s.vid"
+    ))?;
+    let mut write = conn.prepare(
+        "UPDATE correlation.obs_values SET providers = ?2, provider_set = ?3 WHERE vid = ?1",
+    )?;
+    let mut rows = rows.query([])?;
+    let mut current: Option<(i64, ProviderSet)> = None;
+    let mut flush = |done: Option<(i64, ProviderSet)>| -> Result<(), StoreError> {
+        if let Some((vid, set)) = done {
+            let count = i64::try_from(set.len()).unwrap_or(i64::MAX);
+            write.execute(params![vid, count, set.to_blob()])?;
+        }
+        Ok(())
+    };
+    while let Some(row) = rows.next()? {
+        let (vid, pid): (i64, i64) = (row.get(0)?, row.get(1)?);
+        let pid =
+            Pid::try_from(pid).map_err(|_| corrupt_index(format!("provider number {pid}")))?;
+        match &mut current {
+            Some((at, set)) if *at == vid => {
+                set.insert(pid);
+            }
+            _ => {
+                let mut set = ProviderSet::default();
+                set.insert(pid);
+                flush(current.replace((vid, set)))?;
+            }
+        }
+    }
+    flush(current)
+}
 
 /// The queue in the store file (schema 11): one row per insert (or backfill batch)
 /// that stated or sighted values; `body` is [`encode`]d.
@@ -122,6 +170,9 @@ const RETRY_AFTER: Duration = Duration::from_millis(500);
 /// The follower's page cache for each of its two files, in KiB (as the store's
 /// writer's, `WRITER_CACHE_KIB`).
 const CACHE_KIB: i64 = 65_536;
+
+/// Prepared statements the follower's connection keeps.
+const STATEMENTS: usize = 32;
 
 /// The mark of an index that has applied nothing.
 const NOTHING_APPLIED: i64 = i64::MIN;
@@ -171,15 +222,16 @@ pub(super) fn attach_in_memory(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The correlation facts of one new object version, as queued.
+/// The correlation facts of one new object version, as queued (its texts borrowed
+/// from the queue body).
 #[derive(Debug, Default, PartialEq, Eq)]
-pub(super) struct Pending {
+pub(super) struct Pending<'a> {
     /// The version's `date_added` (its row in `objects`).
     pub object_added: i64,
     /// The id key of its id (`write::id_key`).
     pub key: i64,
     /// Observable values it states, `(kind, value)`.
-    pub values: Vec<(String, String)>,
+    pub values: Vec<(&'a str, &'a str)>,
     /// The key of the id it sights (a sighting).
     pub sighting_of: Option<i64>,
 }
@@ -228,7 +280,7 @@ fn push_text(body: &mut Vec<u8>, text: &str) {
 }
 
 /// The objects of a queue body, in the order [`encode`] wrote them.
-pub(super) fn decode(body: &[u8]) -> Result<Vec<Pending>, StoreError> {
+pub(super) fn decode(body: &[u8]) -> Result<Vec<Pending<'_>>, StoreError> {
     let mut reader = BodyReader { body, at: 0 };
     let mut out = Vec::new();
     while reader.at < body.len() {
@@ -258,8 +310,8 @@ struct BodyReader<'a> {
     at: usize,
 }
 
-impl BodyReader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], StoreError> {
+impl<'a> BodyReader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], StoreError> {
         let end = self.at.checked_add(n).filter(|&e| e <= self.body.len());
         let Some(end) = end else {
             return Err(corrupt(format!(
@@ -286,10 +338,10 @@ impl BodyReader<'_> {
         Ok(self.take(1)?[0])
     }
 
-    fn text(&mut self) -> Result<String, StoreError> {
+    fn text(&mut self) -> Result<&'a str, StoreError> {
         let len = self.len()?;
         let bytes = self.take(len)?;
-        String::from_utf8(bytes.to_vec()).map_err(|_| corrupt("a text is not UTF-8".into()))
+        std::str::from_utf8(bytes).map_err(|_| corrupt("a text is not UTF-8".into()))
     }
 }
 
@@ -302,10 +354,14 @@ fn corrupt(detail: String) -> StoreError {
 
 /// Applies queued rows after the index's mark, [`ROWS_PER_APPLY`] per transaction,
 /// until none is left. `conn` reads the store file (its main schema) and writes the
-/// index (attached). Returns the mark reached.
-pub(super) fn apply_pending(conn: &mut Connection) -> Result<i64, StoreError> {
+/// index (attached); `memory` is what this follower knows of the index. Returns the
+/// mark reached.
+pub(super) fn apply_pending(
+    conn: &mut Connection,
+    memory: &mut ValueMemory,
+) -> Result<i64, StoreError> {
     loop {
-        let (mark, applied) = apply_some(conn)?;
+        let (mark, applied) = apply_some(conn, memory)?;
         if applied == 0 {
             return Ok(mark);
         }
@@ -313,7 +369,7 @@ pub(super) fn apply_pending(conn: &mut Connection) -> Result<i64, StoreError> {
 }
 
 /// One transaction of [`apply_pending`]: (the mark after it, rows applied).
-fn apply_some(conn: &mut Connection) -> Result<(i64, usize), StoreError> {
+fn apply_some(conn: &mut Connection, memory: &mut ValueMemory) -> Result<(i64, usize), StoreError> {
     // Deferred, and a write to the index first: that takes the index file's write lock
     // (waiting for another process's follower) and no lock on the store file, which
     // this transaction only reads (BEGIN IMMEDIATE would lock every attached file,
@@ -325,6 +381,7 @@ fn apply_some(conn: &mut Connection) -> Result<(i64, usize), StoreError> {
         params![NOTHING_APPLIED],
     )?;
     let mark = applied_mark(&tx)?;
+    memory.begin(mark);
     let rows: Vec<(i64, String, Vec<u8>)> = {
         let mut stmt = tx.prepare_cached(
             "SELECT seq, provider, body FROM main.correlation_queue
@@ -337,20 +394,25 @@ fn apply_some(conn: &mut Connection) -> Result<(i64, usize), StoreError> {
     };
     let Some(last) = rows.last().map(|r| r.0) else {
         tx.commit()?;
+        memory.committed(mark);
         return Ok((mark, 0));
     };
-    for (_, provider, body) in &rows {
-        let mut batch = Batch::default();
-        for pending in decode(body)? {
-            batch.record(&tx, pending)?;
+    {
+        let mut index = Index::prepare(&tx, memory)?;
+        for (_, provider, body) in &rows {
+            let mut batch = Batch::default();
+            for pending in decode(body)? {
+                batch.record(pending);
+            }
+            batch.flush(&mut index, provider)?;
         }
-        batch.flush(&tx, provider)?;
     }
     tx.execute(
         "UPDATE correlation_meta SET value = ?1 WHERE name = 'applied'",
         params![last],
     )?;
     tx.commit()?;
+    memory.committed(last);
     Ok((last, rows.len()))
 }
 
@@ -367,186 +429,303 @@ pub(super) fn applied_mark(conn: &Connection) -> Result<i64, StoreError> {
         .unwrap_or(NOTHING_APPLIED))
 }
 
-/// What one queued row adds to the index, gathered before it is written: each value
-/// looked up once, each (value, provider) counted once, the link rows sorted by key
-/// (appended to the B-trees in order instead of one random page each), and the joins
-/// with sightings one statement per row. Measured (BENCHMARKS.md, "Correlation and
-/// trends"): per-object upserts and statements made ingest several times slower. The
-/// providers of a value are a set (stating objects' providers, and those sighting any
-/// version of an object stating it), whatever the order of objects and sightings.
-#[derive(Default)]
-struct Batch {
-    /// Values interned (or found) in this batch: kind → value → vid.
-    vids: HashMap<String, HashMap<String, i64>>,
-    /// (vid, object_added) rows of `obs_links`.
-    links: Vec<(i64, i64)>,
-    /// (id_key, vid) rows of `id_values`.
-    id_values: Vec<(i64, i64)>,
-    /// (target_key, object_added) rows of `sighting_links`.
-    sighting_links: Vec<(i64, i64)>,
-    /// Objects of the batch stating values: id key → their vids.
-    stating: HashMap<i64, Vec<i64>>,
-    /// Values the batch's own provider states or sights.
-    own: HashSet<i64>,
+/// The index as one transaction writes it: its statements, prepared once, and the
+/// follower's memory of it.
+struct Index<'t> {
+    tx: &'t Connection,
+    memory: &'t mut ValueMemory,
+    find: CachedStatement<'t>,
+    intern: CachedStatement<'t>,
+    providers_of: CachedStatement<'t>,
+    set_providers: CachedStatement<'t>,
+    find_pid: CachedStatement<'t>,
+    add_pid: CachedStatement<'t>,
+    values_of: CachedStatement<'t>,
+    sighters_of: CachedStatement<'t>,
 }
 
-impl Batch {
-    /// Gathers one object version's facts: its values interned now (their ids are
-    /// needed), linked; its sighting linked to the key of the id it sights.
-    fn record(&mut self, tx: &Connection, pending: Pending) -> Result<(), StoreError> {
+impl<'t> Index<'t> {
+    fn prepare(tx: &'t Connection, memory: &'t mut ValueMemory) -> Result<Self, StoreError> {
+        Ok(Index {
+            tx,
+            memory,
+            // The vid only: answered from the value index alone. The provider set is read
+            // when the value gains a provider (its row is then written anyway).
+            find: tx.prepare_cached("SELECT vid FROM obs_values WHERE kind = ?1 AND value = ?2")?,
+            // OR IGNORE (the value was just looked up, so nothing is ignored): a
+            // statement that cannot abort needs no statement journal, which SQLite
+            // otherwise writes, a whole page per new value, to a temporary file.
+            intern: tx.prepare_cached(
+                "INSERT OR IGNORE INTO obs_values (kind, value) VALUES (?1, ?2) RETURNING vid",
+            )?,
+            providers_of: tx
+                .prepare_cached("SELECT provider_set FROM obs_values WHERE vid = ?1")?,
+            set_providers: tx.prepare_cached(
+                "UPDATE obs_values SET providers = ?2, provider_set = ?3 WHERE vid = ?1",
+            )?,
+            find_pid: tx.prepare_cached("SELECT pid FROM providers WHERE name = ?1")?,
+            add_pid: tx.prepare_cached(
+                "INSERT OR IGNORE INTO providers (name) VALUES (?1) RETURNING pid",
+            )?,
+            values_of: tx.prepare_cached(VALUES_OF_SIGHTED)?,
+            sighters_of: tx.prepare_cached(SIGHTERS_OF)?,
+        })
+    }
+
+    /// The `vid` of a value, interned if new.
+    fn vid(&mut self, kind: &str, value: &str) -> Result<i64, StoreError> {
+        if let Some(vid) = self.memory.vid(kind, value) {
+            return Ok(vid);
+        }
+        let found: Option<i64> = self
+            .find
+            .query_row(params![kind, value], |r| r.get(0))
+            .optional()?;
+        let vid = match found {
+            Some(vid) => vid,
+            None => {
+                let vid = self.intern.query_row(params![kind, value], |r| r.get(0))?;
+                self.memory.remember_providers(vid, ProviderSet::default());
+                vid
+            }
+        };
+        self.memory.remember_vid(kind, value, vid);
+        Ok(vid)
+    }
+
+    /// A provider's number, given one if new.
+    fn pid(&mut self, provider: &str) -> Result<Pid, StoreError> {
+        if let Some(pid) = self.memory.pid(provider) {
+            return Ok(pid);
+        }
+        let found: Option<i64> = self
+            .find_pid
+            .query_row(params![provider], |r| r.get(0))
+            .optional()?;
+        let pid = match found {
+            Some(pid) => pid,
+            None => self.add_pid.query_row(params![provider], |r| r.get(0))?,
+        };
+        let pid =
+            Pid::try_from(pid).map_err(|_| corrupt_index(format!("provider number {pid}")))?;
+        self.memory.remember_pid(provider, pid);
+        Ok(pid)
+    }
+
+    /// Adds providers to values: `additions` are (vid, pid) pairs, sorted. A value's
+    /// row is rewritten once, and only if its set grew.
+    fn add_providers(&mut self, additions: &[(i64, Pid)]) -> Result<(), StoreError> {
+        for group in additions.chunk_by(|a, b| a.0 == b.0) {
+            let vid = group[0].0;
+            if self.memory.providers_mut(vid).is_none() {
+                let blob: Vec<u8> = self
+                    .providers_of
+                    .query_row(params![vid], |r| r.get(0))
+                    .optional()?
+                    .unwrap_or_default();
+                self.memory
+                    .remember_providers(vid, ProviderSet::from_blob(&blob));
+            }
+            let Some(set) = self.memory.providers_mut(vid) else {
+                continue;
+            };
+            let mut grew = false;
+            for (_, pid) in group {
+                grew |= set.insert(*pid);
+            }
+            if grew {
+                let count = i64::try_from(set.len()).unwrap_or(i64::MAX);
+                let blob = set.to_blob();
+                self.set_providers.execute(params![vid, count, blob])?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn corrupt_index(detail: String) -> StoreError {
+    StoreError::Corrupt {
+        table: "correlation.providers",
+        detail,
+    }
+}
+
+/// What one queued row adds to the index, gathered before it is written: each value
+/// looked up once (in the follower's memory first), and every lookup, insert and probe
+/// made in key order, so that consecutive ones go through the same B-tree pages
+/// instead of one random page each (values by text, ids by hash); each value's
+/// providers rewritten once. Measured (BENCHMARKS.md, "Correlation and trends"):
+/// per-object upserts and statements made ingest several times slower. The providers
+/// of a value are a set (stating objects' providers, and those sighting any version of
+/// an object stating it), whatever the order of objects and sightings.
+#[derive(Default)]
+struct Batch<'a> {
+    /// Values stated: (kind, value, id key, object_added) of each.
+    stated: Vec<(&'a str, &'a str, i64, i64)>,
+    /// (target_key, object_added) rows of `sighting_links`.
+    sighting_links: Vec<(i64, i64)>,
+}
+
+impl<'a> Batch<'a> {
+    /// Gathers one object version's facts: the values it states, the key of the id it
+    /// sights.
+    fn record(&mut self, pending: Pending<'a>) {
         let Pending {
             object_added,
             key,
             values,
             sighting_of,
         } = pending;
-        if !values.is_empty() {
-            // Looked up first: an upsert that finds the value rewrites its row (a dirty
-            // page per known value), where a lookup only reads.
-            let mut find =
-                tx.prepare_cached("SELECT vid FROM obs_values WHERE kind = ?1 AND value = ?2")?;
-            // OR IGNORE (the value was just looked up, so nothing is ignored): a
-            // statement that cannot abort needs no statement journal, which SQLite
-            // otherwise writes, a whole page per new value, to a temporary file.
-            let mut intern = tx.prepare_cached(
-                "INSERT OR IGNORE INTO obs_values (kind, value) VALUES (?1, ?2) RETURNING vid",
-            )?;
-            let stating = self.stating.entry(key).or_default();
-            for (kind, value) in values {
-                let known = self.vids.get(&kind).and_then(|v| v.get(&value)).copied();
-                let vid: i64 = match known {
-                    Some(vid) => vid,
-                    None => {
-                        let vid = match find
-                            .query_row(params![kind, value], |r| r.get(0))
-                            .optional()?
-                        {
-                            Some(vid) => vid,
-                            None => intern.query_row(params![kind, value], |r| r.get(0))?,
-                        };
-                        self.vids.entry(kind).or_default().insert(value, vid);
-                        vid
-                    }
-                };
-                self.links.push((vid, object_added));
-                self.id_values.push((key, vid));
-                self.own.insert(vid);
-                stating.push(vid);
-            }
+        for (kind, value) in values {
+            self.stated.push((kind, value, key, object_added));
         }
         if let Some(target_key) = sighting_of {
             self.sighting_links.push((target_key, object_added));
         }
-        Ok(())
     }
 
     /// Writes what the batch gathered (all its objects by `provider`).
-    fn flush(self, tx: &Connection, provider: &str) -> Result<(), StoreError> {
+    fn flush(self, index: &mut Index<'_>, provider: &str) -> Result<(), StoreError> {
         let Batch {
-            links,
-            id_values,
-            sighting_links,
-            stating,
-            mut own,
-            ..
+            mut stated,
+            mut sighting_links,
         } = self;
-        insert_sorted(
-            tx,
-            "INSERT OR IGNORE INTO obs_links (vid, object_added) VALUES (?1, ?2)",
-            links,
-        )?;
-        insert_sorted(
-            tx,
-            "INSERT OR IGNORE INTO id_values (id_key, vid) VALUES (?1, ?2)",
-            id_values,
-        )?;
-        let sighted: Vec<i64> = sighting_links.iter().map(|(key, _)| *key).collect();
-        {
-            let mut sighting_links = sighting_links;
-            sighting_links.sort_unstable();
-            let mut add = tx.prepare_cached(
-                "INSERT OR IGNORE INTO sighting_links (target_key, object_added, provider)
-                 VALUES (?1, ?2, ?3)",
-            )?;
-            for (key, stamp) in &sighting_links {
-                add.execute(params![key, stamp, provider])?;
+        let pid = index.pid(provider)?;
+        // Values in text order: the lookups walk the value index once.
+        stated.sort_unstable();
+        let mut links: Vec<(i64, i64)> = Vec::with_capacity(stated.len());
+        // (id key, vid): rows of `id_values`, and the stating objects' values.
+        let mut stating: Vec<(i64, i64)> = Vec::with_capacity(stated.len());
+        for same in stated.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+            let vid = index.vid(same[0].0, same[0].1)?;
+            for &(_, _, key, object_added) in same {
+                links.push((vid, object_added));
+                stating.push((key, vid));
             }
         }
-        // The batch's sightings count their provider among the values of every version
-        // of what they sight (stored before, or in this batch: its rows are written).
-        if !sighted.is_empty() {
-            let mut values_of = tx.prepare_cached(VALUES_OF_SIGHTED)?;
-            let mut rows = values_of.query(params![json_keys(sighted.into_iter())])?;
+        insert_rows(
+            index.tx,
+            "obs_links (vid, object_added)",
+            sorted(&mut links),
+            None,
+        )?;
+        insert_rows(
+            index.tx,
+            "id_values (id_key, vid)",
+            sorted(&mut stating),
+            None,
+        )?;
+        insert_rows(
+            index.tx,
+            "sighting_links (target_key, object_added, provider)",
+            sorted(&mut sighting_links),
+            Some(provider),
+        )?;
+        // What the batch's own provider states, and sights: the values of every
+        // version of what its sightings sight (stored before, or in this batch: its
+        // rows are written).
+        let mut additions: Vec<(i64, Pid)> = stating.iter().map(|&(_, vid)| (vid, pid)).collect();
+        let mut sighted: Vec<i64> = sighting_links.iter().map(|&(key, _)| key).collect();
+        sighted.dedup();
+        for key in sighted {
+            let mut rows = index.values_of.query(params![key])?;
             while let Some(row) = rows.next()? {
-                own.insert(row.get(0)?);
+                additions.push((row.get(0)?, pid));
             }
         }
         // Sightings of the batch's stating objects (stored before, or in this batch):
         // their providers sight those values.
-        let mut others: HashSet<(i64, String)> = HashSet::new();
-        if !stating.is_empty() {
-            let mut sighters = tx.prepare_cached(SIGHTERS_OF)?;
-            let mut rows = sighters.query(params![json_keys(stating.keys().copied())])?;
-            while let Some(row) = rows.next()? {
-                let (key, sighter): (i64, String) = (row.get(0)?, row.get(1)?);
-                for vid in stating.get(&key).into_iter().flatten() {
-                    if sighter == provider {
-                        own.insert(*vid);
-                    } else {
-                        others.insert((*vid, sighter.clone()));
+        let mut sighters: Vec<String> = Vec::new();
+        for same_id in stating.chunk_by(|a, b| a.0 == b.0) {
+            sighters.clear();
+            {
+                let mut rows = index.sighters_of.query(params![same_id[0].0])?;
+                while let Some(row) = rows.next()? {
+                    let sighter = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+                    if !sighters.iter().any(|s| s == sighter) {
+                        sighters.push(sighter.to_owned());
                     }
                 }
             }
-        }
-        let mut providers: Vec<(i64, &str)> = own.into_iter().map(|v| (v, provider)).collect();
-        providers.extend(others.iter().map(|(v, p)| (*v, p.as_str())));
-        providers.sort_unstable();
-        let mut add = tx.prepare_cached(
-            "INSERT OR IGNORE INTO obs_providers (vid, provider) VALUES (?1, ?2)",
-        )?;
-        let mut count =
-            tx.prepare_cached("UPDATE obs_values SET providers = providers + ?2 WHERE vid = ?1")?;
-        let mut at = 0;
-        while at < providers.len() {
-            let vid = providers[at].0;
-            let mut added = 0i64;
-            while at < providers.len() && providers[at].0 == vid {
-                added += add.execute(params![vid, providers[at].1])? as i64;
-                at += 1;
-            }
-            if added > 0 {
-                count.execute(params![vid, added])?;
+            for sighter in &sighters {
+                let sighter = index.pid(sighter)?;
+                additions.extend(same_id.iter().map(|&(_, vid)| (vid, sighter)));
             }
         }
-        Ok(())
+        additions.sort_unstable();
+        additions.dedup();
+        index.add_providers(&additions)
     }
 }
 
-/// The values stated by the ids of the keys in `?1` (a JSON array): what sightings of
-/// them sight.
-const VALUES_OF_SIGHTED: &str =
-    "SELECT vid FROM id_values WHERE id_key IN (SELECT value FROM json_each(?1))";
+/// The values stated by the id of the key `?1`: what sightings of it sight.
+const VALUES_OF_SIGHTED: &str = "SELECT vid FROM id_values WHERE id_key = ?1";
 
-/// The providers of the sightings of the ids of the keys in `?1` (a JSON array).
-const SIGHTERS_OF: &str = "SELECT DISTINCT target_key, provider FROM sighting_links
-     WHERE target_key IN (SELECT value FROM json_each(?1))";
+/// The providers of the sightings of the id of the key `?1` (repeated: DISTINCT would
+/// build a temporary table per probe, and most probes find nothing).
+const SIGHTERS_OF: &str = "SELECT provider FROM sighting_links WHERE target_key = ?1";
 
-/// Inserts pairs in key order (appended to the B-tree in order, not one random page
-/// each).
-fn insert_sorted(tx: &Connection, sql: &str, mut rows: Vec<(i64, i64)>) -> Result<(), StoreError> {
-    rows.sort_unstable();
-    rows.dedup();
-    let mut insert = tx.prepare_cached(sql)?;
-    for (a, b) in &rows {
-        insert.execute(params![a, b])?;
+/// Rows per statement of [`insert_rows`]: a statement's run (binding, stepping,
+/// resetting) costs about as much as the B-tree insert of a small row, so rows go in
+/// many at a time.
+const ROWS_PER_INSERT: usize = 64;
+
+/// Inserts `rows` (pairs, with `tail` as a third column when given) into `target`
+/// (a table and its columns), [`ROWS_PER_INSERT`] per statement, ignoring rows
+/// already there.
+fn insert_rows(
+    tx: &Connection,
+    target: &str,
+    rows: &[(i64, i64)],
+    tail: Option<&str>,
+) -> Result<(), StoreError> {
+    let row = if tail.is_some() {
+        "(?, ?, ?)"
+    } else {
+        "(?, ?)"
+    };
+    let sql = |n: usize| {
+        format!(
+            "INSERT OR IGNORE INTO {target} VALUES {}",
+            vec![row; n].join(", ")
+        )
+    };
+    let run = |stmt: &mut CachedStatement<'_>, rows: &[(i64, i64)]| -> rusqlite::Result<()> {
+        let mut at = 1;
+        for (a, b) in rows {
+            stmt.raw_bind_parameter(at, a)?;
+            stmt.raw_bind_parameter(at + 1, b)?;
+            at += 2;
+            if let Some(tail) = tail {
+                stmt.raw_bind_parameter(at, tail)?;
+                at += 1;
+            }
+        }
+        stmt.raw_execute().map(|_| ())
+    };
+    let mut chunks = rows.chunks_exact(ROWS_PER_INSERT);
+    if rows.len() >= ROWS_PER_INSERT {
+        let mut many = tx.prepare_cached(&sql(ROWS_PER_INSERT))?;
+        for chunk in &mut chunks {
+            run(&mut many, chunk)?;
+        }
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut one = tx.prepare_cached(&sql(1))?;
+        for row in rest.chunks(1) {
+            run(&mut one, row)?;
+        }
     }
     Ok(())
 }
 
-/// Integer keys as a JSON array (for `json_each`: one statement per batch, as the
-/// store's id lists, `query::page_sql`).
-fn json_keys(keys: impl Iterator<Item = i64>) -> String {
-    serde_json::Value::from(keys.collect::<Vec<i64>>()).to_string()
+/// Pairs sorted, without repeats, so that inserts and probes go through the B-trees
+/// in key order (appended in order, not one random page each).
+fn sorted(rows: &mut Vec<(i64, i64)>) -> &[(i64, i64)] {
+    rows.sort_unstable();
+    rows.dedup();
+    rows
 }
 
 /// Where this process's follower stands.
@@ -630,7 +809,10 @@ impl Follower {
         // store's id index at random: both caches as large as the writer's.
         conn.pragma_update(Some(SCHEMA_NAME), "cache_size", -CACHE_KIB)?;
         conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
-        let mark = apply_pending(&mut conn)?;
+        // The apply's statements (with the multi-row inserts') all stay prepared.
+        conn.set_prepared_statement_cache_capacity(STATEMENTS);
+        let mut memory = ValueMemory::default();
+        let mark = apply_pending(&mut conn, &mut memory)?;
         let shared = Arc::new(Shared::default());
         {
             let mut state = shared.lock();
@@ -641,7 +823,7 @@ impl Follower {
             let shared = Arc::clone(&shared);
             thread::Builder::new()
                 .name("accord-correlation".into())
-                .spawn(move || follow(conn, &shared))
+                .spawn(move || follow(conn, memory, &shared))
                 .map_err(|e| {
                     StoreError::Database(format!("cannot start the correlation follower: {e}"))
                 })?
@@ -708,7 +890,7 @@ impl Drop for Follower {
     }
 }
 
-fn follow(mut conn: Connection, shared: &Shared) {
+fn follow(mut conn: Connection, mut memory: ValueMemory, shared: &Shared) {
     loop {
         {
             let mut state = shared.lock();
@@ -735,14 +917,15 @@ fn follow(mut conn: Connection, shared: &Shared) {
             state.waiting_since = None;
         }
         // A panic (a bug) must not leave `settle` waiting for a thread that is gone.
-        let result =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| apply_pending(&mut conn)))
-                .unwrap_or_else(|_| {
-                    Err(StoreError::CorrelationBehind(
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            apply_pending(&mut conn, &mut memory)
+        }))
+        .unwrap_or_else(|_| {
+            Err(StoreError::CorrelationBehind(
                 "the correlation follower failed; the queue is applied again on the next open"
                     .into(),
             ))
-                });
+        });
         let mut state = shared.lock();
         match result {
             Ok(mark) => {
@@ -805,11 +988,11 @@ mod tests {
     }
 
     /// The batch's joins with sightings probe the indexes once per key of the batch:
-    /// no scan of the objects, links or sightings.
+    /// no scan of the links or sightings.
     #[test]
     fn batch_sighting_joins_use_indexes() {
         let conn = super::super::plan::empty_store();
-        let keys = [Value::Text("[1,2,3]".into())];
+        let keys = [Value::Integer(1)];
         for sql in [VALUES_OF_SIGHTED, SIGHTERS_OF] {
             let plan = super::super::plan::of(&conn, sql, &keys);
             assert!(!plan.contains("SCAN id_values"), "{plan}");
@@ -828,6 +1011,7 @@ mod tests {
         encode(&mut body, 17, -3, &values, None);
         let first = body.len();
         assert!(first <= encoded_len(&values), "the reserve covers the body");
+        let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (&**k, &**v)).collect();
         encode(&mut body, 18, 9, &[], Some(-77));
         assert_eq!(
             body.len() - first,
@@ -877,13 +1061,13 @@ mod tests {
             }
             let decoded = decode(&body).unwrap();
             let expected: Vec<Pending> = objects
-                .into_iter()
+                .iter()
                 .map(|(object_added, key, values, sighting_of)| Pending {
-                    object_added,
-                    key,
-                    values,
-                    sighting_of,
-                })
+                    object_added: *object_added,
+                    key: *key,
+                    values: values.iter().map(|(k, v)| (&**k, &**v)).collect(),
+                    sighting_of: *sighting_of,
+                    })
                 .collect();
             proptest::prop_assert_eq!(decoded, expected);
             let _ = decode(&body[..cut.min(body.len())]);

@@ -13,6 +13,7 @@ mod ledger;
 mod plan;
 mod pool;
 mod query;
+mod value_memory;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -36,7 +37,7 @@ pub use pool::MAX_READERS;
 use write::{Correlation, Writer};
 
 /// The schema version this build writes and understands.
-const SCHEMA_VERSION: i64 = 11;
+const SCHEMA_VERSION: i64 = 12;
 
 /// Database page size of new stores, in bytes: SQLite's largest. Objects are around
 /// 1-2 KiB of JSON with their facts, and a bulk load appends them: the larger the page,
@@ -288,7 +289,8 @@ fn migrate(conn: &Connection, path: Option<&Path>) -> Result<(), StoreError> {
                     7 => migrate_from_7(conn)?,
                     8 => migrate_from_8(conn)?,
                     9 => migrate_from_9(conn)?,
-                    _ => migrate_from_10(conn, path)?,
+                    10 => migrate_from_10(conn, path)?,
+                    _ => migrate_from_11(conn, path)?,
                 }
             }
         }
@@ -497,31 +499,32 @@ fn migrate_from_10(conn: &Connection, path: Option<&Path>) -> Result<(), StoreEr
         correlation::create(path)?;
         correlation::attach(conn, path)?;
         // Deferred: this transaction writes the index file only.
-        let copied = conn.execute_batch(
-            "BEGIN;
-             DELETE FROM correlation.obs_values;
-             DELETE FROM correlation.obs_links;
-             DELETE FROM correlation.id_values;
-             DELETE FROM correlation.obs_providers;
-             DELETE FROM correlation.sighting_links;
-             INSERT INTO correlation.obs_values (vid, kind, value, providers)
-               SELECT vid, kind, value, providers FROM main.obs_values;
-             INSERT INTO correlation.obs_links (vid, object_added)
-               SELECT vid, object_added FROM main.obs_links;
-             INSERT OR IGNORE INTO correlation.id_values (id_key, vid)
-               SELECT o.id_key, l.vid FROM main.obs_links l
-               JOIN main.objects o ON o.date_added = l.object_added;
-             INSERT INTO correlation.obs_providers (vid, provider)
-               SELECT vid, provider FROM main.obs_providers;
-             INSERT INTO correlation.sighting_links (target_key, object_added, provider)
-               SELECT s.target_key, s.object_added, o.provider FROM main.sighting_links s
-               JOIN main.objects o ON o.date_added = s.object_added;
-             COMMIT;",
-        );
+        let copied = conn
+            .execute_batch(
+                "BEGIN;
+                 DELETE FROM correlation.obs_values;
+                 DELETE FROM correlation.obs_links;
+                 DELETE FROM correlation.id_values;
+                 DELETE FROM correlation.providers;
+                 DELETE FROM correlation.sighting_links;
+                 INSERT INTO correlation.obs_values (vid, kind, value, providers)
+                   SELECT vid, kind, value, providers FROM main.obs_values;
+                 INSERT INTO correlation.obs_links (vid, object_added)
+                   SELECT vid, object_added FROM main.obs_links;
+                 INSERT OR IGNORE INTO correlation.id_values (id_key, vid)
+                   SELECT o.id_key, l.vid FROM main.obs_links l
+                   JOIN main.objects o ON o.date_added = l.object_added;
+                 INSERT INTO correlation.sighting_links (target_key, object_added, provider)
+                   SELECT s.target_key, s.object_added, o.provider FROM main.sighting_links s
+                   JOIN main.objects o ON o.date_added = s.object_added;",
+            )
+            .map_err(StoreError::from)
+            .and_then(|()| correlation::migrate_provider_sets(conn, "main.obs_providers"))
+            .and_then(|()| Ok(conn.execute_batch("COMMIT;")?));
         if let Err(e) = copied {
             let _ = conn.execute_batch("ROLLBACK;");
             let _ = conn.execute_batch("DETACH DATABASE correlation;");
-            return Err(e.into());
+            return Err(e);
         }
         conn.execute_batch("DETACH DATABASE correlation;")?;
     }
@@ -536,6 +539,51 @@ fn migrate_from_10(conn: &Connection, path: Option<&Path>) -> Result<(), StoreEr
          COMMIT;",
         correlation::QUEUE_TABLE
     ))?;
+    Ok(())
+}
+
+/// Version 11 indexes keep a value's providers as rows of their own
+/// (`obs_providers`); version 12 keeps them in the value's row (`correlation.rs`
+/// says why). The index file is converted in its own transaction (a crash leaves it
+/// converted or not, and the step runs again on the next open, converting only an
+/// index that still has the table), then the store says version 12. A store without
+/// an index file gets a new one at open, as at every open.
+fn migrate_from_11(conn: &Connection, path: Option<&Path>) -> Result<(), StoreError> {
+    if let Some(path) = path.filter(|p| correlation::path_of(p).exists()) {
+        correlation::attach(conn, path)?;
+        let converted = convert_provider_rows(conn);
+        if converted.is_err() {
+            let _ = conn.execute_batch("ROLLBACK;");
+        }
+        let detached = conn.execute_batch("DETACH DATABASE correlation;");
+        converted?;
+        detached?;
+    }
+    conn.execute_batch("PRAGMA user_version = 12;")?;
+    Ok(())
+}
+
+/// [`migrate_from_11`]'s conversion of the attached index, if it has the old table.
+fn convert_provider_rows(conn: &Connection) -> Result<(), StoreError> {
+    let old: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM correlation.sqlite_master
+                        WHERE type = 'table' AND name = 'obs_providers')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !old {
+        return Ok(());
+    }
+    conn.execute_batch(
+        "BEGIN;
+         ALTER TABLE correlation.obs_values ADD COLUMN provider_set BLOB NOT NULL DEFAULT x'';
+         CREATE TABLE IF NOT EXISTS correlation.providers (
+             pid  INTEGER PRIMARY KEY,
+             name TEXT    NOT NULL UNIQUE
+         );",
+    )?;
+    correlation::migrate_provider_sets(conn, "correlation.obs_providers")?;
+    conn.execute_batch("DROP TABLE correlation.obs_providers; COMMIT;")?;
     Ok(())
 }
 

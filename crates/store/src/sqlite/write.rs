@@ -104,7 +104,8 @@ impl Writer {
         match &self.correlation {
             Correlation::Follower(shared) => shared.queued(&row),
             Correlation::Inline => {
-                correlation::apply_pending(&mut self.conn)?;
+                // An in-memory store's index: nothing to gain from remembering it.
+                correlation::apply_pending(&mut self.conn, &mut Default::default())?;
             }
             Correlation::Nobody => {}
         }

@@ -1,0 +1,204 @@
+//! What the correlation follower remembers of the index between its transactions:
+//! the values it interned or found (their `vid`), each value's set of providers, and
+//! the providers' numbers.
+//!
+//! Why: applying a queued row looked every stated value up in the index (a search of
+//! the `(kind, value)` index by text, then the row), and every (value, provider) pair
+//! up in a table of pairs, even when the same values had been looked up a moment
+//! before. Measured on the observable-heavy corpus of `scripts/bench-hub-trends`
+//! (BENCHMARKS.md, "Correlation and trends"), those lookups were a third of the
+//! follower's work. Values repeat (a C2 address is reported again and again), so the
+//! follower keeps what it read and wrote.
+//!
+//! Why it stays true: only followers write the index, each under the index file's write
+//! lock, and each commit moves the index's mark (`correlation_meta.applied`). This
+//! memory is what the index held at the mark of this follower's last commit; a
+//! transaction that finds another mark (another process's follower applied rows in
+//! between) starts from an empty memory, and so does one after a failed transaction
+//! (whose writes the index never got).
+//!
+//! Bounded: at the start of a transaction, a memory holding more than
+//! [`MEMORY_VALUES`] values is emptied (so at most that many plus the values of one
+//! transaction's rows).
+
+use foldhash::HashMap;
+
+/// Values the memory keeps before it is emptied: about 130 bytes each (text, `vid`,
+/// provider set), so about 34 MB at most, beside the index's page cache.
+pub(super) const MEMORY_VALUES: usize = 262_144;
+
+/// A provider's number in the index (`correlation.providers.pid`).
+pub(super) type Pid = u32;
+
+/// The providers of a value: their numbers, sorted, without repeats. Stored in the
+/// value's row (`obs_values.provider_set`) as each number's four bytes, little-endian.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct ProviderSet(Vec<Pid>);
+
+impl ProviderSet {
+    /// The set a row stores. A blob that is not a whole number of providers (damaged)
+    /// keeps its whole numbers: the count is then low, never a value's providers
+    /// invented.
+    pub(super) fn from_blob(blob: &[u8]) -> Self {
+        let mut pids: Vec<Pid> = blob
+            .chunks_exact(4)
+            .map(|b| Pid::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        pids.sort_unstable();
+        pids.dedup();
+        ProviderSet(pids)
+    }
+
+    /// The bytes the row stores.
+    pub(super) fn to_blob(&self) -> Vec<u8> {
+        self.0.iter().flat_map(|p| p.to_le_bytes()).collect()
+    }
+
+    /// Adds `pid`; whether it was new.
+    pub(super) fn insert(&mut self, pid: Pid) -> bool {
+        match self.0.binary_search(&pid) {
+            Ok(_) => false,
+            Err(at) => {
+                self.0.insert(at, pid);
+                true
+            }
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// The follower's memory of the index (see the module's doc).
+#[derive(Default)]
+pub(super) struct ValueMemory {
+    /// The mark the memory is true at: the index's mark after this follower's last
+    /// commit (`None`: it knows nothing).
+    mark: Option<i64>,
+    /// kind → value → `vid`.
+    vids: HashMap<String, HashMap<String, i64>>,
+    /// `vid` → its providers, for the values read or written.
+    providers: HashMap<i64, ProviderSet>,
+    /// Provider name → number.
+    pids: HashMap<String, Pid>,
+}
+
+impl ValueMemory {
+    /// Starts a transaction that found the index at `mark`: the memory is kept only if
+    /// it is true there and within its bound.
+    pub(super) fn begin(&mut self, mark: i64) {
+        if self.mark != Some(mark) || self.providers.len().max(self.values()) > MEMORY_VALUES {
+            self.forget();
+        }
+        self.mark = None;
+    }
+
+    /// The transaction committed, leaving the index at `mark`.
+    pub(super) fn committed(&mut self, mark: i64) {
+        self.mark = Some(mark);
+    }
+
+    /// Empties the memory (a failed transaction: some of what it holds was never
+    /// written).
+    pub(super) fn forget(&mut self) {
+        self.mark = None;
+        self.vids.clear();
+        self.providers.clear();
+        self.pids.clear();
+    }
+
+    fn values(&self) -> usize {
+        self.vids.values().map(HashMap::len).sum()
+    }
+
+    pub(super) fn vid(&self, kind: &str, value: &str) -> Option<i64> {
+        self.vids.get(kind).and_then(|v| v.get(value)).copied()
+    }
+
+    /// Remembers a value's `vid`.
+    pub(super) fn remember_vid(&mut self, kind: &str, value: &str, vid: i64) {
+        let by_value = match self.vids.get_mut(kind) {
+            Some(by_value) => by_value,
+            None => self.vids.entry(kind.to_owned()).or_default(),
+        };
+        by_value.insert(value.to_owned(), vid);
+    }
+
+    /// The providers of `vid`, when remembered.
+    pub(super) fn providers_mut(&mut self, vid: i64) -> Option<&mut ProviderSet> {
+        self.providers.get_mut(&vid)
+    }
+
+    /// Remembers the providers of `vid` (read from its row).
+    pub(super) fn remember_providers(&mut self, vid: i64, providers: ProviderSet) {
+        self.providers.insert(vid, providers);
+    }
+
+    pub(super) fn pid(&self, provider: &str) -> Option<Pid> {
+        self.pids.get(provider).copied()
+    }
+
+    pub(super) fn remember_pid(&mut self, provider: &str, pid: Pid) {
+        self.pids.insert(provider.to_owned(), pid);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_provider_set_keeps_each_provider_once_in_order() {
+        let mut set = ProviderSet::default();
+        assert!(set.insert(7));
+        assert!(set.insert(2));
+        assert!(!set.insert(7));
+        assert_eq!(set.len(), 2);
+        let blob = set.to_blob();
+        assert_eq!(blob, [2, 0, 0, 0, 7, 0, 0, 0]);
+        assert_eq!(ProviderSet::from_blob(&blob), set);
+        // A damaged blob keeps its whole numbers, never more.
+        assert_eq!(ProviderSet::from_blob(&blob[..6]).len(), 1);
+        assert_eq!(ProviderSet::from_blob(&[]).len(), 0);
+    }
+
+    /// The memory is kept only by the transaction that finds the index where this
+    /// follower's last commit left it.
+    #[test]
+    fn the_memory_is_kept_only_at_its_own_mark() {
+        let mut memory = ValueMemory::default();
+        memory.begin(i64::MIN);
+        memory.remember_vid("ip", "192.0.2.1", 1);
+        memory.remember_providers(1, ProviderSet::default());
+        memory.remember_pid("telco", 1);
+        memory.committed(5);
+        memory.begin(5);
+        assert_eq!(memory.vid("ip", "192.0.2.1"), Some(1));
+        assert_eq!(memory.pid("telco"), Some(1));
+        // This transaction did not commit: the next starts from nothing, even at 5.
+        memory.begin(5);
+        assert_eq!(memory.vid("ip", "192.0.2.1"), None);
+        memory.remember_vid("ip", "192.0.2.1", 1);
+        memory.remember_providers(1, ProviderSet::default());
+        memory.committed(6);
+        // Another process applied rows: the index is at 9.
+        memory.begin(9);
+        assert_eq!(memory.vid("ip", "192.0.2.1"), None);
+        assert!(memory.providers_mut(1).is_none());
+    }
+
+    #[test]
+    fn a_full_memory_is_emptied_at_the_next_transaction() {
+        let mut memory = ValueMemory::default();
+        memory.begin(0);
+        for vid in 0..=MEMORY_VALUES as i64 {
+            memory.remember_providers(vid, ProviderSet::default());
+        }
+        memory.remember_vid("ip", "192.0.2.1", 1);
+        memory.remember_providers(1, ProviderSet::default());
+        memory.committed(1);
+        memory.begin(1);
+        assert_eq!(memory.vid("ip", "192.0.2.1"), None);
+    }
+}
