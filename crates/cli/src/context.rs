@@ -293,7 +293,8 @@ pub fn refresh_facts(store: &SqliteStore, path: &std::path::Path) -> anyhow::Res
 const BACKFILL_PROGRESS_EVERY: u64 = 100_000;
 
 /// Records the correlation and trend analytics of a store migrated from a schema
-/// without them (see [`accord_node::analytics::backfill`]): once, on the first writable
+/// without them, or its correlation alone when its index is new (lost, or rebuilt by
+/// an upgrade: see [`accord_node::analytics::backfill`]): once, on the first writable
 /// open after the upgrade, saying so on standard error (a store of 10,000,000 objects
 /// takes minutes; interrupted, it resumes at the next writable open).
 pub fn backfill_analytics(store: &SqliteStore, path: &std::path::Path) -> anyhow::Result<()> {
@@ -302,8 +303,8 @@ pub fn backfill_analytics(store: &SqliteStore, path: &std::path::Path) -> anyhow
         return Ok(());
     }
     eprintln!(
-        "{}: recording the correlation and trend analytics of objects stored before they \
-         existed (once, after the upgrade; resumes where it stopped if interrupted)",
+        "{}: recording the analytics of the stored objects (once, after an upgrade or the \
+         loss of the correlation index; resumes where it stopped if interrupted)",
         path.display()
     );
     let mut next = BACKFILL_PROGRESS_EVERY;

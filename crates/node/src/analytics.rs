@@ -193,10 +193,8 @@ pub fn complete(
     batch: &mut [NewObject],
     provider: &str,
 ) -> Result<(), StoreError> {
-    let mut by_id: HashMap<String, usize> = HashMap::new();
-    for (i, object) in batch.iter().enumerate() {
-        by_id.insert(object.id.clone(), i);
-    }
+    // The batch's ids, indexed when a relationship needs them (most batches have none).
+    let mut by_id: Option<HashMap<&str, usize>> = None;
     let mut additions: Vec<(usize, TrendKey)> = Vec::new();
     for (i, object) in batch.iter().enumerate() {
         if let Some(basis) = object.analytics.trends.first() {
@@ -226,10 +224,17 @@ pub fn complete(
         if !matches!(source_type, "indicator" | "infrastructure" | "sighting") {
             continue;
         }
-        let Some(target_json) = lookup(store, batch, &by_id, &target)? else {
+        let by_id = by_id.get_or_insert_with(|| {
+            batch
+                .iter()
+                .enumerate()
+                .map(|(i, o)| (o.id.as_str(), i))
+                .collect()
+        });
+        let Some(target_json) = lookup(store, batch, by_id, &target)? else {
             continue;
         };
-        let Some(source_json) = lookup(store, batch, &by_id, &source)? else {
+        let Some(source_json) = lookup(store, batch, by_id, &source)? else {
             continue;
         };
         let Some(name) = series_name(&target_json, key) else {
@@ -271,7 +276,7 @@ fn relationship_ends(json: &str) -> Option<(String, String)> {
 fn lookup(
     store: &dyn Store,
     batch: &[NewObject],
-    by_id: &HashMap<String, usize>,
+    by_id: &HashMap<&str, usize>,
     id: &str,
 ) -> Result<Option<String>, StoreError> {
     if let Some(&i) = by_id.get(id) {

@@ -499,31 +499,37 @@ fn a_store_migrated_from_before_analytics_answers_as_a_fresh_one() {
 }
 
 /// A store that has analytics is not backfilled again by the migration (its trend
-/// cells would count twice).
+/// cells would count twice): only its correlation index is rebuilt, from the objects.
 #[test]
 fn a_store_with_analytics_is_not_backfilled() {
+    use accord_store::Store as _;
     let dir = tempfile::tempdir().unwrap();
     let path = sighted_indicator_store(&dir);
+    let cells = {
+        let store = SqliteStore::open(&path).unwrap();
+        store.trend_cells("type", None, i64::MIN).unwrap()
+    };
     downgrade_to_v10(&path);
     rusqlite::Connection::open(&path)
         .unwrap()
         .execute_batch("PRAGMA user_version = 9;")
         .unwrap();
     let store = SqliteStore::open(&path).unwrap();
-    use accord_store::Store as _;
-    assert_eq!(store.analytics_backfill().unwrap(), None);
-    // The correlation the store had came through the move to the index's own file.
+    rebuild_correlation(&store);
+    let after = store.trend_cells("type", None, i64::MIN).unwrap();
+    assert_eq!(format!("{after:?}"), format!("{cells:?}"));
     assert_eq!(correlation_of(&store, "203.0.113.7"), (2, 1));
 }
 
-/// A schema 10 store opened by this build: its correlation rows move to the index's
-/// own file and answer as before; what is inserted after goes through the queue.
+/// A schema 10 store opened by this build: its correlation is rebuilt in the index's
+/// own file and answers as before; what is inserted after goes through the queue.
 #[test]
 fn a_version_10_store_keeps_its_correlation() {
     let dir = tempfile::tempdir().unwrap();
     let path = sighted_indicator_store(&dir);
     downgrade_to_v10(&path);
     let store = SqliteStore::open(&path).unwrap();
+    rebuild_correlation(&store);
     // Stated by the telco, sighted by the ISP.
     assert_eq!(correlation_of(&store, "203.0.113.7"), (2, 1));
     ingest(
@@ -532,6 +538,18 @@ fn a_version_10_store_keeps_its_correlation() {
         &[indicator_on(3, 2, Tlp::Green, "203.0.113.7")],
     );
     assert_eq!(correlation_of(&store, "203.0.113.7"), (3, 2));
+}
+
+/// Runs the correlation rebuild a migration (or a lost index file) leaves pending, as
+/// the first writable open of the CLI does, and checks it was pending.
+fn rebuild_correlation(store: &SqliteStore) {
+    use accord_store::Store as _;
+    assert!(
+        store.analytics_backfill().unwrap().is_some(),
+        "a rebuild is pending"
+    );
+    accord_node::analytics::backfill(store, &mut |_| {}).unwrap();
+    assert_eq!(store.analytics_backfill().unwrap(), None);
 }
 
 /// A correlation index that lost its last commit (a crash before it reached the disk;
@@ -646,83 +664,51 @@ fn remove_correlation_file(path: &std::path::Path) {
     }
 }
 
-/// Makes the index of the store at `path` what schema 11 wrote: a value's providers as
-/// rows of `obs_providers`, no provider numbers; the store says version 11.
-fn downgrade_to_v11(path: &std::path::Path) {
-    let mut index = path.as_os_str().to_owned();
-    index.push("-correlation");
-    let conn = rusqlite::Connection::open(&index).unwrap();
-    conn.execute_batch(
-        "CREATE TABLE obs_providers (vid INTEGER NOT NULL, provider TEXT NOT NULL,
-             PRIMARY KEY (vid, provider)) WITHOUT ROWID;",
-    )
-    .unwrap();
-    let names: std::collections::HashMap<u32, String> = conn
-        .prepare("SELECT pid, name FROM providers")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let sets: Vec<(i64, Vec<u8>)> = conn
-        .prepare("SELECT vid, provider_set FROM obs_values")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    for (vid, set) in sets {
-        for pid in set.chunks_exact(4) {
-            let pid = u32::from_le_bytes(pid.try_into().unwrap());
-            conn.execute(
-                "INSERT INTO obs_providers (vid, provider) VALUES (?1, ?2)",
-                rusqlite::params![vid, names[&pid]],
-            )
-            .unwrap();
-        }
-    }
-    conn.execute_batch("ALTER TABLE obs_values DROP COLUMN provider_set; DROP TABLE providers;")
-        .unwrap();
-    drop(conn);
-    rusqlite::Connection::open(path)
-        .unwrap()
-        .execute_batch("PRAGMA user_version = 11;")
-        .unwrap();
-}
-
-/// A schema 11 store opened by this build: its index's provider rows become each
-/// value's provider set, and answer as before; what is inserted after counts each
-/// provider once.
+/// A schema 11 store opened by this build: its index (values numbered in arrival
+/// order, providers as rows of their own) is rebuilt from the objects, with its queue
+/// (which the old index would have applied) dropped; the trend cells are not counted
+/// again, and the store answers as before.
 #[test]
-fn a_version_11_store_keeps_its_correlation() {
+fn a_version_11_store_gets_its_index_rebuilt() {
+    use accord_store::Store as _;
     let dir = tempfile::tempdir().unwrap();
     let path = sighted_indicator_store(&dir);
-    downgrade_to_v11(&path);
+    let cells = {
+        let store = SqliteStore::open(&path).unwrap();
+        store.trend_cells("type", None, i64::MIN).unwrap()
+    };
+    {
+        let mut index = path.as_os_str().to_owned();
+        index.push("-correlation");
+        let conn = rusqlite::Connection::open(&index).unwrap();
+        // Schema 11's table (and a row the rebuild must not keep).
+        conn.execute_batch(
+            "CREATE TABLE obs_providers (vid INTEGER NOT NULL, provider TEXT NOT NULL,
+                 PRIMARY KEY (vid, provider)) WITHOUT ROWID;
+             UPDATE obs_values SET providers = 9;",
+        )
+        .unwrap();
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch("PRAGMA user_version = 11;")
+            .unwrap();
+    }
     let store = SqliteStore::open(&path).unwrap();
-    // Stated by the telco, sighted by the ISP.
+    rebuild_correlation(&store);
     assert_eq!(correlation_of(&store, "203.0.113.7"), (2, 1));
-    // The telco again, and the bank: one provider more.
-    ingest(
-        &store,
-        TELCO,
-        &[indicator_on(4, 3, Tlp::Green, "203.0.113.7")],
-    );
+    let after = store.trend_cells("type", None, i64::MIN).unwrap();
+    assert_eq!(format!("{after:?}"), format!("{cells:?}"));
     ingest(
         &store,
         BANK,
         &[indicator_on(3, 2, Tlp::Green, "203.0.113.7")],
     );
-    assert_eq!(correlation_of(&store, "203.0.113.7"), (3, 3));
-    drop(store);
-    // Opened again: nothing is converted twice.
-    let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(correlation_of(&store, "203.0.113.7"), (3, 3));
+    assert_eq!(correlation_of(&store, "203.0.113.7"), (3, 2));
 }
 
 /// Makes the store at `path` what schema 10 wrote: the correlation tables in the store
-/// file (their rows copied from the index file, which goes), no queue.
+/// file (values and links copied from the index file, which goes), no queue.
 fn downgrade_to_v10(path: &std::path::Path) {
-    downgrade_to_v11(path);
     let mut index = path.as_os_str().to_owned();
     index.push("-correlation");
     let conn = rusqlite::Connection::open(path).unwrap();
@@ -741,9 +727,8 @@ fn downgrade_to_v10(path: &std::path::Path) {
              PRIMARY KEY (vid, provider)) WITHOUT ROWID;
          CREATE TABLE sighting_links (target_key INTEGER NOT NULL,
              object_added INTEGER NOT NULL, PRIMARY KEY (target_key, object_added)) WITHOUT ROWID;
-         INSERT INTO main.obs_values SELECT * FROM c.obs_values;
+         INSERT INTO main.obs_values SELECT vid, kind, value, providers FROM c.obs_values;
          INSERT INTO main.obs_links SELECT vid, object_added FROM c.obs_links;
-         INSERT INTO main.obs_providers SELECT * FROM c.obs_providers;
          INSERT INTO main.sighting_links SELECT target_key, object_added FROM c.sighting_links;
          DROP TABLE main.correlation_queue;
          DETACH DATABASE c;

@@ -106,6 +106,10 @@ pub fn run(global: &GlobalArgs, args: &IngestArgs) -> anyhow::Result<ExitCode> {
     // Commits reach the disk lazily during the load; `sync` below makes all of them
     // durable before the summary acknowledges them.
     let store = node.write_store(Durability::AtSync)?;
+    // The index follower works beside the writer, as the validators do: behind it.
+    if let Some(thread) = store.correlation_thread_id() {
+        yield_to_the_writer(thread);
+    }
     let provenance = Provenance::new(provider, "cli-ingest");
     let options = IngestOptions {
         fill_sco_ids: args.fill_ids,
@@ -233,7 +237,9 @@ fn ingest_one(
             let done = done_sender.clone();
             let raws = &raw_receiver;
             scope.spawn(move || {
-                yield_to_the_writer();
+                if let Some(thread) = this_thread() {
+                    yield_to_the_writer(thread);
+                }
                 loop {
                     // The lock is held only to take the next batch.
                     let next = raws.lock().unwrap_or_else(|p| p.into_inner()).recv();
@@ -302,24 +308,38 @@ fn with_hint(text: &str, mut rejection: Rejection, options: &IngestOptions) -> R
 #[cfg(target_os = "linux")]
 const VALIDATOR_NICENESS: i32 = 10;
 
-/// Lowers the calling validator thread's scheduling priority (Linux; a no-op elsewhere).
+/// Lowers a thread's scheduling priority (Linux; a no-op elsewhere): a validator's,
+/// or the store's correlation follower's.
 ///
 /// The one writer thread is the pipeline's critical path: every object passes through
 /// it, one at a time. With the validators, the reader and the store's checkpointer all
 /// runnable on two cores, a fair scheduler gives it well under one core while the
 /// validators fill the queues it cannot empty. At a lower priority the validators take
 /// what the writer leaves (measured on 1,000,000 ATT&CK objects, three runs side by
-/// side: 15.9 / 15.4 / 15.1 s -> 12.2 / 14.1 / 13.4 s). Best effort: if the call
-/// fails, nothing changes.
-fn yield_to_the_writer() {
+/// side: 15.9 / 15.4 / 15.1 s -> 12.2 / 14.1 / 13.4 s). The correlation follower
+/// (the store's thread that writes the correlation index from what the writer queued)
+/// is background work of the same kind (measured on the observable-heavy corpus of
+/// `scripts/bench-hub-trends`, BENCHMARKS.md). Best effort: if the call fails,
+/// nothing changes.
+fn yield_to_the_writer(thread: u32) {
     #[cfg(target_os = "linux")]
-    // SAFETY: `gettid` and `setpriority` take and return plain integers and touch no
-    // memory of ours. On Linux the nice value is per thread, so this affects the
-    // calling thread only.
+    // SAFETY: `setpriority` takes and returns plain integers and touches no memory of
+    // ours. On Linux the nice value is per thread, so this affects that thread only.
     unsafe {
-        let thread = libc::gettid();
         libc::setpriority(libc::PRIO_PROCESS, thread as libc::id_t, VALIDATOR_NICENESS);
     }
+    #[cfg(not(target_os = "linux"))]
+    let _ = thread;
+}
+
+/// The calling thread's id (Linux).
+fn this_thread() -> Option<u32> {
+    #[cfg(target_os = "linux")]
+    // SAFETY: `gettid` takes nothing and returns the caller's thread id.
+    let thread = u32::try_from(unsafe { libc::gettid() }).ok();
+    #[cfg(not(target_os = "linux"))]
+    let thread = None;
+    thread
 }
 
 /// Validated batches waiting to be committed together, with each object's position

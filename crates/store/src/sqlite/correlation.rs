@@ -53,10 +53,16 @@ pub(super) const SCHEMA_NAME: &str = "correlation";
 /// by their 64-bit key alone (two ids of one key would share their sightings'
 /// providers: about one chance in 300,000 for a store of 10,000,000 ids).
 ///
-/// Schema 12 keeps a value's providers in its own row; schema 11 kept one row per
-/// (value, provider) in a table of its own, `obs_providers`, which cost an insert (or a
-/// search that found the pair) per pair and batch, and the count's update beside it
-/// ([`migrate_provider_sets`] converts).
+/// A value's `vid` is its [`value_key`] (or, when another value holds that key, the
+/// first free one after it: [`find_value`]), so that finding a value is a search of
+/// the table by integer rather than of an index of texts.
+///
+/// Schema 12: `vid`s are value keys (schema 11 numbered values in arrival order and
+/// found them through an index of `(kind, value)`: a text search per stated value, and
+/// a second B-tree per new value), and a value's providers are kept in its own row
+/// (schema 11 kept one row per (value, provider) in a table of its own,
+/// `obs_providers`: an insert, or a search that found the pair, per pair and batch).
+/// An index of schema 11 is rebuilt from the objects (`migrate_from_11`).
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS correlation.obs_values (
     vid          INTEGER PRIMARY KEY,
@@ -65,7 +71,6 @@ CREATE TABLE IF NOT EXISTS correlation.obs_values (
     providers    INTEGER NOT NULL DEFAULT 0,
     provider_set BLOB    NOT NULL DEFAULT x''
 );
-CREATE UNIQUE INDEX IF NOT EXISTS correlation.obs_values_by_value ON obs_values (kind, value);
 CREATE INDEX IF NOT EXISTS correlation.obs_values_shared ON obs_values (providers) WHERE providers > 1;
 CREATE TABLE IF NOT EXISTS correlation.obs_links (
     vid          INTEGER NOT NULL,
@@ -92,47 +97,82 @@ CREATE TABLE IF NOT EXISTS correlation.correlation_meta (
     value INTEGER NOT NULL
 );";
 
-/// Writes the provider sets of `correlation.obs_values` from a table of (vid,
-/// provider) rows as schema 11 kept them (`source`: `main.obs_providers` of a schema
-/// 10 store, `correlation.obs_providers` of a schema 11 index), in the caller's
-/// transaction, with the providers numbered in `correlation.providers`.
-pub(super) fn migrate_provider_sets(conn: &Connection, source: &str) -> Result<(), StoreError> {
-    conn.execute_batch(&format!(
-        "INSERT OR IGNORE INTO correlation.providers (name)
-           SELECT DISTINCT provider FROM {source} ORDER BY provider;"
-    ))?;
-    let mut rows = conn.prepare(&format!(
-        "SELECT s.vid, p.pid FROM {source} s JOIN correlation.providers p ON p.name = s.provider
-         ORDER BY s.vid"
-    ))?;
-    let mut write = conn.prepare(
-        "UPDATE correlation.obs_values SET providers = ?2, provider_set = ?3 WHERE vid = ?1",
-    )?;
-    let mut rows = rows.query([])?;
-    let mut current: Option<(i64, ProviderSet)> = None;
-    let mut flush = |done: Option<(i64, ProviderSet)>| -> Result<(), StoreError> {
-        if let Some((vid, set)) = done {
-            let count = i64::try_from(set.len()).unwrap_or(i64::MAX);
-            write.execute(params![vid, count, set.to_blob()])?;
-        }
-        Ok(())
-    };
-    while let Some(row) = rows.next()? {
-        let (vid, pid): (i64, i64) = (row.get(0)?, row.get(1)?);
-        let pid =
-            Pid::try_from(pid).map_err(|_| corrupt_index(format!("provider number {pid}")))?;
-        match &mut current {
-            Some((at, set)) if *at == vid => {
-                set.insert(pid);
-            }
-            _ => {
-                let mut set = ProviderSet::default();
-                set.insert(pid);
-                flush(current.replace((vid, set)))?;
-            }
+/// How many `vid`s after its [`value_key`] a value may be found at: the key is 64
+/// bits of SHA-256, so two values share one about once in 2^32 values chosen to collide,
+/// and a run of three taken keys needs far more; a longer run is a damaged index.
+const MAX_PROBES: usize = 64;
+
+/// The key of a value: the first 8 bytes of SHA-256 over its kind, a zero byte and its
+/// text. A hash no party can steer: a partner cannot make its values take the keys of
+/// another's at will (which would only lengthen probes: every probe compares the text).
+pub(super) fn value_key(kind: &str, value: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(kind.as_bytes());
+    hash.update([0u8]);
+    hash.update(value.as_bytes());
+    let digest = hash.finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_le_bytes(first)
+}
+
+/// Where a value is, probing from its key: `Ok(vid)` where it is, `Err(vid)` the free
+/// `vid` it would take. `row_at` reads (kind, value) at a `vid`, `None` when free.
+pub(super) fn probe(
+    kind: &str,
+    value: &str,
+    mut row_at: impl FnMut(i64) -> Result<Option<bool>, StoreError>,
+) -> Result<Result<i64, i64>, StoreError> {
+    probe_from(value_key(kind, value), kind, value, &mut row_at)
+}
+
+/// [`probe`] from the value's key, `key`, already computed.
+fn probe_from(
+    key: i64,
+    kind: &str,
+    value: &str,
+    row_at: &mut impl FnMut(i64) -> Result<Option<bool>, StoreError>,
+) -> Result<Result<i64, i64>, StoreError> {
+    let mut vid = key;
+    for _ in 0..MAX_PROBES {
+        match row_at(vid)? {
+            Some(true) => return Ok(Ok(vid)),
+            Some(false) => vid = vid.wrapping_add(1),
+            None => return Ok(Err(vid)),
         }
     }
-    flush(current)
+    Err(StoreError::Corrupt {
+        table: "correlation.obs_values",
+        detail: format!("{MAX_PROBES} values in a row before {kind} {value:?}"),
+    })
+}
+
+/// The value `(kind, value)` as the index holds it, if it does (readers).
+pub(super) fn find_value(
+    conn: &Connection,
+    kind: &str,
+    value: &str,
+) -> Result<Option<crate::model::ValueRow>, StoreError> {
+    let mut at = conn.prepare_cached(
+        "SELECT kind = ?2 AND value = ?3, providers FROM obs_values WHERE vid = ?1",
+    )?;
+    let mut providers = 0;
+    let found = probe(kind, value, |vid| {
+        let row: Option<(bool, i64)> = at
+            .query_row(params![vid, kind, value], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((true, count)) = row {
+            providers = count;
+        }
+        Ok(row.map(|r| r.0))
+    })?;
+    Ok(found.ok().map(|vid| crate::model::ValueRow {
+        vid,
+        kind: kind.to_owned(),
+        value: value.to_owned(),
+        providers,
+    }))
 }
 
 /// The queue in the store file (schema 11): one row per insert (or backfill batch)
@@ -183,6 +223,30 @@ pub(super) fn path_of(store: &Path) -> PathBuf {
     let mut name = store.as_os_str().to_owned();
     name.push("-correlation");
     PathBuf::from(name)
+}
+
+/// Removes the index file of the store at `store` and its log (nothing when absent).
+pub(super) fn remove(store: &Path) -> Result<(), StoreError> {
+    let path = path_of(store);
+    let mut files = vec![path.clone()];
+    for suffix in ["-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        files.push(PathBuf::from(name));
+    }
+    for file in files {
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(StoreError::Database(format!(
+                    "cannot remove the old correlation index {}: {e}",
+                    file.display()
+                )))
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Attaches the index file of the store at `store` to `conn` (read-only when `conn`
@@ -449,14 +513,14 @@ impl<'t> Index<'t> {
         Ok(Index {
             tx,
             memory,
-            // The vid only: answered from the value index alone. The provider set is read
-            // when the value gains a provider (its row is then written anyway).
-            find: tx.prepare_cached("SELECT vid FROM obs_values WHERE kind = ?1 AND value = ?2")?,
-            // OR IGNORE (the value was just looked up, so nothing is ignored): a
+            find: tx.prepare_cached(
+                "SELECT kind = ?2 AND value = ?3, provider_set FROM obs_values WHERE vid = ?1",
+            )?,
+            // OR IGNORE (the vid was just found free, so nothing is ignored): a
             // statement that cannot abort needs no statement journal, which SQLite
             // otherwise writes, a whole page per new value, to a temporary file.
             intern: tx.prepare_cached(
-                "INSERT OR IGNORE INTO obs_values (kind, value) VALUES (?1, ?2) RETURNING vid",
+                "INSERT OR IGNORE INTO obs_values (vid, kind, value) VALUES (?1, ?2, ?3)",
             )?,
             providers_of: tx
                 .prepare_cached("SELECT provider_set FROM obs_values WHERE vid = ?1")?,
@@ -472,23 +536,40 @@ impl<'t> Index<'t> {
         })
     }
 
-    /// The `vid` of a value, interned if new.
+    /// The `vid` of a value, interned if new. A value found is remembered with its
+    /// providers (read from the same row).
+    #[cfg(test)]
     fn vid(&mut self, kind: &str, value: &str) -> Result<i64, StoreError> {
-        if let Some(vid) = self.memory.vid(kind, value) {
-            return Ok(vid);
+        match self.memory.vid(kind, value) {
+            Some(vid) => Ok(vid),
+            None => self.resolve(value_key(kind, value), kind, value),
         }
-        let found: Option<i64> = self
-            .find
-            .query_row(params![kind, value], |r| r.get(0))
-            .optional()?;
+    }
+
+    /// The `vid` of a value the memory does not hold, whose key is `key`.
+    fn resolve(&mut self, key: i64, kind: &str, value: &str) -> Result<i64, StoreError> {
+        let find = &mut self.find;
+        let mut providers = ProviderSet::default();
+        let found = probe_from(key, kind, value, &mut |vid| {
+            let mut rows = find.query(params![vid, kind, value])?;
+            let Some(row) = rows.next()? else {
+                return Ok(None);
+            };
+            let same: bool = row.get(0)?;
+            if same {
+                let set = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+                providers = ProviderSet::from_blob(set);
+            }
+            Ok(Some(same))
+        })?;
         let vid = match found {
-            Some(vid) => vid,
-            None => {
-                let vid = self.intern.query_row(params![kind, value], |r| r.get(0))?;
-                self.memory.remember_providers(vid, ProviderSet::default());
-                vid
+            Ok(vid) => vid,
+            Err(free) => {
+                self.intern.execute(params![free, kind, value])?;
+                free
             }
         };
+        self.memory.remember_providers(vid, providers);
         self.memory.remember_vid(kind, value, vid);
         Ok(vid)
     }
@@ -596,9 +677,24 @@ impl<'a> Batch<'a> {
         let mut links: Vec<(i64, i64)> = Vec::with_capacity(stated.len());
         // (id key, vid): rows of `id_values`, and the stating objects' values.
         let mut stating: Vec<(i64, i64)> = Vec::with_capacity(stated.len());
-        for same in stated.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
-            let vid = index.vid(same[0].0, same[0].1)?;
-            for &(_, _, key, object_added) in same {
+        let values: Vec<&[(&str, &str, i64, i64)]> =
+            stated.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)).collect();
+        let mut vids: Vec<Option<i64>> = values
+            .iter()
+            .map(|same| index.memory.vid(same[0].0, same[0].1))
+            .collect();
+        // The values the memory lacks, found in key order: their rows are keyed by it.
+        let mut unknown: Vec<(i64, usize)> = (0..values.len())
+            .filter(|&at| vids[at].is_none())
+            .map(|at| (value_key(values[at][0].0, values[at][0].1), at))
+            .collect();
+        unknown.sort_unstable();
+        for (key, at) in unknown {
+            vids[at] = Some(index.resolve(key, values[at][0].0, values[at][0].1)?);
+        }
+        for (same, vid) in values.iter().zip(vids) {
+            let Some(vid) = vid else { continue };
+            for &(_, _, key, object_added) in *same {
                 links.push((vid, object_added));
                 stating.push((key, vid));
             }
@@ -790,6 +886,8 @@ impl Shared {
 pub(super) struct Follower {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
+    /// The thread's id in the operating system, where it says (Linux).
+    thread_id: Option<u32>,
 }
 
 impl Follower {
@@ -819,19 +917,31 @@ impl Follower {
             state.applied = mark;
             state.wanted = mark;
         }
+        let (id_sender, id_receiver) = std::sync::mpsc::sync_channel(1);
         let thread = {
             let shared = Arc::clone(&shared);
             thread::Builder::new()
                 .name("accord-correlation".into())
-                .spawn(move || follow(conn, memory, &shared))
+                .spawn(move || {
+                    let _ = id_sender.send(current_thread_id());
+                    follow(conn, memory, &shared)
+                })
                 .map_err(|e| {
                     StoreError::Database(format!("cannot start the correlation follower: {e}"))
                 })?
         };
+        let thread_id = id_receiver.recv().ok().flatten();
         Ok(Self {
             shared,
             thread: Some(thread),
+            thread_id,
         })
+    }
+
+    /// The follower thread's id in the operating system (Linux), for a caller that
+    /// sets its scheduling priority (a bulk load gives the writer precedence).
+    pub(super) fn thread_id(&self) -> Option<u32> {
+        self.thread_id
     }
 
     /// The state the writer reads and signals.
@@ -888,6 +998,13 @@ impl Drop for Follower {
             let _ = thread.join();
         }
     }
+}
+
+/// The calling thread's id as Linux numbers threads (`/proc/thread-self` links to
+/// `<pid>/task/<tid>`); `None` elsewhere.
+fn current_thread_id() -> Option<u32> {
+    let link = std::fs::read_link("/proc/thread-self").ok()?;
+    link.file_name()?.to_str()?.parse().ok()
 }
 
 fn follow(mut conn: Connection, mut memory: ValueMemory, shared: &Shared) {
@@ -999,6 +1116,53 @@ mod tests {
             assert!(!plan.contains("SCAN sighting_links"), "{plan}");
             assert!(plan.contains("SEARCH"), "{plan}");
         }
+    }
+
+    /// A value whose key another value holds (standing for a collision: the row at
+    /// the key is another value) takes the next free vid, and is found there again, by
+    /// a follower with an empty memory and by readers.
+    #[test]
+    fn a_value_whose_key_is_taken_goes_to_the_next_free_vid() {
+        let conn = super::super::plan::empty_store();
+        let key = value_key("ip", "192.0.2.1");
+        conn.execute(
+            "INSERT INTO obs_values (vid, kind, value) VALUES (?1, 'domain', 'taken.example')",
+            params![key],
+        )
+        .unwrap();
+        for _ in 0..2 {
+            let mut memory = ValueMemory::default();
+            let mut index = Index::prepare(&conn, &mut memory).unwrap();
+            assert_eq!(index.vid("ip", "192.0.2.1").unwrap(), key.wrapping_add(1));
+        }
+        let found = |kind: &str, value: &str| {
+            find_value(&conn, kind, value)
+                .unwrap()
+                .map(|row| (row.vid, row.kind, row.value))
+        };
+        assert_eq!(
+            found("ip", "192.0.2.1"),
+            Some((key.wrapping_add(1), "ip".into(), "192.0.2.1".into()))
+        );
+        assert_eq!(found("ip", "192.0.2.2"), None);
+        let rows: i64 = conn
+            .query_row("SELECT count(*) FROM obs_values", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 2, "each value interned once");
+    }
+
+    /// A run of taken vids longer than any collision makes is a damaged index: an
+    /// error naming the value, not an endless probe.
+    #[test]
+    fn an_endless_run_of_taken_vids_is_refused() {
+        let mut probes = 0;
+        let outcome = probe("ip", "192.0.2.1", |_| {
+            probes += 1;
+            Ok(Some(false))
+        });
+        assert_eq!(probes, MAX_PROBES);
+        let message = outcome.unwrap_err().to_string();
+        assert!(message.contains("192.0.2.1"), "{message}");
     }
 
     #[test]

@@ -104,11 +104,16 @@ impl SqliteStore {
         migrate(&conn, Some(&path))?;
         if correlation::create(&path)? {
             // A store whose index file is new but which holds objects (the file was
-            // lost, or not copied with the store): the node rebuilds it.
+            // lost, or not copied with the store, or its schema changed): the node
+            // rebuilds it. Not when a backfill of all analytics is pending and not
+            // started (a store migrated from before them): that one records every
+            // object's correlation too.
             conn.execute(
                 "INSERT OR IGNORE INTO meta (name, value)
-                 SELECT ?1, -9223372036854775808 WHERE EXISTS (SELECT 1 FROM objects)",
-                [write::CORRELATION_BACKFILL],
+                 SELECT ?1, -9223372036854775808 WHERE EXISTS (SELECT 1 FROM objects)
+                   AND NOT EXISTS (SELECT 1 FROM meta
+                                   WHERE name = ?2 AND value = -9223372036854775808)",
+                [write::CORRELATION_BACKFILL, write::ANALYTICS_BACKFILL],
             )?;
         }
         let follower = correlation::Follower::start(&path)?;
@@ -172,6 +177,13 @@ impl SqliteStore {
     /// The file this store lives in (`None` in memory).
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
+    }
+
+    /// The operating system's id of the thread that writes the correlation index
+    /// (Linux; `None` elsewhere, and for stores without one). A bulk load lowers its
+    /// priority below the store's writer, the load's critical path (`accord ingest`).
+    pub fn correlation_thread_id(&self) -> Option<u32> {
+        self.follower.as_ref().and_then(|f| f.thread_id())
     }
 
     fn write<T>(
@@ -289,7 +301,7 @@ fn migrate(conn: &Connection, path: Option<&Path>) -> Result<(), StoreError> {
                     7 => migrate_from_7(conn)?,
                     8 => migrate_from_8(conn)?,
                     9 => migrate_from_9(conn)?,
-                    10 => migrate_from_10(conn, path)?,
+                    10 => migrate_from_10(conn)?,
                     _ => migrate_from_11(conn, path)?,
                 }
             }
@@ -490,44 +502,11 @@ fn migrate_from_7(conn: &Connection) -> Result<(), StoreError> {
 
 /// Version 10 stores keep the correlation tables in the store file, written in the
 /// insert's own transaction; version 11 keeps them in the index's own file, written by
-/// a follower from a queue (`correlation.rs` says why). Their rows are copied into the
-/// index file (emptied first: a copy interrupted by a crash is made again), then
-/// dropped from the store with the queue created, in the store's transaction. An
-/// in-memory store is never at version 10 (`path` is `None` only for those).
-fn migrate_from_10(conn: &Connection, path: Option<&Path>) -> Result<(), StoreError> {
-    if let Some(path) = path {
-        correlation::create(path)?;
-        correlation::attach(conn, path)?;
-        // Deferred: this transaction writes the index file only.
-        let copied = conn
-            .execute_batch(
-                "BEGIN;
-                 DELETE FROM correlation.obs_values;
-                 DELETE FROM correlation.obs_links;
-                 DELETE FROM correlation.id_values;
-                 DELETE FROM correlation.providers;
-                 DELETE FROM correlation.sighting_links;
-                 INSERT INTO correlation.obs_values (vid, kind, value, providers)
-                   SELECT vid, kind, value, providers FROM main.obs_values;
-                 INSERT INTO correlation.obs_links (vid, object_added)
-                   SELECT vid, object_added FROM main.obs_links;
-                 INSERT OR IGNORE INTO correlation.id_values (id_key, vid)
-                   SELECT o.id_key, l.vid FROM main.obs_links l
-                   JOIN main.objects o ON o.date_added = l.object_added;
-                 INSERT INTO correlation.sighting_links (target_key, object_added, provider)
-                   SELECT s.target_key, s.object_added, o.provider FROM main.sighting_links s
-                   JOIN main.objects o ON o.date_added = s.object_added;",
-            )
-            .map_err(StoreError::from)
-            .and_then(|()| correlation::migrate_provider_sets(conn, "main.obs_providers"))
-            .and_then(|()| Ok(conn.execute_batch("COMMIT;")?));
-        if let Err(e) = copied {
-            let _ = conn.execute_batch("ROLLBACK;");
-            let _ = conn.execute_batch("DETACH DATABASE correlation;");
-            return Err(e);
-        }
-        conn.execute_batch("DETACH DATABASE correlation;")?;
-    }
+/// a follower from a queue (`correlation.rs` says why). They are dropped from the
+/// store with the queue created, in the store's transaction; the index file is made
+/// at open, new, and rebuilt from the objects (the correlation backfill), as that of
+/// a store copied without it is.
+fn migrate_from_10(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(&format!(
         "BEGIN IMMEDIATE;
          DROP TABLE IF EXISTS main.obs_links;
@@ -542,48 +521,23 @@ fn migrate_from_10(conn: &Connection, path: Option<&Path>) -> Result<(), StoreEr
     Ok(())
 }
 
-/// Version 11 indexes keep a value's providers as rows of their own
-/// (`obs_providers`); version 12 keeps them in the value's row (`correlation.rs`
-/// says why). The index file is converted in its own transaction (a crash leaves it
-/// converted or not, and the step runs again on the next open, converting only an
-/// index that still has the table), then the store says version 12. A store without
-/// an index file gets a new one at open, as at every open.
+/// Version 11 indexes number values in arrival order and keep a value's providers as
+/// rows of their own; version 12 keys values by a hash of their text and keeps their
+/// providers in their row (`correlation.rs` says why). Every row of the index
+/// changes, so the index file is removed (with the queue, which it would apply
+/// again) and made at open, new, and rebuilt from the objects (the correlation
+/// backfill). A crash before the version is written removes it again, which is
+/// harmless: nothing reads it before the rebuild.
 fn migrate_from_11(conn: &Connection, path: Option<&Path>) -> Result<(), StoreError> {
-    if let Some(path) = path.filter(|p| correlation::path_of(p).exists()) {
-        correlation::attach(conn, path)?;
-        let converted = convert_provider_rows(conn);
-        if converted.is_err() {
-            let _ = conn.execute_batch("ROLLBACK;");
-        }
-        let detached = conn.execute_batch("DETACH DATABASE correlation;");
-        converted?;
-        detached?;
-    }
-    conn.execute_batch("PRAGMA user_version = 12;")?;
-    Ok(())
-}
-
-/// [`migrate_from_11`]'s conversion of the attached index, if it has the old table.
-fn convert_provider_rows(conn: &Connection) -> Result<(), StoreError> {
-    let old: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM correlation.sqlite_master
-                        WHERE type = 'table' AND name = 'obs_providers')",
-        [],
-        |r| r.get(0),
-    )?;
-    if !old {
-        return Ok(());
+    if let Some(path) = path {
+        correlation::remove(path)?;
     }
     conn.execute_batch(
-        "BEGIN;
-         ALTER TABLE correlation.obs_values ADD COLUMN provider_set BLOB NOT NULL DEFAULT x'';
-         CREATE TABLE IF NOT EXISTS correlation.providers (
-             pid  INTEGER PRIMARY KEY,
-             name TEXT    NOT NULL UNIQUE
-         );",
+        "BEGIN IMMEDIATE;
+         DELETE FROM correlation_queue;
+         PRAGMA user_version = 12;
+         COMMIT;",
     )?;
-    correlation::migrate_provider_sets(conn, "correlation.obs_providers")?;
-    conn.execute_batch("DROP TABLE correlation.obs_providers; COMMIT;")?;
     Ok(())
 }
 

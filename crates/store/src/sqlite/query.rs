@@ -428,15 +428,17 @@ pub(super) const SHARED_VALUES_PAGE: &str = "SELECT vid, kind, value, providers 
      WHERE providers > 1 AND providers >= ?1 AND (providers, vid) > (?2, ?3)
      ORDER BY providers, vid LIMIT ?4";
 
-/// The interned values equal to `value` (of any kind).
+/// The interned values equal to `value` (of any kind), by kind.
 pub(super) fn values_named(conn: &Connection, value: &str) -> Result<Vec<ValueRow>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT vid, kind, value, providers FROM obs_values WHERE kind IN
-         ('ip','cidr','domain','url','file-hash','email') AND value = ?1 ORDER BY kind",
-    )?;
-    let rows = stmt.query_map(params![value], value_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let mut found = Vec::new();
+    for kind in VALUE_KINDS {
+        found.extend(super::correlation::find_value(conn, kind, value)?);
+    }
+    Ok(found)
 }
+
+/// The kinds of interned values, in their text order.
+const VALUE_KINDS: [&str; 6] = ["cidr", "domain", "email", "file-hash", "ip", "url"];
 
 fn value_row(r: &Row<'_>) -> rusqlite::Result<ValueRow> {
     Ok(ValueRow {

@@ -2,13 +2,13 @@
 //! the values it interned or found (their `vid`), each value's set of providers, and
 //! the providers' numbers.
 //!
-//! Why: applying a queued row looked every stated value up in the index (a search of
-//! the `(kind, value)` index by text, then the row), and every (value, provider) pair
-//! up in a table of pairs, even when the same values had been looked up a moment
-//! before. Measured on the observable-heavy corpus of `scripts/bench-hub-trends`
-//! (BENCHMARKS.md, "Correlation and trends"), those lookups were a third of the
-//! follower's work. Values repeat (a C2 address is reported again and again), so the
-//! follower keeps what it read and wrote.
+//! Why: applying a queued row looks every stated value up in the index, and reads its
+//! provider set before adding to it, even when the same values were looked up a moment
+//! before. Values repeat (a C2 address is reported again and again, a TAXII sync brings
+//! the same values page after page), so the follower keeps what it read and wrote. (In
+//! schema 11 these lookups, by text and by (value, provider) pair, were a third of the
+//! follower's work on the observable-heavy corpus of `scripts/bench-hub-trends`,
+//! BENCHMARKS.md, "Correlation and trends".)
 //!
 //! Why it stays true: only followers write the index, each under the index file's write
 //! lock, and each commit moves the index's mark (`correlation_meta.applied`). This

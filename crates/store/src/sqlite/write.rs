@@ -806,7 +806,7 @@ const TREND_INCREMENT: &str =
      DO UPDATE SET count = count + excluded.count";
 
 /// The meta row of a backfill of trends and correlation (schema 10).
-const ANALYTICS_BACKFILL: &str = "analytics_backfill";
+pub(super) const ANALYTICS_BACKFILL: &str = "analytics_backfill";
 /// The meta row of a rebuild of the correlation index alone (its file was lost).
 pub(super) const CORRELATION_BACKFILL: &str = "correlation_backfill";
 
