@@ -552,6 +552,33 @@ fn rebuild_correlation(store: &SqliteStore) {
     assert_eq!(store.analytics_backfill().unwrap(), None);
 }
 
+/// Two handles on one store (as two processes: each its own follower, each applying
+/// every queued row in order): a follower whose memory of the index is older than the
+/// index (the other applied rows since) reads the index again, and counts each
+/// provider once.
+#[test]
+fn two_followers_on_one_index_count_each_provider_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("accord.sqlite");
+    let a = SqliteStore::open(&path).unwrap();
+    let b = SqliteStore::open(&path).unwrap();
+    let ip = "203.0.113.50";
+    ingest(&a, TELCO, &[indicator_on(1, 1, Tlp::Green, ip)]);
+    assert_eq!(correlation_of(&a, ip), (1, 1));
+    // b's follower applies the bank's row; a's remembers the telco alone.
+    ingest(&b, BANK, &[indicator_on(2, 1, Tlp::Green, ip)]);
+    assert_eq!(correlation_of(&b, ip), (2, 2));
+    ingest(&a, ISP, &[indicator_on(3, 1, Tlp::Green, ip)]);
+    assert_eq!(correlation_of(&a, ip), (3, 3));
+    // And back: b's memory is older than the index too.
+    ingest(&b, BANK, &[indicator_on(4, 2, Tlp::Green, ip)]);
+    assert_eq!(correlation_of(&b, ip), (3, 4));
+    drop(a);
+    drop(b);
+    let again = SqliteStore::open(&path).unwrap();
+    assert_eq!(correlation_of(&again, ip), (3, 4));
+}
+
 /// A correlation index that lost its last commit (a crash before it reached the disk;
 /// here, its rows deleted and its mark reset while the queue still holds the row, as
 /// the queue does until the store's next insert): the next open applies the queue

@@ -520,7 +520,8 @@ impl<'t> Index<'t> {
             // statement that cannot abort needs no statement journal, which SQLite
             // otherwise writes, a whole page per new value, to a temporary file.
             intern: tx.prepare_cached(
-                "INSERT OR IGNORE INTO obs_values (vid, kind, value) VALUES (?1, ?2, ?3)",
+                "INSERT OR IGNORE INTO obs_values (vid, kind, value, providers, provider_set)
+                 VALUES (?1, ?2, ?3, 1, ?4)",
             )?,
             providers_of: tx
                 .prepare_cached("SELECT provider_set FROM obs_values WHERE vid = ?1")?,
@@ -536,18 +537,26 @@ impl<'t> Index<'t> {
         })
     }
 
-    /// The `vid` of a value, interned if new. A value found is remembered with its
-    /// providers (read from the same row).
+    /// The `vid` of a value stated by the provider numbered `stated_by`, interned if new.
     #[cfg(test)]
-    fn vid(&mut self, kind: &str, value: &str) -> Result<i64, StoreError> {
+    fn vid(&mut self, kind: &str, value: &str, stated_by: Pid) -> Result<i64, StoreError> {
         match self.memory.vid(kind, value) {
             Some(vid) => Ok(vid),
-            None => self.resolve(value_key(kind, value), kind, value),
+            None => self.resolve(value_key(kind, value), kind, value, stated_by),
         }
     }
 
-    /// The `vid` of a value the memory does not hold, whose key is `key`.
-    fn resolve(&mut self, key: i64, kind: &str, value: &str) -> Result<i64, StoreError> {
+    /// The `vid` of a value the memory does not hold, whose key is `key`, stated by the
+    /// provider numbered `stated_by`. A value found is remembered with its providers
+    /// (read from the same row); a new one is interned with its provider (its row
+    /// written once, not again to add it).
+    fn resolve(
+        &mut self,
+        key: i64,
+        kind: &str,
+        value: &str,
+        stated_by: Pid,
+    ) -> Result<i64, StoreError> {
         let find = &mut self.find;
         let mut providers = ProviderSet::default();
         let found = probe_from(key, kind, value, &mut |vid| {
@@ -565,7 +574,9 @@ impl<'t> Index<'t> {
         let vid = match found {
             Ok(vid) => vid,
             Err(free) => {
-                self.intern.execute(params![free, kind, value])?;
+                providers.insert(stated_by);
+                self.intern
+                    .execute(params![free, kind, value, providers.to_blob()])?;
                 free
             }
         };
@@ -690,7 +701,7 @@ impl<'a> Batch<'a> {
             .collect();
         unknown.sort_unstable();
         for (key, at) in unknown {
-            vids[at] = Some(index.resolve(key, values[at][0].0, values[at][0].1)?);
+            vids[at] = Some(index.resolve(key, values[at][0].0, values[at][0].1, pid)?);
         }
         for (same, vid) in values.iter().zip(vids) {
             let Some(vid) = vid else { continue };
@@ -1133,7 +1144,10 @@ mod tests {
         for _ in 0..2 {
             let mut memory = ValueMemory::default();
             let mut index = Index::prepare(&conn, &mut memory).unwrap();
-            assert_eq!(index.vid("ip", "192.0.2.1").unwrap(), key.wrapping_add(1));
+            assert_eq!(
+                index.vid("ip", "192.0.2.1", 1).unwrap(),
+                key.wrapping_add(1)
+            );
         }
         let found = |kind: &str, value: &str| {
             find_value(&conn, kind, value)
