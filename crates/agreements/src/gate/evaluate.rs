@@ -158,8 +158,20 @@ impl<'v, 'g> Ctx<'v, 'g> {
         if self.collection.as_deref() == collection {
             return self.evaluate_here(facts, provider, collection, date_added, depth);
         }
-        let outer = std::mem::replace(&mut self.collection, collection.map(str::to_owned));
-        let result = self.evaluate_here(facts, provider, collection, date_added, depth);
+        self.resolving_from(collection.map(str::to_owned), |ctx| {
+            ctx.evaluate_here(facts, provider, collection, date_added, depth)
+        })
+    }
+
+    /// Runs `f` with references resolving from `collection` (where the object being
+    /// decided was found), then from where they resolved before.
+    fn resolving_from<T>(
+        &mut self,
+        collection: Option<String>,
+        f: impl FnOnce(&mut Self) -> T,
+    ) -> T {
+        let outer = std::mem::replace(&mut self.collection, collection);
+        let result = f(self);
         self.collection = outer;
         result
     }
@@ -730,9 +742,9 @@ impl<'v, 'g> Ctx<'v, 'g> {
             return Ok(RefOutcome::Withheld(WithholdReason::CustomerAddressDropped));
         }
         // Its references resolve from where it was found, as when it was evaluated.
-        let outer = std::mem::replace(&mut self.collection, target.collection.clone());
-        let edits = self.derived_edits(a, &target, depth);
-        self.collection = outer;
+        let edits = self.resolving_from(target.collection.clone(), |ctx| {
+            ctx.derived_edits(a, &target, depth)
+        });
         let Edits {
             rewrites,
             removals,

@@ -54,7 +54,7 @@ pub(super) const SCHEMA_NAME: &str = "correlation";
 /// providers: about one chance in 300,000 for a store of 10,000,000 ids).
 ///
 /// A value's `vid` is its [`value_key`] (or, when another value holds that key, the
-/// first free one after it: [`find_value`]), so that finding a value is a search of
+/// first free one after it: [`probe`]), so that finding a value is a search of
 /// the table by integer rather than of an index of texts.
 ///
 /// Schema 12: `vid`s are value keys (schema 11 numbered values in arrival order and
@@ -117,22 +117,14 @@ pub(super) fn value_key(kind: &str, value: &str) -> i64 {
     i64::from_le_bytes(first)
 }
 
-/// Where a value is, probing from its key: `Ok(vid)` where it is, `Err(vid)` the free
-/// `vid` it would take. `row_at` reads (kind, value) at a `vid`, `None` when free.
-pub(super) fn probe(
-    kind: &str,
-    value: &str,
-    mut row_at: impl FnMut(i64) -> Result<Option<bool>, StoreError>,
-) -> Result<Result<i64, i64>, StoreError> {
-    probe_from(value_key(kind, value), kind, value, &mut row_at)
-}
-
-/// [`probe`] from the value's key, `key`, already computed.
-fn probe_from(
+/// Where a value is, probing from its key (`key`, its [`value_key`]): `Ok(vid)` where
+/// it is, `Err(vid)` the free `vid` it would take. `row_at` says whether the row at a
+/// `vid` is this value, `None` when that `vid` is free.
+fn probe(
     key: i64,
     kind: &str,
     value: &str,
-    row_at: &mut impl FnMut(i64) -> Result<Option<bool>, StoreError>,
+    mut row_at: impl FnMut(i64) -> Result<Option<bool>, StoreError>,
 ) -> Result<Result<i64, i64>, StoreError> {
     let mut vid = key;
     for _ in 0..MAX_PROBES {
@@ -158,7 +150,7 @@ pub(super) fn find_value(
         "SELECT kind = ?2 AND value = ?3, providers FROM obs_values WHERE vid = ?1",
     )?;
     let mut providers = 0;
-    let found = probe(kind, value, |vid| {
+    let found = probe(value_key(kind, value), kind, value, |vid| {
         let row: Option<(bool, i64)> = at
             .query_row(params![vid, kind, value], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
@@ -559,7 +551,7 @@ impl<'t> Index<'t> {
     ) -> Result<i64, StoreError> {
         let find = &mut self.find;
         let mut providers = ProviderSet::default();
-        let found = probe_from(key, kind, value, &mut |vid| {
+        let found = probe(key, kind, value, |vid| {
             let mut rows = find.query(params![vid, kind, value])?;
             let Some(row) = rows.next()? else {
                 return Ok(None);
@@ -1170,7 +1162,7 @@ mod tests {
     #[test]
     fn an_endless_run_of_taken_vids_is_refused() {
         let mut probes = 0;
-        let outcome = probe("ip", "192.0.2.1", |_| {
+        let outcome = probe(value_key("ip", "192.0.2.1"), "ip", "192.0.2.1", |_| {
             probes += 1;
             Ok(Some(false))
         });
