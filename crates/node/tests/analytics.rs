@@ -818,6 +818,120 @@ fn a_sighting_counts_its_provider_whichever_arrives_first() {
     }
 }
 
+/// A later version of indicator `n` (created on March 1st, modified on the 20th),
+/// stating `ip`.
+fn revised_indicator(n: u32, ip: &str) -> String {
+    format!(
+        r#"{{"type":"indicator","spec_version":"2.1","id":"indicator--{}","created":"2026-03-01T10:00:00.000Z","modified":"2026-03-20T10:00:00.000Z","pattern":"[ipv4-addr:value = '{ip}']","pattern_type":"stix","valid_from":"2026-03-01T00:00:00Z","object_marking_refs":["{}"]}}"#,
+        uuid(n),
+        Tlp::Green.marking_id()
+    )
+}
+
+/// The first version of an id is applied without looking for its sightings unless
+/// the index recorded the id as sighted before it was stated: that record outlives the
+/// process that made it (here, a handle closed and a new one, whose follower starts
+/// from an empty memory).
+#[test]
+fn a_sighting_before_its_target_counts_in_a_later_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("accord.sqlite");
+    let ip = "198.51.100.21";
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        ingest(&store, BANK, &[sighting_of(22, 21, 4, Tlp::Green)]);
+        // Another id, stated first: its first version is not looked up.
+        ingest(
+            &store,
+            ISP,
+            &[indicator_on(23, 1, Tlp::Green, "198.51.100.23")],
+        );
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    ingest(&store, TELCO, &[indicator_on(21, 1, Tlp::Green, ip)]);
+    assert_eq!(correlation_of(&store, ip), (2, 1));
+    // A second sighting, by another provider, now finds the value from its side.
+    ingest(&store, ISP, &[sighting_of(24, 21, 1, Tlp::Green)]);
+    assert_eq!(correlation_of(&store, ip), (3, 1));
+    assert_eq!(correlation_of(&store, "198.51.100.23"), (1, 1));
+}
+
+/// A later version of a sighted indicator states another value: the sighting's
+/// provider sights it too (the sighting names the id, not a version), whether the
+/// follower remembers the id (same handle) or reads the index (a new one).
+#[test]
+fn a_new_version_of_a_sighted_indicator_counts_its_sighters() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("accord.sqlite");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        ingest(
+            &store,
+            TELCO,
+            &[indicator_on(31, 1, Tlp::Green, "198.51.100.31")],
+        );
+        ingest(&store, BANK, &[sighting_of(32, 31, 2, Tlp::Green)]);
+        ingest(&store, TELCO, &[revised_indicator(31, "198.51.100.32")]);
+        assert_eq!(correlation_of(&store, "198.51.100.32"), (2, 1));
+        // And a sighting after both versions reaches both values.
+        ingest(&store, ISP, &[sighting_of(33, 31, 1, Tlp::Green)]);
+        assert_eq!(correlation_of(&store, "198.51.100.31"), (3, 1));
+        assert_eq!(correlation_of(&store, "198.51.100.32"), (3, 1));
+    }
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        ingest(
+            &store,
+            TELCO,
+            &[indicator_on(34, 1, Tlp::Green, "198.51.100.34")],
+        );
+        ingest(&store, BANK, &[sighting_of(35, 34, 2, Tlp::Green)]);
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    ingest(&store, TELCO, &[revised_indicator(34, "198.51.100.35")]);
+    assert_eq!(correlation_of(&store, "198.51.100.35"), (2, 1));
+}
+
+/// A schema 12 store (its index without the record of ids sighted and not stated)
+/// opened by this build: the record is made from the index's sightings, so that a
+/// sighting that came before its target still counts when the target arrives.
+#[test]
+fn a_version_12_index_gets_its_record_of_unstated_sightings() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("accord.sqlite");
+    let ip = "198.51.100.41";
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        ingest(&store, BANK, &[sighting_of(42, 41, 4, Tlp::Green)]);
+        ingest(
+            &store,
+            ISP,
+            &[indicator_on(43, 1, Tlp::Green, "198.51.100.43")],
+        );
+        ingest(&store, ISP, &[sighting_of(44, 43, 1, Tlp::Green)]);
+    }
+    {
+        let mut index = path.as_os_str().to_owned();
+        index.push("-correlation");
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute(
+            "ATTACH DATABASE ?1 AS c",
+            [index.to_string_lossy().into_owned()],
+        )
+        .unwrap();
+        conn.execute_batch(
+            "DROP TABLE c.sighted_unstated;
+             DELETE FROM c.correlation_meta WHERE name = 'unstated';
+             PRAGMA main.user_version = 12;",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    ingest(&store, TELCO, &[indicator_on(41, 1, Tlp::Green, ip)]);
+    assert_eq!(correlation_of(&store, ip), (2, 1));
+    assert_eq!(correlation_of(&store, "198.51.100.43"), (1, 1));
+}
+
 /// Two writers of one store file (a server and a CLI ingest beside it), each with its
 /// own follower, inserting at the same time: every value ends with the providers that
 /// stated or sighted it, once each, whichever follower applied which row.

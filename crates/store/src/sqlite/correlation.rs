@@ -35,6 +35,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{params, CachedStatement, Connection, OpenFlags, OptionalExtension};
 
+use super::value_memory::{IdValues, Unstated, MEMORY_UNSTATED};
 use super::value_memory::{Pid, ProviderSet, ValueMemory};
 use super::write::Queued;
 use crate::error::StoreError;
@@ -63,6 +64,14 @@ pub(super) const SCHEMA_NAME: &str = "correlation";
 /// (schema 11 kept one row per (value, provider) in a table of its own,
 /// `obs_providers`: an insert, or a search that found the pair, per pair and batch).
 /// An index of schema 11 is rebuilt from the objects (`migrate_from_11`).
+///
+/// `sighted_unstated` (schema 13): the keys of ids sighted while no version stating
+/// values had been applied (a sighting that arrived before what it sights, or of an
+/// object that states none). Applying the first version of an id, the follower looks
+/// for sightings of it only if its key is there ([`Pending::first_of_id`]): most ids
+/// are new and never sighted beforehand, and this look-up was one B-tree search per
+/// stated object. Made from the other tables when an index of schema 12 is first
+/// opened ([`create`]).
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS correlation.obs_values (
     vid          INTEGER PRIMARY KEY,
@@ -92,6 +101,9 @@ CREATE TABLE IF NOT EXISTS correlation.sighting_links (
     provider     TEXT    NOT NULL,
     PRIMARY KEY (target_key, object_added)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS correlation.sighted_unstated (
+    target_key INTEGER PRIMARY KEY
+);
 CREATE TABLE IF NOT EXISTS correlation.correlation_meta (
     name  TEXT PRIMARY KEY,
     value INTEGER NOT NULL
@@ -199,9 +211,13 @@ const GATHER_FOR: Duration = Duration::from_millis(1_000);
 /// full disk): the rows stay queued, nothing is lost.
 const RETRY_AFTER: Duration = Duration::from_millis(500);
 
-/// The follower's page cache for each of its two files, in KiB (as the store's
-/// writer's, `WRITER_CACHE_KIB`).
+/// The follower's page cache for the index file, in KiB (as the store's writer's,
+/// `WRITER_CACHE_KIB`).
 const CACHE_KIB: i64 = 65_536;
+
+/// The follower's page cache for the store file, in KiB: it reads only the queue,
+/// each row once (a cache as large as the index's would fill with pages read once).
+const QUEUE_CACHE_KIB: i64 = 2_048;
 
 /// Prepared statements the follower's connection keeps.
 const STATEMENTS: usize = 32;
@@ -267,6 +283,17 @@ pub(super) fn create(store: &Path) -> Result<bool, StoreError> {
     }
     conn.pragma_update(Some(SCHEMA_NAME), "journal_mode", "WAL")?;
     conn.execute_batch(SCHEMA)?;
+    // An index of schema 12 has no record of the ids sighted and not stated: made
+    // once, from the sightings and the ids stating values (O(sightings)).
+    conn.execute_batch(
+        "BEGIN IMMEDIATE;
+         INSERT OR IGNORE INTO sighted_unstated
+           SELECT DISTINCT target_key FROM sighting_links s
+           WHERE NOT EXISTS (SELECT 1 FROM correlation_meta WHERE name = 'unstated')
+             AND NOT EXISTS (SELECT 1 FROM id_values v WHERE v.id_key = s.target_key);
+         INSERT OR IGNORE INTO correlation_meta (name, value) VALUES ('unstated', 1);
+         COMMIT;",
+    )?;
     Ok(!existed)
 }
 
@@ -290,19 +317,31 @@ pub(super) struct Pending<'a> {
     pub values: Vec<(&'a str, &'a str)>,
     /// The key of the id it sights (a sighting).
     pub sighting_of: Option<i64>,
+    /// Whether it is the first version of its id the store held (no version of the id
+    /// was queued before it): then only sightings the index has recorded as of an id
+    /// not yet stated can sight it (`sighted_unstated`).
+    pub first_of_id: bool,
 }
 
+/// The last byte of an object's facts in a queue body: a sighted id's key follows.
+const SIGHTS: u8 = 1;
+/// The last byte of an object's facts in a queue body: the first version of its id.
+/// (Rows queued before schema 13 never say so: they are applied as later versions,
+/// which is always right, only slower.)
+const FIRST_OF_ID: u8 = 2;
+
 /// Appends one object's [`Pending`] facts to a queue body: its stamp and key, the
-/// count of values, each value's kind and text, then the sighted id's key or nothing.
-/// Integers are little-endian, each text a `u32` length and its bytes. Written by the
-/// insert (the critical path: no allocation beyond the body's growth), read by
-/// [`decode`].
+/// count of values, each value's kind and text, then a byte of flags ([`SIGHTS`],
+/// [`FIRST_OF_ID`]) and the sighted id's key if it sights one. Integers are
+/// little-endian, each text a `u32` length and its bytes. Written by the insert (the
+/// critical path: no allocation beyond the body's growth), read by [`decode`].
 pub(super) fn encode(
     body: &mut Vec<u8>,
     object_added: i64,
     key: i64,
     values: &[(String, String)],
     sighting_of: Option<i64>,
+    first_of_id: bool,
 ) {
     body.extend_from_slice(&object_added.to_le_bytes());
     body.extend_from_slice(&key.to_le_bytes());
@@ -311,12 +350,13 @@ pub(super) fn encode(
         push_text(body, kind);
         push_text(body, value);
     }
+    let first = if first_of_id { FIRST_OF_ID } else { 0 };
     match sighting_of {
         Some(target) => {
-            body.push(1);
+            body.push(SIGHTS | first);
             body.extend_from_slice(&target.to_le_bytes());
         }
-        None => body.push(0),
+        None => body.push(first),
     }
 }
 
@@ -347,7 +387,11 @@ pub(super) fn decode(body: &[u8]) -> Result<Vec<Pending<'_>>, StoreError> {
         for _ in 0..count {
             values.push((reader.text()?, reader.text()?));
         }
-        let sighting_of = match reader.byte()? {
+        let flags = reader.byte()?;
+        if flags & !(SIGHTS | FIRST_OF_ID) != 0 {
+            return Err(corrupt(format!("unknown flags {flags:#04x}")));
+        }
+        let sighting_of = match flags & SIGHTS {
             0 => None,
             _ => Some(reader.i64()?),
         };
@@ -356,6 +400,7 @@ pub(super) fn decode(body: &[u8]) -> Result<Vec<Pending<'_>>, StoreError> {
             key,
             values,
             sighting_of,
+            first_of_id: flags & FIRST_OF_ID != 0,
         });
     }
     Ok(out)
@@ -438,13 +483,13 @@ fn apply_some(conn: &mut Connection, memory: &mut ValueMemory) -> Result<(i64, u
     )?;
     let mark = applied_mark(&tx)?;
     memory.begin(mark);
-    let rows: Vec<(i64, String, Vec<u8>)> = {
+    let rows: Vec<(i64, String)> = {
         let mut stmt = tx.prepare_cached(
-            "SELECT seq, provider, body FROM main.correlation_queue
+            "SELECT seq, provider FROM main.correlation_queue
              WHERE seq > ?1 ORDER BY seq LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![mark, ROWS_PER_APPLY], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            Ok((r.get(0)?, r.get(1)?))
         })?;
         rows.collect::<Result<_, _>>()?
     };
@@ -455,9 +500,11 @@ fn apply_some(conn: &mut Connection, memory: &mut ValueMemory) -> Result<(i64, u
     };
     {
         let mut index = Index::prepare(&tx, memory)?;
-        for (_, provider, body) in &rows {
+        let mut body = Vec::new();
+        for (seq, provider) in &rows {
+            read_body(&tx, *seq, &mut body)?;
             let mut batch = Batch::default();
-            for pending in decode(body)? {
+            for pending in decode(&body)? {
                 batch.record(pending);
             }
             batch.flush(&mut index, provider)?;
@@ -470,6 +517,19 @@ fn apply_some(conn: &mut Connection, memory: &mut ValueMemory) -> Result<(i64, u
     tx.commit()?;
     memory.committed(last);
     Ok((last, rows.len()))
+}
+
+/// Reads the body of queue row `seq` into `body`, through SQLite's incremental blob
+/// I/O: a body is megabytes, and read as a column it was copied twice (into a buffer
+/// SQLite allocated, then into ours), each copy into fresh pages.
+fn read_body(conn: &Connection, seq: i64, body: &mut Vec<u8>) -> Result<(), StoreError> {
+    use std::io::Read;
+    let mut blob = conn.blob_open(rusqlite::MAIN_DB, c"correlation_queue", c"body", seq, true)?;
+    body.clear();
+    body.reserve(blob.len());
+    blob.read_to_end(body)
+        .map_err(|e| corrupt(format!("queue row {seq} cannot be read: {e}")))?;
+    Ok(())
 }
 
 /// The index's mark (the last queue `seq` applied), read through `conn` with the
@@ -498,6 +558,7 @@ struct Index<'t> {
     add_pid: CachedStatement<'t>,
     values_of: CachedStatement<'t>,
     sighters_of: CachedStatement<'t>,
+    add_unstated: CachedStatement<'t>,
 }
 
 impl<'t> Index<'t> {
@@ -526,7 +587,56 @@ impl<'t> Index<'t> {
             )?,
             values_of: tx.prepare_cached(VALUES_OF_SIGHTED)?,
             sighters_of: tx.prepare_cached(SIGHTERS_OF)?,
+            add_unstated: tx.prepare_cached(
+                "INSERT OR IGNORE INTO sighted_unstated (target_key) VALUES (?1)",
+            )?,
         })
+    }
+
+    /// Whether the id of key `key` may have been sighted before any version of it
+    /// stating values was applied (when the memory cannot tell, it may).
+    fn maybe_unstated(&mut self, key: i64) -> Result<bool, StoreError> {
+        if matches!(self.memory.unstated, Unstated::Unread) {
+            let mut read = self
+                .tx
+                .prepare_cached("SELECT target_key FROM sighted_unstated LIMIT ?1")?;
+            let bound = i64::try_from(MEMORY_UNSTATED).unwrap_or(i64::MAX);
+            let keys = read
+                .query_map(params![bound + 1], |r| r.get::<_, i64>(0))?
+                .collect::<Result<foldhash::HashSet<i64>, _>>()?;
+            self.memory.unstated = if keys.len() > MEMORY_UNSTATED {
+                Unstated::TooMany
+            } else {
+                Unstated::Known(keys)
+            };
+        }
+        Ok(match &self.memory.unstated {
+            Unstated::Known(keys) => keys.contains(&key),
+            Unstated::Unread | Unstated::TooMany => true,
+        })
+    }
+
+    /// Records ids sighted while none of their versions stating values is applied.
+    fn note_unstated(&mut self, keys: &[i64]) -> Result<(), StoreError> {
+        for &key in keys {
+            self.add_unstated.execute(params![key])?;
+            if let Unstated::Known(known) = &mut self.memory.unstated {
+                known.insert(key);
+            }
+        }
+        Ok(())
+    }
+
+    /// The id of key `key` now has a version stating values applied: a later sighting
+    /// finds its values (its record as sighted and not stated is no longer needed).
+    fn now_stated(&mut self, key: i64) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("DELETE FROM sighted_unstated WHERE target_key = ?1")?
+            .execute(params![key])?;
+        if let Unstated::Known(known) = &mut self.memory.unstated {
+            known.remove(&key);
+        }
+        Ok(())
     }
 
     /// The `vid` of a value stated by the provider numbered `stated_by`, interned if new.
@@ -637,7 +747,7 @@ fn corrupt_index(detail: String) -> StoreError {
 /// What one queued row adds to the index, gathered before it is written: each value
 /// looked up once (in the follower's memory first), and every lookup, insert and probe
 /// made in key order, so that consecutive ones go through the same B-tree pages
-/// instead of one random page each (values by text, ids by hash); each value's
+/// instead of one random page each (values, ids and sighted ids by hash); each value's
 /// providers rewritten once. Measured (BENCHMARKS.md, "Correlation and trends"):
 /// per-object upserts and statements made ingest several times slower. The providers
 /// of a value are a set (stating objects' providers, and those sighting any version of
@@ -648,6 +758,8 @@ struct Batch<'a> {
     stated: Vec<(&'a str, &'a str, i64, i64)>,
     /// (target_key, object_added) rows of `sighting_links`.
     sighting_links: Vec<(i64, i64)>,
+    /// The keys of the ids whose first version is in the batch and states values.
+    first_ids: Vec<i64>,
 }
 
 impl<'a> Batch<'a> {
@@ -659,7 +771,11 @@ impl<'a> Batch<'a> {
             key,
             values,
             sighting_of,
+            first_of_id,
         } = pending;
+        if first_of_id && !values.is_empty() {
+            self.first_ids.push(key);
+        }
         for (kind, value) in values {
             self.stated.push((kind, value, key, object_added));
         }
@@ -671,33 +787,43 @@ impl<'a> Batch<'a> {
     /// Writes what the batch gathered (all its objects by `provider`).
     fn flush(self, index: &mut Index<'_>, provider: &str) -> Result<(), StoreError> {
         let Batch {
-            mut stated,
+            stated,
             mut sighting_links,
+            mut first_ids,
         } = self;
         let pid = index.pid(provider)?;
-        // Values in text order: the lookups walk the value index once.
-        stated.sort_unstable();
-        let mut links: Vec<(i64, i64)> = Vec::with_capacity(stated.len());
-        // (id key, vid): rows of `id_values`, and the stating objects' values.
-        let mut stating: Vec<(i64, i64)> = Vec::with_capacity(stated.len());
-        let values: Vec<&[(&str, &str, i64, i64)]> =
-            stated.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)).collect();
+        // Each value once, grouped by hashing (a sort of the batch by text cost more
+        // than the memory's look-ups it ordered).
+        let mut distinct: foldhash::HashMap<(&str, &str), usize> =
+            foldhash::HashMap::with_capacity_and_hasher(stated.len(), Default::default());
+        let mut values: Vec<(&str, &str)> = Vec::new();
+        let mut members: Vec<usize> = Vec::with_capacity(stated.len());
+        for &(kind, value, _, _) in &stated {
+            let at = *distinct.entry((kind, value)).or_insert_with(|| {
+                values.push((kind, value));
+                values.len() - 1
+            });
+            members.push(at);
+        }
         let mut vids: Vec<Option<i64>> = values
             .iter()
-            .map(|same| index.memory.vid(same[0].0, same[0].1))
+            .map(|&(kind, value)| index.memory.vid(kind, value))
             .collect();
         // The values the memory lacks, found in key order: their rows are keyed by it.
         let mut unknown: Vec<(i64, usize)> = (0..values.len())
             .filter(|&at| vids[at].is_none())
-            .map(|at| (value_key(values[at][0].0, values[at][0].1), at))
+            .map(|at| (value_key(values[at].0, values[at].1), at))
             .collect();
         unknown.sort_unstable();
         for (key, at) in unknown {
-            vids[at] = Some(index.resolve(key, values[at][0].0, values[at][0].1, pid)?);
+            vids[at] = Some(index.resolve(key, values[at].0, values[at].1, pid)?);
         }
-        for (same, vid) in values.iter().zip(vids) {
-            let Some(vid) = vid else { continue };
-            for &(_, _, key, object_added) in *same {
+        // (vid, object_added): rows of `obs_links`.
+        let mut links: Vec<(i64, i64)> = Vec::with_capacity(stated.len());
+        // (id key, vid): rows of `id_values`, and the stating objects' values.
+        let mut stating: Vec<(i64, i64)> = Vec::with_capacity(stated.len());
+        for (&(_, _, key, object_added), &at) in stated.iter().zip(&members) {
+            if let Some(vid) = vids[at] {
                 links.push((vid, object_added));
                 stating.push((key, vid));
             }
@@ -720,25 +846,49 @@ impl<'a> Batch<'a> {
             sorted(&mut sighting_links),
             Some(provider),
         )?;
+        first_ids.sort_unstable();
+        let is_first = |key: i64| first_ids.binary_search(&key).is_ok();
+        for same_id in stating.chunk_by(|a, b| a.0 == b.0) {
+            let key = same_id[0].0;
+            let vids = same_id.iter().map(|&(_, vid)| vid);
+            index.memory.stated(key, vids, is_first(key));
+        }
         // What the batch's own provider states, and sights: the values of every
         // version of what its sightings sight (stored before, or in this batch: its
-        // rows are written).
+        // rows are written). An id sighted with none is recorded as such.
         let mut additions: Vec<(i64, Pid)> = stating.iter().map(|&(_, vid)| (vid, pid)).collect();
         let mut sighted: Vec<i64> = sighting_links.iter().map(|&(key, _)| key).collect();
         sighted.dedup();
+        let mut unstated: Vec<i64> = Vec::new();
         for key in sighted {
+            if let Some(known) = index.memory.id_values(key).map(IdValues::as_slice) {
+                additions.extend(known.iter().map(|&vid| (vid, pid)));
+                continue;
+            }
+            let before = additions.len();
             let mut rows = index.values_of.query(params![key])?;
             while let Some(row) = rows.next()? {
                 additions.push((row.get(0)?, pid));
             }
+            if additions.len() == before {
+                unstated.push(key);
+            }
         }
+        index.note_unstated(&unstated)?;
         // Sightings of the batch's stating objects (stored before, or in this batch):
-        // their providers sight those values.
+        // their providers sight those values. Not looked for when the batch holds the
+        // id's first version and no sighting of it came before (those of this batch
+        // were counted above, from the sighting's side).
         let mut sighters: Vec<String> = Vec::new();
         for same_id in stating.chunk_by(|a, b| a.0 == b.0) {
+            let key = same_id[0].0;
+            let first = is_first(key);
+            if first && !index.maybe_unstated(key)? {
+                continue;
+            }
             sighters.clear();
             {
-                let mut rows = index.sighters_of.query(params![same_id[0].0])?;
+                let mut rows = index.sighters_of.query(params![key])?;
                 while let Some(row) = rows.next()? {
                     let sighter = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
                     if !sighters.iter().any(|s| s == sighter) {
@@ -749,6 +899,10 @@ impl<'a> Batch<'a> {
             for sighter in &sighters {
                 let sighter = index.pid(sighter)?;
                 additions.extend(same_id.iter().map(|&(_, vid)| (vid, sighter)));
+            }
+            // Found here, the id was recorded as sighted and not stated.
+            if first && !sighters.is_empty() {
+                index.now_stated(key)?;
             }
         }
         additions.sort_unstable();
@@ -906,10 +1060,10 @@ impl Follower {
         // The index's commits are as durable as the store's (the writer deletes queue
         // rows the index says it applied: the index must keep them).
         conn.pragma_update(Some(SCHEMA_NAME), "synchronous", "FULL")?;
-        // Values are looked up at random, and the joins with sightings read the
-        // store's id index at random: both caches as large as the writer's.
+        // Values, ids and links are looked up at random: the index's cache as large as
+        // the writer's. The store file is only read for the queue, once, in order.
         conn.pragma_update(Some(SCHEMA_NAME), "cache_size", -CACHE_KIB)?;
-        conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
+        conn.pragma_update(None, "cache_size", -QUEUE_CACHE_KIB)?;
         // The apply's statements (with the multi-row inserts') all stay prepared.
         conn.set_prepared_statement_cache_capacity(STATEMENTS);
         let mut memory = ValueMemory::default();
@@ -1178,11 +1332,11 @@ mod tests {
             ("ip".to_string(), "198.51.100.7".to_string()),
             ("domain".to_string(), "ünïcode.example".to_string()),
         ];
-        encode(&mut body, 17, -3, &values, None);
+        encode(&mut body, 17, -3, &values, None, true);
         let first = body.len();
         assert!(first <= encoded_len(&values), "the reserve covers the body");
         let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (&**k, &**v)).collect();
-        encode(&mut body, 18, 9, &[], Some(-77));
+        encode(&mut body, 18, 9, &[], Some(-77), false);
         assert_eq!(
             body.len() - first,
             encoded_len(&[]),
@@ -1196,13 +1350,15 @@ mod tests {
                     object_added: 17,
                     key: -3,
                     values,
-                    sighting_of: None
+                    sighting_of: None,
+                    first_of_id: true,
                 },
                 Pending {
                     object_added: 18,
                     key: 9,
                     values: vec![],
-                    sighting_of: Some(-77)
+                    sighting_of: Some(-77),
+                    first_of_id: false,
                 },
             ]
         );
@@ -1219,6 +1375,7 @@ mod tests {
                     proptest::num::i64::ANY,
                     proptest::collection::vec((".{0,8}", ".{0,40}"), 0..4),
                     proptest::option::of(proptest::num::i64::ANY),
+                    proptest::bool::ANY,
                 ),
                 0..6,
             ),
@@ -1226,18 +1383,19 @@ mod tests {
             flip in proptest::num::u8::ANY,
         ) {
             let mut body = Vec::new();
-            for (added, key, values, sighting) in &objects {
-                encode(&mut body, *added, *key, values, *sighting);
+            for (added, key, values, sighting, first) in &objects {
+                encode(&mut body, *added, *key, values, *sighting, *first);
             }
             let decoded = decode(&body).unwrap();
             let expected: Vec<Pending> = objects
                 .iter()
-                .map(|(object_added, key, values, sighting_of)| Pending {
+                .map(|(object_added, key, values, sighting_of, first_of_id)| Pending {
                     object_added: *object_added,
                     key: *key,
                     values: values.iter().map(|(k, v)| (&**k, &**v)).collect(),
                     sighting_of: *sighting_of,
-                    })
+                    first_of_id: *first_of_id,
+                })
                 .collect();
             proptest::prop_assert_eq!(decoded, expected);
             let _ = decode(&body[..cut.min(body.len())]);
@@ -1252,7 +1410,14 @@ mod tests {
     #[test]
     fn a_truncated_body_is_refused_not_misread() {
         let mut body = Vec::new();
-        encode(&mut body, 1, 2, &[("ip".into(), "192.0.2.1".into())], None);
+        encode(
+            &mut body,
+            1,
+            2,
+            &[("ip".into(), "192.0.2.1".into())],
+            None,
+            false,
+        );
         for cut in 1..body.len() {
             assert!(decode(&body[..cut]).is_err(), "cut at {cut}");
         }

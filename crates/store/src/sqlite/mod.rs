@@ -37,7 +37,7 @@ pub use pool::MAX_READERS;
 use write::{Correlation, Writer};
 
 /// The schema version this build writes and understands.
-const SCHEMA_VERSION: i64 = 12;
+const SCHEMA_VERSION: i64 = 13;
 
 /// Database page size of new stores, in bytes: SQLite's largest. Objects are around
 /// 1-2 KiB of JSON with their facts, and a bulk load appends them: the larger the page,
@@ -302,7 +302,8 @@ fn migrate(conn: &Connection, path: Option<&Path>) -> Result<(), StoreError> {
                     8 => migrate_from_8(conn)?,
                     9 => migrate_from_9(conn)?,
                     10 => migrate_from_10(conn)?,
-                    _ => migrate_from_11(conn, path)?,
+                    11 => migrate_from_11(conn, path)?,
+                    _ => migrate_from_12(conn)?,
                 }
             }
         }
@@ -538,6 +539,16 @@ fn migrate_from_11(conn: &Connection, path: Option<&Path>) -> Result<(), StoreEr
          PRAGMA user_version = 12;
          COMMIT;",
     )?;
+    Ok(())
+}
+
+/// Version 13's correlation index records the ids sighted and not stated, and its
+/// queue says which versions are the first of their id (`correlation.rs` says why).
+/// The record is made from the index's other tables when the index is opened
+/// (`correlation::create`); the store's version moves so that an older build, which
+/// would apply sightings without keeping the record, refuses the store.
+fn migrate_from_12(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch("PRAGMA user_version = 13;")?;
     Ok(())
 }
 

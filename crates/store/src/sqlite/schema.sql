@@ -1,6 +1,6 @@
--- Accord store schema, version 11 (PRAGMA user_version; `migrate` brings versions 1 to 10 up).
+-- Accord store schema, version 13 (PRAGMA user_version; `migrate` brings versions 1 to 12 up).
 -- The hub's enrichment tables (version 9) are in `enrich.rs` (`enrich::SCHEMA`); the
--- correlation index (version 11) is in its own file (`correlation::SCHEMA`).
+-- correlation index (versions 11 to 13) is in its own file (`correlation::SCHEMA`).
 --
 -- Every object version is one row of `objects`, keyed by its store `date_added` in
 -- microseconds: unique and strictly increasing, so it doubles as the arrival order and

@@ -1,6 +1,7 @@
 //! What the correlation follower remembers of the index between its transactions:
-//! the values it interned or found (their `vid`), each value's set of providers, and
-//! the providers' numbers.
+//! the values it interned or found (their `vid`), each value's set of providers, the
+//! providers' numbers, the values of the ids whose first version it applied, and the
+//! ids sighted and not stated (`sighted_unstated`).
 //!
 //! Why: applying a queued row looks every stated value up in the index, and reads its
 //! provider set before adding to it, even when the same values were looked up a moment
@@ -17,15 +18,69 @@
 //! between) starts from an empty memory, and so does one after a failed transaction
 //! (whose writes the index never got).
 //!
+//! The values of an id (what a sighting of it sights) are known completely only for an
+//! id whose first version this follower applied, the memory being true since: those
+//! are the ones it keeps, and a sighting of another id is looked up in the index.
+//!
 //! Bounded: at the start of a transaction, a memory holding more than
 //! [`MEMORY_VALUES`] values is emptied (so at most that many plus the values of one
-//! transaction's rows).
+//! transaction's rows), its ids likewise past [`MEMORY_IDS`], and its record of ids
+//! sighted and not stated is not kept past [`MEMORY_UNSTATED`] (each such id is then
+//! looked up in the index).
 
-use foldhash::HashMap;
+use foldhash::{HashMap, HashSet};
 
 /// Values the memory keeps before it is emptied: about 130 bytes each (text, `vid`,
 /// provider set), so about 34 MB at most, beside the index's page cache.
 pub(super) const MEMORY_VALUES: usize = 262_144;
+
+/// Ids whose values the memory keeps before they are forgotten: about 50 bytes each,
+/// so about 13 MB at most.
+pub(super) const MEMORY_IDS: usize = 262_144;
+
+/// Ids sighted and not stated that the memory holds at most: about 16 bytes each.
+/// An index with more is asked about each id instead.
+pub(super) const MEMORY_UNSTATED: usize = 1_048_576;
+
+/// The values of one id (usually one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum IdValues {
+    One(i64),
+    Many(Vec<i64>),
+}
+
+impl IdValues {
+    pub(super) fn as_slice(&self) -> &[i64] {
+        match self {
+            IdValues::One(vid) => std::slice::from_ref(vid),
+            IdValues::Many(vids) => vids,
+        }
+    }
+
+    fn add(&mut self, vid: i64) {
+        match self {
+            IdValues::One(one) if *one == vid => {}
+            IdValues::One(one) => *self = IdValues::Many(vec![*one, vid]),
+            IdValues::Many(vids) => {
+                if !vids.contains(&vid) {
+                    vids.push(vid);
+                }
+            }
+        }
+    }
+}
+
+/// What the memory knows of the ids sighted and not stated.
+#[derive(Debug, Default)]
+pub(super) enum Unstated {
+    /// Not read yet (the index's table is read at the first question).
+    #[default]
+    Unread,
+    /// All of them.
+    Known(HashSet<i64>),
+    /// More than [`MEMORY_UNSTATED`]: not kept.
+    TooMany,
+}
 
 /// A provider's number in the index (`correlation.providers.pid`).
 pub(super) type Pid = u32;
@@ -82,6 +137,11 @@ pub(super) struct ValueMemory {
     providers: HashMap<i64, ProviderSet>,
     /// Provider name → number.
     pids: HashMap<String, Pid>,
+    /// Id key → the values of every version of the id, for ids whose first version
+    /// this follower applied.
+    ids: HashMap<i64, IdValues>,
+    /// The ids sighted and not stated.
+    pub(super) unstated: Unstated,
 }
 
 impl ValueMemory {
@@ -90,6 +150,12 @@ impl ValueMemory {
     pub(super) fn begin(&mut self, mark: i64) {
         if self.mark != Some(mark) || self.providers.len().max(self.values()) > MEMORY_VALUES {
             self.forget();
+        }
+        if self.ids.len() > MEMORY_IDS {
+            self.ids.clear();
+        }
+        if matches!(&self.unstated, Unstated::Known(set) if set.len() > MEMORY_UNSTATED) {
+            self.unstated = Unstated::TooMany;
         }
         self.mark = None;
     }
@@ -106,6 +172,8 @@ impl ValueMemory {
         self.vids.clear();
         self.providers.clear();
         self.pids.clear();
+        self.ids.clear();
+        self.unstated = Unstated::Unread;
     }
 
     fn values(&self) -> usize {
@@ -141,6 +209,29 @@ impl ValueMemory {
 
     pub(super) fn remember_pid(&mut self, provider: &str, pid: Pid) {
         self.pids.insert(provider.to_owned(), pid);
+    }
+
+    /// The values of every version of the id of key `key`, when known.
+    pub(super) fn id_values(&self, key: i64) -> Option<&IdValues> {
+        self.ids.get(&key)
+    }
+
+    /// Records that a version of the id of key `key` states `vids`: all of the id's
+    /// values when `first` (its first version), else added to those known.
+    pub(super) fn stated(&mut self, key: i64, mut vids: impl Iterator<Item = i64>, first: bool) {
+        let Some(head) = vids.next() else { return };
+        let values = if first {
+            self.ids.entry(key).or_insert(IdValues::One(head))
+        } else {
+            match self.ids.get_mut(&key) {
+                Some(values) => values,
+                None => return,
+            }
+        };
+        values.add(head);
+        for vid in vids {
+            values.add(vid);
+        }
     }
 }
 

@@ -216,7 +216,7 @@ impl Writer {
                             .span
                             .demote_others(&tx, target, &object.id, version_us, flags)?;
                         if !object.analytics.is_empty() {
-                            batch.record(object, stamp, key, first_of_id);
+                            batch.record(object, stamp, key, first_of_id, first_of_id);
                         }
                         None
                     }
@@ -436,7 +436,10 @@ impl Writer {
                 let first: Option<i64> =
                     earliest.query_row(params![key, row.object.id], |r| r.get(0))?;
                 let first = with_trends && first == Some(row.date_added);
-                batch.record(&row.object, row.date_added, key, first);
+                // Not queued as the first version of its id, even when it is: the
+                // index may hold later versions of the id (inserted while the backfill
+                // was pending) and sightings of them, which only a look-up finds.
+                batch.record(&row.object, row.date_added, key, false, first);
             }
             queued = batch.flush(&tx, provider, &mut self.clock)?;
             if done {
@@ -733,8 +736,17 @@ impl<'a> AnalyticsBatch<'a> {
     }
 
     /// Gathers a new object version's [`crate::Analytics`]: its correlation facts
-    /// queued, its trend cells incremented when it is the first version of its id.
-    fn record(&mut self, object: &'a NewObject, stamp: i64, key: i64, first_of_id: bool) {
+    /// queued (`first_of_id`: no version of its id is queued before it, see
+    /// `correlation::Pending::first_of_id`), its trend cells incremented when
+    /// `count_trends` (it is the first version of its id).
+    fn record(
+        &mut self,
+        object: &'a NewObject,
+        stamp: i64,
+        key: i64,
+        first_of_id: bool,
+        count_trends: bool,
+    ) {
         let analytics = &object.analytics;
         if !analytics.values.is_empty() || analytics.sighting_of.is_some() {
             correlation::encode(
@@ -743,10 +755,11 @@ impl<'a> AnalyticsBatch<'a> {
                 key,
                 &analytics.values,
                 analytics.sighting_of.as_deref().map(id_key),
+                first_of_id,
             );
             self.queued_versions += 1;
         }
-        if first_of_id {
+        if count_trends {
             for t in &analytics.trends {
                 *self
                     .trends
@@ -779,10 +792,17 @@ impl<'a> AnalyticsBatch<'a> {
             return Ok(None);
         }
         let seq = clock.next();
+        // The body is written into the row's pages through SQLite's incremental blob
+        // I/O: bound as a parameter, its megabytes were first copied into a buffer of
+        // SQLite's, on the writer's critical path.
+        let len = i64::try_from(queue.len()).unwrap_or(i64::MAX);
         tx.prepare_cached(
-            "INSERT INTO correlation_queue (seq, provider, body) VALUES (?1, ?2, ?3)",
+            "INSERT INTO correlation_queue (seq, provider, body) VALUES (?1, ?2, zeroblob(?3))",
         )?
-        .execute(params![seq, provider, queue])?;
+        .execute(params![seq, provider, len])?;
+        let mut body =
+            tx.blob_open(rusqlite::MAIN_DB, c"correlation_queue", c"body", seq, false)?;
+        body.write_all_at(&queue, 0)?;
         Ok(Some(Queued {
             seq,
             versions: queued_versions,
