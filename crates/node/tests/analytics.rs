@@ -1022,3 +1022,114 @@ fn withheld_correlations_do_not_crowd_out_a_partners_own() {
     }
     assert_eq!((answer(1), answer(2), answer(100)), before);
 }
+
+/// One object of a generated history: a new version of indicator `id` stating the
+/// address numbered `ip`, or a sighting of indicator `id`.
+#[derive(Debug, Clone)]
+enum Generated {
+    State { id: u32, ip: u32 },
+    Sight { id: u32 },
+}
+
+/// One step of a generated history: a batch by one of three providers, or the store
+/// closed and opened again (a new process: its follower starts from an empty memory).
+#[derive(Debug, Clone)]
+enum Step {
+    Ingest {
+        provider: usize,
+        objects: Vec<Generated>,
+    },
+    Reopen,
+}
+
+fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+    use proptest::prelude::*;
+    let object = prop_oneof![
+        (0u32..4, 0u32..4).prop_map(|(id, ip)| Generated::State { id, ip }),
+        (0u32..4).prop_map(|id| Generated::Sight { id }),
+    ];
+    prop_oneof![
+        4 => (0usize..3, proptest::collection::vec(object, 1..4))
+            .prop_map(|(provider, objects)| Step::Ingest { provider, objects }),
+        1 => Just(Step::Reopen),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+    /// Whatever the order of indicators, their later versions and sightings, in one
+    /// batch or many, across processes: a value's providers are those that stated it
+    /// and those that sighted any version of an indicator stating it, computed here
+    /// from the history alone. (The follower skips looking for sightings of an id's
+    /// first version unless the index recorded the id as sighted before: a wrong skip
+    /// loses a provider here.)
+    #[test]
+    fn correlation_follows_the_history_in_any_order(
+        steps in proptest::collection::vec(step(), 1..10)
+    ) {
+        use std::collections::{BTreeMap, BTreeSet};
+        const PROVIDERS: [&str; 3] = [TELCO, ISP, BANK];
+        let ip = |n: u32| format!("198.51.100.{}", 60 + n);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("accord.sqlite");
+        let mut store = Some(SqliteStore::open(&path).unwrap());
+        // Each version its own `modified` (so each is new), each sighting its own id.
+        let mut day = 1;
+        let mut sightings = 0;
+        let mut stated: BTreeMap<u32, BTreeSet<(u32, usize)>> = BTreeMap::new();
+        let mut sighters: BTreeMap<u32, BTreeSet<usize>> = BTreeMap::new();
+        for step in &steps {
+            match step {
+                Step::Reopen => {
+                    drop(store.take());
+                    store = Some(SqliteStore::open(&path).unwrap());
+                }
+                Step::Ingest { provider, objects } => {
+                    let mut texts = Vec::new();
+                    for object in objects {
+                        match *object {
+                            Generated::State { id, ip: n } => {
+                                day += 1;
+                                texts.push(indicator_version(100 + id, day, &ip(n)));
+                                stated.entry(id).or_default().insert((n, *provider));
+                            }
+                            Generated::Sight { id } => {
+                                sightings += 1;
+                                texts.push(sighting_of(200 + sightings, 100 + id, 1, Tlp::Green));
+                                sighters.entry(id).or_default().insert(*provider);
+                            }
+                        }
+                    }
+                    let open = store.as_ref().unwrap();
+                    ingest(open, PROVIDERS[*provider], &texts);
+                }
+            }
+        }
+        let mut expected: BTreeMap<u32, BTreeSet<usize>> = BTreeMap::new();
+        for (id, states) in &stated {
+            for &(n, provider) in states {
+                let providers = expected.entry(n).or_default();
+                providers.insert(provider);
+                providers.extend(sighters.get(id).into_iter().flatten());
+            }
+        }
+        let open = store.as_ref().unwrap();
+        for (n, providers) in &expected {
+            let (found, _) = correlation_of(open, &ip(*n));
+            proptest::prop_assert_eq!(found, providers.len() as i64, "{}", ip(*n));
+        }
+    }
+}
+
+/// Version `day` of indicator `n` (created on March 1st, modified on day `day` after
+/// it), stating `ip`.
+fn indicator_version(n: u32, day: u32, ip: &str) -> String {
+    format!(
+        r#"{{"type":"indicator","spec_version":"2.1","id":"indicator--{}","created":"2026-03-01T10:00:00.000Z","modified":"2026-03-01T10:{:02}:{:02}.000Z","pattern":"[ipv4-addr:value = '{ip}']","pattern_type":"stix","valid_from":"2026-03-01T00:00:00Z","object_marking_refs":["{}"]}}"#,
+        uuid(n),
+        day / 60,
+        day % 60,
+        Tlp::Green.marking_id()
+    )
+}
