@@ -331,3 +331,70 @@ fn an_sco_from_another_provider_is_referenced_by_its_id_under_the_referencing_ag
     assert!(!out.contains(&url.facts.id), "{out}");
     let _ = sco_id;
 }
+
+/// The collection the relationship below is read from.
+const COLLECTION: &str = "joint-operation";
+
+/// A store with a collection: what an object read from the collection names resolves
+/// there first; what an object read store-wide (or found outside the collection)
+/// names resolves store-wide.
+struct Collected {
+    collection: HashMap<String, ResolvedObject>,
+    store: HashMap<String, ResolvedObject>,
+}
+
+impl accord_agreements::ReferenceResolver for Collected {
+    fn resolve(&self, id: &str) -> Option<ResolvedObject> {
+        self.resolve_from(id, Some(COLLECTION))
+    }
+
+    fn resolve_from(&self, id: &str, collection: Option<&str>) -> Option<ResolvedObject> {
+        collection
+            .and_then(|_| self.collection.get(id))
+            .or_else(|| self.store.get(id))
+            .cloned()
+    }
+}
+
+/// A partner puts into the collection an ipv4-addr carrying the id of the telco's
+/// customer address but another value (an SCO's id is a hash of its value: anyone can
+/// name it). The telco's network-traffic from that address is held outside the
+/// collection, and a relationship in the collection points at it. The traffic's
+/// released id is recomputed from the address as the traffic holds it where it was
+/// found (store-wide), so the relationship carries the id the traffic itself is
+/// released under, and never the id derived from the customer address. Resolved from
+/// the collection instead (before `2da2813`), the partner's object decided the
+/// traffic's fate: it has no agreement, so the relationship was withheld (a partner
+/// could make the telco's objects disappear from the recipient's view).
+#[test]
+fn a_derived_sco_takes_its_references_from_where_it_was_found() {
+    let ip = Stored::new(ipv4("198.51.100.23"));
+    let mut spoofed = ipv4("192.0.2.80");
+    spoofed["id"] = json!(ip.facts.id);
+    let mut spoofed = Stored::from_provider(spoofed, "partner");
+    spoofed.collection = Some(COLLECTION.to_owned());
+    let traffic = Stored::new(sco(
+        json!({"type": "network-traffic", "src_ref": ip.facts.id,
+        "dst_port": 80, "protocols": ["tcp"]}),
+    ));
+    let malware = Stored::new(sdo("malware", 2, json!({"is_family": false})));
+    let mut rel = Stored::new(relationship(3, &malware.facts.id, &traffic.facts.id));
+    rel.collection = Some(COLLECTION.to_owned());
+    let resolver = Collected {
+        collection: store(&[&spoofed, &rel]),
+        store: store(&[&ip, &traffic, &malware]),
+    };
+    let g = gate(vec![agreement("a", 1, PROTECT)]);
+    let view = g.view(RECIPIENT, now());
+    let released = |o: &Stored| -> Value {
+        match view.decide(&o.version(), &resolver) {
+            Decision::Release(r) => serde_json::from_str(&r.bytes).unwrap(),
+            Decision::Withhold(reason) => panic!("{} withheld: {reason:?}", o.facts.id),
+        }
+    };
+    let traffic_out = released(&traffic);
+    let rel_out = released(&rel);
+    assert_ne!(traffic_out["id"], json!(traffic.facts.id), "{traffic_out}");
+    assert_eq!(rel_out["target_ref"], traffic_out["id"], "{rel_out}");
+    assert!(leaks(&rel_out.to_string()).is_empty(), "{rel_out}");
+}
