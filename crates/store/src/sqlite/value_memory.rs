@@ -279,6 +279,49 @@ mod tests {
         assert!(memory.providers_mut(1).is_none());
     }
 
+    /// An id's values are known from its first version on, and only then: a later
+    /// version of an id whose first version this follower did not apply adds nothing
+    /// (the memory would hold part of the id's values, and a sighting would miss the
+    /// rest).
+    #[test]
+    fn an_ids_values_are_kept_from_its_first_version_only() {
+        let mut memory = ValueMemory::default();
+        memory.begin(0);
+        memory.stated(7, [10, 11, 10].into_iter(), true);
+        memory.stated(7, [12].into_iter(), false);
+        assert_eq!(
+            memory.id_values(7).map(IdValues::as_slice),
+            Some(&[10, 11, 12][..])
+        );
+        memory.stated(8, [20].into_iter(), false);
+        assert_eq!(memory.id_values(8), None);
+        memory.stated(9, std::iter::empty(), true);
+        assert_eq!(
+            memory.id_values(9),
+            None,
+            "an id stating nothing is not known"
+        );
+        memory.committed(1);
+        // Another process applied rows: what it stated of id 7 is not here.
+        memory.begin(2);
+        assert_eq!(memory.id_values(7), None);
+        assert!(matches!(memory.unstated, Unstated::Unread));
+    }
+
+    #[test]
+    fn a_full_memory_of_ids_is_emptied_at_the_next_transaction() {
+        let mut memory = ValueMemory::default();
+        memory.begin(0);
+        for key in 0..=MEMORY_IDS as i64 {
+            memory.stated(key, [1].into_iter(), true);
+        }
+        memory.remember_vid("ip", "192.0.2.1", 1);
+        memory.committed(1);
+        memory.begin(1);
+        assert_eq!(memory.id_values(0), None);
+        assert_eq!(memory.vid("ip", "192.0.2.1"), Some(1), "values are kept");
+    }
+
     #[test]
     fn a_full_memory_is_emptied_at_the_next_transaction() {
         let mut memory = ValueMemory::default();
