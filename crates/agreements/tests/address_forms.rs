@@ -335,27 +335,6 @@ fn an_sco_from_another_provider_is_referenced_by_its_id_under_the_referencing_ag
 /// The collection the relationship below is read from.
 const COLLECTION: &str = "joint-operation";
 
-/// A store with a collection: what an object read from the collection names resolves
-/// there first; what an object read store-wide (or found outside the collection)
-/// names resolves store-wide.
-struct Collected {
-    collection: HashMap<String, ResolvedObject>,
-    store: HashMap<String, ResolvedObject>,
-}
-
-impl accord_agreements::ReferenceResolver for Collected {
-    fn resolve(&self, id: &str) -> Option<ResolvedObject> {
-        self.resolve_from(id, Some(COLLECTION))
-    }
-
-    fn resolve_from(&self, id: &str, collection: Option<&str>) -> Option<ResolvedObject> {
-        collection
-            .and_then(|_| self.collection.get(id))
-            .or_else(|| self.store.get(id))
-            .cloned()
-    }
-}
-
 /// A partner puts into the collection an ipv4-addr carrying the id of the telco's
 /// customer address but another value (an SCO's id is a hash of its value: anyone can
 /// name it). The telco's network-traffic from that address is held outside the

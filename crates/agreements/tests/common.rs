@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use accord_agreements::{
     Agreement, Decision, Gate, ObjectFacts, ObjectVersion, PseudonymKey, RecipientView,
-    ResolvedObject, UtcMicros,
+    ReferenceResolver, ResolvedObject, UtcMicros,
 };
 use serde_json::Value;
 
@@ -102,6 +102,27 @@ pub fn store(objects: &[&Stored]) -> HashMap<String, ResolvedObject> {
         .iter()
         .map(|o| (o.facts.id.clone(), o.resolved()))
         .collect()
+}
+
+/// A store with one collection: what an object read from the collection names
+/// resolves there first, what an object read store-wide (or resolved outside the
+/// collection) names resolves store-wide.
+pub struct Collected {
+    pub collection: HashMap<String, ResolvedObject>,
+    pub store: HashMap<String, ResolvedObject>,
+}
+
+impl ReferenceResolver for Collected {
+    fn resolve(&self, id: &str) -> Option<ResolvedObject> {
+        self.resolve_from(id, Some("the collection"))
+    }
+
+    fn resolve_from(&self, id: &str, collection: Option<&str>) -> Option<ResolvedObject> {
+        collection
+            .and_then(|_| self.collection.get(id))
+            .or_else(|| self.store.get(id))
+            .cloned()
+    }
 }
 
 /// Decides and returns the released text or the reason code.

@@ -2,12 +2,8 @@
 //! pseudonymisation, retention and obligations, property removal.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
-use accord_agreements::{
-    sco_id, Decision, LedgerDraft, ReferenceResolver, ReleaseBasis, ResolvedObject, Tlp,
-    WithholdReason,
-};
+use accord_agreements::{sco_id, Decision, LedgerDraft, ReleaseBasis, Tlp, WithholdReason};
 use serde_json::{json, Value};
 
 use crate::common::*;
@@ -270,27 +266,6 @@ fn reports_lose_withheld_references_and_are_withheld_when_none_remain() {
         decide(&view, &report(vec![&red.facts.id]), &objects),
         Err("references-withheld".into())
     );
-}
-
-/// A store with one collection: what an object read from the collection names
-/// resolves there first, what an object read store-wide (or resolved outside the
-/// collection) names resolves store-wide.
-struct Collected {
-    collection: HashMap<String, ResolvedObject>,
-    store: HashMap<String, ResolvedObject>,
-}
-
-impl ReferenceResolver for Collected {
-    fn resolve(&self, id: &str) -> Option<ResolvedObject> {
-        self.resolve_from(id, Some(COLLECTION))
-    }
-
-    fn resolve_from(&self, id: &str, collection: Option<&str>) -> Option<ResolvedObject> {
-        collection
-            .and_then(|_| self.collection.get(id))
-            .or_else(|| self.store.get(id))
-            .cloned()
-    }
 }
 
 const COLLECTION: &str = "col-1";
