@@ -284,16 +284,24 @@ pub(super) fn create(store: &Path) -> Result<bool, StoreError> {
     conn.pragma_update(Some(SCHEMA_NAME), "journal_mode", "WAL")?;
     conn.execute_batch(SCHEMA)?;
     // An index of schema 12 has no record of the ids sighted and not stated: made
-    // once, from the sightings and the ids stating values (O(sightings)).
-    conn.execute_batch(
-        "BEGIN IMMEDIATE;
-         INSERT OR IGNORE INTO sighted_unstated
-           SELECT DISTINCT target_key FROM sighting_links s
-           WHERE NOT EXISTS (SELECT 1 FROM correlation_meta WHERE name = 'unstated')
-             AND NOT EXISTS (SELECT 1 FROM id_values v WHERE v.id_key = s.target_key);
-         INSERT OR IGNORE INTO correlation_meta (name, value) VALUES ('unstated', 1);
-         COMMIT;",
+    // once, from the sightings and the ids stating values (O(sightings)). Asked first
+    // without a write lock: every writable open comes here, and the transaction locks
+    // the store file too (two opens that both find it missing make it twice, the same).
+    let recorded: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM correlation_meta WHERE name = 'unstated')",
+        [],
+        |r| r.get(0),
     )?;
+    if !recorded {
+        conn.execute_batch(
+            "BEGIN IMMEDIATE;
+             INSERT OR IGNORE INTO sighted_unstated
+               SELECT DISTINCT target_key FROM sighting_links s
+               WHERE NOT EXISTS (SELECT 1 FROM id_values v WHERE v.id_key = s.target_key);
+             INSERT OR IGNORE INTO correlation_meta (name, value) VALUES ('unstated', 1);
+             COMMIT;",
+        )?;
+    }
     Ok(!existed)
 }
 
@@ -805,28 +813,26 @@ impl<'a> Batch<'a> {
             });
             members.push(at);
         }
-        let mut vids: Vec<Option<i64>> = values
-            .iter()
-            .map(|&(kind, value)| index.memory.vid(kind, value))
-            .collect();
+        let mut vids: Vec<i64> = vec![0; values.len()];
         // The values the memory lacks, found in key order: their rows are keyed by it.
-        let mut unknown: Vec<(i64, usize)> = (0..values.len())
-            .filter(|&at| vids[at].is_none())
-            .map(|at| (value_key(values[at].0, values[at].1), at))
-            .collect();
+        let mut unknown: Vec<(i64, usize)> = Vec::new();
+        for (at, &(kind, value)) in values.iter().enumerate() {
+            match index.memory.vid(kind, value) {
+                Some(vid) => vids[at] = vid,
+                None => unknown.push((value_key(kind, value), at)),
+            }
+        }
         unknown.sort_unstable();
         for (key, at) in unknown {
-            vids[at] = Some(index.resolve(key, values[at].0, values[at].1, pid)?);
+            vids[at] = index.resolve(key, values[at].0, values[at].1, pid)?;
         }
         // (vid, object_added): rows of `obs_links`.
         let mut links: Vec<(i64, i64)> = Vec::with_capacity(stated.len());
         // (id key, vid): rows of `id_values`, and the stating objects' values.
         let mut stating: Vec<(i64, i64)> = Vec::with_capacity(stated.len());
         for (&(_, _, key, object_added), &at) in stated.iter().zip(&members) {
-            if let Some(vid) = vids[at] {
-                links.push((vid, object_added));
-                stating.push((key, vid));
-            }
+            links.push((vids[at], object_added));
+            stating.push((key, vids[at]));
         }
         insert_rows(
             index.tx,
