@@ -57,7 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         metric: "sightings",
                         day,
                         dimension,
-                        key,
+                        key: key.into(),
                         weight: 1,
                     });
                 }
@@ -110,7 +110,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             (i * 7) % 500
         )));
     }
-    accord_node::analytics::complete(&*store, &mut objects, "prov0")?;
+    accord_node::analytics::complete(&*store, &mut objects)?;
     store.insert(&objects, &Provenance::new("prov0", "bench"), None)?;
     println!("after 1,000 objects ingested since the last count:");
     for (by, interval) in [("country", Interval::Day), ("asn", Interval::Day)] {

@@ -19,6 +19,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use accord_stix::types::{SCO_TYPES, SDO_TYPES};
 use accord_stix::{JsonView, Timestamp};
 use accord_store::{Analytics, NewObject, Store, StoreError, TrendKey};
 
@@ -33,85 +34,78 @@ pub const METRICS: [&str; 3] = ["indicators", "infrastructure", "sightings"];
 /// The dimensions kept at ingest.
 pub const DIMENSIONS: [&str; 4] = ["type", "provider", "family", "technique"];
 
+/// The members [`extract`] reads, found in one pass over the object
+/// ([`JsonView::pick`]): it runs on every object ingest validates, and a look-up by name
+/// each walked the members from the start (measured: half of the extraction's cost).
+const MEMBERS: [&str; 10] = [
+    "type",
+    "pattern_type",
+    "pattern",
+    "value",
+    "hashes",
+    "sighting_of_ref",
+    "created",
+    "first_seen",
+    "count",
+    "infrastructure_types",
+];
+
+/// The STIX 2.1 `infrastructure-type-ov` vocabulary (section 10.13): trend keys of
+/// these names are static, with no copy per object; other names are copied.
+const INFRASTRUCTURE_TYPES: [&str; 11] = [
+    "amplification",
+    "anonymization",
+    "botnet",
+    "command-and-control",
+    "exfiltration",
+    "hosting-malware",
+    "hosting-target-lists",
+    "phishing",
+    "reconnaissance",
+    "staging",
+    "undefined",
+];
+
+/// The members [`extract`] reads, by name ([`MEMBERS`]).
+struct Members<'t> {
+    kind: Cow<'t, str>,
+    pattern_type: Option<JsonView<'t>>,
+    pattern: Option<JsonView<'t>>,
+    value: Option<JsonView<'t>>,
+    hashes: Option<JsonView<'t>>,
+    sighting_of_ref: Option<JsonView<'t>>,
+    created: Option<JsonView<'t>>,
+    first_seen: Option<JsonView<'t>>,
+    count: Option<JsonView<'t>>,
+    infrastructure_types: Option<JsonView<'t>>,
+}
+
+impl<'t> Members<'t> {
+    fn of(object: JsonView<'t>) -> Self {
+        let [kind, pattern_type, pattern, value, hashes, sighting_of_ref, created, first_seen, count, infrastructure_types] =
+            object.pick(MEMBERS);
+        Members {
+            kind: text(kind),
+            pattern_type,
+            pattern,
+            value,
+            hashes,
+            sighting_of_ref,
+            created,
+            first_seen,
+            count,
+            infrastructure_types,
+        }
+    }
+}
+
 /// The analytics of one validated object.
 pub fn extract(object: JsonView<'_>) -> Analytics {
+    let object = Members::of(object);
     let mut analytics = Analytics::default();
-    let kind = text(object, "type");
-    let mut kinds: Vec<&'static str> = Vec::new();
-    match &*kind {
-        "indicator" if text(object, "pattern_type") == "stix" => {
-            // The validator has just checked this text on this thread: its parse is
-            // reused (`pattern_memo`).
-            let check = crate::pattern_memo::check(&text(object, "pattern"));
-            if let Some(parsed) = &check.pattern {
-                let mut values = Vec::new();
-                pattern_values(&parsed.expr, &mut values);
-                for (k, v) in values {
-                    push_value(&mut analytics, &mut kinds, k, v);
-                }
-            }
-        }
-        "ipv4-addr" | "ipv6-addr" | "domain-name" | "url" => {
-            let value = text(object, "value");
-            if let Some((k, v)) = crate::enforcement::classify(&kind, "value", &value) {
-                push_value(&mut analytics, &mut kinds, k, v);
-            }
-        }
-        "email-addr" => {
-            let value = text(object, "value");
-            if value.contains('@') {
-                push_value(
-                    &mut analytics,
-                    &mut kinds,
-                    Kind::Email,
-                    value.to_ascii_lowercase(),
-                );
-            }
-        }
-        "file" => {
-            if let Some(hashes) = object.get("hashes") {
-                for (_, h) in hashes.members() {
-                    if let Some(h) = h.as_str() {
-                        if let Some((k, v)) = crate::enforcement::classify("file", "hashes", &h) {
-                            push_value(&mut analytics, &mut kinds, k, v);
-                        }
-                    }
-                }
-            }
-        }
-        "sighting" => {
-            let target = text(object, "sighting_of_ref");
-            if !target.is_empty() {
-                analytics.sighting_of = Some(target.into_owned());
-            }
-        }
-        _ => {}
-    }
-    if let Some((metric, day, weight)) = trend_basis(object, &kind) {
-        let keys: Vec<String> = match &*kind {
-            "indicator" if kinds.is_empty() => vec!["other".into()],
-            "indicator" => kinds.iter().map(|k| k.to_string()).collect(),
-            "infrastructure" => {
-                let types: Vec<String> = object
-                    .get("infrastructure_types")
-                    .map(|a| {
-                        a.items()
-                            .filter_map(|t| t.as_str().map(|s| s.into_owned()))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                if types.is_empty() {
-                    vec!["unspecified".into()]
-                } else {
-                    dedup(types)
-                }
-            }
-            _ => {
-                let target = text(object, "sighting_of_ref");
-                vec![target.split("--").next().unwrap_or_default().to_string()]
-            }
-        };
-        for key in keys {
+    let kinds = state_values(&object, &mut analytics);
+    if let Some((metric, day, weight)) = trend_basis(&object) {
+        for key in type_keys(&object, kinds) {
             analytics.trends.push(TrendKey {
                 metric,
                 day,
@@ -124,6 +118,130 @@ pub fn extract(object: JsonView<'_>) -> Analytics {
     analytics
 }
 
+/// Records the values `object` states (and what it sights) in `analytics`; returns the
+/// kinds of the values, in order.
+fn state_values(object: &Members<'_>, analytics: &mut Analytics) -> Vec<&'static str> {
+    let mut kinds: Vec<&'static str> = Vec::new();
+    let kind = &*object.kind;
+    match kind {
+        "indicator" if text(object.pattern_type) == "stix" => {
+            // The validator has just checked this text on this thread: its parse is
+            // reused (`pattern_memo`).
+            let check = crate::pattern_memo::check(&text(object.pattern));
+            if let Some(parsed) = &check.pattern {
+                let mut values = Vec::new();
+                pattern_values(&parsed.expr, &mut values);
+                for (k, v) in values {
+                    push_value(analytics, &mut kinds, k, v);
+                }
+            }
+        }
+        "ipv4-addr" | "ipv6-addr" | "domain-name" | "url" => {
+            let value = text(object.value);
+            if let Some((k, v)) = crate::enforcement::classify(kind, "value", &value) {
+                push_value(analytics, &mut kinds, k, v);
+            }
+        }
+        "email-addr" => {
+            let value = text(object.value);
+            if value.contains('@') {
+                push_value(
+                    analytics,
+                    &mut kinds,
+                    Kind::Email,
+                    value.to_ascii_lowercase(),
+                );
+            }
+        }
+        "file" => {
+            for (_, h) in object.hashes.iter().flat_map(|h| h.members()) {
+                if let Some(h) = h.as_str() {
+                    if let Some((k, v)) = crate::enforcement::classify("file", "hashes", &h) {
+                        push_value(analytics, &mut kinds, k, v);
+                    }
+                }
+            }
+        }
+        "sighting" => {
+            let target = text(object.sighting_of_ref);
+            if !target.is_empty() {
+                analytics.sighting_of = Some(target.into_owned());
+            }
+        }
+        _ => {}
+    }
+    kinds
+}
+
+/// The metric, UTC day and weight an object counts with, if it counts.
+fn trend_basis(object: &Members<'_>) -> Option<(&'static str, i64, i64)> {
+    let (metric, time) = match &*object.kind {
+        "indicator" => ("indicators", text(object.created)),
+        "infrastructure" => ("infrastructure", text(object.created)),
+        "sighting" => {
+            let first = text(object.first_seen);
+            let time = if first.is_empty() {
+                text(object.created)
+            } else {
+                first
+            };
+            ("sightings", time)
+        }
+        _ => return None,
+    };
+    let micros = Timestamp::micros_of(&time).ok()?;
+    let weight = if object.kind == "sighting" {
+        object
+            .count
+            .and_then(|c| c.as_u64())
+            .map_or(1, |c| i64::try_from(c).unwrap_or(i64::MAX))
+    } else {
+        1
+    };
+    Some((metric, micros.div_euclid(DAY_MICROS), weight))
+}
+
+/// The keys a counted object counts under in the `type` dimension: an indicator's
+/// value kinds (`kinds`), an infrastructure's types, the type a sighting sights.
+fn type_keys(object: &Members<'_>, kinds: Vec<&'static str>) -> Vec<Cow<'static, str>> {
+    match &*object.kind {
+        "indicator" if kinds.is_empty() => vec![Cow::Borrowed("other")],
+        "indicator" => kinds.into_iter().map(Cow::Borrowed).collect(),
+        "infrastructure" => {
+            let mut types: Vec<Cow<'static, str>> = object
+                .infrastructure_types
+                .iter()
+                .flat_map(|a| a.items())
+                .filter_map(|t| t.as_str().map(|t| named(&t, &[&INFRASTRUCTURE_TYPES])))
+                .collect();
+            types.sort();
+            types.dedup();
+            if types.is_empty() {
+                types.push(Cow::Borrowed("unspecified"));
+            }
+            types
+        }
+        _ => {
+            let target = text(object.sighting_of_ref);
+            let target_type = target.split("--").next().unwrap_or_default();
+            vec![named(target_type, &[SDO_TYPES, SCO_TYPES])]
+        }
+    }
+}
+
+/// `name` as a static text when one of the lists `known` holds it (no copy per
+/// object), else copied.
+fn named(name: &str, known: &[&[&'static str]]) -> Cow<'static, str> {
+    match known
+        .iter()
+        .flat_map(|list| list.iter())
+        .find(|k| **k == name)
+    {
+        Some(k) => Cow::Borrowed(k),
+        None => Cow::Owned(name.to_owned()),
+    }
+}
+
 /// [`extract`] over a stored or released JSON text (`None` when it does not parse).
 pub fn extract_text(json: &str) -> Option<Analytics> {
     JsonView::parse_then(json, extract).ok()
@@ -134,7 +252,7 @@ fn push_value(analytics: &mut Analytics, kinds: &mut Vec<&'static str>, kind: Ki
     if !kinds.contains(&name) {
         kinds.push(name);
     }
-    let pair = (name.to_string(), value);
+    let pair = (name, value);
     if !analytics.values.contains(&pair) {
         analytics.values.push(pair);
     }
@@ -145,70 +263,21 @@ pub fn kind_name(kind: Kind) -> &'static str {
     kind.name()
 }
 
-fn dedup(mut v: Vec<String>) -> Vec<String> {
-    v.sort();
-    v.dedup();
-    v
-}
-
-/// A string property, borrowed from the text when it has no escapes (no copy per
+/// A string member, borrowed from the text when it has no escapes (no copy per
 /// object on ingest's path); empty when absent or not a string.
-fn text<'t>(object: JsonView<'t>, key: &str) -> Cow<'t, str> {
-    object.get(key).and_then(|v| v.as_str()).unwrap_or_default()
+fn text(member: Option<JsonView<'_>>) -> Cow<'_, str> {
+    member.and_then(|v| v.as_str()).unwrap_or_default()
 }
 
-/// The metric, UTC day and weight an object counts with, if it counts.
-fn trend_basis(object: JsonView<'_>, kind: &str) -> Option<(&'static str, i64, i64)> {
-    let (metric, time) = match kind {
-        "indicator" => ("indicators", text(object, "created")),
-        "infrastructure" => ("infrastructure", text(object, "created")),
-        "sighting" => {
-            let first = text(object, "first_seen");
-            let time = if first.is_empty() {
-                text(object, "created")
-            } else {
-                first
-            };
-            ("sightings", time)
-        }
-        _ => return None,
-    };
-    let micros = Timestamp::parse(&time).ok()?.as_micros();
-    let weight = if kind == "sighting" {
-        object
-            .get("count")
-            .and_then(|c| c.as_u64())
-            .map_or(1, |c| i64::try_from(c).unwrap_or(i64::MAX))
-    } else {
-        1
-    };
-    Some((metric, micros.div_euclid(DAY_MICROS), weight))
-}
-
-/// Completes a batch's analytics before it is stored: the `provider` dimension of every
-/// counted object, and the `family` / `technique` of relationships' sources (looked up
-/// in the batch first, then in the store).
-pub fn complete(
-    store: &dyn Store,
-    batch: &mut [NewObject],
-    provider: &str,
-) -> Result<(), StoreError> {
+/// Completes a batch's analytics before it is stored: the `family` / `technique` of
+/// relationships' sources (looked up in the batch first, then in the store). The
+/// `provider` dimension is not here: the store counts each counted object under its
+/// inserting provider ([`provider_key`]).
+pub fn complete(store: &dyn Store, batch: &mut [NewObject]) -> Result<(), StoreError> {
     // The batch's ids, indexed when a relationship needs them (most batches have none).
     let mut by_id: Option<HashMap<&str, usize>> = None;
     let mut additions: Vec<(usize, TrendKey)> = Vec::new();
     for (i, object) in batch.iter().enumerate() {
-        if let Some(basis) = object.analytics.trends.first() {
-            additions.push((
-                i,
-                TrendKey {
-                    metric: basis.metric,
-                    day: basis.day,
-                    dimension: "provider",
-                    key: provider.to_string(),
-                    weight: basis.weight,
-                },
-            ));
-        }
         if object.object_type != "relationship" {
             continue;
         }
@@ -250,7 +319,7 @@ pub fn complete(
                     metric: basis.metric,
                     day: basis.day,
                     dimension,
-                    key: name,
+                    key: Cow::Owned(name),
                     weight: basis.weight,
                 },
             ));
@@ -262,11 +331,24 @@ pub fn complete(
     Ok(())
 }
 
+/// The cell an object's analytics count under the `provider` dimension, as the store
+/// counts it at insert: once per counted object (its first trend key's metric, day
+/// and weight), under the inserting `provider`.
+pub fn provider_key(analytics: &Analytics, provider: &str) -> Option<TrendKey> {
+    analytics.trends.first().map(|basis| TrendKey {
+        metric: basis.metric,
+        day: basis.day,
+        dimension: "provider",
+        key: Cow::Owned(provider.to_owned()),
+        weight: basis.weight,
+    })
+}
+
 fn relationship_ends(json: &str) -> Option<(String, String)> {
     JsonView::parse_then(json, |o| {
         (
-            text(o, "source_ref").into_owned(),
-            text(o, "target_ref").into_owned(),
+            text(o.get("source_ref")).into_owned(),
+            text(o.get("target_ref")).into_owned(),
         )
     })
     .ok()
@@ -291,8 +373,8 @@ fn series_name(json: &str, key: &str) -> Option<String> {
         if key == "attack" {
             if let Some(refs) = o.get("external_references") {
                 for r in refs.items() {
-                    if text(r, "source_name") == "mitre-attack" {
-                        let id = text(r, "external_id");
+                    if text(r.get("source_name")) == "mitre-attack" {
+                        let id = text(r.get("external_id"));
                         if !id.is_empty() {
                             return Some(id.into_owned());
                         }
@@ -300,7 +382,7 @@ fn series_name(json: &str, key: &str) -> Option<String> {
                 }
             }
         }
-        let name = text(o, "name");
+        let name = text(o.get("name"));
         (!name.is_empty()).then(|| name.into_owned())
     })
     .ok()
@@ -357,7 +439,7 @@ pub fn backfill(store: &dyn Store, progress: &mut dyn FnMut(u64)) -> Result<u64,
                     analytics: extract_text(&r.json).unwrap_or_default(),
                 })
                 .collect();
-            complete(store, &mut batch, &provider)?;
+            complete(store, &mut batch)?;
             let records: Vec<accord_store::BackfillRow> = run
                 .iter()
                 .zip(batch)

@@ -165,7 +165,6 @@ fn build(
 ) -> Result<Option<Correlation>, EgressError> {
     let rows = store.value_objects(candidate.vid)?;
     let released = egress.released_texts(recipient, &rows)?;
-    let pair = (candidate.kind.clone(), candidate.value.clone());
     let mut parts: BTreeMap<String, ProviderPart> = BTreeMap::new();
     let mut objects = Vec::new();
     let mut sightings_total = 0u64;
@@ -175,7 +174,9 @@ fn build(
         let Some(analytics) = extract_text(&text) else {
             continue;
         };
-        if !analytics.values.contains(&pair) {
+        let stated =
+            |(kind, value): &(&str, String)| *kind == candidate.kind && *value == candidate.value;
+        if !analytics.values.iter().any(stated) {
             continue;
         }
         let at = instant(&text, row.date_added);

@@ -138,7 +138,7 @@ pub fn store_prepared(
             Err(rejection) => results.push(Some(ObjectResult::Rejected { index, rejection })),
         }
     }
-    crate::analytics::complete(store, &mut valid, &provenance.organisation)?;
+    crate::analytics::complete(store, &mut valid)?;
     let outcomes = store.insert(&valid, provenance, collection)?;
     for ((index, object), outcome) in positions.into_iter().zip(valid).zip(outcomes) {
         let date_added = outcome.date_added();

@@ -430,10 +430,9 @@ fn partner_cells(
     dimension: &str,
     since: i64,
 ) -> Result<Vec<TrendCell>, EgressError> {
-    // By provider, the released objects as a batch, so relationships resolve among
-    // them only (`analytics::complete` with an empty store behind it).
-    let mut by_provider: BTreeMap<String, Vec<NewObject>> = BTreeMap::new();
-    let all: Vec<NewObject> = held
+    // The released objects as a batch, so relationships resolve among them only
+    // (`analytics::complete` with an empty store behind it).
+    let mut all: Vec<NewObject> = held
         .iter()
         .filter_map(|(id, (_, _, text))| {
             let a = analytics::extract_text(text)?;
@@ -449,33 +448,24 @@ fn partner_cells(
         })
         .collect();
     let empty = accord_store::SqliteStore::open_in_memory()?;
-    for object in &all {
+    analytics::complete(&empty, &mut all)?;
+    let mut cells: BTreeMap<(String, i64, String, String), i64> = BTreeMap::new();
+    for object in all {
         let provider = held
             .get(&object.id)
-            .map(|h| h.1.clone())
+            .map(|h| h.1.as_str())
             .unwrap_or_default();
-        by_provider.entry(provider).or_default();
-    }
-    let mut cells: BTreeMap<(String, i64, String, String), i64> = BTreeMap::new();
-    for provider in by_provider.keys() {
-        // The provider's own objects plus everything released (ends of its
-        // relationships may be another provider's).
-        let mut batch = all.clone();
-        analytics::complete(&empty, &mut batch, provider)?;
-        for object in batch {
-            let owner = held
-                .get(&object.id)
-                .map(|h| h.1.as_str())
-                .unwrap_or_default();
-            if owner != provider {
-                continue;
-            }
-            for t in object.analytics.trends {
-                if t.dimension == dimension && t.day >= since {
-                    *cells
-                        .entry((t.metric.to_string(), t.day, t.key, provider.clone()))
-                        .or_default() += t.weight;
-                }
+        // Each counted object under its provider, as the store counts it at insert.
+        let by_provider = analytics::provider_key(&object.analytics, provider);
+        for t in object.analytics.trends.into_iter().chain(by_provider) {
+            if t.dimension == dimension && t.day >= since {
+                let cell = (
+                    t.metric.to_string(),
+                    t.day,
+                    t.key.into_owned(),
+                    provider.to_owned(),
+                );
+                *cells.entry(cell).or_default() += t.weight;
             }
         }
     }

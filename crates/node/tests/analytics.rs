@@ -1133,3 +1133,69 @@ fn indicator_version(n: u32, day: u32, ip: &str) -> String {
         Tlp::Green.marking_id()
     )
 }
+
+/// A partner's trends by provider count each object it may read once, under the
+/// provider that sent it (as the store's own cells count at insert), and nothing it
+/// may not read.
+#[test]
+fn a_partner_sees_each_provider_count_what_it_may_read() {
+    let store = store();
+    ingest(
+        &store,
+        TELCO,
+        &[
+            indicator_on(1, 1, Tlp::Green, "198.51.100.1"),
+            indicator_on(2, 1, Tlp::Red, "198.51.100.2"),
+        ],
+    );
+    ingest(
+        &store,
+        ISP,
+        &[
+            indicator_on(3, 1, Tlp::Green, "198.51.100.3"),
+            sighting_of(4, 1, 5, Tlp::Green),
+        ],
+    );
+    let door = door(
+        &store,
+        vec![agreement(TELCO, Some(1)), agreement(ISP, Some(1))],
+    );
+    let counts = |recipient: &str| {
+        let answer = trends(
+            &*store,
+            &door,
+            &Recipient::new(recipient),
+            &trend_query("provider"),
+        )
+        .expect("trends");
+        assert_eq!(answer.k, 1, "{answer:?}");
+        let mut counts: Vec<(String, String, i64)> = answer
+            .series
+            .iter()
+            .map(|s| {
+                let total = s.buckets.iter().filter_map(|b| b.count).sum();
+                (s.metric.clone(), s.key.clone(), total)
+            })
+            .collect();
+        counts.sort();
+        counts
+    };
+    let series = |metric: &str, key: &str, total: i64| (metric.to_string(), key.to_string(), total);
+    assert_eq!(
+        counts(TELCO),
+        vec![
+            series("indicators", ISP, 1),
+            series("indicators", TELCO, 2),
+            series("sightings", ISP, 5),
+        ]
+    );
+    assert_eq!(
+        counts(CENTRE),
+        vec![
+            series("indicators", ISP, 1),
+            series("indicators", TELCO, 1),
+            series("sightings", ISP, 5),
+        ],
+        "the RED indicator is withheld from the partner"
+    );
+}

@@ -1110,6 +1110,56 @@ impl<'t> JsonView<'t> {
         self.0.get(key).map(JsonView)
     }
 
+    /// The members named `names` of an object, found in one pass over it (each as
+    /// [`JsonView::get`] finds it: the first of that name; `None` when absent, and for
+    /// other values). For code that reads several members of every object on a hot
+    /// path: each `get` walks the members from the start.
+    ///
+    /// ```
+    /// use accord_stix::JsonView;
+    /// let (kind, count, absent) = JsonView::parse_then(r#"{"type": "sighting", "count": 3}"#, |o| {
+    ///     let [kind, count, seen] = o.pick(["type", "count", "first_seen"]);
+    ///     let kind = kind.and_then(|k| k.as_str().map(|k| k.into_owned()));
+    ///     (kind, count.and_then(|c| c.as_u64()), seen.is_none())
+    /// })?;
+    /// assert_eq!(kind.as_deref(), Some("sighting"));
+    /// assert_eq!(count, Some(3));
+    /// assert!(absent);
+    /// # Ok::<(), String>(())
+    /// ```
+    pub fn pick<const N: usize>(&self, names: [&str; N]) -> [Option<JsonView<'t>>; N] {
+        let mut found = [None; N];
+        let mut left = N;
+        for (key, value) in self.0.members() {
+            // The key's text once (borrowed unless escaped), then names by length.
+            let key = match key.kind() {
+                Kind::Str => {
+                    let n = key.node();
+                    let raw = &key.tape.text.as_bytes()[n.start as usize..n.end as usize];
+                    Cow::Borrowed(&raw[1..raw.len() - 1])
+                }
+                Kind::StrEsc => match key.str() {
+                    Some(text) => Cow::Owned(text.into_owned().into_bytes()),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            let at = names
+                .iter()
+                .position(|name| name.len() == key.len() && name.as_bytes() == &*key);
+            if let Some(slot) = at.and_then(|at| found.get_mut(at)) {
+                if slot.is_none() {
+                    *slot = Some(JsonView(value));
+                    left -= 1;
+                    if left == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+        found
+    }
+
     /// The members of an object, in order, names decoded (nothing for other values).
     pub fn members(&self) -> impl Iterator<Item = (Cow<'t, str>, JsonView<'t>)> + 't {
         self.0

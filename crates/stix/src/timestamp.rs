@@ -59,6 +59,20 @@ impl Timestamp {
         })
     }
 
+    /// Checks a timestamp as [`Timestamp::parse`] does and gives its microseconds
+    /// since the Unix epoch, without keeping its text (no allocation: for code that
+    /// needs only the instant, once per object).
+    ///
+    /// ```
+    /// use accord_stix::Timestamp;
+    /// assert_eq!(Timestamp::micros_of("2016-04-06T20:03:48.000Z")?, 1_459_973_028_000_000);
+    /// assert!(Timestamp::micros_of("2016-04-06T20:03:48").is_err());
+    /// # Ok::<(), accord_stix::TimestampError>(())
+    /// ```
+    pub fn micros_of(s: &str) -> Result<i64, TimestampError> {
+        parse_micros(s)
+    }
+
     /// Builds a timestamp from microseconds since the Unix epoch; its text has six
     /// fraction digits (`YYYY-MM-DDTHH:MM:SS.ffffffZ`). Used for server-side
     /// `date_added`. Instants outside years 0001..=9999 are clamped to that range.

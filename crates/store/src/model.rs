@@ -57,13 +57,16 @@ pub struct NewObject {
 pub struct Analytics {
     /// Observable values the object states, `(kind, value)` normalised (`ip`,
     /// `domain`, `url`, `file-hash`, `email`): each is interned once store-wide and
-    /// linked to this object version (correlation).
-    pub values: Vec<(String, String)>,
+    /// linked to this object version (correlation). Kinds are a fixed set: no copy
+    /// per object.
+    pub values: Vec<(&'static str, String)>,
     /// For a sighting: the id of the object it sights (its values gain the sighting's
     /// provider, whichever of the two arrives first).
     pub sighting_of: Option<String>,
     /// Counts this object adds to the trend aggregates when it is the first version of
-    /// its id the store holds ("new" indicators, infrastructure, sightings).
+    /// its id the store holds ("new" indicators, infrastructure, sightings). The store
+    /// adds the `provider` dimension itself: the first key's metric, day and weight,
+    /// under the inserting provider (one cell per counted object, not one key each).
     pub trends: Vec<TrendKey>,
 }
 
@@ -85,8 +88,9 @@ pub struct TrendKey {
     pub day: i64,
     /// `type`, `family`, `provider`, `technique`, ... (a fixed set).
     pub dimension: &'static str,
-    /// The series within the dimension.
-    pub key: String,
+    /// The series within the dimension (static for the fixed names, such as value
+    /// kinds and STIX types: no copy per object).
+    pub key: std::borrow::Cow<'static, str>,
     /// How much to add (a sighting's `count`).
     pub weight: i64,
 }

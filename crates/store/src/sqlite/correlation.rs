@@ -343,11 +343,11 @@ const FIRST_OF_ID: u8 = 2;
 /// [`FIRST_OF_ID`]) and the sighted id's key if it sights one. Integers are
 /// little-endian, each text a `u32` length and its bytes. Written by the insert (the
 /// critical path: no allocation beyond the body's growth), read by [`decode`].
-pub(super) fn encode(
+pub(super) fn encode<K: AsRef<str>>(
     body: &mut Vec<u8>,
     object_added: i64,
     key: i64,
-    values: &[(String, String)],
+    values: &[(K, String)],
     sighting_of: Option<i64>,
     first_of_id: bool,
 ) {
@@ -355,7 +355,7 @@ pub(super) fn encode(
     body.extend_from_slice(&key.to_le_bytes());
     push_len(body, values.len());
     for (kind, value) in values {
-        push_text(body, kind);
+        push_text(body, kind.as_ref());
         push_text(body, value);
     }
     let first = if first_of_id { FIRST_OF_ID } else { 0 };
@@ -369,8 +369,11 @@ pub(super) fn encode(
 }
 
 /// The bytes [`encode`] appends for an object stating `values` (and sighting an id).
-pub(super) fn encoded_len(values: &[(String, String)]) -> usize {
-    let texts: usize = values.iter().map(|(k, v)| 8 + k.len() + v.len()).sum();
+pub(super) fn encoded_len<K: AsRef<str>>(values: &[(K, String)]) -> usize {
+    let texts: usize = values
+        .iter()
+        .map(|(k, v)| 8 + k.as_ref().len() + v.len())
+        .sum();
     8 + 8 + 4 + texts + 9
 }
 
@@ -1342,10 +1345,10 @@ mod tests {
         let first = body.len();
         assert!(first <= encoded_len(&values), "the reserve covers the body");
         let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (&**k, &**v)).collect();
-        encode(&mut body, 18, 9, &[], Some(-77), false);
+        encode::<&str>(&mut body, 18, 9, &[], Some(-77), false);
         assert_eq!(
             body.len() - first,
-            encoded_len(&[]),
+            encoded_len::<&str>(&[]),
             "exact with a sighting"
         );
         let decoded = decode(&body).unwrap();
@@ -1416,7 +1419,7 @@ mod tests {
     #[test]
     fn a_truncated_body_is_refused_not_misread() {
         let mut body = Vec::new();
-        encode(
+        encode::<String>(
             &mut body,
             1,
             2,

@@ -714,6 +714,10 @@ struct AnalyticsBatch<'a> {
     /// The trend increments of the batch's first versions, summed per cell (keyed by
     /// the objects' own texts: no copy per object).
     trends: HashMap<(&'a str, &'a str, i64, &'a str), i64, foldhash::fast::RandomState>,
+    /// The `provider` dimension's increments, per (metric, day): each counted object
+    /// counts once under the inserting provider, with its first trend key's metric,
+    /// day and weight ([`crate::Analytics::trends`]).
+    by_provider: HashMap<(&'static str, i64), i64, foldhash::fast::RandomState>,
     /// The correlation facts of the batch's new versions, [`correlation::encode`]d.
     queue: Vec<u8>,
     /// How many versions `queue` holds.
@@ -760,10 +764,16 @@ impl<'a> AnalyticsBatch<'a> {
             self.queued_versions += 1;
         }
         if count_trends {
+            if let Some(basis) = analytics.trends.first() {
+                *self
+                    .by_provider
+                    .entry((basis.metric, basis.day))
+                    .or_default() += basis.weight;
+            }
             for t in &analytics.trends {
                 *self
                     .trends
-                    .entry((t.dimension, t.metric, t.day, &t.key))
+                    .entry((t.dimension, t.metric, t.day, t.key.as_ref()))
                     .or_default() += t.weight;
             }
         }
@@ -779,13 +789,17 @@ impl<'a> AnalyticsBatch<'a> {
     ) -> Result<Option<Queued>, StoreError> {
         let AnalyticsBatch {
             trends,
+            by_provider,
             queue,
             queued_versions,
         } = self;
-        if !trends.is_empty() {
+        if !trends.is_empty() || !by_provider.is_empty() {
             let mut count = tx.prepare_cached(TREND_INCREMENT)?;
             for ((dimension, metric, day, key), weight) in trends {
                 count.execute(params![dimension, metric, day, key, provider, weight])?;
+            }
+            for ((metric, day), weight) in by_provider {
+                count.execute(params!["provider", metric, day, provider, provider, weight])?;
             }
         }
         if queue.is_empty() {
