@@ -466,14 +466,17 @@ fn corrupt(detail: String) -> StoreError {
 
 /// Applies queued rows after the index's mark, [`ROWS_PER_APPLY`] per transaction,
 /// until none is left. `conn` reads the store file (its main schema) and writes the
-/// index (attached); `memory` is what this follower knows of the index. Returns the
-/// mark reached.
+/// index (attached); `memory` is what this follower knows of the index; `body` holds
+/// each row's body as it is applied (kept by the follower between applies: a body is
+/// megabytes, and a fresh buffer each time was mapped and faulted in anew). Returns
+/// the mark reached.
 pub(super) fn apply_pending(
     conn: &mut Connection,
     memory: &mut ValueMemory,
+    body: &mut Vec<u8>,
 ) -> Result<i64, StoreError> {
     loop {
-        let (mark, applied) = apply_some(conn, memory)?;
+        let (mark, applied) = apply_some(conn, memory, body)?;
         if applied == 0 {
             return Ok(mark);
         }
@@ -481,7 +484,11 @@ pub(super) fn apply_pending(
 }
 
 /// One transaction of [`apply_pending`]: (the mark after it, rows applied).
-fn apply_some(conn: &mut Connection, memory: &mut ValueMemory) -> Result<(i64, usize), StoreError> {
+fn apply_some(
+    conn: &mut Connection,
+    memory: &mut ValueMemory,
+    body: &mut Vec<u8>,
+) -> Result<(i64, usize), StoreError> {
     // Deferred, and a write to the index first: that takes the index file's write lock
     // (waiting for another process's follower) and no lock on the store file, which
     // this transaction only reads (BEGIN IMMEDIATE would lock every attached file,
@@ -511,11 +518,10 @@ fn apply_some(conn: &mut Connection, memory: &mut ValueMemory) -> Result<(i64, u
     };
     {
         let mut index = Index::prepare(&tx, memory)?;
-        let mut body = Vec::new();
         for (seq, provider) in &rows {
-            read_body(&tx, *seq, &mut body)?;
+            read_body(&tx, *seq, body)?;
             let mut batch = Batch::default();
-            for pending in decode(&body)? {
+            for pending in decode(body)? {
                 batch.record(pending);
             }
             batch.flush(&mut index, provider)?;
@@ -1008,18 +1014,25 @@ struct State {
     waiting_since: Option<Instant>,
     /// Threads waiting in [`Follower::settle`] (they need the index now).
     settling: usize,
+    /// What is queued is to be applied now, without gathering more
+    /// ([`Follower::hurry`]); cleared when an apply starts.
+    hurried: bool,
 }
 
 impl State {
     /// Whether the follower should apply now rather than wait for more rows: some are
-    /// pending and someone needs them (a query, the store closing), enough have
-    /// gathered, or the first has waited [`GATHER_FOR`]. Otherwise how long it may go
-    /// on waiting (`Err`), `None` when nothing is pending.
+    /// pending and someone needs them (a query, a bulk load's end, the store closing),
+    /// enough have gathered, or the first has waited [`GATHER_FOR`]. Otherwise how long
+    /// it may go on waiting (`Err`), `None` when nothing is pending.
     fn due(&self, now: Instant) -> Result<(), Option<Duration>> {
         if self.applied >= self.wanted {
             return Err(None);
         }
-        if self.stop || self.settling > 0 || self.waiting_versions >= GATHER_VERSIONS {
+        if self.stop
+            || self.settling > 0
+            || self.hurried
+            || self.waiting_versions >= GATHER_VERSIONS
+        {
             return Ok(());
         }
         let waited = self.waiting_since.map_or(GATHER_FOR, |t| now - t);
@@ -1076,7 +1089,7 @@ impl Follower {
         // The apply's statements (with the multi-row inserts') all stay prepared.
         conn.set_prepared_statement_cache_capacity(STATEMENTS);
         let mut memory = ValueMemory::default();
-        let mark = apply_pending(&mut conn, &mut memory)?;
+        let mark = apply_pending(&mut conn, &mut memory, &mut Vec::new())?;
         let shared = Arc::new(Shared::default());
         {
             let mut state = shared.lock();
@@ -1116,6 +1129,17 @@ impl Follower {
     }
 
     /// Waits until the index has applied everything this process queued.
+    /// Has the follower start applying what this process queued, without waiting for
+    /// it (a bulk load's end: the store's own checkpoint then runs while the follower
+    /// applies, instead of after it; [`Follower::settle`] waits).
+    pub(super) fn hurry(&self) {
+        let mut state = self.shared.lock();
+        if state.applied < state.wanted {
+            state.hurried = true;
+            self.shared.changed.notify_all();
+        }
+    }
+
     pub(super) fn settle(&self) -> Result<(), StoreError> {
         let mut state = self.shared.lock();
         if state.applied >= state.wanted {
@@ -1174,6 +1198,7 @@ fn current_thread_id() -> Option<u32> {
 }
 
 fn follow(mut conn: Connection, mut memory: ValueMemory, shared: &Shared) {
+    let mut body = Vec::new();
     loop {
         {
             let mut state = shared.lock();
@@ -1198,10 +1223,11 @@ fn follow(mut conn: Connection, mut memory: ValueMemory, shared: &Shared) {
             }
             state.waiting_versions = 0;
             state.waiting_since = None;
+            state.hurried = false;
         }
         // A panic (a bug) must not leave `settle` waiting for a thread that is gone.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            apply_pending(&mut conn, &mut memory)
+            apply_pending(&mut conn, &mut memory, &mut body)
         }))
         .unwrap_or_else(|_| {
             Err(StoreError::CorrelationBehind(
@@ -1261,6 +1287,9 @@ mod tests {
             "a query of this process waits for nobody"
         );
         state.settling = 0;
+        state.hurried = true;
+        assert_eq!(state.due(t0), Ok(()), "a bulk load's end waits for nothing more");
+        state.hurried = false;
         state.stop = true;
         assert_eq!(state.due(t0), Ok(()), "a closing store drains at once");
         state.stop = false;

@@ -56,6 +56,10 @@ pub(super) struct Writer {
     correlation: Correlation,
     /// Queue rows up to this `seq` are deleted (the index applied them).
     queue_cleared: i64,
+    /// The buffer the correlation queue's bodies are encoded into, kept between
+    /// inserts (cleared, never shrunk: as large as the largest batch's body, megabytes
+    /// for a bulk load): a fresh one per insert was mapped and faulted in anew.
+    queue_body: Vec<u8>,
 }
 
 /// Who applies the correlation queue (`correlation.rs`) a writer fills.
@@ -93,6 +97,7 @@ impl Writer {
             ledger_frontier: None,
             correlation,
             queue_cleared: i64::MIN,
+            queue_body: Vec::new(),
         })
     }
 
@@ -105,7 +110,11 @@ impl Writer {
             Correlation::Follower(shared) => shared.queued(&row),
             Correlation::Inline => {
                 // An in-memory store's index: nothing to gain from remembering it.
-                correlation::apply_pending(&mut self.conn, &mut Default::default())?;
+                correlation::apply_pending(
+                    &mut self.conn,
+                    &mut Default::default(),
+                    &mut Vec::new(),
+                )?;
             }
             Correlation::Nobody => {}
         }
@@ -170,7 +179,8 @@ impl Writer {
                 "SELECT date_added FROM entries WHERE object_added = ?1 AND collection = ?2",
             )?;
             let provider = provenance.organisation.as_str();
-            let mut batch = AnalyticsBatch::sized_for(objects.iter());
+            let body = std::mem::take(&mut self.queue_body);
+            let mut batch = AnalyticsBatch::sized_for(objects.iter(), body);
             let prior = Prior::read(&mut versions_of, objects, provider)?;
             for ((object, key), known) in objects.iter().zip(prior.keys).zip(prior.known) {
                 let stamp = self.clock.next();
@@ -275,7 +285,9 @@ impl Writer {
                     }
                 });
             }
-            queued = batch.flush(&tx, provider, &mut self.clock)?;
+            let (row, body) = batch.flush(&tx, provider, &mut self.clock)?;
+            queued = row;
+            self.queue_body = body;
         }
         tx.commit()?;
         self.queued(queued)?;
@@ -427,7 +439,8 @@ impl Writer {
             let mut earliest = tx.prepare_cached(
                 "SELECT min(date_added) FROM objects WHERE id_key = ?1 AND id = ?2",
             )?;
-            let mut batch = AnalyticsBatch::default();
+            let body = std::mem::take(&mut self.queue_body);
+            let mut batch = AnalyticsBatch::sized_for(rows.iter().map(|r| &r.object), body);
             for row in rows {
                 if row.object.analytics.is_empty() {
                     continue;
@@ -441,7 +454,9 @@ impl Writer {
                 // was pending) and sightings of them, which only a look-up finds.
                 batch.record(&row.object, row.date_added, key, false, first);
             }
-            queued = batch.flush(&tx, provider, &mut self.clock)?;
+            let (row, body) = batch.flush(&tx, provider, &mut self.clock)?;
+            queued = row;
+            self.queue_body = body;
             if done {
                 tx.execute("DELETE FROM meta WHERE name = ?1", params![marker])?;
             } else {
@@ -725,16 +740,19 @@ struct AnalyticsBatch<'a> {
 }
 
 impl<'a> AnalyticsBatch<'a> {
-    /// An empty batch whose queue body has room for these objects' facts (the body
-    /// grows to megabytes; reallocating it as it grows copied it several times).
-    fn sized_for(objects: impl Iterator<Item = &'a NewObject>) -> Self {
+    /// An empty batch whose queue body, `body` emptied, has room for these objects'
+    /// facts (the body grows to megabytes; reallocating it as it grows copied it
+    /// several times).
+    fn sized_for(objects: impl Iterator<Item = &'a NewObject>, mut body: Vec<u8>) -> Self {
         let bytes = objects
             .map(|o| &o.analytics)
             .filter(|a| !a.values.is_empty() || a.sighting_of.is_some())
             .map(|a| correlation::encoded_len(&a.values))
             .sum();
+        body.clear();
+        body.reserve(bytes);
         AnalyticsBatch {
-            queue: Vec::with_capacity(bytes),
+            queue: body,
             ..AnalyticsBatch::default()
         }
     }
@@ -780,13 +798,14 @@ impl<'a> AnalyticsBatch<'a> {
     }
 
     /// Writes the batch's trend cells and queues its correlation facts (all its
-    /// objects by `provider`); returns the queue row, if it queued one.
+    /// objects by `provider`); returns the queue row, if it queued one, and the body's
+    /// buffer for the next batch.
     fn flush(
         self,
         tx: &Connection,
         provider: &str,
         clock: &mut StampClock,
-    ) -> Result<Option<Queued>, StoreError> {
+    ) -> Result<(Option<Queued>, Vec<u8>), StoreError> {
         let AnalyticsBatch {
             trends,
             by_provider,
@@ -803,7 +822,7 @@ impl<'a> AnalyticsBatch<'a> {
             }
         }
         if queue.is_empty() {
-            return Ok(None);
+            return Ok((None, queue));
         }
         let seq = clock.next();
         // The body is written into the row's pages through SQLite's incremental blob
@@ -817,10 +836,13 @@ impl<'a> AnalyticsBatch<'a> {
         let mut body =
             tx.blob_open(rusqlite::MAIN_DB, c"correlation_queue", c"body", seq, false)?;
         body.write_all_at(&queue, 0)?;
-        Ok(Some(Queued {
-            seq,
-            versions: queued_versions,
-        }))
+        Ok((
+            Some(Queued {
+                seq,
+                versions: queued_versions,
+            }),
+            queue,
+        ))
     }
 }
 
