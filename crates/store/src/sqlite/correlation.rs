@@ -1288,7 +1288,11 @@ mod tests {
         );
         state.settling = 0;
         state.hurried = true;
-        assert_eq!(state.due(t0), Ok(()), "a bulk load's end waits for nothing more");
+        assert_eq!(
+            state.due(t0),
+            Ok(()),
+            "a bulk load's end waits for nothing more"
+        );
         state.hurried = false;
         state.stop = true;
         assert_eq!(state.due(t0), Ok(()), "a closing store drains at once");
