@@ -5,6 +5,7 @@
 //! for output.
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 /// Where an object version came from: who provided it and through which door.
 ///
@@ -53,13 +54,20 @@ pub struct NewObject {
 /// `accord_node::analytics`): extracted by the node at ingest, applied by the store in
 /// the insert's own transaction, so the aggregates never disagree with the objects.
 /// Applied only when the version is new to the store.
+///
+/// Its lists hold their first element inline: most objects state one value and count
+/// under one key, and ingest extracts these on the validators' threads and frees them
+/// on the writer's. An allocation freed on another thread than the one that made it is
+/// not reused there at once, and the validators took fresh pages from the system
+/// instead, each zeroed by the kernel (BENCHMARKS.md, "Analytics without a copy per
+/// object").
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Analytics {
     /// Observable values the object states, `(kind, value)` normalised (`ip`,
     /// `domain`, `url`, `file-hash`, `email`): each is interned once store-wide and
     /// linked to this object version (correlation). Kinds are a fixed set: no copy
     /// per object.
-    pub values: Vec<(&'static str, String)>,
+    pub values: SmallVec<[(&'static str, String); 1]>,
     /// For a sighting: the id of the object it sights (its values gain the sighting's
     /// provider, whichever of the two arrives first).
     pub sighting_of: Option<String>,
@@ -67,7 +75,7 @@ pub struct Analytics {
     /// its id the store holds ("new" indicators, infrastructure, sightings). The store
     /// adds the `provider` dimension itself: the first key's metric, day and weight,
     /// under the inserting provider (one cell per counted object, not one key each).
-    pub trends: Vec<TrendKey>,
+    pub trends: SmallVec<[TrendKey; 1]>,
 }
 
 impl Analytics {
