@@ -19,7 +19,6 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use accord_stix::types::{SCO_TYPES, SDO_TYPES};
 use accord_stix::{JsonView, Timestamp};
 use accord_store::{Analytics, NewObject, Store, StoreError, TrendKey};
 
@@ -212,7 +211,7 @@ fn type_keys(object: &Members<'_>, kinds: Vec<&'static str>) -> Vec<Cow<'static,
                 .infrastructure_types
                 .iter()
                 .flat_map(|a| a.items())
-                .filter_map(|t| t.as_str().map(|t| named(&t, &[&INFRASTRUCTURE_TYPES])))
+                .filter_map(|t| t.as_str().map(|t| infrastructure_type(&t)))
                 .collect();
             types.sort();
             types.dedup();
@@ -224,19 +223,20 @@ fn type_keys(object: &Members<'_>, kinds: Vec<&'static str>) -> Vec<Cow<'static,
         _ => {
             let target = text(object.sighting_of_ref);
             let target_type = target.split("--").next().unwrap_or_default();
-            vec![named(target_type, &[SDO_TYPES, SCO_TYPES])]
+            // The specification's types by their catalogue's static names.
+            let key = accord_stix::types::lookup(target_type).map_or_else(
+                || Cow::Owned(target_type.to_owned()),
+                |t| Cow::Borrowed(t.name),
+            );
+            vec![key]
         }
     }
 }
 
-/// `name` as a static text when one of the lists `known` holds it (no copy per
+/// An infrastructure type as a static text when the vocabulary holds it (no copy per
 /// object), else copied.
-fn named(name: &str, known: &[&[&'static str]]) -> Cow<'static, str> {
-    match known
-        .iter()
-        .flat_map(|list| list.iter())
-        .find(|k| **k == name)
-    {
+fn infrastructure_type(name: &str) -> Cow<'static, str> {
+    match INFRASTRUCTURE_TYPES.iter().find(|k| **k == name) {
         Some(k) => Cow::Borrowed(k),
         None => Cow::Owned(name.to_owned()),
     }
