@@ -118,15 +118,40 @@ const MAX_PROBES: usize = 64;
 /// text. A hash no party can steer: a partner cannot make its values take the keys of
 /// another's at will (which would only lengthen probes: every probe compares the text).
 pub(super) fn value_key(kind: &str, value: &str) -> i64 {
-    use sha2::{Digest, Sha256};
-    let mut hash = Sha256::new();
-    hash.update(kind.as_bytes());
-    hash.update([0u8]);
-    hash.update(value.as_bytes());
-    let digest = hash.finalize();
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&digest[..8]);
-    i64::from_le_bytes(first)
+    ValueDigest::of(kind, value).key
+}
+
+/// A value's first 16 bytes of SHA-256 (as [`value_key`] hashes it): its key, and 8
+/// more bytes that tell it from another value of the same key. The follower's memory
+/// knows values by their digest instead of their texts (no copy of a text per value
+/// remembered, a hash of 16 bytes per look-up instead of the text's). Two values share
+/// a digest with a chance of 2^-128 a pair, and nobody can steer SHA-256 to make them;
+/// the index itself always compares texts ([`probe`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) struct ValueDigest {
+    /// The value's key.
+    pub key: i64,
+    /// The next 8 bytes.
+    pub check: u64,
+}
+
+impl ValueDigest {
+    pub(super) fn of(kind: &str, value: &str) -> Self {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        hash.update(kind.as_bytes());
+        hash.update([0u8]);
+        hash.update(value.as_bytes());
+        let digest = hash.finalize();
+        let mut key = [0u8; 8];
+        let mut check = [0u8; 8];
+        key.copy_from_slice(&digest[..8]);
+        check.copy_from_slice(&digest[8..16]);
+        ValueDigest {
+            key: i64::from_le_bytes(key),
+            check: u64::from_le_bytes(check),
+        }
+    }
 }
 
 /// Where a value is, probing from its key (`key`, its [`value_key`]): `Ok(vid)` where
@@ -519,9 +544,8 @@ fn apply_some(
     {
         let mut index = Index::prepare(&tx, memory)?;
         for (seq, provider) in &rows {
-            read_body(&tx, *seq, body)?;
             let mut batch = Batch::default();
-            for pending in decode(body)? {
+            for pending in decode(read_body(&tx, *seq, body)?)? {
                 batch.record(pending);
             }
             batch.flush(&mut index, provider)?;
@@ -537,16 +561,24 @@ fn apply_some(
 }
 
 /// Reads the body of queue row `seq` into `body`, through SQLite's incremental blob
-/// I/O: a body is megabytes, and read as a column it was copied twice (into a buffer
-/// SQLite allocated, then into ours), each copy into fresh pages.
-fn read_body(conn: &Connection, seq: i64, body: &mut Vec<u8>) -> Result<(), StoreError> {
-    use std::io::Read;
-    let mut blob = conn.blob_open(rusqlite::MAIN_DB, c"correlation_queue", c"body", seq, true)?;
-    body.clear();
-    body.reserve(blob.len());
-    blob.read_to_end(body)
+/// I/O, and returns it: a body is megabytes, and read as a column it was copied twice
+/// (into a buffer SQLite allocated, then into ours), each copy into fresh pages. The
+/// buffer only grows, and only its growth is zeroed (`Read::read_to_end` zeroed all of
+/// it for every row: 5% of the follower's time, `perf`).
+fn read_body<'b>(
+    conn: &Connection,
+    seq: i64,
+    body: &'b mut Vec<u8>,
+) -> Result<&'b [u8], StoreError> {
+    let blob = conn.blob_open(rusqlite::MAIN_DB, c"correlation_queue", c"body", seq, true)?;
+    let len = blob.len();
+    if body.len() < len {
+        body.resize(len, 0);
+    }
+    let read = &mut body[..len];
+    blob.read_at_exact(read, 0)
         .map_err(|e| corrupt(format!("queue row {seq} cannot be read: {e}")))?;
-    Ok(())
+    Ok(read)
 }
 
 /// The index's mark (the last queue `seq` applied), read through `conn` with the
@@ -584,7 +616,7 @@ impl<'t> Index<'t> {
             tx,
             memory,
             find: tx.prepare_cached(
-                "SELECT kind = ?2 AND value = ?3, provider_set FROM obs_values WHERE vid = ?1",
+                "SELECT kind, value, provider_set FROM obs_values WHERE vid = ?1",
             )?,
             // OR IGNORE (the vid was just found free, so nothing is ignored): a
             // statement that cannot abort needs no statement journal, which SQLite
@@ -659,33 +691,36 @@ impl<'t> Index<'t> {
     /// The `vid` of a value stated by the provider numbered `stated_by`, interned if new.
     #[cfg(test)]
     fn vid(&mut self, kind: &str, value: &str, stated_by: Pid) -> Result<i64, StoreError> {
-        match self.memory.vid(kind, value) {
+        let digest = ValueDigest::of(kind, value);
+        match self.memory.vid(digest) {
             Some(vid) => Ok(vid),
-            None => self.resolve(value_key(kind, value), kind, value, stated_by),
+            None => self.resolve(digest, kind, value, stated_by),
         }
     }
 
-    /// The `vid` of a value the memory does not hold, whose key is `key`, stated by the
+    /// The `vid` of a value the memory does not hold, of digest `digest`, stated by the
     /// provider numbered `stated_by`. A value found is remembered with its providers
     /// (read from the same row); a new one is interned with its provider (its row
-    /// written once, not again to add it).
+    /// written once, not again to add it). The texts are compared here rather than
+    /// bound into the statement (a copy of each into SQLite per probe).
     fn resolve(
         &mut self,
-        key: i64,
+        digest: ValueDigest,
         kind: &str,
         value: &str,
         stated_by: Pid,
     ) -> Result<i64, StoreError> {
         let find = &mut self.find;
         let mut providers = ProviderSet::default();
-        let found = probe(key, kind, value, |vid| {
-            let mut rows = find.query(params![vid, kind, value])?;
+        let found = probe(digest.key, kind, value, |vid| {
+            let mut rows = find.query(params![vid])?;
             let Some(row) = rows.next()? else {
                 return Ok(None);
             };
-            let same: bool = row.get(0)?;
+            let text = |at: usize| row.get_ref(at).and_then(|v| Ok(v.as_str()?));
+            let same = text(0)? == kind && text(1)? == value;
             if same {
-                let set = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+                let set = row.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?;
                 providers = ProviderSet::from_blob(set);
             }
             Ok(Some(same))
@@ -695,12 +730,12 @@ impl<'t> Index<'t> {
             Err(free) => {
                 providers.insert(stated_by);
                 self.intern
-                    .execute(params![free, kind, value, providers.to_blob()])?;
+                    .execute(params![free, kind, value, &providers.to_blob()[..]])?;
                 free
             }
         };
         self.memory.remember_providers(vid, providers);
-        self.memory.remember_vid(kind, value, vid);
+        self.memory.remember_vid(digest, vid);
         Ok(vid)
     }
 
@@ -747,7 +782,7 @@ impl<'t> Index<'t> {
             if grew {
                 let count = i64::try_from(set.len()).unwrap_or(i64::MAX);
                 let blob = set.to_blob();
-                self.set_providers.execute(params![vid, count, blob])?;
+                self.set_providers.execute(params![vid, count, &blob[..]])?;
             }
         }
         Ok(())
@@ -809,15 +844,16 @@ impl<'a> Batch<'a> {
             mut first_ids,
         } = self;
         let pid = index.pid(provider)?;
-        // Each value once, grouped by hashing (a sort of the batch by text cost more
+        // Each value once, grouped by its digest (a sort of the batch by text cost more
         // than the memory's look-ups it ordered).
-        let mut distinct: foldhash::HashMap<(&str, &str), usize> =
+        let mut distinct: foldhash::HashMap<ValueDigest, usize> =
             foldhash::HashMap::with_capacity_and_hasher(stated.len(), Default::default());
-        let mut values: Vec<(&str, &str)> = Vec::new();
+        let mut values: Vec<(ValueDigest, &str, &str)> = Vec::new();
         let mut members: Vec<usize> = Vec::with_capacity(stated.len());
         for &(kind, value, _, _) in &stated {
-            let at = *distinct.entry((kind, value)).or_insert_with(|| {
-                values.push((kind, value));
+            let digest = ValueDigest::of(kind, value);
+            let at = *distinct.entry(digest).or_insert_with(|| {
+                values.push((digest, kind, value));
                 values.len() - 1
             });
             members.push(at);
@@ -825,15 +861,16 @@ impl<'a> Batch<'a> {
         let mut vids: Vec<i64> = vec![0; values.len()];
         // The values the memory lacks, found in key order: their rows are keyed by it.
         let mut unknown: Vec<(i64, usize)> = Vec::new();
-        for (at, &(kind, value)) in values.iter().enumerate() {
-            match index.memory.vid(kind, value) {
+        for (at, &(digest, _, _)) in values.iter().enumerate() {
+            match index.memory.vid(digest) {
                 Some(vid) => vids[at] = vid,
-                None => unknown.push((value_key(kind, value), at)),
+                None => unknown.push((digest.key, at)),
             }
         }
         unknown.sort_unstable();
-        for (key, at) in unknown {
-            vids[at] = index.resolve(key, values[at].0, values[at].1, pid)?;
+        for (_, at) in unknown {
+            let (digest, kind, value) = values[at];
+            vids[at] = index.resolve(digest, kind, value, pid)?;
         }
         // (vid, object_added): rows of `obs_links`.
         let mut links: Vec<(i64, i64)> = Vec::with_capacity(stated.len());

@@ -1,5 +1,6 @@
 //! What the correlation follower remembers of the index between its transactions:
-//! the values it interned or found (their `vid`), each value's set of providers, the
+//! the values it interned or found (their `vid`, by the value's digest: no copy of its
+//! texts, [`ValueDigest`]), each value's set of providers, the
 //! providers' numbers, the values of the ids whose first version it applied, and the
 //! ids sighted and not stated (`sighted_unstated`).
 //!
@@ -29,9 +30,13 @@
 //! looked up in the index).
 
 use foldhash::{HashMap, HashSet};
+use smallvec::SmallVec;
 
-/// Values the memory keeps before it is emptied: about 130 bytes each (text, `vid`,
-/// provider set), so about 34 MB at most, beside the index's page cache.
+use super::correlation::ValueDigest;
+
+/// Values the memory keeps before it is emptied: about 80 bytes each (digest, `vid`,
+/// provider set, in two hash tables), so about 21 MB at most, beside the index's page
+/// cache.
 pub(super) const MEMORY_VALUES: usize = 262_144;
 
 /// Ids whose values the memory keeps before they are forgotten: about 50 bytes each,
@@ -87,15 +92,20 @@ pub(super) type Pid = u32;
 
 /// The providers of a value: their numbers, sorted, without repeats. Stored in the
 /// value's row (`obs_values.provider_set`) as each number's four bytes, little-endian.
+/// Held inline up to [`INLINE_PROVIDERS`] (most values have one provider, shared ones a
+/// few): no allocation per value remembered.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(super) struct ProviderSet(Vec<Pid>);
+pub(super) struct ProviderSet(SmallVec<[Pid; INLINE_PROVIDERS]>);
+
+/// Providers a [`ProviderSet`] holds without allocating.
+const INLINE_PROVIDERS: usize = 4;
 
 impl ProviderSet {
     /// The set a row stores. A blob that is not a whole number of providers (damaged)
     /// keeps its whole numbers: the count is then low, never a value's providers
     /// invented.
     pub(super) fn from_blob(blob: &[u8]) -> Self {
-        let mut pids: Vec<Pid> = blob
+        let mut pids: SmallVec<[Pid; INLINE_PROVIDERS]> = blob
             .chunks_exact(4)
             .map(|b| Pid::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
@@ -105,7 +115,7 @@ impl ProviderSet {
     }
 
     /// The bytes the row stores.
-    pub(super) fn to_blob(&self) -> Vec<u8> {
+    pub(super) fn to_blob(&self) -> SmallVec<[u8; 4 * INLINE_PROVIDERS]> {
         self.0.iter().flat_map(|p| p.to_le_bytes()).collect()
     }
 
@@ -131,8 +141,8 @@ pub(super) struct ValueMemory {
     /// The mark the memory is true at: the index's mark after this follower's last
     /// commit (`None`: it knows nothing).
     mark: Option<i64>,
-    /// kind → value → `vid`.
-    vids: HashMap<String, HashMap<String, i64>>,
+    /// A value's digest → its `vid`.
+    vids: HashMap<ValueDigest, i64>,
     /// `vid` → its providers, for the values read or written.
     providers: HashMap<i64, ProviderSet>,
     /// Provider name → number.
@@ -148,7 +158,7 @@ impl ValueMemory {
     /// Starts a transaction that found the index at `mark`: the memory is kept only if
     /// it is true there and within its bound.
     pub(super) fn begin(&mut self, mark: i64) {
-        if self.mark != Some(mark) || self.providers.len().max(self.values()) > MEMORY_VALUES {
+        if self.mark != Some(mark) || self.providers.len().max(self.vids.len()) > MEMORY_VALUES {
             self.forget();
         }
         if self.ids.len() > MEMORY_IDS {
@@ -176,21 +186,14 @@ impl ValueMemory {
         self.unstated = Unstated::Unread;
     }
 
-    fn values(&self) -> usize {
-        self.vids.values().map(HashMap::len).sum()
-    }
-
-    pub(super) fn vid(&self, kind: &str, value: &str) -> Option<i64> {
-        self.vids.get(kind).and_then(|v| v.get(value)).copied()
+    /// The `vid` of the value of digest `digest`, when remembered.
+    pub(super) fn vid(&self, digest: ValueDigest) -> Option<i64> {
+        self.vids.get(&digest).copied()
     }
 
     /// Remembers a value's `vid`.
-    pub(super) fn remember_vid(&mut self, kind: &str, value: &str, vid: i64) {
-        let by_value = match self.vids.get_mut(kind) {
-            Some(by_value) => by_value,
-            None => self.vids.entry(kind.to_owned()).or_default(),
-        };
-        by_value.insert(value.to_owned(), vid);
+    pub(super) fn remember_vid(&mut self, digest: ValueDigest, vid: i64) {
+        self.vids.insert(digest, vid);
     }
 
     /// The providers of `vid`, when remembered.
@@ -239,6 +242,10 @@ impl ValueMemory {
 mod tests {
     use super::*;
 
+    fn digest() -> ValueDigest {
+        ValueDigest::of("ip", "192.0.2.1")
+    }
+
     #[test]
     fn a_provider_set_keeps_each_provider_once_in_order() {
         let mut set = ProviderSet::default();
@@ -247,7 +254,7 @@ mod tests {
         assert!(!set.insert(7));
         assert_eq!(set.len(), 2);
         let blob = set.to_blob();
-        assert_eq!(blob, [2, 0, 0, 0, 7, 0, 0, 0]);
+        assert_eq!(&blob[..], [2, 0, 0, 0, 7, 0, 0, 0]);
         assert_eq!(ProviderSet::from_blob(&blob), set);
         // A damaged blob keeps its whole numbers, never more.
         assert_eq!(ProviderSet::from_blob(&blob[..6]).len(), 1);
@@ -260,23 +267,41 @@ mod tests {
     fn the_memory_is_kept_only_at_its_own_mark() {
         let mut memory = ValueMemory::default();
         memory.begin(i64::MIN);
-        memory.remember_vid("ip", "192.0.2.1", 1);
+        memory.remember_vid(digest(), 1);
         memory.remember_providers(1, ProviderSet::default());
         memory.remember_pid("telco", 1);
         memory.committed(5);
         memory.begin(5);
-        assert_eq!(memory.vid("ip", "192.0.2.1"), Some(1));
+        assert_eq!(memory.vid(digest()), Some(1));
         assert_eq!(memory.pid("telco"), Some(1));
         // This transaction did not commit: the next starts from nothing, even at 5.
         memory.begin(5);
-        assert_eq!(memory.vid("ip", "192.0.2.1"), None);
-        memory.remember_vid("ip", "192.0.2.1", 1);
+        assert_eq!(memory.vid(digest()), None);
+        memory.remember_vid(digest(), 1);
         memory.remember_providers(1, ProviderSet::default());
         memory.committed(6);
         // Another process applied rows: the index is at 9.
         memory.begin(9);
-        assert_eq!(memory.vid("ip", "192.0.2.1"), None);
+        assert_eq!(memory.vid(digest()), None);
         assert!(memory.providers_mut(1).is_none());
+    }
+
+    /// Two values whose keys collide (the index gives the second the next free `vid`)
+    /// are two values to the memory: it tells them apart by the rest of their digest.
+    #[test]
+    fn values_of_one_key_are_remembered_apart() {
+        let mut memory = ValueMemory::default();
+        memory.begin(0);
+        let first = digest();
+        let second = ValueDigest {
+            check: first.check ^ 1,
+            ..first
+        };
+        memory.remember_vid(first, first.key);
+        assert_eq!(memory.vid(second), None);
+        memory.remember_vid(second, first.key.wrapping_add(1));
+        assert_eq!(memory.vid(first), Some(first.key));
+        assert_eq!(memory.vid(second), Some(first.key.wrapping_add(1)));
     }
 
     /// An id's values are known from its first version on, and only then: a later
@@ -315,11 +340,11 @@ mod tests {
         for key in 0..=MEMORY_IDS as i64 {
             memory.stated(key, [1].into_iter(), true);
         }
-        memory.remember_vid("ip", "192.0.2.1", 1);
+        memory.remember_vid(digest(), 1);
         memory.committed(1);
         memory.begin(1);
         assert_eq!(memory.id_values(0), None);
-        assert_eq!(memory.vid("ip", "192.0.2.1"), Some(1), "values are kept");
+        assert_eq!(memory.vid(digest()), Some(1), "values are kept");
     }
 
     #[test]
@@ -329,10 +354,10 @@ mod tests {
         for vid in 0..=MEMORY_VALUES as i64 {
             memory.remember_providers(vid, ProviderSet::default());
         }
-        memory.remember_vid("ip", "192.0.2.1", 1);
+        memory.remember_vid(digest(), 1);
         memory.remember_providers(1, ProviderSet::default());
         memory.committed(1);
         memory.begin(1);
-        assert_eq!(memory.vid("ip", "192.0.2.1"), None);
+        assert_eq!(memory.vid(digest()), None);
     }
 }
