@@ -82,6 +82,10 @@ const PARTNER_SCAN_PAGE: usize = 1_000;
 
 /// Correlations visible to `recipient` (the node's own organisation sees all).
 ///
+/// The operator's include everything inserted before the call; a partner's are read
+/// from the index as it stands, which lags an insert by about a second, so that how
+/// long the answer takes does not depend on what others just wrote.
+///
 /// The operator's are the most shared values, read from the index in that order. A
 /// partner's are computed over what the gate releases to it, so which values rank
 /// first store-wide (withheld objects included) must not choose them: every shared
@@ -95,6 +99,12 @@ pub fn correlate(
     warninglists: &Warninglists,
 ) -> Result<Vec<Correlation>, EgressError> {
     let local = recipient.organisation == egress.local_organisation();
+    if local {
+        // The operator's answer counts what was just inserted. A partner's reads the
+        // index as it stands: a wait for the follower would time everyone's recent
+        // inserts, withheld ones included (`Store::settle_correlation`).
+        store.settle_correlation()?;
+    }
     let limit = query.limit.min(MAX_CORRELATIONS);
     let min = i64::try_from(query.min_providers.max(2)).unwrap_or(i64::MAX);
     let mut out = Vec::new();

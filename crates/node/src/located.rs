@@ -224,6 +224,9 @@ fn delta_with(
         true
     })?;
     let changed = ids.clone();
+    // The sightings of the changed ids up to `to`, all of them: the index must hold
+    // what was inserted before.
+    store.settle_correlation()?;
     for id in &changed {
         for s in store.sightings_of(id)? {
             if seen.insert(s.id.clone()) {

@@ -673,9 +673,11 @@ fn sighted_indicator_store(dir: &tempfile::TempDir) -> std::path::PathBuf {
     path
 }
 
-/// The one value named `value`: (its providers, the object versions stating it).
+/// The one value named `value`: (its providers, the object versions stating it),
+/// counting everything `store` inserted.
 fn correlation_of(store: &SqliteStore, value: &str) -> (i64, usize) {
     use accord_store::Store as _;
+    store.settle_correlation().unwrap();
     let values = store.values_named(value).unwrap();
     assert_eq!(values.len(), 1, "{value}: {values:?}");
     let objects = store.value_objects(values[0].vid).unwrap().len();
@@ -1198,4 +1200,62 @@ fn a_partner_sees_each_provider_count_what_it_may_read() {
         ],
         "the RED indicator is withheld from the partner"
     );
+}
+
+/// A partner's correlations are read from the index as it stands: they never wait for
+/// the follower, whose backlog is everyone's recent inserts (a wait would let the
+/// partner time them). Here the follower cannot apply at all (another connection holds
+/// the index file's write lock, for longer than the follower's busy timeout): the
+/// partner is answered at once, from what the index held; the operator's answer waits
+/// for the index, and counts the new statement once the lock is gone.
+#[test]
+fn a_partners_correlations_do_not_wait_for_others_inserts() {
+    use accord_store::Store as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("accord.sqlite");
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    let ip = "203.0.113.9";
+    ingest(&store, TELCO, &[indicator_on(1, 1, Tlp::Green, ip)]);
+    ingest(&store, ISP, &[indicator_on(2, 1, Tlp::Green, ip)]);
+    store.settle_correlation().unwrap();
+    let mut index = path.as_os_str().to_owned();
+    index.push("-correlation");
+    let blocker = rusqlite::Connection::open(std::path::PathBuf::from(index)).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    // Withheld from the centre (RED), and queued behind the lock.
+    ingest(&store, BANK, &[indicator_on(3, 2, Tlp::Red, ip)]);
+    let door = door(
+        &store,
+        vec![
+            agreement(TELCO, None),
+            agreement(ISP, None),
+            agreement(BANK, None),
+        ],
+    );
+    let started = std::time::Instant::now();
+    let found = correlate(
+        &*store,
+        &door,
+        &Recipient::new(CENTRE),
+        &query(Some(ip), 1),
+        &Warninglists::empty(),
+    )
+    .expect("a partner's answer does not wait for the follower");
+    let waited = started.elapsed();
+    assert!(
+        waited < std::time::Duration::from_secs(5),
+        "the partner waited {waited:?}"
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].provider_count, 2);
+    blocker.execute_batch("ROLLBACK").unwrap();
+    let operator = correlate(
+        &*store,
+        &door,
+        &Recipient::new(TELCO),
+        &query(Some(ip), 1),
+        &Warninglists::empty(),
+    )
+    .expect("correlate");
+    assert_eq!(operator[0].provider_count, 3, "{operator:?}");
 }

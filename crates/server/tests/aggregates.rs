@@ -84,6 +84,7 @@ async fn a_partners_trends_and_correlations_are_in_the_ledger_and_the_log_verifi
     .await;
     assert_eq!(reply.status.as_u16(), 200, "{}", reply.body);
     let found = reply.json();
+    assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
     let all = entries(&*store);
     assert_eq!(all.len(), 2);
     assert_eq!(

@@ -295,6 +295,8 @@ pub fn telco_shares_with_police(f: &Fixture, objects: &[String], version: u32, p
     )
     .unwrap();
     assert!(results.iter().all(|r| r.is_stored()));
+    // A partner's correlations read the index as it stands: have it hold these.
+    accord_store::Store::settle_correlation(&*store).unwrap();
     let agreement = accord_agreements::Agreement::from_toml(&format!(
         "id = \"telco-police\"\nversion = {version}\nprovider = {{ id = \"telco\" }}\nrecipient = {{ id = \"police\" }}\n\
          purpose = \"Tests\"\nlegal_basis = \"MoU\"\n[validity]\nfrom = 2020-01-01T00:00:00Z\n\

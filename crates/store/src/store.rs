@@ -109,9 +109,22 @@ pub trait Store: Send + Sync {
         extract: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
     ) -> Result<u64, StoreError>;
 
+    /// Waits until the correlation index holds everything this handle inserted (its
+    /// follower has applied it).
+    ///
+    /// The correlation reads below do not wait: they read the index as it stands, which
+    /// lags an insert by at most about a second (the follower gathers small inserts).
+    /// Waiting inside them made an answer's timing depend on what anyone had written a
+    /// moment before (every provider's inserts, queued ahead of the reader's own): a
+    /// partner could time its queries to watch others write. A caller that needs its
+    /// own inserts counted (the operator's answers, a recount of location cells) waits
+    /// here first; a partner's answers never do.
+    fn settle_correlation(&self) -> Result<(), StoreError>;
+
     /// Values (correlation candidates) stated or sighted by at least `min_providers`
     /// distinct providers store-wide (at least 2), most shared first, at most `limit`.
-    /// Index-backed: costs O(returned), whatever the number of distinct values.
+    /// Index-backed: costs O(returned), whatever the number of distinct values. Reads
+    /// the index as it stands ([`Store::settle_correlation`]).
     fn shared_values(&self, min_providers: i64, limit: usize) -> Result<Vec<ValueRow>, StoreError>;
 
     /// Every value [`Store::shared_values`] would return, a page at a time in

@@ -22,10 +22,11 @@
 //! index file's write lock, so two processes never apply a row twice. The store's
 //! writer deletes rows the index has applied.
 //!
-//! What readers see: queries of the index first wait until this process's follower
-//! has applied what this process inserted ([`Follower::settle`]); another process's
-//! inserts appear once its follower (or ours) has applied them, usually within its
-//! next commit. Trends are not here: their cells are few per batch and stay in the
+//! What readers see: the index as it stands, without waiting (a wait made the
+//! answer's timing depend on others' recent inserts). A reader that needs this
+//! process's inserts counted waits for its follower first (`Store::settle_correlation`,
+//! [`Follower::settle`]); another process's inserts appear once its follower (or ours)
+//! has applied them, usually within its next commit. Trends are not here: their cells are few per batch and stay in the
 //! insert's transaction.
 
 use std::path::{Path, PathBuf};

@@ -202,17 +202,8 @@ impl SqliteStore {
         result
     }
 
-    /// Reads the correlation index once it holds what this process inserted.
-    fn read_correlation<T>(
-        &self,
-        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        self.settle_correlation()?;
-        self.read(f)
-    }
-
     /// Waits until the correlation index has applied what this process inserted.
-    fn settle_correlation(&self) -> Result<(), StoreError> {
+    fn settle_index(&self) -> Result<(), StoreError> {
         match &self.follower {
             Some(follower) => follower.settle(),
             None => Ok(()),
@@ -595,8 +586,12 @@ fn migrate_from_4(conn: &Connection) -> Result<(), StoreError> {
 }
 
 impl Store for SqliteStore {
+    fn settle_correlation(&self) -> Result<(), StoreError> {
+        self.settle_index()
+    }
+
     fn shared_values(&self, min_providers: i64, limit: usize) -> Result<Vec<ValueRow>, StoreError> {
-        self.read_correlation(|conn| query::shared_values(conn, min_providers, limit))
+        self.read(|conn| query::shared_values(conn, min_providers, limit))
     }
 
     fn shared_values_page(
@@ -605,19 +600,19 @@ impl Store for SqliteStore {
         after: Option<(i64, i64)>,
         limit: usize,
     ) -> Result<Vec<ValueRow>, StoreError> {
-        self.read_correlation(|conn| query::shared_values_page(conn, min_providers, after, limit))
+        self.read(|conn| query::shared_values_page(conn, min_providers, after, limit))
     }
 
     fn values_named(&self, value: &str) -> Result<Vec<ValueRow>, StoreError> {
-        self.read_correlation(|conn| query::values_named(conn, value))
+        self.read(|conn| query::values_named(conn, value))
     }
 
     fn value_objects(&self, vid: i64) -> Result<Vec<ObjectRow>, StoreError> {
-        self.read_correlation(|conn| query::value_objects(conn, vid))
+        self.read(|conn| query::value_objects(conn, vid))
     }
 
     fn sightings_of(&self, id: &str) -> Result<Vec<ObjectRow>, StoreError> {
-        self.read_correlation(|conn| query::sightings_of(conn, id))
+        self.read(|conn| query::sightings_of(conn, id))
     }
 
     fn trend_cells(
@@ -664,7 +659,7 @@ impl Store for SqliteStore {
                 .query_row("PRAGMA wal_checkpoint(FULL)", [], |_| Ok(()))?;
             Ok(())
         })?;
-        self.settle_correlation()
+        self.settle_index()
     }
 
     fn latest(&self, id: &str) -> Result<Option<ObjectRow>, StoreError> {
