@@ -473,6 +473,79 @@ pseudonym_key_env = "ACCORD_TEST_EGRESS_KEY""#,
     assert!(!got[0].json.contains(customer), "leaked: {}", got[0].json);
 }
 
+/// `refresh_views` reads the store's new versions once for all the views and hands
+/// them to each: every view still decides again what depended on a new version stored
+/// anywhere. Two partners' views withhold a relationship whose target, a malware held
+/// outside the collection, is TLP:RED; a new version of the malware at TLP:GREEN,
+/// stored outside the collection too, releases the relationship in both (were the runs
+/// handed over but not acted on, the views would have moved past them and kept it
+/// withheld).
+#[test]
+fn every_view_decides_again_what_a_new_version_changes() {
+    const CERT: &str = "cert-my";
+    let store = store();
+    let indicator_id = format!("indicator--{}", uuid(1));
+    let malware_id = format!("malware--{}", uuid(2));
+    let elsewhere = |object: String| {
+        let stored = ingest_batch(
+            &*store,
+            &[object],
+            &Provenance::new(TELCO, "test"),
+            Some("elsewhere"),
+            &IngestOptions::default(),
+        )
+        .expect("ingest");
+        assert!(stored[0].is_stored(), "{stored:?}");
+    };
+    elsewhere(malware(2, Tlp::Red));
+    ingest(
+        &store,
+        TELCO,
+        &[
+            indicator(1, Some(Tlp::Green), &["c2"], "192.0.2.1"),
+            relationship(10, &indicator_id, &malware_id),
+        ],
+    );
+    let to_cert = Agreement::from_toml(&format!(
+        r#"
+id = "telco-cert"
+version = 1
+provider = {{ id = "{TELCO}" }}
+recipient = {{ id = "{CERT}" }}
+purpose = "National CERT"
+legal_basis = "MoU"
+[validity]
+from = 2020-01-01T00:00:00Z
+[scope]
+max_tlp = "GREEN"
+types = ["indicator", "malware", "relationship", "ipv4-addr"]
+[obligations]
+onward_sharing = true
+"#
+    ))
+    .expect("agreement");
+    let door = door(&store, vec![agreement(r#"max_tlp = "GREEN""#, ""), to_cert]);
+    let relationship_id = format!("relationship--{}", uuid(10));
+    let has = |org: &str| {
+        everything(&door, org, 10)
+            .iter()
+            .any(|o| o.id == relationship_id)
+    };
+    // Two partners, each reading both collections.
+    assert_eq!(door.refresh_views().expect("refresh").views, 4);
+    for org in [CENTRE, CERT] {
+        assert!(!has(org), "{org}: its target is RED");
+    }
+    elsewhere(format!(
+        r#"{{"type":"malware","spec_version":"2.1","id":"{malware_id}","created":"2026-01-01T00:00:00.000Z","modified":"2026-02-01T00:00:00.000Z","name":"m2","is_family":true,"labels":["c2"],"object_marking_refs":["{}"]}}"#,
+        Tlp::Green.marking_id()
+    ));
+    door.refresh_views().expect("refresh");
+    for org in [CENTRE, CERT] {
+        assert!(has(org), "{org}: its target is GREEN now");
+    }
+}
+
 /// `accord serve` keeps every partner's release view decided (`refresh_views`): a
 /// partner's first request, or one after an ingest, then finds its entries decided
 /// (withheld ones included), so its wait does not measure what the collection holds.

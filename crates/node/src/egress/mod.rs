@@ -688,22 +688,60 @@ impl Egress {
             .collect();
         recipients.sort_unstable();
         recipients.dedup();
-        let mut refreshed = ViewsRefreshed::default();
+        let mut views = Vec::new();
         for recipient in recipients {
             for collection in self.readable_collections(recipient)? {
-                let ctx = Ctx {
-                    store: &*self.store,
-                    gate: &gate,
-                    now: now(),
-                    basis,
-                };
-                let view = self.view_of(recipient, &collection);
-                let mut view = view.lock().unwrap_or_else(|p| p.into_inner());
-                refreshed.entries_decided += view.refresh(&ctx)?;
-                refreshed.views += 1;
+                views.push(self.view_of(recipient, &collection));
             }
         }
+        let ctx = |now| Ctx {
+            store: &*self.store,
+            gate: &gate,
+            now,
+            basis,
+        };
+        self.feed_arrivals(&views, &ctx(now()))?;
+        let mut refreshed = ViewsRefreshed::default();
+        for view in &views {
+            let mut view = view.lock().unwrap_or_else(|p| p.into_inner());
+            refreshed.entries_decided += view.refresh(&ctx(now()))?;
+            refreshed.views += 1;
+        }
         Ok(refreshed)
+    }
+
+    /// Reads the store's feed of new versions once, from the position of the view
+    /// furthest behind, and hands each run to every view that follows it: each used to
+    /// read the whole feed itself, which made a pass O(writes × views). A view that is
+    /// about to be rebuilt does not follow the feed (its rebuild starts at its end).
+    fn feed_arrivals(
+        &self,
+        views: &[Arc<Mutex<ReleaseView>>],
+        ctx: &Ctx<'_>,
+    ) -> Result<(), EgressError> {
+        fn lock(view: &Mutex<ReleaseView>) -> std::sync::MutexGuard<'_, ReleaseView> {
+            view.lock().unwrap_or_else(|p| p.into_inner())
+        }
+        let Some(mut from) = views
+            .iter()
+            .filter_map(|v| lock(v).arrivals_seen(ctx))
+            .min()
+        else {
+            return Ok(());
+        };
+        loop {
+            let batch = self.store.ids_added_after(from, ARRIVALS_BATCH)?;
+            let Some(&(last, _)) = batch.last() else {
+                return Ok(());
+            };
+            for view in views {
+                let mut view = lock(view);
+                if view.arrivals_seen(ctx).is_some() {
+                    view.note_arrivals(&batch);
+                }
+            }
+            from = last;
+        }
     }
 
     /// The views' generation, then the gate: read in that order, a gate replaced in
@@ -896,6 +934,10 @@ impl<'g> ProviderViews<'g> {
             .or_insert_with(|| gate.view(recipient, now))
     }
 }
+
+/// New versions read from the store's feed per step of [`Egress::refresh_views`],
+/// handed to every view at once.
+const ARRIVALS_BATCH: usize = 10_000;
 
 /// How often `accord serve` brings every release view up to date
 /// ([`Egress::refresh_views`]).

@@ -213,6 +213,28 @@ impl ReleaseView {
         }
     }
 
+    /// Where the view stands in the store's feed of new versions, if it follows it
+    /// under `ctx` (decided before, and not to be rebuilt now).
+    pub(super) fn arrivals_seen(&self, ctx: &Ctx<'_>) -> Option<i64> {
+        (self.basis == Some(ctx.basis) && ctx.now < self.rebuild_at).then_some(self.objects_seen)
+    }
+
+    /// Takes a run of the store's feed of new versions, read once for every view
+    /// ([`super::Egress::refresh_views`]): the entries whose decisions looked up one of
+    /// the ids are decided again at the next refresh. `batch` holds every version
+    /// stored after some position at or before the view's, in order.
+    pub(super) fn note_arrivals(&mut self, batch: &[(i64, String)]) {
+        let Some(&(last, _)) = batch.last() else {
+            return;
+        };
+        for (_, id) in batch.iter().filter(|(at, _)| *at > self.objects_seen) {
+            if let Some(positions) = self.dependents.get(id.as_str()) {
+                self.stale.extend(positions.iter().copied());
+            }
+        }
+        self.objects_seen = self.objects_seen.max(last);
+    }
+
     fn read_new_objects(
         &mut self,
         store: &dyn Store,
