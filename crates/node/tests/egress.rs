@@ -83,6 +83,11 @@ pub fn ipv4(value: &str) -> String {
 
 /// An agreement from TELCO to CENTRE with the given scope and protections (TOML lines).
 pub fn agreement(scope: &str, protections: &str) -> Agreement {
+    agreement_to(CENTRE, scope, protections)
+}
+
+/// An agreement from TELCO to `recipient` with the given scope and protections.
+pub fn agreement_to(recipient: &str, scope: &str, protections: &str) -> Agreement {
     let types = if scope.contains("types") {
         ""
     } else {
@@ -90,10 +95,10 @@ pub fn agreement(scope: &str, protections: &str) -> Agreement {
     };
     let text = format!(
         r#"
-id = "telco-centre"
+id = "telco-{recipient}"
 version = 1
 provider = {{ id = "{TELCO}" }}
-recipient = {{ id = "{CENTRE}" }}
+recipient = {{ id = "{recipient}" }}
 purpose = "Joint operation against DDoS C2"
 legal_basis = "MoU clause 4"
 [validity]
@@ -506,24 +511,7 @@ fn every_view_decides_again_what_a_new_version_changes() {
             relationship(10, &indicator_id, &malware_id),
         ],
     );
-    let to_cert = Agreement::from_toml(&format!(
-        r#"
-id = "telco-cert"
-version = 1
-provider = {{ id = "{TELCO}" }}
-recipient = {{ id = "{CERT}" }}
-purpose = "National CERT"
-legal_basis = "MoU"
-[validity]
-from = 2020-01-01T00:00:00Z
-[scope]
-max_tlp = "GREEN"
-types = ["indicator", "malware", "relationship", "ipv4-addr"]
-[obligations]
-onward_sharing = true
-"#
-    ))
-    .expect("agreement");
+    let to_cert = agreement_to(CERT, r#"max_tlp = "GREEN""#, "");
     let door = door(&store, vec![agreement(r#"max_tlp = "GREEN""#, ""), to_cert]);
     let relationship_id = format!("relationship--{}", uuid(10));
     let has = |org: &str| {
