@@ -145,7 +145,7 @@ pub fn trends(
         return Ok(summarise(query, &cells, 1));
     }
     let k = k_of(egress, &recipient.organisation);
-    let held = released_first_versions(store, egress, recipient)?;
+    let held = released_first_versions(egress, recipient)?;
     let cells = if located {
         let held: Vec<(String, String)> = held
             .into_values()
@@ -386,41 +386,32 @@ pub fn parse_day(text: &str) -> Option<i64> {
 /// version of the collections it reads, each id counted once (its earliest released
 /// version), relationships resolved among released objects only.
 /// Every released object version of the collections `recipient` reads, each id once
-/// (its earliest released version): id → (version, provider, released text).
+/// (its earliest released version): id → (version, provider, released text). Read
+/// through the recipient's release views, so its cost is what the recipient may read,
+/// not what the collections hold.
 fn released_first_versions(
-    store: &dyn Store,
     egress: &Egress,
     recipient: &Recipient,
 ) -> Result<HashMap<String, (i64, String, String)>, EgressError> {
     let mut held: HashMap<String, (i64, String, String)> = HashMap::new();
     for collection in egress.readable_collections(&recipient.organisation)? {
-        let mut query = ObjectQuery::new(Scope::Collection(collection), 1_000);
-        query.versions = VersionFilter::all();
-        let mut rows = Vec::new();
-        for_each_row(store, query, |row| {
-            rows.push(row);
-            true
-        })?;
-        for chunk in rows.chunks(1_000) {
-            let released = egress.released_texts(recipient, chunk)?;
-            for (row, text) in chunk.iter().zip(released) {
+        // Only what the recipient's view releases: the withheld entries are not read.
+        egress.released_rows(recipient, &collection, |rows| {
+            let released = egress.released_texts(recipient, &rows)?;
+            for (row, text) in rows.into_iter().zip(released) {
                 let Some(text) = text else { continue };
-                let id = row.id.clone();
                 let earlier = held
-                    .get(&id)
+                    .get(&row.id)
                     .is_some_and(|(v, _, _)| *v <= row.version_micros);
                 if !earlier {
                     held.insert(
-                        id,
-                        (
-                            row.version_micros,
-                            row.provenance.organisation.clone(),
-                            text,
-                        ),
+                        row.id,
+                        (row.version_micros, row.provenance.organisation, text),
                     );
                 }
             }
-        }
+            Ok(())
+        })?;
     }
     Ok(held)
 }

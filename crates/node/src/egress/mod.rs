@@ -667,6 +667,55 @@ impl Egress {
         Ok(readers.collections_of(organisation))
     }
 
+    /// The versions of `collection` that its release view releases to `recipient`, a
+    /// run at a time in collection order, the view brought up to date first: what an
+    /// aggregate for a partner is computed over. A pass over the whole collection,
+    /// deciding each entry, took time (and memory) in proportion to what the partner
+    /// may not read. Nothing is recorded here; the aggregate built from them is, as one
+    /// answer. Each run still goes through [`Egress::released_texts`] at its caller,
+    /// which decides again as a page would.
+    pub fn released_rows(
+        &self,
+        recipient: &Recipient,
+        collection: &str,
+        mut each: impl FnMut(Vec<ObjectRow>) -> Result<(), EgressError>,
+    ) -> Result<(), EgressError> {
+        if !self.readers().may_read(&recipient.organisation, collection) {
+            return Err(EgressError::NotReadable {
+                organisation: recipient.organisation.clone(),
+                what: format!("collection '{collection}'"),
+            });
+        }
+        let (basis, gate) = self.basis_and_gate();
+        let ctx = Ctx {
+            store: &*self.store,
+            gate: &gate,
+            now: now(),
+            basis,
+        };
+        let view = self.view_of(&recipient.organisation, collection);
+        let mut query = ObjectQuery::new(Scope::Collection(collection.to_string()), RELEASED_RUN);
+        query.versions = accord_store::VersionFilter::all();
+        let mut after = None;
+        loop {
+            let selection = {
+                let mut view = view.lock().unwrap_or_else(|p| p.into_inner());
+                if after.is_none() {
+                    view.refresh(&ctx)?;
+                }
+                view.select(&query, after, RELEASED_RUN)
+            };
+            let Some(&last) = selection.positions.last() else {
+                return Ok(());
+            };
+            each(self.store.entries_at(collection, &selection.positions)?)?;
+            if !selection.more {
+                return Ok(());
+            }
+            after = Some(last);
+        }
+    }
+
     /// Brings every release view a partner may ask for up to date: each organisation
     /// an agreement releases to, in each collection it may read. Returns how many
     /// views there are and how many new entries this pass decided.
@@ -934,6 +983,9 @@ impl<'g> ProviderViews<'g> {
             .or_insert_with(|| gate.view(recipient, now))
     }
 }
+
+/// Released entries read per run of [`Egress::released_rows`].
+const RELEASED_RUN: usize = 1_000;
 
 /// New versions read from the store's feed per step of [`Egress::refresh_views`],
 /// handed to every view at once.
