@@ -107,13 +107,23 @@ pub fn correlate(
     }
     let limit = query.limit.min(MAX_CORRELATIONS);
     let min = i64::try_from(query.min_providers.max(2)).unwrap_or(i64::MAX);
+    // Without a value, the candidates are the values shared store-wide (by two
+    // providers at least), so the answer keeps those the recipient itself sees shared
+    // by as many: a value listed with one provider the recipient may read would say that
+    // another, withheld, states it too. With a value, one provider is enough (the
+    // recipient named it).
+    let least = if query.value.is_some() {
+        query.min_providers.max(1)
+    } else {
+        query.min_providers.max(2)
+    };
     let mut out = Vec::new();
     let consider = |candidate: &ValueRow, out: &mut Vec<Correlation>| {
         if (candidate.providers as usize) < query.min_providers {
             return Ok::<(), EgressError>(());
         }
         if let Some(c) = build(store, egress, recipient, local, candidate, warninglists)? {
-            if c.provider_count >= query.min_providers.max(1) {
+            if c.provider_count >= least {
                 out.push(c);
             }
         }

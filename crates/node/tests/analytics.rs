@@ -1259,3 +1259,48 @@ fn a_partners_correlations_do_not_wait_for_others_inserts() {
     .expect("correlate");
     assert_eq!(operator[0].provider_count, 3, "{operator:?}");
 }
+
+/// Which values a partner's correlations list depends only on what it may read. The
+/// telco states two values at TLP:GREEN; the bank states one of them too, at TLP:RED
+/// (withheld). Asked for every value with at least one provider, the partner gets the
+/// same list whether or not the bank's statement exists: a value listed because
+/// another, withheld provider shares it would tell the partner that someone it may not
+/// read states it.
+#[test]
+fn a_withheld_statement_does_not_choose_a_partners_correlations() {
+    let answer = |with_bank: bool| {
+        let store = store();
+        ingest(
+            &store,
+            TELCO,
+            &[
+                indicator_on(1, 1, Tlp::Green, "203.0.113.20"),
+                indicator_on(2, 1, Tlp::Green, "203.0.113.21"),
+            ],
+        );
+        if with_bank {
+            ingest(
+                &store,
+                BANK,
+                &[indicator_on(3, 1, Tlp::Red, "203.0.113.20")],
+            );
+        }
+        let door = door(
+            &store,
+            vec![agreement(TELCO, Some(1)), agreement(BANK, Some(1))],
+        );
+        let found = correlate(
+            &*store,
+            &door,
+            &Recipient::new(CENTRE),
+            &query(None, 1),
+            &Warninglists::empty(),
+        )
+        .expect("correlate");
+        found
+            .iter()
+            .map(|c| (c.value.clone(), c.provider_count))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(answer(true), answer(false));
+}
