@@ -3,15 +3,16 @@
 //! once, the object versions stating it and the providers that stated or sighted it
 //! (`accord_store::Analytics`): memory in distinct values and objects, never in pairs.
 //!
-//! A query reads the candidates from that index and builds each correlation from the
-//! objects behind it, over what the asker may read only: for a partner, each object
+//! A query reads the candidates from that index (for a partner, from what its release
+//! views release) and builds each correlation from the objects behind it, over what
+//! the asker may read only: for a partner, each object
 //! version and each sighting counts only when the gate releases it to the partner
 //! ([`Egress::released_texts`]) and the released text still states the value (a
 //! redaction or pseudonymisation may remove it). A count over withheld objects would
 //! tell the partner that withheld objects exist; so would the store-wide provider
 //! count, which is only used to pick candidates (a partner's count is never larger).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use accord_detect::Warninglists;
 use accord_store::{ObjectRow, Store, ValueRow};
@@ -77,9 +78,6 @@ pub struct CorrelateQuery {
     pub limit: usize,
 }
 
-/// Shared values read per page when a partner's correlations are computed.
-const PARTNER_SCAN_PAGE: usize = 1_000;
-
 /// Correlations visible to `recipient` (the node's own organisation sees all).
 ///
 /// The operator's include everything inserted before the call; a partner's are read
@@ -87,10 +85,11 @@ const PARTNER_SCAN_PAGE: usize = 1_000;
 /// long the answer takes does not depend on what others just wrote.
 ///
 /// The operator's are the most shared values, read from the index in that order. A
-/// partner's are computed over what the gate releases to it, so which values rank
-/// first store-wide (withheld objects included) must not choose them: every shared
-/// value is considered, and the answer is the best `limit` by what the partner may
-/// read. Its cost is O(values shared store-wide), documented (docs/trends.md).
+/// partner's are computed over what the gate releases to it, so neither which values
+/// rank first store-wide (withheld objects included) nor how many values are shared
+/// store-wide may choose them or time them: the candidates are the values stated in
+/// what its release views release (`partner_candidates`, O(what it may read)), and
+/// the answer is the best `limit` by what the partner may read (docs/trends.md).
 pub fn correlate(
     store: &dyn Store,
     egress: &Egress,
@@ -144,14 +143,8 @@ pub fn correlate(
             }
         }
         None => {
-            let mut after = None;
-            loop {
-                let page = store.shared_values_page(min, after, PARTNER_SCAN_PAGE)?;
-                let Some(last) = page.last() else { break };
-                after = Some((last.providers, last.vid));
-                for candidate in &page {
-                    consider(candidate, &mut out)?;
-                }
+            for candidate in partner_candidates(store, egress, recipient, least)? {
+                consider(&candidate, &mut out)?;
                 // Only the best `limit` are kept (memory stays O(limit)).
                 if out.len() > limit.saturating_mul(2) {
                     rank(&mut out);
@@ -163,6 +156,70 @@ pub fn correlate(
     rank(&mut out);
     out.truncate(limit);
     Ok(out)
+}
+
+/// The values a partner sees shared by at least `least` providers, from the versions
+/// its release views release (`Egress::released_rows`): each value stated by a
+/// released version, with the providers of the released versions stating it and of the
+/// released sightings of their ids. O(what the partner may read): the index's shared
+/// values, withheld ones included, are not read, so the answer's time does not tell how
+/// many there are. Only values the index holds are returned (a pseudonymised text may
+/// state a value no stored object does); each is then built as a query naming it would
+/// be (`build`), so the answer is the same.
+fn partner_candidates(
+    store: &dyn Store,
+    egress: &Egress,
+    recipient: &Recipient,
+    least: usize,
+) -> Result<Vec<ValueRow>, EgressError> {
+    // Value → the (stored id, provider) of each released version stating it.
+    let mut stating: HashMap<(&'static str, String), Vec<(String, String)>> = HashMap::new();
+    // Sighted id → the providers of its released sightings.
+    let mut sighters: HashMap<String, BTreeSet<String>> = HashMap::new();
+    let mut seen: HashSet<i64> = HashSet::new();
+    for collection in egress.readable_collections(&recipient.organisation)? {
+        egress.released_rows(recipient, &collection, |rows| {
+            let released = egress.released_texts(recipient, &rows)?;
+            for (row, text) in rows.into_iter().zip(released) {
+                let Some(text) = text else { continue };
+                // A version held in two collections counts once.
+                if !seen.insert(row.date_added) {
+                    continue;
+                }
+                let Some(analytics) = extract_text(&text) else {
+                    continue;
+                };
+                let provider = row.provenance.organisation;
+                if let Some(target) = analytics.sighting_of {
+                    sighters.entry(target).or_default().insert(provider.clone());
+                }
+                for value in analytics.values {
+                    stating
+                        .entry(value)
+                        .or_default()
+                        .push((row.id.clone(), provider.clone()));
+                }
+            }
+            Ok(())
+        })?;
+    }
+    let mut candidates = Vec::new();
+    for ((kind, value), versions) in stating {
+        let mut providers: BTreeSet<&str> = versions.iter().map(|(_, p)| p.as_str()).collect();
+        for (id, _) in &versions {
+            providers.extend(sighters.get(id).into_iter().flatten().map(String::as_str));
+        }
+        if providers.len() < least {
+            continue;
+        }
+        candidates.extend(
+            store
+                .values_named(&value)?
+                .into_iter()
+                .filter(|c| c.kind == kind),
+        );
+    }
+    Ok(candidates)
 }
 
 /// Most providers first, then by kind and value.

@@ -1304,3 +1304,53 @@ fn a_withheld_statement_does_not_choose_a_partners_correlations() {
     };
     assert_eq!(answer(true), answer(false));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+    /// A partner's list of correlations (no value named, read from what its release
+    /// views release) holds exactly the correlations that queries naming each value
+    /// give it (read from the index) with two providers or more: generated statements
+    /// and sightings by three providers, each at TLP:GREEN or TLP:RED (withheld).
+    #[test]
+    fn a_partners_list_is_what_naming_each_value_gives(
+        objects in proptest::collection::vec(
+            (0usize..3, 0u32..4, proptest::bool::ANY, proptest::option::of(0u32..12)),
+            1..14,
+        )
+    ) {
+        const PROVIDERS: [&str; 3] = [TELCO, ISP, BANK];
+        let store = store();
+        let ip = |n: u32| format!("198.51.100.{}", 80 + n);
+        for (at, &(provider, n, red, sighted)) in objects.iter().enumerate() {
+            let tlp = if red { Tlp::Red } else { Tlp::Green };
+            let text = match sighted {
+                // A sighting of the indicator of an earlier (or later, or absent) step.
+                Some(target) => sighting_of(500 + at as u32, 100 + target, 1 + n, tlp),
+                None => indicator_on(100 + at as u32, 1 + n, tlp, &ip(n)),
+            };
+            ingest(&store, PROVIDERS[provider], &[text]);
+        }
+        let door = door(
+            &store,
+            PROVIDERS.iter().map(|p| agreement(p, Some(1))).collect(),
+        );
+        let centre = Recipient::new(CENTRE);
+        let ask = |value: Option<String>, min: usize| {
+            correlate(&*store, &door, &centre, &query(value.as_deref(), min), &Warninglists::empty())
+                .expect("correlate")
+        };
+        let listed = ask(None, 2);
+        let mut named: Vec<_> = (0..4)
+            .flat_map(|n| ask(Some(ip(n)), 2))
+            .filter(|c| c.provider_count >= 2)
+            .collect();
+        named.sort_by(|a, b| {
+            b.provider_count
+                .cmp(&a.provider_count)
+                .then_with(|| a.kind.cmp(&b.kind))
+                .then_with(|| a.value.cmp(&b.value))
+        });
+        proptest::prop_assert_eq!(listed, named);
+    }
+}

@@ -1,0 +1,105 @@
+//! A partner's list of correlations (no value named) beside values shared by withheld
+//! objects: W values stated by two providers at TLP:RED (withheld from the partner) and
+//! R values stated by both at TLP:GREEN, in the one collection the partner reads under
+//! agreements up to GREEN; its release view decided beforehand (as `accord serve`
+//! keeps it); then `accord_node::correlate::correlate` for the partner, best of 3. Its
+//! time should follow R, what the partner may read, not W.
+//!
+//! Usage: cargo run --release -p accord-node --example partner_correlations -- [W] [R]
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use accord_agreements::{Agreement, Gate, Tlp};
+use accord_detect::Warninglists;
+use accord_node::correlate::{correlate, CorrelateQuery};
+use accord_node::egress::{Egress, Readers, Recipient};
+use accord_node::ingest::{ingest_batch, IngestOptions};
+use accord_store::{Provenance, SqliteStore, Store};
+
+fn indicator(n: usize, value: usize, tlp: Tlp) -> String {
+    format!(
+        r#"{{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-{n:012}","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '10.{}.{}.{}']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z","object_marking_refs":["{}"]}}"#,
+        value / 65_536,
+        (value / 256) % 256,
+        value % 256,
+        tlp.marking_id()
+    )
+}
+
+fn agreement(provider: &str) -> Result<Agreement, Box<dyn std::error::Error>> {
+    Ok(Agreement::from_toml(&format!(
+        r#"
+id = "{provider}-centre"
+version = 1
+provider = {{ id = "{provider}" }}
+recipient = {{ id = "centre" }}
+purpose = "Benchmark"
+legal_basis = "MoU"
+[validity]
+from = 2020-01-01T00:00:00Z
+[scope]
+types = ["indicator"]
+max_tlp = "GREEN"
+[obligations]
+onward_sharing = true
+"#
+    ))?)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let withheld: usize = args.next().map_or(Ok(50_000), |s| s.parse())?;
+    let released: usize = args.next().map_or(Ok(100), |s| s.parse())?;
+    let dir = tempfile::tempdir()?;
+    let store = Arc::new(SqliteStore::open(dir.path().join("accord.sqlite"))?);
+    for (p, provider) in ["telco", "isp"].iter().enumerate() {
+        let texts: Vec<String> = (0..withheld + released)
+            .map(|v| {
+                let tlp = if v < withheld { Tlp::Red } else { Tlp::Green };
+                indicator(p * 10_000_000 + v, v, tlp)
+            })
+            .collect();
+        let provenance = Provenance::new(*provider, "bench");
+        for chunk in texts.chunks(10_000) {
+            ingest_batch(
+                &*store,
+                chunk,
+                &provenance,
+                Some("shared"),
+                &IngestOptions::default(),
+            )?;
+        }
+    }
+    store.settle_correlation()?;
+    let mut readers = Readers::none();
+    readers.grant("shared", "centre");
+    let door = Egress::new(store.clone(), "telco")
+        .with_gate(Gate::new(vec![agreement("telco")?, agreement("isp")?])?)
+        .with_readers(readers);
+    door.refresh_views()?;
+    let query = CorrelateQuery {
+        value: None,
+        min_providers: 2,
+        limit: 1_000,
+    };
+    let mut best = f64::MAX;
+    let mut found = 0;
+    for _ in 0..3 {
+        let started = Instant::now();
+        let answer = correlate(
+            &*store,
+            &door,
+            &Recipient::new("centre"),
+            &query,
+            &Warninglists::empty(),
+        )?;
+        best = best.min(started.elapsed().as_secs_f64());
+        found = answer.len();
+    }
+    println!(
+        "{withheld} values shared by withheld objects, {released} by released ones: a partner's correlations {:.1} ms (best of 3, {found} found)",
+        best * 1e3
+    );
+    Ok(())
+}
