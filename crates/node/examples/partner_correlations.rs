@@ -10,42 +10,15 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use accord_agreements::{Agreement, Gate, Tlp};
+use accord_agreements::{Gate, Tlp};
 use accord_detect::Warninglists;
 use accord_node::correlate::{correlate, CorrelateQuery};
 use accord_node::egress::{Egress, Readers, Recipient};
 use accord_node::ingest::{ingest_batch, IngestOptions};
 use accord_store::{Provenance, SqliteStore, Store};
 
-fn indicator(n: usize, value: usize, tlp: Tlp) -> String {
-    format!(
-        r#"{{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-{n:012}","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '10.{}.{}.{}']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z","object_marking_refs":["{}"]}}"#,
-        value / 65_536,
-        (value / 256) % 256,
-        value % 256,
-        tlp.marking_id()
-    )
-}
-
-fn agreement(provider: &str) -> Result<Agreement, Box<dyn std::error::Error>> {
-    Ok(Agreement::from_toml(&format!(
-        r#"
-id = "{provider}-centre"
-version = 1
-provider = {{ id = "{provider}" }}
-recipient = {{ id = "centre" }}
-purpose = "Benchmark"
-legal_basis = "MoU"
-[validity]
-from = 2020-01-01T00:00:00Z
-[scope]
-types = ["indicator"]
-max_tlp = "GREEN"
-[obligations]
-onward_sharing = true
-"#
-    ))?)
-}
+mod support;
+use support::{agreement, indicator};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -57,7 +30,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let texts: Vec<String> = (0..withheld + released)
             .map(|v| {
                 let tlp = if v < withheld { Tlp::Red } else { Tlp::Green };
-                indicator(p * 10_000_000 + v, v, tlp)
+                indicator(p * 10_000_000 + v, v, 1, Some(tlp))
             })
             .collect();
         let provenance = Provenance::new(*provider, "bench");
@@ -75,7 +48,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut readers = Readers::none();
     readers.grant("shared", "centre");
     let door = Egress::new(store.clone(), "telco")
-        .with_gate(Gate::new(vec![agreement("telco")?, agreement("isp")?])?)
+        .with_gate(Gate::new(vec![
+            agreement("telco", "centre", "")?,
+            agreement("isp", "centre", "")?,
+        ])?)
         .with_readers(readers);
     door.refresh_views()?;
     let query = CorrelateQuery {

@@ -9,22 +9,14 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use accord_agreements::{Agreement, Gate, Tlp};
+use accord_agreements::{Gate, Tlp};
 use accord_node::egress::{Egress, Readers, Recipient};
 use accord_node::ingest::{ingest_batch, IngestOptions};
 use accord_node::trends::{trends, Interval, TrendQuery};
 use accord_store::{Provenance, SqliteStore};
 
-fn indicator(n: usize, tlp: Tlp) -> String {
-    format!(
-        r#"{{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-{n:012}","created":"2026-01-{:02}T00:00:00.000Z","modified":"2026-01-{:02}T00:00:00.000Z","pattern":"[ipv4-addr:value = '198.51.{}.{}']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z","object_marking_refs":["{}"]}}"#,
-        1 + n % 28,
-        1 + n % 28,
-        (n / 250) % 250,
-        n % 250,
-        tlp.marking_id()
-    )
-}
+mod support;
+use support::{agreement, indicator};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -33,7 +25,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let store = Arc::new(SqliteStore::open(dir.path().join("accord.sqlite"))?);
     let texts: Vec<String> = (0..withheld + released)
-        .map(|n| indicator(n, if n < withheld { Tlp::Red } else { Tlp::Green }))
+        .map(|n| {
+            let tlp = if n < withheld { Tlp::Red } else { Tlp::Green };
+            indicator(n, n, 1 + n % 28, Some(tlp))
+        })
         .collect();
     let provenance = Provenance::new("telco", "bench");
     for chunk in texts.chunks(10_000) {
@@ -45,25 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &IngestOptions::default(),
         )?;
     }
-    let agreement = Agreement::from_toml(
-        r#"
-id = "telco-centre"
-version = 1
-provider = { id = "telco" }
-recipient = { id = "centre" }
-purpose = "Benchmark"
-legal_basis = "MoU"
-[validity]
-from = 2020-01-01T00:00:00Z
-[scope]
-types = ["indicator"]
-max_tlp = "GREEN"
-[protections]
-aggregate_min_providers = 1
-[obligations]
-onward_sharing = true
-"#,
-    )?;
+    let agreement = agreement("telco", "centre", "aggregate_min_providers = 1")?;
     let mut readers = Readers::none();
     readers.grant("shared", "centre");
     let door = Egress::new(store.clone(), "telco")

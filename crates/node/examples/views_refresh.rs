@@ -9,39 +9,13 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use accord_agreements::{Agreement, Gate};
+use accord_agreements::Gate;
 use accord_node::egress::{Egress, Readers};
 use accord_node::ingest::{ingest_batch, IngestOptions};
 use accord_store::{Provenance, SqliteStore};
 
-fn indicator(n: usize) -> String {
-    format!(
-        r#"{{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-{n:012}","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '198.51.{}.{}']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"}}"#,
-        (n / 250) % 250,
-        n % 250
-    )
-}
-
-fn agreement(recipient: usize) -> Result<Agreement, Box<dyn std::error::Error>> {
-    Ok(Agreement::from_toml(&format!(
-        r#"
-id = "telco-partner-{recipient}"
-version = 1
-provider = {{ id = "telco" }}
-recipient = {{ id = "partner-{recipient}" }}
-purpose = "Benchmark"
-legal_basis = "MoU"
-[validity]
-from = 2020-01-01T00:00:00Z
-[scope]
-types = ["indicator"]
-max_tlp = "GREEN"
-unmarked_tlp = "GREEN"
-[obligations]
-onward_sharing = true
-"#
-    ))?)
-}
+mod support;
+use support::{agreement, indicator};
 
 fn store_in(
     store: &SqliteStore,
@@ -50,7 +24,9 @@ fn store_in(
     count: usize,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let provenance = Provenance::new("telco", "bench");
-    let texts: Vec<String> = (from..from + count).map(indicator).collect();
+    let texts: Vec<String> = (from..from + count)
+        .map(|n| indicator(n, n, 1, None))
+        .collect();
     for chunk in texts.chunks(10_000) {
         ingest_batch(
             store,
@@ -72,7 +48,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let store = Arc::new(SqliteStore::open(dir.path().join("accord.sqlite"))?);
         store_in(&store, "shared", 0, 1_000)?;
-        let agreements = (0..views).map(agreement).collect::<Result<Vec<_>, _>>()?;
+        let agreements = (0..views)
+            .map(|v| agreement("telco", &format!("partner-{v}"), ""))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut readers = Readers::none();
         for v in 0..views {
             readers.grant("shared", &format!("partner-{v}"));

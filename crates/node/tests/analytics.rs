@@ -1232,15 +1232,17 @@ fn a_partners_correlations_do_not_wait_for_others_inserts() {
             agreement(BANK, None),
         ],
     );
+    let ask = |org: &str| {
+        correlate(
+            &*store,
+            &door,
+            &Recipient::new(org),
+            &query(Some(ip), 1),
+            &Warninglists::empty(),
+        )
+    };
     let started = std::time::Instant::now();
-    let found = correlate(
-        &*store,
-        &door,
-        &Recipient::new(CENTRE),
-        &query(Some(ip), 1),
-        &Warninglists::empty(),
-    )
-    .expect("a partner's answer does not wait for the follower");
+    let found = ask(CENTRE).expect("a partner's answer does not wait for the follower");
     let waited = started.elapsed();
     assert!(
         waited < std::time::Duration::from_secs(5),
@@ -1249,14 +1251,7 @@ fn a_partners_correlations_do_not_wait_for_others_inserts() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].provider_count, 2);
     blocker.execute_batch("ROLLBACK").unwrap();
-    let operator = correlate(
-        &*store,
-        &door,
-        &Recipient::new(TELCO),
-        &query(Some(ip), 1),
-        &Warninglists::empty(),
-    )
-    .expect("correlate");
+    let operator = ask(TELCO).expect("correlate");
     assert_eq!(operator[0].provider_count, 3, "{operator:?}");
 }
 
