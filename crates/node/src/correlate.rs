@@ -3,24 +3,26 @@
 //! once, the object versions stating it and the providers that stated or sighted it
 //! (`accord_store::Analytics`): memory in distinct values and objects, never in pairs.
 //!
-//! A query reads the candidates from that index (for a partner, from what its release
-//! views release) and builds each correlation from the objects behind it, over what
-//! the asker may read only: for a partner, each object
+//! The operator's query reads that index: its candidates, then the objects behind each.
+//! A partner's reads only what its release views release
+//! ([`Egress::released_stating`], [`Egress::released_sightings_of`]): each object
 //! version and each sighting counts only when the gate releases it to the partner
 //! ([`Egress::released_texts`]) and the released text still states the value (a
 //! redaction or pseudonymisation may remove it). A count over withheld objects would
-//! tell the partner that withheld objects exist; so would the store-wide provider
-//! count, which is only used to pick candidates (a partner's count is never larger).
+//! tell the partner that withheld objects exist, and so would an answer whose time
+//! grew with them: the index (store-wide, withheld objects included) is not read for a
+//! partner at all.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use accord_detect::Warninglists;
 use accord_store::{ObjectRow, Store, ValueRow};
 use serde::Serialize;
 
 use crate::analytics::extract_text;
-use crate::egress::Egress;
+use crate::egress::{Egress, HeldRow, ReleasedReader};
 use crate::egress::{EgressError, Recipient};
+use crate::enforcement::Kind;
 
 /// Most correlations one listing returns.
 pub const MAX_CORRELATIONS: usize = 10_000;
@@ -80,16 +82,17 @@ pub struct CorrelateQuery {
 
 /// Correlations visible to `recipient` (the node's own organisation sees all).
 ///
-/// The operator's include everything inserted before the call; a partner's are read
-/// from the index as it stands, which lags an insert by about a second, so that how
-/// long the answer takes does not depend on what others just wrote.
+/// The operator's include everything inserted before the call (the index is settled
+/// first), and are the most shared values, read from the index in that order.
 ///
-/// The operator's are the most shared values, read from the index in that order. A
-/// partner's are computed over what the gate releases to it, so neither which values
-/// rank first store-wide (withheld objects included) nor how many values are shared
-/// store-wide may choose them or time them: the candidates are the values stated in
-/// what its release views release (`partner_candidates`, O(what it may read)), and
-/// the answer is the best `limit` by what the partner may read (docs/trends.md).
+/// A partner's are computed from its release views alone, so neither which values
+/// rank first store-wide (withheld objects included), nor how many values are shared
+/// store-wide, nor how many withheld objects state or sight a value it names may
+/// choose them or time them: the candidates are the values stated in what its views
+/// release (`partner_candidates`, O(what it may read)), each built from the released
+/// versions stating it and the released sightings of them (`build_for_partner`,
+/// O(what it may read of the value)), and the answer is the best `limit` by what the
+/// partner may read (docs/trends.md).
 pub fn correlate(
     store: &dyn Store,
     egress: &Egress,
@@ -117,34 +120,47 @@ pub fn correlate(
         query.min_providers.max(2)
     };
     let mut out = Vec::new();
-    let consider = |candidate: &ValueRow, out: &mut Vec<Correlation>| {
-        if (candidate.providers as usize) < query.min_providers {
-            return Ok::<(), EgressError>(());
+    let keep = |c: Option<Correlation>, out: &mut Vec<Correlation>| {
+        if let Some(c) = c.filter(|c| c.provider_count >= least) {
+            out.push(c);
         }
-        if let Some(c) = build(store, egress, recipient, local, candidate, warninglists)? {
-            if c.provider_count >= least {
-                out.push(c);
-            }
-        }
-        Ok(())
     };
-    match &query.value {
-        Some(v) => {
+    match (&query.value, local) {
+        (Some(v), true) => {
             for candidate in store.values_named(v)? {
-                consider(&candidate, &mut out)?;
+                if (candidate.providers as usize) >= query.min_providers {
+                    keep(
+                        build_local(store, egress, recipient, &candidate, warninglists)?,
+                        &mut out,
+                    );
+                }
             }
         }
-        None if local => {
+        (None, true) => {
             for candidate in store.shared_values(min, limit.saturating_mul(4))? {
-                consider(&candidate, &mut out)?;
+                keep(
+                    build_local(store, egress, recipient, &candidate, warninglists)?,
+                    &mut out,
+                );
                 if out.len() >= limit {
                     break;
                 }
             }
         }
-        None => {
-            for candidate in partner_candidates(store, egress, recipient, least)? {
-                consider(&candidate, &mut out)?;
+        (Some(v), false) => {
+            let reader = egress.released_reader(recipient)?;
+            for kind in Kind::ALL {
+                keep(
+                    build_for_partner(&reader, kind.name(), v, warninglists)?,
+                    &mut out,
+                );
+            }
+        }
+        (None, false) => {
+            let reader = egress.released_reader(recipient)?;
+            for (kind, value) in partner_candidates(egress, &reader, recipient, least)? {
+                let c = build_for_partner(&reader, kind, &value, warninglists)?;
+                keep(c, &mut out);
                 // Only the best `limit` are kept (memory stays O(limit)).
                 if out.len() > limit.saturating_mul(2) {
                     rank(&mut out);
@@ -163,29 +179,23 @@ pub fn correlate(
 /// released version, with the providers of the released versions stating it and of the
 /// released sightings of their ids. O(what the partner may read): the index's shared
 /// values, withheld ones included, are not read, so the answer's time does not tell how
-/// many there are. Only values the index holds are returned (a pseudonymised text may
-/// state a value no stored object does); each is then built as a query naming it would
-/// be (`build`), so the answer is the same.
+/// many there are. Each is then built as a query naming it would be
+/// (`build_for_partner`), so the answer is the same.
 fn partner_candidates(
-    store: &dyn Store,
     egress: &Egress,
+    reader: &ReleasedReader<'_>,
     recipient: &Recipient,
     least: usize,
-) -> Result<Vec<ValueRow>, EgressError> {
+) -> Result<Vec<(&'static str, String)>, EgressError> {
     // Value → the (stored id, provider) of each released version stating it.
     let mut stating: HashMap<(&'static str, String), Vec<(String, String)>> = HashMap::new();
     // Sighted id → the providers of its released sightings.
     let mut sighters: HashMap<String, BTreeSet<String>> = HashMap::new();
-    let mut seen: HashSet<i64> = HashSet::new();
     for collection in egress.readable_collections(&recipient.organisation)? {
         egress.released_rows(recipient, &collection, |rows| {
-            let released = egress.released_texts(recipient, &rows)?;
+            let released = reader.texts_in(&collection, &rows)?;
             for (row, text) in rows.into_iter().zip(released) {
                 let Some(text) = text else { continue };
-                // A version held in two collections counts once.
-                if !seen.insert(row.date_added) {
-                    continue;
-                }
                 let Some(analytics) = extract_text(&text) else {
                     continue;
                 };
@@ -204,20 +214,14 @@ fn partner_candidates(
         })?;
     }
     let mut candidates = Vec::new();
-    for ((kind, value), versions) in stating {
+    for (value, versions) in stating {
         let mut providers: BTreeSet<&str> = versions.iter().map(|(_, p)| p.as_str()).collect();
         for (id, _) in &versions {
             providers.extend(sighters.get(id).into_iter().flatten().map(String::as_str));
         }
-        if providers.len() < least {
-            continue;
+        if providers.len() >= least {
+            candidates.push(value);
         }
-        candidates.extend(
-            store
-                .values_named(&value)?
-                .into_iter()
-                .filter(|c| c.kind == kind),
-        );
     }
     Ok(candidates)
 }
@@ -232,58 +236,108 @@ fn rank(correlations: &mut [Correlation]) {
     });
 }
 
-fn build(
+/// Object versions and what the asker receives of each (`None`: withheld).
+type Decided = Vec<(ObjectRow, Option<String>)>;
+
+/// The operator's correlation of an indexed value: from every object version the index
+/// links to it and every sighting of their ids.
+fn build_local(
     store: &dyn Store,
     egress: &Egress,
     recipient: &Recipient,
-    local: bool,
     candidate: &ValueRow,
     warninglists: &Warninglists,
 ) -> Result<Option<Correlation>, EgressError> {
-    let rows = store.value_objects(candidate.vid)?;
-    let released = egress.released_texts(recipient, &rows)?;
+    let decided = |rows: Vec<ObjectRow>| -> Result<Decided, EgressError> {
+        let texts = egress.released_texts(recipient, &rows)?;
+        Ok(rows.into_iter().zip(texts).collect())
+    };
+    let stating = decided(store.value_objects(candidate.vid)?)?;
+    let sightings_of = |ids: &[&str]| {
+        let mut rows = Vec::new();
+        for id in ids {
+            rows.extend(store.sightings_of(id)?);
+        }
+        decided(rows)
+    };
+    let value = (candidate.kind.as_str(), candidate.value.as_str());
+    assemble(true, value, stating, sightings_of, warninglists)
+}
+
+/// A partner's correlation of `(kind, value)`: from what its release views release of
+/// the value and of the sightings of the versions stating it ([`ReleasedReader`]),
+/// never from the store-wide statements, so neither its content nor its time depends
+/// on withheld objects stating or sighting it.
+fn build_for_partner(
+    reader: &ReleasedReader<'_>,
+    kind: &str,
+    value: &str,
+    warninglists: &Warninglists,
+) -> Result<Option<Correlation>, EgressError> {
+    let decided = |held: Vec<HeldRow>| -> Result<Decided, EgressError> {
+        let texts = reader.texts(&held)?;
+        Ok(held.into_iter().map(|h| h.row).zip(texts).collect())
+    };
+    let stating = decided(reader.stating(kind, value)?)?;
+    if stating.is_empty() {
+        return Ok(None);
+    }
+    let sightings_of = |ids: &[&str]| decided(reader.sightings_of(ids)?);
+    assemble(false, (kind, value), stating, sightings_of, warninglists)
+}
+
+/// A correlation of `(kind, value)` from the versions that may state it and the
+/// sightings of their ids, each counted when the asker receives it and its received
+/// text still states the value.
+fn assemble(
+    local: bool,
+    (kind, value): (&str, &str),
+    stating: Decided,
+    sightings_of: impl Fn(&[&str]) -> Result<Decided, EgressError>,
+    warninglists: &Warninglists,
+) -> Result<Option<Correlation>, EgressError> {
     let mut parts: BTreeMap<String, ProviderPart> = BTreeMap::new();
     let mut objects = Vec::new();
     let mut sightings_total = 0u64;
-    let mut stating: Vec<&ObjectRow> = Vec::new();
-    for (row, text) in rows.iter().zip(released) {
+    let mut stated_by: Vec<&ObjectRow> = Vec::new();
+    for (row, text) in &stating {
         let Some(text) = text else { continue };
-        let Some(analytics) = extract_text(&text) else {
+        let Some(analytics) = extract_text(text) else {
             continue;
         };
-        let stated =
-            |(kind, value): &(&str, String)| *kind == candidate.kind && *value == candidate.value;
+        let stated = |(k, v): &(&str, String)| *k == kind && *v == value;
         if !analytics.values.iter().any(stated) {
             continue;
         }
-        let at = instant(&text, row.date_added);
+        let at = instant(text, row.date_added);
         add(&mut parts, &row.provenance.organisation, at, at, 1, 0);
-        objects.push(released_id(&text, &row.id));
-        stating.push(row);
+        objects.push(released_id(text, &row.id));
+        stated_by.push(row);
     }
     // Sightings of the stating objects (each sighted id once).
-    let mut sighted: Vec<&str> = stating.iter().map(|r| r.id.as_str()).collect();
+    let mut sighted: Vec<&str> = stated_by.iter().map(|r| r.id.as_str()).collect();
     sighted.sort_unstable();
     sighted.dedup();
-    for id in sighted {
-        let rows = store.sightings_of(id)?;
-        let released = egress.released_texts(recipient, &rows)?;
-        for (row, text) in rows.iter().zip(released) {
-            let Some(text) = text else { continue };
-            let Some((first, last, count)) = sighting(&text, row.date_added) else {
-                continue;
-            };
-            add(
-                &mut parts,
-                &row.provenance.organisation,
-                first,
-                last,
-                0,
-                count,
-            );
-            sightings_total += count;
-            objects.push(released_id(&text, &row.id));
-        }
+    let sightings = if sighted.is_empty() {
+        Vec::new()
+    } else {
+        sightings_of(&sighted)?
+    };
+    for (row, text) in &sightings {
+        let Some(text) = text else { continue };
+        let Some((first, last, count)) = sighting(text, row.date_added) else {
+            continue;
+        };
+        add(
+            &mut parts,
+            &row.provenance.organisation,
+            first,
+            last,
+            0,
+            count,
+        );
+        sightings_total += count;
+        objects.push(released_id(text, &row.id));
     }
     if parts.is_empty() {
         return Ok(None);
@@ -300,10 +354,10 @@ fn build(
         }
     }
     objects.dedup();
-    let warninglist = listed(warninglists, &candidate.kind, &candidate.value);
+    let warninglist = listed(warninglists, kind, value);
     Ok(Some(Correlation {
-        kind: candidate.kind.clone(),
-        value: candidate.value.clone(),
+        kind: kind.to_string(),
+        value: value.to_string(),
         provider_count: providers.len(),
         providers,
         objects,

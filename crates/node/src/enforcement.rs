@@ -164,6 +164,16 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in declaration order.
+    pub const ALL: [Kind; 6] = [
+        Kind::Address,
+        Kind::Network,
+        Kind::Domain,
+        Kind::Url,
+        Kind::FileHash,
+        Kind::Email,
+    ];
+
     /// The kind's name in CSV and in messages.
     pub fn name(self) -> &'static str {
         match self {

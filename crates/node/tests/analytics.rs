@@ -1202,12 +1202,12 @@ fn a_partner_sees_each_provider_count_what_it_may_read() {
     );
 }
 
-/// A partner's correlations are read from the index as it stands: they never wait for
-/// the follower, whose backlog is everyone's recent inserts (a wait would let the
-/// partner time them). Here the follower cannot apply at all (another connection holds
-/// the index file's write lock, for longer than the follower's busy timeout): the
-/// partner is answered at once, from what the index held; the operator's answer waits
-/// for the index, and counts the new statement once the lock is gone.
+/// A partner's correlations never wait for the index's follower, whose backlog is
+/// everyone's recent inserts (a wait would let the partner time them): they are read
+/// from its release views. Here the follower cannot apply at all (another connection
+/// holds the index file's write lock, for longer than the follower's busy timeout): the
+/// partner is answered at once; the operator's answer waits for the index, and counts
+/// the new statement once the lock is gone.
 #[test]
 fn a_partners_correlations_do_not_wait_for_others_inserts() {
     use accord_store::Store as _;
@@ -1348,4 +1348,115 @@ proptest::proptest! {
         });
         proptest::prop_assert_eq!(listed, named);
     }
+}
+
+/// A partner's correlations are made from its release views alone, never from the
+/// store-wide index (whose rows include every withheld statement and sighting of a
+/// value: reading them made the answer's time grow with those it may not read, 0.2 ms
+/// against 1.3 s for 10,000 withheld statements in `examples/partner_value_correlation`).
+/// Emptying the index leaves the partner's answers as they were, and the operator's
+/// empty.
+#[test]
+fn a_partners_correlations_read_none_of_the_store_wide_index() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("accord.sqlite");
+    let store = Arc::new(SqliteStore::open(&path).expect("store"));
+    ingest(
+        &store,
+        TELCO,
+        &[indicator_on(1, 1, Tlp::Green, "203.0.113.7")],
+    );
+    ingest(
+        &store,
+        ISP,
+        &[
+            indicator_on(2, 2, Tlp::Green, "203.0.113.7"),
+            indicator_on(3, 3, Tlp::Red, "203.0.113.7"),
+            sighting_of(4, 1, 40, Tlp::Red),
+            sighting_of(5, 1, 2, Tlp::Green),
+        ],
+    );
+    // Everything in the index before the first answer.
+    accord_store::Store::settle_correlation(&*store).expect("settle");
+    let door = door(&store, vec![agreement(TELCO, None), agreement(ISP, None)]);
+    let ask = |org: &str, value: Option<&str>| {
+        correlate(
+            &*store,
+            &door,
+            &Recipient::new(org),
+            &query(value, 1),
+            &Warninglists::empty(),
+        )
+        .expect("correlate")
+    };
+    let named = ask(CENTRE, Some("203.0.113.7"));
+    let listed = ask(CENTRE, None);
+    assert_eq!(named.len(), 1, "{named:?}");
+    assert_eq!(named[0].provider_count, 2);
+    assert_eq!(
+        named[0].sightings, 2,
+        "the withheld sighting is not counted"
+    );
+    assert_eq!(listed, named);
+    assert_eq!(ask(TELCO, Some("203.0.113.7"))[0].provider_count, 2);
+
+    let mut index_path = path.as_os_str().to_owned();
+    index_path.push("-correlation");
+    let index = rusqlite::Connection::open(&index_path).expect("index");
+    index
+        .execute_batch(
+            "DELETE FROM obs_links; DELETE FROM id_values; DELETE FROM sighting_links; \
+             DELETE FROM obs_values;",
+        )
+        .expect("empty the index");
+    assert!(
+        ask(TELCO, Some("203.0.113.7")).is_empty(),
+        "the index is empty"
+    );
+    assert_eq!(ask(CENTRE, Some("203.0.113.7")), named);
+    assert_eq!(ask(CENTRE, None), listed);
+}
+
+/// A partner's views, once filed by value (its first correlation), follow what they
+/// release: a statement and a sighting that arrive later count, an agreement taken
+/// away stops its provider's counting, and one given back counts it again.
+#[test]
+fn a_partners_correlation_follows_new_objects_and_agreements() {
+    let store = store();
+    let ip = "203.0.113.11";
+    ingest(&store, TELCO, &[indicator_on(1, 1, Tlp::Green, ip)]);
+    let both = || vec![agreement(TELCO, None), agreement(ISP, None)];
+    let door = door(&store, both());
+    let ask = || {
+        let found = correlate(
+            &*store,
+            &door,
+            &Recipient::new(CENTRE),
+            &query(Some(ip), 1),
+            &Warninglists::empty(),
+        )
+        .expect("correlate");
+        found
+            .first()
+            .map_or((0, 0), |c| (c.provider_count, c.sightings))
+    };
+    assert_eq!(ask(), (1, 0));
+    ingest(
+        &store,
+        ISP,
+        &[
+            indicator_on(2, 2, Tlp::Green, ip),
+            sighting_of(3, 1, 7, Tlp::Green),
+            sighting_of(4, 1, 100, Tlp::Red),
+        ],
+    );
+    assert_eq!(
+        ask(),
+        (2, 7),
+        "the new statement and released sighting count"
+    );
+    door.set_gate(Gate::new(vec![agreement(TELCO, None)]).expect("gate"));
+    assert_eq!(ask(), (1, 0), "nothing of the ISP's is released any more");
+    door.set_gate(Gate::new(both()).expect("gate"));
+    assert_eq!(ask(), (2, 7));
 }

@@ -45,3 +45,13 @@ onward_sharing = true
 "#
     ))?)
 }
+
+/// Sighting `n` of indicator `target` (as [`indicator`] numbers them), counted once,
+/// marked `tlp`.
+#[allow(dead_code)] // not every example sights
+pub fn sighting(n: usize, target: usize, tlp: Tlp) -> String {
+    format!(
+        r#"{{"type":"sighting","spec_version":"2.1","id":"sighting--00000000-0000-4000-8000-{n:012}","created":"2026-01-02T00:00:00.000Z","modified":"2026-01-02T00:00:00.000Z","first_seen":"2026-01-02T00:00:00Z","last_seen":"2026-01-02T00:00:00Z","count":1,"sighting_of_ref":"indicator--00000000-0000-4000-8000-{target:012}","object_marking_refs":["{}"]}}"#,
+        tlp.marking_id()
+    )
+}

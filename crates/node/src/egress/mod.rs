@@ -26,6 +26,7 @@ mod aggregate;
 mod cursor;
 mod deletions;
 pub mod ledger;
+mod released;
 mod resolver;
 mod view;
 
@@ -44,6 +45,8 @@ pub use deletions::{DeletionNotice, DeletionsPage, DELETION_SCAN_BATCH};
 pub use ledger::{LedgerError, LedgerWriter, Receipt};
 use resolver::StoreResolver;
 use view::{Basis, Ctx, ReleaseView};
+
+pub use released::{HeldRow, ReleasedReader};
 
 /// Who is asking.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -714,6 +717,15 @@ impl Egress {
             }
             after = Some(last);
         }
+    }
+
+    /// A reader of what `recipient`'s release views release, each view brought up to
+    /// date once, here: for aggregates about single values (a partner's correlations).
+    pub fn released_reader(
+        &self,
+        recipient: &Recipient,
+    ) -> Result<ReleasedReader<'_>, EgressError> {
+        ReleasedReader::new(self, recipient)
     }
 
     /// Brings every release view a partner may ask for up to date: each organisation

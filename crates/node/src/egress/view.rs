@@ -24,10 +24,12 @@
 //! released bytes change with the day, for retention caps); the view only says which.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 
 use accord_agreements::{Decision, Gate, ObjectVersion, UtcMicros, WithholdReason};
 use accord_store::{ObjectQuery, ObjectRow, Scope, Store, VersionFilter};
+use smallvec::SmallVec;
 
 use super::resolver::StoreResolver;
 use super::EgressError;
@@ -123,6 +125,102 @@ pub(super) struct ReleaseView {
     /// Positions to decide again at the next refresh (the gate disagreed at read time).
     stale: BTreeSet<i64>,
     names: HashSet<Arc<str>>,
+    /// What the released entries state, once an answer about one value asked
+    /// ([`ReleaseView::stating`]); kept current from then on, through rebuilds too.
+    statements: Option<Statements>,
+}
+
+/// The released entries of a view by the observable values their stored text states
+/// and by the id a released sighting sights: so that an answer about one value (a
+/// partner's correlation of a value it names) reads what the recipient may read of
+/// that value, and nothing withheld. Built from the view's released entries when
+/// first asked, then kept with each entry released or forgotten.
+///
+/// Values are keyed by a hash of their kind and text, keyed per view
+/// ([`RandomState`]): two values of one hash only add a candidate, which the caller
+/// checks against the released text, and no provider can choose values to collide.
+#[derive(Default)]
+struct Statements {
+    hasher: RandomState,
+    by_value: HashMap<u64, Positions>,
+    by_sighted: HashMap<Arc<str>, Positions>,
+    /// Position → what it was filed under (to forget it).
+    filed: HashMap<i64, Filed>,
+}
+
+/// Positions, ascending: most values are stated by one or two released entries, held
+/// inline (a `BTreeSet` each cost an allocation and ~100 bytes per value).
+type Positions = SmallVec<[i64; 2]>;
+
+/// What one released entry was filed under in [`Statements`].
+struct Filed {
+    values: SmallVec<[u64; 1]>,
+    sighted: Option<Arc<str>>,
+}
+
+impl Statements {
+    fn key(&self, kind: &str, value: &str) -> u64 {
+        self.hasher.hash_one((kind, value))
+    }
+
+    /// Files the released entry at `position` under what its stored text states.
+    fn file(&mut self, position: i64, json: &str) {
+        let Some(analytics) = crate::analytics::extract_text(json) else {
+            return;
+        };
+        if analytics.values.is_empty() && analytics.sighting_of.is_none() {
+            return;
+        }
+        let values: SmallVec<[u64; 1]> = analytics
+            .values
+            .iter()
+            .map(|(kind, value)| self.key(kind, value))
+            .collect();
+        for key in &values {
+            add_position(self.by_value.entry(*key).or_default(), position);
+        }
+        let sighted: Option<Arc<str>> = analytics.sighting_of.map(|id| Arc::from(id.as_str()));
+        if let Some(id) = &sighted {
+            add_position(self.by_sighted.entry(id.clone()).or_default(), position);
+        }
+        self.filed.insert(position, Filed { values, sighted });
+    }
+
+    fn forget(&mut self, position: i64) {
+        let Some(filed) = self.filed.remove(&position) else {
+            return;
+        };
+        for key in &filed.values {
+            if let Some(positions) = self.by_value.get_mut(key) {
+                if remove_position(positions, position) {
+                    self.by_value.remove(key);
+                }
+            }
+        }
+        if let Some(id) = &filed.sighted {
+            if let Some(positions) = self.by_sighted.get_mut(id) {
+                if remove_position(positions, position) {
+                    self.by_sighted.remove(id);
+                }
+            }
+        }
+    }
+}
+
+/// Adds `position` to the ascending `positions` (usually at the end: entries are
+/// decided in collection order).
+fn add_position(positions: &mut Positions, position: i64) {
+    if let Err(at) = positions.binary_search(&position) {
+        positions.insert(at, position);
+    }
+}
+
+/// Removes `position`; whether none are left.
+fn remove_position(positions: &mut Positions, position: i64) -> bool {
+    if let Ok(at) = positions.binary_search(&position) {
+        positions.remove(at);
+    }
+    positions.is_empty()
 }
 
 /// A page of positions chosen from a view.
@@ -155,6 +253,7 @@ impl ReleaseView {
             rechecks: BTreeMap::new(),
             stale: BTreeSet::new(),
             names: HashSet::new(),
+            statements: None,
         }
     }
 
@@ -184,7 +283,12 @@ impl ReleaseView {
     fn reset(&mut self, ctx: &Ctx<'_>) -> Result<(), EgressError> {
         let recipient = std::mem::take(&mut self.recipient);
         let collection = std::mem::take(&mut self.collection);
+        let statements = self.statements.is_some();
         *self = ReleaseView::new(&recipient, &collection);
+        // Asked for once, filed from the start as the entries are decided again.
+        if statements {
+            self.statements = Some(Statements::default());
+        }
         self.basis = Some(ctx.basis);
         self.rebuild_at = next_agreement_boundary(ctx.gate, &self.recipient, ctx.now);
         // Changes so far are in what the entries are decided from now; the change feeds
@@ -444,6 +548,9 @@ impl ReleaseView {
             .or_default()
             .insert(position);
         self.released.insert(position, slot);
+        if let Some(statements) = &mut self.statements {
+            statements.file(position, &row.json);
+        }
     }
 
     /// Drop what the view holds for a position (before deciding it again, or after it
@@ -455,6 +562,9 @@ impl ReleaseView {
                 remove_from(&mut self.by_stored_id, stored, &position);
             }
             remove_from(&mut self.by_type, &slot.kind, &position);
+            if let Some(statements) = &mut self.statements {
+                statements.forget(position);
+            }
         }
         if let Some(asked) = self.depends_on.remove(&position) {
             for id in asked.iter() {
@@ -497,6 +607,53 @@ impl ReleaseView {
         let name: Arc<str> = Arc::from(text);
         self.names.insert(name.clone());
         name
+    }
+
+    /// The released positions whose stored text states `(kind, value)`, ascending
+    /// (a few more when another value shares its hash: the caller checks the text).
+    /// The first call files every released entry (O(what the view releases)).
+    pub(super) fn stating(
+        &mut self,
+        store: &dyn Store,
+        kind: &str,
+        value: &str,
+    ) -> Result<Vec<i64>, EgressError> {
+        let statements = self.statements(store)?;
+        let key = statements.key(kind, value);
+        Ok(statements
+            .by_value
+            .get(&key)
+            .map(|positions| positions.to_vec())
+            .unwrap_or_default())
+    }
+
+    /// The released positions of sightings of the stored id `id`, ascending.
+    pub(super) fn sightings_of(
+        &mut self,
+        store: &dyn Store,
+        id: &str,
+    ) -> Result<Vec<i64>, EgressError> {
+        let statements = self.statements(store)?;
+        Ok(statements
+            .by_sighted
+            .get(id)
+            .map(|positions| positions.to_vec())
+            .unwrap_or_default())
+    }
+
+    /// The view's [`Statements`], filed from its released entries on first use.
+    fn statements(&mut self, store: &dyn Store) -> Result<&Statements, EgressError> {
+        if self.statements.is_none() {
+            let mut statements = Statements::default();
+            let positions: Vec<i64> = self.released.keys().copied().collect();
+            for chunk in positions.chunks(REFRESH_BATCH) {
+                for row in store.entries_at(&self.collection, chunk)? {
+                    statements.file(row.cursor.0, &row.json);
+                }
+            }
+            self.statements = Some(statements);
+        }
+        Ok(self.statements.get_or_insert_with(Statements::default))
     }
 
     /// Up to `limit` released entries matching `query` after position `after`, in
