@@ -4,10 +4,9 @@
 //! (`accord_store::Analytics`): memory in distinct values and objects, never in pairs.
 //!
 //! The operator's query reads that index: its candidates, then the objects behind each.
-//! A partner's reads only what its release views release
-//! ([`Egress::released_stating`], [`Egress::released_sightings_of`]): each object
-//! version and each sighting counts only when the gate releases it to the partner
-//! ([`Egress::released_texts`]) and the released text still states the value (a
+//! A partner's reads only what its release views release ([`ReleasedReader`]): each
+//! object version and each sighting counts only when the gate releases it to the
+//! partner ([`ReleasedReader::texts`]) and the released text still states the value (a
 //! redaction or pseudonymisation may remove it). A count over withheld objects would
 //! tell the partner that withheld objects exist, and so would an answer whose time
 //! grew with them: the index (store-wide, withheld objects included) is not read for a

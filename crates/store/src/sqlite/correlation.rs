@@ -1125,6 +1125,7 @@ impl Follower {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(Duration::from_secs(10))?;
+        super::plan_once(&conn)?;
         attach(&conn, store)?;
         // The index's commits are as durable as the store's (the writer deletes queue
         // rows the index says it applied: the index must keep them).

@@ -6,6 +6,7 @@ use rusqlite::{params_from_iter, Connection};
 /// An empty store's schema, in memory.
 pub(super) fn empty_store() -> Connection {
     let conn = Connection::open_in_memory().unwrap();
+    super::plan_once(&conn).unwrap();
     super::migrate(&conn, None).unwrap();
     super::correlation::attach_in_memory(&conn).unwrap();
     conn

@@ -236,6 +236,15 @@ pub(super) fn ids_added_after(
 /// read transaction per statement, two `fcntl` locks on the WAL index each (a page of
 /// 10,000 positions made 20,000 system calls), and the rows could come from
 /// different snapshots of the store.
+/// [`entries_at`]'s statement: one entry, by position and collection.
+fn entries_at_sql() -> String {
+    format!(
+        "SELECT e.date_added, {COLUMNS} FROM entries e \
+         JOIN objects o ON o.date_added = e.object_added \
+         WHERE e.date_added = ?1 AND e.collection = ?2"
+    )
+}
+
 pub(super) fn entries_at(
     conn: &Connection,
     collection: &str,
@@ -246,11 +255,7 @@ pub(super) fn entries_at(
     sorted.dedup();
     // Read only: dropping it ends the read transaction (a rollback of nothing).
     let tx = conn.unchecked_transaction()?;
-    let mut stmt = tx.prepare_cached(&format!(
-        "SELECT e.date_added, {COLUMNS} FROM entries e \
-         JOIN objects o ON o.date_added = e.object_added \
-         WHERE e.date_added = ?1 AND e.collection = ?2"
-    ))?;
+    let mut stmt = tx.prepare_cached(&entries_at_sql())?;
     let mut rows = Vec::with_capacity(sorted.len());
     for position in sorted {
         let mut found = stmt.query(params![position, collection])?;
@@ -504,6 +509,22 @@ pub(super) fn trend_cells(
 mod tests {
     use super::*;
     use crate::model::ProviderWindow;
+
+    /// A statement is prepared once, whatever is bound to it next (`plan_once`): SQLite
+    /// re-prepared `entries_at`'s join whenever a rebinding replaced a 0 or 1, and at
+    /// every return to the statement cache, which clears the bindings.
+    #[test]
+    fn a_cached_join_is_not_prepared_again_for_new_values() {
+        let conn = super::super::plan::empty_store();
+        let sql = entries_at_sql();
+        for position in [1i64, 2, 1, 0, 5] {
+            let mut stmt = conn.prepare_cached(&sql).unwrap();
+            let mut rows = stmt.query(rusqlite::params![position, "c"]).unwrap();
+            assert!(rows.next().unwrap().is_none());
+        }
+        let stmt = conn.prepare_cached(&sql).unwrap();
+        assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
+    }
 
     /// A page of a partner's scan of shared values walks the partial index from its
     /// key on, in order: no scan of every value, no sort.
