@@ -1460,3 +1460,69 @@ fn a_partners_correlation_follows_new_objects_and_agreements() {
     door.set_gate(Gate::new(both()).expect("gate"));
     assert_eq!(ask(), (2, 7));
 }
+
+/// A partner's views file what they release by what the released text states: a
+/// customer address the gate pseudonymises is found under its pseudonym, never under
+/// the real address. Filed by the stored text, naming the real address found the
+/// indicator, which was then decided and dropped: nothing in the answer, but the time
+/// of that decision told the partner that the address it guessed is a customer's
+/// behind a pseudonym.
+#[test]
+fn a_customers_address_is_filed_under_its_pseudonym() {
+    use crate::egress::{agreement as telco_agreement, door as telco_door, everything, KEY_HEX};
+    let store = store();
+    let customer = "198.51.100.77";
+    ingest(
+        &store,
+        TELCO,
+        &[
+            crate::egress::indicator(1, Some(Tlp::Green), &["c2"], customer),
+            crate::egress::indicator(2, Some(Tlp::Green), &["c2"], "192.0.2.9"),
+        ],
+    );
+    let key = accord_agreements::PseudonymKey::from_hex(KEY_HEX).expect("key");
+    let agreement = telco_agreement(
+        r#"max_tlp = "GREEN""#,
+        r#"customer_ranges = ["198.51.100.0/24"]
+pseudonym_key_env = "ACCORD_TEST_ANALYTICS_KEY""#,
+    )
+    .with_key(key);
+    let door = telco_door(&store, vec![agreement]);
+    let released = everything(&door, CENTRE, 10);
+    let first = released
+        .iter()
+        .find(|o| o.id.ends_with("000000000001"))
+        .expect("the customer's indicator is released, pseudonymised");
+    let analytics = accord_node::analytics::extract_text(&first.json).expect("analytics");
+    let (kind, pseudonym) = analytics.values.first().cloned().expect("a value");
+    assert_ne!(pseudonym, customer, "{}", first.json);
+
+    let reader = door
+        .released_reader(&Recipient::new(CENTRE))
+        .expect("reader");
+    let found = |value: &str| reader.stating(kind, value).expect("stating").len();
+    assert_eq!(
+        found(customer),
+        0,
+        "nothing is filed under the real address"
+    );
+    assert_eq!(found(&pseudonym), 1);
+    assert_eq!(
+        found("192.0.2.9"),
+        1,
+        "other addresses are filed as they are"
+    );
+
+    let ask = |value: &str| {
+        correlate(
+            &*store,
+            &door,
+            &Recipient::new(CENTRE),
+            &query(Some(value), 1),
+            &Warninglists::empty(),
+        )
+        .expect("correlate")
+        .len()
+    };
+    assert_eq!((ask(customer), ask(&pseudonym)), (0, 1));
+}

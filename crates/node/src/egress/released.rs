@@ -7,15 +7,17 @@
 //! stated by 10,000 withheld objects waited 1.3 s, against 0.2 ms without them:
 //! `examples/partner_value_correlation`). The views file their released entries by
 //! the values they state ([`ReleaseView::stating`]), so these reads cost what the
-//! partner may read of the value.
+//! partner may read of the value. They file each entry by what its *released* text
+//! states, so a value the gate pseudonymises or redacts is found under what the partner
+//! receives, never under the customer's real value.
 
 use std::sync::{Arc, Mutex};
 
-use accord_agreements::{Decision, UtcMicros};
+use accord_agreements::{Decision, Gate, UtcMicros};
 use accord_store::ObjectRow;
 
 use super::resolver::StoreResolver;
-use super::view::{Ctx, ReleaseView};
+use super::view::{Basis, Ctx, ReleaseView};
 use super::{facts_of, now, object_version, Egress, EgressError, ProviderViews, Recipient};
 
 /// A recipient's release views, each brought up to date once when the reader is made
@@ -24,6 +26,10 @@ pub struct ReleasedReader<'e> {
     egress: &'e Egress,
     recipient: Recipient,
     views: Vec<(String, Arc<Mutex<ReleaseView>>)>,
+    /// The gate and generation the views were brought up to date under, and when.
+    gate: Arc<Gate>,
+    basis: Basis,
+    now: i64,
 }
 
 /// A released version read through a [`ReleasedReader`], with the collection whose
@@ -38,10 +44,11 @@ pub struct HeldRow {
 impl<'e> ReleasedReader<'e> {
     pub(super) fn new(egress: &'e Egress, recipient: &Recipient) -> Result<Self, EgressError> {
         let (basis, gate) = egress.basis_and_gate();
+        let now = now();
         let ctx = Ctx {
             store: &*egress.store,
             gate: &gate,
-            now: now(),
+            now,
             basis,
         };
         let mut views = Vec::new();
@@ -54,21 +61,25 @@ impl<'e> ReleasedReader<'e> {
             egress,
             recipient: recipient.clone(),
             views,
+            gate,
+            basis,
+            now,
         })
     }
 
-    /// The released versions whose stored text states the observable `(kind, value)`
-    /// (as the analytics extract it); a version released in several collections once.
+    /// The released versions whose released text states the observable
+    /// `(kind, value)` (as the analytics extract it); a version released in several
+    /// collections once.
     pub fn stating(&self, kind: &str, value: &str) -> Result<Vec<HeldRow>, EgressError> {
-        self.filed(|view, store| view.stating(store, kind, value))
+        self.filed(|view, ctx| view.stating(ctx, kind, value))
     }
 
-    /// The released sightings of any of the stored ids `ids`.
+    /// The released sightings whose released text sights any of `ids`.
     pub fn sightings_of(&self, ids: &[&str]) -> Result<Vec<HeldRow>, EgressError> {
-        self.filed(|view, store| {
+        self.filed(|view, ctx| {
             let mut positions = Vec::new();
             for id in ids {
-                positions.extend(view.sightings_of(store, id)?);
+                positions.extend(view.sightings_of(ctx, id)?);
             }
             Ok(positions)
         })
@@ -127,15 +138,18 @@ impl<'e> ReleasedReader<'e> {
     /// the same version).
     fn filed(
         &self,
-        mut find: impl FnMut(
-            &mut ReleaseView,
-            &dyn accord_store::Store,
-        ) -> Result<Vec<i64>, EgressError>,
+        mut find: impl FnMut(&mut ReleaseView, &Ctx<'_>) -> Result<Vec<i64>, EgressError>,
     ) -> Result<Vec<HeldRow>, EgressError> {
         let store = &*self.egress.store;
+        let ctx = Ctx {
+            store,
+            gate: &self.gate,
+            now: self.now,
+            basis: self.basis,
+        };
         let mut rows: Vec<HeldRow> = Vec::new();
         for (collection, view) in &self.views {
-            let positions = find(&mut lock(view), store)?;
+            let positions = find(&mut lock(view), &ctx)?;
             if positions.is_empty() {
                 continue;
             }

@@ -28,7 +28,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 
 use accord_agreements::{Decision, Gate, ObjectVersion, UtcMicros, WithholdReason};
-use accord_store::{ObjectQuery, ObjectRow, Scope, Store, VersionFilter};
+use accord_store::{Analytics, ObjectQuery, ObjectRow, Scope, Store, VersionFilter};
 use smallvec::SmallVec;
 
 use super::resolver::StoreResolver;
@@ -57,6 +57,9 @@ fn judges() -> usize {
 struct Judgement {
     verdict: Verdict,
     asked: Vec<String>,
+    /// What the released text states, when the view files its entries by value
+    /// ([`Statements`]).
+    filing: Option<Analytics>,
 }
 
 /// The part of a [`Decision`] a view keeps.
@@ -130,11 +133,16 @@ pub(super) struct ReleaseView {
     statements: Option<Statements>,
 }
 
-/// The released entries of a view by the observable values their stored text states
+/// The released entries of a view by the observable values their released text states
 /// and by the id a released sighting sights: so that an answer about one value (a
 /// partner's correlation of a value it names) reads what the recipient may read of
 /// that value, and nothing withheld. Built from the view's released entries when
 /// first asked, then kept with each entry released or forgotten.
+///
+/// By the released text, not the stored one: a pseudonymised or redacted value is
+/// filed under what the recipient receives, so naming a customer's real address finds
+/// nothing to decide (filed by stored text, such a name found the entry, and the time
+/// of its decision told that the address was behind a pseudonym).
 ///
 /// Values are keyed by a hash of their kind and text, keyed per view
 /// ([`RandomState`]): two values of one hash only add a candidate, which the caller
@@ -163,11 +171,8 @@ impl Statements {
         self.hasher.hash_one((kind, value))
     }
 
-    /// Files the released entry at `position` under what its stored text states.
-    fn file(&mut self, position: i64, json: &str) {
-        let Some(analytics) = crate::analytics::extract_text(json) else {
-            return;
-        };
+    /// Files the released entry at `position` under what its released text states.
+    fn file(&mut self, position: i64, analytics: Analytics) {
         if analytics.values.is_empty() && analytics.sighting_of.is_none() {
             return;
         }
@@ -482,14 +487,21 @@ impl ReleaseView {
             date_added: UtcMicros(row.date_added),
             raw: &row.json,
         };
+        let mut filing = None;
         let verdict = match view.decide(&version, &bound) {
-            Decision::Release(release) => Verdict::Released(release.released_id),
+            Decision::Release(release) => {
+                if self.statements.is_some() {
+                    filing = crate::analytics::extract_text(&release.bytes);
+                }
+                Verdict::Released(release.released_id)
+            }
             Decision::Withhold(reason) => Verdict::Withheld(reason),
         };
         resolver.check()?;
         Ok(Judgement {
             verdict,
             asked: bound.into_asked(),
+            filing,
         })
     }
 
@@ -499,7 +511,7 @@ impl ReleaseView {
         let position = row.cursor.0;
         self.forget(position);
         match judgement.verdict {
-            Verdict::Released(released_id) => self.insert(row, released_id),
+            Verdict::Released(released_id) => self.insert(row, released_id, judgement.filing),
             Verdict::Withheld(reason) => {
                 if let Some(at) = recheck_at(&reason, ctx.now) {
                     self.rechecks.entry(at).or_default().push(position);
@@ -519,7 +531,7 @@ impl ReleaseView {
         }
     }
 
-    fn insert(&mut self, row: &ObjectRow, released_id: Option<String>) {
+    fn insert(&mut self, row: &ObjectRow, released_id: Option<String>, filing: Option<Analytics>) {
         let position = row.cursor.0;
         let stored: Arc<str> = Arc::from(row.id.as_str());
         let (id, stored_id) = match released_id {
@@ -548,8 +560,8 @@ impl ReleaseView {
             .or_default()
             .insert(position);
         self.released.insert(position, slot);
-        if let Some(statements) = &mut self.statements {
-            statements.file(position, &row.json);
+        if let (Some(statements), Some(filing)) = (&mut self.statements, filing) {
+            statements.file(position, filing);
         }
     }
 
@@ -609,16 +621,17 @@ impl ReleaseView {
         name
     }
 
-    /// The released positions whose stored text states `(kind, value)`, ascending
-    /// (a few more when another value shares its hash: the caller checks the text).
-    /// The first call files every released entry (O(what the view releases)).
+    /// The released positions whose released text states `(kind, value)` (as the
+    /// analytics extract it), ascending; a few more when another value shares its
+    /// hash, and the caller checks the text. The first call files every released
+    /// entry, deciding each again (O(what the view releases)).
     pub(super) fn stating(
         &mut self,
-        store: &dyn Store,
+        ctx: &Ctx<'_>,
         kind: &str,
         value: &str,
     ) -> Result<Vec<i64>, EgressError> {
-        let statements = self.statements(store)?;
+        let statements = self.statements(ctx)?;
         let key = statements.key(kind, value);
         Ok(statements
             .by_value
@@ -627,13 +640,13 @@ impl ReleaseView {
             .unwrap_or_default())
     }
 
-    /// The released positions of sightings of the stored id `id`, ascending.
+    /// The released positions of sightings whose released text sights `id`, ascending.
     pub(super) fn sightings_of(
         &mut self,
-        store: &dyn Store,
+        ctx: &Ctx<'_>,
         id: &str,
     ) -> Result<Vec<i64>, EgressError> {
-        let statements = self.statements(store)?;
+        let statements = self.statements(ctx)?;
         Ok(statements
             .by_sighted
             .get(id)
@@ -641,19 +654,34 @@ impl ReleaseView {
             .unwrap_or_default())
     }
 
-    /// The view's [`Statements`], filed from its released entries on first use.
-    fn statements(&mut self, store: &dyn Store) -> Result<&Statements, EgressError> {
+    /// The view's [`Statements`], filed from its released entries on first use (each
+    /// decided again: the view keeps which entries it releases, not their text).
+    fn statements(&mut self, ctx: &Ctx<'_>) -> Result<&Statements, EgressError> {
         if self.statements.is_none() {
-            let mut statements = Statements::default();
-            let positions: Vec<i64> = self.released.keys().copied().collect();
-            for chunk in positions.chunks(REFRESH_BATCH) {
-                for row in store.entries_at(&self.collection, chunk)? {
-                    statements.file(row.cursor.0, &row.json);
-                }
+            // Present while the entries are judged, so that the judgements say what
+            // each released text states.
+            self.statements = Some(Statements::default());
+            if let Err(e) = self.file_released(ctx) {
+                self.statements = None;
+                return Err(e);
             }
-            self.statements = Some(statements);
         }
         Ok(self.statements.get_or_insert_with(Statements::default))
+    }
+
+    fn file_released(&mut self, ctx: &Ctx<'_>) -> Result<(), EgressError> {
+        let positions: Vec<i64> = self.released.keys().copied().collect();
+        for chunk in positions.chunks(REFRESH_BATCH) {
+            let rows = ctx.store.entries_at(&self.collection, chunk)?;
+            let judged = self.judge_all(ctx, &rows);
+            for (row, judgement) in rows.iter().zip(judged) {
+                if let (Some(statements), Some(filing)) = (&mut self.statements, judgement?.filing)
+                {
+                    statements.file(row.cursor.0, filing);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Up to `limit` released entries matching `query` after position `after`, in
