@@ -8,19 +8,18 @@
 //! Usage: cargo run --release -p accord-node --example partner_correlations -- [W] [R]
 
 use std::sync::Arc;
-use std::time::Instant;
 
-use accord_agreements::{Gate, Tlp};
-use accord_detect::Warninglists;
-use accord_node::correlate::{correlate, CorrelateQuery};
-use accord_node::egress::{Egress, Readers, Recipient};
-use accord_node::ingest::{ingest_batch, IngestOptions};
-use accord_store::{Provenance, SqliteStore, Store};
+use accord_agreements::Tlp;
+use accord_node::correlate::CorrelateQuery;
+use accord_store::{SqliteStore, Store};
 
 mod support;
-use support::{agreement, indicator};
+use support::{centre_correlations, indicator, ingest_shared, timed, two_provider_door, Failure};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Answers timed.
+const RUNS: usize = 3;
+
+fn main() -> Result<(), Failure> {
     let mut args = std::env::args().skip(1);
     let withheld: usize = args.next().map_or(Ok(50_000), |s| s.parse())?;
     let released: usize = args.next().map_or(Ok(100), |s| s.parse())?;
@@ -33,49 +32,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 indicator(p * 10_000_000 + v, v, 1, Some(tlp))
             })
             .collect();
-        let provenance = Provenance::new(*provider, "bench");
-        for chunk in texts.chunks(10_000) {
-            ingest_batch(
-                &*store,
-                chunk,
-                &provenance,
-                Some("shared"),
-                &IngestOptions::default(),
-            )?;
-        }
+        ingest_shared(&store, provider, &texts)?;
     }
     store.settle_correlation()?;
-    let mut readers = Readers::none();
-    readers.grant("shared", "centre");
-    let door = Egress::new(store.clone(), "telco")
-        .with_gate(Gate::new(vec![
-            agreement("telco", "centre", "")?,
-            agreement("isp", "centre", "")?,
-        ])?)
-        .with_readers(readers);
-    door.refresh_views()?;
+    let door = two_provider_door(&store)?;
     let query = CorrelateQuery {
         value: None,
         min_providers: 2,
         limit: 1_000,
     };
-    let mut best = f64::MAX;
-    let mut found = 0;
-    for _ in 0..3 {
-        let started = Instant::now();
-        let answer = correlate(
-            &*store,
-            &door,
-            &Recipient::new("centre"),
-            &query,
-            &Warninglists::empty(),
-        )?;
-        best = best.min(started.elapsed().as_secs_f64());
-        found = answer.len();
-    }
+    let run = timed(RUNS, || centre_correlations(&store, &door, &query))?;
     println!(
-        "{withheld} values shared by withheld objects, {released} by released ones: a partner's correlations {:.1} ms (best of 3, {found} found)",
-        best * 1e3
+        "{withheld} values shared by withheld objects, {released} by released ones: a partner's correlations {:.1} ms (best of {RUNS}, {} found)",
+        run.best_ms,
+        run.answer.len()
     );
     Ok(())
 }

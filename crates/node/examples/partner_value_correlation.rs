@@ -12,19 +12,20 @@
 //! Usage: cargo run --release -p accord-node --example partner_value_correlation -- [W]
 
 use std::sync::Arc;
-use std::time::Instant;
 
-use accord_agreements::{Gate, Tlp};
-use accord_detect::Warninglists;
-use accord_node::correlate::{correlate, CorrelateQuery};
-use accord_node::egress::{Egress, Readers, Recipient};
-use accord_node::ingest::{ingest_batch, IngestOptions};
-use accord_store::{Provenance, SqliteStore, Store};
+use accord_agreements::Tlp;
+use accord_node::correlate::CorrelateQuery;
+use accord_store::{SqliteStore, Store};
 
 mod support;
-use support::{agreement, indicator, sighting};
+use support::{
+    centre_correlations, indicator, ingest_shared, sighting, timed, two_provider_door, Failure,
+};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Answers timed.
+const RUNS: usize = 5;
+
+fn main() -> Result<(), Failure> {
     let withheld: usize = std::env::args().nth(1).map_or(Ok(10_000), |s| s.parse())?;
     let dir = tempfile::tempdir()?;
     let store = Arc::new(SqliteStore::open(dir.path().join("accord.sqlite"))?);
@@ -39,53 +40,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if p == 1 {
             texts.extend((1..=withheld).map(|n| sighting(20_000_000 + n, 0, Tlp::Red)));
         }
-        let provenance = Provenance::new(*provider, "bench");
-        for chunk in texts.chunks(10_000) {
-            ingest_batch(
-                &*store,
-                chunk,
-                &provenance,
-                Some("shared"),
-                &IngestOptions::default(),
-            )?;
-        }
+        ingest_shared(&store, provider, &texts)?;
     }
     store.settle_correlation()?;
-    let mut readers = Readers::none();
-    readers.grant("shared", "centre");
-    let door = Egress::new(store.clone(), "telco")
-        .with_gate(Gate::new(vec![
-            agreement("telco", "centre", "")?,
-            agreement("isp", "centre", "")?,
-        ])?)
-        .with_readers(readers);
-    door.refresh_views()?;
+    let door = two_provider_door(&store)?;
     let query = CorrelateQuery {
         value: Some("10.0.0.0".into()),
         min_providers: 1,
         limit: 10,
     };
-    let mut best = f64::MAX;
-    let mut first = None;
-    let mut objects = 0;
-    for _ in 0..5 {
-        let started = Instant::now();
-        let answer = correlate(
-            &*store,
-            &door,
-            &Recipient::new("centre"),
-            &query,
-            &Warninglists::empty(),
-        )?;
-        let took = started.elapsed().as_secs_f64();
-        first.get_or_insert(took);
-        best = best.min(took);
-        objects = answer.first().map_or(0, |c| c.objects.len());
-    }
+    let run = timed(RUNS, || centre_correlations(&store, &door, &query))?;
+    let objects = run.answer.first().map_or(0, |c| c.objects.len());
     println!(
-        "{withheld} withheld statements of the value per provider and sightings of it: a partner's correlation of it {:.2} ms (best of 5; the first {:.2} ms), {objects} objects in it",
-        best * 1e3,
-        first.unwrap_or_default() * 1e3
+        "{withheld} withheld statements of the value per provider and sightings of it: a partner's correlation of it {:.2} ms (best of {RUNS}; the first {:.2} ms), {objects} objects in it",
+        run.best_ms, run.first_ms
     );
     Ok(())
 }

@@ -72,17 +72,41 @@ fn query(value: Option<&str>, min: usize) -> CorrelateQuery {
     }
 }
 
+/// `correlate` as `org` asks it, with `query(value, min)`.
+fn correlations(
+    store: &SqliteStore,
+    door: &Egress,
+    org: &str,
+    value: Option<&str>,
+    min: usize,
+) -> Vec<accord_node::correlate::Correlation> {
+    correlate(
+        store,
+        door,
+        &Recipient::new(org),
+        &query(value, min),
+        &Warninglists::empty(),
+    )
+    .expect("correlate")
+}
+
 /// Three providers state 203.0.113.7; ISP's second statement and BANK's are TLP:RED,
 /// as is a sighting by ISP. Returns the store.
 fn corpus() -> Arc<SqliteStore> {
     let store = store();
+    ingest_corpus(&store);
+    store
+}
+
+/// [`corpus`]'s objects, into `store`.
+fn ingest_corpus(store: &SqliteStore) {
     ingest(
-        &store,
+        store,
         TELCO,
         &[indicator_on(1, 1, Tlp::Green, "203.0.113.7")],
     );
     ingest(
-        &store,
+        store,
         ISP,
         &[
             indicator_on(2, 2, Tlp::Green, "203.0.113.7"),
@@ -91,22 +115,14 @@ fn corpus() -> Arc<SqliteStore> {
             sighting_of(5, 1, 2, Tlp::Green),
         ],
     );
-    ingest(&store, BANK, &[indicator_on(6, 4, Tlp::Red, "203.0.113.7")]);
-    store
+    ingest(store, BANK, &[indicator_on(6, 4, Tlp::Red, "203.0.113.7")]);
 }
 
 #[test]
 fn the_operator_sees_every_provider_of_a_value() {
     let store = corpus();
     let door = door(&store, Vec::new());
-    let found = correlate(
-        &*store,
-        &door,
-        &Recipient::new(TELCO),
-        &query(None, 2),
-        &Warninglists::empty(),
-    )
-    .expect("correlate");
+    let found = correlations(&store, &door, TELCO, None, 2);
     assert_eq!(found.len(), 1, "{found:?}");
     let c = &found[0];
     assert_eq!((c.kind.as_str(), c.value.as_str()), ("ip", "203.0.113.7"));
@@ -131,15 +147,7 @@ fn a_partner_correlation_counts_only_what_the_gate_releases_to_it() {
             agreement(BANK, None),
         ],
     );
-    let centre = Recipient::new(CENTRE);
-    let found = correlate(
-        &*store,
-        &door,
-        &centre,
-        &query(Some("203.0.113.7"), 1),
-        &Warninglists::empty(),
-    )
-    .expect("correlate");
+    let found = correlations(&store, &door, CENTRE, Some("203.0.113.7"), 1);
     assert_eq!(found.len(), 1, "{found:?}");
     let c = &found[0];
     // BANK's only statement is withheld: two providers, not three.
@@ -160,25 +168,11 @@ fn a_partner_correlation_counts_only_what_the_gate_releases_to_it() {
         .iter()
         .all(|p| p.provider.starts_with("provider-")));
     // With 3 providers asked for, nothing: the third is withheld.
-    let none = correlate(
-        &*store,
-        &door,
-        &centre,
-        &query(None, 3),
-        &Warninglists::empty(),
-    )
-    .expect("correlate");
+    let none = correlations(&store, &door, CENTRE, None, 3);
     assert!(none.is_empty(), "{none:?}");
     // Without agreements the partner sees no correlation at all.
     let closed = door_without(&store);
-    let nothing = correlate(
-        &*store,
-        &closed,
-        &centre,
-        &query(Some("203.0.113.7"), 1),
-        &Warninglists::empty(),
-    )
-    .expect("correlate");
+    let nothing = correlations(&store, &closed, CENTRE, Some("203.0.113.7"), 1);
     assert!(nothing.is_empty(), "{nothing:?}");
 }
 
@@ -476,14 +470,7 @@ fn a_store_migrated_from_before_analytics_answers_as_a_fresh_one() {
     let answers = |store: &Arc<SqliteStore>| {
         let door = door(store, Vec::new());
         let me = Recipient::new(TELCO);
-        let c = correlate(
-            &**store,
-            &door,
-            &me,
-            &query(None, 1),
-            &Warninglists::empty(),
-        )
-        .expect("correlate");
+        let c = correlations(store, &door, &me.organisation, None, 1);
         let t: Vec<_> = ["type", "provider", "family"]
             .iter()
             .map(|d| trends(&**store, &door, &me, &trend_query(d)).expect("trends"))
@@ -801,15 +788,8 @@ fn a_sighting_counts_its_provider_whichever_arrives_first() {
             ingest(&store, provider, objects);
         }
         let door = door(&store, Vec::new());
-        let found = correlate(
-            &*store,
-            &door,
-            &Recipient::new(TELCO),
-            // Listed only if the store counted both providers of the value at ingest.
-            &query(None, 2),
-            &Warninglists::empty(),
-        )
-        .expect("correlate");
+        let found = // Listed only if the store counted both providers of the value at ingest.
+        correlations(&store, &door, TELCO, None, 2);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(
             (found[0].provider_count, found[0].sightings),
@@ -1284,14 +1264,7 @@ fn a_withheld_statement_does_not_choose_a_partners_correlations() {
             &store,
             vec![agreement(TELCO, Some(1)), agreement(BANK, Some(1))],
         );
-        let found = correlate(
-            &*store,
-            &door,
-            &Recipient::new(CENTRE),
-            &query(None, 1),
-            &Warninglists::empty(),
-        )
-        .expect("correlate");
+        let found = correlations(&store, &door, CENTRE, None, 1);
         found
             .iter()
             .map(|c| (c.value.clone(), c.provider_count))
@@ -1361,34 +1334,18 @@ fn a_partners_correlations_read_none_of_the_store_wide_index() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("accord.sqlite");
     let store = Arc::new(SqliteStore::open(&path).expect("store"));
-    ingest(
-        &store,
-        TELCO,
-        &[indicator_on(1, 1, Tlp::Green, "203.0.113.7")],
-    );
-    ingest(
-        &store,
-        ISP,
-        &[
-            indicator_on(2, 2, Tlp::Green, "203.0.113.7"),
-            indicator_on(3, 3, Tlp::Red, "203.0.113.7"),
-            sighting_of(4, 1, 40, Tlp::Red),
-            sighting_of(5, 1, 2, Tlp::Green),
-        ],
-    );
+    ingest_corpus(&store);
     // Everything in the index before the first answer.
     accord_store::Store::settle_correlation(&*store).expect("settle");
-    let door = door(&store, vec![agreement(TELCO, None), agreement(ISP, None)]);
-    let ask = |org: &str, value: Option<&str>| {
-        correlate(
-            &*store,
-            &door,
-            &Recipient::new(org),
-            &query(value, 1),
-            &Warninglists::empty(),
-        )
-        .expect("correlate")
-    };
+    let door = door(
+        &store,
+        vec![
+            agreement(TELCO, None),
+            agreement(ISP, None),
+            agreement(BANK, None),
+        ],
+    );
+    let ask = |org: &str, value: Option<&str>| correlations(&store, &door, org, value, 1);
     let named = ask(CENTRE, Some("203.0.113.7"));
     let listed = ask(CENTRE, None);
     assert_eq!(named.len(), 1, "{named:?}");
@@ -1398,7 +1355,7 @@ fn a_partners_correlations_read_none_of_the_store_wide_index() {
         "the withheld sighting is not counted"
     );
     assert_eq!(listed, named);
-    assert_eq!(ask(TELCO, Some("203.0.113.7"))[0].provider_count, 2);
+    assert_eq!(ask(TELCO, Some("203.0.113.7"))[0].provider_count, 3);
 
     let mut index_path = path.as_os_str().to_owned();
     index_path.push("-correlation");
@@ -1428,14 +1385,7 @@ fn a_partners_correlation_follows_new_objects_and_agreements() {
     let both = || vec![agreement(TELCO, None), agreement(ISP, None)];
     let door = door(&store, both());
     let ask = || {
-        let found = correlate(
-            &*store,
-            &door,
-            &Recipient::new(CENTRE),
-            &query(Some(ip), 1),
-            &Warninglists::empty(),
-        )
-        .expect("correlate");
+        let found = correlations(&store, &door, CENTRE, Some(ip), 1);
         found
             .first()
             .map_or((0, 0), |c| (c.provider_count, c.sightings))
@@ -1513,16 +1463,6 @@ pseudonym_key_env = "ACCORD_TEST_ANALYTICS_KEY""#,
         "other addresses are filed as they are"
     );
 
-    let ask = |value: &str| {
-        correlate(
-            &*store,
-            &door,
-            &Recipient::new(CENTRE),
-            &query(Some(value), 1),
-            &Warninglists::empty(),
-        )
-        .expect("correlate")
-        .len()
-    };
+    let ask = |value: &str| correlations(&store, &door, CENTRE, Some(value), 1).len();
     assert_eq!((ask(customer), ask(&pseudonym)), (0, 1));
 }

@@ -636,16 +636,8 @@ impl Egress {
                 let Some(held) = page.rows.into_iter().find(|r| r.json == row.json) else {
                     continue;
                 };
-                let resolver = StoreResolver::new(&*self.store, Some(collection));
-                let facts = facts_of(&held)?;
-                let version = object_version(&held, &facts, Some(collection));
-                let bound = resolver.bound(&held.provenance.organisation);
-                let decision = views
-                    .of(&held.provenance.organisation)
-                    .decide(&version, &bound);
-                resolver.check()?;
-                if let Decision::Release(release) = decision {
-                    released = Some(release.bytes.into_owned());
+                released = released_text(&mut views, &*self.store, collection, &held)?;
+                if released.is_some() {
                     break;
                 }
             }
@@ -946,6 +938,27 @@ fn facts_of(row: &ObjectRow) -> Result<accord_agreements::ObjectFacts, EgressErr
     crate::facts::decode(&row.facts).map_err(|e| EgressError::Facts {
         id: row.id.clone(),
         detail: e.to_string(),
+    })
+}
+
+/// What the gate releases of the entry `row` of `collection` now (`None`: withheld).
+fn released_text(
+    views: &mut ProviderViews<'_>,
+    store: &dyn Store,
+    collection: &str,
+    row: &ObjectRow,
+) -> Result<Option<String>, EgressError> {
+    let resolver = StoreResolver::new(store, Some(collection));
+    let facts = facts_of(row)?;
+    let version = object_version(row, &facts, Some(collection));
+    let bound = resolver.bound(&row.provenance.organisation);
+    let decision = views
+        .of(&row.provenance.organisation)
+        .decide(&version, &bound);
+    resolver.check()?;
+    Ok(match decision {
+        Decision::Release(release) => Some(release.bytes.into_owned()),
+        Decision::Withhold(_) => None,
     })
 }
 

@@ -13,12 +13,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use accord_agreements::{Decision, Gate, UtcMicros};
+use accord_agreements::{Gate, UtcMicros};
 use accord_store::ObjectRow;
 
-use super::resolver::StoreResolver;
 use super::view::{Basis, Ctx, ReleaseView};
-use super::{facts_of, now, object_version, Egress, EgressError, ProviderViews, Recipient};
+use super::{now, released_text, Egress, EgressError, ProviderViews, Recipient};
 
 /// A recipient's release views, each brought up to date once when the reader is made
 /// ([`Egress::released_reader`]).
@@ -94,8 +93,9 @@ impl<'e> ReleasedReader<'e> {
     pub fn texts(&self, rows: &[HeldRow]) -> Result<Vec<Option<String>>, EgressError> {
         let gate = self.egress.gate();
         let mut views = ProviderViews::new(&gate, &self.recipient.organisation, UtcMicros(now()));
+        let store = &*self.egress.store;
         rows.iter()
-            .map(|held| self.decide(&mut views, &held.collection, &held.row))
+            .map(|held| released_text(&mut views, store, &held.collection, &held.row))
             .collect()
     }
 
@@ -108,29 +108,10 @@ impl<'e> ReleasedReader<'e> {
     ) -> Result<Vec<Option<String>>, EgressError> {
         let gate = self.egress.gate();
         let mut views = ProviderViews::new(&gate, &self.recipient.organisation, UtcMicros(now()));
+        let store = &*self.egress.store;
         rows.iter()
-            .map(|row| self.decide(&mut views, collection, row))
+            .map(|row| released_text(&mut views, store, collection, row))
             .collect()
-    }
-
-    fn decide(
-        &self,
-        views: &mut ProviderViews<'_>,
-        collection: &str,
-        row: &ObjectRow,
-    ) -> Result<Option<String>, EgressError> {
-        let resolver = StoreResolver::new(&*self.egress.store, Some(collection));
-        let facts = facts_of(row)?;
-        let version = object_version(row, &facts, Some(collection));
-        let bound = resolver.bound(&row.provenance.organisation);
-        let decision = views
-            .of(&row.provenance.organisation)
-            .decide(&version, &bound);
-        resolver.check()?;
-        Ok(match decision {
-            Decision::Release(release) => Some(release.bytes.into_owned()),
-            Decision::Withhold(_) => None,
-        })
     }
 
     /// The rows at the positions `find` picks in each view; a version held in several
