@@ -198,3 +198,44 @@ fn a_serving_node_keeps_enrichment_and_location_scoped_views_current() {
         "nothing new: nothing redone"
     );
 }
+
+/// A change of the enrichment has only the views of recipients with an agreement
+/// scoped by location decide again: the centre's (scoped to MY) rebuilds, the
+/// police's (unscoped) keeps its decisions. Before, every view of every recipient
+/// decided its whole collection again after each change.
+#[test]
+fn an_enrichment_change_rebuilds_only_location_scoped_views() {
+    use crate::egress::agreement_to;
+    let store = store();
+    let addresses: Vec<String> = (1..=20).map(|n| ipv4(&format!("203.0.113.{n}"))).collect();
+    ingest(&store, TELCO, &addresses);
+    let d = door(
+        &store,
+        vec![
+            agreement(
+                "max_tlp = \"GREEN\"\nunmarked_tlp = \"GREEN\"\ncountries = [\"MY\"]",
+                "",
+            ),
+            agreement_to(
+                "police",
+                "max_tlp = \"GREEN\"\nunmarked_tlp = \"GREEN\"",
+                "",
+            ),
+        ],
+    );
+    let first = d.refresh_views().expect("refresh");
+    assert_eq!((first.views, first.entries_decided), (2, 40));
+    assert_eq!(d.refresh_views().expect("refresh").entries_decided, 0);
+    enrich::run(&*store, &databases(), false).unwrap();
+    d.redecide_views();
+    let again = d.refresh_views().expect("refresh");
+    assert_eq!(
+        again.entries_decided, 20,
+        "the centre's view decides its collection again, the police's does not"
+    );
+    assert_eq!(
+        ids(&d).len(),
+        20,
+        "the centre now gets the located addresses"
+    );
+}

@@ -225,6 +225,9 @@ pub struct Egress {
     readers: RwLock<Arc<Readers>>,
     /// Bumped on every new gate or set of readers: release views built before rebuild.
     generation: AtomicU64,
+    /// Bumped when the enrichment changed: views of recipients with an agreement scoped
+    /// by location rebuild.
+    located: AtomicU64,
     views: Mutex<ReleaseViews>,
     /// Started on first use (a door that only serves local reads never needs it).
     ledger: OnceLock<LedgerWriter>,
@@ -244,6 +247,7 @@ impl Egress {
             gate: RwLock::new(Arc::new(Gate::default())),
             readers: RwLock::new(Arc::new(Readers::none())),
             generation: AtomicU64::new(0),
+            located: AtomicU64::new(0),
             views: Mutex::new(HashMap::new()),
             ledger: OnceLock::new(),
             tokens: OnceLock::new(),
@@ -274,11 +278,11 @@ impl Egress {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// Has every release view decided again from scratch on its next refresh: what the
-    /// gate reads beside the objects changed (the hub's enrichment, under agreements
-    /// scoped by location).
+    /// Has every release view whose decisions read the hub's enrichment (those of a
+    /// recipient with an agreement scoped by countries or ASNs) decide again from
+    /// scratch on its next refresh: the enrichment changed. Other views keep theirs.
     pub fn redecide_views(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.located.fetch_add(1, Ordering::SeqCst);
     }
 
     /// The agreements in force.
@@ -797,12 +801,15 @@ impl Egress {
         }
     }
 
-    /// The views' generation, then the gate: read in that order, a gate replaced in
+    /// The views' generations, then the gate: read in that order, a gate replaced in
     /// between is newer than the generation a view records, so the next refresh
-    /// rebuilds the view (the other order could record old decisions as current).
+    /// rebuilds the view (the other order could record old decisions as current). The
+    /// enrichment is changed before its generation is bumped
+    /// (`crate::enrich_keeper`), so a view decided in between rebuilds once more.
     fn basis_and_gate(&self) -> (Basis, Arc<Gate>) {
         let basis = Basis {
             generation: self.generation.load(Ordering::SeqCst),
+            located: self.located.load(Ordering::SeqCst),
         };
         (basis, self.gate())
     }

@@ -90,6 +90,27 @@ struct Slot {
 pub(super) struct Basis {
     /// Bumped by the door on every new set of agreements or rights.
     pub generation: u64,
+    /// Bumped by the door when the hub's enrichment changed (countries and ASNs of
+    /// addresses): only views of recipients with an agreement scoped by location
+    /// depend on it ([`Basis::of_view`]).
+    pub located: u64,
+}
+
+impl Basis {
+    /// The basis as it bears on `recipient`'s views: the enrichment's counts only
+    /// under an agreement to it scoped by countries or ASNs (a change of the
+    /// enrichment rebuilt every view of every recipient, each deciding its whole
+    /// collection again, when only these can decide otherwise).
+    fn of_view(self, gate: &Gate, recipient: &str) -> Basis {
+        let located = gate
+            .agreements()
+            .iter()
+            .any(|a| a.recipient().id == recipient && a.scope().by_location());
+        Basis {
+            located: if located { self.located } else { 0 },
+            ..self
+        }
+    }
 }
 
 /// The context of one refresh or page.
@@ -265,7 +286,7 @@ impl ReleaseView {
     /// Bring the view up to date with the store, the agreements and the clock.
     /// Returns how many new entries of the collection it decided.
     pub(super) fn refresh(&mut self, ctx: &Ctx<'_>) -> Result<u64, EgressError> {
-        if self.basis != Some(ctx.basis) || ctx.now >= self.rebuild_at {
+        if self.basis != Some(self.basis_now(ctx)) || ctx.now >= self.rebuild_at {
             self.reset(ctx)?;
         }
         let collection = self.collection.clone();
@@ -284,6 +305,11 @@ impl ReleaseView {
         Ok(decided)
     }
 
+    /// What this view would be built from under `ctx`.
+    fn basis_now(&self, ctx: &Ctx<'_>) -> Basis {
+        ctx.basis.of_view(ctx.gate, &self.recipient)
+    }
+
     /// Forget everything and start from the collection's first entry.
     fn reset(&mut self, ctx: &Ctx<'_>) -> Result<(), EgressError> {
         let recipient = std::mem::take(&mut self.recipient);
@@ -294,7 +320,7 @@ impl ReleaseView {
         if statements {
             self.statements = Some(Statements::default());
         }
-        self.basis = Some(ctx.basis);
+        self.basis = Some(self.basis_now(ctx));
         self.rebuild_at = next_agreement_boundary(ctx.gate, &self.recipient, ctx.now);
         // Changes so far are in what the entries are decided from now; the change feeds
         // start at their current ends (read before any entry is decided, so nothing
@@ -325,7 +351,8 @@ impl ReleaseView {
     /// Where the view stands in the store's feed of new versions, if it follows it
     /// under `ctx` (decided before, and not to be rebuilt now).
     pub(super) fn arrivals_seen(&self, ctx: &Ctx<'_>) -> Option<i64> {
-        (self.basis == Some(ctx.basis) && ctx.now < self.rebuild_at).then_some(self.objects_seen)
+        (self.basis == Some(self.basis_now(ctx)) && ctx.now < self.rebuild_at)
+            .then_some(self.objects_seen)
     }
 
     /// Takes a run of the store's feed of new versions, read once for every view
