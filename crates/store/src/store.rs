@@ -127,17 +127,6 @@ pub trait Store: Send + Sync {
     /// the index as it stands ([`Store::settle_correlation`]).
     fn shared_values(&self, min_providers: i64, limit: usize) -> Result<Vec<ValueRow>, StoreError>;
 
-    /// Every value [`Store::shared_values`] would return, a page at a time in
-    /// (providers, vid) order: at most `limit` after the row `after` (its providers
-    /// and vid; `None`: from the start). For a scan of all candidates whose outcome
-    /// must not depend on which of them rank first (a partner's correlations).
-    fn shared_values_page(
-        &self,
-        min_providers: i64,
-        after: Option<(i64, i64)>,
-        limit: usize,
-    ) -> Result<Vec<ValueRow>, StoreError>;
-
     /// The interned values equal to `value`, of any kind.
     fn values_named(&self, value: &str) -> Result<Vec<ValueRow>, StoreError>;
 

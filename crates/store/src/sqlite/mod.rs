@@ -611,15 +611,6 @@ impl Store for SqliteStore {
         self.read(|conn| query::shared_values(conn, min_providers, limit))
     }
 
-    fn shared_values_page(
-        &self,
-        min_providers: i64,
-        after: Option<(i64, i64)>,
-        limit: usize,
-    ) -> Result<Vec<ValueRow>, StoreError> {
-        self.read(|conn| query::shared_values_page(conn, min_providers, after, limit))
-    }
-
     fn values_named(&self, value: &str) -> Result<Vec<ValueRow>, StoreError> {
         self.read(|conn| query::values_named(conn, value))
     }

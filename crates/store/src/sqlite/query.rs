@@ -395,6 +395,12 @@ pub(super) fn facts_extraction(conn: &Connection) -> Result<u32, StoreError> {
     Ok(value.and_then(|v| u32::try_from(v).ok()).unwrap_or(0))
 }
 
+/// [`shared_values`]'s statement (`providers > 1` lets SQLite use the partial index of
+/// shared values).
+const SHARED_VALUES: &str = "SELECT vid, kind, value, providers FROM obs_values
+     WHERE providers > 1 AND providers >= ?1
+     ORDER BY providers DESC, kind, value LIMIT ?2";
+
 /// Values stated or sighted by at least `min_providers` providers (store-wide), most
 /// shared first, at most `limit`.
 pub(super) fn shared_values(
@@ -402,36 +408,11 @@ pub(super) fn shared_values(
     min_providers: i64,
     limit: usize,
 ) -> Result<Vec<ValueRow>, StoreError> {
-    // `providers > 1` lets SQLite use the partial index of shared values.
-    let mut stmt = conn.prepare_cached(
-        "SELECT vid, kind, value, providers FROM obs_values
-         WHERE providers > 1 AND providers >= ?1
-         ORDER BY providers DESC, kind, value LIMIT ?2",
-    )?;
+    let mut stmt = conn.prepare_cached(SHARED_VALUES)?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = stmt.query_map(params![min_providers, limit], value_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
-
-/// A page of the shared values in (providers, vid) order, after `after`: keyset
-/// paging over the partial index of shared values (O(page) a page).
-pub(super) fn shared_values_page(
-    conn: &Connection,
-    min_providers: i64,
-    after: Option<(i64, i64)>,
-    limit: usize,
-) -> Result<Vec<ValueRow>, StoreError> {
-    let mut stmt = conn.prepare_cached(SHARED_VALUES_PAGE)?;
-    let (providers, vid) = after.unwrap_or((i64::MIN, i64::MIN));
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows = stmt.query_map(params![min_providers, providers, vid, limit], value_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// [`shared_values_page`]'s statement (`providers > 1` selects the partial index).
-pub(super) const SHARED_VALUES_PAGE: &str = "SELECT vid, kind, value, providers FROM obs_values
-     WHERE providers > 1 AND providers >= ?1 AND (providers, vid) > (?2, ?3)
-     ORDER BY providers, vid LIMIT ?4";
 
 /// The interned values equal to `value` (of any kind), by kind.
 pub(super) fn values_named(conn: &Connection, value: &str) -> Result<Vec<ValueRow>, StoreError> {
@@ -526,21 +507,15 @@ mod tests {
         assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
     }
 
-    /// A page of a partner's scan of shared values walks the partial index from its
-    /// key on, in order: no scan of every value, no sort.
+    /// The operator's most shared values are read from the partial index of shared
+    /// values, not from every value.
     #[test]
-    fn shared_value_pages_walk_the_partial_index() {
+    fn shared_values_walk_the_partial_index() {
         use rusqlite::types::Value;
         let conn = super::super::plan::empty_store();
-        let params = [
-            Value::Integer(2),
-            Value::Integer(3),
-            Value::Integer(7),
-            Value::Integer(100),
-        ];
-        let plan = super::super::plan::of(&conn, SHARED_VALUES_PAGE, &params);
+        let params = [Value::Integer(2), Value::Integer(100)];
+        let plan = super::super::plan::of(&conn, SHARED_VALUES, &params);
         assert!(plan.contains("obs_values_shared"), "{plan}");
-        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
     }
 
     /// Every page TAXII asks for, as `run` builds it, walks an index: a collection in
