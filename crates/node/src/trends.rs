@@ -422,29 +422,29 @@ fn partner_cells(
 ) -> Result<Vec<TrendCell>, EgressError> {
     // The released objects as a batch, so relationships resolve among them only
     // (`analytics::complete` with an empty store behind it).
-    let mut all: Vec<NewObject> = held
-        .iter()
-        .filter_map(|(id, (_, _, text))| {
-            let a = analytics::extract_text(text)?;
-            Some(NewObject {
-                id: id.clone(),
-                object_type: id.split("--").next().unwrap_or_default().to_string(),
-                spec_version: "2.1".into(),
-                version: None,
-                facts: Vec::new(),
-                json: text.clone(),
-                analytics: a,
-            })
-        })
-        .collect();
+    // Each object's provider beside it (the texts move into the batch, not copied).
+    let mut providers: Vec<String> = Vec::with_capacity(held.len());
+    let mut all: Vec<NewObject> = Vec::with_capacity(held.len());
+    for (id, (_, provider, text)) in held {
+        let Some(a) = analytics::extract_text(&text) else {
+            continue;
+        };
+        providers.push(provider);
+        all.push(NewObject {
+            object_type: id.split("--").next().unwrap_or_default().to_string(),
+            id,
+            spec_version: "2.1".into(),
+            version: None,
+            facts: Vec::new(),
+            json: text,
+            analytics: a,
+        });
+    }
     let empty = accord_store::SqliteStore::open_in_memory()?;
     analytics::complete(&empty, &mut all)?;
     let mut cells: BTreeMap<(String, i64, String, String), i64> = BTreeMap::new();
-    for object in all {
-        let provider = held
-            .get(&object.id)
-            .map(|h| h.1.as_str())
-            .unwrap_or_default();
+    for (object, provider) in all.into_iter().zip(&providers) {
+        let provider = provider.as_str();
         // Each counted object under its provider, as the store counts it at insert.
         let by_provider = analytics::provider_key(&object.analytics, provider);
         for t in object.analytics.trends.into_iter().chain(by_provider) {
