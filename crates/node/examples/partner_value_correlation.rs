@@ -9,7 +9,11 @@
 //! the answer takes would otherwise tell the partner how many withheld objects state
 //! the value it asked about.
 //!
-//! Usage: cargo run --release -p accord-node --example partner_value_correlation -- [W]
+//! With R (default 0), the first provider also states R other values at TLP:GREEN,
+//! which the partner may read: the first answer files them all (the cost of a view's
+//! filing, paid once).
+//!
+//! Usage: cargo run --release -p accord-node --example partner_value_correlation -- [W] [R]
 
 use std::sync::Arc;
 
@@ -26,7 +30,9 @@ use support::{
 const RUNS: usize = 5;
 
 fn main() -> Result<(), Failure> {
-    let withheld: usize = std::env::args().nth(1).map_or(Ok(10_000), |s| s.parse())?;
+    let mut args = std::env::args().skip(1);
+    let withheld: usize = args.next().map_or(Ok(10_000), |s| s.parse())?;
+    let readable: usize = args.next().map_or(Ok(0), |s| s.parse())?;
     let dir = tempfile::tempdir()?;
     let store = Arc::new(SqliteStore::open(dir.path().join("accord.sqlite"))?);
     for (p, provider) in ["telco", "isp"].iter().enumerate() {
@@ -39,6 +45,9 @@ fn main() -> Result<(), Failure> {
             .collect();
         if p == 1 {
             texts.extend((1..=withheld).map(|n| sighting(20_000_000 + n, 0, Tlp::Red)));
+        } else {
+            // Other values the partner may read (value numbers from 1 on).
+            texts.extend((1..=readable).map(|n| indicator(30_000_000 + n, n, 1, Some(Tlp::Green))));
         }
         ingest_shared(&store, provider, &texts)?;
     }
@@ -52,7 +61,7 @@ fn main() -> Result<(), Failure> {
     let run = timed(RUNS, || centre_correlations(&store, &door, &query))?;
     let objects = run.answer.first().map_or(0, |c| c.objects.len());
     println!(
-        "{withheld} withheld statements of the value per provider and sightings of it: a partner's correlation of it {:.2} ms (best of {RUNS}; the first {:.2} ms), {objects} objects in it",
+        "{withheld} withheld statements of the value per provider and sightings of it, {readable} other readable: a partner's correlation of it {:.2} ms (best of {RUNS}; the first {:.2} ms), {objects} objects in it",
         run.best_ms, run.first_ms
     );
     Ok(())
