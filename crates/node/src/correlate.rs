@@ -128,19 +128,13 @@ pub fn correlate(
         (Some(v), true) => {
             for candidate in store.values_named(v)? {
                 if (candidate.providers as usize) >= query.min_providers {
-                    keep(
-                        build_local(store, egress, recipient, &candidate, warninglists)?,
-                        &mut out,
-                    );
+                    keep(build_local(store, &candidate, warninglists)?, &mut out);
                 }
             }
         }
         (None, true) => {
             for candidate in store.shared_values(min, limit.saturating_mul(4))? {
-                keep(
-                    build_local(store, egress, recipient, &candidate, warninglists)?,
-                    &mut out,
-                );
+                keep(build_local(store, &candidate, warninglists)?, &mut out);
                 if out.len() >= limit {
                     break;
                 }
@@ -157,7 +151,7 @@ pub fn correlate(
         }
         (None, false) => {
             let reader = egress.released_reader(recipient)?;
-            for (kind, value) in partner_candidates(egress, &reader, recipient, least)? {
+            for (kind, value) in partner_candidates(egress, recipient, least)? {
                 let c = build_for_partner(&reader, kind, &value, warninglists)?;
                 keep(c, &mut out);
                 // Only the best `limit` are kept (memory stays O(limit)).
@@ -182,7 +176,6 @@ pub fn correlate(
 /// (`build_for_partner`), so the answer is the same.
 fn partner_candidates(
     egress: &Egress,
-    reader: &ReleasedReader<'_>,
     recipient: &Recipient,
     least: usize,
 ) -> Result<Vec<(&'static str, String)>, EgressError> {
@@ -192,7 +185,7 @@ fn partner_candidates(
     let mut sighters: HashMap<String, BTreeSet<String>> = HashMap::new();
     for collection in egress.readable_collections(&recipient.organisation)? {
         egress.released_rows(recipient, &collection, |rows| {
-            let released = reader.texts_in(&collection, &rows)?;
+            let released = egress.released_texts_in(recipient, &collection, &rows)?;
             for (row, text) in rows.into_iter().zip(released) {
                 let Some(text) = text else { continue };
                 let Some(analytics) = extract_text(&text) else {
@@ -242,22 +235,25 @@ type Decided = Vec<(ObjectRow, Option<String>)>;
 /// links to it and every sighting of their ids.
 fn build_local(
     store: &dyn Store,
-    egress: &Egress,
-    recipient: &Recipient,
     candidate: &ValueRow,
     warninglists: &Warninglists,
 ) -> Result<Option<Correlation>, EgressError> {
-    let decided = |rows: Vec<ObjectRow>| -> Result<Decided, EgressError> {
-        let texts = egress.released_texts(recipient, &rows)?;
-        Ok(rows.into_iter().zip(texts).collect())
+    // The node's own organisation reads every row as stored.
+    let as_stored = |rows: Vec<ObjectRow>| -> Decided {
+        rows.into_iter()
+            .map(|row| {
+                let text = Some(row.json.clone());
+                (row, text)
+            })
+            .collect()
     };
-    let stating = decided(store.value_objects(candidate.vid)?)?;
+    let stating = as_stored(store.value_objects(candidate.vid)?);
     let sightings_of = |ids: &[&str]| {
         let mut rows = Vec::new();
         for id in ids {
             rows.extend(store.sightings_of(id)?);
         }
-        decided(rows)
+        Ok(as_stored(rows))
     };
     let value = (candidate.kind.as_str(), candidate.value.as_str());
     assemble(true, value, stating, sightings_of, warninglists)

@@ -386,17 +386,16 @@ pub fn parse_day(text: &str) -> Option<i64> {
 /// (its earliest released version): id → (version, provider, released text). Read
 /// through the recipient's release views, so its cost is what the recipient may read,
 /// not what the collections hold; each row decided in the collection it was read from
-/// ([`crate::egress::ReleasedReader::texts_in`]).
+/// ([`Egress::released_texts_in`]).
 fn released_first_versions(
     egress: &Egress,
     recipient: &Recipient,
 ) -> Result<HashMap<String, (i64, String, String)>, EgressError> {
     let mut held: HashMap<String, (i64, String, String)> = HashMap::new();
-    let reader = egress.released_reader(recipient)?;
     for collection in egress.readable_collections(&recipient.organisation)? {
         // Only what the recipient's view releases: the withheld entries are not read.
         egress.released_rows(recipient, &collection, |rows| {
-            let released = reader.texts_in(&collection, &rows)?;
+            let released = egress.released_texts_in(recipient, &collection, &rows)?;
             for (row, text) in rows.into_iter().zip(released) {
                 let Some(text) = text else { continue };
                 let earlier = held

@@ -609,45 +609,23 @@ impl Egress {
         Ok(!self.manifest(recipient, &query, None)?.objects.is_empty())
     }
 
-    /// What `recipient` may read of each row now: the released text (as the gate
-    /// would release it from the first collection it may read that holds the row), or
-    /// `None` (withheld, or in no collection it may read). Nothing is recorded: for
-    /// aggregates computed over what a recipient may read (correlation, trends), whose
-    /// answers carry counts and ids, not object content. The node's own organisation
-    /// reads every row as stored.
-    pub fn released_texts(
+    /// What `recipient` receives now of each of `rows`, entries of `collection` (as
+    /// [`Egress::released_rows`] and [`ReleasedReader`] read them): the released text,
+    /// or `None` (the gate decides otherwise than the view did). Nothing is recorded:
+    /// for aggregates computed over what a recipient may read (correlation, trends),
+    /// whose answers carry counts and ids, not object content; each row is decided as a
+    /// page would decide it.
+    pub fn released_texts_in<'r>(
         &self,
         recipient: &Recipient,
-        rows: &[ObjectRow],
+        collection: &str,
+        rows: impl IntoIterator<Item = &'r ObjectRow>,
     ) -> Result<Vec<Option<String>>, EgressError> {
-        if recipient.organisation == self.local_organisation {
-            return Ok(rows.iter().map(|r| Some(r.json.clone())).collect());
-        }
-        let collections = self.readable_collections(&recipient.organisation)?;
         let gate = self.gate();
         let mut views = ProviderViews::new(&gate, &recipient.organisation, UtcMicros(now()));
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let mut released = None;
-            for collection in &collections {
-                // The id's versions in the collection (SCOs have one, keyed by their
-                // position there, not their store position); the same stored text is
-                // the same version.
-                let mut query = ObjectQuery::new(Scope::Collection(collection.clone()), 1_000);
-                query.ids = vec![row.id.clone()];
-                query.versions = accord_store::VersionFilter::all();
-                let page = self.store.query(&query)?;
-                let Some(held) = page.rows.into_iter().find(|r| r.json == row.json) else {
-                    continue;
-                };
-                released = released_text(&mut views, &*self.store, collection, &held)?;
-                if released.is_some() {
-                    break;
-                }
-            }
-            out.push(released);
-        }
-        Ok(out)
+        rows.into_iter()
+            .map(|row| released_text(&mut views, &*self.store, collection, row))
+            .collect()
     }
 
     /// The collections `organisation` may read (with [`Readers::everyone`], every
@@ -671,8 +649,8 @@ impl Egress {
     /// aggregate for a partner is computed over. A pass over the whole collection,
     /// deciding each entry, took time (and memory) in proportion to what the partner
     /// may not read. Nothing is recorded here; the aggregate built from them is, as one
-    /// answer. Each run still goes through [`Egress::released_texts`] at its caller,
-    /// which decides again as a page would.
+    /// answer. Each run still goes through [`Egress::released_texts_in`] at its
+    /// caller, which decides again as a page would.
     pub fn released_rows(
         &self,
         recipient: &Recipient,

@@ -13,11 +13,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use accord_agreements::{Gate, UtcMicros};
+use accord_agreements::Gate;
 use accord_store::ObjectRow;
 
 use super::view::{Basis, Ctx, ReleaseView};
-use super::{now, released_text, Egress, EgressError, ProviderViews, Recipient};
+use super::{now, Egress, EgressError, Recipient};
 
 /// A recipient's release views, each brought up to date once when the reader is made
 /// ([`Egress::released_reader`]).
@@ -85,33 +85,21 @@ impl<'e> ReleasedReader<'e> {
     }
 
     /// What the recipient receives of each row now, decided by the gate in the
-    /// collection it was read from: the released text, or `None` (the gate changed its
-    /// mind since the view decided). Nothing is recorded: the aggregate built from
-    /// these carries counts and ids, not content. Unlike [`Egress::released_texts`],
-    /// which looks for a collection holding each row (a store query per row and
-    /// collection), the collection is known.
+    /// collection it was read from ([`Egress::released_texts_in`]): the released text,
+    /// or `None` (the gate changed its mind since the view decided).
     pub fn texts(&self, rows: &[HeldRow]) -> Result<Vec<Option<String>>, EgressError> {
-        let gate = self.egress.gate();
-        let mut views = ProviderViews::new(&gate, &self.recipient.organisation, UtcMicros(now()));
-        let store = &*self.egress.store;
-        rows.iter()
-            .map(|held| released_text(&mut views, store, &held.collection, &held.row))
-            .collect()
-    }
-
-    /// [`ReleasedReader::texts`] of rows all read from `collection` (as
-    /// [`Egress::released_rows`] gives them).
-    pub fn texts_in(
-        &self,
-        collection: &str,
-        rows: &[ObjectRow],
-    ) -> Result<Vec<Option<String>>, EgressError> {
-        let gate = self.egress.gate();
-        let mut views = ProviderViews::new(&gate, &self.recipient.organisation, UtcMicros(now()));
-        let store = &*self.egress.store;
-        rows.iter()
-            .map(|row| released_text(&mut views, store, collection, row))
-            .collect()
+        let mut out = Vec::with_capacity(rows.len());
+        // A run of rows read from one collection is decided in one call.
+        for run in rows.chunk_by(|a, b| a.collection == b.collection) {
+            let Some(first) = run.first() else { continue };
+            let in_run = run.iter().map(|h| &h.row);
+            out.extend(self.egress.released_texts_in(
+                &self.recipient,
+                &first.collection,
+                in_run,
+            )?);
+        }
+        Ok(out)
     }
 
     /// The rows at the positions `find` picks in each view; a version held in several

@@ -229,13 +229,6 @@ pub(super) fn ids_added_after(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The entries of `collection` at these positions (`date_added` in the collection)
-/// that still exist, in ascending order.
-///
-/// One read transaction for all the lookups: outside one, SQLite opens and closes a
-/// read transaction per statement, two `fcntl` locks on the WAL index each (a page of
-/// 10,000 positions made 20,000 system calls), and the rows could come from
-/// different snapshots of the store.
 /// [`entries_at`]'s statement: one entry, by position and collection.
 fn entries_at_sql() -> String {
     format!(
@@ -245,6 +238,13 @@ fn entries_at_sql() -> String {
     )
 }
 
+/// The entries of `collection` at these positions (`date_added` in the collection)
+/// that still exist, in ascending order.
+///
+/// One read transaction for all the lookups: outside one, SQLite opens and closes a
+/// read transaction per statement, two `fcntl` locks on the WAL index each (a page of
+/// 10,000 positions made 20,000 system calls), and the rows could come from
+/// different snapshots of the store.
 pub(super) fn entries_at(
     conn: &Connection,
     collection: &str,
