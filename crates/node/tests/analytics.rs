@@ -64,6 +64,19 @@ fn door(store: &Arc<SqliteStore>, agreements: Vec<Agreement>) -> Egress {
         .with_readers(Readers::everyone())
 }
 
+/// The door with an agreement to CENTRE from each of TELCO, ISP and BANK (up to AMBER,
+/// no k).
+fn door_of_three(store: &Arc<SqliteStore>) -> Egress {
+    door(
+        store,
+        vec![
+            agreement(TELCO, None),
+            agreement(ISP, None),
+            agreement(BANK, None),
+        ],
+    )
+}
+
 fn query(value: Option<&str>, min: usize) -> CorrelateQuery {
     CorrelateQuery {
         value: value.map(str::to_string),
@@ -139,14 +152,7 @@ fn the_operator_sees_every_provider_of_a_value() {
 fn a_partner_correlation_counts_only_what_the_gate_releases_to_it() {
     let store = corpus();
     // Agreements from all three providers, up to AMBER: every RED object is withheld.
-    let door = door(
-        &store,
-        vec![
-            agreement(TELCO, None),
-            agreement(ISP, None),
-            agreement(BANK, None),
-        ],
-    );
+    let door = door_of_three(&store);
     let found = correlations(&store, &door, CENTRE, Some("203.0.113.7"), 1);
     assert_eq!(found.len(), 1, "{found:?}");
     let c = &found[0];
@@ -1204,14 +1210,7 @@ fn a_partners_correlations_do_not_wait_for_others_inserts() {
     blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
     // Withheld from the centre (RED), and queued behind the lock.
     ingest(&store, BANK, &[indicator_on(3, 2, Tlp::Red, ip)]);
-    let door = door(
-        &store,
-        vec![
-            agreement(TELCO, None),
-            agreement(ISP, None),
-            agreement(BANK, None),
-        ],
-    );
+    let door = door_of_three(&store);
     let ask = |org: &str| {
         correlate(
             &*store,
@@ -1337,14 +1336,7 @@ fn a_partners_correlations_read_none_of_the_store_wide_index() {
     ingest_corpus(&store);
     // Everything in the index before the first answer.
     accord_store::Store::settle_correlation(&*store).expect("settle");
-    let door = door(
-        &store,
-        vec![
-            agreement(TELCO, None),
-            agreement(ISP, None),
-            agreement(BANK, None),
-        ],
-    );
+    let door = door_of_three(&store);
     let ask = |org: &str, value: Option<&str>| correlations(&store, &door, org, value, 1);
     let named = ask(CENTRE, Some("203.0.113.7"));
     let listed = ask(CENTRE, None);
