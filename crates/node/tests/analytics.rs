@@ -920,6 +920,61 @@ fn a_version_12_index_gets_its_record_of_unstated_sightings() {
     assert_eq!(correlation_of(&store, "198.51.100.43"), (1, 1));
 }
 
+/// Inserts large enough to be applied to the index while they are written (a bulk
+/// load's batches: `accord_store`'s `correlation.rs`, "Applying ahead") leave the index
+/// that the same objects leave inserted in small batches, applied from the queue:
+/// every value with the same providers and stating objects. The corpus has values
+/// shared within and across providers, sightings of earlier inserts' indicators and of
+/// indicators later in the same insert.
+#[test]
+fn large_inserts_applied_ahead_correlate_as_small_ones() {
+    const N: u32 = 5_000;
+    let ip = |n: u32| format!("198.18.{}.{}", n / 250, n % 250);
+    let telco: Vec<String> = (0..N)
+        .flat_map(|n| {
+            let mut objects = Vec::new();
+            if n % 10 == 0 && n + 5 < N {
+                // A sighting of an indicator further on in the same insert.
+                objects.push(sighting_of(40_000 + n, 10_000 + n + 5, 1, Tlp::Green));
+            }
+            objects.push(indicator_on(10_000 + n, 1, Tlp::Green, &ip(n % 1_500)));
+            objects
+        })
+        .collect();
+    let isp: Vec<String> = (0..N)
+        .map(|n| indicator_on(20_000 + n, 2, Tlp::Green, &ip(700 + n % 2_000)))
+        .collect();
+    let bank: Vec<String> = (0..N)
+        .map(|n| sighting_of(30_000 + n, 10_000 + (n * 7) % N, 1, Tlp::Green))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let index_of = |name: &str, chunk: usize| {
+        let store = SqliteStore::open(dir.path().join(name)).unwrap();
+        for (provider, objects) in [(TELCO, &telco), (ISP, &isp), (BANK, &bank)] {
+            for part in objects.chunks(chunk) {
+                ingest(&store, provider, part);
+            }
+        }
+        use accord_store::Store as _;
+        store.settle_correlation().unwrap();
+        (0..2_700)
+            .map(|n| {
+                let found = store.values_named(&ip(n)).unwrap();
+                assert_eq!(found.len(), 1, "{}", ip(n));
+                let objects = store.value_objects(found[0].vid).unwrap().len();
+                (found[0].providers, objects)
+            })
+            .collect::<Vec<_>>()
+    };
+    let ahead = index_of("ahead.sqlite", usize::MAX);
+    let queued = index_of("queued.sqlite", 500);
+    // Telco's addresses are sighted by the bank; 700 to 1,499 are the ISP's too.
+    assert_eq!(ahead[0], (2, 4), "{:?}", ahead[0]);
+    assert_eq!(ahead[800].0, 3);
+    assert_eq!(ahead[2_000], (1, 2));
+    assert_eq!(ahead, queued);
+}
+
 /// Two writers of one store file (a server and a CLI ingest beside it), each with its
 /// own follower, inserting at the same time: every value ends with the providers that
 /// stated or sighted it, once each, whichever follower applied which row.

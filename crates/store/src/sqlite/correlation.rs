@@ -22,6 +22,20 @@
 //! index file's write lock, so two processes never apply a row twice. The store's
 //! writer deletes rows the index has applied.
 //!
+//! Applying ahead: an insert of many versions (a bulk load's batch, a large pull)
+//! hands its queue body to the follower in pieces as it writes it ([`Shared::ahead`]),
+//! and the follower applies them in an index transaction it commits only once the
+//! insert has committed, with the insert's queue row as its mark (and rolls back if the
+//! insert did not commit: the row, if any, is then applied from the queue as any
+//! other). The index is then written while the writer stores the batch instead of after:
+//! at the end of a load the writer stores its last batch alone on one core, and the
+//! follower's work on that batch used to follow it, on the load's critical path.
+//! Measured (BENCHMARKS.md, "Applying ahead"). It is exact for the same reason as the
+//! queue: the insert holds the store's write lock from its start to its commit, so no
+//! other row can be queued between the rows the follower applied first and the insert's
+//! own, and the follower checks that at the commit (the insert's row the only one after
+//! its mark) before it moves the mark.
+//!
 //! What readers see: the index as it stands, without waiting (a wait made the
 //! answer's timing depend on others' recent inserts). A reader that needs this
 //! process's inserts counted waits for its follower first (`Store::settle_correlation`,
@@ -29,6 +43,7 @@
 //! has applied them, usually within its next commit. Trends are not here: their cells are few per batch and stay in the
 //! insert's transaction.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
@@ -232,6 +247,17 @@ const GATHER_VERSIONS: usize = 40_000;
 /// once); another process sees the correlations of this one's inserts at most this
 /// much later.
 const GATHER_FOR: Duration = Duration::from_millis(1_000);
+
+/// Inserts of at least this many object versions with correlation facts are applied
+/// ahead (the module's doc): a bulk load's batches and large pulls. Smaller inserts (a
+/// TAXII page, a push) are gathered instead ([`GATHER_FOR`]): an index transaction
+/// per insert rewrote as many pages as it added rows.
+pub(super) const AHEAD_FROM: usize = 4_096;
+
+/// Bytes of queue body an insert applied ahead hands to the follower at a time: large
+/// enough that the follower's sorted inserts still share pages, small enough that it
+/// keeps up with the writer.
+pub(super) const AHEAD_PIECE: usize = 1 << 20;
 
 /// How long the follower waits before trying again after a failed apply (a locked or
 /// full disk): the rows stay queued, nothing is lost.
@@ -568,6 +594,122 @@ fn apply_some(
     tx.commit()?;
     memory.committed(last);
     Ok((last, rows.len()))
+}
+
+/// Applies the oldest insert applied ahead (the module's doc): first the rows queued
+/// before it, then its pieces as they come, in one transaction committed with the
+/// insert's row as the mark if the insert committed and that row is the only one after
+/// the mark the transaction started from; rolled back otherwise. The insert is taken
+/// off the list whatever happens. Returns the mark reached.
+fn apply_ahead(
+    conn: &mut Connection,
+    memory: &mut ValueMemory,
+    body: &mut Vec<u8>,
+    shared: &Shared,
+) -> Result<i64, StoreError> {
+    let outcome = apply_ahead_in_one(conn, memory, body, shared);
+    let mut state = shared.lock();
+    state.ahead.pop_front();
+    outcome
+}
+
+fn apply_ahead_in_one(
+    conn: &mut Connection,
+    memory: &mut ValueMemory,
+    body: &mut Vec<u8>,
+    shared: &Shared,
+) -> Result<i64, StoreError> {
+    // The insert holds the store's write lock: what is queued now was committed before
+    // it, and nothing more can be until it commits.
+    let before = apply_pending(conn, memory, body)?;
+    // An insert that has ended by now is applied from the queue (its row was, if it
+    // committed before the rows above were read), as are those the follower gave up.
+    let Some((number, provider)) = shared
+        .lock()
+        .ahead
+        .front()
+        .filter(|a| a.end.is_none())
+        .map(|a| (a.number, a.provider.clone()))
+    else {
+        return Ok(before);
+    };
+    let tx = conn.transaction()?;
+    tx.execute(
+        "INSERT INTO correlation_meta (name, value) VALUES ('applied', ?1)
+         ON CONFLICT (name) DO UPDATE SET value = value",
+        params![NOTHING_APPLIED],
+    )?;
+    let mark = applied_mark(&tx)?;
+    memory.begin(mark);
+    let end = {
+        let mut index = Index::prepare(&tx, memory)?;
+        loop {
+            let (pieces, end) = next_pieces(shared, number);
+            for piece in &pieces {
+                let mut batch = Batch::default();
+                for pending in decode(piece)? {
+                    batch.record(pending);
+                }
+                batch.flush(&mut index, &provider)?;
+            }
+            if let Some(end) = end {
+                break end;
+            }
+        }
+    };
+    match end {
+        Some(seq) if seq > mark && rows_between(&tx, mark, seq)? == [seq] => {
+            tx.execute(
+                "UPDATE correlation_meta SET value = ?1 WHERE name = 'applied'",
+                params![seq],
+            )?;
+            tx.commit()?;
+            memory.committed(seq);
+            Ok(seq)
+        }
+        // Rolled back (the transaction's drop): the memory holds what it wrote.
+        _ => {
+            drop(tx);
+            memory.forget();
+            Ok(mark)
+        }
+    }
+}
+
+/// Waits for pieces of insert `number` or its end, and takes them: the pieces, and
+/// the end if it came (`Some(None)` too when the follower was given up on or the store
+/// closes).
+fn next_pieces(shared: &Shared, number: u64) -> (Vec<Vec<u8>>, Option<Option<i64>>) {
+    let mut state = shared.lock();
+    loop {
+        let stop = state.stop;
+        let Some(ahead) = state.ahead.iter_mut().find(|a| a.number == number) else {
+            return (Vec::new(), Some(None));
+        };
+        if !ahead.pieces.is_empty() || ahead.end.is_some() {
+            let pieces: Vec<Vec<u8>> = ahead.pieces.drain(..).collect();
+            // The end counts once every piece before it is taken.
+            return (pieces, ahead.end);
+        }
+        if stop {
+            return (Vec::new(), Some(None));
+        }
+        state = shared
+            .changed
+            .wait(state)
+            .unwrap_or_else(|p| p.into_inner());
+    }
+}
+
+/// The queue rows after `mark` up to `last` (their `seq`s, at most two), read at the
+/// store's latest commit.
+fn rows_between(tx: &Connection, mark: i64, last: i64) -> Result<Vec<i64>, StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT seq FROM main.correlation_queue WHERE seq > ?1 AND seq <= ?2
+         ORDER BY seq LIMIT 2",
+    )?;
+    let rows = stmt.query_map(params![mark, last], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Reads the body of queue row `seq` into `body`, through SQLite's incremental blob
@@ -1064,6 +1206,24 @@ struct State {
     /// What is queued is to be applied now, without gathering more
     /// ([`Follower::hurry`]); cleared when an apply starts.
     hurried: bool,
+    /// Inserts being applied ahead, oldest first (the writer's current one last).
+    ahead: VecDeque<Ahead>,
+    /// The number the next insert applied ahead gets.
+    next_ahead: u64,
+}
+
+/// An insert applied ahead ([`Shared::ahead`]): the pieces of its queue body handed
+/// over and not yet taken by the follower, and how it ended.
+struct Ahead {
+    /// Tells it from the others (the writer names it in [`Shared::ahead_piece`]).
+    number: u64,
+    /// The inserting provider.
+    provider: String,
+    /// Pieces of the body, each a run of whole [`encode`]d versions.
+    pieces: VecDeque<Vec<u8>>,
+    /// `None` while the insert runs; then `Some(Some(seq))` if it committed with the
+    /// queue row `seq`, `Some(None)` if it did not (or queued nothing).
+    end: Option<Option<i64>>,
 }
 
 impl State {
@@ -1072,6 +1232,9 @@ impl State {
     /// enough have gathered, or the first has waited [`GATHER_FOR`]. Otherwise how long
     /// it may go on waiting (`Err`), `None` when nothing is pending.
     fn due(&self, now: Instant) -> Result<(), Option<Duration>> {
+        if !self.ahead.is_empty() {
+            return Ok(());
+        }
         if self.applied >= self.wanted {
             return Err(None);
         }
@@ -1221,9 +1384,50 @@ impl Shared {
     pub(super) fn queued(&self, row: &Queued) {
         let mut state = self.lock();
         state.wanted = state.wanted.max(row.seq);
+        if state.applied >= row.seq {
+            // Applied ahead: nothing waits.
+            return;
+        }
         state.waiting_versions += row.versions;
         state.waiting_since.get_or_insert_with(Instant::now);
         self.changed.notify_all();
+    }
+}
+
+impl Shared {
+    /// An insert by `provider` starts being applied ahead (called in its transaction,
+    /// which holds the store's write lock); returns its number.
+    pub(super) fn ahead(&self, provider: &str) -> u64 {
+        let mut state = self.lock();
+        let number = state.next_ahead;
+        state.next_ahead += 1;
+        state.ahead.push_back(Ahead {
+            number,
+            provider: provider.to_owned(),
+            pieces: VecDeque::new(),
+            end: None,
+        });
+        self.changed.notify_all();
+        number
+    }
+
+    /// Hands the follower the next piece of insert `number`'s queue body (whole
+    /// versions). Ignored when the follower has given that insert up.
+    pub(super) fn ahead_piece(&self, number: u64, piece: &[u8]) {
+        let mut state = self.lock();
+        if let Some(ahead) = state.ahead.iter_mut().find(|a| a.number == number) {
+            ahead.pieces.push_back(piece.to_vec());
+            self.changed.notify_all();
+        }
+    }
+
+    /// Insert `number` ended: committed with the queue row `seq`, or not (`None`).
+    pub(super) fn ahead_end(&self, number: u64, seq: Option<i64>) {
+        let mut state = self.lock();
+        if let Some(ahead) = state.ahead.iter_mut().find(|a| a.number == number) {
+            ahead.end = Some(seq);
+            self.changed.notify_all();
+        }
     }
 }
 
@@ -1277,7 +1481,11 @@ fn follow(mut conn: Connection, mut memory: ValueMemory, shared: &Shared) {
         }
         // A panic (a bug) must not leave `settle` waiting for a thread that is gone.
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            apply_pending(&mut conn, &mut memory, &mut body)
+            if shared.lock().ahead.is_empty() {
+                apply_pending(&mut conn, &mut memory, &mut body)
+            } else {
+                apply_ahead(&mut conn, &mut memory, &mut body, shared)
+            }
         }))
         .unwrap_or_else(|_| {
             Err(StoreError::CorrelationBehind(
@@ -1513,5 +1721,180 @@ mod tests {
         for cut in 1..body.len() {
             assert!(decode(&body[..cut]).is_err(), "cut at {cut}");
         }
+    }
+
+    /// A store file with its index, and the two connections applying ahead involves:
+    /// the writer's (the store) and the follower's (the store, the index attached).
+    fn store_file(dir: &Path) -> (Connection, Connection) {
+        let path = dir.join("ahead.sqlite");
+        let writer = Connection::open(&path).unwrap();
+        writer.pragma_update(None, "journal_mode", "WAL").unwrap();
+        super::super::migrate(&writer, Some(&path)).unwrap();
+        create(&path).unwrap();
+        let follower = Connection::open(&path).unwrap();
+        follower.busy_timeout(Duration::from_secs(10)).unwrap();
+        attach(&follower, &path).unwrap();
+        (writer, follower)
+    }
+
+    /// A queue body stating one address per version: versions 10, 11... of ids 1, 2...
+    fn body_of(addresses: &[&str]) -> Vec<u8> {
+        let mut body = Vec::new();
+        for (at, address) in (0i64..).zip(addresses) {
+            let values = [("ip".to_string(), (*address).to_string())];
+            encode(&mut body, 10 + at, 1 + at, &values, None, true);
+        }
+        body
+    }
+
+    fn queue_row(conn: &Connection, seq: i64, body: &[u8]) {
+        conn.execute(
+            "INSERT INTO correlation_queue (seq, provider, body) VALUES (?1, 'prov', ?2)",
+            params![seq, body],
+        )
+        .unwrap();
+    }
+
+    fn count(conn: &Connection, table: &str) -> i64 {
+        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// What applying insert `number` ahead on another thread gives: the mark, the
+    /// follower's connection and its memory.
+    fn applying(
+        shared: &Arc<Shared>,
+        mut follower: Connection,
+    ) -> JoinHandle<(i64, Connection, ValueMemory)> {
+        let shared = Arc::clone(shared);
+        thread::spawn(move || {
+            let mut memory = ValueMemory::default();
+            let mark =
+                apply_ahead(&mut follower, &mut memory, &mut Vec::new(), &shared).expect("applied");
+            (mark, follower, memory)
+        })
+    }
+
+    /// Waits until the follower has taken every piece handed over.
+    fn taken(shared: &Shared) {
+        while shared
+            .lock()
+            .ahead
+            .front()
+            .is_some_and(|a| !a.pieces.is_empty())
+        {
+            thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    /// An insert applied ahead is in the index, with its row as the mark, once the
+    /// insert commits: the rows queued before it first, its own once (the queue's path
+    /// finds nothing left to apply).
+    #[test]
+    fn an_insert_applied_ahead_commits_with_its_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut writer, follower) = store_file(dir.path());
+        queue_row(&writer, 40, &body_of(&["192.0.2.40"]));
+        let shared = Arc::new(Shared::default());
+        let number = shared.ahead("prov");
+        let follower = applying(&shared, follower);
+        let tx = writer
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .unwrap();
+        let body = body_of(&["192.0.2.1", "192.0.2.2"]);
+        shared.ahead_piece(number, &body);
+        queue_row(&tx, 50, &body);
+        taken(&shared);
+        tx.commit().unwrap();
+        shared.ahead_end(number, Some(50));
+        let (mark, mut follower, mut memory) = follower.join().unwrap();
+        assert_eq!(mark, 50);
+        assert_eq!(applied_mark(&follower).unwrap(), 50);
+        assert_eq!(
+            count(&follower, "obs_links"),
+            3,
+            "row 40's link and row 50's two"
+        );
+        assert!(shared.lock().ahead.is_empty());
+        assert_eq!(
+            apply_pending(&mut follower, &mut memory, &mut Vec::new()).unwrap(),
+            50
+        );
+        assert_eq!(count(&follower, "obs_links"), 3, "nothing applied twice");
+    }
+
+    /// An insert that does not commit leaves the index as it was (and the follower's
+    /// memory of what it wrote is gone).
+    #[test]
+    fn an_insert_applied_ahead_that_rolls_back_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut writer, follower) = store_file(dir.path());
+        let shared = Arc::new(Shared::default());
+        let number = shared.ahead("prov");
+        let follower = applying(&shared, follower);
+        let tx = writer
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .unwrap();
+        let body = body_of(&["192.0.2.1"]);
+        shared.ahead_piece(number, &body);
+        queue_row(&tx, 50, &body);
+        taken(&shared);
+        tx.rollback().unwrap();
+        shared.ahead_end(number, None);
+        let (mark, follower, memory) = follower.join().unwrap();
+        assert_eq!(mark, NOTHING_APPLIED);
+        assert_eq!(applied_mark(&follower).unwrap(), NOTHING_APPLIED);
+        assert_eq!(count(&follower, "obs_values"), 0);
+        assert_eq!(count(&follower, "obs_links"), 0);
+        assert_eq!(memory.vid(ValueDigest::of("ip", "192.0.2.1")), None);
+    }
+
+    /// An insert that says it committed with a row that is not the only one after the
+    /// mark (standing for any disagreement between the pieces and the queue) is rolled
+    /// back, and the queue's rows are applied as queued.
+    #[test]
+    fn an_insert_applied_ahead_that_disagrees_with_the_queue_is_rolled_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut writer, follower) = store_file(dir.path());
+        let shared = Arc::new(Shared::default());
+        let number = shared.ahead("prov");
+        let follower = applying(&shared, follower);
+        let tx = writer
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .unwrap();
+        shared.ahead_piece(number, &body_of(&["192.0.2.1"]));
+        queue_row(&tx, 45, &body_of(&["192.0.2.45"]));
+        queue_row(&tx, 50, &body_of(&["192.0.2.50"]));
+        taken(&shared);
+        tx.commit().unwrap();
+        shared.ahead_end(number, Some(50));
+        let (mark, mut follower, mut memory) = follower.join().unwrap();
+        assert_eq!(mark, NOTHING_APPLIED);
+        assert_eq!(count(&follower, "obs_values"), 0);
+        assert_eq!(
+            apply_pending(&mut follower, &mut memory, &mut Vec::new()).unwrap(),
+            50
+        );
+        let found = |value: &str| find_value(&follower, "ip", value).unwrap().is_some();
+        assert!(found("192.0.2.45") && found("192.0.2.50"));
+        assert!(!found("192.0.2.1"), "the pieces were not kept");
+    }
+
+    /// An insert that ended before the follower came to it is applied from the queue,
+    /// once.
+    #[test]
+    fn an_insert_that_ended_before_the_follower_came_is_applied_from_the_queue() {
+        let dir = tempfile::tempdir().unwrap();
+        let (writer, follower) = store_file(dir.path());
+        let shared = Arc::new(Shared::default());
+        let number = shared.ahead("prov");
+        let body = body_of(&["192.0.2.1", "192.0.2.2"]);
+        shared.ahead_piece(number, &body);
+        queue_row(&writer, 50, &body);
+        shared.ahead_end(number, Some(50));
+        let (mark, follower, _) = applying(&shared, follower).join().unwrap();
+        assert_eq!(mark, 50);
+        assert_eq!(count(&follower, "obs_links"), 2);
+        assert!(shared.lock().ahead.is_empty());
     }
 }

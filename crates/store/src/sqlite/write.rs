@@ -8,7 +8,7 @@ use std::sync::Arc;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::clock::StampClock;
-use super::correlation;
+use super::correlation::{self, AHEAD_FROM, AHEAD_PIECE};
 use crate::error::StoreError;
 use crate::model::{
     InsertOutcome, LedgerRecord, LedgerTree, NewObject, Provenance, StatusRecord, VersionFilter,
@@ -159,6 +159,7 @@ impl Writer {
         clear_queue(&self.correlation, &mut self.queue_cleared, &tx)?;
         let mut outcomes = Vec::with_capacity(objects.len());
         let queued;
+        let mut ahead;
         {
             let mut add_object = tx.prepare_cached(
                 "INSERT INTO objects
@@ -181,6 +182,7 @@ impl Writer {
             let provider = provenance.organisation.as_str();
             let body = std::mem::take(&mut self.queue_body);
             let mut batch = AnalyticsBatch::sized_for(objects.iter(), body);
+            ahead = AheadFeed::start(&self.correlation, objects, provider);
             let prior = Prior::read(&mut versions_of, objects, provider)?;
             for ((object, key), known) in objects.iter().zip(prior.keys).zip(prior.known) {
                 let stamp = self.clock.next();
@@ -227,6 +229,9 @@ impl Writer {
                             .demote_others(&tx, target, &object.id, version_us, flags)?;
                         if !object.analytics.is_empty() {
                             batch.record(object, stamp, key, first_of_id, first_of_id);
+                            if let Some(ahead) = &mut ahead {
+                                ahead.offer(&batch.queue, AHEAD_PIECE);
+                            }
                         }
                         None
                     }
@@ -285,11 +290,17 @@ impl Writer {
                     }
                 });
             }
+            if let Some(ahead) = &mut ahead {
+                ahead.offer(&batch.queue, 1);
+            }
             let (row, body) = batch.flush(&tx, provider, &mut self.clock)?;
             queued = row;
             self.queue_body = body;
         }
         tx.commit()?;
+        if let Some(ahead) = ahead {
+            ahead.end(queued.as_ref().map(|row| row.seq));
+        }
         self.queued(queued)?;
         Ok(outcomes)
     }
@@ -843,6 +854,63 @@ impl<'a> AnalyticsBatch<'a> {
             }),
             queue,
         ))
+    }
+}
+
+/// The writer's side of an insert applied ahead (`correlation.rs`, "Applying ahead"):
+/// hands the follower its queue body in pieces as it grows, and the insert's end. Its
+/// drop without [`AheadFeed::end`] (an insert that failed) tells the follower the
+/// insert did not commit.
+struct AheadFeed {
+    shared: Arc<correlation::Shared>,
+    number: u64,
+    /// Bytes of the body handed over.
+    handed: usize,
+    ended: bool,
+}
+
+impl AheadFeed {
+    /// Starts applying an insert of `objects` by `provider` ahead, when a follower
+    /// applies this writer's queue and the insert has [`AHEAD_FROM`] versions or more
+    /// with correlation facts.
+    fn start(correlation: &Correlation, objects: &[NewObject], provider: &str) -> Option<Self> {
+        let Correlation::Follower(shared) = correlation else {
+            return None;
+        };
+        let facts = objects
+            .iter()
+            .filter(|o| !o.analytics.values.is_empty() || o.analytics.sighting_of.is_some())
+            .count();
+        (facts >= AHEAD_FROM).then(|| AheadFeed {
+            number: shared.ahead(provider),
+            shared: Arc::clone(shared),
+            handed: 0,
+            ended: false,
+        })
+    }
+
+    /// Hands over what `body` (ending with a whole version) holds past what was
+    /// handed, once that is at least `least` bytes.
+    fn offer(&mut self, body: &[u8], least: usize) {
+        let fresh = body.get(self.handed..).unwrap_or_default();
+        if !fresh.is_empty() && fresh.len() >= least {
+            self.shared.ahead_piece(self.number, fresh);
+            self.handed = body.len();
+        }
+    }
+
+    /// The insert committed, with the queue row `seq` if it queued one.
+    fn end(mut self, seq: Option<i64>) {
+        self.ended = true;
+        self.shared.ahead_end(self.number, seq);
+    }
+}
+
+impl Drop for AheadFeed {
+    fn drop(&mut self) {
+        if !self.ended {
+            self.shared.ahead_end(self.number, None);
+        }
     }
 }
 
