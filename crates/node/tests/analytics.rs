@@ -975,6 +975,34 @@ fn large_inserts_applied_ahead_correlate_as_small_ones() {
     assert_eq!(ahead, queued);
 }
 
+/// A bulk load's end (`Store::sync`) has the follower empty the index's log beside the
+/// store's own checkpoint, while the store is still open: the closing connection then
+/// has no log to copy and drop after the load.
+#[test]
+fn a_sync_empties_the_index_log_before_the_store_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("accord.sqlite");
+    let store = SqliteStore::open(&path).unwrap();
+    ingest(
+        &store,
+        TELCO,
+        &[indicator_on(61, 1, Tlp::Green, "198.51.100.61")],
+    );
+    use accord_store::Store as _;
+    store.settle_correlation().unwrap();
+    let mut log = path.as_os_str().to_owned();
+    log.push("-correlation-wal");
+    let log_len = || std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+    assert!(log_len() > 0, "the index's commits are in its log");
+    store.sync().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while log_len() > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(log_len(), 0);
+    assert_eq!(correlation_of(&store, "198.51.100.61"), (1, 1));
+}
+
 /// Two writers of one store file (a server and a CLI ingest beside it), each with its
 /// own follower, inserting at the same time: every value ends with the providers that
 /// stated or sighted it, once each, whichever follower applied which row.

@@ -656,10 +656,12 @@ impl Store for SqliteStore {
         // The index's commits are durable when made; what is queued is applied too,
         // so a bulk load that syncs at its end leaves nothing for later. The follower
         // starts on it at once and applies it during the checkpoint (it only reads this
-        // file, at its latest commit, which a checkpoint does not wait for): the two
-        // overlap instead of following each other at the end of every load.
+        // file, at its latest commit, which a checkpoint does not wait for), then copies
+        // the index's own log: they overlap instead of following each other at the end
+        // of every load.
         if let Some(follower) = &self.follower {
             follower.hurry();
+            follower.checkpoint_soon();
         }
         // A full checkpoint writes the WAL into the database file and syncs both.
         self.write(|w| {
