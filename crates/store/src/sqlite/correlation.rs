@@ -259,6 +259,10 @@ pub(super) const AHEAD_FROM: usize = 4_096;
 /// keeps up with the writer.
 pub(super) const AHEAD_PIECE: usize = 1 << 20;
 
+/// Inserts applied ahead that the follower holds at most (the one it applies, the
+/// next): past that, inserts are applied from the queue.
+const AHEAD_HELD: usize = 2;
+
 /// How long the follower waits before trying again after a failed apply (a locked or
 /// full disk): the rows stay queued, nothing is lost.
 const RETRY_AFTER: Duration = Duration::from_millis(500);
@@ -1434,9 +1438,15 @@ impl Shared {
 
 impl Shared {
     /// An insert by `provider` starts being applied ahead (called in its transaction,
-    /// which holds the store's write lock); returns its number.
-    pub(super) fn ahead(&self, provider: &str) -> u64 {
+    /// which holds the store's write lock); returns its number. `None` when
+    /// [`AHEAD_HELD`] inserts already wait for the follower: the insert is then applied
+    /// from the queue, so that a follower slower than the writer holds at most that
+    /// many queue bodies in memory (the queue itself is on disk).
+    pub(super) fn ahead(&self, provider: &str) -> Option<u64> {
         let mut state = self.lock();
+        if state.ahead.len() >= AHEAD_HELD {
+            return None;
+        }
         let number = state.next_ahead;
         state.next_ahead += 1;
         state.ahead.push_back(Ahead {
@@ -1446,7 +1456,7 @@ impl Shared {
             end: None,
         });
         self.changed.notify_all();
-        number
+        Some(number)
     }
 
     /// Hands the follower the next piece of insert `number`'s queue body (whole
@@ -1857,7 +1867,7 @@ mod tests {
         let (mut writer, follower) = store_file(dir.path());
         queue_row(&writer, 40, &body_of(&["192.0.2.40"]));
         let shared = Arc::new(Shared::default());
-        let number = shared.ahead("prov");
+        let number = shared.ahead("prov").unwrap();
         let follower = applying(&shared, follower);
         let tx = writer
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -1891,7 +1901,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (mut writer, follower) = store_file(dir.path());
         let shared = Arc::new(Shared::default());
-        let number = shared.ahead("prov");
+        let number = shared.ahead("prov").unwrap();
         let follower = applying(&shared, follower);
         let tx = writer
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -1918,7 +1928,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (mut writer, follower) = store_file(dir.path());
         let shared = Arc::new(Shared::default());
-        let number = shared.ahead("prov");
+        let number = shared.ahead("prov").unwrap();
         let follower = applying(&shared, follower);
         let tx = writer
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -1948,7 +1958,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (writer, follower) = store_file(dir.path());
         let shared = Arc::new(Shared::default());
-        let number = shared.ahead("prov");
+        let number = shared.ahead("prov").unwrap();
         let body = body_of(&["192.0.2.1", "192.0.2.2"]);
         shared.ahead_piece(number, &body);
         queue_row(&writer, 50, &body);
@@ -1957,5 +1967,17 @@ mod tests {
         assert_eq!(mark, 50);
         assert_eq!(count(&follower, "obs_links"), 2);
         assert!(shared.lock().ahead.is_empty());
+    }
+
+    /// A follower slower than the writer holds at most `AHEAD_HELD` inserts' bodies:
+    /// past that an insert is applied from the queue, until the follower takes one off.
+    #[test]
+    fn a_follower_holds_few_inserts_ahead() {
+        let shared = Shared::default();
+        let held: Vec<Option<u64>> = (0..AHEAD_HELD + 1).map(|_| shared.ahead("prov")).collect();
+        assert!(held[..AHEAD_HELD].iter().all(Option::is_some));
+        assert_eq!(held[AHEAD_HELD], None);
+        shared.lock().ahead.pop_front();
+        assert!(shared.ahead("prov").is_some());
     }
 }

@@ -881,8 +881,11 @@ impl AheadFeed {
             .iter()
             .filter(|o| !o.analytics.values.is_empty() || o.analytics.sighting_of.is_some())
             .count();
-        (facts >= AHEAD_FROM).then(|| AheadFeed {
-            number: shared.ahead(provider),
+        if facts < AHEAD_FROM {
+            return None;
+        }
+        Some(AheadFeed {
+            number: shared.ahead(provider)?,
             shared: Arc::clone(shared),
             handed: 0,
             ended: false,
