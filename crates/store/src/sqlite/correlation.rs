@@ -1846,6 +1846,41 @@ mod tests {
         })
     }
 
+    /// One insert applied ahead, from its start to its end, with a follower applying it
+    /// on another thread: the insert hands `piece` over, queues `rows` in its
+    /// transaction, waits until the follower has taken the piece, then commits (and
+    /// says it committed with its last row) or rolls back. Returns what the follower's
+    /// [`apply_ahead`] gave.
+    fn insert_ahead(
+        dir: &Path,
+        piece: &[u8],
+        rows: &[(i64, Vec<u8>)],
+        commit: bool,
+    ) -> (Arc<Shared>, (i64, Connection, ValueMemory)) {
+        let (mut writer, follower) = store_file(dir);
+        queue_row(&writer, 40, &body_of(&["192.0.2.40"]));
+        let shared = Arc::new(Shared::default());
+        let number = shared.ahead("prov").unwrap();
+        let follower = applying(&shared, follower);
+        let tx = writer
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .unwrap();
+        shared.ahead_piece(number, piece);
+        for (seq, body) in rows {
+            queue_row(&tx, *seq, body);
+        }
+        taken(&shared);
+        if commit {
+            tx.commit().unwrap();
+            shared.ahead_end(number, rows.last().map(|row| row.0));
+        } else {
+            tx.rollback().unwrap();
+            shared.ahead_end(number, None);
+        }
+        let applied = follower.join().unwrap();
+        (shared, applied)
+    }
+
     /// Waits until the follower has taken every piece handed over.
     fn taken(shared: &Shared) {
         while shared
@@ -1864,21 +1899,9 @@ mod tests {
     #[test]
     fn an_insert_applied_ahead_commits_with_its_row() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut writer, follower) = store_file(dir.path());
-        queue_row(&writer, 40, &body_of(&["192.0.2.40"]));
-        let shared = Arc::new(Shared::default());
-        let number = shared.ahead("prov").unwrap();
-        let follower = applying(&shared, follower);
-        let tx = writer
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .unwrap();
         let body = body_of(&["192.0.2.1", "192.0.2.2"]);
-        shared.ahead_piece(number, &body);
-        queue_row(&tx, 50, &body);
-        taken(&shared);
-        tx.commit().unwrap();
-        shared.ahead_end(number, Some(50));
-        let (mark, mut follower, mut memory) = follower.join().unwrap();
+        let (shared, (mark, mut follower, mut memory)) =
+            insert_ahead(dir.path(), &body, &[(50, body.clone())], true);
         assert_eq!(mark, 50);
         assert_eq!(applied_mark(&follower).unwrap(), 50);
         assert_eq!(
@@ -1899,24 +1922,13 @@ mod tests {
     #[test]
     fn an_insert_applied_ahead_that_rolls_back_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut writer, follower) = store_file(dir.path());
-        let shared = Arc::new(Shared::default());
-        let number = shared.ahead("prov").unwrap();
-        let follower = applying(&shared, follower);
-        let tx = writer
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .unwrap();
         let body = body_of(&["192.0.2.1"]);
-        shared.ahead_piece(number, &body);
-        queue_row(&tx, 50, &body);
-        taken(&shared);
-        tx.rollback().unwrap();
-        shared.ahead_end(number, None);
-        let (mark, follower, memory) = follower.join().unwrap();
-        assert_eq!(mark, NOTHING_APPLIED);
-        assert_eq!(applied_mark(&follower).unwrap(), NOTHING_APPLIED);
-        assert_eq!(count(&follower, "obs_values"), 0);
-        assert_eq!(count(&follower, "obs_links"), 0);
+        let (_, (mark, follower, memory)) =
+            insert_ahead(dir.path(), &body, &[(50, body.clone())], false);
+        assert_eq!(mark, 40, "row 40, queued before, is applied");
+        assert_eq!(applied_mark(&follower).unwrap(), 40);
+        assert_eq!(count(&follower, "obs_values"), 1);
+        assert_eq!(count(&follower, "obs_links"), 1);
         assert_eq!(memory.vid(ValueDigest::of("ip", "192.0.2.1")), None);
     }
 
@@ -1926,22 +1938,14 @@ mod tests {
     #[test]
     fn an_insert_applied_ahead_that_disagrees_with_the_queue_is_rolled_back() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut writer, follower) = store_file(dir.path());
-        let shared = Arc::new(Shared::default());
-        let number = shared.ahead("prov").unwrap();
-        let follower = applying(&shared, follower);
-        let tx = writer
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .unwrap();
-        shared.ahead_piece(number, &body_of(&["192.0.2.1"]));
-        queue_row(&tx, 45, &body_of(&["192.0.2.45"]));
-        queue_row(&tx, 50, &body_of(&["192.0.2.50"]));
-        taken(&shared);
-        tx.commit().unwrap();
-        shared.ahead_end(number, Some(50));
-        let (mark, mut follower, mut memory) = follower.join().unwrap();
-        assert_eq!(mark, NOTHING_APPLIED);
-        assert_eq!(count(&follower, "obs_values"), 0);
+        let rows = [
+            (45, body_of(&["192.0.2.45"])),
+            (50, body_of(&["192.0.2.50"])),
+        ];
+        let (_, (mark, mut follower, mut memory)) =
+            insert_ahead(dir.path(), &body_of(&["192.0.2.1"]), &rows, true);
+        assert_eq!(mark, 40);
+        assert_eq!(count(&follower, "obs_values"), 1);
         assert_eq!(
             apply_pending(&mut follower, &mut memory, &mut Vec::new()).unwrap(),
             50
