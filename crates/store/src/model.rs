@@ -83,6 +83,11 @@ impl Analytics {
     pub fn is_empty(&self) -> bool {
         self.values.is_empty() && self.sighting_of.is_none() && self.trends.is_empty()
     }
+
+    /// Something for the correlation index: values stated, or an id sighted.
+    pub fn correlates(&self) -> bool {
+        !self.values.is_empty() || self.sighting_of.is_some()
+    }
 }
 
 /// One cell increment of the trend aggregates: `weight` more `metric` on `day` under

@@ -84,7 +84,7 @@ pub(super) const SCHEMA_NAME: &str = "correlation";
 /// `sighted_unstated` (schema 13): the keys of ids sighted while no version stating
 /// values had been applied (a sighting that arrived before what it sights, or of an
 /// object that states none). Applying the first version of an id, the follower looks
-/// for sightings of it only if its key is there ([`Pending::first_of_id`]): most ids
+/// for sightings of it only if its key is there ([`Version::first_of_id`]): most ids
 /// are new and never sighted beforehand, and this look-up was one B-tree search per
 /// stated object. Made from the other tables when an index of schema 12 is first
 /// opened ([`create`]).
@@ -381,22 +381,31 @@ pub(super) fn attach_in_memory(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The correlation facts of one new object version, as queued (its texts borrowed
-/// from the queue body).
-#[derive(Debug, Default, PartialEq, Eq)]
-pub(super) struct Pending<'a> {
+/// The correlation facts of one queued object version besides its values' texts, as
+/// [`read_body_facts`] reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Version {
     /// The version's `date_added` (its row in `objects`).
-    pub object_added: i64,
+    object_added: i64,
     /// The id key of its id (`write::id_key`).
-    pub key: i64,
-    /// Observable values it states, `(kind, value)`.
-    pub values: Vec<(&'a str, &'a str)>,
+    key: i64,
+    /// How many observable values it states.
+    stated: usize,
     /// The key of the id it sights (a sighting).
-    pub sighting_of: Option<i64>,
+    sighting_of: Option<i64>,
     /// Whether it is the first version of its id the store held (no version of the id
     /// was queued before it): then only sightings the index has recorded as of an id
     /// not yet stated can sight it (`sighted_unstated`).
-    pub first_of_id: bool,
+    first_of_id: bool,
+}
+
+/// A queued object version as [`decode`] gives it: its [`Version`] and its values,
+/// `(kind, value)` (texts borrowed from the queue body).
+#[cfg(test)]
+#[derive(Debug, PartialEq, Eq)]
+struct Pending<'a> {
+    version: Version,
+    values: Vec<(&'a str, &'a str)>,
 }
 
 /// The last byte of an object's facts in a queue body: a sighted id's key follows.
@@ -406,7 +415,7 @@ const SIGHTS: u8 = 1;
 /// which is always right, only slower.)
 const FIRST_OF_ID: u8 = 2;
 
-/// Appends one object's [`Pending`] facts to a queue body: its stamp and key, the
+/// Appends one object's correlation facts ([`Version`], and its values) to a queue body: its stamp and key, the
 /// count of values, each value's kind and text, then a byte of flags ([`SIGHTS`],
 /// [`FIRST_OF_ID`]) and the sighted id's key if it sights one. Integers are
 /// little-endian, each text a `u32` length and its bytes. Written by the insert (the
@@ -456,16 +465,16 @@ fn push_text(body: &mut Vec<u8>, text: &str) {
 
 /// The objects of a queue body, in the order [`encode`] wrote them.
 #[cfg(test)]
-pub(super) fn decode(body: &[u8]) -> Result<Vec<Pending<'_>>, StoreError> {
+fn decode(body: &[u8]) -> Result<Vec<Pending<'_>>, StoreError> {
     let mut out: Vec<Pending<'_>> = Vec::new();
     let values = std::cell::RefCell::new(Vec::new());
     read_body_facts(
         body,
         |kind, value, _, _| values.borrow_mut().push((kind, value)),
-        |version, _| {
+        |version| {
             out.push(Pending {
+                version,
                 values: values.take(),
-                ..version
             })
         },
     )?;
@@ -474,13 +483,12 @@ pub(super) fn decode(body: &[u8]) -> Result<Vec<Pending<'_>>, StoreError> {
 
 /// Reads a queue body as [`encode`] wrote it: `value` is called with each stated value
 /// as it is read (kind, text, the version's id key and `date_added`), then `version`
-/// with the version's other facts (its `values` empty) and how many values it states.
-/// Nothing is allocated per version: the follower reads hundreds of thousands per
-/// bulk load.
+/// with the version's other facts. Nothing is allocated per version: the follower
+/// reads hundreds of thousands per bulk load.
 fn read_body_facts<'a>(
     body: &'a [u8],
     mut value: impl FnMut(&'a str, &'a str, i64, i64),
-    mut version: impl FnMut(Pending<'a>, usize),
+    mut version: impl FnMut(Version),
 ) -> Result<(), StoreError> {
     let mut reader = BodyReader { body, at: 0 };
     while reader.at < body.len() {
@@ -498,14 +506,13 @@ fn read_body_facts<'a>(
             0 => None,
             _ => Some(reader.i64()?),
         };
-        let facts = Pending {
+        version(Version {
             object_added,
             key,
-            values: Vec::new(),
+            stated: count,
             sighting_of,
             first_of_id: flags & FIRST_OF_ID != 0,
-        };
-        version(facts, count);
+        });
     }
     Ok(())
 }
@@ -582,18 +589,7 @@ fn apply_some(
     memory: &mut ValueMemory,
     body: &mut Vec<u8>,
 ) -> Result<(i64, usize), StoreError> {
-    // Deferred, and a write to the index first: that takes the index file's write lock
-    // (waiting for another process's follower) and no lock on the store file, which
-    // this transaction only reads (BEGIN IMMEDIATE would lock every attached file,
-    // the store's too, and stop its writer).
-    let tx = conn.transaction()?;
-    tx.execute(
-        "INSERT INTO correlation_meta (name, value) VALUES ('applied', ?1)
-         ON CONFLICT (name) DO UPDATE SET value = value",
-        params![NOTHING_APPLIED],
-    )?;
-    let mark = applied_mark(&tx)?;
-    memory.begin(mark);
+    let (tx, mark) = begin_apply(conn, memory)?;
     let rows: Vec<(i64, String)> = {
         let mut stmt = tx.prepare_cached(
             "SELECT seq, provider FROM main.correlation_queue
@@ -617,13 +613,44 @@ fn apply_some(
             batch.flush(&mut index, provider)?;
         }
     }
+    commit_apply(tx, memory, last)?;
+    Ok((last, rows.len()))
+}
+
+/// Starts a transaction of the index that applies rows: returns it and the index's
+/// mark. Deferred, and a write to the index first: that takes the index file's write
+/// lock (waiting for another process's follower) and no lock on the store file, which
+/// the transaction only reads (BEGIN IMMEDIATE would lock every attached file, the
+/// store's too, and stop its writer).
+fn begin_apply<'c>(
+    conn: &'c mut Connection,
+    memory: &mut ValueMemory,
+) -> Result<(rusqlite::Transaction<'c>, i64), StoreError> {
+    let tx = conn.transaction()?;
+    tx.execute(
+        "INSERT INTO correlation_meta (name, value) VALUES ('applied', ?1)
+         ON CONFLICT (name) DO UPDATE SET value = value",
+        params![NOTHING_APPLIED],
+    )?;
+    let mark = applied_mark(&tx)?;
+    memory.begin(mark);
+    Ok((tx, mark))
+}
+
+/// Commits a transaction of [`begin_apply`] with `mark` as the index's mark (the last
+/// queue row it applied), in the same transaction as that row's effects.
+fn commit_apply(
+    tx: rusqlite::Transaction<'_>,
+    memory: &mut ValueMemory,
+    mark: i64,
+) -> Result<(), StoreError> {
     tx.execute(
         "UPDATE correlation_meta SET value = ?1 WHERE name = 'applied'",
-        params![last],
+        params![mark],
     )?;
     tx.commit()?;
-    memory.committed(last);
-    Ok((last, rows.len()))
+    memory.committed(mark);
+    Ok(())
 }
 
 /// Applies the oldest insert applied ahead (the module's doc): first the rows queued
@@ -663,14 +690,7 @@ fn apply_ahead_in_one(
     else {
         return Ok(before);
     };
-    let tx = conn.transaction()?;
-    tx.execute(
-        "INSERT INTO correlation_meta (name, value) VALUES ('applied', ?1)
-         ON CONFLICT (name) DO UPDATE SET value = value",
-        params![NOTHING_APPLIED],
-    )?;
-    let mark = applied_mark(&tx)?;
-    memory.begin(mark);
+    let (tx, mark) = begin_apply(conn, memory)?;
     let end = {
         let mut index = Index::prepare(&tx, memory)?;
         loop {
@@ -687,12 +707,7 @@ fn apply_ahead_in_one(
     };
     match end {
         Some(seq) if seq > mark && rows_between(&tx, mark, seq)? == [seq] => {
-            tx.execute(
-                "UPDATE correlation_meta SET value = ?1 WHERE name = 'applied'",
-                params![seq],
-            )?;
-            tx.commit()?;
-            memory.committed(seq);
+            commit_apply(tx, memory, seq)?;
             Ok(seq)
         }
         // Rolled back (the transaction's drop): the memory holds what it wrote.
@@ -1006,8 +1021,8 @@ impl<'a> Batch<'a> {
         read_body_facts(
             body,
             |kind, value, key, object_added| stated.push((kind, value, key, object_added)),
-            |version, values| {
-                if version.first_of_id && values > 0 {
+            |version| {
+                if version.first_of_id && version.stated > 0 {
                     first_ids.push(version.key);
                 }
                 if let Some(target_key) = version.sighting_of {
@@ -1434,9 +1449,7 @@ impl Shared {
         state.waiting_since.get_or_insert_with(Instant::now);
         self.changed.notify_all();
     }
-}
 
-impl Shared {
     /// An insert by `provider` starts being applied ahead (called in its transaction,
     /// which holds the store's write lock); returns its number. `None` when
     /// [`AHEAD_HELD`] inserts already wait for the follower: the insert is then applied
@@ -1718,18 +1731,24 @@ mod tests {
             decoded,
             vec![
                 Pending {
-                    object_added: 17,
-                    key: -3,
+                    version: Version {
+                        object_added: 17,
+                        key: -3,
+                        stated: 2,
+                        sighting_of: None,
+                        first_of_id: true,
+                    },
                     values,
-                    sighting_of: None,
-                    first_of_id: true,
                 },
                 Pending {
-                    object_added: 18,
-                    key: 9,
+                    version: Version {
+                        object_added: 18,
+                        key: 9,
+                        stated: 0,
+                        sighting_of: Some(-77),
+                        first_of_id: false,
+                    },
                     values: vec![],
-                    sighting_of: Some(-77),
-                    first_of_id: false,
                 },
             ]
         );
@@ -1761,11 +1780,14 @@ mod tests {
             let expected: Vec<Pending> = objects
                 .iter()
                 .map(|(object_added, key, values, sighting_of, first_of_id)| Pending {
-                    object_added: *object_added,
-                    key: *key,
+                    version: Version {
+                        object_added: *object_added,
+                        key: *key,
+                        stated: values.len(),
+                        sighting_of: *sighting_of,
+                        first_of_id: *first_of_id,
+                    },
                     values: values.iter().map(|(k, v)| (&**k, &**v)).collect(),
-                    sighting_of: *sighting_of,
-                    first_of_id: *first_of_id,
                 })
                 .collect();
             proptest::prop_assert_eq!(decoded, expected);

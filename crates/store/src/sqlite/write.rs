@@ -182,7 +182,7 @@ impl Writer {
             let provider = provenance.organisation.as_str();
             let body = std::mem::take(&mut self.queue_body);
             let mut batch = AnalyticsBatch::sized_for(objects.iter(), body);
-            ahead = AheadFeed::start(&self.correlation, objects, provider);
+            ahead = AheadFeed::start(&self.correlation, batch.correlating, provider);
             let prior = Prior::read(&mut versions_of, objects, provider)?;
             for ((object, key), known) in objects.iter().zip(prior.keys).zip(prior.known) {
                 let stamp = self.clock.next();
@@ -748,6 +748,9 @@ struct AnalyticsBatch<'a> {
     queue: Vec<u8>,
     /// How many versions `queue` holds.
     queued_versions: usize,
+    /// How many of the insert's versions have correlation facts (the most `queue` will
+    /// hold).
+    correlating: usize,
 }
 
 impl<'a> AnalyticsBatch<'a> {
@@ -755,22 +758,23 @@ impl<'a> AnalyticsBatch<'a> {
     /// facts (the body grows to megabytes; reallocating it as it grows copied it
     /// several times).
     fn sized_for(objects: impl Iterator<Item = &'a NewObject>, mut body: Vec<u8>) -> Self {
-        let bytes = objects
-            .map(|o| &o.analytics)
-            .filter(|a| !a.values.is_empty() || a.sighting_of.is_some())
-            .map(|a| correlation::encoded_len(&a.values))
-            .sum();
+        let (mut bytes, mut versions) = (0, 0);
+        for analytics in objects.map(|o| &o.analytics).filter(|a| a.correlates()) {
+            bytes += correlation::encoded_len(&analytics.values);
+            versions += 1;
+        }
         body.clear();
         body.reserve(bytes);
         AnalyticsBatch {
             queue: body,
+            correlating: versions,
             ..AnalyticsBatch::default()
         }
     }
 
     /// Gathers a new object version's [`crate::Analytics`]: its correlation facts
     /// queued (`first_of_id`: no version of its id is queued before it, see
-    /// `correlation::Pending::first_of_id`), its trend cells incremented when
+    /// `correlation::Version::first_of_id`), its trend cells incremented when
     /// `count_trends` (it is the first version of its id).
     fn record(
         &mut self,
@@ -781,7 +785,7 @@ impl<'a> AnalyticsBatch<'a> {
         count_trends: bool,
     ) {
         let analytics = &object.analytics;
-        if !analytics.values.is_empty() || analytics.sighting_of.is_some() {
+        if analytics.correlates() {
             correlation::encode(
                 &mut self.queue,
                 stamp,
@@ -822,6 +826,7 @@ impl<'a> AnalyticsBatch<'a> {
             by_provider,
             queue,
             queued_versions,
+            correlating: _,
         } = self;
         if !trends.is_empty() || !by_provider.is_empty() {
             let mut count = tx.prepare_cached(TREND_INCREMENT)?;
@@ -870,18 +875,14 @@ struct AheadFeed {
 }
 
 impl AheadFeed {
-    /// Starts applying an insert of `objects` by `provider` ahead, when a follower
-    /// applies this writer's queue and the insert has [`AHEAD_FROM`] versions or more
-    /// with correlation facts.
-    fn start(correlation: &Correlation, objects: &[NewObject], provider: &str) -> Option<Self> {
+    /// Starts applying an insert by `provider` ahead, when a follower applies this
+    /// writer's queue and the insert has [`AHEAD_FROM`] versions or more with
+    /// correlation facts (`correlating`).
+    fn start(correlation: &Correlation, correlating: usize, provider: &str) -> Option<Self> {
         let Correlation::Follower(shared) = correlation else {
             return None;
         };
-        let facts = objects
-            .iter()
-            .filter(|o| !o.analytics.values.is_empty() || o.analytics.sighting_of.is_some())
-            .count();
-        if facts < AHEAD_FROM {
+        if correlating < AHEAD_FROM {
             return None;
         }
         Some(AheadFeed {
