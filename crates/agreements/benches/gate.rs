@@ -200,6 +200,30 @@ fn ingest_facts_extract_prose(bencher: Bencher) {
         .bench_local(|| ObjectFacts::extract(black_box(&value)));
 }
 
+/// A sighting as a bulk load carries them by the hundred thousand: nothing but ids and
+/// timestamps, every one of which the scanner reads.
+#[divan::bench]
+fn ingest_facts_extract_sighting(bencher: Bencher) {
+    let value = serde_json::json!({
+        "type": "sighting", "spec_version": "2.1",
+        "id": "sighting--9a8a018c-31b0-443f-8d28-d549ee369d78",
+        "created": "2026-02-13T22:43:04.000Z", "modified": "2026-02-13T22:43:04.000Z",
+        "sighting_of_ref": "indicator--aca94fb0-1b17-4343-8f87-27970b27e157",
+        "first_seen": "2026-02-12T22:50:48.000Z"
+    });
+    bencher.bench_local(|| ObjectFacts::extract(black_box(&value)));
+}
+
+/// The scanner alone on one id and on one timestamp.
+#[divan::bench(args = ["indicator--aca94fb0-1b17-4343-8f87-27970b27e157", "2026-02-12T22:50:48.000Z"])]
+fn ipscan_visit(bencher: Bencher, text: &str) {
+    bencher.bench_local(|| {
+        let mut readings = 0;
+        accord_agreements::ipscan::visit(black_box(text), &mut |_| readings += 1);
+        readings
+    });
+}
+
 #[divan::bench]
 fn ingest_facts_column_decode(bencher: Bencher) {
     let column = object(INDICATOR.to_owned()).facts.to_column();

@@ -503,5 +503,48 @@ mod properties {
                 prop_assert!(text.is_char_boundary(l.span.0) && text.is_char_boundary(l.span.1) && text.is_char_boundary(l.addr_end));
             }
         }
+
+        /// Passing short numbers without the number parsers ([`starts_nothing`]) changes
+        /// no reading, whatever follows them: every reading (span, address, form) is
+        /// the same with and without it.
+        #[test]
+        fn passing_short_numbers_changes_no_reading(
+            text in r#"([0-9]{1,11}|[-_.:/xXTZ ]|0x|%3[0-9]|%2[Ee]|%2[Dd]|&#46;|\\\.|\\x3[0-9]|\\u0030|\[\.\]|\(dot\)|．|６|\.in-addr\.arpa|\.ip6\.arpa|ip|[a-f]{1,4}|--|::){0,24}"#
+        ) {
+            prop_assert_eq!(readings(&text, true), readings(&text, false), "in {:?}", text);
+        }
+
+        /// The same for the texts every object carries: STIX ids and timestamps, with
+        /// their hex groups and numbers at any value.
+        #[test]
+        fn ids_and_timestamps_read_the_same_without_the_number_parsers(
+            groups in prop::collection::vec("[0-9a-f]{12}", 5),
+            digits in "[0-9]{14}",
+            fraction in r"(\.[0-9]{1,9})?",
+        ) {
+            let id = format!(
+                "indicator--{}-{}-{}-{}-{}",
+                &groups[0][..8], &groups[1][..4], &groups[2][..4], &groups[3][..4], groups[4]
+            );
+            let d = digits.as_bytes();
+            let at = |r: std::ops::Range<usize>| std::str::from_utf8(&d[r]).unwrap_or_default().to_owned();
+            let stamp = format!(
+                "{}-{}-{}T{}:{}:{}{fraction}Z",
+                at(0..4), at(4..6), at(6..8), at(8..10), at(10..12), at(12..14)
+            );
+            for text in [id, stamp] {
+                prop_assert_eq!(readings(&text, true), readings(&text, false), "in {:?}", text);
+            }
+        }
+    }
+
+    /// Every reading of `text` as [`visit_with`] gives them (`pass_short` as given),
+    /// sorted, without repeats.
+    fn readings(text: &str, pass_short: bool) -> Vec<String> {
+        let mut out = Vec::new();
+        visit_with(text, &mut |l| out.push(format!("{l:?}")), pass_short);
+        out.sort();
+        out.dedup();
+        out
     }
 }
