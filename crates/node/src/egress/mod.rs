@@ -488,41 +488,44 @@ impl Egress {
         let mut drafts = Vec::new();
         let mut disagreed = Vec::new();
         for row in rows {
-            let facts = facts_of(row)?;
-            let version = object_version(row, &facts, Some(collection));
-            let bound = resolver.bound(&row.provenance.organisation);
-            let decision = views
-                .of(&row.provenance.organisation)
-                .decide(&version, &bound);
-            resolver.check()?;
-            let Decision::Release(release) = decision else {
+            let released = decide_row(&mut views, &resolver, collection, row, |decision| {
+                let Decision::Release(release) = decision else {
+                    return None;
+                };
+                let draft = with_content
+                    .then(|| {
+                        LedgerDraft::for_release(
+                            UtcMicros(ctx.now),
+                            &recipient.organisation,
+                            &row.id,
+                            &row.version,
+                            &release,
+                        )
+                    })
+                    .flatten();
+                let object = ReleasedObject {
+                    id: release
+                        .released_id
+                        .clone()
+                        .unwrap_or_else(|| row.id.clone()),
+                    version: row.version.clone(),
+                    spec_version: row.spec_version.clone(),
+                    provider: row.provenance.organisation.clone(),
+                    date_added: row.date_added,
+                    json: if with_content {
+                        release.bytes.into_owned()
+                    } else {
+                        String::new()
+                    },
+                };
+                Some((draft, object))
+            })?;
+            let Some((draft, object)) = released else {
                 disagreed.push(row.cursor.0);
                 continue;
             };
-            if with_content {
-                drafts.extend(LedgerDraft::for_release(
-                    UtcMicros(ctx.now),
-                    &recipient.organisation,
-                    &row.id,
-                    &row.version,
-                    &release,
-                ));
-            }
-            objects.push(ReleasedObject {
-                id: release
-                    .released_id
-                    .clone()
-                    .unwrap_or_else(|| row.id.clone()),
-                version: row.version.clone(),
-                spec_version: row.spec_version.clone(),
-                provider: row.provenance.organisation.clone(),
-                date_added: row.date_added,
-                json: if with_content {
-                    release.bytes.into_owned()
-                } else {
-                    String::new()
-                },
-            });
+            drafts.extend(draft);
+            objects.push(object);
         }
         let receipt = self.record(drafts)?;
         Ok(Rendered {
@@ -926,6 +929,27 @@ fn facts_of(row: &ObjectRow) -> Result<accord_agreements::ObjectFacts, EgressErr
     })
 }
 
+/// The gate's decision now on the stored entry `row` of `collection`, for the
+/// recipient of `views`, its references resolved through `resolver`, handed to
+/// `then` (the decision borrows the row's decoded facts, which live here). A store
+/// failure while resolving is an error, not a withholding.
+fn decide_row<R>(
+    views: &mut ProviderViews<'_>,
+    resolver: &StoreResolver<'_>,
+    collection: &str,
+    row: &ObjectRow,
+    then: impl FnOnce(Decision<'_>) -> R,
+) -> Result<R, EgressError> {
+    let facts = facts_of(row)?;
+    let version = object_version(row, &facts, Some(collection));
+    let bound = resolver.bound(&row.provenance.organisation);
+    let decision = views
+        .of(&row.provenance.organisation)
+        .decide(&version, &bound);
+    resolver.check()?;
+    Ok(then(decision))
+}
+
 /// What the gate releases of the entry `row` of `collection` now (`None`: withheld).
 fn released_text(
     views: &mut ProviderViews<'_>,
@@ -934,17 +958,16 @@ fn released_text(
     row: &ObjectRow,
 ) -> Result<Option<String>, EgressError> {
     let resolver = StoreResolver::new(store, Some(collection));
-    let facts = facts_of(row)?;
-    let version = object_version(row, &facts, Some(collection));
-    let bound = resolver.bound(&row.provenance.organisation);
-    let decision = views
-        .of(&row.provenance.organisation)
-        .decide(&version, &bound);
-    resolver.check()?;
-    Ok(match decision {
-        Decision::Release(release) => Some(release.bytes.into_owned()),
-        Decision::Withhold(_) => None,
-    })
+    decide_row(
+        views,
+        &resolver,
+        collection,
+        row,
+        |decision| match decision {
+            Decision::Release(release) => Some(release.bytes.into_owned()),
+            Decision::Withhold(_) => None,
+        },
+    )
 }
 
 fn object_version<'a>(
