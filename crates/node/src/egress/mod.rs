@@ -35,7 +35,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use accord_agreements::{
-    Decision, Gate, LedgerDraft, ObjectVersion, Preview, RecipientView, UtcMicros,
+    Decision, Gate, LedgerDraft, ObjectVersion, Preview, RecipientView, Release, UtcMicros,
 };
 use accord_store::{ObjectQuery, ObjectRow, Scope, Store, StoreError};
 
@@ -80,6 +80,28 @@ pub struct ReleasedObject {
     pub date_added: i64,
     /// The released JSON text (empty for manifest queries, which release no content).
     pub json: String,
+}
+
+impl ReleasedObject {
+    /// Stored entry `row` as `release` releases it; its text only `with_content`.
+    fn of(row: &ObjectRow, release: Release<'_>, with_content: bool) -> Self {
+        let json = if with_content {
+            release.bytes.into_owned()
+        } else {
+            String::new()
+        };
+        ReleasedObject {
+            id: release
+                .released_id
+                .clone()
+                .unwrap_or_else(|| row.id.clone()),
+            version: row.version.clone(),
+            spec_version: row.spec_version.clone(),
+            provider: row.provenance.organisation.clone(),
+            date_added: row.date_added,
+            json,
+        }
+    }
 }
 
 /// A page of released objects.
@@ -503,21 +525,7 @@ impl Egress {
                         )
                     })
                     .flatten();
-                let object = ReleasedObject {
-                    id: release
-                        .released_id
-                        .clone()
-                        .unwrap_or_else(|| row.id.clone()),
-                    version: row.version.clone(),
-                    spec_version: row.spec_version.clone(),
-                    provider: row.provenance.organisation.clone(),
-                    date_added: row.date_added,
-                    json: if with_content {
-                        release.bytes.into_owned()
-                    } else {
-                        String::new()
-                    },
-                };
+                let object = ReleasedObject::of(row, release, with_content);
                 Some((draft, object))
             })?;
             let Some((draft, object)) = released else {
@@ -579,17 +587,9 @@ impl Egress {
                             &release,
                         ));
                     }
-                    decided.released.push(ReleasedObject {
-                        id: release
-                            .released_id
-                            .clone()
-                            .unwrap_or_else(|| row.id.clone()),
-                        version: row.version.clone(),
-                        spec_version: row.spec_version.clone(),
-                        date_added: row.date_added,
-                        json: release.bytes.into_owned(),
-                        provider: row.provenance.organisation.clone(),
-                    });
+                    decided
+                        .released
+                        .push(ReleasedObject::of(row, release, true));
                 }
                 Decision::Withhold(reason) => decided.withheld.push((row.id.clone(), reason)),
             }
