@@ -181,8 +181,8 @@ impl Writer {
             )?;
             let provider = provenance.organisation.as_str();
             let body = std::mem::take(&mut self.queue_body);
-            let mut batch = AnalyticsBatch::sized_for(objects.iter(), body);
-            ahead = AheadFeed::start(&self.correlation, batch.correlating, provider);
+            let (mut batch, correlating) = AnalyticsBatch::sized_for(objects.iter(), body);
+            ahead = AheadFeed::start(&self.correlation, correlating, provider);
             let prior = Prior::read(&mut versions_of, objects, provider)?;
             for ((object, key), known) in objects.iter().zip(prior.keys).zip(prior.known) {
                 let stamp = self.clock.next();
@@ -451,7 +451,7 @@ impl Writer {
                 "SELECT min(date_added) FROM objects WHERE id_key = ?1 AND id = ?2",
             )?;
             let body = std::mem::take(&mut self.queue_body);
-            let mut batch = AnalyticsBatch::sized_for(rows.iter().map(|r| &r.object), body);
+            let (mut batch, _) = AnalyticsBatch::sized_for(rows.iter().map(|r| &r.object), body);
             for row in rows {
                 if row.object.analytics.is_empty() {
                     continue;
@@ -748,16 +748,13 @@ struct AnalyticsBatch<'a> {
     queue: Vec<u8>,
     /// How many versions `queue` holds.
     queued_versions: usize,
-    /// How many of the insert's versions have correlation facts (the most `queue` will
-    /// hold).
-    correlating: usize,
 }
 
 impl<'a> AnalyticsBatch<'a> {
     /// An empty batch whose queue body, `body` emptied, has room for these objects'
     /// facts (the body grows to megabytes; reallocating it as it grows copied it
-    /// several times).
-    fn sized_for(objects: impl Iterator<Item = &'a NewObject>, mut body: Vec<u8>) -> Self {
+    /// several times), and how many of the objects have such facts.
+    fn sized_for(objects: impl Iterator<Item = &'a NewObject>, mut body: Vec<u8>) -> (Self, usize) {
         let (mut bytes, mut versions) = (0, 0);
         for analytics in objects.map(|o| &o.analytics).filter(|a| a.correlates()) {
             bytes += correlation::encoded_len(&analytics.values);
@@ -765,11 +762,11 @@ impl<'a> AnalyticsBatch<'a> {
         }
         body.clear();
         body.reserve(bytes);
-        AnalyticsBatch {
+        let batch = AnalyticsBatch {
             queue: body,
-            correlating: versions,
             ..AnalyticsBatch::default()
-        }
+        };
+        (batch, versions)
     }
 
     /// Gathers a new object version's [`crate::Analytics`]: its correlation facts
@@ -826,7 +823,6 @@ impl<'a> AnalyticsBatch<'a> {
             by_provider,
             queue,
             queued_versions,
-            correlating: _,
         } = self;
         if !trends.is_empty() || !by_provider.is_empty() {
             let mut count = tx.prepare_cached(TREND_INCREMENT)?;
