@@ -12,9 +12,24 @@ use accord_store::{InsertOutcome, NewObject, Provenance, Store, StoreError, Vers
 pub struct IngestOptions {
     /// Fill in a missing SCO `id` (deterministic UUIDv5, as the OASIS `stix2` library).
     pub fill_sco_ids: bool,
-    /// Record nothing for correlation and trends ([`crate::analytics`]): for measuring
-    /// their cost; objects so stored count in no correlation or trend.
-    pub skip_analytics: bool,
+    /// What to record for the hub's analytics ([`crate::analytics`]): everything but
+    /// for measuring what correlation, or all of it, costs.
+    pub analytics: Recorded,
+}
+
+/// What ingest records for the hub's analytics ([`crate::analytics`]). Anything but
+/// [`Recorded::All`] is for measuring their cost at ingest (`scripts/bench-hub-trends`):
+/// objects stored so count in no correlation (and with [`Recorded::Nothing`], in no
+/// trend).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Recorded {
+    /// Correlation and trends.
+    #[default]
+    All,
+    /// Trends only: no value stated and no sighting goes to the correlation index.
+    TrendsOnly,
+    /// Neither.
+    Nothing,
 }
 
 /// What became of one object of a batch.
@@ -85,9 +100,9 @@ pub fn prepare(text: &str, options: &IngestOptions) -> Result<NewObject, Rejecti
         fill_sco_ids: options.fill_sco_ids,
         pattern_checker: Some(check_pattern),
     };
-    let skip = options.skip_analytics;
+    let recorded = options.analytics;
     let (object, (facts, analytics)) = parse_object_then(text, &parse_options, |view| {
-        let analytics = if skip {
+        let analytics = if recorded == Recorded::Nothing {
             Default::default()
         } else {
             crate::analytics::extract(view)
@@ -95,8 +110,10 @@ pub fn prepare(text: &str, options: &IngestOptions) -> Result<NewObject, Rejecti
         (crate::facts::extract(view), analytics)
     })?;
     let mut object = new_object(object, facts);
-    if !options.skip_analytics {
-        object.analytics = analytics;
+    object.analytics = analytics;
+    if recorded == Recorded::TrendsOnly {
+        object.analytics.values.clear();
+        object.analytics.sighting_of = None;
     }
     Ok(object)
 }

@@ -1541,3 +1541,52 @@ pseudonym_key_env = "ACCORD_TEST_ANALYTICS_KEY""#,
     let ask = |value: &str| correlations(&store, &door, CENTRE, Some(value), 1).len();
     assert_eq!((ask(customer), ask(&pseudonym)), (0, 1));
 }
+
+/// `Recorded::TrendsOnly` (`accord ingest --no-correlation`, what
+/// `scripts/bench-hub-trends` measures correlation's cost against) counts every trend
+/// and puts nothing in the correlation index; `Recorded::Nothing` records neither.
+#[test]
+fn ingest_can_record_trends_without_correlation() {
+    use accord_node::ingest::{ingest_batch, IngestOptions, Recorded};
+    use accord_store::Provenance;
+    let ways = [
+        (Recorded::All, true, true),
+        (Recorded::TrendsOnly, false, true),
+        (Recorded::Nothing, false, false),
+    ];
+    for (recorded, correlated, counted) in ways {
+        let store = store();
+        let options = IngestOptions {
+            analytics: recorded,
+            ..IngestOptions::default()
+        };
+        for (n, provider) in [(1, TELCO), (2, ISP)] {
+            let objects = [
+                indicator_on(n, 1, Tlp::Green, "203.0.113.7"),
+                sighting_of(n + 10, n, 3, Tlp::Green),
+            ];
+            let results = ingest_batch(
+                &*store,
+                &objects,
+                &Provenance::new(provider, "test"),
+                Some(crate::egress::COLLECTION),
+                &options,
+            )
+            .expect("ingest");
+            assert!(results.iter().all(|r| r.is_stored()), "{results:?}");
+        }
+        let door = door(&store, Vec::new());
+        let found = correlations(&store, &door, TELCO, None, 2);
+        assert_eq!(!found.is_empty(), correlated, "{recorded:?}: {found:?}");
+        let local =
+            trends(&*store, &door, &Recipient::new(TELCO), &trend_query("type")).expect("trends");
+        let sightings: i64 = local
+            .series
+            .iter()
+            .filter(|s| s.metric == "sightings")
+            .flat_map(|s| s.buckets.iter().filter_map(|b| b.count))
+            .sum();
+        let expected = if counted { 6 } else { 0 };
+        assert_eq!(sightings, expected, "{recorded:?}: {local:?}");
+    }
+}

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::sync::{mpsc, Mutex};
 use std::thread;
 
-use accord_node::ingest::{prepare, store_prepared, IngestOptions, ObjectResult};
+use accord_node::ingest::{prepare, store_prepared, IngestOptions, ObjectResult, Recorded};
 use accord_stix::types::kind_of;
 use accord_stix::{BundleReader, ObjectKind, Rejection, Rule};
 use accord_store::{Durability, NewObject, Provenance, Store};
@@ -82,6 +82,10 @@ pub struct IngestArgs {
     /// scripts/bench-hub-trends; these objects then count in no correlation or trend)
     #[arg(long, hide = true)]
     pub no_analytics: bool,
+    /// Record trends but nothing for correlation (measuring correlation's cost only:
+    /// scripts/bench-hub-trends; these objects then count in no correlation)
+    #[arg(long, hide = true, conflicts_with = "no_analytics")]
+    pub no_correlation: bool,
 }
 
 /// Totals over all inputs.
@@ -113,7 +117,13 @@ pub fn run(global: &GlobalArgs, args: &IngestArgs) -> anyhow::Result<ExitCode> {
     let provenance = Provenance::new(provider, "cli-ingest");
     let options = IngestOptions {
         fill_sco_ids: args.fill_ids,
-        skip_analytics: args.no_analytics,
+        analytics: if args.no_analytics {
+            Recorded::Nothing
+        } else if args.no_correlation {
+            Recorded::TrendsOnly
+        } else {
+            Recorded::All
+        },
     };
     let mut summary = Summary::default();
     for (n, file) in args.files.iter().enumerate() {
