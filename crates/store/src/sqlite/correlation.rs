@@ -267,9 +267,15 @@ const AHEAD_HELD: usize = 2;
 /// full disk): the rows stay queued, nothing is lost.
 const RETRY_AFTER: Duration = Duration::from_millis(500);
 
-/// The follower's page cache for the index file, in KiB (as the store's writer's,
-/// `WRITER_CACHE_KIB`).
-const CACHE_KIB: i64 = 65_536;
+/// The follower's page cache for the index file, in KiB: at most 1 GiB, taken only as
+/// the index grows (about 50 bytes per object; 505 MB at 10,000,000 objects). Its rows
+/// are keyed by hash, so every batch touches pages all over the index: with a cache
+/// smaller than the index each insert read its page through the kernel and each
+/// transaction spilled dirty pages to the log before its commit. Measured rebuilding the
+/// index of 10,000,000 objects (`scripts/bench-index-rebuild 1587302`, BENCHMARKS.md):
+/// 64 MiB, 336 s (273 s of it in the kernel); 1 GiB, 240 s; peak resident memory
+/// 213 MB and 649 MB.
+const CACHE_KIB: i64 = 1_048_576;
 
 /// The follower's page cache for the store file, in KiB: it reads only the queue,
 /// each row once (a cache as large as the index's would fill with pages read once).
