@@ -1,30 +1,46 @@
 //! A partner's trends over a collection that mostly withholds from it: W indicators at
-//! TLP:RED and R at TLP:GREEN in the one collection it reads, under an agreement up to
-//! GREEN; its release view decided beforehand (as `accord serve` keeps it); then
-//! `accord_node::trends::trends --by type --interval day` for the partner, best of 3.
-//! Its time should follow R, what the partner may read, not W.
+//! TLP:RED, R at TLP:GREEN and S sightings of the green ones in the one collection it
+//! reads, under an agreement up to GREEN; its release view decided beforehand (as
+//! `accord serve` keeps it). Times `accord_node::trends::trends` for the partner:
 //!
-//! Usage: cargo run --release -p accord-node --example partner_trends -- [W] [R]
+//! - the first query, which files what the view releases (O(R + S));
+//! - later queries by type, provider, country and asn (best of 5): they read the
+//!   kept cells (`Egress::partner_trend_cells`), O(cells);
+//! - a query after 1,000 more sightings arrived and the views were refreshed (as
+//!   `accord serve` refreshes them);
+//! - the pass over what the partner may read that answered before the cells were
+//!   kept (`trends::partner_cells_by_pass`), for comparison.
+//!
+//! and prints the process's resident memory before and after the first query, and
+//! its peak.
+//!
+//! Usage: cargo run --release -p accord-node --example partner_trends -- [W] [R] [S]
 
 use std::sync::Arc;
+use std::time::Instant;
 
-use accord_agreements::Tlp;
+use accord_agreements::{Agreement, Tlp};
 use accord_node::egress::Recipient;
-use accord_node::trends::{trends, Interval, TrendQuery};
+use accord_node::trends::{partner_cells_by_pass, trends, Interval, TrendQuery};
 use accord_store::SqliteStore;
 
 mod support;
-use support::{agreement, indicator, ingest_shared, partner_door, timed, Failure};
+use support::{indicator, ingest_shared, partner_door, sighting, timed, Failure};
 
-/// Answers timed.
-const RUNS: usize = 3;
+/// Answers timed per dimension.
+const RUNS: usize = 5;
+
+/// Sightings that arrive between the kept queries and the last one.
+const LATE: usize = 1_000;
 
 fn main() -> Result<(), Failure> {
     let mut args = std::env::args().skip(1);
     let withheld: usize = args.next().map_or(Ok(100_000), |s| s.parse())?;
     let released: usize = args.next().map_or(Ok(1_000), |s| s.parse())?;
+    let sightings: usize = args.next().map_or(Ok(0), |s| s.parse())?;
     let dir = tempfile::tempdir()?;
     let store = Arc::new(SqliteStore::open(dir.path().join("accord.sqlite"))?);
+    let started = Instant::now();
     let texts: Vec<String> = (0..withheld + released)
         .map(|n| {
             let tlp = if n < withheld { Tlp::Red } else { Tlp::Green };
@@ -32,28 +48,106 @@ fn main() -> Result<(), Failure> {
         })
         .collect();
     ingest_shared(&store, "telco", &texts)?;
-    let door = partner_door(
-        &store,
-        vec![agreement("telco", "centre", "aggregate_min_providers = 1")?],
-    )?;
-    let query = TrendQuery {
-        dimension: "type".into(),
+    drop(texts);
+    let sighting_of = |k: usize| withheld + k % released.max(1);
+    for from in (0..sightings).step_by(100_000) {
+        let texts: Vec<String> = (from..sightings.min(from + 100_000))
+            .map(|k| sighting(10_000_000_000 + k, sighting_of(k), Tlp::Green))
+            .collect();
+        ingest_shared(&store, "telco", &texts)?;
+    }
+    let door = partner_door(&store, vec![partner_agreement()?])?;
+    println!(
+        "{withheld} withheld, {released} released indicators, {sightings} sightings: stored and decided in {:.1} s, resident {} MB",
+        started.elapsed().as_secs_f64(),
+        memory_mb("VmRSS:").unwrap_or(0)
+    );
+    let centre = Recipient::new("centre");
+    let query = |dimension: &str| TrendQuery {
+        dimension: dimension.into(),
         interval: Interval::Day,
         since_day: None,
     };
-    let run = timed(RUNS, || {
-        Ok(trends(&*store, &door, &Recipient::new("centre"), &query)?)
-    })?;
-    let counted: i64 = run
-        .answer
-        .series
+    let first = timed(1, || Ok(trends(&*store, &door, &centre, &query("type"))?))?;
+    println!(
+        "first query (files what the view releases): {:.1} ms, {} counted, resident {} MB",
+        first.best_ms,
+        counted(&first.answer),
+        memory_mb("VmRSS:").unwrap_or(0)
+    );
+    for dimension in ["type", "provider", "country", "asn"] {
+        let run = timed(RUNS, || {
+            Ok(trends(&*store, &door, &centre, &query(dimension))?)
+        })?;
+        println!(
+            "by {dimension}: {:.2} ms (best of {RUNS}), {} series",
+            run.best_ms,
+            run.answer.series.len()
+        );
+    }
+    let late: Vec<String> = (0..LATE)
+        .map(|k| sighting(20_000_000_000 + k, sighting_of(k), Tlp::Green))
+        .collect();
+    ingest_shared(&store, "telco", &late)?;
+    let refresh = Instant::now();
+    door.refresh_views()?;
+    let refresh_ms = refresh.elapsed().as_secs_f64() * 1e3;
+    let after = timed(1, || Ok(trends(&*store, &door, &centre, &query("type"))?))?;
+    println!(
+        "{LATE} more sightings: views refreshed in {refresh_ms:.1} ms, then a query {:.2} ms, {} counted",
+        after.best_ms,
+        counted(&after.answer)
+    );
+    let pass = Instant::now();
+    let cells = partner_cells_by_pass(&*store, &door, &centre, "type", i64::MIN)?;
+    println!(
+        "the pass over what it may read: {:.1} ms ({} cells)",
+        pass.elapsed().as_secs_f64() * 1e3,
+        cells.len()
+    );
+    println!(
+        "peak resident memory: {} MB",
+        memory_mb("VmHWM:").unwrap_or(0)
+    );
+    Ok(())
+}
+
+fn counted(t: &accord_node::trends::Trends) -> i64 {
+    t.series
         .iter()
         .flat_map(|s| &s.buckets)
         .filter_map(|b| b.count)
-        .sum();
-    println!(
-        "{withheld} withheld, {released} released: a partner's trends {:.1} ms (best of {RUNS}, {counted} counted)",
-        run.best_ms
-    );
-    Ok(())
+        .sum()
+}
+
+/// Indicators and sightings from `telco` to `centre` up to TLP:GREEN, k = 1.
+fn partner_agreement() -> Result<Agreement, Failure> {
+    Ok(Agreement::from_toml(
+        r#"
+id = "telco-centre"
+version = 1
+provider = { id = "telco" }
+recipient = { id = "centre" }
+purpose = "Benchmark"
+legal_basis = "MoU"
+[validity]
+from = 2020-01-01T00:00:00Z
+[scope]
+types = ["indicator", "sighting"]
+max_tlp = "GREEN"
+unmarked_tlp = "GREEN"
+[protections]
+aggregate_min_providers = 1
+[obligations]
+onward_sharing = true
+"#,
+    )?)
+}
+
+/// A memory figure of the process (`VmRSS:` resident, `VmHWM:` peak resident), in MB.
+fn memory_mb(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
 }

@@ -281,18 +281,14 @@ pub fn complete(store: &dyn Store, batch: &mut [NewObject]) -> Result<(), StoreE
         if object.object_type != "relationship" {
             continue;
         }
-        let Some((source, target)) = relationship_ends(&object.json) else {
+        let Some(SeriesLink {
+            dimension,
+            source,
+            target,
+        }) = series_link(&object.json)
+        else {
             continue;
         };
-        let (dimension, key) = match target.split("--").next() {
-            Some("malware") => ("family", "name"),
-            Some("attack-pattern") => ("technique", "attack"),
-            _ => continue,
-        };
-        let source_type = source.split("--").next().unwrap_or_default();
-        if !matches!(source_type, "indicator" | "infrastructure" | "sighting") {
-            continue;
-        }
         let by_id = by_id.get_or_insert_with(|| {
             batch
                 .iter()
@@ -306,7 +302,7 @@ pub fn complete(store: &dyn Store, batch: &mut [NewObject]) -> Result<(), StoreE
         let Some(source_json) = lookup(store, batch, by_id, &source)? else {
             continue;
         };
-        let Some(name) = series_name(&target_json, key) else {
+        let Some(name) = series_of(&target_json, type_of(&target)) else {
             continue;
         };
         let Some(source_analytics) = extract_text(&source_json) else {
@@ -342,6 +338,55 @@ pub fn provider_key(analytics: &Analytics, provider: &str) -> Option<TrendKey> {
         key: Cow::Owned(provider.to_owned()),
         weight: basis.weight,
     })
+}
+
+/// A relationship that counts its source in a series of its target: from an
+/// indicator, infrastructure or sighting to a `malware` (dimension `family`) or an
+/// `attack-pattern` (dimension `technique`).
+pub(crate) struct SeriesLink {
+    /// `family` or `technique`.
+    pub dimension: &'static str,
+    /// The counted object's id.
+    pub source: String,
+    /// The malware's or attack pattern's id.
+    pub target: String,
+}
+
+/// The [`SeriesLink`] a relationship's JSON text states, if it is one.
+pub(crate) fn series_link(json: &str) -> Option<SeriesLink> {
+    let (source, target) = relationship_ends(json)?;
+    let dimension = match type_of(&target) {
+        "malware" => "family",
+        "attack-pattern" => "technique",
+        _ => return None,
+    };
+    if !matches!(
+        type_of(&source),
+        "indicator" | "infrastructure" | "sighting"
+    ) {
+        return None;
+    }
+    Some(SeriesLink {
+        dimension,
+        source,
+        target,
+    })
+}
+
+/// The STIX type an id names.
+fn type_of(id: &str) -> &str {
+    id.split("--").next().unwrap_or_default()
+}
+
+/// The series a malware or attack pattern (JSON text) names, by its type: a
+/// malware's `name`; an attack pattern's ATT&CK id, else its `name`. `None` for
+/// other types.
+pub(crate) fn series_of(json: &str, object_type: &str) -> Option<String> {
+    match object_type {
+        "malware" => series_name(json, "name"),
+        "attack-pattern" => series_name(json, "attack"),
+        _ => None,
+    }
 }
 
 fn relationship_ends(json: &str) -> Option<(String, String)> {

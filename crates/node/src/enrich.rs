@@ -281,6 +281,9 @@ impl Place {
     }
 }
 
+/// Addresses asked of the store per look-up of [`Index::of_addresses`].
+const ADDRESSES_PER_LOOKUP: usize = 500;
+
 /// The stored enrichment of addresses, in memory (for routing and trends: one load,
 /// then a hash lookup per address).
 #[derive(Debug, Default, Clone)]
@@ -332,7 +335,35 @@ impl Index {
     /// Where the object with this subjects is: the countries and ASNs of its
     /// addresses, sorted, without duplicates.
     pub fn locate(&self, subjects: &Subjects) -> Location {
-        location(subjects.addresses.iter().map(|ip| self.place(ip)))
+        self.locate_addresses(&subjects.addresses)
+    }
+
+    /// Where these addresses are: their countries and ASNs, sorted, without
+    /// duplicates.
+    pub fn locate_addresses(&self, addresses: &[IpAddr]) -> Location {
+        location(addresses.iter().map(|ip| self.place(ip)))
+    }
+
+    /// The stored enrichment of these addresses (those enriched), as an index.
+    pub fn of_addresses(
+        store: &dyn Store,
+        addresses: impl IntoIterator<Item = IpAddr>,
+    ) -> Result<Index, StoreError> {
+        let asked: Vec<String> = addresses
+            .into_iter()
+            .collect::<BTreeSet<IpAddr>>()
+            .iter()
+            .map(IpAddr::to_string)
+            .collect();
+        let mut places = HashMap::default();
+        for chunk in asked.chunks(ADDRESSES_PER_LOOKUP) {
+            for row in store.enriched_addresses(chunk)? {
+                if let Ok(ip) = row.address.parse::<IpAddr>() {
+                    places.insert(ip, Place::of(&row));
+                }
+            }
+        }
+        Ok(Index { places })
     }
 }
 

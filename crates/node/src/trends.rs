@@ -6,10 +6,10 @@
 //! ingest (`trend_counts`: one row per day, series and provider), so a query reads
 //! cells, not objects, whatever the number of sightings behind them; country and ASN
 //! cells are kept by `accord enrich` instead ([`crate::located`]), plus the objects
-//! ingested since. For a partner
-//! they are computed from what the gate releases to it (every object it may read,
-//! re-extracted from the released text), and every cell made from fewer than `k`
-//! distinct providers is suppressed, `k` being the largest
+//! ingested since. For a partner they count what the gate releases to it (every
+//! object it may read, from the released text), kept beside its release views from
+//! its first query on ([`Egress::partner_trend_cells`]), and every cell made from
+//! fewer than `k` distinct providers is suppressed, `k` being the largest
 //! `protections.aggregate_min_providers` of the partner's agreements in force.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -145,17 +145,39 @@ pub fn trends(
         return Ok(summarise(query, &cells, 1));
     }
     let k = k_of(egress, &recipient.organisation);
-    let held = released_first_versions(egress, recipient)?;
-    let cells = if located {
-        let held: Vec<(String, String)> = held
-            .into_values()
-            .map(|(_, provider, text)| (provider, text))
-            .collect();
-        located_cells(store, &held, &query.dimension, since)?
-    } else {
-        partner_cells(held, &query.dimension, since)?
-    };
+    let cells = egress.partner_trend_cells(recipient, &query.dimension, since)?;
     Ok(summarise(query, &cells, k))
+}
+
+/// `recipient`'s cells of `dimension` by a pass over everything its release views
+/// release (O(what it may read)): what `trends` computed for a partner before the
+/// cells were kept ([`Egress::partner_trend_cells`]), and the oracle they are tested
+/// against.
+pub fn partner_cells_by_pass(
+    store: &dyn Store,
+    egress: &Egress,
+    recipient: &Recipient,
+    dimension: &str,
+    since: i64,
+) -> Result<Vec<TrendCell>, EgressError> {
+    let held = released_first_versions(egress, recipient)?;
+    if LOCATION_DIMENSIONS.contains(&dimension) {
+        // A version that arrived after what the enrichment covers is nowhere yet,
+        // whether or not its addresses were located for an earlier object (which
+        // may be withheld from the partner).
+        let covers = store.enrichment_state()?.map(|s| s.covers_until);
+        let held: Vec<Placed> = held
+            .into_values()
+            .map(|r| Placed {
+                placeable: covers.is_some_and(|c| r.date_added <= c),
+                provider: r.provider,
+                json: r.text,
+            })
+            .collect();
+        located_cells(store, &held, dimension, since)
+    } else {
+        partner_cells(held, dimension, since)
+    }
 }
 
 /// The operator's cells of a location dimension by a pass over every object's first
@@ -174,7 +196,11 @@ pub fn located_cells_by_pass(
         ..VersionFilter::default()
     };
     for_each_row(store, q, |row| {
-        held.push((row.provenance.organisation, row.json));
+        held.push(Placed {
+            provider: row.provenance.organisation,
+            json: row.json,
+            placeable: true,
+        });
         true
     })?;
     located_cells(store, &held, dimension, since)
@@ -186,8 +212,17 @@ pub fn located_cells_by_pass(
 /// gate releases to it, as for every dimension.
 pub const LOCATION_DIMENSIONS: [&str; 2] = ["country", "asn"];
 
-/// The cells of a location dimension over `held` (provider, JSON text of the first
-/// version each id has): an indicator or infrastructure counts in every country (or
+/// One object version a location pass counts.
+struct Placed {
+    provider: String,
+    json: String,
+    /// Whether it may be located (else it counts under `unknown`, and a sighting of
+    /// it too).
+    placeable: bool,
+}
+
+/// The cells of a location dimension over `held` (the first version each id has): an
+/// indicator or infrastructure counts in every country (or
 /// AS) of the addresses it is about, as the enrichment located them; a sighting where
 /// what it sights is. When `held` has several copies of an id (providers that sent the
 /// same first version), the sighting takes, in this dimension, the keys of the last
@@ -196,7 +231,7 @@ pub const LOCATION_DIMENSIONS: [&str; 2] = ["country", "asn"];
 /// over the objects (the other dimensions are kept at ingest): O(objects), documented.
 fn located_cells(
     store: &dyn Store,
-    held: &[(String, String)],
+    held: &[Placed],
     dimension: &str,
     since: i64,
 ) -> Result<Vec<TrendCell>, EgressError> {
@@ -212,10 +247,19 @@ fn located_cells(
     // Where each object with addresses is, for the sightings of it.
     let mut places: HashMap<String, Vec<String>> = HashMap::new();
     let mut extracted = Vec::with_capacity(held.len());
-    for (provider, json) in held {
+    for Placed {
+        provider,
+        json,
+        placeable,
+    } in held
+    {
         let Some(a) = analytics::extract_text(json) else {
             continue;
         };
+        if !placeable {
+            extracted.push((provider, json, a, false));
+            continue;
+        }
         if a.sighting_of.is_none() {
             let keys = keys_of(json);
             if !keys.is_empty() {
@@ -224,13 +268,14 @@ fn located_cells(
                 }
             }
         }
-        extracted.push((provider, json, a));
+        extracted.push((provider, json, a, true));
     }
     let mut cells: BTreeMap<(String, i64, String, String), i64> = BTreeMap::new();
-    for (provider, json, a) in extracted {
+    for (provider, json, a, placeable) in extracted {
         let keys = match &a.sighting_of {
             Some(target) => places.get(target).cloned().unwrap_or_default(),
-            None => keys_of(json),
+            None if placeable => keys_of(json),
+            None => Vec::new(),
         };
         let keys = if keys.is_empty() {
             vec!["unknown".to_string()]
@@ -383,16 +428,20 @@ pub fn parse_day(text: &str) -> Option<i64> {
 }
 
 /// Every released object version of the collections `recipient` reads, each id once
-/// (its earliest released version): id → (version, provider, released text). Read
+/// (its earliest released version; of equal versions, the one of the collection first
+/// by name, then the first in it): id → (version, provider, released text). Read
 /// through the recipient's release views, so its cost is what the recipient may read,
 /// not what the collections hold; each row decided in the collection it was read from
 /// ([`Egress::released_texts_in`]).
 fn released_first_versions(
     egress: &Egress,
     recipient: &Recipient,
-) -> Result<HashMap<String, (i64, String, String)>, EgressError> {
-    let mut held: HashMap<String, (i64, String, String)> = HashMap::new();
-    for collection in egress.readable_collections(&recipient.organisation)? {
+) -> Result<HashMap<String, FirstRelease>, EgressError> {
+    let mut held: HashMap<String, FirstRelease> = HashMap::new();
+    let mut collections = egress.readable_collections(&recipient.organisation)?;
+    collections.sort_unstable();
+    collections.dedup();
+    for collection in collections {
         // Only what the recipient's view releases: the withheld entries are not read.
         egress.released_rows(recipient, &collection, |rows| {
             let released = egress.released_texts_in(recipient, &collection, &rows)?;
@@ -400,11 +449,16 @@ fn released_first_versions(
                 let Some(text) = text else { continue };
                 let earlier = held
                     .get(&row.id)
-                    .is_some_and(|(v, _, _)| *v <= row.version_micros);
+                    .is_some_and(|r| r.version <= row.version_micros);
                 if !earlier {
                     held.insert(
                         row.id,
-                        (row.version_micros, row.provenance.organisation, text),
+                        FirstRelease {
+                            version: row.version_micros,
+                            provider: row.provenance.organisation,
+                            text,
+                            date_added: row.date_added,
+                        },
                     );
                 }
             }
@@ -414,8 +468,17 @@ fn released_first_versions(
     Ok(held)
 }
 
+/// The earliest released version of an id.
+struct FirstRelease {
+    version: i64,
+    provider: String,
+    text: String,
+    /// When it entered the collection it was read from.
+    date_added: i64,
+}
+
 fn partner_cells(
-    held: HashMap<String, (i64, String, String)>,
+    held: HashMap<String, FirstRelease>,
     dimension: &str,
     since: i64,
 ) -> Result<Vec<TrendCell>, EgressError> {
@@ -424,7 +487,7 @@ fn partner_cells(
     // Each object's provider beside it (the texts move into the batch, not copied).
     let mut providers: Vec<String> = Vec::with_capacity(held.len());
     let mut all: Vec<NewObject> = Vec::with_capacity(held.len());
-    for (id, (_, provider, text)) in held {
+    for (id, FirstRelease { provider, text, .. }) in held {
         let Some(a) = analytics::extract_text(&text) else {
             continue;
         };

@@ -7,5 +7,6 @@ mod enrich;
 mod findings;
 mod leaks;
 mod located;
+mod partner_trends;
 mod receipts;
 mod route;

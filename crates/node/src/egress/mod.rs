@@ -28,6 +28,7 @@ mod deletions;
 pub mod ledger;
 mod released;
 mod resolver;
+mod trend_cells;
 mod view;
 
 use std::collections::{BTreeSet, HashMap};
@@ -251,6 +252,9 @@ pub struct Egress {
     /// by location rebuild.
     located: AtomicU64,
     views: Mutex<ReleaseViews>,
+    /// Each partner's trend cells, kept from its first trends query on
+    /// ([`Egress::partner_trend_cells`]).
+    partner_trends: Mutex<HashMap<String, Arc<Mutex<trend_cells::PartnerTrends>>>>,
     /// Started on first use (a door that only serves local reads never needs it).
     ledger: OnceLock<LedgerWriter>,
     /// Loaded from the store on first use.
@@ -271,6 +275,7 @@ impl Egress {
             generation: AtomicU64::new(0),
             located: AtomicU64::new(0),
             views: Mutex::new(HashMap::new()),
+            partner_trends: Mutex::new(HashMap::new()),
             ledger: OnceLock::new(),
             tokens: OnceLock::new(),
         }
@@ -694,6 +699,58 @@ impl Egress {
             }
             after = Some(last);
         }
+    }
+
+    /// `recipient`'s trend cells of `dimension` from day `since` on, over what its
+    /// release views release (`crate::trends` for what they count). Kept between
+    /// queries: the first query of a partner files what its views release (O(what it
+    /// may read)); from then on its views send what they release and forget at each
+    /// refresh, and a query reads cells (O(cells)). Built again when the collections
+    /// the partner may read change.
+    pub fn partner_trend_cells(
+        &self,
+        recipient: &Recipient,
+        dimension: &str,
+        since: i64,
+    ) -> Result<Vec<accord_store::TrendCell>, EgressError> {
+        fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+            m.lock().unwrap_or_else(|p| p.into_inner())
+        }
+        let mut collections = self.readable_collections(&recipient.organisation)?;
+        collections.sort_unstable();
+        collections.dedup();
+        let cells = {
+            let mut all = lock(&self.partner_trends);
+            let cells = all
+                .entry(recipient.organisation.clone())
+                .or_insert_with(|| {
+                    Arc::new(Mutex::new(trend_cells::PartnerTrends::new(
+                        collections.clone(),
+                    )))
+                });
+            if lock(cells).collections() != collections.as_slice() {
+                *cells = Arc::new(Mutex::new(trend_cells::PartnerTrends::new(
+                    collections.clone(),
+                )));
+            }
+            cells.clone()
+        };
+        let (basis, gate) = self.basis_and_gate();
+        let ctx = Ctx {
+            store: &*self.store,
+            gate: &gate,
+            now: now(),
+            basis,
+        };
+        for collection in &collections {
+            let view = self.view_of(&recipient.organisation, collection);
+            let mut view = lock(&view);
+            view.tap_trends(&ctx, &cells)?;
+            view.refresh(&ctx)?;
+        }
+        let mut cells = lock(&cells);
+        cells.follow_enrichment(&*self.store)?;
+        Ok(cells.cells(dimension, since))
     }
 
     /// A reader of what `recipient`'s release views release, each view brought up to

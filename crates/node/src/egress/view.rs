@@ -25,13 +25,14 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::{BuildHasher, RandomState};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 
 use accord_agreements::{Decision, Gate, ObjectVersion, UtcMicros, WithholdReason};
 use accord_store::{Analytics, ObjectQuery, ObjectRow, Scope, Store, VersionFilter};
 use smallvec::SmallVec;
 
 use super::resolver::StoreResolver;
+use super::trend_cells::{self, PartnerTrends, TrendEvent, TrendFiling};
 use super::EgressError;
 
 /// Rows read from the store per step of a refresh.
@@ -60,6 +61,9 @@ struct Judgement {
     /// What the released text states, when the view files its entries by value
     /// ([`Statements`]).
     filing: Option<Analytics>,
+    /// What the released text adds to the recipient's trends, when the view is tapped
+    /// by them ([`ReleaseView::tap_trends`]).
+    trend_filing: Option<Box<TrendFiling>>,
 }
 
 /// The part of a [`Decision`] a view keeps.
@@ -152,6 +156,16 @@ pub(super) struct ReleaseView {
     /// What the released entries state, once an answer about one value asked
     /// ([`ReleaseView::stating`]); kept current from then on, through rebuilds too.
     statements: Option<Statements>,
+    /// The recipient's trend cells, once its trends were asked
+    /// ([`ReleaseView::tap_trends`]); kept current from then on, through rebuilds too.
+    trends: Option<TrendTap>,
+}
+
+/// Where a view sends what it releases and forgets for its recipient's trend cells,
+/// and what it has not sent yet (sent at the end of each refresh).
+struct TrendTap {
+    cells: Weak<Mutex<PartnerTrends>>,
+    pending: Vec<TrendEvent>,
 }
 
 /// The released entries of a view by the observable values their released text states
@@ -280,6 +294,7 @@ impl ReleaseView {
             stale: BTreeSet::new(),
             names: HashSet::new(),
             statements: None,
+            trends: None,
         }
     }
 
@@ -302,7 +317,90 @@ impl ReleaseView {
         self.read_new_objects(ctx.store, &mut dirty)?;
         let decided = self.decide_new_entries(ctx, &mut dirty)?;
         self.decide_again(ctx, &resolver, dirty)?;
+        self.send_trend_events(ctx.store)?;
         Ok(decided)
+    }
+
+    /// Sends the recipient's trend cells what was released and forgotten since the
+    /// last time (kept to send again when they cannot take it now: the store failed).
+    /// A tap whose cells are gone (rebuilt for other collections) is dropped.
+    fn send_trend_events(&mut self, store: &dyn Store) -> Result<(), EgressError> {
+        let Some(tap) = &mut self.trends else {
+            return Ok(());
+        };
+        let Some(cells) = tap.cells.upgrade() else {
+            self.trends = None;
+            return Ok(());
+        };
+        if tap.pending.is_empty() {
+            return Ok(());
+        }
+        let mut cells = cells.lock().unwrap_or_else(|p| p.into_inner());
+        cells.apply(store, &self.collection, &mut tap.pending)?;
+        Ok(())
+    }
+
+    /// Makes this view send what it releases to `cells` (the recipient's trend
+    /// cells), starting with every entry it releases now (each decided again: the
+    /// view keeps which entries it releases, not their text; an entry the gate now
+    /// decides otherwise is decided again at the next refresh, and sent then).
+    /// Nothing when it already does.
+    pub(super) fn tap_trends(
+        &mut self,
+        ctx: &Ctx<'_>,
+        cells: &Arc<Mutex<PartnerTrends>>,
+    ) -> Result<(), EgressError> {
+        let target = Arc::downgrade(cells);
+        if self
+            .trends
+            .as_ref()
+            .is_some_and(|t| Weak::ptr_eq(&t.cells, &target))
+        {
+            return Ok(());
+        }
+        self.trends = Some(TrendTap {
+            cells: target,
+            pending: Vec::new(),
+        });
+        if let Err(e) = self.send_released(ctx) {
+            self.trends = None;
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    fn send_released(&mut self, ctx: &Ctx<'_>) -> Result<(), EgressError> {
+        let positions: Vec<i64> = self
+            .released
+            .iter()
+            .filter(|(_, slot)| trend_cells::files(&slot.kind))
+            .map(|(p, _)| *p)
+            .collect();
+        for chunk in positions.chunks(REFRESH_BATCH) {
+            let rows = ctx.store.entries_at(&self.collection, chunk)?;
+            let judged = self.judge_all(ctx, &rows);
+            for (row, judgement) in rows.iter().zip(judged) {
+                let position = row.cursor.0;
+                let judgement = judgement?;
+                let (Verdict::Released(_), Some(filing)) =
+                    (&judgement.verdict, judgement.trend_filing)
+                else {
+                    self.stale.insert(position);
+                    continue;
+                };
+                let (Some(slot), Some(tap)) = (self.released.get(&position), &mut self.trends)
+                else {
+                    continue;
+                };
+                tap.pending.push(TrendEvent::Released {
+                    id: slot.id.clone(),
+                    version: slot.version,
+                    position,
+                    filing,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// What this view would be built from under `ctx`.
@@ -315,11 +413,25 @@ impl ReleaseView {
         let recipient = std::mem::take(&mut self.recipient);
         let collection = std::mem::take(&mut self.collection);
         let statements = self.statements.is_some();
+        let mut trends = self.trends.take();
+        if let Some(tap) = &mut trends {
+            tap.pending.extend(
+                self.released
+                    .iter()
+                    .filter(|(_, slot)| trend_cells::files(&slot.kind))
+                    .map(|(position, slot)| TrendEvent::Forgotten {
+                        id: slot.id.clone(),
+                        version: slot.version,
+                        position: *position,
+                    }),
+            );
+        }
         *self = ReleaseView::new(&recipient, &collection);
         // Asked for once, filed from the start as the entries are decided again.
         if statements {
             self.statements = Some(Statements::default());
         }
+        self.trends = trends;
         self.basis = Some(self.basis_now(ctx));
         self.rebuild_at = next_agreement_boundary(ctx.gate, &self.recipient, ctx.now);
         // Changes so far are in what the entries are decided from now; the change feeds
@@ -515,10 +627,24 @@ impl ReleaseView {
             raw: &row.json,
         };
         let mut filing = None;
+        let mut trend_filing = None;
         let verdict = match view.decide(&version, &bound) {
             Decision::Release(release) => {
-                if self.statements.is_some() {
+                let for_trends = self.trends.is_some() && trend_cells::files(&row.object_type);
+                if self.statements.is_some() || for_trends {
                     filing = crate::analytics::extract_text(&release.bytes);
+                }
+                if for_trends {
+                    trend_filing = Some(Box::new(TrendFiling::of_released(
+                        &row.object_type,
+                        &release.bytes,
+                        filing.as_ref(),
+                        &row.provenance.organisation,
+                        row.date_added,
+                    )));
+                }
+                if self.statements.is_none() {
+                    filing = None;
                 }
                 Verdict::Released(release.released_id)
             }
@@ -529,6 +655,7 @@ impl ReleaseView {
             verdict,
             asked: bound.into_asked(),
             filing,
+            trend_filing,
         })
     }
 
@@ -538,7 +665,9 @@ impl ReleaseView {
         let position = row.cursor.0;
         self.forget(position);
         match judgement.verdict {
-            Verdict::Released(released_id) => self.insert(row, released_id, judgement.filing),
+            Verdict::Released(released_id) => {
+                self.insert(row, released_id, judgement.filing, judgement.trend_filing)
+            }
             Verdict::Withheld(reason) => {
                 if let Some(at) = recheck_at(&reason, ctx.now) {
                     self.rechecks.entry(at).or_default().push(position);
@@ -558,7 +687,13 @@ impl ReleaseView {
         }
     }
 
-    fn insert(&mut self, row: &ObjectRow, released_id: Option<String>, filing: Option<Analytics>) {
+    fn insert(
+        &mut self,
+        row: &ObjectRow,
+        released_id: Option<String>,
+        filing: Option<Analytics>,
+        trend_filing: Option<Box<TrendFiling>>,
+    ) {
         let position = row.cursor.0;
         let stored: Arc<str> = Arc::from(row.id.as_str());
         let (id, stored_id) = match released_id {
@@ -586,6 +721,14 @@ impl ReleaseView {
             .entry(slot.kind.clone())
             .or_default()
             .insert(position);
+        if let (Some(tap), Some(filing)) = (&mut self.trends, trend_filing) {
+            tap.pending.push(TrendEvent::Released {
+                id: slot.id.clone(),
+                version: slot.version,
+                position,
+                filing,
+            });
+        }
         self.released.insert(position, slot);
         if let (Some(statements), Some(filing)) = (&mut self.statements, filing) {
             statements.file(position, filing);
@@ -603,6 +746,15 @@ impl ReleaseView {
             remove_from(&mut self.by_type, &slot.kind, &position);
             if let Some(statements) = &mut self.statements {
                 statements.forget(position);
+            }
+            if let Some(tap) = &mut self.trends {
+                if trend_cells::files(&slot.kind) {
+                    tap.pending.push(TrendEvent::Forgotten {
+                        id: slot.id,
+                        version: slot.version,
+                        position,
+                    });
+                }
             }
         }
         if let Some(asked) = self.depends_on.remove(&position) {
