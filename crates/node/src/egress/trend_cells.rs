@@ -306,6 +306,14 @@ impl PartnerTrends {
                     mut filing,
                 } => {
                     filing.provider = self.name(&filing.provider);
+                    // What a sighting sights shares the id's text when it is held
+                    // (most sightings' targets are: a copy each was most of a
+                    // sighting's filing).
+                    if let Some(target) = &filing.sighting_of {
+                        if let Some((held, _)) = self.versions.get_key_value(&**target) {
+                            filing.sighting_of = Some(held.clone());
+                        }
+                    }
                     let held = Held {
                         version,
                         collection: collection.clone(),
