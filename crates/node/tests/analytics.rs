@@ -1590,3 +1590,78 @@ fn ingest_can_record_trends_without_correlation() {
         assert_eq!(sightings, expected, "{recorded:?}: {local:?}");
     }
 }
+
+/// A partner's country trends do not tell it that a withheld object stated an address
+/// before: a released indicator on an address a withheld one already stated (and the
+/// enrichment located) counts under `unknown` until an enrichment run covers it, as an
+/// indicator on a fresh address does; then where the address is. (Located at once, it
+/// counted in MY while one on a fresh address counted `unknown`.)
+#[test]
+fn a_partners_country_trends_do_not_tell_a_withheld_object_stated_the_address() {
+    use accord_store::{AddressEnrichment, EnrichmentSource, Store};
+    let store = store();
+    ingest(
+        &store,
+        TELCO,
+        &[indicator_on(1, 1, Tlp::Red, "203.0.113.5")],
+    );
+    let source = EnrichmentSource {
+        role: "country".into(),
+        path: "test.mmdb".into(),
+        database_type: "Test".into(),
+        build_epoch: 1,
+        node_count: 1,
+    };
+    let place = |a: &str| AddressEnrichment {
+        address: a.into(),
+        country: Some("MY".into()),
+        asn: Some(4788),
+        as_name: None,
+    };
+    let run = |recompute: bool, addresses: &[&str]| {
+        let head = store.feed_heads().unwrap().objects;
+        let rows: Vec<AddressEnrichment> = addresses.iter().map(|a| place(a)).collect();
+        store
+            .put_enrichment(recompute, std::slice::from_ref(&source), head, &rows, &[])
+            .unwrap();
+    };
+    run(true, &["203.0.113.5"]);
+    // After the run: one on the withheld indicator's address, one on a fresh one.
+    ingest(
+        &store,
+        TELCO,
+        &[
+            indicator_on(2, 1, Tlp::Green, "203.0.113.5"),
+            indicator_on(3, 1, Tlp::Green, "203.0.113.6"),
+        ],
+    );
+    let egress = door(&store, vec![agreement(TELCO, Some(1))]);
+    let by_country = || {
+        let t = trends(
+            &*store,
+            &egress,
+            &Recipient::new(CENTRE),
+            &trend_query("country"),
+        )
+        .unwrap();
+        let mut counts: Vec<(String, i64)> = t
+            .series
+            .iter()
+            .map(|s| {
+                (
+                    s.key.clone(),
+                    s.buckets.iter().filter_map(|b| b.count).sum(),
+                )
+            })
+            .collect();
+        counts.sort();
+        counts
+    };
+    assert_eq!(by_country(), vec![("unknown".to_string(), 2)]);
+    run(false, &["203.0.113.6"]);
+    assert_eq!(
+        by_country(),
+        vec![("MY".to_string(), 2)],
+        "located once the enrichment covers them"
+    );
+}

@@ -26,6 +26,7 @@ mod aggregate;
 mod cursor;
 mod deletions;
 pub mod ledger;
+mod names;
 mod released;
 mod resolver;
 mod trend_cells;

@@ -33,7 +33,7 @@
 //! ([`FILED_TYPES`]), about 200 bytes, beside the view's own entry.
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -41,6 +41,7 @@ use accord_agreements::Location;
 use accord_store::{Analytics, EnrichmentSource, Store, StoreError, TrendCell, TrendKey};
 use smallvec::SmallVec;
 
+use super::names::Names;
 use crate::analytics;
 use crate::enrich::Index;
 
@@ -135,6 +136,17 @@ impl TrendFiling {
         }
     }
 
+    /// A relationship's ends, each once.
+    fn ends(&self) -> SmallVec<[Arc<str>; 2]> {
+        let mut ends: SmallVec<[Arc<str>; 2]> = self
+            .link
+            .iter()
+            .flat_map(|l| [l.source.clone(), l.target.clone()])
+            .collect();
+        ends.dedup();
+        ends
+    }
+
     /// The first key of the `type` dimension: what the object counts with where it
     /// is.
     fn located_basis(&self) -> Option<&TrendKey> {
@@ -227,7 +239,7 @@ pub(super) struct PartnerTrends {
     unsettled: BTreeSet<(i64, Arc<str>)>,
     enrichment: Option<Enrichment>,
     cells: HashMap<&'static str, HashMap<CellKey, Cell>>,
-    names: HashSet<Arc<str>>,
+    names: Names,
 }
 
 impl PartnerTrends {
@@ -242,7 +254,7 @@ impl PartnerTrends {
             unsettled: BTreeSet::new(),
             enrichment: None,
             cells: HashMap::new(),
-            names: HashSet::new(),
+            names: Names::default(),
         }
     }
 
@@ -429,14 +441,10 @@ impl PartnerTrends {
         let Some(filing) = self.counted(id) else {
             return;
         };
-        let ends: SmallVec<[Arc<str>; 2]> = filing
-            .link
-            .iter()
-            .flat_map(|l| [l.source.clone(), l.target.clone()])
-            .collect();
+        let ends = filing.ends();
         let target = filing.sighting_of.clone();
         let arrival = filing.date_added;
-        for end in dedup(ends) {
+        for end in ends {
             remove_member(&mut self.links_by_end, &end, id);
         }
         if let Some(target) = target {
@@ -451,11 +459,7 @@ impl PartnerTrends {
         let Some(filing) = self.counted(id) else {
             return;
         };
-        let ends: SmallVec<[Arc<str>; 2]> = filing
-            .link
-            .iter()
-            .flat_map(|l| [l.source.clone(), l.target.clone()])
-            .collect();
+        let ends = filing.ends();
         let target = filing.sighting_of.clone();
         let arrival = filing.date_added;
         let located = (!filing.addresses.is_empty() && filing.sighting_of.is_none()).then(|| {
@@ -465,7 +469,7 @@ impl PartnerTrends {
                 Location::default()
             }
         });
-        for end in dedup(ends) {
+        for end in ends {
             self.links_by_end.entry(end).or_default().push(id.clone());
         }
         if let Some(target) = target {
@@ -627,22 +631,12 @@ impl PartnerTrends {
     }
 
     fn name(&mut self, text: &str) -> Arc<str> {
-        if let Some(known) = self.names.get(text) {
-            return known.clone();
-        }
-        let name: Arc<str> = Arc::from(text);
-        self.names.insert(name.clone());
-        name
+        self.names.of(text)
     }
 }
 
 /// The key of objects nowhere located.
 const UNKNOWN: &str = "unknown";
-
-fn dedup(mut ends: SmallVec<[Arc<str>; 2]>) -> SmallVec<[Arc<str>; 2]> {
-    ends.dedup();
-    ends
-}
 
 /// Removes one `member` from the list at `key` (dropping the list when empty).
 fn remove_member(map: &mut HashMap<Arc<str>, SmallVec<[Arc<str>; 1]>>, key: &str, member: &str) {

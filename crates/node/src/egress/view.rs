@@ -31,6 +31,7 @@ use accord_agreements::{Decision, Gate, ObjectVersion, UtcMicros, WithholdReason
 use accord_store::{Analytics, ObjectQuery, ObjectRow, Scope, Store, VersionFilter};
 use smallvec::SmallVec;
 
+use super::names::Names;
 use super::resolver::StoreResolver;
 use super::trend_cells::{self, PartnerTrends, TrendEvent, TrendFiling};
 use super::EgressError;
@@ -152,7 +153,7 @@ pub(super) struct ReleaseView {
     rechecks: BTreeMap<i64, Vec<i64>>,
     /// Positions to decide again at the next refresh (the gate disagreed at read time).
     stale: BTreeSet<i64>,
-    names: HashSet<Arc<str>>,
+    names: Names,
     /// What the released entries state, once an answer about one value asked
     /// ([`ReleaseView::stating`]); kept current from then on, through rebuilds too.
     statements: Option<Statements>,
@@ -292,7 +293,7 @@ impl ReleaseView {
             depends_on: HashMap::new(),
             rechecks: BTreeMap::new(),
             stale: BTreeSet::new(),
-            names: HashSet::new(),
+            names: Names::default(),
             statements: None,
             trends: None,
         }
@@ -792,12 +793,7 @@ impl ReleaseView {
     }
 
     fn name(&mut self, text: &str) -> Arc<str> {
-        if let Some(known) = self.names.get(text) {
-            return known.clone();
-        }
-        let name: Arc<str> = Arc::from(text);
-        self.names.insert(name.clone());
-        name
+        self.names.of(text)
     }
 
     /// The released positions whose released text states `(kind, value)` (as the
