@@ -255,7 +255,7 @@ pub struct Egress {
     views: Mutex<ReleaseViews>,
     /// Each partner's trend cells, kept from its first trends query on
     /// ([`Egress::partner_trend_cells`]).
-    partner_trends: Mutex<HashMap<String, Arc<Mutex<trend_cells::PartnerTrends>>>>,
+    partner_trends: Mutex<HashMap<String, KeptTrends>>,
     /// Started on first use (a door that only serves local reads never needs it).
     ledger: OnceLock<LedgerWriter>,
     /// Loaded from the store on first use.
@@ -722,19 +722,13 @@ impl Egress {
         collections.dedup();
         let cells = {
             let mut all = lock(&self.partner_trends);
-            let cells = all
+            let kept = all
                 .entry(recipient.organisation.clone())
-                .or_insert_with(|| {
-                    Arc::new(Mutex::new(trend_cells::PartnerTrends::new(
-                        collections.clone(),
-                    )))
-                });
-            if lock(cells).collections() != collections.as_slice() {
-                *cells = Arc::new(Mutex::new(trend_cells::PartnerTrends::new(
-                    collections.clone(),
-                )));
+                .or_insert_with(|| (Vec::new(), Arc::default()));
+            if kept.0 != collections {
+                *kept = (collections.clone(), Arc::default());
             }
-            cells.clone()
+            kept.1.clone()
         };
         let (basis, gate) = self.basis_and_gate();
         let ctx = Ctx {
@@ -1105,6 +1099,10 @@ pub fn keep_views_fresh(egress: &Egress, stop: &std::sync::atomic::AtomicBool) {
         }
     });
 }
+
+/// A partner's kept trend cells and the collections they count (the cells are built
+/// again when those change).
+type KeptTrends = (Vec<String>, Arc<Mutex<trend_cells::PartnerTrends>>);
 
 /// The release views of the door, by (recipient, collection).
 type ReleaseViews = HashMap<(String, String), Arc<Mutex<ReleaseView>>>;

@@ -223,10 +223,8 @@ struct Enrichment {
 }
 
 /// One partner's trend cells (module docs).
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(super) struct PartnerTrends {
-    /// The collections it counts (those the partner could read when it was built).
-    collections: Vec<String>,
     versions: HashMap<Arc<str>, SmallVec<[Held; 1]>>,
     /// Counted relationships by each of their ends.
     links_by_end: HashMap<Arc<str>, SmallVec<[Arc<str>; 1]>>,
@@ -243,26 +241,6 @@ pub(super) struct PartnerTrends {
 }
 
 impl PartnerTrends {
-    /// Empty cells over `collections`.
-    pub(super) fn new(collections: Vec<String>) -> PartnerTrends {
-        PartnerTrends {
-            collections,
-            versions: HashMap::new(),
-            links_by_end: HashMap::new(),
-            sightings_by_target: HashMap::new(),
-            places: HashMap::new(),
-            unsettled: BTreeSet::new(),
-            enrichment: None,
-            cells: HashMap::new(),
-            names: Names::default(),
-        }
-    }
-
-    /// The collections these cells count.
-    pub(super) fn collections(&self) -> &[String] {
-        &self.collections
-    }
-
     /// The cells of `dimension` from day `since` on.
     pub(super) fn cells(&self, dimension: &str, since: i64) -> Vec<TrendCell> {
         let Some(cells) = self.cells.get(dimension) else {
