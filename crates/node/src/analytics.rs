@@ -328,10 +328,12 @@ pub fn complete(store: &dyn Store, batch: &mut [NewObject]) -> Result<(), StoreE
 }
 
 /// The cell an object's analytics count under the `provider` dimension, as the store
-/// counts it at insert: once per counted object (its first trend key's metric, day
-/// and weight), under the inserting `provider`.
+/// counts it at insert: once per counted object (its first `type` key's metric, day
+/// and weight), under the inserting `provider`. A relationship counts none: its
+/// `family` / `technique` key counts its source, which counts itself.
 pub fn provider_key(analytics: &Analytics, provider: &str) -> Option<TrendKey> {
-    analytics.trends.first().map(|basis| TrendKey {
+    let basis = analytics.trends.iter().find(|t| t.dimension == "type");
+    basis.map(|basis| TrendKey {
         metric: basis.metric,
         day: basis.day,
         dimension: "provider",

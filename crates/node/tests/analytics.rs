@@ -1665,3 +1665,81 @@ fn a_partners_country_trends_do_not_tell_a_withheld_object_stated_the_address() 
         "located once the enrichment covers them"
     );
 }
+
+/// Trends by provider count each new indicator, infrastructure or sighting once under
+/// its provider: a relationship to a malware or attack pattern counts its source
+/// under the family or technique, not once more under the provider (it did up to
+/// store schema 13, for the operator and for a partner alike).
+#[test]
+fn a_relationship_counts_under_the_family_not_again_under_its_provider() {
+    let store = store();
+    ingest(&store, TELCO, &family_corpus());
+    let egress = door(&store, vec![agreement(TELCO, Some(1))]);
+    for who in [TELCO, CENTRE] {
+        let t = trends(
+            &*store,
+            &egress,
+            &Recipient::new(who),
+            &trend_query("provider"),
+        )
+        .unwrap();
+        let counts: Vec<(String, Vec<Option<i64>>)> = t
+            .series
+            .iter()
+            .map(|s| (s.key.clone(), s.buckets.iter().map(|b| b.count).collect()))
+            .collect();
+        assert_eq!(counts, vec![(TELCO.to_string(), vec![Some(1)])], "{who}");
+    }
+}
+
+/// An indicator of TELCO's on March 3rd, the malware Emotet and a relationship from
+/// one to the other.
+fn family_corpus() -> Vec<String> {
+    let malware = format!(
+        r#"{{"type":"malware","spec_version":"2.1","id":"malware--{}","created":"2026-03-01T00:00:00.000Z","modified":"2026-03-01T00:00:00.000Z","name":"Emotet","is_family":true}}"#,
+        uuid(9)
+    );
+    let rel = format!(
+        r#"{{"type":"relationship","spec_version":"2.1","id":"relationship--{}","created":"2026-03-01T00:00:00.000Z","modified":"2026-03-01T00:00:00.000Z","relationship_type":"indicates","source_ref":"indicator--{}","target_ref":"malware--{}"}}"#,
+        uuid(10),
+        uuid(1),
+        uuid(9)
+    );
+    vec![indicator_on(1, 3, Tlp::Green, "198.51.100.1"), malware, rel]
+}
+
+/// A store of schema 13 counted a relationship once more under its provider; opening
+/// it migrates the provider cells to what a fresh ingest counts: the relationships'
+/// part comes off, and a provider cell of relationships alone goes.
+#[test]
+fn a_version_13_store_counts_its_providers_once_per_object() {
+    use accord_store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("accord.sqlite");
+    let fresh = {
+        let store = SqliteStore::open(&path).unwrap();
+        ingest(&store, TELCO, &family_corpus());
+        store.trend_cells("provider", None, i64::MIN).unwrap()
+    };
+    assert_eq!(fresh.len(), 1, "{fresh:?}");
+    // What schema 13 wrote: TELCO's relationship counted under TELCO on March 3rd, and
+    // ISP's relationship alone on March 4th.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "UPDATE trend_counts SET count = count + 1 WHERE dimension = 'provider';
+         INSERT INTO trend_counts VALUES ('family', 'indicators', 20516, 'Emotet', 'isp', 1);
+         INSERT INTO trend_counts VALUES ('provider', 'indicators', 20516, 'isp', 'isp', 1);
+         PRAGMA user_version = 13;",
+    )
+    .unwrap();
+    drop(conn);
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(
+        store.trend_cells("provider", None, i64::MIN).unwrap(),
+        fresh
+    );
+    assert_eq!(
+        store.trend_cells("family", None, i64::MIN).unwrap().len(),
+        2
+    );
+}

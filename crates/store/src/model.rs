@@ -73,8 +73,10 @@ pub struct Analytics {
     pub sighting_of: Option<String>,
     /// Counts this object adds to the trend aggregates when it is the first version of
     /// its id the store holds ("new" indicators, infrastructure, sightings). The store
-    /// adds the `provider` dimension itself: the first key's metric, day and weight,
-    /// under the inserting provider (one cell per counted object, not one key each).
+    /// adds the `provider` dimension itself: the first `type` key's metric, day and
+    /// weight, under the inserting provider (one cell per counted object, not one key
+    /// each; a relationship, whose `family` / `technique` key counts its source, adds
+    /// none).
     pub trends: SmallVec<[TrendKey; 1]>,
 }
 

@@ -13,7 +13,7 @@
 //!   source's first key under `family` / `technique` (the target's series name) when
 //!   both ends are released to the partner ([`crate::analytics::complete`]'s rule,
 //!   resolved among released objects only);
-//! - `provider`: once per counted object, its first key's metric, day and weight;
+//! - `provider`: once per counted object, its first `type` key's metric, day and weight (a relationship counts under `family` / `technique` only);
 //! - `country` / `asn`: an object where the enrichment locates the addresses of its
 //!   released text, a sighting where what it sights is, `unknown` when nowhere.
 //!
@@ -147,8 +147,8 @@ impl TrendFiling {
         ends
     }
 
-    /// The first key of the `type` dimension: what the object counts with where it
-    /// is.
+    /// The first key of the `type` dimension: what the object counts with under its
+    /// provider and where it is.
     fn located_basis(&self) -> Option<&TrendKey> {
         self.trends.iter().find(|t| t.dimension == "type")
     }
@@ -518,19 +518,15 @@ impl PartnerTrends {
         for t in &f.trends {
             out.push(part(t, t.dimension, t.key.clone()));
         }
-        let mut basis = f.trends.first();
         if let Some(link) = &f.link {
             let source = self.counted(&link.source).and_then(|s| s.trends.first());
             let series = self.counted(&link.target).and_then(|t| t.series.as_deref());
             if let (Some(b), Some(name)) = (source, series) {
                 out.push(part(b, link.dimension, Cow::Owned(name.to_owned())));
-                basis = basis.or(Some(b));
             }
         }
-        if let Some(b) = basis {
-            out.push(part(b, "provider", Cow::Owned(provider.to_string())));
-        }
         if let Some(b) = f.located_basis() {
+            out.push(part(b, "provider", Cow::Owned(provider.to_string())));
             let place = match &f.sighting_of {
                 Some(target) => self.places.get(&**target),
                 None => self.places.get(id),

@@ -38,7 +38,7 @@ pub use pool::MAX_READERS;
 use write::{Correlation, Writer};
 
 /// The schema version this build writes and understands.
-const SCHEMA_VERSION: i64 = 13;
+const SCHEMA_VERSION: i64 = 14;
 
 /// Database page size of new stores, in bytes: SQLite's largest. Objects are around
 /// 1-2 KiB of JSON with their facts, and a bulk load appends them: the larger the page,
@@ -311,7 +311,8 @@ fn migrate(conn: &Connection, path: Option<&Path>) -> Result<(), StoreError> {
                     9 => migrate_from_9(conn)?,
                     10 => migrate_from_10(conn)?,
                     11 => migrate_from_11(conn, path)?,
-                    _ => migrate_from_12(conn)?,
+                    12 => migrate_from_12(conn)?,
+                    _ => migrate_from_13(conn)?,
                 }
             }
         }
@@ -557,6 +558,34 @@ fn migrate_from_11(conn: &Connection, path: Option<&Path>) -> Result<(), StoreEr
 /// would apply sightings without keeping the record, refuses the store.
 fn migrate_from_12(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch("PRAGMA user_version = 13;")?;
+    Ok(())
+}
+
+/// Up to version 13 a relationship counted under `family` or `technique` also counted
+/// under `provider` (the store took the provider cell from an object's first key,
+/// which for a relationship is that one): an indicator with a family counted twice
+/// for its provider. Each such relationship added to the provider cell exactly what
+/// it added to its family or technique cell (same metric, day, weight and provider;
+/// one key each), so those cells' sums come off; a provider cell left at 0 with no
+/// `type` cell beside it counted relationships only, and goes.
+fn migrate_from_13(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "BEGIN IMMEDIATE;
+         UPDATE trend_counts AS p
+            SET count = p.count - (
+                SELECT coalesce(sum(s.count), 0) FROM trend_counts AS s
+                 WHERE s.dimension IN ('family', 'technique')
+                   AND s.metric = p.metric AND s.day = p.day AND s.provider = p.provider)
+          WHERE p.dimension = 'provider';
+         DELETE FROM trend_counts AS p
+          WHERE p.dimension = 'provider' AND p.count = 0
+            AND NOT EXISTS (
+                SELECT 1 FROM trend_counts AS t
+                 WHERE t.dimension = 'type'
+                   AND t.metric = p.metric AND t.day = p.day AND t.provider = p.provider);
+         PRAGMA user_version = 14;
+         COMMIT;",
+    )?;
     Ok(())
 }
 

@@ -806,7 +806,9 @@ impl<'a> AnalyticsBatch<'a> {
             self.queued_versions += 1;
         }
         if count_trends {
-            if let Some(basis) = analytics.trends.first() {
+            // Once per counted object, by its own (`type`) keys: a relationship's
+            // `family` / `technique` key counts its source, which counts itself.
+            if let Some(basis) = analytics.trends.iter().find(|t| t.dimension == "type") {
                 *self
                     .by_provider
                     .entry((basis.metric, basis.day))
