@@ -118,3 +118,42 @@ async fn a_partners_trends_and_correlations_are_in_the_ledger_and_the_log_verifi
     let stored = store.ledger_tree().unwrap();
     assert_eq!((stored.size, stored.root), (tree.size(), tree.root()));
 }
+
+/// A partner's trends follow what arrives after its first answer: its cells are kept
+/// beside its release views, and the next answer counts the new indicator.
+#[tokio::test]
+async fn a_partners_trends_count_what_arrives_after_its_first_answer() {
+    let f = fixture();
+    let store = f.state.store().clone();
+    telco_shares_with_police(
+        &f,
+        &[indicator(1), indicator(2)],
+        2,
+        "aggregate_min_providers = 1\n",
+    );
+    let counted = |t: &serde_json::Value| -> i64 {
+        t["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["buckets"].as_array().unwrap())
+            .filter_map(|b| b["count"].as_i64())
+            .sum()
+    };
+    let path = "/intel/analytics/trends/?by=type";
+    let first = get(&f.app, path, Who::Police).await;
+    assert_eq!(first.status.as_u16(), 200, "{}", first.body);
+    assert_eq!(counted(&first.json()), 2);
+    let results = accord_node::ingest::ingest_batch(
+        &*store,
+        &[indicator(3)],
+        &accord_store::Provenance::new("telco", "test"),
+        Some(SHARED),
+        &accord_node::ingest::IngestOptions::default(),
+    )
+    .unwrap();
+    assert!(results.iter().all(|r| r.is_stored()));
+    let second = get(&f.app, path, Who::Police).await;
+    assert_eq!(second.status.as_u16(), 200, "{}", second.body);
+    assert_eq!(counted(&second.json()), 3);
+}
