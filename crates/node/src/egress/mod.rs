@@ -389,7 +389,7 @@ impl Egress {
                 let decision = views
                     .of(&row.provenance.organisation)
                     .decide(&version, &bound);
-                resolver.check()?;
+                bound.check()?;
                 widen(&mut stored_span, &row.id, row.version_micros);
                 match decision {
                     Decision::Release(release) => {
@@ -581,7 +581,7 @@ impl Egress {
             let decision = views
                 .of(&row.provenance.organisation)
                 .decide(&version, &bound);
-            resolver.check()?;
+            bound.check()?;
             match decision {
                 Decision::Release(release) => {
                     if record {
@@ -998,7 +998,7 @@ fn decide_row<R>(
     let decision = views
         .of(&row.provenance.organisation)
         .decide(&version, &bound);
-    resolver.check()?;
+    bound.check()?;
     Ok(then(decision))
 }
 

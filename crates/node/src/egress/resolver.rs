@@ -17,6 +17,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
 
 use accord_agreements::{Location, ReferenceResolver, ResolvedObject, UtcMicros};
 use accord_store::{
@@ -25,23 +26,49 @@ use accord_store::{
 
 use super::EgressError;
 
-/// A lookup: (provider, id, collection of the referencing object).
-type CacheKey = (String, String, Option<String>);
+/// What was found of one id, by lookup: (provider, collection of the referencing
+/// object) → the object.
+type Found = Vec<((String, Option<String>), Option<ResolvedObject>)>;
+
+/// The memo: id → what was found of it (by id, so that a new entry of an id met
+/// while a view is being decided forgets it at once: [`StoreResolver::forget`]).
+#[derive(Default)]
+struct Memo {
+    by_id: HashMap<String, Found>,
+    entries: usize,
+}
+
+/// Lookups a [`StoreResolver`] remembers at most (it forgets them all past this): one
+/// resolver serves a whole refresh of a view, on every thread that judges it, and
+/// the objects sighted or related from a collection repeat across its pages.
+pub(super) const MEMO_ENTRIES: usize = 65_536;
+
+/// Addresses whose enrichment a [`StoreResolver`] remembers at most (the same way).
+pub(super) const MEMO_PLACES: usize = 262_144;
 
 /// Looks referenced objects up in the store, for any provider, caching what it found
-/// (one object may be referenced by many in a page or a refresh).
+/// (one object may be referenced by many in a page or a refresh). Shared by the
+/// threads that judge a view's entries: a lookup costs a store query (most of a
+/// sighting's decision, measured), and a memo per thread and per batch of entries
+/// looked the same objects up again and again.
 ///
-/// The gate's resolver interface cannot fail, so a store error is kept and
-/// [`StoreResolver::check`] turns it into an error after the decision: the door fails
-/// closed, never deciding on the strength of a lookup that did not happen.
+/// The gate's resolver interface cannot fail, so a store error is kept by the
+/// decision's [`BoundResolver`] and [`BoundResolver::check`] turns it into an error
+/// after the decision: the door fails closed, never deciding on the strength of a
+/// lookup that did not happen.
 pub(super) struct StoreResolver<'a> {
     store: &'a dyn Store,
     /// The collection being read (what objects read from it name resolve there first).
     collection: Option<&'a str>,
-    cache: RefCell<HashMap<CacheKey, Option<ResolvedObject>>>,
+    cache: Mutex<Memo>,
     /// The enrichment of addresses looked up so far (agreements scoped by location).
-    places: RefCell<HashMap<std::net::IpAddr, crate::enrich::Place>>,
-    failure: RefCell<Option<EgressError>>,
+    places: Mutex<HashMap<std::net::IpAddr, crate::enrich::Place>>,
+}
+
+/// The memo behind `m` (a panic while it was held leaves it whole: entries are
+/// inserted whole or not at all).
+fn memo<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl<'a> StoreResolver<'a> {
@@ -49,9 +76,8 @@ impl<'a> StoreResolver<'a> {
         Self {
             store,
             collection,
-            cache: RefCell::new(HashMap::new()),
-            places: RefCell::new(HashMap::new()),
-            failure: RefCell::new(None),
+            cache: Mutex::new(Memo::default()),
+            places: Mutex::new(HashMap::new()),
         }
     }
 
@@ -62,37 +88,48 @@ impl<'a> StoreResolver<'a> {
             inner: self,
             provider,
             asked: RefCell::new(Vec::new()),
-        }
-    }
-
-    /// The error of a failed lookup since the last check, if any.
-    pub(super) fn check(&self) -> Result<(), EgressError> {
-        match self.failure.borrow_mut().take() {
-            Some(error) => Err(error),
-            None => Ok(()),
+            failure: RefCell::new(None),
         }
     }
 
     /// `provider`'s `id` as named by one of its objects read from `from` (`None`:
     /// store-wide).
-    fn resolve_for(&self, provider: &str, id: &str, from: Option<&str>) -> Option<ResolvedObject> {
-        let key = (
-            provider.to_string(),
-            id.to_string(),
-            from.map(str::to_string),
-        );
-        if let Some(hit) = self.cache.borrow().get(&key) {
-            return hit.clone();
+    fn resolve_for(
+        &self,
+        provider: &str,
+        id: &str,
+        from: Option<&str>,
+    ) -> Result<Option<ResolvedObject>, EgressError> {
+        let hit = memo(&self.cache).by_id.get(id).and_then(|found| {
+            found
+                .iter()
+                .find(|((p, f), _)| p == provider && f.as_deref() == from)
+                .map(|(_, object)| object.clone())
+        });
+        if let Some(hit) = hit {
+            return Ok(hit);
         }
-        let found = match self.lookup(provider, id, from) {
-            Ok(found) => found,
-            Err(error) => {
-                self.failure.borrow_mut().get_or_insert(error);
-                return None;
-            }
-        };
-        self.cache.borrow_mut().insert(key, found.clone());
-        found
+        let found = self.lookup(provider, id, from)?;
+        let mut cache = memo(&self.cache);
+        if cache.entries >= MEMO_ENTRIES {
+            *cache = Memo::default();
+        }
+        cache.entries += 1;
+        cache.by_id.entry(id.to_string()).or_default().push((
+            (provider.to_string(), from.map(str::to_string)),
+            found.clone(),
+        ));
+        Ok(found)
+    }
+
+    /// Forgets what was found of `id`: the store holds a new entry or version of it
+    /// (met by the refresh that uses this resolver), and what the next decision
+    /// asks of it must be read again.
+    pub(super) fn forget(&self, id: &str) {
+        let mut cache = memo(&self.cache);
+        if let Some(found) = cache.by_id.remove(id) {
+            cache.entries -= found.len();
+        }
     }
 
     fn lookup(
@@ -143,14 +180,28 @@ impl<'a> StoreResolver<'a> {
     }
 }
 
-/// A [`StoreResolver`] bound to one provider, recording what it was asked.
+/// A [`StoreResolver`] bound to one provider for one decision, recording what it was
+/// asked and whether a lookup failed.
 pub(super) struct BoundResolver<'r, 'a> {
     inner: &'r StoreResolver<'a>,
     provider: &'r str,
     asked: RefCell<Vec<String>>,
+    failure: RefCell<Option<EgressError>>,
 }
 
 impl BoundResolver<'_, '_> {
+    /// The error of a lookup of this decision that failed, if any.
+    pub(super) fn check(&self) -> Result<(), EgressError> {
+        match self.failure.borrow_mut().take() {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    fn failed(&self, error: EgressError) {
+        self.failure.borrow_mut().get_or_insert(error);
+    }
+
     /// Every id the gate asked about, once each.
     pub(super) fn into_asked(self) -> Vec<String> {
         let mut asked = self.asked.into_inner();
@@ -167,18 +218,24 @@ impl ReferenceResolver for BoundResolver<'_, '_> {
 
     fn resolve_from(&self, id: &str, collection: Option<&str>) -> Option<ResolvedObject> {
         self.asked.borrow_mut().push(id.to_string());
-        self.inner.resolve_for(self.provider, id, collection)
+        match self.inner.resolve_for(self.provider, id, collection) {
+            Ok(found) => found,
+            Err(error) => {
+                self.failed(error);
+                None
+            }
+        }
     }
 
     fn locate(&self, _facts: &accord_agreements::ObjectFacts, raw: &str) -> Option<Location> {
-        let mut places = self.inner.places.borrow_mut();
+        let mut places = memo(&self.inner.places);
+        if places.len() >= MEMO_PLACES {
+            places.clear();
+        }
         match crate::enrich::locate_in_store(self.inner.store, raw, &mut places) {
             Ok(location) => Some(location),
             Err(error) => {
-                self.inner
-                    .failure
-                    .borrow_mut()
-                    .get_or_insert(EgressError::Store(error));
+                self.failed(EgressError::Store(error));
                 None
             }
         }

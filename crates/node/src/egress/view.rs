@@ -306,7 +306,6 @@ impl ReleaseView {
             self.reset(ctx)?;
         }
         let collection = self.collection.clone();
-        let resolver = StoreResolver::new(ctx.store, Some(&collection));
         let mut dirty: BTreeSet<i64> = std::mem::take(&mut self.stale);
         while let Some(entry) = self.rechecks.first_entry() {
             if *entry.key() > ctx.now {
@@ -316,7 +315,12 @@ impl ReleaseView {
         }
         self.read_removals(ctx.store, &mut dirty)?;
         self.read_new_objects(ctx.store, &mut dirty)?;
-        let decided = self.decide_new_entries(ctx, &mut dirty)?;
+        // One memo for the new entries, another for what is decided again: those
+        // are decided again because something they looked up changed, and must read
+        // it as the store holds it now.
+        let resolver = StoreResolver::new(ctx.store, Some(&collection));
+        let decided = self.decide_new_entries(ctx, &resolver, &mut dirty)?;
+        let resolver = StoreResolver::new(ctx.store, Some(&collection));
         self.decide_again(ctx, &resolver, dirty)?;
         self.send_trend_events(ctx.store)?;
         Ok(decided)
@@ -377,9 +381,11 @@ impl ReleaseView {
             .filter(|(_, slot)| trend_cells::files(&slot.kind))
             .map(|(p, _)| *p)
             .collect();
+        let collection = self.collection.clone();
+        let resolver = StoreResolver::new(ctx.store, Some(&collection));
         for chunk in positions.chunks(REFRESH_BATCH) {
             let rows = ctx.store.entries_at(&self.collection, chunk)?;
-            let judged = self.judge_all(ctx, &rows);
+            let judged = self.judge_all(ctx, &resolver, &rows);
             for (row, judgement) in rows.iter().zip(judged) {
                 let position = row.cursor.0;
                 let judgement = judgement?;
@@ -506,6 +512,7 @@ impl ReleaseView {
     fn decide_new_entries(
         &mut self,
         ctx: &Ctx<'_>,
+        resolver: &StoreResolver<'_>,
         dirty: &mut BTreeSet<i64>,
     ) -> Result<u64, EgressError> {
         let mut query = ObjectQuery::new(Scope::Collection(self.collection.clone()), REFRESH_BATCH);
@@ -515,11 +522,13 @@ impl ReleaseView {
             query.added_after = Some(self.entries_seen);
             let page = ctx.store.query(&query)?;
             decided += page.rows.len() as u64;
-            let judged = self.judge_all(ctx, &page.rows);
+            let judged = self.judge_all(ctx, resolver, &page.rows);
             for (row, judgement) in page.rows.iter().zip(judged) {
                 // A new entry of an id changes what the provider holds in this
-                // collection: what was decided with the id is decided again.
+                // collection: what was decided with the id is decided again (with
+                // what the store holds now: not from this refresh's memo).
                 self.touch_dependents(&row.id, dirty);
+                resolver.forget(&row.id);
                 self.record(ctx, row, judgement?);
                 dirty.remove(&row.cursor.0);
                 self.entries_seen = row.cursor.0;
@@ -531,18 +540,23 @@ impl ReleaseView {
     }
 
     /// The gate's judgement of each of `rows`, in order: on [`JUDGES`] threads when
-    /// there are enough rows, each with its own resolver (its cache is a memo: the
-    /// answers are the store's either way). The first pass over a large collection
-    /// (a partner's first pull) decides every entry before the first page is answered;
+    /// there are enough rows, all sharing `resolver` (its cache is a memo: the answers
+    /// are the store's either way; one for a whole refresh, so that what many entries
+    /// reference is looked up once). The first pass over a large collection (a
+    /// partner's first pull) decides every entry before the first page is answered;
     /// on one thread that was 2.6 µs an entry, the partner waiting (BENCHMARKS.md,
     /// "Federation pull").
-    fn judge_all(&self, ctx: &Ctx<'_>, rows: &[ObjectRow]) -> Vec<Result<Judgement, EgressError>> {
+    fn judge_all(
+        &self,
+        ctx: &Ctx<'_>,
+        resolver: &StoreResolver<'_>,
+        rows: &[ObjectRow],
+    ) -> Vec<Result<Judgement, EgressError>> {
         let threads = judges();
         if threads < 2 || rows.len() < JUDGE_IN_PARALLEL_FROM {
-            let resolver = StoreResolver::new(ctx.store, Some(&self.collection));
             return rows
                 .iter()
-                .map(|row| self.judge(ctx, &resolver, row))
+                .map(|row| self.judge(ctx, resolver, row))
                 .collect();
         }
         let chunk = rows.len().div_ceil(threads);
@@ -551,9 +565,8 @@ impl ReleaseView {
                 .chunks(chunk)
                 .map(|part| {
                     scope.spawn(move || {
-                        let resolver = StoreResolver::new(ctx.store, Some(&self.collection));
                         part.iter()
-                            .map(|row| self.judge(ctx, &resolver, row))
+                            .map(|row| self.judge(ctx, resolver, row))
                             .collect::<Vec<_>>()
                     })
                 })
@@ -651,7 +664,7 @@ impl ReleaseView {
             }
             Decision::Withhold(reason) => Verdict::Withheld(reason),
         };
-        resolver.check()?;
+        bound.check()?;
         Ok(Judgement {
             verdict,
             asked: bound.into_asked(),
@@ -846,9 +859,11 @@ impl ReleaseView {
 
     fn file_released(&mut self, ctx: &Ctx<'_>) -> Result<(), EgressError> {
         let positions: Vec<i64> = self.released.keys().copied().collect();
+        let collection = self.collection.clone();
+        let resolver = StoreResolver::new(ctx.store, Some(&collection));
         for chunk in positions.chunks(REFRESH_BATCH) {
             let rows = ctx.store.entries_at(&self.collection, chunk)?;
-            let judged = self.judge_all(ctx, &rows);
+            let judged = self.judge_all(ctx, &resolver, &rows);
             for (row, judgement) in rows.iter().zip(judged) {
                 if let (Some(statements), Some(filing)) = (&mut self.statements, judgement?.filing)
                 {
