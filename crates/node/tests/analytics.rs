@@ -284,21 +284,7 @@ fn trends_count_new_objects_per_day_and_suppress_cells_of_few_providers() {
 #[test]
 fn relationships_count_their_sources_under_the_family() {
     let store = store();
-    let malware = format!(
-        r#"{{"type":"malware","spec_version":"2.1","id":"malware--{}","created":"2026-03-01T00:00:00.000Z","modified":"2026-03-01T00:00:00.000Z","name":"Emotet","is_family":true}}"#,
-        uuid(9)
-    );
-    let rel = format!(
-        r#"{{"type":"relationship","spec_version":"2.1","id":"relationship--{}","created":"2026-03-01T00:00:00.000Z","modified":"2026-03-01T00:00:00.000Z","relationship_type":"indicates","source_ref":"indicator--{}","target_ref":"malware--{}"}}"#,
-        uuid(10),
-        uuid(1),
-        uuid(9)
-    );
-    ingest(
-        &store,
-        TELCO,
-        &[indicator_on(1, 3, Tlp::Green, "198.51.100.1"), malware, rel],
-    );
+    ingest(&store, TELCO, &family_corpus());
     let door = door(&store, Vec::new());
     let t = trends(
         &*store,

@@ -381,30 +381,39 @@ impl ReleaseView {
             .filter(|(_, slot)| trend_cells::files(&slot.kind))
             .map(|(p, _)| *p)
             .collect();
+        self.judge_again(ctx, &positions, |view, position, judgement| {
+            let (Verdict::Released(_), Some(filing)) = (&judgement.verdict, judgement.trend_filing)
+            else {
+                view.stale.insert(position);
+                return;
+            };
+            let (Some(slot), Some(tap)) = (view.released.get(&position), &mut view.trends) else {
+                return;
+            };
+            tap.pending.push(TrendEvent::Released {
+                id: slot.id.clone(),
+                version: slot.version,
+                position,
+                filing,
+            });
+        })
+    }
+
+    /// Judges the entries at `positions` again (those still in the collection), a
+    /// batch at a time on one memo, handing each judgement to `each`.
+    fn judge_again(
+        &mut self,
+        ctx: &Ctx<'_>,
+        positions: &[i64],
+        mut each: impl FnMut(&mut Self, i64, Judgement),
+    ) -> Result<(), EgressError> {
         let collection = self.collection.clone();
         let resolver = StoreResolver::new(ctx.store, Some(&collection));
         for chunk in positions.chunks(REFRESH_BATCH) {
-            let rows = ctx.store.entries_at(&self.collection, chunk)?;
+            let rows = ctx.store.entries_at(&collection, chunk)?;
             let judged = self.judge_all(ctx, &resolver, &rows);
             for (row, judgement) in rows.iter().zip(judged) {
-                let position = row.cursor.0;
-                let judgement = judgement?;
-                let (Verdict::Released(_), Some(filing)) =
-                    (&judgement.verdict, judgement.trend_filing)
-                else {
-                    self.stale.insert(position);
-                    continue;
-                };
-                let (Some(slot), Some(tap)) = (self.released.get(&position), &mut self.trends)
-                else {
-                    continue;
-                };
-                tap.pending.push(TrendEvent::Released {
-                    id: slot.id.clone(),
-                    version: slot.version,
-                    position,
-                    filing,
-                });
+                each(self, row.cursor.0, judgement?);
             }
         }
         Ok(())
@@ -859,19 +868,11 @@ impl ReleaseView {
 
     fn file_released(&mut self, ctx: &Ctx<'_>) -> Result<(), EgressError> {
         let positions: Vec<i64> = self.released.keys().copied().collect();
-        let collection = self.collection.clone();
-        let resolver = StoreResolver::new(ctx.store, Some(&collection));
-        for chunk in positions.chunks(REFRESH_BATCH) {
-            let rows = ctx.store.entries_at(&self.collection, chunk)?;
-            let judged = self.judge_all(ctx, &resolver, &rows);
-            for (row, judgement) in rows.iter().zip(judged) {
-                if let (Some(statements), Some(filing)) = (&mut self.statements, judgement?.filing)
-                {
-                    statements.file(row.cursor.0, filing);
-                }
+        self.judge_again(ctx, &positions, |view, position, judgement| {
+            if let (Some(statements), Some(filing)) = (&mut view.statements, judgement.filing) {
+                statements.file(position, filing);
             }
-        }
-        Ok(())
+        })
     }
 
     /// Up to `limit` released entries matching `query` after position `after`, in
