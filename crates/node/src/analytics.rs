@@ -332,8 +332,7 @@ pub fn complete(store: &dyn Store, batch: &mut [NewObject]) -> Result<(), StoreE
 /// and weight), under the inserting `provider`. A relationship counts none: its
 /// `family` / `technique` key counts its source, which counts itself.
 pub fn provider_key(analytics: &Analytics, provider: &str) -> Option<TrendKey> {
-    let basis = analytics.trends.iter().find(|t| t.dimension == "type");
-    basis.map(|basis| TrendKey {
+    analytics.basis().map(|basis| TrendKey {
         metric: basis.metric,
         day: basis.day,
         dimension: "provider",

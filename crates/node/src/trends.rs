@@ -282,13 +282,7 @@ fn located_cells(
         } else {
             keys
         };
-        for t in a
-            .trends
-            .iter()
-            .filter(|t| t.dimension == "type")
-            .take(1)
-            .filter(|t| t.day >= since)
-        {
+        if let Some(t) = a.basis().filter(|t| t.day >= since) {
             // One count per object, not per infrastructure type (crate::located::add).
             for key in &keys {
                 *cells

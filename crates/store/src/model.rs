@@ -90,6 +90,11 @@ impl Analytics {
     pub fn correlates(&self) -> bool {
         !self.values.is_empty() || self.sighting_of.is_some()
     }
+
+    /// What the object counts with as one object ([`TrendKey::basis`]).
+    pub fn basis(&self) -> Option<&TrendKey> {
+        TrendKey::basis(&self.trends)
+    }
 }
 
 /// One cell increment of the trend aggregates: `weight` more `metric` on `day` under
@@ -108,6 +113,15 @@ pub struct TrendKey {
     pub key: std::borrow::Cow<'static, str>,
     /// How much to add (a sighting's `count`).
     pub weight: i64,
+}
+
+impl TrendKey {
+    /// Among an object's keys, the one it counts with as one object (under its
+    /// provider, where it is): its first `type` key. A relationship has none: its
+    /// `family` / `technique` key counts its source, which counts itself.
+    pub fn basis(keys: &[TrendKey]) -> Option<&TrendKey> {
+        keys.iter().find(|t| t.dimension == "type")
+    }
 }
 
 /// One stored cell of the trend aggregates.

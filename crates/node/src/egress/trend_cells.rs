@@ -147,10 +147,9 @@ impl TrendFiling {
         ends
     }
 
-    /// The first key of the `type` dimension: what the object counts with under its
-    /// provider and where it is.
-    fn located_basis(&self) -> Option<&TrendKey> {
-        self.trends.iter().find(|t| t.dimension == "type")
+    /// What the object counts with under its provider and where it is.
+    fn basis(&self) -> Option<&TrendKey> {
+        TrendKey::basis(&self.trends)
     }
 }
 
@@ -525,7 +524,7 @@ impl PartnerTrends {
                 out.push(part(b, link.dimension, Cow::Owned(name.to_owned())));
             }
         }
-        if let Some(b) = f.located_basis() {
+        if let Some(b) = f.basis() {
             out.push(part(b, "provider", Cow::Owned(provider.to_string())));
             let place = match &f.sighting_of {
                 Some(target) => self.places.get(&**target),

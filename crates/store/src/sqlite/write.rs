@@ -806,9 +806,8 @@ impl<'a> AnalyticsBatch<'a> {
             self.queued_versions += 1;
         }
         if count_trends {
-            // Once per counted object, by its own (`type`) keys: a relationship's
-            // `family` / `technique` key counts its source, which counts itself.
-            if let Some(basis) = analytics.trends.iter().find(|t| t.dimension == "type") {
+            // Once per counted object (`TrendKey::basis`).
+            if let Some(basis) = analytics.basis() {
                 *self
                     .by_provider
                     .entry((basis.metric, basis.day))
