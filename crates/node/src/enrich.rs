@@ -357,11 +357,7 @@ impl Index {
             .collect();
         let mut places = HashMap::default();
         for chunk in asked.chunks(ADDRESSES_PER_LOOKUP) {
-            for row in store.enriched_addresses(chunk)? {
-                if let Ok(ip) = row.address.parse::<IpAddr>() {
-                    places.insert(ip, Place::of(&row));
-                }
-            }
+            learn_places(store, chunk, &mut places)?;
         }
         Ok(Index { places })
     }
@@ -397,11 +393,7 @@ pub fn locate_in_store(
         .map(IpAddr::to_string)
         .collect();
     if !missing.is_empty() {
-        for row in store.enriched_addresses(&missing)? {
-            if let Ok(ip) = row.address.parse::<IpAddr>() {
-                cache.insert(ip, Place::of(&row));
-            }
-        }
+        learn_places(store, &missing, cache)?;
     }
     Ok(location(
         subjects
@@ -409,6 +401,20 @@ pub fn locate_in_store(
             .iter()
             .map(|ip| cache.get(ip).copied().unwrap_or_default()),
     ))
+}
+
+/// Adds the stored places of `addresses` (those enriched) to `places`.
+fn learn_places<S: std::hash::BuildHasher>(
+    store: &dyn Store,
+    addresses: &[String],
+    places: &mut HashMap<IpAddr, Place, S>,
+) -> Result<(), StoreError> {
+    for row in store.enriched_addresses(addresses)? {
+        if let Ok(ip) = row.address.parse::<IpAddr>() {
+            places.insert(ip, Place::of(&row));
+        }
+    }
+    Ok(())
 }
 
 /// One answer of [`lookup`].

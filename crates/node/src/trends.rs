@@ -432,10 +432,7 @@ fn released_first_versions(
     recipient: &Recipient,
 ) -> Result<HashMap<String, FirstRelease>, EgressError> {
     let mut held: HashMap<String, FirstRelease> = HashMap::new();
-    let mut collections = egress.readable_collections(&recipient.organisation)?;
-    collections.sort_unstable();
-    collections.dedup();
-    for collection in collections {
+    for collection in egress.readable_collections(&recipient.organisation)? {
         // Only what the recipient's view releases: the withheld entries are not read.
         egress.released_rows(recipient, &collection, |rows| {
             let released = egress.released_texts_in(recipient, &collection, &rows)?;

@@ -638,19 +638,23 @@ impl Egress {
     }
 
     /// The collections `organisation` may read (with [`Readers::everyone`], every
-    /// collection of the store).
+    /// collection of the store), by name, each once (what counts each id once across
+    /// them breaks ties by this order: `crate::trends`).
     pub fn readable_collections(&self, organisation: &str) -> Result<Vec<String>, EgressError> {
         let readers = self.readers();
-        if readers.reads_everything() {
-            return Ok(self
-                .store
-                .stats()?
-                .by_collection
-                .into_iter()
-                .map(|(c, _)| c)
-                .collect());
+        if !readers.reads_everything() {
+            return Ok(readers.collections_of(organisation));
         }
-        Ok(readers.collections_of(organisation))
+        let mut all: Vec<String> = self
+            .store
+            .stats()?
+            .by_collection
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        Ok(all)
     }
 
     /// The versions of `collection` that its release view releases to `recipient`, a
@@ -717,9 +721,7 @@ impl Egress {
         fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
             m.lock().unwrap_or_else(|p| p.into_inner())
         }
-        let mut collections = self.readable_collections(&recipient.organisation)?;
-        collections.sort_unstable();
-        collections.dedup();
+        let collections = self.readable_collections(&recipient.organisation)?;
         let cells = {
             let mut all = lock(&self.partner_trends);
             let kept = all

@@ -4,7 +4,7 @@
 //!
 //! The cells are exactly those of a pass over what the partner may read
 //! ([`crate::trends::partner_cells_by_pass`], the oracle of the property test in
-//! `tests/analytics.rs`):
+//! `tests/partner_trends.rs`):
 //!
 //! - each id counts once, at its earliest released version across the collections the
 //!   partner reads (ties: the collection first by name, then the earlier position),
@@ -13,7 +13,8 @@
 //!   source's first key under `family` / `technique` (the target's series name) when
 //!   both ends are released to the partner ([`crate::analytics::complete`]'s rule,
 //!   resolved among released objects only);
-//! - `provider`: once per counted object, its first `type` key's metric, day and weight (a relationship counts under `family` / `technique` only);
+//! - `provider`: once per counted object ([`TrendKey::basis`]; a relationship counts
+//!   under `family` / `technique` only);
 //! - `country` / `asn`: an object where the enrichment locates the addresses of its
 //!   released text, a sighting where what it sights is, `unknown` when nowhere.
 //!
@@ -30,7 +31,8 @@
 //! change.
 //!
 //! Memory: one [`TrendFiling`] per released version of a type that can count
-//! ([`FILED_TYPES`]), about 200 bytes, beside the view's own entry.
+//! ([`FILED_TYPES`]) and its place in the maps, some 450 bytes with the allocator's
+//! share (BENCHMARKS.md, "A partner's trends"), beside the view's own entry.
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
@@ -282,7 +284,6 @@ impl PartnerTrends {
                     .chain(held.map(|h| &*h.filing))
                     .filter(|f| self.covers(f.date_added))
                     .flat_map(|f| f.addresses.iter().copied())
-                    .collect::<Vec<_>>()
             }),
         )?;
         let collection = self.name(collection);
@@ -353,11 +354,12 @@ impl PartnerTrends {
             .map_or(0, |list| list.partition_point(|h| h.order() < held.order()))
     }
 
-    fn forget(&mut self, id: &Arc<str>, order: (i64, &Arc<str>, i64), index: &Index) {
-        let Some(at) = self.versions.get(id).and_then(|list| {
-            list.iter()
-                .position(|h| (h.version, &h.collection, h.position) == order)
-        }) else {
+    fn forget(&mut self, id: &Arc<str>, order: (i64, &str, i64), index: &Index) {
+        let Some(at) = self
+            .versions
+            .get(id)
+            .and_then(|list| list.iter().position(|h| h.order() == order))
+        else {
             return;
         };
         if at == 0 {
@@ -439,7 +441,8 @@ impl PartnerTrends {
         let ends = filing.ends();
         let target = filing.sighting_of.clone();
         let arrival = filing.date_added;
-        let located = (!filing.addresses.is_empty() && filing.sighting_of.is_none()).then(|| {
+        // (A sighting's filing has no addresses: it is where its target is.)
+        let located = (!filing.addresses.is_empty()).then(|| {
             if self.covers(arrival) {
                 index.locate_addresses(&filing.addresses)
             } else {
@@ -581,9 +584,6 @@ impl PartnerTrends {
                 .collect::<Vec<_>>(),
         )?;
         self.enrichment = now;
-        if self.enrichment.is_none() {
-            self.unsettled.clear();
-        }
         for id in &due {
             self.rewrite(id, &index, |_| {});
         }

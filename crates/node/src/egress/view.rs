@@ -654,21 +654,20 @@ impl ReleaseView {
         let verdict = match view.decide(&version, &bound) {
             Decision::Release(release) => {
                 let for_trends = self.trends.is_some() && trend_cells::files(&row.object_type);
-                if self.statements.is_some() || for_trends {
-                    filing = crate::analytics::extract_text(&release.bytes);
-                }
-                if for_trends {
-                    trend_filing = Some(Box::new(TrendFiling::of_released(
+                // Extracted once for both filings.
+                let analytics = (self.statements.is_some() || for_trends)
+                    .then(|| crate::analytics::extract_text(&release.bytes))
+                    .flatten();
+                trend_filing = for_trends.then(|| {
+                    Box::new(TrendFiling::of_released(
                         &row.object_type,
                         &release.bytes,
-                        filing.as_ref(),
+                        analytics.as_ref(),
                         &row.provenance.organisation,
                         row.date_added,
-                    )));
-                }
-                if self.statements.is_none() {
-                    filing = None;
-                }
+                    ))
+                });
+                filing = analytics.filter(|_| self.statements.is_some());
                 Verdict::Released(release.released_id)
             }
             Decision::Withhold(reason) => Verdict::Withheld(reason),
