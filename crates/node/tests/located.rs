@@ -95,7 +95,8 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn sorted(mut cells: Vec<TrendCell>) -> Vec<(String, i64, String, String, i64)> {
+/// Cells as comparable tuples, in order (also for `partner_trends`).
+pub fn sorted(mut cells: Vec<TrendCell>) -> Vec<(String, i64, String, String, i64)> {
     cells.sort_by(|a, b| {
         (&a.metric, a.day, &a.key, &a.provider).cmp(&(&b.metric, b.day, &b.key, &b.provider))
     });

@@ -11,11 +11,12 @@ use accord_node::egress::{Egress, Readers, Recipient};
 use accord_node::ingest::{ingest_batch, IngestOptions};
 use accord_node::trends::partner_cells_by_pass;
 use accord_store::{
-    AddressEnrichment, EnrichmentSource, Provenance, SqliteStore, Store, TrendCell, VersionFilter,
+    AddressEnrichment, EnrichmentSource, Provenance, SqliteStore, Store, VersionFilter,
 };
 use proptest::prelude::*;
 
 use crate::egress::{uuid, CENTRE, TELCO};
+use crate::located::sorted;
 
 const PROVIDERS: [&str; 3] = [TELCO, "isp", "bank"];
 const COLLECTIONS: [&str; 2] = ["c2", "phishing"];
@@ -215,16 +216,6 @@ fn enrich(store: &SqliteStore, database: usize, sent: &std::collections::BTreeSe
     store
         .put_enrichment(recompute, &[source], head, &rows, &[])
         .unwrap();
-}
-
-fn sorted(mut cells: Vec<TrendCell>) -> Vec<(String, i64, String, String, i64)> {
-    cells.sort_by(|a, b| {
-        (&a.metric, a.day, &a.key, &a.provider).cmp(&(&b.metric, b.day, &b.key, &b.provider))
-    });
-    cells
-        .into_iter()
-        .map(|c| (c.metric, c.day, c.key, c.provider, c.count))
-        .collect()
 }
 
 fn gate(scopes: &[Option<usize>; 3]) -> Gate {
