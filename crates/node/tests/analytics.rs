@@ -398,16 +398,7 @@ fn trends_by_country_follow_the_enrichment_and_the_gate() {
 /// answers correlations and trends as the same objects freshly ingested do.
 #[test]
 fn a_store_migrated_from_before_analytics_answers_as_a_fresh_one() {
-    let malware = format!(
-        r#"{{"type":"malware","spec_version":"2.1","id":"malware--{}","created":"2026-03-01T00:00:00.000Z","modified":"2026-03-01T00:00:00.000Z","name":"Emotet","is_family":true}}"#,
-        uuid(9)
-    );
-    let rel = format!(
-        r#"{{"type":"relationship","spec_version":"2.1","id":"relationship--{}","created":"2026-03-01T00:00:00.000Z","modified":"2026-03-01T00:00:00.000Z","relationship_type":"indicates","source_ref":"indicator--{}","target_ref":"malware--{}"}}"#,
-        uuid(10),
-        uuid(2),
-        uuid(9)
-    );
+    let [malware, rel] = emotet_indicated_by(2);
     let fill = |store: &SqliteStore| {
         ingest(
             store,
@@ -1681,6 +1672,12 @@ fn a_relationship_counts_under_the_family_not_again_under_its_provider() {
 /// An indicator of TELCO's on March 3rd, the malware Emotet and a relationship from
 /// one to the other.
 fn family_corpus() -> Vec<String> {
+    let [malware, rel] = emotet_indicated_by(1);
+    vec![indicator_on(1, 3, Tlp::Green, "198.51.100.1"), malware, rel]
+}
+
+/// The malware Emotet and a relationship from indicator `n` to it.
+fn emotet_indicated_by(n: u32) -> [String; 2] {
     let malware = format!(
         r#"{{"type":"malware","spec_version":"2.1","id":"malware--{}","created":"2026-03-01T00:00:00.000Z","modified":"2026-03-01T00:00:00.000Z","name":"Emotet","is_family":true}}"#,
         uuid(9)
@@ -1688,10 +1685,10 @@ fn family_corpus() -> Vec<String> {
     let rel = format!(
         r#"{{"type":"relationship","spec_version":"2.1","id":"relationship--{}","created":"2026-03-01T00:00:00.000Z","modified":"2026-03-01T00:00:00.000Z","relationship_type":"indicates","source_ref":"indicator--{}","target_ref":"malware--{}"}}"#,
         uuid(10),
-        uuid(1),
+        uuid(n),
         uuid(9)
     );
-    vec![indicator_on(1, 3, Tlp::Green, "198.51.100.1"), malware, rel]
+    [malware, rel]
 }
 
 /// A store of schema 13 counted a relationship once more under its provider; opening
