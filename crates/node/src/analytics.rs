@@ -28,7 +28,7 @@ use crate::enforcement::{pattern_values, Kind};
 pub const DAY_MICROS: i64 = 86_400_000_000;
 
 /// The metrics trends count.
-pub const METRICS: [&str; 3] = ["indicators", "infrastructure", "sightings"];
+pub const METRICS: [&str; 3] = ["indicators", "infrastructure", SIGHTINGS];
 
 /// The dimensions kept at ingest.
 pub const DIMENSIONS: [&str; 4] = ["type", "provider", "family", "technique"];
@@ -184,7 +184,7 @@ fn trend_basis(object: &Members<'_>) -> Option<(&'static str, i64, i64)> {
             } else {
                 first
             };
-            ("sightings", time)
+            (SIGHTINGS, time)
         }
         _ => return None,
     };
@@ -372,6 +372,35 @@ pub(crate) fn series_link(json: &str) -> Option<SeriesLink> {
         source,
         target,
     })
+}
+
+/// The metric of sightings, whose cells k-anonymity also counts by victim.
+pub const SIGHTINGS: &str = "sightings";
+
+/// Who a sighting (JSON text, as released) was seen at: the victims k-anonymity
+/// counts (docs/trends.md). The identities of its `where_sighted_refs`, each once and
+/// sorted; a sighting naming none (or only locations) stands for its provider's own,
+/// which is all a recipient can tell of it (`provider:` and the organisation, which
+/// no identity id can equal).
+pub(crate) fn sighting_victims(json: &str, provider: &str) -> Vec<String> {
+    let mut victims: Vec<String> = JsonView::parse_then(json, |o| {
+        o.get("where_sighted_refs")
+            .map(|refs| {
+                refs.items()
+                    .filter_map(|r| r.as_str())
+                    .filter(|r| type_of(r) == "identity")
+                    .map(Cow::into_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    })
+    .unwrap_or_default();
+    victims.sort_unstable();
+    victims.dedup();
+    if victims.is_empty() {
+        victims.push(format!("provider:{provider}"));
+    }
+    victims
 }
 
 /// The STIX type an id names.

@@ -356,6 +356,7 @@ fn deltas(cells: Cells) -> Vec<LocatedDelta> {
                     key,
                     provider,
                     count,
+                    victims: Vec::new(),
                 },
             },
         )
@@ -447,6 +448,7 @@ pub fn cells(
                 key,
                 provider,
                 count,
+                victims: Vec::new(),
             })
             .collect(),
     ))

@@ -9,7 +9,8 @@
 //! ingested since. For a partner they count what the gate releases to it (every
 //! object it may read, from the released text), kept beside its release views from
 //! its first query on ([`Egress::partner_trend_cells`]), and every cell made from
-//! fewer than `k` distinct providers is suppressed, `k` being the largest
+//! fewer than `k` distinct providers is suppressed, and every cell of sightings seen
+//! at fewer than `k` distinct victims, `k` being the largest
 //! `protections.aggregate_min_providers` of the partner's agreements in force.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -82,7 +83,7 @@ pub struct TrendQuery {
 pub struct Bucket {
     /// First day of the bucket (YYYY-MM-DD).
     pub start: String,
-    /// The count; `None` when suppressed (fewer than `k` providers).
+    /// The count; `None` when suppressed (fewer than `k` providers or victims).
     pub count: Option<i64>,
 }
 
@@ -174,7 +175,7 @@ pub fn partner_cells_by_pass(
                 json: r.text,
             })
             .collect();
-        located_cells(store, &held, dimension, since)
+        located_cells(store, &held, dimension, since, true)
     } else {
         partner_cells(held, dimension, since)
     }
@@ -203,7 +204,7 @@ pub fn located_cells_by_pass(
         });
         true
     })?;
-    located_cells(store, &held, dimension, since)
+    located_cells(store, &held, dimension, since, false)
 }
 
 /// Dimensions computed from the hub's enrichment (`accord enrich`): where the
@@ -227,13 +228,16 @@ struct Placed {
 /// what it sights is. When `held` has several copies of an id (providers that sent the
 /// same first version), the sighting takes, in this dimension, the keys of the last
 /// copy in `held` that has any (the operator's pass holds them in arrival order; a
-/// partner's holds one version per id); `crate::located` keeps the same rule. Objects nowhere located count under `unknown`. A pass
-/// over the objects (the other dimensions are kept at ingest): O(objects), documented.
+/// partner's holds one version per id); `crate::located` keeps the same rule. Objects
+/// nowhere located count under `unknown`. With `with_victims`, a sighting's cells name
+/// its victims (a partner's; the operator's answers suppress nothing). A pass over the
+/// objects (the other dimensions are kept at ingest): O(objects), documented.
 fn located_cells(
     store: &dyn Store,
     held: &[Placed],
     dimension: &str,
     since: i64,
+    with_victims: bool,
 ) -> Result<Vec<TrendCell>, EgressError> {
     let index = crate::enrich::Index::load(store)?;
     let keys_of = |json: &str| -> Vec<String> {
@@ -270,7 +274,7 @@ fn located_cells(
         }
         extracted.push((provider, json, a, true));
     }
-    let mut cells: BTreeMap<(String, i64, String, String), i64> = BTreeMap::new();
+    let mut cells = PassCells::new();
     for (provider, json, a, placeable) in extracted {
         let keys = match &a.sighting_of {
             Some(target) => places.get(target).cloned().unwrap_or_default(),
@@ -283,24 +287,19 @@ fn located_cells(
             keys
         };
         if let Some(t) = a.basis().filter(|t| t.day >= since) {
+            let victims = if with_victims {
+                victims_of(&a, json, provider)
+            } else {
+                Vec::new()
+            };
             // One count per object, not per infrastructure type (crate::located::add).
             for key in &keys {
-                *cells
-                    .entry((t.metric.to_string(), t.day, key.clone(), provider.clone()))
-                    .or_default() += t.weight;
+                let cell = (t.metric.to_string(), t.day, key.clone(), provider.clone());
+                add_to(&mut cells, cell, t.weight, &victims);
             }
         }
     }
-    Ok(cells
-        .into_iter()
-        .map(|((metric, day, key, provider), count)| TrendCell {
-            metric,
-            day,
-            key,
-            provider,
-            count,
-        })
-        .collect())
+    Ok(pass_cells(cells))
 }
 
 /// The `id` of a JSON object text.
@@ -322,11 +321,12 @@ pub fn k_of(egress: &Egress, organisation: &str) -> u32 {
         .unwrap_or(accord_agreements::DEFAULT_AGGREGATE_MIN_PROVIDERS)
 }
 
-/// Builds the series from cells, suppressing those from fewer than `k` providers.
+/// Builds the series from cells, suppressing those from fewer than `k` providers or,
+/// of sightings, fewer than `k` victims ([`TrendCell::victims`]).
 pub fn summarise(query: &TrendQuery, cells: &[TrendCell], k: u32) -> Trends {
     let interval = query.interval;
-    // (metric, key) -> bucket -> (count, providers)
-    type Cells<'a> = BTreeMap<i64, (i64, BTreeSet<&'a str>)>;
+    // (metric, key) -> bucket -> (count, providers, victims)
+    type Cells<'a> = BTreeMap<i64, (i64, BTreeSet<&'a str>, BTreeSet<&'a str>)>;
     let mut series: BTreeMap<(&str, &str), Cells<'_>> = BTreeMap::new();
     let mut first = i64::MAX;
     let mut last = i64::MIN;
@@ -341,6 +341,7 @@ pub fn summarise(query: &TrendQuery, cells: &[TrendCell], k: u32) -> Trends {
             .or_default();
         slot.0 += c.count;
         slot.1.insert(c.provider.as_str());
+        slot.2.extend(c.victims.iter().map(String::as_str));
     }
     if let Some(since) = query.since_day {
         first = interval.bucket(since).min(first);
@@ -349,11 +350,16 @@ pub fn summarise(query: &TrendQuery, cells: &[TrendCell], k: u32) -> Trends {
     for ((metric, key), buckets) in series {
         let mut list = Vec::new();
         let mut values = Vec::new();
+        let k = k as usize;
+        let by_victims = k > 1 && metric == analytics::SIGHTINGS;
         let mut b = first;
         while b <= last {
             let count = buckets
                 .get(&b)
-                .map(|(n, providers)| (providers.len() >= k as usize).then_some(*n))
+                .map(|(n, providers, victims)| {
+                    let few = providers.len() < k || (by_victims && victims.len() < k);
+                    (!few).then_some(*n)
+                })
                 .unwrap_or(Some(0));
             values.push(count.unwrap_or(0));
             list.push(Bucket {
@@ -495,9 +501,10 @@ fn partner_cells(
     }
     let empty = accord_store::SqliteStore::open_in_memory()?;
     analytics::complete(&empty, &mut all)?;
-    let mut cells: BTreeMap<(String, i64, String, String), i64> = BTreeMap::new();
+    let mut cells = PassCells::new();
     for (object, provider) in all.into_iter().zip(&providers) {
         let provider = provider.as_str();
+        let victims = victims_of(&object.analytics, &object.json, provider);
         // Each counted object under its provider, as the store counts it at insert.
         let by_provider = analytics::provider_key(&object.analytics, provider);
         for t in object.analytics.trends.into_iter().chain(by_provider) {
@@ -508,18 +515,48 @@ fn partner_cells(
                     t.key.into_owned(),
                     provider.to_owned(),
                 );
-                *cells.entry(cell).or_default() += t.weight;
+                add_to(&mut cells, cell, t.weight, &victims);
             }
         }
     }
-    Ok(cells
+    Ok(pass_cells(cells))
+}
+
+/// A pass's cells: (metric, day, key, provider) → (count, victims).
+type PassCells = BTreeMap<(String, i64, String, String), (i64, BTreeSet<String>)>;
+
+/// Who a counted object was seen at: a sighting's victims, nobody for the rest.
+fn victims_of(a: &accord_store::Analytics, json: &str, provider: &str) -> Vec<String> {
+    if a.sighting_of.is_some() {
+        analytics::sighting_victims(json, provider)
+    } else {
+        Vec::new()
+    }
+}
+
+fn add_to(
+    cells: &mut PassCells,
+    cell: (String, i64, String, String),
+    weight: i64,
+    victims: &[String],
+) {
+    let slot = cells.entry(cell).or_default();
+    slot.0 += weight;
+    slot.1.extend(victims.iter().cloned());
+}
+
+fn pass_cells(cells: PassCells) -> Vec<TrendCell> {
+    cells
         .into_iter()
-        .map(|((metric, day, key, provider), count)| TrendCell {
-            metric,
-            day,
-            key,
-            provider,
-            count,
-        })
-        .collect())
+        .map(
+            |((metric, day, key, provider), (count, victims))| TrendCell {
+                metric,
+                day,
+                key,
+                provider,
+                count,
+                victims: victims.into_iter().collect(),
+            },
+        )
+        .collect()
 }

@@ -281,6 +281,85 @@ fn trends_count_new_objects_per_day_and_suppress_cells_of_few_providers() {
     assert!(by_provider.series.is_empty(), "{by_provider:?}");
 }
 
+/// A sighting of indicator `target` on 2026-03-04, seen at `victims` (identity
+/// numbers; none: no `where_sighted_refs`).
+fn sighting_at(n: u32, target: u32, victims: &[u32]) -> String {
+    let refs = if victims.is_empty() {
+        String::new()
+    } else {
+        let ids: Vec<String> = victims
+            .iter()
+            .map(|v| format!(r#""identity--{}""#, uuid(*v)))
+            .collect();
+        format!(r#","where_sighted_refs":[{}]"#, ids.join(","))
+    };
+    format!(
+        r#"{{"type":"sighting","spec_version":"2.1","id":"sighting--{}","created":"2026-03-05T00:00:00.000Z","modified":"2026-03-05T00:00:00.000Z","first_seen":"2026-03-04T00:00:00Z","count":1,"sighting_of_ref":"indicator--{}"{refs},"object_marking_refs":["{}"]}}"#,
+        uuid(n),
+        uuid(target),
+        Tlp::Green.marking_id()
+    )
+}
+
+/// k-anonymity counts victims too: sightings of three providers all seen at one
+/// organisation single it out (suppressed under k = 3), at three organisations they
+/// do not; a sighting naming nobody stands for its provider's own.
+#[test]
+fn a_partners_sighting_cells_of_fewer_than_k_victims_are_suppressed() {
+    let sightings_for_centre = |victims: [&[u32]; 3]| {
+        let store = store();
+        for (i, (provider, at)) in [TELCO, ISP, BANK].into_iter().zip(victims).enumerate() {
+            let i = i as u32;
+            ingest(
+                &store,
+                provider,
+                &[
+                    indicator_on(10 + i, 1, Tlp::Green, "198.51.100.1"),
+                    sighting_at(20 + i, 10 + i, at),
+                ],
+            );
+        }
+        let door = door(
+            &store,
+            vec![
+                agreement(TELCO, Some(3)),
+                agreement(ISP, None),
+                agreement(BANK, None),
+            ],
+        );
+        let t = trends(
+            &*store,
+            &door,
+            &Recipient::new(CENTRE),
+            &trend_query("type"),
+        )
+        .expect("trends");
+        let counts = |metric: &str| -> Vec<Option<i64>> {
+            t.series
+                .iter()
+                .filter(|s| s.metric == metric)
+                .flat_map(|s| s.buckets.iter().map(|b| b.count))
+                .collect()
+        };
+        (counts("indicators"), counts("sightings"))
+    };
+    // One victim behind three providers' sightings: the sightings series says
+    // nothing, the indicators (no victims) still count.
+    let (indicators, sightings) = sightings_for_centre([&[900], &[900], &[900]]);
+    // (Days 1 to 4: the indicators on the first, the sightings on the last.)
+    assert_eq!(indicators, vec![Some(3), Some(0), Some(0), Some(0)]);
+    assert_eq!(sightings, Vec::<Option<i64>>::new());
+    // Two victims (one sighting names both of the others' victims again): still few.
+    let (_, sightings) = sightings_for_centre([&[900], &[901], &[900, 901]]);
+    assert_eq!(sightings, Vec::<Option<i64>>::new());
+    // Three victims, or none named (each provider's own): published.
+    let published = vec![Some(0), Some(0), Some(0), Some(3)];
+    let (_, sightings) = sightings_for_centre([&[900], &[901], &[902]]);
+    assert_eq!(sightings, published);
+    let (_, sightings) = sightings_for_centre([&[], &[], &[900]]);
+    assert_eq!(sightings, published);
+}
+
 #[test]
 fn relationships_count_their_sources_under_the_family() {
     let store = store();

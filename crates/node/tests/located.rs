@@ -95,14 +95,17 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// A cell as a comparable tuple: metric, day, key, provider, count, victims.
+pub type Compared = (String, i64, String, String, i64, Vec<String>);
+
 /// Cells as comparable tuples, in order (also for `partner_trends`).
-pub fn sorted(mut cells: Vec<TrendCell>) -> Vec<(String, i64, String, String, i64)> {
+pub fn sorted(mut cells: Vec<TrendCell>) -> Vec<Compared> {
     cells.sort_by(|a, b| {
         (&a.metric, a.day, &a.key, &a.provider).cmp(&(&b.metric, b.day, &b.key, &b.provider))
     });
     cells
         .into_iter()
-        .map(|c| (c.metric, c.day, c.key, c.provider, c.count))
+        .map(|c| (c.metric, c.day, c.key, c.provider, c.count, c.victims))
         .collect()
 }
 
@@ -183,13 +186,21 @@ fn enrich_keeps_the_cells_and_a_query_adds_what_came_since() {
     assert_eq!(
         stored("country"),
         vec![
-            ("indicators".into(), 20_513, "MY".into(), "prov0".into(), 1),
+            (
+                "indicators".into(),
+                20_513,
+                "MY".into(),
+                "prov0".into(),
+                1,
+                vec![]
+            ),
             (
                 "sightings".into(),
                 20_514,
                 "unknown".into(),
                 "prov1".into(),
-                3
+                3,
+                vec![]
             ),
         ]
     );
@@ -210,7 +221,8 @@ fn enrich_keeps_the_cells_and_a_query_adds_what_came_since() {
             20_514,
             "unknown".into(),
             "prov1".into(),
-            3
+            3,
+            vec![]
         )),
         "198.51.100.7 is not enriched yet: {kept:?}"
     );
@@ -224,9 +236,30 @@ fn enrich_keeps_the_cells_and_a_query_adds_what_came_since() {
     assert_eq!(
         stored("country"),
         vec![
-            ("indicators".into(), 20_513, "MY".into(), "prov0".into(), 1),
-            ("indicators".into(), 20_515, "NL".into(), "prov2".into(), 1),
-            ("sightings".into(), 20_514, "NL".into(), "prov1".into(), 3),
+            (
+                "indicators".into(),
+                20_513,
+                "MY".into(),
+                "prov0".into(),
+                1,
+                vec![]
+            ),
+            (
+                "indicators".into(),
+                20_515,
+                "NL".into(),
+                "prov2".into(),
+                1,
+                vec![]
+            ),
+            (
+                "sightings".into(),
+                20_514,
+                "NL".into(),
+                "prov1".into(),
+                3,
+                vec![]
+            ),
         ]
     );
     // Other databases: everything counted again.

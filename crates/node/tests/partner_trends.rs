@@ -68,8 +68,21 @@ fn text(object: u32, version: u32, tlp: Tlp) -> String {
                 5 => id(1),
                 _ => id(7),
             };
+            // Victims: none named (the provider's own), a shared identity, or an
+            // identity of its own (named twice) and the shared one, with a location
+            // (not a victim) between them.
+            let victims = match (object + version) % 3 {
+                0 => String::new(),
+                1 => format!(r#","where_sighted_refs":["identity--{}"]"#, uuid(950)),
+                _ => format!(
+                    r#","where_sighted_refs":["identity--{0}","location--{1}","identity--{2}","identity--{0}"]"#,
+                    uuid(950 + object),
+                    uuid(960),
+                    uuid(950)
+                ),
+            };
             format!(
-                r#"{{"type":"sighting",{common},"first_seen":"2026-03-0{day}T00:00:00Z","count":{},"sighting_of_ref":"{target}"}}"#,
+                r#"{{"type":"sighting",{common},"first_seen":"2026-03-0{day}T00:00:00Z","count":{}{victims},"sighting_of_ref":"{target}"}}"#,
                 1 + version * 3
             )
         }

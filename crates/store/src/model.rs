@@ -137,6 +137,10 @@ pub struct TrendCell {
     pub provider: String,
     /// The sum of weights.
     pub count: i64,
+    /// Who the cell's sightings were seen at, each once: the victims k-anonymity
+    /// counts (docs/trends.md). Empty for other metrics, and in the cells the store
+    /// keeps, which only the node's operator reads (its answers suppress nothing).
+    pub victims: Vec<String>,
 }
 
 /// An interned observable value and how many providers stated it (or sighted an

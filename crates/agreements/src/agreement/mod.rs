@@ -204,8 +204,9 @@ pub struct Protections {
     /// string of a released object (see `docs/agreements.md`).
     pub redact_patterns: Vec<String>,
     /// `k` of the k-anonymous aggregates (trends, correlation counts) the recipient
-    /// is given: a cell made from fewer distinct providers is suppressed, so that no
-    /// aggregate singles out one provider (or the customers behind it).
+    /// is given: a cell made from fewer distinct providers is suppressed, and a cell
+    /// of sightings seen at fewer distinct victims, so that no aggregate singles out
+    /// one provider or one victim (or the customers behind either).
     /// `protections.aggregate_min_providers`, default
     /// [`DEFAULT_AGGREGATE_MIN_PROVIDERS`].
     pub aggregate_min_providers: u32,

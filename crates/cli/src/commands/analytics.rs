@@ -36,7 +36,7 @@ pub struct CorrelateArgs {
 /// with emerging series flagged by a Poisson z-score against each series' history.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  accord trends --by type\n  accord trends --by family --interval week --since 2026-01-01\n  accord trends --by provider --json\n  accord trends --by type --recipient centre   (cells of fewer than k providers suppressed)"
+    after_help = "Examples:\n  accord trends --by type\n  accord trends --by family --interval week --since 2026-01-01\n  accord trends --by provider --json\n  accord trends --by type --recipient centre   (cells of fewer than k providers or victims suppressed)"
 )]
 pub struct TrendsArgs {
     /// The dimension: type, family, provider, technique, country, asn (country and asn from `accord enrich`, computed at query time)
@@ -174,7 +174,7 @@ pub fn trends_run(global: &GlobalArgs, args: &TrendsArgs) -> anyhow::Result<Exit
     if t.k > 1 {
         let _ = writeln!(
             out,
-            "cells from fewer than {} providers are suppressed (shown as -)",
+            "cells from fewer than {0} providers (sightings: or {0} victims) are suppressed (shown as -)",
             t.k
         );
     }

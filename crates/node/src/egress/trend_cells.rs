@@ -16,7 +16,9 @@
 //! - `provider`: once per counted object ([`TrendKey::basis`]; a relationship counts
 //!   under `family` / `technique` only);
 //! - `country` / `asn`: an object where the enrichment locates the addresses of its
-//!   released text, a sighting where what it sights is, `unknown` when nowhere.
+//!   released text, a sighting where what it sights is, `unknown` when nowhere;
+//! - a cell of sightings names their victims ([`analytics::sighting_victims`], from
+//!   the released text), which k-anonymity counts beside the providers.
 //!
 //! How it stays current: each release view tapped by a partner's trends
 //! ([`super::view::ReleaseView::tap_trends`]) sends what it releases and forgets
@@ -35,7 +37,7 @@
 //! share (BENCHMARKS.md, "A partner's trends"), beside the view's own entry.
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -76,6 +78,8 @@ pub(super) struct TrendFiling {
     /// Its own keys (dimension `type`), the first one its basis.
     trends: SmallVec<[TrendKey; 1]>,
     sighting_of: Option<Arc<str>>,
+    /// A sighting's victims ([`analytics::sighting_victims`]).
+    victims: Option<Victims>,
     link: Option<Box<Link>>,
     /// A malware's or attack pattern's series name.
     series: Option<Box<str>>,
@@ -119,6 +123,12 @@ impl TrendFiling {
                 })
             });
         let series = analytics::series_of(text, object_type).map(String::into_boxed_str);
+        let victims = sighting_of.is_some().then(|| {
+            analytics::sighting_victims(text, provider)
+                .into_iter()
+                .map(Arc::from)
+                .collect()
+        });
         let addresses = if sighting_of.is_none() && analytics.is_some() {
             accord_enrich::Subjects::of_json(text)
                 .addresses
@@ -131,6 +141,7 @@ impl TrendFiling {
             provider: Arc::from(provider),
             trends,
             sighting_of,
+            victims,
             link,
             series,
             addresses,
@@ -197,12 +208,40 @@ struct CellKey {
     provider: Arc<str>,
 }
 
-/// A cell's count and how many contributions make it (a cell of count 0 still names
-/// its provider, as the pass's does).
-#[derive(Debug, Clone, Copy, Default)]
+/// A cell's count, how many contributions make it (a cell of count 0 still names
+/// its provider, as the pass's does) and its sightings' victims, each with how many
+/// contributions name it.
+#[derive(Debug, Clone, Default)]
 struct Cell {
     count: i64,
     parts: u64,
+    victims: SmallVec<[(Arc<str>, u64); 1]>,
+}
+
+impl Cell {
+    fn add(&mut self, weight: i64, victims: &[Arc<str>]) {
+        self.count += weight;
+        self.parts += 1;
+        for v in victims {
+            match self.victims.iter_mut().find(|(have, _)| have == v) {
+                Some((_, n)) => *n += 1,
+                None => self.victims.push((v.clone(), 1)),
+            }
+        }
+    }
+
+    fn take(&mut self, weight: i64, victims: &[Arc<str>]) {
+        self.count -= weight;
+        self.parts = self.parts.saturating_sub(1);
+        for v in victims {
+            if let Some(at) = self.victims.iter().position(|(have, _)| have == v) {
+                self.victims[at].1 -= 1;
+                if self.victims[at].1 == 0 {
+                    self.victims.swap_remove(at);
+                }
+            }
+        }
+    }
 }
 
 /// One contribution of a counted id.
@@ -213,7 +252,11 @@ struct Part {
     key: Cow<'static, str>,
     provider: Arc<str>,
     weight: i64,
+    victims: Option<Victims>,
 }
+
+/// A sighting's victims, shared by its filing and its contributions.
+type Victims = Arc<[Arc<str>]>;
 
 /// The enrichment the places were taken from: its databases and the arrivals it
 /// covers.
@@ -239,6 +282,11 @@ pub(super) struct PartnerTrends {
     enrichment: Option<Enrichment>,
     cells: HashMap<&'static str, HashMap<CellKey, Cell>>,
     names: Names,
+    /// Each distinct set of victims once (most sightings of a provider name the
+    /// same), those no filing holds dropped whenever the set has doubled.
+    victim_sets: HashSet<Victims>,
+    /// The size of `victim_sets` after its last pruning.
+    victim_sets_kept: usize,
 }
 
 impl PartnerTrends {
@@ -250,12 +298,18 @@ impl PartnerTrends {
         cells
             .iter()
             .filter(|(k, _)| k.day >= since)
-            .map(|(k, c)| TrendCell {
-                metric: k.metric.to_string(),
-                day: k.day,
-                key: k.key.to_string(),
-                provider: k.provider.to_string(),
-                count: c.count,
+            .map(|(k, c)| {
+                let mut victims: Vec<String> =
+                    c.victims.iter().map(|(v, _)| v.to_string()).collect();
+                victims.sort_unstable();
+                TrendCell {
+                    metric: k.metric.to_string(),
+                    day: k.day,
+                    key: k.key.to_string(),
+                    provider: k.provider.to_string(),
+                    count: c.count,
+                    victims,
+                }
             })
             .collect()
     }
@@ -296,6 +350,9 @@ impl PartnerTrends {
                     mut filing,
                 } => {
                     filing.provider = self.name(&filing.provider);
+                    if let Some(victims) = &filing.victims {
+                        filing.victims = Some(self.victim_set(victims.clone()));
+                    }
                     // What a sighting sights shares the id's text when it is held
                     // (most sightings' targets are: a copy each was most of a
                     // sighting's filing).
@@ -489,12 +546,12 @@ impl PartnerTrends {
                 provider: p.provider,
             };
             if sign > 0 {
-                let c = cells.entry(cell).or_default();
-                c.count += p.weight;
-                c.parts += 1;
+                cells
+                    .entry(cell)
+                    .or_default()
+                    .add(p.weight, p.victims.as_deref().unwrap_or_default());
             } else if let Some(c) = cells.get_mut(&cell) {
-                c.count -= p.weight;
-                c.parts = c.parts.saturating_sub(1);
+                c.take(p.weight, p.victims.as_deref().unwrap_or_default());
                 if c.parts == 0 {
                     cells.remove(&cell);
                 }
@@ -516,6 +573,7 @@ impl PartnerTrends {
             key,
             provider: provider.clone(),
             weight: t.weight,
+            victims: f.victims.clone(),
         };
         for t in &f.trends {
             out.push(part(t, t.dimension, t.key.clone()));
@@ -605,6 +663,21 @@ impl PartnerTrends {
 
     fn name(&mut self, text: &str) -> Arc<str> {
         self.names.of(text)
+    }
+
+    /// The kept copy of `victims` (kept when new). The identities come from the
+    /// providers' objects, so sets no filing holds any more are dropped (amortised
+    /// O(1)): the memory is that of the sets held.
+    fn victim_set(&mut self, victims: Victims) -> Victims {
+        if let Some(kept) = self.victim_sets.get(&victims) {
+            return kept.clone();
+        }
+        if self.victim_sets.len() >= 2 * self.victim_sets_kept.max(512) {
+            self.victim_sets.retain(|v| Arc::strong_count(v) > 1);
+            self.victim_sets_kept = self.victim_sets.len();
+        }
+        self.victim_sets.insert(victims.clone());
+        victims
     }
 }
 

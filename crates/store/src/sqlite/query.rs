@@ -481,6 +481,7 @@ pub(super) fn trend_cells(
             key: r.get(2)?,
             provider: r.get(3)?,
             count: r.get(4)?,
+            victims: Vec::new(),
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
