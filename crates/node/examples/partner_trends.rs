@@ -3,7 +3,9 @@
 //! reads, under an agreement up to GREEN; its release view decided beforehand (as
 //! `accord serve` keeps it). Times `accord_node::trends::trends` for the partner:
 //!
-//! - the first query, which files what the view releases (O(R + S));
+//! - the first query, which files what the view releases (O(R + S)), or with `--kept`
+//!   reads the cells the view's first decisions filed (`accord serve`'s default,
+//!   `Egress::keeping_partner_trends`: the view's decision is timed with them);
 //! - later queries by type, provider, country and asn (best of 5): they read the
 //!   kept cells (`Egress::partner_trend_cells`), O(cells);
 //! - a query after 1,000 more sightings arrived and the views were refreshed (as
@@ -14,9 +16,9 @@
 //! and prints the process's resident memory before and after the first query, and
 //! its peak.
 //!
-//! Usage: cargo run --release -p accord-node --example partner_trends -- [W] [R] [S] [--no-pass]
-//! (`--no-pass`: the pass is not timed; at 10,000,000 it holds every released text in
-//! memory at once)
+//! Usage: cargo run --release -p accord-node --example partner_trends -- [W] [R] [S]
+//! [--no-pass] [--kept] (`--no-pass`: the pass is not timed; at 10,000,000 it holds
+//! every released text in memory at once)
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -40,11 +42,14 @@ fn main() -> Result<(), Failure> {
     let withheld: usize = args.next().map_or(Ok(100_000), |s| s.parse())?;
     let released: usize = args.next().map_or(Ok(1_000), |s| s.parse())?;
     let sightings: usize = args.next().map_or(Ok(0), |s| s.parse())?;
-    let pass = match args.next().as_deref() {
-        None => true,
-        Some("--no-pass") => false,
-        Some(other) => return Err(format!("unknown argument '{other}'").into()),
-    };
+    let (mut pass, mut kept) = (true, false);
+    for flag in args {
+        match flag.as_str() {
+            "--no-pass" => pass = false,
+            "--kept" => kept = true,
+            other => return Err(format!("unknown argument '{other}'").into()),
+        }
+    }
     let dir = tempfile::tempdir()?;
     let store = Arc::new(SqliteStore::open(dir.path().join("accord.sqlite"))?);
     let started = Instant::now();
@@ -65,9 +70,10 @@ fn main() -> Result<(), Failure> {
     }
     let stored = started.elapsed().as_secs_f64();
     let deciding = Instant::now();
-    let door = partner_door(&store, vec![partner_agreement()?])?;
+    let door = partner_door(&store, vec![partner_agreement()?], kept)?;
+    let cells = if kept { " with its trend cells" } else { "" };
     println!(
-        "{withheld} withheld, {released} released indicators, {sightings} sightings: stored in {stored:.1} s, the partner's view decided in {:.1} s, resident {} MB",
+        "{withheld} withheld, {released} released indicators, {sightings} sightings: stored in {stored:.1} s, the partner's view decided{cells} in {:.1} s, resident {} MB",
         deciding.elapsed().as_secs_f64(),
         memory_mb("VmRSS:").unwrap_or(0)
     );
@@ -78,8 +84,13 @@ fn main() -> Result<(), Failure> {
         since_day: None,
     };
     let first = timed(1, || Ok(trends(&*store, &door, &centre, &query("type"))?))?;
+    let what = if kept {
+        "reads the cells kept from the view's start"
+    } else {
+        "files what the view releases"
+    };
     println!(
-        "first query (files what the view releases): {:.1} ms, {} counted, resident {} MB",
+        "first query ({what}): {:.1} ms, {} counted, resident {} MB",
         first.best_ms,
         counted(&first.answer),
         memory_mb("VmRSS:").unwrap_or(0)

@@ -154,6 +154,7 @@ impl AppState {
         let egress = Arc::new(
             Egress::new(store.clone(), config.server.organisation.clone())
                 .with_readers(Readers::from(&config))
+                .keeping_partner_trends(config.server.keep_partner_trends)
                 .with_ledger(writer),
         );
         let limits = PageLimits {

@@ -29,17 +29,20 @@ pub fn ingest_shared(store: &SqliteStore, provider: &str, texts: &[String]) -> R
 
 /// The door of `telco`, whose one partner, `centre`, reads the collection `shared`
 /// under `agreements`; its release views decided beforehand, as `accord serve` keeps
-/// them.
+/// them (with the partner's trend cells when `keep_trends`, as `accord serve` does by
+/// default).
 #[allow(dead_code)] // not every example has one partner
 pub fn partner_door(
     store: &Arc<SqliteStore>,
     agreements: Vec<Agreement>,
+    keep_trends: bool,
 ) -> Result<Egress, Failure> {
     let mut readers = Readers::none();
     readers.grant("shared", "centre");
     let door = Egress::new(store.clone(), "telco")
         .with_gate(Gate::new(agreements)?)
-        .with_readers(readers);
+        .with_readers(readers)
+        .keeping_partner_trends(keep_trends);
     door.refresh_views()?;
     Ok(door)
 }
@@ -102,6 +105,7 @@ pub fn two_provider_door(store: &Arc<SqliteStore>) -> Result<Egress, Failure> {
             agreement("telco", "centre", "")?,
             agreement("isp", "centre", "")?,
         ],
+        false,
     )
 }
 

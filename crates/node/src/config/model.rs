@@ -164,6 +164,12 @@ pub struct Server {
     /// Serve `/metrics` without credentials (default: only the node's own users).
     #[serde(default)]
     pub metrics_public: bool,
+    /// Keep every partner's trend cells beside its release views from the views'
+    /// start, so that its first trends query reads cells too (default); `false`: a
+    /// partner's cells are made at its first trends query (a pass over what it may
+    /// read), which spares their memory for partners that never ask (docs/trends.md).
+    #[serde(default = "default_true")]
+    pub keep_partner_trends: bool,
     /// TLS (HTTPS); plain HTTP when absent.
     #[serde(default)]
     pub tls: Option<Tls>,
@@ -342,6 +348,9 @@ fn default_body_read_timeout() -> f64 {
 }
 fn default_body_idle_timeout() -> f64 {
     DEFAULT_BODY_IDLE_TIMEOUT
+}
+fn default_true() -> bool {
+    true
 }
 fn default_page_size() -> usize {
     DEFAULT_PAGE_SIZE

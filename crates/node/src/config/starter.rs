@@ -101,6 +101,10 @@ body_read_timeout = 60
 body_idle_timeout = 10
 # Serve /metrics without credentials (otherwise only this node's users may read it).
 metrics_public = false
+# Keep every partner's trend cells beside its release views from the start, so that
+# its first trends query answers from cells (some 450 bytes per object it may read);
+# false: made at its first trends query, by a pass over what it may read.
+keep_partner_trends = true
 
 # HTTPS: uncomment and point to PEM files.
 # [server.tls]

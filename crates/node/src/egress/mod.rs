@@ -254,8 +254,11 @@ pub struct Egress {
     located: AtomicU64,
     views: Mutex<ReleaseViews>,
     /// Each partner's trend cells, kept from its first trends query on
-    /// ([`Egress::partner_trend_cells`]).
+    /// ([`Egress::partner_trend_cells`]), or from its views' start
+    /// ([`Egress::keeping_partner_trends`]).
     partner_trends: Mutex<HashMap<String, KeptTrends>>,
+    /// Whether [`Egress::refresh_views`] keeps every partner's trend cells.
+    keeps_partner_trends: bool,
     /// Started on first use (a door that only serves local reads never needs it).
     ledger: OnceLock<LedgerWriter>,
     /// Loaded from the store on first use.
@@ -277,6 +280,7 @@ impl Egress {
             located: AtomicU64::new(0),
             views: Mutex::new(HashMap::new()),
             partner_trends: Mutex::new(HashMap::new()),
+            keeps_partner_trends: false,
             ledger: OnceLock::new(),
             tokens: OnceLock::new(),
         }
@@ -291,6 +295,18 @@ impl Egress {
     /// The same door with these read rights.
     pub fn with_readers(self, readers: Readers) -> Self {
         self.set_readers(readers);
+        self
+    }
+
+    /// The same door keeping (`true`) every partner's trend cells beside its release
+    /// views from their start ([`Egress::refresh_views`] taps them before it builds
+    /// them: the views' first decisions file what they release, with no pass of their
+    /// own), so that a partner's first trends query reads cells as later ones do.
+    /// Without it (the default) a partner's cells are made at its first trends query,
+    /// one pass over what it may read, sparing their memory (some 450 bytes per entry
+    /// a partner may read) for partners that never ask (`server.keep_partner_trends`).
+    pub fn keeping_partner_trends(mut self, keep: bool) -> Self {
+        self.keeps_partner_trends = keep;
         self
     }
 
@@ -718,20 +734,8 @@ impl Egress {
         dimension: &str,
         since: i64,
     ) -> Result<Vec<accord_store::TrendCell>, EgressError> {
-        fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-            m.lock().unwrap_or_else(|p| p.into_inner())
-        }
         let collections = self.readable_collections(&recipient.organisation)?;
-        let cells = {
-            let mut all = lock(&self.partner_trends);
-            let kept = all
-                .entry(recipient.organisation.clone())
-                .or_insert_with(|| (Vec::new(), Arc::default()));
-            if kept.0 != collections {
-                *kept = (collections.clone(), Arc::default());
-            }
-            kept.1.clone()
-        };
+        let cells = self.kept_trends(&recipient.organisation, &collections);
         let (basis, gate) = self.basis_and_gate();
         let ctx = Ctx {
             store: &*self.store,
@@ -748,6 +752,24 @@ impl Egress {
         let mut cells = lock(&cells);
         cells.follow_enrichment(&*self.store)?;
         Ok(cells.cells(dimension, since))
+    }
+
+    /// `organisation`'s kept trend cells over `collections` (what it may read, as
+    /// [`Egress::readable_collections`] answers): new, empty ones when it had none or
+    /// had them over other collections.
+    fn kept_trends(
+        &self,
+        organisation: &str,
+        collections: &[String],
+    ) -> Arc<Mutex<trend_cells::PartnerTrends>> {
+        let mut all = lock(&self.partner_trends);
+        let kept = all
+            .entry(organisation.to_string())
+            .or_insert_with(|| (Vec::new(), Arc::default()));
+        if kept.0 != collections {
+            *kept = (collections.to_vec(), Arc::default());
+        }
+        kept.1.clone()
     }
 
     /// A reader of what `recipient`'s release views release, each view brought up to
@@ -781,9 +803,18 @@ impl Egress {
         recipients.sort_unstable();
         recipients.dedup();
         let mut views = Vec::new();
+        let mut taps = Vec::new();
         for recipient in recipients {
-            for collection in self.readable_collections(recipient)? {
-                views.push(self.view_of(recipient, &collection));
+            let collections = self.readable_collections(recipient)?;
+            let cells = self
+                .keeps_partner_trends
+                .then(|| self.kept_trends(recipient, &collections));
+            for collection in collections {
+                let view = self.view_of(recipient, &collection);
+                if let Some(cells) = &cells {
+                    taps.push((view.clone(), cells.clone()));
+                }
+                views.push(view);
             }
         }
         let ctx = |now| Ctx {
@@ -792,6 +823,11 @@ impl Egress {
             now,
             basis,
         };
+        // Tapped before their first decisions, new views file what they release as
+        // they decide it; an untapped view already decided files it here, once.
+        for (view, cells) in &taps {
+            lock(view).tap_trends(&ctx(now()), cells)?;
+        }
         self.feed_arrivals(&views, &ctx(now()))?;
         let mut refreshed = ViewsRefreshed::default();
         for view in &views {
@@ -1077,6 +1113,12 @@ const RELEASED_RUN: usize = 1_000;
 /// New versions read from the store's feed per step of [`Egress::refresh_views`],
 /// handed to every view at once.
 const ARRIVALS_BATCH: usize = 10_000;
+
+/// `m` locked; a lock a panicking thread held is taken as it is (what it guards is
+/// kept consistent by each holder's own steps).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// How often `accord serve` brings every release view up to date
 /// ([`Egress::refresh_views`]).
