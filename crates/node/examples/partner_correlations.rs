@@ -38,7 +38,7 @@ fn main() -> Result<(), Failure> {
     let door = two_provider_door(&store)?;
     let query = CorrelateQuery {
         value: None,
-        min_providers: 2,
+        min_providers: Some(2),
         limit: 1_000,
     };
     let run = timed(RUNS, || centre_correlations(&store, &door, &query))?;

@@ -55,7 +55,7 @@ fn main() -> Result<(), Failure> {
     let door = two_provider_door(&store)?;
     let query = CorrelateQuery {
         value: Some("10.0.0.0".into()),
-        min_providers: 1,
+        min_providers: Some(1),
         limit: 10,
     };
     let run = timed(RUNS, || centre_correlations(&store, &door, &query))?;

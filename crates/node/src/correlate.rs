@@ -1,7 +1,8 @@
-//! Correlation: the same observable value stated (or sighted) by several providers is
-//! one correlation (docs/trends.md). The store keeps, at ingest, each distinct value
-//! once, the object versions stating it and the providers that stated or sighted it
-//! (`accord_store::Analytics`): memory in distinct values and objects, never in pairs.
+//! Correlation: the same observable value stated (or sighted) by several providers, or
+//! reported in several collections, is one correlation (docs/trends.md). The store
+//! keeps, at ingest, each distinct value once, the object versions stating it and who
+//! reported it, a provider in a collection (`accord_store::Analytics`): memory in
+//! distinct values and objects, never in pairs.
 //!
 //! The operator's query reads that index: its candidates, then the objects behind each.
 //! A partner's reads only what its release views release ([`ReleasedReader`]): each
@@ -57,6 +58,12 @@ pub struct Correlation {
     pub provider_count: usize,
     /// Each provider's part, by first sight.
     pub providers: Vec<ProviderPart>,
+    /// How many collections.
+    pub collection_count: usize,
+    /// The collections (ids) the objects were reported in, sorted: for the node's
+    /// operator the collection each stating or sighting version's insert added it to;
+    /// for a partner those it reads them in.
+    pub collections: Vec<String>,
     /// The ids of the objects (stating the value, then sighting it), as the asker
     /// holds them.
     pub objects: Vec<String>,
@@ -73,8 +80,9 @@ pub struct CorrelateQuery {
     /// One value (of any kind), or every shared value.
     pub value: Option<String>,
     /// Correlations with fewer providers are left out (at least 1 with a value, 2
-    /// without).
-    pub min_providers: usize,
+    /// without). `None`: with a value, every correlation of it; without, the values
+    /// reported by two providers or in two collections at least.
+    pub min_providers: Option<usize>,
     /// At most this many correlations.
     pub limit: usize,
 }
@@ -107,27 +115,20 @@ pub fn correlate(
         store.settle_correlation()?;
     }
     let limit = query.limit.min(MAX_CORRELATIONS);
-    let min = i64::try_from(query.min_providers.max(2)).unwrap_or(i64::MAX);
-    // Without a value, the candidates are the values shared store-wide (by two
-    // providers at least), so the answer keeps those the recipient itself sees shared
-    // by as many: a value listed with one provider the recipient may read would say that
-    // another, withheld, states it too. With a value, one provider is enough (the
-    // recipient named it).
-    let least = if query.value.is_some() {
-        query.min_providers.max(1)
-    } else {
-        query.min_providers.max(2)
-    };
+    let least = Least::of(query);
+    // The index counts who reported a value as sources, a provider in a collection
+    // (at least as many as its providers), so its count can only pre-filter.
+    let min = i64::try_from(least.providers.max(2)).unwrap_or(i64::MAX);
     let mut out = Vec::new();
     let keep = |c: Option<Correlation>, out: &mut Vec<Correlation>| {
-        if let Some(c) = c.filter(|c| c.provider_count >= least) {
+        if let Some(c) = c.filter(|c| least.kept(c)) {
             out.push(c);
         }
     };
     match (&query.value, local) {
         (Some(v), true) => {
             for candidate in store.values_named(v)? {
-                if (candidate.providers as usize) >= query.min_providers {
+                if (candidate.providers as usize) >= least.providers {
                     keep(build_local(store, &candidate, warninglists)?, &mut out);
                 }
             }
@@ -167,9 +168,51 @@ pub fn correlate(
     Ok(out)
 }
 
-/// The values a partner sees shared by at least `least` providers, from the versions
-/// its release views release (`Egress::released_rows`): each value stated by a
-/// released version, with the providers of the released versions stating it and of the
+/// Which correlations an answer keeps.
+#[derive(Debug, Clone, Copy)]
+struct Least {
+    /// Providers at least.
+    providers: usize,
+    /// Or, instead, two collections at least (a listing asked for no minimum).
+    or_collections: bool,
+}
+
+impl Least {
+    /// With a value, its correlations of `min_providers` providers (1 when not
+    /// given); without, the values the asker sees shared by `min_providers` providers
+    /// (at least 2), or when not given, by two providers or in two collections.
+    /// Without a value, a partner's answer keeps only what it sees shared itself: a
+    /// value listed with one provider and one collection it may read would say that
+    /// another, withheld, reports it too.
+    fn of(query: &CorrelateQuery) -> Least {
+        match (&query.value, query.min_providers) {
+            (Some(_), min) => Least {
+                providers: min.unwrap_or(1).max(1),
+                or_collections: false,
+            },
+            (None, Some(min)) => Least {
+                providers: min.max(2),
+                or_collections: false,
+            },
+            (None, None) => Least {
+                providers: 2,
+                or_collections: true,
+            },
+        }
+    }
+
+    fn kept(&self, c: &Correlation) -> bool {
+        self.met(c.provider_count, c.collection_count)
+    }
+
+    fn met(&self, providers: usize, collections: usize) -> bool {
+        providers >= self.providers || (self.or_collections && collections >= 2)
+    }
+}
+
+/// The values a partner sees shared ([`Least`]), from the versions its release views
+/// release (`Egress::released_rows`): each value stated by a released version, with
+/// the providers and collections of the released versions stating it and of the
 /// released sightings of their ids. O(what the partner may read): the index's shared
 /// values, withheld ones included, are not read, so the answer's time does not tell how
 /// many there are. Each is then built as a query naming it would be
@@ -177,12 +220,14 @@ pub fn correlate(
 fn partner_candidates(
     egress: &Egress,
     recipient: &Recipient,
-    least: usize,
+    least: Least,
 ) -> Result<Vec<(&'static str, String)>, EgressError> {
-    // Value → the (stored id, provider) of each released version stating it.
-    let mut stating: HashMap<(&'static str, String), Vec<(String, String)>> = HashMap::new();
-    // Sighted id → the providers of its released sightings.
-    let mut sighters: HashMap<String, BTreeSet<String>> = HashMap::new();
+    // Who reported: (provider, collection).
+    type Reporter = (String, String);
+    // Value → the (stored id, reporter) of each released version stating it.
+    let mut stating: HashMap<(&'static str, String), Vec<(String, Reporter)>> = HashMap::new();
+    // Sighted id → the reporters of its released sightings.
+    let mut sighters: HashMap<String, BTreeSet<Reporter>> = HashMap::new();
     for collection in egress.readable_collections(&recipient.organisation)? {
         egress.released_rows(recipient, &collection, |rows| {
             let released = egress.released_texts_in(recipient, &collection, &rows)?;
@@ -191,15 +236,15 @@ fn partner_candidates(
                 let Some(analytics) = extract_text(&text) else {
                     continue;
                 };
-                let provider = row.provenance.organisation;
+                let reporter = (row.provenance.organisation, collection.clone());
                 if let Some(target) = analytics.sighting_of {
-                    sighters.entry(target).or_default().insert(provider.clone());
+                    sighters.entry(target).or_default().insert(reporter.clone());
                 }
                 for value in analytics.values {
                     stating
                         .entry(value)
                         .or_default()
-                        .push((row.id.clone(), provider.clone()));
+                        .push((row.id.clone(), reporter.clone()));
                 }
             }
             Ok(())
@@ -207,29 +252,39 @@ fn partner_candidates(
     }
     let mut candidates = Vec::new();
     for (value, versions) in stating {
-        let mut providers: BTreeSet<&str> = versions.iter().map(|(_, p)| p.as_str()).collect();
+        let mut reporters: BTreeSet<&Reporter> = versions.iter().map(|(_, r)| r).collect();
         for (id, _) in &versions {
-            providers.extend(sighters.get(id).into_iter().flatten().map(String::as_str));
+            reporters.extend(sighters.get(id).into_iter().flatten());
         }
-        if providers.len() >= least {
+        let providers: BTreeSet<&str> = reporters.iter().map(|(p, _)| p.as_str()).collect();
+        let collections: BTreeSet<&str> = reporters.iter().map(|(_, c)| c.as_str()).collect();
+        if least.met(providers.len(), collections.len()) {
             candidates.push(value);
         }
     }
     Ok(candidates)
 }
 
-/// Most providers first, then by kind and value.
+/// Most providers first, then most collections, then by kind and value.
 fn rank(correlations: &mut [Correlation]) {
     correlations.sort_by(|a, b| {
         b.provider_count
             .cmp(&a.provider_count)
+            .then_with(|| b.collection_count.cmp(&a.collection_count))
             .then_with(|| a.kind.cmp(&b.kind))
             .then_with(|| a.value.cmp(&b.value))
     });
 }
 
-/// Object versions and what the asker receives of each (`None`: withheld).
-type Decided = Vec<(ObjectRow, Option<String>)>;
+/// An object version, what the asker receives of it (`None`: withheld) and the
+/// collection it counts in (`None`: in none).
+struct Decision {
+    row: ObjectRow,
+    text: Option<String>,
+    collection: Option<String>,
+}
+
+type Decided = Vec<Decision>;
 
 /// The operator's correlation of an indexed value: from every object version the index
 /// links to it and every sighting of their ids.
@@ -238,22 +293,28 @@ fn build_local(
     candidate: &ValueRow,
     warninglists: &Warninglists,
 ) -> Result<Option<Correlation>, EgressError> {
-    // The node's own organisation reads every row as stored.
-    let as_stored = |rows: Vec<ObjectRow>| -> Decided {
-        rows.into_iter()
-            .map(|row| {
-                let text = Some(row.json.clone());
-                (row, text)
+    // The node's own organisation reads every row as stored, in the collection it
+    // was reported in.
+    let as_stored = |rows: Vec<ObjectRow>| -> Result<Decided, EgressError> {
+        let versions: Vec<i64> = rows.iter().map(|r| r.date_added).collect();
+        let collections = store.reported_in(&versions)?;
+        Ok(rows
+            .into_iter()
+            .zip(collections)
+            .map(|(row, collection)| Decision {
+                text: Some(row.json.clone()),
+                row,
+                collection,
             })
-            .collect()
+            .collect())
     };
-    let stating = as_stored(store.value_objects(candidate.vid)?);
+    let stating = as_stored(store.value_objects(candidate.vid)?)?;
     let sightings_of = |ids: &[&str]| {
         let mut rows = Vec::new();
         for id in ids {
             rows.extend(store.sightings_of(id)?);
         }
-        Ok(as_stored(rows))
+        as_stored(rows)
     };
     let value = (candidate.kind.as_str(), candidate.value.as_str());
     assemble(true, value, stating, sightings_of, warninglists)
@@ -271,7 +332,15 @@ fn build_for_partner(
 ) -> Result<Option<Correlation>, EgressError> {
     let decided = |held: Vec<HeldRow>| -> Result<Decided, EgressError> {
         let texts = reader.texts(&held)?;
-        Ok(held.into_iter().map(|h| h.row).zip(texts).collect())
+        Ok(held
+            .into_iter()
+            .zip(texts)
+            .map(|(h, text)| Decision {
+                row: h.row,
+                text,
+                collection: Some(h.collection),
+            })
+            .collect())
     };
     let stating = decided(reader.stating(kind, value)?)?;
     if stating.is_empty() {
@@ -292,10 +361,16 @@ fn assemble(
     warninglists: &Warninglists,
 ) -> Result<Option<Correlation>, EgressError> {
     let mut parts: BTreeMap<String, ProviderPart> = BTreeMap::new();
+    let mut collections: BTreeSet<&str> = BTreeSet::new();
     let mut objects = Vec::new();
     let mut sightings_total = 0u64;
     let mut stated_by: Vec<&ObjectRow> = Vec::new();
-    for (row, text) in &stating {
+    for Decision {
+        row,
+        text,
+        collection,
+    } in &stating
+    {
         let Some(text) = text else { continue };
         let Some(analytics) = extract_text(text) else {
             continue;
@@ -306,6 +381,7 @@ fn assemble(
         }
         let at = instant(text, row.date_added);
         add(&mut parts, &row.provenance.organisation, at, at, 1, 0);
+        collections.extend(collection.as_deref());
         objects.push(released_id(text, &row.id));
         stated_by.push(row);
     }
@@ -318,11 +394,17 @@ fn assemble(
     } else {
         sightings_of(&sighted)?
     };
-    for (row, text) in &sightings {
+    for Decision {
+        row,
+        text,
+        collection,
+    } in &sightings
+    {
         let Some(text) = text else { continue };
         let Some((first, last, count)) = sighting(text, row.date_added) else {
             continue;
         };
+        collections.extend(collection.as_deref());
         add(
             &mut parts,
             &row.provenance.organisation,
@@ -355,6 +437,8 @@ fn assemble(
         value: value.to_string(),
         provider_count: providers.len(),
         providers,
+        collection_count: collections.len(),
+        collections: collections.into_iter().map(str::to_string).collect(),
         objects,
         sightings: sightings_total,
         warninglist,

@@ -80,7 +80,7 @@ fn door_of_three(store: &Arc<SqliteStore>) -> Egress {
 fn query(value: Option<&str>, min: usize) -> CorrelateQuery {
     CorrelateQuery {
         value: value.map(str::to_string),
-        min_providers: min,
+        min_providers: Some(min),
         limit: 100,
     }
 }
@@ -937,8 +937,9 @@ fn a_new_version_of_a_sighted_indicator_counts_its_sighters() {
 }
 
 /// A schema 12 store (its index without the record of ids sighted and not stated)
-/// opened by this build: the record is made from the index's sightings, so that a
-/// sighting that came before its target still counts when the target arrives.
+/// opened by this build: a sighting that came before its target still counts when the
+/// target arrives (schema 13 made the record from the index's sightings; since schema
+/// 15 the upgrade rebuilds the index from the objects, which makes it too).
 #[test]
 fn a_version_12_index_gets_its_record_of_unstated_sightings() {
     let dir = tempfile::tempdir().unwrap();
@@ -971,6 +972,7 @@ fn a_version_12_index_gets_its_record_of_unstated_sightings() {
         .unwrap();
     }
     let store = SqliteStore::open(&path).unwrap();
+    rebuild_correlation(&store);
     ingest(&store, TELCO, &[indicator_on(41, 1, Tlp::Green, ip)]);
     assert_eq!(correlation_of(&store, ip), (2, 1));
     assert_eq!(correlation_of(&store, "198.51.100.43"), (1, 1));
@@ -1127,7 +1129,7 @@ fn withheld_correlations_do_not_crowd_out_a_partners_own() {
     let answer = |limit: usize| {
         let q = CorrelateQuery {
             value: None,
-            min_providers: 2,
+            min_providers: Some(2),
             limit,
         };
         let found =
@@ -1803,5 +1805,150 @@ fn a_version_13_store_counts_its_providers_once_per_object() {
     assert_eq!(
         store.trend_cells("family", None, i64::MIN).unwrap().len(),
         2
+    );
+}
+
+/// `objects` from `provider` into `collection`.
+fn ingest_into(store: &SqliteStore, provider: &str, collection: &str, objects: &[String]) {
+    let results = accord_node::ingest::ingest_batch(
+        store,
+        objects,
+        &accord_store::Provenance::new(provider, "test"),
+        Some(collection),
+        &accord_node::ingest::IngestOptions::default(),
+    )
+    .expect("ingest");
+    assert!(results.iter().all(|r| r.is_stored()), "{results:?}");
+}
+
+/// TELCO reports 203.0.113.70 in collections `c2` and `phishing`, and 203.0.113.71
+/// twice in `c2` alone.
+fn one_provider_two_collections(store: &SqliteStore) {
+    ingest_into(
+        store,
+        TELCO,
+        "c2",
+        &[
+            indicator_on(1, 1, Tlp::Green, "203.0.113.70"),
+            indicator_on(3, 1, Tlp::Green, "203.0.113.71"),
+            indicator_on(4, 2, Tlp::Green, "203.0.113.71"),
+        ],
+    );
+    ingest_into(
+        store,
+        TELCO,
+        "phishing",
+        &[indicator_on(2, 2, Tlp::Green, "203.0.113.70")],
+    );
+}
+
+/// The (value, provider count, collections) of each correlation.
+fn summary(found: &[accord_node::correlate::Correlation]) -> Vec<(String, usize, Vec<String>)> {
+    found
+        .iter()
+        .map(|c| {
+            assert_eq!(c.collection_count, c.collections.len());
+            (c.value.clone(), c.provider_count, c.collections.clone())
+        })
+        .collect()
+}
+
+/// "Reported by several providers or collections": one provider's value in two
+/// collections is a correlation of the operator's listing (two objects in one
+/// collection are not); asked for two providers, it is not. A partner reading one of
+/// the collections neither lists it nor learns of the other collection when it names
+/// the value; one reading both lists it.
+#[test]
+fn a_value_one_provider_reports_in_two_collections_is_a_correlation() {
+    let store = store();
+    one_provider_two_collections(&store);
+    let both = || vec!["c2".to_string(), "phishing".to_string()];
+    let operator = door(&store, vec![agreement(TELCO, None)]);
+    let listed = |door: &Egress, org: &str, value: Option<&str>, min: Option<usize>| {
+        let query = CorrelateQuery {
+            value: value.map(str::to_string),
+            min_providers: min,
+            limit: 100,
+        };
+        let found = correlate(
+            &*store,
+            door,
+            &Recipient::new(org),
+            &query,
+            &Warninglists::empty(),
+        )
+        .expect("correlate");
+        summary(&found)
+    };
+    assert_eq!(
+        listed(&operator, TELCO, None, None),
+        vec![("203.0.113.70".to_string(), 1, both())]
+    );
+    assert_eq!(listed(&operator, TELCO, None, Some(2)), vec![]);
+    assert_eq!(
+        listed(&operator, TELCO, Some("203.0.113.71"), None),
+        vec![("203.0.113.71".to_string(), 1, vec!["c2".to_string()])]
+    );
+    // A partner that reads c2 only.
+    let mut readers = Readers::none();
+    readers.grant("c2", CENTRE);
+    let c2_only = Egress::new(store.clone(), TELCO)
+        .with_gate(Gate::new(vec![agreement(TELCO, None)]).expect("gate"))
+        .with_readers(readers);
+    assert_eq!(listed(&c2_only, CENTRE, None, None), vec![]);
+    assert_eq!(
+        listed(&c2_only, CENTRE, Some("203.0.113.70"), None),
+        vec![("203.0.113.70".to_string(), 1, vec!["c2".to_string()])]
+    );
+    // One that reads both.
+    assert_eq!(
+        listed(&operator, CENTRE, None, None),
+        vec![("203.0.113.70".to_string(), 1, both())]
+    );
+}
+
+/// A schema 14 store (its index's sets of providers) opened by this build: the index
+/// is rebuilt from the objects with each version's source, its provider in the
+/// collection it was first added to, so one provider's value in two collections is
+/// shared (two sources) and listed.
+#[test]
+fn a_version_14_store_gets_its_index_rebuilt_with_collections() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("accord.sqlite");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        one_provider_two_collections(&store);
+    }
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 14;")
+        .unwrap();
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    rebuild_correlation(&store);
+    assert_eq!(correlation_of(&store, "203.0.113.70"), (2, 2));
+    assert_eq!(correlation_of(&store, "203.0.113.71"), (1, 2));
+    let operator = door(&store, Vec::new());
+    let found = correlations(&store, &operator, TELCO, None, 2);
+    assert_eq!(found.len(), 0, "two providers asked: {found:?}");
+    let query = CorrelateQuery {
+        value: None,
+        min_providers: None,
+        limit: 100,
+    };
+    let found = correlate(
+        &*store,
+        &operator,
+        &Recipient::new(TELCO),
+        &query,
+        &Warninglists::empty(),
+    )
+    .expect("correlate");
+    assert_eq!(
+        summary(&found),
+        vec![(
+            "203.0.113.70".to_string(),
+            1,
+            vec!["c2".to_string(), "phishing".to_string()]
+        )]
     );
 }

@@ -153,7 +153,9 @@ pub struct ValueRow {
     pub kind: String,
     /// The normalised value.
     pub value: String,
-    /// Distinct providers store-wide.
+    /// Distinct sources store-wide that state or sight it, a source being a provider
+    /// in a collection (at least the distinct providers): a value is shared when it
+    /// has two, by two providers or by one in two collections.
     pub providers: i64,
 }
 

@@ -136,6 +136,12 @@ pub trait Store: Send + Sync {
     /// The sighting versions whose `sighting_of_ref` is `id`, in arrival order.
     fn sightings_of(&self, id: &str) -> Result<Vec<ObjectRow>, StoreError>;
 
+    /// The collection each stored version (by `date_added`, as [`ObjectRow`] gives
+    /// it) was reported in: the one its insert added it to (not one that took the same
+    /// version later); `None` for a version inserted into no collection. One answer
+    /// per version, in order.
+    fn reported_in(&self, versions: &[i64]) -> Result<Vec<Option<String>>, StoreError>;
+
     /// The trend cells of `dimension` (of one `metric`, or every metric) from day
     /// `since_day` (days since the Unix epoch) on, in no particular order.
     fn trend_cells(

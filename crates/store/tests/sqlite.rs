@@ -205,7 +205,7 @@ fn a_version_3_store_is_migrated_on_open() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 14);
+    assert_eq!(version, 15);
 }
 
 /// A version 4 store (no removal log, no secrets, a ledger indexed by release key
@@ -342,7 +342,7 @@ fn a_version_4_store_gets_its_ledger_tree_on_open() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 14);
+    assert_eq!(version, 15);
 }
 
 /// A store written by the first schema (no version marks, a text-indexed ledger) opens
@@ -456,7 +456,7 @@ fn a_version_5_store_gets_its_facts_refreshed() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 14);
+    assert_eq!(version, 15);
 }
 
 /// Version 6 stores gain the enrichment tables, empty; the enrichment is stored,

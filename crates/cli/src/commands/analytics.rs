@@ -12,8 +12,9 @@ use accord_node::trends::{parse_day, trends, Interval, TrendQuery};
 
 use crate::context::GlobalArgs;
 
-/// Values several providers (or collections' providers) report: one correlation per
-/// value, with each provider's first and last sighting, objects and sightings.
+/// Values several providers report, or one reports in several collections: one
+/// correlation per value, with each provider's first and last sighting, objects and
+/// sightings, and the collections.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  accord correlate\n  accord correlate 203.0.113.7\n  accord correlate --min-providers 3 --json\n  accord correlate --recipient centre"
@@ -21,7 +22,7 @@ use crate::context::GlobalArgs;
 pub struct CorrelateArgs {
     /// One value (an address, domain, URL, file hash or email address)
     pub value: Option<String>,
-    /// Only values reported by at least N providers [default: 2, or 1 with a VALUE]
+    /// Only values reported by at least N providers [default: 2 providers or 2 collections, or 1 provider with a VALUE]
     #[arg(long, value_name = "N")]
     pub min_providers: Option<usize>,
     /// At most this many correlations
@@ -76,9 +77,7 @@ pub fn correlate_run(global: &GlobalArgs, args: &CorrelateArgs) -> anyhow::Resul
     let (egress, recipient) = door(global, &args.recipient)?;
     let query = CorrelateQuery {
         value: args.value.clone(),
-        min_providers: args
-            .min_providers
-            .unwrap_or(if args.value.is_some() { 1 } else { 2 }),
+        min_providers: args.min_providers,
         limit: args.limit,
     };
     let found = correlate(
@@ -102,10 +101,11 @@ pub fn correlate_run(global: &GlobalArgs, args: &CorrelateArgs) -> anyhow::Resul
             .map_or(String::new(), |l| format!("  [known-benign: {l}]"));
         let _ = writeln!(
             out,
-            "{} {}  providers {}  objects {}  sightings {}{listed}",
+            "{} {}  providers {}  collections {}  objects {}  sightings {}{listed}",
             c.kind,
             c.value,
             c.provider_count,
+            c.collection_count,
             c.objects.len(),
             c.sightings
         );

@@ -87,7 +87,7 @@ fn number(name: &str, value: &str) -> Result<usize, TaxiiError> {
     description = "One entry per value (kind, value, provider_count, providers with first_seen/last_seen/objects/sightings, objects, sightings, warninglist). A partner's answer counts only objects and sightings the gate releases to it, and names providers provider-1, provider-2... (docs/trends.md).",
     params(RootPath,
         ("value" = Option<String>, Query, description = "One value (address, domain, URL, file hash, email)"),
-        ("min_providers" = Option<u64>, Query, description = "Least providers (default 2, 1 with value)"),
+        ("min_providers" = Option<u64>, Query, description = "Least providers (default: with value 1; without, values of two providers or two collections)"),
         ("limit" = Option<u64>, Query, description = "At most this many (default 1000)")),
     responses(
         (status = 200, description = "OK", body = Vec<Object>, content_type = "application/json", headers(
@@ -103,26 +103,28 @@ pub async fn correlations(
     require_root(&state.access(), &root)?;
     let mut query = CorrelateQuery {
         value: None,
-        min_providers: 0,
+        min_providers: None,
         limit: 1_000,
     };
-    let mut min = None;
     for (k, v) in params(raw, &["value", "min_providers", "limit"])? {
         match k.as_str() {
             "value" => query.value = Some(v),
-            "min_providers" => min = Some(number(&k, &v)?),
+            "min_providers" => query.min_providers = Some(number(&k, &v)?),
             _ => query.limit = number(&k, &v)?.min(MAX_CORRELATIONS),
         }
     }
-    query.min_providers = min.unwrap_or(if query.value.is_some() { 1 } else { 2 });
+    // The query as answered: a named value's least providers is 1 unless asked;
+    // a listing without one keeps values of two providers or two collections.
     let mut asked = String::from("analytics/correlations?");
     if let Some(value) = &query.value {
         asked.push_str(&format!("value={value}&"));
     }
-    asked.push_str(&format!(
-        "min_providers={}&limit={}",
-        query.min_providers, query.limit
-    ));
+    match (query.min_providers, query.value.is_some()) {
+        (Some(min), _) => asked.push_str(&format!("min_providers={min}&")),
+        (None, true) => asked.push_str("min_providers=1&"),
+        (None, false) => {}
+    }
+    asked.push_str(&format!("limit={}", query.limit));
     let store = state.store.clone();
     let egress = state.egress.clone();
     let recipient = Recipient::new(who.organisation.clone());

@@ -56,6 +56,19 @@ use super::value_memory::{Pid, ProviderSet, ValueMemory};
 use super::write::Queued;
 use crate::error::StoreError;
 
+/// Who reports a value, as the index's sets of "providers" count them: a provider in
+/// a collection (the provider, U+001F, the collection), or a provider alone for
+/// versions stored in no collection. So a value shared by two providers, or reported
+/// by one provider in two collections, is shared (`providers > 1`): a correlation
+/// ([`crate::Store::shared_values`]). The store's readers compute providers and
+/// collections from the versions themselves; the index's count only finds candidates.
+pub(super) fn source<'a>(provider: &'a str, collection: Option<&str>) -> std::borrow::Cow<'a, str> {
+    match collection {
+        Some(c) => std::borrow::Cow::Owned(format!("{provider}\u{1f}{c}")),
+        None => std::borrow::Cow::Borrowed(provider),
+    }
+}
+
 /// The schema name the index file is attached under on every connection that reads
 /// it (readers, the follower, an in-memory store's one connection).
 pub(super) const SCHEMA_NAME: &str = "correlation";

@@ -38,7 +38,7 @@ pub use pool::MAX_READERS;
 use write::{Correlation, Writer};
 
 /// The schema version this build writes and understands.
-const SCHEMA_VERSION: i64 = 14;
+const SCHEMA_VERSION: i64 = 15;
 
 /// Database page size of new stores, in bytes: SQLite's largest. Objects are around
 /// 1-2 KiB of JSON with their facts, and a bulk load appends them: the larger the page,
@@ -312,7 +312,8 @@ fn migrate(conn: &Connection, path: Option<&Path>) -> Result<(), StoreError> {
                     10 => migrate_from_10(conn)?,
                     11 => migrate_from_11(conn, path)?,
                     12 => migrate_from_12(conn)?,
-                    _ => migrate_from_13(conn)?,
+                    13 => migrate_from_13(conn)?,
+                    _ => migrate_from_14(conn, path)?,
                 }
             }
         }
@@ -589,6 +590,23 @@ fn migrate_from_13(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Up to version 14 the index's sets counted providers; from 15 they count sources,
+/// a provider in a collection (`correlation::source`), so that a value one provider
+/// reports in two collections is a correlation too. The sets of every value change,
+/// so the index is removed and rebuilt from the objects, as from version 11.
+fn migrate_from_14(conn: &Connection, path: Option<&Path>) -> Result<(), StoreError> {
+    if let Some(path) = path {
+        correlation::remove(path)?;
+    }
+    conn.execute_batch(
+        "BEGIN IMMEDIATE;
+         DELETE FROM correlation_queue;
+         PRAGMA user_version = 15;
+         COMMIT;",
+    )?;
+    Ok(())
+}
+
 /// The federation peers' table (also in `schema.sql`).
 const PEERS_TABLE: &str = "CREATE TABLE IF NOT EXISTS peers (
     name       TEXT PRIMARY KEY,
@@ -650,6 +668,10 @@ impl Store for SqliteStore {
 
     fn sightings_of(&self, id: &str) -> Result<Vec<ObjectRow>, StoreError> {
         self.read(|conn| query::sightings_of(conn, id))
+    }
+
+    fn reported_in(&self, versions: &[i64]) -> Result<Vec<Option<String>>, StoreError> {
+        self.read(|conn| query::reported_in(conn, versions))
     }
 
     fn trend_cells(

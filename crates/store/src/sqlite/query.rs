@@ -463,6 +463,19 @@ pub(super) fn sightings_of(conn: &Connection, id: &str) -> Result<Vec<ObjectRow>
     Ok(out)
 }
 
+/// The collection each version's insert added it to (`None`: none).
+pub(super) fn reported_in(
+    conn: &Connection,
+    versions: &[i64],
+) -> Result<Vec<Option<String>>, StoreError> {
+    let mut stmt = conn.prepare_cached(super::write::FIRST_COLLECTION)?;
+    let mut out = Vec::with_capacity(versions.len());
+    for version in versions {
+        out.push(stmt.query_row(params![version], |r| r.get(0)).optional()?);
+    }
+    Ok(out)
+}
+
 /// Trend cells of `dimension` (one `metric`, or all) from `since_day` on.
 pub(super) fn trend_cells(
     conn: &Connection,

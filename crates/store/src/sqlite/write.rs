@@ -180,9 +180,10 @@ impl Writer {
                 "SELECT date_added FROM entries WHERE object_added = ?1 AND collection = ?2",
             )?;
             let provider = provenance.organisation.as_str();
+            let source = correlation::source(provider, collection);
             let body = std::mem::take(&mut self.queue_body);
             let (mut batch, correlating) = AnalyticsBatch::sized_for(objects.iter(), body);
-            ahead = AheadFeed::start(&self.correlation, correlating, provider);
+            ahead = AheadFeed::start(&self.correlation, correlating, &source);
             let prior = Prior::read(&mut versions_of, objects, provider)?;
             for ((object, key), known) in objects.iter().zip(prior.keys).zip(prior.known) {
                 let stamp = self.clock.next();
@@ -293,7 +294,7 @@ impl Writer {
             if let Some(ahead) = &mut ahead {
                 ahead.offer(&batch.queue, 1);
             }
-            let (row, body) = batch.flush(&tx, provider, &mut self.clock)?;
+            let (row, body) = batch.flush(&tx, provider, &source, &mut self.clock)?;
             queued = row;
             self.queue_body = body;
         }
@@ -441,7 +442,7 @@ impl Writer {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let queued;
+        let mut queued = Vec::new();
         {
             let Some((marker, _)) = pending_backfill(&tx)? else {
                 return Ok(());
@@ -457,29 +458,51 @@ impl Writer {
             } else {
                 None
             };
-            let body = std::mem::take(&mut self.queue_body);
-            let (mut batch, _) = AnalyticsBatch::sized_for(rows.iter().map(|r| &r.object), body);
+            // Each version is reported by its provider in the collection its insert
+            // added it to, as the insert queued it: one queue row per run of one
+            // source.
+            let mut reported_in = tx.prepare_cached(FIRST_COLLECTION)?;
+            let mut sources = Vec::with_capacity(rows.len());
             for row in rows {
-                if row.object.analytics.is_empty() {
-                    continue;
-                }
-                let key = id_key(&row.object.id);
-                let first = match &mut earliest {
-                    Some(earliest) => {
-                        let first: Option<i64> =
-                            earliest.query_row(params![key, row.object.id], |r| r.get(0))?;
-                        first == Some(row.date_added)
-                    }
-                    None => false,
-                };
-                // Not queued as the first version of its id, even when it is: the
-                // index may hold later versions of the id (inserted while the backfill
-                // was pending) and sightings of them, which only a look-up finds.
-                batch.record(&row.object, row.date_added, key, false, first);
+                let collection: Option<String> = reported_in
+                    .query_row(params![row.date_added], |r| r.get(0))
+                    .optional()?;
+                sources.push(correlation::source(provider, collection.as_deref()).into_owned());
             }
-            let (row, body) = batch.flush(&tx, provider, &mut self.clock)?;
-            queued = row;
-            self.queue_body = body;
+            let mut start = 0;
+            while start < rows.len() {
+                let source = &sources[start];
+                let end = sources[start..]
+                    .iter()
+                    .position(|s| s != source)
+                    .map_or(rows.len(), |n| start + n);
+                let run = &rows[start..end];
+                let body = std::mem::take(&mut self.queue_body);
+                let (mut batch, _) = AnalyticsBatch::sized_for(run.iter().map(|r| &r.object), body);
+                for row in run {
+                    if row.object.analytics.is_empty() {
+                        continue;
+                    }
+                    let key = id_key(&row.object.id);
+                    let first = match &mut earliest {
+                        Some(earliest) => {
+                            let first: Option<i64> =
+                                earliest.query_row(params![key, row.object.id], |r| r.get(0))?;
+                            first == Some(row.date_added)
+                        }
+                        None => false,
+                    };
+                    // Not queued as the first version of its id, even when it is: the
+                    // index may hold later versions of the id (inserted while the
+                    // backfill was pending) and sightings of them, which only a
+                    // look-up finds.
+                    batch.record(&row.object, row.date_added, key, false, first);
+                }
+                let (row, body) = batch.flush(&tx, provider, source, &mut self.clock)?;
+                queued.extend(row);
+                self.queue_body = body;
+                start = end;
+            }
             if done {
                 tx.execute("DELETE FROM meta WHERE name = ?1", params![marker])?;
             } else {
@@ -490,7 +513,9 @@ impl Writer {
             }
         }
         tx.commit()?;
-        self.queued(queued)?;
+        for row in queued {
+            self.queued(Some(row))?;
+        }
         Ok(())
     }
 
@@ -516,6 +541,12 @@ impl Writer {
         result
     }
 }
+
+/// The collection an object version's insert added it to (where it was reported), if
+/// any: that entry shares the version's stamp; a collection that took the version
+/// later (the same version sent again there) has an entry of a later stamp.
+pub(super) const FIRST_COLLECTION: &str =
+    "SELECT collection FROM entries WHERE date_added = ?1 AND object_added = ?1";
 
 /// Deletes the queue rows the index has applied (in the writer's transaction `tx`).
 fn clear_queue(
@@ -822,13 +853,14 @@ impl<'a> AnalyticsBatch<'a> {
         }
     }
 
-    /// Writes the batch's trend cells and queues its correlation facts (all its
-    /// objects by `provider`); returns the queue row, if it queued one, and the body's
-    /// buffer for the next batch.
+    /// Writes the batch's trend cells (all its objects by `provider`) and queues its
+    /// correlation facts (all reported by `source`, [`correlation::source`]); returns
+    /// the queue row, if it queued one, and the body's buffer for the next batch.
     fn flush(
         self,
         tx: &Connection,
         provider: &str,
+        source: &str,
         clock: &mut StampClock,
     ) -> Result<(Option<Queued>, Vec<u8>), StoreError> {
         let AnalyticsBatch {
@@ -857,7 +889,7 @@ impl<'a> AnalyticsBatch<'a> {
         tx.prepare_cached(
             "INSERT INTO correlation_queue (seq, provider, body) VALUES (?1, ?2, zeroblob(?3))",
         )?
-        .execute(params![seq, provider, len])?;
+        .execute(params![seq, source, len])?;
         let mut body =
             tx.blob_open(rusqlite::MAIN_DB, c"correlation_queue", c"body", seq, false)?;
         body.write_all_at(&queue, 0)?;
@@ -884,10 +916,10 @@ struct AheadFeed {
 }
 
 impl AheadFeed {
-    /// Starts applying an insert by `provider` ahead, when a follower applies this
+    /// Starts applying an insert by `source` ahead, when a follower applies this
     /// writer's queue and the insert has [`AHEAD_FROM`] versions or more with
     /// correlation facts (`correlating`).
-    fn start(correlation: &Correlation, correlating: usize, provider: &str) -> Option<Self> {
+    fn start(correlation: &Correlation, correlating: usize, source: &str) -> Option<Self> {
         let Correlation::Follower(shared) = correlation else {
             return None;
         };
@@ -895,7 +927,7 @@ impl AheadFeed {
             return None;
         }
         Some(AheadFeed {
-            number: shared.ahead(provider)?,
+            number: shared.ahead(source)?,
             shared: Arc::clone(shared),
             handed: 0,
             ended: false,
