@@ -93,6 +93,13 @@ pub fn correlate_run(global: &GlobalArgs, args: &CorrelateArgs) -> anyhow::Resul
     if found.is_empty() {
         eprintln!("no correlation");
     }
+    // Collections by the aliases the operator gave them (ids stay in --json).
+    let aliases: std::collections::HashMap<&str, &str> = node
+        .config
+        .iter()
+        .flat_map(|config| config.collections())
+        .map(|c| (c.collection.id.as_str(), c.alias))
+        .collect();
     let mut out = String::new();
     for c in &found {
         let listed = c
@@ -115,6 +122,14 @@ pub fn correlate_run(global: &GlobalArgs, args: &CorrelateArgs) -> anyhow::Resul
                 "  {:<24} first {}  last {}  objects {}  sightings {}",
                 p.provider, p.first_seen, p.last_seen, p.objects, p.sightings
             );
+        }
+        let named: Vec<&str> = c
+            .collections
+            .iter()
+            .map(|id| aliases.get(id.as_str()).copied().unwrap_or(id))
+            .collect();
+        if !named.is_empty() {
+            let _ = writeln!(out, "  in {}", named.join(", "));
         }
     }
     emit(out)
