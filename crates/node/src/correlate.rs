@@ -13,7 +13,7 @@
 //! grew with them: the index (store-wide, withheld objects included) is not read for a
 //! partner at all.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use accord_detect::Warninglists;
 use accord_store::{ObjectRow, Store, ValueRow};
@@ -134,11 +134,28 @@ pub fn correlate(
             }
         }
         (None, true) => {
-            for candidate in store.shared_values(min, limit.saturating_mul(4))? {
-                keep(build_local(store, &candidate, warninglists)?, &mut out);
-                if out.len() >= limit {
+            // Candidates come most sources first; those that do not qualify (one
+            // provider, one collection, several sources... or too few providers)
+            // must not leave the answer short while the index holds more: a larger
+            // batch is read until `limit` are kept or the index has no more.
+            let mut batch = limit.saturating_mul(4).max(1);
+            let mut built = HashSet::new();
+            'candidates: loop {
+                let candidates = store.shared_values(min, batch)?;
+                let last = candidates.len() < batch;
+                for candidate in candidates {
+                    if !built.insert(candidate.vid) {
+                        continue;
+                    }
+                    keep(build_local(store, &candidate, warninglists)?, &mut out);
+                    if out.len() >= limit {
+                        break 'candidates;
+                    }
+                }
+                if last {
                     break;
                 }
+                batch = batch.saturating_mul(2);
             }
         }
         (Some(v), false) => {

@@ -1952,3 +1952,52 @@ fn a_version_14_store_gets_its_index_rebuilt_with_collections() {
         )]
     );
 }
+
+/// The operator's listing reads its candidates most sources first (a provider in a
+/// collection): values of one provider in many collections, which a listing of two
+/// providers does not keep, come first, and must not leave the answer short while a
+/// value of two providers is further on in the index.
+#[test]
+fn a_listing_reads_past_candidates_it_does_not_keep() {
+    let store = store();
+    for n in 0..6u32 {
+        let ip = format!("203.0.113.{}", 100 + n);
+        for (c, collection) in ["c2", "phishing", "ddos"].iter().enumerate() {
+            let c = c as u32;
+            ingest_into(
+                &store,
+                TELCO,
+                collection,
+                &[indicator_on(200 + n * 3 + c, 1, Tlp::Green, &ip)],
+            );
+        }
+    }
+    ingest(
+        &store,
+        TELCO,
+        &[indicator_on(300, 1, Tlp::Green, "198.51.100.9")],
+    );
+    ingest(
+        &store,
+        ISP,
+        &[indicator_on(301, 1, Tlp::Green, "198.51.100.9")],
+    );
+    let operator = door(&store, Vec::new());
+    let query = CorrelateQuery {
+        value: None,
+        min_providers: Some(2),
+        limit: 1,
+    };
+    let found = correlate(
+        &*store,
+        &operator,
+        &Recipient::new(TELCO),
+        &query,
+        &Warninglists::empty(),
+    )
+    .expect("correlate");
+    assert_eq!(
+        summary(&found),
+        vec![("198.51.100.9".to_string(), 2, vec!["c2".to_string()])]
+    );
+}
