@@ -117,10 +117,100 @@ fn add(
     }
 }
 
-/// The first versions of `id` among its versions added up to `bound`: those of its
-/// earliest `version` (several when providers sent the same version), in arrival
-/// order, as the store marks them first.
-fn first_versions(store: &dyn Store, id: &str, bound: i64) -> Result<Vec<ObjectRow>, StoreError> {
+/// The versions of ids, each read from the store once per pass: a delta counts every
+/// id twice (up to its two bounds) and places each sighting by its target's versions,
+/// so without it one id's versions were read up to four times (BENCHMARKS.md, "Country
+/// and ASN over kept cells": the delta's cost is these reads).
+struct Versions<'s> {
+    store: &'s dyn Store,
+    /// The latest bound asked: every version added up to it is kept.
+    upto: i64,
+    read: HashMap<String, Vec<ObjectRow>>,
+}
+
+/// Ids whose versions a [`Versions`] keeps at once (emptied when full: a delta after a
+/// large ingest reads its ids in passes of the store's pages, not all at once).
+const VERSIONS_KEPT: usize = 16_384;
+
+impl<'s> Versions<'s> {
+    fn new(store: &'s dyn Store, upto: i64) -> Self {
+        Versions {
+            store,
+            upto,
+            read: HashMap::new(),
+        }
+    }
+
+    /// The first versions of `id` among its versions added up to `bound` (at most
+    /// `upto`): those of its earliest `version` (several when providers sent the same
+    /// version), in arrival order, as the store marks them first.
+    fn first(&mut self, id: &str, bound: i64) -> Result<Vec<ObjectRow>, StoreError> {
+        let bound = bound.min(self.upto);
+        if !self.read.contains_key(id) {
+            if self.read.len() >= VERSIONS_KEPT {
+                self.read.clear();
+            }
+            let rows = all_versions(self.store, id, self.upto)?;
+            self.read.insert(id.to_string(), rows);
+        }
+        let mut rows: Vec<ObjectRow> = self
+            .read
+            .get(id)
+            .into_iter()
+            .flatten()
+            .filter(|r| r.date_added <= bound)
+            .cloned()
+            .collect();
+        let Some(min) = rows.iter().map(|r| r.version_micros).min() else {
+            return Ok(rows);
+        };
+        rows.retain(|r| r.version_micros == min);
+        Ok(rows)
+    }
+}
+
+/// Ids whose versions [`Versions::read_ahead`] asks the store for in one query.
+const READ_AHEAD: usize = 256;
+
+impl Versions<'_> {
+    /// Reads the versions of `ids` not kept yet, [`READ_AHEAD`] ids a query (a query
+    /// per id was most of a delta's time: BENCHMARKS.md).
+    fn read_ahead(&mut self, ids: &[String]) -> Result<(), StoreError> {
+        let wanted: Vec<&String> = ids
+            .iter()
+            .filter(|id| !self.read.contains_key(*id))
+            .collect();
+        for chunk in wanted.chunks(READ_AHEAD) {
+            if self.read.len() + chunk.len() > VERSIONS_KEPT {
+                self.read.clear();
+            }
+            let mut query = ObjectQuery::new(Scope::Store, PAGE);
+            query.ids = chunk.iter().map(|id| id.to_string()).collect();
+            query.versions = VersionFilter::all();
+            let mut found: HashMap<String, Vec<ObjectRow>> = chunk
+                .iter()
+                .map(|id| (id.to_string(), Vec::new()))
+                .collect();
+            let upto = self.upto;
+            for_each_row(self.store, query, |row| {
+                if row.date_added <= upto {
+                    if let Some(rows) = found.get_mut(&row.id) {
+                        rows.push(row);
+                    }
+                }
+                true
+            })?;
+            for (id, mut rows) in found {
+                rows.sort_by_key(|r| r.date_added);
+                self.read.insert(id, rows);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every version of `id` added up to `bound`, in arrival order.
+fn all_versions(store: &dyn Store, id: &str, bound: i64) -> Result<Vec<ObjectRow>, StoreError> {
     let mut query = ObjectQuery::new(Scope::Store, PAGE);
     query.ids = vec![id.to_string()];
     query.versions = VersionFilter::all();
@@ -131,10 +221,6 @@ fn first_versions(store: &dyn Store, id: &str, bound: i64) -> Result<Vec<ObjectR
         }
         true
     })?;
-    let Some(min) = rows.iter().map(|r| r.version_micros).min() else {
-        return Ok(rows);
-    };
-    rows.retain(|r| r.version_micros == min);
     rows.sort_by_key(|r| r.date_added);
     Ok(rows)
 }
@@ -158,16 +244,16 @@ fn over(found: &mut Location, copy: Location) {
 /// its first version's copies, in arrival order, merged by [`over`]; nowhere when
 /// absent or itself a sighting.
 fn target_location(
-    store: &dyn Store,
+    versions: &mut Versions<'_>,
     locator: &mut Locator,
     id: &str,
     bound: i64,
 ) -> Result<Location, StoreError> {
     let mut found = Location::default();
-    for row in first_versions(store, id, bound)? {
+    for row in versions.first(id, bound)? {
         if let Some(a) = analytics::extract_text(&row.json) {
             if a.sighting_of.is_none() {
-                over(&mut found, locator.locate(store, &row.json)?);
+                over(&mut found, locator.locate(versions.store, &row.json)?);
             }
         }
     }
@@ -176,14 +262,14 @@ fn target_location(
 
 /// Adds `sign` × the cells of id `id` counting its versions up to `bound`.
 fn add_id(
-    store: &dyn Store,
+    versions: &mut Versions<'_>,
     locator: &mut Locator,
     cells: &mut Cells,
     id: &str,
     bound: i64,
     sign: i64,
 ) -> Result<(), StoreError> {
-    for row in first_versions(store, id, bound)? {
+    for row in versions.first(id, bound)? {
         let Some(a) = analytics::extract_text(&row.json) else {
             continue;
         };
@@ -191,8 +277,8 @@ fn add_id(
             continue;
         }
         let location = match &a.sighting_of {
-            Some(target) => target_location(store, locator, target, bound)?,
-            None => locator.locate(store, &row.json)?,
+            Some(target) => target_location(versions, locator, target, bound)?,
+            None => locator.locate(versions.store, &row.json)?,
         };
         add(cells, &row.provenance.organisation, &a, &location, sign);
     }
@@ -235,9 +321,13 @@ fn delta_with(
         }
     }
     let mut cells = Cells::new();
-    for id in &ids {
-        add_id(store, locator, &mut cells, id, from, -1)?;
-        add_id(store, locator, &mut cells, id, to, 1)?;
+    let mut versions = Versions::new(store, to);
+    for chunk in ids.chunks(VERSIONS_KEPT / 2) {
+        versions.read_ahead(chunk)?;
+        for id in chunk {
+            add_id(&mut versions, locator, &mut cells, id, from, -1)?;
+            add_id(&mut versions, locator, &mut cells, id, to, 1)?;
+        }
     }
     cells.retain(|_, n| *n != 0);
     Ok((cells, ids.len() as u64))
@@ -293,6 +383,7 @@ pub fn count_all(store: &dyn Store, bound: i64) -> Result<(Cells, u64), StoreErr
         return Err(e);
     }
     let mut cells = Cells::new();
+    let mut versions = Versions::new(store, bound);
     let mut objects = 0u64;
     let mut failed = None;
     for_each_row(store, first_rows(), |row| {
@@ -307,14 +398,15 @@ pub fn count_all(store: &dyn Store, bound: i64) -> Result<(Cells, u64), StoreErr
         }
         objects += 1;
         let location = match &a.sighting_of {
-            Some(t) if late.contains_key(t) => match target_location(store, &mut locator, t, bound)
-            {
-                Ok(l) => l,
-                Err(e) => {
-                    failed = Some(e);
-                    return false;
+            Some(t) if late.contains_key(t) => {
+                match target_location(&mut versions, &mut locator, t, bound) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        failed = Some(e);
+                        return false;
+                    }
                 }
-            },
+            }
             Some(t) => places.get(t).cloned().unwrap_or_default(),
             None => match locator.locate(store, &row.json) {
                 Ok(l) => l,
@@ -332,12 +424,13 @@ pub fn count_all(store: &dyn Store, bound: i64) -> Result<(Cells, u64), StoreErr
     }
     for (id, first) in &late {
         // Versions of the earliest `version` up to the bound were counted above.
-        let counted = first_versions(store, id, bound)?
+        let counted = versions
+            .first(id, bound)?
             .first()
             .is_some_and(|r| r.version_micros == *first);
         if !counted {
             objects += 1;
-            add_id(store, &mut locator, &mut cells, id, bound, 1)?;
+            add_id(&mut versions, &mut locator, &mut cells, id, bound, 1)?;
         }
     }
     cells.retain(|_, n| *n != 0);
