@@ -9,7 +9,9 @@
 //!   compared with `=` or `IN` (not negated) against `ipv4-addr:value`,
 //!   `ipv6-addr:value`, `network-traffic:dst_ref.value`, `network-traffic:src_ref.value`,
 //!   `domain-name:value` or `url:value`, wherever the comparison sits in the pattern
-//!   (`AND`, `FOLLOWEDBY` and qualifiers included: the indicator concerns each value);
+//!   (`AND`, `FOLLOWEDBY` and qualifiers included: the indicator concerns each value),
+//!   and the network of an address path `ISSUBSET` (its network address, as a CIDR
+//!   `value` counts);
 //! - every other type: nothing of its own. The hub locates infrastructure, malware and
 //!   the like through their relationships to located objects (`accord_node::route`).
 //!
@@ -149,6 +151,8 @@ impl Subjects {
         let literals: Vec<&Literal> = match (&c.op, &c.operand) {
             (CompOp::Eq, Operand::Literal(l)) => vec![l],
             (CompOp::In, Operand::Set(set)) => set.iter().collect(),
+            // An address within a network: the network, as a CIDR `value` counts.
+            (CompOp::IsSubset, Operand::Literal(l)) if kind == "ipv4-addr" => vec![l],
             _ => return,
         };
         for literal in literals {
@@ -380,6 +384,11 @@ mod tests {
         );
         assert_eq!(ips(&s), ["203.0.113.5", "198.51.100.7", "2001:db8::9"]);
         assert_eq!(s.domains, ["c2.example.net", "evil.example.org"]);
+        let s = Subjects::of_json(
+            r#"{"type":"indicator","pattern":"[ipv4-addr:value ISSUBSET '203.0.113.64/26'] OR [network-traffic:dst_ref.value ISSUBSET '2001:db8:1::/48'] OR [domain-name:value ISSUBSET 'x'] OR [ipv4-addr:value NOT ISSUBSET '198.51.100.0/24']"}"#,
+        );
+        assert_eq!(ips(&s), ["203.0.113.64", "2001:db8:1::"]);
+        assert!(s.domains.is_empty());
         // NOT, another pattern language, a broken pattern: nothing.
         for json in [
             r#"{"type":"indicator","pattern":"[ipv4-addr:value NOT = '203.0.113.5']"}"#,
