@@ -85,6 +85,23 @@ fn query(value: Option<&str>, min: usize) -> CorrelateQuery {
     }
 }
 
+/// `correlate` as `org` asks it, with `query`.
+fn correlate_as(
+    store: &SqliteStore,
+    door: &Egress,
+    org: &str,
+    query: &CorrelateQuery,
+) -> Vec<accord_node::correlate::Correlation> {
+    correlate(
+        store,
+        door,
+        &Recipient::new(org),
+        query,
+        &Warninglists::empty(),
+    )
+    .expect("correlate")
+}
+
 /// `correlate` as `org` asks it, with `query(value, min)`.
 fn correlations(
     store: &SqliteStore,
@@ -93,14 +110,7 @@ fn correlations(
     value: Option<&str>,
     min: usize,
 ) -> Vec<accord_node::correlate::Correlation> {
-    correlate(
-        store,
-        door,
-        &Recipient::new(org),
-        &query(value, min),
-        &Warninglists::empty(),
-    )
-    .expect("correlate")
+    correlate_as(store, door, org, &query(value, min))
 }
 
 /// Three providers state 203.0.113.7; ISP's second statement and BANK's are TLP:RED,
@@ -1870,15 +1880,7 @@ fn a_value_one_provider_reports_in_two_collections_is_a_correlation() {
             min_providers: min,
             limit: 100,
         };
-        let found = correlate(
-            &*store,
-            door,
-            &Recipient::new(org),
-            &query,
-            &Warninglists::empty(),
-        )
-        .expect("correlate");
-        summary(&found)
+        summary(&correlate_as(&store, door, org, &query))
     };
     assert_eq!(
         listed(&operator, TELCO, None, None),
@@ -1935,16 +1937,8 @@ fn a_version_14_store_gets_its_index_rebuilt_with_collections() {
         min_providers: None,
         limit: 100,
     };
-    let found = correlate(
-        &*store,
-        &operator,
-        &Recipient::new(TELCO),
-        &query,
-        &Warninglists::empty(),
-    )
-    .expect("correlate");
     assert_eq!(
-        summary(&found),
+        summary(&correlate_as(&store, &operator, TELCO, &query)),
         vec![(
             "203.0.113.70".to_string(),
             1,
@@ -1988,16 +1982,8 @@ fn a_listing_reads_past_candidates_it_does_not_keep() {
         min_providers: Some(2),
         limit: 1,
     };
-    let found = correlate(
-        &*store,
-        &operator,
-        &Recipient::new(TELCO),
-        &query,
-        &Warninglists::empty(),
-    )
-    .expect("correlate");
     assert_eq!(
-        summary(&found),
+        summary(&correlate_as(&store, &operator, TELCO, &query)),
         vec![("198.51.100.9".to_string(), 2, vec!["c2".to_string()])]
     );
 }

@@ -540,15 +540,26 @@ fn migrate_from_10(conn: &Connection) -> Result<(), StoreError> {
 /// backfill). A crash before the version is written removes it again, which is
 /// harmless: nothing reads it before the rebuild.
 fn migrate_from_11(conn: &Connection, path: Option<&Path>) -> Result<(), StoreError> {
+    rebuild_index_at(conn, path, 12)
+}
+
+/// Removes the correlation index file of the store at `path` and the queue it would
+/// apply, and moves the store to `version`: the index is made at open, new, and
+/// rebuilt from the objects (the correlation backfill).
+fn rebuild_index_at(
+    conn: &Connection,
+    path: Option<&Path>,
+    version: i64,
+) -> Result<(), StoreError> {
     if let Some(path) = path {
         correlation::remove(path)?;
     }
-    conn.execute_batch(
+    conn.execute_batch(&format!(
         "BEGIN IMMEDIATE;
          DELETE FROM correlation_queue;
-         PRAGMA user_version = 12;
-         COMMIT;",
-    )?;
+         PRAGMA user_version = {version};
+         COMMIT;"
+    ))?;
     Ok(())
 }
 
@@ -595,16 +606,7 @@ fn migrate_from_13(conn: &Connection) -> Result<(), StoreError> {
 /// reports in two collections is a correlation too. The sets of every value change,
 /// so the index is removed and rebuilt from the objects, as from version 11.
 fn migrate_from_14(conn: &Connection, path: Option<&Path>) -> Result<(), StoreError> {
-    if let Some(path) = path {
-        correlation::remove(path)?;
-    }
-    conn.execute_batch(
-        "BEGIN IMMEDIATE;
-         DELETE FROM correlation_queue;
-         PRAGMA user_version = 15;
-         COMMIT;",
-    )?;
-    Ok(())
+    rebuild_index_at(conn, path, 15)
 }
 
 /// The federation peers' table (also in `schema.sql`).
