@@ -240,6 +240,51 @@ fn known_benign_and_decayed_values_are_left_out_of_blocklists_and_said() {
         "0",
     ]);
     assert_eq!(stdout(&out), "203.0.113.10\n203.0.113.9\n8.8.8.8\n");
+    // The operator's own MISP warninglist, beside the bundled ones; one that does not
+    // read is refused with its path, nothing written.
+    let ours = s.write(
+        "ours.json",
+        r#"{"name":"Our sinkholes","version":1,"type":"cidr","list":["203.0.113.9/32"]}"#,
+    );
+    let out = s.run(&[
+        "export",
+        "--format",
+        "blocklist-ip",
+        "--min-score",
+        "0",
+        "--warninglist",
+        ours.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out), "203.0.113.10\n");
+    assert!(
+        stderr(&out).contains("1 on Our sinkholes"),
+        "{}",
+        stderr(&out)
+    );
+    let broken = s.write("broken.json", r#"{"name":"x"}"#);
+    let out = s.run(&[
+        "export",
+        "--format",
+        "blocklist-ip",
+        "--warninglist",
+        broken.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert!(stderr(&out).contains("broken.json"), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+    let out = s.run(&[
+        "correlate",
+        "203.0.113.9",
+        "--warninglist",
+        ours.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("[known-benign: Our sinkholes]"),
+        "{}",
+        stdout(&out)
+    );
     // 25 days old, IP model (80, 30 days, speed 2): 80 * (1 - sqrt(25/30)) = 6.97 < 30;
     // a day old: 80 * (1 - sqrt(1/30)) = 65.4. A blocking format decays by default,
     // at MISP's threshold, and says so; csv does not.

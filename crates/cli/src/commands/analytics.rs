@@ -31,6 +31,10 @@ pub struct CorrelateArgs {
     /// Answer over what this partner may read (providers are not named to it)
     #[arg(long, value_name = "ORG")]
     pub recipient: Option<String>,
+    /// A MISP warninglist (list.json) whose values are marked known-benign, beside the
+    /// bundled ones (repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub warninglist: Vec<std::path::PathBuf>,
 }
 
 /// Counts of new indicators, infrastructure and sightings per day or week, per series,
@@ -85,7 +89,8 @@ pub fn correlate_run(global: &GlobalArgs, args: &CorrelateArgs) -> anyhow::Resul
         &egress,
         &recipient,
         &query,
-        &accord_detect::Warninglists::bundled(),
+        &accord_node::detect::load_warninglists(&args.warninglist, true)
+            .map_err(|e| anyhow::anyhow!("--warninglist: {e}"))?,
     )?;
     if global.json {
         return emit(serde_json::to_string_pretty(&found)? + "\n");

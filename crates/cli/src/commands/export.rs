@@ -78,6 +78,10 @@ pub struct ExportArgs {
     /// (known-benign resolvers, CDNs, cloud ranges, top domains), left out by default
     #[arg(long)]
     pub include_warninglisted: bool,
+    /// With a format other than stix: a MISP warninglist (list.json) of known-benign
+    /// values also left out, beside the bundled ones (repeatable)
+    #[arg(long, value_name = "FILE", conflicts_with = "include_warninglisted")]
+    pub warninglist: Vec<std::path::PathBuf>,
     /// With a format other than stix: leave out indicators' values whose score, decayed
     /// with age per value kind (MISP's polynomial model; age from the indicator's last
     /// statement or last released sighting; docs/trends.md), is below SCORE (0-100).
@@ -185,7 +189,9 @@ fn convert(
 ) -> anyhow::Result<ExitCode> {
     let mut converter = Converter::new(format, Timestamp::now().as_micros());
     if !args.include_warninglisted {
-        converter = converter.with_warninglists(accord_detect::Warninglists::bundled());
+        let lists = accord_node::detect::load_warninglists(&args.warninglist, true)
+            .context("--warninglist")?;
+        converter = converter.with_warninglists(lists);
     }
     let min_score = min_score(args.min_score, format)?;
     if let Some(min) = min_score {
