@@ -379,9 +379,8 @@ pub const SIGHTINGS: &str = "sightings";
 
 /// Who a sighting (JSON text, as released) was seen at: the victims k-anonymity
 /// counts (docs/trends.md). The identities of its `where_sighted_refs`, each once and
-/// sorted; a sighting naming none (or only locations) stands for its provider's own,
-/// which is all a recipient can tell of it (`provider:` and the organisation, which
-/// no identity id can equal).
+/// sorted; a sighting naming none (or only locations) stands for its provider's own
+/// ([`provider_victim`]), which is all a recipient can tell of it.
 pub(crate) fn sighting_victims(json: &str, provider: &str) -> Vec<String> {
     let mut victims: Vec<String> = JsonView::parse_then(json, |o| {
         o.get("where_sighted_refs")
@@ -398,9 +397,15 @@ pub(crate) fn sighting_victims(json: &str, provider: &str) -> Vec<String> {
     victims.sort_unstable();
     victims.dedup();
     if victims.is_empty() {
-        victims.push(format!("provider:{provider}"));
+        victims.push(provider_victim(provider));
     }
     victims
+}
+
+/// The victim that stands for `provider`'s own (`provider:` and the organisation,
+/// which no identity id can equal).
+pub(crate) fn provider_victim(provider: &str) -> String {
+    format!("provider:{provider}")
 }
 
 /// The STIX type an id names.

@@ -146,8 +146,21 @@ pub fn trends(
         return Ok(summarise(query, &cells, 1));
     }
     let k = k_of(egress, &recipient.organisation);
-    let cells = egress.partner_trend_cells(recipient, &query.dimension, since)?;
+    let mut cells = egress.partner_trend_cells(recipient, &query.dimension, since)?;
+    own_sightings_as_one_victim(&mut cells, &recipient.organisation);
     Ok(summarise(query, &cells, k))
+}
+
+/// The asker's own sightings stand for one victim, itself, whatever identities they
+/// name: as it counts as one provider towards `k`, it must not lift a cell over `k`
+/// victims with victims of its own making (and then subtract its part to read, say,
+/// one bank's count). Test `a_partners_own_sightings_count_as_one_victim_in_its_trends`.
+fn own_sightings_as_one_victim(cells: &mut [TrendCell], asker: &str) {
+    for cell in cells.iter_mut().filter(|c| c.provider == asker) {
+        if !cell.victims.is_empty() {
+            cell.victims = vec![analytics::provider_victim(asker)];
+        }
+    }
 }
 
 /// `recipient`'s cells of `dimension` by a pass over everything its release views

@@ -1987,3 +1987,54 @@ fn a_listing_reads_past_candidates_it_does_not_keep() {
         vec![("198.51.100.9".to_string(), 2, vec!["c2".to_string()])]
     );
 }
+
+/// A partner that also provides cannot lift a cell over `k` victims with victims of
+/// its own making: its own sightings stand for one victim (itself), as it counts as
+/// one provider, whatever identities they name. Two providers' sightings seen at one
+/// bank and the partner's own naming two made-up victims stay suppressed.
+#[test]
+fn a_partners_own_sightings_count_as_one_victim_in_its_trends() {
+    let store = store();
+    for (i, provider) in [TELCO, ISP].into_iter().enumerate() {
+        let i = i as u32;
+        ingest(
+            &store,
+            provider,
+            &[
+                indicator_on(10 + i, 1, Tlp::Green, "198.51.100.1"),
+                sighting_at(20 + i, 10 + i, &[900]),
+            ],
+        );
+    }
+    ingest(
+        &store,
+        CENTRE,
+        &[
+            indicator_on(12, 1, Tlp::Green, "198.51.100.1"),
+            sighting_at(22, 12, &[901, 902]),
+        ],
+    );
+    let door = door(
+        &store,
+        vec![agreement(TELCO, Some(3)), agreement(ISP, None)],
+    );
+    let t = trends(
+        &*store,
+        &door,
+        &Recipient::new(CENTRE),
+        &trend_query("type"),
+    )
+    .expect("trends");
+    let counts = |metric: &str| -> Vec<Option<i64>> {
+        t.series
+            .iter()
+            .filter(|s| s.metric == metric)
+            .flat_map(|s| s.buckets.iter().map(|b| b.count))
+            .collect()
+    };
+    assert_eq!(
+        counts("indicators"),
+        vec![Some(3), Some(0), Some(0), Some(0)]
+    );
+    assert_eq!(counts("sightings"), Vec::<Option<i64>>::new());
+}
