@@ -49,7 +49,7 @@ pub mod transparency;
 pub use agreement::{
     label_key, Agreement, AgreementError, AgreementRef, CustomerAddressPolicy, KeySource,
     Obligations, Party, Problem, Protections, Scope, UnknownMarkings,
-    DEFAULT_AGGREGATE_MIN_PROVIDERS, REDACTED,
+    DEFAULT_AGGREGATE_MIN_PROVIDERS, MAX_AGGREGATE_MIN_PROVIDERS, REDACTED,
 };
 pub use facts::{FactsError, IpFact, MarkingKind, ObjectFacts, RefList, REQUIRED_REFERENCES};
 pub use gate::{

@@ -568,8 +568,13 @@ fn pass_cells(cells: PassCells) -> Vec<TrendCell> {
                 key,
                 provider,
                 count,
-                victims: victims.into_iter().collect(),
+                victims: victims.into_iter().take(VICTIMS_SHOWN).collect(),
             },
         )
         .collect()
 }
+
+/// Victims a cell names at most ([`TrendCell::victims`]): whether a bucket has `k`
+/// needs no more, and a provider naming a new identity in each of its sightings must
+/// not make every query copy them all.
+pub(crate) const VICTIMS_SHOWN: usize = accord_agreements::MAX_AGGREGATE_MIN_PROVIDERS as usize;

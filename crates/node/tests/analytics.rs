@@ -2038,3 +2038,40 @@ fn a_partners_own_sightings_count_as_one_victim_in_its_trends() {
     );
     assert_eq!(counts("sightings"), Vec::<Option<i64>>::new());
 }
+
+/// A cell names at most 1,000 victims (no `k` is larger), the same in the kept cells
+/// as in the pass, however many identities the sightings name.
+#[test]
+fn a_cell_names_at_most_a_thousand_victims() {
+    use accord_node::trends::partner_cells_by_pass;
+    let store = store();
+    let many: Vec<u32> = (5_000..6_500).collect();
+    for (i, provider) in [TELCO, ISP, BANK].into_iter().enumerate() {
+        let i = i as u32;
+        let at: &[u32] = if i == 0 { &many } else { &[900] };
+        ingest(
+            &store,
+            provider,
+            &[
+                indicator_on(10 + i, 1, Tlp::Green, "198.51.100.1"),
+                sighting_at(20 + i, 10 + i, at),
+            ],
+        );
+    }
+    let door = door_of_three(&store);
+    let centre = Recipient::new(CENTRE);
+    let kept = door
+        .partner_trend_cells(&centre, "type", i64::MIN)
+        .expect("kept");
+    let pass = partner_cells_by_pass(&*store, &door, &centre, "type", i64::MIN).expect("pass");
+    let telco = |cells: &[accord_store::TrendCell]| {
+        cells
+            .iter()
+            .find(|c| c.provider == TELCO && c.metric == "sightings")
+            .map(|c| c.victims.clone())
+            .expect("telco's sightings")
+    };
+    assert_eq!(telco(&kept).len(), 1_000);
+    assert_eq!(telco(&kept), telco(&pass));
+    assert_eq!(telco(&kept)[0], format!("identity--{}", uuid(5_000)));
+}

@@ -137,9 +137,11 @@ pub struct TrendCell {
     pub provider: String,
     /// The sum of weights.
     pub count: i64,
-    /// Who the cell's sightings were seen at, each once: the victims k-anonymity
-    /// counts (docs/trends.md). Empty for other metrics, and in the cells the store
-    /// keeps, which only the node's operator reads (its answers suppress nothing).
+    /// Who the cell's sightings were seen at, each once, sorted: the victims
+    /// k-anonymity counts (docs/trends.md), at most the first 1,000 (no `k` is larger:
+    /// `accord_agreements::MAX_AGGREGATE_MIN_PROVIDERS`). Empty for other metrics, and
+    /// in the cells the store keeps, which only the node's operator reads (its answers
+    /// suppress nothing).
     pub victims: Vec<String>,
 }
 

@@ -217,6 +217,9 @@ pub struct Protections {
 /// and read the other's).
 pub const DEFAULT_AGGREGATE_MIN_PROVIDERS: u32 = 3;
 
+/// The largest `k` an agreement may give (`protections.aggregate_min_providers`).
+pub const MAX_AGGREGATE_MIN_PROVIDERS: u32 = 1_000;
+
 /// What the recipient must do with released data.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Obligations {
@@ -932,13 +935,16 @@ fn validate_protections(
     }
     let aggregate_min_providers = match doc.aggregate_min_providers {
         None => DEFAULT_AGGREGATE_MIN_PROVIDERS,
-        Some(k) if (1..=1_000).contains(&k) => k as u32,
+        Some(k) if (1..=i64::from(MAX_AGGREGATE_MIN_PROVIDERS)).contains(&k) => k as u32,
         Some(k) => {
             problem(
                 problems,
                 "protections.aggregate_min_providers",
                 "aggregate-k-range",
-                format!("agreement {agreement_id:?} gives {k}; k must be between 1 and 1000"),
+                format!(
+                    "agreement {agreement_id:?} gives {k}; k must be between 1 and \
+                     {MAX_AGGREGATE_MIN_PROVIDERS}"
+                ),
             );
             DEFAULT_AGGREGATE_MIN_PROVIDERS
         }

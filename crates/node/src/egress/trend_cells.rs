@@ -211,11 +211,13 @@ struct CellKey {
 /// A cell's count, how many contributions make it (a cell of count 0 still names
 /// its provider, as the pass's does) and its sightings' victims, each with how many
 /// contributions name it.
+/// (A map: a provider may name a new identity in each sighting, and a cell's
+/// additions and removals stay O(1) each.)
 #[derive(Debug, Clone, Default)]
 struct Cell {
     count: i64,
     parts: u64,
-    victims: SmallVec<[(Arc<str>, u64); 1]>,
+    victims: HashMap<Arc<str>, u64>,
 }
 
 impl Cell {
@@ -223,10 +225,7 @@ impl Cell {
         self.count += weight;
         self.parts += 1;
         for v in victims {
-            match self.victims.iter_mut().find(|(have, _)| have == v) {
-                Some((_, n)) => *n += 1,
-                None => self.victims.push((v.clone(), 1)),
-            }
+            *self.victims.entry(v.clone()).or_default() += 1;
         }
     }
 
@@ -234,13 +233,26 @@ impl Cell {
         self.count -= weight;
         self.parts = self.parts.saturating_sub(1);
         for v in victims {
-            if let Some(at) = self.victims.iter().position(|(have, _)| have == v) {
-                self.victims[at].1 -= 1;
-                if self.victims[at].1 == 0 {
-                    self.victims.swap_remove(at);
+            if let Some(n) = self.victims.get_mut(v) {
+                *n -= 1;
+                if *n == 0 {
+                    self.victims.remove(v);
                 }
             }
         }
+    }
+
+    /// Its victims as a [`TrendCell`] names them: the first
+    /// [`crate::trends::VICTIMS_SHOWN`], sorted (O(victims)).
+    fn shown_victims(&self) -> Vec<String> {
+        let mut victims: Vec<&Arc<str>> = self.victims.keys().collect();
+        let shown = crate::trends::VICTIMS_SHOWN;
+        if victims.len() > shown {
+            victims.select_nth_unstable(shown - 1);
+            victims.truncate(shown);
+        }
+        victims.sort_unstable();
+        victims.into_iter().map(|v| v.to_string()).collect()
     }
 }
 
@@ -298,18 +310,13 @@ impl PartnerTrends {
         cells
             .iter()
             .filter(|(k, _)| k.day >= since)
-            .map(|(k, c)| {
-                let mut victims: Vec<String> =
-                    c.victims.iter().map(|(v, _)| v.to_string()).collect();
-                victims.sort_unstable();
-                TrendCell {
-                    metric: k.metric.to_string(),
-                    day: k.day,
-                    key: k.key.to_string(),
-                    provider: k.provider.to_string(),
-                    count: c.count,
-                    victims,
-                }
+            .map(|(k, c)| TrendCell {
+                metric: k.metric.to_string(),
+                day: k.day,
+                key: k.key.to_string(),
+                provider: k.provider.to_string(),
+                count: c.count,
+                victims: c.shown_victims(),
             })
             .collect()
     }
