@@ -57,6 +57,13 @@ pub const TEST: &str = "poisson-z: z = (x - m) / sqrt(max(m, 1)), x the last buc
                         cells count 0); emerging when z >= 3 and x >= 5 with at least 4 \
                         earlier buckets";
 
+/// The k-anonymity rule of an answer ([`Trends::k`]), stated in it.
+pub const SUPPRESSION: &str = "a cell (count null) made from fewer than k providers, or a \
+                               cell of sightings seen at fewer than k victims (the \
+                               identities of their where_sighted_refs, the asker's own \
+                               sightings as one), is suppressed; a series of suppressed \
+                               or zero cells is left out; k = 1 suppresses nothing";
+
 /// The z threshold of [`TEST`].
 pub const Z_THRESHOLD: f64 = 3.0;
 
@@ -115,6 +122,8 @@ pub struct Trends {
     pub threshold: f64,
     /// Cells from fewer providers are suppressed (1: nothing suppressed).
     pub k: u32,
+    /// The suppression rule, stated ([`SUPPRESSION`]).
+    pub suppression: &'static str,
     /// Series, by metric then key.
     pub series: Vec<Series>,
 }
@@ -401,6 +410,7 @@ pub fn summarise(query: &TrendQuery, cells: &[TrendCell], k: u32) -> Trends {
         test: TEST,
         threshold: Z_THRESHOLD,
         k,
+        suppression: SUPPRESSION,
         series: out,
     }
 }

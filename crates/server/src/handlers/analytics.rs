@@ -151,7 +151,7 @@ pub async fn correlations(
 /// `GET /{api_root}/analytics/trends/?by=&interval=&since=`.
 #[utoipa::path(get, path = "/{api_root}/analytics/trends/", tag = "Analytics", operation_id = "getTrends",
     summary = "Trends: new indicators, infrastructure and sightings per day or week, per series, with emerging series",
-    description = "dimension, interval, test (the emerging test, stated), threshold, k (cells from fewer than k providers, or sightings seen at fewer than k victims, are suppressed: count null) and series (metric, key, buckets of start/count, z, emerging). A partner's answer is computed over what the gate releases to it, k from its agreements (protections.aggregate_min_providers, default 3) (docs/trends.md).",
+    description = "dimension, interval, test (the emerging test, stated), threshold, k and suppression (the rule, stated: cells from fewer than k providers, or sightings seen at fewer than k victims, are suppressed: count null) and series (metric, key, buckets of start/count, z, emerging). A partner's answer is computed over what the gate releases to it, k from its agreements (protections.aggregate_min_providers, default 3) (docs/trends.md).",
     params(RootPath,
         ("by" = String, Query, description = "type, family, provider, technique, country or asn (country and asn: cells kept by accord enrich, plus objects ingested since counted at query time)"),
         ("interval" = Option<String>, Query, description = "day (default) or week"),
