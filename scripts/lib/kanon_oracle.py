@@ -20,13 +20,14 @@ Usage:
 import datetime
 import glob
 import json
-import math
 import os
 import random
 import sys
 import uuid
 
 import pandas as pd
+
+from poisson import poisson_test
 
 GREEN = "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"
 RED = "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"
@@ -129,12 +130,7 @@ def check(out, answer, k):
         if all(n is None or n == 0 for n in counts):
             continue
         values = [n or 0 for n in counts]
-        z, emerging = None, False
-        hist, x = values[:-1], values[-1]
-        if len(hist) >= 4:
-            m = sum(hist) / len(hist)
-            z = round((x - m) / math.sqrt(max(m, 1.0)) * 1e6) / 1e6
-            emerging = z >= 3.0 and x >= 5
+        z, emerging = poisson_test(values)
         want.append({"metric": metric, "key": key, "start": date(first), "counts": counts,
                      "z": z, "emerging": emerging})
     got = json.load(open(answer))

@@ -25,7 +25,6 @@ anything nowhere under `unknown`."""
 import datetime
 import ipaddress
 import json
-import math
 import os
 import random
 import sys
@@ -155,6 +154,8 @@ def check(d, answers, stage):
     import maxminddb
     import pandas as pd
 
+    from poisson import poisson_test
+
     cdb, adb = maxminddb.open_database(f"{d}/country.mmdb"), maxminddb.open_database(f"{d}/asn.mmdb")
     parts = [1] if stage == 1 else [1, 2]
     objs = []  # (part, provider, object)
@@ -211,11 +212,7 @@ def check(d, answers, stage):
             for (metric, key), sub in c.groupby(["metric", "key", "bucket"])["count"].sum().groupby(level=[0, 1]):
                 counts = {b: int(n) for (_, _, b), n in sub.items()}
                 values = [counts.get(b, 0) for b in range(lo, hi + 1, step)]
-                hist, x, z, emerging = values[:-1], values[-1], None, False
-                if len(hist) >= 4:
-                    m = sum(hist) / len(hist)
-                    z = round((x - m) / math.sqrt(max(m, 1.0)) * 1e6) / 1e6
-                    emerging = z >= 3.0 and x >= 5
+                z, emerging = poisson_test(values)
                 want.append({"metric": metric, "key": key, "values": values, "start": date(lo), "z": z,
                              "emerging": emerging})
             want.sort(key=lambda s: (s["metric"], s["key"]))

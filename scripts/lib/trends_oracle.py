@@ -7,11 +7,12 @@ ACCORD_JSON_DIR holds trends-<by>-<interval>.json and correlate.json."""
 import datetime
 import glob
 import json
-import math
 import os
 import sys
 
 import pandas as pd
+
+from poisson import poisson_test
 
 corpus, answers = sys.argv[1], sys.argv[2]
 rows, values, sightings = [], [], []
@@ -63,12 +64,7 @@ def expected(by, interval):
     for (metric, key), sub in g.groupby(level=[0, 1]):
         counts = {b: int(n) for (_, _, b), n in sub.items()}
         values = [counts.get(b, 0) for b in range(first, last + 1, step)]
-        z, emerging = None, False
-        hist, x = values[:-1], values[-1]
-        if len(hist) >= 4:
-            m = sum(hist) / len(hist)
-            z = round((x - m) / math.sqrt(max(m, 1.0)) * 1e6) / 1e6
-            emerging = z >= 3.0 and x >= 5
+        z, emerging = poisson_test(values)
         series.append({"metric": metric, "key": key, "values": values, "start": date(first), "z": z, "emerging": emerging})
     return sorted(series, key=lambda s: (s["metric"], s["key"]))
 

@@ -311,6 +311,29 @@ fn sighting_at(n: u32, target: u32, victims: &[u32]) -> String {
     )
 }
 
+/// CENTRE's trends by type per day: the published counts of its indicators and of
+/// its sightings series (empty when left out).
+fn centres_counts_by_type(
+    store: &Arc<SqliteStore>,
+    door: &Egress,
+) -> (Vec<Option<i64>>, Vec<Option<i64>>) {
+    let t = trends(
+        &**store,
+        door,
+        &Recipient::new(CENTRE),
+        &trend_query("type"),
+    )
+    .expect("trends");
+    let counts = |metric: &str| -> Vec<Option<i64>> {
+        t.series
+            .iter()
+            .filter(|s| s.metric == metric)
+            .flat_map(|s| s.buckets.iter().map(|b| b.count))
+            .collect()
+    };
+    (counts("indicators"), counts("sightings"))
+}
+
 /// k-anonymity counts victims too: sightings of three providers all seen at one
 /// organisation single it out (suppressed under k = 3), at three organisations they
 /// do not; a sighting naming nobody stands for its provider's own.
@@ -337,21 +360,7 @@ fn a_partners_sighting_cells_of_fewer_than_k_victims_are_suppressed() {
                 agreement(BANK, None),
             ],
         );
-        let t = trends(
-            &*store,
-            &door,
-            &Recipient::new(CENTRE),
-            &trend_query("type"),
-        )
-        .expect("trends");
-        let counts = |metric: &str| -> Vec<Option<i64>> {
-            t.series
-                .iter()
-                .filter(|s| s.metric == metric)
-                .flat_map(|s| s.buckets.iter().map(|b| b.count))
-                .collect()
-        };
-        (counts("indicators"), counts("sightings"))
+        centres_counts_by_type(&store, &door)
     };
     // One victim behind three providers' sightings: the sightings series says
     // nothing, the indicators (no victims) still count.
@@ -2018,25 +2027,9 @@ fn a_partners_own_sightings_count_as_one_victim_in_its_trends() {
         &store,
         vec![agreement(TELCO, Some(3)), agreement(ISP, None)],
     );
-    let t = trends(
-        &*store,
-        &door,
-        &Recipient::new(CENTRE),
-        &trend_query("type"),
-    )
-    .expect("trends");
-    let counts = |metric: &str| -> Vec<Option<i64>> {
-        t.series
-            .iter()
-            .filter(|s| s.metric == metric)
-            .flat_map(|s| s.buckets.iter().map(|b| b.count))
-            .collect()
-    };
-    assert_eq!(
-        counts("indicators"),
-        vec![Some(3), Some(0), Some(0), Some(0)]
-    );
-    assert_eq!(counts("sightings"), Vec::<Option<i64>>::new());
+    let (indicators, sightings) = centres_counts_by_type(&store, &door);
+    assert_eq!(indicators, vec![Some(3), Some(0), Some(0), Some(0)]);
+    assert_eq!(sightings, Vec::<Option<i64>>::new());
 }
 
 /// A cell names at most 1,000 victims (no `k` is larger), the same in the kept cells
