@@ -67,10 +67,15 @@ fn door(store: &Arc<SqliteStore>, agreements: Vec<Agreement>) -> Egress {
 /// The door with an agreement to CENTRE from each of TELCO, ISP and BANK (up to AMBER,
 /// no k).
 fn door_of_three(store: &Arc<SqliteStore>) -> Egress {
+    door_of_three_with_k(store, None)
+}
+
+/// [`door_of_three`], TELCO's agreement giving `k`.
+fn door_of_three_with_k(store: &Arc<SqliteStore>, k: Option<u32>) -> Egress {
     door(
         store,
         vec![
-            agreement(TELCO, None),
+            agreement(TELCO, k),
             agreement(ISP, None),
             agreement(BANK, None),
         ],
@@ -248,14 +253,7 @@ fn trends_count_new_objects_per_day_and_suppress_cells_of_few_providers() {
             indicator_on(6, 1, Tlp::Red, "198.51.100.6"),
         ],
     );
-    let door = door(
-        &store,
-        vec![
-            agreement(TELCO, Some(3)),
-            agreement(ISP, None),
-            agreement(BANK, None),
-        ],
-    );
+    let door = door_of_three_with_k(&store, Some(3));
     let local =
         trends(&*store, &door, &Recipient::new(TELCO), &trend_query("type")).expect("trends");
     assert_eq!(local.k, 1);
@@ -352,14 +350,7 @@ fn a_partners_sighting_cells_of_fewer_than_k_victims_are_suppressed() {
                 ],
             );
         }
-        let door = door(
-            &store,
-            vec![
-                agreement(TELCO, Some(3)),
-                agreement(ISP, None),
-                agreement(BANK, None),
-            ],
-        );
+        let door = door_of_three_with_k(&store, Some(3));
         centres_counts_by_type(&store, &door)
     };
     // One victim behind three providers' sightings: the sightings series says
