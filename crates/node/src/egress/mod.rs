@@ -482,7 +482,7 @@ impl Egress {
         };
         let view = self.view_of(&recipient.organisation, collection);
         let selection = {
-            let mut view = view.lock().unwrap_or_else(|p| p.into_inner());
+            let mut view = lock(&view);
             view.refresh(&ctx)?;
             view.select(query, after, query.limit)
         };
@@ -493,7 +493,7 @@ impl Egress {
             receipt,
         } = self.render(&ctx, recipient, collection, &rows, with_content)?;
         if !disagreed.is_empty() {
-            let mut view = view.lock().unwrap_or_else(|p| p.into_inner());
+            let mut view = lock(&view);
             for position in disagreed {
                 view.mark_stale(position);
             }
@@ -705,7 +705,7 @@ impl Egress {
         let mut after = None;
         loop {
             let selection = {
-                let mut view = view.lock().unwrap_or_else(|p| p.into_inner());
+                let mut view = lock(&view);
                 if after.is_none() {
                     view.refresh(&ctx)?;
                 }
@@ -831,7 +831,7 @@ impl Egress {
         self.feed_arrivals(&views, &ctx(now()))?;
         let mut refreshed = ViewsRefreshed::default();
         for view in &views {
-            let mut view = view.lock().unwrap_or_else(|p| p.into_inner());
+            let mut view = lock(view);
             refreshed.entries_decided += view.refresh(&ctx(now()))?;
             refreshed.views += 1;
         }
@@ -847,9 +847,6 @@ impl Egress {
         views: &[Arc<Mutex<ReleaseView>>],
         ctx: &Ctx<'_>,
     ) -> Result<(), EgressError> {
-        fn lock(view: &Mutex<ReleaseView>) -> std::sync::MutexGuard<'_, ReleaseView> {
-            view.lock().unwrap_or_else(|p| p.into_inner())
-        }
         let Some(mut from) = views
             .iter()
             .filter_map(|v| lock(v).arrivals_seen(ctx))
@@ -886,7 +883,7 @@ impl Egress {
     }
 
     fn view_of(&self, recipient: &str, collection: &str) -> Arc<Mutex<ReleaseView>> {
-        let mut views = self.views.lock().unwrap_or_else(|p| p.into_inner());
+        let mut views = lock(&self.views);
         views
             .entry((recipient.to_string(), collection.to_string()))
             .or_insert_with(|| Arc::new(Mutex::new(ReleaseView::new(recipient, collection))))
