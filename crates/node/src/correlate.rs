@@ -134,10 +134,10 @@ pub fn correlate(
             }
         }
         (None, true) => {
-            // Candidates come most sources first; those that do not qualify (one
-            // provider, one collection, several sources... or too few providers)
-            // must not leave the answer short while the index holds more: a larger
-            // batch is read until `limit` are kept or the index has no more.
+            // Candidates come most sources first; those that do not qualify (with
+            // `--min-providers`, a value of one provider in many collections has many
+            // sources) must not leave the answer short while the index holds more: a
+            // larger batch is read until `limit` are kept or the index has no more.
             let mut batch = limit.saturating_mul(4).max(1);
             let mut built = HashSet::new();
             'candidates: loop {
